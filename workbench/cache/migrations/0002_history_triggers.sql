@@ -1,0 +1,49 @@
+-- History the cache records itself while syncing: every observed change of a PO line's promise
+-- date or ordered quantity, and every BOM revision status change. "Observed at" is the sync's
+-- clock (the connector's notion of now), written into sync_context by the sync service.
+
+CREATE TABLE sync_context (
+	key TEXT NOT NULL PRIMARY KEY,
+	value TEXT
+);
+
+CREATE TRIGGER trg_pol_history_insert AFTER INSERT ON purchase_order_lines
+BEGIN
+	INSERT OR IGNORE INTO promise_changes
+		(purchase_order, line, changed_at, promised_date, quantity_ordered, origin, source, sync_run)
+	VALUES (
+		new.purchase_order, new.line,
+		coalesce((SELECT value FROM sync_context WHERE key = 'observed_at'),
+		         strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+		new.promised_date, new.quantity_ordered, 'observed', new.source, new.sync_run);
+END;
+
+CREATE TRIGGER trg_pol_history_update AFTER UPDATE OF promised_date, quantity_ordered
+	ON purchase_order_lines
+	WHEN old.promised_date IS NOT new.promised_date OR old.quantity_ordered IS NOT new.quantity_ordered
+BEGIN
+	INSERT OR REPLACE INTO promise_changes
+		(purchase_order, line, changed_at, promised_date, quantity_ordered, origin, source, sync_run)
+	VALUES (
+		new.purchase_order, new.line,
+		coalesce((SELECT value FROM sync_context WHERE key = 'observed_at'),
+		         strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+		new.promised_date, new.quantity_ordered, 'observed', new.source, new.sync_run);
+END;
+
+CREATE TRIGGER trg_bom_rev_history_insert AFTER INSERT ON bom_revisions
+BEGIN
+	INSERT INTO bom_revision_history (parent, revision, old_status, new_status, observed_at)
+	VALUES (new.parent, new.revision, NULL, new.status,
+		coalesce((SELECT value FROM sync_context WHERE key = 'observed_at'),
+		         strftime('%Y-%m-%dT%H:%M:%S', 'now')));
+END;
+
+CREATE TRIGGER trg_bom_rev_history_update AFTER UPDATE OF status ON bom_revisions
+	WHEN old.status IS NOT new.status
+BEGIN
+	INSERT INTO bom_revision_history (parent, revision, old_status, new_status, observed_at)
+	VALUES (new.parent, new.revision, old.status, new.status,
+		coalesce((SELECT value FROM sync_context WHERE key = 'observed_at'),
+		         strftime('%Y-%m-%dT%H:%M:%S', 'now')));
+END;

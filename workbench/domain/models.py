@@ -1,0 +1,349 @@
+"""The canonical model: what every connector delivers and the cache stores.
+
+Quantities arrive in whatever unit the source uses (`uom`); the sync service converts them to the
+item's stock unit at ingest and keeps the original quantity and unit beside the converted one
+(see :mod:`workbench.domain.uom`). Every synced record carries ``source`` (the connector that
+delivered it), ``source_key`` (the record's identity in that system, e.g. ``purchase.line,42``)
+and ``source_version`` (the system's version stamp, e.g. Tryton's ``_timestamp``), which drive
+incremental sync and the conflict check of write-back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from workbench.domain.enums import (
+    AckStatus,
+    BomStatus,
+    DemandKind,
+    DemandStatus,
+    InventoryStatus,
+    LocationKind,
+    MakeBuy,
+    PurchaseStatus,
+    RequisitionOrigin,
+    RequisitionStatus,
+    UomCategory,
+    WorkOrderStatus,
+)
+
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Code = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class Record(BaseModel):
+    """Base of every synced entity.
+
+    ``key_fields`` name the fields that identify a record within its entity; they are the primary
+    key of the cache table and what error messages quote.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_default=False)
+
+    entity: ClassVar[str] = ""
+    key_fields: ClassVar[tuple[str, ...]] = ()
+    #: quantity fields converted to the item's stock unit at ingest, and the field naming the item
+    quantity_fields: ClassVar[tuple[str, ...]] = ()
+    item_field: ClassVar[str | None] = None
+
+    source: str = ""
+    source_key: str = ""
+    source_version: str | None = None
+
+    def key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self.key_fields)
+
+    @classmethod
+    def key_of(cls, data: dict[str, Any]) -> str:
+        """A readable key for error messages, from raw (possibly invalid) input."""
+        return "/".join(str(data.get(f, "?")) for f in cls.key_fields)
+
+
+class Site(Record):
+    entity: ClassVar[str] = "sites"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    code: Code
+    name: str = ""
+    timezone: str = "UTC"
+
+
+class Location(Record):
+    entity: ClassVar[str] = "locations"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    code: Code
+    site: Code
+    name: str = ""
+    kind: LocationKind = LocationKind.WAREHOUSE
+
+
+class Supplier(Record):
+    entity: ClassVar[str] = "suppliers"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    code: Code
+    name: str = ""
+    lead_time_days: Annotated[int, Field(ge=0)] = 0
+    currency: str = "EUR"
+
+
+class UnitOfMeasure(Record):
+    entity: ClassVar[str] = "uoms"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    code: Code
+    name: str = ""
+    category: UomCategory = UomCategory.COUNT
+
+
+class UomConversion(Record):
+    """``1 from_uom = factor to_uom``; ``item`` empty means the conversion holds for every item."""
+
+    entity: ClassVar[str] = "uom_conversions"
+    key_fields: ClassVar[tuple[str, ...]] = ("item", "from_uom", "to_uom")
+    item: str = ""
+    from_uom: Code
+    to_uom: Code
+    factor: Positive
+
+
+class Item(Record):
+    entity: ClassVar[str] = "items"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    code: Code
+    description: str = ""
+    stock_uom: Code = "EA"
+    make_buy: MakeBuy = MakeBuy.BUY
+    lead_time_days: Annotated[int, Field(ge=0)] = 0
+    safety_stock: NonNegative = 0.0
+    min_order_qty: NonNegative = 0.0
+    order_multiple: NonNegative = 0.0
+    standard_cost: NonNegative = 0.0
+    planner: str = ""
+    buyer: str = ""
+    default_supplier: str = ""
+
+
+class ItemXref(Record):
+    entity: ClassVar[str] = "item_xrefs"
+    key_fields: ClassVar[tuple[str, ...]] = ("item", "system")
+    item: Code
+    system: Code
+    external_code: Code
+
+
+class BomRevision(Record):
+    entity: ClassVar[str] = "bom_revisions"
+    key_fields: ClassVar[tuple[str, ...]] = ("parent", "revision")
+    parent: Code
+    revision: Code
+    status: BomStatus = BomStatus.RELEASED
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _effectivity_in_order(self) -> BomRevision:
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError(
+                f"effective_to {self.effective_to} is before effective_from {self.effective_from}"
+            )
+        return self
+
+
+class BomLine(Record):
+    entity: ClassVar[str] = "bom_lines"
+    key_fields: ClassVar[tuple[str, ...]] = ("parent", "revision", "position")
+    quantity_fields: ClassVar[tuple[str, ...]] = ("quantity_per",)
+    item_field: ClassVar[str | None] = "component"
+    parent: Code
+    revision: Code
+    position: Annotated[int, Field(ge=0)]
+    component: Code
+    quantity_per: Positive
+    uom: str | None = None
+    scrap_pct: Annotated[float, Field(ge=0, lt=100)] = 0.0
+    alternate_group: str = ""
+    alternate_priority: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _not_self_referencing(self) -> BomLine:
+        if self.component == self.parent:
+            raise ValueError(f"component {self.component} is the BOM's own parent item")
+        return self
+
+
+class InventoryBalance(Record):
+    entity: ClassVar[str] = "inventory"
+    key_fields: ClassVar[tuple[str, ...]] = ("item", "site", "location", "lot", "status")
+    quantity_fields: ClassVar[tuple[str, ...]] = ("quantity",)
+    item_field: ClassVar[str | None] = "item"
+    item: Code
+    site: Code
+    location: str = ""
+    lot: str = ""
+    status: InventoryStatus = InventoryStatus.AVAILABLE
+    quantity: NonNegative
+    uom: str | None = None
+    as_of: dt.date | None = None
+    expected_date: dt.date | None = None  # for in-transit stock: the ship notice's arrival date
+
+
+class Demand(Record):
+    """Independent demand: sales orders, forecasts and master-schedule entries."""
+
+    entity: ClassVar[str] = "demands"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    quantity_fields: ClassVar[tuple[str, ...]] = ("quantity",)
+    item_field: ClassVar[str | None] = "item"
+    code: Code
+    kind: DemandKind = DemandKind.SALES_ORDER
+    item: Code
+    site: Code
+    quantity: NonNegative
+    uom: str | None = None
+    due_date: dt.date
+    status: DemandStatus = DemandStatus.OPEN
+    customer: str = ""
+    priority: int = 0
+
+
+class WorkOrder(Record):
+    """A production order: a scheduled receipt of its item and a requirement for its components."""
+
+    entity: ClassVar[str] = "work_orders"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    quantity_fields: ClassVar[tuple[str, ...]] = ("quantity", "completed_quantity")
+    item_field: ClassVar[str | None] = "item"
+    code: Code
+    item: Code
+    site: Code
+    quantity: NonNegative
+    completed_quantity: NonNegative = 0.0
+    uom: str | None = None
+    start_date: dt.date
+    due_date: dt.date
+    status: WorkOrderStatus = WorkOrderStatus.RELEASED
+    bom_revision: str = ""
+    demand: str = ""  # the independent demand it was made for, if known
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> WorkOrder:
+        if self.due_date < self.start_date:
+            raise ValueError(f"due_date {self.due_date} is before start_date {self.start_date}")
+        return self
+
+
+class WorkOrderComponent(Record):
+    entity: ClassVar[str] = "work_order_components"
+    key_fields: ClassVar[tuple[str, ...]] = ("work_order", "position")
+    quantity_fields: ClassVar[tuple[str, ...]] = ("required_quantity", "issued_quantity")
+    item_field: ClassVar[str | None] = "component"
+    work_order: Code
+    position: Annotated[int, Field(ge=0)]
+    component: Code
+    required_quantity: NonNegative
+    issued_quantity: NonNegative = 0.0
+    uom: str | None = None
+    required_date: dt.date
+
+
+class PurchaseOrder(Record):
+    entity: ClassVar[str] = "purchase_orders"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    code: Code
+    supplier: Code
+    site: Code
+    status: PurchaseStatus = PurchaseStatus.SENT
+    order_date: dt.date | None = None
+    buyer: str = ""
+
+
+class PurchaseOrderLine(Record):
+    entity: ClassVar[str] = "purchase_order_lines"
+    key_fields: ClassVar[tuple[str, ...]] = ("purchase_order", "line")
+    quantity_fields: ClassVar[tuple[str, ...]] = (
+        "quantity_ordered",
+        "quantity_received",
+        "asn_quantity",
+    )
+    item_field: ClassVar[str | None] = "item"
+    purchase_order: Code
+    line: Annotated[int, Field(ge=0)]
+    item: Code
+    supplier: Code
+    site: Code
+    quantity_ordered: NonNegative
+    quantity_received: NonNegative = 0.0
+    uom: str | None = None
+    unit_price: NonNegative = 0.0
+    requested_date: dt.date
+    promised_date: dt.date | None = None
+    ack_status: AckStatus = AckStatus.NONE
+    ack_date: dt.date | None = None
+    asn_quantity: NonNegative = 0.0
+    asn_date: dt.date | None = None
+    received_date: dt.date | None = None
+    status: PurchaseStatus = PurchaseStatus.SENT
+    requisition: str = ""
+
+
+class PromiseChange(Record):
+    """One past promise-date/quantity change of a PO line, as the source's history reports it.
+
+    Changes the cache observes itself between two syncs are recorded too (by the cache); both land
+    in the same history table.
+    """
+
+    entity: ClassVar[str] = "promise_changes"
+    key_fields: ClassVar[tuple[str, ...]] = ("purchase_order", "line", "changed_at")
+    purchase_order: Code
+    line: Annotated[int, Field(ge=0)]
+    changed_at: dt.datetime
+    promised_date: dt.date | None = None
+    quantity_ordered: NonNegative | None = None
+
+
+class Requisition(Record):
+    entity: ClassVar[str] = "requisitions"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    quantity_fields: ClassVar[tuple[str, ...]] = ("quantity",)
+    item_field: ClassVar[str | None] = "item"
+    code: Code
+    item: Code
+    site: Code
+    quantity: Positive
+    uom: str | None = None
+    need_date: dt.date
+    suggested_supplier: str = ""
+    origin: RequisitionOrigin = RequisitionOrigin.MRP
+    status: RequisitionStatus = RequisitionStatus.OPEN
+    buyer: str = ""
+    created_date: dt.date | None = None
+
+
+#: The entities in the order a sync loads them (referenced entities first).
+ENTITY_MODELS: dict[str, type[Record]] = {
+    m.entity: m
+    for m in (
+        UnitOfMeasure,
+        Site,
+        Location,
+        Supplier,
+        Item,
+        UomConversion,
+        ItemXref,
+        BomRevision,
+        BomLine,
+        InventoryBalance,
+        Demand,
+        WorkOrder,
+        WorkOrderComponent,
+        PurchaseOrder,
+        PurchaseOrderLine,
+        PromiseChange,
+        Requisition,
+    )
+}
+ENTITIES: tuple[str, ...] = tuple(ENTITY_MODELS)

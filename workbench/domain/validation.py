@@ -1,0 +1,112 @@
+"""Turning raw payloads into canonical records, with errors a person can act on.
+
+A :class:`RecordError` always names the entity, the record's key and the field, and — when the
+record came from a file — the file and row, so "row 17 of items.csv, field lead_time_days: must
+be >= 0" is what a user reads, not a stack trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from pydantic import TypeAdapter, ValidationError
+
+from workbench.domain.models import ENTITY_MODELS, Record
+
+
+@dataclass(frozen=True)
+class RecordError(Exception):
+    entity: str
+    key: str
+    field: str
+    reason: str
+    file: str | None = None
+    row: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}, row {self.row}: " if self.file else ""
+        return f"{where}{self.entity} {self.key!r}, field {self.field}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "key": self.key,
+            "field": self.field,
+            "reason": self.reason,
+            "file": self.file,
+            "row": self.row,
+        }
+
+
+class RecordErrors(Exception):
+    """Several rejected records of one run; ``errors`` keeps every one of them."""
+
+    def __init__(self, errors: list[RecordError]):
+        self.errors = errors
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"{errors[0]}{more}" if errors else "no errors")
+
+
+def _errors_from(
+    entity: str, data: dict[str, Any], exc: ValidationError, file: str | None, row: int | None
+) -> list[RecordError]:
+    model = ENTITY_MODELS[entity]
+    key = model.key_of(data)
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "(record)"
+        reason = err["msg"]
+        if reason.startswith("Value error, "):
+            reason = reason[len("Value error, ") :]
+        if err["type"] == "enum":
+            reason = f"unknown value {err.get('input')!r}; {err['msg'].lower()}"
+        out.append(RecordError(entity, key, loc, reason, file, row))
+    return out
+
+
+def validate_record(
+    entity: str, data: dict[str, Any], *, file: str | None = None, row: int | None = None
+) -> Record:
+    """Validate one raw record; raise :class:`RecordErrors` naming entity, key and field."""
+    model = ENTITY_MODELS.get(entity)
+    if model is None:
+        raise RecordErrors([RecordError(entity, "", "(entity)", "unknown entity", file, row)])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RecordErrors(_errors_from(entity, data, exc, file, row)) from None
+
+
+_ADAPTERS: dict[str, TypeAdapter[list[Any]]] = {}
+
+
+def validate_batch(
+    entity: str,
+    rows: Iterable[dict[str, Any]],
+    *,
+    file: str | None = None,
+    first_row: int = 1,
+) -> tuple[list[Record], list[RecordError]]:
+    """Validate many raw records at once: the valid records, and an error per invalid field.
+
+    The fast path validates the whole batch in pydantic's core; only when that fails are records
+    validated one by one to find which rows are bad (``first_row`` numbers them for messages).
+    """
+    rows = rows if isinstance(rows, list) else list(rows)
+    model = ENTITY_MODELS[entity]
+    adapter = _ADAPTERS.get(entity)
+    if adapter is None:
+        adapter = _ADAPTERS[entity] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    try:
+        return adapter.validate_python(rows), []
+    except ValidationError:
+        pass
+    good: list[Record] = []
+    bad: list[RecordError] = []
+    for i, data in enumerate(rows):
+        try:
+            good.append(model.model_validate(data))
+        except ValidationError as exc:
+            bad.extend(_errors_from(entity, data, exc, file, first_row + i))
+    return good, bad
