@@ -1,0 +1,82 @@
+"""The command line: the same services as the GUI, for scheduled batch runs and scripting.
+
+Sub-commands live one module each in :mod:`workbench.cli.commands`; every module there exposes
+``register(subparsers)`` which adds its parser and sets ``func`` to a callable taking the parsed
+arguments and returning an exit code. With no sub-command the GUI opens.
+
+Exit codes: 0 success; 1 the command ran but failed (e.g. a sync with rejected rows); 2 bad
+usage or input; 3 the cache could not be opened. Failures print one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from workbench import __version__
+
+
+class CliError(Exception):
+    """A failure to report as one line on stderr with an exit code."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def add_common(parser: argparse.ArgumentParser, *, json_output: bool = True) -> None:
+    parser.add_argument("--cache", type=Path, default=None, help="cache file (default: user data dir)")
+    if json_output:
+        parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def open_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from workbench.cache.db import CacheError, open_cache
+
+    try:
+        return open_cache(args.cache)
+    except CacheError as exc:
+        raise CliError(str(exc), 3) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description="Planner Workbench")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--cache", type=Path, default=None, help="cache file for the GUI")
+    parser.add_argument("--demo", action="store_true", help="GUI: load the small demo into a fresh cache")
+    parser.add_argument("--smoke", type=Path, default=None, metavar="PNG",
+                        help="GUI: open offscreen, save a screenshot to PNG and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from workbench.cli import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from workbench.ui.app import run_gui
+
+        return run_gui(cache=args.cache, demo=args.demo, smoke=args.smoke)
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"workbench {args.command}: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print(f"workbench {args.command}: interrupted", file=sys.stderr)
+        return 130
