@@ -8,6 +8,7 @@ refused before anything touches the file.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sqlite3
 from pathlib import Path
@@ -18,6 +19,10 @@ from sqlalchemy.pool import QueuePool
 
 from workbench import APP_NAME, __version__
 from workbench.cache.migrations import LATEST_VERSION, MIGRATIONS
+
+# Dates are stored as ISO-8601 text (the default adapters are deprecated from Python 3.12).
+sqlite3.register_adapter(dt.date, dt.date.isoformat)
+sqlite3.register_adapter(dt.datetime, dt.datetime.isoformat)
 
 #: "PWB1" — marks a SQLite file as a Planner Workbench cache
 APPLICATION_ID = 0x50574231

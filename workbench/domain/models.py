@@ -347,3 +347,31 @@ ENTITY_MODELS: dict[str, type[Record]] = {
     )
 }
 ENTITIES: tuple[str, ...] = tuple(ENTITY_MODELS)
+
+#: Which fields of an entity must name an existing record of another entity (empty = no reference).
+REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "locations": (("site", "sites"),),
+    "items": (("stock_uom", "uoms"), ("default_supplier", "suppliers")),
+    "uom_conversions": (("item", "items"), ("from_uom", "uoms"), ("to_uom", "uoms")),
+    "item_xrefs": (("item", "items"),),
+    "bom_revisions": (("parent", "items"),),
+    "bom_lines": (("parent", "items"), ("component", "items"), ("uom", "uoms")),
+    "inventory": (("item", "items"), ("site", "sites"), ("uom", "uoms")),
+    "demands": (("item", "items"), ("site", "sites"), ("uom", "uoms")),
+    "work_orders": (("item", "items"), ("site", "sites"), ("uom", "uoms")),
+    "work_order_components": (
+        ("work_order", "work_orders"),
+        ("component", "items"),
+        ("uom", "uoms"),
+    ),
+    "purchase_orders": (("supplier", "suppliers"), ("site", "sites")),
+    "purchase_order_lines": (
+        ("purchase_order", "purchase_orders"),
+        ("item", "items"),
+        ("supplier", "suppliers"),
+        ("site", "sites"),
+        ("uom", "uoms"),
+    ),
+    "promise_changes": (("purchase_order", "purchase_orders"),),
+    "requisitions": (("item", "items"), ("site", "sites"), ("uom", "uoms")),
+}

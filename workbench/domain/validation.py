@@ -86,7 +86,7 @@ def validate_batch(
     rows: Iterable[dict[str, Any]],
     *,
     file: str | None = None,
-    first_row: int = 1,
+    first_row: int | None = 1,
 ) -> tuple[list[Record], list[RecordError]]:
     """Validate many raw records at once: the valid records, and an error per invalid field.
 
@@ -108,5 +108,7 @@ def validate_batch(
         try:
             good.append(model.model_validate(data))
         except ValidationError as exc:
-            bad.extend(_errors_from(entity, data, exc, file, first_row + i))
+            bad.extend(
+                _errors_from(entity, data, exc, file, None if first_row is None else first_row + i)
+            )
     return good, bad

@@ -7,22 +7,28 @@ CREATE TABLE sync_context (
 	value TEXT
 );
 
+-- Trigger bodies cannot rely on INSERT OR IGNORE/REPLACE: the outer upsert's conflict policy
+-- overrides theirs. So they delete/skip explicitly.
 CREATE TRIGGER trg_pol_history_insert AFTER INSERT ON purchase_order_lines
 BEGIN
-	INSERT OR IGNORE INTO promise_changes
+	INSERT INTO promise_changes
 		(purchase_order, line, changed_at, promised_date, quantity_ordered, origin, source, sync_run)
-	VALUES (
-		new.purchase_order, new.line,
-		coalesce((SELECT value FROM sync_context WHERE key = 'observed_at'),
-		         strftime('%Y-%m-%dT%H:%M:%S', 'now')),
-		new.promised_date, new.quantity_ordered, 'observed', new.source, new.sync_run);
+	SELECT new.purchase_order, new.line, o.value, new.promised_date, new.quantity_ordered,
+		'observed', new.source, new.sync_run
+	FROM (SELECT coalesce((SELECT value FROM sync_context WHERE key = 'observed_at'),
+	                      strftime('%Y-%m-%dT%H:%M:%S', 'now')) AS value) AS o
+	WHERE NOT EXISTS (SELECT 1 FROM promise_changes p WHERE p.purchase_order = new.purchase_order
+		AND p.line = new.line AND p.changed_at = o.value);
 END;
 
 CREATE TRIGGER trg_pol_history_update AFTER UPDATE OF promised_date, quantity_ordered
 	ON purchase_order_lines
 	WHEN old.promised_date IS NOT new.promised_date OR old.quantity_ordered IS NOT new.quantity_ordered
 BEGIN
-	INSERT OR REPLACE INTO promise_changes
+	DELETE FROM promise_changes WHERE purchase_order = new.purchase_order AND line = new.line
+		AND changed_at = coalesce((SELECT value FROM sync_context WHERE key = 'observed_at'),
+		                          strftime('%Y-%m-%dT%H:%M:%S', 'now'));
+	INSERT INTO promise_changes
 		(purchase_order, line, changed_at, promised_date, quantity_ordered, origin, source, sync_run)
 	VALUES (
 		new.purchase_order, new.line,

@@ -1,0 +1,40 @@
+"""A small in-memory connector for sync tests: holds canonical dicts per entity."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Iterator
+
+from connectors.base import Batch, Capability, CheckResult, PermanentError, PushRequest, PushResult
+
+
+class MemoryConnector:
+    """Yields what it holds; ``fail_on`` raises mid-run to test atomicity."""
+
+    name: ClassVar[str] = "memory"
+    capabilities: ClassVar[Capability] = Capability.PULL | Capability.INCREMENTAL
+
+    def __init__(self, data: dict[str, list[dict[str, Any]]], batch_size: int = 2) -> None:
+        self.data = data
+        self.batch_size = batch_size
+        self.fail_on: str | None = None
+
+    def check(self) -> CheckResult:
+        return CheckResult(True, "in memory")
+
+    def entities(self) -> list[str]:
+        return list(self.data)
+
+    def pull(self, entity: str, since: str | None) -> Iterator[Batch]:
+        rows = [r for r in self.data[entity] if since is None or r.get("source_version", "") > since]
+        for i in range(0, len(rows), self.batch_size):
+            if self.fail_on == entity and i > 0:
+                raise RuntimeError(f"connection lost while reading {entity}")
+            chunk = rows[i : i + self.batch_size]
+            mark = max((r.get("source_version") or "" for r in chunk), default=None) or None
+            yield Batch(entity, chunk, watermark=mark)
+
+    def push(self, request: PushRequest) -> PushResult:
+        raise PermanentError("the memory connector cannot write back")
+
+    def close(self) -> None:
+        pass

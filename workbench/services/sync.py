@@ -1,0 +1,433 @@
+"""Sync runs: pull from a connector, validate, convert units, upsert into the cache — atomically.
+
+One run is one SQLite transaction (``BEGIN IMMEDIATE`` … ``COMMIT``): a failure, a cancel or a
+killed process leaves the cache exactly as it was before the run. The ``sync_runs`` row of a
+successful run is written inside that transaction; a failed or cancelled run is recorded
+afterwards, in a transaction of its own, together with its rejected rows, so the user can see
+what went wrong without any of the run's data having landed.
+
+Per batch the service:
+1. validates the raw dicts into canonical records (pydantic, whole batch at once);
+2. checks references (component, item, site, supplier, unit exist in the cache or earlier in the
+   run) and converts quantities to the item's stock unit, keeping the source's figures;
+3. upserts with ``INSERT … ON CONFLICT DO UPDATE … WHERE <row differs>``, so unchanged rows are
+   not written and the change counts are true counts; the history triggers (promise dates, BOM
+   revision status) fire only on real changes.
+
+Bad rows are collected (entity, key, field, file, row, reason). Unless the caller asked for a
+partial load, any bad row fails the whole run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from connectors.base import Batch, Connector, ConnectorError
+from workbench.cache.schema import (
+    ENTITY_TABLES,
+    entity_columns,
+    sync_rejections,
+    sync_runs,
+    watermarks,
+)
+from workbench.domain.enums import SyncRunStatus
+from workbench.domain.models import ENTITY_MODELS, REFERENCES, Record
+from workbench.domain.uom import UomConverter, UomError
+from workbench.domain.validation import RecordError, validate_batch
+from workbench.services.tasks import Cancelled, TaskState, check_cancelled
+
+
+@dataclass
+class SyncResult:
+    connector: str
+    status: SyncRunStatus
+    run_id: int | None = None
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    rejected: list[RecordError] = field(default_factory=list)
+    watermarks: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (SyncRunStatus.SUCCEEDED, SyncRunStatus.PARTIAL)
+
+    def total(self, what: str = "changed") -> int:
+        return sum(c.get(what, 0) for c in self.counts.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "connector": self.connector,
+            "status": str(self.status),
+            "run_id": self.run_id,
+            "counts": self.counts,
+            "rejected": [e.to_dict() for e in self.rejected],
+            "watermarks": self.watermarks,
+            "error": self.error,
+            "duration_s": round(self.duration_s, 3),
+        }
+
+
+class _RejectedRows(Exception):
+    pass
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+class _Lookups:
+    """What the run knows exists: keys per referenced entity, item stock units, conversions."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.keys: dict[str, set[str]] = {}
+        targets = {t for refs in REFERENCES.values() for _, t in refs}
+        for entity in targets:
+            table = ENTITY_TABLES[entity]
+            (key,) = ENTITY_MODELS[entity].key_fields
+            rows = conn.execute(select(table.c[key]).where(table.c.deleted_at.is_(None)))
+            self.keys[entity] = {r[0] for r in rows}
+        items = ENTITY_TABLES["items"]
+        self.stock_uom: dict[str, str] = dict(
+            conn.execute(select(items.c.code, items.c.stock_uom)).tuples().all()
+        )
+        self.uom = UomConverter(known_units=set(self.keys["uoms"]))
+        conv = ENTITY_TABLES["uom_conversions"]
+        for item, f, t, factor in conn.execute(
+            select(conv.c.item, conv.c.from_uom, conv.c.to_uom, conv.c.factor).where(
+                conv.c.deleted_at.is_(None)
+            )
+        ):
+            self.uom.add_conversion(item, f, t, factor)
+
+    def learn(self, entity: str, records: list[Record]) -> None:
+        """Make records of this batch referable by the batches after it."""
+        if entity in self.keys:
+            (key,) = ENTITY_MODELS[entity].key_fields
+            self.keys[entity].update(getattr(r, key) for r in records)
+        if entity == "uoms":
+            self.uom.known_units.update(r.code for r in records)  # type: ignore[attr-defined]
+        elif entity == "items":
+            self.stock_uom.update((r.code, r.stock_uom) for r in records)  # type: ignore[attr-defined]
+        elif entity == "uom_conversions":
+            for r in records:
+                self.uom.add_conversion(r.item, r.from_uom, r.to_uom, r.factor)  # type: ignore[attr-defined]
+
+
+class _EntityWriter:
+    """Turns validated records of one entity into cache rows and upserts them."""
+
+    def __init__(self, entity: str, run_id: int) -> None:
+        self.entity = entity
+        self.model = ENTITY_MODELS[entity]
+        self.run_id = run_id
+        self.table = ENTITY_TABLES[entity]
+        self.columns = entity_columns(self.model)
+        self.references = REFERENCES.get(entity, ())
+        base = [c for c in self.columns if c != "orig_uom" and not c.startswith("orig_")]
+        self._base = attrgetter(*base)
+        self._qty_idx = [base.index(q) for q in self.model.quantity_fields]
+        cols = self.columns + ["sync_run"]
+        keys = self.model.key_fields
+        non_key = [c for c in cols if c not in keys]
+        t = entity
+        updates = ", ".join(f"{c}=excluded.{c}" for c in non_key)
+        compare_cols = [c for c in self.columns if c not in keys]
+        differs = " OR ".join(f"{t}.{c} IS NOT excluded.{c}" for c in compare_cols)
+        self.sql = (
+            f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}, deleted_at=NULL "
+            f"WHERE {t}.deleted_at IS NOT NULL OR {differs}"
+        )
+
+    def rows(
+        self, records: list[Record], lookups: _Lookups, batch: Batch
+    ) -> tuple[list[tuple[Any, ...]], list[Record], list[RecordError]]:
+        out: list[tuple[Any, ...]] = []
+        kept: list[Record] = []
+        errors: list[RecordError] = []
+        run = (self.run_id,)
+        refs = [(f, lookups.keys[t], t) for f, t in self.references]
+        item_field = self.model.item_field
+        has_qty = bool(self.model.quantity_fields)
+        for i, rec in enumerate(records):
+            bad = None
+            for f, known, target in refs:
+                value = getattr(rec, f)
+                if value and value not in known:
+                    bad = (f, f"unknown {target[:-1].replace('_', ' ')} {value!r}")
+                    break
+            row = self._base(rec)
+            if bad is None and has_qty:
+                item = getattr(rec, item_field) if item_field else ""
+                stock = lookups.stock_uom.get(item) if item else None
+                unit = getattr(rec, "uom", None) or stock
+                orig = tuple(row[j] for j in self._qty_idx)
+                if stock is not None and unit != stock:
+                    try:
+                        factor = lookups.uom.factor(item, unit, stock)
+                    except UomError as exc:
+                        bad = ("uom", str(exc))
+                    else:
+                        row = list(row)  # type: ignore[assignment]
+                        for j in self._qty_idx:
+                            if row[j] is not None:
+                                row[j] = row[j] * factor  # type: ignore[index]
+                        row = tuple(row)
+                row = row + (unit,) + orig
+            if bad is not None:
+                errors.append(
+                    RecordError(
+                        self.entity,
+                        "/".join(str(k) for k in rec.key()),
+                        bad[0],
+                        bad[1],
+                        batch.file,
+                        batch.first_row + i if batch.file else None,
+                    )
+                )
+                continue
+            out.append(row + run)
+            kept.append(rec)
+        return out, kept, errors
+
+    def upsert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+        if not rows:
+            return 0
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(self.sql, rows)
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def mark_deleted(self, conn: Connection, keys: Iterable[tuple[Any, ...]], when: str) -> int:
+        keys = list(keys)
+        if not keys:
+            return 0
+        where = " AND ".join(f"{k} = ?" for k in self.model.key_fields)
+        sql = (
+            f"UPDATE {self.entity} SET deleted_at = ?, sync_run = ? "
+            f"WHERE {where} AND deleted_at IS NULL"
+        )
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, [(when, self.run_id, *k) for k in keys])
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def mark_missing_deleted(self, conn: Connection, seen: set[tuple[Any, ...]], when: str) -> int:
+        """For a source that sent its complete set: rows it no longer has are marked deleted."""
+        keys = self.model.key_fields
+        table = self.table
+        present = conn.execute(
+            select(*(table.c[k] for k in keys)).where(table.c.deleted_at.is_(None))
+        ).tuples()
+        missing = [k for k in present if tuple(k) not in seen]
+        return self.mark_deleted(conn, missing, when)
+
+
+def _observed_at(connector: Connector, now: dt.datetime | None) -> str:
+    if now is not None:
+        return now.isoformat(timespec="seconds")
+    today = getattr(connector, "today", None)
+    if isinstance(today, dt.date):
+        return dt.datetime.combine(today, dt.time(0, 0)).isoformat(timespec="seconds")
+    return _now_iso()
+
+
+def _stored_watermarks(conn: Connection, connector: str) -> dict[str, str]:
+    rows = conn.execute(
+        select(watermarks.c.entity, watermarks.c.watermark).where(
+            watermarks.c.connector == connector
+        )
+    )
+    return {e: w for e, w in rows if w is not None}
+
+
+def _save_watermark(conn: Connection, connector: str, entity: str, mark: str) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO watermarks (connector, entity, watermark, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (connector, entity) DO UPDATE SET watermark = excluded.watermark, "
+        "updated_at = excluded.updated_at",
+        (connector, entity, mark, _now_iso()),
+    )
+
+
+def _record_rejections(conn: Connection, run_id: int, errors: list[RecordError]) -> None:
+    if errors:
+        conn.execute(
+            insert(sync_rejections),
+            [
+                {
+                    "sync_run": run_id,
+                    "entity": e.entity,
+                    "key": e.key,
+                    "field": e.field,
+                    "reason": e.reason,
+                    "file": e.file,
+                    "row": e.row,
+                }
+                for e in errors
+            ],
+        )
+
+
+def run_sync(
+    engine: Engine,
+    connector: Connector,
+    *,
+    entities: Iterable[str] | None = None,
+    partial: bool = False,
+    full: bool = False,
+    state: TaskState | None = None,
+    now: dt.datetime | None = None,
+    on_batch: Callable[[str, int], None] | None = None,
+) -> SyncResult:
+    """Run one sync of ``connector`` into the cache; never raises for data or source errors.
+
+    ``partial``: keep the good rows when some are rejected (default: reject the whole run).
+    ``full``: ignore stored watermarks and pull everything.
+    """
+    name = connector.name
+    started = time.perf_counter()
+    started_at = _now_iso()
+    result = SyncResult(connector=name, status=SyncRunStatus.RUNNING)
+    wanted = list(entities) if entities is not None else connector.entities()
+    try:
+        with engine.begin() as conn:
+            run_id = conn.execute(
+                insert(sync_runs).values(
+                    connector=name, started_at=started_at, status=SyncRunStatus.RUNNING
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            result.run_id = run_id
+            observed = _observed_at(connector, now)
+            conn.exec_driver_sql(
+                "INSERT OR REPLACE INTO sync_context (key, value) VALUES ('observed_at', ?)",
+                (observed,),
+            )
+            lookups = _Lookups(conn)
+            stored = {} if full else _stored_watermarks(conn, name)
+            for n, entity in enumerate(wanted):
+                check_cancelled(state)
+                if state:
+                    state.set_status(f"{name}: {entity}")
+                    state.set_progress(n, len(wanted))
+                _sync_entity(
+                    conn, connector, entity, stored.get(entity), run_id, lookups, result,
+                    observed, state, on_batch,
+                )
+            if result.rejected and not partial:
+                raise _RejectedRows()
+            result.status = SyncRunStatus.PARTIAL if result.rejected else SyncRunStatus.SUCCEEDED
+            for entity, mark in result.watermarks.items():
+                _save_watermark(conn, name, entity, mark)
+            _record_rejections(conn, run_id, result.rejected)
+            conn.exec_driver_sql("DELETE FROM sync_context WHERE key = 'observed_at'")
+            result.duration_s = time.perf_counter() - started
+            conn.execute(
+                sync_runs.update()
+                .where(sync_runs.c.id == run_id)
+                .values(
+                    finished_at=_now_iso(),
+                    status=result.status,
+                    counts=json.dumps(result.counts),
+                    rejected=len(result.rejected),
+                    duration_s=result.duration_s,
+                    watermarks=json.dumps(result.watermarks),
+                )
+            )
+        if state:
+            state.set_progress(len(wanted), len(wanted))
+        return result
+    except _RejectedRows:
+        n = len(result.rejected)
+        result.status = SyncRunStatus.FAILED
+        result.error = (
+            f"{n} row{'s' if n != 1 else ''} rejected, nothing was loaded (first: "
+            f"{result.rejected[0]}); fix the source or sync with partial loads allowed"
+        )
+    except Cancelled:
+        result.status = SyncRunStatus.CANCELLED
+        result.error = "cancelled by the user; the cache is unchanged"
+    except ConnectorError as exc:
+        result.status = SyncRunStatus.FAILED
+        result.error = f"{name}: {exc}; the cache is unchanged"
+    except Exception as exc:  # noqa: BLE001 - any failure must leave a recorded, failed run
+        result.status = SyncRunStatus.FAILED
+        result.error = f"{type(exc).__name__}: {exc}; the cache is unchanged"
+    result.duration_s = time.perf_counter() - started
+    _record_failed_run(engine, result, started_at)
+    return result
+
+
+def _sync_entity(
+    conn: Connection,
+    connector: Connector,
+    entity: str,
+    since: str | None,
+    run_id: int,
+    lookups: _Lookups,
+    result: SyncResult,
+    observed: str,
+    state: TaskState | None,
+    on_batch: Callable[[str, int], None] | None,
+) -> None:
+    writer = _EntityWriter(entity, run_id)
+    counts = result.counts.setdefault(entity, {"received": 0, "changed": 0, "deleted": 0})
+    seen: set[tuple[Any, ...]] | None = None
+    complete = False
+    for batch in connector.pull(entity, since):
+        check_cancelled(state)
+        records, errors = validate_batch(
+            entity, batch.records, file=batch.file, first_row=batch.first_row if batch.file else None
+        )
+        counts["received"] += len(batch.records)
+        rows, kept, ref_errors = writer.rows(records, lookups, batch)
+        result.rejected.extend(errors)
+        result.rejected.extend(ref_errors)
+        counts["changed"] += writer.upsert(conn, rows)
+        lookups.learn(entity, kept)
+        counts["deleted"] += writer.mark_deleted(conn, batch.deleted_keys, observed)
+        if batch.complete:
+            complete = True
+            seen = seen if seen is not None else set()
+            seen.update(r.key() for r in kept)
+        if batch.watermark is not None:
+            old = result.watermarks.get(entity)
+            result.watermarks[entity] = max(old, batch.watermark) if old else batch.watermark
+        if on_batch:
+            on_batch(entity, len(batch.records))
+    if complete and seen is not None:
+        counts["deleted"] += writer.mark_missing_deleted(conn, seen, observed)
+
+
+def _record_failed_run(engine: Engine, result: SyncResult, started_at: str) -> None:
+    """Record a run that did not commit, with its rejected rows, in a transaction of its own."""
+    try:
+        with engine.begin() as conn:
+            run_id = conn.execute(
+                insert(sync_runs).values(
+                    connector=result.connector,
+                    started_at=started_at,
+                    finished_at=_now_iso(),
+                    status=result.status,
+                    counts=json.dumps(result.counts),
+                    rejected=len(result.rejected),
+                    duration_s=result.duration_s,
+                    error=result.error,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            _record_rejections(conn, run_id, result.rejected)
+            result.run_id = run_id
+    except Exception:  # noqa: BLE001 - e.g. the disk is full: the result still reports the error
+        result.run_id = None
