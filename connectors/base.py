@@ -38,9 +38,9 @@ class Batch:
     watermark: str | None = None
     #: keys (as tuples of the entity's key fields) the source no longer has
     deleted_keys: list[tuple[Any, ...]] = field(default_factory=list)
-    #: for file-based sources: the file and the row number of records[0] (1 = first data row)
+    #: for file-based sources: the file, and the row number of each record as the user sees it
     file: str | None = None
-    first_row: int = 1
+    row_numbers: list[int] | None = None
     #: the source has sent its complete set of this entity: keys not seen are deletions
     complete: bool = False
 

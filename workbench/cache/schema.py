@@ -94,8 +94,6 @@ Index("ix_woc_component", ENTITY_TABLES["work_order_components"].c.component)
 Index("ix_req_item", ENTITY_TABLES["requisitions"].c.item)
 Index("ix_demands_item", ENTITY_TABLES["demands"].c.item)
 
-#: which changes of a promise-date row came from the source's own history vs. seen by a sync
-ENTITY_TABLES["promise_changes"].append_column(Column("origin", Text, server_default="source"))
 
 sync_runs = Table(
     "sync_runs",

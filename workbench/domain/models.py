@@ -303,6 +303,7 @@ class PromiseChange(Record):
     changed_at: dt.datetime
     promised_date: dt.date | None = None
     quantity_ordered: NonNegative | None = None
+    origin: str = "source"  # "source": the source's own history; "observed": seen by a sync
 
 
 class Requisition(Record):
@@ -341,8 +342,8 @@ ENTITY_MODELS: dict[str, type[Record]] = {
         WorkOrder,
         WorkOrderComponent,
         PurchaseOrder,
-        PurchaseOrderLine,
         PromiseChange,
+        PurchaseOrderLine,
         Requisition,
     )
 }

@@ -86,12 +86,25 @@ def validate_batch(
     rows: Iterable[dict[str, Any]],
     *,
     file: str | None = None,
-    first_row: int | None = 1,
+    row_numbers: list[int] | None = None,
 ) -> tuple[list[Record], list[RecordError]]:
-    """Validate many raw records at once: the valid records, and an error per invalid field.
+    """Validate many raw records at once: the valid records, and an error per invalid field."""
+    good, _, bad = validate_batch_indexed(entity, rows, file=file, row_numbers=row_numbers)
+    return good, bad
 
-    The fast path validates the whole batch in pydantic's core; only when that fails are records
-    validated one by one to find which rows are bad (``first_row`` numbers them for messages).
+
+def validate_batch_indexed(
+    entity: str,
+    rows: Iterable[dict[str, Any]],
+    *,
+    file: str | None = None,
+    row_numbers: list[int] | None = None,
+) -> tuple[list[Record], list[int] | None, list[RecordError]]:
+    """Like :func:`validate_batch`, also giving the input positions of the valid records.
+
+    The fast path validates the whole batch in pydantic's core (positions ``None``: all valid);
+    only when that fails are records validated one by one to find which rows are bad
+    (``row_numbers`` number them for messages).
     """
     rows = rows if isinstance(rows, list) else list(rows)
     model = ENTITY_MODELS[entity]
@@ -99,16 +112,17 @@ def validate_batch(
     if adapter is None:
         adapter = _ADAPTERS[entity] = TypeAdapter(list[model])  # type: ignore[valid-type]
     try:
-        return adapter.validate_python(rows), []
+        return adapter.validate_python(rows), None, []
     except ValidationError:
         pass
     good: list[Record] = []
+    positions: list[int] = []
     bad: list[RecordError] = []
     for i, data in enumerate(rows):
         try:
             good.append(model.model_validate(data))
+            positions.append(i)
         except ValidationError as exc:
-            bad.extend(
-                _errors_from(entity, data, exc, file, None if first_row is None else first_row + i)
-            )
-    return good, bad
+            row = row_numbers[i] if row_numbers else None
+            bad.extend(_errors_from(entity, data, exc, file, row))
+    return good, positions, bad

@@ -40,7 +40,7 @@ from workbench.cache.schema import (
 from workbench.domain.enums import SyncRunStatus
 from workbench.domain.models import ENTITY_MODELS, REFERENCES, Record
 from workbench.domain.uom import UomConverter, UomError
-from workbench.domain.validation import RecordError, validate_batch
+from workbench.domain.validation import RecordError, validate_batch_indexed
 from workbench.services.tasks import Cancelled, TaskState, check_cancelled
 
 
@@ -148,7 +148,11 @@ class _EntityWriter:
         )
 
     def rows(
-        self, records: list[Record], lookups: _Lookups, batch: Batch
+        self,
+        records: list[Record],
+        lookups: _Lookups,
+        file: str | None = None,
+        numbers: list[int] | None = None,
     ) -> tuple[list[tuple[Any, ...]], list[Record], list[RecordError]]:
         out: list[tuple[Any, ...]] = []
         kept: list[Record] = []
@@ -189,8 +193,8 @@ class _EntityWriter:
                         "/".join(str(k) for k in rec.key()),
                         bad[0],
                         bad[1],
-                        batch.file,
-                        batch.first_row + i if batch.file else None,
+                        file,
+                        numbers[i] if numbers else None,
                     )
                 )
                 continue
@@ -388,11 +392,14 @@ def _sync_entity(
     complete = False
     for batch in connector.pull(entity, since):
         check_cancelled(state)
-        records, errors = validate_batch(
-            entity, batch.records, file=batch.file, first_row=batch.first_row if batch.file else None
+        records, positions, errors = validate_batch_indexed(
+            entity, batch.records, file=batch.file, row_numbers=batch.row_numbers
         )
+        numbers = batch.row_numbers
+        if numbers and positions is not None:
+            numbers = [numbers[p] for p in positions]
         counts["received"] += len(batch.records)
-        rows, kept, ref_errors = writer.rows(records, lookups, batch)
+        rows, kept, ref_errors = writer.rows(records, lookups, batch.file, numbers)
         result.rejected.extend(errors)
         result.rejected.extend(ref_errors)
         counts["changed"] += writer.upsert(conn, rows)

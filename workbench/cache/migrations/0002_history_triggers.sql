@@ -8,7 +8,8 @@ CREATE TABLE sync_context (
 );
 
 -- Trigger bodies cannot rely on INSERT OR IGNORE/REPLACE: the outer upsert's conflict policy
--- overrides theirs. So they delete/skip explicitly.
+-- overrides theirs. So they delete/skip explicitly. A new line whose history the source already
+-- delivered (promise_changes load before purchase_order_lines) adds no observation.
 CREATE TRIGGER trg_pol_history_insert AFTER INSERT ON purchase_order_lines
 BEGIN
 	INSERT INTO promise_changes
@@ -18,7 +19,7 @@ BEGIN
 	FROM (SELECT coalesce((SELECT value FROM sync_context WHERE key = 'observed_at'),
 	                      strftime('%Y-%m-%dT%H:%M:%S', 'now')) AS value) AS o
 	WHERE NOT EXISTS (SELECT 1 FROM promise_changes p WHERE p.purchase_order = new.purchase_order
-		AND p.line = new.line AND p.changed_at = o.value);
+		AND p.line = new.line);
 END;
 
 CREATE TRIGGER trg_pol_history_update AFTER UPDATE OF promised_date, quantity_ordered

@@ -1,0 +1,56 @@
+"""``workbench sync``: pull from the demo plant, a data package or a configured source."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from workbench.cli import CliError, add_common, open_engine, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("sync", help="load the cache from a source")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--demo", action="store_true", help="the built-in demo plant")
+    src.add_argument("--package", metavar="DIR", help="a canonical data package folder")
+    p.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    p.add_argument("--day", type=int, default=0, help="demo: simulated days after the start")
+    p.add_argument("--partial", action="store_true", help="keep good rows when some are rejected")
+    p.add_argument("--full", action="store_true", help="ignore watermarks, pull everything")
+    add_common(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from connectors.base import ConnectorError
+    from workbench.services.sources import demo_connector, package_connector
+    from workbench.services.sync import run_sync
+    from workbench.services.tasks import SimpleState
+
+    engine = open_engine(args)
+    try:
+        if args.demo:
+            connector = demo_connector(scale=args.scale, day=args.day)
+        else:
+            connector = package_connector(args.package)
+            check = connector.check()
+            if not check.ok:
+                raise CliError(check.message, 2)
+    except ConnectorError as exc:
+        raise CliError(str(exc), 2) from None
+    state = SimpleState(echo=not args.json and sys.stderr.isatty())
+    result = run_sync(engine, connector, partial=args.partial, full=args.full, state=state)
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        for entity, c in result.counts.items():
+            print(f"{entity:24} received {c['received']:>9,}  changed {c['changed']:>9,}"
+                  + (f"  deleted {c['deleted']:,}" if c["deleted"] else ""))
+        for err in result.rejected[:50]:
+            print(f"rejected: {err}")
+        if len(result.rejected) > 50:
+            print(f"... and {len(result.rejected) - 50} more rejected rows")
+        print(f"{result.status} in {result.duration_s:.1f} s (run {result.run_id})")
+    if not result.ok:
+        raise CliError(result.error or "sync failed", 1)
+    return 0

@@ -1,0 +1,39 @@
+"""Exporting the cache as a canonical data package (the files connector reads it back)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from connectors.files import package_columns, write_package
+from workbench.cache.frames import read_entity_frame
+from workbench.cache.schema import ENTITY_TABLES
+from workbench.domain.models import ENTITY_MODELS
+from workbench.services.tasks import TaskState, check_cancelled
+
+
+def package_frame(engine: Engine, entity: str) -> pd.DataFrame:
+    """An entity's live cache rows as the source delivered them (original quantities and units)."""
+    model = ENTITY_MODELS[entity]
+    cols = [c for c in package_columns(entity) if c != "uom"]
+    select_cols = [f"orig_{c}" if c in model.quantity_fields else c for c in cols]
+    if model.quantity_fields:
+        select_cols.append("orig_uom")
+    frame = read_entity_frame(engine, entity, columns=select_cols, parse_dates=False)
+    frame.columns = cols + (["uom"] if model.quantity_fields else [])
+    sort = list(model.key_fields)
+    return frame.sort_values(sort, kind="stable").reset_index(drop=True)
+
+
+def export_package(engine: Engine, folder: str | Path, state: TaskState | None = None) -> dict[str, int]:
+    """Write every entity of the cache to ``folder``; returns rows written per entity."""
+    frames = {}
+    for n, entity in enumerate(ENTITY_TABLES):
+        check_cancelled(state)
+        if state:
+            state.set_status(f"exporting {entity}")
+            state.set_progress(n, len(ENTITY_TABLES))
+        frames[entity] = package_frame(engine, entity)
+    return write_package(frames, folder)

@@ -1,0 +1,20 @@
+"""Building connectors by name through the registry (the core never imports a concrete one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.base import Connector, get_connector_class
+
+
+def make_connector(name: str, **params: Any) -> Connector:
+    """An instance of the registered connector ``name`` with its parameters."""
+    return get_connector_class(name)(**params)
+
+
+def demo_connector(scale: str = "small", day: int = 0, seed: int = 42) -> Connector:
+    return make_connector("demo", scale=scale, day=day, seed=seed)
+
+
+def package_connector(folder: str) -> Connector:
+    return make_connector("files", folder=folder)
