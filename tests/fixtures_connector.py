@@ -27,11 +27,11 @@ class MemoryConnector:
     def pull(self, entity: str, since: str | None) -> Iterator[Batch]:
         rows = [r for r in self.data[entity] if since is None or r.get("source_version", "") > since]
         for i in range(0, len(rows), self.batch_size):
-            if self.fail_on == entity and i > 0:
-                raise RuntimeError(f"connection lost while reading {entity}")
             chunk = rows[i : i + self.batch_size]
             mark = max((r.get("source_version") or "" for r in chunk), default=None) or None
             yield Batch(entity, chunk, watermark=mark)
+        if self.fail_on == entity:  # after this entity's rows went into the transaction
+            raise RuntimeError(f"connection lost while reading {entity}")
 
     def push(self, request: PushRequest) -> PushResult:
         raise PermanentError("the memory connector cannot write back")

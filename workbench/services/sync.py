@@ -96,7 +96,7 @@ class _Lookups:
             self.keys[entity] = {r[0] for r in rows}
         items = ENTITY_TABLES["items"]
         self.stock_uom: dict[str, str] = dict(
-            conn.execute(select(items.c.code, items.c.stock_uom)).tuples().all()
+            conn.execute(select(items.c.code, items.c.stock_uom)).all()  # type: ignore[arg-type]
         )
         self.uom = UomConverter(known_units=set(self.keys["uoms"]))
         conv = ENTITY_TABLES["uom_conversions"]
@@ -234,7 +234,7 @@ class _EntityWriter:
         table = self.table
         present = conn.execute(
             select(*(table.c[k] for k in keys)).where(table.c.deleted_at.is_(None))
-        ).tuples()
+        ).all()
         missing = [k for k in present if tuple(k) not in seen]
         return self.mark_deleted(conn, missing, when)
 
