@@ -13,9 +13,10 @@ CREATE TABLE sync_context (
 CREATE TRIGGER trg_pol_history_insert AFTER INSERT ON purchase_order_lines
 BEGIN
 	INSERT INTO promise_changes
-		(purchase_order, line, changed_at, promised_date, quantity_ordered, origin, source, sync_run)
+		(purchase_order, line, changed_at, promised_date, quantity_ordered, origin, source,
+		 source_key, sync_run)
 	SELECT new.purchase_order, new.line, o.value, new.promised_date, new.quantity_ordered,
-		'observed', new.source, new.sync_run
+		'observed', new.source, '', new.sync_run
 	FROM (SELECT coalesce((SELECT value FROM sync_context WHERE key = 'observed_at'),
 	                      strftime('%Y-%m-%dT%H:%M:%S', 'now')) AS value) AS o
 	WHERE NOT EXISTS (SELECT 1 FROM promise_changes p WHERE p.purchase_order = new.purchase_order
@@ -30,12 +31,13 @@ BEGIN
 		AND changed_at = coalesce((SELECT value FROM sync_context WHERE key = 'observed_at'),
 		                          strftime('%Y-%m-%dT%H:%M:%S', 'now'));
 	INSERT INTO promise_changes
-		(purchase_order, line, changed_at, promised_date, quantity_ordered, origin, source, sync_run)
+		(purchase_order, line, changed_at, promised_date, quantity_ordered, origin, source,
+		 source_key, sync_run)
 	VALUES (
 		new.purchase_order, new.line,
 		coalesce((SELECT value FROM sync_context WHERE key = 'observed_at'),
 		         strftime('%Y-%m-%dT%H:%M:%S', 'now')),
-		new.promised_date, new.quantity_ordered, 'observed', new.source, new.sync_run);
+		new.promised_date, new.quantity_ordered, 'observed', new.source, '', new.sync_run);
 END;
 
 CREATE TRIGGER trg_bom_rev_history_insert AFTER INSERT ON bom_revisions
