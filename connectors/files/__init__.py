@@ -17,7 +17,6 @@ file is not read again. Rows that did not change are not rewritten either way.
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
@@ -32,11 +31,6 @@ from connectors.base import (
 from workbench.domain.models import ENTITIES, ENTITY_MODELS
 
 BATCH_SIZE = 20_000
-
-
-def package_columns(entity: str) -> list[str]:
-    """The columns of ``<entity>.csv``: the canonical model's fields, in model order."""
-    return list(ENTITY_MODELS[entity].model_fields)
 
 
 class FilesConnector:
@@ -105,17 +99,3 @@ class FilesConnector:
 
     def close(self) -> None:
         pass
-
-
-def write_package(frames: dict[str, Any], folder: str | Path) -> dict[str, int]:
-    """Write DataFrames (canonical columns) as a data package; returns rows written per entity."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for entity, frame in frames.items():
-        cols = package_columns(entity)
-        buf = io.StringIO()
-        frame.reindex(columns=cols).to_csv(buf, index=False)
-        (folder / f"{entity}.csv").write_text(buf.getvalue(), encoding="utf-8")
-        written[entity] = len(frame)
-    return written

@@ -376,3 +376,8 @@ REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
     "promise_changes": (("purchase_order", "purchase_orders"),),
     "requisitions": (("item", "items"), ("site", "sites"), ("uom", "uoms")),
 }
+
+
+def package_columns(entity: str) -> list[str]:
+    """The columns of ``<entity>.csv`` in a canonical data package: the model's fields, in order."""
+    return list(ENTITY_MODELS[entity].model_fields)

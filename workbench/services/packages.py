@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine
 
-from connectors.files import package_columns, write_package
 from workbench.cache.frames import read_entity_frame
 from workbench.cache.schema import ENTITY_TABLES
-from workbench.domain.models import ENTITY_MODELS
+from workbench.domain.models import ENTITY_MODELS, package_columns
 from workbench.services.tasks import TaskState, check_cancelled
 
 
@@ -37,3 +37,16 @@ def export_package(engine: Engine, folder: str | Path, state: TaskState | None =
             state.set_progress(n, len(ENTITY_TABLES))
         frames[entity] = package_frame(engine, entity)
     return write_package(frames, folder)
+
+
+def write_package(frames: dict[str, pd.DataFrame], folder: str | Path) -> dict[str, int]:
+    """Write DataFrames (canonical columns) as a data package; returns rows written per entity."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for entity, frame in frames.items():
+        buf = io.StringIO()
+        frame.reindex(columns=package_columns(entity)).to_csv(buf, index=False)
+        (folder / f"{entity}.csv").write_text(buf.getvalue(), encoding="utf-8")
+        written[entity] = len(frame)
+    return written
