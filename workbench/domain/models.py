@@ -11,7 +11,7 @@ incremental sync and the conflict check of write-back.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, Callable, ClassVar, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -35,6 +35,29 @@ Positive = Annotated[float, Field(gt=0)]
 Code = Annotated[str, Field(min_length=1, max_length=120)]
 
 
+RowCheck = Callable[[Mapping[str, Any]], "str | None"]
+
+
+def _effectivity_in_order(row: Mapping[str, Any]) -> str | None:
+    start, end = row.get("effective_from"), row.get("effective_to")
+    if start and end and end < start:
+        return f"effective_to {end} is before effective_from {start}"
+    return None
+
+
+def _not_self_referencing(row: Mapping[str, Any]) -> str | None:
+    if row.get("component") == row.get("parent"):
+        return f"component {row.get('component')} is the BOM's own parent item"
+    return None
+
+
+def _dates_in_order(row: Mapping[str, Any]) -> str | None:
+    start, due = row.get("start_date"), row.get("due_date")
+    if start and due and due < start:
+        return f"due_date {due} is before start_date {start}"
+    return None
+
+
 class Record(BaseModel):
     """Base of every synced entity.
 
@@ -49,10 +72,20 @@ class Record(BaseModel):
     #: quantity fields converted to the item's stock unit at ingest, and the field naming the item
     quantity_fields: ClassVar[tuple[str, ...]] = ()
     item_field: ClassVar[str | None] = None
+    #: checks across fields, shared by the model and the fast batch path (a reason, or None)
+    row_checks: ClassVar[tuple[RowCheck, ...]] = ()
 
     source: str = ""
     source_key: str = ""
     source_version: str | None = None
+
+    @model_validator(mode="after")
+    def _run_row_checks(self) -> Record:
+        for check in self.row_checks:
+            problem = check(self.__dict__)
+            if problem:
+                raise ValueError(problem)
+        return self
 
     def key(self) -> tuple[Any, ...]:
         return tuple(getattr(self, f) for f in self.key_fields)
@@ -143,13 +176,7 @@ class BomRevision(Record):
     effective_to: dt.date | None = None
     description: str = ""
 
-    @model_validator(mode="after")
-    def _effectivity_in_order(self) -> BomRevision:
-        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
-            raise ValueError(
-                f"effective_to {self.effective_to} is before effective_from {self.effective_from}"
-            )
-        return self
+    row_checks: ClassVar[tuple[RowCheck, ...]] = (_effectivity_in_order,)
 
 
 class BomLine(Record):
@@ -167,11 +194,7 @@ class BomLine(Record):
     alternate_group: str = ""
     alternate_priority: Annotated[int, Field(ge=0)] = 0
 
-    @model_validator(mode="after")
-    def _not_self_referencing(self) -> BomLine:
-        if self.component == self.parent:
-            raise ValueError(f"component {self.component} is the BOM's own parent item")
-        return self
+    row_checks: ClassVar[tuple[RowCheck, ...]] = (_not_self_referencing,)
 
 
 class InventoryBalance(Record):
@@ -228,11 +251,7 @@ class WorkOrder(Record):
     bom_revision: str = ""
     demand: str = ""  # the independent demand it was made for, if known
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> WorkOrder:
-        if self.due_date < self.start_date:
-            raise ValueError(f"due_date {self.due_date} is before start_date {self.start_date}")
-        return self
+    row_checks: ClassVar[tuple[RowCheck, ...]] = (_dates_in_order,)
 
 
 class WorkOrderComponent(Record):

@@ -1,0 +1,83 @@
+"""Sync throughput on the large demo, against plain sqlite3 executemany of the same rows.
+
+Run:  .venv/bin/python tests/benchmarks/bench_sync.py [--scale large|medium|small]
+
+1. The sync path: a fresh cache loaded by ``run_sync`` from the demo connector — generation,
+   pydantic validation, reference checks, unit conversion and upsert, end to end.
+2. The physical reference: the rows the sync wrote, read back per table and inserted with plain
+   ``sqlite3.executemany`` into another fresh cache with the same tables and indexes (and the same
+   history triggers), one transaction, timing only the inserts.
+Prints both rates, their ratio (target >= 0.5) and the peak memory of the sync (target < 2 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from workbench.cache.db import open_cache  # noqa: E402
+from workbench.cache.schema import ENTITY_TABLES  # noqa: E402
+from workbench.services.sources import demo_connector  # noqa: E402
+from workbench.services.sync import run_sync  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", default="large")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench_sync_"))
+
+    engine = open_cache(tmp / "sync.sqlite")
+    base_rss = peak_rss_mb()
+    t0 = time.perf_counter()
+    result = run_sync(engine, demo_connector(scale=args.scale))
+    sync_s = time.perf_counter() - t0
+    sync_peak = peak_rss_mb()
+    assert result.ok, result.error
+    rows = result.total("received")
+    engine.dispose()
+    print(f"sync path     : {rows:>10,} rows in {sync_s:7.2f} s = {rows / sync_s:>9,.0f} rows/s "
+          f"(peak RSS {sync_peak:,.0f} MB; {base_rss:,.0f} MB before)")
+
+    ref = open_cache(tmp / "raw.sqlite")
+    ref.dispose()
+    src = sqlite3.connect(tmp / "sync.sqlite")
+    dst = sqlite3.connect(tmp / "raw.sqlite", isolation_level=None)
+    dst.execute("PRAGMA journal_mode=WAL")
+    dst.execute("PRAGMA synchronous=NORMAL")
+    dst.execute("PRAGMA foreign_keys=ON")
+    raw_rows, raw_s = 0, 0.0
+    dst.execute("BEGIN")
+    for entity in ENTITY_TABLES:
+        cols = [r[1] for r in src.execute(f"PRAGMA table_info({entity})")]
+        data = src.execute(f"SELECT {', '.join(cols)} FROM {entity} WHERE origin IS NOT 'observed'"
+                           if entity == "promise_changes" else
+                           f"SELECT {', '.join(cols)} FROM {entity}").fetchall()
+        sql = f"INSERT INTO {entity} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        t = time.perf_counter()
+        dst.executemany(sql, data)
+        raw_s += time.perf_counter() - t
+        raw_rows += len(data)
+        del data
+    t = time.perf_counter()
+    dst.execute("COMMIT")
+    raw_s += time.perf_counter() - t
+    print(f"raw executemany: {raw_rows:>10,} rows in {raw_s:7.2f} s = {raw_rows / raw_s:>9,.0f} rows/s")
+    ratio = (rows / sync_s) / (raw_rows / raw_s)
+    print(f"ratio sync/raw : {ratio:.2f} (target >= 0.50); sync peak memory {sync_peak:,.0f} MB "
+          f"(target < 2,048 MB)")
+
+
+if __name__ == "__main__":
+    main()
