@@ -18,3 +18,15 @@ def demo_connector(scale: str = "small", day: int = 0, seed: int = 42) -> Connec
 
 def package_connector(folder: str) -> Connector:
     return make_connector("files", folder=folder)
+
+
+def configured_connector(name: str) -> Connector:
+    """The connector of the source ``name`` from the user's settings."""
+    from workbench.services.settings import load_settings
+
+    settings = load_settings()
+    cfg = settings.source(name)
+    if cfg is None:
+        known = ", ".join(s.name for s in settings.sources) or "none configured"
+        raise LookupError(f"no source named {name!r} ({known}); add one with `workbench sources add`")
+    return make_connector(cfg.connector, **cfg.params)

@@ -13,6 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--demo", action="store_true", help="the built-in demo plant")
     src.add_argument("--package", metavar="DIR", help="a canonical data package folder")
+    src.add_argument("--source", metavar="NAME", help="a configured source (see `workbench sources`)")
     p.add_argument("--scale", choices=["small", "medium", "large"], default="small")
     p.add_argument("--day", type=int, default=0, help="demo: simulated days after the start")
     p.add_argument("--partial", action="store_true", help="keep good rows when some are rejected")
@@ -23,7 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from connectors.base import ConnectorError
-    from workbench.services.sources import demo_connector, package_connector
+    from workbench.services.sources import (
+        configured_connector,
+        demo_connector,
+        package_connector,
+    )
     from workbench.services.sync import run_sync
     from workbench.services.tasks import SimpleState
 
@@ -31,12 +36,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.demo:
             connector = demo_connector(scale=args.scale, day=args.day)
+        elif args.source:
+            connector = configured_connector(args.source)
         else:
             connector = package_connector(args.package)
+        if not args.demo:
             check = connector.check()
             if not check.ok:
                 raise CliError(check.message, 2)
-    except ConnectorError as exc:
+    except (ConnectorError, LookupError) as exc:
         raise CliError(str(exc), 2) from None
     state = SimpleState(echo=not args.json and sys.stderr.isatty())
     result = run_sync(engine, connector, partial=args.partial, full=args.full, state=state)
