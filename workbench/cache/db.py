@@ -120,8 +120,14 @@ def open_cache(path: Path | str | None = None) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         version = 0
     migrate(path, version)
+    # The pool hands a connection to one thread at a time (UI thread, sync worker, network
+    # worker), so connections may move between threads.
     engine = create_engine(
-        f"sqlite:///{path}", poolclass=QueuePool, pool_size=4, max_overflow=4, future=True
+        f"sqlite:///{path}",
+        poolclass=QueuePool,
+        pool_size=4,
+        max_overflow=4,
+        connect_args={"check_same_thread": False, "timeout": 30},
     )
     _configure(engine)
     return engine
