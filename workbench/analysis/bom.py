@@ -1,0 +1,341 @@
+"""The BOM as arrays: item numbering, revision effectivity, line graph, low-level codes, cycles.
+
+Rules stated here once and used by where-used, revision impact and netting alike:
+
+* **Scrap**: a line's extended quantity is ``quantity_per × (1 + scrap_pct / 100)`` — component
+  scrap adds to what must be issued per parent unit.
+* **Effectivity**: a revision is effective from ``effective_from`` through ``effective_to``, both
+  days included; an empty date is open-ended. When several revisions of one parent qualify on a
+  day, the one with the latest ``effective_from`` wins (then the highest revision code), so a new
+  revision released "from March 1st" replaces the old one on that day even if the old one's end
+  date was left open or overlaps.
+* **Alternates**: lines sharing a non-empty ``alternate_group`` within one revision are
+  substitutes; planning explodes only the preferred one (lowest ``alternate_priority``, then
+  position); where-used shows all of them and marks the alternates.
+* **Low-level code**: the deepest level an item occurs at in any planned BOM (0 = never a
+  component); netting processes items level by level so a component is netted only after every
+  parent that may need it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis.data import NO_DATE, PlanningData, day_numbers
+from workbench.domain.enums import BomStatus
+
+#: Day number standing for "no end date" (far after any real date).
+OPEN_END = np.iinfo(np.int64).max // 4
+
+#: Revision statuses planning uses unless told otherwise.
+RELEASED: frozenset[str] = frozenset({BomStatus.RELEASED.value})
+
+
+def scrap_factor(scrap_pct: np.ndarray | float) -> np.ndarray | float:
+    """Multiplier for a line's quantity per parent unit: component scrap on top (see module doc)."""
+    return 1.0 + np.asarray(scrap_pct, dtype=float) / 100.0
+
+
+@dataclass
+class ItemIndex:
+    """Dense numbering of every item code the data mentions, with the item master as arrays."""
+
+    codes: np.ndarray
+    index: pd.Index
+    lead_time_days: np.ndarray
+    safety_stock: np.ndarray
+    min_order_qty: np.ndarray
+    order_multiple: np.ndarray
+    standard_cost: np.ndarray
+    make: np.ndarray  # bool: made in-house (has or should have a BOM)
+    default_supplier: np.ndarray
+
+    @classmethod
+    def build(cls, data: PlanningData) -> ItemIndex:
+        items = data.items.drop_duplicates("code")
+        mentioned = [
+            items["code"],
+            data.bom_lines["parent"],
+            data.bom_lines["component"],
+            data.bom_revisions["parent"],
+            data.inventory["item"],
+            data.demands["item"],
+            data.work_orders["item"],
+            data.work_order_components["component"],
+            data.purchase_order_lines["item"],
+            data.requisitions["item"],
+        ]
+        codes = pd.unique(pd.concat(mentioned, ignore_index=True).astype(str))
+        index = pd.Index(codes)
+        master = items.set_index("code").reindex(index)
+        return cls(
+            codes=np.asarray(codes, dtype=object),
+            index=index,
+            lead_time_days=master["lead_time_days"].fillna(0).to_numpy(np.int64),
+            safety_stock=master["safety_stock"].fillna(0.0).to_numpy(float),
+            min_order_qty=master["min_order_qty"].fillna(0.0).to_numpy(float),
+            order_multiple=master["order_multiple"].fillna(0.0).to_numpy(float),
+            standard_cost=master["standard_cost"].fillna(0.0).to_numpy(float),
+            make=(master["make_buy"].fillna("buy") == "make").to_numpy(bool),
+            default_supplier=master["default_supplier"].fillna("").to_numpy(object),
+        )
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def idx(self, codes: Iterable[str] | pd.Series) -> np.ndarray:
+        """Item numbers of codes (-1 for a code the data never mentions)."""
+        return self.index.get_indexer(pd.Index(list(codes) if not isinstance(codes, pd.Series)
+                                               else codes.astype(str)))
+
+
+def effective_windows(revisions: pd.DataFrame, statuses: Iterable[str] = RELEASED) -> pd.DataFrame:
+    """When each revision governs its parent: ``parent, revision, win_from, win_to`` (day numbers,
+    ``win_to`` exclusive), applying the latest-``effective_from``-wins rule of the module doc.
+
+    A revision may get several windows (an old revision resumes after a short-lived newer one
+    ends) or none (fully overridden).
+    """
+    revs = revisions[revisions["status"].isin(set(statuses))]
+    cols = ["parent", "revision", "win_from", "win_to"]
+    if revs.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in cols[:2] else np.int64) for c in cols})
+    start = day_numbers(revs["effective_from"])
+    end = day_numbers(revs["effective_to"])
+    end = np.where(end == NO_DATE, OPEN_END, end + 1)
+    frame = pd.DataFrame(
+        {"parent": revs["parent"].to_numpy(), "revision": revs["revision"].to_numpy(),
+         "win_from": start, "win_to": end}
+    )
+    counts = frame["parent"].value_counts()
+    single = frame[frame["parent"].map(counts) == 1]
+    multi = frame[frame["parent"].map(counts) > 1]
+    pieces = [single[cols]]
+    rows: list[tuple[str, str, int, int]] = []
+    for parent, group in multi.groupby("parent", sort=False):
+        # rank: latest start wins, then highest revision code
+        ranked = group.sort_values(["win_from", "revision"], ascending=False)
+        points = sorted(set(group["win_from"]).union(group["win_to"]))
+        for lo, hi in zip(points, points[1:]):
+            for rev, f, t in zip(ranked["revision"], ranked["win_from"], ranked["win_to"]):
+                if f <= lo and hi <= t:
+                    if rows and rows[-1][0] == parent and rows[-1][1] == rev and rows[-1][3] == lo:
+                        rows[-1] = (parent, rev, rows[-1][2], hi)
+                    else:
+                        rows.append((parent, rev, lo, hi))
+                    break
+    if rows:
+        pieces.append(pd.DataFrame(rows, columns=cols))
+    out = pd.concat(pieces, ignore_index=True)
+    out["win_from"] = out["win_from"].astype(np.int64)
+    out["win_to"] = out["win_to"].astype(np.int64)
+    return out
+
+
+def revisions_at(revisions: pd.DataFrame, day: int | None,
+                 statuses: Iterable[str] = RELEASED) -> pd.DataFrame:
+    """``parent, revision`` pairs in force on ``day`` (every allowed revision when ``day`` is None)."""
+    if day is None:
+        revs = revisions[revisions["status"].isin(set(statuses))]
+        return revs[["parent", "revision"]].drop_duplicates().reset_index(drop=True)
+    win = effective_windows(revisions, statuses)
+    now = win[(win["win_from"] <= day) & (day < win["win_to"])]
+    return now[["parent", "revision"]].reset_index(drop=True)
+
+
+def preferred_lines(lines: pd.DataFrame) -> pd.Series:
+    """Boolean mask: the line is not a lower-ranked alternate (see module doc)."""
+    if lines.empty:
+        return pd.Series(dtype=bool)
+    grouped = lines["alternate_group"] != ""
+    ranked = lines[grouped].sort_values(["alternate_priority", "position"])
+    first = ranked.drop_duplicates(["parent", "revision", "alternate_group"]).index
+    mask = ~grouped
+    mask.loc[first] = True
+    return mask
+
+
+@dataclass
+class BomGraph:
+    """A set of BOM lines as arrays with child->parent and parent->child adjacency (CSR).
+
+    ``line_*`` arrays are aligned; ``by_child[ptr_child[c]:ptr_child[c+1]]`` are the lines where
+    item ``c`` is the component, ``by_parent[...]`` likewise for a parent.
+    """
+
+    items: ItemIndex
+    parent: np.ndarray
+    component: np.ndarray
+    quantity: np.ndarray  # quantity per parent unit with scrap (extended)
+    quantity_per: np.ndarray
+    scrap_pct: np.ndarray
+    revision: np.ndarray
+    position: np.ndarray
+    alternate: np.ndarray  # bool: a lower-ranked alternate of its group
+    by_child: np.ndarray = field(init=False)
+    ptr_child: np.ndarray = field(init=False)
+    by_parent: np.ndarray = field(init=False)
+    ptr_parent: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.items)
+        self.by_child, self.ptr_child = _csr(self.component, n)
+        self.by_parent, self.ptr_parent = _csr(self.parent, n)
+
+    @classmethod
+    def from_lines(cls, items: ItemIndex, lines: pd.DataFrame) -> BomGraph:
+        alternate = ~preferred_lines(lines).to_numpy(bool) if len(lines) else np.zeros(0, bool)
+        return cls(
+            items=items,
+            parent=items.idx(lines["parent"]),
+            component=items.idx(lines["component"]),
+            quantity=lines["quantity_per"].to_numpy(float) * scrap_factor(lines["scrap_pct"].to_numpy(float)),
+            quantity_per=lines["quantity_per"].to_numpy(float),
+            scrap_pct=lines["scrap_pct"].to_numpy(float),
+            revision=lines["revision"].to_numpy(object),
+            position=lines["position"].to_numpy(np.int64),
+            alternate=alternate,
+        )
+
+    @classmethod
+    def build(cls, data: PlanningData, *, as_of: int | None = None,
+              statuses: Iterable[str] = RELEASED, items: ItemIndex | None = None) -> BomGraph:
+        """The lines of the revisions in force on day ``as_of`` (all allowed ones when None)."""
+        items = items or ItemIndex.build(data)
+        revs = revisions_at(data.bom_revisions, as_of, statuses)
+        lines = data.bom_lines.merge(revs, on=["parent", "revision"], how="inner")
+        return cls.from_lines(items, lines)
+
+    def parents_of(self, item: int) -> np.ndarray:
+        return self.by_child[self.ptr_child[item]:self.ptr_child[item + 1]]
+
+    def children_of(self, item: int) -> np.ndarray:
+        return self.by_parent[self.ptr_parent[item]:self.ptr_parent[item + 1]]
+
+
+def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    counts = np.bincount(keys, minlength=n) if len(keys) else np.zeros(n, np.int64)
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return order, ptr
+
+
+def gather(ptr: np.ndarray, order: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All CSR entries of ``nodes``: (entry ids, the position in ``nodes`` each came from)."""
+    starts = ptr[nodes]
+    counts = ptr[nodes + 1] - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    source = np.repeat(np.arange(len(nodes)), counts)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return order[starts[source] + offsets], source
+
+
+@dataclass
+class Levels:
+    """Low-level codes, and the cycles that had to be cut to compute them."""
+
+    code: np.ndarray  # low-level code per item
+    cycles: list[list[str]]
+    cut_edges: set[tuple[int, int]]
+
+
+def low_level_codes(n_items: int, parent: np.ndarray, component: np.ndarray,
+                    codes: np.ndarray) -> Levels:
+    """Longest-path depth of every item from the top (Kahn's algorithm level by level).
+
+    Items on a cycle would never reach in-degree zero: such cycles are found, reported with their
+    items, and cut (the edge closing each cycle is dropped) so the rest still gets a level.
+    """
+    edges = np.unique(np.stack([parent, component], axis=1), axis=0) if len(parent) else \
+        np.zeros((0, 2), np.int64)
+    cycles: list[list[str]] = []
+    cut: set[tuple[int, int]] = set()
+    while True:
+        level, remaining = _kahn(n_items, edges)
+        if not remaining.any():
+            return Levels(level, cycles, cut)
+        found = find_cycles(edges, remaining)
+        for cycle in found:
+            cycles.append([str(codes[i]) for i in cycle])
+            cut.add((cycle[-1], cycle[0]))
+        for a, b in cut:
+            edges = edges[~((edges[:, 0] == a) & (edges[:, 1] == b))]
+
+
+def _kahn(n: int, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    level = np.zeros(n, np.int64)
+    if len(edges) == 0:
+        return level, np.zeros(n, bool)
+    indeg = np.bincount(edges[:, 1], minlength=n)
+    order = np.argsort(edges[:, 0], kind="stable")
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(edges[:, 0], minlength=n), out=ptr[1:])
+    frontier = np.flatnonzero(indeg == 0)
+    done = np.zeros(n, bool)
+    depth = 0
+    while len(frontier):
+        level[frontier] = depth
+        done[frontier] = True
+        out, _ = gather(ptr, order, frontier)
+        children = edges[out, 1]
+        indeg -= np.bincount(children, minlength=n)
+        touched = np.unique(children)
+        frontier = touched[indeg[touched] == 0]
+        depth += 1
+    return level, ~done
+
+
+def find_cycles(edges: np.ndarray, remaining: np.ndarray) -> list[list[int]]:
+    """Cycles among the ``remaining`` items (those Kahn could not place), each as item numbers.
+
+    Items merely below a cycle are trimmed first, so the search only walks the cyclic core. One
+    cycle is reported per back edge of a depth-first walk; cutting every reported cycle's closing
+    edge leaves the graph acyclic.
+    """
+    inside = remaining[edges[:, 0]] & remaining[edges[:, 1]]
+    core = edges[inside]
+    alive = remaining.copy()
+    while True:  # drop items with no child left in the core: they are below a cycle, not on one
+        live = core[alive[core[:, 0]] & alive[core[:, 1]]]
+        has_child = np.zeros(len(alive), bool)
+        has_child[live[:, 0]] = True
+        trimmed = alive & has_child
+        if (trimmed == alive).all():
+            break
+        alive = trimmed
+    live = core[alive[core[:, 0]] & alive[core[:, 1]]]
+    children: dict[int, list[int]] = {}
+    for a, b in live.tolist():
+        children.setdefault(a, []).append(b)
+    cycles: list[list[int]] = []
+    state: dict[int, int] = {}  # 1 on stack, 2 finished
+    for root in sorted(children):
+        if root in state:
+            continue
+        stack: list[tuple[int, int]] = [(root, 0)]
+        path: list[int] = [root]
+        state[root] = 1
+        while stack:
+            node, i = stack[-1]
+            kids = children.get(node, [])
+            if i < len(kids):
+                stack[-1] = (node, i + 1)
+                kid = kids[i]
+                if state.get(kid) == 1:
+                    cycles.append(path[path.index(kid):])
+                elif kid not in state:
+                    state[kid] = 1
+                    stack.append((kid, 0))
+                    path.append(kid)
+            else:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+    return cycles

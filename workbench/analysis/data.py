@@ -1,0 +1,190 @@
+"""The planning engine's input: one DataFrame per cache entity, columns named as in the cache.
+
+Services build a :class:`PlanningData` from the cache; tests build it from hand-written rows or
+from canonical records (:meth:`PlanningData.from_records`). Either way :meth:`PlanningData.normalised`
+gives every frame all of its columns with one dtype per kind of field (dates as ``datetime64``,
+quantities as float, codes as str with ``""`` for missing), so the analysis code never has to
+guess what a cache or a test handed it. Quantities are in the item's stock unit, as the cache
+keeps them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from workbench.domain.models import ENTITY_MODELS, Record
+
+#: Entities the planning engine reads (``purchase_orders`` only for order dates in slippage).
+PLANNING_ENTITIES: tuple[str, ...] = (
+    "items",
+    "bom_revisions",
+    "bom_lines",
+    "inventory",
+    "demands",
+    "work_orders",
+    "work_order_components",
+    "purchase_orders",
+    "purchase_order_lines",
+    "promise_changes",
+    "requisitions",
+    "suppliers",
+)
+
+#: Day number used for a missing date in integer date arrays (far before any real date).
+NO_DATE = np.iinfo(np.int64).min // 4
+
+
+def _kind(annotation: Any) -> str:
+    """'date', 'datetime', 'float', 'int' or 'str' for a pydantic field annotation."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _kind(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return _kind(next(a for a in args if a is not type(None)))
+    if annotation is dt.datetime:
+        return "datetime"
+    if annotation is dt.date:
+        return "date"
+    if annotation is float:
+        return "float"
+    if annotation is int or annotation is bool:
+        return "int"
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return "str"
+    return "str"
+
+
+def column_kinds(entity: str) -> dict[str, str]:
+    """Cache column name -> kind, following the cache's naming (``uom`` kept as ``orig_uom``)."""
+    model = ENTITY_MODELS[entity]
+    kinds: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        if name == "uom":
+            continue
+        kinds[name] = _kind(info.annotation)
+    if model.quantity_fields:
+        kinds["orig_uom"] = "str"
+        for q in model.quantity_fields:
+            kinds[f"orig_{q}"] = "float"
+    if entity == "promise_changes":
+        kinds["origin"] = "str"
+    return kinds
+
+
+def _default(entity: str, column: str) -> Any:
+    model = ENTITY_MODELS[entity]
+    info = model.model_fields.get(column)
+    if info is None or info.is_required() or info.default is None:
+        return None
+    value = info.default
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def normalise_frame(entity: str, frame: pd.DataFrame | None) -> pd.DataFrame:
+    """All cache columns of ``entity`` with one dtype per kind; missing columns get the default."""
+    frame = pd.DataFrame() if frame is None else frame
+    out: dict[str, Any] = {}
+    n = len(frame)
+    for column, kind in column_kinds(entity).items():
+        if column in frame.columns:
+            values = frame[column]
+        else:
+            values = pd.Series([_default(entity, column)] * n, index=frame.index, dtype=object)
+        if kind in ("date", "datetime"):
+            parsed = pd.to_datetime(values, errors="coerce", format="mixed") if n else values
+            parsed = pd.Series(parsed, index=frame.index).astype("datetime64[s]")
+            out[column] = parsed.dt.normalize() if kind == "date" else parsed
+        elif kind == "float":
+            default = _default(entity, column)
+            numbers = pd.to_numeric(values, errors="coerce")
+            if default is not None:
+                numbers = numbers.fillna(default)
+            out[column] = numbers.astype("float64")
+        elif kind == "int":
+            default = _default(entity, column) or 0
+            out[column] = pd.to_numeric(values, errors="coerce").fillna(default).astype("int64")
+        else:
+            default = _default(entity, column) or ""
+            text = values.astype(object).where(values.notna(), default)
+            out[column] = text.astype(str)
+    return pd.DataFrame(out, index=pd.RangeIndex(n))
+
+
+@dataclass
+class PlanningData:
+    """The cache frames planning reads; every frame has the cache's columns for its entity."""
+
+    items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    bom_revisions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    bom_lines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    inventory: pd.DataFrame = field(default_factory=pd.DataFrame)
+    demands: pd.DataFrame = field(default_factory=pd.DataFrame)
+    work_orders: pd.DataFrame = field(default_factory=pd.DataFrame)
+    work_order_components: pd.DataFrame = field(default_factory=pd.DataFrame)
+    purchase_orders: pd.DataFrame = field(default_factory=pd.DataFrame)
+    purchase_order_lines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    promise_changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    requisitions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    suppliers: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def normalised(self) -> PlanningData:
+        """A copy whose frames all have every cache column, typed (see module doc)."""
+        return PlanningData(
+            **{name: normalise_frame(name, getattr(self, name)) for name in PLANNING_ENTITIES}
+        )
+
+    def replace(self, **frames: pd.DataFrame) -> PlanningData:
+        return dataclasses.replace(self, **frames)
+
+    @classmethod
+    def from_rows(cls, **rows: Iterable[dict[str, Any]]) -> PlanningData:
+        """Build from plain dict rows per entity (cache column names), normalised."""
+        unknown = set(rows) - set(PLANNING_ENTITIES)
+        if unknown:
+            raise ValueError(f"not planning entities: {sorted(unknown)}")
+        return cls(**{k: pd.DataFrame(list(v)) for k, v in rows.items()}).normalised()
+
+    @classmethod
+    def from_records(cls, records: Iterable[Record]) -> PlanningData:
+        """Build from canonical records whose quantities are already in the stock unit.
+
+        The unit a record states becomes ``orig_uom`` and every quantity is copied into its
+        ``orig_`` column, as the cache would store a record that needed no conversion.
+        """
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for record in records:
+            if record.entity not in PLANNING_ENTITIES:
+                continue
+            row = record.model_dump(mode="python")
+            if "uom" in row:
+                row["orig_uom"] = row.pop("uom")
+            for q in record.quantity_fields:
+                row[f"orig_{q}"] = row[q]
+            rows.setdefault(record.entity, []).append(row)
+        return cls.from_rows(**rows)
+
+
+def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Dates as int64 days since 1970-01-01; a missing date becomes :data:`NO_DATE`."""
+    arr = np.asarray(values, dtype="datetime64[D]")
+    days = arr.astype(np.int64)
+    days[np.isnat(arr)] = NO_DATE
+    return days
+
+
+def day_number(date: dt.date) -> int:
+    return int(np.datetime64(date, "D").astype(np.int64))
+
+
+def date_of(day: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(day))

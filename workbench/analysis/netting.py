@@ -1,0 +1,361 @@
+"""Multi-level MRP netting over every item and site at once, level by level, as arrays.
+
+For one item at one site and bucket ``t`` (the MRP record a planner knows)::
+
+    available(t)  = projected(t-1) + scheduled_receipts(t) - gross_requirements(t)
+    net(t)        = max(0, safety_stock - available(t))
+    planned(t)    = lot_size(net(t))            if net(t) > 0, else 0
+    projected(t)  = available(t) + planned(t)
+    projected(-1) = on hand (available stock only, see :mod:`workbench.analysis.sources`)
+
+``lot_size`` is lot-for-lot unless the item states a minimum order quantity (raise to it) and/or
+an order multiple (round up to it); it applies to the bucket's combined net requirement, never
+per demand row. A planned receipt due at bucket ``t`` (its start date) is released ``lead time``
+earlier: in bucket ``t - ceil(lead_time_days / bucket_days)``; a release that falls before the
+first bucket is *past due* and is placed in bucket 0 (it is reported, it cannot be met in time).
+
+Dependent demand: a parent's planned order releases its components' requirements in the release
+bucket, quantity × quantity per × scrap factor, through the BOM revision effective on the order's
+start date (due date − lead time, not before today). Items are processed by low-level code so an
+item is netted once every parent's planned orders are known. Rows exist for every (item, site)
+with stock, receipts or requirements; a component's requirement stays at its parent's site.
+
+The first shortage of a row is the first bucket whose net requirement is positive: firm supply
+(stock and scheduled receipts) no longer keeps it at safety stock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis.bom import RELEASED, ItemIndex, effective_windows, gather, \
+    low_level_codes, preferred_lines, scrap_factor
+from workbench.analysis.calendar import Calendar
+from workbench.analysis.data import PlanningData
+from workbench.analysis.sources import EPS, Sources, collect
+
+
+def lot_size(net: np.ndarray, moq: np.ndarray, multiple: np.ndarray) -> np.ndarray:
+    """Order quantity covering ``net``: at least the minimum, rounded up to the multiple."""
+    qty = np.where(net > EPS, np.maximum(net, moq), 0.0)
+    has_mult = (multiple > 0) & (qty > 0)
+    safe = np.where(has_mult, multiple, 1.0)
+    rounded = np.ceil(qty / safe - 1e-9) * safe
+    return np.where(has_mult, rounded, qty)
+
+
+def net_rows(on_hand: np.ndarray, scheduled: np.ndarray, gross: np.ndarray, safety: np.ndarray,
+             moq: np.ndarray, multiple: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The netting recursion of the module doc for a block of rows: (net, planned receipts)."""
+    n, width = gross.shape
+    net, planned = np.zeros((n, width)), np.zeros((n, width))
+    projected = np.asarray(on_hand, dtype=float).copy()
+    for t in range(width):
+        available = projected + scheduled[:, t] - gross[:, t]
+        need = np.maximum(safety - available, 0.0)
+        need[need <= EPS] = 0.0
+        order = lot_size(need, moq, multiple)
+        net[:, t], planned[:, t] = need, order
+        projected = available + order
+    return net, planned
+
+
+@dataclass
+class Segments:
+    """Planned BOM lines with the parent-receipt buckets during which each is in force."""
+
+    parent: np.ndarray
+    component: np.ndarray
+    quantity: np.ndarray  # per parent unit, scrap included
+    first_bucket: np.ndarray  # inclusive
+    end_bucket: np.ndarray  # exclusive
+    revision: np.ndarray
+    by_parent: np.ndarray = field(init=False)
+    ptr_parent: np.ndarray = field(init=False)
+    by_child: np.ndarray = field(init=False)
+    ptr_child: np.ndarray = field(init=False)
+
+    def index(self, n_items: int) -> Segments:
+        from workbench.analysis.bom import _csr
+
+        self.by_parent, self.ptr_parent = _csr(self.parent, n_items)
+        self.by_child, self.ptr_child = _csr(self.component, n_items)
+        return self
+
+
+def plan_segments(data: PlanningData, items: ItemIndex, calendar: Calendar,
+                  statuses: Iterable[str] = RELEASED) -> Segments:
+    """BOM lines of effective revisions, preferred alternates only, with their bucket ranges.
+
+    A line is used for a parent receipt in bucket ``b`` when its revision is effective on the
+    order's start date ``max(start(b) - lead_time, today)``; that date rises with ``b``, so the
+    buckets form one range per effectivity window.
+    """
+    windows = effective_windows(data.bom_revisions, statuses)
+    lines = data.bom_lines[preferred_lines(data.bom_lines)] if len(data.bom_lines) else data.bom_lines
+    seg = lines.merge(windows, on=["parent", "revision"], how="inner")
+    parent = items.idx(seg["parent"])
+    lead = items.lead_time_days[parent] if len(parent) else np.zeros(0, np.int64)
+    starts = calendar.starts
+    win_from = seg["win_from"].to_numpy(np.int64)
+    win_to = seg["win_to"].to_numpy(np.int64)
+    today = calendar.today
+    first = np.where(today >= win_from, 0, np.searchsorted(starts, win_from + lead, "left"))
+    end = np.where(today >= win_to, 0, np.searchsorted(starts, win_to + lead, "left"))
+    keep = first < end
+    return Segments(
+        parent=parent[keep],
+        component=items.idx(seg["component"])[keep],
+        quantity=(seg["quantity_per"].to_numpy(float)
+                  * scrap_factor(seg["scrap_pct"].to_numpy(float)))[keep],
+        first_bucket=first[keep].astype(np.int64),
+        end_bucket=end[keep].astype(np.int64),
+        revision=seg["revision"].to_numpy(object)[keep],
+    ).index(len(items))
+
+
+@dataclass
+class Plan:
+    """The netted plan: one row per (item, site), matrices of shape (rows, buckets)."""
+
+    calendar: Calendar
+    items: ItemIndex
+    sites: pd.Index
+    segments: Segments
+    sources: Sources
+    key: np.ndarray  # item * n_sites + site, sorted
+    level: np.ndarray
+    on_hand: np.ndarray
+    gross: np.ndarray
+    scheduled: np.ndarray
+    net: np.ndarray
+    planned: np.ndarray
+    cycles: list[list[str]]
+
+    @property
+    def n_sites(self) -> int:
+        return len(self.sites)
+
+    @property
+    def item(self) -> np.ndarray:
+        return self.key // self.n_sites
+
+    @property
+    def site(self) -> np.ndarray:
+        return self.key % self.n_sites
+
+    def row(self, item: str, site: str) -> int | None:
+        i = self.items.index.get_indexer([item])[0]
+        s = self.sites.get_indexer([site])[0]
+        if i < 0 or s < 0:
+            return None
+        k = i * self.n_sites + s
+        pos = int(np.searchsorted(self.key, k))
+        return pos if pos < len(self.key) and self.key[pos] == k else None
+
+    def rows_of(self, item: str | None = None, site: str | None = None) -> np.ndarray:
+        mask = np.ones(len(self.key), bool)
+        if item is not None:
+            mask &= self.item == self.items.index.get_indexer([item])[0]
+        if site is not None:
+            mask &= self.site == self.sites.get_indexer([site])[0]
+        return np.flatnonzero(mask)
+
+    def offsets(self, rows: np.ndarray) -> np.ndarray:
+        return self.calendar.offset(self.items.lead_time_days[self.item[rows]])
+
+    def projected(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        flow = self.scheduled[rows] + self.planned[rows] - self.gross[rows]
+        return self.on_hand[rows][:, None] + np.cumsum(flow, axis=1)
+
+    def releases(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Planned releases per bucket and the quantity released past due, for ``rows``."""
+        rows = np.asarray(rows)
+        n, width = len(rows), self.calendar.n_buckets
+        target = np.arange(width)[None, :] - self.offsets(rows)[:, None]
+        past_due = np.where(target < 0, self.planned[rows], 0.0).sum(axis=1)
+        flat = np.repeat(np.arange(n), width) * width + np.maximum(target, 0).ravel()
+        out = np.bincount(flat, weights=self.planned[rows].ravel(), minlength=n * width)
+        return out.reshape(n, width), past_due
+
+    def record(self, row: int) -> pd.DataFrame:
+        """The MRP record of one row, one line per bucket."""
+        releases, _ = self.releases(np.array([row]))
+        frame = pd.DataFrame({
+            "bucket": np.arange(self.calendar.n_buckets),
+            "date": self.calendar.dates(),
+            "gross_requirements": self.gross[row],
+            "scheduled_receipts": self.scheduled[row],
+            "projected_available": self.projected(np.array([row]))[0],
+            "net_requirements": self.net[row],
+            "planned_receipts": self.planned[row],
+            "planned_releases": releases[0],
+        })
+        return frame
+
+    def summary(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Per row: first shortage (date, quantity), totals and the past-due release quantity."""
+        rows = np.arange(len(self.key)) if rows is None else np.asarray(rows)
+        net = self.net[rows]
+        short = net > EPS
+        has = short.any(axis=1)
+        first = np.where(has, short.argmax(axis=1), -1)
+        first_qty = np.where(has, net[np.arange(len(rows)), np.maximum(first, 0)], 0.0)
+        _, past_due = self.releases(rows)
+        starts = self.calendar.starts
+        first_day = np.where(has, np.maximum(starts[np.maximum(first, 0)], self.calendar.today), 0)
+        first_day = first_day.astype("datetime64[D]")
+        return pd.DataFrame({
+            "item": self.items.codes[self.item[rows]],
+            "site": np.asarray(self.sites)[self.site[rows]],
+            "level": self.level[rows],
+            "on_hand": self.on_hand[rows],
+            "safety_stock": self.items.safety_stock[self.item[rows]],
+            "first_shortage_date": np.where(has, first_day, np.datetime64("NaT")),
+            "first_shortage_quantity": first_qty,
+            "total_net_requirements": net.sum(axis=1),
+            "total_planned_receipts": self.planned[rows].sum(axis=1),
+            "past_due_release": past_due,
+        }, index=rows)
+
+
+def plan(data: PlanningData, calendar: Calendar, *, slip_days: Mapping[str, int] | None = None,
+         statuses: Iterable[str] = RELEASED) -> Plan:
+    """Net every item at every site over the calendar (rules in the module doc)."""
+    items = ItemIndex.build(data)
+    sources = collect(data, slip_days)
+    site_codes = pd.unique(pd.concat([sources.on_hand["site"], sources.receipts["site"],
+                                      sources.requirements["site"]], ignore_index=True))
+    sites = pd.Index(sorted(str(s) for s in site_codes))
+    segments = plan_segments(data, items, calendar, statuses)
+    levels = low_level_codes(len(items), segments.parent, segments.component, items.codes)
+    if levels.cut_edges:
+        cut = np.array([(a, b) in levels.cut_edges
+                        for a, b in zip(segments.parent, segments.component)], bool)
+        segments = Segments(segments.parent[~cut], segments.component[~cut],
+                            segments.quantity[~cut], segments.first_bucket[~cut],
+                            segments.end_bucket[~cut], segments.revision[~cut]).index(len(items))
+    return _net(items, sites, segments, sources, levels.code, calendar, levels.cycles)
+
+
+def _keys(items: ItemIndex, sites: pd.Index, frame: pd.DataFrame) -> np.ndarray:
+    return items.idx(frame["item"]).astype(np.int64) * len(sites) + sites.get_indexer(frame["site"])
+
+
+class _Pending:
+    """Requirement entries (key, bucket, quantity) waiting for their item's level."""
+
+    def __init__(self, llc: np.ndarray, n_sites: int):
+        self.llc, self.n_sites = llc, n_sites
+        self.parts: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+
+    def add(self, key: np.ndarray, bucket: np.ndarray, qty: np.ndarray) -> None:
+        if len(key) == 0:
+            return
+        lv = self.llc[key // self.n_sites]
+        order = np.argsort(lv, kind="stable")
+        lv, key, bucket, qty = lv[order], key[order], bucket[order], qty[order]
+        bounds = np.flatnonzero(np.diff(lv)) + 1
+        for k, b, q in zip(np.split(key, bounds), np.split(bucket, bounds), np.split(qty, bounds)):
+            self.parts.setdefault(int(self.llc[k[0] // self.n_sites]), []).append((k, b, q))
+
+    def take(self, level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        parts = self.parts.pop(level, [])
+        if not parts:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        return tuple(np.concatenate(p) for p in zip(*parts))  # type: ignore[return-value]
+
+
+def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources,
+         llc: np.ndarray, calendar: Calendar, cycles: list[list[str]]) -> Plan:
+    n_sites, width = len(sites), calendar.n_buckets
+    pending = _Pending(llc, n_sites)
+    req = sources.requirements
+    req_bucket = calendar.bucket(req["day"].to_numpy(np.int64))
+    inside = req_bucket >= 0
+    pending.add(_keys(items, sites, req)[inside], req_bucket[inside],
+                req["quantity"].to_numpy(float)[inside])
+    rec = sources.receipts
+    rec_bucket = calendar.bucket(rec["day"].to_numpy(np.int64))
+    rec_in = rec_bucket >= 0
+    rec_key = _keys(items, sites, rec)[rec_in]
+    rec_bucket, rec_qty = rec_bucket[rec_in], rec["quantity"].to_numpy(float)[rec_in]
+    rec_level = llc[rec_key // n_sites]
+    oh_key = _keys(items, sites, sources.on_hand)
+    oh_qty = sources.on_hand["quantity"].to_numpy(float)
+    oh_level = llc[oh_key // n_sites]
+    offset_all = calendar.offset(items.lead_time_days)
+    blocks: list[tuple[np.ndarray, ...]] = []
+    for level in range(int(llc.max(initial=0)) + 1):
+        g_key, g_bucket, g_qty = pending.take(level)
+        r_sel = rec_level == level
+        o_sel = oh_level == level
+        keys = np.unique(np.concatenate([g_key, rec_key[r_sel], oh_key[o_sel]]))
+        if len(keys) == 0:
+            continue
+        n = len(keys)
+        item = keys // n_sites
+
+        def matrix(k: np.ndarray, b: np.ndarray, q: np.ndarray) -> np.ndarray:
+            flat = np.searchsorted(keys, k) * width + b
+            return np.bincount(flat, weights=q, minlength=n * width).reshape(n, width)
+
+        gross = matrix(g_key, g_bucket, g_qty)
+        scheduled = matrix(rec_key[r_sel], rec_bucket[r_sel], rec_qty[r_sel])
+        on_hand = np.bincount(np.searchsorted(keys, oh_key[o_sel]), weights=oh_qty[o_sel],
+                              minlength=n)
+        net, planned = net_rows(on_hand, scheduled, gross, items.safety_stock[item],
+                                items.min_order_qty[item], items.order_multiple[item])
+        blocks.append((keys, np.full(n, level), on_hand, gross, scheduled, net, planned))
+        _explode(pending, keys, item, planned, offset_all, segments, n_sites)
+    if blocks:
+        cols = [np.concatenate(c) for c in zip(*blocks)]
+    else:
+        cols = [np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)] + \
+            [np.zeros((0, width))] * 4
+    order = np.argsort(cols[0], kind="stable")
+    cols = [c[order] for c in cols]
+    return Plan(calendar, items, sites, segments, sources, cols[0], cols[1], cols[2], cols[3],
+                cols[4], cols[5], cols[6], cycles)
+
+
+def _explode(pending: _Pending, keys: np.ndarray, item: np.ndarray, planned: np.ndarray,
+             offset_all: np.ndarray, segments: Segments, n_sites: int) -> None:
+    """Turn planned receipts into component requirements in their release buckets."""
+    width = planned.shape[1]
+    nz = np.flatnonzero(planned.ravel() > EPS)
+    if len(nz) == 0:
+        return
+    row, bucket = nz // width, nz % width
+    qty = planned.ravel()[nz]
+    seg, src = gather(segments.ptr_parent, segments.by_parent, item[row])
+    if len(seg) == 0:
+        return
+    b = bucket[src]
+    active = (segments.first_bucket[seg] <= b) & (b < segments.end_bucket[seg])
+    seg, src, b = seg[active], src[active], b[active]
+    release = np.maximum(b - offset_all[item[row[src]]], 0)
+    site = keys[row[src]] % n_sites
+    pending.add(segments.component[seg].astype(np.int64) * n_sites + site, release,
+                qty[src] * segments.quantity[seg])
+
+
+def with_revision_released(data: PlanningData, parent: str, revision: str,
+                           from_date: dt.date) -> PlanningData:
+    """What-if input: ``revision`` of ``parent`` treated as released from ``from_date``.
+
+    The cache is untouched; the copy's revision wins from that day on by the effectivity rule.
+    """
+    revs = data.bom_revisions.copy()
+    hit = (revs["parent"] == parent) & (revs["revision"] == revision)
+    if not hit.any():
+        raise KeyError(f"no revision {revision!r} of {parent!r}")
+    revs.loc[hit, "status"] = "released"
+    revs.loc[hit, "effective_from"] = pd.Timestamp(from_date)
+    revs.loc[hit, "effective_to"] = pd.NaT
+    return data.replace(bom_revisions=revs)

@@ -1,0 +1,123 @@
+"""One planning question-and-answer session over a fixed set of data.
+
+Building the item index, the BOM graph or the base plan of a large plant takes seconds; asking it
+a question afterwards takes milliseconds. A session builds each lazily once and answers many
+questions (the GUI keeps one per cache state, the CLI one per command, benchmarks one per run).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis.bom import RELEASED, BomGraph, ItemIndex
+from workbench.analysis.calendar import Calendar
+from workbench.analysis.data import PlanningData, date_of, day_number
+from workbench.analysis.netting import Plan, plan, with_revision_released
+from workbench.analysis.pegging import Pegging
+from workbench.analysis.revisions import impact
+from workbench.analysis.scenario import replan, summary_frame
+from workbench.analysis.slippage import Slippage, analyse
+from workbench.analysis.where_used import WhereUsed, where_used
+
+
+@dataclass
+class PlanningSession:
+    data: PlanningData
+    calendar: Calendar
+    _items: ItemIndex | None = field(default=None, repr=False)
+    _graphs: dict[tuple[Any, ...], BomGraph] = field(default_factory=dict, repr=False)
+    _plans: dict[bool, Plan] = field(default_factory=dict, repr=False)
+    _slippage: Slippage | None = field(default=None, repr=False)
+    _pegging: dict[bool, Pegging] = field(default_factory=dict, repr=False)
+
+    @property
+    def today(self) -> dt.date:
+        return date_of(self.calendar.today)
+
+    @property
+    def items(self) -> ItemIndex:
+        if self._items is None:
+            self._items = ItemIndex.build(self.data)
+        return self._items
+
+    def graph(self, as_of: dt.date | None = None,
+              statuses: Iterable[str] = RELEASED) -> BomGraph:
+        key = (as_of, frozenset(statuses))
+        if key not in self._graphs:
+            day = None if as_of is None else day_number(as_of)
+            self._graphs[key] = BomGraph.build(self.data, as_of=day, statuses=statuses,
+                                               items=self.items)
+        return self._graphs[key]
+
+    def where_used(self, item: str, *, as_of: dt.date | None = None,
+                   statuses: Iterable[str] = RELEASED, multi_level: bool = True,
+                   site: str | None = None, max_paths: int = 1000) -> WhereUsed:
+        tops = None if site is None else self.items_at_site(site)
+        return where_used(self.graph(as_of, statuses), item, multi_level=multi_level,
+                          max_paths=max_paths, tops=tops)
+
+    def items_at_site(self, site: str) -> set[str]:
+        """Items with any stock, demand, order or requisition at ``site``."""
+        d = self.data
+        found: set[str] = set()
+        for frame, col in ((d.inventory, "item"), (d.demands, "item"), (d.work_orders, "item"),
+                           (d.purchase_order_lines, "item"), (d.requisitions, "item")):
+            found.update(frame.loc[frame["site"] == site, col].astype(str))
+        return found
+
+    @property
+    def slippage(self) -> Slippage:
+        if self._slippage is None:
+            self._slippage = analyse(self.data, self.today)
+        return self._slippage
+
+    def plan(self, risk_adjusted: bool = False) -> Plan:
+        if risk_adjusted not in self._plans:
+            slip = self.slippage.slip_days() if risk_adjusted else None
+            self._plans[risk_adjusted] = plan(self.data, self.calendar, slip_days=slip)
+        return self._plans[risk_adjusted]
+
+    def pegging(self, risk_adjusted: bool = False) -> Pegging:
+        if risk_adjusted not in self._pegging:
+            self._pegging[risk_adjusted] = Pegging(self.plan(risk_adjusted))
+        return self._pegging[risk_adjusted]
+
+    def risk_differences(self) -> pd.DataFrame:
+        """Rows whose first shortage or net requirement differs in the risk-adjusted plan."""
+        plain, risky = self.plan(False).summary(), self.plan(True).summary()
+        keys = ["item", "site"]
+        both = plain.merge(risky, on=keys, how="outer", suffixes=("", "_risk_adjusted"))
+        differs = (
+            (both["first_shortage_date"] != both["first_shortage_date_risk_adjusted"])
+            & ~(both["first_shortage_date"].isna() & both["first_shortage_date_risk_adjusted"].isna())
+        ) | (np.abs(both["total_net_requirements"].fillna(0)
+                    - both["total_net_requirements_risk_adjusted"].fillna(0)) > 1e-6)
+        cols = keys + ["first_shortage_date", "first_shortage_quantity", "total_net_requirements",
+                       "first_shortage_date_risk_adjusted", "first_shortage_quantity_risk_adjusted",
+                       "total_net_requirements_risk_adjusted"]
+        return both.loc[differs, cols].sort_values(keys).reset_index(drop=True)
+
+    def impact(self, item: str, rev_a: str, rev_b: str, on: dt.date) -> dict[str, Any]:
+        ancestors = self.where_used(item, as_of=on).ancestors
+        return impact(self.data, self.plan(), item, rev_a, rev_b, on, ancestors=ancestors)
+
+    def what_if(self, item: str, revision: str, from_date: dt.date) -> pd.DataFrame:
+        """Rows changed by releasing ``revision`` of ``item`` from ``from_date``: current plan
+        beside the what-if plan (every other row is unchanged)."""
+        changed = with_revision_released(self.data, item, revision, from_date)
+        return summary_frame(replan(self.plan(), changed, [item]))
+
+    def peg_summary(self, row: int, buckets: list[int], limit: int = 5) -> list[dict[str, Any]]:
+        """The largest top-level pegs of a row's planned receipts in ``buckets``."""
+        orders = self.pegging().order_pegs(row)
+        total: dict[str, float] = {}
+        for b in buckets:
+            for k, v in orders.get(b, {}).items():
+                total[k] = total.get(k, 0.0) + v
+        ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return [{"peg": k, "quantity": v} for k, v in ranked]

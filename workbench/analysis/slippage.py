@@ -1,0 +1,181 @@
+"""Supplier slippage from the promise-date history of purchase-order lines.
+
+Per line:
+
+* ``promise_changes``: how often the promised date moved from one date to another (a first
+  promise after none is not a change);
+* ``slip_vs_first_days`` = latest promise − first promise; ``slip_vs_requested_days`` = latest
+  promise − requested date;
+* ``ack_latency_days`` = acknowledgement date − order date (the PO's order date, else the day
+  the line was first seen);
+* received lines: ``on_time`` = received no later than requested, ``in_full`` = received at least
+  the ordered quantity, ``delivery_slip_days`` = received date − first promise (requested date
+  when never promised);
+* open lines: ``days_late`` = today − (latest promise, else requested date) when positive.
+
+Per supplier, the **expected slip** is the 80th percentile of the delivery slips of its received
+lines (early deliveries count as 0), shrunk toward 0 by ``n / (n + 5)`` for ``n`` observations, so
+one bad delivery does not make a supplier "three weeks late" while forty consistent ones do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis.data import PlanningData, day_number, day_numbers, NO_DATE
+from workbench.analysis.sources import EPS, OPEN_PURCHASE
+
+SLIP_QUANTILE = 0.8
+SHRINK_OBSERVATIONS = 5.0
+RECEIVED = frozenset({"received", "closed"})
+
+
+def expected_slip(slips: np.ndarray | list[float], quantile: float = SLIP_QUANTILE,
+                  shrink: float = SHRINK_OBSERVATIONS) -> float:
+    """The expected slip statistic of the module doc (days; 0 without observations)."""
+    values = np.maximum(np.asarray(slips, dtype=float), 0.0)
+    n = len(values)
+    if n == 0:
+        return 0.0
+    return float(np.quantile(values, quantile) * n / (n + shrink))
+
+
+@dataclass
+class Slippage:
+    lines: pd.DataFrame
+    suppliers: pd.DataFrame
+    monthly: pd.DataFrame
+
+    def slip_days(self) -> dict[str, int]:
+        """Supplier -> whole days to move its open PO lines in the risk-adjusted plan."""
+        s = self.suppliers
+        return {str(k): int(round(v)) for k, v in zip(s["supplier"], s["expected_slip_days"])
+                if round(v) > 0}
+
+
+def _history(changes: pd.DataFrame) -> pd.DataFrame:
+    """Per (purchase_order, line): first promise, last promise seen, number of changes."""
+    h = changes[changes["promised_date"].notna()].sort_values(
+        ["purchase_order", "line", "changed_at"], kind="stable")
+    keys = ["purchase_order", "line"]
+    prev = h.groupby(keys)["promised_date"].shift()
+    h = h.assign(moved=(prev.notna() & (prev != h["promised_date"])).astype(int))
+    g = h.groupby(keys)
+    out = pd.DataFrame({
+        "first_promise": g["promised_date"].first(),
+        "last_seen_promise": g["promised_date"].last(),
+        "promise_changes": g["moved"].sum(),
+    })
+    seen = changes.groupby(keys)["changed_at"].min().rename("first_seen")
+    return out.join(seen, how="outer").reset_index()
+
+
+def analyse(data: PlanningData, today: dt.date) -> Slippage:
+    """Per-line and per-supplier slippage figures and the monthly trend (see module doc)."""
+    pol = data.purchase_order_lines.copy()
+    hist = _history(data.promise_changes)
+    pol = pol.merge(hist, on=["purchase_order", "line"], how="left")
+    orders = data.purchase_orders[["code", "order_date"]].rename(columns={"code": "purchase_order"})
+    pol = pol.merge(orders.drop_duplicates("purchase_order"), on="purchase_order", how="left")
+
+    requested = day_numbers(pol["requested_date"])
+    current = day_numbers(pol["promised_date"])
+    first = day_numbers(pol["first_promise"])
+    last_seen = day_numbers(pol["last_seen_promise"])
+    latest = np.where(current != NO_DATE, current, last_seen)
+    first = np.where(first != NO_DATE, first, latest)
+    # the current promise differs from the last one the history holds: one more change
+    extra = ((current != NO_DATE) & (last_seen != NO_DATE) & (current != last_seen)).astype(int)
+    pol["promise_changes"] = pol["promise_changes"].fillna(0).astype(int) + extra
+    has_promise = latest != NO_DATE
+    pol["first_promise"] = np.where(has_promise, first, NO_DATE).astype("datetime64[D]")
+    pol["latest_promise"] = np.where(has_promise, latest, NO_DATE).astype("datetime64[D]")
+    pol.loc[~has_promise, ["first_promise", "latest_promise"]] = pd.NaT
+    pol["slip_vs_first_days"] = np.where(has_promise, latest - first, np.nan)
+    pol["slip_vs_requested_days"] = np.where(has_promise, latest - requested, np.nan)
+
+    ordered = day_numbers(pol["order_date"])
+    first_seen = day_numbers(pd.to_datetime(pol["first_seen"]).dt.normalize())
+    ordered = np.where(ordered != NO_DATE, ordered, first_seen)
+    ack = day_numbers(pol["ack_date"])
+    pol["ack_latency_days"] = np.where((ack != NO_DATE) & (ordered != NO_DATE),
+                                       ack - ordered, np.nan)
+
+    received_day = day_numbers(pol["received_date"])
+    received = pol["status"].isin(RECEIVED).to_numpy() & (received_day != NO_DATE)
+    pol["received"] = received
+    pol["on_time"] = np.where(received, received_day <= requested, False)
+    pol["in_full"] = np.where(received, pol["quantity_received"] >= pol["quantity_ordered"] - EPS,
+                              False)
+    pol["otif"] = pol["on_time"] & pol["in_full"]
+    basis = np.where(has_promise, first, requested)
+    pol["delivery_slip_days"] = np.where(received, received_day - basis, np.nan)
+
+    today_day = day_number(today)
+    is_open = pol["status"].isin(OPEN_PURCHASE).to_numpy() & (
+        pol["quantity_ordered"] - pol["quantity_received"] > EPS).to_numpy()
+    due = np.where(has_promise, latest, requested)
+    pol["open"] = is_open
+    pol["days_late"] = np.where(is_open & (due < today_day), today_day - due, 0)
+    pol["late"] = pol["days_late"] > 0
+
+    suppliers = _per_supplier(pol, data.suppliers)
+    monthly = _monthly(pol, data.promise_changes)
+    line_cols = ["purchase_order", "line", "supplier", "item", "site", "status",
+                 "quantity_ordered", "quantity_received", "requested_date", "first_promise",
+                 "latest_promise", "promise_changes", "slip_vs_first_days",
+                 "slip_vs_requested_days", "ack_latency_days", "received_date",
+                 "delivery_slip_days", "on_time", "in_full", "otif", "open", "late",
+                 "days_late"]
+    return Slippage(pol[line_cols].sort_values(["supplier", "purchase_order", "line"])
+                    .reset_index(drop=True), suppliers, monthly)
+
+
+def _per_supplier(pol: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataFrame:
+    g = pol.groupby("supplier")
+    out = pd.DataFrame({
+        "lines": g.size(),
+        "open_lines": g["open"].sum(),
+        "received_lines": g["received"].sum(),
+        "promise_changes": g["promise_changes"].sum(),
+        "mean_slip_vs_first_days": g["slip_vs_first_days"].mean(),
+        "mean_slip_vs_requested_days": g["slip_vs_requested_days"].mean(),
+        "mean_ack_latency_days": g["ack_latency_days"].mean(),
+        "otif_rate": g.apply(lambda f: f.loc[f["received"], "otif"].mean()
+                             if f["received"].any() else np.nan, include_groups=False),
+        "open_late_lines": g["late"].sum(),
+        "max_days_late": g["days_late"].max(),
+        "expected_slip_days": g["delivery_slip_days"].apply(lambda s: expected_slip(s.dropna())),
+    })
+    out.index.name = "supplier"
+    known = suppliers[["code", "name"]].rename(columns={"code": "supplier"})
+    out = out.reset_index().merge(known, on="supplier", how="left")
+    out["name"] = out["name"].fillna("")
+    return out.sort_values("supplier").reset_index(drop=True)
+
+
+def _monthly(pol: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+    rec = pol[pol["received"]].copy()
+    rec["month"] = pd.to_datetime(rec["received_date"]).dt.strftime("%Y-%m")
+    g = rec.groupby(["supplier", "month"])
+    deliveries = pd.DataFrame({
+        "received_lines": g.size(),
+        "otif_rate": g["otif"].mean(),
+        "mean_delivery_slip_days": g["delivery_slip_days"].mean(),
+    })
+    moved = changes.merge(pol[["purchase_order", "line", "supplier"]],
+                          on=["purchase_order", "line"])
+    moved = moved[moved["promised_date"].notna()].sort_values(
+        ["purchase_order", "line", "changed_at"], kind="stable")
+    prev = moved.groupby(["purchase_order", "line"])["promised_date"].shift()
+    moved = moved[prev.notna() & (prev != moved["promised_date"])]
+    moved = moved.assign(month=pd.to_datetime(moved["changed_at"]).dt.strftime("%Y-%m"))
+    counts = moved.groupby(["supplier", "month"]).size().rename("promise_changes")
+    out = deliveries.join(counts, how="outer").reset_index()
+    out["received_lines"] = out["received_lines"].fillna(0).astype(int)
+    out["promise_changes"] = out["promise_changes"].fillna(0).astype(int)
+    return out.sort_values(["supplier", "month"]).reset_index(drop=True)
