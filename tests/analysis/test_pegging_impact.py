@@ -1,0 +1,140 @@
+"""Pegging, what-if and revision impact, hand-computed on small products."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from workbench.analysis.netting import plan, with_revision_released
+from workbench.analysis.pegging import Pegging
+from workbench.analysis.revisions import revision_diff
+from workbench.analysis.scenario import replan, summary_frame
+from workbench.analysis.session import PlanningSession
+
+from tests.analysis.builders import (data, demand, item, line, po_line, record, revision, stock,
+                                     week, weekly)
+
+
+def three_level():
+    return data(
+        items=[item("FG", make_buy="make", lead_time_days=7),
+               item("SUB", make_buy="make", lead_time_days=14),
+               item("RAW", lead_time_days=7, safety_stock=0)],
+        bom_revisions=[revision("FG"), revision("SUB")],
+        bom_lines=[line("FG", "SUB", 2, 10), line("FG", "RAW", 1, 20, scrap_pct=10),
+                   line("SUB", "RAW", 3, 10)],
+        inventory=[stock("FG", 10), stock("SUB", 5), stock("RAW", 30)],
+        demands=[demand("D1", "FG", 40, week(3, 4)), demand("D2", "FG", 20, week(5))],
+    )
+
+
+def test_pegs_follow_requirements_to_top_level_demands() -> None:
+    p = plan(three_level(), weekly(8))
+    peg = Pegging(p)
+    fg = peg.order_pegs(p.row("FG", "S1"))
+    # on hand 10 goes to D1 first; the week-3 order covers D1's other 30, week 5's D2
+    assert fg == {3: {"D1": pytest.approx(30)}, 5: {"D2": pytest.approx(20)}}
+    sub = peg.requirements(p.row("SUB", "S1"))
+    assert [(r.bucket, r.quantity, r.pegs) for r in sub] == [
+        (2, 60, {"D1": 60}), (4, 40, {"D2": 40})]
+    # SUB's 5 on hand serve the first 5 of the 60; its week-2 order serves D1's other 55
+    assert peg.order_pegs(p.row("SUB", "S1"))[2] == {"D1": pytest.approx(55)}
+    raw = {(r.bucket, r.ref): r for r in peg.requirements(p.row("RAW", "S1"))}
+    assert raw[(0, "SUB")].quantity == pytest.approx(165)
+    assert raw[(0, "SUB")].pegs == {"D1": pytest.approx(165)}
+    assert raw[(2, "FG")].pegs == {"D1": pytest.approx(33)}
+    assert raw[(2, "SUB")].pegs == {"D2": pytest.approx(120)}
+
+
+def test_lot_size_and_safety_stock_have_their_own_pegs() -> None:
+    d = data(items=[item("L", min_order_qty=50, safety_stock=5)],
+             demands=[demand("D1", "L", 10, week(1))])
+    p = plan(d, weekly(2))
+    pegs = Pegging(p).order_pegs(p.row("L", "S1"))
+    # one order of 50 in week 0: 5 keep safety stock, 10 serve D1 in week 1, 35 are lot size
+    assert pegs == {0: {"safety_stock:L@S1": pytest.approx(5), "D1": pytest.approx(10),
+                        "lot_size:L@S1": pytest.approx(35)}}
+
+
+def change_data():
+    # P (LT 0) rev A: 2 x OLD + 1 x KEEP; rev B (draft): 3 x KEEP + 1 x NEW.
+    return data(
+        items=[item("P", make_buy="make"), item("OLD", standard_cost=4.0),
+               item("KEEP", standard_cost=1.0), item("NEW", lead_time_days=14),
+               item("TOP", make_buy="make")],
+        bom_revisions=[revision("TOP"), revision("P", "A"),
+                       revision("P", "B", status="draft")],
+        bom_lines=[line("TOP", "P", 1), line("P", "OLD", 2, 10, revision="A"),
+                   line("P", "KEEP", 1, 20, revision="A"),
+                   line("P", "KEEP", 3, 20, revision="B", orig_uom="EA"),
+                   line("P", "NEW", 1, 30, revision="B")],
+        demands=[demand("D1", "P", 10, week(1)), demand("D2", "P", 10, week(3))],
+        inventory=[stock("OLD", 15), stock("KEEP", 40)],
+        purchase_order_lines=[po_line("PO1", 1, "OLD", 30, week(2))],
+        requisitions=[{"code": "R1", "item": "OLD", "site": "S1", "quantity": 5,
+                       "need_date": week(4)}],
+    )
+
+
+def test_revision_diff_lists_added_removed_changed_with_before_and_after() -> None:
+    diff = revision_diff(change_data(), "P", "A", "B").set_index("component")
+    assert diff.loc["OLD", "change"] == "removed" and diff.loc["OLD", "before_quantity_per"] == 2
+    assert diff.loc["NEW", "change"] == "added" and diff.loc["NEW", "after_quantity_per"] == 1
+    assert diff.loc["KEEP", "change"] == "changed"
+    assert diff.loc["KEEP", "changed_fields"] == ["quantity_per", "orig_uom"]
+    assert (diff.loc["KEEP", "before_quantity_per"], diff.loc["KEEP", "after_quantity_per"]) == (1, 3)
+
+
+def test_impact_of_switching_on_a_date() -> None:
+    # Switch on week 2's Monday: D1 (week 1) still uses A, D2 (week 3) uses B.
+    s = PlanningSession(change_data(), weekly(6))
+    result = s.impact("P", "A", "B", week(2))
+    assert [a["item"] for a in result["assemblies_above"]] == ["TOP"]
+    assert [d["code"] for d in result["demands"]] == ["D2"]
+    # OLD: needs 20 + 20 under A, 20 under B; supply 15 on hand, 30 on PO1 (week 2), R1 5.
+    # Under A: 40 of 50 used -> R1 (5) and 5 of PO1 excess; under B: 20 used -> 25 of PO1 excess.
+    excess = {(e["item"], e["kind"], e["ref"]): e for e in result["excess"]}
+    assert excess[("OLD", "purchase_order", "PO1/1")]["quantity"] == pytest.approx(20)
+    assert excess[("OLD", "purchase_order", "PO1/1")]["value"] == pytest.approx(80)
+    assert ("OLD", "requisition", "R1") not in excess  # already excess before the change
+    new = {r["item"]: r for r in result["new_requirements"]}
+    # NEW: 10 x 1 in week 3; KEEP: 30 instead of 10 in week 3 -> 40 on hand covers 10 + 30
+    assert new["NEW"]["new_net_requirement"] == pytest.approx(10)
+    assert new["NEW"]["first_shortage_date"] == week(3)
+    assert "KEEP" not in new
+
+
+def test_what_if_side_by_side_leaves_the_data_untouched() -> None:
+    d = change_data()
+    before = d.bom_revisions.copy()
+    base = plan(d, weekly(6))
+    scen = replan(base, with_revision_released(d, "P", "B", week(2)), ["P"])
+    side = summary_frame(scen).set_index("item")
+    assert side.loc["OLD", "gross_base"] == pytest.approx(40)
+    assert side.loc["OLD", "gross"] == pytest.approx(20)
+    assert side.loc["NEW", "gross_base"] == 0 and side.loc["NEW", "gross"] == pytest.approx(10)
+    assert d.bom_revisions.equals(before)
+    # the what-if equals a full re-plan of the changed data
+    full = plan(with_revision_released(d, "P", "B", week(2)), weekly(6))
+    for code in ("OLD", "KEEP", "NEW"):
+        row = list(scen.item_codes).index(code)
+        assert record(full, code)["gross_requirements"] == pytest.approx(list(scen.gross[row]))
+        assert record(full, code)["planned_receipts"] == pytest.approx(list(scen.planned[row]))
+
+
+def test_risk_adjusted_plan_moves_po_lines_by_the_expected_slip() -> None:
+    received = [po_line(f"H{i}", 1, "R", 1, week(-10), status="received",
+                        received_date=week(-10) + dt.timedelta(days=14), quantity_received=1)
+                for i in range(5)]
+    d = data(items=[item("R")],
+             purchase_order_lines=received + [po_line("PO", 1, "R", 10, week(1))],
+             demands=[demand("D", "R", 10, week(1))])
+    s = PlanningSession(d, weekly(4))
+    # five slips of 14 days: 80th percentile 14, shrunk by 5/(5+5) -> 7 days
+    assert s.slippage.slip_days() == {"SUP": 7}
+    diff = s.risk_differences().set_index("item")
+    assert diff.loc["R", "first_shortage_date_risk_adjusted"] == pd.Timestamp(week(1))
+    assert diff.loc["R", "first_shortage_quantity_risk_adjusted"] == 10
+    assert diff.loc["R", "total_net_requirements"] == 0

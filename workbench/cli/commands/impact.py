@@ -1,0 +1,46 @@
+"""``workbench impact ITEM --from A --to B``: what switching revisions on a date changes."""
+
+from __future__ import annotations
+
+import argparse
+
+from workbench.cli import CliError, print_json
+from workbench.cli.commands._planning import add_planning_options, iso_date, session_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("impact", help="impact of moving an item from one BOM revision to another")
+    p.add_argument("item")
+    p.add_argument("--from", dest="rev_a", required=True, help="current revision")
+    p.add_argument("--to", dest="rev_b", required=True, help="new revision")
+    p.add_argument("--on", type=iso_date, default=None, help="effectivity date (default: today)")
+    p.add_argument("--what-if", action="store_true",
+                   help="also show the shortage rows with the new revision released from --on")
+    add_planning_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.services.planning import impact, what_if
+
+    _, session = session_from(args)
+    try:
+        result = impact(session, args.item, args.rev_a, args.rev_b, args.on)
+        if args.what_if:
+            result["what_if"] = what_if(session, args.item, args.rev_b, args.on)["rows"]
+    except KeyError as exc:
+        raise CliError(str(exc.args[0]), 2) from None
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"{args.item}: {args.rev_a} -> {args.rev_b} on {result['effective']}")
+    for d in result["diff"]:
+        print(f"  {d['change']:8} {d['component']:20} {d['before_quantity_per']!s:>10} -> "
+              f"{d['after_quantity_per']!s:<10} {', '.join(d['changed_fields'])}")
+    print(f"assemblies above: {len(result['assemblies_above'])}, open work orders: "
+          f"{len(result['work_orders'])}, demands: {len(result['demands'])}")
+    print(f"excess: {len(result['excess'])} elements, value {result['excess_value']:,.2f}")
+    for n in result["new_requirements"]:
+        print(f"  new requirement {n['item']}@{n['site']}: {n['new_net_requirement']:,.4g}, "
+              f"short from {n['first_shortage_date']}")
+    return 0

@@ -1,0 +1,32 @@
+"""``workbench reevaluate``: a recommendation for every open requisition, stored for approval."""
+
+from __future__ import annotations
+
+import argparse
+
+from workbench.cli import print_json
+from workbench.cli.commands._planning import add_planning_options, session_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("reevaluate", help="re-evaluate open requisitions against the plan")
+    p.add_argument("--dry-run", action="store_true", help="do not store the recommendations")
+    p.add_argument("--no-pegs", action="store_true", help="skip pegged demands in the evidence")
+    add_planning_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.services.reevaluate import run_reevaluation
+
+    engine, session = session_from(args)
+    result = run_reevaluation(engine, session, save=not args.dry_run,
+                              with_pegs=not args.no_pegs)
+    if args.json:
+        print_json(result)
+        return 0
+    for r in result["recommendations"]:
+        print(f"{r['requisition']:16} {r['action']:14} {r['reason']}")
+    print(f"{len(result['recommendations'])} recommendations, stored {result['stored']}: "
+          + ", ".join(f"{k} {v}" for k, v in result["actions"].items()))
+    return 0

@@ -1,0 +1,48 @@
+"""``workbench where-used ITEM``: every assembly above an item, with paths and quantities."""
+
+from __future__ import annotations
+
+import argparse
+
+from workbench.cli import CliError, print_json
+from workbench.cli.commands._planning import add_planning_options, iso_date, session_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("where-used", help="assemblies using an item (multi-level)")
+    p.add_argument("item")
+    p.add_argument("--single-level", action="store_true", help="direct parents only")
+    p.add_argument("--as-of", type=iso_date, default=None,
+                   help="only revisions effective on this date (default: every revision)")
+    p.add_argument("--include-drafts", action="store_true")
+    p.add_argument("--include-obsolete", action="store_true")
+    p.add_argument("--site", default=None, help="only paths to top-level items active at SITE")
+    p.add_argument("--max-paths", type=int, default=1000)
+    add_planning_options(p, horizon=False)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.services.planning import where_used
+
+    _, session = session_from(args)
+    try:
+        result = where_used(session, args.item, as_of=args.as_of,
+                            include_drafts=args.include_drafts,
+                            include_obsolete=args.include_obsolete,
+                            multi_level=not args.single_level, site=args.site,
+                            max_paths=args.max_paths)
+    except KeyError as exc:
+        raise CliError(str(exc.args[0]), 2) from None
+    if args.json:
+        print_json(result)
+        return 0
+    for cycle in result["cycles"]:
+        print("cycle: " + " -> ".join(cycle))
+    print(f"{'item':24} {'level':>5} {'top':>4} {'qty per top':>14}")
+    for a in result["ancestors"]:
+        lv = a["min_level"] if a["min_level"] == a["max_level"] else f"{a['min_level']}-{a['max_level']}"
+        print(f"{a['item']:24} {lv!s:>5} {'yes' if a['top_level'] else '':>4} "
+              f"{a['extended_quantity']:>14,.4f}")
+    print(f"{len(result['paths'])} paths" + (" (truncated)" if result["paths_truncated"] else ""))
+    return 0

@@ -1,0 +1,175 @@
+"""Planning use cases on the cache: load the frames, open a session, answer in plain data.
+
+The CLI and the GUI both go through here, so "the same question gives the same answer" holds
+across them. Results are plain dicts/lists (dates as ``datetime.date``) ready for JSON.
+
+The planning day ("today") defaults to the cache's as-of day: the latest inventory snapshot date
+(``as_of``), else the latest day a sync observed a promise, else the wall clock. A demo cache is
+thus planned on its simulated day, not on the day someone happens to run the command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from workbench.analysis.calendar import Calendar
+from workbench.analysis.data import PLANNING_ENTITIES, PlanningData
+from workbench.analysis.session import PlanningSession
+from workbench.cache.frames import read_entity_frame
+from workbench.services.tasks import TaskState, check_cancelled
+
+
+def load_planning_data(engine: Engine, state: TaskState | None = None,
+                       entities: Iterable[str] = PLANNING_ENTITIES) -> PlanningData:
+    """The planning frames from the cache (deleted rows excluded), normalised."""
+    wanted = list(entities)
+    frames: dict[str, pd.DataFrame] = {}
+    for n, entity in enumerate(wanted):
+        check_cancelled(state)
+        if state is not None:
+            state.set_status(f"reading {entity}")
+            state.set_progress(n, len(wanted))
+        frames[entity] = read_entity_frame(engine, entity)
+    return PlanningData(**frames).normalised()
+
+
+def planning_day(data: PlanningData) -> dt.date:
+    """The cache's as-of day (see module doc)."""
+    as_of = data.inventory["as_of"].max() if len(data.inventory) else pd.NaT
+    if not pd.isna(as_of):
+        return pd.Timestamp(as_of).date()
+    pc = data.promise_changes
+    observed = pc.loc[pc["origin"] == "observed", "changed_at"].max() if len(pc) else pd.NaT
+    if not pd.isna(observed):
+        return pd.Timestamp(observed).date()
+    return dt.date.today()
+
+
+def open_session(engine: Engine, *, today: dt.date | None = None, horizon: str = "26w",
+                 bucket: str = "week", state: TaskState | None = None) -> PlanningSession:
+    data = load_planning_data(engine, state)
+    day = today or planning_day(data)
+    return PlanningSession(data, Calendar.parse(day, horizon, bucket))
+
+
+def plain(value: Any) -> Any:
+    """JSON-friendly copy: numpy scalars to Python, NaN/NaT to None, timestamps to dates."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [plain(v) for v in value.tolist()]
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else (value.date() if value == value.normalize()
+                                            else value.to_pydatetime())
+    if isinstance(value, np.datetime64):
+        return plain(pd.Timestamp(value)) if not np.isnat(value) else None
+    if value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 6) + 0.0
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [plain(r) for r in frame.to_dict("records")]
+
+
+def where_used(session: PlanningSession, item: str, *, as_of: dt.date | None = None,
+               include_drafts: bool = False, include_obsolete: bool = False,
+               multi_level: bool = True, site: str | None = None,
+               max_paths: int = 1000) -> dict[str, Any]:
+    statuses = {"released"} | ({"draft"} if include_drafts else set()) | \
+        ({"obsolete"} if include_obsolete else set())
+    result = session.where_used(item, as_of=as_of, statuses=statuses, multi_level=multi_level,
+                                site=site, max_paths=max_paths)
+    out = plain(result.to_dict())
+    out.update({"as_of": as_of, "statuses": sorted(statuses), "site": site})
+    return out
+
+
+def shortages(session: PlanningSession, *, item: str | None = None, site: str | None = None,
+              risk_adjusted: bool = False, details: bool | None = None,
+              limit: int | None = None) -> dict[str, Any]:
+    """Rows with a shortage (or every row of ``item``), with MRP records and pegging when
+    ``details`` (default: only when an item is named)."""
+    plan = session.plan(risk_adjusted)
+    rows = plan.rows_of(item, site)
+    summary = plan.summary(rows)
+    if item is None:
+        summary = summary[summary["first_shortage_date"].notna()]
+    summary = summary.sort_values(["first_shortage_date", "item", "site"], na_position="last")
+    total = len(summary)
+    if limit is not None:
+        summary = summary.head(limit)
+    details = item is not None if details is None else details
+    rows_out = []
+    for row, s in zip(summary.index, records(summary)):
+        if details:
+            s["record"] = records(plan.record(int(row)))
+            peg = session.pegging(risk_adjusted)
+            s["requirements"] = plain([r.to_dict(plan) for r in peg.requirements(int(row))])
+            s["planned_order_pegs"] = [
+                {"bucket": b, "date": plan.calendar.need_date(b),
+                 "pegs": [{"peg": k, "quantity": v} for k, v in sorted(p.items())]}
+                for b, p in sorted(peg.order_pegs(int(row)).items())
+            ]
+        rows_out.append(s)
+    out: dict[str, Any] = {
+        "planning_day": session.today,
+        "bucket": "week" if plan.calendar.bucket_days == 7 else "day",
+        "buckets": plan.calendar.n_buckets,
+        "risk_adjusted": risk_adjusted,
+        "rows_total": total,
+        "rows": rows_out,
+        "cycles": plan.cycles,
+    }
+    if risk_adjusted:
+        diff = session.risk_differences()
+        if item is not None:
+            diff = diff[diff["item"] == item]
+        if site is not None:
+            diff = diff[diff["site"] == site]
+        out["slip_days"] = session.slippage.slip_days()
+        out["differences"] = records(diff)
+    return plain(out)
+
+
+def impact(session: PlanningSession, item: str, rev_a: str, rev_b: str,
+           on: dt.date | None = None) -> dict[str, Any]:
+    result = session.impact(item, rev_a, rev_b, on or session.today)
+    result["planning_day"] = session.today
+    return plain(result)
+
+
+def what_if(session: PlanningSession, item: str, revision: str,
+            from_date: dt.date | None = None) -> dict[str, Any]:
+    frame = session.what_if(item, revision, from_date or session.today)
+    return plain({"item": item, "revision": revision, "from": from_date or session.today,
+                  "planning_day": session.today, "rows": records(frame)})
+
+
+def slippage(session: PlanningSession, supplier: str | None = None,
+             lines: bool | None = None) -> dict[str, Any]:
+    s = session.slippage
+    sup, mon, lin = s.suppliers, s.monthly, s.lines
+    if supplier is not None:
+        sup, mon, lin = (f[f["supplier"] == supplier] for f in (sup, mon, lin))
+    show_lines = supplier is not None if lines is None else lines
+    return plain({
+        "planning_day": session.today,
+        "statistic": "expected slip = 80th percentile of delivery slips (early = 0) of received "
+                     "lines x n / (n + 5)",
+        "suppliers": records(sup),
+        "monthly": records(mon),
+        "lines": records(lin) if show_lines else [],
+    })
