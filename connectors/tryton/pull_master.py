@@ -1,0 +1,289 @@
+"""Master data from Tryton: units, warehouses, suppliers, items, BOM revisions and BOM lines.
+
+Mapping (see docs/tryton.md for the planner's view of it):
+
+- ``uoms``: ``product.uom``, code = its symbol; categories Units/Weight/Length/Volume/Surface/Time
+  become count/mass/length/volume/area/time (others, e.g. Energy, are not planning units and are
+  left out). ``uom_conversions``: every pair of units of a category, from Tryton's factors.
+- ``sites``: warehouses (``stock.location`` of type warehouse), code = location code.
+- ``suppliers``: parties. Tryton has no "supplier" flag, so every party is offered except the
+  companies' own and their employees'; lead time = the party's supplier lead time.
+- ``items``: ``product.product`` with its ``product.template`` (read from the template, which is
+  several times faster than the variant's delegated fields); make if producible; default supplier
+  and lead time from the first product supplier by sequence, or the production lead time.
+- ``bom_revisions``: each ``production.bom`` linked to a product (``product.product-production.bom``)
+  is a revision of that product, code = the BOM's code. The active BOM with the lowest sequence is
+  the one Tryton uses by default: *released*; other active BOMs: *draft*; inactive: *obsolete*.
+  Tryton has no effectivity dates, so none are sent.
+- ``bom_lines``: ``production.bom.input`` per revision; position = the input's Tryton id (stable
+  across edits); quantity per one unit of the parent = input quantity / the BOM's output quantity
+  of that parent.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from typing import Any, Iterator
+
+from connectors.base import Batch
+from connectors.tryton.reading import Reader, days, m2o, version_of
+
+SOURCE = "tryton"
+UOM_CATEGORIES = {
+    "product.uom_cat_unit": "count",
+    "product.uom_cat_weight": "mass",
+    "product.uom_cat_length": "length",
+    "product.uom_cat_volume": "volume",
+    "product.uom_cat_surface": "area",
+    "product.uom_cat_time": "time",
+}
+BOM_MODELS = {"product.product-production.bom": [], "production.bom": []}
+BOM_LINE_MODELS = {"production.bom.input": [], "product.product-production.bom": []}
+
+
+def code_or_id(code: str | None, model_tag: str, rid: int) -> str:
+    """A record's code, or a stable stand-in when Tryton has none (e.g. ``product#12``)."""
+    return code.strip() if code and code.strip() else f"{model_tag}#{rid}"
+
+
+class Units:
+    """Tryton units by id: symbol, category and factor (to the category's reference unit)."""
+
+    def __init__(self, reader: Reader) -> None:
+        cats = reader.fetch("product.uom.category", [], ["xml_id"], track=False)
+        self.category = {c["id"]: UOM_CATEGORIES.get(c.get("xml_id") or "") for c in cats}
+        self.rows = reader.fetch("product.uom", [], ["symbol", "name", "category", "factor"], track=False)
+        self.by_id = {u["id"]: u for u in self.rows}
+
+    def symbol(self, uom_id: int | None) -> str | None:
+        row = self.by_id.get(uom_id) if uom_id else None
+        return row["symbol"] if row else None
+
+    def convert(self, qty: float, from_id: int, to_id: int) -> float:
+        a, b = self.by_id.get(from_id), self.by_id.get(to_id)
+        if not a or not b or a["id"] == b["id"] or a["category"] != b["category"]:
+            return qty
+        return qty * float(a["factor"]) / float(b["factor"])
+
+
+class ProductCodes:
+    """Product codes by id, kept by the connector between entities and runs."""
+
+    def __init__(self) -> None:
+        self.codes: dict[int, str] = {}
+
+    def update(self, rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            self.codes[r["id"]] = code_or_id(r.get("code"), "product", r["id"])
+
+    def lookup(self, reader: Reader, ids: set[int]) -> dict[int, str]:
+        missing = [i for i in ids if i not in self.codes]
+        if missing:
+            self.update(reader.fetch_ids("product.product", missing, ["code"], track=False))
+        return self.codes
+
+
+def pull_uoms(reader: Reader) -> Iterator[Batch]:
+    units = Units(reader)
+    out = []
+    for u in units.rows:
+        cat = units.category.get(u["category"])
+        if cat:
+            out.append({"source": SOURCE, "source_key": f"product.uom,{u['id']}",
+                        "source_version": version_of(u["_timestamp"]), "code": u["symbol"],
+                        "name": u["name"], "category": cat})
+    yield Batch("uoms", out, complete=True)
+
+
+def pull_uom_conversions(reader: Reader) -> Iterator[Batch]:
+    units = Units(reader)
+    by_cat: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for u in units.rows:
+        if units.category.get(u["category"]):
+            by_cat[u["category"]].append(u)
+    out = []
+    for rows in by_cat.values():
+        for a, b in itertools.combinations(sorted(rows, key=lambda r: r["symbol"]), 2):
+            out.append({
+                "source": SOURCE, "source_key": f"product.uom,{a['id']}/product.uom,{b['id']}",
+                "source_version": version_of(a["_timestamp"], b["_timestamp"]), "item": "",
+                "from_uom": a["symbol"], "to_uom": b["symbol"],
+                "factor": float(a["factor"]) / float(b["factor"]),
+            })
+    yield Batch("uom_conversions", out, complete=True)
+
+
+def pull_sites(reader: Reader, timezone: str) -> Iterator[Batch]:
+    rows = reader.fetch("stock.location", [("type", "=", "warehouse")], ["code", "name"])
+    out = [{
+        "source": SOURCE, "source_key": f"stock.location,{r['id']}",
+        "source_version": version_of(r["_timestamp"]),
+        "code": code_or_id(r.get("code"), "warehouse", r["id"]), "name": r["name"] or "",
+        "timezone": timezone,
+    } for r in rows]
+    yield Batch("sites", out, complete=True)
+
+
+def pull_suppliers(reader: Reader, excluded: set[int]) -> Iterator[Batch]:
+    models = {"party.party": []}
+    full = not reader.incremental or reader.something_deleted(models)
+    domain = [] if full else ["OR", *reader.changed(), *reader.changed("supplier_lead_times.")]
+    rows = reader.fetch("party.party", domain, ["code", "name", "supplier_lead_time",
+                                                "supplier_currency.code"])
+    out = [{
+        "source": SOURCE, "source_key": f"party.party,{r['id']}",
+        "source_version": version_of(r["_timestamp"]),
+        "code": code_or_id(r.get("code"), "party", r["id"]), "name": r.get("name") or "",
+        "lead_time_days": days(r.get("supplier_lead_time")),
+        "currency": m2o(r, "supplier_currency", "code") or "EUR",
+    } for r in rows if r["id"] not in excluded]
+    reader.measure(models)
+    yield Batch("suppliers", out, watermark=reader.watermark(), complete=full)
+
+
+def pull_items(reader: Reader, codes: ProductCodes, units: Units) -> Iterator[Batch]:
+    models = {"product.product": []}
+    full = not reader.incremental or reader.something_deleted(models)
+    domain: list[Any] = [] if full else [
+        "OR", *reader.changed(), *reader.changed("template."),
+        *reader.changed("template.product_suppliers."), *reader.changed("cost_prices."),
+        *reader.changed("production_lead_times."),
+    ]
+    # cost_price is company-dependent (product.cost_price, not readable over RPC on its own)
+    products = reader.fetch("product.product", domain, ["code", "template", "cost_price"])
+    codes.update(products)
+    tids = {p["template"] for p in products}
+    pids = {p["id"] for p in products}
+    tdomain = [] if full else [("id", "in", sorted(tids))]
+    templates = {t["id"]: t for t in reader.fetch(
+        "product.template", tdomain, ["name", "type", "default_uom", "producible"])}
+    sdomain = [] if full else [("template", "in", sorted(tids))]
+    suppliers: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for s in sorted(reader.fetch("purchase.product_supplier", sdomain,
+                                 ["template", "product", "party.code", "lead_time", "sequence"]),
+                    key=lambda s: (s.get("sequence") is None, s.get("sequence") or 0, s["id"])):
+        suppliers[s["template"]].append(s)
+    pdomain = [] if full else [("product", "in", sorted(pids))]
+    lead: dict[int, dict[str, Any]] = {}
+    for lt in sorted(reader.fetch("production.lead_time", pdomain, ["product", "lead_time", "sequence"]),
+                     key=lambda r: (r.get("sequence") or 0, r["id"]), reverse=True):
+        lead[lt["product"]] = lt  # lowest sequence wins
+    out = []
+    for p in products:
+        t = templates.get(p["template"])
+        if t is None or t["type"] == "service":
+            continue
+        make = bool(t["producible"])
+        first = next((s for s in suppliers.get(t["id"], ()) if s.get("product") in (None, p["id"])),
+                     None)
+        lt = lead.get(p["id"])
+        lead_days = days(lt["lead_time"]) if make and lt else days(first["lead_time"]) if first else 0
+        out.append({
+            "source": SOURCE, "source_key": f"product.product,{p['id']}",
+            "source_version": version_of(
+                p["_timestamp"], t["_timestamp"], first and first["_timestamp"],
+                lt and lt["_timestamp"]),
+            "code": codes.codes[p["id"]], "description": t["name"] or "",
+            "stock_uom": units.symbol(t["default_uom"]) or "",
+            "make_buy": "make" if make else "buy", "lead_time_days": lead_days,
+            "standard_cost": float(p["cost_price"] or 0),
+            "default_supplier": (m2o(first, "party", "code") or "") if first else "",
+        })
+    reader.measure(models)
+    yield Batch("items", out, watermark=reader.watermark(), complete=full)
+
+
+def _links_for(reader: Reader, full: bool, extra_boms: set[int]) -> list[dict[str, Any]]:
+    """Product-BOM links to (re)send: all, or those changed plus every link of touched BOMs
+    and of their products (a revision's status depends on its siblings)."""
+    fields = ["product", "bom", "sequence"]
+    if full:
+        return reader.fetch("product.product-production.bom", [], fields)
+    changed = reader.fetch("product.product-production.bom", reader.changed(), fields)
+    boms = {link["bom"] for link in changed} | extra_boms
+    products = {link["product"] for link in changed}
+    if boms:
+        products |= {link["product"] for link in reader.fetch(
+            "product.product-production.bom", [("bom", "in", sorted(boms))], ["product"])}
+    if not products:
+        return []
+    return reader.fetch("product.product-production.bom", [("product", "in", sorted(products))], fields)
+
+
+def pull_bom_revisions(reader: Reader, codes: ProductCodes) -> Iterator[Batch]:
+    full = not reader.incremental or reader.something_deleted(BOM_MODELS)
+    changed_boms = set() if full else {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
+    links = _links_for(reader, full, changed_boms)
+    boms = {b["id"]: b for b in reader.fetch_ids(
+        "production.bom", {link["bom"] for link in links}, ["code", "name", "active"])}
+    names = codes.lookup(reader, {link["product"] for link in links})
+    by_product: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for link in links:
+        by_product[link["product"]].append(link)
+    out = []
+    for product, plinks in by_product.items():
+        plinks.sort(key=lambda r: (r.get("sequence") is None, r.get("sequence") or 0, r["id"]))
+        released = next((r for r in plinks if boms[r["bom"]]["active"]), None)
+        for link in plinks:
+            bom = boms[link["bom"]]
+            status = ("released" if link is released else "draft") if bom["active"] else "obsolete"
+            out.append({
+                "source": SOURCE, "source_key": f"production.bom,{bom['id']}",
+                "source_version": version_of(bom["_timestamp"], link["_timestamp"]),
+                "parent": names[product], "revision": code_or_id(bom.get("code"), "bom", bom["id"]),
+                "status": status, "description": bom.get("name") or "",
+            })
+    reader.measure(BOM_MODELS)
+    yield Batch("bom_revisions", out, watermark=reader.watermark(), complete=full)
+
+
+def pull_bom_lines(reader: Reader, codes: ProductCodes, units: Units) -> Iterator[Batch]:
+    full = not reader.incremental or reader.something_deleted(BOM_LINE_MODELS)
+    in_fields = ["bom", "product", "quantity", "unit"]
+    if full:
+        touched: set[int] = set()
+        links = reader.fetch("product.product-production.bom", [], ["product", "bom"])
+        inputs = reader.fetch("production.bom.input", [], in_fields)
+        outputs = reader.fetch("production.bom.output", [], ["bom", "product", "quantity", "unit"])
+    else:
+        touched = {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
+        touched |= {o["bom"] for o in reader.fetch("production.bom.output", reader.changed(), ["bom"])}
+        touched |= {link["bom"] for link in reader.fetch(
+            "product.product-production.bom", reader.changed(), ["bom"])}
+        domain = ["OR", *reader.changed(), ("bom", "in", sorted(touched))]
+        inputs = reader.fetch("production.bom.input", domain, in_fields)
+        boms = sorted({i["bom"] for i in inputs} | touched)
+        links = reader.fetch("product.product-production.bom", [("bom", "in", boms)], ["product", "bom"])
+        outputs = reader.fetch("production.bom.output", [("bom", "in", boms)],
+                               ["bom", "product", "quantity", "unit"])
+    parents_of: dict[int, list[int]] = defaultdict(list)
+    for link in links:
+        parents_of[link["bom"]].append(link["product"])
+    parent_ids = {p for ps in parents_of.values() for p in ps}
+    stock_uom = {r["id"]: m2o(r, "template", "default_uom") for r in reader.fetch_ids(
+        "product.product", parent_ids, ["template.default_uom"])}
+    made: dict[tuple[int, int], float] = defaultdict(float)  # (bom, product) -> output qty
+    for o in outputs:
+        if o.get("product"):
+            made[o["bom"], o["product"]] += units.convert(o["quantity"], o["unit"],
+                                                          stock_uom.get(o["product"]) or o["unit"])
+    bom_codes = {b["id"]: code_or_id(b.get("code"), "bom", b["id"]) for b in reader.fetch_ids(
+        "production.bom", parents_of.keys(), ["code"])}
+    names = codes.lookup(reader, parent_ids | {i["product"] for i in inputs if i.get("product")})
+    out = []
+    for i in inputs:
+        if not i.get("product"):
+            continue  # a phantom BOM line: not a component of its own
+        for parent in parents_of.get(i["bom"], ()):
+            per = made.get((i["bom"], parent)) or 1.0
+            out.append({
+                "source": SOURCE, "source_key": f"production.bom.input,{i['id']}",
+                "source_version": version_of(i["_timestamp"]),
+                "parent": names[parent], "revision": bom_codes[i["bom"]], "position": i["id"],
+                "component": names[i["product"]], "quantity_per": i["quantity"] / per,
+                "uom": units.symbol(i["unit"]),
+            })
+    reader.measure(BOM_LINE_MODELS)
+    yield Batch("bom_lines", out, watermark=reader.watermark(), complete=full)
+
