@@ -1,0 +1,119 @@
+"""Entity tables held column-wise, turned into record dicts one batch at a time.
+
+The generator works on numpy arrays (item *indices*, day *offsets*, status *codes*); a record dict
+only exists while its batch is in flight, so even the large plant's millions of records never sit
+in memory as Python objects at once. Building the dicts is the hot path of a demo sync, hence the
+generated record builder: a ``lambda`` with a dict display is about 1.5x faster than
+``dict(zip(keys, row))``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import repeat
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+import numpy as np
+
+from workbench.domain.models import ENTITY_MODELS
+
+SOURCE = "demo"
+_SOURCE_FIELDS = ("source", "source_key", "source_version")
+
+
+class Column(Protocol):
+    def take(self, rows: np.ndarray) -> Iterable[Any]: ...
+
+
+class Values:
+    """Numbers (or Python objects) stored directly."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.data = data
+
+    def take(self, rows: np.ndarray) -> Iterable[Any]:
+        return self.data[rows].tolist()  # type: ignore[no-any-return]
+
+
+class Lookup:
+    """Values drawn from a small table (codes, dates, status words) by an index array."""
+
+    def __init__(self, table: np.ndarray | list[Any], index: np.ndarray) -> None:
+        self.table = np.asarray(table, dtype=object)
+        self.index = index
+
+    def take(self, rows: np.ndarray) -> Iterable[Any]:
+        return self.table[self.index[rows]].tolist()  # type: ignore[no-any-return]
+
+
+class Const:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def take(self, rows: np.ndarray) -> Iterable[Any]:
+        return repeat(self.value, len(rows))
+
+
+class Computed:
+    """Values made per batch by a function of the row numbers (e.g. datetimes)."""
+
+    def __init__(self, fn: Callable[[np.ndarray], Iterable[Any]]) -> None:
+        self.fn = fn
+
+    def take(self, rows: np.ndarray) -> Iterable[Any]:
+        return self.fn(rows)
+
+
+def _record_builder(entity: str, fields: list[str]) -> Callable[..., dict[str, Any]]:
+    """A function (field values..., version) -> record dict, with source and source_key filled."""
+    model = ENTITY_MODELS[entity]
+    pos = {f: i for i, f in enumerate(fields)}
+    parts = []
+    for k in model.key_fields:
+        spec = ":%Y-%m-%dT%H:%M:%S" if model.model_fields[k].annotation is dt.datetime else ""
+        parts.append(f"{{a{pos[k]}{spec}}}")
+    key_expr = 'f"' + entity + ":" + "/".join(parts) + '"'
+    items = [f"{f!r}: a{i}" for i, f in enumerate(fields)]
+    items += [f"'source': {SOURCE!r}", f"'source_key': {key_expr}", "'source_version': v"]
+    args = ", ".join([f"a{i}" for i in range(len(fields))] + ["v"])
+    code = f"lambda {args}: {{{', '.join(items)}}}"
+    # Field names come from the canonical model (identifiers), never from data.
+    return eval(code, {})  # type: ignore[no-any-return]  # noqa: S307
+
+
+class EntityTable:
+    """One entity's records as columns, plus the simulated day each record last changed."""
+
+    def __init__(
+        self,
+        entity: str,
+        columns: dict[str, Column],
+        version: np.ndarray,
+        version_stamps: np.ndarray,
+    ) -> None:
+        expected = [f for f in ENTITY_MODELS[entity].model_fields if f not in _SOURCE_FIELDS]
+        if set(columns) != set(expected):
+            missing = sorted(set(expected) - set(columns))
+            extra = sorted(set(columns) - set(expected))
+            raise AssertionError(f"{entity}: columns missing {missing}, unexpected {extra}")
+        self.entity = entity
+        self.columns = [columns[f] for f in expected]
+        self.version = version
+        self.version_stamps = version_stamps
+        self.build = _record_builder(entity, expected)
+
+    def __len__(self) -> int:
+        return len(self.version)
+
+    def batches(self, since_day: int | None, size: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """(records, highest day among them) per batch, only records changed after since_day."""
+        if since_day is None:
+            rows = np.arange(len(self.version))
+        else:
+            rows = np.flatnonzero(self.version > since_day)
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            days = self.version[chunk]
+            values = [c.take(chunk) for c in self.columns]
+            records = list(map(self.build, *values, self.version_stamps[days].tolist()))
+            yield records, int(days.max())

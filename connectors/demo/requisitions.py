@@ -1,0 +1,122 @@
+"""Purchase requisitions of the demo plant: what MRP, reorder points and people asked to buy.
+
+Most are open; some approved, rejected or cancelled; about a tenth are already *ordered* and
+linked both ways to the open PO line that covers them. About a fifth are for bought components
+that an engineering change removes (the parent's rev A uses them, the rev B released from a recent
+or coming date no longer does), needed after the change: re-evaluating those should say "cancel".
+Some suggest another supplier than the item's default. Later in time, buyers approve or cancel a
+few open ones each working day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from connectors.demo.boms import Boms
+from connectors.demo.clock import is_workday, stream, to_weekday
+from connectors.demo.master import EA, Items, Suppliers
+from connectors.demo.production import round_quantity
+from connectors.demo.purchasing import ACKED, PARTIAL, SENT, Purchasing
+from connectors.demo.scales import Scale
+
+REQUISITION_STATUS = np.array(["open", "approved", "rejected", "ordered", "cancelled"], dtype=object)
+OPEN, APPROVED, REJECTED, ORDERED, CANCELLED = range(5)
+ORIGINS = np.array(["mrp", "reorder_point", "manual", "requisition"], dtype=object)
+
+
+@dataclass
+class Requisitions:
+    item: np.ndarray
+    site: np.ndarray
+    quantity: np.ndarray
+    uom: np.ndarray
+    need: np.ndarray
+    supplier: np.ndarray
+    origin: np.ndarray
+    status: np.ndarray
+    created: np.ndarray
+    #: the requisition's number (RQ-000001 is the oldest)
+    number: np.ndarray
+    version: np.ndarray
+
+
+def make_requisitions(
+    items: Items, suppliers: Suppliers, boms: Boms, purchasing: Purchasing, scale: Scale, seed: int
+) -> Requisitions:
+    """Requisitions, and the link from the PO lines that ordered some of them (sets
+    ``purchasing.requisition``)."""
+    rng = stream(seed, "requisitions")
+    n = scale.requisitions
+    p = purchasing
+    recent_open = np.flatnonzero(
+        np.isin(p.status, (SENT, ACKED, PARTIAL)) & (p.po_order[p.po] >= -30)
+    )
+    ordered_lines = np.sort(rng.choice(recent_open, min(n // 10, len(recent_open)), replace=False))
+    n_rest = n - len(ordered_lines)
+    recent_change = np.flatnonzero(boms.dropped_day >= -30)
+    changed = rng.choice(recent_change, min(len(recent_change), n_rest // 5), replace=False)
+    n_other = n_rest - len(changed)
+    buy = np.flatnonzero(items.supplier >= 0)
+    other_items = buy[np.floor(len(buy) * rng.random(n_other) ** 1.5).astype(np.int64)]
+
+    rest_items = np.concatenate([boms.dropped_component[changed], other_items])
+    rest_need = np.concatenate(
+        [
+            to_weekday(np.maximum(boms.dropped_day[changed], 0) + rng.integers(5, 61, len(changed))),
+            to_weekday(rng.integers(3, 121, n_other)),
+        ]
+    )
+    qty = np.maximum(items.unit_scale[rest_items] * rng.uniform(0.5, 2.0, n_rest), items.min_order_qty[rest_items])
+    mult = items.order_multiple[rest_items]
+    qty = np.where(mult > 0, np.ceil(qty / np.maximum(mult, 1e-9)) * mult, qty)
+    qty = round_quantity(qty, items.uom[rest_items] == EA)
+    rest_status = np.where(
+        np.arange(n_rest) < len(changed),
+        OPEN,
+        rng.choice([OPEN, APPROVED, REJECTED, CANCELLED], n_rest, p=[0.83, 0.11, 0.035, 0.025]),
+    )
+    rest_supplier = items.supplier[rest_items].astype(np.int64)
+    switch = rng.random(n_rest) < 0.15
+    rest_supplier[switch] = rng.integers(0, len(suppliers), int(switch.sum()))
+    rest_created = np.minimum(to_weekday(-rng.integers(0, 31, n_rest), back=True), rest_need)
+
+    po = p.po[ordered_lines]
+    item = np.concatenate([rest_items, p.item[ordered_lines]])
+    created = np.concatenate(
+        [rest_created, to_weekday(p.po_order[po] - rng.integers(1, 6, len(po)), back=True)]
+    )
+    # numbered by creation date, like an ERP's sequence
+    number = np.empty(n, dtype=np.int64)
+    number[np.lexsort((np.arange(n), created))] = np.arange(1, n + 1)
+    p.requisition[ordered_lines] = np.arange(n_rest, n)
+    return Requisitions(
+        item=item,
+        site=np.concatenate([items.home_site[rest_items], p.po_site[po]]).astype(np.int64),
+        quantity=np.concatenate([qty, p.quantity[ordered_lines]]),
+        uom=np.concatenate([items.uom[rest_items], p.uom[ordered_lines]]).astype(np.int8),
+        need=np.concatenate([rest_need, p.requested[ordered_lines]]),
+        supplier=np.concatenate([rest_supplier, p.po_supplier[po]]),
+        origin=np.concatenate(
+            [rng.choice(4, n_rest, p=[0.7, 0.15, 0.1, 0.05]), np.zeros(len(po), np.int64)]
+        ),
+        status=np.concatenate([rest_status, np.full(len(po), ORDERED)]).astype(np.int8),
+        created=created,
+        number=number,
+        version=np.zeros(n, dtype=np.int64),
+    )
+
+
+def advance_requisitions(req: Requisitions, day: int, seed: int) -> None:
+    """Buyers approve about 2% and cancel about 0.5% of the open requisitions per working day."""
+    for t in range(1, day + 1):
+        if not is_workday(t - 1):
+            continue
+        r = stream(seed, "requisitions", t).random(len(req.item))
+        is_open = req.status == OPEN
+        approve = is_open & (r < 0.02)
+        cancel = is_open & (r >= 0.02) & (r < 0.025)
+        req.status[approve] = APPROVED
+        req.status[cancel] = CANCELLED
+        req.version[approve | cancel] = t
