@@ -81,6 +81,10 @@ def column_kinds(entity: str) -> dict[str, str]:
     return kinds
 
 
+_EMPTY_DTYPE = {"date": "datetime64[s]", "datetime": "datetime64[s]", "float": "float64",
+                "int": "int64", "str": object}
+
+
 def _default(entity: str, column: str) -> Any:
     model = ENTITY_MODELS[entity]
     info = model.model_fields.get(column)
@@ -95,6 +99,9 @@ def normalise_frame(entity: str, frame: pd.DataFrame | None) -> pd.DataFrame:
     frame = pd.DataFrame() if frame is None else frame
     out: dict[str, Any] = {}
     n = len(frame)
+    if n == 0:
+        return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPE[k])
+                             for c, k in column_kinds(entity).items()})
     for column, kind in column_kinds(entity).items():
         if column in frame.columns:
             values = frame[column]

@@ -1,0 +1,99 @@
+"""Invariants of netting, pegging and where-used on generated data (hypothesis)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from workbench.analysis.bom import BomGraph
+from workbench.analysis.netting import plan
+from workbench.analysis.pegging import Pegging
+from workbench.analysis.where_used import explosion, where_used
+
+from tests.analysis.builders import data, demand, item, line, po_line, revision, stock, week, weekly
+
+CODES = ["A", "B", "C", "D", "E"]
+qty = st.integers(min_value=0, max_value=60)
+
+
+@st.composite
+def plants(draw):  # type: ignore[no-untyped-def]
+    """Up to five items, BOM lines only from an earlier code to a later one (no cycles)."""
+    n = draw(st.integers(2, 5))
+    codes = CODES[:n]
+    items = [item(c, make_buy="make", lead_time_days=draw(st.sampled_from([0, 3, 7, 14])),
+                  safety_stock=draw(st.sampled_from([0, 0, 5])),
+                  min_order_qty=draw(st.sampled_from([0, 0, 10])),
+                  order_multiple=draw(st.sampled_from([0, 0, 4, 2.5]))) for c in codes]
+    lines = []
+    for i, p in enumerate(codes):
+        for c in codes[i + 1:]:
+            if draw(st.booleans()):
+                lines.append(line(p, c, draw(st.sampled_from([1, 2, 0.5, 3])), len(lines),
+                                  scrap_pct=draw(st.sampled_from([0, 10]))))
+    demands = [demand(f"D{k}", draw(st.sampled_from(codes)), draw(qty), week(draw(st.integers(0, 5))),
+                      site=draw(st.sampled_from(["S1", "S2"])))
+               for k in range(draw(st.integers(1, 6)))]
+    stocks = [stock(c, draw(qty), site="S1") for c in codes if draw(st.booleans())]
+    pos = [po_line(f"P{k}", 1, draw(st.sampled_from(codes)), draw(qty), week(draw(st.integers(0, 5))))
+           for k in range(draw(st.integers(0, 3)))]
+    return data(items=items, bom_revisions=[revision(c) for c in codes], bom_lines=lines,
+                demands=demands, inventory=stocks, purchase_order_lines=pos)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plants())
+def test_projected_balance_and_safety_stock(d) -> None:  # type: ignore[no-untyped-def]
+    p = plan(d, weekly(6))
+    for row in range(len(p.key)):
+        rec = p.record(row)
+        prev = np.concatenate([[p.on_hand[row]], rec["projected_available"].to_numpy()[:-1]])
+        flow = (rec["scheduled_receipts"] + rec["planned_receipts"]
+                - rec["gross_requirements"]).to_numpy()
+        assert np.allclose(rec["projected_available"].to_numpy(), prev + flow)
+        safety = p.items.safety_stock[p.item[row]]
+        assert (rec["projected_available"] >= safety - 1e-6).all()
+        assert (rec["planned_receipts"] >= rec["net_requirements"] - 1e-9).all()
+    # every unit released by a parent shows up as a component requirement
+    total_gross = p.gross.sum()
+    independent = p.sources.requirements["quantity"].sum()
+    assert total_gross >= independent - 1e-6
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plants())
+def test_pegs_add_up_to_each_requirement_and_planned_order(d) -> None:  # type: ignore[no-untyped-def]
+    p = plan(d, weekly(6))
+    peg = Pegging(p)
+    for row in range(len(p.key)):
+        reqs = peg.requirements(row)
+        by_bucket = np.zeros(p.calendar.n_buckets)
+        for r in reqs:
+            assert np.isclose(sum(r.pegs.values()), r.quantity)
+            by_bucket[r.bucket] += r.quantity
+        assert np.allclose(by_bucket, p.gross[row])
+        for b, pegs in peg.order_pegs(row).items():
+            assert np.isclose(sum(pegs.values()), p.planned[row, b])
+
+
+@st.composite
+def graphs(draw):  # type: ignore[no-untyped-def]
+    """Random BOM edges among six items, cycles allowed."""
+    codes = CODES + ["F"]
+    pairs = draw(st.lists(st.tuples(st.sampled_from(codes), st.sampled_from(codes))
+                          .filter(lambda e: e[0] != e[1]), max_size=14, unique=True))
+    return data(items=[item(c) for c in codes], bom_revisions=[revision(c) for c in codes],
+                bom_lines=[line(p, c, 1, k) for k, (p, c) in enumerate(pairs)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(graphs())
+def test_where_used_contains_p_exactly_when_explosion_of_p_contains_x(d) -> None:  # type: ignore[no-untyped-def]
+    g = BomGraph.build(d)
+    codes = CODES + ["F"]
+    up = {x: set(where_used(g, x).ancestors["item"]) for x in codes}
+    down = {p: set(explosion(g, p)["item"]) for p in codes}
+    for x in codes:
+        for p in codes:
+            if p != x:
+                assert (p in up[x]) == (x in down[p]), (x, p)

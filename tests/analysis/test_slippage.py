@@ -1,0 +1,93 @@
+"""Supplier slippage figures on four hand-made PO lines (worked out in the comments)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from workbench.analysis.slippage import analyse, expected_slip
+
+from tests.analysis.builders import data, item, po_line
+
+D = dt.date
+
+
+def change(po: str, when: D, promised: D) -> dict:
+    return {"purchase_order": po, "line": 1, "changed_at": dt.datetime.combine(when, dt.time()),
+            "promised_date": promised}
+
+
+def lines():
+    return data(
+        items=[item("X")],
+        suppliers=[{"code": "S1", "name": "Slow Steel"}],
+        purchase_orders=[{"code": c, "supplier": "S1", "site": "S1", "order_date": D(2025, 1, 1)}
+                         for c in ("L1", "L2", "L3", "L4")],
+        purchase_order_lines=[
+            # promised 10 Jan, moved to 17 and 24 Jan; received 27 Jan in full, acked 3 Jan
+            po_line("L1", 1, "X", 10, D(2025, 1, 24), supplier="S1",
+                    requested_date=D(2025, 1, 10), status="received", quantity_received=10,
+                    received_date=D(2025, 1, 27), ack_date=D(2025, 1, 3)),
+            # received two days early, in full
+            po_line("L2", 1, "X", 5, D(2025, 2, 1), supplier="S1", status="received",
+                    quantity_received=5, received_date=D(2025, 1, 30)),
+            # on time but short (8 of 10); never in the history table
+            po_line("L3", 1, "X", 10, D(2025, 2, 10), supplier="S1", status="closed",
+                    quantity_received=8, received_date=D(2025, 2, 10)),
+            # open, promised 15 then 20 Feb; 9 days late on 1 March
+            po_line("L4", 1, "X", 7, D(2025, 2, 20), supplier="S1",
+                    requested_date=D(2025, 2, 15), status="acknowledged"),
+        ],
+        promise_changes=[
+            change("L1", D(2025, 1, 2), D(2025, 1, 10)),
+            change("L1", D(2025, 1, 5), D(2025, 1, 17)),
+            change("L1", D(2025, 1, 12), D(2025, 1, 24)),
+            change("L2", D(2025, 1, 2), D(2025, 2, 1)),
+            change("L4", D(2025, 2, 1), D(2025, 2, 15)),
+            change("L4", D(2025, 2, 10), D(2025, 2, 20)),
+        ],
+    )
+
+
+def test_per_line_figures() -> None:
+    s = analyse(lines(), D(2025, 3, 1)).lines.set_index("purchase_order")
+    assert s.loc["L1", "promise_changes"] == 2
+    assert s.loc["L1", "slip_vs_first_days"] == 14
+    assert s.loc["L1", "slip_vs_requested_days"] == 14
+    assert s.loc["L1", "ack_latency_days"] == 2
+    assert s.loc["L1", "delivery_slip_days"] == 17
+    assert not s.loc["L1", "otif"]
+    assert s.loc["L2", "otif"] and s.loc["L2", "delivery_slip_days"] == -2
+    assert s.loc["L3", "on_time"] and not s.loc["L3", "in_full"]
+    assert s.loc["L4", "promise_changes"] == 1 and s.loc["L4", "days_late"] == 9
+    assert s.loc["L4", "late"] and s.loc["L4", "open"]
+
+
+def test_per_supplier_and_expected_slip() -> None:
+    sup = analyse(lines(), D(2025, 3, 1)).suppliers.set_index("supplier").loc["S1"]
+    assert sup["name"] == "Slow Steel"
+    assert sup["lines"] == 4 and sup["received_lines"] == 3 and sup["open_lines"] == 1
+    assert sup["promise_changes"] == 3
+    assert sup["otif_rate"] == pytest.approx(1 / 3)
+    assert sup["open_late_lines"] == 1
+    # slips 17, -2 -> 0, 0: 80th percentile (linear) of [0, 0, 17] = 10.2, x 3/(3+5)
+    assert sup["expected_slip_days"] == pytest.approx(10.2 * 3 / 8)
+
+
+def test_monthly_trend() -> None:
+    m = analyse(lines(), D(2025, 3, 1)).monthly.set_index("month")
+    assert m.loc["2025-01", "received_lines"] == 2 and m.loc["2025-01", "otif_rate"] == 0.5
+    assert m.loc["2025-01", "promise_changes"] == 2
+    assert m.loc["2025-02", "received_lines"] == 1 and m.loc["2025-02", "promise_changes"] == 1
+
+
+def test_expected_slip_statistic() -> None:
+    assert expected_slip([]) == 0
+    assert expected_slip([-5, -1]) == 0  # early deliveries are not negative slip
+    assert expected_slip([10] * 5) == pytest.approx(5.0)  # shrunk halfway with 5 observations
+    assert expected_slip([10] * 95) == pytest.approx(9.5)
+    # it is the 80th percentile: one outlier of 100 among 20 does not move it
+    assert expected_slip([2] * 19 + [100]) == pytest.approx(2 * 20 / 25)
+    assert np.isclose(expected_slip([0, 0, 0, 10, 10]), 10 * 5 / 10)
