@@ -101,3 +101,10 @@ def test_unchanged_files_are_skipped_on_the_next_sync(tmp_path: Path) -> None:
     _write(pkg, "uoms.csv", "code,name\nEA,each\nKG,\nG,gram\n")
     again = run_sync(engine, FilesConnector(pkg))
     assert again.counts["uoms"] == {"received": 3, "changed": 2, "deleted": 0}
+
+
+def test_the_shipped_sample_package_loads_without_rejections(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[2] / "resources" / "sample-package"
+    result = run_sync(open_cache(tmp_path / "c.sqlite"), FilesConnector(sample))
+    assert result.status == SyncRunStatus.SUCCEEDED, result.error
+    assert result.counts["items"]["changed"] == 300
