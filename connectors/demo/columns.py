@@ -21,8 +21,12 @@ SOURCE = "demo"
 _SOURCE_FIELDS = ("source", "source_key", "source_version")
 
 
+#: which rows of a table to take: positions, or a slice for a contiguous run
+Rows = np.ndarray | slice
+
+
 class Column(Protocol):
-    def take(self, rows: np.ndarray) -> Iterable[Any]: ...
+    def take(self, rows: Rows) -> Iterable[Any]: ...
 
 
 class Values:
@@ -31,7 +35,7 @@ class Values:
     def __init__(self, data: np.ndarray) -> None:
         self.data = data
 
-    def take(self, rows: np.ndarray) -> Iterable[Any]:
+    def take(self, rows: Rows) -> Iterable[Any]:
         return self.data[rows].tolist()  # type: ignore[no-any-return]
 
 
@@ -42,7 +46,7 @@ class Lookup:
         self.table = np.asarray(table, dtype=object)
         self.index = index
 
-    def take(self, rows: np.ndarray) -> Iterable[Any]:
+    def take(self, rows: Rows) -> Iterable[Any]:
         return self.table[self.index[rows]].tolist()  # type: ignore[no-any-return]
 
 
@@ -50,17 +54,17 @@ class Const:
     def __init__(self, value: Any) -> None:
         self.value = value
 
-    def take(self, rows: np.ndarray) -> Iterable[Any]:
-        return repeat(self.value, len(rows))
+    def take(self, rows: Rows) -> Iterable[Any]:
+        return repeat(self.value)  # map() stops at the shortest column
 
 
 class Computed:
     """Values made per batch by a function of the row numbers (e.g. datetimes)."""
 
-    def __init__(self, fn: Callable[[np.ndarray], Iterable[Any]]) -> None:
+    def __init__(self, fn: Callable[[Rows], Iterable[Any]]) -> None:
         self.fn = fn
 
-    def take(self, rows: np.ndarray) -> Iterable[Any]:
+    def take(self, rows: Rows) -> Iterable[Any]:
         return self.fn(rows)
 
 
@@ -107,12 +111,11 @@ class EntityTable:
 
     def batches(self, since_day: int | None, size: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
         """(records, highest day among them) per batch, only records changed after since_day."""
-        if since_day is None:
-            rows = np.arange(len(self.version))
-        else:
-            rows = np.flatnonzero(self.version > since_day)
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
+        n = len(self.version)
+        rows = None if since_day is None else np.flatnonzero(self.version > since_day)
+        for start in range(0, n if rows is None else len(rows), size):
+            # a full pull reads contiguous slices (views), cheaper than fancy indexing
+            chunk = slice(start, min(n, start + size)) if rows is None else rows[start : start + size]
             days = self.version[chunk]
             values = [c.take(chunk) for c in self.columns]
             records = list(map(self.build, *values, self.version_stamps[days].tolist()))

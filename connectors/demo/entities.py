@@ -10,7 +10,7 @@ import numpy as np
 from connectors.demo import words
 from connectors.demo.boms import BOM_STATUS, REVISION_CODES
 from connectors.demo.clock import BASE_DATE, stream
-from connectors.demo.columns import Column, Computed, Const, EntityTable, Lookup, Values
+from connectors.demo.columns import Column, Computed, Const, EntityTable, Lookup, Rows, Values
 from connectors.demo.master import BOX, EA, GLOBAL_CONVERSIONS, KG, UOM_CODES, UOMS
 from connectors.demo.plant import Plant
 from connectors.demo.production import (
@@ -31,8 +31,8 @@ _BASE_MIDNIGHT = dt.datetime.combine(BASE_DATE, dt.time(0, 0))
 
 def _numbered(prefix: str, numbers: np.ndarray) -> np.ndarray:
     """Document numbers like WO-000042, as a lookup table (index i -> number i)."""
-    width = max(6, len(str(int(numbers.max(initial=0)))))
-    return np.array([f"{prefix}{i:0{width}d}" for i in numbers.tolist()] + [""], dtype=object)
+    pattern = f"{prefix}%0{max(6, len(str(int(numbers.max(initial=0)))))}d"
+    return np.array([pattern % i for i in numbers.tolist()] + [""], dtype=object)
 
 
 class _Builder:
@@ -121,7 +121,7 @@ class _Builder:
         idx = np.arange(len(it))
         return self.table("items", {
             "code": self.item(idx),
-            "description": Lookup(it.descriptions, idx),
+            "description": Lookup(it.description_table, it.description),
             "stock_uom": self.uom(it.uom),
             "make_buy": Lookup(["make", "buy"], (it.kind >= PP).astype(np.int8)),
             "lead_time_days": Values(it.lead_time),
@@ -162,7 +162,7 @@ class _Builder:
         sup_codes = np.append(self.plant.suppliers.codes, "")
         sup = it.supplier[item]
 
-        def external(rows: np.ndarray) -> list[str]:
+        def external(rows: Rows) -> list[str]:
             out = []
             for s, num, k in zip(system[rows].tolist(), number[rows].tolist(), sup[rows].tolist()):
                 if s == 0:
@@ -213,7 +213,7 @@ class _Builder:
         s = self.plant.inventory
         lot_kind, lot_number = s.lot_kind, s.lot_number
 
-        def lots(rows: np.ndarray) -> list[str]:
+        def lots(rows: Rows) -> list[str]:
             out = []
             for k, num in zip(lot_kind[rows].tolist(), lot_number[rows].tolist()):
                 if k == 0:
@@ -340,7 +340,7 @@ class _Builder:
         line, seconds, promised, version = p.history_columns()
         stock_qty = np.round(p.quantity * p.stock_factor, 4)
 
-        def changed_at(rows: np.ndarray) -> list[dt.datetime]:
+        def changed_at(rows: Rows) -> list[dt.datetime]:
             base, second = _BASE_MIDNIGHT, dt.timedelta(seconds=1)
             return [base + s * second for s in seconds[rows].tolist()]
 

@@ -110,7 +110,9 @@ class Items:
     unit_scale: np.ndarray
     box_factor: np.ndarray  # > 0: bought in boxes of this many (item-specific BOX -> EA)
     each_weight: np.ndarray  # > 0: stocked in KG but bought per piece of this weight
-    descriptions: list[str]
+    #: descriptions are drawn from word lists, so a table of distinct ones and an index into it
+    description_table: np.ndarray
+    description: np.ndarray
     people: np.ndarray
     supplier_buyer: np.ndarray  # buyer (index into people) of each supplier  # planner/buyer names; planner/buyer index into this
 
@@ -121,31 +123,50 @@ class Items:
         return int(self.start[kind]), int(self.start[kind + 1])
 
 
-def _descriptions(rng: np.random.Generator, kind: np.ndarray, uom: np.ndarray) -> list[str]:
-    out: list[str] = []
-    picks = rng.integers(0, 1 << 30, (len(kind), 4)).tolist()
-    for k, u, (a, b, c, d) in zip(kind.tolist(), uom.tolist(), picks):
-        if k == FG:
-            product = words.PRODUCTS[b % len(words.PRODUCTS)]
-            initials = "".join(w[0] for w in product.split())
-            out.append(f"{words.SERIES[a % len(words.SERIES)]} {product} {initials}-{10 + c % 90}")
-        elif k == SA:
-            kind_word = words.ASSEMBLY_KINDS[b % len(words.ASSEMBLY_KINDS)]
-            variant = words.VARIANTS[c % len(words.VARIANTS)]
-            out.append(f"{words.ASSEMBLIES[a % len(words.ASSEMBLIES)]} {kind_word} {variant}")
-        elif k == PP:
-            template, first, second = words.PARTS[a % len(words.PARTS)]
-            out.append(template.format(first[b % len(first)], second[c % len(second)]))
-        else:
-            templates = words.MATERIALS[str(UOM_CODES[u])]
-            out.append(
-                templates[a % len(templates)].format(
-                    words.THICKNESSES[b % len(words.THICKNESSES)],
-                    words.DIAMETERS[c % len(words.DIAMETERS)],
-                    words.RAL[d % len(words.RAL)],
-                )
-            )
-    return out
+def _description_pool(kind: int, uom: int) -> list[str]:
+    """Every distinct description the word lists make for items of a kind (and unit)."""
+    if kind == FG:
+        out = [
+            f"{series} {product} {''.join(w[0] for w in product.split())}-{model}"
+            for series in words.SERIES
+            for product in words.PRODUCTS
+            for model in range(10, 100, 5)
+        ]
+    elif kind == SA:
+        out = [
+            f"{assembly} {kind_word} {variant}"
+            for assembly in words.ASSEMBLIES
+            for kind_word in words.ASSEMBLY_KINDS
+            for variant in words.VARIANTS
+        ]
+    elif kind == PP:
+        out = [
+            template.format(a, b)
+            for template, first, second in words.PARTS
+            for a in first
+            for b in second
+        ]
+    else:
+        out = [
+            template.format(t, d, r)
+            for template in words.MATERIALS[str(UOM_CODES[uom])]
+            for t in words.THICKNESSES
+            for d in words.DIAMETERS
+            for r in words.RAL
+        ]
+    return list(dict.fromkeys(out))
+
+
+def _descriptions(rng: np.random.Generator, kind: np.ndarray, uom: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A description table and each item's index into it."""
+    table: list[str] = []
+    index = np.zeros(len(kind), dtype=np.int64)
+    for k, u in ((FG, EA), (SA, EA), (PP, EA), (RM, KG), (RM, M), (RM, L)):
+        pool = _description_pool(k, u)
+        sel = (kind == k) & (uom == u)
+        index[sel] = len(table) + rng.integers(0, len(pool), int(sel.sum()))
+        table += pool
+    return np.array(table, dtype=object), index
 
 
 def _sa_heights(n_sa: int) -> np.ndarray:
@@ -172,7 +193,8 @@ def make_items(scale: Scale, seed: int, suppliers: Suppliers) -> Items:
         lo, hi = start[k], start[k + 1]
         width = max(5, len(str(hi - lo)))
         numbers = rng.permutation(hi - lo) + 1
-        codes[lo:hi] = [f"{KIND_PREFIX[k]}-{num:0{width}d}" for num in numbers.tolist()]
+        pattern = f"{KIND_PREFIX[k]}-%0{width}d"
+        codes[lo:hi] = [pattern % num for num in numbers.tolist()]
 
     uom = np.full(n, EA, dtype=np.int8)
     rm = slice(start[RM], start[RM + 1])
@@ -243,6 +265,7 @@ def make_items(scale: Scale, seed: int, suppliers: Suppliers) -> Items:
     site_w = 1.0 / (np.arange(scale.sites) + 1.0)
     home_site = rng.choice(scale.sites, n, p=site_w / site_w.sum()).astype(np.int8)
 
+    description_table, description = _descriptions(rng, kind, uom)
     return Items(
         codes=codes,
         kind=kind,
@@ -262,7 +285,8 @@ def make_items(scale: Scale, seed: int, suppliers: Suppliers) -> Items:
         unit_scale=unit_scale,
         box_factor=box_factor,
         each_weight=each_weight,
-        descriptions=_descriptions(rng, kind, uom),
+        description_table=description_table,
+        description=description,
         people=people,
         supplier_buyer=buyer_of_supplier,
     )

@@ -205,7 +205,16 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     first_promise = to_weekday(
         p.requested + (rng.random(n) < _CONFIRM_LATE[cls]) * _between(rng, _CONFIRM_SLIP, cls)
     )
+    # some lines of unreliable suppliers are overdue: promised long ago for a date now past
+    overdue = acked & open_line & (rng.random(n) < np.array([0.0, 0.08, 0.3])[cls])
+    target = to_weekday(np.maximum(p.ack_date + 2, -rng.integers(1, 16, n)), back=True)
+    shift = first_promise - target
+    overdue &= (p.ack_date <= -5) & (target <= -1) & (shift > 0)
+    overdue &= p.requested - shift > order[po] + 1
+    p.requested = np.where(overdue, to_weekday(p.requested - shift, back=True), p.requested)
+    first_promise = np.where(overdue, target, first_promise)
     window_end = np.where(open_line, -1, np.minimum(-1, first_promise + 5))
+    window_end = np.where(overdue, p.ack_date, window_end)  # no pushes since
     p.promised = np.full(n, NO_DATE, dtype=np.int64)
     _promise_history(p, rng, np.flatnonzero(acked), first_promise, window_end)
     p.ack[acked] = np.where(first_promise[acked] == p.requested[acked], ACCEPTED, CHANGED)

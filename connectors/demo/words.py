@@ -28,12 +28,12 @@ PRODUCTS = (
 
 ASSEMBLIES = (
     "Motor Housing", "Impeller", "Wiring Harness", "Gearbox", "Drive Shaft", "Control Board",
-    "Frame Weldment", "Valve Manifold", "Cover Kit", "Bearing Unit", "Pump Casing",
+    "Frame Weldment", "Valve Manifold", "Cover", "Bearing Unit", "Pump Casing",
     "Fan Wheel", "Terminal Box", "Brake Module", "Sensor Bracket", "Cooling Jacket",
-    "Coupling", "Piston Set", "Rotor", "Stator", "Hose Kit", "Door Module", "Base Plate",
-    "Panel Door", "Filter Housing", "Seal Kit", "Gear Stage", "Cable Chain",
+    "Coupling", "Piston Set", "Rotor", "Stator", "Hose Set", "Door Module", "Base Plate",
+    "Panel Door", "Filter Housing", "Seal Pack", "Gear Stage", "Cable Chain",
 )
-ASSEMBLY_KINDS = ("Assembly", "Sub-Assembly", "Module", "Kit", "Weldment", "Unit")
+ASSEMBLY_KINDS = ("Assembly", "Sub-Assembly", "Module", "Kit", "Unit")
 VARIANTS = ("Size 1", "Size 2", "Size 3", "Type K", "Type M", "Left", "Right", "Front", "Rear",
             "Standard", "Heavy Duty", "Stainless", "Compact", "ATEX", "Marine")
 
@@ -52,7 +52,7 @@ PARTS = (
     ("Gasket DN{0}", (15, 25, 32, 40, 50, 65, 80, 100), (0,)),
     ("Capacitor {0}uF {1}V", (10, 22, 47, 100, 220), (25, 50, 400)),
     ("Circlip DIN 471 {0}", (10, 12, 15, 20, 25, 30, 35), (0,)),
-    ("Hose Clamp {0}-{1}", (8, 12, 16, 20, 25), (16, 22, 27, 32, 40)),
+    ("Hose Clamp {0}mm W{1}", (16, 22, 27, 32, 40, 50), (9, 12)),
     ("Connector {0}-pin", (2, 3, 4, 6, 8, 12), (0,)),
     ("AC Motor {0}.{1}kW", (0, 1, 2, 4, 7), (25, 37, 55, 75)),
     ("Fuse {0}A", (2, 4, 6, 10, 16, 20), (0,)),
