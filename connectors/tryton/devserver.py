@@ -11,6 +11,7 @@ modules), which the app does not depend on.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -99,6 +100,17 @@ def init_database(folder: Path, *, log: Path | None = None) -> Path:
     return db_file
 
 
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    """Never leave a child trytond behind, even when a test run is interrupted."""
+    for proc in list(_RUNNING):
+        if proc.poll() is None:
+            proc.terminate()
+
+
 @dataclass
 class TrytonServer:
     """A running trytond on a copy of a database file; ``stop()`` it (tests use finalizers)."""
@@ -127,6 +139,7 @@ class TrytonServer:
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         out.close()
+        _RUNNING.add(self.process)
         deadline = time.monotonic() + timeout
         body = {"id": 1, "method": "common.db.login",
                 "params": ["admin", {"password": ADMIN_PASSWORD}, "en"]}
@@ -145,7 +158,10 @@ class TrytonServer:
 
     def stop(self) -> None:
         proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
+            return
+        _RUNNING.discard(proc)
+        if proc.poll() is not None:
             return
         proc.terminate()
         try:

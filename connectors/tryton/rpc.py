@@ -248,6 +248,8 @@ class TrytonRPC:
 
     # -- model helpers ---------------------------------------------------------------------
     def model(self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
+        if self._auth is None:
+            self.login()  # the session context (company, language) comes with the login
         return self.call(f"model.{model}.{method}", *args, self.ctx(context))
 
     def search_read(
@@ -313,6 +315,8 @@ class TrytonRPC:
         acknowledge: bool = True,
     ) -> dict[str, Any]:
         """Run wizard ``name`` on records through ``steps`` of (state, view values); last reply."""
+        if self._auth is None:
+            self.login()
         ctx: dict[str, Any] = {}
         if model:
             ctx = {"active_model": model, "active_ids": ids, "active_id": ids[0] if ids else None}

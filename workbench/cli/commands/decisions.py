@@ -1,0 +1,76 @@
+"""``workbench decisions``: record a buyer's decision on a requisition (queued for write-back),
+or list the decisions with the state of their write-back."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from workbench.cli import CliError, add_common, open_engine, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("decisions", help="record decisions on requisitions; list them")
+    actions = p.add_subparsers(dest="action_name")
+    ls = actions.add_parser("list", help="decisions with their write-back state (default)")
+    add_common(ls)
+    rec = actions.add_parser("record", help="record a decision; it is queued in the outbox")
+    rec.add_argument("requisition", help="requisition code, e.g. REQ-12")
+    rec.add_argument("--verdict", required=True, choices=["approve", "modify", "reject"])
+    rec.add_argument("--action", dest="decision_action", default=None,
+                     help="cancel, reduce, increase, expedite, defer, switch_source, keep, order "
+                          "(default with --recommendation: the recommended one)")
+    rec.add_argument("--recommendation", type=int, default=None, help="recommendation id decided on")
+    rec.add_argument("--quantity", type=float, default=None)
+    rec.add_argument("--date", default=None, help="new need/delivery date, YYYY-MM-DD")
+    rec.add_argument("--supplier", default=None, help="supplier code (switch_source, order)")
+    rec.add_argument("--comment", default="")
+    rec.add_argument("--by", default=None, help="who decides (default: settings user)")
+    add_common(rec)
+    add_common(p)
+    p.set_defaults(func=run, action_name=None)
+
+
+def _user() -> str:
+    try:
+        from workbench.services.settings import load_settings
+
+        return load_settings().user
+    except Exception:  # noqa: BLE001 - unreadable settings must not block recording a decision
+        return os.environ.get("USER", "") or "planner"
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.services.decisions import DecisionError, decisions_frame, record_decision
+
+    engine = open_engine(args)
+    if args.action_name == "record":
+        try:
+            outcome = record_decision(
+                engine, args.requisition, args.verdict, decided_by=args.by or _user(),
+                action=args.decision_action, quantity=args.quantity, date=args.date,
+                supplier=args.supplier, comment=args.comment, recommendation=args.recommendation,
+            )
+        except DecisionError as exc:
+            raise CliError(str(exc), 2) from None
+        if args.json:
+            print_json(outcome.to_dict())
+        elif outcome.duplicate:
+            print(f"already queued as outbox entry {outcome.outbox} (decision {outcome.decision})")
+        elif outcome.outbox:
+            print(f"decision {outcome.decision} recorded, queued as outbox entry {outcome.outbox}")
+        else:
+            print(f"decision {outcome.decision} recorded (nothing to write back)")
+        return 0
+    frame = decisions_frame(engine)
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    if args.json:
+        print_json(rows)
+        return 0
+    for r in rows:
+        values = " ".join(f"{k}={r[k]}" for k in ("quantity", "date", "supplier") if r[k] is not None)
+        print(f"{r['id']:>5} {r['decided_at']} {r['requisition']:14} {r['verdict']:8} "
+              f"{r['action']:14} {values:30} {r['outbox_state'] or '-'}")
+    if not rows:
+        print("no decisions recorded")
+    return 0

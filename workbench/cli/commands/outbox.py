@@ -1,0 +1,72 @@
+"""``workbench outbox``: decisions on their way back to the source systems — list, send, retry,
+and the audit log of every attempt."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from workbench.cli import CliError, add_common, open_engine, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("outbox", help="list, send and retry decisions queued for write-back")
+    p.add_argument("--send", action="store_true",
+                   help="send due entries through the configured sources (passwords from keyring)")
+    p.add_argument("--source", default=None, help="only this configured source (by name)")
+    p.add_argument("--retry", type=int, nargs="+", metavar="ID", help="queue failed/conflict entries again")
+    p.add_argument("--audit", action="store_true", help="show the audit log instead of the entries")
+    add_common(p)
+    p.set_defaults(func=run)
+
+
+def _records(frame):  # type: ignore[no-untyped-def]
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.services.writeback import audit_frame, outbox_frame, retry, send_pending
+
+    engine = open_engine(args)
+    out: dict[str, object] = {}
+    if args.retry:
+        out["retried"] = retry(engine, args.retry)
+    if args.send:
+        from workbench.services.settings import SettingsError, load_settings
+        from workbench.services.tasks import SimpleState
+
+        try:
+            sources = load_settings().sources
+        except SettingsError as exc:
+            raise CliError(str(exc), 2) from None
+        if args.source:
+            sources = [s for s in sources if s.name == args.source]
+            if not sources:
+                raise CliError(f"no configured source named {args.source!r}", 2)
+        state = SimpleState(echo=not args.json and sys.stderr.isatty())
+        out["send"] = send_pending(engine, sources, state).to_dict()
+    if args.audit:
+        out["audit"] = _records(audit_frame(engine))
+    else:
+        out["entries"] = _records(outbox_frame(engine))
+    if args.json:
+        print_json(out)
+        return 0
+    if "retried" in out:
+        print(f"{out['retried']} entries queued again")
+    if "send" in out:
+        sent = out["send"]
+        assert isinstance(sent, dict)
+        for message in sent["messages"]:
+            print(message)
+        print(", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in sent.items() if k != "messages"))
+    if args.audit:
+        for a in out["audit"]:  # type: ignore[attr-defined]
+            print(f"{a['at']} {a['actor']:12} {a['action']:22} {a['target'] or '':28} {a['result']}")
+        return 0
+    for e in out["entries"]:  # type: ignore[attr-defined]
+        print(f"{e['id']:>5} {e['state']:10} {e['requisition']:14} {e['action']:14} "
+              f"tries {e['attempts']}  {e['last_error'] or ''}")
+    if not out["entries"]:
+        print("the outbox is empty")
+    return 0

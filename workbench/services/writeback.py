@@ -1,0 +1,267 @@
+"""The write-back worker: sends queued decisions through their connector, safely.
+
+The outbox (filled by :mod:`workbench.services.decisions`) lives in the cache file, so an entry
+survives the app being closed, the machine restarting or the source being down for a week.
+:func:`drain_outbox` takes due entries in order and, for each:
+
+1. *claims* it in its own short transaction (state ``sending``, attempt counted) before any
+   network call, so a crash mid-send leaves a visible ``sending`` entry that the next drain sends
+   again — harmless, because the connector never applies one idempotency key twice;
+2. calls ``connector.push`` with the stored request (idempotency key, target, base version);
+3. records the outcome and one audit event per attempt (who decided, what, when, result):
+
+   ============================ =======================================================
+   connector says               entry becomes
+   ============================ =======================================================
+   done                         ``sent`` (``confirmed`` once a sync shows that version)
+   ConflictError                ``conflict``, with our decision and the source's state
+   TransientError (down, busy)  ``queued`` again, next attempt after a growing pause
+                                (30 s, 1, 2, 4 ... min, at most 1 h); the connector's
+                                other entries wait for the next drain
+   PermanentError, other error  ``failed`` with the error; ``retry`` queues it again
+   ============================ =======================================================
+
+Entries on the same record go in the order they were decided: while one waits, the later ones
+wait behind it. The worker is a plain function taking a TaskState, so the CLI, the GUI and tests
+call it alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+from sqlalchemy import Engine, select, update
+
+from connectors.base import Connector, ConflictError, ConnectorError, PushRequest, TransientError
+from workbench.cache.schema import ENTITY_TABLES, decisions, outbox
+from workbench.domain.enums import OutboxState
+from workbench.services.decisions import audit, query_frame, stamp, utc_now
+from workbench.services.tasks import TaskState, check_cancelled
+
+BACKOFF_FIRST = dt.timedelta(seconds=30)
+BACKOFF_MAX = dt.timedelta(hours=1)
+OPEN_STATES = (OutboxState.QUEUED.value, OutboxState.SENDING.value)
+RETRYABLE_STATES = (OutboxState.FAILED.value, OutboxState.CONFLICT.value)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Pause before attempt ``attempts + 1``: 30 s doubling per failed attempt, at most an hour."""
+    return min(BACKOFF_FIRST * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+
+
+@dataclass
+class DrainResult:
+    sent: list[int] = field(default_factory=list)
+    already_applied: list[int] = field(default_factory=list)
+    conflicts: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)  # transient failure: queued with a pause
+    waiting: list[int] = field(default_factory=list)  # not tried: not due, source offline/unset
+    messages: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _entries(engine: Engine, states: Iterable[str]) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(outbox, decisions.c.decided_by)
+            .join(decisions, decisions.c.id == outbox.c.decision)
+            .where(outbox.c.state.in_(list(states)))
+            .order_by(outbox.c.id)
+        ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _claim(engine: Engine, entry: dict[str, Any], now: dt.datetime) -> int | None:
+    """Mark the entry ``sending`` (compare-and-set, so two workers never both take it)."""
+    attempts = int(entry["attempts"]) + 1
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(outbox)
+            .where(outbox.c.id == entry["id"], outbox.c.state == entry["state"],
+                   outbox.c.attempts == entry["attempts"])
+            .values(state=OutboxState.SENDING.value, attempts=attempts, updated_at=stamp(now))
+        ).rowcount
+    return attempts if done == 1 else None
+
+
+def _finish(engine: Engine, entry: dict[str, Any], payload: dict[str, Any], attempt: int,
+            now: dt.datetime, result: str, values: dict[str, Any], detail: dict[str, Any]) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.id == entry["id"])
+                     .values(updated_at=stamp(now), **values))
+        audit(conn, actor=entry["decided_by"] or "unknown", action=f"push {payload['action']}",
+              target=payload["target"], result=result, outbox_id=entry["id"], now=now,
+              detail={"attempt": attempt, "connector": entry["connector"],
+                      "idempotency_key": entry["idempotency_key"], "worker": "writeback", **detail})
+
+
+def drain_outbox(
+    engine: Engine,
+    connectors: Mapping[str, Connector],
+    state: TaskState | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> DrainResult:
+    """Send every due outbox entry through ``connectors`` (by connector name); see module doc."""
+    now = now or utc_now()
+    result = DrainResult()
+    confirm_sent(engine, now=now)
+    entries = _entries(engine, OPEN_STATES)
+    blocked: set[str] = set()  # records with an earlier entry still waiting
+    offline: set[str] = set()  # connectors that failed transiently in this drain
+    for n, entry in enumerate(entries):
+        check_cancelled(state)
+        if state:
+            state.set_progress(n, len(entries))
+        payload = json.loads(entry["payload"])
+        target = f"{entry['connector']}:{payload['target']}"
+        connector = connectors.get(entry["connector"])
+        due = not entry["next_attempt_at"] or entry["next_attempt_at"] <= stamp(now)
+        if target in blocked or not due or connector is None or entry["connector"] in offline:
+            blocked.add(target)
+            result.waiting.append(entry["id"])
+            continue
+        attempt = _claim(engine, entry, now)
+        if attempt is None:
+            continue  # another worker took it
+        if state:
+            state.set_status(f"sending {payload['action']} of {payload['target']}")
+        try:
+            pushed = connector.push(PushRequest(**payload))
+        except ConflictError as exc:
+            conflict = json.dumps({"ours": exc.ours, "theirs": exc.theirs}, default=str, sort_keys=True)
+            _finish(engine, entry, payload, attempt, now, "conflict",
+                    {"state": OutboxState.CONFLICT.value, "last_error": str(exc), "conflict": conflict},
+                    {"error": str(exc)})
+            result.conflicts.append(entry["id"])
+        except TransientError as exc:
+            later = stamp(now + backoff(attempt))
+            _finish(engine, entry, payload, attempt, now, "transient",
+                    {"state": OutboxState.QUEUED.value, "last_error": str(exc), "next_attempt_at": later},
+                    {"error": str(exc), "next_attempt_at": later})
+            offline.add(entry["connector"])
+            blocked.add(target)
+            result.retrying.append(entry["id"])
+            result.messages.append(f"{entry['connector']}: {exc}; will retry from {later}")
+        except Exception as exc:  # noqa: BLE001 - PermanentError, or a connector bug: stop this entry
+            text = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
+            _finish(engine, entry, payload, attempt, now, "failed",
+                    {"state": OutboxState.FAILED.value, "last_error": text}, {"error": text})
+            blocked.add(target)
+            result.failed.append(entry["id"])
+        else:
+            outcome = "already_applied" if pushed.already_applied else "sent"
+            _finish(engine, entry, payload, attempt, now, outcome,
+                    {"state": OutboxState.SENT.value, "last_error": None, "conflict": None,
+                     "result_version": pushed.new_version, "next_attempt_at": None},
+                    {"new_version": pushed.new_version, **pushed.detail})
+            (result.already_applied if pushed.already_applied else result.sent).append(entry["id"])
+    if state:
+        state.set_progress(len(entries), len(entries))
+    return result
+
+
+def confirm_sent(engine: Engine, *, now: dt.datetime | None = None) -> int:
+    """Mark ``sent`` entries ``confirmed`` once the cache shows their result (after a sync):
+    the target requisition carries the version the write produced, or is gone after a cancel."""
+    table = ENTITY_TABLES["requisitions"]
+    confirmed = 0
+    sent = _entries(engine, [OutboxState.SENT.value])
+    if not sent:
+        return 0
+    with engine.begin() as conn:
+        for entry in sent:
+            payload = json.loads(entry["payload"])
+            row = conn.execute(select(table.c.source_version, table.c.deleted_at).where(
+                table.c.source == entry["connector"], table.c.source_key == payload["target"])).first()
+            if row is None:
+                continue
+            seen = (row.deleted_at is not None if payload["action"] == "cancel"
+                    else _not_older(row.source_version, entry["result_version"]))
+            if seen:
+                conn.execute(update(outbox).where(outbox.c.id == entry["id"]).values(
+                    state=OutboxState.CONFIRMED.value, updated_at=stamp(now or utc_now())))
+                confirmed += 1
+    return confirmed
+
+
+def _not_older(cached: str | None, written: str | None) -> bool:
+    if cached is None or written is None:
+        return False
+    try:
+        return float(cached) >= float(written)
+    except ValueError:
+        return cached == written
+
+
+def retry(engine: Engine, ids: Iterable[int], *, actor: str = "planner",
+          now: dt.datetime | None = None) -> int:
+    """Queue failed or conflicting entries again, due now (same idempotency key)."""
+    now = now or utc_now()
+    count = 0
+    with engine.begin() as conn:
+        for entry_id in ids:
+            row = conn.execute(select(outbox.c.state, outbox.c.payload).where(outbox.c.id == entry_id)).first()
+            if row is None or row.state not in RETRYABLE_STATES:
+                continue
+            conn.execute(update(outbox).where(outbox.c.id == entry_id).values(
+                state=OutboxState.QUEUED.value, next_attempt_at=stamp(now), updated_at=stamp(now)))
+            audit(conn, actor=actor, action="retry", target=json.loads(row.payload)["target"],
+                  result="queued", outbox_id=entry_id, detail={"was": row.state}, now=now)
+            count += 1
+    return count
+
+
+def send_pending(engine: Engine, sources: Iterable[Any], state: TaskState | None = None, *,
+                 now: dt.datetime | None = None) -> DrainResult:
+    """Build the connectors the queued entries need from configured ``sources`` (settings'
+    SourceConfig), with passwords from the keyring, then drain; a source that cannot be built
+    (no password, unknown connector) leaves its entries waiting, with the reason in messages."""
+    from workbench.services.credentials import CredentialError, connector_params
+    from workbench.services.sources import make_connector
+
+    needed = {e["connector"] for e in _entries(engine, OPEN_STATES)}
+    built: dict[str, Connector] = {}
+    broken: set[str] = set()
+    messages: list[str] = []
+    for cfg in sources:
+        if not getattr(cfg, "enabled", True) or cfg.connector not in needed or cfg.connector in built:
+            continue
+        try:
+            built[cfg.connector] = make_connector(cfg.connector, **connector_params(cfg.connector, cfg.params))
+        except (CredentialError, ConnectorError, TypeError) as exc:
+            broken.add(cfg.connector)
+            messages.append(f"source {cfg.name}: {exc}")
+    missing = needed - set(built) - broken
+    messages.extend(f"no configured source for connector {name!r}: its decisions wait" for name in sorted(missing))
+    try:
+        result = drain_outbox(engine, built, state, now=now)
+    finally:
+        for connector in built.values():
+            connector.close()
+    result.messages[:0] = messages
+    return result
+
+
+def outbox_frame(engine: Engine) -> pd.DataFrame:
+    """Every outbox entry with its decision (newest first)."""
+    return query_frame(engine, (
+        "SELECT o.id, o.state, d.requisition, d.action, d.verdict, o.connector, o.attempts, "
+        "o.next_attempt_at, o.updated_at, o.last_error, o.conflict, o.result_version, "
+        "o.idempotency_key, d.decided_by, d.decided_at, o.decision "
+        "FROM outbox o JOIN decisions d ON d.id = o.decision ORDER BY o.id DESC"
+    ))
+
+
+def audit_frame(engine: Engine, outbox_id: int | None = None) -> pd.DataFrame:
+    """The audit log (newest first), optionally of one outbox entry."""
+    where, params = ("WHERE outbox = ?", (outbox_id,)) if outbox_id is not None else ("", ())
+    return query_frame(engine, "SELECT id, at, actor, action, target, outbox, result, detail "
+                               f"FROM audit_events {where} ORDER BY id DESC", params)
