@@ -41,7 +41,7 @@ def plants(draw):  # type: ignore[no-untyped-def]
                 demands=demands, inventory=stocks, purchase_order_lines=pos)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plants())
 def test_projected_balance_and_safety_stock(d) -> None:  # type: ignore[no-untyped-def]
     p = plan(d, weekly(6))
@@ -60,7 +60,7 @@ def test_projected_balance_and_safety_stock(d) -> None:  # type: ignore[no-untyp
     assert total_gross >= independent - 1e-6
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plants())
 def test_pegs_add_up_to_each_requirement_and_planned_order(d) -> None:  # type: ignore[no-untyped-def]
     p = plan(d, weekly(6))
@@ -86,7 +86,7 @@ def graphs(draw):  # type: ignore[no-untyped-def]
                 bom_lines=[line(p, c, 1, k) for k, (p, c) in enumerate(pairs)])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(graphs())
 def test_where_used_contains_p_exactly_when_explosion_of_p_contains_x(d) -> None:  # type: ignore[no-untyped-def]
     g = BomGraph.build(d)

@@ -111,26 +111,32 @@ def effective_windows(revisions: pd.DataFrame, statuses: Iterable[str] = RELEASE
         {"parent": revs["parent"].to_numpy(), "revision": revs["revision"].to_numpy(),
          "win_from": start, "win_to": end}
     )
-    counts = frame["parent"].value_counts()
-    single = frame[frame["parent"].map(counts) == 1]
-    multi = frame[frame["parent"].map(counts) > 1]
-    pieces = [single[cols]]
-    rows: list[tuple[str, str, int, int]] = []
-    for parent, group in multi.groupby("parent", sort=False):
-        # rank: latest start wins, then highest revision code
-        ranked = group.sort_values(["win_from", "revision"], ascending=False)
-        points = sorted(set(group["win_from"]).union(group["win_to"]))
-        for lo, hi in zip(points, points[1:]):
-            for rev, f, t in zip(ranked["revision"], ranked["win_from"], ranked["win_to"]):
-                if f <= lo and hi <= t:
-                    if rows and rows[-1][0] == parent and rows[-1][1] == rev and rows[-1][3] == lo:
-                        rows[-1] = (parent, rev, rows[-1][2], hi)
-                    else:
-                        rows.append((parent, rev, lo, hi))
-                    break
-    if rows:
-        pieces.append(pd.DataFrame(rows, columns=cols))
-    out = pd.concat(pieces, ignore_index=True)
+    counts = frame["parent"].map(frame["parent"].value_counts())
+    single = frame[counts == 1]
+    multi = frame[counts > 1]
+    if multi.empty:
+        return single[cols].reset_index(drop=True)
+    # elementary segments between every start/end of a parent's revisions
+    points = pd.concat([multi[["parent", "win_from"]].rename(columns={"win_from": "lo"}),
+                        multi[["parent", "win_to"]].rename(columns={"win_to": "lo"})])
+    points = points.drop_duplicates().sort_values(["parent", "lo"], kind="stable")
+    points["hi"] = points.groupby("parent", sort=False)["lo"].shift(-1)
+    segs = points.dropna(subset=["hi"])
+    cand = segs.merge(multi, on="parent")
+    cand = cand[(cand["win_from"] <= cand["lo"]) & (cand["hi"] <= cand["win_to"])]
+    # latest start wins, then the highest revision code
+    cand = cand.sort_values(["parent", "lo", "win_from", "revision"],
+                            ascending=[True, True, False, False], kind="stable")
+    cand = cand.drop_duplicates(["parent", "lo"])
+    # join neighbouring segments of the same revision back into one window
+    prev_parent = cand["parent"].shift()
+    new = ((cand["parent"] != prev_parent) | (cand["revision"] != cand["revision"].shift())
+           | (cand["lo"] != cand["hi"].shift()))
+    cand = cand.assign(group=new.cumsum())
+    merged = cand.groupby("group", sort=False).agg(
+        parent=("parent", "first"), revision=("revision", "first"),
+        win_from=("lo", "min"), win_to=("hi", "max"))
+    out = pd.concat([single[cols], merged[cols]], ignore_index=True)
     out["win_from"] = out["win_from"].astype(np.int64)
     out["win_to"] = out["win_to"].astype(np.int64)
     return out

@@ -257,8 +257,8 @@ class _Pending:
     def add(self, key: np.ndarray, bucket: np.ndarray, qty: np.ndarray) -> None:
         if len(key) == 0:
             return
-        lv = self.llc[key // self.n_sites]
-        order = np.argsort(lv, kind="stable")
+        lv = self.llc[key // self.n_sites].astype(np.int16)
+        order = np.argsort(lv, kind="stable")  # radix sort for small integers
         lv, key, bucket, qty = lv[order], key[order], bucket[order], qty[order]
         bounds = np.flatnonzero(np.diff(lv)) + 1
         for k, b, q in zip(np.split(key, bounds), np.split(bucket, bounds), np.split(qty, bounds)):
@@ -290,25 +290,31 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
     oh_qty = sources.on_hand["quantity"].to_numpy(float)
     oh_level = llc[oh_key // n_sites]
     offset_all = calendar.offset(items.lead_time_days)
+    present = np.zeros(len(items) * n_sites, bool)  # dense key space: no sorting needed
+    position = np.zeros(len(items) * n_sites, np.int64)
     blocks: list[tuple[np.ndarray, ...]] = []
     for level in range(int(llc.max(initial=0)) + 1):
         g_key, g_bucket, g_qty = pending.take(level)
         r_sel = rec_level == level
         o_sel = oh_level == level
-        keys = np.unique(np.concatenate([g_key, rec_key[r_sel], oh_key[o_sel]]))
+        present[g_key] = True
+        present[rec_key[r_sel]] = True
+        present[oh_key[o_sel]] = True
+        keys = np.flatnonzero(present)
+        present[keys] = False
         if len(keys) == 0:
             continue
         n = len(keys)
+        position[keys] = np.arange(n)
         item = keys // n_sites
 
         def matrix(k: np.ndarray, b: np.ndarray, q: np.ndarray) -> np.ndarray:
-            flat = np.searchsorted(keys, k) * width + b
+            flat = position[k] * width + b
             return np.bincount(flat, weights=q, minlength=n * width).reshape(n, width)
 
         gross = matrix(g_key, g_bucket, g_qty)
         scheduled = matrix(rec_key[r_sel], rec_bucket[r_sel], rec_qty[r_sel])
-        on_hand = np.bincount(np.searchsorted(keys, oh_key[o_sel]), weights=oh_qty[o_sel],
-                              minlength=n)
+        on_hand = np.bincount(position[oh_key[o_sel]], weights=oh_qty[o_sel], minlength=n)
         net, planned = net_rows(on_hand, scheduled, gross, items.safety_stock[item],
                                 items.min_order_qty[item], items.order_multiple[item])
         blocks.append((keys, np.full(n, level), on_hand, gross, scheduled, net, planned))
