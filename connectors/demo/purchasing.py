@@ -261,8 +261,9 @@ def _promise_history(
     rows = np.repeat(np.arange(len(lines)), n_push)
     day = ack[rows] + 1 + np.floor(rng.random(len(rows)) * room[rows]).astype(np.int64)
     day = np.maximum(ack[rows] + 1, to_weekday(day, back=True))
-    order = np.lexsort((day, rows))
-    rows, day = rows[order], day[order]
+    push_seconds = _office_seconds(rng, day)
+    order = np.lexsort((push_seconds, rows))  # pushes of a line in time order
+    rows, push_seconds = rows[order], push_seconds[order]
     size = _between(rng, _PUSH_SIZE, cls[rows])
     run = np.cumsum(size)
     pushing = n_push > 0
@@ -274,10 +275,9 @@ def _promise_history(
     p.promised[lines] = to_weekday(first[lines] + total)
 
     hist_rows = np.concatenate([np.arange(len(lines)), rows])
-    hist_days = np.concatenate([ack, day])
     hist_promised = np.concatenate([first[lines], promised_at_push])
-    seconds = _office_seconds(rng, hist_days)
-    order = np.lexsort((seconds, hist_rows))
+    seconds = np.concatenate([_office_seconds(rng, ack), push_seconds])
+    order = np.lexsort((seconds, hist_rows))  # the acknowledgement (earlier day) comes first
     hist_rows, seconds, hist_promised = hist_rows[order], seconds[order], hist_promised[order]
     # keep times strictly increasing within a line (two changes never share a timestamp)
     rank = np.arange(len(hist_rows)) - np.searchsorted(hist_rows, hist_rows)

@@ -1,0 +1,430 @@
+"""The demo plant generator: valid, consistent, deterministic, believable, and moving in time."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import hashlib
+from typing import Any
+
+import pytest
+
+from connectors.base import Capability, PermanentError, PushRequest
+from connectors.demo import BASE_DATE, DemoConnector
+from workbench.domain.enums import OPEN_PURCHASE_STATUSES
+from workbench.domain.models import ENTITIES, ENTITY_MODELS
+from workbench.domain.uom import UomConverter
+from workbench.domain.validation import validate_batch
+
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def pull_all(c: DemoConnector, since: str | None = None) -> Rows:
+    return {e: [r for b in c.pull(e, since) for r in b.records] for e in c.entities()}
+
+
+@pytest.fixture(scope="module")
+def day0() -> Rows:
+    return pull_all(DemoConnector("small"))
+
+
+@pytest.fixture(scope="module")
+def day7() -> Rows:
+    return pull_all(DemoConnector("small", day=7))
+
+
+def by_key(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["source_key"]: r for r in rows}
+
+
+def released_today(rows: Rows, today: dt.date) -> dict[str, str]:
+    """parent -> the revision released and effective on ``today``."""
+    out = {}
+    for r in rows["bom_revisions"]:
+        if r["status"] != "released":
+            continue
+        if (r["effective_from"] or dt.date.min) <= today <= (r["effective_to"] or dt.date.max):
+            assert r["parent"] not in out, f"two released revisions of {r['parent']} on {today}"
+            out[r["parent"]] = r["revision"]
+    return out
+
+
+def children(rows: Rows) -> dict[str, set[str]]:
+    """parent -> components, over every revision."""
+    out: dict[str, set[str]] = collections.defaultdict(set)
+    for line in rows["bom_lines"]:
+        out[line["parent"]].add(line["component"])
+    return out
+
+
+# -- the connector contract ------------------------------------------------------------------
+
+
+def test_connector_contract() -> None:
+    c = DemoConnector("small", day=3)
+    assert c.name == "demo"
+    assert c.capabilities == Capability.PULL | Capability.INCREMENTAL
+    assert c.check().ok
+    assert c.entities() == list(ENTITIES)
+    assert c.today == dt.date(2026, 11, 5) and BASE_DATE == dt.date(2026, 11, 2)
+    assert BASE_DATE.weekday() == 0  # a Monday
+    with pytest.raises(PermanentError, match="read-only"):
+        c.push(PushRequest("k1", "approve", "requisitions:RQ-000001", "d00000"))
+    with pytest.raises(PermanentError, match="no entity"):
+        list(c.pull("invoices", None))
+    with pytest.raises(PermanentError, match="not a demo watermark"):
+        list(c.pull("items", "2026-11-02T10:00:00"))
+    with pytest.raises(ValueError, match="unknown demo scale"):
+        DemoConnector("huge")
+
+
+def test_every_record_is_valid_with_exactly_the_model_fields(day0: Rows) -> None:
+    for entity, rows in day0.items():
+        assert rows, entity
+        good, errors = validate_batch(entity, rows)
+        assert errors == [], (entity, errors[:3])
+        assert len(good) == len(rows)
+        fields = set(ENTITY_MODELS[entity].model_fields)
+        assert all(set(r) == fields for r in rows), entity
+        keys = [r["source_key"] for r in rows]
+        assert len(set(keys)) == len(keys), f"duplicate keys in {entity}"
+        assert all(k.startswith(f"{entity}:") for k in keys)
+        assert {r["source"] for r in rows} == {"demo"}
+        assert {r["source_version"] for r in rows} == {"d00000"}
+
+
+def test_batches_carry_a_rising_watermark() -> None:
+    c = DemoConnector("small", day=7)
+    c.batch_size = 40  # type: ignore[misc]
+    marks = [b.watermark for b in c.pull("purchase_order_lines", None)]
+    assert len(marks) == 7  # 250 lines in batches of 40
+    assert marks == sorted(marks)
+    assert marks[-1] == max(r["source_version"] for r in pull_all(c)["purchase_order_lines"])
+    assert c.count("purchase_order_lines") == 250
+    assert c.count("purchase_order_lines", "d00000") == len(list(
+        r for b in c.pull("purchase_order_lines", "d00000") for r in b.records
+    ))
+
+
+# -- size ------------------------------------------------------------------------------------
+
+
+def test_small_scale_counts(day0: Rows) -> None:
+    n = {e: len(rows) for e, rows in day0.items()}
+    assert n["items"] == 300
+    assert n["sites"] == 3
+    assert n["suppliers"] == 12
+    assert 2_000 <= n["bom_lines"] <= 3_500
+    assert n["inventory"] == 800
+    assert n["work_orders"] == 60
+    assert n["requisitions"] == 40
+    open_lines = [r for r in day0["purchase_order_lines"] if r["status"] in OPEN_PURCHASE_STATUSES]
+    assert len(open_lines) == 200
+    assert n["purchase_order_lines"] > 200  # plus received and closed history
+    kinds = collections.Counter(r["code"][:2] for r in day0["items"])
+    assert set(kinds) == {"FG", "SA", "PP", "RM"}
+    assert {r["code"] for r in day0["sites"]} == {"P1", "P2", "P3"}
+
+
+def test_medium_scale_counts() -> None:
+    c = DemoConnector("medium")
+    assert c.count("items") == 20_000
+    assert 180_000 <= c.count("bom_lines") <= 220_000
+    assert c.count("work_orders") == 5_000
+    assert c.count("requisitions") == 2_000
+    assert c.count("inventory") == 50_000
+    assert c.count("sites") == 5
+
+
+# -- structure -------------------------------------------------------------------------------
+
+
+def test_boms_are_acyclic_6_to_10_deep_with_shared_sub_assemblies(day0: Rows) -> None:
+    graph = children(day0)
+    depth: dict[str, int] = {}
+    visiting: set[str] = set()
+
+    def depth_of(item: str) -> int:
+        if item in depth:
+            return depth[item]
+        assert item not in visiting, f"cycle through {item}"
+        visiting.add(item)
+        d = 1 + max((depth_of(c) for c in graph[item]), default=-1) if item in graph else 0
+        visiting.discard(item)
+        depth[item] = d
+        return d
+
+    finished = [r["code"] for r in day0["items"] if r["code"].startswith("FG-")]
+    depths = [depth_of(fg) for fg in finished]
+    assert all(6 <= d <= 10 for d in depths), depths
+    assert len(set(depths)) >= 3
+    for parent, comps in graph.items():  # every component sits lower than its parent
+        assert all(depth_of(c) < depth_of(parent) for c in comps)
+    parents_of: dict[str, set[str]] = collections.defaultdict(set)
+    for line in day0["bom_lines"]:
+        parents_of[line["component"]].add(line["parent"])
+    shared = [c for c, ps in parents_of.items() if c.startswith("SA-") and len(ps) >= 2]
+    assert len(shared) >= 10
+
+
+def test_revisions_effectivity_alternates_and_scrap(day0: Rows) -> None:
+    today = BASE_DATE
+    revs = collections.defaultdict(dict)
+    for r in day0["bom_revisions"]:
+        revs[r["parent"]][r["revision"]] = r
+    made = [r["code"] for r in day0["items"] if r["make_buy"] == "make"]
+    assert set(revs) == set(made)
+    current = released_today(day0, today)  # also: never two released revisions at once
+    assert set(current) == set(made)
+    changes = [
+        p for p, rs in revs.items()
+        if rs["A"]["status"] == "released" and rs["A"]["effective_to"]
+        and rs.get("B", {}).get("status") == "released"
+    ]
+    assert changes
+    for p in changes:
+        assert revs[p]["B"]["effective_from"] == revs[p]["A"]["effective_to"] + dt.timedelta(days=1)
+    assert any(r["status"] == "draft" for rs in revs.values() for r in rs.values())
+    assert any(r["status"] == "obsolete" for rs in revs.values() for r in rs.values())
+    lines = day0["bom_lines"]
+    groups = collections.defaultdict(list)
+    for line in lines:
+        if line["alternate_group"]:
+            groups[(line["parent"], line["revision"], line["alternate_group"])].append(
+                line["alternate_priority"]
+            )
+    assert any(sorted(prios) == [1, 2] for prios in groups.values())
+    assert any(line["scrap_pct"] > 0 for line in lines)
+    assert any(line["scrap_pct"] == 0 for line in lines)
+
+
+def test_references_exist_and_units_convert(day0: Rows) -> None:
+    codes = {e: {r["code"] for r in day0[e]} for e in ("items", "sites", "suppliers", "uoms",
+                                                       "locations", "work_orders",
+                                                       "purchase_orders", "requisitions",
+                                                       "demands")}
+    refs = {
+        "locations": [("site", "sites")],
+        "items": [("stock_uom", "uoms"), ("default_supplier", "suppliers")],
+        "uom_conversions": [("item", "items"), ("from_uom", "uoms"), ("to_uom", "uoms")],
+        "item_xrefs": [("item", "items")],
+        "bom_revisions": [("parent", "items")],
+        "bom_lines": [("parent", "items"), ("component", "items"), ("uom", "uoms")],
+        "inventory": [("item", "items"), ("site", "sites"), ("location", "locations")],
+        "demands": [("item", "items"), ("site", "sites")],
+        "work_orders": [("item", "items"), ("site", "sites"), ("demand", "demands")],
+        "work_order_components": [("work_order", "work_orders"), ("component", "items")],
+        "purchase_orders": [("supplier", "suppliers"), ("site", "sites")],
+        "purchase_order_lines": [("purchase_order", "purchase_orders"), ("item", "items"),
+                                 ("supplier", "suppliers"), ("site", "sites"),
+                                 ("requisition", "requisitions")],
+        "promise_changes": [("purchase_order", "purchase_orders")],
+        "requisitions": [("item", "items"), ("site", "sites"),
+                         ("suggested_supplier", "suppliers")],
+    }
+    for entity, pairs in refs.items():
+        for field, target in pairs:
+            missing = {r[field] for r in day0[entity] if r[field]} - codes[target]
+            assert not missing, (entity, field, sorted(missing)[:3])
+    revisions = {(r["parent"], r["revision"]) for r in day0["bom_revisions"]}
+    assert all((r["parent"], r["revision"]) in revisions for r in day0["bom_lines"])
+    assert all((r["item"], r["bom_revision"]) in revisions for r in day0["work_orders"])
+    lines = {(r["purchase_order"], r["line"]) for r in day0["purchase_order_lines"]}
+    assert all((r["purchase_order"], r["line"]) in lines for r in day0["promise_changes"])
+    inv_site = {r["code"]: r["site"] for r in day0["locations"]}
+    assert all(inv_site[r["location"]] == r["site"] for r in day0["inventory"])
+
+    units = UomConverter(known_units=codes["uoms"])
+    for c in day0["uom_conversions"]:
+        units.add_conversion(c["item"], c["from_uom"], c["to_uom"], c["factor"])
+    stock = {r["code"]: r["stock_uom"] for r in day0["items"]}
+    foreign = collections.Counter()
+    for entity, item_field in (("bom_lines", "component"), ("purchase_order_lines", "item"),
+                               ("inventory", "item"), ("work_order_components", "component"),
+                               ("requisitions", "item"), ("demands", "item")):
+        for r in day0[entity]:
+            unit = r["uom"]
+            assert units.factor(r[item_field], unit, stock[r[item_field]]) > 0
+            if unit != stock[r[item_field]]:
+                foreign[(entity, unit)] += 1
+    assert {u for (e, u) in foreign if e == "bom_lines"} >= {"G", "CM"}
+    assert {u for (e, u) in foreign if e == "purchase_order_lines"} >= {"BOX"}
+    assert {r["code"] for r in day0["uoms"]} >= {"EA", "KG", "G", "M", "CM", "L", "BOX"}
+
+
+def test_stock_demand_and_work_orders_are_believable(day0: Rows) -> None:
+    today = BASE_DATE
+    statuses = collections.Counter(r["status"] for r in day0["inventory"])
+    assert set(statuses) == {"available", "allocated", "quality_hold", "in_transit"}
+    for r in day0["inventory"]:
+        assert (r["expected_date"] is not None) == (r["status"] == "in_transit")
+        if r["expected_date"]:
+            assert r["expected_date"] > today
+    kinds = collections.Counter(r["kind"] for r in day0["demands"])
+    assert kinds["forecast"] > 0 and kinds["sales_order"] > 0
+    forecasts = [r for r in day0["demands"] if r["kind"] == "forecast"]
+    assert min(r["due_date"] for r in forecasts) == today
+    assert max(r["due_date"] for r in forecasts) < today + dt.timedelta(weeks=26)
+
+    # a work order's components: its BOM revision's preferred lines x its quantity, with scrap
+    lines = collections.defaultdict(list)
+    for line in day0["bom_lines"]:
+        if line["alternate_priority"] < 2:
+            lines[(line["parent"], line["revision"])].append(line)
+    components = collections.defaultdict(list)
+    for c in day0["work_order_components"]:
+        components[c["work_order"]].append(c)
+    for wo in day0["work_orders"]:
+        assert wo["start_date"] <= wo["due_date"]
+        bom = lines[(wo["item"], wo["bom_revision"])]
+        got = sorted(components[wo["code"]], key=lambda c: c["position"])
+        assert [c["component"] for c in got] == [line["component"] for line in bom]
+        for c, line in zip(got, bom):
+            expected = wo["quantity"] * line["quantity_per"] * (1 + line["scrap_pct"] / 100)
+            assert c["required_quantity"] == pytest.approx(expected, abs=1e-3)
+            assert c["required_date"] == wo["start_date"]
+            assert c["uom"] == line["uom"]
+    assert {wo["status"] for wo in day0["work_orders"]} >= {"planned", "released", "in_progress"}
+    current = released_today(day0, today)
+    in_progress = [wo for wo in day0["work_orders"] if wo["status"] == "in_progress"]
+    assert all(wo["start_date"] < today for wo in in_progress)
+    assert all(wo["bom_revision"] == current[wo["item"]] or wo["start_date"] != today
+               for wo in day0["work_orders"])
+
+
+# -- purchasing and suppliers ----------------------------------------------------------------
+
+
+def _slip_by_supplier(rows: Rows) -> dict[str, list[int]]:
+    slip = collections.defaultdict(list)
+    for r in rows["purchase_order_lines"]:
+        if r["promised_date"]:
+            slip[r["supplier"]].append((r["promised_date"] - r["requested_date"]).days)
+    return slip
+
+
+def test_reliable_and_slipping_suppliers_differ(day0: Rows) -> None:
+    slip = _slip_by_supplier(day0)
+    reliable = {s for s, days in slip.items() if len(days) >= 3 and max(days) == 0}
+    slipping = {s for s, days in slip.items() if sum(days) / len(days) >= 7}
+    assert reliable and slipping
+    history = collections.Counter((r["purchase_order"], r["line"]) for r in day0["promise_changes"])
+    supplier_of = {(r["purchase_order"], r["line"]): r["supplier"]
+                   for r in day0["purchase_order_lines"]}
+    per_line = collections.defaultdict(list)
+    for key, count in history.items():
+        per_line[supplier_of[key]].append(count)
+    assert all(c == 1 for s in reliable for c in per_line[s])  # the acknowledgement only
+    chronic = [c for s in slipping for c in per_line[s]]
+    assert sum(chronic) / len(chronic) > 1.5 and max(chronic) >= 3
+
+
+def test_promise_history_ends_at_the_current_promise(day0: Rows) -> None:
+    today = dt.datetime.combine(BASE_DATE, dt.time())
+    last: dict[tuple[str, int], dict[str, Any]] = {}
+    for r in sorted(day0["promise_changes"], key=lambda r: r["changed_at"]):
+        assert r["changed_at"] < today
+        last[(r["purchase_order"], r["line"])] = r
+    lines = {(r["purchase_order"], r["line"]): r for r in day0["purchase_order_lines"]}
+    for key, change in last.items():
+        assert change["promised_date"] == lines[key]["promised_date"]
+    acked = [k for k, r in lines.items() if r["ack_status"] in ("accepted", "changed")]
+    assert set(acked) == set(last)
+    for r in lines.values():
+        if r["ack_date"]:
+            assert r["ack_date"] < BASE_DATE
+        if r["asn_quantity"]:
+            assert r["asn_date"] is not None
+    overdue = [r for r in lines.values() if r["status"] in ("acknowledged", "partially_received")
+               and r["promised_date"] < BASE_DATE]
+    assert overdue
+
+
+def test_some_requisitions_are_for_parts_an_engineering_change_removes(day0: Rows) -> None:
+    revs = {(r["parent"], r["revision"]): r for r in day0["bom_revisions"]}
+    comps = collections.defaultdict(set)
+    for line in day0["bom_lines"]:
+        comps[(line["parent"], line["revision"])].add(line["component"])
+    removed: dict[str, list[dt.date]] = collections.defaultdict(list)
+    for (parent, rev), r in revs.items():
+        b = revs.get((parent, "B"))
+        if rev == "A" and b and b["status"] == "released" and r["status"] == "released":
+            for c in comps[(parent, "A")] - comps[(parent, "B")]:
+                removed[c].append(b["effective_from"])
+    hits = [
+        r for r in day0["requisitions"]
+        if r["status"] == "open" and any(r["need_date"] > d for d in removed.get(r["item"], []))
+    ]
+    assert len(hits) >= 3
+    ordered = [r["code"] for r in day0["requisitions"] if r["status"] == "ordered"]
+    linked = {r["requisition"] for r in day0["purchase_order_lines"] if r["requisition"]}
+    assert ordered and set(ordered) == linked
+
+
+# -- determinism and time --------------------------------------------------------------------
+
+
+def _digest(rows: Rows) -> str:
+    h = hashlib.sha256()
+    for entity in ENTITIES:
+        for r in rows[entity]:
+            h.update(repr(sorted(r.items())).encode())
+    return h.hexdigest()
+
+
+def test_same_seed_same_plant_other_seed_other_plant(day0: Rows) -> None:
+    assert _digest(pull_all(DemoConnector("small", seed=42))) == _digest(day0)
+    assert _digest(pull_all(DemoConnector("small", seed=7))) != _digest(day0)
+
+
+def test_a_week_later_is_the_same_plant_moved_on(day0: Rows, day7: Rows) -> None:
+    for entity in ENTITIES:
+        before, after = by_key(day0[entity]), by_key(day7[entity])
+        assert set(before) <= set(after), entity  # nothing disappears
+        for key, rec in after.items():
+            if rec["source_version"] == "d00000":
+                assert before[key] == rec, key  # unchanged records are identical
+            else:
+                assert "d00001" <= rec["source_version"] <= "d00007"
+    for entity in ("items", "bom_lines", "bom_revisions", "suppliers", "demands"):
+        assert by_key(day0[entity]) == by_key(day7[entity])
+
+
+def test_incremental_pull_at_day_7_yields_only_changes(day0: Rows, day7: Rows) -> None:
+    later = DemoConnector("small", day=7)
+    mark = max(b.watermark for b in DemoConnector("small").pull("purchase_order_lines", None))
+    assert mark == "d00000"
+    changed = pull_all(later, since=mark)
+    assert changed["items"] == [] and changed["bom_lines"] == []
+    lines = changed["purchase_order_lines"]
+    all_lines = by_key(day7["purchase_order_lines"])
+    assert 0 < len(lines) < len(all_lines)
+    assert all(all_lines[r["source_key"]] == r for r in lines)
+    assert all(r != by_key(day0["purchase_order_lines"])[r["source_key"]] for r in lines)
+    repromised = [r for r in lines
+                  if r["promised_date"] != by_key(day0["purchase_order_lines"])[r["source_key"]]["promised_date"]]
+    assert repromised
+    new_history = changed["promise_changes"]
+    assert new_history
+    start = dt.datetime.combine(BASE_DATE, dt.time())
+    assert all(start <= r["changed_at"] < start + dt.timedelta(days=7) for r in new_history)
+    # the later history row of a line is its new promise
+    for r in repromised:
+        latest = max((h for h in new_history
+                      if (h["purchase_order"], h["line"]) == (r["purchase_order"], r["line"])),
+                     key=lambda h: h["changed_at"])
+        assert latest["promised_date"] == r["promised_date"]
+    receipts = changed["inventory"]
+    received = [r for r in lines if r["status"] == "received"]
+    assert received and len(receipts) == len(received)
+    # nothing changed after day 7: a pull since day 7 is empty
+    assert all(rows == [] for rows in pull_all(later, since="d00007").values())
+
+
+def test_days_build_on_each_other() -> None:
+    """Day 7 holds day 3's changes: what changed by day 3 and not since is identical."""
+    d3 = by_key(pull_all(DemoConnector("small", day=3))["purchase_order_lines"])
+    d7 = by_key(pull_all(DemoConnector("small", day=7))["purchase_order_lines"])
+    kept = [k for k, r in d7.items() if r["source_version"] <= "d00003"]
+    assert kept and all(d3[k] == d7[k] for k in kept)
+    assert any(r["source_version"] > "d00003" for r in d7.values())
