@@ -1,0 +1,126 @@
+"""Test isolation shared by every test folder.
+
+- Qt renders offscreen (set before any Qt module loads), so tests need no display.
+- Every test gets its own user data / config / state / cache directories (platformdirs and
+  QSettings read them), and keyring talks to an in-memory backend: no test touches the
+  developer's real cache, settings, logs or passwords.
+- A test that leaves a visible top-level window behind fails (napari's leaked-widget check); so
+  does one whose background work does not stop when cancelled.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+
+
+class _MemoryKeyring:
+    """An in-memory keyring backend (built lazily so keyring is imported only if present)."""
+
+    @staticmethod
+    def make() -> object | None:
+        try:
+            import keyring
+            from keyring.backend import KeyringBackend
+        except ImportError:
+            return None
+
+        class MemoryKeyring(KeyringBackend):
+            priority = 1  # type: ignore[assignment]
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.store: dict[tuple[str, str], str] = {}
+
+            def get_password(self, service: str, username: str) -> str | None:
+                return self.store.get((service, username))
+
+            def set_password(self, service: str, username: str, password: str) -> None:
+                self.store[(service, username)] = password
+
+            def delete_password(self, service: str, username: str) -> None:
+                from keyring.errors import PasswordDeleteError
+
+                if self.store.pop((service, username), None) is None:
+                    raise PasswordDeleteError("no such password")
+
+        backend = MemoryKeyring()
+        keyring.set_keyring(backend)
+        return backend
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("user")
+    for var, sub in (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"),
+                     ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache")):
+        (home / sub).mkdir()
+        monkeypatch.setenv(var, str(home / sub))
+    # subprocesses (CLI, frozen app) get the null backend: never the developer's keyring
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    if "keyring" in sys.modules or _wants_keyring():
+        _MemoryKeyring.make()
+    qtcore = sys.modules.get("PySide6.QtCore")
+    if qtcore is not None:
+        for fmt in (qtcore.QSettings.Format.NativeFormat, qtcore.QSettings.Format.IniFormat):
+            qtcore.QSettings.setPath(fmt, qtcore.QSettings.Scope.UserScope, str(home / "config"))
+    before = _top_level_widgets()
+    yield home
+    _check_background_work()
+    _check_leaked_widgets(before)
+
+
+def _wants_keyring() -> bool:
+    try:
+        import importlib.util
+
+        return importlib.util.find_spec("keyring") is not None
+    except ValueError:
+        return False
+
+
+def _top_level_widgets() -> set[int]:
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is None or widgets.QApplication.instance() is None:
+        return set()
+    return {id(w) for w in widgets.QApplication.topLevelWidgets()}
+
+
+def _check_background_work() -> None:
+    ops = sys.modules.get("workbench.ui.operations")
+    if ops is None:
+        return
+    running = [h.name for h in ops.Op.running()]
+    # work a test leaves behind is cancelled; it must then stop promptly, or it is stuck
+    if not ops.Op.shutdown(timeout_s=30):
+        pytest.fail(f"background work did not stop after the test: {running}")
+
+
+def _check_leaked_widgets(before: set[int]) -> None:
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is None:
+        return
+    app = widgets.QApplication.instance()
+    if app is None:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+    leaked = [w for w in widgets.QApplication.topLevelWidgets()
+              if id(w) not in before and w.isVisible()]
+    for w in leaked:
+        w.close()
+        w.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    if leaked:
+        names = [f"{type(w).__name__}({w.objectName() or w.windowTitle()!r})" for w in leaked]
+        pytest.fail(f"test left top-level widgets open: {names}")

@@ -1,0 +1,160 @@
+"""Starting the desktop application: ``run_gui`` (called by ``workbench`` / ``main.py`` with no
+sub-command).
+
+- no cache yet: the window opens on a welcome page offering the demo plant or a data package;
+- ``--demo``: the small demo is loaded into a fresh cache (``--cache`` given: into that cache) and
+  the window opens on it;
+- ``--smoke PNG``: opens offscreen, waits until the first panel has its data, saves a screenshot
+  and exits 0 — the packaged app's smoke test. Nothing here reads source files: only the package
+  and ``resources/`` shipped beside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from workbench import APP_NAME, __version__
+
+log = logging.getLogger(__name__)
+
+#: The smoke run gives up after this many seconds.
+SMOKE_TIMEOUT_S = 180
+
+
+def demo_cache_path() -> Path:
+    from workbench.cache.db import default_cache_path
+
+    return default_cache_path().with_name("demo-cache.sqlite")
+
+
+def _fresh(path: Path) -> None:
+    """Remove a cache file and its WAL companions (``--demo`` starts from scratch)."""
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(f"{path}{suffix}")
+        if p.exists():
+            p.unlink()
+
+
+def make_application(offscreen: bool = False):  # type: ignore[no-untyped-def]
+    """The QApplication with our names set (QSettings paths derive from them) and Fusion style."""
+    if offscreen:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setStyle("Fusion")
+    return app
+
+
+def build_context(cache: Path | None, settings_path: Path | None = None,
+                  ui_state_path: Path | None = None):  # type: ignore[no-untyped-def]
+    """Open the cache and the settings into a :class:`PanelContext`.
+
+    Raises CacheError (the cache cannot be opened) or SettingsError (the settings file is broken),
+    both with a message for the user.
+    """
+    from workbench.cache.db import default_cache_path, open_cache
+    from workbench.services.settings import load_settings
+    from workbench.ui.panels.base import PanelContext
+    from workbench.ui.settings import UiStateStore
+
+    settings = load_settings(settings_path)
+    store = UiStateStore(ui_state_path)
+    path = Path(cache) if cache else default_cache_path()
+    engine = open_cache(path)
+    return PanelContext(engine=engine, settings=settings, settings_path=settings_path,
+                        ui_state=store.load(), ui_store=store, cache_path=path)
+
+
+def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = None) -> int:
+    """Open the main window; returns the process exit code."""
+    started = time.perf_counter()
+    app = make_application(offscreen=smoke is not None)
+    from PySide6.QtWidgets import QMessageBox
+
+    from workbench.cache.db import CacheError
+    from workbench.services.settings import SettingsError
+    from workbench.services.status import cache_status
+    from workbench.ui.errors import setup_logging
+    from workbench.ui.mainwindow import MainWindow
+    from workbench.ui.workers import DEMO_SOURCE
+
+    log_file = setup_logging()
+    log.info("Planner Workbench %s starting (cache %s, demo %s, smoke %s)", __version__, cache,
+             demo, smoke)
+    if demo and cache is None:
+        cache = demo_cache_path()
+        _fresh(cache)
+    try:
+        ctx = build_context(cache)
+    except (CacheError, SettingsError) as exc:
+        log.error("cannot start: %s", exc)
+        if smoke is not None:
+            print(f"workbench: {exc}", file=sys.stderr)
+        else:
+            QMessageBox.critical(None, "Planner Workbench", f"{exc}\n\nDetails: {log_file}")
+        return 3
+    empty = cache_status(ctx.engine).empty
+    if (demo or (smoke is not None and empty)) and ctx.settings.source("demo") is None:
+        ctx.settings.sources.append(DEMO_SOURCE.model_copy(deep=True))
+        ctx.save_settings()
+    window = MainWindow(ctx, empty=empty)
+    window.show()
+    if demo or (smoke is not None and empty):
+        window.load_demo()
+    log.info("window shown after %.2f s", time.perf_counter() - started)
+    if smoke is not None:
+        return _smoke(app, window, Path(smoke))
+    code = app.exec()
+    ctx.engine.dispose()
+    return int(code)
+
+
+def _smoke(app, window, png: Path) -> int:  # type: ignore[no-untyped-def]
+    """Wait until the window shows data, save ``window.grab()`` to ``png`` and quit."""
+    from PySide6.QtCore import QTimer
+
+    from workbench.ui.operations import Op
+
+    deadline = time.monotonic() + SMOKE_TIMEOUT_S
+    outcome = {"code": 1}
+
+    def ready() -> bool:
+        panel = window.current_panel
+        return (not window.is_empty and panel is not None and panel.has_loaded
+                and not panel.is_loading and not Op.running())
+
+    def poll() -> None:
+        if ready():
+            timer.stop()
+            QTimer.singleShot(300, shoot)  # let the last layouts and paints happen
+        elif time.monotonic() > deadline:
+            timer.stop()
+            print(f"workbench --smoke: the window was not populated within {SMOKE_TIMEOUT_S} s",
+                  file=sys.stderr)
+            window.close()
+            app.quit()
+
+    def shoot() -> None:
+        png.parent.mkdir(parents=True, exist_ok=True)
+        ok = window.grab().save(str(png))
+        outcome["code"] = 0 if ok else 1
+        if not ok:
+            print(f"workbench --smoke: could not write {png}", file=sys.stderr)
+        window.close()
+        app.quit()
+
+    timer = QTimer()
+    timer.setInterval(200)
+    timer.timeout.connect(poll)
+    timer.start()
+    app.exec()
+    window.ctx.engine.dispose()
+    return outcome["code"]

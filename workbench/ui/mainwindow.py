@@ -1,0 +1,316 @@
+"""The main window: navigation list, panels, offline banner, status bar with as-of per source.
+
+The window owns no data: it builds each panel with the same :class:`PanelContext`, connects their
+signals (navigate, cache changed, busy, messages) and keeps geometry and splitter positions in
+QSettings (geometry only), the current panel and per-panel plain state in the typed settings.
+An empty cache shows a welcome page offering the demo plant or a data package instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.services.status import age_text, cache_status
+from workbench.ui.operations import Op
+from workbench.ui.panels import panel_classes
+from workbench.ui.panels.base import Panel, PanelContext
+from workbench.services.settings import SourceConfig
+from workbench.ui.widgets import heading, hint
+from workbench.ui.workers import DEMO_SOURCE, Reachability, check_sources, describe_result, sync_sources
+
+#: How often the window re-checks that the sources are reachable (ms).
+CHECK_INTERVAL_MS = 5 * 60 * 1000
+
+
+class WelcomePage(QWidget):
+    """Shown on an empty cache: load the demo plant or import a data package."""
+
+    demo_requested = Signal()
+    package_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("welcome")
+        self.demo_button = QPushButton("Load demo plant")
+        self.demo_button.setObjectName("loadDemo")
+        self.demo_button.setMinimumHeight(40)
+        self.demo_button.clicked.connect(self.demo_requested)
+        self.package_button = QPushButton("Import data package…")
+        self.package_button.setMinimumHeight(40)
+        self.package_button.clicked.connect(self._ask_package)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        box = QVBoxLayout()
+        box.addWidget(heading("Welcome to Planner Workbench", 18))
+        box.addWidget(hint(
+            "The cache is empty. Load the demo plant — a multi-site manufacturer with about 300 "
+            "items, multi-level BOMs, slipping suppliers and open requisitions — to look around, "
+            "or import a canonical data package (a folder of CSV files exported from your "
+            "systems). Sources such as Tryton are set up in Settings."))
+        row = QHBoxLayout()
+        row.addWidget(self.demo_button)
+        row.addWidget(self.package_button)
+        row.addStretch(1)
+        box.addLayout(row)
+        box.addWidget(self.status)
+        box.addStretch(1)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(box, 3)
+        outer.addStretch(1)
+
+    def _ask_package(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a data package folder")
+        if folder:
+            self.package_requested.emit(folder)
+
+    def set_busy(self, text: str) -> None:
+        self.status.setText(text)
+        self.demo_button.setEnabled(not text)
+        self.package_button.setEnabled(not text)
+
+
+class MainWindow(QMainWindow):
+    """Navigation + panels. ``populated`` fires once the first panel on show has its data."""
+
+    populated = Signal()
+
+    def __init__(self, ctx: PanelContext, *, empty: bool | None = None,
+                 qsettings: QSettings | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.qsettings = qsettings or QSettings()
+        self.setWindowTitle("Planner Workbench")
+        self.setObjectName("mainWindow")
+        self.resize(QSize(1360, 860))
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(190)
+        self.nav.setSpacing(2)
+        self.stack = QStackedWidget()
+        self.panels: dict[str, Panel] = {}
+        for i, cls in enumerate(panel_classes()):
+            panel = cls(ctx, self)
+            self.panels[cls.name] = panel
+            self.stack.addWidget(panel)
+            item = QListWidgetItem(cls.title)
+            item.setData(Qt.ItemDataRole.UserRole, cls.name)
+            item.setSizeHint(QSize(180, 34))
+            self.nav.addItem(item)
+            panel.navigate.connect(self.go_to)
+            panel.cache_changed.connect(self.cache_changed)
+            panel.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+            panel.loaded.connect(self._first_loaded)
+            if i < 9:
+                shortcut = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self)
+                shortcut.activated.connect(lambda name=cls.name: self.go_to(name))
+        self.welcome = WelcomePage()
+        self.welcome.demo_requested.connect(self.load_demo)
+        self.welcome.package_requested.connect(self.import_package)
+        self.stack.addWidget(self.welcome)
+        self.nav.currentRowChanged.connect(self._nav_changed)
+
+        self.banner = QLabel("")
+        self.banner.setObjectName("offlineBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #fff3cd; color: #5c4400; padding: 6px; "
+                                  "border-bottom: 1px solid #e0c36c;")
+        self.banner.setVisible(False)
+
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.nav)
+        body.addWidget(self.stack, 1)
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.banner)
+        outer.addLayout(body, 1)
+        self.setCentralWidget(central)
+
+        self.freshness = QLabel("")
+        self.freshness.setObjectName("freshness")
+        self.statusBar().addPermanentWidget(self.freshness)
+        self._check_timer = QTimer(self)
+        self._check_timer.setInterval(CHECK_INTERVAL_MS)
+        self._check_timer.timeout.connect(self.check_sources)
+        self._check_timer.start()
+
+        self._restore()
+        self.is_empty = cache_status(ctx.engine).empty if empty is None else empty
+        if self.is_empty:
+            self.show_welcome()
+        else:
+            last = ctx.ui_state.last_panel
+            self.go_to(last if last in self.panels else "overview")
+        self.refresh_freshness()
+        self.check_sources()
+
+    # --- navigation -------------------------------------------------------------------------
+    @property
+    def current_panel(self) -> Panel | None:
+        widget = self.stack.currentWidget()
+        return widget if isinstance(widget, Panel) else None
+
+    def go_to(self, name: str, target: Any = None) -> Panel:
+        panel = self.panels[name]
+        row = list(self.panels).index(name)
+        if self.nav.currentRow() != row:
+            self.nav.setCurrentRow(row)
+        self.stack.setCurrentWidget(panel)
+        if target is not None:
+            panel.focus_on(target)
+        return panel
+
+    def _nav_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        name = self.nav.item(row).data(Qt.ItemDataRole.UserRole)
+        if self.is_empty and name not in ("sync", "settings"):
+            self.stack.setCurrentWidget(self.welcome)
+            return
+        panel = self.panels[name]
+        self.stack.setCurrentWidget(panel)
+        self.ctx.ui_state.last_panel = name
+        self._first_loaded()
+
+    def _first_loaded(self) -> None:
+        panel = self.current_panel
+        if panel is not None and panel.has_loaded and not panel.is_loading:
+            self.populated.emit()
+
+    def show_welcome(self) -> None:
+        self.nav.blockSignals(True)
+        self.nav.setCurrentRow(0)
+        self.nav.blockSignals(False)
+        self.stack.setCurrentWidget(self.welcome)
+
+    # --- cache changes, demo and package loading ----------------------------------------------
+    def cache_changed(self) -> None:
+        """A panel wrote to the cache: every panel reloads (now if visible, else when shown)."""
+        for panel in self.panels.values():
+            if panel is not self.sender():
+                panel.mark_stale()
+        self.refresh_freshness()
+
+    def _load_source(self, source: SourceConfig, busy_text: str) -> None:
+        self.welcome.set_busy(busy_text)
+        engine = self.ctx.engine
+        (Op(lambda state: sync_sources(engine, [source], state), name="Load", key="sync",
+            parent=self, writes=True)
+         .with_progress(busy_text)
+         .on_success(lambda results: self._source_loaded(source, results))
+         .on_failure(lambda exc: self._load_failed(exc))
+         .run())
+
+    def load_demo(self) -> None:
+        self._load_source(DEMO_SOURCE.model_copy(deep=True), "Loading the demo plant…")
+
+    def import_package(self, folder: str) -> None:
+        source = SourceConfig(name=f"package-{Path(folder).name}", connector="files",
+                              params={"folder": folder})
+        self._load_source(source, f"Importing {folder}…")
+
+    def _source_loaded(self, source: SourceConfig, results: list[Any]) -> None:
+        self.welcome.set_busy("")
+        failed = [r for r in results if not r.ok]
+        if failed:
+            self.welcome.status.setText(describe_result(failed[0]) +
+                                        "\nThe rejected rows are listed in Sync & Outbox.")
+            self.is_empty = cache_status(self.ctx.engine).empty
+            if self.is_empty:
+                return
+        if self.ctx.settings.source(source.name) is None:
+            self.ctx.settings.sources.append(source)
+            self.ctx.save_settings()
+        self.is_empty = False
+        self.statusBar().showMessage(describe_result(results[0]), 15000)
+        for panel in self.panels.values():
+            panel.mark_stale()
+        self.go_to("overview")
+        self.refresh_freshness()
+        self.check_sources()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        from workbench.ui.errors import show_error
+
+        self.welcome.set_busy("")
+        show_error(self, "Loading failed", exc)
+
+    # --- status bar and offline banner ------------------------------------------------------------
+    def refresh_freshness(self) -> None:
+        engine = self.ctx.engine
+        (Op(lambda _s: cache_status(engine), name="Freshness", key=f"freshness-{id(self)}",
+            parent=self)
+         .on_success(self._show_freshness).run())
+
+    def _show_freshness(self, status: Any) -> None:
+        parts = []
+        for s in status.sources:
+            when = s.last_success_at
+            parts.append(f"{s.connector}: as of {when.replace('T', ' ')[:16]} ({age_text(when)})"
+                         if when else f"{s.connector}: never synced")
+        self.freshness.setText("   ".join(parts) or "cache empty")
+        self.freshness.setToolTip(f"Cache: {status.path}")
+
+    def check_sources(self) -> None:
+        sources = [s for s in self.ctx.settings.sources if s.enabled]
+        if not sources:
+            return
+        (Op(lambda state: check_sources(sources, state), name="Check sources",
+            key=f"check-{id(self)}", parent=self)
+         .on_success(self._show_reachability).run())
+
+    def _show_reachability(self, results: list[Reachability]) -> None:
+        self.ctx.reachable.update({r.source: r.ok for r in results})
+        down = [r for r in results if not r.ok]
+        if down:
+            names = ", ".join(f"{r.source} ({r.message})" for r in down)
+            self.banner.setText(f"Offline: {names}. You are working from the cache; decisions "
+                                "wait in the outbox until the source is back.")
+        self.banner.setVisible(bool(down))
+
+    # --- geometry and state -----------------------------------------------------------------------
+    def _restore(self) -> None:
+        geometry = self.qsettings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        for name, panel in self.panels.items():
+            panel.restore_state(self.ctx.ui_state.panel_state.get(name, {}))
+            for key, splitter in panel.splitters().items():
+                state = self.qsettings.value(f"splitters/{name}/{key}")
+                if isinstance(state, QByteArray) and not state.isEmpty():
+                    splitter.restoreState(state)
+
+    def save_state(self) -> None:
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        for name, panel in self.panels.items():
+            self.ctx.ui_state.panel_state[name] = panel.save_state()
+            for key, splitter in panel.splitters().items():
+                self.qsettings.setValue(f"splitters/{name}/{key}", splitter.saveState())
+        self.qsettings.sync()
+        self.ctx.save_ui_state()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.save_state()
+        self._check_timer.stop()
+        Op.shutdown(timeout_s=15)
+        super().closeEvent(event)

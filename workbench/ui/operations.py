@@ -1,0 +1,328 @@
+"""The one way the UI runs work off the UI thread: ``Op(fn).on_success(..).on_failure(..).run()``.
+
+Workers are plain functions taking a :class:`workbench.services.tasks.TaskState`, so the CLI and
+tests call them without Qt. Here the state forwards progress and status to Qt signals, rate
+limited (a worker may report thousands of times a second; a flood of queued signals is what froze
+Picard, PR #3188), and ``is_cancelled`` reads an event a Cancel button sets.
+
+Two pools protect the cache and the UI thread: ``"write"`` has one thread, so there is only ever
+one writer to SQLite (sync, decisions, write-back); ``"read"`` runs queries and analysis beside it
+(WAL lets readers proceed while the writer works).
+
+Starting an op with the ``key`` of one still running cancels the old one and drops its result:
+typing in a filter or clicking another item never queues stale work.
+
+A progress dialog appears only if the op is still running after ~600 ms, so quick work never
+flashes a window at the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+from typing import Any, Callable, ClassVar, Generic, TypeVar
+
+import shiboken6
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from workbench.services.tasks import Cancelled, TaskState
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Minimum interval between two progress/status signals of one op.
+REPORT_INTERVAL_S = 0.05
+#: How long an op runs before its progress dialog appears.
+DIALOG_DELAY_MS = 600
+
+
+class _Signals(QObject):
+    # object, not int: counts beyond 2**31 would overflow a C int signal (qt-stack-notes)
+    progress = Signal(object, object)
+    status = Signal(str)
+    succeeded = Signal(object)
+    failed = Signal(object)
+    finished = Signal()
+
+
+class QtTaskState:
+    """A :class:`TaskState` whose reports become Qt signals, at most every 50 ms."""
+
+    def __init__(self, signals: _Signals) -> None:
+        self._signals = signals
+        self._cancel = threading.Event()
+        self._last_progress = 0.0
+        self._last_status = 0.0
+        self.done = 0
+        self.total: int | None = None
+        self.status = ""
+
+    def set_progress(self, done: int, total: int | None) -> None:
+        self.done, self.total = done, total
+        now = time.monotonic()
+        if now - self._last_progress >= REPORT_INTERVAL_S or (total is not None and done >= total):
+            self._last_progress = now
+            self._signals.progress.emit(done, total)
+
+    def set_status(self, text: str) -> None:
+        self.status = text
+        now = time.monotonic()
+        if now - self._last_status >= REPORT_INTERVAL_S:
+            self._last_status = now
+            self._signals.status.emit(text)
+
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+
+#: nice value of worker threads: the UI thread wins the CPU when cores are scarce
+WORKER_NICE = 10
+
+
+def _lower_worker_priority() -> None:
+    """Renice this worker thread (Linux has per-thread nice values; elsewhere do nothing,
+    because PRIO_PROCESS there would renice the whole process)."""
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    try:
+        if os.getpriority(os.PRIO_PROCESS, tid) < WORKER_NICE:
+            os.setpriority(os.PRIO_PROCESS, tid, WORKER_NICE)
+    except OSError:
+        pass
+
+
+class _Runnable(QRunnable):
+    def __init__(self, handle: OpHandle[Any]) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._handle = handle
+
+    def run(self) -> None:
+        _lower_worker_priority()
+        handle = self._handle
+        try:
+            result = handle._fn(handle.state)
+        except BaseException as exc:  # noqa: BLE001 - every failure reaches on_failure
+            exc.__dict__.setdefault("_wb_traceback", traceback.format_exc())
+            handle._finish_in_worker(error=exc)
+        else:
+            handle._finish_in_worker(result=result)
+
+
+class OpHandle(Generic[T]):
+    """A running op: cancel it, wait for it (tests), or connect to ``signals.finished``."""
+
+    def __init__(self, op: Op[T]) -> None:
+        self._fn = op._fn
+        self.name = op.name
+        self.key = op.key
+        self.signals = _Signals()
+        self.state = QtTaskState(self.signals)
+        self.superseded = False
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return isinstance(self.error, Cancelled)
+
+    def cancel(self) -> None:
+        self.state.cancel()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the worker returned (not until callbacks ran): for shutdown and tests."""
+        return self._done.wait(timeout)
+
+    def _finish_in_worker(self, result: Any = None, error: BaseException | None = None) -> None:
+        self.result, self.error = result, error
+        self._done.set()
+        # queued to the UI thread, where the callbacks run
+        if error is None:
+            self.signals.succeeded.emit(result)
+        else:
+            self.signals.failed.emit(error)
+
+
+class Op(Generic[T]):
+    """A background operation, configured fluently and started with :meth:`run`."""
+
+    _pools: ClassVar[dict[str, QThreadPool]] = {}
+    _running: ClassVar[dict[str, OpHandle[Any]]] = {}
+    _all: ClassVar[set[OpHandle[Any]]] = set()
+
+    def __init__(
+        self,
+        fn: Callable[[TaskState], T],
+        *,
+        name: str = "",
+        key: str | None = None,
+        parent: QObject | None = None,
+        writes: bool = False,
+    ) -> None:
+        self._fn = fn
+        self.name = name or getattr(fn, "__name__", "work")
+        self.key = key
+        self._parent = parent
+        self._pool = "write" if writes else "read"
+        self._success: list[Callable[[T], None]] = []
+        self._failure: list[Callable[[BaseException], None]] = []
+        self._progress: list[Callable[[int, int | None], None]] = []
+        self._status: list[Callable[[str], None]] = []
+        self._finally: list[Callable[[], None]] = []
+        self._dialog_label: str | None = None
+
+    def on_success(self, fn: Callable[[T], None]) -> Op[T]:
+        self._success.append(fn)
+        return self
+
+    def on_failure(self, fn: Callable[[BaseException], None]) -> Op[T]:
+        """Called with the exception (``Cancelled`` when the user cancelled)."""
+        self._failure.append(fn)
+        return self
+
+    def on_progress(self, fn: Callable[[int, int | None], None]) -> Op[T]:
+        self._progress.append(fn)
+        return self
+
+    def on_status(self, fn: Callable[[str], None]) -> Op[T]:
+        self._status.append(fn)
+        return self
+
+    def on_finished(self, fn: Callable[[], None]) -> Op[T]:
+        """Called after success or failure, e.g. to re-enable a button."""
+        self._finally.append(fn)
+        return self
+
+    def with_progress(self, label: str) -> Op[T]:
+        """Show a progress dialog with Cancel if the op is still running after ~600 ms."""
+        self._dialog_label = label
+        return self
+
+    @classmethod
+    def pool(cls, name: str) -> QThreadPool:
+        if name not in cls._pools:
+            pool = QThreadPool()
+            pool.setMaxThreadCount(1 if name == "write" else 2)
+            cls._pools[name] = pool
+        return cls._pools[name]
+
+    def run(self) -> OpHandle[T]:
+        handle: OpHandle[T] = OpHandle(self)
+        if self.key is not None:
+            old = Op._running.get(self.key)
+            if old is not None and not old.done:
+                old.superseded = True
+                old.cancel()
+            Op._running[self.key] = handle
+        Op._all.add(handle)
+        dialog = self._make_dialog(handle) if self._dialog_label is not None else None
+        sig = handle.signals
+        parent = self._parent
+
+        def alive() -> bool:
+            return parent is None or shiboken6.isValid(parent)
+
+        for fn in self._progress:
+            sig.progress.connect(lambda d, t, fn=fn: alive() and fn(d, t))
+        for fn in self._status:
+            sig.status.connect(lambda s, fn=fn: alive() and fn(s))
+
+        def finish() -> None:
+            Op._all.discard(handle)
+            if self.key is not None and Op._running.get(self.key) is handle:
+                del Op._running[self.key]
+            if dialog is not None and shiboken6.isValid(dialog):
+                dialog.close()
+                dialog.deleteLater()
+            if handle.superseded or not alive():
+                return
+            for fn in self._finally:
+                fn()
+            sig.finished.emit()
+
+        def succeeded(result: T) -> None:
+            if not handle.superseded and alive():
+                for fn in self._success:
+                    fn(result)
+            finish()
+
+        def failed(exc: BaseException) -> None:
+            if not handle.superseded and alive():
+                if not isinstance(exc, Cancelled):
+                    log.error("%s failed:\n%s", self.name, getattr(exc, "_wb_traceback", exc))
+                for fn in self._failure:
+                    fn(exc)
+            finish()
+
+        sig.succeeded.connect(succeeded, Qt.ConnectionType.QueuedConnection)
+        sig.failed.connect(failed, Qt.ConnectionType.QueuedConnection)
+        Op.pool(self._pool).start(_Runnable(handle))
+        return handle
+
+    def _make_dialog(self, handle: OpHandle[T]) -> QProgressDialog:
+        owner = self._parent if isinstance(self._parent, QWidget) else None
+        dialog = QProgressDialog(self._dialog_label or "", "Cancel", 0, 0, owner)
+        dialog.setWindowTitle(self.name)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.setMinimumDuration(0)
+        dialog.hide()
+        dialog.canceled.connect(handle.cancel)
+
+        def progress(done: int, total: int | None) -> None:
+            if not shiboken6.isValid(dialog):
+                return
+            if total:
+                # QProgressDialog takes C ints: scale large counts down to per-mille
+                dialog.setMaximum(1000)
+                dialog.setValue(int(1000 * min(done, total) / total))
+            else:
+                dialog.setMaximum(0)
+
+        def status(text: str) -> None:
+            if shiboken6.isValid(dialog):
+                dialog.setLabelText(f"{self._dialog_label}\n{text}")
+
+        handle.signals.progress.connect(progress)
+        handle.signals.status.connect(status)
+
+        def appear() -> None:
+            if not handle.done and shiboken6.isValid(dialog):
+                dialog.show()
+
+        QTimer.singleShot(DIALOG_DELAY_MS, dialog, appear)
+        return dialog
+
+    @classmethod
+    def running(cls) -> list[OpHandle[Any]]:
+        return [h for h in cls._all if not h.done]
+
+    @classmethod
+    def shutdown(cls, timeout_s: float = 10.0) -> bool:
+        """Cancel every op and wait for the workers (application exit, test teardown)."""
+        for handle in list(cls._all):
+            handle.cancel()
+        ok = True
+        deadline = time.monotonic() + timeout_s
+        for pool in cls._pools.values():
+            left = max(0, int(1000 * (deadline - time.monotonic())))
+            ok = pool.waitForDone(left) and ok
+        cls._all.clear()
+        cls._running.clear()
+        return ok

@@ -1,0 +1,112 @@
+"""Items & BOM: the searchable item list (200,000 items stay responsive), and for the selected
+item its indented multi-level BOM by revision and a coloured diff of two revisions.
+
+The item list is loaded once off the UI thread into column arrays (:mod:`workbench.ui.tabledata`);
+filtering and sorting run on those arrays. The BOM side is :class:`workbench.ui.panels.bomview.BomView`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from workbench.cache.frames import read_entity_frame
+from workbench.ui.panels.base import Panel, PanelContext
+from workbench.ui.panels.bomview import BomView
+from workbench.ui.tabledata import Col, TableData
+from workbench.ui.widgets import TablePane, heading
+
+ITEM_COLUMNS = [
+    Col("code", "Item"),
+    Col("description", "Description"),
+    Col("make_buy", "Make/buy"),
+    Col("stock_uom", "Unit"),
+    Col("lead_time_days", "Lead time (days)", "int"),
+    Col("safety_stock", "Safety stock", "qty"),
+    Col("standard_cost", "Std cost", "money"),
+    Col("planner", "Planner"),
+    Col("buyer", "Buyer"),
+    Col("default_supplier", "Supplier"),
+]
+
+
+def load_item_table(engine: Any, _state: Any = None) -> TableData:
+    """The item list as column arrays (runs in the background)."""
+    frame = read_entity_frame(engine, "items", columns=[c.name for c in ITEM_COLUMNS],
+                              parse_dates=False)
+    return TableData.from_frame(frame, ITEM_COLUMNS, "code",
+                                search=["code", "description", "planner", "buyer",
+                                        "default_supplier"])
+
+
+class ItemsPanel(Panel):
+    name = "items"
+    title = "Items & BOM"
+
+    def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.items = TablePane(
+            ITEM_COLUMNS,
+            title="Items",
+            placeholder="Search item, description, planner, buyer, supplier…",
+            pickers=[("make_buy", "make/buy"), ("planner", "planners")],
+        )
+        self.items.current_key_changed.connect(self._item_selected)
+        self.bom = BomView(ctx, self)
+        self.bom.navigate.connect(self.navigate)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.items)
+        split.addWidget(self.bom)
+        split.setSizes([640, 560])
+        self.split = split
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(self.title, 14))
+        layout.addWidget(split, 1)
+        self._pending_focus: str | None = None
+
+    def reload(self) -> None:
+        engine = self.ctx.engine
+        self.load(lambda state: load_item_table(engine, state), self._show)
+
+    def _show(self, table: TableData) -> None:
+        self.items.model.set_table(table)
+        self.items.set_picker_values("make_buy", table.distinct("make_buy"))
+        self.items.set_picker_values("planner", table.distinct("planner"))
+        if self._pending_focus:
+            self.focus_on(self._pending_focus)
+
+    def _item_selected(self, code: Any) -> None:
+        if code is not None:
+            self.bom.show_item(str(code))
+
+    def focus_on(self, target: Any) -> None:
+        code = str(target)
+        if self.items.model.total_rows == 0:
+            self._pending_focus = code
+            return
+        self._pending_focus = None
+        if not self.items.select_key(code):
+            self.items.filter.setText(code)
+            self.items.model.set_filter_text(code)
+            self.items.select_key(code)
+        self.bom.show_item(code)
+
+    def save_state(self) -> dict[str, Any]:
+        return {"filter": self.items.filter.text(), "item": self.items.current_key()}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        if state.get("filter"):
+            self.items.filter.setText(str(state["filter"]))
+        if state.get("item"):
+            self._pending_focus = str(state["item"])
+
+    def splitters(self) -> dict[str, Any]:
+        return {"items": self.split, **self.bom.splitters()}
+
+
+if __name__ == "__main__":
+    from workbench.ui.panels.preview import preview
+
+    preview(ItemsPanel)

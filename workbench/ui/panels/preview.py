@@ -1,0 +1,67 @@
+"""Open one panel alone for a look: ``python -m workbench.ui.panels.<name> [--cache PATH]``.
+
+Without ``--cache`` the panel opens on a demo cache kept in the user cache directory (loaded on
+first use, at ``--scale``), so a panel can be looked at without the rest of the application.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import platformdirs
+
+from workbench import APP_NAME
+
+
+def demo_preview_cache(scale: str) -> Path:
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / f"preview-{scale}.sqlite"
+
+
+def ensure_demo(path: Path, scale: str) -> None:
+    """Load the demo plant into ``path`` unless it already holds data."""
+    from workbench.cache.db import open_cache
+    from workbench.services.status import cache_status
+    from workbench.services.tasks import SimpleState
+    from workbench.ui.workers import load_demo
+
+    engine = open_cache(path)
+    try:
+        if cache_status(engine).empty:
+            print(f"loading the {scale} demo into {path}…", file=sys.stderr)
+            load_demo(engine, SimpleState(echo=True), scale=scale)
+    finally:
+        engine.dispose()
+
+
+def preview(panel_cls: type, argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=f"Preview the {panel_cls.title} panel")
+    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    args = parser.parse_args(argv)
+
+    from workbench.ui.app import build_context, make_application
+    from workbench.ui.errors import setup_logging
+    from workbench.ui.operations import Op
+    from workbench.ui.workers import DEMO_SOURCE
+
+    app = make_application()
+    setup_logging()
+    path = args.cache or demo_preview_cache(args.scale)
+    if args.cache is None:
+        ensure_demo(path, args.scale)
+    ctx = build_context(path, path.with_suffix(".settings.json"), path.with_suffix(".ui.json"))
+    if args.cache is None and ctx.settings.source("demo") is None:
+        source = DEMO_SOURCE.model_copy(deep=True)
+        source.params["scale"] = args.scale
+        ctx.settings.sources.append(source)
+        ctx.save_settings()
+    panel = panel_cls(ctx)
+    panel.setWindowTitle(f"{panel_cls.title} — preview")
+    panel.resize(1280, 820)
+    panel.show()
+    code = app.exec()
+    Op.shutdown()
+    ctx.engine.dispose()
+    sys.exit(code)

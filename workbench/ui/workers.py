@@ -1,0 +1,93 @@
+"""Worker functions the panels run in the background: plain functions taking a TaskState.
+
+They only compose services (no Qt, no planning logic), so tests and the CLI can call them
+directly. Each takes what it needs as arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from workbench.services.sources import make_connector
+from workbench.services.sync import SyncResult, run_sync
+from workbench.services.tasks import TaskState, check_cancelled
+from workbench.services.settings import SourceConfig
+
+#: The demo plant every fresh installation is offered.
+DEMO_SOURCE = SourceConfig(name="demo", connector="demo", params={"scale": "small", "day": 0})
+
+
+def sync_sources(
+    engine: Engine,
+    sources: list[SourceConfig],
+    state: TaskState,
+    *,
+    partial: bool = False,
+) -> list[SyncResult]:
+    """Sync each source in turn (each run atomic); stops before the next one when cancelled."""
+    results: list[SyncResult] = []
+    for n, source in enumerate(sources):
+        check_cancelled(state)
+        state.set_status(f"Syncing {source.name} ({n + 1} of {len(sources)})")
+        connector = make_connector(source.connector, **source.params)
+        try:
+            results.append(run_sync(engine, connector, partial=partial, state=state))
+        finally:
+            close = getattr(connector, "close", None)
+            if close:
+                close()
+    return results
+
+
+@dataclass
+class Reachability:
+    source: str
+    ok: bool
+    message: str
+
+
+def check_sources(sources: list[SourceConfig], state: TaskState) -> list[Reachability]:
+    """Ask each source whether it is reachable (for the offline banner); never raises."""
+    out: list[Reachability] = []
+    for source in sources:
+        check_cancelled(state)
+        try:
+            connector = make_connector(source.connector, **source.params)
+            result = connector.check()
+            out.append(Reachability(source.connector, result.ok, result.message))
+        except Exception as exc:  # noqa: BLE001 - an unreachable source is information, not a crash
+            out.append(Reachability(source.connector, False, str(exc)))
+    return out
+
+
+def load_demo(engine: Engine, state: TaskState, scale: str = "small") -> list[SyncResult]:
+    """Load the demo plant into the cache (the empty-state button and ``--demo``)."""
+    source = DEMO_SOURCE.model_copy(deep=True)
+    source.params["scale"] = scale
+    results = sync_sources(engine, [source], state)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise RuntimeError(failed[0].error or "the demo plant could not be loaded")
+    return results
+
+
+def describe_result(result: SyncResult) -> str:
+    """One line for the status bar: what a sync run did."""
+    if not result.ok:
+        return f"{result.connector}: {result.status} — {result.error}"
+    changed = result.total("changed")
+    received = result.total("received")
+    extra = f", {len(result.rejected):,} rows rejected" if result.rejected else ""
+    return (
+        f"{result.connector}: {received:,} records received, {changed:,} changed{extra} "
+        f"in {result.duration_s:.1f} s"
+    )
+
+
+def counts_text(counts: dict[str, Any]) -> str:
+    received = sum(c.get("received", 0) for c in counts.values())
+    changed = sum(c.get("changed", 0) for c in counts.values())
+    return f"{received:,} received, {changed:,} changed"
