@@ -101,9 +101,9 @@ def test_batches_carry_a_rising_watermark() -> None:
     assert marks == sorted(marks)
     assert marks[-1] == max(r["source_version"] for r in pull_all(c)["purchase_order_lines"])
     assert c.count("purchase_order_lines") == 250
-    assert c.count("purchase_order_lines", "d00000") == len(list(
-        r for b in c.pull("purchase_order_lines", "d00000") for r in b.records
-    ))
+    assert c.count("purchase_order_lines", "d00000") == len(
+        list(r for b in c.pull("purchase_order_lines", "d00000") for r in b.records)
+    )
 
 
 # -- size ------------------------------------------------------------------------------------
@@ -177,8 +177,10 @@ def test_revisions_effectivity_alternates_and_scrap(day0: Rows) -> None:
     current = released_today(day0, today)  # also: never two released revisions at once
     assert set(current) == set(made)
     changes = [
-        p for p, rs in revs.items()
-        if rs["A"]["status"] == "released" and rs["A"]["effective_to"]
+        p
+        for p, rs in revs.items()
+        if rs["A"]["status"] == "released"
+        and rs["A"]["effective_to"]
         and rs.get("B", {}).get("status") == "released"
     ]
     assert changes
@@ -199,10 +201,20 @@ def test_revisions_effectivity_alternates_and_scrap(day0: Rows) -> None:
 
 
 def test_references_exist_and_units_convert(day0: Rows) -> None:
-    codes = {e: {r["code"] for r in day0[e]} for e in ("items", "sites", "suppliers", "uoms",
-                                                       "locations", "work_orders",
-                                                       "purchase_orders", "requisitions",
-                                                       "demands")}
+    codes = {
+        e: {r["code"] for r in day0[e]}
+        for e in (
+            "items",
+            "sites",
+            "suppliers",
+            "uoms",
+            "locations",
+            "work_orders",
+            "purchase_orders",
+            "requisitions",
+            "demands",
+        )
+    }
     refs = {
         "locations": [("site", "sites")],
         "items": [("stock_uom", "uoms"), ("default_supplier", "suppliers")],
@@ -215,12 +227,15 @@ def test_references_exist_and_units_convert(day0: Rows) -> None:
         "work_orders": [("item", "items"), ("site", "sites"), ("demand", "demands")],
         "work_order_components": [("work_order", "work_orders"), ("component", "items")],
         "purchase_orders": [("supplier", "suppliers"), ("site", "sites")],
-        "purchase_order_lines": [("purchase_order", "purchase_orders"), ("item", "items"),
-                                 ("supplier", "suppliers"), ("site", "sites"),
-                                 ("requisition", "requisitions")],
+        "purchase_order_lines": [
+            ("purchase_order", "purchase_orders"),
+            ("item", "items"),
+            ("supplier", "suppliers"),
+            ("site", "sites"),
+            ("requisition", "requisitions"),
+        ],
         "promise_changes": [("purchase_order", "purchase_orders")],
-        "requisitions": [("item", "items"), ("site", "sites"),
-                         ("suggested_supplier", "suppliers")],
+        "requisitions": [("item", "items"), ("site", "sites"), ("suggested_supplier", "suppliers")],
     }
     for entity, pairs in refs.items():
         for field, target in pairs:
@@ -239,9 +254,14 @@ def test_references_exist_and_units_convert(day0: Rows) -> None:
         units.add_conversion(c["item"], c["from_uom"], c["to_uom"], c["factor"])
     stock = {r["code"]: r["stock_uom"] for r in day0["items"]}
     foreign = collections.Counter()
-    for entity, item_field in (("bom_lines", "component"), ("purchase_order_lines", "item"),
-                               ("inventory", "item"), ("work_order_components", "component"),
-                               ("requisitions", "item"), ("demands", "item")):
+    for entity, item_field in (
+        ("bom_lines", "component"),
+        ("purchase_order_lines", "item"),
+        ("inventory", "item"),
+        ("work_order_components", "component"),
+        ("requisitions", "item"),
+        ("demands", "item"),
+    ):
         for r in day0[entity]:
             unit = r["uom"]
             assert units.factor(r[item_field], unit, stock[r[item_field]]) > 0
@@ -288,8 +308,10 @@ def test_stock_demand_and_work_orders_are_believable(day0: Rows) -> None:
     current = released_today(day0, today)
     in_progress = [wo for wo in day0["work_orders"] if wo["status"] == "in_progress"]
     assert all(wo["start_date"] < today for wo in in_progress)
-    assert all(wo["bom_revision"] == current[wo["item"]] or wo["start_date"] != today
-               for wo in day0["work_orders"])
+    assert all(
+        wo["bom_revision"] == current[wo["item"]] or wo["start_date"] != today
+        for wo in day0["work_orders"]
+    )
 
 
 # -- purchasing and suppliers ----------------------------------------------------------------
@@ -309,8 +331,9 @@ def test_reliable_and_slipping_suppliers_differ(day0: Rows) -> None:
     slipping = {s for s, days in slip.items() if sum(days) / len(days) >= 7}
     assert reliable and slipping
     history = collections.Counter((r["purchase_order"], r["line"]) for r in day0["promise_changes"])
-    supplier_of = {(r["purchase_order"], r["line"]): r["supplier"]
-                   for r in day0["purchase_order_lines"]}
+    supplier_of = {
+        (r["purchase_order"], r["line"]): r["supplier"] for r in day0["purchase_order_lines"]
+    }
     per_line = collections.defaultdict(list)
     for key, count in history.items():
         per_line[supplier_of[key]].append(count)
@@ -335,8 +358,11 @@ def test_promise_history_ends_at_the_current_promise(day0: Rows) -> None:
             assert r["ack_date"] < BASE_DATE
         if r["asn_quantity"]:
             assert r["asn_date"] is not None
-    overdue = [r for r in lines.values() if r["status"] in ("acknowledged", "partially_received")
-               and r["promised_date"] < BASE_DATE]
+    overdue = [
+        r
+        for r in lines.values()
+        if r["status"] in ("acknowledged", "partially_received") and r["promised_date"] < BASE_DATE
+    ]
     assert overdue
 
 
@@ -352,7 +378,8 @@ def test_some_requisitions_are_for_parts_an_engineering_change_removes(day0: Row
             for c in comps[(parent, "A")] - comps[(parent, "B")]:
                 removed[c].append(b["effective_from"])
     hits = [
-        r for r in day0["requisitions"]
+        r
+        for r in day0["requisitions"]
         if r["status"] == "open" and any(r["need_date"] > d for d in removed.get(r["item"], []))
     ]
     assert len(hits) >= 3
@@ -401,8 +428,12 @@ def test_incremental_pull_at_day_7_yields_only_changes(day0: Rows, day7: Rows) -
     assert 0 < len(lines) < len(all_lines)
     assert all(all_lines[r["source_key"]] == r for r in lines)
     assert all(r != by_key(day0["purchase_order_lines"])[r["source_key"]] for r in lines)
-    repromised = [r for r in lines
-                  if r["promised_date"] != by_key(day0["purchase_order_lines"])[r["source_key"]]["promised_date"]]
+    repromised = [
+        r
+        for r in lines
+        if r["promised_date"]
+        != by_key(day0["purchase_order_lines"])[r["source_key"]]["promised_date"]
+    ]
     assert repromised
     new_history = changed["promise_changes"]
     assert new_history
@@ -410,9 +441,14 @@ def test_incremental_pull_at_day_7_yields_only_changes(day0: Rows, day7: Rows) -
     assert all(start <= r["changed_at"] < start + dt.timedelta(days=7) for r in new_history)
     # the later history row of a line is its new promise
     for r in repromised:
-        latest = max((h for h in new_history
-                      if (h["purchase_order"], h["line"]) == (r["purchase_order"], r["line"])),
-                     key=lambda h: h["changed_at"])
+        latest = max(
+            (
+                h
+                for h in new_history
+                if (h["purchase_order"], h["line"]) == (r["purchase_order"], r["line"])
+            ),
+            key=lambda h: h["changed_at"],
+        )
         assert latest["promised_date"] == r["promised_date"]
     receipts = changed["inventory"]
     received = [r for r in lines if r["status"] == "received"]

@@ -46,7 +46,8 @@ Determinism and size
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Iterator
+from collections.abc import Iterator
+from typing import ClassVar
 
 from connectors.base import (
     Batch,

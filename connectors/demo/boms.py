@@ -28,7 +28,7 @@ import numpy as np
 
 from connectors.demo import words
 from connectors.demo.clock import NO_DATE, stream, to_weekday
-from connectors.demo.master import EA, KG, L, M, SMALLER_UNIT, Items
+from connectors.demo.master import EA, KG, SMALLER_UNIT, Items, L, M
 from connectors.demo.scales import FG, PP, RM, SA, Scale
 
 SINGLE, CHANGE, DRAFT, SUPERSEDED = range(4)
@@ -164,7 +164,7 @@ class _BomBuilder:
         self.n_make = int(items.start[PP])
 
     def build(self) -> Boms:
-        items, rng, n_make = self.items, self.rng, self.n_make
+        rng, n_make = self.rng, self.n_make
         pattern = rng.choice(4, n_make, p=PATTERN_SHARES).astype(np.int8)
         has_b = np.flatnonzero(pattern != SINGLE)
         has_c = np.flatnonzero((pattern == SUPERSEDED) & (rng.random(n_make) < 0.4))
@@ -242,7 +242,9 @@ class _BomBuilder:
         position = (np.arange(len(rev)) - np.searchsorted(rev, rev) + 1) * 10
         qty, uom = pick.quantities(comp)
         qty[(position == 10) & (items.kind[comp] == SA)] = 1.0  # one of each spine assembly
-        scrap = np.where(rng.random(len(rev)) < 0.3, _SCRAP[rng.integers(0, len(_SCRAP), len(rev))], 0.0)
+        scrap = np.where(
+            rng.random(len(rev)) < 0.3, _SCRAP[rng.integers(0, len(_SCRAP), len(rev))], 0.0
+        )
         return Lines(rev, position, comp, qty, uom, scrap, np.zeros(len(rev), np.int8))
 
     def _alternates(self, lines: Lines) -> Lines:
@@ -288,15 +290,24 @@ class _BomBuilder:
         factor = np.array([0.5, 1.5, 2.0])[rng.integers(0, 3, len(rescale))]
         counted = items.uom[new.component[rescale]] == EA
         q = new.quantity[rescale] * factor
-        new.quantity[rescale] = np.where(counted, np.maximum(1.0, np.round(q)), np.maximum(np.round(q, 3), 0.001))
+        new.quantity[rescale] = np.where(
+            counted, np.maximum(1.0, np.round(q)), np.maximum(np.round(q, 3), 0.001)
+        )
         keep = ~(free & (r >= 0.22) & (r < 0.27))
         added_revs = new_revs[rng.random(len(new_revs)) < 0.3]
         last = np.searchsorted(new.rev, added_revs, side="right") - 1
-        comp = pick.mixed(items.height[self._rev_item(added_revs)].astype(np.int64), np.full(len(added_revs), 0.1))
+        comp = pick.mixed(
+            items.height[self._rev_item(added_revs)].astype(np.int64), np.full(len(added_revs), 0.1)
+        )
         qty, uom = pick.quantities(comp)
         added = Lines(
-            added_revs, (new.position[last] // 10 + 1) * 10, comp, qty, uom,
-            np.zeros(len(added_revs)), np.zeros(len(added_revs), np.int8),
+            added_revs,
+            (new.position[last] // 10 + 1) * 10,
+            comp,
+            qty,
+            uom,
+            np.zeros(len(added_revs)),
+            np.zeros(len(added_revs), np.int8),
         )
         out = Lines.concat([new.take(np.flatnonzero(keep)), added])
         out = out.take(np.lexsort((out.position, out.rev)))
@@ -307,14 +318,20 @@ class _BomBuilder:
         return self._rev_items[revs]
 
     def _dropped(
-        self, lines: Lines, line_start: np.ndarray, pattern: np.ndarray, b_rev: np.ndarray,
+        self,
+        lines: Lines,
+        line_start: np.ndarray,
+        pattern: np.ndarray,
+        b_rev: np.ndarray,
         change_day: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Bought components an item's rev A uses and the rev B replacing it no longer does."""
         n = len(self.items)
         items = np.flatnonzero(pattern == CHANGE)
         a_rows = block_rows(line_start[items], line_start[items + 1] - line_start[items])
-        b_rows = block_rows(line_start[b_rev[items]], line_start[b_rev[items] + 1] - line_start[b_rev[items]])
+        b_rows = block_rows(
+            line_start[b_rev[items]], line_start[b_rev[items] + 1] - line_start[b_rev[items]]
+        )
         a_keys = lines.rev[a_rows].astype(np.int64) * n + lines.component[a_rows]
         b_keys = self._rev_items[lines.rev[b_rows]] * n + lines.component[b_rows]
         gone = a_rows[~member(a_keys, b_keys) & (self.items.kind[lines.component[a_rows]] >= PP)]

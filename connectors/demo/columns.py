@@ -10,8 +10,9 @@ generated record builder: a ``lambda`` with a dict display is about 1.5x faster 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -109,13 +110,17 @@ class EntityTable:
     def __len__(self) -> int:
         return len(self.version)
 
-    def batches(self, since_day: int | None, size: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    def batches(
+        self, since_day: int | None, size: int
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
         """(records, highest day among them) per batch, only records changed after since_day."""
         n = len(self.version)
         rows = None if since_day is None else np.flatnonzero(self.version > since_day)
         for start in range(0, n if rows is None else len(rows), size):
             # a full pull reads contiguous slices (views), cheaper than fancy indexing
-            chunk = slice(start, min(n, start + size)) if rows is None else rows[start : start + size]
+            chunk = (
+                slice(start, min(n, start + size)) if rows is None else rows[start : start + size]
+            )
             days = self.version[chunk]
             values = [c.take(chunk) for c in self.columns]
             records = list(map(self.build, *values, self.version_stamps[days].tolist()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -77,19 +77,25 @@ class _Builder:
     # -- master data ------------------------------------------------------------------------
     def uoms(self) -> EntityTable:
         idx = np.arange(len(UOMS))
-        return self.table("uoms", {
-            "code": self.uom(idx),
-            "name": Lookup([u[1] for u in UOMS], idx),
-            "category": Lookup([u[2] for u in UOMS], idx),
-        })
+        return self.table(
+            "uoms",
+            {
+                "code": self.uom(idx),
+                "name": Lookup([u[1] for u in UOMS], idx),
+                "category": Lookup([u[2] for u in UOMS], idx),
+            },
+        )
 
     def sites(self) -> EntityTable:
         idx = np.arange(self.plant.scale.sites)
-        return self.table("sites", {
-            "code": self.site(idx),
-            "name": Lookup([s[0] for s in words.SITES], idx),
-            "timezone": Lookup([s[1] for s in words.SITES], idx),
-        })
+        return self.table(
+            "sites",
+            {
+                "code": self.site(idx),
+                "name": Lookup([s[0] for s in words.SITES], idx),
+                "timezone": Lookup([s[1] for s in words.SITES], idx),
+            },
+        )
 
     def locations(self) -> EntityTable:
         scale = self.plant.scale
@@ -99,40 +105,49 @@ class _Builder:
         names = ["Main stores", "Receiving dock", "Quality inspection"]
         names += [f"Rack A{b + 1:02d}" for b in range(scale.bins_per_site)]
         kinds = np.select([local == WH, local == DOCK], [0, 1], 2)
-        return self.table("locations", {
-            "code": Lookup(self.plant.location_codes(), idx),
-            "site": self.site(idx // per_site),
-            "name": Lookup(names, local),
-            "kind": Lookup(["warehouse", "dock", "bin"], kinds),
-        })
+        return self.table(
+            "locations",
+            {
+                "code": Lookup(self.plant.location_codes(), idx),
+                "site": self.site(idx // per_site),
+                "name": Lookup(names, local),
+                "kind": Lookup(["warehouse", "dock", "bin"], kinds),
+            },
+        )
 
     def suppliers(self) -> EntityTable:
         s = self.plant.suppliers
         idx = np.arange(len(s))
-        return self.table("suppliers", {
-            "code": self.supplier(idx),
-            "name": Lookup(s.names, idx),
-            "lead_time_days": Values(s.lead_time),
-            "currency": Lookup(s.currency, idx),
-        })
+        return self.table(
+            "suppliers",
+            {
+                "code": self.supplier(idx),
+                "name": Lookup(s.names, idx),
+                "lead_time_days": Values(s.lead_time),
+                "currency": Lookup(s.currency, idx),
+            },
+        )
 
     def items(self) -> EntityTable:
         it = self.plant.items
         idx = np.arange(len(it))
-        return self.table("items", {
-            "code": self.item(idx),
-            "description": Lookup(it.description_table, it.description),
-            "stock_uom": self.uom(it.uom),
-            "make_buy": Lookup(["make", "buy"], (it.kind >= PP).astype(np.int8)),
-            "lead_time_days": Values(it.lead_time),
-            "safety_stock": Values(it.safety_stock),
-            "min_order_qty": Values(it.min_order_qty),
-            "order_multiple": Values(it.order_multiple),
-            "standard_cost": Values(it.standard_cost),
-            "planner": Lookup(it.people, it.planner),
-            "buyer": Lookup(it.people, it.buyer),
-            "default_supplier": self.supplier(it.supplier),
-        })
+        return self.table(
+            "items",
+            {
+                "code": self.item(idx),
+                "description": Lookup(it.description_table, it.description),
+                "stock_uom": self.uom(it.uom),
+                "make_buy": Lookup(["make", "buy"], (it.kind >= PP).astype(np.int8)),
+                "lead_time_days": Values(it.lead_time),
+                "safety_stock": Values(it.safety_stock),
+                "min_order_qty": Values(it.min_order_qty),
+                "order_multiple": Values(it.order_multiple),
+                "standard_cost": Values(it.standard_cost),
+                "planner": Lookup(it.people, it.planner),
+                "buyer": Lookup(it.people, it.buyer),
+                "default_supplier": self.supplier(it.supplier),
+            },
+        )
 
     def uom_conversions(self) -> EntityTable:
         it = self.plant.items
@@ -141,12 +156,39 @@ class _Builder:
         n_global = len(GLOBAL_CONVERSIONS)
         item = np.concatenate([np.full(n_global, -1), boxed, pieces])
         codes = np.append(it.codes, "")
-        return self.table("uom_conversions", {
-            "item": Lookup(codes, item),
-            "from_uom": self.uom(np.concatenate([[g[0] for g in GLOBAL_CONVERSIONS], np.full(len(boxed), BOX), np.full(len(pieces), EA)]).astype(np.int64)),
-            "to_uom": self.uom(np.concatenate([[g[1] for g in GLOBAL_CONVERSIONS], np.full(len(boxed), EA), np.full(len(pieces), KG)]).astype(np.int64)),
-            "factor": Values(np.concatenate([[g[2] for g in GLOBAL_CONVERSIONS], it.box_factor[boxed], it.each_weight[pieces]])),
-        })
+        return self.table(
+            "uom_conversions",
+            {
+                "item": Lookup(codes, item),
+                "from_uom": self.uom(
+                    np.concatenate(
+                        [
+                            [g[0] for g in GLOBAL_CONVERSIONS],
+                            np.full(len(boxed), BOX),
+                            np.full(len(pieces), EA),
+                        ]
+                    ).astype(np.int64)
+                ),
+                "to_uom": self.uom(
+                    np.concatenate(
+                        [
+                            [g[1] for g in GLOBAL_CONVERSIONS],
+                            np.full(len(boxed), EA),
+                            np.full(len(pieces), KG),
+                        ]
+                    ).astype(np.int64)
+                ),
+                "factor": Values(
+                    np.concatenate(
+                        [
+                            [g[2] for g in GLOBAL_CONVERSIONS],
+                            it.box_factor[boxed],
+                            it.each_weight[pieces],
+                        ]
+                    )
+                ),
+            },
+        )
 
     def item_xrefs(self) -> EntityTable:
         """PLM document numbers of made items, supplier part numbers, some legacy codes."""
@@ -173,40 +215,54 @@ class _Builder:
                     out.append(f"{num % 9000 + 1000}-{num % 997:03d}")
             return out
 
-        return self.table("item_xrefs", {
-            "item": self.item(item),
-            "system": Lookup(["PLM", "SUPPLIER", "LEGACY"], system),
-            "external_code": Computed(external),
-        })
+        return self.table(
+            "item_xrefs",
+            {
+                "item": self.item(item),
+                "system": Lookup(["PLM", "SUPPLIER", "LEGACY"], system),
+                "external_code": Computed(external),
+            },
+        )
 
     # -- engineering --------------------------------------------------------------------------
     def bom_revisions(self) -> EntityTable:
         b = self.plant.boms
         idx = np.arange(len(b.rev_item))
-        return self.table("bom_revisions", {
-            "parent": self.item(b.rev_item),
-            "revision": Lookup(REVISION_CODES, b.rev_code),
-            "status": Lookup(BOM_STATUS, b.rev_status),
-            "effective_from": self.date(b.rev_from),
-            "effective_to": self.date(b.rev_to),
-            "description": Computed(lambda rows: [b.eco_text(r) for r in idx[rows].tolist()]),
-        })
+        return self.table(
+            "bom_revisions",
+            {
+                "parent": self.item(b.rev_item),
+                "revision": Lookup(REVISION_CODES, b.rev_code),
+                "status": Lookup(BOM_STATUS, b.rev_status),
+                "effective_from": self.date(b.rev_from),
+                "effective_to": self.date(b.rev_to),
+                "description": Computed(lambda rows: [b.eco_text(r) for r in idx[rows].tolist()]),
+            },
+        )
 
     def bom_lines(self) -> EntityTable:
         b = self.plant.boms
         lines = b.lines
-        groups = np.array([""] + [f"ALT-{(p + 1) * 10}" for p in range(int(lines.position.max() // 10) + 1)], dtype=object)
-        return self.table("bom_lines", {
-            "parent": self.item(b.rev_item[lines.rev]),
-            "revision": Lookup(REVISION_CODES, b.rev_code[lines.rev]),
-            "position": Values(lines.position),
-            "component": self.item(lines.component),
-            "quantity_per": Values(lines.quantity),
-            "uom": self.uom(lines.uom),
-            "scrap_pct": Values(lines.scrap),
-            "alternate_group": Lookup(groups, np.where(lines.alt_prio > 0, lines.position // 10, 0)),
-            "alternate_priority": Values(lines.alt_prio),
-        })
+        groups = np.array(
+            [""] + [f"ALT-{(p + 1) * 10}" for p in range(int(lines.position.max() // 10) + 1)],
+            dtype=object,
+        )
+        return self.table(
+            "bom_lines",
+            {
+                "parent": self.item(b.rev_item[lines.rev]),
+                "revision": Lookup(REVISION_CODES, b.rev_code[lines.rev]),
+                "position": Values(lines.position),
+                "component": self.item(lines.component),
+                "quantity_per": Values(lines.quantity),
+                "uom": self.uom(lines.uom),
+                "scrap_pct": Values(lines.scrap),
+                "alternate_group": Lookup(
+                    groups, np.where(lines.alt_prio > 0, lines.position // 10, 0)
+                ),
+                "alternate_priority": Values(lines.alt_prio),
+            },
+        )
 
     # -- stock and demand ------------------------------------------------------------------------
     def inventory(self) -> EntityTable:
@@ -224,34 +280,41 @@ class _Builder:
                     out.append(f"{LOT_PREFIX[k]}{num:07d}")
             return out
 
-        return self.table("inventory", {
-            "item": self.item(s.item),
-            "site": self.site(s.site),
-            "location": Lookup(self.plant.location_codes(), s.location),
-            "lot": Computed(lots),
-            "status": Lookup(INVENTORY_STATUS, s.status),
-            "quantity": Values(s.quantity),
-            "uom": self.uom(s.uom),
-            "as_of": self.date(s.as_of),
-            "expected_date": self.date(s.expected),
-        }, s.version)
+        return self.table(
+            "inventory",
+            {
+                "item": self.item(s.item),
+                "site": self.site(s.site),
+                "location": Lookup(self.plant.location_codes(), s.location),
+                "lot": Computed(lots),
+                "status": Lookup(INVENTORY_STATUS, s.status),
+                "quantity": Values(s.quantity),
+                "uom": self.uom(s.uom),
+                "as_of": self.date(s.as_of),
+                "expected_date": self.date(s.expected),
+            },
+            s.version,
+        )
 
     def demands(self) -> EntityTable:
         d = self.plant.demands
         codes, index = self._demand_codes()
         customers = np.array(list(words.CUSTOMERS) + ["Service & Spares", ""], dtype=object)
-        return self.table("demands", {
-            "code": Lookup(codes, index),
-            "kind": Lookup(["sales_order", "forecast"], d.kind),
-            "item": self.item(d.item),
-            "site": self.site(d.site),
-            "quantity": Values(d.quantity),
-            "uom": self.uom(self.plant.items.uom[d.item]),
-            "due_date": self.date(d.due),
-            "status": Const("open"),
-            "customer": Lookup(customers, d.customer),
-            "priority": Values(d.priority),
-        })
+        return self.table(
+            "demands",
+            {
+                "code": Lookup(codes, index),
+                "kind": Lookup(["sales_order", "forecast"], d.kind),
+                "item": self.item(d.item),
+                "site": self.site(d.site),
+                "quantity": Values(d.quantity),
+                "uom": self.uom(self.plant.items.uom[d.item]),
+                "due_date": self.date(d.due),
+                "status": Const("open"),
+                "customer": Lookup(customers, d.customer),
+                "priority": Values(d.priority),
+            },
+        )
 
     def _demand_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """Codes (SO-000001..., FC-000001...) and each demand's index into them."""
@@ -259,7 +322,9 @@ class _Builder:
         n = len(d.item)
         forecast = d.kind == 1
         number = np.where(forecast, np.cumsum(forecast), np.cumsum(~forecast))
-        codes = np.concatenate([_numbered("SO-", np.arange(1, n + 1))[:-1], _numbered("FC-", np.arange(1, n + 1))])
+        codes = np.concatenate(
+            [_numbered("SO-", np.arange(1, n + 1))[:-1], _numbered("FC-", np.arange(1, n + 1))]
+        )
         return codes, np.where(forecast, n + number - 1, number - 1)
 
     # -- production --------------------------------------------------------------------------
@@ -268,32 +333,42 @@ class _Builder:
         b = self.plant.boms
         codes, index = self._demand_codes()
         demand = np.where(wo.demand >= 0, index[np.maximum(wo.demand, 0)], -1)
-        return self.table("work_orders", {
-            "code": Lookup(_numbered("WO-", np.arange(1, len(wo.item) + 1)), np.arange(len(wo.item))),
-            "item": self.item(wo.item),
-            "site": self.site(wo.site),
-            "quantity": Values(wo.quantity),
-            "completed_quantity": Values(wo.completed),
-            "uom": self.uom(self.plant.items.uom[wo.item]),
-            "start_date": self.date(wo.start),
-            "due_date": self.date(wo.due),
-            "status": Lookup(WO_STATUS, wo.status),
-            "bom_revision": Lookup(REVISION_CODES, b.rev_code[wo.revision]),
-            "demand": Lookup(codes, demand),
-        }, wo.version)
+        return self.table(
+            "work_orders",
+            {
+                "code": Lookup(
+                    _numbered("WO-", np.arange(1, len(wo.item) + 1)), np.arange(len(wo.item))
+                ),
+                "item": self.item(wo.item),
+                "site": self.site(wo.site),
+                "quantity": Values(wo.quantity),
+                "completed_quantity": Values(wo.completed),
+                "uom": self.uom(self.plant.items.uom[wo.item]),
+                "start_date": self.date(wo.start),
+                "due_date": self.date(wo.due),
+                "status": Lookup(WO_STATUS, wo.status),
+                "bom_revision": Lookup(REVISION_CODES, b.rev_code[wo.revision]),
+                "demand": Lookup(codes, demand),
+            },
+            wo.version,
+        )
 
     def work_order_components(self) -> EntityTable:
         wo = self.plant.work_orders
         lines = self.plant.boms.lines
-        return self.table("work_order_components", {
-            "work_order": Lookup(_numbered("WO-", np.arange(1, len(wo.item) + 1)), wo.comp_wo),
-            "position": Values(lines.position[wo.comp_line]),
-            "component": self.item(lines.component[wo.comp_line]),
-            "required_quantity": Values(wo.comp_required),
-            "issued_quantity": Values(wo.comp_issued),
-            "uom": self.uom(lines.uom[wo.comp_line]),
-            "required_date": self.date(wo.start[wo.comp_wo]),
-        }, wo.comp_version)
+        return self.table(
+            "work_order_components",
+            {
+                "work_order": Lookup(_numbered("WO-", np.arange(1, len(wo.item) + 1)), wo.comp_wo),
+                "position": Values(lines.position[wo.comp_line]),
+                "component": self.item(lines.component[wo.comp_line]),
+                "required_quantity": Values(wo.comp_required),
+                "issued_quantity": Values(wo.comp_issued),
+                "uom": self.uom(lines.uom[wo.comp_line]),
+                "required_date": self.date(wo.start[wo.comp_wo]),
+            },
+            wo.comp_version,
+        )
 
     # -- purchasing --------------------------------------------------------------------------
     def _po_codes(self) -> np.ndarray:
@@ -302,38 +377,46 @@ class _Builder:
     def purchase_orders(self) -> EntityTable:
         p = self.plant.purchasing
         n = len(p.po_supplier)
-        return self.table("purchase_orders", {
-            "code": Lookup(self._po_codes(), np.arange(n)),
-            "supplier": self.supplier(p.po_supplier),
-            "site": self.site(p.po_site),
-            "status": Lookup(PURCHASE_STATUS, p.po_status),
-            "order_date": self.date(p.po_order),
-            "buyer": Lookup(self.plant.items.people, p.po_buyer),
-        }, p.po_version)
+        return self.table(
+            "purchase_orders",
+            {
+                "code": Lookup(self._po_codes(), np.arange(n)),
+                "supplier": self.supplier(p.po_supplier),
+                "site": self.site(p.po_site),
+                "status": Lookup(PURCHASE_STATUS, p.po_status),
+                "order_date": self.date(p.po_order),
+                "buyer": Lookup(self.plant.items.people, p.po_buyer),
+            },
+            p.po_version,
+        )
 
     def purchase_order_lines(self) -> EntityTable:
         p = self.plant.purchasing
         req_codes = _numbered("RQ-", self.plant.requisitions.number)
-        return self.table("purchase_order_lines", {
-            "purchase_order": Lookup(self._po_codes(), p.po),
-            "line": Values(p.line_no),
-            "item": self.item(p.item),
-            "supplier": self.supplier(p.po_supplier[p.po]),
-            "site": self.site(p.po_site[p.po]),
-            "quantity_ordered": Values(p.quantity),
-            "quantity_received": Values(p.received),
-            "uom": self.uom(p.uom),
-            "unit_price": Values(p.price),
-            "requested_date": self.date(p.requested),
-            "promised_date": self.date(p.promised),
-            "ack_status": Lookup(ACK_STATUS, p.ack),
-            "ack_date": self.date(p.ack_date),
-            "asn_quantity": Values(p.asn_quantity),
-            "asn_date": self.date(p.asn_date),
-            "received_date": self.date(p.received_date),
-            "status": Lookup(PURCHASE_STATUS, p.status),
-            "requisition": Lookup(req_codes, p.requisition),
-        }, p.version)
+        return self.table(
+            "purchase_order_lines",
+            {
+                "purchase_order": Lookup(self._po_codes(), p.po),
+                "line": Values(p.line_no),
+                "item": self.item(p.item),
+                "supplier": self.supplier(p.po_supplier[p.po]),
+                "site": self.site(p.po_site[p.po]),
+                "quantity_ordered": Values(p.quantity),
+                "quantity_received": Values(p.received),
+                "uom": self.uom(p.uom),
+                "unit_price": Values(p.price),
+                "requested_date": self.date(p.requested),
+                "promised_date": self.date(p.promised),
+                "ack_status": Lookup(ACK_STATUS, p.ack),
+                "ack_date": self.date(p.ack_date),
+                "asn_quantity": Values(p.asn_quantity),
+                "asn_date": self.date(p.asn_date),
+                "received_date": self.date(p.received_date),
+                "status": Lookup(PURCHASE_STATUS, p.status),
+                "requisition": Lookup(req_codes, p.requisition),
+            },
+            p.version,
+        )
 
     def promise_changes(self) -> EntityTable:
         p = self.plant.purchasing
@@ -344,31 +427,39 @@ class _Builder:
             base, second = _BASE_MIDNIGHT, dt.timedelta(seconds=1)
             return [base + s * second for s in seconds[rows].tolist()]
 
-        return self.table("promise_changes", {
-            "purchase_order": Lookup(self._po_codes(), p.po[line]),
-            "line": Values(p.line_no[line]),
-            "changed_at": Computed(changed_at),
-            "promised_date": self.date(promised),
-            "quantity_ordered": Values(stock_qty[line]),
-            "origin": Const("source"),
-        }, version)
+        return self.table(
+            "promise_changes",
+            {
+                "purchase_order": Lookup(self._po_codes(), p.po[line]),
+                "line": Values(p.line_no[line]),
+                "changed_at": Computed(changed_at),
+                "promised_date": self.date(promised),
+                "quantity_ordered": Values(stock_qty[line]),
+                "origin": Const("source"),
+            },
+            version,
+        )
 
     def requisitions(self) -> EntityTable:
         r = self.plant.requisitions
         it = self.plant.items
-        return self.table("requisitions", {
-            "code": Lookup(_numbered("RQ-", r.number), np.arange(len(r.item))),
-            "item": self.item(r.item),
-            "site": self.site(r.site),
-            "quantity": Values(r.quantity),
-            "uom": self.uom(r.uom),
-            "need_date": self.date(r.need),
-            "suggested_supplier": self.supplier(r.supplier),
-            "origin": Lookup(ORIGINS, r.origin),
-            "status": Lookup(REQUISITION_STATUS, r.status),
-            "buyer": Lookup(it.people, it.buyer[r.item]),
-            "created_date": self.date(r.created),
-        }, r.version)
+        return self.table(
+            "requisitions",
+            {
+                "code": Lookup(_numbered("RQ-", r.number), np.arange(len(r.item))),
+                "item": self.item(r.item),
+                "site": self.site(r.site),
+                "quantity": Values(r.quantity),
+                "uom": self.uom(r.uom),
+                "need_date": self.date(r.need),
+                "suggested_supplier": self.supplier(r.supplier),
+                "origin": Lookup(ORIGINS, r.origin),
+                "status": Lookup(REQUISITION_STATUS, r.status),
+                "buyer": Lookup(it.people, it.buyer[r.item]),
+                "created_date": self.date(r.created),
+            },
+            r.version,
+        )
 
 
 def build_table(plant: Plant, entity: str) -> EntityTable:

@@ -14,7 +14,17 @@ import numpy as np
 
 from connectors.demo import words
 from connectors.demo.clock import stream
-from connectors.demo.scales import FG, KIND_PREFIX, KIND_SHARES, MAX_DEPTH, MIN_DEPTH, PP, RM, SA, Scale
+from connectors.demo.scales import (
+    FG,
+    KIND_PREFIX,
+    KIND_SHARES,
+    MAX_DEPTH,
+    MIN_DEPTH,
+    PP,
+    RM,
+    SA,
+    Scale,
+)
 
 #: (code, name, category)
 UOMS = (
@@ -113,8 +123,9 @@ class Items:
     #: descriptions are drawn from word lists, so a table of distinct ones and an index into it
     description_table: np.ndarray
     description: np.ndarray
+    #: planner and buyer names (the last one is ""); ``planner`` and ``buyer`` index into it
     people: np.ndarray
-    supplier_buyer: np.ndarray  # buyer (index into people) of each supplier  # planner/buyer names; planner/buyer index into this
+    supplier_buyer: np.ndarray  # the buyer (index into people) looking after each supplier
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -157,7 +168,9 @@ def _description_pool(kind: int, uom: int) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _descriptions(rng: np.random.Generator, kind: np.ndarray, uom: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _descriptions(
+    rng: np.random.Generator, kind: np.ndarray, uom: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """A description table and each item's index into it."""
     table: list[str] = []
     index = np.zeros(len(kind), dtype=np.int64)
@@ -208,7 +221,9 @@ def make_items(scale: Scale, seed: int, suppliers: Suppliers) -> Items:
     )
     unit_scale = np.round(typical * rng.lognormal(0, 0.6, n), 0) + 1
     cost_median = np.select(
-        [kind == FG, kind == SA, kind == PP, uom == KG, uom == M], [4000.0, 120.0, 2.5, 6.0, 4.0], 12.0
+        [kind == FG, kind == SA, kind == PP, uom == KG, uom == M],
+        [4000.0, 120.0, 2.5, 6.0, 4.0],
+        12.0,
     )
     standard_cost = np.round(cost_median * rng.lognormal(0, 0.8, n), 2) + 0.01
 
@@ -227,15 +242,15 @@ def make_items(scale: Scale, seed: int, suppliers: Suppliers) -> Items:
         np.where(kind == FG, rng.integers(5, 16, n), rng.integers(2, 11, n)),
     ).astype(np.int32)
 
-    countable = (uom == EA)
+    countable = uom == EA
     has_ss = rng.random(n) < 0.5
     safety = np.where(has_ss, unit_scale * rng.uniform(0.2, 1.0, n), 0.0)
     safety = np.where(countable, np.round(safety), np.round(safety, 1))
-    order_multiple = np.where(
-        rng.random(n) < np.where(buy, 0.3, 0.2), nice(unit_scale * 0.1), 0.0
-    )
+    order_multiple = np.where(rng.random(n) < np.where(buy, 0.3, 0.2), nice(unit_scale * 0.1), 0.0)
     moq = np.where(buy & (rng.random(n) < 0.4), nice(unit_scale * 0.5), 0.0)
-    moq = np.where(order_multiple > 0, np.ceil(moq / np.maximum(order_multiple, 1)) * order_multiple, moq)
+    moq = np.where(
+        order_multiple > 0, np.ceil(moq / np.maximum(order_multiple, 1)) * order_multiple, moq
+    )
 
     box_factor = np.where(
         (kind == PP) & (rng.random(n) < 0.2),
@@ -246,14 +261,12 @@ def make_items(scale: Scale, seed: int, suppliers: Suppliers) -> Items:
         (uom == KG) & (rng.random(n) < 0.15), np.round(rng.uniform(0.5, 25.0, n), 3), 0.0
     )
 
+    n_last = len(words.LAST_NAMES)
     pairs = rng.permutation(len(words.FIRST_NAMES) * len(words.LAST_NAMES))[
         : scale.planners + scale.buyers
     ]
     people = np.array(
-        [
-            f"{words.FIRST_NAMES[p // len(words.LAST_NAMES)]} {words.LAST_NAMES[p % len(words.LAST_NAMES)]}"
-            for p in pairs.tolist()
-        ]
+        [f"{words.FIRST_NAMES[p // n_last]} {words.LAST_NAMES[p % n_last]}" for p in pairs.tolist()]
         + [""],
         dtype=object,
     )

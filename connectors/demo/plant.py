@@ -6,6 +6,7 @@ from functools import cached_property
 
 import numpy as np
 
+from connectors.demo import words
 from connectors.demo.boms import Boms, make_boms
 from connectors.demo.clock import NO_DATE, Calendar
 from connectors.demo.master import Items, Suppliers, make_items, make_suppliers
@@ -24,7 +25,6 @@ from connectors.demo.production import (
 )
 from connectors.demo.purchasing import Purchasing, advance, make_purchasing
 from connectors.demo.requisitions import Requisitions, advance_requisitions, make_requisitions
-from connectors.demo import words
 from connectors.demo.scales import Scale
 
 #: earliest and latest day offsets any date of the plant can have (beyond the simulated day)
@@ -114,4 +114,3 @@ class Plant:
 
     def site_codes(self) -> list[str]:
         return [f"P{s + 1}" for s in range(self.scale.sites)]
-

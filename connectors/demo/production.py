@@ -24,7 +24,7 @@ import numpy as np
 
 from connectors.demo.boms import Boms, block_rows
 from connectors.demo.clock import NO_DATE, is_workday, stream, to_weekday
-from connectors.demo.master import EA, Items, shares
+from connectors.demo.master import EA, Items
 from connectors.demo.scales import FG, PP, SA, Scale
 
 INVENTORY_STATUS = np.array(["available", "allocated", "quality_hold", "in_transit"], dtype=object)
@@ -63,7 +63,9 @@ class Stock:
 
     @staticmethod
     def concat(parts: list[Stock]) -> Stock:
-        return Stock(*(np.concatenate([getattr(p, f) for p in parts]) for f in Stock.__dataclass_fields__))
+        return Stock(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in Stock.__dataclass_fields__)
+        )
 
 
 def make_stock(items: Items, scale: Scale, seed: int) -> Stock:
@@ -89,7 +91,9 @@ def make_stock(items: Items, scale: Scale, seed: int) -> Stock:
     )
     material = items.kind[item] > PP
     lot_kind = np.select(
-        [status == QUALITY_HOLD, status == IN_TRANSIT, material], [NONCONFORMANCE, TRANSFER, MATERIAL_LOT], NO_LOT
+        [status == QUALITY_HOLD, status == IN_TRANSIT, material],
+        [NONCONFORMANCE, TRANSFER, MATERIAL_LOT],
+        NO_LOT,
     ).astype(np.int8)
     lot_number = np.where(lot_kind == NO_LOT, 0, rng.integers(10000, 99999, n))
     # one row per key: drop the rare duplicate (same item, place, lot and status)
@@ -102,7 +106,9 @@ def make_stock(items: Items, scale: Scale, seed: int) -> Stock:
     )
     n = len(keep)
     share = np.select([status == AVAILABLE, status == ALLOCATED], [1.5, 0.4], 0.3)
-    qty = round_quantity(items.unit_scale[item] * share * rng.lognormal(0, 0.6, n), items.uom[item] == EA)
+    qty = round_quantity(
+        items.unit_scale[item] * share * rng.lognormal(0, 0.6, n), items.uom[item] == EA
+    )
     expected = np.where(status == IN_TRANSIT, to_weekday(rng.integers(1, 11, n)), NO_DATE)
     return Stock(
         item=item,
@@ -139,7 +145,9 @@ def make_demands(items: Items, scale: Scale, seed: int, n_customers: int) -> Dem
     fc_item = np.repeat(fg, weeks)
     step = np.repeat(np.where(weekly, 1, 4), weeks)
     fc_week = (np.arange(len(fc_item)) - np.repeat(np.cumsum(weeks) - weeks, weeks)) * step
-    fc_qty = np.maximum(1.0, np.round(items.unit_scale[fc_item] * step * rng.lognormal(0, 0.3, len(fc_item))))
+    fc_qty = np.maximum(
+        1.0, np.round(items.unit_scale[fc_item] * step * rng.lognormal(0, 0.3, len(fc_item)))
+    )
 
     n_so = max(40, 5 * len(fg))
     so_item = fg_lo + np.floor((fg_hi - fg_lo) * rng.random(n_so) ** 1.5).astype(np.int64)
@@ -187,7 +195,9 @@ class WorkOrders:
     comp_version: np.ndarray
 
 
-def make_work_orders(items: Items, boms: Boms, demands: Demands, scale: Scale, seed: int) -> WorkOrders:
+def make_work_orders(
+    items: Items, boms: Boms, demands: Demands, scale: Scale, seed: int
+) -> WorkOrders:
     rng = stream(seed, "work_orders")
     n = scale.work_orders
     fg_lo, fg_hi = items.range(FG)
@@ -206,14 +216,22 @@ def make_work_orders(items: Items, boms: Boms, demands: Demands, scale: Scale, s
     due = to_weekday(start + items.lead_time[item])
     counted = items.uom[item] == EA
     qty = round_quantity(items.unit_scale[item] * rng.uniform(0.5, 2.0, n), counted)
-    done = np.where(status == COMPLETED, qty, np.where(status == IN_PROGRESS, np.floor(qty * rng.uniform(0, 0.8, n)), 0.0))
+    done = np.where(
+        status == COMPLETED,
+        qty,
+        np.where(status == IN_PROGRESS, np.floor(qty * rng.uniform(0, 0.8, n)), 0.0),
+    )
     revision = boms.revision_at(item, start)
 
     so = np.flatnonzero(demands.kind == 0)
     so_sorted = so[np.argsort(demands.item[so], kind="stable")]
     at = np.searchsorted(demands.item[so_sorted], item)
-    found = (at < len(so_sorted)) & (demands.item[so_sorted[np.minimum(at, len(so_sorted) - 1)]] == item)
-    demand = np.where(found & (items.kind[item] == FG), so_sorted[np.minimum(at, len(so_sorted) - 1)], -1)
+    found = (at < len(so_sorted)) & (
+        demands.item[so_sorted[np.minimum(at, len(so_sorted) - 1)]] == item
+    )
+    demand = np.where(
+        found & (items.kind[item] == FG), so_sorted[np.minimum(at, len(so_sorted) - 1)], -1
+    )
 
     counts = boms.line_start[revision + 1] - boms.line_start[revision]
     comp_line = block_rows(boms.line_start[revision], counts)
@@ -221,8 +239,15 @@ def make_work_orders(items: Items, boms: Boms, demands: Demands, scale: Scale, s
     preferred = boms.lines.alt_prio[comp_line] < 2
     comp_line, comp_wo = comp_line[preferred], comp_wo[preferred]
     lines = boms.lines
-    required = np.round(qty[comp_wo] * lines.quantity[comp_line] * (1 + lines.scrap[comp_line] / 100), 4)
-    issued = np.where((status[comp_wo] == COMPLETED) | ((status[comp_wo] == IN_PROGRESS) & (rng.random(len(comp_wo)) < 0.7)), required, 0.0)
+    required = np.round(
+        qty[comp_wo] * lines.quantity[comp_line] * (1 + lines.scrap[comp_line] / 100), 4
+    )
+    issued = np.where(
+        (status[comp_wo] == COMPLETED)
+        | ((status[comp_wo] == IN_PROGRESS) & (rng.random(len(comp_wo)) < 0.7)),
+        required,
+        0.0,
+    )
     return WorkOrders(
         item=item,
         site=items.home_site[item].astype(np.int64),

@@ -25,14 +25,21 @@ from __future__ import annotations
 import numpy as np
 
 from connectors.demo.clock import NO_DATE, is_workday, stream, to_weekday
-from connectors.demo.master import BOX, EA, KG, CHRONIC, OCCASIONAL, RELIABLE, Items, Suppliers
+from connectors.demo.master import BOX, CHRONIC, EA, OCCASIONAL, RELIABLE, Items, Suppliers
 from connectors.demo.production import round_quantity
 from connectors.demo.scales import Scale
 
 PURCHASE_STATUS = np.array(
     [
-        "draft", "pending_approval", "approved", "sent", "acknowledged", "partially_received",
-        "received", "closed", "cancelled",
+        "draft",
+        "pending_approval",
+        "approved",
+        "sent",
+        "acknowledged",
+        "partially_received",
+        "received",
+        "closed",
+        "cancelled",
     ],
     dtype=object,
 )
@@ -113,7 +120,11 @@ class Purchasing:
         hi = np.maximum.reduceat(np.where(cancelled, -1, self.status), starts)
         any_received = np.maximum.reduceat((self.status == RECEIVED).astype(np.int8), starts)
         done = np.where(any_received == 1, RECEIVED, CLOSED)
-        out = np.where(lo == 99, CANCELLED, np.where(lo >= RECEIVED, done, np.where(hi >= PARTIAL, PARTIAL, lo)))
+        out = np.where(
+            lo == 99,
+            CANCELLED,
+            np.where(lo >= RECEIVED, done, np.where(hi >= PARTIAL, PARTIAL, lo)),
+        )
         header = np.zeros(len(self.po_supplier), dtype=np.int8)
         header[self.po[starts]] = out
         return header
@@ -145,12 +156,18 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     site = rng.choice(scale.sites, n_po, p=site_w / site_w.sum())
     # the state a PO has reached; closed POs all got acknowledged long ago
     state = np.where(
-        closed_po, ACKED, rng.choice([DRAFT, PENDING, APPROVED, SENT, ACKED], n_po, p=[0.03, 0.03, 0.04, 0.2, 0.7])
+        closed_po,
+        ACKED,
+        rng.choice([DRAFT, PENDING, APPROVED, SENT, ACKED], n_po, p=[0.03, 0.03, 0.04, 0.2, 0.7]),
     )
     lead = suppliers.lead_time[supplier]
     age = np.select(
         [closed_po, state <= APPROVED, state == SENT],
-        [rng.integers(60, 241, n_po), rng.integers(0, 3, n_po), 1 + np.floor(rng.random(n_po) * np.maximum(1, 0.5 * lead))],
+        [
+            rng.integers(60, 241, n_po),
+            rng.integers(0, 3, n_po),
+            1 + np.floor(rng.random(n_po) * np.maximum(1, 0.5 * lead)),
+        ],
         2 + np.floor(rng.random(n_po) * np.maximum(1, 0.95 * lead)),
     )
     order = to_weekday(-age.astype(np.int64), back=True)
@@ -162,7 +179,9 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     p.po = po
     p.line_no = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts) + 1
     s = supplier[po]
-    p.item = by_supplier[sup_start[s] + np.floor(rng.random(n) * (sup_start[s + 1] - sup_start[s])).astype(np.int64)]
+    p.item = by_supplier[
+        sup_start[s] + np.floor(rng.random(n) * (sup_start[s + 1] - sup_start[s])).astype(np.int64)
+    ]
     item = p.item
     p.reliability = suppliers.reliability[s]
     cls = p.reliability.astype(np.int64)
@@ -175,11 +194,15 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     qty = round_quantity(qty, counted)
     in_boxes = (items.box_factor[item] > 0) & (rng.random(n) < 0.6)
     in_pieces = (items.each_weight[item] > 0) & (rng.random(n) < 0.7)
-    factor = np.select([in_boxes, in_pieces], [items.box_factor[item], items.each_weight[item]], 1.0)
+    factor = np.select(
+        [in_boxes, in_pieces], [items.box_factor[item], items.each_weight[item]], 1.0
+    )
     p.quantity = np.where(in_boxes | in_pieces, np.ceil(qty / factor), qty)
     p.stock_factor = factor
     p.uom = np.select([in_boxes, in_pieces], [BOX, EA], items.uom[item]).astype(np.int8)
-    p.price = np.maximum(0.01, np.round(items.standard_cost[item] * factor * rng.uniform(0.9, 1.1, n), 2))
+    p.price = np.maximum(
+        0.01, np.round(items.standard_cost[item] * factor * rng.uniform(0.9, 1.1, n), 2)
+    )
 
     open_line = ~closed_po[po]
     requested = to_weekday(order[po] + items.lead_time[item] + rng.integers(0, 4, n))
@@ -220,14 +243,18 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     p.ack[acked] = np.where(first_promise[acked] == p.requested[acked], ACCEPTED, CHANGED)
 
     # closed POs: received (some short), closed, or cancelled
-    late = (rng.random(n) < np.array([0.0, 0.2, 0.5])[cls]) * _between(rng, np.array([[0, 1], [1, 4], [1, 11]]), cls)
+    late = (rng.random(n) < np.array([0.0, 0.2, 0.5])[cls]) * _between(
+        rng, np.array([[0, 1], [1, 4], [1, 11]]), cls
+    )
     done = ~open_line
     outcome = rng.choice([RECEIVED, CLOSED, CANCELLED], n, p=[0.7, 0.28, 0.02])
     p.status[done] = outcome[done]
     got = done & (outcome != CANCELLED)
     p.received_date[got] = to_weekday(np.minimum(-1, p.promised[got] + late[got]), back=True)
     short = np.where(rng.random(n) < 0.05, 0.9, 1.0)
-    p.received[got] = round_quantity(p.quantity[got] * short[got], (p.uom[got] == EA) | (p.uom[got] == BOX))
+    p.received[got] = round_quantity(
+        p.quantity[got] * short[got], (p.uom[got] == EA) | (p.uom[got] == BOX)
+    )
     p.asn_quantity[got] = p.received[got]
     p.asn_date[got] = p.received_date[got]
 
@@ -237,7 +264,8 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     p.received[partial] = np.floor(p.quantity[partial] * rng.uniform(0.2, 0.8, int(partial.sum())))
     p.status[partial & (p.received == 0)] = ACKED
     p.received_date[p.status == PARTIAL] = np.maximum(
-        p.ack_date[p.status == PARTIAL], to_weekday(-rng.integers(1, 11, int((p.status == PARTIAL).sum())), back=True)
+        p.ack_date[p.status == PARTIAL],
+        to_weekday(-rng.integers(1, 11, int((p.status == PARTIAL).sum())), back=True),
     )
     shipping = acked & open_line & (p.promised >= 0) & (p.promised <= 7)
     shipping &= rng.random(n) < np.array([0.6, 0.6, 0.4])[cls]
@@ -250,13 +278,24 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
 
 
 def _promise_history(
-    p: Purchasing, rng: np.random.Generator, lines: np.ndarray, first: np.ndarray, window_end: np.ndarray
+    p: Purchasing,
+    rng: np.random.Generator,
+    lines: np.ndarray,
+    first: np.ndarray,
+    window_end: np.ndarray,
 ) -> None:
     """Acknowledgement plus pushes before day 0 for ``lines``; sets their promised date."""
     cls = p.reliability[lines].astype(np.int64)
     ack = p.ack_date[lines]
     room = window_end[lines] - ack
-    n_push = np.select([cls == CHRONIC, cls == OCCASIONAL], [np.minimum(rng.poisson(1.6, len(lines)), 5), (rng.random(len(lines)) < 0.15).astype(np.int64)], 0)
+    n_push = np.select(
+        [cls == CHRONIC, cls == OCCASIONAL],
+        [
+            np.minimum(rng.poisson(1.6, len(lines)), 5),
+            (rng.random(len(lines)) < 0.15).astype(np.int64),
+        ],
+        0,
+    )
     n_push = np.where(room >= 1, n_push, 0)
     rows = np.repeat(np.arange(len(lines)), n_push)
     day = ack[rows] + 1 + np.floor(rng.random(len(rows)) * room[rows]).astype(np.int64)
@@ -307,14 +346,20 @@ def _one_day(p: Purchasing, t: int, event: int, rng: np.random.Generator) -> Non
     touched = np.zeros(n, dtype=bool)
 
     # approval flow and sending
-    for before, after, chance in ((APPROVED, SENT, 0.5), (PENDING, APPROVED, 0.3), (DRAFT, PENDING, 0.3)):
+    for before, after, chance in (
+        (APPROVED, SENT, 0.5),
+        (PENDING, APPROVED, 0.3),
+        (DRAFT, PENDING, 0.3),
+    ):
         move = (p.status == before) & (r < chance) & ~touched
         p.status[move] = after
         touched |= move
 
     new_promise = np.full(n, NO_DATE, dtype=np.int64)
     # acknowledgements of sent lines
-    acking = (p.status == SENT) & (p.ack == NO_ACK) & ~touched & (p.po_order[p.po] < event) & (r < 0.3)
+    acking = (
+        (p.status == SENT) & (p.ack == NO_ACK) & ~touched & (p.po_order[p.po] < event) & (r < 0.3)
+    )
     slip = (rng.random(n) < _CONFIRM_LATE[cls]) * _between(rng, _CONFIRM_SLIP, cls)
     first = to_weekday(np.maximum(p.requested, event + 1) + slip)
     new_promise[acking] = first[acking]

@@ -21,7 +21,9 @@ from connectors.demo.production import round_quantity
 from connectors.demo.purchasing import ACKED, PARTIAL, SENT, Purchasing
 from connectors.demo.scales import Scale
 
-REQUISITION_STATUS = np.array(["open", "approved", "rejected", "ordered", "cancelled"], dtype=object)
+REQUISITION_STATUS = np.array(
+    ["open", "approved", "rejected", "ordered", "cancelled"], dtype=object
+)
 OPEN, APPROVED, REJECTED, ORDERED, CANCELLED = range(5)
 ORIGINS = np.array(["mrp", "reorder_point", "manual", "requisition"], dtype=object)
 
@@ -64,11 +66,16 @@ def make_requisitions(
     rest_items = np.concatenate([boms.dropped_component[changed], other_items])
     rest_need = np.concatenate(
         [
-            to_weekday(np.maximum(boms.dropped_day[changed], 0) + rng.integers(5, 61, len(changed))),
+            to_weekday(
+                np.maximum(boms.dropped_day[changed], 0) + rng.integers(5, 61, len(changed))
+            ),
             to_weekday(rng.integers(3, 121, n_other)),
         ]
     )
-    qty = np.maximum(items.unit_scale[rest_items] * rng.uniform(0.5, 2.0, n_rest), items.min_order_qty[rest_items])
+    qty = np.maximum(
+        items.unit_scale[rest_items] * rng.uniform(0.5, 2.0, n_rest),
+        items.min_order_qty[rest_items],
+    )
     mult = items.order_multiple[rest_items]
     qty = np.where(mult > 0, np.ceil(qty / np.maximum(mult, 1e-9)) * mult, qty)
     qty = round_quantity(qty, items.uom[rest_items] == EA)
