@@ -33,6 +33,7 @@ from connectors.tryton.rpc import TrytonRPC
 #: rows per search_read call: big enough to amortise the ~20 ms per call, small enough to stream
 PAGE = 10_000
 _EPOCH = dt.datetime(1970, 1, 1)
+_STAMP_PRECISION = dt.timedelta(microseconds=20)
 
 
 @dataclass
@@ -81,8 +82,10 @@ class Reader:
         self.context = {"active_test": False, **context}
         self.window: dt.datetime | None = None
         if since is not None and since.ts > 0:
-            # the server's naive storage time of the watermark, minus the overlap
-            self.window = _EPOCH + dt.timedelta(seconds=since.ts) + server_offset - overlap
+            # the server's naive storage time of the watermark, minus the overlap; _timestamp
+            # carries 15 significant digits (~10 us), so step back a little more than that
+            self.window = (_EPOCH + dt.timedelta(seconds=since.ts) + server_offset - overlap
+                           - _STAMP_PRECISION)
 
     @property
     def incremental(self) -> bool:
@@ -110,9 +113,9 @@ class Reader:
         rows: list[dict[str, Any]] = []
         last = 0
         while True:
+            page_domain = [domain, ("id", ">", last)] if domain else [("id", ">", last)]
             part = self.rpc.search_read(
-                model, [*domain, ("id", ">", last)], names, order=[("id", "ASC")], limit=page,
-                context=ctx,
+                model, page_domain, names, order=[("id", "ASC")], limit=page, context=ctx,
             )
             rows.extend(part)
             if len(part) < page:
