@@ -353,9 +353,14 @@ def test_promise_history_ends_at_the_current_promise(day0: Rows) -> None:
         assert change["promised_date"] == lines[key]["promised_date"]
     acked = [k for k, r in lines.items() if r["ack_status"] in ("accepted", "changed")]
     assert set(acked) == set(last)
+    ordered = {r["code"]: r["order_date"] for r in day0["purchase_orders"]}
     for r in lines.values():
+        assert r["requested_date"] > ordered[r["purchase_order"]]
         if r["ack_date"]:
-            assert r["ack_date"] < BASE_DATE
+            assert ordered[r["purchase_order"]] <= r["ack_date"] < BASE_DATE
+        if r["received_date"]:
+            assert r["ack_date"] <= r["received_date"] < BASE_DATE
+        assert r["quantity_received"] <= r["quantity_ordered"]
         if r["asn_quantity"]:
             assert r["asn_date"] is not None
     overdue = [

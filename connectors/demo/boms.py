@@ -229,7 +229,12 @@ class _BomBuilder:
         n_fg = int((kind == FG).sum())
         first_lines = self.scale.bom_lines / 1.04 / (1 + n_extra_revs / n_make)
         sa_mean = max(3.0, (first_lines - 30.0 * n_fg) / max(1, n_make - n_fg))
-        sa_count = np.maximum(2, np.round(sa_mean * rng.lognormal(0, 0.45, n_make) / np.exp(0.1)))
+        # assemblies near the raw material are simple (a few lines), higher ones have more
+        height = items.height[:n_make].astype(float)
+        size = 0.4 + 0.15 * height
+        size /= size[kind != FG].mean()
+        spread = rng.lognormal(0, 0.45, n_make) / np.exp(0.1)
+        sa_count = np.maximum(2, np.round(sa_mean * size * spread))
         count = np.where(kind == FG, rng.integers(15, 46, n_make), sa_count).astype(np.int64)
         rev = np.repeat(np.arange(n_make), count)
         k = np.arange(len(rev)) - np.repeat(np.cumsum(count) - count, count)
@@ -239,7 +244,7 @@ class _BomBuilder:
         comp[spine] = pick.spine(h[spine])
         keep = _first_occurrence(rev, comp, len(items))
         rev, comp = rev[keep], comp[keep]
-        position = (np.arange(len(rev)) - np.searchsorted(rev, rev) + 1) * 10
+        position = (rank_in_group(rev) + 1) * 10
         qty, uom = pick.quantities(comp)
         qty[(position == 10) & (items.kind[comp] == SA)] = 1.0  # one of each spine assembly
         scrap = np.where(
@@ -265,7 +270,7 @@ class _BomBuilder:
         alt.alt_prio[:] = 2
         lines.alt_prio[sel] = 1
         both = Lines.concat([lines, alt])
-        return both.take(np.lexsort((both.position, both.rev)))
+        return both.take(_by_revision_and_position(both))
 
     def _derive(self, source: Lines, src_revs: np.ndarray, new_revs: np.ndarray) -> Lines:
         """Copy the source revisions' lines into new revisions, mutated like an ECO."""
@@ -310,7 +315,7 @@ class _BomBuilder:
             np.zeros(len(added_revs), np.int8),
         )
         out = Lines.concat([new.take(np.flatnonzero(keep)), added])
-        out = out.take(np.lexsort((out.position, out.rev)))
+        out = out.take(_by_revision_and_position(out))
         return out.take(_first_occurrence(out.rev, out.component, len(items)))
 
     def _rev_item(self, revs: np.ndarray) -> np.ndarray:
@@ -336,6 +341,19 @@ class _BomBuilder:
         b_keys = self._rev_items[lines.rev[b_rows]] * n + lines.component[b_rows]
         gone = a_rows[~member(a_keys, b_keys) & (self.items.kind[lines.component[a_rows]] >= PP)]
         return lines.component[gone], change_day[lines.rev[gone]]
+
+
+def rank_in_group(keys: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each run of equal values of a sorted array."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
+
+
+def _by_revision_and_position(lines: Lines) -> np.ndarray:
+    """Sort order by (revision, position); a stable sort is quick on the nearly sorted input."""
+    return np.argsort(lines.rev.astype(np.int64) * 1_000_000 + lines.position, kind="stable")
 
 
 def member(values: np.ndarray, pool: np.ndarray) -> np.ndarray:

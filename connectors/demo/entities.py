@@ -267,17 +267,15 @@ class _Builder:
     # -- stock and demand ------------------------------------------------------------------------
     def inventory(self) -> EntityTable:
         s = self.plant.inventory
-        lot_kind, lot_number = s.lot_kind, s.lot_number
+        lot_kind, lot_number, prefixes = s.lot_kind, s.lot_number, LOT_PREFIX.tolist()
 
         def lots(rows: Rows) -> list[str]:
-            out = []
-            for k, num in zip(lot_kind[rows].tolist(), lot_number[rows].tolist()):
-                if k == 0:
-                    out.append("")
-                elif k == MATERIAL_LOT:
-                    out.append(f"L{num:06d}")
-                else:
-                    out.append(f"{LOT_PREFIX[k]}{num:07d}")
+            kinds = lot_kind[rows]
+            out = [""] * len(kinds)
+            some = np.flatnonzero(kinds)
+            numbers = lot_number[rows][some].tolist()
+            for i, k, num in zip(some.tolist(), kinds[some].tolist(), numbers):
+                out[i] = f"L{num:06d}" if k == MATERIAL_LOT else f"{prefixes[k]}{num:07d}"
             return out
 
         return self.table(

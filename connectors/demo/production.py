@@ -202,9 +202,10 @@ def make_work_orders(
     n = scale.work_orders
     fg_lo, fg_hi = items.range(FG)
     sa_lo, sa_hi = items.range(SA)
-    item = np.where(
-        rng.random(n) < 0.2, rng.integers(fg_lo, fg_hi, n), rng.integers(sa_lo, sa_hi, n)
-    )
+    # low-level assemblies feed many parents, so they are made far more often
+    sa_weight = 1.0 / items.height[sa_lo:sa_hi]
+    sa_item = sa_lo + rng.choice(sa_hi - sa_lo, n, p=sa_weight / sa_weight.sum())
+    item = np.where(rng.random(n) < 0.15, rng.integers(fg_lo, fg_hi, n), sa_item)
     status = rng.choice(4, n, p=[0.30, 0.35, 0.25, 0.10]).astype(np.int8)
     start = np.select(
         [status == PLANNED, status == RELEASED, status == IN_PROGRESS],

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from connectors.demo.boms import rank_in_group
 from connectors.demo.clock import NO_DATE, is_workday, stream, to_weekday
 from connectors.demo.master import BOX, CHRONIC, EA, OCCASIONAL, RELIABLE, Items, Suppliers
 from connectors.demo.production import round_quantity
@@ -228,13 +229,18 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     first_promise = to_weekday(
         p.requested + (rng.random(n) < _CONFIRM_LATE[cls]) * _between(rng, _CONFIRM_SLIP, cls)
     )
+    # a supplier never promises a date that has passed when it acknowledges
+    first_promise = np.where(
+        p.ack_date != NO_DATE, to_weekday(np.maximum(first_promise, p.ack_date + 1)), first_promise
+    )
     # some lines of unreliable suppliers are overdue: promised long ago for a date now past
     overdue = acked & open_line & (rng.random(n) < np.array([0.0, 0.08, 0.3])[cls])
     target = to_weekday(np.maximum(p.ack_date + 2, -rng.integers(1, 16, n)), back=True)
     shift = first_promise - target
     overdue &= (p.ack_date <= -5) & (target <= -1) & (shift > 0)
-    overdue &= p.requested - shift > order[po] + 1
-    p.requested = np.where(overdue, to_weekday(p.requested - shift, back=True), p.requested)
+    earlier_request = to_weekday(p.requested - shift, back=True)
+    overdue &= earlier_request > order[po]
+    p.requested = np.where(overdue, earlier_request, p.requested)
     first_promise = np.where(overdue, target, first_promise)
     window_end = np.where(open_line, -1, np.minimum(-1, first_promise + 5))
     window_end = np.where(overdue, p.ack_date, window_end)  # no pushes since
@@ -250,7 +256,8 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     outcome = rng.choice([RECEIVED, CLOSED, CANCELLED], n, p=[0.7, 0.28, 0.02])
     p.status[done] = outcome[done]
     got = done & (outcome != CANCELLED)
-    p.received_date[got] = to_weekday(np.minimum(-1, p.promised[got] + late[got]), back=True)
+    received = to_weekday(np.minimum(-1, p.promised[got] + late[got]), back=True)
+    p.received_date[got] = np.maximum(received, p.ack_date[got])
     short = np.where(rng.random(n) < 0.05, 0.9, 1.0)
     p.received[got] = round_quantity(
         p.quantity[got] * short[got], (p.uom[got] == EA) | (p.uom[got] == BOX)
@@ -319,7 +326,7 @@ def _promise_history(
     order = np.lexsort((seconds, hist_rows))  # the acknowledgement (earlier day) comes first
     hist_rows, seconds, hist_promised = hist_rows[order], seconds[order], hist_promised[order]
     # keep times strictly increasing within a line (two changes never share a timestamp)
-    rank = np.arange(len(hist_rows)) - np.searchsorted(hist_rows, hist_rows)
+    rank = rank_in_group(hist_rows)
     seconds = seconds + rank
     p.history.append((lines[hist_rows], seconds, hist_promised, np.zeros(len(hist_rows), np.int64)))
 
