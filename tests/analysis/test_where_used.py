@@ -111,3 +111,15 @@ def test_site_filter_keeps_paths_to_tops_active_at_the_site() -> None:
     wu = where_used(g, "BOLT", tops={"TOP2"})
     assert {p["top_level"] for p in wu.paths} == {"TOP2"}
     assert set(wu.ancestors["item"]) == {"ASM", "TOP2"}
+
+
+def test_one_undated_graph_answers_dated_questions_like_a_dated_graph() -> None:
+    d = bom()
+    undated = BomGraph.build(d, statuses={"released", "draft"})
+    for day in (dt.date(2025, 5, 1), dt.date(2025, 6, 15)):
+        dated = BomGraph.build(d, as_of=day_number(day), statuses={"released", "draft"})
+        for code in ("BOLT", "NUT", "ASM"):
+            a = where_used(undated, code, as_of=day_number(day))
+            b = where_used(dated, code)
+            assert a.ancestors.equals(b.ancestors), (code, day)
+            assert a.paths == b.paths

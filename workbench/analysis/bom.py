@@ -158,10 +158,12 @@ def preferred_lines(lines: pd.DataFrame) -> pd.Series:
     if lines.empty:
         return pd.Series(dtype=bool)
     grouped = lines["alternate_group"] != ""
-    ranked = lines[grouped].sort_values(["alternate_priority", "position"])
-    first = ranked.drop_duplicates(["parent", "revision", "alternate_group"]).index
+    keys = ["parent", "revision", "alternate_group"]
+    alt = lines[grouped]
+    best = alt["alternate_priority"] == alt.groupby(keys)["alternate_priority"].transform("min")
+    first_pos = alt[best].groupby(keys)["position"].transform("min")
     mask = ~grouped
-    mask.loc[first] = True
+    mask.loc[first_pos.index] = alt.loc[first_pos.index, "position"] == first_pos
     return mask
 
 
@@ -182,6 +184,11 @@ class BomGraph:
     revision: np.ndarray
     position: np.ndarray
     alternate: np.ndarray  # bool: a lower-ranked alternate of its group
+    #: effectivity window of the line's revision (day numbers, end exclusive; 0/0 = never in
+    #: force) and whether the row is the line's first window (what an undated question sees)
+    win_from: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    win_to: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    listed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     by_child: np.ndarray = field(init=False)
     ptr_child: np.ndarray = field(init=False)
     by_parent: np.ndarray = field(init=False)
@@ -189,6 +196,10 @@ class BomGraph:
 
     def __post_init__(self) -> None:
         n = len(self.items)
+        if len(self.listed) != len(self.parent):
+            self.win_from = np.full(len(self.parent), np.iinfo(np.int64).min // 4)
+            self.win_to = np.full(len(self.parent), OPEN_END)
+            self.listed = np.ones(len(self.parent), bool)
         self.by_child, self.ptr_child = _csr(self.component, n)
         self.by_parent, self.ptr_parent = _csr(self.parent, n)
 
@@ -205,16 +216,36 @@ class BomGraph:
             revision=lines["revision"].to_numpy(object),
             position=lines["position"].to_numpy(np.int64),
             alternate=alternate,
+            **({"win_from": lines["win_from"].to_numpy(np.int64),
+                "win_to": lines["win_to"].to_numpy(np.int64),
+                "listed": lines["listed"].to_numpy(bool)} if "listed" in lines else {}),
         )
 
     @classmethod
     def build(cls, data: PlanningData, *, as_of: int | None = None,
               statuses: Iterable[str] = RELEASED, items: ItemIndex | None = None) -> BomGraph:
-        """The lines of the revisions in force on day ``as_of`` (all allowed ones when None)."""
+        """The lines of the revisions in force on day ``as_of``; with ``as_of`` None, the lines of
+        every allowed revision, each with its effectivity windows, so one graph answers questions
+        for any date (see :meth:`usable`)."""
         items = items or ItemIndex.build(data)
-        revs = revisions_at(data.bom_revisions, as_of, statuses)
-        lines = data.bom_lines.merge(revs, on=["parent", "revision"], how="inner")
-        return cls.from_lines(items, lines)
+        if as_of is not None:
+            revs = revisions_at(data.bom_revisions, as_of, statuses)
+            return cls.from_lines(items, data.bom_lines.merge(revs, on=["parent", "revision"]))
+        revs = data.bom_revisions[data.bom_revisions["status"].isin(set(statuses))]
+        lines = data.bom_lines.merge(revs[["parent", "revision"]].drop_duplicates(),
+                                     on=["parent", "revision"])
+        lines = lines.merge(effective_windows(data.bom_revisions, statuses),
+                            on=["parent", "revision"], how="left")
+        lines["win_from"] = lines["win_from"].fillna(0).astype(np.int64)
+        lines["win_to"] = lines["win_to"].fillna(0).astype(np.int64)
+        lines["listed"] = ~lines.duplicated(["parent", "revision", "position"])
+        return cls.from_lines(items, lines.reset_index(drop=True))
+
+    def usable(self, lines: np.ndarray, day: int | None) -> np.ndarray:
+        """The lines among ``lines`` in force on ``day`` (each line once when ``day`` is None)."""
+        if day is None:
+            return lines[self.listed[lines]]
+        return lines[(self.win_from[lines] <= day) & (day < self.win_to[lines])]
 
     def parents_of(self, item: int) -> np.ndarray:
         return self.by_child[self.ptr_child[item]:self.ptr_child[item + 1]]

@@ -107,31 +107,38 @@ def scenario_data(data: PlanningData, item: str, rev_a: str, rev_b: str,
     return data.replace(bom_revisions=stay), data.replace(bom_revisions=move)
 
 
-def supply_elements(data: PlanningData, plan: Plan, item: str, site: str) -> pd.DataFrame:
-    """The supply of one row in arrival order: on hand, receipts, then open requisitions."""
+def supply_elements(data: PlanningData, plan: Plan, rows: pd.DataFrame) -> pd.DataFrame:
+    """Supply of the ``rows`` (item, site) in arrival order per row: on hand, receipts by date,
+    then open requisitions by need date."""
     src = plan.sources
-    oh = src.on_hand[(src.on_hand["item"] == item) & (src.on_hand["site"] == site)]
-    parts = [pd.DataFrame({"kind": "on_hand", "ref": "", "day": plan.calendar.today,
-                           "quantity": [float(oh["quantity"].sum())]})]
-    rec = src.receipts[(src.receipts["item"] == item) & (src.receipts["site"] == site)]
-    parts.append(rec[["kind", "ref", "day", "quantity"]].sort_values(["day", "ref"]))
-    req = data.requisitions
-    req = req[(req["item"] == item) & (req["site"] == site) & req["status"].isin(OPEN_REQUISITIONS)]
-    parts.append(pd.DataFrame({"kind": "requisition", "ref": req["code"].to_numpy(),
+    wanted = rows[["item", "site"]].drop_duplicates()
+    oh = src.on_hand.merge(wanted, on=["item", "site"])
+    parts = [pd.DataFrame({"item": oh["item"], "site": oh["site"], "rank": 0, "kind": "on_hand",
+                           "ref": "", "day": plan.calendar.today,
+                           "quantity": oh["quantity"].astype(float)})]
+    rec = src.receipts.merge(wanted, on=["item", "site"])
+    parts.append(rec.assign(rank=1)[["item", "site", "rank", "kind", "ref", "day", "quantity"]])
+    req = data.requisitions[data.requisitions["status"].isin(OPEN_REQUISITIONS)]
+    req = req.merge(wanted, on=["item", "site"])
+    parts.append(pd.DataFrame({"item": req["item"], "site": req["site"], "rank": 2,
+                               "kind": "requisition", "ref": req["code"],
                                "day": day_numbers(req["need_date"]),
-                               "quantity": req["quantity"].to_numpy(float)})
-                 .sort_values(["day", "ref"]))
+                               "quantity": req["quantity"].astype(float)}))
     out = pd.concat(parts, ignore_index=True)
-    out = out[out["quantity"] > EPS].reset_index(drop=True)
-    out["day"] = out["day"].astype(np.int64)
-    return out
+    out = out[out["quantity"] > EPS]
+    return out.sort_values(["item", "site", "rank", "day", "ref"], kind="stable") \
+        .reset_index(drop=True)
 
 
-def excess_of(supply: pd.DataFrame, requirement: float) -> np.ndarray:
-    """Per supply element, what the requirement (allocated in arrival order) leaves over."""
-    taken = np.minimum(np.cumsum(supply["quantity"].to_numpy(float)), requirement)
-    used = np.diff(np.concatenate([[0.0], taken]))
-    return np.maximum(supply["quantity"].to_numpy(float) - used, 0.0)
+def excess_of(supply: pd.DataFrame, requirement: pd.Series) -> np.ndarray:
+    """Per supply element, what its row's requirement (allocated in arrival order) leaves over.
+
+    ``requirement`` is aligned with ``supply`` (the row's requirement repeated on each element).
+    """
+    qty = supply["quantity"].to_numpy(float)
+    before = supply.groupby(["item", "site"], sort=False)["quantity"].cumsum().to_numpy() - qty
+    used = np.clip(requirement.to_numpy(float) - before, 0.0, qty)
+    return qty - used
 
 
 def impact(data: PlanningData, base: Plan, item: str, rev_a: str, rev_b: str,
@@ -157,23 +164,24 @@ def impact(data: PlanningData, base: Plan, item: str, rev_a: str, rev_b: str,
     dem = dem[day_numbers(dem["due_date"]) >= on_day]
 
     rows = _compare(scen_a, scen_b)
-    excess, added = [], []
-    for r in rows.itertuples():
-        if r.gross_b < r.gross_a - EPS:
-            supply = supply_elements(data, base, r.item, r.site)
-            safety = float(base.items.safety_stock[base.items.idx([r.item])[0]])
-            ex = excess_of(supply, r.gross_b + safety) - excess_of(supply, r.gross_a + safety)
-            cost = float(base.items.standard_cost[base.items.idx([r.item])[0]])
-            for el, qty in zip(supply.itertuples(), ex):
-                if qty > EPS:
-                    excess.append({"item": r.item, "site": r.site, "kind": el.kind,
-                                   "ref": el.ref, "quantity": float(qty),
-                                   "value": float(qty) * cost})
-        if r.net_b > r.net_a + EPS:
-            added.append({"item": r.item, "site": r.site,
-                          "new_net_requirement": float(r.net_b - r.net_a),
-                          "first_shortage_date": r.first_b, "first_shortage_quantity": r.qty_b,
-                          "first_shortage_date_before": r.first_a})
+    items = base.items
+    rows["safety"] = items.safety_stock[items.idx(rows["item"])] if len(rows) else 0.0
+    rows["cost"] = items.standard_cost[items.idx(rows["item"])] if len(rows) else 0.0
+    fell = rows[rows["gross_b"] < rows["gross_a"] - EPS]
+    excess: list[dict[str, Any]] = []
+    if len(fell):
+        supply = supply_elements(data, base, fell).merge(
+            fell[["item", "site", "gross_a", "gross_b", "safety", "cost"]], on=["item", "site"])
+        grown = (excess_of(supply, supply["gross_b"] + supply["safety"])
+                 - excess_of(supply, supply["gross_a"] + supply["safety"]))
+        supply = supply.assign(quantity=grown, value=grown * supply["cost"])
+        supply = supply[supply["quantity"] > EPS]
+        excess = supply[["item", "site", "kind", "ref", "quantity", "value"]].to_dict("records")
+    rose = rows[rows["net_b"] > rows["net_a"] + EPS]
+    added = [{"item": r.item, "site": r.site, "new_net_requirement": float(r.net_b - r.net_a),
+              "first_shortage_date": r.first_b, "first_shortage_quantity": r.qty_b,
+              "first_shortage_date_before": r.first_a} for r in rose.itertuples()]
+    rows = rows.drop(columns=["safety", "cost"])
     return {
         "item": item, "from_revision": rev_a, "to_revision": rev_b, "effective": on,
         "diff": diff.to_dict("records"),

@@ -45,20 +45,19 @@ class PlanningSession:
             self._items = ItemIndex.build(self.data)
         return self._items
 
-    def graph(self, as_of: dt.date | None = None,
-              statuses: Iterable[str] = RELEASED) -> BomGraph:
-        key = (as_of, frozenset(statuses))
+    def graph(self, statuses: Iterable[str] = RELEASED) -> BomGraph:
+        """The BOM of every revision with an allowed status, with effectivity (any date)."""
+        key = (frozenset(statuses),)
         if key not in self._graphs:
-            day = None if as_of is None else day_number(as_of)
-            self._graphs[key] = BomGraph.build(self.data, as_of=day, statuses=statuses,
-                                               items=self.items)
+            self._graphs[key] = BomGraph.build(self.data, statuses=statuses, items=self.items)
         return self._graphs[key]
 
     def where_used(self, item: str, *, as_of: dt.date | None = None,
                    statuses: Iterable[str] = RELEASED, multi_level: bool = True,
                    site: str | None = None, max_paths: int = 1000) -> WhereUsed:
         tops = None if site is None else self.items_at_site(site)
-        return where_used(self.graph(as_of, statuses), item, multi_level=multi_level,
+        day = None if as_of is None else day_number(as_of)
+        return where_used(self.graph(statuses), item, as_of=day, multi_level=multi_level,
                           max_paths=max_paths, tops=tops)
 
     def items_at_site(self, site: str) -> set[str]:
@@ -103,7 +102,7 @@ class PlanningSession:
         return both.loc[differs, cols].sort_values(keys).reset_index(drop=True)
 
     def impact(self, item: str, rev_a: str, rev_b: str, on: dt.date) -> dict[str, Any]:
-        ancestors = self.where_used(item, as_of=on).ancestors
+        ancestors = self.where_used(item, as_of=on, max_paths=0).ancestors
         return impact(self.data, self.plan(), item, rev_a, rev_b, on, ancestors=ancestors)
 
     def what_if(self, item: str, revision: str, from_date: dt.date) -> pd.DataFrame:

@@ -52,8 +52,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in frame.to_dict("records")]
 
 
-def direct_parents(graph: BomGraph, item: int) -> pd.DataFrame:
-    lines = graph.parents_of(item)
+def direct_parents(graph: BomGraph, item: int, day: int | None = None) -> pd.DataFrame:
+    lines = graph.usable(graph.parents_of(item), day)
     lines = lines[np.lexsort((graph.position[lines], graph.revision[lines].astype(str),
                               graph.items.codes[graph.parent[lines]].astype(str)))]
     return pd.DataFrame({
@@ -67,9 +67,10 @@ def direct_parents(graph: BomGraph, item: int) -> pd.DataFrame:
     })
 
 
-def where_used(graph: BomGraph, item: str, *, multi_level: bool = True,
+def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_level: bool = True,
                max_paths: int = 1000, tops: set[str] | None = None) -> WhereUsed:
-    """Every assembly above ``item`` (see module doc).
+    """Every assembly above ``item`` (see module doc), through the revisions in force on day
+    ``as_of`` (every revision of the graph when None).
 
     ``tops``: when given, keep only ancestors and paths leading to these top-level items (the site
     filter passes the top-level items active at a site).
@@ -77,10 +78,10 @@ def where_used(graph: BomGraph, item: str, *, multi_level: bool = True,
     idx = int(graph.items.idx([item])[0])
     if idx < 0:
         raise KeyError(f"unknown item {item!r}")
-    direct = direct_parents(graph, idx)
+    direct = direct_parents(graph, idx, as_of)
     if not multi_level:
-        return WhereUsed(item, direct, _single_level_ancestors(graph, direct))
-    nodes, lines, min_level = _ancestors(graph, idx)
+        return WhereUsed(item, direct, _single_level_ancestors(graph, direct, as_of))
+    nodes, lines, min_level = _ancestors(graph, idx, as_of)
     # Topological order from the item upward; anything left over sits on a cycle.
     local = np.full(len(graph.items), -1, np.int64)
     local[nodes] = np.arange(len(nodes))
@@ -93,7 +94,7 @@ def where_used(graph: BomGraph, item: str, *, multi_level: bool = True,
                   for c in find_cycles(edges, remaining)]
     extended = _extended(len(nodes), edges, graph.quantity[lines], graph.alternate[lines],
                          max_level, remaining)
-    has_parent = (graph.ptr_child[nodes + 1] - graph.ptr_child[nodes]) > 0
+    has_parent = _has_parent(graph, nodes, as_of)
     ancestors = pd.DataFrame({
         "item": graph.items.codes[nodes],
         "min_level": min_level,
@@ -106,25 +107,32 @@ def where_used(graph: BomGraph, item: str, *, multi_level: bool = True,
                                           if str(graph.items.codes[n]) in tops and not has_parent[i]})
         ancestors = ancestors[keep[1:]]
     ancestors = ancestors.sort_values(["min_level", "item"]).reset_index(drop=True)
-    paths, truncated = _paths(graph, idx, max_paths, tops)
+    paths, truncated = _paths(graph, idx, max_paths, tops, as_of)
     return WhereUsed(item, direct, ancestors, paths, truncated, cycles)
 
 
-def _single_level_ancestors(graph: BomGraph, direct: pd.DataFrame) -> pd.DataFrame:
+def _has_parent(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.ndarray:
+    lines, source = gather(graph.ptr_child, graph.by_child, nodes)
+    keep = np.isin(lines, graph.usable(lines, day))
+    return np.bincount(source[keep], minlength=len(nodes)) > 0
+
+
+def _single_level_ancestors(graph: BomGraph, direct: pd.DataFrame,
+                            day: int | None) -> pd.DataFrame:
     if direct.empty:
         return pd.DataFrame(columns=["item", "min_level", "max_level", "top_level",
                                      "extended_quantity"])
     preferred = direct[~direct["alternate"]]
     ext = preferred.groupby("parent")["extended_quantity"].sum()
     parents = pd.unique(direct["parent"])
-    idx = graph.items.idx(list(parents))
-    has_parent = (graph.ptr_child[idx + 1] - graph.ptr_child[idx]) > 0
+    has_parent = _has_parent(graph, graph.items.idx(list(parents)), day)
     return pd.DataFrame({"item": parents, "min_level": 1, "max_level": 1,
                          "top_level": ~has_parent,
                          "extended_quantity": ext.reindex(parents).fillna(0.0).to_numpy()})
 
 
-def _ancestors(graph: BomGraph, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ancestors(graph: BomGraph, start: int,
+               day: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Breadth-first walk up: (nodes with the start first, lines among them, min level per node)."""
     seen = np.zeros(len(graph.items), bool)
     seen[start] = True
@@ -133,6 +141,7 @@ def _ancestors(graph: BomGraph, start: int) -> tuple[np.ndarray, np.ndarray, np.
     while len(frontier):
         depth += 1
         lines, _ = gather(graph.ptr_child, graph.by_child, frontier)
+        lines = graph.usable(lines, day)
         line_parts.append(lines)
         parents = np.unique(graph.parent[lines])
         new = parents[~seen[parents]]
@@ -170,8 +179,8 @@ def _leading_to(nodes: np.ndarray, edges: np.ndarray, targets: set[int]) -> np.n
     return keep
 
 
-def _paths(graph: BomGraph, start: int, limit: int,
-           tops: set[str] | None) -> tuple[list[dict[str, Any]], bool]:
+def _paths(graph: BomGraph, start: int, limit: int, tops: set[str] | None,
+           day: int | None) -> tuple[list[dict[str, Any]], bool]:
     """Depth-first listing of paths to top-level items, at most ``limit``, never repeating an
     item within a path (a cycle ends the path)."""
     codes = graph.items.codes
@@ -183,7 +192,7 @@ def _paths(graph: BomGraph, start: int, limit: int,
         if budget < 0:
             return out, True
         node, steps, ext = stack.pop()
-        lines = graph.parents_of(node)
+        lines = graph.usable(graph.parents_of(node), day)
         on_path = {start} | {int(graph.parent[s]) for s in steps}
         if len(lines) == 0 and steps:
             if tops is None or str(codes[node]) in tops:
@@ -219,7 +228,7 @@ def _path(graph: BomGraph, steps: list[int], ext: float) -> dict[str, Any]:
     return {"top_level": listed[-1]["parent"], "extended_quantity": ext, "steps": listed}
 
 
-def explosion(graph: BomGraph, item: str) -> pd.DataFrame:
+def explosion(graph: BomGraph, item: str, as_of: int | None = None) -> pd.DataFrame:
     """Every item below ``item`` with its minimum level (the mirror of where-used)."""
     idx = int(graph.items.idx([item])[0])
     if idx < 0:
@@ -230,6 +239,7 @@ def explosion(graph: BomGraph, item: str) -> pd.DataFrame:
     while len(frontier):
         depth += 1
         lines, _ = gather(graph.ptr_parent, graph.by_parent, frontier)
+        lines = graph.usable(lines, as_of)
         kids = np.unique(graph.component[lines])
         new = kids[~seen[kids]]
         seen[new] = True

@@ -1,0 +1,147 @@
+"""Planning benchmark on the large demo cache (run on demand, not collected by pytest).
+
+    .venv/bin/python tests/benchmarks/bench_planning.py [--cache PATH] [--scale large]
+        [--queries 1000] [--impacts 100]
+
+Without an existing cache at PATH it syncs the demo plant of that scale into it first. Prints:
+loading the frames; full multi-level netting of every item and site over 26 weekly buckets
+(time, and peak memory traced during netting and of the whole process); multi-level where-used
+for random items (p50/p95) beside the same question as a recursive SQL CTE on the cache; and the
+revision impact of random revised items (each with the base plan already computed).
+Targets: netting <= 10 s and <= 2 GB; where-used p95 <= 50 ms; impact <= 1 s each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sqlite3
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from workbench.analysis.calendar import Calendar  # noqa: E402
+from workbench.analysis.netting import plan  # noqa: E402
+from workbench.analysis.session import PlanningSession  # noqa: E402
+from workbench.cache.db import open_cache  # noqa: E402
+from workbench.services.planning import load_planning_data, planning_day  # noqa: E402
+
+CTE = """
+WITH RECURSIVE up(item, level) AS (
+    SELECT ?, 0
+    UNION
+    SELECT l.parent, up.level + 1
+    FROM up
+    JOIN bom_lines l ON l.component = up.item AND l.deleted_at IS NULL
+    JOIN bom_revisions r ON r.parent = l.parent AND r.revision = l.revision
+         AND r.status = 'released' AND r.deleted_at IS NULL
+)
+SELECT item, min(level) FROM up WHERE level > 0 GROUP BY item
+"""
+
+
+def ms(values: list[float]) -> str:
+    a = np.array(values) * 1000
+    return f"p50 {np.percentile(a, 50):7.1f} ms  p95 {np.percentile(a, 95):7.1f} ms  " \
+           f"max {a.max():7.1f} ms"
+
+
+def ensure_cache(path: Path, scale: str) -> None:
+    if path.exists():
+        return
+    from workbench.services.sources import demo_connector
+    from workbench.services.sync import run_sync
+
+    print(f"syncing the {scale} demo into {path} ...", flush=True)
+    t = time.perf_counter()
+    result = run_sync(open_cache(path), demo_connector(scale=scale))
+    print(f"  sync {result.status} in {time.perf_counter() - t:.1f} s")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/planner-bench/large.sqlite"))
+    ap.add_argument("--scale", default="large")
+    ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--impacts", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    args.cache.parent.mkdir(parents=True, exist_ok=True)
+    ensure_cache(args.cache, args.scale)
+    engine = open_cache(args.cache)
+    rng = np.random.default_rng(args.seed)
+
+    t = time.perf_counter()
+    data = load_planning_data(engine)
+    print(f"load frames: {time.perf_counter() - t:.1f} s  ({len(data.items):,} items, "
+          f"{len(data.bom_lines):,} BOM lines, {len(data.demands):,} demands)")
+    today = planning_day(data)
+    cal = Calendar.weekly(today, 26)
+
+    gc.collect()
+    t = time.perf_counter()
+    p = plan(data, cal)
+    netting_s = time.perf_counter() - t
+    rows_short = int((p.net.sum(axis=1) > 1e-6).sum())
+    print(f"netting: {netting_s:.2f} s  ({len(p.key):,} item-site rows, {p.level.max() + 1} levels,"
+          f" {rows_short:,} rows with net requirements, planning day {today})")
+    del p
+    gc.collect()
+    tracemalloc.start()
+    p = plan(data, cal)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"netting peak traced memory: {peak / 2**30:.2f} GiB; process max RSS so far: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+
+    session = PlanningSession(data, cal)
+    session._plans[False] = p
+    t = time.perf_counter()
+    graph = session.graph()
+    print(f"where-used graph build: {time.perf_counter() - t:.2f} s")
+    used = np.unique(graph.component)
+    sample = [str(graph.items.codes[i]) for i in rng.choice(used, args.queries, replace=False)]
+    mem, sql, counts_ok = [], [], 0
+    con = sqlite3.connect(f"file:{args.cache}?mode=ro", uri=True)
+    for code in sample:
+        t = time.perf_counter()
+        wu = session.where_used(code, as_of=None, max_paths=100)
+        mem.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        rows = con.execute(CTE, (code,)).fetchall()
+        sql.append(time.perf_counter() - t)
+        counts_ok += len(rows) == len(wu.ancestors)
+    print(f"where-used multi-level, {len(sample)} random items (ancestors, levels, extended "
+          f"quantity per top, first 100 paths):")
+    print(f"  in memory:         {ms(mem)}")
+    print(f"  recursive SQL CTE: {ms(sql)}  (ancestors and levels only)")
+    print(f"  same ancestor count in both: {counts_ok}/{len(sample)}")
+
+    revs = data.bom_revisions
+    counts = revs.groupby("parent")["revision"].transform("count")
+    revised = revs[(counts >= 2)].sort_values(["parent", "revision"])
+    parents = revised["parent"].unique()
+    picks = rng.choice(parents, min(args.impacts, len(parents)), replace=False)
+    times = []
+    for parent in picks:
+        mine = revised[revised["parent"] == parent]
+        a, b = mine["revision"].iloc[0], mine["revision"].iloc[1]
+        frm = mine["effective_from"].iloc[1]
+        on = today if frm != frm or frm is None else max(frm.date(), today)
+        t = time.perf_counter()
+        session.impact(str(parent), str(a), str(b), on)
+        times.append(time.perf_counter() - t)
+    print(f"revision impact, {len(times)} random revised items (base plan shared): {ms(times)}")
+    print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
