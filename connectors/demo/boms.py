@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from connectors.demo import words
-from connectors.demo.clock import NO_DATE, stream, to_weekday
+from connectors.demo.clock import NO_DATE, pick_in, stream, to_weekday
 from connectors.demo.master import EA, KG, SMALLER_UNIT, Items, L, M
 from connectors.demo.scales import FG, PP, RM, SA, Scale
 
@@ -110,19 +110,19 @@ class _Picker:
         lo = np.where(kind == PP, self.items.start[PP], self.items.start[RM])
         hi = np.where(kind == PP, self.items.start[PP + 1], self.items.start[RM + 1])
         u = self.rng.random(len(kind)) ** 2.2
-        return (lo + np.floor((hi - lo) * u)).astype(np.int64)
+        return pick_in(lo, hi, u)
 
     def below(self, height: np.ndarray) -> np.ndarray:
         """A sub-assembly of any height lower than ``height`` (>= 2)."""
         lo = self.items.start[SA]
         hi = self.items.sa_start[height]
-        return (lo + np.floor((hi - lo) * self.rng.random(len(height)))).astype(np.int64)
+        return pick_in(lo, hi, self.rng.random(len(height)))
 
     def spine(self, height: np.ndarray) -> np.ndarray:
         """A sub-assembly exactly one level lower than ``height`` (>= 2)."""
         lo = self.items.sa_start[height - 1]
         hi = self.items.sa_start[height]
-        return (lo + np.floor((hi - lo) * self.rng.random(len(height)))).astype(np.int64)
+        return pick_in(lo, hi, self.rng.random(len(height)))
 
     def mixed(self, parent_height: np.ndarray, make_share: np.ndarray) -> np.ndarray:
         r = self.rng.random(len(parent_height))
@@ -320,7 +320,8 @@ class _BomBuilder:
 
     def _rev_item(self, revs: np.ndarray) -> np.ndarray:
         """Made item of revisions (A revisions are numbered like their item; others map back)."""
-        return self._rev_items[revs]
+        items: np.ndarray = self._rev_items[revs]
+        return items
 
     def _dropped(
         self,
@@ -362,7 +363,8 @@ def member(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
         return np.zeros(len(values), dtype=bool)
     ordered = np.sort(pool)
     at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
-    return ordered[at] == values
+    found: np.ndarray = ordered[at] == values
+    return found
 
 
 def _first_occurrence(rev: np.ndarray, comp: np.ndarray, n_items: int) -> np.ndarray:

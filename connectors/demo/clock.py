@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +45,13 @@ def stream(seed: int, *names: str | int) -> np.random.Generator:
     parts = [int(seed) & 0xFFFFFFFF]
     parts += [zlib.crc32(n.encode()) if isinstance(n, str) else int(n) for n in names]
     return np.random.default_rng(parts)
+
+
+def pick_in(lo: Any, hi: Any, u: np.ndarray) -> np.ndarray:
+    """Integers in [lo, hi) from draws ``u`` in [0, 1): uniform u, uniform picks; skewed
+    (e.g. ``u ** 2``), the low end far likelier."""
+    out: np.ndarray = (lo + np.floor((hi - lo) * u)).astype(np.int64)
+    return out
 
 
 def to_weekday(offsets: np.ndarray, back: bool = False) -> np.ndarray:

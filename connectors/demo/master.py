@@ -50,7 +50,7 @@ def shares(n: int, weights: list[float], minimum: int = 1) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
     parts = np.maximum(minimum, np.floor(n * w / w.sum()).astype(np.int64))
     parts[int(np.argmax(w))] += n - parts.sum()
-    return parts
+    return parts  # type: ignore[no-any-return]
 
 
 def nice(x: np.ndarray) -> np.ndarray:
@@ -58,7 +58,8 @@ def nice(x: np.ndarray) -> np.ndarray:
     x = np.maximum(x, 1.0)
     mag = 10.0 ** np.floor(np.log10(x))
     lead = x / mag
-    return mag * np.where(lead <= 1, 1, np.where(lead <= 2, 2, np.where(lead <= 5, 5, 10)))
+    out: np.ndarray = mag * np.select([lead <= 1, lead <= 2, lead <= 5], [1, 2, 5], 10)
+    return out
 
 
 @dataclass

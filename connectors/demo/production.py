@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from connectors.demo.boms import Boms, block_rows
-from connectors.demo.clock import NO_DATE, is_workday, stream, to_weekday
+from connectors.demo.clock import NO_DATE, is_workday, pick_in, stream, to_weekday
 from connectors.demo.master import EA, Items
 from connectors.demo.scales import FG, PP, SA, Scale
 
@@ -150,7 +150,7 @@ def make_demands(items: Items, scale: Scale, seed: int, n_customers: int) -> Dem
     )
 
     n_so = max(40, 5 * len(fg))
-    so_item = fg_lo + np.floor((fg_hi - fg_lo) * rng.random(n_so) ** 1.5).astype(np.int64)
+    so_item = pick_in(fg_lo, fg_hi, rng.random(n_so) ** 1.5)  # best sellers
     so_due = to_weekday(rng.integers(-10, 57, n_so))
     so_qty = np.maximum(1.0, np.round(items.unit_scale[so_item] * rng.uniform(0.05, 0.8, n_so)))
     sa_lo, sa_hi = items.range(SA)

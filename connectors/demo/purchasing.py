@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from connectors.demo.boms import rank_in_group
-from connectors.demo.clock import NO_DATE, is_workday, stream, to_weekday
+from connectors.demo.clock import NO_DATE, is_workday, pick_in, stream, to_weekday
 from connectors.demo.master import BOX, CHRONIC, EA, OCCASIONAL, RELIABLE, Items, Suppliers
 from connectors.demo.production import round_quantity
 from connectors.demo.scales import Scale
@@ -58,7 +58,7 @@ _PUSHES_AHEAD = np.array([0.0, 0.004, 0.025])  # chance per day of pushing a pro
 
 def _between(rng: np.random.Generator, bounds: np.ndarray, cls: np.ndarray) -> np.ndarray:
     lo, hi = bounds[cls, 0], bounds[cls, 1]
-    return lo + np.floor(rng.random(len(cls)) * (hi - lo)).astype(np.int64)
+    return pick_in(lo, hi, rng.random(len(cls)))
 
 
 def _office_seconds(rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
@@ -180,9 +180,7 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     p.po = po
     p.line_no = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts) + 1
     s = supplier[po]
-    p.item = by_supplier[
-        sup_start[s] + np.floor(rng.random(n) * (sup_start[s + 1] - sup_start[s])).astype(np.int64)
-    ]
+    p.item = by_supplier[pick_in(sup_start[s], sup_start[s + 1], rng.random(n))]
     item = p.item
     p.reliability = suppliers.reliability[s]
     cls = p.reliability.astype(np.int64)
@@ -305,7 +303,7 @@ def _promise_history(
     )
     n_push = np.where(room >= 1, n_push, 0)
     rows = np.repeat(np.arange(len(lines)), n_push)
-    day = ack[rows] + 1 + np.floor(rng.random(len(rows)) * room[rows]).astype(np.int64)
+    day = pick_in(ack[rows] + 1, ack[rows] + 1 + room[rows], rng.random(len(rows)))
     day = np.maximum(ack[rows] + 1, to_weekday(day, back=True))
     push_seconds = _office_seconds(rng, day)
     order = np.lexsort((push_seconds, rows))  # pushes of a line in time order

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from connectors.demo.boms import Boms
-from connectors.demo.clock import is_workday, stream, to_weekday
+from connectors.demo.clock import is_workday, pick_in, stream, to_weekday
 from connectors.demo.master import EA, Items, Suppliers
 from connectors.demo.production import round_quantity
 from connectors.demo.purchasing import ACKED, PARTIAL, SENT, Purchasing
@@ -61,7 +61,7 @@ def make_requisitions(
     changed = rng.choice(recent_change, min(len(recent_change), n_rest // 5), replace=False)
     n_other = n_rest - len(changed)
     buy = np.flatnonzero(items.supplier >= 0)
-    other_items = buy[np.floor(len(buy) * rng.random(n_other) ** 1.5).astype(np.int64)]
+    other_items = buy[pick_in(0, len(buy), rng.random(n_other) ** 1.5)]
 
     rest_items = np.concatenate([boms.dropped_component[changed], other_items])
     rest_need = np.concatenate(
