@@ -106,7 +106,10 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
     local = np.full(len(items), -1, np.int64)
     local[nodes] = np.arange(len(nodes))
     seg_all, _ = gather(union.ptr_parent, union.by_parent, nodes)
-    edges = np.stack([local[union.parent[seg_all]], local[union.component[seg_all]]], axis=1)
+    # level by the old lines too: a component the change drops still loses its requirement
+    edges = np.concatenate([
+        np.stack([local[union.parent[seg_all]], local[union.component[seg_all]]], axis=1),
+        np.stack([local[old.parent], local[old.component]], axis=1)])
     level, _ = _kahn(len(nodes), edges)
 
     parent_rows = np.flatnonzero(np.isin(base.item, parent_idx))

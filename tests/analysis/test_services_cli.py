@@ -1,0 +1,111 @@
+"""The planning services and CLI commands on a real cache loaded through the sync service."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from workbench.cache.db import open_cache
+from workbench.cli import main
+from workbench.services.sync import run_sync
+
+from tests.analysis.builders import TODAY, week
+from tests.fixtures_connector import MemoryConnector
+
+
+def plant() -> dict[str, list[dict]]:
+    iso = lambda d: d.isoformat()  # noqa: E731
+    return {
+        "uoms": [{"code": "EA"}],
+        "sites": [{"code": "S1"}],
+        "suppliers": [{"code": "SUP", "name": "Supplier"}],
+        "items": [{"code": "FG", "make_buy": "make", "lead_time_days": 7},
+                  {"code": "RAW", "lead_time_days": 7, "default_supplier": "SUP",
+                   "standard_cost": 2.0},
+                  {"code": "NEW"}],
+        "bom_revisions": [{"parent": "FG", "revision": "A", "status": "released"},
+                          {"parent": "FG", "revision": "B", "status": "draft"}],
+        "bom_lines": [{"parent": "FG", "revision": "A", "position": 10, "component": "RAW",
+                       "quantity_per": 2},
+                      {"parent": "FG", "revision": "B", "position": 10, "component": "NEW",
+                       "quantity_per": 1}],
+        "inventory": [{"item": "RAW", "site": "S1", "quantity": 5, "as_of": iso(TODAY)}],
+        "demands": [{"code": "D1", "item": "FG", "site": "S1", "quantity": 10,
+                     "due_date": iso(week(3))}],
+        "purchase_orders": [{"code": "PO1", "supplier": "SUP", "site": "S1"}],
+        "purchase_order_lines": [{"purchase_order": "PO1", "line": 1, "item": "RAW",
+                                  "supplier": "SUP", "site": "S1", "quantity_ordered": 5,
+                                  "requested_date": iso(week(1)), "promised_date": iso(week(1))}],
+        "requisitions": [{"code": "R1", "item": "RAW", "site": "S1", "quantity": 30,
+                          "need_date": iso(week(2)), "source_version": "v1"}],
+    }
+
+
+@pytest.fixture()
+def cache(tmp_path: Path) -> Path:
+    path = tmp_path / "cache.sqlite"
+    result = run_sync(open_cache(path), MemoryConnector(plant(), batch_size=50))
+    assert result.ok, result.error or result.rejected
+    return path
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
+    assert main([*args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_shortages_cli_pegs_and_plans_on_the_cache_day(cache: Path, capsys) -> None:
+    out = cli(capsys, "shortages", "--cache", str(cache), "--item", "RAW")
+    assert out["planning_day"] == TODAY.isoformat()
+    row = out["rows"][0]
+    # FG: 10 due week 3 -> released week 2 -> RAW 20 in week 2; 5 on hand + 5 on PO -> short 10
+    assert row["first_shortage_date"] == week(2).isoformat()
+    assert row["first_shortage_quantity"] == 10
+    assert [r["gross_requirements"] for r in row["record"]][:4] == [0, 0, 20, 0]
+    assert row["requirements"][0]["pegs"] == [{"peg": "D1", "quantity": 20}]
+
+
+def test_where_used_and_impact_cli(cache: Path, capsys) -> None:
+    wu = cli(capsys, "where-used", "RAW", "--cache", str(cache))
+    assert [a["item"] for a in wu["top_level"]] == ["FG"]
+    assert cli(capsys, "where-used", "NEW", "--cache", str(cache))["ancestors"] == []
+    assert [a["item"] for a in cli(capsys, "where-used", "NEW", "--include-drafts",
+                                   "--cache", str(cache))["ancestors"]] == ["FG"]
+    imp = cli(capsys, "impact", "FG", "--from", "A", "--to", "B", "--on", TODAY.isoformat(),
+              "--what-if", "--cache", str(cache))
+    assert {d["component"]: d["change"] for d in imp["diff"]} == {"RAW": "removed", "NEW": "added"}
+    # RAW no longer needed: 5 on hand, 5 on order and R1's 10 that covered the rest become
+    # excess (R1's other 20 were excess already); value at standard cost 2
+    excess = {(e["kind"], e["ref"]): e["quantity"] for e in imp["excess"]}
+    assert excess == {("on_hand", ""): 5, ("purchase_order", "PO1/1"): 5,
+                      ("requisition", "R1"): 10}
+    assert imp["excess_value"] == 40
+    assert imp["new_requirements"][0]["item"] == "NEW"
+    assert {r["item"] for r in imp["what_if"]} == {"RAW", "NEW"}
+
+
+def test_unknown_item_is_a_usage_error(cache: Path, capsys) -> None:
+    assert main(["where-used", "NOPE", "--cache", str(cache)]) == 2
+
+
+def test_reevaluate_stores_and_supersedes(cache: Path, capsys) -> None:
+    first = cli(capsys, "reevaluate", "--cache", str(cache))
+    (rec,) = first["recommendations"]
+    # 10 still needed in week 2 after stock and PO: reduce R1 from 30 to 10
+    assert (rec["requisition"], rec["action"], rec["proposed_quantity"]) == ("R1", "reduce", 10)
+    cli(capsys, "reevaluate", "--cache", str(cache))
+    with open_cache(cache).connect() as conn:
+        rows = conn.execute(text("SELECT status, base_version, evidence FROM recommendations "
+                                 "ORDER BY id")).all()
+    assert [r.status for r in rows] == ["superseded", "open"]
+    assert rows[-1].base_version == "v1"
+    assert json.loads(rows[-1].evidence)["pegged_demands"] == [{"peg": "D1", "quantity": 10}]
+
+
+def test_slippage_cli(cache: Path, capsys) -> None:
+    out = cli(capsys, "slippage", "--cache", str(cache), "--supplier", "SUP")
+    assert out["suppliers"][0]["supplier"] == "SUP"
+    assert out["lines"][0]["purchase_order"] == "PO1"
