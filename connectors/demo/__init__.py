@@ -18,11 +18,12 @@ What the plant looks like
 
 Scales (:mod:`connectors.demo.scales`)
     ``small``: 300 items, 3 sites, 12 suppliers, about 2,700 BOM lines, 200 open PO lines, about
-    6,000 records — every situation on a handful of records, for tests and first looks. ``medium``: 20,000 items,
-    5 sites, 200,000 BOM lines, 10,000 open PO lines, 2,000 requisitions, 5,000 work orders,
-    50,000 stock rows. ``large``: 200,000 items, 8 sites, 2,000,000 BOM lines, 100,000 open PO
-    lines, 20,000 requisitions, 50,000 work orders, 500,000 stock rows — about 4.2 million records,
-    generated in about 11 s of CPU (peak memory about 340 MB).
+    6,000 records — every situation on a handful of records, for tests and first looks.
+    ``medium``: 20,000 items, 5 sites, 200,000 BOM lines, 10,000 open PO lines, 2,000
+    requisitions, 5,000 work orders, 50,000 stock rows. ``large``: 200,000 items, 8 sites,
+    2,000,000 BOM lines, 100,000 open PO lines, 20,000 requisitions, 50,000 work orders,
+    500,000 stock rows — about 4.2 million records, generated in about 11 s of CPU (peak memory
+    about 340 MB).
 
 Time
     "Today" is ``BASE_DATE`` (Monday 2 November 2026) + ``day``, independent of the wall clock;
