@@ -204,8 +204,14 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.welcome)
 
     # --- cache changes, demo and package loading ----------------------------------------------
-    def cache_changed(self) -> None:
-        """A panel wrote to the cache: every panel reloads (now if visible, else when shown)."""
+    def cache_changed(self, what: str = "data") -> None:
+        """A panel wrote to the cache: every panel reloads (now if visible, else when shown);
+        a change of planning input ("data") also invalidates the planning session."""
+        if what == "data":
+            self.ctx.planning.invalidate()
+        if what == "sources":
+            self.check_sources()
+            return
         for panel in self.panels.values():
             if panel is not self.sender():
                 panel.mark_stale()
@@ -243,6 +249,7 @@ class MainWindow(QMainWindow):
             self.ctx.save_settings()
         self.is_empty = False
         self.statusBar().showMessage(describe_result(results[0]), 15000)
+        self.ctx.planning.invalidate()
         for panel in self.panels.values():
             panel.mark_stale()
         self.go_to("overview")

@@ -75,9 +75,10 @@ class TablePane(QWidget):
         self.model = FrameTableModel(columns, self)
         self.view = QTableView(self)
         self.view.setModel(self.model)
+        # no sort indicator before sorting is enabled: enabling sorts by the indicator at once
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
         self.view.horizontalHeader().setSortIndicatorShown(True)
-        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         mode = (
             QAbstractItemView.SelectionMode.ExtendedSelection
@@ -115,9 +116,13 @@ class TablePane(QWidget):
             menu.addAction(action)
         self.export_button.setMenu(menu)
 
-        bar = QHBoxLayout()
+        top = QHBoxLayout()
         if title:
-            bar.addWidget(heading(title, 11))
+            top.addWidget(heading(title, 11))
+        top.addStretch(1)
+        top.addWidget(self.count)
+        top.addWidget(self.export_button)
+        bar = QHBoxLayout()
         bar.addWidget(self.filter, 2)
         for name, label in pickers or []:
             combo = QComboBox(self)
@@ -129,10 +134,9 @@ class TablePane(QWidget):
             )
             self.pickers[name] = combo
             bar.addWidget(combo)
-        bar.addWidget(self.count)
-        bar.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from workbench.services.sources import make_connector
 from workbench.services.sync import SyncResult, run_sync
 from workbench.services.tasks import TaskState, check_cancelled
+from workbench.services.credentials import connector_params
 from workbench.services.settings import SourceConfig
 
 #: The demo plant every fresh installation is offered.
@@ -32,7 +33,8 @@ def sync_sources(
     for n, source in enumerate(sources):
         check_cancelled(state)
         state.set_status(f"Syncing {source.name} ({n + 1} of {len(sources)})")
-        connector = make_connector(source.connector, **source.params)
+        connector = make_connector(source.connector,
+                                   **connector_params(source.connector, source.params))
         try:
             results.append(run_sync(engine, connector, partial=partial, state=state))
         finally:
@@ -55,7 +57,8 @@ def check_sources(sources: list[SourceConfig], state: TaskState) -> list[Reachab
     for source in sources:
         check_cancelled(state)
         try:
-            connector = make_connector(source.connector, **source.params)
+            connector = make_connector(source.connector,
+                                       **connector_params(source.connector, source.params))
             result = connector.check()
             out.append(Reachability(source.connector, result.ok, result.message))
         except Exception as exc:  # noqa: BLE001 - an unreachable source is information, not a crash

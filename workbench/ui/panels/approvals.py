@@ -1,11 +1,70 @@
-"""Approvals panel (being built)."""
+"""Approvals: the buyer's queue of requisition recommendations, with the evidence beside each.
+
+Approve, reject, or modify quantity/date with a comment; multi-select bulk approve; keyboard:
+A approve, R reject, M modify, J / N next, K previous (on the table). Every decision is stored in
+the cache at once (:func:`workbench.services.decisions.record_decision`) and queued in the
+outbox; the write-back happens later, from Sync & Outbox or the CLI, online or not.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import datetime as dt
+from typing import Any
 
+import pandas as pd
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.services.decisions import DecisionOutcome, record_decision
+from workbench.services.reevaluate import run_reevaluation
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.widgets import heading
+from workbench.ui.queries import approval_queue, evidence_text
+from workbench.ui.tabledata import Col
+from workbench.ui.widgets import TablePane, heading, hint
+
+QUEUE_COLUMNS = [
+    Col("requisition", "Requisition"),
+    Col("action", "Advice"),
+    Col("item", "Item"),
+    Col("site", "Site"),
+    Col("buyer", "Buyer"),
+    Col("supplier", "Supplier"),
+    Col("quantity", "Qty", "qty"),
+    Col("proposed_quantity", "Proposed qty", "qty"),
+    Col("need_date", "Need date", "date"),
+    Col("proposed_date", "Proposed date", "date"),
+    Col("reason", "Reason"),
+]
+ACTION_TONES = {"cancel": "removed", "reduce": "changed", "increase": "added",
+                "expedite": "late", "switch_source": "changed", "defer": "queued"}
+
+
+def decide(engine: Any, choices: list[dict[str, Any]], verdict: str, user: str,
+           state: Any = None) -> list[DecisionOutcome]:
+    """Record one decision per choice (each its own transaction, so a bad one spoils nothing)."""
+    out = []
+    for n, c in enumerate(choices):
+        if state is not None:
+            state.set_progress(n, len(choices))
+        out.append(record_decision(
+            engine, c["requisition"], verdict, decided_by=user, recommendation=int(c["id"]),
+            action=c.get("action"), quantity=c.get("quantity"), date=c.get("date"),
+            comment=c.get("comment", ""),
+        ))
+    return out
 
 
 class ApprovalsPanel(Panel):
@@ -14,10 +73,200 @@ class ApprovalsPanel(Panel):
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
+        self.queue = TablePane(
+            QUEUE_COLUMNS, title="Recommendations waiting for a decision",
+            placeholder="Filter requisition, item, reason…",
+            pickers=[("buyer", "buyers"), ("site", "sites"), ("supplier", "suppliers"),
+                     ("action", "actions")],
+            multi_select=True)
+        self.queue.current_key_changed.connect(self._show_evidence)
+        self.evidence = QPlainTextEdit()
+        self.evidence.setReadOnly(True)
+        self.evidence.setObjectName("evidence")
+        self.quantity = QDoubleSpinBox()
+        self.quantity.setRange(0, 1e12)
+        self.quantity.setDecimals(3)
+        self.quantity.setGroupSeparatorShown(True)
+        self.date = QDateEdit()
+        self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.comment = QLineEdit()
+        self.comment.setPlaceholderText("Comment for the source system (optional)")
+        self.approve_button = QPushButton("Approve (A)")
+        self.approve_button.clicked.connect(self.approve)
+        self.reject_button = QPushButton("Reject (R)")
+        self.reject_button.clicked.connect(self.reject)
+        self.modify_button = QPushButton("Modify (M)")
+        self.modify_button.setToolTip("Decide with the quantity and date above")
+        self.modify_button.clicked.connect(self.modify)
+        self.bulk_button = QPushButton("Approve all selected")
+        self.bulk_button.clicked.connect(self.approve_selected)
+        self.reevaluate_button = QPushButton("Re-evaluate requisitions")
+        self.reevaluate_button.setToolTip("Run the planning engine on the cache and replace the "
+                                          "open advice")
+        self.reevaluate_button.clicked.connect(self.reevaluate)
+        self.status = QLabel("")
+        self.status.setObjectName("decisionStatus")
+        self.status.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Quantity", self.quantity)
+        form.addRow("Date", self.date)
+        form.addRow("Comment", self.comment)
+        buttons = QHBoxLayout()
+        for b in (self.approve_button, self.reject_button, self.modify_button):
+            buttons.addWidget(b)
+        side = QWidget()
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.addWidget(heading("Evidence", 11))
+        sl.addWidget(self.evidence, 1)
+        sl.addLayout(form)
+        sl.addLayout(buttons)
+        sl.addWidget(self.bulk_button)
+        sl.addWidget(self.status)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.queue)
+        split.addWidget(side)
+        split.setSizes([880, 440])
+        self.split = split
+        top = QHBoxLayout()
+        top.addWidget(heading(self.title, 14))
+        top.addStretch(1)
+        top.addWidget(self.reevaluate_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(heading(self.title, 14))
-        layout.addWidget(QLabel("Coming soon."))
-        layout.addStretch(1)
+        layout.addLayout(top)
+        layout.addWidget(hint("Decisions are stored at once and queued in the outbox; they are "
+                              "written back to the source from Sync & Outbox, also later when "
+                              "you are offline now. Keys on the table: A approve, R reject, "
+                              "M modify, J next, K previous."))
+        layout.addWidget(split, 1)
+        view = self.queue.view
+        for keys, slot in (("A", self.approve), ("R", self.reject), ("M", self.modify),
+                           ("J", self.next_row), ("N", self.next_row), ("K", self.previous_row),
+                           ("Ctrl+Return", self.approve)):
+            shortcut = QShortcut(QKeySequence(keys), view)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self._frame = pd.DataFrame()
+        self.last_outcomes: list[DecisionOutcome] = []
+
+    # --- loading ----------------------------------------------------------------------------
+    def reload(self) -> None:
+        engine = self.ctx.engine
+        self.load(lambda _s: approval_queue(engine), self._show)
+
+    def _show(self, frame: pd.DataFrame) -> None:
+        current = self.queue.current_key()
+        row = self.queue.view.currentIndex().row()
+        self._frame = frame.set_index("id", drop=False) if len(frame) else frame
+        frame = frame.assign(tone=frame["action"].map(ACTION_TONES).fillna("")) if len(frame) \
+            else frame
+        self.queue.model.set_frame(frame, "id", tone="tone" if len(frame) else None)
+        for name in ("buyer", "site", "supplier", "action"):
+            self.queue.set_picker_values(name, self.queue.model.table.distinct(name))
+        if not len(frame):
+            self.evidence.setPlainText("No open recommendations. Press “Re-evaluate requisitions” "
+                                       "to check the open requisitions against the current plan.")
+            return
+        if current is None or not self.queue.select_key(current):
+            self.queue.select_row(min(max(row, 0), self.queue.model.rowCount() - 1))
+
+    def _show_evidence(self, key: Any) -> None:
+        if key is None or not len(self._frame) or key not in self._frame.index:
+            return
+        r = self._frame.loc[key]
+        self.evidence.setPlainText(
+            f"{r['requisition']}: {r['action'].replace('_', ' ')} — {r['item']} "
+            f"{r['description'] or ''} at {r['site']}\n\n" + evidence_text(r["reason"], r["evidence"]))
+        qty = r["proposed_quantity"] if pd.notna(r["proposed_quantity"]) else r["quantity"]
+        self.quantity.setValue(float(qty or 0))
+        when = r["proposed_date"] if r["proposed_date"] else r["need_date"]
+        if when:
+            self.date.setDate(QDate.fromString(str(when)[:10], "yyyy-MM-dd"))
+
+    # --- deciding ---------------------------------------------------------------------------
+    def _choice(self, key: Any, **extra: Any) -> dict[str, Any]:
+        r = self._frame.loc[key]
+        return {"id": int(key), "requisition": r["requisition"], **extra}
+
+    def approve(self) -> None:
+        key = self.queue.current_key()
+        if key is not None:
+            self._decide([self._choice(key, comment=self.comment.text())], "approve")
+
+    def reject(self) -> None:
+        key = self.queue.current_key()
+        if key is not None:
+            self._decide([self._choice(key, action=self._frame.loc[key]["action"],
+                                       comment=self.comment.text())], "reject")
+
+    def modify(self) -> None:
+        key = self.queue.current_key()
+        if key is None:
+            return
+        action = self._frame.loc[key]["action"]
+        date = dt.date.fromisoformat(self.date.date().toString("yyyy-MM-dd"))
+        self._decide([self._choice(key, action=action, quantity=self.quantity.value(), date=date,
+                                   comment=self.comment.text())], "modify")
+
+    def approve_selected(self) -> None:
+        keys = self.queue.selected_keys()
+        if keys:
+            self._decide([self._choice(k, comment=self.comment.text()) for k in keys], "approve")
+
+    def _decide(self, choices: list[dict[str, Any]], verdict: str) -> None:
+        engine, user = self.ctx.engine, self.ctx.settings.user
+        for b in (self.approve_button, self.reject_button, self.modify_button, self.bulk_button):
+            b.setEnabled(False)
+        self.load(lambda state: decide(engine, choices, verdict, user, state),
+                  lambda outcomes: self._decided(verdict, outcomes), key="decide", writes=True,
+                  progress=f"Storing {len(choices)} decisions…" if len(choices) > 20 else None)
+
+    def _decided(self, verdict: str, outcomes: list[DecisionOutcome]) -> None:
+        self.last_outcomes = outcomes
+        for b in (self.approve_button, self.reject_button, self.modify_button, self.bulk_button):
+            b.setEnabled(True)
+        queued = sum(1 for o in outcomes if o.outbox is not None)
+        n = len(outcomes)
+        self.status.setText(f"{n} decision{'s' if n != 1 else ''} ({verdict}) stored; "
+                            f"{queued} queued for write-back.")
+        self.comment.clear()
+        self.cache_changed.emit("decisions")
+        self.reload()
+
+    def next_row(self) -> None:
+        self.queue.select_row(self.queue.view.currentIndex().row() + 1)
+
+    def previous_row(self) -> None:
+        self.queue.select_row(max(self.queue.view.currentIndex().row() - 1, 0))
+
+    def reevaluate(self) -> None:
+        engine = self.ctx.engine
+        self.reevaluate_button.setEnabled(False)
+        self.plan(lambda s: run_reevaluation(engine, s),
+                  self._reevaluated, key="reevaluate", progress="Re-evaluating requisitions…",
+                  writes=True)
+
+    def _reevaluated(self, result: dict[str, Any]) -> None:
+        self.reevaluate_button.setEnabled(True)
+        actions = ", ".join(f"{n} {a}" for a, n in sorted(result["actions"].items()))
+        self.status.setText(f"{result['stored']} recommendations as of {result['planning_day']}: "
+                            f"{actions}.")
+        self.cache_changed.emit("decisions")
+        self.reload()
+
+    def focus_on(self, target: Any) -> None:
+        combo = self.queue.pickers["action"]
+        idx = combo.findData(str(target))
+        if idx >= 0:
+            combo.setCurrentIndex(idx)
+
+    def save_state(self) -> dict[str, Any]:
+        return {"pickers": {n: c.currentData() for n, c in self.queue.pickers.items()}}
+
+    def splitters(self) -> dict[str, Any]:
+        return {"main": self.split}
 
 
 if __name__ == "__main__":

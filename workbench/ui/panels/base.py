@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from workbench.ui.errors import show_error
 from workbench.ui.operations import Op, OpHandle
+from workbench.ui.planning import PlanningHolder, plan_call
 from workbench.services.settings import Settings, save_settings
 from workbench.ui.settings import UiState, UiStateStore
 
@@ -42,6 +43,11 @@ class PanelContext:
     cache_path: Path | None = None
     #: connector name -> reachable? (filled by the window's background check)
     reachable: dict[str, bool] = field(default_factory=dict)
+    #: the planning session shared by the panels (opened on first use)
+    planning: PlanningHolder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.planning = PlanningHolder(self.engine, self.settings.planning)
 
     def save_settings(self) -> None:
         save_settings(self.settings, self.settings_path)
@@ -57,7 +63,8 @@ class Panel(QWidget):
     title: ClassVar[str] = ""
 
     navigate = Signal(str, object)
-    cache_changed = Signal()
+    #: the panel wrote to the cache: "data" (planning input changed) or "decisions"
+    cache_changed = Signal(str)
     loaded = Signal()
     busy = Signal(bool)
     message = Signal(str)
@@ -122,6 +129,19 @@ class Panel(QWidget):
         handle.signals.failed.connect(lambda _e, h=handle: self._superseded(h))
         handle.signals.succeeded.connect(lambda _r, h=handle: self._superseded(h))
         return handle
+
+    def plan(
+        self,
+        fn: Callable[[Any], T],
+        on_success: Callable[[T], None],
+        *,
+        key: str = "plan",
+        progress: str | None = None,
+        writes: bool = False,
+    ) -> OpHandle[T]:
+        """Like :meth:`load`, with ``fn(session)`` run on the shared planning session."""
+        return self.load(plan_call(self.ctx.planning, fn), on_success, key=key, progress=progress,
+                         writes=writes)
 
     def _superseded(self, handle: OpHandle[Any]) -> None:
         if handle.superseded:

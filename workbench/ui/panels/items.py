@@ -54,6 +54,7 @@ class ItemsPanel(Panel):
             pickers=[("make_buy", "make/buy"), ("planner", "planners")],
         )
         self.items.current_key_changed.connect(self._item_selected)
+        self.items.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # by item code
         self.bom = BomView(ctx, self)
         self.bom.navigate.connect(self.navigate)
         split = QSplitter(Qt.Orientation.Horizontal)

@@ -56,7 +56,7 @@ def _writeback() -> Any:
 class OutboxView(QWidget):
     """Outbox table, Retry / Send buttons and the conflict comparison."""
 
-    cache_changed = Signal()
+    cache_changed = Signal(str)
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -163,5 +163,5 @@ class OutboxView(QWidget):
          .on_success(lambda _r: self._changed()).run())
 
     def _changed(self) -> None:
-        self.cache_changed.emit()
+        self.cache_changed.emit("decisions")
         self.reload()

@@ -1,11 +1,42 @@
-"""Overview panel (being built)."""
+"""Overview: the counts a planner checks first, each clickable to the panel that explains it.
+
+Cheap counts (outbox, open advice, freshness) come straight from the cache; the shortage and
+late-PO counts need the planning session and arrive when it is ready.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from typing import Any
 
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from workbench.analysis.session import PlanningSession
+from workbench.services import planning
+from workbench.services.status import age_text, cache_status
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.widgets import heading
+from workbench.ui.queries import overview_counts
+from workbench.ui.widgets import CountCard, heading, hint
+
+
+def planning_counts(engine: Any, session: PlanningSession) -> dict[str, Any]:
+    short = planning.shortages(session)
+    rows = short["rows"]
+    counts = overview_counts(engine, session.today.isoformat())
+    return {
+        "planning_day": session.today,
+        "short_rows": short["rows_total"],
+        "short_items": len({r["item"] for r in rows}),
+        "first": min((r["first_shortage_date"] for r in rows), default=None),
+        "late_po_lines": counts["late_po_lines"],
+    }
+
+
+def cache_counts(engine: Any) -> dict[str, Any]:
+    status = cache_status(engine)
+    counts = overview_counts(engine, "0000-00-00")  # the late count is redone with the plan day
+    counts["sources"] = [(s.connector, s.last_success_at, s.last_run_status) for s in status.sources]
+    counts["items"] = sum(status.entities.get("items", {}).values())
+    return counts
 
 
 class OverviewPanel(Panel):
@@ -14,10 +45,72 @@ class OverviewPanel(Panel):
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
+        self.cards: dict[str, CountCard] = {}
+        grid = QGridLayout()
+        grid.setSpacing(14)
+        specs = [
+            ("short", "Items short in the horizon", "shortages", None),
+            ("late", "Late PO lines (past their promised date)", "suppliers", None),
+            ("advice", "Open recommendations waiting for a buyer", "approvals", None),
+            ("outbox", "Outbox: decisions not yet confirmed by the source", "sync", None),
+            ("failed", "Outbox: failed or in conflict", "sync", None),
+            ("fresh", "Data freshness", "sync", None),
+        ]
+        for i, (key, caption, target, arg) in enumerate(specs):
+            card = CountCard(caption)
+            card.setObjectName("countCard")
+            card.setAccessibleName(key)
+            card.clicked.connect(lambda t=target, a=arg: self.navigate.emit(t, a))
+            card.setMinimumHeight(130)
+            self.cards[key] = card
+            grid.addWidget(card, i // 3, i % 3)
+        self.day = QLabel("")
         layout = QVBoxLayout(self)
         layout.addWidget(heading(self.title, 14))
-        layout.addWidget(QLabel("Coming soon."))
+        layout.addWidget(hint("Click a card to open the panel that explains it."))
+        layout.addWidget(self.day)
+        layout.addLayout(grid)
         layout.addStretch(1)
+
+    def reload(self) -> None:
+        engine = self.ctx.engine
+        self.load(lambda _s: cache_counts(engine), self._show_cache)
+        self.plan(lambda s: planning_counts(engine, s), self._show_plan,
+                  progress=None)
+
+    def _show_cache(self, c: dict[str, Any]) -> None:
+        advice = c["open_recommendations"]
+        total = sum(advice.values())
+        self.cards["advice"].set_value(
+            total, ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in advice.items()) or
+            "run Re-evaluate in Approvals", "warn" if total else "good")
+        box = c["outbox"]
+        waiting = sum(box.get(s, 0) for s in ("queued", "sending", "sent"))
+        self.cards["outbox"].set_value(
+            waiting, f"{box.get('queued', 0)} queued, {box.get('sent', 0)} sent, "
+                     f"{box.get('confirmed', 0)} confirmed", "")
+        bad = box.get("failed", 0) + box.get("conflict", 0)
+        self.cards["failed"].set_value(
+            bad, f"{box.get('failed', 0)} failed, {box.get('conflict', 0)} conflicts",
+            "bad" if bad else "good")
+        sources = c["sources"]
+        if sources:
+            oldest = min((s[1] for s in sources if s[1]), default=None)
+            detail = "\n".join(f"{name}: {age_text(when)} ({status})"
+                               for name, when, status in sources)
+            self.cards["fresh"].set_value(age_text(oldest), detail, "")
+        else:
+            self.cards["fresh"].set_value("never", "no sync yet", "bad")
+
+    def _show_plan(self, c: dict[str, Any]) -> None:
+        self.day.setText(f"Planning day {c['planning_day']} (the cache's as-of day), horizon "
+                         f"{self.ctx.settings.planning.horizon_weeks} weeks.")
+        first = f", first on {c['first']}" if c["first"] else ""
+        self.cards["short"].set_value(
+            c["short_items"], f"{c['short_rows']} item/site rows{first}",
+            "bad" if c["short_items"] else "good")
+        self.cards["late"].set_value(c["late_po_lines"], "open lines, by promised date",
+                                     "warn" if c["late_po_lines"] else "good")
 
 
 if __name__ == "__main__":

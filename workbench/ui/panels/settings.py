@@ -1,11 +1,71 @@
-"""Settings panel (being built)."""
+"""Settings: the configured sources (connector and parameters), their passwords in the system
+keyring, and the planning defaults.
+
+Sources and defaults are :mod:`workbench.services.settings` (shared with the CLI, no secrets);
+passwords go only through :mod:`workbench.services.credentials` — never into the settings file,
+the cache or the log. A machine without a keyring backend gets a clear message instead.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from typing import Any
 
+import pandas as pd
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from connectors.base import available_connectors
+from workbench.services import credentials
+from workbench.services.settings import SourceConfig
+from workbench.ui.operations import Op
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.widgets import heading
+from workbench.ui.tabledata import Col
+from workbench.ui.widgets import TablePane, heading, hint
+from workbench.ui.workers import check_sources
+
+SOURCE_COLUMNS = [Col("name", "Source"), Col("connector", "Connector"),
+                  Col("params_text", "Parameters"), Col("enabled_text", "Enabled")]
+
+
+def params_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in params.items())
+
+
+def parse_params(text: str) -> dict[str, Any]:
+    """``key = value`` lines to a dict (numbers become numbers); raises ValueError on a bad line."""
+    out: dict[str, Any] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise ValueError(f"line {n}: write parameters as key = value")
+        key, value = (p.strip() for p in line.split("=", 1))
+        if not key:
+            raise ValueError(f"line {n}: the parameter has no name")
+        out[key] = int(value) if value.lstrip("-").isdigit() else value
+    return out
+
+
+def keyring_status() -> tuple[bool, str]:
+    """(usable, message) about the keyring backend, in the user's words."""
+    try:
+        backend = credentials._backend()
+    except credentials.CredentialError as exc:
+        return False, str(exc)
+    return True, f"Passwords are kept in the system keyring ({type(backend).__name__})."
 
 
 class SettingsPanel(Panel):
@@ -14,10 +74,214 @@ class SettingsPanel(Panel):
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
+        self.sources = TablePane(SOURCE_COLUMNS, title="Sources", placeholder="Filter sources…")
+        self.sources.current_key_changed.connect(self._source_selected)
+        self.source_name = QLineEdit()
+        self.connector = QComboBox()
+        self.connector.addItems(sorted(available_connectors()))
+        self.params = QPlainTextEdit()
+        self.params.setPlaceholderText("one parameter per line, e.g.\nurl = http://erp:8000\n"
+                                       "database = prod\nuser = planner")
+        self.params.setMaximumHeight(110)
+        self.enabled = QCheckBox("Enabled (synced by Sync now)")
+        self.enabled.setChecked(True)
+        save = QPushButton("Save source")
+        save.clicked.connect(self.save_source)
+        remove = QPushButton("Remove source")
+        remove.clicked.connect(self.remove_source)
+        test = QPushButton("Test connection")
+        test.clicked.connect(self.test_source)
+        self.source_status = QLabel("")
+        self.source_status.setWordWrap(True)
+        self.source_status.setObjectName("sourceStatus")
+
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("password for the source's user")
+        store = QPushButton("Store password in keyring")
+        store.clicked.connect(self.store_password)
+        forget = QPushButton("Forget password")
+        forget.clicked.connect(self.forget_password)
+        self.keyring_note = QLabel("")
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setObjectName("keyringNote")
+
+        self.user = QLineEdit(ctx.settings.user)
+        self.horizon = QSpinBox()
+        self.horizon.setRange(1, 104)
+        self.horizon.setSuffix(" weeks")
+        self.horizon.setValue(ctx.settings.planning.horizon_weeks)
+        self.bucket = QComboBox()
+        self.bucket.addItems(["week", "day"])
+        self.bucket.setCurrentText(ctx.settings.planning.bucket)
+        save_defaults = QPushButton("Save planning defaults")
+        save_defaults.clicked.connect(self.save_defaults)
+
+        form = QFormLayout()
+        form.addRow("Name", self.source_name)
+        form.addRow("Connector", self.connector)
+        form.addRow("Parameters", self.params)
+        form.addRow("", self.enabled)
+        buttons = QHBoxLayout()
+        for b in (save, remove, test):
+            buttons.addWidget(b)
+        form.addRow("", buttons)
+        form.addRow("", self.source_status)
+        pw = QHBoxLayout()
+        pw.addWidget(self.password, 1)
+        pw.addWidget(store)
+        pw.addWidget(forget)
+        form.addRow("Password", pw)
+        form.addRow("", self.keyring_note)
+        editor = QGroupBox("Source")
+        editor.setLayout(form)
+        defaults = QFormLayout()
+        defaults.addRow("Your name on decisions", self.user)
+        defaults.addRow("Planning horizon", self.horizon)
+        defaults.addRow("Bucket", self.bucket)
+        defaults.addRow("", save_defaults)
+        planning_box = QGroupBox("Planning")
+        planning_box.setLayout(defaults)
+
+        right = QVBoxLayout()
+        right.addWidget(editor)
+        right.addWidget(planning_box)
+        right.addStretch(1)
+        body = QHBoxLayout()
+        body.addWidget(self.sources, 3)
+        body.addLayout(right, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(heading(self.title, 14))
-        layout.addWidget(QLabel("Coming soon."))
-        layout.addStretch(1)
+        layout.addWidget(hint("Settings are shared with the command line (`workbench sources`). "
+                              "Passwords are never written to the settings file, the cache or "
+                              "the log."))
+        layout.addLayout(body, 1)
+
+    # --- sources ----------------------------------------------------------------------------
+    def reload(self) -> None:
+        ok, message = keyring_status()
+        self.keyring_note.setText(message)
+        self.keyring_note.setStyleSheet("" if ok else "color: #b3261e;")
+        frame = pd.DataFrame([
+            {"name": s.name, "connector": s.connector, "params_text": params_text(s.params),
+             "enabled_text": "yes" if s.enabled else "no"}
+            for s in self.ctx.settings.sources], columns=[c.name for c in SOURCE_COLUMNS])
+        self.sources.model.set_frame(frame, "name")
+        self._finished_loading()
+
+    def _source_selected(self, name: Any) -> None:
+        cfg = self.ctx.settings.source(str(name)) if name is not None else None
+        if cfg is None:
+            return
+        self.source_name.setText(cfg.name)
+        self.connector.setCurrentText(cfg.connector)
+        self.params.setPlainText("\n".join(f"{k} = {v}" for k, v in cfg.params.items()))
+        self.enabled.setChecked(cfg.enabled)
+        self.password.clear()
+        self._show_password_state(cfg)
+
+    def _show_password_state(self, cfg: SourceConfig) -> None:
+        if not credentials.needs_password(cfg.params):
+            self.source_status.setText(f"{cfg.name} needs no password.")
+            return
+        account = credentials.account_for(cfg.connector, cfg.params)
+        try:
+            stored = credentials.get_password(account) is not None
+        except credentials.CredentialError as exc:
+            self.source_status.setText(str(exc))
+            return
+        self.source_status.setText(f"Password for {account}: {'stored' if stored else 'not stored yet'}.")
+
+    def _edited(self) -> SourceConfig:
+        return SourceConfig(name=self.source_name.text().strip(),
+                            connector=self.connector.currentText(),
+                            params=parse_params(self.params.toPlainText()),
+                            enabled=self.enabled.isChecked())
+
+    def save_source(self) -> bool:
+        try:
+            cfg = self._edited()
+        except ValueError as exc:  # includes pydantic's ValidationError
+            self.source_status.setText(f"Not saved: {_first_error(exc)}")
+            return False
+        sources = self.ctx.settings.sources
+        existing = [i for i, s in enumerate(sources) if s.name == cfg.name]
+        if existing:
+            sources[existing[0]] = cfg
+        else:
+            sources.append(cfg)
+        self.ctx.save_settings()
+        self.source_status.setText(f"Saved {cfg.name}.")
+        self.reload()
+        self.sources.select_key(cfg.name)
+        self.cache_changed.emit("sources")
+        return True
+
+    def remove_source(self) -> None:
+        name = self.sources.current_key()
+        if name is None:
+            return
+        self.ctx.settings.sources = [s for s in self.ctx.settings.sources if s.name != name]
+        self.ctx.save_settings()
+        self.source_status.setText(f"Removed {name}; its cached data stays until the next sync.")
+        self.reload()
+        self.cache_changed.emit("sources")
+
+    def test_source(self) -> None:
+        try:
+            cfg = self._edited()
+        except ValueError as exc:
+            self.source_status.setText(_first_error(exc))
+            return
+        self.source_status.setText(f"Connecting to {cfg.name}…")
+        (Op(lambda state: check_sources([cfg], state), name="Test connection", parent=self)
+         .on_success(lambda r: self.source_status.setText(
+             f"{cfg.name}: {'reachable' if r[0].ok else 'NOT reachable'} — {r[0].message}"))
+         .on_failure(lambda exc: self.source_status.setText(str(exc))).run())
+
+    # --- passwords --------------------------------------------------------------------------
+    def store_password(self) -> None:
+        try:
+            cfg = self._edited()
+            if not credentials.needs_password(cfg.params):
+                raise credentials.CredentialError(
+                    "this source has no 'user' parameter, so it does not log in with a password")
+            credentials.set_password(credentials.account_for(cfg.connector, cfg.params),
+                                     self.password.text())
+        except (ValueError, credentials.CredentialError) as exc:
+            self.source_status.setText(f"Password not stored: {_first_error(exc)}")
+            return
+        finally:
+            self.password.clear()
+        self._show_password_state(cfg)
+
+    def forget_password(self) -> None:
+        try:
+            cfg = self._edited()
+            credentials.delete_password(credentials.account_for(cfg.connector, cfg.params))
+        except (ValueError, credentials.CredentialError) as exc:
+            self.source_status.setText(_first_error(exc))
+            return
+        self._show_password_state(cfg)
+
+    # --- planning defaults ------------------------------------------------------------------
+    def save_defaults(self) -> None:
+        s = self.ctx.settings
+        s.user = self.user.text().strip() or s.user
+        s.planning = s.planning.model_copy(update={"horizon_weeks": self.horizon.value(),
+                                                   "bucket": self.bucket.currentText()})
+        self.ctx.planning.defaults = s.planning
+        self.ctx.save_settings()
+        self.source_status.setText("Planning defaults saved; plans are recomputed.")
+        self.cache_changed.emit("data")
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(exc)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,92 @@
-"""Shortages panel (being built)."""
+"""Shortages: items short in the horizon, and for the selected one its projected-available
+timeline (safety stock, receipts, requirements, the shortage highlighted, optionally the
+risk-adjusted line) with the pegging of its requirements underneath.
+
+Everything shown comes from :func:`workbench.services.planning.shortages` on the shared planning
+session; the chart only re-arranges the MRP record for drawing.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from workbench.analysis.session import PlanningSession
+from workbench.services import planning
+from workbench.ui import charts
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.widgets import heading
+from workbench.ui.tabledata import Col
+from workbench.ui.widgets import TablePane, heading, hint
+
+SHORTAGE_COLUMNS = [
+    Col("first_shortage_date", "First shortage", "date"),
+    Col("first_shortage_quantity", "Short qty", "qty"),
+    Col("item", "Item"),
+    Col("description", "Description"),
+    Col("site", "Site"),
+    Col("planner", "Planner"),
+    Col("buyer", "Buyer"),
+    Col("on_hand", "On hand", "qty"),
+    Col("safety_stock", "Safety stock", "qty"),
+    Col("total_net_requirements", "Net req. (horizon)", "qty"),
+]
+PEG_COLUMNS = [
+    Col("date", "Need date", "date"),
+    Col("quantity", "Quantity", "qty"),
+    Col("kind", "Requirement"),
+    Col("ref", "From"),
+    Col("pegged_to", "Pegged to top-level demand"),
+]
+
+
+def shortage_table(session: PlanningSession) -> pd.DataFrame:
+    """Rows short in the horizon with the item's description, planner and buyer."""
+    rows = pd.DataFrame(planning.shortages(session)["rows"])
+    if rows.empty:
+        return pd.DataFrame(columns=[c.name for c in SHORTAGE_COLUMNS])
+    items = session.data.items[["code", "description", "planner", "buyer"]]
+    return rows.merge(items, left_on="item", right_on="code", how="left").drop(columns="code")
+
+
+@dataclass
+class Timeline:
+    """What the chart and pegging table of one (item, site) show."""
+
+    item: str
+    site: str
+    safety_stock: float
+    record: pd.DataFrame
+    risk_record: pd.DataFrame | None
+    pegs: pd.DataFrame
+
+
+def timeline(session: PlanningSession, item: str, site: str, risk: bool) -> Timeline:
+    detail = planning.shortages(session, item=item, site=site, details=True)["rows"]
+    row = next(r for r in detail if r["site"] == site)
+    risk_record = None
+    if risk:
+        risky = planning.shortages(session, item=item, site=site, details=True,
+                                   risk_adjusted=True)["rows"]
+        risk_record = pd.DataFrame(next(r for r in risky if r["site"] == site)["record"])
+    pegs = pd.DataFrame([
+        {"date": r["date"], "quantity": r["quantity"], "kind": r["kind"].replace("_", " "),
+         "ref": r["ref"],
+         "pegged_to": ", ".join(f"{p['peg']} ({p['quantity']:,.3g})" for p in r["pegs"])}
+        for r in row["requirements"]
+    ], columns=[c.name for c in PEG_COLUMNS])
+    return Timeline(item, site, float(row["safety_stock"] or 0.0), pd.DataFrame(row["record"]),
+                    risk_record, pegs)
+
+
+def without_planned_orders(record: pd.DataFrame) -> np.ndarray:
+    """Projected available before any planned order: what the planner must cover."""
+    return (record["projected_available"].to_numpy(float)
+            - np.cumsum(record["planned_receipts"].to_numpy(float)))
 
 
 class ShortagesPanel(Panel):
@@ -14,10 +95,121 @@ class ShortagesPanel(Panel):
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
+        self.table = TablePane(SHORTAGE_COLUMNS, title="Items short in the horizon",
+                               placeholder="Filter item, description, planner, buyer…",
+                               pickers=[("site", "sites"), ("planner", "planners"),
+                                        ("buyer", "buyers")])
+        self.table.current_key_changed.connect(self._selected)
+        self.risk = QCheckBox("Risk-adjusted line")
+        self.risk.setToolTip("Also draw projected available with every open PO line moved to its "
+                             "promised date plus the supplier's expected slip")
+        self.risk.toggled.connect(lambda _on: self._selected(self.table.current_key()))
+        self.caption = QLabel("Select a row to see its timeline.")
+        self.plot = charts.make_plot("Projected available", "Quantity (stock unit)", "Date")
+        self.pegs = TablePane(PEG_COLUMNS, title="Requirements and their pegging",
+                              placeholder="Filter requirements…")
+        self.current: Timeline | None = None
+
+        chart_box = QWidget()
+        cl = QVBoxLayout(chart_box)
+        cl.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        top.addWidget(self.caption, 1)
+        top.addWidget(self.risk)
+        cl.addLayout(top)
+        cl.addWidget(self.plot, 1)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(chart_box)
+        right.addWidget(self.pegs)
+        right.setSizes([420, 260])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(right)
+        split.setSizes([620, 640])
+        self.split, self.right = split, right
         layout = QVBoxLayout(self)
         layout.addWidget(heading(self.title, 14))
-        layout.addWidget(QLabel("Coming soon."))
-        layout.addStretch(1)
+        layout.addWidget(hint("A shortage is a week where projected available (on hand + "
+                              "scheduled receipts − requirements, before planned orders) falls "
+                              "below safety stock."))
+        layout.addWidget(split, 1)
+
+    def reload(self) -> None:
+        self.plan(shortage_table, self._show, progress="Netting the plan…")
+
+    def _show(self, frame: pd.DataFrame) -> None:
+        self.table.model.set_frame(frame, ["item", "site"])
+        for name in ("site", "planner", "buyer"):
+            self.table.set_picker_values(name, self.table.model.table.distinct(name))
+        if self.table.current_key() is None and self.table.model.rowCount():
+            self.table.select_row(0)
+
+    def _selected(self, key: Any) -> None:
+        if key is None:
+            return
+        item, site = key
+        risk = self.risk.isChecked()
+        self.plan(lambda s: timeline(s, item, site, risk), self._draw, key="timeline")
+
+    def _draw(self, t: Timeline) -> None:
+        self.current = t
+        self.caption.setText(f"{t.item} at {t.site} — safety stock {t.safety_stock:,.3g}")
+        plot = self.plot
+        charts.clear(plot)
+        rec = t.record
+        x = charts.epoch_seconds(rec["date"])
+        week = float(np.median(np.diff(x))) if len(x) > 1 else 7 * 86400.0
+        projected = without_planned_orders(rec)
+        for start, end in _runs(projected < t.safety_stock - 1e-9):
+            charts.shade(plot, x[start], x[end - 1] + week)
+        charts.step_line(plot, x, projected, name="Projected available", colour=charts.BLUE)
+        if t.risk_record is not None:
+            charts.step_line(plot, x, without_planned_orders(t.risk_record),
+                             name="Risk-adjusted", colour=charts.ORANGE, dash=True)
+        plot.plot([x[0], x[-1] + week] if len(x) else [], [t.safety_stock] * (2 if len(x) else 0),
+                  pen=charts.pg.mkPen(charts.RED, width=1.5, style=Qt.PenStyle.DashLine),
+                  name="Safety stock")
+        receipts = rec["scheduled_receipts"].to_numpy(float)
+        gross = rec["gross_requirements"].to_numpy(float)
+        has_r, has_g = receipts > 0, gross > 0
+        if has_r.any():
+            charts.markers(plot, x[has_r] + week / 2, receipts[has_r],
+                           name="Receipt (quantity)", colour=charts.GREEN, symbol="t1")
+        if has_g.any():
+            charts.markers(plot, x[has_g] + week / 2, -gross[has_g],
+                           name="Requirement (−quantity)", colour=charts.PURPLE, symbol="t")
+        charts.shade_legend(plot, "Shortage weeks")
+        plot.enableAutoRange()
+        self.pegs.model.set_frame(t.pegs.reset_index(), "index")
+
+    def focus_on(self, target: Any) -> None:
+        item = target[0] if isinstance(target, tuple) else str(target)
+        self.table.filter.setText(item)
+        self.table.model.set_filter_text(item)
+
+    def save_state(self) -> dict[str, Any]:
+        return {"risk": self.risk.isChecked(),
+                "pickers": {n: c.currentData() for n, c in self.table.pickers.items()}}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        self.risk.setChecked(bool(state.get("risk", False)))
+
+    def splitters(self) -> dict[str, Any]:
+        return {"main": self.split, "right": self.right}
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) index ranges where ``mask`` is true (end exclusive)."""
+    out, start = [], None
+    for i, on in enumerate(mask):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            out.append((start, i))
+            start = None
+    if start is not None:
+        out.append((start, len(mask)))
+    return out
 
 
 if __name__ == "__main__":

@@ -1,11 +1,80 @@
-"""Suppliers panel (being built)."""
+"""Suppliers: ranking by expected slip and on-time rate; for a supplier its slip-days
+distribution and monthly on-time trend; for one of its PO lines the promise-date history.
+
+Figures come from the planning session's slippage analysis
+(:mod:`workbench.analysis.slippage`); this module only arranges them for tables and charts.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from workbench.analysis.session import PlanningSession
+from workbench.ui import charts
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.widgets import heading
+from workbench.ui.tabledata import Col
+from workbench.ui.widgets import TablePane, heading, hint
+
+RANK_COLUMNS = [
+    Col("supplier", "Supplier"),
+    Col("name", "Name"),
+    Col("expected_slip_days", "Expected slip (days)", "qty",
+        tip="80th percentile of delivery slips (early = 0), shrunk by n/(n+5)"),
+    Col("on_time_pct", "On time in full", "pct"),
+    Col("lines", "PO lines", "int"),
+    Col("open_late_lines", "Open lines late", "int"),
+    Col("max_days_late", "Max days late", "int"),
+    Col("promise_changes", "Promise changes", "int"),
+]
+LINE_COLUMNS = [
+    Col("purchase_order", "PO"),
+    Col("line", "Line", "int"),
+    Col("item", "Item"),
+    Col("requested_date", "Requested", "date"),
+    Col("latest_promise", "Promised", "date"),
+    Col("promise_changes", "Changes", "int"),
+    Col("days_late", "Days late", "int"),
+    Col("status", "Status"),
+]
+
+
+def ranking(session: PlanningSession) -> pd.DataFrame:
+    s = session.slippage.suppliers.copy()
+    s["on_time_pct"] = s["otif_rate"] * 100.0
+    return s.sort_values(["expected_slip_days", "supplier"], ascending=[False, True])
+
+
+@dataclass
+class SupplierDetail:
+    supplier: str
+    slips: np.ndarray  # delivery slip days of received lines
+    monthly: pd.DataFrame  # month, otif_rate, received_lines
+    lines: pd.DataFrame
+
+
+def supplier_detail(session: PlanningSession, supplier: str) -> SupplierDetail:
+    sl = session.slippage
+    lines = sl.lines[sl.lines["supplier"] == supplier].copy()
+    slips = lines["delivery_slip_days"].dropna().to_numpy(float)
+    monthly = sl.monthly[sl.monthly["supplier"] == supplier].copy()
+    lines["status"] = np.where(lines["open"], np.where(lines["late"], "open, late", "open"),
+                               "received")
+    return SupplierDetail(supplier, slips, monthly, lines)
+
+
+def promise_history(session: PlanningSession, purchase_order: str, line: int) -> pd.DataFrame:
+    """changed_at / promised_date of one PO line, oldest first."""
+    pc = session.data.promise_changes
+    h = pc[(pc["purchase_order"] == purchase_order) & (pc["line"] == line)
+           & pc["promised_date"].notna()]
+    return h.sort_values("changed_at")[["changed_at", "promised_date", "origin"]]
 
 
 class SuppliersPanel(Panel):
@@ -14,10 +83,103 @@ class SuppliersPanel(Panel):
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
+        self.ranking = TablePane(RANK_COLUMNS, title="Suppliers by expected slip",
+                                 placeholder="Filter suppliers…")
+        self.ranking.current_key_changed.connect(self._supplier_selected)
+        self.slip_plot = charts.make_plot("Delivery slip of received lines", "PO lines",
+                                          "Slip (days after first promise)", dates=False)
+        self.trend_plot = charts.make_plot("On time in full, by month", "On time in full (%)",
+                                           "Month received")
+        self.lines = TablePane(LINE_COLUMNS, title="PO lines of the supplier",
+                               placeholder="Filter PO lines…")
+        self.lines.current_key_changed.connect(self._line_selected)
+        self.history_plot = charts.make_plot("Promise-date history of the selected line",
+                                             "Promised date", "Date of the change")
+        self.history_plot.getPlotItem().setAxisItems({"left": pg.DateAxisItem(orientation="left")})
+        self.history_plot.setLabel("left", "Promised date")
+
+        plots = QSplitter(Qt.Orientation.Horizontal)
+        plots.addWidget(self.slip_plot)
+        plots.addWidget(self.trend_plot)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.lines)
+        bottom.addWidget(self.history_plot)
+        bottom.setSizes([560, 440])
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(plots)
+        right.addWidget(bottom)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.ranking)
+        split.addWidget(right)
+        split.setSizes([520, 820])
+        self.split, self.right, self.bottom = split, right, bottom
         layout = QVBoxLayout(self)
         layout.addWidget(heading(self.title, 14))
-        layout.addWidget(QLabel("Coming soon."))
-        layout.addStretch(1)
+        layout.addWidget(hint("Expected slip is what the risk-adjusted plan adds to the promised "
+                              "dates of the supplier's open PO lines."))
+        layout.addWidget(split, 1)
+
+    def reload(self) -> None:
+        self.plan(ranking, self._show, progress="Analysing promise history…")
+
+    def _show(self, frame: pd.DataFrame) -> None:
+        self.ranking.model.set_frame(frame, "supplier")
+        if self.ranking.current_key() is None and self.ranking.model.rowCount():
+            self.ranking.select_row(0)
+
+    def _supplier_selected(self, supplier: Any) -> None:
+        if supplier is not None:
+            code = str(supplier)
+            self.plan(lambda s: supplier_detail(s, code), self._show_supplier, key="supplier")
+
+    def _show_supplier(self, d: SupplierDetail) -> None:
+        charts.clear(self.slip_plot)
+        if len(d.slips):
+            lo, hi = int(np.floor(d.slips.min())), int(np.ceil(d.slips.max()))
+            edges = np.arange(lo, hi + 2) - 0.5
+            counts, _ = np.histogram(d.slips, bins=edges)
+            charts.bars(self.slip_plot, edges[:-1] + 0.5, counts, width=0.9, colour=charts.BLUE,
+                        name=f"{d.supplier}: {len(d.slips)} received lines")
+        self.slip_plot.setTitle(f"Delivery slip of {d.supplier}'s received lines", size="11pt")
+        charts.clear(self.trend_plot)
+        m = d.monthly.dropna(subset=["otif_rate"])
+        if len(m):
+            x = charts.epoch_seconds(pd.to_datetime(m["month"] + "-01"))
+            self.trend_plot.plot(x, m["otif_rate"].to_numpy(float) * 100, name="On time in full",
+                                 pen=pg.mkPen(charts.GREEN, width=2), symbol="o", symbolSize=7,
+                                 symbolBrush=charts.GREEN)
+        self.trend_plot.setYRange(0, 105)
+        self.lines.model.set_frame(d.lines, ["purchase_order", "line"])
+        late = d.lines.sort_values("promise_changes", ascending=False)
+        if len(late):
+            self.lines.select_key((late["purchase_order"].iloc[0], late["line"].iloc[0]))
+
+    def _line_selected(self, key: Any) -> None:
+        if key is None:
+            return
+        po, line = key
+        self.plan(lambda s: promise_history(s, str(po), int(line)),
+                  lambda h: self._show_history(f"{po}/{line}", h), key="history")
+
+    def _show_history(self, label: str, h: pd.DataFrame) -> None:
+        plot = self.history_plot
+        charts.clear(plot)
+        plot.setTitle(f"Promise-date history of {label}", size="11pt")
+        if not len(h):
+            return
+        x = charts.epoch_seconds(pd.to_datetime(h["changed_at"]).dt.normalize())
+        y = charts.epoch_seconds(pd.to_datetime(h["promised_date"]))
+        x_end = max(x[-1] + 7 * 86400, x[-1] + 0.1 * max(x[-1] - x[0], 86400))
+        plot.plot(np.append(x, x_end), y, stepMode="center", name="Promised date",
+                  pen=pg.mkPen(charts.BLUE, width=2))
+        charts.markers(plot, x, y, name="Change observed", colour=charts.ORANGE, size=8)
+        plot.enableAutoRange()
+
+    def focus_on(self, target: Any) -> None:
+        self.ranking.select_key(str(target))
+
+    def splitters(self) -> dict[str, Any]:
+        return {"main": self.split, "right": self.right, "bottom": self.bottom}
 
 
 if __name__ == "__main__":

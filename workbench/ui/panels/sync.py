@@ -242,7 +242,7 @@ class SyncPanel(Panel):
         self.last_results = results
         self.status.setText("\n".join(describe_result(r) for r in results))
         if any(r.ok and r.total("changed") + r.total("deleted") for r in results):
-            self.cache_changed.emit()
+            self.cache_changed.emit("data")
         self.message.emit(self.status.text().splitlines()[0] if results else "")
 
     def _sync_failed(self, exc: BaseException) -> None:

@@ -1,0 +1,100 @@
+"""Chart building blocks on pyqtgraph: labelled axes, date axes, readable colours.
+
+Charts get plain arrays from the panels (the data-provider side) and never query anything
+themselves. Long series use pyqtgraph's clip-to-view and downsampling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+pg.setConfigOptions(antialias=True, background="w", foreground="#222222")
+
+#: Palette that stays distinguishable for the common colour-vision deficiencies (Okabe-Ito).
+BLUE, ORANGE, GREEN, RED, PURPLE, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#666666"
+
+
+def epoch_seconds(dates: Iterable[dt.date | np.datetime64 | None]) -> np.ndarray:
+    """Dates as seconds since 1970 (what pyqtgraph's DateAxisItem reads); missing as NaN."""
+    values = np.asarray(list(dates), dtype="datetime64[D]")
+    out = values.astype("datetime64[s]").astype(np.int64).astype(float)
+    out[np.isnat(values)] = np.nan
+    return out
+
+
+def make_plot(title: str, left: str, bottom: str, *, dates: bool = True,
+              parent: QWidget | None = None) -> pg.PlotWidget:
+    """A plot with a title, both axes labelled (unit in the label), grid and a legend."""
+    axis = {"bottom": pg.DateAxisItem(orientation="bottom")} if dates else {}
+    plot = pg.PlotWidget(parent=parent, axisItems=axis)
+    plot.setTitle(title, size="11pt")
+    plot.setLabel("left", left)
+    plot.setLabel("bottom", bottom)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    legend = plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
+    legend.setBrush(pg.mkBrush(255, 255, 255, 215))
+    legend.setPen(pg.mkPen("#999999"))
+    plot.setMenuEnabled(False)
+    plot.getPlotItem().setClipToView(True)
+    plot.setMinimumHeight(220)
+    return plot
+
+
+def step_line(plot: pg.PlotWidget, x: Sequence[float], y: Sequence[float], *, name: str,
+              colour: str, width: float = 2.0, dash: bool = False) -> pg.PlotDataItem:
+    """A stepped series: the value of bucket i holds from x[i] until x[i+1]."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    if len(x) == 0:
+        return plot.plot([], [], name=name)
+    step = np.median(np.diff(x)) if len(x) > 1 else 7 * 86400.0
+    edges = np.append(x, x[-1] + step)
+    style = pg.QtCore.Qt.PenStyle.DashLine if dash else pg.QtCore.Qt.PenStyle.SolidLine
+    return plot.plot(edges, y, stepMode="center", name=name,
+                     pen=pg.mkPen(colour, width=width, style=style))
+
+
+def markers(plot: pg.PlotWidget, x: Sequence[float], y: Sequence[float], *, name: str,
+            colour: str, symbol: str = "o", size: int = 9) -> pg.ScatterPlotItem:
+    item = pg.ScatterPlotItem(np.asarray(x, float), np.asarray(y, float), symbol=symbol,
+                              size=size, brush=pg.mkBrush(colour), pen=pg.mkPen("#222222", width=0.6),
+                              name=name)
+    plot.addItem(item)
+    return item
+
+
+def shade(plot: pg.PlotWidget, start: float, end: float, colour: str = "#D55E0033") -> None:
+    """Highlight an x range (e.g. the buckets in shortage)."""
+    region = pg.LinearRegionItem(values=(start, end), movable=False, brush=pg.mkBrush(colour),
+                                 pen=pg.mkPen(None))
+    region.setZValue(-10)
+    plot.addItem(region)
+
+
+def bars(plot: pg.PlotWidget, x: Sequence[float], heights: Sequence[float], *, width: float,
+         colour: str, name: str) -> pg.BarGraphItem:
+    item = pg.BarGraphItem(x=np.asarray(x, float), height=np.asarray(heights, float), width=width,
+                           brush=pg.mkBrush(colour), pen=pg.mkPen("#333333", width=0.5), name=name)
+    plot.addItem(item)
+    return item
+
+
+def clear(plot: pg.PlotWidget) -> None:
+    plot.clear()
+    legend = plot.getPlotItem().legend
+    if legend is not None:
+        legend.clear()
+
+
+def shade_legend(plot: pg.PlotWidget, name: str, colour: str = "#D55E0055") -> None:
+    """A legend entry for shaded regions (regions themselves have no legend sample)."""
+    legend = plot.getPlotItem().legend
+    if legend is not None:
+        sample = pg.BarGraphItem(x=[0], height=[0], width=0, brush=pg.mkBrush(colour),
+                                 pen=pg.mkPen(None))
+        legend.addItem(sample, name)
