@@ -17,7 +17,7 @@ survives the app being closed, the machine restarting or the source being down f
    ConflictError                ``conflict``, with our decision and the source's state
    TransientError (down, busy)  ``queued`` again, next attempt after a growing pause
                                 (30 s, 1, 2, 4 ... min, at most 1 h); the connector's
-                                other entries wait for the next drain
+                                other queued entries wait as long
    PermanentError, other error  ``failed`` with the error; ``retry`` queues it again
    ============================ =======================================================
 
@@ -146,6 +146,7 @@ def drain_outbox(
             _finish(engine, entry, payload, attempt, now, "transient",
                     {"state": OutboxState.QUEUED.value, "last_error": str(exc), "next_attempt_at": later},
                     {"error": str(exc), "next_attempt_at": later})
+            _pause_connector(engine, entry["connector"], later)
             offline.add(entry["connector"])
             blocked.add(target)
             result.retrying.append(entry["id"])
@@ -166,6 +167,15 @@ def drain_outbox(
     if state:
         state.set_progress(len(entries), len(entries))
     return result
+
+
+def _pause_connector(engine: Engine, connector: str, until: str) -> None:
+    """A source that failed transiently is given a rest: its other queued entries wait as long."""
+    with engine.begin() as conn:
+        conn.execute(update(outbox).where(
+            outbox.c.connector == connector, outbox.c.state == OutboxState.QUEUED.value,
+            (outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at < until),
+        ).values(next_attempt_at=until))
 
 
 def confirm_sent(engine: Engine, *, now: dt.datetime | None = None) -> int:
