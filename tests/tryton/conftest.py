@@ -6,7 +6,8 @@
   rebuilt when the seed code or the day changed).
 - ``tryton_shared`` (session): one server on a copy, for tests that only read.
 - ``tryton_fresh``: a server on a fresh copy of the seeded template, for tests that change data;
-  stopped when the test ends, whatever happens.
+  stopped when the test ends, whatever happens. Starting trytond takes a few seconds, so the
+  next fresh server is already being started in the background while a test runs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import datetime as dt
 import hashlib
 import json
 import os
+import itertools
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -107,9 +110,44 @@ def tryton_shared(tryton_template: Template, tmp_path_factory: pytest.TempPathFa
         server.stop()
 
 
+class _Spares:
+    """Servers on fresh copies, one always starting in the background."""
+
+    def __init__(self, template: Path, root: Path) -> None:
+        self.template, self.root = template, root
+        self.numbers = itertools.count(1)
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="tryton-spare")
+        self.spare: Future[TrytonServer] | None = None
+
+    def _start(self) -> TrytonServer:
+        return server_on_copy(self.template, self.root / f"fresh{next(self.numbers)}")
+
+    def take(self) -> TrytonServer:
+        spare = self.spare or self.pool.submit(self._start)
+        self.spare = self.pool.submit(self._start)
+        return spare.result()
+
+    def close(self) -> None:
+        if self.spare is not None:
+            try:
+                self.spare.result().stop()
+            except Exception:  # noqa: BLE001 - a spare that failed to start has nothing to stop
+                pass
+        self.pool.shutdown()
+
+
+@pytest.fixture(scope="session")
+def _spares(tryton_template: Template, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Spares]:
+    spares = _Spares(tryton_template.db_file, tmp_path_factory.mktemp("tryton-fresh"))
+    try:
+        yield spares
+    finally:
+        spares.close()
+
+
 @pytest.fixture
-def tryton_fresh(tryton_template: Template, tmp_path: Path) -> Iterator[TrytonServer]:
-    server = server_on_copy(tryton_template.db_file, tmp_path / "tryton")
+def tryton_fresh(_spares: _Spares) -> Iterator[TrytonServer]:
+    server = _spares.take()
     try:
         yield server
     finally:
