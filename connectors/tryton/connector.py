@@ -65,10 +65,8 @@ class TrytonConnector:
         self.rpc = TrytonRPC(url, database, user, password, timeout=timeout, transport=transport)
         self.overlap = dt.timedelta(seconds=overlap_seconds)
         self.clock = clock
-        self.codes = master.ProductCodes()
+        self.facts = master.Facts()
         self._offset: dt.timedelta | None = None
-        self._excluded: set[int] | None = None
-        self._timezone = "UTC"
 
     # -- Connector protocol ----------------------------------------------------------------
     def check(self) -> CheckResult:
@@ -93,37 +91,12 @@ class TrytonConnector:
         return list(ENTITIES)
 
     def pull(self, entity: str, since: str | None) -> Iterator[Batch]:
-        if entity not in ENTITIES:
+        puller = _PULLERS.get(entity)
+        if puller is None:
             raise PermanentError(f"the Tryton connector does not deliver {entity!r}")
         reader = self._reader(since)
-        today = self.clock()
-        units = master.Units(reader) if entity in _NEEDS_UNITS else None
-        if entity == "uoms":
-            yield from master.pull_uoms(reader)
-        elif entity == "uom_conversions":
-            yield from master.pull_uom_conversions(reader)
-        elif entity == "sites":
-            yield from master.pull_sites(reader, self._timezone)
-        elif entity == "suppliers":
-            yield from master.pull_suppliers(reader, self._excluded or set())
-        elif entity == "items":
-            yield from master.pull_items(reader, self.codes, units)  # type: ignore[arg-type]
-        elif entity == "bom_revisions":
-            yield from master.pull_bom_revisions(reader, self.codes)
-        elif entity == "bom_lines":
-            yield from master.pull_bom_lines(reader, self.codes, units)  # type: ignore[arg-type]
-        elif entity == "inventory":
-            yield from supply.pull_inventory(reader, self.codes, today)
-        elif entity == "work_orders":
-            yield from supply.pull_work_orders(reader, self.codes, units, today)  # type: ignore[arg-type]
-        elif entity == "work_order_components":
-            yield from supply.pull_work_order_components(reader, self.codes, units, today)  # type: ignore[arg-type]
-        elif entity == "purchase_orders":
-            yield from supply.pull_purchase_orders(reader)
-        elif entity == "purchase_order_lines":
-            yield from supply.pull_purchase_order_lines(reader, self.codes, units, today)  # type: ignore[arg-type]
-        elif entity == "requisitions":
-            yield from supply.pull_requisitions(reader, self.codes, units, today)  # type: ignore[arg-type]
+        self.facts.today = self.clock()
+        yield from puller(reader, self.facts)
 
     def push(self, request: PushRequest) -> PushResult:
         self._session()
@@ -143,10 +116,10 @@ class TrytonConnector:
         companies = self.rpc.search_read("company.company", [], ["party", "timezone"])
         employees = self.rpc.search_read("company.employee", [], ["party"],
                                          context={"active_test": False})
-        self._excluded = {c["party"] for c in companies} | {e["party"] for e in employees}
+        self.facts.excluded_parties = {c["party"] for c in companies} | {e["party"] for e in employees}
         company = self.rpc.context.get("company")
         tz = next((c.get("timezone") for c in companies if c["id"] == company), None)
-        self._timezone = tz or "UTC"
+        self.facts.timezone = tz or "UTC"
 
     def _reader(self, since: str | None) -> Reader:
         self._session()
@@ -154,8 +127,22 @@ class TrytonConnector:
                       server_offset=self._offset or dt.timedelta(0), context=_read_context(self.rpc))
 
 
-_NEEDS_UNITS = {"items", "bom_lines", "work_orders", "work_order_components",
-                "purchase_order_lines", "requisitions"}
+_PULLERS: dict[str, Callable[[Reader, master.Facts], Iterator[Batch]]] = {
+    "uoms": master.pull_uoms,
+    "sites": master.pull_sites,
+    "suppliers": master.pull_suppliers,
+    "items": master.pull_items,
+    "uom_conversions": master.pull_uom_conversions,
+    "bom_revisions": master.pull_bom_revisions,
+    "bom_lines": master.pull_bom_lines,
+    "inventory": supply.pull_inventory,
+    "work_orders": supply.pull_work_orders,
+    "work_order_components": supply.pull_work_order_components,
+    "purchase_orders": supply.pull_purchase_orders,
+    "purchase_order_lines": supply.pull_purchase_order_lines,
+    "requisitions": supply.pull_requisitions,
+}
+assert tuple(_PULLERS) == ENTITIES
 
 
 def _read_context(rpc: TrytonRPC) -> dict[str, Any]:

@@ -22,8 +22,10 @@ Mapping (see docs/tryton.md for the planner's view of it):
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from connectors.base import Batch
@@ -84,8 +86,34 @@ class ProductCodes:
         return self.codes
 
 
-def pull_uoms(reader: Reader) -> Iterator[Batch]:
-    units = Units(reader)
+@dataclass
+class Facts:
+    """What several entities need, kept by the connector between pulls: product codes, units
+    and warehouses (re-read whenever ``uoms`` / ``sites`` are pulled, which a sync does first)."""
+
+    codes: ProductCodes = field(default_factory=ProductCodes)
+    today: dt.date = field(default_factory=dt.date.today)
+    timezone: str = "UTC"
+    excluded_parties: set[int] = field(default_factory=set)
+    _units: Units | None = None
+    _sites: dict[int, str] | None = None
+
+    def units(self, reader: Reader, refresh: bool = False) -> Units:
+        if self._units is None or refresh:
+            self._units = Units(reader)
+        return self._units
+
+    def sites(self, reader: Reader, refresh: bool = False) -> dict[int, str]:
+        if self._sites is None or refresh:
+            rows = reader.fetch("stock.location", [("type", "=", "warehouse")], ["code", "name"],
+                                track=False)
+            self._sites = {r["id"]: code_or_id(r.get("code"), "warehouse", r["id"]) for r in rows}
+            self._site_rows = rows
+        return self._sites
+
+
+def pull_uoms(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    units = facts.units(reader, refresh=True)
     out = []
     for u in units.rows:
         cat = units.category.get(u["category"])
@@ -96,8 +124,8 @@ def pull_uoms(reader: Reader) -> Iterator[Batch]:
     yield Batch("uoms", out, complete=True)
 
 
-def pull_uom_conversions(reader: Reader) -> Iterator[Batch]:
-    units = Units(reader)
+def pull_uom_conversions(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    units = facts.units(reader)
     by_cat: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for u in units.rows:
         if units.category.get(u["category"]):
@@ -114,18 +142,17 @@ def pull_uom_conversions(reader: Reader) -> Iterator[Batch]:
     yield Batch("uom_conversions", out, complete=True)
 
 
-def pull_sites(reader: Reader, timezone: str) -> Iterator[Batch]:
-    rows = reader.fetch("stock.location", [("type", "=", "warehouse")], ["code", "name"])
+def pull_sites(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    codes = facts.sites(reader, refresh=True)
     out = [{
         "source": SOURCE, "source_key": f"stock.location,{r['id']}",
-        "source_version": version_of(r["_timestamp"]),
-        "code": code_or_id(r.get("code"), "warehouse", r["id"]), "name": r["name"] or "",
-        "timezone": timezone,
-    } for r in rows]
+        "source_version": version_of(r["_timestamp"]), "code": codes[r["id"]],
+        "name": r["name"] or "", "timezone": facts.timezone,
+    } for r in facts._site_rows]
     yield Batch("sites", out, complete=True)
 
 
-def pull_suppliers(reader: Reader, excluded: set[int]) -> Iterator[Batch]:
+def pull_suppliers(reader: Reader, facts: Facts) -> Iterator[Batch]:
     models = {"party.party": []}
     full = not reader.incremental or reader.something_deleted(models)
     domain = [] if full else ["OR", *reader.changed(), *reader.changed("supplier_lead_times.")]
@@ -137,12 +164,13 @@ def pull_suppliers(reader: Reader, excluded: set[int]) -> Iterator[Batch]:
         "code": code_or_id(r.get("code"), "party", r["id"]), "name": r.get("name") or "",
         "lead_time_days": days(r.get("supplier_lead_time")),
         "currency": m2o(r, "supplier_currency", "code") or "EUR",
-    } for r in rows if r["id"] not in excluded]
+    } for r in rows if r["id"] not in facts.excluded_parties]
     reader.measure(models)
     yield Batch("suppliers", out, watermark=reader.watermark(), complete=full)
 
 
-def pull_items(reader: Reader, codes: ProductCodes, units: Units) -> Iterator[Batch]:
+def pull_items(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    codes, units = facts.codes, facts.units(reader)
     models = {"product.product": []}
     full = not reader.incremental or reader.something_deleted(models)
     domain: list[Any] = [] if full else [
@@ -211,7 +239,8 @@ def _links_for(reader: Reader, full: bool, extra_boms: set[int]) -> list[dict[st
     return reader.fetch("product.product-production.bom", [("product", "in", sorted(products))], fields)
 
 
-def pull_bom_revisions(reader: Reader, codes: ProductCodes) -> Iterator[Batch]:
+def pull_bom_revisions(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    codes = facts.codes
     full = not reader.incremental or reader.something_deleted(BOM_MODELS)
     changed_boms = set() if full else {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
     links = _links_for(reader, full, changed_boms)
@@ -238,7 +267,8 @@ def pull_bom_revisions(reader: Reader, codes: ProductCodes) -> Iterator[Batch]:
     yield Batch("bom_revisions", out, watermark=reader.watermark(), complete=full)
 
 
-def pull_bom_lines(reader: Reader, codes: ProductCodes, units: Units) -> Iterator[Batch]:
+def pull_bom_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    codes, units = facts.codes, facts.units(reader)
     full = not reader.incremental or reader.something_deleted(BOM_LINE_MODELS)
     in_fields = ["bom", "product", "quantity", "unit"]
     if full:

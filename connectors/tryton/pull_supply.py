@@ -27,7 +27,7 @@ from collections import defaultdict
 from typing import Any, Iterator
 
 from connectors.base import Batch
-from connectors.tryton.pull_master import SOURCE, ProductCodes, Units, code_or_id
+from connectors.tryton.pull_master import SOURCE, Facts, code_or_id
 from connectors.tryton.reading import Reader, m2o, ref_id, version_of
 
 PRODUCTION_STATUS = {
@@ -43,17 +43,12 @@ INPUT_MOVES: list[Any] = [("production_input", "!=", None)]
 PURCHASE_LINES: list[Any] = [("type", "=", "line")]
 
 
-def warehouses(reader: Reader) -> dict[int, str]:
-    rows = reader.fetch("stock.location", [("type", "=", "warehouse")], ["code"], track=False)
-    return {r["id"]: code_or_id(r.get("code"), "warehouse", r["id"]) for r in rows}
-
-
 def _full(reader: Reader, models: dict[str, list[Any]]) -> bool:
     return not reader.incremental or reader.something_deleted(models)
 
 
-def pull_inventory(reader: Reader, codes: ProductCodes, today: dt.date) -> Iterator[Batch]:
-    sites = warehouses(reader)
+def pull_inventory(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    codes, today, sites = facts.codes, facts.today, facts.sites(reader)
     latest = reader.rpc.search_read("stock.move", [], ["_timestamp"],
                                     order=[("last_modified_at", "DESC"), ("id", "DESC")], limit=1,
                                     context=reader.context)
@@ -95,10 +90,10 @@ def pull_inventory(reader: Reader, codes: ProductCodes, today: dt.date) -> Itera
     yield Batch("inventory", out, deleted_keys=deleted, watermark=reader.watermark(), complete=full)
 
 
-def pull_work_orders(reader: Reader, codes: ProductCodes, units: Units, today: dt.date) -> Iterator[Batch]:
+def pull_work_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    codes, units, today, sites = facts.codes, facts.units(reader), facts.today, facts.sites(reader)
     models = {"production": []}
     full = _full(reader, models)
-    sites = warehouses(reader)
     rows = reader.fetch("production", [] if full else reader.changed(), [
         "number", "product", "quantity", "unit", "state", "planned_start_date", "planned_date",
         "effective_start_date", "effective_date", "bom.code", "bom", "warehouse"])
@@ -126,8 +121,8 @@ def pull_work_orders(reader: Reader, codes: ProductCodes, units: Units, today: d
     yield Batch("work_orders", out, deleted_keys=deleted, watermark=reader.watermark(), complete=full)
 
 
-def pull_work_order_components(reader: Reader, codes: ProductCodes, units: Units,
-                               today: dt.date) -> Iterator[Batch]:
+def pull_work_order_components(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    codes, units, today = facts.codes, facts.units(reader), facts.today
     models = {"stock.move": INPUT_MOVES}
     full = _full(reader, models)
     fields = ["production_input", "product", "quantity", "unit", "state", "planned_date"]
@@ -169,10 +164,10 @@ def _purchase_status(p: dict[str, Any]) -> str:
     return status
 
 
-def pull_purchase_orders(reader: Reader) -> Iterator[Batch]:
+def pull_purchase_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    sites = facts.sites(reader)
     models = {"purchase.purchase": []}
     full = _full(reader, models)
-    sites = warehouses(reader)
     rows = reader.fetch("purchase.purchase", [] if full else reader.changed(), [
         "number", "state", "shipment_state", "party.code", "warehouse", "purchase_date"])
     out, deleted = [], []
@@ -190,8 +185,8 @@ def pull_purchase_orders(reader: Reader) -> Iterator[Batch]:
     yield Batch("purchase_orders", out, deleted_keys=deleted, watermark=reader.watermark(), complete=full)
 
 
-def pull_purchase_order_lines(reader: Reader, codes: ProductCodes, units: Units,
-                              today: dt.date) -> Iterator[Batch]:
+def pull_purchase_order_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    codes, units, today, sites = facts.codes, facts.units(reader), facts.today, facts.sites(reader)
     models = {"purchase.line": PURCHASE_LINES}
     full = _full(reader, models)
     fields = ["purchase", "product", "quantity", "unit", "unit_price", "delivery_date",
@@ -214,7 +209,6 @@ def pull_purchase_order_lines(reader: Reader, codes: ProductCodes, units: Units,
         lid = ref_id(m.get("origin"), "purchase.line")
         if lid:
             by_line[lid].append(m)
-    sites = warehouses(reader)
     heads = {p["id"]: p for p in reader.fetch_ids("purchase.purchase", {line["purchase"] for line in lines}, [
         "number", "state", "shipment_state", "party.code", "warehouse", "delivery_date",
         "purchase_date"])}
@@ -281,10 +275,10 @@ def _request_origin(origin: str | None) -> str:
     return "manual"
 
 
-def pull_requisitions(reader: Reader, codes: ProductCodes, units: Units, today: dt.date) -> Iterator[Batch]:
+def pull_requisitions(reader: Reader, facts: Facts) -> Iterator[Batch]:
+    codes, units, today, sites = facts.codes, facts.units(reader), facts.today, facts.sites(reader)
     models = {"purchase.request": [], "purchase.requisition.line": []}
     full = _full(reader, models)
-    sites = warehouses(reader)
     requests = reader.fetch("purchase.request", [] if full else reader.changed(), [
         "product", "party.code", "quantity", "unit", "state", "origin", "supply_date",
         "purchase_date", "warehouse", "create_date"])
