@@ -62,12 +62,16 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
             raise keyring.errors.PasswordDeleteError(username)
 
 
-def _backend() -> keyring.backend.KeyringBackend:
+def backend() -> keyring.backend.KeyringBackend:
+    """The usable keyring backend, or :class:`CredentialError` saying what to install."""
     backend = keyring.get_keyring()
     name = type(backend).__module__ + "." + type(backend).__name__
     if "keyring.backends.fail" in name or "keyring.backends.null" in name:
         raise CredentialError(NO_BACKEND_HELP.format(backend=name))
     return backend
+
+
+_backend = backend  # the name the settings panel used first
 
 
 def account_for(connector: str, params: dict[str, Any]) -> str:
@@ -83,7 +87,7 @@ def needs_password(params: dict[str, Any]) -> bool:
 
 def get_password(account: str) -> str | None:
     try:
-        return _backend().get_password(SERVICE, account)
+        return backend().get_password(SERVICE, account)
     except keyring.errors.KeyringError as exc:
         raise CredentialError(f"the keyring refused to give the password for {account} ({exc})") from None
 
@@ -92,14 +96,14 @@ def set_password(account: str, password: str) -> None:
     if not password:
         raise CredentialError("an empty password is not stored")
     try:
-        _backend().set_password(SERVICE, account, password)
+        backend().set_password(SERVICE, account, password)
     except keyring.errors.KeyringError as exc:
         raise CredentialError(f"the keyring refused to store the password for {account} ({exc})") from None
 
 
 def delete_password(account: str) -> bool:
     try:
-        _backend().delete_password(SERVICE, account)
+        backend().delete_password(SERVICE, account)
     except keyring.errors.PasswordDeleteError:
         return False
     except keyring.errors.KeyringError as exc:

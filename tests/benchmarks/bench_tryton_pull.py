@@ -1,0 +1,165 @@
+"""Pull speed from a live Tryton: our connector end to end against proteus's plain search_read.
+
+Run:  .venv/bin/python tests/benchmarks/bench_tryton_pull.py [--keep DIR] [--repeat 3]
+
+Needs the test extra (trytond and modules) and proteus, Tryton's own client library, which the
+application does not use: ``pip install proteus`` (8.2) in the same environment. Not collected by
+pytest (the file name starts with ``bench_``).
+
+1. Builds (or reuses, with ``--keep``) a Tryton database seeded with the large plant:
+   5,000 products (4,000 bought, 600 sub-assemblies, 400 finished goods) and 1,000 BOMs of 20
+   inputs (>= 20,000 BOM lines), through the same seeding script the tests use.
+2. Ours: ``run_sync`` of items, then of BOM revisions + BOM lines, into a fresh cache each
+   repetition — fetch over JSON-RPC, pydantic validation, reference checks, unit conversion and
+   upsert. Rate = records stored per second.
+3. proteus over the network (XML-RPC, session login): plain ``search_read`` of the same records
+   and fields — products with their template-delegated fields (code, name, unit, producible,
+   purchasable, cost, template) plus product suppliers; BOM inputs plus product-BOM links and
+   BOMs. Rate = records read per second (reading only: nothing validated or stored).
+Prints both rates per entity and overall, and the ratio (target >= 3x). Medians of --repeat runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from connectors.tryton import TrytonConnector  # noqa: E402
+from connectors.tryton.devserver import (  # noqa: E402
+    ADMIN_PASSWORD,
+    DATABASE,
+    TrytonServer,
+    checkpoint,
+    init_database,
+    server_on_copy,
+)
+from connectors.tryton.rpc import TrytonRPC  # noqa: E402
+from connectors.tryton.seed import PlantSize, seed_plant  # noqa: E402
+from workbench.cache.db import open_cache  # noqa: E402
+from workbench.services.sync import run_sync  # noqa: E402
+
+PREREQUISITES = ["uoms", "sites", "suppliers", "uom_conversions"]
+
+
+def build(folder: Path) -> Path:
+    """The seeded database file (built once; about 5 minutes on 2 cores)."""
+    seeded = folder / "bench.sqlite"
+    if seeded.exists():
+        return seeded
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    init_database(folder)
+    print(f"database initialised in {time.perf_counter() - started:.0f} s", flush=True)
+    server = TrytonServer(folder)
+    server.start()
+    try:
+        rpc = TrytonRPC(server.url, DATABASE, "admin", ADMIN_PASSWORD, timeout=1200)
+        result = seed_plant(rpc, PlantSize.large())
+        rpc.close()
+    finally:
+        server.stop()
+    checkpoint(server.db_file)
+    shutil.copyfile(server.db_file, seeded)
+    print(f"seeded {len(result.products):,} products, {result.bom_lines:,} BOM lines; "
+          f"seconds per step: {json.dumps(result.timings)}", flush=True)
+    return seeded
+
+
+def ours(server: TrytonServer, work: Path, n: int) -> dict[str, tuple[int, float]]:
+    """(records, seconds) per step of one end-to-end sync into a fresh cache."""
+    engine = open_cache(work / f"cache{n}.sqlite")
+    connector = TrytonConnector(server.url, DATABASE, "admin", ADMIN_PASSWORD, timeout=600)
+    try:
+        pre = run_sync(engine, connector, entities=PREREQUISITES)
+        assert pre.ok, pre.error
+        out = {}
+        for step, entities in (("items", ["items"]), ("bom", ["bom_revisions", "bom_lines"])):
+            started = time.perf_counter()
+            result = run_sync(engine, connector, entities=entities, full=True)
+            seconds = time.perf_counter() - started
+            assert result.ok, result.error
+            out[step] = (sum(result.counts[e]["changed"] for e in entities), seconds)
+        return out
+    finally:
+        connector.close()
+        engine.dispose()
+
+
+def proteus_reads(server: TrytonServer) -> dict[str, tuple[int, float]]:
+    """(records, seconds) of plain search_read calls through proteus over XML-RPC."""
+    from proteus import config
+
+    url = f"{server.url}/{DATABASE}/"
+    with config.set_xmlrpc_session(url, "admin", ADMIN_PASSWORD) as cfg:
+        ctx = dict(cfg.context)
+        every = {**ctx, "active_test": False}
+
+        def read(model: str, fields: list[str], context: dict[str, Any]) -> list[dict[str, Any]]:
+            return cfg.get_proxy(model).search_read([], 0, None, None, fields, context)  # type: ignore[no-any-return]
+
+        def timed(fn: Callable[[], int]) -> tuple[int, float]:
+            started = time.perf_counter()
+            n = fn()
+            return n, time.perf_counter() - started
+
+        def items() -> int:
+            products = read("product.product", ["code", "name", "default_uom", "producible",
+                                                 "purchasable", "cost_price", "template"], every)
+            read("purchase.product_supplier", ["template", "product", "party", "lead_time",
+                                               "sequence"], every)
+            return len(products)
+
+        def boms() -> int:
+            links = read("product.product-production.bom", ["product", "bom", "sequence"], every)
+            read("production.bom", ["code", "name", "active"], every)
+            inputs = read("production.bom.input", ["bom", "product", "quantity", "unit"], every)
+            return len(links) + len(inputs)
+
+        return {"items": timed(items), "bom": timed(boms)}
+
+
+def median(runs: list[dict[str, tuple[int, float]]], step: str) -> tuple[int, float]:
+    return runs[0][step][0], statistics.median(r[step][1] for r in runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--keep", type=Path, default=None, help="keep/reuse the seeded database here")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench_tryton_"))
+    seeded = build(args.keep or work / "template")
+    server = server_on_copy(seeded, work / "server")
+    try:
+        run_ours = [ours(server, work, n) for n in range(args.repeat)]
+        run_proteus = [proteus_reads(server) for _ in range(args.repeat)]
+    finally:
+        server.stop()
+    print(f"\n{'step':8} {'records':>9} {'ours s':>8} {'ours rec/s':>11} {'proteus s':>10} "
+          f"{'proteus rec/s':>14} {'ratio':>6}")
+    totals = [0, 0.0, 0, 0.0]
+    for step in ("items", "bom"):
+        n, s = median(run_ours, step)
+        pn, ps = median(run_proteus, step)
+        totals = [totals[0] + n, totals[1] + s, totals[2] + pn, totals[3] + ps]
+        print(f"{step:8} {n:>9,} {s:>8.2f} {n / s:>11,.0f} {ps:>10.2f} {pn / ps:>14,.0f} "
+              f"{(n / s) / (pn / ps):>5.1f}x")
+    n, s, pn, ps = totals
+    print(f"{'total':8} {n:>9,} {s:>8.2f} {n / s:>11,.0f} {ps:>10.2f} {pn / ps:>14,.0f} "
+          f"{(n / s) / (pn / ps):>5.1f}x")
+    print("ours: fetch + validate + upsert into the cache (run_sync); proteus: search_read only")
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
