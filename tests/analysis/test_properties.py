@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from workbench.analysis.bom import BomGraph
@@ -97,3 +98,37 @@ def test_where_used_contains_p_exactly_when_explosion_of_p_contains_x(d) -> None
         for p in codes:
             if p != x:
                 assert (p in up[x]) == (x in down[p]), (x, p)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plants(), st.data())
+def test_what_if_replan_equals_a_full_plan_of_the_changed_data(d, draw) -> None:  # type: ignore[no-untyped-def]
+    """Re-netting only below a changed parent gives what netting everything would."""
+    from workbench.analysis.netting import with_revision_released
+    from workbench.analysis.scenario import replan
+
+    parents = sorted(set(d.bom_lines["parent"]))
+    if not parents:
+        return
+    parent = draw.draw(st.sampled_from(parents))
+    comps = [c for c in CODES if c > parent and c in set(d.items["code"])]
+    if not comps:
+        return
+    new_lines = [line(parent, c, draw.draw(st.sampled_from([1, 2, 4])), k, revision="Z")
+                 for k, c in enumerate(draw.draw(st.lists(st.sampled_from(comps), unique=True)))]
+    changed = d.replace(
+        bom_revisions=pd.concat([d.bom_revisions, data(bom_revisions=[revision(parent, "Z", "draft")])
+                                 .bom_revisions], ignore_index=True),
+        bom_lines=pd.concat([d.bom_lines, data(bom_lines=new_lines).bom_lines], ignore_index=True)
+        if new_lines else d.bom_lines)
+    changed = with_revision_released(changed, parent, "Z", week(draw.draw(st.integers(0, 5))))
+    cal = weekly(6)
+    scen = replan(plan(d, cal), changed, [parent])
+    full = plan(changed, cal)
+    for k, key in enumerate(scen.key):
+        row = int(np.searchsorted(full.key, key))
+        if row < len(full.key) and full.key[row] == key:
+            assert np.allclose(scen.gross[k], full.gross[row])
+            assert np.allclose(scen.planned[k], full.planned[row])
+        else:
+            assert np.allclose(scen.gross[k], 0) and np.allclose(scen.planned[k], 0)

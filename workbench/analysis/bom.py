@@ -290,8 +290,11 @@ def low_level_codes(n_items: int, parent: np.ndarray, component: np.ndarray,
     Items on a cycle would never reach in-degree zero: such cycles are found, reported with their
     items, and cut (the edge closing each cycle is dropped) so the rest still gets a level.
     """
-    edges = np.unique(np.stack([parent, component], axis=1), axis=0) if len(parent) else \
-        np.zeros((0, 2), np.int64)
+    if len(parent):
+        code = np.unique(parent.astype(np.int64) * n_items + component)
+        edges = np.stack([code // n_items, code % n_items], axis=1)
+    else:
+        edges = np.zeros((0, 2), np.int64)
     cycles: list[list[str]] = []
     cut: set[tuple[int, int]] = set()
     while True:

@@ -32,6 +32,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from workbench.analysis.bom import RELEASED, ItemIndex, effective_windows, gather, \
     low_level_codes, preferred_lines, scrap_factor
@@ -248,27 +249,44 @@ def _keys(items: ItemIndex, sites: pd.Index, frame: pd.DataFrame) -> np.ndarray:
 
 
 class _Pending:
-    """Requirement entries (key, bucket, quantity) waiting for their item's level."""
+    """Requirements waiting for their item's level: entries (key, bucket, quantity) and dense
+    blocks (unique keys, rows x buckets matrix) from exploding whole release matrices."""
 
     def __init__(self, llc: np.ndarray, n_sites: int):
         self.llc, self.n_sites = llc, n_sites
         self.parts: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self.blocks: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def _split(self, key: np.ndarray) -> tuple[np.ndarray, list[tuple[int, slice]]]:
+        lv = self.llc[key // self.n_sites].astype(np.int16)
+        order = np.argsort(lv, kind="stable")  # radix sort for small integers
+        lv = lv[order]
+        bounds = np.concatenate([[0], np.flatnonzero(np.diff(lv)) + 1, [len(lv)]])
+        return order, [(int(lv[a]), slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
     def add(self, key: np.ndarray, bucket: np.ndarray, qty: np.ndarray) -> None:
         if len(key) == 0:
             return
-        lv = self.llc[key // self.n_sites].astype(np.int16)
-        order = np.argsort(lv, kind="stable")  # radix sort for small integers
-        lv, key, bucket, qty = lv[order], key[order], bucket[order], qty[order]
-        bounds = np.flatnonzero(np.diff(lv)) + 1
-        for k, b, q in zip(np.split(key, bounds), np.split(bucket, bounds), np.split(qty, bounds)):
-            self.parts.setdefault(int(self.llc[k[0] // self.n_sites]), []).append((k, b, q))
+        order, groups = self._split(key)
+        key, bucket, qty = key[order], bucket[order], qty[order]
+        for level, sl in groups:
+            self.parts.setdefault(level, []).append((key[sl], bucket[sl], qty[sl]))
 
-    def take(self, level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def add_block(self, keys: np.ndarray, matrix: np.ndarray) -> None:
+        if len(keys) == 0:
+            return
+        order, groups = self._split(keys)
+        for level, sl in groups:
+            rows = order[sl]
+            self.blocks.setdefault(level, []).append((keys[rows], matrix[rows]))
+
+    def take(self, level: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
+                                        list[tuple[np.ndarray, np.ndarray]]]:
         parts = self.parts.pop(level, [])
+        blocks = self.blocks.pop(level, [])
         if not parts:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        return tuple(np.concatenate(p) for p in zip(*parts))  # type: ignore[return-value]
+            return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)), blocks
+        return tuple(np.concatenate(p) for p in zip(*parts)), blocks  # type: ignore[return-value]
 
 
 def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources,
@@ -294,9 +312,11 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
     position = np.zeros(len(items) * n_sites, np.int64)
     blocks: list[tuple[np.ndarray, ...]] = []
     for level in range(int(llc.max(initial=0)) + 1):
-        g_key, g_bucket, g_qty = pending.take(level)
+        (g_key, g_bucket, g_qty), g_blocks = pending.take(level)
         r_sel = rec_level == level
         o_sel = oh_level == level
+        for block_keys, _ in g_blocks:
+            present[block_keys] = True
         present[g_key] = True
         present[rec_key[r_sel]] = True
         present[oh_key[o_sel]] = True
@@ -310,9 +330,12 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
 
         def matrix(k: np.ndarray, b: np.ndarray, q: np.ndarray) -> np.ndarray:
             flat = position[k] * width + b
-            return np.bincount(flat, weights=q, minlength=n * width).reshape(n, width)
+            return np.bincount(flat, weights=q, minlength=n * width).astype(float).reshape(n, width)
 
         gross = matrix(g_key, g_bucket, g_qty)
+        for block_keys, block in g_blocks:
+            gross[position[block_keys]] += block  # keys are unique within a block
+        del g_blocks
         scheduled = matrix(rec_key[r_sel], rec_bucket[r_sel], rec_qty[r_sel])
         on_hand = np.bincount(position[oh_key[o_sel]], weights=oh_qty[o_sel], minlength=n)
         net, planned = net_rows(on_hand, scheduled, gross, items.safety_stock[item],
@@ -332,23 +355,45 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
 
 def _explode(pending: _Pending, keys: np.ndarray, item: np.ndarray, planned: np.ndarray,
              offset_all: np.ndarray, segments: Segments, n_sites: int) -> None:
-    """Turn planned receipts into component requirements in their release buckets."""
+    """Turn planned receipts into component requirements in their release buckets.
+
+    Lines in force over the whole horizon (nearly all) are applied to the rows' release matrix
+    as one sparse product (component rows x parent rows) @ (parent rows x buckets); lines whose
+    revision changes within the horizon are applied receipt by receipt.
+    """
     width = planned.shape[1]
-    nz = np.flatnonzero(planned.ravel() > EPS)
-    if len(nz) == 0:
+    rows = np.flatnonzero((planned > EPS).any(axis=1))
+    if len(rows) == 0:
         return
-    row, bucket = nz // width, nz % width
-    qty = planned.ravel()[nz]
-    seg, src = gather(segments.ptr_parent, segments.by_parent, item[row])
+    seg, src = gather(segments.ptr_parent, segments.by_parent, item[rows])
     if len(seg) == 0:
         return
-    b = bucket[src]
-    active = (segments.first_bucket[seg] <= b) & (b < segments.end_bucket[seg])
-    seg, src, b = seg[active], src[active], b[active]
-    release = np.maximum(b - offset_all[item[row[src]]], 0)
-    site = keys[row[src]] % n_sites
-    pending.add(segments.component[seg].astype(np.int64) * n_sites + site, release,
-                qty[src] * segments.quantity[seg])
+    full = (segments.first_bucket[seg] == 0) & (segments.end_bucket[seg] >= width)
+    if full.any():
+        offset = offset_all[item[rows]]
+        target = np.arange(width)[None, :] - offset[:, None]
+        flat = np.repeat(np.arange(len(rows)), width) * width + np.maximum(target, 0).ravel()
+        releases = np.bincount(flat, weights=planned[rows].ravel(),
+                               minlength=len(rows) * width).reshape(len(rows), width)
+        f_seg, f_src = seg[full], src[full]
+        child = segments.component[f_seg].astype(np.int64) * n_sites + keys[rows[f_src]] % n_sites
+        child_keys, child_pos = np.unique(child, return_inverse=True)
+        product = sparse.csr_matrix((segments.quantity[f_seg], (child_pos, f_src)),
+                                    shape=(len(child_keys), len(rows)))
+        pending.add_block(child_keys, np.asarray(product @ releases))
+    part = ~full
+    if part.any():
+        p_seg, p_src = seg[part], src[part]
+        sub = planned[rows[p_src]]
+        hit_row, b = np.nonzero(sub > EPS)
+        p_seg, p_src = p_seg[hit_row], p_src[hit_row]
+        active = (segments.first_bucket[p_seg] <= b) & (b < segments.end_bucket[p_seg])
+        p_seg, p_src, b = p_seg[active], p_src[active], b[active]
+        parent_row = rows[p_src]
+        release = np.maximum(b - offset_all[item[parent_row]], 0)
+        site = keys[parent_row] % n_sites
+        pending.add(segments.component[p_seg].astype(np.int64) * n_sites + site, release,
+                    planned[parent_row, b] * segments.quantity[p_seg])
 
 
 def with_revision_released(data: PlanningData, parent: str, revision: str,
