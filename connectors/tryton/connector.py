@@ -8,7 +8,8 @@ system keyring (``workbench.services.credentials``) and never stores it elsewher
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, ClassVar, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
 
 import httpx
 
@@ -29,18 +30,32 @@ from connectors.tryton.rpc import REQUIRED_MODULES, TrytonRPC
 
 #: the canonical entities this connector delivers, in load order (referenced ones first)
 ENTITIES = (
-    "uoms", "sites", "suppliers", "items", "uom_conversions", "bom_revisions", "bom_lines",
-    "inventory", "work_orders", "work_order_components", "purchase_orders",
-    "purchase_order_lines", "requisitions",
+    "uoms",
+    "sites",
+    "suppliers",
+    "items",
+    "uom_conversions",
+    "bom_revisions",
+    "bom_lines",
+    "inventory",
+    "work_orders",
+    "work_order_components",
+    "purchase_orders",
+    "purchase_order_lines",
+    "requisitions",
 )
 
 
 class TrytonConnector:
-    """Tryton ERP over JSON-RPC: pull, incremental pull, deletions, write-back with version check."""
+    """Tryton ERP over JSON-RPC: pull, incremental pull, deletions, write-back with a version
+    check."""
 
     name: ClassVar[str] = "tryton"
     capabilities: ClassVar[Capability] = (
-        Capability.PULL | Capability.PUSH | Capability.INCREMENTAL | Capability.DELETIONS
+        Capability.PULL
+        | Capability.PUSH
+        | Capability.INCREMENTAL
+        | Capability.DELETIONS
         | Capability.VERSION_CHECK
     )
 
@@ -74,18 +89,24 @@ class TrytonConnector:
         try:
             version = self.rpc.server_version()
             self.rpc.login()
-            rows = self.rpc.search_read("ir.module", [("name", "in", list(REQUIRED_MODULES))],
-                                        ["name", "state"])
+            rows = self.rpc.search_read(
+                "ir.module", [("name", "in", list(REQUIRED_MODULES))], ["name", "state"]
+            )
         except ConnectorError as exc:
             return CheckResult(False, str(exc))
         active = {r["name"] for r in rows if r["state"] == "activated"}
         missing = [m for m in REQUIRED_MODULES if m not in active]
         if missing:
-            return CheckResult(False, (
-                f"Tryton database {self.database!r} lacks the module(s) {', '.join(missing)}; "
-                "activate them in Tryton (Administration > Modules)"))
-        return CheckResult(True, f"Tryton {version} at {self.url}, database {self.database!r}, "
-                                 f"user {self.user!r}")
+            return CheckResult(
+                False,
+                (
+                    f"Tryton database {self.database!r} lacks the module(s) {', '.join(missing)}; "
+                    "activate them in Tryton (Administration > Modules)"
+                ),
+            )
+        return CheckResult(
+            True, f"Tryton {version} at {self.url}, database {self.database!r}, user {self.user!r}"
+        )
 
     def entities(self) -> list[str]:
         return list(ENTITIES)
@@ -114,17 +135,25 @@ class TrytonConnector:
             self.rpc.login()
         self._offset = server_offset(self.rpc)
         companies = self.rpc.search_read("company.company", [], ["party", "timezone"])
-        employees = self.rpc.search_read("company.employee", [], ["party"],
-                                         context={"active_test": False})
-        self.facts.excluded_parties = {c["party"] for c in companies} | {e["party"] for e in employees}
+        employees = self.rpc.search_read(
+            "company.employee", [], ["party"], context={"active_test": False}
+        )
+        self.facts.excluded_parties = {c["party"] for c in companies} | {
+            e["party"] for e in employees
+        }
         company = self.rpc.context.get("company")
         tz = next((c.get("timezone") for c in companies if c["id"] == company), None)
         self.facts.timezone = tz or "UTC"
 
     def _reader(self, since: str | None) -> Reader:
         self._session()
-        return Reader(self.rpc, Mark.decode(since), overlap=self.overlap,
-                      server_offset=self._offset or dt.timedelta(0), context=_read_context(self.rpc))
+        return Reader(
+            self.rpc,
+            Mark.decode(since),
+            overlap=self.overlap,
+            server_offset=self._offset or dt.timedelta(0),
+            context=_read_context(self.rpc),
+        )
 
 
 _PULLERS: dict[str, Callable[[Reader, master.Facts], Iterator[Batch]]] = {

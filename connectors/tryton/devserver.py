@@ -28,8 +28,17 @@ DATABASE = "planner"
 ADMIN_PASSWORD = "admin"
 #: what the connector needs; trytond-admin adds their dependencies (account, country, ...)
 MODULES = (
-    "product", "stock", "purchase", "purchase_request", "purchase_requisition", "production",
-    "stock_supply", "stock_lot", "company", "currency", "party",
+    "product",
+    "stock",
+    "purchase",
+    "purchase_request",
+    "purchase_requisition",
+    "production",
+    "stock_supply",
+    "stock_lot",
+    "company",
+    "currency",
+    "party",
 )
 
 
@@ -87,8 +96,16 @@ def init_database(folder: Path, *, log: Path | None = None) -> Path:
     passfile.write_text(ADMIN_PASSWORD + "\n", encoding="utf-8")
     env = {**os.environ, "TRYTONPASSFILE": str(passfile)}
     cmd = [
-        _bin("trytond-admin"), "-c", str(conf), "-d", DATABASE, "--email", "admin@example.com",
-        "--activate-dependencies", "-u", *MODULES,
+        _bin("trytond-admin"),
+        "-c",
+        str(conf),
+        "-d",
+        DATABASE,
+        "--email",
+        "admin@example.com",
+        "--activate-dependencies",
+        "-u",
+        *MODULES,
     ]
     log = log or folder / "trytond-admin.log"
     with log.open("w") as out:
@@ -136,13 +153,18 @@ class TrytonServer:
         out = self.log.open("ab")
         self.process = subprocess.Popen(
             [_bin("trytond"), "-c", str(conf), "-d", DATABASE],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         out.close()
         _RUNNING.add(self.process)
         deadline = time.monotonic() + timeout
-        body = {"id": 1, "method": "common.db.login",
-                "params": ["admin", {"password": ADMIN_PASSWORD}, "en"]}
+        body = {
+            "id": 1,
+            "method": "common.db.login",
+            "params": ["admin", {"password": ADMIN_PASSWORD}, "en"],
+        }
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"trytond exited ({self.process.returncode}); see {self.log}")

@@ -11,9 +11,10 @@ Mapping (see docs/tryton.md for the planner's view of it):
 - ``items``: ``product.product`` with its ``product.template`` (read from the template, which is
   several times faster than the variant's delegated fields); make if producible; default supplier
   and lead time from the first product supplier by sequence, or the production lead time.
-- ``bom_revisions``: each ``production.bom`` linked to a product (``product.product-production.bom``)
-  is a revision of that product, code = the BOM's code. The active BOM with the lowest sequence is
-  the one Tryton uses by default: *released*; other active BOMs: *draft*; inactive: *obsolete*.
+- ``bom_revisions``: each ``production.bom`` linked to a product
+  (``product.product-production.bom``) is a revision of that product, code = the BOM's code.
+  The active BOM with the lowest sequence is the one Tryton uses by default: *released*; other
+  active BOMs: *draft*; inactive: *obsolete*.
   Tryton has no effectivity dates, so none are sent.
 - ``bom_lines``: ``production.bom.input`` per revision; position = the input's Tryton id (stable
   across edits); quantity per one unit of the parent = input quantity / the BOM's output quantity
@@ -25,8 +26,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from connectors.base import Batch
 from connectors.tryton.reading import Reader, days, m2o, version_of
@@ -55,7 +57,9 @@ class Units:
     def __init__(self, reader: Reader) -> None:
         cats = reader.fetch("product.uom.category", [], ["xml_id"], track=False)
         self.category = {c["id"]: UOM_CATEGORIES.get(c.get("xml_id") or "") for c in cats}
-        self.rows = reader.fetch("product.uom", [], ["symbol", "name", "category", "factor"], track=False)
+        self.rows = reader.fetch(
+            "product.uom", [], ["symbol", "name", "category", "factor"], track=False
+        )
         self.by_id = {u["id"]: u for u in self.rows}
 
     def symbol(self, uom_id: int | None) -> str | None:
@@ -105,8 +109,9 @@ class Facts:
 
     def sites(self, reader: Reader, refresh: bool = False) -> dict[int, str]:
         if self._sites is None or refresh:
-            rows = reader.fetch("stock.location", [("type", "=", "warehouse")], ["code", "name"],
-                                track=False)
+            rows = reader.fetch(
+                "stock.location", [("type", "=", "warehouse")], ["code", "name"], track=False
+            )
             self._sites = {r["id"]: code_or_id(r.get("code"), "warehouse", r["id"]) for r in rows}
             self._site_rows = rows
         return self._sites
@@ -118,9 +123,16 @@ def pull_uoms(reader: Reader, facts: Facts) -> Iterator[Batch]:
     for u in units.rows:
         cat = units.category.get(u["category"])
         if cat:
-            out.append({"source": SOURCE, "source_key": f"product.uom,{u['id']}",
-                        "source_version": version_of(u["_timestamp"]), "code": u["symbol"],
-                        "name": u["name"], "category": cat})
+            out.append(
+                {
+                    "source": SOURCE,
+                    "source_key": f"product.uom,{u['id']}",
+                    "source_version": version_of(u["_timestamp"]),
+                    "code": u["symbol"],
+                    "name": u["name"],
+                    "category": cat,
+                }
+            )
     yield Batch("uoms", out, complete=True)
 
 
@@ -133,22 +145,33 @@ def pull_uom_conversions(reader: Reader, facts: Facts) -> Iterator[Batch]:
     out = []
     for rows in by_cat.values():
         for a, b in itertools.combinations(sorted(rows, key=lambda r: r["symbol"]), 2):
-            out.append({
-                "source": SOURCE, "source_key": f"product.uom,{a['id']}/product.uom,{b['id']}",
-                "source_version": version_of(a["_timestamp"], b["_timestamp"]), "item": "",
-                "from_uom": a["symbol"], "to_uom": b["symbol"],
-                "factor": float(a["factor"]) / float(b["factor"]),
-            })
+            out.append(
+                {
+                    "source": SOURCE,
+                    "source_key": f"product.uom,{a['id']}/product.uom,{b['id']}",
+                    "source_version": version_of(a["_timestamp"], b["_timestamp"]),
+                    "item": "",
+                    "from_uom": a["symbol"],
+                    "to_uom": b["symbol"],
+                    "factor": float(a["factor"]) / float(b["factor"]),
+                }
+            )
     yield Batch("uom_conversions", out, complete=True)
 
 
 def pull_sites(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes = facts.sites(reader, refresh=True)
-    out = [{
-        "source": SOURCE, "source_key": f"stock.location,{r['id']}",
-        "source_version": version_of(r["_timestamp"]), "code": codes[r["id"]],
-        "name": r["name"] or "", "timezone": facts.timezone,
-    } for r in facts._site_rows]
+    out = [
+        {
+            "source": SOURCE,
+            "source_key": f"stock.location,{r['id']}",
+            "source_version": version_of(r["_timestamp"]),
+            "code": codes[r["id"]],
+            "name": r["name"] or "",
+            "timezone": facts.timezone,
+        }
+        for r in facts._site_rows
+    ]
     yield Batch("sites", out, complete=True)
 
 
@@ -156,15 +179,22 @@ def pull_suppliers(reader: Reader, facts: Facts) -> Iterator[Batch]:
     models = {"party.party": []}
     full = not reader.incremental or reader.something_deleted(models)
     domain = [] if full else ["OR", *reader.changed(), *reader.changed("supplier_lead_times.")]
-    rows = reader.fetch("party.party", domain, ["code", "name", "supplier_lead_time",
-                                                "supplier_currency.code"])
-    out = [{
-        "source": SOURCE, "source_key": f"party.party,{r['id']}",
-        "source_version": version_of(r["_timestamp"]),
-        "code": code_or_id(r.get("code"), "party", r["id"]), "name": r.get("name") or "",
-        "lead_time_days": days(r.get("supplier_lead_time")),
-        "currency": m2o(r, "supplier_currency", "code") or "EUR",
-    } for r in rows if r["id"] not in facts.excluded_parties]
+    rows = reader.fetch(
+        "party.party", domain, ["code", "name", "supplier_lead_time", "supplier_currency.code"]
+    )
+    out = [
+        {
+            "source": SOURCE,
+            "source_key": f"party.party,{r['id']}",
+            "source_version": version_of(r["_timestamp"]),
+            "code": code_or_id(r.get("code"), "party", r["id"]),
+            "name": r.get("name") or "",
+            "lead_time_days": days(r.get("supplier_lead_time")),
+            "currency": m2o(r, "supplier_currency", "code") or "EUR",
+        }
+        for r in rows
+        if r["id"] not in facts.excluded_parties
+    ]
     reader.measure(models)
     yield Batch("suppliers", out, watermark=reader.watermark(), complete=full)
 
@@ -173,29 +203,48 @@ def pull_items(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units = facts.codes, facts.units(reader)
     models = {"product.product": []}
     full = not reader.incremental or reader.something_deleted(models)
-    domain: list[Any] = [] if full else [
-        "OR", *reader.changed(), *reader.changed("template."),
-        *reader.changed("template.product_suppliers."), *reader.changed("cost_prices."),
-        *reader.changed("production_lead_times."),
-    ]
+    domain: list[Any] = (
+        []
+        if full
+        else [
+            "OR",
+            *reader.changed(),
+            *reader.changed("template."),
+            *reader.changed("template.product_suppliers."),
+            *reader.changed("cost_prices."),
+            *reader.changed("production_lead_times."),
+        ]
+    )
     # cost_price is company-dependent (product.cost_price, not readable over RPC on its own)
     products = reader.fetch("product.product", domain, ["code", "template", "cost_price"])
     codes.update(products)
     tids = {p["template"] for p in products}
     pids = {p["id"] for p in products}
     tdomain = [] if full else [("id", "in", sorted(tids))]
-    templates = {t["id"]: t for t in reader.fetch(
-        "product.template", tdomain, ["name", "type", "default_uom", "producible"])}
+    templates = {
+        t["id"]: t
+        for t in reader.fetch(
+            "product.template", tdomain, ["name", "type", "default_uom", "producible"]
+        )
+    }
     sdomain = [] if full else [("template", "in", sorted(tids))]
     suppliers: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for s in sorted(reader.fetch("purchase.product_supplier", sdomain,
-                                 ["template", "product", "party.code", "lead_time", "sequence"]),
-                    key=lambda s: (s.get("sequence") is None, s.get("sequence") or 0, s["id"])):
+    for s in sorted(
+        reader.fetch(
+            "purchase.product_supplier",
+            sdomain,
+            ["template", "product", "party.code", "lead_time", "sequence"],
+        ),
+        key=lambda s: (s.get("sequence") is None, s.get("sequence") or 0, s["id"]),
+    ):
         suppliers[s["template"]].append(s)
     pdomain = [] if full else [("product", "in", sorted(pids))]
     lead: dict[int, dict[str, Any]] = {}
-    for lt in sorted(reader.fetch("production.lead_time", pdomain, ["product", "lead_time", "sequence"]),
-                     key=lambda r: (r.get("sequence") or 0, r["id"]), reverse=True):
+    for lt in sorted(
+        reader.fetch("production.lead_time", pdomain, ["product", "lead_time", "sequence"]),
+        key=lambda r: (r.get("sequence") or 0, r["id"]),
+        reverse=True,
+    ):
         lead[lt["product"]] = lt  # lowest sequence wins
     out = []
     for p in products:
@@ -203,21 +252,32 @@ def pull_items(reader: Reader, facts: Facts) -> Iterator[Batch]:
         if t is None or t["type"] == "service":
             continue
         make = bool(t["producible"])
-        first = next((s for s in suppliers.get(t["id"], ()) if s.get("product") in (None, p["id"])),
-                     None)
+        first = next(
+            (s for s in suppliers.get(t["id"], ()) if s.get("product") in (None, p["id"])), None
+        )
         lt = lead.get(p["id"])
-        lead_days = days(lt["lead_time"]) if make and lt else days(first["lead_time"]) if first else 0
-        out.append({
-            "source": SOURCE, "source_key": f"product.product,{p['id']}",
-            "source_version": version_of(
-                p["_timestamp"], t["_timestamp"], first and first["_timestamp"],
-                lt and lt["_timestamp"]),
-            "code": codes.codes[p["id"]], "description": t["name"] or "",
-            "stock_uom": units.symbol(t["default_uom"]) or "",
-            "make_buy": "make" if make else "buy", "lead_time_days": lead_days,
-            "standard_cost": float(p["cost_price"] or 0),
-            "default_supplier": (m2o(first, "party", "code") or "") if first else "",
-        })
+        lead_days = (
+            days(lt["lead_time"]) if make and lt else days(first["lead_time"]) if first else 0
+        )
+        out.append(
+            {
+                "source": SOURCE,
+                "source_key": f"product.product,{p['id']}",
+                "source_version": version_of(
+                    p["_timestamp"],
+                    t["_timestamp"],
+                    first and first["_timestamp"],
+                    lt and lt["_timestamp"],
+                ),
+                "code": codes.codes[p["id"]],
+                "description": t["name"] or "",
+                "stock_uom": units.symbol(t["default_uom"]) or "",
+                "make_buy": "make" if make else "buy",
+                "lead_time_days": lead_days,
+                "standard_cost": float(p["cost_price"] or 0),
+                "default_supplier": (m2o(first, "party", "code") or "") if first else "",
+            }
+        )
     reader.measure(models)
     yield Batch("items", out, watermark=reader.watermark(), complete=full)
 
@@ -232,20 +292,32 @@ def _links_for(reader: Reader, full: bool, extra_boms: set[int]) -> list[dict[st
     boms = {link["bom"] for link in changed} | extra_boms
     products = {link["product"] for link in changed}
     if boms:
-        products |= {link["product"] for link in reader.fetch(
-            "product.product-production.bom", [("bom", "in", sorted(boms))], ["product"])}
+        products |= {
+            link["product"]
+            for link in reader.fetch(
+                "product.product-production.bom", [("bom", "in", sorted(boms))], ["product"]
+            )
+        }
     if not products:
         return []
-    return reader.fetch("product.product-production.bom", [("product", "in", sorted(products))], fields)
+    return reader.fetch(
+        "product.product-production.bom", [("product", "in", sorted(products))], fields
+    )
 
 
 def pull_bom_revisions(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes = facts.codes
     full = not reader.incremental or reader.something_deleted(BOM_MODELS)
-    changed_boms = set() if full else {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
+    changed_boms = (
+        set() if full else {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
+    )
     links = _links_for(reader, full, changed_boms)
-    boms = {b["id"]: b for b in reader.fetch_ids(
-        "production.bom", {link["bom"] for link in links}, ["code", "name", "active"])}
+    boms = {
+        b["id"]: b
+        for b in reader.fetch_ids(
+            "production.bom", {link["bom"] for link in links}, ["code", "name", "active"]
+        )
+    }
     names = codes.lookup(reader, {link["product"] for link in links})
     by_product: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for link in links:
@@ -257,12 +329,17 @@ def pull_bom_revisions(reader: Reader, facts: Facts) -> Iterator[Batch]:
         for link in plinks:
             bom = boms[link["bom"]]
             status = ("released" if link is released else "draft") if bom["active"] else "obsolete"
-            out.append({
-                "source": SOURCE, "source_key": f"production.bom,{bom['id']}",
-                "source_version": version_of(bom["_timestamp"], link["_timestamp"]),
-                "parent": names[product], "revision": code_or_id(bom.get("code"), "bom", bom["id"]),
-                "status": status, "description": bom.get("name") or "",
-            })
+            out.append(
+                {
+                    "source": SOURCE,
+                    "source_key": f"production.bom,{bom['id']}",
+                    "source_version": version_of(bom["_timestamp"], link["_timestamp"]),
+                    "parent": names[product],
+                    "revision": code_or_id(bom.get("code"), "bom", bom["id"]),
+                    "status": status,
+                    "description": bom.get("name") or "",
+                }
+            )
     reader.measure(BOM_MODELS)
     yield Batch("bom_revisions", out, watermark=reader.watermark(), complete=full)
 
@@ -278,28 +355,40 @@ def pull_bom_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
         outputs = reader.fetch("production.bom.output", [], ["bom", "product", "quantity", "unit"])
     else:
         touched = {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
-        touched |= {o["bom"] for o in reader.fetch("production.bom.output", reader.changed(), ["bom"])}
-        touched |= {link["bom"] for link in reader.fetch(
-            "product.product-production.bom", reader.changed(), ["bom"])}
+        touched |= {
+            o["bom"] for o in reader.fetch("production.bom.output", reader.changed(), ["bom"])
+        }
+        touched |= {
+            link["bom"]
+            for link in reader.fetch("product.product-production.bom", reader.changed(), ["bom"])
+        }
         domain = ["OR", *reader.changed(), ("bom", "in", sorted(touched))]
         inputs = reader.fetch("production.bom.input", domain, in_fields)
         boms = sorted({i["bom"] for i in inputs} | touched)
-        links = reader.fetch("product.product-production.bom", [("bom", "in", boms)], ["product", "bom"])
-        outputs = reader.fetch("production.bom.output", [("bom", "in", boms)],
-                               ["bom", "product", "quantity", "unit"])
+        links = reader.fetch(
+            "product.product-production.bom", [("bom", "in", boms)], ["product", "bom"]
+        )
+        outputs = reader.fetch(
+            "production.bom.output", [("bom", "in", boms)], ["bom", "product", "quantity", "unit"]
+        )
     parents_of: dict[int, list[int]] = defaultdict(list)
     for link in links:
         parents_of[link["bom"]].append(link["product"])
     parent_ids = {p for ps in parents_of.values() for p in ps}
-    stock_uom = {r["id"]: m2o(r, "template", "default_uom") for r in reader.fetch_ids(
-        "product.product", parent_ids, ["template.default_uom"])}
+    stock_uom = {
+        r["id"]: m2o(r, "template", "default_uom")
+        for r in reader.fetch_ids("product.product", parent_ids, ["template.default_uom"])
+    }
     made: dict[tuple[int, int], float] = defaultdict(float)  # (bom, product) -> output qty
     for o in outputs:
         if o.get("product"):
-            made[o["bom"], o["product"]] += units.convert(o["quantity"], o["unit"],
-                                                          stock_uom.get(o["product"]) or o["unit"])
-    bom_codes = {b["id"]: code_or_id(b.get("code"), "bom", b["id"]) for b in reader.fetch_ids(
-        "production.bom", parents_of.keys(), ["code"])}
+            made[o["bom"], o["product"]] += units.convert(
+                o["quantity"], o["unit"], stock_uom.get(o["product"]) or o["unit"]
+            )
+    bom_codes = {
+        b["id"]: code_or_id(b.get("code"), "bom", b["id"])
+        for b in reader.fetch_ids("production.bom", parents_of.keys(), ["code"])
+    }
     names = codes.lookup(reader, parent_ids | {i["product"] for i in inputs if i.get("product")})
     out = []
     for i in inputs:
@@ -307,13 +396,18 @@ def pull_bom_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
             continue  # a phantom BOM line: not a component of its own
         for parent in parents_of.get(i["bom"], ()):
             per = made.get((i["bom"], parent)) or 1.0
-            out.append({
-                "source": SOURCE, "source_key": f"production.bom.input,{i['id']}",
-                "source_version": version_of(i["_timestamp"]),
-                "parent": names[parent], "revision": bom_codes[i["bom"]], "position": i["id"],
-                "component": names[i["product"]], "quantity_per": i["quantity"] / per,
-                "uom": units.symbol(i["unit"]),
-            })
+            out.append(
+                {
+                    "source": SOURCE,
+                    "source_key": f"production.bom.input,{i['id']}",
+                    "source_version": version_of(i["_timestamp"]),
+                    "parent": names[parent],
+                    "revision": bom_codes[i["bom"]],
+                    "position": i["id"],
+                    "component": names[i["product"]],
+                    "quantity_per": i["quantity"] / per,
+                    "uom": units.symbol(i["unit"]),
+                }
+            )
     reader.measure(BOM_LINE_MODELS)
     yield Batch("bom_lines", out, watermark=reader.watermark(), complete=full)
-

@@ -39,9 +39,24 @@ from connectors.tryton.reading import m2o
 from connectors.tryton.rpc import TrytonConcurrency, TrytonRPC
 
 NOTE_PREFIX = "Planner Workbench"
-REQUEST_FIELDS = ["state", "quantity", "party", "party.code", "purchase_line", "purchase", "product"]
-LINE_FIELDS = ["quantity", "purchase", "purchase.state", "purchase.number", "delivery_date",
-               "delivery_date_store", "moves"]
+REQUEST_FIELDS = [
+    "state",
+    "quantity",
+    "party",
+    "party.code",
+    "purchase_line",
+    "purchase",
+    "product",
+]
+LINE_FIELDS = [
+    "quantity",
+    "purchase",
+    "purchase.state",
+    "purchase.number",
+    "delivery_date",
+    "delivery_date_store",
+    "moves",
+]
 QUANTITY_ACTIONS = {"reduce", "increase"}
 DATE_ACTIONS = {"expedite", "defer"}
 
@@ -68,25 +83,34 @@ class _Push:
         return rows[0] if rows else None
 
     def exists(self) -> bool:
-        return bool(self.rpc.search(self.model, [("id", "=", self.id)], context={"active_test": False}))
+        return bool(
+            self.rpc.search(self.model, [("id", "=", self.id)], context={"active_test": False})
+        )
 
     def line(self, line_id: int) -> dict[str, Any]:
         rows = self.rpc.read("purchase.line", [line_id], [*LINE_FIELDS, "_timestamp"])
         return rows[0]
 
     def noted(self) -> bool:
-        found = self.rpc.search("ir.note", [("resource", "=", self.key),
-                                            ("message", "like", f"%{self.req.idempotency_key}%")])
+        found = self.rpc.search(
+            "ir.note",
+            [("resource", "=", self.key), ("message", "like", f"%{self.req.idempotency_key}%")],
+        )
         return bool(found)
 
     def note(self, what: str) -> None:
         """Leave the idempotency key on the record (best effort: the state check also guards)."""
         try:
-            self.rpc.create("ir.note", [{
-                "resource": self.key,
-                "message": f"{NOTE_PREFIX}: {what} [{self.req.idempotency_key}]"
-                           + (f"\n{self.req.comment}" if self.req.comment else ""),
-            }])
+            self.rpc.create(
+                "ir.note",
+                [
+                    {
+                        "resource": self.key,
+                        "message": f"{NOTE_PREFIX}: {what} [{self.req.idempotency_key}]"
+                        + (f"\n{self.req.comment}" if self.req.comment else ""),
+                    }
+                ],
+            )
         except PermanentError:
             pass
 
@@ -106,8 +130,13 @@ class _Push:
 
     def ours(self) -> dict[str, Any]:
         r = self.req
-        return {"action": r.action, "quantity": r.quantity, "date": r.date, "supplier": r.supplier,
-                "base_version": r.base_version}
+        return {
+            "action": r.action,
+            "quantity": r.quantity,
+            "date": r.date,
+            "supplier": r.supplier,
+            "base_version": r.base_version,
+        }
 
     # -- target state ----------------------------------------------------------------------
     def reached(self, row: dict[str, Any] | None) -> bool:
@@ -139,32 +168,43 @@ class _Push:
         action = self.req.action
         row = self.read() if self.exists() else None
         if row is not None and self.noted():
-            return PushResult(row["_timestamp"], {"reason": "already applied (note in Tryton)"}, True)
+            return PushResult(
+                row["_timestamp"], {"reason": "already applied (note in Tryton)"}, True
+            )
         if action == "keep":
             return PushResult(row["_timestamp"] if row else None, {"reason": "nothing to write"})
-        moved = row is None or (self.req.base_version is not None
-                                and row["_timestamp"] != self.req.base_version)
+        moved = row is None or (
+            self.req.base_version is not None and row["_timestamp"] != self.req.base_version
+        )
         if self.reached(row):
             version = row["_timestamp"] if row else None
-            return PushResult(version, {"reason": "Tryton already holds this"}, already_applied=moved)
+            return PushResult(
+                version, {"reason": "Tryton already holds this"}, already_applied=moved
+            )
         if moved:
             raise ConflictError(
                 f"{self.key} changed in Tryton since the analysis "
                 f"(version {self.req.base_version} -> {row['_timestamp'] if row else 'deleted'})",
-                ours=self.ours(), theirs=self.state(row))
+                ours=self.ours(),
+                theirs=self.state(row),
+            )
         assert row is not None
         try:
             detail = self.apply(row)
         except TrytonConcurrency:
-            raise ConflictError(f"{self.key} changed in Tryton while we were writing",
-                                ours=self.ours(), theirs=self.state(self.read() if self.exists() else None)) from None
+            raise ConflictError(
+                f"{self.key} changed in Tryton while we were writing",
+                ours=self.ours(),
+                theirs=self.state(self.read() if self.exists() else None),
+            ) from None
         after = self.read() if self.exists() else None
         if after is not None:
             self.note(detail.get("what", action))
         return PushResult(after["_timestamp"] if after else None, detail)
 
-    def lock(self, model: str | None = None, rid: int | None = None,
-             version: str | None = None) -> dict[str, Any]:
+    def lock(
+        self, model: str | None = None, rid: int | None = None, version: str | None = None
+    ) -> dict[str, Any]:
         key = f"{model or self.model},{rid or self.id}"
         stamp = version if version is not None else self.req.base_version
         return {"_timestamp": {key: stamp}} if stamp else {}
@@ -180,18 +220,25 @@ class _Push:
         on_po = row.get("purchase_line")
         if action == "switch_source":
             if on_po:
-                raise PermanentError(f"REQ-{self.id} is on a purchase already; its supplier is the purchase's")
+                raise PermanentError(
+                    f"REQ-{self.id} is on a purchase already; its supplier is the purchase's"
+                )
             party = self.party(self.req.supplier)
             self.rpc.write(self.model, [self.id], {"party": party}, context=self.lock())
             return {"what": f"supplier set to {self.req.supplier}"}
         if not on_po:
             if action in QUANTITY_ACTIONS:
-                self.rpc.write(self.model, [self.id], {"quantity": _qty(self.req.quantity)},
-                               context=self.lock())
+                self.rpc.write(
+                    self.model,
+                    [self.id],
+                    {"quantity": _qty(self.req.quantity)},
+                    context=self.lock(),
+                )
                 return {"what": f"quantity set to {self.req.quantity:g}"}
             raise PermanentError(
                 f"Tryton computes the dates of a draft purchase request (REQ-{self.id}) itself; "
-                "order it first, then expedite or defer the purchase line")
+                "order it first, then expedite or defer the purchase line"
+            )
         line = self.line(on_po)
         return self.apply_line(line, row)
 
@@ -199,24 +246,38 @@ class _Push:
         action = self.req.action
         po_state = m2o(line, "purchase", "state")
         number = m2o(line, "purchase", "number") or f"purchase#{line['purchase']}"
-        lock = self.lock("purchase.line", line["id"],
-                         line["_timestamp"] if self.model != "purchase.line" else self.req.base_version)
+        lock = self.lock(
+            "purchase.line",
+            line["id"],
+            line["_timestamp"] if self.model != "purchase.line" else self.req.base_version,
+        )
         if action in QUANTITY_ACTIONS:
             if po_state != "draft":
-                raise PermanentError(f"purchase {number} is {po_state}: Tryton only changes line "
-                                     "quantities of draft purchases")
-            self.rpc.write("purchase.line", [line["id"]], {"quantity": _qty(self.req.quantity)}, context=lock)
+                raise PermanentError(
+                    f"purchase {number} is {po_state}: Tryton only changes line "
+                    "quantities of draft purchases"
+                )
+            self.rpc.write(
+                "purchase.line", [line["id"]], {"quantity": _qty(self.req.quantity)}, context=lock
+            )
             return {"what": f"quantity of {number} line set to {self.req.quantity:g}"}
         if action in DATE_ACTIONS:
             if not self.req.date:
                 raise PermanentError(f"{action} needs a date")
             day = dt.date.fromisoformat(self.req.date)
             if po_state in ("draft", "quotation"):
-                self.rpc.write("purchase.line", [line["id"]],
-                               {"delivery_date_edit": True, "delivery_date_store": day}, context=lock)
+                self.rpc.write(
+                    "purchase.line",
+                    [line["id"]],
+                    {"delivery_date_edit": True, "delivery_date_store": day},
+                    context=lock,
+                )
             elif po_state in ("confirmed", "processing"):
-                moves = [m["id"] for m in self.rpc.read("stock.move", line["moves"], ["state"])
-                         if m["state"] in ("draft", "staging")]
+                moves = [
+                    m["id"]
+                    for m in self.rpc.read("stock.move", line["moves"], ["state"])
+                    if m["state"] in ("draft", "staging")
+                ]
                 if not moves:
                     raise PermanentError(f"nothing left to deliver on {number}")
                 self.rpc.write("stock.move", moves, {"planned_date": day})
@@ -233,21 +294,28 @@ class _Push:
 
     def order(self, row: dict[str, Any]) -> dict[str, Any]:
         if row["state"] != "draft":
-            raise PermanentError(f"REQ-{self.id} is {row['state']}: only draft requests can be ordered")
+            raise PermanentError(
+                f"REQ-{self.id} is {row['state']}: only draft requests can be ordered"
+            )
         if self.req.supplier and m2o(row, "party", "code") != self.req.supplier:
-            self.rpc.write(self.model, [self.id], {"party": self.party(self.req.supplier)},
-                           context=self.lock())
+            self.rpc.write(
+                self.model, [self.id], {"party": self.party(self.req.supplier)}, context=self.lock()
+            )
         elif not row.get("party"):
             raise PermanentError(f"REQ-{self.id} has no supplier; choose one to order it")
-        reply = self.rpc.run_wizard("purchase.request.create_purchase", self.model, [self.id],
-                                    [("start", {})])
+        reply = self.rpc.run_wizard(
+            "purchase.request.create_purchase", self.model, [self.id], [("start", {})]
+        )
         if reply.get("view"):
             raise PermanentError(f"Tryton asks for more before ordering REQ-{self.id}")
         after = self.read()
         if not after or after["state"] not in ("purchased", "done"):
             raise PermanentError(f"Tryton did not order REQ-{self.id}")
-        return {"what": "ordered", "purchase": after.get("purchase"),
-                "purchase_line": after.get("purchase_line")}
+        return {
+            "what": "ordered",
+            "purchase": after.get("purchase"),
+            "purchase_line": after.get("purchase_line"),
+        }
 
     def cancel(self, row: dict[str, Any]) -> dict[str, Any]:
         state = row["state"]
@@ -257,16 +325,24 @@ class _Push:
         if state == "purchased":
             line = self.line(row["purchase_line"])
             po = line["purchase"]
-            po_lines = self.rpc.search("purchase.line", [("purchase", "=", po), ("type", "=", "line")])
+            po_lines = self.rpc.search(
+                "purchase.line", [("purchase", "=", po), ("type", "=", "line")]
+            )
             if m2o(line, "purchase", "state") not in ("draft", "quotation") or len(po_lines) != 1:
                 raise PermanentError(
-                    f"REQ-{self.id} is ordered on a purchase with other lines or already confirmed; "
-                    "cancel it in Tryton")
+                    f"REQ-{self.id} is ordered on a purchase with other lines or already "
+                    "confirmed; "
+                    "cancel it in Tryton"
+                )
             self.rpc.button("purchase.purchase", "cancel", [po])
             state = "exception"
         if state == "exception":
-            self.rpc.run_wizard("purchase.request.handle.purchase.cancellation", self.model, [self.id],
-                                [("cancel_request", {})])
+            self.rpc.run_wizard(
+                "purchase.request.handle.purchase.cancellation",
+                self.model,
+                [self.id],
+                [("cancel_request", {})],
+            )
             return {"what": "cancelled"}
         raise PermanentError(f"REQ-{self.id} is {state}: it cannot be cancelled")
 

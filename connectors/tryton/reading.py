@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from connectors.tryton.rpc import TrytonRPC
 
@@ -46,11 +47,12 @@ class Mark:
     def see(self, stamp: str | None) -> None:
         if stamp:
             value = float(stamp)
-            if value > self.ts:
-                self.ts = value
+            self.ts = max(self.ts, value)
 
     def encode(self) -> str:
-        sizes = json.dumps({k: list(v) for k, v in sorted(self.sizes.items())}, separators=(",", ":"))
+        sizes = json.dumps(
+            {k: list(v) for k, v in sorted(self.sizes.items())}, separators=(",", ":")
+        )
         return f"{self.ts:017.6f}|{sizes}"
 
     @classmethod
@@ -74,8 +76,15 @@ def version_of(*stamps: str | None) -> str | None:
 class Reader:
     """Reads one entity's Tryton models for one pull, remembering versions and sizes."""
 
-    def __init__(self, rpc: TrytonRPC, since: Mark | None, *, overlap: dt.timedelta,
-                 server_offset: dt.timedelta, context: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        rpc: TrytonRPC,
+        since: Mark | None,
+        *,
+        overlap: dt.timedelta,
+        server_offset: dt.timedelta,
+        context: dict[str, Any],
+    ) -> None:
         self.rpc = rpc
         self.since = since
         self.mark = Mark()
@@ -84,8 +93,9 @@ class Reader:
         if since is not None and since.ts > 0:
             # the server's naive storage time of the watermark, minus the overlap; _timestamp
             # carries 15 significant digits (~10 us), so step back a little more than that
-            self.window = (_EPOCH + dt.timedelta(seconds=since.ts) + server_offset - overlap
-                           - _STAMP_PRECISION)
+            self.window = (
+                _EPOCH + dt.timedelta(seconds=since.ts) + server_offset - overlap - _STAMP_PRECISION
+            )
 
     @property
     def incremental(self) -> bool:
@@ -115,7 +125,12 @@ class Reader:
         while True:
             page_domain = [domain, ("id", ">", last)] if domain else [("id", ">", last)]
             part = self.rpc.search_read(
-                model, page_domain, names, order=[("id", "ASC")], limit=page, context=ctx,
+                model,
+                page_domain,
+                names,
+                order=[("id", "ASC")],
+                limit=page,
+                context=ctx,
             )
             rows.extend(part)
             if len(part) < page:
@@ -126,13 +141,22 @@ class Reader:
                 self.mark.see(r.get("_timestamp"))
         return rows
 
-    def fetch_ids(self, model: str, ids: Iterable[int], fields: Iterable[str],
-                  context: dict[str, Any] | None = None, track: bool = True) -> list[dict[str, Any]]:
+    def fetch_ids(
+        self,
+        model: str,
+        ids: Iterable[int],
+        fields: Iterable[str],
+        context: dict[str, Any] | None = None,
+        track: bool = True,
+    ) -> list[dict[str, Any]]:
         ids = sorted(set(ids))
         out: list[dict[str, Any]] = []
         for i in range(0, len(ids), PAGE):
-            out.extend(self.fetch(model, [("id", "in", ids[i : i + PAGE])], fields, context=context,
-                                  track=track))
+            out.extend(
+                self.fetch(
+                    model, [("id", "in", ids[i : i + PAGE])], fields, context=context, track=track
+                )
+            )
         return out
 
     # -- deletion check --------------------------------------------------------------------
@@ -145,8 +169,9 @@ class Reader:
             if before is None:
                 return True  # no count from last time: reconcile once
             top, count = before
-            now = self.rpc.model(model, "search_count", [*domain, ("id", "<=", top)],
-                                 context=self.context)
+            now = self.rpc.model(
+                model, "search_count", [*domain, ("id", "<=", top)], context=self.context
+            )
             if int(now) < count:
                 return True
         return False
@@ -154,7 +179,9 @@ class Reader:
     def measure(self, models: dict[str, list[Any]]) -> None:
         """Record each model's highest id and record count for the next deletion check."""
         for model, domain in models.items():
-            top = self.rpc.search(model, domain, order=[("id", "DESC")], limit=1, context=self.context)
+            top = self.rpc.search(
+                model, domain, order=[("id", "DESC")], limit=1, context=self.context
+            )
             count = self.rpc.model(model, "search_count", domain, context=self.context)
             self.mark.sizes[model] = (top[0] if top else 0, int(count))
 
@@ -166,7 +193,9 @@ class Reader:
 
 def server_offset(rpc: TrytonRPC) -> dt.timedelta:
     """How far the server's stored (naive) times are from UTC, to the nearest minute."""
-    row = rpc.search_read("res.user", [("id", "=", rpc.user_id)], ["_timestamp", "last_modified_at"])
+    row = rpc.search_read(
+        "res.user", [("id", "=", rpc.user_id)], ["_timestamp", "last_modified_at"]
+    )
     if not row or not row[0].get("_timestamp") or not row[0].get("last_modified_at"):
         return dt.timedelta(0)
     stored: dt.datetime = row[0]["last_modified_at"]

@@ -19,8 +19,9 @@ import base64
 import datetime as dt
 import itertools
 import json
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 import httpx
 
@@ -42,7 +43,9 @@ class TrytonUserError(PermanentError):
     """Tryton refused an operation by its business rules (a ``UserError``)."""
 
     def __init__(self, message: str, description: str = "") -> None:
-        super().__init__(f"Tryton refused: {message}" + (f" ({description})" if description else ""))
+        super().__init__(
+            f"Tryton refused: {message}" + (f" ({description})" if description else "")
+        )
         self.tryton_message = message
 
 
@@ -61,8 +64,13 @@ class TrytonConcurrency(ConnectorError):
 def _encode(obj: Any) -> Any:
     if isinstance(obj, dt.datetime):
         return {
-            "__class__": "datetime", "year": obj.year, "month": obj.month, "day": obj.day,
-            "hour": obj.hour, "minute": obj.minute, "second": obj.second,
+            "__class__": "datetime",
+            "year": obj.year,
+            "month": obj.month,
+            "day": obj.day,
+            "hour": obj.hour,
+            "minute": obj.minute,
+            "second": obj.second,
             "microsecond": obj.microsecond,
         }
     if isinstance(obj, dt.date):
@@ -84,7 +92,12 @@ def _decode(dct: dict[str, Any]) -> Any:
         return dt.date(dct["year"], dct["month"], dct["day"])
     if cls == "datetime":
         return dt.datetime(
-            dct["year"], dct["month"], dct["day"], dct["hour"], dct["minute"], dct["second"],
+            dct["year"],
+            dct["month"],
+            dct["day"],
+            dct["hour"],
+            dct["minute"],
+            dct["second"],
             dct["microsecond"],
         )
     if cls == "timedelta":
@@ -135,7 +148,8 @@ class TrytonRPC:
     def _post(self, path: str, method: str, params: list[Any], auth: bool) -> Any:
         body = json.dumps(
             {"id": next(self._ids), "method": method, "params": params},
-            default=_encode, separators=(",", ":"),
+            default=_encode,
+            separators=(",", ":"),
         )
         headers = {"Content-Type": "application/json"}
         if auth and self._auth:
@@ -151,7 +165,9 @@ class TrytonRPC:
                 f"{where} did not answer {method} within {self.timeout:g} s (timeout)"
             ) from None
         except httpx.TransportError as exc:
-            raise TransientError(f"the connection to {where} was lost during {method} ({exc})") from None
+            raise TransientError(
+                f"the connection to {where} was lost during {method} ({exc})"
+            ) from None
         if resp.status_code != 200:
             self._raise_http(resp, method)
         try:
@@ -180,7 +196,9 @@ class TrytonRPC:
                 f"Tryton at {self.url} could not serve {method} (HTTP {code}: database busy or "
                 f"unavailable{_html_reason(resp)})"
             )
-        raise PermanentError(f"Tryton at {self.url} answered {method} with HTTP {code}{_html_reason(resp)}")
+        raise PermanentError(
+            f"Tryton at {self.url} answered {method} with HTTP {code}{_html_reason(resp)}"
+        )
 
     def _raise_tryton(self, error: Any, method: str) -> None:
         kind = error[0] if isinstance(error, list) and error else error
@@ -209,7 +227,9 @@ class TrytonRPC:
         path = f"/{self.database}/rpc/"
         try:
             result = self._post(
-                path, "common.db.login", [self.user, {"password": self._password}, self.language],
+                path,
+                "common.db.login",
+                [self.user, {"password": self._password}, self.language],
                 auth=False,
             )
         except _Unauthorized:
@@ -247,7 +267,9 @@ class TrytonRPC:
         return {**self.context, **(extra or {})}
 
     # -- model helpers ---------------------------------------------------------------------
-    def model(self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
+    def model(
+        self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None
+    ) -> Any:
         if self._auth is None:
             self.login()  # the session context (company, language) comes with the login
         return self.call(f"model.{model}.{method}", *args, self.ctx(context))
@@ -264,34 +286,64 @@ class TrytonRPC:
         context: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         return self.model(  # type: ignore[no-any-return]
-            model, "search_read", domain, offset, limit,
-            [list(o) for o in order] if order else None, list(fields), context=context,
-        )
-
-    def search(self, model: str, domain: list[Any], *, order: list[tuple[str, str]] | None = None,
-               limit: int | None = None, context: dict[str, Any] | None = None) -> list[int]:
-        return self.model(  # type: ignore[no-any-return]
-            model, "search", domain, 0, limit, [list(o) for o in order] if order else None,
+            model,
+            "search_read",
+            domain,
+            offset,
+            limit,
+            [list(o) for o in order] if order else None,
+            list(fields),
             context=context,
         )
 
-    def read(self, model: str, ids: list[int], fields: Iterable[str],
-             context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def search(
+        self,
+        model: str,
+        domain: list[Any],
+        *,
+        order: list[tuple[str, str]] | None = None,
+        limit: int | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> list[int]:
+        return self.model(  # type: ignore[no-any-return]
+            model,
+            "search",
+            domain,
+            0,
+            limit,
+            [list(o) for o in order] if order else None,
+            context=context,
+        )
+
+    def read(
+        self,
+        model: str,
+        ids: list[int],
+        fields: Iterable[str],
+        context: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
         return self.model(model, "read", ids, list(fields), context=context)  # type: ignore[no-any-return]
 
-    def create(self, model: str, values: list[dict[str, Any]],
-               context: dict[str, Any] | None = None) -> list[int]:
+    def create(
+        self, model: str, values: list[dict[str, Any]], context: dict[str, Any] | None = None
+    ) -> list[int]:
         return self.model(model, "create", values, context=context)  # type: ignore[no-any-return]
 
-    def write(self, model: str, ids: list[int], values: dict[str, Any],
-              context: dict[str, Any] | None = None) -> None:
+    def write(
+        self,
+        model: str,
+        ids: list[int],
+        values: dict[str, Any],
+        context: dict[str, Any] | None = None,
+    ) -> None:
         self.model(model, "write", ids, values, context=context)
 
     def delete(self, model: str, ids: list[int], context: dict[str, Any] | None = None) -> None:
         self.model(model, "delete", ids, context=context)
 
     def button(self, model: str, name: str, ids: list[int], *, acknowledge: bool = True) -> Any:
-        """Press a workflow button; with ``acknowledge`` accept Tryton warnings as its client does."""
+        """Press a workflow button; with ``acknowledge`` accept Tryton warnings as its client
+        does."""
         for _ in range(5):
             try:
                 return self.model(model, name, ids)
@@ -303,7 +355,9 @@ class TrytonRPC:
 
     def acknowledge(self, warning: TrytonWarning) -> None:
         """Accept a warning once, the way the Tryton client's "Yes" does."""
-        self.create("res.user.warning", [{"user": self.user_id, "name": warning.name, "always": False}])
+        self.create(
+            "res.user.warning", [{"user": self.user_id, "name": warning.name, "always": False}]
+        )
 
     def run_wizard(
         self,
@@ -326,7 +380,9 @@ class TrytonRPC:
             for state, data in steps:
                 for _ in range(5):
                     try:
-                        reply = self.call(f"wizard.{name}.execute", session, data, state, self.ctx(ctx))
+                        reply = self.call(
+                            f"wizard.{name}.execute", session, data, state, self.ctx(ctx)
+                        )
                         break
                     except TrytonWarning as warning:
                         if not acknowledge:
@@ -358,7 +414,7 @@ def _html_reason(resp: httpx.Response) -> str:
     if not text or text.startswith("<"):
         import re
 
-        m = re.search(r"<p>(.*?)</p>", text, re.S)
+        m = re.search(r"<p>(.*?)</p>", text, re.DOTALL)
         text = m.group(1).strip() if m else ""
     return f": {text[:200]}" if text else ""
 
@@ -370,6 +426,8 @@ def _missing_model(text: str, method: str) -> str | None:
         return None
     name = ".".join(parts[1:-1])
     lowered = text.lower()
-    if name in text and ("not found" in lowered or "keyerror" in lowered or lowered.startswith("'")):
+    if name in text and (
+        "not found" in lowered or "keyerror" in lowered or lowered.startswith("'")
+    ):
         return name
     return None

@@ -25,9 +25,10 @@ import argparse
 import datetime as dt
 import random
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from connectors.tryton.rpc import TrytonRPC
 
@@ -119,7 +120,8 @@ class PlantSeeder:
             "name": "Planner Plant", "code": "PLANT", "addresses": [["create", [{"city": "Lyon"}]]],
         }])
         (company,) = rpc.create("company.company", [{"party": party, "currency": currency}])
-        rpc.write("res.user", [rpc.user_id], {"companies": [["add", [company]]], "company": company})
+        rpc.write("res.user", [rpc.user_id],
+                  {"companies": [["add", [company]]], "company": company})
         (emp_party,) = rpc.create("party.party", [{"name": "Bea Buyer", "code": "EMP-BUYER"}])
         (employee,) = rpc.create("company.employee", [{"party": emp_party, "company": company}])
         rpc.write("res.user", [rpc.user_id], {
@@ -139,7 +141,8 @@ class PlantSeeder:
         else:
             rpc.create("purchase.configuration", [values])
         # Document numbers a planner recognises: PO-0001, MO-0001, RQ-0001.
-        for name, prefix in (("Purchase", "PO-"), ("Production", "MO-"), ("Purchase Requisition", "RQ-")):
+        prefixes = (("Purchase", "PO-"), ("Production", "MO-"), ("Purchase Requisition", "RQ-"))
+        for name, prefix in prefixes:
             ids = rpc.search("ir.sequence", [("name", "=", name)])
             if ids:
                 rpc.write("ir.sequence", ids, {"prefix": prefix, "padding": 4})
@@ -187,7 +190,9 @@ class PlantSeeder:
         self.out.suppliers = {v["code"]: i for v, i in zip(values, ids)}
 
     # -- products and BOMs ----------------------------------------------------------------
-    def _template(self, code: str, name: str, *, make: bool, uom: int, cost: Decimal) -> dict[str, Any]:
+    def _template(
+        self, code: str, name: str, *, make: bool, uom: int, cost: Decimal
+    ) -> dict[str, Any]:
         values: dict[str, Any] = {
             "name": name, "code": code, "type": "goods", "default_uom": uom,
             "purchasable": not make, "producible": make, "list_price": cost * 2,
@@ -248,7 +253,9 @@ class PlantSeeder:
         return {
             "name": name, "code": code,
             "inputs": [["create", inputs]],
-            "outputs": [["create", [{"product": p[parent], "quantity": 1.0, "unit": self.out.unit}]]],
+            "outputs": [["create", [
+                {"product": p[parent], "quantity": 1.0, "unit": self.out.unit},
+            ]]],
         }
 
     def boms(self) -> None:
@@ -337,7 +344,8 @@ class PlantSeeder:
             rpc.button("purchase.purchase", "quote", to_confirm)
             rpc.button("purchase.purchase", "confirm", to_confirm)
             # the first purchase's first line arrived already: partly received
-            moves = rpc.search_read("stock.move", [("purchase", "=", to_confirm[0]), ("state", "=", "draft")],
+            moves = rpc.search_read("stock.move",
+                                    [("purchase", "=", to_confirm[0]), ("state", "=", "draft")],
                                     ["id"], order=[("id", "ASC")], limit=1)
             if moves:
                 rpc.write("stock.move", [moves[0]["id"]], {"effective_date": self.today})
@@ -404,7 +412,7 @@ class PlantSeeder:
             "lines": [["create", [
                 {"product": out.products[c], "quantity": 12.0, "unit": self.uom_of[c],
                  "unit_price": Decimal("4.20"),
-                 "supplier": list(out.suppliers.values())[0]}
+                 "supplier": next(iter(out.suppliers.values()))}
                 for c in pick
             ]]],
         }
@@ -418,7 +426,9 @@ class PlantSeeder:
         out.requests = rpc.search("purchase.request", [], order=[("id", "ASC")])
 
 
-def seed_plant(rpc: TrytonRPC, size: PlantSize | None = None, today: dt.date | None = None) -> SeedResult:
+def seed_plant(
+    rpc: TrytonRPC, size: PlantSize | None = None, today: dt.date | None = None
+) -> SeedResult:
     """Seed an empty (freshly initialised) database; returns what was created."""
     return PlantSeeder(rpc, size or PlantSize(), today).run()
 

@@ -28,13 +28,14 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from connectors.tryton import TrytonConnector  # noqa: E402
-from connectors.tryton.devserver import (  # noqa: E402
+from connectors.tryton import TrytonConnector
+from connectors.tryton.devserver import (
     ADMIN_PASSWORD,
     DATABASE,
     TrytonServer,
@@ -42,10 +43,10 @@ from connectors.tryton.devserver import (  # noqa: E402
     init_database,
     server_on_copy,
 )
-from connectors.tryton.rpc import TrytonRPC  # noqa: E402
-from connectors.tryton.seed import PlantSize, seed_plant  # noqa: E402
-from workbench.cache.db import open_cache  # noqa: E402
-from workbench.services.sync import run_sync  # noqa: E402
+from connectors.tryton.rpc import TrytonRPC
+from connectors.tryton.seed import PlantSize, seed_plant
+from workbench.cache.db import open_cache
+from workbench.services.sync import run_sync
 
 PREREQUISITES = ["uoms", "sites", "suppliers", "uom_conversions"]
 
@@ -69,8 +70,11 @@ def build(folder: Path) -> Path:
         server.stop()
     checkpoint(server.db_file)
     shutil.copyfile(server.db_file, seeded)
-    print(f"seeded {len(result.products):,} products, {result.bom_lines:,} BOM lines; "
-          f"seconds per step: {json.dumps(result.timings)}", flush=True)
+    print(
+        f"seeded {len(result.products):,} products, {result.bom_lines:,} BOM lines; "
+        f"seconds per step: {json.dumps(result.timings)}",
+        flush=True,
+    )
     return seeded
 
 
@@ -112,10 +116,24 @@ def proteus_reads(server: TrytonServer) -> dict[str, tuple[int, float]]:
             return n, time.perf_counter() - started
 
         def items() -> int:
-            products = read("product.product", ["code", "name", "default_uom", "producible",
-                                                 "purchasable", "cost_price", "template"], every)
-            read("purchase.product_supplier", ["template", "product", "party", "lead_time",
-                                               "sequence"], every)
+            products = read(
+                "product.product",
+                [
+                    "code",
+                    "name",
+                    "default_uom",
+                    "producible",
+                    "purchasable",
+                    "cost_price",
+                    "template",
+                ],
+                every,
+            )
+            read(
+                "purchase.product_supplier",
+                ["template", "product", "party", "lead_time", "sequence"],
+                every,
+            )
             return len(products)
 
         def boms() -> int:
@@ -133,7 +151,9 @@ def median(runs: list[dict[str, tuple[int, float]]], step: str) -> tuple[int, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--keep", type=Path, default=None, help="keep/reuse the seeded database here")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep/reuse the seeded database here"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_tryton_"))
@@ -144,18 +164,24 @@ def main() -> None:
         run_proteus = [proteus_reads(server) for _ in range(args.repeat)]
     finally:
         server.stop()
-    print(f"\n{'step':8} {'records':>9} {'ours s':>8} {'ours rec/s':>11} {'proteus s':>10} "
-          f"{'proteus rec/s':>14} {'ratio':>6}")
+    print(
+        f"\n{'step':8} {'records':>9} {'ours s':>8} {'ours rec/s':>11} {'proteus s':>10} "
+        f"{'proteus rec/s':>14} {'ratio':>6}"
+    )
     totals = [0, 0.0, 0, 0.0]
     for step in ("items", "bom"):
         n, s = median(run_ours, step)
         pn, ps = median(run_proteus, step)
         totals = [totals[0] + n, totals[1] + s, totals[2] + pn, totals[3] + ps]
-        print(f"{step:8} {n:>9,} {s:>8.2f} {n / s:>11,.0f} {ps:>10.2f} {pn / ps:>14,.0f} "
-              f"{(n / s) / (pn / ps):>5.1f}x")
+        print(
+            f"{step:8} {n:>9,} {s:>8.2f} {n / s:>11,.0f} {ps:>10.2f} {pn / ps:>14,.0f} "
+            f"{(n / s) / (pn / ps):>5.1f}x"
+        )
     n, s, pn, ps = totals
-    print(f"{'total':8} {n:>9,} {s:>8.2f} {n / s:>11,.0f} {ps:>10.2f} {pn / ps:>14,.0f} "
-          f"{(n / s) / (pn / ps):>5.1f}x")
+    print(
+        f"{'total':8} {n:>9,} {s:>8.2f} {n / s:>11,.0f} {ps:>10.2f} {pn / ps:>14,.0f} "
+        f"{(n / s) / (pn / ps):>5.1f}x"
+    )
     print("ours: fetch + validate + upsert into the cache (run_sync); proteus: search_read only")
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)

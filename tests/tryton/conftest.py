@@ -15,21 +15,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
-import itertools
 import shutil
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
 pytest.importorskip("trytond.modules.production", reason="needs the test extra (trytond modules)")
 
-from connectors.tryton import TrytonConnector  # noqa: E402
-from connectors.tryton import seed as seed_module  # noqa: E402
-from connectors.tryton.devserver import (  # noqa: E402
+from connectors.tryton import TrytonConnector
+from connectors.tryton import seed as seed_module
+from connectors.tryton.devserver import (
     ADMIN_PASSWORD,
     DATABASE,
     TrytonServer,
@@ -37,8 +38,8 @@ from connectors.tryton.devserver import (  # noqa: E402
     init_database,
     server_on_copy,
 )
-from connectors.tryton.rpc import TrytonRPC  # noqa: E402
-from connectors.tryton.seed import PlantSize, SeedResult, seed_plant  # noqa: E402
+from connectors.tryton.rpc import TrytonRPC
+from connectors.tryton.seed import PlantSize, SeedResult, seed_plant
 
 pytestmark = pytest.mark.tryton
 
@@ -71,8 +72,11 @@ def _build(folder: Path) -> Template:
     checkpoint(server.db_file)
     seeded = folder / "seeded.sqlite"
     shutil.copyfile(server.db_file, seeded)
-    meta = {"fingerprint": _fingerprint(), "seed": dataclasses.asdict(result),
-            "today": dt.date.today().isoformat()}
+    meta = {
+        "fingerprint": _fingerprint(),
+        "seed": dataclasses.asdict(result),
+        "today": dt.date.today().isoformat(),
+    }
     (folder / "seeded.json").write_text(json.dumps(meta), encoding="utf-8")
     return Template(seeded, result, dt.date.today())
 
@@ -84,8 +88,9 @@ def _reuse(folder: Path) -> Template | None:
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     if meta.get("fingerprint") != _fingerprint():
         return None
-    return Template(folder / "seeded.sqlite", SeedResult(**meta["seed"]),
-                    dt.date.fromisoformat(meta["today"]))
+    return Template(
+        folder / "seeded.sqlite", SeedResult(**meta["seed"]), dt.date.fromisoformat(meta["today"])
+    )
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +107,9 @@ def tryton_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 
 @pytest.fixture(scope="session")
-def tryton_shared(tryton_template: Template, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrytonServer]:
+def tryton_shared(
+    tryton_template: Template, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TrytonServer]:
     server = server_on_copy(tryton_template.db_file, tmp_path_factory.mktemp("tryton-shared"))
     try:
         yield server
@@ -137,7 +144,9 @@ class _Spares:
 
 
 @pytest.fixture(scope="session")
-def _spares(tryton_template: Template, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Spares]:
+def _spares(
+    tryton_template: Template, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[_Spares]:
     spares = _Spares(tryton_template.db_file, tmp_path_factory.mktemp("tryton-fresh"))
     try:
         yield spares

@@ -13,10 +13,16 @@ from connectors.tryton.devserver import ADMIN_PASSWORD, DATABASE, TrytonServer
 from connectors.tryton.rpc import TrytonRPC
 from workbench.cache.db import open_cache
 from workbench.cli import main
+from workbench.services import credentials
+from workbench.services.settings import (
+    Settings,
+    SourceConfig,
+    load_settings,
+    save_settings,
+    settings_path,
+)
 from workbench.services.sources import make_connector
 from workbench.services.sync import run_sync
-from workbench.services import credentials
-from workbench.services.settings import Settings, SourceConfig, load_settings, save_settings, settings_path
 
 PARAMS = {"url": "http://erp.example.com:8000", "database": "prod", "user": "planner"}
 
@@ -25,7 +31,9 @@ def test_password_round_trip_and_injection() -> None:
     keyring.set_keyring(credentials.MemoryKeyring())
     account = credentials.account_for("tryton", PARAMS)
     assert account == "tryton:planner@http://erp.example.com:8000/prod"
-    with pytest.raises(credentials.CredentialError, match="no password stored for tryton:planner@") as err:
+    with pytest.raises(
+        credentials.CredentialError, match="no password stored for tryton:planner@"
+    ) as err:
         credentials.connector_params("tryton", PARAMS)
     assert "python -m workbench.services.credentials set tryton" in str(err.value)
     credentials.set_password(account, "s3cret")
@@ -47,12 +55,15 @@ def test_password_never_lands_in_settings() -> None:
 
 
 @pytest.mark.tryton
-def test_decide_and_send_from_the_command_line(tryton_fresh: TrytonServer, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_decide_and_send_from_the_command_line(
+    tryton_fresh: TrytonServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     keyring.set_keyring(credentials.MemoryKeyring())
     secret = "Pw-9f3k2-unique"
     rpc = TrytonRPC(tryton_fresh.url, DATABASE, "admin", ADMIN_PASSWORD)
-    rpc.write("res.user", [rpc.search("res.user", [("login", "=", "admin")])[0]], {"password": secret})
+    rpc.write(
+        "res.user", [rpc.search("res.user", [("login", "=", "admin")])[0]], {"password": secret}
+    )
     rpc.close()
     rpc = TrytonRPC(tryton_fresh.url, DATABASE, "admin", secret)
     params = {"url": tryton_fresh.url, "database": DATABASE, "user": "admin"}
@@ -72,8 +83,19 @@ def test_decide_and_send_from_the_command_line(tryton_fresh: TrytonServer, tmp_p
     connector.close()
     engine.dispose()
     (mrp,) = rpc.search("purchase.request", [("origin", "=", "stock.order_point,-1")])
-    recorded = run("decisions", "record", f"REQ-{mrp}", "--verdict", "modify", "--action", "reduce",
-                   "--quantity", "1", "--by", "bea")
+    recorded = run(
+        "decisions",
+        "record",
+        f"REQ-{mrp}",
+        "--verdict",
+        "modify",
+        "--action",
+        "reduce",
+        "--quantity",
+        "1",
+        "--by",
+        "bea",
+    )
     assert recorded["outbox"] and not recorded["duplicate"]
     listed = run("outbox")
     assert [e["state"] for e in listed["entries"]] == ["queued"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -69,7 +69,10 @@ def test_server_down_keeps_the_cache(tryton_shared: TrytonServer, cache, tmp_pat
     assert "cannot reach the Tryton server" in down.check().message
     result = run_sync(cache, down, entities=["uoms", "sites", "suppliers", "items"])
     assert result.status == SyncRunStatus.FAILED
-    assert "cannot reach the Tryton server" in (result.error or "") and "is it running?" in result.error
+    assert (
+        "cannot reach the Tryton server" in (result.error or "")
+        and "is it running?" in result.error
+    )
     after = dump(path)
     # only the failed run's own record was added; every entity row is as it was
     for table in before:

@@ -12,7 +12,9 @@ from workbench.services.sync import run_sync
 pytestmark = pytest.mark.tryton
 
 
-def test_only_changed_records_move(tryton_fresh: TrytonServer, make_connector, admin_rpc, cache) -> None:  # type: ignore[no-untyped-def]
+def test_only_changed_records_move(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache
+) -> None:  # type: ignore[no-untyped-def]
     # no overlap: this test shows exactly what the change window fetches
     connector = make_connector(tryton_fresh, overlap_seconds=0)
     first = run_sync(cache, connector)
@@ -31,13 +33,25 @@ def test_only_changed_records_move(tryton_fresh: TrytonServer, make_connector, a
     # another Tryton user changes four records
     (rm3,) = other.search_read("product.product", [("code", "=", "RM-0003")], ["template"])
     other.write("product.template", [rm3["template"]], {"name": "Bracket 3, zinc plated"})
-    (sa2_input,) = other.search_read("production.bom.input", [("bom.code", "=", "SA-002/A")],
-                                     ["quantity"], order=[("id", "ASC")], limit=1)
+    (sa2_input,) = other.search_read(
+        "production.bom.input",
+        [("bom.code", "=", "SA-002/A")],
+        ["quantity"],
+        order=[("id", "ASC")],
+        limit=1,
+    )
     other.write("production.bom.input", [sa2_input["id"]], {"quantity": sa2_input["quantity"] + 10})
-    (mrp,) = other.search_read("purchase.request", [("origin", "=", "stock.order_point,-1")], ["quantity"])
+    (mrp,) = other.search_read(
+        "purchase.request", [("origin", "=", "stock.order_point,-1")], ["quantity"]
+    )
     other.write("purchase.request", [mrp["id"]], {"quantity": 40.0})
-    (draft_line,) = other.search_read("purchase.line", [("purchase.state", "=", "draft")], ["quantity"],
-                                      order=[("id", "ASC")], limit=1)
+    (draft_line,) = other.search_read(
+        "purchase.line",
+        [("purchase.state", "=", "draft")],
+        ["quantity"],
+        order=[("id", "ASC")],
+        limit=1,
+    )
     other.write("purchase.line", [draft_line["id"]], {"quantity": 77.0})
 
     second = run_sync(cache, connector)
@@ -48,8 +62,9 @@ def test_only_changed_records_move(tryton_fresh: TrytonServer, make_connector, a
     # only the window was fetched: the boundary edit (RM-0001, re-read by ">=") and RM-0003
     assert second.counts["items"]["received"] == 2
     # the changed rows carry the second run; the others still the first
-    items = read_entity_frame(cache, "items", parse_dates=False,
-                              columns=["code", "description", "sync_run"])
+    items = read_entity_frame(
+        cache, "items", parse_dates=False, columns=["code", "description", "sync_run"]
+    )
     moved = items.loc[items["sync_run"] == second.run_id, "code"].tolist()
     assert moved == ["RM-0003"]
     assert items.loc[items["code"] == "RM-0003", "description"].item() == "Bracket 3, zinc plated"
@@ -60,15 +75,18 @@ def test_only_changed_records_move(tryton_fresh: TrytonServer, make_connector, a
     assert row["orig_quantity_per"].item() == sa2_input["quantity"] + 10
 
 
-def test_deleted_records_are_marked(tryton_fresh: TrytonServer, make_connector, admin_rpc, cache) -> None:  # type: ignore[no-untyped-def]
+def test_deleted_records_are_marked(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache
+) -> None:  # type: ignore[no-untyped-def]
     connector = make_connector(tryton_fresh)  # default 5-minute overlap
     first = run_sync(cache, connector)
     assert first.ok, first.error
     other = admin_rpc(tryton_fresh)
     (mrp,) = other.search_read("purchase.request", [("origin", "=", "stock.order_point,-1")], [])
     other.delete("purchase.request", [mrp["id"]])  # a draft request may be deleted
-    (gone,) = other.search_read("production.bom.input", [("bom.code", "=", "SA-003/A")], [],
-                                order=[("id", "DESC")], limit=1)
+    (gone,) = other.search_read(
+        "production.bom.input", [("bom.code", "=", "SA-003/A")], [], order=[("id", "DESC")], limit=1
+    )
     other.delete("production.bom.input", [gone["id"]])
 
     second = run_sync(cache, connector)
@@ -76,12 +94,22 @@ def test_deleted_records_are_marked(tryton_fresh: TrytonServer, make_connector, 
     assert second.counts["requisitions"]["deleted"] == 1
     assert second.counts["bom_lines"]["deleted"] == 1
     assert {e for e, c in second.counts.items() if c["deleted"]} == {"requisitions", "bom_lines"}
-    reqs = read_entity_frame(cache, "requisitions", include_deleted=True, parse_dates=False,
-                             columns=["code", "deleted_at"])
+    reqs = read_entity_frame(
+        cache,
+        "requisitions",
+        include_deleted=True,
+        parse_dates=False,
+        columns=["code", "deleted_at"],
+    )
     assert reqs.loc[reqs["code"] == f"REQ-{mrp['id']}", "deleted_at"].notna().item()
     assert reqs["deleted_at"].notna().sum() == 1
-    lines = read_entity_frame(cache, "bom_lines", include_deleted=True, parse_dates=False,
-                              columns=["position", "deleted_at"])
+    lines = read_entity_frame(
+        cache,
+        "bom_lines",
+        include_deleted=True,
+        parse_dates=False,
+        columns=["position", "deleted_at"],
+    )
     assert lines.loc[lines["position"] == gone["id"], "deleted_at"].notna().item()
     assert len(read_entity_frame(cache, "bom_lines")) == first.counts["bom_lines"]["received"] - 1
     # a third sync finds nothing more to delete, and nothing comes back
@@ -89,8 +117,9 @@ def test_deleted_records_are_marked(tryton_fresh: TrytonServer, make_connector, 
     assert third.ok and all(c["deleted"] == 0 and c["changed"] == 0 for c in third.counts.values())
 
 
-def test_numbering_a_draft_purchase_moves_its_key(tryton_fresh: TrytonServer, make_connector,
-                                                  admin_rpc, cache, seeded) -> None:  # type: ignore[no-untyped-def]
+def test_numbering_a_draft_purchase_moves_its_key(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache, seeded
+) -> None:  # type: ignore[no-untyped-def]
     connector = make_connector(tryton_fresh)
     assert run_sync(cache, connector).ok
     draft = seeded.purchases[-1]
@@ -98,11 +127,24 @@ def test_numbering_a_draft_purchase_moves_its_key(tryton_fresh: TrytonServer, ma
     other.button("purchase.purchase", "quote", [draft])
     result = run_sync(cache, connector)
     assert result.ok, result.error
-    orders = read_entity_frame(cache, "purchase_orders", include_deleted=True, parse_dates=False,
-                               columns=["code", "status", "deleted_at"])
+    orders = read_entity_frame(
+        cache,
+        "purchase_orders",
+        include_deleted=True,
+        parse_dates=False,
+        columns=["code", "status", "deleted_at"],
+    )
     assert orders.loc[orders["code"] == f"purchase#{draft}", "deleted_at"].notna().item()
     assert orders.loc[orders["code"] == "PO-0004", "status"].item() == "pending_approval"
     lines = read_entity_frame(cache, "purchase_order_lines", parse_dates=False)
-    assert set(lines.loc[lines["source_key"].isin(
-        [f"purchase.line,{i}" for i in other.search("purchase.line", [("purchase", "=", draft)])]),
-        "purchase_order"]) == {"PO-0004"}
+    assert set(
+        lines.loc[
+            lines["source_key"].isin(
+                [
+                    f"purchase.line,{i}"
+                    for i in other.search("purchase.line", [("purchase", "=", draft)])
+                ]
+            ),
+            "purchase_order",
+        ]
+    ) == {"PO-0004"}

@@ -86,7 +86,9 @@ def test_round_trip_counts(synced, tryton_shared: TrytonServer, admin_rpc) -> No
     assert expected["bom_revisions"] == len(links)
     assert expected["bom_lines"] == sum(inputs_per_bom[link["bom"]] for link in links)
     assert expected["work_orders"] == count("production")
-    assert expected["work_order_components"] == count("stock.move", [("production_input", "!=", None)])
+    assert expected["work_order_components"] == count(
+        "stock.move", [("production_input", "!=", None)]
+    )
     assert expected["purchase_orders"] == count("purchase.purchase")
     # ... and the cache holds exactly that
     for entity, n in expected.items():
@@ -99,13 +101,20 @@ def test_items_field_by_field(synced, tryton_shared: TrytonServer, admin_rpc) ->
     rpc = admin_rpc(tryton_shared)
     items = rows(engine, "items")
     for code in ("RM-0001", "RM-0006", "SA-001", "FG-01"):
-        (p,) = rpc.search_read("product.product", [("code", "=", code)],
-                               ["template", "cost_price", "_timestamp"])
-        (t,) = rpc.read("product.template", [p["template"]],
-                        ["name", "default_uom.symbol", "producible", "_timestamp"])
-        sups = rpc.search_read("purchase.product_supplier", [("template", "=", t["id"])],
-                               ["party.code", "lead_time", "sequence", "_timestamp"],
-                               order=[("sequence", "ASC")])
+        (p,) = rpc.search_read(
+            "product.product", [("code", "=", code)], ["template", "cost_price", "_timestamp"]
+        )
+        (t,) = rpc.read(
+            "product.template",
+            [p["template"]],
+            ["name", "default_uom.symbol", "producible", "_timestamp"],
+        )
+        sups = rpc.search_read(
+            "purchase.product_supplier",
+            [("template", "=", t["id"])],
+            ["party.code", "lead_time", "sequence", "_timestamp"],
+            order=[("sequence", "ASC")],
+        )
         row = items[code]
         assert row["source_key"] == f"product.product,{p['id']}"
         assert row["description"] == t["name"]
@@ -114,8 +123,11 @@ def test_items_field_by_field(synced, tryton_shared: TrytonServer, admin_rpc) ->
         assert row["standard_cost"] == pytest.approx(float(p["cost_price"]))
         assert row["default_supplier"] == (sups[0]["party."]["code"] if sups else "")
         assert row["lead_time_days"] == (sups[0]["lead_time"].days if sups else 0)
-        assert float(row["source_version"]) == max(float(p["_timestamp"]), float(t["_timestamp"]),
-                                                   *(float(s["_timestamp"]) for s in sups[:1]))
+        assert float(row["source_version"]) == max(
+            float(p["_timestamp"]),
+            float(t["_timestamp"]),
+            *(float(s["_timestamp"]) for s in sups[:1]),
+        )
     assert items["RM-0006"]["stock_uom"] == "kg"  # every 8th raw material (6, 14) is resin in kg
     assert items["FG-01"]["make_buy"] == "make" and items["FG-01"]["default_supplier"] == ""
 
@@ -130,9 +142,12 @@ def test_bom_revisions_and_lines(synced, tryton_shared: TrytonServer, admin_rpc)
     assert revisions[("SA-002", "SA-002/A")]["status"] == "released"
     rpc = admin_rpc(tryton_shared)
     lines = rows(engine, "bom_lines")
-    inputs = rpc.search_read("production.bom.input", [], ["bom.code", "product.code", "quantity",
-                                                         "unit.symbol", "product.default_uom"],
-                             context={"active_test": False})
+    inputs = rpc.search_read(
+        "production.bom.input",
+        [],
+        ["bom.code", "product.code", "quantity", "unit.symbol", "product.default_uom"],
+        context={"active_test": False},
+    )
     by_id = {i["id"]: i for i in inputs}
     in_grams = [i for i in inputs if i["unit."]["symbol"] == "g"]
     assert in_grams, "the seed puts some resin lines in grams"
@@ -155,16 +170,23 @@ def test_inventory_per_warehouse(synced, tryton_shared: TrytonServer, admin_rpc,
     inventory = rows(engine, "inventory")
     for wh, site in ((seeded.warehouse, "WH"), (seeded.warehouse2, "WH2")):
         ctx = {"locations": [wh], "with_childs": True, "stock_date_end": dt.date.today()}
-        stock = rpc.search_read("product.product", [("quantity", "!=", 0)], ["code", "quantity"], context=ctx)
+        stock = rpc.search_read(
+            "product.product", [("quantity", "!=", 0)], ["code", "quantity"], context=ctx
+        )
         assert stock, site
-        cached = {item: r["quantity"] for (item, s, _l, _lot, status), r in inventory.items()
-                  if s == site and status == "available"}
+        cached = {
+            item: r["quantity"]
+            for (item, s, _l, _lot, status), r in inventory.items()
+            if s == site and status == "available"
+        }
         assert cached == {p["code"]: p["quantity"] for p in stock}
     # nothing is assigned in the seeded plant, so nothing is allocated
     assert not [k for k in inventory if k[4] == "allocated"]
 
 
-def test_purchases_work_orders_requisitions(synced, tryton_shared: TrytonServer, admin_rpc, seeded) -> None:  # type: ignore[no-untyped-def]
+def test_purchases_work_orders_requisitions(
+    synced, tryton_shared: TrytonServer, admin_rpc, seeded
+) -> None:  # type: ignore[no-untyped-def]
     engine, _ = synced
     rpc = admin_rpc(tryton_shared)
     orders = rows(engine, "purchase_orders")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +31,9 @@ class Faulty(httpx.BaseTransport):
     """The real network, except once for ``method``: run ``before`` first (a concurrent user),
     or let the server do the call and then lose its response (``lose``)."""
 
-    def __init__(self, method: str, *, lose: bool = False, before: Callable[[], None] | None = None):
+    def __init__(
+        self, method: str, *, lose: bool = False, before: Callable[[], None] | None = None
+    ):
         self.inner = httpx.HTTPTransport()
         self.method, self.lose, self.before = method, lose, before
         self.fired = False
@@ -44,7 +47,9 @@ class Faulty(httpx.BaseTransport):
             if self.lose:
                 response.read()  # the server has committed and answered ...
                 response.close()
-                raise httpx.ReadError("connection reset by peer", request=request)  # ... we never hear
+                raise httpx.ReadError(
+                    "connection reset by peer", request=request
+                )  # ... we never hear
             return response
         return self.inner.handle_request(request)
 
@@ -68,18 +73,27 @@ def states(cache) -> dict[int, str]:  # type: ignore[no-untyped-def]
     return dict(zip(frame["id"], frame["state"]))
 
 
-def test_each_decision_kind_reaches_tryton(tryton_fresh: TrytonServer, make_connector, admin_rpc, cache) -> None:  # type: ignore[no-untyped-def]
+def test_each_decision_kind_reaches_tryton(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache
+) -> None:  # type: ignore[no-untyped-def]
     connector = make_connector(tryton_fresh)
     sync(cache, connector)
     rpc = admin_rpc(tryton_fresh)
     mrp = request_id(rpc, "stock.order_point,-1")
-    point_a, point_b = rpc.search("purchase.request", [("origin", "like", "stock.order_point,%"),
-                                                       ("origin", "!=", "stock.order_point,-1")],
-                                  order=[("id", "ASC")])
-    approved, approved_2 = rpc.search("purchase.request", [("origin", "like", "purchase.requisition.line,%")],
-                                      order=[("id", "ASC")])
-    decide = lambda code, action, **kw: record_decision(  # noqa: E731
-        cache, code, "modify", decided_by="bea", action=action, **kw, now=T0)
+    point_a, point_b = rpc.search(
+        "purchase.request",
+        [("origin", "like", "stock.order_point,%"), ("origin", "!=", "stock.order_point,-1")],
+        order=[("id", "ASC")],
+    )
+    approved, approved_2 = rpc.search(
+        "purchase.request",
+        [("origin", "like", "purchase.requisition.line,%")],
+        order=[("id", "ASC")],
+    )
+
+    def decide(code: str, action: str, **kw: Any):  # type: ignore[no-untyped-def]
+        return record_decision(cache, code, "modify", decided_by="bea", action=action, **kw, now=T0)
+
     outcomes = [
         decide(f"REQ-{mrp}", "reduce", quantity=2),
         decide(f"REQ-{point_a}", "switch_source", supplier="SUP-03"),
@@ -88,7 +102,9 @@ def test_each_decision_kind_reaches_tryton(tryton_fresh: TrytonServer, make_conn
         decide(f"REQ-{approved_2}", "increase", quantity=20),
         record_decision(cache, f"REQ-{mrp}", "reject", decided_by="bea", action="cancel", now=T0),
     ]
-    assert [o.outbox is not None for o in outcomes] == [True] * 5 + [False]  # a rejection sends nothing
+    assert [o.outbox is not None for o in outcomes] == [True] * 5 + [
+        False
+    ]  # a rejection sends nothing
     result = drain_outbox(cache, {"tryton": connector}, now=T0)
     assert sorted(result.sent) == sorted(o.outbox for o in outcomes[:5]), result
     assert result.failed == result.conflicts == result.retrying == []
@@ -98,7 +114,9 @@ def test_each_decision_kind_reaches_tryton(tryton_fresh: TrytonServer, make_conn
 
     assert read(mrp, ["quantity"])["quantity"] == 2
     assert read(point_a, ["party.code"])["party."]["code"] == "SUP-03"
-    assert rpc.search("purchase.request", [("id", "=", point_b)]) == []  # a draft request is deleted
+    assert (
+        rpc.search("purchase.request", [("id", "=", point_b)]) == []
+    )  # a draft request is deleted
     ordered = read(approved, ["state", "purchase", "purchase_line"])
     assert ordered["state"] == "purchased"
     (po,) = rpc.read("purchase.purchase", [ordered["purchase"]], ["state", "party.code", "lines"])
@@ -114,13 +132,17 @@ def test_each_decision_kind_reaches_tryton(tryton_fresh: TrytonServer, make_conn
     later = (dt.date.today() + dt.timedelta(days=45)).isoformat()
     defer = decide(f"REQ-{approved}", "defer", date=later)
     assert drain_outbox(cache, {"tryton": connector}, now=T0).sent == [defer.outbox]
-    line = rpc.read("purchase.line", [ordered["purchase_line"]], ["delivery_date_store", "delivery_date"])[0]
+    line = rpc.read(
+        "purchase.line", [ordered["purchase_line"]], ["delivery_date_store", "delivery_date"]
+    )[0]
     assert line["delivery_date_store"].isoformat() == later == line["delivery_date"].isoformat()
 
     # every attempt is audited: who, what, when, result
     audit = audit_frame(cache)
     pushes = audit[audit["action"].str.startswith("push ")]
-    assert len(pushes) == 6 and set(pushes["result"]) == {"sent"} and set(pushes["actor"]) == {"bea"}
+    assert (
+        len(pushes) == 6 and set(pushes["result"]) == {"sent"} and set(pushes["actor"]) == {"bea"}
+    )
     assert set(pushes["at"]) == {T0.isoformat()}
     # a sync that sees the written versions confirms the entries (the cancelled one is gone)
     sync(cache, connector)
@@ -129,14 +151,28 @@ def test_each_decision_kind_reaches_tryton(tryton_fresh: TrytonServer, make_conn
     assert len(decisions_frame(cache)) == 7
 
 
-def test_defer_a_confirmed_purchase_line(tryton_fresh: TrytonServer, make_connector, admin_rpc, cache) -> None:  # type: ignore[no-untyped-def]
+def test_defer_a_confirmed_purchase_line(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache
+) -> None:  # type: ignore[no-untyped-def]
     connector = make_connector(tryton_fresh)
     rpc = admin_rpc(tryton_fresh)
-    (line,) = rpc.search_read("purchase.line", [("purchase.number", "=", "PO-0002")],
-                              ["_timestamp", "moves", "delivery_date"], order=[("id", "ASC")], limit=1)
+    (line,) = rpc.search_read(
+        "purchase.line",
+        [("purchase.number", "=", "PO-0002")],
+        ["_timestamp", "moves", "delivery_date"],
+        order=[("id", "ASC")],
+        limit=1,
+    )
     new_date = line["delivery_date"] + dt.timedelta(days=9)
-    result = connector.push(PushRequest("key-defer-1", "defer", f"purchase.line,{line['id']}",
-                                        line["_timestamp"], date=new_date.isoformat()))
+    result = connector.push(
+        PushRequest(
+            "key-defer-1",
+            "defer",
+            f"purchase.line,{line['id']}",
+            line["_timestamp"],
+            date=new_date.isoformat(),
+        )
+    )
     assert not result.already_applied
     moves = rpc.read("stock.move", line["moves"], ["planned_date", "state"])
     assert [m["planned_date"] for m in moves if m["state"] == "draft"] == [new_date]
@@ -145,24 +181,37 @@ def test_defer_a_confirmed_purchase_line(tryton_fresh: TrytonServer, make_connec
     row = pol.loc[pol["line"] == line["id"]]
     assert row["promised_date"].item() == new_date.isoformat()  # what Tryton now expects
     # the same entry again: applied once only
-    again = connector.push(PushRequest("key-defer-1", "defer", f"purchase.line,{line['id']}",
-                                       line["_timestamp"], date=new_date.isoformat()))
+    again = connector.push(
+        PushRequest(
+            "key-defer-1",
+            "defer",
+            f"purchase.line,{line['id']}",
+            line["_timestamp"],
+            date=new_date.isoformat(),
+        )
+    )
     assert again.already_applied
 
 
-def test_changed_in_tryton_becomes_a_conflict(tryton_fresh: TrytonServer, make_connector, admin_rpc, cache) -> None:  # type: ignore[no-untyped-def]
+def test_changed_in_tryton_becomes_a_conflict(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache
+) -> None:  # type: ignore[no-untyped-def]
     connector = make_connector(tryton_fresh)
     sync(cache, connector)
     rpc = admin_rpc(tryton_fresh)
     mrp = request_id(rpc, "stock.order_point,-1")
     rpc.write("purchase.request", [mrp], {"quantity": 99.0})  # someone else, after our analysis
-    outcome = record_decision(cache, f"REQ-{mrp}", "modify", decided_by="bea", action="reduce",
-                              quantity=2, now=T0)
+    outcome = record_decision(
+        cache, f"REQ-{mrp}", "modify", decided_by="bea", action="reduce", quantity=2, now=T0
+    )
     result = drain_outbox(cache, {"tryton": connector}, now=T0)
     assert result.conflicts == [outcome.outbox]
     assert rpc.read("purchase.request", [mrp], ["quantity"])[0]["quantity"] == 99  # nothing written
     entry = outbox_frame(cache).iloc[0]
-    assert entry["state"] == "conflict" and "changed in Tryton since the analysis" in entry["last_error"]
+    assert (
+        entry["state"] == "conflict"
+        and "changed in Tryton since the analysis" in entry["last_error"]
+    )
     conflict = json.loads(entry["conflict"])
     assert conflict["ours"]["quantity"] == 2 and conflict["theirs"]["quantity"] == 99
     assert conflict["ours"]["base_version"] != conflict["theirs"]["_timestamp"]
@@ -170,25 +219,33 @@ def test_changed_in_tryton_becomes_a_conflict(tryton_fresh: TrytonServer, make_c
     assert audit_frame(cache, outcome.outbox)["result"].tolist() == ["conflict", "queued"]
 
 
-def test_concurrent_write_is_refused_by_tryton(tryton_fresh: TrytonServer, make_connector, admin_rpc, cache) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_write_is_refused_by_tryton(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache
+) -> None:  # type: ignore[no-untyped-def]
     """The other user writes between our read and our write: Tryton's _timestamp lock refuses."""
     rpc = admin_rpc(tryton_fresh)
     mrp = request_id(rpc, "stock.order_point,-1")
-    race = Faulty("model.purchase.request.write",
-                  before=lambda: rpc.write("purchase.request", [mrp], {"quantity": 55.0}))
+    race = Faulty(
+        "model.purchase.request.write",
+        before=lambda: rpc.write("purchase.request", [mrp], {"quantity": 55.0}),
+    )
     connector = make_connector(tryton_fresh, transport=race)
     (row,) = rpc.read("purchase.request", [mrp], ["_timestamp"])
     with pytest.raises(ConflictError, match="changed in Tryton while we were writing") as caught:
-        connector.push(PushRequest("key-race", "reduce", f"purchase.request,{mrp}", row["_timestamp"],
-                                   quantity=2))
+        connector.push(
+            PushRequest(
+                "key-race", "reduce", f"purchase.request,{mrp}", row["_timestamp"], quantity=2
+            )
+        )
     assert race.fired
     assert caught.value.theirs["quantity"] == 55 and caught.value.ours["quantity"] == 2
     assert rpc.read("purchase.request", [mrp], ["quantity"])[0]["quantity"] == 55
 
 
 @pytest.mark.parametrize("kind", ["quantity", "order"])
-def test_replay_after_a_lost_response_applies_once(kind: str, tryton_fresh: TrytonServer, make_connector,
-                                                   admin_rpc, cache) -> None:  # type: ignore[no-untyped-def]
+def test_replay_after_a_lost_response_applies_once(
+    kind: str, tryton_fresh: TrytonServer, make_connector, admin_rpc, cache
+) -> None:  # type: ignore[no-untyped-def]
     rpc = admin_rpc(tryton_fresh)
     if kind == "quantity":
         rid = request_id(rpc, "stock.order_point,-1")
@@ -206,7 +263,10 @@ def test_replay_after_a_lost_response_applies_once(kind: str, tryton_fresh: Tryt
     first = drain_outbox(cache, {"tryton": connector}, now=T0)
     assert lost.fired and first.retrying == [outcome.outbox]  # we never heard back: retry later
     entry = outbox_frame(cache).iloc[0]
-    assert entry["state"] == "queued" and entry["next_attempt_at"] == (T0 + dt.timedelta(seconds=30)).isoformat()
+    assert (
+        entry["state"] == "queued"
+        and entry["next_attempt_at"] == (T0 + dt.timedelta(seconds=30)).isoformat()
+    )
     second = drain_outbox(cache, {"tryton": connector}, now=T0 + dt.timedelta(minutes=1))
     assert second.already_applied == [outcome.outbox]
     assert states(cache) == {outcome.outbox: "sent"}
@@ -217,11 +277,16 @@ def test_replay_after_a_lost_response_applies_once(kind: str, tryton_fresh: Tryt
     else:  # exactly one purchase was created for it
         new = sorted(set(rpc.search("purchase.purchase", [])) - set(purchases_before))
         assert after["state"] == "purchased" and new == [after["purchase"]]
-    assert audit_frame(cache, outcome.outbox)["result"].tolist() == ["already_applied", "transient", "queued"]
+    assert audit_frame(cache, outcome.outbox)["result"].tolist() == [
+        "already_applied",
+        "transient",
+        "queued",
+    ]
 
 
-def test_offline_decisions_wait_and_survive_a_restart(tryton_fresh: TrytonServer, make_connector,
-                                                      admin_rpc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_offline_decisions_wait_and_survive_a_restart(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "offline.sqlite"
     engine = open_cache(path)
     connector = make_connector(tryton_fresh)
@@ -231,14 +296,25 @@ def test_offline_decisions_wait_and_survive_a_restart(tryton_fresh: TrytonServer
     approved = request_id(rpc, "purchase.requisition.line")
     tryton_fresh.stop()  # the ERP goes down
 
-    a = record_decision(engine, f"REQ-{mrp}", "modify", decided_by="bea", action="reduce", quantity=1, now=T0)
-    b = record_decision(engine, f"REQ-{approved}", "modify", decided_by="bea", action="increase",
-                        quantity=30, now=T0)
+    a = record_decision(
+        engine, f"REQ-{mrp}", "modify", decided_by="bea", action="reduce", quantity=1, now=T0
+    )
+    b = record_decision(
+        engine,
+        f"REQ-{approved}",
+        "modify",
+        decided_by="bea",
+        action="increase",
+        quantity=30,
+        now=T0,
+    )
     offline = drain_outbox(engine, {"tryton": connector}, now=T0)
     assert offline.retrying == [a.outbox] and offline.waiting == [b.outbox]
     assert "cannot reach the Tryton server" in offline.messages[0]
     # not due yet: nothing is tried, nothing counted
-    assert drain_outbox(engine, {"tryton": connector}, now=T0 + dt.timedelta(seconds=10)).waiting == [a.outbox, b.outbox]
+    assert drain_outbox(
+        engine, {"tryton": connector}, now=T0 + dt.timedelta(seconds=10)
+    ).waiting == [a.outbox, b.outbox]
     engine.dispose()  # the app is closed ...
 
     tryton_fresh.start()  # ... the ERP comes back on the same address, the app starts again
@@ -253,14 +329,23 @@ def test_offline_decisions_wait_and_survive_a_restart(tryton_fresh: TrytonServer
     engine.dispose()
 
 
-def test_backoff_grows_and_permanent_errors_stop(tryton_fresh: TrytonServer, make_connector, admin_rpc, cache) -> None:  # type: ignore[no-untyped-def]
+def test_backoff_grows_and_permanent_errors_stop(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache
+) -> None:  # type: ignore[no-untyped-def]
     connector = make_connector(tryton_fresh)
     sync(cache, connector)
     rpc = admin_rpc(tryton_fresh)
     mrp = request_id(rpc, "stock.order_point,-1")
     # a draft request's dates are Tryton's to compute: refused, with the reason
-    bad = record_decision(cache, f"REQ-{mrp}", "modify", decided_by="bea", action="expedite",
-                          date="2030-01-05", now=T0)
+    bad = record_decision(
+        cache,
+        f"REQ-{mrp}",
+        "modify",
+        decided_by="bea",
+        action="expedite",
+        date="2030-01-05",
+        now=T0,
+    )
     tryton_fresh.stop()
     t = T0
     for attempt, pause in ((1, 30), (2, 60), (3, 120)):
@@ -274,19 +359,39 @@ def test_backoff_grows_and_permanent_errors_stop(tryton_fresh: TrytonServer, mak
     failed = drain_outbox(cache, {"tryton": connector}, now=t)
     assert failed.failed == [bad.outbox]
     entry = outbox_frame(cache).iloc[0]
-    assert entry["state"] == "failed" and "computes the dates of a draft purchase request" in entry["last_error"]
+    assert (
+        entry["state"] == "failed"
+        and "computes the dates of a draft purchase request" in entry["last_error"]
+    )
     assert retry(cache, [bad.outbox]) == 1 and states(cache) == {bad.outbox: "queued"}
     assert audit_frame(cache, bad.outbox)["result"].tolist() == [
-        "queued", "failed", "transient", "transient", "transient", "queued"]  # retry, ..., decision
+        "queued",
+        "failed",
+        "transient",
+        "transient",
+        "transient",
+        "queued",
+    ]  # retry, ..., decision
 
 
-def test_the_same_decision_is_queued_once(tryton_fresh: TrytonServer, make_connector, admin_rpc, cache) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_decision_is_queued_once(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache
+) -> None:  # type: ignore[no-untyped-def]
     connector = make_connector(tryton_fresh)
     sync(cache, connector)
     mrp = request_id(admin_rpc(tryton_fresh), "stock.order_point,-1")
-    first = record_decision(cache, f"REQ-{mrp}", "modify", decided_by="bea", action="reduce", quantity=2)
-    again = record_decision(cache, f"REQ-{mrp}", "modify", decided_by="bea", action="reduce", quantity=2)
-    other = record_decision(cache, f"REQ-{mrp}", "modify", decided_by="bea", action="reduce", quantity=3)
-    assert again.duplicate and (again.outbox, again.idempotency_key) == (first.outbox, first.idempotency_key)
+    first = record_decision(
+        cache, f"REQ-{mrp}", "modify", decided_by="bea", action="reduce", quantity=2
+    )
+    again = record_decision(
+        cache, f"REQ-{mrp}", "modify", decided_by="bea", action="reduce", quantity=2
+    )
+    other = record_decision(
+        cache, f"REQ-{mrp}", "modify", decided_by="bea", action="reduce", quantity=3
+    )
+    assert again.duplicate and (again.outbox, again.idempotency_key) == (
+        first.outbox,
+        first.idempotency_key,
+    )
     assert not other.duplicate and other.idempotency_key != first.idempotency_key
     assert len(outbox_frame(cache)) == 2 and len(decisions_frame(cache)) == 2

@@ -89,7 +89,9 @@ def get_password(account: str) -> str | None:
     try:
         return backend().get_password(SERVICE, account)
     except keyring.errors.KeyringError as exc:
-        raise CredentialError(f"the keyring refused to give the password for {account} ({exc})") from None
+        raise CredentialError(
+            f"the keyring refused to give the password for {account} ({exc})"
+        ) from None
 
 
 def set_password(account: str, password: str) -> None:
@@ -98,7 +100,9 @@ def set_password(account: str, password: str) -> None:
     try:
         backend().set_password(SERVICE, account, password)
     except keyring.errors.KeyringError as exc:
-        raise CredentialError(f"the keyring refused to store the password for {account} ({exc})") from None
+        raise CredentialError(
+            f"the keyring refused to store the password for {account} ({exc})"
+        ) from None
 
 
 def delete_password(account: str) -> bool:
@@ -107,7 +111,9 @@ def delete_password(account: str) -> bool:
     except keyring.errors.PasswordDeleteError:
         return False
     except keyring.errors.KeyringError as exc:
-        raise CredentialError(f"the keyring refused to delete the password for {account} ({exc})") from None
+        raise CredentialError(
+            f"the keyring refused to delete the password for {account} ({exc})"
+        ) from None
     return True
 
 
@@ -121,16 +127,21 @@ def connector_params(connector: str, params: dict[str, Any]) -> dict[str, Any]:
         raise CredentialError(
             f"no password stored for {account}; store it with "
             f"`python -m workbench.services.credentials set {connector} "
-            + " ".join(f"{k}={v}" for k, v in params.items() if k in ("url", "database", USER_PARAM))
+            + " ".join(
+                f"{k}={v}" for k, v in params.items() if k in ("url", "database", USER_PARAM)
+            )
             + "`"
         )
     return {**params, "password": password}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m workbench.services.credentials set|delete|check CONNECTOR url=.. database=.. user=..``"""
-    p = argparse.ArgumentParser(prog="python -m workbench.services.credentials",
-                                description="store a source's password in the system keyring")
+    """``python -m workbench.services.credentials set|delete|check CONNECTOR url=.. database=..
+    user=..``"""
+    p = argparse.ArgumentParser(
+        prog="python -m workbench.services.credentials",
+        description="store a source's password in the system keyring",
+    )
     p.add_argument("action", choices=["set", "delete", "check"])
     p.add_argument("connector", help="e.g. tryton")
     p.add_argument("params", nargs="*", metavar="KEY=VALUE", help="url=... database=... user=...")

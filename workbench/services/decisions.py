@@ -67,19 +67,36 @@ def stamp(when: dt.datetime) -> str:
 
 def idempotency_key(connector: str, payload: dict[str, Any]) -> str:
     """A stable key for "this change to this record version in this source"."""
-    basis = {k: payload.get(k) for k in ("target", "action", "quantity", "date", "supplier",
-                                         "base_version")}
+    basis = {
+        k: payload.get(k)
+        for k in ("target", "action", "quantity", "date", "supplier", "base_version")
+    }
     digest = hashlib.sha256(json.dumps([connector, basis], sort_keys=True, default=str).encode())
     return f"pwb-{digest.hexdigest()[:24]}"
 
 
-def audit(conn: Connection, *, actor: str, action: str, target: str | None, result: str,
-          outbox_id: int | None = None, detail: dict[str, Any] | None = None,
-          now: dt.datetime | None = None) -> None:
-    conn.execute(insert(audit_events).values(
-        at=stamp(now or utc_now()), actor=actor, action=action, target=target, outbox=outbox_id,
-        result=result, detail=json.dumps(detail or {}, default=str, sort_keys=True),
-    ))
+def audit(
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    target: str | None,
+    result: str,
+    outbox_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    conn.execute(
+        insert(audit_events).values(
+            at=stamp(now or utc_now()),
+            actor=actor,
+            action=action,
+            target=target,
+            outbox=outbox_id,
+            result=result,
+            detail=json.dumps(detail or {}, default=str, sort_keys=True),
+        )
+    )
 
 
 def _requisition(conn: Connection, code: str) -> dict[str, Any]:
@@ -88,7 +105,9 @@ def _requisition(conn: Connection, code: str) -> dict[str, Any]:
     if row is None:
         raise DecisionError(f"requisition {code!r} is not in the cache; sync first")
     if row["deleted_at"] is not None:
-        raise DecisionError(f"requisition {code!r} no longer exists in {row['source'] or 'its source'}")
+        raise DecisionError(
+            f"requisition {code!r} no longer exists in {row['source'] or 'its source'}"
+        )
     return dict(row)
 
 
@@ -116,8 +135,11 @@ def record_decision(
         req = _requisition(conn, requisition)
         base_version = req["source_version"]
         if recommendation is not None:
-            rec = conn.execute(select(recommendations).where(recommendations.c.id == recommendation)
-                               ).mappings().first()
+            rec = (
+                conn.execute(select(recommendations).where(recommendations.c.id == recommendation))
+                .mappings()
+                .first()
+            )
             if rec is None or rec["requisition"] != requisition:
                 raise DecisionError(f"recommendation {recommendation} is not about {requisition}")
             base_version = rec["base_version"] if rec["base_version"] is not None else base_version
@@ -137,39 +159,71 @@ def record_decision(
             except ValueError:
                 raise DecisionError(f"date {date_text!r} is not YYYY-MM-DD") from None
         payload = {
-            "action": action, "target": req["source_key"] or requisition,
-            "base_version": base_version, "quantity": quantity, "date": date_text,
-            "supplier": supplier or None, "comment": comment or "",
+            "action": action,
+            "target": req["source_key"] or requisition,
+            "base_version": base_version,
+            "quantity": quantity,
+            "date": date_text,
+            "supplier": supplier or None,
+            "comment": comment or "",
         }
         sends = verdict != DecisionVerdict.REJECT and action not in NO_WRITE
         connector = req["source"] or ""
         key = idempotency_key(connector, payload) if sends else None
         if key is not None:
-            existing = conn.execute(select(outbox.c.id, outbox.c.decision).where(
-                outbox.c.idempotency_key == key)).first()
+            existing = conn.execute(
+                select(outbox.c.id, outbox.c.decision).where(outbox.c.idempotency_key == key)
+            ).first()
             if existing is not None:
                 return DecisionOutcome(existing.decision, existing.id, key, duplicate=True)
-        decision_id = conn.execute(insert(decisions).values(
-            recommendation=recommendation, requisition=requisition, verdict=verdict, action=action,
-            quantity=quantity, date=date_text, supplier=supplier or None, comment=comment,
-            decided_by=decided_by, decided_at=stamp(when), base_version=base_version,
-        )).inserted_primary_key[0]  # type: ignore[index]
+        decision_id = conn.execute(
+            insert(decisions).values(
+                recommendation=recommendation,
+                requisition=requisition,
+                verdict=verdict,
+                action=action,
+                quantity=quantity,
+                date=date_text,
+                supplier=supplier or None,
+                comment=comment,
+                decided_by=decided_by,
+                decided_at=stamp(when),
+                base_version=base_version,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
         outbox_id = None
         if key is not None:
             request = PushRequest(idempotency_key=key, **payload)  # validates the payload's shape
-            outbox_id = conn.execute(insert(outbox).values(
-                decision=decision_id, connector=connector, idempotency_key=key,
-                payload=json.dumps(asdict(request), sort_keys=True), state=OutboxState.QUEUED.value,
-                attempts=0, next_attempt_at=stamp(when), created_at=stamp(when),
-                updated_at=stamp(when),
-            )).inserted_primary_key[0]  # type: ignore[index]
+            outbox_id = conn.execute(
+                insert(outbox).values(
+                    decision=decision_id,
+                    connector=connector,
+                    idempotency_key=key,
+                    payload=json.dumps(asdict(request), sort_keys=True),
+                    state=OutboxState.QUEUED.value,
+                    attempts=0,
+                    next_attempt_at=stamp(when),
+                    created_at=stamp(when),
+                    updated_at=stamp(when),
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
         if recommendation is not None:
             status = {"approve": "approved", "modify": "modified", "reject": "rejected"}[verdict]
-            conn.execute(update(recommendations).where(recommendations.c.id == recommendation)
-                         .values(status=status))
-        audit(conn, actor=decided_by, action=f"decide {verdict} {action}", target=requisition,
-              result="queued" if outbox_id else "recorded", outbox_id=outbox_id,
-              detail={"decision": decision_id, **payload}, now=when)
+            conn.execute(
+                update(recommendations)
+                .where(recommendations.c.id == recommendation)
+                .values(status=status)
+            )
+        audit(
+            conn,
+            actor=decided_by,
+            action=f"decide {verdict} {action}",
+            target=requisition,
+            result="queued" if outbox_id else "recorded",
+            outbox_id=outbox_id,
+            detail={"decision": decision_id, **payload},
+            now=when,
+        )
     return DecisionOutcome(decision_id, outbox_id, key)
 
 
@@ -189,9 +243,12 @@ def query_frame(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> pd.Da
 
 def decisions_frame(engine: Engine) -> pd.DataFrame:
     """Every decision with the state of its write-back (newest first)."""
-    return query_frame(engine, (
-        "SELECT d.id, d.requisition, d.verdict, d.action, d.quantity, d.date, d.supplier, "
-        "d.comment, d.decided_by, d.decided_at, d.base_version, d.recommendation, "
-        "o.id AS outbox, o.state AS outbox_state, o.last_error "
-        "FROM decisions d LEFT JOIN outbox o ON o.decision = d.id ORDER BY d.id DESC"
-    ))
+    return query_frame(
+        engine,
+        (
+            "SELECT d.id, d.requisition, d.verdict, d.action, d.quantity, d.date, d.supplier, "
+            "d.comment, d.decided_by, d.decided_at, d.base_version, d.recommendation, "
+            "o.id AS outbox, o.state AS outbox_state, o.last_error "
+            "FROM decisions d LEFT JOIN outbox o ON o.decision = d.id ORDER BY d.id DESC"
+        ),
+    )

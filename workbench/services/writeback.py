@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, select, update
 
-from connectors.base import Connector, ConflictError, ConnectorError, PushRequest, TransientError
+from connectors.base import ConflictError, Connector, ConnectorError, PushRequest, TransientError
 from workbench.cache.schema import ENTITY_TABLES, decisions, outbox
 from workbench.domain.enums import OutboxState
 from workbench.services.decisions import audit, query_frame, stamp, utc_now
@@ -69,12 +70,16 @@ class DrainResult:
 
 def _entries(engine: Engine, states: Iterable[str]) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(outbox, decisions.c.decided_by)
-            .join(decisions, decisions.c.id == outbox.c.decision)
-            .where(outbox.c.state.in_(list(states)))
-            .order_by(outbox.c.id)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(outbox, decisions.c.decided_by)
+                .join(decisions, decisions.c.id == outbox.c.decision)
+                .where(outbox.c.state.in_(list(states)))
+                .order_by(outbox.c.id)
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
@@ -84,22 +89,46 @@ def _claim(engine: Engine, entry: dict[str, Any], now: dt.datetime) -> int | Non
     with engine.begin() as conn:
         done = conn.execute(
             update(outbox)
-            .where(outbox.c.id == entry["id"], outbox.c.state == entry["state"],
-                   outbox.c.attempts == entry["attempts"])
+            .where(
+                outbox.c.id == entry["id"],
+                outbox.c.state == entry["state"],
+                outbox.c.attempts == entry["attempts"],
+            )
             .values(state=OutboxState.SENDING.value, attempts=attempts, updated_at=stamp(now))
         ).rowcount
     return attempts if done == 1 else None
 
 
-def _finish(engine: Engine, entry: dict[str, Any], payload: dict[str, Any], attempt: int,
-            now: dt.datetime, result: str, values: dict[str, Any], detail: dict[str, Any]) -> None:
+def _finish(
+    engine: Engine,
+    entry: dict[str, Any],
+    payload: dict[str, Any],
+    attempt: int,
+    now: dt.datetime,
+    result: str,
+    values: dict[str, Any],
+    detail: dict[str, Any],
+) -> None:
     with engine.begin() as conn:
-        conn.execute(update(outbox).where(outbox.c.id == entry["id"])
-                     .values(updated_at=stamp(now), **values))
-        audit(conn, actor=entry["decided_by"] or "unknown", action=f"push {payload['action']}",
-              target=payload["target"], result=result, outbox_id=entry["id"], now=now,
-              detail={"attempt": attempt, "connector": entry["connector"],
-                      "idempotency_key": entry["idempotency_key"], "worker": "writeback", **detail})
+        conn.execute(
+            update(outbox).where(outbox.c.id == entry["id"]).values(updated_at=stamp(now), **values)
+        )
+        audit(
+            conn,
+            actor=entry["decided_by"] or "unknown",
+            action=f"push {payload['action']}",
+            target=payload["target"],
+            result=result,
+            outbox_id=entry["id"],
+            now=now,
+            detail={
+                "attempt": attempt,
+                "connector": entry["connector"],
+                "idempotency_key": entry["idempotency_key"],
+                "worker": "writeback",
+                **detail,
+            },
+        )
 
 
 def drain_outbox(
@@ -136,16 +165,36 @@ def drain_outbox(
         try:
             pushed = connector.push(PushRequest(**payload))
         except ConflictError as exc:
-            conflict = json.dumps({"ours": exc.ours, "theirs": exc.theirs}, default=str, sort_keys=True)
-            _finish(engine, entry, payload, attempt, now, "conflict",
-                    {"state": OutboxState.CONFLICT.value, "last_error": str(exc), "conflict": conflict},
-                    {"error": str(exc)})
+            conflict = json.dumps(
+                {"ours": exc.ours, "theirs": exc.theirs}, default=str, sort_keys=True
+            )
+            _finish(
+                engine,
+                entry,
+                payload,
+                attempt,
+                now,
+                "conflict",
+                {"state": OutboxState.CONFLICT.value, "last_error": str(exc), "conflict": conflict},
+                {"error": str(exc)},
+            )
             result.conflicts.append(entry["id"])
         except TransientError as exc:
             later = stamp(now + backoff(attempt))
-            _finish(engine, entry, payload, attempt, now, "transient",
-                    {"state": OutboxState.QUEUED.value, "last_error": str(exc), "next_attempt_at": later},
-                    {"error": str(exc), "next_attempt_at": later})
+            _finish(
+                engine,
+                entry,
+                payload,
+                attempt,
+                now,
+                "transient",
+                {
+                    "state": OutboxState.QUEUED.value,
+                    "last_error": str(exc),
+                    "next_attempt_at": later,
+                },
+                {"error": str(exc), "next_attempt_at": later},
+            )
             _pause_connector(engine, entry["connector"], later)
             offline.add(entry["connector"])
             blocked.add(target)
@@ -153,16 +202,36 @@ def drain_outbox(
             result.messages.append(f"{entry['connector']}: {exc}; will retry from {later}")
         except Exception as exc:  # noqa: BLE001 - PermanentError, or a connector bug: stop this entry
             text = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
-            _finish(engine, entry, payload, attempt, now, "failed",
-                    {"state": OutboxState.FAILED.value, "last_error": text}, {"error": text})
+            _finish(
+                engine,
+                entry,
+                payload,
+                attempt,
+                now,
+                "failed",
+                {"state": OutboxState.FAILED.value, "last_error": text},
+                {"error": text},
+            )
             blocked.add(target)
             result.failed.append(entry["id"])
         else:
             outcome = "already_applied" if pushed.already_applied else "sent"
-            _finish(engine, entry, payload, attempt, now, outcome,
-                    {"state": OutboxState.SENT.value, "last_error": None, "conflict": None,
-                     "result_version": pushed.new_version, "next_attempt_at": None},
-                    {"new_version": pushed.new_version, **pushed.detail})
+            _finish(
+                engine,
+                entry,
+                payload,
+                attempt,
+                now,
+                outcome,
+                {
+                    "state": OutboxState.SENT.value,
+                    "last_error": None,
+                    "conflict": None,
+                    "result_version": pushed.new_version,
+                    "next_attempt_at": None,
+                },
+                {"new_version": pushed.new_version, **pushed.detail},
+            )
             (result.already_applied if pushed.already_applied else result.sent).append(entry["id"])
     if state:
         state.set_progress(len(entries), len(entries))
@@ -172,10 +241,15 @@ def drain_outbox(
 def _pause_connector(engine: Engine, connector: str, until: str) -> None:
     """A source that failed transiently is given a rest: its other queued entries wait as long."""
     with engine.begin() as conn:
-        conn.execute(update(outbox).where(
-            outbox.c.connector == connector, outbox.c.state == OutboxState.QUEUED.value,
-            (outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at < until),
-        ).values(next_attempt_at=until))
+        conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.connector == connector,
+                outbox.c.state == OutboxState.QUEUED.value,
+                (outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at < until),
+            )
+            .values(next_attempt_at=until)
+        )
 
 
 def confirm_sent(engine: Engine, *, now: dt.datetime | None = None) -> int:
@@ -189,15 +263,24 @@ def confirm_sent(engine: Engine, *, now: dt.datetime | None = None) -> int:
     with engine.begin() as conn:
         for entry in sent:
             payload = json.loads(entry["payload"])
-            row = conn.execute(select(table.c.source_version, table.c.deleted_at).where(
-                table.c.source == entry["connector"], table.c.source_key == payload["target"])).first()
+            row = conn.execute(
+                select(table.c.source_version, table.c.deleted_at).where(
+                    table.c.source == entry["connector"], table.c.source_key == payload["target"]
+                )
+            ).first()
             if row is None:
                 continue
-            seen = (row.deleted_at is not None if payload["action"] == "cancel"
-                    else _not_older(row.source_version, entry["result_version"]))
+            seen = (
+                row.deleted_at is not None
+                if payload["action"] == "cancel"
+                else _not_older(row.source_version, entry["result_version"])
+            )
             if seen:
-                conn.execute(update(outbox).where(outbox.c.id == entry["id"]).values(
-                    state=OutboxState.CONFIRMED.value, updated_at=stamp(now or utc_now())))
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == entry["id"])
+                    .values(state=OutboxState.CONFIRMED.value, updated_at=stamp(now or utc_now()))
+                )
                 confirmed += 1
     return confirmed
 
@@ -211,26 +294,49 @@ def _not_older(cached: str | None, written: str | None) -> bool:
         return cached == written
 
 
-def retry(engine: Engine, ids: Iterable[int], *, actor: str = "planner",
-          now: dt.datetime | None = None) -> int:
+def retry(
+    engine: Engine, ids: Iterable[int], *, actor: str = "planner", now: dt.datetime | None = None
+) -> int:
     """Queue failed or conflicting entries again, due now (same idempotency key)."""
     now = now or utc_now()
     count = 0
     with engine.begin() as conn:
         for entry_id in ids:
-            row = conn.execute(select(outbox.c.state, outbox.c.payload).where(outbox.c.id == entry_id)).first()
+            row = conn.execute(
+                select(outbox.c.state, outbox.c.payload).where(outbox.c.id == entry_id)
+            ).first()
             if row is None or row.state not in RETRYABLE_STATES:
                 continue
-            conn.execute(update(outbox).where(outbox.c.id == entry_id).values(
-                state=OutboxState.QUEUED.value, next_attempt_at=stamp(now), updated_at=stamp(now)))
-            audit(conn, actor=actor, action="retry", target=json.loads(row.payload)["target"],
-                  result="queued", outbox_id=entry_id, detail={"was": row.state}, now=now)
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == entry_id)
+                .values(
+                    state=OutboxState.QUEUED.value,
+                    next_attempt_at=stamp(now),
+                    updated_at=stamp(now),
+                )
+            )
+            audit(
+                conn,
+                actor=actor,
+                action="retry",
+                target=json.loads(row.payload)["target"],
+                result="queued",
+                outbox_id=entry_id,
+                detail={"was": row.state},
+                now=now,
+            )
             count += 1
     return count
 
 
-def send_pending(engine: Engine, sources: Iterable[Any], state: TaskState | None = None, *,
-                 now: dt.datetime | None = None) -> DrainResult:
+def send_pending(
+    engine: Engine,
+    sources: Iterable[Any],
+    state: TaskState | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> DrainResult:
     """Build the connectors the queued entries need from configured ``sources`` (settings'
     SourceConfig), with passwords from the keyring, then drain; a source that cannot be built
     (no password, unknown connector) leaves its entries waiting, with the reason in messages."""
@@ -242,15 +348,24 @@ def send_pending(engine: Engine, sources: Iterable[Any], state: TaskState | None
     broken: set[str] = set()
     messages: list[str] = []
     for cfg in sources:
-        if not getattr(cfg, "enabled", True) or cfg.connector not in needed or cfg.connector in built:
+        if (
+            not getattr(cfg, "enabled", True)
+            or cfg.connector not in needed
+            or cfg.connector in built
+        ):
             continue
         try:
-            built[cfg.connector] = make_connector(cfg.connector, **connector_params(cfg.connector, cfg.params))
+            built[cfg.connector] = make_connector(
+                cfg.connector, **connector_params(cfg.connector, cfg.params)
+            )
         except (CredentialError, ConnectorError, TypeError) as exc:
             broken.add(cfg.connector)
             messages.append(f"source {cfg.name}: {exc}")
     missing = needed - set(built) - broken
-    messages.extend(f"no configured source for connector {name!r}: its decisions wait" for name in sorted(missing))
+    messages.extend(
+        f"no configured source for connector {name!r}: its decisions wait"
+        for name in sorted(missing)
+    )
     try:
         result = drain_outbox(engine, built, state, now=now)
     finally:
@@ -262,16 +377,23 @@ def send_pending(engine: Engine, sources: Iterable[Any], state: TaskState | None
 
 def outbox_frame(engine: Engine) -> pd.DataFrame:
     """Every outbox entry with its decision (newest first)."""
-    return query_frame(engine, (
-        "SELECT o.id, o.state, d.requisition, d.action, d.verdict, o.connector, o.attempts, "
-        "o.next_attempt_at, o.updated_at, o.last_error, o.conflict, o.result_version, "
-        "o.idempotency_key, d.decided_by, d.decided_at, o.decision "
-        "FROM outbox o JOIN decisions d ON d.id = o.decision ORDER BY o.id DESC"
-    ))
+    return query_frame(
+        engine,
+        (
+            "SELECT o.id, o.state, d.requisition, d.action, d.verdict, o.connector, o.attempts, "
+            "o.next_attempt_at, o.updated_at, o.last_error, o.conflict, o.result_version, "
+            "o.idempotency_key, d.decided_by, d.decided_at, o.decision "
+            "FROM outbox o JOIN decisions d ON d.id = o.decision ORDER BY o.id DESC"
+        ),
+    )
 
 
 def audit_frame(engine: Engine, outbox_id: int | None = None) -> pd.DataFrame:
     """The audit log (newest first), optionally of one outbox entry."""
     where, params = ("WHERE outbox = ?", (outbox_id,)) if outbox_id is not None else ("", ())
-    return query_frame(engine, "SELECT id, at, actor, action, target, outbox, result, detail "
-                               f"FROM audit_events {where} ORDER BY id DESC", params)
+    return query_frame(
+        engine,
+        "SELECT id, at, actor, action, target, outbox, result, detail "
+        f"FROM audit_events {where} ORDER BY id DESC",
+        params,
+    )

@@ -17,10 +17,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rec = actions.add_parser("record", help="record a decision; it is queued in the outbox")
     rec.add_argument("requisition", help="requisition code, e.g. REQ-12")
     rec.add_argument("--verdict", required=True, choices=["approve", "modify", "reject"])
-    rec.add_argument("--action", dest="decision_action", default=None,
-                     help="cancel, reduce, increase, expedite, defer, switch_source, keep, order "
-                          "(default with --recommendation: the recommended one)")
-    rec.add_argument("--recommendation", type=int, default=None, help="recommendation id decided on")
+    rec.add_argument(
+        "--action",
+        dest="decision_action",
+        default=None,
+        help="cancel, reduce, increase, expedite, defer, switch_source, keep, order "
+        "(default with --recommendation: the recommended one)",
+    )
+    rec.add_argument(
+        "--recommendation", type=int, default=None, help="recommendation id decided on"
+    )
     rec.add_argument("--quantity", type=float, default=None)
     rec.add_argument("--date", default=None, help="new need/delivery date, YYYY-MM-DD")
     rec.add_argument("--supplier", default=None, help="supplier code (switch_source, order)")
@@ -47,9 +53,16 @@ def run(args: argparse.Namespace) -> int:
     if args.action_name == "record":
         try:
             outcome = record_decision(
-                engine, args.requisition, args.verdict, decided_by=args.by or _user(),
-                action=args.decision_action, quantity=args.quantity, date=args.date,
-                supplier=args.supplier, comment=args.comment, recommendation=args.recommendation,
+                engine,
+                args.requisition,
+                args.verdict,
+                decided_by=args.by or _user(),
+                action=args.decision_action,
+                quantity=args.quantity,
+                date=args.date,
+                supplier=args.supplier,
+                comment=args.comment,
+                recommendation=args.recommendation,
             )
         except DecisionError as exc:
             raise CliError(str(exc), 2) from None
@@ -68,9 +81,13 @@ def run(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     for r in rows:
-        values = " ".join(f"{k}={r[k]}" for k in ("quantity", "date", "supplier") if r[k] is not None)
-        print(f"{r['id']:>5} {r['decided_at']} {r['requisition']:14} {r['verdict']:8} "
-              f"{r['action']:14} {values:30} {r['outbox_state'] or '-'}")
+        values = " ".join(
+            f"{k}={r[k]}" for k in ("quantity", "date", "supplier") if r[k] is not None
+        )
+        print(
+            f"{r['id']:>5} {r['decided_at']} {r['requisition']:14} {r['verdict']:8} "
+            f"{r['action']:14} {values:30} {r['outbox_state'] or '-'}"
+        )
     if not rows:
         print("no decisions recorded")
     return 0

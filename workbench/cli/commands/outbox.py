@@ -11,10 +11,15 @@ from workbench.cli import CliError, add_common, open_engine, print_json
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("outbox", help="list, send and retry decisions queued for write-back")
-    p.add_argument("--send", action="store_true",
-                   help="send due entries through the configured sources (passwords from keyring)")
+    p.add_argument(
+        "--send",
+        action="store_true",
+        help="send due entries through the configured sources (passwords from keyring)",
+    )
     p.add_argument("--source", default=None, help="only this configured source (by name)")
-    p.add_argument("--retry", type=int, nargs="+", metavar="ID", help="queue failed/conflict entries again")
+    p.add_argument(
+        "--retry", type=int, nargs="+", metavar="ID", help="queue failed/conflict entries again"
+    )
     p.add_argument("--audit", action="store_true", help="show the audit log instead of the entries")
     add_common(p)
     p.set_defaults(func=run)
@@ -59,14 +64,20 @@ def run(args: argparse.Namespace) -> int:
         assert isinstance(sent, dict)
         for message in sent["messages"]:
             print(message)
-        print(", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in sent.items() if k != "messages"))
+        print(
+            ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in sent.items() if k != "messages")
+        )
     if args.audit:
         for a in out["audit"]:  # type: ignore[attr-defined]
-            print(f"{a['at']} {a['actor']:12} {a['action']:22} {a['target'] or '':28} {a['result']}")
+            print(
+                f"{a['at']} {a['actor']:12} {a['action']:22} {a['target'] or '':28} {a['result']}"
+            )
         return 0
     for e in out["entries"]:  # type: ignore[attr-defined]
-        print(f"{e['id']:>5} {e['state']:10} {e['requisition']:14} {e['action']:14} "
-              f"tries {e['attempts']}  {e['last_error'] or ''}")
+        print(
+            f"{e['id']:>5} {e['state']:10} {e['requisition']:14} {e['action']:14} "
+            f"tries {e['attempts']}  {e['last_error'] or ''}"
+        )
     if not out["entries"]:
         print("the outbox is empty")
     return 0
