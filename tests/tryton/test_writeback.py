@@ -395,3 +395,27 @@ def test_the_same_decision_is_queued_once(
     )
     assert not other.duplicate and other.idempotency_key != first.idempotency_key
     assert len(outbox_frame(cache)) == 2 and len(decisions_frame(cache)) == 2
+
+
+def test_an_entry_left_sending_by_a_crash_is_sent_once(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache
+) -> None:  # type: ignore[no-untyped-def]
+    """The app died after claiming an entry and writing to Tryton, before recording the result."""
+    connector = make_connector(tryton_fresh)
+    sync(cache, connector)
+    rpc = admin_rpc(tryton_fresh)
+    approved = request_id(rpc, "purchase.requisition.line")
+    outcome = record_decision(
+        cache, f"REQ-{approved}", "modify", decided_by="bea", action="order", now=T0
+    )
+    # what the dead process did: claimed the entry, and Tryton applied it
+    with cache.begin() as conn:
+        conn.exec_driver_sql("UPDATE outbox SET state = 'sending', attempts = 1")
+        (raw,) = conn.exec_driver_sql("SELECT payload FROM outbox").one()
+    connector.push(PushRequest(**json.loads(raw)))
+    purchases = rpc.search("purchase.purchase", [])
+    result = drain_outbox(cache, {"tryton": connector}, now=T0)
+    assert result.already_applied == [outcome.outbox]
+    assert rpc.search("purchase.purchase", []) == purchases  # not ordered a second time
+    entry = outbox_frame(cache).iloc[0]
+    assert (entry["state"], entry["attempts"]) == ("sent", 2)
