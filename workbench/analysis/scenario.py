@@ -146,8 +146,11 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
         gross = np.maximum(gross_b + delta, 0.0)
         gross[np.abs(gross) <= EPS] = 0.0
         item = keys // n_sites
-        net, planned = net_rows(on_hand, scheduled, gross, items.safety_stock[item],
-                                 items.min_order_qty[item], items.order_multiple[item])
+        # a row left with no stock, receipt or requirement is not planned (as in a full plan)
+        idle = (gross <= EPS).all(axis=1) & (scheduled <= EPS).all(axis=1) & (on_hand <= EPS)
+        net, planned = net_rows(on_hand, scheduled, gross,
+                                np.where(idle, 0.0, items.safety_stock[item]),
+                                items.min_order_qty[item], items.order_multiple[item])
         done.append((keys, on_hand, scheduled, gross_b, net_b, planned_b, gross, net, planned))
         k = _contributions(planned - planned_b, item, keys % n_sites, union, offset_all, n_sites)
         delta_key = np.concatenate([delta_key, k[0]])
