@@ -11,11 +11,21 @@ import datetime as dt
 
 import numpy as np
 
+from tests.analysis.builders import (
+    TODAY,
+    assert_record,
+    data,
+    demand,
+    item,
+    line,
+    po_line,
+    revision,
+    stock,
+    week,
+    weekly,
+)
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.netting import plan
-
-from tests.analysis.builders import (TODAY, assert_record, data, demand, item, line, po_line,
-                                     revision, stock, week, weekly)
 
 
 def test_single_item_fixed_order_quantity_lead_time_and_scheduled_receipt() -> None:

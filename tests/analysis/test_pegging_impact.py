@@ -7,14 +7,23 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from tests.analysis.builders import (
+    data,
+    demand,
+    item,
+    line,
+    po_line,
+    record,
+    revision,
+    stock,
+    week,
+    weekly,
+)
 from workbench.analysis.netting import plan, with_revision_released
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.revisions import revision_diff
 from workbench.analysis.scenario import replan, summary_frame
 from workbench.analysis.session import PlanningSession
-
-from tests.analysis.builders import (data, demand, item, line, po_line, record, revision, stock,
-                                     week, weekly)
 
 
 def three_level():

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from tests.analysis.builders import data, demand, item, line, po_line, revision, stock, week, weekly
 from workbench.analysis.bom import BomGraph
 from workbench.analysis.netting import plan
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.where_used import explosion, where_used
-
-from tests.analysis.builders import data, demand, item, line, po_line, revision, stock, week, weekly
 
 CODES = ["A", "B", "C", "D", "E"]
 qty = st.integers(min_value=0, max_value=60)

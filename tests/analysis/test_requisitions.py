@@ -6,9 +6,8 @@ import datetime as dt
 
 import pytest
 
-from workbench.analysis.session import PlanningSession
-
 from tests.analysis.builders import data, demand, item, po_line, stock, week, weekly
+from workbench.analysis.session import PlanningSession
 
 
 def req(code: str, item_: str, qty: float, need: dt.date, supplier: str = "") -> dict:

@@ -8,16 +8,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tests.analysis.builders import TODAY, week
+from tests.fixtures_connector import MemoryConnector
 from workbench.cache.db import open_cache
 from workbench.cli import main
 from workbench.services.sync import run_sync
 
-from tests.analysis.builders import TODAY, week
-from tests.fixtures_connector import MemoryConnector
-
 
 def plant() -> dict[str, list[dict]]:
-    iso = lambda d: d.isoformat()  # noqa: E731
+    iso = lambda d: d.isoformat()
     return {
         "uoms": [{"code": "EA"}],
         "sites": [{"code": "S1"}],

@@ -7,9 +7,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from workbench.analysis.slippage import analyse, expected_slip
-
 from tests.analysis.builders import data, item, po_line
+from workbench.analysis.slippage import analyse, expected_slip
 
 D = dt.date
 

@@ -11,11 +11,10 @@ import datetime as dt
 
 import pytest
 
+from tests.analysis.builders import data, item, line, revision
 from workbench.analysis.bom import BomGraph
 from workbench.analysis.data import day_number
 from workbench.analysis.where_used import explosion, where_used
-
-from tests.analysis.builders import data, item, line, revision
 
 
 def bom() -> object:
@@ -87,8 +86,8 @@ def test_cycle_is_reported_and_never_loops() -> None:
 
 
 def test_netting_survives_a_cycle_and_reports_it() -> None:
-    from workbench.analysis.netting import plan
     from tests.analysis.builders import demand, week, weekly
+    from workbench.analysis.netting import plan
 
     d = data(
         items=[item(c) for c in "AB"],

@@ -23,15 +23,16 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from workbench.analysis.calendar import Calendar  # noqa: E402
-from workbench.analysis.netting import plan  # noqa: E402
-from workbench.analysis.session import PlanningSession  # noqa: E402
-from workbench.cache.db import open_cache  # noqa: E402
-from workbench.services.planning import load_planning_data, planning_day  # noqa: E402
+from workbench.analysis.calendar import Calendar
+from workbench.analysis.netting import plan
+from workbench.analysis.session import PlanningSession
+from workbench.cache.db import open_cache
+from workbench.services.planning import load_planning_data, planning_day
 
 CTE = """
 WITH RECURSIVE up(item, level) AS (
@@ -134,7 +135,7 @@ def main() -> int:
         mine = revised[revised["parent"] == parent]
         a, b = mine["revision"].iloc[0], mine["revision"].iloc[1]
         frm = mine["effective_from"].iloc[1]
-        on = today if frm != frm or frm is None else max(frm.date(), today)
+        on = today if pd.isna(frm) else max(frm.date(), today)
         t = time.perf_counter()
         session.impact(str(parent), str(a), str(b), on)
         times.append(time.perf_counter() - t)

@@ -19,8 +19,8 @@ Rules stated here once and used by where-used, revision impact and netting alike
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 import pandas as pd

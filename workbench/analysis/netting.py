@@ -27,15 +27,23 @@ The first shortage of a row is the first bucket whose net requirement is positiv
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from workbench.analysis.bom import RELEASED, ItemIndex, effective_windows, gather, \
-    low_level_codes, preferred_lines, scrap_factor
+from workbench.analysis.bom import (
+    RELEASED,
+    ItemIndex,
+    effective_windows,
+    gather,
+    low_level_codes,
+    preferred_lines,
+    scrap_factor,
+)
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import PlanningData
 from workbench.analysis.sources import EPS, Sources, collect
@@ -262,7 +270,7 @@ class _Pending:
         order = np.argsort(lv, kind="stable")  # radix sort for small integers
         lv = lv[order]
         bounds = np.concatenate([[0], np.flatnonzero(np.diff(lv)) + 1, [len(lv)]])
-        return order, [(int(lv[a]), slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:])]
+        return order, [(int(lv[a]), slice(a, b)) for a, b in itertools.pairwise(bounds)]
 
     def add(self, key: np.ndarray, bucket: np.ndarray, qty: np.ndarray) -> None:
         if len(key) == 0:
@@ -328,7 +336,7 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
         position[keys] = np.arange(n)
         item = keys // n_sites
 
-        def matrix(k: np.ndarray, b: np.ndarray, q: np.ndarray) -> np.ndarray:
+        def matrix(k: np.ndarray, b: np.ndarray, q: np.ndarray, n: int = n) -> np.ndarray:
             flat = position[k] * width + b
             return np.bincount(flat, weights=q, minlength=n * width).astype(float).reshape(n, width)
 

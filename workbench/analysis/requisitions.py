@@ -23,7 +23,8 @@ recommendations.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -151,7 +152,7 @@ def _decide(r: Any, bucket: int, covered: list[tuple[int, float]], leftover: flo
                       f"all open POs and requisitions, first on {cal.need_date(rest[0])}.")
             evidence["uncovered_quantity"] = leftover
         else:
-            arrival = cal.bucket(np.array([int(r.need_day) + int(round(slip))]))[0]
+            arrival = cal.bucket(np.array([int(r.need_day) + round(slip)]))[0]
             arrival = cal.n_buckets if arrival < 0 else int(arrival)
             better = _other_supplier(suppliers, supplier, slip_days, int(r.need_day), first, plan)
             if slip > 0 and arrival > first and better is not None:
@@ -187,7 +188,7 @@ def _other_supplier(candidates: list[str], current: str, slip_days: dict[str, fl
         if sup == current:
             continue
         slip = float(slip_days.get(sup, 0.0))
-        b = plan.calendar.bucket(np.array([need_day + int(round(slip))]))[0]
+        b = plan.calendar.bucket(np.array([need_day + round(slip)]))[0]
         if 0 <= b <= first_bucket and (best is None or (slip, sup) < best):
             best = (slip, sup)
     return None if best is None else best[1]

@@ -135,7 +135,8 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
         pos = np.minimum(pos, len(base.key) - 1) if len(base.key) else pos
         exists = (base.key[pos] == keys) if len(base.key) else np.zeros(n, bool)
 
-        def rows(matrix: np.ndarray) -> np.ndarray:
+        def rows(matrix: np.ndarray, n: int = n, pos: np.ndarray = pos,
+                 exists: np.ndarray = exists) -> np.ndarray:
             out = np.zeros((n, width))
             out[exists] = matrix[pos[exists]]
             return out

@@ -8,8 +8,9 @@ questions (the GUI keeps one per cache state, the CLI one per command, benchmark
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.data import PlanningData, day_number, day_numbers, NO_DATE
+from workbench.analysis.data import NO_DATE, PlanningData, day_number, day_numbers
 from workbench.analysis.sources import EPS, OPEN_PURCHASE
 
 SLIP_QUANTILE = 0.8
@@ -53,7 +53,7 @@ class Slippage:
     def slip_days(self) -> dict[str, int]:
         """Supplier -> whole days to move its open PO lines in the risk-adjusted plan."""
         s = self.suppliers
-        return {str(k): int(round(v)) for k, v in zip(s["supplier"], s["expected_slip_days"])
+        return {str(k): round(v) for k, v in zip(s["supplier"], s["expected_slip_days"])
                 if round(v) > 0}
 
 

@@ -18,8 +18,8 @@ The planning rules of DESIGN.md, applied to the cache's rows:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
