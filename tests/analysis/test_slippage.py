@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.analysis.builders import data, item, po_line
@@ -90,3 +91,11 @@ def test_expected_slip_statistic() -> None:
     # it is the 80th percentile: one outlier of 100 among 20 does not move it
     assert expected_slip([2] * 19 + [100]) == pytest.approx(2 * 20 / 25)
     assert np.isclose(expected_slip([0, 0, 0, 10, 10]), 10 * 5 / 10)
+
+
+def test_line_never_promised_has_no_promise_dates() -> None:
+    d = data(items=[item("X")], purchase_order_lines=[
+        po_line("N1", 1, "X", 3, None, requested_date=D(2025, 2, 1))])
+    line_ = analyse(d, D(2025, 3, 1)).lines.iloc[0]
+    assert line_["first_promise"] is pd.NaT or pd.isna(line_["first_promise"])
+    assert line_["days_late"] == 28  # judged against the requested date

@@ -57,6 +57,13 @@ class Slippage:
                 if round(v) > 0}
 
 
+def _dates(days: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Day numbers as dates, NaT where not ``known``."""
+    out = np.where(known, days, 0).astype("datetime64[D]")
+    out[~known] = np.datetime64("NaT")
+    return out
+
+
 def _history(changes: pd.DataFrame) -> pd.DataFrame:
     """Per (purchase_order, line): first promise, last promise seen, number of changes."""
     h = changes[changes["promised_date"].notna()].sort_values(
@@ -92,9 +99,8 @@ def analyse(data: PlanningData, today: dt.date) -> Slippage:
     extra = ((current != NO_DATE) & (last_seen != NO_DATE) & (current != last_seen)).astype(int)
     pol["promise_changes"] = pol["promise_changes"].fillna(0).astype(int) + extra
     has_promise = latest != NO_DATE
-    pol["first_promise"] = np.where(has_promise, first, NO_DATE).astype("datetime64[D]")
-    pol["latest_promise"] = np.where(has_promise, latest, NO_DATE).astype("datetime64[D]")
-    pol.loc[~has_promise, ["first_promise", "latest_promise"]] = pd.NaT
+    pol["first_promise"] = _dates(first, has_promise)
+    pol["latest_promise"] = _dates(latest, has_promise)
     pol["slip_vs_first_days"] = np.where(has_promise, latest - first, np.nan)
     pol["slip_vs_requested_days"] = np.where(has_promise, latest - requested, np.nan)
 
