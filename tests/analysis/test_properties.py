@@ -126,8 +126,8 @@ def test_what_if_replan_equals_a_full_plan_of_the_changed_data(d, draw) -> None:
     scen = replan(plan(d, cal), changed, [parent])
     full = plan(changed, cal)
     for k, key in enumerate(scen.key):
-        row = int(np.searchsorted(full.key, key))
-        if row < len(full.key) and full.key[row] == key:
+        row = int(full.rows_for_keys(np.array([key]))[0])
+        if row >= 0:
             assert np.allclose(scen.gross[k], full.gross[row])
             assert np.allclose(scen.planned[k], full.planned[row])
         else:

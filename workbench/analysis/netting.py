@@ -137,7 +137,7 @@ class Plan:
     sites: pd.Index
     segments: Segments
     sources: Sources
-    key: np.ndarray  # item * n_sites + site, sorted
+    key: np.ndarray  # item * n_sites + site, rows in level order (see rows_for_keys)
     level: np.ndarray
     on_hand: np.ndarray
     gross: np.ndarray
@@ -145,6 +145,7 @@ class Plan:
     net: np.ndarray
     planned: np.ndarray
     cycles: list[list[str]]
+    _row_of_key: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_sites(self) -> int:
@@ -163,9 +164,15 @@ class Plan:
         s = self.sites.get_indexer([site])[0]
         if i < 0 or s < 0:
             return None
-        k = i * self.n_sites + s
-        pos = int(np.searchsorted(self.key, k))
-        return pos if pos < len(self.key) and self.key[pos] == k else None
+        pos = int(self.rows_for_keys(np.array([i * self.n_sites + s]))[0])
+        return pos if pos >= 0 else None
+
+    def rows_for_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Row of each key (item * n_sites + site), -1 where the plan has no such row."""
+        if self._row_of_key is None:
+            self._row_of_key = np.full(len(self.items) * self.n_sites, -1, np.int64)
+            self._row_of_key[self.key] = np.arange(len(self.key))
+        return self._row_of_key[keys]
 
     def rows_of(self, item: str | None = None, site: str | None = None) -> np.ndarray:
         mask = np.ones(len(self.key), bool)
@@ -349,20 +356,19 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
         net, planned = net_rows(on_hand, scheduled, gross, items.safety_stock[item],
                                 items.min_order_qty[item], items.order_multiple[item])
         blocks.append((keys, np.full(n, level), on_hand, gross, scheduled, net, planned))
-        _explode(pending, keys, item, planned, offset_all, segments, n_sites)
+        _explode(pending, keys, item, planned, offset_all, segments, n_sites, present, position)
     if blocks:
         cols = [np.concatenate(c) for c in zip(*blocks)]
     else:
         cols = [np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)] + \
             [np.zeros((0, width))] * 4
-    order = np.argsort(cols[0], kind="stable")
-    cols = [c[order] for c in cols]
     return Plan(calendar, items, sites, segments, sources, cols[0], cols[1], cols[2], cols[3],
                 cols[4], cols[5], cols[6], cycles)
 
 
 def _explode(pending: _Pending, keys: np.ndarray, item: np.ndarray, planned: np.ndarray,
-             offset_all: np.ndarray, segments: Segments, n_sites: int) -> None:
+             offset_all: np.ndarray, segments: Segments, n_sites: int,
+             present: np.ndarray, position: np.ndarray) -> None:
     """Turn planned receipts into component requirements in their release buckets.
 
     Lines in force over the whole horizon (nearly all) are applied to the rows' release matrix
@@ -385,7 +391,11 @@ def _explode(pending: _Pending, keys: np.ndarray, item: np.ndarray, planned: np.
                                minlength=len(rows) * width).reshape(len(rows), width)
         f_seg, f_src = seg[full], src[full]
         child = segments.component[f_seg].astype(np.int64) * n_sites + keys[rows[f_src]] % n_sites
-        child_keys, child_pos = np.unique(child, return_inverse=True)
+        present[child] = True  # unique keys without sorting: the key space is dense
+        child_keys = np.flatnonzero(present)
+        present[child_keys] = False
+        position[child_keys] = np.arange(len(child_keys))
+        child_pos = position[child]
         product = sparse.csr_matrix((segments.quantity[f_seg], (child_pos, f_src)),
                                     shape=(len(child_keys), len(rows)))
         pending.add_block(child_keys, np.asarray(product @ releases))

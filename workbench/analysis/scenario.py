@@ -131,9 +131,8 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
         flat = np.searchsorted(keys, delta_key[sel]) * width + delta_bucket[sel]
         delta = np.bincount(flat, weights=delta_qty[sel], minlength=n * width).reshape(n, width)
         delta_key, delta_bucket, delta_qty = delta_key[~sel], delta_bucket[~sel], delta_qty[~sel]
-        pos = np.searchsorted(base.key, keys)
-        pos = np.minimum(pos, len(base.key) - 1) if len(base.key) else pos
-        exists = (base.key[pos] == keys) if len(base.key) else np.zeros(n, bool)
+        pos = base.rows_for_keys(keys)
+        exists = pos >= 0
 
         def rows(matrix: np.ndarray, n: int = n, pos: np.ndarray = pos,
                  exists: np.ndarray = exists) -> np.ndarray:
