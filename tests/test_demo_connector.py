@@ -5,16 +5,20 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connectors.base import Capability, PermanentError, PushRequest
 from connectors.demo import BASE_DATE, DemoConnector
-from workbench.domain.enums import OPEN_PURCHASE_STATUSES
+from workbench.cache.db import open_cache
+from workbench.domain.enums import OPEN_PURCHASE_STATUSES, SyncRunStatus
 from workbench.domain.models import ENTITIES, ENTITY_MODELS
 from workbench.domain.uom import UomConverter
 from workbench.domain.validation import validate_batch
+from workbench.services.planning import open_session, shortages
+from workbench.services.sync import run_sync
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -102,7 +106,7 @@ def test_batches_carry_a_rising_watermark() -> None:
     assert marks[-1] == max(r["source_version"] for r in pull_all(c)["purchase_order_lines"])
     assert c.count("purchase_order_lines") == 250
     assert c.count("purchase_order_lines", "d00000") == len(
-        list(r for b in c.pull("purchase_order_lines", "d00000") for r in b.records)
+        [r for b in c.pull("purchase_order_lines", "d00000") for r in b.records]
     )
 
 
@@ -314,6 +318,133 @@ def test_stock_demand_and_work_orders_are_believable(day0: Rows) -> None:
     )
 
 
+# -- calibration: quantities, coverage, and what planning makes of it --------------------------
+
+
+def converter(rows: Rows) -> tuple[UomConverter, dict[str, str]]:
+    units = UomConverter(known_units={r["code"] for r in rows["uoms"]})
+    for c in rows["uom_conversions"]:
+        units.add_conversion(c["item"], c["from_uom"], c["to_uom"], c["factor"])
+    return units, {r["code"]: r["stock_uom"] for r in rows["items"]}
+
+
+def test_quantities_per_look_like_a_machine_builder(day0: Rows) -> None:
+    descriptions = {r["code"]: r["description"] for r in day0["items"]}
+    assemblies = [r["quantity_per"] for r in day0["bom_lines"] if r["component"][:2] == "SA"]
+    assert sum(q == 1 for q in assemblies) / len(assemblies) >= 0.75
+    assert max(assemblies) <= 8  # 4 at most, doubled once by an engineering change
+    fasteners = [
+        r["quantity_per"]
+        for r in day0["bom_lines"]
+        if descriptions[r["component"]].split()[0] in ("Hex", "Socket", "Washer", "Circlip")
+    ]
+    assert fasteners and max(fasteners) <= 48  # engineering changes halve or double some
+    assert sum(4 <= q <= 24 for q in fasteners) / len(fasteners) >= 0.75
+    units, stock = converter(day0)
+    by_unit = collections.defaultdict(list)
+    for r in day0["bom_lines"]:
+        if stock[r["component"]] != "EA":
+            by_unit[stock[r["component"]]].append(
+                r["quantity_per"] * units.factor(r["component"], r["uom"], stock[r["component"]])
+            )
+    assert set(by_unit) == {"KG", "M", "L"}
+    assert any(q != round(q) for q in by_unit["KG"]) and max(by_unit["KG"]) <= 24
+    assert max(by_unit["M"]) <= 5 and max(by_unit["L"]) <= 1.0  # paint by the decilitre
+
+
+def test_extended_quantity_per_finished_good_stays_realistic(day0: Rows) -> None:
+    """Explode every finished good through today's released revisions (preferred lines, scrap,
+    in the stock unit): no component is needed more than 2,000 times per machine."""
+    units, stock = converter(day0)
+    current = released_today(day0, BASE_DATE)
+    lines = collections.defaultdict(list)
+    for r in day0["bom_lines"]:
+        if r["alternate_priority"] < 2 and current.get(r["parent"]) == r["revision"]:
+            q = r["quantity_per"] * (1 + r["scrap_pct"] / 100)
+            q *= units.factor(r["component"], r["uom"], stock[r["component"]])
+            lines[r["parent"]].append((r["component"], q))
+    memo: dict[str, collections.Counter[str]] = {}
+
+    def explode(item: str) -> collections.Counter[str]:
+        if item not in memo:
+            total: collections.Counter[str] = collections.Counter()
+            for comp, q in lines[item]:
+                total[comp] += q
+                for below, qq in explode(comp).items():
+                    total[below] += q * qq
+            memo[item] = total
+        return memo[item]
+
+    finished = [r["code"] for r in day0["items"] if r["code"].startswith("FG-")]
+    largest = max(max(explode(fg).values()) for fg in finished)
+    assert 50 <= largest <= 2_000, largest
+    assemblies = [sum(q for c, q in explode(fg).items() if c[:2] == "SA") for fg in finished]
+    assert max(assemblies) <= 500  # sub-assemblies built into one machine
+
+
+def test_stock_and_open_orders_cover_the_known_demand(day0: Rows) -> None:
+    """Per item and site, over 26 weeks: available and in-transit stock, open work orders and
+    open PO lines against demands and open work orders' components. A plan balanced three
+    weeks ago and drifted since: most rows covered with a margin, none drowning in stock."""
+    units, stock = converter(day0)
+
+    def in_stock_unit(item: str, qty: float, unit: str | None) -> float:
+        return qty * units.factor(item, unit or stock[item], stock[item])
+
+    end = BASE_DATE + dt.timedelta(weeks=26)
+    need: collections.Counter[tuple[str, str]] = collections.Counter()
+    supply: collections.Counter[tuple[str, str]] = collections.Counter()
+    for d in day0["demands"]:
+        if d["due_date"] < end:
+            need[(d["item"], d["site"])] += in_stock_unit(d["item"], d["quantity"], d["uom"])
+    running = {w["code"]: w for w in day0["work_orders"] if w["status"] != "completed"}
+    for w in running.values():
+        supply[(w["item"], w["site"])] += w["quantity"] - w["completed_quantity"]
+    for c in day0["work_order_components"]:
+        w = running.get(c["work_order"])
+        if w is not None:
+            q = c["required_quantity"] - c["issued_quantity"]
+            need[(c["component"], w["site"])] += in_stock_unit(c["component"], q, c["uom"])
+    for r in day0["inventory"]:
+        if r["status"] in ("available", "in_transit"):
+            supply[(r["item"], r["site"])] += in_stock_unit(r["item"], r["quantity"], r["uom"])
+    for r in day0["purchase_order_lines"]:
+        if r["status"] in OPEN_PURCHASE_STATUSES:
+            q = r["quantity_ordered"] - r["quantity_received"]
+            supply[(r["item"], r["site"])] += in_stock_unit(r["item"], q, r["uom"])
+    ratios = sorted(supply[k] / q for k, q in need.items() if q > 0)
+    assert len(ratios) >= 150
+    median = ratios[len(ratios) // 2]
+    assert 1.05 <= median <= 2.0, median
+    assert sum(r >= 1 for r in ratios) / len(ratios) >= 0.85
+    assert ratios[int(len(ratios) * 0.9)] <= 5.0
+    total = sum(supply[k] for k in need) / sum(need.values())
+    assert 1.1 <= total <= 2.5, total
+    assert {r["site"] for r in day0["work_orders"]} == {"P1", "P2", "P3"}
+
+
+def test_planning_the_small_plant_finds_a_few_shortages_spread_over_the_horizon(
+    tmp_path: Path,
+) -> None:
+    """The real planning service on the synced small plant: 5-20% of item/site rows short at
+    some point in 26 weeks, first shortages spread over the weeks, quantities of a plant."""
+    engine = open_cache(tmp_path / "cache.sqlite")
+    result = run_sync(engine, DemoConnector("small"))
+    assert result.status == SyncRunStatus.SUCCEEDED and result.rejected == []
+    session = open_session(engine)
+    assert session.today == BASE_DATE
+    found = shortages(session)
+    rows = len(session.plan().summary())
+    assert 300 <= rows <= 700
+    assert 0.05 <= found["rows_total"] / rows <= 0.20, (found["rows_total"], rows)
+    weeks = collections.Counter(
+        (r["first_shortage_date"] - BASE_DATE).days // 7 for r in found["rows"]
+    )
+    assert weeks[0] <= 0.6 * found["rows_total"]
+    assert len(weeks) >= 5 and max(weeks) >= 8
+    assert max(r["first_shortage_quantity"] for r in found["rows"]) <= 100_000
+
+
 # -- purchasing and suppliers ----------------------------------------------------------------
 
 
@@ -455,9 +586,20 @@ def test_incremental_pull_at_day_7_yields_only_changes(day0: Rows, day7: Rows) -
             key=lambda h: h["changed_at"],
         )
         assert latest["promised_date"] == r["promised_date"]
-    receipts = changed["inventory"]
+    receipts = [r for r in changed["inventory"] if r["lot"].startswith("GR-")]
     received = [r for r in lines if r["status"] == "received"]
     assert received and len(receipts) == len(received)
+    # finished work orders put their output into stock
+    finished = [r for r in changed["work_orders"] if r["status"] == "completed"]
+    output = [r for r in changed["inventory"] if r["lot"].startswith("PR-")]
+    assert finished and len(output) == len(finished)
+    # and the components of the orders that started were taken out of the main store
+    before = by_key(day0["inventory"])
+    issued = [r for r in changed["inventory"] if r["source_key"] in before]
+    assert issued and len(receipts) + len(output) + len(issued) == len(changed["inventory"])
+    for r in issued:
+        assert r["location"].endswith("-WH") and r["status"] == "available"
+        assert r["quantity"] < before[r["source_key"]]["quantity"]
     # nothing changed after day 7: a pull since day 7 is empty
     assert all(rows == [] for rows in pull_all(later, since="d00007").values())
 

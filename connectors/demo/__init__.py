@@ -2,19 +2,35 @@
 
 What the plant looks like
     A maker of pumps, drives, compressors and similar machines (finished goods ``FG-…``) built
-    from sub-assemblies (``SA-…``), purchased parts (``PP-…``: bolts, bearings, sensors, motors)
-    and raw material (``RM-…``: sheet and bar stock in KG, tube and cable in M, oils and paints in
-    L), at several plants (``P1``, ``P2``, … each with a main store, a receiving dock, a quality
-    area and storage bins). BOMs are 6-10 levels deep with shared sub-assemblies, released, draft
-    and obsolete revisions with effectivity dates, alternates and scrap (see
-    :mod:`connectors.demo.boms`). Units EA, BOX, KG, G, M, CM, L, ML: some parts are bought in
-    boxes, some bar stock per piece (item-specific conversions), and some BOM lines state grams or
-    centimetres, so unit conversion always has work to do. Suppliers are reliable, occasionally
-    late, or chronically late (:mod:`connectors.demo.purchasing`); stock includes quality holds,
-    allocations and transfers in transit (:mod:`connectors.demo.production`); demand is forecast
-    plus sales orders over the next 26 weeks; work orders consume their BOM; requisitions wait for
-    a buyer, some of them for parts an engineering change is about to remove
+    from sub-assemblies (``SA-…``), purchased parts (``PP-…``: fasteners, small parts such as
+    seals and fuses, bought components such as bearings, sensors and motors) and raw material
+    (``RM-…``: sheet and bar stock in KG, tube and cable in M, oils and paints in L), at several
+    plants (``P1``, ``P2``, … each with a main store, a receiving dock, a quality area and
+    storage bins). BOMs are 6-10 levels deep with shared sub-assemblies, released, draft and
+    obsolete revisions with effectivity dates, alternates and scrap (see
+    :mod:`connectors.demo.boms`). Quantities per parent are those of a machine builder: a
+    sub-assembly mostly once, fasteners by the handful, sheet and bar by the fraction of a
+    kilogram, paint by the decilitre; one machine holds a few hundred sub-assembly units and
+    no part more than a few hundred times (about 250 at most on the small plant). Units EA,
+    BOX, KG, G, M, CM, L, ML: some parts are bought in boxes, some bar stock per piece
+    (item-specific conversions), and some BOM lines state grams or centimetres, so unit
+    conversion always has work to do. Suppliers are reliable, occasionally late, or
+    chronically late (:mod:`connectors.demo.purchasing`); stock includes quality holds,
+    allocations and transfers in transit (:mod:`connectors.demo.production`); demand is
+    forecast plus sales orders over the next 26 weeks; requisitions wait for a buyer, some of
+    them for parts an engineering change is about to remove
     (:mod:`connectors.demo.requisitions`).
+
+A plan balanced three weeks ago, drifted since (:mod:`connectors.demo.mrp`)
+    Work orders, open purchase-order lines and stock were sized by an MRP run three weeks
+    before day 0, level by level down the BOM, so each plant holds the stock and orders of what
+    it builds and most item/site rows are covered over the 26-week horizon. What moved since
+    makes the shortages a planner expects: late promises of unreliable suppliers, lots held by
+    incoming inspection, engineering changes released after the run (a component added; a
+    removed one left with stock and open orders, i.e. excess), and sales orders taken since.
+    Planned with the workbench's rules (``workbench shortages``), about a tenth of the
+    item/site rows of the small and medium plants run short at some point, the first shortage
+    of about a third of them this week and of the rest spread over the horizon.
 
 Scales (:mod:`connectors.demo.scales`)
     ``small``: 300 items, 3 sites, 12 suppliers, about 2,700 BOM lines, 200 open PO lines, about
@@ -30,7 +46,8 @@ Time
     every date is relative to it. ``DemoConnector(day=7)`` is the same plant a week later: the
     same items, BOMs, orders and keys, but the events of days 1..7 have happened (deliveries,
     acknowledgements, promise pushes by unreliable suppliers, ship notices, work orders moving
-    on, requisitions approved). The events of day t are a function of (seed, t) only, so day 7
+    on and putting their output into stock, components issued from the main store,
+    requisitions approved). The events of day t are a function of (seed, t) only, so day 7
     contains exactly day 3's changes plus the later ones. No new orders are created, so the
     simulation is meant for days to a few weeks, not months.
 
@@ -66,7 +83,7 @@ from connectors.demo.plant import Plant
 from connectors.demo.scales import SCALES
 from workbench.domain.models import ENTITIES
 
-__all__ = ["DemoConnector", "BASE_DATE"]
+__all__ = ["BASE_DATE", "DemoConnector"]
 
 
 class DemoConnector:

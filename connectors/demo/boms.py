@@ -5,7 +5,15 @@ sub-assemblies). A BOM line's component is always lower than its parent, so the 
 DAG by construction, and line 10 of every revision is the *spine*: a sub-assembly exactly one level
 lower, which makes an item of height h exactly h levels deep. Other lines draw sub-assemblies of
 any lower height (so popular sub-assemblies are shared by many parents) or bought parts, the
-cheap standard ones far more often than the rest (where-used lists of bolts are long).
+cheap standard ones far more often than the rest (where-used lists of bolts are long). Most lines
+are bought parts: a finished good has about five sub-assemblies besides its spine, a
+sub-assembly about one in three, because every extra sub-assembly line multiplies the units per
+machine level by level (with more, a 10-level machine would hold thousands of assemblies and
+millions of bolts).
+
+Quantities per parent: a sub-assembly once (sometimes two to four times); fasteners 4-24,
+small parts 1-6, bought components mostly 1; sheet and bar a fraction of a kilogram, tube and
+cable up to a few metres, paint and oil a few centilitres to half a litre.
 
 Revisions per made item (in the proportions below):
 
@@ -28,7 +36,7 @@ import numpy as np
 
 from connectors.demo import words
 from connectors.demo.clock import NO_DATE, pick_in, stream, to_weekday
-from connectors.demo.master import EA, KG, SMALLER_UNIT, Items, L, M
+from connectors.demo.master import EA, KG, SMALLER_FACTOR, SMALLER_UNIT, Items, M
 from connectors.demo.scales import FG, PP, RM, SA, Scale
 
 SINGLE, CHANGE, DRAFT, SUPERSEDED = range(4)
@@ -37,7 +45,18 @@ REVISION_CODES = np.array(["A", "B", "C"], dtype=object)
 BOM_STATUS = np.array(["draft", "released", "obsolete"], dtype=object)
 DRAFT_S, RELEASED_S, OBSOLETE_S = range(3)
 _SCRAP = np.array([0.5, 1.0, 2.0, 3.0, 5.0, 8.0])
-_EACH_QTY = np.array([1, 1, 1, 1, 2, 2, 2, 3, 4, 4, 6, 8, 10, 12, 16, 24], dtype=float)
+#: quantities per parent, drawn uniformly from these lists: a sub-assembly goes in once (now and
+#: then two to four times), fasteners by the handful, small parts a few, components mostly once
+_ASSEMBLY_QTY = np.array([1] * 41 + [2] * 6 + [3, 3, 4, 4], dtype=float)
+_CLASS_QTY = (
+    np.array([4, 4, 6, 8, 8, 12, 16, 24], dtype=float),  # words.FASTENER
+    np.array([1, 1, 1, 2, 2, 3, 4, 6], dtype=float),  # words.SMALL_PART
+    np.array([1, 1, 1, 1, 2], dtype=float),  # words.COMPONENT
+)
+
+
+#: expected sub-assembly lines (besides the spine) of a finished good and of a sub-assembly
+_FG_ASSEMBLIES, _SA_ASSEMBLIES = 5.0, 0.35
 
 
 def block_rows(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -133,24 +152,37 @@ class _Picker:
         return comp
 
     def quantities(self, comp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Quantity per parent and the unit it is stated in (sometimes a smaller unit)."""
+        """Quantity per parent and the unit it is stated in (sometimes a smaller unit): sheet and
+        bar by the fraction of a kilogram, tube and cable by the metre, paint and oil by the
+        centilitre."""
         n = len(comp)
         uom = self.items.uom[comp].astype(np.int8)
+        cls = self.items.part_class[comp]
         rng = self.rng
+        u = rng.random(n)
         qty = np.select(
-            [uom == EA, uom == KG, uom == M, uom == L],
             [
-                _EACH_QTY[rng.integers(0, len(_EACH_QTY), n)],
-                np.round(rng.lognormal(-1.0, 1.0, n), 3) + 0.01,
-                np.round(rng.uniform(0.1, 3.0, n), 2),
-                np.round(rng.uniform(0.01, 1.0, n), 3),
+                self.items.kind[comp] < PP,
+                cls == words.FASTENER,
+                cls == words.SMALL_PART,
+                cls == words.COMPONENT,
+                uom == KG,
+                uom == M,
             ],
+            [
+                _ASSEMBLY_QTY[pick_in(0, len(_ASSEMBLY_QTY), u)],
+                _CLASS_QTY[words.FASTENER][pick_in(0, len(_CLASS_QTY[0]), u)],
+                _CLASS_QTY[words.SMALL_PART][pick_in(0, len(_CLASS_QTY[1]), u)],
+                _CLASS_QTY[words.COMPONENT][pick_in(0, len(_CLASS_QTY[2]), u)],
+                np.round(np.clip(rng.lognormal(-1.0, 0.9, n), 0.02, 12.0), 3),
+                np.round(rng.uniform(0.1, 2.5, n), 2),
+            ],
+            np.round(np.clip(rng.lognormal(-3.0, 0.8, n), 0.005, 0.5), 3),  # litres
         )
         smaller = (uom != EA) & (rng.random(n) < 0.25)
         for big, small in SMALLER_UNIT.items():
             sel = smaller & (uom == big)
-            factor = 1000.0 if big in (KG, L) else 100.0
-            qty[sel] = np.round(qty[sel] * factor, 1)
+            qty[sel] = np.round(qty[sel] * SMALLER_FACTOR[big], 1)
             uom[sel] = small
         return qty, uom
 
@@ -239,7 +271,10 @@ class _BomBuilder:
         rev = np.repeat(np.arange(n_make), count)
         k = np.arange(len(rev)) - np.repeat(np.cumsum(count) - count, count)
         h = items.height[rev].astype(np.int64)
-        comp = pick.mixed(h, np.where(items.kind[rev] == FG, 0.3, 0.15))
+        # besides the spine, a finished good has a handful of sub-assemblies and a sub-assembly
+        # about one in three: more would multiply the assemblies per machine level by level
+        per_line = np.where(items.kind[:n_make] == FG, _FG_ASSEMBLIES, _SA_ASSEMBLIES) / count
+        comp = pick.mixed(h, per_line[rev])
         spine = (k == 0) & (h >= 2)
         comp[spine] = pick.spine(h[spine])
         keep = _first_occurrence(rev, comp, len(items))
@@ -302,7 +337,8 @@ class _BomBuilder:
         added_revs = new_revs[rng.random(len(new_revs)) < 0.3]
         last = np.searchsorted(new.rev, added_revs, side="right") - 1
         comp = pick.mixed(
-            items.height[self._rev_item(added_revs)].astype(np.int64), np.full(len(added_revs), 0.1)
+            items.height[self._rev_item(added_revs)].astype(np.int64),
+            np.full(len(added_revs), 0.05),
         )
         qty, uom = pick.quantities(comp)
         added = Lines(

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 BASE_DATE = dt.date(2026, 11, 2)
+#: the day (relative to day 0) the plant's plan was last balanced by MRP
+MRP_DAY = -21
 NO_DATE = -(2**30)
 _VERSION = re.compile(r"^d(\d{5,})$")
 

@@ -83,7 +83,7 @@ def _record_builder(entity: str, fields: list[str]) -> Callable[..., dict[str, A
     args = ", ".join([f"a{i}" for i in range(len(fields))] + ["v"])
     code = f"lambda {args}: {{{', '.join(items)}}}"
     # Field names come from the canonical model (identifiers), never from data.
-    return eval(code, {})  # type: ignore[no-any-return]  # noqa: S307
+    return eval(code, {})  # type: ignore[no-any-return]
 
 
 class EntityTable:

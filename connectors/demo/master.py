@@ -3,7 +3,12 @@
 Items are held in *structural order* — finished goods, then sub-assemblies sorted by BOM height,
 then purchased parts, then raw materials — so the BOM generator can draw "a sub-assembly at most
 h levels deep" as a contiguous index range. Their codes are shuffled within each kind, so
-``SA-00001`` is not the shallowest assembly.
+``SA-00001`` is not the shallowest assembly. Purchased parts have a class (fastener, small part,
+bought component) that sets their description, cost and quantity per parent; the parts BOMs use
+most are mostly fasteners.
+
+The planning parameters made here (safety stock, minimum and multiple, the typical lot) are
+first guesses: :mod:`connectors.demo.mrp` resizes them on each item's planned usage.
 """
 
 from __future__ import annotations
@@ -41,7 +46,19 @@ UOM_CODES = np.array([u[0] for u in UOMS], dtype=object)
 EA, BOX, KG, G, M, CM, L, ML = range(len(UOMS))
 #: global conversions: 1 from = factor to; BOM lines may state a component in the smaller unit
 GLOBAL_CONVERSIONS = ((KG, G, 1000.0), (M, CM, 100.0), (L, ML, 1000.0))
-SMALLER_UNIT = {KG: G, M: CM, L: ML}
+SMALLER_UNIT = {big: small for big, small, _ in GLOBAL_CONVERSIONS}
+SMALLER_FACTOR = {big: factor for big, _, factor in GLOBAL_CONVERSIONS}
+
+
+def stock_factor(uom: np.ndarray) -> np.ndarray:
+    """Divide a quantity stated in ``uom`` by this to get it in the stock unit: a BOM line in
+    grams of an item stocked in kilograms divides by 1000 (the stock unit is never the smaller)."""
+    factor = np.ones(len(uom))
+    for big, small, f in GLOBAL_CONVERSIONS:
+        factor[uom == small] = f
+    return factor
+
+
 RELIABLE, OCCASIONAL, CHRONIC = 0, 1, 2
 
 
@@ -108,6 +125,8 @@ class Items:
     #: first sub-assembly index of each height 0..MAX_DEPTH+1 (SA of height h: sa_start[h]..)
     sa_start: np.ndarray
     uom: np.ndarray
+    #: purchased parts: words.FASTENER, SMALL_PART or COMPONENT (-1 for other kinds)
+    part_class: np.ndarray
     lead_time: np.ndarray
     safety_stock: np.ndarray
     min_order_qty: np.ndarray
@@ -135,8 +154,9 @@ class Items:
         return int(self.start[kind]), int(self.start[kind + 1])
 
 
-def _description_pool(kind: int, uom: int) -> list[str]:
-    """Every distinct description the word lists make for items of a kind (and unit)."""
+def _description_pool(kind: int, uom: int, part_class: int = -1) -> list[str]:
+    """Every distinct description the word lists make for items of a kind (and unit, and for
+    purchased parts, class)."""
     if kind == FG:
         out = [
             f"{series} {product} {''.join(w[0] for w in product.split())}-{model}"
@@ -154,7 +174,8 @@ def _description_pool(kind: int, uom: int) -> list[str]:
     elif kind == PP:
         out = [
             template.format(a, b)
-            for template, first, second in words.PARTS
+            for template, first, second, cls in words.PARTS
+            if cls == part_class
             for a in first
             for b in second
         ]
@@ -170,14 +191,17 @@ def _description_pool(kind: int, uom: int) -> list[str]:
 
 
 def _descriptions(
-    rng: np.random.Generator, kind: np.ndarray, uom: np.ndarray
+    rng: np.random.Generator, kind: np.ndarray, uom: np.ndarray, part_class: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """A description table and each item's index into it."""
     table: list[str] = []
     index = np.zeros(len(kind), dtype=np.int64)
-    for k, u in ((FG, EA), (SA, EA), (PP, EA), (RM, KG), (RM, M), (RM, L)):
-        pool = _description_pool(k, u)
-        sel = (kind == k) & (uom == u)
+    groups = [(FG, EA, -1), (SA, EA, -1)]
+    groups += [(PP, EA, c) for c in (words.FASTENER, words.SMALL_PART, words.COMPONENT)]
+    groups += [(RM, KG, -1), (RM, M, -1), (RM, L, -1)]
+    for k, u, c in groups:
+        pool = _description_pool(k, u, c)
+        sel = (kind == k) & (uom == u) & (part_class == c)
         index[sel] = len(table) + rng.integers(0, len(pool), int(sel.sum()))
         table += pool
     return np.array(table, dtype=object), index
@@ -188,6 +212,22 @@ def _sa_heights(n_sa: int) -> np.ndarray:
     heights = np.arange(1, MAX_DEPTH)
     counts = shares(n_sa, [MAX_DEPTH + 2 - h for h in heights.tolist()], minimum=2)
     return np.repeat(heights, counts)
+
+
+def _part_classes(rng: np.random.Generator, kind: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Classes of purchased parts. BOMs draw the first parts of the range far more often, so
+    those are mostly fasteners (the long where-used lists); motors and sensors are rarer."""
+    out = np.full(len(kind), -1, dtype=np.int8)
+    lo, hi = int(start[PP]), int(start[PP + 1])
+    rank = np.arange(hi - lo) / max(1, hi - lo)
+    u = rng.random(hi - lo)
+    fastener = 0.6 - 0.4 * rank
+    out[lo:hi] = np.where(
+        u < fastener,
+        words.FASTENER,
+        np.where(u < fastener + 0.25, words.SMALL_PART, words.COMPONENT),
+    )
+    return out
 
 
 def make_items(scale: Scale, seed: int, suppliers: Suppliers) -> Items:
@@ -221,9 +261,18 @@ def make_items(scale: Scale, seed: int, suppliers: Suppliers) -> Items:
         50.0,
     )
     unit_scale = np.round(typical * rng.lognormal(0, 0.6, n), 0) + 1
+    part_class = _part_classes(rng, kind, start)
     cost_median = np.select(
-        [kind == FG, kind == SA, kind == PP, uom == KG, uom == M],
-        [4000.0, 120.0, 2.5, 6.0, 4.0],
+        [
+            kind == FG,
+            kind == SA,
+            part_class == words.FASTENER,
+            part_class == words.SMALL_PART,
+            kind == PP,
+            uom == KG,
+            uom == M,
+        ],
+        [4000.0, 120.0, 0.15, 1.8, 45.0, 6.0, 4.0],
         12.0,
     )
     standard_cost = np.round(cost_median * rng.lognormal(0, 0.8, n), 2) + 0.01
@@ -278,8 +327,12 @@ def make_items(scale: Scale, seed: int, suppliers: Suppliers) -> Items:
 
     site_w = 1.0 / (np.arange(scale.sites) + 1.0)
     home_site = rng.choice(scale.sites, n, p=site_w / site_w.sum()).astype(np.int8)
+    # every plant builds some finished goods (their parts follow them, see connectors.demo.mrp)
+    home_site[start[FG] : start[FG] + min(scale.sites, counts[FG])] = np.arange(
+        min(scale.sites, counts[FG])
+    )
 
-    description_table, description = _descriptions(rng, kind, uom)
+    description_table, description = _descriptions(rng, kind, uom, part_class)
     return Items(
         codes=codes,
         kind=kind,
@@ -287,6 +340,7 @@ def make_items(scale: Scale, seed: int, suppliers: Suppliers) -> Items:
         height=height,
         sa_start=sa_start,
         uom=uom,
+        part_class=part_class,
         lead_time=lead_time,
         safety_stock=safety,
         min_order_qty=moq,

@@ -9,10 +9,12 @@ import numpy as np
 from connectors.demo import words
 from connectors.demo.boms import Boms, make_boms
 from connectors.demo.clock import NO_DATE, Calendar
-from connectors.demo.master import Items, Suppliers, make_items, make_suppliers
+from connectors.demo.master import Items, Suppliers, make_items, make_suppliers, stock_factor
+from connectors.demo.mrp import Mrp, run_mrp
 from connectors.demo.production import (
     AVAILABLE,
     GOODS_RECEIPT,
+    PRODUCTION,
     WH,
     Demands,
     Stock,
@@ -21,7 +23,6 @@ from connectors.demo.production import (
     locations_per_site,
     make_demands,
     make_stock,
-    make_work_orders,
 )
 from connectors.demo.purchasing import Purchasing, advance, make_purchasing
 from connectors.demo.requisitions import Requisitions, advance_requisitions, make_requisitions
@@ -43,26 +44,35 @@ class Plant:
         return make_suppliers(self.scale, self.seed)
 
     @cached_property
-    def items(self) -> Items:
+    def _master(self) -> Items:
+        """The item master as created, before the plan sized its planning parameters."""
         return make_items(self.scale, self.seed, self.suppliers)
 
     @cached_property
     def boms(self) -> Boms:
-        return make_boms(self.items, self.scale, self.seed)
+        return make_boms(self._master, self.scale, self.seed)
 
     @cached_property
     def demands(self) -> Demands:
-        return make_demands(self.items, self.scale, self.seed, len(words.CUSTOMERS))
+        return make_demands(self._master, self.scale, self.seed, len(words.CUSTOMERS))
+
+    @cached_property
+    def mrp(self) -> Mrp:
+        return run_mrp(self._master, self.boms, self.demands, self.scale, self.seed)
+
+    @cached_property
+    def items(self) -> Items:
+        return self.mrp.items
 
     @cached_property
     def work_orders(self) -> WorkOrders:
-        wo = make_work_orders(self.items, self.boms, self.demands, self.scale, self.seed)
+        wo = self.mrp.work_orders  # the plan's orders as of day 0, moved on in place
         advance_work_orders(wo, self.day, self.seed)
         return wo
 
     @cached_property
     def _purchasing_base(self) -> Purchasing:
-        return make_purchasing(self.items, self.suppliers, self.scale, self.seed)
+        return make_purchasing(self.items, self.suppliers, self.mrp.buy, self.scale, self.seed)
 
     @cached_property
     def requisitions(self) -> Requisitions:
@@ -82,26 +92,89 @@ class Plant:
 
     @cached_property
     def inventory(self) -> Stock:
-        """Day-0 stock plus a goods-receipt row for every receipt after day 0."""
-        base = make_stock(self.items, self.scale, self.seed)
+        """Day-0 stock plus a row for every goods receipt and every finished work order's
+        output after day 0 (in the main store of the site)."""
+        base = make_stock(self.items, self.mrp.stock, self.scale, self.seed)
+        self._issue(base)
         p = self.purchasing
         line, qty, day, version = p.receipt_columns()
-        site = p.po_site[p.po[line]].astype(np.int64)
-        n = len(line)
-        receipts = Stock(
-            item=p.item[line],
+        wo = self.work_orders
+        order, made, made_day, made_version = wo.receipt_columns()
+        bought = self._receipts(
+            p.item[line],
+            p.po_site[p.po[line]],
+            GOODS_RECEIPT,
+            line + 1,
+            qty,
+            p.uom[line],
+            day,
+            version,
+        )
+        output = self._receipts(
+            wo.item[order],
+            wo.site[order],
+            PRODUCTION,
+            order + 1,
+            made,
+            self.items.uom[wo.item[order]],
+            made_day,
+            made_version,
+        )
+        return Stock.concat([base, bought, output])
+
+    def _issue(self, stock: Stock) -> None:
+        """Take the components work orders issued after day 0 out of the main store's available
+        row of their site (never below zero); those rows change on the day of the issue."""
+        wo = self.work_orders
+        if not wo.issues:
+            return
+        rows, qty, version = (np.concatenate(c) for c in zip(*wo.issues))
+        lines = self.boms.lines
+        line = wo.comp_line[rows]
+        sites = self.scale.sites
+        key = lines.component[line].astype(np.int64) * sites + wo.site[wo.comp_wo[rows]]
+        qty = qty / stock_factor(lines.uom[line])
+        store = np.flatnonzero(
+            (stock.status == AVAILABLE)
+            & (stock.location % locations_per_site(self.scale) == WH)
+            & (stock.version == 0)
+        )
+        store_key, first = np.unique(
+            stock.item[store] * sites + stock.site[store], return_index=True
+        )
+        at = np.minimum(np.searchsorted(store_key, key), len(store_key) - 1)
+        hit = store_key[at] == key
+        target = store[first[at[hit]]]
+        np.subtract.at(stock.quantity, target, qty[hit])
+        stock.quantity[target] = np.round(np.maximum(stock.quantity[target], 0.0), 4)
+        np.maximum.at(stock.version, target, version[hit])
+
+    def _receipts(
+        self,
+        item: np.ndarray,
+        site: np.ndarray,
+        lot_kind: int,
+        lot_number: np.ndarray,
+        quantity: np.ndarray,
+        uom: np.ndarray,
+        day: np.ndarray,
+        version: np.ndarray,
+    ) -> Stock:
+        n = len(item)
+        site = site.astype(np.int64)
+        return Stock(
+            item=item.astype(np.int64),
             site=site,
             location=site * locations_per_site(self.scale) + WH,
-            lot_kind=np.full(n, GOODS_RECEIPT, dtype=np.int8),
-            lot_number=line + 1,
+            lot_kind=np.full(n, lot_kind, dtype=np.int8),
+            lot_number=lot_number.astype(np.int64),
             status=np.full(n, AVAILABLE, dtype=np.int8),
-            quantity=qty,
-            uom=p.uom[line],
-            as_of=day,
+            quantity=quantity.astype(float),
+            uom=uom.astype(np.int8),
+            as_of=day.astype(np.int64),
             expected=np.full(n, NO_DATE, dtype=np.int64),
-            version=version,
+            version=version.astype(np.int64),
         )
-        return Stock.concat([base, receipts])
 
     def location_codes(self) -> np.ndarray:
         per_site = locations_per_site(self.scale)

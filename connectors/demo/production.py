@@ -1,41 +1,51 @@
 """Stock, independent demand and work orders of the demo plant.
 
-Stock: most items have an available balance in their home site's main warehouse; the rest of the
-rows are stock in bins or other sites, quantities allocated to orders, quality-held lots (in the
-quality area, with a nonconformance number as lot) and inter-site transfers in transit (on the
-receiving dock, lot = transfer number, ``expected_date`` = arrival). Raw material is lot-tracked.
+Stock: what the plan (:mod:`connectors.demo.mrp`) needs available at each site, in the main
+store (some of it in a bin); then rows that change nothing available where it is needed:
+quantities allocated to orders, routine quality holds (quality area, nonconformance number as
+lot), inter-site transfers in transit (receiving dock, lot = transfer number, ``expected_date`` =
+arrival) and stock of items nothing needs right now. A few rows lost part of a lot the plan
+counted on to a quality hold since. Raw material is lot-tracked.
 
 Demand: a forecast per finished good over the next 26 weeks (weekly for the best sellers, every
-four weeks for the rest), firm sales orders over the next eight weeks (a few already late), and
-spare-part orders for some sub-assemblies.
+four weeks for the rest), firm sales orders over the next eight weeks (a few already late, some
+taken after the plan was balanced, a few rush orders bigger than foreseen), and spare-part orders
+for some sub-assemblies.
 
-Work orders: made items at their home site, planned / released / in progress / recently
+Work orders (made by :mod:`connectors.demo.mrp`): planned / released / in progress / recently
 completed, built to the BOM revision effective on the start date; their components are that
 revision's lines (preferred alternates only) times the order quantity, with scrap, required on the
 start date. Later in time, orders move on: planned ones are released, released ones start (their
-components are issued), running ones complete.
+components are issued), running ones complete and put their output into stock.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from connectors.demo.boms import Boms, block_rows
-from connectors.demo.clock import NO_DATE, is_workday, pick_in, stream, to_weekday
+from connectors.demo.clock import MRP_DAY, NO_DATE, is_workday, pick_in, stream, to_weekday
 from connectors.demo.master import EA, Items
 from connectors.demo.scales import FG, PP, SA, Scale
+
+if TYPE_CHECKING:
+    from connectors.demo.mrp import StockNeed
 
 INVENTORY_STATUS = np.array(["available", "allocated", "quality_hold", "in_transit"], dtype=object)
 AVAILABLE, ALLOCATED, QUALITY_HOLD, IN_TRANSIT = range(4)
 #: fixed locations of every site, then storage bins
 WH, DOCK, QC, FIRST_BIN = range(4)
-LOT_PREFIX = np.array(["", "L", "NC-", "TR-", "GR-"], dtype=object)
-NO_LOT, MATERIAL_LOT, NONCONFORMANCE, TRANSFER, GOODS_RECEIPT = range(5)
+LOT_PREFIX = np.array(["", "L", "NC-", "TR-", "GR-", "PR-"], dtype=object)
+NO_LOT, MATERIAL_LOT, NONCONFORMANCE, TRANSFER, GOODS_RECEIPT, PRODUCTION = range(6)
 
 WO_STATUS = np.array(["planned", "released", "in_progress", "completed"], dtype=object)
 PLANNED, RELEASED, IN_PROGRESS, COMPLETED = range(4)
+#: share of the stocked rows that lost part of a lot to a quality hold since the plan
+_HELD_SHARE = 0.04
+#: share of the sales orders taken after the plan was balanced, and of rush orders
+_NEW_ORDERS, _RUSH_ORDERS = 0.06, 0.02
 
 
 def locations_per_site(scale: Scale) -> int:
@@ -68,61 +78,133 @@ class Stock:
         )
 
 
-def make_stock(items: Items, scale: Scale, seed: int) -> Stock:
+def make_stock(items: Items, need: StockNeed, scale: Scale, seed: int) -> Stock:
+    """Inventory rows: what the plan needs on hand, less the lots quality has since held, plus
+    bins, allocations, transfers in transit and stock of items nothing needs right now."""
     rng = stream(seed, "inventory")
-    n_items = len(items)
     per_site = locations_per_site(scale)
-    base_items = np.flatnonzero(rng.random(n_items) < 0.85)
-    n_extra = int(max(0, scale.inventory_rows - len(base_items)) * 1.1) + 10
-    extra_items = rng.integers(0, n_items, n_extra)
-    item = np.concatenate([base_items, extra_items])
+    counted = items.uom == EA
+    qty = round_quantity(need.quantity, counted[need.item])
+    base = np.flatnonzero(need.quantity > 0)
+    item, site, qty, total = need.item[base], need.site[base], qty[base], need.planned_total[base]
     n = len(item)
-    status = np.concatenate(
-        [np.full(len(base_items), AVAILABLE), rng.choice(4, n_extra, p=[0.45, 0.25, 0.18, 0.12])]
-    ).astype(np.int8)
-    site = items.home_site[item].astype(np.int64)
-    extra = np.arange(n) >= len(base_items)
-    elsewhere = extra & (rng.random(n) < 0.4)
-    site[elsewhere] = rng.integers(0, scale.sites, int(elsewhere.sum()))
+    lot = np.where(items.kind[item] > PP, rng.integers(10000, 99999, n), 0)
+    # incoming inspection holds part of a bought lot the plan counted on: the row may fall short
+    held = (total > 0) & (items.kind[item] >= PP) & (rng.random(n) < _HELD_SHARE)
+    hold = np.where(held, round_quantity(qty * rng.uniform(0.25, 0.9, n), counted[item]), 0.0)
+    hold = np.where(hold < qty, hold, 0.0)
+    qty = qty - hold
+    hq = np.flatnonzero(hold > 0)
+    # some of the stock sits in a bin rather than the main store (the sum is unchanged)
+    room = scale.inventory_rows - n - len(hq)
+    n_split = max(0, min(n, int(room * 0.3)))
+    split = rng.choice(n, n_split, replace=False) if n_split else np.zeros(0, np.int64)
+    split = split[qty[split] >= np.where(counted[item[split]], 2.0, 0.02)]
+    moved = round_quantity(qty[split] * rng.uniform(0.2, 0.6, len(split)), counted[item[split]])
+    moved = np.minimum(moved, qty[split] / 2)
+    qty[split] -= moved
+    bins = FIRST_BIN + rng.integers(0, scale.bins_per_site, len(split))
+    parts = [
+        _rows(item, site, site * per_site + WH, lot, AVAILABLE, qty),
+        _rows(
+            item[hq],
+            site[hq],
+            site[hq] * per_site + QC,
+            rng.integers(10000, 99999, len(hq)),
+            QUALITY_HOLD,
+            hold[hq],
+            lot_kind=NONCONFORMANCE,
+        ),
+        _rows(
+            item[split], site[split], site[split] * per_site + bins, lot[split], AVAILABLE, moved
+        ),
+    ]
+    parts.append(_extras(items, need, rng, scale, int(max(0, room - len(split)) * 1.3) + 50))
+    stock = _unique_rows(Stock.concat(parts), scale, fixed=sum(len(p.item) for p in parts[:3]))
+    stock.uom = items.uom[stock.item].astype(np.int8)
+    return stock
+
+
+def _rows(
+    item: np.ndarray,
+    site: np.ndarray,
+    location: np.ndarray,
+    lot: np.ndarray,
+    status: int,
+    quantity: np.ndarray,
+    lot_kind: int = -1,
+    expected: np.ndarray | None = None,
+) -> Stock:
+    """Stock rows of one status (lot kind: material lot where ``lot`` is set, unless given)."""
+    n = len(item)
+    kind = np.where(lot > 0, MATERIAL_LOT, NO_LOT) if lot_kind < 0 else np.full(n, lot_kind)
+    return Stock(
+        item=item.astype(np.int64),
+        site=site.astype(np.int64),
+        location=location.astype(np.int64),
+        lot_kind=kind.astype(np.int8),
+        lot_number=lot.astype(np.int64),
+        status=np.full(n, status, dtype=np.int8),
+        quantity=quantity.astype(float),
+        uom=np.zeros(n, dtype=np.int8),  # set from the item by _unique_rows
+        as_of=np.zeros(n, dtype=np.int64),
+        expected=np.full(n, NO_DATE, dtype=np.int64) if expected is None else expected,
+        version=np.zeros(n, dtype=np.int64),
+    )
+
+
+def _extras(items: Items, need: StockNeed, rng: np.random.Generator, scale: Scale, n: int) -> Stock:
+    """Rows that do not change what is available where it is needed: allocations and routine
+    quality holds on needed rows, transfers in transit to them, and stock of other items (or at
+    other sites), at least their safety stock."""
+    per_site = locations_per_site(scale)
+    counted = items.uom == EA
+    used = np.flatnonzero(need.planned_total > 0)
+    kind = rng.choice(4, n, p=[0.18, 0.07, 0.05, 0.70])
+    row = used[rng.integers(0, max(1, len(used)), n)] if len(used) else np.zeros(n, np.int64)
+    item = np.where(kind < 3, need.item[row], rng.integers(0, len(items), n))
+    site = np.where(kind < 3, need.site[row], rng.integers(0, scale.sites, n))
+    status = np.array([ALLOCATED, QUALITY_HOLD, IN_TRANSIT, AVAILABLE])[kind]
     local = np.select(
-        [status == QUALITY_HOLD, status == IN_TRANSIT, (status == AVAILABLE) & extra],
+        [status == QUALITY_HOLD, status == IN_TRANSIT, rng.random(n) < 0.5],
         [QC, DOCK, FIRST_BIN + rng.integers(0, scale.bins_per_site, n)],
         WH,
     )
-    material = items.kind[item] > PP
     lot_kind = np.select(
-        [status == QUALITY_HOLD, status == IN_TRANSIT, material],
+        [status == QUALITY_HOLD, status == IN_TRANSIT, items.kind[item] > PP],
         [NONCONFORMANCE, TRANSFER, MATERIAL_LOT],
         NO_LOT,
-    ).astype(np.int8)
-    lot_number = np.where(lot_kind == NO_LOT, 0, rng.integers(10000, 99999, n))
-    # one row per key: drop the rare duplicate (same item, place, lot and status)
-    key = (((item * scale.sites + site) * per_site + local) * 5 + lot_kind) * 100000 + lot_number
-    key = key * 4 + status
+    )
+    share = np.select([status == AVAILABLE, status == ALLOCATED], [2.0, 0.4], 0.2)
+    qty = items.unit_scale[item] * share * rng.lognormal(0, 0.5, n)
+    qty = np.where(status == AVAILABLE, np.maximum(qty, 1.2 * items.safety_stock[item]), qty)
+    rows = _rows(
+        item,
+        site,
+        site * per_site + local,
+        np.where(lot_kind == NO_LOT, 0, rng.integers(10000, 99999, n)),
+        AVAILABLE,
+        round_quantity(qty, counted[item]),
+        expected=np.where(status == IN_TRANSIT, to_weekday(rng.integers(1, 11, n)), NO_DATE),
+    )
+    rows.status = status.astype(np.int8)
+    rows.lot_kind = lot_kind.astype(np.int8)
+    return rows
+
+
+def _unique_rows(stock: Stock, scale: Scale, fixed: int) -> Stock:
+    """One row per key (item, place, lot, status), exactly ``scale.inventory_rows`` of them: the
+    first ``fixed`` rows are kept, extras fill up the rest."""
+    places = scale.sites * locations_per_site(scale)
+    key = (stock.item * places + stock.location) * 5 + stock.lot_kind
+    key = (key * 100000 + stock.lot_number) * 4 + stock.status
     _, first = np.unique(key, return_index=True)
-    keep = np.sort(first)[: scale.inventory_rows]
-    item, site, local, lot_kind, lot_number, status = (
-        a[keep] for a in (item, site, local, lot_kind, lot_number, status)
-    )
-    n = len(keep)
-    share = np.select([status == AVAILABLE, status == ALLOCATED], [1.5, 0.4], 0.3)
-    qty = round_quantity(
-        items.unit_scale[item] * share * rng.lognormal(0, 0.6, n), items.uom[item] == EA
-    )
-    expected = np.where(status == IN_TRANSIT, to_weekday(rng.integers(1, 11, n)), NO_DATE)
-    return Stock(
-        item=item,
-        site=site,
-        location=site * per_site + local,
-        lot_kind=lot_kind,
-        lot_number=lot_number,
-        status=status,
-        quantity=qty,
-        uom=items.uom[item].astype(np.int8),
-        as_of=np.zeros(n, dtype=np.int64),
-        expected=expected,
-        version=np.zeros(n, dtype=np.int64),
-    )
+    first = np.sort(first)
+    keep = np.concatenate([first[first < fixed], first[first >= fixed]])[: scale.inventory_rows]
+    if len(keep) < scale.inventory_rows or keep[:fixed].size and keep[fixed - 1] != fixed - 1:
+        raise AssertionError("the demo's inventory rows do not fit its scale")
+    keep = np.sort(keep)
+    return Stock(*(getattr(stock, f)[keep] for f in Stock.__dataclass_fields__))
 
 
 @dataclass
@@ -134,6 +216,8 @@ class Demands:
     due: np.ndarray
     customer: np.ndarray  # index into the customer names, -1 for forecasts
     priority: np.ndarray
+    #: what the MRP run three weeks ago knew of each demand (0: ordered since; less: a rush)
+    planned: np.ndarray
 
 
 def make_demands(items: Items, scale: Scale, seed: int, n_customers: int) -> Demands:
@@ -164,14 +248,22 @@ def make_demands(items: Items, scale: Scale, seed: int, n_customers: int) -> Dem
     kind = np.repeat([1, 0, 0], [len(fc_item), n_so, n_sp]).astype(np.int8)
     customer = np.where(kind == 1, -1, rng.integers(0, n_customers, n))
     customer[len(fc_item) + n_so :] = n_customers  # the service organisation
+    quantity = np.concatenate([fc_qty, so_qty, sp_qty])
+    due = np.concatenate([fc_week * 7, so_due, sp_due])
+    # orders taken since the plan was balanced, and a few rush orders bigger than foreseen
+    r = rng.random(n)
+    planned = np.where((kind == 0) & (due > MRP_DAY) & (r < _NEW_ORDERS), 0.0, quantity)
+    rush = (kind == 0) & (r >= _NEW_ORDERS) & (r < _NEW_ORDERS + _RUSH_ORDERS)
+    quantity = np.where(rush, np.round(quantity * rng.uniform(2.0, 4.0, n)), quantity)
     return Demands(
         kind=kind,
         item=item,
         site=items.home_site[item].astype(np.int64),
-        quantity=np.concatenate([fc_qty, so_qty, sp_qty]),
-        due=np.concatenate([fc_week * 7, so_due, sp_due]),
+        quantity=quantity,
+        due=due,
         customer=customer,
         priority=np.where(kind == 1, 0, rng.integers(1, 4, n)),
+        planned=planned,
     )
 
 
@@ -193,79 +285,16 @@ class WorkOrders:
     comp_required: np.ndarray
     comp_issued: np.ndarray
     comp_version: np.ndarray
+    #: output put into stock after day 0: (order, quantity, day, version) per finishing day
+    receipts: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    #: components issued from stock after day 0: (component row, quantity, version)
+    issues: list[tuple[np.ndarray, ...]] = field(default_factory=list)
 
-
-def make_work_orders(
-    items: Items, boms: Boms, demands: Demands, scale: Scale, seed: int
-) -> WorkOrders:
-    rng = stream(seed, "work_orders")
-    n = scale.work_orders
-    fg_lo, fg_hi = items.range(FG)
-    sa_lo, sa_hi = items.range(SA)
-    # low-level assemblies feed many parents, so they are made far more often
-    sa_weight = 1.0 / items.height[sa_lo:sa_hi]
-    sa_item = sa_lo + rng.choice(sa_hi - sa_lo, n, p=sa_weight / sa_weight.sum())
-    item = np.where(rng.random(n) < 0.15, rng.integers(fg_lo, fg_hi, n), sa_item)
-    status = rng.choice(4, n, p=[0.30, 0.35, 0.25, 0.10]).astype(np.int8)
-    start = np.select(
-        [status == PLANNED, status == RELEASED, status == IN_PROGRESS],
-        [rng.integers(1, 61, n), rng.integers(-5, 21, n), rng.integers(-20, 0, n)],
-        -rng.integers(5, 31, n),
-    )
-    start = to_weekday(start)
-    start = np.where(status == IN_PROGRESS, np.minimum(start, -1), start)
-    due = to_weekday(start + items.lead_time[item])
-    counted = items.uom[item] == EA
-    qty = round_quantity(items.unit_scale[item] * rng.uniform(0.5, 2.0, n), counted)
-    done = np.where(
-        status == COMPLETED,
-        qty,
-        np.where(status == IN_PROGRESS, np.floor(qty * rng.uniform(0, 0.8, n)), 0.0),
-    )
-    revision = boms.revision_at(item, start)
-
-    so = np.flatnonzero(demands.kind == 0)
-    so_sorted = so[np.argsort(demands.item[so], kind="stable")]
-    at = np.searchsorted(demands.item[so_sorted], item)
-    found = (at < len(so_sorted)) & (
-        demands.item[so_sorted[np.minimum(at, len(so_sorted) - 1)]] == item
-    )
-    demand = np.where(
-        found & (items.kind[item] == FG), so_sorted[np.minimum(at, len(so_sorted) - 1)], -1
-    )
-
-    counts = boms.line_start[revision + 1] - boms.line_start[revision]
-    comp_line = block_rows(boms.line_start[revision], counts)
-    comp_wo = np.repeat(np.arange(n), counts)
-    preferred = boms.lines.alt_prio[comp_line] < 2
-    comp_line, comp_wo = comp_line[preferred], comp_wo[preferred]
-    lines = boms.lines
-    required = np.round(
-        qty[comp_wo] * lines.quantity[comp_line] * (1 + lines.scrap[comp_line] / 100), 4
-    )
-    issued = np.where(
-        (status[comp_wo] == COMPLETED)
-        | ((status[comp_wo] == IN_PROGRESS) & (rng.random(len(comp_wo)) < 0.7)),
-        required,
-        0.0,
-    )
-    return WorkOrders(
-        item=item,
-        site=items.home_site[item].astype(np.int64),
-        quantity=qty,
-        completed=done,
-        start=start,
-        due=due,
-        status=status,
-        revision=revision,
-        demand=demand,
-        version=np.zeros(n, dtype=np.int64),
-        comp_wo=comp_wo,
-        comp_line=comp_line,
-        comp_required=required,
-        comp_issued=issued,
-        comp_version=np.zeros(len(comp_wo), dtype=np.int64),
-    )
+    def receipt_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if not self.receipts:
+            empty = np.zeros(0, np.int64)
+            return empty, np.zeros(0), empty, empty
+        return tuple(np.concatenate(p) for p in zip(*self.receipts))  # type: ignore[return-value]
 
 
 def advance_work_orders(wo: WorkOrders, day: int, seed: int) -> None:
@@ -282,8 +311,21 @@ def advance_work_orders(wo: WorkOrders, day: int, seed: int) -> None:
         wo.status[release] = RELEASED
         wo.status[begin] = IN_PROGRESS
         wo.status[finish] = COMPLETED
+        done = np.flatnonzero(finish)
+        wo.receipts.append(
+            (
+                done,
+                wo.quantity[done] - wo.completed[done],
+                np.full(len(done), event),
+                np.full(len(done), t),
+            )
+        )
         wo.completed[finish] = wo.quantity[finish]
         wo.version[release | begin | finish] = t
         issue = (begin | finish)[wo.comp_wo] & (wo.comp_issued < wo.comp_required)
+        rows = np.flatnonzero(issue)
+        wo.issues.append(
+            (rows, wo.comp_required[rows] - wo.comp_issued[rows], np.full(len(rows), t))
+        )
         wo.comp_issued[issue] = wo.comp_required[issue]
         wo.comp_version[issue] = t

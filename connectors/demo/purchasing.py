@@ -3,10 +3,15 @@
 Each supplier has a reliability class: *reliable* suppliers confirm the requested date and deliver
 on it; *occasional* ones now and then confirm a few days late or push a promise once; *chronic*
 ones usually confirm late, push promises several times by one to two weeks, and leave lines
-overdue. Open POs are drafts, waiting for approval, approved, sent (no acknowledgement yet) or
-acknowledged; acknowledged lines carry a promised date and acknowledgement date, some are partly
-received, and lines due within a week often have a ship notice (quantity and date). Received and
-closed POs of the last months are included, since slippage statistics learn from them.
+overdue. The open lines are the ones the plan (:mod:`connectors.demo.mrp`) wanted, requested
+for when their parts are needed and ordered a lead time earlier; lines of one supplier, site
+and week share a PO. So a late promise is a late part: that is where most of the plant's
+shortages come from. Open POs are drafts, waiting for approval, approved, sent (no
+acknowledgement yet) or acknowledged, by how long ago they went out; acknowledged lines carry a
+promised date and acknowledgement date, some are partly received (what came was used; what is
+still to come is the plan's quantity), and lines due within a week often have a ship notice
+(quantity and date). Received and closed POs of the last months are included, since slippage
+statistics learn from them.
 
 A line's promise history (``promise_changes``) starts with the acknowledgement and has one row per
 later push, each with the time it happened (always before "today"); its last promised date is the
@@ -27,6 +32,7 @@ import numpy as np
 from connectors.demo.boms import rank_in_group
 from connectors.demo.clock import NO_DATE, is_workday, pick_in, stream, to_weekday
 from connectors.demo.master import BOX, CHRONIC, EA, OCCASIONAL, RELIABLE, Items, Suppliers
+from connectors.demo.mrp import BuyLines
 from connectors.demo.production import round_quantity
 from connectors.demo.scales import Scale
 
@@ -141,62 +147,86 @@ def _orders_per_po(rng: np.random.Generator, n_lines: int) -> np.ndarray:
     return counts
 
 
-def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int) -> Purchasing:
-    rng = stream(seed, "purchasing")
-    open_counts = _orders_per_po(rng, scale.open_po_lines)
-    counts = np.concatenate([open_counts, _orders_per_po(rng, max(20, scale.open_po_lines // 4))])
-    n_open_po = len(open_counts)
-    n_po = len(counts)
-    closed_po = np.arange(n_po) >= n_open_po
-
-    buy = np.flatnonzero(items.supplier >= 0)
-    by_supplier = buy[np.argsort(items.supplier[buy], kind="stable")]
-    sup_start = np.searchsorted(items.supplier[by_supplier], np.arange(len(suppliers) + 1))
-    supplier = items.supplier[buy[rng.integers(0, len(buy), n_po)]].astype(np.int64)
-    site_w = 1.0 / (np.arange(scale.sites) + 1.0)
-    site = rng.choice(scale.sites, n_po, p=site_w / site_w.sum())
-    # the state a PO has reached; closed POs all got acknowledged long ago
-    state = np.where(
-        closed_po,
-        ACKED,
-        rng.choice([DRAFT, PENDING, APPROVED, SENT, ACKED], n_po, p=[0.03, 0.03, 0.04, 0.2, 0.7]),
-    )
-    lead = suppliers.lead_time[supplier]
-    age = np.select(
-        [closed_po, state <= APPROVED, state == SENT],
+def _open_orders(rng: np.random.Generator, items: Items, buy: BuyLines) -> tuple[np.ndarray, ...]:
+    """The plan's lines grouped into purchase orders: one per supplier, site and week the
+    order went out (at most ten lines). Returns the lines' order (into ``buy``), their PO, and
+    per PO supplier, site, order date and the state it has reached."""
+    n = len(buy.item)
+    supplier = items.supplier[buy.item].astype(np.int64)
+    ideal = buy.requested - items.lead_time[buy.item] - rng.integers(0, 4, n)
+    # what was due to be ordered already went out then; the rest was ordered in the last days
+    order = to_weekday(np.where(ideal <= -1, ideal, -rng.integers(0, 3, n)), back=True)
+    week = (order + 7 * 1000) // 7
+    rows = np.lexsort((order, week, buy.site, supplier))
+    group = (supplier[rows] * 100 + buy.site[rows]) * 100_000 + week[rows]
+    new = np.r_[True, group[1:] != group[:-1]] if n else np.zeros(0, bool)
+    new |= (rank_in_group(np.cumsum(new)) % 10) == 0
+    po = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    po_order = np.minimum.reduceat(order[rows], starts) if n else np.zeros(0, np.int64)
+    age = -po_order
+    n_po = len(starts)
+    state = np.select(
+        [age <= 2, age <= 6],
         [
-            rng.integers(60, 241, n_po),
-            rng.integers(0, 3, n_po),
-            1 + np.floor(rng.random(n_po) * np.maximum(1, 0.5 * lead)),
+            rng.choice([DRAFT, PENDING, APPROVED, SENT], n_po),
+            np.where(rng.random(n_po) < 0.6, ACKED, SENT),
         ],
-        2 + np.floor(rng.random(n_po) * np.maximum(1, 0.95 * lead)),
+        np.where(rng.random(n_po) < 0.95, ACKED, SENT),
     )
-    order = to_weekday(-age.astype(np.int64), back=True)
-    order = np.where(state == ACKED, np.minimum(order, -3), order)
-    p = Purchasing(supplier, site, order, items.supplier_buyer[supplier])
+    return rows, po, supplier[rows][starts], buy.site[rows][starts], po_order, state
 
-    po = np.repeat(np.arange(n_po), counts)
+
+def make_purchasing(
+    items: Items, suppliers: Suppliers, buy: BuyLines, scale: Scale, seed: int
+) -> Purchasing:
+    """Open orders for the plan's lines (see :mod:`connectors.demo.mrp`) and closed orders of
+    the last months, with acknowledgements, promises and their history."""
+    rng = stream(seed, "purchasing")
+    rows, o_po, o_supplier, o_site, o_order, o_state = _open_orders(rng, items, buy)
+    n_open_po = len(o_supplier)
+    closed_counts = _orders_per_po(rng, max(20, scale.open_po_lines // 4))
+    n_closed = len(closed_counts)
+    buyable = np.flatnonzero(items.supplier >= 0)
+    by_supplier = buyable[np.argsort(items.supplier[buyable], kind="stable")]
+    sup_start = np.searchsorted(items.supplier[by_supplier], np.arange(len(suppliers) + 1))
+    c_supplier = items.supplier[buyable[rng.integers(0, len(buyable), n_closed)]].astype(np.int64)
+    site_w = 1.0 / (np.arange(scale.sites) + 1.0)
+    c_site = rng.choice(scale.sites, n_closed, p=site_w / site_w.sum())
+    c_order = to_weekday(-rng.integers(60, 241, n_closed), back=True)
+    supplier = np.concatenate([o_supplier, c_supplier])
+    order = np.concatenate([o_order, c_order])
+    state = np.concatenate([o_state, np.full(n_closed, ACKED)])
+    closed_po = np.arange(len(supplier)) >= n_open_po
+    p = Purchasing(
+        supplier, np.concatenate([o_site, c_site]), order, items.supplier_buyer[supplier]
+    )
+
+    c_po = n_open_po + np.repeat(np.arange(n_closed), closed_counts)
+    c_item = by_supplier[
+        pick_in(sup_start[supplier[c_po]], sup_start[supplier[c_po] + 1], rng.random(len(c_po)))
+    ]
+    po = np.concatenate([o_po, c_po])
     n = len(po)
     p.po = po
-    p.line_no = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+    p.line_no = rank_in_group(po) + 1
+    item = p.item = np.concatenate([buy.item[rows], c_item])
     s = supplier[po]
-    p.item = by_supplier[pick_in(sup_start[s], sup_start[s + 1], rng.random(n))]
-    item = p.item
     p.reliability = suppliers.reliability[s]
     cls = p.reliability.astype(np.int64)
 
     counted = items.uom[item] == EA
-    qty = items.unit_scale[item] * rng.uniform(0.5, 3.0, n)
-    qty = np.maximum(qty, items.min_order_qty[item])
-    mult = items.order_multiple[item]
-    qty = np.where(mult > 0, np.ceil(qty / np.maximum(mult, 1e-9)) * mult, qty)
-    qty = round_quantity(qty, counted)
+    c_qty = items.unit_scale[c_item] * rng.uniform(0.5, 3.0, len(c_item))
+    c_qty = np.maximum(c_qty, items.min_order_qty[c_item])
+    mult = items.order_multiple[c_item]
+    c_qty = np.where(mult > 0, np.ceil(c_qty / np.maximum(mult, 1e-9)) * mult, c_qty)
+    qty = round_quantity(np.concatenate([buy.quantity[rows], c_qty]), counted)
     in_boxes = (items.box_factor[item] > 0) & (rng.random(n) < 0.6)
     in_pieces = (items.each_weight[item] > 0) & (rng.random(n) < 0.7)
     factor = np.select(
         [in_boxes, in_pieces], [items.box_factor[item], items.each_weight[item]], 1.0
     )
-    p.quantity = np.where(in_boxes | in_pieces, np.ceil(qty / factor), qty)
+    p.quantity = np.where(in_boxes | in_pieces, np.ceil(qty / factor - 1e-9), qty)
     p.stock_factor = factor
     p.uom = np.select([in_boxes, in_pieces], [BOX, EA], items.uom[item]).astype(np.int8)
     p.price = np.maximum(
@@ -204,9 +234,8 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     )
 
     open_line = ~closed_po[po]
-    requested = to_weekday(order[po] + items.lead_time[item] + rng.integers(0, 4, n))
-    requested = np.where(open_line & (cls == RELIABLE), np.maximum(requested, 0), requested)
-    p.requested = to_weekday(requested)
+    c_requested = to_weekday(order[c_po] + items.lead_time[c_item] + rng.integers(0, 4, len(c_po)))
+    p.requested = np.concatenate([buy.requested[rows], c_requested])
     line_state = state[po]
     acked = line_state == ACKED
     rejected = acked & open_line & (rng.random(n) < 0.01)
@@ -266,7 +295,9 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     # open, acknowledged: part-received when due soon; ship notices for what is due this week
     partial = acked & open_line & (p.promised <= 10) & (rng.random(n) < 0.35)
     p.status[partial] = PARTIAL
-    p.received[partial] = np.floor(p.quantity[partial] * rng.uniform(0.2, 0.8, int(partial.sum())))
+    # what came already was used already: the plan's quantity is what is still to come
+    p.received[partial] = np.floor(p.quantity[partial] * rng.uniform(0.25, 1.0, int(partial.sum())))
+    p.quantity[partial] += p.received[partial]
     p.status[partial & (p.received == 0)] = ACKED
     p.received_date[p.status == PARTIAL] = np.maximum(
         p.ack_date[p.status == PARTIAL],
@@ -278,7 +309,7 @@ def make_purchasing(items: Items, suppliers: Suppliers, scale: Scale, seed: int)
     p.asn_date[shipping] = p.promised[shipping]
 
     p.po_status = p.header_status()
-    p.po_version = np.zeros(n_po, dtype=np.int64)
+    p.po_version = np.zeros(len(supplier), dtype=np.int64)
     return p
 
 
