@@ -92,24 +92,18 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
     new = plan_segments(sub, items, base.calendar)
     offset_all = base.calendar.offset(items.lead_time_days)
     # Descendants under either BOM, levelled locally (longest path from the changed parents).
-    keep_base = ~np.isin(base.segments.parent, parent_idx)
-    union = Segments(
-        np.concatenate([base.segments.parent[keep_base], new.parent]),
-        np.concatenate([base.segments.component[keep_base], new.component]),
-        np.concatenate([base.segments.quantity[keep_base], new.quantity]),
-        np.concatenate([base.segments.first_bucket[keep_base], new.first_bucket]),
-        np.concatenate([base.segments.end_bucket[keep_base], new.end_bucket]),
-        np.concatenate([base.segments.revision[keep_base], new.revision]),
-    ).index(len(items))
-    below = _descendants(union, np.union1d(parent_idx, old.component), len(items))
+    # Below the changed parents every BOM is the base plan's, so the base segments serve.
+    below_bom = base.segments
+    below = _descendants(below_bom, np.union1d(old.component, new.component), len(items))
     nodes = np.union1d(below, parent_idx)
     local = np.full(len(items), -1, np.int64)
     local[nodes] = np.arange(len(nodes))
-    seg_all, _ = gather(union.ptr_parent, union.by_parent, nodes)
-    # level by the old lines too: a component the change drops still loses its requirement
+    seg_all, _ = gather(below_bom.ptr_parent, below_bom.by_parent, np.setdiff1d(nodes, parent_idx))
+    # level by the old and the new lines: a dropped component still loses its requirement
     edges = np.concatenate([
-        np.stack([local[union.parent[seg_all]], local[union.component[seg_all]]], axis=1),
-        np.stack([local[old.parent], local[old.component]], axis=1)])
+        np.stack([local[below_bom.parent[seg_all]], local[below_bom.component[seg_all]]], axis=1),
+        np.stack([local[old.parent], local[old.component]], axis=1),
+        np.stack([local[new.parent], local[new.component]], axis=1)])
     level, _ = _kahn(len(nodes), edges)
 
     parent_rows = np.flatnonzero(np.isin(base.item, parent_idx))
@@ -152,7 +146,7 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
                                 np.where(idle, 0.0, items.safety_stock[item]),
                                 items.min_order_qty[item], items.order_multiple[item])
         done.append((keys, on_hand, scheduled, gross_b, net_b, planned_b, gross, net, planned))
-        k = _contributions(planned - planned_b, item, keys % n_sites, union, offset_all, n_sites)
+        k = _contributions(planned - planned_b, item, keys % n_sites, below_bom, offset_all, n_sites)
         delta_key = np.concatenate([delta_key, k[0]])
         delta_bucket = np.concatenate([delta_bucket, k[1]])
         delta_qty = np.concatenate([delta_qty, k[2]])
