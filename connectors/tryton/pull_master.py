@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ UOM_CATEGORIES = {
 }
 BOM_MODELS = {"product.product-production.bom": [], "production.bom": []}
 BOM_LINE_MODELS = {"production.bom.input": [], "product.product-production.bom": []}
+BOM_SNAPSHOT_AGE = 60.0
 
 
 def code_or_id(code: str | None, model_tag: str, rid: int) -> str:
@@ -73,20 +75,22 @@ class Units:
         return qty * float(a["factor"]) / float(b["factor"])
 
 
-class ProductCodes:
-    """Product codes by id, kept by the connector between entities and runs."""
+class Codes:
+    """Codes of a model's records by id (products, parties), kept by the connector between
+    entities and runs and refreshed whenever those records are pulled."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: str = "product.product", tag: str = "product") -> None:
+        self.model, self.tag = model, tag
         self.codes: dict[int, str] = {}
 
     def update(self, rows: list[dict[str, Any]]) -> None:
         for r in rows:
-            self.codes[r["id"]] = code_or_id(r.get("code"), "product", r["id"])
+            self.codes[r["id"]] = code_or_id(r.get("code"), self.tag, r["id"])
 
     def lookup(self, reader: Reader, ids: set[int]) -> dict[int, str]:
         missing = [i for i in ids if i not in self.codes]
         if missing:
-            self.update(reader.fetch_ids("product.product", missing, ["code"], track=False))
+            self.update(reader.fetch_ids(self.model, missing, ["code"], track=False))
         return self.codes
 
 
@@ -95,7 +99,13 @@ class Facts:
     """What several entities need, kept by the connector between pulls: product codes, units
     and warehouses (re-read whenever ``uoms`` / ``sites`` are pulled, which a sync does first)."""
 
-    codes: ProductCodes = field(default_factory=ProductCodes)
+    codes: Codes = field(default_factory=Codes)
+    parties: Codes = field(default_factory=lambda: Codes("party.party", "party"))
+    #: product id -> its stock unit id, learnt from the items pull
+    stock_uom: dict[int, int] = field(default_factory=dict)
+    #: the product-BOM links and BOM codes a full revisions pull just read, for the lines pull
+    #: that follows it in the same sync (taken at most BOM_SNAPSHOT_AGE seconds ago)
+    bom_snapshot: tuple[float, list[dict[str, Any]], dict[int, str]] | None = None
     today: dt.date = field(default_factory=dt.date.today)
     timezone: str = "UTC"
     excluded_parties: set[int] = field(default_factory=set)
@@ -182,6 +192,7 @@ def pull_suppliers(reader: Reader, facts: Facts) -> Iterator[Batch]:
     rows = reader.fetch(
         "party.party", domain, ["code", "name", "supplier_lead_time", "supplier_currency.code"]
     )
+    facts.parties.update(rows)
     out = [
         {
             "source": SOURCE,
@@ -199,53 +210,65 @@ def pull_suppliers(reader: Reader, facts: Facts) -> Iterator[Batch]:
     yield Batch("suppliers", out, watermark=reader.watermark(), complete=full)
 
 
+def _cost(product: dict[str, Any], company: int | None) -> float:
+    """The product's cost price in the session's company (read through ``cost_prices``, which
+    is several times faster than the per-record ``cost_price`` field)."""
+    for cost in product.get("cost_prices.") or ():
+        if cost.get("company") == company and cost.get("cost_price") is not None:
+            return float(cost["cost_price"])
+    return 0.0
+
+
 def pull_items(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units = facts.codes, facts.units(reader)
     models = {"product.product": []}
     full = not reader.incremental or reader.something_deleted(models)
-    domain: list[Any] = (
-        []
-        if full
-        else [
-            "OR",
-            *reader.changed(),
-            *reader.changed("template."),
-            *reader.changed("template.product_suppliers."),
-            *reader.changed("cost_prices."),
-            *reader.changed("production_lead_times."),
-        ]
-    )
-    # cost_price is company-dependent (product.cost_price, not readable over RPC on its own)
-    products = reader.fetch("product.product", domain, ["code", "template", "cost_price"])
-    codes.update(products)
-    tids = {p["template"] for p in products}
-    pids = {p["id"] for p in products}
-    tdomain = [] if full else [("id", "in", sorted(tids))]
-    templates = {
-        t["id"]: t
-        for t in reader.fetch(
-            "product.template", tdomain, ["name", "type", "default_uom", "producible"]
+    p_fields = ["code", "template", "cost_prices.cost_price", "cost_prices.company"]
+    t_fields = ["name", "type", "default_uom", "producible"]
+    s_fields = ["template", "product", "party", "lead_time", "sequence"]
+    l_fields = ["product", "lead_time", "sequence"]
+    if full:  # four independent reads at once
+        products, tlist, slist, llist = reader.fetch_together(
+            ("product.product", [], p_fields),
+            ("product.template", [], t_fields),
+            ("purchase.product_supplier", [], s_fields),
+            ("production.lead_time", [], l_fields),
         )
-    }
-    sdomain = [] if full else [("template", "in", sorted(tids))]
+    else:
+        products = reader.fetch(
+            "product.product",
+            [
+                "OR",
+                *reader.changed(),
+                *reader.changed("template."),
+                *reader.changed("template.product_suppliers."),
+                *reader.changed("cost_prices."),
+                *reader.changed("production_lead_times."),
+            ],
+            p_fields,
+        )
+        tids = sorted({p["template"] for p in products})
+        pids = sorted(p["id"] for p in products)
+        tlist = reader.fetch("product.template", [("id", "in", tids)], t_fields)
+        slist = reader.fetch("purchase.product_supplier", [("template", "in", tids)], s_fields)
+        llist = reader.fetch("production.lead_time", [("product", "in", pids)], l_fields)
+    codes.update(products)
+    templates = {t["id"]: t for t in tlist}
+    facts.stock_uom.update(
+        (p["id"], templates[p["template"]]["default_uom"])
+        for p in products
+        if p["template"] in templates
+    )
     suppliers: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for s in sorted(
-        reader.fetch(
-            "purchase.product_supplier",
-            sdomain,
-            ["template", "product", "party.code", "lead_time", "sequence"],
-        ),
-        key=lambda s: (s.get("sequence") is None, s.get("sequence") or 0, s["id"]),
+        slist, key=lambda s: (s.get("sequence") is None, s.get("sequence") or 0, s["id"])
     ):
         suppliers[s["template"]].append(s)
-    pdomain = [] if full else [("product", "in", sorted(pids))]
+    parties = facts.parties.lookup(reader, {s["party"] for s in slist})
     lead: dict[int, dict[str, Any]] = {}
-    for lt in sorted(
-        reader.fetch("production.lead_time", pdomain, ["product", "lead_time", "sequence"]),
-        key=lambda r: (r.get("sequence") or 0, r["id"]),
-        reverse=True,
-    ):
+    for lt in sorted(llist, key=lambda r: (r.get("sequence") or 0, r["id"]), reverse=True):
         lead[lt["product"]] = lt  # lowest sequence wins
+    company = reader.rpc.context.get("company")
     out = []
     for p in products:
         t = templates.get(p["template"])
@@ -274,8 +297,8 @@ def pull_items(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "stock_uom": units.symbol(t["default_uom"]) or "",
                 "make_buy": "make" if make else "buy",
                 "lead_time_days": lead_days,
-                "standard_cost": float(p["cost_price"] or 0),
-                "default_supplier": (m2o(first, "party", "code") or "") if first else "",
+                "standard_cost": _cost(p, company),
+                "default_supplier": parties[first["party"]] if first else "",
             }
         )
     reader.measure(models)
@@ -311,13 +334,23 @@ def pull_bom_revisions(reader: Reader, facts: Facts) -> Iterator[Batch]:
     changed_boms = (
         set() if full else {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
     )
-    links = _links_for(reader, full, changed_boms)
-    boms = {
-        b["id"]: b
-        for b in reader.fetch_ids(
+    if full:
+        links, bom_rows = reader.fetch_together(
+            ("product.product-production.bom", [], ["product", "bom", "sequence"]),
+            ("production.bom", [], ["code", "name", "active"]),
+        )
+    else:
+        links = _links_for(reader, full, changed_boms)
+        bom_rows = reader.fetch_ids(
             "production.bom", {link["bom"] for link in links}, ["code", "name", "active"]
         )
-    }
+    boms = {b["id"]: b for b in bom_rows}
+    if full:
+        facts.bom_snapshot = (
+            time.monotonic(),
+            links,
+            {b["id"]: code_or_id(b.get("code"), "bom", b["id"]) for b in bom_rows},
+        )
     names = codes.lookup(reader, {link["product"] for link in links})
     by_product: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for link in links:
@@ -345,14 +378,25 @@ def pull_bom_revisions(reader: Reader, facts: Facts) -> Iterator[Batch]:
 
 
 def pull_bom_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
-    codes, units = facts.codes, facts.units(reader)
+    """BOM lines; in a full pull the inputs stream page by page (the next page is read while
+    the sync stores this one), with the watermark on the last batch."""
+    units = facts.units(reader)
     full = not reader.incremental or reader.something_deleted(BOM_LINE_MODELS)
     in_fields = ["bom", "product", "quantity", "unit"]
+    out_fields = ["bom", "product", "quantity", "unit"]
     if full:
-        touched: set[int] = set()
-        links = reader.fetch("product.product-production.bom", [], ["product", "bom"])
-        inputs = reader.fetch("production.bom.input", [], in_fields)
-        outputs = reader.fetch("production.bom.output", [], ["bom", "product", "quantity", "unit"])
+        snapshot, facts.bom_snapshot = facts.bom_snapshot, None
+        if snapshot is not None and time.monotonic() - snapshot[0] < BOM_SNAPSHOT_AGE:
+            links, bom_codes = snapshot[1], snapshot[2]
+            outputs = reader.fetch("production.bom.output", [], out_fields)
+        else:
+            links, outputs, boms = reader.fetch_together(
+                ("product.product-production.bom", [], ["product", "bom"]),
+                ("production.bom.output", [], out_fields),
+                ("production.bom", [], ["code"]),
+            )
+            bom_codes = {b["id"]: code_or_id(b.get("code"), "bom", b["id"]) for b in boms}
+        pages: Iterator[list[dict[str, Any]]] = reader.pages("production.bom.input", [], in_fields)
     else:
         touched = {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
         touched |= {
@@ -364,50 +408,56 @@ def pull_bom_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
         }
         domain = ["OR", *reader.changed(), ("bom", "in", sorted(touched))]
         inputs = reader.fetch("production.bom.input", domain, in_fields)
-        boms = sorted({i["bom"] for i in inputs} | touched)
+        ids = sorted({i["bom"] for i in inputs} | touched)
         links = reader.fetch(
-            "product.product-production.bom", [("bom", "in", boms)], ["product", "bom"]
+            "product.product-production.bom", [("bom", "in", ids)], ["product", "bom"]
         )
-        outputs = reader.fetch(
-            "production.bom.output", [("bom", "in", boms)], ["bom", "product", "quantity", "unit"]
-        )
+        outputs = reader.fetch("production.bom.output", [("bom", "in", ids)], out_fields)
+        bom_codes = {
+            b["id"]: code_or_id(b.get("code"), "bom", b["id"])
+            for b in reader.fetch_ids("production.bom", ids, ["code"])
+        }
+        pages = iter([inputs])
     parents_of: dict[int, list[int]] = defaultdict(list)
     for link in links:
         parents_of[link["bom"]].append(link["product"])
     parent_ids = {p for ps in parents_of.values() for p in ps}
-    stock_uom = {
-        r["id"]: m2o(r, "template", "default_uom")
-        for r in reader.fetch_ids("product.product", parent_ids, ["template.default_uom"])
-    }
+    unknown = parent_ids - facts.stock_uom.keys()
+    if unknown:
+        facts.stock_uom.update(
+            (r["id"], m2o(r, "template", "default_uom"))
+            for r in reader.fetch_ids("product.product", unknown, ["template.default_uom"])
+        )
+    stock_uom = facts.stock_uom
     made: dict[tuple[int, int], float] = defaultdict(float)  # (bom, product) -> output qty
     for o in outputs:
         if o.get("product"):
             made[o["bom"], o["product"]] += units.convert(
                 o["quantity"], o["unit"], stock_uom.get(o["product"]) or o["unit"]
             )
-    bom_codes = {
-        b["id"]: code_or_id(b.get("code"), "bom", b["id"])
-        for b in reader.fetch_ids("production.bom", parents_of.keys(), ["code"])
-    }
-    names = codes.lookup(reader, parent_ids | {i["product"] for i in inputs if i.get("product")})
-    out = []
-    for i in inputs:
-        if not i.get("product"):
-            continue  # a phantom BOM line: not a component of its own
-        for parent in parents_of.get(i["bom"], ()):
-            per = made.get((i["bom"], parent)) or 1.0
-            out.append(
-                {
-                    "source": SOURCE,
-                    "source_key": f"production.bom.input,{i['id']}",
-                    "source_version": version_of(i["_timestamp"]),
-                    "parent": names[parent],
-                    "revision": bom_codes[i["bom"]],
-                    "position": i["id"],
-                    "component": names[i["product"]],
-                    "quantity_per": i["quantity"] / per,
-                    "uom": units.symbol(i["unit"]),
-                }
-            )
+    symbols = {u: units.symbol(u) for u in units.by_id}
+    for inputs in pages:
+        names = facts.codes.lookup(
+            reader, parent_ids | {i["product"] for i in inputs if i.get("product")}
+        )
+        out = []
+        for i in inputs:
+            if not i.get("product"):
+                continue  # a phantom BOM line: not a component of its own
+            for parent in parents_of.get(i["bom"], ()):
+                out.append(
+                    {
+                        "source": SOURCE,
+                        "source_key": f"production.bom.input,{i['id']}",
+                        "source_version": version_of(i["_timestamp"]),
+                        "parent": names[parent],
+                        "revision": bom_codes[i["bom"]],
+                        "position": i["id"],
+                        "component": names[i["product"]],
+                        "quantity_per": i["quantity"] / (made.get((i["bom"], parent)) or 1.0),
+                        "uom": symbols.get(i["unit"]),
+                    }
+                )
+        yield Batch("bom_lines", out, complete=full)
     reader.measure(BOM_LINE_MODELS)
-    yield Batch("bom_lines", out, watermark=reader.watermark(), complete=full)
+    yield Batch("bom_lines", [], watermark=reader.watermark(), complete=full)

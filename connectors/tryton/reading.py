@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.tryton.rpc import TrytonRPC
 
 #: rows per search_read call: big enough to amortise the ~20 ms per call, small enough to stream
-PAGE = 10_000
+PAGE = 5_000
 _EPOCH = dt.datetime(1970, 1, 1)
 _STAMP_PRECISION = dt.timedelta(microseconds=20)
 
@@ -68,9 +69,12 @@ class Mark:
 
 
 def version_of(*stamps: str | None) -> str | None:
-    """The newest of several ``_timestamp`` values (a record built from several Tryton rows)."""
-    best = max((float(s) for s in stamps if s), default=None)
-    return None if best is None else f"{best:.6f}".rstrip("0").rstrip(".")
+    """The newest of several ``_timestamp`` values (a record built from several Tryton rows),
+    exactly as Tryton wrote it: write-back sends it back as Tryton's lock value."""
+    given = [s for s in stamps if s]
+    if len(given) <= 1:
+        return given[0] if given else None
+    return max(given, key=float)
 
 
 class Reader:
@@ -107,6 +111,51 @@ class Reader:
             return []
         return [(f"{prefix}last_modified_at", ">=", self.window)]
 
+    def _page(
+        self,
+        model: str,
+        domain: list[Any],
+        names: list[str],
+        ctx: dict[str, Any],
+        last: int,
+        page: int,
+    ) -> list[dict[str, Any]]:
+        page_domain = [domain, ("id", ">", last)] if domain else [("id", ">", last)]
+        return self.rpc.search_read(  # type: ignore[no-any-return]
+            model, page_domain, names, order=[("id", "ASC")], limit=page, context=ctx
+        )
+
+    def pages(
+        self,
+        model: str,
+        domain: list[Any],
+        fields: Iterable[str],
+        *,
+        context: dict[str, Any] | None = None,
+        page: int = PAGE,
+        track: bool = True,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Rows of ``model`` matching ``domain`` page by page (keyset on id), ``_timestamp``
+        always read. The next page is already being fetched while the caller works on this one,
+        so Tryton's work overlaps with validating and storing the previous page."""
+        names = list(dict.fromkeys([*fields, "_timestamp"]))
+        ctx = {**self.context, **(context or {})}
+        with ThreadPoolExecutor(1, thread_name_prefix="tryton-page") as pool:
+            pending: Future[list[dict[str, Any]]] | None = pool.submit(
+                self._page, model, domain, names, ctx, 0, page
+            )
+            while pending is not None:
+                part = pending.result()
+                pending = (
+                    pool.submit(self._page, model, domain, names, ctx, part[-1]["id"], page)
+                    if len(part) == page
+                    else None
+                )
+                if track:
+                    for r in part:
+                        self.mark.see(r.get("_timestamp"))
+                yield part
+
     def fetch(
         self,
         model: str,
@@ -117,21 +166,13 @@ class Reader:
         page: int = PAGE,
         track: bool = True,
     ) -> list[dict[str, Any]]:
-        """All rows of ``model`` matching ``domain``, paged by id; ``_timestamp`` always read."""
+        """All rows of ``model`` matching ``domain`` (see :meth:`pages`)."""
         names = list(dict.fromkeys([*fields, "_timestamp"]))
         ctx = {**self.context, **(context or {})}
         rows: list[dict[str, Any]] = []
         last = 0
         while True:
-            page_domain = [domain, ("id", ">", last)] if domain else [("id", ">", last)]
-            part = self.rpc.search_read(
-                model,
-                page_domain,
-                names,
-                order=[("id", "ASC")],
-                limit=page,
-                context=ctx,
-            )
+            part = self._page(model, domain, names, ctx, last, page)
             rows.extend(part)
             if len(part) < page:
                 break
@@ -140,6 +181,19 @@ class Reader:
             for r in rows:
                 self.mark.see(r.get("_timestamp"))
         return rows
+
+    def fetch_together(
+        self, *calls: tuple[str, list[Any], list[str]]
+    ) -> list[list[dict[str, Any]]]:
+        """Several independent reads at once ((model, domain, fields) each): Tryton's threads
+        work on one while our side decodes another."""
+        with ThreadPoolExecutor(len(calls), thread_name_prefix="tryton-read") as pool:
+            futures = [pool.submit(self.fetch, m, d, f, track=False) for m, d, f in calls]
+            results = [f.result() for f in futures]
+        for rows in results:
+            for r in rows:
+                self.mark.see(r.get("_timestamp"))
+        return results
 
     def fetch_ids(
         self,
@@ -178,12 +232,18 @@ class Reader:
 
     def measure(self, models: dict[str, list[Any]]) -> None:
         """Record each model's highest id and record count for the next deletion check."""
-        for model, domain in models.items():
+
+        def size(model: str, domain: list[Any]) -> tuple[int, int]:
             top = self.rpc.search(
                 model, domain, order=[("id", "DESC")], limit=1, context=self.context
             )
             count = self.rpc.model(model, "search_count", domain, context=self.context)
-            self.mark.sizes[model] = (top[0] if top else 0, int(count))
+            return (top[0] if top else 0, int(count))
+
+        with ThreadPoolExecutor(len(models) or 1, thread_name_prefix="tryton-size") as pool:
+            futures = {m: pool.submit(size, m, d) for m, d in models.items()}
+            for model, future in futures.items():
+                self.mark.sizes[model] = future.result()
 
     def watermark(self) -> str:
         if self.since is not None and self.mark.ts < self.since.ts:
