@@ -419,3 +419,27 @@ def test_an_entry_left_sending_by_a_crash_is_sent_once(
     assert rpc.search("purchase.purchase", []) == purchases  # not ordered a second time
     entry = outbox_frame(cache).iloc[0]
     assert (entry["state"], entry["attempts"]) == ("sent", 2)
+
+
+def test_cancel_an_ordered_requisition(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc
+) -> None:  # type: ignore[no-untyped-def]
+    """Ordered on a draft purchase of its own: the purchase is cancelled, then the request."""
+    connector = make_connector(tryton_fresh)
+    rpc = admin_rpc(tryton_fresh)
+    rid = request_id(rpc, "purchase.requisition.line")
+    target = f"purchase.request,{rid}"
+
+    def version() -> str:
+        return str(rpc.read("purchase.request", [rid], ["_timestamp"])[0]["_timestamp"])
+
+    connector.push(PushRequest("key-order", "order", target, version()))
+    (req,) = rpc.read("purchase.request", [rid], ["state", "purchase"])
+    assert req["state"] == "purchased"
+    purchase = req["purchase"]
+    result = connector.push(PushRequest("key-cancel", "cancel", target, version()))
+    assert result.detail["what"] == "cancelled" and not result.already_applied
+    (req,) = rpc.read("purchase.request", [rid], ["state", "exception_ignored"])
+    assert req["state"] == "cancelled" and bool(req["exception_ignored"])
+    assert rpc.read("purchase.purchase", [purchase], ["state"])[0]["state"] == "cancelled"
+    assert connector.push(PushRequest("key-cancel", "cancel", target, version())).already_applied
