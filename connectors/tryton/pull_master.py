@@ -187,7 +187,7 @@ def pull_sites(reader: Reader, facts: Facts) -> Iterator[Batch]:
 
 def pull_suppliers(reader: Reader, facts: Facts) -> Iterator[Batch]:
     models = {"party.party": []}
-    full = not reader.incremental or reader.something_deleted(models)
+    full = reader.begin(models)
     domain = [] if full else ["OR", *reader.changed(), *reader.changed("supplier_lead_times.")]
     rows = reader.fetch(
         "party.party", domain, ["code", "name", "supplier_lead_time", "supplier_currency.code"]
@@ -206,7 +206,6 @@ def pull_suppliers(reader: Reader, facts: Facts) -> Iterator[Batch]:
         for r in rows
         if r["id"] not in facts.excluded_parties
     ]
-    reader.measure(models)
     yield Batch("suppliers", out, watermark=reader.watermark(), complete=full)
 
 
@@ -222,7 +221,7 @@ def _cost(product: dict[str, Any], company: int | None) -> float:
 def pull_items(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units = facts.codes, facts.units(reader)
     models = {"product.product": []}
-    full = not reader.incremental or reader.something_deleted(models)
+    full = reader.begin(models)
     p_fields = ["code", "template", "cost_prices.cost_price", "cost_prices.company"]
     t_fields = ["name", "type", "default_uom", "producible"]
     s_fields = ["template", "product", "party", "lead_time", "sequence"]
@@ -301,7 +300,6 @@ def pull_items(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "default_supplier": parties[first["party"]] if first else "",
             }
         )
-    reader.measure(models)
     yield Batch("items", out, watermark=reader.watermark(), complete=full)
 
 
@@ -330,7 +328,7 @@ def _links_for(reader: Reader, full: bool, extra_boms: set[int]) -> list[dict[st
 
 def pull_bom_revisions(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes = facts.codes
-    full = not reader.incremental or reader.something_deleted(BOM_MODELS)
+    full = reader.begin(BOM_MODELS)
     changed_boms = (
         set() if full else {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
     )
@@ -373,7 +371,6 @@ def pull_bom_revisions(reader: Reader, facts: Facts) -> Iterator[Batch]:
                     "description": bom.get("name") or "",
                 }
             )
-    reader.measure(BOM_MODELS)
     yield Batch("bom_revisions", out, watermark=reader.watermark(), complete=full)
 
 
@@ -381,10 +378,11 @@ def pull_bom_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
     """BOM lines; in a full pull the inputs stream page by page (the next page is read while
     the sync stores this one), with the watermark on the last batch."""
     units = facts.units(reader)
-    full = not reader.incremental or reader.something_deleted(BOM_LINE_MODELS)
+    full = reader.begin(BOM_LINE_MODELS)
     in_fields = ["bom", "product", "quantity", "unit"]
     out_fields = ["bom", "product", "quantity", "unit"]
     if full:
+        pages: Iterator[list[dict[str, Any]]] = reader.pages("production.bom.input", [], in_fields)
         snapshot, facts.bom_snapshot = facts.bom_snapshot, None
         if snapshot is not None and time.monotonic() - snapshot[0] < BOM_SNAPSHOT_AGE:
             links, bom_codes = snapshot[1], snapshot[2]
@@ -396,7 +394,6 @@ def pull_bom_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 ("production.bom", [], ["code"]),
             )
             bom_codes = {b["id"]: code_or_id(b.get("code"), "bom", b["id"]) for b in boms}
-        pages: Iterator[list[dict[str, Any]]] = reader.pages("production.bom.input", [], in_fields)
     else:
         touched = {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
         touched |= {
@@ -459,5 +456,4 @@ def pull_bom_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
                     }
                 )
         yield Batch("bom_lines", out, complete=full)
-    reader.measure(BOM_LINE_MODELS)
     yield Batch("bom_lines", [], watermark=reader.watermark(), complete=full)

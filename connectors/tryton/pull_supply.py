@@ -52,10 +52,6 @@ INPUT_MOVES: list[Any] = [("production_input", "!=", None)]
 PURCHASE_LINES: list[Any] = [("type", "=", "line")]
 
 
-def _full(reader: Reader, models: dict[str, list[Any]]) -> bool:
-    return not reader.incremental or reader.something_deleted(models)
-
-
 def pull_inventory(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, today, sites = facts.codes, facts.today, facts.sites(reader)
     latest = reader.rpc.search_read(
@@ -127,7 +123,7 @@ def pull_inventory(reader: Reader, facts: Facts) -> Iterator[Batch]:
 def pull_work_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units, today, sites = facts.codes, facts.units(reader), facts.today, facts.sites(reader)
     models = {"production": []}
-    full = _full(reader, models)
+    full = reader.begin(models)
     rows = reader.fetch(
         "production",
         [] if full else reader.changed(),
@@ -180,7 +176,6 @@ def pull_work_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 else "",
             }
         )
-    reader.measure(models)
     yield Batch(
         "work_orders", out, deleted_keys=deleted, watermark=reader.watermark(), complete=full
     )
@@ -189,7 +184,7 @@ def pull_work_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
 def pull_work_order_components(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units, today = facts.codes, facts.units(reader), facts.today
     models = {"stock.move": INPUT_MOVES}
-    full = _full(reader, models)
+    full = reader.begin(models)
     fields = ["production_input", "product", "quantity", "unit", "state", "planned_date"]
     if full:
         moves = reader.fetch("stock.move", INPUT_MOVES, fields)
@@ -230,7 +225,6 @@ def pull_work_order_components(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "required_date": m.get("planned_date") or prod.get("planned_start_date") or today,
             }
         )
-    reader.measure(models)
     yield Batch(
         "work_order_components",
         out,
@@ -250,7 +244,7 @@ def _purchase_status(p: dict[str, Any]) -> str:
 def pull_purchase_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
     sites = facts.sites(reader)
     models = {"purchase.purchase": []}
-    full = _full(reader, models)
+    full = reader.begin(models)
     rows = reader.fetch(
         "purchase.purchase",
         [] if full else reader.changed(),
@@ -272,7 +266,6 @@ def pull_purchase_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "order_date": p.get("purchase_date"),
             }
         )
-    reader.measure(models)
     yield Batch(
         "purchase_orders", out, deleted_keys=deleted, watermark=reader.watermark(), complete=full
     )
@@ -281,7 +274,7 @@ def pull_purchase_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
 def pull_purchase_order_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units, today, sites = facts.codes, facts.units(reader), facts.today, facts.sites(reader)
     models = {"purchase.line": PURCHASE_LINES}
-    full = _full(reader, models)
+    full = reader.begin(models)
     fields = [
         "purchase",
         "product",
@@ -403,7 +396,6 @@ def pull_purchase_order_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "requisition": f"REQ-{line['requests'][0]}" if line.get("requests") else "",
             }
         )
-    reader.measure(models)
     yield Batch(
         "purchase_order_lines",
         out,
@@ -439,7 +431,7 @@ def _request_origin(origin: str | None) -> str:
 def pull_requisitions(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units, today, sites = facts.codes, facts.units(reader), facts.today, facts.sites(reader)
     models = {"purchase.request": [], "purchase.requisition.line": []}
-    full = _full(reader, models)
+    full = reader.begin(models)
     requests = reader.fetch(
         "purchase.request",
         [] if full else reader.changed(),
@@ -522,7 +514,6 @@ def pull_requisitions(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "created_date": head["create_date"].date() if head.get("create_date") else None,
             }
         )
-    reader.measure(models)
     yield Batch(
         "requisitions", out, deleted_keys=deleted, watermark=reader.watermark(), complete=full
     )

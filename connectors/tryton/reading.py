@@ -94,6 +94,8 @@ class Reader:
         self.mark = Mark()
         self.context = {"active_test": False, **context}
         self.window: dt.datetime | None = None
+        self._sizing: Future[dict[str, tuple[int, int]]] | None = None
+        self._pool: ThreadPoolExecutor | None = None
         if since is not None and since.ts > 0:
             # the server's naive storage time of the watermark, minus the overlap; _timestamp
             # carries 15 significant digits (~10 us), so step back a little more than that
@@ -136,25 +138,31 @@ class Reader:
         track: bool = True,
     ) -> Iterator[list[dict[str, Any]]]:
         """Rows of ``model`` matching ``domain`` page by page (keyset on id), ``_timestamp``
-        always read. The next page is already being fetched while the caller works on this one,
-        so Tryton's work overlaps with validating and storing the previous page."""
+        always read. The first page is requested at once and each next page while the caller
+        works on the current one, so Tryton's work overlaps with ours."""
         names = list(dict.fromkeys([*fields, "_timestamp"]))
         ctx = {**self.context, **(context or {})}
-        with ThreadPoolExecutor(1, thread_name_prefix="tryton-page") as pool:
-            pending: Future[list[dict[str, Any]]] | None = pool.submit(
-                self._page, model, domain, names, ctx, 0, page
-            )
-            while pending is not None:
-                part = pending.result()
-                pending = (
-                    pool.submit(self._page, model, domain, names, ctx, part[-1]["id"], page)
-                    if len(part) == page
-                    else None
-                )
-                if track:
-                    for r in part:
-                        self.mark.see(r.get("_timestamp"))
-                yield part
+        pool = ThreadPoolExecutor(1, thread_name_prefix="tryton-page")
+        first = pool.submit(self._page, model, domain, names, ctx, 0, page)
+
+        def walk() -> Iterator[list[dict[str, Any]]]:
+            pending: Future[list[dict[str, Any]]] | None = first
+            try:
+                while pending is not None:
+                    part = pending.result()
+                    pending = (
+                        pool.submit(self._page, model, domain, names, ctx, part[-1]["id"], page)
+                        if len(part) == page
+                        else None
+                    )
+                    if track:
+                        for r in part:
+                            self.mark.see(r.get("_timestamp"))
+                    yield part
+            finally:
+                pool.shutdown()
+
+        return walk()
 
     def fetch(
         self,
@@ -230,22 +238,34 @@ class Reader:
                 return True
         return False
 
-    def measure(self, models: dict[str, list[Any]]) -> None:
-        """Record each model's highest id and record count for the next deletion check."""
+    def begin(self, models: dict[str, list[Any]]) -> bool:
+        """Whether this pull must be full (no watermark yet, or a record has gone), and start
+        counting ``models`` (model -> domain) in the background for the next deletion check.
+        Counting before reading is safe: a record deleted meanwhile only makes the next pull
+        a full one."""
+        full = not self.incremental or self.something_deleted(models)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="tryton-size")
+        self._sizing = self._pool.submit(self._sizes, models)
+        return full
 
-        def size(model: str, domain: list[Any]) -> tuple[int, int]:
+    def _sizes(self, models: dict[str, list[Any]]) -> dict[str, tuple[int, int]]:
+        """Each model's highest id and record count."""
+        out = {}
+        for model, domain in models.items():
             top = self.rpc.search(
                 model, domain, order=[("id", "DESC")], limit=1, context=self.context
             )
             count = self.rpc.model(model, "search_count", domain, context=self.context)
-            return (top[0] if top else 0, int(count))
-
-        with ThreadPoolExecutor(len(models) or 1, thread_name_prefix="tryton-size") as pool:
-            futures = {m: pool.submit(size, m, d) for m, d in models.items()}
-            for model, future in futures.items():
-                self.mark.sizes[model] = future.result()
+            out[model] = (top[0] if top else 0, int(count))
+        return out
 
     def watermark(self) -> str:
+        if self._sizing is not None:
+            self.mark.sizes.update(self._sizing.result())
+            self._sizing = None
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         if self.since is not None and self.mark.ts < self.since.ts:
             self.mark.ts = self.since.ts  # nothing newer seen: the window stays where it was
         return self.mark.encode()

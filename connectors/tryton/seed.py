@@ -51,8 +51,15 @@ class PlantSize:
     @classmethod
     def large(cls) -> PlantSize:
         """≥5,000 products and ≥20,000 BOM lines: the benchmark's plant."""
-        return cls(suppliers=20, raw=4000, subassemblies=600, finished=400, lines_per_bom=20,
-                   purchases=40, productions=10)
+        return cls(
+            suppliers=20,
+            raw=4000,
+            subassemblies=600,
+            finished=400,
+            lines_per_bom=20,
+            purchases=40,
+            productions=10,
+        )
 
 
 @dataclass
@@ -101,8 +108,15 @@ class PlantSeeder:
 
     def run(self) -> SeedResult:
         for step in (
-            self.company, self.locations, self.suppliers, self.products, self.boms,
-            self.stock, self.purchases, self.productions, self.requests,
+            self.company,
+            self.locations,
+            self.suppliers,
+            self.products,
+            self.boms,
+            self.stock,
+            self.purchases,
+            self.productions,
+            self.requests,
         ):
             started = time.perf_counter()
             step()
@@ -112,21 +126,42 @@ class PlantSeeder:
     # -- organisation ----------------------------------------------------------------------
     def company(self) -> None:
         rpc = self.rpc
-        (currency,) = rpc.create("currency.currency", [{
-            "name": "Euro", "code": "EUR", "symbol": "€", "digits": 2,
-            "rounding": Decimal("0.01"),
-        }])
-        (party,) = rpc.create("party.party", [{
-            "name": "Planner Plant", "code": "PLANT", "addresses": [["create", [{"city": "Lyon"}]]],
-        }])
+        (currency,) = rpc.create(
+            "currency.currency",
+            [
+                {
+                    "name": "Euro",
+                    "code": "EUR",
+                    "symbol": "€",
+                    "digits": 2,
+                    "rounding": Decimal("0.01"),
+                }
+            ],
+        )
+        (party,) = rpc.create(
+            "party.party",
+            [
+                {
+                    "name": "Planner Plant",
+                    "code": "PLANT",
+                    "addresses": [["create", [{"city": "Lyon"}]]],
+                }
+            ],
+        )
         (company,) = rpc.create("company.company", [{"party": party, "currency": currency}])
-        rpc.write("res.user", [rpc.user_id],
-                  {"companies": [["add", [company]]], "company": company})
+        rpc.write(
+            "res.user", [rpc.user_id], {"companies": [["add", [company]]], "company": company}
+        )
         (emp_party,) = rpc.create("party.party", [{"name": "Bea Buyer", "code": "EMP-BUYER"}])
         (employee,) = rpc.create("company.employee", [{"party": emp_party, "company": company}])
-        rpc.write("res.user", [rpc.user_id], {
-            "employees": [["add", [employee]]], "employee": employee,
-        })
+        rpc.write(
+            "res.user",
+            [rpc.user_id],
+            {
+                "employees": [["add", [employee]]],
+                "employee": employee,
+            },
+        )
         rpc.login()  # the session context now carries the company
         self.currency = currency
         self.employee = employee
@@ -149,23 +184,39 @@ class PlantSeeder:
 
     def locations(self) -> None:
         rpc = self.rpc
-        wh = rpc.search_read("stock.location", [("type", "=", "warehouse")], ["storage_location",
-                             "production_location"])[0]
+        wh = rpc.search_read(
+            "stock.location",
+            [("type", "=", "warehouse")],
+            ["storage_location", "production_location"],
+        )[0]
         self.out.warehouse = wh["id"]
         self.out.storage = wh["storage_location"]
         self.out.production_location = wh["production_location"] or _one(
-            rpc, "stock.location", [("type", "=", "production")])
+            rpc, "stock.location", [("type", "=", "production")]
+        )
         rpc.write("stock.location", [wh["id"]], {"name": "Main Plant", "code": "WH"})
-        zones = rpc.create("stock.location", [
-            {"name": "East Input", "code": "E-IN", "type": "storage"},
-            {"name": "East Output", "code": "E-OUT", "type": "storage"},
-            {"name": "East Storage", "code": "E-STO", "type": "storage"},
-        ])
-        (wh2,) = rpc.create("stock.location", [{
-            "name": "East Depot", "code": "WH2", "type": "warehouse",
-            "input_location": zones[0], "output_location": zones[1], "storage_location": zones[2],
-            "production_location": self.out.production_location,
-        }])
+        zones = rpc.create(
+            "stock.location",
+            [
+                {"name": "East Input", "code": "E-IN", "type": "storage"},
+                {"name": "East Output", "code": "E-OUT", "type": "storage"},
+                {"name": "East Storage", "code": "E-STO", "type": "storage"},
+            ],
+        )
+        (wh2,) = rpc.create(
+            "stock.location",
+            [
+                {
+                    "name": "East Depot",
+                    "code": "WH2",
+                    "type": "warehouse",
+                    "input_location": zones[0],
+                    "output_location": zones[1],
+                    "storage_location": zones[2],
+                    "production_location": self.out.production_location,
+                }
+            ],
+        )
         rpc.write("stock.location", zones, {"parent": wh2})
         self.out.warehouse2 = wh2
         self.out.storage2 = zones[2]
@@ -175,17 +226,27 @@ class PlantSeeder:
         self.supplier_location = _one(rpc, "stock.location", [("type", "=", "supplier")])
 
     def suppliers(self) -> None:
-        names = ["Acme Metals", "Borealis Plastics", "Castor Electronics", "Delta Fasteners",
-                 "Ecliptic Packaging", "Fjord Castings", "Gamma Springs", "Helix Motors"]
+        names = [
+            "Acme Metals",
+            "Borealis Plastics",
+            "Castor Electronics",
+            "Delta Fasteners",
+            "Ecliptic Packaging",
+            "Fjord Castings",
+            "Gamma Springs",
+            "Helix Motors",
+        ]
         values = []
         for i in range(1, self.size.suppliers + 1):
             code = f"SUP-{i:02d}"
-            values.append({
-                "name": names[(i - 1) % len(names)] + ("" if i <= len(names) else f" {i}"),
-                "code": code,
-                "addresses": [["create", [{"city": "Supplier town"}]]],
-                "supplier_lead_time": dt.timedelta(days=7 + 3 * (i % 5)),
-            })
+            values.append(
+                {
+                    "name": names[(i - 1) % len(names)] + ("" if i <= len(names) else f" {i}"),
+                    "code": code,
+                    "addresses": [["create", [{"city": "Supplier town"}]]],
+                    "supplier_lead_time": dt.timedelta(days=7 + 3 * (i % 5)),
+                }
+            )
         ids = self.rpc.create("party.party", values)
         self.out.suppliers = {v["code"]: i for v, i in zip(values, ids)}
 
@@ -194,8 +255,13 @@ class PlantSeeder:
         self, code: str, name: str, *, make: bool, uom: int, cost: Decimal
     ) -> dict[str, Any]:
         values: dict[str, Any] = {
-            "name": name, "code": code, "type": "goods", "default_uom": uom,
-            "purchasable": not make, "producible": make, "list_price": cost * 2,
+            "name": name,
+            "code": code,
+            "type": "goods",
+            "default_uom": uom,
+            "purchasable": not make,
+            "producible": make,
+            "list_price": cost * 2,
             "account_category": self.account_category,
             "products": [["create", [{"cost_price": cost}]]],
         }
@@ -206,14 +272,20 @@ class PlantSeeder:
             suppliers = [sup_codes[first]]
             if self.rng.random() < 0.3 and len(sup_codes) > 1:  # some items have a second source
                 suppliers.append(sup_codes[(first + 1) % len(sup_codes)])
-            values["product_suppliers"] = [["create", [
-                {
-                    "party": self.out.suppliers[s], "sequence": 10 * (n + 1),
-                    "lead_time": dt.timedelta(days=self.rng.choice([5, 10, 14, 21, 28])),
-                    "prices": [["create", [{"quantity": 0, "unit_price": cost}]]],
-                }
-                for n, s in enumerate(suppliers)
-            ]]]
+            values["product_suppliers"] = [
+                [
+                    "create",
+                    [
+                        {
+                            "party": self.out.suppliers[s],
+                            "sequence": 10 * (n + 1),
+                            "lead_time": dt.timedelta(days=self.rng.choice([5, 10, 14, 21, 28])),
+                            "prices": [["create", [{"quantity": 0, "unit_price": cost}]]],
+                        }
+                        for n, s in enumerate(suppliers)
+                    ],
+                ]
+            ]
         return values
 
     def products(self) -> None:
@@ -229,8 +301,9 @@ class PlantSeeder:
             specs.append((f"FG-{i:02d}", f"Finished good {i}", True, self.out.unit))
         for chunk in _chunks(specs, PRODUCT_BATCH):
             values = [
-                self._template(code, name, make=make, uom=uom,
-                               cost=Decimal(self.rng.randint(50, 5000)) / 100)
+                self._template(
+                    code, name, make=make, uom=uom, cost=Decimal(self.rng.randint(50, 5000)) / 100
+                )
                 for code, name, make, uom in chunk
             ]
             self.rpc.create("product.template", values)
@@ -238,24 +311,37 @@ class PlantSeeder:
         self.out.products = {r["code"]: r["id"] for r in rows}
         self.uom_of = {code: uom for code, _n, _m, uom in specs}
 
-    def _bom_values(self, parent: str, code: str, name: str, components: list[str],
-                    active: bool = True) -> dict[str, Any]:
+    def _bom_values(
+        self, parent: str, code: str, name: str, components: list[str], active: bool = True
+    ) -> dict[str, Any]:
         p = self.out.products
         inputs = []
         for comp in components:
             uom = self.uom_of[comp]
             if uom == self.kg and self.rng.random() < 0.5:
-                inputs.append({"product": p[comp], "quantity": float(self.rng.choice([250, 500])),
-                               "unit": self.gram})  # a line in grams of a kilogram item
+                inputs.append(
+                    {
+                        "product": p[comp],
+                        "quantity": float(self.rng.choice([250, 500])),
+                        "unit": self.gram,
+                    }
+                )  # a line in grams of a kilogram item
             else:
-                inputs.append({"product": p[comp], "quantity": float(self.rng.randint(1, 6)),
-                               "unit": uom})
+                inputs.append(
+                    {"product": p[comp], "quantity": float(self.rng.randint(1, 6)), "unit": uom}
+                )
         return {
-            "name": name, "code": code,
+            "name": name,
+            "code": code,
             "inputs": [["create", inputs]],
-            "outputs": [["create", [
-                {"product": p[parent], "quantity": 1.0, "unit": self.out.unit},
-            ]]],
+            "outputs": [
+                [
+                    "create",
+                    [
+                        {"product": p[parent], "quantity": 1.0, "unit": self.out.unit},
+                    ],
+                ]
+            ],
         }
 
     def boms(self) -> None:
@@ -303,12 +389,20 @@ class PlantSeeder:
                 qty = float(self.rng.randint(5, 200)) * share
                 if code.startswith("RM-") and self.rng.random() < 0.2:
                     qty = 2.0  # some materials run low, so stock_supply finds shortages
-                moves.append({
-                    "product": pid, "quantity": round(qty), "unit": self.uom_of[code],
-                    "from_location": self.supplier_location, "to_location": storage,
-                    "planned_date": day, "effective_date": day, "company": self.out.company,
-                    "unit_price": Decimal("1.00"), "currency": self.currency,
-                })
+                moves.append(
+                    {
+                        "product": pid,
+                        "quantity": round(qty),
+                        "unit": self.uom_of[code],
+                        "from_location": self.supplier_location,
+                        "to_location": storage,
+                        "planned_date": day,
+                        "effective_date": day,
+                        "company": self.out.company,
+                        "unit_price": Decimal("1.00"),
+                        "currency": self.currency,
+                    }
+                )
         moves = [m for m in moves if m["quantity"] > 0]
         for chunk in _chunks(moves, 500):
             ids = self.rpc.create("stock.move", list(chunk))
@@ -326,27 +420,42 @@ class PlantSeeder:
             lines = []
             for code in rng.sample(raws, 2 if n == 0 else rng.randint(1, 3)):
                 delivery = self.today + dt.timedelta(days=rng.randint(3, 40))
-                lines.append({
-                    "product": out.products[code], "quantity": float(rng.randint(10, 100)),
-                    "unit": self.uom_of[code], "unit_price": Decimal(rng.randint(100, 900)) / 100,
-                    "delivery_date_edit": True, "delivery_date_store": delivery,
-                    "description": code,
-                })
-            values.append({
-                "party": party, "invoice_address": address[party], "company": out.company,
-                "currency": self.currency, "warehouse": out.warehouse, "invoice_method": "manual",
-                "purchase_date": self.today - dt.timedelta(days=rng.randint(1, 10)),
-                "lines": [["create", lines]],
-            })
+                lines.append(
+                    {
+                        "product": out.products[code],
+                        "quantity": float(rng.randint(10, 100)),
+                        "unit": self.uom_of[code],
+                        "unit_price": Decimal(rng.randint(100, 900)) / 100,
+                        "delivery_date_edit": True,
+                        "delivery_date_store": delivery,
+                        "description": code,
+                    }
+                )
+            values.append(
+                {
+                    "party": party,
+                    "invoice_address": address[party],
+                    "company": out.company,
+                    "currency": self.currency,
+                    "warehouse": out.warehouse,
+                    "invoice_method": "manual",
+                    "purchase_date": self.today - dt.timedelta(days=rng.randint(1, 10)),
+                    "lines": [["create", lines]],
+                }
+            )
         out.purchases = rpc.create("purchase.purchase", values)
         draft, to_confirm = out.purchases[-1:], out.purchases[:-1]
         if to_confirm:
             rpc.button("purchase.purchase", "quote", to_confirm)
             rpc.button("purchase.purchase", "confirm", to_confirm)
             # the first purchase's first line arrived already: partly received
-            moves = rpc.search_read("stock.move",
-                                    [("purchase", "=", to_confirm[0]), ("state", "=", "draft")],
-                                    ["id"], order=[("id", "ASC")], limit=1)
+            moves = rpc.search_read(
+                "stock.move",
+                [("purchase", "=", to_confirm[0]), ("state", "=", "draft")],
+                ["id"],
+                order=[("id", "ASC")],
+                limit=1,
+            )
             if moves:
                 rpc.write("stock.move", [moves[0]["id"]], {"effective_date": self.today})
                 rpc.button("stock.move", "do", [moves[0]["id"]])
@@ -355,12 +464,13 @@ class PlantSeeder:
     def productions(self) -> None:
         rpc, out = self.rpc, self.out
         fgs = [c for c in out.products if c.startswith("FG-")]
-        boms = rpc.read("production.bom", [out.boms[c][0] for c in fgs],
-                        ["inputs", "outputs"])
+        boms = rpc.read("production.bom", [out.boms[c][0] for c in fgs], ["inputs", "outputs"])
         inputs_of = {b["id"]: b["inputs"] for b in boms}
         all_inputs = [i for b in boms for i in b["inputs"]]
-        lines = {r["id"]: r for r in rpc.read("production.bom.input", all_inputs,
-                                              ["product", "quantity", "unit"])}
+        lines = {
+            r["id"]: r
+            for r in rpc.read("production.bom.input", all_inputs, ["product", "quantity", "unit"])
+        }
         values = []
         for n in range(self.size.productions):
             fg = fgs[n % len(fgs)]
@@ -368,24 +478,50 @@ class PlantSeeder:
             qty = float(5 * (n + 1))
             start = self.today + dt.timedelta(days=7 + 5 * n)
             due = start + dt.timedelta(days=3)
-            moves = [{
-                "product": lines[i]["product"], "quantity": lines[i]["quantity"] * qty,
-                "unit": lines[i]["unit"], "from_location": out.storage,
-                "to_location": out.production_location, "planned_date": start,
-                "company": out.company,
-            } for i in inputs_of[bom]]
-            values.append({
-                "product": out.products[fg], "bom": bom, "quantity": qty, "unit": out.unit,
-                "warehouse": out.warehouse, "location": out.production_location,
-                "company": out.company, "planned_date": due, "planned_start_date": start,
-                "inputs": [["create", moves]],
-                "outputs": [["create", [{
-                    "product": out.products[fg], "quantity": qty, "unit": out.unit,
-                    "from_location": out.production_location, "to_location": out.storage,
-                    "planned_date": due, "company": out.company, "unit_price": Decimal(0),
-                    "currency": self.currency,
-                }]]],
-            })
+            moves = [
+                {
+                    "product": lines[i]["product"],
+                    "quantity": lines[i]["quantity"] * qty,
+                    "unit": lines[i]["unit"],
+                    "from_location": out.storage,
+                    "to_location": out.production_location,
+                    "planned_date": start,
+                    "company": out.company,
+                }
+                for i in inputs_of[bom]
+            ]
+            values.append(
+                {
+                    "product": out.products[fg],
+                    "bom": bom,
+                    "quantity": qty,
+                    "unit": out.unit,
+                    "warehouse": out.warehouse,
+                    "location": out.production_location,
+                    "company": out.company,
+                    "planned_date": due,
+                    "planned_start_date": start,
+                    "inputs": [["create", moves]],
+                    "outputs": [
+                        [
+                            "create",
+                            [
+                                {
+                                    "product": out.products[fg],
+                                    "quantity": qty,
+                                    "unit": out.unit,
+                                    "from_location": out.production_location,
+                                    "to_location": out.storage,
+                                    "planned_date": due,
+                                    "company": out.company,
+                                    "unit_price": Decimal(0),
+                                    "currency": self.currency,
+                                }
+                            ],
+                        ]
+                    ],
+                }
+            )
         out.productions = rpc.create("production", values)
         waiting = out.productions[1:]
         if waiting:
@@ -395,26 +531,50 @@ class PlantSeeder:
         """Purchase requests, made by Tryton itself: stock_supply and an approved requisition."""
         rpc, out, rng = self.rpc, self.out, self.rng
         raws = [c for c in out.products if c.startswith("RM-")]
-        points = [{
-            "product": out.products[c], "type": "purchase", "company": out.company,
-            "location": out.warehouse, "min_quantity": 300.0, "target_quantity": 400.0,
-        } for c in raws[: max(2, len(raws) // 8)]]
+        points = [
+            {
+                "product": out.products[c],
+                "type": "purchase",
+                "company": out.company,
+                "location": out.warehouse,
+                "min_quantity": 300.0,
+                "target_quantity": 400.0,
+            }
+            for c in raws[: max(2, len(raws) // 8)]
+        ]
         rpc.create("stock.order_point", points)
-        rpc.run_wizard("stock.supply", None, [], [
-            ("create_", {"start": {"warehouses": [out.warehouse]}}),
-        ])
+        rpc.run_wizard(
+            "stock.supply",
+            None,
+            [],
+            [
+                ("create_", {"start": {"warehouses": [out.warehouse]}}),
+            ],
+        )
         # A requisition approved by the buyer becomes purchase requests at once ...
         pick = rng.sample(raws, 2)
         req = {
-            "employee": self.employee, "company": out.company, "warehouse": out.warehouse,
-            "currency": self.currency, "description": "Maintenance spares",
+            "employee": self.employee,
+            "company": out.company,
+            "warehouse": out.warehouse,
+            "currency": self.currency,
+            "description": "Maintenance spares",
             "supply_date": self.today + dt.timedelta(days=30),
-            "lines": [["create", [
-                {"product": out.products[c], "quantity": 12.0, "unit": self.uom_of[c],
-                 "unit_price": Decimal("4.20"),
-                 "supplier": next(iter(out.suppliers.values()))}
-                for c in pick
-            ]]],
+            "lines": [
+                [
+                    "create",
+                    [
+                        {
+                            "product": out.products[c],
+                            "quantity": 12.0,
+                            "unit": self.uom_of[c],
+                            "unit_price": Decimal("4.20"),
+                            "supplier": next(iter(out.suppliers.values())),
+                        }
+                        for c in pick
+                    ],
+                ]
+            ],
         }
         (approved,) = rpc.create("purchase.requisition", [req])
         rpc.button("purchase.requisition", "wait", [approved])
@@ -441,8 +601,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--password", required=True)
     p.add_argument("--large", action="store_true", help="the benchmark plant (5,000 products)")
     for name, default in PlantSize().__dict__.items():
-        p.add_argument(f"--{name.replace('_', '-')}", type=int, default=None,
-                       help=f"default {default}")
+        p.add_argument(
+            f"--{name.replace('_', '-')}", type=int, default=None, help=f"default {default}"
+        )
     args = p.parse_args(argv)
     base = PlantSize.large() if args.large else PlantSize()
     overrides = {k: getattr(args, k) for k in base.__dict__ if getattr(args, k) is not None}
@@ -452,8 +613,10 @@ def main(argv: list[str] | None = None) -> int:
         result = seed_plant(rpc, size)
     finally:
         rpc.close()
-    print(f"{len(result.products)} products, {result.bom_lines} BOM lines, "
-          f"{len(result.requests)} purchase requests; seconds per step: {result.timings}")
+    print(
+        f"{len(result.products)} products, {result.bom_lines} BOM lines, "
+        f"{len(result.requests)} purchase requests; seconds per step: {result.timings}"
+    )
     return 0
 
 
