@@ -56,6 +56,15 @@ class ItemIndex:
 
     @classmethod
     def build(cls, data: PlanningData) -> ItemIndex:
+        """The numbering of ``data`` (computed once per set of frames, see
+        :meth:`PlanningData.derived`)."""
+        frames = (data.items, data.bom_lines, data.bom_revisions, data.inventory, data.demands,
+                  data.work_orders, data.work_order_components, data.purchase_order_lines,
+                  data.requisitions)
+        return data.derived("item_index", frames, lambda: cls._build(data))  # type: ignore[no-any-return]
+
+    @classmethod
+    def _build(cls, data: PlanningData) -> ItemIndex:
         items = data.items.drop_duplicates("code")
         mentioned = [
             items["code"],
@@ -69,8 +78,9 @@ class ItemIndex:
             data.purchase_order_lines["item"],
             data.requisitions["item"],
         ]
-        codes = pd.unique(pd.concat(mentioned, ignore_index=True).astype(str))
-        index = pd.Index(codes)
+        # plain object arrays hash faster than the str dtype; order of first mention is kept
+        codes = pd.unique(np.concatenate([m.astype(str).to_numpy(object) for m in mentioned]))
+        index = pd.Index(codes, dtype=object)
         master = items.set_index("code").reindex(index)
         return cls(
             codes=np.asarray(codes, dtype=object),
@@ -89,8 +99,9 @@ class ItemIndex:
 
     def idx(self, codes: Iterable[str] | pd.Series) -> np.ndarray:
         """Item numbers of codes (-1 for a code the data never mentions)."""
-        return self.index.get_indexer(pd.Index(list(codes) if not isinstance(codes, pd.Series)
-                                               else codes.astype(str)))
+        values = codes.astype(str).to_numpy(object) if isinstance(codes, pd.Series) \
+            else np.asarray(list(codes), dtype=object)
+        return self.index.get_indexer(pd.Index(values, dtype=object))
 
 
 def effective_windows(revisions: pd.DataFrame, statuses: Iterable[str] = RELEASED) -> pd.DataFrame:
@@ -165,6 +176,66 @@ def preferred_lines(lines: pd.DataFrame) -> pd.Series:
     mask = ~grouped
     mask.loc[first_pos.index] = alt.loc[first_pos.index, "position"] == first_pos
     return mask
+
+
+@dataclass
+class CodedLines:
+    """The BOM lines of a :class:`PlanningData` as integer arrays, aligned with its rows.
+
+    ``revision_key`` numbers (parent, revision) pairs as ``parent * n_revision_codes + code`` so
+    lines join their revision's effectivity windows without hashing strings.
+    """
+
+    parent: np.ndarray
+    component: np.ndarray
+    quantity: np.ndarray  # per parent unit, scrap included
+    revision: np.ndarray  # revision codes (object)
+    revision_codes: pd.Index
+    revision_key: np.ndarray
+    preferred: np.ndarray  # bool: not a lower-ranked alternate
+
+    @classmethod
+    def of(cls, data: PlanningData, items: ItemIndex) -> CodedLines:
+        """Computed once per (BOM lines, item numbering), see :meth:`PlanningData.derived`."""
+        return data.derived(  # type: ignore[no-any-return]
+            "coded_lines", (data.bom_lines, items), lambda: cls._build(data.bom_lines, items))
+
+    @classmethod
+    def _build(cls, lines: pd.DataFrame, items: ItemIndex) -> CodedLines:
+        parent = items.idx(lines["parent"]).astype(np.int64)
+        revision = lines["revision"].astype(str).to_numpy(object)
+        rev_code, uniques = pd.factorize(revision)
+        codes = pd.Index(uniques, dtype=object)
+        return cls(
+            parent=parent,
+            component=items.idx(lines["component"]).astype(np.int64),
+            quantity=lines["quantity_per"].to_numpy(float)
+            * scrap_factor(lines["scrap_pct"].to_numpy(float)),
+            revision=revision,
+            revision_codes=codes,
+            revision_key=parent * max(len(codes), 1) + rev_code,
+            preferred=preferred_lines(lines).to_numpy(bool) if len(lines) else np.zeros(0, bool),
+        )
+
+    def keys_of(self, items: ItemIndex, parents: pd.Series, revisions: pd.Series) -> np.ndarray:
+        """``revision_key`` of (parent, revision) pairs; -1 for a revision no line belongs to."""
+        code = self.revision_codes.get_indexer(
+            pd.Index(revisions.astype(str).to_numpy(object), dtype=object))
+        key = items.idx(parents).astype(np.int64) * max(len(self.revision_codes), 1) + code
+        return np.where(code >= 0, key, -1)
+
+
+def join_sorted(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inner join of two integer key arrays: (left rows, right rows), in left order and, within
+    one left row, in right order (as ``DataFrame.merge(how="inner")``)."""
+    order = np.argsort(right, kind="stable")
+    ordered = right[order]
+    lo = np.searchsorted(ordered, left, "left")
+    count = np.searchsorted(ordered, left, "right") - lo
+    left_rows = np.repeat(np.arange(len(left)), count)
+    start = np.repeat(np.cumsum(count) - count, count)
+    right_rows = order[np.repeat(lo, count) + np.arange(len(left_rows)) - start]
+    return left_rows, right_rows
 
 
 @dataclass

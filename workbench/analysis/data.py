@@ -144,6 +144,25 @@ class PlanningData:
     promise_changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     requisitions: pd.DataFrame = field(default_factory=pd.DataFrame)
     suppliers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: derived arrays (item numbering, coded BOM lines) computed once per set of frames; each
+    #: entry checks the identity of the frames it came from, so :meth:`replace` may share them
+    _derived: dict[str, tuple[tuple[object, ...], Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived(self, name: str, frames: tuple[object, ...], build: Any) -> Any:
+        """``build()``, computed once while ``frames`` are the very same objects.
+
+        Planning numbers item codes and codes the 2M BOM lines once per load instead of on every
+        plan, where-used graph or what-if (string hashing dominated the large-demo profile).
+        Frames are treated as immutable once handed to the engine.
+        """
+        hit = self._derived.get(name)
+        if hit is not None and len(hit[0]) == len(frames) and \
+                all(a is b for a, b in zip(hit[0], frames)):
+            return hit[1]
+        value = build()
+        self._derived[name] = (frames, value)
+        return value
 
     def normalised(self) -> PlanningData:
         """A copy whose frames all have every cache column, typed (see module doc)."""
@@ -152,7 +171,9 @@ class PlanningData:
         )
 
     def replace(self, **frames: pd.DataFrame) -> PlanningData:
-        return dataclasses.replace(self, **frames)
+        copy = dataclasses.replace(self, **frames)
+        copy._derived.update(self._derived)  # safe: entries check the identity of their frames
+        return copy
 
     @classmethod
     def from_rows(cls, **rows: Iterable[dict[str, Any]]) -> PlanningData:

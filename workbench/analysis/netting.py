@@ -37,12 +37,12 @@ from scipy import sparse
 
 from workbench.analysis.bom import (
     RELEASED,
+    CodedLines,
     ItemIndex,
     effective_windows,
     gather,
+    join_sorted,
     low_level_codes,
-    preferred_lines,
-    scrap_factor,
 )
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import PlanningData
@@ -106,25 +106,28 @@ def plan_segments(data: PlanningData, items: ItemIndex, calendar: Calendar,
     buckets form one range per effectivity window.
     """
     windows = effective_windows(data.bom_revisions, statuses)
-    lines = data.bom_lines[preferred_lines(data.bom_lines)] if len(data.bom_lines) else data.bom_lines
-    seg = lines.merge(windows, on=["parent", "revision"], how="inner")
-    parent = items.idx(seg["parent"])
+    coded = CodedLines.of(data, items)
+    preferred = np.flatnonzero(coded.preferred)
+    w_key = coded.keys_of(items, windows["parent"], windows["revision"])
+    pos, win = join_sorted(coded.revision_key[preferred], w_key)
+    line = preferred[pos]
+    parent = coded.parent[line]
     lead = items.lead_time_days[parent] if len(parent) else np.zeros(0, np.int64)
     starts = calendar.starts
-    win_from = seg["win_from"].to_numpy(np.int64)
-    win_to = seg["win_to"].to_numpy(np.int64)
+    win_from = windows["win_from"].to_numpy(np.int64)[win]
+    win_to = windows["win_to"].to_numpy(np.int64)[win]
     today = calendar.today
     first = np.where(today >= win_from, 0, np.searchsorted(starts, win_from + lead, "left"))
     end = np.where(today >= win_to, 0, np.searchsorted(starts, win_to + lead, "left"))
     keep = first < end
+    line = line[keep]
     return Segments(
         parent=parent[keep],
-        component=items.idx(seg["component"])[keep],
-        quantity=(seg["quantity_per"].to_numpy(float)
-                  * scrap_factor(seg["scrap_pct"].to_numpy(float)))[keep],
+        component=coded.component[line],
+        quantity=coded.quantity[line],
         first_bucket=first[keep].astype(np.int64),
         end_bucket=end[keep].astype(np.int64),
-        revision=seg["revision"].to_numpy(object)[keep],
+        revision=coded.revision[line],
     ).index(len(items))
 
 
