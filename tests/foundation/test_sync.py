@@ -180,3 +180,27 @@ def test_killed_process_mid_run_leaves_the_cache_as_before(tmp_path: Path) -> No
     finally:
         proc.wait(timeout=30)
     assert dump(path) == before
+
+
+def test_a_complete_set_marks_only_its_own_missing_rows_deleted(cache) -> None:
+    """A source that sends its complete set deletes what it no longer has — never others' rows."""
+    from connectors.base import Batch
+
+    class Complete(MemoryConnector):
+        name = "plm"
+
+        def pull(self, entity, since):
+            for batch in super().pull(entity, since):
+                yield Batch(batch.entity, batch.records, batch.watermark, complete=True)
+
+    _, engine = cache
+    erp = MemoryConnector({"uoms": [{"code": "EA", "source": "erp"}, {"code": "KG", "source": "erp"}]})
+    plm_rows = [{"code": c, "source": "plm"} for c in ("M", "CM", "MM")]
+    assert run_sync(engine, erp).ok and run_sync(engine, Complete({"uoms": plm_rows}, 10)).ok
+    second = run_sync(engine, Complete({"uoms": plm_rows[:2]}, 10), full=True)
+    assert second.counts["uoms"] == {"received": 2, "changed": 0, "deleted": 1}
+    live = read_entity_frame(engine, "uoms")
+    assert sorted(live.code) == ["CM", "EA", "KG", "M"]
+    gone = read_entity_frame(engine, "uoms", columns=["code", "deleted_at"], include_deleted=True,
+                             parse_dates=False).set_index("code")
+    assert gone.loc["MM", "deleted_at"] is not None

@@ -29,4 +29,6 @@ def configured_connector(name: str) -> Connector:
     if cfg is None:
         known = ", ".join(s.name for s in settings.sources) or "none configured"
         raise LookupError(f"no source named {name!r} ({known}); add one with `workbench sources add`")
-    return make_connector(cfg.connector, **cfg.params)
+    from workbench.services.credentials import connector_params
+
+    return make_connector(cfg.connector, **connector_params(cfg.connector, cfg.params))

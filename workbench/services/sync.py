@@ -264,12 +264,20 @@ class _EntityWriter:
         finally:
             cursor.close()
 
-    def mark_missing_deleted(self, conn: Connection, seen: set[tuple[Any, ...]], when: str) -> int:
-        """For a source that sent its complete set: rows it no longer has are marked deleted."""
+    def mark_missing_deleted(
+        self, conn: Connection, seen: set[tuple[Any, ...]], sources: set[str], when: str
+    ) -> int:
+        """For a source that sent its complete set: its rows it no longer has are marked deleted.
+
+        Only rows of the same source(s) are considered: other sources' rows in the cache are not
+        this source's to delete.
+        """
         keys = self.model.key_fields
         table = self.table
         present = conn.execute(
-            select(*(table.c[k] for k in keys)).where(table.c.deleted_at.is_(None))
+            select(*(table.c[k] for k in keys)).where(
+                table.c.deleted_at.is_(None), table.c.source.in_(sorted(sources))
+            )
         ).all()
         missing = [k for k in present if tuple(k) not in seen]
         return self.mark_deleted(conn, missing, when)
@@ -425,6 +433,7 @@ def _sync_entity(
     writer = _EntityWriter(entity, run_id)
     counts = result.counts.setdefault(entity, {"received": 0, "changed": 0, "deleted": 0})
     seen: set[tuple[Any, ...]] | None = None
+    sources: set[str] = set()
     complete = False
     for batch in connector.pull(entity, since):
         check_cancelled(state)
@@ -445,13 +454,16 @@ def _sync_entity(
             complete = True
             seen = seen if seen is not None else set()
             seen.update(zip(*(kept[k] for k in writer.model.key_fields)))
+            sources.update(kept["source"])
         if batch.watermark is not None:
             old = result.watermarks.get(entity)
             result.watermarks[entity] = max(old, batch.watermark) if old else batch.watermark
         if on_batch:
             on_batch(entity, len(batch.records))
     if complete and seen is not None:
-        counts["deleted"] += writer.mark_missing_deleted(conn, seen, observed)
+        counts["deleted"] += writer.mark_missing_deleted(
+            conn, seen, sources or {connector.name}, observed
+        )
 
 
 def _record_failed_run(engine: Engine, result: SyncResult, started_at: str) -> None:

@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
         demo_connector,
         package_connector,
     )
+    from workbench.services.credentials import CredentialError
     from workbench.services.sync import run_sync
     from workbench.services.tasks import SimpleState
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             check = connector.check()
             if not check.ok:
                 raise CliError(check.message, 2)
-    except (ConnectorError, LookupError) as exc:
+    except (ConnectorError, LookupError, CredentialError) as exc:
         raise CliError(str(exc), 2) from None
     state = SimpleState(echo=not args.json and sys.stderr.isatty())
     result = run_sync(engine, connector, partial=args.partial, full=args.full, state=state)
