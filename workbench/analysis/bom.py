@@ -362,7 +362,8 @@ def low_level_codes(n_items: int, parent: np.ndarray, component: np.ndarray,
     items, and cut (the edge closing each cycle is dropped) so the rest still gets a level.
     """
     if len(parent):
-        code = np.unique(parent.astype(np.int64) * n_items + component)
+        code = np.sort(parent.astype(np.int64) * n_items + component)  # sorted unique: the
+        code = code[np.concatenate([[True], code[1:] != code[:-1]])]  # hash np.unique is slow
         edges = np.stack([code // n_items, code % n_items], axis=1)
     else:
         edges = np.zeros((0, 2), np.int64)
@@ -396,8 +397,9 @@ def _kahn(n: int, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         done[frontier] = True
         out, _ = gather(ptr, order, frontier)
         children = edges[out, 1]
-        indeg -= np.bincount(children, minlength=n)
-        touched = np.unique(children)
+        hits = np.bincount(children, minlength=n)
+        indeg -= hits
+        touched = np.flatnonzero(hits)  # sorted unique children, without hashing
         frontier = touched[indeg[touched] == 0]
         depth += 1
     return level, ~done

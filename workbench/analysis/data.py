@@ -15,7 +15,7 @@ import datetime as dt
 import enum
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,15 +95,19 @@ def _default(entity: str, column: str) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
-def normalise_frame(entity: str, frame: pd.DataFrame | None) -> pd.DataFrame:
-    """All cache columns of ``entity`` with one dtype per kind; missing columns get the default."""
+def normalise_frame(entity: str, frame: pd.DataFrame | None,
+                    omit: Iterable[str] = ()) -> pd.DataFrame:
+    """All cache columns of ``entity`` (but ``omit``) with one dtype per kind; missing columns
+    get the default."""
     frame = pd.DataFrame() if frame is None else frame
     out: dict[str, Any] = {}
     n = len(frame)
     if n == 0:
         return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPE[k])
-                             for c, k in column_kinds(entity).items()})
+                             for c, k in column_kinds(entity).items() if c not in omit})
     for column, kind in column_kinds(entity).items():
+        if column in omit:
+            continue
         if column in frame.columns:
             values = frame[column]
         else:
@@ -164,11 +168,12 @@ class PlanningData:
         self._derived[name] = (frames, value)
         return value
 
-    def normalised(self) -> PlanningData:
-        """A copy whose frames all have every cache column, typed (see module doc)."""
-        return PlanningData(
-            **{name: normalise_frame(name, getattr(self, name)) for name in PLANNING_ENTITIES}
-        )
+    def normalised(self, omit: Mapping[str, Iterable[str]] | None = None) -> PlanningData:
+        """A copy whose frames all have every cache column (but those ``omit`` names per
+        entity), typed (see module doc)."""
+        omit = omit or {}
+        return PlanningData(**{name: normalise_frame(name, getattr(self, name), omit.get(name, ()))
+                               for name in PLANNING_ENTITIES})
 
     def replace(self, **frames: pd.DataFrame) -> PlanningData:
         copy = dataclasses.replace(self, **frames)

@@ -59,10 +59,12 @@ def lot_size(net: np.ndarray, moq: np.ndarray, multiple: np.ndarray) -> np.ndarr
 
 
 def net_rows(on_hand: np.ndarray, scheduled: np.ndarray, gross: np.ndarray, safety: np.ndarray,
-             moq: np.ndarray, multiple: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The netting recursion of the module doc for a block of rows: (net, planned receipts)."""
+             moq: np.ndarray, multiple: np.ndarray,
+             out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The netting recursion of the module doc for a block of rows: (net, planned receipts),
+    written into ``out`` when given (the plan's own arrays, no temporary copies)."""
     n, width = gross.shape
-    net, planned = np.zeros((n, width)), np.zeros((n, width))
+    net, planned = out if out is not None else (np.zeros((n, width)), np.zeros((n, width)))
     projected = np.asarray(on_hand, dtype=float).copy()
     for t in range(width):
         available = projected + scheduled[:, t] - gross[:, t]
@@ -243,14 +245,19 @@ class Plan:
         }, index=rows)
 
 
+def plan_sites(sources: Sources) -> pd.Index:
+    """The sites a plan has rows for, sorted: every site with stock, receipts or requirements."""
+    site_codes = pd.unique(pd.concat([sources.on_hand["site"], sources.receipts["site"],
+                                      sources.requirements["site"]], ignore_index=True))
+    return pd.Index(sorted(str(s) for s in site_codes))
+
+
 def plan(data: PlanningData, calendar: Calendar, *, slip_days: Mapping[str, int] | None = None,
          statuses: Iterable[str] = RELEASED) -> Plan:
     """Net every item at every site over the calendar (rules in the module doc)."""
     items = ItemIndex.build(data)
     sources = collect(data, slip_days)
-    site_codes = pd.unique(pd.concat([sources.on_hand["site"], sources.receipts["site"],
-                                      sources.requirements["site"]], ignore_index=True))
-    sites = pd.Index(sorted(str(s) for s in site_codes))
+    sites = plan_sites(sources)
     segments = plan_segments(data, items, calendar, statuses)
     levels = low_level_codes(len(items), segments.parent, segments.component, items.codes)
     if levels.cut_edges:
@@ -260,10 +267,6 @@ def plan(data: PlanningData, calendar: Calendar, *, slip_days: Mapping[str, int]
                             segments.quantity[~cut], segments.first_bucket[~cut],
                             segments.end_bucket[~cut], segments.revision[~cut]).index(len(items))
     return _net(items, sites, segments, sources, levels.code, calendar, levels.cycles)
-
-
-def _keys(items: ItemIndex, sites: pd.Index, frame: pd.DataFrame) -> np.ndarray:
-    return items.idx(frame["item"]).astype(np.int64) * len(sites) + sites.get_indexer(frame["site"])
 
 
 class _Pending:
@@ -314,21 +317,21 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
     req = sources.requirements
     req_bucket = calendar.bucket(req["day"].to_numpy(np.int64))
     inside = req_bucket >= 0
-    pending.add(_keys(items, sites, req)[inside], req_bucket[inside],
+    pending.add(sources.keys("requirements", items, sites)[inside], req_bucket[inside],
                 req["quantity"].to_numpy(float)[inside])
     rec = sources.receipts
     rec_bucket = calendar.bucket(rec["day"].to_numpy(np.int64))
     rec_in = rec_bucket >= 0
-    rec_key = _keys(items, sites, rec)[rec_in]
+    rec_key = sources.keys("receipts", items, sites)[rec_in]
     rec_bucket, rec_qty = rec_bucket[rec_in], rec["quantity"].to_numpy(float)[rec_in]
     rec_level = llc[rec_key // n_sites]
-    oh_key = _keys(items, sites, sources.on_hand)
+    oh_key = sources.keys("on_hand", items, sites)
     oh_qty = sources.on_hand["quantity"].to_numpy(float)
     oh_level = llc[oh_key // n_sites]
     offset_all = calendar.offset(items.lead_time_days)
     present = np.zeros(len(items) * n_sites, bool)  # dense key space: no sorting needed
     position = np.zeros(len(items) * n_sites, np.int64)
-    blocks: list[tuple[np.ndarray, ...]] = []
+    rows = _Rows(width, capacity=len(oh_key) + len(rec_key))
     for level in range(int(llc.max(initial=0)) + 1):
         (g_key, g_bucket, g_qty), g_blocks = pending.take(level)
         r_sel = rec_level == level
@@ -345,28 +348,70 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
         n = len(keys)
         position[keys] = np.arange(n)
         item = keys // n_sites
+        at = rows.append(keys, level)  # views into the plan's arrays, filled in place
 
-        def matrix(k: np.ndarray, b: np.ndarray, q: np.ndarray, n: int = n) -> np.ndarray:
-            flat = position[k] * width + b
-            return np.bincount(flat, weights=q, minlength=n * width).astype(float).reshape(n, width)
+        def fill(out: np.ndarray, k: np.ndarray, b: np.ndarray, q: np.ndarray,
+                 n: int = n) -> None:
+            out[...] = np.bincount(position[k] * width + b, weights=q,
+                                   minlength=n * width).reshape(n, width)
 
-        gross = matrix(g_key, g_bucket, g_qty)
+        gross = rows.gross[at]
+        fill(gross, g_key, g_bucket, g_qty)
         for block_keys, block in g_blocks:
             gross[position[block_keys]] += block  # keys are unique within a block
         del g_blocks
-        scheduled = matrix(rec_key[r_sel], rec_bucket[r_sel], rec_qty[r_sel])
-        on_hand = np.bincount(position[oh_key[o_sel]], weights=oh_qty[o_sel], minlength=n)
+        scheduled = rows.scheduled[at]
+        fill(scheduled, rec_key[r_sel], rec_bucket[r_sel], rec_qty[r_sel])
+        on_hand = rows.on_hand[at]
+        on_hand[:] = np.bincount(position[oh_key[o_sel]], weights=oh_qty[o_sel], minlength=n)
         net, planned = net_rows(on_hand, scheduled, gross, items.safety_stock[item],
-                                items.min_order_qty[item], items.order_multiple[item])
-        blocks.append((keys, np.full(n, level), on_hand, gross, scheduled, net, planned))
+                                items.min_order_qty[item], items.order_multiple[item],
+                                out=(rows.net[at], rows.planned[at]))
         _explode(pending, keys, item, planned, offset_all, segments, n_sites, present, position)
-    if blocks:
-        cols = [np.concatenate(c) for c in zip(*blocks)]
-    else:
-        cols = [np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)] + \
-            [np.zeros((0, width))] * 4
-    return Plan(calendar, items, sites, segments, sources, cols[0], cols[1], cols[2], cols[3],
-                cols[4], cols[5], cols[6], cycles)
+        del gross, scheduled, on_hand, net, planned  # no views may outlive a resize
+    rows.finish()
+    return Plan(calendar, items, sites, segments, sources, rows.key, rows.level, rows.on_hand,
+                rows.gross, rows.scheduled, rows.net, rows.planned, cycles)
+
+
+class _Rows:
+    """The plan's row arrays, appended level by level and grown in place.
+
+    ``ndarray.resize`` reallocates (on Linux large blocks move by remapping, without a copy), so
+    the 1.2M x 26 matrices of a large plant exist once, not once per level plus once
+    concatenated. Callers must drop every view into the arrays before the next :meth:`append`.
+    """
+
+    def __init__(self, width: int, capacity: int):
+        capacity = max(capacity, 16)
+        self.n = 0
+        self.key = np.zeros(capacity, np.int64)
+        self.level = np.zeros(capacity, np.int64)
+        self.on_hand = np.zeros(capacity)
+        self.gross = np.zeros((capacity, width))
+        self.scheduled = np.zeros((capacity, width))
+        self.net = np.zeros((capacity, width))
+        self.planned = np.zeros((capacity, width))
+
+    def _arrays(self) -> list[np.ndarray]:
+        return [self.key, self.level, self.on_hand, self.gross, self.scheduled, self.net,
+                self.planned]
+
+    def _resize(self, size: int) -> None:
+        for a in self._arrays():
+            a.resize((size,) + a.shape[1:], refcheck=False)
+
+    def append(self, keys: np.ndarray, level: int) -> slice:
+        start, stop = self.n, self.n + len(keys)
+        if stop > len(self.key):
+            self._resize(max(stop, len(self.key) * 3 // 2))
+        self.key[start:stop] = keys
+        self.level[start:stop] = level
+        self.n = stop
+        return slice(start, stop)
+
+    def finish(self) -> None:
+        self._resize(self.n)
 
 
 def _explode(pending: _Pending, keys: np.ndarray, item: np.ndarray, planned: np.ndarray,

@@ -19,7 +19,8 @@ The planning rules of DESIGN.md, applied to the cache's rows:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,22 @@ class Sources:
     on_hand: pd.DataFrame  # item, site, quantity
     receipts: pd.DataFrame  # item, site, day, quantity, kind, ref, supplier, promised_day
     requirements: pd.DataFrame  # item, site, day, quantity, kind, ref, peg
+    #: per frame name: (item numbering, site index, item * n_sites + site of each row)
+    _keys: dict[str, tuple[object, pd.Index, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
+    def keys(self, name: str, items: Any, sites: pd.Index) -> np.ndarray:
+        """Row keys ``item * len(sites) + site`` of frame ``name`` (``on_hand``, ``receipts``,
+        ``requirements``), computed once per numbering: code lookups for a million rows are the
+        costly part and a session plans the same sources several times."""
+        hit = self._keys.get(name)
+        if hit is not None and hit[0] is items and hit[1].equals(sites):
+            return hit[2]
+        frame: pd.DataFrame = getattr(self, name)
+        key = items.idx(frame["item"]).astype(np.int64) * len(sites) + \
+            sites.get_indexer(frame["site"])
+        self._keys[name] = (items, sites, key)
+        return key
 
 
 def open_purchase_lines(data: PlanningData) -> pd.DataFrame:
@@ -73,8 +90,18 @@ def collect(data: PlanningData, slip_days: Mapping[str, int] | None = None) -> S
     """Gather on-hand, receipts and independent requirements from normalised frames.
 
     ``slip_days`` (supplier -> days) moves each open PO line of that supplier later by that many
-    days: the risk-adjusted view.
+    days: the risk-adjusted view. Without slips the result is computed once per set of frames
+    (see :meth:`PlanningData.derived`); it is read-only.
     """
+    if not slip_days:
+        frames = (data.inventory, data.purchase_order_lines, data.work_orders, data.demands,
+                  data.work_order_components)
+        return data.derived("sources", frames,  # type: ignore[no-any-return]
+                            lambda: _collect(data, None))
+    return _collect(data, slip_days)
+
+
+def _collect(data: PlanningData, slip_days: Mapping[str, int] | None) -> Sources:
     inv = data.inventory
     avail = inv[inv["status"] == InventoryStatus.AVAILABLE.value]
     on_hand = avail.groupby(["item", "site"], as_index=False, sort=False)["quantity"].sum()

@@ -19,16 +19,33 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from workbench.analysis.bom import CodedLines, ItemIndex
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import PLANNING_ENTITIES, PlanningData
+from workbench.analysis.netting import plan_sites
 from workbench.analysis.session import PlanningSession
+from workbench.analysis.sources import collect
 from workbench.cache.frames import read_entity_frame
+from workbench.cache.schema import entity_columns
+from workbench.domain.models import ENTITY_MODELS
 from workbench.services.tasks import TaskState, check_cancelled
+
+#: Provenance columns the engine never reads, left out of the bulk tables when loading (fewer
+#: Python strings to fetch for the 2M BOM lines; a frame lacks them rather than faking them).
+LEFT_OUT: dict[str, tuple[str, ...]] = {
+    "bom_lines": ("source", "source_key", "source_version", "orig_quantity_per"),
+    "inventory": ("source", "source_key", "source_version", "orig_quantity"),
+    "work_order_components": ("source", "source_key", "source_version",
+                              "orig_required_quantity", "orig_issued_quantity"),
+}
 
 
 def load_planning_data(engine: Engine, state: TaskState | None = None,
-                       entities: Iterable[str] = PLANNING_ENTITIES) -> PlanningData:
-    """The planning frames from the cache (deleted rows excluded), normalised."""
+                       entities: Iterable[str] = PLANNING_ENTITIES, *,
+                       prepare: bool = True) -> PlanningData:
+    """The planning frames from the cache (deleted rows excluded, :data:`LEFT_OUT` columns left
+    out), normalised, with the item numbering, coded BOM lines and supply/demand sources
+    prepared once (date-independent, reused by every plan of a session)."""
     wanted = list(entities)
     frames: dict[str, pd.DataFrame] = {}
     for n, entity in enumerate(wanted):
@@ -36,8 +53,27 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
         if state is not None:
             state.set_status(f"reading {entity}")
             state.set_progress(n, len(wanted))
-        frames[entity] = read_entity_frame(engine, entity)
-    return PlanningData(**frames).normalised()
+        omit = LEFT_OUT.get(entity, ())
+        columns = [c for c in entity_columns(ENTITY_MODELS[entity]) if c not in omit]
+        frames[entity] = read_entity_frame(engine, entity, columns=columns)
+    data = PlanningData(**frames).normalised(LEFT_OUT)
+    if prepare:
+        if state is not None:
+            state.set_status("numbering items")
+        prepare_planning_data(data)
+    return data
+
+
+def prepare_planning_data(data: PlanningData) -> PlanningData:
+    """Compute the date-independent inputs of every plan once: item numbering, coded BOM lines,
+    supply and demand sources with their row keys (kept inside ``data``, see :meth:`PlanningData.derived`)."""
+    items = ItemIndex.build(data)
+    CodedLines.of(data, items)
+    sources = collect(data)
+    sites = plan_sites(sources)
+    for name in ("on_hand", "receipts", "requirements"):
+        sources.keys(name, items, sites)
+    return data
 
 
 def planning_day(data: PlanningData) -> dt.date:
