@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -101,6 +101,9 @@ def _check_background_work() -> None:
     running = [h.name for h in ops.Op.running()]
     # work a test leaves behind is cancelled; it must then stop promptly, or it is stuck
     if not ops.Op.shutdown(timeout_s=30):
+        import faulthandler
+
+        faulthandler.dump_traceback(all_threads=True)  # where the stuck work is, for the report
         pytest.fail(f"background work did not stop after the test: {running}")
 
 

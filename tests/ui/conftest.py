@@ -8,21 +8,30 @@ change it.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from PySide6.QtCore import QSettings
 
 from workbench.cache.db import open_cache
 from workbench.services.settings import Settings, SourceConfig, save_settings
-from workbench.services.sync import run_sync
 from workbench.services.sources import demo_connector
+from workbench.services.sync import run_sync
 from workbench.ui.mainwindow import MainWindow
 from workbench.ui.panels.base import PanelContext
 from workbench.ui.settings import UiStateStore
 
 DEMO = SourceConfig(name="demo", connector="demo", params={"scale": "small", "day": 0})
+#: contexts made by this test: their worker processes are stopped after it
+_CONTEXTS: list[PanelContext] = []
+
+
+@pytest.fixture(autouse=True)
+def _stop_worker_processes() -> Iterator[None]:
+    yield
+    while _CONTEXTS:
+        _CONTEXTS.pop().planning.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +64,11 @@ def make_context(cache: Path, tmp_path: Path, sources: list[SourceConfig] | None
     settings_file = tmp_path / "settings.json"
     save_settings(settings, settings_file)
     store = UiStateStore(tmp_path / "ui-state.json")
-    return PanelContext(engine=open_cache(cache), settings=settings, settings_path=settings_file,
-                        ui_state=store.load(), ui_store=store, cache_path=cache)
+    context = PanelContext(engine=open_cache(cache), settings=settings,
+                           settings_path=settings_file, ui_state=store.load(), ui_store=store,
+                           cache_path=cache)
+    _CONTEXTS.append(context)
+    return context
 
 
 @pytest.fixture

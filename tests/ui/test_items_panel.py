@@ -9,7 +9,6 @@ import pandas as pd
 from PySide6.QtCore import QPoint, Qt
 
 from tests.ui.gapmeter import GapMeter
-
 from workbench.cache.frames import read_entity_frame
 from workbench.ui.panels.items import ITEM_COLUMNS, ItemsPanel
 from workbench.ui.tabledata import TableData
@@ -73,7 +72,7 @@ def test_header_click_sorts_by_lead_time(qtbot, ctx) -> None:  # type: ignore[no
 def test_selecting_an_item_shows_its_bom(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
     panel = _panel(qtbot, ctx)
     parents = read_entity_frame(ctx.engine, "bom_revisions")["parent"]
-    code = sorted(set(parents))[0]
+    code = min(set(parents))
     panel.focus_on(code)
     assert panel.items.current_key() == code
     assert panel.bom.item == code

@@ -7,7 +7,7 @@ themselves. Long series use pyqtgraph's clip-to-view and downsampling.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg

@@ -8,6 +8,7 @@ An empty cache shows a welcome page offering the demo plant or a data package in
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.services.settings import SourceConfig
 from workbench.services.status import age_text, cache_status
 from workbench.ui.operations import Op
 from workbench.ui.panels import panel_classes
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.services.settings import SourceConfig
+from workbench.ui.planning import write_call
 from workbench.ui.widgets import heading, hint
-from workbench.ui.workers import DEMO_SOURCE, Reachability, check_sources, describe_result, sync_sources
+from workbench.ui.workers import DEMO_SOURCE, Reachability, check_sources, describe_result, sync_job
 
 #: How often the window re-checks that the sources are reachable (ms).
 CHECK_INTERVAL_MS = 5 * 60 * 1000
@@ -219,9 +221,8 @@ class MainWindow(QMainWindow):
 
     def _load_source(self, source: SourceConfig, busy_text: str) -> None:
         self.welcome.set_busy(busy_text)
-        engine = self.ctx.engine
-        (Op(lambda state: sync_sources(engine, [source], state), name="Load", key="sync",
-            parent=self, writes=True)
+        job = partial(sync_job, sources=[source])
+        (Op(write_call(self.ctx.planning, job), name="Load", key="sync", parent=self, writes=True)
          .with_progress(busy_text)
          .on_success(lambda results: self._source_loaded(source, results))
          .on_failure(lambda exc: self._load_failed(exc))
@@ -316,8 +317,11 @@ class MainWindow(QMainWindow):
         self.qsettings.sync()
         self.ctx.save_ui_state()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
         self._check_timer.stop()
+        for op in Op.running():
+            op.cancel()
+        self.ctx.planning.shutdown()
         Op.shutdown(timeout_s=15)
         super().closeEvent(event)

@@ -5,9 +5,10 @@ tests call them without Qt. Here the state forwards progress and status to Qt si
 limited (a worker may report thousands of times a second; a flood of queued signals is what froze
 Picard, PR #3188), and ``is_cancelled`` reads an event a Cancel button sets.
 
-Two pools protect the cache and the UI thread: ``"write"`` has one thread, so there is only ever
-one writer to SQLite (sync, decisions, write-back); ``"read"`` runs queries and analysis beside it
-(WAL lets readers proceed while the writer works).
+Three pools: ``"write"`` has one thread, so there is only ever one writer to SQLite (sync,
+decisions, write-back — run in the writer process, see :mod:`workbench.ui.jobserver`);
+``"planner"`` has one thread feeding the planner process; ``"read"`` runs small queries beside
+them (WAL lets readers proceed while the writer works).
 
 Starting an op with the ``key`` of one still running cancels the old one and drops its result:
 typing in a filter or clicking another item never queues stale work.
@@ -24,7 +25,8 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any, Callable, ClassVar, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Generic, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
@@ -111,6 +113,8 @@ class _Runnable(QRunnable):
         _lower_worker_priority()
         handle = self._handle
         try:
+            if handle.state.is_cancelled():  # superseded or cancelled while queued
+                raise Cancelled("cancelled before it started")
             result = handle._fn(handle.state)
         except BaseException as exc:  # noqa: BLE001 - every failure reaches on_failure
             exc.__dict__.setdefault("_wb_traceback", traceback.format_exc())
@@ -173,12 +177,13 @@ class Op(Generic[T]):
         key: str | None = None,
         parent: QObject | None = None,
         writes: bool = False,
+        pool: str | None = None,
     ) -> None:
         self._fn = fn
         self.name = name or getattr(fn, "__name__", "work")
         self.key = key
         self._parent = parent
-        self._pool = "write" if writes else "read"
+        self._pool = pool or ("write" if writes else "read")
         self._success: list[Callable[[T], None]] = []
         self._failure: list[Callable[[BaseException], None]] = []
         self._progress: list[Callable[[int, int | None], None]] = []
@@ -217,7 +222,7 @@ class Op(Generic[T]):
     def pool(cls, name: str) -> QThreadPool:
         if name not in cls._pools:
             pool = QThreadPool()
-            pool.setMaxThreadCount(1 if name == "write" else 2)
+            pool.setMaxThreadCount(2 if name == "read" else 1)
             cls._pools[name] = pool
         return cls._pools[name]
 

@@ -1,80 +1,75 @@
-"""One planning session per cache state, shared by the panels (no Qt here).
+"""The planning session and the cache's single writer, shared by the panels (no Qt here).
 
 Building the planning frames, BOM graph and base plan of a plant takes from a fraction of a second
 (small demo) to many seconds (large); answering a question on a built session takes milliseconds
-(:mod:`workbench.analysis.session`). The window keeps one :class:`PlanningHolder`; panels call
-:meth:`PlanningHolder.call` from a worker and get their answer computed on the shared session.
-When the cache changes (a sync, a re-evaluation) the holder is invalidated and the next call
-rebuilds it.
+(:mod:`workbench.analysis.session`). Both happen in the *planner* worker process
+(:mod:`workbench.ui.jobserver`), which keeps one session per cache state; cache writes (sync,
+decisions, recommendations, write-back) happen one at a time in the *writer* process. Panels call
+these from Op worker threads with picklable jobs (top-level functions, ``functools.partial``).
 
-Calls are serialised by a lock: a session builds its plan lazily and is not meant to be built
-twice at once from two threads; planning questions are short once it is built.
+When the cache changes (a sync, new planning defaults) :meth:`PlanningHolder.invalidate` makes the
+next planning job open a new session.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
 from workbench.analysis.session import PlanningSession
-from workbench.services.planning import open_session
 from workbench.services.settings import PlanningDefaults
-from workbench.services.tasks import TaskState, check_cancelled
+from workbench.services.tasks import TaskState
+from workbench.ui.jobserver import JobServer
 
 T = TypeVar("T")
 
 
 class PlanningHolder:
-    """Lazily opened, shared :class:`PlanningSession` of one cache."""
+    """The planner and writer processes of one cache."""
 
-    def __init__(self, engine: Engine, defaults: PlanningDefaults | None = None) -> None:
+    def __init__(self, engine: Engine, defaults: PlanningDefaults | None = None,
+                 cache_path: Path | None = None) -> None:
         self.engine = engine
         self.defaults = defaults or PlanningDefaults()
-        self._session: PlanningSession | None = None
-        self._generation = 0
-        self._lock = threading.RLock()
+        path = Path(cache_path or str(engine.url.database))
+        self.planner = JobServer("planner", path, lambda: self.defaults)
+        self.writer = JobServer("writer", path, lambda: self.defaults)
 
     @property
     def generation(self) -> int:
-        """Bumped on every invalidation: an answer from an older generation is stale."""
-        return self._generation
+        return self.planner.generation
 
     def invalidate(self) -> None:
-        """The cache changed: the next call opens a new session."""
-        self._generation += 1
-        self._session = None
-
-    def session(self, state: TaskState | None = None) -> PlanningSession:
-        with self._lock:
-            if self._session is None:
-                generation = self._generation
-                session = open_session(
-                    self.engine,
-                    horizon=f"{self.defaults.horizon_weeks}w",
-                    bucket=self.defaults.bucket,
-                    state=state,
-                )
-                if generation == self._generation:
-                    self._session = session
-                return session
-            return self._session
+        self.planner.invalidate()
 
     def call(self, fn: Callable[[PlanningSession], T], state: TaskState | None = None) -> T:
-        """``fn(session)`` on the shared session (opening it first if needed)."""
-        with self._lock:
-            session = self.session(state)
-            check_cancelled(state)
-            if state is not None:
-                state.set_status("planning")
-            return fn(session)
+        """``fn(session)`` on the planner's session (opened first if needed)."""
+        return self.planner.run("plan", fn, state)  # type: ignore[no-any-return]
 
-    def peek(self) -> PlanningSession | None:
-        """The session if one is open (no building)."""
-        return self._session
+    def read(self, fn: Callable[[Engine, TaskState | None], T], state: TaskState | None = None) -> T:
+        """``fn(engine, state)`` in the planner process: big reads that would hold the GIL."""
+        return self.planner.run("engine", fn, state)  # type: ignore[no-any-return]
+
+    def write(self, fn: Callable[[Engine, TaskState | None], T], state: TaskState | None = None) -> T:
+        """``fn(engine, state)`` in the writer process, the cache's single writer."""
+        return self.writer.run("engine", fn, state)  # type: ignore[no-any-return]
+
+    def shutdown(self) -> None:
+        self.planner.shutdown()
+        self.writer.shutdown()
 
 
 def plan_call(holder: PlanningHolder, fn: Callable[[PlanningSession], Any]) -> Callable[[TaskState], Any]:
     """A worker function for :class:`workbench.ui.operations.Op` running ``fn`` on the session."""
     return lambda state: holder.call(fn, state)
+
+
+def read_call(holder: PlanningHolder, fn: Callable[..., Any]) -> Callable[[TaskState], Any]:
+    return lambda state: holder.read(fn, state)
+
+
+def write_call(holder: PlanningHolder, fn: Callable[..., Any]) -> Callable[[TaskState], Any]:
+    return lambda state: holder.write(fn, state)

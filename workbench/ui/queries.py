@@ -37,18 +37,12 @@ def approval_queue(engine: Engine) -> pd.DataFrame:
     return frame
 
 
-def overview_counts(engine: Engine, today: str) -> dict[str, Any]:
-    """The counts the Overview shows that need no planning run (``today`` as YYYY-MM-DD)."""
-    late = query_frame(engine, (
-        "SELECT count(*) AS n FROM purchase_order_lines WHERE deleted_at IS NULL "
-        "AND status IN ('draft','pending_approval','approved','sent','acknowledged',"
-        "'partially_received') AND coalesce(promised_date, requested_date) < ?"
-    ), (today,))["n"].iloc[0]
+def overview_counts(engine: Engine) -> dict[str, Any]:
+    """The counts the Overview shows that need no planning run."""
     recs = query_frame(engine, "SELECT action, count(*) AS n FROM recommendations "
                                "WHERE status = 'open' GROUP BY action ORDER BY action")
     outbox = query_frame(engine, "SELECT state, count(*) AS n FROM outbox GROUP BY state")
     return {
-        "late_po_lines": int(late),
         "open_recommendations": {str(a): int(n) for a, n in zip(recs["action"], recs["n"])},
         "outbox": {str(s): int(n) for s, n in zip(outbox["state"], outbox["n"])},
     }

@@ -7,8 +7,9 @@ Export to CSV / XLSX of exactly what is shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont
@@ -285,7 +286,7 @@ class CountCard(QFrame):
         self.value.setStyleSheet(f"color: {colour};")
         self.detail.setText(detail)
 
-    def mouseReleaseEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+    def mouseReleaseEvent(self, event: Any) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self.clicked.emit()
         super().mouseReleaseEvent(event)

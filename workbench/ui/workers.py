@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from workbench.services.credentials import connector_params
+from workbench.services.settings import SourceConfig
 from workbench.services.sources import make_connector
 from workbench.services.sync import SyncResult, run_sync
 from workbench.services.tasks import TaskState, check_cancelled
-from workbench.services.credentials import connector_params
-from workbench.services.settings import SourceConfig
 
 #: The demo plant every fresh installation is offered.
 DEMO_SOURCE = SourceConfig(name="demo", connector="demo", params={"scale": "small", "day": 0})
@@ -94,3 +94,53 @@ def counts_text(counts: dict[str, Any]) -> str:
     received = sum(c.get("received", 0) for c in counts.values())
     changed = sum(c.get("changed", 0) for c in counts.values())
     return f"{received:,} received, {changed:,} changed"
+
+
+# --- jobs for the worker processes: top-level, picklable, ``fn(engine, state, **kw)`` ---------------
+
+
+def sync_job(engine: Engine, state: TaskState, *, sources: list[SourceConfig],
+             partial: bool = False) -> list[SyncResult]:
+    return sync_sources(engine, sources, state, partial=partial)
+
+
+def decide_job(engine: Engine, state: TaskState | None, *, choices: list[dict[str, Any]],
+               verdict: str, user: str) -> list[Any]:
+    """Record one decision per choice (each its own transaction, so a bad one spoils nothing)."""
+    from workbench.services.decisions import record_decision
+
+    out = []
+    for n, c in enumerate(choices):
+        if state is not None:
+            state.set_progress(n, len(choices))
+        out.append(record_decision(
+            engine, c["requisition"], verdict, decided_by=user, recommendation=int(c["id"]),
+            action=c.get("action"), quantity=c.get("quantity"), date=c.get("date"),
+            comment=c.get("comment", ""),
+        ))
+    return out
+
+
+def evaluate_job(session: Any) -> Any:
+    """The planning engine's recommendations for every open requisition (not stored yet)."""
+    from workbench.services.reevaluate import evaluate
+
+    return session.today, evaluate(session)
+
+
+def store_recommendations_job(engine: Engine, state: TaskState | None, *, recs: Any) -> int:
+    from workbench.services.reevaluate import store
+
+    return store(engine, recs)
+
+
+def retry_job(engine: Engine, state: TaskState | None, *, ids: list[int], user: str) -> int:
+    from workbench.services.writeback import retry
+
+    return retry(engine, ids, actor=user)
+
+
+def send_job(engine: Engine, state: TaskState | None, *, sources: list[SourceConfig]) -> Any:
+    from workbench.services.writeback import send_pending
+
+    return send_pending(engine, sources, state)

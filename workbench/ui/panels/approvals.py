@@ -9,6 +9,7 @@ outbox; the write-back happens later, from Sync & Outbox or the CLI, online or n
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -28,12 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.services.decisions import DecisionOutcome, record_decision
-from workbench.services.reevaluate import run_reevaluation
+from workbench.services.decisions import DecisionOutcome
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.queries import approval_queue, evidence_text
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
+from workbench.ui.workers import decide_job, evaluate_job, store_recommendations_job
 
 QUEUE_COLUMNS = [
     Col("requisition", "Requisition"),
@@ -50,21 +51,6 @@ QUEUE_COLUMNS = [
 ]
 ACTION_TONES = {"cancel": "removed", "reduce": "changed", "increase": "added",
                 "expedite": "late", "switch_source": "changed", "defer": "queued"}
-
-
-def decide(engine: Any, choices: list[dict[str, Any]], verdict: str, user: str,
-           state: Any = None) -> list[DecisionOutcome]:
-    """Record one decision per choice (each its own transaction, so a bad one spoils nothing)."""
-    out = []
-    for n, c in enumerate(choices):
-        if state is not None:
-            state.set_progress(n, len(choices))
-        out.append(record_decision(
-            engine, c["requisition"], verdict, decided_by=user, recommendation=int(c["id"]),
-            action=c.get("action"), quantity=c.get("quantity"), date=c.get("date"),
-            comment=c.get("comment", ""),
-        ))
-    return out
 
 
 class ApprovalsPanel(Panel):
@@ -216,12 +202,11 @@ class ApprovalsPanel(Panel):
             self._decide([self._choice(k, comment=self.comment.text()) for k in keys], "approve")
 
     def _decide(self, choices: list[dict[str, Any]], verdict: str) -> None:
-        engine, user = self.ctx.engine, self.ctx.settings.user
         for b in (self.approve_button, self.reject_button, self.modify_button, self.bulk_button):
             b.setEnabled(False)
-        self.load(lambda state: decide(engine, choices, verdict, user, state),
-                  lambda outcomes: self._decided(verdict, outcomes), key="decide", writes=True,
-                  progress=f"Storing {len(choices)} decisions…" if len(choices) > 20 else None)
+        job = partial(decide_job, choices=choices, verdict=verdict, user=self.ctx.settings.user)
+        self.write(job, lambda outcomes: self._decided(verdict, outcomes), key="decide",
+                   progress=f"Storing {len(choices)} decisions…" if len(choices) > 20 else None)
 
     def _decided(self, verdict: str, outcomes: list[DecisionOutcome]) -> None:
         self.last_outcomes = outcomes
@@ -242,17 +227,23 @@ class ApprovalsPanel(Panel):
         self.queue.select_row(max(self.queue.view.currentIndex().row() - 1, 0))
 
     def reevaluate(self) -> None:
-        engine = self.ctx.engine
+        holder = self.ctx.planning
         self.reevaluate_button.setEnabled(False)
-        self.plan(lambda s: run_reevaluation(engine, s),
-                  self._reevaluated, key="reevaluate", progress="Re-evaluating requisitions…",
-                  writes=True)
 
-    def _reevaluated(self, result: dict[str, Any]) -> None:
+        def work(state: Any) -> tuple[Any, Any, int]:
+            """Compute in the planner process, then store through the single writer."""
+            day, recs = holder.call(evaluate_job, state)
+            stored = holder.write(partial(store_recommendations_job, recs=recs), state)
+            return day, recs["action"].value_counts().sort_index().to_dict() if len(recs) else {}, stored
+
+        self.load(work, self._reevaluated, key="reevaluate", writes=True,
+                  progress="Re-evaluating requisitions…")
+
+    def _reevaluated(self, result: tuple[Any, dict[str, int], int]) -> None:
+        day, counts, stored = result
         self.reevaluate_button.setEnabled(True)
-        actions = ", ".join(f"{n} {a}" for a, n in sorted(result["actions"].items()))
-        self.status.setText(f"{result['stored']} recommendations as of {result['planning_day']}: "
-                            f"{actions}.")
+        actions = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items())
+        self.status.setText(f"{stored} recommendations as of {day}: {actions}.")
         self.cache_changed.emit("decisions")
         self.reload()
 

@@ -11,19 +11,20 @@ shown after the cache changed, so starting the app on a large plant only loads w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 from sqlalchemy import Engine
 
+from workbench.services.settings import Settings, save_settings
 from workbench.ui.errors import show_error
 from workbench.ui.operations import Op, OpHandle
-from workbench.ui.planning import PlanningHolder, plan_call
-from workbench.services.settings import Settings, save_settings
+from workbench.ui.planning import PlanningHolder, plan_call, read_call, write_call
 from workbench.ui.settings import UiState, UiStateStore
 
 T = TypeVar("T")
@@ -47,7 +48,7 @@ class PanelContext:
     planning: PlanningHolder = field(init=False)
 
     def __post_init__(self) -> None:
-        self.planning = PlanningHolder(self.engine, self.settings.planning)
+        self.planning = PlanningHolder(self.engine, self.settings.planning, self.cache_path)
 
     def save_settings(self) -> None:
         save_settings(self.settings, self.settings_path)
@@ -78,7 +79,7 @@ class Panel(QWidget):
         self.has_loaded = False
 
     # --- lazy loading -----------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
             self._stale = False
@@ -108,6 +109,7 @@ class Panel(QWidget):
         key: str = "load",
         writes: bool = False,
         progress: str | None = None,
+        pool: str | None = None,
     ) -> OpHandle[T]:
         """Run ``fn(state)`` in the background and hand its result to ``on_success``.
 
@@ -117,7 +119,7 @@ class Panel(QWidget):
         self.busy.emit(True)
         op = (
             Op(fn, name=f"{self.title}: {key}", key=f"{self.name}-{key}-{id(self)}", parent=self,
-               writes=writes)
+               writes=writes, pool=pool)
             .on_success(on_success)
             .on_failure(lambda exc: self.failed(key, exc))
             .on_finished(self._finished_loading)
@@ -141,7 +143,19 @@ class Panel(QWidget):
     ) -> OpHandle[T]:
         """Like :meth:`load`, with ``fn(session)`` run on the shared planning session."""
         return self.load(plan_call(self.ctx.planning, fn), on_success, key=key, progress=progress,
-                         writes=writes)
+                         writes=writes, pool=None if writes else "planner")
+
+    def read(self, fn: Callable[..., T], on_success: Callable[[T], None], *, key: str = "load",
+             progress: str | None = None) -> OpHandle[T]:
+        """``fn(engine, state)`` in the planner process: reads big enough to hold the GIL."""
+        return self.load(read_call(self.ctx.planning, fn), on_success, key=key, progress=progress,
+                         pool="planner")
+
+    def write(self, fn: Callable[..., T], on_success: Callable[[T], None], *, key: str = "write",
+              progress: str | None = None) -> OpHandle[T]:
+        """``fn(engine, state)`` in the writer process, the cache's single writer."""
+        return self.load(write_call(self.ctx.planning, fn), on_success, key=key,
+                         progress=progress, writes=True)
 
     def _superseded(self, handle: OpHandle[Any]) -> None:
         if handle.superseded:

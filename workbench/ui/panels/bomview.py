@@ -9,12 +9,12 @@ front. The diff is :func:`workbench.analysis.revisions.revision_diff`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pandas as pd
-from PySide6.QtCore import QModelIndex, Qt, Signal
 import shiboken6
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,74 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.analysis.bom import revisions_at
-from workbench.analysis.data import day_number
-from workbench.analysis.revisions import revision_diff
-from workbench.analysis.session import PlanningSession
+from workbench.ui.jobs import DIFF_COLUMNS, Revisions, bom_lines, diff_frame, item_revisions
 from workbench.ui.operations import Op
 from workbench.ui.panels.base import PanelContext
 from workbench.ui.planning import plan_call
-from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading
 
 TREE_HEADERS = ["Component", "Description", "Qty per", "Unit", "Scrap %", "Revision", "Position"]
-DIFF_COLUMNS = [
-    Col("component", "Component"),
-    Col("change", "Change"),
-    Col("before_quantity_per", "Qty before", "qty"),
-    Col("after_quantity_per", "Qty after", "qty"),
-    Col("changed", "What changed"),
-    Col("before_scrap_pct", "Scrap % before", "qty"),
-    Col("after_scrap_pct", "Scrap % after", "qty"),
-]
 ROLE_CODE = Qt.ItemDataRole.UserRole + 1
 ROLE_LOADED = Qt.ItemDataRole.UserRole + 2
-
-
-@dataclass
-class Revisions:
-    item: str
-    table: pd.DataFrame  # revision, status, effective_from, effective_to, description
-    in_force: str | None
-
-
-def item_revisions(session: PlanningSession, item: str) -> Revisions:
-    revs = session.data.bom_revisions
-    mine = revs[revs["parent"] == item].sort_values("revision")
-    now = revisions_at(revs[revs["parent"] == item], day_number(session.today))
-    return Revisions(item, mine[["revision", "status", "effective_from", "effective_to",
-                                 "description"]].reset_index(drop=True),
-                     str(now["revision"].iloc[0]) if len(now) else None)
-
-
-def bom_lines(session: PlanningSession, parent: str, revision: str | None) -> pd.DataFrame:
-    """Lines of ``parent`` (``revision``, else the one in force), each with its description
-    and whether the component has a BOM of its own."""
-    data = session.data
-    if revision is None:
-        now = revisions_at(data.bom_revisions[data.bom_revisions["parent"] == parent],
-                           day_number(session.today))
-        if not len(now):
-            return pd.DataFrame()
-        revision = str(now["revision"].iloc[0])
-    lines = data.bom_lines[(data.bom_lines["parent"] == parent)
-                           & (data.bom_lines["revision"] == revision)].sort_values("position")
-    items = data.items.set_index("code")
-    parents = set(data.bom_revisions["parent"])
-    out = lines[["component", "quantity_per", "orig_uom", "scrap_pct", "revision", "position"]].copy()
-    out["description"] = out["component"].map(items["description"]).fillna("")
-    out["stock_uom"] = out["component"].map(items["stock_uom"]).fillna("")
-    out["has_bom"] = out["component"].isin(parents)
-    return out
-
-
-def diff_frame(session: PlanningSession, item: str, rev_a: str, rev_b: str) -> pd.DataFrame:
-    diff = revision_diff(session.data, item, rev_a, rev_b)
-    if diff.empty:
-        return pd.DataFrame(columns=[c.name for c in DIFF_COLUMNS] + ["tone"])
-    diff["changed"] = diff["changed_fields"].map(lambda f: ", ".join(x.replace("_", " ") for x in f))
-    diff["tone"] = diff["change"]
-    return diff
 
 
 class BomView(QWidget):
@@ -142,13 +83,13 @@ class BomView(QWidget):
 
     def _run(self, fn: Any, done: Any, key: str) -> None:
         (Op(plan_call(self.ctx.planning, fn), name=f"BOM: {key}", key=f"bom-{key}-{id(self)}",
-            parent=self).on_success(done).run())
+            parent=self, pool="planner").on_success(done).run())
 
     # --- item and revisions -----------------------------------------------------------------
     def show_item(self, code: str) -> None:
         self.item = code
         self.title.setText(f"Bill of materials of {code}")
-        self._run(lambda s: item_revisions(s, code), self._show_revisions, "revisions")
+        self._run(partial(item_revisions, item=code), self._show_revisions, "revisions")
 
     def _show_revisions(self, revs: Revisions) -> None:
         if revs.item != self.item:
@@ -182,7 +123,7 @@ class BomView(QWidget):
         if item is None or rev is None:
             return
         self.tree_model.removeRows(0, self.tree_model.rowCount())
-        self._run(lambda s: bom_lines(s, item, rev),
+        self._run(partial(bom_lines, parent=item, revision=rev),
                   lambda lines: self._fill(self.tree_model.invisibleRootItem(), lines), "tree")
         self._compare_changed()
 
@@ -192,7 +133,7 @@ class BomView(QWidget):
             return
         self.diff.model.set_frame(pd.DataFrame(columns=[c.name for c in DIFF_COLUMNS]), "component")
         self.tabs.setTabText(1, f"Revision diff {a} → {b}")
-        self._run(lambda s: diff_frame(s, item, a, b),
+        self._run(partial(diff_frame, item=item, rev_a=a, rev_b=b),
                   lambda d: self.diff.model.set_frame(d, "component", tone="tone"), "diff")
 
     # --- tree -------------------------------------------------------------------------------
@@ -232,7 +173,8 @@ class BomView(QWidget):
             return
         code = item.data(ROLE_CODE)
         item.setData(None, ROLE_LOADED)  # loading
-        self._run(lambda s: bom_lines(s, code, None), lambda lines: self._fill(item, lines),
+        self._run(partial(bom_lines, parent=code, revision=None),
+                  lambda lines: self._fill(item, lines),
                   f"expand-{code}")
 
     def _open_where_used(self, index: QModelIndex) -> None:

@@ -12,33 +12,11 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from workbench.cache.frames import read_entity_frame
+from workbench.ui.jobs import ITEM_COLUMNS, load_item_table
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.bomview import BomView
-from workbench.ui.tabledata import Col, TableData
+from workbench.ui.tabledata import TableData
 from workbench.ui.widgets import TablePane, heading
-
-ITEM_COLUMNS = [
-    Col("code", "Item"),
-    Col("description", "Description"),
-    Col("make_buy", "Make/buy"),
-    Col("stock_uom", "Unit"),
-    Col("lead_time_days", "Lead time (days)", "int"),
-    Col("safety_stock", "Safety stock", "qty"),
-    Col("standard_cost", "Std cost", "money"),
-    Col("planner", "Planner"),
-    Col("buyer", "Buyer"),
-    Col("default_supplier", "Supplier"),
-]
-
-
-def load_item_table(engine: Any, _state: Any = None) -> TableData:
-    """The item list as column arrays (runs in the background)."""
-    frame = read_entity_frame(engine, "items", columns=[c.name for c in ITEM_COLUMNS],
-                              parse_dates=False)
-    return TableData.from_frame(frame, ITEM_COLUMNS, "code",
-                                search=["code", "description", "planner", "buyer",
-                                        "default_supplier"])
 
 
 class ItemsPanel(Panel):
@@ -68,8 +46,7 @@ class ItemsPanel(Panel):
         self._pending_focus: str | None = None
 
     def reload(self) -> None:
-        engine = self.ctx.engine
-        self.load(lambda state: load_item_table(engine, state), self._show)
+        self.read(load_item_table, self._show)
 
     def _show(self, table: TableData) -> None:
         self.items.model.set_table(table)

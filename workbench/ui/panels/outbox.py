@@ -9,6 +9,7 @@ module only displays and asks.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -26,8 +27,10 @@ from PySide6.QtWidgets import (
 
 from workbench.ui.operations import Op
 from workbench.ui.panels.base import PanelContext
+from workbench.ui.planning import write_call
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, hint
+from workbench.ui.workers import retry_job, send_job
 
 OUTBOX_COLUMNS = [
     Col("id", "Entry", "int"),
@@ -147,18 +150,16 @@ class OutboxView(QWidget):
         keys = [int(k) for k in self.table.selected_keys()]
         if wb is None or not keys:
             return
-        engine = self.ctx.engine
-        (Op(lambda _s: wb.retry(engine, keys), name="Retry", parent=self, writes=True)
+        job = partial(retry_job, ids=keys, user=self.ctx.settings.user)
+        (Op(write_call(self.ctx.planning, job), name="Retry", parent=self, writes=True)
          .on_success(lambda _r: self._changed()).run())
 
     def send_now(self) -> None:
         wb = _writeback()
         if wb is None:
             return
-        engine = self.ctx.engine
-        sources = list(self.ctx.settings.sources)
-        (Op(lambda state: wb.send_pending(engine, sources, state), name="Send", parent=self,
-            writes=True)
+        job = partial(send_job, sources=list(self.ctx.settings.sources))
+        (Op(write_call(self.ctx.planning, job), name="Send", parent=self, writes=True)
          .with_progress("Sending decisions…")
          .on_success(lambda _r: self._changed()).run())
 

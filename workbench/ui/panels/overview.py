@@ -10,30 +10,16 @@ from typing import Any
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from workbench.analysis.session import PlanningSession
-from workbench.services import planning
 from workbench.services.status import age_text, cache_status
+from workbench.ui.jobs import planning_counts
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.queries import overview_counts
 from workbench.ui.widgets import CountCard, heading, hint
 
 
-def planning_counts(engine: Any, session: PlanningSession) -> dict[str, Any]:
-    short = planning.shortages(session)
-    rows = short["rows"]
-    counts = overview_counts(engine, session.today.isoformat())
-    return {
-        "planning_day": session.today,
-        "short_rows": short["rows_total"],
-        "short_items": len({r["item"] for r in rows}),
-        "first": min((r["first_shortage_date"] for r in rows), default=None),
-        "late_po_lines": counts["late_po_lines"],
-    }
-
-
 def cache_counts(engine: Any) -> dict[str, Any]:
     status = cache_status(engine)
-    counts = overview_counts(engine, "0000-00-00")  # the late count is redone with the plan day
+    counts = overview_counts(engine)
     counts["sources"] = [(s.connector, s.last_success_at, s.last_run_status) for s in status.sources]
     counts["items"] = sum(status.entities.get("items", {}).values())
     return counts
@@ -75,8 +61,7 @@ class OverviewPanel(Panel):
     def reload(self) -> None:
         engine = self.ctx.engine
         self.load(lambda _s: cache_counts(engine), self._show_cache)
-        self.plan(lambda s: planning_counts(engine, s), self._show_plan,
-                  progress=None)
+        self.plan(planning_counts, self._show_plan)
 
     def _show_cache(self, c: dict[str, Any]) -> None:
         advice = c["open_recommendations"]

@@ -8,85 +8,25 @@ session; the chart only re-arranges the MRP record for drawing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from workbench.analysis.session import PlanningSession
-from workbench.services import planning
 from workbench.ui import charts
+from workbench.ui.jobs import (
+    PEG_COLUMNS,
+    SHORTAGE_COLUMNS,
+    Timeline,
+    shortage_table,
+    timeline,
+    without_planned_orders,
+)
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.tabledata import Col
+from workbench.ui.tabledata import TableData
 from workbench.ui.widgets import TablePane, heading, hint
-
-SHORTAGE_COLUMNS = [
-    Col("first_shortage_date", "First shortage", "date"),
-    Col("first_shortage_quantity", "Short qty", "qty"),
-    Col("item", "Item"),
-    Col("description", "Description"),
-    Col("site", "Site"),
-    Col("planner", "Planner"),
-    Col("buyer", "Buyer"),
-    Col("on_hand", "On hand", "qty"),
-    Col("safety_stock", "Safety stock", "qty"),
-    Col("total_net_requirements", "Net req. (horizon)", "qty"),
-]
-PEG_COLUMNS = [
-    Col("date", "Need date", "date"),
-    Col("quantity", "Quantity", "qty"),
-    Col("kind", "Requirement"),
-    Col("ref", "From"),
-    Col("pegged_to", "Pegged to top-level demand"),
-]
-
-
-def shortage_table(session: PlanningSession) -> pd.DataFrame:
-    """Rows short in the horizon with the item's description, planner and buyer."""
-    rows = pd.DataFrame(planning.shortages(session)["rows"])
-    if rows.empty:
-        return pd.DataFrame(columns=[c.name for c in SHORTAGE_COLUMNS])
-    items = session.data.items[["code", "description", "planner", "buyer"]]
-    return rows.merge(items, left_on="item", right_on="code", how="left").drop(columns="code")
-
-
-@dataclass
-class Timeline:
-    """What the chart and pegging table of one (item, site) show."""
-
-    item: str
-    site: str
-    safety_stock: float
-    record: pd.DataFrame
-    risk_record: pd.DataFrame | None
-    pegs: pd.DataFrame
-
-
-def timeline(session: PlanningSession, item: str, site: str, risk: bool) -> Timeline:
-    detail = planning.shortages(session, item=item, site=site, details=True)["rows"]
-    row = next(r for r in detail if r["site"] == site)
-    risk_record = None
-    if risk:
-        risky = planning.shortages(session, item=item, site=site, details=True,
-                                   risk_adjusted=True)["rows"]
-        risk_record = pd.DataFrame(next(r for r in risky if r["site"] == site)["record"])
-    pegs = pd.DataFrame([
-        {"date": r["date"], "quantity": r["quantity"], "kind": r["kind"].replace("_", " "),
-         "ref": r["ref"],
-         "pegged_to": ", ".join(f"{p['peg']} ({p['quantity']:,.3g})" for p in r["pegs"])}
-        for r in row["requirements"]
-    ], columns=[c.name for c in PEG_COLUMNS])
-    return Timeline(item, site, float(row["safety_stock"] or 0.0), pd.DataFrame(row["record"]),
-                    risk_record, pegs)
-
-
-def without_planned_orders(record: pd.DataFrame) -> np.ndarray:
-    """Projected available before any planned order: what the planner must cover."""
-    return (record["projected_available"].to_numpy(float)
-            - np.cumsum(record["planned_receipts"].to_numpy(float)))
 
 
 class ShortagesPanel(Panel):
@@ -137,8 +77,8 @@ class ShortagesPanel(Panel):
     def reload(self) -> None:
         self.plan(shortage_table, self._show, progress="Netting the plan…")
 
-    def _show(self, frame: pd.DataFrame) -> None:
-        self.table.model.set_frame(frame, ["item", "site"])
+    def _show(self, table: TableData) -> None:
+        self.table.model.set_table(table)
         for name in ("site", "planner", "buyer"):
             self.table.set_picker_values(name, self.table.model.table.distinct(name))
         if self.table.current_key() is None and self.table.model.rowCount():
@@ -149,7 +89,7 @@ class ShortagesPanel(Panel):
             return
         item, site = key
         risk = self.risk.isChecked()
-        self.plan(lambda s: timeline(s, item, site, risk), self._draw, key="timeline")
+        self.plan(partial(timeline, item=item, site=site, risk=risk), self._draw, key="timeline")
 
     def _draw(self, t: Timeline) -> None:
         self.current = t

@@ -7,7 +7,7 @@ Figures come from the planning session's slippage analysis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -16,8 +16,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from workbench.analysis.session import PlanningSession
 from workbench.ui import charts
+from workbench.ui.jobs import SupplierDetail, promise_history, ranking, supplier_detail
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
@@ -43,38 +43,6 @@ LINE_COLUMNS = [
     Col("days_late", "Days late", "int"),
     Col("status", "Status"),
 ]
-
-
-def ranking(session: PlanningSession) -> pd.DataFrame:
-    s = session.slippage.suppliers.copy()
-    s["on_time_pct"] = s["otif_rate"] * 100.0
-    return s.sort_values(["expected_slip_days", "supplier"], ascending=[False, True])
-
-
-@dataclass
-class SupplierDetail:
-    supplier: str
-    slips: np.ndarray  # delivery slip days of received lines
-    monthly: pd.DataFrame  # month, otif_rate, received_lines
-    lines: pd.DataFrame
-
-
-def supplier_detail(session: PlanningSession, supplier: str) -> SupplierDetail:
-    sl = session.slippage
-    lines = sl.lines[sl.lines["supplier"] == supplier].copy()
-    slips = lines["delivery_slip_days"].dropna().to_numpy(float)
-    monthly = sl.monthly[sl.monthly["supplier"] == supplier].copy()
-    lines["status"] = np.where(lines["open"], np.where(lines["late"], "open, late", "open"),
-                               "received")
-    return SupplierDetail(supplier, slips, monthly, lines)
-
-
-def promise_history(session: PlanningSession, purchase_order: str, line: int) -> pd.DataFrame:
-    """changed_at / promised_date of one PO line, oldest first."""
-    pc = session.data.promise_changes
-    h = pc[(pc["purchase_order"] == purchase_order) & (pc["line"] == line)
-           & pc["promised_date"].notna()]
-    return h.sort_values("changed_at")[["changed_at", "promised_date", "origin"]]
 
 
 class SuppliersPanel(Panel):
@@ -130,7 +98,7 @@ class SuppliersPanel(Panel):
     def _supplier_selected(self, supplier: Any) -> None:
         if supplier is not None:
             code = str(supplier)
-            self.plan(lambda s: supplier_detail(s, code), self._show_supplier, key="supplier")
+            self.plan(partial(supplier_detail, supplier=code), self._show_supplier, key="supplier")
 
     def _show_supplier(self, d: SupplierDetail) -> None:
         charts.clear(self.slip_plot)
@@ -158,7 +126,7 @@ class SuppliersPanel(Panel):
         if key is None:
             return
         po, line = key
-        self.plan(lambda s: promise_history(s, str(po), int(line)),
+        self.plan(partial(promise_history, purchase_order=str(po), line=int(line)),
                   lambda h: self._show_history(f"{po}/{line}", h), key="history")
 
     def _show_history(self, label: str, h: pd.DataFrame) -> None:

@@ -7,6 +7,7 @@ only receives rate-limited progress and the result.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pandas as pd
@@ -29,9 +30,10 @@ from workbench.services.tasks import Cancelled
 from workbench.ui.operations import Op, OpHandle
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.outbox import OutboxView
+from workbench.ui.planning import write_call
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
-from workbench.ui.workers import counts_text, describe_result, sync_sources
+from workbench.ui.workers import counts_text, describe_result, sync_job
 
 SOURCE_COLUMNS = [
     Col("title", "Source"),
@@ -205,8 +207,8 @@ class SyncPanel(Panel):
         if not sources:
             self.status.setText("No source is configured: add one in Settings, or load the demo.")
             return None
-        engine = self.ctx.engine
-        partial = self.partial.isChecked()
+        holder = self.ctx.planning
+        job = functools.partial(sync_job, sources=sources, partial=self.partial.isChecked())
         self.sync_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
@@ -214,8 +216,7 @@ class SyncPanel(Panel):
         self.status.setText("Starting sync…")
         self.busy.emit(True)
         self.sync_handle = (
-            Op(lambda state: sync_sources(engine, sources, state, partial=partial),
-               name="Sync", key="sync", parent=self, writes=True)
+            Op(write_call(holder, job), name="Sync", key="sync", parent=self, writes=True)
             .on_progress(self._progress)
             .on_status(self.status.setText)
             .on_success(self._synced)

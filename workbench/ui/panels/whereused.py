@@ -9,6 +9,7 @@ this module turns them into a tree, tables and a chart.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,11 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.analysis.session import PlanningSession
-from workbench.services import planning
 from workbench.ui import charts
+from workbench.ui.jobs import impact_and_what_if, revisions_and_today, where_used_answer
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.panels.bomview import item_revisions
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
 
@@ -58,10 +57,6 @@ WHATIF_COLUMNS = [Col("item", "Item"), Col("site", "Site"),
                   Col("first_shortage_base", "First shortage now", "date"),
                   Col("first_shortage", "With the draft", "date"),
                   Col("net_base", "Net req. now", "qty"), Col("net", "Net req. with draft", "qty")]
-
-
-def where_used_answer(session: PlanningSession, item: str, drafts: bool) -> dict[str, Any]:
-    return planning.where_used(session, item, include_drafts=drafts)
 
 
 class WhereUsedPanel(Panel):
@@ -178,7 +173,7 @@ class WhereUsedPanel(Panel):
         if not code:
             return
         drafts = self.drafts.isChecked()
-        self.plan(lambda s: where_used_answer(s, code, drafts), self._show_where_used,
+        self.plan(partial(where_used_answer, item=code, drafts=drafts), self._show_where_used,
                   key="whereused")
 
     def _show_where_used(self, answer: dict[str, Any]) -> None:
@@ -219,7 +214,7 @@ class WhereUsedPanel(Panel):
     def _parent_changed(self) -> None:
         code = self.parent_item.text().strip()
         if code:
-            self.plan(lambda s: (item_revisions(s, code), s.today), self._show_revisions,
+            self.plan(partial(revisions_and_today, item=code), self._show_revisions,
                       key="revisions")
 
     def _show_revisions(self, answer: Any) -> None:
@@ -247,13 +242,9 @@ class WhereUsedPanel(Panel):
             self.impact_summary.setText("Choose a parent item and two of its revisions.")
             return
         on = dt.date.fromisoformat(self.effective.date().toString("yyyy-MM-dd"))
-
-        def work(s: PlanningSession) -> dict[str, Any]:
-            return {"impact": planning.impact(s, item, a, b, on),
-                    "what_if": planning.what_if(s, item, b, on)}
-
         self.impact_button.setEnabled(False)
-        self.plan(work, self._show_impact, key="impact", progress="Computing the impact…")
+        self.plan(partial(impact_and_what_if, item=item, rev_a=a, rev_b=b, on=on),
+                  self._show_impact, key="impact", progress="Computing the impact…")
 
     def _show_impact(self, answer: dict[str, Any]) -> None:
         self.impact_button.setEnabled(True)

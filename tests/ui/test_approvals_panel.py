@@ -1,0 +1,122 @@
+"""Approvals: a buyer filters the queue, approves with the A key, rejects with R, modifies,
+bulk-approves; every decision is in the cache at once and the sending ones are in the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from PySide6.QtCore import QDate, Qt
+
+from workbench.cache.frames import read_entity_frame
+from workbench.services.decisions import decisions_frame
+from workbench.services.reevaluate import store
+from workbench.services.writeback import outbox_frame
+from workbench.ui.panels.approvals import ApprovalsPanel
+
+
+def _advise(ctx) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Store recommendations for the first six open requisitions, as a re-evaluation would."""
+    req = read_entity_frame(ctx.engine, "requisitions", "status = 'open'").sort_values("code")
+    req = req.head(6)
+    actions = ["cancel", "reduce", "expedite", "increase", "defer", "reduce"]
+    recs = pd.DataFrame({
+        "requisition": req["code"].to_numpy(),
+        "action": actions,
+        "proposed_quantity": [0.0] + [float(q) * 0.5 for q in req["quantity"].iloc[1:]],
+        "proposed_date": pd.Series([None] + [d.date() - dt.timedelta(days=7)
+                                             for d in req["need_date"].iloc[1:]], dtype=object),
+        "proposed_supplier": [""] * 6,
+        "reason": [f"test advice {a}" for a in actions],
+        "evidence": [{"uncovered_quantity": 0.0, "first_need": "2026-11-30"}] * 6,
+        "base_version": req["source_version"].to_numpy(),
+    })
+    assert store(ctx.engine, recs) == 6
+    return recs
+
+
+def _panel(qtbot, ctx) -> ApprovalsPanel:  # type: ignore[no-untyped-def]
+    panel = ApprovalsPanel(ctx)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.loaded, timeout=30_000):
+        panel.show()
+    return panel
+
+
+def test_queue_filters_by_action_and_shows_evidence(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    recs = _advise(ctx)
+    panel = _panel(qtbot, ctx)
+    model = panel.queue.model
+    assert sorted(model.visible_keys()) == sorted(model.table.keys.tolist()) and model.rowCount() == 6
+    combo = panel.queue.pickers["action"]
+    combo.setCurrentIndex(combo.findData("reduce"))
+    assert [model.value(r, "action") for r in range(model.rowCount())] == ["reduce", "reduce"]
+    panel.queue.select_row(0)
+    text = panel.evidence.toPlainText()
+    assert "test advice reduce" in text and "uncovered quantity" in text
+    assert set(model.visible_frame()["Requisition"]) == set(
+        recs.loc[recs["action"] == "reduce", "requisition"])
+
+
+def test_keyboard_approve_reject_and_modify_store_decisions(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    recs = _advise(ctx)
+    panel = _panel(qtbot, ctx)
+    view = panel.queue.view
+    view.setFocus()
+    panel.queue.select_row(0)
+    first = panel._frame.loc[panel.queue.current_key()]["requisition"]
+    qtbot.keyClick(view, Qt.Key.Key_A)  # approve as proposed
+    qtbot.waitUntil(lambda: panel.queue.model.rowCount() == 5, timeout=30_000)
+    decided = decisions_frame(ctx.engine)
+    assert decided.iloc[0]["requisition"] == first and decided.iloc[0]["verdict"] == "approve"
+    assert decided.iloc[0]["decided_by"] == "tester"
+    assert decided.iloc[0]["outbox_state"] == "queued"  # queued for write-back at once
+
+    panel.queue.select_row(0)
+    second = panel._frame.loc[panel.queue.current_key()]["requisition"]
+    qtbot.keyClick(view, Qt.Key.Key_R)  # reject: stored, nothing to send
+    qtbot.waitUntil(lambda: panel.queue.model.rowCount() == 4, timeout=30_000)
+    decided = decisions_frame(ctx.engine)
+    row = decided[decided["requisition"] == second].iloc[0]
+    assert row["verdict"] == "reject" and pd.isna(row["outbox"])
+
+    panel.queue.select_row(0)
+    third = panel._frame.loc[panel.queue.current_key()]["requisition"]
+    panel.quantity.setValue(123.5)
+    panel.date.setDate(QDate(2027, 1, 15))
+    panel.comment.setText("split with the next order")
+    qtbot.keyClick(view, Qt.Key.Key_M)
+    qtbot.waitUntil(lambda: panel.queue.model.rowCount() == 3, timeout=30_000)
+    row = decisions_frame(ctx.engine).set_index("requisition").loc[third]
+    assert (row["verdict"], row["quantity"], row["date"], row["comment"]) == (
+        "modify", 123.5, "2027-01-15", "split with the next order")
+    assert set(outbox_frame(ctx.engine)["requisition"]) == {first, third}
+    assert len(recs) == 6
+
+
+def test_bulk_approve_of_the_selection(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    _advise(ctx)
+    panel = _panel(qtbot, ctx)
+    view = panel.queue.view
+    view.selectAll()
+    chosen = {panel._frame.loc[k]["requisition"] for k in panel.queue.selected_keys()}
+    assert len(chosen) == 6
+    qtbot.mouseClick(panel.bulk_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.queue.model.rowCount() == 0, timeout=15_000)
+    decided = decisions_frame(ctx.engine)
+    assert set(decided["requisition"]) == chosen and set(decided["verdict"]) == {"approve"}
+    assert "6 decisions (approve) stored" in panel.status.text()
+
+
+def test_next_and_previous_keys_move_through_the_queue(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    _advise(ctx)
+    panel = _panel(qtbot, ctx)
+    view = panel.queue.view
+    view.setFocus()
+    panel.queue.select_row(0)
+    qtbot.keyClick(view, Qt.Key.Key_J)
+    qtbot.keyClick(view, Qt.Key.Key_J)
+    assert view.currentIndex().row() == 2
+    qtbot.keyClick(view, Qt.Key.Key_K)
+    assert view.currentIndex().row() == 1
+    assert decisions_frame(ctx.engine).empty  # moving decides nothing
