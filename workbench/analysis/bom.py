@@ -53,6 +53,9 @@ class ItemIndex:
     standard_cost: np.ndarray
     make: np.ndarray  # bool: made in-house (has or should have a BOM)
     default_supplier: np.ndarray
+    #: numbers already computed for (entity, column), with the frame they belong to
+    known: dict[tuple[str, str], tuple[pd.DataFrame, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, data: PlanningData) -> ItemIndex:
@@ -78,11 +81,18 @@ class ItemIndex:
             data.purchase_order_lines["item"],
             data.requisitions["item"],
         ]
-        # plain object arrays hash faster than the str dtype; order of first mention is kept
-        codes = pd.unique(np.concatenate([m.astype(str).to_numpy(object) for m in mentioned]))
+        # plain object arrays hash faster than the str dtype; order of first mention is kept.
+        # One factorize numbers every mentioned code; the BOM line columns keep their numbers
+        # (the 2M lines are not hashed a second time, see :meth:`idx_of`).
+        values = [m.astype(str).to_numpy(object) for m in mentioned]
+        ids, codes = pd.factorize(np.concatenate(values))
+        bounds = np.cumsum([0] + [len(v) for v in values])
+        known = {("bom_lines", col): (data.bom_lines, ids[bounds[k]:bounds[k + 1]])
+                 for k, col in ((1, "parent"), (2, "component"))}
         index = pd.Index(codes, dtype=object)
         master = items.set_index("code").reindex(index)
         return cls(
+            known=known,
             codes=np.asarray(codes, dtype=object),
             index=index,
             lead_time_days=master["lead_time_days"].fillna(0).to_numpy(np.int64),
@@ -96,6 +106,14 @@ class ItemIndex:
 
     def __len__(self) -> int:
         return len(self.codes)
+
+    def idx_of(self, entity: str, frame: pd.DataFrame, column: str) -> np.ndarray:
+        """:meth:`idx` of ``frame[column]``, reusing the numbers of the build when ``frame`` is
+        the very frame the numbering was built from."""
+        hit = self.known.get((entity, column))
+        if hit is not None and hit[0] is frame:
+            return hit[1]
+        return self.idx(frame[column])
 
     def idx(self, codes: Iterable[str] | pd.Series) -> np.ndarray:
         """Item numbers of codes (-1 for a code the data never mentions)."""
@@ -202,13 +220,13 @@ class CodedLines:
 
     @classmethod
     def _build(cls, lines: pd.DataFrame, items: ItemIndex) -> CodedLines:
-        parent = items.idx(lines["parent"]).astype(np.int64)
+        parent = items.idx_of("bom_lines", lines, "parent").astype(np.int64)
         revision = lines["revision"].astype(str).to_numpy(object)
         rev_code, uniques = pd.factorize(revision)
         codes = pd.Index(uniques, dtype=object)
         return cls(
             parent=parent,
-            component=items.idx(lines["component"]).astype(np.int64),
+            component=items.idx_of("bom_lines", lines, "component").astype(np.int64),
             quantity=lines["quantity_per"].to_numpy(float)
             * scrap_factor(lines["scrap_pct"].to_numpy(float)),
             revision=revision,
