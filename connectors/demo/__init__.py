@@ -27,7 +27,8 @@ A plan balanced three weeks ago, drifted since (:mod:`connectors.demo.mrp`)
     it builds and most item/site rows are covered over the 26-week horizon. What moved since
     makes the shortages a planner expects: late promises of unreliable suppliers, lots held by
     incoming inspection, engineering changes released after the run (a component added; a
-    removed one left with stock and open orders, i.e. excess), and sales orders taken since.
+    removed one left with stock and open orders, i.e. excess), sales orders taken since, and
+    requisitions the run proposed for later needs that no buyer has ordered yet.
     Planned with the workbench's rules (``workbench shortages``), about a tenth of the
     item/site rows of each scale run short at some point, the first shortage
     of about a third of them this week and of the rest spread over the horizon.

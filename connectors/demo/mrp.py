@@ -10,8 +10,10 @@ it knew about, and the world moved on. The generator does the same, level by lev
   purchase-order line (bought items) is due just before the anchor and sized to cover the
   row's requirements from its anchor up to the next one; stock on hand covers everything
   before the first anchor, plus safety stock. Each row gets a margin of a few to a few tens of
-  percent, so small disturbances are absorbed. Value-heavy near-term requirements are likeliest
-  to get an order; cheap parts live off stock;
+  percent (and components some cycle stock), so small disturbances are absorbed. Value-heavy
+  near-term requirements are likeliest to get an order; cheap parts live off stock; for some
+  bought parts' later needs the run proposed a requisition instead, which a buyer has yet to
+  order (netting does not count requisitions, so those rows show a shortage from then on);
 * a component's requirement stays at its parent's site, so every plant has the stock and orders
   of what it builds.
 
@@ -54,6 +56,8 @@ _MIN_GAP = 14
 _COMPLETED_SHARE = 0.1
 #: finished goods need a few orders each to span the horizon; weight of an FG row vs an SA row
 _FG_WEIGHT = 3.0
+#: share of the requisitions the run proposed for later needs (the rest: see requisitions.py)
+_PLANNED_REQUISITIONS = 0.35
 #: cycle stock of a component row: up to this many weeks of its usage
 _CYCLE_WEEKS = 3.0
 _BIG = 1 << 20  # day codes inside a row key: key * _BIG + day
@@ -89,6 +93,10 @@ class BuyLines:
     quantity: np.ndarray
 
 
+#: requisitions the plan proposed: need date and quantity in stock unit
+RequisitionLines = BuyLines
+
+
 @dataclass
 class StockNeed:
     """Available stock each row needs on day 0 (stock unit), and whether it has requirements."""
@@ -104,7 +112,19 @@ class Mrp:
     items: Items  # the item master with planning parameters sized on the requirements
     work_orders: WorkOrders
     buy: BuyLines
+    requisitions: RequisitionLines
     stock: StockNeed
+
+
+def _weighted_pick(rng: np.random.Generator, weight: np.ndarray, k: int) -> np.ndarray:
+    """Up to ``k`` positions with weight > 0, drawn without replacement in proportion to the
+    weight (Efraimidis-Spirakis: the largest log(u) / w), sorted."""
+    pool = np.flatnonzero(weight > 0)
+    k = min(k, len(pool))
+    if k == 0:
+        return np.zeros(0, np.int64)
+    score = np.log(rng.random(len(pool))) / weight[pool]
+    return np.sort(pool[np.argpartition(-score, k - 1)[:k]])
 
 
 class _Pending:
@@ -391,12 +411,14 @@ class _Planner:
         )
 
     # -- bought items ----------------------------------------------------------------------------
-    def bought_level(self, budget: int) -> None:
-        """Open purchase-order lines for the weightiest near-term needs, stock for the rest."""
+    def bought_level(self, budget: int, requisitions: int) -> None:
+        """Open purchase-order lines for the weightiest near-term needs, requisitions for some
+        later ones, stock for the rest."""
         e = self.pending.take(0)
         self._calibrate(e)
         items, rng = self.items, self.rng
         lead = items.lead_time[e.item]
+        e = self._requisitions(e, lead, requisitions)
         near = np.where(e.day <= lead + 14, 1.0, np.where(e.day <= 150, 0.15, 0.0))
         usable = (e.planned > 0) & (e.day >= 2)
         weight = np.where(usable, e.planned * items.standard_cost[e.item] * near, 0.0)
@@ -418,6 +440,41 @@ class _Planner:
             np.concatenate([qty, x_qty]),
         )
         self._keep_stock(cover.row_key, self._row_stock(cover), cover.planned_total)
+
+    def _requisitions(self, e: Entries, lead: np.ndarray, budget: int) -> Entries:
+        """Needs beyond a row's lead time the run proposed requisitions for, not yet ordered: the
+        plan counts on them, netting does not (a requisition is not supply), so the row runs
+        short from then on until a buyer orders. Returns ``e`` without those planned needs."""
+        rng, n_sites = self.rng, self.n_sites
+        later = (e.planned > 0) & (e.day >= lead + 21) & (e.day < (HORIZON_WEEKS - 2) * 7)
+        weight = np.where(later, e.planned * self.items.standard_cost[e.item], 0.0)
+        picked = _weighted_pick(rng, weight, budget)
+        key = e.item.astype(np.int64) * n_sites + e.site
+        # one requisition per row, from its earliest picked need on
+        order = np.lexsort((e.day[picked], key[picked]))
+        picked = picked[order][np.r_[True, np.diff(key[picked][order]) != 0][: len(picked)]]
+        rows, row_of = np.unique(key, return_inverse=True)
+        since = np.full(len(rows), np.iinfo(np.int64).max)
+        since[np.searchsorted(rows, key[picked])] = e.day[picked]
+        covered = e.day >= since[row_of]
+        anchor = np.searchsorted(rows, key[picked])
+        qty = (
+            np.bincount(
+                np.searchsorted(anchor, row_of[covered]),
+                weights=e.planned[covered],
+                minlength=len(anchor),
+            )
+            if len(anchor)
+            else np.zeros(0)
+        )
+        item = rows[anchor] // n_sites
+        self.requisitions = RequisitionLines(
+            item,
+            rows[anchor] % n_sites,
+            to_weekday(np.maximum(since[anchor] - rng.integers(0, 5, len(anchor)), 1)),
+            self._lot(item, qty * rng.uniform(1.0, 1.2, len(anchor))),
+        )
+        return Entries(e.item, e.site, e.day, e.actual, np.where(covered, 0.0, e.planned))
 
     def _lot(self, item: np.ndarray, qty: np.ndarray) -> np.ndarray:
         """An order quantity: at least the minimum, a multiple of the order multiple, whole
@@ -443,7 +500,7 @@ class _Planner:
         )
         key, qty, total = (np.concatenate(c) for c in zip(*self.stock))
         stock = StockNeed(key // self.n_sites, key % self.n_sites, qty, total)
-        return Mrp(items, self._assemble(demands), self.buy, stock)
+        return Mrp(items, self._assemble(demands), self.buy, self.requisitions, stock)
 
     def _assemble(self, demands: Demands) -> WorkOrders:
         """One WorkOrders of every order, numbered by start date (as an ERP would have)."""
@@ -502,6 +559,6 @@ def run_mrp(items: Items, boms: Boms, demands: Demands, scale: Scale, seed: int)
         got = planner.made_level(level, budget)
         carry = budget - got
         opened += got
-    planner.bought_level(scale.open_po_lines)
+    planner.bought_level(scale.open_po_lines, round(scale.requisitions * _PLANNED_REQUISITIONS))
     planner.completed_orders(scale.work_orders - opened)
     return planner.result(demands)

@@ -78,7 +78,13 @@ class Plant:
     def requisitions(self) -> Requisitions:
         # created on the day-0 purchasing, whose PO lines they are linked to
         req = make_requisitions(
-            self.items, self.suppliers, self.boms, self._purchasing_base, self.scale, self.seed
+            self.items,
+            self.suppliers,
+            self.boms,
+            self._purchasing_base,
+            self.mrp.requisitions,
+            self.scale,
+            self.seed,
         )
         advance_requisitions(req, self.day, self.seed)
         return req

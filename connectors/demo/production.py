@@ -43,7 +43,7 @@ NO_LOT, MATERIAL_LOT, NONCONFORMANCE, TRANSFER, GOODS_RECEIPT, PRODUCTION = rang
 WO_STATUS = np.array(["planned", "released", "in_progress", "completed"], dtype=object)
 PLANNED, RELEASED, IN_PROGRESS, COMPLETED = range(4)
 #: share of the stocked rows that lost part of a lot to a quality hold since the plan
-_HELD_SHARE = 0.04
+_HELD_SHARE = 0.03
 #: share of the sales orders taken after the plan was balanced, and of rush orders
 _NEW_ORDERS, _RUSH_ORDERS = 0.06, 0.02
 

@@ -4,8 +4,11 @@ Most are open; some approved, rejected or cancelled; about a tenth are already *
 linked both ways to the open PO line that covers them. About a fifth are for bought components
 that an engineering change removes (the parent's rev A uses them, the rev B released from a recent
 or coming date no longer does), needed after the change: re-evaluating those should say "cancel".
-Some suggest another supplier than the item's default. Later in time, buyers approve or cancel a
-few open ones each working day.
+About a third are the ones the MRP run proposed for needs beyond a part's lead time
+(:mod:`connectors.demo.mrp`): the plan counts on them, so their rows run short until a buyer
+orders. The rest were raised by reorder points and people, needed or not. Some suggest another
+supplier than the item's default. Later in time, buyers approve or cancel a few open ones each
+working day.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 from connectors.demo.boms import Boms
 from connectors.demo.clock import is_workday, pick_in, stream, to_weekday
 from connectors.demo.master import EA, Items, Suppliers
+from connectors.demo.mrp import RequisitionLines
 from connectors.demo.production import round_quantity
 from connectors.demo.purchasing import ACKED, PARTIAL, SENT, Purchasing
 from connectors.demo.scales import Scale
@@ -45,10 +49,16 @@ class Requisitions:
 
 
 def make_requisitions(
-    items: Items, suppliers: Suppliers, boms: Boms, purchasing: Purchasing, scale: Scale, seed: int
+    items: Items,
+    suppliers: Suppliers,
+    boms: Boms,
+    purchasing: Purchasing,
+    planned: RequisitionLines,
+    scale: Scale,
+    seed: int,
 ) -> Requisitions:
     """Requisitions, and the link from the PO lines that ordered some of them (sets
-    ``purchasing.requisition``)."""
+    ``purchasing.requisition``). ``planned``: the ones the MRP run proposed for later needs."""
     rng = stream(seed, "requisitions")
     n = scale.requisitions
     p = purchasing
@@ -59,16 +69,21 @@ def make_requisitions(
     n_rest = n - len(ordered_lines)
     recent_change = np.flatnonzero(boms.dropped_day >= -30)
     changed = rng.choice(recent_change, min(len(recent_change), n_rest // 5), replace=False)
-    n_other = n_rest - len(changed)
+    n_planned = min(len(planned.item), n_rest - len(changed))
+    n_other = n_rest - len(changed) - n_planned
     buy = np.flatnonzero(items.supplier >= 0)
     other_items = buy[pick_in(0, len(buy), rng.random(n_other) ** 1.5)]
 
-    rest_items = np.concatenate([boms.dropped_component[changed], other_items])
+    kind = np.repeat([0, 1, 2], [len(changed), n_planned, n_other])  # changed, planned, other
+    rest_items = np.concatenate(
+        [boms.dropped_component[changed], planned.item[:n_planned], other_items]
+    )
     rest_need = np.concatenate(
         [
             to_weekday(
                 np.maximum(boms.dropped_day[changed], 0) + rng.integers(5, 61, len(changed))
             ),
+            planned.requested[:n_planned],
             to_weekday(rng.integers(3, 121, n_other)),
         ]
     )
@@ -79,10 +94,18 @@ def make_requisitions(
     mult = items.order_multiple[rest_items]
     qty = np.where(mult > 0, np.ceil(qty / np.maximum(mult, 1e-9)) * mult, qty)
     qty = round_quantity(qty, items.uom[rest_items] == EA)
-    rest_status = np.where(
-        np.arange(n_rest) < len(changed),
-        OPEN,
+    qty[kind == 1] = planned.quantity[:n_planned]
+    rest_status = np.select(
+        [kind == 0, kind == 1],
+        [OPEN, np.where(rng.random(n_rest) < 0.85, OPEN, APPROVED)],
         rng.choice([OPEN, APPROVED, REJECTED, CANCELLED], n_rest, p=[0.83, 0.11, 0.035, 0.025]),
+    )
+    rest_site = np.concatenate(
+        [
+            items.home_site[boms.dropped_component[changed]],
+            planned.site[:n_planned],
+            items.home_site[other_items],
+        ]
     )
     rest_supplier = items.supplier[rest_items].astype(np.int64)
     switch = rng.random(n_rest) < 0.15
@@ -100,13 +123,16 @@ def make_requisitions(
     p.requisition[ordered_lines] = np.arange(n_rest, n)
     return Requisitions(
         item=item,
-        site=np.concatenate([items.home_site[rest_items], p.po_site[po]]).astype(np.int64),
+        site=np.concatenate([rest_site, p.po_site[po]]).astype(np.int64),
         quantity=np.concatenate([qty, p.quantity[ordered_lines]]),
         uom=np.concatenate([items.uom[rest_items], p.uom[ordered_lines]]).astype(np.int8),
         need=np.concatenate([rest_need, p.requested[ordered_lines]]),
         supplier=np.concatenate([rest_supplier, p.po_supplier[po]]),
         origin=np.concatenate(
-            [rng.choice(4, n_rest, p=[0.7, 0.15, 0.1, 0.05]), np.zeros(len(po), np.int64)]
+            [
+                np.where(kind == 1, 0, rng.choice(4, n_rest, p=[0.7, 0.15, 0.1, 0.05])),
+                np.zeros(len(po), np.int64),
+            ]
         ),
         status=np.concatenate([rest_status, np.full(len(po), ORDERED)]).astype(np.int8),
         created=created,
