@@ -39,8 +39,8 @@ Scales (:mod:`connectors.demo.scales`)
     ``medium``: 20,000 items, 5 sites, 200,000 BOM lines, 10,000 open PO lines, 2,000
     requisitions, 5,000 work orders, 50,000 stock rows. ``large``: 200,000 items, 8 sites,
     2,000,000 BOM lines, 100,000 open PO lines, 20,000 requisitions, 50,000 work orders,
-    500,000 stock rows — about 4.4 million records, generated in about 14 s of CPU (peak memory
-    about 400 MB; 3.4 s of it builds the arrays, the rest the record dicts).
+    500,000 stock rows — about 4.4 million records, generated in 10-14 s of CPU here (2-3 s of
+    it builds the arrays, the rest the record dicts; peak memory about 400 MB).
 
 Time
     "Today" is ``BASE_DATE`` (Monday 2 November 2026) + ``day``, independent of the wall clock;
