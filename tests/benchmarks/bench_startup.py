@@ -104,6 +104,7 @@ def main() -> int:
     work.mkdir(exist_ok=True)
     rows = []
     for n in range(args.runs):
+        (work / "ui-state.json").unlink(missing_ok=True)  # open on the Overview, as a new user
         base = run(IMPORT_ONLY)
         marks = run(START_APP, str(args.cache), str(work / "settings.json"),
                     str(work / "ui-state.json"))

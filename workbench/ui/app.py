@@ -65,8 +65,9 @@ def build_context(cache: Path | None, settings_path: Path | None = None,
     from workbench.ui.panels.base import PanelContext
     from workbench.ui.settings import UiStateStore
 
+    settings_path = Path(settings_path) if settings_path else None
     settings = load_settings(settings_path)
-    store = UiStateStore(ui_state_path)
+    store = UiStateStore(Path(ui_state_path) if ui_state_path else None)
     path = Path(cache) if cache else default_cache_path()
     engine = open_cache(path)
     return PanelContext(engine=engine, settings=settings, settings_path=settings_path,
@@ -81,9 +82,9 @@ def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = 
 
     from workbench.cache.db import CacheError
     from workbench.services.settings import SettingsError
-    from workbench.services.status import cache_status
     from workbench.ui.errors import setup_logging
     from workbench.ui.mainwindow import MainWindow
+    from workbench.ui.queries import cache_is_empty
     from workbench.ui.workers import DEMO_SOURCE
 
     log_file = setup_logging()
@@ -101,7 +102,7 @@ def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = 
         else:
             QMessageBox.critical(None, "Planner Workbench", f"{exc}\n\nDetails: {log_file}")
         return 3
-    empty = cache_status(ctx.engine).empty
+    empty = cache_is_empty(ctx.engine)
     if (demo or (smoke is not None and empty)) and ctx.settings.source("demo") is None:
         ctx.settings.sources.append(DEMO_SOURCE.model_copy(deep=True))
         ctx.save_settings()

@@ -6,10 +6,12 @@ No Qt here: the table pane hands over ``model.visible_frame()`` and runs this in
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from workbench.services.tasks import TaskState, check_cancelled
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Excel's hard row limit (one row is the header).
 XLSX_MAX_ROWS = 1_048_575
@@ -21,6 +23,7 @@ class ExportError(ValueError):
 
 def export_frame(frame: pd.DataFrame, path: str | Path, state: TaskState | None = None) -> Path:
     """Write ``frame`` to ``path``; the suffix (.csv or .xlsx) picks the format."""
+    import pandas as pd
     path = Path(path)
     suffix = path.suffix.lower()
     check_cancelled(state)

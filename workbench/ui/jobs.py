@@ -23,29 +23,20 @@ from workbench.analysis.session import PlanningSession
 from workbench.cache.frames import read_entity_frame
 from workbench.domain.enums import OPEN_PURCHASE_STATUSES
 from workbench.services import planning
-from workbench.ui.tabledata import Col, TableData
-
-ITEM_COLUMNS = [
-    Col("code", "Item"),
-    Col("description", "Description"),
-    Col("make_buy", "Make/buy"),
-    Col("stock_uom", "Unit"),
-    Col("lead_time_days", "Lead time (days)", "int"),
-    Col("safety_stock", "Safety stock", "qty"),
-    Col("standard_cost", "Std cost", "money"),
-    Col("planner", "Planner"),
-    Col("buyer", "Buyer"),
-    Col("default_supplier", "Supplier"),
-]
+from workbench.ui.columns import DIFF_COLUMNS, ITEM_COLUMNS, PEG_COLUMNS, SHORTAGE_COLUMNS
+from workbench.ui.tabledata import TableData
 
 
 def load_item_table(engine: Any, _state: Any = None) -> TableData:
     """The item list as column arrays (runs in the background)."""
     frame = read_entity_frame(engine, "items", columns=[c.name for c in ITEM_COLUMNS],
                               parse_dates=False)
-    return TableData.from_frame(frame, ITEM_COLUMNS, "code",
-                                search=["code", "description", "planner", "buyer",
-                                        "default_supplier"])
+    table = TableData.from_frame(frame, ITEM_COLUMNS, "code",
+                                 search=["code", "description", "planner", "buyer",
+                                         "default_supplier"])
+    for picker in ("make_buy", "planner"):
+        table.distinct(picker)
+    return table
 
 
 @dataclass
@@ -94,15 +85,6 @@ def diff_frame(session: PlanningSession, item: str, rev_a: str, rev_b: str) -> p
     return diff
 
 
-DIFF_COLUMNS = [
-    Col("component", "Component"),
-    Col("change", "Change"),
-    Col("before_quantity_per", "Qty before", "qty"),
-    Col("after_quantity_per", "Qty after", "qty"),
-    Col("changed", "What changed"),
-    Col("before_scrap_pct", "Scrap % before", "qty"),
-    Col("after_scrap_pct", "Scrap % after", "qty"),
-]
 
 
 def late_po_lines(session: PlanningSession) -> int:
@@ -125,27 +107,8 @@ def planning_counts(session: PlanningSession) -> dict[str, Any]:
     }
 
 
-SHORTAGE_COLUMNS = [
-    Col("first_shortage_date", "First shortage", "date"),
-    Col("first_shortage_quantity", "Short qty", "qty"),
-    Col("item", "Item"),
-    Col("description", "Description"),
-    Col("site", "Site"),
-    Col("planner", "Planner"),
-    Col("buyer", "Buyer"),
-    Col("on_hand", "On hand", "qty"),
-    Col("safety_stock", "Safety stock", "qty"),
-    Col("total_net_requirements", "Net req. (horizon)", "qty"),
-]
 
 
-PEG_COLUMNS = [
-    Col("date", "Need date", "date"),
-    Col("quantity", "Quantity", "qty"),
-    Col("kind", "Requirement"),
-    Col("ref", "From"),
-    Col("pegged_to", "Pegged to top-level demand"),
-]
 
 
 def shortage_frame(session: PlanningSession) -> pd.DataFrame:
@@ -160,7 +123,10 @@ def shortage_frame(session: PlanningSession) -> pd.DataFrame:
 def shortage_table(session: PlanningSession) -> TableData:
     """The shortage table as column arrays, built here so the UI thread only swaps them in
     (on the medium demo it has 80,000 rows)."""
-    return TableData.from_frame(shortage_frame(session), SHORTAGE_COLUMNS, ["item", "site"])
+    table = TableData.from_frame(shortage_frame(session), SHORTAGE_COLUMNS, ["item", "site"])
+    for picker in ("site", "planner", "buyer"):
+        table.distinct(picker)
+    return table
 
 
 @dataclass
@@ -191,12 +157,6 @@ def timeline(session: PlanningSession, item: str, site: str, risk: bool) -> Time
     ], columns=[c.name for c in PEG_COLUMNS])
     return Timeline(item, site, float(row["safety_stock"] or 0.0), pd.DataFrame(row["record"]),
                     risk_record, pegs)
-
-
-def without_planned_orders(record: pd.DataFrame) -> np.ndarray:
-    """Projected available before any planned order: what the planner must cover."""
-    return (record["projected_available"].to_numpy(float)
-            - np.cumsum(record["planned_receipts"].to_numpy(float)))
 
 
 def ranking(session: PlanningSession) -> pd.DataFrame:

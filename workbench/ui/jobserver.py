@@ -160,6 +160,13 @@ class JobServer:
         child.close()
         self._conn = parent
 
+    def start(self) -> None:
+        """Start the process now (e.g. right after the window shows) instead of on first use."""
+        with self._lock:
+            if not self.closed and not self.inline and (self._proc is None
+                                                        or not self._proc.is_alive()):
+                self._start()
+
     def shutdown(self, timeout_s: float = 5.0) -> None:
         """Stop the process: politely when idle, by killing it when a job is still running
         (the thread waiting for that job then fails with :class:`JobFailed`)."""
@@ -268,3 +275,30 @@ class JobServer:
         if state is not None and state.is_cancelled():
             raise Cancelled("cancelled by the user")
         return fn(self._inline_session)
+
+
+class Job:
+    """A picklable reference to a job function by name, with its keyword arguments.
+
+    Panels name their jobs (``job("timeline", item=..., site=...)``) instead of importing
+    :mod:`workbench.ui.jobs`, so the UI process does not import pandas and the planning engine
+    just to start; the worker process imports the function when it runs the job.
+    """
+
+    def __init__(self, target: str, kwargs: dict[str, Any]) -> None:
+        self.target = target
+        self.kwargs = kwargs
+
+    def __call__(self, *args: Any) -> Any:
+        import importlib
+
+        module, name = self.target.split(":")
+        return getattr(importlib.import_module(module), name)(*args, **self.kwargs)
+
+    def __repr__(self) -> str:
+        return f"Job({self.target}, {self.kwargs})"
+
+
+def job(name: str, **kwargs: Any) -> Job:
+    """A job of :mod:`workbench.ui.jobs` (or ``module:function`` for another module)."""
+    return Job(name if ":" in name else f"workbench.ui.jobs:{name}", kwargs)

@@ -28,13 +28,24 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.services.settings import SourceConfig
-from workbench.services.status import age_text, cache_status
 from workbench.ui.operations import Op
-from workbench.ui.panels import panel_classes
+from workbench.ui.panels import NAMES, PANELS, panel_class
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.planning import write_call
+from workbench.ui.queries import cache_is_empty, source_freshness
 from workbench.ui.widgets import heading, hint
 from workbench.ui.workers import DEMO_SOURCE, Reachability, check_sources, describe_result, sync_job
+
+#: Milliseconds after start-up before pandas and pyqtgraph are imported in the background.
+WARM_UP_DELAY_MS = 300
+
+
+def _import_heavy_modules(_state: Any) -> None:
+    import importlib
+
+    for name in ("pandas", "pyqtgraph", "workbench.ui.charts"):
+        importlib.import_module(name)
+
 
 #: How often the window re-checks that the sources are reachable (ms).
 CHECK_INTERVAL_MS = 5 * 60 * 1000
@@ -88,6 +99,19 @@ class WelcomePage(QWidget):
         self.package_button.setEnabled(not text)
 
 
+class _Panels(dict):  # type: ignore[type-arg]
+    """name -> Panel, building a missing one through the window on first access."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self._window = window
+
+    def __missing__(self, name: str) -> Panel:
+        if name not in NAMES:
+            raise KeyError(name)
+        return self._window._create_panel(name)
+
+
 class MainWindow(QMainWindow):
     """Navigation + panels. ``populated`` fires once the first panel on show has its data."""
 
@@ -107,22 +131,16 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(190)
         self.nav.setSpacing(2)
         self.stack = QStackedWidget()
-        self.panels: dict[str, Panel] = {}
-        for i, cls in enumerate(panel_classes()):
-            panel = cls(ctx, self)
-            self.panels[cls.name] = panel
-            self.stack.addWidget(panel)
-            item = QListWidgetItem(cls.title)
-            item.setData(Qt.ItemDataRole.UserRole, cls.name)
+        #: the panels built so far (``self.panels[name]`` builds one on first use)
+        self.panels: _Panels = _Panels(self)
+        for i, (name, _cls, title) in enumerate(PANELS):
+            item = QListWidgetItem(title)
+            item.setData(Qt.ItemDataRole.UserRole, name)
             item.setSizeHint(QSize(180, 34))
             self.nav.addItem(item)
-            panel.navigate.connect(self.go_to)
-            panel.cache_changed.connect(self.cache_changed)
-            panel.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
-            panel.loaded.connect(self._first_loaded)
             if i < 9:
                 shortcut = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self)
-                shortcut.activated.connect(lambda name=cls.name: self.go_to(name))
+                shortcut.activated.connect(lambda name=name: self.go_to(name))
         self.welcome = WelcomePage()
         self.welcome.demo_requested.connect(self.load_demo)
         self.welcome.package_requested.connect(self.import_package)
@@ -157,14 +175,45 @@ class MainWindow(QMainWindow):
         self._check_timer.start()
 
         self._restore()
-        self.is_empty = cache_status(ctx.engine).empty if empty is None else empty
+        self.is_empty = cache_is_empty(ctx.engine) if empty is None else empty
         if self.is_empty:
             self.show_welcome()
         else:
             last = ctx.ui_state.last_panel
-            self.go_to(last if last in self.panels else "overview")
+            self.go_to(last if last in NAMES else "overview")
         self.refresh_freshness()
         self.check_sources()
+        QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up)
+
+    def _warm_up(self) -> None:
+        """Import the heavy libraries in the background once the window is up, so opening the
+        first table or chart panel does not stall on an import (start-up imports none of them)."""
+        holder = self.ctx.planning
+
+        def warm(state: Any) -> None:
+            for server in (holder.reader, holder.planner):  # their first job then starts at once
+                server.start()
+            _import_heavy_modules(state)
+
+        (Op(warm, name="Warm-up", key=f"warm-{id(self)}", parent=self)
+         .on_failure(lambda exc: None).run())
+
+    # --- panels and navigation ---------------------------------------------------------------
+    def _create_panel(self, name: str) -> Panel:
+        """Build a panel the first time it is needed, wired to the window."""
+        panel = panel_class(name)(self.ctx, self)
+        self.panels[name] = panel
+        self.stack.addWidget(panel)
+        panel.navigate.connect(self.go_to)
+        panel.cache_changed.connect(self.cache_changed)
+        panel.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        panel.loaded.connect(self._first_loaded)
+        panel.restore_state(self.ctx.ui_state.panel_state.get(name, {}))
+        for key, splitter in panel.splitters().items():
+            state = self.qsettings.value(f"splitters/{name}/{key}")
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                splitter.restoreState(state)
+        return panel
 
     # --- navigation -------------------------------------------------------------------------
     @property
@@ -174,7 +223,7 @@ class MainWindow(QMainWindow):
 
     def go_to(self, name: str, target: Any = None) -> Panel:
         panel = self.panels[name]
-        row = list(self.panels).index(name)
+        row = NAMES.index(name)
         if self.nav.currentRow() != row:
             self.nav.setCurrentRow(row)
         self.stack.setCurrentWidget(panel)
@@ -242,7 +291,7 @@ class MainWindow(QMainWindow):
         if failed:
             self.welcome.status.setText(describe_result(failed[0]) +
                                         "\nThe rejected rows are listed in Sync & Outbox.")
-            self.is_empty = cache_status(self.ctx.engine).empty
+            self.is_empty = cache_is_empty(self.ctx.engine)
             if self.is_empty:
                 return
         if self.ctx.settings.source(source.name) is None:
@@ -266,18 +315,20 @@ class MainWindow(QMainWindow):
     # --- status bar and offline banner ------------------------------------------------------------
     def refresh_freshness(self) -> None:
         engine = self.ctx.engine
-        (Op(lambda _s: cache_status(engine), name="Freshness", key=f"freshness-{id(self)}",
+        (Op(lambda _s: source_freshness(engine), name="Freshness", key=f"freshness-{id(self)}",
             parent=self)
          .on_success(self._show_freshness).run())
 
-    def _show_freshness(self, status: Any) -> None:
+    def _show_freshness(self, sources: list[dict[str, Any]]) -> None:
+        from workbench.services.status import age_text
+
         parts = []
-        for s in status.sources:
-            when = s.last_success_at
-            parts.append(f"{s.connector}: as of {when.replace('T', ' ')[:16]} ({age_text(when)})"
-                         if when else f"{s.connector}: never synced")
+        for s in sources:
+            when = s["last_success_at"]
+            parts.append(f"{s['connector']}: as of {when.replace('T', ' ')[:16]} ({age_text(when)})"
+                         if when else f"{s['connector']}: never synced")
         self.freshness.setText("   ".join(parts) or "cache empty")
-        self.freshness.setToolTip(f"Cache: {status.path}")
+        self.freshness.setToolTip(f"Cache: {self.ctx.cache_path}")
 
     def check_sources(self) -> None:
         sources = [s for s in self.ctx.settings.sources if s.enabled]
@@ -301,12 +352,6 @@ class MainWindow(QMainWindow):
         geometry = self.qsettings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
-        for name, panel in self.panels.items():
-            panel.restore_state(self.ctx.ui_state.panel_state.get(name, {}))
-            for key, splitter in panel.splitters().items():
-                state = self.qsettings.value(f"splitters/{name}/{key}")
-                if isinstance(state, QByteArray) and not state.isEmpty():
-                    splitter.restoreState(state)
 
     def save_state(self) -> None:
         self.qsettings.setValue("window/geometry", self.saveGeometry())

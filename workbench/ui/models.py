@@ -10,10 +10,9 @@ queueing behind it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -26,6 +25,9 @@ from PySide6.QtGui import QBrush, QColor
 
 from workbench.ui.operations import Op
 from workbench.ui.tabledata import Col, Query, TableData, format_value
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Tables with more rows than this are queried in the background.
 BACKGROUND_QUERY_ROWS = 20_000

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine
-
-from workbench.analysis.session import PlanningSession
 from workbench.services.settings import PlanningDefaults
-from workbench.services.tasks import TaskState
 from workbench.ui.jobserver import JobServer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from workbench.analysis.session import PlanningSession
+    from workbench.services.tasks import TaskState
 
 T = TypeVar("T")
 
@@ -37,6 +39,7 @@ class PlanningHolder:
         path = Path(cache_path or str(engine.url.database))
         self.planner = JobServer("planner", path, lambda: self.defaults)
         self.writer = JobServer("writer", path, lambda: self.defaults)
+        self.reader = JobServer("reader", path, lambda: self.defaults)
 
     @property
     def generation(self) -> int:
@@ -50,16 +53,17 @@ class PlanningHolder:
         return self.planner.run("plan", fn, state)  # type: ignore[no-any-return]
 
     def read(self, fn: Callable[[Engine, TaskState | None], T], state: TaskState | None = None) -> T:
-        """``fn(engine, state)`` in the planner process: big reads that would hold the GIL."""
-        return self.planner.run("engine", fn, state)  # type: ignore[no-any-return]
+        """``fn(engine, state)`` in the reader process: big reads that would hold the GIL, kept
+        apart from the planner so a long netting never delays them."""
+        return self.reader.run("engine", fn, state)  # type: ignore[no-any-return]
 
     def write(self, fn: Callable[[Engine, TaskState | None], T], state: TaskState | None = None) -> T:
         """``fn(engine, state)`` in the writer process, the cache's single writer."""
         return self.writer.run("engine", fn, state)  # type: ignore[no-any-return]
 
     def shutdown(self) -> None:
-        self.planner.shutdown()
-        self.writer.shutdown()
+        for server in (self.planner, self.writer, self.reader):
+            server.shutdown()
 
 
 def plan_call(holder: PlanningHolder, fn: Callable[[PlanningSession], Any]) -> Callable[[TaskState], Any]:

@@ -7,16 +7,25 @@ in the services layer and can move there unchanged.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from sqlalchemy import Engine
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy import Engine
 
-from workbench.services.decisions import query_frame
+
+def _rows(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Rows as dicts, without pandas (these run before pandas is imported at start-up)."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.exec_driver_sql(sql, params).mappings()]
 
 
 def approval_queue(engine: Engine) -> pd.DataFrame:
     """Open recommendations with their requisition (item, site, buyer, quantity, need date)."""
+    import pandas as pd
+
+    from workbench.services.decisions import query_frame
+
     frame = query_frame(engine, (
         "SELECT r.id, r.requisition, r.action, r.proposed_quantity, r.proposed_date, "
         "r.proposed_supplier, r.reason, r.evidence, r.run_at, "
@@ -39,12 +48,12 @@ def approval_queue(engine: Engine) -> pd.DataFrame:
 
 def overview_counts(engine: Engine) -> dict[str, Any]:
     """The counts the Overview shows that need no planning run."""
-    recs = query_frame(engine, "SELECT action, count(*) AS n FROM recommendations "
-                               "WHERE status = 'open' GROUP BY action ORDER BY action")
-    outbox = query_frame(engine, "SELECT state, count(*) AS n FROM outbox GROUP BY state")
+    recs = _rows(engine, "SELECT action, count(*) AS n FROM recommendations "
+                         "WHERE status = 'open' GROUP BY action ORDER BY action")
+    outbox = _rows(engine, "SELECT state, count(*) AS n FROM outbox GROUP BY state")
     return {
-        "open_recommendations": {str(a): int(n) for a, n in zip(recs["action"], recs["n"])},
-        "outbox": {str(s): int(n) for s, n in zip(outbox["state"], outbox["n"])},
+        "open_recommendations": {str(r["action"]): int(r["n"]) for r in recs},
+        "outbox": {str(r["state"]): int(r["n"]) for r in outbox},
     }
 
 
@@ -68,3 +77,26 @@ def evidence_text(reason: str, evidence: str | dict[str, Any] | None) -> str:
         else:
             lines.append(f"{label}: {value}")
     return "\n".join(lines).strip()
+
+
+def cache_is_empty(engine: Engine) -> bool:
+    """True when no entity table holds a live row: one indexed probe per table, so it stays
+    instant on the large plant (``cache_status`` counts every row, seconds there)."""
+    from workbench.cache.schema import ENTITY_TABLES
+
+    probes = " OR ".join(f"EXISTS (SELECT 1 FROM {t} WHERE deleted_at IS NULL)"
+                         for t in ENTITY_TABLES)
+    with engine.connect() as conn:
+        return not conn.exec_driver_sql(f"SELECT {probes}").scalar()
+
+
+def source_freshness(engine: Engine) -> list[dict[str, Any]]:
+    """Per connector: last run status and time, last successful sync, last error — from the
+    sync-run log only (no row counts)."""
+    return _rows(engine, (
+        "SELECT s.connector, s.status AS last_run_status, s.finished_at AS last_run_at, "
+        "s.error AS last_error, (SELECT max(finished_at) FROM sync_runs s2 WHERE "
+        "s2.connector = s.connector AND s2.status IN ('succeeded', 'partial')) AS last_success_at "
+        "FROM sync_runs s WHERE s.id IN (SELECT max(id) FROM sync_runs GROUP BY connector) "
+        "ORDER BY s.connector"
+    ))

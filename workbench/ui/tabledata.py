@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Column kinds and how they display: text, int (thousands separators), qty (up to 3 decimals),
 #: money (2 decimals), pct (1 decimal and %), date (ISO date), days (signed int).
@@ -89,6 +91,7 @@ class TableData:
         tone: str | None = None,
     ) -> TableData:
         """Build the arrays of ``columns`` from ``frame``; ``key`` names the row-key column(s)."""
+        import pandas as pd
         arrays: dict[str, np.ndarray] = {}
         for col in columns:
             values = frame[col.name] if col.name in frame.columns else pd.Series([None] * len(frame))
@@ -142,12 +145,17 @@ class TableData:
         return rows
 
     def distinct(self, name: str, limit: int = 500) -> list[str]:
-        """The distinct values of a text column (for filter pickers), sorted."""
-        values = np.unique(self.arrays[name])
-        return [str(v) for v in values[:limit] if str(v)]
+        """The distinct values of a text column (for filter pickers), sorted; remembered, so a
+        worker process can compute them before the table is handed to the UI thread."""
+        cache = self.extra.setdefault("distinct", {})
+        if name not in cache:
+            values = np.unique(self.arrays[name])
+            cache[name] = [str(v) for v in values[:limit] if str(v)]
+        return list(cache[name])
 
     def frame(self, rows: np.ndarray | None = None) -> pd.DataFrame:
         """The displayed columns of ``rows`` (all when None) with their titles, for export."""
+        import pandas as pd
         rows = np.arange(len(self.keys)) if rows is None else rows
         data = {}
         for col in self.columns:

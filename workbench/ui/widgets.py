@@ -176,7 +176,7 @@ class TablePane(QWidget):
         shown, total = self.model.rowCount(), self.model.total_rows
         self.count.setText(f"{shown:,} rows" if shown == total else f"{shown:,} of {total:,}")
 
-    def fit_columns(self, sample: int = 300, max_width: int = 420) -> None:
+    def fit_columns(self, sample: int = 120, max_width: int = 420) -> None:
         """Widths from the header and a sample of rows: ResizeToContents would scan every row."""
         metrics = self.view.fontMetrics()
         header = self.view.horizontalHeader()

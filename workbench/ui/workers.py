@@ -7,15 +7,15 @@ directly. Each takes what it needs as arguments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-
-from workbench.services.credentials import connector_params
 from workbench.services.settings import SourceConfig
-from workbench.services.sources import make_connector
-from workbench.services.sync import SyncResult, run_sync
 from workbench.services.tasks import TaskState, check_cancelled
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from workbench.services.sync import SyncResult
 
 #: The demo plant every fresh installation is offered.
 DEMO_SOURCE = SourceConfig(name="demo", connector="demo", params={"scale": "small", "day": 0})
@@ -29,6 +29,10 @@ def sync_sources(
     partial: bool = False,
 ) -> list[SyncResult]:
     """Sync each source in turn (each run atomic); stops before the next one when cancelled."""
+    from workbench.services.credentials import connector_params
+    from workbench.services.sources import make_connector
+    from workbench.services.sync import run_sync
+
     results: list[SyncResult] = []
     for n, source in enumerate(sources):
         check_cancelled(state)
@@ -53,6 +57,9 @@ class Reachability:
 
 def check_sources(sources: list[SourceConfig], state: TaskState) -> list[Reachability]:
     """Ask each source whether it is reachable (for the offline banner); never raises."""
+    from workbench.services.credentials import connector_params
+    from workbench.services.sources import make_connector
+
     out: list[Reachability] = []
     for source in sources:
         check_cancelled(state)

@@ -147,9 +147,9 @@ class Panel(QWidget):
 
     def read(self, fn: Callable[..., T], on_success: Callable[[T], None], *, key: str = "load",
              progress: str | None = None) -> OpHandle[T]:
-        """``fn(engine, state)`` in the planner process: reads big enough to hold the GIL."""
+        """``fn(engine, state)`` in the reader process: reads big enough to hold the GIL."""
         return self.load(read_call(self.ctx.planning, fn), on_success, key=key, progress=progress,
-                         pool="planner")
+                         pool="reader")
 
     def write(self, fn: Callable[..., T], on_success: Callable[[T], None], *, key: str = "write",
               progress: str | None = None) -> OpHandle[T]:

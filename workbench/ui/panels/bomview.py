@@ -9,8 +9,7 @@ front. The diff is :func:`workbench.analysis.revisions.revision_diff`.
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import shiboken6
@@ -26,11 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.jobs import DIFF_COLUMNS, Revisions, bom_lines, diff_frame, item_revisions
+from workbench.ui.columns import DIFF_COLUMNS
+from workbench.ui.jobserver import job
 from workbench.ui.operations import Op
 from workbench.ui.panels.base import PanelContext
 from workbench.ui.planning import plan_call
 from workbench.ui.widgets import TablePane, heading
+
+if TYPE_CHECKING:
+    from workbench.ui.jobs import Revisions
 
 TREE_HEADERS = ["Component", "Description", "Qty per", "Unit", "Scrap %", "Revision", "Position"]
 ROLE_CODE = Qt.ItemDataRole.UserRole + 1
@@ -89,7 +92,7 @@ class BomView(QWidget):
     def show_item(self, code: str) -> None:
         self.item = code
         self.title.setText(f"Bill of materials of {code}")
-        self._run(partial(item_revisions, item=code), self._show_revisions, "revisions")
+        self._run(job("item_revisions", item=code), self._show_revisions, "revisions")
 
     def _show_revisions(self, revs: Revisions) -> None:
         if revs.item != self.item:
@@ -123,7 +126,7 @@ class BomView(QWidget):
         if item is None or rev is None:
             return
         self.tree_model.removeRows(0, self.tree_model.rowCount())
-        self._run(partial(bom_lines, parent=item, revision=rev),
+        self._run(job("bom_lines", parent=item, revision=rev),
                   lambda lines: self._fill(self.tree_model.invisibleRootItem(), lines), "tree")
         self._compare_changed()
 
@@ -133,7 +136,7 @@ class BomView(QWidget):
             return
         self.diff.model.set_frame(pd.DataFrame(columns=[c.name for c in DIFF_COLUMNS]), "component")
         self.tabs.setTabText(1, f"Revision diff {a} → {b}")
-        self._run(partial(diff_frame, item=item, rev_a=a, rev_b=b),
+        self._run(job("diff_frame", item=item, rev_a=a, rev_b=b),
                   lambda d: self.diff.model.set_frame(d, "component", tone="tone"), "diff")
 
     # --- tree -------------------------------------------------------------------------------
@@ -173,7 +176,7 @@ class BomView(QWidget):
             return
         code = item.data(ROLE_CODE)
         item.setData(None, ROLE_LOADED)  # loading
-        self._run(partial(bom_lines, parent=code, revision=None),
+        self._run(job("bom_lines", parent=code, revision=None),
                   lambda lines: self._fill(item, lines),
                   f"expand-{code}")
 

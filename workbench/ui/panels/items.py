@@ -12,7 +12,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from workbench.ui.jobs import ITEM_COLUMNS, load_item_table
+from workbench.ui.columns import ITEM_COLUMNS
+from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.bomview import BomView
 from workbench.ui.tabledata import TableData
@@ -46,7 +47,7 @@ class ItemsPanel(Panel):
         self._pending_focus: str | None = None
 
     def reload(self) -> None:
-        self.read(load_item_table, self._show)
+        self.read(job("load_item_table"), self._show)
 
     def _show(self, table: TableData) -> None:
         self.items.model.set_table(table)

@@ -10,18 +10,17 @@ from typing import Any
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from workbench.services.status import age_text, cache_status
-from workbench.ui.jobs import planning_counts
+from workbench.services.status import age_text
+from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.queries import overview_counts
+from workbench.ui.queries import overview_counts, source_freshness
 from workbench.ui.widgets import CountCard, heading, hint
 
 
 def cache_counts(engine: Any) -> dict[str, Any]:
-    status = cache_status(engine)
     counts = overview_counts(engine)
-    counts["sources"] = [(s.connector, s.last_success_at, s.last_run_status) for s in status.sources]
-    counts["items"] = sum(status.entities.get("items", {}).values())
+    counts["sources"] = [(s["connector"], s["last_success_at"], s["last_run_status"])
+                         for s in source_freshness(engine)]
     return counts
 
 
@@ -61,7 +60,7 @@ class OverviewPanel(Panel):
     def reload(self) -> None:
         engine = self.ctx.engine
         self.load(lambda _s: cache_counts(engine), self._show_cache)
-        self.plan(planning_counts, self._show_plan)
+        self.plan(job("planning_counts"), self._show_plan)
 
     def _show_cache(self, c: dict[str, Any]) -> None:
         advice = c["open_recommendations"]

@@ -8,25 +8,23 @@ session; the chart only re-arranges the MRP record for drawing.
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from workbench.ui import charts
-from workbench.ui.jobs import (
-    PEG_COLUMNS,
-    SHORTAGE_COLUMNS,
-    Timeline,
-    shortage_table,
-    timeline,
-    without_planned_orders,
-)
+from workbench.ui.columns import PEG_COLUMNS, SHORTAGE_COLUMNS
+from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.tabledata import TableData
 from workbench.ui.widgets import TablePane, heading, hint
+
+if TYPE_CHECKING:
+    import pandas as pd
+    
+    from workbench.ui.jobs import Timeline
 
 
 class ShortagesPanel(Panel):
@@ -75,7 +73,7 @@ class ShortagesPanel(Panel):
         layout.addWidget(split, 1)
 
     def reload(self) -> None:
-        self.plan(shortage_table, self._show, progress="Netting the plan…")
+        self.plan(job("shortage_table"), self._show, progress="Netting the plan…")
 
     def _show(self, table: TableData) -> None:
         self.table.model.set_table(table)
@@ -89,7 +87,7 @@ class ShortagesPanel(Panel):
             return
         item, site = key
         risk = self.risk.isChecked()
-        self.plan(partial(timeline, item=item, site=site, risk=risk), self._draw, key="timeline")
+        self.plan(job("timeline", item=item, site=site, risk=risk), self._draw, key="timeline")
 
     def _draw(self, t: Timeline) -> None:
         self.current = t
@@ -136,6 +134,12 @@ class ShortagesPanel(Panel):
 
     def splitters(self) -> dict[str, Any]:
         return {"main": self.split, "right": self.right}
+
+
+def without_planned_orders(record: pd.DataFrame) -> np.ndarray:
+    """Projected available before any planned order: what the planner must cover."""
+    return (record["projected_available"].to_numpy(float)
+            - np.cumsum(record["planned_receipts"].to_numpy(float)))
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

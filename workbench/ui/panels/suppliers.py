@@ -7,8 +7,7 @@ Figures come from the planning session's slippage analysis
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,10 +16,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from workbench.ui import charts
-from workbench.ui.jobs import SupplierDetail, promise_history, ranking, supplier_detail
+from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
+
+if TYPE_CHECKING:
+    from workbench.ui.jobs import SupplierDetail
 
 RANK_COLUMNS = [
     Col("supplier", "Supplier"),
@@ -88,7 +90,7 @@ class SuppliersPanel(Panel):
         layout.addWidget(split, 1)
 
     def reload(self) -> None:
-        self.plan(ranking, self._show, progress="Analysing promise history…")
+        self.plan(job("ranking"), self._show, progress="Analysing promise history…")
 
     def _show(self, frame: pd.DataFrame) -> None:
         self.ranking.model.set_frame(frame, "supplier")
@@ -98,7 +100,7 @@ class SuppliersPanel(Panel):
     def _supplier_selected(self, supplier: Any) -> None:
         if supplier is not None:
             code = str(supplier)
-            self.plan(partial(supplier_detail, supplier=code), self._show_supplier, key="supplier")
+            self.plan(job("supplier_detail", supplier=code), self._show_supplier, key="supplier")
 
     def _show_supplier(self, d: SupplierDetail) -> None:
         charts.clear(self.slip_plot)
@@ -126,7 +128,7 @@ class SuppliersPanel(Panel):
         if key is None:
             return
         po, line = key
-        self.plan(partial(promise_history, purchase_order=str(po), line=int(line)),
+        self.plan(job("promise_history", purchase_order=str(po), line=int(line)),
                   lambda h: self._show_history(f"{po}/{line}", h), key="history")
 
     def _show_history(self, label: str, h: pd.DataFrame) -> None:

@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.services.status import age_text, cache_status, recent_runs, rejections
+from workbench.services.status import age_text, recent_runs, rejections
 from workbench.services.sync import SyncResult
 from workbench.services.tasks import Cancelled
 from workbench.ui.operations import Op, OpHandle
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.outbox import OutboxView
 from workbench.ui.planning import write_call
+from workbench.ui.queries import source_freshness
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
 from workbench.ui.workers import counts_text, describe_result, sync_job
@@ -144,8 +145,7 @@ class SyncPanel(Panel):
         reachable = dict(self.ctx.reachable)
 
         def read(_state: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-            status = cache_status(engine)
-            by_name = {s.connector: s for s in status.sources}
+            by_name = {s["connector"]: s for s in source_freshness(engine)}
             names = [s.connector for s in sources] + [n for n in by_name if not any(
                 s.connector == n for s in sources)]
             rows = []
@@ -157,10 +157,10 @@ class SyncPanel(Panel):
                     "connector": name,
                     "title": cfg.name if cfg else f"{name} (not configured)",
                     "reachable": "" if ok is None else ("yes" if ok else "NO — offline"),
-                    "last_status": st.last_run_status if st else "never synced",
-                    "last_success": st.last_success_at if st and st.last_success_at else "",
-                    "age": age_text(st.last_success_at) if st else "never",
-                    "error": (st.last_error or "") if st else "",
+                    "last_status": st["last_run_status"] if st else "never synced",
+                    "last_success": (st["last_success_at"] or "") if st else "",
+                    "age": age_text(st["last_success_at"]) if st else "never",
+                    "error": (st["last_error"] or "") if st else "",
                 })
             runs = pd.DataFrame(recent_runs(engine, limit=200))
             if len(runs):

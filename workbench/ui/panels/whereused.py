@@ -9,7 +9,6 @@ this module turns them into a tree, tables and a chart.
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -33,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui import charts
-from workbench.ui.jobs import impact_and_what_if, revisions_and_today, where_used_answer
+from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
@@ -173,7 +172,7 @@ class WhereUsedPanel(Panel):
         if not code:
             return
         drafts = self.drafts.isChecked()
-        self.plan(partial(where_used_answer, item=code, drafts=drafts), self._show_where_used,
+        self.plan(job("where_used_answer", item=code, drafts=drafts), self._show_where_used,
                   key="whereused")
 
     def _show_where_used(self, answer: dict[str, Any]) -> None:
@@ -214,7 +213,7 @@ class WhereUsedPanel(Panel):
     def _parent_changed(self) -> None:
         code = self.parent_item.text().strip()
         if code:
-            self.plan(partial(revisions_and_today, item=code), self._show_revisions,
+            self.plan(job("revisions_and_today", item=code), self._show_revisions,
                       key="revisions")
 
     def _show_revisions(self, answer: Any) -> None:
@@ -243,7 +242,7 @@ class WhereUsedPanel(Panel):
             return
         on = dt.date.fromisoformat(self.effective.date().toString("yyyy-MM-dd"))
         self.impact_button.setEnabled(False)
-        self.plan(partial(impact_and_what_if, item=item, rev_a=a, rev_b=b, on=on),
+        self.plan(job("impact_and_what_if", item=item, rev_a=a, rev_b=b, on=on),
                   self._show_impact, key="impact", progress="Computing the impact…")
 
     def _show_impact(self, answer: dict[str, Any]) -> None:
