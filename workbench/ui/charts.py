@@ -98,3 +98,26 @@ def shade_legend(plot: pg.PlotWidget, name: str, colour: str = "#D55E0055") -> N
         sample = pg.BarGraphItem(x=[0], height=[0], width=0, brush=pg.mkBrush(colour),
                                  pen=pg.mkPen(None))
         legend.addItem(sample, name)
+
+
+class DayAxis(pg.AxisItem):
+    """An axis of calendar days (epoch seconds) labelled ``05 Aug`` at whole-week steps: for a
+    vertical date axis, where pyqtgraph's two-level DateAxisItem labels overlap."""
+
+    DAY = 86400.0
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        days = max((maxVal - minVal) / self.DAY, 1.0)
+        fits = max(int(size / 28), 2)  # about one label per 28 px
+        step = next(s for s in (1, 7, 14, 28, 56, 91, 182, 364, 10_000) if days / s <= fits)
+        return [(step * self.DAY, 0)]
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        spacing = self.tickSpacing(minVal, maxVal, size)[0][0]
+        # weekly steps start on Mondays (epoch day 4 was a Monday)
+        offset = 4 * self.DAY if spacing >= 7 * self.DAY else 0.0
+        first = np.ceil((minVal - offset) / spacing) * spacing + offset
+        return [(spacing, list(np.arange(first, maxVal + 1, spacing)))]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [dt.datetime.fromtimestamp(v, dt.UTC).strftime("%d %b %y") for v in values]

@@ -152,7 +152,10 @@ class FrameTableModel(QAbstractTableModel):
         return self._table.keys[self._rows[row]]
 
     def row_of(self, key: Any) -> int | None:
-        hits = np.flatnonzero(self._table.keys[self._rows] == key) if len(self._rows) else []
+        position = self._table.position_of(key)
+        if position is None or not len(self._rows):
+            return None
+        hits = np.flatnonzero(self._rows == position)
         return int(hits[0]) if len(hits) else None
 
     def value(self, row: int, name: str) -> Any:

@@ -144,6 +144,14 @@ class TableData:
             rows = rows[order]
         return rows
 
+    def position_of(self, key: Any) -> int | None:
+        """The row position of ``key`` (keys may be tuples, which numpy cannot compare)."""
+        index = self.extra.get("index")
+        if index is None:
+            index = {k: i for i, k in enumerate(self.keys.tolist())}
+            self.extra["index"] = index
+        return index.get(key)
+
     def distinct(self, name: str, limit: int = 500) -> list[str]:
         """The distinct values of a text column (for filter pickers), sorted; remembered, so a
         worker process can compute them before the table is handed to the UI thread."""

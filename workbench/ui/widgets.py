@@ -174,7 +174,8 @@ class TablePane(QWidget):
 
     def _update_count(self) -> None:
         shown, total = self.model.rowCount(), self.model.total_rows
-        self.count.setText(f"{shown:,} rows" if shown == total else f"{shown:,} of {total:,}")
+        noun = "row" if total == 1 else "rows"
+        self.count.setText(f"{shown:,} {noun}" if shown == total else f"{shown:,} of {total:,}")
 
     def fit_columns(self, sample: int = 120, max_width: int = 420) -> None:
         """Widths from the header and a sample of rows: ResizeToContents would scan every row."""

@@ -26,14 +26,15 @@ if TYPE_CHECKING:
 
 RANK_COLUMNS = [
     Col("supplier", "Supplier"),
-    Col("name", "Name"),
-    Col("expected_slip_days", "Expected slip (days)", "qty",
-        tip="80th percentile of delivery slips (early = 0), shrunk by n/(n+5)"),
-    Col("on_time_pct", "On time in full", "pct"),
+    Col("expected_slip_days", "Exp. slip (d)", "qty",
+        tip="Expected slip in days: 80th percentile of delivery slips (early = 0), shrunk by "
+            "n/(n+5)"),
+    Col("on_time_pct", "On time", "pct", tip="Received lines on time in full"),
     Col("lines", "PO lines", "int"),
     Col("open_late_lines", "Open lines late", "int"),
     Col("max_days_late", "Max days late", "int"),
     Col("promise_changes", "Promise changes", "int"),
+    Col("name", "Name"),
 ]
 LINE_COLUMNS = [
     Col("purchase_order", "PO"),
@@ -63,25 +64,31 @@ class SuppliersPanel(Panel):
         self.lines = TablePane(LINE_COLUMNS, title="PO lines of the supplier",
                                placeholder="Filter PO lines…")
         self.lines.current_key_changed.connect(self._line_selected)
-        self.history_plot = charts.make_plot("Promise-date history of the selected line",
+        self.history_plot = charts.make_plot("Promises of the selected line",
                                              "Promised date", "Date of the change")
-        self.history_plot.getPlotItem().setAxisItems({"left": pg.DateAxisItem(orientation="left")})
+        self.history_plot.getPlotItem().setAxisItems({"left": charts.DayAxis(orientation="left")})
         self.history_plot.setLabel("left", "Promised date")
+        self.history_plot.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
+        legend = self.history_plot.getPlotItem().legend
+        legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(10, 10))
 
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.slip_plot)
         plots.addWidget(self.trend_plot)
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(self.lines)
+        # left: the ranking above the selected line's promise history; right: the supplier's
+        # charts above its PO lines (wide enough for every column)
+        bottom = QSplitter(Qt.Orientation.Vertical)
+        bottom.addWidget(self.ranking)
         bottom.addWidget(self.history_plot)
-        bottom.setSizes([560, 440])
+        bottom.setSizes([420, 330])
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(plots)
-        right.addWidget(bottom)
+        right.addWidget(self.lines)
+        right.setSizes([380, 370])
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.ranking)
+        split.addWidget(bottom)
         split.addWidget(right)
-        split.setSizes([520, 820])
+        split.setSizes([440, 900])
         self.split, self.right, self.bottom = split, right, bottom
         layout = QVBoxLayout(self)
         layout.addWidget(heading(self.title, 14))
@@ -134,7 +141,7 @@ class SuppliersPanel(Panel):
     def _show_history(self, label: str, h: pd.DataFrame) -> None:
         plot = self.history_plot
         charts.clear(plot)
-        plot.setTitle(f"Promise-date history of {label}", size="11pt")
+        plot.setTitle(f"Promises of {label}", size="11pt")
         if not len(h):
             return
         x = charts.epoch_seconds(pd.to_datetime(h["changed_at"]).dt.normalize())
