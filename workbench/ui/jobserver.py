@@ -129,8 +129,15 @@ def _context() -> Any:
     return mp.get_context("spawn")
 
 
+class _StartFailed(Exception):
+    """The worker process died before answering its first job."""
+
+
 class JobServer:
     """One worker process running jobs sequentially for the threads of the UI process."""
+
+    #: the child's main function (tests replace it to simulate a process that cannot start)
+    target: Callable[..., None] = staticmethod(_serve)
 
     def __init__(self, name: str, cache_path: Path, defaults: Callable[[], PlanningDefaults],
                  *, inline_engine: Any = None) -> None:
@@ -154,7 +161,7 @@ class JobServer:
         ctx = _context()
         parent, child = ctx.Pipe()
         self._cancel = ctx.Event()
-        self._proc = ctx.Process(target=_serve, args=(child, self._cancel, str(self.cache_path)),
+        self._proc = ctx.Process(target=self.target, args=(child, self._cancel, str(self.cache_path)),
                                  name=f"workbench-{self.name}", daemon=True)
         self._proc.start()
         child.close()
@@ -211,8 +218,17 @@ class JobServer:
             self._job += 1
             job = self._job
             self._cancel.clear()
-            self._conn.send((job, self.generation, self._defaults(), kind, fn))
-            return self._wait(job, state, self._proc, self._conn)
+            try:
+                self._conn.send((job, self.generation, self._defaults(), kind, fn))
+                return self._wait(job, state, self._proc, self._conn)
+            except (_StartFailed, BrokenPipeError, EOFError):
+                # e.g. a frozen build whose entry point lacks multiprocessing.freeze_support():
+                # keep working, in threads, rather than fail every job
+                log.warning("the %s process could not start; running its jobs in threads",
+                            self.name)
+                self._proc = None
+                self.inline = True
+                return self._run_inline(kind, fn, state)
 
     def _wait(self, job: int, state: TaskState | None, proc: Any, conn: Any) -> Any:
         started = time.monotonic()
@@ -231,19 +247,24 @@ class JobServer:
                 if not proc.is_alive():
                     if self._proc is proc:
                         self._proc = None
+                    if not self._answered:
+                        raise _StartFailed(self.name)
                     raise JobFailed(f"the {self.name} process stopped; try again")
                 if not self._answered and time.monotonic() - started > START_TIMEOUT_S:
-                    log.warning("%s process did not start; running jobs in threads", self.name)
                     proc.kill()
-                    self._proc = None
-                    self.inline = True
-                    raise JobFailed(f"the {self.name} process did not start; try again")
+                    raise _StartFailed(self.name)
                 continue
-            self._answered = True
             try:
                 got, what, payload = conn.recv()
             except (OSError, EOFError):
-                continue
+                # the pipe closed: the process is gone (or going)
+                proc.join(1.0)
+                if self._proc is proc:
+                    self._proc = None
+                if not self._answered:
+                    raise _StartFailed(self.name) from None
+                raise JobFailed(f"the {self.name} process stopped; try again") from None
+            self._answered = True
             if got != job:
                 continue
             if what == "progress" and state is not None:

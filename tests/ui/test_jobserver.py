@@ -1,0 +1,88 @@
+"""The worker processes behind the panels: jobs run in another process, report progress, stop
+on Cancel, send their errors back, and fall back to threads when a process cannot start."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from pathlib import Path
+
+import pytest
+
+from workbench.domain.validation import RecordError
+from workbench.services.settings import PlanningDefaults
+from workbench.services.tasks import Cancelled, SimpleState
+from workbench.ui.jobserver import JobServer, job
+
+
+def pid_job(_engine, _state) -> int:  # type: ignore[no-untyped-def]
+    return os.getpid()
+
+
+def counting_job(_engine, state) -> int:  # type: ignore[no-untyped-def]
+    for n in range(200):
+        if state.is_cancelled():
+            raise Cancelled("stopped at the user's request")
+        state.set_progress(n, 200)
+        time.sleep(0.01)
+    return 200
+
+
+def failing_job(_engine, _state) -> None:  # type: ignore[no-untyped-def]
+    raise ValueError("requisition RQ-9 is not in the cache; sync first")
+
+
+def rejecting_job(_engine, _state) -> list[RecordError]:  # type: ignore[no-untyped-def]
+    return [RecordError("items", "X1", "lead_time_days", "must be >= 0", "items.csv", 3)]
+
+
+def exits_at_once(*_args) -> None:  # type: ignore[no-untyped-def]
+    os._exit(3)
+
+
+@pytest.fixture
+def server(cache_path: Path):  # type: ignore[no-untyped-def]
+    s = JobServer("test", cache_path, PlanningDefaults)
+    yield s
+    s.shutdown()
+
+
+def test_jobs_run_in_a_worker_process_with_progress(server: JobServer) -> None:
+    assert server.run("engine", pid_job) not in (None, os.getpid())
+    state = SimpleState()
+    assert server.run("engine", counting_job, state) == 200
+    assert state.total == 200 and state.done >= 190  # progress arrived (rate-limited)
+
+
+def test_cancel_reaches_the_job(server: JobServer) -> None:
+    state = SimpleState()
+    state.cancel()
+    with pytest.raises(Cancelled):
+        server.run("engine", counting_job, state)
+    assert server.run("engine", pid_job) == server.pid  # the process serves the next job
+
+
+def test_errors_come_back_as_themselves(server: JobServer) -> None:
+    with pytest.raises(ValueError, match="not in the cache"):
+        server.run("engine", failing_job)
+    (err,) = server.run("engine", rejecting_job)
+    assert (err.file, err.row, err.field) == ("items.csv", 3, "lead_time_days")
+    assert pickle.loads(pickle.dumps(err)) == err
+
+
+def test_planning_jobs_by_name_on_the_session(server: JobServer) -> None:
+    revs = server.run("plan", job("item_revisions", item="FG-00001"))
+    assert revs.item == "FG-00001" and len(revs.table) >= 1
+
+
+def test_falls_back_to_threads_when_the_process_cannot_start(cache_path: Path) -> None:
+    class Broken(JobServer):
+        target = staticmethod(exits_at_once)
+
+    s = Broken("broken", cache_path, PlanningDefaults)
+    try:
+        assert s.run("engine", pid_job) == os.getpid()
+        assert s.inline
+    finally:
+        s.shutdown()
