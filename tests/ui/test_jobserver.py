@@ -86,3 +86,22 @@ def test_falls_back_to_threads_when_the_process_cannot_start(cache_path: Path) -
         assert s.inline
     finally:
         s.shutdown()
+
+
+def slow_plan(_session) -> None:  # type: ignore[no-untyped-def]
+    time.sleep(60)  # netting has no cancel points
+
+
+def test_cancel_stops_a_planning_job_at_once(server: JobServer) -> None:
+    import threading
+
+    server.run("plan", job("item_revisions", item="FG-00001"))  # session open
+    first = server.pid
+    state = SimpleState()
+    threading.Timer(0.5, state.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        server.run("plan", slow_plan, state)
+    assert time.monotonic() - started < 10
+    revs = server.run("plan", job("item_revisions", item="FG-00001"))  # a fresh process serves
+    assert revs.item == "FG-00001" and server.pid != first

@@ -220,7 +220,7 @@ class JobServer:
             self._cancel.clear()
             try:
                 self._conn.send((job, self.generation, self._defaults(), kind, fn))
-                return self._wait(job, state, self._proc, self._conn)
+                return self._wait(job, state, self._proc, self._conn, kill_on_cancel=kind == "plan")
             except (_StartFailed, BrokenPipeError, EOFError):
                 # e.g. a frozen build whose entry point lacks multiprocessing.freeze_support():
                 # keep working, in threads, rather than fail every job
@@ -230,7 +230,11 @@ class JobServer:
                 self.inline = True
                 return self._run_inline(kind, fn, state)
 
-    def _wait(self, job: int, state: TaskState | None, proc: Any, conn: Any) -> Any:
+    def _wait(self, job: int, state: TaskState | None, proc: Any, conn: Any, *,
+              kill_on_cancel: bool = False) -> Any:
+        """Wait for the job's reply, forwarding progress. A cancelled planning job (netting has
+        no cancel points) kills the process: Cancel works at once, and the next planning job
+        starts a fresh process and session."""
         started = time.monotonic()
         while True:
             if self.closed:  # shut down while this job ran (or while its process started)
@@ -238,6 +242,12 @@ class JobServer:
                     proc.kill()
                 raise Cancelled(f"the {self.name} process was shut down")
             if state is not None and state.is_cancelled():
+                if kill_on_cancel and getattr(state, "by_user", True):
+                    proc.kill()
+                    proc.join(5.0)
+                    if self._proc is proc:
+                        self._proc = None
+                    raise Cancelled("cancelled by the user")
                 self._cancel.set()  # the job stops at its next check; we still wait for its reply
             try:
                 ready = conn.poll(0.05)

@@ -82,8 +82,13 @@ class QtTaskState:
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def cancel(self) -> None:
+    def cancel(self, by_user: bool = True) -> None:
+        """``by_user``: the user asked to stop (worth killing a worker process for); otherwise
+        the op was merely superseded by a newer one of the same kind."""
+        self.by_user = self.by_user or by_user
         self._cancel.set()
+
+    by_user = False
 
 
 #: nice value of worker threads: the UI thread wins the CPU when cores are scarce
@@ -145,8 +150,8 @@ class OpHandle(Generic[T]):
     def cancelled(self) -> bool:
         return isinstance(self.error, Cancelled)
 
-    def cancel(self) -> None:
-        self.state.cancel()
+    def cancel(self, by_user: bool = True) -> None:
+        self.state.cancel(by_user)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the worker returned (not until callbacks ran): for shutdown and tests."""
@@ -232,7 +237,7 @@ class Op(Generic[T]):
             old = Op._running.get(self.key)
             if old is not None and not old.done:
                 old.superseded = True
-                old.cancel()
+                old.cancel(by_user=False)
             Op._running[self.key] = handle
         Op._all.add(handle)
         dialog = self._make_dialog(handle) if self._dialog_label is not None else None
@@ -288,7 +293,7 @@ class Op(Generic[T]):
         dialog.setAutoReset(False)
         dialog.setMinimumDuration(0)
         dialog.hide()
-        dialog.canceled.connect(handle.cancel)
+        dialog.canceled.connect(lambda: handle.cancel())
 
         def progress(done: int, total: int | None) -> None:
             if not shiboken6.isValid(dialog):
