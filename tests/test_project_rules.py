@@ -43,6 +43,18 @@ def test_layers_import_nothing_they_must_not(package: str, forbidden: tuple[str,
     assert offenders == {}
 
 
+def test_ui_only_displays_and_asks_services_for_data() -> None:
+    """No SQL in the UI: panels read the cache through workbench/services (the screenshot script
+    is a developer tool that picks demo items, not part of the app's screens)."""
+    offenders = [
+        str(p.relative_to(REPO))
+        for p in (REPO / "workbench/ui").rglob("*.py")
+        if p.name != "screenshots.py"
+        and any(s in p.read_text(encoding="utf-8") for s in ("exec_driver_sql", "SELECT ", "execute("))
+    ]
+    assert offenders == []
+
+
 def test_core_never_imports_a_concrete_connector() -> None:
     offenders = []
     for p in (REPO / "workbench").rglob("*.py"):

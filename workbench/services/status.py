@@ -46,16 +46,7 @@ def cache_status(engine: Engine) -> CacheStatus:
                 f"SELECT source, count(*) FROM {entity} WHERE deleted_at IS NULL GROUP BY source"
             ).all()
             status.entities[entity] = {src or "": n for src, n in rows}
-        runs = conn.exec_driver_sql(
-            "SELECT connector, status, finished_at, error, "
-            "(SELECT max(finished_at) FROM sync_runs s2 WHERE s2.connector = s.connector "
-            " AND s2.status IN ('succeeded', 'partial')), "
-            "(SELECT count(*) FROM sync_runs s3 WHERE s3.connector = s.connector) "
-            "FROM sync_runs s WHERE id IN (SELECT max(id) FROM sync_runs GROUP BY connector) "
-            "ORDER BY connector"
-        ).all()
-        for connector, st, finished, error, success, n in runs:
-            status.sources.append(SourceStatus(connector, st, finished, success, error, n))
+    status.sources = [SourceStatus(**row) for row in source_freshness(engine)]
     return status
 
 
@@ -99,3 +90,42 @@ def age_text(iso: str | None, now: dt.datetime | None = None) -> str:
     if secs < 36 * 3600:
         return f"{secs // 3600} h ago"
     return f"{secs // 86400} days ago"
+
+
+def _rows(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Rows as dicts, without pandas (these run before pandas is imported at start-up)."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.exec_driver_sql(sql, params).mappings()]
+
+
+def overview_counts(engine: Engine) -> dict[str, Any]:
+    """The counts the Overview shows that need no planning run."""
+    recs = _rows(engine, "SELECT action, count(*) AS n FROM recommendations "
+                         "WHERE status = 'open' GROUP BY action ORDER BY action")
+    outbox = _rows(engine, "SELECT state, count(*) AS n FROM outbox GROUP BY state")
+    return {
+        "open_recommendations": {str(r["action"]): int(r["n"]) for r in recs},
+        "outbox": {str(r["state"]): int(r["n"]) for r in outbox},
+    }
+
+
+def cache_is_empty(engine: Engine) -> bool:
+    """True when no entity table holds a live row: one indexed probe per table, so it stays
+    instant on the large plant (``cache_status`` counts every row, seconds there)."""
+    probes = " OR ".join(f"EXISTS (SELECT 1 FROM {t} WHERE deleted_at IS NULL)"
+                         for t in ENTITY_TABLES)
+    with engine.connect() as conn:
+        return not conn.exec_driver_sql(f"SELECT {probes}").scalar()
+
+
+def source_freshness(engine: Engine) -> list[dict[str, Any]]:
+    """Per connector: last run status and time, last successful sync, last error and the number
+    of runs — from the sync-run log only (no row counts)."""
+    return _rows(engine, (
+        "SELECT s.connector, s.status AS last_run_status, s.finished_at AS last_run_at, "
+        "s.error AS last_error, (SELECT max(finished_at) FROM sync_runs s2 WHERE "
+        "s2.connector = s.connector AND s2.status IN ('succeeded', 'partial')) AS last_success_at, "
+        "(SELECT count(*) FROM sync_runs s3 WHERE s3.connector = s.connector) AS runs "
+        "FROM sync_runs s WHERE s.id IN (SELECT max(id) FROM sync_runs GROUP BY connector) "
+        "ORDER BY s.connector"
+    ))

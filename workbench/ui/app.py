@@ -84,7 +84,7 @@ def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = 
     from workbench.services.settings import SettingsError
     from workbench.ui.errors import setup_logging
     from workbench.ui.mainwindow import MainWindow
-    from workbench.ui.queries import cache_is_empty
+    from workbench.services.status import cache_is_empty
     from workbench.ui.workers import DEMO_SOURCE
 
     log_file = setup_logging()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 from workbench.services.status import age_text
 from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.queries import overview_counts, source_freshness
+from workbench.services.status import overview_counts, source_freshness
 from workbench.ui.widgets import CountCard, heading, hint
 
 

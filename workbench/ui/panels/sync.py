@@ -31,7 +31,7 @@ from workbench.ui.operations import Op, OpHandle
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.outbox import OutboxView
 from workbench.ui.planning import write_call
-from workbench.ui.queries import source_freshness
+from workbench.services.status import source_freshness
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
 from workbench.ui.workers import counts_text, describe_result, sync_job
