@@ -99,3 +99,77 @@ def test_line_never_promised_has_no_promise_dates() -> None:
     line_ = analyse(d, D(2025, 3, 1)).lines.iloc[0]
     assert line_["first_promise"] is pd.NaT or pd.isna(line_["first_promise"])
     assert line_["days_late"] == 28  # judged against the requested date
+
+
+def at(day: D, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute))
+
+
+def seen(po: str, when: dt.datetime, promised: D, origin: str) -> dict:
+    return {"purchase_order": po, "line": 1, "changed_at": when, "promised_date": promised,
+            "origin": origin}
+
+
+def both_origins():
+    """Three lines of one supplier whose history comes from the source and from syncs.
+
+    D1: the source reports 10 Feb -> 17 Feb -> 24 Feb in its own clock, 5 hours behind the
+    sync's; the syncs observed 17 Feb and 24 Feb too, stamped later than the source's 24 Feb.
+    Sorted by time that reads 10 -> 17 -> 24 -> 17 -> 24 (4 moves); it is 2 moves.
+    D2: the source reports no history; the syncs observed 1 Mar, then 8 Mar: 1 move (February).
+    D3: the source reports 5 Mar; a sync observed 12 Mar, which the source never reported:
+    1 move (February), kept.
+    """
+    return data(
+        items=[item("X")],
+        suppliers=[{"code": "S1", "name": "Slow Steel"}],
+        purchase_orders=[{"code": c, "supplier": "S1", "site": "S1", "order_date": D(2025, 1, 1)}
+                         for c in ("D1", "D2", "D3")],
+        purchase_order_lines=[
+            po_line("D1", 1, "X", 10, D(2025, 2, 24), supplier="S1",
+                    requested_date=D(2025, 2, 10), status="acknowledged"),
+            po_line("D2", 1, "X", 10, D(2025, 3, 8), supplier="S1",
+                    requested_date=D(2025, 3, 1), status="acknowledged"),
+            po_line("D3", 1, "X", 10, D(2025, 3, 12), supplier="S1",
+                    requested_date=D(2025, 3, 5), status="acknowledged"),
+        ],
+        promise_changes=[
+            seen("D1", at(D(2025, 1, 2), 8), D(2025, 2, 10), "source"),
+            seen("D1", at(D(2025, 1, 30), 20), D(2025, 2, 17), "source"),
+            seen("D1", at(D(2025, 1, 31), 1), D(2025, 2, 24), "source"),
+            seen("D1", at(D(2025, 1, 31), 1, 30), D(2025, 2, 17), "observed"),
+            seen("D1", at(D(2025, 2, 1), 9), D(2025, 2, 24), "observed"),
+            seen("D2", at(D(2025, 1, 5)), D(2025, 3, 1), "observed"),
+            seen("D2", at(D(2025, 2, 3)), D(2025, 3, 8), "observed"),
+            seen("D3", at(D(2025, 1, 3)), D(2025, 3, 5), "source"),
+            seen("D3", at(D(2025, 2, 10)), D(2025, 3, 12), "observed"),
+        ],
+    )
+
+
+def test_history_keeps_each_change_once_preferring_the_source() -> None:
+    from workbench.analysis.slippage import promise_history
+
+    kept = promise_history(both_origins().promise_changes)
+    rows = [(r.purchase_order, r.changed_at.to_pydatetime(), r.promised_date.date(), r.origin)
+            for r in kept.itertuples()]
+    assert rows == [
+        ("D1", at(D(2025, 1, 2), 8), D(2025, 2, 10), "source"),
+        ("D1", at(D(2025, 1, 30), 20), D(2025, 2, 17), "source"),
+        ("D1", at(D(2025, 1, 31), 1), D(2025, 2, 24), "source"),
+        ("D2", at(D(2025, 1, 5)), D(2025, 3, 1), "observed"),
+        ("D2", at(D(2025, 2, 3)), D(2025, 3, 8), "observed"),
+        ("D3", at(D(2025, 1, 3)), D(2025, 3, 5), "source"),
+        ("D3", at(D(2025, 2, 10)), D(2025, 3, 12), "observed"),
+    ]
+
+
+def test_a_change_reported_and_observed_counts_once() -> None:
+    s = analyse(both_origins(), D(2025, 1, 20))
+    lines_ = s.lines.set_index("purchase_order")
+    assert lines_["promise_changes"].to_dict() == {"D1": 2, "D2": 1, "D3": 1}
+    assert lines_.loc["D1", "slip_vs_first_days"] == 14  # 24 Feb - 10 Feb
+    assert lines_.loc["D3", "slip_vs_first_days"] == 7  # 12 Mar - 5 Mar
+    assert s.suppliers.set_index("supplier").loc["S1", "promise_changes"] == 4
+    monthly = s.monthly.set_index("month")["promise_changes"].to_dict()
+    assert monthly == {"2025-01": 2, "2025-02": 2}  # D1 twice in January; D2, D3 in February

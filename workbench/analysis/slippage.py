@@ -3,7 +3,7 @@
 Per line:
 
 * ``promise_changes``: how often the promised date moved from one date to another (a first
-  promise after none is not a change);
+  promise after none is not a change), each change counted once (see below);
 * ``slip_vs_first_days`` = latest promise − first promise; ``slip_vs_requested_days`` = latest
   promise − requested date;
 * ``ack_latency_days`` = acknowledgement date − order date (the PO's order date, else the day
@@ -16,6 +16,16 @@ Per line:
 Per supplier, the **expected slip** is the 80th percentile of the delivery slips of its received
 lines (early deliveries count as 0), shrunk toward 0 by ``n / (n + 5)`` for ``n`` observations, so
 one bad delivery does not make a supplier "three weeks late" while forty consistent ones do.
+
+**One history, each change once.** The promise history holds rows of two origins: ``source``
+(the history the source system reports, with its own time stamps) and ``observed`` (the cache's
+triggers record a promise they see change between two syncs, stamped with the sync's clock).
+When a source reports its history, every change it reports is also observed by the next sync:
+the same change twice, at two time stamps from two clocks. Counted naively, a source clock
+behind the sync's makes A→B→C read A→B→C→B→C. So :func:`promise_history` keeps every source
+row and drops an observed row of a line whose source reports the same promised date; observed
+rows stay where the source reports no such promise (a source without history, or a change its
+history missed). Promise changes, the first promise and the monthly trend all read that history.
 """
 
 from __future__ import annotations
@@ -64,6 +74,19 @@ def _dates(days: np.ndarray, known: np.ndarray) -> np.ndarray:
     return out
 
 
+def promise_history(changes: pd.DataFrame) -> pd.DataFrame:
+    """The promise history with each change once (source rows preferred, see module doc), in
+    the original row order."""
+    if changes.empty or "origin" not in changes:
+        return changes
+    observed = (changes["origin"] == "observed").to_numpy()
+    keys = ["purchase_order", "line", "promised_date"]
+    source = changes.loc[~observed & changes["promised_date"].notna().to_numpy(), keys]
+    reported = pd.MultiIndex.from_frame(source.drop_duplicates())
+    repeats = observed & pd.MultiIndex.from_frame(changes[keys]).isin(reported)
+    return changes[~repeats]
+
+
 def _history(changes: pd.DataFrame) -> pd.DataFrame:
     """Per (purchase_order, line): first promise, last promise seen, number of changes."""
     h = changes[changes["promised_date"].notna()].sort_values(
@@ -84,7 +107,8 @@ def _history(changes: pd.DataFrame) -> pd.DataFrame:
 def analyse(data: PlanningData, today: dt.date) -> Slippage:
     """Per-line and per-supplier slippage figures and the monthly trend (see module doc)."""
     pol = data.purchase_order_lines.copy()
-    hist = _history(data.promise_changes)
+    changes = promise_history(data.promise_changes)
+    hist = _history(changes)
     pol = pol.merge(hist, on=["purchase_order", "line"], how="left")
     orders = data.purchase_orders[["code", "order_date"]].rename(columns={"code": "purchase_order"})
     pol = pol.merge(orders.drop_duplicates("purchase_order"), on="purchase_order", how="left")
@@ -130,7 +154,7 @@ def analyse(data: PlanningData, today: dt.date) -> Slippage:
     pol["late"] = pol["days_late"] > 0
 
     suppliers = _per_supplier(pol, data.suppliers)
-    monthly = _monthly(pol, data.promise_changes)
+    monthly = _monthly(pol, changes)
     line_cols = ["purchase_order", "line", "supplier", "item", "site", "status",
                  "quantity_ordered", "quantity_received", "requested_date", "first_promise",
                  "latest_promise", "promise_changes", "slip_vs_first_days",
