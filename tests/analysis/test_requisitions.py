@@ -6,7 +6,17 @@ import datetime as dt
 
 import pytest
 
-from tests.analysis.builders import data, demand, item, po_line, stock, week, weekly
+from tests.analysis.builders import (
+    data,
+    demand,
+    item,
+    line,
+    po_line,
+    revision,
+    stock,
+    week,
+    weekly,
+)
 from workbench.analysis.session import PlanningSession
 
 
@@ -43,13 +53,16 @@ def session() -> PlanningSession:
     return PlanningSession(d, weekly(6))
 
 
-def recommendations() -> dict:
+def recommendations_frame():  # type: ignore[no-untyped-def]
     from workbench.analysis.requisitions import reevaluate
 
     s = session()
     slip = dict(zip(s.slippage.suppliers["supplier"], s.slippage.suppliers["expected_slip_days"]))
-    recs = reevaluate(s.data, s.plan(), slip, s.peg_summary)
-    return {r["requisition"]: r for r in recs.to_dict("records")}
+    return reevaluate(s.data, s.plan(), slip, s.peg_summary)
+
+
+def recommendations() -> dict:
+    return {r["requisition"]: r for r in recommendations_frame().to_dict("records")}
 
 
 def test_each_action_with_its_quantity_date_and_evidence() -> None:
@@ -78,3 +91,99 @@ def test_deterministic() -> None:
     a, b = recommendations(), recommendations()
     assert [(k, v["action"], v["reason"]) for k, v in a.items()] == \
         [(k, v["action"], v["reason"]) for k, v in b.items()]
+
+
+def grouped(parent: str, component: str, qty: float, position: int, group: str,
+            priority: int) -> dict:
+    return line(parent, component, qty, position, alternate_group=group,
+                alternate_priority=priority)
+
+
+def alternates_session() -> PlanningSession:
+    """Four requisitions of preferred components of alternate groups (weekly buckets 0-5).
+
+    * P (lead 7 days) needs 10 in week 3, released in week 2: X needs 2 x 10 = 20 in week 2,
+      5 on hand, short 15. Group G1 of P rev A: X 2 per P, alternate Y 3 per P (1.5 Y per X).
+    * Q (lead 0) needs 8 in week 1: K short 8 in week 1. Group G2: K 1, V 2 (priority 1),
+      W 2 (priority 2); V has 2 on hand, W 50.
+    * R (lead 0) needs 20 in week 3: ZL short 20. Group G3: ZL 1, Y 1.
+    * S (lead 0) needs 3 in week 1 and IND has its own demand of 5: IND short 8 in week 1.
+      Group G4: IND 1, W 1.
+    * Y: 30 on hand, its own demand 4 in week 4: firm projected 30 30 30 30 26 26.
+    """
+    d = data(
+        items=[item(c, make_buy="make", lead_time_days=7 if c == "P" else 0)
+               for c in ("P", "Q", "R", "S")]
+        + [item(c) for c in ("X", "Y", "K", "V", "W", "ZL", "IND")],
+        bom_revisions=[revision(p) for p in ("P", "Q", "R", "S")],
+        bom_lines=[grouped("P", "X", 2, 10, "G1", 0), grouped("P", "Y", 3, 20, "G1", 1),
+                   grouped("Q", "K", 1, 10, "G2", 0), grouped("Q", "V", 2, 20, "G2", 1),
+                   grouped("Q", "W", 2, 30, "G2", 2),
+                   grouped("R", "ZL", 1, 10, "G3", 0), grouped("R", "Y", 1, 20, "G3", 1),
+                   grouped("S", "IND", 1, 10, "G4", 0), grouped("S", "W", 1, 20, "G4", 1)],
+        inventory=[stock("X", 5), stock("Y", 30), stock("V", 2), stock("W", 50)],
+        demands=[demand("DP", "P", 10, week(3)), demand("DQ", "Q", 8, week(1)),
+                 demand("DR", "R", 20, week(3)), demand("DS", "S", 3, week(1)),
+                 demand("DI", "IND", 5, week(1)), demand("DY", "Y", 4, week(4))],
+        requisitions=[req("RX", "X", 25, week(2)), req("RK", "K", 8, week(1)),
+                      req("RZ", "ZL", 20, week(3)), req("RI", "IND", 8, week(1))],
+    )
+    return PlanningSession(d, weekly(6))
+
+
+def test_switch_to_an_alternate_component_with_free_stock() -> None:
+    from workbench.analysis.requisitions import reevaluate
+
+    s = alternates_session()
+    recs = reevaluate(s.data, s.plan(), {}).set_index("requisition")
+    rows = recs[["item", "action", "proposed_item", "proposed_quantity", "proposed_date",
+                 "proposed_supplier"]].to_dict("index")
+    # Judged in item order IND, K, X, ZL:
+    # IND: S's demand is only 3 of the 8 needed in week 1; W may not take the other 5 -> keep.
+    # K: V would need 8 x 2 = 16 but has 2 free; W (priority 2) has 50 free -> W 16.
+    # X: 15 needed in week 2 (the other 10 requisitioned are excess): 15 x 1.5 = 22.5 Y;
+    #    Y free from week 2 = min(30, 30, 26, 26) = 26 -> Y 22.5, leaving 7.5 7.5 3.5 3.5.
+    # ZL: 20 Y needed from week 3, free min(7.5, 3.5, 3.5) = 3.5 -> keep.
+    assert rows == {
+        "RI": {"item": "IND", "action": "keep", "proposed_item": "", "proposed_quantity": 8,
+               "proposed_date": week(1), "proposed_supplier": ""},
+        "RK": {"item": "K", "action": "switch_source", "proposed_item": "W",
+               "proposed_quantity": 16, "proposed_date": week(1), "proposed_supplier": ""},
+        "RX": {"item": "X", "action": "switch_source", "proposed_item": "Y",
+               "proposed_quantity": 22.5, "proposed_date": week(2), "proposed_supplier": ""},
+        "RZ": {"item": "ZL", "action": "keep", "proposed_item": "", "proposed_quantity": 20,
+               "proposed_date": week(3), "proposed_supplier": ""},
+    }
+    rx = recs.loc["RX"]
+    assert rx["reason"] == (
+        "Switch to alternate Y: 15 of X at S1 is still needed from 2025-03-17 for P (revision A, "
+        "alternate group G1, 1.5 Y per X), where Y may replace X; Y has 26 free at S1 by "
+        "2025-03-17 (stock and open receipts its own requirements do not need), enough for the "
+        "22.5 Y needed, so nothing has to be bought; the other 10 requisitioned is not needed.")
+    assert rx["evidence"]["alternate"] == {
+        "item": "Y", "quantity": 22.5, "replaces_quantity": 15.0, "free_quantity": 26.0,
+        "free_by": week(2), "lines": [{"parent": "P", "revision": "A", "group": "G1",
+                                       "quantity": 15.0, "alternate_quantity": 22.5,
+                                       "ratio": 1.5}]}
+    assert recs.loc["RK", "evidence"]["alternates_checked"] == [
+        {"item": "V", "reason": "not enough free stock", "free_quantity": 2.0,
+         "quantity_needed": 16.0}]
+    assert recs.loc["RZ", "evidence"]["alternates_checked"] == [
+        {"item": "Y", "reason": "not enough free stock", "free_quantity": 3.5,
+         "quantity_needed": 20.0}]
+    assert recs.loc["RI", "evidence"]["alternates_checked"] == [
+        {"item": "W", "reason": "it may replace only part of the need (the rest is not its "
+         "parents' demand)", "switchable_quantity": 3.0}]
+    assert "alternate" not in recs.loc["RZ", "evidence"]
+
+
+def test_alternate_switches_are_deterministic_and_leave_the_other_rules_alone() -> None:
+    from workbench.analysis.requisitions import reevaluate
+
+    s = alternates_session()
+    a = reevaluate(s.data, s.plan(), {})
+    b = reevaluate(alternates_session().data, alternates_session().plan(), {})
+    assert a[["requisition", "action", "proposed_item", "proposed_quantity", "reason"]].equals(
+        b[["requisition", "action", "proposed_item", "proposed_quantity", "reason"]])
+    # without alternate groups nothing is switched to another item
+    assert (recommendations_frame()["proposed_item"] == "").all()
