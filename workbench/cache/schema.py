@@ -158,6 +158,8 @@ recommendations = Table(
     Column("evidence", Text),  # JSON
     Column("base_version", Text),  # the requisition's source_version the analysis saw
     Column("status", Text, nullable=False, server_default="open"),
+    # migration 0003: the alternate component a switch_source advice proposes (NULL: same item)
+    Column("proposed_item", Text),
 )
 Index("ix_recommendations_req", recommendations.c.requisition)
 
@@ -176,6 +178,7 @@ decisions = Table(
     Column("decided_by", Text),
     Column("decided_at", Text, nullable=False),
     Column("base_version", Text),
+    Column("item", Text),  # migration 0003: alternate component switched to (NULL: same item)
 )
 
 outbox = Table(
