@@ -78,6 +78,8 @@ class PushRequest:
 
     ``action`` is a :class:`workbench.domain.enums.RecommendationAction` value; ``target`` is the
     requisition's ``source_key``; ``base_version`` the ``source_version`` our analysis saw.
+    ``item`` is set only when a ``switch_source`` moves the requisition to an alternate component
+    (that component's code); a connector that cannot change a record's item must refuse it.
     """
 
     idempotency_key: str
@@ -88,6 +90,7 @@ class PushRequest:
     date: str | None = None  # ISO date
     supplier: str | None = None
     comment: str = ""
+    item: str | None = None
 
 
 @dataclass(frozen=True)
