@@ -173,3 +173,8 @@ def test_a_change_reported_and_observed_counts_once() -> None:
     assert s.suppliers.set_index("supplier").loc["S1", "promise_changes"] == 4
     monthly = s.monthly.set_index("month")["promise_changes"].to_dict()
     assert monthly == {"2025-01": 2, "2025-02": 2}  # D1 twice in January; D2, D3 in February
+
+
+def test_no_purchase_order_lines_gives_empty_figures() -> None:
+    s = analyse(data(items=[item("X")], suppliers=[{"code": "S1"}]), D(2025, 3, 1))
+    assert s.lines.empty and s.suppliers.empty and s.monthly.empty

@@ -175,8 +175,9 @@ def _per_supplier(pol: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataFrame:
         "mean_slip_vs_first_days": g["slip_vs_first_days"].mean(),
         "mean_slip_vs_requested_days": g["slip_vs_requested_days"].mean(),
         "mean_ack_latency_days": g["ack_latency_days"].mean(),
-        "otif_rate": g.apply(lambda f: f.loc[f["received"], "otif"].mean()
-                             if f["received"].any() else np.nan, include_groups=False),
+        # received lines only (NaN without any); no per-group apply, which breaks on no lines
+        "otif_rate": pol[pol["received"]].groupby("supplier")["otif"].mean()
+        .reindex(g.size().index),
         "open_late_lines": g["late"].sum(),
         "max_days_late": g["days_late"].max(),
         "expected_slip_days": g["delivery_slip_days"].apply(lambda s: expected_slip(s.dropna())),
