@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -187,3 +188,74 @@ def test_alternate_switches_are_deterministic_and_leave_the_other_rules_alone() 
         b[["requisition", "action", "proposed_item", "proposed_quantity", "reason"]])
     # without alternate groups nothing is switched to another item
     assert (recommendations_frame()["proposed_item"] == "").all()
+
+
+def alternate_plant() -> dict[str, list[dict]]:
+    """P needs 10 in week 3 (lead 7 days): X short 20 - 5 = 15 in week 2; Y (1.5 per X) has 30."""
+    iso = dt.date.isoformat
+    return {
+        "uoms": [{"code": "EA"}],
+        "sites": [{"code": "S1"}],
+        "suppliers": [{"code": "SUP", "name": "Supplier"}],
+        "items": [{"code": "P", "make_buy": "make", "lead_time_days": 7},
+                  {"code": "X", "default_supplier": "SUP"}, {"code": "Y"}],
+        "bom_revisions": [{"parent": "P", "revision": "A", "status": "released"}],
+        "bom_lines": [grouped("P", "X", 2, 10, "G1", 0), grouped("P", "Y", 3, 20, "G1", 1)],
+        "inventory": [{"item": "X", "site": "S1", "quantity": 5, "as_of": iso(week(0))},
+                      {"item": "Y", "site": "S1", "quantity": 30, "as_of": iso(week(0))}],
+        "demands": [{"code": "DP", "item": "P", "site": "S1", "quantity": 10,
+                     "due_date": iso(week(3))}],
+        "requisitions": [{"code": "RX", "item": "X", "site": "S1", "quantity": 15,
+                          "need_date": iso(week(2)), "source_key": "purchase.request,7",
+                          "source_version": "v1"}],
+    }
+
+
+def test_alternate_switch_is_stored_and_decided_with_its_item(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from sqlalchemy import text
+
+    from tests.fixtures_connector import MemoryConnector
+    from workbench.cache.db import open_cache
+    from workbench.cli import main
+    from workbench.services.sync import run_sync
+
+    path = tmp_path / "cache.sqlite"
+    assert run_sync(open_cache(path), MemoryConnector(alternate_plant(), batch_size=50)).ok
+
+    def cli(*args: str) -> Any:
+        assert main([*args, "--cache", str(path), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    (rec,) = cli("reevaluate")["recommendations"]
+    assert (rec["requisition"], rec["action"], rec["proposed_item"], rec["proposed_quantity"],
+            rec["proposed_date"], rec["proposed_supplier"]) == \
+        ("RX", "switch_source", "Y", 22.5, week(2).isoformat(), "")
+    engine = open_cache(path)
+    with engine.connect() as conn:
+        rec_id, stored_item, supplier = conn.execute(text(
+            "SELECT id, proposed_item, proposed_supplier FROM recommendations")).one()
+    assert (stored_item, supplier) == ("Y", None)
+
+    out = cli("decisions", "record", "RX", "--verdict", "approve",
+              "--recommendation", str(rec_id), "--by", "buyer")
+    with engine.connect() as conn:
+        payload = json.loads(conn.execute(text("SELECT payload FROM outbox WHERE id = :i"),
+                                          {"i": out["outbox"]}).scalar_one())
+    assert payload == {"idempotency_key": out["idempotency_key"], "action": "switch_source",
+                       "target": "purchase.request,7", "base_version": "v1", "quantity": 22.5,
+                       "date": week(2).isoformat(), "supplier": None, "comment": "",
+                       "item": "Y"}
+    (decided,) = cli("decisions", "list")
+    assert (decided["action"], decided["item"], decided["quantity"]) == \
+        ("switch_source", "Y", 22.5)
+    # the item is part of what was decided: the same switch to another item is another key
+    other = cli("decisions", "record", "RX", "--verdict", "modify", "--action", "switch_source",
+                "--item", "P", "--quantity", "22.5", "--date", week(2).isoformat(),
+                "--by", "buyer")
+    assert other["idempotency_key"] != out["idempotency_key"] and not other["duplicate"]
+    # only a switch of source may change the item
+    assert main(["decisions", "record", "RX", "--verdict", "modify", "--action", "reduce",
+                 "--item", "Y", "--quantity", "5", "--cache", str(path)]) == 2
+    assert "only switch_source changes the item" in capsys.readouterr().err

@@ -13,6 +13,12 @@ Verdicts: ``approve`` takes the recommendation as proposed, ``modify`` the value
 ``reject`` stores the verdict and sends nothing; an action ``keep`` sends nothing either.
 Write-back actions are the recommendation actions plus ``order`` (turn an approved requisition
 into a purchase order).
+
+A ``switch_source`` to an alternate component carries the new ``item`` (the recommendation's
+``proposed_item``; approving or modifying that recommendation keeps it, since modifying changes
+quantity and date, not which alternate). The item is stored with the decision, sent in the push
+request, and part of the idempotency key; a connector that cannot change a record's item refuses
+the push and the decision stays stored.
 """
 
 from __future__ import annotations
@@ -71,6 +77,8 @@ def idempotency_key(connector: str, payload: dict[str, Any]) -> str:
         k: payload.get(k)
         for k in ("target", "action", "quantity", "date", "supplier", "base_version")
     }
+    if payload.get("item"):  # only alternate switches: every other key stays as it was
+        basis["item"] = payload["item"]
     digest = hashlib.sha256(json.dumps([connector, basis], sort_keys=True, default=str).encode())
     return f"pwb-{digest.hexdigest()[:24]}"
 
@@ -124,6 +132,7 @@ def record_decision(
     comment: str = "",
     recommendation: int | None = None,
     now: dt.datetime | None = None,
+    item: str | None = None,
 ) -> DecisionOutcome:
     """Store a decision, then queue its write-back (one transaction); see the module docstring."""
     try:
@@ -148,6 +157,8 @@ def record_decision(
                 quantity = quantity if quantity is not None else rec["proposed_quantity"]
                 date = date or rec["proposed_date"]
                 supplier = supplier or rec["proposed_supplier"]
+            if action == rec["action"]:  # which alternate: kept when modifying or rejecting
+                item = item or rec["proposed_item"]
         if not action:
             raise DecisionError("a decision needs an action (or a recommendation to approve)")
         if action not in ACTIONS:
@@ -158,6 +169,7 @@ def record_decision(
                 date_text = dt.date.fromisoformat(str(date_text)[:10]).isoformat()
             except ValueError:
                 raise DecisionError(f"date {date_text!r} is not YYYY-MM-DD") from None
+        item = _alternate_item(conn, req, action, item)
         payload = {
             "action": action,
             "target": req["source_key"] or requisition,
@@ -167,6 +179,8 @@ def record_decision(
             "supplier": supplier or None,
             "comment": comment or "",
         }
+        if item:  # absent otherwise, so other payloads read exactly as before
+            payload["item"] = item
         sends = verdict != DecisionVerdict.REJECT and action not in NO_WRITE
         connector = req["source"] or ""
         key = idempotency_key(connector, payload) if sends else None
@@ -189,6 +203,7 @@ def record_decision(
                 decided_by=decided_by,
                 decided_at=stamp(when),
                 base_version=base_version,
+                item=item,
             )
         ).inserted_primary_key[0]  # type: ignore[index]
         outbox_id = None
@@ -227,6 +242,19 @@ def record_decision(
     return DecisionOutcome(decision_id, outbox_id, key)
 
 
+def _alternate_item(conn: Connection, req: dict[str, Any], action: str,
+                    item: str | None) -> str | None:
+    """The alternate component a decision switches to (None: the requisition's own item)."""
+    if not item or item == req["item"]:
+        return None
+    if action != "switch_source":
+        raise DecisionError(f"only switch_source changes the item ({action} was given with {item})")
+    table = ENTITY_TABLES["items"]
+    if conn.execute(select(table.c.code).where(table.c.code == item)).first() is None:
+        raise DecisionError(f"item {item!r} is not in the cache")
+    return item
+
+
 def query_frame(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
     """Rows of ``sql`` as a DataFrame (raw cursor, as :mod:`workbench.cache.frames` does)."""
     raw = engine.raw_connection()
@@ -246,7 +274,8 @@ def decisions_frame(engine: Engine) -> pd.DataFrame:
     return query_frame(
         engine,
         (
-            "SELECT d.id, d.requisition, d.verdict, d.action, d.quantity, d.date, d.supplier, "
+            "SELECT d.id, d.requisition, d.verdict, d.action, d.item, d.quantity, d.date, "
+            "d.supplier, "
             "d.comment, d.decided_by, d.decided_at, d.base_version, d.recommendation, "
             "o.id AS outbox, o.state AS outbox_state, o.last_error "
             "FROM decisions d LEFT JOIN outbox o ON o.decision = d.id ORDER BY d.id DESC"

@@ -5,6 +5,8 @@ and writes one ``recommendations`` row per open requisition, in one transaction.
 earlier recommendations still ``open`` become ``superseded``, so the approval queue only ever
 shows the latest advice; decided ones are left alone. ``base_version`` is the requisition's
 source version the analysis saw, which write-back later checks for conflicting changes.
+``proposed_item`` names the alternate component of a ``switch_source`` to another item (NULL for
+every other advice, including a switch of supplier).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def store(engine: Engine, recs: pd.DataFrame, run_at: dt.datetime | None = None)
             "proposed_quantity": r["proposed_quantity"],
             "proposed_date": None if r["proposed_date"] is None else str(r["proposed_date"]),
             "proposed_supplier": r["proposed_supplier"] or None,
+            "proposed_item": r.get("proposed_item") or None,
             "reason": r["reason"],
             "evidence": json.dumps(plain(r["evidence"]), default=str, sort_keys=True),
             "base_version": r["base_version"],

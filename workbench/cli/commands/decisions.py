@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rec.add_argument("--quantity", type=float, default=None)
     rec.add_argument("--date", default=None, help="new need/delivery date, YYYY-MM-DD")
     rec.add_argument("--supplier", default=None, help="supplier code (switch_source, order)")
+    rec.add_argument("--item", default=None,
+                     help="alternate component to switch to (switch_source; default with "
+                     "--recommendation: the proposed one)")
     rec.add_argument("--comment", default="")
     rec.add_argument("--by", default=None, help="who decides (default: settings user)")
     add_common(rec)
@@ -63,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 supplier=args.supplier,
                 comment=args.comment,
                 recommendation=args.recommendation,
+                item=args.item,
             )
         except DecisionError as exc:
             raise CliError(str(exc), 2) from None
@@ -82,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         values = " ".join(
-            f"{k}={r[k]}" for k in ("quantity", "date", "supplier") if r[k] is not None
+            f"{k}={r[k]}" for k in ("item", "quantity", "date", "supplier") if r[k] is not None
         )
         print(
             f"{r['id']:>5} {r['decided_at']} {r['requisition']:14} {r['verdict']:8} "

@@ -26,7 +26,10 @@ def run(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     for r in result["recommendations"]:
-        print(f"{r['requisition']:16} {r['action']:14} {r['reason']}")
+        action = r["action"]
+        if r.get("proposed_item"):
+            action = f"{action} -> {r['proposed_item']}"
+        print(f"{r['requisition']:16} {action:14} {r['reason']}")
     print(f"{len(result['recommendations'])} recommendations, stored {result['stored']}: "
           + ", ".join(f"{k} {v}" for k, v in result["actions"].items()))
     return 0
