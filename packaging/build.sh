@@ -4,6 +4,8 @@
 #   packaging/build.sh --smoke    -> also opens it offscreen on the small demo, saves
 #                                    dist/smoke.png and fails unless it exits 0
 #   packaging/build.sh --archive  -> also writes dist/planner-workbench-<version>-linux.tar.gz
+#   packaging/build.sh --installer -> also writes dist/planner-workbench-<version>-linux-installer.sh
+#                                    (self-extracting, see packaging/installer/install.sh.in)
 # Needs the test extra installed (pip install -e '.[test]'), which brings PyInstaller.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,9 @@ for arg in "$@"; do
     --archive)
       tar -C dist -czf "dist/$NAME-$VERSION-linux.tar.gz" "$NAME"
       echo "archive: dist/$NAME-$VERSION-linux.tar.gz"
+      ;;
+    --installer)
+      packaging/make_installer.sh dist "$NAME"
       ;;
   esac
 done

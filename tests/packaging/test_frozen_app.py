@@ -1,4 +1,6 @@
-"""The packaged one-folder app starts, opens the main window on the demo and exits 0."""
+"""The packaged app: the one-folder bundle starts, opens the main window on the demo and exits 0;
+its self-extracting installer installs, upgrades beside the old version, refuses a damaged
+download and uninstalls without touching the user's cache. The bundle is built once per module."""
 
 from __future__ import annotations
 
@@ -11,29 +13,48 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+NAME = "planner-workbench"
+
+pytestmark = pytest.mark.slow
 
 
-@pytest.mark.slow
-def test_bundle_builds_and_passes_its_smoke_test(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``dist/`` with the bundle built from packaging/planner_workbench.spec."""
     if shutil.which("pyinstaller") is None and not (Path(sys.executable).parent / "pyinstaller").exists():
         pytest.fail("PyInstaller is not installed: install the test extra (pip install -e '.[test]')")
-    dist = tmp_path / "dist"
+    work = tmp_path_factory.mktemp("bundle")
+    out = work / "dist"
     build = subprocess.run(
         [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-         "--distpath", str(dist), "--workpath", str(tmp_path / "build"),
+         "--distpath", str(out), "--workpath", str(work / "build"),
          str(REPO / "packaging" / "planner_workbench.spec")],
-        cwd=REPO, capture_output=True, text=True, timeout=900,
+        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
     )
     assert build.returncode == 0, build.stderr[-4000:]
-    exe = dist / "planner-workbench" / "planner-workbench"
-    assert exe.exists()
-    shot = tmp_path / "smoke.png"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+    assert (out / NAME / NAME).exists()
+    return out
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(home)}
     env.pop("PYTHONPATH", None)
-    run = subprocess.run(
-        [str(exe), "--cache", str(tmp_path / "cache.sqlite"), "--demo", "--smoke", str(shot)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env,
-    )
+    env.pop("XDG_DATA_HOME", None)
+    return env
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path,
+         timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env=env, check=False)
+
+
+def test_bundle_builds_and_passes_its_smoke_test(dist: Path, tmp_path: Path) -> None:
+    exe = dist / NAME / NAME
+    shot = tmp_path / "smoke.png"
+    env = _env(tmp_path)
+    run = _run([str(exe), "--cache", str(tmp_path / "cache.sqlite"), "--demo", "--smoke", str(shot)],
+               env, tmp_path)
     assert run.returncode == 0, run.stderr[-4000:]
     assert shot.stat().st_size > 10_000  # a real rendered window, not an empty image
     from PySide6.QtGui import QImage
@@ -41,7 +62,65 @@ def test_bundle_builds_and_passes_its_smoke_test(tmp_path: Path) -> None:
     image = QImage(str(shot))
     assert image.width() >= 800 and image.height() >= 500
     # the CLI inside the bundle reads the cache the GUI created
-    status = subprocess.run([str(exe), "status", "--cache", str(tmp_path / "cache.sqlite"), "--json"],
-                            capture_output=True, text=True, timeout=120, env=env)
+    status = _run([str(exe), "status", "--cache", str(tmp_path / "cache.sqlite"), "--json"],
+                  env, tmp_path, timeout=120)
     assert status.returncode == 0, status.stderr
     assert '"items"' in status.stdout and '"demo"' in status.stdout
+
+
+def _make_installer(dist: Path, version: str) -> Path:
+    (dist / f"{NAME}.version").write_text(version)
+    made = _run(["bash", str(REPO / "packaging" / "make_installer.sh"), str(dist), NAME],
+                dict(os.environ), dist)
+    assert made.returncode == 0, made.stderr
+    installer = dist / f"{NAME}-{version}-linux-installer.sh"
+    assert installer.exists()
+    return installer
+
+
+def test_installer_installs_upgrades_and_uninstalls(dist: Path, tmp_path: Path) -> None:
+    real_version = (dist / f"{NAME}.version").read_text()
+    try:
+        old = _make_installer(dist, "0.0.9")
+        new = _make_installer(dist, real_version)
+    finally:
+        (dist / f"{NAME}.version").write_text(real_version)
+    env = _env(tmp_path / "home")
+    prefix, bin_dir, apps = tmp_path / "opt", tmp_path / "bin", tmp_path / "apps"
+    where = ["--prefix", str(prefix), "--bin-dir", str(bin_dir), "--desktop-dir", str(apps)]
+
+    first = _run(["sh", str(old), *where], env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert os.readlink(prefix / "current") == "0.0.9"
+    launcher = bin_dir / NAME
+    cache = tmp_path / "cache.sqlite"
+    synced = _run([str(launcher), "sync", "--demo", "--cache", str(cache), "--json"], env, tmp_path)
+    assert synced.returncode == 0, synced.stderr
+    desktop = (apps / f"{NAME}.desktop").read_text()
+    assert f'Exec="{prefix}/current/{NAME}"' in desktop
+    icon = next(line.split("=", 1)[1] for line in desktop.splitlines() if line.startswith("Icon="))
+    assert Path(icon).is_file()  # the icon ships inside the bundle
+
+    # an upgrade unpacks beside the old version, switches, keeps the old one for a roll back
+    second = _run(["sh", str(new), *where], env, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert os.readlink(prefix / "current") == real_version
+    assert (prefix / "0.0.9" / NAME).exists()
+    assert "previous version 0.0.9 kept" in second.stdout
+    version = _run([str(launcher), "--version"], env, tmp_path, timeout=120)
+    assert version.stdout.strip().endswith(real_version)
+    status = _run([str(launcher), "status", "--cache", str(cache), "--json"], env, tmp_path)
+    assert status.returncode == 0 and '"demo"' in status.stdout, status.stderr
+
+    # a damaged download is refused before anything changes
+    damaged = tmp_path / "damaged.sh"
+    data = new.read_bytes()
+    damaged.write_bytes(data[: len(data) - 4096])
+    refused = _run(["sh", str(damaged), *where], env, tmp_path)
+    assert refused.returncode != 0 and "damaged" in refused.stderr
+    assert os.readlink(prefix / "current") == real_version
+
+    removed = _run(["sh", str(new), "--uninstall", *where], env, tmp_path)
+    assert removed.returncode == 0, removed.stderr
+    assert not prefix.exists() and not launcher.exists() and not (apps / f"{NAME}.desktop").exists()
+    assert cache.stat().st_size > 0  # the user's cache is theirs: never removed

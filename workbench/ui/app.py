@@ -39,6 +39,13 @@ def _fresh(path: Path) -> None:
             p.unlink()
 
 
+def resource_path(*parts: str) -> Path:
+    """A file under ``resources/``: beside the package in a checkout, inside the bundle when
+    frozen (PyInstaller unpacks data under ``sys._MEIPASS``)."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
+    return base.joinpath("resources", *parts)
+
+
 def make_application(offscreen: bool = False):  # type: ignore[no-untyped-def]
     """The QApplication with our names set (QSettings paths derive from them) and Fusion style."""
     if offscreen:
@@ -50,6 +57,11 @@ def make_application(offscreen: bool = False):  # type: ignore[no-untyped-def]
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setStyle("Fusion")
+    icon = resource_path("icons", "planner-workbench.svg")
+    if icon.is_file():
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     return app
 
 
