@@ -16,7 +16,7 @@ def approval_queue(engine: Engine) -> pd.DataFrame:
     """Open recommendations with their requisition (item, site, buyer, quantity, need date)."""
     frame = query_frame(engine, (
         "SELECT r.id, r.requisition, r.action, r.proposed_quantity, r.proposed_date, "
-        "r.proposed_supplier, r.reason, r.evidence, r.run_at, "
+        "r.proposed_supplier, r.proposed_item, r.reason, r.evidence, r.run_at, "
         "q.item, q.site, q.buyer, q.quantity, q.need_date, q.suggested_supplier, q.status, "
         "i.description "
         "FROM recommendations r "
