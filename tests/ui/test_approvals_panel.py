@@ -4,12 +4,13 @@ bulk-approves; every decision is in the cache at once and the sending ones are i
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 from PySide6.QtCore import QDate, Qt
 
 from workbench.cache.frames import read_entity_frame
-from workbench.services.decisions import decisions_frame
+from workbench.services.decisions import decisions_frame, query_frame
 from workbench.services.reevaluate import store
 from workbench.services.writeback import outbox_frame
 from workbench.ui.panels.approvals import ApprovalsPanel
@@ -120,3 +121,46 @@ def test_next_and_previous_keys_move_through_the_queue(qtbot, ctx) -> None:  # t
     qtbot.keyClick(view, Qt.Key.Key_K)
     assert view.currentIndex().row() == 1
     assert decisions_frame(ctx.engine).empty  # moving decides nothing
+
+
+def test_a_switch_to_an_alternate_says_so_and_is_approved_with_its_item(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    req = read_entity_frame(ctx.engine, "requisitions", "status = 'open'").sort_values("code")
+    alt_req, sup_req = req.iloc[0], req.iloc[1]
+    items = read_entity_frame(ctx.engine, "items")
+    alternate = str(items.loc[items["code"] != alt_req["item"], "code"].iloc[0])
+    recs = pd.DataFrame({
+        "requisition": [alt_req["code"], sup_req["code"]],
+        "action": ["switch_source", "switch_source"],
+        "proposed_quantity": [22.5, float(sup_req["quantity"])],
+        "proposed_date": pd.Series([alt_req["need_date"].date(), sup_req["need_date"].date()],
+                                   dtype=object),
+        "proposed_supplier": ["", "FAST"],
+        "proposed_item": [alternate, ""],
+        "reason": [f"Switch to alternate {alternate}: test", "Switch to FAST: test"],
+        "evidence": [{"alternate": {"item": alternate, "quantity": 22.5}}, {}],
+        "base_version": [alt_req["source_version"], sup_req["source_version"]],
+    })
+    assert store(ctx.engine, recs) == 2
+    panel = _panel(qtbot, ctx)
+    model = panel.queue.model
+    shown = {model.value(r, "requisition"): (model.value(r, "switch_to"), model.value(r, "supplier"))
+             for r in range(model.rowCount())}
+    assert shown == {alt_req["code"]: (f"alternate {alternate}", ""),
+                     sup_req["code"]: ("supplier FAST", "FAST")}
+    panel.queue.select_key(int(panel._frame.index[panel._frame["requisition"] == alt_req["code"]][0]))
+    text = panel.evidence.toPlainText()
+    assert text.startswith(f"{alt_req['code']}: switch to alternate {alternate} — instead of "
+                           f"{alt_req['item']}")
+    assert panel.quantity_label.text() == f"Quantity of {alternate}"
+    assert panel.quantity.value() == 22.5
+    view = panel.queue.view
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: panel.queue.model.rowCount() == 1, timeout=30_000)
+    decided = decisions_frame(ctx.engine).iloc[0]
+    assert (decided["requisition"], decided["action"], decided["item"], decided["quantity"]) == \
+        (alt_req["code"], "switch_source", alternate, 22.5)
+    payload = json.loads(query_frame(ctx.engine, "SELECT payload FROM outbox WHERE decision = ?",
+                                     (int(decided["id"]),)).iloc[0]["payload"])
+    assert (payload["action"], payload["item"], payload["quantity"]) == \
+        ("switch_source", alternate, 22.5)

@@ -1,7 +1,9 @@
 """Approvals: the buyer's queue of requisition recommendations, with the evidence beside each.
 
 Approve, reject, or modify quantity/date with a comment; multi-select bulk approve; keyboard:
-A approve, R reject, M modify, J / N next, K previous (on the table). Every decision is stored in
+A approve, R reject, M modify, J / N next, K previous (on the table). A ``switch_source`` advice
+says what it switches to: "alternate Y" (another component of the parents' alternate group, the
+quantity then being Y's) or "supplier S". Every decision is stored in
 the cache at once (:func:`workbench.services.decisions.record_decision`) and queued in the
 outbox; the write-back happens later, from Sync & Outbox or the CLI, online or not.
 """
@@ -39,6 +41,8 @@ from workbench.ui.workers import decide_job, evaluate_job, store_recommendations
 QUEUE_COLUMNS = [
     Col("requisition", "Requisition"),
     Col("action", "Advice"),
+    Col("switch_to", "Switch to", tip="What a switch of source proposes: an alternate component "
+        "(quantity in its units) or another supplier"),
     Col("item", "Item"),
     Col("site", "Site"),
     Col("buyer", "Buyer"),
@@ -51,6 +55,27 @@ QUEUE_COLUMNS = [
 ]
 ACTION_TONES = {"cancel": "removed", "reduce": "changed", "increase": "added",
                 "expedite": "late", "switch_source": "changed", "defer": "queued"}
+
+
+def switch_to(frame: pd.DataFrame) -> pd.Series:
+    """Per recommendation: "alternate Y", "supplier S" for a switch of source, else ""."""
+    item = frame["proposed_item"].fillna("").astype(str) if "proposed_item" in frame \
+        else pd.Series("", index=frame.index)
+    supplier = frame["proposed_supplier"].fillna("").astype(str)
+    switch = frame["action"] == "switch_source"
+    return pd.Series(
+        [("alternate " + i if i else f"supplier {p}" if p else "") if sw else ""
+         for sw, i, p in zip(switch, item, supplier)], index=frame.index, dtype=object)
+
+
+def advice_line(r: pd.Series) -> str:
+    """The heading of the evidence: what to do with which item."""
+    alternate = str(r.get("proposed_item") or "") if pd.notna(r.get("proposed_item")) else ""
+    item = f"{r['item']} {r['description'] or ''}".strip()
+    if alternate:
+        return (f"{r['requisition']}: switch to alternate {alternate} — instead of {item} "
+                f"at {r['site']}")
+    return f"{r['requisition']}: {r['action'].replace('_', ' ')} — {item} at {r['site']}"
 
 
 class ApprovalsPanel(Panel):
@@ -96,7 +121,8 @@ class ApprovalsPanel(Panel):
         self.status.setWordWrap(True)
 
         form = QFormLayout()
-        form.addRow("Quantity", self.quantity)
+        self.quantity_label = QLabel("Quantity")
+        form.addRow(self.quantity_label, self.quantity)
         form.addRow("Date", self.date)
         form.addRow("Comment", self.comment)
         buttons = QHBoxLayout()
@@ -146,8 +172,12 @@ class ApprovalsPanel(Panel):
         current = self.queue.current_key()
         row = self.queue.view.currentIndex().row()
         self._frame = frame.set_index("id", drop=False) if len(frame) else frame
-        frame = frame.assign(tone=frame["action"].map(ACTION_TONES).fillna("")) if len(frame) \
-            else frame
+        if len(frame):
+            switch = switch_to(frame)
+            # an alternate is not bought: no supplier beside it
+            supplier = frame["supplier"].where(~switch.str.startswith("alternate "), "")
+            frame = frame.assign(tone=frame["action"].map(ACTION_TONES).fillna(""),
+                                 switch_to=switch, supplier=supplier)
         self.queue.model.set_frame(frame, "id", tone="tone" if len(frame) else None)
         for name in ("buyer", "site", "supplier", "action"):
             self.queue.set_picker_values(name, self.queue.model.table.distinct(name))
@@ -162,9 +192,10 @@ class ApprovalsPanel(Panel):
         if key is None or not len(self._frame) or key not in self._frame.index:
             return
         r = self._frame.loc[key]
-        self.evidence.setPlainText(
-            f"{r['requisition']}: {r['action'].replace('_', ' ')} — {r['item']} "
-            f"{r['description'] or ''} at {r['site']}\n\n" + evidence_text(r["reason"], r["evidence"]))
+        self.evidence.setPlainText(advice_line(r) + "\n\n"
+                                   + evidence_text(r["reason"], r["evidence"]))
+        alternate = r.get("proposed_item") if pd.notna(r.get("proposed_item")) else None
+        self.quantity_label.setText(f"Quantity of {alternate}" if alternate else "Quantity")
         qty = r["proposed_quantity"] if pd.notna(r["proposed_quantity"]) else r["quantity"]
         self.quantity.setValue(float(qty or 0))
         when = r["proposed_date"] if r["proposed_date"] else r["need_date"]
