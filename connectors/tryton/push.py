@@ -10,6 +10,7 @@ reduce/increase write ``quantity``              PO line ``quantity`` while the P
 expedite/defer  refused: Tryton computes a      draft/quotation PO: the line's own delivery
                 request's dates itself          date; confirmed: planned date of its moves
 switch_source   write ``party``                 refused (the supplier is the PO's party)
+ to alternate   refused (``product`` read-only) refused
 cancel          delete it (requests have no     exception state: Tryton's cancellation
                 cancel button)                  wizard; sole line of a draft PO: cancel the
                                                 PO, then that wizard
@@ -166,6 +167,12 @@ class _Push:
     # -- run --------------------------------------------------------------------------------
     def run(self) -> PushResult:
         action = self.req.action
+        if self.req.item:  # before any read: no state of the record makes this possible
+            raise PermanentError(
+                f"Tryton cannot switch {self.key} to alternate {self.req.item}: the product of a "
+                "purchase request is read-only (Tryton makes requests itself). Use the alternate "
+                "on the production in Tryton, then cancel or reduce this request there"
+            )
         row = self.read() if self.exists() else None
         if row is not None and self.noted():
             return PushResult(
