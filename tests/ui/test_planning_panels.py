@@ -70,6 +70,12 @@ def test_shortage_table_and_timeline_of_the_selected_row(qtbot, ctx) -> None:  #
     regions = [i for i in panel.plot.getPlotItem().items if isinstance(i, pg.LinearRegionItem)]
     assert regions  # the shortage weeks are highlighted
     assert panel.pegs.model.rowCount() == len(detail["requirements"])
+    # pegged quantities read as a planner writes them (1,249.56), never 1.25e+03
+    for r, requirement in enumerate(detail["requirements"]):
+        shown = panel.pegs.model.value(r, "pegged_to")
+        for peg in requirement["pegs"]:
+            assert f"{peg['peg']} ({peg['quantity']:,.3f}".rstrip("0").rstrip(".") in shown
+        assert "e+" not in shown
     assert panel.plot.getPlotItem().getAxis("left").labelText == "Quantity (stock unit)"
 
 

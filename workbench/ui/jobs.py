@@ -24,7 +24,7 @@ from workbench.cache.frames import read_entity_frame
 from workbench.domain.enums import OPEN_PURCHASE_STATUSES
 from workbench.services import planning
 from workbench.ui.columns import DIFF_COLUMNS, ITEM_COLUMNS, PEG_COLUMNS, SHORTAGE_COLUMNS
-from workbench.ui.tabledata import TableData
+from workbench.ui.tabledata import TableData, format_value
 
 
 def load_item_table(engine: Any, _state: Any = None) -> TableData:
@@ -152,7 +152,8 @@ def timeline(session: PlanningSession, item: str, site: str, risk: bool) -> Time
     pegs = pd.DataFrame([
         {"date": r["date"], "quantity": r["quantity"], "kind": r["kind"].replace("_", " "),
          "ref": r["ref"],
-         "pegged_to": ", ".join(f"{p['peg']} ({p['quantity']:,.3g})" for p in r["pegs"])}
+         "pegged_to": ", ".join(f"{p['peg']} ({format_value(p['quantity'], 'qty')})"
+                                for p in r["pegs"])}
         for r in row["requirements"]
     ], columns=[c.name for c in PEG_COLUMNS])
     return Timeline(item, site, float(row["safety_stock"] or 0.0), pd.DataFrame(row["record"]),

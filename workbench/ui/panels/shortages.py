@@ -18,7 +18,7 @@ from workbench.ui import charts
 from workbench.ui.columns import PEG_COLUMNS, SHORTAGE_COLUMNS
 from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.tabledata import TableData
+from workbench.ui.tabledata import TableData, format_value
 from workbench.ui.widgets import TablePane, heading, hint
 
 if TYPE_CHECKING:
@@ -91,7 +91,8 @@ class ShortagesPanel(Panel):
 
     def _draw(self, t: Timeline) -> None:
         self.current = t
-        self.caption.setText(f"{t.item} at {t.site} — safety stock {t.safety_stock:,.3g}")
+        safety = format_value(t.safety_stock, "qty")
+        self.caption.setText(f"{t.item} at {t.site} — safety stock {safety}")
         plot = self.plot
         charts.clear(plot)
         rec = t.record
