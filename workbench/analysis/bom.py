@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.data import NO_DATE, PlanningData, day_numbers
+from workbench.analysis.data import (
+    NO_DATE,
+    CodeLookup,
+    PlanningData,
+    day_numbers,
+    factorize_codes,
+)
 from workbench.domain.enums import BomStatus
 
 #: Day number standing for "no end date" (far after any real date).
@@ -56,6 +62,7 @@ class ItemIndex:
     #: numbers already computed for (entity, column), with the frame they belong to
     known: dict[tuple[str, str], tuple[pd.DataFrame, np.ndarray]] = field(
         default_factory=dict, repr=False, compare=False)
+    lookup: CodeLookup | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, data: PlanningData) -> ItemIndex:
@@ -81,18 +88,21 @@ class ItemIndex:
             data.purchase_order_lines["item"],
             data.requisitions["item"],
         ]
-        # plain object arrays hash faster than the str dtype; order of first mention is kept.
-        # One factorize numbers every mentioned code; the BOM line columns keep their numbers
-        # (the 2M lines are not hashed a second time, see :meth:`idx_of`).
+        # Order of first mention is kept. One factorize numbers every mentioned code (as 8-byte
+        # integers when the codes allow, see factorize_codes); the BOM line columns keep their
+        # numbers (the 2M lines are not hashed a second time, see :meth:`idx_of`).
         values = [m.astype(str).to_numpy(object) for m in mentioned]
-        ids, codes = pd.factorize(np.concatenate(values))
+        ids, codes = factorize_codes(np.concatenate(values))
         bounds = np.cumsum([0] + [len(v) for v in values])
-        known = {("bom_lines", col): (data.bom_lines, ids[bounds[k]:bounds[k + 1]])
-                 for k, col in ((1, "parent"), (2, "component"))}
-        index = pd.Index(codes, dtype=object)
+        known = {(entity, col): (getattr(data, entity), ids[bounds[k]:bounds[k + 1]])
+                 for k, entity, col in ((1, "bom_lines", "parent"), (2, "bom_lines", "component"),
+                                        (3, "bom_revisions", "parent"))}
+        lookup = CodeLookup(codes)
+        index = lookup.index
         master = items.set_index("code").reindex(index)
         return cls(
             known=known,
+            lookup=lookup,
             codes=np.asarray(codes, dtype=object),
             index=index,
             lead_time_days=master["lead_time_days"].fillna(0).to_numpy(np.int64),
@@ -117,9 +127,12 @@ class ItemIndex:
 
     def idx(self, codes: Iterable[str] | pd.Series) -> np.ndarray:
         """Item numbers of codes (-1 for a code the data never mentions)."""
-        values = codes.astype(str).to_numpy(object) if isinstance(codes, pd.Series) \
-            else np.asarray(list(codes), dtype=object)
-        return self.index.get_indexer(pd.Index(values, dtype=object))
+        if self.lookup is None:
+            self.lookup = CodeLookup(self.codes)
+        if isinstance(codes, pd.Series):  # every value a str: the packed lookup applies
+            return self.lookup(codes.astype(str).to_numpy(object))
+        values = np.asarray(list(codes), dtype=object)
+        return self.lookup.index.get_indexer(pd.Index(values, dtype=object))
 
 
 def effective_windows(revisions: pd.DataFrame, statuses: Iterable[str] = RELEASED) -> pd.DataFrame:
@@ -222,7 +235,7 @@ class CodedLines:
     def _build(cls, lines: pd.DataFrame, items: ItemIndex) -> CodedLines:
         parent = items.idx_of("bom_lines", lines, "parent").astype(np.int64)
         revision = lines["revision"].astype(str).to_numpy(object)
-        rev_code, uniques = pd.factorize(revision)
+        rev_code, uniques = factorize_codes(revision)
         codes = pd.Index(uniques, dtype=object)
         return cls(
             parent=parent,
@@ -241,6 +254,42 @@ class CodedLines:
             pd.Index(revisions.astype(str).to_numpy(object), dtype=object))
         key = items.idx(parents).astype(np.int64) * max(len(self.revision_codes), 1) + code
         return np.where(code >= 0, key, -1)
+
+
+@dataclass
+class ParentRows:
+    """Row numbers of each parent's BOM revisions and lines (CSR by item number).
+
+    A revision impact or what-if copies only one parent's rows; finding them by a string
+    comparison or a groupby over the 2M lines cost a second, so the index is built once per load
+    (see :func:`workbench.services.planning.prepare_planning_data`).
+    """
+
+    revision_order: np.ndarray
+    revision_ptr: np.ndarray
+    line_order: np.ndarray
+    line_ptr: np.ndarray
+
+    @classmethod
+    def of(cls, data: PlanningData, items: ItemIndex) -> ParentRows:
+        def build() -> ParentRows:
+            revs = items.idx_of("bom_revisions", data.bom_revisions, "parent").astype(np.int64)
+            lines = CodedLines.of(data, items).parent
+            return cls(*_csr(np.maximum(revs, 0), len(items)), *_csr(lines, len(items)))
+
+        return data.derived(  # type: ignore[no-any-return]
+            "parent_rows", (data.bom_revisions, data.bom_lines, items), build)
+
+    def revisions(self, item: int) -> np.ndarray:
+        """Rows of ``item``'s revisions in frame order (none for -1, an unknown item)."""
+        if item < 0:
+            return np.zeros(0, np.int64)
+        return self.revision_order[self.revision_ptr[item]:self.revision_ptr[item + 1]]
+
+    def lines(self, item: int) -> np.ndarray:
+        if item < 0:
+            return np.zeros(0, np.int64)
+        return self.line_order[self.line_ptr[item]:self.line_ptr[item + 1]]
 
 
 def join_sorted(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -208,6 +208,64 @@ class PlanningData:
         return cls.from_rows(**rows)
 
 
+def packed_codes(values: np.ndarray) -> np.ndarray | None:
+    """Codes as distinct int64 numbers computed from their ASCII bytes, or None when a code is not ASCII or is longer
+    than 8 characters.
+
+    Hashing 8-byte integers is several times faster than hashing millions of Python strings
+    scattered in memory (item codes, sites and revisions of a plant usually fit). Distinct codes
+    give distinct numbers (a code ending in a NUL character, which no source produces, would
+    equal the code without it).
+    """
+    try:
+        raw = np.asarray(values, dtype=object).astype("S")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return None
+    if raw.dtype.itemsize > 8:
+        return None
+    # multiplying by an odd constant is a bijection of 64-bit integers that spreads the similar
+    # ASCII bytes of codes over a hash table (halves the hashing time)
+    return (raw.astype("S8").view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)).view(np.int64)
+
+
+def factorize_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of an object array of str codes (numbers in order of first appearance,
+    the distinct codes), through :func:`packed_codes` when the codes allow it."""
+    values = np.asarray(values, dtype=object)
+    packed = packed_codes(values)
+    if packed is None:
+        ids, uniques = pd.factorize(values)
+        return ids, np.asarray(uniques, dtype=object)
+    if len(packed) == 0:
+        return np.zeros(0, np.intp), values[:0]
+    # only the first of a run of equal codes is hashed (BOM lines come grouped by parent)
+    head = np.flatnonzero(np.concatenate([[True], packed[1:] != packed[:-1]]))
+    head_ids, _ = pd.factorize(packed[head])
+    ids = np.repeat(head_ids, np.diff(np.append(head, len(packed))))
+    # a code appears first where its number exceeds every number before it
+    first = np.flatnonzero(np.concatenate([[True], ids[1:] > np.maximum.accumulate(ids)[:-1]]))
+    return ids, values[first]
+
+
+class CodeLookup:
+    """Position of codes in a fixed list of distinct codes (``pd.Index.get_indexer``), through
+    :func:`packed_codes` when every listed code packs."""
+
+    def __init__(self, codes: np.ndarray):
+        self.index = pd.Index(np.asarray(codes, dtype=object), dtype=object)
+        packed = packed_codes(self.index.to_numpy())
+        self.packed = None if packed is None else pd.Index(packed)
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        """Positions of ``values`` (-1 for a code not listed)."""
+        values = np.asarray(values, dtype=object)
+        if self.packed is not None:
+            packed = packed_codes(values)
+            if packed is not None:
+                return self.packed.get_indexer(packed)
+        return self.index.get_indexer(pd.Index(values, dtype=object))
+
+
 def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
     """Dates as int64 days since 1970-01-01; a missing date becomes :data:`NO_DATE`."""
     arr = np.asarray(values, dtype="datetime64[D]")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.bom import RELEASED, BomGraph, ItemIndex
+from workbench.analysis.bom import RELEASED, BomGraph, ItemIndex, ParentRows
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import PlanningData, date_of, day_number
 from workbench.analysis.netting import Plan, plan, with_revision_released
@@ -35,8 +35,6 @@ class PlanningSession:
     _plans: dict[bool, Plan] = field(default_factory=dict, repr=False)
     _slippage: Slippage | None = field(default=None, repr=False)
     _pegging: dict[bool, Pegging] = field(default_factory=dict, repr=False)
-    _bom_rows: tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None = field(
-        default=None, repr=False)
 
     @property
     def today(self) -> dt.date:
@@ -106,15 +104,13 @@ class PlanningSession:
 
     def bom_of(self, item: str) -> PlanningData:
         """The data with only ``item``'s own revisions and lines: enough for a revision diff or a
-        what-if of that item, and cheap to copy (rows found through a cached index)."""
-        if self._bom_rows is None:
-            self._bom_rows = (self.data.bom_revisions.groupby("parent").indices,
-                              self.data.bom_lines.groupby("parent").indices)
-        revs, lines = self._bom_rows
-        none = np.zeros(0, np.int64)
+        what-if of that item, and cheap to copy (rows found through the index
+        :func:`~workbench.services.planning.prepare_planning_data` builds once per load)."""
+        rows = ParentRows.of(self.data, self.items)
+        idx = int(self.items.idx([item])[0])
         return self.data.replace(
-            bom_revisions=self.data.bom_revisions.iloc[revs.get(item, none)],
-            bom_lines=self.data.bom_lines.iloc[lines.get(item, none)])
+            bom_revisions=self.data.bom_revisions.iloc[rows.revisions(idx)],
+            bom_lines=self.data.bom_lines.iloc[rows.lines(idx)])
 
     def impact(self, item: str, rev_a: str, rev_b: str, on: dt.date) -> dict[str, Any]:
         ancestors = self.where_used(item, as_of=on, max_paths=0).ancestors

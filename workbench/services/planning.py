@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from workbench.analysis.bom import CodedLines, ItemIndex
+from workbench.analysis.bom import CodedLines, ItemIndex, ParentRows
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import PLANNING_ENTITIES, PlanningData
 from workbench.analysis.netting import plan_sites
@@ -66,9 +66,10 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
 
 def prepare_planning_data(data: PlanningData) -> PlanningData:
     """Compute the date-independent inputs of every plan once: item numbering, coded BOM lines,
-    supply and demand sources with their row keys (kept inside ``data``, see :meth:`PlanningData.derived`)."""
+    each parent's BOM rows (for revision impact and what-if), supply and demand sources with their row keys (kept inside ``data``, see :meth:`PlanningData.derived`)."""
     items = ItemIndex.build(data)
     CodedLines.of(data, items)
+    ParentRows.of(data, items)
     sources = collect(data)
     sites = plan_sites(sources)
     for name in ("on_hand", "receipts", "requirements"):
