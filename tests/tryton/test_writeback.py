@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.base import ConflictError, PushRequest
+from connectors.base import ConflictError, PermanentError, PushRequest
 from connectors.tryton import TrytonConnector
 from connectors.tryton.devserver import TrytonServer
 from connectors.tryton.rpc import TrytonRPC
@@ -443,3 +443,48 @@ def test_cancel_an_ordered_requisition(
     assert req["state"] == "cancelled" and bool(req["exception_ignored"])
     assert rpc.read("purchase.purchase", [purchase], ["state"])[0]["state"] == "cancelled"
     assert connector.push(PushRequest("key-cancel", "cancel", target, version())).already_applied
+
+
+def test_a_switch_to_an_alternate_product_is_refused_and_the_decision_stays(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache
+) -> None:  # type: ignore[no-untyped-def]
+    """Tryton keeps a purchase request's product read-only: the push says so, writes nothing,
+    and the buyer's decision (with its alternate) stays in the cache."""
+    connector = make_connector(tryton_fresh)
+    sync(cache, connector)
+    rpc = admin_rpc(tryton_fresh)
+    mrp = request_id(rpc, "stock.order_point,-1")
+    fields = ["product", "product.code", "quantity", "party", "_timestamp"]
+    (before,) = rpc.read("purchase.request", [mrp], fields)
+    items = read_entity_frame(cache, "items")
+    alternate = sorted(items.loc[items["code"] != before["product."]["code"], "code"])[0]
+    outcome = record_decision(
+        cache,
+        f"REQ-{mrp}",
+        "modify",
+        decided_by="bea",
+        action="switch_source",
+        item=alternate,
+        quantity=3,
+        now=T0,
+    )
+    result = drain_outbox(cache, {"tryton": connector}, now=T0)
+    assert result.failed == [outcome.outbox] and result.sent == []
+    entry = outbox_frame(cache).iloc[0]
+    assert entry["state"] == "failed"
+    assert f"cannot switch purchase.request,{mrp} to alternate {alternate}" in entry["last_error"]
+    assert "product of a purchase request is read-only" in entry["last_error"]
+    (after,) = rpc.read("purchase.request", [mrp], fields)
+    assert after == before  # nothing written, not even a note's timestamp bump
+    assert rpc.search("ir.note", [("resource", "=", f"purchase.request,{mrp}")]) == []
+    (decided,) = decisions_frame(cache).to_dict("records")
+    assert (decided["action"], decided["item"], decided["outbox_state"]) == (
+        "switch_source",
+        alternate,
+        "failed",
+    )
+    # why the push does not even try: Tryton itself refuses to change the product
+    (other,) = rpc.search("product.product", [("code", "=", alternate)])
+    with pytest.raises(PermanentError, match='not allowed to modify the field "Product"'):
+        rpc.write("purchase.request", [mrp], {"product": other})
+    assert rpc.read("purchase.request", [mrp], ["product"])[0]["product"] == before["product"]
