@@ -457,7 +457,7 @@ def test_a_switch_to_an_alternate_product_is_refused_and_the_decision_stays(
     fields = ["product", "product.code", "quantity", "party", "_timestamp"]
     (before,) = rpc.read("purchase.request", [mrp], fields)
     items = read_entity_frame(cache, "items")
-    alternate = sorted(items.loc[items["code"] != before["product."]["code"], "code"])[0]
+    alternate = min(items.loc[items["code"] != before["product."]["code"], "code"])
     outcome = record_decision(
         cache,
         f"REQ-{mrp}",

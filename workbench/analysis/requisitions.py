@@ -153,8 +153,8 @@ class AlternateStock:
         x = int(p.items.idx([item])[0])
         for s in seg.by_child[seg.ptr_child[x]:seg.ptr_child[x + 1]]:
             parent = str(p.items.codes[seg.parent[s]])
-            alternates = self.lines.get((parent, str(seg.revision[s]), item))
-            prow = None if not alternates else p.row(parent, site)
+            alternates = self.lines.get((parent, str(seg.revision[s]), item), [])
+            prow = p.row(parent, site) if alternates else None
             if prow is None:
                 continue
             offset = int(p.calendar.offset(p.items.lead_time_days[seg.parent[s]]))

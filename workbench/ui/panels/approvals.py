@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.services.approvals import approval_queue, evidence_text
 from workbench.services.decisions import DecisionOutcome
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.services.approvals import approval_queue, evidence_text
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
 from workbench.ui.workers import decide_job, evaluate_job, store_recommendations_job
