@@ -259,3 +259,27 @@ def test_alternate_switch_is_stored_and_decided_with_its_item(tmp_path, capsys) 
     assert main(["decisions", "record", "RX", "--verdict", "modify", "--action", "reduce",
                  "--item", "Y", "--quantity", "5", "--cache", str(path)]) == 2
     assert "only switch_source changes the item" in capsys.readouterr().err
+
+
+def test_a_parent_requirement_is_switched_once() -> None:
+    """X needs 30 in week 2: 20 for P (group G1, Y 1.5 per X) and 10 of its own demand. R1 (20)
+    takes P's 20 -> Y 30 of Y's 100; R2 (10) covers X's own demand, which Y may not replace."""
+    from workbench.analysis.requisitions import reevaluate
+
+    d = data(
+        items=[item("P", make_buy="make", lead_time_days=7), item("X"), item("Y")],
+        bom_revisions=[revision("P")],
+        bom_lines=[grouped("P", "X", 2, 10, "G1", 0), grouped("P", "Y", 3, 20, "G1", 1)],
+        inventory=[stock("Y", 100)],
+        demands=[demand("DP", "P", 10, week(3)), demand("DX", "X", 10, week(2))],
+        requisitions=[req("R1", "X", 20, week(2)), req("R2", "X", 10, week(2))],
+    )
+    s = PlanningSession(d, weekly(6))
+    recs = reevaluate(s.data, s.plan(), {}).set_index("requisition")
+    assert recs[["action", "proposed_item", "proposed_quantity"]].to_dict("index") == {
+        "R1": {"action": "switch_source", "proposed_item": "Y", "proposed_quantity": 30},
+        "R2": {"action": "keep", "proposed_item": "", "proposed_quantity": 10},
+    }
+    assert recs.loc["R2", "evidence"]["alternates_checked"] == [
+        {"item": "Y", "reason": "it may replace only part of the need (the rest is not its "
+         "parents' demand)", "switchable_quantity": 0}]

@@ -129,7 +129,8 @@ class AlternateStock:
     plan: Plan
     lines: dict[tuple[str, str, str], list[Alternate]]
     _free: dict[int, np.ndarray] = field(default_factory=dict)  # row -> firm projected - safety
-    _switched: dict[tuple[int, str, str, int], float] = field(default_factory=dict)
+    #: (item, site, parent, revision, group, bucket) -> requirement already switched
+    _switched: dict[tuple[str, str, str, str, str, int], float] = field(default_factory=dict)
     _preferred: set[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -180,16 +181,15 @@ class AlternateStock:
         need = sum(q for _, q in covered)
         first = covered[0][0]
         checked: list[dict[str, Any]] = []
-        x = int(self.plan.items.idx([item])[0])
         uses = self._uses(item, site)
         rank = {y: min((u.priority, u.position) for us in per_bucket.values() for u in us)
                 for y, per_bucket in uses.items()}
         for y in sorted(uses, key=lambda y: (rank[y], y)):
-            taken: list[tuple[tuple[int, str, str, int], _Use, float]] = []
+            taken: list[tuple[tuple[str, str, str, str, str, int], _Use, float]] = []
             for b, qty in covered:
                 left = qty
                 for u in uses[y].get(b, []):
-                    key = (x, u.parent, u.revision, b)
+                    key = (item, site, u.parent, u.revision, u.group, b)
                     take = min(left, u.quantity - self._switched.get(key, 0.0))
                     if take > EPS:
                         taken.append((key, u, take))
