@@ -173,8 +173,8 @@ def test_switch_to_an_alternate_component_with_free_stock() -> None:
         {"item": "Y", "reason": "not enough free stock", "free_quantity": 3.5,
          "quantity_needed": 20.0}]
     assert recs.loc["RI", "evidence"]["alternates_checked"] == [
-        {"item": "W", "reason": "it may replace only part of the need (the rest is not its "
-         "parents' demand)", "switchable_quantity": 3.0}]
+        {"item": "W", "reason": "only part of the need is demand of parents it may serve",
+         "switchable_quantity": 3.0}]
     assert "alternate" not in recs.loc["RZ", "evidence"]
 
 
@@ -281,5 +281,5 @@ def test_a_parent_requirement_is_switched_once() -> None:
         "R2": {"action": "keep", "proposed_item": "", "proposed_quantity": 10},
     }
     assert recs.loc["R2", "evidence"]["alternates_checked"] == [
-        {"item": "Y", "reason": "it may replace only part of the need (the rest is not its "
-         "parents' demand)", "switchable_quantity": 0}]
+        {"item": "Y", "reason": "the need is not demand of parents it may serve",
+         "switchable_quantity": 0.0}]

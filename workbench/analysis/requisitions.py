@@ -194,13 +194,13 @@ class AlternateStock:
                     if take > EPS:
                         taken.append((key, u, take))
                         left -= take
-            switched = sum(t for _, _, t in taken)
-            y_qty = sum(t * u.ratio for _, u, t in taken)
+            switched = float(sum(t for _, _, t in taken))
+            y_qty = float(sum(t * u.ratio for _, u, t in taken))
             free = self.free(y, site, first)
             if switched < need - EPS:
-                checked.append({"item": y, "reason": "it may replace only part of the need "
-                                "(the rest is not its parents' demand)",
-                                "switchable_quantity": switched})
+                checked.append({"item": y, "reason": "only part of the need is demand of "
+                                "parents it may serve" if switched > EPS else "the need is not "
+                                "demand of parents it may serve", "switchable_quantity": switched})
                 continue
             if free < y_qty - EPS:
                 checked.append({"item": y, "reason": "not enough free stock",
