@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
@@ -108,3 +109,35 @@ def test_slippage_cli(cache: Path, capsys) -> None:
     out = cli(capsys, "slippage", "--cache", str(cache), "--supplier", "SUP")
     assert out["suppliers"][0]["supplier"] == "SUP"
     assert out["lines"][0]["purchase_order"] == "PO1"
+
+
+def test_bulk_load_equals_reading_and_normalising_each_frame(cache: Path) -> None:
+    """The column-wise bulk load gives the very frames of the row-wise read, including NULLs,
+    a value holding the load's separator character, a deleted row, 17-digit quantities and a
+    datetime in a date column."""
+    from workbench.analysis.data import PLANNING_ENTITIES, normalise_frame
+    from workbench.cache.frames import read_entity_frame
+    from workbench.services.planning import LEFT_OUT, load_planning_data
+
+    engine = open_cache(cache)
+    with engine.begin() as con:
+        con.execute(text("UPDATE items SET description = 'left\x1fright', planner = NULL "
+                         "WHERE code = 'FG'"))
+        con.execute(text("UPDATE items SET deleted_at = '2026-01-01T00:00:00' WHERE code = 'NEW'"))
+        con.execute(text("UPDATE inventory SET quantity = 32.300000000000004, lot = NULL, "
+                         "as_of = as_of || 'T10:30:00'"))
+        con.execute(text("UPDATE bom_lines SET scrap_pct = NULL WHERE component = 'RAW'"))
+    data = load_planning_data(engine, prepare=False)
+    for entity in PLANNING_ENTITIES:
+        omit = LEFT_OUT.get(entity, ())
+        rows = read_entity_frame(engine, entity, parse_dates=False)
+        want = normalise_frame(entity, rows.drop(columns=[c for c in omit if c in rows]), omit)
+        pd.testing.assert_frame_equal(getattr(data, entity), want, check_exact=True)
+    items = data.items.set_index("code")
+    assert list(items.index) == ["FG", "RAW"]
+    assert items.loc["FG", "description"] == "left\x1fright"
+    assert items.loc["FG", "planner"] == ""
+    assert data.inventory["quantity"].tolist() == [32.300000000000004]
+    assert data.inventory["lot"].tolist() == [""]
+    assert data.inventory["as_of"].tolist() == [pd.Timestamp(TODAY)]  # a date: time dropped
+    assert data.bom_lines.set_index("component").loc["RAW", "scrap_pct"] == 0.0

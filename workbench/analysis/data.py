@@ -15,6 +15,7 @@ import datetime as dt
 import enum
 import types
 import typing
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,41 +96,78 @@ def _default(entity: str, column: str) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
-def normalise_frame(entity: str, frame: pd.DataFrame | None,
+def normalise_frame(entity: str, frame: pd.DataFrame | Mapping[str, Any] | None,
                     omit: Iterable[str] = ()) -> pd.DataFrame:
     """All cache columns of ``entity`` (but ``omit``) with one dtype per kind; missing columns
-    get the default."""
+    get the default. ``frame`` may also be a mapping of column name to array (a bulk load)."""
     frame = pd.DataFrame() if frame is None else frame
     out: dict[str, Any] = {}
-    n = len(frame)
+    n = len(frame) if isinstance(frame, pd.DataFrame) else \
+        len(next(iter(frame.values()))) if len(frame) else 0
     if n == 0:
         return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPE[k])
                              for c, k in column_kinds(entity).items() if c not in omit})
+    index = pd.RangeIndex(n)
     for column, kind in column_kinds(entity).items():
         if column in omit:
             continue
-        if column in frame.columns:
+        default = _default(entity, column)
+        if column in frame:
             values = frame[column]
         else:
-            values = pd.Series([_default(entity, column)] * n, index=frame.index, dtype=object)
+            values = np.array([default] * n, dtype=object)
         if kind in ("date", "datetime"):
-            parsed = pd.to_datetime(values, errors="coerce", format="mixed") if n else values
-            parsed = pd.Series(parsed, index=frame.index).astype("datetime64[s]")
-            out[column] = parsed.dt.normalize() if kind == "date" else parsed
+            out[column] = pd.Series(_dates(values, kind), index=index)
         elif kind == "float":
-            default = _default(entity, column)
-            numbers = pd.to_numeric(values, errors="coerce")
+            numbers = _numbers(values)
             if default is not None:
-                numbers = numbers.fillna(default)
-            out[column] = numbers.astype("float64")
+                numbers = np.where(np.isnan(numbers), default, numbers)
+            out[column] = pd.Series(numbers, index=index, dtype="float64")
         elif kind == "int":
-            default = _default(entity, column) or 0
-            out[column] = pd.to_numeric(values, errors="coerce").fillna(default).astype("int64")
+            numbers = _numbers(values)
+            numbers = np.where(np.isnan(numbers), default or 0, numbers)
+            out[column] = pd.Series(numbers.astype("int64"), index=index)
         else:
-            default = _default(entity, column) or ""
-            text = values.astype(object).where(values.notna(), default)
-            out[column] = text.astype(str)
-    return pd.DataFrame(out, index=pd.RangeIndex(n))
+            text = np.asarray(values.to_numpy(dtype=object) if isinstance(values, pd.Series)
+                              else values, dtype=object)
+            missing = pd.isna(text)
+            if missing.any():
+                text = text.copy()
+                text[missing] = default or ""
+            out[column] = pd.Series(text, index=index, dtype=str)
+    return pd.DataFrame(out, index=index)
+
+
+def _numbers(values: Any) -> np.ndarray:
+    """Float64 of numbers, NaN for missing or unreadable values (as ``pd.to_numeric`` with
+    ``errors="coerce"``, without its per-value pass when the values already are numbers)."""
+    if isinstance(values, pd.Series) and values.dtype.kind in "fiub":
+        return values.to_numpy(dtype=float)
+    try:
+        return np.asarray(values, dtype=float)  # None -> NaN
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+
+
+def _dates(values: Any, kind: str) -> np.ndarray:
+    """datetime64[s] (days only for a date), NaT for missing or unreadable values.
+
+    ISO text and date/datetime objects are read by numpy in one C pass; anything numpy declines
+    or warns about (time zones, other spellings) goes through ``pd.to_datetime`` as before.
+    """
+    if isinstance(values, pd.Series) and values.dtype.kind == "M":
+        parsed = values.to_numpy().astype("datetime64[s]")
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                parsed = np.asarray(np.asarray(values, dtype=object), dtype="datetime64[s]")
+        except (TypeError, ValueError, OverflowError, Warning):
+            parsed = pd.to_datetime(pd.Series(values), errors="coerce", format="mixed")
+            parsed = parsed.to_numpy().astype("datetime64[s]")
+    if kind == "date":
+        parsed = parsed.astype("datetime64[D]").astype("datetime64[s]")
+    return parsed
 
 
 @dataclass

@@ -21,11 +21,16 @@ from sqlalchemy import Engine
 
 from workbench.analysis.bom import CodedLines, ItemIndex, ParentRows
 from workbench.analysis.calendar import Calendar
-from workbench.analysis.data import PLANNING_ENTITIES, PlanningData
+from workbench.analysis.data import (
+    PLANNING_ENTITIES,
+    PlanningData,
+    column_kinds,
+    normalise_frame,
+)
 from workbench.analysis.netting import plan_sites
 from workbench.analysis.session import PlanningSession
 from workbench.analysis.sources import collect
-from workbench.cache.frames import read_entity_frame
+from workbench.cache.frames import read_entity_columns
 from workbench.cache.schema import entity_columns
 from workbench.domain.models import ENTITY_MODELS
 from workbench.services.tasks import TaskState, check_cancelled
@@ -44,7 +49,7 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
                        entities: Iterable[str] = PLANNING_ENTITIES, *,
                        prepare: bool = True) -> PlanningData:
     """The planning frames from the cache (deleted rows excluded, :data:`LEFT_OUT` columns left
-    out), normalised, with the item numbering, coded BOM lines and supply/demand sources
+    out), normalised (read column by column, see :func:`read_entity_columns`), with the item numbering, coded BOM lines and supply/demand sources
     prepared once (date-independent, reused by every plan of a session)."""
     wanted = list(entities)
     frames: dict[str, pd.DataFrame] = {}
@@ -55,8 +60,15 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
             state.set_progress(n, len(wanted))
         omit = LEFT_OUT.get(entity, ())
         columns = [c for c in entity_columns(ENTITY_MODELS[entity]) if c not in omit]
-        frames[entity] = read_entity_frame(engine, entity, columns=columns)
-    data = PlanningData(**frames).normalised(LEFT_OUT)
+        kinds = column_kinds(entity)
+        numbers = [c for c in columns if kinds.get(c) == "float"]  # integers read as text
+        text = [c for c in columns if c not in numbers]
+        frames[entity] = normalise_frame(
+            entity, read_entity_columns(engine, entity, text, numbers), omit)
+    for entity in PLANNING_ENTITIES:  # entities not read: empty, with every column
+        if entity not in frames:
+            frames[entity] = normalise_frame(entity, None, LEFT_OUT.get(entity, ()))
+    data = PlanningData(**frames)
     if prepare:
         if state is not None:
             state.set_status("numbering items")
