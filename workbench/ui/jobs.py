@@ -20,6 +20,7 @@ from workbench.analysis.bom import revisions_at
 from workbench.analysis.data import day_number
 from workbench.analysis.revisions import revision_diff
 from workbench.analysis.session import PlanningSession
+from workbench.analysis.slippage import promise_history as slippage_history
 from workbench.cache.frames import read_entity_frame
 from workbench.domain.enums import OPEN_PURCHASE_STATUSES
 from workbench.services import planning
@@ -185,10 +186,11 @@ def supplier_detail(session: PlanningSession, supplier: str) -> SupplierDetail:
 
 
 def promise_history(session: PlanningSession, purchase_order: str, line: int) -> pd.DataFrame:
-    """changed_at / promised_date of one PO line, oldest first."""
+    """changed_at / promised_date of one PO line, oldest first, each change once (the same
+    de-duplicated history slippage counts)."""
     pc = session.data.promise_changes
-    h = pc[(pc["purchase_order"] == purchase_order) & (pc["line"] == line)
-           & pc["promised_date"].notna()]
+    h = slippage_history(pc[(pc["purchase_order"] == purchase_order) & (pc["line"] == line)])
+    h = h[h["promised_date"].notna()]
     return h.sort_values("changed_at")[["changed_at", "promised_date", "origin"]]
 
 
