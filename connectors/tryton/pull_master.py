@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import Batch
-from connectors.tryton.reading import Reader, days, m2o, version_of
+from connectors.tryton.reading import TRANSLATED_PAGE, Reader, days, m2o, version_of
 
 SOURCE = "tryton"
 UOM_CATEGORIES = {
@@ -226,8 +226,8 @@ def pull_items(reader: Reader, facts: Facts) -> Iterator[Batch]:
     t_fields = ["name", "type", "default_uom", "producible"]
     s_fields = ["template", "product", "party", "lead_time", "sequence"]
     l_fields = ["product", "lead_time", "sequence"]
-    if full:  # four independent reads at once
-        products, tlist, slist, llist = reader.fetch_together(
+    if full:
+        products, tlist, slist, llist = reader.fetch_each(
             ("product.product", [], p_fields),
             ("product.template", [], t_fields),
             ("purchase.product_supplier", [], s_fields),
@@ -333,9 +333,9 @@ def pull_bom_revisions(reader: Reader, facts: Facts) -> Iterator[Batch]:
         set() if full else {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
     )
     if full:
-        links, bom_rows = reader.fetch_together(
+        links, bom_rows = reader.fetch_each(
             ("product.product-production.bom", [], ["product", "bom", "sequence"]),
-            ("production.bom", [], ["code", "name", "active"]),
+            ("production.bom", [], ["code", "name", "active"], TRANSLATED_PAGE),
         )
     else:
         links = _links_for(reader, full, changed_boms)
@@ -382,18 +382,19 @@ def pull_bom_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
     in_fields = ["bom", "product", "quantity", "unit"]
     out_fields = ["bom", "product", "quantity", "unit"]
     if full:
-        pages: Iterator[list[dict[str, Any]]] = reader.pages("production.bom.input", [], in_fields)
         snapshot, facts.bom_snapshot = facts.bom_snapshot, None
         if snapshot is not None and time.monotonic() - snapshot[0] < BOM_SNAPSHOT_AGE:
             links, bom_codes = snapshot[1], snapshot[2]
+            reader.read_all("product.product-production.bom", links)
             outputs = reader.fetch("production.bom.output", [], out_fields)
         else:
-            links, outputs, boms = reader.fetch_together(
+            links, outputs, boms = reader.fetch_each(
                 ("product.product-production.bom", [], ["product", "bom"]),
                 ("production.bom.output", [], out_fields),
                 ("production.bom", [], ["code"]),
             )
             bom_codes = {b["id"]: code_or_id(b.get("code"), "bom", b["id"]) for b in boms}
+        pages: Iterator[list[dict[str, Any]]] = reader.pages("production.bom.input", [], in_fields)
     else:
         touched = {b["id"] for b in reader.fetch("production.bom", reader.changed(), [])}
         touched |= {
@@ -437,23 +438,22 @@ def pull_bom_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
         names = facts.codes.lookup(
             reader, parent_ids | {i["product"] for i in inputs if i.get("product")}
         )
-        out = []
-        for i in inputs:
-            if not i.get("product"):
-                continue  # a phantom BOM line: not a component of its own
-            for parent in parents_of.get(i["bom"], ()):
-                out.append(
-                    {
-                        "source": SOURCE,
-                        "source_key": f"production.bom.input,{i['id']}",
-                        "source_version": version_of(i["_timestamp"]),
-                        "parent": names[parent],
-                        "revision": bom_codes[i["bom"]],
-                        "position": i["id"],
-                        "component": names[i["product"]],
-                        "quantity_per": i["quantity"] / (made.get((i["bom"], parent)) or 1.0),
-                        "uom": symbols.get(i["unit"]),
-                    }
-                )
+        # one dict per line and parent, no per-row helper calls: tens of thousands of rows
+        out = [
+            {
+                "source": SOURCE,
+                "source_key": f"production.bom.input,{i['id']}",
+                "source_version": i["_timestamp"],  # one Tryton row: its own version
+                "parent": names[parent],
+                "revision": bom_codes[i["bom"]],
+                "position": i["id"],
+                "component": names[i["product"]],
+                "quantity_per": i["quantity"] / (made.get((i["bom"], parent)) or 1.0),
+                "uom": symbols.get(i["unit"]),
+            }
+            for i in inputs
+            if i.get("product")  # else a phantom BOM line: not a component of its own
+            for parent in parents_of.get(i["bom"], ())
+        ]
         yield Batch("bom_lines", out, complete=full)
     yield Batch("bom_lines", [], watermark=reader.watermark(), complete=full)

@@ -273,13 +273,18 @@ class _EntityWriter:
         this source's to delete.
         """
         keys = self.model.key_fields
-        table = self.table
-        present = conn.execute(
-            select(*(table.c[k] for k in keys)).where(
-                table.c.deleted_at.is_(None), table.c.source.in_(sorted(sources))
-            )
-        ).all()
-        missing = [k for k in present if tuple(k) not in seen]
+        marks = ", ".join("?" * len(sources))
+        sql = (
+            f"SELECT {', '.join(keys)} FROM {self.entity} "
+            f"WHERE deleted_at IS NULL AND source IN ({marks})"
+        )
+        # the driver's plain tuples compare with ``seen`` directly: no Row objects for the
+        # tens of thousands of keys a complete set sends
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            missing = [k for k in cursor.execute(sql, sorted(sources)) if k not in seen]
+        finally:
+            cursor.close()
         return self.mark_deleted(conn, missing, when)
 
 
