@@ -89,7 +89,8 @@ def main() -> int:
     t = time.perf_counter()
     prepare_planning_data(data)
     prepare_s = time.perf_counter() - t
-    print(f"prepare (item numbering, coded BOM lines, sources; once per load): {prepare_s:.1f} s")
+    print(f"prepare (item numbering, coded BOM lines, each parent's BOM rows for impact and "
+          f"what-if, sources; once per load): {prepare_s:.1f} s")
     today = planning_day(data)
     cal = Calendar.weekly(today, 26)
 
@@ -142,17 +143,23 @@ def main() -> int:
     revised = revs[(counts >= 2)].sort_values(["parent", "revision"])
     parents = revised["parent"].unique()
     picks = rng.choice(parents, min(args.impacts, len(parents)), replace=False)
-    times = []
+    times, slowest = [], []
     for parent in picks:
         mine = revised[revised["parent"] == parent]
         a, b = mine["revision"].iloc[0], mine["revision"].iloc[1]
         frm = mine["effective_from"].iloc[1]
         on = today if pd.isna(frm) else max(frm.date(), today)
         t = time.perf_counter()
-        session.impact(str(parent), str(a), str(b), on)
+        result = session.impact(str(parent), str(a), str(b), on)
         times.append(time.perf_counter() - t)
+        slowest.append((times[-1], str(parent), len(result["assemblies_above"]),
+                        len(result["affected_rows"])))
     print(f"revision impact, {len(times)} random revised items (base plan shared): {ms(times)}  "
-          f"(target <= 1000 ms each; {sum(x > 1 for x in times)} over)")
+          f"(target <= 1000 ms each; {sum(x > 1 for x in times)} over; first call "
+          f"{times[0] * 1000:.1f} ms)")
+    print("  slowest: " + ", ".join(f"{code} {s * 1000:.0f} ms ({up} assemblies above, "
+                                    f"{rows} rows re-netted)"
+                                    for s, code, up, rows in sorted(slowest, reverse=True)[:3]))
     print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
     return 0
 

@@ -200,6 +200,8 @@ def preferred_lines(lines: pd.DataFrame) -> pd.Series:
     if lines.empty:
         return pd.Series(dtype=bool)
     grouped = lines["alternate_group"] != ""
+    if not grouped.any():  # no alternates (one parent's BOM in a what-if, often): all preferred
+        return ~grouped
     keys = ["parent", "revision", "alternate_group"]
     alt = lines[grouped]
     best = alt["alternate_priority"] == alt.groupby(keys)["alternate_priority"].transform("min")
@@ -369,15 +371,37 @@ class BomGraph:
         if as_of is not None:
             revs = revisions_at(data.bom_revisions, as_of, statuses)
             return cls.from_lines(items, data.bom_lines.merge(revs, on=["parent", "revision"]))
+        # Lines of every allowed revision, once per effectivity window of their revision (a
+        # line whose revision never governs keeps one row, window 0/0), in line order: joined
+        # on the coded (parent, revision) numbers, without merging 2M rows on strings.
+        coded = CodedLines.of(data, items)
         revs = data.bom_revisions[data.bom_revisions["status"].isin(set(statuses))]
-        lines = data.bom_lines.merge(revs[["parent", "revision"]].drop_duplicates(),
-                                     on=["parent", "revision"])
-        lines = lines.merge(effective_windows(data.bom_revisions, statuses),
-                            on=["parent", "revision"], how="left")
-        lines["win_from"] = lines["win_from"].fillna(0).astype(np.int64)
-        lines["win_to"] = lines["win_to"].fillna(0).astype(np.int64)
-        lines["listed"] = ~lines.duplicated(["parent", "revision", "position"])
-        return cls.from_lines(items, lines.reset_index(drop=True))
+        allowed = coded.keys_of(items, revs["parent"], revs["revision"])
+        line = np.flatnonzero(np.isin(coded.revision_key, allowed[allowed >= 0]))
+        windows = effective_windows(data.bom_revisions, statuses)
+        rows, win = join_sorted(coded.revision_key[line],
+                                coded.keys_of(items, windows["parent"], windows["revision"]))
+        windowed = np.zeros(len(line), bool)
+        windowed[rows] = True
+        alone = np.flatnonzero(~windowed)  # lines whose revision never governs
+        order = np.argsort(np.concatenate([rows, alone]), kind="stable")
+        rows = np.concatenate([rows, alone])[order]
+        win_from = np.concatenate([windows["win_from"].to_numpy(np.int64)[win],
+                                   np.zeros(len(alone), np.int64)])[order]
+        win_to = np.concatenate([windows["win_to"].to_numpy(np.int64)[win],
+                                 np.zeros(len(alone), np.int64)])[order]
+        line = line[rows]
+        position = data.bom_lines["position"].to_numpy(np.int64)[line]
+        listed = ~pd.DataFrame({"k": coded.revision_key[line], "p": position}).duplicated()
+        lines = data.bom_lines
+        return cls(
+            items=items, parent=coded.parent[line], component=coded.component[line],
+            quantity=coded.quantity[line],
+            quantity_per=lines["quantity_per"].to_numpy(float)[line],
+            scrap_pct=lines["scrap_pct"].to_numpy(float)[line],
+            revision=coded.revision[line], position=position,
+            alternate=~coded.preferred[line], win_from=win_from, win_to=win_to,
+            listed=listed.to_numpy(bool))
 
     def usable(self, lines: np.ndarray, day: int | None) -> np.ndarray:
         """The lines among ``lines`` in force on ``day`` (each line once when ``day`` is None)."""

@@ -293,6 +293,11 @@ class CodeLookup:
         self.index = pd.Index(np.asarray(codes, dtype=object), dtype=object)
         packed = packed_codes(self.index.to_numpy())
         self.packed = None if packed is None else pd.Index(packed)
+        # pandas builds an index's hash table on its first lookup: do it now, with the
+        # numbering, rather than in the first question asked (0.1 s for 200k codes)
+        for index in (self.index, self.packed):
+            if index is not None:
+                index.get_indexer(index[:1])
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """Positions of ``values`` (-1 for a code not listed)."""

@@ -57,7 +57,8 @@ class Scenario:
 
 
 def _segments_of(segments: Segments, parents: np.ndarray, n_items: int) -> Segments:
-    sel = np.isin(segments.parent, parents)
+    sel, _ = gather(segments.ptr_parent, segments.by_parent, parents)  # no pass over 2M lines
+    sel = np.sort(sel)
     return Segments(segments.parent[sel], segments.component[sel], segments.quantity[sel],
                     segments.first_bucket[sel], segments.end_bucket[sel],
                     segments.revision[sel]).index(n_items)
@@ -83,7 +84,7 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
     """Re-net the descendants of ``parents`` with the BOM (revisions, lines) of ``changed``."""
     items, n_sites, width = base.items, base.n_sites, base.calendar.n_buckets
     parent_idx = items.idx(parents)
-    parent_idx = parent_idx[parent_idx >= 0]
+    parent_idx = np.unique(parent_idx[parent_idx >= 0])
     old = _segments_of(base.segments, parent_idx, len(items))
     sub = changed.replace(
         bom_revisions=changed.bom_revisions[changed.bom_revisions["parent"].isin(parents)],
@@ -106,7 +107,9 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
         np.stack([local[new.parent], local[new.component]], axis=1)])
     level, _ = _kahn(len(nodes), edges)
 
-    parent_rows = np.flatnonzero(np.isin(base.item, parent_idx))
+    parent_keys = (parent_idx[:, None].astype(np.int64) * n_sites + np.arange(n_sites)).ravel()
+    parent_rows = np.sort(base.rows_for_keys(parent_keys))
+    parent_rows = parent_rows[parent_rows >= 0]
     prow_item, prow_site = base.item[parent_rows], base.site[parent_rows]
     k_new = _contributions(base.planned[parent_rows], prow_item, prow_site, new, offset_all, n_sites)
     k_old = _contributions(base.planned[parent_rows], prow_item, prow_site, old, offset_all, n_sites)
