@@ -67,13 +67,16 @@ def children(rows: Rows) -> dict[str, set[str]]:
 def test_connector_contract() -> None:
     c = DemoConnector("small", day=3)
     assert c.name == "demo"
-    assert c.capabilities == Capability.PULL | Capability.INCREMENTAL
+    assert c.capabilities == (
+        Capability.PULL | Capability.INCREMENTAL | Capability.PUSH | Capability.VERSION_CHECK
+    )
     assert c.check().ok
     assert c.entities() == list(ENTITIES)
     assert c.today == dt.date(2026, 11, 5) and BASE_DATE == dt.date(2026, 11, 2)
     assert BASE_DATE.weekday() == 0  # a Monday
-    with pytest.raises(PermanentError, match="read-only"):
-        c.push(PushRequest("k1", "approve", "requisitions:RQ-000001", "d00000"))
+    # without a ledger (its own store of writes) the demo cannot take decisions
+    with pytest.raises(PermanentError, match="read-only: decisions stay in the cache and outbox"):
+        c.push(PushRequest("k1", "reduce", "requisitions:RQ-000001", "d00000", quantity=1.0))
     with pytest.raises(PermanentError, match="no entity"):
         list(c.pull("invoices", None))
     with pytest.raises(PermanentError, match="not a demo watermark"):

@@ -54,20 +54,35 @@ Time
 
 Versions and incremental pulls
     ``source_version`` is ``d`` + the zero-padded simulated day of a record's last change
-    (``d00000`` for everything that existed on day 0). ``pull(entity, since)`` yields only records
-    changed after ``since``; each batch's watermark is the highest version yielded so far. So a
-    sync at day 7 after one at day 0 moves only the lines, orders and history rows that changed.
+    (``d00000`` for everything that existed on day 0), with ``.w`` + the write number added when
+    the last change was a write (``d00007.w000003``, see below). ``pull(entity, since)`` yields
+    only records changed after ``since``; each batch's watermark is the highest version yielded
+    so far. So a sync at day 7 after one at day 0 moves only the lines, orders and history rows
+    that changed, and a sync right after a write moves the written requisitions, on the same day.
+
+Write-back (:mod:`connectors.demo.writes`, :mod:`connectors.demo.ledger`)
+    Given a ``ledger`` (a file; the app keeps it beside the cache, ``<cache>.demo-ledger.jsonl``)
+    the demo behaves like a source system that takes decisions: ``push`` changes a requisition's
+    quantity, need date, supplier, item (an alternate) or status, after checking the version the
+    decision saw (a conflict otherwise) and its idempotency key (never applied twice), and
+    appends the write to the ledger (fsync'ed). Every pull lays the ledger's writes over the
+    generated requisitions, so the next sync shows them with new versions, after an app restart
+    too. A pull also notes the plant and day it read in the ledger (its *clock*): pushes happen
+    on that plant and day, so a connector made from the ledger alone (``DemoConnector(ledger=
+    path)``, as the outbox makes it) checks versions against what the cache last saw. Without a
+    ledger the demo is read-only: ``push`` refuses, and decisions stay in the outbox.
 
 Determinism and size
-    Same (scale, seed, day): identical records. Data are generated with numpy per entity (each
-    from its own seeded stream, so pull order does not matter) and turned into dicts only one
-    batch of 20,000 at a time.
+    Same (scale, seed, day, ledger writes): identical records. Data are generated with numpy per
+    entity (each from its own seeded stream, so pull order does not matter) and turned into dicts
+    only one batch of 20,000 at a time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import ClassVar
 
 from connectors.base import (
@@ -80,65 +95,155 @@ from connectors.base import (
 )
 from connectors.demo.clock import BASE_DATE, parse_version, version
 from connectors.demo.entities import build_table
+from connectors.demo.ledger import SUFFIX, Clock, Ledger, Write
 from connectors.demo.plant import Plant
 from connectors.demo.scales import SCALES
+from connectors.demo.writes import RequisitionBook, decide
 from workbench.domain.models import ENTITIES
 
 __all__ = ["BASE_DATE", "DemoConnector"]
 
+READ_ONLY = (
+    "the demo plant is read-only: decisions stay in the cache and outbox; "
+    "connect a source system (e.g. Tryton) to write them back"
+)
+
 
 class DemoConnector:
-    """The built-in source of synthetic plant data (see the module docstring)."""
+    """The built-in source of synthetic plant data (see the module docstring).
+
+    ``scale``, ``seed`` and ``day`` left out come from the ledger's clock (the plant its last
+    sync read), else small, 42 and 0. Pushing needs a ``ledger``.
+    """
 
     name: ClassVar[str] = "demo"
-    capabilities: ClassVar[Capability] = Capability.PULL | Capability.INCREMENTAL
+    capabilities: ClassVar[Capability] = (
+        Capability.PULL | Capability.INCREMENTAL | Capability.PUSH | Capability.VERSION_CHECK
+    )
+    #: the demo keeps its writes in a file beside the cache: (parameter, suffix of the cache path);
+    #: so the app builds it for a cache without any configuration (see workbench.services.sources)
+    cache_store: ClassVar[tuple[str, str]] = ("ledger", SUFFIX)
     batch_size: ClassVar[int] = 20_000
 
-    def __init__(self, scale: str = "small", seed: int = 42, day: int = 0) -> None:
+    def __init__(
+        self,
+        scale: str | None = None,
+        seed: int | None = None,
+        day: int | None = None,
+        ledger: str | Path | None = None,
+    ) -> None:
+        self.ledger = Ledger(ledger) if ledger else None
+        clock = self.ledger.read().clock if self.ledger else None
+        scale = scale if scale is not None else (clock.scale if clock else "small")
+        seed = seed if seed is not None else (clock.seed if clock else 42)
+        day = day if day is not None else (clock.day if clock else 0)
         if scale not in SCALES:
             raise ValueError(f"unknown demo scale {scale!r} (choose {', '.join(SCALES)})")
         if day < 0:
             raise ValueError(f"the demo starts on day 0; day {day} is before it")
         self.scale = scale
-        self.seed = seed
-        self.day = day
+        self.seed = int(seed)
+        self.day = int(day)
         #: the demo's "now": what the sync service records as observation time
-        self.today: dt.date = BASE_DATE + dt.timedelta(days=day)
-        self._plant = Plant(SCALES[scale], seed, day)
+        self.today: dt.date = BASE_DATE + dt.timedelta(days=self.day)
+        self._plant = Plant(SCALES[scale], self.seed, self.day)
+        self._present: Plant | None = None  # the plant pushes happen on, when not ours
+        self._clock_noted = False
 
     def check(self) -> CheckResult:
-        return CheckResult(
-            True, f"demo plant, {self.scale} scale, seed {self.seed}, day {self.day} ({self.today})"
-        )
+        text = f"demo plant, {self.scale} scale, seed {self.seed}, day {self.day} ({self.today})"
+        if self.ledger is not None:
+            writes = len(self.ledger.read().writes)
+            text += f"; takes decisions ({writes} written so far, in {self.ledger.path})"
+        return CheckResult(True, text)
 
     def entities(self) -> list[str]:
         return list(ENTITIES)
 
     def count(self, entity: str, since: str | None = None) -> int:
         """How many records ``pull(entity, since)`` will yield (for progress reporting)."""
+        self._lay_writes(entity)
         table = build_table(self._plant, entity)
         if since is None:
             return len(table)
-        return int((table.version > parse_version(since)).sum())
+        return len(table.changed_since(parse_version(since)))
 
     def pull(self, entity: str, since: str | None) -> Iterator[Batch]:
         if entity not in ENTITIES:
             raise PermanentError(f"the demo plant has no entity {entity!r}")
         try:
-            since_day = None if since is None else parse_version(since)
+            since_version = None if since is None else parse_version(since)
         except ValueError as exc:
             raise PermanentError(str(exc)) from None
+        self._note_clock()
+        self._lay_writes(entity)
         table = build_table(self._plant, entity)
-        highest = -1
-        for records, top in table.batches(since_day, self.batch_size):
+        highest = (-1, 0)
+        for records, top in table.batches(since_version, self.batch_size):
             highest = max(highest, top)
-            yield Batch(entity, records, watermark=version(highest))
+            yield Batch(entity, records, watermark=version(*highest))
 
     def push(self, request: PushRequest) -> PushResult:
-        raise PermanentError(
-            "the demo plant is read-only: decisions stay in the cache and outbox; "
-            "connect a source system (e.g. Tryton) to write them back"
-        )
+        """Apply one decision to a requisition (rules: :mod:`connectors.demo.writes`)."""
+        if self.ledger is None:
+            raise PermanentError(READ_ONLY)
+        with self.ledger.locked():
+            state = self.ledger.read()
+            clock = state.clock or self._clock()
+            plant = self._plant_of(clock)
+            writes = state.of_plant(clock.scale, clock.seed)
+            done = next((w for w in state.writes if w.key == request.idempotency_key), None)
+            book = RequisitionBook(plant, plant.requisitions_with(writes))
+            outcome = decide(book, request, done)
+            if outcome.result is not None:
+                return outcome.result
+            assert outcome.values is not None
+            write = Write(
+                seq=len(state.writes) + 1,
+                key=request.idempotency_key,
+                action=request.action,
+                target=request.target,
+                day=max([clock.day] + [w.day for w in writes]),
+                values=outcome.values,
+                scale=clock.scale,
+                seed=clock.seed,
+            )
+            self.ledger.append_write(
+                write,
+                {"base_version": request.base_version, "comment": request.comment,
+                 "what": outcome.what},
+            )
+        new_version = version(write.day, write.seq)
+        return PushResult(new_version, {"what": outcome.what, "ledger_write": write.seq})
 
     def close(self) -> None:
         self._plant = Plant(SCALES[self.scale], self.seed, self.day)
+        self._present = None
+
+    # -- the ledger ---------------------------------------------------------------------------
+    def _clock(self) -> Clock:
+        return Clock(self.scale, self.seed, self.day)
+
+    def _note_clock(self) -> None:
+        """Note in the ledger the plant and day this sync reads (once per connector)."""
+        if self.ledger is None or self._clock_noted:
+            return
+        with self.ledger.locked():
+            if self.ledger.read().clock != self._clock():
+                self.ledger.append_clock(self._clock())
+        self._clock_noted = True
+
+    def _lay_writes(self, entity: str) -> None:
+        if self.ledger is not None and entity == "requisitions":
+            self._plant.set_writes(self.ledger.read().of_plant(self.scale, self.seed))
+
+    def _plant_of(self, clock: Clock) -> Plant:
+        """The plant a push happens on: the ledger's clock (what the cache's last sync read)."""
+        if clock == self._clock():
+            return self._plant
+        if clock.scale not in SCALES:
+            raise PermanentError(f"the demo ledger names an unknown scale {clock.scale!r}")
+        p = self._present
+        if p is None or (p.scale, p.seed, p.day) != (SCALES[clock.scale], clock.seed, clock.day):
+            self._present = p = Plant(SCALES[clock.scale], clock.seed, clock.day)
+        return p

@@ -6,7 +6,11 @@ a batch of records is built, through a lookup table (much cheaper than construct
 one). ``NO_DATE`` marks an empty date in an offset array.
 
 Version stamps are ``d`` + the zero-padded simulated day of a record's last change (``d00000`` for
-everything the plant already had on day 0), so they sort as strings the way they sort as days.
+everything the plant already had on day 0), so they sort as strings the way they sort as days. A
+record whose last change was a write the demo took (:mod:`connectors.demo.ledger`) has ``.w`` +
+the write's number added: ``d00007.w000003`` is write 3, made on day 7. It sorts after every
+change of day 7 before it and before anything of day 8, so a version is a (day, write) pair that
+still sorts as a string.
 
 Each entity and each simulated day draws from its own random stream, derived from the seed and a
 name, so pulling entities in another order (or pulling only some) never changes the data.
@@ -25,21 +29,22 @@ BASE_DATE = dt.date(2026, 11, 2)
 #: the day (relative to day 0) the plant's plan was last balanced by MRP
 MRP_DAY = -21
 NO_DATE = -(2**30)
-_VERSION = re.compile(r"^d(\d{5,})$")
+_VERSION = re.compile(r"^d(\d{5,})(?:\.w(\d{6,}))?$")
 
 
-def version(day: int) -> str:
-    return f"d{day:05d}"
+def version(day: int, write: int = 0) -> str:
+    """The stamp of (day, write number); write 0: a change of the simulation, no write."""
+    return f"d{day:05d}.w{write:06d}" if write else f"d{day:05d}"
 
 
-def parse_version(stamp: str) -> int:
-    """The simulated day of a version stamp this connector produced."""
+def parse_version(stamp: str) -> tuple[int, int]:
+    """The (simulated day, write number) of a version stamp this connector produced."""
     m = _VERSION.match(stamp)
     if not m:
         raise ValueError(
             f"{stamp!r} is not a demo watermark (expected 'd' and a day number, like 'd00007')"
         )
-    return int(m.group(1))
+    return int(m.group(1)), int(m.group(2) or 0)
 
 
 def stream(seed: int, *names: str | int) -> np.random.Generator:

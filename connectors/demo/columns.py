@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from connectors.demo.clock import version
 from workbench.domain.models import ENTITY_MODELS
 
 SOURCE = "demo"
@@ -87,7 +88,12 @@ def _record_builder(entity: str, fields: list[str]) -> Callable[..., dict[str, A
 
 
 class EntityTable:
-    """One entity's records as columns, plus the simulated day each record last changed."""
+    """One entity's records as columns, plus the simulated day each record last changed.
+
+    ``written``: for an entity the demo takes writes on (requisitions), the number of the write
+    that last changed each record (0: none since its last simulated change), so its version is
+    the pair (day, write) — see :func:`connectors.demo.clock.version`.
+    """
 
     def __init__(
         self,
@@ -95,6 +101,7 @@ class EntityTable:
         columns: dict[str, Column],
         version: np.ndarray,
         version_stamps: np.ndarray,
+        written: np.ndarray | None = None,
     ) -> None:
         expected = [f for f in ENTITY_MODELS[entity].model_fields if f not in _SOURCE_FIELDS]
         if set(columns) != set(expected):
@@ -105,17 +112,27 @@ class EntityTable:
         self.columns = [columns[f] for f in expected]
         self.version = version
         self.version_stamps = version_stamps
+        self.written = written if written is not None and written.any() else None
         self.build = _record_builder(entity, expected)
 
     def __len__(self) -> int:
         return len(self.version)
 
+    def changed_since(self, since: tuple[int, int]) -> np.ndarray:
+        """Positions of the records whose version (day, write) is later than ``since``."""
+        day, write = since
+        later = self.version > day
+        if self.written is not None:
+            later |= (self.version == day) & (self.written > write)
+        return np.flatnonzero(later)
+
     def batches(
-        self, since_day: int | None, size: int
-    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """(records, highest day among them) per batch, only records changed after since_day."""
+        self, since: tuple[int, int] | None, size: int
+    ) -> Iterator[tuple[list[dict[str, Any]], tuple[int, int]]]:
+        """(records, highest (day, write) among them) per batch, only records changed after
+        ``since``."""
         n = len(self.version)
-        rows = None if since_day is None else np.flatnonzero(self.version > since_day)
+        rows = None if since is None else self.changed_since(since)
         for start in range(0, n if rows is None else len(rows), size):
             # a full pull reads contiguous slices (views), cheaper than fancy indexing
             chunk = (
@@ -123,5 +140,13 @@ class EntityTable:
             )
             days = self.version[chunk]
             values = [c.take(chunk) for c in self.columns]
-            records = list(map(self.build, *values, self.version_stamps[days].tolist()))
-            yield records, int(days.max())
+            stamps, top = self._stamps(chunk, days)
+            records = list(map(self.build, *values, stamps))
+            yield records, top
+
+    def _stamps(self, chunk: Rows, days: np.ndarray) -> tuple[list[str], tuple[int, int]]:
+        written = None if self.written is None else self.written[chunk]
+        if written is None or not written.any():
+            return self.version_stamps[days].tolist(), (int(days.max()), 0)
+        pairs = list(zip(days.tolist(), written.tolist()))
+        return [version(d, w) for d, w in pairs], max(pairs)

@@ -43,12 +43,17 @@ class _Builder:
         self.cal = plant.calendar
 
     def table(
-        self, entity: str, columns: dict[str, Column], version: np.ndarray | None = None
+        self,
+        entity: str,
+        columns: dict[str, Column],
+        version: np.ndarray | None = None,
+        written: np.ndarray | None = None,
     ) -> EntityTable:
-        """``version``: the day each record last changed (master data never changes: day 0)."""
+        """``version``: the day each record last changed (master data never changes: day 0);
+        ``written``: the demo write that changed it since (requisitions only)."""
         if version is None:
             version = np.zeros(self._length(columns), dtype=np.int64)
-        return EntityTable(entity, columns, version, self.cal.versions)
+        return EntityTable(entity, columns, version, self.cal.versions, written)
 
     @staticmethod
     def _length(columns: dict[str, Column]) -> int:
@@ -457,6 +462,7 @@ class _Builder:
                 "created_date": self.date(r.created),
             },
             r.version,
+            r.written,
         )
 
 

@@ -1,7 +1,12 @@
-"""The demo plant as a whole: each part generated on first use, from its own random stream."""
+"""The demo plant as a whole: each part generated on first use, from its own random stream.
+
+The writes the demo took (:mod:`connectors.demo.ledger`) are laid over the generated
+requisitions day by day; nothing else depends on them, so changing them only rebuilds those.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 
 import numpy as np
@@ -9,6 +14,7 @@ import numpy as np
 from connectors.demo import words
 from connectors.demo.boms import Boms, make_boms
 from connectors.demo.clock import NO_DATE, Calendar
+from connectors.demo.ledger import Write
 from connectors.demo.master import Items, Suppliers, make_items, make_suppliers, stock_factor
 from connectors.demo.mrp import Mrp, run_mrp
 from connectors.demo.production import (
@@ -27,16 +33,18 @@ from connectors.demo.production import (
 from connectors.demo.purchasing import Purchasing, advance, make_purchasing
 from connectors.demo.requisitions import Requisitions, advance_requisitions, make_requisitions
 from connectors.demo.scales import Scale
+from connectors.demo.writes import RequisitionBook, lay_writes
 
 #: earliest and latest day offsets any date of the plant can have (beyond the simulated day)
 _CALENDAR_SPAN = (-2200, 700)
 
 
 class Plant:
-    def __init__(self, scale: Scale, seed: int, day: int) -> None:
+    def __init__(self, scale: Scale, seed: int, day: int, writes: Sequence[Write] = ()) -> None:
         self.scale = scale
         self.seed = seed
         self.day = day
+        self.writes = list(writes)
         self.calendar = Calendar(_CALENDAR_SPAN[0], day + _CALENDAR_SPAN[1])
 
     @cached_property
@@ -75,9 +83,9 @@ class Plant:
         return make_purchasing(self.items, self.suppliers, self.mrp.buy, self.scale, self.seed)
 
     @cached_property
-    def requisitions(self) -> Requisitions:
+    def _requisitions_made(self) -> Requisitions:
         # created on the day-0 purchasing, whose PO lines they are linked to
-        req = make_requisitions(
+        return make_requisitions(
             self.items,
             self.suppliers,
             self.boms,
@@ -86,12 +94,27 @@ class Plant:
             self.scale,
             self.seed,
         )
-        advance_requisitions(req, self.day, self.seed)
+
+    @cached_property
+    def requisitions(self) -> Requisitions:
+        return self.requisitions_with(self.writes)
+
+    def requisitions_with(self, writes: Sequence[Write]) -> Requisitions:
+        """The requisitions on the plant's day with ``writes`` applied, each on its day."""
+        req = self._requisitions_made.copy()
+        end_of_day = lay_writes(RequisitionBook(self, req), writes) if writes else None
+        advance_requisitions(req, self.day, self.seed, end_of_day)
         return req
+
+    def set_writes(self, writes: Sequence[Write]) -> None:
+        """Lay other writes over the requisitions (their next read rebuilds them)."""
+        if list(writes) != self.writes:
+            self.writes = list(writes)
+            self.__dict__.pop("requisitions", None)
 
     @cached_property
     def purchasing(self) -> Purchasing:
-        self.requisitions  # noqa: B018 - links the ordered requisitions to their lines first
+        self._requisitions_made  # noqa: B018 - links the ordered requisitions to their lines first
         p = self._purchasing_base
         advance(p, self.day, self.seed)
         return p

@@ -13,6 +13,7 @@ working day.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,12 @@ class Requisitions:
     #: the requisition's number (RQ-000001 is the oldest)
     number: np.ndarray
     version: np.ndarray
+    #: the number of the demo write that last changed it (0: none since ``version``'s day)
+    written: np.ndarray
+
+    def copy(self) -> Requisitions:
+        """Arrays of its own, so writes laid over it leave the generated plan untouched."""
+        return Requisitions(**{k: v.copy() for k, v in vars(self).items()})
 
 
 def make_requisitions(
@@ -138,18 +145,30 @@ def make_requisitions(
         created=created,
         number=number,
         version=np.zeros(n, dtype=np.int64),
+        written=np.zeros(n, dtype=np.int64),
     )
 
 
-def advance_requisitions(req: Requisitions, day: int, seed: int) -> None:
-    """Buyers approve about 2% and cancel about 0.5% of the open requisitions per working day."""
+def advance_requisitions(
+    req: Requisitions, day: int, seed: int, end_of_day: Callable[[int], None] | None = None
+) -> None:
+    """Buyers approve about 2% and cancel about 0.5% of the open requisitions per working day.
+
+    ``end_of_day(t)`` runs after the events of each day ``t`` in 0..day: the writes the demo took
+    that day go in there, so later days see them (a requisition cancelled by a write on day 2 is
+    not approved on day 3).
+    """
+    if end_of_day:
+        end_of_day(0)
     for t in range(1, day + 1):
-        if not is_workday(t - 1):
-            continue
-        r = stream(seed, "requisitions", t).random(len(req.item))
-        is_open = req.status == OPEN
-        approve = is_open & (r < 0.02)
-        cancel = is_open & (r >= 0.02) & (r < 0.025)
-        req.status[approve] = APPROVED
-        req.status[cancel] = CANCELLED
-        req.version[approve | cancel] = t
+        if is_workday(t - 1):
+            r = stream(seed, "requisitions", t).random(len(req.item))
+            is_open = req.status == OPEN
+            approve = is_open & (r < 0.02)
+            cancel = is_open & (r >= 0.02) & (r < 0.025)
+            req.status[approve] = APPROVED
+            req.status[cancel] = CANCELLED
+            req.version[approve | cancel] = t
+            req.written[approve | cancel] = 0
+        if end_of_day:
+            end_of_day(t)
