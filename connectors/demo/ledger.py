@@ -106,7 +106,7 @@ class Ledger:
     def locked(self) -> Iterator[None]:
         """Hold the ledger exclusively (between processes) while reading, checking, appending."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(f"{self.path}.lock", "a+b") as handle:
+        with self.path.open("a+b") as handle:
             _lock(handle.fileno())
             try:
                 yield
@@ -133,7 +133,7 @@ class Ledger:
         )
 
     def _append(self, entry: dict[str, Any]) -> None:
-        new = not self.path.exists()
+        new = not self.path.exists() or self.path.stat().st_size == 0
         line = json.dumps(entry, sort_keys=True, default=str) + "\n"
         with self.path.open("a+b") as f:
             f.seek(0, os.SEEK_END)
@@ -175,13 +175,15 @@ try:  # POSIX
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
-except ImportError:  # Windows
+except ImportError:  # Windows: lock a byte far beyond the end, so reading stays possible
     import msvcrt
 
+    _LOCK_AT = 2**40
+
     def _lock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
+        os.lseek(fd, _LOCK_AT, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
 
     def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
+        os.lseek(fd, _LOCK_AT, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]

@@ -1,10 +1,21 @@
-"""Building connectors by name through the registry (the core never imports a concrete one)."""
+"""Building connectors by name through the registry (the core never imports a concrete one).
+
+A connector may keep a store of its own that belongs with one cache: the demo plant keeps the
+writes it took in a ledger file (``cache_store`` on the connector class names the parameter and
+the suffix added to the cache path). :func:`with_cache_store` passes that file, so a cache and
+its demo ledger always go together, and such a connector needs no configuration at all: the
+outbox builds it from the cache alone (:func:`self_contained_connector`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import Connector, get_connector_class
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def make_connector(name: str, **params: Any) -> Connector:
@@ -12,16 +23,48 @@ def make_connector(name: str, **params: Any) -> Connector:
     return get_connector_class(name)(**params)
 
 
-def demo_connector(scale: str = "small", day: int = 0, seed: int = 42) -> Connector:
-    return make_connector("demo", scale=scale, day=day, seed=seed)
+def cache_path(engine: Engine | None) -> Path | None:
+    """The cache file behind ``engine`` (None for an in-memory cache)."""
+    database = engine.url.database if engine is not None else None
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def with_cache_store(name: str, params: dict[str, Any], cache: Path | str | None) -> dict[str, Any]:
+    """``params`` plus the file beside ``cache`` where connector ``name`` keeps its own store,
+    when it keeps one and ``params`` name none."""
+    store = getattr(get_connector_class(name), "cache_store", None)
+    if store is None or cache is None or params.get(store[0]):
+        return dict(params)
+    param, suffix = store
+    return {**params, param: f"{cache}{suffix}"}
+
+
+def self_contained_connector(name: str, cache: Path | str | None) -> Connector | None:
+    """Connector ``name`` built from the cache alone, if it keeps its store beside the cache
+    (None otherwise: it needs a configured source)."""
+    if cache is None or getattr(get_connector_class(name), "cache_store", None) is None:
+        return None
+    return make_connector(name, **with_cache_store(name, {}, cache))
+
+
+def demo_connector(
+    scale: str = "small", day: int = 0, seed: int = 42, cache: Path | str | None = None
+) -> Connector:
+    """The demo plant; with ``cache``, it takes decisions into the ledger beside that cache."""
+    return make_connector(
+        "demo", **with_cache_store("demo", {"scale": scale, "day": day, "seed": seed}, cache)
+    )
 
 
 def package_connector(folder: str) -> Connector:
     return make_connector("files", folder=folder)
 
 
-def configured_connector(name: str) -> Connector:
-    """The connector of the source ``name`` from the user's settings."""
+def configured_connector(name: str, cache: Path | str | None = None) -> Connector:
+    """The connector of the source ``name`` from the user's settings (with its store beside
+    ``cache`` when it keeps one)."""
     from workbench.services.settings import load_settings
 
     settings = load_settings()
@@ -31,4 +74,5 @@ def configured_connector(name: str) -> Connector:
         raise LookupError(f"no source named {name!r} ({known}); add one with `workbench sources add`")
     from workbench.services.credentials import connector_params
 
-    return make_connector(cfg.connector, **connector_params(cfg.connector, cfg.params))
+    params = with_cache_store(cfg.connector, cfg.params, cache)
+    return make_connector(cfg.connector, **connector_params(cfg.connector, params))

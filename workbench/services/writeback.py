@@ -254,7 +254,8 @@ def _pause_connector(engine: Engine, connector: str, until: str) -> None:
 
 def confirm_sent(engine: Engine, *, now: dt.datetime | None = None) -> int:
     """Mark ``sent`` entries ``confirmed`` once the cache shows their result (after a sync):
-    the target requisition carries the version the write produced, or is gone after a cancel."""
+    the target requisition carries the version the write produced, or is gone after a cancel
+    (a source that keeps cancelled requisitions, like the demo plant, shows the version)."""
     table = ENTITY_TABLES["requisitions"]
     confirmed = 0
     sent = _entries(engine, [OutboxState.SENT.value])
@@ -270,10 +271,8 @@ def confirm_sent(engine: Engine, *, now: dt.datetime | None = None) -> int:
             ).first()
             if row is None:
                 continue
-            seen = (
-                row.deleted_at is not None
-                if payload["action"] == "cancel"
-                else _not_older(row.source_version, entry["result_version"])
+            seen = _not_older(row.source_version, entry["result_version"]) or (
+                payload["action"] == "cancel" and row.deleted_at is not None
             )
             if seen:
                 conn.execute(
@@ -339,15 +338,27 @@ def send_pending(
 ) -> DrainResult:
     """Build the connectors the queued entries need from configured ``sources`` (settings'
     SourceConfig), with passwords from the keyring, then drain; a source that cannot be built
-    (no password, unknown connector) leaves its entries waiting, with the reason in messages."""
+    (no password, unknown connector) leaves its entries waiting, with the reason in messages.
+
+    A connector that keeps its store beside the cache (the demo plant's ledger of writes) gets
+    that file, and needs no configured source: with none, it is built from the cache alone, so
+    decisions on the demo are sent without the user setting anything up."""
     from workbench.services.credentials import CredentialError, connector_params
-    from workbench.services.sources import make_connector
+    from workbench.services.sources import (
+        cache_path,
+        make_connector,
+        self_contained_connector,
+        with_cache_store,
+    )
 
     needed = {e["connector"] for e in _entries(engine, OPEN_STATES)}
+    cache = cache_path(engine)
     built: dict[str, Connector] = {}
     broken: set[str] = set()
+    configured: set[str] = set()
     messages: list[str] = []
     for cfg in sources:
+        configured.add(cfg.connector)
         if (
             not getattr(cfg, "enabled", True)
             or cfg.connector not in needed
@@ -355,12 +366,22 @@ def send_pending(
         ):
             continue
         try:
+            params = with_cache_store(cfg.connector, cfg.params, cache)
             built[cfg.connector] = make_connector(
-                cfg.connector, **connector_params(cfg.connector, cfg.params)
+                cfg.connector, **connector_params(cfg.connector, params)
             )
         except (CredentialError, ConnectorError, TypeError) as exc:
             broken.add(cfg.connector)
             messages.append(f"source {cfg.name}: {exc}")
+    for name in sorted(needed - configured):
+        try:
+            connector = self_contained_connector(name, cache)
+        except (ConnectorError, TypeError, ValueError) as exc:
+            broken.add(name)
+            messages.append(f"connector {name!r}: {exc}")
+            continue
+        if connector is not None:
+            built[name] = connector
     missing = needed - set(built) - broken
     messages.extend(
         f"no configured source for connector {name!r}: its decisions wait"

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
     from workbench.services.sync import SyncResult
 
-#: The demo plant every fresh installation is offered.
+#: The demo plant every fresh installation is offered. Synced and sent with a cache, it keeps
+#: the decisions written back to it in the ledger beside that cache (``sources.with_cache_store``).
 DEMO_SOURCE = SourceConfig(name="demo", connector="demo", params={"scale": "small", "day": 0})
 
 
@@ -30,15 +31,16 @@ def sync_sources(
 ) -> list[SyncResult]:
     """Sync each source in turn (each run atomic); stops before the next one when cancelled."""
     from workbench.services.credentials import connector_params
-    from workbench.services.sources import make_connector
+    from workbench.services.sources import cache_path, make_connector, with_cache_store
     from workbench.services.sync import run_sync
 
     results: list[SyncResult] = []
+    cache = cache_path(engine)
     for n, source in enumerate(sources):
         check_cancelled(state)
         state.set_status(f"Syncing {source.name} ({n + 1} of {len(sources)})")
-        connector = make_connector(source.connector,
-                                   **connector_params(source.connector, source.params))
+        params = with_cache_store(source.connector, source.params, cache)
+        connector = make_connector(source.connector, **connector_params(source.connector, params))
         try:
             results.append(run_sync(engine, connector, partial=partial, state=state))
         finally:

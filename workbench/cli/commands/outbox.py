@@ -1,5 +1,6 @@
 """``workbench outbox``: decisions on their way back to the source systems — list, send, retry,
-and the audit log of every attempt."""
+and the audit log of every attempt. Decisions on the demo plant need no configured source: they
+go to the demo's ledger beside the cache (see :mod:`workbench.services.sources`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--send",
         action="store_true",
-        help="send due entries through the configured sources (passwords from keyring)",
+        help="send due entries through the configured sources (passwords from keyring; the demo "
+        "plant needs none)",
     )
     p.add_argument("--source", default=None, help="only this configured source (by name)")
     p.add_argument(

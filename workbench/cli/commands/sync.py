@@ -1,4 +1,7 @@
-"""``workbench sync``: pull from the demo plant, a data package or a configured source."""
+"""``workbench sync``: pull from the demo plant, a data package or a configured source.
+
+The demo plant (and a configured demo source) keeps the decisions written back to it in a ledger
+beside the cache (``<cache>.demo-ledger.jsonl``), so the next sync shows them."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     from connectors.base import ConnectorError
     from workbench.services.sources import (
+        cache_path,
         configured_connector,
         demo_connector,
         package_connector,
@@ -35,10 +39,11 @@ def run(args: argparse.Namespace) -> int:
 
     engine = open_engine(args)
     try:
+        cache = cache_path(engine)
         if args.demo:
-            connector = demo_connector(scale=args.scale, day=args.day)
+            connector = demo_connector(scale=args.scale, day=args.day, cache=cache)
         elif args.source:
-            connector = configured_connector(args.source)
+            connector = configured_connector(args.source, cache=cache)
         else:
             connector = package_connector(args.package)
         if not args.demo:

@@ -1,0 +1,353 @@
+"""The demo plant takes decisions like a source system: approve → send → the next sync shows the
+requisitions changed, with new versions, and re-evaluation moves on. Real cache files, the real
+demo, the app's own paths (the default demo source, ``send_pending``, the CLI)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from connectors.base import ConflictError, PermanentError, PushRequest
+from connectors.demo import DemoConnector
+from workbench.cache.db import open_cache
+from workbench.cache.frames import read_entity_frame
+from workbench.cli import main as cli
+from workbench.services.decisions import record_decision
+from workbench.services.planning import open_session
+from workbench.services.reevaluate import run_reevaluation
+from workbench.services.tasks import SimpleState
+from workbench.services.writeback import confirm_sent, outbox_frame, send_pending
+from workbench.ui.workers import DEMO_SOURCE, sync_sources
+
+LEDGER = ".demo-ledger.jsonl"
+
+
+def _sync(engine: Engine) -> Any:
+    """A sync of the app's default demo source (as the GUI and ``--demo`` run it)."""
+    [result] = sync_sources(engine, [DEMO_SOURCE.model_copy(deep=True)], SimpleState())
+    assert result.ok, result.error
+    return result
+
+
+def _reevaluate(engine: Engine) -> dict[str, dict[str, Any]]:
+    out = run_reevaluation(engine, open_session(engine))
+    return {r["requisition"]: r for r in out["recommendations"]}
+
+
+def _requisitions(engine: Engine) -> dict[str, dict[str, Any]]:
+    frame = read_entity_frame(engine, "requisitions")
+    return {r["code"]: r for r in frame.to_dict("records")}
+
+
+def _open_recommendation_ids(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT requisition, id FROM recommendations WHERE status = 'open'")
+        ).all()
+    return {r.requisition: int(r.id) for r in rows}
+
+
+def _ledger_lines(cache: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in Path(f"{cache}{LEDGER}").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo at day 0 synced through the default source, with its ledger."""
+    path = tmp_path_factory.mktemp("demo-wb") / "cache.sqlite"
+    engine = open_cache(path)
+    _sync(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def cache(template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "cache.sqlite"
+    for suffix in ("", "-wal", "-shm", LEDGER):
+        if Path(f"{template}{suffix}").exists():
+            shutil.copy(f"{template}{suffix}", f"{target}{suffix}")
+    return target
+
+
+def test_the_default_demo_source_keeps_its_ledger_beside_the_cache(cache: Path) -> None:
+    lines = _ledger_lines(cache)
+    assert [line["clock"] for line in lines] == [{"scale": "small", "seed": 42, "day": 0}]
+    assert DemoConnector(ledger=f"{cache}{LEDGER}").check().message.endswith(
+        f"takes decisions (0 written so far, in {cache}{LEDGER})"
+    )
+
+
+def test_approve_send_sync_reevaluate(cache: Path) -> None:
+    engine = open_cache(cache)
+    recs = _reevaluate(engine)
+    rec_ids = _open_recommendation_ids(engine)
+    before = _requisitions(engine)
+    # one approved recommendation of each kind the plan proposes
+    chosen: dict[str, str] = {}
+    for code, rec in sorted(recs.items()):
+        kind = "alternate" if rec["proposed_item"] else rec["action"]
+        if kind != "keep":
+            chosen.setdefault(kind, code)
+    assert {"cancel", "reduce", "increase", "alternate"} <= set(chosen), chosen
+    assert {"defer", "expedite"} & set(chosen), chosen
+    for code in chosen.values():
+        out = record_decision(engine, code, "approve", decided_by="buyer",
+                              recommendation=rec_ids[code])
+        assert out.outbox is not None
+    # a buyer orders a requisition the plan keeps, from another supplier
+    kept = next(c for c, r in sorted(recs.items()) if r["action"] == "keep")
+    assert before[kept]["suggested_supplier"] != "S0003"
+    record_decision(engine, kept, "modify", decided_by="buyer", action="order", supplier="S0003",
+                    recommendation=rec_ids[kept])
+    # a rejected one sends nothing
+    rejected = next(c for c in sorted(recs) if c not in chosen.values() and c != kept)
+    assert record_decision(engine, rejected, "reject", decided_by="buyer",
+                           action=recs[rejected]["action"],
+                           recommendation=rec_ids[rejected]).outbox is None
+
+    sent = send_pending(engine, [])  # no configured source: the demo needs none
+    assert sent.messages == [] and sent.failed == [] and sent.conflicts == []
+    assert len(sent.sent) == len(chosen) + 1
+    entries = outbox_frame(engine).set_index("requisition")
+    assert set(entries["state"]) == {"sent"}
+    # each write has its own new version: day 0, write 1..n in the order sent
+    assert sorted(entries["result_version"]) == [
+        f"d00000.w{n:06d}" for n in range(1, len(chosen) + 2)
+    ]
+    writes = [line for line in _ledger_lines(cache) if "write" in line]
+    assert len(writes) == len(chosen) + 1
+
+    result = _sync(engine)
+    assert result.counts["requisitions"] == {
+        "received": len(chosen) + 1, "changed": len(chosen) + 1, "deleted": 0
+    }
+    assert result.counts["purchase_order_lines"]["received"] == 0  # nothing else moved
+    after = _requisitions(engine)
+    for code in [*chosen.values(), kept]:
+        assert after[code]["source_version"] == entries.loc[code, "result_version"]
+        assert after[code]["source_version"] != before[code]["source_version"]
+    rec = recs[chosen["reduce"]]
+    assert after[chosen["reduce"]]["quantity"] == pytest.approx(rec["proposed_quantity"])
+    assert after[chosen["reduce"]]["quantity"] < before[chosen["reduce"]]["quantity"]
+    rec = recs[chosen["increase"]]
+    assert after[chosen["increase"]]["quantity"] == pytest.approx(rec["proposed_quantity"])
+    assert after[chosen["increase"]]["quantity"] > before[chosen["increase"]]["quantity"]
+    moved = chosen.get("defer") or chosen["expedite"]
+    assert str(after[moved]["need_date"])[:10] == str(recs[moved]["proposed_date"])[:10]
+    assert after[chosen["cancel"]]["status"] == "cancelled"
+    assert after[kept]["status"] == "ordered" and after[kept]["suggested_supplier"] == "S0003"
+    alt = recs[chosen["alternate"]]
+    assert after[chosen["alternate"]]["item"] == alt["proposed_item"]
+    assert after[chosen["alternate"]]["quantity"] == pytest.approx(alt["proposed_quantity"])
+    assert after[rejected] == before[rejected]
+    unchanged = set(before) - {*chosen.values(), kept}
+    assert all(after[c] == before[c] for c in unchanged)
+
+    assert confirm_sent(engine) == len(chosen) + 1  # the cache shows every write
+    assert set(outbox_frame(engine)["state"]) == {"confirmed"}
+
+    again = _reevaluate(engine)
+    # cancelled and ordered requisitions are no longer open: nothing proposed for them
+    assert chosen["cancel"] not in again and kept not in again
+    for kind, code in chosen.items():
+        if kind in ("cancel",):
+            continue
+        assert again[code]["base_version"] == after[code]["source_version"]
+        same = again[code]["action"] == recs[code]["action"] and (
+            again[code]["proposed_item"] or None) == (recs[code]["proposed_item"] or None)
+        assert not same, (kind, code, again[code]["action"])
+    engine.dispose()
+
+
+def test_a_lost_response_is_applied_once(cache: Path) -> None:
+    engine = open_cache(cache)
+    reqs = _requisitions(engine)
+    code = next(c for c, r in sorted(reqs.items()) if r["status"] == "open")
+    out = record_decision(engine, code, "modify", decided_by="buyer", action="reduce",
+                          quantity=7.0)
+    payload = json.loads(_payload(engine, str(out.idempotency_key)))
+    # the demo applied the write, then the answer was lost: the entry still says "sending"
+    pushed = DemoConnector(ledger=f"{cache}{LEDGER}").push(PushRequest(**payload))
+    assert pushed.new_version == "d00000.w000001" and not pushed.already_applied
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE outbox SET state = 'sending' WHERE id = :i"), {"i": out.outbox})
+    sent = send_pending(engine, [])
+    assert sent.already_applied == [out.outbox] and sent.sent == []
+    entry = outbox_frame(engine).iloc[0]
+    assert entry["state"] == "sent" and entry["result_version"] == "d00000.w000001"
+    assert [line["key"] for line in _ledger_lines(cache) if "write" in line] == [out.idempotency_key]
+    _sync(engine)
+    row = _requisitions(engine)[code]
+    assert row["quantity"] == 7.0 and row["source_version"] == "d00000.w000001"
+    engine.dispose()
+
+
+def _payload(engine: Engine, key: str) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT payload FROM outbox WHERE idempotency_key = :k"),
+                                {"k": key}).scalar_one())
+
+
+def test_a_stale_base_version_is_a_conflict_with_both_states(cache: Path) -> None:
+    engine = open_cache(cache)
+    reqs = _requisitions(engine)
+    code = next(c for c, r in sorted(reqs.items()) if r["status"] == "open")
+    first = record_decision(engine, code, "modify", decided_by="ann", action="reduce", quantity=5.0)
+    second = record_decision(engine, code, "modify", decided_by="bob", action="increase",
+                             quantity=9000.0)
+    result = send_pending(engine, [])
+    assert result.sent == [first.outbox] and result.conflicts == [second.outbox]
+    entry = outbox_frame(engine).set_index("id").loc[second.outbox]
+    assert entry["state"] == "conflict"
+    assert f"{code} changed in the demo plant since the analysis" in entry["last_error"]
+    assert "(version d00000 -> d00000.w000001)" in entry["last_error"]
+    conflict = json.loads(entry["conflict"])
+    assert conflict["ours"]["quantity"] == 9000.0 and conflict["ours"]["base_version"] == "d00000"
+    assert conflict["theirs"]["quantity"] == 5.0
+    assert conflict["theirs"]["version"] == "d00000.w000001"
+    # nothing of the conflicting decision was written
+    assert [line["set"] for line in _ledger_lines(cache) if "write" in line] == [
+        {"quantity": 5.0, "uom": reqs[code]["orig_uom"]}
+    ]
+    engine.dispose()
+
+
+def test_the_plant_moving_on_makes_a_conflict_too(cache: Path) -> None:
+    """A sync on day 7 moved the demo's clock on; a decision based on day 0 then conflicts on a
+    requisition a buyer approved in the meantime (its version moved by the simulated days)."""
+    engine = open_cache(cache)
+    day0 = _requisitions(engine)
+    day7 = DemoConnector("small", day=7, ledger=f"{cache}{LEDGER}")
+    moved = [r for b in day7.pull("requisitions", "d00000") for r in b.records]
+    assert moved  # this reads day 7 and notes the clock (the cache itself stays at day 0)
+    code = sorted(r["code"] for r in moved if day0[r["code"]]["status"] == "open")[0]
+    out = record_decision(engine, code, "modify", decided_by="ann", action="reduce", quantity=3.0)
+    result = send_pending(engine, [])
+    assert result.conflicts == [out.outbox]
+    conflict = json.loads(outbox_frame(engine).iloc[0]["conflict"])
+    theirs = next(r for r in moved if r["code"] == code)
+    assert conflict["theirs"]["status"] == theirs["status"] != "open"
+    assert conflict["theirs"]["version"] == theirs["source_version"] > "d00000"
+    engine.dispose()
+
+
+def test_writes_survive_a_restart_and_a_new_day(tmp_path: Path) -> None:
+    ledger = tmp_path / "x.demo-ledger.jsonl"
+    first = DemoConnector("small", day=3, ledger=ledger)
+    reqs = {r["code"]: r for b in first.pull("requisitions", None) for r in b.records}
+    mark = max(r["source_version"] for r in reqs.values())
+    code = next(c for c, r in sorted(reqs.items()) if r["status"] == "open")
+    target = reqs[code]["source_key"]
+    request = PushRequest("key-1", "expedite", target, reqs[code]["source_version"],
+                          date="2026-11-20")
+    assert first.push(request).new_version == "d00003.w000001"
+    first.close()
+
+    restarted = DemoConnector(ledger=ledger)  # parameters from the ledger's clock
+    assert (restarted.scale, restarted.seed, restarted.day) == ("small", 42, 3)
+    assert restarted.push(request).already_applied
+    changed = [r for b in restarted.pull("requisitions", mark) for r in b.records]
+    assert [(r["code"], str(r["need_date"]), r["source_version"]) for r in changed] == [
+        (code, "2026-11-20", "d00003.w000001")
+    ]
+    # everything else is the plain day-3 plant, and the same ledger gives the same records
+    plain = {r["code"]: r for b in DemoConnector("small", day=3).pull("requisitions", None)
+             for r in b.records}
+    again = {r["code"]: r for b in DemoConnector("small", day=3, ledger=ledger)
+             .pull("requisitions", None) for r in b.records}
+    assert {c for c in again if again[c] != plain[c]} == {code}
+    assert again == {r["code"]: r for b in restarted.pull("requisitions", None)
+                     for r in b.records}
+    # nothing changed since the write: an incremental pull from its version is empty
+    assert [r for b in restarted.pull("requisitions", "d00003.w000001") for r in b.records] == []
+    # a week on, the day-based changes come on top and the write is kept
+    later = DemoConnector("small", day=10, ledger=ledger)
+    since = [r for b in later.pull("requisitions", "d00003.w000001") for r in b.records]
+    assert since and all(r["source_version"] > "d00003.w000001" for r in since)
+    week = {r["code"]: r for b in later.pull("requisitions", None) for r in b.records}
+    assert str(week[code]["need_date"]) == "2026-11-20"
+    plain10 = {r["code"]: r for b in DemoConnector("small", day=10).pull("requisitions", None)
+               for r in b.records}
+    assert {r["code"] for r in since} == {
+        c for c, r in plain10.items() if r["source_version"] > "d00003"
+    }
+
+
+def test_the_demo_refuses_what_a_source_would(tmp_path: Path) -> None:
+    demo = DemoConnector("small", ledger=tmp_path / "l.jsonl")
+    reqs = {r["code"]: r for b in demo.pull("requisitions", None) for r in b.records}
+    ordered = next(r for _, r in sorted(reqs.items()) if r["status"] == "ordered")
+    open_one = next(r for _, r in sorted(reqs.items()) if r["status"] == "open")
+
+    def push(key: str, action: str, rec: dict[str, Any], **kw: Any) -> Any:
+        return demo.push(PushRequest(key, action, rec["source_key"], rec["source_version"], **kw))
+
+    with pytest.raises(PermanentError, match="no requisition 'requisitions:RQ-999999'"):
+        demo.push(PushRequest("k0", "cancel", "requisitions:RQ-999999", "d00000"))
+    with pytest.raises(PermanentError, match="no requisition 'purchase_order_lines:PO-1/1'"):
+        demo.push(PushRequest("k0", "cancel", "purchase_order_lines:PO-1/1", "d00000"))
+    with pytest.raises(PermanentError, match="is ordered: its purchase-order line"):
+        push("k1", "reduce", ordered, quantity=1.0)
+    with pytest.raises(PermanentError, match="expedite needs a date"):
+        push("k2", "expedite", open_one)
+    with pytest.raises(PermanentError, match="positive quantity"):
+        push("k3", "reduce", open_one, quantity=0.0)
+    with pytest.raises(PermanentError, match="no supplier 'NOPE'"):
+        push("k4", "switch_source", open_one, supplier="NOPE")
+    with pytest.raises(PermanentError, match="no item 'XX-1'"):
+        push("k5", "switch_source", open_one, item="XX-1", quantity=2.0)
+    assert push("k6", "keep", open_one).detail == {"reason": "nothing to write"}
+    assert not [line for line in _lines(tmp_path / "l.jsonl") if "write" in line]
+    # the record already holds it: done, nothing written
+    same = push("k7", "switch_source", open_one, supplier=open_one["suggested_supplier"])
+    assert same.new_version == "d00000" and not same.already_applied
+    # a supplier switch, then ordering it; then it can no longer change
+    assert push("k8", "switch_source", open_one, supplier="S0001").new_version == "d00000.w000001"
+    with pytest.raises(ConflictError):
+        push("k9", "order", open_one)  # based on the version before the switch
+    now = dict(open_one, source_version="d00000.w000001")
+    assert push("k9", "order", now).new_version == "d00000.w000002"
+    with pytest.raises(PermanentError, match="is ordered"):
+        push("k10", "cancel", dict(now, source_version="d00000.w000002"))
+    final = {r["code"]: r for b in demo.pull("requisitions", None) for r in b.records}
+    assert final[open_one["code"]]["status"] == "ordered"
+    assert final[open_one["code"]]["suggested_supplier"] == "S0001"
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_without_a_ledger_the_demo_stays_read_only() -> None:
+    with pytest.raises(PermanentError) as err:
+        DemoConnector("small").push(PushRequest("k", "cancel", "requisitions:RQ-000001", "d00000"))
+    assert str(err.value) == (
+        "the demo plant is read-only: decisions stay in the cache and outbox; "
+        "connect a source system (e.g. Tryton) to write them back"
+    )
+
+
+def test_the_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = tmp_path / "cli.sqlite"
+    assert cli(["sync", "--demo", "--day", "2", "--cache", str(cache), "--json"]) == 0
+    capsys.readouterr()
+    engine = open_cache(cache)
+    code = next(c for c, r in sorted(_requisitions(engine).items()) if r["status"] == "open")
+    assert cli(["decisions", "record", code, "--verdict", "modify", "--action", "cancel",
+                "--by", "cli", "--cache", str(cache)]) == 0
+    capsys.readouterr()
+    assert cli(["outbox", "--send", "--cache", str(cache), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["send"]["sent"]) == 1 and out["send"]["messages"] == []
+    assert out["entries"][0]["result_version"] == "d00002.w000001"
+    assert cli(["sync", "--demo", "--day", "2", "--cache", str(cache), "--json"]) == 0
+    synced = json.loads(capsys.readouterr().out)
+    assert synced["counts"]["requisitions"]["received"] == 1
+    assert _requisitions(engine)[code]["status"] == "cancelled"
+    engine.dispose()
