@@ -159,3 +159,15 @@ def test_packed_codes_only_for_short_ascii() -> None:
     assert packed_codes(np.array(["Ü"], dtype=object)) is None
     a, b = packed_codes(np.array(["AB", "BA"], dtype=object))  # type: ignore[misc]
     assert a != b
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.lists(codes_alphabet, max_size=2).map("".join), max_size=8),
+                max_size=4))
+def test_code_numbering_of_several_arrays_equals_factorize_of_their_concatenation(parts) -> None:  # type: ignore[no-untyped-def]
+    arrays = [np.array(p, dtype=object) for p in parts]
+    ids, uniques = factorize_codes(arrays)
+    flat = np.array([c for p in parts for c in p], dtype=object)
+    want_ids, want_uniques = pd.factorize(flat)
+    assert ids.tolist() == want_ids.tolist()
+    assert list(uniques) == list(want_uniques)

@@ -92,7 +92,7 @@ class ItemIndex:
         # integers when the codes allow, see factorize_codes); the BOM line columns keep their
         # numbers (the 2M lines are not hashed a second time, see :meth:`idx_of`).
         values = [m.astype(str).to_numpy(object) for m in mentioned]
-        ids, codes = factorize_codes(np.concatenate(values))
+        ids, codes = factorize_codes(values)
         bounds = np.cumsum([0] + [len(v) for v in values])
         known = {(entity, col): (getattr(data, entity), ids[bounds[k]:bounds[k + 1]])
                  for k, entity, col in ((1, "bom_lines", "parent"), (2, "bom_lines", "component"),

@@ -16,7 +16,7 @@ import enum
 import types
 import typing
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,23 +266,32 @@ def packed_codes(values: np.ndarray) -> np.ndarray | None:
     return (raw.astype("S8").view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)).view(np.int64)
 
 
-def factorize_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def factorize_codes(values: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize`` of an object array of str codes (numbers in order of first appearance,
-    the distinct codes), through :func:`packed_codes` when the codes allow it."""
-    values = np.asarray(values, dtype=object)
-    packed = packed_codes(values)
-    if packed is None:
-        ids, uniques = pd.factorize(values)
+    the distinct codes), through :func:`packed_codes` when the codes allow it. Several arrays
+    are numbered as if concatenated (without concatenating millions of objects first)."""
+    parts = [np.asarray(values, dtype=object)] if isinstance(values, np.ndarray) \
+        else [np.asarray(v, dtype=object) for v in values]
+    packed_parts = [packed_codes(p) for p in parts]
+    if any(p is None for p in packed_parts):
+        ids, uniques = pd.factorize(np.concatenate(parts) if parts else np.zeros(0, object))
         return ids, np.asarray(uniques, dtype=object)
+    packed = np.concatenate(packed_parts) if packed_parts else np.zeros(0, np.int64)
     if len(packed) == 0:
-        return np.zeros(0, np.intp), values[:0]
+        return np.zeros(0, np.intp), np.zeros(0, object)
     # only the first of a run of equal codes is hashed (BOM lines come grouped by parent)
     head = np.flatnonzero(np.concatenate([[True], packed[1:] != packed[:-1]]))
     head_ids, _ = pd.factorize(packed[head])
     ids = np.repeat(head_ids, np.diff(np.append(head, len(packed))))
     # a code appears first where its number exceeds every number before it
     first = np.flatnonzero(np.concatenate([[True], ids[1:] > np.maximum.accumulate(ids)[:-1]]))
-    return ids, values[first]
+    bounds = np.cumsum([0] + [len(p) for p in parts])
+    part = np.searchsorted(bounds, first, "right") - 1
+    uniques = np.empty(len(first), dtype=object)
+    for k, p in enumerate(parts):
+        mine = part == k
+        uniques[mine] = p[first[mine] - bounds[k]]
+    return ids, uniques
 
 
 class CodeLookup:

@@ -76,7 +76,7 @@ _SEP, _NULL = "\x1f", "\x1e"
 
 def read_entity_columns(engine: Engine, entity: str, text: list[str],
                         numbers: list[str]) -> dict[str, np.ndarray]:
-    """The live rows of ``entity`` as one array per column (rowid order), for bulk loads.
+    """The live rows of ``entity`` as one array per column (in rowid order), for bulk loads.
 
     ``text`` columns (codes, statuses, ISO dates; integers are exact as text too) come back as
     object arrays of str with None for NULL; ``numbers`` (real quantities, which SQLite would
@@ -89,7 +89,9 @@ def read_entity_columns(engine: Engine, entity: str, text: list[str],
     """
     if entity not in ENTITY_TABLES:
         raise KeyError(f"unknown entity {entity!r}")
-    where = f"FROM {entity} WHERE deleted_at IS NULL ORDER BY rowid"
+    # NOT INDEXED: a full scan of the table visits rows in rowid order, in every statement (an
+    # ORDER BY rowid would wrap the aggregate's input in a subquery, a third slower)
+    where = f"FROM {entity} NOT INDEXED WHERE deleted_at IS NULL"
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -118,7 +120,7 @@ def _text_columns(cur: Any, where: str, columns: list[str]) -> dict[str, np.ndar
         return {}
     # the separators as literals: char(30) and char(31) would be function calls on every row
     concat = ", ".join(f"group_concat(ifnull({c}, '{_NULL}'), '{_SEP}')" for c in columns)
-    cur.execute(f"SELECT count(*), {concat} FROM (SELECT {', '.join(columns)} {where})")
+    cur.execute(f"SELECT count(*), {concat} {where}")
     count, *joined = cur.fetchone()
     out: dict[str, np.ndarray] = {}
     for column, text in zip(columns, joined):
