@@ -226,7 +226,7 @@ def test_the_plant_moving_on_makes_a_conflict_too(cache: Path) -> None:
     day7 = DemoConnector("small", day=7, ledger=f"{cache}{LEDGER}")
     moved = [r for b in day7.pull("requisitions", "d00000") for r in b.records]
     assert moved  # this reads day 7 and notes the clock (the cache itself stays at day 0)
-    code = sorted(r["code"] for r in moved if day0[r["code"]]["status"] == "open")[0]
+    code = min(r["code"] for r in moved if day0[r["code"]]["status"] == "open")
     out = record_decision(engine, code, "modify", decided_by="ann", action="reduce", quantity=3.0)
     result = send_pending(engine, [])
     assert result.conflicts == [out.outbox]

@@ -9,7 +9,6 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 

@@ -27,13 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from connectors.base import ConnectorError
+    from workbench.services.credentials import CredentialError
     from workbench.services.sources import (
         cache_path,
         configured_connector,
         demo_connector,
         package_connector,
     )
-    from workbench.services.credentials import CredentialError
     from workbench.services.sync import run_sync
     from workbench.services.tasks import SimpleState
 
