@@ -434,26 +434,31 @@ def pull_bom_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 o["quantity"], o["unit"], stock_uom.get(o["product"]) or o["unit"]
             )
     symbols = {u: units.symbol(u) for u in units.by_id}
+    parents = facts.codes.lookup(reader, parent_ids)
+    # per BOM, what each of its lines becomes once per parent: (parent code, revision, output)
+    heads = {
+        bom: [(parents[p], bom_codes[bom], made.get((bom, p)) or 1.0) for p in products]
+        for bom, products in parents_of.items()
+        if bom in bom_codes
+    }
     for inputs in pages:
-        names = facts.codes.lookup(
-            reader, parent_ids | {i["product"] for i in inputs if i.get("product")}
-        )
+        names = facts.codes.lookup(reader, {i["product"] for i in inputs if i["product"]})
         # one dict per line and parent, no per-row helper calls: tens of thousands of rows
         out = [
             {
                 "source": SOURCE,
                 "source_key": f"production.bom.input,{i['id']}",
                 "source_version": i["_timestamp"],  # one Tryton row: its own version
-                "parent": names[parent],
-                "revision": bom_codes[i["bom"]],
+                "parent": parent,
+                "revision": revision,
                 "position": i["id"],
                 "component": names[i["product"]],
-                "quantity_per": i["quantity"] / (made.get((i["bom"], parent)) or 1.0),
+                "quantity_per": i["quantity"] / output,
                 "uom": symbols.get(i["unit"]),
             }
             for i in inputs
-            if i.get("product")  # else a phantom BOM line: not a component of its own
-            for parent in parents_of.get(i["bom"], ())
+            if i["product"]  # else a phantom BOM line: not a component of its own
+            for parent, revision, output in heads.get(i["bom"], ())
         ]
         yield Batch("bom_lines", out, complete=full)
     yield Batch("bom_lines", [], watermark=reader.watermark(), complete=full)

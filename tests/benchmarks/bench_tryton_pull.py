@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -159,6 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_tryton_"))
     seeded = build(args.keep or work / "template")
+    load_before = os.getloadavg()
     server = server_on_copy(seeded, work / "server")
     try:
         # one untimed round warms the server's caches (the first read of translated names is
@@ -190,6 +192,12 @@ def main() -> None:
         f"{(n / s) / (pn / ps):>5.1f}x"
     )
     print("ours: fetch + validate + upsert into the cache (run_sync); proteus: search_read only")
+    print(
+        "load average (1/5/15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}; "
+        "{} cores; medians of {} rounds".format(
+            *load_before, *os.getloadavg(), os.cpu_count(), args.repeat
+        )
+    )
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
 
