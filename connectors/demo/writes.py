@@ -164,13 +164,13 @@ def decide(
     if action not in KNOWN_ACTIONS:
         raise PermanentError(f"the demo plant does not know the action {action!r}")
     row = book.row(request.target)
+    if done is not None:  # first: a write once applied is done whatever the plant shows now
+        now_or_none = book.version(row) if row is not None else None
+        reason = {"reason": f"already applied (demo ledger, write {done.seq})"}
+        return Outcome(PushResult(now_or_none, reason, already_applied=True))
     if row is None:
         raise PermanentError(f"the demo plant has no requisition {request.target!r}")
     now = book.version(row)
-    if done is not None:
-        return Outcome(
-            PushResult(now, {"reason": f"already applied (demo ledger, write {done.seq})"}, True)
-        )
     if action == "keep":
         return Outcome(PushResult(now, {"reason": "nothing to write"}))
     state = book.state(row)

@@ -351,3 +351,49 @@ def test_the_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert synced["counts"]["requisitions"]["received"] == 1
     assert _requisitions(engine)[code]["status"] == "cancelled"
     engine.dispose()
+
+
+def test_a_torn_last_line_is_skipped_and_the_next_write_stays_readable(tmp_path: Path) -> None:
+    """A crash mid-append leaves part of a line that was never reported applied."""
+    ledger = tmp_path / "l.jsonl"
+    demo = DemoConnector("small", ledger=ledger)
+    reqs = {r["code"]: r for b in demo.pull("requisitions", None) for r in b.records}
+    first, second = [r for _, r in sorted(reqs.items()) if r["status"] == "open"][:2]
+    with ledger.open("a") as f:
+        f.write('{"write": 1, "key": "lost", "action": "cancel", "tar')
+    result = demo.push(PushRequest("k1", "cancel", first["source_key"], "d00000"))
+    assert result.new_version == "d00000.w000001"  # the torn write never counted
+    assert demo.push(PushRequest("k2", "cancel", second["source_key"], "d00000")).new_version == (
+        "d00000.w000002"
+    )
+    assert [line["key"] for line in _lines_lenient(ledger) if "write" in line] == ["k1", "k2"]
+
+
+def _lines_lenient(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out
+
+
+def test_only_a_connector_with_a_store_beside_the_cache_needs_no_configuration(
+    tmp_path: Path,
+) -> None:
+    from workbench.services.sources import self_contained_connector, with_cache_store
+
+    cache = tmp_path / "c.sqlite"
+    assert with_cache_store("demo", {"scale": "small"}, cache) == {
+        "scale": "small", "ledger": f"{cache}{LEDGER}"
+    }
+    assert with_cache_store("demo", {"ledger": "/elsewhere.jsonl"}, cache) == {
+        "ledger": "/elsewhere.jsonl"
+    }
+    assert with_cache_store("files", {"folder": "x"}, cache) == {"folder": "x"}
+    assert self_contained_connector("files", cache) is None
+    assert self_contained_connector("demo", None) is None
+    demo = self_contained_connector("demo", cache)
+    assert isinstance(demo, DemoConnector) and demo.ledger is not None
+    assert demo.ledger.path == Path(f"{cache}{LEDGER}")
