@@ -29,10 +29,12 @@ def sync_sources(
     *,
     partial: bool = False,
 ) -> list[SyncResult]:
-    """Sync each source in turn (each run atomic); stops before the next one when cancelled."""
+    """Sync each source in turn (each run atomic); stops before the next one when cancelled.
+    Decisions sent earlier are confirmed as soon as a sync shows them in the cache."""
     from workbench.services.credentials import connector_params
     from workbench.services.sources import cache_path, make_connector, with_cache_store
     from workbench.services.sync import run_sync
+    from workbench.services.writeback import confirm_sent
 
     results: list[SyncResult] = []
     cache = cache_path(engine)
@@ -47,6 +49,8 @@ def sync_sources(
             close = getattr(connector, "close", None)
             if close:
                 close()
+    if any(r.ok for r in results):
+        confirm_sent(engine)
     return results
 
 

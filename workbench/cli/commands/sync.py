@@ -54,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc), 2) from None
     state = SimpleState(echo=not args.json and sys.stderr.isatty())
     result = run_sync(engine, connector, partial=args.partial, full=args.full, state=state)
+    if result.ok:
+        from workbench.services.writeback import confirm_sent
+
+        confirm_sent(engine)  # decisions sent earlier that this sync shows in the cache
     if args.json:
         print_json(result.to_dict())
     else:
