@@ -99,3 +99,21 @@ def test_offline_banner_when_a_source_is_unreachable(qtbot, cache_path: Path, tm
     qtbot.waitUntil(lambda: items.items.model.rowCount() > 0, timeout=10_000)
     win.close()
     ctx.engine.dispose()
+
+
+def test_a_fresh_demo_forgets_the_previous_demo_ledger(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``--demo`` starts from scratch: the cache, its WAL files and the demo's ledger of
+    written-back decisions go together (an old ledger would replay last session's writes)."""
+    from workbench.services.sources import with_cache_store
+    from workbench.ui.app import _fresh
+
+    cache = tmp_path / "demo-cache.sqlite"
+    ledger = Path(with_cache_store("demo", {}, cache)["ledger"])
+    files = [cache, Path(f"{cache}-wal"), Path(f"{cache}-shm"), ledger]
+    for f in files:
+        f.write_text("x")
+    keep = tmp_path / "other.sqlite"
+    keep.write_text("x")
+    _fresh(cache)
+    assert [f.exists() for f in files] == [False] * 4
+    assert keep.exists()

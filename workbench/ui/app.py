@@ -32,9 +32,13 @@ def demo_cache_path() -> Path:
 
 
 def _fresh(path: Path) -> None:
-    """Remove a cache file and its WAL companions (``--demo`` starts from scratch)."""
-    for suffix in ("", "-wal", "-shm"):
-        p = Path(f"{path}{suffix}")
+    """Remove a cache file, its WAL companions and the demo's ledger of written-back decisions
+    kept beside it (``--demo`` starts from scratch)."""
+    from workbench.services.sources import with_cache_store
+
+    companions = [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]
+    companions += [Path(str(store)) for store in with_cache_store("demo", {}, path).values()]
+    for p in companions:
         if p.exists():
             p.unlink()
 
