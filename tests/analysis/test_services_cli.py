@@ -113,8 +113,8 @@ def test_slippage_cli(cache: Path, capsys) -> None:
 
 def test_bulk_load_equals_reading_and_normalising_each_frame(cache: Path) -> None:
     """The column-wise bulk load gives the very frames of the row-wise read, including NULLs,
-    a value holding the load's separator character, a deleted row, 17-digit quantities and a
-    datetime in a date column."""
+    a value holding the load's separator character, a long non-ASCII text, a deleted row,
+    17-digit quantities and a datetime in a date column."""
     from workbench.analysis.data import PLANNING_ENTITIES, normalise_frame
     from workbench.cache.frames import read_entity_frame
     from workbench.services.planning import LEFT_OUT, load_planning_data
@@ -124,6 +124,8 @@ def test_bulk_load_equals_reading_and_normalising_each_frame(cache: Path) -> Non
         con.execute(text("UPDATE items SET description = 'left\x1fright', planner = NULL "
                          "WHERE code = 'FG'"))
         con.execute(text("UPDATE items SET deleted_at = '2026-01-01T00:00:00' WHERE code = 'NEW'"))
+        con.execute(text("UPDATE items SET description = 'Schraube Ø8, longer than 32 characters' "
+                         "WHERE code = 'RAW'"))
         con.execute(text("UPDATE inventory SET quantity = 32.300000000000004, lot = NULL, "
                          "as_of = as_of || 'T10:30:00'"))
         con.execute(text("UPDATE bom_lines SET scrap_pct = NULL WHERE component = 'RAW'"))
@@ -137,6 +139,7 @@ def test_bulk_load_equals_reading_and_normalising_each_frame(cache: Path) -> Non
     assert list(items.index) == ["FG", "RAW"]
     assert items.loc["FG", "description"] == "left\x1fright"
     assert items.loc["FG", "planner"] == ""
+    assert items.loc["RAW", "description"] == "Schraube Ø8, longer than 32 characters"
     assert data.inventory["quantity"].tolist() == [32.300000000000004]
     assert data.inventory["lot"].tolist() == [""]
     assert data.inventory["as_of"].tolist() == [pd.Timestamp(TODAY)]  # a date: time dropped

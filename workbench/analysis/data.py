@@ -144,9 +144,20 @@ def _numbers(values: Any) -> np.ndarray:
     if isinstance(values, pd.Series) and values.dtype.kind in "fiub":
         return values.to_numpy(dtype=float)
     try:
-        return np.asarray(values, dtype=float)  # None -> NaN
+        return _by_distinct(values, lambda v: np.asarray(v, dtype=float), np.nan)  # None: NaN
     except (TypeError, ValueError):
         return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+
+
+def _by_distinct(values: Any, convert: Any, missing: Any) -> np.ndarray:
+    """``convert`` applied to the distinct values of an object array only (a bulk load's text
+    columns repeat the same few str objects), ``missing`` where a value is missing."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    converted = convert(np.asarray(distinct, dtype=object))
+    out = converted[np.maximum(codes, 0)] if len(converted) else \
+        np.full(len(codes), missing, dtype=converted.dtype)
+    out[codes < 0] = missing
+    return out
 
 
 def _dates(values: Any, kind: str) -> np.ndarray:
@@ -161,7 +172,8 @@ def _dates(values: Any, kind: str) -> np.ndarray:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
-                parsed = np.asarray(np.asarray(values, dtype=object), dtype="datetime64[s]")
+                parsed = _by_distinct(values, lambda v: np.asarray(v, dtype="datetime64[s]"),
+                                      np.datetime64("NaT"))
         except (TypeError, ValueError, OverflowError, Warning):
             parsed = pd.to_datetime(pd.Series(values), errors="coerce", format="mixed")
             parsed = parsed.to_numpy().astype("datetime64[s]")
