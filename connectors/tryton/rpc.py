@@ -19,6 +19,7 @@ import base64
 import datetime as dt
 import itertools
 import json
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,16 @@ from typing import Any
 import httpx
 
 from connectors.base import ConnectorError, PermanentError, TransientError
+
+#: the Tryton groups a connector user needs (docs/tryton.md, tested with a non-admin user)
+ACCESS_GROUPS = (
+    "Stock",
+    "Purchase",
+    "Purchase Request",
+    "Production",
+    "Purchase Requisition Approval",
+)
+_ACCESS_DENIED = re.compile(r'You are not allowed to [^"]*"([^"]+)"')
 
 #: Tryton needs these modules activated for the connector (the rest come as their dependencies).
 REQUIRED_MODULES = (
@@ -55,6 +66,20 @@ class TrytonWarning(PermanentError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(f"Tryton warning: {message}")
         self.name = name
+
+
+class TrytonAccessError(PermanentError):
+    """The Tryton user lacks the access rights (groups) for a model the connector reads or
+    writes; ``model`` is its technical name when known (``purchase.request``)."""
+
+    def __init__(self, message: str, user: str, model: str | None, method: str) -> None:
+        where = f"model {model!r}" if model else method
+        super().__init__(
+            f"Tryton user {user!r} has no access to {where} ({message.strip()}, during "
+            f"{method}); give the user the groups listed in docs/tryton.md "
+            f"({', '.join(ACCESS_GROUPS)}) or ask the Tryton administrator"
+        )
+        self.model = model
 
 
 class TrytonConcurrency(ConnectorError):
@@ -207,6 +232,12 @@ class TrytonRPC:
             raise TrytonConcurrency(f"Tryton: {args or 'records were modified in the meanwhile'}")
         if kind == "UserError":
             message, description = (list(args) + ["", ""])[:2] if args else ("", "")
+            denied = _ACCESS_DENIED.search(str(message))
+            if denied:
+                text = f"{message} {description or ''}".strip()
+                raise TrytonAccessError(
+                    text, self.user, self._technical_model(denied.group(1), method), method
+                )
             raise TrytonUserError(str(message), str(description or ""))
         if kind == "UserWarning":
             name, message = (list(args) + ["", ""])[:2] if args else ("", "")
@@ -221,6 +252,25 @@ class TrytonRPC:
                 f"connector needs is not activated (needs: {', '.join(REQUIRED_MODULES)})"
             )
         raise PermanentError(f"Tryton failed in {method}: {text}")
+
+    def _technical_model(self, label: str, method: str) -> str | None:
+        """``purchase.request`` for Tryton's label "Purchase Request" (access errors name the
+        label only): the called model when the label spells it, else as ``ir.model`` tells
+        (when the user may read it); None when it cannot be told."""
+        parts = method.split(".")
+        called = ".".join(parts[1:-1]) if parts[0] == "model" else ""
+        if called and label.lower().replace(" ", ".") == called.replace("_", "."):
+            return called
+        try:
+            rows = self._post(
+                f"/{self.database}/rpc/",
+                "model.ir.model.search_read",
+                [[("name", "=", label)], 0, 2, None, ["model"], self.ctx()],
+                auth=True,
+            )
+        except (ConnectorError, _Unauthorized):
+            return None
+        return rows[0]["model"] if rows and len(rows) == 1 else None
 
     # -- session ---------------------------------------------------------------------------
     def login(self) -> None:
@@ -412,8 +462,6 @@ class _Unauthorized(Exception):
 def _html_reason(resp: httpx.Response) -> str:
     text = resp.text.strip()
     if not text or text.startswith("<"):
-        import re
-
         m = re.search(r"<p>(.*?)</p>", text, re.DOTALL)
         text = m.group(1).strip() if m else ""
     return f": {text[:200]}" if text else ""
