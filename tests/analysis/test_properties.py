@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tests.analysis.builders import data, demand, item, line, po_line, revision, stock, week, weekly
 from workbench.analysis.bom import BomGraph
-from workbench.analysis.data import CodeLookup, factorize_codes, packed_codes
+from workbench.analysis.data import CodeLookup, factorize_codes
 from workbench.analysis.netting import plan
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.where_used import explosion, where_used
@@ -141,8 +141,8 @@ codes_alphabet = st.sampled_from(["A", "B", "-", "0", "9", "é", "x" * 7, ""])
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(codes_alphabet, max_size=3).map("".join), max_size=40))
 def test_code_numbering_equals_pandas_factorize(codes) -> None:  # type: ignore[no-untyped-def]
-    """The packed-integer numbering (short ASCII codes) and its fallback (long or non-ASCII
-    codes) number codes exactly as pd.factorize does, and the lookup finds each code's number."""
+    """The numbering of codes (short, long, non-ASCII, empty) is exactly pd.factorize's, and the
+    lookup finds each code's number."""
     values = np.array(codes, dtype=object)
     ids, uniques = factorize_codes(values)
     want_ids, want_uniques = pd.factorize(values)
@@ -151,14 +151,6 @@ def test_code_numbering_equals_pandas_factorize(codes) -> None:  # type: ignore[
     lookup = CodeLookup(uniques)
     assert lookup(values).tolist() == want_ids.tolist()
     assert lookup(np.array(["never-a-code", "Z"], dtype=object)).tolist() == [-1, -1]
-
-
-def test_packed_codes_only_for_short_ascii() -> None:
-    assert packed_codes(np.array(["SA-27455", "", "A"], dtype=object)) is not None
-    assert packed_codes(np.array(["SA-274551"], dtype=object)) is None  # 9 characters
-    assert packed_codes(np.array(["Ü"], dtype=object)) is None
-    a, b = packed_codes(np.array(["AB", "BA"], dtype=object))  # type: ignore[misc]
-    assert a != b
 
 
 @settings(max_examples=40, deadline=None)

@@ -88,9 +88,9 @@ class ItemIndex:
             data.purchase_order_lines["item"],
             data.requisitions["item"],
         ]
-        # Order of first mention is kept. One factorize numbers every mentioned code (as 8-byte
-        # integers when the codes allow, see factorize_codes); the BOM line columns keep their
-        # numbers (the 2M lines are not hashed a second time, see :meth:`idx_of`).
+        # Order of first mention is kept. One numbering of every mentioned code (see
+        # factorize_codes); the BOM line columns keep their numbers (the 2M lines are not
+        # hashed a second time, see :meth:`idx_of`).
         values = [m.astype(str).to_numpy(object) for m in mentioned]
         ids, codes = factorize_codes(values)
         bounds = np.cumsum([0] + [len(v) for v in values])
@@ -129,7 +129,7 @@ class ItemIndex:
         """Item numbers of codes (-1 for a code the data never mentions)."""
         if self.lookup is None:
             self.lookup = CodeLookup(self.codes)
-        if isinstance(codes, pd.Series):  # every value a str: the packed lookup applies
+        if isinstance(codes, pd.Series):
             return self.lookup(codes.astype(str).to_numpy(object))
         values = np.asarray(list(codes), dtype=object)
         return self.lookup.index.get_indexer(pd.Index(values, dtype=object))

@@ -258,76 +258,45 @@ class PlanningData:
         return cls.from_rows(**rows)
 
 
-def packed_codes(values: np.ndarray) -> np.ndarray | None:
-    """Codes as distinct int64 numbers computed from their ASCII bytes, or None when a code is not ASCII or is longer
-    than 8 characters.
-
-    Hashing 8-byte integers is several times faster than hashing millions of Python strings
-    scattered in memory (item codes, sites and revisions of a plant usually fit). Distinct codes
-    give distinct numbers (a code ending in a NUL character, which no source produces, would
-    equal the code without it).
-    """
-    try:
-        raw = np.asarray(values, dtype=object).astype("S")
-    except (UnicodeEncodeError, TypeError, ValueError):
-        return None
-    if raw.dtype.itemsize > 8:
-        return None
-    # multiplying by an odd constant is a bijection of 64-bit integers that spreads the similar
-    # ASCII bytes of codes over a hash table (halves the hashing time)
-    return (raw.astype("S8").view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)).view(np.int64)
-
-
 def factorize_codes(values: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize`` of an object array of str codes (numbers in order of first appearance,
-    the distinct codes), through :func:`packed_codes` when the codes allow it. Several arrays
-    are numbered as if concatenated (without concatenating millions of objects first)."""
-    parts = [np.asarray(values, dtype=object)] if isinstance(values, np.ndarray) \
-        else [np.asarray(v, dtype=object) for v in values]
-    packed_parts = [packed_codes(p) for p in parts]
-    if any(p is None for p in packed_parts):
-        ids, uniques = pd.factorize(np.concatenate(parts) if parts else np.zeros(0, object))
-        return ids, np.asarray(uniques, dtype=object)
-    packed = np.concatenate(packed_parts) if packed_parts else np.zeros(0, np.int64)
-    if len(packed) == 0:
+    """``pd.factorize`` of object arrays of str codes numbered as if concatenated (numbers in
+    order of first appearance, the distinct codes).
+
+    Each array is factorized on its own, then only the distinct codes are numbered together:
+    a bulk-loaded column repeats the same str objects (see
+    :func:`workbench.cache.frames.read_entity_columns`), which hash fastest alone, and millions
+    of objects are never concatenated. Order of first appearance is kept: each array's distinct
+    codes come in the order they first appear in it.
+    """
+    parts = [values] if isinstance(values, np.ndarray) else list(values)
+    local = [pd.factorize(np.asarray(p, dtype=object)) for p in parts]
+    if not local:
         return np.zeros(0, np.intp), np.zeros(0, object)
-    # only the first of a run of equal codes is hashed (BOM lines come grouped by parent)
-    head = np.flatnonzero(np.concatenate([[True], packed[1:] != packed[:-1]]))
-    head_ids, _ = pd.factorize(packed[head])
-    ids = np.repeat(head_ids, np.diff(np.append(head, len(packed))))
-    # a code appears first where its number exceeds every number before it
-    first = np.flatnonzero(np.concatenate([[True], ids[1:] > np.maximum.accumulate(ids)[:-1]]))
-    bounds = np.cumsum([0] + [len(p) for p in parts])
-    part = np.searchsorted(bounds, first, "right") - 1
-    uniques = np.empty(len(first), dtype=object)
-    for k, p in enumerate(parts):
-        mine = part == k
-        uniques[mine] = p[first[mine] - bounds[k]]
-    return ids, uniques
+    numbers, distinct = pd.factorize(np.concatenate([np.asarray(u, dtype=object)
+                                                     for _, u in local]))
+    offsets = np.cumsum([0] + [len(u) for _, u in local])
+    ids = np.concatenate([np.where(codes >= 0, numbers[np.maximum(codes, 0) + offsets[k]], -1)
+                          if len(numbers) else codes for k, (codes, _) in enumerate(local)])
+    return ids, np.asarray(distinct, dtype=object)
 
 
 class CodeLookup:
-    """Position of codes in a fixed list of distinct codes (``pd.Index.get_indexer``), through
-    :func:`packed_codes` when every listed code packs."""
+    """Position of codes in a fixed list of distinct codes (``pd.Index.get_indexer``), looking
+    up each distinct value once (see :func:`factorize_codes`)."""
 
     def __init__(self, codes: np.ndarray):
         self.index = pd.Index(np.asarray(codes, dtype=object), dtype=object)
-        packed = packed_codes(self.index.to_numpy())
-        self.packed = None if packed is None else pd.Index(packed)
         # pandas builds an index's hash table on its first lookup: do it now, with the
         # numbering, rather than in the first question asked (0.1 s for 200k codes)
-        for index in (self.index, self.packed):
-            if index is not None:
-                index.get_indexer(index[:1])
+        self.index.get_indexer(self.index[:1])
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """Positions of ``values`` (-1 for a code not listed)."""
-        values = np.asarray(values, dtype=object)
-        if self.packed is not None:
-            packed = packed_codes(values)
-            if packed is not None:
-                return self.packed.get_indexer(packed)
-        return self.index.get_indexer(pd.Index(values, dtype=object))
+        codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+        found = self.index.get_indexer(pd.Index(np.asarray(distinct, dtype=object), dtype=object))
+        if len(found) == 0:
+            return np.full(len(codes), -1, np.intp)
+        return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
 
 
 def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
