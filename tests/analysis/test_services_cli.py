@@ -114,7 +114,7 @@ def test_slippage_cli(cache: Path, capsys) -> None:
 def test_bulk_load_equals_reading_and_normalising_each_frame(cache: Path) -> None:
     """The column-wise bulk load gives the very frames of the row-wise read, including NULLs,
     a value holding the load's separator character, a long non-ASCII text, a deleted row,
-    17-digit quantities and a datetime in a date column."""
+    17-digit quantities, text in a number column and a datetime in a date column."""
     from workbench.analysis.data import PLANNING_ENTITIES, normalise_frame
     from workbench.cache.frames import read_entity_frame
     from workbench.services.planning import LEFT_OUT, load_planning_data
@@ -129,6 +129,7 @@ def test_bulk_load_equals_reading_and_normalising_each_frame(cache: Path) -> Non
         con.execute(text("UPDATE inventory SET quantity = 32.300000000000004, lot = NULL, "
                          "as_of = as_of || 'T10:30:00'"))
         con.execute(text("UPDATE bom_lines SET scrap_pct = NULL WHERE component = 'RAW'"))
+        con.execute(text("UPDATE purchase_order_lines SET quantity_received = 'n/a'"))
     data = load_planning_data(engine, prepare=False)
     for entity in PLANNING_ENTITIES:
         omit = LEFT_OUT.get(entity, ())
@@ -144,3 +145,4 @@ def test_bulk_load_equals_reading_and_normalising_each_frame(cache: Path) -> Non
     assert data.inventory["lot"].tolist() == [""]
     assert data.inventory["as_of"].tolist() == [pd.Timestamp(TODAY)]  # a date: time dropped
     assert data.bom_lines.set_index("component").loc["RAW", "scrap_pct"] == 0.0
+    assert data.purchase_order_lines["quantity_received"].tolist() == [0.0]
