@@ -156,7 +156,8 @@ def test_code_numbering_equals_pandas_factorize(codes) -> None:  # type: ignore[
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(st.lists(codes_alphabet, max_size=2).map("".join), max_size=8),
                 max_size=4))
-def test_code_numbering_of_several_arrays_equals_factorize_of_their_concatenation(parts) -> None:  # type: ignore[no-untyped-def]
+def test_numbering_several_arrays_equals_factorizing_their_concatenation(  # type: ignore[no-untyped-def]
+        parts) -> None:
     arrays = [np.array(p, dtype=object) for p in parts]
     ids, uniques = factorize_codes(arrays)
     flat = np.array([c for p in parts for c in p], dtype=object)

@@ -82,11 +82,12 @@ def read_entity_columns(engine: Engine, entity: str, text: list[str],
     ``text`` columns (codes, statuses, ISO dates; integers are exact as text too) come back as
     object arrays of str with None for NULL; ``numbers`` (real quantities, which SQLite would
     render with only 15 digits as text) as float64 with NaN for NULL (object arrays of the stored
-    values if a stored value is not a number). Text is fetched as one ``group_concat`` string per column and
-    split: no per-row tuples to build and transpose (most of a 2M-row read), and the strings
-    land next to each other in memory, which makes every later hash or comparison of them faster.
-    Both statements read one snapshot (one read transaction). A value holding the separator
-    character falls back to the row-by-row read.
+    values if a stored value is not a number).
+
+    Text is fetched as one ``group_concat`` string per column: no row tuples to build and
+    transpose (most of a 2M-row read). Short ASCII columns then keep one str object per distinct
+    value (see :func:`_distinct_objects`); others are split. Both statements read one snapshot
+    (one read transaction). A value holding the separator character is read row by row.
     """
     if entity not in ENTITY_TABLES:
         raise KeyError(f"unknown entity {entity!r}")

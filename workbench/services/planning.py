@@ -49,8 +49,9 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
                        entities: Iterable[str] = PLANNING_ENTITIES, *,
                        prepare: bool = True) -> PlanningData:
     """The planning frames from the cache (deleted rows excluded, :data:`LEFT_OUT` columns left
-    out), normalised (read column by column, see :func:`read_entity_columns`), with the item numbering, coded BOM lines and supply/demand sources
-    prepared once (date-independent, reused by every plan of a session)."""
+    out), read column by column (:func:`read_entity_columns`) and normalised, with the item
+    numbering, coded BOM lines, each parent's BOM rows and supply/demand sources prepared once
+    (date-independent, reused by every plan of a session)."""
     wanted = list(entities)
     frames: dict[str, pd.DataFrame] = {}
     for n, entity in enumerate(wanted):
@@ -78,7 +79,8 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
 
 def prepare_planning_data(data: PlanningData) -> PlanningData:
     """Compute the date-independent inputs of every plan once: item numbering, coded BOM lines,
-    each parent's BOM rows (for revision impact and what-if), supply and demand sources with their row keys (kept inside ``data``, see :meth:`PlanningData.derived`)."""
+    each parent's BOM rows (for revision impact and what-if), supply and demand sources with
+    their row keys (kept inside ``data``, see :meth:`PlanningData.derived`)."""
     items = ItemIndex.build(data)
     CodedLines.of(data, items)
     ParentRows.of(data, items)
