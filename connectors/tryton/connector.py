@@ -23,6 +23,7 @@ from connectors.base import (
     PushResult,
 )
 from connectors.tryton import pull_master as master
+from connectors.tryton import pull_stock as stock
 from connectors.tryton import pull_supply as supply
 from connectors.tryton.push import push_decision
 from connectors.tryton.reading import Mark, Reader, server_offset
@@ -164,7 +165,7 @@ _PULLERS: dict[str, Callable[[Reader, master.Facts], Iterator[Batch]]] = {
     "uom_conversions": master.pull_uom_conversions,
     "bom_revisions": master.pull_bom_revisions,
     "bom_lines": master.pull_bom_lines,
-    "inventory": supply.pull_inventory,
+    "inventory": stock.pull_inventory,
     "work_orders": supply.pull_work_orders,
     "work_order_components": supply.pull_work_order_components,
     "purchase_orders": supply.pull_purchase_orders,

@@ -53,4 +53,5 @@ class SeedResult:
     productions: list[int] = field(default_factory=list)
     requests: list[int] = field(default_factory=list)
     requisitions: list[int] = field(default_factory=list)
+    shipments: list[int] = field(default_factory=list)  # internal shipments in transit
     timings: dict[str, float] = field(default_factory=dict)

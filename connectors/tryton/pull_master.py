@@ -109,6 +109,8 @@ class Facts:
     today: dt.date = field(default_factory=dt.date.today)
     timezone: str = "UTC"
     excluded_parties: set[int] = field(default_factory=set)
+    #: whether Tryton's stock_lot module is active (inventory is then split per lot)
+    lots: bool | None = None
     _units: Units | None = None
     _sites: dict[int, str] | None = None
 

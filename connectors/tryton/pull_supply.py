@@ -1,12 +1,8 @@
-"""Supply and demand from Tryton: stock per warehouse, productions, purchases, purchase requests.
+"""Supply and demand from Tryton: productions, purchases, purchase requests (stock per warehouse:
+:mod:`connectors.tryton.pull_stock`).
 
 Mapping (see docs/tryton.md):
 
-- ``inventory``: per warehouse and product, *available* = Tryton's ``quantity`` with
-  ``stock_assign`` (on hand less what assigned moves will take out) and *allocated* = on hand less
-  available. Quantities are computed by Tryton, so the change window is on ``stock.move``: the
-  products whose moves changed are re-read. A product whose stock fell to zero is sent as a
-  deleted key. Negative stock is sent as zero. Lots are not split out.
 - ``work_orders`` / ``work_order_components``: ``production`` and its input moves
   (``stock.move.production_input``); position = the move's id.
 - ``purchase_orders`` / ``purchase_order_lines``: ``purchase.purchase`` / ``purchase.line``; the
@@ -50,74 +46,6 @@ PURCHASE_STATUS = {
 SHIPMENT_STATUS = {"partially shipped": "partially_received", "received": "received"}
 INPUT_MOVES: list[Any] = [("production_input", "!=", None)]
 PURCHASE_LINES: list[Any] = [("type", "=", "line")]
-
-
-def pull_inventory(reader: Reader, facts: Facts) -> Iterator[Batch]:
-    codes, today, sites = facts.codes, facts.today, facts.sites(reader)
-    latest = reader.rpc.search_read(
-        "stock.move",
-        [],
-        ["_timestamp"],
-        order=[("last_modified_at", "DESC"), ("id", "DESC")],
-        limit=1,
-        context=reader.context,
-    )
-    full = not reader.incremental
-    changed: list[int] = []
-    if not full:
-        moves = reader.fetch("stock.move", reader.changed(), ["product"])
-        changed = sorted({m["product"] for m in moves})
-    for row in latest:
-        reader.mark.see(row["_timestamp"])
-    version = version_of(f"{reader.mark.ts:.6f}") if reader.mark.ts else None
-    out: list[dict[str, Any]] = []
-    deleted: list[tuple[Any, ...]] = []
-    for wh, site in sites.items():
-        if not full and not changed:
-            break
-        base = {"locations": [wh], "with_childs": True, "stock_date_end": today}
-        domain = [("quantity", "!=", 0)] if full else [("id", "in", changed)]
-        on_hand = {
-            r["id"]: r["quantity"]
-            for r in reader.fetch(
-                "product.product", domain, ["quantity"], context=base, track=False
-            )
-        }
-        available = {
-            r["id"]: r["quantity"]
-            for r in reader.fetch_ids(
-                "product.product",
-                on_hand.keys(),
-                ["quantity"],
-                context={**base, "stock_assign": True},
-                track=False,
-            )
-        }
-        names = codes.lookup(reader, set(on_hand))
-        for pid, qty in on_hand.items():
-            free = max(0.0, available.get(pid, qty))
-            allocated = max(0.0, qty - free) if qty > 0 else 0.0
-            for status, value in (("available", free), ("allocated", allocated)):
-                key = (names[pid], site, "", "", status)
-                if value <= 0 and (status == "allocated" or qty <= 0):
-                    if not full:
-                        deleted.append(key)
-                    continue
-                out.append(
-                    {
-                        "source": SOURCE,
-                        "source_key": f"product.product,{pid}@stock.location,{wh}",
-                        "source_version": version,
-                        "item": names[pid],
-                        "site": site,
-                        "location": "",
-                        "lot": "",
-                        "status": status,
-                        "quantity": value,
-                        "as_of": today,
-                    }
-                )
-    yield Batch("inventory", out, deleted_keys=deleted, watermark=reader.watermark(), complete=full)
 
 
 def pull_work_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:

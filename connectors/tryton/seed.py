@@ -10,6 +10,8 @@ supplier location), confirmed purchases with dated lines (one partly received, o
 draft), productions in draft and waiting with their input moves, and purchase requests created
 the only ways Tryton allows: its stock_supply computation (order points and forecast shortages)
 and an approved purchase requisition. A second requisition is left waiting for approval.
+Finally one production's inputs are reserved and an internal shipment is on its way between the
+warehouses (:mod:`connectors.tryton.seed_stock`).
 
 Everything is deterministic for a given seed: codes are ``RM-0001`` (raw material), ``SA-001``
 (sub-assembly), ``FG-01`` (finished good), ``SUP-01`` (supplier).
@@ -31,6 +33,7 @@ from typing import Any
 
 from connectors.tryton.plant_spec import PlantSize, SeedResult
 from connectors.tryton.rpc import TrytonRPC
+from connectors.tryton.seed_stock import seed_stock_in_flight
 
 #: product.product rows per create/write call: SQLite re-checks the code constraint with one
 #: nested OR per record and overflows its parser stack at about 85 (see the reference notes)
@@ -70,11 +73,15 @@ class PlantSeeder:
             self.purchases,
             self.productions,
             self.requests,
+            self.stock_in_flight,
         ):
             started = time.perf_counter()
             step()
             self.out.timings[step.__name__] = round(time.perf_counter() - started, 2)
         return self.out
+
+    def stock_in_flight(self) -> None:
+        seed_stock_in_flight(self.rpc, self.out, self.today)
 
     # -- organisation ----------------------------------------------------------------------
     def company(self) -> None:

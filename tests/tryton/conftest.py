@@ -52,7 +52,10 @@ class Template:
 
 
 def _fingerprint() -> str:
-    code = Path(seed_module.__file__).read_bytes()
+    here = Path(seed_module.__file__).parent
+    code = b"".join(
+        (here / name).read_bytes() for name in ("seed.py", "seed_stock.py", "plant_spec.py")
+    )
     return hashlib.sha256(code + dt.date.today().isoformat().encode()).hexdigest()[:16]
 
 

@@ -148,3 +148,31 @@ def test_numbering_a_draft_purchase_moves_its_key(
             "purchase_order",
         ]
     ) == {"PO-0004"}
+
+
+def test_stock_received_leaves_transit(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache, seeded
+) -> None:  # type: ignore[no-untyped-def]
+    """Receiving the seeded internal shipment moves its 3 RM-0003 from in transit to on hand."""
+
+    def stock() -> dict[tuple[str, str, str], tuple[float, bool]]:
+        with cache.connect() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT site, lot, status, quantity, deleted_at FROM inventory "
+                "WHERE item = 'RM-0003'"
+            ).all()
+        return {(s, lot, st): (q, d is not None) for s, lot, st, q, d in found}
+
+    connector = make_connector(tryton_fresh, overlap_seconds=0)
+    assert run_sync(cache, connector).ok
+    before = stock()
+    assert before[("WH2", "", "in_transit")] == (3.0, False)
+    other = admin_rpc(tryton_fresh)
+    other.button("stock.shipment.internal", "do", seeded.shipments)
+    after = run_sync(cache, connector)
+    assert after.ok, after.error
+    now = stock()
+    assert now[("WH2", "", "in_transit")][1]  # marked deleted, not silently kept
+    was = before.get(("WH2", "", "available"), (0.0, False))[0]
+    assert now[("WH2", "", "available")] == (was + 3.0, False)
+    assert now[("WH", "", "available")] == before[("WH", "", "available")]  # left already

@@ -168,20 +168,61 @@ def test_inventory_per_warehouse(synced, tryton_shared: TrytonServer, admin_rpc,
     engine, _ = synced
     rpc = admin_rpc(tryton_shared)
     inventory = rows(engine, "inventory")
+    # the seed reserved MO-0001's inputs: assigned moves out of the main warehouse's storage
+    (mo,) = rpc.search_read("production", [("number", "=", "MO-0001")], ["state", "inputs"])
+    assert mo["state"] == "assigned"
+    inputs = rpc.read(
+        "stock.move", mo["inputs"], ["product.code", "quantity", "unit.symbol", "state"]
+    )
+    assert {m["state"] for m in inputs} == {"assigned"}
+    reserved = {
+        m["product."]["code"]: m["quantity"] * (0.001 if m["unit."]["symbol"] == "g" else 1.0)
+        for m in inputs
+    }
+    assert len(reserved) == 4
     for wh, site in ((seeded.warehouse, "WH"), (seeded.warehouse2, "WH2")):
         ctx = {"locations": [wh], "with_childs": True, "stock_date_end": dt.date.today()}
         stock = rpc.search_read(
             "product.product", [("quantity", "!=", 0)], ["code", "quantity"], context=ctx
         )
         assert stock, site
-        cached = {
-            item: r["quantity"]
-            for (item, s, _l, _lot, status), r in inventory.items()
-            if s == site and status == "available"
-        }
-        assert cached == {p["code"]: p["quantity"] for p in stock}
-    # nothing is assigned in the seeded plant, so nothing is allocated
-    assert not [k for k in inventory if k[4] == "allocated"]
+        on_hand = {p["code"]: p["quantity"] for p in stock}
+        taken = reserved if site == "WH" else {}
+
+        def cached(status: str) -> dict[str, float]:
+            """Per item, over its lots."""
+            out: dict[str, float] = {}
+            for (item, s, _l, _lot, st), r in inventory.items():
+                if s == site and st == status:  # noqa: B023 - read at once
+                    out[item] = out.get(item, 0.0) + r["quantity"]
+            return out
+
+        assert cached("allocated") == taken
+        # on hand less reserved; an item wholly reserved shows 0 available
+        assert cached("available") == pytest.approx(
+            {code: max(0.0, qty - taken.get(code, 0.0)) for code, qty in on_hand.items() if qty > 0}
+        )
+        assert all(on_hand[code] >= qty for code, qty in taken.items())  # assigned from stock
+    # stock_lot: RM-0002's lot L-0001 (10 received) apart from its stock without a lot
+    ctx = {"locations": [seeded.warehouse], "with_childs": True, "stock_date_end": dt.date.today()}
+    (rm2,) = rpc.search_read("product.product", [("code", "=", "RM-0002")], ["quantity"], context=ctx)
+    (lot,) = rpc.search_read("stock.lot", [], ["number", "product.code", "quantity"], context=ctx)
+    assert (lot["number"], lot["product."]["code"], lot["quantity"]) == ("L-0001", "RM-0002", 10)
+    lots = {
+        k[3]: r["quantity"]
+        for k, r in inventory.items()
+        if k[:2] == ("RM-0002", "WH") and k[4] == "available"
+    }
+    assert lots == {"": rm2["quantity"] - 10, "L-0001": 10}
+    assert {k[3] for k in inventory} == {"", "L-0001"}
+    # the internal shipment of 3 RM-0003 left WH (no longer on hand there) and is expected in WH2
+    transit = {k: r for k, r in inventory.items() if k[4] == "in_transit"}
+    assert list(transit) == [("RM-0003", "WH2", "", "", "in_transit")]
+    (row,) = transit.values()
+    assert row["quantity"] == 3.0
+    assert row["expected_date"] == (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    (shipment,) = rpc.read("stock.shipment.internal", seeded.shipments, ["state"])
+    assert shipment["state"] == "shipped"
 
 
 def test_purchases_work_orders_requisitions(
