@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tests.analysis.builders import data, demand, item, line, po_line, revision, stock, week, weekly
 from workbench.analysis.bom import BomGraph
-from workbench.analysis.data import CodeLookup, factorize_codes
+from workbench.analysis.data import CodeLookup, PlanningData, factorize_codes
 from workbench.analysis.netting import plan
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.where_used import explosion, where_used
@@ -164,3 +164,23 @@ def test_numbering_several_arrays_equals_factorizing_their_concatenation(  # typ
     want_ids, want_uniques = pd.factorize(flat)
     assert ids.tolist() == want_ids.tolist()
     assert list(uniques) == list(want_uniques)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(codes_alphabet, max_size=20), st.data())
+def test_seeded_column_numbering_equals_factorizing_the_column(codes, draw) -> None:  # type: ignore[no-untyped-def]
+    """A bulk load may number a column with two numbers for one value (a NULL read as the
+    default); the seeded numbering still equals pd.factorize of the column."""
+    from workbench.analysis.data import column_codes, seed_codes
+
+    d = PlanningData.from_rows(items=[{"code": c} for c in codes])
+    values = d.items["code"].to_numpy(object)
+    ids, _ = pd.factorize(values)
+    split = [int(i) * 2 + draw.draw(st.integers(0, 1)) for i in ids]  # some values: 2 numbers
+    first_seen: dict[int, int] = {}
+    renumbered = np.array([first_seen.setdefault(s, len(first_seen)) for s in split])
+    seed_codes(d, "items", "code", renumbered)
+    got_ids, got_codes = column_codes(d, "items", "code")
+    want_ids, want_codes = pd.factorize(values)
+    assert got_ids.tolist() == want_ids.tolist()
+    assert list(got_codes) == list(want_codes)

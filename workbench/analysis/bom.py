@@ -26,11 +26,13 @@ import numpy as np
 import pandas as pd
 
 from workbench.analysis.data import (
+    CODE_COLUMNS,
     NO_DATE,
     CodeLookup,
     PlanningData,
+    column_codes,
+    combine_codes,
     day_numbers,
-    factorize_codes,
 )
 from workbench.domain.enums import BomStatus
 
@@ -76,27 +78,13 @@ class ItemIndex:
     @classmethod
     def _build(cls, data: PlanningData) -> ItemIndex:
         items = data.items.drop_duplicates("code")
-        mentioned = [
-            items["code"],
-            data.bom_lines["parent"],
-            data.bom_lines["component"],
-            data.bom_revisions["parent"],
-            data.inventory["item"],
-            data.demands["item"],
-            data.work_orders["item"],
-            data.work_order_components["component"],
-            data.purchase_order_lines["item"],
-            data.requisitions["item"],
-        ]
-        # Order of first mention is kept. One numbering of every mentioned code (see
-        # factorize_codes); the BOM line columns keep their numbers (the 2M lines are not
-        # hashed a second time, see :meth:`idx_of`).
-        values = [m.astype(str).to_numpy(object) for m in mentioned]
-        ids, codes = factorize_codes(values)
-        bounds = np.cumsum([0] + [len(v) for v in values])
-        known = {(entity, col): (getattr(data, entity), ids[bounds[k]:bounds[k + 1]])
-                 for k, entity, col in ((1, "bom_lines", "parent"), (2, "bom_lines", "component"),
-                                        (3, "bom_revisions", "parent"))}
+        # Order of first mention is kept (items first). One numbering of every mentioned code,
+        # from each column's own numbering (a bulk load brings it, see column_codes); the BOM
+        # columns keep their numbers (the 2M lines are not hashed again, see :meth:`idx_of`).
+        mentioned = [pair for pair in CODE_COLUMNS if pair != ("bom_lines", "revision")]
+        ids, codes = combine_codes([column_codes(data, e, c) for e, c in mentioned])
+        known = {pair: (getattr(data, pair[0]), ids[k]) for k, pair in enumerate(mentioned)
+                 if pair[0] in ("bom_lines", "bom_revisions")}
         lookup = CodeLookup(codes)
         index = lookup.index
         master = items.set_index("code").reindex(index)
@@ -231,14 +219,15 @@ class CodedLines:
     def of(cls, data: PlanningData, items: ItemIndex) -> CodedLines:
         """Computed once per (BOM lines, item numbering), see :meth:`PlanningData.derived`."""
         return data.derived(  # type: ignore[no-any-return]
-            "coded_lines", (data.bom_lines, items), lambda: cls._build(data.bom_lines, items))
+            "coded_lines", (data.bom_lines, items), lambda: cls._build(data, items))
 
     @classmethod
-    def _build(cls, lines: pd.DataFrame, items: ItemIndex) -> CodedLines:
+    def _build(cls, data: PlanningData, items: ItemIndex) -> CodedLines:
+        lines = data.bom_lines
         parent = items.idx_of("bom_lines", lines, "parent").astype(np.int64)
         revision = lines["revision"].astype(str).to_numpy(object)
-        rev_code, uniques = factorize_codes(revision)
-        codes = pd.Index(uniques, dtype=object)
+        rev_code, uniques = column_codes(data, "bom_lines", "revision")
+        codes = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
         return cls(
             parent=parent,
             component=items.idx_of("bom_lines", lines, "component").astype(np.int64),

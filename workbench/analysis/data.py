@@ -258,25 +258,60 @@ class PlanningData:
         return cls.from_rows(**rows)
 
 
+#: Code columns numbered when planning prepares (item numbering, revision codes of the lines):
+#: a bulk load hands over the numbering it already did for them (see :func:`seed_codes`).
+CODE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("items", "code"), ("bom_lines", "parent"), ("bom_lines", "component"),
+    ("bom_lines", "revision"), ("bom_revisions", "parent"), ("inventory", "item"),
+    ("demands", "item"), ("work_orders", "item"), ("work_order_components", "component"),
+    ("purchase_order_lines", "item"), ("requisitions", "item"),
+)
+
+
+def column_codes(data: PlanningData, entity: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of one code column (numbers in order of first appearance, the distinct
+    codes), computed once per frame unless a bulk load seeded it (:func:`seed_codes`)."""
+    frame = getattr(data, entity)
+    return data.derived(  # type: ignore[no-any-return]
+        f"codes:{entity}.{column}", (frame,),
+        lambda: pd.factorize(frame[column].astype(str).to_numpy(object)))
+
+
+def seed_codes(data: PlanningData, entity: str, column: str, ids: np.ndarray) -> None:
+    """Record that ``ids`` number ``data``'s ``entity.column`` in order of first appearance
+    (equal numbers for equal values; two numbers may share a value, they are merged here), so
+    :func:`column_codes` does not hash the column again."""
+    frame = getattr(data, entity)
+    if len(ids) == 0:
+        return
+    first = np.flatnonzero(np.concatenate([[True], ids[1:] > np.maximum.accumulate(ids)[:-1]]))
+    merged, distinct = pd.factorize(frame[column].astype(str).to_numpy(object)[first])
+    data._derived[f"codes:{entity}.{column}"] = ((frame,), (merged[ids], distinct))
+
+
 def factorize_codes(values: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize`` of object arrays of str codes numbered as if concatenated (numbers in
-    order of first appearance, the distinct codes).
-
-    Each array is factorized on its own, then only the distinct codes are numbered together:
-    a bulk-loaded column repeats the same str objects (see
-    :func:`workbench.cache.frames.read_entity_columns`), which hash fastest alone, and millions
-    of objects are never concatenated. Order of first appearance is kept: each array's distinct
-    codes come in the order they first appear in it.
-    """
+    order of first appearance, the distinct codes); see :func:`combine_codes`."""
     parts = [values] if isinstance(values, np.ndarray) else list(values)
-    local = [pd.factorize(np.asarray(p, dtype=object)) for p in parts]
+    ids, distinct = combine_codes([pd.factorize(np.asarray(p, dtype=object)) for p in parts])
+    return (np.concatenate(ids) if ids else np.zeros(0, np.intp)), distinct
+
+
+def combine_codes(local: Sequence[tuple[np.ndarray, Any]]) -> tuple[list[np.ndarray], np.ndarray]:
+    """One numbering of several factorized arrays, as if they were factorized concatenated:
+    (numbers per array, the distinct codes).
+
+    Only the distinct codes are numbered together, so millions of objects are never hashed or
+    concatenated twice. Order of first appearance is kept: each array's distinct codes come in
+    the order they first appear in it.
+    """
     if not local:
-        return np.zeros(0, np.intp), np.zeros(0, object)
+        return [], np.zeros(0, object)
     numbers, distinct = pd.factorize(np.concatenate([np.asarray(u, dtype=object)
                                                      for _, u in local]))
     offsets = np.cumsum([0] + [len(u) for _, u in local])
-    ids = np.concatenate([np.where(codes >= 0, numbers[np.maximum(codes, 0) + offsets[k]], -1)
-                          if len(numbers) else codes for k, (codes, _) in enumerate(local)])
+    ids = [np.where(codes >= 0, numbers[np.maximum(codes, 0) + offsets[k]], -1)
+           if len(numbers) else codes for k, (codes, _) in enumerate(local)]
     return ids, np.asarray(distinct, dtype=object)
 
 

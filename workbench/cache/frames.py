@@ -75,8 +75,9 @@ def read_entity_frame(
 _SEP, _NULL = "\x1f", "\x1e"
 
 
-def read_entity_columns(engine: Engine, entity: str, text: list[str],
-                        numbers: list[str]) -> dict[str, np.ndarray]:
+def read_entity_columns(engine: Engine, entity: str, text: list[str], numbers: list[str],
+                        numbering: dict[str, np.ndarray] | None = None
+                        ) -> dict[str, np.ndarray]:
     """The live rows of ``entity`` as one array per column (in rowid order), for bulk loads.
 
     ``text`` columns (codes, statuses, ISO dates; integers are exact as text too) come back as
@@ -88,6 +89,9 @@ def read_entity_columns(engine: Engine, entity: str, text: list[str],
     transpose (most of a 2M-row read). Short ASCII columns then keep one str object per distinct
     value (see :func:`_distinct_objects`); others are split. Both statements read one snapshot
     (one read transaction). A value holding the separator character is read row by row.
+
+    ``numbering``, when given, receives for those text columns it could number that way the
+    number of each row's value (in order of first appearance; equal values, equal numbers).
     """
     if entity not in ENTITY_TABLES:
         raise KeyError(f"unknown entity {entity!r}")
@@ -99,7 +103,7 @@ def read_entity_columns(engine: Engine, entity: str, text: list[str],
         cur = raw.cursor()
         cur.execute("BEGIN")
         try:
-            out = _text_columns(cur, where, text)
+            out = _text_columns(cur, where, text, numbering)
             if numbers:
                 out.update(_number_columns(cur, where, numbers))
         finally:
@@ -121,7 +125,8 @@ def _number_columns(cur: Any, where: str, columns: list[str]) -> dict[str, np.nd
     return {c: values[:, j].copy() for j, c in enumerate(columns)}
 
 
-def _text_columns(cur: Any, where: str, columns: list[str]) -> dict[str, np.ndarray]:
+def _text_columns(cur: Any, where: str, columns: list[str],
+                  numbering: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
     if not columns:
         return {}
     # the separators as literals: char(30) and char(31) would be function calls on every row
@@ -130,8 +135,13 @@ def _text_columns(cur: Any, where: str, columns: list[str]) -> dict[str, np.ndar
     count, *joined = cur.fetchone()
     out: dict[str, np.ndarray] = {}
     for column, text in zip(columns, joined):
-        values = None if text is None else _distinct_objects(text, count)
-        if values is None:
+        numbered = None if text is None else _distinct_objects(text, count)
+        if numbered is not None:
+            distinct, ids = numbered
+            values = distinct[ids]
+            if numbering is not None:
+                numbering[column] = ids
+        else:
             values = np.array([] if text is None else text.split(_SEP), dtype=object)
             if len(values) != count:  # a value held the separator: read it row by row
                 cur.execute(f"SELECT {column} {where}")
@@ -147,9 +157,10 @@ def _text_columns(cur: Any, where: str, columns: list[str]) -> dict[str, np.ndar
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _distinct_objects(text: str, count: int) -> np.ndarray | None:
-    """The values of one joined column with one str object per distinct value, or None when the
-    column is not ASCII, has a value over 32 characters or does not split into ``count`` values.
+def _distinct_objects(text: str, count: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The distinct values of one joined column (None for NULL) and the number of each row's
+    value, in order of first appearance; None when the column is not ASCII, has a value over 32
+    characters or does not split into ``count`` values.
 
     Codes, statuses and dates repeat a lot (2M BOM lines, 200k items): their bytes are numbered
     as 8-byte words in numpy and only the distinct values become Python strings. Besides the
@@ -181,4 +192,4 @@ def _distinct_objects(text: str, count: int) -> np.ndarray | None:
     distinct_values = np.array([text[a:a + n] for a, n in zip(starts[first], lengths[first])],
                                dtype=object)
     distinct_values[distinct_values == _NULL] = None
-    return distinct_values[ids]
+    return distinct_values, ids

@@ -22,10 +22,12 @@ from sqlalchemy import Engine
 from workbench.analysis.bom import CodedLines, ItemIndex, ParentRows
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import (
+    CODE_COLUMNS,
     PLANNING_ENTITIES,
     PlanningData,
     column_kinds,
     normalise_frame,
+    seed_codes,
 )
 from workbench.analysis.netting import plan_sites
 from workbench.analysis.session import PlanningSession
@@ -54,6 +56,7 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
     (date-independent, reused by every plan of a session)."""
     wanted = list(entities)
     frames: dict[str, pd.DataFrame] = {}
+    numbering: dict[tuple[str, str], np.ndarray] = {}
     for n, entity in enumerate(wanted):
         check_cancelled(state)
         if state is not None:
@@ -64,12 +67,17 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
         kinds = column_kinds(entity)
         numbers = [c for c in columns if kinds.get(c) == "float"]  # integers read as text
         text = [c for c in columns if c not in numbers]
+        numbered: dict[str, np.ndarray] = {}
         frames[entity] = normalise_frame(
-            entity, read_entity_columns(engine, entity, text, numbers), omit)
+            entity, read_entity_columns(engine, entity, text, numbers, numbered), omit)
+        numbering.update({(entity, c): ids for c, ids in numbered.items()
+                          if (entity, c) in CODE_COLUMNS})
     for entity in PLANNING_ENTITIES:  # entities not read: empty, with every column
         if entity not in frames:
             frames[entity] = normalise_frame(entity, None, LEFT_OUT.get(entity, ()))
     data = PlanningData(**frames)
+    for (entity, column), ids in numbering.items():  # the item numbering starts from these
+        seed_codes(data, entity, column, ids)
     if prepare:
         if state is not None:
             state.set_status("numbering items")
