@@ -34,13 +34,13 @@ from typing import Any
 
 from connectors.tryton.rpc import TrytonRPC
 
-#: rows per streamed search_read call (:meth:`Reader.pages`): big enough to amortise the ~20 ms
-#: per call, small enough that storing one page overlaps with reading the next
-PAGE = 5_000
-#: rows per call of a plain read (:meth:`Reader.fetch`): no overlap to gain, so fewer calls (and
-#: no empty last call for a model of exactly PAGE records); still bounded, so that no single
-#: request of a big database runs into the server's request timeout
-FETCH_PAGE = 10_000
+#: rows per search_read call. Each call costs Tryton a keyset search and its own overhead:
+#: 20,000 BOM lines in pages of 10,000 took its server about a quarter less time than in pages
+#: of 5,000 (and one page of all of them more, as storing no longer overlaps reading); bounded,
+#: so no single request of a big database runs into the server's request timeout
+PAGE = 10_000
+#: ids per ``id in [...]`` domain (a parameter each in the server's SQL)
+IDS_PER_CALL = 5_000
 #: rows per call when reading a *translated* field (a BOM's name) of records written since the
 #: server last synchronised its caches: Tryton then looks their translations up again and builds
 #: each translation record with the whole list of them, a cost that grows with the square of the
@@ -197,7 +197,7 @@ class Reader:
         fields: Iterable[str],
         *,
         context: dict[str, Any] | None = None,
-        page: int = FETCH_PAGE,
+        page: int = PAGE,
         track: bool = True,
     ) -> list[dict[str, Any]]:
         """All rows of ``model`` matching ``domain`` (see :meth:`pages`)."""
@@ -227,7 +227,7 @@ class Reader:
         in turn (measured: 5,000 items' four reads 1.0-6.3 s of server CPU at once, 1.1-1.7 s
         in turn)."""
         results = [
-            self.fetch(c[0], c[1], c[2], page=c[3] if len(c) > 3 else FETCH_PAGE, track=False)
+            self.fetch(c[0], c[1], c[2], page=c[3] if len(c) > 3 else PAGE, track=False)
             for c in calls
         ]
         for rows in results:
@@ -244,11 +244,10 @@ class Reader:
     ) -> list[dict[str, Any]]:
         ids = sorted(set(ids))
         out: list[dict[str, Any]] = []
-        for i in range(0, len(ids), PAGE):
+        for i in range(0, len(ids), IDS_PER_CALL):
+            chunk = ids[i : i + IDS_PER_CALL]
             out.extend(
-                self.fetch(
-                    model, [("id", "in", ids[i : i + PAGE])], fields, context=context, track=track
-                )
+                self.fetch(model, [("id", "in", chunk)], fields, context=context, track=track)
             )
         return out
 
