@@ -14,9 +14,10 @@ watermark to store once the run commits (``Batch.watermark``): the highest sourc
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Iterator, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 ENTRY_POINT_GROUP = "planner_workbench.connectors"
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from connectors.base import Batch, Capability, CheckResult, PermanentError, PushRequest, PushResult
 

@@ -38,7 +38,7 @@ class Values:
         self.data = data
 
     def take(self, rows: Rows) -> Iterable[Any]:
-        return self.data[rows].tolist()  # type: ignore[no-any-return]
+        return self.data[rows].tolist()
 
 
 class Lookup:
@@ -49,7 +49,7 @@ class Lookup:
         self.index = index
 
     def take(self, rows: Rows) -> Iterable[Any]:
-        return self.table[self.index[rows]].tolist()  # type: ignore[no-any-return]
+        return self.table[self.index[rows]].tolist()
 
 
 class Const:
@@ -84,7 +84,7 @@ def _record_builder(entity: str, fields: list[str]) -> Callable[..., dict[str, A
     args = ", ".join([f"a{i}" for i in range(len(fields))] + ["v"])
     code = f"lambda {args}: {{{', '.join(items)}}}"
     # Field names come from the canonical model (identifiers), never from data.
-    return eval(code, {})  # type: ignore[no-any-return]
+    return eval(code, {})
 
 
 class EntityTable:

@@ -54,7 +54,7 @@ def stock_factor(uom: np.ndarray) -> np.ndarray:
     """Divide a quantity stated in ``uom`` by this to get it in the stock unit: a BOM line in
     grams of an item stocked in kilograms divides by 1000 (the stock unit is never the smaller)."""
     factor = np.ones(len(uom))
-    for big, small, f in GLOBAL_CONVERSIONS:
+    for _big, small, f in GLOBAL_CONVERSIONS:
         factor[uom == small] = f
     return factor
 
@@ -67,7 +67,7 @@ def shares(n: int, weights: list[float], minimum: int = 1) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
     parts = np.maximum(minimum, np.floor(n * w / w.sum()).astype(np.int64))
     parts[int(np.argmax(w))] += n - parts.sum()
-    return parts  # type: ignore[no-any-return]
+    return parts
 
 
 def nice(x: np.ndarray) -> np.ndarray:

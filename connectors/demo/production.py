@@ -201,7 +201,7 @@ def _unique_rows(stock: Stock, scale: Scale, fixed: int) -> Stock:
     _, first = np.unique(key, return_index=True)
     first = np.sort(first)
     keep = np.concatenate([first[first < fixed], first[first >= fixed]])[: scale.inventory_rows]
-    if len(keep) < scale.inventory_rows or keep[:fixed].size and keep[fixed - 1] != fixed - 1:
+    if len(keep) < scale.inventory_rows or (keep[:fixed].size and keep[fixed - 1] != fixed - 1):
         raise AssertionError("the demo's inventory rows do not fit its scale")
     keep = np.sort(keep)
     return Stock(*(getattr(stock, f)[keep] for f in Stock.__dataclass_fields__))

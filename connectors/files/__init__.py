@@ -17,8 +17,9 @@ file is not read again. Rows that did not change are not rewritten either way.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 from connectors.base import (
     Batch,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from workbench.services.sync import run_sync
 
 
 def plant() -> dict[str, list[dict]]:
-    iso = lambda d: d.isoformat()
+    def iso(d: dt.date) -> str:
+        return d.isoformat()
+
     return {
         "uoms": [{"code": "EA"}],
         "sites": [{"code": "S1"}],

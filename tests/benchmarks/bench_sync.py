@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from workbench.cache.db import open_cache  # noqa: E402
-from workbench.cache.schema import ENTITY_TABLES  # noqa: E402
-from workbench.services.sources import demo_connector  # noqa: E402
-from workbench.services.sync import run_sync  # noqa: E402
+from workbench.cache.db import open_cache
+from workbench.cache.schema import ENTITY_TABLES
+from workbench.services.sources import demo_connector
+from workbench.services.sync import run_sync
 
 
 def peak_rss_mb() -> float:

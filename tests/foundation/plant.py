@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+
 def _v(version: str, **fields: Any) -> dict[str, Any]:
     return {**fields, "source": "memory", "source_version": version}
 
@@ -13,7 +14,8 @@ def tiny_plant() -> dict[str, list[dict[str, Any]]]:
     """Two sites, a bike with a frame sub-assembly, a part bought in boxes, one PO line."""
     return copy.deepcopy(
         {
-            "uoms": [_v("1", code="EA"), _v("1", code="BOX"), _v("1", code="KG"), _v("1", code="G", category="mass")],
+            "uoms": [_v("1", code="EA"), _v("1", code="BOX"), _v("1", code="KG"),
+                     _v("1", code="G", category="mass")],
             "sites": [_v("1", code="P1", name="Plant 1"), _v("1", code="P2", name="Plant 2")],
             "suppliers": [_v("1", code="S1", name="Acme", lead_time_days=10)],
             "items": [
@@ -33,8 +35,10 @@ def tiny_plant() -> dict[str, list[dict[str, Any]]]:
             "bom_lines": [
                 _v("1", parent="BIKE", revision="A", position=10, component="FRAME", quantity_per=1),
                 _v("1", parent="BIKE", revision="A", position=20, component="BOLT", quantity_per=8),
-                _v("1", parent="FRAME", revision="A", position=10, component="PAINT", quantity_per=250, uom="G"),
-                _v("1", parent="FRAME", revision="A", position=20, component="BOLT", quantity_per=1, uom="BOX", scrap_pct=2),
+                _v("1", parent="FRAME", revision="A", position=10, component="PAINT", quantity_per=250,
+                   uom="G"),
+                _v("1", parent="FRAME", revision="A", position=20, component="BOLT", quantity_per=1,
+                   uom="BOX", scrap_pct=2),
             ],
             "inventory": [
                 _v("1", item="BOLT", site="P1", location="P1-WH", quantity=3, uom="BOX"),

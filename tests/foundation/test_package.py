@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from connectors.files import FilesConnector
 from tests.fixtures_connector import MemoryConnector
 from tests.foundation.cachedump import ENTITY_NAMES, dump
@@ -47,7 +45,8 @@ def test_package_header_documents_canonical_columns(tmp_path: Path) -> None:
     header = (tmp_path / "pkg" / "bom_lines.csv").read_text().splitlines()[0]
     assert header == ("source,source_key,source_version,parent,revision,position,component,"
                       "quantity_per,uom,scrap_pct,alternate_group,alternate_priority")
-    row = [l for l in (tmp_path / "pkg" / "bom_lines.csv").read_text().splitlines() if ",PAINT," in l]
+    lines = (tmp_path / "pkg" / "bom_lines.csv").read_text().splitlines()
+    row = [line for line in lines if ",PAINT," in line]
     assert row == ["memory,,1,FRAME,A,10,PAINT,250.0,G,0.0,,0"]  # the source's own unit
 
 

@@ -35,7 +35,8 @@ def test_settings_round_trip_and_refuse_secrets(tmp_path: Path) -> None:
 def test_broken_settings_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
     path.write_text('{"planning": {"horizon_weeks": 0}}')
-    with pytest.raises(SettingsError, match=r"settings.json, planning.horizon_weeks: Input should be greater"):
+    with pytest.raises(SettingsError,
+                       match=r"settings.json, planning.horizon_weeks: Input should be greater"):
         load_settings(path)
 
 

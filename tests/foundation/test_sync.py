@@ -32,7 +32,7 @@ def cache(tmp_path: Path) -> tuple[Path, Engine]:
 
 
 def test_first_sync_loads_and_converts_to_stock_units(cache) -> None:
-    path, engine = cache
+    _path, engine = cache
     result = run_sync(engine, MemoryConnector(tiny_plant()))
     assert result.status == SyncRunStatus.SUCCEEDED, result.error
     assert result.counts["bom_lines"] == {"received": 4, "changed": 4, "deleted": 0}
@@ -50,7 +50,7 @@ def test_first_sync_loads_and_converts_to_stock_units(cache) -> None:
 
 
 def test_second_run_moves_only_changed_rows_and_records_promise_history(cache) -> None:
-    path, engine = cache
+    _path, engine = cache
     data = tiny_plant()
     connector = MemoryConnector(data)
     first = run_sync(engine, connector, now=dt.datetime(2026, 11, 2, 8, 0))
@@ -112,7 +112,7 @@ def test_failure_mid_run_leaves_the_cache_exactly_as_before(cache) -> None:
 
 
 def test_rejected_rows_fail_the_run_unless_partial(cache) -> None:
-    path, engine = cache
+    _path, engine = cache
     data = tiny_plant()
     data["bom_lines"].append({"parent": "BIKE", "revision": "A", "position": 30,
                               "component": "SADDLE", "quantity_per": 1, "source": "memory"})

@@ -98,7 +98,7 @@ def test_unknown_database(tryton_shared: TrytonServer) -> None:
 def test_missing_module(tryton_shared: TrytonServer) -> None:
     # production_routing is a real Tryton module that the test database does not activate
     rpc = TrytonRPC(tryton_shared.url, DATABASE, "admin", ADMIN_PASSWORD)
-    with pytest.raises(PermanentError, match="no model 'production.routing': a module"):
+    with pytest.raises(PermanentError, match=r"no model 'production\.routing': a module"):
         rpc.search_read("production.routing", [], ["name"])
     rpc.close()
 

@@ -73,7 +73,7 @@ class ItemIndex:
         frames = (data.items, data.bom_lines, data.bom_revisions, data.inventory, data.demands,
                   data.work_orders, data.work_order_components, data.purchase_order_lines,
                   data.requisitions)
-        return data.derived("item_index", frames, lambda: cls._build(data))  # type: ignore[no-any-return]
+        return data.derived("item_index", frames, lambda: cls._build(data))
 
     @classmethod
     def _build(cls, data: PlanningData) -> ItemIndex:
@@ -218,7 +218,7 @@ class CodedLines:
     @classmethod
     def of(cls, data: PlanningData, items: ItemIndex) -> CodedLines:
         """Computed once per (BOM lines, item numbering), see :meth:`PlanningData.derived`."""
-        return data.derived(  # type: ignore[no-any-return]
+        return data.derived(
             "coded_lines", (data.bom_lines, items), lambda: cls._build(data, items))
 
     @classmethod
@@ -268,7 +268,7 @@ class ParentRows:
             lines = CodedLines.of(data, items).parent
             return cls(*_csr(np.maximum(revs, 0), len(items)), *_csr(lines, len(items)))
 
-        return data.derived(  # type: ignore[no-any-return]
+        return data.derived(
             "parent_rows", (data.bom_revisions, data.bom_lines, items), build)
 
     def revisions(self, item: int) -> np.ndarray:

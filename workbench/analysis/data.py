@@ -272,7 +272,7 @@ def column_codes(data: PlanningData, entity: str, column: str) -> tuple[np.ndarr
     """``pd.factorize`` of one code column (numbers in order of first appearance, the distinct
     codes), computed once per frame unless a bulk load seeded it (:func:`seed_codes`)."""
     frame = getattr(data, entity)
-    return data.derived(  # type: ignore[no-any-return]
+    return data.derived(
         f"codes:{entity}.{column}", (frame,),
         lambda: pd.factorize(frame[column].astype(str).to_numpy(object)))
 

@@ -84,7 +84,7 @@ class Alternate:
 def alternate_lines(data: PlanningData) -> dict[tuple[str, str, str], list[Alternate]]:
     """(parent, revision, preferred component) -> its alternates, in alternate order (see the
     module doc); computed once per set of BOM lines."""
-    return data.derived(  # type: ignore[no-any-return]
+    return data.derived(
         "alternate_lines", (data.bom_lines,), lambda: _alternate_lines(data.bom_lines))
 
 

@@ -9,6 +9,7 @@ cost proportional to the BOM below it, not to the plant, and never touches the c
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,7 +180,7 @@ def summary_frame(scenario: Scenario) -> pd.DataFrame:
     fb, qb = scenario.first_shortage(base=True)
     fn, qn = scenario.first_shortage()
 
-    def date(bucket: np.ndarray) -> list:
+    def date(bucket: np.ndarray) -> list[dt.date | None]:
         return [cal.need_date(int(b)) if b >= 0 else None for b in bucket]
 
     return pd.DataFrame({

@@ -96,7 +96,7 @@ def collect(data: PlanningData, slip_days: Mapping[str, int] | None = None) -> S
     if not slip_days:
         frames = (data.inventory, data.purchase_order_lines, data.work_orders, data.demands,
                   data.work_order_components)
-        return data.derived("sources", frames,  # type: ignore[no-any-return]
+        return data.derived("sources", frames,
                             lambda: _collect(data, None))
     return _collect(data, slip_days)
 

@@ -11,7 +11,8 @@ incremental sync and the conflict check of write-back.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Callable, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 

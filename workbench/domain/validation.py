@@ -7,11 +7,12 @@ be >= 0" is what a user reads, not a stack trace.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Iterable
+from typing import Annotated, Any, NotRequired
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from workbench.domain.models import ENTITY_MODELS, Record
 
@@ -145,9 +146,9 @@ def _row_adapter(entity: str) -> TypeAdapter[list[Any]]:
         for name, info in model.model_fields.items():
             ann: Any = info.annotation
             if info.metadata:
-                ann = Annotated[(ann, *info.metadata)]  # type: ignore[valid-type]
+                ann = Annotated[(ann, *info.metadata)]
             fields[name] = ann if info.is_required() else NotRequired[ann]
-        row_type = TypedDict(f"{model.__name__}Row", fields)  # type: ignore[operator]
+        row_type = TypedDict(f"{model.__name__}Row", fields)  # type: ignore[misc]  # built at run time
         row_type.__pydantic_config__ = ConfigDict(  # type: ignore[attr-defined]
             extra="forbid", str_strip_whitespace=True
         )

@@ -45,10 +45,10 @@ class CredentialError(RuntimeError):
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that forgets everything when the process ends: for tests and throwaway runs."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring is untyped
         self._store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

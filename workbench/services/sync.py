@@ -23,13 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from operator import itemgetter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from connectors.base import Batch, Connector, ConnectorError
+from connectors.base import Connector, ConnectorError
 from workbench.cache.schema import (
     ENTITY_TABLES,
     entity_columns,
@@ -96,7 +97,7 @@ class _Lookups:
             self.keys[entity] = {r[0] for r in rows}
         items = ENTITY_TABLES["items"]
         self.stock_uom: dict[str, str] = dict(
-            conn.execute(select(items.c.code, items.c.stock_uom)).all()  # type: ignore[arg-type]
+            conn.execute(select(items.c.code, items.c.stock_uom)).all()
         )
         self.uom = UomConverter(known_units=set(self.keys["uoms"]))
         conv = ENTITY_TABLES["uom_conversions"]
@@ -226,10 +227,11 @@ class _EntityWriter:
         units = [u or s for u, s in zip(cols.get("uom", [None] * n), stock)]
         originals = [list(cols[q]) for q in qty_fields]
         for i in range(n):
-            if stock[i] is None or units[i] == stock[i] or i in bad:
+            unit, stock_unit = units[i], stock[i]
+            if stock_unit is None or unit is None or unit == stock_unit or i in bad:
                 continue
             try:
-                factor = lookups.uom.factor(items[i], units[i], stock[i])
+                factor = lookups.uom.factor(items[i], unit, stock_unit)
             except UomError as exc:
                 bad[i] = ("uom", str(exc))
                 continue
@@ -415,7 +417,7 @@ def run_sync(
     except ConnectorError as exc:
         result.status = SyncRunStatus.FAILED
         result.error = f"{name}: {exc}; the cache is unchanged"
-    except Exception as exc:  # noqa: BLE001 - any failure must leave a recorded, failed run
+    except Exception as exc:
         result.status = SyncRunStatus.FAILED
         result.error = f"{type(exc).__name__}: {exc}; the cache is unchanged"
     result.duration_s = time.perf_counter() - started
@@ -489,5 +491,5 @@ def _record_failed_run(engine: Engine, result: SyncResult, started_at: str) -> N
             ).inserted_primary_key[0]  # type: ignore[index]
             _record_rejections(conn, run_id, result.rejected)
             result.run_id = run_id
-    except Exception:  # noqa: BLE001 - e.g. the disk is full: the result still reports the error
+    except Exception:
         result.run_id = None

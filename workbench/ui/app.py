@@ -98,9 +98,9 @@ def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = 
 
     from workbench.cache.db import CacheError
     from workbench.services.settings import SettingsError
+    from workbench.services.status import cache_is_empty
     from workbench.ui.errors import setup_logging
     from workbench.ui.mainwindow import MainWindow
-    from workbench.services.status import cache_is_empty
     from workbench.ui.workers import DEMO_SOURCE
 
     log_file = setup_logging()

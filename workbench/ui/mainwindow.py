@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.services.settings import SourceConfig
+from workbench.services.status import cache_is_empty, source_freshness
 from workbench.ui.operations import Op
 from workbench.ui.panels import NAMES, PANELS, panel_class
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.planning import write_call
-from workbench.services.status import cache_is_empty, source_freshness
 from workbench.ui.widgets import heading, hint
 from workbench.ui.workers import DEMO_SOURCE, Reachability, check_sources, describe_result, sync_job
 

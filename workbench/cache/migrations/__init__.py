@@ -8,9 +8,9 @@ released: change the schema by adding a file, never by editing one.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
-from typing import Iterator
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
             print_json([s.model_dump() for s in settings.sources])
         else:
             for s in settings.sources:
-                params = " ".join(f"{k}={v}" for k, v in s.params.items())
-                print(f"{s.name:16} {s.connector:10} {params}")
+                shown = " ".join(f"{k}={v}" for k, v in s.params.items())
+                print(f"{s.name:16} {s.connector:10} {shown}")
             if not settings.sources:
                 print("no sources configured: `workbench sources add NAME CONNECTOR KEY=VALUE ...`")
     except SettingsError as exc:

@@ -141,8 +141,8 @@ class BomView(QWidget):
 
     # --- tree -------------------------------------------------------------------------------
     def _fill(self, parent: QStandardItem, lines: pd.DataFrame) -> None:
-        if not shiboken6.isValid(parent) or parent.model() is not self.tree_model and \
-                parent is not self.tree_model.invisibleRootItem():
+        if not shiboken6.isValid(parent) or (parent.model() is not self.tree_model and \
+                parent is not self.tree_model.invisibleRootItem()):
             return  # the tree was rebuilt while these lines were read
         parent.removeRows(0, parent.rowCount())
         for r in lines.itertuples():

@@ -10,10 +10,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from workbench.services.status import age_text
+from workbench.services.status import age_text, overview_counts, source_freshness
 from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.services.status import overview_counts, source_freshness
 from workbench.ui.widgets import CountCard, heading, hint
 
 

@@ -23,7 +23,7 @@ from workbench.ui.widgets import TablePane, heading, hint
 
 if TYPE_CHECKING:
     import pandas as pd
-    
+
     from workbench.ui.jobs import Timeline
 
 

@@ -24,14 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.services.status import age_text, recent_runs, rejections
+from workbench.services.status import age_text, recent_runs, rejections, source_freshness
 from workbench.services.sync import SyncResult
 from workbench.services.tasks import Cancelled
 from workbench.ui.operations import Op, OpHandle
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.outbox import OutboxView
 from workbench.ui.planning import write_call
-from workbench.services.status import source_freshness
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
 from workbench.ui.workers import counts_text, describe_result, sync_job
