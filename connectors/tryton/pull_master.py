@@ -43,8 +43,11 @@ UOM_CATEGORIES = {
     "product.uom_cat_surface": "area",
     "product.uom_cat_time": "time",
 }
-BOM_MODELS = {"product.product-production.bom": [], "production.bom": []}
-BOM_LINE_MODELS = {"production.bom.input": [], "product.product-production.bom": []}
+BOM_MODELS: dict[str, list[Any]] = {"product.product-production.bom": [], "production.bom": []}
+BOM_LINE_MODELS: dict[str, list[Any]] = {
+    "production.bom.input": [],
+    "product.product-production.bom": [],
+}
 BOM_SNAPSHOT_AGE = 60.0
 
 
@@ -188,7 +191,7 @@ def pull_sites(reader: Reader, facts: Facts) -> Iterator[Batch]:
 
 
 def pull_suppliers(reader: Reader, facts: Facts) -> Iterator[Batch]:
-    models = {"party.party": []}
+    models: dict[str, list[Any]] = {"party.party": []}
     full = reader.begin(models)
     domain = [] if full else ["OR", *reader.changed(), *reader.changed("supplier_lead_times.")]
     rows = reader.fetch(
@@ -222,7 +225,7 @@ def _cost(product: dict[str, Any], company: int | None) -> float:
 
 def pull_items(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units = facts.codes, facts.units(reader)
-    models = {"product.product": []}
+    models: dict[str, list[Any]] = {"product.product": []}
     full = reader.begin(models)
     p_fields = ["code", "template", "cost_prices.cost_price", "cost_prices.company"]
     t_fields = ["name", "type", "default_uom", "producible"]
@@ -267,8 +270,8 @@ def pull_items(reader: Reader, facts: Facts) -> Iterator[Batch]:
         suppliers[s["template"]].append(s)
     parties = facts.parties.lookup(reader, {s["party"] for s in slist})
     lead: dict[int, dict[str, Any]] = {}
-    for lt in sorted(llist, key=lambda r: (r.get("sequence") or 0, r["id"]), reverse=True):
-        lead[lt["product"]] = lt  # lowest sequence wins
+    for row in sorted(llist, key=lambda r: (r.get("sequence") or 0, r["id"]), reverse=True):
+        lead[row["product"]] = row  # lowest sequence wins
     company = reader.rpc.context.get("company")
     out = []
     for p in products:
@@ -290,8 +293,8 @@ def pull_items(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "source_version": version_of(
                     p["_timestamp"],
                     t["_timestamp"],
-                    first and first["_timestamp"],
-                    lt and lt["_timestamp"],
+                    first["_timestamp"] if first else None,
+                    lt["_timestamp"] if lt else None,
                 ),
                 "code": codes.codes[p["id"]],
                 "description": t["name"] or "",

@@ -50,7 +50,7 @@ PURCHASE_LINES: list[Any] = [("type", "=", "line")]
 
 def pull_work_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units, today, sites = facts.codes, facts.units(reader), facts.today, facts.sites(reader)
-    models = {"production": []}
+    models: dict[str, list[Any]] = {"production": []}
     full = reader.begin(models)
     rows = reader.fetch(
         "production",
@@ -92,7 +92,7 @@ def pull_work_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "source_version": version_of(r["_timestamp"]),
                 "code": code,
                 "item": names[r["product"]],
-                "site": sites.get(r["warehouse"], ""),
+                "site": sites.get(r["warehouse"] or 0, ""),
                 "quantity": r.get("quantity") or 0.0,
                 "completed_quantity": (r.get("quantity") or 0.0) if r["state"] == "done" else 0.0,
                 "uom": units.symbol(r.get("unit")),
@@ -111,7 +111,7 @@ def pull_work_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
 
 def pull_work_order_components(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units, today = facts.codes, facts.units(reader), facts.today
-    models = {"stock.move": INPUT_MOVES}
+    models: dict[str, list[Any]] = {"stock.move": INPUT_MOVES}
     full = reader.begin(models)
     fields = ["production_input", "product", "quantity", "unit", "state", "planned_date"]
     if full:
@@ -171,7 +171,7 @@ def _purchase_status(p: dict[str, Any]) -> str:
 
 def pull_purchase_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
     sites = facts.sites(reader)
-    models = {"purchase.purchase": []}
+    models: dict[str, list[Any]] = {"purchase.purchase": []}
     full = reader.begin(models)
     rows = reader.fetch(
         "purchase.purchase",
@@ -189,7 +189,7 @@ def pull_purchase_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "source_version": version_of(p["_timestamp"]),
                 "code": code_or_id(p.get("number"), "purchase", p["id"]),
                 "supplier": m2o(p, "party", "code") or "",
-                "site": sites.get(p.get("warehouse"), ""),
+                "site": sites.get(p.get("warehouse") or 0, ""),
                 "status": _purchase_status(p),
                 "order_date": p.get("purchase_date"),
             }
@@ -201,7 +201,7 @@ def pull_purchase_orders(reader: Reader, facts: Facts) -> Iterator[Batch]:
 
 def pull_purchase_order_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units, today, sites = facts.codes, facts.units(reader), facts.today, facts.sites(reader)
-    models = {"purchase.line": PURCHASE_LINES}
+    models: dict[str, list[Any]] = {"purchase.line": PURCHASE_LINES}
     full = reader.begin(models)
     fields = [
         "purchase",
@@ -308,7 +308,7 @@ def pull_purchase_order_lines(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "line": line["id"],
                 "item": names[line["product"]],
                 "supplier": m2o(head, "party", "code") or "",
-                "site": sites.get(head.get("warehouse"), ""),
+                "site": sites.get(head.get("warehouse") or 0, ""),
                 "quantity_ordered": ordered,
                 "quantity_received": received,
                 "uom": units.symbol(line.get("unit")),
@@ -358,7 +358,7 @@ def _request_origin(origin: str | None) -> str:
 
 def pull_requisitions(reader: Reader, facts: Facts) -> Iterator[Batch]:
     codes, units, today, sites = facts.codes, facts.units(reader), facts.today, facts.sites(reader)
-    models = {"purchase.request": [], "purchase.requisition.line": []}
+    models: dict[str, list[Any]] = {"purchase.request": [], "purchase.requisition.line": []}
     full = reader.begin(models)
     requests = reader.fetch(
         "purchase.request",
@@ -407,7 +407,7 @@ def pull_requisitions(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "source_version": version_of(r["_timestamp"]),
                 "code": f"REQ-{r['id']}",
                 "item": names[r["product"]],
-                "site": sites.get(r.get("warehouse"), ""),
+                "site": sites.get(r.get("warehouse") or 0, ""),
                 "quantity": r["quantity"],
                 "uom": units.symbol(r.get("unit")),
                 "need_date": r.get("supply_date") or r.get("purchase_date") or today,
@@ -430,7 +430,7 @@ def pull_requisitions(reader: Reader, facts: Facts) -> Iterator[Batch]:
                 "source_version": version_of(line["_timestamp"], head["_timestamp"]),
                 "code": key,
                 "item": names[line["product"]],
-                "site": sites.get(head.get("warehouse"), ""),
+                "site": sites.get(head.get("warehouse") or 0, ""),
                 "quantity": line["quantity"],
                 "uom": units.symbol(line.get("unit")),
                 "need_date": head.get("supply_date") or today,

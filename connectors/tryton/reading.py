@@ -144,7 +144,7 @@ class Reader:
         page: int,
     ) -> list[dict[str, Any]]:
         page_domain = [domain, ("id", ">", last)] if domain else [("id", ">", last)]
-        return self.rpc.search_read(  # type: ignore[no-any-return]
+        return self.rpc.search_read(
             model, page_domain, names, order=[("id", "ASC")], limit=page, context=ctx
         )
 

@@ -335,7 +335,7 @@ class TrytonRPC:
         limit: int | None = None,
         context: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        return self.model(  # type: ignore[no-any-return]
+        return self.model(
             model,
             "search_read",
             domain,
@@ -355,7 +355,7 @@ class TrytonRPC:
         limit: int | None = None,
         context: dict[str, Any] | None = None,
     ) -> list[int]:
-        return self.model(  # type: ignore[no-any-return]
+        return self.model(
             model,
             "search",
             domain,
@@ -372,12 +372,12 @@ class TrytonRPC:
         fields: Iterable[str],
         context: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        return self.model(model, "read", ids, list(fields), context=context)  # type: ignore[no-any-return]
+        return self.model(model, "read", ids, list(fields), context=context)
 
     def create(
         self, model: str, values: list[dict[str, Any]], context: dict[str, Any] | None = None
     ) -> list[int]:
-        return self.model(model, "create", values, context=context)  # type: ignore[no-any-return]
+        return self.model(model, "create", values, context=context)
 
     def write(
         self,

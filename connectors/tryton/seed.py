@@ -109,14 +109,15 @@ class PlantSeeder:
             ],
         )
         (company,) = rpc.create("company.company", [{"party": party, "currency": currency}])
-        rpc.write(
-            "res.user", [rpc.user_id], {"companies": [["add", [company]]], "company": company}
-        )
+        user = rpc.user_id
+        if user is None:  # the calls above logged in
+            raise RuntimeError("the seeding session is not logged in")
+        rpc.write("res.user", [user], {"companies": [["add", [company]]], "company": company})
         (emp_party,) = rpc.create("party.party", [{"name": "Bea Buyer", "code": "EMP-BUYER"}])
         (employee,) = rpc.create("company.employee", [{"party": emp_party, "company": company}])
         rpc.write(
             "res.user",
-            [rpc.user_id],
+            [user],
             {
                 "employees": [["add", [employee]]],
                 "employee": employee,
@@ -208,7 +209,7 @@ class PlantSeeder:
                 }
             )
         ids = self.rpc.create("party.party", values)
-        self.out.suppliers = {v["code"]: i for v, i in zip(values, ids)}
+        self.out.suppliers = {str(v["code"]): i for v, i in zip(values, ids)}
 
     # -- products and BOMs ----------------------------------------------------------------
     def _template(
@@ -338,7 +339,7 @@ class PlantSeeder:
     # -- stock and supply ------------------------------------------------------------------
     def stock(self) -> None:
         """On-hand stock: done moves from the supplier location into each warehouse's storage."""
-        moves = []
+        moves: list[dict[str, Any]] = []
         day = self.today - dt.timedelta(days=20)
         for code, pid in self.out.products.items():
             if code.startswith("FG-"):
