@@ -31,8 +31,8 @@ def _queued_decision(ctx) -> str:  # type: ignore[no-untyped-def]
     return code
 
 
-def test_send_fails_with_the_sources_reason_and_retry_queues_again(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
-    code = _queued_decision(ctx)
+def _outbox_with_one_entry(qtbot, ctx):  # type: ignore[no-untyped-def]
+    """The Sync & Outbox panel opened on its outbox tab, once the queued entry shows."""
     panel = SyncPanel(ctx)
     qtbot.addWidget(panel)
     with qtbot.waitSignal(panel.loaded, timeout=10_000):
@@ -40,6 +40,12 @@ def test_send_fails_with_the_sources_reason_and_retry_queues_again(qtbot, ctx) -
     panel.tabs.setCurrentIndex(1)
     outbox = panel.outbox
     qtbot.waitUntil(lambda: outbox.table.model.rowCount() == 1, timeout=10_000)
+    return outbox
+
+
+def test_send_fails_with_the_sources_reason_and_retry_queues_again(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    code = _queued_decision(ctx)
+    outbox = _outbox_with_one_entry(qtbot, ctx)
     assert outbox.table.model.value(0, "state") == "queued"
     assert outbox.table.model.value(0, "requisition") == code
 
@@ -77,13 +83,7 @@ def test_a_decision_approved_on_the_demo_is_sent(qtbot, ctx) -> None:  # type: i
     qtbot.waitUntil(lambda: outbox_frame(ctx.engine)["state"].tolist() == ["queued"],
                     timeout=30_000)
 
-    panel = SyncPanel(ctx)
-    qtbot.addWidget(panel)
-    with qtbot.waitSignal(panel.loaded, timeout=10_000):
-        panel.show()
-    panel.tabs.setCurrentIndex(1)
-    outbox = panel.outbox
-    qtbot.waitUntil(lambda: outbox.table.model.rowCount() == 1, timeout=10_000)
+    outbox = _outbox_with_one_entry(qtbot, ctx)
     qtbot.mouseClick(outbox.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: outbox.table.model.value(0, "state") == "sent", timeout=30_000)
     assert outbox.table.model.value(0, "requisition") == code
