@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,3 +128,21 @@ def _check_leaked_widgets(before: set[int]) -> None:
     if leaked:
         names = [f"{type(w).__name__}({w.objectName() or w.windowTitle()!r})" for w in leaked]
         pytest.fail(f"test left top-level widgets open: {names}")
+
+
+@pytest.fixture(scope="module")
+def day0() -> Any:
+    """Every record of the small demo plant on day 0 (tests.demo_rows.Rows)."""
+    from connectors.demo import DemoConnector
+    from tests.demo_rows import pull_all
+
+    return pull_all(DemoConnector("small"))
+
+
+@pytest.fixture(scope="module")
+def day7() -> Any:
+    """The same plant a week later."""
+    from connectors.demo import DemoConnector
+    from tests.demo_rows import pull_all
+
+    return pull_all(DemoConnector("small", day=7))
