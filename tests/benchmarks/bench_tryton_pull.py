@@ -82,15 +82,41 @@ def build(folder: Path) -> Path:
     return seeded
 
 
+#: (step, RPC method, rows returned, seconds) of every server call of the latest ``ours`` round
+CALLS: list[tuple[str, str, int, float]] = []
+
+
+def _timing_calls(step: list[str]) -> None:
+    """Record each JSON-RPC call of the connector in :data:`CALLS` (benchmark only): how much of
+    a step is waiting for the server."""
+    original = TrytonRPC._post
+
+    def timed(self: TrytonRPC, path: str, method: str, params: list[Any], auth: bool) -> Any:
+        started = time.perf_counter()
+        result = original(self, path, method, params, auth)
+        rows = len(result) if isinstance(result, list) else 0
+        CALLS.append((step[0], method, rows, time.perf_counter() - started))
+        return result
+
+    TrytonRPC._post = timed  # type: ignore[method-assign]
+
+
+_STEP = ["setup"]
+_timing_calls(_STEP)
+
+
 def ours(server: TrytonServer, work: Path, n: int) -> dict[str, tuple[int, float]]:
     """(records, seconds) per step of one end-to-end sync into a fresh cache."""
     engine = open_cache(work / f"cache{n}.sqlite")
     connector = TrytonConnector(server.url, DATABASE, "admin", ADMIN_PASSWORD, timeout=600)
     try:
+        _STEP[0] = "setup"
         pre = run_sync(engine, connector, entities=PREREQUISITES)
         assert pre.ok, pre.error
         out = {}
+        CALLS.clear()
         for step, entities in (("items", ["items"]), ("bom", ["bom_revisions", "bom_lines"])):
+            _STEP[0] = step
             started = time.perf_counter()
             result = run_sync(engine, connector, entities=entities, full=True)
             seconds = time.perf_counter() - started
@@ -217,6 +243,12 @@ def main() -> None:
             f"{(n / s) / (pn / ps):>5.1f}x"
         )
     print("ours: fetch + validate + upsert into the cache (run_sync); proteus: search_read only")
+    print("\nours, last round: each server call (waiting for trytond, incl. JSON decoding)")
+    for step in ("items", "bom"):
+        calls = [c for c in CALLS if c[0] == step]
+        print(f"  {step}: {len(calls)} calls, {sum(c[3] for c in calls):.2f} s")
+        for _, method, rows, seconds in calls:
+            print(f"    {method:52} {rows:>7,} rows {seconds:6.3f} s")
     print(
         "load average (1/5/15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}; "
         "{} cores; medians of {} rounds".format(
