@@ -9,6 +9,7 @@ an item is used, compute a revision impact) and saves ``<out>/<n>-<panel>.png``.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
 import time
@@ -137,11 +138,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@functools.cache
 def _draft_parent(engine: Any) -> str:
-    with engine.connect() as conn:
-        return str(conn.exec_driver_sql(
-            "SELECT parent FROM bom_revisions WHERE status = 'draft' ORDER BY parent LIMIT 1"
-        ).scalar_one())
+    """The parent of a draft revision whose impact shows something (excess, new requirements,
+    re-planned rows), on the date the panel proposes; the first draft parent if none does."""
+    import pandas as pd
+
+    from workbench.cache.frames import read_entity_frame
+    from workbench.services import planning
+
+    session = planning.open_session(engine)
+    today = session.today
+    revs = read_entity_frame(engine, "bom_revisions").sort_values(["parent", "revision"])
+    released = revs[revs["status"] == "released"].groupby("parent")["revision"].first()
+    drafts = revs[(revs["status"] == "draft") & revs["parent"].isin(released.index)]
+    best, score = str(drafts["parent"].iloc[0]), 0
+    for d in drafts.itertuples():
+        on = today if pd.isna(d.effective_from) else max(d.effective_from.date(), today)
+        answer = planning.impact(session, d.parent, released[d.parent], d.revision, on=on)
+        found = len(answer["excess"]) + len(answer["new_requirements"]) + len(answer["affected_rows"])
+        if found > score:
+            best, score = str(d.parent), found
+    return best
 
 
 def _first_component(engine: Any, parent: str) -> str:
