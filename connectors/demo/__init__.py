@@ -58,7 +58,8 @@ Versions and incremental pulls
     the last change was a write (``d00007.w000003``, see below). ``pull(entity, since)`` yields
     only records changed after ``since``; each batch's watermark is the highest version yielded
     so far. So a sync at day 7 after one at day 0 moves only the lines, orders and history rows
-    that changed, and a sync right after a write moves the written requisitions, on the same day.
+    that changed, and a sync right after a write moves the written requisitions (and the orders
+    an ``order`` write placed), on the same day.
 
 Write-back (:mod:`connectors.demo.writes`, :mod:`connectors.demo.ledger`)
     Given a ``ledger`` (a file; the app keeps it beside the cache, ``<cache>.demo-ledger.jsonl``)
@@ -67,10 +68,14 @@ Write-back (:mod:`connectors.demo.writes`, :mod:`connectors.demo.ledger`)
     decision saw (a conflict otherwise) and its idempotency key (never applied twice), and
     appends the write to the ledger (fsync'ed). Every pull lays the ledger's writes over the
     generated requisitions, so the next sync shows them with new versions, after an app restart
-    too. A pull also notes the plant and day it read in the ledger (its *clock*): pushes happen
-    on that plant and day, so a connector made from the ledger alone (``DemoConnector(ledger=
-    path)``, as the outbox makes it) checks versions against what the cache last saw. Without a
-    ledger the demo is read-only: ``push`` refuses, and decisions stay in the outbox.
+    too. Ordering a requisition also places a draft purchase order with one line for it (code
+    ``PO-W`` + the write's number, the write's version), which the next sync brings as supply.
+    What each action writes, and the rules (refusals, conflicts, replays), are in the table of
+    :mod:`connectors.demo.writes`. A pull also notes the plant and day it read in the ledger
+    (its *clock*): pushes happen on that plant and day, so a connector made from the ledger
+    alone (``DemoConnector(ledger=path)``, as the outbox makes it) checks versions against what
+    the cache last saw. Without a ledger the demo is read-only: ``push`` refuses, and decisions
+    stay in the outbox.
 
 Determinism and size
     Same (scale, seed, day, ledger writes): identical records. Data are generated with numpy per
@@ -98,7 +103,7 @@ from connectors.demo.entities import build_table
 from connectors.demo.ledger import SUFFIX, Clock, Ledger, Write
 from connectors.demo.plant import Plant
 from connectors.demo.scales import SCALES
-from connectors.demo.writes import RequisitionBook, decide
+from connectors.demo.writes import WRITTEN_ENTITIES, RequisitionBook, decide, placed_order_code
 from workbench.domain.models import ENTITIES
 
 __all__ = ["BASE_DATE", "DemoConnector"]
@@ -198,8 +203,12 @@ class DemoConnector:
             if outcome.result is not None:
                 return outcome.result
             assert outcome.values is not None
+            seq = len(state.writes) + 1
+            what = outcome.what
+            if request.action == "order":
+                what += f" on {placed_order_code(seq)}"
             write = Write(
-                seq=len(state.writes) + 1,
+                seq=seq,
                 key=request.idempotency_key,
                 action=request.action,
                 target=request.target,
@@ -211,10 +220,10 @@ class DemoConnector:
             self.ledger.append_write(
                 write,
                 {"base_version": request.base_version, "comment": request.comment,
-                 "what": outcome.what},
+                 "what": what},
             )
         new_version = version(write.day, write.seq)
-        return PushResult(new_version, {"what": outcome.what, "ledger_write": write.seq})
+        return PushResult(new_version, {"what": what, "ledger_write": write.seq})
 
     def close(self) -> None:
         self._plant = Plant(SCALES[self.scale], self.seed, self.day)
@@ -234,7 +243,7 @@ class DemoConnector:
         self._clock_noted = True
 
     def _lay_writes(self, entity: str) -> None:
-        if self.ledger is not None and entity == "requisitions":
+        if self.ledger is not None and entity in WRITTEN_ENTITIES:
             self._plant.set_writes(self.ledger.read().of_plant(self.scale, self.seed))
 
     def _plant_of(self, clock: Clock) -> Plant:

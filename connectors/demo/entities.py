@@ -9,7 +9,7 @@ import numpy as np
 
 from connectors.demo import words
 from connectors.demo.boms import BOM_STATUS, REVISION_CODES
-from connectors.demo.clock import BASE_DATE, stream
+from connectors.demo.clock import BASE_DATE, NO_DATE, stream
 from connectors.demo.columns import Column, Computed, Const, EntityTable, Lookup, Rows, Values
 from connectors.demo.master import BOX, EA, GLOBAL_CONVERSIONS, KG, UOM_CODES, UOMS
 from connectors.demo.plant import Plant
@@ -22,7 +22,7 @@ from connectors.demo.production import (
     WO_STATUS,
     locations_per_site,
 )
-from connectors.demo.purchasing import ACK_STATUS, PURCHASE_STATUS
+from connectors.demo.purchasing import ACK_STATUS, DRAFT, NO_ACK, PURCHASE_STATUS
 from connectors.demo.requisitions import ORIGINS, REQUISITION_STATUS
 from connectors.demo.scales import PP
 
@@ -50,7 +50,8 @@ class _Builder:
         written: np.ndarray | None = None,
     ) -> EntityTable:
         """``version``: the day each record last changed (master data never changes: day 0);
-        ``written``: the demo write that changed it since (requisitions only)."""
+        ``written``: the demo write that changed it since (requisitions, and the orders an
+        ``order`` write placed)."""
         if version is None:
             version = np.zeros(self._length(columns), dtype=np.int64)
         return EntityTable(entity, columns, version, self.cal.versions, written)
@@ -375,50 +376,71 @@ class _Builder:
 
     # -- purchasing --------------------------------------------------------------------------
     def _po_codes(self) -> np.ndarray:
-        return _numbered("PO-", np.arange(1, len(self.plant.purchasing.po_supplier) + 1))
+        """PO-000001..., then the orders ``order`` writes placed (PO-W000001...), then ""."""
+        generated = _numbered("PO-", np.arange(1, len(self.plant.purchasing.po_supplier) + 1))
+        return np.concatenate([generated[:-1], self.plant.placed_orders.code, generated[-1:]])
 
     def purchase_orders(self) -> EntityTable:
+        """The generated orders, then those the demo placed for ordered requisitions (drafts of
+        the requisition's supplier and site, dated and versioned by their write)."""
         p = self.plant.purchasing
-        n = len(p.po_supplier)
+        placed = self.plant.placed_orders
+        req, at = self.plant.requisitions, placed.requisition
+        supplier = np.r_[p.po_supplier, req.supplier[at]]
         return self.table(
             "purchase_orders",
             {
-                "code": Lookup(self._po_codes(), np.arange(n)),
-                "supplier": self.supplier(p.po_supplier),
-                "site": self.site(p.po_site),
-                "status": Lookup(PURCHASE_STATUS, p.po_status),
-                "order_date": self.date(p.po_order),
-                "buyer": Lookup(self.plant.items.people, p.po_buyer),
+                "code": Lookup(self._po_codes(), np.arange(len(supplier))),
+                "supplier": self.supplier(supplier),
+                "site": self.site(np.r_[p.po_site, req.site[at]]),
+                "status": Lookup(PURCHASE_STATUS, np.r_[p.po_status, np.full(len(at), DRAFT)]),
+                "order_date": self.date(np.r_[p.po_order, placed.day]),
+                "buyer": Lookup(
+                    self.plant.items.people,
+                    np.r_[p.po_buyer, self.plant.items.supplier_buyer[req.supplier[at]]],
+                ),
             },
-            p.po_version,
+            np.r_[p.po_version, placed.day],
+            np.r_[np.zeros(len(p.po_supplier), np.int64), placed.write],
         )
 
     def purchase_order_lines(self) -> EntityTable:
+        """The generated lines, then the one line of each order the demo placed: its
+        requisition's item, quantity and unit, requested for the need date, nothing yet
+        promised or received."""
         p = self.plant.purchasing
-        req_codes = _numbered("RQ-", self.plant.requisitions.number)
+        placed = self.plant.placed_orders
+        req, at = self.plant.requisitions, placed.requisition
+        k = len(at)
+        po = np.r_[p.po, len(p.po_supplier) + np.arange(k)]
+        supplier = np.r_[p.po_supplier, req.supplier[at]]  # per order
+        site = np.r_[p.po_site, req.site[at]]
+        no_date, nothing = np.full(k, NO_DATE), np.zeros(k)
+        price = np.maximum(0.01, np.round(self.plant.items.standard_cost[req.item[at]], 2))
         return self.table(
             "purchase_order_lines",
             {
-                "purchase_order": Lookup(self._po_codes(), p.po),
-                "line": Values(p.line_no),
-                "item": self.item(p.item),
-                "supplier": self.supplier(p.po_supplier[p.po]),
-                "site": self.site(p.po_site[p.po]),
-                "quantity_ordered": Values(p.quantity),
-                "quantity_received": Values(p.received),
-                "uom": self.uom(p.uom),
-                "unit_price": Values(p.price),
-                "requested_date": self.date(p.requested),
-                "promised_date": self.date(p.promised),
-                "ack_status": Lookup(ACK_STATUS, p.ack),
-                "ack_date": self.date(p.ack_date),
-                "asn_quantity": Values(p.asn_quantity),
-                "asn_date": self.date(p.asn_date),
-                "received_date": self.date(p.received_date),
-                "status": Lookup(PURCHASE_STATUS, p.status),
-                "requisition": Lookup(req_codes, p.requisition),
+                "purchase_order": Lookup(self._po_codes(), po),
+                "line": Values(np.r_[p.line_no, np.ones(k, np.int64)]),
+                "item": self.item(np.r_[p.item, req.item[at]]),
+                "supplier": self.supplier(supplier[po]),
+                "site": self.site(site[po]),
+                "quantity_ordered": Values(np.r_[p.quantity, req.quantity[at]]),
+                "quantity_received": Values(np.r_[p.received, nothing]),
+                "uom": self.uom(np.r_[p.uom, req.uom[at]]),
+                "unit_price": Values(np.r_[p.price, price]),
+                "requested_date": self.date(np.r_[p.requested, req.need[at]]),
+                "promised_date": self.date(np.r_[p.promised, no_date]),
+                "ack_status": Lookup(ACK_STATUS, np.r_[p.ack, np.full(k, NO_ACK)]),
+                "ack_date": self.date(np.r_[p.ack_date, no_date]),
+                "asn_quantity": Values(np.r_[p.asn_quantity, nothing]),
+                "asn_date": self.date(np.r_[p.asn_date, no_date]),
+                "received_date": self.date(np.r_[p.received_date, no_date]),
+                "status": Lookup(PURCHASE_STATUS, np.r_[p.status, np.full(k, DRAFT)]),
+                "requisition": Lookup(_numbered("RQ-", req.number), np.r_[p.requisition, at]),
             },
-            p.version,
+            np.r_[p.version, placed.day],
+            np.r_[np.zeros(len(p.po), np.int64), placed.write],
         )
 
     def promise_changes(self) -> EntityTable:

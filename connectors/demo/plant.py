@@ -1,7 +1,8 @@
 """The demo plant as a whole: each part generated on first use, from its own random stream.
 
 The writes the demo took (:mod:`connectors.demo.ledger`) are laid over the generated
-requisitions day by day; nothing else depends on them, so changing them only rebuilds those.
+requisitions day by day, and the ``order`` writes among them place purchase orders; nothing
+else depends on them, so changing them only rebuilds those.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from connectors.demo.production import (
 from connectors.demo.purchasing import Purchasing, advance, make_purchasing
 from connectors.demo.requisitions import Requisitions, advance_requisitions, make_requisitions
 from connectors.demo.scales import Scale
-from connectors.demo.writes import RequisitionBook, lay_writes
+from connectors.demo.writes import PlacedOrders, RequisitionBook, lay_writes, placed_orders
 
 #: earliest and latest day offsets any date of the plant can have (beyond the simulated day)
 _CALENDAR_SPAN = (-2200, 700)
@@ -106,11 +107,18 @@ class Plant:
         advance_requisitions(req, self.day, self.seed, end_of_day)
         return req
 
+    @cached_property
+    def placed_orders(self) -> PlacedOrders:
+        """The purchase orders the ``order`` writes placed (beside the generated ones)."""
+        return placed_orders(RequisitionBook(self, self.requisitions), self.writes)
+
     def set_writes(self, writes: Sequence[Write]) -> None:
-        """Lay other writes over the requisitions (their next read rebuilds them)."""
+        """Lay other writes over the requisitions (their next read rebuilds them and the orders
+        placed for them)."""
         if list(writes) != self.writes:
             self.writes = list(writes)
             self.__dict__.pop("requisitions", None)
+            self.__dict__.pop("placed_orders", None)
 
     @cached_property
     def purchasing(self) -> Purchasing:

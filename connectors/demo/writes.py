@@ -17,11 +17,20 @@ switch_source   ``suggested_supplier``                  refused
 cancel          ``status`` cancelled                    rejected: cancelled; ordered:
                                                         refused (cancel the PO line)
 order           ``status`` ordered (supplier: the given refused
-                one, else its own; none: refused)
+                one, else its own; none: refused), and
+                a purchase order ``PO-W`` + the write's
+                number with one line (see below)
 keep            nothing to write
 =============== ======================================= ==================================
 
-``order`` marks the requisition ordered; the demo creates no purchase-order line for it.
+*Ordering places a purchase order.* Like Tryton's Create Purchase wizard (a draft purchase per
+supplier), an applied ``order`` write makes a draft purchase order for the requisition's
+supplier and site, dated the write's day, with one line: the requisition's item, quantity and
+unit, requested for its need date, at the item's standard cost, linked to the requisition
+(:func:`placed_orders`). Its code comes from the write (``PO-W000003`` for write 3) and its
+version is the write's (``d00007.w000003``), so the sync after the write brings the PO and its
+line with the ordered requisition, and planning counts the line as a scheduled receipt. The
+demo's simulated days leave these orders as placed (a buyer would approve and send them).
 
 *Version check.* A write names the version its decision saw (``base_version``). If the record's
 version now differs — a simulated day changed it, or an earlier write did — the decision is a
@@ -58,6 +67,10 @@ if TYPE_CHECKING:
     from connectors.demo.plant import Plant
 
 TARGET_PREFIX = "requisitions:RQ-"
+#: codes of the purchase orders ``order`` writes place: this + the write's number
+PLACED_PREFIX = "PO-W"
+#: the entities the ledger's writes change (the requisitions and the orders placed for them)
+WRITTEN_ENTITIES = frozenset({"requisitions", "purchase_orders", "purchase_order_lines"})
 QUANTITY_ACTIONS = {"reduce", "increase"}
 DATE_ACTIONS = {"expedite", "defer"}
 KNOWN_ACTIONS = QUANTITY_ACTIONS | DATE_ACTIONS | {"switch_source", "cancel", "order", "keep"}
@@ -145,6 +158,52 @@ def lay_writes(book: RequisitionBook, writes: Sequence[Write]) -> Callable[[int]
             book.req.written[row] = w.seq
 
     return end_of_day
+
+
+def placed_order_code(write: int) -> str:
+    """The code of the purchase order an ``order`` write places (see the module docstring)."""
+    return f"{PLACED_PREFIX}{write:06d}"
+
+
+@dataclass(frozen=True)
+class PlacedOrders:
+    """The purchase orders placed by ``order`` writes, one line each, in write order: the rest
+    of each order (supplier, site, item, quantity, unit, need date) is its requisition's."""
+
+    code: np.ndarray  # PO-W + the write's number
+    requisition: np.ndarray  # the requisition's row
+    day: np.ndarray  # the write's day: the order date and the version's day
+    write: np.ndarray  # the write's number
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+
+def placed_orders(book: RequisitionBook, writes: Sequence[Write]) -> PlacedOrders:
+    """The orders of the applied ``order`` writes whose requisition the plant shows ordered.
+
+    Taken from the requisitions after every write is laid: an ordered requisition no longer
+    changes (writes on it are refused, the simulated days touch only open ones), so it holds
+    what was ordered. One order per requisition, should a ledger ever hold two writes for it.
+    """
+    seen: set[int] = set()
+    rows: list[int] = []
+    picked: list[Write] = []
+    for w in sorted(writes, key=lambda w: w.seq):
+        row = book.row(w.target) if w.action == "order" else None
+        if row is None or row in seen:
+            continue
+        if book.req.status[row] != ORDERED or book.req.supplier[row] < 0:
+            continue
+        seen.add(row)
+        rows.append(row)
+        picked.append(w)
+    return PlacedOrders(
+        code=np.array([placed_order_code(w.seq) for w in picked], dtype=object),
+        requisition=np.array(rows, dtype=np.int64),
+        day=np.array([w.day for w in picked], dtype=np.int64),
+        write=np.array([w.seq for w in picked], dtype=np.int64),
+    )
 
 
 @dataclass(frozen=True)

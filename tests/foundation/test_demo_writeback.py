@@ -18,7 +18,7 @@ from workbench.cache.db import open_cache
 from workbench.cache.frames import read_entity_frame
 from workbench.cli import main as cli
 from workbench.services.decisions import record_decision
-from workbench.services.planning import open_session
+from workbench.services.planning import open_session, shortages
 from workbench.services.reevaluate import run_reevaluation
 from workbench.services.tasks import SimpleState
 from workbench.services.writeback import confirm_sent, outbox_frame, send_pending
@@ -127,7 +127,9 @@ def test_approve_send_sync_reevaluate(cache: Path) -> None:
     assert result.counts["requisitions"] == {
         "received": len(chosen) + 1, "changed": len(chosen) + 1, "deleted": 0
     }
-    assert result.counts["purchase_order_lines"]["received"] == 0  # nothing else moved
+    # the order placed a purchase order with one line; nothing else moved
+    assert result.counts["purchase_orders"]["received"] == 1
+    assert result.counts["purchase_order_lines"]["received"] == 1
     after = _requisitions(engine)
     for code in [*chosen.values(), kept]:
         assert after[code]["source_version"] == entries.loc[code, "result_version"]
@@ -164,6 +166,93 @@ def test_approve_send_sync_reevaluate(cache: Path) -> None:
             again[code]["proposed_item"] or None) == (recs[code]["proposed_item"] or None)
         assert not same, (kind, code, again[code]["action"])
     engine.dispose()
+
+
+def _scheduled_receipts(engine: Engine, item: str, site: str) -> list[tuple[Any, float]]:
+    """(bucket date, scheduled receipts) of the row's MRP record, as the planner sees it."""
+    [row] = shortages(open_session(engine), item=item, site=site)["rows"]
+    return [(r["date"], r["scheduled_receipts"]) for r in row["record"]]
+
+
+def test_ordering_places_a_purchase_order_that_planning_counts(cache: Path) -> None:
+    engine = open_cache(cache)
+    code, req = next(
+        (c, r) for c, r in sorted(_requisitions(engine).items())
+        if r["status"] == "open" and r["suggested_supplier"]
+    )
+    before = _scheduled_receipts(engine, req["item"], req["site"])
+    out = record_decision(engine, code, "modify", decided_by="buyer", action="order")
+    sent = send_pending(engine, [])
+    assert sent.sent == [out.outbox] and sent.failed == [] and sent.conflicts == []
+    [write] = [line for line in _ledger_lines(cache) if "write" in line]
+    assert write["what"] == "ordered on PO-W000001"
+
+    result = _sync(engine)
+    assert result.counts["purchase_orders"] == {"received": 1, "changed": 1, "deleted": 0}
+    assert result.counts["purchase_order_lines"] == {"received": 1, "changed": 1, "deleted": 0}
+    assert result.counts["requisitions"]["received"] == 1
+    [po] = read_entity_frame(engine, "purchase_orders", "code = ?", ("PO-W000001",)).to_dict(
+        "records")
+    assert (po["supplier"], po["site"], po["status"], str(po["order_date"])[:10]) == (
+        req["suggested_supplier"], req["site"], "draft", "2026-11-02")
+    assert po["source_version"] == "d00000.w000001"
+    [line] = read_entity_frame(
+        engine, "purchase_order_lines", "purchase_order = ?", ("PO-W000001",)
+    ).to_dict("records")
+    assert line["line"] == 1 and line["requisition"] == code
+    assert (line["item"], line["site"], line["supplier"]) == (
+        req["item"], req["site"], req["suggested_supplier"])
+    assert line["quantity_ordered"] == pytest.approx(req["quantity"])
+    assert line["quantity_received"] == 0.0 and line["orig_uom"] == req["orig_uom"]
+    assert str(line["requested_date"])[:10] == str(req["need_date"])[:10]
+    assert line["status"] == "draft" and line["source_version"] == "d00000.w000001"
+    ordered = _requisitions(engine)[code]
+    assert ordered["status"] == "ordered" and ordered["source_version"] == "d00000.w000001"
+
+    # planning counts the line: the receipts of the need date's bucket grow by its quantity
+    after = _scheduled_receipts(engine, req["item"], req["site"])
+    need = str(req["need_date"])[:10]
+    bucket = max(b for b, (start, _) in enumerate(after) if str(start)[:10] <= need)
+    grown = [(b, a[1] - o[1]) for b, (a, o) in enumerate(zip(after, before)) if a[1] != o[1]]
+    assert [b for b, _ in grown] == [bucket]
+    assert grown[0][1] == pytest.approx(req["quantity"])
+
+    # replaying the order (a lost answer, a second send) places nothing more
+    payload = json.loads(_payload(engine, str(out.idempotency_key)))
+    demo = DemoConnector(ledger=f"{cache}{LEDGER}")
+    assert demo.push(PushRequest(**payload)).already_applied
+    assert send_pending(engine, []).sent == []
+    again = _sync(engine)
+    assert again.counts["purchase_orders"]["received"] == 0
+    assert again.counts["purchase_order_lines"]["received"] == 0
+    placed = read_entity_frame(engine, "purchase_orders", "code LIKE ?", ("PO-W%",))
+    assert list(placed["code"]) == ["PO-W000001"]
+    # ordering it anew (another decision) is no second order: the plant holds it already
+    fresh = PushRequest("another-key", "order", ordered["source_key"], "d00000.w000001")
+    assert demo.push(fresh).detail == {"reason": "the demo plant already holds this"}
+    assert [line["write"] for line in _ledger_lines(cache) if "write" in line] == [1]
+    engine.dispose()
+
+
+def test_a_requisition_without_a_supplier_cannot_be_ordered(tmp_path: Path) -> None:
+    demo = DemoConnector("small", ledger=tmp_path / "l.jsonl")
+    reqs = {r["code"]: r for b in demo.pull("requisitions", None) for r in b.records}
+    made = next(r["code"] for b in demo.pull("items", None) for r in b.records
+                if not r["default_supplier"])
+    code, req = next((c, r) for c, r in sorted(reqs.items()) if r["status"] == "open")
+    # switched to an alternate no supplier sells: the requisition is left without a supplier
+    switched = demo.push(PushRequest("k1", "switch_source", req["source_key"],
+                                     req["source_version"], item=made, quantity=2.0))
+    with pytest.raises(PermanentError, match=f"^{code} has no supplier; choose one to order it$"):
+        demo.push(PushRequest("k2", "order", req["source_key"], switched.new_version))
+    assert [r for b in demo.pull("purchase_order_lines", "d00000") for r in b.records] == []
+    # naming a supplier orders it from that one
+    demo.push(PushRequest("k3", "order", req["source_key"], switched.new_version,
+                          supplier="S0002"))
+    [line] = [r for b in demo.pull("purchase_order_lines", "d00000") for r in b.records]
+    assert (line["purchase_order"], line["supplier"], line["item"], line["quantity_ordered"]) == (
+        "PO-W000002", "S0002", made, 2.0)
+    assert line["source_version"] == "d00000.w000002"
 
 
 def test_a_lost_response_is_applied_once(cache: Path) -> None:
