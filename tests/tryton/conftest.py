@@ -141,7 +141,7 @@ class _Spares:
         if self.spare is not None:
             try:
                 self.spare.result().stop()
-            except Exception:
+            except Exception:  # noqa: BLE001 - a spare that failed to start has nothing to stop
                 pass
         self.pool.shutdown()
 

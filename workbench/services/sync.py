@@ -417,7 +417,7 @@ def run_sync(
     except ConnectorError as exc:
         result.status = SyncRunStatus.FAILED
         result.error = f"{name}: {exc}; the cache is unchanged"
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure must leave a recorded, failed run
         result.status = SyncRunStatus.FAILED
         result.error = f"{type(exc).__name__}: {exc}; the cache is unchanged"
     result.duration_s = time.perf_counter() - started
@@ -491,5 +491,5 @@ def _record_failed_run(engine: Engine, result: SyncResult, started_at: str) -> N
             ).inserted_primary_key[0]  # type: ignore[index]
             _record_rejections(conn, run_id, result.rejected)
             result.run_id = run_id
-    except Exception:
+    except Exception:  # noqa: BLE001 - e.g. the disk is full: the result still reports the error
         result.run_id = None

@@ -200,7 +200,7 @@ def drain_outbox(
             blocked.add(target)
             result.retrying.append(entry["id"])
             result.messages.append(f"{entry['connector']}: {exc}; will retry from {later}")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - PermanentError, or a connector bug: stop this entry
             text = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
             _finish(
                 engine,

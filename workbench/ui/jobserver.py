@@ -103,11 +103,11 @@ def _serve(conn: Any, cancel: Any, cache_path: str) -> None:
             else:
                 result = fn(engine, state)
             reply = (job, "ok", result)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
             reply = (job, "error", (exc, traceback.format_exc()))
         try:
             conn.send(reply)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - e.g. an exception that does not pickle
             conn.send((job, "error", (JobFailed(f"{type(exc).__name__}: {exc}"),
                                       traceback.format_exc())))
     engine.dispose()

@@ -121,7 +121,7 @@ class _Runnable(QRunnable):
             if handle.state.is_cancelled():  # superseded or cancelled while queued
                 raise Cancelled("cancelled before it started")
             result = handle._fn(handle.state)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - every failure reaches on_failure
             exc.__dict__.setdefault("_wb_traceback", traceback.format_exc())
             handle._finish_in_worker(error=exc)
         else:

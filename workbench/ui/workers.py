@@ -74,7 +74,7 @@ def check_sources(sources: list[SourceConfig], state: TaskState) -> list[Reachab
                                        **connector_params(source.connector, source.params))
             result = connector.check()
             out.append(Reachability(source.connector, result.ok, result.message))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - an unreachable source is information, not a crash
             out.append(Reachability(source.connector, False, str(exc)))
     return out
 

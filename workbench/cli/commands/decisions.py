@@ -45,7 +45,7 @@ def _user() -> str:
         from workbench.services.settings import load_settings
 
         return load_settings().user
-    except Exception:
+    except Exception:  # noqa: BLE001 - unreadable settings must not block recording a decision
         return os.environ.get("USER", "") or "planner"
 
 
