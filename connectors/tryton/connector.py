@@ -69,6 +69,7 @@ class TrytonConnector:
         *,
         timeout: float = 60.0,
         overlap_seconds: float = 300.0,
+        parallel_reads: int | str = 1,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], dt.date] = dt.date.today,
     ) -> None:
@@ -78,6 +79,9 @@ class TrytonConnector:
                 "system keyring (see docs/tryton.md)"
             )
         self.url, self.database, self.user = url, database, user
+        #: reads at a time: 1 for trytond's own server; the number of worker processes of a
+        #: server run under a WSGI server (gunicorn, uwsgi) to read that many at once
+        self.parallel_reads = _positive(parallel_reads, "parallel_reads")
         self.rpc = TrytonRPC(url, database, user, password, timeout=timeout, transport=transport)
         self.overlap = dt.timedelta(seconds=overlap_seconds)
         self.clock = clock
@@ -154,6 +158,7 @@ class TrytonConnector:
             overlap=self.overlap,
             server_offset=self._offset or dt.timedelta(0),
             context=_read_context(self.rpc),
+            parallel=self.parallel_reads,
         )
 
 
@@ -173,6 +178,17 @@ _PULLERS: dict[str, Callable[[Reader, master.Facts], Iterator[Batch]]] = {
     "requisitions": supply.pull_requisitions,
 }
 assert tuple(_PULLERS) == ENTITIES
+
+
+def _positive(value: int | str, name: str) -> int:
+    """A setting that must be a whole number of at least 1 (settings hold text)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise PermanentError(f"Tryton source setting {name}={value!r}: give a whole number >= 1")
+    return number
 
 
 def _read_context(rpc: TrytonRPC) -> dict[str, Any]:

@@ -3,7 +3,10 @@
 Creating a Tryton database takes about a minute (trytond-admin activates 18 modules), so it is
 done once into a *template* file; every server then runs on a copy of it, which takes a moment.
 The server is trytond's own threaded web server on 127.0.0.1 and a free port, started as a child
-process and stopped by its process id (never by name).
+process and stopped by its process id (never by name). With ``workers=N`` it is instead Tryton's
+WSGI application under gunicorn with N worker processes, the way Tryton is run in production
+(trytond's own server is one process whose threads share one interpreter lock); the benchmark
+uses it to measure reads in parallel.
 
 Nothing here is used by the application itself: it needs the ``test`` extra (trytond and its
 modules), which the app does not depend on.
@@ -134,6 +137,8 @@ class TrytonServer:
 
     folder: Path
     port: int = 0
+    #: 0: trytond's own (development) server; N: gunicorn with N worker processes
+    workers: int = 0
     process: subprocess.Popen[bytes] | None = None
     log: Path = field(init=False)
 
@@ -151,11 +156,20 @@ class TrytonServer:
         conf = write_config(self.folder, self.folder / "db", self.port)
         self.log = self.folder / "trytond.log"
         out = self.log.open("ab")
+        command = [_bin("trytond"), "-c", str(conf), "-d", DATABASE]
+        env = None
+        if self.workers:
+            # each worker loads the database's modules once at start; requests run up to the
+            # configured request timeout; stopping waits at most 5 s for requests in flight
+            command = [
+                _bin("gunicorn"),
+                *("--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}"),
+                *("--timeout", "300", "--graceful-timeout", "5"),
+                "trytond.application:app",
+            ]
+            env = {**os.environ, "TRYTOND_CONFIG": str(conf), "TRYTOND_DATABASE_NAMES": DATABASE}
         self.process = subprocess.Popen(
-            [_bin("trytond"), "-c", str(conf), "-d", DATABASE],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
         )
         out.close()
         _RUNNING.add(self.process)
@@ -202,11 +216,14 @@ class TrytonServer:
         return self.process is not None and self.process.poll() is None
 
 
-def server_on_copy(template: Path, folder: Path, *, port: int = 0) -> TrytonServer:
-    """A started server on a fresh copy of the database file ``template``."""
+def server_on_copy(
+    template: Path, folder: Path, *, port: int = 0, workers: int = 0
+) -> TrytonServer:
+    """A started server on a fresh copy of the database file ``template`` (``workers``: see
+    :class:`TrytonServer`)."""
     data = folder / "db"
     data.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, data / f"{DATABASE}.sqlite")
-    server = TrytonServer(folder, port=port)
+    server = TrytonServer(folder, port=port, workers=workers)
     server.start()
     return server

@@ -106,9 +106,17 @@ _timing_calls(_STEP)
 
 
 def ours(server: TrytonServer, work: Path, n: int) -> dict[str, tuple[int, float]]:
-    """(records, seconds) per step of one end-to-end sync into a fresh cache."""
+    """(records, seconds) per step of one end-to-end sync into a fresh cache; as many reads at
+    a time as the server has worker processes."""
     engine = open_cache(work / f"cache{n}.sqlite")
-    connector = TrytonConnector(server.url, DATABASE, "admin", ADMIN_PASSWORD, timeout=600)
+    connector = TrytonConnector(
+        server.url,
+        DATABASE,
+        "admin",
+        ADMIN_PASSWORD,
+        timeout=600,
+        parallel_reads=max(1, server.workers),
+    )
     try:
         _STEP[0] = "setup"
         pre = run_sync(engine, connector, entities=PREREQUISITES)
@@ -194,32 +202,20 @@ def median(runs: list[dict[str, tuple[int, float]]], step: str) -> tuple[int, fl
     return runs[0][step][0], statistics.median(r[step][1] for r in runs)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--keep", type=Path, default=None, help="keep/reuse the seeded database here"
-    )
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench_tryton_"))
-    seeded = build(args.keep or work / "template")
-    load_before = os.getloadavg()
-    server = server_on_copy(seeded, work / "server")
-    try:
-        # one untimed round warms the server's caches (the first read of translated names is
-        # several seconds slower), then the two take turns
-        ours(server, work, -1)
-        proteus_reads(server)
-        proteus_reads(server, same_fields=False)
-        run_ours: list[dict[str, tuple[int, float]]] = []
-        run_same: list[dict[str, tuple[int, float]]] = []
-        run_light: list[dict[str, tuple[int, float]]] = []
-        for n in range(args.repeat):
-            run_ours.append(ours(server, work, n))
-            run_same.append(proteus_reads(server))
-            run_light.append(proteus_reads(server, same_fields=False))
-    finally:
-        server.stop()
+def measure(server: TrytonServer, work: Path, repeat: int) -> None:
+    """Rounds of ours and proteus in turn on ``server``; prints the tables and our calls."""
+    # one untimed round warms the server's caches (the first read of translated names is
+    # several seconds slower), then the two take turns
+    ours(server, work, -1)
+    proteus_reads(server)
+    proteus_reads(server, same_fields=False)
+    run_ours: list[dict[str, tuple[int, float]]] = []
+    run_same: list[dict[str, tuple[int, float]]] = []
+    run_light: list[dict[str, tuple[int, float]]] = []
+    for n in range(repeat):
+        run_ours.append(ours(server, work, n))
+        run_same.append(proteus_reads(server))
+        run_light.append(proteus_reads(server, same_fields=False))
     for title, run_proteus in (("proteus reading the same models and fields as ours", run_same),
                                ("proteus's lighter reads (no _timestamp, BOM outputs, lead times)",
                                 run_light)):
@@ -249,12 +245,43 @@ def main() -> None:
         print(f"  {step}: {len(calls)} calls, {sum(c[3] for c in calls):.2f} s")
         for _, method, rows, seconds in calls:
             print(f"    {method:52} {rows:>7,} rows {seconds:6.3f} s")
-    print(
-        "load average (1/5/15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}; "
-        "{} cores; medians of {} rounds".format(
-            *load_before, *os.getloadavg(), os.cpu_count(), args.repeat
-        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep/reuse the seeded database here"
     )
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--servers",
+        default="0,2",
+        help="comma-separated: 0 = trytond's own server (one process, reads in turn), "
+        "N = gunicorn with N worker processes (our connector reads N at a time); default 0,2",
+    )
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench_tryton_"))
+    seeded = build(args.keep or work / "template")
+    for workers in (int(w) for w in args.servers.split(",")):
+        kind = (
+            f"gunicorn with {workers} worker processes; ours reads {workers} at a time"
+            if workers
+            else "trytond's own server (one process); ours reads one at a time"
+        )
+        print(f"\n=== server: {kind}", flush=True)
+        load_before = os.getloadavg()
+        server = server_on_copy(seeded, work / f"server{workers}", workers=workers)
+        try:
+            measure(server, work, args.repeat)
+        finally:
+            server.stop()
+        print(
+            "load average (1/5/15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}; "
+            "{} cores; medians of {} rounds".format(
+                *load_before, *os.getloadavg(), os.cpu_count(), args.repeat
+            ),
+            flush=True,
+        )
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
 
