@@ -20,6 +20,12 @@ pytest (the file name starts with ``bench_``).
    also the lighter reads this benchmark first made (no ``_timestamp``, outputs, lead times).
 Prints both rates per entity and overall, and the ratios (target >= 3x against proteus reading
 the same fields): medians of --repeat rounds taken in turn, after one untimed warm-up round.
+
+4. All of that on each kind of server in ``--servers`` (default both, in one run), each on a
+   fresh copy of the seeded database: ``2`` = Tryton's WSGI application under gunicorn with 2
+   worker processes, as Tryton runs in production, our connector with ``parallel_reads=2``;
+   ``0`` = trytond's own one-process development server, our connector reading one request at
+   a time. proteus reads one request at a time on both (plain search_read).
 """
 
 from __future__ import annotations
@@ -108,7 +114,7 @@ _timing_calls(_STEP)
 def ours(server: TrytonServer, work: Path, n: int) -> dict[str, tuple[int, float]]:
     """(records, seconds) per step of one end-to-end sync into a fresh cache; as many reads at
     a time as the server has worker processes."""
-    engine = open_cache(work / f"cache{n}.sqlite")
+    engine = open_cache(work / f"cache{n}-{server.workers}w.sqlite")
     connector = TrytonConnector(
         server.url,
         DATABASE,
