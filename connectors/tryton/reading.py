@@ -275,7 +275,7 @@ class Reader:
         self, *calls: tuple[str, list[Any], list[str]] | tuple[str, list[Any], list[str], int]
     ) -> list[list[dict[str, Any]]]:
         """Several independent reads ((model, domain, fields[, page]) each): one after another,
-        or ``parallel`` at a time (biggest first, please).
+        or ``parallel`` at a time (list the biggest first).
 
         trytond's own server runs requests as threads of one process, and two big reads at a
         time fight over its interpreter lock (its JSON encoder hands the lock over for every
