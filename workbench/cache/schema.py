@@ -219,3 +219,13 @@ sync_context = Table(
     Column("key", Text, primary_key=True),
     Column("value", Text),
 )
+
+# migration 0004: one row (id 1) whose stamp a trigger on every entity table draws again at each
+# row written, in the writing transaction; the planning frame snapshot is valid only while its
+# stamp equals this one (see workbench.cache.snapshot)
+entity_stamp = Table(
+    "entity_stamp",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("stamp", Integer, nullable=False),
+)

@@ -1,0 +1,339 @@
+"""A binary snapshot of the planning frames beside the cache, so loading them takes a second.
+
+Reading the planning frames from SQLite takes ~20 s on a large plant (4.4M rows, most of it
+turning text into Python strings and dates); the snapshot of the very same frames loads in a
+small fraction of that. It is a cache of a cache, and it is never trusted beyond what it proves:
+
+Where
+    One file beside the cache: ``<cache file>.frames`` (e.g. ``cache.sqlite.frames``). It is an
+    uncompressed zip of ``.npy`` arrays (``numpy.savez``; read with ``allow_pickle=False``, so
+    a file cannot run code): numbers and dates as they are, every text column as small integer
+    codes plus its distinct values once, and a JSON manifest (format, stamp, layout, columns).
+
+When written
+    After a load that had to read SQLite (the first load after any change of the entity
+    tables), by a background thread (:func:`write_in_background`; a CLI process waits for it at
+    exit, after printing its answer). Only if the cache's stamp was the same before and after
+    the frames were read, so the frames are exactly the state that stamp names. Written to a
+    temporary name in the same folder, flushed to disk, then renamed over the old file: a crash
+    mid-write leaves the old snapshot or a stray ``.frames.tmp-*`` file (removed by a later
+    write once an hour old), never a half file under the real name.
+
+How invalidated
+    The cache keeps a stamp of its entity tables (table ``entity_stamp``, migration 0004): a
+    trigger on every entity table draws a new random 64-bit stamp for every row inserted,
+    updated or deleted, inside the writing transaction, so no writer can change planning inputs
+    without changing it (sync upserts and deletion marks, the promise history triggers, a
+    migration, a hand edit with the sqlite3 shell). The snapshot records the stamp it was made
+    from and loads only while it equals the cache's, and only if its layout (columns and kinds
+    per frame, application version) equals what the caller expects. A missing, stale, truncated
+    or otherwise unreadable snapshot is skipped (corrupt ones with a log line); the caller then
+    reads SQLite as before. A sync that changes nothing keeps the stamp and the snapshot.
+
+How to delete it
+    Any time, with the application running or not: it holds nothing the cache does not. The
+    next load reads SQLite and writes a new one. Removing a cache file should remove its
+    ``.frames`` file too (it would never load for another cache: a new cache draws a new stamp).
+
+This module knows nothing of planning: it stores named frames whose columns are text
+(``str`` or ``object`` holding only str), numbers or dates, and the numbering of text columns
+(see :class:`Snapshot`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+log = logging.getLogger(__name__)
+
+#: Appended to the cache file's name.
+SUFFIX = ".frames"
+#: Version of the file layout written here; a snapshot of another format is not read.
+FORMAT = 1
+#: Joins a text column's distinct values when none holds it (else their lengths are stored).
+_SEP = "\x1f"
+#: A temporary file older than this is a crashed write's leftover.
+_STALE_TMP_S = 3600.0
+
+
+class SnapshotError(ValueError):
+    """A frame the snapshot cannot store exactly (the caller then simply has no snapshot)."""
+
+
+@dataclass
+class Snapshot:
+    """Frames as they were stored, with the numbering of every text column: ``codes[(frame,
+    column)]`` numbers each row's value in order of first appearance, equal values by equal
+    numbers (two numbers may still share a value), as a bulk load from SQLite numbers them."""
+
+    stamp: int
+    frames: dict[str, pd.DataFrame]
+    codes: dict[tuple[str, str], np.ndarray]
+
+
+def snapshot_path(engine: Engine) -> Path | None:
+    """``<cache file>.frames`` for a cache on disk; None for an in-memory database."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    cache = Path(database)
+    return cache.with_name(cache.name + SUFFIX)
+
+
+def read_stamp(engine: Engine) -> int | None:
+    """The stamp of the cache's entity tables (None: a cache without one, never snapshotted)."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        try:
+            row = cur.execute("SELECT stamp FROM entity_stamp WHERE id = 1").fetchone()
+        except Exception as exc:  # noqa: BLE001 - sqlite3 or driver error: no stamp, no snapshot
+            log.info("cache has no entity stamp (%s): planning frames are not snapshotted", exc)
+            return None
+        finally:
+            cur.close()
+    finally:
+        raw.close()
+    return None if row is None else int(row[0])
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def read_snapshot(path: Path, stamp: int, layout: str) -> Snapshot | None:
+    """The stored frames if ``path`` holds a readable snapshot of ``stamp`` and ``layout``;
+    None otherwise (missing or stale: silently; unreadable: with a warning in the log)."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            manifest = json.loads(bytes(archive["manifest"]).decode("utf-8"))
+            if manifest.get("format") != FORMAT or manifest.get("stamp") != stamp or \
+                    manifest.get("layout") != layout:
+                log.debug("frame snapshot %s is stale; reading the cache", path)
+                return None
+            return _rebuild(archive, manifest)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file means: read SQLite instead
+        log.warning("frame snapshot %s is unreadable (%s: %s); reading the cache instead",
+                    path, type(exc).__name__, exc)
+        return None
+
+
+def _rebuild(archive: Any, manifest: dict[str, Any]) -> Snapshot:
+    frames: dict[str, pd.DataFrame] = {}
+    codes: dict[tuple[str, str], np.ndarray] = {}
+    for name, spec in manifest["frames"].items():
+        rows = int(spec["rows"])
+        index = pd.RangeIndex(rows)
+        columns: dict[str, pd.Series] = {}
+        for n, col in enumerate(spec["columns"]):
+            key = f"{name}/{n}"
+            if col["store"] == "text":
+                numbers = archive[f"{key}/codes"]
+                distinct = _distinct_values(archive, key, col)
+                if len(numbers) != rows or (rows and int(numbers.max()) >= len(distinct)):
+                    raise SnapshotError(f"{name}.{col['name']}: codes do not fit")
+                values = distinct[numbers]
+                dtype = None if col["dtype"] == "object" else col["dtype"]
+                columns[col["name"]] = pd.Series(values, index=index, dtype=dtype, copy=False)
+                codes[(name, col["name"])] = numbers
+            else:
+                values = archive[key]
+                if len(values) != rows or str(values.dtype) != col["dtype"]:
+                    raise SnapshotError(f"{name}.{col['name']}: {values.dtype}, {len(values)} rows")
+                columns[col["name"]] = pd.Series(values, index=index, copy=False)
+        frames[name] = pd.DataFrame(columns, index=index, copy=False)
+    return Snapshot(int(manifest["stamp"]), frames, codes)
+
+
+def _distinct_values(archive: Any, key: str, col: dict[str, Any]) -> np.ndarray:
+    count = int(col["distinct"])
+    if count == 0:
+        return np.zeros(0, dtype=object)
+    text = archive[f"{key}/text"].tobytes().decode("utf-8")
+    if col["split"]:
+        parts = text.split(_SEP)
+    else:
+        ends = np.cumsum(archive[f"{key}/lengths"]).tolist()
+        parts = [text[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+    if len(parts) != count:
+        raise SnapshotError(f"{key}: {len(parts)} distinct values, manifest says {count}")
+    return np.array(parts, dtype=object)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+def write_snapshot(path: Path, stamp: int, layout: str, frames: Mapping[str, pd.DataFrame],
+                   numbering: Mapping[tuple[str, str], np.ndarray] | None = None) -> int:
+    """Store ``frames`` as the snapshot of ``stamp``; returns the bytes written.
+
+    ``numbering`` may hand over a bulk load's numbering of text columns (equal numbers for
+    equal values, in order of first appearance): it is checked against the values and saves
+    hashing millions of strings again; columns without one are factorized here.
+    Raises :class:`SnapshotError` for a frame that cannot be stored exactly, ``OSError`` for a
+    failed write; either way the old snapshot (or none) stays in place.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    manifest: dict[str, Any] = {"format": FORMAT, "stamp": stamp, "layout": layout, "frames": {}}
+    for name, frame in frames.items():
+        if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or \
+                frame.index.step != 1:
+            raise SnapshotError(f"{name}: only frames with a 0..n-1 index are stored")
+        specs = []
+        for n, column in enumerate(frame.columns):
+            series = frame[column]
+            key = f"{name}/{n}"
+            hint = (numbering or {}).get((name, str(column)))
+            specs.append(_store_column(arrays, key, str(column), series, hint))
+        manifest["frames"][name] = {"rows": len(frame), "columns": specs}
+    arrays["manifest"] = np.frombuffer(json.dumps(manifest).encode("utf-8"), dtype=np.uint8)
+    return _write_atomically(path, arrays)
+
+
+def _store_column(arrays: dict[str, np.ndarray], key: str, column: str, series: pd.Series,
+                  hint: np.ndarray | None) -> dict[str, Any]:
+    dtype = series.dtype
+    spec: dict[str, Any] = {"name": column, "dtype": str(dtype)}
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+        arrays[key] = series.to_numpy()
+        spec["store"] = "array"
+        return spec
+    if not (isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O")):
+        raise SnapshotError(f"{key} ({column}): dtype {dtype} is not stored")
+    values = series.to_numpy(dtype=object)
+    numbers, distinct = _numbered(values, hint)
+    if not all(isinstance(v, str) for v in distinct):
+        raise SnapshotError(f"{key} ({column}): holds a value that is not text")
+    arrays[f"{key}/codes"] = numbers.astype(_code_dtype(len(distinct)))
+    joined = _SEP.join(distinct)
+    split = joined.count(_SEP) == max(len(distinct) - 1, 0)
+    if not split:
+        joined = "".join(distinct)
+        arrays[f"{key}/lengths"] = np.array([len(v) for v in distinct], dtype=np.int64)
+    arrays[f"{key}/text"] = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+    spec.update(store="text", distinct=len(distinct), split=split)
+    return spec
+
+
+def _numbered(values: np.ndarray, hint: np.ndarray | None) -> tuple[np.ndarray, list[Any]]:
+    """(each row's number, the value of each number): the hint if it numbers ``values`` in
+    order of first appearance, else ``pd.factorize``."""
+    if hint is not None and len(hint) == len(values) and len(values):
+        first = np.flatnonzero(np.concatenate([[True], hint[1:] > np.maximum.accumulate(hint)[:-1]]))
+        distinct = values[first]
+        if np.array_equal(hint[first], np.arange(len(first))) and \
+                bool((distinct[hint] == values).all()):
+            return hint, distinct.tolist()
+    numbers, uniques = pd.factorize(values, use_na_sentinel=True)
+    if (numbers < 0).any():
+        raise SnapshotError("a text column holds a missing value")
+    return numbers, list(uniques)
+
+
+def _code_dtype(count: int) -> type[np.signedinteger[Any]]:
+    for dtype in (np.int8, np.int16, np.int32):
+        if count <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
+
+
+def _write_atomically(path: Path, arrays: dict[str, np.ndarray]) -> int:
+    _remove_stale_temporaries(path)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
+            fh.flush()
+            os.fsync(fh.fileno())
+        size = tmp.stat().st_size
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    now = time.time()
+    for leftover in path.parent.glob(f"{path.name}.tmp-*"):
+        try:
+            if now - leftover.stat().st_mtime > _STALE_TMP_S:
+                leftover.unlink()
+        except OSError:
+            pass  # another process's file, or already gone: not ours to insist on
+
+
+# --- writing in the background ----------------------------------------------------------------
+
+_writers: dict[tuple[Path, int], threading.Thread] = {}
+_writers_lock = threading.Lock()
+
+
+def write_in_background(path: Path, stamp: int, layout: str,
+                        frames: Mapping[str, pd.DataFrame],
+                        numbering: Mapping[tuple[str, str], np.ndarray] | None = None
+                        ) -> threading.Thread | None:
+    """Start writing the snapshot on a thread of its own (None: the same one is being written).
+
+    Not a daemon thread: a CLI command prints its answer, then its process waits for the write
+    to finish at exit. Frames are shared, not copied: the planning engine never changes them.
+    Any failure is logged and leaves the previous file in place.
+    """
+    key = (path, stamp)
+    with _writers_lock:
+        running = _writers.get(key)
+        if running is not None and running.is_alive():
+            return None
+        thread = threading.Thread(target=_write_logged, args=(path, stamp, layout, dict(frames),
+                                                              dict(numbering or {})),
+                                  name=f"frame-snapshot {path.name}", daemon=False)
+        _writers[key] = thread
+        thread.start()
+    return thread
+
+
+def _write_logged(path: Path, stamp: int, layout: str, frames: dict[str, pd.DataFrame],
+                  numbering: dict[tuple[str, str], np.ndarray]) -> None:
+    started = time.perf_counter()
+    try:
+        size = write_snapshot(path, stamp, layout, frames, numbering)
+    except Exception as exc:  # noqa: BLE001 - a failed snapshot only costs the next load time
+        log.warning("could not write the frame snapshot %s (%s: %s)", path,
+                    type(exc).__name__, exc)
+        return
+    finally:
+        with _writers_lock:
+            if _writers.get((path, stamp)) is threading.current_thread():
+                del _writers[(path, stamp)]
+    log.info("wrote the frame snapshot %s (%.0f MiB) in %.1f s", path, size / 2**20,
+             time.perf_counter() - started)
+
+
+def wait_for_writes(timeout_s: float | None = None) -> bool:
+    """Wait for the snapshots being written; True when none is left (tests, benchmarks)."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while True:
+        with _writers_lock:
+            threads = list(_writers.values())
+        if not threads:
+            return True
+        for thread in threads:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            thread.join(left)
+            if thread.is_alive():
+                return False
+
+
+__all__ = ["FORMAT", "SUFFIX", "Snapshot", "SnapshotError", "read_snapshot", "read_stamp",
+           "snapshot_path", "wait_for_writes", "write_in_background", "write_snapshot"]
