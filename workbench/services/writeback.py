@@ -35,18 +35,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from connectors.base import ConflictError, Connector, ConnectorError, PushRequest, TransientError
 from workbench.cache.schema import ENTITY_TABLES, decisions, outbox
 from workbench.domain.enums import OutboxState
-from workbench.services.decisions import audit, query_frame, stamp, utc_now
+from workbench.services.decisions import audit, idempotency_key, query_frame, stamp, utc_now
 from workbench.services.tasks import TaskState, check_cancelled
 
 BACKOFF_FIRST = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
 OPEN_STATES = (OutboxState.QUEUED.value, OutboxState.SENDING.value)
 RETRYABLE_STATES = (OutboxState.FAILED.value, OutboxState.CONFLICT.value)
+#: a conflict the buyer settled by keeping the source's state: nothing is sent, the decision
+#: stays stored (not yet an ``OutboxState`` member: the domain enums are owned elsewhere)
+DISCARDED = "discarded"
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -327,6 +330,132 @@ def retry(
             )
             count += 1
     return count
+
+
+@dataclass
+class Resolution:
+    """What a buyer's conflict resolution did: the entries it changed, and why others were left."""
+
+    done: list[int] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _conflict_entry(conn: Connection, entry_id: int) -> Any:
+    return conn.execute(
+        select(outbox.c.state, outbox.c.payload, outbox.c.conflict, outbox.c.connector)
+        .where(outbox.c.id == entry_id)
+    ).first()
+
+
+def _source_version_now(conn: Connection, row: Any, payload: dict[str, Any]) -> str | None:
+    """The version the source holds now: from its conflict report when it names one (the demo
+    plant does), else from the cache when a sync since brought a newer one (None: unknown)."""
+    theirs = json.loads(row.conflict or "{}").get("theirs") or {}
+    if theirs.get("version"):
+        return str(theirs["version"])
+    table = ENTITY_TABLES["requisitions"]
+    cached = conn.execute(
+        select(table.c.source_version).where(
+            table.c.source == row.connector, table.c.source_key == payload["target"]
+        )
+    ).scalar()
+    return str(cached) if cached and cached != payload.get("base_version") else None
+
+
+def resend_on_source_version(
+    engine: Engine, ids: Iterable[int], *, actor: str = "planner", now: dt.datetime | None = None
+) -> Resolution:
+    """Queue conflicting entries again *based on the version the source holds now*: the buyer
+    compared both states and keeps the decision. Retrying would conflict again (the request still
+    names the version of the analysis); this one names the new version, so the source takes it
+    unless the record moves once more (then it is a conflict again, never a blind overwrite).
+    The idempotency key names the version, so the entry gets a new one; the old key was never
+    applied (a conflict writes nothing)."""
+    now = now or utc_now()
+    done = Resolution()
+    with engine.begin() as conn:
+        for entry_id in ids:
+            row = _conflict_entry(conn, entry_id)
+            if row is None or row.state != OutboxState.CONFLICT.value:
+                done.skipped.append(f"entry {entry_id} is not in conflict")
+                continue
+            payload = json.loads(row.payload)
+            version = _source_version_now(conn, row, payload)
+            if version is None:
+                done.skipped.append(
+                    f"entry {entry_id}: the source's version is not known; sync, then try again"
+                )
+                continue
+            request = {k: v for k, v in payload.items() if k != "idempotency_key"}
+            request["base_version"] = version
+            key = idempotency_key(row.connector, request)
+            twin = conn.execute(select(outbox.c.id).where(outbox.c.idempotency_key == key)).scalar()
+            if twin is not None:
+                done.skipped.append(
+                    f"entry {entry_id}: the same decision on version {version} is entry {twin}"
+                )
+                continue
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == entry_id)
+                .values(
+                    payload=json.dumps({**request, "idempotency_key": key}, sort_keys=True),
+                    idempotency_key=key,
+                    state=OutboxState.QUEUED.value,
+                    next_attempt_at=stamp(now),
+                    updated_at=stamp(now),
+                )
+            )
+            audit(
+                conn,
+                actor=actor,
+                action="resend on source version",
+                target=payload["target"],
+                result="queued",
+                outbox_id=entry_id,
+                detail={
+                    "was": payload.get("base_version"),
+                    "now": version,
+                    "idempotency_key": key,
+                    "replaces_key": payload.get("idempotency_key"),
+                },
+                now=now,
+            )
+            done.done.append(entry_id)
+    return done
+
+
+def discard_conflicts(
+    engine: Engine, ids: Iterable[int], *, actor: str = "planner", now: dt.datetime | None = None
+) -> Resolution:
+    """Settle conflicting entries by keeping the source's state: the entry becomes ``discarded``
+    and is never sent; the decision stays stored, and the requisition gets new advice at the
+    next re-evaluation, to decide again on what the source holds now."""
+    now = now or utc_now()
+    done = Resolution()
+    with engine.begin() as conn:
+        for entry_id in ids:
+            row = _conflict_entry(conn, entry_id)
+            if row is None or row.state != OutboxState.CONFLICT.value:
+                done.skipped.append(f"entry {entry_id} is not in conflict")
+                continue
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == entry_id)
+                .values(state=DISCARDED, next_attempt_at=None, updated_at=stamp(now))
+            )
+            audit(
+                conn,
+                actor=actor,
+                action="discard",
+                target=json.loads(row.payload)["target"],
+                result=DISCARDED,
+                outbox_id=entry_id,
+                detail={"was": row.state, "kept": "the source's state"},
+                now=now,
+            )
+            done.done.append(entry_id)
+    return done
 
 
 def send_pending(

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from workbench.services.sync import SyncResult
+    from workbench.services.writeback import Resolution
 
 #: The demo plant every fresh installation is offered. Synced and sent with a cache, it keeps
 #: the decisions written back to it in the ledger beside that cache (``sources.with_cache_store``).
@@ -151,6 +152,18 @@ def retry_job(engine: Engine, state: TaskState | None, *, ids: list[int], user: 
     from workbench.services.writeback import retry
 
     return retry(engine, ids, actor=user)
+
+
+def resend_job(engine: Engine, state: TaskState | None, *, ids: list[int], user: str) -> Resolution:
+    from workbench.services.writeback import resend_on_source_version
+
+    return resend_on_source_version(engine, ids, actor=user)
+
+
+def discard_job(engine: Engine, state: TaskState | None, *, ids: list[int], user: str) -> Resolution:
+    from workbench.services.writeback import discard_conflicts
+
+    return discard_conflicts(engine, ids, actor=user)
 
 
 def send_job(engine: Engine, state: TaskState | None, *, sources: list[SourceConfig]) -> Any:

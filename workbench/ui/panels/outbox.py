@@ -1,16 +1,17 @@
 """The outbox view inside Sync & Outbox: decisions on their way back to the source systems.
 
-Shows every entry (queued, sending, sent, confirmed, failed with its error, conflict), retries
-failed ones, sends what is queued, and for a conflict shows our decision beside the source's
-current state. The reading and sending are services (``workbench.services.writeback``); this
-module only displays and asks.
+Shows every entry (queued, sending, sent, confirmed, failed with its error, conflict,
+discarded), retries failed ones, sends what is queued, and for a conflict shows our decision
+beside the source's current state, field by field, with the two ways a buyer settles it: send
+ours on the source's version, or discard ours and keep the source's. The reading and sending
+are services (``workbench.services.writeback``); this module only displays and asks.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from PySide6.QtCore import Qt, Signal
@@ -25,12 +26,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.services.approvals import conflict_lines
 from workbench.ui.operations import Op
 from workbench.ui.panels.base import PanelContext
 from workbench.ui.planning import write_call
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, hint
-from workbench.ui.workers import retry_job, send_job
+from workbench.ui.workers import discard_job, resend_job, retry_job, send_job
+
+if TYPE_CHECKING:
+    from workbench.services.writeback import Resolution
 
 OUTBOX_COLUMNS = [
     Col("id", "Entry", "int"),
@@ -44,7 +49,7 @@ OUTBOX_COLUMNS = [
     Col("last_error", "Error"),
 ]
 TONES = {"failed": "failed", "conflict": "conflict", "queued": "queued", "confirmed": "ok",
-         "sent": "ok"}
+         "sent": "ok"}  # "discarded" (a conflict settled by keeping the source's state): no tone
 
 
 def _writeback() -> Any:
@@ -83,18 +88,43 @@ class OutboxView(QWidget):
         self.conflict.setHorizontalHeaderLabels(["Field", "Our decision", "Source now"])
         self.conflict.horizontalHeader().setStretchLastSection(True)
         self.conflict.verticalHeader().setVisible(False)
+        self.conflict.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.conflict_title = QLabel("")
+        self.conflict_title.setWordWrap(True)
+        self.resend_button = QPushButton("Send ours on the source's version")
+        self.resend_button.setToolTip(
+            "Keep our decision over the change in the source: send it again, based on the "
+            "version the source holds now (if the record moves once more, it is a conflict again)")
+        self.resend_button.clicked.connect(self.resend_current)
+        self.discard_button = QPushButton("Discard ours, keep the source's")
+        self.discard_button.setToolTip(
+            "Send nothing: the source keeps its state, our decision stays stored; the "
+            "requisition gets new advice at the next re-evaluation, to decide again in Approvals")
+        self.discard_button.clicked.connect(self.discard_current)
+        actions = QHBoxLayout()
+        actions.addWidget(self.resend_button)
+        actions.addWidget(self.discard_button)
+        actions.addStretch(1)
         conflict_box = QWidget()
         cl = QVBoxLayout(conflict_box)
         cl.setContentsMargins(0, 0, 0, 0)
         cl.addWidget(hint("Conflict: the record changed in the source after our analysis. "
-                          "Nothing was written. Compare and decide again in Approvals."))
+                          "Nothing was written. Compare, then send ours on the source's version "
+                          "or discard it (and decide again in Approvals after a re-evaluation)."))
+        cl.addWidget(self.conflict_title)
         cl.addWidget(self.conflict)
+        cl.addLayout(actions)
         self.conflict_box = conflict_box
         conflict_box.setVisible(False)
+        self._conflict_key: int | None = None
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(conflict_box)
+        # the comparison never collapses to nothing: shown, it is what the buyer must read
+        split.setCollapsible(1, False)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(split, 1)
@@ -123,27 +153,51 @@ class OutboxView(QWidget):
         counts = frame["state"].value_counts().to_dict() if len(frame) else {}
         self.note.setText(", ".join(f"{n:,} {s}" for s, n in sorted(counts.items())) or
                           "The outbox is empty: no decision is waiting to be written back.")
+        self._show_conflict(self.table.current_key())  # its entry may have changed state
 
     def _show_conflict(self, key: Any) -> None:
-        if key is None or not len(self._entries):
+        """Our decision beside the source's record now, when the current entry is a conflict."""
+        row = self._entries.loc[self._entries["id"] == key] if len(self._entries) else None
+        if row is None or not len(row) or row.iloc[0]["state"] != "conflict":
+            self._conflict_key = None
             self.conflict_box.setVisible(False)
             return
-        row = self._entries.loc[self._entries["id"] == key]
-        if not len(row) or row.iloc[0]["state"] != "conflict" or not row.iloc[0].get("conflict"):
-            self.conflict_box.setVisible(False)
-            return
-        data = json.loads(row.iloc[0]["conflict"])
-        ours, theirs = data.get("ours", {}), data.get("theirs", {})
-        fields = sorted(set(ours) | set(theirs))
-        self.conflict.setRowCount(len(fields))
-        for i, f in enumerate(fields):
-            for j, text in enumerate((f, ours.get(f, ""), theirs.get(f, ""))):
-                item = QTableWidgetItem(str(text))
-                if j and ours.get(f) != theirs.get(f):
+        entry = row.iloc[0]
+        self._conflict_key = int(entry["id"])
+        self.conflict_title.setText(
+            f"Entry {entry['id']}: {entry['verdict']} {entry['action']} of {entry['requisition']}"
+            f", decided by {entry['decided_by']} at {entry['decided_at']}. "
+            f"{entry['last_error'] or ''}")
+        lines = conflict_lines(entry["conflict"])
+        self.conflict.setRowCount(len(lines))
+        for i, line in enumerate(lines):
+            for j, text in enumerate((line.label, line.ours, line.theirs)):
+                item = QTableWidgetItem(text)
+                if j and line.differs:
                     item.setBackground(Qt.GlobalColor.yellow)
                 self.conflict.setItem(i, j, item)
         self.conflict.resizeColumnsToContents()
         self.conflict_box.setVisible(True)
+
+    def resend_current(self) -> None:
+        """Keep our decision: send it again on the version the source holds now."""
+        self._resolve(resend_job, "Send ours")
+
+    def discard_current(self) -> None:
+        """Keep the source's state: the entry is discarded, nothing is sent."""
+        self._resolve(discard_job, "Discard")
+
+    def _resolve(self, job: Callable[..., Resolution], name: str) -> None:
+        if self._conflict_key is None:
+            return
+        call = partial(job, ids=[self._conflict_key], user=self.ctx.settings.user)
+        (Op(write_call(self.ctx.planning, call), name=name, parent=self, writes=True)
+         .on_success(self._resolved).run())
+
+    def _resolved(self, result: Resolution) -> None:
+        if result.skipped:
+            self.note.setText("; ".join(result.skipped))
+        self._changed()
 
     def retry_selected(self) -> None:
         wb = _writeback()
