@@ -16,8 +16,14 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench import APP_NAME, __version__
+
+if TYPE_CHECKING:  # imported where used: start-up shows the window before loading the rest
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.ui.panels.base import PanelContext
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +56,15 @@ def resource_path(*parts: str) -> Path:
     return base.joinpath("resources", *parts)
 
 
-def make_application(offscreen: bool = False):  # type: ignore[no-untyped-def]
+def make_application(offscreen: bool = False) -> QApplication:
     """The QApplication with our names set (QSettings paths derive from them) and Fusion style."""
     if offscreen:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
+    if not isinstance(app, QApplication):  # a console QCoreApplication cannot show windows
+        raise RuntimeError("a non-GUI Qt application is already running in this process")
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
@@ -70,7 +78,7 @@ def make_application(offscreen: bool = False):  # type: ignore[no-untyped-def]
 
 
 def build_context(cache: Path | None, settings_path: Path | None = None,
-                  ui_state_path: Path | None = None):  # type: ignore[no-untyped-def]
+                  ui_state_path: Path | None = None) -> PanelContext:
     """Open the cache and the settings into a :class:`PanelContext`.
 
     Raises CacheError (the cache cannot be opened) or SettingsError (the settings file is broken),

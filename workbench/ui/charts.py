@@ -7,9 +7,10 @@ themselves. Long series use pyqtgraph's clip-to-view and downsampling.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
+import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
@@ -45,21 +46,21 @@ def make_plot(title: str, left: str, bottom: str, *, dates: bool = True,
     return plot
 
 
-def step_line(plot: pg.PlotWidget, x: Sequence[float], y: Sequence[float], *, name: str,
+def step_line(plot: pg.PlotWidget, x: npt.ArrayLike, y: npt.ArrayLike, *, name: str,
               colour: str, width: float = 2.0, dash: bool = False) -> pg.PlotDataItem:
     """A stepped series: the value of bucket i holds from x[i] until x[i+1]."""
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    if len(x) == 0:
+    xs = np.asarray(x, float)
+    ys = np.asarray(y, float)
+    if len(xs) == 0:
         return plot.plot([], [], name=name)
-    step = np.median(np.diff(x)) if len(x) > 1 else 7 * 86400.0
-    edges = np.append(x, x[-1] + step)
+    step = np.median(np.diff(xs)) if len(xs) > 1 else 7 * 86400.0
+    edges = np.append(xs, xs[-1] + step)
     style = pg.QtCore.Qt.PenStyle.DashLine if dash else pg.QtCore.Qt.PenStyle.SolidLine
-    return plot.plot(edges, y, stepMode="center", name=name,
+    return plot.plot(edges, ys, stepMode="center", name=name,
                      pen=pg.mkPen(colour, width=width, style=style))
 
 
-def markers(plot: pg.PlotWidget, x: Sequence[float], y: Sequence[float], *, name: str,
+def markers(plot: pg.PlotWidget, x: npt.ArrayLike, y: npt.ArrayLike, *, name: str,
             colour: str, symbol: str = "o", size: int = 9) -> pg.ScatterPlotItem:
     item = pg.ScatterPlotItem(np.asarray(x, float), np.asarray(y, float), symbol=symbol,
                               size=size, brush=pg.mkBrush(colour), pen=pg.mkPen("#222222", width=0.6),
@@ -76,7 +77,7 @@ def shade(plot: pg.PlotWidget, start: float, end: float, colour: str = "#D55E003
     plot.addItem(region)
 
 
-def bars(plot: pg.PlotWidget, x: Sequence[float], heights: Sequence[float], *, width: float,
+def bars(plot: pg.PlotWidget, x: npt.ArrayLike, heights: npt.ArrayLike, *, width: float,
          colour: str, name: str) -> pg.BarGraphItem:
     item = pg.BarGraphItem(x=np.asarray(x, float), height=np.asarray(heights, float), width=width,
                            brush=pg.mkBrush(colour), pen=pg.mkPen("#333333", width=0.5), name=name)
@@ -100,7 +101,7 @@ def shade_legend(plot: pg.PlotWidget, name: str, colour: str = "#D55E0055") -> N
         legend.addItem(sample, name)
 
 
-class DayAxis(pg.AxisItem):
+class DayAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph ships no types: its classes are Any
     """An axis of calendar days (epoch seconds) labelled ``05 Aug`` at whole-week steps: for a
     vertical date axis, where pyqtgraph's two-level DateAxisItem labels overlap."""
 

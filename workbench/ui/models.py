@@ -48,6 +48,13 @@ TONE_COLOURS = {
 Index = QModelIndex | QPersistentModelIndex
 
 
+def _formatter(arr: np.ndarray, kind: str) -> Callable[[int], str]:
+    """The text of row ``i`` of one column, bound once per table (``data`` is called per cell)."""
+    if kind == "text":
+        return lambda i: str(arr[i])
+    return lambda i: format_value(arr[i], kind)
+
+
 class FrameTableModel(QAbstractTableModel):
     """A read-only table over :class:`TableData`; ``query_applied`` fires after each query."""
 
@@ -90,15 +97,8 @@ class FrameTableModel(QAbstractTableModel):
         self.set_table(TableData.from_frame(frame, self.columns, key, **kw))
 
     def _rebuild_formatters(self) -> None:
-        cells = []
-        for col in self._table.columns:
-            arr = self._table.arrays[col.name]
-            kind = col.kind
-            if kind == "text":
-                cells.append(lambda i, arr=arr: str(arr[i]))
-            else:
-                cells.append(lambda i, arr=arr, kind=kind: format_value(arr[i], kind))
-        self._cell = cells
+        self._cell = [_formatter(self._table.arrays[col.name], col.kind)
+                      for col in self._table.columns]
 
     # --- queries ----------------------------------------------------------------------------
     def set_query(self, query: Query) -> None:

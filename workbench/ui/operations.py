@@ -190,7 +190,7 @@ class Op(Generic[T]):
         self._parent = parent
         self._pool = pool or ("write" if writes else "read")
         self._success: list[Callable[[T], None]] = []
-        self._failure: list[Callable[[BaseException], None]] = []
+        self._failure: list[Callable[[BaseException], object]] = []
         self._progress: list[Callable[[int, int | None], None]] = []
         self._status: list[Callable[[str], None]] = []
         self._finally: list[Callable[[], None]] = []
@@ -200,7 +200,7 @@ class Op(Generic[T]):
         self._success.append(fn)
         return self
 
-    def on_failure(self, fn: Callable[[BaseException], None]) -> Op[T]:
+    def on_failure(self, fn: Callable[[BaseException], object]) -> Op[T]:
         """Called with the exception (``Cancelled`` when the user cancelled)."""
         self._failure.append(fn)
         return self
@@ -249,8 +249,8 @@ class Op(Generic[T]):
 
         for fn in self._progress:
             sig.progress.connect(lambda d, t, fn=fn: alive() and fn(d, t))
-        for fn in self._status:
-            sig.status.connect(lambda s, fn=fn: alive() and fn(s))
+        for on_status in self._status:
+            sig.status.connect(lambda s, fn=on_status: alive() and fn(s))
 
         def finish() -> None:
             Op._all.discard(handle)

@@ -50,16 +50,16 @@ class PlanningHolder:
 
     def call(self, fn: Callable[[PlanningSession], T], state: TaskState | None = None) -> T:
         """``fn(session)`` on the planner's session (opened first if needed)."""
-        return self.planner.run("plan", fn, state)  # type: ignore[no-any-return]
+        return self.planner.run("plan", fn, state)
 
     def read(self, fn: Callable[[Engine, TaskState | None], T], state: TaskState | None = None) -> T:
         """``fn(engine, state)`` in the reader process: big reads that would hold the GIL, kept
         apart from the planner so a long netting never delays them."""
-        return self.reader.run("engine", fn, state)  # type: ignore[no-any-return]
+        return self.reader.run("engine", fn, state)
 
     def write(self, fn: Callable[[Engine, TaskState | None], T], state: TaskState | None = None) -> T:
         """``fn(engine, state)`` in the writer process, the cache's single writer."""
-        return self.writer.run("engine", fn, state)  # type: ignore[no-any-return]
+        return self.writer.run("engine", fn, state)
 
     def shutdown(self) -> None:
         for server in (self.planner, self.writer, self.reader):

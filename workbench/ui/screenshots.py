@@ -39,7 +39,7 @@ def _prepare(cache: Path) -> None:
             return
         recs = [r for r in result["recommendations"] if r["action"] != "keep"][:2]
         with engine.connect() as conn:
-            ids = dict(conn.exec_driver_sql(
+            ids: dict[str, int] = dict(conn.exec_driver_sql(
                 "SELECT requisition, id FROM recommendations WHERE status = 'open'").all())
         for rec in recs:
             record_decision(engine, rec["requisition"], "approve", decided_by="demo buyer",

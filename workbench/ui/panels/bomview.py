@@ -164,8 +164,8 @@ class BomView(QWidget):
             parent.appendRow(cells)
         parent.setData(True, ROLE_LOADED)
         if parent is self.tree_model.invisibleRootItem():
-            for c, w in enumerate((150, 270, 70, 45, 60, 65, 60)):
-                self.tree.setColumnWidth(c, w)
+            for column, width in enumerate((150, 270, 70, 45, 60, 65, 60)):
+                self.tree.setColumnWidth(column, width)
             first = self.tree_model.index(0, 0)
             if first.isValid():
                 self.tree.expand(first)

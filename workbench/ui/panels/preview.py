@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
 from workbench import APP_NAME
+
+if TYPE_CHECKING:
+    from workbench.ui.panels.base import Panel
 
 
 def demo_preview_cache(scale: str) -> Path:
@@ -35,7 +39,7 @@ def ensure_demo(path: Path, scale: str) -> None:
         engine.dispose()
 
 
-def preview(panel_cls: type, argv: list[str] | None = None) -> int:
+def preview(panel_cls: type[Panel], argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=f"Preview the {panel_cls.title} panel")
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--scale", choices=["small", "medium", "large"], default="small")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
@@ -106,7 +107,7 @@ class ShortagesPanel(Panel):
             charts.step_line(plot, x, without_planned_orders(t.risk_record),
                              name="Risk-adjusted", colour=charts.ORANGE, dash=True)
         plot.plot([x[0], x[-1] + week] if len(x) else [], [t.safety_stock] * (2 if len(x) else 0),
-                  pen=charts.pg.mkPen(charts.RED, width=1.5, style=Qt.PenStyle.DashLine),
+                  pen=pg.mkPen(charts.RED, width=1.5, style=Qt.PenStyle.DashLine),
                   name="Safety stock")
         receipts = rec["scheduled_receipts"].to_numpy(float)
         gross = rec["gross_requirements"].to_numpy(float)

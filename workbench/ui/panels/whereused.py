@@ -194,8 +194,8 @@ class WhereUsedPanel(Panel):
                     nodes[chain] = cells[0]
                 parent = nodes[chain]
         self.tree.expandToDepth(1)
-        for c, w in enumerate((200, 70, 80, 100)):
-            self.tree.setColumnWidth(c, w)
+        for column, width in enumerate((200, 70, 80, 100)):
+            self.tree.setColumnWidth(column, width)
         anc = pd.DataFrame(answer["ancestors"], columns=["item", "min_level", "top_level",
                                                          "extended_quantity"])
         anc["top"] = np.where(anc["top_level"].astype(bool), "yes", "")
