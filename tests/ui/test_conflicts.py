@@ -61,7 +61,13 @@ def _conflict(ctx) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {"code": code, "entry": outcome.outbox, "ours": float(rec["proposed_quantity"]),
             "action": str(rec["action"]), "need_date": str(req["need_date"])[:10],
             "ours_date": str(rec["proposed_date"])[:10], "status": str(req["status"]),
+            "cached": float(req["quantity"]),
             "target": req["source_key"], "key": outcome.idempotency_key}
+
+
+def _number(value: float) -> str:
+    """A quantity as the comparison shows it: thousands separated, at most 3 decimals."""
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
 def _send_to_conflict(qtbot, ctx) -> OutboxView:  # type: ignore[no-untyped-def]
@@ -82,14 +88,19 @@ def _send_to_conflict(qtbot, ctx) -> OutboxView:  # type: ignore[no-untyped-def]
     return outbox
 
 
-def _comparison(table: QTableWidget) -> dict[str, tuple[str, str, bool]]:
-    """Field -> (our decision, source now, highlighted) as the buyer reads the table."""
+def _comparison(table: QTableWidget) -> dict[str, tuple[str, str, str, bool, bool]]:
+    """Field -> (in the cache, our decision, source now, highlighted as differing, source's
+    value bold as changed there) as the buyer reads the table."""
+    assert [table.horizontalHeaderItem(c).text() for c in range(4)] == [  # type: ignore[union-attr]
+        "Field", "In the cache", "Our decision", "Source now"]
     out = {}
     for row in range(table.rowCount()):
-        field, ours, theirs = (table.item(row, c) for c in range(3))
-        assert field is not None and ours is not None and theirs is not None
+        field, cached, ours, theirs = (table.item(row, c) for c in range(4))
+        assert field and cached and ours and theirs
         highlighted = ours.background().color() == Qt.GlobalColor.yellow
-        out[field.text()] = (ours.text(), theirs.text(), highlighted)
+        assert (theirs.background().color() == Qt.GlobalColor.yellow) == highlighted
+        out[field.text()] = (cached.text(), ours.text(), theirs.text(), highlighted,
+                             theirs.font().bold())
     return out
 
 
@@ -108,15 +119,16 @@ def test_the_buyer_sees_both_states_of_a_conflict(qtbot, ctx) -> None:  # type: 
 
     lines = _comparison(outbox.conflict)
     assert list(lines)[:4] == ["Action", "Quantity", "Need date", "Supplier"]
-    assert lines["Action"] == (case["action"], "", False)
-    ours_text = f"{case['ours']:,.3f}".rstrip("0").rstrip(".")
-    assert lines["Quantity"] == (ours_text, "5", True)
+    assert lines["Action"] == ("", case["action"], "", False, False)
+    ours_text = _number(case["ours"])
+    # the analysis saw the cached quantity; we asked for ours; the clerk set 5 in the plant
+    assert lines["Quantity"] == (_number(case["cached"]), ours_text, "5", True, True)
     # approving takes the advice's date with it; the clerk left the need date as it was
-    assert lines["Need date"] == (case["ours_date"], case["need_date"],
-                                  case["ours_date"] != case["need_date"])
-    assert lines["Record version"] == ("d00000", "d00000.w000001", True)
-    assert lines["Status"] == ("", case["status"], False)
-    assert lines["Code"] == ("", case["code"], False)
+    assert lines["Need date"] == (case["need_date"], case["ours_date"], case["need_date"],
+                                  case["ours_date"] != case["need_date"], False)
+    assert lines["Record version"] == ("d00000", "d00000", "d00000.w000001", True, True)
+    assert lines["Status"] == (case["status"], "", case["status"], False, False)
+    assert lines["Code"] == (case["code"], "", case["code"], False, False)
     # nothing of ours was written: the plant holds only the clerk's write
     assert [w["key"] for w in _ledger_writes(ctx.cache_path)] == ["plant-clerk-1"]
 

@@ -59,8 +59,8 @@ def evidence_text(reason: str, evidence: str | dict[str, Any] | None) -> str:
     return "\n".join(lines).strip()
 
 
-#: how the two sides of a conflict line up: our request's field, then the source record's field
-#: naming the same thing (the demo's report and the canonical requisition names)
+#: how the two sides of a conflict line up: our request's field, then the record's field naming
+#: the same thing (the canonical requisition names, which the demo's report and the cache use)
 CONFLICT_PAIRS = (
     ("Quantity", "quantity", "quantity"),
     ("Need date", "date", "need_date"),
@@ -72,13 +72,17 @@ CONFLICT_PAIRS = (
 
 @dataclass(frozen=True)
 class ConflictLine:
-    """One line of a conflict as a buyer compares it; ``differs`` when both sides name a value
-    and they are not the same (our empty field means "leave it as it is")."""
+    """One line of a conflict as a buyer compares it. ``differs``: both our decision and the
+    source name a value and they are not the same (our empty field means "leave it as it is").
+    ``changed_in_source``: the source's value is not the one the cache holds (the analysis saw
+    the cache, so this is what someone changed there, unless a sync brought it since)."""
 
     label: str
+    cached: str
     ours: str
     theirs: str
     differs: bool
+    changed_in_source: bool
 
 
 def _shown(value: Any) -> str:
@@ -89,20 +93,26 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def conflict_lines(conflict: str | Mapping[str, Any] | None) -> list[ConflictLine]:
-    """Our decision beside the source's current record, field by field: what we asked for, then
-    the paired fields, then whatever else either side reports (nothing is hidden)."""
+def conflict_lines(conflict: str | Mapping[str, Any] | None,
+                   cached: Mapping[str, Any] | None = None) -> list[ConflictLine]:
+    """The record as the cache holds it, our decision and the source's current record, field by
+    field: what we asked for, then the paired fields, then whatever else the source reports
+    (nothing is hidden). ``cached`` uses the canonical names (see ``writeback.cached_records``)."""
     data = json.loads(conflict) if isinstance(conflict, str) else dict(conflict or {})
     ours, theirs = dict(data.get("ours") or {}), dict(data.get("theirs") or {})
-    lines = [ConflictLine("Action", _shown(ours.pop("action", None)), "", False)]
-    for label, our_key, their_key in CONFLICT_PAIRS:
-        if our_key not in ours and their_key not in theirs:
-            continue
-        mine, now = ours.pop(our_key, None), theirs.pop(their_key, None)
-        differs = mine not in (None, "") and now is not None and _shown(mine) != _shown(now)
-        lines.append(ConflictLine(label, _shown(mine), _shown(now), differs))
-    for key in sorted(ours):
-        lines.append(ConflictLine(key.replace("_", " ").capitalize(), _shown(ours[key]), "", False))
-    for key in sorted(theirs):
-        lines.append(ConflictLine(key.replace("_", " ").capitalize(), "", _shown(theirs[key]), False))
+    cache = dict(cached or {})
+
+    def line(label: str, mine: Any, key: str | None, now: Any) -> ConflictLine:
+        was = _shown(cache.get(key)) if key else ""
+        mine_text, now_text = _shown(mine), _shown(now)
+        return ConflictLine(label, was, mine_text, now_text,
+                            differs=bool(mine_text and now is not None and mine_text != now_text),
+                            changed_in_source=bool(was and now is not None and was != now_text))
+
+    lines = [line("Action", ours.pop("action", None), None, None)]
+    for label, our_key, key in CONFLICT_PAIRS:
+        if our_key in ours or key in theirs:
+            lines.append(line(label, ours.pop(our_key, None), key, theirs.pop(key, None)))
+    lines += [line(k.replace("_", " ").capitalize(), ours[k], None, None) for k in sorted(ours)]
+    lines += [line(k.replace("_", " ").capitalize(), None, k, theirs[k]) for k in sorted(theirs)]
     return lines

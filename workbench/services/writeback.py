@@ -525,6 +525,27 @@ def send_pending(
     return result
 
 
+def cached_records(engine: Engine) -> dict[int, dict[str, Any]]:
+    """For each entry in conflict, its requisition as the cache holds it, under the canonical
+    names a conflict report uses: the state the analysis saw, until a sync brings the source's.
+    The cache keeps quantities in the item's stock unit, so that is the unit shown."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT o.id AS entry, q.code, q.item, q.quantity, i.stock_uom AS uom, q.need_date, "
+            "q.suggested_supplier, q.status, q.source_version AS version "
+            "FROM outbox o JOIN decisions d ON d.id = o.decision "
+            "JOIN requisitions q ON q.code = d.requisition "
+            "LEFT JOIN items i ON i.code = q.item WHERE o.state = ?",
+            (OutboxState.CONFLICT.value,),
+        ).mappings().all()
+    out: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        record = {k: v for k, v in row.items() if k != "entry"}
+        record["need_date"] = str(record["need_date"])[:10] if record["need_date"] else None
+        out[int(row["entry"])] = record
+    return out
+
+
 def outbox_frame(engine: Engine) -> pd.DataFrame:
     """Every outbox entry with its decision (newest first)."""
     return query_frame(

@@ -84,8 +84,12 @@ class OutboxView(QWidget):
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.note, 1)
 
-        self.conflict = QTableWidget(0, 3)  # a fixed 3-column comparison, not a data store
-        self.conflict.setHorizontalHeaderLabels(["Field", "Our decision", "Source now"])
+        self.conflict = QTableWidget(0, 4)  # a fixed 4-column comparison, not a data store
+        self.conflict.setHorizontalHeaderLabels(["Field", "In the cache", "Our decision",
+                                                 "Source now"])
+        self.conflict.setToolTip(
+            "In the cache: the record as the analysis saw it (until a sync brings the source's). "
+            "Yellow: our decision and the source differ. Bold: changed in the source.")
         self.conflict.horizontalHeader().setStretchLastSection(True)
         self.conflict.verticalHeader().setVisible(False)
         self.conflict.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -130,6 +134,7 @@ class OutboxView(QWidget):
         layout.addWidget(split, 1)
         self.table.current_key_changed.connect(self._show_conflict)
         self._entries = pd.DataFrame()
+        self._cached: dict[int, dict[str, Any]] = {}
         if _writeback() is None:
             self.note.setText("Write-back is not available in this build: decisions stay stored "
                               "in the cache.")
@@ -141,10 +146,12 @@ class OutboxView(QWidget):
         if wb is None:
             return
         engine = self.ctx.engine
-        (Op(lambda _s: wb.outbox_frame(engine), name="Outbox", key=f"outbox-{id(self)}", parent=self)
+        (Op(lambda _s: (wb.outbox_frame(engine), wb.cached_records(engine)), name="Outbox",
+            key=f"outbox-{id(self)}", parent=self)
          .on_success(self._show).run())
 
-    def _show(self, frame: pd.DataFrame) -> None:
+    def _show(self, loaded: tuple[pd.DataFrame, dict[int, dict[str, Any]]]) -> None:
+        frame, self._cached = loaded
         self._entries = frame
         frame = frame.assign(tone=frame["state"].map(TONES).fillna("")) if len(frame) else frame
         self.table.model.set_frame(frame, "id", tone="tone" if len(frame) else None)
@@ -168,13 +175,17 @@ class OutboxView(QWidget):
             f"Entry {entry['id']}: {entry['verdict']} {entry['action']} of {entry['requisition']}"
             f", decided by {entry['decided_by']} at {entry['decided_at']}. "
             f"{entry['last_error'] or ''}")
-        lines = conflict_lines(entry["conflict"])
+        lines = conflict_lines(entry["conflict"], self._cached.get(self._conflict_key))
         self.conflict.setRowCount(len(lines))
         for i, line in enumerate(lines):
-            for j, text in enumerate((line.label, line.ours, line.theirs)):
+            for j, text in enumerate((line.label, line.cached, line.ours, line.theirs)):
                 item = QTableWidgetItem(text)
-                if j and line.differs:
+                if j >= 2 and line.differs:
                     item.setBackground(Qt.GlobalColor.yellow)
+                if j == 3 and line.changed_in_source:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
                 self.conflict.setItem(i, j, item)
         self.conflict.resizeColumnsToContents()
         self.conflict_box.setVisible(True)
