@@ -3,11 +3,13 @@
     .venv/bin/python tests/benchmarks/bench_planning.py [--cache PATH] [--scale large]
         [--queries 1000] [--impacts 100]
 
-Without an existing cache at PATH it syncs the demo plant of that scale into it first. Prints:
-loading the frames; full multi-level netting of every item and site over 26 weekly buckets
-(time, and peak memory traced during netting and of the whole process); multi-level where-used
-for random items (p50/p95) beside the same question as a recursive SQL CTE on the cache; and the
-revision impact of random revised items (each with the base plan already computed).
+Without an existing cache at PATH it syncs the demo plant of that scale into it first. Opening
+the cache migrates it, and the first load writes the frame snapshot beside it (run on a copy of
+a cache others use). Prints: loading the frames (from the snapshot when it is current); full
+multi-level netting of every item and site over 26 weekly buckets (time, and peak memory traced
+during netting and of the whole process); multi-level where-used for random items (p50/p95)
+beside the same question as a recursive SQL CTE on the cache; and the revision impact of random
+revised items (each with the base plan already computed).
 Targets: netting <= 10 s and <= 2 GB; where-used p95 <= 50 ms; impact <= 1 s each.
 """
 
@@ -32,8 +34,14 @@ sys.path.insert(0, str(REPO))
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.netting import plan
 from workbench.analysis.session import PlanningSession
+from workbench.cache import snapshot
 from workbench.cache.db import open_cache
-from workbench.services.planning import load_planning_data, planning_day, prepare_planning_data
+from workbench.services.planning import (
+    frame_snapshot_layout,
+    load_planning_data,
+    planning_day,
+    prepare_planning_data,
+)
 
 CTE = """
 WITH RECURSIVE up(item, level) AS (
@@ -82,10 +90,18 @@ def main() -> int:
 
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"({os.cpu_count()} CPUs)")
+    path, stamp = snapshot.snapshot_path(engine), snapshot.read_stamp(engine)
+    fresh = path is not None and stamp is not None and snapshot.read_snapshot(
+        path, stamp, frame_snapshot_layout()) is not None
     t = time.perf_counter()
     data = load_planning_data(engine, prepare=False)
-    print(f"load frames from the cache: {time.perf_counter() - t:.1f} s  ({len(data.items):,} "
-          f"items, {len(data.bom_lines):,} BOM lines, {len(data.demands):,} demands)")
+    print(f"load frames from the {'frame snapshot' if fresh else 'cache (SQLite)'}: "
+          f"{time.perf_counter() - t:.1f} s  ({len(data.items):,} items, "
+          f"{len(data.bom_lines):,} BOM lines, {len(data.demands):,} demands; "
+          f"tests/benchmarks/bench_frame_load.py compares both paths)")
+    t = time.perf_counter()
+    if snapshot.wait_for_writes():  # not beside the timings below
+        print(f"  waited {time.perf_counter() - t:.1f} s for the snapshot write")
     t = time.perf_counter()
     prepare_planning_data(data)
     prepare_s = time.perf_counter() - t

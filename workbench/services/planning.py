@@ -11,6 +11,7 @@ thus planned on its simulated day, not on the day someone happens to run the com
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from workbench import __version__
 from workbench.analysis.bom import CodedLines, ItemIndex, ParentRows
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import (
@@ -34,6 +36,12 @@ from workbench.analysis.session import PlanningSession
 from workbench.analysis.sources import collect
 from workbench.cache.frames import read_entity_columns
 from workbench.cache.schema import entity_columns
+from workbench.cache.snapshot import (
+    read_snapshot,
+    read_stamp,
+    snapshot_path,
+    write_in_background,
+)
 from workbench.domain.models import ENTITY_MODELS
 from workbench.services.tasks import TaskState, check_cancelled
 
@@ -54,14 +62,48 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
     out), read column by column (:func:`read_entity_columns`) and normalised, with the item
     numbering, coded BOM lines, each parent's BOM rows and supply/demand sources prepared once
     (date-independent, reused by every plan of a session)."""
-    wanted = list(entities)
+    frames, numbering = read_planning_frames(engine, list(entities), state)
+    for entity in PLANNING_ENTITIES:  # entities not read: empty, with every column
+        if entity not in frames:
+            frames[entity] = normalise_frame(entity, None, LEFT_OUT.get(entity, ()))
+    data = PlanningData(**frames)
+    for (entity, column), ids in numbering.items():  # the item numbering starts from these
+        if (entity, column) in CODE_COLUMNS:
+            seed_codes(data, entity, column, ids)
+    if prepare:
+        if state is not None:
+            state.set_status("numbering items")
+        prepare_planning_data(data)
+    return data
+
+
+def read_planning_frames(engine: Engine, entities: list[str], state: TaskState | None = None,
+                         *, snapshot: bool = True
+                         ) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], np.ndarray]]:
+    """The normalised frames of ``entities`` and the numbering of their text columns.
+
+    All planning entities come from the frame snapshot beside the cache when it was made from
+    the cache's current state (:mod:`workbench.cache.snapshot`), else from SQLite column by
+    column; a load from SQLite during which no write landed is then snapshotted in the
+    background for the next load. ``snapshot=False`` always reads SQLite and writes nothing.
+    """
+    whole = snapshot and sorted(entities) == sorted(PLANNING_ENTITIES)
+    path = snapshot_path(engine) if whole else None
+    stamp = read_stamp(engine) if path is not None else None
+    layout = frame_snapshot_layout()
+    if path is not None and stamp is not None:
+        if state is not None:
+            state.set_status("reading the planning frame snapshot")
+        saved = read_snapshot(path, stamp, layout)
+        if saved is not None:
+            return saved.frames, saved.codes
     frames: dict[str, pd.DataFrame] = {}
     numbering: dict[tuple[str, str], np.ndarray] = {}
-    for n, entity in enumerate(wanted):
+    for n, entity in enumerate(entities):
         check_cancelled(state)
         if state is not None:
             state.set_status(f"reading {entity}")
-            state.set_progress(n, len(wanted))
+            state.set_progress(n, len(entities))
         omit = LEFT_OUT.get(entity, ())
         columns = [c for c in entity_columns(ENTITY_MODELS[entity]) if c not in omit]
         kinds = column_kinds(entity)
@@ -70,19 +112,17 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
         numbered: dict[str, np.ndarray] = {}
         frames[entity] = normalise_frame(
             entity, read_entity_columns(engine, entity, text, numbers, numbered), omit)
-        numbering.update({(entity, c): ids for c, ids in numbered.items()
-                          if (entity, c) in CODE_COLUMNS})
-    for entity in PLANNING_ENTITIES:  # entities not read: empty, with every column
-        if entity not in frames:
-            frames[entity] = normalise_frame(entity, None, LEFT_OUT.get(entity, ()))
-    data = PlanningData(**frames)
-    for (entity, column), ids in numbering.items():  # the item numbering starts from these
-        seed_codes(data, entity, column, ids)
-    if prepare:
-        if state is not None:
-            state.set_status("numbering items")
-        prepare_planning_data(data)
-    return data
+        numbering.update({(entity, c): ids for c, ids in numbered.items()})
+    if path is not None and stamp is not None and read_stamp(engine) == stamp:
+        write_in_background(path, stamp, layout, frames, numbering)
+    return frames, numbering
+
+
+def frame_snapshot_layout() -> str:
+    """What a snapshot must have been made for: this version's columns and kinds per frame."""
+    return json.dumps({"version": __version__, "frames": {
+        entity: [[c, k] for c, k in column_kinds(entity).items()
+                 if c not in LEFT_OUT.get(entity, ())] for entity in PLANNING_ENTITIES}})
 
 
 def prepare_planning_data(data: PlanningData) -> PlanningData:
