@@ -45,8 +45,9 @@ from workbench.analysis.bom import (
     low_level_codes,
 )
 from workbench.analysis.calendar import Calendar
+from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
 from workbench.analysis.data import PlanningData
-from workbench.analysis.sources import EPS, Sources, collect
+from workbench.analysis.sources import EPS, Sources, collect, requirement_buckets
 
 
 def lot_size(net: np.ndarray, moq: np.ndarray, multiple: np.ndarray) -> np.ndarray:
@@ -253,10 +254,12 @@ def plan_sites(sources: Sources) -> pd.Index:
 
 
 def plan(data: PlanningData, calendar: Calendar, *, slip_days: Mapping[str, int] | None = None,
-         statuses: Iterable[str] = RELEASED) -> Plan:
-    """Net every item at every site over the calendar (rules in the module doc)."""
+         statuses: Iterable[str] = RELEASED,
+         consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION) -> Plan:
+    """Net every item at every site over the calendar (rules in the module doc; forecast
+    consumption windows ``consumption``, ``None`` for none, see :mod:`~workbench.analysis.sources`)."""
     items = ItemIndex.build(data)
-    sources = collect(data, slip_days)
+    sources = collect(data, slip_days, consumption)
     sites = plan_sites(sources)
     segments = plan_segments(data, items, calendar, statuses)
     levels = low_level_codes(len(items), segments.parent, segments.component, items.codes)
@@ -315,7 +318,7 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
     n_sites, width = len(sites), calendar.n_buckets
     pending = _Pending(llc, n_sites)
     req = sources.requirements
-    req_bucket = calendar.bucket(req["day"].to_numpy(np.int64))
+    req_bucket = requirement_buckets(req, calendar)
     inside = req_bucket >= 0
     pending.add(sources.keys("requirements", items, sites)[inside], req_bucket[inside],
                 req["quantity"].to_numpy(float)[inside])

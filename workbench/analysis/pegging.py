@@ -3,7 +3,8 @@
 Every requirement carries *pegs*, a mapping from a top-level cause to a quantity, summing to the
 requirement's quantity:
 
-* an open demand pegs to itself (its code);
+* an open demand pegs to itself (its code); a forecast (or MPS) entry that sales orders partly
+  consumed pegs to itself with what they left of it (see :mod:`workbench.analysis.consumption`);
 * a work order's component requirement pegs to the demand the order was made for, or to
   ``work_order:<code>`` when the order names none;
 * a dependent requirement (a parent's planned order × quantity per) carries the parent's planned
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from workbench.analysis.netting import Plan
-from workbench.analysis.sources import EPS
+from workbench.analysis.sources import EPS, requirement_buckets
 
 Pegs = dict[str, float]
 
@@ -66,7 +67,7 @@ class Pegging:
         self.plan = plan
         self._orders: dict[int, dict[int, Pegs]] = {}
         req = plan.sources.requirements
-        self._req_bucket = plan.calendar.bucket(req["day"].to_numpy(np.int64))
+        self._req_bucket = requirement_buckets(req, plan.calendar)  # the buckets netting used
         self._req_by_key = req.assign(
             key=plan.items.idx(req["item"]).astype(np.int64) * plan.n_sites
             + plan.sites.get_indexer(req["site"]),

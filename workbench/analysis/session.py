@@ -17,6 +17,7 @@ import pandas as pd
 
 from workbench.analysis.bom import RELEASED, BomGraph, ItemIndex, ParentRows
 from workbench.analysis.calendar import Calendar
+from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
 from workbench.analysis.data import PlanningData, date_of, day_number
 from workbench.analysis.netting import Plan, plan, with_revision_released
 from workbench.analysis.pegging import Pegging
@@ -30,6 +31,8 @@ from workbench.analysis.where_used import WhereUsed, where_used
 class PlanningSession:
     data: PlanningData
     calendar: Calendar
+    #: forecast consumption windows, ``None`` for none (a planning parameter, like the calendar)
+    consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION
     _items: ItemIndex | None = field(default=None, repr=False)
     _graphs: dict[tuple[Any, ...], BomGraph] = field(default_factory=dict, repr=False)
     _plans: dict[bool, Plan] = field(default_factory=dict, repr=False)
@@ -79,7 +82,8 @@ class PlanningSession:
     def plan(self, risk_adjusted: bool = False) -> Plan:
         if risk_adjusted not in self._plans:
             slip = self.slippage.slip_days() if risk_adjusted else None
-            self._plans[risk_adjusted] = plan(self.data, self.calendar, slip_days=slip)
+            self._plans[risk_adjusted] = plan(self.data, self.calendar, slip_days=slip,
+                                              consumption=self.consumption)
         return self._plans[risk_adjusted]
 
     def pegging(self, risk_adjusted: bool = False) -> Pegging:

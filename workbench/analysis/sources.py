@@ -13,6 +13,13 @@ The planning rules of DESIGN.md, applied to the cache's rows:
 * **Independent requirements** are open demands (sales orders, forecasts, MPS) on their due date,
   and the component requirements of open work orders (``required - issued`` on the required date):
   an open work order's own components are taken from the order, not re-exploded from the BOM.
+* **Forecast consumption** (:mod:`workbench.analysis.consumption`): sales orders consume the
+  forecast and MPS of their item and site within a backward window (default 30 days), then a
+  forward window (default 0 days), nearest first, orders in due-date order. Sales orders stay
+  requirements in full; a forecast (or MPS) entry is a requirement only for what orders left of
+  it, under its own code, and what is left of it before the planning day is not planned
+  (:func:`requirement_buckets`). ``consumption=None`` plans every open demand in full (the rule
+  before consumption existed).
 * Open requisitions are *not* supply: they are proposals the re-evaluation judges against the plan.
 """
 
@@ -25,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.analysis.calendar import Calendar
+from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption, consume
 from workbench.analysis.data import PlanningData, day_numbers
 from workbench.domain.enums import (
     OPEN_PURCHASE_STATUSES,
@@ -49,7 +58,9 @@ class Sources:
 
     on_hand: pd.DataFrame  # item, site, quantity
     receipts: pd.DataFrame  # item, site, day, quantity, kind, ref, supplier, promised_day
-    requirements: pd.DataFrame  # item, site, day, quantity, kind, ref, peg
+    #: item, site, day, quantity, kind, ref, peg, demand_kind ("" for work orders) and
+    #: drop_past_due (forecast/MPS under consumption: not planned before the planning day)
+    requirements: pd.DataFrame
     #: per frame name: (item numbering, site index, item * n_sites + site of each row)
     _keys: dict[str, tuple[object, pd.Index, np.ndarray]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
@@ -86,22 +97,64 @@ def open_work_orders(data: PlanningData) -> pd.DataFrame:
     return wo
 
 
-def collect(data: PlanningData, slip_days: Mapping[str, int] | None = None) -> Sources:
+def collect(data: PlanningData, slip_days: Mapping[str, int] | None = None,
+            consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION) -> Sources:
     """Gather on-hand, receipts and independent requirements from normalised frames.
 
     ``slip_days`` (supplier -> days) moves each open PO line of that supplier later by that many
-    days: the risk-adjusted view. Without slips the result is computed once per set of frames
-    (see :meth:`PlanningData.derived`); it is read-only.
+    days: the risk-adjusted view. ``consumption``: the forecast consumption windows, ``None`` for
+    none (see module doc). Without slips the result is computed once per set of frames and
+    windows (see :meth:`PlanningData.derived`); it is read-only.
     """
     if not slip_days:
         frames = (data.inventory, data.purchase_order_lines, data.work_orders, data.demands,
                   data.work_order_components)
-        return data.derived("sources", frames,
-                            lambda: _collect(data, None))
-    return _collect(data, slip_days)
+        return data.derived(f"sources:{_label(consumption)}", frames,
+                            lambda: _collect(data, None, consumption))
+    return _collect(data, slip_days, consumption)
 
 
-def _collect(data: PlanningData, slip_days: Mapping[str, int] | None) -> Sources:
+def _label(consumption: ForecastConsumption | None) -> str:
+    return "no consumption" if consumption is None else consumption.label
+
+
+def demand_requirements(data: PlanningData,
+                        consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION
+                        ) -> pd.DataFrame:
+    """Open demands as requirements after forecast consumption (consumed ones at quantity 0),
+    computed once per demand frame and windows (the risk-adjusted plan reuses it)."""
+    return data.derived(f"demand_requirements:{_label(consumption)}", (data.demands,),
+                        lambda: _demand_requirements(data.demands, consumption))
+
+
+def _demand_requirements(demands: pd.DataFrame,
+                         consumption: ForecastConsumption | None) -> pd.DataFrame:
+    dem = demands[demands["status"] == DemandStatus.OPEN.value]
+    day = day_numbers(dem["due_date"])
+    code = dem["code"].to_numpy()
+    kind = dem["kind"].to_numpy()
+    used = consume(dem["item"].to_numpy(), dem["site"].to_numpy(), day,
+                   dem["quantity"].to_numpy(float), kind, code, consumption)
+    return pd.DataFrame({
+        "item": dem["item"].to_numpy(), "site": dem["site"].to_numpy(), "day": day,
+        "quantity": used.remaining, "kind": "demand", "ref": code, "peg": code,
+        "demand_kind": kind, "drop_past_due": used.planned,
+    })
+
+
+def requirement_buckets(requirements: pd.DataFrame, calendar: Calendar) -> np.ndarray:
+    """The bucket each requirement row is planned in, -1 for none: beyond the horizon, or
+    forecast/MPS left unconsumed on a date before the planning day (it did not become orders in
+    time and is not demand any more; a past-due sales order or component requirement is still
+    owed and stays in bucket 0)."""
+    day = requirements["day"].to_numpy(np.int64)
+    bucket = calendar.bucket(day)
+    expired = requirements["drop_past_due"].to_numpy(bool) & (day < calendar.today)
+    return np.where(expired, -1, bucket)
+
+
+def _collect(data: PlanningData, slip_days: Mapping[str, int] | None,
+             consumption: ForecastConsumption | None) -> Sources:
     inv = data.inventory
     avail = inv[inv["status"] == InventoryStatus.AVAILABLE.value]
     on_hand = avail.groupby(["item", "site"], as_index=False, sort=False)["quantity"].sum()
@@ -138,13 +191,7 @@ def _collect(data: PlanningData, slip_days: Mapping[str, int] | None) -> Sources
     receipt_frame = pd.concat(receipts, ignore_index=True)
     receipt_frame = receipt_frame[receipt_frame["quantity"] > EPS].reset_index(drop=True)
 
-    dem = data.demands
-    dem = dem[dem["status"] == DemandStatus.OPEN.value]
-    requirements = [pd.DataFrame({
-        "item": dem["item"].to_numpy(), "site": dem["site"].to_numpy(),
-        "day": day_numbers(dem["due_date"]), "quantity": dem["quantity"].to_numpy(float),
-        "kind": "demand", "ref": dem["code"].to_numpy(), "peg": dem["code"].to_numpy(),
-    })]
+    requirements = [demand_requirements(data, consumption)]
     woc = data.work_order_components.merge(
         wo[["code", "site", "demand"]].rename(columns={"code": "work_order"}), on="work_order"
     )
@@ -154,6 +201,7 @@ def _collect(data: PlanningData, slip_days: Mapping[str, int] | None) -> Sources
         "day": day_numbers(woc["required_date"]),
         "quantity": (woc["required_quantity"] - woc["issued_quantity"]).clip(lower=0).to_numpy(float),
         "kind": "work_order", "ref": woc["work_order"].to_numpy(), "peg": woc_peg,
+        "demand_kind": "", "drop_past_due": False,
     }))
     req_frame = pd.concat(requirements, ignore_index=True)
     req_frame = req_frame[req_frame["quantity"] > EPS].reset_index(drop=True)

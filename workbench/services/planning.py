@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from workbench import __version__
 from workbench.analysis.bom import CodedLines, ItemIndex, ParentRows
 from workbench.analysis.calendar import Calendar
+from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
 from workbench.analysis.data import (
     CODE_COLUMNS,
     PLANNING_ENTITIES,
@@ -57,11 +58,14 @@ LEFT_OUT: dict[str, tuple[str, ...]] = {
 
 def load_planning_data(engine: Engine, state: TaskState | None = None,
                        entities: Iterable[str] = PLANNING_ENTITIES, *,
-                       prepare: bool = True) -> PlanningData:
+                       prepare: bool = True,
+                       consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION
+                       ) -> PlanningData:
     """The planning frames from the cache (deleted rows excluded, :data:`LEFT_OUT` columns left
     out), read column by column (:func:`read_entity_columns`) and normalised, with the item
     numbering, coded BOM lines, each parent's BOM rows and supply/demand sources prepared once
-    (date-independent, reused by every plan of a session)."""
+    (date-independent, reused by every plan of a session; the requirements after forecast
+    consumption with the windows ``consumption``)."""
     frames, numbering = read_planning_frames(engine, list(entities), state)
     for entity in PLANNING_ENTITIES:  # entities not read: empty, with every column
         if entity not in frames:
@@ -73,7 +77,7 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
     if prepare:
         if state is not None:
             state.set_status("numbering items")
-        prepare_planning_data(data)
+        prepare_planning_data(data, consumption)
     return data
 
 
@@ -125,14 +129,17 @@ def frame_snapshot_layout() -> str:
                  if c not in LEFT_OUT.get(entity, ())] for entity in PLANNING_ENTITIES}})
 
 
-def prepare_planning_data(data: PlanningData) -> PlanningData:
+def prepare_planning_data(data: PlanningData,
+                          consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION
+                          ) -> PlanningData:
     """Compute the date-independent inputs of every plan once: item numbering, coded BOM lines,
-    each parent's BOM rows (for revision impact and what-if), supply and demand sources with
-    their row keys (kept inside ``data``, see :meth:`PlanningData.derived`)."""
+    each parent's BOM rows (for revision impact and what-if), supply and demand sources (demand
+    after forecast consumption with the windows ``consumption``) with their row keys (kept
+    inside ``data``, see :meth:`PlanningData.derived`)."""
     items = ItemIndex.build(data)
     CodedLines.of(data, items)
     ParentRows.of(data, items)
-    sources = collect(data)
+    sources = collect(data, consumption=consumption)
     sites = plan_sites(sources)
     for name in ("on_hand", "receipts", "requirements"):
         sources.keys(name, items, sites)
@@ -152,10 +159,23 @@ def planning_day(data: PlanningData) -> dt.date:
 
 
 def open_session(engine: Engine, *, today: dt.date | None = None, horizon: str = "26w",
-                 bucket: str = "week", state: TaskState | None = None) -> PlanningSession:
-    data = load_planning_data(engine, state)
+                 bucket: str = "week", state: TaskState | None = None,
+                 consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION
+                 ) -> PlanningSession:
+    """A session on the cache's data with the planning parameters: planning day, horizon and
+    bucket, and the forecast consumption windows (``None``: no consumption, see
+    :mod:`workbench.analysis.consumption`)."""
+    data = load_planning_data(engine, state, consumption=consumption)
     day = today or planning_day(data)
-    return PlanningSession(data, Calendar.parse(day, horizon, bucket))
+    return PlanningSession(data, Calendar.parse(day, horizon, bucket), consumption)
+
+
+def consumption_parameters(consumption: ForecastConsumption | None) -> dict[str, Any] | None:
+    """The forecast consumption windows as reported beside a plan (``None``: no consumption)."""
+    if consumption is None:
+        return None
+    return {"backward_days": consumption.backward_days,
+            "forward_days": consumption.forward_days}
 
 
 def plain(value: Any) -> Any:
@@ -229,6 +249,7 @@ def shortages(session: PlanningSession, *, item: str | None = None, site: str | 
         "bucket": "week" if plan.calendar.bucket_days == 7 else "day",
         "buckets": plan.calendar.n_buckets,
         "risk_adjusted": risk_adjusted,
+        "forecast_consumption": consumption_parameters(session.consumption),
         "rows_total": total,
         "rows": rows_out,
         "cycles": plan.cycles,

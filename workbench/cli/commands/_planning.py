@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from workbench.cli import CliError, add_common, open_engine
+
+if TYPE_CHECKING:  # the engine (pandas) loads only when a command runs, not to build the parser
+    from workbench.analysis.consumption import ForecastConsumption
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -19,13 +23,48 @@ def iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days (0 or more)")
+    return value
+
+
 def add_planning_options(parser: argparse.ArgumentParser, *, horizon: bool = True) -> None:
+    """``--today`` always; with ``horizon`` (commands that net a plan) also the horizon, the
+    bucket and the forecast consumption windows."""
     add_common(parser)
     parser.add_argument("--today", type=iso_date, default=None,
                         help="planning day (default: the cache's as-of day)")
     if horizon:
         parser.add_argument("--horizon", default="26w", help="e.g. 26w or 90d (default 26w)")
         parser.add_argument("--bucket", choices=["week", "day"], default="week")
+        # defaults: workbench.analysis.consumption.DEFAULT_CONSUMPTION (a test keeps the help
+        # text in step with it)
+        parser.add_argument("--consume-backward", type=days, default=None, metavar="DAYS",
+                            help="sales orders consume forecast (and MPS) of their item and site "
+                                 "due up to DAYS before them (default 30)")
+        parser.add_argument("--consume-forward", type=days, default=None, metavar="DAYS",
+                            help="then forecast due up to DAYS after them (default 0)")
+        parser.add_argument("--no-forecast-consumption", action="store_true",
+                            help="plan every open forecast and sales order in full (no "
+                                 "consumption; past-due forecast is planned too)")
+
+
+def consumption_from(args: argparse.Namespace) -> ForecastConsumption | None:
+    """The forecast consumption windows the options ask for (``None``: no consumption)."""
+    from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
+
+    if getattr(args, "no_forecast_consumption", False):
+        return None
+    back = getattr(args, "consume_backward", None)
+    forward = getattr(args, "consume_forward", None)
+    return ForecastConsumption(
+        DEFAULT_CONSUMPTION.backward_days if back is None else back,
+        DEFAULT_CONSUMPTION.forward_days if forward is None else forward)
 
 
 def session_from(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -34,7 +73,8 @@ def session_from(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     engine = open_engine(args)
     try:
         session = open_session(engine, today=args.today, horizon=getattr(args, "horizon", "26w"),
-                               bucket=getattr(args, "bucket", "week"))
+                               bucket=getattr(args, "bucket", "week"),
+                               consumption=consumption_from(args))
     except ValueError as exc:
         raise CliError(str(exc), 2) from None
     return engine, session
