@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QTableWidget
 from connectors.base import PushRequest
 from tests.ui.conftest import DEMO
 from workbench.cache.frames import read_entity_frame
-from workbench.services.approvals import approval_queue
+from workbench.services.approvals import approval_queue, conflict_lines
 from workbench.services.decisions import record_decision
 from workbench.services.planning import open_session
 from workbench.services.reevaluate import run_reevaluation
@@ -129,6 +129,7 @@ def test_the_buyer_sees_both_states_of_a_conflict(qtbot, ctx) -> None:  # type: 
     assert lines["Record version"] == ("d00000", "d00000", "d00000.w000001", True, True)
     assert lines["Status"] == (case["status"], "", case["status"], False, False)
     assert lines["Code"] == (case["code"], "", case["code"], False, False)
+    assert lines["Unit"][1] == "" and lines["Unit"][0] == lines["Unit"][2] != ""
     # nothing of ours was written: the plant holds only the clerk's write
     assert [w["key"] for w in _ledger_writes(ctx.cache_path)] == ["plant-clerk-1"]
 
@@ -217,3 +218,24 @@ def _payload(ctx, entry: int) -> str:  # type: ignore[no-untyped-def]
     with ctx.engine.connect() as conn:
         return str(conn.exec_driver_sql("SELECT payload FROM outbox WHERE id = ?",
                                         (entry,)).scalar_one())
+
+
+def test_quantities_in_different_units_are_not_compared() -> None:
+    """Our quantity and the cache's are in the item's stock unit; a source reporting boxes is
+    not marked as differing on quantity, its unit line shows why the numbers differ."""
+    conflict = {"ours": {"action": "reduce", "quantity": 100.0, "base_version": "v1"},
+                "theirs": {"quantity": 10.0, "uom": "BOX", "version": "v2"}}
+    lines = {ln.label: ln for ln in conflict_lines(conflict, {"quantity": 120.0, "uom": "EA",
+                                                               "version": "v1"})}
+    quantity = lines["Quantity"]
+    assert (quantity.cached, quantity.ours, quantity.theirs) == ("120", "100", "10")
+    assert not quantity.differs and not quantity.changed_in_source
+    assert (lines["Unit"].cached, lines["Unit"].theirs, lines["Unit"].changed_in_source) == (
+        "EA", "BOX", True)
+    assert lines["Record version"].differs and lines["Record version"].changed_in_source
+    # in the same unit, 1,250.5 against 1,000 is a difference in both senses
+    same = conflict_lines({"ours": {"quantity": 1250.5}, "theirs": {"quantity": 1000.0}},
+                          {"quantity": 1250.5})
+    assert [(ln.label, ln.cached, ln.ours, ln.theirs, ln.differs, ln.changed_in_source)
+            for ln in same] == [("Action", "", "", "", False, False),
+                                ("Quantity", "1,250.5", "1,250.5", "1,000", True, True)]

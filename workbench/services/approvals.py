@@ -93,6 +93,10 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _label(key: str) -> str:
+    return "Unit" if key == "uom" else key.replace("_", " ").capitalize()
+
+
 def conflict_lines(conflict: str | Mapping[str, Any] | None,
                    cached: Mapping[str, Any] | None = None) -> list[ConflictLine]:
     """The record as the cache holds it, our decision and the source's current record, field by
@@ -102,17 +106,23 @@ def conflict_lines(conflict: str | Mapping[str, Any] | None,
     ours, theirs = dict(data.get("ours") or {}), dict(data.get("theirs") or {})
     cache = dict(cached or {})
 
+    # our quantity and the cache's are in the item's stock unit; the source may report another
+    # unit (its "Unit" line shows it): quantities in different units are not compared
+    units_differ = bool(cache.get("uom") and theirs.get("uom")
+                        and cache["uom"] != theirs["uom"])
+
     def line(label: str, mine: Any, key: str | None, now: Any) -> ConflictLine:
         was = _shown(cache.get(key)) if key else ""
         mine_text, now_text = _shown(mine), _shown(now)
+        comparable = now is not None and not (key == "quantity" and units_differ)
         return ConflictLine(label, was, mine_text, now_text,
-                            differs=bool(mine_text and now is not None and mine_text != now_text),
-                            changed_in_source=bool(was and now is not None and was != now_text))
+                            differs=bool(comparable and mine_text and mine_text != now_text),
+                            changed_in_source=bool(comparable and was and was != now_text))
 
     lines = [line("Action", ours.pop("action", None), None, None)]
     for label, our_key, key in CONFLICT_PAIRS:
         if our_key in ours or key in theirs:
             lines.append(line(label, ours.pop(our_key, None), key, theirs.pop(key, None)))
-    lines += [line(k.replace("_", " ").capitalize(), ours[k], None, None) for k in sorted(ours)]
-    lines += [line(k.replace("_", " ").capitalize(), None, k, theirs[k]) for k in sorted(theirs)]
+    lines += [line(_label(k), ours[k], None, None) for k in sorted(ours)]
+    lines += [line(_label(k), None, k, theirs[k]) for k in sorted(theirs)]
     return lines

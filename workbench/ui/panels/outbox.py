@@ -92,6 +92,8 @@ class OutboxView(QWidget):
             "Yellow: our decision and the source differ. Bold: changed in the source.")
         self.conflict.horizontalHeader().setStretchLastSection(True)
         self.conflict.verticalHeader().setVisible(False)
+        # compact rows: the whole comparison fits without scrolling in a normal window
+        self.conflict.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.conflict.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.conflict_title = QLabel("")
         self.conflict_title.setWordWrap(True)
