@@ -250,7 +250,8 @@ def _store_column(arrays: dict[str, np.ndarray], key: str, column: str, series: 
         raise SnapshotError(f"{key} ({column}): dtype {dtype} is not stored")
     values = series.to_numpy(dtype=object)
     numbers, distinct = _numbered(values, hint)
-    if not all(isinstance(v, str) for v in distinct):
+    if pd.api.types.infer_dtype(np.asarray(distinct, dtype=object), skipna=False) not in \
+            ("string", "empty"):
         raise SnapshotError(f"{key} ({column}): holds a value that is not text")
     arrays[f"{key}/codes"] = numbers.astype(_code_dtype(len(distinct)))
     joined = _SEP.join(distinct)
@@ -263,14 +264,21 @@ def _store_column(arrays: dict[str, np.ndarray], key: str, column: str, series: 
     return spec
 
 
+#: Rows of a column whose values are compared with the numbering handed over (all of a smaller
+#: column; evenly spread over a larger one: comparing 2M strings one by one takes a second).
+_CHECKED_ROWS = 1 << 16
+
+
 def _numbered(values: np.ndarray, hint: np.ndarray | None) -> tuple[np.ndarray, list[Any]]:
     """(each row's number, the value of each number): the hint if it numbers ``values`` in
-    order of first appearance, else ``pd.factorize``."""
+    order of first appearance (checked on every first appearance and on evenly spread rows),
+    else ``pd.factorize``."""
     if hint is not None and len(hint) == len(values) and len(values):
         first = np.flatnonzero(np.concatenate([[True], hint[1:] > np.maximum.accumulate(hint)[:-1]]))
         distinct = values[first]
+        rows = slice(None, None, max(1, len(values) // _CHECKED_ROWS))
         if np.array_equal(hint[first], np.arange(len(first))) and \
-                bool((distinct[hint] == values).all()):
+                bool((distinct[hint[rows]] == values[rows]).all()):
             return hint, distinct.tolist()
     numbers, uniques = pd.factorize(values, use_na_sentinel=True)
     if (numbers < 0).any():
