@@ -149,7 +149,9 @@ def _rebuild(archive: Any, manifest: dict[str, Any]) -> Snapshot:
                     distinct = _distinct_values(ahead, key, col)
                     if len(numbers) != rows:  # (a code beyond the values: IndexError)
                         raise SnapshotError(f"{name}.{col['name']}: {len(numbers)} rows")
-                    columns[col["name"]] = _text_series(distinct[numbers], index, col["dtype"])
+                    # every row its own value (codes, keys): the numbers are 0..n-1
+                    values = distinct if len(distinct) == rows else distinct[numbers]
+                    columns[col["name"]] = _text_series(values, index, col["dtype"])
                     codes[(name, col["name"])] = numbers
                 else:
                     values = ahead.pop(key).result()
