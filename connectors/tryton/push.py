@@ -43,11 +43,15 @@ NOTE_PREFIX = "Planner Workbench"
 REQUEST_FIELDS = [
     "state",
     "quantity",
+    "unit.symbol",
     "party",
     "party.code",
     "purchase_line",
     "purchase",
     "product",
+    "product.code",
+    "supply_date",
+    "purchase_date",
 ]
 LINE_FIELDS = [
     "quantity",
@@ -116,12 +120,26 @@ class _Push:
             pass
 
     def state(self, row: dict[str, Any] | None) -> dict[str, Any]:
-        """The record as the conflict report shows it (plain JSON values)."""
+        """The record as the conflict report shows it (plain JSON values), under the canonical
+        requisition names where there is one (``quantity``, ``uom``, ``need_date``,
+        ``suggested_supplier``, ``item``, ``version``: what the cache holds and our decision
+        uses, so a buyer sees them side by side), Tryton's own names for the rest."""
         if row is None:
             return {"exists": False}
-        out = {k: v for k, v in row.items() if not k.endswith(".") and k != "moves"}
-        if "party." in row:
-            out["party"] = m2o(row, "party", "code")
+        out = {
+            k: v
+            for k, v in row.items()
+            if not k.endswith(".") and k not in ("moves", "_timestamp", "party", "product")
+        }
+        out["version"] = row["_timestamp"]
+        if self.model == "purchase.request":
+            out.pop("unit", None)
+            for name in ("supply_date", "purchase_date"):
+                out.pop(name, None)
+            out["uom"] = m2o(row, "unit", "symbol")
+            out["need_date"] = row.get("supply_date") or row.get("purchase_date")
+            out["suggested_supplier"] = m2o(row, "party", "code") or ""
+            out["item"] = m2o(row, "product", "code")
         if self.model == "purchase.request" and row.get("purchase_line"):
             line = self.line(row["purchase_line"])
             out["purchase_state"] = m2o(line, "purchase", "state")

@@ -17,9 +17,16 @@ from connectors.tryton.devserver import TrytonServer
 from connectors.tryton.rpc import TrytonRPC
 from workbench.cache.db import open_cache
 from workbench.cache.frames import read_entity_frame
+from workbench.services.approvals import conflict_lines
 from workbench.services.decisions import decisions_frame, record_decision
 from workbench.services.sync import run_sync
-from workbench.services.writeback import audit_frame, drain_outbox, outbox_frame, retry
+from workbench.services.writeback import (
+    audit_frame,
+    cached_records,
+    drain_outbox,
+    outbox_frame,
+    retry,
+)
 
 pytestmark = pytest.mark.tryton
 
@@ -214,7 +221,26 @@ def test_changed_in_tryton_becomes_a_conflict(
     )
     conflict = json.loads(entry["conflict"])
     assert conflict["ours"]["quantity"] == 2 and conflict["theirs"]["quantity"] == 99
-    assert conflict["ours"]["base_version"] != conflict["theirs"]["_timestamp"]
+    # Tryton's record under the canonical requisition names, as the buyer compares them
+    (now,) = rpc.read(
+        "purchase.request",
+        [mrp],
+        ["_timestamp", "party.code", "product.code", "unit.symbol", "supply_date", "state"],
+    )
+    theirs = conflict["theirs"]
+    assert theirs["version"] == now["_timestamp"] != conflict["ours"]["base_version"]
+    assert theirs["suggested_supplier"] == (now["party."] or {}).get("code", "")
+    assert theirs["item"] == now["product."]["code"]
+    assert theirs["uom"] == now["unit."]["symbol"]
+    assert theirs["need_date"] == now["supply_date"].isoformat()
+    assert theirs["state"] == now["state"]
+    cached = cached_records(cache)[int(outcome.outbox)]
+    assert cached["version"] == conflict["ours"]["base_version"]  # what the analysis saw
+    lines = {line.label: line for line in conflict_lines(entry["conflict"], cached)}
+    assert lines["Record version"].theirs == now["_timestamp"]
+    assert lines["Record version"].changed_in_source  # paired with the cache's, not a stray row
+    assert (lines["Quantity"].ours, lines["Quantity"].theirs) == ("2", "99")
+    assert lines["Supplier"].cached == lines["Supplier"].theirs  # unchanged there
     # newest first: the attempt, then the decision being queued
     assert audit_frame(cache, outcome.outbox)["result"].tolist() == ["conflict", "queued"]
 
