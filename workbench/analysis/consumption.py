@@ -26,17 +26,20 @@ overstates every shortage of an item that has both. So, per item and site:
   stay in the first bucket. An order may consume past-due forecast within its backward window —
   that forecast is what it realises.
 
-Windows are in calendar days, inclusive. Defaults: 30 days backward, 0 forward (an order only
-realises forecast of its own and the preceding month; a forecast never waits for later orders).
+Windows are in calendar days, inclusive. Defaults (DESIGN.md and the reference notes state
+none): 30 days backward, an order realises forecast of its own and the preceding month; 0
+forward, forecast due after an order stays planned in full, so an early order never lowers a
+later period's plan (the cautious side: raise it where customers order ahead of the forecast).
 ``backward_days=0`` still consumes forecast due on the order's own day; planning *without*
 consumption (every open demand a requirement in full, past-due forecast in the first bucket, the
 behaviour before this rule) is asked for with ``None`` instead of a :class:`ForecastConsumption`.
 
-The matching is sequential by nature (each order sees what earlier orders left), done in one
-pass per item/site over its entries in date order: a stack of the forecast already due (the
-nearest on top, entries beyond the backward window never come back into reach since orders come
-in date order) and a cursor over the forecast due later. Only item/sites with both kinds are
-walked; the rest keep their quantities without a Python step.
+The matching is sequential by nature (each order sees what earlier orders left). Everything
+around it is arrays: which item/sites have both kinds (the others keep their quantities without
+a Python step), the two date orders of the forecast, each order's window as positions found by
+binary search. The Python loop then only walks each order's window, skipping used-up forecast
+through pointers it shortens as it goes, so its cost is about one step per order plus one per
+forecast entry consumed, whatever the windows.
 """
 
 from __future__ import annotations
