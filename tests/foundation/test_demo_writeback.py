@@ -445,6 +445,38 @@ def test_the_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     engine.dispose()
 
 
+def test_the_cli_settles_conflicts(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two buyers' decisions conflict with a third's already written: one is sent again on the
+    source's version (and applied), the other discarded (never sent, decision kept)."""
+    engine = open_cache(cache)
+    codes = [c for c, r in sorted(_requisitions(engine).items()) if r["status"] == "open"][:2]
+    for code in codes:  # written first, so the next decision on each is based on a stale version
+        record_decision(engine, code, "modify", decided_by="ann", action="reduce", quantity=5.0)
+    keep = record_decision(engine, codes[0], "modify", decided_by="bob", action="reduce",
+                           quantity=4.0)
+    drop = record_decision(engine, codes[1], "modify", decided_by="bob", action="reduce",
+                           quantity=3.0)
+    result = send_pending(engine, [])
+    assert sorted(result.conflicts) == sorted([keep.outbox, drop.outbox])
+    assert cli(["outbox", "--resend", str(keep.outbox), "--discard", str(drop.outbox),
+                "--cache", str(cache), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["resent"]["done"] and out["resent"]["skipped"] == []
+    assert out["discarded"] == {"done": [drop.outbox], "skipped": []}
+    states = {e["id"]: e["state"] for e in out["entries"]}
+    assert states[drop.outbox] == "discarded"
+    (resent,) = out["resent"]["done"]
+    assert states[resent] == "queued"
+    # discarding twice changes nothing and says why
+    assert cli(["outbox", "--discard", str(drop.outbox), "--cache", str(cache)]) == 0
+    assert f"not changed: entry {drop.outbox} is not in conflict" in capsys.readouterr().out
+    sent = send_pending(engine, [])
+    assert sent.sent == [resent] and sent.conflicts == []
+    writes = [line["set"]["quantity"] for line in _ledger_lines(cache) if "write" in line]
+    assert writes == [5.0, 5.0, 4.0]  # ann's two, then bob's kept one; bob's discarded one never
+    engine.dispose()
+
+
 def test_a_torn_last_line_is_skipped_and_the_next_write_stays_readable(tmp_path: Path) -> None:
     """A crash mid-append leaves part of a line that was never reported applied."""
     ledger = tmp_path / "l.jsonl"

@@ -137,6 +137,8 @@ class OutboxState(StrEnum):
     CONFIRMED = "confirmed"
     FAILED = "failed"
     CONFLICT = "conflict"
+    #: a conflict the buyer settled by keeping the source's state: never sent, decision kept
+    DISCARDED = "discarded"
 
 
 class SyncRunStatus(StrEnum):

@@ -47,9 +47,6 @@ BACKOFF_FIRST = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
 OPEN_STATES = (OutboxState.QUEUED.value, OutboxState.SENDING.value)
 RETRYABLE_STATES = (OutboxState.FAILED.value, OutboxState.CONFLICT.value)
-#: a conflict the buyer settled by keeping the source's state: nothing is sent, the decision
-#: stays stored (not yet an ``OutboxState`` member: the domain enums are owned elsewhere)
-DISCARDED = "discarded"
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -442,14 +439,14 @@ def discard_conflicts(
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id == entry_id)
-                .values(state=DISCARDED, next_attempt_at=None, updated_at=stamp(now))
+                .values(state=OutboxState.DISCARDED.value, next_attempt_at=None, updated_at=stamp(now))
             )
             audit(
                 conn,
                 actor=actor,
                 action="discard",
                 target=json.loads(row.payload)["target"],
-                result=DISCARDED,
+                result=OutboxState.DISCARDED.value,
                 outbox_id=entry_id,
                 detail={"was": row.state, "kept": "the source's state"},
                 now=now,

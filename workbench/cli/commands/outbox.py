@@ -1,11 +1,13 @@
 """``workbench outbox``: decisions on their way back to the source systems — list, send, retry,
-and the audit log of every attempt. Decisions on the demo plant need no configured source: they
+settle conflicts (send ours on the source's current version, or discard ours and keep the
+source's), and the audit log of every attempt. Decisions on the demo plant need no configured source: they
 go to the demo's ledger beside the cache (see :mod:`workbench.services.sources`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from workbench.cli import CliError, add_common, open_engine, print_json
@@ -26,6 +28,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--retry", type=int, nargs="+", metavar="ID", help="queue failed/conflict entries again"
     )
+    p.add_argument(
+        "--resend",
+        type=int,
+        nargs="+",
+        metavar="ID",
+        help="conflicts: send our decision again on the version the source holds now",
+    )
+    p.add_argument(
+        "--discard",
+        type=int,
+        nargs="+",
+        metavar="ID",
+        help="conflicts: keep the source's state, never send ours (the decision stays stored)",
+    )
     p.add_argument("--audit", action="store_true", help="show the audit log instead of the entries")
     add_common(p)
     p.set_defaults(func=run)
@@ -36,12 +52,23 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.services.writeback import audit_frame, outbox_frame, retry, send_pending
+    from workbench.services.writeback import (
+        audit_frame,
+        discard_conflicts,
+        outbox_frame,
+        resend_on_source_version,
+        retry,
+        send_pending,
+    )
 
     engine = open_engine(args)
     out: dict[str, object] = {}
     if args.retry:
         out["retried"] = retry(engine, args.retry)
+    if args.resend:
+        out["resent"] = asdict(resend_on_source_version(engine, args.resend))
+    if args.discard:
+        out["discarded"] = asdict(discard_conflicts(engine, args.discard))
     if args.send:
         from workbench.services.settings import SettingsError, load_settings
         from workbench.services.tasks import SimpleState
@@ -65,6 +92,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if "retried" in out:
         print(f"{out['retried']} entries queued again")
+    for key, what in (("resent", "queued on the source's version"), ("discarded", "discarded")):
+        if key in out:
+            settled = out[key]
+            assert isinstance(settled, dict)
+            print(f"{len(settled['done'])} entries {what}")
+            for reason in settled["skipped"]:
+                print(f"  not changed: {reason}")
     if "send" in out:
         sent = out["send"]
         assert isinstance(sent, dict)
