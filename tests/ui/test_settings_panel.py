@@ -15,6 +15,10 @@ def n_buckets(session) -> int:  # type: ignore[no-untyped-def]
     return int(session.calendar.n_buckets)
 
 
+def consumption_of(session):  # type: ignore[no-untyped-def]
+    return session.consumption
+
+
 def _panel(qtbot, ctx) -> SettingsPanel:  # type: ignore[no-untyped-def]
     panel = SettingsPanel(ctx)
     qtbot.addWidget(panel)
@@ -83,3 +87,25 @@ def test_planning_defaults_are_saved_and_replan(qtbot, ctx) -> None:  # type: ig
     assert load_settings(ctx.settings_path).planning.horizon_weeks == 13
     assert ctx.planning.defaults.horizon_weeks == 13
     assert ctx.planning.call(n_buckets) == 13
+
+
+def test_forecast_consumption_windows_are_saved_and_replan(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
+
+    panel = _panel(qtbot, ctx)
+    assert panel.consume.isChecked() and panel.consume_back.value() == 30
+    assert ctx.planning.call(consumption_of) == DEFAULT_CONSUMPTION
+    panel.consume_back.setValue(14)
+    panel.consume_forward.setValue(7)
+    with qtbot.waitSignal(panel.cache_changed, timeout=2000):
+        panel.save_defaults()
+    saved = load_settings(ctx.settings_path).planning
+    assert (saved.consume_forecast, saved.consume_backward_days, saved.consume_forward_days) == (
+        True, 14, 7)
+    assert ctx.planning.call(consumption_of) == ForecastConsumption(14, 7)
+    panel.consume.setChecked(False)
+    assert not panel.consume_back.isEnabled() and not panel.consume_forward.isEnabled()
+    with qtbot.waitSignal(panel.cache_changed, timeout=2000):
+        panel.save_defaults()
+    assert load_settings(ctx.settings_path).planning.consume_forecast is False
+    assert ctx.planning.call(consumption_of) is None  # every demand counts in full

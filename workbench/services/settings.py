@@ -19,6 +19,7 @@ import platformdirs
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from workbench import APP_NAME
+from workbench.analysis.consumption import ForecastConsumption
 
 SCHEMA_VERSION = 1
 _SECRET_WORDS = ("password", "secret", "token", "apikey", "api_key")
@@ -45,6 +46,17 @@ class PlanningDefaults(BaseModel):
     horizon_weeks: int = Field(default=26, ge=1, le=104)
     bucket: str = Field(default="week", pattern="^(day|week)$")
     risk_adjusted: bool = False
+    #: sales orders consume forecast/MPS of their item and site within these windows (days;
+    #: see workbench.analysis.consumption); off: every demand counts in full
+    consume_forecast: bool = True
+    consume_backward_days: int = Field(default=30, ge=0, le=365)
+    consume_forward_days: int = Field(default=0, ge=0, le=365)
+
+    def consumption(self) -> ForecastConsumption | None:
+        """The forecast consumption the plan uses (None: none)."""
+        if not self.consume_forecast:
+            return None
+        return ForecastConsumption(self.consume_backward_days, self.consume_forward_days)
 
 
 class Settings(BaseModel):

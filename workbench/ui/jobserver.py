@@ -93,11 +93,12 @@ def _serve(conn: Any, cancel: Any, cache_path: str) -> None:
         state = _PipeState(conn, job, cancel)
         try:
             if kind == "plan":
-                wanted = (defaults.horizon_weeks, defaults.bucket)
+                wanted = (defaults.horizon_weeks, defaults.bucket, defaults.consumption())
                 if session is None or gen != generation or wanted != horizon:
                     session = None  # free the old session before building the new one
                     session = open_session(engine, horizon=f"{defaults.horizon_weeks}w",
-                                           bucket=defaults.bucket, state=state)
+                                           bucket=defaults.bucket, state=state,
+                                           consumption=defaults.consumption())
                     generation, horizon = gen, wanted
                 result = fn(session)
             else:
@@ -301,7 +302,8 @@ class JobServer:
         if self._inline_session is None or self._inline_generation != self.generation:
             d = self._defaults()
             self._inline_session = open_session(self._inline_engine, horizon=f"{d.horizon_weeks}w",
-                                                bucket=d.bucket, state=state)
+                                                bucket=d.bucket, state=state,
+                                                consumption=d.consumption())
             self._inline_generation = self.generation
         if state is not None and state.is_cancelled():
             raise Cancelled("cancelled by the user")

@@ -114,6 +114,24 @@ class SettingsPanel(Panel):
         self.bucket = QComboBox()
         self.bucket.addItems(["week", "day"])
         self.bucket.setCurrentText(ctx.settings.planning.bucket)
+        planning = ctx.settings.planning
+        self.consume = QCheckBox("Sales orders consume forecast")
+        self.consume.setToolTip(
+            "An open sales order takes the open forecast (and MPS) of its item and site, first "
+            "due on or before it within the days back, then after it within the days forward; "
+            "off: forecast and orders both count in full")
+        self.consume.setChecked(planning.consume_forecast)
+        self.consume_back = QSpinBox()
+        self.consume_back.setRange(0, 365)
+        self.consume_back.setSuffix(" days back")
+        self.consume_back.setValue(planning.consume_backward_days)
+        self.consume_forward = QSpinBox()
+        self.consume_forward.setRange(0, 365)
+        self.consume_forward.setSuffix(" days forward")
+        self.consume_forward.setValue(planning.consume_forward_days)
+        for box in (self.consume_back, self.consume_forward):
+            box.setEnabled(planning.consume_forecast)
+            self.consume.toggled.connect(box.setEnabled)
         save_defaults = QPushButton("Save planning defaults")
         save_defaults.clicked.connect(self.save_defaults)
 
@@ -139,6 +157,12 @@ class SettingsPanel(Panel):
         defaults.addRow("Your name on decisions", self.user)
         defaults.addRow("Planning horizon", self.horizon)
         defaults.addRow("Bucket", self.bucket)
+        windows = QHBoxLayout()
+        windows.addWidget(self.consume)
+        windows.addWidget(self.consume_back)
+        windows.addWidget(self.consume_forward)
+        windows.addStretch(1)
+        defaults.addRow("Forecast", windows)
         defaults.addRow("", save_defaults)
         planning_box = QGroupBox("Planning")
         planning_box.setLayout(defaults)
@@ -268,8 +292,13 @@ class SettingsPanel(Panel):
     def save_defaults(self) -> None:
         s = self.ctx.settings
         s.user = self.user.text().strip() or s.user
-        s.planning = s.planning.model_copy(update={"horizon_weeks": self.horizon.value(),
-                                                   "bucket": self.bucket.currentText()})
+        s.planning = s.planning.model_copy(update={
+            "horizon_weeks": self.horizon.value(),
+            "bucket": self.bucket.currentText(),
+            "consume_forecast": self.consume.isChecked(),
+            "consume_backward_days": self.consume_back.value(),
+            "consume_forward_days": self.consume_forward.value(),
+        })
         self.ctx.planning.defaults = s.planning
         self.ctx.save_settings()
         self.source_status.setText("Planning defaults saved; plans are recomputed.")
