@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -19,6 +20,7 @@ from tests.analysis.builders import (
     week,
     weekly,
 )
+from workbench.analysis.data import PlanningData
 from workbench.analysis.netting import plan, with_revision_released
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.revisions import revision_diff
@@ -67,7 +69,7 @@ def test_lot_size_and_safety_stock_have_their_own_pegs() -> None:
                         "lot_size:L@S1": pytest.approx(35)}}
 
 
-def change_data():
+def change_data(*more_demands: dict[str, Any]) -> PlanningData:
     # P (LT 0) rev A: 2 x OLD + 1 x KEEP; rev B (draft): 3 x KEEP + 1 x NEW.
     return data(
         items=[item("P", make_buy="make"), item("OLD", standard_cost=4.0),
@@ -79,12 +81,22 @@ def change_data():
                    line("P", "KEEP", 1, 20, revision="A"),
                    line("P", "KEEP", 3, 20, revision="B", orig_uom="EA"),
                    line("P", "NEW", 1, 30, revision="B")],
-        demands=[demand("D1", "P", 10, week(1)), demand("D2", "P", 10, week(3))],
+        demands=[demand("D1", "P", 10, week(1)), demand("D2", "P", 10, week(3)), *more_demands],
         inventory=[stock("OLD", 15), stock("KEEP", 40)],
         purchase_order_lines=[po_line("PO1", 1, "OLD", 30, week(2))],
         requisitions=[{"code": "R1", "item": "OLD", "site": "S1", "quantity": 5,
                        "need_date": week(4)}],
     )
+
+
+def test_impact_lists_each_demand_with_what_the_plan_counts_of_it() -> None:
+    # F3 (forecast 25, week 3) is consumed by D2 (sales order 10, week 3, 30 days back): 15 left;
+    # F4 (forecast 5, week 4) lies after D2 and forward consumption is 0 days: planned in full
+    s = PlanningSession(change_data(demand("F3", "P", 25, week(3), kind="forecast"),
+                                    demand("F4", "P", 5, week(4), kind="forecast")), weekly(6))
+    result = s.impact("P", "A", "B", week(2))
+    got = {x["code"]: (x["quantity"], x["planned_quantity"]) for x in result["demands"]}
+    assert got == {"D2": (10, 10), "F3": (25, 15), "F4": (5, 5)}
 
 
 def test_revision_diff_lists_added_removed_changed_with_before_and_after() -> None:

@@ -145,6 +145,15 @@ def excess_of(supply: pd.DataFrame, requirement: pd.Series) -> np.ndarray:
     return qty - used
 
 
+def _with_planned(demands: pd.DataFrame, base: Plan) -> pd.DataFrame:
+    """``demands`` with ``planned_quantity``: what the plan counts of each after forecast
+    consumption (a forecast consumed by sales orders: what is left of it, maybe 0)."""
+    req = base.sources.requirements
+    planned = req.loc[req["kind"] == "demand"].groupby("ref")["quantity"].sum()
+    return demands.assign(
+        planned_quantity=demands["code"].map(planned).fillna(0.0).astype(float))
+
+
 def impact(data: PlanningData, base: Plan, item: str, rev_a: str, rev_b: str,
            on: dt.date, *, ancestors: pd.DataFrame | None = None) -> dict[str, Any]:
     """Everything a planner asks before switching ``item`` from ``rev_a`` to ``rev_b`` on ``on``.
@@ -192,8 +201,9 @@ def impact(data: PlanningData, base: Plan, item: str, rev_a: str, rev_b: str,
         "assemblies_above": assemblies,
         "work_orders": wo[["code", "site", "quantity", "start_date", "due_date", "status",
                            "bom_revision"]].to_dict("records"),
-        "demands": dem[["code", "item", "site", "quantity", "due_date", "kind"]]
-        .to_dict("records"),
+        "demands": _with_planned(dem, base)[
+            ["code", "item", "site", "quantity", "planned_quantity", "due_date", "kind"]
+        ].to_dict("records"),
         "excess": excess,
         "excess_value": float(sum(e["value"] for e in excess)),
         "new_requirements": added,
