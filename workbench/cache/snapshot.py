@@ -27,9 +27,10 @@ How invalidated
     without changing it (sync upserts and deletion marks, the promise history triggers, a
     migration, a hand edit with the sqlite3 shell). The snapshot records the stamp it was made
     from and loads only while it equals the cache's, and only if its layout (columns and kinds
-    per frame, application version) equals what the caller expects. A missing, stale, truncated
-    or otherwise unreadable snapshot is skipped (corrupt ones with a log line); the caller then
-    reads SQLite as before. A sync that changes nothing keeps the stamp and the snapshot.
+    per frame, application version, in a checkout the digest of the reading code) equals what
+    the caller expects. A missing, stale, truncated or otherwise unreadable snapshot is skipped
+    (a damaged one with a log line; every array is CRC-checked); the caller then reads SQLite as
+    before. A sync that changes nothing keeps the stamp and the snapshot.
 
 How to delete it
     Any time, with the application running or not: it holds nothing the cache does not. The

@@ -11,9 +11,12 @@ thus planned on its simulated day, not on the day someone happens to run the com
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
 import math
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -122,9 +125,18 @@ def read_planning_frames(engine: Engine, entities: list[str], state: TaskState |
     return frames, numbering
 
 
+@functools.cache
 def frame_snapshot_layout() -> str:
-    """What a snapshot must have been made for: this version's columns and kinds per frame."""
-    return json.dumps({"version": __version__, "frames": {
+    """What a snapshot must have been made for: this version's columns and kinds per frame, and
+    the code that reads and normalises them (the source files' digest when they are at hand, as
+    in a development checkout, where the version does not move with every edit)."""
+    digest = hashlib.sha256()
+    for function in (normalise_frame, read_entity_columns, read_planning_frames):
+        try:
+            digest.update(Path(function.__code__.co_filename).read_bytes())
+        except OSError:  # a frozen build: its version says it all
+            digest.update(b"-")
+    return json.dumps({"version": __version__, "code": digest.hexdigest(), "frames": {
         entity: [[c, k] for c, k in column_kinds(entity).items()
                  if c not in LEFT_OUT.get(entity, ())] for entity in PLANNING_ENTITIES}})
 
