@@ -395,3 +395,26 @@ def test_deleting_the_snapshot_is_always_safe(tiny: Engine) -> None:
     _path(tiny).unlink()
     loaded, _ = planning.read_planning_frames(tiny, WANTED)
     _assert_same_frames(loaded, frames)
+
+
+def test_a_write_landing_during_the_sqlite_read_leaves_no_snapshot(tiny: Engine) -> None:
+    """Another process syncs while this one reads SQLite: the frames may mix both states, so
+    they are returned (as any read would) but not snapshotted; the next load sees the write."""
+    _path(tiny).unlink(missing_ok=True)
+
+    class SyncMidway:
+        def set_progress(self, done: int, total: int) -> None: ...
+        def is_cancelled(self) -> bool: return False
+
+        def set_status(self, status: str) -> None:
+            if status == "reading inventory":  # items and BOM already read
+                con = sqlite3.connect(tiny.url.database or "")
+                con.execute("UPDATE items SET safety_stock = 77 WHERE code = 'BIKE'")
+                con.commit()
+                con.close()
+
+    planning.read_planning_frames(tiny, WANTED, SyncMidway())
+    assert snapshot.wait_for_writes(60)
+    assert not _path(tiny).exists()
+    frames = _assert_loads_current_state(tiny)
+    assert frames["items"].set_index("code").loc["BIKE", "safety_stock"] == 77.0
