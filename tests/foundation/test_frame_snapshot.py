@@ -280,13 +280,46 @@ def test_the_demo_a_week_later_invalidates_the_snapshot(demo: Engine) -> None:
 
 
 def test_a_hand_edit_of_the_cache_invalidates_the_snapshot(tiny: Engine) -> None:
-    def edit() -> None:  # e.g. the sqlite3 shell, or any writer not yet written
-        con = sqlite3.connect(tiny.url.database or "")
-        con.execute("UPDATE inventory SET quantity = quantity + 1")
-        con.commit()
-        con.close()
+    _changed_after(tiny, lambda: _hand_edit(tiny))  # e.g. the sqlite3 shell
 
-    _changed_after(tiny, edit)
+
+def _hand_edit(engine: Engine) -> int | None:
+    con = sqlite3.connect(engine.url.database or "")
+    con.execute("UPDATE inventory SET quantity = quantity + 1")
+    con.commit()
+    con.close()
+    return snapshot.read_stamp(engine)
+
+
+def test_a_new_stamp_is_drawn_once_after_each_observation(tiny: Engine) -> None:
+    """Drawing at every row written cost a full sync of the large demo 90 s: after an
+    observation the first write draws a new stamp, later ones only read the flag."""
+    seen = snapshot.observe_stamp(tiny)
+    first = _hand_edit(tiny)
+    assert first != seen
+    assert _hand_edit(tiny) == first  # not observed since: no new draw needed
+    assert snapshot.observe_stamp(tiny) == first
+    assert _hand_edit(tiny) != first
+
+
+def test_a_writer_holding_the_lock_leaves_the_load_unsnapshotted(tiny: Engine) -> None:
+    """The stamp cannot be observed while a sync holds the write lock: the load reads SQLite at
+    once (no waiting for the sync) and makes no snapshot; the next load does."""
+    _path(tiny).unlink(missing_ok=True)
+    sync = sqlite3.connect(tiny.url.database or "", timeout=0)
+    sync.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        _assert_loads_current_state(tiny)
+        assert time.monotonic() - started < 5
+        assert snapshot.wait_for_writes(60)
+        assert not _path(tiny).exists()
+    finally:
+        sync.rollback()
+        sync.close()
+    planning.read_planning_frames(tiny, WANTED)
+    assert snapshot.wait_for_writes(60)
+    assert _from_snapshot(tiny) is not None
 
 
 def test_every_entity_table_has_the_stamp_triggers(tiny: Engine) -> None:

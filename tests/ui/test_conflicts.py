@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QTableWidget
 
 from connectors.base import PushRequest
 from tests.ui.conftest import DEMO
+from tests.ui.test_outbox_and_errors import _outbox_with_one_entry
 from workbench.cache.frames import read_entity_frame
 from workbench.services.approvals import approval_queue, conflict_lines
 from workbench.services.decisions import record_decision
@@ -25,7 +26,6 @@ from workbench.services.sources import demo_connector
 from workbench.services.tasks import SimpleState
 from workbench.services.writeback import audit_frame, outbox_frame, send_pending
 from workbench.ui.panels.outbox import OutboxView
-from workbench.ui.panels.sync import SyncPanel
 from workbench.ui.workers import sync_sources
 
 #: the quantity the clerk sets in the plant after the analysis
@@ -72,13 +72,7 @@ def _number(value: float) -> str:
 
 def _send_to_conflict(qtbot, ctx) -> OutboxView:  # type: ignore[no-untyped-def]
     """Sync & Outbox open on its outbox; Send makes the queued entry a conflict."""
-    panel = SyncPanel(ctx)
-    qtbot.addWidget(panel)
-    with qtbot.waitSignal(panel.loaded, timeout=10_000):
-        panel.show()
-    panel.tabs.setCurrentIndex(1)
-    outbox = panel.outbox
-    qtbot.waitUntil(lambda: outbox.table.model.rowCount() == 1, timeout=10_000)
+    outbox = _outbox_with_one_entry(qtbot, ctx)
     qtbot.mouseClick(outbox.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: outbox.table.model.value(0, "state") == "conflict", timeout=30_000)
     assert not outbox.conflict_box.isVisible()  # shown once the buyer picks the entry

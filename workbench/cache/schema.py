@@ -220,12 +220,14 @@ sync_context = Table(
     Column("value", Text),
 )
 
-# migration 0004: one row (id 1) whose stamp a trigger on every entity table draws again at each
-# row written, in the writing transaction; the planning frame snapshot is valid only while its
-# stamp equals this one (see workbench.cache.snapshot)
+# migrations 0004/0005: one row (id 1) whose stamp a trigger on every entity table draws again
+# at the first row written after the stamp was observed (``observed`` = 1, set by whoever reads
+# it to snapshot the planning frames), in the writing transaction; the planning frame snapshot
+# is valid only while its stamp equals this one (see workbench.cache.snapshot)
 entity_stamp = Table(
     "entity_stamp",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("stamp", Integer, nullable=False),
+    Column("observed", Integer, nullable=False, server_default="1"),
 )

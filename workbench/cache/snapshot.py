@@ -21,12 +21,15 @@ When written
     write once an hour old), never a half file under the real name.
 
 How invalidated
-    The cache keeps a stamp of its entity tables (table ``entity_stamp``, migration 0004): a
-    trigger on every entity table draws a new random 64-bit stamp for every row inserted,
-    updated or deleted, inside the writing transaction, so no writer can change planning inputs
-    without changing it (sync upserts and deletion marks, the promise history triggers, a
-    migration, a hand edit with the sqlite3 shell). The snapshot records the stamp it was made
-    from and loads only while it equals the cache's, and only if its layout (columns and kinds
+    The cache keeps a stamp of its entity tables (table ``entity_stamp``, migrations 0004 and
+    0005). Before the frames are read for a snapshot, the stamp is *observed*
+    (:func:`observe_stamp` sets ``observed`` = 1); a trigger on every entity table then draws a
+    new random 64-bit stamp at the first row inserted, updated or deleted after that, inside
+    the writing transaction (later rows only read the flag: drawing at every row cost a full
+    sync of the large demo 90 s), so no writer can change planning inputs without changing it
+    (sync upserts and deletion marks, the promise history triggers, a migration, a hand edit
+    with the sqlite3 shell). The snapshot records the stamp it was made from and loads only
+    while it equals the cache's, and only if its layout (columns and kinds
     per frame, application version, in a checkout the digest of the reading code) equals what
     the caller expects. A missing, stale, truncated or otherwise unreadable snapshot is skipped
     (a damaged one with a log line; every array is CRC-checked); the caller then reads SQLite as
@@ -93,6 +96,33 @@ def snapshot_path(engine: Engine) -> Path | None:
         return None
     cache = Path(database)
     return cache.with_name(cache.name + SUFFIX)
+
+
+def observe_stamp(engine: Engine, wait_ms: int = 200) -> int | None:
+    """The stamp, marked as observed: the next write of an entity table draws a new one. Call it
+    before reading what a snapshot will hold. None when it cannot be marked within ``wait_ms``
+    (a sync holding the write lock, a read-only file): then no snapshot is made this time."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        try:
+            before = cur.execute("PRAGMA busy_timeout").fetchone()[0]
+            cur.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+            try:
+                cur.execute("UPDATE entity_stamp SET observed = 1 WHERE id = 1 AND observed = 0")
+                row = cur.execute("SELECT stamp FROM entity_stamp WHERE id = 1").fetchone()
+                raw.commit()
+            finally:
+                cur.execute(f"PRAGMA busy_timeout = {int(before)}")
+        except Exception as exc:  # noqa: BLE001 - locked, read-only or no stamp: no snapshot
+            raw.rollback()
+            log.info("entity stamp not observed (%s): planning frames are not snapshotted", exc)
+            return None
+        finally:
+            cur.close()
+    finally:
+        raw.close()
+    return None if row is None else int(row[0])
 
 
 def read_stamp(engine: Engine) -> int | None:

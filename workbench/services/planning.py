@@ -41,6 +41,7 @@ from workbench.analysis.sources import collect
 from workbench.cache.frames import read_entity_columns
 from workbench.cache.schema import entity_columns
 from workbench.cache.snapshot import (
+    observe_stamp,
     read_snapshot,
     read_stamp,
     snapshot_path,
@@ -104,6 +105,7 @@ def read_planning_frames(engine: Engine, entities: list[str], state: TaskState |
         saved = read_snapshot(path, stamp, layout)
         if saved is not None:
             return saved.frames, saved.codes
+        stamp = observe_stamp(engine)  # from now on, any write draws a new stamp
     frames: dict[str, pd.DataFrame] = {}
     numbering: dict[tuple[str, str], np.ndarray] = {}
     for n, entity in enumerate(entities):

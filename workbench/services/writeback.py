@@ -293,6 +293,15 @@ def _not_older(cached: str | None, written: str | None) -> bool:
         return cached == written
 
 
+def _change_entry(conn: Connection, entry_id: int, target: str, *, actor: str, action: str,
+                  result: str, detail: dict[str, Any], now: dt.datetime, **values: Any) -> None:
+    """Set ``values`` on one outbox entry and audit who did what, in the caller's transaction."""
+    conn.execute(update(outbox).where(outbox.c.id == entry_id)
+                 .values(**values, updated_at=stamp(now)))
+    audit(conn, actor=actor, action=action, target=target, result=result, outbox_id=entry_id,
+          detail=detail, now=now)
+
+
 def retry(
     engine: Engine, ids: Iterable[int], *, actor: str = "planner", now: dt.datetime | None = None
 ) -> int:
@@ -306,25 +315,9 @@ def retry(
             ).first()
             if row is None or row.state not in RETRYABLE_STATES:
                 continue
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == entry_id)
-                .values(
-                    state=OutboxState.QUEUED.value,
-                    next_attempt_at=stamp(now),
-                    updated_at=stamp(now),
-                )
-            )
-            audit(
-                conn,
-                actor=actor,
-                action="retry",
-                target=json.loads(row.payload)["target"],
-                result="queued",
-                outbox_id=entry_id,
-                detail={"was": row.state},
-                now=now,
-            )
+            _change_entry(conn, entry_id, json.loads(row.payload)["target"], actor=actor,
+                          action="retry", result="queued", detail={"was": row.state}, now=now,
+                          state=OutboxState.QUEUED.value, next_attempt_at=stamp(now))
             count += 1
     return count
 
@@ -392,32 +385,14 @@ def resend_on_source_version(
                     f"entry {entry_id}: the same decision on version {version} is entry {twin}"
                 )
                 continue
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == entry_id)
-                .values(
-                    payload=json.dumps({**request, "idempotency_key": key}, sort_keys=True),
-                    idempotency_key=key,
-                    state=OutboxState.QUEUED.value,
-                    next_attempt_at=stamp(now),
-                    updated_at=stamp(now),
-                )
-            )
-            audit(
-                conn,
-                actor=actor,
-                action="resend on source version",
-                target=payload["target"],
-                result="queued",
-                outbox_id=entry_id,
-                detail={
-                    "was": payload.get("base_version"),
-                    "now": version,
-                    "idempotency_key": key,
-                    "replaces_key": payload.get("idempotency_key"),
-                },
+            _change_entry(
+                conn, entry_id, payload["target"], actor=actor,
+                action="resend on source version", result="queued",
+                detail={"was": payload.get("base_version"), "now": version,
+                        "idempotency_key": key, "replaces_key": payload.get("idempotency_key")},
                 now=now,
-            )
+                payload=json.dumps({**request, "idempotency_key": key}, sort_keys=True),
+                idempotency_key=key, state=OutboxState.QUEUED.value, next_attempt_at=stamp(now))
             done.done.append(entry_id)
     return done
 
@@ -436,21 +411,10 @@ def discard_conflicts(
             if row is None or row.state != OutboxState.CONFLICT.value:
                 done.skipped.append(f"entry {entry_id} is not in conflict")
                 continue
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == entry_id)
-                .values(state=OutboxState.DISCARDED.value, next_attempt_at=None, updated_at=stamp(now))
-            )
-            audit(
-                conn,
-                actor=actor,
-                action="discard",
-                target=json.loads(row.payload)["target"],
-                result=OutboxState.DISCARDED.value,
-                outbox_id=entry_id,
-                detail={"was": row.state, "kept": "the source's state"},
-                now=now,
-            )
+            _change_entry(conn, entry_id, json.loads(row.payload)["target"], actor=actor,
+                          action="discard", result=OutboxState.DISCARDED.value,
+                          detail={"was": row.state, "kept": "the source's state"}, now=now,
+                          state=OutboxState.DISCARDED.value, next_attempt_at=None)
             done.done.append(entry_id)
     return done
 
