@@ -38,6 +38,7 @@ from workbench.cache.schema import (
     sync_runs,
     watermarks,
 )
+from workbench.cache.snapshot import NEW_STAMP
 from workbench.domain.enums import SyncRunStatus
 from workbench.domain.models import ENTITY_MODELS, REFERENCES
 from workbench.domain.uom import UomConverter, UomError
@@ -246,7 +247,10 @@ class _EntityWriter:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(self.sql, rows)
-            return int(cursor.rowcount)
+            written = int(cursor.rowcount)
+            if written:
+                cursor.execute(NEW_STAMP)
+            return written
         finally:
             cursor.close()
 

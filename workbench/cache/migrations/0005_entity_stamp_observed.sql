@@ -1,21 +1,22 @@
--- The entity stamp of 0004 drew a new random stamp on *every* row written: an UPDATE of the
--- stamp row per row, which on the large demo slowed a full sync from 131 s to 220 s (19 us a
--- row; tests/benchmarks/bench_sync.py). Now a stamp is drawn only by the first row written
--- after someone *observed* the stamp (read it to snapshot the planning frames, which sets
--- observed = 1): the triggers only read the flag on every other row. Equal stamps still mean
--- equal entity tables since the stamp was observed: any write after an observation draws a
--- new stamp. Existing stamps count as observed (a snapshot may have been made from them).
+-- The entity stamp of 0004 drew a new random stamp with a trigger on *every* row written,
+-- which on the large demo slowed a full sync from 131 s to 220 s. Any per-row trigger on an
+-- insert costs SQLite 5-10 us a row (measured with a trigger that never runs its body), so:
+-- * inserts are stamped by their writer, once per statement: the sync's upsert (the only code
+--   that inserts entity rows; package import and the demo go through it) draws a new stamp
+--   after every batch that wrote rows (workbench/services/sync.py);
+-- * updates and deletes keep a trigger (hand edits, deletion marks, incremental upserts of the
+--   rows that changed), which draws a new stamp only at the first row written after the stamp
+--   was *observed* (read to snapshot the planning frames, which sets observed = 1); later rows
+--   only read the flag.
+-- Equal stamps still mean equal entity tables since the stamp was observed, except for rows
+-- inserted by hand outside the application (delete the .frames file after such an edit).
+-- Existing stamps count as observed (a snapshot may have been made from them).
 
 ALTER TABLE entity_stamp ADD COLUMN observed INTEGER NOT NULL DEFAULT 1;
 
 UPDATE entity_stamp SET observed = 1;
 
 DROP TRIGGER trg_uoms_stamp_ins;
-CREATE TRIGGER trg_uoms_stamp_ins AFTER INSERT ON uoms
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_uoms_stamp_upd;
 CREATE TRIGGER trg_uoms_stamp_upd AFTER UPDATE ON uoms
@@ -32,11 +33,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_sites_stamp_ins;
-CREATE TRIGGER trg_sites_stamp_ins AFTER INSERT ON sites
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_sites_stamp_upd;
 CREATE TRIGGER trg_sites_stamp_upd AFTER UPDATE ON sites
@@ -53,11 +49,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_locations_stamp_ins;
-CREATE TRIGGER trg_locations_stamp_ins AFTER INSERT ON locations
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_locations_stamp_upd;
 CREATE TRIGGER trg_locations_stamp_upd AFTER UPDATE ON locations
@@ -74,11 +65,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_suppliers_stamp_ins;
-CREATE TRIGGER trg_suppliers_stamp_ins AFTER INSERT ON suppliers
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_suppliers_stamp_upd;
 CREATE TRIGGER trg_suppliers_stamp_upd AFTER UPDATE ON suppliers
@@ -95,11 +81,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_items_stamp_ins;
-CREATE TRIGGER trg_items_stamp_ins AFTER INSERT ON items
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_items_stamp_upd;
 CREATE TRIGGER trg_items_stamp_upd AFTER UPDATE ON items
@@ -116,11 +97,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_uom_conversions_stamp_ins;
-CREATE TRIGGER trg_uom_conversions_stamp_ins AFTER INSERT ON uom_conversions
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_uom_conversions_stamp_upd;
 CREATE TRIGGER trg_uom_conversions_stamp_upd AFTER UPDATE ON uom_conversions
@@ -137,11 +113,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_item_xrefs_stamp_ins;
-CREATE TRIGGER trg_item_xrefs_stamp_ins AFTER INSERT ON item_xrefs
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_item_xrefs_stamp_upd;
 CREATE TRIGGER trg_item_xrefs_stamp_upd AFTER UPDATE ON item_xrefs
@@ -158,11 +129,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_bom_revisions_stamp_ins;
-CREATE TRIGGER trg_bom_revisions_stamp_ins AFTER INSERT ON bom_revisions
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_bom_revisions_stamp_upd;
 CREATE TRIGGER trg_bom_revisions_stamp_upd AFTER UPDATE ON bom_revisions
@@ -179,11 +145,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_bom_lines_stamp_ins;
-CREATE TRIGGER trg_bom_lines_stamp_ins AFTER INSERT ON bom_lines
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_bom_lines_stamp_upd;
 CREATE TRIGGER trg_bom_lines_stamp_upd AFTER UPDATE ON bom_lines
@@ -200,11 +161,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_inventory_stamp_ins;
-CREATE TRIGGER trg_inventory_stamp_ins AFTER INSERT ON inventory
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_inventory_stamp_upd;
 CREATE TRIGGER trg_inventory_stamp_upd AFTER UPDATE ON inventory
@@ -221,11 +177,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_demands_stamp_ins;
-CREATE TRIGGER trg_demands_stamp_ins AFTER INSERT ON demands
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_demands_stamp_upd;
 CREATE TRIGGER trg_demands_stamp_upd AFTER UPDATE ON demands
@@ -242,11 +193,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_work_orders_stamp_ins;
-CREATE TRIGGER trg_work_orders_stamp_ins AFTER INSERT ON work_orders
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_work_orders_stamp_upd;
 CREATE TRIGGER trg_work_orders_stamp_upd AFTER UPDATE ON work_orders
@@ -263,11 +209,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_work_order_components_stamp_ins;
-CREATE TRIGGER trg_work_order_components_stamp_ins AFTER INSERT ON work_order_components
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_work_order_components_stamp_upd;
 CREATE TRIGGER trg_work_order_components_stamp_upd AFTER UPDATE ON work_order_components
@@ -284,11 +225,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_purchase_orders_stamp_ins;
-CREATE TRIGGER trg_purchase_orders_stamp_ins AFTER INSERT ON purchase_orders
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_purchase_orders_stamp_upd;
 CREATE TRIGGER trg_purchase_orders_stamp_upd AFTER UPDATE ON purchase_orders
@@ -305,11 +241,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_promise_changes_stamp_ins;
-CREATE TRIGGER trg_promise_changes_stamp_ins AFTER INSERT ON promise_changes
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_promise_changes_stamp_upd;
 CREATE TRIGGER trg_promise_changes_stamp_upd AFTER UPDATE ON promise_changes
@@ -326,11 +257,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_purchase_order_lines_stamp_ins;
-CREATE TRIGGER trg_purchase_order_lines_stamp_ins AFTER INSERT ON purchase_order_lines
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_purchase_order_lines_stamp_upd;
 CREATE TRIGGER trg_purchase_order_lines_stamp_upd AFTER UPDATE ON purchase_order_lines
@@ -347,11 +273,6 @@ BEGIN
 END;
 
 DROP TRIGGER trg_requisitions_stamp_ins;
-CREATE TRIGGER trg_requisitions_stamp_ins AFTER INSERT ON requisitions
-WHEN (SELECT observed FROM entity_stamp WHERE id = 1)
-BEGIN
-	UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1;
-END;
 
 DROP TRIGGER trg_requisitions_stamp_upd;
 CREATE TRIGGER trg_requisitions_stamp_upd AFTER UPDATE ON requisitions
