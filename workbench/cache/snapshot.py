@@ -54,8 +54,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,13 +107,25 @@ def snapshot_path(engine: Engine) -> Path | None:
 NEW_STAMP = "UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1 AND observed = 1"
 
 
+@contextmanager
+def _cursor(engine: Engine) -> Iterator[tuple[Any, Any]]:
+    """A DB-API connection of ``engine`` and a cursor on it, both closed afterwards."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        try:
+            yield raw, cur
+        finally:
+            cur.close()
+    finally:
+        raw.close()
+
+
 def observe_stamp(engine: Engine, wait_ms: int = 200) -> int | None:
     """The stamp, marked as observed: the next write of an entity table draws a new one. Call it
     before reading what a snapshot will hold. None when it cannot be marked within ``wait_ms``
     (a sync holding the write lock, a read-only file): then no snapshot is made this time."""
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
+    with _cursor(engine) as (raw, cur):
         try:
             before = cur.execute("PRAGMA busy_timeout").fetchone()[0]
             cur.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
@@ -126,27 +139,17 @@ def observe_stamp(engine: Engine, wait_ms: int = 200) -> int | None:
             raw.rollback()
             log.info("entity stamp not observed (%s): planning frames are not snapshotted", exc)
             return None
-        finally:
-            cur.close()
-    finally:
-        raw.close()
     return None if row is None else int(row[0])
 
 
 def read_stamp(engine: Engine) -> int | None:
     """The stamp of the cache's entity tables (None: a cache without one, never snapshotted)."""
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
+    with _cursor(engine) as (_, cur):
         try:
             row = cur.execute("SELECT stamp FROM entity_stamp WHERE id = 1").fetchone()
         except Exception as exc:  # noqa: BLE001 - sqlite3 or driver error: no stamp, no snapshot
             log.info("cache has no entity stamp (%s): planning frames are not snapshotted", exc)
             return None
-        finally:
-            cur.close()
-    finally:
-        raw.close()
     return None if row is None else int(row[0])
 
 

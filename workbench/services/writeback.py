@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -330,6 +330,18 @@ class Resolution:
     skipped: list[str] = field(default_factory=list)
 
 
+def _conflicts(conn: Connection, ids: Iterable[int], done: Resolution
+               ) -> Iterator[tuple[int, Any]]:
+    """The entries of ``ids`` that are in conflict, with their rows; the others are noted in
+    ``done.skipped``."""
+    for entry_id in ids:
+        row = _conflict_entry(conn, entry_id)
+        if row is None or row.state != OutboxState.CONFLICT.value:
+            done.skipped.append(f"entry {entry_id} is not in conflict")
+            continue
+        yield entry_id, row
+
+
 def _conflict_entry(conn: Connection, entry_id: int) -> Any:
     return conn.execute(
         select(outbox.c.state, outbox.c.payload, outbox.c.conflict, outbox.c.connector)
@@ -364,11 +376,7 @@ def resend_on_source_version(
     now = now or utc_now()
     done = Resolution()
     with engine.begin() as conn:
-        for entry_id in ids:
-            row = _conflict_entry(conn, entry_id)
-            if row is None or row.state != OutboxState.CONFLICT.value:
-                done.skipped.append(f"entry {entry_id} is not in conflict")
-                continue
+        for entry_id, row in _conflicts(conn, ids, done):
             payload = json.loads(row.payload)
             version = _source_version_now(conn, row, payload)
             if version is None:
@@ -406,11 +414,7 @@ def discard_conflicts(
     now = now or utc_now()
     done = Resolution()
     with engine.begin() as conn:
-        for entry_id in ids:
-            row = _conflict_entry(conn, entry_id)
-            if row is None or row.state != OutboxState.CONFLICT.value:
-                done.skipped.append(f"entry {entry_id} is not in conflict")
-                continue
+        for entry_id, row in _conflicts(conn, ids, done):
             _change_entry(conn, entry_id, json.loads(row.payload)["target"], actor=actor,
                           action="discard", result=OutboxState.DISCARDED.value,
                           detail={"was": row.state, "kept": "the source's state"}, now=now,
