@@ -13,7 +13,7 @@ from sqlalchemy import text
 from tests.analysis.builders import TODAY, week
 from tests.fixtures_connector import MemoryConnector
 from workbench.cache.db import open_cache
-from workbench.cli import main
+from workbench.cli import main, qty
 from workbench.services.sync import run_sync
 
 
@@ -69,6 +69,21 @@ def test_shortages_cli_pegs_and_plans_on_the_cache_day(cache: Path, capsys) -> N
     assert row["first_shortage_quantity"] == 10
     assert [r["gross_requirements"] for r in row["record"]][:4] == [0, 0, 20, 0]
     assert row["requirements"][0]["pegs"] == [{"peg": "D1", "quantity": 20}]
+
+
+def test_shortages_text_shows_quantities_as_a_planner_reads_them(tmp_path: Path,
+                                                                 capsys) -> None:
+    rows = plant()
+    rows["demands"][0]["quantity"] = 12_345.5  # RAW: 2 x 12,345.5 = 24,691 in week 2
+    path = tmp_path / "big.sqlite"
+    assert run_sync(open_cache(path), MemoryConnector(rows)).ok
+    assert main(["shortages", "--cache", str(path), "--item", "RAW", "--details"]) == 0
+    text = capsys.readouterr().out
+    # 24,691 needed, 5 on hand + 5 on order: short 24,681 (never 2.468e+04)
+    assert "short " + week(2).isoformat() + "       24,681" in text
+    assert "GR     24,691" in text and "e+0" not in text
+    assert (qty(47_111.92), qty(-0.0001), qty(0.1234, 8), qty(-5.0)) == (
+        "47,111.92", "0", "   0.123", "-5")
 
 
 def test_where_used_and_impact_cli(cache: Path, capsys) -> None:

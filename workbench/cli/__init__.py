@@ -36,6 +36,15 @@ def add_common(parser: argparse.ArgumentParser, *, json_output: bool = True) -> 
         parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
+def qty(value: float, width: int = 0) -> str:
+    """A quantity as a planner reads it: thousands separated, at most 3 decimals, never in
+    exponent notation (``47,111.92``, not ``4.711e+04``), right-aligned in ``width``."""
+    text = f"{value:,.3f}".rstrip("0").rstrip(".")
+    if text == "-0":  # float noise below the shown precision
+        text = "0"
+    return f"{text:>{width}}"
+
+
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, default=str, ensure_ascii=False)
     sys.stdout.write("\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workbench.cli import CliError, print_json
+from workbench.cli import CliError, print_json, qty
 from workbench.cli.commands._planning import add_planning_options, iso_date, session_from
 
 
@@ -41,6 +41,6 @@ def run(args: argparse.Namespace) -> int:
           f"{len(result['work_orders'])}, demands: {len(result['demands'])}")
     print(f"excess: {len(result['excess'])} elements, value {result['excess_value']:,.2f}")
     for n in result["new_requirements"]:
-        print(f"  new requirement {n['item']}@{n['site']}: {n['new_net_requirement']:,.4g}, "
+        print(f"  new requirement {n['item']}@{n['site']}: {qty(n['new_net_requirement'])}, "
               f"short from {n['first_shortage_date']}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workbench.cli import print_json
+from workbench.cli import print_json, qty
 from workbench.cli.commands._planning import add_planning_options, session_from
 
 
@@ -35,13 +35,14 @@ def run(args: argparse.Namespace) -> int:
           f"buckets: {result['rows_total']} rows")
     for r in result["rows"]:
         print(f"{r['item']:24} {r['site']:8} short {r['first_shortage_date']!s:10} "
-              f"{r['first_shortage_quantity']:>12,.4g}  past-due release "
-              f"{r['past_due_release']:,.4g}")
+              f"{qty(r['first_shortage_quantity'], 12)}  past-due release "
+              f"{qty(r['past_due_release'])}")
         for rec in r.get("record", []):
-            print(f"    {rec['date']!s:10} GR {rec['gross_requirements']:>10,.4g} "
-                  f"SR {rec['scheduled_receipts']:>10,.4g} PA {rec['projected_available']:>10,.4g} "
-                  f"NR {rec['net_requirements']:>10,.4g} PR {rec['planned_receipts']:>10,.4g} "
-                  f"REL {rec['planned_releases']:>10,.4g}")
+            print(f"    {rec['date']!s:10} GR {qty(rec['gross_requirements'], 10)} "
+                  f"SR {qty(rec['scheduled_receipts'], 10)} "
+                  f"PA {qty(rec['projected_available'], 10)} "
+                  f"NR {qty(rec['net_requirements'], 10)} PR {qty(rec['planned_receipts'], 10)} "
+                  f"REL {qty(rec['planned_releases'], 10)}")
     for d in result.get("differences", []):
         print(f"risk-adjusted: {d['item']}@{d['site']} short {d['first_shortage_date']} -> "
               f"{d['first_shortage_date_risk_adjusted']}")
