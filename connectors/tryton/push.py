@@ -62,6 +62,10 @@ LINE_FIELDS = [
     "delivery_date_store",
     "moves",
 ]
+#: Tryton fields a conflict report shows under a canonical name (see ``_Push.state``) or not at all
+_RENAMED = frozenset(
+    {"moves", "_timestamp", "party", "product", "unit", "supply_date", "purchase_date"}
+)
 QUANTITY_ACTIONS = {"reduce", "increase"}
 DATE_ACTIONS = {"expedite", "defer"}
 
@@ -126,25 +130,18 @@ class _Push:
         uses, so a buyer sees them side by side), Tryton's own names for the rest."""
         if row is None:
             return {"exists": False}
-        out = {
-            k: v
-            for k, v in row.items()
-            if not k.endswith(".") and k not in ("moves", "_timestamp", "party", "product")
-        }
+        out = {k: v for k, v in row.items() if not k.endswith(".") and k not in _RENAMED}
         out["version"] = row["_timestamp"]
         if self.model == "purchase.request":
-            out.pop("unit", None)
-            for name in ("supply_date", "purchase_date"):
-                out.pop(name, None)
             out["uom"] = m2o(row, "unit", "symbol")
             out["need_date"] = row.get("supply_date") or row.get("purchase_date")
             out["suggested_supplier"] = m2o(row, "party", "code") or ""
             out["item"] = m2o(row, "product", "code")
-        if self.model == "purchase.request" and row.get("purchase_line"):
-            line = self.line(row["purchase_line"])
-            out["purchase_state"] = m2o(line, "purchase", "state")
-            out["line_quantity"] = line["quantity"]
-            out["delivery_date"] = line.get("delivery_date")
+            if row.get("purchase_line"):
+                line = self.line(row["purchase_line"])
+                out["purchase_state"] = m2o(line, "purchase", "state")
+                out["line_quantity"] = line["quantity"]
+                out["delivery_date"] = line.get("delivery_date")
         return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in out.items()}
 
     def ours(self) -> dict[str, Any]:

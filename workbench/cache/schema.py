@@ -231,3 +231,7 @@ entity_stamp = Table(
     Column("stamp", Integer, nullable=False),
     Column("observed", Integer, nullable=False, server_default="1"),
 )
+#: What a writer inserting entity rows runs after each statement that wrote some, in the same
+#: transaction (inserts have no trigger: see migration 0005); a no-op until the stamp was
+#: observed again.
+NEW_STAMP = "UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1 AND observed = 1"

@@ -27,15 +27,16 @@ How invalidated
     that draws a new random 64-bit stamp inside the writing transaction: for updates and
     deletes a trigger on every entity table (deletion marks, incremental upserts, the promise
     history, a hand edit with the sqlite3 shell; later rows only read the flag), for inserts
-    the sync's upsert itself, once per batch (:data:`NEW_STAMP`; it is the only code that
-    inserts entity rows, package import and the demo go through it): a trigger on every row
-    inserted cost a full sync of the large demo 90 s. Rows inserted by hand outside the
-    application are not seen: delete the snapshot after such an edit. The snapshot records the
-    stamp it was made from and loads only while it equals the cache's, and only if its layout
-    (columns and kinds per frame, application version, in a checkout the digest of the reading
-    code) equals what the caller expects. A missing, stale, truncated or otherwise unreadable
-    snapshot is skipped (a damaged one with a log line; every array is CRC-checked); the caller
-    then reads SQLite as before. A sync that changes nothing keeps the stamp and the snapshot.
+    the sync's upsert itself, once per batch (:data:`workbench.cache.schema.NEW_STAMP`; it is
+    the only code that inserts entity rows, package import and the demo go through it): a
+    trigger on every row inserted made a full sync of the large demo far slower. Rows inserted
+    by hand outside the application are not seen: delete the snapshot after such an edit. The
+    snapshot records the stamp it was made from and loads only while it equals the cache's, and
+    only if its layout (columns and kinds per frame, application version, in a checkout the
+    digest of the reading code) equals what the caller expects. A missing, stale, truncated or
+    otherwise unreadable snapshot is skipped (a damaged one with a log line; every array is
+    CRC-checked); the caller then reads SQLite as before. A sync that changes nothing keeps the
+    stamp and the snapshot.
 
 How to delete it
     Any time, with the application running or not: it holds nothing the cache does not. The
@@ -99,12 +100,6 @@ def snapshot_path(engine: Engine) -> Path | None:
         return None
     cache = Path(database)
     return cache.with_name(cache.name + SUFFIX)
-
-
-#: What a writer inserting entity rows runs after each statement that wrote some, in the same
-#: transaction (inserts have no trigger: see migration 0005); a no-op until the stamp was
-#: observed again.
-NEW_STAMP = "UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1 AND observed = 1"
 
 
 @contextmanager

@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -184,14 +185,6 @@ def open_session(engine: Engine, *, today: dt.date | None = None, horizon: str =
     return PlanningSession(data, Calendar.parse(day, horizon, bucket), consumption)
 
 
-def consumption_parameters(consumption: ForecastConsumption | None) -> dict[str, Any] | None:
-    """The forecast consumption windows as reported beside a plan (``None``: no consumption)."""
-    if consumption is None:
-        return None
-    return {"backward_days": consumption.backward_days,
-            "forward_days": consumption.forward_days}
-
-
 def plain(value: Any) -> Any:
     """JSON-friendly copy: numpy scalars to Python, NaN/NaT to None, timestamps to dates."""
     if isinstance(value, dict):
@@ -263,7 +256,8 @@ def shortages(session: PlanningSession, *, item: str | None = None, site: str | 
         "bucket": "week" if plan.calendar.bucket_days == 7 else "day",
         "buckets": plan.calendar.n_buckets,
         "risk_adjusted": risk_adjusted,
-        "forecast_consumption": consumption_parameters(session.consumption),
+        # the windows (backward_days, forward_days); None: no consumption
+        "forecast_consumption": session.consumption and asdict(session.consumption),
         "rows_total": total,
         "rows": rows_out,
         "cycles": plan.cycles,

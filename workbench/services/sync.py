@@ -33,12 +33,12 @@ from sqlalchemy import Connection, Engine, insert, select
 from connectors.base import Connector, ConnectorError
 from workbench.cache.schema import (
     ENTITY_TABLES,
+    NEW_STAMP,
     entity_columns,
     sync_rejections,
     sync_runs,
     watermarks,
 )
-from workbench.cache.snapshot import NEW_STAMP
 from workbench.domain.enums import SyncRunStatus
 from workbench.domain.models import ENTITY_MODELS, REFERENCES
 from workbench.domain.uom import UomConverter, UomError
