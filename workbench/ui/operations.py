@@ -14,7 +14,10 @@ Starting an op with the ``key`` of one still running cancels the old one and dro
 typing in a filter or clicking another item never queues stale work.
 
 A progress dialog appears only if the op is still running after ~600 ms, so quick work never
-flashes a window at the user.
+flashes a window at the user. However an op ends — its answer shown, the answer's display raising
+(a bug in a panel is a failure like any other: the failure callbacks get it), the work raising,
+or a failure callback raising — its dialog closes and ``on_finished`` runs; an op without
+failure callbacks shows the error in a message box, so no failure is only in the log.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from workbench.services.tasks import Cancelled, TaskState
+from workbench.ui.errors import show_error
 
 log = logging.getLogger(__name__)
 
@@ -262,22 +266,44 @@ class Op(Generic[T]):
             if handle.superseded or not alive():
                 return
             for fn in self._finally:
-                fn()
+                try:
+                    fn()
+                except Exception:  # the op is over whatever a callback does
+                    log.exception("%s: a finishing callback failed", self.name)
             sig.finished.emit()
 
         def succeeded(result: T) -> None:
-            if not handle.superseded and alive():
-                for fn in self._success:
-                    fn(result)
-            finish()
+            try:
+                if not handle.superseded and alive():
+                    for fn in self._success:
+                        fn(result)
+            except Exception as exc:  # noqa: BLE001 - showing the answer failed: a failure too
+                exc.__dict__.setdefault("_wb_traceback", traceback.format_exc())
+                handle.error = exc
+                report(exc)
+            finally:
+                finish()
 
         def failed(exc: BaseException) -> None:
-            if not handle.superseded and alive():
-                if not isinstance(exc, Cancelled):
-                    log.error("%s failed:\n%s", self.name, getattr(exc, "_wb_traceback", exc))
-                for fn in self._failure:
+            try:
+                report(exc)
+            finally:
+                finish()
+
+        def report(exc: BaseException) -> None:
+            """The failure callbacks (or, with none, an error box): one place for errors."""
+            if handle.superseded or not alive():
+                return
+            if not isinstance(exc, Cancelled):
+                log.error("%s failed:\n%s", self.name, getattr(exc, "_wb_traceback", exc))
+            if not self._failure and not isinstance(exc, Cancelled):
+                owner = parent if isinstance(parent, QWidget) else None
+                show_error(owner, f"{self.name} failed", exc)
+            for fn in self._failure:
+                try:
                     fn(exc)
-            finish()
+                except Exception:  # one broken handler must not stop the others
+                    log.exception("%s: a failure handler failed", self.name)
 
         sig.succeeded.connect(succeeded, Qt.ConnectionType.QueuedConnection)
         sig.failed.connect(failed, Qt.ConnectionType.QueuedConnection)
