@@ -6,7 +6,8 @@ The planning rules of DESIGN.md, applied to the cache's rows:
   not available to plan. ``in_transit`` stock is a scheduled receipt on its ``expected_date``
   (the ship notice's arrival date; without one, it is counted as arriving now).
 * **Scheduled receipts** are open purchase-order lines (every status still expecting goods, see
-  :data:`~workbench.domain.enums.OPEN_PURCHASE_STATUSES`) for ``ordered - received`` on the
+  :data:`~workbench.domain.enums.OPEN_PURCHASE_STATUSES`, of an order whose header is neither
+  cancelled nor closed: such an order is no supply whatever its lines say) for ``ordered - received`` on the
   promised date (the requested date when no promise was given), optionally moved by the
   supplier's expected slip; and open work orders (planned, released, in progress) for
   ``quantity - completed`` on their due date.
@@ -39,6 +40,7 @@ from workbench.domain.enums import (
     OPEN_PURCHASE_STATUSES,
     DemandStatus,
     InventoryStatus,
+    PurchaseStatus,
     WorkOrderStatus,
 )
 
@@ -79,10 +81,25 @@ class Sources:
         return key
 
 
+#: Header statuses that end every line of the order, whatever the line's own status says.
+ENDED_PURCHASE_HEADERS = frozenset({PurchaseStatus.CANCELLED.value, PurchaseStatus.CLOSED.value})
+
+
 def open_purchase_lines(data: PlanningData) -> pd.DataFrame:
-    """Open PO lines with ``remaining`` quantity and ``due_day`` (promise, else requested date)."""
+    """Open PO lines with ``remaining`` quantity and ``due_day`` (promise, else requested date).
+
+    A line is open when its own status expects goods *and* its order's header is neither
+    cancelled nor closed: a cancelled or closed order is no supply, whatever its lines say
+    (sources often leave the lines of a cancelled or short-closed order untouched). A line whose
+    header is not in the cache counts by its own status.
+    """
     pol = data.purchase_order_lines
-    pol = pol[pol["status"].isin(OPEN_PURCHASE)].copy()
+    open_line = pol["status"].isin(OPEN_PURCHASE).to_numpy()
+    headers = data.purchase_orders
+    if len(headers) and len(pol):
+        ended = headers.loc[headers["status"].isin(ENDED_PURCHASE_HEADERS), "code"]
+        open_line = open_line & ~pol["purchase_order"].isin(ended).to_numpy()
+    pol = pol[open_line].copy()
     pol["remaining"] = (pol["quantity_ordered"] - pol["quantity_received"]).clip(lower=0.0)
     promised = day_numbers(pol["promised_date"])
     requested = day_numbers(pol["requested_date"])
@@ -107,8 +124,8 @@ def collect(data: PlanningData, slip_days: Mapping[str, int] | None = None,
     windows (see :meth:`PlanningData.derived`); it is read-only.
     """
     if not slip_days:
-        frames = (data.inventory, data.purchase_order_lines, data.work_orders, data.demands,
-                  data.work_order_components)
+        frames = (data.inventory, data.purchase_orders, data.purchase_order_lines,
+                  data.work_orders, data.demands, data.work_order_components)
         return data.derived(f"sources:{_label(consumption)}", frames,
                             lambda: _collect(data, None, consumption))
     return _collect(data, slip_days, consumption)
