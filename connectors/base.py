@@ -44,6 +44,16 @@ class Batch:
     row_numbers: list[int] | None = None
     #: the source has sent its complete set of this entity: keys not seen are deletions
     complete: bool = False
+    #: the fields the records carry (None: every field of the model, absent ones meaning their
+    #: defaults). When given, a record that updates a cached row writes only these fields and
+    #: the others keep their cached values (see workbench.domain.validation.written_fields)
+    fields: tuple[str, ...] | None = None
+    #: rows the connector could not turn into records (a row with the wrong number of cells,
+    #: bytes that are not UTF-8, a duplicate key): RecordErrors naming file, row and field;
+    #: they count as rejected rows of the run
+    rejected: list[Any] = field(default_factory=list)
+    #: what the user should know that rejects nothing (e.g. columns reset to their defaults)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -2,24 +2,38 @@
 
 A package holds one UTF-8 CSV file per entity, named ``<entity>.csv`` (``items.csv``,
 ``bom_lines.csv``, ...; the entity names and columns are documented in docs/data-package.md).
-The header row names canonical fields; a column may be left out when the field has a default;
-an empty cell means "not given" (the default, or no value). Unknown columns are refused with the
-file and column named, before any row is read.
+The header row names canonical fields, each once; a column may be left out when the field has
+a default; an empty cell means "not given" (the default, or no value). Unknown or repeated
+columns and empty (0-byte) files are refused with the file and column named, before any row is
+read (:mod:`connectors.files.reading` checks each row: number of cells, encoding, duplicate keys).
+
+What a package means for the cache (the rule docs/data-package.md states):
+
+- **Complete set per file.** A file holds every record of its entity from this package: a row
+  removed from the file is marked deleted in the cache at the next sync (only rows that came
+  from the same source, i.e. the same ``source`` column value; entities without a file are left
+  alone). ``FilesConnector(..., complete=False)`` (``workbench sync --package DIR --partial``)
+  loads the package as a partial update instead: rows are added and changed, none deleted.
+- **Left-out columns keep the cached values.** A row that updates a cached record writes only
+  the columns its file has; a new record takes the defaults. Quantities go with their unit:
+  when a file has any quantity column or ``uom``, a left-out quantity column is reset to its
+  default, and the sync names it in a warning (see
+  :func:`workbench.domain.validation.written_fields`).
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first record row 2. A bad
 row becomes a rejected row naming the file, row, field and reason (the sync service decides
-whether the run keeps the good rows).
+whether the run keeps the good rows; unless partial, it keeps none).
 
-Incremental: the watermark of an entity is the file's size and modification time; an unchanged
-file is not read again. Rows that did not change are not rewritten either way.
+Incremental: the watermark of an entity is the SHA-256 of its file's content; a file with the
+same content is not read again (an edit that keeps size and modification time is still seen).
+Rows that did not change are not rewritten either way.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from connectors.base import (
     Batch,
@@ -29,23 +43,29 @@ from connectors.base import (
     PushRequest,
     PushResult,
 )
-from workbench.domain.models import ENTITIES, ENTITY_MODELS
+from connectors.files.reading import file_digest, read_file
+from workbench.domain.models import ENTITIES
+from workbench.domain.validation import written_fields
 
 BATCH_SIZE = 20_000
 
 
 class FilesConnector:
     name: ClassVar[str] = "files"
-    capabilities: ClassVar[Capability] = Capability.PULL | Capability.INCREMENTAL
+    capabilities: ClassVar[Capability] = (
+        Capability.PULL | Capability.INCREMENTAL | Capability.DELETIONS
+    )
 
-    def __init__(self, folder: str | Path, source: str = "files") -> None:
+    def __init__(self, folder: str | Path, source: str = "files", complete: bool = True) -> None:
         self.folder = Path(folder)
         self.source = source
+        #: each file is its entity's complete set (rows not in it are deletions)
+        self.complete = complete
 
     def check(self) -> CheckResult:
         if not self.folder.is_dir():
             return CheckResult(False, f"package folder {self.folder} does not exist")
-        found = [e for e in ENTITIES if (self.folder / f"{e}.csv").is_file()]
+        found = self.entities()
         if not found:
             return CheckResult(False, f"{self.folder} holds no <entity>.csv file of a data package")
         return CheckResult(True, f"{len(found)} entity files in {self.folder}")
@@ -53,47 +73,34 @@ class FilesConnector:
     def entities(self) -> list[str]:
         return [e for e in ENTITIES if (self.folder / f"{e}.csv").is_file()]
 
-    def _watermark(self, path: Path) -> str:
-        st = path.stat()
-        return f"{st.st_mtime_ns:020d}:{st.st_size}"
-
     def pull(self, entity: str, since: str | None) -> Iterator[Batch]:
         path = self.folder / f"{entity}.csv"
         if not path.is_file():
             raise PermanentError(f"{path} not found")
-        mark = self._watermark(path)
-        if since == mark:
+        if since is not None and since == file_digest(path):
             return
-        fields = ENTITY_MODELS[entity].model_fields
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            try:
-                header = [h.strip() for h in next(reader)]
-            except StopIteration:
-                return
-            unknown = [h for h in header if h not in fields]
-            if unknown:
-                raise PermanentError(
-                    f"{path.name}, row 1: unknown column {unknown[0]!r} "
-                    f"(expected columns: {', '.join(fields)})"
-                )
-            records: list[dict[str, Any]] = []
-            numbers: list[int] = []
-            for number, row in enumerate(reader, start=2):
-                if not any(cell.strip() for cell in row):
-                    continue  # a blank line is not a record; the numbering still counts it
-                data: dict[str, Any] = {h: v for h, v in zip(header, row) if v != ""}
-                if len(row) > len(header):
-                    data["(cells beyond the header)"] = row[len(header) :]
-                data.setdefault("source", self.source)
-                records.append(data)
-                numbers.append(number)
-                if len(records) >= BATCH_SIZE:
-                    yield Batch(entity, records, watermark=mark, file=path.name,
-                                row_numbers=numbers)
-                    records, numbers = [], []
-            if records:
-                yield Batch(entity, records, watermark=mark, file=path.name, row_numbers=numbers)
+        first = True
+        for header, chunk, digest in read_file(path, entity, self.source, BATCH_SIZE):
+            warnings = []
+            if first:
+                _, reset = written_fields(entity, header)
+                if reset:
+                    warnings.append(
+                        f"{path.name}: no column {', '.join(reset)}: set to the default on every "
+                        "row (quantities go with their unit, uom); add the column to keep values"
+                    )
+                first = False
+            yield Batch(
+                entity,
+                chunk.records,
+                watermark=digest,
+                file=path.name,
+                row_numbers=chunk.numbers,
+                complete=self.complete,
+                fields=(*header, "source"),
+                rejected=list(chunk.rejected),
+                warnings=warnings,
+            )
 
     def push(self, request: PushRequest) -> PushResult:
         raise PermanentError("a data package is read-only: decisions cannot be written back to files")

@@ -31,8 +31,21 @@ from workbench.domain.enums import (
     WorkOrderStatus,
 )
 
-NonNegative = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
+#: Every number of the model is finite and within a range: ``inf``, ``-inf`` and ``NaN`` are
+#: refused whoever sends them (a data package, the demo, Tryton), so no plan ever holds NaN or
+#: Infinity. Quantities, prices and costs stay within +-1e15 (far beyond any real figure, small
+#: enough that sums and unit conversions of millions of them stay finite); integers fit the
+#: cache's 64-bit INTEGER; lead times stay within 100 years (date arithmetic stays in range).
+MAX_NUMBER = 1e15
+INT64_MAX = 2**63 - 1
+NonNegative = Annotated[float, Field(ge=0, le=MAX_NUMBER, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, le=MAX_NUMBER, allow_inf_nan=False)]
+#: a unit conversion factor: ``1 from = factor to``; its inverse is used too, so both stay bounded
+Factor = Annotated[float, Field(ge=1e-12, le=1e12, allow_inf_nan=False)]
+Percent = Annotated[float, Field(ge=0, lt=100, allow_inf_nan=False)]
+Index = Annotated[int, Field(ge=0, le=INT64_MAX)]
+Int64 = Annotated[int, Field(ge=-INT64_MAX - 1, le=INT64_MAX)]
+Days = Annotated[int, Field(ge=0, le=36_500)]
 Code = Annotated[str, Field(min_length=1, max_length=120)]
 
 
@@ -119,7 +132,7 @@ class Supplier(Record):
     key_fields: ClassVar[tuple[str, ...]] = ("code",)
     code: Code
     name: str = ""
-    lead_time_days: Annotated[int, Field(ge=0)] = 0
+    lead_time_days: Days = 0
     currency: str = "EUR"
 
 
@@ -139,7 +152,7 @@ class UomConversion(Record):
     item: str = ""
     from_uom: Code
     to_uom: Code
-    factor: Positive
+    factor: Factor
 
 
 class Item(Record):
@@ -149,7 +162,7 @@ class Item(Record):
     description: str = ""
     stock_uom: Code = "EA"
     make_buy: MakeBuy = MakeBuy.BUY
-    lead_time_days: Annotated[int, Field(ge=0)] = 0
+    lead_time_days: Days = 0
     safety_stock: NonNegative = 0.0
     min_order_qty: NonNegative = 0.0
     order_multiple: NonNegative = 0.0
@@ -187,13 +200,13 @@ class BomLine(Record):
     item_field: ClassVar[str | None] = "component"
     parent: Code
     revision: Code
-    position: Annotated[int, Field(ge=0)]
+    position: Index
     component: Code
     quantity_per: Positive
     uom: str | None = None
-    scrap_pct: Annotated[float, Field(ge=0, lt=100)] = 0.0
+    scrap_pct: Percent = 0.0
     alternate_group: str = ""
-    alternate_priority: Annotated[int, Field(ge=0)] = 0
+    alternate_priority: Index = 0
 
     row_checks: ClassVar[tuple[RowCheck, ...]] = (_not_self_referencing,)
 
@@ -230,7 +243,7 @@ class Demand(Record):
     due_date: dt.date
     status: DemandStatus = DemandStatus.OPEN
     customer: str = ""
-    priority: int = 0
+    priority: Int64 = 0
 
 
 class WorkOrder(Record):
@@ -261,7 +274,7 @@ class WorkOrderComponent(Record):
     quantity_fields: ClassVar[tuple[str, ...]] = ("required_quantity", "issued_quantity")
     item_field: ClassVar[str | None] = "component"
     work_order: Code
-    position: Annotated[int, Field(ge=0)]
+    position: Index
     component: Code
     required_quantity: NonNegative
     issued_quantity: NonNegative = 0.0
@@ -290,7 +303,7 @@ class PurchaseOrderLine(Record):
     )
     item_field: ClassVar[str | None] = "item"
     purchase_order: Code
-    line: Annotated[int, Field(ge=0)]
+    line: Index
     item: Code
     supplier: Code
     site: Code
@@ -319,7 +332,7 @@ class PromiseChange(Record):
     entity: ClassVar[str] = "promise_changes"
     key_fields: ClassVar[tuple[str, ...]] = ("purchase_order", "line", "changed_at")
     purchase_order: Code
-    line: Annotated[int, Field(ge=0)]
+    line: Index
     changed_at: dt.datetime
     promised_date: dt.date | None = None
     quantity_ordered: NonNegative | None = None

@@ -185,3 +185,32 @@ def validate_rows(
         positions if positions is not None else list(range(len(good))),
         bad,
     )
+
+
+#: fields that say where a record came from: written together, whatever a source leaves out
+IDENTITY_FIELDS = ("source", "source_key", "source_version")
+
+
+def written_fields(entity: str, present: Iterable[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The fields a record carrying only ``present`` writes over a cached row, and which of them
+    are reset to their defaults although absent.
+
+    A field the record does not carry keeps its cached value (a new row takes the default), so
+    a data package that leaves out an optional column loses nothing. Two groups go together:
+
+    - the identity fields ``source``, ``source_key``, ``source_version`` (always written: a
+      version stamp belongs to the source that sent it);
+    - an entity's quantities and their ``uom``: the cache keeps each quantity in the stock unit
+      beside the source's figure and unit, and one unit serves every quantity of the row, so
+      when any of them is present the absent quantities are reset to their defaults (and
+      reported as reset), an absent ``uom`` meaning the item's stock unit as in an empty cell.
+    """
+    model = ENTITY_MODELS[entity]
+    given = set(present) & set(model.model_fields)
+    given |= set(model.key_fields) | set(IDENTITY_FIELDS)
+    reset: list[str] = []
+    group = set(model.quantity_fields) | ({"uom"} if "uom" in model.model_fields else set())
+    if group & given:
+        reset = [f for f in model.model_fields if f in group - given and f != "uom"]
+        given |= group
+    return frozenset(given), tuple(reset)

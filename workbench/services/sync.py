@@ -42,7 +42,7 @@ from workbench.cache.schema import (
 from workbench.domain.enums import SyncRunStatus
 from workbench.domain.models import ENTITY_MODELS, REFERENCES
 from workbench.domain.uom import UomConverter, UomError
-from workbench.domain.validation import RecordError, validate_rows
+from workbench.domain.validation import RecordError, validate_rows, written_fields
 from workbench.services.tasks import Cancelled, TaskState, check_cancelled
 
 
@@ -53,6 +53,8 @@ class SyncResult:
     run_id: int | None = None
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     rejected: list[RecordError] = field(default_factory=list)
+    #: what the user should know that rejected nothing (e.g. columns a package reset)
+    warnings: list[str] = field(default_factory=list)
     watermarks: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     duration_s: float = 0.0
@@ -71,6 +73,7 @@ class SyncResult:
             "run_id": self.run_id,
             "counts": self.counts,
             "rejected": [e.to_dict() for e in self.rejected],
+            "warnings": self.warnings,
             "watermarks": self.watermarks,
             "error": self.error,
             "duration_s": round(self.duration_s, 3),
@@ -109,8 +112,19 @@ class _Lookups:
         ):
             self.uom.add_conversion(item, f, t, factor)
 
-    def learn(self, entity: str, columns: dict[str, list[Any]]) -> None:
-        """Make the rows of this batch referable by the batches after it."""
+    def learn(
+        self, entity: str, columns: dict[str, list[Any]], written: frozenset[str] | None = None
+    ) -> None:
+        """Make the rows of this batch referable by the batches after it.
+
+        ``written``: the fields the rows wrote (None: all); an item whose stock unit was not
+        given keeps its cached unit (a new or revived item takes the default)."""
+        if entity == "items" and written is not None and "stock_uom" not in written:
+            live = self.keys["items"]
+            for code, unit in zip(columns["code"], columns["stock_uom"]):
+                if code not in live:
+                    self.stock_uom[code] = unit
+            columns = {**columns, "stock_uom": [self.stock_uom[c] for c in columns["code"]]}
         if entity in self.keys:
             (key,) = ENTITY_MODELS[entity].key_fields
             self.keys[entity].update(columns[key])
@@ -138,18 +152,46 @@ class _EntityWriter:
             for name, info in self.model.model_fields.items()
         }
         self._base = [c for c in self.columns if c != "orig_uom" and not c.startswith("orig_")]
+        self.sql = self._upsert_sql(None)
+        self._sql_by_fields: dict[frozenset[str], str] = {}
+
+    def _upsert_sql(self, written: frozenset[str] | None) -> str:
+        """The upsert; with ``written`` (see :func:`written_fields`), an update of a live row
+        changes only those fields' columns and keeps the others (a deleted row coming back
+        takes every column from the record)."""
         cols = self.columns + ["sync_run"]
         keys = self.model.key_fields
-        non_key = [c for c in cols if c not in keys]
-        t = entity
-        updates = ", ".join(f"{c}=excluded.{c}" for c in non_key)
-        compare_cols = [c for c in self.columns if c not in keys]
-        differs = " OR ".join(f"{t}.{c} IS NOT excluded.{c}" for c in compare_cols)
-        self.sql = (
+        t = self.entity
+
+        def field_of(column: str) -> str:
+            if column == "orig_uom":
+                return "uom"
+            return column[len("orig_"):] if column.startswith("orig_") else column
+
+        kept = [c for c in self.columns if written is not None and field_of(c) not in written]
+        updates = ", ".join(
+            f"{c}=CASE WHEN {t}.deleted_at IS NULL THEN {t}.{c} ELSE excluded.{c} END"
+            if c in kept else f"{c}=excluded.{c}"
+            for c in cols if c not in keys
+        )
+        compare_cols = [c for c in self.columns if c not in keys and c not in kept]
+        differs = " OR ".join(f"{t}.{c} IS NOT excluded.{c}" for c in compare_cols) or "0"
+        return (
             f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}, deleted_at=NULL "
             f"WHERE {t}.deleted_at IS NOT NULL OR {differs}"
         )
+
+    def sql_for(self, present: tuple[str, ...] | None) -> str:
+        """The upsert for records carrying the fields ``present`` (None: every field)."""
+        if present is None:
+            return self.sql
+        written, _ = written_fields(self.entity, present)
+        sql = self._sql_by_fields.get(written)
+        if sql is None:
+            full = written >= set(self.model.model_fields)
+            sql = self._sql_by_fields[written] = self.sql if full else self._upsert_sql(written)
+        return sql
 
     def rows(
         self,
@@ -157,8 +199,12 @@ class _EntityWriter:
         lookups: _Lookups,
         file: str | None = None,
         numbers: list[int] | None = None,
+        written: frozenset[str] | None = None,
     ) -> tuple[list[tuple[Any, ...]], dict[str, list[Any]], list[RecordError]]:
         """Cache rows for valid records, their columns (for lookups), and reference errors.
+
+        A reference field the records do not carry (not in ``written``) keeps the cached value
+        of a live row, so only rows that will be inserted are checked for it.
 
         Works column by column: a batch of 20,000 rows costs a few list comprehensions per
         field instead of per-row Python, which keeps the sync near raw SQLite insert speed.
@@ -171,8 +217,12 @@ class _EntityWriter:
             unknown = set(values) - lookups.keys[target] - {None, ""}
             if unknown:
                 label = target[:-1].replace("_", " ")
+                live: set[Any] = set()
+                if written is not None and f not in written and self.entity in lookups.keys:
+                    live = lookups.keys[self.entity]
+                (first_key, *_) = self.model.key_fields
                 for i, v in enumerate(values):
-                    if v in unknown and i not in bad:
+                    if v in unknown and i not in bad and cols[first_key][i] not in live:
                         bad[i] = (f, f"unknown {label} {v!r}")
         out_cols = [cols[c] for c in self._base]
         if self.model.quantity_fields:
@@ -241,12 +291,14 @@ class _EntityWriter:
                     cols[q][i] = cols[q][i] * factor
         return [units, *originals]
 
-    def upsert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+    def upsert(
+        self, conn: Connection, rows: list[tuple[Any, ...]], present: tuple[str, ...] | None = None
+    ) -> int:
         if not rows:
             return 0
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(self.sql, rows)
+            cursor.executemany(self.sql_for(present), rows)
             written = int(cursor.rowcount)
             if written:
                 cursor.execute(NEW_STAMP)
@@ -279,6 +331,11 @@ class _EntityWriter:
         this source's to delete.
         """
         keys = self.model.key_fields
+        if any(self.model.model_fields[k].annotation in (dt.date, dt.datetime) for k in keys):
+            # the cache holds dates as ISO text (the sqlite3 adapters of workbench.cache.db)
+            seen = {
+                tuple(v.isoformat() if isinstance(v, dt.date) else v for v in k) for k in seen
+            }
         marks = ", ".join("?" * len(sources))
         sql = (
             f"SELECT {', '.join(keys)} FROM {self.entity} "
@@ -454,12 +511,15 @@ def _sync_entity(
         numbers = batch.row_numbers
         if numbers and positions is not None:
             numbers = [numbers[p] for p in positions]
-        counts["received"] += len(batch.records)
-        rows, kept, ref_errors = writer.rows(records, lookups, batch.file, numbers)
+        counts["received"] += len(batch.records) + len(batch.rejected)
+        written = written_fields(entity, batch.fields)[0] if batch.fields is not None else None
+        rows, kept, ref_errors = writer.rows(records, lookups, batch.file, numbers, written)
+        result.rejected.extend(batch.rejected)
         result.rejected.extend(errors)
         result.rejected.extend(ref_errors)
-        counts["changed"] += writer.upsert(conn, rows)
-        lookups.learn(entity, kept)
+        result.warnings.extend(w for w in batch.warnings if w not in result.warnings)
+        counts["changed"] += writer.upsert(conn, rows, batch.fields)
+        lookups.learn(entity, kept, written)
         counts["deleted"] += writer.mark_deleted(conn, batch.deleted_keys, observed)
         if batch.complete:
             complete = True
