@@ -9,6 +9,11 @@ by name with :func:`get_connector_class`.
 canonical model's field names — so the sync service can validate a whole batch at once in
 pydantic's core (see :func:`workbench.domain.validation.validate_batch`). Each batch carries the
 watermark to store once the run commits (``Batch.watermark``): the highest source version seen.
+
+A connector declares the settings a user gives it (``workbench sources add NAME CONNECTOR
+KEY=VALUE``) as a pydantic model in the class attribute ``options``; settings hold text, and
+:func:`workbench.services.sources.typed_options` converts and checks them against it when a
+source is saved and when the connector is built.
 """
 
 from __future__ import annotations

@@ -101,6 +101,7 @@ from connectors.base import (
 from connectors.demo.clock import BASE_DATE, parse_version, version
 from connectors.demo.entities import build_table
 from connectors.demo.ledger import SUFFIX, Clock, Ledger, Write
+from connectors.demo.options import DemoOptions
 from connectors.demo.plant import Plant
 from connectors.demo.scales import SCALES
 from connectors.demo.writes import WRITTEN_ENTITIES, RequisitionBook, decide, placed_order_code
@@ -128,6 +129,8 @@ class DemoConnector:
     #: the demo keeps its writes in a file beside the cache: (parameter, suffix of the cache path);
     #: so the app builds it for a cache without any configuration (see workbench.services.sources)
     cache_store: ClassVar[tuple[str, str]] = ("ledger", SUFFIX)
+    #: the settings a user gives (typed, checked when saved; see workbench.services.sources)
+    options: ClassVar[type[DemoOptions]] = DemoOptions
     batch_size: ClassVar[int] = 20_000
 
     def __init__(

@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from connectors.base import (
     Batch,
     Capability,
@@ -50,11 +52,23 @@ from workbench.domain.validation import written_fields
 BATCH_SIZE = 20_000
 
 
+class FilesOptions(BaseModel):
+    """The settings of a package source (``workbench sources add NAME files folder=DIR``)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    folder: str = Field(min_length=1, description="the data package folder")
+    source: str = Field("files", min_length=1, description="the source its rows are recorded under")
+    complete: bool = Field(True, description="each file is its entity's complete set")
+
+
 class FilesConnector:
     name: ClassVar[str] = "files"
     capabilities: ClassVar[Capability] = (
         Capability.PULL | Capability.INCREMENTAL | Capability.DELETIONS
     )
+    #: the settings a user gives (typed, checked when saved; see workbench.services.sources)
+    options: ClassVar[type[FilesOptions]] = FilesOptions
 
     def __init__(self, folder: str | Path, source: str = "files", complete: bool = True) -> None:
         self.folder = Path(folder)

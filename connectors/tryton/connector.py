@@ -25,6 +25,7 @@ from connectors.base import (
 from connectors.tryton import pull_master as master
 from connectors.tryton import pull_stock as stock
 from connectors.tryton import pull_supply as supply
+from connectors.tryton.options import TrytonOptions
 from connectors.tryton.push import push_decision
 from connectors.tryton.reading import Mark, Reader, server_offset
 from connectors.tryton.rpc import REQUIRED_MODULES, TrytonRPC
@@ -59,6 +60,8 @@ class TrytonConnector:
         | Capability.DELETIONS
         | Capability.VERSION_CHECK
     )
+    #: the settings a user gives (typed, checked when saved; see workbench.services.sources)
+    options: ClassVar[type[TrytonOptions]] = TrytonOptions
 
     def __init__(
         self,

@@ -120,11 +120,13 @@ def normalise_frame(entity: str, frame: pd.DataFrame | Mapping[str, Any] | None,
             out[column] = pd.Series(_dates(values, kind), index=index)
         elif kind == "float":
             numbers = _numbers(values)
+            _refuse_infinite(entity, column, numbers)
             if default is not None:
                 numbers = np.where(np.isnan(numbers), default, numbers)
             out[column] = pd.Series(numbers, index=index, dtype="float64")
         elif kind == "int":
             numbers = _numbers(values)
+            _refuse_infinite(entity, column, numbers)
             numbers = np.where(np.isnan(numbers), default or 0, numbers)
             out[column] = pd.Series(numbers.astype("int64"), index=index)
         else:
@@ -136,6 +138,23 @@ def normalise_frame(entity: str, frame: pd.DataFrame | Mapping[str, Any] | None,
                 text[missing] = default or ""
             out[column] = pd.Series(text, index=index, dtype=str)
     return pd.DataFrame(out, index=index)
+
+
+class NonFiniteNumber(ValueError):
+    """A planning frame holds an infinite number: planning refuses it rather than plan NaN."""
+
+
+def _refuse_infinite(entity: str, column: str, numbers: np.ndarray) -> None:
+    """Every number a plan uses is finite: the canonical model refuses ``inf``/``NaN`` from any
+    connector, and a value that reached the cache another way stops the load here, named
+    (NaN cannot be told from a missing value, which takes the column's default)."""
+    bad = np.flatnonzero(np.isinf(numbers))
+    if len(bad):
+        raise NonFiniteNumber(
+            f"{entity}.{column} holds {len(bad)} infinite value{'s' if len(bad) > 1 else ''} "
+            f"(first in row {bad[0] + 1} of {len(numbers)}): planning refuses non-finite "
+            "numbers; correct the source and sync again"
+        )
 
 
 def _numbers(values: Any) -> np.ndarray:

@@ -1,4 +1,10 @@
-"""Exporting the cache as a canonical data package (the files connector reads it back)."""
+"""Exporting the cache as a canonical data package (the files connector reads it back).
+
+Text a spreadsheet would run as a formula is written with a quote in front
+(:func:`neutralise_frame`, the one helper every CSV/XLSX writer of the app uses; the files
+connector reads the text back as it was). Each file is written under a temporary name and
+renamed over the old one, so an interrupted export leaves each file whole.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from sqlalchemy import Engine
 
 from workbench.cache.frames import read_entity_frame
 from workbench.cache.schema import ENTITY_TABLES
+from workbench.domain.cells import FORMULA_START, neutralise
 from workbench.domain.models import ENTITY_MODELS, package_columns
 from workbench.services.tasks import TaskState, check_cancelled
 
@@ -46,7 +53,33 @@ def write_package(frames: dict[str, pd.DataFrame], folder: str | Path) -> dict[s
     written = {}
     for entity, frame in frames.items():
         buf = io.StringIO()
-        frame.reindex(columns=package_columns(entity)).to_csv(buf, index=False)
-        (folder / f"{entity}.csv").write_text(buf.getvalue(), encoding="utf-8")
+        neutralise_frame(frame.reindex(columns=package_columns(entity))).to_csv(buf, index=False)
+        target = folder / f"{entity}.csv"
+        part = target.with_name(f".{target.name}.part")
+        part.write_text(buf.getvalue(), encoding="utf-8")
+        part.replace(target)
         written[entity] = len(frame)
     return written
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell a spreadsheet would run as a formula quoted (see
+    :mod:`workbench.domain.cells`); numbers and other cells unchanged. Returns a copy only
+    when something had to change."""
+    out = frame
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+            continue
+        starts = (*FORMULA_START, "'")
+        try:
+            mask = values.str.startswith(starts, na=False).astype(bool)
+        except AttributeError:  # no text in the column at all
+            continue
+        if not mask.any():
+            continue
+        if out is frame:
+            out = frame.copy()
+        out[column] = values.astype(object)
+        out.loc[mask, column] = values[mask].map(neutralise)
+    return out

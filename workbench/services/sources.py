@@ -9,18 +9,72 @@ outbox builds it from the cache alone (:func:`self_contained_connector`).
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import Connector, get_connector_class
+from pydantic import ValidationError
+
+from connectors.base import Connector, ConnectorError, get_connector_class
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 
+class OptionError(ConnectorError):
+    """A source setting that the connector does not take, or a value of the wrong kind."""
+
+
+def _option_names(cls: type[Any]) -> tuple[dict[str, Any], set[str]]:
+    """The connector's declared options (name -> FieldInfo) and every parameter it takes."""
+    model = getattr(cls, "options", None)
+    declared: dict[str, Any] = dict(model.model_fields) if model is not None else {}
+    taken = set(declared)
+    for p in inspect.signature(cls.__init__).parameters.values():
+        if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+            taken.add(p.name)
+    return declared, taken
+
+
+def typed_options(name: str, params: dict[str, Any], *, complete: bool = False) -> dict[str, Any]:
+    """``params`` with each option the connector ``name`` declares (its ``options`` model)
+    converted to its type and checked (``timeout=abc`` -> OptionError naming the option).
+
+    Parameters a connector takes without declaring them pass unchanged; a name it does not
+    take at all is refused. ``complete``: also require the options that have no default (when
+    a source is saved).
+    """
+    cls = get_connector_class(name)
+    declared, taken = _option_names(cls)
+    model = getattr(cls, "options", None)
+    out = dict(params)
+    for key, value in params.items():
+        if key not in taken:
+            raise OptionError(
+                f"{name} takes no option {key!r} (its options: {', '.join(sorted(declared or taken))})"
+            )
+        info = declared.get(key)
+        if info is None or model is None:
+            continue
+        try:
+            checked = model.model_construct()
+            model.__pydantic_validator__.validate_assignment(checked, key, value)
+            out[key] = getattr(checked, key)
+        except ValidationError as exc:
+            reason = exc.errors(include_url=False)[0]["msg"]
+            hint = f" ({info.description})" if info.description else ""
+            raise OptionError(f"{name} option {key}={value!r}: {reason}{hint}") from None
+    if complete:
+        missing = [k for k, info in declared.items() if info.is_required() and k not in params]
+        if missing:
+            raise OptionError(f"{name} needs {', '.join(f'{k}=...' for k in missing)}")
+    return out
+
+
 def make_connector(name: str, **params: Any) -> Connector:
-    """An instance of the registered connector ``name`` with its parameters."""
-    return get_connector_class(name)(**params)
+    """An instance of the registered connector ``name`` with its parameters (its declared
+    options converted and checked first, see :func:`typed_options`)."""
+    return get_connector_class(name)(**typed_options(name, params))
 
 
 def cache_path(engine: Engine | None) -> Path | None:
@@ -58,8 +112,10 @@ def demo_connector(
     )
 
 
-def package_connector(folder: str) -> Connector:
-    return make_connector("files", folder=folder)
+def package_connector(folder: str, complete: bool = True) -> Connector:
+    """The files connector on a data package folder; ``complete=False`` loads it as a partial
+    update (nothing deleted; see connectors/files)."""
+    return make_connector("files", folder=folder, complete=complete)
 
 
 def configured_connector(name: str, cache: Path | str | None = None) -> Connector:

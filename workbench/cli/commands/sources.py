@@ -25,12 +25,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from connectors.base import ConnectorError
     from workbench.services.settings import (
         SettingsError,
         SourceConfig,
         load_settings,
         save_settings,
     )
+    from workbench.services.sources import typed_options
 
     try:
         settings = load_settings()
@@ -46,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
             except ValidationError as exc:
                 err = exc.errors(include_url=False)[0]
                 raise CliError(f"{'.'.join(map(str, err['loc']))}: {err['msg']}", 2) from None
+            try:  # the connector's declared options, converted and checked now, not at sync
+                cfg.params = typed_options(args.connector, cfg.params, complete=True)
+            except ConnectorError as exc:
+                raise CliError(str(exc), 2) from None
             settings.sources = [s for s in settings.sources if s.name != args.name] + [cfg]
             save_settings(settings)
             print(f"source {args.name} ({args.connector}) saved")

@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     src.add_argument("--source", metavar="NAME", help="a configured source (see `workbench sources`)")
     p.add_argument("--scale", choices=["small", "medium", "large"], default="small")
     p.add_argument("--day", type=int, default=0, help="demo: simulated days after the start")
-    p.add_argument("--partial", action="store_true", help="keep good rows when some are rejected")
+    p.add_argument("--partial", action="store_true",
+                   help="keep good rows when some are rejected; a package is then a partial "
+                        "update: rows missing from its files are not deleted")
     p.add_argument("--full", action="store_true", help="ignore watermarks, pull everything")
     add_common(p)
     p.set_defaults(func=run)
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.source:
             connector = configured_connector(args.source, cache=cache)
         else:
-            connector = package_connector(args.package)
+            connector = package_connector(args.package, complete=not args.partial)
         if not args.demo:
             check = connector.check()
             if not check.ok:
@@ -64,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         for entity, c in result.counts.items():
             print(f"{entity:24} received {c['received']:>9,}  changed {c['changed']:>9,}"
                   + (f"  deleted {c['deleted']:,}" if c["deleted"] else ""))
+        for warning in result.warnings:
+            print(f"warning: {warning}")
         for err in result.rejected[:50]:
             print(f"rejected: {err}")
         if len(result.rejected) > 50:
