@@ -77,13 +77,19 @@ def test_incremental_pull_at_day_7_yields_only_changes(day0: Rows, day7: Rows) -
     finished = [r for r in changed["work_orders"] if r["status"] == "completed"]
     output = [r for r in changed["inventory"] if r["lot"].startswith("PR-")]
     assert finished and len(output) == len(finished)
-    # and the components of the orders that started were taken out of the main store
+    # and the components of the orders that started were taken out of what was reserved for
+    # the order, then out of the main store
     before = by_key(day0["inventory"])
     issued = [r for r in changed["inventory"] if r["source_key"] in before]
     assert issued and len(receipts) + len(output) + len(issued) == len(changed["inventory"])
+    started = {r["code"] for r in changed["work_orders"] if r["status"] != "planned"}
     for r in issued:
-        assert r["location"].endswith("-WH") and r["status"] == "available"
+        if r["status"] == "allocated":
+            assert r["allocated_to"] in started
+        else:
+            assert r["location"].endswith("-WH") and r["status"] == "available"
         assert r["quantity"] < before[r["source_key"]]["quantity"]
+    assert any(r["status"] == "allocated" for r in issued)
     # nothing changed after day 7: a pull since day 7 is empty
     assert all(rows == [] for rows in pull_all(later, since="d00007").values())
 

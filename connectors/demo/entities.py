@@ -296,6 +296,10 @@ class _Builder:
                 "uom": self.uom(s.uom),
                 "as_of": self.date(s.as_of),
                 "expected_date": self.date(s.expected),
+                "allocated_to": Lookup(
+                    _numbered("WO-", np.arange(1, len(self.plant.work_orders.item) + 1)),
+                    s.allocated_to,
+                ),
             },
             s.version,
         )

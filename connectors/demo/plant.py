@@ -24,12 +24,14 @@ from connectors.demo.production import (
     PRODUCTION,
     WH,
     Demands,
+    Reservable,
     Stock,
     WorkOrders,
     advance_work_orders,
     locations_per_site,
     make_demands,
     make_stock,
+    reservable_components,
 )
 from connectors.demo.purchasing import Purchasing, advance, make_purchasing
 from connectors.demo.requisitions import Requisitions, advance_requisitions, make_requisitions
@@ -41,6 +43,9 @@ _CALENDAR_SPAN = (-2200, 700)
 
 
 class Plant:
+    #: what released orders still needed on day 0 (set with :attr:`mrp`)
+    _reservable: Reservable
+
     def __init__(self, scale: Scale, seed: int, day: int, writes: Sequence[Write] = ()) -> None:
         self.scale = scale
         self.seed = seed
@@ -67,7 +72,13 @@ class Plant:
 
     @cached_property
     def mrp(self) -> Mrp:
-        return run_mrp(self._master, self.boms, self.demands, self.scale, self.seed)
+        mrp = run_mrp(self._master, self.boms, self.demands, self.scale, self.seed)
+        # what released orders still need on day 0, before :attr:`work_orders` moves them on
+        lines = self.boms.lines
+        wo = mrp.work_orders
+        self._reservable = reservable_components(
+            wo, lines.component[wo.comp_line], stock_factor(lines.uom[wo.comp_line]))
+        return mrp
 
     @cached_property
     def items(self) -> Items:
@@ -131,7 +142,8 @@ class Plant:
     def inventory(self) -> Stock:
         """Day-0 stock plus a row for every goods receipt and every finished work order's
         output after day 0 (in the main store of the site)."""
-        base = make_stock(self.items, self.mrp.stock, self.scale, self.seed)
+        mrp = self.mrp  # made first: it notes what orders released on day 0 may reserve
+        base = make_stock(mrp.items, mrp.stock, self.scale, self.seed, self._reservable)
         self._issue(base)
         p = self.purchasing
         line, qty, day, version = p.receipt_columns()
@@ -160,8 +172,9 @@ class Plant:
         return Stock.concat([base, bought, output])
 
     def _issue(self, stock: Stock) -> None:
-        """Take the components work orders issued after day 0 out of the main store's available
-        row of their site (never below zero); those rows change on the day of the issue."""
+        """Take the components work orders issued after day 0 out of the stock reserved for
+        that order first, then out of the main store's available row of their site (never below
+        zero); those rows change on the day of the issue."""
         wo = self.work_orders
         if not wo.issues:
             return
@@ -171,6 +184,9 @@ class Plant:
         sites = self.scale.sites
         key = lines.component[line].astype(np.int64) * sites + wo.site[wo.comp_wo[rows]]
         qty = qty / stock_factor(lines.uom[line])
+        qty = self._issue_reserved(stock, key, wo.comp_wo[rows], qty, version)
+        left = qty > 0
+        key, qty, version = key[left], qty[left], version[left]
         store = np.flatnonzero(
             (stock.status == AVAILABLE)
             & (stock.location % locations_per_site(self.scale) == WH)
@@ -185,6 +201,30 @@ class Plant:
         np.subtract.at(stock.quantity, target, qty[hit])
         stock.quantity[target] = np.round(np.maximum(stock.quantity[target], 0.0), 4)
         np.maximum.at(stock.version, target, version[hit])
+
+    def _issue_reserved(self, stock: Stock, key: np.ndarray, order: np.ndarray, qty: np.ndarray,
+                        version: np.ndarray) -> np.ndarray:
+        """Issue from the rows reserved for the issuing order (same item and site); returns
+        what is left to take from available stock."""
+        reserved = np.flatnonzero((stock.allocated_to >= 0) & (stock.version == 0))
+        if not len(reserved):
+            return qty
+        sites = self.scale.sites
+        rows_of: dict[tuple[int, int], list[int]] = {}
+        for r, k, o in zip(reserved.tolist(), (stock.item[reserved] * sites
+                                               + stock.site[reserved]).tolist(),
+                           stock.allocated_to[reserved].tolist()):
+            rows_of.setdefault((k, o), []).append(r)
+        qty = qty.copy()
+        for i, (k, o) in enumerate(zip(key.tolist(), order.tolist())):
+            for r in rows_of.get((k, o), ()):
+                take = min(float(stock.quantity[r]), float(qty[i]))
+                if take <= 0:
+                    continue
+                stock.quantity[r] = round(float(stock.quantity[r]) - take, 4)
+                stock.version[r] = max(int(stock.version[r]), int(version[i]))
+                qty[i] -= take
+        return qty
 
     def _receipts(
         self,
@@ -211,6 +251,7 @@ class Plant:
             as_of=day.astype(np.int64),
             expected=np.full(n, NO_DATE, dtype=np.int64),
             version=version.astype(np.int64),
+            allocated_to=np.full(n, -1, dtype=np.int64),
         )
 
     def location_codes(self) -> np.ndarray:

@@ -1,11 +1,14 @@
 """Stock, independent demand and work orders of the demo plant.
 
 Stock: what the plan (:mod:`connectors.demo.mrp`) needs available at each site, in the main
-store (some of it in a bin); then rows that change nothing available where it is needed:
-quantities allocated to orders, routine quality holds (quality area, nonconformance number as
-lot), inter-site transfers in transit (receiving dock, lot = transfer number, ``expected_date`` =
-arrival) and stock of items nothing needs right now. A few rows lost part of a lot the plan
-counted on to a quality hold since. Raw material is lot-tracked.
+store (some of it in a bin); then rows beside it: stock reserved for work orders released on
+day 0 (status ``allocated``, ``allocated_to`` = the order; at most what the order still needs of
+that component at its site, on top of what the plan counted on, so planning counts it against
+that order's requirement; an order issues from its reservation first), routine quality holds
+(quality area, nonconformance number as lot), inter-site transfers in transit (receiving dock,
+lot = transfer number, ``expected_date`` = arrival) and stock of items nothing needs right
+now. A few rows lost part of a lot the plan counted on to a quality hold since. Raw material is
+lot-tracked.
 
 Demand: a forecast per finished good over the next 26 weeks (weekly for the best sellers, every
 four weeks for the rest), firm sales orders over the next eight weeks (a few already late, some
@@ -70,6 +73,8 @@ class Stock:
     as_of: np.ndarray
     expected: np.ndarray
     version: np.ndarray
+    #: for allocated stock: the work order (index) it is reserved for; -1 for none
+    allocated_to: np.ndarray
 
     @staticmethod
     def concat(parts: list[Stock]) -> Stock:
@@ -78,9 +83,37 @@ class Stock:
         )
 
 
-def make_stock(items: Items, need: StockNeed, scale: Scale, seed: int) -> Stock:
+@dataclass
+class Reservable:
+    """Component rows of the work orders released on day 0 that still need stock: the rows a
+    reservation may be made for (item, site, work order, what is left to issue in stock units)."""
+
+    item: np.ndarray
+    site: np.ndarray
+    order: np.ndarray
+    remaining: np.ndarray
+
+    @staticmethod
+    def none() -> Reservable:
+        empty = np.zeros(0, np.int64)
+        return Reservable(empty, empty, empty, np.zeros(0))
+
+
+def reservable_components(wo: WorkOrders, component: np.ndarray,
+                          factor: np.ndarray) -> Reservable:
+    """What released orders still need (``component``, ``factor``: per component row, its item
+    and the divisor to its stock unit); read on day 0, before the orders move on."""
+    left = (wo.comp_required - wo.comp_issued) / factor
+    rows = np.flatnonzero((wo.status[wo.comp_wo] == RELEASED) & (left > 1e-3))
+    return Reservable(component[rows].astype(np.int64), wo.site[wo.comp_wo[rows]].astype(np.int64),
+                      wo.comp_wo[rows].astype(np.int64), left[rows])
+
+
+def make_stock(items: Items, need: StockNeed, scale: Scale, seed: int,
+               reservable: Reservable | None = None) -> Stock:
     """Inventory rows: what the plan needs on hand, less the lots quality has since held, plus
-    bins, allocations, transfers in transit and stock of items nothing needs right now."""
+    bins, allocations (to ``reservable`` component rows of released orders), transfers in
+    transit and stock of items nothing needs right now."""
     rng = stream(seed, "inventory")
     per_site = locations_per_site(scale)
     counted = items.uom == EA
@@ -119,7 +152,8 @@ def make_stock(items: Items, need: StockNeed, scale: Scale, seed: int) -> Stock:
             item[split], site[split], site[split] * per_site + bins, lot[split], AVAILABLE, moved
         ),
     ]
-    parts.append(_extras(items, need, rng, scale, int(max(0, room - len(split)) * 1.3) + 50))
+    extras = _extras(items, need, rng, scale, int(max(0, room - len(split)) * 1.3) + 50)
+    parts.append(_reserve(extras, items, reservable or Reservable.none(), scale, seed))
     stock = _unique_rows(Stock.concat(parts), scale, fixed=sum(len(p.item) for p in parts[:3]))
     stock.uom = items.uom[stock.item].astype(np.int8)
     return stock
@@ -150,6 +184,7 @@ def _rows(
         as_of=np.zeros(n, dtype=np.int64),
         expected=np.full(n, NO_DATE, dtype=np.int64) if expected is None else expected,
         version=np.zeros(n, dtype=np.int64),
+        allocated_to=np.full(n, -1, dtype=np.int64),
     )
 
 
@@ -192,13 +227,40 @@ def _extras(items: Items, need: StockNeed, rng: np.random.Generator, scale: Scal
     return rows
 
 
+def _reserve(extras: Stock, items: Items, reservable: Reservable, scale: Scale,
+             seed: int) -> Stock:
+    """Turn the allocated extras into reservations for released orders: each takes the item and
+    site of a component row an order still needs (drawn from a stream of its own, so the other
+    rows stay as they were) and reserves at most what that order still needs of it, in the same
+    kind of place (main store or bin) of that site."""
+    rows = np.flatnonzero(extras.status == ALLOCATED)
+    if not len(rows) or not len(reservable.item):
+        return extras
+    rng = stream(seed, "allocations")
+    pick = rng.integers(0, len(reservable.item), len(rows))
+    lots = rng.integers(10000, 99999, len(rows))
+    item, site = reservable.item[pick], reservable.site[pick]
+    per_site = locations_per_site(scale)
+    qty = round_quantity(extras.quantity[rows] / items.unit_scale[extras.item[rows]]
+                         * items.unit_scale[item], items.uom[item] == EA)
+    material = items.kind[item] > PP
+    extras.location[rows] = site * per_site + extras.location[rows] % per_site
+    extras.item[rows], extras.site[rows] = item, site
+    extras.lot_kind[rows] = np.where(material, MATERIAL_LOT, NO_LOT)
+    extras.lot_number[rows] = np.where(material, lots, 0)
+    extras.quantity[rows] = np.minimum(qty, np.round(reservable.remaining[pick], 4))
+    extras.allocated_to[rows] = reservable.order[pick]
+    return extras
+
+
 def _unique_rows(stock: Stock, scale: Scale, fixed: int) -> Stock:
-    """One row per key (item, place, lot, status), exactly ``scale.inventory_rows`` of them: the
-    first ``fixed`` rows are kept, extras fill up the rest."""
+    """One row per key (item, place, lot, status, order reserved for), exactly
+    ``scale.inventory_rows`` of them: the first ``fixed`` rows are kept, extras fill up the
+    rest."""
     places = scale.sites * locations_per_site(scale)
     key = (stock.item * places + stock.location) * 5 + stock.lot_kind
     key = (key * 100000 + stock.lot_number) * 4 + stock.status
-    _, first = np.unique(key, return_index=True)
+    _, first = np.unique(np.stack([key, stock.allocated_to], axis=1), axis=0, return_index=True)
     first = np.sort(first)
     keep = np.concatenate([first[first < fixed], first[first >= fixed]])[: scale.inventory_rows]
     if len(keep) < scale.inventory_rows or (keep[:fixed].size and keep[fixed - 1] != fixed - 1):

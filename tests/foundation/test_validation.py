@@ -18,9 +18,9 @@ def _one_error(entity: str, data: dict) -> object:
 
 def test_negative_quantity_names_entity_key_and_field() -> None:
     err = _one_error("inventory", {"item": "BOLT", "site": "P1", "quantity": -3})
-    assert (err.entity, err.key, err.field) == ("inventory", "BOLT/P1/?/?/?", "quantity")
+    assert (err.entity, err.key, err.field) == ("inventory", "BOLT/P1/?/?/?/?", "quantity")
     assert "greater than or equal to 0" in err.reason
-    assert str(err).startswith("inventory 'BOLT/P1/?/?/?', field quantity:")
+    assert str(err).startswith("inventory 'BOLT/P1/?/?/?/?', field quantity:")
 
 
 def test_effective_to_before_effective_from() -> None:

@@ -2,9 +2,23 @@
 
 The planning rules of DESIGN.md, applied to the cache's rows:
 
-* **On hand** is inventory with status ``available``; ``quality_hold`` and ``allocated`` stock is
-  not available to plan. ``in_transit`` stock is a scheduled receipt on its ``expected_date``
-  (the ship notice's arrival date; without one, it is counted as arriving now).
+* **On hand** is inventory with status ``available``, plus what allocated stock leaves over
+  (below); ``quality_hold`` stock is not available to plan. ``in_transit`` stock is a scheduled
+  receipt on its ``expected_date`` (the ship notice's arrival date; without one, it is counted as
+  arriving now).
+* **Allocated (reserved) stock is counted once** (:func:`serve_allocations`): it is on hand that
+  first serves the requirement it is reserved for. Stock whose ``allocated_to`` names a work
+  order or a demand the cache knows nets against that order's open requirement of the same item
+  at the same site (the work order's component requirement, the demand's own quantity after
+  forecast consumption; earliest required first); what the reservation holds beyond that
+  requirement, and all of a reservation whose order is no longer open (completed, closed,
+  cancelled: the requirement it was made for is gone, the stock is still there), is available
+  on hand like any other stock. Stock reserved for a target the cache does not know (or for none:
+  ``allocated_to`` empty, e.g. a transfer or a delivery of a system the plan does not read) covers
+  nothing in this plan: it stays out of on hand, as the old rule had all allocated stock, since
+  netting it against the item's requirements would hand out stock that is spoken for elsewhere.
+  It does not vanish silently: :attr:`Sources.allocations` lists every reservation with what it
+  serves, what it leaves available and what covers nothing here (``unplanned``).
 * **Scheduled receipts** are open purchase-order lines (every status still expecting goods, see
   :data:`~workbench.domain.enums.OPEN_PURCHASE_STATUSES`, of an order whose header is neither
   cancelled nor closed: such an order is no supply whatever its lines say) for ``ordered - received`` on the
@@ -63,6 +77,10 @@ class Sources:
     #: item, site, day, quantity, kind, ref, peg, demand_kind ("" for work orders) and
     #: drop_past_due (forecast/MPS under consumption: not planned before the planning day)
     requirements: pd.DataFrame
+    #: per reservation (item, site, allocated_to): quantity, serves (netted against its
+    #: target's requirement), available (added to on hand), unplanned (target unknown: covers
+    #: nothing in this plan); see :func:`serve_allocations`
+    allocations: pd.DataFrame = field(default_factory=lambda: _no_allocations())
     #: per frame name: (item numbering, site index, item * n_sites + site of each row)
     _keys: dict[str, tuple[object, pd.Index, np.ndarray]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
@@ -83,6 +101,57 @@ class Sources:
 
 #: Header statuses that end every line of the order, whatever the line's own status says.
 ENDED_PURCHASE_HEADERS = frozenset({PurchaseStatus.CANCELLED.value, PurchaseStatus.CLOSED.value})
+
+
+ALLOCATION_KEY = ["allocated_to", "item", "site"]
+
+
+def _no_allocations() -> pd.DataFrame:
+    return pd.DataFrame({"allocated_to": pd.Series(dtype=str), "item": pd.Series(dtype=str),
+                         "site": pd.Series(dtype=str), "quantity": pd.Series(dtype=float),
+                         "serves": pd.Series(dtype=float), "available": pd.Series(dtype=float),
+                         "unplanned": pd.Series(dtype=float)})
+
+
+def serve_allocations(allocated: pd.DataFrame, requirements: pd.DataFrame,
+                      known_targets: pd.Index) -> tuple[np.ndarray, pd.DataFrame]:
+    """Net reserved stock against the requirement it is reserved for (rule in the module doc).
+
+    ``allocated``: inventory rows of status allocated (item, site, allocated_to, quantity);
+    ``requirements``: rows with item, site, day, quantity and ``ref`` (the demand or work order
+    code); ``known_targets``: every work-order and demand code of the cache, open or not.
+    Returns the requirements' quantities less what reservations serve, and per reservation
+    (item, site, target) what it serves, leaves available and covers nowhere (``unplanned``).
+    Every quantity is a continuous function of the inputs: one more unit reserved serves at most
+    one more unit of its order's requirement, or becomes one more unit on hand.
+    """
+    qty = requirements["quantity"].to_numpy(float).copy()
+    if not len(allocated):
+        return qty, _no_allocations()
+    groups = allocated.groupby(ALLOCATION_KEY, as_index=False, sort=True)["quantity"].sum()
+    reserved = groups["quantity"].to_numpy(float)
+    target = groups["allocated_to"]
+    known = (target != "").to_numpy() & target.isin(known_targets).to_numpy()
+    served: np.ndarray = np.zeros(len(groups))
+    group_of = pd.MultiIndex.from_frame(groups[ALLOCATION_KEY]).get_indexer(
+        pd.MultiIndex.from_arrays([requirements["ref"].to_numpy(object),
+                                   requirements["item"].to_numpy(object),
+                                   requirements["site"].to_numpy(object)]))
+    rows = np.flatnonzero(group_of >= 0)
+    rows = rows[known[group_of[rows]] & (qty[rows] > 0)]
+    if len(rows):
+        day = requirements["day"].to_numpy(np.int64)
+        rows = rows[np.lexsort((rows, day[rows], group_of[rows]))]  # per group, earliest first
+        g, q = group_of[rows], qty[rows]
+        cum = np.cumsum(q)
+        first = np.concatenate([[True], g[1:] != g[:-1]])
+        before = cum - q - np.maximum.accumulate(np.where(first, cum - q, 0.0))
+        take = np.clip(reserved[g] - before, 0.0, q)
+        qty[rows] = q - take
+        served = np.bincount(g, weights=take, minlength=len(groups))
+    report = groups.assign(serves=served, available=np.where(known, reserved - served, 0.0),
+                           unplanned=np.where(known, 0.0, reserved))
+    return qty, report
 
 
 def open_purchase_lines(data: PlanningData) -> pd.DataFrame:
@@ -174,7 +243,6 @@ def _collect(data: PlanningData, slip_days: Mapping[str, int] | None,
              consumption: ForecastConsumption | None) -> Sources:
     inv = data.inventory
     avail = inv[inv["status"] == InventoryStatus.AVAILABLE.value]
-    on_hand = avail.groupby(["item", "site"], as_index=False, sort=False)["quantity"].sum()
 
     transit = inv[inv["status"] == InventoryStatus.IN_TRANSIT.value]
     transit_day = day_numbers(transit["expected_date"])
@@ -221,5 +289,16 @@ def _collect(data: PlanningData, slip_days: Mapping[str, int] | None,
         "demand_kind": "", "drop_past_due": False,
     }))
     req_frame = pd.concat(requirements, ignore_index=True)
+    known = pd.Index(np.concatenate([data.work_orders["code"].to_numpy(object),
+                                     data.demands["code"].to_numpy(object)]))
+    served, allocations = serve_allocations(
+        inv[inv["status"] == InventoryStatus.ALLOCATED.value], req_frame, known)
+    req_frame["quantity"] = served
     req_frame = req_frame[req_frame["quantity"] > EPS].reset_index(drop=True)
-    return Sources(on_hand=on_hand, receipts=receipt_frame, requirements=req_frame)
+    left = allocations[allocations["available"] > EPS]
+    stock = pd.concat([avail[["item", "site", "quantity"]],
+                       left[["item", "site"]].assign(quantity=left["available"])],
+                      ignore_index=True)
+    on_hand = stock.groupby(["item", "site"], as_index=False, sort=False)["quantity"].sum()
+    return Sources(on_hand=on_hand, receipts=receipt_frame, requirements=req_frame,
+                   allocations=allocations)

@@ -72,6 +72,14 @@ def _dates_in_order(row: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _allocated_to_only_when_allocated(row: Mapping[str, Any]) -> str | None:
+    target = row.get("allocated_to")
+    status = row.get("status") or InventoryStatus.AVAILABLE.value
+    if target and str(status) != InventoryStatus.ALLOCATED.value:
+        return f"allocated_to {target} is set on stock with status {status}, not allocated"
+    return None
+
+
 class Record(BaseModel):
     """Base of every synced entity.
 
@@ -212,8 +220,19 @@ class BomLine(Record):
 
 
 class InventoryBalance(Record):
+    """Stock of an item at a site (location, lot) in one status.
+
+    ``allocated_to`` says what ``allocated`` (reserved) stock is reserved for: the code of a
+    work order (its component requirement) or of a demand (e.g. the sales order a delivery is
+    picked for); ``""`` when the source does not say. It is part of the key, so stock of one
+    place and lot reserved for two orders is two rows. Planning counts allocated stock once: it
+    first serves the requirement it is reserved for (see :mod:`workbench.analysis.sources`).
+    Other statuses leave it empty.
+    """
+
     entity: ClassVar[str] = "inventory"
-    key_fields: ClassVar[tuple[str, ...]] = ("item", "site", "location", "lot", "status")
+    key_fields: ClassVar[tuple[str, ...]] = (
+        "item", "site", "location", "lot", "status", "allocated_to")
     quantity_fields: ClassVar[tuple[str, ...]] = ("quantity",)
     item_field: ClassVar[str | None] = "item"
     item: Code
@@ -225,6 +244,9 @@ class InventoryBalance(Record):
     uom: str | None = None
     as_of: dt.date | None = None
     expected_date: dt.date | None = None  # for in-transit stock: the ship notice's arrival date
+    allocated_to: str = ""  # for allocated stock: the work order or demand it is reserved for
+
+    row_checks: ClassVar[tuple[RowCheck, ...]] = (_allocated_to_only_when_allocated,)
 
 
 class Demand(Record):
