@@ -3,22 +3,54 @@
 The cache is one SQLite file in WAL mode with foreign keys on. Its schema version lives in
 ``PRAGMA user_version`` and its identity in ``PRAGMA application_id``. Opening a cache written by
 an older version migrates it (after a backup copy beside it); a cache written by a newer version is
-refused before anything touches the file.
+refused before anything touches the file, and so is any SQLite file that is not a cache (a
+"foreign" database is never converted into one).
+
+Opening never goes through a formatted URL: SQLite is opened by a connection *creator* with the
+path quoted into an SQLite URI (:func:`sqlite_uri`), so a path holding ``#``, ``?``, ``%`` or
+spaces opens exactly that file. A path that cannot be a cache (a folder, an unreadable or
+read-only file, a read-only folder) is refused with one line naming the reason
+(:class:`CacheError`; the CLI exits with code 3).
+
+Readers and writers (see :class:`CacheEngine`):
+
+- ``engine.connect()`` reads: its transaction is a plain deferred ``BEGIN``, which in WAL mode
+  never waits for, and never blocks, a writer — it sees the last committed state.
+- ``engine.begin()`` writes: ``BEGIN IMMEDIATE`` takes the write lock at once. While another
+  process holds it (a large sync, the GUI's writer) the wait is announced once through
+  :data:`wait_notice` (the CLI prints it on stderr) and, after :func:`busy_wait_s`, ends in
+  :class:`CacheBusyError` naming the holder ("a sync by PID 4242 since 09:12:03 UTC"), which every
+  writer leaves beside the cache in ``<cache>.writer`` while it holds the lock.
+
+A query that fails on a damaged file is explained by :func:`explain_failure`, which runs
+``PRAGMA quick_check`` and names the way out (the backup copy the last migration kept, or a fresh
+sync); :func:`verify_cache` is the same check for a sync that must not report success on a
+damaged file. More in docs/reliability.md.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import logging
+import os
 import shutil
 import sqlite3
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import platformdirs
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
 from workbench import APP_NAME, __version__
 from workbench.cache.migrations import LATEST_VERSION, MIGRATIONS
+
+log = logging.getLogger(__name__)
 
 # Dates are stored as ISO-8601 text (the default adapters are deprecated from Python 3.12).
 sqlite3.register_adapter(dt.date, dt.date.isoformat)
@@ -26,20 +58,103 @@ sqlite3.register_adapter(dt.datetime, dt.datetime.isoformat)
 
 #: "PWB1" — marks a SQLite file as a Planner Workbench cache
 APPLICATION_ID = 0x50574231
+#: the file beside the cache naming the process that holds the write lock
+WRITER_SUFFIX = ".writer"
+#: how long a writer waits for the write lock before giving up (seconds); the environment
+#: variable ``PLANNER_WORKBENCH_BUSY_WAIT_S`` overrides it
+BUSY_WAIT_S = 30.0
+#: how long a writer tries quietly before it announces that it waits
+_QUIET_WAIT_MS = 300
+#: SQLite's own wait for a lock inside a transaction (a reader during a WAL reset, a commit)
+_STATEMENT_WAIT_MS = 5000
+#: what the process is, as the busy message of another process names it ("a sync", "the
+#: desktop app"); the CLI sets it from the sub-command
+activity = "the desktop app"
+#: called with one line when a writer starts waiting for the lock (the CLI prints it on stderr)
+wait_notice: Callable[[str], None] = log.warning
 
 
 class CacheError(RuntimeError):
-    """The cache cannot be opened; the message says why and what to do."""
+    """The cache cannot be opened or used; the message says why and what to do."""
+
+
+class CacheBusyError(CacheError):
+    """Another process held the write lock for longer than this one would wait."""
+
+
+class CacheDamagedError(CacheError):
+    """The cache file has damaged pages (``PRAGMA quick_check`` found problems)."""
 
 
 def default_cache_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "cache.sqlite"
 
 
+def sqlite_uri(path: Path, *, read_only: bool = False) -> str:
+    """An SQLite URI opening exactly ``path``: ``#``, ``?``, ``%`` and spaces are %-escaped, so
+    none of them can end the path or start a query string (``file:/a b%23?mode=ro``)."""
+    uri = "file:" + quote(str(path), safe="/")
+    return uri + ("?mode=ro" if read_only else "?mode=rw")
+
+
+def busy_wait_s() -> float:
+    try:
+        return float(os.environ.get("PLANNER_WORKBENCH_BUSY_WAIT_S", BUSY_WAIT_S))
+    except ValueError:
+        return BUSY_WAIT_S
+
+
+# --- checking a path before SQLite sees it ------------------------------------------------------
+
+def _check_path(path: Path) -> bool:
+    """Raise :class:`CacheError` when ``path`` cannot hold a cache; True when it holds a file."""
+    if path.is_dir():
+        raise CacheError(f"{path} is a folder, not a cache file; give a file path with --cache")
+    folder = path.parent
+    if path.exists():
+        if not path.is_file():
+            raise CacheError(f"{path} is not a regular file; give a cache file path with --cache")
+        if not os.access(path, os.R_OK):
+            raise CacheError(f"cannot read {path}: permission denied (the file's permissions)")
+        if not os.access(path, os.W_OK):
+            raise CacheError(f"{path} is read-only: the cache must be writable (the file's "
+                             f"permissions); copy it to a writable place or fix its permissions")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise CacheError(f"the folder {folder} is read-only: the cache keeps its write-ahead "
+                             f"log beside the file; copy it to a writable folder")
+        return path.stat().st_size > 0
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CacheError(f"cannot create {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CacheError(f"cannot create {path}: the folder {existing} is read-only")
+    return False
+
+
+def _create_private(path: Path) -> None:
+    """Create the folder (0700 where created) and an empty cache file readable by the user only
+    (0600, whatever the umask); SQLite gives its -wal and -shm files the file's mode."""
+    missing = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(mode=0o700)
+        os.chmod(created, 0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+
+
 def _read_header(path: Path) -> tuple[int, int, bool]:
     """(application_id, user_version, has_tables) read without changing the file."""
-    uri = f"file:{path}?mode=ro"
-    con = sqlite3.connect(uri, uri=True)
+    try:
+        con = sqlite3.connect(sqlite_uri(path, read_only=True), uri=True)
+    except sqlite3.Error as exc:
+        raise CacheError(f"cannot open {path} ({exc})") from None
     try:
         app_id = con.execute("PRAGMA application_id").fetchone()[0]
         version = con.execute("PRAGMA user_version").fetchone()[0]
@@ -54,8 +169,9 @@ def _read_header(path: Path) -> tuple[int, int, bool]:
 def check_openable(path: Path) -> int:
     """The schema version of an existing cache, or raise :class:`CacheError` if we must not open it."""
     app_id, version, has_tables = _read_header(path)
-    if has_tables and app_id != APPLICATION_ID:
-        raise CacheError(f"{path} is not a Planner Workbench cache; choose another file with --cache")
+    if app_id != APPLICATION_ID and (has_tables or version):
+        raise CacheError(f"{path} is not a Planner Workbench cache (an SQLite database of "
+                         f"something else; it was not changed): choose another file with --cache")
     if version > LATEST_VERSION:
         raise CacheError(
             f"{path} was written by a newer Planner Workbench (cache schema {version}; this is "
@@ -65,38 +181,231 @@ def check_openable(path: Path) -> int:
     return version
 
 
-def _configure(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
-        # Let SQLAlchemy's "begin" below own transactions, so DDL and DML are both transactional.
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
-        cur.close()
+# --- connections -------------------------------------------------------------------------------
 
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection to exactly ``path`` (never a formatted URL), in autocommit mode: the engine's
+    begin events own transactions, so DDL and DML are both transactional."""
+    con = sqlite3.connect(sqlite_uri(path), uri=True, check_same_thread=False,
+                          isolation_level=None)
+    cur = con.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={_STATEMENT_WAIT_MS}")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
+    cur.close()
+    return con
+
+
+class CacheEngine(Engine):
+    """An engine whose ``begin()`` writes and whose ``connect()`` reads (see the module doc):
+    ``begin()`` marks its connection, and the begin event takes the write lock only for it."""
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.connect() as conn:
+            conn.info["cache_write"] = True
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop("cache_write", None)
+
+
+def _configure(engine: Engine, path: Path) -> None:
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _on_begin(conn: Connection) -> None:
+        if conn.info.get("cache_write"):
+            dbapi = conn.connection.driver_connection
+            assert isinstance(dbapi, sqlite3.Connection)
+            begin_write(dbapi, path)
+        else:
+            conn.exec_driver_sql("BEGIN")
 
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Connection) -> None:
+        if conn.info.get("cache_write"):
+            _clear_writer(path)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Connection) -> None:
+        if conn.info.get("cache_write"):
+            _clear_writer(path)
+
+
+def begin_write(con: sqlite3.Connection, path: Path) -> None:
+    """``BEGIN IMMEDIATE`` on ``con``: at once, or after announcing the wait for the process
+    holding the write lock; :class:`CacheBusyError` when it is still held after
+    :func:`busy_wait_s`. The holder's line is then left in ``<cache>.writer``."""
+    con.execute(f"PRAGMA busy_timeout={_QUIET_WAIT_MS}")
+    try:
+        con.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if not _is_busy(exc):
+            raise
+        wait_s = busy_wait_s()
+        wait_notice(f"waiting up to {wait_s:.0f} s for the cache: {busy_holder(path)}")
+        con.execute(f"PRAGMA busy_timeout={int(wait_s * 1000)}")
+        try:
+            con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as again:
+            if not _is_busy(again):
+                raise
+            raise CacheBusyError(f"the cache is busy: {busy_holder(path)}; try again when it "
+                                 f"has finished") from None
+    finally:
+        con.execute(f"PRAGMA busy_timeout={_STATEMENT_WAIT_MS}")
+    _record_writer(path)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _writer_file(path: Path) -> Path:
+    return path.with_name(path.name + WRITER_SUFFIX)
+
+
+def _record_writer(path: Path) -> None:
+    line = json.dumps({"pid": os.getpid(), "activity": activity,
+                       "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+    try:
+        fd = os.open(_writer_file(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(line)
+    except OSError:
+        pass  # only a courtesy for a waiting process's message
+
+
+def _clear_writer(path: Path) -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        writer = _writer_file(path)
+        if json.loads(writer.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            writer.unlink()
+
+
+def busy_holder(path: Path) -> str:
+    """Who holds the write lock, in a user's words: "a sync by PID 4242 since 09:12:03 UTC
+    (2 min)", from ``<cache>.writer``; "another process is writing to it" when unknown."""
+    try:
+        info: dict[str, Any] = json.loads(_writer_file(path).read_text(encoding="utf-8"))
+        pid = int(info["pid"])
+        since = dt.datetime.fromisoformat(str(info["since"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process is writing to it"
+    if pid != os.getpid() and not _alive(pid):
+        return "another process is writing to it"
+    age = int((dt.datetime.now(dt.UTC) - since).total_seconds())
+    took = f"{age} s" if age < 120 else f"{age // 60} min"
+    return f"{info.get('activity') or 'a process'} by PID {pid} since {since:%H:%M:%S} UTC ({took})"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, another user's
+    return True
+
+
+@contextlib.contextmanager
+def read_transaction(engine: Engine) -> Iterator[Any]:
+    """One DB-API connection of ``engine`` inside one read transaction (a deferred ``BEGIN`` and
+    a first read, which fixes the state it sees): every statement on it reads that same
+    committed state, whatever other processes commit meanwhile (WAL), and no writer waits for it.
+    Used for a planning load, so it never reads half of a sync."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("BEGIN")
+        cur.execute("SELECT count(*) FROM sqlite_master")
+        cur.close()
+        yield raw
+    finally:
+        try:
+            raw.rollback()
+        finally:
+            raw.close()
+
+
+# --- damage ------------------------------------------------------------------------------------
+
+def quick_check(path: Path, limit: int = 5) -> list[str]:
+    """The problems ``PRAGMA quick_check`` finds in the file (empty: none), read-only."""
+    try:
+        con = sqlite3.connect(sqlite_uri(path, read_only=True), uri=True)
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    try:
+        rows = con.execute(f"PRAGMA quick_check({int(limit)})").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    finally:
+        con.close()
+    problems = [str(r[0]) for r in rows]
+    return [] if problems == ["ok"] else problems
+
+
+def damaged_message(path: Path, problems: list[str]) -> str:
+    """One line: the file is damaged, the first problem, and the way out."""
+    backups = sorted(path.parent.glob(path.name + ".schema*.bak"))
+    out = f"the cache {path} is damaged ({problems[0]}); "
+    if backups:
+        out += f"restore the backup copy {backups[-1]} (made before the last migration), or "
+    return out + "move the file aside and sync again (decisions not yet sent are in the damaged file)"
+
+
+def verify_cache(path: Path | str) -> None:
+    """Raise :class:`CacheDamagedError` when ``PRAGMA quick_check`` finds damaged pages."""
+    path = Path(path)
+    problems = quick_check(path)
+    if problems:
+        raise CacheDamagedError(damaged_message(path, problems))
+
+
+def explain_failure(path: Path | str | None, exc: BaseException) -> CacheError | None:
+    """The one-line :class:`CacheError` for a database error ``exc`` raised on the cache at
+    ``path`` — busy, damaged, full disk, read-only — or None when it is none of those."""
+    text = str(getattr(exc, "orig", None) or exc)
+    lower = text.lower()
+    if path is None:
+        return None
+    path = Path(path)
+    if "locked" in lower or "busy" in lower:
+        return CacheBusyError(f"the cache is busy: {busy_holder(path)}; try again when it has "
+                              f"finished")
+    if "readonly" in lower or "read-only" in lower:
+        return CacheError(f"the cache {path} cannot be written ({text}): check the permissions "
+                          f"of the file and its folder")
+    if "disk is full" in lower or "database or disk is full" in lower:
+        return CacheError(f"the disk holding {path} is full; the cache was not changed")
+    problems = quick_check(path)
+    if problems or "malformed" in lower or "not a database" in lower:
+        return CacheDamagedError(damaged_message(path, problems or [text]))
+    return None
+
+
+# --- migrations and the engine -----------------------------------------------------------------
 
 def migrate(path: Path, from_version: int) -> None:
-    """Apply every migration above ``from_version``, each in its own transaction."""
+    """Apply every migration above ``from_version``, each in its own transaction. A cache that is
+    current is not touched (no write transaction), so a reader never waits here for a writer."""
     if from_version >= LATEST_VERSION:
         return
     if from_version > 0:
         backup = path.with_name(f"{path.name}.schema{from_version}.bak")
         shutil.copy2(path, backup)
-    con = sqlite3.connect(path, isolation_level=None)
+        os.chmod(backup, 0o600)
+    con = _connect(path)
     try:
-        con.execute("PRAGMA journal_mode=WAL")
         for migration in MIGRATIONS:
             if migration.version <= from_version:
                 continue
-            con.execute("BEGIN IMMEDIATE")
+            begin_write(con, path)
             try:
                 for statement in migration.statements():
                     con.execute(statement)
@@ -106,28 +415,52 @@ def migrate(path: Path, from_version: int) -> None:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            finally:
+                _clear_writer(path)
     finally:
         con.close()
 
 
 def open_cache(path: Path | str | None = None) -> Engine:
-    """Open (creating or migrating as needed) the cache at ``path`` and return its engine."""
+    """Open (creating or migrating as needed) the cache at ``path`` and return its engine.
+
+    :class:`CacheError` (one line) when the path cannot hold a cache, the file is not a cache,
+    was written by a newer version, is damaged, or is busy being migrated by another process."""
     path = Path(path) if path else default_cache_path()
-    path = path.expanduser().resolve()
-    if path.exists() and path.stat().st_size > 0:
+    path = Path(os.path.abspath(path.expanduser()))
+    if _check_path(path):
         version = check_openable(path)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            try:
+                _create_private(path)
+            except OSError as exc:
+                raise CacheError(f"cannot create {path} ({exc.strerror})") from None
         version = 0
-    migrate(path, version)
+    try:
+        migrate(path, version)
+    except sqlite3.Error as exc:
+        raise explain_failure(path, exc) or CacheError(f"cannot open {path} ({exc})") from None
     # The pool hands a connection to one thread at a time (UI thread, sync worker, network
-    # worker), so connections may move between threads.
+    # worker), so connections may move between threads. The URL only names the file (the
+    # snapshot and status read it); the creator opens it.
     engine = create_engine(
-        f"sqlite:///{path}",
+        URL.create("sqlite", database=str(path)),
+        creator=lambda: _connect(path),
         poolclass=QueuePool,
         pool_size=4,
         max_overflow=4,
-        connect_args={"check_same_thread": False, "timeout": 30},
     )
-    _configure(engine)
+    engine.__class__ = CacheEngine
+    _configure(engine, path)
     return engine
+
+
+def print_wait_notices() -> None:
+    """Announce waits for the write lock on stderr (the CLI's choice)."""
+    global wait_notice
+
+    def _print(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    wait_notice = _print

@@ -76,8 +76,8 @@ _SEP, _NULL = "\x1f", "\x1e"
 
 
 def read_entity_columns(engine: Engine, entity: str, text: list[str], numbers: list[str],
-                        numbering: dict[str, np.ndarray] | None = None
-                        ) -> dict[str, np.ndarray]:
+                        numbering: dict[str, np.ndarray] | None = None, *,
+                        connection: Any = None) -> dict[str, np.ndarray]:
     """The live rows of ``entity`` as one array per column (in rowid order), for bulk loads.
 
     ``text`` columns (codes, statuses, ISO dates; integers are exact as text too) come back as
@@ -92,25 +92,31 @@ def read_entity_columns(engine: Engine, entity: str, text: list[str], numbers: l
 
     ``numbering``, when given, receives for those text columns it could number that way the
     number of each row's value (in order of first appearance; equal values, equal numbers).
+
+    ``connection``, when given, is a DB-API connection already inside a read transaction
+    (:func:`workbench.cache.db.read_transaction`), so several entities read one state.
     """
     if entity not in ENTITY_TABLES:
         raise KeyError(f"unknown entity {entity!r}")
     # NOT INDEXED: a full scan of the table visits rows in rowid order, in every statement (an
     # ORDER BY rowid would wrap the aggregate's input in a subquery, a third slower)
     where = f"FROM {entity} NOT INDEXED WHERE deleted_at IS NULL"
-    raw = engine.raw_connection()
+    raw = connection if connection is not None else engine.raw_connection()
     try:
         cur = raw.cursor()
-        cur.execute("BEGIN")
+        if connection is None:
+            cur.execute("BEGIN")
         try:
             out = _text_columns(cur, where, text, numbering)
             if numbers:
                 out.update(_number_columns(cur, where, numbers))
         finally:
-            cur.execute("COMMIT")
+            if connection is None:
+                cur.execute("COMMIT")
             cur.close()
     finally:
-        raw.close()
+        if connection is None:
+            raw.close()
     return {c: out[c] for c in text + numbers}
 
 

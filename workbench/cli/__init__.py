@@ -5,7 +5,11 @@ Sub-commands live one module each in :mod:`workbench.cli.commands`; every module
 arguments and returning an exit code. With no sub-command the GUI opens.
 
 Exit codes: 0 success; 1 the command ran but failed (e.g. a sync with rejected rows); 2 bad
-usage or input; 3 the cache could not be opened. Failures print one line on stderr.
+usage or input; 3 the cache could not be opened or used (not a cache, a folder, unreadable,
+read-only, damaged, or busy: another process held the write lock longer than we waited).
+Failures print one line on stderr, never a traceback; a wait for the write lock is announced on
+stderr first. Output into a closed pipe (``workbench outbox | head``) ends the command quietly
+(exit code 141, as for a shell tool killed by SIGPIPE).
 """
 
 from __future__ import annotations
@@ -75,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: the exit code of output cut short by a closed pipe (128 + SIGPIPE, as a shell reports it)
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -82,11 +90,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workbench.ui.app import run_gui
 
         return run_gui(cache=args.cache, demo=args.demo, smoke=args.smoke)
+    from workbench.cache import db
+
+    db.activity = "a sync" if args.command == "sync" else f"`workbench {args.command}`"
+    db.print_wait_notices()
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
     except CliError as exc:
         print(f"workbench {args.command}: {exc}", file=sys.stderr)
         return exc.code
+    except db.CacheError as exc:
+        print(f"workbench {args.command}: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print(f"workbench {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _quiet_after_broken_pipe()
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        explained = db.explain_failure(args.cache or db.default_cache_path(), exc)
+        print(f"workbench {args.command}: "
+              f"{explained or f'the cache could not be read or written ({exc})'}",
+              file=sys.stderr)
+        return 3
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """An error from SQLite, bare or wrapped by SQLAlchemy (imported only if already loaded)."""
+    import sqlite3
+
+    wrapped = sys.modules.get("sqlalchemy.exc")
+    return isinstance(exc, sqlite3.Error) or (
+        wrapped is not None and isinstance(exc, wrapped.DBAPIError))
+
+
+def _quiet_after_broken_pipe() -> int:
+    """The reader of our output has gone (``| head``): say nothing more, and let the interpreter's
+    final flush of stdout go to /dev/null instead of raising again at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE

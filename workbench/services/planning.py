@@ -39,6 +39,7 @@ from workbench.analysis.data import (
 from workbench.analysis.netting import plan_sites
 from workbench.analysis.session import PlanningSession
 from workbench.analysis.sources import collect
+from workbench.cache.db import read_transaction
 from workbench.cache.frames import read_entity_columns
 from workbench.cache.schema import entity_columns
 from workbench.cache.snapshot import (
@@ -109,20 +110,23 @@ def read_planning_frames(engine: Engine, entities: list[str], state: TaskState |
         stamp = observe_stamp(engine)  # from now on, any write draws a new stamp
     frames: dict[str, pd.DataFrame] = {}
     numbering: dict[tuple[str, str], np.ndarray] = {}
-    for n, entity in enumerate(entities):
-        check_cancelled(state)
-        if state is not None:
-            state.set_status(f"reading {entity}")
-            state.set_progress(n, len(entities))
-        omit = LEFT_OUT.get(entity, ())
-        columns = [c for c in entity_columns(ENTITY_MODELS[entity]) if c not in omit]
-        kinds = column_kinds(entity)
-        numbers = [c for c in columns if kinds.get(c) == "float"]  # integers read as text
-        text = [c for c in columns if c not in numbers]
-        numbered: dict[str, np.ndarray] = {}
-        frames[entity] = normalise_frame(
-            entity, read_entity_columns(engine, entity, text, numbers, numbered), omit)
-        numbering.update({(entity, c): ids for c, ids in numbered.items()})
+    # one read transaction for every entity: a sync committing meanwhile is seen whole or not
+    # at all, never as new items with old inventory
+    with read_transaction(engine) as connection:
+        for n, entity in enumerate(entities):
+            check_cancelled(state)
+            if state is not None:
+                state.set_status(f"reading {entity}")
+                state.set_progress(n, len(entities))
+            omit = LEFT_OUT.get(entity, ())
+            columns = [c for c in entity_columns(ENTITY_MODELS[entity]) if c not in omit]
+            kinds = column_kinds(entity)
+            numbers = [c for c in columns if kinds.get(c) == "float"]  # integers read as text
+            text = [c for c in columns if c not in numbers]
+            numbered: dict[str, np.ndarray] = {}
+            frames[entity] = normalise_frame(entity, read_entity_columns(
+                engine, entity, text, numbers, numbered, connection=connection), omit)
+            numbering.update({(entity, c): ids for c, ids in numbered.items()})
     if path is not None and stamp is not None and read_stamp(engine) == stamp:
         write_in_background(path, stamp, layout, frames, numbering)
     return frames, numbering
