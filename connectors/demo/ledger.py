@@ -17,7 +17,11 @@ Lines, in the order they happened:
 Every line is appended and fsync'ed before the push reports success, under an exclusive lock
 held from reading the ledger to appending to it: two processes sending (the app and
 ``workbench outbox --send``) never both apply a write, and a write reported applied survives a
-crash. A torn last line (a crash mid-append, never reported applied) is skipped on reading.
+crash. A torn last line (a crash mid-append, never reported applied) is skipped on reading; the
+next append ends it and marks it with a ``{"torn": ...}`` line, so it stays skipped. Any other
+line that is not UTF-8 JSON of the shapes above is damage: reading stops with
+:class:`LedgerError` naming the file, the line and what is wrong, rather than silently dropping
+a write the demo plant took. The file is created readable by its user only (0600).
 """
 
 from __future__ import annotations
@@ -31,8 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connectors.base import PermanentError
+
 #: the ledger of a cache ``X`` is ``X`` + this suffix
 SUFFIX = ".demo-ledger.jsonl"
+
+
+class LedgerError(PermanentError):
+    """The ledger file holds a line that is neither an entry nor a torn append."""
 
 
 @dataclass(frozen=True)
@@ -79,33 +89,52 @@ class Ledger:
         clock: Clock | None = None
         if not self.path.exists():
             return LedgerState(writes, clock)
-        with self.path.open(encoding="utf-8") as f:
-            for line in f:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue  # a torn last line: never reported applied
+        lines = self.path.read_bytes().split(b"\n")
+        for number, raw in enumerate(lines, start=1):
+            entry = self._entry(raw, number, lines)
+            if entry is None:
+                continue
+            try:
                 if "clock" in entry:
                     clock = Clock(**entry["clock"])
                 elif "write" in entry:
-                    writes.append(
-                        Write(
-                            seq=int(entry["write"]),
-                            key=entry["key"],
-                            action=entry["action"],
-                            target=entry["target"],
-                            day=int(entry["day"]),
-                            values=entry["set"],
-                            scale=entry["scale"],
-                            seed=int(entry["seed"]),
-                        )
-                    )
+                    writes.append(_write(entry))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise self._damaged(number, f"an entry without a valid {exc}") from None
         return LedgerState(writes, clock)
+
+    def _entry(self, raw: bytes, number: int, lines: list[bytes]) -> dict[str, Any] | None:
+        """Line ``number`` as a dict; None for a blank line, a torn append or a torn marker."""
+        if not raw.strip():
+            return None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self._damaged(number, f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1} "
+                                        f"is not UTF-8 text") from None
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            last = number == len(lines)  # no newline after it: an append cut short
+            marked = number < len(lines) and lines[number].startswith(b'{"torn":')
+            if last or marked:
+                return None
+            raise self._damaged(number, "not a JSON entry") from None
+        if not isinstance(entry, dict):
+            raise self._damaged(number, "not a JSON object")
+        return None if "torn" in entry else entry
+
+    def _damaged(self, number: int, what: str) -> LedgerError:
+        return LedgerError(
+            f"the demo ledger {self.path}, line {number}: {what}; the file is damaged. Restore it "
+            f"from a backup, or delete it together with the cache to start the demo afresh"
+        )
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the ledger exclusively (between processes) while reading, checking, appending."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(self.path)
         with self.path.open("a+b") as handle:
             _lock(handle.fileno())
             try:
@@ -135,17 +164,43 @@ class Ledger:
     def _append(self, entry: dict[str, Any]) -> None:
         new = not self.path.exists() or self.path.stat().st_size == 0
         line = json.dumps(entry, sort_keys=True, default=str) + "\n"
+        _create_private(self.path)
         with self.path.open("a+b") as f:
             f.seek(0, os.SEEK_END)
             if f.tell():
                 f.seek(-1, os.SEEK_END)
-                if f.read(1) != b"\n":  # end a torn line, so this entry stays readable
-                    line = "\n" + line
+                if f.read(1) != b"\n":  # end a torn line and mark it, so this entry stays
+                    line = "\n" + json.dumps({"torn": True, "at": _now()}) + "\n" + line
             f.write(line.encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
         if new:
             _fsync_dir(self.path.parent)
+
+
+def _write(entry: dict[str, Any]) -> Write:
+    return Write(
+        seq=int(entry["write"]),
+        key=str(entry["key"]),
+        action=str(entry["action"]),
+        target=str(entry["target"]),
+        day=int(entry["day"]),
+        values=dict(entry["set"]),
+        scale=str(entry["scale"]),
+        seed=int(entry["seed"]),
+    )
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty and readable by its user only (0600, whatever the umask), unless it
+    exists."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)
 
 
 def _now() -> str:

@@ -346,14 +346,17 @@ def quick_check(path: Path, limit: int = 5) -> list[str]:
         return [str(exc)]
     finally:
         con.close()
-    problems = [str(r[0]) for r in rows]
+    # one row may hold several lines ("*** in database main ***\nPage 63: ...")
+    problems = [line.strip() for r in rows for line in str(r[0]).splitlines()
+                if line.strip() and not line.startswith("*** in database")]
     return [] if problems == ["ok"] else problems
 
 
 def damaged_message(path: Path, problems: list[str]) -> str:
     """One line: the file is damaged, the first problem, and the way out."""
     backups = sorted(path.parent.glob(path.name + ".schema*.bak"))
-    out = f"the cache {path} is damaged ({problems[0]}); "
+    more = f" and {len(problems) - 1} more problems" if len(problems) > 1 else ""
+    out = f"the cache {path} is damaged ({problems[0]}{more}); "
     if backups:
         out += f"restore the backup copy {backups[-1]} (made before the last migration), or "
     return out + "move the file aside and sync again (decisions not yet sent are in the damaged file)"

@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from connectors.base import ConnectorError
+    from workbench.cache.db import verify_cache
     from workbench.services.credentials import CredentialError
     from workbench.services.sources import (
         cache_path,
@@ -55,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
     except (ConnectorError, LookupError, CredentialError) as exc:
         raise CliError(str(exc), 2) from None
     state = SimpleState(echo=not args.json and sys.stderr.isatty())
+    # never write into, nor report success on, a damaged file (PRAGMA quick_check; exit code 3)
+    verify_cache(engine.url.database or "")
     result = run_sync(engine, connector, partial=args.partial, full=args.full, state=state)
+    verify_cache(engine.url.database or "")
     if result.ok:
         from workbench.services.writeback import confirm_sent
 
