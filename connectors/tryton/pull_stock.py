@@ -4,7 +4,10 @@ Mapping (see docs/tryton.md, "Stock"):
 
 - ``inventory``: per warehouse and product, *allocated* = what ``assigned`` moves will take out
   of the warehouse (reserved: production inputs, deliveries, transfers; whatever their planned
-  date), at most what is on hand; *available* = on hand (Tryton's ``quantity``, done moves) less
+  date), at most what is on hand, one row per order it is reserved for: ``allocated_to`` = the
+  production (work order code) of an assigned production input move, ``""`` for deliveries and
+  transfers (the connector reads no sales, so the plan has no order for them and such stock
+  stays out of on hand); *available* = on hand (Tryton's ``quantity``, done moves) less
   allocated; *in_transit* = incoming moves of internal shipments Tryton marked shipped (left the
   sending warehouse, not received), with their planned date as expected date. Quantities are
   computed by Tryton, so the change window is on ``stock.move``: the products whose moves
@@ -20,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from connectors.base import Batch
-from connectors.tryton.pull_master import SOURCE, Facts
+from connectors.tryton.pull_master import SOURCE, Facts, code_or_id
 from connectors.tryton.reading import Reader, m2o, version_of
 
 
@@ -37,12 +40,21 @@ def _stock_units(reader: Reader, facts: Facts, products: set[int]) -> dict[int, 
     return facts.stock_uom
 
 
+def production_code(move: dict[str, Any]) -> str:
+    """The work order code of the production a move is an input of (``""`` for none), as
+    :func:`connectors.tryton.pull_supply.pull_work_orders` codes productions."""
+    if not move.get("production_input"):
+        return ""
+    return code_or_id(m2o(move, "production_input", "number"), "production",
+                      move["production_input"])
+
+
 def _reserved(
     reader: Reader, facts: Facts, wh: int, products: list[int] | None, lots: bool
-) -> dict[tuple[int, str], float]:
+) -> dict[tuple[int, str], dict[str, float]]:
     """Per (product, lot number or ""), what assigned moves will take out of warehouse ``wh``
-    (in the product's stock unit): stock still on hand but spoken for (production inputs,
-    deliveries, outgoing transfers)."""
+    (in the product's stock unit) per order it is reserved for (:func:`production_code`):
+    stock still on hand but spoken for (production inputs, deliveries, outgoing transfers)."""
     domain: list[Any] = [
         ("state", "=", "assigned"),
         ("from_location", "child_of", [wh], "parent"),
@@ -50,17 +62,34 @@ def _reserved(
     ]
     if products is not None:
         domain.append(("product", "in", products))
-    fields = ["product", "quantity", "unit", *(["lot.number"] if lots else [])]
+    fields = ["product", "quantity", "unit", *TARGET_FIELDS, *(["lot.number"] if lots else [])]
     moves = reader.fetch("stock.move", domain, fields, track=False)
     units = facts.units(reader)
     stock_uom = _stock_units(reader, facts, {m["product"] for m in moves})
-    out: dict[tuple[int, str], float] = defaultdict(float)
+    out: dict[tuple[int, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for m in moves:
         lot = (m2o(m, "lot", "number") or "") if lots else ""
-        out[m["product"], lot] += units.convert(
+        out[m["product"], lot][production_code(m)] += units.convert(
             m["quantity"], m["unit"], stock_uom.get(m["product"]) or m["unit"]
         )
     return out
+
+
+def _shares(reserved: dict[str, float], on_hand: float) -> dict[str, float]:
+    """What each order's reservation holds of ``on_hand`` (Tryton assigns moves from stock, so
+    normally all of it): orders by code, the reservations without an order last."""
+    out: dict[str, float] = {}
+    left = max(on_hand, 0.0)
+    for target in sorted(reserved, key=lambda t: (t == "", t)):
+        take = min(reserved[target], left)
+        if take > 0:
+            out[target] = take
+            left -= take
+    return out
+
+
+#: the fields of a move naming the order it is reserved for
+TARGET_FIELDS = ("production_input", "production_input.number")
 
 
 def _lots_active(reader: Reader, facts: Facts) -> bool:
@@ -135,9 +164,14 @@ def pull_inventory(reader: Reader, facts: Facts) -> Iterator[Batch]:
     )
     full = not reader.incremental
     changed: list[int] = []
+    #: per changed product, the orders its changed moves were reserved for: their rows may
+    #: have to go (a reservation consumed or released)
+    targets: dict[int, set[str]] = defaultdict(lambda: {""})
     if not full:
-        moves = reader.fetch("stock.move", reader.changed(), ["product"])
+        moves = reader.fetch("stock.move", reader.changed(), ["product", *TARGET_FIELDS])
         changed = sorted({m["product"] for m in moves})
+        for m in moves:
+            targets[m["product"]].add(production_code(m))
     for row in latest:
         reader.mark.see(row["_timestamp"])
     version = version_of(f"{reader.mark.ts:.6f}") if reader.mark.ts else None
@@ -167,14 +201,17 @@ def pull_inventory(reader: Reader, facts: Facts) -> Iterator[Batch]:
             # stock without a lot, then each lot's own
             parts = {"": total - sum(lot_qty.values()), **lot_qty}
             for lot, qty in parts.items():
-                allocated = min(reserved.get((pid, lot), 0.0), max(qty, 0.0))
+                shares = _shares(reserved.get((pid, lot), {}), qty)
+                allocated = sum(shares.values())
                 in_transit, expected = coming.get(pid, (0.0, None)) if not lot else (0.0, None)
-                for status, value, when in (
-                    ("available", max(0.0, qty - allocated), None),
-                    ("allocated", allocated, None),
-                    ("in_transit", in_transit, expected),
+                gone = [("allocated", 0.0, None, t) for t in targets[pid] if t not in shares]
+                for status, value, when, target in (
+                    ("available", max(0.0, qty - allocated), None, ""),
+                    *(("allocated", v, None, t) for t, v in shares.items()),
+                    *gone,
+                    ("in_transit", in_transit, expected, ""),
                 ):
-                    key = (names[pid], site, "", lot, status)
+                    key = (names[pid], site, "", lot, status, target)
                     if value <= 0 and (status != "available" or qty <= 0):
                         if not full:
                             deleted.append(key)
@@ -192,6 +229,7 @@ def pull_inventory(reader: Reader, facts: Facts) -> Iterator[Batch]:
                             "quantity": value,
                             "as_of": today,
                             "expected_date": when,
+                            "allocated_to": target,
                         }
                     )
     yield Batch("inventory", out, deleted_keys=deleted, watermark=reader.watermark(), complete=full)

@@ -176,3 +176,31 @@ def test_stock_received_leaves_transit(
     was = before.get(("WH2", "", "available"), (0.0, False))[0]
     assert now[("WH2", "", "available")] == (was + 3.0, False)
     assert now[("WH", "", "available")] == before[("WH", "", "available")]  # left already
+
+
+def test_a_production_that_runs_consumes_its_reservation(
+    tryton_fresh: TrytonServer, make_connector, admin_rpc, cache, seeded
+) -> None:  # type: ignore[no-untyped-def]
+    """MO-0001's inputs are reserved for it (allocated_to MO-0001); once it runs, its input
+    moves are done: the next sync marks those reservation rows deleted."""
+
+    def reserved() -> dict[tuple[str, str], tuple[float, bool]]:
+        with cache.connect() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT item, allocated_to, quantity, deleted_at FROM inventory "
+                "WHERE status = 'allocated'"
+            ).all()
+        return {(i, to): (q, d is not None) for i, to, q, d in found}
+
+    connector = make_connector(tryton_fresh, overlap_seconds=0)
+    assert run_sync(cache, connector).ok
+    before = reserved()
+    assert len(before) == 4 and {to for _, to in before} == {"MO-0001"}
+    assert not any(gone for _, gone in before.values())
+    other = admin_rpc(tryton_fresh)
+    (mo,) = other.search("production", [("number", "=", "MO-0001")])
+    other.button("production", "run", [mo])
+    result = run_sync(cache, connector)
+    assert result.ok, result.error
+    after = reserved()
+    assert set(after) == set(before) and all(gone for _, gone in after.values())

@@ -189,15 +189,17 @@ def test_inventory_per_warehouse(synced, tryton_shared: TrytonServer, admin_rpc,
         on_hand = {p["code"]: p["quantity"] for p in stock}
         taken = reserved if site == "WH" else {}
 
-        def cached(status: str) -> dict[str, float]:
-            """Per item, over its lots."""
+        def cached(status: str, to: str = "") -> dict[str, float]:
+            """Per item, over its lots (reserved for ``to``)."""
             out: dict[str, float] = {}
-            for (item, s, _l, _lot, st), r in inventory.items():
-                if s == site and st == status:  # noqa: B023 - read at once
+            for (item, s, _l, _lot, st, target), r in inventory.items():
+                if s == site and st == status and target == to:  # noqa: B023 - read at once
                     out[item] = out.get(item, 0.0) + r["quantity"]
             return out
 
-        assert cached("allocated") == taken
+        # reserved for the production they are inputs of: the work order MO-0001
+        assert cached("allocated", "MO-0001") == taken
+        assert cached("allocated") == {}
         # on hand less reserved; an item wholly reserved shows 0 available
         assert cached("available") == pytest.approx(
             {code: max(0.0, qty - taken.get(code, 0.0)) for code, qty in on_hand.items() if qty > 0}
@@ -217,7 +219,7 @@ def test_inventory_per_warehouse(synced, tryton_shared: TrytonServer, admin_rpc,
     assert {k[3] for k in inventory} == {"", "L-0001"}
     # the internal shipment of 3 RM-0003 left WH (no longer on hand there) and is expected in WH2
     transit = {k: r for k, r in inventory.items() if k[4] == "in_transit"}
-    assert list(transit) == [("RM-0003", "WH2", "", "", "in_transit")]
+    assert list(transit) == [("RM-0003", "WH2", "", "", "in_transit", "")]
     (row,) = transit.values()
     assert row["quantity"] == 3.0
     assert row["expected_date"] == (dt.date.today() + dt.timedelta(days=3)).isoformat()
