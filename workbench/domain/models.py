@@ -220,14 +220,16 @@ class BomLine(Record):
 
 
 class InventoryBalance(Record):
-    """Stock of an item at a site (location, lot) in one status.
+    """Stock of an item at a site (location, lot) in one status. `allocated_to` names what
+    `allocated` (reserved) stock is reserved for: a work order code (its component requirement)
+    or a demand code (e.g. the sales order a delivery is picked for); empty when the source does
+    not say, and on stock of any other status. Planning counts a reservation once: it first
+    serves that order's open requirement of the item at the site, the rest is on hand (all of it
+    once the order is no longer open); stock reserved for an order the data does not hold (or
+    for none) covers nothing in the plan. Two orders' reservations of one place and lot are two
+    rows.
 
-    ``allocated_to`` says what ``allocated`` (reserved) stock is reserved for: the code of a
-    work order (its component requirement) or of a demand (e.g. the sales order a delivery is
-    picked for); ``""`` when the source does not say. It is part of the key, so stock of one
-    place and lot reserved for two orders is two rows. Planning counts allocated stock once: it
-    first serves the requirement it is reserved for (see :mod:`workbench.analysis.sources`).
-    Other statuses leave it empty.
+    The rule in full: :mod:`workbench.analysis.sources` (:func:`serve_allocations`).
     """
 
     entity: ClassVar[str] = "inventory"

@@ -60,7 +60,7 @@ def render() -> str:
     for entity, model in ENTITY_MODELS.items():
         refs = dict(REFERENCES.get(entity, ()))
         lines += ["", f"## `{entity}.csv` — {model.__name__}", ""]
-        doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
         if doc and not doc.startswith("Base of"):
             lines += [doc, ""]
         lines += [f"Key: {', '.join(f'`{k}`' for k in model.key_fields)}.", ""]
