@@ -159,3 +159,129 @@ def test_risk_adjusted_plan_moves_po_lines_by_the_expected_slip() -> None:
     assert diff.loc["R", "first_shortage_date_risk_adjusted"] == pd.Timestamp(week(1))
     assert diff.loc["R", "first_shortage_quantity_risk_adjusted"] == 10
     assert diff.loc["R", "total_net_requirements"] == 0
+
+
+def work_order_data() -> PlanningData:
+    """P (LT 0) rev A: 2 x OLD + 1 x KEEP; rev B (draft): 3 x KEEP + 1 x NEW. No demand for P:
+    its open work orders alone need components, each with its own list (made under A)."""
+    def wo(code: str, status: str, start: dt.date, qty: float) -> dict[str, Any]:
+        return {"code": code, "item": "P", "site": "S1", "quantity": qty, "start_date": start,
+                "due_date": start, "status": status, "bom_revision": "A"}
+
+    def comp(order: str, pos: int, component: str, qty: float, day: dt.date) -> dict[str, Any]:
+        return {"work_order": order, "position": pos, "component": component,
+                "required_quantity": qty, "required_date": day}
+
+    orders = [("W0", "released", week(0)), ("W1", "released", week(2)),
+              ("W2", "planned", week(3)), ("W3", "in_progress", week(4))]
+    return data(
+        items=[item("P", make_buy="make"), item("OLD", standard_cost=4.0),
+               item("KEEP", standard_cost=1.0), item("NEW", lead_time_days=14)],
+        bom_revisions=[revision("P", "A"), revision("P", "B", status="draft")],
+        bom_lines=[line("P", "OLD", 2, 10, revision="A"), line("P", "KEEP", 1, 20, revision="A"),
+                   line("P", "KEEP", 3, 20, revision="B"), line("P", "NEW", 1, 30, revision="B")],
+        inventory=[stock("OLD", 100), stock("KEEP", 40)],
+        work_orders=[wo(code, status, start, 10) for code, status, start in orders],
+        work_order_components=[c for code, _s, start in orders
+                               for c in (comp(code, 10, "OLD", 20, start),
+                                         comp(code, 20, "KEEP", 10, start))],
+    )
+
+
+def test_released_work_orders_keep_their_components_planned_ones_follow_the_new_revision() -> None:
+    s = PlanningSession(work_order_data(), weekly(6))
+    result = s.impact("P", "A", "B", week(2))
+    # W0 starts before the switch: built to A either way, not listed
+    fates = {w["code"]: (w["status"], w["fate"]) for w in result["work_orders"]}
+    assert fates == {"W1": ("released", "keeps"), "W2": ("planned", "follows"),
+                     "W3": ("in_progress", "keeps")}
+    after = {w["code"]: w["after_change"] for w in result["work_orders"]}
+    assert after["W1"] == "keeps the components of A (released)"
+    assert after["W2"] == "follows B (not released yet)"
+    # Before: OLD 20 in weeks 0, 2, 3, 4 (80); KEEP 10 in each (40 = the 40 on hand).
+    # After: W2 (planned, week 3) drops its own list (OLD 20, KEEP 10) and takes B's lines for
+    # its 10: KEEP 30 and NEW 10 in week 3. OLD 60; KEEP 10 + 10 + 30 + 10 = 60.
+    rows = {r["item"]: r for r in result["affected_rows"]}
+    assert set(rows) == {"OLD", "KEEP", "NEW"}
+    assert (rows["OLD"]["gross_a"], rows["OLD"]["gross_b"]) == (80, 60)
+    assert (rows["KEEP"]["gross_a"], rows["KEEP"]["gross_b"]) == (40, 60)
+    assert (rows["NEW"]["gross_a"], rows["NEW"]["gross_b"]) == (0, 10)
+    # KEEP: 40 on hand - 10 (wk 0) - 10 (wk 2) = 20 left for week 3's 30: short 10 in week 3,
+    # then W3's 10 in week 4: short 10 more. NEW: nothing on hand, 10 short in week 3.
+    new = {r["item"]: r for r in result["new_requirements"]}
+    assert new["KEEP"]["new_net_requirement"] == pytest.approx(20)
+    assert new["KEEP"]["first_shortage_date"] == week(3)
+    assert new["KEEP"]["first_shortage_quantity"] == pytest.approx(10)
+    assert new["NEW"]["new_net_requirement"] == pytest.approx(10)
+    assert new["NEW"]["first_shortage_date"] == week(3)
+    # OLD: 100 on hand, 80 needed before, 60 after: 20 more of the stock is excess, value 80
+    assert result["excess"] == [{"item": "OLD", "site": "S1", "kind": "on_hand", "ref": "",
+                                 "quantity": pytest.approx(20), "value": pytest.approx(80)}]
+    # week by week: KEEP's projected available before planned orders goes below zero from
+    # week 3 after the change (20 left - 30 = -10, then W3's 10: -20)
+    weeks = {r["item"]: r for r in result["weeks"]["rows"]}
+    assert result["weeks"]["dates"] == [week(b) for b in range(6)]
+    assert list(weeks["KEEP"]["projected_a"]) == [30, 30, 20, 10, 0, 0]
+    assert list(weeks["KEEP"]["projected_b"]) == [30, 30, 20, -10, -20, -20]
+    assert list(weeks["KEEP"]["net_b"]) == [0, 0, 0, 10, 10, 0]
+    assert list(weeks["NEW"]["net_b"]) == [0, 0, 0, 10, 0, 0]
+    summary = result["summary"]
+    assert (summary["work_orders_keep"], summary["work_orders_follow"]) == (2, 1)
+    assert (summary["new_shortage_rows"], summary["changed_rows"]) == (2, 3)
+    assert summary["nothing_changes_because"] is None
+    assert "2 row(s) with new shortages; 3 row(s) change in the plan" in summary["text"]
+
+
+def test_planned_orders_starting_from_the_switch_follow_the_new_revision() -> None:
+    # P has a lead time of one week: D1 (week 1) -> order starting week 0, D2 (week 3) -> week 2
+    d = change_data()
+    d = d.replace(items=d.items.assign(lead_time_days=d.items["code"].map({"P": 7}).fillna(
+        d.items["lead_time_days"])))
+    s = PlanningSession(d, weekly(6))
+    result = s.impact("P", "A", "B", week(2))
+    got = [(o["start_date"], o["due_date"], o["quantity"], o["fate"])
+           for o in result["planned_orders"]]
+    assert got == [(week(0), week(1), 10, "untouched"), (week(2), week(3), 10, "follows")]
+    assert result["planned_orders"][0]["after_change"] == f"stays on A (starts before {week(2)})"
+    # only the week-2 order explodes through B: NEW 10 x 1 needed in week 2
+    new = {r["item"]: r for r in result["new_requirements"]}
+    assert new["NEW"]["first_shortage_date"] == week(2)
+    assert result["summary"]["planned_orders_follow"] == 1
+
+
+def _nothing(result: dict[str, Any]) -> str:
+    assert result["affected_rows"] == [] and result["weeks"]["rows"] == []
+    reason = result["summary"]["nothing_changes_because"]
+    assert result["summary"]["text"].endswith(f" Nothing changes in the horizon, because {reason}")
+    assert "0 row(s) with new shortages; 0 row(s) change in the plan." in result["summary"]["text"]
+    return str(reason)
+
+
+def test_a_change_that_changes_nothing_in_the_horizon_says_why() -> None:
+    d = change_data()
+    same = d.replace(bom_lines=pd.concat([d.bom_lines[d.bom_lines["revision"] == "A"],
+                                          d.bom_lines[d.bom_lines["revision"] == "A"]
+                                          .assign(revision="C")], ignore_index=True),
+                     bom_revisions=pd.concat([d.bom_revisions, d.bom_revisions.iloc[[2]]
+                                              .assign(revision="C")], ignore_index=True))
+    s = PlanningSession(same, weekly(6))
+    assert _nothing(s.impact("P", "A", "C", week(2))) == \
+        "P revisions A and C have the same lines (components and quantities)."
+    # horizon of 6 weeks: 3 Mar to 13 Apr 2025; a switch on 5 May is beyond it
+    s = PlanningSession(change_data(), weekly(6))
+    assert _nothing(s.impact("P", "A", "B", week(9))) == \
+        f"{week(9)} is after the planning horizon, which ends on {week(5, 6)}."
+    # the last demand of P is D2 in week 3: no order of P starts from week 4 on
+    assert _nothing(s.impact("P", "A", "B", week(4))) == (
+        f"no planned order or planned work order of P starts on or after {week(4)} within the "
+        f"horizon (to {week(5, 6)}).")
+    # a unit change only (2 x OLD in EA vs 2,000 x OLD in "G" that converts to the same 2)
+    unit = d.replace(bom_lines=pd.concat([d.bom_lines[d.bom_lines["revision"] == "A"],
+                                          d.bom_lines[d.bom_lines["revision"] == "A"]
+                                          .assign(revision="C", orig_uom="G")],
+                                         ignore_index=True),
+                     bom_revisions=pd.concat([d.bom_revisions, d.bom_revisions.iloc[[2]]
+                                              .assign(revision="C")], ignore_index=True))
+    s = PlanningSession(unit, weekly(6))
+    assert _nothing(s.impact("P", "A", "C", week(2))) == \
+        "the lines of A and C differ only in orig uom, not in the quantity per stock unit."

@@ -3,17 +3,29 @@ against the planning services' own answers on the same cache."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
+from tests.analysis.builders import week
+from tests.fixtures_connector import MemoryConnector
+from tests.ui.conftest import make_context
+from workbench.cache.db import open_cache
 from workbench.services import planning
 from workbench.services.decisions import query_frame
+from workbench.services.sync import run_sync
 from workbench.ui.mainwindow import MainWindow
 from workbench.ui.panels.items import ItemsPanel
 from workbench.ui.panels.shortages import ShortagesPanel, without_planned_orders
 from workbench.ui.panels.whereused import WhereUsedPanel
+
+
+def pg_seconds(day: dt.date) -> float:
+    return float((day - dt.date(1970, 1, 1)).days * 86400)
 
 
 def _show(qtbot, panel):  # type: ignore[no-untyped-def]
@@ -146,4 +158,132 @@ def test_where_used_tree_and_revision_impact(qtbot, ctx) -> None:  # type: ignor
     on = panel.effective.date().toPython()
     what_if = planning.what_if(session, parent, drafts.iloc[0]["revision"], on)
     assert panel.whatif.model.rowCount() == len(what_if["rows"])
-    assert panel.whatif_plot.getPlotItem().getAxis("bottom").labelText == "First shortage date"
+    # the what-if chart is the plan before vs after, week by week (issue 10: it was first-shortage
+    # markers on a "First shortage date" axis without a year); its weeks carry the year
+    axis = panel.whatif_plot.getPlotItem().getAxis("bottom")
+    assert axis.labelText == "Week starting"
+    assert axis.tickStrings([pg_seconds(on)], 1, 7 * 86400) == [on.strftime("%d %b %y")]
+
+
+def _draft_shortage_plant() -> dict[str, list[dict]]:
+    """P rev A: 2 x OLD + 1 x KEEP; draft B: 3 x KEEP + 1 x NEW, which nobody stocks — switching
+    to B creates a new shortage (the case the what-if once failed on). W1 is released (keeps its
+    components), W2 planned (follows B)."""
+    day = (lambda b: week(b).isoformat())  # noqa: E731
+    wo = [("W1", "released", 2), ("W2", "planned", 3)]
+    return {
+        "uoms": [{"code": "EA"}],
+        "sites": [{"code": "S1"}],
+        "items": [{"code": "TOP", "make_buy": "make"}, {"code": "P", "make_buy": "make"},
+                  {"code": "OLD", "standard_cost": 4.0}, {"code": "KEEP", "standard_cost": 1.0},
+                  {"code": "NEW", "lead_time_days": 14}],
+        "bom_revisions": [{"parent": "TOP", "revision": "A", "status": "released"},
+                          {"parent": "P", "revision": "A", "status": "released"},
+                          {"parent": "P", "revision": "B", "status": "draft"}],
+        "bom_lines": [{"parent": "TOP", "revision": "A", "position": 10, "component": "P",
+                       "quantity_per": 1},
+                      *[{"parent": "P", "revision": r, "position": p, "component": c,
+                         "quantity_per": q}
+                        for r, p, c, q in (("A", 10, "OLD", 2), ("A", 20, "KEEP", 1),
+                                           ("B", 20, "KEEP", 3), ("B", 30, "NEW", 1))]],
+        "inventory": [{"item": "OLD", "site": "S1", "quantity": 15, "as_of": day(0)},
+                      {"item": "KEEP", "site": "S1", "quantity": 40, "as_of": day(0)}],
+        "demands": [{"code": "D1", "item": "P", "site": "S1", "quantity": 10, "due_date": day(1)},
+                    {"code": "D2", "item": "P", "site": "S1", "quantity": 10, "due_date": day(3)},
+                    {"code": "D3", "item": "TOP", "site": "S1", "quantity": 5, "due_date": day(4)}],
+        "work_orders": [{"code": c, "item": "P", "site": "S1", "quantity": 5, "start_date": day(b),
+                         "due_date": day(b), "status": s, "bom_revision": "A"} for c, s, b in wo],
+        "work_order_components": [
+            {"work_order": c, "position": p, "component": comp, "required_quantity": q,
+             "required_date": day(b)}
+            for c, _s, b in wo for p, comp, q in ((10, "OLD", 10), (20, "KEEP", 5))],
+    }
+
+
+def test_what_if_of_a_draft_creating_a_new_shortage(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "hand.sqlite"
+    assert run_sync(open_cache(path), MemoryConnector(_draft_shortage_plant())).ok
+    ctx = make_context(path, tmp_path, sources=[])
+    panel = _show(qtbot, WhereUsedPanel(ctx))
+    assert panel.where_on.date().toPython() == week(0)  # the cache's planning day
+    with qtbot.waitSignal(panel.loaded, timeout=20_000):
+        panel.set_parent("P")
+    assert (panel.rev_from.currentData(), panel.rev_to.currentData()) == ("A", "B")
+    panel.effective.setDate(week(2))
+    with qtbot.waitSignal(panel.loaded, timeout=60_000):
+        qtbot.mouseClick(panel.impact_button, Qt.MouseButton.LeftButton)
+    # no error, no progress dialog left open, the button usable again
+    assert not [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, (QMessageBox, QProgressDialog)) and w.isVisible()]
+    assert panel.impact_button.isEnabled()
+    imp = planning.impact(planning.open_session(ctx.engine), "P", "A", "B", week(2))
+    summary = imp["summary"]
+    assert panel.impact_summary.text() == summary["text"]
+    # the summary counts what the tables show
+    assert summary["new_shortage_rows"] == panel.new.model.rowCount() >= 1
+    assert "NEW" in {panel.new.model.value(r, "item") for r in range(panel.new.model.rowCount())}
+    assert f"{panel.new.model.rowCount()} row(s) with new shortages" in panel.impact_summary.text()
+    assert summary["changed_rows"] == panel.whatif.model.rowCount() == len(imp["affected_rows"])
+    assert f"{panel.whatif.model.rowCount()} row(s) change" in panel.impact_summary.text()
+    assert panel.demands.model.rowCount() == summary["demands"] == len(imp["demands"]) == 2
+    fates = {panel.orders.model.value(r, "code"): panel.orders.model.value(r, "after_change")
+             for r in range(panel.orders.model.rowCount())}
+    assert fates == {"W1": "keeps the components of A (released)",
+                     "W2": "follows B (not released yet)"}
+    assert f"{summary['planned_orders_follow']} planned order(s) follow B" in \
+        panel.impact_summary.text()
+    # the chart: the row short only after the change, before vs after, week by week
+    assert panel.whatif.current_key() == ("NEW", "S1")
+    names = {i.name() for i in panel.whatif_plot.getPlotItem().listDataItems() if i.name()}
+    assert {"Before (A)", f"After (B from {week(2)})", "Safety stock"} <= names
+    after = next(i for i in panel.whatif_plot.getPlotItem().listDataItems()
+                 if i.name() == f"After (B from {week(2)})")
+    weeks = {(r["item"], r["site"]): r for r in imp["weeks"]["rows"]}
+    np.testing.assert_allclose(after.getData()[1], weeks[("NEW", "S1")]["projected_b"])
+    axis = panel.whatif_plot.getPlotItem().getAxis("bottom")
+    assert axis.tickStrings([pg_seconds(week(2))], 1, 7 * 86400) == [week(2).strftime("%d %b %y")]
+    regions = [i for i in panel.whatif_plot.getPlotItem().items
+               if isinstance(i, pg.LinearRegionItem)]
+    assert regions  # the week short only after the change is shaded
+    panel.grab().save(str(tmp_path / "impact.png"))
+
+
+def test_impact_that_changes_nothing_says_why(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "hand.sqlite"
+    assert run_sync(open_cache(path), MemoryConnector(_draft_shortage_plant())).ok
+    ctx = make_context(path, tmp_path, sources=[])
+    panel = _show(qtbot, WhereUsedPanel(ctx))
+    with qtbot.waitSignal(panel.loaded, timeout=20_000):
+        panel.set_parent("P")
+    panel.effective.setDate(week(40))  # past the 26-week horizon
+    with qtbot.waitSignal(panel.loaded, timeout=60_000):
+        qtbot.mouseClick(panel.impact_button, Qt.MouseButton.LeftButton)
+    assert panel.impact_summary.text().endswith(
+        f"Nothing changes in the horizon, because {week(40)} is after the planning horizon, "
+        f"which ends on {week(25, 6)}.")
+    assert panel.whatif.model.rowCount() == 0
+    texts = [i for i in panel.whatif_plot.getPlotItem().items if isinstance(i, pg.TextItem)]
+    assert len(texts) == 1 and "after the planning horizon" in texts[0].toPlainText()
+
+
+def test_where_used_on_a_date(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rows = _draft_shortage_plant()
+    # P rev A ends before week 4 and the draft is released from then on: NEW is used in P
+    # (and so in TOP) only from week 4
+    rows["bom_revisions"][1]["effective_to"] = week(3, 6).isoformat()
+    rows["bom_revisions"][2].update(status="released", effective_from=week(4).isoformat())
+    path = tmp_path / "hand.sqlite"
+    assert run_sync(open_cache(path), MemoryConnector(rows)).ok
+    ctx = make_context(path, tmp_path, sources=[])
+    panel = _show(qtbot, WhereUsedPanel(ctx))
+    panel.item.setText("NEW")
+    with qtbot.waitSignal(panel.loaded, timeout=20_000):
+        panel.show_where_used()
+    assert panel.ancestors.model.rowCount() == 0
+    assert f"on {week(0)}" in panel.summary.text()
+    panel.where_on.setDate(week(5))
+    with qtbot.waitSignal(panel.loaded, timeout=20_000):
+        panel.show_where_used()
+    got = {panel.ancestors.model.value(r, "item") for r in range(panel.ancestors.model.rowCount())}
+    assert got == {"P", "TOP"}
+    assert f"on {week(5)}" in panel.summary.text()

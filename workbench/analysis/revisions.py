@@ -6,7 +6,9 @@ change with no quantity change.
 
 Impact compares two scenarios built from the same data, neither touching the cache: **A** (A stays
 in force, B not used) and **B** (A until the day before the date, B from the date on). Below the
-item, every affected row is re-netted (:mod:`workbench.analysis.scenario`). For rows whose gross
+item, every affected row is re-netted (:mod:`workbench.analysis.scenario`); in B, planned orders
+and *planned* work orders starting from the date follow B, released work orders keep their own
+components (:mod:`workbench.analysis.impact_report`). For rows whose gross
 requirements fall, the supply that becomes excess is listed element by element; for rows whose
 net requirements rise, the new net requirement and the first shortage date.
 
@@ -24,9 +26,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.data import PlanningData, day_number, day_numbers
+from workbench.analysis.data import PlanningData, date_of, day_number, day_numbers
+from workbench.analysis.impact_report import (
+    FOLLOWS,
+    planned_order_fates,
+    planned_work_order_change,
+    summarise,
+    work_order_fates,
+)
 from workbench.analysis.netting import Plan
-from workbench.analysis.scenario import Scenario, replan, summary_frame
+from workbench.analysis.scenario import compare, replan
 from workbench.analysis.sources import EPS
 from workbench.domain.enums import RequisitionStatus
 
@@ -159,24 +168,28 @@ def impact(data: PlanningData, base: Plan, item: str, rev_a: str, rev_b: str,
     """Everything a planner asks before switching ``item`` from ``rev_a`` to ``rev_b`` on ``on``.
 
     ``ancestors`` is the where-used answer (assemblies above), computed by the caller with the
-    graph it keeps, so this function stays free of graph building.
+    graph it keeps, so this function stays free of graph building. Which orders keep the old
+    components and which follow ``rev_b``, the week-by-week comparison (``weeks``) and the
+    ``summary`` (with the reason when nothing changes) follow
+    :mod:`workbench.analysis.impact_report`.
     """
     diff = revision_diff(data, item, rev_a, rev_b)
     stay, move = scenario_data(data, item, rev_a, rev_b, on)
+    today = base.calendar.today
+    orders = work_order_fates(data, item, rev_a, rev_b, on, date_of(today))
     scen_a = replan(base, stay, [item])
-    scen_b = replan(base, move, [item])
+    scen_b = replan(base, move, [item], extra=planned_work_order_change(
+        data, base, item, rev_b, orders[orders["fate"] == FOLLOWS]))
     on_day = day_number(on)
     assemblies = [] if ancestors is None else ancestors.to_dict("records")
     above = {item} | {a["item"] for a in assemblies}
 
-    wo = data.work_orders
-    wo = wo[(wo["item"] == item) & wo["status"].isin({"planned", "released", "in_progress"})]
-    wo = wo[day_numbers(wo["start_date"]) >= on_day]
     dem = data.demands
     dem = dem[dem["item"].isin(above) & (dem["status"] == "open")]
     dem = dem[day_numbers(dem["due_date"]) >= on_day]
 
-    rows = _compare(scen_a, scen_b)
+    comparison = compare(scen_a, scen_b)
+    rows = comparison.frame()
     items = base.items
     rows["safety"] = items.safety_stock[items.idx(rows["item"])] if len(rows) else 0.0
     rows["cost"] = items.standard_cost[items.idx(rows["item"])] if len(rows) else 0.0
@@ -195,12 +208,13 @@ def impact(data: PlanningData, base: Plan, item: str, rev_a: str, rev_b: str,
               "first_shortage_date": r.first_b, "first_shortage_quantity": r.qty_b,
               "first_shortage_date_before": r.first_a} for r in rose.itertuples()]
     rows = rows.drop(columns=["safety", "cost"])
-    return {
+    result: dict[str, Any] = {
         "item": item, "from_revision": rev_a, "to_revision": rev_b, "effective": on,
         "diff": diff.to_dict("records"),
         "assemblies_above": assemblies,
-        "work_orders": wo[["code", "site", "quantity", "start_date", "due_date", "status",
-                           "bom_revision"]].to_dict("records"),
+        "work_orders": orders[["code", "site", "quantity", "start_date", "due_date", "status",
+                               "bom_revision", "fate", "after_change"]].to_dict("records"),
+        "planned_orders": planned_order_fates(base, item, rev_a, rev_b, on),
         "demands": _with_planned(dem, base)[
             ["code", "item", "site", "quantity", "planned_quantity", "due_date", "kind"]
         ].to_dict("records"),
@@ -208,27 +222,7 @@ def impact(data: PlanningData, base: Plan, item: str, rev_a: str, rev_b: str,
         "excess_value": float(sum(e["value"] for e in excess)),
         "new_requirements": added,
         "affected_rows": rows.to_dict("records"),
+        "weeks": comparison.weekly(),
     }
-
-
-def _compare(a: Scenario, b: Scenario) -> pd.DataFrame:
-    """Scenario A vs B per affected row; a row one scenario did not touch keeps the base plan."""
-    keys = ["item", "site"]
-    cols = ["gross", "net", "first_shortage", "first_shortage_quantity"]
-    fa, fb = summary_frame(a), summary_frame(b)
-    both = fa.merge(fb, on=keys, how="outer", suffixes=("_a", "_b"))
-    for c in cols:
-        for side, other in (("a", "b"), ("b", "a")):
-            missing = both[f"{c}_{side}"].isna() & both[f"{c}_base_{other}"].notna()
-            both[f"{c}_{side}"] = both[f"{c}_{side}"].astype(object)
-            both.loc[missing, f"{c}_{side}"] = both.loc[missing, f"{c}_base_{other}"]
-    out = pd.DataFrame({
-        "item": both["item"], "site": both["site"],
-        "gross_a": both["gross_a"].astype(float), "gross_b": both["gross_b"].astype(float),
-        "net_a": both["net_a"].astype(float), "net_b": both["net_b"].astype(float),
-        "first_a": both["first_shortage_a"], "qty_a": both["first_shortage_quantity_a"].astype(float),
-        "first_b": both["first_shortage_b"], "qty_b": both["first_shortage_quantity_b"].astype(float),
-    })
-    out = out.astype({"first_a": object, "first_b": object})
-    out = out.where(out.notna(), None)
-    return out.sort_values(keys).reset_index(drop=True)
+    result["summary"] = summarise(result, date_of(base.calendar.end - 1))
+    return result

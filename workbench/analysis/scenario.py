@@ -5,6 +5,15 @@ requirements of ``P``'s components by ``explode_new(planned_P) - explode_old(pla
 re-netted component passes on ``explode(planned_new - planned_old)``. Rows outside the
 descendants of the changed parents keep the base plan exactly. This makes a revision's impact
 cost proportional to the BOM below it, not to the plant, and never touches the cache.
+
+Open work orders are not planned orders: their components are the order's own list (see
+:mod:`workbench.analysis.sources`), which no BOM change reaches. A caller that moves some of them
+to the new BOM (a revision impact moves the *planned* work orders, see
+:mod:`workbench.analysis.revisions`) passes the change of their component requirements as
+``extra`` (component key, bucket, quantity), netted below like any other change.
+
+A scenario lists only the rows whose plan actually changes (gross, net or planned in some
+bucket): a row merely visited by a zero change is not "affected".
 """
 
 from __future__ import annotations
@@ -48,6 +57,18 @@ class Scenario:
         gross, planned = (self.gross_base, self.planned_base) if base else (self.gross, self.planned)
         return self.on_hand[:, None] + np.cumsum(self.scheduled + planned - gross, axis=1)
 
+    def changed(self) -> np.ndarray:
+        """Rows whose gross requirements, net requirements or planned orders change somewhere."""
+        return ((np.abs(self.gross - self.gross_base) > EPS).any(axis=1)
+                | (np.abs(self.net - self.net_base) > EPS).any(axis=1)
+                | (np.abs(self.planned - self.planned_base) > EPS).any(axis=1))
+
+    def only(self, rows: np.ndarray) -> Scenario:
+        """The scenario restricted to ``rows`` (a mask or positions), keys still sorted."""
+        return Scenario(self.plan, self.key[rows], self.on_hand[rows], self.scheduled[rows],
+                        self.gross_base[rows], self.net_base[rows], self.planned_base[rows],
+                        self.gross[rows], self.net[rows], self.planned[rows])
+
     def first_shortage(self, base: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(bucket or -1, quantity) of each row's first positive net requirement."""
         net = self.net_base if base else self.net
@@ -81,8 +102,15 @@ def _contributions(planned: np.ndarray, parent_item: np.ndarray, site: np.ndarra
     return key, release, qty[src] * segments.quantity[seg]
 
 
-def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
-    """Re-net the descendants of ``parents`` with the BOM (revisions, lines) of ``changed``."""
+#: A change of requirements passed to :func:`replan`: (component key, bucket, quantity) arrays.
+Delta = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def replan(base: Plan, changed: PlanningData, parents: list[str],
+           extra: Delta | None = None) -> Scenario:
+    """Re-net the descendants of ``parents`` with the BOM (revisions, lines) of ``changed``, plus
+    the requirement change ``extra`` of their components (see module doc); only rows whose plan
+    changes are returned."""
     items, n_sites, width = base.items, base.n_sites, base.calendar.n_buckets
     parent_idx = items.idx(parents)
     parent_idx = np.unique(parent_idx[parent_idx >= 0])
@@ -96,7 +124,11 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
     # Descendants under either BOM, levelled locally (longest path from the changed parents).
     # Below the changed parents every BOM is the base plan's, so the base segments serve.
     below_bom = base.segments
-    below = _descendants(below_bom, np.union1d(old.component, new.component), len(items))
+    if extra is None:
+        extra = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    extra_items = np.unique(extra[0] // n_sites)
+    below = _descendants(below_bom, np.union1d(np.union1d(old.component, new.component),
+                                               extra_items), len(items))
     nodes = np.union1d(below, parent_idx)
     local = np.full(len(items), -1, np.int64)
     local[nodes] = np.arange(len(nodes))
@@ -105,7 +137,10 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
     edges = np.concatenate([
         np.stack([local[below_bom.parent[seg_all]], local[below_bom.component[seg_all]]], axis=1),
         np.stack([local[old.parent], local[old.component]], axis=1),
-        np.stack([local[new.parent], local[new.component]], axis=1)])
+        np.stack([local[new.parent], local[new.component]], axis=1),
+        # a work order's own component may be in neither BOM: it still sits below its parent
+        np.stack([np.repeat(local[parent_idx], len(extra_items)),
+                  np.tile(local[extra_items], len(parent_idx))], axis=1)])
     level, _ = _kahn(len(nodes), edges)
 
     parent_keys = (parent_idx[:, None].astype(np.int64) * n_sites + np.arange(n_sites)).ravel()
@@ -114,9 +149,9 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
     prow_item, prow_site = base.item[parent_rows], base.site[parent_rows]
     k_new = _contributions(base.planned[parent_rows], prow_item, prow_site, new, offset_all, n_sites)
     k_old = _contributions(base.planned[parent_rows], prow_item, prow_site, old, offset_all, n_sites)
-    delta_key = np.concatenate([k_new[0], k_old[0]])
-    delta_bucket = np.concatenate([k_new[1], k_old[1]])
-    delta_qty = np.concatenate([k_new[2], -k_old[2]])
+    delta_key = np.concatenate([k_new[0], k_old[0], extra[0]]).astype(np.int64)
+    delta_bucket = np.concatenate([k_new[1], k_old[1], extra[1]]).astype(np.int64)
+    delta_qty = np.concatenate([k_new[2], -k_old[2], extra[2]]).astype(float)
 
     done: list[tuple[np.ndarray, ...]] = []
     for lv in range(1, int(level.max(initial=0)) + 1):
@@ -159,7 +194,8 @@ def replan(base: Plan, changed: PlanningData, parents: list[str]) -> Scenario:
         return Scenario(base, np.zeros(0, np.int64), np.zeros(0), *([empty] * 7))
     cols = [np.concatenate(c) for c in zip(*done)]
     order = np.argsort(cols[0], kind="stable")
-    return Scenario(base, *[c[order] for c in cols])
+    scenario = Scenario(base, *[c[order] for c in cols])
+    return scenario.only(scenario.changed())
 
 
 def _descendants(segments: Segments, start: np.ndarray, n_items: int) -> np.ndarray:
@@ -195,3 +231,91 @@ def summary_frame(scenario: Scenario) -> pd.DataFrame:
         "first_shortage": date(fn),
         "first_shortage_quantity": qn,
     })
+
+
+@dataclass
+class Comparison:
+    """Two scenarios of one base plan side by side, week by week, on the rows where they differ
+    (a row one scenario did not change keeps the base plan on that side)."""
+
+    plan: Plan
+    key: np.ndarray
+    #: "a" / "b" -> gross, net, planned, projected (before planned orders) per row and bucket
+    sides: dict[str, dict[str, np.ndarray]]
+
+    @property
+    def item_codes(self) -> np.ndarray:
+        return self.plan.items.codes[self.key // self.plan.n_sites]
+
+    @property
+    def site_codes(self) -> np.ndarray:
+        return np.asarray(self.plan.sites)[self.key % self.plan.n_sites]
+
+    def first_shortage(self, side: str) -> tuple[list[dt.date | None], np.ndarray]:
+        """(date or None, quantity) of each row's first positive net requirement on ``side``."""
+        net = self.sides[side]["net"]
+        short = net > EPS
+        first = np.where(short.any(axis=1), short.argmax(axis=1), -1)
+        qty = np.where(first >= 0, net[np.arange(len(net)), np.maximum(first, 0)], 0.0)
+        cal = self.plan.calendar
+        return [cal.need_date(int(b)) if b >= 0 else None for b in first], qty
+
+    def frame(self) -> pd.DataFrame:
+        """Per row: total gross and net requirements and the first shortage on each side."""
+        a, b = self.sides["a"], self.sides["b"]
+        first_a, qty_a = self.first_shortage("a")
+        first_b, qty_b = self.first_shortage("b")
+        return pd.DataFrame({
+            "item": self.item_codes, "site": self.site_codes,
+            "gross_a": a["gross"].sum(axis=1), "gross_b": b["gross"].sum(axis=1),
+            "net_a": a["net"].sum(axis=1), "net_b": b["net"].sum(axis=1),
+            "first_a": pd.Series(first_a, dtype=object), "qty_a": qty_a,
+            "first_b": pd.Series(first_b, dtype=object), "qty_b": qty_b,
+        })
+
+    def weekly(self) -> dict[str, object]:
+        """The bucket dates and, per row, each side's projected available and net requirements
+        per bucket (what a chart of "before vs after, week by week" draws). Projected available
+        here is before any planned order — on hand plus scheduled receipts less gross
+        requirements, as the shortage chart shows it — so the buckets below safety stock are
+        the shortages the planner must cover."""
+        safety = self.plan.items.safety_stock[self.key // self.plan.n_sites]
+        rows = [{"item": item, "site": site, "safety_stock": float(ss),
+                 "projected_a": self.sides["a"]["projected"][i],
+                 "projected_b": self.sides["b"]["projected"][i],
+                 "net_a": self.sides["a"]["net"][i], "net_b": self.sides["b"]["net"][i]}
+                for i, (item, site, ss) in enumerate(zip(self.item_codes, self.site_codes, safety))]
+        return {"dates": self.plan.calendar.dates(), "rows": rows}
+
+
+def _side(s: Scenario, other: Scenario, keys: np.ndarray) -> dict[str, np.ndarray]:
+    """``s``'s matrices for ``keys``; keys ``s`` did not change take the base plan from ``other``
+    (which changed them, so holds their base rows)."""
+    width = s.plan.calendar.n_buckets
+    out = {name: np.zeros((len(keys), width)) for name in ("gross", "net", "planned", "projected")}
+    for scen, base in ((s, False), (other, True)):
+        pos = np.searchsorted(scen.key, keys)
+        hit = pos < len(scen.key)
+        hit[hit] = scen.key[pos[hit]] == keys[hit]
+        if base:  # only what ``s`` itself does not hold
+            hit &= ~np.isin(keys, s.key)
+        p = pos[hit]
+        gross = (scen.gross_base if base else scen.gross)[p]
+        planned = (scen.planned_base if base else scen.planned)[p]
+        out["gross"][hit], out["planned"][hit] = gross, planned
+        out["net"][hit] = (scen.net_base if base else scen.net)[p]
+        out["projected"][hit] = scen.on_hand[p][:, None] + np.cumsum(
+            scen.scheduled[p] - gross, axis=1)
+    return out
+
+
+def compare(a: Scenario, b: Scenario) -> Comparison:
+    """``a`` vs ``b`` (two scenarios of the same base plan) on the rows where they differ."""
+    keys = np.union1d(a.key, b.key).astype(np.int64)
+    sa, sb = _side(a, b, keys), _side(b, a, keys)
+    differs = np.zeros(len(keys), bool)
+    for name in ("gross", "net", "planned"):
+        differs |= (np.abs(sa[name] - sb[name]) > EPS).any(axis=1)
+    return Comparison(a.plan, keys[differs],
+                      {"a": {k: v[differs] for k, v in sa.items()},
+                       "b": {k: v[differs] for k, v in sb.items()}})

@@ -28,10 +28,18 @@ def epoch_seconds(dates: Iterable[dt.date | np.datetime64 | None]) -> np.ndarray
     return out
 
 
-def make_plot(title: str, left: str, bottom: str, *, dates: bool = True,
+def make_plot(title: str, left: str, bottom: str, *, dates: bool = True, day_axis: bool = False,
               parent: QWidget | None = None) -> pg.PlotWidget:
-    """A plot with a title, both axes labelled (unit in the label), grid and a legend."""
-    axis = {"bottom": pg.DateAxisItem(orientation="bottom")} if dates else {}
+    """A plot with a title, both axes labelled (unit in the label), grid and a legend.
+
+    ``dates``: pyqtgraph's date axis; ``day_axis``: a bottom axis of calendar days labelled
+    with day, month and year at whole-week steps (:class:`DayAxis`), for weekly buckets."""
+    axis: dict[str, pg.AxisItem] = {}
+    if day_axis:
+        axis = {"bottom": DayAxis(orientation="bottom")}
+        axis["bottom"].enableAutoSIPrefix(False)  # epoch seconds are not "x1e+09" of anything
+    elif dates:
+        axis = {"bottom": pg.DateAxisItem(orientation="bottom")}
     plot = pg.PlotWidget(parent=parent, axisItems=axis)
     plot.setTitle(title, size="11pt")
     plot.setLabel("left", left)
@@ -85,11 +93,49 @@ def bars(plot: pg.PlotWidget, x: npt.ArrayLike, heights: npt.ArrayLike, *, width
     return item
 
 
+def before_after(plot: pg.PlotWidget, x: npt.ArrayLike, before: npt.ArrayLike,
+                 after: npt.ArrayLike, *, before_name: str, after_name: str,
+                 safety: float = 0.0) -> None:
+    """One row's series per bucket before (solid) and after (dashed) a change, its safety stock,
+    and the buckets below safety stock only after the change shaded."""
+    xs, b, a = np.asarray(x, float), np.asarray(before, float), np.asarray(after, float)
+    step_line(plot, xs, b, name=before_name, colour=BLUE)
+    step_line(plot, xs, a, name=after_name, colour=ORANGE, width=2.5, dash=True)
+    if len(xs):
+        step_line(plot, xs, np.full(len(xs), float(safety)), name="Safety stock", colour=GREY,
+                  width=1.0, dash=True)
+        width = float(np.median(np.diff(xs))) if len(xs) > 1 else 7 * 86400.0
+        newly = (a < safety - 1e-9) & ~(b < safety - 1e-9)
+        for i in np.flatnonzero(newly):
+            shade(plot, xs[i], xs[i] + width)
+        if newly.any():
+            shade_legend(plot, "Short only after the change")
+
+
+def note(plot: pg.PlotWidget, text: str) -> pg.TextItem:
+    """A sentence in the middle of an empty plot (why there is nothing to draw)."""
+    item = pg.TextItem(text, color="#444444", anchor=(0.5, 0.5))
+    item.setTextWidth(460)
+    plot.addItem(item)
+    for side in ("left", "bottom"):  # no made-up scale around a sentence
+        plot.getPlotItem().getAxis(side).setStyle(showValues=False)
+    legend = plot.getPlotItem().legend
+    if legend is not None:
+        legend.setVisible(False)
+    item.setPos(0.5, 0.5)
+    plot.setXRange(0, 1, padding=0)
+    plot.setYRange(0, 1, padding=0)
+    return item
+
+
 def clear(plot: pg.PlotWidget) -> None:
     plot.clear()
     legend = plot.getPlotItem().legend
     if legend is not None:
         legend.clear()
+        legend.setVisible(True)
+    for side in ("left", "bottom"):  # undo a :func:`note`
+        plot.getPlotItem().getAxis(side).setStyle(showValues=True)
 
 
 def shade_legend(plot: pg.PlotWidget, name: str, colour: str = "#D55E0055") -> None:
@@ -109,7 +155,8 @@ class DayAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph ships no types: i
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
         days = max((maxVal - minVal) / self.DAY, 1.0)
-        fits = max(int(size / 28), 2)  # about one label per 28 px
+        # about one label per 28 px up a vertical axis, per 80 px along a horizontal one
+        fits = max(int(size / (28 if self.orientation in ("left", "right") else 80)), 2)
         step = next(s for s in (1, 7, 14, 28, 56, 91, 182, 364, 10_000) if days / s <= fits)
         return [(step * self.DAY, 0)]
 

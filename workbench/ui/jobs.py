@@ -194,8 +194,16 @@ def promise_history(session: PlanningSession, purchase_order: str, line: int) ->
     return h.sort_values("changed_at")[["changed_at", "promised_date", "origin"]]
 
 
-def where_used_answer(session: PlanningSession, item: str, drafts: bool) -> dict[str, Any]:
-    return planning.where_used(session, item, include_drafts=drafts)
+def where_used_answer(session: PlanningSession, item: str, drafts: bool,
+                      on: dt.date | None = None) -> dict[str, Any]:
+    """Where ``item`` is used on ``on`` (the BOMs in force that day; default the planning day),
+    as the CLI's ``where-used ITEM --on DATE`` answers it."""
+    return planning.where_used(session, item, include_drafts=drafts,
+                               as_of=on or session.today)
+
+
+def planning_day(session: PlanningSession) -> dt.date:
+    return session.today
 
 
 def revisions_and_today(session: PlanningSession, item: str) -> tuple[Any, dt.date]:
@@ -204,5 +212,6 @@ def revisions_and_today(session: PlanningSession, item: str) -> tuple[Any, dt.da
 
 def impact_and_what_if(session: PlanningSession, item: str, rev_a: str, rev_b: str,
                        on: dt.date) -> dict[str, Any]:
-    return {"impact": planning.impact(session, item, rev_a, rev_b, on),
-            "what_if": planning.what_if(session, item, rev_b, on)}
+    """The impact of switching revisions, with its what-if comparison (rows and week-by-week
+    series) and summary: one answer, so the summary line, the tables and the chart agree."""
+    return planning.impact(session, item, rev_a, rev_b, on)

@@ -33,13 +33,18 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(f"{args.item}: {args.rev_a} -> {args.rev_b} on {result['effective']}")
+    print(result["summary"]["text"])
     for d in result["diff"]:
         print(f"  {d['change']:8} {d['component']:20} {d['before_quantity_per']!s:>10} -> "
               f"{d['after_quantity_per']!s:<10} {', '.join(d['changed_fields'])}")
-    print(f"assemblies above: {len(result['assemblies_above'])}, open work orders: "
-          f"{len(result['work_orders'])}, demands: {len(result['demands'])}")
-    print(f"excess: {len(result['excess'])} elements, value {result['excess_value']:,.2f}")
+    for w in result["work_orders"]:
+        print(f"  work order {w['code']} ({w['status']}, starts {w['start_date']}): "
+              f"{w['after_change']}")
+    follow = [o for o in result["planned_orders"] if o["fate"] == "follows"]
+    if follow:
+        print(f"  planned orders following {args.rev_b}: {len(follow)}, "
+              f"{qty(sum(o['quantity'] for o in follow))} in all, first starting "
+              f"{follow[0]['start_date']}")
     for n in result["new_requirements"]:
         print(f"  new requirement {n['item']}@{n['site']}: {qty(n['new_net_requirement'])}, "
               f"short from {n['first_shortage_date']}")

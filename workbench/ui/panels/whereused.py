@@ -1,9 +1,12 @@
-"""Where-used & Impact: where an item is used (multi-level, extended quantities), what switching a
-parent from one revision to another does (assemblies, work orders, excess value, new shortages
-with dates), and the what-if timeline of a draft revision beside the current plan.
+"""Where-used & Impact: where an item is used on a date (multi-level, extended quantities), what
+switching a parent from one revision to another does (assemblies, which work orders keep their
+components and which planned orders follow the new revision, affected demands, excess value, new
+shortages with dates), and the plan before and after the change, week by week.
 
-Answers come from :mod:`workbench.services.planning` (``where_used``, ``impact``, ``what_if``);
-this module turns them into a tree, tables and a chart.
+Answers come from :mod:`workbench.services.planning` (``where_used``, ``impact``). The impact is
+one answer: the summary line is its ``summary`` text, counted from the same lists the tables
+show, and the what-if table and chart are its comparison — so they cannot disagree. When nothing
+changes in the horizon the summary says why.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyqtgraph as pg
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -44,7 +46,16 @@ DIFF_COLUMNS = [Col("component", "Component"), Col("change", "Change"),
                 Col("after_quantity_per", "Qty after", "qty")]
 WO_COLUMNS = [Col("code", "Work order"), Col("site", "Site"), Col("quantity", "Qty", "qty"),
               Col("start_date", "Start", "date"), Col("due_date", "Due", "date"),
-              Col("status", "Status"), Col("bom_revision", "Built to rev.")]
+              Col("status", "Status"), Col("bom_revision", "Built to rev."),
+              Col("after_change", "After the change")]
+PLANNED_COLUMNS = [Col("site", "Site"), Col("start_date", "Start", "date"),
+                   Col("due_date", "Due", "date"), Col("quantity", "Planned qty", "qty"),
+                   Col("after_change", "After the change")]
+DEMAND_COLUMNS = [Col("code", "Demand"), Col("item", "Item"), Col("site", "Site"),
+                  Col("kind", "Kind"), Col("due_date", "Due", "date"),
+                  Col("quantity", "Qty", "qty"),
+                  Col("planned_quantity", "Planned qty", "qty",
+                      tip="What the plan counts of it after forecast consumption")]
 EXCESS_COLUMNS = [Col("item", "Item"), Col("site", "Site"), Col("kind", "Supply"),
                   Col("ref", "Reference"), Col("quantity", "Excess qty", "qty"),
                   Col("value", "Excess value", "money")]
@@ -53,9 +64,25 @@ NEW_COLUMNS = [Col("item", "Item"), Col("site", "Site"),
                Col("first_shortage_date", "First shortage", "date"),
                Col("first_shortage_date_before", "Before the change", "date")]
 WHATIF_COLUMNS = [Col("item", "Item"), Col("site", "Site"),
-                  Col("first_shortage_base", "First shortage now", "date"),
-                  Col("first_shortage", "With the draft", "date"),
-                  Col("net_base", "Net req. now", "qty"), Col("net", "Net req. with draft", "qty")]
+                  Col("first_a", "First shortage before", "date"),
+                  Col("first_b", "First shortage after", "date"),
+                  Col("gross_a", "Gross req. before", "qty"), Col("gross_b", "Gross req. after", "qty"),
+                  Col("net_a", "Net req. before", "qty"), Col("net_b", "Net req. after", "qty")]
+
+
+#: row tones of the order tables: kept components in the "changed" tone, followers as "added"
+FATE_TONES = {"keeps": "changed", "follows": "added", "untouched": ""}
+
+
+def what_if_rows(affected: list[dict[str, Any]]) -> pd.DataFrame:
+    """The what-if table: rows short only after the change first, then by how much the net
+    requirement moves."""
+    rows = pd.DataFrame(affected, columns=[c.name for c in WHATIF_COLUMNS])
+    new_short = rows["first_a"].isna() & rows["first_b"].notna()
+    moved = (rows["net_b"].astype(float) - rows["net_a"].astype(float)).abs()
+    return (rows.assign(_n=new_short, _m=moved)
+            .sort_values(["_n", "_m", "item", "site"], ascending=[False, False, True, True])
+            .drop(columns=["_n", "_m"]).reset_index(drop=True))
 
 
 class WhereUsedPanel(Panel):
@@ -69,6 +96,12 @@ class WhereUsedPanel(Panel):
         self.item.setObjectName("whereUsedItem")
         self.item.returnPressed.connect(self.show_where_used)
         self.drafts = QCheckBox("Include draft revisions")
+        self.where_on = QDateEdit()  # set to the planning day on the first load
+        self.where_on.setObjectName("whereUsedOn")
+        self.where_on.setCalendarPopup(True)
+        self.where_on.setDisplayFormat("yyyy-MM-dd")
+        self.where_on.setToolTip("The BOMs in force on this day (the CLI's where-used --on)")
+        self._where_day_set = False
         go = QPushButton("Show where used")
         go.clicked.connect(self.show_where_used)
         self.summary = QLabel("")
@@ -103,24 +136,32 @@ class WhereUsedPanel(Panel):
         self.diff = TablePane(DIFF_COLUMNS, placeholder="Filter…")
         self.above = TablePane(ANCESTOR_COLUMNS, placeholder="Filter…")
         self.orders = TablePane(WO_COLUMNS, placeholder="Filter…")
+        self.planned = TablePane(PLANNED_COLUMNS, placeholder="Filter…")
+        self.demands = TablePane(DEMAND_COLUMNS, placeholder="Filter…")
         self.excess = TablePane(EXCESS_COLUMNS, placeholder="Filter…")
         self.new = TablePane(NEW_COLUMNS, placeholder="Filter…")
         self.whatif = TablePane(WHATIF_COLUMNS, placeholder="Filter…")
-        self.whatif_plot = charts.make_plot("First shortage: current plan vs draft revision",
-                                            "Item / site (affected rows)", "First shortage date")
+        self.whatif.current_key_changed.connect(self._draw_what_if)
+        self.whatif_plot = charts.make_plot("Projected available: before vs after the change",
+                                            "Quantity (stock unit)", "Week starting",
+                                            dates=False, day_axis=True)
         self.tabs = QTabWidget()
         for widget, label in ((self.diff, "Diff"), (self.above, "Assemblies above"),
-                              (self.orders, "Work orders"), (self.excess, "Excess"),
+                              (self.orders, "Work orders"), (self.planned, "Planned orders"),
+                              (self.demands, "Demands"), (self.excess, "Excess"),
                               (self.new, "New shortages")):
             self.tabs.addTab(widget, label)
         whatif_box = QSplitter(Qt.Orientation.Vertical)
         whatif_box.addWidget(self.whatif_plot)
         whatif_box.addWidget(self.whatif)
-        self.tabs.addTab(whatif_box, "What-if timeline")
+        self.tabs.addTab(whatif_box, "What-if, week by week")
+        self._weeks: dict[str, Any] = {"dates": [], "rows": []}
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Item"))
         top.addWidget(self.item, 1)
+        top.addWidget(QLabel("on"))
+        top.addWidget(self.where_on)
         top.addWidget(self.drafts)
         top.addWidget(go)
         left = QWidget()
@@ -157,10 +198,17 @@ class WhereUsedPanel(Panel):
         self.last_impact: dict[str, Any] | None = None
 
     def reload(self) -> None:
+        if not self._where_day_set:
+            self.plan(job("planning_day"), self._set_where_day, key="day")
         if self.item.text().strip():
             self.show_where_used()
-        else:
+        elif self._where_day_set:
             self._finished_loading()
+
+    def _set_where_day(self, day: dt.date) -> None:
+        if not self._where_day_set:
+            self._where_day_set = True
+            self.where_on.setDate(QDate(day.year, day.month, day.day))
 
     # --- where-used -------------------------------------------------------------------------
     def focus_on(self, target: Any) -> None:
@@ -172,8 +220,10 @@ class WhereUsedPanel(Panel):
         if not code:
             return
         drafts = self.drafts.isChecked()
-        self.plan(job("where_used_answer", item=code, drafts=drafts), self._show_where_used,
-                  key="whereused")
+        # before the planning day is known the date picker is left out: the job uses that day
+        on = self.where_on.date().toPython() if self._where_day_set else None
+        self.plan(job("where_used_answer", item=code, drafts=drafts, on=on),
+                  self._show_where_used, key="whereused")
 
     def _show_where_used(self, answer: dict[str, Any]) -> None:
         model = self.tree_model
@@ -202,8 +252,10 @@ class WhereUsedPanel(Panel):
         self.ancestors.model.set_frame(anc, "item")
         tops = int(anc["top_level"].astype(bool).sum())
         more = " (first 1,000 paths shown)" if answer.get("paths_truncated") else ""
-        self.summary.setText(f"{answer['item']} is used directly in {len(answer['direct'])} BOM "
-                             f"line(s), in {len(anc)} assemblies, {tops} of them top level{more}.")
+        on = f" on {answer['as_of']}" if answer.get("as_of") else ""
+        self.summary.setText(f"{answer['item']} is used{on} directly in {len(answer['direct'])} "
+                             f"BOM line(s), in {len(anc)} assemblies, {tops} of them top "
+                             f"level{more}.")
 
     # --- impact -----------------------------------------------------------------------------
     def set_parent(self, code: str) -> None:
@@ -245,9 +297,8 @@ class WhereUsedPanel(Panel):
         self.plan(job("impact_and_what_if", item=item, rev_a=a, rev_b=b, on=on),
                   self._show_impact, key="impact", progress="Computing the impact…")
 
-    def _show_impact(self, answer: dict[str, Any]) -> None:
+    def _show_impact(self, imp: dict[str, Any]) -> None:
         self.impact_button.setEnabled(True)
-        imp, wi = answer["impact"], answer["what_if"]
         self.last_impact = imp
         frame = pd.DataFrame
         diff = frame(imp["diff"], columns=[c.name for c in DIFF_COLUMNS])
@@ -256,48 +307,51 @@ class WhereUsedPanel(Panel):
                                                          "extended_quantity"])
         above["top"] = np.where(above["top_level"].astype(bool), "yes", "")
         self.above.model.set_frame(above, "item")
-        self.orders.model.set_frame(frame(imp["work_orders"], columns=[c.name for c in WO_COLUMNS]),
-                                    "code")
+        orders = frame(imp["work_orders"], columns=[c.name for c in WO_COLUMNS] + ["fate"])
+        self.orders.model.set_frame(orders.assign(tone=orders["fate"].map(FATE_TONES)), "code",
+                                    tone="tone")
+        planned = frame(imp["planned_orders"], columns=[c.name for c in PLANNED_COLUMNS] + ["fate"])
+        self.planned.model.set_frame(
+            planned.assign(tone=planned["fate"].map(FATE_TONES)).reset_index(), "index",
+            tone="tone")
+        demands = frame(imp["demands"], columns=[c.name for c in DEMAND_COLUMNS])
+        self.demands.model.set_frame(demands, "code")
         excess = frame(imp["excess"], columns=[c.name for c in EXCESS_COLUMNS]).reset_index()
         self.excess.model.set_frame(excess, "index")
         new = frame(imp["new_requirements"], columns=[c.name for c in NEW_COLUMNS])
         self.new.model.set_frame(new.assign(tone="short"), ["item", "site"], tone="tone")
-        rows = frame(wi["rows"], columns=[c.name for c in WHATIF_COLUMNS])
+        rows = what_if_rows(imp["affected_rows"])
+        self._weeks = imp["weeks"]
         self.whatif.model.set_frame(rows, ["item", "site"])
-        self._draw_what_if(rows)
-        self.impact_summary.setText(
-            f"{imp['item']} {imp['from_revision']} → {imp['to_revision']} on {imp['effective']}: "
-            f"{len(diff)} line change(s); {len(above)} assemblies above; {len(imp['work_orders'])} "
-            f"work order(s) starting from then; excess value {imp['excess_value']:,.2f}; "
-            f"{len(new)} row(s) with new shortages; {len(rows)} row(s) change in the what-if plan.")
+        self.impact_summary.setText(imp["summary"]["text"])
+        if len(rows):
+            self.whatif.select_row(0)  # draws the chart of the row that changes most
+        self._draw_what_if()
 
-    def _draw_what_if(self, rows: pd.DataFrame) -> None:
+    def _draw_what_if(self, key: Any = None) -> None:
+        """Projected available of the chosen what-if row before and after, week by week, with
+        its safety stock and the weeks short only after the change shaded."""
         plot = self.whatif_plot
         charts.clear(plot)
-        rows = rows.dropna(subset=["first_shortage_base", "first_shortage"], how="all")
-        if not len(rows):
+        key = key if key is not None else self.whatif.current_key()
+        row = next((r for r in self._weeks["rows"]
+                    if key is not None and (r["item"], r["site"]) == tuple(key)), None)
+        imp = self.last_impact
+        if row is None:
+            reason = imp and imp["summary"]["nothing_changes_because"]
+            plot.setTitle("Nothing changes in the horizon" if reason
+                          else "Projected available: before vs after the change", size="11pt")
+            if reason:
+                charts.note(plot, f"Nothing changes in the horizon, because {reason}")
             return
-        # the rows whose first shortage moves most first, then the largest change in net need
-        moved = (pd.to_datetime(rows["first_shortage"]) - pd.to_datetime(rows["first_shortage_base"])
-                 ).dt.days.abs().fillna(9999)
-        change = (rows["net"].fillna(0) - rows["net_base"].fillna(0)).abs()
-        shown = rows.assign(_m=moved, _c=change).sort_values(["_m", "_c"], ascending=False).head(20)
-        y = np.arange(len(shown), dtype=float)
-        now = charts.epoch_seconds(pd.to_datetime(shown["first_shortage_base"]))
-        draft = charts.epoch_seconds(pd.to_datetime(shown["first_shortage"]))
-        for yi, a, b in zip(y, now, draft):
-            if not (np.isnan(a) or np.isnan(b)):
-                plot.plot([a, b], [yi, yi], pen=pg.mkPen("#999999", width=1))
-        charts.markers(plot, now, y, name="Current plan", colour=charts.BLUE)
-        charts.markers(plot, draft, y, name="With the draft revision", colour=charts.ORANGE,
-                       symbol="t")
-        labels = [(float(i), f"{r.item}@{r.site}") for i, r in enumerate(shown.itertuples())]
-        plot.getPlotItem().getAxis("left").setTicks([labels])
-        xs = np.concatenate([now, draft])
-        xs = xs[~np.isnan(xs)]
-        pad = max(14 * 86400.0, 0.08 * float(xs.max() - xs.min()))
-        plot.setXRange(float(xs.min()) - pad, float(xs.max()) + pad, padding=0)
-        plot.setYRange(-1, len(shown), padding=0)
+        assert imp is not None
+        x = charts.epoch_seconds(self._weeks["dates"])
+        plot.setTitle(f"{row['item']}@{row['site']}: projected available, week by week",
+                      size="11pt")
+        charts.before_after(plot, x, row["projected_a"], row["projected_b"],
+                            before_name=f"Before ({imp['from_revision']})",
+                            after_name=f"After ({imp['to_revision']} from {imp['effective']})",
+                            safety=row["safety_stock"])
 
     def save_state(self) -> dict[str, Any]:
         return {"item": self.item.text(), "parent": self.parent_item.text()}
