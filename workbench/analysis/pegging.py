@@ -13,9 +13,14 @@ requirement's quantity:
 A planned order's pegs come from first-in-first-out allocation of the row's supply to its
 requirements in time: stock on hand, then each bucket's scheduled receipts and planned receipts
 in bucket order; within a bucket, safety stock is claimed first (``safety_stock:<item>@<site>``,
-on bucket 0), then requirements by date. A supply never serves a requirement of an earlier
-bucket. What a planned order holds beyond every requirement (lot sizing) pegs to
-``lot_size:<item>@<site>``. Pegs are computed on demand, walking up only the ancestors needed.
+on bucket 0), then requirements in **due-date order** (:func:`claim_order`): by due date, then
+priority (lower number first, as ``alternate_priority``), then code. A demand is due on its
+own due date (a Friday order waits behind the Monday one of the same week), a work order's
+component on its required date, a dependent requirement at the start of its (release) bucket;
+dependent requirements and work-order components have priority 0. A supply never serves a
+requirement of an earlier bucket. What a planned order holds beyond every requirement (lot
+sizing) pegs to ``lot_size:<item>@<site>``. Pegs are computed on demand, walking up only the
+ancestors needed.
 """
 
 from __future__ import annotations
@@ -39,6 +44,10 @@ class Requirement:
     kind: str  # demand, work_order, dependent
     ref: str  # demand code, work order code, or parent item
     pegs: Pegs
+    #: due date (day number): a demand's due date, a component's required date, a dependent
+    #: requirement's bucket start; the order requirements are served in (see :func:`claim_order`)
+    day: int = 0
+    priority: int = 0  # lower first
 
     def to_dict(self, plan: Plan) -> dict[str, Any]:
         return {
@@ -49,6 +58,11 @@ class Requirement:
             "ref": self.ref,
             "pegs": [{"peg": k, "quantity": v} for k, v in sorted(self.pegs.items())],
         }
+
+
+def claim_order(requirement: Requirement) -> tuple[int, int, int, str]:
+    """The order a row's supply serves its requirements in: bucket, due date, priority, code."""
+    return (requirement.bucket, requirement.day, requirement.priority, requirement.ref)
 
 
 def _scaled(pegs: Pegs, factor: float) -> Pegs:
@@ -73,13 +87,15 @@ class Pegging:
             + plan.sites.get_indexer(req["site"]),
             bucket=self._req_bucket,
         ).query("bucket >= 0").sort_values(["key", "day", "ref"], kind="stable")
+        if "priority" not in self._req_by_key:
+            self._req_by_key["priority"] = 0
 
     def _label(self, row: int) -> str:
         plan = self.plan
         return f"{plan.items.codes[plan.item[row]]}@{plan.sites[plan.site[row]]}"
 
     def requirements(self, row: int) -> list[Requirement]:
-        """Every gross requirement of ``row`` with its pegs, by bucket."""
+        """Every gross requirement of ``row`` with its pegs, in :func:`claim_order`."""
         plan = self.plan
         key = int(plan.key[row])
         out: list[Requirement] = []
@@ -87,7 +103,8 @@ class Pegging:
         hi = np.searchsorted(self._req_by_key["key"].to_numpy(), key, "right")
         for rec in self._req_by_key.iloc[lo:hi].itertuples():
             out.append(Requirement(int(rec.bucket), float(rec.quantity), str(rec.kind),
-                                   str(rec.ref), {str(rec.peg): float(rec.quantity)}))
+                                   str(rec.ref), {str(rec.peg): float(rec.quantity)},
+                                   int(rec.day), int(getattr(rec, "priority", 0))))
         seg = plan.segments
         item, site = int(plan.item[row]), int(plan.site[row])
         for s in seg.by_child[seg.ptr_child[item]:seg.ptr_child[item + 1]]:
@@ -102,10 +119,12 @@ class Pegging:
                 if qty <= EPS:
                     continue
                 factor = float(seg.quantity[s])
-                out.append(Requirement(max(b - offset, 0), qty * factor, "dependent",
+                bucket = max(b - offset, 0)
+                out.append(Requirement(bucket, qty * factor, "dependent",
                                        str(plan.items.codes[parent]),
-                                       _scaled(orders[b], factor)))
-        out.sort(key=lambda r: (r.bucket, r.kind != "demand", r.ref))
+                                       _scaled(orders[b], factor),
+                                       int(plan.calendar.start + bucket * plan.calendar.bucket_days)))
+        out.sort(key=claim_order)
         return out
 
     def order_pegs(self, row: int) -> dict[int, Pegs]:

@@ -74,7 +74,8 @@ class Sources:
 
     on_hand: pd.DataFrame  # item, site, quantity
     receipts: pd.DataFrame  # item, site, day, quantity, kind, ref, supplier, promised_day
-    #: item, site, day, quantity, kind, ref, peg, demand_kind ("" for work orders) and
+    #: item, site, day, quantity, kind, ref, peg, demand_kind ("" for work orders), priority
+    #: (the demand's, 0 for work orders; pegging order, see :mod:`workbench.analysis.pegging`) and
     #: drop_past_due (forecast/MPS under consumption: not planned before the planning day)
     requirements: pd.DataFrame
     #: per reservation (item, site, allocated_to): quantity, serves (netted against its
@@ -225,6 +226,7 @@ def _demand_requirements(demands: pd.DataFrame,
         "item": dem["item"].to_numpy(), "site": dem["site"].to_numpy(), "day": day,
         "quantity": used.remaining, "kind": "demand", "ref": code, "peg": code,
         "demand_kind": kind, "drop_past_due": used.planned,
+        "priority": dem["priority"].to_numpy(np.int64),
     })
 
 
@@ -286,7 +288,7 @@ def _collect(data: PlanningData, slip_days: Mapping[str, int] | None,
         "day": day_numbers(woc["required_date"]),
         "quantity": (woc["required_quantity"] - woc["issued_quantity"]).clip(lower=0).to_numpy(float),
         "kind": "work_order", "ref": woc["work_order"].to_numpy(), "peg": woc_peg,
-        "demand_kind": "", "drop_past_due": False,
+        "demand_kind": "", "drop_past_due": False, "priority": 0,
     }))
     req_frame = pd.concat(requirements, ignore_index=True)
     known = pd.Index(np.concatenate([data.work_orders["code"].to_numpy(object),
