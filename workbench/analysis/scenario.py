@@ -261,7 +261,8 @@ class Comparison:
         return [cal.need_date(int(b)) if b >= 0 else None for b in first], qty
 
     def frame(self) -> pd.DataFrame:
-        """Per row: total gross and net requirements and the first shortage on each side."""
+        """Per row (by item and site): total gross and net requirements and the first shortage
+        on each side."""
         a, b = self.sides["a"], self.sides["b"]
         first_a, qty_a = self.first_shortage("a")
         first_b, qty_b = self.first_shortage("b")
@@ -271,7 +272,7 @@ class Comparison:
             "net_a": a["net"].sum(axis=1), "net_b": b["net"].sum(axis=1),
             "first_a": pd.Series(first_a, dtype=object), "qty_a": qty_a,
             "first_b": pd.Series(first_b, dtype=object), "qty_b": qty_b,
-        })
+        }).sort_values(["item", "site"]).reset_index(drop=True)
 
     def weekly(self) -> dict[str, object]:
         """The bucket dates and, per row, each side's projected available and net requirements

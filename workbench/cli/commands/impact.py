@@ -15,19 +15,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--to", dest="rev_b", required=True, help="new revision")
     p.add_argument("--on", type=iso_date, default=None, help="effectivity date (default: today)")
     p.add_argument("--what-if", action="store_true",
-                   help="also show the shortage rows with the new revision released from --on")
+                   help="also show every row whose plan changes: first shortage and net "
+                        "requirement before and after (the GUI's what-if table)")
     add_planning_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.services.planning import impact, what_if
+    from workbench.services.planning import impact
 
     _, session = session_from(args)
     try:
         result = impact(session, args.item, args.rev_a, args.rev_b, args.on)
-        if args.what_if:
-            result["what_if"] = what_if(session, args.item, args.rev_b, args.on)["rows"]
+        if args.what_if:  # the impact's own comparison: the same rows its summary counts
+            result["what_if"] = result["affected_rows"]
     except KeyError as exc:
         raise CliError(str(exc.args[0]), 2) from None
     if args.json:
@@ -48,4 +49,8 @@ def run(args: argparse.Namespace) -> int:
     for n in result["new_requirements"]:
         print(f"  new requirement {n['item']}@{n['site']}: {qty(n['new_net_requirement'])}, "
               f"short from {n['first_shortage_date']}")
+    if args.what_if:
+        for r in result["what_if"]:
+            print(f"  what-if {r['item']}@{r['site']}: first shortage {r['first_a'] or '-'} -> "
+                  f"{r['first_b'] or '-'}, net requirement {qty(r['net_a'])} -> {qty(r['net_b'])}")
     return 0
