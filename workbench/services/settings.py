@@ -5,15 +5,27 @@ secret: passwords go through the credential manager (keyring). Window geometry l
 in the UI layer, not here. A settings file from an older version is migrated on load
 (``_MIGRATIONS``); one from a newer version is read as far as it is understood and never
 overwritten unless the user saves.
+
+What a source's parameters may not hold (:meth:`SourceConfig._no_secrets`): a parameter whose
+name says secret in any spelling (``password``, ``passwd``, ``pwd``, ``pass``, ``secret``,
+``token``, ``api_key``, ``credential``, ...); a URL with a user name or password in it
+(``https://user:PW@host``); a plain ``http://`` URL to another machine, unless the source says
+``insecure=true`` (``workbench sources add ... --insecure``), since the password and the session
+would travel unencrypted. Passwords go to the keyring. The settings file and its folder are
+created readable by the user only (0600 / 0700).
 """
 
 from __future__ import annotations
 
+import getpass
+import ipaddress
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -22,7 +34,63 @@ from workbench import APP_NAME
 from workbench.analysis.consumption import ForecastConsumption
 
 SCHEMA_VERSION = 1
-_SECRET_WORDS = ("password", "secret", "token", "apikey", "api_key")
+#: a parameter name holding one of these (lower case, without ``_``/``-``) names a secret
+_SECRET_WORDS = ("password", "passwd", "passphrase", "pwd", "secret", "token", "apikey",
+                 "credential", "privatekey", "sessionid", "cookie")
+#: whole parameter names that are secrets too short to search for inside other names
+_SECRET_NAMES = frozenset({"pass", "pw", "pin", "auth", "key"})
+#: parameter values that are URLs
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def secret_name(key: str) -> bool:
+    """True when a parameter called ``key`` would hold a secret (``pwd``, ``db_passwd``, ...)."""
+    plain = re.sub(r"[^a-z0-9]", "", key.lower())
+    return plain in _SECRET_NAMES or any(word in plain for word in _SECRET_WORDS)
+
+
+def is_local_host(host: str | None) -> bool:
+    """localhost or a loopback address: plain http never leaves the machine."""
+    if not host:
+        return False
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def redact_url(url: str) -> str:
+    """``url`` fit for a message or a log: a user name / password in it becomes ``***``, and a
+    query string (where tokens travel) ``?***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unreadable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = "***" if parts.query else ""
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
+def url_problem(key: str, value: str, insecure: bool) -> str | None:
+    """Why a URL parameter may not be stored (credentials in it, plain http to another
+    machine), or None."""
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        return f"parameter {key!r} is not a readable URL"
+    if parts.username is not None or parts.password is not None:
+        return (f"parameter {key}={redact_url(value)} holds a user name or password: give the "
+                f"user as user=..., and store the password with keyring (docs/tryton.md)")
+    if parts.scheme.lower() == "http" and not insecure and not is_local_host(host):
+        return (f"parameter {key}={value} is plain http:// to {host}: the password and the "
+                f"session would travel unencrypted; use https://, or say --insecure "
+                f"(insecure=true) on a network you trust")
+    return None
 
 
 class SourceConfig(BaseModel):
@@ -37,8 +105,14 @@ class SourceConfig(BaseModel):
     @classmethod
     def _no_secrets(cls, params: dict[str, Any]) -> dict[str, Any]:
         for key in params:
-            if any(word in key.lower() for word in _SECRET_WORDS):
+            if secret_name(key):
                 raise ValueError(f"parameter {key!r} looks like a secret: store it with keyring")
+        insecure = str(params.get("insecure", "")).strip().lower() in ("1", "true", "yes", "on")
+        for key, value in params.items():
+            if isinstance(value, str) and _URL.match(value.strip()):
+                problem = url_problem(key, value.strip(), insecure)
+                if problem:
+                    raise ValueError(problem)
         return params
 
 
@@ -61,13 +135,30 @@ class PlanningDefaults(BaseModel):
 
 class Settings(BaseModel):
     schema_version: int = SCHEMA_VERSION
-    user: str = Field(default_factory=lambda: os.environ.get("USER", "") or "planner")
+    #: the name on decisions and audit events (the Settings panel's "Your name on decisions")
+    user: str = Field(default_factory=lambda: os_login())
     cache_path: str | None = None
     sources: list[SourceConfig] = Field(default_factory=list)
     planning: PlanningDefaults = Field(default_factory=PlanningDefaults)
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)
+
+
+def os_login() -> str:
+    """The operating system's name of the user running the app (never a made-up default)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name and no passwd entry (a container)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown user"
+
+
+def current_user() -> str:
+    """Who is acting, for the audit log: the configured user, else the OS login."""
+    try:
+        return load_settings().user.strip() or os_login()
+    except SettingsError:
+        return os_login()
 
 
 #: version -> function upgrading the raw dict of that version to the next one
@@ -107,7 +198,22 @@ def load_settings(path: Path | None = None) -> Settings:
 def save_settings(settings: Settings, path: Path | None = None) -> None:
     """Write atomically (temp file + rename), so a crash never leaves half a settings file."""
     path = path or settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(settings.model_dump_json(indent=2), encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when an old temporary was there with wider permissions
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(settings.model_dump_json(indent=2))
     tmp.replace(path)
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create ``folder`` and its missing parents readable by the user only (0700, whatever the
+    umask); an existing folder is left as it is."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(created, 0o700)

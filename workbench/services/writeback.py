@@ -5,10 +5,13 @@ survives the app being closed, the machine restarting or the source being down f
 :func:`drain_outbox` takes due entries in order and, for each:
 
 1. *claims* it in its own short transaction (state ``sending``, attempt counted) before any
-   network call, so a crash mid-send leaves a visible ``sending`` entry that the next drain sends
-   again — harmless, because the connector never applies one idempotency key twice;
+   network call, and writes the attempt's audit event in that transaction (result
+   ``sending``), so a crash mid-send leaves a visible ``sending`` entry that the next drain sends
+   again — harmless, because the connector never applies one idempotency key twice — and an
+   audit event of the cut-short attempt, which that next claim marks ``interrupted``;
 2. calls ``connector.push`` with the stored request (idempotency key, target, base version);
-3. records the outcome and one audit event per attempt (who decided, what, when, result):
+3. records the outcome in the entry and in the attempt's audit event (who decided, who sent —
+   ``sent_by`` in its detail, the OS login or configured user —, what, when, result):
 
    ============================ =======================================================
    connector says               entry becomes
@@ -38,9 +41,10 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select, update
 
 from connectors.base import ConflictError, Connector, ConnectorError, PushRequest, TransientError
-from workbench.cache.schema import ENTITY_TABLES, decisions, outbox
+from workbench.cache.schema import ENTITY_TABLES, audit_events, decisions, outbox
 from workbench.domain.enums import OutboxState
 from workbench.services.decisions import audit, idempotency_key, query_frame, stamp, utc_now
+from workbench.services.settings import current_user
 from workbench.services.tasks import TaskState, check_cancelled
 
 BACKOFF_FIRST = dt.timedelta(seconds=30)
@@ -83,8 +87,12 @@ def _entries(engine: Engine, states: Iterable[str]) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def _claim(engine: Engine, entry: dict[str, Any], now: dt.datetime) -> int | None:
-    """Mark the entry ``sending`` (compare-and-set, so two workers never both take it)."""
+def _claim(engine: Engine, entry: dict[str, Any], payload: dict[str, Any], now: dt.datetime
+           ) -> tuple[int, int] | None:
+    """Mark the entry ``sending`` (compare-and-set, so two workers never both take it) and audit
+    the attempt before any network call; (attempt number, audit event id), or None when another
+    worker took it. An earlier attempt's event still ``sending`` was cut short (the process
+    ended mid-send): it becomes ``interrupted``."""
     attempts = int(entry["attempts"]) + 1
     with engine.begin() as conn:
         done = conn.execute(
@@ -96,39 +104,48 @@ def _claim(engine: Engine, entry: dict[str, Any], now: dt.datetime) -> int | Non
             )
             .values(state=OutboxState.SENDING.value, attempts=attempts, updated_at=stamp(now))
         ).rowcount
-    return attempts if done == 1 else None
+        if done != 1:
+            return None
+        conn.execute(update(audit_events)
+                     .where(audit_events.c.outbox == entry["id"], audit_events.c.result == "sending")
+                     .values(result="interrupted"))
+        audit(conn, actor=entry["decided_by"] or "unknown", action=f"push {payload['action']}",
+              target=payload["target"], result="sending", outbox_id=entry["id"], now=now,
+              detail=_attempt_detail(entry, attempts))
+        event = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+    return attempts, event
+
+
+def _attempt_detail(entry: dict[str, Any], attempt: int) -> dict[str, Any]:
+    return {
+        "attempt": attempt,
+        "connector": entry["connector"],
+        "idempotency_key": entry["idempotency_key"],
+        "worker": "writeback",
+        "sent_by": current_user(),
+    }
 
 
 def _finish(
     engine: Engine,
     entry: dict[str, Any],
     payload: dict[str, Any],
-    attempt: int,
+    attempt: tuple[int, int],
     now: dt.datetime,
     result: str,
     values: dict[str, Any],
     detail: dict[str, Any],
 ) -> None:
+    """Record the attempt's outcome in the entry and complete its audit event."""
+    number, event = attempt
     with engine.begin() as conn:
         conn.execute(
             update(outbox).where(outbox.c.id == entry["id"]).values(updated_at=stamp(now), **values)
         )
-        audit(
-            conn,
-            actor=entry["decided_by"] or "unknown",
-            action=f"push {payload['action']}",
-            target=payload["target"],
+        conn.execute(update(audit_events).where(audit_events.c.id == event).values(
             result=result,
-            outbox_id=entry["id"],
-            now=now,
-            detail={
-                "attempt": attempt,
-                "connector": entry["connector"],
-                "idempotency_key": entry["idempotency_key"],
-                "worker": "writeback",
-                **detail,
-            },
-        )
+            detail=json.dumps({**_attempt_detail(entry, number), **detail}, default=str,
+                              sort_keys=True)))
 
 
 def drain_outbox(
@@ -157,7 +174,7 @@ def drain_outbox(
             blocked.add(target)
             result.waiting.append(entry["id"])
             continue
-        attempt = _claim(engine, entry, now)
+        attempt = _claim(engine, entry, payload, now)
         if attempt is None:
             continue  # another worker took it
         if state:
@@ -180,7 +197,7 @@ def drain_outbox(
             )
             result.conflicts.append(entry["id"])
         except TransientError as exc:
-            later = stamp(now + backoff(attempt))
+            later = stamp(now + backoff(attempt[0]))
             _finish(
                 engine,
                 entry,
@@ -303,10 +320,12 @@ def _change_entry(conn: Connection, entry_id: int, target: str, *, actor: str, a
 
 
 def retry(
-    engine: Engine, ids: Iterable[int], *, actor: str = "planner", now: dt.datetime | None = None
+    engine: Engine, ids: Iterable[int], *, actor: str | None = None, now: dt.datetime | None = None
 ) -> int:
-    """Queue failed or conflicting entries again, due now (same idempotency key)."""
+    """Queue failed or conflicting entries again, due now (same idempotency key). ``actor``:
+    who does it in the audit log (default: the configured user, else the OS login)."""
     now = now or utc_now()
+    actor = actor or current_user()
     count = 0
     with engine.begin() as conn:
         for entry_id in ids:
@@ -365,7 +384,7 @@ def _source_version_now(conn: Connection, row: Any, payload: dict[str, Any]) -> 
 
 
 def resend_on_source_version(
-    engine: Engine, ids: Iterable[int], *, actor: str = "planner", now: dt.datetime | None = None
+    engine: Engine, ids: Iterable[int], *, actor: str | None = None, now: dt.datetime | None = None
 ) -> Resolution:
     """Queue conflicting entries again *based on the version the source holds now*: the buyer
     compared both states and keeps the decision. Retrying would conflict again (the request still
@@ -374,6 +393,7 @@ def resend_on_source_version(
     The idempotency key names the version, so the entry gets a new one; the old key was never
     applied (a conflict writes nothing)."""
     now = now or utc_now()
+    actor = actor or current_user()
     done = Resolution()
     with engine.begin() as conn:
         for entry_id, row in _conflicts(conn, ids, done):
@@ -406,12 +426,13 @@ def resend_on_source_version(
 
 
 def discard_conflicts(
-    engine: Engine, ids: Iterable[int], *, actor: str = "planner", now: dt.datetime | None = None
+    engine: Engine, ids: Iterable[int], *, actor: str | None = None, now: dt.datetime | None = None
 ) -> Resolution:
     """Settle conflicting entries by keeping the source's state: the entry becomes ``discarded``
     and is never sent; the decision stays stored, and the requisition gets new advice at the
     next re-evaluation, to decide again on what the source holds now."""
     now = now or utc_now()
+    actor = actor or current_user()
     done = Resolution()
     with engine.begin() as conn:
         for entry_id, row in _conflicts(conn, ids, done):

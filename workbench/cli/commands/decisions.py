@@ -4,7 +4,6 @@ or list the decisions with the state of their write-back."""
 from __future__ import annotations
 
 import argparse
-import os
 
 from workbench.cli import CliError, add_common, open_engine, print_json
 
@@ -41,12 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _user() -> str:
-    try:
-        from workbench.services.settings import load_settings
+    from workbench.services.settings import current_user
 
-        return load_settings().user
-    except Exception:  # noqa: BLE001 - unreadable settings must not block recording a decision
-        return os.environ.get("USER", "") or "planner"
+    return current_user()  # the configured user, else the OS login (unreadable settings too)
 
 
 def run(args: argparse.Namespace) -> int:
