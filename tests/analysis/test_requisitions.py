@@ -143,15 +143,16 @@ def test_switch_to_an_alternate_component_with_free_stock() -> None:
     # IND: S's demand is only 3 of the 8 needed in week 1; W may not take the other 5 -> keep.
     # K: V would need 8 x 2 = 16 but has 2 free; W (priority 2) has 50 free -> W 16.
     # X: 15 needed in week 2 (the other 10 requisitioned are excess): 15 x 1.5 = 22.5 Y;
-    #    Y free from week 2 = min(30, 30, 26, 26) = 26 -> Y 22.5, leaving 7.5 7.5 3.5 3.5.
-    # ZL: 20 Y needed from week 3, free min(7.5, 3.5, 3.5) = 3.5 -> keep.
+    #    Y is kept in EA (the model's default unit, a count unit): whole units, 23;
+    #    Y free from week 2 = min(30, 30, 26, 26) = 26 -> Y 23, leaving 7 7 3 3.
+    # ZL: 20 Y needed from week 3, free min(7, 3, 3) = 3 -> keep.
     assert rows == {
         "RI": {"item": "IND", "action": "keep", "proposed_item": "", "proposed_quantity": 8,
                "proposed_date": week(1), "proposed_supplier": ""},
         "RK": {"item": "K", "action": "switch_source", "proposed_item": "W",
                "proposed_quantity": 16, "proposed_date": week(1), "proposed_supplier": ""},
         "RX": {"item": "X", "action": "switch_source", "proposed_item": "Y",
-               "proposed_quantity": 22.5, "proposed_date": week(2), "proposed_supplier": ""},
+               "proposed_quantity": 23, "proposed_date": week(2), "proposed_supplier": ""},
         "RZ": {"item": "ZL", "action": "keep", "proposed_item": "", "proposed_quantity": 20,
                "proposed_date": week(3), "proposed_supplier": ""},
     }
@@ -160,9 +161,11 @@ def test_switch_to_an_alternate_component_with_free_stock() -> None:
         "Switch to alternate Y: 15 of X at S1 is still needed from 2025-03-17 for P (revision A, "
         "alternate group G1, 1.5 Y per X), where Y may replace X; Y has 26 free at S1 by "
         "2025-03-17 (stock and open receipts its own requirements do not need), enough for the "
-        "22.5 Y needed, so nothing has to be bought; the other 10 requisitioned is not needed.")
+        "23 Y needed, so nothing has to be bought; the other 10 requisitioned is not needed; "
+        "Y is taken in whole units: 22.5 rounded up to 23.")
     assert rx["evidence"]["alternate"] == {
-        "item": "Y", "quantity": 22.5, "replaces_quantity": 15.0, "free_quantity": 26.0,
+        "item": "Y", "quantity": 23.0, "converted_quantity": 22.5, "replaces_quantity": 15.0,
+        "free_quantity": 26.0,
         "free_by": week(2), "lines": [{"parent": "P", "revision": "A", "group": "G1",
                                        "quantity": 15.0, "alternate_quantity": 22.5,
                                        "ratio": 1.5}]}
@@ -170,7 +173,7 @@ def test_switch_to_an_alternate_component_with_free_stock() -> None:
         {"item": "V", "reason": "not enough free stock", "free_quantity": 2.0,
          "quantity_needed": 16.0}]
     assert recs.loc["RZ", "evidence"]["alternates_checked"] == [
-        {"item": "Y", "reason": "not enough free stock", "free_quantity": 3.5,
+        {"item": "Y", "reason": "not enough free stock", "free_quantity": 3.0,
          "quantity_needed": 20.0}]
     assert recs.loc["RI", "evidence"]["alternates_checked"] == [
         {"item": "W", "reason": "only part of the need is demand of parents it may serve",
@@ -231,7 +234,7 @@ def test_alternate_switch_is_stored_and_decided_with_its_item(tmp_path, capsys) 
     (rec,) = cli("reevaluate")["recommendations"]
     assert (rec["requisition"], rec["action"], rec["proposed_item"], rec["proposed_quantity"],
             rec["proposed_date"], rec["proposed_supplier"]) == \
-        ("RX", "switch_source", "Y", 22.5, week(2).isoformat(), "")
+        ("RX", "switch_source", "Y", 23, week(2).isoformat(), "")  # 22.5 EA -> whole EA
     engine = open_cache(path)
     with engine.connect() as conn:
         rec_id, stored_item, supplier = conn.execute(text(
@@ -244,12 +247,12 @@ def test_alternate_switch_is_stored_and_decided_with_its_item(tmp_path, capsys) 
         payload = json.loads(conn.execute(text("SELECT payload FROM outbox WHERE id = :i"),
                                           {"i": out["outbox"]}).scalar_one())
     assert payload == {"idempotency_key": out["idempotency_key"], "action": "switch_source",
-                       "target": "purchase.request,7", "base_version": "v1", "quantity": 22.5,
+                       "target": "purchase.request,7", "base_version": "v1", "quantity": 23,
                        "date": week(2).isoformat(), "supplier": None, "comment": "",
                        "item": "Y"}
     (decided,) = cli("decisions", "list")
     assert (decided["action"], decided["item"], decided["quantity"]) == \
-        ("switch_source", "Y", 22.5)
+        ("switch_source", "Y", 23)
     # the item is part of what was decided: the same switch to another item is another key
     other = cli("decisions", "record", "RX", "--verdict", "modify", "--action", "switch_source",
                 "--item", "P", "--quantity", "22.5", "--date", week(2).isoformat(),

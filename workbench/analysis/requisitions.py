@@ -1,9 +1,10 @@
 """Re-evaluating open requisitions against the current plan.
 
 The plan nets stock and every open PO line (and work order) first; requisitions are not supply
-there. What remains are the row's planned receipts: the quantities and dates new supply is still
-needed. Open requisitions of the row (statuses open and approved), in need-date order (then code),
-take those needs first-in-first-out. Then, per requisition, the first rule that applies:
+there. What remains is the row's **net requirement** by bucket, lot-for-lot (the quantities and
+dates new supply is still needed, before any lot rule; :mod:`workbench.analysis.coverage`).
+Open requisitions of the row (statuses open and approved), in need-date order (then code), take
+those needs first-in-first-out. Then, per requisition, the first rule that applies:
 
 1. ``keep`` — its need date lies beyond the horizon: the plan cannot judge it.
 2. ``cancel`` — it covers no need: the firm supply and earlier requisitions already cover it.
@@ -11,9 +12,9 @@ take those needs first-in-first-out. Then, per requisition, the first rule that 
    parents whose BOM line of the item is the preferred line of an alternate group, and an
    alternate of that group has free stock for it by the first need (see below). Proposed: the
    alternate (``proposed_item``) and its quantity, no supplier: nothing needs to be bought.
-4. ``reduce`` — it covers part of its quantity (proposed: the lot-sized part it covers).
+4. ``reduce`` — the order quantity for the need it covers is less than its quantity.
 5. ``increase`` — the last requisition of the row, when needs remain after all requisitions
-   (proposed: its quantity + the uncovered need, lot-sized).
+   (proposed: the order quantity for its own need + the uncovered need).
 6. ``switch_source`` to another **supplier** — its supplier's expected slip would make it arrive
    in a later bucket than the first need it covers, and another supplier that has delivered the
    item would not.
@@ -21,9 +22,24 @@ take those needs first-in-first-out. Then, per requisition, the first rule that 
 8. ``defer`` — it is due in an earlier bucket than the first need it covers.
 9. ``keep`` otherwise.
 
-Rules 4–5 also propose the date of the first need covered. Quantities are lot-sized with the
-item's minimum and multiple. Everything is ordered by code, so the same cache gives the same
-recommendations.
+**Quantities** (rules 3-5) are order quantities a buyer can place: the need rounded up to whole
+units of a count unit, then to the item's minimum, its multiple and the supplier's pack, in that
+order (:mod:`workbench.analysis.lots`); the reason says when a quantity was rounded and why.
+
+**Dates.** Rules 3-6 propose the date of the first need covered. When that is not the
+requisition's need date the advice moves the date too, and the reason says both: "Reduce to 40
+and pull in from 2025-03-24 to 2025-03-10". **Lead time**: a pull-in (an expedite, or any advice
+whose date is earlier than the requisition's) or an increase dated earlier than today + the
+supplier's lead time (the supplier's ``lead_time_days``, else the item's) cannot be had by
+ordering now: the advice is flagged ``needs_supplier_confirmation`` in its evidence and its
+reason says so.
+
+**Evidence**: besides the figures it is based on, a small table (``coverage``) that adds up —
+per need date: required, from stock, from open orders, from earlier requisitions, from this
+requisition, still short (:func:`workbench.analysis.coverage.coverage_lines`) — with the item's
+unit and description.
+
+Everything is ordered by code, so the same cache gives the same recommendations.
 
 **Alternate components** (rule 3). BOM lines sharing a non-empty ``alternate_group`` within one
 revision are substitutes and planning explodes only the preferred one (:mod:`~workbench.analysis.bom`),
@@ -54,6 +70,7 @@ X, whatever the size, date or supplier of the purchase, so it is checked before 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,168 +78,37 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.bom import preferred_lines, scrap_factor
+from workbench.analysis.alternates import Alternate, AlternateStock, alternate_lines
+from workbench.analysis.coverage import RowCoverage, coverage_lines
 from workbench.analysis.data import PlanningData, date_of, day_numbers
-from workbench.analysis.netting import Plan, lot_size
+from workbench.analysis.lots import (
+    COUNT_UNIT_CODES,
+    OrderRules,
+    Pack,
+    Rounded,
+    order_quantity,
+)
+from workbench.analysis.netting import Plan
 from workbench.analysis.revisions import OPEN_REQUISITIONS
 from workbench.analysis.sources import EPS
+
+__all__ = ["Alternate", "AlternateStock", "UnitFacts", "alternate_lines", "reevaluate"]
 
 PegLookup = Callable[[int, list[int]], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
-class Alternate:
-    """A lower-ranked line of an alternate group, seen from the group's preferred line."""
+class UnitFacts:
+    """What the units table and the purchase history say about order quantities: the codes of
+    the count units, and per (item, supplier) the pack it is sold in where known
+    (:func:`workbench.analysis.lots.pack_sizes`)."""
 
-    item: str
-    group: str
-    priority: int
-    position: int
-    ratio: float  # units of this item per unit of the preferred item (scrap included)
+    counts: frozenset[str] = COUNT_UNIT_CODES
+    packs: dict[tuple[str, str], Pack] = field(default_factory=dict)
 
-
-def alternate_lines(data: PlanningData) -> dict[tuple[str, str, str], list[Alternate]]:
-    """(parent, revision, preferred component) -> its alternates, in alternate order (see the
-    module doc); computed once per set of BOM lines."""
-    return data.derived(
-        "alternate_lines", (data.bom_lines,), lambda: _alternate_lines(data.bom_lines))
-
-
-def _alternate_lines(lines: pd.DataFrame) -> dict[tuple[str, str, str], list[Alternate]]:
-    grouped = lines[lines["alternate_group"].fillna("").astype(str) != ""]
-    if grouped.empty:
-        return {}
-    keys = ["parent", "revision", "alternate_group"]
-    frame = grouped[keys + ["component", "alternate_priority", "position"]].assign(
-        per_unit=grouped["quantity_per"].to_numpy(float)
-        * scrap_factor(grouped["scrap_pct"].to_numpy(float)))
-    preferred = preferred_lines(grouped).to_numpy(bool)
-    pairs = frame[preferred].merge(frame[~preferred], on=keys, suffixes=("", "_alt"))
-    pairs = pairs[pairs["component_alt"] != pairs["component"]].sort_values(
-        keys + ["alternate_priority_alt", "position_alt", "component_alt"], kind="stable")
-    out: dict[tuple[str, str, str], list[Alternate]] = {}
-    for r in pairs.itertuples(index=False):
-        out.setdefault((str(r.parent), str(r.revision), str(r.component)), []).append(Alternate(
-            str(r.component_alt), str(r.alternate_group), int(r.alternate_priority_alt),
-            int(r.position_alt), float(r.per_unit_alt) / float(r.per_unit)))
-    return out
-
-
-@dataclass
-class _Use:
-    """X's dependent requirement from one parent line in one bucket that an alternate may take."""
-
-    parent: str
-    revision: str
-    group: str
-    quantity: float
-    ratio: float
-    priority: int
-    position: int
-
-
-@dataclass
-class AlternateStock:
-    """Rule 3 of the module doc over one plan: which alternate can take a requisition's need,
-    keeping track of the free stock and the parent requirements already switched."""
-
-    plan: Plan
-    lines: dict[tuple[str, str, str], list[Alternate]]
-    _free: dict[int, np.ndarray] = field(default_factory=dict)  # row -> firm projected - safety
-    #: (item, site, parent, revision, group, bucket) -> requirement already switched
-    _switched: dict[tuple[str, str, str, str, str, int], float] = field(default_factory=dict)
-    _preferred: set[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._preferred = {x for _, _, x in self.lines}
-
-    def free(self, item: str, site: str, bucket: int) -> float:
-        """Y's free stock by ``bucket`` (module doc), less what earlier switches took."""
-        row = self.plan.row(item, site)
-        if row is None:
-            return 0.0
-        if row not in self._free:
-            p = self.plan
-            firm = p.on_hand[row] + np.cumsum(p.scheduled[row] - p.gross[row])
-            self._free[row] = firm - p.items.safety_stock[p.item[row]]
-        return max(float(self._free[row][bucket:].min()), 0.0)
-
-    def _uses(self, item: str, site: str) -> dict[str, dict[int, list[_Use]]]:
-        """Per alternate item, per bucket: the switchable dependent requirements of ``item``."""
-        p, seg = self.plan, self.plan.segments
-        out: dict[str, dict[int, list[_Use]]] = {}
-        x = int(p.items.idx([item])[0])
-        for s in seg.by_child[seg.ptr_child[x]:seg.ptr_child[x + 1]]:
-            parent = str(p.items.codes[seg.parent[s]])
-            alternates = self.lines.get((parent, str(seg.revision[s]), item), [])
-            prow = p.row(parent, site) if alternates else None
-            if prow is None:
-                continue
-            offset = int(p.calendar.offset(p.items.lead_time_days[seg.parent[s]]))
-            for b in range(int(seg.first_bucket[s]), int(seg.end_bucket[s])):
-                qty = float(p.planned[prow, b] * seg.quantity[s])
-                if qty <= EPS:
-                    continue
-                for alt in alternates:
-                    out.setdefault(alt.item, {}).setdefault(max(b - offset, 0), []).append(
-                        _Use(parent, str(seg.revision[s]), alt.group, qty, alt.ratio,
-                             alt.priority, alt.position))
-        for per_bucket in out.values():
-            for uses in per_bucket.values():
-                uses.sort(key=lambda u: (u.parent, u.revision))
-        return out
-
-    def switch(self, item: str, site: str, covered: list[tuple[int, float]]
-               ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The alternate that takes all of ``covered`` (its evidence), or None; with the
-        alternates looked at and why each could not."""
-        if item not in self._preferred or not covered:
-            return None, []
-        need = sum(q for _, q in covered)
-        first = covered[0][0]
-        checked: list[dict[str, Any]] = []
-        uses = self._uses(item, site)
-        rank = {y: min((u.priority, u.position) for us in per_bucket.values() for u in us)
-                for y, per_bucket in uses.items()}
-        for y in sorted(uses, key=lambda y: (rank[y], y)):
-            taken: list[tuple[tuple[str, str, str, str, str, int], _Use, float]] = []
-            for b, qty in covered:
-                left = qty
-                for u in uses[y].get(b, []):
-                    key = (item, site, u.parent, u.revision, u.group, b)
-                    take = min(left, u.quantity - self._switched.get(key, 0.0))
-                    if take > EPS:
-                        taken.append((key, u, take))
-                        left -= take
-            switched = float(sum(t for _, _, t in taken))
-            y_qty = float(sum(t * u.ratio for _, u, t in taken))
-            free = self.free(y, site, first)
-            if switched < need - EPS:
-                checked.append({"item": y, "reason": "only part of the need is demand of "
-                                "parents it may serve" if switched > EPS else "the need is not "
-                                "demand of parents it may serve", "switchable_quantity": switched})
-                continue
-            if free < y_qty - EPS:
-                checked.append({"item": y, "reason": "not enough free stock",
-                                "free_quantity": free, "quantity_needed": y_qty})
-                continue
-            row = self.plan.row(y, site)
-            assert row is not None  # free stock > 0 needs a plan row
-            self._free[row][first:] -= y_qty
-            lines: dict[tuple[str, str, str], list[float]] = {}
-            for key, u, t in taken:
-                self._switched[key] = self._switched.get(key, 0.0) + t
-                acc = lines.setdefault((u.parent, u.revision, u.group), [0.0, 0.0, u.ratio])
-                acc[0] += t
-                acc[1] += t * u.ratio
-            return {
-                "item": y, "quantity": y_qty, "replaces_quantity": switched,
-                "free_quantity": free, "free_by": self.plan.calendar.need_date(first),
-                "lines": [{"parent": p, "revision": r, "group": g, "quantity": a[0],
-                           "alternate_quantity": a[1], "ratio": a[2]}
-                          for (p, r, g), a in sorted(lines.items())],
-            }, checked
-        return None, checked
+    def is_count(self, unit: str) -> bool:
+        return unit in self.counts or (self.counts is COUNT_UNIT_CODES
+                                       and unit.upper() in COUNT_UNIT_CODES)
 
 
 def _supplier_history(data: PlanningData) -> dict[str, list[str]]:
@@ -231,32 +117,100 @@ def _supplier_history(data: PlanningData) -> dict[str, list[str]]:
     return {str(k): list(g["supplier"]) for k, g in pairs.groupby("item")}
 
 
+def _item_master(data: PlanningData) -> pd.DataFrame:
+    return data.items.drop_duplicates("code").set_index("code")
+
+
+def _text(master: pd.DataFrame, code: str, column: str) -> str:
+    if column not in master or code not in master.index:
+        return ""
+    value = master.at[code, column]
+    return "" if pd.isna(value) else str(value)
+
+
+@dataclass
+class _Row:
+    """One (item, site) being judged: what covers its requirements, and its requisitions with
+    the net requirement each takes (first in, first out; see the module doc)."""
+
+    item: str
+    site: str
+    unit: str
+    coverage: RowCoverage
+    requisitions: list[Any]
+    covered: list[list[tuple[int, float]]]
+    left: np.ndarray  # net requirement no requisition takes
+    context: dict[str, Any]
+
+    def taken(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per bucket: what requisitions before the ``k``-th take, and what it takes."""
+        n = len(self.left)
+        before, this = np.zeros(n), np.zeros(n)
+        for j, cov in enumerate(self.covered[:k + 1]):
+            for b, q in cov:
+                (this if j == k else before)[b] += q
+        return before, this
+
+
+def _allocate(records: list[Any], needs: np.ndarray, cal: Any) -> list[list[tuple[int, float]]]:
+    """The net requirement each requisition takes, in order; ``needs`` keeps what is left."""
+    out: list[list[tuple[int, float]]] = []
+    cursor = 0
+    for r in records:
+        covered: list[tuple[int, float]] = []
+        if cal.bucket(np.array([r.need_day]))[0] >= 0:
+            left = float(r.quantity)
+            while left > EPS and cursor < cal.n_buckets:
+                take = min(left, needs[cursor])
+                if take > EPS:
+                    covered.append((cursor, take))
+                    needs[cursor] -= take
+                    left -= take
+                if needs[cursor] <= EPS:
+                    cursor += 1
+        out.append(covered)
+    return out
+
+
 def reevaluate(data: PlanningData, plan: Plan, slip_days: dict[str, float],
-               pegs: PegLookup | None = None) -> pd.DataFrame:
+               pegs: PegLookup | None = None, *, units: UnitFacts | None = None
+               ) -> pd.DataFrame:
     """One recommendation per open requisition (see module doc), sorted by requisition code.
 
     ``slip_days``: supplier -> expected slip in days. ``pegs(row, buckets)``: the top-level demands
-    the planned receipts of ``row`` in ``buckets`` serve, for the evidence (optional).
+    the net requirement of ``row`` in ``buckets`` serves, for the evidence (optional). ``units``:
+    count units and supplier packs (default: the usual count codes, no packs).
     """
+    units = units or UnitFacts()
     cal = plan.calendar
     req = data.requisitions[data.requisitions["status"].isin(OPEN_REQUISITIONS)].copy()
     req["need_day"] = day_numbers(req["need_date"])
     req = req.sort_values(["item", "site", "need_day", "code"], kind="stable")
-    lead = dict(zip(data.suppliers["code"], data.suppliers["lead_time_days"]))
-    history = _supplier_history(data)
+    master = _item_master(data)
     lines = alternate_lines(data)
-    alternates = AlternateStock(plan, lines) if lines else None
+    judge = _Judge(
+        plan, slip_days, units,
+        lead=dict(zip(data.suppliers["code"], data.suppliers["lead_time_days"])),
+        history=_supplier_history(data),
+        alternates=AlternateStock(plan, lines, lambda c: units.is_count(
+            _text(master, c, "stock_uom"))) if lines else None)
     open_po = plan.sources.receipts[plan.sources.receipts["kind"] == "purchase_order"]
     on_order = open_po.groupby(["item", "site"])["quantity"].sum()
     out: list[dict[str, Any]] = []
     for (item, site), group in req.groupby(["item", "site"], sort=True):
         row = plan.row(str(item), str(site))
-        idx = int(plan.items.idx([str(item)])[0])
-        moq, mult = plan.items.min_order_qty[idx:idx + 1], plan.items.order_multiple[idx:idx + 1]
-        needs = np.zeros(cal.n_buckets) if row is None else plan.planned[row].copy()
+        n = cal.n_buckets
+        if row is None:
+            cov = RowCoverage.of(0.0, np.zeros(n), np.zeros(n), 0.0)
+        else:
+            cov = RowCoverage.of(float(plan.on_hand[row]), plan.scheduled[row], plan.gross[row],
+                                 float(plan.items.safety_stock[plan.item[row]]))
+        needs = cov.net.copy()
         summary = None if row is None else plan.summary(np.array([row])).iloc[0]
+        unit = _text(master, str(item), "stock_uom")
         context = {
-            "item": item, "site": site,
+            "item": item, "site": site, "unit": unit,
+            "description": _text(master, str(item), "description"),
             "on_hand": 0.0 if row is None else float(plan.on_hand[row]),
             "on_order": float(on_order.get((item, site), 0.0)),
             "first_shortage_date": None if summary is None or pd.isna(
@@ -265,26 +219,12 @@ def reevaluate(data: PlanningData, plan: Plan, slip_days: dict[str, float],
                            for b, q in enumerate(needs) if q > EPS],
         }
         records = list(group.itertuples())
-        cursor = 0
-        for pos, r in enumerate(records):
-            bucket = cal.bucket(np.array([r.need_day]))[0]
-            covered: list[tuple[int, float]] = []
-            if bucket >= 0:
-                left = float(r.quantity)
-                while left > EPS and cursor < cal.n_buckets:
-                    take = min(left, needs[cursor])
-                    if take > EPS:
-                        covered.append((cursor, take))
-                        needs[cursor] -= take
-                        left -= take
-                    if needs[cursor] <= EPS:
-                        cursor += 1
-            last = pos == len(records) - 1
-            leftover = float(needs.sum()) if last else 0.0
-            rec = _decide(r, int(bucket), covered, leftover, needs, plan, moq, mult,
-                          slip_days, lead, history.get(str(item), []), context, alternates)
-            if pegs is not None and row is not None and covered:
-                rec["evidence"]["pegged_demands"] = pegs(row, [b for b, _ in covered])
+        covered = _allocate(records, needs, cal)
+        state = _Row(str(item), str(site), unit, cov, records, covered, needs, context)
+        for k in range(len(records)):
+            rec = judge.decide(state, k)
+            if pegs is not None and row is not None and covered[k]:
+                rec["evidence"]["pegged_demands"] = pegs(row, [b for b, _ in covered[k]])
             out.append(rec)
     frame = pd.DataFrame(out, columns=["requisition", "item", "site", "action",
                                        "proposed_quantity", "proposed_date",
@@ -293,97 +233,242 @@ def reevaluate(data: PlanningData, plan: Plan, slip_days: dict[str, float],
     return frame.sort_values("requisition").reset_index(drop=True)
 
 
-def _decide(r: Any, bucket: int, covered: list[tuple[int, float]], leftover: float,
-            needs: np.ndarray, plan: Plan, moq: np.ndarray, mult: np.ndarray,
-            slip_days: dict[str, float], lead: dict[str, int], suppliers: list[str],
-            context: dict[str, Any], alternates: AlternateStock | None = None) -> dict[str, Any]:
-    cal = plan.calendar
-    qty = float(r.quantity)
-    need_date = date_of(int(r.need_day))
-    supplier = r.suggested_supplier or str(plan.items.default_supplier[plan.items.idx([r.item])[0]])
-    slip = float(slip_days.get(supplier, 0.0))
-    covered_qty = sum(q for _, q in covered)
-    evidence: dict[str, Any] = dict(context)
-    evidence.update({
-        "requisition_quantity": qty, "need_date": need_date, "supplier": supplier,
-        "supplier_expected_slip_days": slip, "supplier_lead_time_days": lead.get(supplier),
-        "covered_quantity": covered_qty,
-        "covered_needs": [{"date": cal.need_date(b), "quantity": q} for b, q in covered],
-        "excess": max(qty - covered_qty, 0.0),
-    })
-    unit = f"{r.item} at {r.site}"
-    action, p_qty, p_date, p_sup = "keep", qty, need_date, supplier
-    p_item = ""  # only an alternate switch proposes another item
+def _fmt(x: float) -> str:
+    return f"{x:,.6g}"
 
-    def fmt(x: float) -> str:
-        return f"{x:,.6g}"
 
-    if bucket < 0:
-        reason = (f"Keep: needed {need_date}, beyond the planning horizon ending "
-                  f"{cal.date(cal.n_buckets)}; the plan cannot judge it yet.")
-    elif covered_qty <= EPS:
-        action, p_qty = "cancel", 0.0
-        reason = (f"Cancel: stock ({fmt(context['on_hand'])}), open POs "
-                  f"({fmt(context['on_order'])}) and earlier requisitions cover every requirement "
-                  f"of {unit} in the horizon; this requisition would create {fmt(qty)} excess.")
-    else:
+@dataclass
+class _Judge:
+    """The rules of the module doc for one requisition at a time (shared facts held once)."""
+
+    plan: Plan
+    slip_days: dict[str, float]
+    units: UnitFacts
+    lead: dict[str, int]
+    history: dict[str, list[str]]
+    alternates: AlternateStock | None
+
+    def rules(self, item: str, unit: str, supplier: str) -> OrderRules:
+        idx = int(self.plan.items.idx([item])[0])
+        return OrderRules(unit, self.units.is_count(unit),
+                          float(self.plan.items.min_order_qty[idx]),
+                          float(self.plan.items.order_multiple[idx]),
+                          self.units.packs.get((item, supplier)))
+
+    def lead_time(self, item: str, supplier: str) -> tuple[int, str]:
+        """Days and whose: the supplier's lead time, else the item's."""
+        days = self.lead.get(supplier)
+        if days is not None and not pd.isna(days) and int(days) > 0:
+            return int(days), f"{supplier}'s lead time"
+        idx = int(self.plan.items.idx([item])[0])
+        return int(self.plan.items.lead_time_days[idx]), f"{item}'s lead time"
+
+    def decide(self, row: _Row, k: int) -> dict[str, Any]:
+        r, covered = row.requisitions[k], row.covered[k]
+        cal = self.plan.calendar
+        bucket = int(cal.bucket(np.array([r.need_day]))[0])
+        qty = float(r.quantity)
+        need_date = date_of(int(r.need_day))
+        default = self.plan.items.default_supplier[self.plan.items.idx([r.item])[0]]
+        supplier = r.suggested_supplier or str(default)
+        slip = float(self.slip_days.get(supplier, 0.0))
+        covered_qty = sum(q for _, q in covered)
+        last = k == len(row.requisitions) - 1
+        leftover = float(row.left.sum()) if last else 0.0
+        before, this = row.taken(k)
+        short = np.maximum(row.coverage.net - before - this, 0.0)  # later ones' or nobody's
+        end = max([b for b, _ in covered] + [bucket if bucket >= 0 else cal.n_buckets - 1])
+        evidence: dict[str, Any] = dict(row.context)
+        evidence.update({
+            "requisition_quantity": qty, "need_date": need_date, "supplier": supplier,
+            "supplier_expected_slip_days": slip,
+            "supplier_lead_time_days": self.lead.get(supplier),
+            "covered_quantity": covered_qty,
+            "covered_needs": [{"date": cal.need_date(b), "quantity": q} for b, q in covered],
+            "excess": max(qty - covered_qty, 0.0),
+            "coverage": coverage_lines(row.coverage, cal, before, this, short, end),
+        })
+        advice = _Advice(self, row, r, need_date, supplier, slip, evidence)
+        if bucket < 0:
+            advice.reason = (f"Keep: needed {need_date}, beyond the planning horizon ending "
+                             f"{cal.date(cal.n_buckets)}; the plan cannot judge it yet.")
+        elif covered_qty <= EPS:
+            advice.cancel(qty)
+        else:
+            advice.weigh(bucket, covered, leftover)
+        return advice.result()
+
+
+@dataclass
+class _Advice:
+    """One requisition's advice being made: action, proposal, reason and evidence."""
+
+    judge: _Judge
+    row: _Row
+    r: Any
+    need_date: dt.date
+    supplier: str
+    slip: float
+    evidence: dict[str, Any]
+    action: str = "keep"
+    quantity: float = 0.0
+    date: dt.date | None = None
+    proposed_supplier: str = ""
+    proposed_item: str = ""
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        self.quantity, self.date = float(self.r.quantity), self.need_date
+        self.proposed_supplier = self.supplier
+
+    @property
+    def unit_of(self) -> str:
+        return f"{self.r.item} at {self.r.site}"
+
+    def qty(self, x: float) -> str:
+        """A quantity with the item's unit: '312 EA'."""
+        return f"{_fmt(x)} {self.row.unit}".rstrip()
+
+    def cancel(self, qty: float) -> None:
+        c = self.row.context
+        self.action, self.quantity = "cancel", 0.0
+        self.reason = (f"Cancel: stock ({_fmt(c['on_hand'])}), open POs "
+                       f"({_fmt(c['on_order'])}) and earlier requisitions cover every "
+                       f"requirement of {self.unit_of} in the horizon; this requisition would "
+                       f"create {_fmt(qty)} excess.")
+
+    def rounded(self, rounding: Rounded) -> str:
+        if not rounding.steps:
+            return ""
+        self.evidence["order_quantity"] = {"needed": rounding.needed,
+                                           "quantity": rounding.quantity,
+                                           "rounded_for": list(rounding.steps)}
+        return f" Order quantity: {rounding.note()}."
+
+    def weigh(self, bucket: int, covered: list[tuple[int, float]], leftover: float) -> None:
+        j, r, cal = self.judge, self.r, self.judge.plan.calendar
+        qty, covered_qty = float(r.quantity), sum(q for _, q in covered)
         first = covered[0][0]
         required = cal.need_date(first)
-        reduced = float(lot_size(np.array([covered_qty]), moq, mult)[0])
-        alt, checked = (None, []) if alternates is None else \
-            alternates.switch(str(r.item), str(r.site), covered)
+        rules = j.rules(str(r.item), self.row.unit, self.supplier)
+        reduced = order_quantity(covered_qty, rules)
+        alt, checked = (None, []) if j.alternates is None else \
+            j.alternates.switch(str(r.item), str(r.site), covered)
         if checked:
-            evidence["alternates_checked"] = checked
+            self.evidence["alternates_checked"] = checked
         if alt is not None:
-            action, p_qty, p_date, p_sup, p_item = ("switch_source", alt["quantity"], required,
-                                                    "", alt["item"])
-            evidence["alternate"] = alt
-            reason = _alternate_reason(alt, str(r.item), str(r.site), qty, fmt)
+            self.action, self.quantity, self.date = "switch_source", alt["quantity"], required
+            self.proposed_supplier, self.proposed_item = "", alt["item"]
+            self.evidence["alternate"] = alt
+            self.reason = _alternate_reason(alt, str(r.item), str(r.site), qty, _fmt)
+            if alt["quantity"] > alt.get("converted_quantity", alt["quantity"]) + EPS:
+                self.reason = (self.reason[:-1] + f"; {alt['item']} is taken in whole "
+                               f"units: {_fmt(alt['converted_quantity'])} rounded up to "
+                               f"{_fmt(alt['quantity'])}.")
             if leftover > EPS:
-                rest = [b for b in range(cal.n_buckets) if needs[b] > EPS]
-                evidence["uncovered_quantity"] = leftover
-                reason = (reason[:-1] + f"; {fmt(leftover)} more of {r.item} is needed beyond "
-                          f"all open POs and requisitions, first on {cal.need_date(rest[0])}.")
-        elif reduced < qty - EPS:
-            action, p_qty, p_date = "reduce", reduced, required
-            reason = (f"Reduce to {fmt(reduced)}: only {fmt(covered_qty)} of {unit} is still "
-                      f"needed after stock and open POs (first need {required}); "
-                      f"{fmt(qty - reduced)} would be excess.")
+                self.evidence["uncovered_quantity"] = leftover
+                self.reason = (self.reason[:-1] + f"; {_fmt(leftover)} more of {r.item} is "
+                               f"needed beyond all open POs and requisitions, first on "
+                               f"{self._first_left()}.")
+        elif reduced.quantity < qty - EPS:
+            self.action, self.quantity, self.date = "reduce", reduced.quantity, required
+            self.reason = (f"Reduce to {self.qty(reduced.quantity)}{self._move()}: only "
+                           f"{self.qty(covered_qty)} of {self.unit_of} is still needed after "
+                           f"stock and open POs (first need {required}); "
+                           f"{_fmt(qty - reduced.quantity)} would be excess."
+                           + self.rounded(reduced))
         elif leftover > EPS:
-            increased = float(lot_size(np.array([qty + leftover]), moq, mult)[0])
-            rest = [b for b in range(cal.n_buckets) if needs[b] > EPS]
-            action, p_qty, p_date = "increase", increased, required
-            reason = (f"Increase to {fmt(increased)}: {fmt(leftover)} of {unit} is needed beyond "
-                      f"all open POs and requisitions, first on {cal.need_date(rest[0])}.")
-            evidence["uncovered_quantity"] = leftover
+            increased = order_quantity(covered_qty + leftover, rules)
+            if increased.quantity <= qty + EPS:  # rounding already covers it
+                increased = order_quantity(qty + leftover, rules)
+            self.action, self.quantity, self.date = "increase", increased.quantity, required
+            self.reason = (f"Increase to {self.qty(increased.quantity)}{self._move()}: "
+                           f"{self.qty(leftover)} of {self.unit_of} is needed beyond all open "
+                           f"POs and requisitions, first on {self._first_left()}."
+                           + self.rounded(increased))
+            self.evidence["uncovered_quantity"] = leftover
         else:
-            arrival = cal.bucket(np.array([int(r.need_day) + round(slip)]))[0]
-            arrival = cal.n_buckets if arrival < 0 else int(arrival)
-            better = _other_supplier(suppliers, supplier, slip_days, int(r.need_day), first, plan)
-            if slip > 0 and arrival > first and better is not None:
-                action, p_sup, p_date = "switch_source", better, required
-                reason = (f"Switch to {better}: {supplier} slips {slip:.1f} days on average, "
-                          f"so {unit} would arrive after the need on {required}; {better} has "
-                          f"delivered this item with {slip_days.get(better, 0.0):.1f} days slip.")
-            elif bucket > first:
-                action, p_date = "expedite", required
-                reason = (f"Expedite to {required}: the requirement it covers is due then, "
-                          f"not {need_date}" + (f"; {supplier} also slips {slip:.1f} days"
-                                                 if slip > 0 else "") + ".")
-            elif bucket < first:
-                action, p_date = "defer", required
-                reason = (f"Defer to {required}: stock and open POs cover {unit} until then; "
-                          f"needed date {need_date} is early.")
-            else:
-                reason = (f"Keep: covers {fmt(covered_qty)} of {unit} needed on {required}"
-                          + (f"; {supplier} expected slip {slip:.1f} days still arrives in time"
-                             if slip > 0 else "") + ".")
-    return {
-        "requisition": r.code, "item": r.item, "site": r.site, "action": action,
-        "proposed_quantity": p_qty, "proposed_date": p_date, "proposed_supplier": p_sup,
-        "proposed_item": p_item,
-        "reason": reason, "evidence": evidence, "base_version": r.source_version or None,
-    }
+            self.timing(bucket, first, required, covered_qty, reduced)
+
+    def _first_left(self) -> dt.date:
+        cal = self.judge.plan.calendar
+        return cal.need_date(int(np.flatnonzero(self.row.left > EPS)[0]))
+
+    def _move(self) -> str:
+        """' and pull in from A to B' / ' and defer from A to B' when the date moves too."""
+        if self.date is None or self.date == self.need_date:
+            return ""
+        verb = "pull in" if self.date < self.need_date else "defer"
+        return f" and {verb} from {self.need_date} to {self.date}"
+
+    def timing(self, bucket: int, first: int, required: dt.date, covered_qty: float,
+               reduced: Rounded) -> None:
+        """Rules 6-9: the quantity is right; is the date, and the supplier?"""
+        j, r, cal = self.judge, self.r, self.judge.plan.calendar
+        slip, supplier = self.slip, self.supplier
+        arrival = cal.bucket(np.array([int(r.need_day) + round(slip)]))[0]
+        arrival = cal.n_buckets if arrival < 0 else int(arrival)
+        better = _other_supplier(j.history.get(str(r.item), []), supplier, j.slip_days,
+                                 int(r.need_day), first, j.plan)
+        if slip > 0 and arrival > first and better is not None:
+            self.action, self.proposed_supplier, self.date = "switch_source", better, required
+            self.reason = (f"Switch to {better}{self._move()}: {supplier} slips {slip:.1f} days "
+                           f"on average, so {self.unit_of} would arrive after the need on "
+                           f"{required}; {better} has delivered this item with "
+                           f"{j.slip_days.get(better, 0.0):.1f} days slip.")
+        elif bucket > first:
+            self.action, self.date = "expedite", required
+            self.reason = (f"Expedite to {required}: the requirement it covers is due then, "
+                           f"not {self.need_date}" + (f"; {supplier} also slips {slip:.1f} days"
+                                                      if slip > 0 else "") + ".")
+        elif bucket < first:
+            self.action, self.date = "defer", required
+            self.reason = (f"Defer to {required}: stock and open POs cover {self.unit_of} until "
+                           f"then; needed date {self.need_date} is early.")
+        else:
+            self.reason = (f"Keep: covers {self.qty(covered_qty)} of {self.unit_of} needed on "
+                           f"{required}" + (f"; {supplier} expected slip {slip:.1f} days still "
+                                            f"arrives in time" if slip > 0 else "") + ".")
+            if float(r.quantity) > covered_qty + EPS:
+                self.reason += (f" The other {_fmt(float(r.quantity) - covered_qty)} stays: "
+                                f"{reduced.note()}." if reduced.steps else "")
+
+    def feasibility(self) -> str:
+        """Lead-time check of a pull-in or an increase (module doc); the reason's sentence."""
+        if self.date is None or self.action in ("cancel", "keep", "defer") \
+                or self.proposed_item:
+            return ""
+        pull_in = self.date < self.need_date
+        if not (pull_in or self.action == "increase"):
+            return ""
+        supplier = self.proposed_supplier or self.supplier
+        days, whose = self.judge.lead_time(str(self.r.item), supplier)
+        today = date_of(self.judge.plan.calendar.today)
+        earliest = today + dt.timedelta(days=days)
+        self.evidence["lead_time"] = {"days": days, "of": whose, "earliest": earliest}
+        inside = self.date < earliest
+        self.evidence["needs_supplier_confirmation"] = inside
+        if not inside:
+            return ""
+        what = "pull-in" if pull_in else "increase"
+        return (f" Needs {supplier or 'the supplier'}'s confirmation: the {what} to {self.date} "
+                f"is inside {whose} of {days} days (ordered today it arrives {earliest}).")
+
+    def result(self) -> dict[str, Any]:
+        self.reason += self.feasibility()
+        if self.date is not None and self.date != self.need_date:
+            self.evidence["date_change"] = {
+                "kind": "pull_in" if self.date < self.need_date else "defer",
+                "from": self.need_date, "to": self.date,
+                "days": (self.date - self.need_date).days}
+        r = self.r
+        return {
+            "requisition": r.code, "item": r.item, "site": r.site, "action": self.action,
+            "proposed_quantity": self.quantity, "proposed_date": self.date,
+            "proposed_supplier": self.proposed_supplier, "proposed_item": self.proposed_item,
+            "reason": self.reason, "evidence": self.evidence,
+            "base_version": r.source_version or None,
+        }
 
 
 def _alternate_reason(alt: dict[str, Any], item: str, site: str, qty: float,

@@ -18,19 +18,50 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, insert, update
 
-from workbench.analysis.requisitions import reevaluate
+from workbench.analysis.data import PlanningData
+from workbench.analysis.lots import count_units, pack_sizes
+from workbench.analysis.requisitions import UnitFacts, reevaluate
 from workbench.analysis.session import PlanningSession
 from workbench.cache.schema import recommendations
+from workbench.services.decisions import query_frame
 from workbench.services.planning import plain
 from workbench.services.tasks import TaskState, check_cancelled
 
 
-def evaluate(session: PlanningSession, *, with_pegs: bool = True) -> pd.DataFrame:
+def unit_facts(engine: Engine, data: PlanningData | None = None) -> UnitFacts:
+    """The count units of the units table, and the supplier packs the purchase history shows
+    (:func:`workbench.analysis.lots.pack_sizes`; ``data``: the planning frames, else read)."""
+    uoms = query_frame(engine, "SELECT code, category FROM uoms WHERE deleted_at IS NULL")
+    conversions = query_frame(engine, "SELECT item, from_uom, to_uom, factor FROM "
+                              "uom_conversions WHERE deleted_at IS NULL")
+    if data is not None:
+        lines, items = data.purchase_order_lines, data.items
+    else:
+        lines = query_frame(engine, "SELECT purchase_order, line, item, supplier, orig_uom "
+                            "FROM purchase_order_lines WHERE deleted_at IS NULL")
+        items = query_frame(engine, "SELECT code, stock_uom FROM items WHERE deleted_at IS NULL")
+    counts = count_units(uoms)
+    return UnitFacts(counts, pack_sizes(lines, conversions, counts, items))
+
+
+def units_job(engine: Engine, state: TaskState | None = None) -> UnitFacts:
+    """:func:`unit_facts` as a job of the cache's writer (the GUI's planner has no engine)."""
+    return unit_facts(engine)
+
+
+def evaluate(session: PlanningSession, *, with_pegs: bool = True,
+             units: UnitFacts | None = None) -> pd.DataFrame:
     """The recommendations for every open requisition (not stored)."""
     slip = {str(k): float(v) for k, v in zip(session.slippage.suppliers["supplier"],
                                               session.slippage.suppliers["expected_slip_days"])}
     pegs = session.peg_summary if with_pegs else None
-    return reevaluate(session.data, session.plan(), slip, pegs)
+    return reevaluate(session.data, session.plan(), slip, pegs, units=units)
+
+
+def evaluate_job(session: PlanningSession, *, units: UnitFacts | None = None
+                 ) -> tuple[dt.date, pd.DataFrame]:
+    """The planner's job of the GUI: the planning day and the recommendations."""
+    return session.today, evaluate(session, units=units)
 
 
 def store(engine: Engine, recs: pd.DataFrame, run_at: dt.datetime | None = None) -> int:
@@ -71,7 +102,7 @@ def run_reevaluation(engine: Engine, session: PlanningSession, *, save: bool = T
                      run_at: dt.datetime | None = None) -> dict[str, Any]:
     if state is not None:
         state.set_status("re-evaluating requisitions")
-    recs = evaluate(session, with_pegs=with_pegs)
+    recs = evaluate(session, with_pegs=with_pegs, units=unit_facts(engine, session.data))
     check_cancelled(state)
     stored = store(engine, recs, run_at) if save else 0
     counts = recs["action"].value_counts().sort_index().to_dict() if len(recs) else {}

@@ -36,7 +36,7 @@ from workbench.services.decisions import DecisionOutcome
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
-from workbench.ui.workers import decide_job, evaluate_job, store_recommendations_job
+from workbench.ui.workers import decide_job, store_recommendations_job
 
 QUEUE_COLUMNS = [
     Col("requisition", "Requisition"),
@@ -262,8 +262,12 @@ class ApprovalsPanel(Panel):
         self.reevaluate_button.setEnabled(False)
 
         def work(state: Any) -> tuple[Any, Any, int]:
-            """Compute in the planner process, then store through the single writer."""
-            day, recs = holder.call(evaluate_job, state)
+            """Read the unit facts through the single writer, compute in the planner process,
+            then store through the writer."""
+            from workbench.services.reevaluate import evaluate_job, units_job
+
+            units = holder.write(units_job, state)
+            day, recs = holder.call(partial(evaluate_job, units=units), state)
             stored = holder.write(partial(store_recommendations_job, recs=recs), state)
             return day, recs["action"].value_counts().sort_index().to_dict() if len(recs) else {}, stored
 
