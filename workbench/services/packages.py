@@ -53,7 +53,11 @@ def write_package(frames: dict[str, pd.DataFrame], folder: str | Path) -> dict[s
     written = {}
     for entity, frame in frames.items():
         buf = io.StringIO()
-        neutralise_frame(frame.reindex(columns=package_columns(entity))).to_csv(buf, index=False)
+        # CRLF rows (RFC 4180): the csv module then quotes text holding a bare carriage
+        # return too, which with "\n" rows it leaves bare, splitting the record when read
+        neutralise_frame(frame.reindex(columns=package_columns(entity))).to_csv(
+            buf, index=False, lineterminator="\r\n"
+        )
         target = folder / f"{entity}.csv"
         part = target.with_name(f".{target.name}.part")
         part.write_text(buf.getvalue(), encoding="utf-8")

@@ -37,7 +37,8 @@ def export_frame(frame: pd.DataFrame, path: str | Path, state: TaskState | None 
     if suffix == ".csv":
         from workbench.services.packages import neutralise_frame
 
-        neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8")
+        # CRLF rows (RFC 4180): text holding a bare carriage return is then quoted too
+        neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
     elif suffix == ".xlsx":
         if len(frame) > XLSX_MAX_ROWS:
             raise ExportError(
