@@ -57,6 +57,17 @@ class _MemoryKeyring:
         return backend
 
 
+@pytest.fixture
+def memory_keyring() -> Any:
+    """A fresh in-memory keyring backend installed for this test. It lives here, in the tests,
+    and nowhere in the application: keyring would pick any backend class the app defines on a
+    machine without a real one (and forget the password at exit)."""
+    backend = _MemoryKeyring.make()
+    if backend is None:
+        pytest.skip("keyring is not installed")
+    return backend
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory,
                         monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:

@@ -29,6 +29,7 @@ from connectors.tryton.options import TrytonOptions
 from connectors.tryton.push import push_decision
 from connectors.tryton.reading import Mark, Reader, server_offset
 from connectors.tryton.rpc import REQUIRED_MODULES, TrytonRPC
+from connectors.urls import redact_url
 
 #: the canonical entities this connector delivers, in load order (referenced ones first)
 ENTITIES = (
@@ -75,17 +76,21 @@ class TrytonConnector:
         parallel_reads: int | str = 1,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], dt.date] = dt.date.today,
+        insecure: bool = False,
     ) -> None:
         if not password:
             raise PermanentError(
-                f"no password for Tryton user {user!r} on {url} / {database}: store it in the "
-                "system keyring (see docs/tryton.md)"
+                f"no password for Tryton user {user!r} on {redact_url(url)} / {database}: store "
+                "it in the system keyring (see docs/tryton.md)"
             )
         self.url, self.database, self.user = url, database, user
         #: reads at a time: 1 for trytond's own server; the number of worker processes of a
         #: server run under a WSGI server (gunicorn, uwsgi) to read that many at once
         self.parallel_reads = _positive(parallel_reads, "parallel_reads")
-        self.rpc = TrytonRPC(url, database, user, password, timeout=timeout, transport=transport)
+        # refuses a URL with credentials in it, and plain http to another machine unless
+        # ``insecure`` (see connectors.urls)
+        self.rpc = TrytonRPC(url, database, user, password, timeout=timeout, transport=transport,
+                             insecure=insecure)
         self.overlap = dt.timedelta(seconds=overlap_seconds)
         self.clock = clock
         self.facts = master.Facts()
@@ -113,7 +118,9 @@ class TrytonConnector:
                 ),
             )
         return CheckResult(
-            True, f"Tryton {version} at {self.url}, database {self.database!r}, user {self.user!r}"
+            True,
+            f"Tryton {version} at {self.rpc.shown_url}, database {self.database!r}, "
+            f"user {self.user!r}",
         )
 
     def entities(self) -> list[str]:

@@ -22,3 +22,5 @@ class TrytonOptions(BaseModel):
                                    description="an incremental pull re-reads this far back")
     parallel_reads: int = Field(1, ge=1, le=64,
                                 description="reads at a time (the server's worker processes)")
+    insecure: bool = Field(False, description="allow plain http:// to another machine (the "
+                           "password and the session travel unencrypted)")

@@ -19,6 +19,7 @@ import base64
 import datetime as dt
 import itertools
 import json
+import logging
 import re
 from collections.abc import Iterable
 from decimal import Decimal
@@ -27,6 +28,11 @@ from typing import Any
 import httpx
 
 from connectors.base import ConnectorError, PermanentError, TransientError
+from connectors.urls import RedactUrls, redact_url, url_problem
+
+# httpx logs each request's full URL at INFO: never a user name, password or query token
+if not any(isinstance(f, RedactUrls) for f in logging.getLogger("httpx").filters):
+    logging.getLogger("httpx").addFilter(RedactUrls())
 
 #: the Tryton groups a connector user needs (docs/tryton.md, tested with a non-admin user)
 ACCESS_GROUPS = (
@@ -153,8 +159,14 @@ class TrytonRPC:
         timeout: float = 60.0,
         language: str = "en",
         transport: httpx.BaseTransport | None = None,
+        insecure: bool = False,
     ) -> None:
-        self.url = url.rstrip("/")
+        problem = url_problem("url", url.strip(), insecure)
+        if problem:  # credentials in the URL, or plain http to another machine
+            raise PermanentError(f"Tryton {problem}")
+        self.url = url.strip().rstrip("/")
+        #: the URL as messages show it (redacted)
+        self.shown_url = redact_url(self.url)
         self.database = database
         self.user = user
         self._password = password
@@ -179,7 +191,7 @@ class TrytonRPC:
         headers = {"Content-Type": "application/json"}
         if auth and self._auth:
             headers["Authorization"] = self._auth
-        where = f"the Tryton server at {self.url}"
+        where = f"the Tryton server at {self.shown_url}"
         self.calls += 1
         try:
             resp = self._http.post(f"{self.url}{path}", content=body, headers=headers)
@@ -209,20 +221,21 @@ class TrytonRPC:
             raise _Unauthorized()
         if code == 404:
             raise PermanentError(
-                f"Tryton at {self.url} has no database {self.database!r} (HTTP 404); "
+                f"Tryton at {self.shown_url} has no database {self.database!r} (HTTP 404); "
                 "check the database name"
             )
         if code == 403:
             raise PermanentError(f"Tryton refused {method}: not allowed for user {self.user!r}")
         if code == 429:
-            raise TransientError(f"Tryton at {self.url} is rate-limiting this client (HTTP 429)")
+            raise TransientError(
+                f"Tryton at {self.shown_url} is rate-limiting this client (HTTP 429)")
         if code in (502, 503, 504):
             raise TransientError(
-                f"Tryton at {self.url} could not serve {method} (HTTP {code}: database busy or "
-                f"unavailable{_html_reason(resp)})"
+                f"Tryton at {self.shown_url} could not serve {method} (HTTP {code}: database "
+                f"busy or unavailable{_html_reason(resp)})"
             )
         raise PermanentError(
-            f"Tryton at {self.url} answered {method} with HTTP {code}{_html_reason(resp)}"
+            f"Tryton at {self.shown_url} answered {method} with HTTP {code}{_html_reason(resp)}"
         )
 
     def _raise_tryton(self, error: Any, method: str) -> None:

@@ -27,8 +27,7 @@ from workbench.services.sync import run_sync
 PARAMS = {"url": "http://erp.example.com:8000", "database": "prod", "user": "planner"}
 
 
-def test_password_round_trip_and_injection() -> None:
-    keyring.set_keyring(credentials.MemoryKeyring())
+def test_password_round_trip_and_injection(memory_keyring: object) -> None:
     account = credentials.account_for("tryton", PARAMS)
     assert account == "tryton:planner@http://erp.example.com:8000/prod"
     with pytest.raises(
@@ -56,9 +55,9 @@ def test_password_never_lands_in_settings() -> None:
 
 @pytest.mark.tryton
 def test_decide_and_send_from_the_command_line(
-    tryton_fresh: TrytonServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tryton_fresh: TrytonServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    memory_keyring: object,
 ) -> None:
-    keyring.set_keyring(credentials.MemoryKeyring())
     secret = "Pw-9f3k2-unique"
     rpc = TrytonRPC(tryton_fresh.url, DATABASE, "admin", ADMIN_PASSWORD)
     rpc.write(

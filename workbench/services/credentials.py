@@ -9,8 +9,12 @@ open: ``tryton:planner@http://erp:8000/prod`` (connector, user, URL, database), 
 the same server and user share one entry and a changed URL asks again.
 
 Frozen applications often lose their keyring backend (keyring issue #324); when there is none the
-user gets :class:`CredentialError` saying what to install instead of keyring's own traceback.
-Tests use :class:`MemoryKeyring`.
+user gets :class:`CredentialError` saying what to install instead of keyring's own traceback, and
+``python -m workbench.services.credentials set`` exits with code 1 before asking for the
+password. The application never defines a keyring backend of its own: keyring picks up every
+``KeyringBackend`` subclass that is imported, so an in-memory one here would silently become the
+store on a machine without a real one ("stored", then lost at exit). Tests install an in-memory
+keyring from ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -40,26 +44,6 @@ NO_BACKEND_HELP = (
 
 class CredentialError(RuntimeError):
     """The password cannot be read or stored; the message says why and what to do."""
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that forgets everything when the process ends: for tests and throwaway runs."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring is untyped
-        self._store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self._store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self._store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self._store.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
 
 
 def backend() -> keyring.backend.KeyringBackend:
@@ -150,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     account = account_for(args.connector, params)
     try:
         if args.action == "set":
+            backend()  # no keyring: say so before asking for a password it could not keep
             set_password(account, getpass.getpass(f"password for {account}: "))
             print(f"stored in the system keyring as {account}")
         elif args.action == "delete":

@@ -18,18 +18,17 @@ created readable by the user only (0600 / 0700).
 from __future__ import annotations
 
 import getpass
-import ipaddress
 import json
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from connectors.urls import URL_START, url_problem
 from workbench import APP_NAME
 from workbench.analysis.consumption import ForecastConsumption
 
@@ -39,58 +38,12 @@ _SECRET_WORDS = ("password", "passwd", "passphrase", "pwd", "secret", "token", "
                  "credential", "privatekey", "sessionid", "cookie")
 #: whole parameter names that are secrets too short to search for inside other names
 _SECRET_NAMES = frozenset({"pass", "pw", "pin", "auth", "key"})
-#: parameter values that are URLs
-_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 def secret_name(key: str) -> bool:
     """True when a parameter called ``key`` would hold a secret (``pwd``, ``db_passwd``, ...)."""
     plain = re.sub(r"[^a-z0-9]", "", key.lower())
     return plain in _SECRET_NAMES or any(word in plain for word in _SECRET_WORDS)
-
-
-def is_local_host(host: str | None) -> bool:
-    """localhost or a loopback address: plain http never leaves the machine."""
-    if not host:
-        return False
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def redact_url(url: str) -> str:
-    """``url`` fit for a message or a log: a user name / password in it becomes ``***``, and a
-    query string (where tokens travel) ``?***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unreadable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    query = "***" if parts.query else ""
-    return parts._replace(netloc=netloc, query=query).geturl()
-
-
-def url_problem(key: str, value: str, insecure: bool) -> str | None:
-    """Why a URL parameter may not be stored (credentials in it, plain http to another
-    machine), or None."""
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:
-        return f"parameter {key!r} is not a readable URL"
-    if parts.username is not None or parts.password is not None:
-        return (f"parameter {key}={redact_url(value)} holds a user name or password: give the "
-                f"user as user=..., and store the password with keyring (docs/tryton.md)")
-    if parts.scheme.lower() == "http" and not insecure and not is_local_host(host):
-        return (f"parameter {key}={value} is plain http:// to {host}: the password and the "
-                f"session would travel unencrypted; use https://, or say --insecure "
-                f"(insecure=true) on a network you trust")
-    return None
 
 
 class SourceConfig(BaseModel):
@@ -109,7 +62,7 @@ class SourceConfig(BaseModel):
                 raise ValueError(f"parameter {key!r} looks like a secret: store it with keyring")
         insecure = str(params.get("insecure", "")).strip().lower() in ("1", "true", "yes", "on")
         for key, value in params.items():
-            if isinstance(value, str) and _URL.match(value.strip()):
+            if isinstance(value, str) and URL_START.match(value.strip()):
                 problem = url_problem(key, value.strip(), insecure)
                 if problem:
                     raise ValueError(problem)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 
 import platformdirs
@@ -23,15 +24,28 @@ def log_path() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)) / "workbench.log"
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are readable by the user only (0600, whatever the umask):
+    a log names sources, users and records."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(path: Path | None = None) -> Path:
-    """Log to a rotating file (5 x 2 MB); idempotent, so tests and previews may call it again."""
+    """Log to a rotating file (5 x 2 MB) readable by the user only, in a folder made 0700;
+    idempotent, so tests and previews may call it again."""
+    from workbench.services.settings import make_private_folder
+
     path = path or log_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     root = logging.getLogger()
     for handler in root.handlers:
         if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename) == path:
             return path
-    handler = logging.handlers.RotatingFileHandler(
+    handler = PrivateRotatingFileHandler(
         path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

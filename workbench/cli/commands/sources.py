@@ -16,7 +16,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add.add_argument("name")
     add.add_argument("connector", help="connector name, e.g. tryton, files")
     add.add_argument("params", nargs="*", metavar="KEY=VALUE",
-                     help="connector parameters, e.g. url=http://host:8000 database=prod user=planner")
+                     help="connector parameters, e.g. url=https://erp.example.com database=prod "
+                          "user=planner (the password goes to the keyring, never here)")
+    add.add_argument("--insecure", action="store_true",
+                     help="allow a plain http:// URL to another machine (the password and the "
+                          "session travel unencrypted: only on a network you trust)")
     rm = actions.add_parser("remove", help="remove a source")
     rm.add_argument("name")
     p.set_defaults(func=run, action=None, json=False)
@@ -43,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
                 if not sep:
                     raise CliError(f"parameter {pair!r} is not KEY=VALUE", 2)
                 params[key] = value
+            if args.insecure:
+                params["insecure"] = "true"
             try:
                 cfg = SourceConfig(name=args.name, connector=args.connector, params=params)
             except ValidationError as exc:
