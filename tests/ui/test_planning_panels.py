@@ -4,6 +4,7 @@ against the planning services' own answers on the same cache."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,10 @@ from workbench.cache.db import open_cache
 from workbench.services import planning
 from workbench.services.decisions import query_frame
 from workbench.services.sync import run_sync
+from workbench.ui import jobs, jobserver
 from workbench.ui.mainwindow import MainWindow
+from workbench.ui.operations import DIALOG_DELAY_MS
+from workbench.ui.panels import whereused
 from workbench.ui.panels.items import ItemsPanel
 from workbench.ui.panels.shortages import ShortagesPanel, without_planned_orders
 from workbench.ui.panels.whereused import WhereUsedPanel
@@ -200,7 +204,23 @@ def _draft_shortage_plant() -> dict[str, list[dict]]:
     }
 
 
-def test_what_if_of_a_draft_creating_a_new_shortage(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def slow_impact_and_what_if(session, **kw):  # type: ignore[no-untyped-def]
+    """The panel's impact job, slow enough for "Computing the impact…" to appear first."""
+    time.sleep(DIALOG_DELAY_MS / 1000 + 0.6)
+    return jobs.impact_and_what_if(session, **kw)
+
+
+def _slow_impact(name: str, **kw):  # type: ignore[no-untyped-def]
+    if name == "impact_and_what_if":
+        name = f"{__name__}:slow_impact_and_what_if"
+    return jobserver.job(name, **kw)
+
+
+def _open_dialogs(panel: WhereUsedPanel) -> list[QProgressDialog]:
+    return [d for d in panel.findChildren(QProgressDialog) if d.isVisible()]
+
+
+def test_what_if_of_a_draft_creating_a_new_shortage(qtbot, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "hand.sqlite"
     assert run_sync(open_cache(path), MemoryConnector(_draft_shortage_plant())).ok
     ctx = make_context(path, tmp_path, sources=[])
@@ -210,9 +230,13 @@ def test_what_if_of_a_draft_creating_a_new_shortage(qtbot, tmp_path) -> None:  #
         panel.set_parent("P")
     assert (panel.rev_from.currentData(), panel.rev_to.currentData()) == ("A", "B")
     panel.effective.setDate(week(2))
+    monkeypatch.setattr(whereused, "job", _slow_impact)
     with qtbot.waitSignal(panel.loaded, timeout=60_000):
         qtbot.mouseClick(panel.impact_button, Qt.MouseButton.LeftButton)
-    # no error, no progress dialog left open, the button usable again
+        qtbot.waitUntil(lambda: bool(_open_dialogs(panel)), timeout=20_000)
+    # no error, the progress dialog closed (the chart's TypeError once left it open for ever),
+    # the button usable again
+    qtbot.waitUntil(lambda: not _open_dialogs(panel), timeout=5_000)
     assert not [w for w in QApplication.topLevelWidgets()
                 if isinstance(w, (QMessageBox, QProgressDialog)) and w.isVisible()]
     assert panel.impact_button.isEnabled()

@@ -71,6 +71,8 @@ def planned_work_order_change(data: PlanningData, base: Plan, item: str, rev_b: 
     """The requirement change of moving ``orders`` (planned work orders of ``item``) to
     ``rev_b``: minus their own open component requirements, plus ``remaining`` x quantity per
     (scrap included) of each preferred line of ``rev_b`` in the bucket of the order's start."""
+    if orders.empty:  # the usual case: no planned work order from the date on
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     items, sites, cal = base.items, base.sites, base.calendar
     n_sites = len(sites)
     req = base.sources.requirements
