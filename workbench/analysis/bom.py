@@ -394,9 +394,13 @@ class BomGraph:
 
     def usable(self, lines: np.ndarray, day: int | None) -> np.ndarray:
         """The lines among ``lines`` in force on ``day`` (each line once when ``day`` is None)."""
+        return lines[self.in_force(lines, day)]
+
+    def in_force(self, lines: np.ndarray, day: int | None) -> np.ndarray:
+        """Mask of :meth:`usable` over ``lines``."""
         if day is None:
-            return lines[self.listed[lines]]
-        return lines[(self.win_from[lines] <= day) & (day < self.win_to[lines])]
+            return self.listed[lines]
+        return (self.win_from[lines] <= day) & (day < self.win_to[lines])
 
     def parents_of(self, item: int) -> np.ndarray:
         return self.by_child[self.ptr_child[item]:self.ptr_child[item + 1]]

@@ -9,6 +9,17 @@ Extended quantity per top-level unit is the sum over all paths of the product of
 quantity per × scrap factor (preferred lines only: an alternate is not consumed unless chosen).
 Paths are listed up to ``max_paths``; the totals never depend on that limit. A cycle in the data
 is reported with the items on it and never followed twice.
+
+**One revision per assembly, never a sum over alternatives.** Revisions of one parent are
+alternatives: never in force together. On a date (``as_of``, or a graph built for one) each
+parent has one revision in force, so the extended quantity is exactly the explosion of the
+revisions in force that day (:func:`explosion` on the same date gives the same figure). Asked
+without a date, over every revision of the graph, the figures are *per revision*: a path lists
+the revision of every step, and an ancestor's ``extended_quantity_min`` /
+``extended_quantity_max`` are the least and most any choice of one revision per assembly gives
+(a revision that does not use the item counts 0); ``extended_quantity`` is that figure when the
+choice does not matter (min = max), else NaN. Adding up revisions A and B of a parent (a
+component carried over from A to B counted twice) matches no BOM that is ever built.
 """
 
 from __future__ import annotations
@@ -21,12 +32,18 @@ import pandas as pd
 
 from workbench.analysis.bom import BomGraph, _kahn, find_cycles, gather
 
+#: Columns of :attr:`WhereUsed.ancestors`.
+ANCESTOR_COLUMNS = ["item", "min_level", "max_level", "top_level", "extended_quantity",
+                    "extended_quantity_min", "extended_quantity_max"]
+
 
 @dataclass
 class WhereUsed:
     item: str
     direct: pd.DataFrame  # the single-level parent lines
-    ancestors: pd.DataFrame  # item, min_level, max_level, top_level, extended_quantity
+    #: item, min_level, max_level, top_level, extended_quantity (NaN where it depends on the
+    #: revision, see module doc), extended_quantity_min, extended_quantity_max
+    ancestors: pd.DataFrame
     paths: list[dict[str, Any]] = field(default_factory=list)
     truncated: bool = False
     cycles: list[list[str]] = field(default_factory=list)
@@ -92,16 +109,11 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
     if remaining.any():
         cycles = [[str(graph.items.codes[nodes[i]]) for i in reversed(c)]
                   for c in find_cycles(edges, remaining)]
-    extended = _extended(len(nodes), edges, graph.quantity[lines], graph.alternate[lines],
-                         max_level, remaining)
+    low, high = _extended_range(graph, nodes, lines, edges, max_level, remaining, as_of)
     has_parent = _has_parent(graph, nodes, as_of)
-    ancestors = pd.DataFrame({
-        "item": graph.items.codes[nodes],
-        "min_level": min_level,
-        "max_level": np.where(remaining, -1, max_level),
-        "top_level": ~has_parent,
-        "extended_quantity": extended,
-    }).iloc[1:]  # the item itself is node 0
+    ancestors = _ancestor_frame(graph.items.codes[nodes], min_level,
+                                np.where(remaining, -1, max_level), ~has_parent,
+                                low, high).iloc[1:]  # the item itself is node 0
     if tops is not None:
         keep = _leading_to(nodes, edges, {i for i, n in enumerate(nodes)
                                           if str(graph.items.codes[n]) in tops and not has_parent[i]})
@@ -109,6 +121,16 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
     ancestors = ancestors.sort_values(["min_level", "item"]).reset_index(drop=True)
     paths, truncated = _paths(graph, idx, max_paths, tops, as_of)
     return WhereUsed(item, direct, ancestors, paths, truncated, cycles)
+
+
+def _ancestor_frame(item: Any, min_level: Any, max_level: Any, top_level: Any,
+                    low: np.ndarray, high: np.ndarray) -> pd.DataFrame:
+    same = np.isclose(low, high, rtol=1e-12, atol=1e-12)
+    return pd.DataFrame({
+        "item": item, "min_level": min_level, "max_level": max_level, "top_level": top_level,
+        "extended_quantity": np.where(same, low, np.nan),
+        "extended_quantity_min": low, "extended_quantity_max": high,
+    })
 
 
 def _has_parent(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.ndarray:
@@ -120,15 +142,46 @@ def _has_parent(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.ndarr
 def _single_level_ancestors(graph: BomGraph, direct: pd.DataFrame,
                             day: int | None) -> pd.DataFrame:
     if direct.empty:
-        return pd.DataFrame(columns=["item", "min_level", "max_level", "top_level",
-                                     "extended_quantity"])
-    preferred = direct[~direct["alternate"]]
-    ext = preferred.groupby("parent")["extended_quantity"].sum()
+        return pd.DataFrame(columns=ANCESTOR_COLUMNS)
     parents = pd.unique(direct["parent"])
-    has_parent = _has_parent(graph, graph.items.idx(list(parents)), day)
-    return pd.DataFrame({"item": parents, "min_level": 1, "max_level": 1,
-                         "top_level": ~has_parent,
-                         "extended_quantity": ext.reindex(parents).fillna(0.0).to_numpy()})
+    nodes = graph.items.idx(list(parents))
+    preferred = direct[~direct["alternate"].to_numpy(bool)]
+    low, high = _per_revision(
+        pd.Index(parents).get_indexer(preferred["parent"]), preferred["revision"].to_numpy(),
+        preferred["extended_quantity"].to_numpy(float),
+        preferred["extended_quantity"].to_numpy(float), _revision_counts(graph, nodes, day))
+    has_parent = _has_parent(graph, nodes, day)
+    return _ancestor_frame(parents, 1, 1, ~has_parent, low, high)
+
+
+def _revision_counts(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.ndarray:
+    """How many revisions each of ``nodes`` is built by in ``graph`` on ``day`` (one on a date;
+    every revision with a line when ``day`` is None)."""
+    lines, source = gather(graph.ptr_parent, graph.by_parent, nodes)
+    keep = graph.in_force(lines, day)
+    pairs = pd.DataFrame({"node": source[keep], "revision": graph.revision[lines[keep]]})
+    counts = pairs.drop_duplicates().groupby("node").size()
+    return counts.reindex(np.arange(len(nodes)), fill_value=0).to_numpy(np.int64)
+
+
+def _per_revision(node: np.ndarray, revision: np.ndarray, low: np.ndarray, high: np.ndarray,
+                  revisions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least and most of each node's contributions over its revisions: contributions are added
+    up within one revision (``node``, ``revision``), never across; a node built by a revision
+    that contributes nothing (``revisions`` counts them all) has 0 as its least."""
+    n = len(revisions)
+    out_low, out_high = np.zeros(n), np.zeros(n)
+    if len(node) == 0:
+        return out_low, out_high
+    frame = pd.DataFrame({"node": node, "revision": revision, "low": low, "high": high})
+    per_rev = frame.groupby(["node", "revision"], sort=False)[["low", "high"]].sum()
+    per_node = per_rev.groupby(level="node").agg(low=("low", "min"), high=("high", "max"),
+                                                 used=("low", "size"))
+    at = per_node.index.to_numpy(np.int64)
+    used = per_node["used"].to_numpy(np.int64)
+    out_low[at] = np.where(used < revisions[at], 0.0, per_node["low"].to_numpy(float))
+    out_high[at] = per_node["high"].to_numpy(float)
+    return out_low, out_high
 
 
 def _ancestors(graph: BomGraph, start: int,
@@ -153,18 +206,26 @@ def _ancestors(graph: BomGraph, start: int,
     return np.concatenate(nodes), all_lines, np.concatenate(levels)
 
 
-def _extended(n: int, edges: np.ndarray, qty: np.ndarray, alternate: np.ndarray,
-              level: np.ndarray, on_cycle: np.ndarray) -> np.ndarray:
-    """Sum over paths of the product of quantities, by increasing topological level."""
-    ext = np.zeros(n)
-    ext[0] = 1.0
-    usable = ~alternate & ~on_cycle[edges[:, 0]] & ~on_cycle[edges[:, 1]]
-    e, q = edges[usable], qty[usable]
+def _extended_range(graph: BomGraph, nodes: np.ndarray, lines: np.ndarray, edges: np.ndarray,
+                    level: np.ndarray, on_cycle: np.ndarray,
+                    day: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per node, the least and most extended quantity of the item (node 0) in one unit of it,
+    over the choice of one revision per assembly (equal on a date, see module doc): sums over
+    paths of the product of quantities, by increasing topological level."""
+    n = len(nodes)
+    low, high = np.zeros(n), np.zeros(n)
+    low[0] = high[0] = 1.0
+    usable = ~graph.alternate[lines] & ~on_cycle[edges[:, 0]] & ~on_cycle[edges[:, 1]]
+    e, q, rev = edges[usable], graph.quantity[lines][usable], graph.revision[lines][usable]
+    revisions = _revision_counts(graph, nodes, day)
     parent_level = level[e[:, 1]]
     for lv in range(1, int(level.max(initial=0)) + 1):
         sel = parent_level == lv
-        ext += np.bincount(e[sel, 1], weights=ext[e[sel, 0]] * q[sel], minlength=n)
-    return ext
+        lo, hi = _per_revision(e[sel, 1], rev[sel], low[e[sel, 0]] * q[sel],
+                               high[e[sel, 0]] * q[sel], revisions)
+        at = np.unique(e[sel, 1])
+        low[at], high[at] = lo[at], hi[at]
+    return low, high
 
 
 def _leading_to(nodes: np.ndarray, edges: np.ndarray, targets: set[int]) -> np.ndarray:
@@ -228,23 +289,66 @@ def _path(graph: BomGraph, steps: list[int], ext: float) -> dict[str, Any]:
     return {"top_level": listed[-1]["parent"], "extended_quantity": ext, "steps": listed}
 
 
-def explosion(graph: BomGraph, item: str, as_of: int | None = None) -> pd.DataFrame:
-    """Every item below ``item`` with its minimum level (the mirror of where-used)."""
+def explosion(graph: BomGraph, item: str, as_of: int | None = None,
+              revision: str | None = None) -> pd.DataFrame:
+    """Every item below ``item`` with its minimum level and ``extended_quantity`` per unit of
+    ``item`` (the mirror of where-used: same lines, same sums over paths).
+
+    ``revision``: explode that revision of ``item`` itself (whether in force or not), the
+    assemblies below it by the revisions in force on ``as_of``. Without a date, an item below an
+    assembly with several revisions in the graph has no one figure: NaN (ask on a date or per
+    revision, see module doc).
+    """
     idx = int(graph.items.idx([item])[0])
     if idx < 0:
         raise KeyError(f"unknown item {item!r}")
     seen = np.zeros(len(graph.items), bool)
     seen[idx] = True
-    frontier, depth, found = np.array([idx]), 0, []
+    frontier, depth = np.array([idx]), 0
+    nodes, levels, line_parts = [np.array([idx])], [np.array([0])], []
     while len(frontier):
         depth += 1
         lines, _ = gather(graph.ptr_parent, graph.by_parent, frontier)
-        lines = graph.usable(lines, as_of)
+        if depth == 1 and revision is not None:
+            lines = lines[graph.revision[lines] == revision]
+            lines = lines[graph.listed[lines] | (as_of is not None)]
+            lines = lines[~pd.DataFrame({"p": graph.position[lines]}).duplicated().to_numpy()]
+        else:
+            lines = graph.usable(lines, as_of)
+        line_parts.append(lines)
         kids = np.unique(graph.component[lines])
         new = kids[~seen[kids]]
         seen[new] = True
-        found.append(pd.DataFrame({"item": graph.items.codes[new], "min_level": depth}))
+        nodes.append(new)
+        levels.append(np.full(len(new), depth))
         frontier = new
-    if not found:
-        return pd.DataFrame(columns=["item", "min_level"])
-    return pd.concat(found, ignore_index=True)
+    return _explosion_frame(graph, np.concatenate(nodes), np.concatenate(line_parts),
+                            np.concatenate(levels), as_of, revision is not None)
+
+
+def _explosion_frame(graph: BomGraph, nodes: np.ndarray, lines: np.ndarray, min_level: np.ndarray,
+                     day: int | None, root_revision: bool) -> pd.DataFrame:
+    """Extended quantities below node 0 by increasing topological level (NaN below an assembly
+    built by several revisions of the graph: their lines are never added up)."""
+    if len(nodes) == 1:
+        return pd.DataFrame({"item": pd.Series(dtype=object), "min_level": pd.Series(dtype=int),
+                             "extended_quantity": pd.Series(dtype=float)})
+    local = np.full(len(graph.items), -1, np.int64)
+    local[nodes] = np.arange(len(nodes))
+    edges = np.stack([local[graph.parent[lines]], local[graph.component[lines]]], axis=1)
+    level, on_cycle = _kahn(len(nodes), edges)
+    several = _revision_counts(graph, nodes, day) > 1
+    several[0] = several[0] and not root_revision
+    usable = ~graph.alternate[lines] & ~on_cycle[edges[:, 0]] & ~on_cycle[edges[:, 1]]
+    e, q = edges[usable], graph.quantity[lines][usable]
+    ext = np.zeros(len(nodes))
+    ext[0] = 1.0
+    unknown = np.zeros(len(nodes), bool)  # below an assembly built by several revisions
+    child_level = level[e[:, 1]]
+    for lv in range(1, int(level.max(initial=0)) + 1):
+        sel = child_level == lv
+        ext += np.bincount(e[sel, 1], weights=ext[e[sel, 0]] * q[sel], minlength=len(nodes))
+        from_several = (unknown | several)[e[sel, 0]].astype(float)
+        unknown |= np.bincount(e[sel, 1], weights=from_several, minlength=len(nodes)) > 0
+    return pd.DataFrame({"item": graph.items.codes[nodes[1:]], "min_level": min_level[1:],
+                         "extended_quantity": np.where(unknown, np.nan, ext)[1:]})

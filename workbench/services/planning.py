@@ -218,13 +218,20 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def where_used(session: PlanningSession, item: str, *, as_of: dt.date | None = None,
                include_drafts: bool = False, include_obsolete: bool = False,
                multi_level: bool = True, site: str | None = None,
-               max_paths: int = 1000) -> dict[str, Any]:
+               max_paths: int = 1000, all_revisions: bool = False) -> dict[str, Any]:
+    """Where ``item`` is used through the BOM revisions in force on ``as_of`` (default: the
+    planning day), so every extended quantity is the explosion of the revisions built that day.
+    ``all_revisions``: every revision of the allowed statuses instead, figures per revision
+    (``extended_quantity_min``/``_max``; ``extended_quantity`` None where the revision matters,
+    see :mod:`workbench.analysis.where_used`); ``as_of`` is then ignored and answered as None."""
     statuses = {"released"} | ({"draft"} if include_drafts else set()) | \
         ({"obsolete"} if include_obsolete else set())
-    result = session.where_used(item, as_of=as_of, statuses=statuses, multi_level=multi_level,
+    day = None if all_revisions else (as_of or session.today)
+    result = session.where_used(item, as_of=day, statuses=statuses, multi_level=multi_level,
                                 site=site, max_paths=max_paths)
     out = plain(result.to_dict())
-    out.update({"as_of": as_of, "statuses": sorted(statuses), "site": site})
+    out.update({"as_of": day, "all_revisions": all_revisions, "statuses": sorted(statuses),
+                "site": site})
     return out
 
 

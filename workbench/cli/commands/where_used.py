@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from workbench.cli import CliError, print_json
 from workbench.cli.commands._planning import add_planning_options, iso_date, session_from
@@ -12,8 +13,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("where-used", help="assemblies using an item (multi-level)")
     p.add_argument("item")
     p.add_argument("--single-level", action="store_true", help="direct parents only")
-    p.add_argument("--as-of", type=iso_date, default=None,
-                   help="only revisions effective on this date (default: every revision)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--on", type=iso_date, default=None, dest="on", metavar="DATE",
+                      help="through the revisions in force on this date (default: the "
+                           "planning day)")
+    # the option's old name, kept for scripts that use it
+    when.add_argument("--as-of", type=iso_date, dest="on", help=argparse.SUPPRESS)
+    when.add_argument("--all-revisions", action="store_true",
+                      help="every revision, whatever its dates: quantities per revision "
+                           "(least-most where the revision matters)")
     p.add_argument("--include-drafts", action="store_true")
     p.add_argument("--include-obsolete", action="store_true")
     p.add_argument("--site", default=None, help="only paths to top-level items active at SITE")
@@ -27,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
 
     _, session = session_from(args)
     try:
-        result = where_used(session, args.item, as_of=args.as_of,
+        result = where_used(session, args.item, as_of=args.on,
                             include_drafts=args.include_drafts,
                             include_obsolete=args.include_obsolete,
                             multi_level=not args.single_level, site=args.site,
-                            max_paths=args.max_paths)
+                            max_paths=args.max_paths, all_revisions=args.all_revisions)
     except KeyError as exc:
         raise CliError(str(exc.args[0]), 2) from None
     if args.json:
@@ -39,10 +47,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for cycle in result["cycles"]:
         print("cycle: " + " -> ".join(cycle))
-    print(f"{'item':24} {'level':>5} {'top':>4} {'qty per top':>14}")
+    when = "every revision" if result["all_revisions"] else f"on {result['as_of']}"
+    print(f"{result['item']} used {when}")
+    print(f"{'item':24} {'level':>5} {'top':>4} {'qty per top':>21}")
     for a in result["ancestors"]:
         lv = a["min_level"] if a["min_level"] == a["max_level"] else f"{a['min_level']}-{a['max_level']}"
-        print(f"{a['item']:24} {lv!s:>5} {'yes' if a['top_level'] else '':>4} "
-              f"{a['extended_quantity']:>14,.4f}")
+        print(f"{a['item']:24} {lv!s:>5} {'yes' if a['top_level'] else '':>4} {_quantity(a):>21}")
     print(f"{len(result['paths'])} paths" + (" (truncated)" if result["paths_truncated"] else ""))
     return 0
+
+
+def _quantity(ancestor: dict[str, Any]) -> str:
+    """The extended quantity, or least-most where it depends on the revision built."""
+    if ancestor["extended_quantity"] is not None:
+        return f"{ancestor['extended_quantity']:,.4f}"
+    return f"{ancestor['extended_quantity_min']:,.4f}-{ancestor['extended_quantity_max']:,.4f}"
