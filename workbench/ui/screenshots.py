@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         p.set_parent(parent)
         _settle(app, window)
         p.compute_impact()
+        p.tabs.setCurrentIndex(p.tabs.count() - 1)  # the plan before vs after, week by week
 
     def items(p: Any) -> None:
         p.focus_on(_draft_parent(ctx.engine))

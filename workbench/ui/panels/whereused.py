@@ -94,6 +94,7 @@ class WhereUsedPanel(Panel):
         self.item = QLineEdit()
         self.item.setPlaceholderText("Item code, e.g. RM-00017")
         self.item.setObjectName("whereUsedItem")
+        self.item.setMinimumWidth(150)
         self.item.returnPressed.connect(self.show_where_used)
         self.drafts = QCheckBox("Include draft revisions")
         self.where_on = QDateEdit()  # set to the planning day on the first load
