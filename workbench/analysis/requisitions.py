@@ -456,6 +456,16 @@ class _Advice:
 
     def result(self) -> dict[str, Any]:
         self.reason += self.feasibility()
+        ev, plan = self.evidence, self.judge.plan
+        idx = int(plan.items.idx([str(self.r.item)])[0])
+        # the facts the advice rests on, which decide whether it is raised again after a
+        # buyer modified or rejected it (workbench.services.reevaluate, "held")
+        ev["basis"] = {
+            "net_requirement": float(ev["covered_quantity"] + ev.get("uncovered_quantity", 0.0)),
+            "first_need": ev["covered_needs"][0]["date"] if ev["covered_needs"] else None,
+            "order_multiple": float(plan.items.order_multiple[idx]),
+            "bucket_days": int(plan.calendar.bucket_days),
+        }
         if self.date is not None and self.date != self.need_date:
             self.evidence["date_change"] = {
                 "kind": "pull_in" if self.date < self.need_date else "defer",

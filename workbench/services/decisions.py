@@ -269,15 +269,24 @@ def query_frame(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> pd.Da
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
-def decisions_frame(engine: Engine) -> pd.DataFrame:
-    """Every decision with the state of its write-back (newest first)."""
+def decisions_frame(engine: Engine, requisition: str | None = None) -> pd.DataFrame:
+    """Every decision (of ``requisition``, when given) with the state of its write-back, newest
+    first: the history of decisions — who (``decided_by``), when (``decided_at``), what
+    (verdict, action and values) and why (``comment``), with the advice decided on
+    (``advice_action``, ``advice_quantity``, ``advice_date``, ``advice_reason``)."""
+    where, params = ("WHERE d.requisition = ? ", (requisition,)) if requisition else ("", ())
     return query_frame(
         engine,
         (
             "SELECT d.id, d.requisition, d.verdict, d.action, d.item, d.quantity, d.date, "
             "d.supplier, "
             "d.comment, d.decided_by, d.decided_at, d.base_version, d.recommendation, "
+            "r.action AS advice_action, r.proposed_quantity AS advice_quantity, "
+            "r.proposed_date AS advice_date, r.reason AS advice_reason, "
             "o.id AS outbox, o.state AS outbox_state, o.last_error "
-            "FROM decisions d LEFT JOIN outbox o ON o.decision = d.id ORDER BY d.id DESC"
+            "FROM decisions d LEFT JOIN outbox o ON o.decision = d.id "
+            "LEFT JOIN recommendations r ON r.id = d.recommendation "
+            f"{where}ORDER BY d.id DESC"
         ),
+        params,
     )

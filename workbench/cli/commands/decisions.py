@@ -12,6 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("decisions", help="record decisions on requisitions; list them")
     actions = p.add_subparsers(dest="action_name")
     ls = actions.add_parser("list", help="decisions with their write-back state (default)")
+    ls.add_argument("--requisition", default=None,
+                    help="only this requisition's decisions: its history (who, when, what, why)")
     add_common(ls)
     rec = actions.add_parser("record", help="record a decision; it is queued in the outbox")
     rec.add_argument("requisition", help="requisition code, e.g. REQ-12")
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"decision {outcome.decision} recorded (nothing to write back)")
         return 0
-    frame = decisions_frame(engine)
+    frame = decisions_frame(engine, getattr(args, "requisition", None))
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
     if args.json:
         print_json(rows)
@@ -86,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         )
         print(
             f"{r['id']:>5} {r['decided_at']} {r['requisition']:14} {r['verdict']:8} "
-            f"{r['action']:14} {values:30} {r['outbox_state'] or '-'}"
+            f"{r['action']:14} {values:30} {r['outbox_state'] or '-':10} "
+            f"by {r['decided_by'] or '-'}" + (f": {r['comment']}" if r["comment"] else "")
         )
     if not rows:
         print("no decisions recorded")
