@@ -285,3 +285,28 @@ def test_a_change_that_changes_nothing_in_the_horizon_says_why() -> None:
     s = PlanningSession(unit, weekly(6))
     assert _nothing(s.impact("P", "A", "C", week(2))) == \
         "the lines of A and C differ only in orig uom, not in the quantity per stock unit."
+
+
+def test_scenario_b_equals_a_full_plan_with_the_planned_work_order_rebuilt() -> None:
+    """Scenario B of the impact is what a full plan gives when B is in force from the date and
+    the planned work order W2 carries B's component list instead of its own."""
+    d = work_order_data()
+    s = PlanningSession(d, weekly(6))
+    result = s.impact("P", "A", "B", week(2))
+    revs = d.bom_revisions.copy()
+    revs.loc[revs["revision"] == "A", "effective_to"] = pd.Timestamp(week(2) - dt.timedelta(1))
+    woc = d.work_order_components
+    rebuilt = pd.concat([woc[woc["work_order"] != "W2"], data(work_order_components=[
+        {"work_order": "W2", "position": 20, "component": "KEEP", "required_quantity": 30,
+         "required_date": week(3)},
+        {"work_order": "W2", "position": 30, "component": "NEW", "required_quantity": 10,
+         "required_date": week(3)}]).work_order_components], ignore_index=True)
+    full = plan(with_revision_released(d.replace(bom_revisions=revs,
+                                                 work_order_components=rebuilt),
+                                       "P", "B", week(2)), weekly(6))
+    for r in result["affected_rows"]:
+        got = record(full, r["item"])
+        assert sum(got["gross_requirements"]) == pytest.approx(r["gross_b"]), r["item"]
+        assert sum(got["net_requirements"]) == pytest.approx(r["net_b"]), r["item"]
+    weeks = {r["item"]: r for r in result["weeks"]["rows"]}
+    assert list(weeks["NEW"]["net_b"]) == record(full, "NEW")["net_requirements"]
