@@ -311,3 +311,23 @@ def test_where_used_on_a_date(qtbot, tmp_path) -> None:  # type: ignore[no-untyp
     got = {panel.ancestors.model.value(r, "item") for r in range(panel.ancestors.model.rowCount())}
     assert got == {"P", "TOP"}
     assert f"on {week(5)}" in panel.summary.text()
+
+
+def test_a_failing_impact_closes_its_dialog_and_shows_the_error(qtbot, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "hand.sqlite"
+    assert run_sync(open_cache(path), MemoryConnector(_draft_shortage_plant())).ok
+    ctx = make_context(path, tmp_path, sources=[])
+    panel = _show(qtbot, WhereUsedPanel(ctx))
+    with qtbot.waitSignal(panel.loaded, timeout=20_000):
+        panel.set_parent("P")
+    panel.rev_to.setItemData(panel.rev_to.currentIndex(), "Z")  # a revision P does not have
+    monkeypatch.setattr(whereused, "job", _slow_impact)
+    with qtbot.waitSignal(panel.loaded, timeout=60_000):
+        qtbot.mouseClick(panel.impact_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(_open_dialogs(panel)), timeout=20_000)
+    qtbot.waitUntil(lambda: not _open_dialogs(panel), timeout=5_000)
+    boxes = [b for b in panel.findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1 and "no revision 'Z' of 'P'" in boxes[0].text()
+    assert boxes[0].windowTitle() == "Where-used & Impact: impact failed"
+    assert panel.impact_button.isEnabled()
+    boxes[0].close()

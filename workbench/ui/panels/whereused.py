@@ -295,11 +295,12 @@ class WhereUsedPanel(Panel):
             return
         on = dt.date.fromisoformat(self.effective.date().toString("yyyy-MM-dd"))
         self.impact_button.setEnabled(False)
-        self.plan(job("impact_and_what_if", item=item, rev_a=a, rev_b=b, on=on),
-                  self._show_impact, key="impact", progress="Computing the impact…")
+        handle = self.plan(job("impact_and_what_if", item=item, rev_a=a, rev_b=b, on=on),
+                           self._show_impact, key="impact", progress="Computing the impact…")
+        # however it ends (answer shown, or the error box), the planner can ask again
+        handle.signals.finished.connect(lambda: self.impact_button.setEnabled(True))
 
     def _show_impact(self, imp: dict[str, Any]) -> None:
-        self.impact_button.setEnabled(True)
         self.last_impact = imp
         frame = pd.DataFrame
         diff = frame(imp["diff"], columns=[c.name for c in DIFF_COLUMNS])
