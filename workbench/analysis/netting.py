@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,7 +47,7 @@ from workbench.analysis.bom import (
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
 from workbench.analysis.data import PlanningData
-from workbench.analysis.sources import EPS, Sources, collect, requirement_buckets
+from workbench.analysis.sources import EPS, Slip, Sources, collect, requirement_buckets
 
 
 def lot_size(net: np.ndarray, moq: np.ndarray, multiple: np.ndarray) -> np.ndarray:
@@ -253,7 +253,7 @@ def plan_sites(sources: Sources) -> pd.Index:
     return pd.Index(sorted(str(s) for s in site_codes))
 
 
-def plan(data: PlanningData, calendar: Calendar, *, slip_days: Mapping[str, int] | None = None,
+def plan(data: PlanningData, calendar: Calendar, *, slip_days: Slip | None = None,
          statuses: Iterable[str] = RELEASED,
          consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION) -> Plan:
     """Net every item at every site over the calendar (rules in the module doc; forecast

@@ -80,8 +80,10 @@ class PlanningSession:
         return self._slippage
 
     def plan(self, risk_adjusted: bool = False) -> Plan:
+        """The plan; ``risk_adjusted``: open PO lines at their expected arrival (ship notice,
+        else promise + the slip for that kind of promise, see :mod:`workbench.analysis.slippage`)."""
         if risk_adjusted not in self._plans:
-            slip = self.slippage.slip_days() if risk_adjusted else None
+            slip = self.slippage.expected_arrivals if risk_adjusted else None
             self._plans[risk_adjusted] = plan(self.data, self.calendar, slip_days=slip,
                                               consumption=self.consumption)
         return self._plans[risk_adjusted]

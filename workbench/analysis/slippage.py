@@ -10,12 +10,33 @@ Per line:
   the line was first seen);
 * received lines: ``on_time`` = received no later than requested, ``in_full`` = received at least
   the ordered quantity, ``delivery_slip_days`` = received date − first promise (requested date
-  when never promised);
+  when never promised); a line re-promised at least once (``repromised``) also has
+  ``slip_after_repromise_days`` = received date − latest promise (the re-promise it kept or not);
 * open lines: ``days_late`` = today − (latest promise, else requested date) when positive.
 
-Per supplier, the **expected slip** is the 80th percentile of the delivery slips of its received
-lines (early deliveries count as 0), shrunk toward 0 by ``n / (n + 5)`` for ``n`` observations, so
-one bad delivery does not make a supplier "three weeks late" while forty consistent ones do.
+**Expected slip: measured against the same kind of promise it is applied to.** A promise is
+either a line's *first* promise (the requested date when the supplier never promised) or a
+*re-promise* (any later promise). Per supplier, two statistics, each the 80th percentile of its
+observations (early deliveries count as 0), shrunk toward 0 by ``n / (n + 5)`` for ``n``
+observations (:func:`expected_slip`), so one bad delivery does not make a supplier "three weeks
+late" while forty consistent ones do:
+
+* ``expected_slip_days`` — from every received line, received − first promise: how late the
+  supplier delivers against a first promise, re-promises included;
+* ``expected_slip_after_repromise_days`` — from the received lines re-promised at least once,
+  received − latest promise: how late it delivers against a promise it already moved.
+
+The risk-adjusted plan (:func:`expected_arrivals`) moves an open line still on its first promise
+by the first statistic and a re-promised line by the second, each from that line's current
+promise. A supplier that announces its delay early and keeps the new promise thus gets no risk
+on its re-promised lines (its re-promises are kept: slip 0 after a re-promise), while its lines
+not yet re-promised still expect the slip its first promises had. The slip a line already
+announced is never added again on top of its re-promise. A line with a pending **ship notice**
+(``asn_quantity`` > 0 and an ``asn_date`` after the last receipt, if any) is on its way: the
+notified quantity (at most what is still to come) arrives on ``asn_date``, the notice's expected
+arrival, and is never slipped; only the rest of the line, if any, is slipped as above. Received
+and closed lines are not supply at all. A new order (a requisition, see
+:mod:`workbench.analysis.requisitions`) is a first promise: it is judged by ``expected_slip_days``.
 
 **One history, each change once.** The promise history holds rows of two origins: ``source``
 (the history the source system reports, with its own time stamps) and ``observed`` (the cache's
@@ -61,10 +82,22 @@ class Slippage:
     monthly: pd.DataFrame
 
     def slip_days(self) -> dict[str, int]:
-        """Supplier -> whole days to move its open PO lines in the risk-adjusted plan."""
+        """Supplier -> whole days to move its open PO lines still on their first promise in the
+        risk-adjusted plan (suppliers with a slip only)."""
+        return self._whole_days("expected_slip_days")
+
+    def repromise_slip_days(self) -> dict[str, int]:
+        """Supplier -> whole days to move its re-promised open PO lines (see module doc)."""
+        return self._whole_days("expected_slip_after_repromise_days")
+
+    def _whole_days(self, column: str) -> dict[str, int]:
         s = self.suppliers
-        return {str(k): round(v) for k, v in zip(s["supplier"], s["expected_slip_days"])
-                if round(v) > 0}
+        return {str(k): round(v) for k, v in zip(s["supplier"], s[column]) if round(v) > 0}
+
+    def expected_arrivals(self, lines: pd.DataFrame) -> pd.DataFrame:
+        """:func:`expected_arrivals` with this analysis' slips (a ``slip`` for
+        :func:`workbench.analysis.sources.collect`)."""
+        return expected_arrivals(lines, self.lines, self.slip_days(), self.repromise_slip_days())
 
 
 def _dates(days: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -144,6 +177,9 @@ def analyse(data: PlanningData, today: dt.date) -> Slippage:
     pol["otif"] = pol["on_time"] & pol["in_full"]
     basis = np.where(has_promise, first, requested)
     pol["delivery_slip_days"] = np.where(received, received_day - basis, np.nan)
+    pol["repromised"] = pol["promise_changes"].to_numpy() > 0
+    pol["slip_after_repromise_days"] = np.where(received & pol["repromised"].to_numpy(),
+                                                received_day - latest, np.nan)
 
     today_day = day_number(today)
     is_open = pol["status"].isin(OPEN_PURCHASE).to_numpy() & (
@@ -159,8 +195,8 @@ def analyse(data: PlanningData, today: dt.date) -> Slippage:
                  "quantity_ordered", "quantity_received", "requested_date", "first_promise",
                  "latest_promise", "promise_changes", "slip_vs_first_days",
                  "slip_vs_requested_days", "ack_latency_days", "received_date",
-                 "delivery_slip_days", "on_time", "in_full", "otif", "open", "late",
-                 "days_late"]
+                 "delivery_slip_days", "repromised", "slip_after_repromise_days", "on_time",
+                 "in_full", "otif", "open", "late", "days_late"]
     return Slippage(pol[line_cols].sort_values(["supplier", "purchase_order", "line"])
                     .reset_index(drop=True), suppliers, monthly)
 
@@ -181,12 +217,44 @@ def _per_supplier(pol: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataFrame:
         "open_late_lines": g["late"].sum(),
         "max_days_late": g["days_late"].max(),
         "expected_slip_days": g["delivery_slip_days"].apply(lambda s: expected_slip(s.dropna())),
+        "expected_slip_after_repromise_days": g["slip_after_repromise_days"].apply(
+            lambda s: expected_slip(s.dropna())),
     })
     out.index.name = "supplier"
     known = suppliers[["code", "name"]].rename(columns={"code": "supplier"})
     out = out.reset_index().merge(known, on="supplier", how="left")
     out["name"] = out["name"].fillna("")
     return out.sort_values("supplier").reset_index(drop=True)
+
+
+def expected_arrivals(lines: pd.DataFrame, analysed: pd.DataFrame,
+                      first_slip: dict[str, int], repromise_slip: dict[str, int]) -> pd.DataFrame:
+    """Open PO lines (:func:`~workbench.analysis.sources.open_purchase_lines`: ``remaining``,
+    ``due_day``) with ``expected_day``, the risk-adjusted arrival of the module doc: a pending
+    ship notice's quantity on its ``asn_date``, unslipped (a row of its own); the rest on
+    ``due_day`` + the supplier's slip for the line's kind of promise (``first_slip`` for a line
+    still on its first promise, ``repromise_slip`` for one re-promised, per ``analysed``: the
+    per-line figures of :func:`analyse`). The rows' ``remaining`` add up to the line's."""
+    if lines.empty:
+        return lines.assign(expected_day=lines["due_day"])
+    keys = ["purchase_order", "line"]
+    moved = analysed.set_index(keys)["promise_changes"]
+    changes = moved.reindex(pd.MultiIndex.from_frame(lines[keys])).fillna(0).to_numpy()
+    supplier = lines["supplier"]
+    slip = np.where(changes > 0, supplier.map(repromise_slip).fillna(0).to_numpy(float),
+                    supplier.map(first_slip).fillna(0).to_numpy(float)).astype(np.int64)
+    remaining = lines["remaining"].to_numpy(float)
+    asn_day = day_numbers(lines["asn_date"])
+    received_day = day_numbers(lines["received_date"])
+    pending = ((lines["asn_quantity"].to_numpy(float) > EPS) & (asn_day != NO_DATE)
+               & ((received_day == NO_DATE) | (asn_day > received_day)))
+    notified = np.where(pending, np.minimum(lines["asn_quantity"].to_numpy(float), remaining), 0.0)
+    rest = lines.assign(remaining=remaining - notified,
+                        expected_day=lines["due_day"].to_numpy(np.int64) + slip)
+    shipped = lines[notified > EPS].assign(remaining=notified[notified > EPS],
+                                           expected_day=asn_day[notified > EPS])
+    out = pd.concat([shipped, rest[rest["remaining"] > EPS]])
+    return out.sort_index(kind="stable")
 
 
 def _monthly(pol: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:

@@ -22,9 +22,10 @@ The planning rules of DESIGN.md, applied to the cache's rows:
 * **Scheduled receipts** are open purchase-order lines (every status still expecting goods, see
   :data:`~workbench.domain.enums.OPEN_PURCHASE_STATUSES`, of an order whose header is neither
   cancelled nor closed: such an order is no supply whatever its lines say) for ``ordered - received`` on the
-  promised date (the requested date when no promise was given), optionally moved by the
-  supplier's expected slip; and open work orders (planned, released, in progress) for
-  ``quantity - completed`` on their due date.
+  promised date (the requested date when no promise was given) — in the risk-adjusted view at
+  their expected arrival instead (:func:`workbench.analysis.slippage.expected_arrivals`: ship
+  notice, else promise + the supplier's slip for that kind of promise); and open work orders
+  (planned, released, in progress) for ``quantity - completed`` on their due date.
 * **Independent requirements** are open demands (sales orders, forecasts, MPS) on their due date,
   and the component requirements of open work orders (``required - issued`` on the required date):
   an open work order's own components are taken from the order, not re-exploded from the BOM.
@@ -40,7 +41,7 @@ The planning rules of DESIGN.md, applied to the cache's rows:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,12 +185,19 @@ def open_work_orders(data: PlanningData) -> pd.DataFrame:
     return wo
 
 
-def collect(data: PlanningData, slip_days: Mapping[str, int] | None = None,
+#: The risk-adjusted view's move of open PO lines: supplier -> days (every open line of the
+#: supplier alike), or a function from the open lines (:func:`open_purchase_lines`) to the rows
+#: with ``expected_day`` (rows may be split, ``remaining`` adding up to the line's), e.g.
+#: :meth:`workbench.analysis.slippage.Slippage.expected_arrivals`.
+Slip = Mapping[str, int] | Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def collect(data: PlanningData, slip_days: Slip | None = None,
             consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION) -> Sources:
     """Gather on-hand, receipts and independent requirements from normalised frames.
 
-    ``slip_days`` (supplier -> days) moves each open PO line of that supplier later by that many
-    days: the risk-adjusted view. ``consumption``: the forecast consumption windows, ``None`` for
+    ``slip_days`` (:data:`Slip`) moves open PO lines to their expected arrival: the
+    risk-adjusted view. ``consumption``: the forecast consumption windows, ``None`` for
     none (see module doc). Without slips the result is computed once per set of frames and
     windows (see :meth:`PlanningData.derived`); it is read-only.
     """
@@ -241,7 +249,7 @@ def requirement_buckets(requirements: pd.DataFrame, calendar: Calendar) -> np.nd
     return np.where(expired, -1, bucket)
 
 
-def _collect(data: PlanningData, slip_days: Mapping[str, int] | None,
+def _collect(data: PlanningData, slip_days: Slip | None,
              consumption: ForecastConsumption | None) -> Sources:
     inv = data.inventory
     avail = inv[inv["status"] == InventoryStatus.AVAILABLE.value]
@@ -258,12 +266,14 @@ def _collect(data: PlanningData, slip_days: Mapping[str, int] | None,
         })
     ]
     pol = open_purchase_lines(data)
-    slip = np.zeros(len(pol), np.int64)
-    if slip_days:
-        slip = pol["supplier"].map(dict(slip_days)).fillna(0).to_numpy(np.int64)
+    if callable(slip_days):
+        pol = slip_days(pol)
+    else:
+        slip = pol["supplier"].map(dict(slip_days or {})).fillna(0).to_numpy(np.int64)
+        pol = pol.assign(expected_day=pol["due_day"].to_numpy(np.int64) + slip)
     receipts.append(pd.DataFrame({
         "item": pol["item"].to_numpy(), "site": pol["site"].to_numpy(),
-        "day": pol["due_day"].to_numpy(np.int64) + slip,
+        "day": pol["expected_day"].to_numpy(np.int64),
         "quantity": pol["remaining"].to_numpy(float), "kind": "purchase_order",
         "ref": (pol["purchase_order"] + "/" + pol["line"].astype(str)).to_numpy(),
         "supplier": pol["supplier"].to_numpy(), "promised_day": pol["due_day"].to_numpy(np.int64),

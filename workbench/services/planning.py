@@ -279,7 +279,9 @@ def shortages(session: PlanningSession, *, item: str | None = None, site: str | 
             diff = diff[diff["item"] == item]
         if site is not None:
             diff = diff[diff["site"] == site]
+        # supplier -> days added to a line still on its first promise / to a re-promised line
         out["slip_days"] = session.slippage.slip_days()
+        out["slip_days_after_repromise"] = session.slippage.repromise_slip_days()
         out["differences"] = records(diff)
     return plain(out)
 
@@ -308,7 +310,10 @@ def slippage(session: PlanningSession, supplier: str | None = None,
     return plain({
         "planning_day": session.today,
         "statistic": "expected slip = 80th percentile of delivery slips (early = 0) of received "
-                     "lines x n / (n + 5)",
+                     "lines x n / (n + 5), each slip measured against the kind of promise it is "
+                     "applied to: expected_slip_days from the first promise (all received lines), "
+                     "expected_slip_after_repromise_days from the latest promise (received "
+                     "lines re-promised at least once)",
         "suppliers": records(sup),
         "monthly": records(mon),
         "lines": records(lin) if show_lines else [],
