@@ -38,7 +38,6 @@ from workbench.domain.validation import RecordError
 
 #: the csv module's limit on one cell (characters); a longer cell is refused, not read
 FIELD_LIMIT = csv.field_size_limit()
-_SPECIAL = re.compile("[\udc80-\udcff]|(?:^|\x00)'")
 _BAD_BYTE = re.compile("[\udc80-\udcff]")
 _SEP = "\x00"
 
@@ -86,35 +85,43 @@ def _bad_bytes(cell: str) -> str:
             "(in Excel: 'CSV UTF-8'), the package format's only encoding")
 
 
-def _key_parser(entity: str) -> list[Any]:
+def _key_normalisers(entity: str) -> list[Any]:
     """For each key field, how to read a raw cell into the value the model will make of it
-    (so ``10`` and ``010`` are one position), falling back to the stripped text."""
+    (so `` A-1 `` and ``A-1``, ``10`` and ``010`` are one key), cheaply: it runs on every row."""
     model = ENTITY_MODELS[entity]
-    parsers: list[Any] = []
+    out: list[Any] = []
     for name in model.key_fields:
         ann = model.model_fields[name].annotation
         if ann is int:
-            parsers.append(int)
-        elif ann is dt.datetime:
-            parsers.append(dt.datetime.fromisoformat)
-        elif ann is dt.date:
-            parsers.append(dt.date.fromisoformat)
+            out.append(_int_key)
+        elif ann in (dt.date, dt.datetime):
+            out.append(_date_key(ann))
         else:
-            parsers.append(None)
-    return parsers
+            out.append(str.strip)
+    return out
 
 
-def _key_text(parsers: list[Any], cells: list[str]) -> str:
-    out = []
-    for parse, cell in zip(parsers, cells):
-        cell = cell.strip()
-        if parse is not None:
-            try:
-                cell = str(parse(cell))
-            except ValueError:
-                pass
-        out.append(cell)
-    return _SEP.join(out)
+def _int_key(cell: str) -> str:
+    if cell.isdigit() and cell[0] != "0":
+        return cell
+    text = cell.strip()
+    if text.isdigit():
+        return text.lstrip("0") or "0"
+    try:
+        return str(int(text))
+    except ValueError:
+        return text
+
+
+def _date_key(kind: Any) -> Any:
+    def parse(cell: str) -> str:
+        text = cell.strip()
+        try:
+            return str(kind.fromisoformat(text))
+        except ValueError:
+            return text
+
+    return parse
 
 
 def _long_cell(text: str, limit: int) -> int:
@@ -208,8 +215,8 @@ def read_file(
         header = read_header(path, entity, reader)
         width = len(header)
         key_cols = [header.index(k) if k in header else None for k in model.key_fields]
-        parsers = _key_parser(entity)
-        first_rows: dict[str, int] = {}
+        normalisers = _key_normalisers(entity)
+        first_rows: dict[tuple[str, ...], int] = {}
         chunk = Chunk()
         number = 1
         while True:
@@ -224,12 +231,16 @@ def read_file(
                 text.read()  # the rest of the file still counts in its digest
                 break
             number += 1
-            if not any(cell.strip() for cell in row):
+            joined = _SEP.join(row)
+            if not joined.replace(_SEP, "").strip():
                 continue  # a blank line is not a record; the numbering still counts it
-            problem = _check_row(path, entity, header, row, number, width)
+            problem = None
+            if len(row) != width or (not joined.isascii() and _BAD_BYTE.search(joined)):
+                problem = _check_row(path, entity, header, row, number, width)
             if problem is None:
                 cells = [row[c] if c is not None else "" for c in key_cols]
-                first = first_rows.setdefault(_key_text(parsers, cells), number)
+                key = tuple([f(c) for f, c in zip(normalisers, cells)])
+                first = first_rows.setdefault(key, number)
                 if first != number:
                     shown = "/".join(c.strip() for c in cells)
                     problem = RecordError(
@@ -240,8 +251,7 @@ def read_file(
             if problem is not None:
                 chunk.rejected.append(problem)
                 continue
-            joined = _SEP.join(row)
-            if _SPECIAL.search(joined):
+            if "'" in joined:
                 row = [restore(cell) for cell in row]
             data: dict[str, Any] = {h: v for h, v in zip(header, row) if v != ""}
             data.setdefault("source", source)
