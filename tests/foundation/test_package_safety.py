@@ -348,3 +348,14 @@ def test_quoted_formula_text_of_an_export_reads_back_as_it_was(tmp_path: Path) -
     assert _sync(cache, pkg).ok
     assert {k: v[0] for k, v in _items(cache).items()} == {
         "A-1": "=HYPERLINK(x)", "B-2": "-5 mm sheet", "C-3": "'quoted"}
+
+
+def test_a_header_only_file_deletes_the_records_of_the_packages_own_source(tmp_path: Path) -> None:
+    pkg = _package(tmp_path / "pkg", {"uoms.csv": "code\nEA\n", "items.csv": "code\nA\nB\n"})
+    engine = open_cache(tmp_path / "c.sqlite")
+    assert run_sync(engine, FilesConnector(pkg, source="plm")).ok
+    assert run_sync(engine, MemoryConnector({"items": [{"code": "M", "source": "memory"}]})).ok
+    (pkg / "items.csv").write_text("code\n")
+    result = run_sync(engine, FilesConnector(pkg, source="plm"))
+    assert result.counts["items"]["deleted"] == 2
+    assert read_entity_frame(engine, "items").code.tolist() == ["M"]

@@ -14,8 +14,13 @@ Per batch the service:
    not written and the change counts are true counts; the history triggers (promise dates, BOM
    revision status) fire only on real changes.
 
-Bad rows are collected (entity, key, field, file, row, reason). Unless the caller asked for a
-partial load, any bad row fails the whole run.
+Bad rows are collected (entity, key, field, file, row, reason), with the rows a connector could
+not even parse (``Batch.rejected``). Unless the caller asked for a partial load, any bad row fails
+the whole run. A batch that names the fields its records carry (``Batch.fields``, e.g. a CSV
+header) updates only those columns of cached rows (see
+:func:`workbench.domain.validation.written_fields`); its warnings end up in the result.
+A complete set (``Batch.complete``) marks deleted the rows of the same source(s) it did not send;
+an empty complete set stands for the connector's own source name (its ``source``, else ``name``).
 """
 
 from __future__ import annotations
@@ -533,7 +538,7 @@ def _sync_entity(
             on_batch(entity, len(batch.records))
     if complete and seen is not None:
         counts["deleted"] += writer.mark_missing_deleted(
-            conn, seen, sources or {connector.name}, observed
+            conn, seen, sources or {str(getattr(connector, 'source', connector.name))}, observed
         )
 
 
