@@ -14,6 +14,19 @@ from pydantic_core import PydanticUndefined
 
 from workbench.domain.models import ENTITY_MODELS, REFERENCES
 
+#: How planning reads a column, where the type and range do not say it (docs/planning.md has the
+#: formulas with worked examples).
+COLUMN_NOTES: dict[tuple[str, str], str] = {
+    ("bom_lines", "scrap_pct"): "component scrap: per parent unit planning issues "
+                                "`quantity_per × (1 + scrap_pct / 100)`",
+    ("items", "min_order_qty"): "a planned order is at least this, then rounded up to "
+                                "`order_multiple`; fixed lot F: both = F",
+    ("demands", "priority"): "lower first: pegging serves a bucket's requirements by due date, "
+                             "then priority, then code",
+    ("purchase_order_lines", "asn_date"): "ship notice's expected arrival: the risk-adjusted "
+                                          "plan receives `asn_quantity` then, unslipped",
+}
+
 
 def _type_text(annotation: typing.Any) -> str:
     origin = typing.get_origin(annotation)
@@ -54,6 +67,8 @@ def render() -> str:
         "some are rejected); write one with `workbench export --package DIR`. Rejected rows are",
         "reported as `file, row N: entity 'key', field F: reason`; row 1 is the header.",
         "Files are loaded in the order below, so references point to entities listed earlier.",
+        "How planning reads the numbers (buckets, lead times, lot sizes, scrap, forecast",
+        "consumption, risk-adjusted dates) is in [planning.md](planning.md).",
         "",
         "## What a package does to the cache",
         "",
@@ -112,6 +127,8 @@ def render() -> str:
                 rule = (rule + "; " if rule else "") + f"must exist in `{refs[name]}`"
             if name in model.quantity_fields:
                 rule = (rule + "; " if rule else "") + "in `uom`, converted to stock unit"
+            if (entity, name) in COLUMN_NOTES:
+                rule = (rule + "; " if rule else "") + COLUMN_NOTES[(entity, name)]
             lines.append(f"| `{name}` | {_type_text(info.annotation)} | {required} | "
                          f"{'' if default == '' else f'`{default}`'} | {rule} |")
     return "\n".join(lines) + "\n"
