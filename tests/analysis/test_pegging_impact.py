@@ -310,3 +310,19 @@ def test_scenario_b_equals_a_full_plan_with_the_planned_work_order_rebuilt() -> 
         assert sum(got["net_requirements"]) == pytest.approx(r["net_b"]), r["item"]
     weeks = {r["item"]: r for r in result["weeks"]["rows"]}
     assert list(weeks["NEW"]["net_b"]) == record(full, "NEW")["net_requirements"]
+
+
+def test_released_work_orders_alone_change_nothing_and_the_reason_says_so() -> None:
+    # work_order_data with W2 released too: every order of P from week 2 on keeps its own
+    # components, P has no demand (so no planned order): nothing below P moves
+    d = work_order_data()
+    d = d.replace(work_orders=d.work_orders.assign(status=d.work_orders["status"].replace(
+        {"planned": "released"})))
+    result = PlanningSession(d, weekly(6)).impact("P", "A", "B", week(2))
+    assert [(w["code"], w["fate"]) for w in result["work_orders"]] == [
+        ("W1", "keeps"), ("W2", "keeps"), ("W3", "keeps")]
+    assert result["planned_orders"] == []
+    assert _nothing(result) == (
+        f"no planned order or planned work order of P starts on or after {week(2)} within the "
+        f"horizon (to {week(5, 6)}); 3 released work order(s) keep their components.")
+    assert (result["summary"]["work_orders_keep"], result["summary"]["work_orders_follow"]) == (3, 0)
