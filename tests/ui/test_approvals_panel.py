@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pandas as pd
+import pytest
 from PySide6.QtCore import QDate, Qt
 
 from workbench.cache.frames import read_entity_frame
@@ -164,3 +165,66 @@ def test_a_switch_to_an_alternate_says_so_and_is_approved_with_its_item(qtbot, c
                                      (int(decided["id"]),)).iloc[0]["payload"])
     assert (payload["action"], payload["item"], payload["quantity"]) == \
         ("switch_source", alternate, 22.5)
+
+
+def _reevaluated(ctx) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The real re-evaluation of the small demo, stored; its recommendations by id."""
+    from workbench.services.planning import open_session
+    from workbench.services.reevaluate import run_reevaluation
+
+    run_reevaluation(ctx.engine, open_session(ctx.engine), with_pegs=False)
+    return query_frame(ctx.engine, "SELECT id, requisition, action, evidence FROM "
+                                   "recommendations WHERE status = 'open' ORDER BY id")
+
+
+def test_evidence_is_a_table_that_adds_up_with_units_and_the_decision_history(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    from workbench.services.decisions import record_decision
+
+    recs = _reevaluated(ctx)
+    rec = recs[recs["action"] == "reduce"].iloc[0]
+    evidence = json.loads(rec["evidence"])
+    record_decision(ctx.engine, rec["requisition"], "modify", decided_by="ana",
+                    action="reduce", quantity=float(evidence["covered_quantity"]) + 1,
+                    comment="one spare")  # a decision without a recommendation: history only
+    panel = _panel(qtbot, ctx)
+    assert panel.queue.select_key(int(rec["id"]))
+    model = panel.pane.coverage_model
+    shown = model.visible_frame()
+    assert list(shown.columns) == ["Need by", "Required", "Stock", "Open orders",
+                                   "Earlier req.", "This req.", "Still open"]
+    assert len(shown) == len(evidence["coverage"]) and shown.iloc[-1]["Need by"] == "total"
+    for line in evidence["coverage"]:  # each line adds up, as stored
+        assert line["required"] == pytest.approx(
+            line["from_stock"] + line["from_open_orders"] + line["from_earlier_requisitions"]
+            + line["from_this_requisition"] + line["still_short"])
+    total = evidence["coverage"][-1]
+    assert total["from_this_requisition"] == pytest.approx(evidence["covered_quantity"])
+    unit = evidence["unit"]
+    assert panel.pane.coverage_title.text() == (
+        f"What covers the need of {evidence['item']} at {evidence['site']} "
+        f"(quantities in {unit})")
+    text = panel.evidence.toPlainText()
+    assert f"Requisition: {evidence['requisition_quantity']:,.0f} {unit} needed" in \
+        text.replace(".0 ", " ")
+    assert "{" not in text and "covered_needs" not in text  # sentences, not a dump of keys
+    qtbot.waitUntil(lambda: panel.pane.history_model.rowCount() == 1, timeout=30_000)
+    hist = panel.pane.history_model.visible_frame().iloc[0]
+    assert (hist["Who"], hist["Verdict"], hist["Action"], hist["Why (comment)"]) == \
+        ("ana", "modify", "reduce", "one spare")
+    assert panel.pane.history_title.text() == "Decisions on this requisition (1)"
+
+
+def test_the_evidence_opens_the_items_shortage_timeline(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    recs = _reevaluated(window.ctx)
+    rec = recs[recs["action"] == "reduce"].iloc[0]
+    evidence = json.loads(rec["evidence"])
+    panel = window.go_to("approvals")
+    qtbot.waitUntil(lambda: panel.queue.model.rowCount() > 0, timeout=30_000)
+    assert panel.queue.select_key(int(rec["id"]))
+    item, site = evidence["item"], evidence["site"]
+    assert panel.pane.timeline_button.text() == f"Shortage timeline of {item} at {site} →"
+    qtbot.mouseClick(panel.pane.timeline_button, Qt.MouseButton.LeftButton)
+    shortages = window.panels["shortages"]
+    assert window.current_panel is shortages
+    qtbot.waitUntil(lambda: shortages.caption.text().startswith(f"{item} at {site} — "),
+                    timeout=60_000)

@@ -37,26 +37,117 @@ def approval_queue(engine: Engine) -> pd.DataFrame:
     return frame
 
 
+#: the evidence table's columns: (key, header); quantities in the item's stock unit
+COVERAGE_HEADERS = (
+    ("period", "Need by"), ("required", "Required"), ("from_stock", "Stock"),
+    ("from_open_orders", "Open orders"), ("from_earlier_requisitions", "Earlier req."),
+    ("from_this_requisition", "This req."), ("still_short", "Still open"),
+)
+#: what each of those columns means (the table's tooltips)
+COVERAGE_TIPS = {
+    "period": "The need date (safety stock: kept from the first week; total: every line)",
+    "required": "Requirement of the line = the columns to its right added up",
+    "from_stock": "Covered by available stock",
+    "from_open_orders": "Covered by open purchase-order lines, work orders and stock in transit",
+    "from_earlier_requisitions": "Taken by open requisitions of the item needed earlier",
+    "from_this_requisition": "Taken by this requisition",
+    "still_short": "Not covered up to this requisition (later requisitions, or nobody)",
+}
+#: evidence keys shown in the table or the facts lines (not repeated as "other facts")
+_SHOWN = {"item", "site", "unit", "description", "coverage", "basis", "covered_needs",
+          "open_needs", "requisition_quantity", "need_date", "supplier",
+          "supplier_expected_slip_days", "supplier_lead_time_days", "covered_quantity", "excess",
+          "order_quantity", "date_change", "lead_time", "needs_supplier_confirmation",
+          "on_hand", "on_order", "first_shortage_date", "pegged_demands", "alternate",
+          "alternates_checked", "held_by", "raised_again", "uncovered_quantity"}
+
+
+def _evidence(evidence: str | dict[str, Any] | None) -> dict[str, Any]:
+    return json.loads(evidence) if isinstance(evidence, str) and evidence else dict(evidence or {})
+
+
+def coverage_frame(evidence: str | dict[str, Any] | None) -> pd.DataFrame:
+    """The evidence table of a recommendation (see :mod:`workbench.analysis.coverage`): one row
+    per need date, safety stock, later needs and the total; every row adds up."""
+    rows = _evidence(evidence).get("coverage") or []
+    frame = pd.DataFrame(rows, columns=[k for k, _ in COVERAGE_HEADERS])
+    frame["period"] = frame["period"].astype(str)
+    return frame.reset_index(names="line")
+
+
+def evidence_facts(evidence: str | dict[str, Any] | None) -> list[str]:
+    """The figures an advice rests on, as sentences with names and units (no keys or ids)."""
+    e = _evidence(evidence)
+    unit = f" {e['unit']}" if e.get("unit") else ""
+
+    def q(key: str) -> str:
+        return f"{_shown(float(e[key]))}{unit}"
+
+    lines: list[str] = []
+    if "requisition_quantity" in e:
+        who = f", supplier {e['supplier']}" if e.get("supplier") else ""
+        lead = e.get("supplier_lead_time_days")
+        extra = [f"lead time {lead} days" if lead else "",
+                 f"expected slip {float(e['supplier_expected_slip_days']):.1f} days"
+                 if e.get("supplier_expected_slip_days") else ""]
+        extra_text = "; ".join(x for x in extra if x)
+        lines.append(f"Requisition: {q('requisition_quantity')} needed {e.get('need_date')}{who}"
+                     + (f" ({extra_text})" if extra_text else "") + ".")
+    if "covered_quantity" in e:
+        lines.append(f"It covers {q('covered_quantity')} of the net requirement; "
+                     f"{q('excess')} of it would be excess." if "excess" in e
+                     else f"It covers {q('covered_quantity')} of the net requirement.")
+    if "uncovered_quantity" in e:
+        lines.append(f"Needed beyond every open PO and requisition (uncovered quantity): "
+                     f"{q('uncovered_quantity')}.")
+    if "on_hand" in e:
+        first = e.get("first_shortage_date")
+        lines.append(f"Stock on hand {q('on_hand')}, on open POs {q('on_order')}"
+                     + (f"; first shortage {first}." if first else "; no shortage."))
+    rounding = e.get("order_quantity")
+    if rounding:
+        lines.append(f"Order quantity: {_shown(rounding['needed'])} needed, rounded up to "
+                     f"{_shown(rounding['quantity'])}{unit} for "
+                     + "; ".join(rounding["rounded_for"]) + ".")
+    move = e.get("date_change")
+    if move:
+        verb = "Pulled in" if move["kind"] == "pull_in" else "Deferred"
+        lines.append(f"{verb} {abs(int(move['days']))} days: from {move['from']} to "
+                     f"{move['to']}.")
+    lead = e.get("lead_time")
+    if e.get("needs_supplier_confirmation") and lead:
+        lines.append(f"⚠ Needs the supplier's confirmation: inside {lead['of']} of "
+                     f"{lead['days']} days (ordered today it arrives {lead['earliest']}).")
+    alt = e.get("alternate")
+    if alt:
+        lines.append(f"Alternate {alt['item']}: {_shown(float(alt['quantity']))} from free "
+                     f"stock" + (f" ({_shown(float(alt['free_quantity']))} free by "
+                                 f"{alt['free_by']})" if "free_quantity" in alt else "") + ".")
+    for a in e.get("alternates_checked") or []:
+        lines.append(f"Alternate {a['item']} not used: {a['reason']}.")
+    pegs = e.get("pegged_demands") or []
+    if pegs:
+        names = ", ".join(f"{p.get('peg')} ({_shown(float(p.get('quantity', 0)))})"
+                          for p in pegs[:5])
+        lines.append(f"For demands: {names}" + (" …" if len(pegs) > 5 else "") + ".")
+    for key, verb in (("held_by", "Held back"), ("raised_again", "Raised again")):
+        note = e.get(key)
+        if note:
+            lines.append(f"{verb}: {note['decided_by'] or 'a buyer'} chose {note['verdict']} on "
+                         f"{str(note['decided_at'])[:16].replace('T', ' ')}"
+                         + (f" (“{note['comment']}”)" if note.get("comment") else "")
+                         + (f"; since then {note['changed']}." if note.get("changed") else
+                            "; nothing material changed since."))
+    for key, value in e.items():
+        if key not in _SHOWN:
+            lines.append(f"{key.replace('_', ' ')}: "
+                         f"{_shown(value) if isinstance(value, float) else value}")
+    return lines
+
+
 def evidence_text(reason: str, evidence: str | dict[str, Any] | None) -> str:
-    """The evidence of a recommendation as lines a buyer reads (no JSON braces)."""
-    data = json.loads(evidence) if isinstance(evidence, str) and evidence else (evidence or {})
-    lines = [reason or "", ""]
-    for key, value in data.items():
-        label = key.replace("_", " ")
-        if isinstance(value, list):
-            lines.append(f"{label}:")
-            for v in value[:12]:
-                if isinstance(v, dict):
-                    lines.append("  • " + ", ".join(f"{k.replace('_', ' ')} {x}" for k, x in v.items()))
-                else:
-                    lines.append(f"  • {v}")
-            if len(value) > 12:
-                lines.append(f"  … and {len(value) - 12} more")
-        elif isinstance(value, float):
-            lines.append(f"{label}: {_shown(value)}")
-        else:
-            lines.append(f"{label}: {value}")
-    return "\n".join(lines).strip()
+    """The reason and the facts of :func:`evidence_facts`, as the evidence pane shows them."""
+    return "\n".join([reason or "", "", *evidence_facts(evidence)]).strip()
 
 
 #: how the two sides of a conflict line up: our request's field, then the record's field naming
@@ -126,3 +217,10 @@ def conflict_lines(conflict: str | Mapping[str, Any] | None,
     lines += [line(_label(k), ours[k], None, None) for k in sorted(ours)]
     lines += [line(_label(k), None, k, theirs[k]) for k in sorted(theirs)]
     return lines
+
+
+def decision_history(engine: Engine, state: Any = None, *, requisition: str) -> pd.DataFrame:
+    """The decisions on ``requisition``, newest first (who, when, what, why; a reader job)."""
+    from workbench.services.decisions import decisions_frame
+
+    return decisions_frame(engine, requisition)

@@ -119,6 +119,13 @@ def store(engine: Engine, recs: pd.DataFrame, run_at: dt.datetime | None = None,
     return len(rows)
 
 
+def store_job(engine: Engine, state: TaskState | None = None, *, recs: pd.DataFrame
+              ) -> tuple[int, int]:
+    """:func:`store` as a job of the cache's writer: (stored, of which held back)."""
+    memory = held_back(engine, recs)
+    return store(engine, recs, held=memory), sum(1 for m in memory.values() if m["held"])
+
+
 def run_reevaluation(engine: Engine, session: PlanningSession, *, save: bool = True,
                      with_pegs: bool = True, state: TaskState | None = None,
                      run_at: dt.datetime | None = None) -> dict[str, Any]:

@@ -24,19 +24,19 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from workbench.services.approvals import approval_queue, evidence_text
+from workbench.services.approvals import approval_queue, decision_history
 from workbench.services.decisions import DecisionOutcome
 from workbench.ui.panels.base import Panel, PanelContext
+from workbench.ui.panels.evidence import EvidencePane
 from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
-from workbench.ui.workers import decide_job, store_recommendations_job
+from workbench.ui.workers import decide_job
 
 QUEUE_COLUMNS = [
     Col("requisition", "Requisition"),
@@ -91,9 +91,10 @@ class ApprovalsPanel(Panel):
                      ("action", "actions")],
             multi_select=True)
         self.queue.current_key_changed.connect(self._show_evidence)
-        self.evidence = QPlainTextEdit()
-        self.evidence.setReadOnly(True)
-        self.evidence.setObjectName("evidence")
+        self.pane = EvidencePane()
+        self.pane.timeline_requested.connect(
+            lambda item, site: self.navigate.emit("shortages", (item, site)))
+        self.evidence = self.pane.text
         self.quantity = QDoubleSpinBox()
         self.quantity.setRange(0, 1e12)
         self.quantity.setDecimals(3)
@@ -131,8 +132,7 @@ class ApprovalsPanel(Panel):
         side = QWidget()
         sl = QVBoxLayout(side)
         sl.setContentsMargins(0, 0, 0, 0)
-        sl.addWidget(heading("Evidence", 11))
-        sl.addWidget(self.evidence, 1)
+        sl.addWidget(self.pane, 1)
         sl.addLayout(form)
         sl.addLayout(buttons)
         sl.addWidget(self.bulk_button)
@@ -140,7 +140,7 @@ class ApprovalsPanel(Panel):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.queue)
         split.addWidget(side)
-        split.setSizes([880, 440])
+        split.setSizes([760, 600])
         self.split = split
         top = QHBoxLayout()
         top.addWidget(heading(self.title, 14))
@@ -182,8 +182,8 @@ class ApprovalsPanel(Panel):
         for name in ("buyer", "site", "supplier", "action"):
             self.queue.set_picker_values(name, self.queue.model.table.distinct(name))
         if not len(frame):
-            self.evidence.setPlainText("No open recommendations. Press “Re-evaluate requisitions” "
-                                       "to check the open requisitions against the current plan.")
+            self.pane.show_message("No open recommendations. Press “Re-evaluate requisitions” "
+                                   "to check the open requisitions against the current plan.")
             return
         if current is None or not self.queue.select_key(current):
             self.queue.select_row(min(max(row, 0), self.queue.model.rowCount() - 1))
@@ -192,8 +192,10 @@ class ApprovalsPanel(Panel):
         if key is None or not len(self._frame) or key not in self._frame.index:
             return
         r = self._frame.loc[key]
-        self.evidence.setPlainText(advice_line(r) + "\n\n"
-                                   + evidence_text(r["reason"], r["evidence"]))
+        self.pane.show_advice(advice_line(r), r["reason"], r["evidence"], str(r["item"]),
+                              str(r["site"]))
+        self.read(partial(decision_history, requisition=str(r["requisition"])),
+                  self.pane.show_history, key="history")
         alternate = r.get("proposed_item") if pd.notna(r.get("proposed_item")) else None
         self.quantity_label.setText(f"Quantity of {alternate}" if alternate else "Quantity")
         qty = r["proposed_quantity"] if pd.notna(r["proposed_quantity"]) else r["quantity"]
@@ -261,24 +263,26 @@ class ApprovalsPanel(Panel):
         holder = self.ctx.planning
         self.reevaluate_button.setEnabled(False)
 
-        def work(state: Any) -> tuple[Any, Any, int]:
+        def work(state: Any) -> tuple[Any, Any, tuple[int, int]]:
             """Read the unit facts through the single writer, compute in the planner process,
-            then store through the writer."""
-            from workbench.services.reevaluate import evaluate_job, units_job
+            then store through the writer (advice held back by decisions stored held)."""
+            from workbench.services.reevaluate import evaluate_job, store_job, units_job
 
             units = holder.write(units_job, state)
             day, recs = holder.call(partial(evaluate_job, units=units), state)
-            stored = holder.write(partial(store_recommendations_job, recs=recs), state)
+            stored = holder.write(partial(store_job, recs=recs), state)
             return day, recs["action"].value_counts().sort_index().to_dict() if len(recs) else {}, stored
 
         self.load(work, self._reevaluated, key="reevaluate", writes=True,
                   progress="Re-evaluating requisitions…")
 
-    def _reevaluated(self, result: tuple[Any, dict[str, int], int]) -> None:
-        day, counts, stored = result
+    def _reevaluated(self, result: tuple[Any, dict[str, int], tuple[int, int]]) -> None:
+        day, counts, (stored, held) = result
         self.reevaluate_button.setEnabled(True)
         actions = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items())
-        self.status.setText(f"{stored} recommendations as of {day}: {actions}.")
+        self.status.setText(f"{stored} recommendations as of {day}: {actions}."
+                            + (f" {held} held back: the buyer's earlier decision stands and "
+                               f"nothing material changed." if held else ""))
         self.cache_changed.emit("decisions")
         self.reload()
 

@@ -39,6 +39,7 @@ class ShortagesPanel(Panel):
                                pickers=[("site", "sites"), ("planner", "planners"),
                                         ("buyer", "buyers")])
         self.table.current_key_changed.connect(self._selected)
+        self._wanted: Any = None  # (item, site) another panel asked for, before the table came
         self.risk = QCheckBox("Risk-adjusted line")
         self.risk.setToolTip("Also draw projected available with every open PO line moved to its "
                              "promised date plus the supplier's expected slip")
@@ -80,6 +81,9 @@ class ShortagesPanel(Panel):
         self.table.model.set_table(table)
         for name in ("site", "planner", "buyer"):
             self.table.set_picker_values(name, self.table.model.table.distinct(name))
+        wanted, self._wanted = self._wanted, None
+        if wanted is not None and self.table.select_key(wanted):
+            return
         if self.table.current_key() is None and self.table.model.rowCount():
             self.table.select_row(0)
 
@@ -123,9 +127,14 @@ class ShortagesPanel(Panel):
         self.pegs.model.set_frame(t.pegs.reset_index(), "index")
 
     def focus_on(self, target: Any) -> None:
+        """An item code, or (item, site): then its timeline is drawn (another panel asked for
+        it, e.g. Approvals' evidence), whether or not the row is short or loaded yet."""
         item = target[0] if isinstance(target, tuple) else str(target)
         self.table.filter.setText(item)
         self.table.model.set_filter_text(item)
+        if isinstance(target, tuple) and not self.table.select_key(target):
+            self._wanted = target  # selected when the table arrives
+            self._selected(target)
 
     def save_state(self) -> dict[str, Any]:
         return {"risk": self.risk.isChecked(),
