@@ -58,9 +58,13 @@ def setup_logging(path: Path | None = None) -> Path:
 def user_message(exc: BaseException) -> tuple[str, str]:
     """(what happened, what to do next) in the planner's words."""
     from connectors.base import ConflictError, ConnectorError, TransientError
-    from workbench.cache.db import CacheError
+    from workbench.cache.db import CacheBusyError, CacheDamagedError, CacheError
 
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, CacheBusyError):
+        return text, "Wait until it has finished, then try again."
+    if isinstance(exc, CacheDamagedError):
+        return text, "Nothing more was written to the damaged file."
     if isinstance(exc, CacheError):
         return text, "Open another cache file, or update the application."
     if isinstance(exc, ConflictError):
