@@ -75,3 +75,20 @@ def test_files_and_demo_options_are_typed_too() -> None:
         typed_options("demo", {"scale": "huge"})
     with pytest.raises(OptionError, match="demo option day='-1'"):
         typed_options("demo", {"day": "-1"})
+
+
+def test_an_add_on_without_declared_options_gets_its_parameters_as_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Fixed:
+        def __init__(self, host: str, port: str = "1") -> None: ...
+
+    class OpenEnded:
+        def __init__(self, **params: str) -> None: ...
+
+    classes = {"fixed": Fixed, "open": OpenEnded}
+    monkeypatch.setattr("workbench.services.sources.get_connector_class", classes.__getitem__)
+    assert typed_options("fixed", {"host": "h", "port": "2"}) == {"host": "h", "port": "2"}
+    with pytest.raises(OptionError, match="fixed takes no option 'colour'"):
+        typed_options("fixed", {"colour": "x"})
+    assert typed_options("open", {"anything": "x"}) == {"anything": "x"}

@@ -41,15 +41,17 @@ def typed_options(name: str, params: dict[str, Any], *, complete: bool = False) 
     converted to its type and checked (``timeout=abc`` -> OptionError naming the option).
 
     Parameters a connector takes without declaring them pass unchanged; a name it does not
-    take at all is refused. ``complete``: also require the options that have no default (when
-    a source is saved).
+    take at all is refused (unless its ``__init__`` takes ``**kwargs``). ``complete``: also
+    require the options that have no default (when a source is saved).
     """
     cls = get_connector_class(name)
     declared, taken = _option_names(cls)
     model = getattr(cls, "options", None)
     out = dict(params)
+    open_ended = any(p.kind is p.VAR_KEYWORD
+                     for p in inspect.signature(cls.__init__).parameters.values())
     for key, value in params.items():
-        if key not in taken:
+        if key not in taken and not open_ended:
             raise OptionError(
                 f"{name} takes no option {key!r} (its options: {', '.join(sorted(declared or taken))})"
             )
