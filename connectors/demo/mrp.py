@@ -15,7 +15,11 @@ it knew about, and the world moved on. The generator does the same, level by lev
   bought parts' later needs the run proposed a requisition instead, which a buyer has yet to
   order (netting does not count requisitions, so those rows show a shortage from then on);
 * a component's requirement stays at its parent's site, so every plant has the stock and orders
-  of what it builds.
+  of what it builds;
+* every item a plant builds with (through any BOM level of a revision released for the horizon,
+  preferred lines) carries its safety stock there, also when no order needs it right now: the
+  workbench keeps an item's safety stock wherever an item planned at the site uses it
+  (:mod:`workbench.analysis.netting`), and so did the run.
 
 Every entry has an *actual* quantity (what the plant sees today) and a *planned* one (what the
 MRP run knew three weeks ago); supply is sized on the planned one. They differ where the plant
@@ -34,8 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from connectors.demo.boms import Boms, block_rows
-from connectors.demo.clock import MRP_DAY, stream, to_weekday
+from connectors.demo.boms import RELEASED_S, Boms, block_rows
+from connectors.demo.clock import MRP_DAY, NO_DATE, stream, to_weekday
 from connectors.demo.master import EA, Items, nice, stock_factor
 from connectors.demo.production import (
     COMPLETED,
@@ -114,6 +118,8 @@ class Mrp:
     buy: BuyLines
     requisitions: RequisitionLines
     stock: StockNeed
+    #: safety stock of the rows reached only through a BOM (:meth:`_Planner.buffer_rows`)
+    buffers: StockNeed
 
 
 def _weighted_pick(rng: np.random.Generator, weight: np.ndarray, k: int) -> np.ndarray:
@@ -228,6 +234,8 @@ class _Planner:
     def __init__(self, items: Items, boms: Boms, demands: Demands, scale: Scale, seed: int) -> None:
         self.items, self.boms, self.scale = items, boms, scale
         self.rng = stream(seed, "mrp")
+        self.buffers_rng = stream(seed, "buffers")
+        self.buffers = StockNeed(*(np.zeros(0, np.int64),) * 2, np.zeros(0), np.zeros(0))
         self.n_sites = scale.sites
         self.pending = _Pending(items.height.astype(np.int64))
         self.safety = items.safety_stock.copy()
@@ -490,6 +498,39 @@ class _Planner:
         return out
 
     # -- the result ------------------------------------------------------------------------------
+    def buffer_rows(self) -> None:
+        """Stock of safety stock (and a small margin) at every row the plant reaches only
+        through a BOM: the components, through every level, of the items planned at a site
+        (its rows so far), by the preferred lines of the revisions released for the horizon."""
+        b, n_sites = self.boms, self.n_sites
+        keys = np.unique(np.concatenate([k for k, _, _ in self.stock]))
+        rev = np.flatnonzero((b.rev_status == RELEASED_S)
+                             & ((b.rev_to == NO_DATE) | (b.rev_to >= 0))
+                             & (b.rev_from < (HORIZON_WEEKS + 8) * 7))
+        counts = b.line_start[rev + 1] - b.line_start[rev]
+        line = block_rows(b.line_start[rev], counts)
+        parent = np.repeat(b.rev_item[rev].astype(np.int64), counts)
+        keep = self.preferred[line]
+        parent, child = parent[keep], b.lines.component[line[keep]].astype(np.int64)
+        order = np.argsort(parent, kind="stable")
+        parent, child = parent[order], child[order]
+        ptr = np.searchsorted(parent, np.arange(len(self.items) + 1))
+        known = np.zeros(len(self.items) * n_sites, bool)
+        known[keys] = True
+        planned = known.copy()
+        frontier = keys
+        while len(frontier):
+            item, site = frontier // n_sites, frontier % n_sites
+            per = ptr[item + 1] - ptr[item]
+            reached = child[block_rows(ptr[item], per)] * n_sites + np.repeat(site, per)
+            frontier = np.unique(reached[~known[reached]])
+            known[frontier] = True
+        new = np.flatnonzero(known & ~planned)
+        new = new[self.safety[new // n_sites] > 0]
+        margin = self.buffers_rng.uniform(0.05, 0.3, len(new))
+        self.buffers = StockNeed(new // n_sites, new % n_sites,
+                                 self.safety[new // n_sites] * (1 + margin), np.zeros(len(new)))
+
     def result(self, demands: Demands) -> Mrp:
         items = dataclasses.replace(
             self.items,
@@ -500,7 +541,8 @@ class _Planner:
         )
         key, qty, total = (np.concatenate(c) for c in zip(*self.stock))
         stock = StockNeed(key // self.n_sites, key % self.n_sites, qty, total)
-        return Mrp(items, self._assemble(demands), self.buy, self.requisitions, stock)
+        return Mrp(items, self._assemble(demands), self.buy, self.requisitions, stock,
+                   self.buffers)
 
     def _assemble(self, demands: Demands) -> WorkOrders:
         """One WorkOrders of every order, numbered by start date (as an ERP would have)."""
@@ -561,4 +603,5 @@ def run_mrp(items: Items, boms: Boms, demands: Demands, scale: Scale, seed: int)
         opened += got
     planner.bought_level(scale.open_po_lines, round(scale.requisitions * _PLANNED_REQUISITIONS))
     planner.completed_orders(scale.work_orders - opened)
+    planner.buffer_rows()
     return planner.result(demands)

@@ -143,7 +143,8 @@ class Plant:
         """Day-0 stock plus a row for every goods receipt and every finished work order's
         output after day 0 (in the main store of the site)."""
         mrp = self.mrp  # made first: it notes what orders released on day 0 may reserve
-        base = make_stock(mrp.items, mrp.stock, self.scale, self.seed, self._reservable)
+        base = make_stock(mrp.items, mrp.stock, self.scale, self.seed, self._reservable,
+                          mrp.buffers)
         self._issue(base)
         p = self.purchasing
         line, qty, day, version = p.receipt_columns()

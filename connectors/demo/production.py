@@ -110,10 +110,11 @@ def reservable_components(wo: WorkOrders, component: np.ndarray,
 
 
 def make_stock(items: Items, need: StockNeed, scale: Scale, seed: int,
-               reservable: Reservable | None = None) -> Stock:
+               reservable: Reservable | None = None, buffers: StockNeed | None = None) -> Stock:
     """Inventory rows: what the plan needs on hand, less the lots quality has since held, plus
     bins, allocations (to ``reservable`` component rows of released orders), transfers in
-    transit and stock of items nothing needs right now."""
+    transit and stock of items nothing needs right now; and ``buffers``, the safety stock of
+    rows reached only through a BOM, where no other row of that key holds stock already."""
     rng = stream(seed, "inventory")
     per_site = locations_per_site(scale)
     counted = items.uom == EA
@@ -154,7 +155,9 @@ def make_stock(items: Items, need: StockNeed, scale: Scale, seed: int,
     ]
     extras = _extras(items, need, rng, scale, int(max(0, room - len(split)) * 1.3) + 50)
     parts.append(_reserve(extras, items, reservable or Reservable.none(), scale, seed))
-    stock = _unique_rows(Stock.concat(parts), scale, fixed=sum(len(p.item) for p in parts[:3]))
+    parts.append(_buffers(items, buffers, scale, seed))
+    stock = _unique_rows(Stock.concat(parts), scale, fixed=sum(len(p.item) for p in parts[:3]),
+                         last=len(parts[-1].item))
     stock.uom = items.uom[stock.item].astype(np.int8)
     return stock
 
@@ -224,7 +227,10 @@ def _extras(items: Items, need: StockNeed, rng: np.random.Generator, scale: Scal
     )
     rows.status = status.astype(np.int8)
     rows.lot_kind = lot_kind.astype(np.int8)
-    return rows
+    # stock of other items is of bought ones: a made item stocked at a site would plan its whole
+    # BOM there, with every component's safety stock (see workbench.analysis.netting)
+    keep = np.flatnonzero((kind < 3) | (items.kind[item] >= PP))
+    return Stock(*(getattr(rows, f)[keep] for f in Stock.__dataclass_fields__))
 
 
 def _reserve(extras: Stock, items: Items, reservable: Reservable, scale: Scale,
@@ -253,16 +259,29 @@ def _reserve(extras: Stock, items: Items, reservable: Reservable, scale: Scale,
     return extras
 
 
-def _unique_rows(stock: Stock, scale: Scale, fixed: int) -> Stock:
+def _buffers(items: Items, buffers: StockNeed | None, scale: Scale, seed: int) -> Stock:
+    """Main-store rows of the buffer stock (lot-tracked material in a lot of its own)."""
+    if buffers is None or not len(buffers.item):
+        return _rows(*(np.zeros(0, np.int64),) * 4, AVAILABLE, np.zeros(0))
+    rng = stream(seed, "buffer stock")
+    item, site = buffers.item, buffers.site
+    lot = np.where(items.kind[item] > PP, rng.integers(10000, 99999, len(item)), 0)
+    qty = round_quantity(buffers.quantity, items.uom[item] == EA)
+    return _rows(item, site, site * locations_per_site(scale) + WH, lot, AVAILABLE, qty)
+
+
+def _unique_rows(stock: Stock, scale: Scale, fixed: int, last: int = 0) -> Stock:
     """One row per key (item, place, lot, status, order reserved for), exactly
-    ``scale.inventory_rows`` of them: the first ``fixed`` rows are kept, extras fill up the
-    rest."""
+    ``scale.inventory_rows`` of them: the first ``fixed`` rows are kept, then the ``last`` rows
+    (buffers: only where no earlier row has their key), extras fill up the rest."""
     places = scale.sites * locations_per_site(scale)
     key = (stock.item * places + stock.location) * 5 + stock.lot_kind
     key = (key * 100000 + stock.lot_number) * 4 + stock.status
     _, first = np.unique(np.stack([key, stock.allocated_to], axis=1), axis=0, return_index=True)
     first = np.sort(first)
-    keep = np.concatenate([first[first < fixed], first[first >= fixed]])[: scale.inventory_rows]
+    tail = len(stock.item) - last
+    keep = np.concatenate([first[first < fixed], first[first >= tail],
+                           first[(first >= fixed) & (first < tail)]])[: scale.inventory_rows]
     if len(keep) < scale.inventory_rows or (keep[:fixed].size and keep[fixed - 1] != fixed - 1):
         raise AssertionError("the demo's inventory rows do not fit its scale")
     keep = np.sort(keep)

@@ -12,18 +12,25 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tests.analysis.builders import (
     assert_record,
     data,
     demand,
     item,
+    line,
     po_line,
+    revision,
     stock,
     week,
     weekly,
 )
-from workbench.analysis.data import day_number
-from workbench.analysis.netting import plan
+from workbench.analysis.data import PlanningData, day_number
+from workbench.analysis.netting import Plan, plan
 from workbench.cache.db import APPLICATION_ID, open_cache
 from workbench.cache.migrations import LATEST_VERSION, MIGRATIONS
 from workbench.domain.validation import validate_rows
@@ -185,3 +192,138 @@ def test_allocated_to_is_refused_on_stock_that_is_not_allocated() -> None:
     assert len(good) == 1 and len(bad) == 1
     assert (bad[0].file, bad[0].row) == ("inventory.csv", 3)
     assert "allocated_to WO1 is set on stock with status available" in bad[0].reason
+
+
+def _bom_only_plant(*extra_demands: dict[str, object], stocks: tuple[dict[str, object], ...] = ()
+                    ) -> PlanningData:
+    # FG at S1 (10 on hand covers its demand of 10 in week 5) = 1 SA; SA = 2 C. SA has no
+    # safety stock and no row of its own; C (safety stock 6) is used at S1 only through the BOM.
+    # S2 plans another item only.
+    return data(
+        items=[item("FG", make_buy="make"), item("SA", make_buy="make"),
+               item("C", safety_stock=6), item("Z")],
+        bom_revisions=[revision("FG"), revision("SA")],
+        bom_lines=[line("FG", "SA", 1), line("SA", "C", 2)],
+        inventory=[stock("FG", 10), *stocks],
+        demands=[demand("D1", "FG", 10, week(5)), demand("DZ", "Z", 1, week(1), site="S2"),
+                 *extra_demands],
+    )
+
+
+def test_safety_stock_of_a_component_reached_only_through_the_bom_is_kept() -> None:
+    # C is planned at S1 because FG, planned there, uses it (through SA): its safety stock of
+    # 6 is due today, whether or not FG has a planned order. Before, C had no row at all.
+    p = plan(_bom_only_plant(), weekly(8))
+    assert_record(p, "C", """
+        GR  0 0 0 0 0 0 0 0
+        PA  6 6 6 6 6 6 6 6
+        NR  6 0 0 0 0 0 0 0
+        PR  6 0 0 0 0 0 0 0
+    """)
+    assert p.row("SA", "S1") is None  # no safety stock, nothing to net: no row needed
+    assert p.row("C", "S2") is None  # nothing at S2 uses C
+    # One more FG in week 7: FG plans 1, SA 1, C 2 in week 7; today's 6 do not move.
+    more = plan(_bom_only_plant(demand("D2", "FG", 1, week(7))), weekly(8))
+    assert_record(more, "C", """
+        GR  0 0 0 0 0 0 0 2
+        PA  6 6 6 6 6 6 6 6
+        NR  6 0 0 0 0 0 0 2
+        PR  6 0 0 0 0 0 0 2
+    """)
+    # A zero stock row of C changes nothing.
+    zero = plan(_bom_only_plant(stocks=(stock("C", 0),)), weekly(8))
+    assert_record(zero, "C", """
+        PA  6 6 6 6 6 6 6 6
+        NR  6 0 0 0 0 0 0 0
+        PR  6 0 0 0 0 0 0 0
+    """)
+
+
+def test_item_safety_stock_applies_at_every_site_where_the_item_is_planned() -> None:
+    # X (safety stock 5) is demanded at S1 in week 1 (3), stocked at S2 with nothing on hand
+    # (a zero row), and ordered at S3 beyond the horizon; it is planned at all three sites,
+    # and its safety stock is due today at each. A demand 0 (cancelled to zero but open) still
+    # says X is planned at S4.
+    d = data(
+        items=[item("X", safety_stock=5)],
+        inventory=[stock("X", 0, site="S2")],
+        demands=[demand("D1", "X", 3, week(1)), demand("D4", "X", 0, week(2), site="S4")],
+        purchase_order_lines=[po_line("P1", 1, "X", 4, week(30), site="S3")],
+    )
+    p = plan(d, weekly(3))
+    assert_record(p, "X", """
+        GR  0 3 0
+        PA  5 5 5
+        NR  5 3 0
+        PR  5 3 0
+    """)
+    for site in ("S2", "S3", "S4"):
+        assert_record(p, "X", """
+            PA  5 5 5
+            PR  5 0 0
+        """, site=site)
+
+
+CODES = ["A", "B", "C", "D", "E"]
+
+
+@st.composite
+def plants(draw: st.DrawFn) -> tuple[PlanningData, list[tuple[str, str]]]:
+    """Up to five items with safety stock, lot sizes and lead times of 0 or 1 week, BOM lines
+    from an earlier code to a later one, demands and stock at two sites, and allocated stock.
+    Also returns the (item, site) pairs the data plans an item at before BOM explosion."""
+    n = draw(st.integers(2, 5))
+    codes = CODES[:n]
+    items = [item(c, make_buy="make", lead_time_days=draw(st.sampled_from([0, 7])),
+                  safety_stock=draw(st.sampled_from([0, 4, 7.5])),
+                  min_order_qty=draw(st.sampled_from([0, 0, 10])),
+                  order_multiple=draw(st.sampled_from([0, 0, 4]))) for c in codes]
+    lines = [line(p, c, draw(st.sampled_from([1, 2, 0.5])), 10 * k)
+             for k, (p, c) in enumerate((p, c) for i, p in enumerate(codes)
+                                        for c in codes[i + 1:]) if draw(st.booleans())]
+    sites = st.sampled_from(["S1", "S2"])
+    demands = [demand(f"D{k}", draw(st.sampled_from(codes)), draw(st.integers(0, 40)),
+                      week(draw(st.integers(0, 5))), site=draw(sites))
+               for k in range(draw(st.integers(1, 5)))]
+    stocks = [stock(c, draw(st.integers(0, 30)), site=draw(sites)) for c in codes
+              if draw(st.booleans())]
+    stocks += [stock(c, draw(st.integers(1, 9)), status="allocated", allocated_to="D0",
+                     site=demands[0]["site"], lot="r") for c in codes[:1] if draw(st.booleans())]
+    planned = sorted({(r["item"], r["site"]) for r in demands + stocks})
+    d = data(items=items, bom_revisions=[revision(c) for c in codes], bom_lines=lines,
+             demands=demands, inventory=stocks)
+    return d, planned
+
+
+def _today(p: Plan) -> dict[tuple[str, str], float]:
+    codes, sites = p.items.codes[p.item], np.asarray(p.sites)[p.site]
+    return {(str(i), str(s)): float(q) for i, s, q in zip(codes, sites, p.planned[:, 0])}
+
+
+def _same_today(before: Plan, after: Plan) -> None:
+    old, new = _today(before), _today(after)
+    for key in old.keys() | new.keys():
+        assert abs(old.get(key, 0.0) - new.get(key, 0.0)) < 1e-9, key
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plants(), st.data())
+def test_the_plan_is_continuous_in_far_demand_and_zero_stock(
+        plant: tuple[PlanningData, list[tuple[str, str]]], pick: st.DataObject) -> None:
+    """Adding a tiny demand in the last week for an item where it is planned, or a zero stock
+    row for an item at a site where it is planned, leaves today's planned orders as they were
+    (lead times of at most a week over at most four BOM levels cannot bring week 7 to today)."""
+    d, planned = plant
+    calendar = weekly(9)
+    base = plan(d, calendar)
+    it, site = pick.draw(st.sampled_from(planned))
+    far = d.replace(demands=pd.concat([d.demands, data(demands=[
+        demand("EPS", it, 1e-3, week(8), site=site)]).demands], ignore_index=True))
+    _same_today(base, plan(far, calendar))
+    rows = zip(base.items.codes[base.item], np.asarray(base.sites)[base.site])
+    at = pick.draw(st.sampled_from(sorted({(str(i), str(s)) for i, s in rows} | set(planned))))
+    zero = d.replace(inventory=pd.concat([d.inventory, data(inventory=[
+        stock(at[0], 0, site=at[1], lot="zero")]).inventory], ignore_index=True))
+    after = plan(zero, calendar)
+    _same_today(base, after)
+    assert np.array_equal(base.planned, after.planned[after.rows_for_keys(base.key)])

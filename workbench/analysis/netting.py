@@ -20,6 +20,19 @@ start date (due date − lead time, not before today). Items are processed by lo
 item is netted once every parent's planned orders are known. Rows exist for every (item, site)
 with stock, receipts or requirements; a component's requirement stays at its parent's site.
 
+**Where safety stock applies.** An item's safety stock (an item-level value; the canonical model
+has no per-site value yet) applies at every site where the item is *planned*, from bucket 0:
+where it is stocked, demanded, made, needed by an open work order or on order
+(:func:`~workbench.analysis.sources.planned_item_sites`; quantities and dates do not matter,
+a zero stock row or a demand beyond the horizon counts), and at every site where an item
+planned there uses it through a BOM line in force in the horizon (preferred alternates, through
+every level, whether or not the parent has planned orders). Each such (item, site) with a safety
+stock gets a row. The set depends on which records exist, never on their quantities or dates, so
+the plan is continuous in its inputs: one more unit of a parent's demand 17 weeks out moves a
+component's plan by at most what that unit needs, never by the whole safety stock (before, a
+component reached only through a BOM got no safety stock until some planned order of a parent
+exploded into it, and then all of it at once).
+
 The first shortage of a row is the first bucket whose net requirement is positive: firm supply
 (stock and scheduled receipts) no longer keeps it at safety stock.
 """
@@ -151,6 +164,9 @@ class Plan:
     net: np.ndarray
     planned: np.ndarray
     cycles: list[list[str]]
+    #: mask over the keys: where each item is planned (:func:`planned_at`; its safety stock
+    #: applies there); None: every row's key
+    planned_at: np.ndarray | None = field(default=None, repr=False)
     _row_of_key: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -247,9 +263,11 @@ class Plan:
 
 
 def plan_sites(sources: Sources) -> pd.Index:
-    """The sites a plan has rows for, sorted: every site with stock, receipts or requirements."""
+    """The sites a plan has rows for, sorted: every site with stock, receipts or requirements,
+    or where an item is planned (:attr:`Sources.planned`)."""
     site_codes = pd.unique(pd.concat([sources.on_hand["site"], sources.receipts["site"],
-                                      sources.requirements["site"]], ignore_index=True))
+                                      sources.requirements["site"], sources.planned["site"]],
+                                     ignore_index=True))
     return pd.Index(sorted(str(s) for s in site_codes))
 
 
@@ -335,6 +353,10 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
     present = np.zeros(len(items) * n_sites, bool)  # dense key space: no sorting needed
     position = np.zeros(len(items) * n_sites, np.int64)
     rows = _Rows(width, capacity=len(oh_key) + len(rec_key))
+    where = planned_at(segments, len(items), n_sites, sources.keys("planned", items, sites))
+    buffered = np.flatnonzero(where)
+    buffered = buffered[items.safety_stock[buffered // n_sites] > 0]
+    buffered_level = llc[buffered // n_sites]
     for level in range(int(llc.max(initial=0)) + 1):
         (g_key, g_bucket, g_qty), g_blocks = pending.take(level)
         r_sel = rec_level == level
@@ -344,6 +366,7 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
         present[g_key] = True
         present[rec_key[r_sel]] = True
         present[oh_key[o_sel]] = True
+        present[buffered[buffered_level == level]] = True  # safety stock applies here
         keys = np.flatnonzero(present)
         present[keys] = False
         if len(keys) == 0:
@@ -374,7 +397,24 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
         del gross, scheduled, on_hand, net, planned  # no views may outlive a resize
     rows.finish()
     return Plan(calendar, items, sites, segments, sources, rows.key, rows.level, rows.on_hand,
-                rows.gross, rows.scheduled, rows.net, rows.planned, cycles)
+                rows.gross, rows.scheduled, rows.net, rows.planned, cycles, where)
+
+
+def planned_at(segments: Segments, n_items: int, n_sites: int, keys: np.ndarray) -> np.ndarray:
+    """Where each item is planned (module doc, "Where safety stock applies"), as a mask over
+    the keys ``item * n_sites + site``: ``keys`` (planned before BOM explosion, see
+    :func:`~workbench.analysis.sources.planned_item_sites`), then every component of a BOM line
+    in ``segments`` (in force in the horizon) of an item planned at a site, at that site,
+    through every level."""
+    mask = np.zeros(n_items * n_sites, bool)
+    frontier = np.unique(keys)
+    mask[frontier] = True
+    while len(frontier):
+        seg, src = gather(segments.ptr_parent, segments.by_parent, frontier // n_sites)
+        child = segments.component[seg].astype(np.int64) * n_sites + frontier[src] % n_sites
+        frontier = np.unique(child[~mask[child]])
+        mask[frontier] = True
+    return mask
 
 
 class _Rows:

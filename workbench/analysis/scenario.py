@@ -26,7 +26,7 @@ import pandas as pd
 
 from workbench.analysis.bom import _kahn, gather
 from workbench.analysis.data import PlanningData
-from workbench.analysis.netting import Plan, Segments, net_rows, plan_segments
+from workbench.analysis.netting import Plan, Segments, net_rows, plan_segments, planned_at
 from workbench.analysis.sources import EPS
 
 
@@ -149,9 +149,16 @@ def replan(base: Plan, changed: PlanningData, parents: list[str],
     prow_item, prow_site = base.item[parent_rows], base.site[parent_rows]
     k_new = _contributions(base.planned[parent_rows], prow_item, prow_site, new, offset_all, n_sites)
     k_old = _contributions(base.planned[parent_rows], prow_item, prow_site, old, offset_all, n_sites)
-    delta_key = np.concatenate([k_new[0], k_old[0], extra[0]]).astype(np.int64)
-    delta_bucket = np.concatenate([k_new[1], k_old[1], extra[1]]).astype(np.int64)
-    delta_qty = np.concatenate([k_new[2], -k_old[2], extra[2]]).astype(float)
+    # where items are planned under the changed BOM (their safety stock applies there); a row
+    # whose item becomes or stops being planned at its site is re-netted even without a change
+    # of its requirements
+    where = _planned_after(base, parent_idx, new)
+    flip = np.flatnonzero(where != _planned_before(base))
+    flip = flip[items.safety_stock[flip // n_sites] > 0]
+    delta_key = np.concatenate([k_new[0], k_old[0], extra[0], flip]).astype(np.int64)
+    delta_bucket = np.concatenate([k_new[1], k_old[1], extra[1],
+                                   np.zeros(len(flip))]).astype(np.int64)
+    delta_qty = np.concatenate([k_new[2], -k_old[2], extra[2], np.zeros(len(flip))]).astype(float)
 
     done: list[tuple[np.ndarray, ...]] = []
     for lv in range(1, int(level.max(initial=0)) + 1):
@@ -179,10 +186,10 @@ def replan(base: Plan, changed: PlanningData, parents: list[str],
         gross = np.maximum(gross_b + delta, 0.0)
         gross[np.abs(gross) <= EPS] = 0.0
         item = keys // n_sites
-        # a row left with no stock, receipt or requirement is not planned (as in a full plan)
-        idle = (gross <= EPS).all(axis=1) & (scheduled <= EPS).all(axis=1) & (on_hand <= EPS)
+        # safety stock applies where the item is planned under the changed BOM (as in a full
+        # plan, see workbench.analysis.netting)
         net, planned = net_rows(on_hand, scheduled, gross,
-                                np.where(idle, 0.0, items.safety_stock[item]),
+                                np.where(where[keys], items.safety_stock[item], 0.0),
                                 items.min_order_qty[item], items.order_multiple[item])
         done.append((keys, on_hand, scheduled, gross_b, net_b, planned_b, gross, net, planned))
         k = _contributions(planned - planned_b, item, keys % n_sites, below_bom, offset_all, n_sites)
@@ -196,6 +203,25 @@ def replan(base: Plan, changed: PlanningData, parents: list[str],
     order = np.argsort(cols[0], kind="stable")
     scenario = Scenario(base, *[c[order] for c in cols])
     return scenario.only(scenario.changed())
+
+
+def _planned_before(base: Plan) -> np.ndarray:
+    if base.planned_at is not None:
+        return base.planned_at
+    mask = np.zeros(len(base.items) * base.n_sites, bool)
+    mask[base.key] = True
+    return mask
+
+
+def _planned_after(base: Plan, parent_idx: np.ndarray, new: Segments) -> np.ndarray:
+    """Where items are planned once ``parent_idx`` use the lines ``new`` instead of theirs."""
+    seg = base.segments
+    keep = ~np.isin(seg.parent, parent_idx)
+    merged = Segments(*(np.concatenate([getattr(seg, f)[keep], getattr(new, f)])
+                        for f in ("parent", "component", "quantity", "first_bucket",
+                                  "end_bucket", "revision"))).index(len(base.items))
+    keys = base.sources.keys("planned", base.items, base.sites)
+    return planned_at(merged, len(base.items), base.n_sites, keys)
 
 
 def _descendants(segments: Segments, start: np.ndarray, n_items: int) -> np.ndarray:

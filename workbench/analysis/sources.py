@@ -37,6 +37,12 @@ The planning rules of DESIGN.md, applied to the cache's rows:
   (:func:`requirement_buckets`). ``consumption=None`` plans every open demand in full (the rule
   before consumption existed).
 * Open requisitions are *not* supply: they are proposals the re-evaluation judges against the plan.
+* **Where an item is planned** (:func:`planned_item_sites`, before BOM explosion): at every site
+  where it has a stock row (any status, any quantity, zero included), an open demand (any
+  quantity, any date), an open work order making it or needing it as a component, or an open
+  purchase-order line. Netting adds every site where a parent planned there uses it through a
+  BOM line in force in the horizon; the item's safety stock applies at each of these sites
+  (see :mod:`workbench.analysis.netting`).
 """
 
 from __future__ import annotations
@@ -79,6 +85,9 @@ class Sources:
     #: (the demand's, 0 for work orders; pegging order, see :mod:`workbench.analysis.pegging`) and
     #: drop_past_due (forecast/MPS under consumption: not planned before the planning day)
     requirements: pd.DataFrame
+    #: item, site: where each item is planned before BOM explosion (:func:`planned_item_sites`)
+    planned: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"item": pd.Series(dtype=str), "site": pd.Series(dtype=str)}))
     #: per reservation (item, site, allocated_to): quantity, serves (netted against its
     #: target's requirement), available (added to on hand), unplanned (target unknown: covers
     #: nothing in this plan); see :func:`serve_allocations`
@@ -154,6 +163,26 @@ def serve_allocations(allocated: pd.DataFrame, requirements: pd.DataFrame,
     report = groups.assign(serves=served, available=np.where(known, reserved - served, 0.0),
                            unplanned=np.where(known, 0.0, reserved))
     return qty, report
+
+
+def planned_item_sites(data: PlanningData, work_orders: pd.DataFrame,
+                       components: pd.DataFrame, purchase_lines: pd.DataFrame) -> pd.DataFrame:
+    """The (item, site) pairs where an item is planned before BOM explosion: a stock row of any
+    status and quantity, an open demand (whatever its quantity and date), an open work order
+    (``work_orders``) or one of its components (``components``: component, site), an open
+    purchase-order line (``purchase_lines``).
+
+    The rows say *where* an item is planned, not how much: a row's quantity or date moving
+    (to zero, beyond the horizon) never takes the item off the site, so the safety stock that
+    applies there does not appear or vanish with it.
+    """
+    demands = data.demands[data.demands["status"] == DemandStatus.OPEN.value]
+    parts = [data.inventory[["item", "site"]], demands[["item", "site"]],
+             work_orders[["item", "site"]],
+             components[["component", "site"]].rename(columns={"component": "item"}),
+             purchase_lines[["item", "site"]]]
+    pairs = pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
+    return pairs[(pairs["item"] != "") & (pairs["site"] != "")].reset_index(drop=True)
 
 
 def open_purchase_lines(data: PlanningData) -> pd.DataFrame:
@@ -312,5 +341,6 @@ def _collect(data: PlanningData, slip_days: Slip | None,
                        left[["item", "site"]].assign(quantity=left["available"])],
                       ignore_index=True)
     on_hand = stock.groupby(["item", "site"], as_index=False, sort=False)["quantity"].sum()
+    planned = planned_item_sites(data, wo, woc, pol)
     return Sources(on_hand=on_hand, receipts=receipt_frame, requirements=req_frame,
-                   allocations=allocations)
+                   allocations=allocations, planned=planned)
