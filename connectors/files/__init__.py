@@ -24,8 +24,10 @@ Rows are numbered as a spreadsheet shows them: the header is row 1, the first re
 row becomes a rejected row naming the file, row, field and reason (the sync service decides
 whether the run keeps the good rows; unless partial, it keeps none).
 
-Incremental: the watermark of an entity is the SHA-256 of its file's content; a file with the
-same content is not read again (an edit that keeps size and modification time is still seen).
+Incremental: the watermark of an entity is the SHA-256 of its file's content (marked when the
+load was partial); a file with the same content is not read again by the same kind of load (an
+edit that keeps size and modification time is still seen; a complete load after a partial one
+reads the file again, to delete what it no longer has).
 Rows that did not change are not rewritten either way.
 """
 
@@ -91,7 +93,10 @@ class FilesConnector:
         path = self.folder / f"{entity}.csv"
         if not path.is_file():
             raise PermanentError(f"{path} not found")
-        if since is not None and since == file_digest(path):
+        # a partial load's watermark differs from a complete one's, so a complete load after a
+        # partial one reads the file again and deletes what it no longer has
+        suffix = "" if self.complete else "+partial"
+        if since is not None and since == file_digest(path) + suffix:
             return
         first = True
         for header, chunk, digest in read_file(path, entity, self.source, BATCH_SIZE):
@@ -107,7 +112,7 @@ class FilesConnector:
             yield Batch(
                 entity,
                 chunk.records,
-                watermark=digest,
+                watermark=digest + suffix if digest else None,
                 file=path.name,
                 row_numbers=chunk.numbers,
                 complete=self.complete,

@@ -359,3 +359,17 @@ def test_a_header_only_file_deletes_the_records_of_the_packages_own_source(tmp_p
     result = run_sync(engine, FilesConnector(pkg, source="plm"))
     assert result.counts["items"]["deleted"] == 2
     assert read_entity_frame(engine, "items").code.tolist() == ["M"]
+
+
+def test_a_complete_load_after_a_partial_one_deletes_what_the_file_no_longer_has(
+    tmp_path: Path,
+) -> None:
+    cache, pkg = _loaded(tmp_path)
+    (pkg / "purchase_order_lines.csv").write_text(
+        BASE["purchase_order_lines.csv"].replace("PO1,2,B-2,S1,P1,500,G,2026-12-08\n", "")
+    )
+    assert _sync(cache, pkg, partial=True).total("deleted") == 0
+    assert _sync(cache, pkg, partial=True).counts["purchase_order_lines"]["received"] == 0
+    complete = _sync(cache, pkg)  # same file content: read again, as a complete set
+    assert complete.counts["purchase_order_lines"] == {"received": 1, "changed": 0, "deleted": 1}
+    assert _sync(cache, pkg).counts["purchase_order_lines"]["received"] == 0
