@@ -98,9 +98,13 @@ def describe_result(result: SyncResult) -> str:
     changed = result.total("changed")
     received = result.total("received")
     extra = f", {len(result.rejected):,} rows rejected" if result.rejected else ""
+    warned = ""
+    if result.warnings:  # e.g. columns a data package reset to their defaults
+        more = len(result.warnings) - 1
+        warned = f"; warning: {result.warnings[0]}" + (f" (and {more} more)" if more else "")
     return (
         f"{result.connector}: {received:,} records received, {changed:,} changed{extra} "
-        f"in {result.duration_s:.1f} s"
+        f"in {result.duration_s:.1f} s{warned}"
     )
 
 
