@@ -322,6 +322,7 @@ class BomGraph:
     ptr_child: np.ndarray = field(init=False)
     by_parent: np.ndarray = field(init=False)
     ptr_parent: np.ndarray = field(init=False)
+    _revision_ids: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.items)
@@ -404,6 +405,13 @@ class BomGraph:
 
     def parents_of(self, item: int) -> np.ndarray:
         return self.by_child[self.ptr_child[item]:self.ptr_child[item + 1]]
+
+    def revision_ids(self) -> np.ndarray:
+        """Each line's revision code as a number (numbered once per graph), to tell the
+        revisions of one parent apart without comparing strings."""
+        if self._revision_ids is None:
+            self._revision_ids = pd.factorize(self.revision)[0].astype(np.int64)
+        return self._revision_ids
 
     def children_of(self, item: int) -> np.ndarray:
         return self.by_parent[self.ptr_parent[item]:self.ptr_parent[item + 1]]

@@ -146,8 +146,9 @@ def _single_level_ancestors(graph: BomGraph, direct: pd.DataFrame,
     parents = pd.unique(direct["parent"])
     nodes = graph.items.idx(list(parents))
     preferred = direct[~direct["alternate"].to_numpy(bool)]
+    revision = pd.factorize(preferred["revision"].to_numpy(object))[0].astype(np.int64)
     low, high = _per_revision(
-        pd.Index(parents).get_indexer(preferred["parent"]), preferred["revision"].to_numpy(),
+        pd.Index(parents).get_indexer(preferred["parent"]), revision,
         preferred["extended_quantity"].to_numpy(float),
         preferred["extended_quantity"].to_numpy(float), _revision_counts(graph, nodes, day))
     has_parent = _has_parent(graph, nodes, day)
@@ -159,28 +160,33 @@ def _revision_counts(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.
     every revision with a line when ``day`` is None)."""
     lines, source = gather(graph.ptr_parent, graph.by_parent, nodes)
     keep = graph.in_force(lines, day)
-    pairs = pd.DataFrame({"node": source[keep], "revision": graph.revision[lines[keep]]})
-    counts = pairs.drop_duplicates().groupby("node").size()
-    return counts.reindex(np.arange(len(nodes)), fill_value=0).to_numpy(np.int64)
+    ids = graph.revision_ids()
+    width = int(ids.max(initial=0)) + 1
+    pairs = np.unique(source[keep] * width + ids[lines[keep]])
+    return np.bincount(pairs // width, minlength=len(nodes)).astype(np.int64)
 
 
 def _per_revision(node: np.ndarray, revision: np.ndarray, low: np.ndarray, high: np.ndarray,
                   revisions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least and most of each node's contributions over its revisions: contributions are added
-    up within one revision (``node``, ``revision``), never across; a node built by a revision
-    that contributes nothing (``revisions`` counts them all) has 0 as its least."""
+    """Least and most of each node's contributions over its revisions (``revision``: numbers):
+    contributions are added up within one revision (``node``, ``revision``), never across; a
+    node built by a revision that contributes nothing (``revisions`` counts them all) has 0 as
+    its least."""
     n = len(revisions)
     out_low, out_high = np.zeros(n), np.zeros(n)
     if len(node) == 0:
         return out_low, out_high
-    frame = pd.DataFrame({"node": node, "revision": revision, "low": low, "high": high})
-    per_rev = frame.groupby(["node", "revision"], sort=False)[["low", "high"]].sum()
-    per_node = per_rev.groupby(level="node").agg(low=("low", "min"), high=("high", "max"),
-                                                 used=("low", "size"))
-    at = per_node.index.to_numpy(np.int64)
-    used = per_node["used"].to_numpy(np.int64)
-    out_low[at] = np.where(used < revisions[at], 0.0, per_node["low"].to_numpy(float))
-    out_high[at] = per_node["high"].to_numpy(float)
+    width = int(revision.max(initial=0)) + 1
+    groups, group_of = np.unique(node * width + revision, return_inverse=True)
+    sum_low = np.bincount(group_of, weights=low, minlength=len(groups))
+    sum_high = np.bincount(group_of, weights=high, minlength=len(groups))
+    group_node = groups // width
+    least = np.full(n, np.inf)
+    np.minimum.at(least, group_node, sum_low)
+    np.maximum.at(out_high, group_node, sum_high)
+    used = np.bincount(group_node, minlength=n)
+    at = np.flatnonzero(used)
+    out_low[at] = np.where(used[at] < revisions[at], 0.0, least[at])
     return out_low, out_high
 
 
@@ -216,10 +222,17 @@ def _extended_range(graph: BomGraph, nodes: np.ndarray, lines: np.ndarray, edges
     low, high = np.zeros(n), np.zeros(n)
     low[0] = high[0] = 1.0
     usable = ~graph.alternate[lines] & ~on_cycle[edges[:, 0]] & ~on_cycle[edges[:, 1]]
-    e, q, rev = edges[usable], graph.quantity[lines][usable], graph.revision[lines][usable]
-    revisions = _revision_counts(graph, nodes, day)
+    e, q = edges[usable], graph.quantity[lines][usable]
     parent_level = level[e[:, 1]]
-    for lv in range(1, int(level.max(initial=0)) + 1):
+    top = int(level.max(initial=0))
+    if day is not None:  # one revision of each parent in force: a plain sum over paths
+        for lv in range(1, top + 1):
+            sel = parent_level == lv
+            low += np.bincount(e[sel, 1], weights=low[e[sel, 0]] * q[sel], minlength=n)
+        return low, low.copy()
+    rev = graph.revision_ids()[lines][usable]
+    revisions = _revision_counts(graph, nodes, day)
+    for lv in range(1, top + 1):
         sel = parent_level == lv
         lo, hi = _per_revision(e[sel, 1], rev[sel], low[e[sel, 0]] * q[sel],
                                high[e[sel, 0]] * q[sel], revisions)
@@ -337,7 +350,8 @@ def _explosion_frame(graph: BomGraph, nodes: np.ndarray, lines: np.ndarray, min_
     local[nodes] = np.arange(len(nodes))
     edges = np.stack([local[graph.parent[lines]], local[graph.component[lines]]], axis=1)
     level, on_cycle = _kahn(len(nodes), edges)
-    several = _revision_counts(graph, nodes, day) > 1
+    several = (np.zeros(len(nodes), bool) if day is not None
+               else _revision_counts(graph, nodes, day) > 1)
     several[0] = several[0] and not root_revision
     usable = ~graph.alternate[lines] & ~on_cycle[edges[:, 0]] & ~on_cycle[edges[:, 1]]
     e, q = edges[usable], graph.quantity[lines][usable]
