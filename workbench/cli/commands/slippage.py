@@ -25,9 +25,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(f"{'supplier':12} {'lines':>6} {'changes':>8} {'otif':>6} {'late':>5} {'exp.slip':>9}")
+    # expected slip of a line on its first promise / of a re-promised line (docs/planning.md)
+    print(f"{'supplier':12} {'lines':>6} {'changes':>8} {'otif':>6} {'late':>5} {'exp.slip':>9} "
+          f"{'re-promised':>11}")
     for s in result["suppliers"]:
         otif = "" if s["otif_rate"] is None else f"{s['otif_rate']:.0%}"
         print(f"{s['supplier']:12} {s['lines']:>6} {s['promise_changes']:>8} {otif:>6} "
-              f"{s['open_late_lines']:>5} {s['expected_slip_days']:>9.1f}")
+              f"{s['open_late_lines']:>5} {s['expected_slip_days']:>9.1f} "
+              f"{s['expected_slip_after_repromise_days']:>11.1f}")
     return 0
