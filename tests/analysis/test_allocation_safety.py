@@ -135,6 +135,8 @@ def test_reservations_serve_their_own_order_first_and_the_rest_is_counted_once()
         "available": [0.0, 0.0, 0.0, 0.0, 6.0, 3.0],
         "unplanned": [7.0, 50.0, 0.0, 0.0, 0.0, 0.0],
     }
+    # and the plan's summary shows what is reserved for orders it does not know: 50 + 7
+    assert p.summary().set_index("item").loc["K", "reserved_elsewhere"] == 57.0
     wo1 = p.sources.requirements.query("ref == 'WO1'")
     assert wo1[["day", "quantity"]].to_numpy().tolist() == [[day_number(week(3)), 5.0]]
 

@@ -236,8 +236,24 @@ class Plan:
         })
         return frame
 
+    def reserved_elsewhere(self) -> np.ndarray:
+        """Per row: stock reserved for an order the plan does not know (``unplanned`` in
+        :attr:`Sources.allocations`), which covers nothing here and is not on hand."""
+        out = np.zeros(len(self.key))
+        alloc = self.sources.allocations
+        alloc = alloc[alloc["unplanned"] > EPS]
+        if len(alloc):
+            item = self.items.idx(alloc["item"].to_numpy(object)).astype(np.int64)
+            site = self.sites.get_indexer(alloc["site"].to_numpy(object))
+            ok = (item >= 0) & (site >= 0)
+            rows = self.rows_for_keys(item[ok] * self.n_sites + site[ok])
+            hit = rows >= 0
+            np.add.at(out, rows[hit], alloc["unplanned"].to_numpy(float)[ok][hit])
+        return out
+
     def summary(self, rows: np.ndarray | None = None) -> pd.DataFrame:
-        """Per row: first shortage (date, quantity), totals and the past-due release quantity."""
+        """Per row: first shortage (date, quantity), totals, the past-due release quantity and
+        the stock reserved for orders the plan does not know (:meth:`reserved_elsewhere`)."""
         rows = np.arange(len(self.key)) if rows is None else np.asarray(rows)
         net = self.net[rows]
         short = net > EPS
@@ -259,6 +275,7 @@ class Plan:
             "total_net_requirements": net.sum(axis=1),
             "total_planned_receipts": self.planned[rows].sum(axis=1),
             "past_due_release": past_due,
+            "reserved_elsewhere": self.reserved_elsewhere()[rows],
         }, index=rows)
 
 
