@@ -92,8 +92,9 @@ def default_cache_path() -> Path:
 
 def sqlite_uri(path: Path, *, read_only: bool = False) -> str:
     """An SQLite URI opening exactly ``path``: ``#``, ``?``, ``%`` and spaces are %-escaped, so
-    none of them can end the path or start a query string (``file:/a b%23?mode=ro``)."""
-    uri = "file:" + quote(str(path), safe="/")
+    none of them can end the path or start a query string (``file:///a%20b%23?mode=ro``)."""
+    posix = path.as_posix()  # C:/x on Windows: the URI names it file:///C:/x
+    uri = "file://" + ("" if posix.startswith("/") else "/") + quote(posix, safe="/:")
     return uri + ("?mode=ro" if read_only else "?mode=rw")
 
 
@@ -430,7 +431,7 @@ def open_cache(path: Path | str | None = None) -> Engine:
     :class:`CacheError` (one line) when the path cannot hold a cache, the file is not a cache,
     was written by a newer version, is damaged, or is busy being migrated by another process."""
     path = Path(path) if path else default_cache_path()
-    path = Path(os.path.abspath(path.expanduser()))
+    path = path.expanduser().resolve()
     if _check_path(path):
         version = check_openable(path)
     else:
