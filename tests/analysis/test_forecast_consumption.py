@@ -179,7 +179,8 @@ def test_past_due_forecast_left_over_is_not_planned_past_due_orders_are() -> Non
         NR   55 40
     """)
     reqs = Pegging(p).requirements(p.row("A", "S1"))  # type: ignore[arg-type]
-    assert [(r.bucket, r.ref, r.quantity) for r in reqs] == [(0, "SO1", 50), (0, "SOL", 5),
+    # pegging order within a bucket is by due date: SOL (day -3, past due) before SO1 (day 2)
+    assert [(r.bucket, r.ref, r.quantity) for r in reqs] == [(0, "SOL", 5), (0, "SO1", 50),
                                                              (1, "F7", 40)]
     # without consumption: every open demand, the past-due forecast in bucket 0 (the old plan)
     old = plan(d, weekly(2), consumption=None)
