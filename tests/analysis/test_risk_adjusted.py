@@ -128,3 +128,14 @@ def test_shortages_service_reports_both_slips() -> None:
     session = PlanningSession(early_announcer(), Calendar.weekly(TODAY, 8))
     out = planning.shortages(session, item="X", risk_adjusted=True)
     assert out["slip_days"] == {"EARLY": 7} and out["slip_days_after_repromise"] == {}
+
+
+def test_a_notice_without_a_date_keeps_the_line_on_its_promise() -> None:
+    """F's 20 are notified without a date (nothing received yet): on their way, so they stay on
+    the promise (week 5) instead of + 7 days."""
+    d = early_announcer()
+    pol = d.purchase_order_lines.copy()
+    pol.loc[pol["purchase_order"] == "F", "asn_quantity"] = 20.0
+    d = d.replace(purchase_order_lines=pol)
+    session = PlanningSession(d, Calendar.weekly(TODAY, 8))
+    assert record(session.plan(True), "X")["scheduled_receipts"] == [0, 3, 5, 10, 0, 25, 0, 0]

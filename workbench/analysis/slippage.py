@@ -32,9 +32,11 @@ promise. A supplier that announces its delay early and keeps the new promise thu
 on its re-promised lines (its re-promises are kept: slip 0 after a re-promise), while its lines
 not yet re-promised still expect the slip its first promises had. The slip a line already
 announced is never added again on top of its re-promise. A line with a pending **ship notice**
-(``asn_quantity`` > 0 and an ``asn_date`` after the last receipt, if any) is on its way: the
-notified quantity (at most what is still to come) arrives on ``asn_date``, the notice's expected
-arrival, and is never slipped; only the rest of the line, if any, is slipped as above. Received
+(``asn_quantity`` > 0 and an ``asn_date`` after the last receipt, if any; a notice without a
+date is pending while nothing was received) is on its way: the notified quantity (at most what
+is still to come) arrives on ``asn_date``, the notice's expected arrival (on its promise when the
+notice has no date), and is never slipped; only the rest of the line, if any, is slipped as
+above. Received
 and closed lines are not supply at all. A new order (a requisition, see
 :mod:`workbench.analysis.requisitions`) is a first promise: it is judged by ``expected_slip_days``.
 
@@ -246,8 +248,10 @@ def expected_arrivals(lines: pd.DataFrame, analysed: pd.DataFrame,
     remaining = lines["remaining"].to_numpy(float)
     asn_day = day_numbers(lines["asn_date"])
     received_day = day_numbers(lines["received_date"])
-    pending = ((lines["asn_quantity"].to_numpy(float) > EPS) & (asn_day != NO_DATE)
-               & ((received_day == NO_DATE) | (asn_day > received_day)))
+    dated = asn_day != NO_DATE
+    pending = (lines["asn_quantity"].to_numpy(float) > EPS) & np.where(
+        dated, (received_day == NO_DATE) | (asn_day > received_day), received_day == NO_DATE)
+    asn_day = np.where(dated, asn_day, lines["due_day"].to_numpy(np.int64))
     notified = np.where(pending, np.minimum(lines["asn_quantity"].to_numpy(float), remaining), 0.0)
     rest = lines.assign(remaining=remaining - notified,
                         expected_day=lines["due_day"].to_numpy(np.int64) + slip)
