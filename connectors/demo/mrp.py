@@ -61,7 +61,7 @@ _COMPLETED_SHARE = 0.1
 #: finished goods need a few orders each to span the horizon; weight of an FG row vs an SA row
 _FG_WEIGHT = 3.0
 #: share of the requisitions the run proposed for later needs (the rest: see requisitions.py)
-_PLANNED_REQUISITIONS = 0.35
+_PLANNED_REQUISITIONS = 1.3
 #: cycle stock of a component row: up to this many weeks of its usage
 _CYCLE_WEEKS = 3.0
 _BIG = 1 << 20  # day codes inside a row key: key * _BIG + day
@@ -97,8 +97,15 @@ class BuyLines:
     quantity: np.ndarray
 
 
-#: requisitions the plan proposed: need date and quantity in stock unit
-RequisitionLines = BuyLines
+@dataclass
+class RequisitionLines(BuyLines):
+    """Requisitions the plan proposed: need date and quantity in stock unit. ``short``: the
+    rows the plant runs short on today (actual requirements beyond stock and open PO lines,
+    below safety stock, rows without a proposed requisition), one line each: the first day it
+    is short and the whole shortfall over the horizon — what reorder points and people raise
+    requisitions for (:mod:`connectors.demo.requisitions`)."""
+
+    short: BuyLines | None = None
 
 
 @dataclass
@@ -426,6 +433,7 @@ class _Planner:
         self._calibrate(e)
         items, rng = self.items, self.rng
         lead = items.lead_time[e.item]
+        planned_before = e.planned
         e = self._requisitions(e, lead, requisitions)
         near = np.where(e.day <= lead + 14, 1.0, np.where(e.day <= 150, 0.15, 0.0))
         usable = (e.planned > 0) & (e.day >= 2)
@@ -447,7 +455,60 @@ class _Planner:
             np.concatenate([requested, x_req]),
             np.concatenate([qty, x_qty]),
         )
-        self._keep_stock(cover.row_key, self._row_stock(cover), cover.planned_total)
+        stock = self._row_stock(cover)
+        self._keep_stock(cover.row_key, stock, cover.planned_total)
+        self._size_requisitions(e, planned_before, cover.row_key, stock)
+
+    def _size_requisitions(self, e: Entries, planned: np.ndarray, rows: np.ndarray,
+                           stock: np.ndarray) -> None:
+        """Net the proposed requisitions as the run would have: each covers what its row's
+        *planned* requirements (``planned``, per entry of ``e``) take below safety stock after
+        the row's stock and open PO lines (with their margins), lot-sized, needed
+        from the first short day; a row whose margins cover it needs none (quantity 0, left
+        out by :mod:`connectors.demo.requisitions`).
+        Then the rows short today on *actual* requirements (:attr:`RequisitionLines.short`)."""
+        n_sites, req = self.n_sites, self.requisitions
+        worst, first = self._deficits(e, planned, rows, stock)
+        proposed = req.item.astype(np.int64) * n_sites + req.site
+        at = np.searchsorted(rows, proposed)
+        found = (at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == proposed)
+        net = np.where(found, worst[np.minimum(at, len(rows) - 1)], 0.0)
+        sized = net > 0
+        req.quantity = np.where(sized, self._lot(req.item, net), 0.0)
+        day = first[np.minimum(at, len(rows) - 1)]
+        req.requested = np.where(sized, to_weekday(np.maximum(day - 2, 1)), req.requested)
+        worst, first = self._deficits(e, e.actual, rows, stock)
+        got = (worst > 0) & ~np.isin(rows, proposed)
+        req.short = BuyLines(rows[got] // n_sites, rows[got] % n_sites, first[got], worst[got])
+
+    def _deficits(self, e: Entries, values: np.ndarray, rows: np.ndarray, stock: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row (sorted keys, day-0 ``stock``): the largest amount by which the requirements
+        ``values`` (per entry of ``e``, inside the horizon) take projected stock + open PO lines
+        below safety stock (the lot-for-lot net requirement up to the horizon; 0: never), and
+        the first day they do."""
+        n_sites, buy = self.n_sites, self.buy
+        inside = (values > 0) & (e.day < HORIZON_WEEKS * 7)
+        r_key = e.item[inside].astype(np.int64) * n_sites + e.site[inside]
+        p_key = buy.item.astype(np.int64) * n_sites + buy.site
+        r_in, p_in = np.isin(r_key, rows), np.isin(p_key, rows)
+        key = np.concatenate([rows, p_key[p_in], r_key[r_in]])
+        day = np.concatenate([np.full(len(rows), -1), buy.requested[p_in],
+                              np.maximum(e.day[inside][r_in], 0)])
+        delta = np.concatenate([stock - self.safety[rows // n_sites], buy.quantity[p_in],
+                                -values[inside][r_in]])
+        order = np.lexsort((-delta, day, key))  # supply before requirements of the same day
+        key, day, delta = key[order], day[order], delta[order]
+        start = np.searchsorted(key, rows)
+        cum = np.cumsum(delta)
+        base = np.concatenate([[0.0], cum])[start]
+        deficit = -(cum - np.repeat(base, np.diff(np.r_[start, len(key)])))
+        short = deficit > 1e-6
+        worst = np.zeros(len(rows))
+        np.maximum.at(worst, np.searchsorted(rows, key[short]), deficit[short])
+        first = np.full(len(rows), np.iinfo(np.int64).max)
+        np.minimum.at(first, np.searchsorted(rows, key[short]), day[short])
+        return worst, first
 
     def _requisitions(self, e: Entries, lead: np.ndarray, budget: int) -> Entries:
         """Needs beyond a row's lead time the run proposed requisitions for, not yet ordered: the

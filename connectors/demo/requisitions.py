@@ -1,14 +1,19 @@
 """Purchase requisitions of the demo plant: what MRP, reorder points and people asked to buy.
 
 Most are open; some approved, rejected or cancelled; about a tenth are already *ordered* and
-linked both ways to the open PO line that covers them. About a fifth are for bought components
+linked both ways to the open PO line that covers them. About a tenth are for bought components
 that an engineering change removes (the parent's rev A uses them, the rev B released from a recent
 or coming date no longer does), needed after the change: re-evaluating those should say "cancel".
 About a third are the ones the MRP run proposed for needs beyond a part's lead time
 (:mod:`connectors.demo.mrp`): the plan counts on them, so their rows run short until a buyer
-orders. The rest were raised by reorder points and people, needed or not. Some suggest another
-supplier than the item's default. Later in time, buyers approve or cancel a few open ones each
-working day.
+orders. The rest were raised by reorder points and people: four in five for a row the plant runs
+short on today (the run's ``short`` lines: its first short day, a little ahead, and its
+shortfall with up to 15 % on top, lot-sized), the others for any bought part, needed or not.
+Some suggest another supplier than the item's default. Later in time, buyers approve or cancel
+a few open ones each working day.
+
+A believable plant is advised to cancel few of them: mostly the engineering-change ones, and
+those a buyer raised without a need (see the advice per scale in docs/requisition-advice.md).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 from connectors.demo.boms import Boms
 from connectors.demo.clock import is_workday, pick_in, stream, to_weekday
 from connectors.demo.master import EA, Items, Suppliers
-from connectors.demo.mrp import RequisitionLines
+from connectors.demo.mrp import BuyLines, RequisitionLines
 from connectors.demo.production import round_quantity
 from connectors.demo.purchasing import ACKED, PARTIAL, SENT, Purchasing
 from connectors.demo.scales import Scale
@@ -31,6 +36,10 @@ REQUISITION_STATUS = np.array(
 )
 OPEN, APPROVED, REJECTED, ORDERED, CANCELLED = range(5)
 ORIGINS = np.array(["mrp", "reorder_point", "manual", "requisition"], dtype=object)
+#: one in this many of the requisitions not yet ordered is for a part an engineering change removes
+CHANGED_SHARE = 10
+#: share of the requisitions not yet ordered that people raised for any part, needed or not
+RANDOM_SHARE = 0.08
 
 
 @dataclass
@@ -67,6 +76,9 @@ def make_requisitions(
     """Requisitions, and the link from the PO lines that ordered some of them (sets
     ``purchasing.requisition``). ``planned``: the ones the MRP run proposed for later needs."""
     rng = stream(seed, "requisitions")
+    needed = np.flatnonzero(planned.quantity > 0)  # the run nets them: none where margins cover
+    planned = RequisitionLines(planned.item[needed], planned.site[needed],
+                               planned.requested[needed], planned.quantity[needed], planned.short)
     n = scale.requisitions
     p = purchasing
     recent_open = np.flatnonzero(
@@ -75,13 +87,29 @@ def make_requisitions(
     ordered_lines = np.sort(rng.choice(recent_open, min(n // 10, len(recent_open)), replace=False))
     n_rest = n - len(ordered_lines)
     recent_change = np.flatnonzero(boms.dropped_day >= -30)
-    changed = rng.choice(recent_change, min(len(recent_change), n_rest // 5), replace=False)
-    n_planned = min(len(planned.item), n_rest - len(changed))
-    n_other = n_rest - len(changed) - n_planned
+    changed = rng.choice(recent_change, min(len(recent_change), n_rest // CHANGED_SHARE),
+                         replace=False)
+    # reorder points and people: one for each row short today, a few more needed or not; the
+    # run's proposals fill the rest (if it proposed fewer, people raised more)
+    short = planned.short if planned.short is not None else BuyLines(*(np.zeros(0, np.int64),) * 3,
+                                                                      np.zeros(0))
+    n_other = min(len(short.item), n_rest // 4) + round(n_rest * RANDOM_SHARE)
+    n_other = min(max(n_other, n_rest - len(changed) - len(planned.item)), n_rest - len(changed))
+    n_planned = n_rest - len(changed) - n_other
+    chosen = np.arange(n_planned) if n_planned == len(planned.item) else \
+        np.sort(rng.choice(len(planned.item), n_planned, replace=False))
+    planned = RequisitionLines(planned.item[chosen], planned.site[chosen],
+                               planned.requested[chosen], planned.quantity[chosen], planned.short)
+    n_short = min(len(short.item), n_rest // 4)
+    on_short = np.arange(n_short) if n_short == len(short.item) else \
+        np.sort(rng.choice(len(short.item), n_short, replace=False))
+    n_random = n_other - n_short
     buy = np.flatnonzero(items.supplier >= 0)
-    other_items = buy[pick_in(0, len(buy), rng.random(n_other) ** 1.5)]
+    other_items = np.concatenate([short.item[on_short],
+                                  buy[pick_in(0, len(buy), rng.random(n_random) ** 1.5)]])
 
-    kind = np.repeat([0, 1, 2], [len(changed), n_planned, n_other])  # changed, planned, other
+    # changed, planned, other (short rows first, then the rest)
+    kind = np.repeat([0, 1, 2], [len(changed), n_planned, n_other])
     rest_items = np.concatenate(
         [boms.dropped_component[changed], planned.item[:n_planned], other_items]
     )
@@ -91,13 +119,16 @@ def make_requisitions(
                 np.maximum(boms.dropped_day[changed], 0) + rng.integers(5, 61, len(changed))
             ),
             planned.requested[:n_planned],
-            to_weekday(rng.integers(3, 121, n_other)),
+            to_weekday(np.maximum(short.requested[on_short] - rng.integers(0, 6, n_short), 1)),
+            to_weekday(rng.integers(3, 121, n_random)),
         ]
     )
     qty = np.maximum(
         items.unit_scale[rest_items] * rng.uniform(0.5, 2.0, n_rest),
         items.min_order_qty[rest_items],
     )
+    on_rows = len(changed) + n_planned + np.arange(n_short)
+    qty[on_rows] = np.maximum(short.quantity[on_short], items.min_order_qty[rest_items[on_rows]])
     mult = items.order_multiple[rest_items]
     qty = np.where(mult > 0, np.ceil(qty / np.maximum(mult, 1e-9)) * mult, qty)
     qty = round_quantity(qty, items.uom[rest_items] == EA)
@@ -111,7 +142,8 @@ def make_requisitions(
         [
             items.home_site[boms.dropped_component[changed]],
             planned.site[:n_planned],
-            items.home_site[other_items],
+            short.site[on_short],
+            items.home_site[other_items[n_short:]],
         ]
     )
     rest_supplier = items.supplier[rest_items].astype(np.int64)
