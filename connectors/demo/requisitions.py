@@ -4,11 +4,12 @@ Most are open; some approved, rejected or cancelled; about a tenth are already *
 linked both ways to the open PO line that covers them. About a tenth are for bought components
 that an engineering change removes (the parent's rev A uses them, the rev B released from a recent
 or coming date no longer does), needed after the change: re-evaluating those should say "cancel".
-About a third are the ones the MRP run proposed for needs beyond a part's lead time
-(:mod:`connectors.demo.mrp`): the plan counts on them, so their rows run short until a buyer
-orders. The rest were raised by reorder points and people: four in five for a row the plant runs
-short on today (the run's ``short`` lines: its first short day, a little ahead, and its
-shortfall with up to 15 % on top, lot-sized), the others for any bought part, needed or not.
+Reorder points and people raised one for each row the plant runs short on today (the run's
+``short`` lines: a little ahead of its first short day, for its shortfall, lot-sized; at most a
+quarter of them) and 8 % more for any bought part, needed or not. The rest, most of them, are the
+ones the MRP run proposed for needs beyond a part's lead time, netted against the row's stock
+and open PO lines (:mod:`connectors.demo.mrp`): the plan counts on them, so their rows run short
+until a buyer orders.
 Some suggest another supplier than the item's default. Later in time, buyers approve or cancel
 a few open ones each working day.
 
