@@ -239,25 +239,26 @@ def begin_write(con: sqlite3.Connection, path: Path) -> None:
     """``BEGIN IMMEDIATE`` on ``con``: at once, or after announcing the wait for the process
     holding the write lock; :class:`CacheBusyError` when it is still held after
     :func:`busy_wait_s`. The holder's line is then left in ``<cache>.writer``."""
-    con.execute(f"PRAGMA busy_timeout={_QUIET_WAIT_MS}")
+    wait_s = busy_wait_s()
     try:
-        con.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        if not _is_busy(exc):
-            raise
-        wait_s = busy_wait_s()
-        wait_notice(f"waiting up to {wait_s:.0f} s for the cache: {busy_holder(path)}")
-        con.execute(f"PRAGMA busy_timeout={int(wait_s * 1000)}")
-        try:
-            con.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as again:
-            if not _is_busy(again):
-                raise
-            raise CacheBusyError(f"the cache is busy: {busy_holder(path)}; try again when it "
-                                 f"has finished") from None
+        for wait_ms in (_QUIET_WAIT_MS, int(wait_s * 1000)):
+            con.execute(f"PRAGMA busy_timeout={wait_ms}")
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if wait_ms != _QUIET_WAIT_MS:
+                    raise CacheBusyError(busy_message(path)) from None
+                wait_notice(f"waiting up to {wait_s:.0f} s for the cache: {busy_holder(path)}")
     finally:
         con.execute(f"PRAGMA busy_timeout={_STATEMENT_WAIT_MS}")
     _record_writer(path)
+
+
+def busy_message(path: Path) -> str:
+    return f"the cache is busy: {busy_holder(path)}; try again when it has finished"
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -380,8 +381,7 @@ def explain_failure(path: Path | str | None, exc: BaseException) -> CacheError |
         return None
     path = Path(path)
     if "locked" in lower or "busy" in lower:
-        return CacheBusyError(f"the cache is busy: {busy_holder(path)}; try again when it has "
-                              f"finished")
+        return CacheBusyError(busy_message(path))
     if "readonly" in lower or "read-only" in lower:
         return CacheError(f"the cache {path} cannot be written ({text}): check the permissions "
                           f"of the file and its folder")
