@@ -1,4 +1,8 @@
-"""``workbench reevaluate``: a recommendation for every open requisition, stored for approval."""
+"""``workbench reevaluate``: a recommendation for every open requisition, stored for approval.
+
+Advice the buyer already modified or rejected is stored *held* until its facts change
+materially (:mod:`workbench.services.reevaluate`); ``--json`` gives each recommendation's
+``status`` (open or held) and the ``held`` count."""
 
 from __future__ import annotations
 
@@ -29,7 +33,10 @@ def run(args: argparse.Namespace) -> int:
         action = r["action"]
         if r.get("proposed_item"):
             action = f"{action} -> {r['proposed_item']}"
-        print(f"{r['requisition']:16} {action:14} {r['reason']}")
+        held = " (held)" if r.get("status") == "held" else ""
+        print(f"{r['requisition']:16} {action:14} {r['reason']}{held}")
     print(f"{len(result['recommendations'])} recommendations, stored {result['stored']}: "
-          + ", ".join(f"{k} {v}" for k, v in result["actions"].items()))
+          + ", ".join(f"{k} {v}" for k, v in result["actions"].items())
+          + (f"; {result['held']} held back by the buyer's earlier decision (nothing material "
+             f"changed)" if result.get("held") else ""))
     return 0
