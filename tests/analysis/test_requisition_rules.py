@@ -168,7 +168,7 @@ def test_the_evidence_table_adds_up() -> None:
     of week 3 and week 5's 8 -> reduce to 13."""
     d = data(
         items=[item("C", description="Cover plate", safety_stock=5)],
-        suppliers=[{"code": "SUP"}],
+        suppliers=[{"code": "SUP", "name": "Sheet Metal Ltd"}],
         inventory=[stock("C", 30)],
         purchase_order_lines=[po_line("PO1", 1, "C", 20, week(2))],
         demands=[demand("D1", "C", 20, week(1)), demand("D2", "C", 25, week(2)),
@@ -204,4 +204,10 @@ def test_the_evidence_table_adds_up() -> None:
         for line in r[code]["evidence"]["coverage"]:
             assert line["required"] == pytest.approx(sum(line[c] for c in cols[2:]))
     ev = r["R2"]["evidence"]
-    assert (ev["unit"], ev["description"], ev["excess"]) == ("EA", "Cover plate", 17)
+    assert (ev["unit"], ev["description"], ev["supplier_name"], ev["excess"]) == \
+        ("EA", "Cover plate", "Sheet Metal Ltd", 17)
+    from workbench.services.approvals import evidence_facts
+
+    assert evidence_facts(ev)[:2] == [
+        "Requisition: 30 EA needed 2025-03-24, supplier SUP Sheet Metal Ltd.",
+        "It covers 13 EA of the net requirement; 17 EA of it would be excess."]

@@ -191,6 +191,7 @@ def reevaluate(data: PlanningData, plan: Plan, slip_days: dict[str, float],
     judge = _Judge(
         plan, slip_days, units,
         lead=dict(zip(data.suppliers["code"], data.suppliers["lead_time_days"])),
+        names=dict(zip(data.suppliers["code"], data.suppliers["name"])),
         history=_supplier_history(data),
         alternates=AlternateStock(plan, lines, lambda c: units.is_count(
             _text(master, c, "stock_uom"))) if lines else None)
@@ -245,6 +246,7 @@ class _Judge:
     slip_days: dict[str, float]
     units: UnitFacts
     lead: dict[str, int]
+    names: dict[str, str]
     history: dict[str, list[str]]
     alternates: AlternateStock | None
 
@@ -281,6 +283,7 @@ class _Judge:
         evidence: dict[str, Any] = dict(row.context)
         evidence.update({
             "requisition_quantity": qty, "need_date": need_date, "supplier": supplier,
+            "supplier_name": str(self.names.get(supplier) or ""),
             "supplier_expected_slip_days": slip,
             "supplier_lead_time_days": self.lead.get(supplier),
             "covered_quantity": covered_qty,

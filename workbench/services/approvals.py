@@ -55,7 +55,7 @@ COVERAGE_TIPS = {
 }
 #: evidence keys shown in the table or the facts lines (not repeated as "other facts")
 _SHOWN = {"item", "site", "unit", "description", "coverage", "basis", "covered_needs",
-          "open_needs", "requisition_quantity", "need_date", "supplier",
+          "open_needs", "requisition_quantity", "need_date", "supplier", "supplier_name",
           "supplier_expected_slip_days", "supplier_lead_time_days", "covered_quantity", "excess",
           "order_quantity", "date_change", "lead_time", "needs_supplier_confirmation",
           "on_hand", "on_order", "first_shortage_date", "pegged_demands", "alternate",
@@ -85,7 +85,8 @@ def evidence_facts(evidence: str | dict[str, Any] | None) -> list[str]:
 
     lines: list[str] = []
     if "requisition_quantity" in e:
-        who = f", supplier {e['supplier']}" if e.get("supplier") else ""
+        name = f" {e['supplier_name']}" if e.get("supplier_name") else ""
+        who = f", supplier {e['supplier']}{name}" if e.get("supplier") else ""
         lead = e.get("supplier_lead_time_days")
         extra = [f"lead time {lead} days" if lead else "",
                  f"expected slip {float(e['supplier_expected_slip_days']):.1f} days"
