@@ -58,7 +58,12 @@ def run(args: argparse.Namespace) -> int:
     state = SimpleState(echo=not args.json and sys.stderr.isatty())
     # never write into, nor report success on, a damaged file (PRAGMA quick_check; exit code 3)
     verify_cache(engine.url.database or "")
-    result = run_sync(engine, connector, partial=args.partial, full=args.full, state=state)
+    from workbench.services.edi import is_message_inbox, sync_inbox
+
+    if is_message_inbox(connector):  # e.g. an EDI inbox: one transaction per message file
+        result = sync_inbox(engine, connector, args.source, state=state)  # type: ignore[arg-type]
+    else:
+        result = run_sync(engine, connector, partial=args.partial, full=args.full, state=state)
     verify_cache(engine.url.database or "")
     if result.ok:
         from workbench.services.writeback import confirm_sent

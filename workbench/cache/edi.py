@@ -1,0 +1,292 @@
+"""The cache side of supplier EDI messages (tables of migration 0007, PO line updates).
+
+* :func:`load_facts`: what mapping a message needs (suppliers, item cross-references, stock
+  units and conversions, live PO lines), read once per inbox sync.
+* The archive table ``edi_messages``: one row per message file with its outcome
+  (:data:`OUTCOMES`) and, when rejected, the reason (message, segment, element, expected).
+* :func:`apply_acknowledgement` / :func:`apply_shipment`: one line of a message onto its PO
+  line, inside the caller's transaction; each refuses to roll a line back (returns False when
+  a later message already spoke for that line / shipment).
+* :func:`confirmation_mismatches`: lines whose latest acknowledgement rejects the line or
+  confirms another quantity than ordered — the data the buyer's exception list reads.
+
+Updates of ``purchase_order_lines`` fire the cache's own triggers (entity stamp, promise history
+``observed`` row); the ``edi`` promise-history row inserted here is stamped with
+:data:`workbench.cache.schema.NEW_STAMP`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from workbench.cache.schema import NEW_STAMP
+from workbench.domain.uom import UomConverter
+
+OUTCOMES = ("applied", "duplicate", "superseded", "rejected")
+#: a PO line in one of these statuses becomes ``acknowledged`` when the supplier confirms it
+ACKNOWLEDGEABLE = ("draft", "pending_approval", "approved", "sent")
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class PoLineFacts:
+    item: str
+    supplier: str
+    orig_uom: str | None
+    status: str
+    quantity_ordered: float
+    received_date: str | None
+    orig_factor: float  # orig_quantity_ordered / quantity_ordered (1 when unknown)
+
+
+@dataclass
+class MappingFacts:
+    suppliers: set[str]
+    xrefs: dict[tuple[str, str], str]
+    stock_uom: dict[str, str]
+    converter: UomConverter
+    po_lines: dict[tuple[str, int], PoLineFacts] = field(default_factory=dict)
+
+
+def _rows(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in conn.exec_driver_sql(sql, params)]
+
+
+def load_facts(conn: Connection) -> MappingFacts:
+    live = "WHERE deleted_at IS NULL"
+    suppliers = {r[0] for r in _rows(conn, f"SELECT code FROM suppliers {live}")}
+    xrefs = {(s, e): i for i, s, e in _rows(
+        conn, f"SELECT item, system, external_code FROM item_xrefs {live}")}
+    stock = dict(_rows(conn, f"SELECT code, stock_uom FROM items {live}"))
+    conv = UomConverter(known_units={r[0] for r in _rows(conn, f"SELECT code FROM uoms {live}")})
+    for item, f, t, factor in _rows(
+            conn, f"SELECT item, from_uom, to_uom, factor FROM uom_conversions {live}"):
+        conv.add_conversion(item, f, t, factor)
+    lines = {}
+    for po, ln, item, sup, ou, status, q, oq, rd in _rows(
+            conn, "SELECT purchase_order, line, item, supplier, orig_uom, status, quantity_ordered, "
+                  f"orig_quantity_ordered, received_date FROM purchase_order_lines {live}"):
+        factor = (oq / q) if q and oq else 1.0
+        lines[(po, int(ln))] = PoLineFacts(item, sup, ou, status, float(q or 0), rd, factor)
+    return MappingFacts(suppliers, xrefs, stock, conv, lines)
+
+
+# --- the archive ---------------------------------------------------------------------------
+
+MESSAGE_COLUMNS = (
+    "id", "source", "file", "archive_path", "sha256", "received_at", "standard", "version",
+    "message_type", "sender", "supplier", "control_ref", "message_refs", "document_number",
+    "document_time", "lines", "applied_lines", "outcome", "reason", "message_ref", "segment",
+    "element", "expected", "duplicate_of", "processed_at", "replays",
+)
+
+
+def insert_message(conn: Connection, values: dict[str, Any]) -> int:
+    cols = [c for c in MESSAGE_COLUMNS if c in values and c != "id"]
+    cur = conn.exec_driver_sql(
+        f"INSERT INTO edi_messages ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+        tuple(values[c] for c in cols))
+    return int(cur.lastrowid or 0)
+
+
+def update_message(conn: Connection, message_id: int, values: dict[str, Any]) -> None:
+    cols = [c for c in MESSAGE_COLUMNS if c in values and c != "id"]
+    conn.exec_driver_sql(
+        f"UPDATE edi_messages SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
+        (*(values[c] for c in cols), message_id))
+
+
+def messages(conn: Connection, *, rejected_only: bool = False,
+             ids: list[int] | None = None) -> list[dict[str, Any]]:
+    where, params = [], []
+    if rejected_only:
+        where.append("outcome = 'rejected'")
+    if ids is not None:
+        where.append(f"id IN ({', '.join('?' * len(ids))})")
+        params.extend(ids)
+    sql = f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM edi_messages"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return [dict(zip(MESSAGE_COLUMNS, r)) for r in _rows(conn, sql + " ORDER BY id", tuple(params))]
+
+
+def applied_copy(conn: Connection, sender: str, control_ref: str, exclude: int | None = None
+                 ) -> int | None:
+    """The message already taken (applied or superseded) with this sender and control number."""
+    row = conn.exec_driver_sql(
+        "SELECT id FROM edi_messages WHERE sender = ? AND control_ref = ? "
+        "AND outcome IN ('applied', 'superseded') AND id IS NOT ? ORDER BY id LIMIT 1",
+        (sender, control_ref, exclude)).first()
+    return int(row[0]) if row else None
+
+
+def archived_sha(conn: Connection, sha: str, file: str) -> int | None:
+    row = conn.exec_driver_sql(
+        "SELECT id FROM edi_messages WHERE sha256 = ? AND file = ? ORDER BY id LIMIT 1",
+        (sha, file)).first()
+    return int(row[0]) if row else None
+
+
+# --- applying lines --------------------------------------------------------------------------
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+@dataclass(frozen=True)
+class AckLine:
+    purchase_order: str
+    line: int
+    message: int
+    message_ref: str
+    document_time: dt.datetime
+    status: str
+    action_code: str
+    confirmed_quantity: float | None
+    orig_quantity: float | None
+    orig_uom: str
+    promised_date: dt.date | None
+
+
+def apply_acknowledgement(conn: Connection, ack: AckLine, facts: PoLineFacts, source: str,
+                          run_id: int | None) -> bool:
+    """The acknowledgement onto its PO line: ``ack_status``, ``ack_date`` (the message date),
+    ``promised_date`` (the confirmed delivery; a rejection keeps the promise), ``status``
+    acknowledged when it was still before that; the promise history gets a row of origin
+    ``edi`` at the message's time with the confirmed quantity. False (nothing written) when a
+    later acknowledgement of the line was applied already."""
+    when = _iso(ack.document_time)
+    key = (ack.purchase_order, ack.line)
+    prev = conn.exec_driver_sql(
+        "SELECT document_time FROM edi_acknowledgements WHERE purchase_order = ? AND line = ?",
+        key).first()
+    if prev is not None and prev[0] > (when or ""):
+        return False
+    rejected = ack.status == "rejected"
+    sets = ["ack_status = ?", "ack_date = ?"]
+    params: list[Any] = [ack.status, ack.document_time.date().isoformat()]
+    if ack.promised_date is not None and not rejected:
+        sets.append("promised_date = ?")
+        params.append(ack.promised_date.isoformat())
+    if not rejected and facts.status in ACKNOWLEDGEABLE:
+        sets.append("status = 'acknowledged'")
+    conn.exec_driver_sql(
+        f"UPDATE purchase_order_lines SET {', '.join(sets)} "
+        "WHERE purchase_order = ? AND line = ? AND deleted_at IS NULL", (*params, *key))
+    confirmed = 0.0 if rejected and ack.confirmed_quantity is None else ack.confirmed_quantity
+    conn.exec_driver_sql(
+        "INSERT INTO edi_acknowledgements (purchase_order, line, message, document_time, status, "
+        "action_code, confirmed_quantity, orig_quantity, orig_uom, promised_date, ordered_quantity)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (purchase_order, line) DO UPDATE SET "
+        "message = excluded.message, document_time = excluded.document_time, "
+        "status = excluded.status, action_code = excluded.action_code, "
+        "confirmed_quantity = excluded.confirmed_quantity, orig_quantity = excluded.orig_quantity,"
+        " orig_uom = excluded.orig_uom, promised_date = excluded.promised_date, "
+        "ordered_quantity = excluded.ordered_quantity",
+        (*key, ack.message, when, ack.status, ack.action_code, confirmed, ack.orig_quantity,
+         ack.orig_uom, _iso(ack.promised_date), facts.quantity_ordered))
+    if not rejected and ack.promised_date is not None:
+        promised = conn.exec_driver_sql(
+            "SELECT promised_date FROM purchase_order_lines WHERE purchase_order = ? AND line = ?",
+            key).scalar()
+        conn.exec_driver_sql(
+            "INSERT INTO promise_changes (purchase_order, line, changed_at, promised_date, "
+            "quantity_ordered, origin, source, source_key, sync_run) "
+            "VALUES (?, ?, ?, ?, ?, 'edi', ?, ?, ?) ON CONFLICT (purchase_order, line, changed_at) "
+            "DO UPDATE SET promised_date = excluded.promised_date, origin = 'edi', "
+            "quantity_ordered = excluded.quantity_ordered, source = excluded.source, "
+            "source_key = excluded.source_key, sync_run = excluded.sync_run, deleted_at = NULL",
+            (*key, when, promised, confirmed, source, ack.message_ref, run_id))
+        conn.exec_driver_sql(NEW_STAMP)
+    return True
+
+
+@dataclass(frozen=True)
+class ShipLine:
+    purchase_order: str
+    line: int
+    shipment: str
+    message: int
+    document_time: dt.datetime
+    shipped_quantity: float
+    orig_quantity: float | None
+    orig_uom: str
+    ship_date: dt.date | None
+    expected_date: dt.date
+
+
+def apply_shipment(conn: Connection, ship: ShipLine, facts: PoLineFacts) -> bool:
+    """The ship notice's line: kept per (PO line, shipment), a later notice of the same shipment
+    replacing it; the PO line's ``asn_quantity`` becomes the sum shipped by its pending
+    shipments (expected after the line's last receipt, if any) and ``asn_date`` the latest of
+    their expected dates — the whole notified quantity is planned at the last arrival. False
+    when a later notice of this shipment was applied already."""
+    when = _iso(ship.document_time) or ""
+    key = (ship.purchase_order, ship.line)
+    prev = conn.exec_driver_sql(
+        "SELECT document_time FROM edi_shipments WHERE purchase_order = ? AND line = ? "
+        "AND shipment = ?", (*key, ship.shipment)).first()
+    if prev is not None and prev[0] > when:
+        return False
+    conn.exec_driver_sql(
+        "INSERT INTO edi_shipments (purchase_order, line, shipment, message, document_time, "
+        "shipped_quantity, orig_quantity, orig_uom, ship_date, expected_date) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (purchase_order, line, shipment) "
+        "DO UPDATE SET message = excluded.message, document_time = excluded.document_time, "
+        "shipped_quantity = excluded.shipped_quantity, orig_quantity = excluded.orig_quantity, "
+        "orig_uom = excluded.orig_uom, ship_date = excluded.ship_date, "
+        "expected_date = excluded.expected_date",
+        (*key, ship.shipment, ship.message, when, ship.shipped_quantity, ship.orig_quantity,
+         ship.orig_uom, _iso(ship.ship_date), ship.expected_date.isoformat()))
+    quantity, latest = conn.exec_driver_sql(
+        "SELECT coalesce(sum(shipped_quantity), 0), max(expected_date) FROM edi_shipments "
+        "WHERE purchase_order = ? AND line = ? AND expected_date > ?",
+        (*key, facts.received_date or "")).one()
+    conn.exec_driver_sql(
+        "UPDATE purchase_order_lines SET asn_quantity = ?, orig_asn_quantity = ?, asn_date = ? "
+        "WHERE purchase_order = ? AND line = ? AND deleted_at IS NULL",
+        (float(quantity), float(quantity) * facts.orig_factor, latest, *key))
+    return True
+
+
+# --- what the buyer reads ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ConfirmationMismatch:
+    """A PO line whose latest acknowledgement rejects it or confirms another quantity."""
+
+    purchase_order: str
+    line: int
+    item: str
+    supplier: str
+    status: str  # the acknowledgement: rejected, changed, accepted
+    quantity_ordered: float  # stock unit, as the cache holds it now
+    confirmed_quantity: float  # stock unit (0 for a rejection that states none)
+    promised_date: str | None
+    requested_date: str | None
+    message: int
+    file: str
+    document_number: str
+
+
+def confirmation_mismatches(conn: Connection) -> list[ConfirmationMismatch]:
+    rows = _rows(conn, """
+        SELECT a.purchase_order, a.line, p.item, p.supplier, a.status, p.quantity_ordered,
+               coalesce(a.confirmed_quantity, p.quantity_ordered), p.promised_date,
+               p.requested_date, a.message, m.file, m.document_number
+        FROM edi_acknowledgements a
+        JOIN purchase_order_lines p ON p.purchase_order = a.purchase_order AND p.line = a.line
+        JOIN edi_messages m ON m.id = a.message
+        WHERE p.deleted_at IS NULL AND (a.status = 'rejected'
+              OR abs(coalesce(a.confirmed_quantity, p.quantity_ordered) - p.quantity_ordered) > ?)
+        ORDER BY a.purchase_order, a.line""", (EPS,))
+    return [ConfirmationMismatch(po, int(ln), item, sup, st, float(q), float(c), pd, rd, int(mid),
+                                 f, doc) for po, ln, item, sup, st, q, c, pd, rd, mid, f, doc in rows]

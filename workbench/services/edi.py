@@ -1,0 +1,351 @@
+"""Supplier message inboxes (EDI acknowledgements and ship notices): archive, apply, replay.
+
+A *message inbox* connector (``connectors.edi``; any connector with ``inbox_files()`` and
+``decode(data, facts)``) is not pulled like a record source: :func:`sync_inbox` takes its files
+one by one, and **each file is one transaction** (``BEGIN IMMEDIATE`` … ``COMMIT``): the file's
+lines and its archive row commit together, or — a file that cannot be read or mapped, or any
+failure while applying — nothing of it does and it is recorded as rejected. A folder with one
+bad file thus still applies the good ones, and the sync run lists the bad one. (Why not the
+ordinary sync: it always rewrites a PO line's identity fields and all its quantities, owns its
+transaction so the archive outcome could not commit with the data, and loads every lookup per
+run, which per-file runs would repeat for each file.)
+
+Per file, in order:
+
+1. **Archive**: the bytes are copied to ``<cache>.edi-archive/`` (by SHA-256 prefix and name,
+   fsync'ed) before anything else; the inbox copy is removed once the outcome committed. A file
+   whose content and name are archived already (a crash between commit and removal) is only
+   removed from the inbox.
+2. **Outcome** (:data:`workbench.cache.edi.OUTCOMES`): *rejected* with the reason (file,
+   message, segment number, element, expected) when it cannot be read or mapped; *duplicate*
+   when a message with the same sender and interchange control number was taken before
+   (applied once); otherwise its lines are applied, each only if no later message spoke for
+   that line (acknowledgement) or shipment (ship notice): an older message never rolls a line
+   back. *superseded* when every line was older, else *applied* (``applied_lines`` of ``lines``).
+3. **Effects**: see :func:`workbench.cache.edi.apply_acknowledgement` and
+   :func:`~workbench.cache.edi.apply_shipment`.
+
+The run is recorded in ``sync_runs`` like any sync (counts per outcome, each rejected file a
+rejected row naming file, segment and element). :func:`replay` takes rejected files again from
+the archive, after their cause was fixed (e.g. a cross-reference added).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy import Connection, Engine, insert
+
+from workbench.cache import edi as store
+from workbench.cache.schema import sync_rejections, sync_runs
+from workbench.domain.enums import SyncRunStatus
+from workbench.domain.validation import RecordError
+from workbench.services.sync import SyncResult
+from workbench.services.tasks import TaskState, check_cancelled
+
+
+class DecodedLine(Protocol):
+    @property
+    def purchase_order(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def message_ref(self) -> str: ...
+    @property
+    def document_time(self) -> dt.datetime: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def action_code(self) -> str: ...
+    @property
+    def quantity(self) -> float | None: ...
+    @property
+    def orig_quantity(self) -> float | None: ...
+    @property
+    def orig_uom(self) -> str: ...
+    @property
+    def delivery_date(self) -> dt.date | None: ...
+    @property
+    def ship_date(self) -> dt.date | None: ...
+    @property
+    def shipment(self) -> str: ...
+
+
+class DecodedFile(Protocol):
+    @property
+    def standard(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def message_type(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def supplier(self) -> str: ...
+    @property
+    def control_ref(self) -> str: ...
+    @property
+    def message_refs(self) -> str: ...
+    @property
+    def document_number(self) -> str: ...
+    @property
+    def document_time(self) -> dt.datetime: ...
+    @property
+    def lines(self) -> Sequence[DecodedLine]: ...
+
+
+@runtime_checkable
+class MessageInbox(Protocol):
+    name: str
+
+    def inbox_files(self) -> list[Path]: ...
+
+    def decode(self, data: bytes, facts: store.MappingFacts) -> DecodedFile: ...
+
+
+def is_message_inbox(connector: object) -> bool:
+    return isinstance(connector, MessageInbox)
+
+
+def archive_folder(engine: Engine) -> Path:
+    """``<cache>.edi-archive`` beside the cache file (a temporary folder for an in-memory one)."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        import tempfile
+
+        return Path(tempfile.gettempdir()) / "planner-workbench-edi-archive"
+    return Path(f"{database}.edi-archive")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _archive(folder: Path, name: str, data: bytes, sha: str) -> Path:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target = folder / f"{sha[:16]}-{name}"
+    if not target.exists():
+        tmp = target.with_name(target.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    return target
+
+
+@dataclass
+class FileOutcome:
+    id: int
+    file: str
+    outcome: str
+    lines: int = 0
+    applied_lines: int = 0
+    error: RecordError | None = None
+
+
+def _rejection(values: dict[str, Any], exc: Exception) -> dict[str, Any]:
+    return {**values, "outcome": "rejected", "reason": getattr(exc, "reason", str(exc)),
+            "message_ref": getattr(exc, "message", "") or None,
+            "segment": getattr(exc, "segment", None), "element": getattr(exc, "element", "") or None,
+            "expected": getattr(exc, "expected", "") or None}
+
+
+def _apply(conn: Connection, decoded: DecodedFile, facts: store.MappingFacts, message_id: int,
+           source: str, run_id: int | None) -> int:
+    applied = 0
+    for ln in decoded.lines:
+        pol = facts.po_lines[(ln.purchase_order, ln.line)]
+        if decoded.kind == "ack":
+            ok = store.apply_acknowledgement(conn, store.AckLine(
+                ln.purchase_order, ln.line, message_id, ln.message_ref, ln.document_time,
+                ln.status or "accepted", ln.action_code, ln.quantity, ln.orig_quantity, ln.orig_uom,
+                ln.delivery_date), pol, source, run_id)
+        else:
+            assert ln.delivery_date is not None and ln.quantity is not None
+            ok = store.apply_shipment(conn, store.ShipLine(
+                ln.purchase_order, ln.line, ln.shipment, message_id, ln.document_time, ln.quantity,
+                ln.orig_quantity, ln.orig_uom, ln.ship_date, ln.delivery_date), pol)
+        applied += ok
+    return applied
+
+
+def _take(conn: Connection, inbox: MessageInbox, data: bytes, facts: store.MappingFacts,
+          values: dict[str, Any], source: str, run_id: int | None,
+          message_id: int | None = None) -> dict[str, Any]:
+    """Decide and apply one file inside the caller's transaction; the archive row's values."""
+    try:
+        decoded = inbox.decode(data, facts)
+    except ValueError as exc:  # EdiError, the reader's one error
+        return _rejection(values, exc)
+    values = {**values, "standard": decoded.standard, "version": decoded.version,
+              "message_type": decoded.message_type, "sender": decoded.sender,
+              "supplier": decoded.supplier, "control_ref": decoded.control_ref,
+              "message_refs": decoded.message_refs, "document_number": decoded.document_number,
+              "document_time": decoded.document_time.isoformat(timespec="seconds"),
+              "lines": len(decoded.lines), "reason": None, "message_ref": None, "segment": None,
+              "element": None, "expected": None}
+    first = store.applied_copy(conn, decoded.sender, decoded.control_ref, exclude=message_id)
+    if first is not None:
+        return {**values, "outcome": "duplicate", "duplicate_of": first,
+                "reason": f"control number {decoded.control_ref} of {decoded.sender} was taken as "
+                          f"message {first}"}
+    if message_id is None:
+        message_id = store.insert_message(conn, {**values, "outcome": "applied"})
+        values["id"] = message_id
+    applied = _apply(conn, decoded, facts, message_id, source, run_id)
+    outcome = "applied" if applied else "superseded"
+    reason = None if applied == len(decoded.lines) else (
+        f"{len(decoded.lines) - applied} of {len(decoded.lines)} lines older than a message "
+        "applied before: kept as they were")
+    return {**values, "outcome": outcome, "applied_lines": applied, "reason": reason}
+
+
+def _error_of(row: dict[str, Any]) -> RecordError:
+    reason = row["reason"] or "rejected"
+    if row.get("expected"):
+        reason += f" (expected {row['expected']})"
+    return RecordError("edi_messages", row.get("message_ref") or row["file"], row.get("element") or "",
+                       reason, row["file"], row.get("segment"))
+
+
+def _store_file(engine: Engine, inbox: MessageInbox, path: Path, folder: Path,
+                facts: store.MappingFacts, source: str, run_id: int | None) -> FileOutcome | None:
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    target = _archive(folder, path.name, data, sha)
+    base = {"source": source, "file": path.name, "archive_path": str(target), "sha256": sha,
+            "received_at": _now(), "processed_at": _now(), "outcome": "rejected"}
+    try:
+        with engine.begin() as conn:
+            if store.archived_sha(conn, sha, path.name) is not None:
+                values = None
+            else:
+                values = _take(conn, inbox, data, facts, base, source, run_id)
+                if "id" in values:
+                    store.update_message(conn, values["id"], values)
+                else:
+                    values["id"] = store.insert_message(conn, values)
+    except Exception as exc:  # noqa: BLE001 - rolled back: the file is recorded as rejected
+        with engine.begin() as conn:
+            values = _rejection(base, exc)
+            values["reason"] = f"not applied, nothing changed ({type(exc).__name__}: {exc})"
+            values["id"] = store.insert_message(conn, values)
+    path.unlink(missing_ok=True)
+    if values is None:
+        return None
+    error = _error_of(values) if values["outcome"] == "rejected" else None
+    return FileOutcome(values["id"], path.name, values["outcome"], values.get("lines", 0),
+                       values.get("applied_lines", 0), error)
+
+
+def _start_run(engine: Engine, name: str) -> int:
+    with engine.begin() as conn:
+        return int(conn.execute(insert(sync_runs).values(
+            connector=name, started_at=_now(), status=SyncRunStatus.RUNNING
+        )).inserted_primary_key[0])  # type: ignore[index]
+
+
+def _finish_run(engine: Engine, result: SyncResult) -> None:
+    with engine.begin() as conn:
+        conn.execute(sync_runs.update().where(sync_runs.c.id == result.run_id).values(
+            finished_at=_now(), status=result.status, counts=json.dumps(result.counts),
+            rejected=len(result.rejected), duration_s=result.duration_s, error=result.error))
+        if result.rejected:
+            conn.execute(insert(sync_rejections), [
+                {"sync_run": result.run_id, **{k: v for k, v in e.to_dict().items()}}
+                for e in result.rejected])
+
+
+def _result(name: str, run_id: int | None, outcomes: list[FileOutcome], started: float) -> SyncResult:
+    result = SyncResult(connector=name, status=SyncRunStatus.SUCCEEDED, run_id=run_id)
+    by = {o: sum(1 for f in outcomes if f.outcome == o) for o in store.OUTCOMES}
+    result.counts = {
+        "edi_messages": {"received": len(outcomes), "changed": by["applied"], "deleted": 0, **by},
+        "purchase_order_lines": {"received": sum(f.lines for f in outcomes),
+                                 "changed": sum(f.applied_lines for f in outcomes), "deleted": 0},
+    }
+    result.rejected = [f.error for f in outcomes if f.error is not None]
+    if result.rejected:
+        result.status = SyncRunStatus.PARTIAL if by["applied"] or by["superseded"] else \
+            SyncRunStatus.FAILED
+        names = ", ".join(f.file for f in outcomes if f.outcome == "rejected")
+        result.error = (f"{len(result.rejected)} message file(s) rejected, nothing of them applied: "
+                        f"{names}; see `workbench edi list --rejected`, replay once fixed")
+    result.duration_s = time.perf_counter() - started
+    return result
+
+
+def sync_inbox(engine: Engine, inbox: MessageInbox, source: str | None = None,
+               state: TaskState | None = None) -> SyncResult:
+    """Take every file waiting in the inbox (see module doc); never raises for a bad file."""
+    started = time.perf_counter()
+    name = source or inbox.name
+    run_id = _start_run(engine, name)
+    folder = archive_folder(engine)
+    with engine.connect() as conn:
+        facts = store.load_facts(conn)
+    outcomes: list[FileOutcome] = []
+    files = inbox.inbox_files()
+    for n, path in enumerate(files):
+        check_cancelled(state)
+        if state:
+            state.set_progress(n, len(files))
+        done = _store_file(engine, inbox, path, folder, facts, name, run_id)
+        if done is not None:
+            outcomes.append(done)
+    result = _result(name, run_id, outcomes, started)
+    _finish_run(engine, result)
+    return result
+
+
+def replay(engine: Engine, ids: Sequence[int], inbox_for: Any) -> list[FileOutcome]:
+    """Take rejected files again from the archive (``inbox_for(source)`` builds the source's
+    connector, with its current settings); each in its own transaction, updating its row."""
+    with engine.connect() as conn:
+        rows = {r["id"]: r for r in store.messages(conn, ids=list(ids))}
+        facts = store.load_facts(conn)
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        raise LookupError(f"no EDI message {', '.join(map(str, missing))}")
+    taken = [i for i in ids if rows[i]["outcome"] != "rejected"]
+    if taken:
+        raise ValueError(f"message {', '.join(map(str, taken))} was not rejected: only rejected "
+                         "messages are replayed")
+    out = []
+    for i in ids:
+        row = rows[i]
+        data = Path(row["archive_path"]).read_bytes()
+        inbox = inbox_for(row["source"])
+        base = {k: row[k] for k in ("source", "file", "archive_path", "sha256", "received_at")}
+        base.update(processed_at=_now(), replays=int(row["replays"]) + 1, duplicate_of=None)
+        with engine.begin() as conn:
+            values = _take(conn, inbox, data, facts, base, row["source"], None, message_id=i)
+            if values["outcome"] != "rejected":
+                values.setdefault("applied_lines", 0)
+            store.update_message(conn, i, values)
+        error = _error_of(values) if values["outcome"] == "rejected" else None
+        out.append(FileOutcome(i, row["file"], values["outcome"], values.get("lines", 0),
+                               values.get("applied_lines", 0), error))
+    return out
+
+
+def list_messages(engine: Engine, rejected_only: bool = False) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return store.messages(conn, rejected_only=rejected_only)
+
+
+def confirmation_mismatches(engine: Engine) -> list[store.ConfirmationMismatch]:
+    with engine.connect() as conn:
+        return store.confirmation_mismatches(conn)
