@@ -29,6 +29,12 @@ load was partial); a file with the same content is not read again by the same ki
 edit that keeps size and modification time is still seen; a complete load after a partial one
 reads the file again, to delete what it no longer has).
 Rows that did not change are not rewritten either way.
+
+**Mapped files.** With ``mapping=PROFILE`` (``workbench sources add NAME files dir=DIR
+mapping=PROFILE``) the folder holds a plant's own exports — CSV in any common dialect and
+encoding, XLSX — read through a mapping profile instead of the canonical layout
+(:mod:`connectors.files.source`, docs/mapping.md). The batches are the same: records with file,
+sheet and row, rejected rows naming the column, complete sets, content watermarks.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from connectors.base import (
     PushResult,
 )
 from connectors.files.reading import file_digest, read_file
+from connectors.files.source import MappedSource
 from workbench.domain.models import ENTITIES
 from workbench.domain.validation import written_fields
 
@@ -59,7 +66,11 @@ class FilesOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    folder: str = Field(min_length=1, description="the data package folder")
+    folder: str | None = Field(None, min_length=1, description="the data package folder")
+    dir: str | None = Field(None, min_length=1, description="the folder (same as folder=)")
+    mapping: str | None = Field(
+        None, min_length=1, description="a mapping profile (TOML): read the folder's plant "
+                                        "exports through it instead of the canonical layout")
     source: str = Field("files", min_length=1, description="the source its rows are recorded under")
     complete: bool = Field(True, description="each file is its entity's complete set")
 
@@ -72,24 +83,53 @@ class FilesConnector:
     #: the settings a user gives (typed, checked when saved; see workbench.services.sources)
     options: ClassVar[type[FilesOptions]] = FilesOptions
 
-    def __init__(self, folder: str | Path, source: str = "files", complete: bool = True) -> None:
-        self.folder = Path(folder)
+    def __init__(
+        self,
+        folder: str | Path | None = None,
+        source: str = "files",
+        complete: bool = True,
+        dir: str | Path | None = None,
+        mapping: str | Path | None = None,
+    ) -> None:
+        where = folder if folder is not None else dir
+        if where is None:
+            raise PermanentError("the files connector needs folder=DIR (or dir=DIR)")
+        self.folder = Path(where)
         self.source = source
         #: each file is its entity's complete set (rows not in it are deletions)
         self.complete = complete
+        #: the mapping profile, when the folder holds plant exports rather than a package
+        self.mapping: MappedSource | None = None
+        if mapping is not None:
+            self.mapping = MappedSource(self.folder, Path(mapping), source, complete)
+            self.source = self.mapping.source
 
     def check(self) -> CheckResult:
         if not self.folder.is_dir():
             return CheckResult(False, f"package folder {self.folder} does not exist")
+        if self.mapping is not None:
+            try:
+                for entity in self.mapping.entities():
+                    self.mapping.watermark(entity)  # every section finds its files
+            except PermanentError as exc:
+                return CheckResult(False, str(exc))
+            found = self.mapping.entities()
+            return CheckResult(True, f"{len(found)} entities mapped from {self.folder} by "
+                                     f"{self.mapping.profile.path.name}")
         found = self.entities()
         if not found:
             return CheckResult(False, f"{self.folder} holds no <entity>.csv file of a data package")
         return CheckResult(True, f"{len(found)} entity files in {self.folder}")
 
     def entities(self) -> list[str]:
+        if self.mapping is not None:
+            return self.mapping.entities()
         return [e for e in ENTITIES if (self.folder / f"{e}.csv").is_file()]
 
     def pull(self, entity: str, since: str | None) -> Iterator[Batch]:
+        if self.mapping is not None:
+            yield from self.mapping.pull(entity, since, BATCH_SIZE)
+            return
         path = self.folder / f"{entity}.csv"
         if not path.is_file():
             raise PermanentError(f"{path} not found")
@@ -122,7 +162,10 @@ class FilesConnector:
             )
 
     def push(self, request: PushRequest) -> PushResult:
-        raise PermanentError("a data package is read-only: decisions cannot be written back to files")
+        raise PermanentError(
+            "a data package or a folder of exports is read-only: decisions cannot be written "
+            "back to files"
+        )
 
     def close(self) -> None:
         pass
