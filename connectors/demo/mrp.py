@@ -51,6 +51,7 @@ from connectors.demo.production import (
     round_quantity,
 )
 from connectors.demo.scales import FG, MAX_DEPTH, PP, SA, Scale
+from connectors.demo.shortfall import row_deficits
 
 #: weeks of requirements the plan looks at (the planning horizon the workbench shows by default)
 HORIZON_WEEKS = 26
@@ -489,26 +490,11 @@ class _Planner:
         the first day they do."""
         n_sites, buy = self.n_sites, self.buy
         inside = (values > 0) & (e.day < HORIZON_WEEKS * 7)
-        r_key = e.item[inside].astype(np.int64) * n_sites + e.site[inside]
-        p_key = buy.item.astype(np.int64) * n_sites + buy.site
-        r_in, p_in = np.isin(r_key, rows), np.isin(p_key, rows)
-        key = np.concatenate([rows, p_key[p_in], r_key[r_in]])
-        day = np.concatenate([np.full(len(rows), -1), buy.requested[p_in],
-                              np.maximum(e.day[inside][r_in], 0)])
-        delta = np.concatenate([stock - self.safety[rows // n_sites], buy.quantity[p_in],
-                                -values[inside][r_in]])
-        order = np.lexsort((-delta, day, key))  # supply before requirements of the same day
-        key, day, delta = key[order], day[order], delta[order]
-        start = np.searchsorted(key, rows)
-        cum = np.cumsum(delta)
-        base = np.concatenate([[0.0], cum])[start]
-        deficit = -(cum - np.repeat(base, np.diff(np.r_[start, len(key)])))
-        short = deficit > 1e-6
-        worst = np.zeros(len(rows))
-        np.maximum.at(worst, np.searchsorted(rows, key[short]), deficit[short])
-        first = np.full(len(rows), np.iinfo(np.int64).max)
-        np.minimum.at(first, np.searchsorted(rows, key[short]), day[short])
-        return worst, first
+        return row_deficits(
+            rows, stock - self.safety[rows // n_sites],
+            (buy.item.astype(np.int64) * n_sites + buy.site, buy.requested, buy.quantity),
+            (e.item[inside].astype(np.int64) * n_sites + e.site[inside], e.day[inside],
+             values[inside]))
 
     def _requisitions(self, e: Entries, lead: np.ndarray, budget: int) -> Entries:
         """Needs beyond a row's lead time the run proposed requisitions for, not yet ordered: the
