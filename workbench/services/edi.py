@@ -169,7 +169,8 @@ def _apply(conn: Connection, decoded: DecodedFile, facts: store.MappingFacts, me
         pol = facts.po_lines[(ln.purchase_order, ln.line)]
         if decoded.kind == "ack":
             ok = store.apply_acknowledgement(conn, store.AckLine(
-                ln.purchase_order, ln.line, message_id, ln.message_ref, ln.document_time,
+                ln.purchase_order, ln.line, message_id, f"edi_messages:{message_id}/{ln.message_ref}",
+                ln.document_time,
                 ln.status or "accepted", ln.action_code, ln.quantity, ln.orig_quantity, ln.orig_uom,
                 ln.delivery_date), pol, source, run_id)
         else:
