@@ -7,8 +7,11 @@ that component at its site, on top of what the plan counted on, so planning coun
 that order's requirement; an order issues from its reservation first), routine quality holds
 (quality area, nonconformance number as lot), inter-site transfers in transit (receiving dock,
 lot = transfer number, ``expected_date`` = arrival) and stock of items nothing needs right
-now. A few rows lost part of a lot the plan counted on to a quality hold since. Raw material is
-lot-tracked.
+now (bought items only: a made item stocked at a site would plan its whole BOM there). A few
+rows lost part of a lot the plan counted on to a quality hold since. Raw material is
+lot-tracked. That makes ``scale.inventory_rows`` rows; on top of them come the *buffers*: the
+safety stock of every row the plant reaches only through a BOM (see :mod:`connectors.demo.mrp`),
+where no other row holds that key.
 
 Demand: a forecast per finished good over the next 26 weeks (weekly for the best sellers, every
 four weeks for the rest), firm sales orders over the next eight weeks (a few already late, some
@@ -153,8 +156,10 @@ def make_stock(items: Items, need: StockNeed, scale: Scale, seed: int,
             item[split], site[split], site[split] * per_site + bins, lot[split], AVAILABLE, moved
         ),
     ]
-    extras = _extras(items, need, rng, scale, int(max(0, room - len(split)) * 1.3) + 50)
+    wanted = int(max(0, room - len(split)) * 1.3) + 50
+    extras = _extras(items, need, rng, scale, wanted)
     parts.append(_reserve(extras, items, reservable or Reservable.none(), scale, seed))
+    parts.append(_other_stock(items, need, scale, seed, wanted - len(extras.item)))
     parts.append(_buffers(items, buffers, scale, seed))
     stock = _unique_rows(Stock.concat(parts), scale, fixed=sum(len(p.item) for p in parts[:3]),
                          last=len(parts[-1].item))
@@ -228,9 +233,31 @@ def _extras(items: Items, need: StockNeed, rng: np.random.Generator, scale: Scal
     rows.status = status.astype(np.int8)
     rows.lot_kind = lot_kind.astype(np.int8)
     # stock of other items is of bought ones: a made item stocked at a site would plan its whole
-    # BOM there, with every component's safety stock (see workbench.analysis.netting)
+    # BOM there, with every component's safety stock (see workbench.analysis.netting); the rows
+    # of made items drawn are made up for by :func:`_other_stock`
     keep = np.flatnonzero((kind < 3) | (items.kind[item] >= PP))
     return Stock(*(getattr(rows, f)[keep] for f in Stock.__dataclass_fields__))
+
+
+def _other_stock(items: Items, need: StockNeed, scale: Scale, seed: int, n: int) -> Stock:
+    """``n`` rows of stock of bought items at sites where nothing needs them (a stream of its
+    own): at least their safety stock, in the main store or a bin."""
+    bought = np.flatnonzero(items.kind >= PP)
+    if n <= 0 or not len(bought):
+        return _rows(*(np.zeros(0, np.int64),) * 4, AVAILABLE, np.zeros(0))
+    rng = stream(seed, "other stock")
+    item = bought[rng.integers(0, len(bought), 2 * n)]
+    site = rng.integers(0, scale.sites, 2 * n)
+    needed = np.isin(item * scale.sites + site, need.item * scale.sites + need.site)
+    pick = np.flatnonzero(~needed)[:n]
+    item, site = item[pick], site[pick]
+    local = np.where(rng.random(len(item)) < 0.5,
+                     FIRST_BIN + rng.integers(0, scale.bins_per_site, len(item)), WH)
+    qty = items.unit_scale[item] * 2.0 * rng.lognormal(0, 0.5, len(item))
+    qty = np.maximum(qty, 1.2 * items.safety_stock[item])
+    lot = np.where(items.kind[item] > PP, rng.integers(10000, 99999, len(item)), 0)
+    return _rows(item, site, site * locations_per_site(scale) + local, lot, AVAILABLE,
+                 round_quantity(qty, items.uom[item] == EA))
 
 
 def _reserve(extras: Stock, items: Items, reservable: Reservable, scale: Scale,
@@ -271,19 +298,28 @@ def _buffers(items: Items, buffers: StockNeed | None, scale: Scale, seed: int) -
 
 
 def _unique_rows(stock: Stock, scale: Scale, fixed: int, last: int = 0) -> Stock:
-    """One row per key (item, place, lot, status, order reserved for), exactly
-    ``scale.inventory_rows`` of them: the first ``fixed`` rows are kept, then the ``last`` rows
-    (buffers: only where no earlier row has their key), extras fill up the rest."""
+    """One row per key (item, place, lot, status, order reserved for): exactly
+    ``scale.inventory_rows`` of the rows before the ``last`` ones (the first ``fixed`` rows are
+    kept, extras fill up the rest), then each of the ``last`` rows (the buffers) whose key no
+    kept row has."""
     places = scale.sites * locations_per_site(scale)
     key = (stock.item * places + stock.location) * 5 + stock.lot_kind
     key = (key * 100000 + stock.lot_number) * 4 + stock.status
-    _, first = np.unique(np.stack([key, stock.allocated_to], axis=1), axis=0, return_index=True)
-    first = np.sort(first)
+    pair = np.stack([key, stock.allocated_to], axis=1)
     tail = len(stock.item) - last
-    keep = np.concatenate([first[first < fixed], first[first >= tail],
-                           first[(first >= fixed) & (first < tail)]])[: scale.inventory_rows]
+    _, first = np.unique(pair[:tail], axis=0, return_index=True)
+    first = np.sort(first)
+    keep = np.concatenate([first[first < fixed], first[first >= fixed]])[: scale.inventory_rows]
     if len(keep) < scale.inventory_rows or (keep[:fixed].size and keep[fixed - 1] != fixed - 1):
         raise AssertionError("the demo's inventory rows do not fit its scale")
+    if last:
+        _, extra = np.unique(pair[tail:], axis=0, return_index=True)
+        extra = np.sort(extra) + tail
+        taken = np.unique(pair[keep], axis=0)
+        both = np.concatenate([taken, pair[extra]])
+        _, inverse = np.unique(both, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        keep = np.concatenate([keep, extra[~np.isin(inverse[len(taken):], inverse[:len(taken)])]])
     keep = np.sort(keep)
     return Stock(*(getattr(stock, f)[keep] for f in Stock.__dataclass_fields__))
 
