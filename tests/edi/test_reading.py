@@ -110,3 +110,19 @@ def test_x12_errors_name_segment_and_element() -> None:
         read_interchange(good.replace("IEA*1*000000007", "IEA*1*000000008").encode())
     with pytest.raises(EdiError, match=r"UNA/UNB .*or ISA"):
         read_interchange(b"hello")
+
+
+def test_the_examples_in_docs_edi_md_read_as_documented() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "edi.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0].lstrip("\n") for b in doc.split("```\n")[1:]]
+    messages = [b for b in blocks if b.startswith(("UNA", "ISA"))]
+    assert len(messages) == 2
+    ordrsp_doc, x855_doc = (read_interchange(m.encode()) for m in messages)
+    (line,) = ordrsp_doc.messages[0].lines
+    assert (line.purchase_order, line.line, line.status, line.quantity, line.unit,
+            line.delivery_date) == ("PO-1", 1, "changed", 8.0, "BX", dt.date(2026, 12, 15))
+    (line,) = x855_doc.messages[0].lines
+    assert (line.status, line.delivery_date, x855_doc.messages[0].document_time) == (
+        "changed", dt.date(2026, 12, 18), dt.datetime(2026, 12, 3, 9, 0))
