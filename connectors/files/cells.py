@@ -198,7 +198,8 @@ def cell_reader(entity: str, field: str, reading: Reading, profile: Profile,
         text = as_text(cell)
         if to_code:
             text = to_code(text)
-        if not text.strip():
+        text = text.strip()  # as the canonical model does with every text
+        if not text:
             return None
         if to_value:
             text = to_value(text)

@@ -86,9 +86,11 @@ def column_plan(table: Table, profile: Profile, mapping: EntityMapping) -> list[
 
 
 def fixed_values(mapping: EntityMapping, entity: str, source: str) -> dict[str, Any]:
-    """Constants of the section (and the source), as typed values."""
+    """Constants of the section (and the source, unless a column gives each row's), as typed
+    values."""
     out = {f: constant_value(entity, f, v, mapping.reading) for f, v in mapping.constants.items()}
-    out["source"] = source
+    if "source" not in mapping.columns.values():
+        out.setdefault("source", source)
     return out
 
 
@@ -187,9 +189,10 @@ def read_entity(
                 try:
                     value = read(cell)
                 except CellError as exc:
-                    problem = RecordError(entity, "?", field_label(name, column), str(exc),
-                                          table.label, number)
-                    break
+                    if problem is None:  # the first problem; the other cells still show the key
+                        problem = RecordError(entity, "?", field_label(name, column), str(exc),
+                                              table.label, number)
+                    continue
                 if value is not None:
                     record[name] = value
             record.update(fixed)

@@ -319,3 +319,21 @@ def check_mapping(profile: str | Path, folder: str | Path, rows: int = 5) -> Map
 
 def _plain(record: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in record.items()}
+
+
+def canonical_profile(folder: str | Path) -> str:
+    """A profile reading a canonical data package as plant exports (each ``<entity>.csv`` with
+    its columns mapped to the fields of the same name): the mapped reader's reference point,
+    and a start for a plant whose exports are close to the canonical layout."""
+    from workbench.domain.models import ENTITIES
+
+    folder = Path(folder)
+    lines = ["[profile]", 'encoding = "utf-8"', 'delimiter = ","']
+    for entity in ENTITIES:
+        path = folder / f"{entity}.csv"
+        if not path.is_file():
+            continue
+        header = path.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+        lines += ["", f"[{entity}]", f"files = [{_q(path.name)}]", f"[{entity}.columns]"]
+        lines += [f"{_q(h.strip())} = {_q(h.strip())}" for h in header if h.strip()]
+    return "\n".join(lines) + "\n"
