@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors.base import (
     Batch,
@@ -73,6 +73,12 @@ class FilesOptions(BaseModel):
                                         "exports through it instead of the canonical layout")
     source: str = Field("files", min_length=1, description="the source its rows are recorded under")
     complete: bool = Field(True, description="each file is its entity's complete set")
+
+    @field_validator("dir", "mapping")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        """Saved as absolute paths: a sync started from another folder finds the same files."""
+        return str(Path(value).expanduser().absolute()) if value else value
 
 
 class FilesConnector:
