@@ -28,24 +28,33 @@ def _num(q: float) -> str:
 def ordrsp(sender: str, control: str, doc: str, when: str, po: str, lines: list[Line],
            version: str = "96A", response: str = "", receiver: str = "PLANT") -> str:
     """ORDRSP; ``when`` CCYYMMDDHHMM (DTM+137 format 203)."""
-    body = [f"UNH+1+ORDRSP:D:{version}:UN",
-            f"BGM+231+{doc}+4" + (f"+{response}" if response else ""),
-            f"DTM+137:{when}:203", f"RFF+ON:{po}", f"NAD+SE+{sender}::9"]
-    for n, ln in enumerate(lines, start=1):
-        item = f"+{ln.supplier_item}:SA" if ln.supplier_item else ""
-        body.append(f"LIN+{n}+{ln.action}{item}")
-        if ln.buyer_item:
-            body.append(f"PIA+1+{ln.buyer_item}:BP")
-        if ln.qty is not None:
-            body.append(f"QTY+113:{_num(ln.qty)}:{ln.unit}")
-        if ln.date:
-            body.append(f"DTM+69:{ln.date}:102")
-        body.append(f"RFF+LI:{ln.line}")
-        if ln.po != po:
-            body.append(f"RFF+ON:{ln.po}")
-    body.append("UNS+S")
-    body.append(f"UNT+{len(body) + 1}+1")
-    return _envelope(sender, receiver, control, when, body)
+    return ordrsp_batch(sender, control, when, [(doc, po, lines)], version, response, receiver)
+
+
+def ordrsp_batch(sender: str, control: str, when: str, orders: list[tuple[str, str, list[Line]]],
+                 version: str = "96A", response: str = "", receiver: str = "PLANT") -> str:
+    """One interchange of ORDRSP messages, one per (document number, PO, lines)."""
+    bodies = []
+    for ref, (doc, po, lines) in enumerate(orders, start=1):
+        body = [f"UNH+{ref}+ORDRSP:D:{version}:UN",
+                f"BGM+231+{doc}+4" + (f"+{response}" if response else ""),
+                f"DTM+137:{when}:203", f"RFF+ON:{po}", f"NAD+SE+{sender}::9"]
+        for n, ln in enumerate(lines, start=1):
+            item = f"+{ln.supplier_item}:SA" if ln.supplier_item else ""
+            body.append(f"LIN+{n}+{ln.action}{item}")
+            if ln.buyer_item:
+                body.append(f"PIA+1+{ln.buyer_item}:BP")
+            if ln.qty is not None:
+                body.append(f"QTY+113:{_num(ln.qty)}:{ln.unit}")
+            if ln.date:
+                body.append(f"DTM+69:{ln.date}:102")
+            body.append(f"RFF+LI:{ln.line}")
+            if ln.po != po:
+                body.append(f"RFF+ON:{ln.po}")
+        body.append("UNS+S")
+        body.append(f"UNT+{len(body) + 1}+{ref}")
+        bodies.append(body)
+    return _envelope(sender, receiver, control, when, bodies)
 
 
 def desadv(sender: str, control: str, shipment: str, when: str, ship: str, arrive: str,
@@ -63,13 +72,13 @@ def desadv(sender: str, control: str, shipment: str, when: str, ship: str, arriv
         body.append(f"RFF+ON:{ln.po}")
         body.append(f"RFF+LI:{ln.line}")
     body.append(f"UNT+{len(body) + 1}+1")
-    return _envelope(sender, receiver, control, when, body)
+    return _envelope(sender, receiver, control, when, [body])
 
 
-def _envelope(sender: str, receiver: str, control: str, when: str, body: list[str]) -> str:
+def _envelope(sender: str, receiver: str, control: str, when: str, bodies: list[list[str]]) -> str:
     segs = ["UNA:+.? '", f"UNB+UNOC:3+{sender}:14+{receiver}:14+{when[2:8]}:{when[8:12]}+{control}"]
-    text = segs[0] + "\n" + "'\n".join(segs[1:] + body + [f"UNZ+1+{control}"]) + "'\n"
-    return text
+    inner = [seg for body in bodies for seg in body]
+    return segs[0] + "\n" + "'\n".join(segs[1:] + inner + [f"UNZ+{len(bodies)}+{control}"]) + "'\n"
 
 
 def _isa(sender: str, receiver: str, control: str, when: str, version: str) -> str:

@@ -114,3 +114,22 @@ def test_a_mutated_file_is_applied_whole_or_not_at_all(tmp_path_factory, text: s
         lines = result.counts["purchase_order_lines"]
         assert lines["changed"] <= lines["received"]
     assert not path.exists()
+
+
+@settings(max_examples=400, deadline=None)
+@given(mutated())
+def test_the_fast_edifact_split_reads_as_pydifacts_tokenizer(text: str) -> None:
+    """Without a release character no separator is escaped, and ``str.split`` reads what
+    pydifact's tokenizer reads: the same interchange, or an error from both."""
+    from connectors.edi import edifact
+
+    if not text.startswith("UNA") or "?" in text[9:]:
+        return
+
+    def outcome(fast: bool) -> object:
+        try:
+            return edifact.read(text, fast=fast)
+        except EdiError:
+            return "error"
+
+    assert outcome(True) == outcome(False)

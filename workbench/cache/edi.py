@@ -18,6 +18,7 @@ Updates of ``purchase_order_lines`` fire the cache's own triggers (entity stamp,
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,7 +157,14 @@ class AckLine:
     promised_date: dt.date | None
 
 
-def apply_acknowledgement(conn: Connection, ack: AckLine, facts: PoLineFacts, source: str,
+def line_cursor(conn: Connection) -> sqlite3.Cursor:
+    """The driver's cursor inside ``conn``'s transaction: the per-line statements below run on
+    it directly (SQLAlchemy's per-statement overhead would be most of their cost)."""
+    cursor: sqlite3.Cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    return cursor
+
+
+def apply_acknowledgement(cur: sqlite3.Cursor, ack: AckLine, facts: PoLineFacts, source: str,
                           run_id: int | None) -> bool:
     """The acknowledgement onto its PO line: ``ack_status``, ``ack_date`` (the message date),
     ``promised_date`` (the confirmed delivery; a rejection keeps the promise), ``status``
@@ -165,9 +173,9 @@ def apply_acknowledgement(conn: Connection, ack: AckLine, facts: PoLineFacts, so
     later acknowledgement of the line was applied already."""
     when = _iso(ack.document_time)
     key = (ack.purchase_order, ack.line)
-    prev = conn.exec_driver_sql(
+    prev = cur.execute(
         "SELECT document_time FROM edi_acknowledgements WHERE purchase_order = ? AND line = ?",
-        key).first()
+        key).fetchone()
     if prev is not None and prev[0] > (when or ""):
         return False
     rejected = ack.status == "rejected"
@@ -178,11 +186,11 @@ def apply_acknowledgement(conn: Connection, ack: AckLine, facts: PoLineFacts, so
         params.append(ack.promised_date.isoformat())
     if not rejected and facts.status in ACKNOWLEDGEABLE:
         sets.append("status = 'acknowledged'")
-    conn.exec_driver_sql(
+    cur.execute(
         f"UPDATE purchase_order_lines SET {', '.join(sets)} "
         "WHERE purchase_order = ? AND line = ? AND deleted_at IS NULL", (*params, *key))
     confirmed = 0.0 if rejected and ack.confirmed_quantity is None else ack.confirmed_quantity
-    conn.exec_driver_sql(
+    cur.execute(
         "INSERT INTO edi_acknowledgements (purchase_order, line, message, document_time, status, "
         "action_code, confirmed_quantity, orig_quantity, orig_uom, promised_date, ordered_quantity)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (purchase_order, line) DO UPDATE SET "
@@ -194,10 +202,8 @@ def apply_acknowledgement(conn: Connection, ack: AckLine, facts: PoLineFacts, so
         (*key, ack.message, when, ack.status, ack.action_code, confirmed, ack.orig_quantity,
          ack.orig_uom, _iso(ack.promised_date), facts.quantity_ordered))
     if not rejected and ack.promised_date is not None:
-        promised = conn.exec_driver_sql(
-            "SELECT promised_date FROM purchase_order_lines WHERE purchase_order = ? AND line = ?",
-            key).scalar()
-        conn.exec_driver_sql(
+        promised = ack.promised_date.isoformat()
+        cur.execute(
             "INSERT INTO promise_changes (purchase_order, line, changed_at, promised_date, "
             "quantity_ordered, origin, source, source_key, sync_run) "
             "VALUES (?, ?, ?, ?, ?, 'edi', ?, ?, ?) ON CONFLICT (purchase_order, line, changed_at) "
@@ -205,7 +211,7 @@ def apply_acknowledgement(conn: Connection, ack: AckLine, facts: PoLineFacts, so
             "quantity_ordered = excluded.quantity_ordered, source = excluded.source, "
             "source_key = excluded.source_key, sync_run = excluded.sync_run, deleted_at = NULL",
             (*key, when, promised, confirmed, source, ack.message_ref, run_id))
-        conn.exec_driver_sql(NEW_STAMP)
+        cur.execute(NEW_STAMP)
     return True
 
 
@@ -223,7 +229,7 @@ class ShipLine:
     expected_date: dt.date
 
 
-def apply_shipment(conn: Connection, ship: ShipLine, facts: PoLineFacts) -> bool:
+def apply_shipment(cur: sqlite3.Cursor, ship: ShipLine, facts: PoLineFacts) -> bool:
     """The ship notice's line: kept per (PO line, shipment), a later notice of the same shipment
     replacing it; the PO line's ``asn_quantity`` becomes the sum shipped by its pending
     shipments (expected after the line's last receipt, if any) and ``asn_date`` the latest of
@@ -231,12 +237,12 @@ def apply_shipment(conn: Connection, ship: ShipLine, facts: PoLineFacts) -> bool
     when a later notice of this shipment was applied already."""
     when = _iso(ship.document_time) or ""
     key = (ship.purchase_order, ship.line)
-    prev = conn.exec_driver_sql(
+    prev = cur.execute(
         "SELECT document_time FROM edi_shipments WHERE purchase_order = ? AND line = ? "
-        "AND shipment = ?", (*key, ship.shipment)).first()
+        "AND shipment = ?", (*key, ship.shipment)).fetchone()
     if prev is not None and prev[0] > when:
         return False
-    conn.exec_driver_sql(
+    cur.execute(
         "INSERT INTO edi_shipments (purchase_order, line, shipment, message, document_time, "
         "shipped_quantity, orig_quantity, orig_uom, ship_date, expected_date) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (purchase_order, line, shipment) "
@@ -246,11 +252,11 @@ def apply_shipment(conn: Connection, ship: ShipLine, facts: PoLineFacts) -> bool
         "expected_date = excluded.expected_date",
         (*key, ship.shipment, ship.message, when, ship.shipped_quantity, ship.orig_quantity,
          ship.orig_uom, _iso(ship.ship_date), ship.expected_date.isoformat()))
-    quantity, latest = conn.exec_driver_sql(
+    quantity, latest = cur.execute(
         "SELECT coalesce(sum(shipped_quantity), 0), max(expected_date) FROM edi_shipments "
         "WHERE purchase_order = ? AND line = ? AND expected_date > ?",
-        (*key, facts.received_date or "")).one()
-    conn.exec_driver_sql(
+        (*key, facts.received_date or "")).fetchone()
+    cur.execute(
         "UPDATE purchase_order_lines SET asn_quantity = ?, orig_asn_quantity = ?, asn_date = ? "
         "WHERE purchase_order = ? AND line = ? AND deleted_at IS NULL",
         (float(quantity), float(quantity) * facts.orig_factor, latest, *key))

@@ -36,6 +36,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -165,17 +166,28 @@ def _rejection(values: dict[str, Any], exc: Exception) -> dict[str, Any]:
 def _apply(conn: Connection, decoded: DecodedFile, facts: store.MappingFacts, message_id: int,
            source: str, run_id: int | None) -> int:
     applied = 0
+    cur = store.line_cursor(conn)
+    try:
+        applied = _apply_lines(cur, decoded, facts, message_id, source, run_id)
+    finally:
+        cur.close()
+    return applied
+
+
+def _apply_lines(cur: sqlite3.Cursor, decoded: DecodedFile, facts: store.MappingFacts,
+                 message_id: int, source: str, run_id: int | None) -> int:
+    applied = 0
     for ln in decoded.lines:
         pol = facts.po_lines[(ln.purchase_order, ln.line)]
         if decoded.kind == "ack":
-            ok = store.apply_acknowledgement(conn, store.AckLine(
+            ok = store.apply_acknowledgement(cur, store.AckLine(
                 ln.purchase_order, ln.line, message_id, f"edi_messages:{message_id}/{ln.message_ref}",
                 ln.document_time,
                 ln.status or "accepted", ln.action_code, ln.quantity, ln.orig_quantity, ln.orig_uom,
                 ln.delivery_date), pol, source, run_id)
         else:
             assert ln.delivery_date is not None and ln.quantity is not None
-            ok = store.apply_shipment(conn, store.ShipLine(
+            ok = store.apply_shipment(cur, store.ShipLine(
                 ln.purchase_order, ln.line, ln.shipment, message_id, ln.document_time, ln.quantity,
                 ln.orig_quantity, ln.orig_uom, ln.ship_date, ln.delivery_date), pol)
         applied += ok
