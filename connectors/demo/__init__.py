@@ -88,7 +88,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from connectors.base import (
     Batch,
@@ -227,6 +227,18 @@ class DemoConnector:
             )
         new_version = version(write.day, write.seq)
         return PushResult(new_version, {"what": what, "ledger_write": write.seq})
+
+    def supplier_inbox(self, folder: Path) -> Any:
+        """The demo suppliers' EDI messages of today written into ``folder``, and the EDI inbox
+        on it (see :mod:`connectors.demo.edi_inbox`; taken after each demo sync)."""
+        from connectors.demo.edi_inbox import write_messages
+        from connectors.edi import EdiConnector
+
+        lines = [r for b in self.pull("purchase_order_lines", None) for r in b.records]
+        orders = {r["code"]: r["order_date"]
+                  for b in self.pull("purchase_orders", None) for r in b.records}
+        write_messages(lines, orders, self.today, self.day, folder)
+        return EdiConnector(folder)
 
     def close(self) -> None:
         self._plant = Plant(SCALES[self.scale], self.seed, self.day)

@@ -362,3 +362,22 @@ def list_messages(engine: Engine, rejected_only: bool = False) -> list[dict[str,
 def confirmation_mismatches(engine: Engine) -> list[store.ConfirmationMismatch]:
     with engine.connect() as conn:
         return store.confirmation_mismatches(conn)
+
+
+def inbox_folder(engine: Engine) -> Path:
+    """``<cache>.edi-inbox``: where a source's own suppliers (the demo plant's) drop messages."""
+    return archive_folder(engine).with_name(archive_folder(engine).name.replace(
+        ".edi-archive", ".edi-inbox"))
+
+
+def sync_supplier_messages(engine: Engine, connector: object,
+                           state: TaskState | None = None) -> SyncResult | None:
+    """After a sync of a source whose suppliers send messages themselves (a connector with
+    ``supplier_inbox(folder)``, e.g. the demo plant): let them write into the inbox beside the
+    cache and take it (:func:`sync_inbox`). None for other sources."""
+    make = getattr(connector, "supplier_inbox", None)
+    if make is None:
+        return None
+    inbox = make(inbox_folder(engine))
+    name = f"{getattr(connector, 'name', 'source')}-edi"
+    return sync_inbox(engine, inbox, name, state=state)

@@ -58,13 +58,17 @@ def run(args: argparse.Namespace) -> int:
     state = SimpleState(echo=not args.json and sys.stderr.isatty())
     # never write into, nor report success on, a damaged file (PRAGMA quick_check; exit code 3)
     verify_cache(engine.url.database or "")
-    from workbench.services.edi import is_message_inbox, sync_inbox
+    from workbench.services.edi import is_message_inbox, sync_inbox, sync_supplier_messages
 
     if is_message_inbox(connector):  # e.g. an EDI inbox: one transaction per message file
         result = sync_inbox(engine, connector, args.source, state=state)  # type: ignore[arg-type]
     else:
         result = run_sync(engine, connector, partial=args.partial, full=args.full, state=state)
     verify_cache(engine.url.database or "")
+    # the demo plant's suppliers answer with EDI messages (docs/edi.md); other sources: None
+    messages = sync_supplier_messages(engine, connector) if result.ok else None
+    if messages is not None:
+        verify_cache(engine.url.database or "")
     if result.ok:
         from workbench.services.writeback import confirm_sent
 
@@ -82,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
         if len(result.rejected) > 50:
             print(f"... and {len(result.rejected) - 50} more rejected rows")
         print(f"{result.status} in {result.duration_s:.1f} s (run {result.run_id})")
+        if messages is not None:  # the demo suppliers' EDI messages (docs/edi.md)
+            c = messages.counts["edi_messages"]
+            print(f"supplier messages: {c['received']} files, {c['applied']} applied, "
+                  f"{c['duplicate']} duplicate, {c['superseded']} superseded, {c['rejected']} "
+                  f"rejected; {messages.total()} PO lines changed (`workbench edi list`)")
     if not result.ok:
         raise CliError(result.error or "sync failed", 1)
     return 0
