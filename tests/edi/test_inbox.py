@@ -217,3 +217,40 @@ def _first_shortage(cache: Engine, risk_adjusted: bool) -> str | None:
     (row,) = out["rows"]
     first = row["first_shortage_date"]
     return None if first is None else str(first)[:10]
+
+
+def test_a_failure_while_applying_changes_nothing_of_the_file(
+        cache: Engine, connector: EdiConnector, drop: Drop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from workbench.cache import edi as store
+
+    real, calls = store.apply_shipment, []
+
+    def second_fails(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "apply_shipment", second_fails)
+    drop("s.edi", desadv(SENDER_A, "S1", "SH-1", "202612091000", "20261209", "20261211",
+                         [Line("PO-1", 1, 60, "C62"), Line("PO-1", 2, 20, "KGM")]))
+    result = sync_inbox(cache, connector, "edi-a")
+    assert outcomes(result)["rejected"] == 1 and len(calls) == 2
+    assert "nothing changed (OSError: disk full)" in result.rejected[0].reason
+    assert (pol(cache, "PO-1", 1)["asn_quantity"], pol(cache, "PO-1", 2)["asn_quantity"]) == (0, 0)
+    with cache.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM edi_shipments").scalar() == 0
+    # a replay, the cause gone, applies it whole; a missing archive copy is named
+    monkeypatch.setattr(store, "apply_shipment", real)
+    (row,) = list_messages(cache, rejected_only=True)
+    archived = Path(row["archive_path"])
+    kept = archived.read_bytes()
+    archived.unlink()
+    import pytest
+
+    with pytest.raises(LookupError, match="archived copy of message"):
+        replay(cache, [row["id"]], lambda source: connector)
+    archived.write_bytes(kept)
+    (done,) = replay(cache, [row["id"]], lambda source: connector)
+    assert (done.outcome, done.applied_lines) == ("applied", 2)
+    assert (pol(cache, "PO-1", 1)["asn_quantity"], pol(cache, "PO-1", 2)["asn_quantity"]) == (60, 20)

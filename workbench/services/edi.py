@@ -339,7 +339,11 @@ def replay(engine: Engine, ids: Sequence[int], inbox_for: Any) -> list[FileOutco
     out = []
     for i in ids:
         row = rows[i]
-        data = Path(row["archive_path"]).read_bytes()
+        try:
+            data = Path(row["archive_path"]).read_bytes()
+        except OSError as exc:
+            raise LookupError(f"the archived copy of message {i} ({row['archive_path']}) cannot "
+                              f"be read: {exc.strerror or exc}") from None
         inbox = inbox_for(row["source"])
         base = {k: row[k] for k in ("source", "file", "archive_path", "sha256", "received_at")}
         base.update(processed_at=_now(), replays=int(row["replays"]) + 1, duplicate_of=None)
