@@ -126,3 +126,13 @@ def test_the_examples_in_docs_edi_md_read_as_documented() -> None:
     (line,) = x855_doc.messages[0].lines
     assert (line.status, line.delivery_date, x855_doc.messages[0].document_time) == (
         "changed", dt.date(2026, 12, 18), dt.datetime(2026, 12, 3, 9, 0))
+
+
+def test_una_service_characters_decimal_comma_and_release_character() -> None:
+    """A decimal comma from UNA, and a release character (read through pydifact's tokenizer)
+    keeping a '+' inside an item number."""
+    text = ordrsp("SENDER", "C1", "R1", "202612011015", "PO-1", [
+        Line("PO-1", 1, 12.5, "KGM", "5", "20261215", supplier_item="A?+1")])
+    text = text.replace("UNA:+.? '", "UNA:+,? '").replace("QTY+113:12.5:KGM", "QTY+113:12,5:KGM")
+    (line,) = read_interchange(text.encode()).messages[0].lines
+    assert (line.quantity, line.supplier_item) == (12.5, "A+1")
