@@ -254,3 +254,14 @@ def test_a_failure_while_applying_changes_nothing_of_the_file(
     (done,) = replay(cache, [row["id"]], lambda source: connector)
     assert (done.outcome, done.applied_lines) == ("applied", 2)
     assert (pol(cache, "PO-1", 1)["asn_quantity"], pol(cache, "PO-1", 2)["asn_quantity"]) == (60, 20)
+
+
+def test_accepting_another_quantity_is_a_change(cache: Engine, connector: EdiConnector,
+                                                drop: Drop) -> None:
+    # 855 IA (accepted) but 100 of the 120 ordered: the line reads changed, a mismatch of 20
+    drop("q.855", x855("SUP-A", "61", "SO-1", "202612011015", "PO-1", [
+        Line("PO-1", 1, 100, "EA", "IA", "20261210")]))
+    sync_inbox(cache, connector, "edi-a")
+    assert pol(cache, "PO-1", 1)["ack_status"] == "changed"
+    (m,) = confirmation_mismatches(cache)
+    assert (m.status, m.quantity_ordered, m.confirmed_quantity) == ("changed", 120, 100)

@@ -166,7 +166,9 @@ def line_cursor(conn: Connection) -> sqlite3.Cursor:
 
 def apply_acknowledgement(cur: sqlite3.Cursor, ack: AckLine, facts: PoLineFacts, source: str,
                           run_id: int | None) -> bool:
-    """The acknowledgement onto its PO line: ``ack_status``, ``ack_date`` (the message date),
+    """The acknowledgement onto its PO line: ``ack_status`` (an acceptance of another quantity
+    than ordered is ``changed``, as the model has no confirmed quantity of its own), ``ack_date``
+    (the message date),
     ``promised_date`` (the confirmed delivery; a rejection keeps the promise), ``status``
     acknowledged when it was still before that; the promise history gets a row of origin
     ``edi`` at the message's time with the confirmed quantity. False (nothing written) when a
@@ -179,8 +181,12 @@ def apply_acknowledgement(cur: sqlite3.Cursor, ack: AckLine, facts: PoLineFacts,
     if prev is not None and prev[0] > (when or ""):
         return False
     rejected = ack.status == "rejected"
+    status = ack.status
+    if (status == "accepted" and ack.confirmed_quantity is not None
+            and abs(ack.confirmed_quantity - facts.quantity_ordered) > EPS):
+        status = "changed"  # accepting another quantity is a change, whatever the code said
     sets = ["ack_status = ?", "ack_date = ?"]
-    params: list[Any] = [ack.status, ack.document_time.date().isoformat()]
+    params: list[Any] = [status, ack.document_time.date().isoformat()]
     if ack.promised_date is not None and not rejected:
         sets.append("promised_date = ?")
         params.append(ack.promised_date.isoformat())
@@ -199,7 +205,7 @@ def apply_acknowledgement(cur: sqlite3.Cursor, ack: AckLine, facts: PoLineFacts,
         "confirmed_quantity = excluded.confirmed_quantity, orig_quantity = excluded.orig_quantity,"
         " orig_uom = excluded.orig_uom, promised_date = excluded.promised_date, "
         "ordered_quantity = excluded.ordered_quantity",
-        (*key, ack.message, when, ack.status, ack.action_code, confirmed, ack.orig_quantity,
+        (*key, ack.message, when, status, ack.action_code, confirmed, ack.orig_quantity,
          ack.orig_uom, _iso(ack.promised_date), facts.quantity_ordered))
     if not rejected and ack.promised_date is not None:
         promised = ack.promised_date.isoformat()
