@@ -131,13 +131,46 @@ def map_interchange(ic: Interchange, facts: Facts, partners: Mapping[str, str]) 
                      ",".join(m.document_number for m in ic.messages),
                      max(m.document_time for m in ic.messages))
     for msg in ic.messages:
+        mapped = []
         for ln in msg.lines:
             try:
-                out.lines.append(_map_line(ln, msg.reference, msg.document_time, msg.kind,
-                                           supplier, facts))
+                mapped.append(_map_line(ln, msg.reference, msg.document_time, msg.kind,
+                                        supplier, facts))
             except EdiError as exc:
                 exc.message = exc.message or msg.reference
                 raise
+        out.lines.extend(merge_schedules(mapped))
+    return out
+
+
+def merge_schedules(lines: list[MappedLine]) -> list[MappedLine]:
+    """Lines of one message about the same PO line (and shipment) as one: an acknowledgement
+    split into delivery schedules, a line packed in several packages. Quantities add up (in the
+    stock unit; the message's own figure only when all share a unit), the latest date counts
+    (the earliest ship date), and the status is accepted when all are, rejected when all are,
+    else changed."""
+    groups: dict[tuple[str, int, str], list[MappedLine]] = {}
+    for ln in lines:
+        groups.setdefault((ln.purchase_order, ln.line, ln.shipment), []).append(ln)
+    out = []
+    for group in groups.values():
+        first = group[0]
+        if len(group) == 1:
+            out.append(first)
+            continue
+        qtys = [g.quantity for g in group if g.quantity is not None]
+        units = {g.orig_uom for g in group if g.quantity is not None}
+        origs = [g.orig_quantity for g in group if g.orig_quantity is not None]
+        dates = [g.delivery_date for g in group if g.delivery_date is not None]
+        ships = [g.ship_date for g in group if g.ship_date is not None]
+        statuses = {g.status for g in group}
+        status = first.status if len(statuses) == 1 else LineStatus.CHANGED.value
+        out.append(MappedLine(
+            first.purchase_order, first.line, first.item, first.message_ref, first.document_time,
+            first.kind, status, ",".join(dict.fromkeys(g.action_code for g in group if g.action_code)),
+            sum(qtys) if qtys else None, sum(origs) if origs and len(units) == 1 else None,
+            first.orig_uom if len(units) == 1 else "", max(dates) if dates else None,
+            min(ships) if ships else None, first.shipment, first.segment))
     return out
 
 

@@ -265,3 +265,20 @@ def test_accepting_another_quantity_is_a_change(cache: Engine, connector: EdiCon
     assert pol(cache, "PO-1", 1)["ack_status"] == "changed"
     (m,) = confirmation_mismatches(cache)
     assert (m.status, m.quantity_ordered, m.confirmed_quantity) == ("changed", 120, 100)
+
+
+def test_schedules_and_packages_of_one_line_add_up(cache: Engine, connector: EdiConnector,
+                                                   drop: Drop) -> None:
+    # ORDRSP: PO-1/1 confirmed in two schedules, 5 boxes on 15 Dec + 40 EA on 19 Dec = 100 EA
+    drop("a.edi", ordrsp(SENDER_A, "C1", "R1", "202612011015", "PO-1", [
+        Line("PO-1", 1, 5, "BX", "5", "20261215"), Line("PO-1", 1, 40, "C62", "5", "20261219")]))
+    # DESADV: PO-1/2 packed in two packages of the same shipment, 10 kg + 2,500 g
+    drop("b.edi", desadv(SENDER_A, "S1", "SH-1", "202612091000", "20261209", "20261211",
+                         [Line("PO-1", 2, 10, "KGM"), Line("PO-1", 2, 2500, "GRM")]))
+    result = sync_inbox(cache, connector, "edi-a")
+    assert outcomes(result)["applied"] == 2
+    one = pol(cache, "PO-1", 1)
+    assert (one["ack_status"], one["promised_date"]) == ("changed", "2026-12-19")  # 100 of 120
+    assert history(cache, "PO-1", 1)[0][1:3] == ("2026-12-19", 100.0)
+    two = pol(cache, "PO-1", 2)
+    assert (two["asn_quantity"], two["asn_date"]) == (12.5, "2026-12-11")
