@@ -48,6 +48,8 @@ ACTION_CODES = {
 RESPONSE_TYPES = {"AP": LineStatus.ACCEPTED, "AC": LineStatus.CHANGED, "CA": LineStatus.CHANGED,
                   "RE": LineStatus.REJECTED}
 SUPPLIER_ITEM = ("SA", "VN", "VP")
+#: BGM 1225 message functions that withdraw a message: refused (a person must look at them)
+CANCELLING = ("1", "3")
 BUYER_ITEM = ("BP", "IN")
 ACK_QTY = ("113", "21")
 ACK_DATES = ("69", "67", "2")
@@ -224,6 +226,10 @@ class _Walker:
 
     def _bgm(self, seg: Segment) -> None:
         self.msg.document_number = seg.comp(2).strip()
+        if seg.comp(3) in CANCELLING:
+            raise EdiError(f"message function {seg.comp(3)!r} (cancellation/deletion) is not read",
+                           segment=seg.number, element=seg.where(3),
+                           expected="9 (original), 4 (change), 5 (replace) or 29 (accepted)")
         if self.msg.kind is Kind.ACK and seg.comp(4):
             status = RESPONSE_TYPES.get(seg.comp(4))
             if status is None:

@@ -172,6 +172,13 @@ def _items(line: MessageLine, seg: Segment, first: int) -> None:
             line.buyer_item = number
 
 
+def _not_cancelling(seg: Segment) -> None:
+    """Transaction set purpose 01 (cancellation) / 03 (delete) is refused: a person must look."""
+    if seg.el(1) in ("01", "03"):
+        raise EdiError(f"purpose {seg.el(1)!r} (cancellation/delete) is not read", segment=seg.number,
+                       element=seg.name(1), expected="00 (original), 05 (replace) or 06 (confirmation)")
+
+
 def _read_855(msg: Message, segs: list[Segment]) -> None:
     header: LineStatus | None = None
     line: MessageLine | None = None
@@ -198,6 +205,7 @@ def _read_855(msg: Message, segs: list[Segment]) -> None:
 
     for seg in segs:
         if seg.tag == "BAK":
+            _not_cancelling(seg)
             header = BAK_TYPES.get(seg.el(2))
             if header is None:
                 raise EdiError(f"acknowledgement type {seg.el(2)!r}", segment=seg.number,
@@ -242,6 +250,7 @@ def _read_856(msg: Message, segs: list[Segment]) -> None:
     line: MessageLine | None = None
     for seg in segs:
         if seg.tag == "BSN":
+            _not_cancelling(seg)
             msg.document_number = seg.el(2)
             if not msg.document_number:
                 raise EdiError("BSN without shipment identifier", segment=seg.number,

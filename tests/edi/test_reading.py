@@ -86,6 +86,7 @@ def test_856(version: str) -> None:
      "a date"),
     (lambda t: t.replace("UNZ+1+C1", "UNZ+1+C2"), 15, "UNZ", "reference C1"),
     (lambda t: t.replace("ORDRSP:D:96A", "ORDERS:D:96A"), 2, "UNH element 2", "ORDRSP or DESADV"),
+    (lambda t: t.replace("BGM+231+R1+4", "BGM+231+R1+1"), 3, "BGM element 3", "9 (original)"),
 ])
 def test_edifact_errors_name_segment_and_element(mutate, segment, element, words) -> None:  # type: ignore[no-untyped-def]
     text = ordrsp("SENDER", "C1", "R1", "202612011015", "PO-1", [
@@ -102,6 +103,8 @@ def test_x12_errors_name_segment_and_element() -> None:
     with pytest.raises(EdiError) as info:
         read_interchange(text.encode())
     assert (info.value.segment, info.value.element, info.value.message) == (6, "ACK01", "0001")
+    with pytest.raises(EdiError, match="BAK01: purpose '01'"):
+        read_interchange(text.replace("BAK*00*", "BAK*01*").encode())
     with pytest.raises(EdiError, match="GS08"):
         read_interchange(text.replace("*004010~", "*003040~").encode())
     good = text.replace("ACK*ZZ", "ACK*IA")
