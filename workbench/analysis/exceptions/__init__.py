@@ -1,0 +1,248 @@
+"""Exception messages computed with every plan: where a planner's and a buyer's day starts.
+
+The rules, one function each (codes are stable; triggers, formulas and worked examples in
+docs/exceptions.md; tolerances in :class:`ExceptionSettings`):
+
+======  ======================  =====================================================  =========
+code    kind                    rule (function)                                        module
+======  ======================  =====================================================  =========
+E01     reschedule_in           firm receipt due after its need                        supply
+E02     reschedule_out          firm receipt due before its need beyond a tolerance    supply
+E03     cancel                  firm receipt with no need in the horizon               supply
+E04     reduce                  firm receipt larger than its need (lot rules applied)  supply
+E05     increase                planned receipt in the bucket a firm receipt is due    supply
+E06     release_past_due        planned order whose release date has passed            supply
+E07     order_past_due          open PO line or work order past its due date           supply
+E08     below_safety_stock      firm projection below safety stock within lead time    supply
+E09     demand_late             demand pegged to a planned order released too late     here
+E10     confirmation_missing    sent PO line unacknowledged after N days               purchasing
+E11     confirmation_differs    rejected, changed, or promised off the requested date  purchasing
+E12     ship_notice_mismatch    ship notice quantity or date off its line              purchasing
+E13     revision_conflict       supply of a component no revision in force uses        engineering
+E14     draft_revision_pending  draft revision while orders are open on another        engineering
+E15     data_problem            source data that cannot be right                       records
+======  ======================  =====================================================  =========
+
+Firm receipts are judged by which need they serve (:mod:`.coverage`). Every message names its
+element, item, site, role, severity, the suggested date and/or quantity, and the top-level
+demands the element serves (``endangers``, :mod:`.pegs`); :func:`name_messages` adds item
+descriptions, units, site and supplier names. The result is a frame with the documented
+columns (:data:`MESSAGE_COLUMNS`), one message per identity (kind + element).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis.data import PlanningData, date_of, day_numbers
+from workbench.analysis.netting import Plan
+from workbench.analysis.pegging import Pegging, Pegs
+from workbench.analysis.sources import EPS
+
+from . import engineering, purchasing, records, supply
+from .coverage import firm_coverage
+from .kinds import (
+    CODES,
+    KINDS,
+    MESSAGE_COLUMNS,
+    NAME_COLUMNS,
+    ROLES,
+    SEVERITIES,
+    ExceptionSettings,
+    Kind,
+    empty,
+    frame,
+    message_key,
+)
+from .pegs import DueDates, FastPegging, covered_pegs, order_pegs
+
+__all__ = ["CODES", "KINDS", "MESSAGE_COLUMNS", "NAME_COLUMNS", "ROLES", "SEVERITIES",
+           "ExceptionList", "ExceptionMessage", "ExceptionSettings", "Kind",
+           "compute_exceptions", "firm_coverage", "message_key", "name_messages"]
+
+_HIDDEN = ("_row", "_before", "_needed", "_late")
+
+
+@dataclass(frozen=True)
+class ExceptionMessage:
+    """One message as a typed record (a row of :attr:`ExceptionList.messages`)."""
+
+    key: str
+    code: str
+    kind: str
+    severity: str
+    role: str
+    element: str
+    element_type: str
+    item: str
+    site: str
+    supplier: str
+    due_date: dt.date | None
+    need_date: dt.date | None
+    suggested_date: dt.date | None
+    quantity: float | None
+    suggested_quantity: float | None
+    days: float | None
+    reason: str
+    endangers: list[dict[str, Any]]
+    item_description: str = ""
+    unit: str = ""
+    site_name: str = ""
+    supplier_name: str = ""
+    planner: str = ""
+    buyer: str = ""
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ExceptionMessage:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = row.get(f.name, "" if f.name in NAME_COLUMNS else None)
+            if isinstance(value, (pd.Timestamp, np.datetime64)):
+                value = None if pd.isna(value) else pd.Timestamp(value).date()
+            elif isinstance(value, float) and np.isnan(value):
+                value = None
+            elif isinstance(value, np.generic):
+                value = value.item()
+            values[f.name] = value
+        return cls(**values)
+
+
+@dataclass
+class ExceptionList:
+    """Every message of one plan: ``messages`` has :data:`MESSAGE_COLUMNS` (+ the name
+    columns when named), sorted by severity, code, element."""
+
+    planning_day: dt.date
+    messages: pd.DataFrame
+
+    def typed(self) -> list[ExceptionMessage]:
+        return [ExceptionMessage.from_row(r) for r in self.messages.to_dict("records")]
+
+    def counts(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.messages["kind"].value_counts().items()}
+
+
+def demand_late(data: PlanningData, plan: Plan, released: pd.DataFrame,
+                pegging: Pegging) -> pd.DataFrame:
+    """E09: a top-level demand (or work order) pegged to a planned receipt whose release date
+    has passed (E06): released now, it arrives ``today + lead time``, ``days`` = that minus
+    the receipt's need date (the worst over every such receipt the demand pegs to); quantity:
+    the demand's pegged quantity in that receipt, in the receipt item's unit."""
+    cal = plan.calendar
+    due = DueDates(data)
+    worst: dict[str, tuple[float, str, str, float]] = {}
+    for row, late in zip(released["_row"], released["_late"]):
+        item_no, site_no = divmod(int(plan.key[row]), plan.n_sites)
+        lead = int(plan.items.lead_time_days[item_no])
+        item = str(plan.items.codes[item_no])
+        site = str(plan.sites[site_no])
+        orders = pegging.order_pegs(int(row))
+        for b in np.flatnonzero(late).tolist():
+            days = float(cal.today + lead - max(int(cal.starts[b]), cal.today))
+            for peg, qty in orders.get(b, {}).items():
+                if peg in due.due and qty > EPS and days > worst.get(peg, (-1.0,))[0]:
+                    worst[peg] = (days, item, site, qty)
+    dem = data.demands.drop_duplicates("code").set_index("code")
+    wo = data.work_orders.drop_duplicates("code").set_index("code")
+    pegs = sorted(worst)
+    owners = [dem.loc[p] if p in dem.index else wo.loc[p.removeprefix("work_order:")]
+              for p in pegs]
+    return frame("demand_late", len(pegs), {
+        "element": pegs, "element_type": ["demand" if p in dem.index else "work_order"
+                                          for p in pegs],
+        "item": [str(o["item"]) for o in owners], "site": [str(o["site"]) for o in owners],
+        "need_day": [due.due[p] for p in pegs], "days": [worst[p][0] for p in pegs],
+        "quantity": [worst[p][3] for p in pegs],
+        "endangers": [due.listed({p: worst[p][3]}, 1) for p in pegs],
+        "reason": [f"{worst[p][1]}@{worst[p][2]} must be released before the planning day: "
+                   f"it arrives {worst[p][0]:g} days after it is needed" for p in pegs]})
+
+
+def _attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, pegging: Pegging,
+                      due: DueDates, limit: int) -> None:
+    """Fill ``endangers`` of the messages on firm receipts and planned orders (in place)."""
+    by_ref = dict(zip(cov["ref"], zip(cov["row"].tolist(), cov["before"].tolist(),
+                                      cov["needed"].tolist())))
+    out = list(messages["endangers"])
+    for i, m in enumerate(messages.to_dict("records")):
+        if m["endangers"]:
+            continue
+        pegs: Pegs = {}
+        if isinstance(m.get("_late"), np.ndarray):
+            pegs = order_pegs(pegging, int(m["_row"]), np.flatnonzero(m["_late"]))
+        elif m["element_type"] in ("purchase_order_line", "work_order") and \
+                m["element"] in by_ref:
+            pegs = covered_pegs(pegging, *by_ref[m["element"]])
+        elif m["kind"] == "below_safety_stock":
+            bucket = plan_bucket(pegging.plan, m["need_date"])
+            for req in pegging.requirements(int(m["_row"])):
+                if req.bucket <= bucket:
+                    for k, v in req.pegs.items():
+                        pegs[k] = pegs.get(k, 0.0) + v
+        out[i] = due.listed(pegs, limit)
+    messages["endangers"] = out
+
+
+def plan_bucket(plan: Plan, date: Any) -> int:
+    day = int(day_numbers(np.array([date], dtype="datetime64[D]"))[0])
+    return max(int(plan.calendar.bucket(np.array([day]))[0]), 0)
+
+
+def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None = None,
+                       settings: ExceptionSettings | None = None, *,
+                       site_names: Mapping[str, str] | None = None,
+                       endangers: bool = True) -> ExceptionList:
+    """Every message of every rule (module doc) for ``plan`` made from ``data``.
+
+    ``endangers=False`` leaves the pegged demands out (empty lists) and E09 (which is found
+    through pegging): the rules alone, for a caller that pegs only the messages it shows
+    (:func:`attach_endangers`)."""
+    s = settings or ExceptionSettings()
+    pegging = pegging if isinstance(pegging, FastPegging) else FastPegging(plan)
+    today = plan.calendar.today
+    cov = firm_coverage(plan)
+    released = supply.release_past_due(plan)
+    parts = [
+        supply.reschedule_in(cov, today, s), supply.reschedule_out(cov, today, s),
+        supply.cancel(cov), supply.reduce(cov, plan), supply.increase(cov, plan), released,
+        supply.order_past_due(data, today, s), supply.below_safety_stock(plan),
+        demand_late(data, plan, released, pegging) if endangers else empty(),
+        purchasing.confirmation_missing(data, today, s), purchasing.confirmation_differs(data, s),
+        purchasing.ship_notice_mismatch(data, s),
+        engineering.revision_conflict(data, plan.sources),
+        engineering.draft_revision_pending(data), records.data_problems(data),
+    ]
+    messages = pd.concat([p for p in parts if len(p)] or [empty()], ignore_index=True)
+    for hidden in _HIDDEN:
+        if hidden not in messages:
+            messages[hidden] = None
+    if endangers:
+        _attach_endangers(messages, cov, pegging, DueDates(data), s.max_endangered)
+    messages = messages.drop(columns=list(_HIDDEN))
+    rank = messages["severity"].map({v: i for i, v in enumerate(SEVERITIES)})
+    messages = messages.assign(_rank=rank).sort_values(
+        ["_rank", "code", "element"], kind="stable").drop(columns="_rank").reset_index(drop=True)
+    return ExceptionList(date_of(today), name_messages(messages, data, site_names))
+
+
+def name_messages(messages: pd.DataFrame, data: PlanningData,
+                  site_names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """``messages`` with :data:`NAME_COLUMNS`: item description, unit, planner and buyer from
+    the item master, site and supplier names (empty where unknown)."""
+    items = data.items.drop_duplicates("code").set_index("code")
+    suppliers = data.suppliers.drop_duplicates("code").set_index("code")
+    out = messages.copy()
+    item = out["item"]
+    for column, source in (("item_description", "description"), ("unit", "stock_uom"),
+                           ("planner", "planner"), ("buyer", "buyer")):
+        out[column] = item.map(items[source]).fillna("").astype(str) if len(items) else ""
+    out["supplier_name"] = (out["supplier"].map(suppliers["name"]).fillna("").astype(str)
+                            if len(suppliers) else "")
+    out["site_name"] = out["site"].map(dict(site_names or {})).fillna("").astype(str)
+    return out

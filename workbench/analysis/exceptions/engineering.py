@@ -1,0 +1,94 @@
+"""Rules on BOM revisions: E13-E14 (docs/exceptions.md).
+
+E13 (revision conflict): open supply of a component — an open PO line (on its due date), an
+open requisition (on its need date), an open work order making it (on its due date) — where
+the component is used by some non-draft revision's BOM line (it once was, or still is, a
+component) but by no line of a revision *in force* on that date (released, by the
+effectivity rule of :func:`workbench.analysis.bom.effective_windows`), and nothing else needs
+it at that site: no open demand, no open work order's component requirement. The supply was
+bought or made for a BOM that no longer uses it.
+
+E14 (draft revision pending): a parent with a draft revision while open work orders of the
+parent name another revision; one message per draft revision, listing those orders (the
+quantity is their open quantity).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis.bom import effective_windows
+from workbench.analysis.data import PlanningData, day_numbers
+from workbench.analysis.revisions import OPEN_REQUISITIONS
+from workbench.analysis.sources import Sources, open_purchase_lines, open_work_orders
+from workbench.domain.enums import BomStatus
+
+from .kinds import frame
+
+
+def _supply(data: PlanningData) -> pd.DataFrame:
+    pol = open_purchase_lines(data)
+    req = data.requisitions[data.requisitions["status"].isin(OPEN_REQUISITIONS)]
+    wo = open_work_orders(data)
+    return pd.concat([
+        pd.DataFrame({"element": (pol["purchase_order"] + "/" + pol["line"].astype(str)),
+                      "element_type": "purchase_order_line", "item": pol["item"],
+                      "site": pol["site"], "supplier": pol["supplier"],
+                      "day": pol["due_day"].astype(np.int64), "quantity": pol["remaining"]}),
+        pd.DataFrame({"element": req["code"], "element_type": "requisition", "item": req["item"],
+                      "site": req["site"], "supplier": req["suggested_supplier"],
+                      "day": day_numbers(req["need_date"]), "quantity": req["quantity"]}),
+        pd.DataFrame({"element": wo["code"], "element_type": "work_order", "item": wo["item"],
+                      "site": wo["site"], "supplier": "", "day": day_numbers(wo["due_date"]),
+                      "quantity": wo["remaining"]}),
+    ], ignore_index=True)
+
+
+def revision_conflict(data: PlanningData, sources: Sources) -> pd.DataFrame:
+    """E13 (module doc): suggested quantity 0 (cancel, or use up elsewhere)."""
+    supply = _supply(data)
+    lines = data.bom_lines
+    lines = lines[lines["component"].isin(pd.unique(supply["item"]))]
+    revs = data.bom_revisions
+    live = revs.loc[revs["status"] != BomStatus.DRAFT.value, ["parent", "revision"]]
+    ever = set(lines.merge(live, on=["parent", "revision"])["component"])
+    supply = supply[supply["item"].isin(ever)]
+    needed = sources.requirements[["item", "site"]].drop_duplicates()
+    supply = supply.merge(needed.assign(_needed=True), on=["item", "site"], how="left")
+    supply = supply[supply["_needed"].isna()].drop(columns="_needed")
+    windows = effective_windows(revs)
+    usage = lines[["parent", "revision", "component"]].merge(windows, on=["parent", "revision"])
+    pairs = supply.reset_index(drop=True).reset_index().merge(
+        usage.rename(columns={"component": "item"}), on="item", how="left")
+    inside = (pairs["win_from"] <= pairs["day"]) & (pairs["day"] < pairs["win_to"])
+    used = pairs.loc[inside, "index"].unique()
+    supply = supply.reset_index(drop=True)
+    conflict = supply.drop(index=used)
+    return frame("revision_conflict", len(conflict), {
+        "element": conflict["element"].to_numpy(), "element_type":
+            conflict["element_type"].to_numpy(), "item": conflict["item"].to_numpy(),
+        "site": conflict["site"].to_numpy(), "supplier": conflict["supplier"].to_numpy(),
+        "due_day": conflict["day"].to_numpy(np.int64),
+        "quantity": conflict["quantity"].to_numpy(float), "suggested_quantity": 0.0,
+        "reason": "no BOM revision in force on its date uses this component"})
+
+
+def draft_revision_pending(data: PlanningData) -> pd.DataFrame:
+    """E14 (module doc)."""
+    revs = data.bom_revisions
+    drafts = revs.loc[revs["status"] == BomStatus.DRAFT.value, ["parent", "revision"]]
+    wo = open_work_orders(data)
+    hit = drafts.merge(wo[["code", "item", "site", "bom_revision", "remaining"]],
+                       left_on="parent", right_on="item")
+    hit = hit[hit["bom_revision"] != hit["revision"]].sort_values(["parent", "revision", "code"])
+    groups = hit.groupby(["parent", "revision"], sort=True)
+    rows = [(p, r, g) for (p, r), g in groups]
+    return frame("draft_revision_pending", len(rows), {
+        "element": [f"revision:{p}/{r}" for p, r, _ in rows], "element_type": "revision",
+        "item": [p for p, _, _ in rows],
+        "site": [g["site"].iloc[0] if g["site"].nunique() == 1 else "" for _, _, g in rows],
+        "quantity": [float(g["remaining"].sum()) for _, _, g in rows],
+        "reason": [f"draft {r} awaits release; open work orders on another revision: "
+                   + ", ".join(g["code"].head(5)) + (" ..." if len(g) > 5 else "")
+                   for _, r, g in rows]})

@@ -1,0 +1,132 @@
+"""The top-level demands a message's element serves, from pegging ("why" is one click away).
+
+A firm receipt serves the requirements its row's cumulative requirement puts in the range
+``(before, before + needed]`` (see :mod:`.coverage`), taken in pegging's claim order (safety
+stock first, then requirements by bucket, due date, priority, code; see
+:mod:`workbench.analysis.pegging`); each requirement carries its pegs, scaled by the share of it
+the receipt covers. A planned order's pegs are pegging's own. Only pegs that name a demand or a
+work order are listed (``safety_stock:`` and ``lot_size:`` pegs are no demand), with their due
+dates, largest quantity first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from workbench.analysis.data import PlanningData, date_of, day_numbers
+from workbench.analysis.netting import Plan
+from workbench.analysis.pegging import Pegging, Pegs, Requirement, claim_order
+from workbench.analysis.sources import EPS
+
+
+def covered_pegs(pegging: Pegging, row: int, before: float, needed: float) -> Pegs:
+    """Pegs of the requirements a receipt covering ``(before, before + needed]`` serves."""
+    plan = pegging.plan
+    out: Pegs = {}
+    if needed <= EPS:
+        return out
+    low, high = before, before + needed
+    cumulative = 0.0
+    safety = float(plan.items.safety_stock[int(plan.key[row]) // plan.n_sites])
+    at = plan.planned_at
+    if safety > EPS and (at is None or bool(at[plan.key[row]])):
+        cumulative = safety  # claimed first; a safety-stock peg names no demand
+    for req in pegging.requirements(row):
+        start, cumulative = cumulative, cumulative + req.quantity
+        share = min(cumulative, high) - max(start, low)
+        if share > EPS and req.quantity > EPS:
+            for peg, qty in req.pegs.items():
+                out[peg] = out.get(peg, 0.0) + qty * share / req.quantity
+        if cumulative >= high:
+            break
+    return out
+
+
+class DueDates:
+    """Due dates of the demands and work orders pegs name."""
+
+    def __init__(self, data: PlanningData):
+        dem, wo = data.demands, data.work_orders
+        self.due: dict[str, int] = dict(zip(dem["code"], day_numbers(dem["due_date"]).tolist()))
+        self.due.update({f"work_order:{c}": d for c, d in
+                         zip(wo["code"], day_numbers(wo["due_date"]).tolist())})
+
+    def listed(self, pegs: Pegs, limit: int) -> list[dict[str, Any]]:
+        """The demands (and work orders) among ``pegs``: peg, due_date, quantity."""
+        found = [(k, v) for k, v in pegs.items() if k in self.due and v > EPS]
+        found.sort(key=lambda kv: (-kv[1], kv[0]))
+        return [{"peg": k, "due_date": _date(self.due[k]), "quantity": round(v, 6)}
+                for k, v in found[:limit]]
+
+
+def _date(day: int) -> dt.date | None:
+    return None if day < -(10**9) else date_of(day)
+
+
+def order_pegs(pegging: Pegging, row: int, buckets: np.ndarray) -> Pegs:
+    """The pegs of a row's planned orders in ``buckets``, summed."""
+    orders = pegging.order_pegs(row)
+    out: Pegs = {}
+    for b in buckets.tolist():
+        for k, v in orders.get(int(b), {}).items():
+            out[k] = out.get(k, 0.0) + v
+    return out
+
+
+class FastPegging(Pegging):
+    """:class:`~workbench.analysis.pegging.Pegging` with the same pegs, its row lookups done
+    on arrays: a row's own requirements are one slice of sorted arrays, a parent's row one
+    look-up of its key, and each row's requirements are kept once built (messages ask for the
+    same rows again and again)."""
+
+    def __init__(self, plan: Plan):
+        super().__init__(plan)
+        req = self._req_by_key
+        self._keys = req["key"].to_numpy(np.int64)
+        self._cols = [req[c].to_numpy() for c in
+                      ("bucket", "quantity", "kind", "ref", "peg", "day", "priority")]
+        self._memo: dict[int, list[Requirement]] = {}
+
+    def requirements(self, row: int) -> list[Requirement]:
+        hit = self._memo.get(row)
+        if hit is not None:
+            return hit
+        plan = self.plan
+        key = int(plan.key[row])
+        item, site = divmod(key, plan.n_sites)
+        lo = int(np.searchsorted(self._keys, key, "left"))
+        hi = int(np.searchsorted(self._keys, key, "right"))
+        bucket, qty, kind, ref, peg, day, priority = (c[lo:hi].tolist() for c in self._cols)
+        out = [Requirement(int(b), float(q), str(k), str(r), {str(p): float(q)}, int(d), int(o))
+               for b, q, k, r, p, d, o in zip(bucket, qty, kind, ref, peg, day, priority)]
+        seg = plan.segments
+        segs = seg.by_child[seg.ptr_child[item]:seg.ptr_child[item + 1]]
+        parents = seg.parent[segs].astype(np.int64)
+        prows = plan.rows_for_keys(parents * plan.n_sites + site) if len(segs) else parents
+        cal = plan.calendar
+        for s, parent, prow in zip(segs.tolist(), parents.tolist(), prows.tolist()):
+            if prow < 0:
+                continue
+            offset = int(cal.offset(plan.items.lead_time_days[parent]))
+            orders = self.order_pegs(prow)
+            factor = float(seg.quantity[s])
+            planned = plan.planned[prow]
+            for b in range(int(seg.first_bucket[s]), int(seg.end_bucket[s])):
+                q = float(planned[b])
+                if q <= EPS:
+                    continue
+                at = max(b - offset, 0)
+                out.append(Requirement(at, q * factor, "dependent",
+                                       str(plan.items.codes[parent]),
+                                       {k: v * factor for k, v in orders[b].items()},
+                                       int(cal.start + at * cal.bucket_days)))
+        out.sort(key=claim_order)
+        self._memo[row] = out
+        return out
+
+    def _label(self, row: int) -> str:
+        item, site = divmod(int(self.plan.key[row]), self.plan.n_sites)
+        return f"{self.plan.items.codes[item]}@{self.plan.sites[site]}"

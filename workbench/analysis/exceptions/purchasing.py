@@ -1,0 +1,94 @@
+"""Rules on supplier confirmations and ship notices: E10-E12 (docs/exceptions.md).
+
+They read open PO lines (:func:`workbench.analysis.sources.open_purchase_lines`: the line's
+status expects goods and its order is neither cancelled nor closed); the element is
+``PO/line``. The model keeps one promised date per line and an acknowledgement status
+(``none``, ``accepted``, ``changed``, ``rejected``), no confirmed quantity of its own: a
+supplier who confirms another quantity acknowledges ``changed``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis.data import NO_DATE, PlanningData, day_numbers
+from workbench.analysis.sources import EPS, open_purchase_lines
+from workbench.domain.enums import AckStatus, PurchaseStatus
+
+from .kinds import ExceptionSettings, frame
+
+
+def _lines(data: PlanningData) -> pd.DataFrame:
+    pol = open_purchase_lines(data)
+    return pol.assign(element=(pol["purchase_order"] + "/" + pol["line"].astype(str)))
+
+
+def _po(sel: pd.DataFrame, kind: str, columns: dict[str, object]) -> pd.DataFrame:
+    base: dict[str, object] = {
+        "element": sel["element"].to_numpy(), "element_type": "purchase_order_line",
+        "item": sel["item"].to_numpy(), "site": sel["site"].to_numpy(),
+        "supplier": sel["supplier"].to_numpy(), "due_day": sel["due_day"].to_numpy(np.int64),
+        "quantity": sel["remaining"].to_numpy(float)}
+    base.update(columns)
+    return frame(kind, len(sel), base)
+
+
+def confirmation_missing(data: PlanningData, today: int, s: ExceptionSettings) -> pd.DataFrame:
+    """E10: a line sent to the supplier (status ``sent``) without acknowledgement
+    (``ack_status = none``) more than ``confirmation_days`` after its order's order date;
+    ``days`` = days since the order date. A line whose order has no order date is not judged."""
+    pol = _lines(data)
+    orders = data.purchase_orders.drop_duplicates("code").set_index("code")["order_date"]
+    ordered = day_numbers(pol["purchase_order"].map(orders))
+    waited = today - ordered
+    mask = ((pol["status"] == PurchaseStatus.SENT.value)
+            & (pol["ack_status"] == AckStatus.NONE.value)).to_numpy() & \
+        (ordered != NO_DATE) & (waited > s.confirmation_days)
+    sel = pol[mask]
+    return _po(sel, "confirmation_missing", {
+        "days": waited[mask].astype(float),
+        "reason": f"no acknowledgement more than {s.confirmation_days} days after the order"})
+
+
+def confirmation_differs(data: PlanningData, s: ExceptionSettings) -> pd.DataFrame:
+    """E11: the supplier rejected the line, acknowledged it ``changed``, or promised a date
+    more than the tolerance away from the requested date (``days`` = promised - requested);
+    suggested date: the requested one (rejected: high severity)."""
+    pol = _lines(data)
+    promised = day_numbers(pol["promised_date"])
+    requested = day_numbers(pol["requested_date"])
+    has = (promised != NO_DATE) & (requested != NO_DATE)
+    shift = np.where(has, promised - requested, 0)
+    ack = pol["ack_status"].to_numpy()
+    rejected = ack == AckStatus.REJECTED.value
+    changed = ack == AckStatus.CHANGED.value
+    moved = (ack != AckStatus.NONE.value) & (np.abs(shift) > s.confirmation_tolerance_days)
+    mask = rejected | changed | moved
+    reason = np.where(rejected[mask], "rejected by the supplier",
+                      np.where(changed[mask], "acknowledged with changes",
+                               "promised date differs from the requested date"))
+    out = _po(pol[mask], "confirmation_differs", {
+        "suggested_day": requested[mask], "days": shift[mask].astype(float), "reason": reason})
+    out.loc[rejected[mask], "severity"] = "high"
+    return out
+
+
+def ship_notice_mismatch(data: PlanningData, s: ExceptionSettings) -> pd.DataFrame:
+    """E12: a ship notice (``asn_quantity > 0``) whose quantity differs from the line's open
+    quantity by more than ``ship_notice_tolerance_pct`` % of it, or whose arrival date is more
+    than ``ship_notice_tolerance_days`` after the line's due date; suggested quantity: the
+    notice's, ``days`` = arrival - due."""
+    pol = _lines(data)
+    asn = pol["asn_quantity"].to_numpy(float)
+    remaining = pol["remaining"].to_numpy(float)
+    arrival = day_numbers(pol["asn_date"])
+    due = pol["due_day"].to_numpy(np.int64)
+    late = np.where(arrival != NO_DATE, arrival - due, 0)
+    off = np.abs(asn - remaining) > remaining * s.ship_notice_tolerance_pct / 100.0 + EPS
+    mask = (asn > EPS) & (off | (late > s.ship_notice_tolerance_days))
+    reason = np.where(off[mask], "ship notice quantity differs from the open quantity",
+                      "ship notice arrives after the due date")
+    return _po(pol[mask], "ship_notice_mismatch", {
+        "suggested_quantity": asn[mask], "suggested_day": arrival[mask],
+        "days": late[mask].astype(float), "reason": reason})

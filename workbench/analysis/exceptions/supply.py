@@ -1,0 +1,186 @@
+"""Rules on the plan's supply and demand: E01-E09 (formulas in docs/exceptions.md).
+
+One function per rule; each takes the firm coverage (:func:`.coverage.firm_coverage`) or the
+plan and returns a message frame (:mod:`.kinds`). Days are day numbers; ``today`` is the
+planning day. The element of a PO line is ``PO/line``, of a work order its code, of a planned
+order ``planned:ITEM@SITE`` (one per row: its identity survives quantities moving between
+buckets), of a row ``ITEM@SITE``, of a demand its code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis.data import NO_DATE, PlanningData, day_numbers
+from workbench.analysis.netting import Plan, lot_size
+from workbench.analysis.sources import EPS, open_purchase_lines, open_work_orders
+
+from .kinds import ExceptionSettings, frame
+
+PO, WO = "purchase_order", "work_order"
+
+
+def _firm(cov: pd.DataFrame, mask: np.ndarray, kind: str,
+          extra: dict[str, object]) -> pd.DataFrame:
+    sel = cov[mask]
+    is_wo = (sel["kind"] == WO).to_numpy()
+    columns: dict[str, object] = {
+        "element": sel["ref"].to_numpy(), "element_type": np.where(
+            is_wo, "work_order", "purchase_order_line"),
+        "item": sel["item"].to_numpy(), "site": sel["site"].to_numpy(),
+        "supplier": sel["supplier"].to_numpy(), "due_day": sel["day"].to_numpy(),
+        "need_day": np.where(sel["need_day"] >= 0, sel["need_day"], NO_DATE),
+        "quantity": sel["quantity"].to_numpy(),
+        "role": np.where(is_wo, "planner", "buyer"),
+        "_row": sel["row"].to_numpy(), "_before": sel["before"].to_numpy(),
+        "_needed": sel["needed"].to_numpy(),
+    }
+    columns.update({k: (v[mask] if isinstance(v, np.ndarray) and len(v) == len(cov) else v)
+                    for k, v in extra.items()})
+    out = frame(kind, len(sel), columns)
+    for hidden in ("_row", "_before", "_needed"):
+        out[hidden] = columns[hidden]
+    return out
+
+
+def reschedule_in(cov: pd.DataFrame, today: int, s: ExceptionSettings) -> pd.DataFrame:
+    """E01: due later than the first need it serves: ``max(due, today) - need_day >
+    tolerance``; suggested date the need day, ``days`` = how many days late."""
+    due = np.maximum(cov["day"].to_numpy(), today)
+    need = cov["need_day"].to_numpy()
+    late = due - need
+    mask = (cov["needed"].to_numpy() > EPS) & (need >= 0) & (late > s.reschedule_in_tolerance_days)
+    return _firm(cov, mask, "reschedule_in", {"suggested_day": need, "days": late.astype(float),
+                                              "reason": "due after its need"})
+
+
+def reschedule_out(cov: pd.DataFrame, today: int, s: ExceptionSettings) -> pd.DataFrame:
+    """E02: due earlier than the first need it serves: ``need_day - max(due, today) >
+    tolerance``; suggested date the need day, ``days`` = how many days early."""
+    due = np.maximum(cov["day"].to_numpy(), today)
+    need = cov["need_day"].to_numpy()
+    early = need - due
+    mask = (cov["needed"].to_numpy() > EPS) & (need >= 0) & \
+        (early > s.reschedule_out_tolerance_days)
+    return _firm(cov, mask, "reschedule_out", {"suggested_day": need,
+                                               "days": early.astype(float),
+                                               "reason": "due before its need"})
+
+
+def cancel(cov: pd.DataFrame) -> pd.DataFrame:
+    """E03: serves no requirement in the horizon (``needed = 0``): suggested quantity 0."""
+    mask = cov["needed"].to_numpy() <= EPS
+    return _firm(cov, mask, "cancel", {"suggested_quantity": 0.0,
+                                       "reason": "stock and earlier receipts cover every "
+                                                 "requirement in the horizon"})
+
+
+def reduce(cov: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """E04: part of it is more than every requirement: suggested open quantity
+    ``lot_size(needed)`` (the item's minimum, then multiple), when less than its quantity."""
+    item = plan.item[cov["row"].to_numpy()]
+    needed = cov["needed"].to_numpy()
+    proposed = lot_size(needed, plan.items.min_order_qty[item], plan.items.order_multiple[item])
+    mask = (needed > EPS) & (proposed < cov["quantity"].to_numpy() - EPS)
+    return _firm(cov, mask, "reduce", {"suggested_quantity": proposed,
+                                       "reason": "more than the requirements it serves"})
+
+
+def increase(cov: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """E05: the plan still plans new supply (a planned receipt) in the bucket a firm receipt
+    is due: the first firm receipt of that bucket (by due day, reference) is to be increased
+    by the planned receipt, suggested quantity ``quantity + planned(row, bucket)``."""
+    row = cov["row"].to_numpy()
+    bucket = cov["bucket"].to_numpy()
+    planned = plan.planned[row, bucket] if len(cov) else np.zeros(0)
+    first = ~cov.duplicated(["row", "bucket"]).to_numpy()
+    mask = first & (planned > EPS)
+    return _firm(cov, mask, "increase", {
+        "suggested_quantity": cov["quantity"].to_numpy() + planned, "days": np.full(len(cov), np.nan),
+        "reason": "the plan needs more in the bucket it is due"})
+
+
+def release_past_due(plan: Plan) -> pd.DataFrame:
+    """E06: planned receipts whose release date ``start(bucket) - lead time`` lies before
+    the planning day (netting placed their release in bucket 0). One message per row: the
+    earliest such receipt's need date and release date (suggested: release today),
+    ``days`` = days the release is overdue, quantity = every past-due planned receipt."""
+    cal = plan.calendar
+    rows = np.flatnonzero((plan.planned > EPS).any(axis=1))
+    offset = plan.offsets(rows)
+    late = (np.arange(cal.n_buckets)[None, :] < offset[:, None]) & (plan.planned[rows] > EPS)
+    has = late.any(axis=1)
+    rows, late = rows[has], late[has]
+    first = late.argmax(axis=1)
+    lead = plan.items.lead_time_days[plan.item[rows]]
+    need = np.maximum(cal.starts[first], cal.today)
+    release = cal.starts[first] - lead
+    item = plan.items.codes[plan.item[rows]]
+    site = np.asarray(plan.sites)[plan.site[rows]]
+    make = plan.items.make[plan.item[rows]]
+    out = frame("release_past_due", len(rows), {
+        "element": [f"planned:{i}@{s}" for i, s in zip(item, site)],
+        "element_type": "planned_order", "item": item, "site": site,
+        "due_day": need, "need_day": need, "suggested_day": np.full(len(rows), cal.today),
+        "quantity": (plan.planned[rows] * late).sum(axis=1),
+        "days": (cal.today - release).astype(float),
+        "role": np.where(make, "planner", "buyer"),
+        "reason": "release date before the planning day: it cannot arrive in time"})
+    out["_row"] = rows
+    out["_late"] = list(late)
+    return out
+
+
+def order_past_due(data: PlanningData, today: int, s: ExceptionSettings) -> pd.DataFrame:
+    """E07: an open PO line (promise, else requested date) or open work order (due date)
+    due more than the tolerance before the planning day; ``days`` = days overdue."""
+    pol = open_purchase_lines(data)
+    wo = open_work_orders(data)
+    wo = wo[wo["remaining"] > EPS]
+    due = np.concatenate([pol["due_day"].to_numpy(np.int64), day_numbers(wo["due_date"])])
+    element = np.concatenate([(pol["purchase_order"] + "/" + pol["line"].astype(str)).to_numpy(),
+                              wo["code"].to_numpy()])
+    is_wo = np.r_[np.zeros(len(pol), bool), np.ones(len(wo), bool)]
+    mask = (due != NO_DATE) & (today - due > s.past_due_tolerance_days)
+    return frame("order_past_due", int(mask.sum()), {
+        "element": element[mask],
+        "element_type": np.where(is_wo, "work_order", "purchase_order_line")[mask],
+        "item": np.concatenate([pol["item"].to_numpy(), wo["item"].to_numpy()])[mask],
+        "site": np.concatenate([pol["site"].to_numpy(), wo["site"].to_numpy()])[mask],
+        "supplier": np.concatenate([pol["supplier"].to_numpy(), np.full(len(wo), "")])[mask],
+        "due_day": due[mask], "days": (today - due[mask]).astype(float),
+        "quantity": np.concatenate([pol["remaining"].to_numpy(float),
+                                    wo["remaining"].to_numpy(float)])[mask],
+        "role": np.where(is_wo, "planner", "buyer")[mask],
+        "reason": "open after its due date"})
+
+
+def below_safety_stock(plan: Plan) -> pd.DataFrame:
+    """E08: firm projected available (on hand + scheduled receipts - gross requirements, no
+    planned orders) below the safety stock in a bucket starting before ``today + lead time``
+    (bucket 0 always): no order placed now arrives before. The first such bucket; quantity =
+    safety stock - firm projected available there."""
+    cal = plan.calendar
+    safety = plan.items.safety_stock[plan.item]
+    rows = np.flatnonzero(safety > EPS)
+    if plan.planned_at is not None:
+        rows = rows[plan.planned_at[plan.key[rows]]]
+    firm = plan.on_hand[rows][:, None] + np.cumsum(plan.scheduled[rows] - plan.gross[rows], axis=1)
+    lead = plan.items.lead_time_days[plan.item[rows]]
+    window = (cal.starts[None, :] < (cal.today + lead)[:, None])
+    window[:, 0] = True
+    under = (firm < safety[rows][:, None] - EPS) & window
+    has = under.any(axis=1)
+    rows, under, firm = rows[has], under[has], firm[has]
+    first = under.argmax(axis=1)
+    gap = safety[rows] - firm[np.arange(len(rows)), first]
+    item = plan.items.codes[plan.item[rows]]
+    site = np.asarray(plan.sites)[plan.site[rows]]
+    out = frame("below_safety_stock", len(rows), {
+        "element": [f"{i}@{s}" for i, s in zip(item, site)], "element_type": "item_site",
+        "item": item, "site": site,
+        "need_day": np.maximum(cal.starts[first], cal.today), "quantity": gap,
+        "suggested_quantity": gap, "reason": "within lead time: no new order arrives before"})
+    out["_row"] = rows
+    return out
