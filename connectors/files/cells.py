@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from connectors.files.profile import CodeRule, Profile, Reading, ValueMap, field_kind
@@ -232,3 +232,48 @@ def constant_value(entity: str, field: str, value: str, reading: Reading) -> Any
     if kind == "int":
         return int(value)
     return value
+
+
+class Bad:
+    """A cell that could not be read (the reason), in a converted column."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+_MISS = object()
+
+
+class Column:
+    """A cell reader applied to a whole column at once, each distinct cell read only once (a
+    unit, a status word, a component code repeats on many rows): the speed of mapped reading.
+
+    :meth:`convert` gives, per cell, the value, ``default`` for an empty cell (None: not
+    given) or a :class:`Bad` with the reason."""
+
+    def __init__(self, read: CellReader, default: Any = None) -> None:
+        self.read = read
+        self.default = default
+        self.memo: dict[Any, Any] = {}
+        #: some cell could not be read (a Bad is in a converted column)
+        self.bad = False
+
+    def _miss(self, cell: Any) -> Any:
+        try:
+            value = self.read(cell)
+        except CellError as exc:
+            value = Bad(str(exc))
+            self.bad = True
+        if value is None:
+            value = self.default
+        try:
+            self.memo[cell] = value
+        except TypeError:  # an unhashable cell (none from CSV or calamine): not remembered
+            pass
+        return value
+
+    def convert(self, cells: Sequence[Any]) -> list[Any]:
+        get, miss = self.memo.get, self._miss
+        return [v if (v := get(c, _MISS)) is not _MISS else miss(c) for c in cells]

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from connectors.files.cells import CellError, CellReader, cell_reader, constant_value
+from connectors.files.cells import Bad, Column, cell_reader, constant_value
 from connectors.files.profile import EntityMapping, Profile, ProfileError
 from connectors.files.tables import Table, TableError, read_tables
 from workbench.domain.models import ENTITY_MODELS
@@ -162,65 +163,96 @@ def read_entity(
 ) -> Iterator[MappedChunk]:
     """Every record of a table-layout section, in chunks (see the module doc).
 
-    ``limit``: stop after that many rows (a preview)."""
+    Cells are converted a column at a time (:class:`connectors.files.cells.Column`), a block of
+    ``batch_size`` rows at once. ``limit``: stop after that many rows (a preview)."""
     entity = mapping.entity
     fixed = fixed_values(mapping, entity, source)
-    defaults = {f: constant_value(entity, f, v, mapping.reading) for f, v in mapping.defaults.items()}
     keys = keys or KeyTracker(entity)
     seen = 0
     for table in section_tables(folder, profile, mapping):
-        plan = column_plan(table, profile, mapping)
-        readers: list[tuple[int, str, str, CellReader]] = [
-            (i, name, column, cell_reader(entity, name, mapping.reading, profile,
-                                          mapping.codes.get(name), mapping.values.get(name), xrefs))
-            for i, name, column in plan
-        ]
-        columns = {name: column for _, name, column in plan}
-        chunk = MappedChunk(entity, table.label)
-        for number, cells in table.rows:
-            seen += 1
-            if limit is not None and seen > limit:
+        converters = table_columns(table, profile, mapping, entity, xrefs)
+        columns = {name: column for _, name, column, _ in converters}
+        block: list[tuple[int, list[Any]]] = []
+        rows = iter(table.rows)
+        while True:
+            block = list(islice(rows, batch_size))
+            if limit is not None:
+                block = block[: max(limit - seen, 0)]
+            seen += len(block)
+            if not block and seen:
                 break
-            record = dict(defaults)
-            problem = None
-            width = len(cells)
-            for i, name, column, read in readers:
-                cell = cells[i] if i < width else ""
-                try:
-                    value = read(cell)
-                except CellError as exc:
-                    if problem is None:  # the first problem; the other cells still show the key
-                        problem = RecordError(entity, "?", field_label(name, column), str(exc),
-                                              table.label, number)
-                    continue
-                if value is not None:
-                    record[name] = value
-            record.update(fixed)
-            if problem is None:
-                problem = keys.check(record, table.label, number, mapping.distinct)
-                if problem is SAME:
-                    continue
-            if problem is not None:
-                chunk.rejected.append(_with_key(problem, record))
-                continue
-            chunk.records.append(record)
-            chunk.numbers.append(number)
-            if len(chunk.records) >= batch_size:
-                validate_chunk(chunk, columns)
-                yield chunk
-                chunk = MappedChunk(entity, table.label)
-        validate_chunk(chunk, columns)
-        yield chunk
-        if limit is not None and seen > limit:
+            chunk = _convert_block(entity, table.label, block, converters, fixed, keys,
+                                   mapping.distinct)
+            validate_chunk(chunk, columns)
+            yield chunk
+            if len(block) < batch_size or (limit is not None and seen >= limit):
+                break
+        if limit is not None and seen >= limit:
             return
 
 
-def _with_key(error: RecordError, record: dict[str, Any]) -> RecordError:
-    if error.key != "?":
-        return error
-    model = ENTITY_MODELS[error.entity]
-    return RecordError(error.entity, model.key_of(record), error.field, error.reason,
-                       error.file, error.row)
+def table_columns(table: Table, profile: Profile, mapping: EntityMapping, entity: str,
+                  xrefs: dict[str, dict[str, str]]) -> list[tuple[int, str, str, Column]]:
+    """(cell index, field, column, converter) of every mapped column of a table."""
+    defaults = {f: constant_value(entity, f, v, mapping.reading) for f, v in mapping.defaults.items()}
+    return [
+        (i, name, column, Column(cell_reader(entity, name, mapping.reading, profile,
+                                             mapping.codes.get(name), mapping.values.get(name),
+                                             xrefs), defaults.get(name)))
+        for i, name, column in column_plan(table, profile, mapping)
+    ]
+
+
+def cells_of(block: list[tuple[int, list[Any]]], index: int) -> list[Any]:
+    """The cells of one column of a block of rows ("" where a row is short)."""
+    return [cells[index] if index < len(cells) else "" for _, cells in block]
+
+
+def transpose(block: list[tuple[int, list[Any]]], width: int) -> list[tuple[Any, ...]]:
+    """The first ``width`` columns of a block of rows (short rows padded with ""), at C speed."""
+    if not block:
+        return [()] * width
+    rows = [cells for _, cells in block]
+    width = max(width, *map(len, rows))
+    if any(len(r) != width for r in rows):
+        rows = [r if len(r) == width else [*r, *([""] * (width - len(r)))] for r in rows]
+    return list(zip(*rows))
+
+
+def _convert_block(
+    entity: str, label: str, block: list[tuple[int, list[Any]]],
+    converters: list[tuple[int, str, str, Column]], fixed: dict[str, Any], keys: KeyTracker,
+    distinct: bool,
+) -> MappedChunk:
+    chunk = MappedChunk(entity, label)
+    names = [name for _, name, _, _ in converters]
+    table = transpose(block, 1 + max((i for i, _, _, _ in converters), default=-1))
+    values = [conv.convert(table[i]) for i, _, _, conv in converters]
+    problems: dict[int, tuple[str, str, str]] = {}
+    for (_, name, column, conv), col in zip(converters, values):
+        if not conv.bad:
+            continue
+        for k, v in enumerate(col):
+            if v.__class__ is Bad and k not in problems:
+                problems[k] = (name, column, v.reason)
+    for k, ((number, _), row) in enumerate(zip(block, zip(*values))):
+        record = {n: v for n, v in zip(names, row) if v is not None}
+        record.update(fixed)
+        if k in problems:
+            name, column, reason = problems[k]
+            record = {n: v for n, v in record.items() if v.__class__ is not Bad}
+            chunk.rejected.append(RecordError(entity, ENTITY_MODELS[entity].key_of(record),
+                                              field_label(name, column), reason, label, number))
+            continue
+        duplicate = keys.check(record, label, number, distinct)
+        if duplicate is SAME:
+            continue
+        if duplicate is not None:
+            chunk.rejected.append(duplicate)
+            continue
+        chunk.records.append(record)
+        chunk.numbers.append(number)
+    return chunk
 
 
 def written(mapping: EntityMapping) -> tuple[str, ...]:

@@ -155,8 +155,8 @@ def read_csv(path: Path, header_row: int, reading: Reading) -> Table:
         try:
             for row in reader:
                 n += 1
-                if any(c.strip() for c in row):
-                    yield n, list(row)
+                if "".join(row).strip():
+                    yield n, row  # type: ignore[misc]  # str cells are cells
         except csv.Error as exc:
             raise TableError(f"{path.name}, row {n + 1}: cannot be read as CSV ({exc})") from None
 
@@ -217,8 +217,8 @@ def _sheet_table(path: Path, sheet: Any, name: str, header_row: int) -> Table:
         n = number
         for cells in rows:
             n += 1
-            if any(c != "" for c in cells):
-                yield n, pad + list(cells) if first_col else list(cells)
+            if cells.count("") != len(cells):  # a blank row is not a record
+                yield n, pad + cells if first_col else cells
 
     return Table(label, header, header_row, body())
 
