@@ -1,0 +1,225 @@
+"""Exception messages on the cache: compute them for the current plan, keep their state across
+plans and syncs, acknowledge or snooze them, and the KPIs the Overview shows.
+
+:func:`refresh_exceptions` computes every message of the session's plan
+(:mod:`workbench.analysis.exceptions`) and merges it into the stored state in one transaction
+(:mod:`workbench.cache.exceptions`: identity kind|element, first seen kept, messages no longer
+raised resolved). Ages are counted in planning days (the cache's as-of day), so the demo a
+week later (``sync --demo --day 7``) shows messages open for 7 days. Results are typed
+dataclasses; JSON is made at the CLI edge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from workbench.analysis.elements import ElementList, element_list
+from workbench.analysis.exceptions import ExceptionList, ExceptionSettings, compute_exceptions
+from workbench.analysis.session import PlanningSession
+from workbench.cache import exceptions as repo
+from workbench.services.planning import plain
+
+#: Age bands of the KPIs (days open: lower bound inclusive, upper exclusive; None: no bound).
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-2 d", 0, 3), ("3-7 d", 3, 8), ("8-14 d", 8, 15), ("15+ d", 15, None))
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    planning_day: dt.date
+    new: int
+    still_open: int
+    reappeared: int
+    resolved: int
+    by_kind: dict[str, int]
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message with its lasting state; ``message`` is the latest computed message."""
+
+    id: int
+    key: str
+    code: str
+    kind: str
+    element: str
+    item: str
+    site: str
+    supplier: str
+    role: str
+    severity: str
+    state: str
+    first_seen: dt.date
+    last_seen: dt.date
+    age_days: int
+    resolved_on: dt.date | None
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+    snoozed_until: dt.date | None
+    snoozed_by: str | None
+    message: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = plain(asdict(self))
+        return out
+
+
+@dataclass(frozen=True)
+class ExceptionKpis:
+    """The Overview's exception KPIs (background document): open messages by role and age
+    band, PO acknowledgement cycle time (order date to acknowledgement, days), work orders
+    endangered (named by an open message or among its pegged demands), sync lag per source
+    (hours since its last succeeded sync)."""
+
+    planning_day: dt.date | None
+    open_by_role_and_age: dict[str, dict[str, int]]
+    ack_cycle_days_median: float | None
+    ack_cycle_days_mean: float | None
+    ack_cycle_lines: int
+    work_orders_endangered: int
+    sync_lag_hours: dict[str, float]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def compute(session: PlanningSession, settings: ExceptionSettings | None = None,
+            site_names: dict[str, str] | None = None) -> ExceptionList:
+    plan = session.plan()
+    return compute_exceptions(session.data, plan, None, settings, site_names=site_names)
+
+
+def refresh_exceptions(engine: Engine, session: PlanningSession,
+                       settings: ExceptionSettings | None = None) -> RefreshResult:
+    """Compute the messages of the session's plan and merge them into the stored state in one
+    transaction (module doc)."""
+    with engine.connect() as conn:
+        names = repo.site_names(conn)
+    result = compute(session, settings, names)
+    day = result.planning_day.isoformat()
+    stored = []
+    for m in result.typed():
+        payload = plain(asdict(m))
+        stored.append({"message_key": m.key, "kind": m.kind, "code": m.code,
+                       "element": m.element, "item": m.item, "site": m.site,
+                       "supplier": m.supplier, "role": m.role, "severity": m.severity,
+                       "payload": json.dumps(payload, default=str)})
+    with engine.begin() as conn:
+        counts = repo.merge(conn, stored, day, _now())
+    return RefreshResult(result.planning_day, counts.new, counts.still_open, counts.reappeared,
+                         counts.resolved, result.counts())
+
+
+def _date(text: Any) -> dt.date | None:
+    return dt.date.fromisoformat(str(text)[:10]) if text else None
+
+
+def current_day(engine: Engine) -> dt.date:
+    """The planning day of the last refresh (the wall-clock day before any)."""
+    with engine.connect() as conn:
+        found = conn.exec_driver_sql("SELECT max(last_seen) FROM exception_messages").scalar()
+    return _date(found) or dt.date.today()
+
+
+def _stored(row: dict[str, Any], day: dt.date) -> StoredMessage:
+    first = _date(row["first_seen"]) or day
+    return StoredMessage(
+        id=int(row["id"]), key=row["message_key"], code=row["code"], kind=row["kind"],
+        element=row["element"], item=row["item"] or "", site=row["site"] or "",
+        supplier=row["supplier"] or "", role=row["role"] or "", severity=row["severity"] or "",
+        state=repo.state_of(row, day.isoformat()), first_seen=first,
+        last_seen=_date(row["last_seen"]) or day,
+        age_days=((_date(row["resolved_on"]) or day) - first).days,
+        resolved_on=_date(row["resolved_on"]), acknowledged_by=row["acknowledged_by"],
+        acknowledged_at=row["acknowledged_at"], snoozed_until=_date(row["snoozed_until"]),
+        snoozed_by=row["snoozed_by"], message=json.loads(row["payload"] or "{}"))
+
+
+def list_exceptions(engine: Engine, *, day: dt.date | None = None, role: str | None = None,
+                    kind: str | None = None, site: str | None = None,
+                    supplier: str | None = None, min_age: int | None = None,
+                    include_snoozed: bool = False, include_resolved: bool = False
+                    ) -> list[StoredMessage]:
+    """Stored messages filtered (``kind``: a kind name or its code), open and acknowledged
+    ones (snoozed and resolved only when asked), oldest first."""
+    day = day or current_day(engine)
+    with engine.connect() as conn:
+        found = [_stored(r, day) for r in repo.rows(conn, include_resolved=include_resolved)]
+    out = [m for m in found
+           if (role is None or m.role == role) and (kind is None or kind in (m.kind, m.code))
+           and (site is None or m.site == site) and (supplier is None or m.supplier == supplier)
+           and (min_age is None or m.age_days >= min_age)
+           and (include_snoozed or m.state != "snoozed")]
+    out.sort(key=lambda m: (-m.age_days, m.code, m.element))
+    return out
+
+
+def acknowledge(engine: Engine, ids: list[int], by: str) -> list[int]:
+    """Acknowledge messages (all or none: a refused move raises
+    :class:`~workbench.cache.exceptions.MessageStateError`)."""
+    day = current_day(engine).isoformat()
+    with engine.begin() as conn:
+        return repo.apply(conn, ids, "acknowledge", by, day, _now())
+
+
+def snooze(engine: Engine, ids: list[int], until: dt.date, by: str) -> list[int]:
+    """Snooze messages until ``until`` (inclusive; all or none)."""
+    day = current_day(engine)
+    if until < day:
+        raise repo.MessageStateError(f"snooze until {until}: that is before the planning day "
+                                     f"{day}")
+    with engine.begin() as conn:
+        return repo.apply(conn, ids, "snooze", by, day.isoformat(), _now(), until)
+
+
+def exception_kpis(engine: Engine, now: dt.datetime | None = None) -> ExceptionKpis:
+    """The KPIs (see :class:`ExceptionKpis`) from the stored state and the cache."""
+    day = current_day(engine)
+    now = now or dt.datetime.now(dt.UTC)
+    messages = list_exceptions(engine, day=day, include_snoozed=True)
+    table: dict[str, dict[str, int]] = {}
+    work_orders: set[str] = set()
+    for m in messages:
+        band = next(name for name, lo, hi in AGE_BANDS
+                    if m.age_days >= lo and (hi is None or m.age_days < hi))
+        by_role = table.setdefault(m.role, {name: 0 for name, _, _ in AGE_BANDS})
+        by_role[band] += 1
+        if m.message.get("element_type") == "work_order":
+            work_orders.add(m.element.removeprefix("work_order:"))
+        for peg in m.message.get("endangers") or []:
+            if str(peg.get("peg", "")).startswith("work_order:"):
+                work_orders.add(str(peg["peg"]).removeprefix("work_order:"))
+    with engine.connect() as conn:
+        cycles = [(d2 - d1).days for a, b in repo.ack_cycle_rows(conn)
+                  if (d1 := _date(a)) is not None and (d2 := _date(b)) is not None]
+        syncs = repo.last_syncs(conn)
+    lag = {}
+    for connector, finished in syncs:
+        at = dt.datetime.fromisoformat(finished)
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        lag[connector] = round((now - at).total_seconds() / 3600.0, 3)
+    return ExceptionKpis(
+        day if messages else None, table,
+        float(statistics.median(cycles)) if cycles else None,
+        round(statistics.fmean(cycles), 3) if cycles else None, len(cycles),
+        len(work_orders), lag)
+
+
+def elements(session: PlanningSession, item: str, site: str | None = None,
+             bucket: str = "week", engine: Engine | None = None) -> ElementList:
+    """The element list of ``item`` at ``site`` (the item's only or first site when not
+    given), exception codes from the stored open messages when ``engine`` is given."""
+    codes: dict[str, str] = {}
+    if engine is not None:
+        day = current_day(engine)
+        for m in list_exceptions(engine, day=day, include_snoozed=True):
+            if m.item == item and (site is None or m.site == site):
+                codes[m.element] = ",".join(filter(None, [codes.get(m.element, ""), m.code]))
+    return element_list(session.plan(), session.data, item, site, bucket, codes)
