@@ -13,6 +13,10 @@ name says secret in any spelling (``password``, ``passwd``, ``pwd``, ``pass``, `
 ``insecure=true`` (``workbench sources add ... --insecure``), since the password and the session
 would travel unencrypted. Passwords go to the keyring. The settings file and its folder are
 created readable by the user only (0600 / 0700).
+
+Plant IT may pre-configure sources, planning settings and the cache location in a site profile
+(``/etc/planner-workbench/site.toml`` and a per-user ``site.toml`` beside ``settings.json``): it
+is read first and the user's own values override it (:mod:`workbench.services.site`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -31,6 +35,9 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from connectors.urls import URL_START, url_problem
 from workbench import APP_NAME
 from workbench.analysis.consumption import ForecastConsumption
+
+if TYPE_CHECKING:  # pandas loads only when the rules run
+    from workbench.analysis.exceptions.kinds import ExceptionSettings
 
 SCHEMA_VERSION = 1
 #: a parameter name holding one of these (lower case, without ``_``/``-``) names a secret
@@ -78,12 +85,30 @@ class PlanningDefaults(BaseModel):
     consume_forecast: bool = True
     consume_backward_days: int = Field(default=30, ge=0, le=365)
     consume_forward_days: int = Field(default=0, ge=0, le=365)
+    #: exception message tolerances (days; see workbench.analysis.exceptions.ExceptionSettings
+    #: and docs/exceptions.md)
+    reschedule_in_tolerance_days: int = Field(default=0, ge=0, le=365)
+    reschedule_out_tolerance_days: int = Field(default=7, ge=0, le=365)
+    past_due_tolerance_days: int = Field(default=0, ge=0, le=365)
+    confirmation_days: int = Field(default=5, ge=0, le=365)
+    confirmation_tolerance_days: int = Field(default=0, ge=0, le=365)
+    ship_notice_tolerance_days: int = Field(default=0, ge=0, le=365)
+    ship_notice_tolerance_pct: float = Field(default=0.0, ge=0, le=100)
 
     def consumption(self) -> ForecastConsumption | None:
         """The forecast consumption the plan uses (None: none)."""
         if not self.consume_forecast:
             return None
         return ForecastConsumption(self.consume_backward_days, self.consume_forward_days)
+
+    def exception_settings(self) -> ExceptionSettings:
+        """The exception rules' tolerances these defaults hold."""
+        from workbench.analysis.exceptions.kinds import ExceptionSettings
+
+        return ExceptionSettings(**{f: getattr(self, f) for f in (
+            "reschedule_in_tolerance_days", "reschedule_out_tolerance_days",
+            "past_due_tolerance_days", "confirmation_days", "confirmation_tolerance_days",
+            "ship_notice_tolerance_days", "ship_notice_tolerance_pct")})
 
 
 class Settings(BaseModel):
@@ -129,8 +154,9 @@ class SettingsError(RuntimeError):
 def load_settings(path: Path | None = None) -> Settings:
     """The saved settings, migrated to the current version; defaults when there are none."""
     path = path or settings_path()
+    site = _site_defaults(path)
     if not path.exists():
-        return Settings()
+        return _validate(site, path) if site else Settings()
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -140,6 +166,16 @@ def load_settings(path: Path | None = None) -> Settings:
         raw = _MIGRATIONS[version](raw)
         version += 1
     raw["schema_version"] = min(version, SCHEMA_VERSION)
+    if raw.get("cache_path") is None:  # unset: the site's cache (if any) applies
+        raw.pop("cache_path", None)
+    if site:
+        from workbench.services.site import merge
+
+        raw = merge(site, raw)
+    return _validate(raw, path)
+
+
+def _validate(raw: dict[str, Any], path: Path) -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
@@ -148,15 +184,30 @@ def load_settings(path: Path | None = None) -> Settings:
         raise SettingsError(f"settings file {path}, {where}: {first['msg']}") from None
 
 
+def _site_defaults(path: Path) -> dict[str, Any]:
+    """The site profile and the per-user override merged (workbench.services.site); a broken
+    profile is a SettingsError naming its file and field."""
+    from workbench.services.site import SiteProfileError, site_defaults, site_layers
+
+    try:
+        return site_defaults(site_layers(path))
+    except SiteProfileError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 def save_settings(settings: Settings, path: Path | None = None) -> None:
     """Write atomically (temp file + rename), so a crash never leaves half a settings file."""
     path = path or settings_path()
+    # values equal to the site profile's stay the site's (workbench.services.site.user_layer)
+    from workbench.services.site import user_layer
+
+    mine = user_layer(settings.model_dump(mode="json"), _site_defaults(path))
     make_private_folder(path.parent)
     tmp = path.with_suffix(".json.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # also when an old temporary was there with wider permissions
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(settings.model_dump_json(indent=2))
+        fh.write(json.dumps(mine, indent=2, ensure_ascii=False))
     tmp.replace(path)
 
 

@@ -1,0 +1,114 @@
+"""``workbench exceptions``: the exception messages of the current plan (computed, merged into
+the stored state, listed), and ``exceptions ack|snooze ID...`` to triage them.
+
+Listing computes the messages for the cache's current plan first (``--no-refresh``: list the
+stored state only). Tolerances default to the planning settings (docs/exceptions.md); options
+override them for one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from workbench.cli import CliError, add_common, open_engine, print_json, qty
+from workbench.cli.commands._planning import add_planning_options, days, iso_date, session_from
+
+TOLERANCES = ("reschedule_in_tolerance_days", "reschedule_out_tolerance_days",
+              "past_due_tolerance_days", "confirmation_days", "confirmation_tolerance_days",
+              "ship_notice_tolerance_days")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("exceptions", help="exception messages: list, acknowledge, snooze")
+    actions = p.add_subparsers(dest="exceptions_action")
+    for name, helptext in (("ack", "acknowledge messages"), ("snooze", "snooze messages")):
+        a = actions.add_parser(name, help=helptext)
+        a.add_argument("ids", nargs="+", type=int, metavar="ID")
+        if name == "snooze":
+            a.add_argument("--until", type=iso_date, required=True, help="YYYY-MM-DD")
+        a.add_argument("--by", default=None, help="who (default: settings user)")
+        add_common(a)
+    p.add_argument("--role", choices=["planner", "buyer", "engineering", "data_steward"])
+    p.add_argument("--kind", default=None, help="kind name or code, e.g. reschedule_in or E01")
+    p.add_argument("--site", default=None)
+    p.add_argument("--supplier", default=None)
+    p.add_argument("--min-age", type=days, default=None, metavar="DAYS",
+                   help="only messages open at least DAYS planning days")
+    p.add_argument("--all", action="store_true", help="include snoozed and resolved messages")
+    p.add_argument("--no-refresh", action="store_true",
+                   help="list the stored state; do not compute the current plan's messages")
+    p.add_argument("--limit", type=int, default=None, help="print at most N messages")
+    for name in TOLERANCES:
+        p.add_argument("--" + name.replace("_", "-"), type=days, default=None, metavar="DAYS",
+                       help="default: planning settings")
+    add_planning_options(p)
+    p.set_defaults(func=run, exceptions_action=None)
+
+
+def _user(args: argparse.Namespace) -> str:
+    from workbench.services.settings import current_user
+
+    return str(args.by or current_user())
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from workbench.services.settings import SettingsError, load_settings
+
+    try:
+        base = load_settings().planning.exception_settings()
+    except SettingsError as exc:
+        raise CliError(str(exc), 2) from None
+    given = {n: getattr(args, n) for n in TOLERANCES if getattr(args, n, None) is not None}
+    return dataclasses.replace(base, **given)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.cache.exceptions import MessageStateError
+    from workbench.services import exceptions as svc
+
+    if args.exceptions_action in ("ack", "snooze"):
+        engine = open_engine(args)
+        try:
+            if args.exceptions_action == "ack":
+                done = svc.acknowledge(engine, args.ids, _user(args))
+            else:
+                done = svc.snooze(engine, args.ids, args.until, _user(args))
+        except MessageStateError as exc:
+            raise CliError(str(exc), 2) from None
+        if args.json:
+            print_json({"action": args.exceptions_action, "ids": done})
+        else:
+            verb = "acknowledged" if args.exceptions_action == "ack" else \
+                f"snoozed until {args.until}"
+            print(f"{len(done)} message(s) {verb}")
+        return 0
+    if args.no_refresh:
+        engine = open_engine(args)
+        refreshed = None
+    else:
+        engine, session = session_from(args)
+        refreshed = svc.refresh_exceptions(engine, session, _settings(args))
+    found = svc.list_exceptions(engine, role=args.role, kind=args.kind, site=args.site,
+                                supplier=args.supplier, min_age=args.min_age,
+                                include_snoozed=args.all, include_resolved=args.all)
+    total = len(found)
+    if args.limit is not None:
+        found = found[:args.limit]
+    if args.json:
+        print_json({"refresh": None if refreshed is None else dataclasses.asdict(refreshed),
+                    "total": total, "messages": [m.to_dict() for m in found]})
+        return 0
+    if refreshed is not None:
+        print(f"planning day {refreshed.planning_day}: {refreshed.new} new, "
+              f"{refreshed.still_open} still open, {refreshed.reappeared} raised again, "
+              f"{refreshed.resolved} resolved; {total} listed")
+    for m in found:
+        msg = m.message
+        advice = " ".join(x for x in (
+            f"to {msg['suggested_date']}" if msg.get("suggested_date") else "",
+            f"qty {qty(msg['suggested_quantity'])}" if msg.get("suggested_quantity") is not None
+            else "") if x)
+        print(f"{m.id:>6} {m.code} {m.severity:6} {m.role:12} {m.age_days:>3} d {m.state:12} "
+              f"{m.element:22} {m.item}@{m.site} {advice}  {msg.get('reason', '')}")
+    return 0
