@@ -55,6 +55,7 @@ from connectors.base import (
 )
 from connectors.files.reading import file_digest, read_file
 from connectors.files.source import MappedSource
+from connectors.files.tools import MappingTools
 from workbench.domain.models import ENTITIES
 from workbench.domain.validation import written_fields
 
@@ -88,6 +89,8 @@ class FilesConnector:
     )
     #: the settings a user gives (typed, checked when saved; see workbench.services.sources)
     options: ClassVar[type[FilesOptions]] = FilesOptions
+    #: the profile engine for use cases and a wizard (workbench.services.mapping)
+    mapping_tools: ClassVar[type[MappingTools]] = MappingTools
 
     def __init__(
         self,

@@ -12,7 +12,8 @@ with a typed result, no Qt and no cache:
 4. saving is writing the text; loading is an ordinary sync of a files source with
    ``mapping=PROFILE`` (:func:`workbench.services.sync.run_sync`), atomic like every sync.
 
-The profile format: docs/mapping.md and :mod:`connectors.files.profile`.
+The profile format: docs/mapping.md. The engine is the files connector's, reached through the
+connector registry (``mapping_tools`` of the ``files`` connector class).
 """
 
 from __future__ import annotations
@@ -22,10 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.base import PermanentError
-from connectors.files.profile import ProfileError, load_profile
-from connectors.files.source import MappedSource
-from connectors.files.tables import SPREADSHEETS, Table, read_tables
+from connectors.base import PermanentError, get_connector_class
 from workbench.domain.models import ENTITY_MODELS
 from workbench.domain.validation import RecordError
 
@@ -64,6 +62,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "level": ("level", "lvl", "stufe", "ebene", "bomlevel"),
     "external_code": ("externalcode", "othercode", "fremdnummer"),
 }
+
+
+def _tools() -> Any:
+    """The files connector's profile engine (through the registry, like every connector)."""
+    return get_connector_class("files").mapping_tools  # type: ignore[attr-defined]
 
 
 def _norm(text: str) -> str:
@@ -169,9 +172,7 @@ def _match(columns: list[str], fields: tuple[str, ...]) -> dict[str, str]:
 
 
 def _text(cell: Any) -> str:
-    from connectors.files.cells import as_text
-
-    return as_text(cell)
+    return str(_tools().as_text(cell))
 
 
 def _decimal_of(samples: list[list[str]]) -> str:
@@ -187,15 +188,15 @@ def _decimal_of(samples: list[list[str]]) -> str:
 def inspect_folder(folder: str | Path, sample_rows: int = 5) -> list[FileColumns]:
     """Every CSV file and sheet of ``folder``: header (the first non-blank row), samples and
     suggested matches."""
-    from connectors.files.profile import Reading
-
+    tools = _tools()
     folder = Path(folder)
     out: list[FileColumns] = []
     for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.suffix.lower() not in (*SPREADSHEETS, ".csv", ".txt", ".tsv"):
+        if not path.is_file() or path.suffix.lower() not in (*tools.SPREADSHEETS, ".csv", ".txt",
+                                                             ".tsv"):
             continue
         try:
-            tables: list[Table] = list(read_tables(path, ("*",), 1, Reading()))
+            tables: list[Any] = list(tools.read_tables(path, ("*",), 1, tools.Reading()))
         except PermanentError as exc:
             out.append(FileColumns(path.name, None, f"{path.name} ({exc})", 1, [], [], None,
                                    "table", {}))
@@ -211,7 +212,7 @@ def inspect_folder(folder: str | Path, sample_rows: int = 5) -> list[FileColumns
     return out
 
 
-def _first_header(table: Table, sample_rows: int) -> tuple[int, list[str], list[list[str]]]:
+def _first_header(table: Any, sample_rows: int) -> tuple[int, list[str], list[list[str]]]:
     """Title lines above the header are common: the header is the first row with at least two
     named cells (or the table's first row)."""
     header, header_row = table.header, table.header_row
@@ -296,9 +297,10 @@ def check_mapping(profile: str | Path, folder: str | Path, rows: int = 5) -> Map
     if not folder.is_dir():
         result.problems.append(f"{folder} is not a folder")
         return result
+    tools = _tools()
     try:
-        source = MappedSource(folder, load_profile(profile), "files")
-    except ProfileError as exc:
+        source = tools.MappedSource(folder, tools.load_profile(profile), "files")
+    except tools.ProfileError as exc:
         result.problems.append(str(exc))
         return result
     for entity in source.entities():
