@@ -127,7 +127,7 @@ def element_list(plan: Plan, data: PlanningData, item: str, site: str | None = N
 def _totals(frame: pd.DataFrame, bucket: str) -> pd.DataFrame:
     when = pd.to_datetime(frame["date"])
     if bucket == "week":
-        period = (when - pd.to_timedelta(when.dt.weekday, unit="D")).dt.date
+        period = (when - pd.to_timedelta(when.dt.day_of_week, unit="D")).dt.date
     elif bucket == "month":
         period = when.dt.to_period("M").dt.start_time.dt.date
     else:
