@@ -92,3 +92,17 @@ def test_mapping_suggest_drafts_a_profile_that_loads(tmp_path: Path) -> None:
     assert len(data["purchase_order_lines"]) == 2  # one section per sheet
     profile = parse_profile(run.stdout, tmp_path / "draft.toml")
     assert set(profile.entities) == {"inventory", "purchase_order_lines", "items", "bom_lines"}
+
+
+def test_inspect_folder_gives_a_wizard_headers_samples_and_matches() -> None:
+    from workbench.services.mapping import inspect_folder
+
+    found = {t.label: t for t in inspect_folder(PLANT)}  # 5 sample rows: "1.234,5" decides
+    bom = found["plm_bom.xlsx, sheet 'BOM'"]
+    assert (bom.entity, bom.layout, bom.header_row, bom.sheet) == ("bom_lines", "indented", 3, "BOM")
+    assert bom.columns[:3] == ["Level", "Part Number", "Rev"]
+    assert bom.samples[0][:3] == ["0", "P-100", "B"]
+    stock = found["Bestand_20261130.csv"]
+    assert (stock.encoding, stock.delimiter, stock.decimal) == ("cp1252", ";", ",")
+    assert stock.samples[1][1] == "Gehäuse Guss"
+    assert stock.matches["Menge"] == "quantity" and "Bezeichnung" not in stock.matches
