@@ -12,7 +12,8 @@ from           action        to             when
 resolved       appear        open           raised again: a new occurrence, first seen now
 open, ack.,    resolve       resolved       a plan no longer raises it (cause gone)
 snoozed
-open, snoozed  acknowledge   acknowledged   a user acknowledges it
+open, ack.,    acknowledge   acknowledged   a user acknowledges it (again: new who/when)
+snoozed
 open, ack.,    snooze        snoozed        a user snoozes it until a date
 snoozed
 =============  ============  =============  ==========================================
@@ -68,6 +69,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("snoozed", "resolve"): "resolved",
     ("open", "acknowledge"): "acknowledged",
     ("snoozed", "acknowledge"): "acknowledged",
+    ("acknowledged", "acknowledge"): "acknowledged",
     ("open", "snooze"): "snoozed",
     ("acknowledged", "snooze"): "snoozed",
     ("snoozed", "snooze"): "snoozed",
