@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.errors import show_error
-from workbench.ui.export import export_frame
+from workbench.ui.export import ExportInfo, export_frame
 from workbench.ui.models import FrameTableModel
 from workbench.ui.operations import Op, OpHandle
 from workbench.ui.tabledata import Col
@@ -240,8 +240,14 @@ class TablePane(QWidget):
     def export_to(self, path: Path, on_done: Callable[[Path], None] | None = None) -> OpHandle[Path]:
         """Export the visible rows (filters applied) in the background."""
         frame = self.model.visible_frame()
+        filters = [f"text contains {self.filter.text()!r}"] if self.filter.text() else []
+        filters += [f"{name} = {combo.currentData()}" for name, combo in self.pickers.items()
+                    if combo.currentData()]
+        info = ExportInfo(filters="; ".join(filters),
+                          produced_by=f"Planner Workbench table {self.view.objectName()}")
         op = (
-            Op(lambda state: export_frame(frame, path, state), name="Export", parent=self)
+            Op(lambda state: export_frame(frame, path, state, info=info), name="Export",
+               parent=self)
             .with_progress(f"Exporting {len(frame):,} rows…")
             .on_failure(lambda exc: show_error(self, "Export failed", exc))
         )
