@@ -109,7 +109,7 @@ def frame(kind: str, n: int, columns: Mapping[str, Any]) -> pd.DataFrame:
         if np.ndim(value) == 0:
             value = [value] * n
         out[name] = list(value) if name == "endangers" else np.asarray(value)
-    out["key"] = [message_key(kind, str(e)) for e in out["element"]]
+    out["key"] = (kind + "|" + pd.Series(out["element"], dtype=object).astype(str)).to_numpy()
     result = pd.DataFrame({c: out[c] for c in MESSAGE_COLUMNS}, index=pd.RangeIndex(n))
     for c in ("quantity", "suggested_quantity", "days"):
         result[c] = result[c].astype(float)

@@ -1,0 +1,72 @@
+"""What exception messages add to a full plan, and how fast an element list opens.
+
+    python tests/benchmarks/bench_exceptions.py --cache /tmp/pw/large.sqlite [--lists 200]
+
+Prints: the full net plan; the plan plus every message's rules (no pegging); the plan plus
+every message with its pegged demands (E09 included); the number of messages; and the element
+list of randomly chosen plan rows (p50/p95 over ``--lists`` rows). Targets (issue 13): the
+messages add at most 1 s to a full plan; an element list opens in under 100 ms p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from workbench.analysis.elements import element_list
+from workbench.analysis.exceptions import compute_exceptions
+from workbench.analysis.netting import plan
+from workbench.cache.db import open_cache
+from workbench.services.planning import open_session
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/pw/large.sqlite"))
+    parser.add_argument("--lists", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    session = open_session(open_cache(args.cache))
+    data, cal = session.data, session.calendar
+    best = {"plan": 1e9, "rules": 1e9, "pegged": 1e9}
+    counts = (0, 0)
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        p = plan(data, cal, consumption=session.consumption)
+        t1 = time.perf_counter()
+        rules = compute_exceptions(data, p, endangers=False)
+        t2 = time.perf_counter()
+        pegged = compute_exceptions(data, p)
+        t3 = time.perf_counter()
+        best = {"plan": min(best["plan"], t1 - t0), "rules": min(best["rules"], t2 - t1),
+                "pegged": min(best["pegged"], t3 - t2)}
+        counts = (len(rules.messages), len(pegged.messages))
+    print(f"full plan                         {best['plan']:7.2f} s")
+    print(f"plan + every message (rules)      {best['plan'] + best['rules']:7.2f} s "
+          f"(+{best['rules']:.2f} s, target +1 s; {counts[0]:,} messages)")
+    print(f"plan + messages with pegged demands {best['plan'] + best['pegged']:5.2f} s "
+          f"(+{best['pegged']:.2f} s; {counts[1]:,} messages)")
+    p = session.plan()
+    rng = random.Random(13)
+    rows = rng.sample(range(len(p.key)), min(args.lists, len(p.key)))
+    times = []
+    for row in rows:
+        item = str(p.items.codes[int(p.key[row]) // p.n_sites])
+        site = str(p.sites[int(p.key[row]) % p.n_sites])
+        t = time.perf_counter()
+        element_list(p, data, item, site, "week")
+        times.append(time.perf_counter() - t)
+    times.sort()
+    p95 = times[max(0, int(len(times) * 0.95) - 1)]
+    print(f"element list ({len(times)} rows)       p50 {statistics.median(times) * 1000:6.1f} ms"
+          f"  p95 {p95 * 1000:6.1f} ms (target < 100 ms)")
+
+
+if __name__ == "__main__":
+    main()
