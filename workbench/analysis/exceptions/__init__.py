@@ -204,7 +204,10 @@ def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None =
     through pegging): the rules alone, for a caller that pegs only the messages it shows
     (:func:`attach_endangers`)."""
     s = settings or ExceptionSettings()
-    pegging = pegging if isinstance(pegging, FastPegging) else FastPegging(plan)
+    if not endangers:
+        pegging = None
+    elif not isinstance(pegging, FastPegging):
+        pegging = FastPegging(plan)
     today = plan.calendar.today
     cov = firm_coverage(plan)
     released = supply.release_past_due(plan)
@@ -212,7 +215,7 @@ def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None =
         supply.reschedule_in(cov, today, s), supply.reschedule_out(cov, today, s),
         supply.cancel(cov), supply.reduce(cov, plan), supply.increase(cov, plan), released,
         supply.order_past_due(data, today, s), supply.below_safety_stock(plan),
-        demand_late(data, plan, released, pegging) if endangers else empty(),
+        demand_late(data, plan, released, pegging) if pegging is not None else empty(),
         purchasing.confirmation_missing(data, today, s), purchasing.confirmation_differs(data, s),
         purchasing.ship_notice_mismatch(data, s),
         engineering.revision_conflict(data, plan.sources),
@@ -222,7 +225,7 @@ def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None =
     for hidden in _HIDDEN:
         if hidden not in messages:
             messages[hidden] = None
-    if endangers:
+    if pegging is not None:
         _attach_endangers(messages, cov, pegging, DueDates(data), s.max_endangered)
     messages = messages.drop(columns=list(_HIDDEN))
     rank = messages["severity"].map({v: i for i, v in enumerate(SEVERITIES)})

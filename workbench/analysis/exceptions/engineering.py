@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.analysis.bom import effective_windows
-from workbench.analysis.data import PlanningData, day_numbers
+from workbench.analysis.data import PlanningData, column_codes, day_numbers
 from workbench.analysis.revisions import OPEN_REQUISITIONS
 from workbench.analysis.sources import Sources, open_purchase_lines, open_work_orders
 from workbench.domain.enums import BomStatus
@@ -48,8 +48,9 @@ def _supply(data: PlanningData) -> pd.DataFrame:
 def revision_conflict(data: PlanningData, sources: Sources) -> pd.DataFrame:
     """E13 (module doc): suggested quantity 0 (cancel, or use up elsewhere)."""
     supply = _supply(data)
-    lines = data.bom_lines
-    lines = lines[lines["component"].isin(pd.unique(supply["item"]))]
+    ids, distinct = column_codes(data, "bom_lines", "component")  # numbered once per load
+    wanted = pd.Index(distinct).isin(pd.unique(supply["item"]))
+    lines = data.bom_lines.iloc[np.flatnonzero(wanted[ids])] if len(ids) else data.bom_lines
     revs = data.bom_revisions
     live = revs.loc[revs["status"] != BomStatus.DRAFT.value, ["parent", "revision"]]
     ever = set(lines.merge(live, on=["parent", "revision"])["component"])
@@ -83,12 +84,17 @@ def draft_revision_pending(data: PlanningData) -> pd.DataFrame:
                        left_on="parent", right_on="item")
     hit = hit[hit["bom_revision"] != hit["revision"]].sort_values(["parent", "revision", "code"])
     groups = hit.groupby(["parent", "revision"], sort=True)
-    rows = [(p, r, g) for (p, r), g in groups]
-    return frame("draft_revision_pending", len(rows), {
-        "element": [f"revision:{p}/{r}" for p, r, _ in rows], "element_type": "revision",
-        "item": [p for p, _, _ in rows],
-        "site": [g["site"].iloc[0] if g["site"].nunique() == 1 else "" for _, _, g in rows],
-        "quantity": [float(g["remaining"].sum()) for _, _, g in rows],
-        "reason": [f"draft {r} awaits release; open work orders on another revision: "
-                   + ", ".join(g["code"].head(5)) + (" ..." if len(g) > 5 else "")
-                   for _, r, g in rows]})
+    agg = groups.agg(quantity=("remaining", "sum"), sites=("site", "nunique"),
+                     site=("site", "first"), orders=("code", "size"))
+    first = hit.assign(n=groups.cumcount())
+    first = first[first["n"] < 5].groupby(["parent", "revision"], sort=True)["code"].agg(
+        ", ".join)
+    parent = agg.index.get_level_values(0).to_numpy(dtype=object)
+    rev = agg.index.get_level_values(1).to_numpy(dtype=object)
+    more = np.where(agg["orders"].to_numpy() > 5, " ...", "")
+    return frame("draft_revision_pending", len(agg), {
+        "element": "revision:" + parent + "/" + rev, "element_type": "revision",
+        "item": parent, "site": np.where(agg["sites"].to_numpy() == 1, agg["site"], ""),
+        "quantity": agg["quantity"].to_numpy(float),
+        "reason": "draft " + rev + " awaits release; open work orders on another revision: "
+                  + first.reindex(agg.index).to_numpy(dtype=object) + more})

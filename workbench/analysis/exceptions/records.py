@@ -9,6 +9,8 @@ hold. The element is ``entity:key``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -18,10 +20,24 @@ from workbench.analysis.sources import EPS
 from .kinds import frame
 
 
-def _found(entity: str, keys: pd.Series, items: pd.Series, sites: pd.Series,
+def _inv_key(f: pd.DataFrame) -> pd.Series:
+    return f["item"] + "@" + f["site"] + "/" + f["location"] + "/" + f["lot"] + "/" + f["status"]
+
+
+def _pol_key(f: pd.DataFrame) -> pd.Series:
+    return f["purchase_order"] + "/" + f["line"].astype(str)
+
+
+def _code(f: pd.DataFrame) -> pd.Series:
+    return f["code"]
+
+
+def _found(entity: str, rows: pd.DataFrame, key: Callable[[pd.DataFrame], pd.Series],
            mask: np.ndarray, problem: str) -> pd.DataFrame:
-    return pd.DataFrame({"element": (entity + ":" + keys[mask]).to_numpy(),
-                         "item": items[mask].to_numpy(), "site": sites[mask].to_numpy(),
+    """The records of ``rows`` flagged in ``mask`` (keys built for those only)."""
+    hit = rows[mask]
+    return pd.DataFrame({"element": (entity + ":" + key(hit)).to_numpy(dtype=object),
+                         "item": hit["item"].to_numpy(), "site": hit["site"].to_numpy(),
                          "problem": problem})
 
 
@@ -29,32 +45,27 @@ def data_problems(data: PlanningData) -> pd.DataFrame:
     """E15 (module doc)."""
     inv, pol, wo, dem = data.inventory, data.purchase_order_lines, data.work_orders, data.demands
     known = set(data.items["code"])
-    inv_key = inv["item"] + "@" + inv["site"] + "/" + inv["location"] + "/" + inv["lot"] + \
-        "/" + inv["status"]
-    pol_key = pol["purchase_order"] + "/" + pol["line"].astype(str)
     orders = data.purchase_orders.drop_duplicates("code").set_index("code")["order_date"]
     ordered = day_numbers(pol["purchase_order"].map(orders))
     promised = day_numbers(pol["promised_date"])
     parts = [
-        _found("inventory", inv_key, inv["item"], inv["site"],
-               (inv["quantity"] < -EPS).to_numpy(), "negative stock"),
-        _found("purchase_order_lines", pol_key, pol["item"], pol["site"],
+        _found("inventory", inv, _inv_key, (inv["quantity"] < -EPS).to_numpy(),
+               "negative stock"),
+        _found("purchase_order_lines", pol, _pol_key,
                (pol["quantity_received"] > pol["quantity_ordered"] + EPS).to_numpy(),
                "received more than ordered"),
-        _found("work_orders", wo["code"], wo["item"], wo["site"],
+        _found("work_orders", wo, _code,
                (wo["completed_quantity"] > wo["quantity"] + EPS).to_numpy(),
                "completed more than its quantity"),
-        _found("purchase_order_lines", pol_key, pol["item"], pol["site"],
+        _found("purchase_order_lines", pol, _pol_key,
                (ordered != NO_DATE) & (promised != NO_DATE) & (promised < ordered),
                "promised before its order date"),
     ]
     if len(known):
-        for entity, keys, frame_ in (("inventory", inv_key, inv),
-                                     ("purchase_order_lines", pol_key, pol),
-                                     ("work_orders", wo["code"], wo),
-                                     ("demands", dem["code"], dem)):
-            parts.append(_found(entity, keys, frame_["item"], frame_["site"],
-                                ~frame_["item"].isin(known).to_numpy(),
+        for entity, frame_, key in (("inventory", inv, _inv_key),
+                                    ("purchase_order_lines", pol, _pol_key),
+                                    ("work_orders", wo, _code), ("demands", dem, _code)):
+            parts.append(_found(entity, frame_, key, ~frame_["item"].isin(known).to_numpy(),
                                 "item not in the item master"))
     found = pd.concat(parts, ignore_index=True)
     grouped = found.groupby("element", sort=True).agg(

@@ -166,9 +166,11 @@ def below_safety_stock(plan: Plan) -> pd.DataFrame:
     rows = np.flatnonzero(safety > EPS)
     if plan.planned_at is not None:
         rows = rows[plan.planned_at[plan.key[rows]]]
-    firm = plan.on_hand[rows][:, None] + np.cumsum(plan.scheduled[rows] - plan.gross[rows], axis=1)
     lead = plan.items.lead_time_days[plan.item[rows]]
-    window = (cal.starts[None, :] < (cal.today + lead)[:, None])
+    width = max(1, int(np.searchsorted(cal.starts, cal.today + lead.max(initial=0), "left")))
+    firm = plan.on_hand[rows][:, None] + np.cumsum(
+        plan.scheduled[rows, :width] - plan.gross[rows, :width], axis=1)
+    window = (cal.starts[None, :width] < (cal.today + lead)[:, None])
     window[:, 0] = True
     under = (firm < safety[rows][:, None] - EPS) & window
     has = under.any(axis=1)
