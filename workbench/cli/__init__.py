@@ -23,8 +23,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from workbench import __version__
-
 
 class CliError(Exception):
     """A failure to report as one line on stderr with an exit code."""
@@ -56,7 +54,15 @@ def print_json(data: Any) -> None:
 
 def open_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from workbench.cache.db import CacheError, open_cache
+    from workbench.services.settings import SettingsError, load_settings
 
+    if args.cache is None:  # the cache the settings (or the site profile) name, else the default
+        try:
+            configured = load_settings().cache_path
+        except SettingsError as exc:
+            raise CliError(str(exc), 2) from None
+        if configured:
+            args.cache = Path(configured).expanduser()
     try:
         return open_cache(args.cache)
     except CacheError as exc:
@@ -65,11 +71,14 @@ def open_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Planner Workbench")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="show the version, build, cache, settings and site profile paths")
     parser.add_argument("--cache", type=Path, default=None, help="cache file for the GUI")
     parser.add_argument("--demo", action="store_true", help="GUI: load the small demo into a fresh cache")
     parser.add_argument("--smoke", type=Path, default=None, metavar="PNG",
                         help="GUI: open offscreen, save a screenshot to PNG and exit")
+    parser.add_argument("--force", action="store_true",
+                        help="GUI --demo: replace a demo cache holding decisions without asking")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from workbench.cli import commands
 
@@ -77,6 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(sub)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the version line, then build, cache, settings and site profile paths
+    (workbench.startup.version_text); reads ``--cache`` if it came before."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from workbench.startup import version_text
+
+        print(version_text(getattr(namespace, "cache", None)))
+        parser.exit()
 
 
 #: the exit code of output cut short by a closed pipe (128 + SIGPIPE, as a shell reports it)
@@ -89,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         from workbench.ui.app import run_gui
 
-        return run_gui(cache=args.cache, demo=args.demo, smoke=args.smoke)
+        return run_gui(cache=args.cache, demo=args.demo, smoke=args.smoke, force=args.force)
     from workbench.cache import db
 
     db.activity = "a sync" if args.command == "sync" else f"`workbench {args.command}`"

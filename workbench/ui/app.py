@@ -92,15 +92,30 @@ def build_context(cache: Path | None, settings_path: Path | None = None,
     settings_path = Path(settings_path) if settings_path else None
     settings = load_settings(settings_path)
     store = UiStateStore(Path(ui_state_path) if ui_state_path else None)
-    path = Path(cache) if cache else default_cache_path()
+    # --cache, else the cache the settings or the site profile name, else the default
+    configured = Path(settings.cache_path).expanduser() if settings.cache_path else None
+    path = Path(cache) if cache else configured or default_cache_path()
     engine = open_cache(path)
     return PanelContext(engine=engine, settings=settings, settings_path=settings_path,
                         ui_state=store.load(), ui_store=store, cache_path=path)
 
 
-def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = None) -> int:
-    """Open the main window; returns the process exit code."""
+def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = None,
+            force: bool = False) -> int:
+    """Open the main window; returns the process exit code.
+
+    Before Qt loads: no display, or system libraries missing for Qt's xcb plugin, end with a
+    message naming them and exit code 2 (workbench.startup.gui_problem) instead of Qt's abort
+    (134). ``--demo`` on a cache whose decisions it would discard asks first (the smoke run,
+    with no one to ask, refuses with exit code 2 unless ``force``)."""
     started = time.perf_counter()
+    if smoke is None:
+        from workbench.startup import gui_problem
+
+        problem = gui_problem()
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
     app = make_application(offscreen=smoke is not None)
     from PySide6.QtWidgets import QMessageBox
 
@@ -114,6 +129,11 @@ def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = 
     log_file = setup_logging()
     log.info("Planner Workbench %s starting (cache %s, demo %s, smoke %s)", __version__, cache,
              demo, smoke)
+    if demo and not force and not _demo_confirmed(cache, smoke is not None):
+        if smoke is not None:
+            return 2
+        demo = False  # declined: open the cache as it is
+        cache = cache or demo_cache_path()
     if demo and cache is None:
         cache = demo_cache_path()
         _fresh(cache)
@@ -140,6 +160,31 @@ def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = 
     code = app.exec()
     ctx.engine.dispose()
     return int(code)
+
+
+def _demo_confirmed(cache: Path | None, unattended: bool) -> bool:
+    """True when ``--demo`` may go ahead: it discards no decision, or the user said so (a
+    QMessageBox); unattended (``--smoke``) a refusal is printed instead."""
+    from workbench.startup import decisions_at_risk, demo_refusal
+
+    target = Path(cache) if cache else demo_cache_path()
+    count, connectors = decisions_at_risk(target, replaced=cache is None)
+    if not count:
+        return True
+    message = demo_refusal(count, connectors, target)
+    log.warning("--demo: %s", message)
+    if unattended:
+        print(f"workbench --demo: {message}", file=sys.stderr)
+        return False
+    from PySide6.QtWidgets import QMessageBox
+
+    answer = QMessageBox.question(
+        None, "Load the demo?",
+        f"{message.split('; ')[0]}.\n\nLoading the demo discards them. Load the demo anyway?\n"
+        "(No opens the cache as it is.)",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def _smoke(app, window, png: Path) -> int:  # type: ignore[no-untyped-def]

@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="keep good rows when some are rejected; a package is then a partial "
                         "update: rows missing from its files are not deleted")
     p.add_argument("--full", action="store_true", help="ignore watermarks, pull everything")
+    p.add_argument("--force", action="store_true",
+                   help="--demo: go ahead although the cache holds decisions on another "
+                        "source's data (the demo replaces that data)")
     add_common(p)
     p.set_defaults(func=run)
 
@@ -41,6 +44,14 @@ def run(args: argparse.Namespace) -> int:
     from workbench.services.tasks import SimpleState
 
     engine = open_engine(args)
+    if args.demo and not args.force:  # never discard decisions silently (exit 2)
+        from workbench.startup import decisions_at_risk, demo_refusal
+
+        target = cache_path(engine)
+        at_risk, connectors = (decisions_at_risk(target, replaced=False) if target
+                               else (0, []))
+        if at_risk and target:
+            raise CliError(demo_refusal(at_risk, connectors, target), 2)
     try:
         cache = cache_path(engine)
         if args.demo:
