@@ -105,3 +105,45 @@ def test_cancel_stops_a_planning_job_at_once(server: JobServer) -> None:
     assert time.monotonic() - started < 10
     revs = server.run("plan", job("item_revisions", item="FG-00001"))  # a fresh process serves
     assert revs.item == "FG-00001" and server.pid != first
+
+
+def start_method_job(_engine, _state) -> tuple[int, str | None]:  # type: ignore[no-untyped-def]
+    import multiprocessing
+    import sys
+
+    # a spawned child is a fresh interpreter: the fork server's preloaded UI modules are absent
+    return os.getpid(), ("preloaded" if "workbench.ui.workers" in sys.modules
+                         else multiprocessing.current_process().name)
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_jobs_run_with_either_start_method(cache_path: Path, method: str) -> None:
+    """Windows and macOS have no forkserver: the same jobs run in a ``spawn`` process."""
+    s = JobServer("portable", cache_path, PlanningDefaults)
+    s.start_method = method
+    try:
+        pid, seen = s.run("engine", start_method_job)
+        assert pid not in (None, os.getpid()) and not s.inline
+        popen = type(s._proc._popen).__module__  # how the process was started
+        assert popen == {"spawn": "multiprocessing.popen_spawn_posix",
+                         "forkserver": "multiprocessing.popen_forkserver"}[method]
+        if method == "spawn":
+            assert seen == "workbench-portable"
+        state = SimpleState()
+        assert s.run("engine", counting_job, state) == 200 and state.total == 200
+        with pytest.raises(ValueError, match="not in the cache"):
+            s.run("engine", failing_job)
+        revs = s.run("plan", job("item_revisions", item="FG-00001"))
+        assert revs.item == "FG-00001" and len(revs.table) >= 1
+    finally:
+        s.shutdown()
+
+
+def test_start_method_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.ui.jobserver import START_METHOD_ENV, _context
+
+    monkeypatch.setenv(START_METHOD_ENV, "spawn")
+    assert _context().get_start_method() == "spawn"
+    monkeypatch.setenv(START_METHOD_ENV, "fork")
+    with pytest.raises(ValueError, match="spawn or forkserver"):
+        _context()

@@ -119,10 +119,26 @@ def _serve(conn: Any, cancel: Any, cache_path: str) -> None:
 PRELOAD = ["workbench.ui.jobs", "workbench.ui.workers", "workbench.services.planning"]
 
 
-def _context() -> Any:
+#: the environment variable choosing the start method (``spawn`` or ``forkserver``)
+START_METHOD_ENV = "PWB_START_METHOD"
+
+
+def _context(method: str | None = None) -> Any:
     """``forkserver`` where it exists: workers fork from a clean, single-threaded process that has
-    the heavy modules imported (about 50 ms per worker instead of seconds); ``spawn`` elsewhere.
-    Never plain ``fork`` — forking the multithreaded Qt process can deadlock the child."""
+    the heavy modules imported (about 50 ms per worker instead of seconds); ``spawn`` elsewhere
+    (Windows, macOS app bundles, a frozen build) or when ``method`` / ``PWB_START_METHOD`` say
+    ``spawn``. Everything a job sends is picklable and the child imports what it needs by name
+    (:class:`Job`), so both methods run the same jobs (tests/ui/test_jobserver.py runs them with
+    ``spawn``). Never plain ``fork`` — forking the multithreaded Qt process can deadlock the
+    child."""
+    import os
+
+    method = method or os.environ.get(START_METHOD_ENV) or None
+    if method is not None:
+        if method not in ("spawn", "forkserver") or method not in mp.get_all_start_methods():
+            raise ValueError(f"start method {method!r} is not available here (spawn or forkserver)")
+        if method == "spawn":
+            return mp.get_context("spawn")
     if "forkserver" in mp.get_all_start_methods() and not getattr(sys, "frozen", False):
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
@@ -139,6 +155,9 @@ class JobServer:
 
     #: the child's main function (tests replace it to simulate a process that cannot start)
     target: Callable[..., None] = staticmethod(_serve)
+    #: ``spawn`` / ``forkserver``; None: :func:`_context` chooses (``PWB_START_METHOD`` or the
+    #: platform's best)
+    start_method: str | None = None
 
     def __init__(self, name: str, cache_path: Path, defaults: Callable[[], PlanningDefaults],
                  *, inline_engine: Any = None) -> None:
@@ -159,7 +178,7 @@ class JobServer:
 
     # --- lifecycle --------------------------------------------------------------------------
     def _start(self) -> None:
-        ctx = _context()
+        ctx = _context(self.start_method)
         parent, child = ctx.Pipe()
         self._cancel = ctx.Event()
         self._proc = ctx.Process(target=self.target, args=(child, self._cancel, str(self.cache_path)),
