@@ -218,7 +218,7 @@ def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None =
         demand_late(data, plan, released, pegging) if pegging is not None else empty(),
         purchasing.confirmation_missing(data, today, s), purchasing.confirmation_differs(data, s),
         purchasing.ship_notice_mismatch(data, s),
-        engineering.revision_conflict(data, plan.sources),
+        engineering.revision_conflict(data, plan),
         engineering.draft_revision_pending(data), records.data_problems(data),
     ]
     messages = pd.concat([p for p in parts if len(p)] or [empty()], ignore_index=True)

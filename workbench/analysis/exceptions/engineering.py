@@ -20,8 +20,9 @@ import pandas as pd
 
 from workbench.analysis.bom import effective_windows
 from workbench.analysis.data import PlanningData, column_codes, day_numbers
+from workbench.analysis.netting import Plan
 from workbench.analysis.revisions import OPEN_REQUISITIONS
-from workbench.analysis.sources import Sources, open_purchase_lines, open_work_orders
+from workbench.analysis.sources import open_purchase_lines, open_work_orders
 from workbench.domain.enums import BomStatus
 
 from .kinds import frame
@@ -45,19 +46,22 @@ def _supply(data: PlanningData) -> pd.DataFrame:
     ], ignore_index=True)
 
 
-def revision_conflict(data: PlanningData, sources: Sources) -> pd.DataFrame:
+def revision_conflict(data: PlanningData, plan: Plan) -> pd.DataFrame:
     """E13 (module doc): suggested quantity 0 (cancel, or use up elsewhere)."""
     supply = _supply(data)
+    src = plan.sources
+    needed = src.keys("requirements", plan.items, plan.sites)
+    site = plan.sites.get_indexer(supply["site"])
+    key = np.where(site >= 0, plan.items.idx(supply["item"]).astype(np.int64) * plan.n_sites
+                   + site, -1)
+    supply = supply[~np.isin(key, needed)]  # something else needs it there: no conflict
     ids, distinct = column_codes(data, "bom_lines", "component")  # numbered once per load
     wanted = pd.Index(distinct).isin(pd.unique(supply["item"]))
     lines = data.bom_lines.iloc[np.flatnonzero(wanted[ids])] if len(ids) else data.bom_lines
     revs = data.bom_revisions
     live = revs.loc[revs["status"] != BomStatus.DRAFT.value, ["parent", "revision"]]
-    ever = set(lines.merge(live, on=["parent", "revision"])["component"])
+    ever = lines.merge(live, on=["parent", "revision"])["component"].unique()
     supply = supply[supply["item"].isin(ever)]
-    needed = sources.requirements[["item", "site"]].drop_duplicates()
-    supply = supply.merge(needed.assign(_needed=True), on=["item", "site"], how="left")
-    supply = supply[supply["_needed"].isna()].drop(columns="_needed")
     windows = effective_windows(revs)
     usage = lines[["parent", "revision", "component"]].merge(windows, on=["parent", "revision"])
     pairs = supply.reset_index(drop=True).reset_index().merge(
