@@ -68,16 +68,17 @@ def build_info() -> str:
     return "source checkout"
 
 
-def about_rows(cache: Path | None = None) -> list[tuple[str, str]]:
+def about_rows(cache: Path | None = None,
+               settings_file: Path | None = None) -> list[tuple[str, str]]:
     """(label, value) for ``workbench --version`` and the About dialog: version, build, cache
     path, settings path, site profile paths (present or not)."""
     from workbench.services.settings import SettingsError, load_settings, settings_path
     from workbench.services.site import site_profile_path, user_site_profile_path
 
-    settings_file = settings_path()
+    settings_file = settings_file or settings_path()
     if cache is None:
         try:
-            configured = load_settings().cache_path
+            configured = load_settings(settings_file).cache_path
         except SettingsError:
             configured = None
         if configured:

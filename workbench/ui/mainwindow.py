@@ -165,6 +165,8 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.banner)
         outer.addLayout(body, 1)
         self.setCentralWidget(central)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = help_menu.addAction("&About Planner Workbench", self.show_about)
 
         self.freshness = QLabel("")
         self.freshness.setObjectName("freshness")
@@ -184,6 +186,12 @@ class MainWindow(QMainWindow):
         self.refresh_freshness()
         self.check_sources()
         QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up)
+
+    def show_about(self) -> None:
+        """Help ▸ About: version, build, cache, settings and site profile paths."""
+        from workbench.ui.about import AboutDialog
+
+        AboutDialog(self.ctx.cache_path, self.ctx.settings_path, self).exec()
 
     def _warm_up(self) -> None:
         """Import the heavy libraries in the background once the window is up, so opening the
