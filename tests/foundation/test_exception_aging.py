@@ -127,3 +127,21 @@ def test_cli_lists_and_triages(aged: tuple[Path, svc.RefreshResult, svc.RefreshR
     for line in el["lines"]:
         running += line["receipt"] - line["requirement"]
         assert line["available"] == pytest.approx(running)
+
+
+def test_array_pegging_equals_pegging(aged: tuple[Path, svc.RefreshResult, svc.RefreshResult,
+                                                  set[str]]) -> None:
+    """The pegs on messages come from the same pegging the Shortages panel shows."""
+    from workbench.analysis.exceptions.pegs import FastPegging
+    from workbench.analysis.pegging import Pegging
+
+    session = open_session(open_cache(aged[0]))
+    plan = session.plan()
+    fast, slow = FastPegging(plan), Pegging(plan)
+    rows = [r for r in range(len(plan.key)) if plan.level[r] > 0][:150]
+    assert rows
+    for row in rows:
+        assert [(r.bucket, r.quantity, r.kind, r.ref, r.pegs, r.day) for r in
+                fast.requirements(row)] == [(r.bucket, r.quantity, r.kind, r.ref, r.pegs, r.day)
+                                            for r in slow.requirements(row)]
+        assert fast.order_pegs(row) == slow.order_pegs(row)
