@@ -163,8 +163,8 @@ def gui_problem(env: Mapping[str, str] | None = None, platform: str = sys.platfo
     chosen = env.get("QT_QPA_PLATFORM", "").split(":")[0].strip().lower()
     if chosen in HEADLESS_PLATFORMS:
         return None
-    if chosen == "wayland" or (not chosen and env.get("WAYLAND_DISPLAY") and not env.get("DISPLAY")):
-        return None  # Qt's Wayland plugin needs no xcb libraries
+    if chosen == "wayland" or (not chosen and env.get("WAYLAND_DISPLAY")):
+        return None  # a Wayland session: Qt tries its Wayland plugin, which needs no xcb libraries
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         return ("Planner Workbench cannot open its window: there is no display (neither DISPLAY "
                 "nor WAYLAND_DISPLAY is set).\n"

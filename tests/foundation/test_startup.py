@@ -91,6 +91,10 @@ def test_gui_problem_by_display_and_platform() -> None:
     assert "workbench status" in none
     assert gui_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux", missing=lambda: ["x"]) is None
     assert gui_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux", missing=lambda: ["x"]) is None
+    assert gui_problem({"WAYLAND_DISPLAY": "w-0", "DISPLAY": ":0"}, "linux",
+                       missing=lambda: ["x"]) is None
+    assert gui_problem({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "w-0", "DISPLAY": ":0"},
+                       "linux", missing=lambda: ["libxcb-icccm.so.4"]) is not None
     assert gui_problem({}, "win32", missing=lambda: ["x"]) is None
     assert gui_problem({"DISPLAY": ":0"}, "linux", missing=lambda: []) is None
     lacking = gui_problem({"DISPLAY": ":0"}, "linux",
