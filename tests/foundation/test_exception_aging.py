@@ -117,6 +117,8 @@ def test_cli_lists_and_triages(aged: tuple[Path, svc.RefreshResult, svc.RefreshR
     assert (run.returncode, run.stdout.strip()) == (0, "1 message(s) acknowledged")
     bad = cli("exceptions", "snooze", "999999", "--until", "2030-01-01", "--cache", path)
     assert bad.returncode == 2 and "no exception message with id 999999" in bad.stderr
+    bad = cli("exceptions", "--kind", "E99", "--no-refresh", "--cache", path)
+    assert bad.returncode == 2 and "--kind 'E99': expected one of E01" in bad.stderr
     item, site = out["messages"][0]["item"], out["messages"][0]["site"]
     run = cli("elements", item, "--site", site, "--bucket", "month", "--cache", path, "--json")
     assert run.returncode == 0, run.stderr

@@ -228,9 +228,11 @@ def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None =
     if pegging is not None:
         _attach_endangers(messages, cov, pegging, DueDates(data), s.max_endangered)
     messages = messages.drop(columns=list(_HIDDEN))
-    rank = messages["severity"].map({v: i for i, v in enumerate(SEVERITIES)})
-    messages = messages.assign(_rank=rank).sort_values(
-        ["_rank", "code", "element"], kind="stable").drop(columns="_rank").reset_index(drop=True)
+    rank = messages["severity"].map({v: i for i, v in enumerate(SEVERITIES)}).to_numpy()
+    element, _ = pd.factorize(messages["element"], sort=True)
+    code, _ = pd.factorize(messages["code"], sort=True)
+    order = np.lexsort((element, code, rank))  # severity, code, element
+    messages = messages.iloc[order].reset_index(drop=True)
     return ExceptionList(date_of(today), name_messages(messages, data, site_names))
 
 

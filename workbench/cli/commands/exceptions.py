@@ -83,6 +83,11 @@ def run(args: argparse.Namespace) -> int:
                 f"snoozed until {args.until}"
             print(f"{len(done)} message(s) {verb}")
         return 0
+    from workbench.analysis.exceptions.kinds import CODES, KINDS
+
+    if args.kind is not None and args.kind not in KINDS and args.kind not in CODES:
+        raise CliError(f"--kind {args.kind!r}: expected one of {', '.join(CODES)} or a kind "
+                       f"name ({', '.join(KINDS)})", 2)
     if args.no_refresh:
         engine = open_engine(args)
         refreshed = None
