@@ -1,13 +1,12 @@
 """The packaged app: the one-folder bundle starts, opens the main window on the demo and exits 0;
 its self-extracting installer installs, upgrades beside the old version, refuses a damaged
-download and uninstalls without touching the user's cache. The bundle is built once per module."""
+download and uninstalls without touching the user's cache. The bundle is built once per session
+(tests/packaging/conftest.py)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,24 +15,6 @@ REPO = Path(__file__).resolve().parents[2]
 NAME = "planner-workbench"
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``dist/`` with the bundle built from packaging/planner_workbench.spec."""
-    if shutil.which("pyinstaller") is None and not (Path(sys.executable).parent / "pyinstaller").exists():
-        pytest.fail("PyInstaller is not installed: install the test extra (pip install -e '.[test]')")
-    work = tmp_path_factory.mktemp("bundle")
-    out = work / "dist"
-    build = subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-         "--distpath", str(out), "--workpath", str(work / "build"),
-         str(REPO / "packaging" / "planner_workbench.spec")],
-        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
-    )
-    assert build.returncode == 0, build.stderr[-4000:]
-    assert (out / NAME / NAME).exists()
-    return out
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -101,16 +82,36 @@ def test_installer_installs_upgrades_and_uninstalls(dist: Path, tmp_path: Path) 
     icon = next(line.split("=", 1)[1] for line in desktop.splitlines() if line.startswith("Icon="))
     assert Path(icon).is_file()  # the icon ships inside the bundle
 
-    # an upgrade unpacks beside the old version, switches, keeps the old one for a roll back
-    second = _run(["sh", str(new), *where], env, tmp_path)
+    # an upgrade unpacks beside the old version, switches, keeps the old one for a roll back;
+    # unattended with a site profile (PWB_SITE_PROFILE: where the app reads it; /etc as root)
+    site = tmp_path / "etc" / "site.toml"
+    env["PWB_SITE_PROFILE"] = str(site)
+    profile = tmp_path / "site.toml"
+    profile.write_text("[planning]\nhorizon_weeks = 13\n")
+    second = _run(["sh", str(new), *where, "--site-profile", str(profile)], env, tmp_path)
     assert second.returncode == 0, second.stderr
     assert os.readlink(prefix / "current") == real_version
     assert (prefix / "0.0.9" / NAME).exists()
     assert "previous version 0.0.9 kept" in second.stdout
     version = _run([str(launcher), "--version"], env, tmp_path, timeout=120)
-    assert version.stdout.strip().endswith(real_version)
+    assert version.stdout.splitlines()[0].endswith(real_version)  # then build and paths
     status = _run([str(launcher), "status", "--cache", str(cache), "--json"], env, tmp_path)
     assert status.returncode == 0 and '"demo"' in status.stdout, status.stderr
+    assert site.read_text() == profile.read_text()
+    assert f"site profile: {site}\n" in version.stdout
+
+    # another site profile replaces a different one only with --yes (no terminal to ask on)
+    other = tmp_path / "other.toml"
+    other.write_text("[planning]\nhorizon_weeks = 8\n")
+    asked = subprocess.run(["sh", str(new), *where, "--site-profile", str(other)],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+                           cwd=tmp_path, timeout=300, check=False)
+    assert asked.returncode != 0 and "add --yes" in asked.stderr
+    assert site.read_text() == profile.read_text()
+    forced = _run(["sh", str(new), *where, "--site-profile", str(other), "--yes"], env, tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert site.read_text() == other.read_text()
+    assert Path(f"{site}.previous").read_text() == profile.read_text()
 
     # a damaged download is refused before anything changes
     damaged = tmp_path / "damaged.sh"
