@@ -6,6 +6,7 @@ download and uninstalls without touching the user's cache. The bundle is built o
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 from pathlib import Path
 
@@ -47,6 +48,11 @@ def test_bundle_builds_and_passes_its_smoke_test(dist: Path, tmp_path: Path) -> 
                   env, tmp_path, timeout=120)
     assert status.returncode == 0, status.stderr
     assert '"items"' in status.stdout and '"demo"' in status.stdout
+    # --version: the build the spec recorded (date, commit, glibc) and the user's paths
+    shown = _run([str(exe), "--version"], env, tmp_path, timeout=120).stdout.splitlines()
+    assert shown[1].startswith("build: ") and f"glibc {platform.libc_ver()[1]}" in shown[1]
+    config = Path(env.get("XDG_CONFIG_HOME") or tmp_path / ".config")
+    assert shown[3] == f"settings: {config / 'PlannerWorkbench' / 'settings.json'}"
 
 
 def _make_installer(dist: Path, version: str) -> Path:
