@@ -33,11 +33,11 @@ forecast. Later, unreliable suppliers' late promises and quality-held lots (see
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
+from connectors.demo.anchors import Cover, Entries, Pending, cover_anchors, weighted_pick
 from connectors.demo.boms import RELEASED_S, Boms, block_rows
 from connectors.demo.clock import MRP_DAY, NO_DATE, stream, to_weekday
 from connectors.demo.master import EA, Items, nice, stock_factor
@@ -55,8 +55,6 @@ from connectors.demo.shortfall import row_deficits
 
 #: weeks of requirements the plan looks at (the planning horizon the workbench shows by default)
 HORIZON_WEEKS = 26
-#: anchors of one row closer than this are one order
-_MIN_GAP = 14
 #: share of the work orders that are recently completed (history, no longer supply)
 _COMPLETED_SHARE = 0.1
 #: finished goods need a few orders each to span the horizon; weight of an FG row vs an SA row
@@ -65,27 +63,6 @@ _FG_WEIGHT = 3.0
 _PLANNED_REQUISITIONS = 1.3
 #: cycle stock of a component row: up to this many weeks of its usage
 _CYCLE_WEEKS = 3.0
-_BIG = 1 << 20  # day codes inside a row key: key * _BIG + day
-
-
-@dataclass
-class Entries:
-    """Requirement entries in the stock unit (see the module docstring)."""
-
-    item: np.ndarray
-    site: np.ndarray
-    day: np.ndarray
-    actual: np.ndarray
-    planned: np.ndarray
-
-    @staticmethod
-    def concat(parts: list[Entries]) -> Entries:
-        return Entries(
-            *(np.concatenate([getattr(p, f) for p in parts]) for f in Entries.__dataclass_fields__)
-        )
-
-    def take(self, rows: np.ndarray) -> Entries:
-        return Entries(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
 
 
 @dataclass
@@ -130,112 +107,6 @@ class Mrp:
     buffers: StockNeed
 
 
-def _weighted_pick(rng: np.random.Generator, weight: np.ndarray, k: int) -> np.ndarray:
-    """Up to ``k`` positions with weight > 0, drawn without replacement in proportion to the
-    weight (Efraimidis-Spirakis: the largest log(u) / w), sorted."""
-    pool = np.flatnonzero(weight > 0)
-    k = min(k, len(pool))
-    if k == 0:
-        return np.zeros(0, np.int64)
-    score = np.log(rng.random(len(pool))) / weight[pool]
-    return np.sort(pool[np.argpartition(-score, k - 1)[:k]])
-
-
-class _Pending:
-    """Entries waiting for their item's level (its BOM height; bought items are height 0)."""
-
-    def __init__(self, height: np.ndarray) -> None:
-        self.height = height
-        self.parts: dict[int, list[Entries]] = defaultdict(list)
-
-    def add(self, e: Entries) -> None:
-        e = e.take(np.flatnonzero((e.actual > 0) | (e.planned > 0)))
-        if len(e.item) == 0:
-            return
-        h = self.height[e.item]
-        order = np.argsort(h, kind="stable")
-        h = h[order]
-        bounds = np.flatnonzero(np.diff(h)) + 1
-        for rows in np.split(order, bounds):
-            self.parts[int(self.height[e.item[rows[0]]])].append(e.take(rows))
-
-    def take(self, level: int) -> Entries:
-        parts = self.parts.pop(level, [])
-        if not parts:
-            empty = np.zeros(0, np.int64)
-            return Entries(empty, empty, empty, np.zeros(0), np.zeros(0))
-        return Entries.concat(parts)
-
-
-@dataclass
-class _Cover:
-    """How one level's rows are covered: stock per row and orders per anchor."""
-
-    row_key: np.ndarray  # sorted unique item * n_sites + site
-    stock: np.ndarray  # planned requirement before the first anchor, per row
-    planned_total: np.ndarray
-    anchor_key: np.ndarray
-    anchor_day: np.ndarray
-    anchor_qty: np.ndarray  # planned requirement from the anchor to the next one
-
-
-def _cover(
-    rng: np.random.Generator,
-    e: Entries,
-    n_sites: int,
-    weight: np.ndarray,
-    budget: int,
-    spacing: np.ndarray | None = None,
-) -> _Cover:
-    """Pick up to ``budget`` anchors (weighted, one per row per _MIN_GAP days) and size them.
-
-    ``spacing`` (per entry, days; 0 = none): rows that should have an order every so many days
-    over the horizon (finished goods, built in regular lots) get those anchors first.
-    """
-    key = e.item.astype(np.int64) * n_sites + e.site
-    day = np.maximum(e.day, -1000)
-    code = key * _BIG + (day + 1000)
-    order = np.argsort(code, kind="stable")
-    key, day, code = key[order], day[order], code[order]
-    planned, weight = e.planned[order], weight[order]
-    row_key, row_of = np.unique(key, return_inverse=True)
-    score = np.full(len(key), -np.inf)
-    # weighted sampling without replacement (Efraimidis-Spirakis): the largest log(u) / w
-    candidates = weight > 0
-    score[candidates] = np.log(rng.random(int(candidates.sum()))) / weight[candidates]
-    if spacing is not None:
-        spacing = spacing[order]
-        phase = rng.integers(0, 1 << 30, len(row_key))[row_of] % np.maximum(spacing, 1)
-        slot = (day + phase) // np.maximum(spacing, 1)
-        first = np.r_[True, (key[1:] != key[:-1]) | (slot[1:] != slot[:-1])]
-        first &= candidates & (spacing > 0)
-        flagged = np.flatnonzero(first)
-        # before any weighted pick (those score <= 0), and each row's first before any second
-        score[flagged] = 1.0
-        leading = np.r_[True, key[flagged[1:]] != key[flagged[:-1]]][: len(flagged)]
-        score[flagged[leading]] = 2.0
-    pool = np.flatnonzero(candidates)
-    k = min(budget, len(pool))
-    chosen = np.zeros(0, np.int64)
-    if k > 0:
-        chosen = np.sort(pool[np.argpartition(-score[pool], k - 1)[:k]])
-        # one order per row per fortnight: drop an anchor too close to the one before it
-        same_row = np.r_[False, key[chosen[1:]] == key[chosen[:-1]]]
-        close = same_row & (np.r_[0, np.diff(day[chosen])] < _MIN_GAP)
-        chosen = chosen[~close]
-    a_code = code[chosen]
-    row_start = row_key[row_of] * _BIG
-    seg = np.searchsorted(a_code, code, "right") - np.searchsorted(a_code, row_start, "left")
-    first_anchor = np.searchsorted(a_code, row_start, "left")
-    covered = seg > 0
-    anchor_qty = np.bincount(
-        (first_anchor + seg - 1)[covered], weights=planned[covered], minlength=len(chosen)
-    )
-    stock = np.bincount(row_of[~covered], weights=planned[~covered], minlength=len(row_key))
-    total = np.bincount(row_of, weights=planned, minlength=len(row_key))
-    return _Cover(row_key, stock, total, key[chosen], day[chosen], anchor_qty)
-
-
 class _Planner:
     """Runs the levels (see the module docstring); one instance per plant."""
 
@@ -245,7 +116,7 @@ class _Planner:
         self.buffers_rng = stream(seed, "buffers")
         self.buffers = StockNeed(*(np.zeros(0, np.int64),) * 2, np.zeros(0), np.zeros(0))
         self.n_sites = scale.sites
-        self.pending = _Pending(items.height.astype(np.int64))
+        self.pending = Pending(items.height.astype(np.int64))
         self.safety = items.safety_stock.copy()
         self.unit_scale = items.unit_scale.copy()
         self.moq = items.min_order_qty.copy()
@@ -290,7 +161,7 @@ class _Planner:
     def _keep_stock(self, key: np.ndarray, quantity: np.ndarray, total: np.ndarray) -> None:
         self.stock.append((key, quantity, total))
 
-    def _row_stock(self, cover: _Cover) -> np.ndarray:
+    def _row_stock(self, cover: Cover) -> np.ndarray:
         """Stock a row holds: safety stock, its early requirements with the row's margin, and
         what is left of the last lot (cycle stock: up to a few weeks of the row's usage;
         finished goods are built to demand and keep less)."""
@@ -316,13 +187,13 @@ class _Planner:
         usable = (e.planned > 0) & (e.day >= 1) & (e.day < HORIZON_WEEKS * 7 - 7)
         weight = np.where(usable, value * near * np.where(fg, _FG_WEIGHT, 1.0), 0.0)
         spacing = np.where(fg, self.spacing[e.item], 0)
-        cover = _cover(self.rng, e, self.n_sites, weight, budget, spacing)
+        cover = cover_anchors(self.rng, e, self.n_sites, weight, budget, spacing)
         completed = self._work_orders(cover)
         stock = self._row_stock(cover) + completed
         self._keep_stock(cover.row_key, stock, cover.planned_total)
         return len(cover.anchor_key)
 
-    def _work_orders(self, cover: _Cover) -> np.ndarray:
+    def _work_orders(self, cover: Cover) -> np.ndarray:
         """Open work orders for the anchors; their components go to the levels below. Returns
         per row the quantity already completed on its orders (now in stock)."""
         items, boms, rng = self.items, self.boms, self.rng
@@ -439,7 +310,7 @@ class _Planner:
         near = np.where(e.day <= lead + 14, 1.0, np.where(e.day <= 150, 0.15, 0.0))
         usable = (e.planned > 0) & (e.day >= 2)
         weight = np.where(usable, e.planned * items.standard_cost[e.item] * near, 0.0)
-        cover = _cover(rng, e, self.n_sites, weight, budget)
+        cover = cover_anchors(rng, e, self.n_sites, weight, budget)
         n = len(cover.anchor_key)
         item = cover.anchor_key // self.n_sites
         requested = to_weekday(np.maximum(cover.anchor_day - rng.integers(0, 5, n), 1))
@@ -503,7 +374,7 @@ class _Planner:
         rng, n_sites = self.rng, self.n_sites
         later = (e.planned > 0) & (e.day >= lead + 21) & (e.day < (HORIZON_WEEKS - 2) * 7)
         weight = np.where(later, e.planned * self.items.standard_cost[e.item], 0.0)
-        picked = _weighted_pick(rng, weight, budget)
+        picked = weighted_pick(rng, weight, budget)
         key = e.item.astype(np.int64) * n_sites + e.site
         # one requisition per row, from its earliest picked need on
         order = np.lexsort((e.day[picked], key[picked]))
