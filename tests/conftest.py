@@ -144,7 +144,8 @@ def _check_leaked_widgets(before: set[int]) -> None:
 @pytest.fixture(scope="module")
 def day0() -> Any:
     """Every record of the small demo plant on day 0 (tests.demo_rows.Rows)."""
-    from connectors.demo import DemoConnector
+    from planner_connectors.demo import DemoConnector
+
     from tests.demo_rows import pull_all
 
     return pull_all(DemoConnector("small"))
@@ -153,7 +154,8 @@ def day0() -> Any:
 @pytest.fixture(scope="module")
 def day7() -> Any:
     """The same plant a week later."""
-    from connectors.demo import DemoConnector
+    from planner_connectors.demo import DemoConnector
+
     from tests.demo_rows import pull_all
 
     return pull_all(DemoConnector("small", day=7))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.demo import DemoConnector
+from planner_connectors.demo import DemoConnector
 
 Rows = dict[str, list[dict[str, Any]]]
 

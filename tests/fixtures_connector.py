@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from connectors.base import Batch, Capability, CheckResult, PermanentError, PushRequest, PushResult
+from workbench.connect.port import Batch, Capability, CheckResult, PermanentError, PushRequest, PushResult
 
 
 class MemoryConnector:

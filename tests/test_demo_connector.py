@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from planner_connectors.demo import BASE_DATE, DemoConnector
 
-from connectors.base import Capability, PermanentError, PushRequest
-from connectors.demo import BASE_DATE, DemoConnector
 from tests.demo_rows import Rows, pull_all
 from workbench.cache.db import open_cache
+from workbench.connect.port import Capability, PermanentError, PushRequest
 from workbench.domain.enums import OPEN_PURCHASE_STATUSES, SyncRunStatus
 from workbench.domain.models import ENTITIES, ENTITY_MODELS
 from workbench.domain.uom import UomConverter

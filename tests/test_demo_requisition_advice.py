@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.demo.plant import Plant
-from connectors.demo.scales import SCALES
+from planner_connectors.demo.plant import Plant
+from planner_connectors.demo.scales import SCALES
+
 from workbench.cache.db import open_cache
 from workbench.services.planning import open_session
 from workbench.services.reevaluate import run_reevaluation

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from connectors.demo import BASE_DATE, DemoConnector
+from planner_connectors.demo import BASE_DATE, DemoConnector
+
 from tests.demo_rows import Rows, by_key, pull_all
 from workbench.domain.models import ENTITIES
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from planner_connectors.files import FilesConnector
 
-from connectors.files import FilesConnector
 from tests.fixtures_connector import MemoryConnector
 from workbench.cache.db import open_cache
 from workbench.cache.frames import read_entity_frame

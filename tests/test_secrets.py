@@ -19,15 +19,16 @@ from pathlib import Path
 
 import httpx
 import keyring.backend
+import planner_connectors
 import pytest
 
-import connectors
 import workbench
-from connectors.base import ConnectorError, PermanentError
 from tests.foundation.clirun import REPO, cli
 from workbench.analysis.data import PLANNING_ENTITIES
 from workbench.cache import snapshot
 from workbench.cache.db import open_cache
+from workbench.connect.factory import make_connector
+from workbench.connect.port import ConnectorError, PermanentError
 from workbench.services.decisions import record_decision
 from workbench.services.planning import open_session, read_planning_frames
 from workbench.services.reevaluate import run_reevaluation
@@ -38,7 +39,7 @@ from workbench.services.settings import (
     save_settings,
     settings_path,
 )
-from workbench.services.sources import demo_connector, make_connector
+from workbench.services.sources import demo_connector
 from workbench.services.sync import run_sync
 from workbench.services.writeback import audit_frame, outbox_frame, send_pending
 
@@ -50,15 +51,14 @@ ERP = ("database=prod", "user=planner")
 def test_the_application_defines_no_keyring_backend() -> None:
     """keyring takes every imported KeyringBackend subclass as a candidate: one defined by the
     app would become the store on a machine without a real keyring."""
-    for package in (workbench, connectors):
+    for package in (workbench, planner_connectors):
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            if not info.name.startswith(("workbench.ui", "connectors.tryton.devserver",
-                                         "connectors.tryton.seed")):
+            if not info.name.startswith("workbench.ui"):
                 importlib.import_module(info.name)
     ours = [type(b).__name__ for b in keyring.backend.get_all_keyring()
-            if type(b).__module__.startswith(("workbench", "connectors"))]
+            if type(b).__module__.startswith(("workbench", "planner_connectors"))]
     classes = [f"{c.__module__}.{c.__name__}" for c in _subclasses(keyring.backend.KeyringBackend)
-               if c.__module__.startswith(("workbench", "connectors"))]
+               if c.__module__.startswith(("workbench", "planner_connectors"))]
     assert ours == [] and classes == []
 
 
@@ -83,7 +83,7 @@ def test_credentials_set_without_a_keyring_backend_fails_and_stores_nothing(tmp_
     if _real_backend_present(env):
         pytest.skip("this machine has a real keyring backend")
     run = subprocess.run(
-        [sys.executable, "-m", "workbench.services.credentials", "set", "tryton",
+        [sys.executable, "-m", "workbench.connect.credentials", "set", "tryton",
          "url=https://erp.example.com", *ERP],
         input="s3cret\n", capture_output=True, text=True, env=env, cwd=REPO, timeout=60)
     assert run.returncode == 1, (run.stdout, run.stderr)
@@ -134,7 +134,7 @@ def test_plain_http_to_another_machine_needs_insecure() -> None:
 
 
 def test_urls_are_redacted_in_httpx_log_lines(caplog: pytest.LogCaptureFixture) -> None:
-    import connectors.tryton.rpc  # noqa: F401 - installs the filter, as every Tryton use does
+    import planner_connectors.tryton.rpc  # noqa: F401 - installs the filter, as every Tryton use does
 
     client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
     with caplog.at_level(logging.INFO, logger="httpx"):
@@ -247,7 +247,7 @@ def test_cli_actions_are_audited_as_the_configured_user(decided: tuple[Path, int
 
 KILLED_MID_SEND = """
 import os, signal, sys
-from connectors.demo import DemoConnector
+from planner_connectors.demo import DemoConnector
 from workbench.cache.db import open_cache
 from workbench.services.writeback import send_pending
 DemoConnector.push = lambda self, request: os.kill(os.getpid(), signal.SIGKILL)

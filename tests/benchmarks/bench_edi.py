@@ -27,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from connectors.edi import EdiConnector
+from planner_connectors.edi import EdiConnector
+
 from tests.edi.messages import Line, desadv, ordrsp_batch
 from workbench.cache.db import open_cache
 from workbench.services.edi import sync_inbox

@@ -153,7 +153,8 @@ def profile_text(header: list[str]) -> str:
 
 def run_one(kind: str, folder: Path, cache: Path, profile: Path | None) -> None:
     """In a child process: sync one path into its cache, print figures as JSON."""
-    from connectors.files import FilesConnector
+    from planner_connectors.files import FilesConnector
+
     from workbench.cache.db import open_cache
     from workbench.services.sync import run_sync
 

@@ -44,8 +44,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from connectors.tryton import TrytonConnector
-from connectors.tryton.devserver import (
+from planner_connectors.tryton import TrytonConnector
+from planner_connectors.tryton.rpc import TrytonRPC
+
+from tests.support.tryton.devserver import (
     ADMIN_PASSWORD,
     DATABASE,
     TrytonServer,
@@ -53,8 +55,7 @@ from connectors.tryton.devserver import (
     init_database,
     server_on_copy,
 )
-from connectors.tryton.rpc import TrytonRPC
-from connectors.tryton.seed import PlantSize, seed_plant
+from tests.support.tryton.seed import PlantSize, seed_plant
 from workbench.cache.db import open_cache
 from workbench.services.sync import run_sync
 

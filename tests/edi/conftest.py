@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from planner_connectors.edi import EdiConnector
 from sqlalchemy import Engine
 
-from connectors.edi import EdiConnector
 from tests.fixtures_connector import MemoryConnector
 from workbench.cache.db import open_cache
 from workbench.services.sync import SyncResult, run_sync

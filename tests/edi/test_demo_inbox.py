@@ -1,6 +1,6 @@
 """The demo plant's suppliers answer by EDI: after a demo sync their acknowledgements and ship
 notices are in the inbox beside the cache and applied, each line by the rule of
-connectors/demo/edi_inbox.py (recomputed here from the demo's own records)."""
+connectors/planner_connectors/demo/edi_inbox.py (recomputed here from the demo's own records)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from planner_connectors.demo import DemoConnector
 
-from connectors.demo import DemoConnector
 from workbench.cache.db import open_cache
 from workbench.cli import main
 

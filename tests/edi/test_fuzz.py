@@ -9,11 +9,11 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from planner_connectors.edi import EdiConnector
+from planner_connectors.edi.connector import read_interchange
+from planner_connectors.edi.model import EdiError
 from sqlalchemy import Engine
 
-from connectors.edi import EdiConnector
-from connectors.edi.connector import read_interchange
-from connectors.edi.model import EdiError
 from tests.edi.conftest import PARTNERS, SENDER_A, plant
 from tests.edi.messages import Line, desadv, ordrsp, x855, x856
 from tests.fixtures_connector import MemoryConnector
@@ -121,7 +121,7 @@ def test_a_mutated_file_is_applied_whole_or_not_at_all(tmp_path_factory, text: s
 def test_the_fast_edifact_split_reads_as_pydifacts_tokenizer(text: str) -> None:
     """Without a release character no separator is escaped, and ``str.split`` reads what
     pydifact's tokenizer reads: the same interchange, or an error from both."""
-    from connectors.edi import edifact
+    from planner_connectors.edi import edifact
 
     if not text.startswith("UNA") or "?" in text[9:]:
         return

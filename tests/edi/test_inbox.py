@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from planner_connectors.edi import EdiConnector
 from sqlalchemy import Engine
 
-from connectors.edi import EdiConnector
 from tests.edi.conftest import SENDER_A, Drop, history, outcomes, pol
 from tests.edi.messages import Line, desadv, ordrsp, x855, x856
 from tests.fixtures_connector import MemoryConnector

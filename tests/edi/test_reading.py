@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from planner_connectors.edi.connector import read_interchange
+from planner_connectors.edi.model import EdiError
 
-from connectors.edi.connector import read_interchange
-from connectors.edi.model import EdiError
 from tests.edi.messages import Line, desadv, ordrsp, x855, x856
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import xlsxwriter
+from planner_connectors.files import FilesConnector
+from planner_connectors.files.profile import ProfileError
+from planner_connectors.files.source import MappedSource
 
-from connectors.files import FilesConnector
-from connectors.files.profile import ProfileError
-from connectors.files.source import MappedSource
 from workbench.cache.db import open_cache
 from workbench.domain.enums import SyncRunStatus
 from workbench.services.sync import run_sync

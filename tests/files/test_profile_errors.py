@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from connectors.files.profile import ProfileError, line_index, load_profile
+from planner_connectors.files.profile import ProfileError, line_index, load_profile
 
 INVENTORY = """\
 [profile]

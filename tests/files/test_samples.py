@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from planner_connectors.files import FilesConnector
+from planner_connectors.files.source import MappedSource
 
-from connectors.files import FilesConnector
-from connectors.files.source import MappedSource
 from tests.fixtures_connector import MemoryConnector
 from tests.foundation.cachedump import ENTITY_NAMES, dump
 from tests.foundation.plant import tiny_plant

@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from planner_connectors.files import FilesConnector
 
-from connectors.files import FilesConnector
 from tests.foundation.cachedump import ENTITY_NAMES, dump
 from workbench.cache.db import open_cache
 from workbench.cache.frames import read_entity_frame

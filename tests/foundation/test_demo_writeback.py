@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from planner_connectors.demo import DemoConnector
 from sqlalchemy import Engine, text
 
-from connectors.base import ConflictError, PermanentError, PushRequest
-from connectors.demo import DemoConnector
 from workbench.cache.db import open_cache
 from workbench.cache.frames import read_entity_frame
 from workbench.cli import main as cli
+from workbench.connect.port import ConflictError, PermanentError, PushRequest
 from workbench.services.decisions import record_decision
 from workbench.services.planning import open_session, shortages
 from workbench.services.reevaluate import run_reevaluation
@@ -506,7 +506,7 @@ def _lines_lenient(path: Path) -> list[dict[str, Any]]:
 def test_only_a_connector_with_a_store_beside_the_cache_needs_no_configuration(
     tmp_path: Path,
 ) -> None:
-    from workbench.services.sources import self_contained_connector, with_cache_store
+    from workbench.connect.factory import self_contained_connector, with_cache_store
 
     cache = tmp_path / "c.sqlite"
     assert with_cache_store("demo", {"scale": "small"}, cache) == {

@@ -14,16 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from planner_connectors.files import FilesConnector
 from sqlalchemy import Engine, text
 
-from connectors.base import Batch
-from connectors.files import FilesConnector
 from tests.fixtures_connector import MemoryConnector
 from tests.foundation.plant import tiny_plant
 from workbench.analysis.data import CODE_COLUMNS, PLANNING_ENTITIES, column_codes
 from workbench.cache import snapshot
 from workbench.cache.db import open_cache
 from workbench.cache.schema import ENTITY_TABLES
+from workbench.connect.port import Batch
 from workbench.domain.enums import SyncRunStatus
 from workbench.services import planning
 from workbench.services.packages import export_package

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.files import FilesConnector
+from planner_connectors.files import FilesConnector
+
 from tests.fixtures_connector import MemoryConnector
 from tests.foundation.cachedump import ENTITY_NAMES, dump
 from tests.foundation.plant import tiny_plant

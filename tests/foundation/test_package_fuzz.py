@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from planner_connectors.files import FilesConnector
+from planner_connectors.files.reading import FIELD_LIMIT
 from pydantic import ValidationError
 
-from connectors.files import FilesConnector
-from connectors.files.reading import FIELD_LIMIT
 from tests.foundation.cachedump import ENTITY_NAMES, dump
 from tests.foundation.test_package_safety import BASE
 from workbench.cache.db import open_cache

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from planner_connectors.files import FilesConnector
+from planner_connectors.files.reading import FIELD_LIMIT
 
-from connectors.files import FilesConnector
-from connectors.files.reading import FIELD_LIMIT
 from tests.fixtures_connector import MemoryConnector
 from tests.foundation.cachedump import ENTITY_NAMES, dump
 from workbench.analysis.data import NonFiniteNumber, normalise_frame

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import ConnectorError
-from workbench.services.sources import OptionError, make_connector, typed_options
+from workbench.connect.factory import OptionError, make_connector, typed_options
+from workbench.connect.port import ConnectorError
 
 REPO = Path(__file__).resolve().parents[2]
 ERP = ("url=http://127.0.0.1:8000", "database=plant", "user=planner")
@@ -87,7 +87,7 @@ def test_an_add_on_without_declared_options_gets_its_parameters_as_given(
         def __init__(self, **params: str) -> None: ...
 
     classes = {"fixed": Fixed, "open": OpenEnded}
-    monkeypatch.setattr("workbench.services.sources.get_connector_class", classes.__getitem__)
+    monkeypatch.setattr("workbench.connect.factory.get_connector_class", classes.__getitem__)
     assert typed_options("fixed", {"host": "h", "port": "2"}) == {"host": "h", "port": "2"}
     with pytest.raises(OptionError, match="fixed takes no option 'colour'"):
         typed_options("fixed", {"colour": "x"})

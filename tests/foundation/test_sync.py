@@ -184,7 +184,7 @@ def test_killed_process_mid_run_leaves_the_cache_as_before(tmp_path: Path) -> No
 
 def test_a_complete_set_marks_only_its_own_missing_rows_deleted(cache) -> None:
     """A source that sends its complete set deletes what it no longer has — never others' rows."""
-    from connectors.base import Batch
+    from workbench.connect.port import Batch
 
     class Complete(MemoryConnector):
         name = "plm"

@@ -28,9 +28,11 @@ import pytest
 
 pytest.importorskip("trytond.modules.production", reason="needs the test extra (trytond modules)")
 
-from connectors.tryton import TrytonConnector
-from connectors.tryton import seed as seed_module
-from connectors.tryton.devserver import (
+from planner_connectors.tryton import TrytonConnector
+from planner_connectors.tryton.rpc import TrytonRPC
+
+from tests.support.tryton import seed as seed_module
+from tests.support.tryton.devserver import (
     ADMIN_PASSWORD,
     DATABASE,
     TrytonServer,
@@ -38,8 +40,7 @@ from connectors.tryton.devserver import (
     init_database,
     server_on_copy,
 )
-from connectors.tryton.rpc import TrytonRPC
-from connectors.tryton.seed import PlantSize, SeedResult, seed_plant
+from tests.support.tryton.seed import PlantSize, SeedResult, seed_plant
 
 pytestmark = pytest.mark.tryton
 

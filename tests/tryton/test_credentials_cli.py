@@ -8,12 +8,13 @@ from pathlib import Path
 import keyring
 import keyring.backends.fail
 import pytest
+from planner_connectors.tryton.rpc import TrytonRPC
 
-from connectors.tryton.devserver import ADMIN_PASSWORD, DATABASE, TrytonServer
-from connectors.tryton.rpc import TrytonRPC
+from tests.support.tryton.devserver import ADMIN_PASSWORD, DATABASE, TrytonServer
 from workbench.cache.db import open_cache
 from workbench.cli import main
-from workbench.services import credentials
+from workbench.connect import credentials
+from workbench.connect.factory import make_connector
 from workbench.services.settings import (
     Settings,
     SourceConfig,
@@ -21,7 +22,6 @@ from workbench.services.settings import (
     save_settings,
     settings_path,
 )
-from workbench.services.sources import make_connector
 from workbench.services.sync import run_sync
 
 PARAMS = {"url": "http://erp.example.com:8000", "database": "prod", "user": "planner"}
@@ -34,7 +34,7 @@ def test_password_round_trip_and_injection(memory_keyring: object) -> None:
         credentials.CredentialError, match="no password stored for tryton:planner@"
     ) as err:
         credentials.connector_params("tryton", PARAMS)
-    assert "python -m workbench.services.credentials set tryton" in str(err.value)
+    assert "python -m workbench.connect.credentials set tryton" in str(err.value)
     credentials.set_password(account, "s3cret")
     assert credentials.connector_params("tryton", PARAMS) == {**PARAMS, "password": "s3cret"}
     assert credentials.connector_params("files", {"folder": "/data"}) == {"folder": "/data"}

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from planner_connectors.tryton import TrytonConnector
+from planner_connectors.tryton.rpc import TrytonRPC
 
-from connectors.base import PermanentError, TransientError
-from connectors.tryton import TrytonConnector
-from connectors.tryton.devserver import ADMIN_PASSWORD, DATABASE, TrytonServer, free_port
-from connectors.tryton.rpc import TrytonRPC
 from tests.foundation.cachedump import dump
+from tests.support.tryton.devserver import ADMIN_PASSWORD, DATABASE, TrytonServer, free_port
+from workbench.connect.port import PermanentError, TransientError
 from workbench.domain.enums import SyncRunStatus
 from workbench.services.sync import run_sync
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from planner_connectors.tryton.reading import Mark
 
-from connectors.tryton.devserver import TrytonServer
-from connectors.tryton.reading import Mark
+from tests.support.tryton.devserver import TrytonServer
 from workbench.cache.frames import read_entity_frame
 from workbench.services.sync import run_sync
 

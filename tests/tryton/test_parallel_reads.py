@@ -16,15 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from planner_connectors.tryton import TrytonConnector
+from planner_connectors.tryton.connector import ENTITIES
+from planner_connectors.tryton.reading import Reader
+from planner_connectors.tryton.rpc import TrytonRPC
 
-from connectors.base import PermanentError
-from connectors.tryton import TrytonConnector
-from connectors.tryton.connector import ENTITIES
-from connectors.tryton.devserver import ADMIN_PASSWORD, DATABASE, TrytonServer, server_on_copy
-from connectors.tryton.reading import Reader
-from connectors.tryton.rpc import TrytonRPC
+from tests.support.tryton.devserver import ADMIN_PASSWORD, DATABASE, TrytonServer, server_on_copy
 from workbench.cache.db import open_cache
 from workbench.cache.frames import read_entity_frame
+from workbench.connect.port import PermanentError
 from workbench.domain.models import ENTITY_MODELS
 from workbench.services.sync import run_sync
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from connectors.tryton.devserver import TrytonServer
+from tests.support.tryton.devserver import TrytonServer
 from workbench.cache.frames import read_entity_frame
 from workbench.domain.validation import validate_batch
 from workbench.services.sync import run_sync
@@ -22,8 +22,9 @@ pytestmark = pytest.mark.tryton
 
 @pytest.fixture(scope="module")
 def synced(tryton_shared: TrytonServer, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from connectors.tryton import TrytonConnector
-    from connectors.tryton.devserver import ADMIN_PASSWORD, DATABASE
+    from planner_connectors.tryton import TrytonConnector
+
+    from tests.support.tryton.devserver import ADMIN_PASSWORD, DATABASE
     from workbench.cache.db import open_cache
 
     engine = open_cache(tmp_path_factory.mktemp("cache") / "cache.sqlite")

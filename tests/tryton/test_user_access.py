@@ -12,10 +12,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from planner_connectors.tryton import TrytonConnector
+from planner_connectors.tryton.rpc import ACCESS_GROUPS, TrytonRPC
 
-from connectors.tryton import TrytonConnector
-from connectors.tryton.devserver import DATABASE, TrytonServer
-from connectors.tryton.rpc import ACCESS_GROUPS, TrytonRPC
+from tests.support.tryton.devserver import DATABASE, TrytonServer
 from workbench.cache.db import open_cache
 from workbench.cache.frames import read_entity_frame
 from workbench.services.decisions import record_decision

@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from planner_connectors.tryton import TrytonConnector
+from planner_connectors.tryton.rpc import TrytonRPC
 
-from connectors.base import ConflictError, PermanentError, PushRequest
-from connectors.tryton import TrytonConnector
-from connectors.tryton.devserver import TrytonServer
-from connectors.tryton.rpc import TrytonRPC
+from tests.support.tryton.devserver import TrytonServer
 from workbench.cache.db import open_cache
 from workbench.cache.frames import read_entity_frame
+from workbench.connect.port import ConflictError, PermanentError, PushRequest
 from workbench.services.approvals import conflict_lines
 from workbench.services.decisions import decisions_frame, record_decision
 from workbench.services.sync import run_sync

@@ -14,10 +14,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidget
 
-from connectors.base import PushRequest
 from tests.ui.conftest import DEMO
 from tests.ui.test_outbox_and_errors import _outbox_with_one_entry
 from workbench.cache.frames import read_entity_frame
+from workbench.connect.port import PushRequest
 from workbench.services.approvals import approval_queue, conflict_lines
 from workbench.services.decisions import record_decision
 from workbench.services.planning import open_session

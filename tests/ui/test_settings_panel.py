@@ -6,7 +6,7 @@ from __future__ import annotations
 import keyring
 from keyring.backends.fail import Keyring as FailKeyring
 
-from workbench.services import credentials
+from workbench.connect import credentials
 from workbench.services.settings import load_settings
 from workbench.ui.panels.settings import SettingsPanel, parse_params
 

@@ -104,7 +104,7 @@ def test_offline_banner_when_a_source_is_unreachable(qtbot, cache_path: Path, tm
 def test_a_fresh_demo_forgets_the_previous_demo_ledger(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """``--demo`` starts from scratch: the cache, its WAL files and the demo's ledger of
     written-back decisions go together (an old ledger would replay last session's writes)."""
-    from workbench.services.sources import with_cache_store
+    from workbench.connect.factory import with_cache_store
     from workbench.ui.app import _fresh
 
     cache = tmp_path / "demo-cache.sqlite"

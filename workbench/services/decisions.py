@@ -32,7 +32,6 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from connectors.base import PushRequest
 from workbench.cache.schema import (
     ENTITY_TABLES,
     audit_events,
@@ -40,6 +39,7 @@ from workbench.cache.schema import (
     outbox,
     recommendations,
 )
+from workbench.connect.port import PushRequest
 from workbench.domain.enums import DecisionVerdict, OutboxState, RecommendationAction
 
 #: actions a decision may carry; "order" places the purchase for an approved requisition

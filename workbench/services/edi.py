@@ -1,6 +1,6 @@
 """Supplier message inboxes (EDI acknowledgements and ship notices): archive, apply, replay.
 
-A *message inbox* connector (``connectors.edi``; any connector with ``inbox_files()`` and
+A *message inbox* connector (``planner_connectors.edi``; any connector with ``inbox_files()`` and
 ``decode(data, facts)``) is not pulled like a record source: :func:`sync_inbox` takes its files
 one by one, and **each file is one transaction** (``BEGIN IMMEDIATE`` … ``COMMIT``): the file's
 lines and its archive row commit together, or — a file that cannot be read or mapped, or any

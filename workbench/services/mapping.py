@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.base import PermanentError, get_connector_class
+from workbench.connect.port import PermanentError, get_connector_class
 from workbench.domain.models import ENTITY_MODELS
 from workbench.domain.validation import RecordError
 

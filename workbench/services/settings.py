@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from connectors.urls import URL_START, url_problem
 from workbench import APP_NAME
 from workbench.analysis.consumption import ForecastConsumption
+from workbench.connect.urls import URL_START, url_problem
 
 if TYPE_CHECKING:  # pandas loads only when the rules run
     from workbench.analysis.exceptions.kinds import ExceptionSettings

@@ -1,82 +1,16 @@
-"""Building connectors by name through the registry (the core never imports a concrete one).
-
-A connector may keep a store of its own that belongs with one cache: the demo plant keeps the
-writes it took in a ledger file (``cache_store`` on the connector class names the parameter and
-the suffix added to the cache path). :func:`with_cache_store` passes that file, so a cache and
-its demo ledger always go together, and such a connector needs no configuration at all: the
-outbox builds it from the cache alone (:func:`self_contained_connector`).
-"""
+"""Connectors for the sources the CLI and the screens name: the demo plant, a data package, a
+configured source (all opened through :func:`workbench.connect.factory.open_connector`)."""
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from connectors.base import Connector, ConnectorError, get_connector_class
+from workbench.connect.factory import open_connector
+from workbench.connect.port import Connector
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-
-
-class OptionError(ConnectorError):
-    """A source setting that the connector does not take, or a value of the wrong kind."""
-
-
-def _option_names(cls: type[Any]) -> tuple[dict[str, Any], set[str]]:
-    """The connector's declared options (name -> FieldInfo) and every parameter it takes."""
-    model = getattr(cls, "options", None)
-    declared: dict[str, Any] = dict(model.model_fields) if model is not None else {}
-    taken = set(declared)
-    for p in inspect.signature(cls.__init__).parameters.values():
-        if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
-            taken.add(p.name)
-    return declared, taken
-
-
-def typed_options(name: str, params: dict[str, Any], *, complete: bool = False) -> dict[str, Any]:
-    """``params`` with each option the connector ``name`` declares (its ``options`` model)
-    converted to its type and checked (``timeout=abc`` -> OptionError naming the option).
-
-    Parameters a connector takes without declaring them pass unchanged; a name it does not
-    take at all is refused (unless its ``__init__`` takes ``**kwargs``). ``complete``: also
-    require the options that have no default (when a source is saved).
-    """
-    cls = get_connector_class(name)
-    declared, taken = _option_names(cls)
-    model = getattr(cls, "options", None)
-    out = dict(params)
-    open_ended = any(p.kind is p.VAR_KEYWORD
-                     for p in inspect.signature(cls.__init__).parameters.values())
-    for key, value in params.items():
-        if key not in taken and not open_ended:
-            raise OptionError(
-                f"{name} takes no option {key!r} (its options: {', '.join(sorted(declared or taken))})"
-            )
-        info = declared.get(key)
-        if info is None or model is None:
-            continue
-        try:
-            checked = model.model_construct()
-            model.__pydantic_validator__.validate_assignment(checked, key, value)
-            out[key] = getattr(checked, key)
-        except ValidationError as exc:
-            reason = exc.errors(include_url=False)[0]["msg"]
-            hint = f" ({info.description})" if info.description else ""
-            raise OptionError(f"{name} option {key}={value!r}: {reason}{hint}") from None
-    if complete:
-        missing = [k for k, info in declared.items() if info.is_required() and k not in params]
-        if missing:
-            raise OptionError(f"{name} needs {', '.join(f'{k}=...' for k in missing)}")
-    return out
-
-
-def make_connector(name: str, **params: Any) -> Connector:
-    """An instance of the registered connector ``name`` with its parameters (its declared
-    options converted and checked first, see :func:`typed_options`)."""
-    return get_connector_class(name)(**typed_options(name, params))
 
 
 def cache_path(engine: Engine | None) -> Path | None:
@@ -87,37 +21,17 @@ def cache_path(engine: Engine | None) -> Path | None:
     return Path(database)
 
 
-def with_cache_store(name: str, params: dict[str, Any], cache: Path | str | None) -> dict[str, Any]:
-    """``params`` plus the file beside ``cache`` where connector ``name`` keeps its own store,
-    when it keeps one and ``params`` name none."""
-    store = getattr(get_connector_class(name), "cache_store", None)
-    if store is None or cache is None or params.get(store[0]):
-        return dict(params)
-    param, suffix = store
-    return {**params, param: f"{cache}{suffix}"}
-
-
-def self_contained_connector(name: str, cache: Path | str | None) -> Connector | None:
-    """Connector ``name`` built from the cache alone, if it keeps its store beside the cache
-    (None otherwise: it needs a configured source)."""
-    if cache is None or getattr(get_connector_class(name), "cache_store", None) is None:
-        return None
-    return make_connector(name, **with_cache_store(name, {}, cache))
-
-
 def demo_connector(
     scale: str = "small", day: int = 0, seed: int = 42, cache: Path | str | None = None
 ) -> Connector:
     """The demo plant; with ``cache``, it takes decisions into the ledger beside that cache."""
-    return make_connector(
-        "demo", **with_cache_store("demo", {"scale": scale, "day": day, "seed": seed}, cache)
-    )
+    return open_connector("demo", {"scale": scale, "day": day, "seed": seed}, cache=cache)
 
 
 def package_connector(folder: str, complete: bool = True) -> Connector:
     """The files connector on a data package folder; ``complete=False`` loads it as a partial
-    update (nothing deleted; see connectors/files)."""
-    return make_connector("files", folder=folder, complete=complete)
+    update (nothing deleted; see connectors/planner_connectors/files)."""
+    return open_connector("files", {"folder": folder, "complete": complete})
 
 
 def configured_connector(name: str, cache: Path | str | None = None) -> Connector:
@@ -130,7 +44,4 @@ def configured_connector(name: str, cache: Path | str | None = None) -> Connecto
     if cfg is None:
         known = ", ".join(s.name for s in settings.sources) or "none configured"
         raise LookupError(f"no source named {name!r} ({known}); add one with `workbench sources add`")
-    from workbench.services.credentials import connector_params
-
-    params = with_cache_store(cfg.connector, cfg.params, cache)
-    return make_connector(cfg.connector, **connector_params(cfg.connector, params))
+    return open_connector(cfg.connector, cfg.params, cache=cache)

@@ -35,7 +35,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from connectors.base import Connector, ConnectorError
 from workbench.cache.schema import (
     ENTITY_TABLES,
     NEW_STAMP,
@@ -44,6 +43,7 @@ from workbench.cache.schema import (
     sync_runs,
     watermarks,
 )
+from workbench.connect.port import Connector, ConnectorError
 from workbench.domain.enums import SyncRunStatus
 from workbench.domain.models import ENTITY_MODELS, REFERENCES
 from workbench.domain.uom import UomConverter, UomError

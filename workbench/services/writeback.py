@@ -40,8 +40,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, select, update
 
-from connectors.base import ConflictError, Connector, ConnectorError, PushRequest, TransientError
 from workbench.cache.schema import ENTITY_TABLES, audit_events, decisions, outbox
+from workbench.connect.port import ConflictError, Connector, ConnectorError, PushRequest, TransientError
 from workbench.domain.enums import OutboxState
 from workbench.services.decisions import audit, idempotency_key, query_frame, stamp, utc_now
 from workbench.services.settings import current_user
@@ -458,13 +458,9 @@ def send_pending(
     A connector that keeps its store beside the cache (the demo plant's ledger of writes) gets
     that file, and needs no configured source: with none, it is built from the cache alone, so
     decisions on the demo are sent without the user setting anything up."""
-    from workbench.services.credentials import CredentialError, connector_params
-    from workbench.services.sources import (
-        cache_path,
-        make_connector,
-        self_contained_connector,
-        with_cache_store,
-    )
+    from workbench.connect.credentials import CredentialError, connector_params
+    from workbench.connect.factory import make_connector, self_contained_connector, with_cache_store
+    from workbench.services.sources import cache_path
 
     needed = {e["connector"] for e in _entries(engine, OPEN_STATES)}
     cache = cache_path(engine)

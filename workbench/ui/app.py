@@ -40,7 +40,7 @@ def demo_cache_path() -> Path:
 def _fresh(path: Path) -> None:
     """Remove a cache file, its WAL companions and the demo's ledger of written-back decisions
     kept beside it (``--demo`` starts from scratch)."""
-    from workbench.services.sources import with_cache_store
+    from workbench.connect.factory import with_cache_store
 
     companions = [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]
     companions += [Path(str(store)) for store in with_cache_store("demo", {}, path).values()]

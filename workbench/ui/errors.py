@@ -57,8 +57,8 @@ def setup_logging(path: Path | None = None) -> Path:
 
 def user_message(exc: BaseException) -> tuple[str, str]:
     """(what happened, what to do next) in the planner's words."""
-    from connectors.base import ConflictError, ConnectorError, TransientError
     from workbench.cache.db import CacheBusyError, CacheDamagedError, CacheError
+    from workbench.connect.port import ConflictError, ConnectorError, TransientError
 
     text = str(exc) or type(exc).__name__
     if isinstance(exc, CacheBusyError):

@@ -32,8 +32,9 @@ def sync_sources(
 ) -> list[SyncResult]:
     """Sync each source in turn (each run atomic); stops before the next one when cancelled.
     Decisions sent earlier are confirmed as soon as a sync shows them in the cache."""
-    from workbench.services.credentials import connector_params
-    from workbench.services.sources import cache_path, make_connector, with_cache_store
+    from workbench.connect.credentials import connector_params
+    from workbench.connect.factory import make_connector, with_cache_store
+    from workbench.services.sources import cache_path
     from workbench.services.sync import run_sync
     from workbench.services.writeback import confirm_sent
 
@@ -64,8 +65,8 @@ class Reachability:
 
 def check_sources(sources: list[SourceConfig], state: TaskState) -> list[Reachability]:
     """Ask each source whether it is reachable (for the offline banner); never raises."""
-    from workbench.services.credentials import connector_params
-    from workbench.services.sources import make_connector
+    from workbench.connect.credentials import connector_params
+    from workbench.connect.factory import make_connector
 
     out: list[Reachability] = []
     for source in sources:

@@ -57,7 +57,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from connectors.base import ConnectorError
+    from workbench.connect.port import ConnectorError
     from workbench.services.edi import replay
     from workbench.services.sources import cache_path, configured_connector
 

@@ -29,14 +29,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from connectors.base import ConnectorError
+    from workbench.connect.factory import typed_options
+    from workbench.connect.port import ConnectorError
     from workbench.services.settings import (
         SettingsError,
         SourceConfig,
         load_settings,
         save_settings,
     )
-    from workbench.services.sources import typed_options
 
     try:
         settings = load_settings()

@@ -31,9 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from connectors.base import ConnectorError
     from workbench.cache.db import verify_cache
-    from workbench.services.credentials import CredentialError
+    from workbench.connect.credentials import CredentialError
+    from workbench.connect.port import ConnectorError
     from workbench.services.sources import (
         cache_path,
         configured_connector,

@@ -2,7 +2,7 @@
 keyring, and the planning defaults.
 
 Sources and defaults are :mod:`workbench.services.settings` (shared with the CLI, no secrets);
-passwords go only through :mod:`workbench.services.credentials` — never into the settings file,
+passwords go only through :mod:`workbench.connect.credentials` — never into the settings file,
 the cache or the log. A machine without a keyring backend gets a clear message instead.
 """
 
@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from connectors.base import available_connectors
-from workbench.services import credentials
+from workbench.connect import credentials
+from workbench.connect.port import available_connectors
 from workbench.services.settings import SourceConfig
 from workbench.ui.operations import Op
 from workbench.ui.panels.base import Panel, PanelContext
