@@ -46,75 +46,129 @@ VALUES = ["inf", "-inf", "nan", "NaN", "1e400", "-1", "2e15", "99999999999999999
 
 
 def _mutate(files: dict[str, bytes], rng: random.Random) -> dict[str, bytes]:
+    """One damage (or good edit) to one file, drawn from ``rng``: the kind first, then its details."""
     files = dict(files)
     name = rng.choice(sorted(files))
     data = files[name]
     lines = data.decode("utf-8", "surrogateescape").split("\n") if data else [""]
     body = [i for i, line in enumerate(lines) if i > 0 and line]
     kind = rng.randrange(16)
-    if kind == 0 and body:  # a cell too few
-        i = rng.choice(body)
-        cells = lines[i].split(",")
-        del cells[rng.randrange(len(cells))]
-        lines[i] = ",".join(cells)
-    elif kind == 1 and body:  # a cell too many
-        i = rng.choice(body)
-        lines[i] += "," + rng.choice(VALUES)
-    elif kind == 2 and body:  # a row twice (a duplicate key, perhaps with other values)
-        i = rng.choice(body)
-        lines.insert(rng.randrange(1, len(lines)), lines[i])
-    elif kind == 3 and body:  # a row removed
-        del lines[rng.choice(body)]
-    elif kind == 4:  # a header column renamed to another column (maybe repeated) or unknown
-        cells = lines[0].split(",")
-        fields = [*ENTITY_MODELS[name[:-4]].model_fields, "colour"]
-        cells[rng.randrange(len(cells))] = rng.choice(fields)
-        lines[0] = ",".join(cells)
-    elif kind in (5, 6, 7) and body:  # a cell replaced by a hostile value
-        i = rng.choice(body)
-        cells = lines[i].split(",")
-        value = rng.choice(VALUES)
-        cells[rng.randrange(len(cells))] = f'"{value}"' if "," in value else value
-        lines[i] = ",".join(cells)
-    elif kind == 8:  # non-UTF-8 bytes (cp1252 text)
-        raw = "\n".join(lines).encode("utf-8", "surrogateescape")
-        at = rng.randrange(len(raw) + 1)
-        files[name] = raw[:at] + rng.choice([b"\xe9", b"\xff\xfe", b"\x80"]) + raw[at:]
+    if kind in _BYTE_EDITS:
+        files[name] = _BYTE_EDITS[kind]("\n".join(lines).encode("utf-8", "surrogateescape"), rng)
         return files
-    elif kind == 9:  # truncated, possibly to nothing
-        raw = "\n".join(lines).encode("utf-8", "surrogateescape")
-        files[name] = raw[: rng.randrange(len(raw) + 1)]
-        return files
-    elif kind == 10 and body:  # an over-long (or unclosed) quoted cell
-        i = rng.choice(body)
-        cells = lines[i].split(",")
-        cells[rng.randrange(len(cells))] = '"' + "x" * (FIELD_LIMIT + rng.choice([-5, 5]))
-        lines[i] = ",".join(cells) + rng.choice(['"', ""])
-    elif kind in (12, 13) and len(lines[0].split(",")) > 1:  # good edits: columns swapped
-        width = len(lines[0].split(","))
-        a, b = rng.sample(range(width), 2)
-        for i, line in enumerate(lines):
-            cells = line.split(",")
-            if len(cells) == width:
-                cells[a], cells[b] = cells[b], cells[a]
-                lines[i] = ",".join(cells)
-    elif kind == 14:  # a good edit: an optional column left out
-        header = lines[0].split(",")
-        model = ENTITY_MODELS[name[:-4]]
-        optional = [i for i, h in enumerate(header)
-                    if h in model.model_fields and not model.model_fields[h].is_required()]
-        if optional:
-            drop = rng.choice(optional)
-            lines = [",".join(c for j, c in enumerate(line.split(",")) if j != drop)
-                     if len(line.split(",")) == len(header) else line for line in lines]
-    elif kind == 11:  # a random byte
-        raw = bytearray("\n".join(lines).encode("utf-8", "surrogateescape"))
-        if raw:
-            raw[rng.randrange(len(raw))] = rng.randrange(256)
-        files[name] = bytes(raw)
-        return files
+    if kind in _LINE_EDITS and (body or kind not in _NEED_A_BODY_ROW):
+        lines = _LINE_EDITS[kind](lines, body, rng, name)
     files[name] = "\n".join(lines).encode("utf-8", "surrogateescape")
     return files
+
+
+Lines = list[str]
+
+
+def _cell_too_few(lines: Lines, body: list[int], rng: random.Random, name: str) -> Lines:
+    i = rng.choice(body)
+    cells = lines[i].split(",")
+    del cells[rng.randrange(len(cells))]
+    lines[i] = ",".join(cells)
+    return lines
+
+
+def _cell_too_many(lines: Lines, body: list[int], rng: random.Random, name: str) -> Lines:
+    i = rng.choice(body)
+    lines[i] += "," + rng.choice(VALUES)
+    return lines
+
+
+def _row_twice(lines: Lines, body: list[int], rng: random.Random, name: str) -> Lines:
+    """A duplicate key, perhaps with other values."""
+    i = rng.choice(body)
+    lines.insert(rng.randrange(1, len(lines)), lines[i])
+    return lines
+
+
+def _row_removed(lines: Lines, body: list[int], rng: random.Random, name: str) -> Lines:
+    del lines[rng.choice(body)]
+    return lines
+
+
+def _header_renamed(lines: Lines, body: list[int], rng: random.Random, name: str) -> Lines:
+    """A header column renamed to another column (maybe repeated) or to an unknown one."""
+    cells = lines[0].split(",")
+    fields = [*ENTITY_MODELS[name[:-4]].model_fields, "colour"]
+    cells[rng.randrange(len(cells))] = rng.choice(fields)
+    lines[0] = ",".join(cells)
+    return lines
+
+
+def _hostile_value(lines: Lines, body: list[int], rng: random.Random, name: str) -> Lines:
+    i = rng.choice(body)
+    cells = lines[i].split(",")
+    value = rng.choice(VALUES)
+    cells[rng.randrange(len(cells))] = f'"{value}"' if "," in value else value
+    lines[i] = ",".join(cells)
+    return lines
+
+
+def _over_long_cell(lines: Lines, body: list[int], rng: random.Random, name: str) -> Lines:
+    """An over-long (or unclosed) quoted cell."""
+    i = rng.choice(body)
+    cells = lines[i].split(",")
+    cells[rng.randrange(len(cells))] = '"' + "x" * (FIELD_LIMIT + rng.choice([-5, 5]))
+    lines[i] = ",".join(cells) + rng.choice(['"', ""])
+    return lines
+
+
+def _columns_swapped(lines: Lines, body: list[int], rng: random.Random, name: str) -> Lines:
+    """A good edit: two columns swapped in the header and every full row."""
+    width = len(lines[0].split(","))
+    if width <= 1:
+        return lines
+    a, b = rng.sample(range(width), 2)
+    for i, line in enumerate(lines):
+        cells = line.split(",")
+        if len(cells) == width:
+            cells[a], cells[b] = cells[b], cells[a]
+            lines[i] = ",".join(cells)
+    return lines
+
+
+def _optional_column_left_out(lines: Lines, body: list[int], rng: random.Random, name: str) -> Lines:
+    """A good edit."""
+    header = lines[0].split(",")
+    model = ENTITY_MODELS[name[:-4]]
+    optional = [i for i, h in enumerate(header)
+                if h in model.model_fields and not model.model_fields[h].is_required()]
+    if not optional:
+        return lines
+    drop = rng.choice(optional)
+    return [",".join(c for j, c in enumerate(line.split(",")) if j != drop)
+            if len(line.split(",")) == len(header) else line for line in lines]
+
+
+def _not_utf8(raw: bytes, rng: random.Random) -> bytes:
+    """Non-UTF-8 bytes (cp1252 text)."""
+    at = rng.randrange(len(raw) + 1)
+    return raw[:at] + rng.choice([b"\xe9", b"\xff\xfe", b"\x80"]) + raw[at:]
+
+
+def _truncated(raw: bytes, rng: random.Random) -> bytes:
+    """Possibly to nothing."""
+    return raw[: rng.randrange(len(raw) + 1)]
+
+
+def _random_byte(raw: bytes, rng: random.Random) -> bytes:
+    edited = bytearray(raw)
+    if edited:
+        edited[rng.randrange(len(edited))] = rng.randrange(256)
+    return bytes(edited)
+
+
+# the kinds drawn by _mutate (15: no change)
+_LINE_EDITS = {0: _cell_too_few, 1: _cell_too_many, 2: _row_twice, 3: _row_removed, 4: _header_renamed,
+               5: _hostile_value, 6: _hostile_value, 7: _hostile_value, 10: _over_long_cell,
+               12: _columns_swapped, 13: _columns_swapped, 14: _optional_column_left_out}
+_NEED_A_BODY_ROW = {0, 1, 2, 3, 5, 6, 7, 10}
+_BYTE_EDITS = {8: _not_utf8, 9: _truncated, 11: _random_byte}
 
 
 def _reference(name: str, data: bytes) -> dict[tuple[str, ...], dict[str, Any]]:
