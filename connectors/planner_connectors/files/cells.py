@@ -161,38 +161,56 @@ def cell_reader(entity: str, field: str, reading: Reading, profile: Profile,
     to_code = code_lookup(code, profile, xrefs, field) if code else None
     to_value = value_lookup(vmap, profile, field) if vmap else None
     if kind in ("float", "int"):
-        number = number_parser(reading)
-        integral = kind == "int"
-
-        def read_number(cell: Any) -> Any:
-            if isinstance(cell, (int, float)) and not isinstance(cell, bool):
-                value = float(cell)
-            else:
-                text = as_text(cell)
-                if not text.strip():
-                    return None
-                if to_value:
-                    text = to_value(text)
-                value = number(text)
-            if integral:
-                if not value.is_integer():
-                    raise CellError(f"{as_text(cell)!r} is not a whole number")
-                return int(value)
-            return value
-
-        return read_number
+        return _number_reader(reading, kind == "int", to_value)
     if kind in ("date", "datetime"):
-        parse_date = date_parser(reading, kind == "datetime")
+        return _date_reader(reading, kind == "datetime", to_value)
+    return _text_reader(entity, field, allowed, to_code, to_value)
 
-        def read_date(cell: Any) -> Any:
-            if isinstance(cell, str):
-                if not cell.strip():
-                    return None
-                if to_value:
-                    cell = to_value(cell)
-            return parse_date(cell)
 
-        return read_date
+def _number_reader(reading: Reading, integral: bool, to_value: Callable[[str], str] | None) -> CellReader:
+    """Numbers: a spreadsheet's number as it is, text through the value map, then the reading's
+    number format; an int field refuses a fraction."""
+    number = number_parser(reading)
+
+    def read_number(cell: Any) -> Any:
+        if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+            value = float(cell)
+        else:
+            text = as_text(cell)
+            if not text.strip():
+                return None
+            if to_value:
+                text = to_value(text)
+            value = number(text)
+        if integral:
+            if not value.is_integer():
+                raise CellError(f"{as_text(cell)!r} is not a whole number")
+            return int(value)
+        return value
+
+    return read_number
+
+
+def _date_reader(reading: Reading, with_time: bool, to_value: Callable[[str], str] | None) -> CellReader:
+    """Dates: text through the value map, then the reading's date format (a spreadsheet's date as
+    it is)."""
+    parse_date = date_parser(reading, with_time)
+
+    def read_date(cell: Any) -> Any:
+        if isinstance(cell, str):
+            if not cell.strip():
+                return None
+            if to_value:
+                cell = to_value(cell)
+        return parse_date(cell)
+
+    return read_date
+
+
+def _text_reader(entity: str, field: str, allowed: tuple[str, ...],
+                 to_code: Callable[[str], str] | None, to_value: Callable[[str], str] | None) -> CellReader:
+    """Text: the code rule, stripped, the value map, then (for an enum field) one of the allowed
+    values, matched without case and with spaces for underscores."""
 
     def read_text(cell: Any) -> Any:
         text = as_text(cell)

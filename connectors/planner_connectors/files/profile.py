@@ -428,28 +428,16 @@ def _entity(
     entity: str, section: dict[str, Any], base: Reading, profile: Profile, fail: Fail,
     at: tuple[str, ...],
 ) -> EntityMapping:
+    """One entity section, checked in the order a reader meets its keys: the section's keys, layout,
+    files and sheets, header row, columns, constants and defaults, value maps, code rules, then
+    each constant and mapped value against its field, the layout's own keys and the flags."""
     _expect_table(section, at, fail)
     for key in section:
         if key not in _ENTITY_KEYS:
             fail((*at, key), f"unknown key {key!r} in [{entity}] "
                                 f"(known: {', '.join(sorted(_ENTITY_KEYS))})")
-    layout = _text(section, "layout", at, fail) or "table"
-    if layout not in ("table", "indented"):
-        fail((*at, "layout"), f"layout must be \"table\" or \"indented\", not {layout!r}")
-    if layout == "indented" and entity != "bom_lines":
-        fail((*at, "layout"), "only [bom_lines] can have layout = \"indented\"")
-    files = section.get("files")
-    if isinstance(files, str):
-        files = [files]
-    if not files or not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-        fail((*at, "files") if "files" in section else at,
-             f"[{entity}] needs files = [\"name or pattern\", ...] (files of the source folder)")
-    sheets = section.get("sheets")
-    if isinstance(sheets, str):
-        sheets = [sheets]
-    if sheets is not None and (not isinstance(sheets, list)
-                               or not all(isinstance(s, str) for s in sheets)):
-        fail((*at, "sheets"), "sheets must be a list of sheet names (\"*\": every sheet)")
+    layout = _layout(entity, section, at, fail)
+    files, sheets = _files_and_sheets(entity, section, at, fail)
     header_row = section.get("header_row", 1)
     if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1:
         fail((*at, "header_row"), f"header_row must be a row number from 1, not {header_row!r}")
@@ -460,41 +448,9 @@ def _entity(
             fail(where, f"unknown field {name!r} of {entity} (fields: {', '.join(known)})")
         return name
 
-    columns: dict[str, str] = {}
-    column_lines: dict[str, int] = {}
-    seen: dict[str, str] = {}
-    cols = section.get("columns", {})
-    _expect_table(cols, (*at, "columns"), fail)
-    for column, name in cols.items():
-        where = (*at, "columns", column)
-        if not isinstance(name, str):
-            fail(where, f"column {column!r} must name a field in quotes")
-        check_field(name, where)
-        if name in seen:
-            fail(where, f"field {name!r} is filled by two columns, {seen[name]!r} and {column!r}")
-        seen[name] = column
-        columns[column.strip()] = name
-        column_lines[column.strip()] = profile.lines.get(where, profile.lines.get(at, 0))
-    constants: dict[str, str] = {}
-    defaults: dict[str, str] = {}
-    for kind, out in (("constants", constants), ("defaults", defaults)):
-        table = section.get(kind, {})
-        _expect_table(table, (*at, kind), fail)
-        for name, value in table.items():
-            where = (*at, kind, name)
-            check_field(name, where)
-            if kind == "constants" and name in seen:
-                fail(where, f"field {name!r} has a constant and a column ({seen[name]!r}); keep one")
-            out[name] = _plain(value, where, fail)
-    values: dict[str, ValueMap] = {}
-    vals = section.get("values", {})
-    _expect_table(vals, (*at, "values"), fail)
-    for name, pairs in vals.items():
-        where = (*at, "values", name)
-        check_field(name, where)
-        _expect_table(pairs, where, fail)
-        values[name] = ValueMap({str(k): _plain(v, (*where, k), fail) for k, v in pairs.items()},
-                                profile.lines.get(where, 0))
+    columns, column_lines, seen = _columns(section, at, profile, check_field, fail)
+    constants, defaults = _constants_and_defaults(section, at, seen, check_field, fail)
+    values = _value_maps(section, at, profile, check_field, fail)
     codes: dict[str, CodeRule] = {}
     code_table = section.get("codes", {})
     _expect_table(code_table, (*at, "codes"), fail)
@@ -514,22 +470,116 @@ def _entity(
         profile.lines.get(at, 0), column_lines,
     )
     if layout == "indented":
-        mapping.indent = bool(section.get("indent", False))
-        width = section.get("indent_width", 1)
-        if not isinstance(width, int) or isinstance(width, bool) or width < 1:
-            fail((*at, "indent_width"), "indent_width must be a whole number from 1")
-        mapping.indent_width = width
-        mapping.default_revision = _text(section, "default_revision", at, fail)
+        _indented_keys(mapping, section, at, fail)
     mapping.at = at
+    _flags(mapping, section, at, fail)
+    _check_required(mapping, fail)
+    return mapping
+
+
+CheckField = typing.Callable[[str, tuple[str, ...]], str]
+
+
+def _layout(entity: str, section: dict[str, Any], at: tuple[str, ...], fail: Fail) -> str:
+    layout = _text(section, "layout", at, fail) or "table"
+    if layout not in ("table", "indented"):
+        fail((*at, "layout"), f"layout must be \"table\" or \"indented\", not {layout!r}")
+    if layout == "indented" and entity != "bom_lines":
+        fail((*at, "layout"), "only [bom_lines] can have layout = \"indented\"")
+    return layout
+
+
+def _files_and_sheets(entity: str, section: dict[str, Any], at: tuple[str, ...], fail: Fail
+                      ) -> tuple[list[str], list[str] | None]:
+    """``files`` (required; one name or pattern or a list) and ``sheets`` (optional, likewise)."""
+    files = section.get("files")
+    if isinstance(files, str):
+        files = [files]
+    if not files or not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        fail((*at, "files") if "files" in section else at,
+             f"[{entity}] needs files = [\"name or pattern\", ...] (files of the source folder)")
+    sheets = section.get("sheets")
+    if isinstance(sheets, str):
+        sheets = [sheets]
+    if sheets is not None and (not isinstance(sheets, list)
+                               or not all(isinstance(s, str) for s in sheets)):
+        fail((*at, "sheets"), "sheets must be a list of sheet names (\"*\": every sheet)")
+    return files, sheets
+
+
+def _columns(section: dict[str, Any], at: tuple[str, ...], profile: Profile, check_field: CheckField,
+             fail: Fail) -> tuple[dict[str, str], dict[str, int], dict[str, str]]:
+    """``[ENTITY.columns]``: column -> field, the profile line of each column, and field -> column
+    (a field filled by two columns is refused)."""
+    columns: dict[str, str] = {}
+    column_lines: dict[str, int] = {}
+    seen: dict[str, str] = {}
+    cols = section.get("columns", {})
+    _expect_table(cols, (*at, "columns"), fail)
+    for column, name in cols.items():
+        where = (*at, "columns", column)
+        if not isinstance(name, str):
+            fail(where, f"column {column!r} must name a field in quotes")
+        check_field(name, where)
+        if name in seen:
+            fail(where, f"field {name!r} is filled by two columns, {seen[name]!r} and {column!r}")
+        seen[name] = column
+        columns[column.strip()] = name
+        column_lines[column.strip()] = profile.lines.get(where, profile.lines.get(at, 0))
+    return columns, column_lines, seen
+
+
+def _constants_and_defaults(section: dict[str, Any], at: tuple[str, ...], seen: dict[str, str],
+                            check_field: CheckField, fail: Fail) -> tuple[dict[str, str], dict[str, str]]:
+    """``[ENTITY.constants]`` and ``[ENTITY.defaults]`` (a constant for a mapped column is refused)."""
+    constants: dict[str, str] = {}
+    defaults: dict[str, str] = {}
+    for kind, out in (("constants", constants), ("defaults", defaults)):
+        table = section.get(kind, {})
+        _expect_table(table, (*at, kind), fail)
+        for name, value in table.items():
+            where = (*at, kind, name)
+            check_field(name, where)
+            if kind == "constants" and name in seen:
+                fail(where, f"field {name!r} has a constant and a column ({seen[name]!r}); keep one")
+            out[name] = _plain(value, where, fail)
+    return constants, defaults
+
+
+def _value_maps(section: dict[str, Any], at: tuple[str, ...], profile: Profile, check_field: CheckField,
+                fail: Fail) -> dict[str, ValueMap]:
+    """``[ENTITY.values.FIELD]``: the plant's words for a field's values."""
+    values: dict[str, ValueMap] = {}
+    vals = section.get("values", {})
+    _expect_table(vals, (*at, "values"), fail)
+    for name, pairs in vals.items():
+        where = (*at, "values", name)
+        check_field(name, where)
+        _expect_table(pairs, where, fail)
+        values[name] = ValueMap({str(k): _plain(v, (*where, k), fail) for k, v in pairs.items()},
+                                profile.lines.get(where, 0))
+    return values
+
+
+def _indented_keys(mapping: EntityMapping, section: dict[str, Any], at: tuple[str, ...], fail: Fail) -> None:
+    """The keys of ``layout = "indented"``: indent, indent_width, default_revision."""
+    mapping.indent = bool(section.get("indent", False))
+    width = section.get("indent_width", 1)
+    if not isinstance(width, int) or isinstance(width, bool) or width < 1:
+        fail((*at, "indent_width"), "indent_width must be a whole number from 1")
+    mapping.indent_width = width
+    mapping.default_revision = _text(section, "default_revision", at, fail)
+
+
+def _flags(mapping: EntityMapping, section: dict[str, Any], at: tuple[str, ...], fail: Fail) -> None:
+    """``distinct`` (default false) and ``load`` (default true; false only for [[item_xrefs]])."""
     for flag in ("distinct", "load"):
         value = section.get(flag, flag == "load")
         if not isinstance(value, bool):
             fail((*at, flag), f"{flag} must be true or false")
         setattr(mapping, flag, value)
-    if not mapping.load and entity != "item_xrefs":
+    if not mapping.load and mapping.entity != "item_xrefs":
         fail((*at, "load"), "load = false is for [[item_xrefs]] sections read only to look codes up")
-    _check_required(mapping, fail)
-    return mapping
 
 
 def _code_rule(rule: dict[str, Any], where: tuple[str, ...], profile: Profile, fail: Fail) -> CodeRule:
