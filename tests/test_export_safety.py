@@ -23,9 +23,9 @@ from tests.fixtures_connector import MemoryConnector
 from workbench.cache.db import open_cache
 from workbench.cache.frames import read_entity_frame
 from workbench.domain.cells import neutralise, restore
+from workbench.services.export import export_frame
 from workbench.services.packages import export_package
 from workbench.services.sync import run_sync
-from workbench.ui.export import export_frame
 
 REPO = Path(__file__).resolve().parents[1]
 DANGEROUS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]

@@ -11,8 +11,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from workbench.services.export import ExportInfo, column_kind, export_frame
 from workbench.services.tasks import Cancelled
-from workbench.ui.export import ExportInfo, column_kind, export_frame
 
 
 def _frame() -> pd.DataFrame:

@@ -9,9 +9,9 @@ import pandas as pd
 from PySide6.QtCore import QPoint, Qt
 
 from tests.ui.gapmeter import GapMeter
+from workbench.app.tables import TableData
 from workbench.cache.frames import read_entity_frame
 from workbench.ui.panels.items import ITEM_COLUMNS, ItemsPanel
-from workbench.ui.tabledata import TableData
 from workbench.ui.widgets import FILTER_DEBOUNCE_MS, TablePane
 
 

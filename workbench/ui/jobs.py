@@ -21,11 +21,11 @@ from workbench.analysis.data import day_number
 from workbench.analysis.revisions import revision_diff
 from workbench.analysis.session import PlanningSession
 from workbench.analysis.slippage import promise_history as slippage_history
+from workbench.app.columns import DIFF_COLUMNS, ITEM_COLUMNS, PEG_COLUMNS, SHORTAGE_COLUMNS
+from workbench.app.tables import TableData, format_value
 from workbench.cache.frames import read_entity_frame
 from workbench.domain.enums import OPEN_PURCHASE_STATUSES
 from workbench.services import planning
-from workbench.ui.columns import DIFF_COLUMNS, ITEM_COLUMNS, PEG_COLUMNS, SHORTAGE_COLUMNS
-from workbench.ui.tabledata import TableData, format_value
 
 
 def load_item_table(engine: Any, _state: Any = None) -> TableData:

@@ -23,8 +23,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from workbench.app.tables import Col, Query, TableData, format_value
 from workbench.ui.operations import Op
-from workbench.ui.tabledata import Col, Query, TableData, format_value
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.tables import Col
+from workbench.services.export import ExportInfo, export_frame
 from workbench.ui.errors import show_error
-from workbench.ui.export import ExportInfo, export_frame
 from workbench.ui.models import FrameTableModel
 from workbench.ui.operations import Op, OpHandle
-from workbench.ui.tabledata import Col
 
 #: Milliseconds of quiet typing before a filter query runs.
 FILTER_DEBOUNCE_MS = 250

@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.tables import Col
 from workbench.services.approvals import approval_queue, decision_history
 from workbench.services.decisions import DecisionOutcome
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.evidence import EvidencePane
-from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
 from workbench.ui.workers import decide_job
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.columns import DIFF_COLUMNS
+from workbench.app.columns import DIFF_COLUMNS
 from workbench.ui.jobserver import job
 from workbench.ui.operations import Op
 from workbench.ui.panels.base import PanelContext

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.tables import Col
 from workbench.services.approvals import (
     COVERAGE_HEADERS,
     COVERAGE_TIPS,
@@ -34,7 +35,6 @@ from workbench.services.approvals import (
     evidence_text,
 )
 from workbench.ui.models import FrameTableModel
-from workbench.ui.tabledata import Col
 from workbench.ui.widgets import heading
 
 COVERAGE_COLUMNS = [Col(k, title, "text" if k == "period" else "qty", tip=COVERAGE_TIPS[k])

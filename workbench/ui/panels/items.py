@@ -1,7 +1,7 @@
 """Items & BOM: the searchable item list (200,000 items stay responsive), and for the selected
 item its indented multi-level BOM by revision and a coloured diff of two revisions.
 
-The item list is loaded once off the UI thread into column arrays (:mod:`workbench.ui.tabledata`);
+The item list is loaded once off the UI thread into column arrays (:mod:`workbench.app.tables`);
 filtering and sorting run on those arrays. The BOM side is :class:`workbench.ui.panels.bomview.BomView`.
 """
 
@@ -12,11 +12,11 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from workbench.ui.columns import ITEM_COLUMNS
+from workbench.app.columns import ITEM_COLUMNS
+from workbench.app.tables import TableData
 from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.bomview import BomView
-from workbench.ui.tabledata import TableData
 from workbench.ui.widgets import TablePane, heading
 
 

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.tables import Col
 from workbench.services.approvals import conflict_lines
 from workbench.ui.operations import Op
 from workbench.ui.panels.base import PanelContext
 from workbench.ui.planning import write_call
-from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, hint
 from workbench.ui.workers import discard_job, resend_job, retry_job, send_job
 

@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.tables import Col
 from workbench.connect import credentials
 from workbench.connect.port import available_connectors
 from workbench.services.settings import SourceConfig
 from workbench.ui.operations import Op
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
 from workbench.ui.workers import check_sources
 

@@ -15,11 +15,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
+from workbench.app.columns import PEG_COLUMNS, SHORTAGE_COLUMNS
+from workbench.app.tables import TableData, format_value
 from workbench.ui import charts
-from workbench.ui.columns import PEG_COLUMNS, SHORTAGE_COLUMNS
 from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.tabledata import TableData, format_value
 from workbench.ui.widgets import TablePane, heading, hint
 
 if TYPE_CHECKING:

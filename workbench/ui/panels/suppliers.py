@@ -15,10 +15,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from workbench.app.tables import Col
 from workbench.ui import charts
 from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
 
 if TYPE_CHECKING:

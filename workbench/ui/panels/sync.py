@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.tables import Col
 from workbench.services.status import age_text, recent_runs, rejections, source_freshness
 from workbench.services.sync import SyncResult
 from workbench.services.tasks import Cancelled
@@ -31,7 +32,6 @@ from workbench.ui.operations import Op, OpHandle
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.outbox import OutboxView
 from workbench.ui.planning import write_call
-from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
 from workbench.ui.workers import counts_text, describe_result, sync_job
 

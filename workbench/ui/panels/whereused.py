@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.tables import Col
 from workbench.ui import charts
 from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.tabledata import Col
 from workbench.ui.widgets import TablePane, heading, hint
 
 ANCESTOR_COLUMNS = [Col("item", "Assembly"), Col("min_level", "Level", "int"),

@@ -3,7 +3,7 @@ processes; light to import)."""
 
 from __future__ import annotations
 
-from workbench.ui.tabledata import Col
+from workbench.app.tables import Col
 
 ITEM_COLUMNS = [
     Col("code", "Item"),
