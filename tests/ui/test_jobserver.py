@@ -3,24 +3,36 @@ on Cancel, send their errors back, and fall back to threads when a process canno
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from workbench.app.ops import cache_query, planning_query
+from workbench.app.processes import JobServer
 from workbench.domain.validation import RecordError
 from workbench.services.settings import PlanningDefaults
 from workbench.services.tasks import Cancelled, SimpleState
-from workbench.ui.jobserver import JobServer, job
 
 
-def pid_job(_engine, _state) -> int:  # type: ignore[no-untyped-def]
+def job(name: str, **kw: Any) -> Any:
+    """A planning job of the panels, as the runner sends it (the function itself, partial)."""
+    from workbench.ui import jobs
+
+    return functools.partial(getattr(jobs, name), **kw)
+
+
+@cache_query
+def pid_job(_engine) -> int:  # type: ignore[no-untyped-def]
     return os.getpid()
 
 
-def counting_job(_engine, state) -> int:  # type: ignore[no-untyped-def]
+@cache_query
+def counting_job(_engine, *, state) -> int:  # type: ignore[no-untyped-def]
     for n in range(200):
         if state.is_cancelled():
             raise Cancelled("stopped at the user's request")
@@ -29,11 +41,13 @@ def counting_job(_engine, state) -> int:  # type: ignore[no-untyped-def]
     return 200
 
 
-def failing_job(_engine, _state) -> None:  # type: ignore[no-untyped-def]
+@cache_query
+def failing_job(_engine) -> None:  # type: ignore[no-untyped-def]
     raise ValueError("requisition RQ-9 is not in the cache; sync first")
 
 
-def rejecting_job(_engine, _state) -> list[RecordError]:  # type: ignore[no-untyped-def]
+@cache_query
+def rejecting_job(_engine) -> list[RecordError]:  # type: ignore[no-untyped-def]
     return [RecordError("items", "X1", "lead_time_days", "must be >= 0", "items.csv", 3)]
 
 
@@ -88,6 +102,7 @@ def test_falls_back_to_threads_when_the_process_cannot_start(cache_path: Path) -
         s.shutdown()
 
 
+@planning_query
 def slow_plan(_session) -> None:  # type: ignore[no-untyped-def]
     time.sleep(60)  # netting has no cancel points
 
@@ -107,12 +122,13 @@ def test_cancel_stops_a_planning_job_at_once(server: JobServer) -> None:
     assert revs.item == "FG-00001" and server.pid != first
 
 
-def start_method_job(_engine, _state) -> tuple[int, str | None]:  # type: ignore[no-untyped-def]
+@cache_query
+def start_method_job(_engine) -> tuple[int, str | None]:  # type: ignore[no-untyped-def]
     import multiprocessing
     import sys
 
-    # a spawned child is a fresh interpreter: the fork server's preloaded UI modules are absent
-    return os.getpid(), ("preloaded" if "workbench.ui.workers" in sys.modules
+    # a spawned child is a fresh interpreter: the fork server's preloaded modules are absent
+    return os.getpid(), ("preloaded" if "workbench.services.planning" in sys.modules
                          else multiprocessing.current_process().name)
 
 
@@ -140,7 +156,7 @@ def test_jobs_run_with_either_start_method(cache_path: Path, method: str) -> Non
 
 
 def test_start_method_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from workbench.ui.jobserver import START_METHOD_ENV, _context
+    from workbench.app.processes import START_METHOD_ENV, _context
 
     monkeypatch.setenv(START_METHOD_ENV, "spawn")
     assert _context().get_start_method() == "spawn"

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.ops import Changes
 from workbench.services.settings import SourceConfig
 from workbench.services.status import cache_is_empty, source_freshness
 from workbench.ui.operations import Op
@@ -213,6 +214,7 @@ class MainWindow(QMainWindow):
         self.panels[name] = panel
         self.stack.addWidget(panel)
         panel.navigate.connect(self.go_to)
+        panel.changed.connect(self.broadcast)
         panel.cache_changed.connect(self.cache_changed)
         panel.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         panel.loaded.connect(self._first_loaded)
@@ -262,7 +264,17 @@ class MainWindow(QMainWindow):
         self.nav.blockSignals(False)
         self.stack.setCurrentWidget(self.welcome)
 
-    # --- cache changes, demo and package loading ----------------------------------------------
+    # --- changes, demo and package loading ------------------------------------------------------
+    def broadcast(self, changes: Changes) -> None:
+        """A command changed something: every panel (the sender too) decides whether it cares
+        (:meth:`Panel.on_changes`); the status bar and the offline banner follow."""
+        for panel in list(self.panels.values()):
+            panel.on_changes(changes)
+        if changes.sources:
+            self.check_sources()
+        if changes.touches("data", "decisions", "outbox"):
+            self.refresh_freshness()
+
     def cache_changed(self, what: str = "data") -> None:
         """A panel wrote to the cache: every panel reloads (now if visible, else when shown);
         a change of planning input ("data") also invalidates the planning session."""
@@ -375,6 +387,6 @@ class MainWindow(QMainWindow):
         self._check_timer.stop()
         for op in Op.running():
             op.cancel()
-        self.ctx.planning.shutdown()
+        self.ctx.runner.shutdown()
         Op.shutdown(timeout_s=15)
         super().closeEvent(event)

@@ -1,73 +1,61 @@
-"""The planning session and the cache's single writer, shared by the panels (no Qt here).
-
-Building the planning frames, BOM graph and base plan of a plant takes from a fraction of a second
-(small demo) to many seconds (large); answering a question on a built session takes milliseconds
-(:mod:`workbench.analysis.session`). Both happen in the *planner* worker process
-(:mod:`workbench.ui.jobserver`), which keeps one session per cache state; cache writes (sync,
-decisions, recommendations, write-back) happen one at a time in the *writer* process. Panels call
-these from Op worker threads with picklable jobs (top-level functions, ``functools.partial``).
-
-When the cache changes (a sync, new planning defaults) :meth:`PlanningHolder.invalidate` makes the
-next planning job open a new session.
+"""TRANSITIONAL: the old calling shapes (``plan_call``/``read_call``/``write_call``) on top of the
+runner's processes, kept only until every panel uses ``Panel.query`` / ``Panel.change``
+(issue 12). New code runs operations through :class:`workbench.app.runner.ProcessRunner`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from workbench.services.settings import PlanningDefaults
-from workbench.ui.jobserver import JobServer
+from workbench.app.processes import ENGINE, PLAN
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from workbench.analysis.session import PlanningSession
+    from workbench.app.runner import ProcessRunner
     from workbench.services.tasks import TaskState
 
 T = TypeVar("T")
 
 
+class EngineJob:
+    """An old-style job ``fn(engine, state)`` in the new protocol (``job(engine, state=...)``)."""
+
+    __wb_takes_state__ = True
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, engine: Any, *, state: TaskState | None = None) -> Any:
+        return self.fn(engine, state)
+
+
 class PlanningHolder:
-    """The planner and writer processes of one cache."""
+    """The old holder's API over a runner's planner, reader and writer processes."""
 
-    def __init__(self, engine: Engine, defaults: PlanningDefaults | None = None,
-                 cache_path: Path | None = None) -> None:
-        self.engine = engine
-        self.defaults = defaults or PlanningDefaults()
-        path = Path(cache_path or str(engine.url.database))
-        self.planner = JobServer("planner", path, lambda: self.defaults)
-        self.writer = JobServer("writer", path, lambda: self.defaults)
-        self.reader = JobServer("reader", path, lambda: self.defaults)
-
-    @property
-    def generation(self) -> int:
-        return self.planner.generation
+    def __init__(self, runner: ProcessRunner) -> None:
+        self.runner = runner
+        self.planner, self.reader, self.writer = runner.planner, runner.reader, runner.writer
 
     def invalidate(self) -> None:
-        self.planner.invalidate()
+        self.runner.invalidate()
 
-    def call(self, fn: Callable[[PlanningSession], T], state: TaskState | None = None) -> T:
-        """``fn(session)`` on the planner's session (opened first if needed)."""
-        return self.planner.run("plan", fn, state)
+    def call(self, fn: Callable[..., T], state: TaskState | None = None) -> T:
+        result: T = self.planner.run(PLAN, fn, state)
+        return result
 
-    def read(self, fn: Callable[[Engine, TaskState | None], T], state: TaskState | None = None) -> T:
-        """``fn(engine, state)`` in the reader process: big reads that would hold the GIL, kept
-        apart from the planner so a long netting never delays them."""
-        return self.reader.run("engine", fn, state)
+    def read(self, fn: Callable[..., T], state: TaskState | None = None) -> T:
+        result: T = self.reader.run(ENGINE, EngineJob(fn), state)
+        return result
 
-    def write(self, fn: Callable[[Engine, TaskState | None], T], state: TaskState | None = None) -> T:
-        """``fn(engine, state)`` in the writer process, the cache's single writer."""
-        return self.writer.run("engine", fn, state)
+    def write(self, fn: Callable[..., T], state: TaskState | None = None) -> T:
+        result: T = self.writer.run(ENGINE, EngineJob(fn), state)
+        return result
 
     def shutdown(self) -> None:
-        for server in (self.planner, self.writer, self.reader):
-            server.shutdown()
+        self.runner.shutdown()
 
 
-def plan_call(holder: PlanningHolder, fn: Callable[[PlanningSession], Any]) -> Callable[[TaskState], Any]:
-    """A worker function for :class:`workbench.ui.operations.Op` running ``fn`` on the session."""
+def plan_call(holder: PlanningHolder, fn: Callable[..., Any]) -> Callable[[TaskState], Any]:
     return lambda state: holder.call(fn, state)
 
 

@@ -1,12 +1,24 @@
 """What every panel is given and what it offers the main window.
 
-A panel gets a :class:`PanelContext` (the cache engine, the settings and their store) and nothing
-else: no global application object. It tells the window what it wants through signals —
-``navigate`` to another panel, ``cache_changed`` after it wrote to the cache, ``busy`` while its
-background work runs — and the window decides.
+A panel gets a :class:`PanelContext` (the cache engine, the settings and their store, the
+runner) and nothing else: no global application object. It tells the window what it wants
+through signals — ``navigate`` to another panel, ``changed`` after a command changed something,
+``busy`` while its background work runs — and the window decides.
+
+Two verbs run work off the UI thread, each given the operation itself (a top-level function of
+:mod:`workbench.app`; its kind decides the process, see :mod:`workbench.app.runner`):
+
+- :meth:`Panel.query` — a planning or cache query; ``then`` gets its answer. A new query with
+  the same ``key`` (default: the function's name) cancels and supersedes the previous one of
+  this panel, so typing or clicking never queues stale work.
+- :meth:`Panel.change` — a command; ``then`` gets ``outcome.value``, then the panel emits
+  ``changed(outcome.changes)`` and the main window hands it to every panel (this one too):
+  :meth:`Panel.on_changes` marks a panel stale when the changes touch what it declares in
+  ``cares_about``.
 
 Panels load lazily: :meth:`Panel.reload` runs the first time a panel is shown and again when it is
-shown after the cache changed, so starting the app on a large plant only loads what is on screen.
+shown after something it cares about changed, so starting the app on a large plant only loads
+what is on screen.
 """
 
 from __future__ import annotations
@@ -21,6 +33,8 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 from sqlalchemy import Engine
 
+from workbench.app.ops import Changes, Kind, Outcome, kind_of
+from workbench.app.runner import ProcessRunner
 from workbench.services.settings import Settings, save_settings
 from workbench.ui.errors import show_error
 from workbench.ui.operations import Op, OpHandle
@@ -44,11 +58,15 @@ class PanelContext:
     cache_path: Path | None = None
     #: connector name -> reachable? (filled by the window's background check)
     reachable: dict[str, bool] = field(default_factory=dict)
-    #: the planning session shared by the panels (opened on first use)
+    #: runs every operation of the panels in the planner / reader / writer process
+    runner: ProcessRunner = field(init=False)
+    #: TRANSITIONAL (issue 12): the old verbs' view of the runner's processes
     planning: PlanningHolder = field(init=False)
 
     def __post_init__(self) -> None:
-        self.planning = PlanningHolder(self.engine, self.settings.planning, self.cache_path)
+        path = Path(self.cache_path or str(self.engine.url.database))
+        self.runner = ProcessRunner(path, lambda: self.settings.planning)
+        self.planning = PlanningHolder(self.runner)
 
     def save_settings(self) -> None:
         save_settings(self.settings, self.settings_path)
@@ -63,8 +81,15 @@ class Panel(QWidget):
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
 
+    #: what this panel shows depends on (names of :class:`~workbench.app.ops.Changes` fields):
+    #: a change touching one of them marks it stale
+    cares_about: ClassVar[tuple[str, ...]] = ("data",)
+
     navigate = Signal(str, object)
-    #: the panel wrote to the cache: "data" (planning input changed) or "decisions"
+    #: a command of this panel changed something (:class:`~workbench.app.ops.Changes`); the
+    #: window hands it to every panel's :meth:`on_changes`
+    changed = Signal(object)
+    #: TRANSITIONAL (issue 12): the old "data" / "decisions" / "sources" strings
     cache_changed = Signal(str)
     loaded = Signal()
     busy = Signal(bool)
@@ -93,14 +118,102 @@ class Panel(QWidget):
         else:
             self._stale = True
 
+    def on_changes(self, changes: Changes) -> None:
+        """Something changed (a command of any panel): reload if it touches what this panel
+        ``cares_about`` — now if visible, else when next shown."""
+        if changes.touches(*self.cares_about):
+            self.mark_stale()
+
     def reload(self) -> None:
-        """Load what the panel shows (override; start background ops with :meth:`load`)."""
+        """Load what the panel shows (override; start background work with :meth:`query`)."""
         self._finished_loading()
 
     @property
     def is_loading(self) -> bool:
         return self._loading > 0
 
+    # --- the two verbs ------------------------------------------------------------------------
+    def query(
+        self,
+        fn: Callable[..., T],
+        /,
+        *args: Any,
+        then: Callable[[T], None],
+        key: str | None = None,
+        progress: str | None = None,
+        on_failure: Callable[[BaseException], object] | None = None,
+        **kwargs: Any,
+    ) -> OpHandle[T]:
+        """Run the planning or cache query ``fn(target, *args, **kwargs)`` through the runner
+        and hand its answer to ``then`` (in the UI thread).
+
+        A new query of this panel with the same ``key`` (default: the function's name) cancels
+        and supersedes the previous one. ``progress``: a dialog with Cancel appears if it runs
+        longer than ~600 ms. Errors go to ``on_failure`` (default: :meth:`failed`).
+        """
+        kind = kind_of(fn)
+        if kind is Kind.COMMAND:
+            raise TypeError(f"{fn.__name__} is a command: run it with Panel.change")
+        runner = self.ctx.runner
+        return self._start(
+            lambda state: runner.run(fn, *args, state=state, **kwargs), then,
+            name=key or fn.__name__, key=key or fn.__name__, progress=progress,
+            on_failure=on_failure, pool="planner" if kind is Kind.PLANNING else "reader")
+
+    def change(
+        self,
+        fn: Callable[..., Outcome[T]],
+        /,
+        *args: Any,
+        then: Callable[[T], None] | None = None,
+        progress: str | None = None,
+        key: str | None = None,
+        on_failure: Callable[[BaseException], object] | None = None,
+        **kwargs: Any,
+    ) -> OpHandle[Outcome[T]]:
+        """Run the command ``fn(engine, *args, **kwargs)`` in the writer process; ``then`` gets
+        ``outcome.value``, after which the panel emits ``changed(outcome.changes)`` (when it
+        changed anything) for the window to broadcast. Commands are not superseded unless
+        given a ``key``."""
+        if kind_of(fn) is not Kind.COMMAND:
+            raise TypeError(f"{fn.__name__} is a query: run it with Panel.query")
+        runner = self.ctx.runner
+
+        def done(outcome: Outcome[T]) -> None:
+            if then is not None:
+                then(outcome.value)
+            if outcome.changes:
+                self.changed.emit(outcome.changes)
+
+        return self._start(lambda state: runner.run(fn, *args, state=state, **kwargs), done,
+                           name=key or fn.__name__, key=key, progress=progress,
+                           on_failure=on_failure, pool="write")
+
+    def _start(self, work: Callable[[Any], T], then: Callable[[T], None], *, name: str,
+               key: str | None, progress: str | None,
+               on_failure: Callable[[BaseException], object] | None, pool: str) -> OpHandle[T]:
+        """Run ``work(state)`` on a worker thread of ``pool``, counted as loading (``busy``
+        while any runs, ``loaded`` when the last one finished); ``name`` names it in errors."""
+        what = name
+        self._loading += 1
+        self.busy.emit(True)
+        op = (
+            Op(work, name=f"{self.title}: {what}",
+               key=None if key is None else f"{self.name}-{key}-{id(self)}", parent=self,
+               pool=pool)
+            .on_success(then)
+            .on_failure(on_failure or (lambda exc: self.failed(what, exc)))
+            .on_finished(self._finished_loading)
+        )
+        if progress:
+            op.with_progress(progress)
+        handle = op.run()
+        # a superseded op never calls on_finished: count it down when it is replaced
+        handle.signals.failed.connect(lambda _e, h=handle: self._superseded(h))
+        handle.signals.succeeded.connect(lambda _r, h=handle: self._superseded(h))
+        return handle
+
+    # --- TRANSITIONAL verbs (issue 12): removed once every panel uses query / change ----------
     def load(
         self,
         fn: Callable[[Any], T],
