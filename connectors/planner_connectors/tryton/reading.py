@@ -30,7 +30,7 @@ import json
 import queue
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +51,8 @@ IDS_PER_CALL = 5_000
 TRANSLATED_PAGE = 500
 _EPOCH = dt.datetime(1970, 1, 1)
 _STAMP_PRECISION = dt.timedelta(microseconds=20)
+#: pages from the reading threads to the caller; an error of a thread; None: a stream is done
+_PageQueue = queue.Queue[list[dict[str, Any]] | BaseException | None]
 
 
 @dataclass
@@ -172,18 +174,8 @@ class Reader:
         own: for a server with that many worker processes (see :meth:`fetch_each`)."""
         names = list(dict.fromkeys([*fields, "_timestamp"]))
         ctx = {**self.context, **(context or {})}
-        ranges: list[tuple[int, int | None]] = [(0, None)]
-        if self.parallel > 1:
-            top = self.rpc.search(model, domain, order=[("id", "DESC")], limit=1, context=ctx)
-            # records created after this are left to the next pull (their stamps are newer
-            # than any this one sees), as for a single stream that has passed their ids
-            highest = top[0] if top else 0
-            step = -(-highest // self.parallel)
-            cuts = [k * step for k in range(1, self.parallel) if k * step < highest]
-            ranges = list(zip([0, *cuts], [*cuts, highest])) if highest else []
-        out: queue.Queue[list[dict[str, Any]] | BaseException | None] = queue.Queue(
-            maxsize=len(ranges)
-        )
+        ranges = self._id_ranges(model, domain, ctx)
+        out: _PageQueue = queue.Queue(maxsize=len(ranges))
         stop = threading.Event()
 
         def put(item: list[dict[str, Any]] | BaseException | None) -> bool:
@@ -195,55 +187,93 @@ class Reader:
                     continue
             return False
 
-        def read(low: int, high: int | None) -> None:
-            try:
-                upto = [("id", "<=", high)]
-                bounded = domain if high is None else [domain, *upto] if domain else upto
-                # a closed range of up to two pages' ids in one call: no call for a remainder
-                size = high - low if high is not None and high - low <= 2 * page else page
-                last = low
-                while True:
-                    part = self._page(model, bounded, names, ctx, last, size)
-                    if not put(part) or len(part) < size:
-                        break
-                    last = part[-1]["id"]
-                    if high is not None and last >= high:
-                        break
-            except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
-                put(exc)
-            put(None)
-
         threads = [
-            threading.Thread(target=read, args=r, name="tryton-page", daemon=True) for r in ranges
+            threading.Thread(target=self._read_range, args=(model, domain, names, ctx, page, low, high, put),
+                             name="tryton-page", daemon=True)
+            for low, high in ranges
         ]
         for t in threads:
             t.start()
-
-        def walk() -> Iterator[list[dict[str, Any]]]:
-            count, top, running = 0, 0, len(threads)
-            try:
-                while running:
-                    part = out.get()
-                    if part is None:
-                        running -= 1
-                        continue
-                    if isinstance(part, BaseException):
-                        raise part
-                    count += len(part)
-                    top = max(top, part[-1]["id"]) if part else top
-                    if track:
-                        self.mark.see_rows(part)
-                    if part:
-                        yield part
-                self._read_all(model, domain, context, top, count)
-            finally:
-                stop.set()
-                for t in threads:
-                    t.join()
-
-        pages = walk()
+        pages = self._walk(model, domain, context, out, stop, threads, track)
         weakref.finalize(pages, stop.set)  # a stream dropped unread stops its readers
         return pages
+
+    def _id_ranges(self, model: str, domain: list[Any], ctx: dict[str, Any]) -> list[tuple[int, int | None]]:
+        """The id ranges read by one stream each: everything (one stream), or with ``parallel`` > 1
+        that many ranges cut from the highest id (none when the model has no matching row)."""
+        if self.parallel <= 1:
+            return [(0, None)]
+        top = self.rpc.search(model, domain, order=[("id", "DESC")], limit=1, context=ctx)
+        # records created after this are left to the next pull (their stamps are newer
+        # than any this one sees), as for a single stream that has passed their ids
+        highest = top[0] if top else 0
+        step = -(-highest // self.parallel)
+        cuts = [k * step for k in range(1, self.parallel) if k * step < highest]
+        return list(zip([0, *cuts], [*cuts, highest])) if highest else []
+
+    def _read_range(
+        self,
+        model: str,
+        domain: list[Any],
+        names: list[str],
+        ctx: dict[str, Any],
+        page: int,
+        low: int,
+        high: int | None,
+        put: Callable[[list[dict[str, Any]] | BaseException | None], bool],
+    ) -> None:
+        """One reading thread: the pages of ids in (low, high] handed to ``put``, then an error
+        if one happened, then None (this stream is done)."""
+        try:
+            upto = [("id", "<=", high)]
+            bounded = domain if high is None else [domain, *upto] if domain else upto
+            # a closed range of up to two pages' ids in one call: no call for a remainder
+            size = high - low if high is not None and high - low <= 2 * page else page
+            last = low
+            while True:
+                part = self._page(model, bounded, names, ctx, last, size)
+                if not put(part) or len(part) < size:
+                    break
+                last = part[-1]["id"]
+                if high is not None and last >= high:
+                    break
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            put(exc)
+        put(None)
+
+    def _walk(
+        self,
+        model: str,
+        domain: list[Any],
+        context: dict[str, Any] | None,
+        out: _PageQueue,
+        stop: threading.Event,
+        threads: list[threading.Thread],
+        track: bool,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The caller's side: pages as the threads deliver them (an error of a thread raised here),
+        the versions seen tracked; when every stream is done, the model's size is noted; the
+        threads are stopped and joined however the caller leaves."""
+        count, top, running = 0, 0, len(threads)
+        try:
+            while running:
+                part = out.get()
+                if part is None:
+                    running -= 1
+                    continue
+                if isinstance(part, BaseException):
+                    raise part
+                count += len(part)
+                top = max(top, part[-1]["id"]) if part else top
+                if track:
+                    self.mark.see_rows(part)
+                if part:
+                    yield part
+            self._read_all(model, domain, context, top, count)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
 
     def fetch(
         self,
