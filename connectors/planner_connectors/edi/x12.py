@@ -179,47 +179,18 @@ def _not_cancelling(seg: Segment) -> None:
                        element=seg.name(1), expected="00 (original), 05 (replace) or 06 (confirmation)")
 
 
+_Ack = tuple[LineStatus, str, float | None, str, dt.date | None]  # status, code, qty, unit, date
+
+
 def _read_855(msg: Message, segs: list[Segment]) -> None:
     header: LineStatus | None = None
     line: MessageLine | None = None
-    acks: list[tuple[LineStatus, str, float | None, str, dt.date | None]] = []
-
-    def finish() -> None:
-        if line is None:
-            return
-        if acks:
-            ranks = [LineStatus.ACCEPTED, LineStatus.CHANGED, LineStatus.REJECTED]
-            line.status = max((a[0] for a in acks), key=ranks.index)
-            line.action_code = acks[0][1]
-            qtys = [a[2] for a in acks if a[2] is not None]
-            if qtys:
-                line.quantity, line.unit = sum(qtys), next(a[3] for a in acks if a[2] is not None)
-            dates = [a[4] for a in acks if a[4] is not None]
-            line.delivery_date = max(dates) if dates else None
-        elif header is None:
-            raise EdiError("line without ACK and no BAK02 type", segment=line.segment, element="ACK01",
-                           expected="an ACK segment, or BAK02 AD/AK/AT/AC/RD/RJ")
-        else:
-            line.status = header
-        msg.lines.append(line)
-
+    acks: list[_Ack] = []
     for seg in segs:
         if seg.tag == "BAK":
-            _not_cancelling(seg)
-            header = BAK_TYPES.get(seg.el(2))
-            if header is None:
-                raise EdiError(f"acknowledgement type {seg.el(2)!r}", segment=seg.number,
-                               element="BAK02", expected="AD, AK, AT, AC, RD or RJ")
-            msg.purchase_order = seg.el(3)
-            msg.document_number = seg.el(8) or seg.el(3)
-            if seg.el(9):
-                msg.document_time = values.x12_time(seg.el(9), "", "BAK09", seg.number).replace(
-                    hour=msg.document_time.hour, minute=msg.document_time.minute)
-            if not msg.purchase_order:
-                raise EdiError("BAK without PO number", segment=seg.number, element="BAK03",
-                               expected="our purchase order number")
+            header = _bak(msg, seg)
         elif seg.tag == "PO1":
-            finish()
+            _finish_855(msg, line, acks, header)
             acks = []
             line = MessageLine(seg.number, msg.purchase_order, _line_number(seg.el(1), seg, "PO101"))
             if seg.el(2):
@@ -227,19 +198,65 @@ def _read_855(msg: Message, segs: list[Segment]) -> None:
                 line.unit = seg.el(3)
             _items(line, seg, 6)
         elif seg.tag == "ACK" and line is not None:
-            status = ACK_CODES.get(seg.el(1))
-            if status is None:
-                raise EdiError(f"ACK code {seg.el(1)!r}", segment=seg.number, element="ACK01",
-                               expected="IA/IE/AR/AC, IC/IQ/DR/IP/IB/IS/BP or IR/ID/R1-R8")
-            qty = values.quantity(seg.el(2), "ACK02", seg.number) if seg.el(2) else None
-            when = None
-            if seg.el(4) in ACK_DATES and seg.el(5):
-                when = values.x12_time(seg.el(5), "", "ACK05", seg.number).date()
-            acks.append((status, seg.el(1), qty, seg.el(3), when))
+            acks.append(_ack(seg))
     if line is None and header is None:
         raise EdiError("no BAK", segment=segs[0].number if segs else None, element="BAK",
                        expected="BAK beginning segment")
-    finish()
+    _finish_855(msg, line, acks, header)
+
+
+def _bak(msg: Message, seg: Segment) -> LineStatus:
+    """The BAK segment: the order, document number and time on ``msg``; the header's status
+    (BAK02), which lines without an ACK take."""
+    _not_cancelling(seg)
+    header = BAK_TYPES.get(seg.el(2))
+    if header is None:
+        raise EdiError(f"acknowledgement type {seg.el(2)!r}", segment=seg.number,
+                       element="BAK02", expected="AD, AK, AT, AC, RD or RJ")
+    msg.purchase_order = seg.el(3)
+    msg.document_number = seg.el(8) or seg.el(3)
+    if seg.el(9):
+        msg.document_time = values.x12_time(seg.el(9), "", "BAK09", seg.number).replace(
+            hour=msg.document_time.hour, minute=msg.document_time.minute)
+    if not msg.purchase_order:
+        raise EdiError("BAK without PO number", segment=seg.number, element="BAK03",
+                       expected="our purchase order number")
+    return header
+
+
+def _ack(seg: Segment) -> _Ack:
+    """One ACK segment of a line: its status, code, quantity and unit, and date (ACK04/05)."""
+    status = ACK_CODES.get(seg.el(1))
+    if status is None:
+        raise EdiError(f"ACK code {seg.el(1)!r}", segment=seg.number, element="ACK01",
+                       expected="IA/IE/AR/AC, IC/IQ/DR/IP/IB/IS/BP or IR/ID/R1-R8")
+    qty = values.quantity(seg.el(2), "ACK02", seg.number) if seg.el(2) else None
+    when = None
+    if seg.el(4) in ACK_DATES and seg.el(5):
+        when = values.x12_time(seg.el(5), "", "ACK05", seg.number).date()
+    return (status, seg.el(1), qty, seg.el(3), when)
+
+
+def _finish_855(msg: Message, line: MessageLine | None, acks: list[_Ack], header: LineStatus | None) -> None:
+    """A line and its ACKs into ``msg``: the worst status, the first code, the summed quantity,
+    the latest date; a line without ACK takes the header's status (none: refused)."""
+    if line is None:
+        return
+    if acks:
+        ranks = [LineStatus.ACCEPTED, LineStatus.CHANGED, LineStatus.REJECTED]
+        line.status = max((a[0] for a in acks), key=ranks.index)
+        line.action_code = acks[0][1]
+        qtys = [a[2] for a in acks if a[2] is not None]
+        if qtys:
+            line.quantity, line.unit = sum(qtys), next(a[3] for a in acks if a[2] is not None)
+        dates = [a[4] for a in acks if a[4] is not None]
+        line.delivery_date = max(dates) if dates else None
+    elif header is None:
+        raise EdiError("line without ACK and no BAK02 type", segment=line.segment, element="ACK01",
+                       expected="an ACK segment, or BAK02 AD/AK/AT/AC/RD/RJ")
+    else:
+        line.status = header
+    msg.lines.append(line)
 
 
 def _read_856(msg: Message, segs: list[Segment]) -> None:
@@ -250,12 +267,7 @@ def _read_856(msg: Message, segs: list[Segment]) -> None:
     line: MessageLine | None = None
     for seg in segs:
         if seg.tag == "BSN":
-            _not_cancelling(seg)
-            msg.document_number = seg.el(2)
-            if not msg.document_number:
-                raise EdiError("BSN without shipment identifier", segment=seg.number,
-                               element="BSN02", expected="the shipment identifier")
-            msg.document_time = values.x12_time(seg.el(3), seg.el(4), "BSN03", seg.number)
+            _bsn(msg, seg)
         elif seg.tag == "DTM":
             when = values.x12_time(seg.el(2), seg.el(3), "DTM02", seg.number).date()
             if seg.el(1) == "011":
@@ -279,6 +291,23 @@ def _read_856(msg: Message, segs: list[Segment]) -> None:
             line.unit = seg.el(3)
     if not msg.document_number:
         raise EdiError("no BSN", segment=msg.segment, element="BSN", expected="BSN beginning segment")
+    _finish_856(msg, pending, ship_date, expected)
+
+
+def _bsn(msg: Message, seg: Segment) -> None:
+    """The BSN segment: the shipment identifier and time on ``msg``."""
+    _not_cancelling(seg)
+    msg.document_number = seg.el(2)
+    if not msg.document_number:
+        raise EdiError("BSN without shipment identifier", segment=seg.number,
+                       element="BSN02", expected="the shipment identifier")
+    msg.document_time = values.x12_time(seg.el(3), seg.el(4), "BSN03", seg.number)
+
+
+def _finish_856(msg: Message, pending: list[MessageLine], ship_date: dt.date | None,
+                expected: dt.date | None) -> None:
+    """The shipped lines into ``msg``, each with the ship and expected delivery dates; a line
+    without line number or quantity, or a notice without an expected date, is refused."""
     for ln in pending:
         if ln.line is None or ln.quantity is None:
             raise EdiError("item without line number or shipped quantity", segment=ln.segment,
