@@ -55,6 +55,30 @@ def test_bundle_builds_and_passes_its_smoke_test(dist: Path, tmp_path: Path) -> 
     assert shown[3] == f"settings: {config / 'PlannerWorkbench' / 'settings.json'}"
 
 
+# the workshop: the test suite and its Tryton seeding and dev server, developer tools, test runners
+WORKSHOP_PACKAGES = ("tests", "tools", "trytond", "proteus", "pytest", "_pytest", "hypothesis")
+WORKSHOP_MODULES = ("devserver", "seed", "seed_stock", "plant_spec", "screenshots", "conftest")
+
+
+def test_bundle_ships_no_workshop(dist: Path) -> None:
+    """Issue 12: test seeding, dev servers, the screenshot script and the test suite stay out of the
+    frozen app: no ``tests/`` or ``tools/`` folder in the bundle, and none of their modules (nor
+    trytond or a test runner) in its archive of Python modules."""
+    from PyInstaller.archive.readers import pkg_archive_contents
+
+    bundle = dist / NAME
+    folders = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_dir()}
+    assert folders & {"tests", "tools", "_internal/tests", "_internal/tools"} == set()
+    assert {f for f in folders if "tests/support" in f} == set()
+    modules = set(pkg_archive_contents(str(bundle / NAME)))
+    assert {"workbench.app.ops", "workbench.connect.factory", "planner_connectors.demo"} <= modules  # read it
+    shipped = {m for m in modules
+               if m.split(".")[0] in WORKSHOP_PACKAGES or m.split(".")[-1] in WORKSHOP_MODULES}
+    assert shipped == set()
+    files = {p.name for p in bundle.rglob("*.py")} | {p.stem for p in bundle.rglob("*.pyc")}
+    assert {f for f in files if f.removesuffix(".py") in WORKSHOP_MODULES} == set()
+
+
 def _make_installer(dist: Path, version: str) -> Path:
     (dist / f"{NAME}.version").write_text(version)
     made = _run(["bash", str(REPO / "packaging" / "make_installer.sh"), str(dist), NAME],
