@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from workbench.connect.port import Batch, Capability, CheckResult, PermanentError, PushRequest, PushResult
+from workbench.connect.port import (
+    Batch,
+    Capability,
+    CheckResult,
+    ConnectorBase,
+    PermanentError,
+    PushRequest,
+    PushResult,
+)
 
 
-class MemoryConnector:
+class MemoryConnector(ConnectorBase):
     """Yields what it holds; ``fail_on`` raises mid-run to test atomicity."""
 
     name: ClassVar[str] = "memory"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from workbench.connect.factory import OptionError, make_connector, typed_options
-from workbench.connect.port import ConnectorError
+from workbench.connect.port import ConnectorBase, ConnectorError
 
 REPO = Path(__file__).resolve().parents[2]
 ERP = ("url=http://127.0.0.1:8000", "database=plant", "user=planner")
@@ -80,10 +80,10 @@ def test_files_and_demo_options_are_typed_too() -> None:
 def test_an_add_on_without_declared_options_gets_its_parameters_as_given(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    class Fixed:
+    class Fixed(ConnectorBase):  # options: the base's None
         def __init__(self, host: str, port: str = "1") -> None: ...
 
-    class OpenEnded:
+    class OpenEnded(ConnectorBase):
         def __init__(self, **params: str) -> None: ...
 
     classes = {"fixed": Fixed, "open": OpenEnded}

@@ -27,9 +27,9 @@ class OptionError(ConnectorError):
     """A source setting that the connector does not take, or a value of the wrong kind."""
 
 
-def _option_names(cls: type[Any]) -> tuple[dict[str, Any], set[str]]:
+def _option_names(cls: type[Connector]) -> tuple[dict[str, Any], set[str]]:
     """The connector's declared options (name -> FieldInfo) and every parameter it takes."""
-    model = getattr(cls, "options", None)
+    model = cls.options
     declared: dict[str, Any] = dict(model.model_fields) if model is not None else {}
     taken = set(declared)
     for p in inspect.signature(cls.__init__).parameters.values():
@@ -48,7 +48,7 @@ def typed_options(name: str, params: dict[str, Any], *, complete: bool = False) 
     """
     cls = get_connector_class(name)
     declared, taken = _option_names(cls)
-    model = getattr(cls, "options", None)
+    model = cls.options
     out = dict(params)
     open_ended = any(p.kind is p.VAR_KEYWORD
                      for p in inspect.signature(cls.__init__).parameters.values())
@@ -84,7 +84,7 @@ def make_connector(name: str, **params: Any) -> Connector:
 def with_cache_store(name: str, params: dict[str, Any], cache: Path | str | None) -> dict[str, Any]:
     """``params`` plus the file beside ``cache`` where connector ``name`` keeps its own store,
     when it keeps one and ``params`` name none."""
-    store = getattr(get_connector_class(name), "cache_store", None)
+    store = get_connector_class(name).cache_store
     if store is None or cache is None or params.get(store[0]):
         return dict(params)
     param, suffix = store
@@ -94,11 +94,9 @@ def with_cache_store(name: str, params: dict[str, Any], cache: Path | str | None
 def self_contained_connector(name: str, cache: Path | str | None) -> Connector | None:
     """Connector ``name`` built from the cache alone, if it keeps its store beside the cache
     (None otherwise: it needs a configured source)."""
-    if cache is None or getattr(get_connector_class(name), "cache_store", None) is None:
+    if cache is None or get_connector_class(name).cache_store is None:
         return None
-    return make_connector(name, **with_cache_store(name, {}, cache))
-
-
+    return open_connector(name, cache=cache)
 
 
 def open_connector(connector: str, params: Mapping[str, Any] | None = None, *,

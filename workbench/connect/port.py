@@ -1,28 +1,74 @@
-"""The Connector protocol every source-system adapter implements, and the connector registry.
+"""The connector port: the one interface every source-system adapter implements, and the registry.
 
-A connector turns a source system into canonical records (``workbench.domain``). The core never
-imports a concrete connector: built-in connectors register through the same entry-point group an
-add-on package would use (``planner_workbench.connectors`` in pyproject.toml), and are looked up
-by name with :func:`get_connector_class`.
+A connector turns a source system into canonical records (``workbench.domain``) and, when it can,
+writes decisions back. The core never imports a concrete connector: built-in connectors register
+through the same entry-point group an add-on package would use (``planner_workbench.connectors``
+in pyproject.toml), are looked up by name with :func:`get_connector_class` and opened with
+:func:`workbench.connect.factory.open_connector` (GUI, CLI and outbox alike).
+
+An adapter subclasses :class:`ConnectorBase`, which gives every optional member its default, and
+says in ``capabilities`` which optional parts it offers; :class:`Connector` is the port as a
+runtime-checkable protocol (``isinstance(obj, Connector)`` checks every member is there). The core
+reads every member as a plain attribute, never with ``getattr(..., default)``:
+
+======================  ==========  =========================================================
+member                  required?   what the core does with it
+======================  ==========  =========================================================
+``name``                required    the registry name; sync runs, watermarks and outbox
+                                    entries are recorded under it
+``capabilities``        required    :class:`Capability` flags: which optional parts it offers
+``check()``             required    reachability for ``sources check`` and the offline banner
+``entities()``          required    what a sync pulls, in load order
+``pull(entity, since)`` required    batches of raw canonical records (:class:`Batch`) after the
+                                    watermark ``since``; validated and upserted by the sync
+``close()``             optional    called once the sync, check or outbox drain is done
+                                    (default: nothing to release)
+``options``             optional    the pydantic model of its settings: ``sources add``
+                                    checks them, :func:`~workbench.connect.factory.open_connector`
+                                    converts them (default None: parameters pass as given)
+``cache_store``         optional    ``(parameter, suffix)``: a store of its own kept beside the
+                                    cache (the demo's ledger); the factory passes that file, and
+                                    the outbox opens it from the cache alone (default None)
+``source``              optional    the source name its records carry, when not ``name``: an
+                                    empty complete set deletes that source's rows (default None)
+``today``               optional    the source's "now" (the demo's plant day), recorded as the
+                                    time deletions were observed (default None: the clock)
+``push(request)``       ``PUSH``    write one decision (:class:`PushRequest`) back; raises
+                                    ConflictError / TransientError / PermanentError (default:
+                                    PermanentError with ``read_only_reason``)
+``inbox_files()``,      ``MESSAGE_  a message inbox: the files waiting, each decoded for
+``decode(data, facts)`` INBOX``     :func:`workbench.services.edi.sync_inbox`
+                                    (:mod:`workbench.connect.inbox`)
+``supplier_inbox(dir)`` optional    after a sync, its suppliers write their messages into
+                                    ``dir`` and the inbox returned is taken (the demo plant's
+                                    EDI; default None: its suppliers send nothing)
+``mapping_tools``       optional    the mapping-profile engine :mod:`workbench.services.mapping`
+                                    uses (the files connector's; default None)
+======================  ==========  =========================================================
 
 ``pull(entity, since)`` yields *batches* (lists) of raw records — plain dicts whose keys are the
 canonical model's field names — so the sync service can validate a whole batch at once in
 pydantic's core (see :func:`workbench.domain.validation.validate_batch`). Each batch carries the
 watermark to store once the run commits (``Batch.watermark``): the highest source version seen.
 
-A connector declares the settings a user gives it (``workbench sources add NAME CONNECTOR
-KEY=VALUE``) as a pydantic model in the class attribute ``options``; settings hold text, and
-:func:`workbench.services.sources.typed_options` converts and checks them against it when a
-source is saved and when the connector is built.
+Settings hold text; :func:`workbench.connect.factory.typed_options` converts and checks them
+against ``options`` when a source is saved and when the connector is opened.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from workbench.connect.inbox import DecodedFile, MessageFacts, MessageInbox
+from workbench.domain.enums import WriteAction
 
 ENTRY_POINT_GROUP = "planner_workbench.connectors"
 
@@ -33,6 +79,7 @@ class Capability(enum.Flag):
     INCREMENTAL = enum.auto()  # pull(since=...) returns only changed records
     DELETIONS = enum.auto()  # reports records that disappeared (Batch.deleted_keys)
     VERSION_CHECK = enum.auto()  # push() refuses when the record changed since our read
+    MESSAGE_INBOX = enum.auto()  # inbox_files() and decode(): taken file by file (EDI)
 
 
 @dataclass
@@ -88,18 +135,24 @@ class ConflictError(ConnectorError):
         self.theirs = theirs
 
 
+class UnknownActionError(PermanentError, ValueError):
+    """A push request whose action is not a :class:`~workbench.domain.enums.WriteAction`."""
+
+
 @dataclass(frozen=True)
 class PushRequest:
     """A decision to write back, as the outbox hands it to a connector.
 
-    ``action`` is a :class:`workbench.domain.enums.RecommendationAction` value; ``target`` is the
-    requisition's ``source_key``; ``base_version`` the ``source_version`` our analysis saw.
-    ``item`` is set only when a ``switch_source`` moves the requisition to an alternate component
-    (that component's code); a connector that cannot change a record's item must refuse it.
+    ``action`` is a :class:`workbench.domain.enums.WriteAction` (its text value is accepted and
+    converted, so a payload stored as JSON loads back; any other value raises
+    :class:`UnknownActionError`); ``target`` is the requisition's ``source_key``;
+    ``base_version`` the ``source_version`` our analysis saw. ``item`` is set only when a
+    ``switch_source`` moves the requisition to an alternate component (that component's code);
+    a connector that cannot change a record's item must refuse it.
     """
 
     idempotency_key: str
-    action: str
+    action: WriteAction
     target: str
     base_version: str | None
     quantity: float | None = None
@@ -107,6 +160,16 @@ class PushRequest:
     supplier: str | None = None
     comment: str = ""
     item: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            action = WriteAction(self.action)
+        except ValueError:
+            known = ", ".join(a.value for a in WriteAction)
+            raise UnknownActionError(
+                f"unknown write action {self.action!r} (one of {known})"
+            ) from None
+        object.__setattr__(self, "action", action)
 
 
 @dataclass(frozen=True)
@@ -118,8 +181,23 @@ class PushResult:
 
 @runtime_checkable
 class Connector(Protocol):
+    """The port (see the module docstring's table): what the core may read of a connector."""
+
     name: ClassVar[str]
     capabilities: ClassVar[Capability]
+    options: ClassVar[type[BaseModel] | None]
+    cache_store: ClassVar[tuple[str, str] | None]
+    mapping_tools: ClassVar[Any]
+
+    @property
+    def source(self) -> str | None:
+        """The source name its records carry, when it is not ``name``."""
+        ...
+
+    @property
+    def today(self) -> dt.date | None:
+        """The source's own "now" (a date), or None to use the clock."""
+        ...
 
     def check(self) -> CheckResult:
         """Reachability and authentication, without changing anything."""
@@ -137,7 +215,72 @@ class Connector(Protocol):
         """Write one decision back; raise ConflictError / TransientError / PermanentError."""
         ...
 
-    def close(self) -> None: ...
+    def inbox_files(self) -> list[Path]:
+        """(``MESSAGE_INBOX``) the message files waiting, in the order they are taken."""
+        ...
+
+    def decode(self, data: bytes, facts: MessageFacts) -> DecodedFile:
+        """(``MESSAGE_INBOX``) one message file read and mapped; raises MessageError."""
+        ...
+
+    def supplier_inbox(self, folder: Path) -> MessageInbox | None:
+        """Its suppliers' messages written into ``folder``, and the inbox that takes them
+        (None: its suppliers send no messages of their own)."""
+        ...
+
+    def close(self) -> None:
+        """Release what it holds (connections, caches); the connector is not used after."""
+        ...
+
+
+class ConnectorBase:
+    """The defaults of every optional member of :class:`Connector`; adapters subclass it.
+
+    A subclass sets ``name`` and ``capabilities`` and implements ``check``, ``entities`` and
+    ``pull``; it overrides ``push`` exactly when it has ``Capability.PUSH`` (else ``push`` raises
+    PermanentError with ``read_only_reason``), ``inbox_files``/``decode`` with
+    ``MESSAGE_INBOX``; ``options``, ``cache_store``, ``mapping_tools``, ``source``, ``today`` and
+    ``supplier_inbox`` say "none" by default.
+    """
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capability]
+    #: the settings a user gives, as a pydantic model (None: parameters pass as given)
+    options: ClassVar[type[BaseModel] | None] = None
+    #: (parameter, suffix of the cache path) of a store the connector keeps beside the cache
+    cache_store: ClassVar[tuple[str, str] | None] = None
+    #: the mapping-profile engine (the files connector's), None for other connectors
+    mapping_tools: ClassVar[Any] = None
+    #: why ``push`` refuses, in the user's words (a connector without ``Capability.PUSH``)
+    read_only_reason: ClassVar[str] = "this source is read-only: decisions cannot be written back"
+    #: the source name its records carry, when it is not ``name``
+    source: str | None = None
+    #: the source's own "now" (a date), None to use the clock
+    today: dt.date | None = None
+
+    def check(self) -> CheckResult:
+        raise NotImplementedError
+
+    def entities(self) -> list[str]:
+        raise NotImplementedError
+
+    def pull(self, entity: str, since: str | None) -> Iterator[Batch]:
+        raise NotImplementedError
+
+    def push(self, request: PushRequest) -> PushResult:
+        raise PermanentError(self.read_only_reason)
+
+    def inbox_files(self) -> list[Path]:
+        raise PermanentError(f"{self.name} is not a message inbox")
+
+    def decode(self, data: bytes, facts: MessageFacts) -> DecodedFile:
+        raise PermanentError(f"{self.name} is not a message inbox")
+
+    def supplier_inbox(self, folder: Path) -> MessageInbox | None:
+        return None
+
+    def close(self) -> None:
+        return None
 
 
 def available_connectors() -> dict[str, Any]:

@@ -124,6 +124,31 @@ class RecommendationAction(StrEnum):
     SWITCH_SOURCE = "switch_source"
 
 
+class WriteAction(StrEnum):
+    """What a decision asks the source system to do to a requisition (the outbox's payload
+    ``action``, :class:`workbench.connect.port.PushRequest`).
+
+    Every :class:`RecommendationAction` under the same value, plus ``order``: the requisition
+    turned into a purchase order. ``keep`` writes nothing (it records the buyer's look). The
+    values are the strings stored in outbox payloads and connector ledgers: never rename one.
+    """
+
+    KEEP = "keep"
+    CANCEL = "cancel"
+    REDUCE = "reduce"
+    INCREASE = "increase"
+    EXPEDITE = "expedite"
+    DEFER = "defer"
+    SWITCH_SOURCE = "switch_source"
+    ORDER = "order"
+
+
+#: actions that change the requisition's quantity (the request carries ``quantity``)
+QUANTITY_ACTIONS = frozenset({WriteAction.REDUCE, WriteAction.INCREASE})
+#: actions that move the requisition's date (the request carries ``date``)
+DATE_ACTIONS = frozenset({WriteAction.EXPEDITE, WriteAction.DEFER})
+
+
 class DecisionVerdict(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"

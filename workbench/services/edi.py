@@ -1,7 +1,8 @@
 """Supplier message inboxes (EDI acknowledgements and ship notices): archive, apply, replay.
 
-A *message inbox* connector (``planner_connectors.edi``; any connector with ``inbox_files()`` and
-``decode(data, facts)``) is not pulled like a record source: :func:`sync_inbox` takes its files
+A *message inbox* connector (``planner_connectors.edi``; any connector with
+``Capability.MESSAGE_INBOX``: ``inbox_files()`` and ``decode(data, facts)``, see
+:mod:`workbench.connect.inbox`) is not pulled like a record source: :func:`sync_inbox` takes its files
 one by one, and **each file is one transaction** (``BEGIN IMMEDIATE`` … ``COMMIT``): the file's
 lines and its archive row commit together, or — a file that cannot be read or mapped, or any
 failure while applying — nothing of it does and it is recorded as rejected. A folder with one
@@ -41,81 +42,23 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
 
 from workbench.cache import edi as store
 from workbench.cache.schema import sync_rejections, sync_runs
+from workbench.connect.inbox import DecodedFile, MessageError, MessageInbox
+from workbench.connect.port import Capability, Connector
 from workbench.domain.enums import SyncRunStatus
 from workbench.domain.validation import RecordError
 from workbench.services.sync import SyncResult
 from workbench.services.tasks import TaskState, check_cancelled
 
 
-class DecodedLine(Protocol):
-    @property
-    def purchase_order(self) -> str: ...
-    @property
-    def line(self) -> int: ...
-    @property
-    def message_ref(self) -> str: ...
-    @property
-    def document_time(self) -> dt.datetime: ...
-    @property
-    def status(self) -> str | None: ...
-    @property
-    def action_code(self) -> str: ...
-    @property
-    def quantity(self) -> float | None: ...
-    @property
-    def orig_quantity(self) -> float | None: ...
-    @property
-    def orig_uom(self) -> str: ...
-    @property
-    def delivery_date(self) -> dt.date | None: ...
-    @property
-    def ship_date(self) -> dt.date | None: ...
-    @property
-    def shipment(self) -> str: ...
-
-
-class DecodedFile(Protocol):
-    @property
-    def standard(self) -> str: ...
-    @property
-    def version(self) -> str: ...
-    @property
-    def message_type(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def sender(self) -> str: ...
-    @property
-    def supplier(self) -> str: ...
-    @property
-    def control_ref(self) -> str: ...
-    @property
-    def message_refs(self) -> str: ...
-    @property
-    def document_number(self) -> str: ...
-    @property
-    def document_time(self) -> dt.datetime: ...
-    @property
-    def lines(self) -> Sequence[DecodedLine]: ...
-
-
-@runtime_checkable
-class MessageInbox(Protocol):
-    name: str
-
-    def inbox_files(self) -> list[Path]: ...
-
-    def decode(self, data: bytes, facts: store.MappingFacts) -> DecodedFile: ...
-
-
-def is_message_inbox(connector: object) -> bool:
-    return isinstance(connector, MessageInbox)
+def is_message_inbox(connector: Connector) -> bool:
+    """A connector taken file by file (``Capability.MESSAGE_INBOX``), not pulled."""
+    return Capability.MESSAGE_INBOX in connector.capabilities
 
 
 def archive_folder(engine: Engine) -> Path:
@@ -157,10 +100,13 @@ class FileOutcome:
 
 
 def _rejection(values: dict[str, Any], exc: Exception) -> dict[str, Any]:
-    return {**values, "outcome": "rejected", "reason": getattr(exc, "reason", str(exc)),
-            "message_ref": getattr(exc, "message", "") or None,
-            "segment": getattr(exc, "segment", None), "element": getattr(exc, "element", "") or None,
-            "expected": getattr(exc, "expected", "") or None}
+    """The row of a rejected file: where and why (a MessageError's fields; else its text)."""
+    if not isinstance(exc, MessageError):
+        return {**values, "outcome": "rejected", "reason": str(exc), "message_ref": None,
+                "segment": None, "element": None, "expected": None}
+    return {**values, "outcome": "rejected", "reason": exc.reason,
+            "message_ref": exc.message or None, "segment": exc.segment,
+            "element": exc.element or None, "expected": exc.expected or None}
 
 
 def _apply(conn: Connection, decoded: DecodedFile, facts: store.MappingFacts, message_id: int,
@@ -374,14 +320,12 @@ def inbox_folder(engine: Engine) -> Path:
         ".edi-archive", ".edi-inbox"))
 
 
-def sync_supplier_messages(engine: Engine, connector: object,
+def sync_supplier_messages(engine: Engine, connector: Connector,
                            state: TaskState | None = None) -> SyncResult | None:
-    """After a sync of a source whose suppliers send messages themselves (a connector with
-    ``supplier_inbox(folder)``, e.g. the demo plant): let them write into the inbox beside the
-    cache and take it (:func:`sync_inbox`). None for other sources."""
-    make = getattr(connector, "supplier_inbox", None)
-    if make is None:
+    """After a sync of a source whose suppliers send messages themselves (a connector whose
+    ``supplier_inbox(folder)`` returns an inbox, e.g. the demo plant): let them write into the
+    inbox beside the cache and take it (:func:`sync_inbox`). None for other sources."""
+    inbox = connector.supplier_inbox(inbox_folder(engine))
+    if inbox is None:
         return None
-    inbox = make(inbox_folder(engine))
-    name = f"{getattr(connector, 'name', 'source')}-edi"
-    return sync_inbox(engine, inbox, name, state=state)
+    return sync_inbox(engine, inbox, f"{connector.name}-edi", state=state)

@@ -65,8 +65,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 
 def _tools() -> Any:
-    """The files connector's profile engine (through the registry, like every connector)."""
-    return get_connector_class("files").mapping_tools  # type: ignore[attr-defined]
+    """The files connector's profile engine (through the registry, like every connector: its
+    ``mapping_tools``)."""
+    tools = get_connector_class("files").mapping_tools
+    if tools is None:
+        raise PermanentError("the installed files connector reads no mapping profiles")
+    return tools
 
 
 def _norm(text: str) -> str:

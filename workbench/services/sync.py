@@ -359,7 +359,7 @@ class _EntityWriter:
 def _observed_at(connector: Connector, now: dt.datetime | None) -> str:
     if now is not None:
         return now.isoformat(timespec="seconds")
-    today = getattr(connector, "today", None)
+    today = connector.today
     if isinstance(today, dt.date):
         return dt.datetime.combine(today, dt.time(0, 0)).isoformat(timespec="seconds")
     return _now_iso()
@@ -538,7 +538,7 @@ def _sync_entity(
             on_batch(entity, len(batch.records))
     if complete and seen is not None:
         counts["deleted"] += writer.mark_missing_deleted(
-            conn, seen, sources or {str(getattr(connector, 'source', connector.name))}, observed
+            conn, seen, sources or {connector.source or connector.name}, observed
         )
 
 

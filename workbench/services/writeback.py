@@ -458,8 +458,8 @@ def send_pending(
     A connector that keeps its store beside the cache (the demo plant's ledger of writes) gets
     that file, and needs no configured source: with none, it is built from the cache alone, so
     decisions on the demo are sent without the user setting anything up."""
-    from workbench.connect.credentials import CredentialError, connector_params
-    from workbench.connect.factory import make_connector, self_contained_connector, with_cache_store
+    from workbench.connect.credentials import CredentialError
+    from workbench.connect.factory import open_connector, self_contained_connector
     from workbench.services.sources import cache_path
 
     needed = {e["connector"] for e in _entries(engine, OPEN_STATES)}
@@ -470,17 +470,10 @@ def send_pending(
     messages: list[str] = []
     for cfg in sources:
         configured.add(cfg.connector)
-        if (
-            not getattr(cfg, "enabled", True)
-            or cfg.connector not in needed
-            or cfg.connector in built
-        ):
+        if not cfg.enabled or cfg.connector not in needed or cfg.connector in built:
             continue
         try:
-            params = with_cache_store(cfg.connector, cfg.params, cache)
-            built[cfg.connector] = make_connector(
-                cfg.connector, **connector_params(cfg.connector, params)
-            )
+            built[cfg.connector] = open_connector(cfg.connector, cfg.params, cache=cache)
         except (CredentialError, ConnectorError, TypeError) as exc:
             broken.add(cfg.connector)
             messages.append(f"source {cfg.name}: {exc}")

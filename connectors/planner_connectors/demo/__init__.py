@@ -88,7 +88,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from planner_connectors.demo.clock import BASE_DATE, parse_version, version
 from planner_connectors.demo.entities import build_table
@@ -97,14 +97,17 @@ from planner_connectors.demo.options import DemoOptions
 from planner_connectors.demo.plant import Plant
 from planner_connectors.demo.scales import SCALES
 from planner_connectors.demo.writes import WRITTEN_ENTITIES, RequisitionBook, decide, placed_order_code
+from workbench.connect.inbox import MessageInbox
 from workbench.connect.port import (
     Batch,
     Capability,
     CheckResult,
+    ConnectorBase,
     PermanentError,
     PushRequest,
     PushResult,
 )
+from workbench.domain.enums import WriteAction
 from workbench.domain.models import ENTITIES
 
 __all__ = ["BASE_DATE", "DemoConnector"]
@@ -115,7 +118,7 @@ READ_ONLY = (
 )
 
 
-class DemoConnector:
+class DemoConnector(ConnectorBase):
     """The built-in source of synthetic plant data (see the module docstring).
 
     ``scale``, ``seed`` and ``day`` left out come from the ledger's clock (the plant its last
@@ -127,9 +130,9 @@ class DemoConnector:
         Capability.PULL | Capability.INCREMENTAL | Capability.PUSH | Capability.VERSION_CHECK
     )
     #: the demo keeps its writes in a file beside the cache: (parameter, suffix of the cache path);
-    #: so the app builds it for a cache without any configuration (see workbench.services.sources)
+    #: so the app builds it for a cache without any configuration (workbench.connect.factory)
     cache_store: ClassVar[tuple[str, str]] = ("ledger", SUFFIX)
-    #: the settings a user gives (typed, checked when saved; see workbench.services.sources)
+    #: the settings a user gives (typed, checked when saved; see workbench.connect.factory)
     options: ClassVar[type[DemoOptions]] = DemoOptions
     batch_size: ClassVar[int] = 20_000
 
@@ -208,7 +211,7 @@ class DemoConnector:
             assert outcome.values is not None
             seq = len(state.writes) + 1
             what = outcome.what
-            if request.action == "order":
+            if request.action is WriteAction.ORDER:
                 what += f" on {placed_order_code(seq)}"
             write = Write(
                 seq=seq,
@@ -228,7 +231,7 @@ class DemoConnector:
         new_version = version(write.day, write.seq)
         return PushResult(new_version, {"what": what, "ledger_write": write.seq})
 
-    def supplier_inbox(self, folder: Path) -> Any:
+    def supplier_inbox(self, folder: Path) -> MessageInbox:
         """The demo suppliers' EDI messages of today written into ``folder``, and the EDI inbox
         on it (see :mod:`planner_connectors.demo.edi_inbox`; taken after each demo sync)."""
         from planner_connectors.demo.edi_inbox import write_messages

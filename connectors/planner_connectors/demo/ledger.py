@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.connect.port import PermanentError
+from workbench.domain.enums import WriteAction
 
 #: the ledger of a cache ``X`` is ``X`` + this suffix
 SUFFIX = ".demo-ledger.jsonl"
@@ -60,7 +61,7 @@ class Write:
 
     seq: int
     key: str
-    action: str
+    action: WriteAction
     target: str
     day: int
     values: dict[str, Any] = field(default_factory=dict)
@@ -182,7 +183,7 @@ def _write(entry: dict[str, Any]) -> Write:
     return Write(
         seq=int(entry["write"]),
         key=str(entry["key"]),
-        action=str(entry["action"]),
+        action=WriteAction(str(entry["action"])),
         target=str(entry["target"]),
         day=int(entry["day"]),
         values=dict(entry["set"]),

@@ -62,6 +62,7 @@ from planner_connectors.demo.requisitions import (
     Requisitions,
 )
 from workbench.connect.port import ConflictError, PermanentError, PushRequest, PushResult
+from workbench.domain.enums import DATE_ACTIONS, QUANTITY_ACTIONS, WriteAction
 
 if TYPE_CHECKING:
     from planner_connectors.demo.plant import Plant
@@ -71,9 +72,6 @@ TARGET_PREFIX = "requisitions:RQ-"
 PLACED_PREFIX = "PO-W"
 #: the entities the ledger's writes change (the requisitions and the orders placed for them)
 WRITTEN_ENTITIES = frozenset({"requisitions", "purchase_orders", "purchase_order_lines"})
-QUANTITY_ACTIONS = {"reduce", "increase"}
-DATE_ACTIONS = {"expedite", "defer"}
-KNOWN_ACTIONS = QUANTITY_ACTIONS | DATE_ACTIONS | {"switch_source", "cancel", "order", "keep"}
 _STATUS = {str(s): i for i, s in enumerate(REQUISITION_STATUS)}
 _UOM = {str(u): i for i, u in enumerate(UOM_CODES)}
 
@@ -190,7 +188,7 @@ def placed_orders(book: RequisitionBook, writes: Sequence[Write]) -> PlacedOrder
     rows: list[int] = []
     picked: list[Write] = []
     for w in sorted(writes, key=lambda w: w.seq):
-        row = book.row(w.target) if w.action == "order" else None
+        row = book.row(w.target) if w.action is WriteAction.ORDER else None
         if row is None or row in seen:
             continue
         if book.req.status[row] != ORDERED or book.req.supplier[row] < 0:
@@ -218,10 +216,9 @@ class Outcome:
 def decide(
     book: RequisitionBook, request: PushRequest, done: Write | None
 ) -> Outcome:
-    """Apply the rules of the module docstring to the current record; raise Conflict/Permanent."""
+    """Apply the rules of the module docstring to the current record; raise Conflict/Permanent.
+    (An action outside :class:`WriteAction` never gets here: the PushRequest refuses it.)"""
     action = request.action
-    if action not in KNOWN_ACTIONS:
-        raise PermanentError(f"the demo plant does not know the action {action!r}")
     row = book.row(request.target)
     if done is not None:  # first: a write once applied is done whatever the plant shows now
         now_or_none = book.version(row) if row is not None else None
@@ -230,7 +227,7 @@ def decide(
     if row is None:
         raise PermanentError(f"the demo plant has no requisition {request.target!r}")
     now = book.version(row)
-    if action == "keep":
+    if action is WriteAction.KEEP:
         return Outcome(PushResult(now, {"reason": "nothing to write"}))
     state = book.state(row)
     values, what = _target_values(book, row, request, state)
@@ -268,16 +265,16 @@ def _target_values(
     if action in DATE_ACTIONS:
         day = _date(book, request.date, action)
         return {"need_date": day}, f"need date moved to {day}"
-    if action == "switch_source":
+    if action is WriteAction.SWITCH_SOURCE:
         if request.item:
             return _alternate(book, request)
         if not request.supplier:
             raise PermanentError(f"switch_source of {code} needs a supplier or an alternate item")
         _supplier(book, request.supplier)
         return {"suggested_supplier": request.supplier}, f"supplier set to {request.supplier}"
-    if action == "cancel":
+    if action is WriteAction.CANCEL:
         return {"status": "cancelled"}, "cancelled"
-    # order
+    assert action is WriteAction.ORDER
     values: dict[str, Any] = {"status": "ordered"}
     if request.supplier:
         _supplier(book, request.supplier)
@@ -308,18 +305,18 @@ def _alternate(book: RequisitionBook, request: PushRequest) -> tuple[dict[str, A
     return values, f"switched to alternate {request.item} ({qty:g} {values['uom']})"
 
 
-def _check_status(state: dict[str, Any], action: str) -> None:
+def _check_status(state: dict[str, Any], action: WriteAction) -> None:
     """Refuse what the record's status does not allow (after the version check: a record that
     moved into such a status is a conflict, which tells the buyer more)."""
     status, code = _STATUS[state["status"]], state["code"]
     if status in (OPEN, APPROVED):
         return
-    if action == "cancel" and status == REJECTED:
+    if action is WriteAction.CANCEL and status == REJECTED:
         return
     if status == ORDERED:
         raise PermanentError(
             f"{code} is ordered: its purchase-order line holds what was bought; "
-            f"{'cancel' if action == 'cancel' else 'change'} that line instead"
+            f"{'cancel' if action is WriteAction.CANCEL else 'change'} that line instead"
         )
     assert status in (CANCELLED, REJECTED)
     raise PermanentError(f"{code} is {state['status']}: there is nothing left to {action}")

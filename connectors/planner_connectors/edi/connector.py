@@ -17,9 +17,10 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from planner_connectors.edi import edifact, x12
-from planner_connectors.edi.mapping import Facts, MappedFile, map_interchange, parse_partners
+from planner_connectors.edi.mapping import MappedFile, map_interchange, parse_partners
 from planner_connectors.edi.model import EdiError, Interchange
-from workbench.connect.port import Batch, Capability, CheckResult, PermanentError, PushRequest, PushResult
+from workbench.connect.inbox import MessageFacts
+from workbench.connect.port import Batch, Capability, CheckResult, ConnectorBase
 
 #: file names the inbox takes (anything else, e.g. a half-copied ``.tmp``, is left alone)
 SUFFIXES = (".edi", ".txt", ".x12", ".edifact", ".dat", ".855", ".856", ".ordrsp", ".desadv")
@@ -63,10 +64,13 @@ def read_interchange(data: bytes) -> Interchange:
                    expected="UNA/UNB (EDIFACT) or ISA (X12)")
 
 
-class EdiConnector:
+class EdiConnector(ConnectorBase):
     name: ClassVar[str] = "edi"
-    capabilities: ClassVar[Capability] = Capability.PULL
+    capabilities: ClassVar[Capability] = Capability.PULL | Capability.MESSAGE_INBOX
     options: ClassVar[type[EdiOptions]] = EdiOptions
+    read_only_reason: ClassVar[str] = (
+        "EDI messages are inbound only: decisions cannot be written back"
+    )
 
     def __init__(self, inbox: str | Path, partners: str = "") -> None:
         self.inbox = Path(inbox)
@@ -89,7 +93,7 @@ class EdiConnector:
                  if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")]
         return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
-    def decode(self, data: bytes, facts: Facts) -> MappedFile:
+    def decode(self, data: bytes, facts: MessageFacts) -> MappedFile:
         """Read and map one file; raises EdiError (the file is rejected) and nothing else."""
         interchange = read_interchange(data)
         try:
@@ -99,8 +103,3 @@ class EdiConnector:
         except Exception as exc:  # noqa: BLE001
             raise EdiError(f"could not be mapped ({type(exc).__name__}: {exc})") from None
 
-    def push(self, request: PushRequest) -> PushResult:
-        raise PermanentError("EDI messages are inbound only: decisions cannot be written back")
-
-    def close(self) -> None:
-        pass

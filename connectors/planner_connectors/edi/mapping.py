@@ -23,9 +23,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from planner_connectors.edi.model import EdiError, Interchange, Kind, LineStatus, MessageLine
+from workbench.connect.inbox import MessageFacts as Facts
 
 #: UN/ECE Recommendation 20 and X12 unit codes -> the canonical unit codes they stand for
 UNIT_CODES: dict[str, str] = {
@@ -33,36 +33,6 @@ UNIT_CODES: dict[str, str] = {
     "KGM": "KG", "KG": "KG", "GRM": "G", "GR": "G", "MTR": "M", "MR": "M", "CMT": "CM",
     "CM": "CM", "LTR": "L", "LT": "L", "MLT": "ML", "ML": "ML", "BX": "BOX", "BOX": "BOX",
 }
-
-
-class PoLineFacts(Protocol):
-    @property
-    def item(self) -> str: ...
-    @property
-    def supplier(self) -> str: ...
-    @property
-    def orig_uom(self) -> str | None: ...
-
-
-class Converter(Protocol):
-    known_units: set[str]
-
-    def factor(self, item: str, from_uom: str, to_uom: str) -> float: ...
-
-
-class Facts(Protocol):
-    """What mapping reads from the cache (workbench.cache.edi.MappingFacts has these)."""
-
-    @property
-    def suppliers(self) -> set[str]: ...
-    @property
-    def xrefs(self) -> dict[tuple[str, str], str]: ...
-    @property
-    def stock_uom(self) -> dict[str, str]: ...
-    @property
-    def converter(self) -> Converter: ...
-    @property
-    def po_lines(self) -> Mapping[tuple[str, int], PoLineFacts]: ...
 
 
 @dataclass

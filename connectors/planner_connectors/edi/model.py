@@ -15,6 +15,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from workbench.connect.inbox import MessageError
+
 
 class Kind(StrEnum):
     """What a message tells: an order acknowledgement (ORDRSP, 855) or a ship notice (DESADV, 856)."""
@@ -31,32 +33,10 @@ class LineStatus(StrEnum):
     REJECTED = "rejected"
 
 
-class EdiError(ValueError):
-    """A message that cannot be read or mapped: where, and what was expected there."""
-
-    def __init__(self, reason: str, *, file: str = "", message: str = "", segment: int | None = None,
-                 element: str = "", expected: str = "") -> None:
-        self.reason = reason
-        self.file = file
-        self.message = message
-        self.segment = segment
-        self.element = element
-        self.expected = expected
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = [p for p in (
-            self.file,
-            f"message {self.message}" if self.message else "",
-            f"segment {self.segment}" if self.segment is not None else "",
-            self.element,
-        ) if p]
-        text = f"{', '.join(where)}: {self.reason}" if where else self.reason
-        return f"{text} (expected {self.expected})" if self.expected else text
-
-    def in_file(self, file: str) -> EdiError:
-        self.file = self.file or file
-        return self
+class EdiError(MessageError):
+    """A message that cannot be read or mapped: where, and what was expected there (the port's
+    :class:`workbench.connect.inbox.MessageError`, so the core records the file as rejected with
+    file, message, segment, element and what was expected)."""
 
 
 @dataclass

@@ -52,9 +52,8 @@ from workbench.connect.port import (
     Batch,
     Capability,
     CheckResult,
+    ConnectorBase,
     PermanentError,
-    PushRequest,
-    PushResult,
 )
 from workbench.domain.models import ENTITIES
 from workbench.domain.validation import written_fields
@@ -82,15 +81,21 @@ class FilesOptions(BaseModel):
         return str(Path(value).expanduser().absolute()) if value else value
 
 
-class FilesConnector:
+class FilesConnector(ConnectorBase):
     name: ClassVar[str] = "files"
     capabilities: ClassVar[Capability] = (
         Capability.PULL | Capability.INCREMENTAL | Capability.DELETIONS
     )
-    #: the settings a user gives (typed, checked when saved; see workbench.services.sources)
+    #: the settings a user gives (typed, checked when saved; see workbench.connect.factory)
     options: ClassVar[type[FilesOptions]] = FilesOptions
     #: the profile engine for use cases and a wizard (workbench.services.mapping)
     mapping_tools: ClassVar[type[MappingTools]] = MappingTools
+    read_only_reason: ClassVar[str] = (
+        "a data package or a folder of exports is read-only: decisions cannot be written "
+        "back to files"
+    )
+    #: the source name its records carry (the mapping profile's, or ``source=``)
+    source: str
 
     def __init__(
         self,
@@ -170,11 +175,3 @@ class FilesConnector:
                 warnings=warnings,
             )
 
-    def push(self, request: PushRequest) -> PushResult:
-        raise PermanentError(
-            "a data package or a folder of exports is read-only: decisions cannot be written "
-            "back to files"
-        )
-
-    def close(self) -> None:
-        pass

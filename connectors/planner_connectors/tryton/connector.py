@@ -1,8 +1,8 @@
 """The Tryton connector: pulls the plant from a trytond server and writes decisions back.
 
-It is built through the registry like any connector (``make_connector("tryton", url=...,
-database=..., user=..., password=...)``); the application fetches the password from the
-system keyring (``workbench.connect.credentials``) and never stores it elsewhere.
+It is opened through the registry like any connector (``open_connector("tryton", {"url": ...,
+"database": ..., "user": ...})``, :mod:`workbench.connect.factory`), which fetches the password
+from the system keyring (``workbench.connect.credentials``); it is never stored elsewhere.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from workbench.connect.port import (
     Batch,
     Capability,
     CheckResult,
+    ConnectorBase,
     ConnectorError,
     PermanentError,
     PushRequest,
@@ -49,7 +50,7 @@ ENTITIES = (
 )
 
 
-class TrytonConnector:
+class TrytonConnector(ConnectorBase):
     """Tryton ERP over JSON-RPC: pull, incremental pull, deletions, write-back with a version
     check."""
 
@@ -61,7 +62,7 @@ class TrytonConnector:
         | Capability.DELETIONS
         | Capability.VERSION_CHECK
     )
-    #: the settings a user gives (typed, checked when saved; see workbench.services.sources)
+    #: the settings a user gives (typed, checked when saved; see workbench.connect.factory)
     options: ClassVar[type[TrytonOptions]] = TrytonOptions
 
     def __init__(

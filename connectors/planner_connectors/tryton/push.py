@@ -38,6 +38,7 @@ from typing import Any
 from planner_connectors.tryton.reading import m2o
 from planner_connectors.tryton.rpc import TrytonConcurrency, TrytonRPC
 from workbench.connect.port import ConflictError, PermanentError, PushRequest, PushResult
+from workbench.domain.enums import DATE_ACTIONS, QUANTITY_ACTIONS, WriteAction
 
 NOTE_PREFIX = "Planner Workbench"
 REQUEST_FIELDS = [
@@ -66,8 +67,6 @@ LINE_FIELDS = [
 _RENAMED = frozenset(
     {"moves", "_timestamp", "party", "product", "unit", "supply_date", "purchase_date"}
 )
-QUANTITY_ACTIONS = {"reduce", "increase"}
-DATE_ACTIONS = {"expedite", "defer"}
 
 
 def _target(request: PushRequest) -> tuple[str, int]:
@@ -147,7 +146,7 @@ class _Push:
     def ours(self) -> dict[str, Any]:
         r = self.req
         return {
-            "action": r.action,
+            "action": r.action.value,
             "quantity": r.quantity,
             "date": r.date,
             "supplier": r.supplier,
@@ -159,13 +158,13 @@ class _Push:
         """Whether Tryton already holds what the decision asks for."""
         action, r = self.req.action, self.req
         if row is None:
-            return action == "cancel"
+            return action is WriteAction.CANCEL
         if self.model == "purchase.request":
-            if action == "cancel":
+            if action is WriteAction.CANCEL:
                 return bool(row["state"] == "cancelled")
-            if action == "order":
+            if action is WriteAction.ORDER:
                 return row["state"] in ("purchased", "done")
-            if action == "switch_source":
+            if action is WriteAction.SWITCH_SOURCE:
                 return m2o(row, "party", "code") == r.supplier
             if row.get("purchase_line"):
                 row = self.line(row["purchase_line"])
@@ -193,7 +192,7 @@ class _Push:
             return PushResult(
                 row["_timestamp"], {"reason": "already applied (note in Tryton)"}, True
             )
-        if action == "keep":
+        if action is WriteAction.KEEP:
             return PushResult(row["_timestamp"] if row else None, {"reason": "nothing to write"})
         moved = row is None or (
             self.req.base_version is not None and row["_timestamp"] != self.req.base_version
@@ -221,7 +220,7 @@ class _Push:
             ) from None
         after = self.read() if self.exists() else None
         if after is not None:
-            self.note(detail.get("what", action))
+            self.note(detail.get("what", action.value))
         return PushResult(after["_timestamp"] if after else None, detail)
 
     def lock(
@@ -235,12 +234,12 @@ class _Push:
         action = self.req.action
         if self.model == "purchase.line":
             return self.apply_line(row, row)
-        if action == "order":
+        if action is WriteAction.ORDER:
             return self.order(row)
-        if action == "cancel":
+        if action is WriteAction.CANCEL:
             return self.cancel(row)
         on_po = row.get("purchase_line")
-        if action == "switch_source":
+        if action is WriteAction.SWITCH_SOURCE:
             if on_po:
                 raise PermanentError(
                     f"REQ-{self.id} is on a purchase already; its supplier is the purchase's"

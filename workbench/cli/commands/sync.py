@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from workbench.services.edi import is_message_inbox, sync_inbox, sync_supplier_messages
 
     if is_message_inbox(connector):  # e.g. an EDI inbox: one transaction per message file
-        result = sync_inbox(engine, connector, args.source, state=state)  # type: ignore[arg-type]
+        result = sync_inbox(engine, connector, args.source, state=state)
     else:
         result = run_sync(engine, connector, partial=args.partial, full=args.full, state=state)
     verify_cache(engine.url.database or "")
