@@ -12,21 +12,15 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from workbench.services.decisions import query_frame
+from workbench.cache.readmodels import decisions_frame, open_recommendations
 
 
 def approval_queue(engine: Engine) -> pd.DataFrame:
-    """Open recommendations with their requisition (item, site, buyer, quantity, need date)."""
-    frame = query_frame(engine, (
-        "SELECT r.id, r.requisition, r.action, r.proposed_quantity, r.proposed_date, "
-        "r.proposed_supplier, r.proposed_item, r.reason, r.evidence, r.run_at, "
-        "q.item, q.site, q.buyer, q.quantity, q.need_date, q.suggested_supplier, q.status, "
-        "i.description "
-        "FROM recommendations r "
-        "JOIN requisitions q ON q.code = r.requisition AND q.deleted_at IS NULL "
-        "LEFT JOIN items i ON i.code = q.item "
-        "WHERE r.status = 'open' ORDER BY r.requisition"
-    ))
+    """Open recommendations with their requisition (item, site, buyer, quantity, need date):
+    the columns of :func:`workbench.cache.readmodels.open_recommendations`, plus ``supplier``
+    (the proposed one, else the requisition's suggested one) and ``quantity_change``
+    (proposed minus the requisition's quantity)."""
+    frame = open_recommendations(engine)
     if len(frame):
         frame["supplier"] = frame["proposed_supplier"].fillna("").where(
             frame["proposed_supplier"].fillna("") != "", frame["suggested_supplier"].fillna(""))
@@ -222,6 +216,4 @@ def conflict_lines(conflict: str | Mapping[str, Any] | None,
 
 def decision_history(engine: Engine, state: Any = None, *, requisition: str) -> pd.DataFrame:
     """The decisions on ``requisition``, newest first (who, when, what, why; a reader job)."""
-    from workbench.services.decisions import decisions_frame
-
     return decisions_frame(engine, requisition)

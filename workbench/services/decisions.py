@@ -29,23 +29,23 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Engine
 
-from workbench.cache.schema import (
-    ENTITY_TABLES,
-    audit_events,
-    decisions,
-    outbox,
-    recommendations,
-)
+from workbench.cache.decisions import DecisionStore
+from workbench.cache.outbox import OutboxRepository
+from workbench.cache.readmodels import decisions_frame, query_frame
 from workbench.connect.port import PushRequest
-from workbench.domain.enums import DecisionVerdict, OutboxState, RecommendationAction
+from workbench.domain.enums import DecisionVerdict, RecommendationAction
+
+__all__ = ["ACTIONS", "NO_WRITE", "DecisionError", "DecisionOutcome", "decisions_frame",
+           "idempotency_key", "query_frame", "record_decision", "stamp", "utc_now"]
 
 #: actions a decision may carry; "order" places the purchase for an approved requisition
 ACTIONS = frozenset({a.value for a in RecommendationAction} | {"order"})
 #: actions that send nothing to the source
 NO_WRITE = frozenset({RecommendationAction.KEEP.value})
+#: the recommendation's status after each verdict
+_DECIDED = {"approve": "approved", "modify": "modified", "reject": "rejected"}
 
 
 class DecisionError(ValueError):
@@ -83,40 +83,83 @@ def idempotency_key(connector: str, payload: dict[str, Any]) -> str:
     return f"pwb-{digest.hexdigest()[:24]}"
 
 
-def audit(
-    conn: Connection,
-    *,
-    actor: str,
-    action: str,
-    target: str | None,
-    result: str,
-    outbox_id: int | None = None,
-    detail: dict[str, Any] | None = None,
-    now: dt.datetime | None = None,
-) -> None:
-    conn.execute(
-        insert(audit_events).values(
-            at=stamp(now or utc_now()),
-            actor=actor,
-            action=action,
-            target=target,
-            outbox=outbox_id,
-            result=result,
-            detail=json.dumps(detail or {}, default=str, sort_keys=True),
-        )
-    )
+@dataclass
+class _Draft:
+    """What a decision asks, filled in step by step before anything is written."""
+
+    verdict: str
+    action: str | None
+    quantity: float | None
+    date: dt.date | str | None
+    supplier: str | None
+    item: str | None
+    base_version: str | None = None
 
 
-def _requisition(conn: Connection, code: str) -> dict[str, Any]:
-    table = ENTITY_TABLES["requisitions"]
-    row = conn.execute(select(table).where(table.c.code == code)).mappings().first()
+def _requisition(store: DecisionStore, code: str) -> dict[str, Any]:
+    row = store.requisition(code)
     if row is None:
         raise DecisionError(f"requisition {code!r} is not in the cache; sync first")
     if row["deleted_at"] is not None:
         raise DecisionError(
             f"requisition {code!r} no longer exists in {row['source'] or 'its source'}"
         )
-    return dict(row)
+    return row
+
+
+def _verdict(verdict: str) -> str:
+    try:
+        return DecisionVerdict(verdict).value
+    except ValueError:
+        raise DecisionError(f"unknown verdict {verdict!r} (approve, modify, reject)") from None
+
+
+def _take_advice(store: DecisionStore, draft: _Draft, requisition: str, recommendation: int
+                 ) -> None:
+    """Fill ``draft`` from the recommendation decided on: its base version; approving takes
+    the advice as proposed; the alternate is kept unless another action is chosen."""
+    rec = store.recommendation(recommendation)
+    if rec is None or rec["requisition"] != requisition:
+        raise DecisionError(f"recommendation {recommendation} is not about {requisition}")
+    if rec["base_version"] is not None:
+        draft.base_version = rec["base_version"]
+    if draft.verdict == DecisionVerdict.APPROVE:  # take the advice as proposed
+        draft.action = draft.action or rec["action"]
+        draft.quantity = draft.quantity if draft.quantity is not None else rec["proposed_quantity"]
+        draft.date = draft.date or rec["proposed_date"]
+        draft.supplier = draft.supplier or rec["proposed_supplier"]
+    if draft.action == rec["action"]:  # which alternate: kept when modifying or rejecting
+        draft.item = draft.item or rec["proposed_item"]
+
+
+def _checked_action(action: str | None) -> str:
+    if not action:
+        raise DecisionError("a decision needs an action (or a recommendation to approve)")
+    if action not in ACTIONS:
+        raise DecisionError(f"unknown action {action!r} ({', '.join(sorted(ACTIONS))})")
+    return action
+
+
+def _date_text(date: dt.date | str | None) -> str | None:
+    date_text = date.isoformat()[:10] if isinstance(date, dt.date) else (date or None)
+    if date_text:
+        try:  # "2026-12-01" or a stored "2026-12-01 00:00:00"
+            return dt.date.fromisoformat(str(date_text)[:10]).isoformat()
+        except ValueError:
+            raise DecisionError(f"date {date_text!r} is not YYYY-MM-DD") from None
+    return date_text
+
+
+def _alternate_item(store: DecisionStore, req: dict[str, Any], action: str,
+                    item: str | None) -> str | None:
+    """The alternate component a decision switches to (None: the requisition's own item)."""
+    if not item or item == req["item"]:
+        return None
+    if action != "switch_source":
+        raise DecisionError(f"only switch_source changes the item ({action} was given with {item})")
+    if not store.item_exists(item):
+        raise DecisionError(f"item {item!r} is not in the cache")
+    return item
 
 
 def record_decision(
@@ -135,158 +178,47 @@ def record_decision(
     item: str | None = None,
 ) -> DecisionOutcome:
     """Store a decision, then queue its write-back (one transaction); see the module docstring."""
-    try:
-        verdict = DecisionVerdict(verdict).value
-    except ValueError:
-        raise DecisionError(f"unknown verdict {verdict!r} (approve, modify, reject)") from None
-    when = now or utc_now()
+    draft = _Draft(_verdict(verdict), action, quantity, date, supplier, item)
+    when = stamp(now or utc_now())
     with engine.begin() as conn:
-        req = _requisition(conn, requisition)
-        base_version = req["source_version"]
+        store, outbox = DecisionStore(conn), OutboxRepository(conn)
+        req = _requisition(store, requisition)
+        draft.base_version = req["source_version"]
         if recommendation is not None:
-            rec = (
-                conn.execute(select(recommendations).where(recommendations.c.id == recommendation))
-                .mappings()
-                .first()
-            )
-            if rec is None or rec["requisition"] != requisition:
-                raise DecisionError(f"recommendation {recommendation} is not about {requisition}")
-            base_version = rec["base_version"] if rec["base_version"] is not None else base_version
-            if verdict == DecisionVerdict.APPROVE:  # take the advice as proposed
-                action = action or rec["action"]
-                quantity = quantity if quantity is not None else rec["proposed_quantity"]
-                date = date or rec["proposed_date"]
-                supplier = supplier or rec["proposed_supplier"]
-            if action == rec["action"]:  # which alternate: kept when modifying or rejecting
-                item = item or rec["proposed_item"]
-        if not action:
-            raise DecisionError("a decision needs an action (or a recommendation to approve)")
-        if action not in ACTIONS:
-            raise DecisionError(f"unknown action {action!r} ({', '.join(sorted(ACTIONS))})")
-        date_text = date.isoformat()[:10] if isinstance(date, dt.date) else (date or None)
-        if date_text:
-            try:  # "2026-12-01" or a stored "2026-12-01 00:00:00"
-                date_text = dt.date.fromisoformat(str(date_text)[:10]).isoformat()
-            except ValueError:
-                raise DecisionError(f"date {date_text!r} is not YYYY-MM-DD") from None
-        item = _alternate_item(conn, req, action, item)
-        payload = {
-            "action": action,
+            _take_advice(store, draft, requisition, recommendation)
+        chosen = _checked_action(draft.action)
+        payload: dict[str, Any] = {
+            "action": chosen,
             "target": req["source_key"] or requisition,
-            "base_version": base_version,
-            "quantity": quantity,
-            "date": date_text,
-            "supplier": supplier or None,
+            "base_version": draft.base_version,
+            "quantity": draft.quantity,
+            "date": _date_text(draft.date),
+            "supplier": draft.supplier or None,
             "comment": comment or "",
         }
-        if item:  # absent otherwise, so other payloads read exactly as before
-            payload["item"] = item
-        sends = verdict != DecisionVerdict.REJECT and action not in NO_WRITE
+        alternate = _alternate_item(store, req, chosen, draft.item)
+        if alternate:  # absent otherwise, so other payloads read exactly as before
+            payload["item"] = alternate
+        sends = draft.verdict != DecisionVerdict.REJECT and chosen not in NO_WRITE
         connector = req["source"] or ""
         key = idempotency_key(connector, payload) if sends else None
-        if key is not None:
-            existing = conn.execute(
-                select(outbox.c.id, outbox.c.decision).where(outbox.c.idempotency_key == key)
-            ).first()
-            if existing is not None:
-                return DecisionOutcome(existing.decision, existing.id, key, duplicate=True)
-        decision_id = conn.execute(
-            insert(decisions).values(
-                recommendation=recommendation,
-                requisition=requisition,
-                verdict=verdict,
-                action=action,
-                quantity=quantity,
-                date=date_text,
-                supplier=supplier or None,
-                comment=comment,
-                decided_by=decided_by,
-                decided_at=stamp(when),
-                base_version=base_version,
-                item=item,
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
+        twin = outbox.by_key(key) if key is not None else None
+        if twin is not None:
+            return DecisionOutcome(twin[1], twin[0], key, duplicate=True)
+        decision_id = store.add_decision({
+            "recommendation": recommendation, "requisition": requisition,
+            "verdict": draft.verdict, "action": chosen, "quantity": draft.quantity,
+            "date": payload["date"], "supplier": draft.supplier or None, "comment": comment,
+            "decided_by": decided_by, "decided_at": when, "base_version": draft.base_version,
+            "item": alternate})
         outbox_id = None
         if key is not None:
             request = PushRequest(idempotency_key=key, **payload)  # validates the payload's shape
-            outbox_id = conn.execute(
-                insert(outbox).values(
-                    decision=decision_id,
-                    connector=connector,
-                    idempotency_key=key,
-                    payload=json.dumps(asdict(request), sort_keys=True),
-                    state=OutboxState.QUEUED.value,
-                    attempts=0,
-                    next_attempt_at=stamp(when),
-                    created_at=stamp(when),
-                    updated_at=stamp(when),
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
+            outbox_id = outbox.enqueue(decision=decision_id, connector=connector, key=key,
+                                       payload=asdict(request), at=when)
         if recommendation is not None:
-            status = {"approve": "approved", "modify": "modified", "reject": "rejected"}[verdict]
-            conn.execute(
-                update(recommendations)
-                .where(recommendations.c.id == recommendation)
-                .values(status=status)
-            )
-        audit(
-            conn,
-            actor=decided_by,
-            action=f"decide {verdict} {action}",
-            target=requisition,
-            result="queued" if outbox_id else "recorded",
-            outbox_id=outbox_id,
-            detail={"decision": decision_id, **payload},
-            now=when,
-        )
+            store.set_recommendation_status(recommendation, _DECIDED[draft.verdict])
+        outbox.audit(actor=decided_by, action=f"decide {draft.verdict} {chosen}",
+                     target=requisition, result="queued" if outbox_id else "recorded",
+                     outbox_id=outbox_id, detail={"decision": decision_id, **payload}, at=when)
     return DecisionOutcome(decision_id, outbox_id, key)
-
-
-def _alternate_item(conn: Connection, req: dict[str, Any], action: str,
-                    item: str | None) -> str | None:
-    """The alternate component a decision switches to (None: the requisition's own item)."""
-    if not item or item == req["item"]:
-        return None
-    if action != "switch_source":
-        raise DecisionError(f"only switch_source changes the item ({action} was given with {item})")
-    table = ENTITY_TABLES["items"]
-    if conn.execute(select(table.c.code).where(table.c.code == item)).first() is None:
-        raise DecisionError(f"item {item!r} is not in the cache")
-    return item
-
-
-def query_frame(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
-    """Rows of ``sql`` as a DataFrame (raw cursor, as :mod:`workbench.cache.frames` does)."""
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        cur.execute(sql, params)
-        columns = [d[0] for d in cur.description]
-        rows = cur.fetchall()
-        cur.close()
-    finally:
-        raw.close()
-    return pd.DataFrame.from_records(rows, columns=columns)
-
-
-def decisions_frame(engine: Engine, requisition: str | None = None) -> pd.DataFrame:
-    """Every decision (of ``requisition``, when given) with the state of its write-back, newest
-    first: the history of decisions — who (``decided_by``), when (``decided_at``), what
-    (verdict, action and values) and why (``comment``), with the advice decided on
-    (``advice_action``, ``advice_quantity``, ``advice_date``, ``advice_reason``)."""
-    where, params = ("WHERE d.requisition = ? ", (requisition,)) if requisition else ("", ())
-    return query_frame(
-        engine,
-        (
-            "SELECT d.id, d.requisition, d.verdict, d.action, d.item, d.quantity, d.date, "
-            "d.supplier, "
-            "d.comment, d.decided_by, d.decided_at, d.base_version, d.recommendation, "
-            "r.action AS advice_action, r.proposed_quantity AS advice_quantity, "
-            "r.proposed_date AS advice_date, r.reason AS advice_reason, "
-            "o.id AS outbox, o.state AS outbox_state, o.last_error "
-            "FROM decisions d LEFT JOIN outbox o ON o.decision = d.id "
-            "LEFT JOIN recommendations r ON r.id = d.recommendation "
-            f"{where}ORDER BY d.id DESC"
-        ),
-        params,
-    )

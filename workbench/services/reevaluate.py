@@ -33,14 +33,14 @@ import json
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine
 
 from workbench.analysis.data import PlanningData
 from workbench.analysis.lots import count_units, pack_sizes
 from workbench.analysis.requisitions import UnitFacts, reevaluate
 from workbench.analysis.session import PlanningSession
-from workbench.cache.schema import recommendations
-from workbench.services.decisions import query_frame
+from workbench.cache.decisions import store_advice
+from workbench.cache.readmodels import latest_decisions_on_advice, purchase_frames, unit_frames
 from workbench.services.planning import plain
 from workbench.services.tasks import TaskState, check_cancelled
 
@@ -48,15 +48,11 @@ from workbench.services.tasks import TaskState, check_cancelled
 def unit_facts(engine: Engine, data: PlanningData | None = None) -> UnitFacts:
     """The count units of the units table, and the supplier packs the purchase history shows
     (:func:`workbench.analysis.lots.pack_sizes`; ``data``: the planning frames, else read)."""
-    uoms = query_frame(engine, "SELECT code, category FROM uoms WHERE deleted_at IS NULL")
-    conversions = query_frame(engine, "SELECT item, from_uom, to_uom, factor FROM "
-                              "uom_conversions WHERE deleted_at IS NULL")
+    uoms, conversions = unit_frames(engine)
     if data is not None:
         lines, items = data.purchase_order_lines, data.items
     else:
-        lines = query_frame(engine, "SELECT purchase_order, line, item, supplier, orig_uom "
-                            "FROM purchase_order_lines WHERE deleted_at IS NULL")
-        items = query_frame(engine, "SELECT code, stock_uom FROM items WHERE deleted_at IS NULL")
+        lines, items = purchase_frames(engine)
     counts = count_units(uoms)
     return UnitFacts(counts, pack_sizes(lines, conversions, counts, items))
 
@@ -105,18 +101,7 @@ def store(engine: Engine, recs: pd.DataFrame, run_at: dt.datetime | None = None,
         }
         for r in recs.to_dict("records")
     ]
-    with engine.begin() as conn:
-        codes = [r["requisition"] for r in rows]
-        for start in range(0, len(codes), 500):
-            conn.execute(
-                update(recommendations)
-                .where(recommendations.c.requisition.in_(codes[start:start + 500]))
-                .where(recommendations.c.status.in_(("open", "held")))
-                .values(status="superseded")
-            )
-        if rows:
-            conn.execute(insert(recommendations), rows)
-    return len(rows)
+    return store_advice(engine, rows)
 
 
 def store_job(engine: Engine, state: TaskState | None = None, *, recs: pd.DataFrame
@@ -207,14 +192,7 @@ def held_back(engine: Engine, recs: pd.DataFrame) -> dict[str, dict[str, Any]]:
     again, what changed (``changed``)."""
     if not len(recs):
         return {}
-    latest = query_frame(engine, (
-        "SELECT d.id, d.requisition, d.verdict, d.action AS decided_action, d.quantity, d.date, "
-        "d.comment, d.decided_by, d.decided_at, d.base_version, r.action, r.evidence, "
-        "r.proposed_quantity, (SELECT o.result_version FROM outbox o WHERE o.decision = d.id "
-        "ORDER BY o.id DESC LIMIT 1) AS result_version "
-        "FROM decisions d JOIN recommendations r ON r.id = d.recommendation "
-        "WHERE d.id = (SELECT MAX(d2.id) FROM decisions d2 WHERE d2.requisition = d.requisition "
-        "AND d2.recommendation IS NOT NULL)"))
+    latest = latest_decisions_on_advice(engine)
     latest = latest[latest["verdict"].isin(("modify", "reject"))]
     if not len(latest):
         return {}

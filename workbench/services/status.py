@@ -1,4 +1,7 @@
-"""What the cache holds, from which source, and how fresh it is (``workbench status``)."""
+"""What the cache holds, from which source, and how fresh it is (``workbench status``).
+
+The queries are read models of :mod:`workbench.cache.readmodels`; ``cache_is_empty`` and
+``source_freshness`` are theirs, re-exported here for the callers of this module."""
 
 from __future__ import annotations
 
@@ -9,7 +12,19 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from workbench.cache.schema import ENTITY_TABLES
+from workbench.cache.readmodels import (
+    cache_is_empty,
+    live_rows_by_source,
+    open_advice_by_action,
+    outbox_by_state,
+    schema_version,
+    source_freshness,
+    sync_rejections,
+    sync_runs,
+)
+
+__all__ = ["CacheStatus", "SourceStatus", "age_text", "cache_is_empty", "cache_status",
+           "overview_counts", "recent_runs", "rejections", "source_freshness"]
 
 
 @dataclass
@@ -38,42 +53,23 @@ class CacheStatus:
 
 
 def cache_status(engine: Engine) -> CacheStatus:
-    with engine.connect() as conn:
-        version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
-        status = CacheStatus(path=str(engine.url.database), schema_version=int(version))
-        for entity in ENTITY_TABLES:
-            rows = conn.exec_driver_sql(
-                f"SELECT source, count(*) FROM {entity} WHERE deleted_at IS NULL GROUP BY source"
-            ).all()
-            status.entities[entity] = {src or "": n for src, n in rows}
+    status = CacheStatus(path=str(engine.url.database), schema_version=schema_version(engine),
+                         entities=live_rows_by_source(engine))
     status.sources = [SourceStatus(**row) for row in source_freshness(engine)]
     return status
 
 
 def recent_runs(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
     """The latest sync runs, newest first, with counts decoded."""
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT id, connector, started_at, finished_at, status, counts, rejected, duration_s, "
-            "error FROM sync_runs ORDER BY id DESC LIMIT ?",
-            (limit,),
-        ).mappings().all()
     out = []
-    for r in rows:
-        d = dict(r)
+    for d in sync_runs(engine, limit):
         d["counts"] = json.loads(d["counts"]) if d["counts"] else {}
         out.append(d)
     return out
 
 
 def rejections(engine: Engine, run_id: int) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT entity, key, field, reason, file, row FROM sync_rejections "
-            "WHERE sync_run = ? ORDER BY id",
-            (run_id,),
-        ).mappings().all()
-    return [dict(r) for r in rows]
+    return sync_rejections(engine, run_id)
 
 
 def age_text(iso: str | None, now: dt.datetime | None = None) -> str:
@@ -92,40 +88,9 @@ def age_text(iso: str | None, now: dt.datetime | None = None) -> str:
     return f"{secs // 86400} days ago"
 
 
-def _rows(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    """Rows as dicts, without pandas (these run before pandas is imported at start-up)."""
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.exec_driver_sql(sql, params).mappings()]
-
-
 def overview_counts(engine: Engine) -> dict[str, Any]:
     """The counts the Overview shows that need no planning run."""
-    recs = _rows(engine, "SELECT action, count(*) AS n FROM recommendations "
-                         "WHERE status = 'open' GROUP BY action ORDER BY action")
-    outbox = _rows(engine, "SELECT state, count(*) AS n FROM outbox GROUP BY state")
     return {
-        "open_recommendations": {str(r["action"]): int(r["n"]) for r in recs},
-        "outbox": {str(r["state"]): int(r["n"]) for r in outbox},
+        "open_recommendations": open_advice_by_action(engine),
+        "outbox": outbox_by_state(engine),
     }
-
-
-def cache_is_empty(engine: Engine) -> bool:
-    """True when no entity table holds a live row: one indexed probe per table, so it stays
-    instant on the large plant (``cache_status`` counts every row, seconds there)."""
-    probes = " OR ".join(f"EXISTS (SELECT 1 FROM {t} WHERE deleted_at IS NULL)"
-                         for t in ENTITY_TABLES)
-    with engine.connect() as conn:
-        return not conn.exec_driver_sql(f"SELECT {probes}").scalar()
-
-
-def source_freshness(engine: Engine) -> list[dict[str, Any]]:
-    """Per connector: last run status and time, last successful sync, last error and the number
-    of runs — from the sync-run log only (no row counts)."""
-    return _rows(engine, (
-        "SELECT s.connector, s.status AS last_run_status, s.finished_at AS last_run_at, "
-        "s.error AS last_error, (SELECT max(finished_at) FROM sync_runs s2 WHERE "
-        "s2.connector = s.connector AND s2.status IN ('succeeded', 'partial')) AS last_success_at, "
-        "(SELECT count(*) FROM sync_runs s3 WHERE s3.connector = s.connector) AS runs "
-        "FROM sync_runs s WHERE s.id IN (SELECT max(id) FROM sync_runs GROUP BY connector) "
-        "ORDER BY s.connector"
-    ))

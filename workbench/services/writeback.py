@@ -24,6 +24,12 @@ survives the app being closed, the machine restarting or the source being down f
    PermanentError, other error  ``failed`` with the error; ``retry`` queues it again
    ============================ =======================================================
 
+Every state an entry takes is a move of the one transition table of
+:mod:`workbench.cache.outbox`, checked there; a user's retry, resend or discard of an entry the
+table does not allow it for leaves the entry as it is. The statements live in the cache package
+(:class:`~workbench.cache.outbox.OutboxRepository`, :mod:`workbench.cache.readmodels`); this
+module orchestrates.
+
 Entries on the same record go in the order they were decided: while one waits, the later ones
 wait behind it. The worker is a plain function taking a TaskState, so the CLI, the GUI and tests
 call it alike.
@@ -37,20 +43,25 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Engine
 
-from workbench.cache.schema import ENTITY_TABLES, audit_events, decisions, outbox
+from workbench.cache.outbox import OutboxEntry, OutboxMove, OutboxRepository, allowed_from, can_move
+from workbench.cache.readmodels import audit_frame, cached_records, outbox_frame
 from workbench.connect.port import ConflictError, Connector, ConnectorError, PushRequest, TransientError
 from workbench.domain.enums import OutboxState
-from workbench.services.decisions import audit, idempotency_key, query_frame, stamp, utc_now
+from workbench.services.decisions import idempotency_key, stamp, utc_now
 from workbench.services.settings import current_user
 from workbench.services.tasks import TaskState, check_cancelled
 
+__all__ = ["BACKOFF_FIRST", "BACKOFF_MAX", "OPEN_STATES", "RETRYABLE_STATES", "DrainResult",
+           "Resolution", "audit_frame", "backoff", "cached_records", "confirm_sent",
+           "discard_conflicts", "drain_outbox", "outbox_frame", "resend_on_source_version",
+           "retry", "send_pending"]
+
 BACKOFF_FIRST = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
-OPEN_STATES = (OutboxState.QUEUED.value, OutboxState.SENDING.value)
-RETRYABLE_STATES = (OutboxState.FAILED.value, OutboxState.CONFLICT.value)
+OPEN_STATES = tuple(sorted(allowed_from(OutboxMove.CLAIM)))  # queued, sending
+RETRYABLE_STATES = tuple(sorted(allowed_from(OutboxMove.RETRY)))  # conflict, failed
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -72,80 +83,58 @@ class DrainResult:
         return asdict(self)
 
 
-def _entries(engine: Engine, states: Iterable[str]) -> list[dict[str, Any]]:
+def _entries(engine: Engine, states: Iterable[str]) -> list[OutboxEntry]:
     with engine.connect() as conn:
-        rows = (
-            conn.execute(
-                select(outbox, decisions.c.decided_by)
-                .join(decisions, decisions.c.id == outbox.c.decision)
-                .where(outbox.c.state.in_(list(states)))
-                .order_by(outbox.c.id)
-            )
-            .mappings()
-            .all()
-        )
-    return [dict(r) for r in rows]
+        return OutboxRepository(conn).entries(states)
 
 
-def _claim(engine: Engine, entry: dict[str, Any], payload: dict[str, Any], now: dt.datetime
-           ) -> tuple[int, int] | None:
+def _claim(engine: Engine, entry: OutboxEntry, now: dt.datetime) -> tuple[int, int] | None:
     """Mark the entry ``sending`` (compare-and-set, so two workers never both take it) and audit
     the attempt before any network call; (attempt number, audit event id), or None when another
     worker took it. An earlier attempt's event still ``sending`` was cut short (the process
     ended mid-send): it becomes ``interrupted``."""
-    attempts = int(entry["attempts"]) + 1
+    attempts = entry.attempts + 1
     with engine.begin() as conn:
-        done = conn.execute(
-            update(outbox)
-            .where(
-                outbox.c.id == entry["id"],
-                outbox.c.state == entry["state"],
-                outbox.c.attempts == entry["attempts"],
-            )
-            .values(state=OutboxState.SENDING.value, attempts=attempts, updated_at=stamp(now))
-        ).rowcount
-        if done != 1:
+        repo = OutboxRepository(conn)
+        if not repo.claim(entry, stamp(now)):
             return None
-        conn.execute(update(audit_events)
-                     .where(audit_events.c.outbox == entry["id"], audit_events.c.result == "sending")
-                     .values(result="interrupted"))
-        audit(conn, actor=entry["decided_by"] or "unknown", action=f"push {payload['action']}",
-              target=payload["target"], result="sending", outbox_id=entry["id"], now=now,
-              detail=_attempt_detail(entry, attempts))
-        event = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        repo.mark_interrupted(entry.id)
+        event = repo.audit(actor=entry.decided_by or "unknown",
+                           action=f"push {entry.payload['action']}", target=entry.target,
+                           result="sending", outbox_id=entry.id, at=stamp(now),
+                           detail=_attempt_detail(entry, attempts))
     return attempts, event
 
 
-def _attempt_detail(entry: dict[str, Any], attempt: int) -> dict[str, Any]:
+def _attempt_detail(entry: OutboxEntry, attempt: int) -> dict[str, Any]:
     return {
         "attempt": attempt,
-        "connector": entry["connector"],
-        "idempotency_key": entry["idempotency_key"],
+        "connector": entry.connector,
+        "idempotency_key": entry.idempotency_key,
         "worker": "writeback",
         "sent_by": current_user(),
     }
 
 
-def _finish(
-    engine: Engine,
-    entry: dict[str, Any],
-    payload: dict[str, Any],
-    attempt: tuple[int, int],
-    now: dt.datetime,
-    result: str,
-    values: dict[str, Any],
-    detail: dict[str, Any],
-) -> None:
-    """Record the attempt's outcome in the entry and complete its audit event."""
+def _finish(engine: Engine, entry: OutboxEntry, attempt: tuple[int, int], now: dt.datetime,
+            move: OutboxMove, result: str, values: dict[str, Any], detail: dict[str, Any]
+            ) -> None:
+    """Record the attempt's outcome in the entry (by ``move`` from ``sending``) and complete
+    its audit event with ``result``."""
     number, event = attempt
     with engine.begin() as conn:
-        conn.execute(
-            update(outbox).where(outbox.c.id == entry["id"]).values(updated_at=stamp(now), **values)
-        )
-        conn.execute(update(audit_events).where(audit_events.c.id == event).values(
-            result=result,
-            detail=json.dumps({**_attempt_detail(entry, number), **detail}, default=str,
-                              sort_keys=True)))
+        repo = OutboxRepository(conn)
+        repo.move(entry.id, OutboxState.SENDING, move, stamp(now), **values)
+        repo.complete_event(event, result, {**_attempt_detail(entry, number), **detail})
+
+
+@dataclass
+class _Drain:
+    """What one drain has learnt so far: its result, and which records and sources wait."""
+
+    result: DrainResult = field(default_factory=DrainResult)
+    blocked: set[str] = field(default_factory=set)  # records with an earlier entry waiting
+    offline: set[str] = field(default_factory=set)  # connectors that failed transiently
 
 
 def drain_outbox(
@@ -157,146 +146,89 @@ def drain_outbox(
 ) -> DrainResult:
     """Send every due outbox entry through ``connectors`` (by connector name); see module doc."""
     now = now or utc_now()
-    result = DrainResult()
+    drain = _Drain()
     confirm_sent(engine, now=now)
     entries = _entries(engine, OPEN_STATES)
-    blocked: set[str] = set()  # records with an earlier entry still waiting
-    offline: set[str] = set()  # connectors that failed transiently in this drain
     for n, entry in enumerate(entries):
         check_cancelled(state)
         if state:
             state.set_progress(n, len(entries))
-        payload = json.loads(entry["payload"])
-        target = f"{entry['connector']}:{payload['target']}"
-        connector = connectors.get(entry["connector"])
-        due = not entry["next_attempt_at"] or entry["next_attempt_at"] <= stamp(now)
-        if target in blocked or not due or connector is None or entry["connector"] in offline:
-            blocked.add(target)
-            result.waiting.append(entry["id"])
+        target = f"{entry.connector}:{entry.target}"
+        connector = connectors.get(entry.connector)
+        due = not entry.next_attempt_at or entry.next_attempt_at <= stamp(now)
+        if target in drain.blocked or not due or connector is None \
+                or entry.connector in drain.offline:
+            drain.blocked.add(target)
+            drain.result.waiting.append(entry.id)
             continue
-        attempt = _claim(engine, entry, payload, now)
+        attempt = _claim(engine, entry, now)
         if attempt is None:
             continue  # another worker took it
         if state:
-            state.set_status(f"sending {payload['action']} of {payload['target']}")
-        try:
-            pushed = connector.push(PushRequest(**payload))
-        except ConflictError as exc:
-            conflict = json.dumps(
-                {"ours": exc.ours, "theirs": exc.theirs}, default=str, sort_keys=True
-            )
-            _finish(
-                engine,
-                entry,
-                payload,
-                attempt,
-                now,
-                "conflict",
-                {"state": OutboxState.CONFLICT.value, "last_error": str(exc), "conflict": conflict},
-                {"error": str(exc)},
-            )
-            result.conflicts.append(entry["id"])
-        except TransientError as exc:
-            later = stamp(now + backoff(attempt[0]))
-            _finish(
-                engine,
-                entry,
-                payload,
-                attempt,
-                now,
-                "transient",
-                {
-                    "state": OutboxState.QUEUED.value,
-                    "last_error": str(exc),
-                    "next_attempt_at": later,
-                },
-                {"error": str(exc), "next_attempt_at": later},
-            )
-            _pause_connector(engine, entry["connector"], later)
-            offline.add(entry["connector"])
-            blocked.add(target)
-            result.retrying.append(entry["id"])
-            result.messages.append(f"{entry['connector']}: {exc}; will retry from {later}")
-        except Exception as exc:  # noqa: BLE001 - PermanentError, or a connector bug: stop this entry
-            text = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
-            _finish(
-                engine,
-                entry,
-                payload,
-                attempt,
-                now,
-                "failed",
-                {"state": OutboxState.FAILED.value, "last_error": text},
-                {"error": text},
-            )
-            blocked.add(target)
-            result.failed.append(entry["id"])
-        else:
-            outcome = "already_applied" if pushed.already_applied else "sent"
-            _finish(
-                engine,
-                entry,
-                payload,
-                attempt,
-                now,
-                outcome,
-                {
-                    "state": OutboxState.SENT.value,
-                    "last_error": None,
-                    "conflict": None,
-                    "result_version": pushed.new_version,
-                    "next_attempt_at": None,
-                },
-                {"new_version": pushed.new_version, **pushed.detail},
-            )
-            (result.already_applied if pushed.already_applied else result.sent).append(entry["id"])
+            state.set_status(f"sending {entry.payload['action']} of {entry.target}")
+        _send(engine, connector, entry, attempt, now, drain)
     if state:
         state.set_progress(len(entries), len(entries))
-    return result
+    return drain.result
 
 
-def _pause_connector(engine: Engine, connector: str, until: str) -> None:
-    """A source that failed transiently is given a rest: its other queued entries wait as long."""
-    with engine.begin() as conn:
-        conn.execute(
-            update(outbox)
-            .where(
-                outbox.c.connector == connector,
-                outbox.c.state == OutboxState.QUEUED.value,
-                (outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at < until),
-            )
-            .values(next_attempt_at=until)
-        )
+def _send(engine: Engine, connector: Connector, entry: OutboxEntry, attempt: tuple[int, int],
+          now: dt.datetime, drain: _Drain) -> None:
+    """Push one claimed entry and record what the connector said (the module doc's table)."""
+    result, target = drain.result, f"{entry.connector}:{entry.target}"
+    try:
+        pushed = connector.push(PushRequest(**entry.payload))
+    except ConflictError as exc:
+        _finish(engine, entry, attempt, now, OutboxMove.CONFLICT, "conflict",
+                {"last_error": str(exc), "conflict": {"ours": exc.ours, "theirs": exc.theirs}},
+                {"error": str(exc)})
+        result.conflicts.append(entry.id)
+    except TransientError as exc:
+        later = stamp(now + backoff(attempt[0]))
+        _finish(engine, entry, attempt, now, OutboxMove.POSTPONE, "transient",
+                {"last_error": str(exc), "next_attempt_at": later},
+                {"error": str(exc), "next_attempt_at": later})
+        with engine.begin() as conn:  # the source gets a rest: its other entries wait as long
+            OutboxRepository(conn).pause_connector(entry.connector, later)
+        drain.offline.add(entry.connector)
+        drain.blocked.add(target)
+        result.retrying.append(entry.id)
+        result.messages.append(f"{entry.connector}: {exc}; will retry from {later}")
+    except Exception as exc:  # noqa: BLE001 - PermanentError, or a connector bug: stop this entry
+        text = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
+        _finish(engine, entry, attempt, now, OutboxMove.FAIL, "failed", {"last_error": text},
+                {"error": text})
+        drain.blocked.add(target)
+        result.failed.append(entry.id)
+    else:
+        outcome = "already_applied" if pushed.already_applied else "sent"
+        _finish(engine, entry, attempt, now, OutboxMove.DELIVER, outcome,
+                {"last_error": None, "conflict": None, "result_version": pushed.new_version,
+                 "next_attempt_at": None},
+                {"new_version": pushed.new_version, **pushed.detail})
+        (result.already_applied if pushed.already_applied else result.sent).append(entry.id)
 
 
 def confirm_sent(engine: Engine, *, now: dt.datetime | None = None) -> int:
     """Mark ``sent`` entries ``confirmed`` once the cache shows their result (after a sync):
     the target requisition carries the version the write produced, or is gone after a cancel
     (a source that keeps cancelled requisitions, like the demo plant, shows the version)."""
-    table = ENTITY_TABLES["requisitions"]
     confirmed = 0
     sent = _entries(engine, [OutboxState.SENT.value])
     if not sent:
         return 0
     with engine.begin() as conn:
+        repo = OutboxRepository(conn)
         for entry in sent:
-            payload = json.loads(entry["payload"])
-            row = conn.execute(
-                select(table.c.source_version, table.c.deleted_at).where(
-                    table.c.source == entry["connector"], table.c.source_key == payload["target"]
-                )
-            ).first()
-            if row is None:
+            cached = repo.requisition_version(entry.connector, entry.target)
+            if cached is None:
                 continue
-            seen = _not_older(row.source_version, entry["result_version"]) or (
-                payload["action"] == "cancel" and row.deleted_at is not None
+            version, deleted = cached
+            seen = _not_older(version, entry.result_version) or (
+                entry.payload["action"] == "cancel" and deleted
             )
             if seen:
-                conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == entry["id"])
-                    .values(state=OutboxState.CONFIRMED.value, updated_at=stamp(now or utc_now()))
-                )
+                repo.move(entry.id, entry.state, OutboxMove.CONFIRM, stamp(now or utc_now()))
                 confirmed += 1
     return confirmed
 
@@ -310,33 +242,34 @@ def _not_older(cached: str | None, written: str | None) -> bool:
         return cached == written
 
 
-def _change_entry(conn: Connection, entry_id: int, target: str, *, actor: str, action: str,
-                  result: str, detail: dict[str, Any], now: dt.datetime, **values: Any) -> None:
-    """Set ``values`` on one outbox entry and audit who did what, in the caller's transaction."""
-    conn.execute(update(outbox).where(outbox.c.id == entry_id)
-                 .values(**values, updated_at=stamp(now)))
-    audit(conn, actor=actor, action=action, target=target, result=result, outbox_id=entry_id,
-          detail=detail, now=now)
+def _change_entry(repo: OutboxRepository, entry: OutboxEntry, move: OutboxMove, *, actor: str,
+                  action: str, result: str, detail: dict[str, Any], now: dt.datetime,
+                  **values: Any) -> None:
+    """Move one outbox entry (setting ``values``) and audit who did what, in the caller's
+    transaction."""
+    repo.move(entry.id, entry.state, move, stamp(now), **values)
+    repo.audit(actor=actor, action=action, target=entry.target, result=result,
+               outbox_id=entry.id, detail=detail, at=stamp(now))
 
 
 def retry(
     engine: Engine, ids: Iterable[int], *, actor: str | None = None, now: dt.datetime | None = None
 ) -> int:
     """Queue failed or conflicting entries again, due now (same idempotency key). ``actor``:
-    who does it in the audit log (default: the configured user, else the OS login)."""
+    who does it in the audit log (default: the configured user, else the OS login). Entries
+    in another state are left as they are."""
     now = now or utc_now()
     actor = actor or current_user()
     count = 0
     with engine.begin() as conn:
+        repo = OutboxRepository(conn)
         for entry_id in ids:
-            row = conn.execute(
-                select(outbox.c.state, outbox.c.payload).where(outbox.c.id == entry_id)
-            ).first()
-            if row is None or row.state not in RETRYABLE_STATES:
+            entry = repo.get(entry_id)
+            if entry is None or not can_move(entry.state, OutboxMove.RETRY):
                 continue
-            _change_entry(conn, entry_id, json.loads(row.payload)["target"], actor=actor,
-                          action="retry", result="queued", detail={"was": row.state}, now=now,
-                          state=OutboxState.QUEUED.value, next_attempt_at=stamp(now))
+            _change_entry(repo, entry, OutboxMove.RETRY, actor=actor, action="retry",
+                          result="queued", detail={"was": entry.state}, now=now,
+                          next_attempt_at=stamp(now))
             count += 1
     return count
 
@@ -349,38 +282,27 @@ class Resolution:
     skipped: list[str] = field(default_factory=list)
 
 
-def _conflicts(conn: Connection, ids: Iterable[int], done: Resolution
-               ) -> Iterator[tuple[int, Any]]:
-    """The entries of ``ids`` that are in conflict, with their rows; the others are noted in
-    ``done.skipped``."""
+def _conflicts(repo: OutboxRepository, ids: Iterable[int], move: OutboxMove, done: Resolution
+               ) -> Iterator[OutboxEntry]:
+    """The entries of ``ids`` that ``move`` applies to (those in conflict); the others are
+    noted in ``done.skipped``."""
     for entry_id in ids:
-        row = _conflict_entry(conn, entry_id)
-        if row is None or row.state != OutboxState.CONFLICT.value:
+        entry = repo.get(entry_id)
+        if entry is None or not can_move(entry.state, move):
             done.skipped.append(f"entry {entry_id} is not in conflict")
             continue
-        yield entry_id, row
+        yield entry
 
 
-def _conflict_entry(conn: Connection, entry_id: int) -> Any:
-    return conn.execute(
-        select(outbox.c.state, outbox.c.payload, outbox.c.conflict, outbox.c.connector)
-        .where(outbox.c.id == entry_id)
-    ).first()
-
-
-def _source_version_now(conn: Connection, row: Any, payload: dict[str, Any]) -> str | None:
+def _source_version_now(repo: OutboxRepository, entry: OutboxEntry) -> str | None:
     """The version the source holds now: from its conflict report when it names one (the demo
     plant does), else from the cache when a sync since brought a newer one (None: unknown)."""
-    theirs = json.loads(row.conflict or "{}").get("theirs") or {}
+    theirs = json.loads(entry.conflict or "{}").get("theirs") or {}
     if theirs.get("version"):
         return str(theirs["version"])
-    table = ENTITY_TABLES["requisitions"]
-    cached = conn.execute(
-        select(table.c.source_version).where(
-            table.c.source == row.connector, table.c.source_key == payload["target"]
-        )
-    ).scalar()
-    return str(cached) if cached and cached != payload.get("base_version") else None
+    cached = repo.requisition_version(entry.connector, entry.target)
+    version = cached[0] if cached else None
+    return version if version and version != entry.payload.get("base_version") else None
 
 
 def resend_on_source_version(
@@ -396,32 +318,32 @@ def resend_on_source_version(
     actor = actor or current_user()
     done = Resolution()
     with engine.begin() as conn:
-        for entry_id, row in _conflicts(conn, ids, done):
-            payload = json.loads(row.payload)
-            version = _source_version_now(conn, row, payload)
+        repo = OutboxRepository(conn)
+        for entry in _conflicts(repo, ids, OutboxMove.RESEND, done):
+            version = _source_version_now(repo, entry)
             if version is None:
                 done.skipped.append(
-                    f"entry {entry_id}: the source's version is not known; sync, then try again"
+                    f"entry {entry.id}: the source's version is not known; sync, then try again"
                 )
                 continue
-            request = {k: v for k, v in payload.items() if k != "idempotency_key"}
+            request = {k: v for k, v in entry.payload.items() if k != "idempotency_key"}
             request["base_version"] = version
-            key = idempotency_key(row.connector, request)
-            twin = conn.execute(select(outbox.c.id).where(outbox.c.idempotency_key == key)).scalar()
+            key = idempotency_key(entry.connector, request)
+            twin = repo.by_key(key)
             if twin is not None:
                 done.skipped.append(
-                    f"entry {entry_id}: the same decision on version {version} is entry {twin}"
+                    f"entry {entry.id}: the same decision on version {version} is entry {twin[0]}"
                 )
                 continue
             _change_entry(
-                conn, entry_id, payload["target"], actor=actor,
+                repo, entry, OutboxMove.RESEND, actor=actor,
                 action="resend on source version", result="queued",
-                detail={"was": payload.get("base_version"), "now": version,
-                        "idempotency_key": key, "replaces_key": payload.get("idempotency_key")},
-                now=now,
-                payload=json.dumps({**request, "idempotency_key": key}, sort_keys=True),
-                idempotency_key=key, state=OutboxState.QUEUED.value, next_attempt_at=stamp(now))
-            done.done.append(entry_id)
+                detail={"was": entry.payload.get("base_version"), "now": version,
+                        "idempotency_key": key,
+                        "replaces_key": entry.payload.get("idempotency_key")},
+                now=now, payload={**request, "idempotency_key": key}, idempotency_key=key,
+                next_attempt_at=stamp(now))
+            done.done.append(entry.id)
     return done
 
 
@@ -435,12 +357,13 @@ def discard_conflicts(
     actor = actor or current_user()
     done = Resolution()
     with engine.begin() as conn:
-        for entry_id, row in _conflicts(conn, ids, done):
-            _change_entry(conn, entry_id, json.loads(row.payload)["target"], actor=actor,
-                          action="discard", result=OutboxState.DISCARDED.value,
-                          detail={"was": row.state, "kept": "the source's state"}, now=now,
-                          state=OutboxState.DISCARDED.value, next_attempt_at=None)
-            done.done.append(entry_id)
+        repo = OutboxRepository(conn)
+        for entry in _conflicts(repo, ids, OutboxMove.DISCARD, done):
+            _change_entry(repo, entry, OutboxMove.DISCARD, actor=actor, action="discard",
+                          result=OutboxState.DISCARDED.value,
+                          detail={"was": entry.state, "kept": "the source's state"}, now=now,
+                          next_attempt_at=None)
+            done.done.append(entry.id)
     return done
 
 
@@ -462,7 +385,7 @@ def send_pending(
     from workbench.connect.factory import open_connector, self_contained_connector
     from workbench.services.sources import cache_path
 
-    needed = {e["connector"] for e in _entries(engine, OPEN_STATES)}
+    needed = {e.connector for e in _entries(engine, OPEN_STATES)}
     cache = cache_path(engine)
     built: dict[str, Connector] = {}
     broken: set[str] = set()
@@ -498,48 +421,3 @@ def send_pending(
             connector.close()
     result.messages[:0] = messages
     return result
-
-
-def cached_records(engine: Engine) -> dict[int, dict[str, Any]]:
-    """For each entry in conflict, its requisition as the cache holds it, under the canonical
-    names a conflict report uses: the state the analysis saw, until a sync brings the source's.
-    The cache keeps quantities in the item's stock unit, so that is the unit shown."""
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT o.id AS entry, q.code, q.item, q.quantity, i.stock_uom AS uom, q.need_date, "
-            "q.suggested_supplier, q.status, q.source_version AS version "
-            "FROM outbox o JOIN decisions d ON d.id = o.decision "
-            "JOIN requisitions q ON q.code = d.requisition "
-            "LEFT JOIN items i ON i.code = q.item WHERE o.state = ?",
-            (OutboxState.CONFLICT.value,),
-        ).mappings().all()
-    out: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        record = {k: v for k, v in row.items() if k != "entry"}
-        record["need_date"] = str(record["need_date"])[:10] if record["need_date"] else None
-        out[int(row["entry"])] = record
-    return out
-
-
-def outbox_frame(engine: Engine) -> pd.DataFrame:
-    """Every outbox entry with its decision (newest first)."""
-    return query_frame(
-        engine,
-        (
-            "SELECT o.id, o.state, d.requisition, d.action, d.verdict, o.connector, o.attempts, "
-            "o.next_attempt_at, o.updated_at, o.last_error, o.conflict, o.result_version, "
-            "o.idempotency_key, d.decided_by, d.decided_at, o.decision "
-            "FROM outbox o JOIN decisions d ON d.id = o.decision ORDER BY o.id DESC"
-        ),
-    )
-
-
-def audit_frame(engine: Engine, outbox_id: int | None = None) -> pd.DataFrame:
-    """The audit log (newest first), optionally of one outbox entry."""
-    where, params = ("WHERE outbox = ?", (outbox_id,)) if outbox_id is not None else ("", ())
-    return query_frame(
-        engine,
-        "SELECT id, at, actor, action, target, outbox, result, detail "
-        f"FROM audit_events {where} ORDER BY id DESC",
-        params,
-    )

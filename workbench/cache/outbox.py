@@ -1,0 +1,250 @@
+"""The outbox and its audit log in the cache: every state an entry takes, checked in one place.
+
+An outbox entry carries one decision's write-back request (filled by
+:mod:`workbench.services.decisions`, sent by :mod:`workbench.services.writeback`). Its state
+moves only by the moves of :data:`TRANSITIONS`, and every move of every entry goes through
+:func:`check_move`, which refuses any other with :class:`OutboxStateError` (STYLE 19):
+
+=========================  ===========  ===========  ==========================================
+from                       move         to           when
+=========================  ===========  ===========  ==========================================
+(new)                      enqueue      queued       a decision that sends something is stored
+queued, sending            claim        sending      the worker takes it (sending: a send cut
+                                                     short by a crash is taken again)
+sending                    deliver      sent         the source took it (or had already)
+sending                    conflict     conflict     the record changed in the source
+sending                    postpone     queued       the source is down or busy: later
+sending                    fail         failed       refused, or a connector error
+sent                       confirm      confirmed    a sync shows the version the write made
+failed, conflict           retry        queued       a user queues it again (same key)
+conflict                   resend       queued       a user keeps ours, on the source's version
+conflict                   discard      discarded    a user keeps the source's state
+=========================  ===========  ===========  ==========================================
+
+``confirmed`` and ``discarded`` are final. A user's move on an entry the table does not allow
+(retrying a ``sent`` one, say) is skipped by the services with a reason, never forced.
+
+:class:`OutboxRepository` holds the statements on the ``outbox`` and ``audit_events`` tables;
+it works inside the caller's transaction (``with engine.begin() as conn``), so a decision, its
+outbox entry and its audit event are written together or not at all.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from workbench.cache.schema import ENTITY_TABLES, audit_events, decisions, outbox
+from workbench.domain.enums import OutboxState
+
+#: the "state" of an entry not yet written
+NEW = "(new)"
+
+
+class OutboxMove(enum.StrEnum):
+    """What happens to an outbox entry (the middle column of the module's table)."""
+
+    ENQUEUE = "enqueue"
+    CLAIM = "claim"
+    DELIVER = "deliver"
+    CONFLICT = "conflict"
+    POSTPONE = "postpone"
+    FAIL = "fail"
+    CONFIRM = "confirm"
+    RETRY = "retry"
+    RESEND = "resend"
+    DISCARD = "discard"
+
+
+#: (state before, move) -> state after: every allowed move, and only those
+TRANSITIONS: dict[tuple[str, OutboxMove], OutboxState] = {
+    (NEW, OutboxMove.ENQUEUE): OutboxState.QUEUED,
+    (OutboxState.QUEUED, OutboxMove.CLAIM): OutboxState.SENDING,
+    (OutboxState.SENDING, OutboxMove.CLAIM): OutboxState.SENDING,
+    (OutboxState.SENDING, OutboxMove.DELIVER): OutboxState.SENT,
+    (OutboxState.SENDING, OutboxMove.CONFLICT): OutboxState.CONFLICT,
+    (OutboxState.SENDING, OutboxMove.POSTPONE): OutboxState.QUEUED,
+    (OutboxState.SENDING, OutboxMove.FAIL): OutboxState.FAILED,
+    (OutboxState.SENT, OutboxMove.CONFIRM): OutboxState.CONFIRMED,
+    (OutboxState.FAILED, OutboxMove.RETRY): OutboxState.QUEUED,
+    (OutboxState.CONFLICT, OutboxMove.RETRY): OutboxState.QUEUED,
+    (OutboxState.CONFLICT, OutboxMove.RESEND): OutboxState.QUEUED,
+    (OutboxState.CONFLICT, OutboxMove.DISCARD): OutboxState.DISCARDED,
+}
+
+
+#: columns holding JSON
+_JSON_COLUMNS = ("payload", "conflict")
+
+
+class OutboxStateError(ValueError):
+    """A move of an outbox entry that :data:`TRANSITIONS` does not allow."""
+
+
+def allowed_from(move: OutboxMove) -> frozenset[str]:
+    """The states ``move`` may start from (read from :data:`TRANSITIONS`)."""
+    return frozenset(before for before, m in TRANSITIONS if m == move)
+
+
+def can_move(state: str, move: OutboxMove) -> bool:
+    return (state, move) in TRANSITIONS
+
+
+def check_move(state: str, move: OutboxMove, what: str = "outbox entry") -> OutboxState:
+    """The state after ``move`` from ``state``, or :class:`OutboxStateError` naming the refused
+    move and the states it is allowed from. The one check every state change passes."""
+    after = TRANSITIONS.get((str(state), move))
+    if after is None:
+        allowed = ", ".join(sorted(allowed_from(move))) or "nowhere"
+        raise OutboxStateError(f"{what} is {state}: it cannot {move.value} "
+                               f"(allowed from {allowed})")
+    return after
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One outbox row with the decision's author; ``payload`` is the stored push request."""
+
+    id: int
+    decision: int
+    connector: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    next_attempt_at: str | None
+    last_error: str | None
+    result_version: str | None
+    conflict: str | None
+    decided_by: str | None
+
+    @property
+    def target(self) -> str:
+        return str(self.payload["target"])
+
+
+def _entry(row: Any) -> OutboxEntry:
+    return OutboxEntry(
+        id=int(row["id"]), decision=int(row["decision"]), connector=str(row["connector"]),
+        idempotency_key=str(row["idempotency_key"]), payload=json.loads(row["payload"]),
+        state=str(row["state"]), attempts=int(row["attempts"]),
+        next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
+        result_version=row["result_version"], conflict=row["conflict"],
+        decided_by=row["decided_by"])
+
+
+class OutboxRepository:
+    """The outbox and audit statements, in the transaction of ``conn``."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # --- reading ----------------------------------------------------------------------------
+    def entries(self, states: Iterable[str]) -> list[OutboxEntry]:
+        """Entries in ``states``, oldest first (the order they were decided in)."""
+        rows = self.conn.execute(
+            select(outbox, decisions.c.decided_by)
+            .join(decisions, decisions.c.id == outbox.c.decision)
+            .where(outbox.c.state.in_([str(s) for s in states]))
+            .order_by(outbox.c.id)
+        ).mappings().all()
+        return [_entry(r) for r in rows]
+
+    def get(self, entry_id: int) -> OutboxEntry | None:
+        row = self.conn.execute(
+            select(outbox, decisions.c.decided_by)
+            .join(decisions, decisions.c.id == outbox.c.decision)
+            .where(outbox.c.id == entry_id)
+        ).mappings().first()
+        return None if row is None else _entry(row)
+
+    def by_key(self, key: str) -> tuple[int, int] | None:
+        """(entry id, decision id) of the entry with idempotency key ``key``."""
+        row = self.conn.execute(
+            select(outbox.c.id, outbox.c.decision).where(outbox.c.idempotency_key == key)
+        ).first()
+        return None if row is None else (int(row.id), int(row.decision))
+
+    def requisition_version(self, connector: str, target: str) -> tuple[str | None, bool] | None:
+        """(source version, deleted?) of the requisition ``target`` of ``connector`` as the
+        cache holds it; None when the cache has no such record."""
+        table = ENTITY_TABLES["requisitions"]
+        row = self.conn.execute(
+            select(table.c.source_version, table.c.deleted_at)
+            .where(table.c.source == connector, table.c.source_key == target)
+        ).first()
+        if row is None:
+            return None
+        return (None if row.source_version is None else str(row.source_version),
+                row.deleted_at is not None)
+
+    # --- the audit log ----------------------------------------------------------------------
+    def audit(self, *, actor: str, action: str, target: str | None, result: str, at: str,
+              outbox_id: int | None = None, detail: dict[str, Any] | None = None) -> int:
+        """Append an audit event; its id."""
+        new = self.conn.execute(insert(audit_events).values(
+            at=at, actor=actor, action=action, target=target, outbox=outbox_id, result=result,
+            detail=json.dumps(detail or {}, default=str, sort_keys=True)))
+        return int(new.inserted_primary_key[0])  # type: ignore[index]
+
+    def complete_event(self, event: int, result: str, detail: dict[str, Any]) -> None:
+        """Record the outcome of an attempt's audit event."""
+        self.conn.execute(update(audit_events).where(audit_events.c.id == event).values(
+            result=result, detail=json.dumps(detail, default=str, sort_keys=True)))
+
+    def mark_interrupted(self, entry_id: int) -> None:
+        """An earlier attempt's event still ``sending`` was cut short: ``interrupted``."""
+        self.conn.execute(update(audit_events)
+                          .where(audit_events.c.outbox == entry_id,
+                                 audit_events.c.result == "sending")
+                          .values(result="interrupted"))
+
+    # --- moves ------------------------------------------------------------------------------
+    def enqueue(self, *, decision: int, connector: str, key: str, payload: dict[str, Any],
+                at: str) -> int:
+        """A new entry, ``queued`` and due at once; its id."""
+        state = check_move(NEW, OutboxMove.ENQUEUE)
+        new = self.conn.execute(insert(outbox).values(
+            decision=decision, connector=connector, idempotency_key=key,
+            payload=json.dumps(payload, sort_keys=True), state=state.value, attempts=0,
+            next_attempt_at=at, created_at=at, updated_at=at))
+        return int(new.inserted_primary_key[0])  # type: ignore[index]
+
+    def claim(self, entry: OutboxEntry, at: str) -> bool:
+        """Take ``entry`` for sending (attempt counted), compare-and-set on its state and
+        attempts, so two workers never both take it; False when another worker did."""
+        after = check_move(entry.state, OutboxMove.CLAIM, f"outbox entry {entry.id}")
+        done = self.conn.execute(
+            update(outbox)
+            .where(outbox.c.id == entry.id, outbox.c.state == entry.state,
+                   outbox.c.attempts == entry.attempts)
+            .values(state=after.value, attempts=entry.attempts + 1, updated_at=at)
+        ).rowcount
+        return done == 1
+
+    def move(self, entry_id: int, state: str, move: OutboxMove, at: str,
+             **values: Any) -> OutboxState:
+        """Move entry ``entry_id`` (now in ``state``) by ``move``, setting ``values`` too (the
+        ``payload`` and ``conflict`` columns may be given as dicts); the new state. Refused
+        (:class:`OutboxStateError`) unless the table allows it."""
+        after = check_move(state, move, f"outbox entry {entry_id}")
+        for name in _JSON_COLUMNS:  # a request or a conflict report given as a dict
+            if isinstance(values.get(name), dict):
+                values[name] = json.dumps(values[name], default=str, sort_keys=True)
+        self.conn.execute(update(outbox).where(outbox.c.id == entry_id)
+                          .values(**values, state=after.value, updated_at=at))
+        return after
+
+    def pause_connector(self, connector: str, until: str) -> None:
+        """Its queued entries due before ``until`` wait until then (no state changes)."""
+        self.conn.execute(
+            update(outbox)
+            .where(outbox.c.connector == connector,
+                   outbox.c.state == OutboxState.QUEUED.value,
+                   (outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at < until))
+            .values(next_attempt_at=until))
