@@ -35,15 +35,16 @@ from workbench.cache.decisions import DecisionStore
 from workbench.cache.outbox import OutboxRepository
 from workbench.cache.readmodels import decisions_frame, query_frame
 from workbench.connect.port import PushRequest
-from workbench.domain.enums import DecisionVerdict, RecommendationAction
+from workbench.domain.enums import DecisionVerdict, WriteAction
 
 __all__ = ["ACTIONS", "NO_WRITE", "DecisionError", "DecisionOutcome", "decisions_frame",
            "idempotency_key", "query_frame", "record_decision", "stamp", "utc_now"]
 
-#: actions a decision may carry; "order" places the purchase for an approved requisition
-ACTIONS = frozenset({a.value for a in RecommendationAction} | {"order"})
+#: actions a decision may carry: the write actions (the recommendations' and "order", which
+#: places the purchase for an approved requisition)
+ACTIONS = frozenset(a.value for a in WriteAction)
 #: actions that send nothing to the source
-NO_WRITE = frozenset({RecommendationAction.KEEP.value})
+NO_WRITE = frozenset({WriteAction.KEEP.value})
 #: the recommendation's status after each verdict
 _DECIDED = {"approve": "approved", "modify": "modified", "reject": "rejected"}
 
