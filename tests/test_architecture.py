@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,33 @@ def test_import_contracts_are_kept() -> None:
                          text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
     assert "0 broken" in run.stdout
+
+
+def test_the_contracts_catch_what_they_forbid(tmp_path: Path) -> None:
+    """The contracts bite: a copy of the packages with one forbidden import of each kind (upward
+    inside a function, between independent siblings, Qt outside the ui, an adapter in the core, the
+    application layer in an adapter) breaks every contract, each naming its import."""
+    shutil.copytree(WORKBENCH, tmp_path / "workbench", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ADAPTERS, tmp_path / "connectors" / "planner_connectors",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    probes = {
+        "workbench/cache/_probe.py": "import workbench.analysis.netting\n",
+        "workbench/domain/_probe.py": "def f():\n    import workbench.services.settings\n",
+        "workbench/app/_probe.py": "import pyqtgraph\nimport planner_connectors.demo\n",
+        "connectors/planner_connectors/_probe.py": "import workbench.app.ops\n",
+    }
+    for name, text in probes.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(tmp_path / "connectors")])}
+    run = subprocess.run([_lint_imports(), "--no-cache", "--no-logo", str(REPO / "pyproject.toml")],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 1, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "0 kept, 4 broken" in run.stdout, run.stdout[-4000:]
+    for line in ("workbench.cache._probe -> workbench.analysis.netting",
+                 "workbench.domain._probe -> workbench.services.settings",
+                 "workbench.app._probe -> pyqtgraph", "workbench.app._probe -> planner_connectors.demo",
+                 "planner_connectors._probe -> workbench.app.ops"):
+        assert line in run.stdout, line
 
 
 def test_the_contracts_name_every_layer_and_keep_qt_out_of_every_package_but_the_ui() -> None:
