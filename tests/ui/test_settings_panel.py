@@ -6,15 +6,18 @@ from __future__ import annotations
 import keyring
 from keyring.backends.fail import Keyring as FailKeyring
 
+from workbench.app.ops import Changes, planning_query
 from workbench.connect import credentials
 from workbench.services.settings import load_settings
 from workbench.ui.panels.settings import SettingsPanel, parse_params
 
 
+@planning_query
 def n_buckets(session) -> int:  # type: ignore[no-untyped-def]
     return int(session.calendar.n_buckets)
 
 
+@planning_query
 def consumption_of(session):  # type: ignore[no-untyped-def]
     return session.consumption
 
@@ -33,7 +36,7 @@ def test_add_a_source_and_store_its_password_in_the_keyring(qtbot, ctx, tmp_path
     panel.source_name.setText("erp-export")
     panel.connector.setCurrentText("files")
     panel.params.setPlainText(f"folder = {tmp_path}\nuser = planner\n")
-    with qtbot.waitSignal(panel.cache_changed, timeout=2000):
+    with qtbot.waitSignal(panel.changed, timeout=2000):
         assert panel.save_source()
     saved = load_settings(ctx.settings_path)
     assert saved.source("erp-export").params == {"folder": str(tmp_path), "user": "planner"}
@@ -81,12 +84,12 @@ def test_no_keyring_backend_gives_a_clear_message(qtbot, ctx) -> None:  # type: 
 def test_planning_defaults_are_saved_and_replan(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
     panel = _panel(qtbot, ctx)
     panel.horizon.setValue(13)
-    with qtbot.waitSignal(panel.cache_changed, timeout=2000) as blocker:
+    with qtbot.waitSignal(panel.changed, timeout=2000) as blocker:
         panel.save_defaults()
-    assert blocker.args == ["data"]
+    assert blocker.args == [Changes(data=True)]
     assert load_settings(ctx.settings_path).planning.horizon_weeks == 13
-    assert ctx.planning.defaults.horizon_weeks == 13
-    assert ctx.planning.call(n_buckets) == 13
+    assert ctx.runner.defaults().horizon_weeks == 13
+    assert ctx.runner.run(n_buckets) == 13
 
 
 def test_forecast_consumption_windows_are_saved_and_replan(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
@@ -94,18 +97,18 @@ def test_forecast_consumption_windows_are_saved_and_replan(qtbot, ctx) -> None: 
 
     panel = _panel(qtbot, ctx)
     assert panel.consume.isChecked() and panel.consume_back.value() == 30
-    assert ctx.planning.call(consumption_of) == DEFAULT_CONSUMPTION
+    assert ctx.runner.run(consumption_of) == DEFAULT_CONSUMPTION
     panel.consume_back.setValue(14)
     panel.consume_forward.setValue(7)
-    with qtbot.waitSignal(panel.cache_changed, timeout=2000):
+    with qtbot.waitSignal(panel.changed, timeout=2000):
         panel.save_defaults()
     saved = load_settings(ctx.settings_path).planning
     assert (saved.consume_forecast, saved.consume_backward_days, saved.consume_forward_days) == (
         True, 14, 7)
-    assert ctx.planning.call(consumption_of) == ForecastConsumption(14, 7)
+    assert ctx.runner.run(consumption_of) == ForecastConsumption(14, 7)
     panel.consume.setChecked(False)
     assert not panel.consume_back.isEnabled() and not panel.consume_forward.isEnabled()
-    with qtbot.waitSignal(panel.cache_changed, timeout=2000):
+    with qtbot.waitSignal(panel.changed, timeout=2000):
         panel.save_defaults()
     assert load_settings(ctx.settings_path).planning.consume_forecast is False
-    assert ctx.planning.call(consumption_of) is None  # every demand counts in full
+    assert ctx.runner.run(consumption_of) is None  # every demand counts in full

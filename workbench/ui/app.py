@@ -119,12 +119,11 @@ def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = 
     app = make_application(offscreen=smoke is not None)
     from PySide6.QtWidgets import QMessageBox
 
+    from workbench.app.sync import demo_source, is_empty
     from workbench.cache.db import CacheError
     from workbench.services.settings import SettingsError
-    from workbench.services.status import cache_is_empty
     from workbench.ui.errors import setup_logging
     from workbench.ui.mainwindow import MainWindow
-    from workbench.ui.workers import DEMO_SOURCE
 
     log_file = setup_logging()
     log.info("Planner Workbench %s starting (cache %s, demo %s, smoke %s)", __version__, cache,
@@ -146,9 +145,9 @@ def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = 
         else:
             QMessageBox.critical(None, "Planner Workbench", f"{exc}\n\nDetails: {log_file}")
         return 3
-    empty = cache_is_empty(ctx.engine)
+    empty = is_empty(ctx.engine)
     if (demo or (smoke is not None and empty)) and ctx.settings.source("demo") is None:
-        ctx.settings.sources.append(DEMO_SOURCE.model_copy(deep=True))
+        ctx.settings.sources.append(demo_source())
         ctx.save_settings()
     window = MainWindow(ctx, empty=empty)
     window.show()

@@ -1,14 +1,17 @@
 """The main window: navigation list, panels, offline banner, status bar with as-of per source.
 
 The window owns no data: it builds each panel with the same :class:`PanelContext`, connects their
-signals (navigate, cache changed, busy, messages) and keeps geometry and splitter positions in
+signals (navigate, changed, busy, messages) and keeps geometry and splitter positions in
 QSettings (geometry only), the current panel and per-panel plain state in the typed settings.
+What a panel's command changed (``Panel.changed``) the window hands to every panel
+(:meth:`MainWindow.broadcast`); each reloads if it cares. Its own work — loading a source from the
+welcome page, freshness, reachability — runs operations of :mod:`workbench.app.sync` through the
+context's runner (:meth:`Op.call`).
 An empty cache shows a welcome page offering the demo plant or a data package instead.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +30,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.app.ops import Changes
+from workbench.app.ops import Changes, Outcome
+from workbench.app.sync import (
+    LoadResult,
+    Reachability,
+    age_text,
+    check_sources,
+    demo_source,
+    describe_result,
+    freshness,
+    is_empty,
+    load_source,
+)
 from workbench.services.settings import SourceConfig
-from workbench.services.status import cache_is_empty, source_freshness
+from workbench.services.status import SourceStatus
 from workbench.ui.operations import Op
 from workbench.ui.panels import NAMES, PANELS, panel_class
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.planning import write_call
 from workbench.ui.widgets import heading, hint
-from workbench.ui.workers import DEMO_SOURCE, Reachability, check_sources, describe_result, sync_job
 
 #: Milliseconds after start-up before pandas and pyqtgraph are imported in the background.
 WARM_UP_DELAY_MS = 300
@@ -178,7 +190,7 @@ class MainWindow(QMainWindow):
         self._check_timer.start()
 
         self._restore()
-        self.is_empty = cache_is_empty(ctx.engine) if empty is None else empty
+        self.is_empty = is_empty(ctx.engine) if empty is None else empty
         if self.is_empty:
             self.show_welcome()
         else:
@@ -197,11 +209,10 @@ class MainWindow(QMainWindow):
     def _warm_up(self) -> None:
         """Import the heavy libraries in the background once the window is up, so opening the
         first table or chart panel does not stall on an import (start-up imports none of them)."""
-        holder = self.ctx.planning
+        runner = self.ctx.runner
 
         def warm(state: Any) -> None:
-            for server in (holder.reader, holder.planner):  # their first job then starts at once
-                server.start()
+            runner.start()  # the reader's and planner's first jobs then start at once
             _import_heavy_modules(state)
 
         (Op(warm, name="Warm-up", key=f"warm-{id(self)}", parent=self)
@@ -267,7 +278,9 @@ class MainWindow(QMainWindow):
     # --- changes, demo and package loading ------------------------------------------------------
     def broadcast(self, changes: Changes) -> None:
         """A command changed something: every panel (the sender too) decides whether it cares
-        (:meth:`Panel.on_changes`); the status bar and the offline banner follow."""
+        (:meth:`Panel.on_changes`); the status bar and the offline banner follow. A panel that
+        already reloaded what it showed need not do so again: a reload supersedes its queries
+        still running."""
         for panel in list(self.panels.values()):
             panel.on_changes(changes)
         if changes.sources:
@@ -290,41 +303,43 @@ class MainWindow(QMainWindow):
 
     def _load_source(self, source: SourceConfig, busy_text: str) -> None:
         self.welcome.set_busy(busy_text)
-        job = partial(sync_job, sources=[source])
-        (Op(write_call(self.ctx.planning, job), name="Load", key="sync", parent=self, writes=True)
+        (Op.call(self.ctx.runner, load_source, source, key="sync", parent=self)
          .with_progress(busy_text)
-         .on_success(lambda results: self._source_loaded(source, results))
+         .on_success(lambda outcome: self._source_loaded(source, outcome))
          .on_failure(lambda exc: self._load_failed(exc))
          .run())
 
     def load_demo(self) -> None:
-        self._load_source(DEMO_SOURCE.model_copy(deep=True), "Loading the demo plant…")
+        self._load_source(demo_source(), "Loading the demo plant…")
 
     def import_package(self, folder: str) -> None:
         source = SourceConfig(name=f"package-{Path(folder).name}", connector="files",
                               params={"folder": folder})
         self._load_source(source, f"Importing {folder}…")
 
-    def _source_loaded(self, source: SourceConfig, results: list[Any]) -> None:
+    def _source_loaded(self, source: SourceConfig, outcome: Outcome[LoadResult]) -> None:
+        """The welcome page's source is in the cache: it becomes a configured source, every
+        panel hears what changed, and the Overview opens."""
         self.welcome.set_busy("")
+        results = outcome.value.results
         failed = [r for r in results if not r.ok]
         if failed:
             self.welcome.status.setText(describe_result(failed[0]) +
                                         "\nThe rejected rows are listed in Sync & Outbox.")
-            self.is_empty = cache_is_empty(self.ctx.engine)
+            self.is_empty = outcome.value.empty
             if self.is_empty:
                 return
+        changes = outcome.changes
         if self.ctx.settings.source(source.name) is None:
             self.ctx.settings.sources.append(source)
             self.ctx.save_settings()
+            changes = changes | Changes(sources=True)
         self.is_empty = False
         self.statusBar().showMessage(describe_result(results[0]), 15000)
-        self.ctx.planning.invalidate()
-        for panel in self.panels.values():
-            panel.mark_stale()
+        self.broadcast(changes)
+        if not changes.sources:
+            self.check_sources()  # the source answered: the banner may go
         self.go_to("overview")
-        self.refresh_freshness()
-        self.check_sources()
 
     def _load_failed(self, exc: BaseException) -> None:
         from workbench.ui.errors import show_error
@@ -334,19 +349,15 @@ class MainWindow(QMainWindow):
 
     # --- status bar and offline banner ------------------------------------------------------------
     def refresh_freshness(self) -> None:
-        engine = self.ctx.engine
-        (Op(lambda _s: source_freshness(engine), name="Freshness", key=f"freshness-{id(self)}",
-            parent=self)
+        (Op.call(self.ctx.runner, freshness, key=f"freshness-{id(self)}", parent=self)
          .on_success(self._show_freshness).run())
 
-    def _show_freshness(self, sources: list[dict[str, Any]]) -> None:
-        from workbench.services.status import age_text
-
+    def _show_freshness(self, sources: list[SourceStatus]) -> None:
         parts = []
         for s in sources:
-            when = s["last_success_at"]
-            parts.append(f"{s['connector']}: as of {when.replace('T', ' ')[:16]} ({age_text(when)})"
-                         if when else f"{s['connector']}: never synced")
+            when = s.last_success_at
+            parts.append(f"{s.connector}: as of {when.replace('T', ' ')[:16]} ({age_text(when)})"
+                         if when else f"{s.connector}: never synced")
         self.freshness.setText("   ".join(parts) or "cache empty")
         self.freshness.setToolTip(f"Cache: {self.ctx.cache_path}")
 
@@ -354,8 +365,7 @@ class MainWindow(QMainWindow):
         sources = [s for s in self.ctx.settings.sources if s.enabled]
         if not sources:
             return
-        (Op(lambda state: check_sources(sources, state), name="Check sources",
-            key=f"check-{id(self)}", parent=self)
+        (Op.call(self.ctx.runner, check_sources, sources, key=f"check-{id(self)}", parent=self)
          .on_success(self._show_reachability).run())
 
     def _show_reachability(self, results: list[Reachability]) -> None:

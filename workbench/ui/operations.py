@@ -1,14 +1,16 @@
 """The one way the UI runs work off the UI thread: ``Op(fn).on_success(..).on_failure(..).run()``.
 
-Workers are plain functions taking a :class:`workbench.services.tasks.TaskState`, so the CLI and
-tests call them without Qt. Here the state forwards progress and status to Qt signals, rate
+Panels use it through their two verbs (``Panel.query`` / ``Panel.change``); the window and other
+widgets through :meth:`Op.call`, which runs an operation of :mod:`workbench.app` through the
+runner in the pool of its kind. Workers are plain functions taking a
+:class:`workbench.services.tasks.TaskState`, so the CLI and tests call them without Qt. Here the state forwards progress and status to Qt signals, rate
 limited (a worker may report thousands of times a second; a flood of queued signals is what froze
 Picard, PR #3188), and ``is_cancelled`` reads an event a Cancel button sets.
 
-Three pools: ``"write"`` has one thread, so there is only ever one writer to SQLite (sync,
-decisions, write-back — run in the writer process, see :mod:`workbench.ui.jobserver`);
-``"planner"`` has one thread feeding the planner process; ``"read"`` runs small queries beside
-them (WAL lets readers proceed while the writer works).
+Pools: ``"write"`` has one thread, so there is only ever one writer to SQLite (sync, decisions,
+write-back — run in the writer process, see :mod:`workbench.app.processes`); ``"planner"`` and
+``"reader"`` have one thread each feeding their process; ``"read"`` runs small work in this
+process beside them (WAL lets readers proceed while the writer works).
 
 Starting an op with the ``key`` of one still running cancels the old one and drops its result:
 typing in a filter or clicking another item never queues stale work.
@@ -29,18 +31,25 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from workbench.app.ops import Kind, kind_of
 from workbench.services.tasks import Cancelled, TaskState
 from workbench.ui.errors import show_error
+
+if TYPE_CHECKING:
+    from workbench.app.runner import Runner
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: the thread pool feeding each kind of operation's process
+POOL_OF_KIND = {Kind.PLANNING: "planner", Kind.CACHE: "reader", Kind.COMMAND: "write"}
 
 #: Minimum interval between two progress/status signals of one op.
 REPORT_INTERVAL_S = 0.05
@@ -199,6 +208,16 @@ class Op(Generic[T]):
         self._status: list[Callable[[str], None]] = []
         self._finally: list[Callable[[], None]] = []
         self._dialog_label: str | None = None
+
+    @classmethod
+    def call(cls, runner: Runner, fn: Callable[..., Any], /, *args: Any, key: str | None = None,
+             parent: QObject | None = None, **kwargs: Any) -> Op[Any]:
+        """An op running the operation ``fn(target, *args, **kwargs)`` through ``runner``, on
+        the thread pool of its kind (its answer goes to :meth:`on_success`)."""
+        pool = POOL_OF_KIND[kind_of(fn)]
+        return cls(lambda state: runner.run(fn, *args, state=state, **kwargs),
+                   name=fn.__name__.replace("_", " ").capitalize(), key=key, parent=parent,
+                   pool=pool)
 
     def on_success(self, fn: Callable[[T], None]) -> Op[T]:
         self._success.append(fn)

@@ -142,6 +142,7 @@ class Panel(QWidget):
         key: str | None = None,
         progress: str | None = None,
         on_failure: Callable[[BaseException], object] | None = None,
+        on_finished: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> OpHandle[T]:
         """Run the planning or cache query ``fn(target, *args, **kwargs)`` through the runner
@@ -149,7 +150,8 @@ class Panel(QWidget):
 
         A new query of this panel with the same ``key`` (default: the function's name) cancels
         and supersedes the previous one. ``progress``: a dialog with Cancel appears if it runs
-        longer than ~600 ms. Errors go to ``on_failure`` (default: :meth:`failed`).
+        longer than ~600 ms. Errors go to ``on_failure`` (default: :meth:`failed`);
+        ``on_finished`` runs after the answer or the failure was handled.
         """
         kind = kind_of(fn)
         if kind is Kind.COMMAND:
@@ -158,7 +160,8 @@ class Panel(QWidget):
         return self._start(
             lambda state: runner.run(fn, *args, state=state, **kwargs), then,
             name=key or fn.__name__, key=key or fn.__name__, progress=progress,
-            on_failure=on_failure, pool="planner" if kind is Kind.PLANNING else "reader")
+            on_failure=on_failure, on_finished=on_finished,
+            pool="planner" if kind is Kind.PLANNING else "reader")
 
     def change(
         self,
@@ -169,12 +172,16 @@ class Panel(QWidget):
         progress: str | None = None,
         key: str | None = None,
         on_failure: Callable[[BaseException], object] | None = None,
+        on_finished: Callable[[], None] | None = None,
+        on_progress: Callable[[int, int | None], None] | None = None,
+        on_status: Callable[[str], None] | None = None,
         **kwargs: Any,
     ) -> OpHandle[Outcome[T]]:
         """Run the command ``fn(engine, *args, **kwargs)`` in the writer process; ``then`` gets
         ``outcome.value``, after which the panel emits ``changed(outcome.changes)`` (when it
         changed anything) for the window to broadcast. Commands are not superseded unless
-        given a ``key``."""
+        given a ``key``. ``on_progress`` / ``on_status`` get the command's reports (rate
+        limited), e.g. for a progress bar of the panel's own."""
         if kind_of(fn) is not Kind.COMMAND:
             raise TypeError(f"{fn.__name__} is a query: run it with Panel.query")
         runner = self.ctx.runner
@@ -187,11 +194,15 @@ class Panel(QWidget):
 
         return self._start(lambda state: runner.run(fn, *args, state=state, **kwargs), done,
                            name=key or fn.__name__, key=key, progress=progress,
-                           on_failure=on_failure, pool="write")
+                           on_failure=on_failure, on_finished=on_finished,
+                           on_progress=on_progress, on_status=on_status, pool="write")
 
     def _start(self, work: Callable[[Any], T], then: Callable[[T], None], *, name: str,
                key: str | None, progress: str | None,
-               on_failure: Callable[[BaseException], object] | None, pool: str) -> OpHandle[T]:
+               on_failure: Callable[[BaseException], object] | None, pool: str,
+               on_finished: Callable[[], None] | None = None,
+               on_progress: Callable[[int, int | None], None] | None = None,
+               on_status: Callable[[str], None] | None = None) -> OpHandle[T]:
         """Run ``work(state)`` on a worker thread of ``pool``, counted as loading (``busy``
         while any runs, ``loaded`` when the last one finished); ``name`` names it in errors."""
         what = name
@@ -203,8 +214,14 @@ class Panel(QWidget):
                pool=pool)
             .on_success(then)
             .on_failure(on_failure or (lambda exc: self.failed(what, exc)))
-            .on_finished(self._finished_loading)
         )
+        if on_finished is not None:
+            op.on_finished(on_finished)
+        op.on_finished(self._finished_loading)
+        if on_progress is not None:
+            op.on_progress(on_progress)
+        if on_status is not None:
+            op.on_status(on_status)
         if progress:
             op.with_progress(progress)
         handle = op.run()

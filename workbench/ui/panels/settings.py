@@ -8,7 +8,7 @@ the cache or the log. A machine without a keyring backend gets a clear message i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from PySide6.QtWidgets import (
@@ -26,14 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.ops import Changes
+from workbench.app.sync import Reachability, check_sources
 from workbench.app.tables import Col
 from workbench.connect import credentials
 from workbench.connect.port import available_connectors
 from workbench.services.settings import SourceConfig
-from workbench.ui.operations import Op
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.widgets import TablePane, heading, hint
-from workbench.ui.workers import check_sources
 
 SOURCE_COLUMNS = [Col("name", "Source"), Col("connector", "Connector"),
                   Col("params_text", "Parameters"), Col("enabled_text", "Enabled")]
@@ -71,6 +71,8 @@ def keyring_status() -> tuple[bool, str]:
 class SettingsPanel(Panel):
     name = "settings"
     title = "Settings"
+    #: the sources table shows the settings, which change here or when the welcome page adds one
+    cares_about: ClassVar[tuple[str, ...]] = ("sources",)
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -238,7 +240,7 @@ class SettingsPanel(Panel):
         self.source_status.setText(f"Saved {cfg.name}.")
         self.reload()
         self.sources.select_key(cfg.name)
-        self.cache_changed.emit("sources")
+        self.changed.emit(Changes(sources=True))
         return True
 
     def remove_source(self) -> None:
@@ -249,7 +251,7 @@ class SettingsPanel(Panel):
         self.ctx.save_settings()
         self.source_status.setText(f"Removed {name}; its cached data stays until the next sync.")
         self.reload()
-        self.cache_changed.emit("sources")
+        self.changed.emit(Changes(sources=True))
 
     def test_source(self) -> None:
         try:
@@ -258,10 +260,14 @@ class SettingsPanel(Panel):
             self.source_status.setText(_first_error(exc))
             return
         self.source_status.setText(f"Connecting to {cfg.name}…")
-        (Op(lambda state: check_sources([cfg], state), name="Test connection", parent=self)
-         .on_success(lambda r: self.source_status.setText(
-             f"{cfg.name}: {'reachable' if r[0].ok else 'NOT reachable'} — {r[0].message}"))
-         .on_failure(lambda exc: self.source_status.setText(str(exc))).run())
+
+        def show(answers: list[Reachability]) -> None:
+            r = answers[0]
+            self.source_status.setText(
+                f"{cfg.name}: {'reachable' if r.ok else 'NOT reachable'} — {r.message}")
+
+        self.query(check_sources, [cfg], then=show, key="test connection",
+                   on_failure=lambda exc: self.source_status.setText(str(exc)))
 
     # --- passwords --------------------------------------------------------------------------
     def store_password(self) -> None:
@@ -299,10 +305,10 @@ class SettingsPanel(Panel):
             "consume_backward_days": self.consume_back.value(),
             "consume_forward_days": self.consume_forward.value(),
         })
-        self.ctx.planning.defaults = s.planning
         self.ctx.save_settings()
+        self.ctx.runner.invalidate()  # the runner reads the new defaults with the next query
         self.source_status.setText("Planning defaults saved; plans are recomputed.")
-        self.cache_changed.emit("data")
+        self.changed.emit(Changes(data=True))
 
 
 def _first_error(exc: Exception) -> str:

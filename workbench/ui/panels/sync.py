@@ -1,14 +1,14 @@
 """Sync & Outbox: the sources, their last runs and freshness, Sync with progress and Cancel, the
 rows a run rejected (file, row, field, reason), and the outbox of decisions going back to sources.
 
-Syncing runs :func:`workbench.ui.workers.sync_sources` in the single-writer pool; the UI thread
-only receives rate-limited progress and the result.
+Syncing is the command :func:`workbench.app.sync.sync` in the writer process (the cache's single
+writer); the UI thread only receives rate-limited progress and the result. The tables come from
+the reader process (:func:`workbench.app.sync.sync_overview`, :func:`~workbench.app.sync.run_rejections`).
 """
 
 from __future__ import annotations
 
-import functools
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from PySide6.QtCore import Qt
@@ -24,16 +24,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.ops import Outcome
+from workbench.app.sync import (
+    SyncOverview,
+    describe_result,
+    run_rejections,
+    sync,
+    sync_overview,
+)
 from workbench.app.tables import Col
-from workbench.services.status import age_text, recent_runs, rejections, source_freshness
 from workbench.services.sync import SyncResult
 from workbench.services.tasks import Cancelled
-from workbench.ui.operations import Op, OpHandle
+from workbench.ui.operations import OpHandle
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.outbox import OutboxView
-from workbench.ui.planning import write_call
 from workbench.ui.widgets import TablePane, heading, hint
-from workbench.ui.workers import counts_text, describe_result, sync_job
 
 SOURCE_COLUMNS = [
     Col("title", "Source"),
@@ -67,10 +72,12 @@ REJECTION_COLUMNS = [
 class SyncPanel(Panel):
     name = "sync"
     title = "Sync & Outbox"
+    #: the runs and freshness change with every sync; the outbox view with every decision
+    cares_about: ClassVar[tuple[str, ...]] = ("data", "decisions", "outbox", "sources")
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.sync_handle: OpHandle[list[SyncResult]] | None = None
+        self.sync_handle: OpHandle[Outcome[list[SyncResult]]] | None = None
         self.last_results: list[SyncResult] = []
 
         self.sources = TablePane(SOURCE_COLUMNS, title="Sources", placeholder="Filter sources…")
@@ -113,7 +120,12 @@ class SyncPanel(Panel):
         self.runs_split = runs_split
 
         self.outbox = OutboxView(ctx, self)
-        self.outbox.cache_changed.connect(self.cache_changed)
+        # the outbox view's commands are this panel's changes, for the window to broadcast
+        outbox_changed = getattr(self.outbox, "changed", None)
+        if outbox_changed is not None:
+            outbox_changed.connect(self.changed)
+        if hasattr(self.outbox, "cache_changed"):  # TRANSITIONAL until OutboxView emits changed
+            self.outbox.cache_changed.connect(self.cache_changed)
         self.tabs = QTabWidget()
         self.tabs.addTab(runs_split, "Sync runs and rejected rows")
         self.tabs.addTab(self.outbox, "Outbox (decisions to write back)")
@@ -139,39 +151,12 @@ class SyncPanel(Panel):
 
     # --- loading ----------------------------------------------------------------------------
     def reload(self) -> None:
-        engine = self.ctx.engine
-        sources = list(self.ctx.settings.sources)
-        reachable = dict(self.ctx.reachable)
-
-        def read(_state: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-            by_name = {s["connector"]: s for s in source_freshness(engine)}
-            names = [s.connector for s in sources] + [n for n in by_name if not any(
-                s.connector == n for s in sources)]
-            rows = []
-            for name in names:
-                cfg = next((s for s in sources if s.connector == name), None)
-                st = by_name.get(name)
-                ok = reachable.get(name)
-                rows.append({
-                    "connector": name,
-                    "title": cfg.name if cfg else f"{name} (not configured)",
-                    "reachable": "" if ok is None else ("yes" if ok else "NO — offline"),
-                    "last_status": st["last_run_status"] if st else "never synced",
-                    "last_success": (st["last_success_at"] or "") if st else "",
-                    "age": age_text(st["last_success_at"]) if st else "never",
-                    "error": (st["last_error"] or "") if st else "",
-                })
-            runs = pd.DataFrame(recent_runs(engine, limit=200))
-            if len(runs):
-                runs["counts_text"] = runs["counts"].map(counts_text)
-                runs["error"] = runs["error"].fillna("")
-            return pd.DataFrame(rows, columns=[c.name for c in SOURCE_COLUMNS]), runs
-
-        self.load(read, self._show)
+        self.query(sync_overview, list(self.ctx.settings.sources), dict(self.ctx.reachable),
+                   then=self._show)
         self.outbox.reload()
 
-    def _show(self, frames: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-        sources, runs = frames
+    def _show(self, overview: SyncOverview) -> None:
+        sources, runs = overview.sources, overview.runs
         self.sources.model.set_frame(sources, "connector")
         if not len(runs):
             runs = pd.DataFrame(columns=[c.name for c in RUN_COLUMNS])
@@ -184,10 +169,7 @@ class SyncPanel(Panel):
     def _run_selected(self, run_id: Any) -> None:
         if run_id is None:
             return
-        engine = self.ctx.engine
-        self.load(lambda _s: pd.DataFrame(rejections(engine, int(run_id)),
-                                          columns=[c.name for c in REJECTION_COLUMNS]),
-                  self._show_rejections, key="rejections")
+        self.query(run_rejections, int(run_id), then=self._show_rejections, key="rejections")
 
     def _show_rejections(self, frame: pd.DataFrame) -> None:
         frame = frame.reset_index().rename(columns={"index": "n"})
@@ -198,7 +180,7 @@ class SyncPanel(Panel):
         self.ctx.ui_state.allow_partial_loads = on
         self.ctx.save_ui_state()
 
-    def start_sync(self) -> OpHandle[list[SyncResult]] | None:
+    def start_sync(self) -> OpHandle[Outcome[list[SyncResult]]] | None:
         """Start syncing every enabled source; returns the running op (None if none enabled)."""
         if self.sync_handle is not None and not self.sync_handle.done:
             return self.sync_handle
@@ -206,23 +188,15 @@ class SyncPanel(Panel):
         if not sources:
             self.status.setText("No source is configured: add one in Settings, or load the demo.")
             return None
-        holder = self.ctx.planning
-        job = functools.partial(sync_job, sources=sources, partial=self.partial.isChecked())
         self.sync_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.status.setText("Starting sync…")
-        self.busy.emit(True)
-        self.sync_handle = (
-            Op(write_call(holder, job), name="Sync", key="sync", parent=self, writes=True)
-            .on_progress(self._progress)
-            .on_status(self.status.setText)
-            .on_success(self._synced)
-            .on_failure(self._sync_failed)
-            .on_finished(self._sync_finished)
-            .run()
-        )
+        self.sync_handle = self.change(
+            sync, sources, partial=self.partial.isChecked(), then=self._synced,
+            on_failure=self._sync_failed, on_finished=self._sync_finished,
+            on_progress=self._progress, on_status=self.status.setText)
         return self.sync_handle
 
     def cancel_sync(self) -> None:
@@ -239,10 +213,9 @@ class SyncPanel(Panel):
             self.progress.setMaximum(0)
 
     def _synced(self, results: list[SyncResult]) -> None:
+        """The runs' results; the changes they made go to the window (Panel.change)."""
         self.last_results = results
         self.status.setText("\n".join(describe_result(r) for r in results))
-        if any(r.ok and r.total("changed") + r.total("deleted") for r in results):
-            self.cache_changed.emit("data")
         self.message.emit(self.status.text().splitlines()[0] if results else "")
 
     def _sync_failed(self, exc: BaseException) -> None:
@@ -253,10 +226,10 @@ class SyncPanel(Panel):
             self.status.setText(f"Sync failed: {exc}")
 
     def _sync_finished(self) -> None:
+        """Whatever the outcome: the run is listed (a failed or cancelled run too)."""
         self.sync_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.progress.setVisible(False)
-        self.busy.emit(False)
         self.reload()
 
     # --- state ------------------------------------------------------------------------------
