@@ -3,9 +3,10 @@
 Panels use it through their two verbs (``Panel.query`` / ``Panel.change``); the window and other
 widgets through :meth:`Op.call`, which runs an operation of :mod:`workbench.app` through the
 runner in the pool of its kind. Workers are plain functions taking a
-:class:`workbench.services.tasks.TaskState`, so the CLI and tests call them without Qt. Here the state forwards progress and status to Qt signals, rate
-limited (a worker may report thousands of times a second; a flood of queued signals is what froze
-Picard, PR #3188), and ``is_cancelled`` reads an event a Cancel button sets.
+:class:`workbench.services.tasks.TaskState`, so the CLI and tests call them without Qt. Here the
+state forwards progress and status to Qt signals, rate limited (a worker may report thousands
+of times a second; a flood of queued signals is what froze Picard, PR #3188), and
+``is_cancelled`` reads an event a Cancel button sets.
 
 Pools: ``"write"`` has one thread, so there is only ever one writer to SQLite (sync, decisions,
 write-back — run in the writer process, see :mod:`workbench.app.processes`); ``"planner"`` and
