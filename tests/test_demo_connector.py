@@ -418,7 +418,7 @@ def test_planning_the_small_plant_finds_a_few_shortages_spread_over_the_horizon(
     assert result.status == SyncRunStatus.SUCCEEDED and result.rejected == []
     session = open_session(engine)
     assert session.today == BASE_DATE
-    found = shortages(session)
+    found = shortages(session).to_json()
     rows = len(session.plan().summary())
     assert 300 <= rows <= 700
     assert 0.05 <= found["rows_total"] / rows <= 0.20, (found["rows_total"], rows)

@@ -157,7 +157,7 @@ def _draft_parent(engine: Any) -> str:
     for d in drafts.itertuples():
         on = today if pd.isna(d.effective_from) else max(d.effective_from.date(), today)
         answer = planning.impact(session, d.parent, released[d.parent], d.revision, on=on)
-        found = len(answer["excess"]) + len(answer["new_requirements"]) + len(answer["affected_rows"])
+        found = len(answer.excess) + len(answer.new_requirements) + len(answer.affected_rows)
         if found > score:
             best, score = str(d.parent), found
     return best

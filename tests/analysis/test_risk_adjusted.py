@@ -126,7 +126,7 @@ def test_a_notice_already_received_is_not_on_its_way() -> None:
 
 def test_shortages_service_reports_both_slips() -> None:
     session = PlanningSession(early_announcer(), Calendar.weekly(TODAY, 8))
-    out = planning.shortages(session, item="X", risk_adjusted=True)
+    out = planning.shortages(session, item="X", risk_adjusted=True).to_json()
     assert out["slip_days"] == {"EARLY": 7} and out["slip_days_after_repromise"] == {}
 
 

@@ -98,13 +98,13 @@ def session_on(day: D) -> PlanningSession:
 
 
 def test_service_answers_on_the_planning_day_by_default() -> None:
-    out = planning.where_used(session_on(D(2025, 7, 15)), "BOLT", include_drafts=True)
+    out = planning.where_used(session_on(D(2025, 7, 15)), "BOLT", include_drafts=True).to_json()
     assert out["as_of"] == D(2025, 7, 15)
     assert {a["item"]: a["extended_quantity"] for a in out["ancestors"]} == {"ASM": 4, "TOP": 8}
-    june = planning.where_used(session_on(D(2025, 7, 15)), "BOLT", as_of=D(2025, 6, 2))
+    june = planning.where_used(session_on(D(2025, 7, 15)), "BOLT", as_of=D(2025, 6, 2)).to_json()
     assert {a["item"]: a["extended_quantity"] for a in june["ancestors"]} == {"ASM": 3, "TOP": 6}
     every = planning.where_used(session_on(D(2025, 7, 15)), "BOLT", include_drafts=True,
-                                all_revisions=True)
+                                all_revisions=True).to_json()
     assert every["as_of"] is None
     top = next(a for a in every["ancestors"] if a["item"] == "TOP")
     assert (top["extended_quantity"], top["extended_quantity_min"],

@@ -213,7 +213,7 @@ def test_ship_notices_partial_shipments_and_the_shortage_timeline(
 
 def _first_shortage(cache: Engine, risk_adjusted: bool) -> str | None:
     session = planning.open_session(cache, today=dt.date(2026, 12, 1), bucket="day")
-    out = planning.shortages(session, item="BOLT", site="S1", risk_adjusted=risk_adjusted)
+    out = planning.shortages(session, item="BOLT", site="S1", risk_adjusted=risk_adjusted).to_json()
     (row,) = out["rows"]
     first = row["first_shortage_date"]
     return None if first is None else str(first)[:10]

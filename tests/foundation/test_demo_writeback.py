@@ -170,7 +170,7 @@ def test_approve_send_sync_reevaluate(cache: Path) -> None:
 
 def _scheduled_receipts(engine: Engine, item: str, site: str) -> list[tuple[Any, float]]:
     """(bucket date, scheduled receipts) of the row's MRP record, as the planner sees it."""
-    [row] = shortages(open_session(engine), item=item, site=site)["rows"]
+    [row] = shortages(open_session(engine), item=item, site=site).to_json()["rows"]
     return [(r["date"], r["scheduled_receipts"]) for r in row["record"]]
 
 

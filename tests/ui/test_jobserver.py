@@ -21,9 +21,9 @@ from workbench.services.tasks import Cancelled, SimpleState
 
 def job(name: str, **kw: Any) -> Any:
     """A planning job of the panels, as the runner sends it (the function itself, partial)."""
-    from workbench.ui import jobs
+    from workbench.app import bom
 
-    return functools.partial(getattr(jobs, name), **kw)
+    return functools.partial(getattr(bom, name), **kw)
 
 
 @cache_query

@@ -15,11 +15,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 from tests.analysis.builders import week
 from tests.fixtures_connector import MemoryConnector
 from tests.ui.conftest import make_context
+from workbench.app import planning as app_planning
+from workbench.app.ops import planning_query
 from workbench.cache.db import open_cache
 from workbench.services import planning
 from workbench.services.decisions import query_frame
 from workbench.services.sync import run_sync
-from workbench.ui import jobs, jobserver
 from workbench.ui.mainwindow import MainWindow
 from workbench.ui.operations import DIALOG_DELAY_MS
 from workbench.ui.panels import whereused
@@ -45,7 +46,7 @@ def test_overview_cards_match_the_plan_and_open_their_panel(qtbot, window: MainW
     overview = window.panels["overview"]
     qtbot.waitUntil(lambda: overview.has_loaded and not overview.is_loading, timeout=30_000)
     session = planning.open_session(window.ctx.engine)
-    short = planning.shortages(session)
+    short = planning.shortages(session).to_json()
     items = {r["item"] for r in short["rows"]}
     assert overview.cards["short"].value.text() == f"{len(items):,}"
     assert f"{short['rows_total']} item/site rows" in overview.cards["short"].detail.text()
@@ -60,7 +61,7 @@ def test_overview_cards_match_the_plan_and_open_their_panel(qtbot, window: MainW
 def test_shortage_table_and_timeline_of_the_selected_row(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
     panel = _show(qtbot, ShortagesPanel(ctx))
     session = planning.open_session(ctx.engine)
-    expected = planning.shortages(session)
+    expected = planning.shortages(session).to_json()
     model = panel.table.model
     assert model.total_rows == expected["rows_total"]
     # filter to one site with the picker, as a planner responsible for it would
@@ -74,7 +75,7 @@ def test_shortage_table_and_timeline_of_the_selected_row(qtbot, ctx) -> None:  #
     item, site_ = panel.table.current_key()
     t = panel.current
     assert t is not None and (t.item, t.site) == (item, site_)
-    detail = planning.shortages(session, item=item, site=site_)["rows"][0]
+    detail = planning.shortages(session, item=item, site=site_).to_json()["rows"][0]
     record = pd.DataFrame(detail["record"])
     np.testing.assert_allclose(without_planned_orders(t.record), without_planned_orders(record))
     # the shortage is visible: the line goes below safety stock where the table says it starts
@@ -125,7 +126,7 @@ def test_bom_tree_and_coloured_revision_diff(qtbot, ctx) -> None:  # type: ignor
     qtbot.waitUntil(lambda: bom.tree_model.item(sub, 0).child(0, 0).text() != "…", timeout=10_000)
     # compare with the draft: added / removed / changed rows carry their tone
     bom.compare.setCurrentIndex(bom.compare.findData(draft))
-    diff = planning.impact(planning.open_session(ctx.engine), parent, in_force, draft)["diff"]
+    diff = planning.impact(planning.open_session(ctx.engine), parent, in_force, draft).diff
     qtbot.waitUntil(lambda: bom.diff.model.rowCount() == len(diff), timeout=10_000)
     assert bom.diff_tones() == {d["component"]: d["change"] for d in diff}
     assert bom.diff.model.data(bom.diff.model.index(0, 0), Qt.ItemDataRole.BackgroundRole) is not None
@@ -142,7 +143,7 @@ def test_where_used_tree_and_revision_impact(qtbot, ctx) -> None:  # type: ignor
     with qtbot.waitSignal(panel.loaded, timeout=20_000):
         qtbot.keyClicks(panel.item, component)
         qtbot.keyClick(panel.item, Qt.Key.Key_Return)
-    answer = planning.where_used(session, component)
+    answer = planning.where_used(session, component).to_json()
     assert panel.ancestors.model.rowCount() == len(answer["ancestors"])
     tops = {d["parent"] for d in answer["direct"]}
     roots = {panel.tree_model.item(r, 0).text() for r in range(panel.tree_model.rowCount())}
@@ -153,14 +154,14 @@ def test_where_used_tree_and_revision_impact(qtbot, ctx) -> None:  # type: ignor
     assert panel.rev_to.currentData() == drafts.iloc[0]["revision"]
     with qtbot.waitSignal(panel.loaded, timeout=60_000):
         qtbot.mouseClick(panel.impact_button, Qt.MouseButton.LeftButton)
-    imp = panel.last_impact
+    imp = panel.last_impact and panel.last_impact.to_json()
     assert imp is not None and imp["item"] == parent
     assert panel.diff.model.rowCount() == len(imp["diff"])
     assert panel.orders.model.rowCount() == len(imp["work_orders"])
     assert panel.new.model.rowCount() == len(imp["new_requirements"])
     assert f"excess value {imp['excess_value']:,.2f}" in panel.impact_summary.text()
     on = panel.effective.date().toPython()
-    what_if = planning.what_if(session, parent, drafts.iloc[0]["revision"], on)
+    what_if = planning.what_if(session, parent, drafts.iloc[0]["revision"], on).to_json()
     assert panel.whatif.model.rowCount() == len(what_if["rows"])
     # the what-if chart is the plan before vs after, week by week (issue 10: it was first-shortage
     # markers on a "First shortage date" axis without a year); its weeks carry the year
@@ -204,16 +205,11 @@ def _draft_shortage_plant() -> dict[str, list[dict]]:
     }
 
 
-def slow_impact_and_what_if(session, **kw):  # type: ignore[no-untyped-def]
-    """The panel's impact job, slow enough for "Computing the impact…" to appear first."""
+@planning_query
+def slow_impact(session, *args, **kw):  # type: ignore[no-untyped-def]
+    """The panel's impact query, slow enough for "Computing the impact…" to appear first."""
     time.sleep(DIALOG_DELAY_MS / 1000 + 0.6)
-    return jobs.impact_and_what_if(session, **kw)
-
-
-def _slow_impact(name: str, **kw):  # type: ignore[no-untyped-def]
-    if name == "impact_and_what_if":
-        name = f"{__name__}:slow_impact_and_what_if"
-    return jobserver.job(name, **kw)
+    return app_planning.impact(session, *args, **kw)
 
 
 def _open_dialogs(panel: WhereUsedPanel) -> list[QProgressDialog]:
@@ -230,7 +226,7 @@ def test_what_if_of_a_draft_creating_a_new_shortage(qtbot, tmp_path, monkeypatch
         panel.set_parent("P")
     assert (panel.rev_from.currentData(), panel.rev_to.currentData()) == ("A", "B")
     panel.effective.setDate(week(2))
-    monkeypatch.setattr(whereused, "job", _slow_impact)
+    monkeypatch.setattr(whereused, "impact", slow_impact)
     with qtbot.waitSignal(panel.loaded, timeout=60_000):
         qtbot.mouseClick(panel.impact_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: bool(_open_dialogs(panel)), timeout=20_000)
@@ -240,7 +236,7 @@ def test_what_if_of_a_draft_creating_a_new_shortage(qtbot, tmp_path, monkeypatch
     assert not [w for w in QApplication.topLevelWidgets()
                 if isinstance(w, (QMessageBox, QProgressDialog)) and w.isVisible()]
     assert panel.impact_button.isEnabled()
-    imp = planning.impact(planning.open_session(ctx.engine), "P", "A", "B", week(2))
+    imp = planning.impact(planning.open_session(ctx.engine), "P", "A", "B", week(2)).to_json()
     summary = imp["summary"]
     assert panel.impact_summary.text() == summary["text"]
     # the summary counts what the tables show
@@ -321,7 +317,7 @@ def test_a_failing_impact_closes_its_dialog_and_shows_the_error(qtbot, tmp_path,
     with qtbot.waitSignal(panel.loaded, timeout=20_000):
         panel.set_parent("P")
     panel.rev_to.setItemData(panel.rev_to.currentIndex(), "Z")  # a revision P does not have
-    monkeypatch.setattr(whereused, "job", _slow_impact)
+    monkeypatch.setattr(whereused, "impact", slow_impact)
     with qtbot.waitSignal(panel.loaded, timeout=60_000):
         qtbot.mouseClick(panel.impact_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: bool(_open_dialogs(panel)), timeout=20_000)

@@ -19,7 +19,7 @@ def test_ranking_charts_and_promise_history(qtbot, ctx) -> None:  # type: ignore
         panel.show()
     qtbot.waitUntil(lambda: not panel.is_loading and panel.lines.model.rowCount() > 0,
                     timeout=30_000)
-    slip = planning.slippage(planning.open_session(ctx.engine))
+    slip = planning.slippage(planning.open_session(ctx.engine)).to_json()
     suppliers = sorted(slip["suppliers"], key=lambda s: (-s["expected_slip_days"], s["supplier"]))
     model = panel.ranking.model
     assert model.visible_keys() == [s["supplier"] for s in suppliers]  # worst first
@@ -43,5 +43,5 @@ def test_ranking_charts_and_promise_history(qtbot, ctx) -> None:  # type: ignore
 
 
 def slip_lines(ctx, supplier: str) -> list[dict]:  # type: ignore[no-untyped-def]
-    lines = planning.slippage(planning.open_session(ctx.engine), supplier=supplier)["lines"]
+    lines = planning.slippage(planning.open_session(ctx.engine), supplier=supplier).to_json()["lines"]
     return lines

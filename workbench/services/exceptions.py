@@ -96,14 +96,27 @@ def compute(session: PlanningSession, settings: ExceptionSettings | None = None,
     return compute_exceptions(session.data, plan, None, settings, site_names=site_names)
 
 
-def refresh_exceptions(engine: Engine, session: PlanningSession,
-                       settings: ExceptionSettings | None = None) -> RefreshResult:
-    """Compute the messages of the session's plan and merge them into the stored state in one
-    transaction (module doc)."""
+@dataclass(frozen=True)
+class ComputedMessages:
+    """The messages of one plan, ready to merge into the stored state: ``rows`` are the cache
+    rows (message_key, kind, code, element, item, site, supplier, role, severity, payload as
+    JSON text, see :func:`workbench.cache.exceptions.merge`), ``by_kind`` the count per kind."""
+
+    planning_day: dt.date
+    rows: list[dict[str, Any]]
+    by_kind: dict[str, int]
+
+
+def site_names(engine: Engine) -> dict[str, str]:
+    """Site code -> name (the messages name sites by both)."""
     with engine.connect() as conn:
-        names = repo.site_names(conn)
+        return dict(repo.site_names(conn))
+
+
+def compute_messages(session: PlanningSession, settings: ExceptionSettings | None = None,
+                     names: dict[str, str] | None = None) -> ComputedMessages:
+    """Every message of the session's plan as rows for :func:`store_messages`."""
     result = compute(session, settings, names)
-    day = result.planning_day.isoformat()
     stored = []
     for m in result.typed():
         payload = plain(asdict(m))
@@ -111,10 +124,23 @@ def refresh_exceptions(engine: Engine, session: PlanningSession,
                        "element": m.element, "item": m.item, "site": m.site,
                        "supplier": m.supplier, "role": m.role, "severity": m.severity,
                        "payload": json.dumps(payload, default=str)})
+    return ComputedMessages(result.planning_day, stored, result.counts())
+
+
+def store_messages(engine: Engine, computed: ComputedMessages) -> RefreshResult:
+    """Merge computed messages into the stored state in one transaction (module doc)."""
     with engine.begin() as conn:
-        counts = repo.merge(conn, stored, day, _now())
-    return RefreshResult(result.planning_day, counts.new, counts.still_open, counts.reappeared,
-                         counts.resolved, result.counts())
+        counts = repo.merge(conn, computed.rows, computed.planning_day.isoformat(), _now())
+    return RefreshResult(computed.planning_day, counts.new, counts.still_open,
+                         counts.reappeared, counts.resolved, computed.by_kind)
+
+
+def refresh_exceptions(engine: Engine, session: PlanningSession,
+                       settings: ExceptionSettings | None = None) -> RefreshResult:
+    """Compute the messages of the session's plan and merge them into the stored state in one
+    transaction (module doc): :func:`site_names`, :func:`compute_messages`,
+    :func:`store_messages`."""
+    return store_messages(engine, compute_messages(session, settings, site_names(engine)))
 
 
 def _date(text: Any) -> dt.date | None:
@@ -212,14 +238,23 @@ def exception_kpis(engine: Engine, now: dt.datetime | None = None) -> ExceptionK
         len(work_orders), lag)
 
 
-def elements(session: PlanningSession, item: str, site: str | None = None,
-             bucket: str = "week", engine: Engine | None = None) -> ElementList:
-    """The element list of ``item`` at ``site`` (the item's only or first site when not
-    given), exception codes from the stored open messages when ``engine`` is given."""
+def element_codes(engine: Engine, item: str, site: str | None = None) -> dict[str, str]:
+    """Element -> the codes (comma-separated) of the stored open messages of ``item`` (at
+    ``site``), snoozed ones included: the exception column of the element list."""
     codes: dict[str, str] = {}
-    if engine is not None:
-        day = current_day(engine)
-        for m in list_exceptions(engine, day=day, include_snoozed=True):
-            if m.item == item and (site is None or m.site == site):
-                codes[m.element] = ",".join(filter(None, [codes.get(m.element, ""), m.code]))
+    day = current_day(engine)
+    for m in list_exceptions(engine, day=day, include_snoozed=True):
+        if m.item == item and (site is None or m.site == site):
+            codes[m.element] = ",".join(filter(None, [codes.get(m.element, ""), m.code]))
+    return codes
+
+
+def elements(session: PlanningSession, item: str, site: str | None = None,
+             bucket: str = "week", engine: Engine | None = None,
+             codes: dict[str, str] | None = None) -> ElementList:
+    """The element list of ``item`` at ``site`` (the item's only or first site when not
+    given), exception codes from ``codes`` or, when ``engine`` is given, from the stored open
+    messages (:func:`element_codes`)."""
+    if codes is None:
+        codes = element_codes(engine, item, site) if engine is not None else {}
     return element_list(session.plan(), session.data, item, site, bucket, codes)

@@ -1,7 +1,9 @@
 """Planning use cases on the cache: load the frames, open a session, answer in plain data.
 
-The CLI and the GUI both go through here, so "the same question gives the same answer" holds
-across them. Results are plain dicts/lists (dates as ``datetime.date``) ready for JSON.
+The CLI and the GUI both go through here (through :mod:`workbench.app.planning`), so "the same
+question gives the same answer" holds across them. Answers are typed (dataclasses holding
+documented frames); each has ``to_json()``, the JSON-ready dict (dates as ``datetime.date``,
+NaN as None) the CLI prints: JSON is made at the CLI edge only.
 
 The planning day ("today") defaults to the cache's as-of day: the latest inventory snapshot date
 (``as_of``), else the latest day a sync observed a promise, else the wall clock. A demo cache is
@@ -16,7 +18,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from workbench.analysis.data import (
 from workbench.analysis.netting import plan_sites
 from workbench.analysis.session import PlanningSession
 from workbench.analysis.sources import collect
+from workbench.analysis.where_used import WhereUsed
 from workbench.cache.db import read_transaction
 from workbench.cache.frames import read_entity_columns
 from workbench.cache.schema import entity_columns
@@ -215,10 +218,38 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [plain(r) for r in frame.to_dict("records")]
 
 
+@dataclass(frozen=True)
+class WhereUsedAnswer:
+    """Where an item is used (:func:`where_used`): the analysis answer with what was asked.
+
+    ``result`` holds the frames ``direct`` (parent, revision, position, quantity_per, ...),
+    ``ancestors`` (item, min_level, max_level, top_level, extended_quantity[_min/_max], ...),
+    ``paths`` (each with its ``steps``), ``truncated`` and ``cycles``
+    (:class:`workbench.analysis.where_used.WhereUsed`)."""
+
+    result: WhereUsed
+    #: the day whose BOMs were exploded (None: every revision, ``all_revisions``)
+    as_of: dt.date | None
+    all_revisions: bool
+    statuses: list[str]
+    site: str | None
+
+    @property
+    def item(self) -> str:
+        return self.result.item
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's ``where-used --json`` answer."""
+        out: dict[str, Any] = plain(self.result.to_dict())
+        out.update({"as_of": self.as_of, "all_revisions": self.all_revisions,
+                    "statuses": self.statuses, "site": self.site})
+        return out
+
+
 def where_used(session: PlanningSession, item: str, *, as_of: dt.date | None = None,
                include_drafts: bool = False, include_obsolete: bool = False,
                multi_level: bool = True, site: str | None = None,
-               max_paths: int = 1000, all_revisions: bool = False) -> dict[str, Any]:
+               max_paths: int = 1000, all_revisions: bool = False) -> WhereUsedAnswer:
     """Where ``item`` is used through the BOM revisions in force on ``as_of`` (default: the
     planning day), so every extended quantity is the explosion of the revisions built that day.
     ``all_revisions``: every revision of the allowed statuses instead, figures per revision
@@ -229,15 +260,143 @@ def where_used(session: PlanningSession, item: str, *, as_of: dt.date | None = N
     day = None if all_revisions else (as_of or session.today)
     result = session.where_used(item, as_of=day, statuses=statuses, multi_level=multi_level,
                                 site=site, max_paths=max_paths)
-    out = plain(result.to_dict())
-    out.update({"as_of": day, "all_revisions": all_revisions, "statuses": sorted(statuses),
-                "site": site})
-    return out
+    return WhereUsedAnswer(result, day, all_revisions, sorted(statuses), site)
+
+
+@dataclass(frozen=True)
+class Peg:
+    """A top-level demand (``"sales_order:SO1"``, ...) and the quantity pegged to it."""
+
+    peg: str
+    quantity: float
+
+
+@dataclass(frozen=True)
+class PeggedRequirement:
+    """One requirement of a row (gross requirement in ``bucket``) and the top-level demands it
+    serves (:class:`workbench.analysis.pegging.Requirement`)."""
+
+    bucket: int
+    date: dt.date
+    quantity: float
+    kind: str
+    ref: str
+    pegs: tuple[Peg, ...]
+
+
+@dataclass(frozen=True)
+class OrderPegs:
+    """The top-level demands a row's planned order of ``bucket`` (needed on ``date``) serves."""
+
+    bucket: int
+    date: dt.date
+    pegs: tuple[Peg, ...]
+
+
+@dataclass(frozen=True)
+class ShortageDetail:
+    """The MRP record of one shortage row and its pegging.
+
+    ``record``: one line per bucket, the columns of :meth:`workbench.analysis.netting.Plan.record`
+    (bucket, date, gross_requirements, scheduled_receipts, projected_available,
+    net_requirements, planned_receipts, planned_releases)."""
+
+    record: pd.DataFrame
+    requirements: tuple[PeggedRequirement, ...]
+    planned_order_pegs: tuple[OrderPegs, ...]
+
+
+@dataclass(frozen=True)
+class RiskDifferences:
+    """What the risk-adjusted plan moved: each supplier's slip (whole days added to a line still
+    on its first promise / to a re-promised line) and the rows whose first shortage moved
+    (``differences``: item, site, first_shortage_date, first_shortage_date_risk_adjusted, ...)."""
+
+    slip_days: dict[str, int]
+    slip_days_after_repromise: dict[str, int]
+    differences: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Shortages:
+    """The answer of :func:`shortages`.
+
+    ``rows``: one row per item and site (sorted by first shortage, item, site; at most
+    ``limit``), the columns of :meth:`workbench.analysis.netting.Plan.summary`: item, site,
+    level, on_hand, safety_stock, first_shortage_date (NaT: none), first_shortage_quantity,
+    total_net_requirements, total_planned_receipts, past_due_release, reserved_elsewhere.
+    ``details``: one :class:`ShortageDetail` per row of ``rows`` (None: not asked)."""
+
+    planning_day: dt.date
+    bucket: str  # "week" or "day"
+    buckets: int
+    risk_adjusted: bool
+    #: the forecast consumption windows (None: no consumption)
+    forecast_consumption: ForecastConsumption | None
+    rows_total: int
+    rows: pd.DataFrame
+    details: tuple[ShortageDetail, ...] | None
+    cycles: list[list[str]]
+    risk: RiskDifferences | None = None
+
+    def detail(self, item: str, site: str) -> ShortageDetail:
+        """The detail of the row (``item``, ``site``); KeyError when it is not in the answer."""
+        if self.details is not None:
+            for n, (i, s) in enumerate(zip(self.rows["item"], self.rows["site"])):
+                if (i, s) == (item, site):
+                    return self.details[n]
+        raise KeyError(f"no details of {item} at {site}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's ``shortages --json`` answer (dates as ``datetime.date``, NaN as None)."""
+        rows = records(self.rows)
+        for row, detail in zip(rows, self.details or ()):
+            row["record"] = records(detail.record)
+            row["requirements"] = plain([
+                {"bucket": r.bucket, "date": r.date, "quantity": r.quantity, "kind": r.kind,
+                 "ref": r.ref, "pegs": [asdict(p) for p in r.pegs]} for r in detail.requirements])
+            row["planned_order_pegs"] = [
+                {"bucket": o.bucket, "date": o.date, "pegs": [asdict(p) for p in o.pegs]}
+                for o in detail.planned_order_pegs]
+        out: dict[str, Any] = {
+            "planning_day": self.planning_day,
+            "bucket": self.bucket,
+            "buckets": self.buckets,
+            "risk_adjusted": self.risk_adjusted,
+            "forecast_consumption": self.forecast_consumption and asdict(
+                self.forecast_consumption),
+            "rows_total": self.rows_total,
+            "rows": rows,
+            "cycles": self.cycles,
+        }
+        if self.risk is not None:
+            out["slip_days"] = self.risk.slip_days
+            out["slip_days_after_repromise"] = self.risk.slip_days_after_repromise
+            out["differences"] = records(self.risk.differences)
+        result: dict[str, Any] = plain(out)
+        return result
+
+
+def _pegs(pegs: dict[str, float]) -> tuple[Peg, ...]:
+    return tuple(Peg(k, v) for k, v in sorted(pegs.items()))
+
+
+def shortage_detail(session: PlanningSession, row: int, risk_adjusted: bool = False
+                    ) -> ShortageDetail:
+    """The MRP record and pegging of plan row ``row``."""
+    plan = session.plan(risk_adjusted)
+    peg = session.pegging(risk_adjusted)
+    return ShortageDetail(
+        plan.record(row),
+        tuple(PeggedRequirement(r.bucket, plan.calendar.date(r.bucket), r.quantity, r.kind,
+                                r.ref, _pegs(r.pegs)) for r in peg.requirements(row)),
+        tuple(OrderPegs(b, plan.calendar.need_date(b), _pegs(p))
+              for b, p in sorted(peg.order_pegs(row).items())))
 
 
 def shortages(session: PlanningSession, *, item: str | None = None, site: str | None = None,
               risk_adjusted: bool = False, details: bool | None = None,
-              limit: int | None = None) -> dict[str, Any]:
+              limit: int | None = None) -> Shortages:
     """Rows with a shortage (or every row of ``item``), with MRP records and pegging when
     ``details`` (default: only when an item is named)."""
     plan = session.plan(risk_adjusted)
@@ -250,71 +409,132 @@ def shortages(session: PlanningSession, *, item: str | None = None, site: str | 
     if limit is not None:
         summary = summary.head(limit)
     details = item is not None if details is None else details
-    rows_out = []
-    for row, s in zip(summary.index, records(summary)):
-        if details:
-            s["record"] = records(plan.record(int(row)))
-            peg = session.pegging(risk_adjusted)
-            s["requirements"] = plain([r.to_dict(plan) for r in peg.requirements(int(row))])
-            s["planned_order_pegs"] = [
-                {"bucket": b, "date": plan.calendar.need_date(b),
-                 "pegs": [{"peg": k, "quantity": v} for k, v in sorted(p.items())]}
-                for b, p in sorted(peg.order_pegs(int(row)).items())
-            ]
-        rows_out.append(s)
-    out: dict[str, Any] = {
-        "planning_day": session.today,
-        "bucket": "week" if plan.calendar.bucket_days == 7 else "day",
-        "buckets": plan.calendar.n_buckets,
-        "risk_adjusted": risk_adjusted,
-        # the windows (backward_days, forward_days); None: no consumption
-        "forecast_consumption": session.consumption and asdict(session.consumption),
-        "rows_total": total,
-        "rows": rows_out,
-        "cycles": plan.cycles,
-    }
+    found = tuple(shortage_detail(session, int(row), risk_adjusted)
+                  for row in summary.index) if details else None
+    risk = None
     if risk_adjusted:
         diff = session.risk_differences()
         if item is not None:
             diff = diff[diff["item"] == item]
         if site is not None:
             diff = diff[diff["site"] == site]
-        # supplier -> days added to a line still on its first promise / to a re-promised line
-        out["slip_days"] = session.slippage.slip_days()
-        out["slip_days_after_repromise"] = session.slippage.repromise_slip_days()
-        out["differences"] = records(diff)
-    return plain(out)
+        risk = RiskDifferences(session.slippage.slip_days(),
+                               session.slippage.repromise_slip_days(), diff)
+    return Shortages(session.today, "week" if plan.calendar.bucket_days == 7 else "day",
+                     plan.calendar.n_buckets, risk_adjusted, session.consumption, total,
+                     summary, found, plan.cycles, risk)
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What switching ``item`` from ``from_revision`` to ``to_revision`` on ``effective`` changes
+    (:func:`workbench.analysis.revisions.impact`; rules in :mod:`workbench.analysis.impact_report`).
+
+    The lists are JSON-ready rows, one dict per row, with the keys the analysis documents:
+    ``diff`` (component, change, before_/after_quantity_per, changed_fields, ...),
+    ``assemblies_above`` (item, min_level, top_level, ...), ``work_orders`` (code, site, quantity,
+    start_date, due_date, status, bom_revision, fate, after_change), ``planned_orders`` (..., fate),
+    ``demands`` (code, item, site, quantity, planned_quantity, due_date, kind), ``excess`` (item,
+    site, kind, ref, quantity, value), ``new_requirements`` (item, site, new_net_requirement,
+    first_shortage_date, first_shortage_quantity, first_shortage_date_before), ``affected_rows``
+    (item, site, first_a/first_b, net_a/net_b, ...); ``weeks``: ``dates`` and per changed row its
+    projected available before/after; ``summary``: the counts and ``text``
+    (:func:`workbench.analysis.impact_report.summarise`)."""
+
+    item: str
+    from_revision: str
+    to_revision: str
+    effective: dt.date
+    diff: list[dict[str, Any]]
+    assemblies_above: list[dict[str, Any]]
+    work_orders: list[dict[str, Any]]
+    planned_orders: list[dict[str, Any]]
+    demands: list[dict[str, Any]]
+    excess: list[dict[str, Any]]
+    excess_value: float
+    new_requirements: list[dict[str, Any]]
+    affected_rows: list[dict[str, Any]]
+    weeks: dict[str, Any]
+    summary: dict[str, Any]
+    planning_day: dt.date
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's ``impact --json`` answer (without ``what_if``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def impact(session: PlanningSession, item: str, rev_a: str, rev_b: str,
-           on: dt.date | None = None) -> dict[str, Any]:
+           on: dt.date | None = None) -> Impact:
     result = session.impact(item, rev_a, rev_b, on or session.today)
     result["planning_day"] = session.today
-    return plain(result)
+    return Impact(**plain(result))
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Rows changed by releasing ``revision`` of ``item`` from ``from_date``: ``rows`` has the
+    columns of :func:`workbench.analysis.scenario.summary_frame` (item, site, gross_base, gross,
+    net_base, net, first_shortage_base, first_shortage_quantity_base, ...)."""
+
+    item: str
+    revision: str
+    from_date: dt.date
+    planning_day: dt.date
+    rows: pd.DataFrame
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = plain({"item": self.item, "revision": self.revision,
+                                     "from": self.from_date, "planning_day": self.planning_day,
+                                     "rows": records(self.rows)})
+        return out
 
 
 def what_if(session: PlanningSession, item: str, revision: str,
-            from_date: dt.date | None = None) -> dict[str, Any]:
+            from_date: dt.date | None = None) -> WhatIf:
     frame = session.what_if(item, revision, from_date or session.today)
-    return plain({"item": item, "revision": revision, "from": from_date or session.today,
-                  "planning_day": session.today, "rows": records(frame)})
+    return WhatIf(item, revision, from_date or session.today, session.today, frame)
+
+
+#: how the expected slip is computed (the ``statistic`` of the slippage answer)
+SLIP_STATISTIC = (
+    "expected slip = 80th percentile of delivery slips (early = 0) of received "
+    "lines x n / (n + 5), each slip measured against the kind of promise it is "
+    "applied to: expected_slip_days from the first promise (all received lines), "
+    "expected_slip_after_repromise_days from the latest promise (received "
+    "lines re-promised at least once)")
+
+
+@dataclass(frozen=True)
+class Slippage:
+    """Supplier slippage (:class:`workbench.analysis.slippage.Slippage`'s frames, filtered):
+    ``suppliers`` (supplier, lines, promise_changes, otif_rate, open_late_lines,
+    expected_slip_days, expected_slip_after_repromise_days, ...), ``monthly`` (supplier, month,
+    otif_rate, received_lines, ...), ``lines`` (purchase_order, line, supplier, ...; None: not
+    asked)."""
+
+    planning_day: dt.date
+    suppliers: pd.DataFrame
+    monthly: pd.DataFrame
+    lines: pd.DataFrame | None
+    statistic: str = SLIP_STATISTIC
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's ``slippage --json`` answer."""
+        out: dict[str, Any] = plain({
+            "planning_day": self.planning_day,
+            "statistic": self.statistic,
+            "suppliers": records(self.suppliers),
+            "monthly": records(self.monthly),
+            "lines": records(self.lines) if self.lines is not None else [],
+        })
+        return out
 
 
 def slippage(session: PlanningSession, supplier: str | None = None,
-             lines: bool | None = None) -> dict[str, Any]:
+             lines: bool | None = None) -> Slippage:
     s = session.slippage
     sup, mon, lin = s.suppliers, s.monthly, s.lines
     if supplier is not None:
         sup, mon, lin = (f[f["supplier"] == supplier] for f in (sup, mon, lin))
     show_lines = supplier is not None if lines is None else lines
-    return plain({
-        "planning_day": session.today,
-        "statistic": "expected slip = 80th percentile of delivery slips (early = 0) of received "
-                     "lines x n / (n + 5), each slip measured against the kind of promise it is "
-                     "applied to: expected_slip_days from the first promise (all received lines), "
-                     "expected_slip_after_repromise_days from the latest promise (received "
-                     "lines re-promised at least once)",
-        "suppliers": records(sup),
-        "monthly": records(mon),
-        "lines": records(lin) if show_lines else [],
-    })
+    return Slippage(session.today, sup, mon, lin if show_lines else None)

@@ -1,15 +1,23 @@
-"""Options and session set-up shared by the planning sub-commands (no sub-command of its own)."""
+"""Options and the runner shared by the planning sub-commands (no sub-command of its own).
+
+Each planning command asks the same operations the screens ask (:mod:`workbench.app.planning`,
+...) through :func:`runner_from` (inline, on its own session) and makes JSON or text of the typed
+answer at this edge."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from workbench.app.runner import InlineRunner
 from workbench.cli import CliError, add_common, open_engine
 
 if TYPE_CHECKING:  # the engine (pandas) loads only when a command runs, not to build the parser
+    from sqlalchemy import Engine
+
     from workbench.analysis.consumption import ForecastConsumption
+    from workbench.services.tasks import TaskState
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -67,14 +75,40 @@ def consumption_from(args: argparse.Namespace) -> ForecastConsumption | None:
         DEFAULT_CONSUMPTION.forward_days if forward is None else forward)
 
 
-def session_from(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from workbench.services.planning import open_session
+class PlanningRunner(InlineRunner):
+    """The CLI's runner: operations run inline (:class:`~workbench.app.runner.InlineRunner`) on
+    the opened cache, the planning session opened on the first planning query with the command's
+    options (``--today``, ``--horizon`` in weeks or days, ``--bucket``, the forecast consumption
+    windows), which the settings' planning defaults cannot all express. A bad option (e.g. an
+    unreadable horizon) is a :class:`CliError` with exit code 2."""
 
-    engine = open_engine(args)
-    try:
-        session = open_session(engine, today=args.today, horizon=getattr(args, "horizon", "26w"),
-                               bucket=getattr(args, "bucket", "week"),
-                               consumption=consumption_from(args))
-    except ValueError as exc:
-        raise CliError(str(exc), 2) from None
-    return engine, session
+    def __init__(self, engine: Engine, args: argparse.Namespace) -> None:
+        super().__init__(engine)
+        self.args = args
+
+    def session(self, state: TaskState | None = None) -> Any:
+        if self._session is None:
+            from workbench.services.planning import open_session
+
+            args = self.args
+            try:
+                self._session = open_session(self.engine, today=args.today,
+                                             horizon=getattr(args, "horizon", "26w"),
+                                             bucket=getattr(args, "bucket", "week"),
+                                             consumption=consumption_from(args), state=state)
+            except ValueError as exc:
+                raise CliError(str(exc), 2) from None
+        return self._session
+
+
+def runner_from(args: argparse.Namespace) -> PlanningRunner:
+    """The runner of a planning command: the cache ``--cache`` names (or the settings'), the
+    session with the command's planning options."""
+    return PlanningRunner(open_engine(args), args)
+
+
+def session_from(args: argparse.Namespace) -> tuple[Engine, Any]:
+    """The engine and the planning session of :func:`runner_from` (for a command that still
+    hands the session to a service itself; prefer ``runner_from(args).run(operation, ...)``)."""
+    runner = runner_from(args)
+    return runner.engine, runner.session()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from workbench.cli import CliError, print_json, qty
-from workbench.cli.commands._planning import add_planning_options, session_from
+from workbench.cli.commands._planning import add_planning_options, runner_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,22 +24,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from workbench.analysis.elements import UnknownRow
-    from workbench.services.exceptions import elements
+    from workbench.app.exceptions import element_codes, elements
+    from workbench.app.planning import planning_day
     from workbench.services.planning import plain, records
 
-    engine, session = session_from(args)
+    runner = runner_from(args)
+    codes = runner.run(element_codes, args.item, args.site)
     try:
-        result = elements(session, args.item, args.site, args.totals, engine)
+        result = runner.run(elements, args.item, args.site, args.totals, codes)
     except UnknownRow as exc:
         raise CliError(str(exc.args[0]), 2) from None
+    today = runner.run(planning_day)
     if args.json:
         print_json(plain({"item": result.item, "site": result.site,
                           "description": result.description, "unit": result.unit,
-                          "safety_stock": result.safety_stock, "planning_day": session.today,
+                          "safety_stock": result.safety_stock, "planning_day": today,
                           "lines": records(result.lines), "totals": records(result.totals)}))
         return 0
     print(f"{result.item} {result.description} at {result.site} (unit {result.unit}), "
-          f"planning day {session.today}")
+          f"planning day {today}")
     for r in records(result.lines):
         print(f"{r['date']!s:10} {r['type']:14} {r['element']:24} {r['supplier']:8} "
               f"{qty(r['receipt'], 12)} {qty(r['requirement'], 12)} {qty(r['available'], 12)} "

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from workbench.cli import CliError, add_common, open_engine, print_json, qty
-from workbench.cli.commands._planning import add_planning_options, days, iso_date, session_from
+from workbench.cli import CliError, add_common, print_json, qty
+from workbench.cli.commands._planning import add_planning_options, days, iso_date, runner_from
 
 TOLERANCES = ("reschedule_in_tolerance_days", "reschedule_out_tolerance_days",
               "past_due_tolerance_days", "confirmation_days", "confirmation_tolerance_days",
@@ -64,16 +64,17 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
+    from workbench.app import exceptions as ops
     from workbench.cache.exceptions import MessageStateError
-    from workbench.services import exceptions as svc
 
     if args.exceptions_action in ("ack", "snooze"):
-        engine = open_engine(args)
+        runner = runner_from(args)
         try:
             if args.exceptions_action == "ack":
-                done = svc.acknowledge(engine, args.ids, _user(args))
+                done = runner.run(ops.acknowledge_exceptions, args.ids, _user(args)).value
             else:
-                done = svc.snooze(engine, args.ids, args.until, _user(args))
+                done = runner.run(ops.snooze_exceptions, args.ids, args.until,
+                                  _user(args)).value
         except MessageStateError as exc:
             raise CliError(str(exc), 2) from None
         if args.json:
@@ -88,15 +89,16 @@ def run(args: argparse.Namespace) -> int:
     if args.kind is not None and args.kind not in KINDS and args.kind not in CODES:
         raise CliError(f"--kind {args.kind!r}: expected one of {', '.join(CODES)} or a kind "
                        f"name ({', '.join(KINDS)})", 2)
-    if args.no_refresh:
-        engine = open_engine(args)
-        refreshed = None
-    else:
-        engine, session = session_from(args)
-        refreshed = svc.refresh_exceptions(engine, session, _settings(args))
-    found = svc.list_exceptions(engine, role=args.role, kind=args.kind, site=args.site,
-                                supplier=args.supplier, min_age=args.min_age,
-                                include_snoozed=args.all, include_resolved=args.all)
+    runner = runner_from(args)
+    refreshed = None
+    if not args.no_refresh:  # compute on the plan, store in the cache: each where it belongs
+        settings = _settings(args)
+        names = runner.run(ops.exception_site_names)
+        computed = runner.run(ops.compute_exception_messages, settings, names)
+        refreshed = runner.run(ops.store_exception_messages, computed).value
+    found = runner.run(ops.list_exceptions, role=args.role, kind=args.kind, site=args.site,
+                       supplier=args.supplier, min_age=args.min_age,
+                       include_snoozed=args.all, include_resolved=args.all)
     total = len(found)
     if args.limit is not None:
         found = found[:args.limit]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from workbench.cli import CliError, print_json, qty
-from workbench.cli.commands._planning import add_planning_options, iso_date, session_from
+from workbench.cli.commands._planning import add_planning_options, iso_date, runner_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,11 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.services.planning import impact
+    from workbench.app.planning import impact
 
-    _, session = session_from(args)
+    runner = runner_from(args)
     try:
-        result = impact(session, args.item, args.rev_a, args.rev_b, args.on)
+        result = runner.run(impact, args.item, args.rev_a, args.rev_b, args.on).to_json()
         if args.what_if:  # the impact's own comparison: the same rows its summary counts
             result["what_if"] = result["affected_rows"]
     except KeyError as exc:

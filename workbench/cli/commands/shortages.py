@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from workbench.cli import print_json, qty
-from workbench.cli.commands._planning import add_planning_options, session_from
+from workbench.cli.commands._planning import add_planning_options, runner_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,12 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.services.planning import shortages
+    from workbench.app.planning import shortages
 
-    _, session = session_from(args)
-    result = shortages(session, item=args.item, site=args.site,
-                       risk_adjusted=args.risk_adjusted,
-                       details=True if args.details else None, limit=args.limit)
+    answer = runner_from(args).run(shortages, item=args.item, site=args.site,
+                                   risk_adjusted=args.risk_adjusted,
+                                   details=True if args.details else None, limit=args.limit)
+    result = answer.to_json()
     if args.json:
         print_json(result)
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from workbench.cli import print_json
-from workbench.cli.commands._planning import add_planning_options, session_from
+from workbench.cli.commands._planning import add_planning_options, runner_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -18,10 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.services.planning import slippage
+    from workbench.app.suppliers import slippage
 
-    _, session = session_from(args)
-    result = slippage(session, args.supplier, True if args.lines else None)
+    result = runner_from(args).run(slippage, args.supplier, True if args.lines else None).to_json()
     if args.json:
         print_json(result)
         return 0

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from workbench.cli import CliError, print_json
-from workbench.cli.commands._planning import add_planning_options, iso_date, session_from
+from workbench.cli.commands._planning import add_planning_options, iso_date, runner_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -31,17 +31,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.services.planning import where_used
+    from workbench.app.planning import where_used
 
-    _, session = session_from(args)
+    runner = runner_from(args)
     try:
-        result = where_used(session, args.item, as_of=args.on,
+        answer = runner.run(where_used, args.item, on=args.on,
                             include_drafts=args.include_drafts,
                             include_obsolete=args.include_obsolete,
                             multi_level=not args.single_level, site=args.site,
                             max_paths=args.max_paths, all_revisions=args.all_revisions)
     except KeyError as exc:
         raise CliError(str(exc.args[0]), 2) from None
+    result = answer.to_json()
     if args.json:
         print_json(result)
         return 0

@@ -9,7 +9,8 @@ front. The diff is :func:`workbench.analysis.revisions.revision_diff`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 import shiboken6
@@ -25,15 +26,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.bom import bom_lines, diff_frame, item_revisions
 from workbench.app.columns import DIFF_COLUMNS
-from workbench.ui.jobserver import job
 from workbench.ui.operations import Op
 from workbench.ui.panels.base import PanelContext
-from workbench.ui.planning import plan_call
 from workbench.ui.widgets import TablePane, heading
 
 if TYPE_CHECKING:
-    from workbench.ui.jobs import Revisions
+    from workbench.app.bom import Revisions
+
+T = TypeVar("T")
 
 TREE_HEADERS = ["Component", "Description", "Qty per", "Unit", "Scrap %", "Revision", "Position"]
 ROLE_CODE = Qt.ItemDataRole.UserRole + 1
@@ -84,15 +86,18 @@ class BomView(QWidget):
         layout.addWidget(self.tabs, 1)
         self._revisions: Revisions | None = None
 
-    def _run(self, fn: Any, done: Any, key: str) -> None:
-        (Op(plan_call(self.ctx.planning, fn), name=f"BOM: {key}", key=f"bom-{key}-{id(self)}",
-            parent=self, pool="planner").on_success(done).run())
+    def _run(self, fn: Callable[..., T], *args: Any, then: Callable[[T], None], key: str) -> None:
+        """The planning query ``fn(session, *args)`` through the runner (a new one of the same
+        ``key`` supersedes the previous); ``then`` gets its answer in the UI thread."""
+        runner = self.ctx.runner
+        (Op(lambda state: runner.run(fn, *args, state=state), name=f"BOM: {key}",
+            key=f"bom-{key}-{id(self)}", parent=self, pool="planner").on_success(then).run())
 
     # --- item and revisions -----------------------------------------------------------------
     def show_item(self, code: str) -> None:
         self.item = code
         self.title.setText(f"Bill of materials of {code}")
-        self._run(job("item_revisions", item=code), self._show_revisions, "revisions")
+        self._run(item_revisions, code, then=self._show_revisions, key="revisions")
 
     def _show_revisions(self, revs: Revisions) -> None:
         if revs.item != self.item:
@@ -126,8 +131,9 @@ class BomView(QWidget):
         if item is None or rev is None:
             return
         self.tree_model.removeRows(0, self.tree_model.rowCount())
-        self._run(job("bom_lines", parent=item, revision=rev),
-                  lambda lines: self._fill(self.tree_model.invisibleRootItem(), lines), "tree")
+        self._run(bom_lines, item, rev,
+                  then=lambda lines: self._fill(self.tree_model.invisibleRootItem(), lines),
+                  key="tree")
         self._compare_changed()
 
     def _compare_changed(self, *_: Any) -> None:
@@ -136,8 +142,9 @@ class BomView(QWidget):
             return
         self.diff.model.set_frame(pd.DataFrame(columns=[c.name for c in DIFF_COLUMNS]), "component")
         self.tabs.setTabText(1, f"Revision diff {a} → {b}")
-        self._run(job("diff_frame", item=item, rev_a=a, rev_b=b),
-                  lambda d: self.diff.model.set_frame(d, "component", tone="tone"), "diff")
+        self._run(diff_frame, item, a, b,
+                  then=lambda d: self.diff.model.set_frame(d, "component", tone="tone"),
+                  key="diff")
 
     # --- tree -------------------------------------------------------------------------------
     def _fill(self, parent: QStandardItem, lines: pd.DataFrame) -> None:
@@ -176,9 +183,8 @@ class BomView(QWidget):
             return
         code = item.data(ROLE_CODE)
         item.setData(None, ROLE_LOADED)  # loading
-        self._run(job("bom_lines", parent=code, revision=None),
-                  lambda lines: self._fill(item, lines),
-                  f"expand-{code}")
+        self._run(bom_lines, code, None, then=lambda lines: self._fill(item, lines),
+                  key=f"expand-{code}")
 
     def _open_where_used(self, index: QModelIndex) -> None:
         item = self.tree_model.itemFromIndex(index.siblingAtColumn(0))

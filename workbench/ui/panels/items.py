@@ -12,9 +12,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from workbench.app.bom import load_item_table
 from workbench.app.columns import ITEM_COLUMNS
 from workbench.app.tables import TableData
-from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.bomview import BomView
 from workbench.ui.widgets import TablePane, heading
@@ -47,7 +47,7 @@ class ItemsPanel(Panel):
         self._pending_focus: str | None = None
 
     def reload(self) -> None:
-        self.read(job("load_item_table"), self._show)
+        self.query(load_item_table, then=self._show)
 
     def _show(self, table: TableData) -> None:
         self.items.model.set_table(table)

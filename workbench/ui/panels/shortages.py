@@ -2,8 +2,9 @@
 timeline (safety stock, receipts, requirements, the shortage highlighted, optionally the
 risk-adjusted line) with the pegging of its requirements underneath.
 
-Everything shown comes from :func:`workbench.services.planning.shortages` on the shared planning
-session; the chart only re-arranges the MRP record for drawing.
+Everything shown comes from the planning queries :func:`workbench.app.planning.shortage_table`
+and :func:`~workbench.app.planning.timeline` (the shortage answer ``workbench shortages`` gives)
+on the shared planning session; the chart only re-arranges the MRP record for drawing.
 """
 
 from __future__ import annotations
@@ -16,16 +17,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from workbench.app.columns import PEG_COLUMNS, SHORTAGE_COLUMNS
+from workbench.app.planning import shortage_table, timeline
 from workbench.app.tables import TableData, format_value
 from workbench.ui import charts
-from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.widgets import TablePane, heading, hint
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from workbench.ui.jobs import Timeline
+    from workbench.app.planning import Timeline
 
 
 class ShortagesPanel(Panel):
@@ -75,7 +76,7 @@ class ShortagesPanel(Panel):
         layout.addWidget(split, 1)
 
     def reload(self) -> None:
-        self.plan(job("shortage_table"), self._show, progress="Netting the plan…")
+        self.query(shortage_table, then=self._show, progress="Netting the plan…")
 
     def _show(self, table: TableData) -> None:
         self.table.model.set_table(table)
@@ -92,7 +93,7 @@ class ShortagesPanel(Panel):
             return
         item, site = key
         risk = self.risk.isChecked()
-        self.plan(job("timeline", item=item, site=site, risk=risk), self._draw, key="timeline")
+        self.query(timeline, item, site, risk, then=self._draw)
 
     def _draw(self, t: Timeline) -> None:
         self.current = t

@@ -15,14 +15,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from workbench.app.suppliers import promise_history, ranking, supplier_detail
 from workbench.app.tables import Col
 from workbench.ui import charts
-from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.widgets import TablePane, heading, hint
 
 if TYPE_CHECKING:
-    from workbench.ui.jobs import SupplierDetail
+    from workbench.app.suppliers import SupplierDetail
 
 RANK_COLUMNS = [
     Col("supplier", "Supplier"),
@@ -97,7 +97,7 @@ class SuppliersPanel(Panel):
         layout.addWidget(split, 1)
 
     def reload(self) -> None:
-        self.plan(job("ranking"), self._show, progress="Analysing promise history…")
+        self.query(ranking, then=self._show, progress="Analysing promise history…")
 
     def _show(self, frame: pd.DataFrame) -> None:
         self.ranking.model.set_frame(frame, "supplier")
@@ -107,7 +107,7 @@ class SuppliersPanel(Panel):
     def _supplier_selected(self, supplier: Any) -> None:
         if supplier is not None:
             code = str(supplier)
-            self.plan(job("supplier_detail", supplier=code), self._show_supplier, key="supplier")
+            self.query(supplier_detail, code, then=self._show_supplier)
 
     def _show_supplier(self, d: SupplierDetail) -> None:
         charts.clear(self.slip_plot)
@@ -135,8 +135,8 @@ class SuppliersPanel(Panel):
         if key is None:
             return
         po, line = key
-        self.plan(job("promise_history", purchase_order=str(po), line=int(line)),
-                  lambda h: self._show_history(f"{po}/{line}", h), key="history")
+        self.query(promise_history, str(po), int(line),
+                   then=lambda h: self._show_history(f"{po}/{line}", h))
 
     def _show_history(self, label: str, h: pd.DataFrame) -> None:
         plot = self.history_plot

@@ -3,7 +3,8 @@ switching a parent from one revision to another does (assemblies, which work ord
 components and which planned orders follow the new revision, affected demands, excess value, new
 shortages with dates), and the plan before and after the change, week by week.
 
-Answers come from :mod:`workbench.services.planning` (``where_used``, ``impact``). The impact is
+Answers come from the planning queries of :mod:`workbench.app.planning` (``where_used``,
+``impact``: what ``workbench where-used`` and ``workbench impact`` answer). The impact is
 one answer: the summary line is its ``summary`` text, counted from the same lists the tables
 show, and the what-if table and chart are its comparison — so they cannot disagree. When nothing
 changes in the horizon the summary says why.
@@ -12,7 +13,7 @@ changes in the horizon the summary says why.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,11 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.bom import revisions_and_today
+from workbench.app.planning import impact, planning_day, where_used
 from workbench.app.tables import Col
+from workbench.services.planning import plain, records
 from workbench.ui import charts
-from workbench.ui.jobserver import job
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.widgets import TablePane, heading, hint
+
+if TYPE_CHECKING:
+    from workbench.services.planning import Impact, WhereUsedAnswer
 
 ANCESTOR_COLUMNS = [Col("item", "Assembly"), Col("min_level", "Level", "int"),
                     Col("extended_quantity", "Extended qty", "qty"), Col("top", "Top level")]
@@ -196,11 +202,11 @@ class WhereUsedPanel(Panel):
                               "revision. Extended quantity = quantity per top-level unit, with "
                               "scrap."))
         layout.addWidget(split, 1)
-        self.last_impact: dict[str, Any] | None = None
+        self.last_impact: Impact | None = None
 
     def reload(self) -> None:
         if not self._where_day_set:
-            self.plan(job("planning_day"), self._set_where_day, key="day")
+            self.query(planning_day, then=self._set_where_day)
         if self.item.text().strip():
             self.show_where_used()
         elif self._where_day_set:
@@ -223,14 +229,13 @@ class WhereUsedPanel(Panel):
         drafts = self.drafts.isChecked()
         # before the planning day is known the date picker is left out: the job uses that day
         on = self.where_on.date().toPython() if self._where_day_set else None
-        self.plan(job("where_used_answer", item=code, drafts=drafts, on=on),
-                  self._show_where_used, key="whereused")
+        self.query(where_used, code, include_drafts=drafts, on=on, then=self._show_where_used)
 
-    def _show_where_used(self, answer: dict[str, Any]) -> None:
+    def _show_where_used(self, answer: WhereUsedAnswer) -> None:
         model = self.tree_model
         model.removeRows(0, model.rowCount())
         nodes: dict[tuple[str, ...], QStandardItem] = {}
-        for path in answer["paths"]:
+        for path in plain(answer.result.paths):
             chain: tuple[str, ...] = ()
             parent = model.invisibleRootItem()
             for step in path["steps"]:
@@ -247,14 +252,14 @@ class WhereUsedPanel(Panel):
         self.tree.expandToDepth(1)
         for column, width in enumerate((200, 70, 80, 100)):
             self.tree.setColumnWidth(column, width)
-        anc = pd.DataFrame(answer["ancestors"], columns=["item", "min_level", "top_level",
-                                                         "extended_quantity"])
+        anc = pd.DataFrame(records(answer.result.ancestors),
+                           columns=["item", "min_level", "top_level", "extended_quantity"])
         anc["top"] = np.where(anc["top_level"].astype(bool), "yes", "")
         self.ancestors.model.set_frame(anc, "item")
         tops = int(anc["top_level"].astype(bool).sum())
-        more = " (first 1,000 paths shown)" if answer.get("paths_truncated") else ""
-        on = f" on {answer['as_of']}" if answer.get("as_of") else ""
-        self.summary.setText(f"{answer['item']} is used{on} directly in {len(answer['direct'])} "
+        more = " (first 1,000 paths shown)" if answer.result.truncated else ""
+        on = f" on {answer.as_of}" if answer.as_of else ""
+        self.summary.setText(f"{answer.item} is used{on} directly in {len(answer.result.direct)} "
                              f"BOM line(s), in {len(anc)} assemblies, {tops} of them top "
                              f"level{more}.")
 
@@ -266,8 +271,7 @@ class WhereUsedPanel(Panel):
     def _parent_changed(self) -> None:
         code = self.parent_item.text().strip()
         if code:
-            self.plan(job("revisions_and_today", item=code), self._show_revisions,
-                      key="revisions")
+            self.query(revisions_and_today, code, then=self._show_revisions)
 
     def _show_revisions(self, answer: Any) -> None:
         revs, today = answer
@@ -295,37 +299,37 @@ class WhereUsedPanel(Panel):
             return
         on = dt.date.fromisoformat(self.effective.date().toString("yyyy-MM-dd"))
         self.impact_button.setEnabled(False)
-        handle = self.plan(job("impact_and_what_if", item=item, rev_a=a, rev_b=b, on=on),
-                           self._show_impact, key="impact", progress="Computing the impact…")
+        handle = self.query(impact, item, a, b, on, then=self._show_impact, key="impact",
+                            progress="Computing the impact…")
         # however it ends (answer shown, or the error box), the planner can ask again
         handle.signals.finished.connect(lambda: self.impact_button.setEnabled(True))
 
-    def _show_impact(self, imp: dict[str, Any]) -> None:
+    def _show_impact(self, imp: Impact) -> None:
         self.last_impact = imp
         frame = pd.DataFrame
-        diff = frame(imp["diff"], columns=[c.name for c in DIFF_COLUMNS])
+        diff = frame(imp.diff, columns=[c.name for c in DIFF_COLUMNS])
         self.diff.model.set_frame(diff.assign(tone=diff["change"]), "component", tone="tone")
-        above = frame(imp["assemblies_above"], columns=["item", "min_level", "top_level",
+        above = frame(imp.assemblies_above, columns=["item", "min_level", "top_level",
                                                          "extended_quantity"])
         above["top"] = np.where(above["top_level"].astype(bool), "yes", "")
         self.above.model.set_frame(above, "item")
-        orders = frame(imp["work_orders"], columns=[c.name for c in WO_COLUMNS] + ["fate"])
+        orders = frame(imp.work_orders, columns=[c.name for c in WO_COLUMNS] + ["fate"])
         self.orders.model.set_frame(orders.assign(tone=orders["fate"].map(FATE_TONES)), "code",
                                     tone="tone")
-        planned = frame(imp["planned_orders"], columns=[c.name for c in PLANNED_COLUMNS] + ["fate"])
+        planned = frame(imp.planned_orders, columns=[c.name for c in PLANNED_COLUMNS] + ["fate"])
         self.planned.model.set_frame(
             planned.assign(tone=planned["fate"].map(FATE_TONES)).reset_index(), "index",
             tone="tone")
-        demands = frame(imp["demands"], columns=[c.name for c in DEMAND_COLUMNS])
+        demands = frame(imp.demands, columns=[c.name for c in DEMAND_COLUMNS])
         self.demands.model.set_frame(demands, "code")
-        excess = frame(imp["excess"], columns=[c.name for c in EXCESS_COLUMNS]).reset_index()
+        excess = frame(imp.excess, columns=[c.name for c in EXCESS_COLUMNS]).reset_index()
         self.excess.model.set_frame(excess, "index")
-        new = frame(imp["new_requirements"], columns=[c.name for c in NEW_COLUMNS])
+        new = frame(imp.new_requirements, columns=[c.name for c in NEW_COLUMNS])
         self.new.model.set_frame(new.assign(tone="short"), ["item", "site"], tone="tone")
-        rows = what_if_rows(imp["affected_rows"])
-        self._weeks = imp["weeks"]
+        rows = what_if_rows(imp.affected_rows)
+        self._weeks = imp.weeks
         self.whatif.model.set_frame(rows, ["item", "site"])
-        self.impact_summary.setText(imp["summary"]["text"])
+        self.impact_summary.setText(imp.summary["text"])
         if len(rows):
             self.whatif.select_row(0)  # draws the chart of the row that changes most
         self._draw_what_if()
@@ -340,7 +344,7 @@ class WhereUsedPanel(Panel):
                     if key is not None and (r["item"], r["site"]) == tuple(key)), None)
         imp = self.last_impact
         if row is None:
-            reason = imp and imp["summary"]["nothing_changes_because"]
+            reason = imp and imp.summary["nothing_changes_because"]
             plot.setTitle("Nothing changes in the horizon" if reason
                           else "Projected available: before vs after the change", size="11pt")
             if reason:
@@ -351,8 +355,8 @@ class WhereUsedPanel(Panel):
         plot.setTitle(f"{row['item']}@{row['site']}: projected available, week by week",
                       size="11pt")
         charts.before_after(plot, x, row["projected_a"], row["projected_b"],
-                            before_name=f"Before ({imp['from_revision']})",
-                            after_name=f"After ({imp['to_revision']} from {imp['effective']})",
+                            before_name=f"Before ({imp.from_revision})",
+                            after_name=f"After ({imp.to_revision} from {imp.effective})",
                             safety=row["safety_stock"])
 
     def save_state(self) -> dict[str, Any]:
