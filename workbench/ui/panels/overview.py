@@ -1,31 +1,26 @@
 """Overview: the counts a planner checks first, each clickable to the panel that explains it.
 
-Cheap counts (outbox, open advice, freshness) come straight from the cache; the shortage and
-late-PO counts need the planning session and arrive when it is ready.
+Cheap counts (outbox, open advice, freshness) come from the cache
+(:func:`workbench.app.sync.cache_counts`, reader process); the shortage and late-PO counts need
+the planning session (:func:`workbench.app.planning.planning_counts`) and arrive when it is ready.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from workbench.services.status import age_text, overview_counts, source_freshness
-from workbench.ui.jobserver import job
+from workbench.app.planning import PlanningCounts, planning_counts
+from workbench.app.sync import CacheCounts, age_text, cache_counts
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.widgets import CountCard, heading, hint
-
-
-def cache_counts(engine: Any) -> dict[str, Any]:
-    counts = overview_counts(engine)
-    counts["sources"] = [(s["connector"], s["last_success_at"], s["last_run_status"])
-                         for s in source_freshness(engine)]
-    return counts
 
 
 class OverviewPanel(Panel):
     name = "overview"
     title = "Overview"
+    cares_about: ClassVar[tuple[str, ...]] = ("data", "decisions", "outbox")
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -57,43 +52,42 @@ class OverviewPanel(Panel):
         layout.addStretch(1)
 
     def reload(self) -> None:
-        engine = self.ctx.engine
-        self.load(lambda _s: cache_counts(engine), self._show_cache)
-        self.plan(job("planning_counts"), self._show_plan)
+        self.query(cache_counts, then=self._show_cache)
+        self.query(planning_counts, then=self._show_plan)
 
-    def _show_cache(self, c: dict[str, Any]) -> None:
-        advice = c["open_recommendations"]
+    def _show_cache(self, c: CacheCounts) -> None:
+        advice = c.open_recommendations
         total = sum(advice.values())
         self.cards["advice"].set_value(
             total, ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in advice.items()) or
             "run Re-evaluate in Approvals", "warn" if total else "good")
-        box = c["outbox"]
-        waiting = sum(box.get(s, 0) for s in ("queued", "sending", "sent"))
+        box = c.outbox
+        waiting = c.outbox_count("queued", "sending", "sent")
         self.cards["outbox"].set_value(
             waiting, f"{box.get('queued', 0)} queued, {box.get('sent', 0)} sent, "
                      f"{box.get('confirmed', 0)} confirmed", "")
-        bad = box.get("failed", 0) + box.get("conflict", 0)
+        bad = c.outbox_count("failed", "conflict")
         self.cards["failed"].set_value(
             bad, f"{box.get('failed', 0)} failed, {box.get('conflict', 0)} conflicts",
             "bad" if bad else "good")
-        sources = c["sources"]
+        sources = c.sources
         if sources:
-            oldest = min((s[1] for s in sources if s[1]), default=None)
-            detail = "\n".join(f"{name}: {age_text(when)} ({status})"
-                               for name, when, status in sources)
+            oldest = min((s.last_success_at for s in sources if s.last_success_at), default=None)
+            detail = "\n".join(f"{s.connector}: {age_text(s.last_success_at)} ({s.last_run_status})"
+                               for s in sources)
             self.cards["fresh"].set_value(age_text(oldest), detail, "")
         else:
             self.cards["fresh"].set_value("never", "no sync yet", "bad")
 
-    def _show_plan(self, c: dict[str, Any]) -> None:
-        self.day.setText(f"Planning day {c['planning_day']} (the cache's as-of day), horizon "
+    def _show_plan(self, c: PlanningCounts) -> None:
+        self.day.setText(f"Planning day {c.planning_day} (the cache's as-of day), horizon "
                          f"{self.ctx.settings.planning.horizon_weeks} weeks.")
-        first = f", first on {c['first']}" if c["first"] else ""
+        first = f", first on {c.first}" if c.first else ""
         self.cards["short"].set_value(
-            c["short_items"], f"{c['short_rows']} item/site rows{first}",
-            "bad" if c["short_items"] else "good")
-        self.cards["late"].set_value(c["late_po_lines"], "open lines, by promised date",
-                                     "warn" if c["late_po_lines"] else "good")
+            c.short_items, f"{c.short_rows} item/site rows{first}",
+            "bad" if c.short_items else "good")
+        self.cards["late"].set_value(c.late_po_lines, "open lines, by promised date",
+                                     "warn" if c.late_po_lines else "good")
 
 
 if __name__ == "__main__":
