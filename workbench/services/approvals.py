@@ -70,9 +70,21 @@ def coverage_frame(evidence: str | dict[str, Any] | None) -> pd.DataFrame:
 
 
 def evidence_facts(evidence: str | dict[str, Any] | None) -> list[str]:
-    """The figures an advice rests on, as sentences with names and units (no keys or ids)."""
+    """The figures an advice rests on, as sentences with names and units (no keys or ids): the
+    quantities, then what was changed and why, then the demands and the buyers' earlier say, then
+    any other figure by its name."""
     e = _evidence(evidence)
     unit = f" {e['unit']}" if e.get("unit") else ""
+    lines = [*_quantity_facts(e, unit), *_change_facts(e, unit), *_history_facts(e)]
+    for key, value in e.items():
+        if key not in _SHOWN:
+            lines.append(f"{key.replace('_', ' ')}: "
+                         f"{_shown(value) if isinstance(value, float) else value}")
+    return lines
+
+
+def _quantity_facts(e: dict[str, Any], unit: str) -> list[str]:
+    """The requisition (supplier, lead time, slip), what it covers, what is uncovered, the stock."""
 
     def q(key: str) -> str:
         return f"{_shown(float(e[key]))}{unit}"
@@ -99,6 +111,12 @@ def evidence_facts(evidence: str | dict[str, Any] | None) -> list[str]:
         first = e.get("first_shortage_date")
         lines.append(f"Stock on hand {q('on_hand')}, on open POs {q('on_order')}"
                      + (f"; first shortage {first}." if first else "; no shortage."))
+    return lines
+
+
+def _change_facts(e: dict[str, Any], unit: str) -> list[str]:
+    """Rounding to an order quantity, a date moved, the lead-time warning, the alternates."""
+    lines: list[str] = []
     rounding = e.get("order_quantity")
     if rounding:
         lines.append(f"Order quantity: {_shown(rounding['needed'])} needed, rounded up to "
@@ -120,6 +138,13 @@ def evidence_facts(evidence: str | dict[str, Any] | None) -> list[str]:
                                  f"{alt['free_by']})" if "free_quantity" in alt else "") + ".")
     for a in e.get("alternates_checked") or []:
         lines.append(f"Alternate {a['item']} not used: {a['reason']}.")
+    return lines
+
+
+def _history_facts(e: dict[str, Any]) -> list[str]:
+    """The demands the advice is for, and a buyer's earlier decision holding it back or raising
+    it again."""
+    lines: list[str] = []
     pegs = e.get("pegged_demands") or []
     if pegs:
         names = ", ".join(f"{p.get('peg')} ({_shown(float(p.get('quantity', 0)))})"
@@ -133,10 +158,6 @@ def evidence_facts(evidence: str | dict[str, Any] | None) -> list[str]:
                          + (f" (“{note['comment']}”)" if note.get("comment") else "")
                          + (f"; since then {note['changed']}." if note.get("changed") else
                             "; nothing material changed since."))
-    for key, value in e.items():
-        if key not in _SHOWN:
-            lines.append(f"{key.replace('_', ' ')}: "
-                         f"{_shown(value) if isinstance(value, float) else value}")
     return lines
 
 

@@ -199,31 +199,49 @@ def _missing(value: Any) -> bool:
 def _cell_writer(sheet: Any, kind: str, fmt: Any) -> Any:
     """One function per column writing a value as the column's kind (text never a formula)."""
     if kind in ("date", "datetime"):
-        def write_date(r: int, c: int, v: Any) -> None:
-            if _missing(v):
-                return
-            if hasattr(v, "to_pydatetime"):
-                v = v.to_pydatetime()
-            if isinstance(v, (dt.date, dt.datetime)):
-                sheet.write_datetime(r, c, v, fmt)
-            else:
-                sheet.write_string(r, c, str(v))
-        return write_date
+        return _date_writer(sheet, fmt)
     if kind == "bool":
-        def write_bool(r: int, c: int, v: Any) -> None:
-            if not _missing(v):
-                sheet.write_boolean(r, c, bool(v))
-        return write_bool
+        return _bool_writer(sheet)
     if kind == "text":
-        def write_text(r: int, c: int, v: Any) -> None:
-            if _missing(v):
-                return
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                sheet.write_number(r, c, v)
-            else:
-                sheet.write_string(r, c, str(v))
-        return write_text
+        return _text_writer(sheet)
+    return _number_writer(sheet, fmt)
 
+
+def _date_writer(sheet: Any, fmt: Any) -> Any:
+    """A date or timestamp as an Excel date in ``fmt``; anything else as text."""
+    def write_date(r: int, c: int, v: Any) -> None:
+        if _missing(v):
+            return
+        if hasattr(v, "to_pydatetime"):
+            v = v.to_pydatetime()
+        if isinstance(v, (dt.date, dt.datetime)):
+            sheet.write_datetime(r, c, v, fmt)
+        else:
+            sheet.write_string(r, c, str(v))
+    return write_date
+
+
+def _bool_writer(sheet: Any) -> Any:
+    def write_bool(r: int, c: int, v: Any) -> None:
+        if not _missing(v):
+            sheet.write_boolean(r, c, bool(v))
+    return write_bool
+
+
+def _text_writer(sheet: Any) -> Any:
+    """Text as a string (never a formula); a number in a text column stays a number."""
+    def write_text(r: int, c: int, v: Any) -> None:
+        if _missing(v):
+            return
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            sheet.write_number(r, c, v)
+        else:
+            sheet.write_string(r, c, str(v))
+    return write_text
+
+
+def _number_writer(sheet: Any, fmt: Any) -> Any:
+    """A finite number in ``fmt``; anything else (inf, nan as text, a word) as text."""
     def write_number(r: int, c: int, v: Any) -> None:
         if _missing(v):
             return
