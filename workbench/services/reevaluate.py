@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -50,11 +51,18 @@ def unit_facts(engine: Engine, data: PlanningData | None = None) -> UnitFacts:
     (:func:`workbench.analysis.lots.pack_sizes`; ``data``: the planning frames, else read)."""
     uoms, conversions = unit_frames(engine)
     if data is not None:
-        lines, items = data.purchase_order_lines, data.items
-    else:
-        lines, items = purchase_frames(engine)
+        return unit_facts_from(uoms, conversions, data)
+    lines, items = purchase_frames(engine)
     counts = count_units(uoms)
     return UnitFacts(counts, pack_sizes(lines, conversions, counts, items))
+
+
+def unit_facts_from(uoms: pd.DataFrame, conversions: pd.DataFrame, data: PlanningData
+                    ) -> UnitFacts:
+    """:func:`unit_facts` from the units tables and the planning frames' PO lines and items."""
+    counts = count_units(uoms)
+    return UnitFacts(counts, pack_sizes(data.purchase_order_lines, conversions, counts,
+                                        data.items))
 
 
 def units_job(engine: Engine, state: TaskState | None = None) -> UnitFacts:
@@ -111,28 +119,59 @@ def store_job(engine: Engine, state: TaskState | None = None, *, recs: pd.DataFr
     return store(engine, recs, held=memory), sum(1 for m in memory.values() if m["held"])
 
 
+@dataclass
+class Reevaluation:
+    """What a re-evaluation found and stored. ``recommendations``: the frame of
+    :func:`workbench.analysis.requisitions.reevaluate` (one row per open requisition:
+    ``requisition``, ``action``, ``proposed_quantity``, ``proposed_date``,
+    ``proposed_supplier``, ``proposed_item``, ``reason``, ``evidence``, ``base_version``, ...),
+    its ``evidence`` with the buyer's decision that holds it back (``held_by``) or what changed
+    since (``raised_again``), and a last column ``status``: ``open`` or ``held``."""
+
+    planning_day: dt.date
+    stored: int
+    actions: dict[str, int]
+    held: int
+    recommendations: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON answer of ``workbench reevaluate``."""
+        return cast(dict[str, Any], plain({
+            "planning_day": self.planning_day,
+            "stored": self.stored,
+            "actions": self.actions,
+            "held": self.held,
+            "recommendations": self.recommendations.to_dict("records"),
+        }))
+
+
+def conclude(engine: Engine, planning_day: dt.date, recs: pd.DataFrame, *, save: bool = True,
+             run_at: dt.datetime | None = None) -> Reevaluation:
+    """Judge ``recs`` against the buyer's decisions (:func:`held_back`) and, when ``save``,
+    store them (:func:`store`)."""
+    memory = held_back(engine, recs)
+    stored = store(engine, recs, run_at, memory) if save else 0
+    counts = recs["action"].value_counts().sort_index().to_dict() if len(recs) else {}
+    annotated = recs
+    if len(recs):
+        notes = [memory.get(code) for code in recs["requisition"]]
+        annotated = recs.assign(evidence=[_with_memory(e, n)
+                                          for e, n in zip(recs["evidence"], notes)])
+        annotated["status"] = ["held" if n and n.get("held") else "open" for n in notes]
+    held = int((annotated["status"] == "held").sum()) if len(recs) else 0
+    return Reevaluation(planning_day, stored, {str(k): int(v) for k, v in counts.items()}, held,
+                        annotated)
+
+
 def run_reevaluation(engine: Engine, session: PlanningSession, *, save: bool = True,
                      with_pegs: bool = True, state: TaskState | None = None,
                      run_at: dt.datetime | None = None) -> dict[str, Any]:
+    """Evaluate on ``session``, then :func:`conclude`; the JSON answer."""
     if state is not None:
         state.set_status("re-evaluating requisitions")
     recs = evaluate(session, with_pegs=with_pegs, units=unit_facts(engine, session.data))
     check_cancelled(state)
-    memory = held_back(engine, recs)
-    stored = store(engine, recs, run_at, memory) if save else 0
-    counts = recs["action"].value_counts().sort_index().to_dict() if len(recs) else {}
-    records = recs.to_dict("records")
-    for r in records:
-        note = memory.get(r["requisition"])
-        r["status"] = "held" if note and note.get("held") else "open"
-        r["evidence"] = _with_memory(r["evidence"], note)
-    return plain({
-        "planning_day": session.today,
-        "stored": stored,
-        "actions": counts,
-        "held": sum(1 for r in records if r["status"] == "held"),
-        "recommendations": records,
-    })
+    return conclude(engine, session.today, recs, save=save, run_at=run_at).to_dict()
 
 
 def _with_memory(evidence: dict[str, Any], note: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """``workbench decisions``: record a buyer's decision on a requisition (queued for write-back),
-or list the decisions with the state of their write-back."""
+or list the decisions with the state of their write-back — the operations of
+:mod:`workbench.app.decisions`, run inline; JSON and text are made here."""
 
 from __future__ import annotations
 
@@ -48,13 +49,15 @@ def _user() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.services.decisions import DecisionError, decisions_frame, record_decision
+    from workbench.app import decisions as ops
+    from workbench.app.runner import InlineRunner
+    from workbench.services.decisions import DecisionError
 
-    engine = open_engine(args)
+    runner = InlineRunner(open_engine(args))
     if args.action_name == "record":
         try:
-            outcome = record_decision(
-                engine,
+            outcome = runner.run(
+                ops.record,
                 args.requisition,
                 args.verdict,
                 decided_by=args.by or _user(),
@@ -65,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
                 comment=args.comment,
                 recommendation=args.recommendation,
                 item=args.item,
-            )
+            ).value
         except DecisionError as exc:
             raise CliError(str(exc), 2) from None
         if args.json:
@@ -77,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"decision {outcome.decision} recorded (nothing to write back)")
         return 0
-    frame = decisions_frame(engine, getattr(args, "requisition", None))
+    frame = runner.run(ops.decision_history, getattr(args, "requisition", None))
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
     if args.json:
         print_json(rows)

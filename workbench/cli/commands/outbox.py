@@ -1,7 +1,8 @@
 """``workbench outbox``: decisions on their way back to the source systems — list, send, retry,
 settle conflicts (send ours on the source's current version, or discard ours and keep the
-source's), and the audit log of every attempt. Decisions on the demo plant need no configured source: they
-go to the demo's ledger beside the cache (see :mod:`workbench.services.sources`)."""
+source's), and the audit log of every attempt. Decisions on the demo plant need no configured
+source: they go to the demo's ledger beside the cache (see :mod:`workbench.services.sources`).
+The operations are :mod:`workbench.app.outbox`'s, run inline; JSON and text are made here."""
 
 from __future__ import annotations
 
@@ -52,23 +53,17 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.services.writeback import (
-        audit_frame,
-        discard_conflicts,
-        outbox_frame,
-        resend_on_source_version,
-        retry,
-        send_pending,
-    )
+    from workbench.app import outbox as ops
+    from workbench.app.runner import InlineRunner
 
-    engine = open_engine(args)
+    runner = InlineRunner(open_engine(args))
     out: dict[str, object] = {}
     if args.retry:
-        out["retried"] = retry(engine, args.retry)
+        out["retried"] = runner.run(ops.retry, args.retry).value
     if args.resend:
-        out["resent"] = asdict(resend_on_source_version(engine, args.resend))
+        out["resent"] = asdict(runner.run(ops.resend_on_source_version, args.resend).value)
     if args.discard:
-        out["discarded"] = asdict(discard_conflicts(engine, args.discard))
+        out["discarded"] = asdict(runner.run(ops.discard_conflicts, args.discard).value)
     if args.send:
         from workbench.services.settings import SettingsError, load_settings
         from workbench.services.tasks import SimpleState
@@ -82,11 +77,11 @@ def run(args: argparse.Namespace) -> int:
             if not sources:
                 raise CliError(f"no configured source named {args.source!r}", 2)
         state = SimpleState(echo=not args.json and sys.stderr.isatty())
-        out["send"] = send_pending(engine, sources, state).to_dict()
+        out["send"] = runner.run(ops.send_pending, sources, state=state).value.to_dict()
     if args.audit:
-        out["audit"] = _records(audit_frame(engine))
+        out["audit"] = _records(runner.run(ops.audit_log))
     else:
-        out["entries"] = _records(outbox_frame(engine))
+        out["entries"] = _records(runner.run(ops.outbox_entries).entries)
     if args.json:
         print_json(out)
         return 0
