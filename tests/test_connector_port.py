@@ -28,11 +28,13 @@ from workbench.connect.port import (
     Capability,
     Connector,
     ConnectorBase,
+    ConnectorError,
     PermanentError,
     PushRequest,
     UnknownActionError,
     available_connectors,
     get_connector_class,
+    port_members,
 )
 from workbench.domain.enums import RecommendationAction, WriteAction
 
@@ -144,17 +146,46 @@ def test_an_add_on_that_only_implements_the_required_members_satisfies_the_port(
 
 
 def _port_members() -> set[str]:
-    members = {n for n in vars(Connector) if not n.startswith("_")}
-    members |= set(Connector.__annotations__)
-    members |= {n for n in vars(ConnectorBase) if not n.startswith("_")}
-    return members
+    return set(port_members()) | {n for n in vars(ConnectorBase) if not n.startswith("_")}
 
 
 def test_the_port_declares_what_the_core_reads() -> None:
-    assert {
+    assert port_members() == {
         "name", "capabilities", "options", "cache_store", "mapping_tools", "source", "today",
         "check", "entities", "pull", "push", "inbox_files", "decode", "supplier_inbox", "close",
-    } <= _port_members()
+    }
+    # ConnectorBase gives every one but the two a connector must set (its methods that are
+    # required raise until implemented)
+    assert port_members() - set(dir(ConnectorBase)) == {"name", "capabilities"}
+
+
+def test_a_registered_class_that_misses_port_members_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Bare:  # an add-on written against an older port, without ConnectorBase
+        name = "bare"
+        capabilities = Capability.PULL
+
+        def check(self) -> Any: ...
+        def entities(self) -> list[str]: ...
+        def pull(self, entity: str, since: str | None) -> Any: ...
+        def push(self, request: PushRequest) -> Any: ...
+        def close(self) -> None: ...
+
+    class Entry:
+        value = "addon.bare:Bare"
+
+        def load(self) -> type[Any]:
+            return Bare
+
+    monkeypatch.setattr("workbench.connect.port.available_connectors", lambda: {"bare": Entry()})
+    with pytest.raises(ConnectorError) as caught:
+        get_connector_class("bare")
+    assert str(caught.value) == (
+        "connector 'bare' (addon.bare:Bare) does not implement the port: no cache_store, decode, "
+        "inbox_files, mapping_tools, options, source, supplier_inbox, today "
+        "(subclass workbench.connect.port.ConnectorBase)"
+    )
 
 
 def _offences(tree: ast.AST, members: set[str]) -> list[tuple[int, str]]:

@@ -8,8 +8,9 @@ in pyproject.toml), are looked up by name with :func:`get_connector_class` and o
 
 An adapter subclasses :class:`ConnectorBase`, which gives every optional member its default, and
 says in ``capabilities`` which optional parts it offers; :class:`Connector` is the port as a
-runtime-checkable protocol (``isinstance(obj, Connector)`` checks every member is there). The core
-reads every member as a plain attribute, never with ``getattr(..., default)``:
+runtime-checkable protocol (``isinstance(obj, Connector)`` checks every member is there), and
+:func:`get_connector_class` refuses a registered class that lacks one. The core reads every
+member as a plain attribute, never with ``getattr(..., default)``:
 
 ======================  ==========  =========================================================
 member                  required?   what the core does with it
@@ -288,10 +289,27 @@ def available_connectors() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
+def port_members() -> frozenset[str]:
+    """The names the port declares (the members of :class:`Connector`)."""
+    declared = set(Connector.__annotations__)
+    declared |= {n for n, v in vars(Connector).items()
+                 if not n.startswith("_") and (callable(v) or isinstance(v, property))}
+    return frozenset(declared)
+
+
 def get_connector_class(name: str) -> type[Connector]:
+    """The class registered as connector ``name``; refused (ConnectorError naming what is
+    missing) when it does not offer every member of the port, so the core can read them all as
+    plain attributes."""
     eps = available_connectors()
     if name not in eps:
         known = ", ".join(sorted(eps)) or "none"
         raise ConnectorError(f"unknown connector {name!r} (installed: {known})")
     cls: type[Connector] = eps[name].load()
+    missing = sorted(m for m in port_members() if m not in dir(cls))
+    if missing:
+        raise ConnectorError(
+            f"connector {name!r} ({eps[name].value}) does not implement the port: no "
+            f"{', '.join(missing)} (subclass workbench.connect.port.ConnectorBase)"
+        )
     return cls
