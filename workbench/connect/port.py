@@ -12,40 +12,50 @@ runtime-checkable protocol (``isinstance(obj, Connector)`` checks every member i
 :func:`get_connector_class` refuses a registered class that lacks one. The core reads every
 member as a plain attribute, never with ``getattr(..., default)``:
 
-======================  ==========  =========================================================
-member                  required?   what the core does with it
-======================  ==========  =========================================================
-``name``                required    the registry name; sync runs, watermarks and outbox
-                                    entries are recorded under it
-``capabilities``        required    :class:`Capability` flags: which optional parts it offers
-``check()``             required    reachability for ``sources check`` and the offline banner
-``entities()``          required    what a sync pulls, in load order
-``pull(entity, since)`` required    batches of raw canonical records (:class:`Batch`) after the
-                                    watermark ``since``; validated and upserted by the sync
-``close()``             optional    called once the sync, check or outbox drain is done
-                                    (default: nothing to release)
-``options``             optional    the pydantic model of its settings: ``sources add``
-                                    checks them, :func:`~workbench.connect.factory.open_connector`
-                                    converts them (default None: parameters pass as given)
-``cache_store``         optional    ``(parameter, suffix)``: a store of its own kept beside the
-                                    cache (the demo's ledger); the factory passes that file, and
-                                    the outbox opens it from the cache alone (default None)
-``source``              optional    the source name its records carry, when not ``name``: an
-                                    empty complete set deletes that source's rows (default None)
-``today``               optional    the source's "now" (the demo's plant day), recorded as the
-                                    time deletions were observed (default None: the clock)
-``push(request)``       ``PUSH``    write one decision (:class:`PushRequest`) back; raises
-                                    ConflictError / TransientError / PermanentError (default:
-                                    PermanentError with ``read_only_reason``)
-``inbox_files()``,      ``MESSAGE_  a message inbox: the files waiting, each decoded for
-``decode(data, facts)`` INBOX``     :func:`workbench.services.edi.sync_inbox`
-                                    (:mod:`workbench.connect.inbox`)
-``supplier_inbox(dir)`` optional    after a sync, its suppliers write their messages into
-                                    ``dir`` and the inbox returned is taken (the demo plant's
-                                    EDI; default None: its suppliers send nothing)
-``mapping_tools``       optional    the mapping-profile engine :mod:`workbench.services.mapping`
-                                    uses (the files connector's; default None)
-======================  ==========  =========================================================
+=======================  ======================  ======================================================
+member                   required?               what the core does with it
+=======================  ======================  ======================================================
+``name``                 required                the registry name; sync runs, watermarks and outbox
+                                                 entries are recorded under it
+``capabilities``         required                :class:`Capability` flags: which optional parts it
+                                                 offers
+``check()``              required                reachability for ``sources check`` and the offline
+                                                 banner
+``entities()``           required                what a sync pulls, in load order
+``pull(entity, since)``  required                batches of raw canonical records (:class:`Batch`)
+                                                 after the watermark ``since``; validated and upserted
+                                                 by the sync
+``close()``              optional                called once the sync, check or outbox drain is done
+                                                 (default: nothing to release)
+``options``              optional                the pydantic model of its settings: ``sources add``
+                                                 checks them,
+                                                 :func:`~workbench.connect.factory.open_connector`
+                                                 converts them (default None: parameters pass as given)
+``cache_store``          optional                ``(parameter, suffix)``: a store of its own kept
+                                                 beside the cache (the demo's ledger); the factory
+                                                 passes that file, and the outbox opens it from the
+                                                 cache alone (default None)
+``source``               optional                the source name its records carry, when not ``name``:
+                                                 an empty complete set deletes that source's rows
+                                                 (default None)
+``today``                optional                the source's "now" (the demo's plant day), recorded as
+                                                 the time deletions were observed (default None: the
+                                                 clock)
+``push(request)``        with ``PUSH``           write one decision (:class:`PushRequest`) back; raises
+                                                 ConflictError / TransientError / PermanentError
+                                                 (default: PermanentError with ``read_only_reason``)
+``inbox_files()``        with ``MESSAGE_INBOX``  the message files waiting
+                                                 (:mod:`workbench.connect.inbox`), taken by
+                                                 :func:`workbench.services.edi.sync_inbox`
+``decode(data, facts)``  with ``MESSAGE_INBOX``  one message file read and mapped onto our PO lines, or
+                                                 MessageError
+``supplier_inbox(dir)``  optional                after a sync, its suppliers write their messages into
+                                                 ``dir`` and the inbox returned is taken (the demo
+                                                 plant's EDI; default None: its suppliers send nothing)
+``mapping_tools``        optional                the mapping-profile engine
+                                                 :mod:`workbench.services.mapping` uses (the files
+                                                 connector's; default None)
+=======================  ======================  ======================================================
 
 ``pull(entity, since)`` yields *batches* (lists) of raw records — plain dicts whose keys are the
 canonical model's field names — so the sync service can validate a whole batch at once in
