@@ -105,13 +105,30 @@ def _app_modules() -> list[str]:
 def test_importing_the_application_layer_loads_neither_pandas_nor_qt(module: str) -> None:
     """Each module in a fresh interpreter (one module importing pandas must not hide behind another
     that does too): heavy imports belong inside the functions, type hints under TYPE_CHECKING."""
-    probe = ("import importlib, json, sys; importlib.import_module(sys.argv[1]); "
-             f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY_AT_START!r})))")
-    run = subprocess.run([sys.executable, "-c", probe, module], cwd=REPO, capture_output=True, text=True,
-                         timeout=120, check=False)
+    run = subprocess.run([sys.executable, "-c", _IMPORT_PROBE, module, *HEAVY_AT_START], cwd=REPO,
+                         capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr[-4000:]
-    loaded = json.loads(run.stdout.strip().splitlines()[-1])
-    assert {m.split(".")[0] for m in loaded} == set(), f"import {module} loads {loaded[:8]}"
+    answer = json.loads(run.stdout.strip().splitlines()[-1])
+    assert answer["loaded"] == [], f"import {module} loads {answer['loaded']}, through {answer['via']}"
+
+
+# imports the module, then names the heavy packages loaded and the chain of workbench modules that
+# first imported each (an import hook that never finds anything itself, only looks at the stack)
+_IMPORT_PROBE = """
+import importlib, json, sys, traceback
+heavy, via = set(sys.argv[2:]), {}
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        top = name.split(".")[0]
+        if top in heavy and top not in via:
+            via[top] = [f.filename.split("/workbench/")[-1] + f":{f.lineno}"
+                        for f in traceback.extract_stack() if "/workbench/" in f.filename]
+        return None
+sys.meta_path.insert(0, Watch())
+importlib.import_module(sys.argv[1])
+loaded = sorted({m.split(".")[0] for m in sys.modules} & heavy)
+print(json.dumps({"loaded": loaded, "via": {k: via.get(k) for k in loaded}}))
+"""
 
 
 def _python_files(*roots: Path) -> list[Path]:
