@@ -155,6 +155,28 @@ def configured_source(name: str) -> SourceConfig:
     return cfg
 
 
+def new_source(name: str, connector: str, params: dict[str, Any]) -> SourceConfig:
+    """A source to configure, its parameters checked now rather than at the first sync: no
+    secret among them, URLs safe, the connector's declared options converted to their types and
+    the required ones present (SourceError naming the parameter and the problem)."""
+    from pydantic import ValidationError
+
+    from workbench.connect.factory import typed_options
+    from workbench.connect.port import ConnectorError
+    from workbench.services.settings import SourceConfig
+
+    try:
+        cfg = SourceConfig(name=name, connector=connector, params=params)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise SourceError(f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    try:
+        cfg.params = typed_options(connector, cfg.params, complete=True)
+    except ConnectorError as exc:
+        raise SourceError(str(exc)) from None
+    return cfg
+
+
 def _open_checked(source: SourceConfig, cache: Path | None, check: bool) -> Connector:
     """The source's connector, asked first whether it is reachable when ``check``."""
     from workbench.connect.credentials import CredentialError

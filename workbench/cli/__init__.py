@@ -21,7 +21,13 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from workbench.app.runner import InlineRunner
+    from workbench.services.settings import PlanningDefaults
 
 
 class CliError(Exception):
@@ -67,6 +73,27 @@ def open_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         return open_cache(args.cache)
     except CacheError as exc:
         raise CliError(str(exc), 3) from None
+
+
+def runner_for(engine: Engine) -> InlineRunner:
+    """The runner of a command: operations of :mod:`workbench.app` run inline on ``engine``
+    (:class:`~workbench.app.runner.InlineRunner`), a planning session opened with the settings'
+    planning defaults (horizon, bucket, forecast consumption) as the GUI opens it. The settings
+    are read on the first planning query; a broken settings file is exit code 2."""
+    from workbench.app.runner import InlineRunner
+    from workbench.services.settings import SettingsError, load_settings
+
+    read: list[PlanningDefaults] = []
+
+    def defaults() -> PlanningDefaults:
+        if not read:
+            try:
+                read.append(load_settings().planning)
+            except SettingsError as exc:
+                raise CliError(str(exc), 2) from None
+        return read[0]
+
+    return InlineRunner(engine, defaults)
 
 
 def build_parser() -> argparse.ArgumentParser:

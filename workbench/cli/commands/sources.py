@@ -27,16 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
-    from workbench.connect.factory import typed_options
-    from workbench.connect.port import ConnectorError
-    from workbench.services.settings import (
-        SettingsError,
-        SourceConfig,
-        load_settings,
-        save_settings,
-    )
+    from workbench.app.sync import SourceError, new_source
+    from workbench.services.settings import SettingsError, load_settings, save_settings
 
     try:
         settings = load_settings()
@@ -49,14 +41,9 @@ def run(args: argparse.Namespace) -> int:
                 params[key] = value
             if args.insecure:
                 params["insecure"] = "true"
-            try:
-                cfg = SourceConfig(name=args.name, connector=args.connector, params=params)
-            except ValidationError as exc:
-                err = exc.errors(include_url=False)[0]
-                raise CliError(f"{'.'.join(map(str, err['loc']))}: {err['msg']}", 2) from None
             try:  # the connector's declared options, converted and checked now, not at sync
-                cfg.params = typed_options(args.connector, cfg.params, complete=True)
-            except ConnectorError as exc:
+                cfg = new_source(args.name, args.connector, params)
+            except SourceError as exc:
                 raise CliError(str(exc), 2) from None
             settings.sources = [s for s in settings.sources if s.name != args.name] + [cfg]
             save_settings(settings)

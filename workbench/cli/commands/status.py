@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workbench.cli import add_common, open_engine, print_json
+from workbench.cli import add_common, open_engine, print_json, runner_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -14,9 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.services.status import age_text, cache_status
+    from workbench.app.sync import age_text, cache_status
 
-    status = cache_status(open_engine(args))
+    status = runner_for(open_engine(args)).run(cache_status)
     if args.json:
         print_json(status.to_dict())
         return 0

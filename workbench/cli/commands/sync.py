@@ -1,14 +1,23 @@
 """``workbench sync``: pull from the demo plant, a data package or a configured source.
 
 The demo plant (and a configured demo source) keeps the decisions written back to it in a ledger
-beside the cache (``<cache>.demo-ledger.jsonl``), so the next sync shows them."""
+beside the cache (``<cache>.demo-ledger.jsonl``), so the next sync shows them. The sync itself is
+the application's :func:`workbench.app.sync.sync_source`, run inline (:func:`workbench.cli.runner_for`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from workbench.cli import CliError, add_common, open_engine, print_json
+from workbench.cli import CliError, add_common, open_engine, print_json, runner_for
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from workbench.services.settings import SourceConfig
+    from workbench.services.sync import SyncResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,78 +39,72 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
+def _source(args: argparse.Namespace) -> SourceConfig:
+    """The source the options name: the demo plant, a data package or a configured source."""
+    from workbench.app.sync import configured_source
+    from workbench.services.settings import SourceConfig
+
+    if args.demo:
+        return SourceConfig(name="demo", connector="demo",
+                            params={"scale": args.scale, "day": args.day, "seed": 42})
+    if args.source:
+        return configured_source(args.source)
+    return SourceConfig(name=f"package-{Path(args.package).name}", connector="files",
+                        params={"folder": args.package, "complete": not args.partial})
+
+
+def _refuse_demo_over_decisions(engine: Engine) -> None:
+    """``--demo`` never discards decisions silently (exit 2 without ``--force``)."""
+    from workbench.services.sources import cache_path
+    from workbench.startup import decisions_at_risk, demo_refusal
+
+    target = cache_path(engine)
+    at_risk, connectors = decisions_at_risk(target, replaced=False) if target else (0, [])
+    if at_risk and target:
+        raise CliError(demo_refusal(at_risk, connectors, target), 2)
+
+
 def run(args: argparse.Namespace) -> int:
-    from workbench.cache.db import verify_cache
+    from workbench.app.sync import SourceError, sync_source
     from workbench.connect.credentials import CredentialError
     from workbench.connect.port import ConnectorError
-    from workbench.services.sources import (
-        cache_path,
-        configured_connector,
-        demo_connector,
-        package_connector,
-    )
-    from workbench.services.sync import run_sync
     from workbench.services.tasks import SimpleState
 
     engine = open_engine(args)
-    if args.demo and not args.force:  # never discard decisions silently (exit 2)
-        from workbench.startup import decisions_at_risk, demo_refusal
-
-        target = cache_path(engine)
-        at_risk, connectors = (decisions_at_risk(target, replaced=False) if target
-                               else (0, []))
-        if at_risk and target:
-            raise CliError(demo_refusal(at_risk, connectors, target), 2)
-    try:
-        cache = cache_path(engine)
-        if args.demo:
-            connector = demo_connector(scale=args.scale, day=args.day, cache=cache)
-        elif args.source:
-            connector = configured_connector(args.source, cache=cache)
-        else:
-            connector = package_connector(args.package, complete=not args.partial)
-        if not args.demo:
-            check = connector.check()
-            if not check.ok:
-                raise CliError(check.message, 2)
-    except (ConnectorError, LookupError, CredentialError) as exc:
-        raise CliError(str(exc), 2) from None
+    if args.demo and not args.force:
+        _refuse_demo_over_decisions(engine)
     state = SimpleState(echo=not args.json and sys.stderr.isatty())
-    # never write into, nor report success on, a damaged file (PRAGMA quick_check; exit code 3)
-    verify_cache(engine.url.database or "")
-    from workbench.services.edi import is_message_inbox, sync_inbox, sync_supplier_messages
-
-    if is_message_inbox(connector):  # e.g. an EDI inbox: one transaction per message file
-        result = sync_inbox(engine, connector, args.source, state=state)
-    else:
-        result = run_sync(engine, connector, partial=args.partial, full=args.full, state=state)
-    verify_cache(engine.url.database or "")
-    # the demo plant's suppliers answer with EDI messages (docs/edi.md); other sources: None
-    messages = sync_supplier_messages(engine, connector) if result.ok else None
-    if messages is not None:
-        verify_cache(engine.url.database or "")
-    if result.ok:
-        from workbench.services.writeback import confirm_sent
-
-        confirm_sent(engine)  # decisions sent earlier that this sync shows in the cache
+    try:
+        # the source is checked first (not the demo); the cache is verified around the writes:
+        # never write into, nor report success on, a damaged file (PRAGMA quick_check; exit 3)
+        report = runner_for(engine).run(
+            sync_source, _source(args), partial=args.partial, full=args.full,
+            check=not args.demo, verify=True, state=state).value
+    except (SourceError, ConnectorError, LookupError, CredentialError) as exc:
+        raise CliError(str(exc), 2) from None
+    result, messages = report.result, report.messages
     if args.json:
         print_json(result.to_dict())
     else:
-        for entity, c in result.counts.items():
-            print(f"{entity:24} received {c['received']:>9,}  changed {c['changed']:>9,}"
-                  + (f"  deleted {c['deleted']:,}" if c["deleted"] else ""))
-        for warning in result.warnings:
-            print(f"warning: {warning}")
-        for err in result.rejected[:50]:
-            print(f"rejected: {err}")
-        if len(result.rejected) > 50:
-            print(f"... and {len(result.rejected) - 50} more rejected rows")
-        print(f"{result.status} in {result.duration_s:.1f} s (run {result.run_id})")
-        if messages is not None:  # the demo suppliers' EDI messages (docs/edi.md)
-            c = messages.counts["edi_messages"]
-            print(f"supplier messages: {c['received']} files, {c['applied']} applied, "
-                  f"{c['duplicate']} duplicate, {c['superseded']} superseded, {c['rejected']} "
-                  f"rejected; {messages.total()} PO lines changed (`workbench edi list`)")
+        _print(result, messages)
     if not result.ok:
         raise CliError(result.error or "sync failed", 1)
     return 0
+
+
+def _print(result: SyncResult, messages: SyncResult | None) -> None:
+    for entity, c in result.counts.items():
+        print(f"{entity:24} received {c['received']:>9,}  changed {c['changed']:>9,}"
+              + (f"  deleted {c['deleted']:,}" if c["deleted"] else ""))
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    for err in result.rejected[:50]:
+        print(f"rejected: {err}")
+    if len(result.rejected) > 50:
+        print(f"... and {len(result.rejected) - 50} more rejected rows")
+    print(f"{result.status} in {result.duration_s:.1f} s (run {result.run_id})")
+    if messages is not None:  # the demo suppliers' EDI messages (docs/edi.md)
+        c = messages.counts["edi_messages"]
+        print(f"supplier messages: {c['received']} files, {c['applied']} applied, "
+              f"{c['duplicate']} duplicate, {c['superseded']} superseded, {c['rejected']} "
+              f"rejected; {messages.total()} PO lines changed (`workbench edi list`)")
