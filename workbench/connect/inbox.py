@@ -7,8 +7,8 @@ source: :func:`workbench.services.edi.sync_inbox` asks it for the files waiting
 then applies it to the cache in a transaction of its own. ``facts`` is what the cache knows that
 mapping needs (:class:`MessageFacts`; :class:`workbench.cache.edi.MappingFacts` has these).
 A file that cannot be read or mapped raises :class:`MessageError` naming where and what was
-expected; the core records it as rejected with those fields (any other exception is recorded with
-its text as the reason).
+expected; the core records it as rejected with those fields (another exception rejects the file
+too, with the reason "not applied, nothing changed (Type: text)").
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,7 +146,7 @@ def _take(conn: Connection, inbox: MessageInbox, data: bytes, facts: store.Mappi
     """Decide and apply one file inside the caller's transaction; the archive row's values."""
     try:
         decoded = inbox.decode(data, facts)
-    except ValueError as exc:  # EdiError, the reader's one error
+    except ValueError as exc:  # MessageError (the port's; EdiError): rejected, where and why
         return _rejection(values, exc)
     values = {**values, "standard": decoded.standard, "version": decoded.version,
               "message_type": decoded.message_type, "sender": decoded.sender,
@@ -269,9 +269,11 @@ def sync_inbox(engine: Engine, inbox: MessageInbox, source: str | None = None,
     return result
 
 
-def replay(engine: Engine, ids: Sequence[int], inbox_for: Any) -> list[FileOutcome]:
-    """Take rejected files again from the archive (``inbox_for(source)`` builds the source's
-    connector, with its current settings); each in its own transaction, updating its row."""
+def replay(engine: Engine, ids: Sequence[int],
+           inbox_for: Callable[[str], Connector]) -> list[FileOutcome]:
+    """Take rejected files again from the archive (``inbox_for(source)`` opens the source's
+    connector, with its current settings: a message inbox, else ValueError); each in its own
+    transaction, updating its row."""
     with engine.connect() as conn:
         rows = {r["id"]: r for r in store.messages(conn, ids=list(ids))}
         facts = store.load_facts(conn)
@@ -291,6 +293,9 @@ def replay(engine: Engine, ids: Sequence[int], inbox_for: Any) -> list[FileOutco
             raise LookupError(f"the archived copy of message {i} ({row['archive_path']}) cannot "
                               f"be read: {exc.strerror or exc}") from None
         inbox = inbox_for(row["source"])
+        if not is_message_inbox(inbox):
+            raise ValueError(f"source {row['source']!r} of message {i} is a {inbox.name} "
+                             "connector, not a message inbox: its messages cannot be replayed")
         base = {k: row[k] for k in ("source", "file", "archive_path", "sha256", "received_at")}
         base.update(processed_at=_now(), replays=int(row["replays"]) + 1, duplicate_of=None)
         with engine.begin() as conn:

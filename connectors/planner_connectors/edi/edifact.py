@@ -93,6 +93,12 @@ def segments(text: str, fast: bool = True) -> tuple[list[Segment], str]:
     if not fast or chars.escape_character in body or not body.strip():
         raw = Parser().convert_tokens_to_raw_segments(
             TokenIterator(Tokenizer().get_tokens(body, chars)))
+        # pydifact drops text after the last terminator; refused, as split_segments does
+        tail = body[body.rfind(chars.segment_terminator) + 1:].strip()
+        if tail:
+            raw = [*raw]
+            raise EdiError("segment not terminated", segment=len(raw) + 1, element=tail[:3],
+                           expected=f"the segment terminator {chars.segment_terminator!r}")
     else:
         raw = split_segments(body, chars.segment_terminator, chars.data_separator,
                              chars.component_separator)
