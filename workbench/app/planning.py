@@ -45,7 +45,7 @@ def shortages(session: PlanningSession, *, item: str | None = None, site: str | 
                               details=details, limit=limit)
 
 
-def shortage_frame(session: PlanningSession) -> pd.DataFrame:
+def _shortage_frame(session: PlanningSession) -> pd.DataFrame:
     """Rows short in the horizon (the columns of :attr:`Shortages.rows`, floats to 6 decimals
     as the JSON answer has them) with the item's description, planner and buyer."""
     import pandas as pd
@@ -56,8 +56,8 @@ def shortage_frame(session: PlanningSession) -> pd.DataFrame:
     rows = planning.shortages(session).rows
     if rows.empty:
         return pd.DataFrame(columns=[c.name for c in SHORTAGE_COLUMNS])
-    floats = rows.select_dtypes("float").columns
-    rows = rows.assign(**{c: rows[c].round(6) for c in floats})
+    floats = rows.select_dtypes("float").columns  # Python's round, as the JSON answer has it
+    rows = rows.assign(**{c: [round(v, 6) + 0.0 for v in rows[c].tolist()] for c in floats})
     items = session.data.items[["code", "description", "planner", "buyer"]]
     return rows.merge(items, left_on="item", right_on="code", how="left").drop(columns="code")
 
@@ -69,7 +69,7 @@ def shortage_table(session: PlanningSession) -> TableData:
     from workbench.app.columns import SHORTAGE_COLUMNS
     from workbench.app.tables import TableData
 
-    table = TableData.from_frame(shortage_frame(session), SHORTAGE_COLUMNS, ["item", "site"])
+    table = TableData.from_frame(_shortage_frame(session), SHORTAGE_COLUMNS, ["item", "site"])
     for picker in ("site", "planner", "buyer"):
         table.distinct(picker)
     return table
@@ -131,7 +131,7 @@ class PlanningCounts:
     late_po_lines: int
 
 
-def late_po_lines(session: PlanningSession) -> int:
+def _late_po_lines(session: PlanningSession) -> int:
     """Open PO lines whose promised date (else requested date) is before the planning day."""
     import pandas as pd
 
@@ -151,7 +151,7 @@ def planning_counts(session: PlanningSession) -> PlanningCounts:
     short = planning.shortages(session)
     first = short.rows["first_shortage_date"].min() if len(short.rows) else None
     return PlanningCounts(session.today, short.rows_total, int(short.rows["item"].nunique()),
-                          plain(first), late_po_lines(session))
+                          plain(first), _late_po_lines(session))
 
 
 @planning_query
