@@ -257,6 +257,23 @@ class Op(Generic[T]):
 
     def run(self) -> OpHandle[T]:
         handle: OpHandle[T] = OpHandle(self)
+        self._register(handle)
+        dialog = self._make_dialog(handle) if self._dialog_label is not None else None
+        sig = handle.signals
+        for fn in self._progress:
+            sig.progress.connect(lambda d, t, fn=fn: self._alive() and fn(d, t))
+        for on_status in self._status:
+            sig.status.connect(lambda s, fn=on_status: self._alive() and fn(s))
+        sig.succeeded.connect(lambda result: self._succeeded(handle, dialog, result),
+                              Qt.ConnectionType.QueuedConnection)
+        sig.failed.connect(lambda exc: self._failed(handle, dialog, exc),
+                           Qt.ConnectionType.QueuedConnection)
+        Op.pool(self._pool).start(_Runnable(handle))
+        return handle
+
+    def _register(self, handle: OpHandle[T]) -> None:
+        """Track the op; one still running with the same key is superseded (cancelled, its
+        answer dropped)."""
         if self.key is not None:
             old = Op._running.get(self.key)
             if old is not None and not old.done:
@@ -264,71 +281,62 @@ class Op(Generic[T]):
                 old.cancel(by_user=False)
             Op._running[self.key] = handle
         Op._all.add(handle)
-        dialog = self._make_dialog(handle) if self._dialog_label is not None else None
-        sig = handle.signals
-        parent = self._parent
 
-        def alive() -> bool:
-            return parent is None or shiboken6.isValid(parent)
+    def _alive(self) -> bool:
+        """Whether the widget the op reports to still exists."""
+        return self._parent is None or shiboken6.isValid(self._parent)
 
-        for fn in self._progress:
-            sig.progress.connect(lambda d, t, fn=fn: alive() and fn(d, t))
-        for on_status in self._status:
-            sig.status.connect(lambda s, fn=on_status: alive() and fn(s))
+    def _succeeded(self, handle: OpHandle[T], dialog: QProgressDialog | None, result: T) -> None:
+        """In the UI thread: hand the answer on; a failure to show it is a failure too."""
+        try:
+            if not handle.superseded and self._alive():
+                for fn in self._success:
+                    fn(result)
+        except Exception as exc:  # noqa: BLE001 - showing the answer failed: a failure too
+            exc.__dict__.setdefault("_wb_traceback", traceback.format_exc())
+            handle.error = exc
+            self._report(handle, exc)
+        finally:
+            self._finish(handle, dialog)
 
-        def finish() -> None:
-            Op._all.discard(handle)
-            if self.key is not None and Op._running.get(self.key) is handle:
-                del Op._running[self.key]
-            if dialog is not None and shiboken6.isValid(dialog):
-                dialog.close()
-                dialog.deleteLater()
-            if handle.superseded or not alive():
-                return
-            for fn in self._finally:
-                try:
-                    fn()
-                except Exception:  # the op is over whatever a callback does
-                    log.exception("%s: a finishing callback failed", self.name)
-            sig.finished.emit()
+    def _failed(self, handle: OpHandle[T], dialog: QProgressDialog | None,
+                exc: BaseException) -> None:
+        try:
+            self._report(handle, exc)
+        finally:
+            self._finish(handle, dialog)
 
-        def succeeded(result: T) -> None:
+    def _report(self, handle: OpHandle[T], exc: BaseException) -> None:
+        """The failure callbacks (or, with none, an error box): one place for errors."""
+        if handle.superseded or not self._alive():
+            return
+        if not isinstance(exc, Cancelled):
+            log.error("%s failed:\n%s", self.name, getattr(exc, "_wb_traceback", exc))
+        if not self._failure and not isinstance(exc, Cancelled):
+            owner = self._parent if isinstance(self._parent, QWidget) else None
+            show_error(owner, f"{self.name} failed", exc)
+        for fn in self._failure:
             try:
-                if not handle.superseded and alive():
-                    for fn in self._success:
-                        fn(result)
-            except Exception as exc:  # noqa: BLE001 - showing the answer failed: a failure too
-                exc.__dict__.setdefault("_wb_traceback", traceback.format_exc())
-                handle.error = exc
-                report(exc)
-            finally:
-                finish()
+                fn(exc)
+            except Exception:  # one broken handler must not stop the others
+                log.exception("%s: a failure handler failed", self.name)
 
-        def failed(exc: BaseException) -> None:
+    def _finish(self, handle: OpHandle[T], dialog: QProgressDialog | None) -> None:
+        """However the op ended: forget it, close its dialog, run the finishing callbacks."""
+        Op._all.discard(handle)
+        if self.key is not None and Op._running.get(self.key) is handle:
+            del Op._running[self.key]
+        if dialog is not None and shiboken6.isValid(dialog):
+            dialog.close()
+            dialog.deleteLater()
+        if handle.superseded or not self._alive():
+            return
+        for fn in self._finally:
             try:
-                report(exc)
-            finally:
-                finish()
-
-        def report(exc: BaseException) -> None:
-            """The failure callbacks (or, with none, an error box): one place for errors."""
-            if handle.superseded or not alive():
-                return
-            if not isinstance(exc, Cancelled):
-                log.error("%s failed:\n%s", self.name, getattr(exc, "_wb_traceback", exc))
-            if not self._failure and not isinstance(exc, Cancelled):
-                owner = parent if isinstance(parent, QWidget) else None
-                show_error(owner, f"{self.name} failed", exc)
-            for fn in self._failure:
-                try:
-                    fn(exc)
-                except Exception:  # one broken handler must not stop the others
-                    log.exception("%s: a failure handler failed", self.name)
-
-        sig.succeeded.connect(succeeded, Qt.ConnectionType.QueuedConnection)
-        sig.failed.connect(failed, Qt.ConnectionType.QueuedConnection)
-        Op.pool(self._pool).start(_Runnable(handle))
-        return handle
+                fn()
+            except Exception:  # the op is over whatever a callback does
+                log.exception("%s: a finishing callback failed", self.name)
+        handle.signals.finished.emit()
 
     def _make_dialog(self, handle: OpHandle[T]) -> QProgressDialog:
         owner = self._parent if isinstance(self._parent, QWidget) else None
