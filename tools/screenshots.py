@@ -22,12 +22,12 @@ SIZE = (1440, 900)
 
 def _prepare(cache: Path) -> None:
     """Load the demo, re-evaluate the requisitions and record two decisions (services only)."""
+    from workbench.app.sync import load_demo
     from workbench.cache.db import open_cache
     from workbench.services.decisions import record_decision
     from workbench.services.planning import open_session
     from workbench.services.reevaluate import run_reevaluation
     from workbench.services.tasks import SimpleState
-    from workbench.ui.workers import load_demo
 
     engine = open_cache(cache)
     try:
@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     app = make_application(offscreen=True)
     from PySide6.QtCore import QSettings
 
+    from workbench.app.sync import DEMO_SOURCE
     from workbench.services.settings import Settings, save_settings
     from workbench.ui.mainwindow import MainWindow
-    from workbench.ui.workers import DEMO_SOURCE
 
     tmp = Path(tempfile.mkdtemp(prefix="pwb-screens-"))
     cache = tmp / "demo.sqlite"

@@ -13,6 +13,7 @@ import pytest
 from planner_connectors.demo import DemoConnector
 from sqlalchemy import Engine, text
 
+from workbench.app.sync import DEMO_SOURCE, sync_sources
 from workbench.cache.db import open_cache
 from workbench.cache.frames import read_entity_frame
 from workbench.cli import main as cli
@@ -22,7 +23,6 @@ from workbench.services.planning import open_session, shortages
 from workbench.services.reevaluate import run_reevaluation
 from workbench.services.tasks import SimpleState
 from workbench.services.writeback import confirm_sent, outbox_frame, send_pending
-from workbench.ui.workers import DEMO_SOURCE, sync_sources
 
 LEDGER = ".demo-ledger.jsonl"
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QTableWidget
 
 from tests.ui.conftest import DEMO
 from tests.ui.test_outbox_and_errors import _outbox_with_one_entry
+from workbench.app.sync import sync_sources
 from workbench.cache.frames import read_entity_frame
 from workbench.connect.port import PushRequest
 from workbench.services.approvals import approval_queue, conflict_lines
@@ -26,7 +27,6 @@ from workbench.services.sources import demo_connector
 from workbench.services.tasks import SimpleState
 from workbench.services.writeback import audit_frame, outbox_frame, send_pending
 from workbench.ui.panels.outbox import OutboxView
-from workbench.ui.workers import sync_sources
 
 #: the quantity the clerk sets in the plant after the analysis
 CLERK_QUANTITY = 5.0

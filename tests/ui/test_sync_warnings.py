@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from workbench.app.sync import describe_result
 from workbench.domain.enums import SyncRunStatus
 from workbench.services.sync import SyncResult
-from workbench.ui.workers import describe_result
 
 
 def test_the_status_line_names_the_first_warning_and_counts_the_rest() -> None:
