@@ -182,11 +182,12 @@ def _serve(conn: Any, cancel: Any, cache_path: str) -> None:
     os._exit(0)
 
 
-#: Qt-free modules the fork server imports once, so each worker process starts already warm
-#: (a module that does not exist yet is skipped by the fork server)
-PRELOAD = ["workbench.app.ops", "workbench.app.sync", "workbench.app.planning",
-           "workbench.app.overview", "workbench.app.decisions", "workbench.app.outbox",
-           "workbench.services.planning"]
+#: Qt-free modules the fork server imports once, so each worker process starts already warm:
+#: the operations' modules and the planning engine (a module that cannot be imported is skipped
+#: by the fork server; tests/ui/test_worker_processes.py checks that none of them brings Qt)
+PRELOAD = ["workbench.app.sync", "workbench.app.planning", "workbench.app.bom",
+           "workbench.app.suppliers", "workbench.app.exceptions", "workbench.app.decisions",
+           "workbench.app.outbox", "workbench.services.planning"]
 
 
 #: the environment variable choosing the start method (``spawn`` or ``forkserver``)
