@@ -14,7 +14,7 @@ import pytest
 from tests.analysis.builders import week
 from tests.analysis.test_services_cli import cache, cli, plant  # noqa: F401 - the fixture and helpers
 from tests.fixtures_connector import MemoryConnector
-from workbench.app import bom, exceptions, planning, suppliers
+from workbench.app import bom, exceptions, packages, planning, suppliers
 from workbench.app.ops import Kind, kind_of
 from workbench.app.runner import InlineRunner
 from workbench.cache.db import open_cache
@@ -33,6 +33,7 @@ KINDS = {
                  "store_exception_messages": COMMAND, "list_exceptions": CACHE,
                  "acknowledge_exceptions": COMMAND, "snooze_exceptions": COMMAND,
                  "element_codes": CACHE, "elements": PLANNING},
+    packages: {"export_package": CACHE},
 }
 
 

@@ -46,12 +46,13 @@ def check_target(folder: Path, force: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.services.packages import export_package
+    from workbench.app.packages import export_package
+    from workbench.app.runner import InlineRunner
 
     folder = Path(args.package)
     args.cache = existing_cache(args.cache)
     check_target(folder, args.force)
-    written = export_package(open_engine(args), folder)
+    written = InlineRunner(open_engine(args)).run(export_package, folder)
     if args.json:
         print_json({"package": args.package, "rows": written})
     else:
