@@ -76,8 +76,9 @@ def typed_options(name: str, params: dict[str, Any], *, complete: bool = False) 
 
 
 def make_connector(name: str, **params: Any) -> Connector:
-    """An instance of the registered connector ``name`` with its parameters (its declared
-    options converted and checked first, see :func:`typed_options`)."""
+    """An instance of the registered connector ``name`` with exactly these parameters (its
+    declared options converted and checked first, see :func:`typed_options`): the lower step of
+    :func:`open_connector`, which the application uses (tests may build with this directly)."""
     return get_connector_class(name)(**typed_options(name, params))
 
 
