@@ -65,11 +65,6 @@ def unit_facts_from(uoms: pd.DataFrame, conversions: pd.DataFrame, data: Plannin
                                         data.items))
 
 
-def units_job(engine: Engine, state: TaskState | None = None) -> UnitFacts:
-    """:func:`unit_facts` as a job of the cache's writer (the GUI's planner has no engine)."""
-    return unit_facts(engine)
-
-
 def evaluate(session: PlanningSession, *, with_pegs: bool = True,
              units: UnitFacts | None = None) -> pd.DataFrame:
     """The recommendations for every open requisition (not stored)."""
@@ -77,12 +72,6 @@ def evaluate(session: PlanningSession, *, with_pegs: bool = True,
                                               session.slippage.suppliers["expected_slip_days"])}
     pegs = session.peg_summary if with_pegs else None
     return reevaluate(session.data, session.plan(), slip, pegs, units=units)
-
-
-def evaluate_job(session: PlanningSession, *, units: UnitFacts | None = None
-                 ) -> tuple[dt.date, pd.DataFrame]:
-    """The planner's job of the GUI: the planning day and the recommendations."""
-    return session.today, evaluate(session, units=units)
 
 
 def store(engine: Engine, recs: pd.DataFrame, run_at: dt.datetime | None = None,
@@ -110,13 +99,6 @@ def store(engine: Engine, recs: pd.DataFrame, run_at: dt.datetime | None = None,
         for r in recs.to_dict("records")
     ]
     return store_advice(engine, rows)
-
-
-def store_job(engine: Engine, state: TaskState | None = None, *, recs: pd.DataFrame
-              ) -> tuple[int, int]:
-    """:func:`store` as a job of the cache's writer: (stored, of which held back)."""
-    memory = held_back(engine, recs)
-    return store(engine, recs, held=memory), sum(1 for m in memory.values() if m["held"])
 
 
 @dataclass

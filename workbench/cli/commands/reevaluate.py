@@ -2,14 +2,16 @@
 
 Advice the buyer already modified or rejected is stored *held* until its facts change
 materially (:mod:`workbench.services.reevaluate`); ``--json`` gives each recommendation's
-``status`` (open or held) and the ``held`` count."""
+``status`` (open or held) and the ``held`` count. The same operations as the Approvals screen's
+"Re-evaluate" (:mod:`workbench.app.decisions`: evaluate on the planning session, then store),
+run inline."""
 
 from __future__ import annotations
 
 import argparse
 
 from workbench.cli import print_json
-from workbench.cli.commands._planning import add_planning_options, session_from
+from workbench.cli.commands._planning import add_planning_options, runner_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -21,11 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.services.reevaluate import run_reevaluation
+    from workbench.app import decisions as ops
 
-    engine, session = session_from(args)
-    result = run_reevaluation(engine, session, save=not args.dry_run,
-                              with_pegs=not args.no_pegs)
+    runner = runner_from(args)
+    units = runner.run(ops.unit_tables)
+    evaluation = runner.run(ops.evaluate, units, with_pegs=not args.no_pegs)
+    result = runner.run(ops.store_recommendations, evaluation,
+                        save=not args.dry_run).value.to_dict()
     if args.json:
         print_json(result)
         return 0

@@ -4,15 +4,17 @@ Approve, reject, or modify quantity/date with a comment; multi-select bulk appro
 A approve, R reject, M modify, J / N next, K previous (on the table). A ``switch_source`` advice
 says what it switches to: "alternate Y" (another component of the parents' alternate group, the
 quantity then being Y's) or "supplier S". Every decision is stored in
-the cache at once (:func:`workbench.services.decisions.record_decision`) and queued in the
+the cache at once (the command :func:`workbench.app.decisions.decide`) and queued in the
 outbox; the write-back happens later, from Sync & Outbox or the CLI, online or not.
+"Re-evaluate" asks the planning engine (:func:`~workbench.app.decisions.evaluate`, a planning
+query) and stores its advice (:func:`~workbench.app.decisions.store_recommendations`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 from PySide6.QtCore import QDate, Qt
@@ -30,13 +32,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.decisions import (
+    Choice,
+    Evaluation,
+    UnitTables,
+    approval_queue,
+    decide,
+    decision_history,
+    evaluate,
+    store_recommendations,
+    unit_tables,
+)
 from workbench.app.tables import Col
-from workbench.services.approvals import approval_queue, decision_history
-from workbench.services.decisions import DecisionOutcome
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.evidence import EvidencePane
 from workbench.ui.widgets import TablePane, heading, hint
-from workbench.ui.workers import decide_job
+
+if TYPE_CHECKING:
+    from workbench.services.decisions import DecisionOutcome
+    from workbench.services.reevaluate import Reevaluation
 
 QUEUE_COLUMNS = [
     Col("requisition", "Requisition"),
@@ -81,6 +95,8 @@ def advice_line(r: pd.Series) -> str:
 class ApprovalsPanel(Panel):
     name = "approvals"
     title = "Approvals"
+    #: the queue (advice on live requisitions) and each one's history with its write-back state
+    cares_about: ClassVar[tuple[str, ...]] = ("data", "decisions", "outbox")
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -165,8 +181,7 @@ class ApprovalsPanel(Panel):
 
     # --- loading ----------------------------------------------------------------------------
     def reload(self) -> None:
-        engine = self.ctx.engine
-        self.load(lambda _s: approval_queue(engine), self._show)
+        self.query(approval_queue, then=self._show)
 
     def _show(self, frame: pd.DataFrame) -> None:
         current = self.queue.current_key()
@@ -194,8 +209,8 @@ class ApprovalsPanel(Panel):
         r = self._frame.loc[key]
         self.pane.show_advice(advice_line(r), r["reason"], r["evidence"], str(r["item"]),
                               str(r["site"]))
-        self.read(partial(decision_history, requisition=str(r["requisition"])),
-                  self.pane.show_history, key="history")
+        self.query(decision_history, str(r["requisition"]), then=self.pane.show_history,
+                   key="history")
         alternate = r.get("proposed_item") if pd.notna(r.get("proposed_item")) else None
         self.quantity_label.setText(f"Quantity of {alternate}" if alternate else "Quantity")
         qty = r["proposed_quantity"] if pd.notna(r["proposed_quantity"]) else r["quantity"]
@@ -205,9 +220,9 @@ class ApprovalsPanel(Panel):
             self.date.setDate(QDate.fromString(str(when)[:10], "yyyy-MM-dd"))
 
     # --- deciding ---------------------------------------------------------------------------
-    def _choice(self, key: Any, **extra: Any) -> dict[str, Any]:
+    def _choice(self, key: Any, **extra: Any) -> Choice:
         r = self._frame.loc[key]
-        return {"id": int(key), "requisition": r["requisition"], **extra}
+        return Choice(recommendation=int(key), requisition=str(r["requisition"]), **extra)
 
     def approve(self) -> None:
         key = self.queue.current_key()
@@ -217,14 +232,14 @@ class ApprovalsPanel(Panel):
     def reject(self) -> None:
         key = self.queue.current_key()
         if key is not None:
-            self._decide([self._choice(key, action=self._frame.loc[key]["action"],
+            self._decide([self._choice(key, action=str(self._frame.loc[key]["action"]),
                                        comment=self.comment.text())], "reject")
 
     def modify(self) -> None:
         key = self.queue.current_key()
         if key is None:
             return
-        action = self._frame.loc[key]["action"]
+        action = str(self._frame.loc[key]["action"])
         date = dt.date.fromisoformat(self.date.date().toString("yyyy-MM-dd"))
         self._decide([self._choice(key, action=action, quantity=self.quantity.value(), date=date,
                                    comment=self.comment.text())], "modify")
@@ -234,24 +249,25 @@ class ApprovalsPanel(Panel):
         if keys:
             self._decide([self._choice(k, comment=self.comment.text()) for k in keys], "approve")
 
-    def _decide(self, choices: list[dict[str, Any]], verdict: str) -> None:
+    def _set_deciding(self, busy: bool) -> None:
         for b in (self.approve_button, self.reject_button, self.modify_button, self.bulk_button):
-            b.setEnabled(False)
-        job = partial(decide_job, choices=choices, verdict=verdict, user=self.ctx.settings.user)
-        self.write(job, lambda outcomes: self._decided(verdict, outcomes), key="decide",
-                   progress=f"Storing {len(choices)} decisions…" if len(choices) > 20 else None)
+            b.setEnabled(not busy)
+
+    def _decide(self, choices: list[Choice], verdict: str) -> None:
+        self._set_deciding(True)
+        self.change(decide, choices, verdict, self.ctx.settings.user,
+                    then=partial(self._decided, verdict),
+                    key="decide", on_finished=lambda: self._set_deciding(False),
+                    progress=f"Storing {len(choices)} decisions…" if len(choices) > 20 else None)
 
     def _decided(self, verdict: str, outcomes: list[DecisionOutcome]) -> None:
         self.last_outcomes = outcomes
-        for b in (self.approve_button, self.reject_button, self.modify_button, self.bulk_button):
-            b.setEnabled(True)
         queued = sum(1 for o in outcomes if o.outbox is not None)
         n = len(outcomes)
         self.status.setText(f"{n} decision{'s' if n != 1 else ''} ({verdict}) stored; "
                             f"{queued} queued for write-back.")
         self.comment.clear()
-        self.cache_changed.emit("decisions")
-        self.reload()
+        self.reload()  # at once, also when no window broadcasts the change
 
     def next_row(self) -> None:
         self.queue.select_row(self.queue.view.currentIndex().row() + 1)
@@ -260,31 +276,32 @@ class ApprovalsPanel(Panel):
         self.queue.select_row(max(self.queue.view.currentIndex().row() - 1, 0))
 
     def reevaluate(self) -> None:
-        holder = self.ctx.planning
+        """Read the unit tables (reader), ask the planning engine (planner), then store the
+        advice through the single writer (advice held back by decisions stored held)."""
         self.reevaluate_button.setEnabled(False)
+        self.query(unit_tables, then=self._evaluate, on_failure=self._reevaluate_failed)
 
-        def work(state: Any) -> tuple[Any, Any, tuple[int, int]]:
-            """Read the unit facts through the single writer, compute in the planner process,
-            then store through the writer (advice held back by decisions stored held)."""
-            from workbench.services.reevaluate import evaluate_job, store_job, units_job
+    def _evaluate(self, units: UnitTables) -> None:
+        self.query(evaluate, units, then=self._store, on_failure=self._reevaluate_failed,
+                   progress="Re-evaluating requisitions…")
 
-            units = holder.write(units_job, state)
-            day, recs = holder.call(partial(evaluate_job, units=units), state)
-            stored = holder.write(partial(store_job, recs=recs), state)
-            return day, recs["action"].value_counts().sort_index().to_dict() if len(recs) else {}, stored
+    def _store(self, evaluation: Evaluation) -> None:
+        self.change(store_recommendations, evaluation, then=self._reevaluated,
+                    on_failure=self._reevaluate_failed, key="reevaluate")
 
-        self.load(work, self._reevaluated, key="reevaluate", writes=True,
-                  progress="Re-evaluating requisitions…")
-
-    def _reevaluated(self, result: tuple[Any, dict[str, int], tuple[int, int]]) -> None:
-        day, counts, (stored, held) = result
+    def _reevaluate_failed(self, exc: BaseException) -> None:
         self.reevaluate_button.setEnabled(True)
-        actions = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in counts.items())
-        self.status.setText(f"{stored} recommendations as of {day}: {actions}."
+        self.failed("re-evaluate", exc)
+
+    def _reevaluated(self, result: Reevaluation) -> None:
+        self.reevaluate_button.setEnabled(True)
+        actions = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.actions.items())
+        held = result.held
+        self.status.setText(f"{result.stored} recommendations as of {result.planning_day}: "
+                            f"{actions}."
                             + (f" {held} held back: the buyer's earlier decision stands and "
                                f"nothing material changed." if held else ""))
-        self.cache_changed.emit("decisions")
-        self.reload()
+        self.reload()  # at once, also when no window broadcasts the change
 
     def focus_on(self, target: Any) -> None:
         combo = self.queue.pickers["action"]

@@ -4,17 +4,18 @@ Shows every entry (queued, sending, sent, confirmed, failed with its error, conf
 discarded), retries failed ones, sends what is queued, and for a conflict shows our decision
 beside the source's current state, field by field, with the two ways a buyer settles it: send
 ours on the source's version, or discard ours and keep the source's. The reading and sending
-are services (``workbench.services.writeback``); this module only displays and asks.
+are operations of :mod:`workbench.app.outbox`, run through the host panel's two verbs
+(``query``, ``change``: its changes go to the window like the panel's own); this module only
+displays and asks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -26,16 +27,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.ops import Outcome
+from workbench.app.outbox import (
+    OutboxSnapshot,
+    discard_conflicts,
+    outbox_entries,
+    resend_on_source_version,
+    retry,
+    send_pending,
+)
 from workbench.app.tables import Col
-from workbench.services.approvals import conflict_lines
-from workbench.ui.operations import Op
-from workbench.ui.panels.base import PanelContext
-from workbench.ui.planning import write_call
 from workbench.ui.widgets import TablePane, hint
-from workbench.ui.workers import discard_job, resend_job, retry_job, send_job
 
 if TYPE_CHECKING:
+    from workbench.services.approvals import ConflictLine
     from workbench.services.writeback import Resolution
+    from workbench.ui.panels.base import Panel, PanelContext
 
 OUTBOX_COLUMNS = [
     Col("id", "Entry", "int"),
@@ -52,23 +59,14 @@ TONES = {"failed": "failed", "conflict": "conflict", "queued": "queued", "confir
          "sent": "ok"}  # "discarded" (a conflict settled by keeping the source's state): no tone
 
 
-def _writeback() -> Any:
-    """The write-back service module, or None while it is not installed in this build."""
-    try:
-        from workbench.services import writeback
-    except ImportError:
-        return None
-    return writeback
-
-
 class OutboxView(QWidget):
-    """Outbox table, Retry / Send buttons and the conflict comparison."""
+    """Outbox table, Retry / Send buttons and the conflict comparison, inside ``host`` (the
+    Sync & Outbox panel), whose verbs run its operations."""
 
-    cache_changed = Signal(str)
-
-    def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, ctx: PanelContext, host: Panel) -> None:
+        super().__init__(host)
         self.ctx = ctx
+        self.host = host
         self.table = TablePane(OUTBOX_COLUMNS, title="Outbox", placeholder="Filter outbox…",
                                pickers=[("state", "states")], multi_select=True)
         self.retry_button = QPushButton("Retry selected")
@@ -136,24 +134,13 @@ class OutboxView(QWidget):
         layout.addWidget(split, 1)
         self.table.current_key_changed.connect(self._show_conflict)
         self._entries = pd.DataFrame()
-        self._cached: dict[int, dict[str, Any]] = {}
-        if _writeback() is None:
-            self.note.setText("Write-back is not available in this build: decisions stay stored "
-                              "in the cache.")
-            self.retry_button.setEnabled(False)
-            self.send_button.setEnabled(False)
+        self._conflicts: dict[int, list[ConflictLine]] = {}
 
     def reload(self) -> None:
-        wb = _writeback()
-        if wb is None:
-            return
-        engine = self.ctx.engine
-        (Op(lambda _s: (wb.outbox_frame(engine), wb.cached_records(engine)), name="Outbox",
-            key=f"outbox-{id(self)}", parent=self)
-         .on_success(self._show).run())
+        self.host.query(outbox_entries, then=self._show, key="outbox")
 
-    def _show(self, loaded: tuple[pd.DataFrame, dict[int, dict[str, Any]]]) -> None:
-        frame, self._cached = loaded
+    def _show(self, snapshot: OutboxSnapshot) -> None:
+        frame, self._conflicts = snapshot.entries, snapshot.conflicts
         self._entries = frame
         frame = frame.assign(tone=frame["state"].map(TONES).fillna("")) if len(frame) else frame
         self.table.model.set_frame(frame, "id", tone="tone" if len(frame) else None)
@@ -177,7 +164,7 @@ class OutboxView(QWidget):
             f"Entry {entry['id']}: {entry['verdict']} {entry['action']} of {entry['requisition']}"
             f", decided by {entry['decided_by']} at {entry['decided_at']}. "
             f"{entry['last_error'] or ''}")
-        lines = conflict_lines(entry["conflict"], self._cached.get(self._conflict_key))
+        lines = self._conflicts.get(self._conflict_key, [])
         self.conflict.setRowCount(len(lines))
         for i, line in enumerate(lines):
             for j, text in enumerate((line.label, line.cached, line.ours, line.theirs)):
@@ -194,42 +181,32 @@ class OutboxView(QWidget):
 
     def resend_current(self) -> None:
         """Keep our decision: send it again on the version the source holds now."""
-        self._resolve(resend_job, "Send ours")
+        self._resolve(resend_on_source_version)
 
     def discard_current(self) -> None:
         """Keep the source's state: the entry is discarded, nothing is sent."""
-        self._resolve(discard_job, "Discard")
+        self._resolve(discard_conflicts)
 
-    def _resolve(self, job: Callable[..., Resolution], name: str) -> None:
-        if self._conflict_key is None:
-            return
-        call = partial(job, ids=[self._conflict_key], user=self.ctx.settings.user)
-        (Op(write_call(self.ctx.planning, call), name=name, parent=self, writes=True)
-         .on_success(self._resolved).run())
+    def _resolve(self, settle: Callable[..., Outcome[Resolution]]) -> None:
+        if self._conflict_key is not None:
+            self.host.change(settle, [self._conflict_key], self.ctx.settings.user,
+                             then=self._resolved)
 
     def _resolved(self, result: Resolution) -> None:
         if result.skipped:
             self.note.setText("; ".join(result.skipped))
-        self._changed()
+        self.reload()
 
     def retry_selected(self) -> None:
-        wb = _writeback()
-        keys = [int(k) for k in self.table.selected_keys()]
-        if wb is None or not keys:
-            return
-        job = partial(retry_job, ids=keys, user=self.ctx.settings.user)
-        (Op(write_call(self.ctx.planning, job), name="Retry", parent=self, writes=True)
-         .on_success(lambda _r: self._changed()).run())
+        keys: Sequence[int] = [int(k) for k in self.table.selected_keys()]
+        if keys:
+            self.host.change(retry, keys, self.ctx.settings.user, then=self._changed)
 
     def send_now(self) -> None:
-        wb = _writeback()
-        if wb is None:
-            return
-        job = partial(send_job, sources=list(self.ctx.settings.sources))
-        (Op(write_call(self.ctx.planning, job), name="Send", parent=self, writes=True)
-         .with_progress("Sending decisions…")
-         .on_success(lambda _r: self._changed()).run())
+        self.host.change(send_pending, list(self.ctx.settings.sources), then=self._changed,
+                         progress="Sending decisions…")
 
-    def _changed(self) -> None:
-        self.cache_changed.emit("decisions")
+    def _changed(self, _result: object) -> None:
+        """Shown at once, also when no window broadcasts the change (the host's own reload
+        follows the broadcast)."""
         self.reload()

@@ -25,16 +25,20 @@ def demo_preview_cache(scale: str) -> Path:
 
 def ensure_demo(path: Path, scale: str) -> None:
     """Load the demo plant into ``path`` unless it already holds data."""
+    from workbench.app.runner import InlineRunner
+    from workbench.app.sync import demo_source, is_empty, load_source
     from workbench.cache.db import open_cache
-    from workbench.services.status import cache_status
     from workbench.services.tasks import SimpleState
-    from workbench.ui.workers import load_demo
 
     engine = open_cache(path)
+    runner = InlineRunner(engine)
     try:
-        if cache_status(engine).empty:
+        if runner.run(is_empty):
             print(f"loading the {scale} demo into {path}…", file=sys.stderr)
-            load_demo(engine, SimpleState(echo=True), scale=scale)
+            loaded = runner.run(load_source, demo_source(scale), state=SimpleState(echo=True))
+            failed = [r for r in loaded.value.results if not r.ok]
+            if failed:
+                raise RuntimeError(failed[0].error or "the demo plant could not be loaded")
     finally:
         engine.dispose()
 
@@ -45,10 +49,10 @@ def preview(panel_cls: type[Panel], argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=["small", "medium", "large"], default="small")
     args = parser.parse_args(argv)
 
+    from workbench.app.sync import demo_source
     from workbench.ui.app import build_context, make_application
     from workbench.ui.errors import setup_logging
     from workbench.ui.operations import Op
-    from workbench.ui.workers import DEMO_SOURCE
 
     app = make_application()
     setup_logging()
@@ -57,15 +61,14 @@ def preview(panel_cls: type[Panel], argv: list[str] | None = None) -> int:
         ensure_demo(path, args.scale)
     ctx = build_context(path, path.with_suffix(".settings.json"), path.with_suffix(".ui.json"))
     if args.cache is None and ctx.settings.source("demo") is None:
-        source = DEMO_SOURCE.model_copy(deep=True)
-        source.params["scale"] = args.scale
-        ctx.settings.sources.append(source)
+        ctx.settings.sources.append(demo_source(args.scale))
         ctx.save_settings()
     panel = panel_cls(ctx)
     panel.setWindowTitle(f"{panel_cls.title} — preview")
     panel.resize(1280, 820)
     panel.show()
     code = app.exec()
+    ctx.runner.shutdown()
     Op.shutdown()
     ctx.engine.dispose()
     sys.exit(code)
