@@ -137,3 +137,27 @@ def test_user_moves_skip_entries_the_table_does_not_allow(engine: Engine) -> Non
     assert log[["actor", "action", "result"]].values.tolist() == [
         ["bo", "discard", "discarded"], ["bo", "retry", "queued"],
         ["ana", "decide modify reduce", "queued"]]
+
+
+DECISION_SERVICES = ("decisions", "approvals", "writeback", "reevaluate", "status")
+
+
+@pytest.mark.parametrize("name", DECISION_SERVICES)
+def test_the_decision_services_orchestrate_without_sql(name: str) -> None:
+    """SQL lives in the cache package: these services import no table and no statement
+    builder (only the Engine type) and hold no SQL text."""
+    import ast
+
+    import workbench.services
+
+    path = Path(workbench.services.__file__).parent / f"{name}.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {(node.module, alias.name) for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert {n for m, n in imported if m == "sqlalchemy"} <= {"Engine"}
+    assert not {m for m, _ in imported if m == "workbench.cache.schema"}
+    sql = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+           and isinstance(node.value, str)
+           and node.value.lstrip().upper().startswith(("SELECT ", "UPDATE ", "INSERT ",
+                                                        "DELETE ", "PRAGMA "))]
+    assert sql == []
