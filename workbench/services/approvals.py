@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from workbench.cache.readmodels import decisions_frame, open_recommendations
+from workbench.cache.readmodels import open_recommendations
 
 
 def approval_queue(engine: Engine) -> pd.DataFrame:
@@ -233,8 +233,3 @@ def conflict_lines(conflict: str | Mapping[str, Any] | None,
     lines += [line(_label(k), ours[k], None, None) for k in sorted(ours)]
     lines += [line(_label(k), None, k, theirs[k]) for k in sorted(theirs)]
     return lines
-
-
-def decision_history(engine: Engine, state: Any = None, *, requisition: str) -> pd.DataFrame:
-    """The decisions on ``requisition``, newest first (who, when, what, why; a reader job)."""
-    return decisions_frame(engine, requisition)
