@@ -16,6 +16,9 @@ from workbench.cli import CliError, add_common, open_engine, print_json
 if TYPE_CHECKING:
     import pandas as pd
 
+    from workbench.app.runner import InlineRunner
+    from workbench.services.settings import SourceConfig
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("outbox", help="list, send and retry decisions queued for write-back")
@@ -57,6 +60,35 @@ def run(args: argparse.Namespace) -> int:
     from workbench.app.runner import InlineRunner
 
     runner = InlineRunner(open_engine(args))
+    out = _act(runner, args)
+    if args.audit:
+        out["audit"] = _records(runner.run(ops.audit_log))
+    else:
+        out["entries"] = _records(runner.run(ops.outbox_entries).entries)
+    if args.json:
+        print_json(out)
+        return 0
+    _print_actions(out)
+    if args.audit:
+        for a in out["audit"]:  # type: ignore[attr-defined]
+            print(
+                f"{a['at']} {a['actor']:12} {a['action']:22} {a['target'] or '':28} {a['result']}"
+            )
+        return 0
+    for e in out["entries"]:  # type: ignore[attr-defined]
+        print(
+            f"{e['id']:>5} {e['state']:10} {e['requisition']:14} {e['action']:14} "
+            f"tries {e['attempts']}  {e['last_error'] or ''}"
+        )
+    if not out["entries"]:
+        print("the outbox is empty")
+    return 0
+
+
+def _act(runner: InlineRunner, args: argparse.Namespace) -> dict[str, object]:
+    """Retry, resend, discard, then send, as the options ask; what each did (JSON-ready)."""
+    from workbench.app import outbox as ops
+
     out: dict[str, object] = {}
     if args.retry:
         out["retried"] = runner.run(ops.retry, args.retry).value
@@ -65,26 +97,29 @@ def run(args: argparse.Namespace) -> int:
     if args.discard:
         out["discarded"] = asdict(runner.run(ops.discard_conflicts, args.discard).value)
     if args.send:
-        from workbench.services.settings import SettingsError, load_settings
         from workbench.services.tasks import SimpleState
 
-        try:
-            sources = load_settings().sources
-        except SettingsError as exc:
-            raise CliError(str(exc), 2) from None
-        if args.source:
-            sources = [s for s in sources if s.name == args.source]
-            if not sources:
-                raise CliError(f"no configured source named {args.source!r}", 2)
         state = SimpleState(echo=not args.json and sys.stderr.isatty())
-        out["send"] = runner.run(ops.send_pending, sources, state=state).value.to_dict()
-    if args.audit:
-        out["audit"] = _records(runner.run(ops.audit_log))
-    else:
-        out["entries"] = _records(runner.run(ops.outbox_entries).entries)
-    if args.json:
-        print_json(out)
-        return 0
+        out["send"] = runner.run(ops.send_pending, _sources(args), state=state).value.to_dict()
+    return out
+
+
+def _sources(args: argparse.Namespace) -> list[SourceConfig]:
+    """The configured sources to send through (``--source``: only that one)."""
+    from workbench.services.settings import SettingsError, load_settings
+
+    try:
+        sources = load_settings().sources
+    except SettingsError as exc:
+        raise CliError(str(exc), 2) from None
+    if args.source:
+        sources = [s for s in sources if s.name == args.source]
+        if not sources:
+            raise CliError(f"no configured source named {args.source!r}", 2)
+    return sources
+
+
+def _print_actions(out: dict[str, object]) -> None:
     if "retried" in out:
         print(f"{out['retried']} entries queued again")
     for key, what in (("resent", "queued on the source's version"), ("discarded", "discarded")):
@@ -102,17 +137,3 @@ def run(args: argparse.Namespace) -> int:
         print(
             ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in sent.items() if k != "messages")
         )
-    if args.audit:
-        for a in out["audit"]:  # type: ignore[attr-defined]
-            print(
-                f"{a['at']} {a['actor']:12} {a['action']:22} {a['target'] or '':28} {a['result']}"
-            )
-        return 0
-    for e in out["entries"]:  # type: ignore[attr-defined]
-        print(
-            f"{e['id']:>5} {e['state']:10} {e['requisition']:14} {e['action']:14} "
-            f"tries {e['attempts']}  {e['last_error'] or ''}"
-        )
-    if not out["entries"]:
-        print("the outbox is empty")
-    return 0
