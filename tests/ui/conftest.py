@@ -31,7 +31,7 @@ _CONTEXTS: list[PanelContext] = []
 def _stop_worker_processes() -> Iterator[None]:
     yield
     while _CONTEXTS:
-        _CONTEXTS.pop().planning.shutdown()
+        _CONTEXTS.pop().runner.shutdown()
 
 
 @pytest.fixture(scope="session")

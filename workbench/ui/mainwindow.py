@@ -226,7 +226,6 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(panel)
         panel.navigate.connect(self.go_to)
         panel.changed.connect(self.broadcast)
-        panel.cache_changed.connect(self.cache_changed)
         panel.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         panel.loaded.connect(self._first_loaded)
         panel.restore_state(self.ctx.ui_state.panel_state.get(name, {}))
@@ -287,19 +286,6 @@ class MainWindow(QMainWindow):
             self.check_sources()
         if changes.touches("data", "decisions", "outbox"):
             self.refresh_freshness()
-
-    def cache_changed(self, what: str = "data") -> None:
-        """A panel wrote to the cache: every panel reloads (now if visible, else when shown);
-        a change of planning input ("data") also invalidates the planning session."""
-        if what == "data":
-            self.ctx.planning.invalidate()
-        if what == "sources":
-            self.check_sources()
-            return
-        for panel in self.panels.values():
-            if panel is not self.sender():
-                panel.mark_stale()
-        self.refresh_freshness()
 
     def _load_source(self, source: SourceConfig, busy_text: str) -> None:
         self.welcome.set_busy(busy_text)

@@ -37,8 +37,7 @@ from workbench.app.ops import Changes, Kind, Outcome, kind_of
 from workbench.app.runner import ProcessRunner
 from workbench.services.settings import Settings, save_settings
 from workbench.ui.errors import show_error
-from workbench.ui.operations import Op, OpHandle
-from workbench.ui.planning import PlanningHolder, plan_call, read_call, write_call
+from workbench.ui.operations import POOL_OF_KIND, Op, OpHandle
 from workbench.ui.settings import UiState, UiStateStore
 
 T = TypeVar("T")
@@ -58,15 +57,13 @@ class PanelContext:
     cache_path: Path | None = None
     #: connector name -> reachable? (filled by the window's background check)
     reachable: dict[str, bool] = field(default_factory=dict)
-    #: runs every operation of the panels in the planner / reader / writer process
+    #: runs every operation of the panels in the planner / reader / writer process, the
+    #: planning session opened with the settings' planning defaults as they are at that moment
     runner: ProcessRunner = field(init=False)
-    #: TRANSITIONAL (issue 12): the old verbs' view of the runner's processes
-    planning: PlanningHolder = field(init=False)
 
     def __post_init__(self) -> None:
         path = Path(self.cache_path or str(self.engine.url.database))
         self.runner = ProcessRunner(path, lambda: self.settings.planning)
-        self.planning = PlanningHolder(self.runner)
 
     def save_settings(self) -> None:
         save_settings(self.settings, self.settings_path)
@@ -89,8 +86,6 @@ class Panel(QWidget):
     #: a command of this panel changed something (:class:`~workbench.app.ops.Changes`); the
     #: window hands it to every panel's :meth:`on_changes`
     changed = Signal(object)
-    #: TRANSITIONAL (issue 12): the old "data" / "decisions" / "sources" strings
-    cache_changed = Signal(str)
     loaded = Signal()
     busy = Signal(bool)
     message = Signal(str)
@@ -160,8 +155,7 @@ class Panel(QWidget):
         return self._start(
             lambda state: runner.run(fn, *args, state=state, **kwargs), then,
             name=key or fn.__name__, key=key or fn.__name__, progress=progress,
-            on_failure=on_failure, on_finished=on_finished,
-            pool="planner" if kind is Kind.PLANNING else "reader")
+            on_failure=on_failure, on_finished=on_finished, pool=POOL_OF_KIND[kind])
 
     def change(
         self,
@@ -195,7 +189,8 @@ class Panel(QWidget):
         return self._start(lambda state: runner.run(fn, *args, state=state, **kwargs), done,
                            name=key or fn.__name__, key=key, progress=progress,
                            on_failure=on_failure, on_finished=on_finished,
-                           on_progress=on_progress, on_status=on_status, pool="write")
+                           on_progress=on_progress, on_status=on_status,
+                           pool=POOL_OF_KIND[Kind.COMMAND])
 
     def _start(self, work: Callable[[Any], T], then: Callable[[T], None], *, name: str,
                key: str | None, progress: str | None,
@@ -229,63 +224,6 @@ class Panel(QWidget):
         handle.signals.failed.connect(lambda _e, h=handle: self._superseded(h))
         handle.signals.succeeded.connect(lambda _r, h=handle: self._superseded(h))
         return handle
-
-    # --- TRANSITIONAL verbs (issue 12): removed once every panel uses query / change ----------
-    def load(
-        self,
-        fn: Callable[[Any], T],
-        on_success: Callable[[T], None],
-        *,
-        key: str = "load",
-        writes: bool = False,
-        progress: str | None = None,
-        pool: str | None = None,
-    ) -> OpHandle[T]:
-        """Run ``fn(state)`` in the background and hand its result to ``on_success``.
-
-        Errors go to one place (:meth:`failed`); ``loaded`` fires when every load finished.
-        """
-        self._loading += 1
-        self.busy.emit(True)
-        op = (
-            Op(fn, name=f"{self.title}: {key}", key=f"{self.name}-{key}-{id(self)}", parent=self,
-               writes=writes, pool=pool)
-            .on_success(on_success)
-            .on_failure(lambda exc: self.failed(key, exc))
-            .on_finished(self._finished_loading)
-        )
-        if progress:
-            op.with_progress(progress)
-        handle = op.run()
-        # a superseded op never calls on_finished: count it down when it is replaced
-        handle.signals.failed.connect(lambda _e, h=handle: self._superseded(h))
-        handle.signals.succeeded.connect(lambda _r, h=handle: self._superseded(h))
-        return handle
-
-    def plan(
-        self,
-        fn: Callable[[Any], T],
-        on_success: Callable[[T], None],
-        *,
-        key: str = "plan",
-        progress: str | None = None,
-        writes: bool = False,
-    ) -> OpHandle[T]:
-        """Like :meth:`load`, with ``fn(session)`` run on the shared planning session."""
-        return self.load(plan_call(self.ctx.planning, fn), on_success, key=key, progress=progress,
-                         writes=writes, pool=None if writes else "planner")
-
-    def read(self, fn: Callable[..., T], on_success: Callable[[T], None], *, key: str = "load",
-             progress: str | None = None) -> OpHandle[T]:
-        """``fn(engine, state)`` in the reader process: reads big enough to hold the GIL."""
-        return self.load(read_call(self.ctx.planning, fn), on_success, key=key, progress=progress,
-                         pool="reader")
-
-    def write(self, fn: Callable[..., T], on_success: Callable[[T], None], *, key: str = "write",
-              progress: str | None = None) -> OpHandle[T]:
-        """``fn(engine, state)`` in the writer process, the cache's single writer."""
-        return self.load(write_call(self.ctx.planning, fn), on_success, key=key,
-                         progress=progress, writes=True)
 
     def _superseded(self, handle: OpHandle[Any]) -> None:
         if handle.superseded:

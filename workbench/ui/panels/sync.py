@@ -119,13 +119,8 @@ class SyncPanel(Panel):
         runs_split.setSizes([300, 200])
         self.runs_split = runs_split
 
+        # its commands run through this panel's verbs: their changes are this panel's
         self.outbox = OutboxView(ctx, self)
-        # the outbox view's commands are this panel's changes, for the window to broadcast
-        outbox_changed = getattr(self.outbox, "changed", None)
-        if outbox_changed is not None:
-            outbox_changed.connect(self.changed)
-        if hasattr(self.outbox, "cache_changed"):  # TRANSITIONAL until OutboxView emits changed
-            self.outbox.cache_changed.connect(self.cache_changed)
         self.tabs = QTabWidget()
         self.tabs.addTab(runs_split, "Sync runs and rejected rows")
         self.tabs.addTab(self.outbox, "Outbox (decisions to write back)")
