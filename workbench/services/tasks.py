@@ -1,7 +1,11 @@
 """The state object long-running work reports through (progress, status, cancellation).
 
 Workers are plain functions taking a :class:`TaskState`, so tests and the CLI call them without
-Qt; the UI passes a state whose methods forward to signals (``workbench.ui.operations``).
+Qt; the UI passes a state whose methods forward to signals (``workbench.ui.operations``). An
+operation of ``workbench.app`` that declares a keyword parameter ``state`` gets one from the
+runner (``workbench.app.runner``): in a worker process a state whose reports travel up the pipe
+and whose Cancel comes down it (``workbench.app.processes``), inline a :class:`SimpleState`
+when the caller gave none.
 """
 
 from __future__ import annotations
