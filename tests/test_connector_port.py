@@ -212,19 +212,12 @@ def test_the_ast_check_catches_what_it_looks_for() -> None:
     assert [line for line, _ in _offences(ast.parse(code), _port_members())] == [1, 2, 3]
 
 
-#: modules on their way out in this restructuring (issue 12: workers.py's sync_sources and
-#: check_sources move to workbench/app/sync.py, which opens connectors with open_connector)
-LEAVING = {"workbench/ui/workers.py"}
-
-
 def test_no_module_of_the_core_reads_a_port_member_with_getattr_or_builds_a_connector_itself(
 ) -> None:
     members = _port_members()
     offences = []
     for path in sorted(WORKBENCH.rglob("*.py")):
         rel = path.relative_to(REPO).as_posix()
-        if rel in LEAVING:
-            continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=rel)
         for line, what in _offences(tree, members):
             # make_connector is the factory's own lower step
