@@ -179,7 +179,13 @@ decisions = Table(
     Column("decided_at", Text, nullable=False),
     Column("base_version", Text),
     Column("item", Text),  # migration 0003: alternate component switched to (NULL: same item)
+    # migration 0010: what the decision is about (NULL/requisition, purchase_order_line,
+    # work_order; for the latter two ``requisition`` holds the element's code) and the
+    # exception message decided on (kind|element)
+    Column("target_kind", Text),
+    Column("message_key", Text),
 )
+Index("ix_decisions_message", decisions.c.message_key)
 
 outbox = Table(
     "outbox",
