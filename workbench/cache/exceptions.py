@@ -217,3 +217,10 @@ def last_syncs(conn: Connection) -> list[tuple[str, str]]:
 def site_names(conn: Connection) -> dict[str, str]:
     return {str(c): str(n or "") for c, n in conn.exec_driver_sql(
         "SELECT code, name FROM sites WHERE deleted_at IS NULL")}
+
+
+def last_seen(conn: Connection) -> str | None:
+    """The latest ``last_seen`` of the stored messages: the planning day of the last refresh
+    (None before any)."""
+    found = conn.exec_driver_sql("SELECT max(last_seen) FROM exception_messages").scalar()
+    return None if found is None else str(found)

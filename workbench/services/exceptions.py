@@ -150,7 +150,7 @@ def _date(text: Any) -> dt.date | None:
 def current_day(engine: Engine) -> dt.date:
     """The planning day of the last refresh (the wall-clock day before any)."""
     with engine.connect() as conn:
-        found = conn.exec_driver_sql("SELECT max(last_seen) FROM exception_messages").scalar()
+        found = repo.last_seen(conn)
     return _date(found) or dt.date.today()
 
 
