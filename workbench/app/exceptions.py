@@ -5,14 +5,24 @@ a refresh is :func:`exception_site_names` (cache), :func:`compute_exception_mess
 and :func:`store_exception_messages` (command), each placed by the runner. Rules and lasting
 state: :mod:`workbench.services.exceptions`, docs/exceptions.md. Importing this module loads
 neither pandas nor Qt.
+
+Acting on messages (commands): :func:`decide_message` (one message: approve, modify, reject),
+:func:`decide_messages` (several, each in its own transaction), :func:`supplier_reschedules`
+(query: the open undecided reschedules of one supplier) and
+:func:`approve_supplier_reschedules` (approve them all); a PO line's decision is queued for
+write-back through the outbox, a work order's recorded
+(:mod:`workbench.services.message_decisions`). Each returns typed
+:class:`~workbench.services.message_decisions.MessageOutcome` values and ``Changes(decisions=True,
+outbox=True)`` when a write-back was queued, ``Changes(decisions=True)`` when only recorded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from workbench.app.ops import Changes, Outcome, cache_query, command, planning_query
+from workbench.app.ops import NOTHING, Changes, Outcome, cache_query, command, planning_query
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -21,6 +31,8 @@ if TYPE_CHECKING:
     from workbench.analysis.exceptions import ExceptionSettings
     from workbench.analysis.session import PlanningSession
     from workbench.services.exceptions import ComputedMessages, RefreshResult, StoredMessage
+    from workbench.services.message_decisions import MessageOutcome
+    from workbench.services.tasks import TaskState
 
 #: what acknowledging, snoozing or refreshing messages changes
 DECISIONS = Changes(decisions=True)
@@ -98,3 +110,70 @@ def elements(session: PlanningSession, item: str, site: str | None = None,
     from workbench.services import exceptions
 
     return exceptions.elements(session, item, site, bucket, codes=codes)
+
+
+# --- acting on messages (issue 13 §3): decisions on firm orders ------------------------------
+#: what a decision changes: queue and history, and the outbox when it queued a write-back
+DECIDED = Changes(decisions=True, outbox=True)
+
+
+def _decided(outcomes: list[MessageOutcome]) -> Changes:
+    """Changes(decisions, outbox) as fits: outbox only when a write-back was queued; nothing
+    when nothing new was recorded. The plan's data change when the source took the write and a
+    sync brought it (that sync's Changes(data=True)); the message shows its decision at once."""
+    fresh = [o for o in outcomes if o.decision is not None and not o.duplicate]
+    if not fresh:
+        return NOTHING
+    return DECIDED if any(o.written_back for o in fresh) else DECISIONS
+
+
+@command
+def decide_message(engine: Engine, message_id: int, verdict: str, user: str, *,
+                   quantity: float | None = None, date: dt.date | str | None = None,
+                   comment: str = "") -> Outcome[MessageOutcome]:
+    """Record ``verdict`` (approve, modify, reject) by ``user`` on one exception message: a PO
+    line's reschedule (E01/E02), reduce (E04), increase (E05) or cancel (E03) is queued for
+    write-back, a work order's is recorded advice. ``quantity``: new open quantity (stock unit),
+    ``date``: new date; given with approve they make it modify. Bad input raises
+    :class:`~workbench.services.decisions.DecisionError` (nothing stored)
+    (:func:`workbench.services.message_decisions.record_message_decision`)."""
+    from workbench.services.message_decisions import record_message_decision
+
+    outcome = record_message_decision(engine, message_id, verdict, decided_by=user,
+                                      quantity=quantity, date=date, comment=comment)
+    return Outcome(outcome, _decided([outcome]))
+
+
+@command
+def decide_messages(engine: Engine, message_ids: Sequence[int], verdict: str, user: str, *,
+                    quantity: float | None = None, date: dt.date | str | None = None,
+                    comment: str = "", state: TaskState | None = None
+                    ) -> Outcome[list[MessageOutcome]]:
+    """:func:`decide_message` on each id, each in its own transaction; one that cannot be
+    decided carries its reason in ``error`` and spoils none of the others."""
+    from workbench.services.message_decisions import record_message_decisions
+
+    outcomes = record_message_decisions(engine, message_ids, verdict, decided_by=user,
+                                        quantity=quantity, date=date, comment=comment,
+                                        state=state)
+    return Outcome(outcomes, _decided(outcomes))
+
+
+@cache_query
+def supplier_reschedules(engine: Engine, supplier: str) -> list[int]:
+    """Ids of the open, undecided reschedule messages (E01, E02) of ``supplier``'s PO lines."""
+    from workbench.services.message_decisions import supplier_reschedules as ids
+
+    return ids(engine, supplier)
+
+
+@command
+def approve_supplier_reschedules(engine: Engine, supplier: str, user: str, *,
+                                 state: TaskState | None = None
+                                 ) -> Outcome[list[MessageOutcome]]:
+    """Approve, as advised, every open undecided reschedule of ``supplier``'s PO lines (bulk
+    approve in the Exceptions panel)."""
+    from workbench.services.message_decisions import approve_supplier_reschedules as approve
+
+    outcomes = approve(engine, supplier, decided_by=user, state=state)
+    return Outcome(outcomes, _decided(outcomes))

@@ -36,6 +36,19 @@ class DecisionStore:
             select(recommendations).where(recommendations.c.id == rec_id)).mappings().first()
         return None if row is None else dict(row)
 
+    def purchase_line(self, purchase_order: str, line: int) -> dict[str, Any] | None:
+        """The cached PO line (deleted ones too: ``deleted_at`` says so)."""
+        table = ENTITY_TABLES["purchase_order_lines"]
+        row = self.conn.execute(select(table).where(
+            table.c.purchase_order == purchase_order, table.c.line == line)).mappings().first()
+        return None if row is None else dict(row)
+
+    def work_order(self, code: str) -> dict[str, Any] | None:
+        """The cached work order ``code`` (deleted ones too)."""
+        table = ENTITY_TABLES["work_orders"]
+        row = self.conn.execute(select(table).where(table.c.code == code)).mappings().first()
+        return None if row is None else dict(row)
+
     def item_exists(self, code: str) -> bool:
         table = ENTITY_TABLES["items"]
         return self.conn.execute(select(table.c.code).where(table.c.code == code)).first() \

@@ -199,6 +199,38 @@ def apply(conn: Connection, ids: Sequence[int], action: str, by: str, day: str, 
     return list(ids)
 
 
+def message_row(conn: Connection, message_id: int) -> dict[str, Any] | None:
+    """The stored message ``message_id`` (resolved ones too), or None."""
+    found = rows(conn, ids=[message_id])
+    return found[0] if found else None
+
+
+def latest_decisions(conn: Connection, keys: Iterable[str] | None = None
+                     ) -> dict[str, dict[str, Any]]:
+    """message_key -> its latest decision (``decisions`` columns as ``decision``, ``verdict``,
+    ``action``, ``quantity``, ``date``, ``decided_by``, ``decided_at``, with its write-back:
+    ``outbox``, ``outbox_state``), for the messages ``keys`` (all decided ones when None)."""
+    from workbench.cache.schema import decisions, outbox
+
+    query = (select(decisions.c.id.label("decision"), decisions.c.message_key,
+                    decisions.c.verdict, decisions.c.action, decisions.c.quantity,
+                    decisions.c.date, decisions.c.decided_by, decisions.c.decided_at,
+                    outbox.c.id.label("outbox"), outbox.c.state.label("outbox_state"))
+             .select_from(decisions.outerjoin(outbox, outbox.c.decision == decisions.c.id))
+             .where(decisions.c.message_key.is_not(None))
+             .order_by(decisions.c.id))
+    if keys is not None:
+        wanted = list(keys)
+        if not wanted:
+            return {}
+        query = query.where(decisions.c.message_key.in_(wanted)) if len(wanted) < 500 \
+            else query
+    out: dict[str, dict[str, Any]] = {}
+    for r in conn.execute(query).mappings():
+        out[str(r["message_key"])] = dict(r)
+    return out
+
+
 def ack_cycle_rows(conn: Connection) -> list[tuple[str, str]]:
     """(order date, acknowledgement date) of every PO line acknowledged, both known."""
     return [(str(a), str(b)) for a, b in conn.exec_driver_sql(

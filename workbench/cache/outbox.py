@@ -183,6 +183,24 @@ class OutboxRepository:
         return (None if row.source_version is None else str(row.source_version),
                 row.deleted_at is not None)
 
+    def record_version(self, connector: str, target: str, target_kind: str | None
+                       ) -> tuple[str | None, bool] | None:
+        """(source version, gone?) of the record ``target`` of ``connector`` that a push of
+        ``target_kind`` changed (None or ``requisition``: :meth:`requisition_version`; a
+        ``purchase_order_line`` is gone when deleted or cancelled); None when the cache has no
+        such record."""
+        if target_kind in (None, "requisition"):
+            return self.requisition_version(connector, target)
+        table = ENTITY_TABLES["purchase_order_lines"]
+        row = self.conn.execute(
+            select(table.c.source_version, table.c.deleted_at, table.c.status)
+            .where(table.c.source == connector, table.c.source_key == target)
+        ).first()
+        if row is None:
+            return None
+        return (None if row.source_version is None else str(row.source_version),
+                row.deleted_at is not None or row.status == "cancelled")
+
     # --- the audit log ----------------------------------------------------------------------
     def audit(self, *, actor: str, action: str, target: str | None, result: str, at: str,
               outbox_id: int | None = None, detail: dict[str, Any] | None = None) -> int:

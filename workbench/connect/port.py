@@ -43,7 +43,9 @@ member                   required?               what the core does with it
                                                  clock)
 ``push(request)``        with ``PUSH``           write one decision (:class:`PushRequest`) back; raises
                                                  ConflictError / TransientError / PermanentError
-                                                 (default: PermanentError with ``read_only_reason``)
+                                                 (default: PermanentError with ``read_only_reason``);
+                                                 a target kind (:class:`TargetKind`) it does not
+                                                 write back: PermanentError (:func:`refuse_target`)
 ``inbox_files()``        with ``MESSAGE_INBOX``  the message files waiting
                                                  (:mod:`workbench.connect.inbox`), taken by
                                                  :func:`workbench.services.edi.sync_inbox`
@@ -147,7 +149,30 @@ class ConflictError(ConnectorError):
 
 
 class UnknownActionError(PermanentError, ValueError):
-    """A push request whose action is not a :class:`~workbench.domain.enums.WriteAction`."""
+    """A push request whose action is not a :class:`~workbench.domain.enums.WriteAction`, or
+    whose target kind is not a :class:`TargetKind`."""
+
+
+class TargetKind(enum.StrEnum):
+    """What a :class:`PushRequest` targets (its ``target`` is that record's ``source_key``).
+
+    The values are stored in outbox payloads and connector ledgers: never rename one."""
+
+    #: a purchase requisition (re-evaluation advice; every request before issue 13)
+    REQUISITION = "requisition"
+    #: a firm purchase-order line (an exception message's reschedule, reduce or cancel)
+    PURCHASE_ORDER_LINE = "purchase_order_line"
+
+
+def refuse_target(request: PushRequest, connector: str, supported: frozenset[TargetKind]
+                  ) -> None:
+    """Raise :class:`PermanentError` naming the target kind when ``connector`` writes back
+    only ``supported`` kinds (the way an adapter refuses a target it does not take)."""
+    if request.target_kind not in supported:
+        takes = ", ".join(sorted(k.value for k in supported)) or "nothing"
+        raise PermanentError(
+            f"{connector} cannot write decisions on a {request.target_kind.value} back "
+            f"({request.target}); it takes decisions on: {takes}")
 
 
 @dataclass(frozen=True)
@@ -156,10 +181,18 @@ class PushRequest:
 
     ``action`` is a :class:`workbench.domain.enums.WriteAction` (its text value is accepted and
     converted, so a payload stored as JSON loads back; any other value raises
-    :class:`UnknownActionError`); ``target`` is the requisition's ``source_key``;
-    ``base_version`` the ``source_version`` our analysis saw. ``item`` is set only when a
-    ``switch_source`` moves the requisition to an alternate component (that component's code);
-    a connector that cannot change a record's item must refuse it.
+    :class:`UnknownActionError`); ``target_kind`` (:class:`TargetKind`, text accepted) says
+    what ``target`` is: a requisition (the default, so payloads stored before target kinds
+    existed load as what they were) or a purchase-order line; ``target`` is that record's
+    ``source_key``; ``base_version`` the ``source_version`` our analysis saw. ``item`` is set
+    only when a ``switch_source`` moves the requisition to an alternate component (that
+    component's code); a connector that cannot change a record's item must refuse it.
+
+    On a purchase-order line the actions are ``expedite``/``defer`` (``date``: the line's new
+    delivery date), ``reduce``/``increase`` (``quantity``: the line's new ordered quantity,
+    received part included, in the line's own unit) and ``cancel`` (what is still to come is
+    not wanted). A connector refuses a target kind it does not write back with a
+    :class:`PermanentError` naming it (:func:`refuse_target`).
     """
 
     idempotency_key: str
@@ -171,6 +204,7 @@ class PushRequest:
     supplier: str | None = None
     comment: str = ""
     item: str | None = None
+    target_kind: TargetKind = TargetKind.REQUISITION
 
     def __post_init__(self) -> None:
         try:
@@ -181,6 +215,14 @@ class PushRequest:
                 f"unknown write action {self.action!r} (one of {known})"
             ) from None
         object.__setattr__(self, "action", action)
+        try:
+            kind = TargetKind(self.target_kind)
+        except ValueError:
+            known = ", ".join(k.value for k in TargetKind)
+            raise UnknownActionError(
+                f"unknown target kind {self.target_kind!r} (one of {known})"
+            ) from None
+        object.__setattr__(self, "target_kind", kind)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,8 @@ def idempotency_key(connector: str, payload: dict[str, Any]) -> str:
     }
     if payload.get("item"):  # only alternate switches: every other key stays as it was
         basis["item"] = payload["item"]
+    if payload.get("target_kind") not in (None, "requisition"):  # a PO line: requisitions'
+        basis["target_kind"] = str(payload["target_kind"])  # keys stay as they were
     digest = hashlib.sha256(json.dumps([connector, basis], sort_keys=True, default=str).encode())
     return f"pwb-{digest.hexdigest()[:24]}"
 

@@ -23,6 +23,7 @@ from workbench.analysis.elements import ElementList, element_list
 from workbench.analysis.exceptions import ExceptionList, ExceptionSettings, compute_exceptions
 from workbench.analysis.session import PlanningSession
 from workbench.cache import exceptions as repo
+from workbench.services.message_decisions import DecisionState, decision_states
 from workbench.services.planning import plain
 
 #: Age bands of the KPIs (days open: lower bound inclusive, upper exclusive; None: no bound).
@@ -64,6 +65,9 @@ class StoredMessage:
     snoozed_until: dt.date | None
     snoozed_by: str | None
     message: dict[str, Any] = field(default_factory=dict)
+    #: the latest decision on it and its write-back (None: undecided; see
+    #: :mod:`workbench.services.message_decisions`)
+    decision: DecisionState | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = plain(asdict(self))
@@ -154,7 +158,8 @@ def current_day(engine: Engine) -> dt.date:
     return _date(found) or dt.date.today()
 
 
-def _stored(row: dict[str, Any], day: dt.date) -> StoredMessage:
+def _stored(row: dict[str, Any], day: dt.date,
+            decisions: dict[str, DecisionState] | None = None) -> StoredMessage:
     first = _date(row["first_seen"]) or day
     return StoredMessage(
         id=int(row["id"]), key=row["message_key"], code=row["code"], kind=row["kind"],
@@ -165,7 +170,8 @@ def _stored(row: dict[str, Any], day: dt.date) -> StoredMessage:
         age_days=((_date(row["resolved_on"]) or day) - first).days,
         resolved_on=_date(row["resolved_on"]), acknowledged_by=row["acknowledged_by"],
         acknowledged_at=row["acknowledged_at"], snoozed_until=_date(row["snoozed_until"]),
-        snoozed_by=row["snoozed_by"], message=json.loads(row["payload"] or "{}"))
+        snoozed_by=row["snoozed_by"], message=json.loads(row["payload"] or "{}"),
+        decision=(decisions or {}).get(row["message_key"]))
 
 
 def list_exceptions(engine: Engine, *, day: dt.date | None = None, role: str | None = None,
@@ -177,7 +183,9 @@ def list_exceptions(engine: Engine, *, day: dt.date | None = None, role: str | N
     ones (snoozed and resolved only when asked), oldest first."""
     day = day or current_day(engine)
     with engine.connect() as conn:
-        found = [_stored(r, day) for r in repo.rows(conn, include_resolved=include_resolved)]
+        stored = repo.rows(conn, include_resolved=include_resolved)
+        decided = decision_states(conn)
+        found = [_stored(r, day, decided) for r in stored]
     out = [m for m in found
            if (role is None or m.role == role) and (kind is None or kind in (m.kind, m.code))
            and (site is None or m.site == site) and (supplier is None or m.supplier == supplier)

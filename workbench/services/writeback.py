@@ -211,8 +211,9 @@ def _send(engine: Engine, connector: Connector, entry: OutboxEntry, attempt: tup
 
 def confirm_sent(engine: Engine, *, now: dt.datetime | None = None) -> int:
     """Mark ``sent`` entries ``confirmed`` once the cache shows their result (after a sync):
-    the target requisition carries the version the write produced, or is gone after a cancel
-    (a source that keeps cancelled requisitions, like the demo plant, shows the version)."""
+    the target requisition (or purchase-order line) carries the version the write produced, or
+    is gone after a cancel (a source that keeps cancelled records, like the demo plant, shows
+    the version; a PO line counts as gone when deleted or cancelled)."""
     confirmed = 0
     sent = _entries(engine, [OutboxState.SENT.value])
     if not sent:
@@ -220,7 +221,8 @@ def confirm_sent(engine: Engine, *, now: dt.datetime | None = None) -> int:
     with engine.begin() as conn:
         repo = OutboxRepository(conn)
         for entry in sent:
-            cached = repo.requisition_version(entry.connector, entry.target)
+            cached = repo.record_version(entry.connector, entry.target,
+                                        entry.payload.get("target_kind"))
             if cached is None:
                 continue
             version, deleted = cached
@@ -300,7 +302,7 @@ def _source_version_now(repo: OutboxRepository, entry: OutboxEntry) -> str | Non
     theirs = json.loads(entry.conflict or "{}").get("theirs") or {}
     if theirs.get("version"):
         return str(theirs["version"])
-    cached = repo.requisition_version(entry.connector, entry.target)
+    cached = repo.record_version(entry.connector, entry.target, entry.payload.get("target_kind"))
     version = cached[0] if cached else None
     return version if version and version != entry.payload.get("base_version") else None
 
