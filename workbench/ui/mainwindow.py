@@ -1,8 +1,13 @@
-"""The main window: navigation list, panels, offline banner, status bar with as-of per source.
+"""The main window: menu bar, navigation list, panels, offline banner, status bar with as-of per
+source.
 
 The window owns no data: it builds each panel with the same :class:`PanelContext`, connects their
 signals (navigate, changed, busy, messages) and keeps geometry and splitter positions in
-QSettings (geometry only), the current panel and per-panel plain state in the typed settings.
+QSettings (geometry only), the current panel, per-panel plain state, every table's column widths
+and order and the tables' saved views in the typed UI state (:mod:`workbench.ui.settings`).
+Menus and the shortcuts overlay are :mod:`workbench.ui.shortcuts`; a data package or an export
+file dropped on the window is offered for loading (:mod:`workbench.ui.dropload`); the offline
+banner's words are :mod:`workbench.ui.banner`.
 What a panel's command changed (``Panel.changed``) the window hands to every panel
 (:meth:`MainWindow.broadcast`); each reloads if it cares. Its own work — loading a source from the
 welcome page, freshness, reachability — runs operations of :mod:`workbench.app.sync` through the
@@ -12,18 +17,21 @@ An empty cache shows a welcome page offering the demo plant or a data package in
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -32,9 +40,11 @@ from PySide6.QtWidgets import (
 
 from workbench.app.ops import Changes, Outcome
 from workbench.app.sync import (
+    CacheCounts,
     LoadResult,
     Reachability,
     age_text,
+    cache_counts,
     check_sources,
     demo_source,
     describe_result,
@@ -44,10 +54,13 @@ from workbench.app.sync import (
 )
 from workbench.services.settings import SourceConfig
 from workbench.services.status import SourceStatus
+from workbench.ui.banner import Unreachable, offline_message
+from workbench.ui.dropload import DropOffer, droppable, offer_for, stage
 from workbench.ui.operations import Op
 from workbench.ui.panels import NAMES, PANELS, panel_class
 from workbench.ui.panels.base import Panel, PanelContext
-from workbench.ui.widgets import heading, hint
+from workbench.ui.shortcuts import ShortcutOverlay, install_menus
+from workbench.ui.widgets import TablePane, heading, hint
 
 #: Milliseconds after start-up before pandas and pyqtgraph are imported in the background.
 WARM_UP_DELAY_MS = 300
@@ -76,9 +89,12 @@ class WelcomePage(QWidget):
         self.demo_button = QPushButton("Load demo plant")
         self.demo_button.setObjectName("loadDemo")
         self.demo_button.setMinimumHeight(40)
+        self.demo_button.setToolTip("Load a demo manufacturer into this cache to look around")
         self.demo_button.clicked.connect(self.demo_requested)
         self.package_button = QPushButton("Import data package…")
         self.package_button.setMinimumHeight(40)
+        self.package_button.setToolTip("Load a folder of CSV files (a canonical data package) "
+                                       "into this cache")
         self.package_button.clicked.connect(self._ask_package)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -110,6 +126,20 @@ class WelcomePage(QWidget):
         self.status.setText(text)
         self.demo_button.setEnabled(not text)
         self.package_button.setEnabled(not text)
+
+
+def table_panes(panel: Panel) -> dict[str, TablePane]:
+    """The panel's tables by a key stable across starts: ``<panel>/<table title>`` (a second
+    table of the same title gets ``#2``, in construction order)."""
+    out: dict[str, TablePane] = {}
+    for pane in panel.findChildren(TablePane):
+        base = f"{panel.name}/{pane.view.objectName().removeprefix('table-')}"
+        key, n = base, 1
+        while key in out:
+            n += 1
+            key = f"{base}#{n}"
+        out[key] = pane
+    return out
 
 
 class _Panels(dict):  # type: ignore[type-arg]
@@ -150,10 +180,8 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setSizeHint(QSize(180, 34))
+            item.setToolTip(f"{title} (Ctrl+{i + 1})" if i < 9 else title)
             self.nav.addItem(item)
-            if i < 9:
-                shortcut = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self)
-                shortcut.activated.connect(lambda name=name: self.go_to(name))
         self.welcome = WelcomePage()
         self.welcome.demo_requested.connect(self.load_demo)
         self.welcome.package_requested.connect(self.import_package)
@@ -178,8 +206,16 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.banner)
         outer.addLayout(body, 1)
         self.setCentralWidget(central)
-        help_menu = self.menuBar().addMenu("&Help")
-        self.about_action = help_menu.addAction("&About Planner Workbench", self.show_about)
+        self.menus = install_menus(self)
+        self.about_action = self.menus.about
+        self.overlay: ShortcutOverlay | None = None
+        #: the window opened by File ▸ Open another cache in this one's place
+        self.successor: MainWindow | None = None
+        self._replaced = False
+        #: source name -> when the window first found it unreachable (the banner's "since")
+        self._down_since: dict[str, dt.datetime] = {}
+        self._down: list[Unreachable] = []
+        self.setAcceptDrops(True)
 
         self.freshness = QLabel("")
         self.freshness.setObjectName("freshness")
@@ -199,6 +235,67 @@ class MainWindow(QMainWindow):
         self.refresh_freshness()
         self.check_sources()
         QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up)
+
+    # --- menu actions -----------------------------------------------------------------------
+    def show_shortcuts(self) -> ShortcutOverlay | None:
+        """Help ▸ Keyboard shortcuts: the overlay (pressed again while it shows: closes it).
+        Every panel is built first, so the panels' own keys are listed too."""
+        if self.overlay is not None and self.overlay.isVisible():
+            self.overlay.close()
+            self.overlay = None
+            return None
+        for name in NAMES:
+            _ = self.panels[name]  # builds the panel (its keys) without loading it
+        self.overlay = ShortcutOverlay(self)
+        self.overlay.show()
+        self.overlay.raise_()
+        self.overlay.setFocus()
+        return self.overlay
+
+    def export_current_table(self) -> None:
+        """File ▸ Export current table: the table with the focus, else the first one shown."""
+        pane = self.current_table()
+        if pane is None:
+            self.statusBar().showMessage("This panel has no table to export.", 8000)
+            return
+        pane.ask_export()
+
+    def current_table(self) -> TablePane | None:
+        panel = self.current_panel
+        if panel is None:
+            return None
+        focus: QWidget | None = self.focusWidget()
+        while focus is not None and focus is not panel:
+            if isinstance(focus, TablePane):
+                return focus
+            focus = focus.parentWidget()
+        shown = [p for p in panel.findChildren(TablePane) if p.isVisible()]
+        return shown[0] if shown else None
+
+    def ask_open_cache(self) -> None:
+        """File ▸ Open another cache: choose a cache file (a new name makes an empty cache)."""
+        start = str(Path(self.ctx.cache_path).parent) if self.ctx.cache_path else ""
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Open another cache", start, "Planner Workbench caches (*.sqlite *.db);;"
+            "All files (*)", options=QFileDialog.Option.DontConfirmOverwrite)
+        if name:
+            self.open_cache(Path(name))
+
+    def open_cache(self, path: Path) -> MainWindow:
+        """Close this cache and open ``path`` in a new window in this one's place (same
+        settings, UI state and geometry); this window closes."""
+        from workbench.ui.app import build_context
+
+        self.save_state()
+        self._shut_down()
+        ctx = build_context(path, self.ctx.settings_path, self.ctx.ui_store.path)
+        successor = MainWindow(ctx, qsettings=self.qsettings)
+        successor.setGeometry(self.geometry())
+        successor.show()
+        self.successor = successor
+        self._replaced = True
+        self.close()
+        return successor
 
     def show_about(self) -> None:
         """Help ▸ About: version, build, cache, settings and site profile paths."""
@@ -233,6 +330,15 @@ class MainWindow(QMainWindow):
             state = self.qsettings.value(f"splitters/{name}/{key}")
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
+        for view in panel.findChildren(QAbstractItemView):
+            view.setTabKeyNavigation(False)  # Tab and Shift+Tab move on to the next control
+        ui = self.ctx.ui_state
+        for key, pane in table_panes(panel).items():
+            layout = ui.table_layouts.get(key)
+            if layout is not None:
+                pane.restore_layout(layout)
+            if pane.pickers:  # a table with column filters offers saved views
+                pane.enable_views(ui.saved_views.setdefault(key, {}), self.ctx.save_ui_state)
         return panel
 
     # --- navigation -------------------------------------------------------------------------
@@ -287,11 +393,11 @@ class MainWindow(QMainWindow):
         if changes.touches("data", "decisions", "outbox"):
             self.refresh_freshness()
 
-    def _load_source(self, source: SourceConfig, busy_text: str) -> None:
+    def _load_source(self, source: SourceConfig, busy_text: str, *, remember: bool = True) -> None:
         self.welcome.set_busy(busy_text)
         (Op.call(self.ctx.runner, load_source, source, key="sync", parent=self)
          .with_progress(busy_text)
-         .on_success(lambda outcome: self._source_loaded(source, outcome))
+         .on_success(lambda outcome: self._source_loaded(source, outcome, remember))
          .on_failure(lambda exc: self._load_failed(exc))
          .run())
 
@@ -303,9 +409,11 @@ class MainWindow(QMainWindow):
                               params={"folder": folder})
         self._load_source(source, f"Importing {folder}…")
 
-    def _source_loaded(self, source: SourceConfig, outcome: Outcome[LoadResult]) -> None:
-        """The welcome page's source is in the cache: it becomes a configured source, every
-        panel hears what changed, and the Overview opens."""
+    def _source_loaded(self, source: SourceConfig, outcome: Outcome[LoadResult],
+                       remember: bool = True) -> None:
+        """The welcome page's (or a dropped) source is in the cache: it becomes a configured
+        source (unless a one-off update), every panel hears what changed, and the Overview
+        opens."""
         self.welcome.set_busy("")
         results = outcome.value.results
         failed = [r for r in results if not r.ok]
@@ -316,7 +424,7 @@ class MainWindow(QMainWindow):
             if self.is_empty:
                 return
         changes = outcome.changes
-        if self.ctx.settings.source(source.name) is None:
+        if remember and self.ctx.settings.source(source.name) is None:
             self.ctx.settings.sources.append(source)
             self.ctx.save_settings()
             changes = changes | Changes(sources=True)
@@ -355,13 +463,71 @@ class MainWindow(QMainWindow):
          .on_success(self._show_reachability).run())
 
     def _show_reachability(self, results: list[Reachability]) -> None:
+        """The banner: what is unreachable and since when (first failed check this session),
+        then — once the cache's counts are in — how old the cached data is and how many
+        decisions wait in the outbox (:func:`workbench.ui.banner.offline_message`)."""
         self.ctx.reachable.update({r.source: r.ok for r in results})
-        down = [r for r in results if not r.ok]
-        if down:
-            names = ", ".join(f"{r.source} ({r.message})" for r in down)
-            self.banner.setText(f"Offline: {names}. You are working from the cache; decisions "
-                                "wait in the outbox until the source is back.")
-        self.banner.setVisible(bool(down))
+        sources = [s for s in self.ctx.settings.sources if s.enabled]
+        names = [s.name for s in sources] if len(sources) == len(results) else \
+            [r.source for r in results]
+        now = dt.datetime.now().astimezone()
+        self._down = []
+        for name, r in zip(names, results, strict=True):
+            if r.ok:
+                self._down_since.pop(name, None)
+                continue
+            since = self._down_since.setdefault(name, now)
+            self._down.append(Unreachable(name, r.source, r.message, since))
+        self.banner.setVisible(bool(self._down))
+        if self._down:
+            self.banner.setText(offline_message(self._down))
+            (Op.call(self.ctx.runner, cache_counts, key=f"banner-{id(self)}", parent=self)
+             .on_success(self._banner_counts).on_failure(lambda exc: None).run())
+
+    def _banner_counts(self, counts: CacheCounts) -> None:
+        if not self._down:
+            return
+        down = {d.connector for d in self._down}
+        synced = [s.last_success_at for s in counts.sources
+                  if s.connector in down and s.last_success_at]
+        self.banner.setText(offline_message(self._down, data_as_of=min(synced, default=None),
+                                            queued=counts.outbox_count("queued", "failed")))
+
+    # --- drag and drop of a data package or an export file ------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths and droppable(paths[0]):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        self.offer_drop(paths)
+
+    def offer_drop(self, paths: list[Path]) -> DropOffer:
+        """Say what the dropped folder or file would load and load it if the user agrees."""
+        staging = Path(self.ctx.cache_path or ".").parent / "dropped"
+        offer = offer_for(paths, self.ctx.settings, staging)
+        if offer.source is None:
+            QMessageBox.information(self, "Cannot load this", offer.problem)
+            return offer
+        answer = QMessageBox.question(
+            self, "Load into the cache?", offer.question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes)
+        if answer != QMessageBox.StandardButton.Yes:
+            return offer
+        try:
+            stage(offer)
+        except OSError as exc:
+            from workbench.ui.errors import show_error
+
+            show_error(self, f"Could not copy {offer.path.name}", exc)
+            return offer
+        self._load_source(offer.source, f"Loading {offer.path.name}…", remember=offer.remember)
+        return offer
 
     # --- geometry and state -----------------------------------------------------------------------
     def _restore(self) -> None:
@@ -375,14 +541,20 @@ class MainWindow(QMainWindow):
             self.ctx.ui_state.panel_state[name] = panel.save_state()
             for key, splitter in panel.splitters().items():
                 self.qsettings.setValue(f"splitters/{name}/{key}", splitter.saveState())
+            for key, pane in table_panes(panel).items():
+                self.ctx.ui_state.table_layouts[key] = pane.layout_state()
         self.qsettings.sync()
         self.ctx.save_ui_state()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_state()
+    def _shut_down(self) -> None:
         self._check_timer.stop()
         for op in Op.running():
             op.cancel()
         self.ctx.runner.shutdown()
         Op.shutdown(timeout_s=15)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._replaced:  # replaced by another cache's window: already saved and stopped
+            self.save_state()
+            self._shut_down()
         super().closeEvent(event)

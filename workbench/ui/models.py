@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from workbench.app.columns import describe
 from workbench.app.tables import Col, Query, TableData, format_value
 from workbench.ui.operations import Op
 
@@ -205,8 +206,8 @@ class FrameTableModel(QAbstractTableModel):
         col = self.columns[section]
         if role == Qt.ItemDataRole.DisplayRole:
             return col.title
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return col.tip or col.title
+        if role == Qt.ItemDataRole.ToolTipRole:  # what the column means, in the planner's words
+            return describe(col) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and col.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -2,12 +2,18 @@
 
 :class:`TablePane` is what every panel shows a table with: a filter box (debounced, so typing
 "bracket" runs one query, not seven), optional column pickers, a "12 of 200,000" count, and
-Export to CSV / XLSX of exactly what is shown.
+Export to CSV / XLSX of exactly what is shown. It also keeps the desktop habits of a table:
+Tab and Shift+Tab move focus out of it (the view does not swallow Tab), its column widths and
+order can be saved and restored as plain data (:meth:`TablePane.layout_state`,
+:meth:`TablePane.restore_layout`), and a table with column filters offers a "Views" menu once
+the window gives it a place to keep them (:meth:`TablePane.enable_views`): the filter, column
+filters and sort saved under a name and restored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +36,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.app.tables import Col
+from workbench.app.tables import Col, Query
 from workbench.services.export import ExportInfo, export_frame
 from workbench.ui.errors import show_error
 from workbench.ui.models import FrameTableModel
 from workbench.ui.operations import Op, OpHandle
+from workbench.ui.settings import SavedView, TableLayout
 
 #: Milliseconds of quiet typing before a filter query runs.
 FILTER_DEBOUNCE_MS = 250
@@ -92,11 +99,13 @@ class TablePane(QWidget):
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.setWordWrap(False)
+        self.view.setTabKeyNavigation(False)  # Tab / Shift+Tab leave the table
         self.view.setObjectName(f"table-{title or 'rows'}")
 
         self.filter = QLineEdit(self)
         self.filter.setPlaceholderText(placeholder)
         self.filter.setClearButtonEnabled(True)
+        self.filter.setToolTip("Show only the rows that contain this text in any text column")
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(FILTER_DEBOUNCE_MS)
@@ -109,6 +118,8 @@ class TablePane(QWidget):
         self.count.setObjectName("rowCount")
         self.export_button = QToolButton(self)
         self.export_button.setText("Export")
+        self.export_button.setToolTip("Save the rows shown (filters and sort applied) as a CSV "
+                                      "file or an Excel workbook")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.export_button)
         for label, suffix in (("Export to CSV…", ".csv"), ("Export to Excel (XLSX)…", ".xlsx")):
@@ -122,6 +133,15 @@ class TablePane(QWidget):
             top.addWidget(heading(title, 11))
         top.addStretch(1)
         top.addWidget(self.count)
+        #: the "Views" menu (saved filters and sort); shown once :meth:`enable_views` is called
+        self.views_button = QToolButton(self)
+        self.views_button.setText("Views")
+        self.views_button.setObjectName("viewsButton")
+        self.views_button.setToolTip("Save this table's filter, column filters and sort under a "
+                                     "name, or bring a saved view back")
+        self.views_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.views_button.setVisible(False)
+        top.addWidget(self.views_button)
         top.addWidget(self.export_button)
         bar = QHBoxLayout()
         bar.addWidget(self.filter, 2)
@@ -130,6 +150,7 @@ class TablePane(QWidget):
             combo.setObjectName(f"picker-{name}")
             combo.addItem(f"All {label}", "")
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setToolTip(f"Show only the rows of one of the {label}")
             combo.currentIndexChanged.connect(
                 lambda _i, n=name, c=combo: self.model.set_equals(n, c.currentData() or "")
             )
@@ -147,6 +168,10 @@ class TablePane(QWidget):
         self.view.doubleClicked.connect(lambda idx: self.activated_key.emit(self.model.key_at(idx.row())))
         self._fitted = False
         self._export_handle: OpHandle[Any] | None = None
+        #: picker values a restored view asked for before the picker had them
+        self._wanted: dict[str, str] = {}
+        self._views: dict[str, SavedView] | None = None
+        self._views_saved: Callable[[], None] = lambda: None
 
     # --- filtering --------------------------------------------------------------------------
     def _run_filter(self) -> None:
@@ -161,6 +186,7 @@ class TablePane(QWidget):
             combo.removeItem(1)
         for v in values:
             combo.addItem(v, v)
+        current = self._wanted.pop(name, None) or current
         idx = combo.findData(current) if current else 0
         combo.setCurrentIndex(max(idx, 0))
         combo.blockSignals(False)
@@ -228,7 +254,132 @@ class TablePane(QWidget):
         self.view.selectionModel().setCurrentIndex(index, flags)
         self.view.scrollTo(index)
 
+    # --- column layout (widths and order, restored next start) -------------------------------
+    def layout_state(self) -> TableLayout:
+        """The columns' visual order and widths by column name (plain data for the UI state)."""
+        header = self.view.horizontalHeader()
+        names = [c.name for c in self.model.columns]
+        order = [names[header.logicalIndex(v)] for v in range(header.count())
+                 if 0 <= header.logicalIndex(v) < len(names)]
+        widths = {names[i]: header.sectionSize(i) for i in range(min(header.count(), len(names)))}
+        return TableLayout(order=order, widths=widths)
+
+    def restore_layout(self, layout: TableLayout) -> None:
+        """Put columns back in the saved order and widths; unknown names are skipped, columns
+        the saved layout does not know keep their place. Restored widths are not re-fitted."""
+        header = self.view.horizontalHeader()
+        names = [c.name for c in self.model.columns]
+        for visual, name in enumerate(n for n in layout.order if n in names):
+            current = header.visualIndex(names.index(name))
+            if current != visual:
+                header.moveSection(current, visual)
+        widths = {n: w for n, w in layout.widths.items() if n in names and w > 0}
+        for name, width in widths.items():
+            header.resizeSection(names.index(name), width)
+        if widths:
+            self._fitted = True
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+
+    # --- saved views ---------------------------------------------------------------------------
+    def view_state(self) -> SavedView:
+        """What the user narrowed the table to: filter text, column filters, sort."""
+        query = self.model.query
+        equals = {name: str(combo.currentData()) for name, combo in self.pickers.items()
+                  if combo.currentData()}
+        return SavedView(text=self.filter.text(), equals=equals, sort=query.sort,
+                         descending=query.descending)
+
+    def apply_view(self, view: SavedView) -> None:
+        """Show the table as ``view`` says (a column filter value not loaded yet is chosen as
+        soon as the picker gets its values)."""
+        self._debounce.stop()
+        self.filter.blockSignals(True)
+        self.filter.setText(view.text)
+        self.filter.blockSignals(False)
+        for name, combo in self.pickers.items():
+            wanted = view.equals.get(name, "")
+            idx = combo.findData(wanted) if wanted else 0
+            if idx < 0:
+                self._wanted[name] = wanted
+                idx = 0
+            combo.blockSignals(True)
+            combo.setCurrentIndex(idx)
+            combo.blockSignals(False)
+        names = [c.name for c in self.model.columns]
+        sort = view.sort if view.sort in names else None
+        order = Qt.SortOrder.DescendingOrder if view.descending else Qt.SortOrder.AscendingOrder
+        header = self.view.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator(names.index(sort) if sort else -1, order)
+        header.blockSignals(False)
+        equals = tuple(sorted((k, v) for k, v in view.equals.items() if k in self.pickers and v))
+        self.model.set_query(Query(text=view.text, equals=equals, sort=sort,
+                                   descending=view.descending if sort else False))
+
+    def enable_views(self, views: dict[str, SavedView], saved: Callable[[], None]) -> None:
+        """Offer the "Views" menu, keeping the views in ``views`` (the UI state's entry of this
+        table, changed in place) and calling ``saved`` after each change."""
+        self._views = views
+        self._views_saved = saved
+        menu = QMenu(self.views_button)
+        menu.aboutToShow.connect(lambda: self._fill_views_menu(menu))
+        self.views_button.setMenu(menu)
+        self.views_button.setVisible(True)
+
+    @property
+    def saved_views(self) -> dict[str, SavedView]:
+        return self._views if self._views is not None else {}
+
+    def save_view(self, name: str) -> None:
+        """Keep the current filters and sort as ``name`` (replacing one of the same name)."""
+        if self._views is None or not name.strip():
+            return
+        self._views[name.strip()] = self.view_state()
+        self._views_saved()
+
+    def delete_view(self, name: str) -> None:
+        if self._views is not None and self._views.pop(name, None) is not None:
+            self._views_saved()
+
+    def restore_view(self, name: str) -> bool:
+        view = self.saved_views.get(name)
+        if view is None:
+            return False
+        self.apply_view(view)
+        return True
+
+    def _fill_views_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        menu.addAction("Save current view as…", self._ask_view_name)
+        if self.saved_views:
+            menu.addSeparator()
+            remove = QMenu("Delete view", menu)
+            for name in sorted(self.saved_views):
+                restore = menu.addAction(name)
+                restore.triggered.connect(partial(self.restore_view, name))
+                delete = remove.addAction(name)
+                delete.triggered.connect(partial(self.delete_view, name))
+            menu.addMenu(remove)
+
+    def _ask_view_name(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self, "Save view", "Name of this view (its filter, "
+                                        "column filters and sort):")
+        if ok and name.strip():
+            self.save_view(name)
+
     # --- export -----------------------------------------------------------------------------
+    def ask_export(self) -> None:
+        """Ask for a file name (CSV or XLSX by its ending) and export what is shown."""
+        name, chosen = QFileDialog.getSaveFileName(
+            self, "Export table", "export.csv", "CSV files (*.csv);;Excel workbooks (*.xlsx)")
+        if name:
+            suffix = ".xlsx" if name.lower().endswith(".xlsx") or "xlsx" in chosen else ".csv"
+            if not name.lower().endswith(suffix):
+                name += suffix
+            self.export_to(Path(name))
+
     def _ask_export(self, suffix: str) -> None:
         kind = "CSV files (*.csv)" if suffix == ".csv" else "Excel workbooks (*.xlsx)"
         name, _ = QFileDialog.getSaveFileName(self, "Export table", f"export{suffix}", kind)
