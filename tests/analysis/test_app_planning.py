@@ -27,7 +27,7 @@ KINDS = {
                "impact": PLANNING, "what_if": PLANNING},
     bom: {"load_item_table": CACHE, "item_revisions": PLANNING, "revisions_and_today": PLANNING,
           "bom_lines": PLANNING, "diff_frame": PLANNING},
-    suppliers: {"ranking": PLANNING, "supplier_detail": PLANNING, "promise_history": PLANNING,
+    suppliers: {"ranking": PLANNING, "supplier_detail": PLANNING, "promise_history": CACHE,
                 "slippage": PLANNING},
     exceptions: {"exception_site_names": CACHE, "compute_exception_messages": PLANNING,
                  "store_exception_messages": COMMAND, "list_exceptions": CACHE,

@@ -49,10 +49,15 @@ def test_sync_button_runs_in_the_background_and_lists_the_run(qtbot, ctx) -> Non
     assert result.ok, result.error
     assert result.total("changed") > 0  # two weeks later, promise dates moved
     assert panel.sync_button.isEnabled() and not panel.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: panel.runs.model.rowCount() == runs_before + 1, timeout=5000)
-    newest = recent_runs(ctx.engine)[0]
-    assert newest["status"] == "succeeded" and newest["id"] == result.run_id
-    assert panel.runs.model.key_at(0) == result.run_id
+    # the demo's run, then the run taking what its suppliers sent (EDI acknowledgements and ship
+    # notices, docs/edi.md), as `workbench sync --demo` does: two runs listed, newest first
+    messages = panel.last_results[1]
+    assert [r.connector for r in panel.last_results] == ["demo", "demo-edi"] and messages.ok
+    qtbot.waitUntil(lambda: panel.runs.model.rowCount() == runs_before + 2, timeout=5000)
+    source_run, newest = recent_runs(ctx.engine)[1], recent_runs(ctx.engine)[0]
+    assert source_run["status"] == "succeeded" and source_run["id"] == result.run_id
+    assert newest["id"] == messages.run_id == panel.runs.model.key_at(0)
+    assert panel.runs.model.key_at(1) == result.run_id
     assert "changed" in panel.status.text()
 
 

@@ -76,11 +76,14 @@ def changes_of(results: Iterable[SyncResult]) -> Changes:
 
 
 def sync_sources(engine: Engine, sources: Sequence[SourceConfig], state: TaskState, *,
-                 partial: bool = False) -> list[SyncResult]:
-    """Sync each source in turn (each run atomic); stops before the next one when cancelled.
-    Decisions sent earlier are confirmed as soon as a sync shows them in the cache."""
+                 partial: bool = False, messages: bool = False) -> list[SyncResult]:
+    """Sync each source in turn (each run atomic; a message inbox such as an ``edi`` source
+    taken file by file, see :func:`_pull`); stops before the next one when cancelled.
+    With ``messages``, a source whose suppliers answer with EDI messages (the demo plant) has
+    them taken right after its run, as ``workbench sync`` does: their run follows the source's
+    in the list. Decisions sent earlier are confirmed as soon as a sync shows them in the cache."""
     from workbench.connect.factory import open_connector
-    from workbench.services.sync import run_sync
+    from workbench.services.edi import sync_supplier_messages
     from workbench.services.writeback import confirm_sent
 
     results: list[SyncResult] = []
@@ -90,7 +93,12 @@ def sync_sources(engine: Engine, sources: Sequence[SourceConfig], state: TaskSta
         state.set_status(f"Syncing {source.name} ({n + 1} of {len(sources)})")
         connector = open_connector(source.connector, source.params, cache=cache)
         try:
-            results.append(run_sync(engine, connector, partial=partial, state=state))
+            results.append(_pull(engine, connector, source, partial=partial, full=False,
+                                 state=state))
+            answers = (sync_supplier_messages(engine, connector)
+                       if messages and results[-1].ok else None)
+            if answers is not None:
+                results.append(answers)
         finally:
             _close(connector)
     if any(r.ok for r in results):
@@ -101,8 +109,9 @@ def sync_sources(engine: Engine, sources: Sequence[SourceConfig], state: TaskSta
 @command
 def sync(engine: Engine, sources: Sequence[SourceConfig], *, partial: bool = False,
          state: TaskState) -> Outcome[list[SyncResult]]:
-    """The Sync button: every given source in turn (see :func:`sync_sources`)."""
-    results = sync_sources(engine, sources, state, partial=partial)
+    """The Sync button: every given source in turn, each followed by the messages its
+    suppliers sent (see :func:`sync_sources`)."""
+    results = sync_sources(engine, sources, state, partial=partial, messages=True)
     return Outcome(results, changes_of(results))
 
 
@@ -121,7 +130,7 @@ def load_source(engine: Engine, source: SourceConfig, *, state: TaskState) -> Ou
     answer, not raised, so the welcome page can show it."""
     from workbench.services.status import cache_is_empty
 
-    results = sync_sources(engine, [source], state)
+    results = sync_sources(engine, [source], state, messages=True)
     return Outcome(LoadResult(results, cache_is_empty(engine)), changes_of(results))
 
 

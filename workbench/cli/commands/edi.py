@@ -1,13 +1,14 @@
-"""``workbench edi``: the supplier message archive (``list``) and replaying rejected files
-(``replay ID...``). Files arrive through ``workbench sync --source NAME`` of an ``edi`` source;
-see docs/edi.md."""
+"""``workbench edi``: the supplier message archive (``list``), replaying rejected files
+(``replay ID...``) and confirmation mismatches. Files arrive through ``workbench sync --source
+NAME`` of an ``edi`` source; see docs/edi.md. Each verb runs the operation of
+:mod:`workbench.app.edi` the Sync & Outbox panel's EDI inbox runs, inline
+(:func:`workbench.cli.runner_for`)."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from workbench.cli import CliError, add_common, open_engine, print_json
+from workbench.cli import CliError, add_common, open_engine, print_json, runner_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,45 +28,34 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     mm.set_defaults(func=run_mismatches)
 
 
-def _where(row: dict[str, Any]) -> str:
-    parts = [p for p in (
-        row["message_ref"] and f"message {row['message_ref']}",
-        row["segment"] is not None and f"segment {row['segment']}",
-        row["element"]) if p]
-    text = f"{', '.join(parts)}: {row['reason']}" if parts else str(row["reason"])
-    return text + (f" (expected {row['expected']})" if row["expected"] else "")
-
-
 def run_list(args: argparse.Namespace) -> int:
-    from workbench.services.edi import list_messages
+    from workbench.app.edi import inbox_entries
 
-    rows = list_messages(open_engine(args), rejected_only=args.rejected)
+    entries = runner_for(open_engine(args)).run(inbox_entries, rejected_only=args.rejected)
     if args.json:
-        print_json(rows)
+        print_json([e.to_json() for e in entries])
         return 0
-    if not rows:
+    if not entries:
         print("no EDI message files" + (" rejected" if args.rejected else ""))
-    for r in rows:
-        kind = f"{r['message_type'] or '?'} {r['version'] or ''}".strip()
-        head = (f"{r['id']:>5}  {r['outcome']:10} {r['file']}  {kind}  from {r['sender'] or '?'}"
-                f" ({r['supplier'] or 'unknown'})  doc {r['document_number'] or '?'}  "
-                f"lines {r['applied_lines']}/{r['lines']}")
-        print(head)
-        if r["reason"]:
-            print(f"       {_where(r)}")
+    for e in entries:
+        supplier = " ".join(p for p in (e.supplier or "unknown", e.supplier_name) if p)
+        print(f"{e.id:>5}  {e.outcome:10} {e.file}  {e.kind}  from {e.sender or '?'}"
+              f" ({supplier})  doc {e.document_number or '?'}  lines {e.applied_lines}/{e.lines}")
+        if e.where:
+            print(f"       {e.where}")
     return 0
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    from workbench.app.edi import replay
     from workbench.connect.port import ConnectorError
-    from workbench.services.edi import replay
-    from workbench.services.sources import cache_path, configured_connector
+    from workbench.services.settings import SettingsError, load_settings
 
     engine = open_engine(args)
     try:
-        outcomes = replay(engine, args.ids,
-                          lambda source: configured_connector(source, cache=cache_path(engine)))
-    except (LookupError, ValueError, ConnectorError) as exc:
+        sources = load_settings().sources
+        outcomes = runner_for(engine).run(replay, args.ids, sources).value
+    except (LookupError, ValueError, ConnectorError, SettingsError) as exc:
         raise CliError(str(exc), 2) from None
     if args.json:
         print_json([{"id": o.id, "file": o.file, "outcome": o.outcome, "lines": o.lines,
@@ -84,10 +74,10 @@ def run_replay(args: argparse.Namespace) -> int:
 def run_mismatches(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
+    from workbench.app.edi import confirmation_mismatches
     from workbench.cli import qty
-    from workbench.services.edi import confirmation_mismatches
 
-    rows = confirmation_mismatches(open_engine(args))
+    rows = runner_for(open_engine(args)).run(confirmation_mismatches)
     if args.json:
         print_json([asdict(r) for r in rows])
         return 0

@@ -1,5 +1,7 @@
 """Suppliers: ranking by expected slip and on-time rate; for a supplier its slip-days
-distribution and monthly on-time trend; for one of its PO lines the promise-date history.
+distribution and monthly on-time trend; for one of its PO lines the promise-date history, as a
+chart and as a table naming where each change came from (the EDI message: file, control number,
+type; or the sync of the line's source).
 
 Figures come from the planning session's slippage analysis
 (:mod:`workbench.analysis.slippage`); this module only arranges them for tables and charts.
@@ -40,11 +42,22 @@ LINE_COLUMNS = [
     Col("purchase_order", "PO"),
     Col("line", "Line", "int"),
     Col("item", "Item"),
+    Col("description", "Description"),
     Col("requested_date", "Requested", "date"),
     Col("latest_promise", "Promised", "date"),
     Col("promise_changes", "Changes", "int"),
     Col("days_late", "Days late", "int"),
     Col("status", "Status"),
+]
+HISTORY_COLUMNS = [
+    Col("changed_at", "Changed at"),
+    Col("promised_date", "Promised", "date"),
+    Col("quantity_ordered", "Quantity", "qty",
+        tip="Ordered quantity in the stock unit; for an acknowledgement the confirmed quantity"),
+    Col("via", "From", tip="The EDI message (type, file, interchange control number) or the "
+                           "sync of the line's source that brought the change"),
+    Col("document_number", "Document"),
+    Col("source", "Source"),
 ]
 
 
@@ -68,6 +81,8 @@ class SuppliersPanel(Panel):
                                              "Promised date", "Date of the change")
         self.history_plot.getPlotItem().setAxisItems({"left": charts.DayAxis(orientation="left")})
         self.history_plot.setLabel("left", "Promised date")
+        self.history = TablePane(HISTORY_COLUMNS, title="Promise history of the selected line",
+                                 placeholder="Filter changes…")
         self.history_plot.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
         legend = self.history_plot.getPlotItem().legend
         legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(10, 10))
@@ -84,7 +99,8 @@ class SuppliersPanel(Panel):
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(plots)
         right.addWidget(self.lines)
-        right.setSizes([380, 370])
+        right.addWidget(self.history)
+        right.setSizes([300, 250, 200])
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(bottom)
         split.addWidget(right)
@@ -135,10 +151,17 @@ class SuppliersPanel(Panel):
         if key is None:
             return
         po, line = key
+        row = self.lines.model.row_of(key)
+        item = self.lines.model.value(row, "item") if row is not None else ""
+        desc = self.lines.model.value(row, "description") if row is not None else ""
+        label = f"{po}/{line}" + (f" ({item}{f' {desc}' if desc else ''})" if item else "")
         self.query(promise_history, str(po), int(line),
-                   then=lambda h: self._show_history(f"{po}/{line}", h))
+                   then=lambda h: self._show_history(label, h))
 
     def _show_history(self, label: str, h: pd.DataFrame) -> None:
+        """The line's promise history: the table (each change with the message or sync it came
+        from) and the step chart."""
+        self.history.model.set_frame(h.reset_index(drop=True).reset_index(names="n"), "n")
         plot = self.history_plot
         charts.clear(plot)
         plot.setTitle(f"Promises of {label}", size="11pt")

@@ -1,5 +1,6 @@
 """Sync & Outbox: the sources, their last runs and freshness, Sync with progress and Cancel, the
-rows a run rejected (file, row, field, reason), and the outbox of decisions going back to sources.
+rows a run rejected (file, row, field, reason), the outbox of decisions going back to sources,
+and the EDI inbox of supplier messages (:mod:`workbench.ui.panels.edi_inbox`).
 
 Syncing is the command :func:`workbench.app.sync.sync` in the writer process (the cache's single
 writer); the UI thread only receives rate-limited progress and the result. The tables come from
@@ -24,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.edi import describe_run
 from workbench.app.ops import Outcome
 from workbench.app.sync import (
     SyncOverview,
-    describe_result,
     run_rejections,
     sync,
     sync_overview,
@@ -37,6 +38,7 @@ from workbench.services.sync import SyncResult
 from workbench.services.tasks import Cancelled
 from workbench.ui.operations import OpHandle
 from workbench.ui.panels.base import Panel, PanelContext
+from workbench.ui.panels.edi_inbox import EdiInboxView
 from workbench.ui.panels.outbox import OutboxView
 from workbench.ui.widgets import TablePane, heading, hint
 
@@ -124,6 +126,8 @@ class SyncPanel(Panel):
         self.tabs = QTabWidget()
         self.tabs.addTab(runs_split, "Sync runs and rejected rows")
         self.tabs.addTab(self.outbox, "Outbox (decisions to write back)")
+        self.edi_inbox = EdiInboxView(ctx, self)  # supplier messages (docs/edi.md)
+        self.tabs.addTab(self.edi_inbox, "EDI inbox (supplier messages)")
 
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -149,6 +153,7 @@ class SyncPanel(Panel):
         self.query(sync_overview, list(self.ctx.settings.sources), dict(self.ctx.reachable),
                    then=self._show)
         self.outbox.reload()
+        self.edi_inbox.reload()
 
     def _show(self, overview: SyncOverview) -> None:
         sources, runs = overview.sources, overview.runs
@@ -210,7 +215,7 @@ class SyncPanel(Panel):
     def _synced(self, results: list[SyncResult]) -> None:
         """The runs' results; the changes they made go to the window (Panel.change)."""
         self.last_results = results
-        self.status.setText("\n".join(describe_result(r) for r in results))
+        self.status.setText("\n".join(describe_run(r) for r in results))
         self.message.emit(self.status.text().splitlines()[0] if results else "")
 
     def _sync_failed(self, exc: BaseException) -> None:
