@@ -426,6 +426,54 @@ def shortages(session: PlanningSession, *, item: str | None = None, site: str | 
 
 
 @dataclass(frozen=True)
+class ImpactSummary:
+    """Counts of every list an impact shows, and one line of text built from them
+    (:func:`workbench.analysis.impact_report.summarise`); ``nothing_changes_because`` says why
+    the plan does not change in the horizon (None when it does)."""
+
+    line_changes: int
+    assemblies_above: int
+    work_orders_keep: int
+    work_orders_follow: int
+    planned_orders_follow: int
+    demands: int
+    excess_elements: int
+    new_shortage_rows: int
+    changed_rows: int
+    nothing_changes_because: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class WeeklyRow:
+    """One changed (item, site): per bucket its projected available and net requirements before
+    (``_a``) and after (``_b``) the change, and its safety stock."""
+
+    item: str
+    site: str
+    safety_stock: float
+    projected_a: list[float]
+    projected_b: list[float]
+    net_a: list[float]
+    net_b: list[float]
+
+
+@dataclass(frozen=True)
+class WeeklyComparison:
+    """The bucket dates and the changed rows, what a "before vs after" chart draws
+    (:meth:`workbench.analysis.scenario.Comparison.weekly`)."""
+
+    dates: list[dt.date]
+    rows: list[WeeklyRow]
+
+    def row(self, item: str, site: str) -> WeeklyRow | None:
+        return next((r for r in self.rows if (r.item, r.site) == (item, site)), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dates": self.dates, "rows": [asdict(r) for r in self.rows]}
+
+
+@dataclass(frozen=True)
 class Impact:
     """What switching ``item`` from ``from_revision`` to ``to_revision`` on ``effective`` changes
     (:func:`workbench.analysis.revisions.impact`; rules in :mod:`workbench.analysis.impact_report`).
@@ -437,9 +485,9 @@ class Impact:
     ``demands`` (code, item, site, quantity, planned_quantity, due_date, kind), ``excess`` (item,
     site, kind, ref, quantity, value), ``new_requirements`` (item, site, new_net_requirement,
     first_shortage_date, first_shortage_quantity, first_shortage_date_before), ``affected_rows``
-    (item, site, first_a/first_b, net_a/net_b, ...); ``weeks``: ``dates`` and per changed row its
-    projected available before/after; ``summary``: the counts and ``text``
-    (:func:`workbench.analysis.impact_report.summarise`)."""
+    (item, site, first_a/first_b, net_a/net_b, ...); ``weeks``: the week-by-week comparison of
+    the changed rows (:class:`WeeklyComparison`); ``summary``: the counts and the one-line text
+    (:class:`ImpactSummary`)."""
 
     item: str
     from_revision: str
@@ -454,20 +502,26 @@ class Impact:
     excess_value: float
     new_requirements: list[dict[str, Any]]
     affected_rows: list[dict[str, Any]]
-    weeks: dict[str, Any]
-    summary: dict[str, Any]
+    weeks: WeeklyComparison
+    summary: ImpactSummary
     planning_day: dt.date
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's ``impact --json`` answer (without ``what_if``)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["weeks"], out["summary"] = self.weeks.to_json(), asdict(self.summary)
+        return out
 
 
 def impact(session: PlanningSession, item: str, rev_a: str, rev_b: str,
            on: dt.date | None = None) -> Impact:
     result = session.impact(item, rev_a, rev_b, on or session.today)
     result["planning_day"] = session.today
-    return Impact(**plain(result))
+    answer = plain(result)
+    weeks, summary = answer.pop("weeks"), answer.pop("summary")
+    return Impact(**answer, summary=ImpactSummary(**summary),
+                  weeks=WeeklyComparison(dates=weeks["dates"],
+                                         rows=[WeeklyRow(**r) for r in weeks["rows"]]))
 
 
 @dataclass(frozen=True)

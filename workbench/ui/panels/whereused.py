@@ -43,7 +43,7 @@ from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.widgets import TablePane, heading, hint
 
 if TYPE_CHECKING:
-    from workbench.services.planning import Impact, WhereUsedAnswer
+    from workbench.services.planning import Impact, WeeklyComparison, WhereUsedAnswer
 
 ANCESTOR_COLUMNS = [Col("item", "Assembly"), Col("min_level", "Level", "int"),
                     Col("extended_quantity", "Extended qty", "qty"), Col("top", "Top level")]
@@ -162,7 +162,7 @@ class WhereUsedPanel(Panel):
         whatif_box.addWidget(self.whatif_plot)
         whatif_box.addWidget(self.whatif)
         self.tabs.addTab(whatif_box, "What-if, week by week")
-        self._weeks: dict[str, Any] = {"dates": [], "rows": []}
+        self._weeks: WeeklyComparison | None = None
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Item"))
@@ -329,7 +329,7 @@ class WhereUsedPanel(Panel):
         rows = what_if_rows(imp.affected_rows)
         self._weeks = imp.weeks
         self.whatif.model.set_frame(rows, ["item", "site"])
-        self.impact_summary.setText(imp.summary["text"])
+        self.impact_summary.setText(imp.summary.text)
         if len(rows):
             self.whatif.select_row(0)  # draws the chart of the row that changes most
         self._draw_what_if()
@@ -340,24 +340,24 @@ class WhereUsedPanel(Panel):
         plot = self.whatif_plot
         charts.clear(plot)
         key = key if key is not None else self.whatif.current_key()
-        row = next((r for r in self._weeks["rows"]
-                    if key is not None and (r["item"], r["site"]) == tuple(key)), None)
+        row = (self._weeks.row(*key) if self._weeks is not None and key is not None else None)
         imp = self.last_impact
         if row is None:
-            reason = imp and imp.summary["nothing_changes_because"]
+            reason = imp and imp.summary.nothing_changes_because
             plot.setTitle("Nothing changes in the horizon" if reason
                           else "Projected available: before vs after the change", size="11pt")
             if reason:
                 charts.note(plot, f"Nothing changes in the horizon, because {reason}")
             return
         assert imp is not None
-        x = charts.epoch_seconds(self._weeks["dates"])
-        plot.setTitle(f"{row['item']}@{row['site']}: projected available, week by week",
+        assert self._weeks is not None
+        x = charts.epoch_seconds(self._weeks.dates)
+        plot.setTitle(f"{row.item}@{row.site}: projected available, week by week",
                       size="11pt")
-        charts.before_after(plot, x, row["projected_a"], row["projected_b"],
+        charts.before_after(plot, x, row.projected_a, row.projected_b,
                             before_name=f"Before ({imp.from_revision})",
                             after_name=f"After ({imp.to_revision} from {imp.effective})",
-                            safety=row["safety_stock"])
+                            safety=row.safety_stock)
 
     def save_state(self) -> dict[str, Any]:
         return {"item": self.item.text(), "parent": self.parent_item.text()}
