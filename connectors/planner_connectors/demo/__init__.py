@@ -64,7 +64,9 @@ Versions and incremental pulls
 Write-back (:mod:`planner_connectors.demo.writes`, :mod:`planner_connectors.demo.ledger`)
     Given a ``ledger`` (a file; the app keeps it beside the cache, ``<cache>.demo-ledger.jsonl``)
     the demo behaves like a source system that takes decisions: ``push`` changes a requisition's
-    quantity, need date, supplier, item (an alternate) or status, after checking the version the
+    quantity, need date, supplier, item (an alternate) or status, or a firm purchase-order
+    line's delivery date, quantity or status (an exception message's reschedule, reduce or
+    cancel: :mod:`planner_connectors.demo.line_writes`), after checking the version the
     decision saw (a conflict otherwise) and its idempotency key (never applied twice), and
     appends the write to the ledger (fsync'ed). Every pull lays the ledger's writes over the
     generated requisitions, so the next sync shows them with new versions, after an app restart
@@ -93,6 +95,7 @@ from typing import ClassVar
 from planner_connectors.demo.clock import BASE_DATE, parse_version, version
 from planner_connectors.demo.entities import build_table
 from planner_connectors.demo.ledger import SUFFIX, Clock, Ledger, Write
+from planner_connectors.demo.line_writes import LineBook, decide_line
 from planner_connectors.demo.options import DemoOptions
 from planner_connectors.demo.plant import Plant
 from planner_connectors.demo.scales import SCALES
@@ -106,6 +109,7 @@ from workbench.connect.port import (
     PermanentError,
     PushRequest,
     PushResult,
+    TargetKind,
 )
 from workbench.domain.enums import WriteAction
 from workbench.domain.models import ENTITIES
@@ -195,7 +199,8 @@ class DemoConnector(ConnectorBase):
             yield Batch(entity, records, watermark=version(*highest))
 
     def push(self, request: PushRequest) -> PushResult:
-        """Apply one decision to a requisition (rules: :mod:`planner_connectors.demo.writes`)."""
+        """Apply one decision to a requisition or a purchase-order line (rules:
+        :mod:`planner_connectors.demo.writes`, :mod:`planner_connectors.demo.line_writes`)."""
         if self.ledger is None:
             raise PermanentError(READ_ONLY)
         with self.ledger.locked():
@@ -204,8 +209,12 @@ class DemoConnector(ConnectorBase):
             plant = self._plant_of(clock)
             writes = state.of_plant(clock.scale, clock.seed)
             done = next((w for w in state.writes if w.key == request.idempotency_key), None)
-            book = RequisitionBook(plant, plant.requisitions_with(writes))
-            outcome = decide(book, request, done)
+            if request.target_kind is TargetKind.PURCHASE_ORDER_LINE:
+                outcome = decide_line(LineBook(plant, plant.purchasing_with(writes)), request,
+                                      done)
+            else:
+                book = RequisitionBook(plant, plant.requisitions_with(writes))
+                outcome = decide(book, request, done)
             if outcome.result is not None:
                 return outcome.result
             assert outcome.values is not None
@@ -222,6 +231,7 @@ class DemoConnector(ConnectorBase):
                 values=outcome.values,
                 scale=clock.scale,
                 seed=clock.seed,
+                kind=request.target_kind.value,
             )
             self.ledger.append_write(
                 write,

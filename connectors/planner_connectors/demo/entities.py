@@ -444,7 +444,7 @@ class _Builder:
                 "requisition": Lookup(_numbered("RQ-", req.number), np.r_[p.requisition, at]),
             },
             np.r_[p.version, placed.day],
-            np.r_[np.zeros(len(p.po), np.int64), placed.write],
+            np.r_[p.written, placed.write],
         )
 
     def promise_changes(self) -> EntityTable:

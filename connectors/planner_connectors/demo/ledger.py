@@ -12,7 +12,10 @@ Lines, in the order they happened:
     (so a push needs no parameters, and checks versions against what the cache last saw).
 ``{"write": 3, "key": ..., "action": ..., "target": ..., "day": 7, "set": {...}, ...}``
     applied write number 3 (numbers count from 1), made on simulated day 7: ``set`` holds the
-    resulting values of the requisition's fields, so replaying never re-decides anything.
+    resulting values of the requisition's fields, so replaying never re-decides anything. A
+    write on a purchase-order line says ``"kind": "purchase_order_line"`` (its ``set``: the
+    line's ``quantity``, ``requested_date``/``promised_date`` or ``status``); without
+    ``kind`` the target is a requisition.
 
 Every line is appended and fsync'ed before the push reports success, under an exclusive lock
 held from reading the ledger to appending to it: two processes sending (the app and
@@ -57,7 +60,8 @@ class Clock:
 
 @dataclass(frozen=True)
 class Write:
-    """One applied write: the requisition ``target`` got the field values ``values``."""
+    """One applied write: the record ``target`` (a requisition, or a purchase-order line when
+    ``kind`` says so) got the field values ``values``."""
 
     seq: int
     key: str
@@ -67,6 +71,9 @@ class Write:
     values: dict[str, Any] = field(default_factory=dict)
     scale: str = "small"
     seed: int = 42
+    #: what ``target`` is (:class:`workbench.connect.port.TargetKind` values; lines written
+    #: before PO-line writes existed have no ``kind``: requisitions)
+    kind: str = "requisition"
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,7 @@ class Ledger:
                 "scale": write.scale,
                 "seed": write.seed,
                 "at": _now(),
+                **({"kind": write.kind} if write.kind != "requisition" else {}),
                 **detail,
             }
         )
@@ -189,6 +197,7 @@ def _write(entry: dict[str, Any]) -> Write:
         values=dict(entry["set"]),
         scale=str(entry["scale"]),
         seed=int(entry["seed"]),
+        kind=str(entry.get("kind", "requisition")),
     )
 
 

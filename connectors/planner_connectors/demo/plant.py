@@ -1,8 +1,9 @@
 """The demo plant as a whole: each part generated on first use, from its own random stream.
 
 The writes the demo took (:mod:`planner_connectors.demo.ledger`) are laid over the generated
-requisitions day by day, and the ``order`` writes among them place purchase orders; nothing
-else depends on them, so changing them only rebuilds those.
+requisitions day by day, and the ``order`` writes among them place purchase orders; writes on
+purchase-order lines are laid over the lines inside the purchasing simulation, so its receipts
+(the stock) follow them. Nothing else depends on them, so changing them only rebuilds those.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from planner_connectors.demo import words
 from planner_connectors.demo.boms import Boms, make_boms
 from planner_connectors.demo.clock import NO_DATE, Calendar
 from planner_connectors.demo.ledger import Write
+from planner_connectors.demo.line_writes import LINE, LineBook, lay_line_writes
 from planner_connectors.demo.master import Items, Suppliers, make_items, make_suppliers, stock_factor
 from planner_connectors.demo.mrp import Mrp, run_mrp
 from planner_connectors.demo.production import (
@@ -128,14 +130,21 @@ class Plant:
         placed for them)."""
         if list(writes) != self.writes:
             self.writes = list(writes)
-            self.__dict__.pop("requisitions", None)
-            self.__dict__.pop("placed_orders", None)
+            for name in ("requisitions", "placed_orders", "purchasing", "inventory"):
+                self.__dict__.pop(name, None)
 
     @cached_property
     def purchasing(self) -> Purchasing:
+        return self.purchasing_with(self.writes)
+
+    def purchasing_with(self, writes: Sequence[Write]) -> Purchasing:
+        """The purchasing on the plant's day with the PO-line ``writes`` laid over it, each on
+        its day (the day-0 purchasing stays as generated)."""
         self._requisitions_made  # noqa: B018 - links the ordered requisitions to their lines first
-        p = self._purchasing_base
-        advance(p, self.day, self.seed)
+        p = self._purchasing_base.copy()
+        lines = [w for w in writes if w.kind == LINE]
+        end_of_day = lay_line_writes(LineBook(self, p), lines) if lines else None
+        advance(p, self.day, self.seed, end_of_day)
         return p
 
     @cached_property

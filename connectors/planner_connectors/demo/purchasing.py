@@ -27,6 +27,8 @@ goods-receipt stock row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from planner_connectors.demo.boms import rank_in_group
@@ -95,6 +97,8 @@ class Purchasing:
     status: np.ndarray
     requisition: np.ndarray
     version: np.ndarray
+    #: the demo write that last changed each line (0: none since its last simulated change)
+    written: np.ndarray
     po_status: np.ndarray
     po_version: np.ndarray
 
@@ -109,6 +113,14 @@ class Purchasing:
         self.history: list[tuple[np.ndarray, ...]] = []
         #: goods receipts after day 0: (line, quantity in the line's unit, day, version)
         self.receipts: list[tuple[np.ndarray, ...]] = []
+
+    def copy(self) -> Purchasing:
+        """Arrays of its own, so advancing it (and laying writes over it) leaves this one as
+        it is."""
+        other = Purchasing.__new__(Purchasing)
+        for name, value in vars(self).items():
+            setattr(other, name, value.copy() if isinstance(value, (np.ndarray, list)) else value)
+        return other
 
     def history_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return tuple(np.concatenate(p) for p in zip(*self.history))  # type: ignore[return-value]
@@ -248,6 +260,7 @@ def make_purchasing(
     p.status = np.where(acked, ACKED, np.where(rejected, SENT, line_state)).astype(np.int8)
     p.requisition = np.full(n, -1, dtype=np.int64)
     p.version = np.zeros(n, dtype=np.int64)
+    p.written = np.zeros(n, dtype=np.int64)
     p.received = np.zeros(n)
     p.received_date = np.full(n, NO_DATE, dtype=np.int64)
     p.asn_quantity = np.zeros(n)
@@ -360,14 +373,23 @@ def _promise_history(
     p.history.append((lines[hist_rows], seconds, hist_promised, np.zeros(len(hist_rows), np.int64)))
 
 
-def advance(p: Purchasing, day: int, seed: int) -> None:
-    """Simulate days 1..day (see the module docstring); deterministic in (seed, day)."""
+def advance(
+    p: Purchasing, day: int, seed: int, end_of_day: Callable[[int], None] | None = None
+) -> None:
+    """Simulate days 1..day (see the module docstring); deterministic in (seed, day).
+
+    ``end_of_day(t)`` runs after the events of each day ``t`` in 0..day: the writes the demo
+    took on PO lines that day go in there (:mod:`planner_connectors.demo.writes`), so later
+    days see them (a line deferred on day 2 is not received on its old date on day 3)."""
     base_header = p.po_status.copy()
+    if end_of_day:
+        end_of_day(0)
     for t in range(1, day + 1):
         event = t - 1
-        if not is_workday(event):
-            continue
-        _one_day(p, t, event, stream(seed, "purchasing", t))
+        if is_workday(event):
+            _one_day(p, t, event, stream(seed, "purchasing", t))
+        if end_of_day:
+            end_of_day(t)
     p.po_status = p.header_status()
     changed = p.po_status != base_header
     line_day = np.zeros(len(p.po_supplier), dtype=np.int64)
@@ -442,3 +464,4 @@ def _one_day(p: Purchasing, t: int, event: int, rng: np.random.Generator) -> Non
             )
         )
     p.version[touched] = t
+    p.written[touched] = 0

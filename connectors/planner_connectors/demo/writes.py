@@ -32,6 +32,9 @@ version is the write's (``d00007.w000003``), so the sync after the write brings 
 line with the ordered requisition, and planning counts the line as a scheduled receipt. The
 demo's simulated days leave these orders as placed (a buyer would approve and send them).
 
+Decisions on purchase-order lines (exception messages' reschedule, reduce and cancel) follow the
+rules of :mod:`planner_connectors.demo.line_writes`.
+
 *Version check.* A write names the version its decision saw (``base_version``). If the record's
 version now differs — a simulated day changed it, or an earlier write did — the decision is a
 conflict with both states, and nothing is written; unless the record already holds exactly what
@@ -71,7 +74,10 @@ TARGET_PREFIX = "requisitions:RQ-"
 #: codes of the purchase orders ``order`` writes place: this + the write's number
 PLACED_PREFIX = "PO-W"
 #: the entities the ledger's writes change (the requisitions and the orders placed for them)
-WRITTEN_ENTITIES = frozenset({"requisitions", "purchase_orders", "purchase_order_lines"})
+#: (and, since writes on PO lines change what the purchasing simulation receives, the stock and
+#: the promise history): a pull of one of them lays the ledger's writes first
+WRITTEN_ENTITIES = frozenset({"requisitions", "purchase_orders", "purchase_order_lines",
+                              "inventory", "promise_changes"})
 _STATUS = {str(s): i for i, s in enumerate(REQUISITION_STATUS)}
 _UOM = {str(u): i for i, u in enumerate(UOM_CODES)}
 
@@ -263,7 +269,7 @@ def _target_values(
         uom = str(UOM_CODES[book.plant.items.uom[book.req.item[row]]])
         return {"quantity": qty, "uom": uom}, f"quantity set to {qty:g} {uom}"
     if action in DATE_ACTIONS:
-        day = _date(book, request.date, action)
+        day = _date(book.plant, request.date, action)
         return {"need_date": day}, f"need date moved to {day}"
     if action is WriteAction.SWITCH_SOURCE:
         if request.item:
@@ -328,7 +334,7 @@ def _quantity(value: float | None, what: str) -> float:
     return float(value)
 
 
-def _date(book: RequisitionBook, value: str | None, action: str) -> str:
+def _date(plant: Plant, value: str | None, action: str) -> str:
     if not value:
         raise PermanentError(f"{action} needs a date")
     try:
@@ -336,7 +342,7 @@ def _date(book: RequisitionBook, value: str | None, action: str) -> str:
     except ValueError:
         raise PermanentError(f"{action}: {value!r} is not a date (YYYY-MM-DD)") from None
     offset = (day - BASE_DATE).days
-    cal = book.plant.calendar
+    cal = plant.calendar
     if offset == NO_DATE or not cal.lo <= offset <= cal.hi:
         first = BASE_DATE + dt.timedelta(days=cal.lo)
         last = BASE_DATE + dt.timedelta(days=cal.hi)
