@@ -1,5 +1,8 @@
 """``workbench exceptions``: the exception messages of the current plan (computed, merged into
-the stored state, listed), and ``exceptions ack|snooze ID...`` to triage them.
+the stored state, listed), ``exceptions ack|snooze ID...`` to triage them, and
+``exceptions approve|reject ID... [--quantity Q] [--date D]`` (or ``approve --supplier S``: every
+open undecided reschedule of that supplier) to decide on firm orders' advice (PO lines are
+written back through the outbox: ``workbench outbox --send``; work orders recorded).
 
 Listing computes the messages for the cache's current plan first (``--no-refresh``: list the
 stored state only). Tolerances default to the planning settings (docs/exceptions.md); options
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 
 from workbench.cli import CliError, add_common, print_json, qty
 from workbench.cli.commands._planning import add_planning_options, days, iso_date, runner_from
@@ -29,6 +33,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             a.add_argument("--until", type=iso_date, required=True, help="YYYY-MM-DD")
         a.add_argument("--by", default=None, help="who (default: settings user)")
         add_common(a)
+    for name, helptext in (("approve", "approve messages' advice (PO lines: written back)"),
+                           ("reject", "reject messages' advice (recorded, nothing sent)")):
+        a = actions.add_parser(name, help=helptext)
+        a.add_argument("ids", nargs="*", type=int, metavar="ID")
+        if name == "approve":
+            a.add_argument("--quantity", type=_quantity, default=None, metavar="Q",
+                           help="new open quantity (stock unit) instead of the advised one")
+            a.add_argument("--date", type=iso_date, default=None, metavar="YYYY-MM-DD",
+                           help="new date instead of the advised one")
+            a.add_argument("--supplier", default=None, metavar="S",
+                           help="approve every open undecided reschedule of this supplier")
+        a.add_argument("--comment", default="", help="why (stored with the decision)")
+        a.add_argument("--by", default=None, help="who (default: settings user)")
+        add_common(a)
     p.add_argument("--role", choices=["planner", "buyer", "engineering", "data_steward"])
     p.add_argument("--kind", default=None, help="kind name or code, e.g. reschedule_in or E01")
     p.add_argument("--site", default=None)
@@ -44,6 +62,58 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        help="default: planning settings")
     add_planning_options(p)
     p.set_defaults(func=run, exceptions_action=None)
+
+
+def _quantity(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a quantity (0 or more)")
+    return value
+
+
+def _decide(args: argparse.Namespace) -> int:
+    """``exceptions approve|reject``: decisions on messages (each on its own; the outcomes
+    printed, failures on stderr; exit 1 when some failed, 2 when all did)."""
+    from workbench.app import exceptions as ops
+
+    supplier = getattr(args, "supplier", None)
+    if bool(args.ids) == bool(supplier):
+        raise CliError(f"exceptions {args.exceptions_action}: give message IDs"
+                       + (" or --supplier S (not both)" if args.exceptions_action == "approve"
+                          else ""), 2)
+    runner = runner_from(args)
+    if supplier:
+        outcomes = runner.run(ops.approve_supplier_reschedules, supplier, _user(args)).value
+    else:
+        outcomes = runner.run(ops.decide_messages, args.ids, args.exceptions_action,
+                              _user(args), quantity=getattr(args, "quantity", None),
+                              date=getattr(args, "date", None), comment=args.comment).value
+    failed = [o for o in outcomes if o.error]
+    if args.json:
+        print_json({"action": args.exceptions_action, "supplier": supplier,
+                    "results": [o.to_dict() for o in outcomes]})
+    else:
+        for o in outcomes:
+            if o.error:
+                continue
+            what = " ".join(x for x in (o.action, f"to {o.date}" if o.date else "",
+                                        f"qty {qty(o.quantity)}" if o.quantity is not None
+                                        else "") if x)
+            state = ("already queued" if o.duplicate else
+                     f"queued for write-back (outbox {o.outbox})" if o.written_back else
+                     "recorded (advice, not written back)" if o.element_type == "work_order"
+                     and o.verdict != "reject" else "recorded")
+            print(f"message {o.message} {o.element}: {o.verdict} {what}: {state}")
+        if not outcomes:
+            print(f"no open undecided reschedules of {supplier}")
+    for o in failed:
+        print(f"message {o.message}: {o.error}", file=sys.stderr)
+    if failed:
+        return 2 if len(failed) == len(outcomes) else 1
+    return 0
 
 
 def _user(args: argparse.Namespace) -> str:
@@ -67,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
     from workbench.app import exceptions as ops
     from workbench.cache.exceptions import MessageStateError
 
+    if args.exceptions_action in ("approve", "reject"):
+        return _decide(args)
     if args.exceptions_action in ("ack", "snooze"):
         runner = runner_from(args)
         try:
