@@ -1,7 +1,9 @@
 """Writing a planner's decision back to Tryton — once, and never over someone else's change.
 
-Targets are ``purchase.request,<id>`` (a requisition) and ``purchase.line,<id>`` (a PO line).
-What Tryton allows, and so what each action does:
+Targets are ``purchase.request,<id>`` (a requisition, target kind ``requisition``) and
+``purchase.line,<id>`` (a PO line: target kind ``purchase_order_line``, an exception message's
+reschedule, reduce, increase or cancel; a requisition's decision reaches its line too, through
+the request). What Tryton allows, and so what each action does:
 
 =============== =============================== ==========================================
 action          draft purchase request          request already on a purchase / PO line
@@ -18,8 +20,29 @@ order           Tryton's create_purchase wizard (a draft PO per supplier)
 keep            nothing to write
 =============== =============================== ==========================================
 
+*On a purchase line* (trytond 8 ``purchase``: the server refuses writes to fields whose
+``readonly`` state holds — ``quantity`` unless the purchase is draft; ``delivery_date`` /
+``delivery_date_edit`` once it is processing, done or cancelled; lines are deleted only from
+draft or cancelled purchases; a purchase is cancelled only from draft or quotation):
+
+=============== =========================== ============================ ===================
+action          draft                       quotation                    confirmed /
+                                                                         processing
+=============== =========================== ============================ ===================
+expedite/defer  the line's delivery date    the line's delivery date     planned date of its
+                (``delivery_date_store``)                                moves still to come
+reduce/increase ``quantity``                refused (read-only)          refused (read-only)
+cancel          sole line: cancel the       sole line: cancel the        refused: cancel the
+                purchase; else delete the   purchase; else refused       moves in Tryton and
+                line                                                     handle the exception
+=============== =========================== ============================ ===================
+
+Done or cancelled purchases take nothing. Quantities are in the line's own unit.
+
 *Version check.* The request carries ``base_version``, the record's ``_timestamp`` our analysis
-saw. If Tryton's record moved on, the decision becomes a conflict with both states, and nothing
+saw (a purchase line: the newest of the line's and its stock moves' ``_timestamp``, as the sync
+reports it, since a receipt or a moved delivery changes the line's supply).
+If Tryton's record moved on, the decision becomes a conflict with both states, and nothing
 is written — unless Tryton already holds exactly what we wanted (see below). Writes and deletes
 also send ``_timestamp`` in the context, so Tryton itself refuses a change that slips in between
 our read and our write (``ConcurrencyException``).
@@ -35,9 +58,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from planner_connectors.tryton.reading import m2o
+from planner_connectors.tryton.reading import m2o, version_of
 from planner_connectors.tryton.rpc import TrytonConcurrency, TrytonRPC
-from workbench.connect.port import ConflictError, PermanentError, PushRequest, PushResult
+from workbench.connect.port import ConflictError, PermanentError, PushRequest, PushResult, TargetKind
 from workbench.domain.enums import DATE_ACTIONS, QUANTITY_ACTIONS, WriteAction
 
 NOTE_PREFIX = "Planner Workbench"
@@ -65,7 +88,8 @@ LINE_FIELDS = [
 ]
 #: Tryton fields a conflict report shows under a canonical name (see ``_Push.state``) or not at all
 _RENAMED = frozenset(
-    {"moves", "_timestamp", "party", "product", "unit", "supply_date", "purchase_date"}
+    {"moves", "_timestamp", "_version", "party", "product", "unit", "supply_date",
+     "purchase_date"}
 )
 
 
@@ -73,6 +97,11 @@ def _target(request: PushRequest) -> tuple[str, int]:
     model, _, rid = request.target.partition(",")
     if model not in ("purchase.request", "purchase.line") or not rid.isdigit():
         raise PermanentError(f"Tryton cannot take decisions on {request.target!r}")
+    if request.target_kind is TargetKind.PURCHASE_ORDER_LINE and model != "purchase.line":
+        raise PermanentError(
+            f"a decision on a purchase order line names {request.target!r}, which is not a "
+            "Tryton purchase line (purchase.line,<id>)"
+        )
     return model, int(rid)
 
 
@@ -86,9 +115,15 @@ class _Push:
 
     # -- reading -----------------------------------------------------------------------------
     def read(self) -> dict[str, Any] | None:
-        fields = REQUEST_FIELDS if self.model == "purchase.request" else LINE_FIELDS
-        rows = self.rpc.read(self.model, [self.id], [*fields, "_timestamp"])
-        return rows[0] if rows else None
+        """The record, with ``_version``: the version a sync reports for it (a purchase line:
+        the newest ``_timestamp`` of the line and its stock moves, as
+        :func:`~planner_connectors.tryton.pull_supply.pull_purchase_order_lines` computes it;
+        a request: its own ``_timestamp``)."""
+        if self.model == "purchase.request":
+            rows = self.rpc.read(self.model, [self.id], [*REQUEST_FIELDS, "_timestamp"])
+            return {**rows[0], "_version": rows[0]["_timestamp"]} if rows else None
+        rows = self.rpc.search("purchase.line", [("id", "=", self.id)])
+        return self.line(self.id) if rows else None
 
     def exists(self) -> bool:
         return bool(
@@ -96,8 +131,11 @@ class _Push:
         )
 
     def line(self, line_id: int) -> dict[str, Any]:
-        rows = self.rpc.read("purchase.line", [line_id], [*LINE_FIELDS, "_timestamp"])
-        return rows[0]
+        """A purchase line with ``_version`` (line and moves, see :meth:`read`)."""
+        row = self.rpc.read("purchase.line", [line_id], [*LINE_FIELDS, "_timestamp"])[0]
+        moves = self.rpc.read("stock.move", row["moves"], ["_timestamp"]) if row["moves"] else []
+        return {**row, "_version": version_of(row["_timestamp"],
+                                              *(m["_timestamp"] for m in moves))}
 
     def noted(self) -> bool:
         found = self.rpc.search(
@@ -130,7 +168,9 @@ class _Push:
         if row is None:
             return {"exists": False}
         out = {k: v for k, v in row.items() if not k.endswith(".") and k not in _RENAMED}
-        out["version"] = row["_timestamp"]
+        out["version"] = row["_version"]
+        if self.model == "purchase.line":
+            out["purchase_state"] = m2o(row, "purchase", "state")
         if self.model == "purchase.request":
             out["uom"] = m2o(row, "unit", "symbol")
             out["need_date"] = row.get("supply_date") or row.get("purchase_date")
@@ -159,6 +199,8 @@ class _Push:
         action, r = self.req.action, self.req
         if row is None:
             return action is WriteAction.CANCEL
+        if self.model == "purchase.line" and action is WriteAction.CANCEL:
+            return m2o(row, "purchase", "state") == "cancelled"
         if self.model == "purchase.request":
             if action is WriteAction.CANCEL:
                 return bool(row["state"] == "cancelled")
@@ -190,22 +232,22 @@ class _Push:
         row = self.read() if self.exists() else None
         if row is not None and self.noted():
             return PushResult(
-                row["_timestamp"], {"reason": "already applied (note in Tryton)"}, True
+                row["_version"], {"reason": "already applied (note in Tryton)"}, True
             )
         if action is WriteAction.KEEP:
-            return PushResult(row["_timestamp"] if row else None, {"reason": "nothing to write"})
+            return PushResult(row["_version"] if row else None, {"reason": "nothing to write"})
         moved = row is None or (
-            self.req.base_version is not None and row["_timestamp"] != self.req.base_version
+            self.req.base_version is not None and row["_version"] != self.req.base_version
         )
         if self.reached(row):
-            version = row["_timestamp"] if row else None
+            version = row["_version"] if row else None
             return PushResult(
                 version, {"reason": "Tryton already holds this"}, already_applied=moved
             )
         if moved:
             raise ConflictError(
                 f"{self.key} changed in Tryton since the analysis "
-                f"(version {self.req.base_version} -> {row['_timestamp'] if row else 'deleted'})",
+                f"(version {self.req.base_version} -> {row['_version'] if row else 'deleted'})",
                 ours=self.ours(),
                 theirs=self.state(row),
             )
@@ -221,7 +263,7 @@ class _Push:
         after = self.read() if self.exists() else None
         if after is not None:
             self.note(detail.get("what", action.value))
-        return PushResult(after["_timestamp"] if after else None, detail)
+        return PushResult(after["_version"] if after else None, detail)
 
     def lock(
         self, model: str | None = None, rid: int | None = None, version: str | None = None
@@ -267,16 +309,18 @@ class _Push:
         action = self.req.action
         po_state = m2o(line, "purchase", "state")
         number = m2o(line, "purchase", "number") or f"purchase#{line['purchase']}"
-        lock = self.lock(
-            "purchase.line",
-            line["id"],
-            line["_timestamp"] if self.model != "purchase.line" else self.req.base_version,
-        )
+        # the line as just read: its version (line and moves) matched the decision's, and
+        # Tryton refuses the write if the line changes before it lands
+        lock = self.lock("purchase.line", line["id"], line["_timestamp"])
+        if action is WriteAction.CANCEL:
+            return self.cancel_line(line, po_state, number, lock)
         if action in QUANTITY_ACTIONS:
             if po_state != "draft":
                 raise PermanentError(
                     f"purchase {number} is {po_state}: Tryton only changes line "
-                    "quantities of draft purchases"
+                    "quantities of draft purchases (the line's quantity is read-only once the "
+                    "purchase is a quotation); change it in Tryton (back to draft) or with "
+                    "the supplier"
                 )
             self.rpc.write(
                 "purchase.line", [line["id"]], {"quantity": _qty(self.req.quantity)}, context=lock
@@ -305,7 +349,39 @@ class _Push:
             else:
                 raise PermanentError(f"purchase {number} is {po_state}: its dates cannot change")
             return {"what": f"delivery of {number} line moved to {day.isoformat()}"}
-        raise PermanentError(f"Tryton cannot {action} a purchase line")
+        raise PermanentError(
+            f"Tryton cannot {action} a purchase line (only reschedule, quantity changes and "
+            "cancel)"
+        )
+
+    def cancel_line(
+        self, line: dict[str, Any], po_state: str | None, number: str, lock: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Cancel a purchase line as far as Tryton allows (module docstring): the sole line of
+        a draft or quotation purchase cancels the purchase; another line of a draft purchase
+        is deleted; otherwise refused with the reason."""
+        siblings = self.rpc.search(
+            "purchase.line", [("purchase", "=", line["purchase"]), ("type", "=", "line")]
+        )
+        if po_state in ("draft", "quotation") and len(siblings) == 1:
+            self.rpc.button("purchase.purchase", "cancel", [line["purchase"]])
+            return {"what": f"purchase {number} cancelled (this was its only line)"}
+        if po_state == "draft":
+            self.rpc.delete("purchase.line", [line["id"]], context=lock)
+            return {"what": f"line deleted from draft purchase {number}", "deleted": True}
+        if po_state == "quotation":
+            raise PermanentError(
+                f"purchase {number} is a quotation with other lines: Tryton deletes lines of "
+                "draft purchases only and cancels whole purchases only; set it back to draft "
+                "in Tryton to drop this line"
+            )
+        if po_state in ("confirmed", "processing"):
+            raise PermanentError(
+                f"purchase {number} is {po_state}: Tryton cancels a purchase only while draft "
+                "or quotation and deletes lines only of drafts; cancel the line's moves in "
+                "Tryton and handle the shipment exception (ignore them)"
+            )
+        raise PermanentError(f"purchase {number} is {po_state}: there is nothing left to cancel")
 
     def party(self, code: str | None) -> int:
         ids = self.rpc.search("party.party", [("code", "=", code)]) if code else []
