@@ -122,8 +122,8 @@ class _Push:
         if self.model == "purchase.request":
             rows = self.rpc.read(self.model, [self.id], [*REQUEST_FIELDS, "_timestamp"])
             return {**rows[0], "_version": rows[0]["_timestamp"]} if rows else None
-        rows = self.rpc.search("purchase.line", [("id", "=", self.id)])
-        return self.line(self.id) if rows else None
+        found = self.rpc.search("purchase.line", [("id", "=", self.id)])
+        return self.line(self.id) if found else None
 
     def exists(self) -> bool:
         return bool(
