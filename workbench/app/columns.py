@@ -111,6 +111,17 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "key": "The record's key in its file",
     "params_text": "How the source is reached (never a password: those are in the keyring)",
     "enabled_text": "Whether Sync now includes this source",
+    # supplier promises and the EDI inbox
+    "changed_at": "When the promise changed (local time)",
+    "promised_date": "The delivery date the supplier promised with this change",
+    "document_number": "The supplier's document number (acknowledgement or ship notice)",
+    "source": "Where the change came from: the source system or the EDI inbox",
+    "outcome": "What became of the file: applied, duplicate, superseded or rejected",
+    "supplier_name": "The supplier's name",
+    "received_at": "When the file arrived in the inbox (local time)",
+    "processed_at": "When the file was read and applied or rejected (local time)",
+    "replays": "How often the file was replayed after its cause was fixed",
+    "sender": "The sender's identification in the interchange",
 }
 
 #: (column name, title) -> description, where one name means different things in different tables
@@ -138,6 +149,9 @@ TITLED_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("promise_changes", "Changes"): "How often the promised date of this line changed",
     ("item", "Assembly"): "The assembly the item is used in",
     ("site", "Site"): "The plant or warehouse",
+    ("id", "File no."): "The number of the file in the EDI inbox",
+    ("kind", "Message"): "The kind of EDI message: order acknowledgement or ship notice",
+    ("source", "Inbox"): "The EDI source whose inbox the file arrived in",
 }
 
 

@@ -93,7 +93,7 @@ def install_menus(window: MainWindow) -> Menus:
     panels: dict[str, QAction] = {}
     for n, (name, _cls, title) in enumerate(PANELS):
         keys = (f"Ctrl+{n + 1}",) if n < 9 else ()
-        panels[name] = _action(view_menu, title, partial(window.go_to, name), keys,
+        panels[name] = _action(view_menu, title.replace("&", "&&"), partial(window.go_to, name), keys,
                                f"Show the {title} panel")
     help_menu = bar.addMenu("&Help")
     shortcuts = _action(help_menu, "&Keyboard shortcuts", window.show_shortcuts, HELP_KEYS,
@@ -101,6 +101,11 @@ def install_menus(window: MainWindow) -> Menus:
     about = _action(help_menu, "&About Planner Workbench", window.show_about,
                     tip="Version, build, and where the cache, settings and site profile are")
     return Menus(open_cache, export, quit_action, panels, shortcuts, about)
+
+
+def _plain(label: str) -> str:
+    """A menu label as shown: mnemonics dropped, "&&" an ampersand."""
+    return label.replace("&&", "\0").replace("&", "").replace("\0", "&")
 
 
 def _keys(sequences: list[QKeySequence]) -> str:
@@ -128,7 +133,7 @@ def window_shortcuts(window: MainWindow) -> list[Shortcut]:
         for action in menu.actions() if isinstance(menu, QMenu) else []:
             keys = _keys(action.shortcuts())
             if keys:
-                out.append(Shortcut(f"Menu {title}", keys, action.text().replace("&", "")))
+                out.append(Shortcut(f"Menu {title}", keys, _plain(action.text())))
     for shortcut in window.findChildren(QShortcut):
         keys = _keys([shortcut.key()])
         if keys and shortcut.isEnabled():

@@ -121,13 +121,19 @@ class ApprovalsPanel(Panel):
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("Comment for the source system (optional)")
         self.approve_button = QPushButton("Approve (A)")
+        self.approve_button.setToolTip("Approve the advice for the selected recommendation as "
+                                       "proposed (key A)")
         self.approve_button.clicked.connect(self.approve)
         self.reject_button = QPushButton("Reject (R)")
+        self.reject_button.setToolTip("Reject the advice: the requisition stays as it is "
+                                      "(key R)")
         self.reject_button.clicked.connect(self.reject)
         self.modify_button = QPushButton("Modify (M)")
-        self.modify_button.setToolTip("Decide with the quantity and date above")
+        self.modify_button.setToolTip("Decide with the quantity and date above (key M)")
         self.modify_button.clicked.connect(self.modify)
         self.bulk_button = QPushButton("Approve all selected")
+        self.bulk_button.setToolTip("Approve the advice of every selected recommendation as "
+                                    "proposed")
         self.bulk_button.clicked.connect(self.approve_selected)
         self.reevaluate_button = QPushButton("Re-evaluate requisitions")
         self.reevaluate_button.setToolTip("Run the planning engine on the cache and replace the "
@@ -170,11 +176,17 @@ class ApprovalsPanel(Panel):
                               "M modify, J next, K previous."))
         layout.addWidget(split, 1)
         view = self.queue.view
-        for keys, slot in (("A", self.approve), ("R", self.reject), ("M", self.modify),
-                           ("J", self.next_row), ("N", self.next_row), ("K", self.previous_row),
-                           ("Ctrl+Return", self.approve)):
+        for keys, slot, what in (
+                ("A", self.approve, "Approve the current recommendation"),
+                ("R", self.reject, "Reject the current recommendation"),
+                ("M", self.modify, "Modify: decide with the quantity and date entered"),
+                ("J", self.next_row, "Next recommendation"),
+                ("N", self.next_row, "Next recommendation"),
+                ("K", self.previous_row, "Previous recommendation"),
+                ("Ctrl+Return", self.approve, "Approve the current recommendation")):
             shortcut = QShortcut(QKeySequence(keys), view)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setWhatsThis(what)  # listed by Help ▸ Keyboard shortcuts
             shortcut.activated.connect(slot)
         self._frame = pd.DataFrame()
         self.last_outcomes: list[DecisionOutcome] = []

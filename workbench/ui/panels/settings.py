@@ -1,5 +1,7 @@
 """Settings: the configured sources (connector and parameters), their passwords in the system
-keyring, and the planning defaults.
+keyring, and the planning defaults — each value saying where it comes from: the site profile
+plant IT deployed, the user's own site override, the user's own settings or the built-in default
+(:func:`workbench.services.site.value_origins`; docs/site-profile.md).
 
 Sources and defaults are :mod:`workbench.services.settings` (shared with the CLI, no secrets);
 passwords go only through :mod:`workbench.connect.credentials` — never into the settings file,
@@ -8,9 +10,11 @@ the cache or the log. A machine without a keyring backend gets a clear message i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,12 +35,30 @@ from workbench.app.sync import Reachability, check_sources
 from workbench.app.tables import Col
 from workbench.connect import credentials
 from workbench.connect.port import available_connectors
-from workbench.services.settings import SourceConfig
+from workbench.services.settings import SourceConfig, settings_path
+from workbench.services.site import site_profile_path, value_origins
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.widgets import TablePane, heading, hint
 
 SOURCE_COLUMNS = [Col("name", "Source"), Col("connector", "Connector"),
-                  Col("params_text", "Parameters"), Col("enabled_text", "Enabled")]
+                  Col("params_text", "Parameters"), Col("enabled_text", "Enabled"),
+                  Col("origin", "Set by", tip="Where the source is configured: the site profile "
+                      "plant IT deployed, your own site override, or your own settings")]
+
+#: the planning values whose origin the panel shows, with their field names
+PLANNING_FIELDS = ("horizon_weeks", "bucket", "consume_forecast", "consume_backward_days",
+                   "consume_forward_days")
+
+
+def origin_text(origin: str | None) -> str:
+    """How the panel names a value's origin (a profile's path, "user", or None: default)."""
+    if origin is None:
+        return "built-in default"
+    if origin == "user":
+        return "your settings"
+    if Path(origin) == site_profile_path():
+        return "site profile"
+    return "your site override"
 
 
 def params_text(params: dict[str, Any]) -> str:
@@ -88,10 +110,15 @@ class SettingsPanel(Panel):
         self.enabled = QCheckBox("Enabled (synced by Sync now)")
         self.enabled.setChecked(True)
         save = QPushButton("Save source")
+        save.setToolTip("Save the source as edited (a source of the same name is replaced); "
+                        "your settings then override the site profile's entry")
         save.clicked.connect(self.save_source)
         remove = QPushButton("Remove source")
+        remove.setToolTip("Remove the selected source from your settings (its cached data "
+                          "stays until the next sync)")
         remove.clicked.connect(self.remove_source)
         test = QPushButton("Test connection")
+        test.setToolTip("Ask the source as edited whether it answers, without saving it")
         test.clicked.connect(self.test_source)
         self.source_status = QLabel("")
         self.source_status.setWordWrap(True)
@@ -101,8 +128,11 @@ class SettingsPanel(Panel):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("password for the source's user")
         store = QPushButton("Store password in keyring")
+        store.setToolTip("Keep the password for the source's user in the system keyring "
+                         "(never in the settings file, the cache or the log)")
         store.clicked.connect(self.store_password)
         forget = QPushButton("Forget password")
+        forget.setToolTip("Delete the source user's password from the system keyring")
         forget.clicked.connect(self.forget_password)
         self.keyring_note = QLabel("")
         self.keyring_note.setWordWrap(True)
@@ -135,7 +165,20 @@ class SettingsPanel(Panel):
             box.setEnabled(planning.consume_forecast)
             self.consume.toggled.connect(box.setEnabled)
         save_defaults = QPushButton("Save planning defaults")
+        save_defaults.setToolTip("Save the planning values as your own and recompute the plans "
+                                 "(a value equal to the site profile's stays the site's)")
         save_defaults.clicked.connect(self.save_defaults)
+        #: where each planning value (and the cache) comes from, beside it
+        self.origins: dict[str, QLabel] = {}
+        for key in (*(f"planning.{f}" for f in PLANNING_FIELDS), "cache_path"):
+            label = QLabel("")
+            label.setObjectName(f"origin-{key}")
+            label.setStyleSheet("color: #555;")
+            self.origins[key] = label
+        self.cache_file = QLabel(str(ctx.cache_path or ""))
+        self.cache_file.setWordWrap(True)
+        self.cache_file.setTextInteractionFlags(self.cache_file.textInteractionFlags()
+                                                | Qt.TextInteractionFlag.TextSelectableByMouse)
 
         form = QFormLayout()
         form.addRow("Name", self.source_name)
@@ -157,14 +200,20 @@ class SettingsPanel(Panel):
         editor.setLayout(form)
         defaults = QFormLayout()
         defaults.addRow("Your name on decisions", self.user)
-        defaults.addRow("Planning horizon", self.horizon)
-        defaults.addRow("Bucket", self.bucket)
+        defaults.addRow("Planning horizon", _with(self.horizon, self.origins["planning.horizon_weeks"]))
+        defaults.addRow("Bucket", _with(self.bucket, self.origins["planning.bucket"]))
         windows = QHBoxLayout()
         windows.addWidget(self.consume)
         windows.addWidget(self.consume_back)
         windows.addWidget(self.consume_forward)
         windows.addStretch(1)
         defaults.addRow("Forecast", windows)
+        consumption = QHBoxLayout()
+        for key in ("consume_forecast", "consume_backward_days", "consume_forward_days"):
+            consumption.addWidget(self.origins[f"planning.{key}"])
+        consumption.addStretch(1)
+        defaults.addRow("", consumption)
+        defaults.addRow("Cache", _with(self.cache_file, self.origins["cache_path"]))
         defaults.addRow("", save_defaults)
         planning_box = QGroupBox("Planning")
         planning_box.setLayout(defaults)
@@ -188,12 +237,40 @@ class SettingsPanel(Panel):
         ok, message = keyring_status()
         self.keyring_note.setText(message)
         self.keyring_note.setStyleSheet("" if ok else "color: #b3261e;")
+        origins = self.value_origins()
         frame = pd.DataFrame([
             {"name": s.name, "connector": s.connector, "params_text": params_text(s.params),
-             "enabled_text": "yes" if s.enabled else "no"}
+             "enabled_text": "yes" if s.enabled else "no",
+             "origin": origin_text(origins.get(f"sources.{s.name}"))}
             for s in self.ctx.settings.sources], columns=[c.name for c in SOURCE_COLUMNS])
         self.sources.model.set_frame(frame, "name")
+        self._show_origins(origins)
         self._finished_loading()
+
+    def value_origins(self) -> dict[str, str]:
+        """:func:`workbench.services.site.value_origins` of this panel's settings file (an
+        unreadable profile was refused when the settings were loaded: here it shows nothing)."""
+        from workbench.services.site import SiteProfileError
+
+        try:
+            return value_origins(self.ctx.settings_path)
+        except SiteProfileError:
+            return {}
+
+    def _show_origins(self, origins: dict[str, str]) -> None:
+        """Beside each planning value and the cache: where it comes from (the path on hover)."""
+        for key, label in self.origins.items():
+            origin = origins.get(key)
+            label.setText(f"from {origin_text(origin)}")
+            where = (str(self.ctx.settings_path or settings_path()) if origin == "user"
+                     else origin or "not set anywhere: the built-in value")
+            label.setToolTip(where)
+        configured = self.ctx.settings.cache_path
+        if self.ctx.cache_path is not None and (
+                not configured or Path(configured).expanduser() != Path(self.ctx.cache_path)):
+            label = self.origins["cache_path"]
+            label.setText("from the command line (--cache) or the built-in default")
+            label.setToolTip("")
 
     def _source_selected(self, name: Any) -> None:
         cfg = self.ctx.settings.source(str(name)) if name is not None else None
@@ -308,7 +385,16 @@ class SettingsPanel(Panel):
         self.ctx.save_settings()
         self.ctx.runner.invalidate()  # the runner reads the new defaults with the next query
         self.source_status.setText("Planning defaults saved; plans are recomputed.")
+        self._show_origins(self.value_origins())
         self.changed.emit(Changes(data=True))
+
+
+def _with(field: QWidget, origin: QLabel) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addWidget(field)
+    row.addWidget(origin)
+    row.addStretch(1)
+    return row
 
 
 def _first_error(exc: Exception) -> str:
