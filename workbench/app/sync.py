@@ -355,7 +355,8 @@ def _source_row(name: str, cfg: SourceConfig | None, st: SourceStatus | None,
                 ok: bool | None) -> dict[str, Any]:
     return {
         "connector": name,
-        "title": cfg.name if cfg else f"{name} (not configured)",
+        "title": cfg.name if cfg else (f"{name.removesuffix('-edi')}: supplier messages"
+                                       if name.endswith("-edi") else f"{name} (not configured)"),
         "reachable": "" if ok is None else ("yes" if ok else "NO — offline"),
         "last_status": st.last_run_status if st else "never synced",
         "last_success": (st.last_success_at or "") if st else "",
@@ -374,10 +375,13 @@ def sync_overview(engine: Engine, sources: Sequence[SourceConfig],
     from workbench.services.status import recent_runs
 
     by_name = {s.connector: s for s in freshness(engine)}
-    names = [s.connector for s in sources] + [n for n in by_name
-                                              if not any(s.connector == n for s in sources)]
-    rows = [_source_row(name, next((s for s in sources if s.connector == name), None),
-                        by_name.get(name), reachable.get(name)) for name in names]
+    # a message inbox (an edi source) records its runs under the source's name; the messages a
+    # source's own suppliers send (the demo plant's) under "<connector>-edi"
+    known = {n for s in sources for n in (s.connector, s.name)}
+    rows = [_source_row(s.connector, s, by_name.get(s.connector) or by_name.get(s.name),
+                        reachable.get(s.connector)) for s in sources]
+    rows += [_source_row(name, None, st, reachable.get(name)) for name, st in by_name.items()
+             if name not in known]
     runs = pd.DataFrame(recent_runs(engine, limit=200))
     if len(runs):
         runs["counts_text"] = runs["counts"].map(counts_text)

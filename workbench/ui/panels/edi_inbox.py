@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from workbench.app.edi import OUTCOMES, InboxView, inbox_view, replay
@@ -29,6 +30,8 @@ INBOX_COLUMNS = [
     Col("id", "File no.", "int"),
     Col("outcome", "Outcome"),
     Col("file", "File"),
+    Col("where", "Reason", tip="Why the file was not applied: message, segment (1 = UNB / ISA), "
+                               "element, and what was expected"),
     Col("kind", "Message"),
     Col("supplier", "Supplier"),
     Col("supplier_name", "Supplier name"),
@@ -38,8 +41,6 @@ INBOX_COLUMNS = [
     Col("processed_at", "Processed"),
     Col("lines_text", "Lines applied", tip="PO lines changed of the lines the file holds"),
     Col("replays", "Replays", "int"),
-    Col("where", "Reason", tip="Why the file was not applied: message, segment (1 = UNB / ISA), "
-                               "element, and what was expected"),
     Col("sender", "Sender"),
     Col("source", "Inbox"),
 ]
@@ -71,6 +72,9 @@ class EdiInboxView(QWidget):
         self.detail = QLabel("")
         self.detail.setObjectName("ediDetail")
         self.detail.setWordWrap(True)
+        # room for a long reason: a wrapped label in a layout would otherwise be squeezed
+        self.detail.setMinimumHeight(self.fontMetrics().lineSpacing() * 3 + 6)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         buttons = QHBoxLayout()
         buttons.addWidget(self.replay_button)
         buttons.addWidget(self.note, 1)
@@ -94,7 +98,10 @@ class EdiInboxView(QWidget):
         frame = view.frame
         self._frame = frame
         frame = frame.assign(tone=frame["outcome"].map(TONES).fillna(""))
+        current = self.table.current_key()
         self.table.model.set_frame(frame, "id", tone="tone")
+        if current is not None:  # the file the buyer was looking at stays selected
+            self.table.select_key(current)
         counts = ", ".join(f"{n:,} {o}" for o, n in view.counts.items() if n)
         text = (f"Message files: {counts}." if counts else
                 "No supplier message yet: configure an edi source in Settings (inbox folder), "
@@ -114,9 +121,11 @@ class EdiInboxView(QWidget):
         if row is None:
             self.detail.setText("")
             return
-        who = " ".join(p for p in (row["supplier"], row["supplier_name"]) if p) or "unknown sender"
-        what = row["kind"] or "unreadable file"
-        text = (f"File {row['id']}: {row['file']} — {what} from {who}"
+        # a rejected file has only what was read before the failure (often nothing)
+        who = " ".join(p for p in (row["supplier"], row["supplier_name"]) if p)
+        text = (f"File {row['id']}: {row['file']}"
+                + (f" — {row['kind']}" if row["kind"] else "")
+                + (f" from {who}" if who else "")
                 + (f" (sender {row['sender']})" if row["sender"] else "")
                 + f", received {row['received_at']}: {row['outcome']}")
         if row["where"]:

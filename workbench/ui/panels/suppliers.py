@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 RANK_COLUMNS = [
     Col("supplier", "Supplier"),
+    Col("name", "Name"),
     Col("expected_slip_days", "Exp. slip (d)", "qty",
         tip="Expected slip in days: 80th percentile of delivery slips (early = 0), shrunk by "
             "n/(n+5)"),
@@ -36,7 +37,6 @@ RANK_COLUMNS = [
     Col("open_late_lines", "Open lines late", "int"),
     Col("max_days_late", "Max days late", "int"),
     Col("promise_changes", "Promise changes", "int"),
-    Col("name", "Name"),
 ]
 LINE_COLUMNS = [
     Col("purchase_order", "PO"),
@@ -153,8 +153,7 @@ class SuppliersPanel(Panel):
         po, line = key
         row = self.lines.model.row_of(key)
         item = self.lines.model.value(row, "item") if row is not None else ""
-        desc = self.lines.model.value(row, "description") if row is not None else ""
-        label = f"{po}/{line}" + (f" ({item}{f' {desc}' if desc else ''})" if item else "")
+        label = f"{po}/{line}" + (f" ({item})" if item else "")  # its description: in the row
         self.query(promise_history, str(po), int(line),
                    then=lambda h: self._show_history(label, h))
 
