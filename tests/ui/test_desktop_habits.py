@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton, QToolButton
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFileDialog,
+    QListView,
+    QMessageBox,
+    QPushButton,
+    QToolButton,
+)
 from sqlalchemy import text
 
 from tests.ui.conftest import DEMO, make_context
@@ -171,6 +179,18 @@ def test_every_action_button_and_column_header_has_a_tooltip(qtbot, window: Main
                                        Qt.ItemDataRole.ToolTipRole)
                 if not tip or tip == col.title:
                     missing.append(f"{name}: column {col.name!r} ({col.title})")
+        # trees and fixed tables without column specs too
+        for view in panel.findChildren(QAbstractItemView):
+            model = view.model()
+            if model is None or isinstance(model, FrameTableModel) or isinstance(view, QListView):
+                continue
+            for section in range(model.columnCount()):
+                title = model.headerData(section, Qt.Orientation.Horizontal)
+                tip = model.headerData(section, Qt.Orientation.Horizontal,
+                                       Qt.ItemDataRole.ToolTipRole)
+                if not tip or tip == title:
+                    missing.append(f"{name}: {view.objectName() or type(view).__name__} "
+                                   f"header {title!r}")
     assert missing == [], "\n".join(missing)
 
 

@@ -155,11 +155,34 @@ TITLED_DESCRIPTIONS: dict[tuple[str, str], str] = {
 }
 
 
+#: header title -> description, for the few tables built without column specs (the BOM and
+#: where-used trees, the outbox's conflict comparison); the window sets them as header tooltips
+HEADER_DESCRIPTIONS: dict[str, str] = {
+    "Component": "The component item and its description",
+    "Description": "The item's description from the item master",
+    "Qty per": "Quantity of the component per one of its parent, in the line's unit",
+    "Unit": "The unit the quantity per is given in",
+    "Scrap %": "Scrap allowance added on top of the quantity per",
+    "Revision": "The BOM revision the line belongs to",
+    "Position": "The line's position number in the BOM",
+    "Used in": "The assembly the item goes into, level by level up to the sold items",
+    "Extended qty": "Quantity of the item needed for one of this assembly, over all levels",
+    "Field": "The field of the record the decision changes",
+    "In the cache": "The value as the analysis saw it (until a sync brings the source's)",
+    "Our decision": "The value our decision writes",
+    "Source now": "The value the source holds now",
+}
+
 
 def describe(col: Col) -> str:
     """What ``col`` holds, for its header's tooltip ("" when nothing describes it)."""
     return (col.tip or TITLED_DESCRIPTIONS.get((col.name, col.title))
             or COLUMN_DESCRIPTIONS.get(col.name, ""))
+
+
+def describe_title(title: str) -> str:
+    """The description of a header known only by its title (:data:`HEADER_DESCRIPTIONS`)."""
+    return HEADER_DESCRIPTIONS.get(title, "")
 
 
 ITEM_COLUMNS = [

@@ -60,7 +60,7 @@ from workbench.ui.operations import Op
 from workbench.ui.panels import NAMES, PANELS, panel_class
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.shortcuts import ShortcutOverlay, install_menus
-from workbench.ui.widgets import TablePane, heading, hint
+from workbench.ui.widgets import TablePane, describe_headers, heading, hint
 
 #: Milliseconds after start-up before pandas and pyqtgraph are imported in the background.
 WARM_UP_DELAY_MS = 300
@@ -332,6 +332,7 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(state)
         for view in panel.findChildren(QAbstractItemView):
             view.setTabKeyNavigation(False)  # Tab and Shift+Tab move on to the next control
+            describe_headers(view)
         ui = self.ctx.ui_state
         for key, pane in table_panes(panel).items():
             layout = ui.table_layouts.get(key)

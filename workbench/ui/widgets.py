@@ -450,6 +450,24 @@ class CountCard(QFrame):
         super().mouseReleaseEvent(event)
 
 
+def describe_headers(view: QAbstractItemView) -> None:
+    """Give the column headers of a view without column specs (a tree, a QTableWidget) the
+    tooltips :func:`workbench.app.columns.describe_title` knows; headers that already have one
+    (a :class:`FrameTableModel`'s) are left alone."""
+    from workbench.app.columns import describe_title
+
+    model = view.model()
+    if model is None or isinstance(model, FrameTableModel):
+        return
+    horizontal = Qt.Orientation.Horizontal
+    for section in range(model.columnCount()):
+        if model.headerData(section, horizontal, Qt.ItemDataRole.ToolTipRole):
+            continue
+        tip = describe_title(str(model.headerData(section, horizontal) or ""))
+        if tip:
+            model.setHeaderData(section, horizontal, tip, Qt.ItemDataRole.ToolTipRole)
+
+
 def button(text: str, slot: Callable[[], None], *, tip: str = "", shortcut: str = "") -> QPushButton:
     b = QPushButton(text)
     b.clicked.connect(lambda _c=False: slot())

@@ -110,6 +110,8 @@ class WhereUsedPanel(Panel):
         self.where_on.setToolTip("The BOMs in force on this day (the CLI's where-used --on)")
         self._where_day_set = False
         go = QPushButton("Show where used")
+        go.setToolTip("List every assembly the item goes into, up to the sold items, with the "
+                      "BOMs in force on the chosen day")
         go.clicked.connect(self.show_where_used)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -136,6 +138,9 @@ class WhereUsedPanel(Panel):
         self.effective.setDisplayFormat("yyyy-MM-dd")
         self.impact_button = QPushButton("Compute impact")
         self.impact_button.setObjectName("impactButton")
+        self.impact_button.setToolTip("Plan with the parent's new BOM revision from the effective "
+                                      "date and show what changes: work orders, planned orders, "
+                                      "demands and shortages")
         self.impact_button.clicked.connect(self.compute_impact)
         self.impact_summary = QLabel("")
         self.impact_summary.setWordWrap(True)
