@@ -75,7 +75,7 @@ class MessageOutcome:
     decision was queued before, these are its rows); ``error``: why nothing was recorded (bulk
     decisions only; a single decision raises :class:`DecisionError`)."""
 
-    message: int
+    message: int | None
     element: str = ""
     element_type: str = ""
     action: str = ""
@@ -149,8 +149,10 @@ def _day(value: dt.date | str | None, what: str) -> str | None:
 
 @dataclass(frozen=True)
 class _Message:
-    id: int
-    key: str
+    """What is decided on: a stored message, or (id and key None) a PO line directly."""
+
+    id: int | None
+    key: str | None
     kind: str
     code: str
     element: str
@@ -160,6 +162,8 @@ class _Message:
 
     @property
     def name(self) -> str:
+        if self.id is None:
+            return f"{self.action} of {self.element}"
         return f"message {self.id} ({self.code} {self.kind} of {self.element})"
 
 
@@ -246,44 +250,81 @@ def record_message_decision(engine: Engine, message_id: int, verdict: str, *, de
     chosen = _verdict(verdict, quantity, date)
     when = stamp(now or utc_now())
     with engine.begin() as conn:
-        msg = _message(conn, message_id)
-        open_qty, day = _advice(msg, chosen, quantity, date)
-        store, outbox = DecisionStore(conn), OutboxRepository(conn)
-        sends = chosen != DecisionVerdict.REJECT and msg.element_type == WRITTEN_BACK
-        if msg.element_type == WRITTEN_BACK:
-            payload, connector, base = _line_request(store, msg, open_qty)
-            payload.update(date=day, comment=comment or "")
-        else:
-            wo = store.work_order(msg.element)
-            if wo is None or wo["deleted_at"] is not None:
-                raise DecisionError(f"{msg.name}: the work order is no longer in the cache")
-            payload, connector, base = {}, str(wo["source"] or ""), wo["source_version"]
-        key = idempotency_key(connector, payload) if sends else None
-        done = MessageOutcome(message_id, msg.element, msg.element_type, msg.action.value,
-                              chosen, open_qty, day)
-        twin = outbox.by_key(key) if key is not None else None
-        if twin is not None:
-            return _with(done, decision=twin[1], outbox=twin[0], idempotency_key=key,
-                         written_back=True, duplicate=True)
-        decision_id = store.add_decision({
-            "recommendation": None, "requisition": msg.element, "verdict": chosen,
-            "action": msg.action.value, "quantity": open_qty, "date": day, "supplier": None,
-            "comment": comment, "decided_by": decided_by, "decided_at": when,
-            "base_version": base, "item": None, "target_kind": msg.element_type,
-            "message_key": msg.key})
-        outbox_id = None
-        if key is not None:
-            request = PushRequest(idempotency_key=key, **payload)  # checks the payload's shape
-            outbox_id = outbox.enqueue(decision=decision_id, connector=connector, key=key,
-                                       payload=asdict(request), at=when)
-        result = "queued" if outbox_id else (
-            "recorded" if msg.element_type == WRITTEN_BACK
-            else "recorded (advice to the planner, not written back)")
-        outbox.audit(actor=decided_by, action=f"decide {chosen} {msg.action.value}",
-                     target=msg.element, result=result, outbox_id=outbox_id,
-                     detail={"decision": decision_id, "message": message_id,
-                             "message_key": msg.key, "quantity": open_qty, "date": day,
-                             "base_version": base, **payload}, at=when)
+        return _record(conn, _message(conn, message_id), chosen, quantity, date,
+                       decided_by=decided_by, comment=comment, when=when)
+
+
+def record_line_decision(engine: Engine, element: str, action: str, verdict: str, *,
+                         decided_by: str, quantity: float | None = None,
+                         date: dt.date | str | None = None, comment: str = "",
+                         now: dt.datetime | None = None) -> MessageOutcome:
+    """A decision on PO line ``element`` (``PO/line``) that no message raised (a buyer's own
+    reschedule, reduce, increase or cancel): the same path as :func:`record_message_decision`
+    (stored, queued, audited), with ``message_key`` empty; ``quantity`` (new open quantity,
+    stock unit) or ``date`` must be given for the actions that take them."""
+    try:
+        chosen_action = WriteAction(action)
+    except ValueError:
+        chosen_action = WriteAction.KEEP
+    if chosen_action not in ACTION_OF_KIND.values():
+        known = ", ".join(a.value for a in ACTION_OF_KIND.values())
+        raise DecisionError(f"unknown action {action!r} on a PO line ({known})")
+    chosen = _verdict(verdict, quantity, date)
+    when = stamp(now or utc_now())
+    with engine.begin() as conn:
+        po, _, number = element.rpartition("/")
+        rec = DecisionStore(conn).purchase_line(po, int(number)) if number.isdigit() else None
+        if rec is None:
+            raise DecisionError(f"PO line {element!r} is not in the cache; sync first")
+        left = float(rec["quantity_ordered"] or 0.0) - float(rec["quantity_received"] or 0.0)
+        msg = _Message(None, None, "", "", element, WRITTEN_BACK, chosen_action,
+                       {"quantity": left})
+        return _record(conn, msg, chosen, quantity, date, decided_by=decided_by,
+                       comment=comment, when=when)
+
+
+def _record(conn: Connection, msg: _Message, chosen: str, quantity: float | None,
+            date: dt.date | str | None, *, decided_by: str, comment: str, when: str
+            ) -> MessageOutcome:
+    """Store the decision on ``msg`` and queue or record it (module doc), in ``conn``'s
+    transaction."""
+    open_qty, day = _advice(msg, chosen, quantity, date)
+    store, outbox = DecisionStore(conn), OutboxRepository(conn)
+    sends = chosen != DecisionVerdict.REJECT and msg.element_type == WRITTEN_BACK
+    if msg.element_type == WRITTEN_BACK:
+        payload, connector, base = _line_request(store, msg, open_qty)
+        payload.update(date=day, comment=comment or "")
+    else:
+        wo = store.work_order(msg.element)
+        if wo is None or wo["deleted_at"] is not None:
+            raise DecisionError(f"{msg.name}: the work order is no longer in the cache")
+        payload, connector, base = {}, str(wo["source"] or ""), wo["source_version"]
+    key = idempotency_key(connector, payload) if sends else None
+    done = MessageOutcome(msg.id, msg.element, msg.element_type, msg.action.value,
+                          chosen, open_qty, day)
+    twin = outbox.by_key(key) if key is not None else None
+    if twin is not None:
+        return _with(done, decision=twin[1], outbox=twin[0], idempotency_key=key,
+                     written_back=True, duplicate=True)
+    decision_id = store.add_decision({
+        "recommendation": None, "requisition": msg.element, "verdict": chosen,
+        "action": msg.action.value, "quantity": open_qty, "date": day, "supplier": None,
+        "comment": comment, "decided_by": decided_by, "decided_at": when,
+        "base_version": base, "item": None, "target_kind": msg.element_type,
+        "message_key": msg.key})
+    outbox_id = None
+    if key is not None:
+        request = PushRequest(idempotency_key=key, **payload)  # checks the payload's shape
+        outbox_id = outbox.enqueue(decision=decision_id, connector=connector, key=key,
+                                   payload=asdict(request), at=when)
+    result = "queued" if outbox_id else (
+        "recorded" if msg.element_type == WRITTEN_BACK
+        else "recorded (advice to the planner, not written back)")
+    outbox.audit(actor=decided_by, action=f"decide {chosen} {msg.action.value}",
+                 target=msg.element, result=result, outbox_id=outbox_id,
+                 detail={"decision": decision_id, "message": msg.id,
+                         "message_key": msg.key, "quantity": open_qty, "date": day,
+                         "base_version": base, **payload}, at=when)
     return _with(done, decision=decision_id, outbox=outbox_id, idempotency_key=key,
                  written_back=outbox_id is not None)
 
