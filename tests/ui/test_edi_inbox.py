@@ -231,7 +231,36 @@ def test_inbox_view_counts_and_the_demo_inbox_through_the_gui_sync(
     assert not view.frame.isna().any().any()
     assert (view.frame["supplier_name"] != "").all()  # the demo's suppliers have names
     assert f"{view.counts['applied']:,} applied" in panel.edi_inbox.note.text()
+    sources = panel.sources.model
+    assert [sources.value(r, "title") for r in range(sources.rowCount())] == \
+        ["demo", "demo: supplier messages"]
     _shot(panel, "edi-inbox-demo.png")
+
+    # Suppliers: a demo line a supplier's ORDRSP of day 7 promised later than requested
+    with ctx.engine.connect() as conn:
+        po, line, supplier, promised = conn.exec_driver_sql(
+            "SELECT e.purchase_order, e.line, p.supplier, p.promised_date FROM promise_changes e "
+            "JOIN purchase_order_lines p ON p.purchase_order = e.purchase_order "
+            "AND p.line = e.line WHERE e.origin = 'edi' AND e.promised_date > p.requested_date "
+            "ORDER BY 1, 2 LIMIT 1").one()
+    suppliers = SuppliersPanel(ctx)
+    qtbot.addWidget(suppliers)
+    suppliers.resize(1280, 720)
+    with qtbot.waitSignal(suppliers.loaded, timeout=30_000):
+        suppliers.show()
+    suppliers.focus_on(supplier)
+    qtbot.waitUntil(lambda: suppliers.lines.model.row_of((po, line)) is not None, timeout=30_000)
+    suppliers.lines.select_key((po, line))
+    qtbot.waitUntil(lambda: f"{po}/{line} " in suppliers.history_plot.getPlotItem().titleLabel.text,
+                    timeout=10_000)
+    h = suppliers.history.model
+    rows = [{c: h.value(r, c) for c in ("via", "source", "changed_at")} for r in range(h.rowCount())]
+    # the demo's suppliers are the senders; day 7's ORDRSP interchange is D0007A<supplier>
+    assert rows[-1]["via"] == f"EDI ORDRSP D96A demo-day0007-ordrsp-{supplier}.edi, control " \
+                              f"D0007A{supplier}"
+    assert str(h.value(h.rowCount() - 1, "promised_date"))[:10] == promised
+    assert rows[-1]["source"] == "demo-edi"
+    _shot(suppliers, "suppliers-promise-history-demo.png")
 
 
 def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -242,3 +271,42 @@ def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         assert widget.grab().save(str(Path(folder) / name))
+
+
+def test_replay_of_a_sources_own_supplier_messages_and_of_an_unknown_source(
+        erp_cache: Path) -> None:
+    """A file from the inbox a source's own suppliers write beside the cache (source
+    ``<connector>-edi``, the demo plant's) is replayed by an EDI connector on that inbox,
+    without any configured source; a file of a source no longer configured is named."""
+    from planner_connectors.edi import EdiConnector
+
+    from workbench.app.edi import inbox_entries, replay
+    from workbench.services.edi import inbox_folder, sync_inbox
+
+    engine: Engine = open_cache(erp_cache)
+    runner = InlineRunner(engine)
+    folder = inbox_folder(engine)
+    folder.mkdir()
+    # the sender is the supplier's code (no partners setting), its item number has no xref
+    (folder / "own.edi").write_text(ordrsp("SUP-A", "K1", "R9", "202612031000", "PO-1", [
+        Line("PO-1", 2, 40, "KGM", "3", "20261219", supplier_item="A-555")]), encoding="utf-8")
+    assert not sync_inbox(engine, EdiConnector(folder), "erp-edi").ok
+    (gone_dir := erp_cache.parent / "gone").mkdir()
+    (gone_dir / "g.edi").write_text(ordrsp("SUP-A", "K2", "R10", "202612031000", "PO-1", [
+        Line("PO-1", 2, 40, "KGM", "3", "20261219", supplier_item="A-555")]), encoding="utf-8")
+    assert not sync_inbox(engine, EdiConnector(gone_dir), "gone").ok
+    own, gone = runner.run(inbox_entries, rejected_only=True)
+    assert (own.source, own.file, gone.source) == ("erp-edi", "own.edi", "gone")
+
+    assert run_sync(engine, MemoryConnector({"item_xrefs": [
+        {"item": "RESIN", "system": "SUP-A", "external_code": "A-555", "source": "erp2"}]})).ok
+    with pytest.raises(LookupError, match="no source named 'gone' \\(none configured\\)"):
+        runner.run(replay, [gone.id], [])
+    outcome = runner.run(replay, [own.id], [])
+    [done] = outcome.value
+    assert (done.outcome, done.applied_lines) == ("applied", 1) and outcome.changes.data
+    line = pol(engine, "PO-1", 2)
+    # 40 KG confirmed of 50 ordered: changed, promised 19 Dec, acknowledged 3 Dec
+    assert (line["ack_status"], line["promised_date"], line["ack_date"]) == \
+        ("changed", "2026-12-19", "2026-12-03")
+    engine.dispose()

@@ -161,6 +161,7 @@ class SuppliersPanel(Panel):
         """The line's promise history: the table (each change with the message or sync it came
         from) and the step chart."""
         self.history.model.set_frame(h.reset_index(drop=True).reset_index(names="n"), "n")
+        self.history.fit_columns(max_width=520)  # a few rows: fitted to each line's messages
         plot = self.history_plot
         charts.clear(plot)
         plot.setTitle(f"Promises of {label}", size="11pt")
