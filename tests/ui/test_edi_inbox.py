@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 from sqlalchemy import Engine
 
 from tests.edi.conftest import PARTNERS, SENDER_A, plant, pol
@@ -71,7 +72,7 @@ def edi_ctx(erp_cache: Path, tmp_path: Path) -> PanelContext:
     return make_context(erp_cache, tmp_path, sources=[source])
 
 
-def _sync_panel(qtbot, ctx: PanelContext) -> SyncPanel:  # type: ignore[no-untyped-def]
+def _sync_panel(qtbot: Any, ctx: PanelContext) -> SyncPanel:
     panel = SyncPanel(ctx)
     qtbot.addWidget(panel)
     panel.resize(1280, 720)
@@ -81,7 +82,7 @@ def _sync_panel(qtbot, ctx: PanelContext) -> SyncPanel:  # type: ignore[no-untyp
     return panel
 
 
-def _sync(qtbot, panel: SyncPanel) -> None:  # type: ignore[no-untyped-def]
+def _sync(qtbot: Any, panel: SyncPanel) -> None:
     qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
     assert panel.sync_handle is not None
     with qtbot.waitSignal(panel.sync_handle.signals.finished, timeout=60_000):
@@ -97,7 +98,7 @@ def _rows(panel: SyncPanel) -> dict[str, dict[str, Any]]:
 
 
 def test_inbox_shows_applied_and_rejected_files_and_replay_applies_the_fixed_one(
-        qtbot, edi_ctx: PanelContext) -> None:  # type: ignore[no-untyped-def]
+        qtbot: Any, edi_ctx: PanelContext) -> None:
     panel = _sync_panel(qtbot, edi_ctx)
     assert panel.edi_inbox.table.model.rowCount() == 0
     assert "No supplier message yet" in panel.edi_inbox.note.text()
@@ -167,7 +168,7 @@ def test_inbox_shows_applied_and_rejected_files_and_replay_applies_the_fixed_one
     suppliers.focus_on("SUP-A")
     qtbot.waitUntil(lambda: suppliers.lines.model.row_of(("PO-1", 2)) is not None, timeout=30_000)
     row = suppliers.lines.model.row_of(("PO-1", 2))
-    assert suppliers.lines.model.value(row, "description") == "Epoxy resin, 2-part"
+    assert row is not None and suppliers.lines.model.value(row, "description") == "Epoxy resin, 2-part"
     suppliers.lines.select_key(("PO-1", 2))
     qtbot.waitUntil(lambda: "PO-1/2" in suppliers.history_plot.getPlotItem().titleLabel.text,
                     timeout=10_000)
@@ -212,7 +213,7 @@ def test_promise_history_tells_messages_from_syncs(erp_cache: Path, tmp_path: Pa
 
 
 def test_inbox_view_counts_and_the_demo_inbox_through_the_gui_sync(
-        qtbot, cache_path: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        qtbot: Any, cache_path: Path, tmp_path: Path) -> None:
     """The demo plant's suppliers answer too: a GUI sync of the demo a week later takes their
     messages into the same inbox view (source demo-edi), as `workbench sync --demo` does."""
     ctx = make_context(cache_path, tmp_path,
@@ -263,7 +264,7 @@ def test_inbox_view_counts_and_the_demo_inbox_through_the_gui_sync(
     _shot(suppliers, "suppliers-promise-history-demo.png")
 
 
-def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+def _shot(widget: QWidget, name: str) -> None:
     """The view as a user sees it at 1280×720, saved when ``PWB_SCREENSHOTS`` names a folder
     (``PWB_SCREENSHOTS=docs/screenshots pytest tests/ui/test_edi_inbox.py`` makes the ones in
     docs/screenshots/); an ordinary run writes nothing into the repository."""
