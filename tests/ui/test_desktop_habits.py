@@ -9,12 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QModelIndex, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QFileDialog,
+    QHeaderView,
     QListView,
     QMessageBox,
     QPushButton,
@@ -182,9 +183,10 @@ def test_every_action_button_and_column_header_has_a_tooltip(qtbot, window: Main
         # trees and fixed tables without column specs too
         for view in panel.findChildren(QAbstractItemView):
             model = view.model()
-            if model is None or isinstance(model, FrameTableModel) or isinstance(view, QListView):
+            if model is None or isinstance(model, FrameTableModel) or \
+                    isinstance(view, QListView | QHeaderView):
                 continue
-            for section in range(model.columnCount()):
+            for section in range(model.columnCount(QModelIndex())):
                 title = model.headerData(section, Qt.Orientation.Horizontal)
                 tip = model.headerData(section, Qt.Orientation.Horizontal,
                                        Qt.ItemDataRole.ToolTipRole)

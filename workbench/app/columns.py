@@ -171,6 +171,13 @@ HEADER_DESCRIPTIONS: dict[str, str] = {
     "In the cache": "The value as the analysis saw it (until a sync brings the source's)",
     "Our decision": "The value our decision writes",
     "Source now": "The value the source holds now",
+    # the Overview's exception counts (bands of workbench.app.exception_views.AGE_BANDS)
+    "0-2 d": "Open exception messages raised 0 to 2 days ago",
+    "3-7 d": "Open exception messages raised 3 to 7 days ago",
+    "8-14 d": "Open exception messages raised 8 to 14 days ago",
+    "15+ d": "Open exception messages raised 15 or more days ago",
+    "Kind": "The kind of exception message",
+    "Open": "Messages of this kind not yet acted on, acknowledged or snoozed",
 }
 
 

@@ -543,7 +543,8 @@ class MainWindow(QMainWindow):
             for key, splitter in panel.splitters().items():
                 self.qsettings.setValue(f"splitters/{name}/{key}", splitter.saveState())
             for key, pane in table_panes(panel).items():
-                self.ctx.ui_state.table_layouts[key] = pane.layout_state()
+                if pane.arranged:  # else the layout saved earlier (if any) stays
+                    self.ctx.ui_state.table_layouts[key] = pane.layout_state()
         self.qsettings.sync()
         self.ctx.save_ui_state()
 

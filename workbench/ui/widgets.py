@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -255,6 +255,14 @@ class TablePane(QWidget):
         self.view.scrollTo(index)
 
     # --- column layout (widths and order, restored next start) -------------------------------
+    @property
+    def arranged(self) -> bool:
+        """Whether the columns have real widths yet (fitted to data, restored, or moved by the
+        user): a table never shown has only Qt's defaults, which are not worth keeping."""
+        header = self.view.horizontalHeader()
+        moved = any(header.logicalIndex(v) != v for v in range(header.count()))
+        return self._fitted or moved
+
     def layout_state(self) -> TableLayout:
         """The columns' visual order and widths by column name (plain data for the UI state)."""
         header = self.view.horizontalHeader()
@@ -457,10 +465,10 @@ def describe_headers(view: QAbstractItemView) -> None:
     from workbench.app.columns import describe_title
 
     model = view.model()
-    if model is None or isinstance(model, FrameTableModel):
+    if model is None or isinstance(model, FrameTableModel) or isinstance(view, QHeaderView):
         return
     horizontal = Qt.Orientation.Horizontal
-    for section in range(model.columnCount()):
+    for section in range(model.columnCount(QModelIndex())):
         if model.headerData(section, horizontal, Qt.ItemDataRole.ToolTipRole):
             continue
         tip = describe_title(str(model.headerData(section, horizontal) or ""))
