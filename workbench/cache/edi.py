@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
 
+from workbench.cache import holds
 from workbench.cache.schema import NEW_STAMP
 from workbench.domain.uom import UomConverter
 
@@ -164,6 +166,25 @@ def line_cursor(conn: Connection) -> sqlite3.Cursor:
     return cursor
 
 
+def apply_lines(conn: Connection, lines: Sequence[AckLine | ShipLine], facts: MappingFacts,
+                source: str, run_id: int | None) -> int:
+    """Apply one file's lines inside ``conn``'s transaction (each onto the PO line its mapping
+    found, :attr:`MappingFacts.po_lines`); how many changed their line (the others were older
+    than a message applied before)."""
+    applied = 0
+    cur = line_cursor(conn)
+    try:
+        for ln in lines:
+            pol = facts.po_lines[(ln.purchase_order, ln.line)]
+            if isinstance(ln, AckLine):
+                applied += apply_acknowledgement(cur, ln, pol, source, run_id)
+            else:
+                applied += apply_shipment(cur, ln, pol)
+    finally:
+        cur.close()
+    return applied
+
+
 def apply_acknowledgement(cur: sqlite3.Cursor, ack: AckLine, facts: PoLineFacts, source: str,
                           run_id: int | None) -> bool:
     """The acknowledgement onto its PO line: ``ack_status`` (an acceptance of another quantity
@@ -185,16 +206,12 @@ def apply_acknowledgement(cur: sqlite3.Cursor, ack: AckLine, facts: PoLineFacts,
     if (status == "accepted" and ack.confirmed_quantity is not None
             and abs(ack.confirmed_quantity - facts.quantity_ordered) > EPS):
         status = "changed"  # accepting another quantity is a change, whatever the code said
-    sets = ["ack_status = ?", "ack_date = ?"]
-    params: list[Any] = [status, ack.document_time.date().isoformat()]
+    sets: dict[str, Any] = {"ack_status": status, "ack_date": ack.document_time.date().isoformat()}
     if ack.promised_date is not None and not rejected:
-        sets.append("promised_date = ?")
-        params.append(ack.promised_date.isoformat())
+        sets["promised_date"] = ack.promised_date.isoformat()
     if not rejected and facts.status in ACKNOWLEDGEABLE:
-        sets.append("status = 'acknowledged'")
-    cur.execute(
-        f"UPDATE purchase_order_lines SET {', '.join(sets)} "
-        "WHERE purchase_order = ? AND line = ? AND deleted_at IS NULL", (*params, *key))
+        sets["status"] = "acknowledged"
+    _set_line(cur, key, sets, ack.message, when or "")
     confirmed = 0.0 if rejected and ack.confirmed_quantity is None else ack.confirmed_quantity
     cur.execute(
         "INSERT INTO edi_acknowledgements (purchase_order, line, message, document_time, status, "
@@ -262,11 +279,20 @@ def apply_shipment(cur: sqlite3.Cursor, ship: ShipLine, facts: PoLineFacts) -> b
         "SELECT coalesce(sum(shipped_quantity), 0), max(expected_date) FROM edi_shipments "
         "WHERE purchase_order = ? AND line = ? AND expected_date > ?",
         (*key, facts.received_date or "")).fetchone()
-    cur.execute(
-        "UPDATE purchase_order_lines SET asn_quantity = ?, orig_asn_quantity = ?, asn_date = ? "
-        "WHERE purchase_order = ? AND line = ? AND deleted_at IS NULL",
-        (float(quantity), float(quantity) * facts.orig_factor, latest, *key))
+    _set_line(cur, key, {"asn_quantity": float(quantity),
+                         "orig_asn_quantity": float(quantity) * facts.orig_factor,
+                         "asn_date": latest}, ship.message, when)
     return True
+
+
+def _set_line(cur: sqlite3.Cursor, key: tuple[str, int], sets: dict[str, Any], message: int,
+              when: str) -> None:
+    """Set columns of the live PO line ``key`` from a message, holding them against a later
+    sync of the line's source (:func:`workbench.cache.holds.hold`, before they change)."""
+    holds.hold(cur, key[0], key[1], sets, message, when)
+    cur.execute(
+        f"UPDATE purchase_order_lines SET {', '.join(f'{c} = ?' for c in sets)} "
+        "WHERE purchase_order = ? AND line = ? AND deleted_at IS NULL", (*sets.values(), *key))
 
 
 # --- what the buyer reads ------------------------------------------------------------------

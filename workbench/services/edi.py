@@ -35,19 +35,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine
 
 from workbench.cache import edi as store
-from workbench.cache.schema import sync_rejections, sync_runs
+from workbench.cache import runs
 from workbench.connect.inbox import DecodedFile, MessageError, MessageInbox
 from workbench.connect.port import Capability, Connector
 from workbench.domain.enums import SyncRunStatus
@@ -109,35 +107,22 @@ def _rejection(values: dict[str, Any], exc: Exception) -> dict[str, Any]:
             "element": exc.element or None, "expected": exc.expected or None}
 
 
-def _apply(conn: Connection, decoded: DecodedFile, facts: store.MappingFacts, message_id: int,
-           source: str, run_id: int | None) -> int:
-    applied = 0
-    cur = store.line_cursor(conn)
-    try:
-        applied = _apply_lines(cur, decoded, facts, message_id, source, run_id)
-    finally:
-        cur.close()
-    return applied
-
-
-def _apply_lines(cur: sqlite3.Cursor, decoded: DecodedFile, facts: store.MappingFacts,
-                 message_id: int, source: str, run_id: int | None) -> int:
-    applied = 0
+def _lines(decoded: DecodedFile, message_id: int) -> list[store.AckLine | store.ShipLine]:
+    """The file's lines as the cache applies them (acknowledgements or ship notice lines)."""
+    out: list[store.AckLine | store.ShipLine] = []
     for ln in decoded.lines:
-        pol = facts.po_lines[(ln.purchase_order, ln.line)]
         if decoded.kind == "ack":
-            ok = store.apply_acknowledgement(cur, store.AckLine(
+            out.append(store.AckLine(
                 ln.purchase_order, ln.line, message_id, f"edi_messages:{message_id}/{ln.message_ref}",
                 ln.document_time,
                 ln.status or "accepted", ln.action_code, ln.quantity, ln.orig_quantity, ln.orig_uom,
-                ln.delivery_date), pol, source, run_id)
+                ln.delivery_date))
         else:
             assert ln.delivery_date is not None and ln.quantity is not None
-            ok = store.apply_shipment(cur, store.ShipLine(
+            out.append(store.ShipLine(
                 ln.purchase_order, ln.line, ln.shipment, message_id, ln.document_time, ln.quantity,
-                ln.orig_quantity, ln.orig_uom, ln.ship_date, ln.delivery_date), pol)
-        applied += ok
-    return applied
+                ln.orig_quantity, ln.orig_uom, ln.ship_date, ln.delivery_date))
+    return out
 
 
 def _take(conn: Connection, inbox: MessageInbox, data: bytes, facts: store.MappingFacts,
@@ -163,7 +148,7 @@ def _take(conn: Connection, inbox: MessageInbox, data: bytes, facts: store.Mappi
     if message_id is None:
         message_id = store.insert_message(conn, {**values, "outcome": "applied"})
         values["id"] = message_id
-    applied = _apply(conn, decoded, facts, message_id, source, run_id)
+    applied = store.apply_lines(conn, _lines(decoded, message_id), facts, source, run_id)
     outcome = "applied" if applied else "superseded"
     reason = None if applied == len(decoded.lines) else (
         f"{len(decoded.lines) - applied} of {len(decoded.lines)} lines older than a message "
@@ -211,20 +196,16 @@ def _store_file(engine: Engine, inbox: MessageInbox, path: Path, folder: Path,
 
 def _start_run(engine: Engine, name: str) -> int:
     with engine.begin() as conn:
-        return int(conn.execute(insert(sync_runs).values(
-            connector=name, started_at=_now(), status=SyncRunStatus.RUNNING
-        )).inserted_primary_key[0])  # type: ignore[index]
+        return runs.start_run(conn, name, _now(), SyncRunStatus.RUNNING)
 
 
 def _finish_run(engine: Engine, result: SyncResult) -> None:
+    assert result.run_id is not None
     with engine.begin() as conn:
-        conn.execute(sync_runs.update().where(sync_runs.c.id == result.run_id).values(
-            finished_at=_now(), status=result.status, counts=json.dumps(result.counts),
-            rejected=len(result.rejected), duration_s=result.duration_s, error=result.error))
-        if result.rejected:
-            conn.execute(insert(sync_rejections), [
-                {"sync_run": result.run_id, **{k: v for k, v in e.to_dict().items()}}
-                for e in result.rejected])
+        runs.finish_run(
+            conn, result.run_id, finished_at=_now(), status=result.status, counts=result.counts,
+            rejected=len(result.rejected), duration_s=result.duration_s, error=result.error)
+        runs.record_rejections(conn, result.run_id, result.rejected)
 
 
 def _result(name: str, run_id: int | None, outcomes: list[FileOutcome], started: float) -> SyncResult:
