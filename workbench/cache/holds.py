@@ -67,22 +67,25 @@ def hold(
     columns = [c for c in values if c in HELD]
     if not columns:
         return
-    current = cur.execute(
-        f"SELECT {', '.join(columns)} FROM purchase_order_lines "
-        "WHERE purchase_order = ? AND line = ? AND deleted_at IS NULL",
-        (purchase_order, line),
-    ).fetchone()
-    if current is None:
-        return
-    cur.executemany(
+    cur.execute(
+        _hold_sql(tuple(columns)),
+        (message, held_at, *(v for c in columns for v in (c, stored(values[c]))),
+         purchase_order, line),
+    )
+
+
+def _hold_sql(columns: tuple[str, ...]) -> str:
+    """One statement per line: the line's current values of ``columns`` beside the message's
+    (a VALUES list of (column, message value)) into the holds (the driver caches it)."""
+    current = " ".join(f"WHEN '{c}' THEN p.{c}" for c in columns)
+    pairs = ", ".join("(?, ?)" for _ in columns)
+    return (
         "INSERT INTO edi_field_holds (purchase_order, line, field, source_value, edi_value, "
-        "message, held_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        f"message, held_at) SELECT p.purchase_order, p.line, v.column1, CASE v.column1 {current} "
+        f"END, v.column2, ?, ? FROM purchase_order_lines p, (VALUES {pairs}) v "
+        "WHERE p.purchase_order = ? AND p.line = ? AND p.deleted_at IS NULL "
         "ON CONFLICT (purchase_order, line, field) DO UPDATE SET edi_value = excluded.edi_value, "
-        "message = excluded.message, held_at = excluded.held_at",
-        [
-            (purchase_order, line, c, was, stored(values[c]), message, held_at)
-            for c, was in zip(columns, current)
-        ],
+        "message = excluded.message, held_at = excluded.held_at"
     )
 
 
