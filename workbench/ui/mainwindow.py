@@ -128,6 +128,23 @@ class WelcomePage(QWidget):
         self.package_button.setEnabled(not text)
 
 
+class _Stack(QStackedWidget):
+    """The panel stack, as wide as the panel on show needs: a plain QStackedWidget asks for the
+    widest of all panels built so far, so one wide panel would keep the window from 1280 px."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currentChanged.connect(lambda _i: self.updateGeometry())
+
+    def minimumSizeHint(self) -> QSize:
+        current = self.currentWidget()
+        return current.minimumSizeHint() if current is not None else super().minimumSizeHint()
+
+    def sizeHint(self) -> QSize:
+        current = self.currentWidget()
+        return current.sizeHint() if current is not None else super().sizeHint()
+
+
 def table_panes(panel: Panel) -> dict[str, TablePane]:
     """The panel's tables by a key stable across starts: ``<panel>/<table title>`` (a second
     table of the same title gets ``#2``, in construction order)."""
@@ -173,7 +190,7 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(190)
         self.nav.setSpacing(2)
-        self.stack = QStackedWidget()
+        self.stack = _Stack()
         #: the panels built so far (``self.panels[name]`` builds one on first use)
         self.panels: _Panels = _Panels(self)
         for i, (name, _cls, title) in enumerate(PANELS):

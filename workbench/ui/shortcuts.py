@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QMenu,
     QScrollArea,
@@ -133,7 +134,7 @@ def window_shortcuts(window: MainWindow) -> list[Shortcut]:
         for action in menu.actions() if isinstance(menu, QMenu) else []:
             keys = _keys(action.shortcuts())
             if keys:
-                out.append(Shortcut(f"Menu {title}", keys, _plain(action.text())))
+                out.append(Shortcut(f"{title} menu", keys, _plain(action.text())))
     for shortcut in window.findChildren(QShortcut):
         keys = _keys([shortcut.key()])
         if keys and shortcut.isEnabled():
@@ -144,7 +145,31 @@ def window_shortcuts(window: MainWindow) -> list[Shortcut]:
         if keys:
             what = button.text().replace("&", "") or button.toolTip()
             out.append(Shortcut(_where(button, window), keys, what))
+    out.append(Shortcut("Everywhere", "Tab, Shift+Tab",
+                        "Next / previous control (also out of a table)"))
     return out
+
+
+def _group(where: str, shortcuts: list[Shortcut]) -> QWidget:
+    """One heading and its keys, the keys as narrow as they are."""
+    grid = QGridLayout()
+    grid.setContentsMargins(4, 4, 4, 4)
+    grid.setHorizontalSpacing(18)
+    grid.setVerticalSpacing(2)
+    header = QLabel(f"<b>{where}</b>")
+    header.setStyleSheet("color: #2f6fb3;")
+    grid.addWidget(header, 0, 0, 1, 2)
+    for row, s in enumerate(shortcuts, start=1):
+        keys = QLabel(s.keys)
+        keys.setStyleSheet("font-family: monospace; color: #1a1a1a;")
+        grid.addWidget(keys, row, 0)
+        what = QLabel(s.what)
+        what.setWordWrap(True)
+        grid.addWidget(what, row, 1)
+    grid.setColumnStretch(1, 1)
+    box = QWidget()
+    box.setLayout(grid)
+    return box
 
 
 class ShortcutOverlay(QFrame):
@@ -159,26 +184,27 @@ class ShortcutOverlay(QFrame):
         self.shortcuts = window_shortcuts(window)
         card = QFrame(self)
         card.setObjectName("shortcutCard")
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(18)
-        grid.setVerticalSpacing(3)
         title = QLabel("<b>Keyboard shortcuts</b>  <span style='color:#555'>(Esc closes)</span>")
-        row = 0
-        where = ""
+        groups: dict[str, list[Shortcut]] = {}
         for s in self.shortcuts:
-            if s.where != where:
-                where = s.where
-                header = QLabel(f"<b>{where}</b>")
-                header.setStyleSheet("color: #2f6fb3; padding-top: 6px;")
-                grid.addWidget(header, row, 0, 1, 2)
-                row += 1
-            keys = QLabel(s.keys)
-            keys.setStyleSheet("font-family: monospace; color: #1a1a1a;")
-            grid.addWidget(keys, row, 0)
-            grid.addWidget(QLabel(s.what), row, 1)
-            row += 1
+            groups.setdefault(s.where, []).append(s)
+        # two columns of groups, filled in order, each about half of the lines
+        columns = QHBoxLayout()
+        half = (len(self.shortcuts) + 2 * len(groups)) / 2
+        column, lines = QVBoxLayout(), 0
+        for where, keys in groups.items():
+            if lines >= half and columns.count() == 0:
+                column.addStretch(1)
+                columns.addLayout(column, 1)
+                column, lines = QVBoxLayout(), 0
+            column.addWidget(_group(where, keys))
+            lines += len(keys) + 2
+        column.addStretch(1)
+        columns.addLayout(column, 1)
         inner = QWidget()
-        inner.setLayout(grid)
+        inner.setObjectName("shortcutList")
+        inner.setStyleSheet("#shortcutList { background: #ffffff; }")
+        inner.setLayout(columns)
         scroll = QScrollArea(card)
         scroll.setWidget(inner)
         scroll.setWidgetResizable(True)
@@ -197,8 +223,8 @@ class ShortcutOverlay(QFrame):
 
     def _place(self) -> None:
         self.setGeometry(self._window.rect())
-        w = min(720, self.width() - 80)
-        h = min(max(200, 60 + 22 * (len(self.shortcuts) + 8)), self.height() - 80)
+        w = min(960, self.width() - 80)
+        h = min(max(200, 80 + 11 * (len(self.shortcuts) + 16)), self.height() - 60)
         self.card.setGeometry((self.width() - w) // 2, (self.height() - h) // 2, w, h)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

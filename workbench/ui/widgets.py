@@ -130,7 +130,9 @@ class TablePane(QWidget):
 
         top = QHBoxLayout()
         if title:
-            top.addWidget(heading(title, 11))
+            title_label = heading(title, 11)
+            title_label.setWordWrap(True)  # wraps rather than widening a narrow window
+            top.addWidget(title_label, 1)
         top.addStretch(1)
         top.addWidget(self.count)
         #: the "Views" menu (saved filters and sort); shown once :meth:`enable_views` is called
@@ -149,7 +151,11 @@ class TablePane(QWidget):
             combo = QComboBox(self)
             combo.setObjectName(f"picker-{name}")
             combo.addItem(f"All {label}", "")
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            # a modest width whatever the values (a long supplier name must not widen the
+            # window past 1280 px); the open list shows them in full
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(min(14, max(8, len(label) + 4)))
             combo.setToolTip(f"Show only the rows of one of the {label}")
             combo.currentIndexChanged.connect(
                 lambda _i, n=name, c=combo: self.model.set_equals(n, c.currentData() or "")

@@ -72,6 +72,7 @@ class EvidencePane(QWidget):
         self.text.setObjectName("evidence")
         self.coverage_title = QLabel("What covers the need")
         self.coverage_title.setObjectName("coverageTitle")
+        self.coverage_title.setWordWrap(True)  # a long item and site must not widen the window
         self.coverage, self.coverage_model = _table(COVERAGE_COLUMNS)
         self.coverage.setObjectName("coverage")
         self.timeline_button = QPushButton("Shortage timeline →")
