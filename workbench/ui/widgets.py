@@ -106,6 +106,7 @@ class TablePane(QWidget):
         self.filter.setPlaceholderText(placeholder)
         self.filter.setClearButtonEnabled(True)
         self.filter.setToolTip("Show only the rows that contain this text in any text column")
+        self.filter.setMinimumWidth(140)  # column filters beside it never squeeze it to nothing
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(FILTER_DEBOUNCE_MS)
@@ -155,7 +156,7 @@ class TablePane(QWidget):
             # window past 1280 px); the open list shows them in full
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(min(14, max(8, len(label) + 4)))
+            combo.setMinimumContentsLength(min(12, max(8, len(label) + 3)))
             combo.setToolTip(f"Show only the rows of one of the {label}")
             combo.currentIndexChanged.connect(
                 lambda _i, n=name, c=combo: self.model.set_equals(n, c.currentData() or "")

@@ -52,20 +52,22 @@ if TYPE_CHECKING:
     from workbench.services.decisions import DecisionOutcome
     from workbench.services.reevaluate import Reevaluation
 
+#: what a buyer decides on comes first (requisition, advice, item, quantities, dates, reason), so
+#: it is on screen at 1280×720; who and where after (columns can be moved and are remembered)
 QUEUE_COLUMNS = [
     Col("requisition", "Requisition"),
     Col("action", "Advice"),
-    Col("switch_to", "Switch to", tip="What a switch of source proposes: an alternate component "
-        "(quantity in its units) or another supplier"),
     Col("item", "Item"),
-    Col("site", "Site"),
-    Col("buyer", "Buyer"),
-    Col("supplier", "Supplier"),
-    Col("quantity", "Qty", "qty"),
+    Col("quantity", "Qty", "qty", tip="The requisition's quantity now, in the item's unit"),
     Col("proposed_quantity", "Proposed qty", "qty"),
     Col("need_date", "Need date", "date"),
     Col("proposed_date", "Proposed date", "date"),
     Col("reason", "Reason"),
+    Col("switch_to", "Switch to", tip="What a switch of source proposes: an alternate component "
+        "(quantity in its units) or another supplier"),
+    Col("site", "Site"),
+    Col("buyer", "Buyer"),
+    Col("supplier", "Supplier"),
 ]
 ACTION_TONES = {"cancel": "removed", "reduce": "changed", "increase": "added",
                 "expedite": "late", "switch_source": "changed", "defer": "queued"}
@@ -162,7 +164,7 @@ class ApprovalsPanel(Panel):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.queue)
         split.addWidget(side)
-        split.setSizes([760, 600])
+        split.setSizes([820, 480])  # the queue's key columns first, the evidence beside
         self.split = split
         top = QHBoxLayout()
         top.addWidget(heading(self.title, 14))
