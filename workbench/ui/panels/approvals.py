@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from workbench.services.reevaluate import Reevaluation
 
 #: what a buyer decides on comes first (requisition, advice, item, quantities, dates, reason), so
-#: it is on screen at 1280×720; who and where after (columns can be moved and are remembered)
+#: it is on screen at 1280x720; who and where after (columns can be moved and are remembered)
 QUEUE_COLUMNS = [
     Col("requisition", "Requisition"),
     Col("action", "Advice"),
