@@ -4,9 +4,11 @@
   units and conversions, live PO lines), read once per inbox sync.
 * The archive table ``edi_messages``: one row per message file with its outcome
   (:data:`OUTCOMES`) and, when rejected, the reason (message, segment, element, expected).
-* :func:`apply_acknowledgement` / :func:`apply_shipment`: one line of a message onto its PO
-  line, inside the caller's transaction; each refuses to roll a line back (returns False when
-  a later message already spoke for that line / shipment).
+* :func:`apply_lines`: a file's lines, each by :func:`apply_acknowledgement` /
+  :func:`apply_shipment`: one line of a message onto its PO line, inside the caller's
+  transaction; each refuses to roll a line back (returns False when a later message already
+  spoke for that line / shipment). The PO line columns they set are held against a later sync
+  of the line's own source (:mod:`workbench.cache.holds`).
 * :func:`confirmation_mismatches`: lines whose latest acknowledgement rejects the line or
   confirms another quantity than ordered — the data the buyer's exception list reads.
 
