@@ -46,7 +46,12 @@ def _write_package(folder: Path, data: dict[str, list[dict[str, Any]]],
 
 
 def _erp() -> dict[str, list[dict[str, Any]]]:
+    """The plant as the ERP exports it: every PO line with every field a message may set
+    (the ERP has no acknowledgement and no ship notice of its own yet)."""
     data = plant()
+    for line in data["purchase_order_lines"]:
+        line.update(promised_date=None, ack_status="none", ack_date=None, status="sent",
+                    asn_quantity=0.0, asn_date=None)
     data["purchase_order_lines"][0]["promised_date"] = dt.date(2026, 12, 10)
     return data
 
