@@ -28,9 +28,9 @@ from tests.ui.conftest import DEMO, make_context
 from workbench.app.edi import inbox_view
 from workbench.app.runner import InlineRunner
 from workbench.cache.db import open_cache
-from workbench.services.settings import SourceConfig
 from workbench.services.sync import run_sync
 from workbench.ui.panels.base import PanelContext
+from workbench.ui.panels.settings import SettingsPanel
 from workbench.ui.panels.suppliers import SuppliersPanel
 from workbench.ui.panels.sync import SyncPanel
 
@@ -60,16 +60,36 @@ def erp_cache(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def edi_ctx(erp_cache: Path, tmp_path: Path) -> PanelContext:
+def inbox(tmp_path: Path) -> Path:
+    """The supplier-edi source's inbox: good.edi and bad.edi (see the module doc)."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    source = SourceConfig(name="supplier-edi", connector="edi",
-                          params={"inbox": str(inbox), "partners": PARTNERS})
     (inbox / "good.edi").write_text(ordrsp(SENDER_A, "C1", "R1", "202612011015", "PO-1", [
         Line("PO-1", 1, 120, "C62", "5", "20261211")]), encoding="utf-8")
     (inbox / "bad.edi").write_text(ordrsp(SENDER_A, "C2", "R2", "202612011015", "PO-1", [
         Line("PO-1", 2, 50, "KGM", "5", "20261215", supplier_item="A-777")]), encoding="utf-8")
-    return make_context(erp_cache, tmp_path, sources=[source])
+    return inbox
+
+
+@pytest.fixture
+def edi_ctx(erp_cache: Path, tmp_path: Path) -> PanelContext:
+    """The ERP cache with no source configured yet (the test adds the edi source in Settings)."""
+    return make_context(erp_cache, tmp_path, sources=[])
+
+
+def _add_edi_source_in_settings(qtbot: Any, ctx: PanelContext, inbox: Path) -> None:
+    settings = SettingsPanel(ctx)
+    qtbot.addWidget(settings)
+    with qtbot.waitSignal(settings.loaded, timeout=30_000):
+        settings.show()
+    settings.source_name.setText("supplier-edi")
+    settings.connector.setCurrentText("edi")
+    settings.params.setPlainText(f"inbox = {inbox}\npartners = {PARTNERS}\n")
+    with qtbot.waitSignal(settings.changed, timeout=5000):
+        assert settings.save_source()
+    assert [(s.name, s.connector, s.params) for s in ctx.settings.sources] == [
+        ("supplier-edi", "edi", {"inbox": str(inbox), "partners": PARTNERS})]
+    settings.close()
 
 
 def _sync_panel(qtbot: Any, ctx: PanelContext) -> SyncPanel:
@@ -98,7 +118,8 @@ def _rows(panel: SyncPanel) -> dict[str, dict[str, Any]]:
 
 
 def test_inbox_shows_applied_and_rejected_files_and_replay_applies_the_fixed_one(
-        qtbot: Any, edi_ctx: PanelContext) -> None:
+        qtbot: Any, edi_ctx: PanelContext, inbox: Path) -> None:
+    _add_edi_source_in_settings(qtbot, edi_ctx, inbox)
     panel = _sync_panel(qtbot, edi_ctx)
     assert panel.edi_inbox.table.model.rowCount() == 0
     assert "No supplier message yet" in panel.edi_inbox.note.text()
@@ -110,6 +131,11 @@ def test_inbox_shows_applied_and_rejected_files_and_replay_applies_the_fixed_one
     assert "2 message files: 1 applied, 1 rejected (bad.edi); 1 PO lines changed" in \
         panel.status.text()
     qtbot.waitUntil(lambda: panel.edi_inbox.table.model.rowCount() == 2, timeout=10_000)
+    # the run is the configured source's (recorded under its name), not an unconfigured one
+    sources = panel.sources.model
+    status = {sources.value(r, "title"): sources.value(r, "last_status")
+              for r in range(sources.rowCount())}
+    assert status["supplier-edi"] == "partial" and not any("supplier-edi (" in t for t in status)
     rows = _rows(panel)
     good, bad = rows["good.edi"], rows["bad.edi"]
     assert (good["outcome"], good["kind"], good["supplier"], good["supplier_name"],
