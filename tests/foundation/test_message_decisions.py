@@ -268,3 +268,56 @@ def test_approve_all_reschedules_of_one_supplier(cache: Path) -> None:
     assert all(o.written_back and o.error is None for o in outcome.value)
     assert outcome.changes == Changes(decisions=True, outbox=True)
     assert runner.run(ops.supplier_reschedules, "S0001") == []  # all decided now
+
+
+def test_the_port_names_the_target_kind_and_adapters_refuse_what_they_do_not_take(
+        cache: Path) -> None:
+    from planner_connectors.demo import DemoConnector
+
+    from workbench.connect.port import (
+        PermanentError,
+        PushRequest,
+        TargetKind,
+        UnknownActionError,
+        refuse_target,
+    )
+
+    stored = {"idempotency_key": "k", "action": "defer", "target": "x", "base_version": None}
+    assert PushRequest(**stored).target_kind is TargetKind.REQUISITION  # payloads before kinds
+    line = PushRequest(**stored, target_kind="purchase_order_line")
+    assert line.target_kind is TargetKind.PURCHASE_ORDER_LINE
+    with pytest.raises(UnknownActionError, match="unknown target kind 'work_order'"):
+        PushRequest(**stored, target_kind="work_order")
+    with pytest.raises(PermanentError, match="cannot write decisions on a purchase_order_line"):
+        refuse_target(line, "files", frozenset({TargetKind.REQUISITION}))
+    demo = DemoConnector(ledger=f"{cache}{LEDGER}")
+    with pytest.raises(PermanentError, match="no purchase order line 'requisitions:RQ-000001'"):
+        demo.push(PushRequest("k2", "defer", "requisitions:RQ-000001", "d00000",
+                              date="2026-11-20", target_kind="purchase_order_line"))
+    with pytest.raises(PermanentError, match="no requisition"):
+        demo.push(PushRequest("k3", "defer", "purchase_order_lines:PO-000001/1", "d00000",
+                              date="2026-11-20"))
+
+
+def test_the_cli_approves_rejects_and_reports_refusals(cache: Path) -> None:
+    from tests.foundation.clirun import cli
+
+    engine = open_cache(cache)
+    reschedule = _message(engine, "reschedule_in", "PO-000001/1").id
+    cancel = _message(engine, "cancel", "PO-000001/6").id
+    engine.dispose()
+    run = cli("exceptions", "approve", str(reschedule), "--date", "2026-11-04", "--by", "bea",
+              "--cache", cache, "--json")
+    assert run.returncode == 0, run.stderr
+    [done] = json.loads(run.stdout)["results"]
+    assert (done["verdict"], done["action"], done["date"], done["written_back"]) == \
+        ("modify", "expedite", "2026-11-04", True)
+    run = cli("exceptions", "reject", str(cancel), "--comment", "needed for a spare part order",
+              "--cache", cache)
+    assert (run.returncode, run.stdout.strip()) == \
+        (0, f"message {cancel} PO-000001/6: reject cancel: recorded")
+    bad = cli("exceptions", "approve", str(cancel), "999999", "--cache", cache)
+    assert bad.returncode == 1 and "message 999999: no exception message with id 999999" \
+        in bad.stderr
+    run = cli("exceptions", "--no-refresh", "--cache", cache)
+    assert "PO-000001/1" in run.stdout and "[modified, queued]" in run.stdout

@@ -188,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
             f"to {msg['suggested_date']}" if msg.get("suggested_date") else "",
             f"qty {qty(msg['suggested_quantity'])}" if msg.get("suggested_quantity") is not None
             else "") if x)
+        decided = f"  [{m.decision.label}]" if m.decision is not None else ""
         print(f"{m.id:>6} {m.code} {m.severity:6} {m.role:12} {m.age_days:>3} d {m.state:12} "
-              f"{m.element:22} {m.item}@{m.site} {advice}  {msg.get('reason', '')}")
+              f"{m.element:22} {m.item}@{m.site} {advice}  {msg.get('reason', '')}{decided}")
     return 0
