@@ -32,7 +32,9 @@ KINDS = {
     exceptions: {"exception_site_names": CACHE, "compute_exception_messages": PLANNING,
                  "store_exception_messages": COMMAND, "list_exceptions": CACHE,
                  "acknowledge_exceptions": COMMAND, "snooze_exceptions": COMMAND,
-                 "element_codes": CACHE, "elements": PLANNING},
+                 "element_codes": CACHE, "elements": PLANNING,
+                 "decide_message": COMMAND, "decide_messages": COMMAND,
+                 "supplier_reschedules": CACHE, "approve_supplier_reschedules": COMMAND},
     packages: {"export_package": CACHE},
 }
 
