@@ -422,3 +422,75 @@ def test_settings_show_where_each_value_comes_from(qtbot, cache_path: Path, tmp_
     panel.save_defaults()
     assert panel.origins["planning.horizon_weeks"].text() == "from your settings"
     ctx.engine.dispose()
+
+
+def test_dropping_a_plant_export_reads_it_through_the_configured_mapping(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plant = resource_path("mappings", "plant")
+    erp = SourceConfig(name="erp-items", connector="files", params={
+        "dir": str(plant), "mapping": str(resource_path("mappings", "item-master.toml"))})
+    ctx = make_context(tmp_path / "empty.sqlite", tmp_path, sources=[erp])
+    win = _window(qtbot, ctx, tmp_path, wait=False)
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda _p, _t, question, *a:
+                        asked.append(question) or QMessageBox.StandardButton.Yes)
+
+    def rows(sql: str) -> list[str]:
+        with ctx.engine.connect() as conn:
+            return list(conn.execute(text(sql)).scalars().all())
+
+    # first the units the item master uses (an entity file: an update of uoms) ...
+    units = tmp_path / "units" / "uoms.csv"
+    units.parent.mkdir()
+    units.write_text("code,category\nEA,count\nSET,count\nKG,mass\n", encoding="utf-8")
+    _drop(win, units)
+    assert "as an update of uoms" in asked[0] and "3 rows" in asked[0]
+    qtbot.waitUntil(lambda: len(rows("SELECT code FROM uoms")) == 3, timeout=60_000)
+    # ... then the plant's item master, through the mapping profile of the configured source
+    _drop(win, plant / "item_master.csv")
+    assert "through the mapping profile of the source \u201cerp-items\u201d" in asked[1]
+    items = "SELECT code FROM items WHERE deleted_at IS NULL ORDER BY code"
+    qtbot.waitUntil(lambda: len(rows(items)) > 0, timeout=60_000)
+    codes = rows(items)
+    # item_master.csv: 8 lines, the header and 7 items; " p-100 " is trimmed and upper-cased
+    assert len(codes) == 7 and codes[0] == "P-100"
+    assert [s.name for s in ctx.settings.sources] == ["erp-items"]  # one-offs: no new source
+    win.close()
+    ctx.engine.dispose()
+
+
+def test_views_menu_saves_and_restores_a_view(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    items = window.go_to("items")
+    pane = items.items  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: pane.model.total_rows > 0, timeout=20_000)
+    with window.ctx.engine.connect() as conn:
+        planner, expected = conn.execute(text(
+            "SELECT planner, count(*) FROM items WHERE deleted_at IS NULL AND planner != '' "
+            "GROUP BY planner ORDER BY planner LIMIT 1")).one()
+    combo = pane.pickers["planner"]
+    combo.setCurrentIndex(combo.findData(planner))
+    assert pane.model.rowCount() == expected
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (f"{planner}'s items", True))
+    menu = pane.views_button.menu()
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text() == "Save current view as…").trigger()
+    combo.setCurrentIndex(0)
+    assert pane.model.rowCount() == pane.model.total_rows
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text() == f"{planner}'s items").trigger()
+    assert pane.model.rowCount() == expected and combo.currentData() == planner
+    saved = window.ctx.ui_store.load().saved_views["items/Items"][f"{planner}'s items"]
+    assert saved.equals == {"planner": planner}
+
+
+def test_ctrl_slash_opens_and_f1_closes_the_overlay(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.menus.shortcuts.shortcuts()  # F1, Ctrl+?, Ctrl+/
+    qtbot.keyClick(window, Qt.Key.Key_Slash, Qt.KeyboardModifier.ControlModifier)
+    overlay = window.overlay
+    assert overlay is not None and overlay.isVisible()
+    assert overlay.geometry() == window.rect()
+    window.show_shortcuts()  # F1 again
+    assert window.overlay is None and not overlay.isVisible()
