@@ -459,6 +459,23 @@ def test_dropping_a_plant_export_reads_it_through_the_configured_mapping(  # typ
     ctx.engine.dispose()
 
 
+def test_a_drop_that_fails_says_why_and_stays_put(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    plant = resource_path("mappings", "plant")
+    window.ctx.settings.sources.append(SourceConfig(name="erp-items", connector="files", params={
+        "dir": str(plant), "mapping": str(resource_path("mappings", "item-master.toml"))}))
+    window.go_to("items")
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a: QMessageBox.StandardButton.Yes)
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, msg, *a: warned.append(msg))
+    _drop(window, plant / "item_master.csv")
+    qtbot.waitUntil(lambda: bool(warned), timeout=60_000)
+    # the demo has no unit SET (resources/mappings/plant/item_master.csv uses "Satz" -> SET)
+    assert "unknown uom 'SET'" in warned[0] and "nothing was loaded" in warned[0]
+    assert window.current_panel is window.panels["items"]  # the planner stays where they were
+
+
 def test_views_menu_saves_and_restores_a_view(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from PySide6.QtWidgets import QInputDialog

@@ -436,8 +436,12 @@ class MainWindow(QMainWindow):
         results = outcome.value.results
         failed = [r for r in results if not r.ok]
         if failed:
-            self.welcome.status.setText(describe_result(failed[0]) +
-                                        "\nThe rejected rows are listed in Sync & Outbox.")
+            said = describe_result(failed[0]) + "\nThe rejected rows are listed in Sync & Outbox."
+            self.welcome.status.setText(said)
+            if self.stack.currentWidget() is not self.welcome:  # a drop onto the panels
+                QMessageBox.warning(self, "Nothing loaded", said)
+                self.broadcast(outcome.changes | Changes(outbox=True))  # the run is listed
+                return
             self.is_empty = outcome.value.empty
             if self.is_empty:
                 return
