@@ -123,6 +123,22 @@ def test_open_another_cache_replaces_the_window(qtbot, window: MainWindow, tmp_p
     successor.ctx.engine.dispose()
 
 
+def test_open_another_cache_refuses_a_file_that_is_no_cache(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                             tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import workbench.ui.errors as errors
+
+    said: list[str] = []
+    monkeypatch.setattr(errors, "show_error", lambda _p, title, exc: said.append(f"{title}: {exc}"))
+    not_a_cache = tmp_path / "notes.sqlite"
+    not_a_cache.write_text("shopping list\n" * 200)
+    assert window.open_cache(not_a_cache) is window
+    assert said and str(not_a_cache) in said[0]
+    assert window.isVisible() and window.successor is None
+    items = window.go_to("items")  # still working on its own cache
+    qtbot.waitUntil(lambda: items.items.model.rowCount() > 0, timeout=10_000)  # type: ignore[attr-defined]
+
+
 def test_shortcut_overlay_lists_every_shortcut(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     qtbot.keyClick(window, Qt.Key.Key_F1)
     overlay = window.overlay

@@ -301,11 +301,18 @@ class MainWindow(QMainWindow):
     def open_cache(self, path: Path) -> MainWindow:
         """Close this cache and open ``path`` in a new window in this one's place (same
         settings, UI state and geometry); this window closes."""
+        from workbench.cache.db import CacheError
+        from workbench.services.settings import SettingsError
         from workbench.ui.app import build_context
+        from workbench.ui.errors import show_error
 
         self.save_state()
+        try:  # before this window stops: a file that is no cache leaves it as it was
+            ctx = build_context(path, self.ctx.settings_path, self.ctx.ui_store.path)
+        except (CacheError, SettingsError) as exc:
+            show_error(self, f"Cannot open {path}", exc)
+            return self
         self._shut_down()
-        ctx = build_context(path, self.ctx.settings_path, self.ctx.ui_store.path)
         successor = MainWindow(ctx, qsettings=self.qsettings)
         successor.setGeometry(self.geometry())
         successor.show()
