@@ -12,7 +12,8 @@ What a panel's command changed (``Panel.changed``) the window hands to every pan
 (:meth:`MainWindow.broadcast`); each reloads if it cares. Its own work — loading a source from the
 welcome page, freshness, reachability — runs operations of :mod:`workbench.app.sync` through the
 context's runner (:meth:`Op.call`).
-An empty cache shows a welcome page offering the demo plant or a data package instead.
+An empty cache shows a welcome page offering the demo plant or a data package instead
+(:mod:`workbench.ui.welcome`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -60,7 +60,8 @@ from workbench.ui.operations import Op
 from workbench.ui.panels import NAMES, PANELS, panel_class
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.shortcuts import ShortcutOverlay, install_menus
-from workbench.ui.widgets import TablePane, describe_headers, heading, hint
+from workbench.ui.welcome import WelcomePage
+from workbench.ui.widgets import TablePane, describe_headers
 
 #: Milliseconds after start-up before pandas and pyqtgraph are imported in the background.
 WARM_UP_DELAY_MS = 300
@@ -75,57 +76,6 @@ def _import_heavy_modules(_state: Any) -> None:
 
 #: How often the window re-checks that the sources are reachable (ms).
 CHECK_INTERVAL_MS = 5 * 60 * 1000
-
-
-class WelcomePage(QWidget):
-    """Shown on an empty cache: load the demo plant or import a data package."""
-
-    demo_requested = Signal()
-    package_requested = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("welcome")
-        self.demo_button = QPushButton("Load demo plant")
-        self.demo_button.setObjectName("loadDemo")
-        self.demo_button.setMinimumHeight(40)
-        self.demo_button.setToolTip("Load a demo manufacturer into this cache to look around")
-        self.demo_button.clicked.connect(self.demo_requested)
-        self.package_button = QPushButton("Import data package…")
-        self.package_button.setMinimumHeight(40)
-        self.package_button.setToolTip("Load a folder of CSV files (a canonical data package) "
-                                       "into this cache")
-        self.package_button.clicked.connect(self._ask_package)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        box = QVBoxLayout()
-        box.addWidget(heading("Welcome to Planner Workbench", 18))
-        box.addWidget(hint(
-            "The cache is empty. Load the demo plant — a multi-site manufacturer with about 300 "
-            "items, multi-level BOMs, slipping suppliers and open requisitions — to look around, "
-            "or import a canonical data package (a folder of CSV files exported from your "
-            "systems). Sources such as Tryton are set up in Settings."))
-        row = QHBoxLayout()
-        row.addWidget(self.demo_button)
-        row.addWidget(self.package_button)
-        row.addStretch(1)
-        box.addLayout(row)
-        box.addWidget(self.status)
-        box.addStretch(1)
-        outer = QHBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(box, 3)
-        outer.addStretch(1)
-
-    def _ask_package(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a data package folder")
-        if folder:
-            self.package_requested.emit(folder)
-
-    def set_busy(self, text: str) -> None:
-        self.status.setText(text)
-        self.demo_button.setEnabled(not text)
-        self.package_button.setEnabled(not text)
 
 
 class _Stack(QStackedWidget):
