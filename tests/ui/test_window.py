@@ -12,7 +12,7 @@ from workbench.services.settings import SourceConfig
 from workbench.services.status import cache_status
 from workbench.ui.mainwindow import MainWindow
 
-PANELS = ["Overview", "Items & BOM", "Where-used & Impact", "Shortages", "Suppliers",
+PANELS = ["Overview", "Exceptions", "Items & BOM", "Where-used & Impact", "Shortages", "Suppliers",
           "Approvals", "Sync & Outbox", "Settings"]
 
 
@@ -35,7 +35,8 @@ def test_navigation_by_click_and_shortcut(qtbot, window: MainWindow) -> None:  #
     rect = window.nav.visualItemRect(item)
     qtbot.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.current_panel is window.panels["items"]
-    qtbot.keyClick(window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
+    sync = Qt.Key(Qt.Key.Key_1.value + PANELS.index("Sync & Outbox"))  # Ctrl+8
+    qtbot.keyClick(window, sync, Qt.KeyboardModifier.ControlModifier)
     assert window.current_panel is window.panels["sync"]
 
 

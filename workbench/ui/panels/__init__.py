@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 #: (name = module, class, title) of each panel, in navigation order
 PANELS: tuple[tuple[str, str, str], ...] = (
     ("overview", "OverviewPanel", "Overview"),
+    ("exceptions", "ExceptionsPanel", "Exceptions"),
     ("items", "ItemsPanel", "Items & BOM"),
     ("whereused", "WhereUsedPanel", "Where-used & Impact"),
     ("shortages", "ShortagesPanel", "Shortages"),

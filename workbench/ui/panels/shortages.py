@@ -1,6 +1,11 @@
 """Shortages: items short in the horizon, and for the selected one its projected-available
 timeline (safety stock, receipts, requirements, the shortage highlighted, optionally the
-risk-adjusted line) with the pegging of its requirements underneath.
+risk-adjusted line) with the pegging of its requirements underneath, and its element list (like
+SAP MD04: every receipt and requirement in date order with the running available quantity, the
+exception codes, period totals; :mod:`workbench.ui.elementlist`) on the second tab.
+
+Another panel opens an element list with ``focus_on((item, site, element))``: the Exceptions
+panel for a message, a pegged demand for its order.
 
 Everything shown comes from the planning queries :func:`workbench.app.planning.shortage_table`
 and :func:`~workbench.app.planning.timeline` (the shortage answer ``workbench shortages`` gives)
@@ -9,17 +14,26 @@ on the shared planning session; the chart only re-arranges the MRP record for dr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.app.columns import PEG_COLUMNS, SHORTAGE_COLUMNS
 from workbench.app.planning import shortage_table, timeline
 from workbench.app.tables import TableData, format_value
 from workbench.ui import charts
+from workbench.ui.elementlist import ElementListView
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.widgets import TablePane, heading, hint
 
@@ -32,6 +46,8 @@ if TYPE_CHECKING:
 class ShortagesPanel(Panel):
     name = "shortages"
     title = "Shortages"
+    #: the table and timeline follow the plan; the element list shows message codes too
+    cares_about: ClassVar[tuple[str, ...]] = ("data", "decisions")
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -63,9 +79,21 @@ class ShortagesPanel(Panel):
         right.addWidget(chart_box)
         right.addWidget(self.pegs)
         right.setSizes([420, 260])
+        self.elements = ElementListView(self)
+        self.elements.navigate_requested.connect(self._navigate)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("shortageTabs")
+        self.tabs.addTab(right, "Timeline && pegging")
+        self.tabs.addTab(self.elements, "Element list")
+        self.tabs.setTabToolTip(0, "Projected available of the selected row, its requirements "
+                                   "and their pegging")
+        self.tabs.setTabToolTip(1, "Every receipt and requirement in date order with the "
+                                   "running available quantity (MD04)")
+        self.tabs.currentChanged.connect(lambda _i: self._element_list_if_shown())
+        self._element_key: tuple[str, str] | None = None
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
-        split.addWidget(right)
+        split.addWidget(self.tabs)
         split.setSizes([620, 640])
         self.split, self.right = split, right
         layout = QVBoxLayout(self)
@@ -77,6 +105,8 @@ class ShortagesPanel(Panel):
 
     def reload(self) -> None:
         self.query(shortage_table, then=self._show, progress="Netting the plan…")
+        self._element_key = None
+        self._element_list_if_shown()
 
     def _show(self, table: TableData) -> None:
         self.table.model.set_table(table)
@@ -91,9 +121,33 @@ class ShortagesPanel(Panel):
     def _selected(self, key: Any) -> None:
         if key is None:
             return
-        item, site = key
+        item, site = key[0], key[1]
         risk = self.risk.isChecked()
         self.query(timeline, item, site, risk, then=self._draw)
+        self._element_list_if_shown()
+
+    # --- the element list -------------------------------------------------------------------
+    def _element_list_if_shown(self, select: str | None = None) -> None:
+        """Load the element list of the selected row when its tab is on show (once per row)."""
+        key = self.table.current_key() if self._wanted is None else self._wanted
+        if key is None or self.tabs.currentWidget() is not self.elements:
+            return
+        item, site = str(key[0]), str(key[1])
+        if (item, site) != self._element_key or select:
+            self._element_key = (item, site)
+            self.elements.show_item(item, site, select=select)
+
+    def show_elements(self, item: str, site: str, element: str | None = None) -> None:
+        """Open the element list of ``item`` at ``site`` with ``element``'s line selected."""
+        self._element_key = (item, site)
+        self.tabs.setCurrentWidget(self.elements)
+        self.elements.show_item(item, site, select=element or None)
+
+    def _navigate(self, panel: str, target: Any) -> None:
+        if panel == self.name:
+            self.focus_on(target)
+        else:
+            self.navigate.emit(panel, target)
 
     def _draw(self, t: Timeline) -> None:
         self.current = t
@@ -129,13 +183,19 @@ class ShortagesPanel(Panel):
 
     def focus_on(self, target: Any) -> None:
         """An item code, or (item, site): then its timeline is drawn (another panel asked for
-        it, e.g. Approvals' evidence), whether or not the row is short or loaded yet."""
+        it, e.g. Approvals' evidence), whether or not the row is short or loaded yet; or
+        (item, site, element): its element list with that element's line selected."""
         item = target[0] if isinstance(target, tuple) else str(target)
         self.table.filter.setText(item)
         self.table.model.set_filter_text(item)
-        if isinstance(target, tuple) and not self.table.select_key(target):
-            self._wanted = target  # selected when the table arrives
-            self._selected(target)
+        element = str(target[2]) if isinstance(target, tuple) and len(target) > 2 else None
+        if isinstance(target, tuple):
+            key = (str(target[0]), str(target[1]))
+            if element is not None:
+                self.show_elements(key[0], key[1], element)
+            if not self.table.select_key(key):
+                self._wanted = key  # selected when the table arrives
+                self._selected(key)
 
     def save_state(self) -> dict[str, Any]:
         return {"risk": self.risk.isChecked(),
@@ -145,7 +205,7 @@ class ShortagesPanel(Panel):
         self.risk.setChecked(bool(state.get("risk", False)))
 
     def splitters(self) -> dict[str, Any]:
-        return {"main": self.split, "right": self.right}
+        return {"main": self.split, "right": self.right, "elements": self.elements.split}
 
 
 def without_planned_orders(record: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,152 @@
+"""The element list in Shortages on the small demo (like MD04): the same lines, running available
+quantities and exception codes as ``workbench elements`` prints, a hand-checked item, period
+totals by day / week / month, names and units beside codes, and what a double click opens."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from workbench.cli import main
+from workbench.services.exceptions import refresh_exceptions
+from workbench.services.planning import open_session
+from workbench.ui.panels.shortages import ShortagesPanel
+
+#: (item, site): a bought part, a sub-assembly with dependent requirements, its component
+ROWS = [("PP-00039", "P1"), ("SA-00037", "P3"), ("SA-00115", "P3"), ("SA-00113", "P1")]
+
+
+def _panel(qtbot, ctx) -> ShortagesPanel:  # type: ignore[no-untyped-def]
+    refresh_exceptions(ctx.engine, open_session(ctx.engine))  # codes on the lines
+    panel = ShortagesPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.resize(1300, 800)
+    with qtbot.waitSignal(panel.loaded, timeout=30_000):
+        panel.show()
+    return panel
+
+
+def _open(qtbot, panel: ShortagesPanel, item: str, site: str, element: str = "") -> None:  # type: ignore[no-untyped-def]
+    panel.focus_on((item, site, element))
+    view = panel.elements
+    qtbot.waitUntil(lambda: view.current is not None and (
+        view.current.elements.item, view.current.elements.site) == (item, site)
+        and not panel.is_loading, timeout=30_000)
+
+
+def _cli(capsys, cache, item: str, site: str, bucket: str = "week") -> dict:  # type: ignore[no-untyped-def]
+    capsys.readouterr()
+    assert main(["elements", item, "--site", site, "--bucket", bucket, "--cache", str(cache),
+                 "--json"]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("item,site", ROWS)
+def test_lines_and_running_available_are_what_the_cli_prints(qtbot, ctx, cache_path, capsys,  # type: ignore[no-untyped-def]
+                                                             item, site) -> None:
+    panel = _panel(qtbot, ctx)
+    _open(qtbot, panel, item, site)
+    expected = _cli(capsys, cache_path, item, site)
+    model = panel.elements.lines.model
+    assert model.rowCount() == len(expected["lines"]) > 2
+    for r, line in enumerate(expected["lines"]):
+        assert str(model.value(r, "date")) == line["date"]
+        assert model.value(r, "element") == line["element"]
+        for name in ("receipt", "requirement", "available"):
+            assert model.value(r, name) == pytest.approx(line[name], abs=1e-6), (r, name)
+        assert model.value(r, "exception") == line["exception"]
+        assert model.value(r, "unit") == expected["unit"]
+    caption = panel.elements.caption.text()
+    assert caption.startswith(f"{item} {expected['description']} at {site} ")
+    assert f"unit {expected['unit']}" in caption
+    totals = panel.elements.totals.model
+    assert totals.rowCount() == len(expected["totals"])
+    for r, t in enumerate(expected["totals"]):
+        assert str(totals.value(r, "period")) == t["period"]
+        assert totals.value(r, "available") == pytest.approx(t["available"], abs=1e-6)
+    for r in range(model.rowCount()):  # readable cells: no None / nan
+        for c in range(model.columnCount()):
+            assert model.data(model.index(r, c)) not in ("None", "nan", "NaT")
+
+
+def test_hand_checked_element_list_totals_by_bucket_and_double_clicks(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    panel = _panel(qtbot, ctx)
+    _open(qtbot, panel, "PP-00039", "P1", "PO-000001/1")
+    view = panel.elements
+    model = view.lines.model
+    shown = [(model.value(r, "type_label"), model.value(r, "element"),
+              model.value(r, "receipt"), model.value(r, "requirement"),
+              model.value(r, "available")) for r in range(model.rowCount())]
+    # on hand 1,875; + planned order 19,563 = 21,438; - safety stock 987 = 20,451;
+    # - WO-000026's component 20,451 = 0; + PO-000001/1 27,669 on 11-26 = 27,669
+    assert shown == [
+        ("Stock on hand", "", 1875.0, 0.0, 1875.0),
+        ("Planned order", "planned:PP-00039@P1", 19563.0, 0.0, 21438.0),
+        ("Safety stock", "", 0.0, 987.0, 20451.0),
+        ("Work-order component", "WO-000026", 0.0, 20451.0, 0.0),
+        ("PO line", "PO-000001/1", 27669.0, 0.0, 27669.0),
+    ]
+    assert view.selected_line()["element"] == "PO-000001/1"  # the asked-for line
+    po_row = 4
+    assert model.value(po_row, "supplier_label").endswith("(S0001)")
+    assert "E01" in model.value(po_row, "exception")  # due 11-26, needed 11-05
+    # totals: weeks from Monday 11-02 and 11-23; one month
+    totals = view.totals.model
+    assert [(str(totals.value(r, "period")), totals.value(r, "receipts"),
+             totals.value(r, "requirements"), totals.value(r, "available"))
+            for r in range(totals.rowCount())] == [
+        ("2026-11-02", 21438.0, 21438.0, 0.0), ("2026-11-23", 27669.0, 0.0, 27669.0)]
+    view.bucket.setCurrentIndex(view.bucket.findData("month"))
+    qtbot.waitUntil(lambda: view.current is not None and view.current.bucket == "month",
+                    timeout=30_000)
+    assert [(str(totals.value(r, "period")), totals.value(r, "receipts"),
+             totals.value(r, "requirements")) for r in range(totals.rowCount())] == [
+        ("2026-11-01", 49107.0, 21438.0)]
+    view.bucket.setCurrentIndex(view.bucket.findData("day"))
+    qtbot.waitUntil(lambda: view.current is not None and view.current.bucket == "day",
+                    timeout=30_000)
+    assert [str(totals.value(r, "period")) for r in range(totals.rowCount())] == [
+        "2026-11-02", "2026-11-05", "2026-11-26"]
+
+    # double click on the PO line: its promise history in Suppliers
+    with qtbot.waitSignal(view.navigate_requested, timeout=5_000) as sig:
+        view.lines.activated_key.emit(model.key_at(po_row))
+    assert sig.args == ["suppliers", ("S0001", "PO-000001", 1)]
+    # on the work-order component: its pegging (WO-000026 names no demand: it pegs to itself)
+    view.lines.activated_key.emit(model.key_at(3))
+    qtbot.waitUntil(lambda: view.pegs.model.rowCount() == 1, timeout=30_000)
+    assert (view.pegs.model.value(0, "peg"), view.pegs.model.value(0, "quantity"),
+            view.pegs.model.value(0, "unit")) == ("work_order:WO-000026", 20451.0, "EA")
+    assert view.pegs.model.value(0, "item_label").startswith("SA-00113 ")
+    # the planned order's 19,563 serves the same work order (the rest of it comes from stock)
+    view.lines.activated_key.emit(model.key_at(1))
+    qtbot.waitUntil(lambda: view.pegs.model.rowCount() == 1
+                    and view.pegs.model.value(0, "quantity") == 19563.0, timeout=30_000)
+    # pegged demand -> its order: the work order's own element list, its receipt selected
+    view.pegs.activated_key.emit(view.pegs.model.key_at(0))
+    qtbot.waitUntil(lambda: view.current is not None
+                    and view.current.elements.item == "SA-00113" and not panel.is_loading,
+                    timeout=30_000)
+    line = view.selected_line()
+    assert (line["type"], line["element"], line["receipt"]) == ("work_order", "WO-000026",
+                                                                 2999.0)
+
+
+def test_a_dependent_requirement_opens_the_where_used_and_pegs_to_its_demand(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
+    panel = _panel(qtbot, ctx)
+    _open(qtbot, panel, "SA-00037", "P3")
+    view = panel.elements
+    model = view.lines.model
+    row = next(r for r in range(model.rowCount())
+               if model.value(r, "type_label") == "Dependent requirement")
+    assert model.value(row, "element") == "planned:SA-00030@P3"
+    view.lines.select_row(row)
+    view.show_pegging(view.selected_line())
+    qtbot.waitUntil(lambda: view.pegs.model.rowCount() == 1, timeout=30_000)
+    assert view.pegs.model.value(0, "peg") == "SO-000003"
+    assert view.pegs.model.value(0, "quantity") == pytest.approx(
+        model.value(row, "requirement"))
+    with qtbot.waitSignal(view.navigate_requested, timeout=5_000) as sig:
+        view.lines.activated_key.emit(model.key_at(row))
+    assert sig.args == ["whereused", "SA-00037"]

@@ -1,0 +1,510 @@
+"""What the screens show of the exception messages: the message table of the Exceptions panel,
+one message's evidence, the Overview's counts, whether the stored messages are older than the
+data, the element list as a table with names and units, the pegging of one of its lines, and
+where a pegged demand's order is.
+
+The operations that compute, store and change messages are in :mod:`workbench.app.exceptions`
+(the CLI's); these are the screens' queries on top of them. Big answers (the message table: 350k
+rows on the large demo) are built here, in the worker process, as column arrays
+(:class:`~workbench.app.tables.TableData`); the UI thread only swaps them in. Importing this
+module loads neither pandas nor Qt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from workbench.app.ops import cache_query, planning_query
+from workbench.app.tables import Col
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy import Engine
+
+    from workbench.analysis.elements import ElementList
+    from workbench.analysis.netting import Plan
+    from workbench.analysis.session import PlanningSession
+    from workbench.app.tables import TableData
+    from workbench.services.exceptions import StoredMessage
+
+#: The age bands of the Overview and of the panel's age filter (as the KPIs count them).
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-2 d", 0, 3), ("3-7 d", 3, 8), ("8-14 d", 8, 15), ("15+ d", 15, None))
+
+#: The columns of the message table (keyed by message id).
+MESSAGE_COLUMNS = [
+    Col("id", "ID", "int", tip="The message's number (workbench exceptions ack ID)"),
+    Col("kind_label", "Message", tip="What the message says should happen"),
+    Col("severity", "Severity", tip="high, medium or low"),
+    Col("age_days", "Age (d)", "int", tip="Planning days since the message was first raised"),
+    Col("element", "Element", tip="The order, line or record the message is about"),
+    Col("item", "Item", tip="Item code"),
+    Col("item_description", "Description", tip="Item description"),
+    Col("site_label", "Site", tip="Site code and name"),
+    Col("supplier_label", "Supplier", tip="Supplier name and code"),
+    Col("due_date", "Due", "date", tip="When the element is due"),
+    Col("need_date", "Needed", "date", tip="When the plan needs it"),
+    Col("suggested_date", "Suggested date", "date", tip="The advice's date"),
+    Col("quantity", "Qty", "qty", tip="The element's open quantity (unit beside)"),
+    Col("suggested_quantity", "Suggested qty", "qty", tip="The advice's quantity"),
+    Col("unit", "Unit", tip="The item's stock unit"),
+    Col("days", "Days", "days", tip="Days late, early, overdue or waited (per kind)"),
+    Col("state", "State", tip="open, acknowledged, snoozed or resolved"),
+    Col("decision", "Decision", tip="The latest decision on it and its write-back"),
+    Col("role", "Role", tip="Who acts on it: planner, buyer, engineering, data steward"),
+    Col("age_band", "Age band", tip="Age in the Overview's bands"),
+    Col("planner", "Planner", tip="The item's planner"),
+    Col("buyer", "Buyer", tip="The item's buyer"),
+    Col("reason", "Reason", tip="Why the message was raised"),
+]
+
+#: The columns of the element list's lines (keyed by line number).
+ELEMENT_COLUMNS = [
+    Col("date", "Date", "date", tip="When the receipt arrives or the requirement is due"),
+    Col("type_label", "Element", tip="Stock, PO line, work order, planned order, demand, "
+        "work-order component or dependent requirement"),
+    Col("element", "Order / reference", tip="The order, line or demand"),
+    Col("receipt", "Receipt", "qty", tip="Quantity received on the date"),
+    Col("requirement", "Requirement", "qty", tip="Quantity required on the date"),
+    Col("available", "Available", "qty",
+        tip="Running available quantity: stock + receipts − requirements so far"),
+    Col("unit", "Unit", tip="The item's stock unit"),
+    Col("exception", "Exception", tip="Codes of the element's open exception messages"),
+    Col("supplier_label", "Supplier", tip="Supplier name and code of a PO line"),
+]
+
+#: The columns of the element list's period totals.
+TOTAL_COLUMNS = [
+    Col("period", "Period from", "date", tip="First day of the day, week or month"),
+    Col("receipts", "Receipts", "qty", tip="Receipts in the period"),
+    Col("requirements", "Requirements", "qty", tip="Requirements in the period"),
+    Col("available", "Available at end", "qty", tip="Available after the period's last line"),
+    Col("unit", "Unit", tip="The item's stock unit"),
+]
+
+#: How an element-list line's type reads (a work order is a receipt or, as a component, a
+#: requirement).
+TYPE_LABELS = {"stock": "Stock on hand", "safety_stock": "Safety stock",
+               "purchase_order": "PO line", "in_transit": "In transit",
+               "work_order": "Work order", "planned_order": "Planned order",
+               "demand": "Demand", "dependent": "Dependent requirement"}
+
+
+def age_band(days: int) -> str:
+    return next(name for name, lo, hi in AGE_BANDS if days >= lo and (hi is None or days < hi))
+
+
+def kind_label(code: str, kind: str) -> str:
+    """``E01 reschedule in``."""
+    return f"{code} {kind.replace('_', ' ')}".strip()
+
+
+def labelled(code: str, name: str, name_first: bool = False) -> str:
+    """A code with its name beside it (``P1 Plant Hamburg``, ``Westfield (S0001)``)."""
+    if not code:
+        return ""
+    if not name or name == code:
+        return code
+    return f"{name} ({code})" if name_first else f"{code} {name}"
+
+
+@dataclass
+class ExceptionTable:
+    """The message table (:data:`MESSAGE_COLUMNS`, keyed by message id, picker values of role,
+    kind_label, severity, age_band, planner, buyer, supplier_label, site_label computed) with
+    the planning day of the last refresh (None: never computed) and the number of rows."""
+
+    table: TableData
+    planning_day: dt.date | None
+    rows: int
+
+
+PICKERS = ("role", "kind_label", "severity", "age_band", "state", "decision", "planner",
+           "buyer", "supplier_label", "site_label")
+
+
+def _row(m: StoredMessage) -> dict[str, Any]:
+    msg = m.message
+    decision = getattr(m, "decision", None)
+    tone = ("queued" if m.state in ("acknowledged", "snoozed") else
+            "late" if m.severity == "high" else "")
+    return {
+        "id": m.id, "code": m.code, "kind_label": kind_label(m.code, m.kind),
+        "severity": m.severity, "role": m.role.replace("_", " "), "age_days": m.age_days,
+        "age_band": age_band(m.age_days), "state": m.state,
+        "decision": decision.label if decision is not None else "", "element": m.element,
+        "item": m.item, "item_description": msg.get("item_description") or "",
+        "site_label": labelled(m.site, msg.get("site_name") or ""),
+        "supplier_label": labelled(m.supplier, msg.get("supplier_name") or "", True),
+        "planner": msg.get("planner") or "", "buyer": msg.get("buyer") or "",
+        "due_date": msg.get("due_date"), "need_date": msg.get("need_date"),
+        "suggested_date": msg.get("suggested_date"), "quantity": msg.get("quantity"),
+        "suggested_quantity": msg.get("suggested_quantity"), "unit": msg.get("unit") or "",
+        "days": msg.get("days"), "reason": msg.get("reason") or "", "tone": tone,
+    }
+
+
+@cache_query
+def exception_table(engine: Engine, include_closed: bool = False) -> ExceptionTable:
+    """The stored messages as the Exceptions panel shows them: open and acknowledged ones
+    (with ``include_closed`` also snoozed and resolved ones), oldest first."""
+    import pandas as pd
+
+    from workbench.app.tables import TableData
+    from workbench.services import exceptions
+
+    day = exceptions.current_day(engine)
+    found = exceptions.list_exceptions(engine, day=day, include_snoozed=include_closed,
+                                       include_resolved=include_closed)
+    frame = pd.DataFrame([_row(m) for m in found],
+                         columns=[c.name for c in MESSAGE_COLUMNS] + ["tone"])
+    table = TableData.from_frame(frame, MESSAGE_COLUMNS, "id", tone="tone")
+    for picker in PICKERS:
+        table.distinct(picker)
+    known = _last_refresh(engine) is not None
+    return ExceptionTable(table, day if known else None, len(found))
+
+
+@dataclass(frozen=True)
+class MessageDetail:
+    """One message for the evidence pane: the stored state and the computed message
+    (``message``: the fields of docs/exceptions.md, ``endangers`` among them)."""
+
+    id: int
+    code: str
+    kind: str
+    state: str
+    age_days: int
+    first_seen: dt.date
+    acknowledged_by: str | None
+    snoozed_until: dt.date | None
+    message: dict[str, Any] = field(default_factory=dict)
+
+
+@cache_query
+def exception_detail(engine: Engine, message_id: int) -> MessageDetail | None:
+    """One stored message by id (None: no such message)."""
+    import json
+
+    from workbench.cache import exceptions as repo
+    from workbench.services.exceptions import current_day
+
+    day = current_day(engine)
+    with engine.connect() as conn:
+        found = repo.rows(conn, ids=[message_id])
+    if not found:
+        return None
+    r = found[0]
+    first = dt.date.fromisoformat(str(r["first_seen"])[:10])
+    end = dt.date.fromisoformat(str(r["resolved_on"])[:10]) if r["resolved_on"] else day
+    until = r["snoozed_until"]
+    return MessageDetail(int(r["id"]), str(r["code"]), str(r["kind"]),
+                         repo.state_of(r, day.isoformat()), (end - first).days, first,
+                         r["acknowledged_by"],
+                         dt.date.fromisoformat(str(until)[:10]) if until else None,
+                         json.loads(r["payload"] or "{}"))
+
+
+def _last_refresh(engine: Engine) -> str | None:
+    from workbench.cache.exception_reads import last_refresh_at
+
+    with engine.connect() as conn:
+        return last_refresh_at(conn)
+
+
+def _utc(text: str) -> dt.datetime:
+    at = dt.datetime.fromisoformat(text)
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+@cache_query
+def exceptions_stale(engine: Engine) -> bool:
+    """Do the stored messages predate the data? True when a sync succeeded after the last
+    refresh, or when none was ever made on a cache that holds synced data."""
+    from workbench.cache import exceptions as repo
+
+    last = _last_refresh(engine)
+    with engine.connect() as conn:
+        syncs = [f for _c, f in repo.last_syncs(conn) if f and f != "None"]
+    if not syncs:
+        return False
+    if last is None:
+        return True
+    return max(_utc(f) for f in syncs) > _utc(last)
+
+
+@dataclass(frozen=True)
+class ExceptionOverview:
+    """The Overview's exception cards: the messages the Exceptions panel lists by default
+    (open and acknowledged) counted by kind (``E01 reschedule in`` -> n), severity, role and
+    age band (:data:`AGE_BANDS`); the oldest one (age in planning days, its id and kind); the
+    planning day of the last refresh (None: never computed)."""
+
+    planning_day: dt.date | None
+    open_total: int
+    by_kind: dict[str, int]
+    by_severity: dict[str, int]
+    by_role_and_age: dict[str, dict[str, int]]
+    oldest_age_days: int | None
+    oldest_id: int | None
+    oldest_kind: str
+
+
+@cache_query
+def exception_overview(engine: Engine) -> ExceptionOverview:
+    from workbench.services import exceptions
+
+    day = exceptions.current_day(engine)
+    found = exceptions.list_exceptions(engine, day=day)
+    by_kind: dict[str, int] = {}
+    by_severity = {"high": 0, "medium": 0, "low": 0}
+    by_role: dict[str, dict[str, int]] = {}
+    for m in found:
+        label = kind_label(m.code, m.kind)
+        by_kind[label] = by_kind.get(label, 0) + 1
+        by_severity[m.severity] = by_severity.get(m.severity, 0) + 1
+        role = by_role.setdefault(m.role.replace("_", " "), {b[0]: 0 for b in AGE_BANDS})
+        role[age_band(m.age_days)] += 1
+    oldest = found[0] if found else None  # oldest first
+    return ExceptionOverview(
+        day if _last_refresh(engine) is not None else None, len(found),
+        dict(sorted(by_kind.items())), by_severity, by_role,
+        None if oldest is None else oldest.age_days, None if oldest is None else oldest.id,
+        "" if oldest is None else kind_label(oldest.code, oldest.kind))
+
+
+@dataclass
+class ElementTable:
+    """The element list of one item at one site (:class:`~workbench.analysis.elements.
+    ElementList`) with its lines as a table (:data:`ELEMENT_COLUMNS`, keyed by line number:
+    type labels, supplier names, the unit beside every quantity; tone ``late`` on a line with
+    an exception code, ``short`` where the running available falls below zero), its period
+    totals (:data:`TOTAL_COLUMNS`) and the site's name."""
+
+    elements: ElementList
+    site_name: str
+    bucket: str
+    lines: pd.DataFrame
+    table: TableData
+
+
+def _element_frame(result: ElementList, suppliers: dict[str, str]) -> pd.DataFrame:
+    import numpy as np
+
+    lines = result.lines.reset_index(drop=True)
+    is_receipt = lines["receipt"].to_numpy(float) > 0
+    types = lines["type"].astype(str)
+    label = [("Work-order component" if t == "work_order" and not r else
+              TYPE_LABELS.get(t, t.replace("_", " ")))
+             for t, r in zip(types, is_receipt)]
+    frame = lines.assign(
+        line=np.arange(len(lines)), type_label=label,
+        supplier_label=[labelled(s, suppliers.get(s, ""), True) for s in lines["supplier"]],
+        unit=result.unit, exception=lines["exception"].fillna("").astype(str),
+        tone=np.where(lines["exception"].fillna("").astype(str) != "", "late",
+                      np.where(lines["available"].to_numpy(float) < -1e-9, "short", "")))
+    return frame
+
+
+@planning_query
+def element_table(session: PlanningSession, item: str, site: str | None = None,
+                  bucket: str = "week", codes: dict[str, str] | None = None,
+                  site_names: dict[str, str] | None = None) -> ElementTable:
+    """The element list of ``item`` at ``site`` (:func:`workbench.app.exceptions.elements`:
+    the same lines ``workbench elements`` prints) as the screens show it; ``codes`` from
+    :func:`workbench.app.exceptions.element_codes`, ``site_names`` from
+    :func:`workbench.app.exceptions.exception_site_names`."""
+    from workbench.app.tables import TableData
+    from workbench.services import exceptions
+
+    result = exceptions.elements(session, item, site, bucket, codes=codes)
+    sup = session.data.suppliers
+    suppliers = dict(zip(sup["code"].astype(str), sup["name"].fillna("").astype(str))) \
+        if len(sup) else {}
+    frame = _element_frame(result, suppliers)
+    table = TableData.from_frame(frame, ELEMENT_COLUMNS, "line", tone="tone")
+    return ElementTable(result, (site_names or {}).get(result.site, ""), bucket, frame, table)
+
+
+@dataclass(frozen=True)
+class PegLine:
+    """A top-level cause one element-list line serves (or, for a requirement, pegs to):
+    ``peg`` as pegging names it (a demand code, ``work_order:WO``, ``safety_stock:...``,
+    ``lot_size:...``), ``order`` the order it opens (demand or work-order code, "" for safety
+    stock and lot size), the item and site of that order, its due date and the quantity."""
+
+    peg: str
+    order: str
+    kind: str
+    item: str
+    site: str
+    due_date: dt.date | None
+    quantity: float
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    """Where an order is: its item and site (the element list it is a line of) and its
+    element-list reference."""
+
+    order: str
+    kind: str  # demand, work_order, purchase_order
+    item: str
+    site: str
+    element: str
+    description: str = ""
+
+
+def _plan_row(plan: Plan, item: str, site: str) -> int:
+    row = plan.row(item, site)
+    if row is None:
+        from workbench.analysis.elements import UnknownRow
+
+        raise UnknownRow(f"item {item!r} has no stock, receipt or requirement at site {site!r}")
+    return int(row)
+
+
+def _pegs_of_line(session: PlanningSession, item: str, site: str, line_type: str,
+                  element: str, date: dt.date, receipt: bool) -> dict[str, float]:
+    import numpy as np
+
+    from workbench.analysis.exceptions import plan_bucket
+    from workbench.analysis.exceptions.coverage import firm_coverage
+    from workbench.analysis.exceptions.pegs import FastPegging, covered_pegs
+
+    plan = session.plan()
+    row = _plan_row(plan, item, site)
+    pegging = FastPegging(plan)
+    bucket = plan_bucket(plan, np.datetime64(date))
+    out: dict[str, float] = {}
+    if line_type == "planned_order":
+        return dict(pegging.order_pegs(row).get(bucket, {}))
+    if receipt and line_type in ("purchase_order", "work_order", "in_transit"):
+        cov = firm_coverage(plan, ("purchase_order", "work_order", "in_transit"))
+        hit = cov[(cov["row"] == row) & (cov["ref"] == element)]
+        for r in hit.itertuples():
+            for k, v in covered_pegs(pegging, row, float(r.before), float(r.needed)).items():
+                out[k] = out.get(k, 0.0) + v
+        return out
+    ref = element.removeprefix("planned:").split("@")[0] if line_type == "dependent" else element
+    kind = {"demand": "demand", "work_order": "work_order", "dependent": "dependent"}.get(
+        line_type)
+    for req in pegging.requirements(row):
+        if req.kind == kind and req.ref == ref and (kind != "dependent" or req.bucket == bucket):
+            for k, v in req.pegs.items():
+                out[k] = out.get(k, 0.0) + v
+    return out
+
+
+@planning_query
+def element_pegging(session: PlanningSession, item: str, site: str, line_type: str,
+                    element: str, date: dt.date, receipt: bool = False) -> list[PegLine]:
+    """The top-level demands one element-list line serves: a firm receipt the requirements its
+    place in the row's coverage puts it against (as reschedule advice pegs it,
+    :mod:`workbench.analysis.exceptions.pegs`), a planned order its bucket's pegs, a
+    requirement (demand, work-order component, dependent requirement on ``date``) its own
+    pegs; largest quantity first."""
+    pegs = _pegs_of_line(session, item, site, line_type, element, date, receipt)
+    places = _order_places(session)
+    out = []
+    for peg, qty in sorted(pegs.items(), key=lambda kv: (-kv[1], kv[0])):
+        if qty <= 1e-9:
+            continue
+        order = peg.removeprefix("work_order:") if ":" not in peg or \
+            peg.startswith("work_order:") else ""
+        ref = places.get(order)
+        out.append(PegLine(peg, order, ref.kind if ref else peg.split(":")[0],
+                           ref.item if ref else "", ref.site if ref else "",
+                           ref.date if ref else None, round(qty, 6),
+                           ref.description if ref else ""))
+    return out
+
+
+@dataclass(frozen=True)
+class _Place:
+    kind: str
+    item: str
+    site: str
+    date: dt.date | None
+    description: str
+
+
+def _order_places(session: PlanningSession) -> dict[str, _Place]:
+    """Demand and work-order code -> kind, item, site, due date."""
+    import pandas as pd
+
+    def day(v: Any) -> dt.date | None:
+        return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
+
+    out: dict[str, _Place] = {}
+    data = session.data
+    names = data.items.drop_duplicates("code").set_index("code")["description"].fillna("")
+    for frame, kind in ((data.demands, "demand"), (data.work_orders, "work_order")):
+        for code, item, site, due in zip(frame["code"], frame["item"], frame["site"],
+                                         frame["due_date"]):
+            out[str(code)] = _Place(kind, str(item), str(site), day(due),
+                                    str(names.get(item, "")))
+    return out
+
+
+def _locate(session: PlanningSession, ref: str, names: pd.Series) -> OrderRef | None:
+    code = ref.removeprefix("work_order:")
+    data = session.data
+    for frame, kind in ((data.demands, "demand"), (data.work_orders, "work_order")):
+        hit = frame[frame["code"] == code]
+        if len(hit):
+            item = str(hit["item"].iloc[0])
+            return OrderRef(code, kind, item, str(hit["site"].iloc[0]), code,
+                            str(names.get(item, "") or ""))
+    if "/" in code:
+        po, _, line = code.rpartition("/")
+        pol = data.purchase_order_lines
+        hit = pol[(pol["purchase_order"] == po) & (pol["line"].astype(str) == line)]
+        if len(hit):
+            item = str(hit["item"].iloc[0])
+            return OrderRef(code, "purchase_order", item, str(hit["site"].iloc[0]), code,
+                            str(names.get(item, "") or ""))
+    return None
+
+
+@planning_query
+def locate_order(session: PlanningSession, ref: str) -> OrderRef | None:
+    """Where the order ``ref`` is a line of an element list: a demand code (the demand, a
+    requirement of its item), a work order (``WO`` or ``work_order:WO``: the order's receipt
+    of its item) or a PO line ``PO/LINE`` (a receipt of its item). None: not known."""
+    names = session.data.items.drop_duplicates("code").set_index("code")["description"]
+    return _locate(session, ref, names)
+
+
+@planning_query
+def locate_orders(session: PlanningSession, refs: list[str]) -> dict[str, OrderRef]:
+    """:func:`locate_order` of each of ``refs`` (the known ones)."""
+    names = session.data.items.drop_duplicates("code").set_index("code")["description"]
+    found = {ref: _locate(session, ref, names) for ref in refs}
+    return {ref: place for ref, place in found.items() if place is not None}
+
+
+@dataclass(frozen=True)
+class ElementContext:
+    """What an element list needs from the cache: the codes of the element's stored
+    unresolved messages (element -> ``E01,E04``, as :func:`workbench.app.exceptions.
+    element_codes` gives them, read with one indexed query) and the site names."""
+
+    codes: dict[str, str]
+    site_names: dict[str, str]
+
+
+@cache_query
+def element_context(engine: Engine, item: str, site: str | None = None) -> ElementContext:
+    from workbench.cache import exceptions as repo
+    from workbench.cache.exception_reads import open_codes
+
+    codes: dict[str, str] = {}
+    with engine.connect() as conn:
+        for element, code, _first in open_codes(conn, item, site):
+            codes[element] = ",".join(filter(None, [codes.get(element, ""), code]))
+        names = repo.site_names(conn)
+    return ElementContext(codes, names)
