@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Index, Integer, Table, Text, select
 
-from workbench.cache.schema import metadata
+from workbench.cache.schema import decisions, metadata, outbox
 
 exception_messages = Table(
     "exception_messages",
@@ -210,8 +210,6 @@ def latest_decisions(conn: Connection, keys: Iterable[str] | None = None
     """message_key -> its latest decision (``decisions`` columns as ``decision``, ``verdict``,
     ``action``, ``quantity``, ``date``, ``decided_by``, ``decided_at``, with its write-back:
     ``outbox``, ``outbox_state``), for the messages ``keys`` (all decided ones when None)."""
-    from workbench.cache.schema import decisions, outbox
-
     query = (select(decisions.c.id.label("decision"), decisions.c.message_key,
                     decisions.c.verdict, decisions.c.action, decisions.c.quantity,
                     decisions.c.date, decisions.c.decided_by, decisions.c.decided_at,
