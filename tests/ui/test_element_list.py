@@ -150,3 +150,18 @@ def test_a_dependent_requirement_opens_the_where_used_and_pegs_to_its_demand(qtb
     with qtbot.waitSignal(view.navigate_requested, timeout=5_000) as sig:
         view.lines.activated_key.emit(model.key_at(row))
     assert sig.args == ["whereused", "SA-00037"]
+
+
+def test_a_po_line_opens_its_promise_history_in_suppliers(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    shortages = window.go_to("shortages", ("PP-00039", "P1", "PO-000001/1"))
+    view = shortages.elements
+    qtbot.waitUntil(lambda: view.current is not None and view.selected_line() is not None
+                    and view.selected_line()["element"] == "PO-000001/1", timeout=30_000)
+    view.lines.activated_key.emit(view.lines.current_key())
+    suppliers = window.panels["suppliers"]
+    assert window.current_panel is suppliers
+    qtbot.waitUntil(lambda: suppliers.ranking.current_key() == "S0001"
+                    and suppliers.lines.current_key() is not None
+                    and tuple(suppliers.lines.current_key()) == ("PO-000001", 1)
+                    and not suppliers.is_loading, timeout=30_000)
+    assert "PO-000001/1" in suppliers.history_plot.getPlotItem().titleLabel.text

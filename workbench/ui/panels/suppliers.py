@@ -64,6 +64,8 @@ HISTORY_COLUMNS = [
 class SuppliersPanel(Panel):
     name = "suppliers"
     title = "Suppliers"
+    #: (supplier, (PO, line)) another panel asked for, selected when its lines arrive
+    _wanted: tuple[str, tuple[str, int]] | None = None
 
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -117,6 +119,9 @@ class SuppliersPanel(Panel):
 
     def _show(self, frame: pd.DataFrame) -> None:
         self.ranking.model.set_frame(frame, "supplier")
+        wanted = self._wanted
+        if wanted is not None and self.ranking.select_key(wanted[0]):
+            return
         if self.ranking.current_key() is None and self.ranking.model.rowCount():
             self.ranking.select_row(0)
 
@@ -144,6 +149,9 @@ class SuppliersPanel(Panel):
         self.trend_plot.setYRange(0, 105)
         self.lines.model.set_frame(d.lines, ["purchase_order", "line"])
         late = d.lines.sort_values("promise_changes", ascending=False)
+        wanted, self._wanted = self._wanted, None
+        if wanted is not None and wanted[0] == d.supplier and self.lines.select_key(wanted[1]):
+            return
         if len(late):
             self.lines.select_key((late["purchase_order"].iloc[0], late["line"].iloc[0]))
 
@@ -176,6 +184,13 @@ class SuppliersPanel(Panel):
         plot.enableAutoRange()
 
     def focus_on(self, target: Any) -> None:
+        """A supplier code, or (supplier, PO, line): that line's promise history too (a double
+        click on a PO line of the element list)."""
+        if isinstance(target, tuple):
+            supplier, po, line = target
+            self._wanted = (str(supplier), (str(po), int(line)))
+            self._line_selected((str(po), int(line)))
+            target = supplier
         self.ranking.select_key(str(target))
 
     def splitters(self) -> dict[str, Any]:
