@@ -36,7 +36,7 @@ if [ -n "$site" ]; then
         || { echo "build_deb.sh: $site is not valid TOML" >&2; exit 2; }
 fi
 arch="$(dpkg --print-architecture)"
-glibc="$(ldd --version | head -1 | grep -oE '[0-9]+\.[0-9]+$')"
+glibc="$(ldd --version | sed -n 1p | grep -oE '[0-9]+\.[0-9]+$')"  # sed reads all: no SIGPIPE (exit 141) under pipefail
 out="$dist/${name}_${version}_${arch}.deb"
 root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT

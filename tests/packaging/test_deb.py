@@ -77,13 +77,20 @@ def _user_env(home: Path) -> dict[str, str]:
 
 
 def _older_cache(cache: Path, bundle: Path) -> tuple[int, list[str]]:
-    """Make ``cache`` look written by the release before the last migration: the tables the
-    last migration creates are dropped and ``user_version`` set back one. Returns the latest
-    version and those tables."""
+    """Make ``cache`` look written by the release before the last migration: what the last
+    migration adds is taken away again (its triggers, indexes, added columns and tables) and
+    ``user_version`` set back one. Returns the latest version and the tables it creates."""
     migrations = sorted((bundle / "_internal" / "workbench" / "cache" / "migrations").glob("*.sql"))
     latest = int(migrations[-1].name.split("_", 1)[0])
-    tables = re.findall(r"CREATE TABLE (\w+)", migrations[-1].read_text())
+    sql = migrations[-1].read_text()
+    tables = re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", sql)
     with sqlite3.connect(cache) as conn:
+        for trigger in re.findall(r"CREATE TRIGGER (?:IF NOT EXISTS )?(\w+)", sql):
+            conn.execute(f"DROP TRIGGER {trigger}")
+        for index in re.findall(r"CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?(\w+)", sql):
+            conn.execute(f"DROP INDEX {index}")
+        for table, column in re.findall(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", sql):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         for table in tables:
             conn.execute(f"DROP TABLE {table}")
         conn.execute(f"PRAGMA user_version = {latest - 1}")
