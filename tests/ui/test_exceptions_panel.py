@@ -259,3 +259,28 @@ def test_overview_exception_cards_open_the_panel_filtered(qtbot, window: MainWin
     assert window.current_panel is panel
     assert panel.queue.pickers["severity"].currentData() == ""
     assert panel.queue.model.rowCount() == _count(ctx, "code = 'E03'")
+
+
+def test_overview_counts_in_sql_agree_with_the_listed_messages(ctx) -> None:  # type: ignore[no-untyped-def]
+    from workbench.app.exception_views import AGE_BANDS, age_band, exception_overview, kind_label
+    from workbench.services import exceptions
+    from workbench.services.planning import open_session
+
+    exceptions.refresh_exceptions(ctx.engine, open_session(ctx.engine))
+    day = exceptions.current_day(ctx.engine)
+    exceptions.acknowledge(ctx.engine, [1], "ana")
+    exceptions.snooze(ctx.engine, [2, 3], day + dt.timedelta(days=3), "ana")
+    exceptions.snooze(ctx.engine, [4], day, "ana")  # until today: still hidden today
+    listed = exceptions.list_exceptions(ctx.engine)
+    overview = exception_overview(ctx.engine)
+    assert overview.open_total == len(listed) == _count(ctx)  # 2, 3, 4 snoozed
+    assert {2, 3, 4}.isdisjoint(m.id for m in listed) and 1 in {m.id for m in listed}
+    kinds: dict[str, int] = {}
+    roles: dict[str, dict[str, int]] = {}
+    for m in listed:
+        kinds[kind_label(m.code, m.kind)] = kinds.get(kind_label(m.code, m.kind), 0) + 1
+        bands = roles.setdefault(m.role.replace("_", " "), {b[0]: 0 for b in AGE_BANDS})
+        bands[age_band(m.age_days)] += 1
+    assert overview.by_kind == kinds and overview.by_role_and_age == roles
+    assert sum(overview.by_severity.values()) == len(listed)
+    assert (overview.oldest_id, overview.oldest_age_days) == (listed[0].id, listed[0].age_days)

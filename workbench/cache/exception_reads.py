@@ -3,9 +3,15 @@ messages were last computed (to tell whether the plan changed since)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select
+from typing import Any
+
+from sqlalchemy import Connection, Index, func, select
 
 from workbench.cache.exceptions import exception_messages
+
+#: migration 0011: what :func:`open_codes` looks messages up by
+Index("ix_exception_messages_item", exception_messages.c.item, exception_messages.c.site,
+      exception_messages.c.resolved_on)
 
 
 def last_refresh_at(conn: Connection) -> str | None:
@@ -25,3 +31,28 @@ def open_codes(conn: Connection, item: str, site: str | None = None
         query = query.where(t.c.site == site)
     query = query.order_by(t.c.first_seen, t.c.code, t.c.element)
     return [(str(e), str(c), str(f)) for e, c, f in conn.execute(query)]
+
+
+def _listed(day: str) -> Any:
+    """Unresolved and not snoozed on ``day`` (what the Exceptions panel lists by default)."""
+    t = exception_messages
+    return (t.c.resolved_on.is_(None)) & (t.c.snoozed_until.is_(None) | (t.c.snoozed_until < day))
+
+
+def listed_counts(conn: Connection, day: str) -> list[tuple[str, str, str, str, str, int]]:
+    """(code, kind, severity, role, first_seen, count) of the messages listed on ``day``."""
+    t = exception_messages
+    cols = (t.c.code, t.c.kind, t.c.severity, t.c.role, t.c.first_seen)
+    query = select(*cols, func.count()).where(_listed(day)).group_by(*cols)
+    return [(str(c), str(k), str(s or ""), str(r or ""), str(f), int(n))
+            for c, k, s, r, f, n in conn.execute(query)]
+
+
+def oldest_listed(conn: Connection, day: str) -> tuple[int, str, str, str] | None:
+    """(id, code, kind, first_seen) of the oldest message listed on ``day`` (then by code and
+    element, as the list orders them); None: none."""
+    t = exception_messages
+    found = conn.execute(select(t.c.id, t.c.code, t.c.kind, t.c.first_seen).where(
+        _listed(day)).order_by(t.c.first_seen, t.c.code, t.c.element).limit(1)).first()
+    return None if found is None else (int(found[0]), str(found[1]), str(found[2]),
+                                       str(found[3]))

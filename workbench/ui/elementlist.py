@@ -78,8 +78,8 @@ class ElementListView(QWidget):
                                placeholder="Filter elements…")
         self.lines.view.setSortingEnabled(False)  # date order is the point of the list
         self.lines.activated_key.connect(self.open_line)
-        self.totals = TablePane(TOTAL_COLUMNS, title="Period totals", placeholder="Filter…")
-        self.pegs = TablePane(PEG_COLUMNS, title="Pegging of the line",
+        self.totals = TablePane(TOTAL_COLUMNS, title="Totals", placeholder="Filter…")
+        self.pegs = TablePane(PEG_COLUMNS, title="Pegging",
                               placeholder="Filter demands…")
         self.pegs.activated_key.connect(self.open_peg)
         self.peg_caption = QLabel("Double-click a line to see what it serves.")

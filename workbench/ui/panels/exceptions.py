@@ -115,7 +115,7 @@ class ExceptionsPanel(Panel):
         self.summary.setObjectName("messageEvidence")
         self.summary.setOpenLinks(False)
         self.summary.setMinimumHeight(90)
-        self.endangers = TablePane(ENDANGER_COLUMNS, title="Demands it endangers (pegging)",
+        self.endangers = TablePane(ENDANGER_COLUMNS, title="Endangered demands",
                                    placeholder="Filter demands…")
         self.endangers.activated_key.connect(self.open_demand)
         self.elements = ElementListView(self, key="message-elements", compact=True)
@@ -167,7 +167,7 @@ class ExceptionsPanel(Panel):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
-        split.setSizes([720, 620])
+        split.setSizes([600, 700])
         self.split, self.right = split, right
         head = QHBoxLayout()
         head.addWidget(heading(self.title, 14))

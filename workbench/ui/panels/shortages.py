@@ -94,7 +94,7 @@ class ShortagesPanel(Panel):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.tabs)
-        split.setSizes([620, 640])
+        split.setSizes([540, 720])
         self.split, self.right = split, right
         layout = QVBoxLayout(self)
         layout.addWidget(heading(self.title, 14))
