@@ -74,7 +74,8 @@ class ElementListView(QWidget):
         for label, value in BUCKETS:
             self.bucket.addItem(label, value)
         self.bucket.currentIndexChanged.connect(lambda _i: self._reload())
-        self.lines = TablePane(self._columns(), title="Receipts and requirements",
+        self.lines = TablePane(self._columns(),
+                               title="" if compact else "Receipts and requirements",
                                placeholder="Filter elements…")
         self.lines.view.setSortingEnabled(False)  # date order is the point of the list
         self.lines.activated_key.connect(self.open_line)

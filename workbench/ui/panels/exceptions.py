@@ -27,6 +27,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -101,6 +102,10 @@ class ExceptionsPanel(Panel):
             combo = self.queue.pickers[name]
             if bar is not None:
                 bar.removeWidget(combo)
+            # a long supplier name must not widen the table's side
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
             filters.addWidget(combo, i // 5, i % 5)
         self.include_closed = QCheckBox("Show snoozed and resolved")
         self.include_closed.setToolTip("Also list messages snoozed until a later day and "
@@ -334,6 +339,7 @@ class ExceptionsPanel(Panel):
             f"{places[p].item} {places[p].description} at {places[p].site}".strip()
             if p in places else "" for p in frame["peg"]]
         self.endangers.model.set_frame(frame, "peg")
+        self.endangers.fit_columns()
 
     # --- drill-down -------------------------------------------------------------------------
     def open_element_list(self) -> None:
