@@ -88,7 +88,6 @@ class ElementListView(QWidget):
         self.current: ElementTable | None = None
         self._context: ElementContext | None = None
         self._target: tuple[str, str | None] | None = None
-        self._select: str | None = None
         self._pegs: list[PegLine] = []
 
         top = QHBoxLayout()
@@ -129,9 +128,9 @@ class ElementListView(QWidget):
         """Load the element list of ``item`` at ``site`` (None: its first site); select the
         line of element ``select`` when given."""
         self._target = (item, site)
-        self._select = select
         self.caption.setText(f"Element list of {item}{' at ' + site if site else ''}…")
-        self.host.query(element_context, item, site, then=self._with_context,
+        # the line to select travels with the query: a superseded answer never arrives
+        self.host.query(element_context, item, site, then=partial(self._with_context, select),
                         key=f"{self.key}-context")
 
     def _reload(self) -> None:
@@ -140,16 +139,16 @@ class ElementListView(QWidget):
             self.show_item(*self._target,
                            select=None if selected is None else str(selected["element"]))
 
-    def _with_context(self, context: ElementContext) -> None:
+    def _with_context(self, select: str | None, context: ElementContext) -> None:
         self._context = context
         if self._target is None:
             return
         item, site = self._target
         self.host.query(element_table, item, site, str(self.bucket.currentData()),
-                        context.codes, context.site_names, then=self._show,
+                        context.codes, context.site_names, then=partial(self._show, select),
                         key=f"{self.key}-table")
 
-    def _show(self, t: ElementTable) -> None:
+    def _show(self, wanted: str | None, t: ElementTable) -> None:
         self.current = t
         e = t.elements
         site = f"{e.site} {t.site_name}".strip()
@@ -161,7 +160,6 @@ class ElementListView(QWidget):
         self.totals.model.set_frame(totals, "period")
         self.pegs.model.set_frame(_peg_frame([], e.unit), "peg")
         self.peg_caption.setText("Double-click a line to see what it serves.")
-        wanted, self._select = self._select, None
         row = self.row_of_element(wanted) if wanted else None
         self.lines.select_row(row if row is not None else 0)
         self.shown.emit(t)
