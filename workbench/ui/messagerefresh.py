@@ -3,12 +3,14 @@ Overview): the three steps of :mod:`workbench.app.exceptions` — site names (ca
 of the plan with the settings' tolerances (planning), merged into the stored state (a command,
 whose Changes the window broadcasts) — run through the panel's verbs.
 
-One refresh runs at a time in the application: a panel asking while another's runs is answered
-when that one has stored its messages (its broadcast marks the asking panel stale anyway).
+One refresh runs at a time per panel context (cache): a panel asking while another's runs is
+answered at once with None (the other's broadcast marks it stale anyway). A refresh that never
+reported back (its panel closed meanwhile) stops counting after :data:`GIVE_UP_S`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -18,21 +20,29 @@ if TYPE_CHECKING:
     from workbench.services.exceptions import ComputedMessages, RefreshResult
     from workbench.ui.panels.base import Panel
 
-_running: list[Panel] = []
+#: seconds after which a refresh that never reported back no longer blocks another
+GIVE_UP_S = 600.0
+
+#: (panel, start time) of the refreshes running
+_running: list[tuple[Panel, float]] = []
 
 
-def refreshing() -> bool:
-    return bool(_running)
+def refreshing(panel: Panel) -> bool:
+    """Does a refresh run on ``panel``'s context (cache)?"""
+    now = time.monotonic()
+    _running[:] = [(p, t) for p, t in _running if now - t < GIVE_UP_S]
+    return any(p.ctx is panel.ctx for p, _t in _running)
 
 
 def refresh_messages(panel: Panel, then: Callable[[RefreshResult | None], None],
                      on_failure: Callable[[BaseException], object] | None = None) -> None:
     """Compute and store the current plan's messages, then ``then(result)``; ``then(None)``
     at once when another panel's refresh is running."""
-    if _running:
+    if refreshing(panel):
         then(None)
         return
-    _running.append(panel)
+    entry = (panel, time.monotonic())
+    _running.append(entry)
 
     def failed(exc: BaseException) -> None:
         _done()
@@ -46,8 +56,8 @@ def refresh_messages(panel: Panel, then: Callable[[RefreshResult | None], None],
         then(result)
 
     def _done() -> None:
-        if panel in _running:
-            _running.remove(panel)
+        if entry in _running:
+            _running.remove(entry)
 
     def store(computed: ComputedMessages) -> None:
         panel.change(ops.store_exception_messages, computed, then=stored, on_failure=failed,

@@ -186,12 +186,18 @@ class ExceptionsPanel(Panel):
                               "J / N next, K / P previous, O element list in Shortages."))
         layout.addWidget(split, 1)
         view = self.queue.view
-        for keys, slot in (("A", self.approve), ("R", self.reject), ("C", self.acknowledge),
-                           ("S", self.snooze), ("J", self.next_row), ("N", self.next_row),
-                           ("K", self.previous_row), ("P", self.previous_row),
-                           ("O", self.open_element_list)):
+        for keys, slot, what in (
+                ("A", self.approve, "Approve the selected messages' advice"),
+                ("R", self.reject, "Reject the selected messages' advice"),
+                ("C", self.acknowledge, "Acknowledge the selected messages"),
+                ("S", self.snooze, "Snooze the selected messages for the chosen days"),
+                ("J", self.next_row, "Next message"), ("N", self.next_row, "Next message"),
+                ("K", self.previous_row, "Previous message"),
+                ("P", self.previous_row, "Previous message"),
+                ("O", self.open_element_list, "Open the message's element list in Shortages")):
             shortcut = QShortcut(QKeySequence(keys), view)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setWhatsThis(what)  # listed by Help ▸ Keyboard shortcuts
             shortcut.activated.connect(slot)
         self.planning_day: dt.date | None = None
         self.detail: MessageDetail | None = None
