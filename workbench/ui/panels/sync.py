@@ -97,6 +97,7 @@ class SyncPanel(Panel):
         self.progress.setVisible(False)
         self.progress.setMinimumWidth(220)
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the sync: the cache stays as it was before this run")
         self.cancel_button.setObjectName("cancelSync")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_sync)
