@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -42,25 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     args = ap.parse_args(argv)
-    from workbench.ui.app import build_context, make_application
+    from tools.screenshots import _settle, demo_window
 
-    app = make_application(offscreen=True)
-    from PySide6.QtCore import QSettings
-
-    from tools.screenshots import _prepare, _settle
-    from workbench.app.sync import DEMO_SOURCE
-    from workbench.services.settings import Settings, save_settings
-    from workbench.ui.mainwindow import MainWindow
-
-    tmp = Path(tempfile.mkdtemp(prefix="pwb-habits-"))
-    cache = tmp / "demo.sqlite"
-    _prepare(cache)
-    save_settings(Settings(user="demo buyer", sources=[DEMO_SOURCE]), tmp / "settings.json")
-    ctx = build_context(cache, tmp / "settings.json", tmp / "ui.json")
-    window = MainWindow(ctx, qsettings=QSettings(str(tmp / "w.ini"), QSettings.Format.IniFormat))
-    window.resize(*SIZE)
-    window.show()
-    _settle(app, window, 2.0)
+    app, window = demo_window("pwb-habits-", SIZE)
+    ctx = window.ctx
     args.out.mkdir(parents=True, exist_ok=True)
     window.go_to("approvals")
     _settle(app, window, 1.5)

@@ -65,10 +65,9 @@ def _settle(app: Any, window: Any, seconds: float = 1.0, timeout: float = 120.0)
         time.sleep(0.02)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("docs/screenshots"))
-    args = ap.parse_args(argv)
+def demo_window(prefix: str, size: tuple[int, int]) -> tuple[Any, Any]:
+    """The application and a main window on a fresh small demo cache in a temporary folder,
+    shown offscreen at ``size`` and settled."""
     from workbench.ui.app import build_context, make_application
 
     app = make_application(offscreen=True)
@@ -78,15 +77,24 @@ def main(argv: list[str] | None = None) -> int:
     from workbench.services.settings import Settings, save_settings
     from workbench.ui.mainwindow import MainWindow
 
-    tmp = Path(tempfile.mkdtemp(prefix="pwb-screens-"))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     cache = tmp / "demo.sqlite"
     _prepare(cache)
     save_settings(Settings(user="demo buyer", sources=[DEMO_SOURCE]), tmp / "settings.json")
     ctx = build_context(cache, tmp / "settings.json", tmp / "ui.json")
     window = MainWindow(ctx, qsettings=QSettings(str(tmp / "w.ini"), QSettings.Format.IniFormat))
-    window.resize(*SIZE)
+    window.resize(*size)
     window.show()
     _settle(app, window, 2.0)
+    return app, window
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    args = ap.parse_args(argv)
+    app, window = demo_window("pwb-screens-", SIZE)
+    ctx = window.ctx
     args.out.mkdir(parents=True, exist_ok=True)
 
     def first_shortage(p: Any) -> None:
