@@ -10,7 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from planner_connectors.files.profile import parse_profile
+from planner_connectors.files.profile_file import parse_profile
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "resources" / "mappings"

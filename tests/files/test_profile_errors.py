@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from planner_connectors.files.profile import ProfileError, line_index, load_profile
+from planner_connectors.files.profile import ProfileError
+from planner_connectors.files.profile_file import line_index, load_profile
 
 INVENTORY = """\
 [profile]

@@ -24,7 +24,8 @@ from typing import Any
 
 from planner_connectors.files.indented import indented_entities, indented_written, read_indented
 from planner_connectors.files.mapped import KeyTracker, MappedChunk, read_entity, section_files, written
-from planner_connectors.files.profile import EntityMapping, Profile, load_profile
+from planner_connectors.files.profile import EntityMapping, Profile
+from planner_connectors.files.profile_file import load_profile
 from planner_connectors.files.tables import digest
 from workbench.connect.port import Batch
 from workbench.domain.models import ENTITIES

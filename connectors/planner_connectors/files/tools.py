@@ -5,7 +5,8 @@ imports a concrete connector."""
 from __future__ import annotations
 
 from planner_connectors.files.cells import as_text
-from planner_connectors.files.profile import ProfileError, Reading, load_profile
+from planner_connectors.files.profile import ProfileError, Reading
+from planner_connectors.files.profile_file import load_profile
 from planner_connectors.files.source import MappedSource
 from planner_connectors.files.tables import SPREADSHEETS, Table, read_tables
 
