@@ -170,7 +170,6 @@ def _serve(conn: Any, cancel: Any, cache_path: str) -> None:
     from workbench.cache.db import open_cache
 
     sessions = _Session(open_cache(Path(cache_path)))
-    warm = False
     while True:
         try:
             msg = conn.recv()
@@ -179,43 +178,16 @@ def _serve(conn: Any, cancel: Any, cache_path: str) -> None:
         if msg is None:
             break
         _reply(conn, _answer(msg, conn, cancel, sessions))
-        warm = warm or _warm_when_idle(conn)
     sessions.engine.dispose()
     os._exit(0)
 
 
-#: Qt-free modules the fork server imports once, so each worker process starts warm for its first
-#: job: only what opening the cache and the first cache query need (about 0.2 s), so the reader
-#: answers the Overview's counts as soon as the window shows (issue 12: start-up not worse).
-#: tests/ui/test_worker_processes.py checks that none of them brings Qt.
-PRELOAD = ["workbench.app.sync", "workbench.cache.db"]
-
-#: what each worker imports once it has answered its first job and no other job waits (pandas and
-#: the planning engine, about 0.6 s): later tables and answers then start at once
-WARM = ["workbench.app.planning", "workbench.app.bom", "workbench.app.suppliers",
-        "workbench.app.exceptions", "workbench.app.decisions", "workbench.app.outbox",
-        "workbench.services.planning"]
-
-
-def _warm_when_idle(conn: Any) -> bool:
-    """Import :data:`WARM` unless a job is already waiting; True once done."""
-    import importlib
-
-    if conn.poll(0):
-        return False
-    for name in WARM:
-        importlib.import_module(name)
-    return True
-
-
-def start_fork_server() -> None:
-    """Start the fork server now (its preload runs beside the window being built), when that is
-    the start method; a no-op otherwise."""
-    ctx = _context()
-    if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
+#: Qt-free modules the fork server imports once, so each worker process starts already warm:
+#: the operations' modules and the planning engine (a module that cannot be imported is skipped
+#: by the fork server; tests/ui/test_worker_processes.py checks that none of them brings Qt)
+PRELOAD = ["workbench.app.sync", "workbench.app.planning", "workbench.app.bom",
+           "workbench.app.suppliers", "workbench.app.exceptions", "workbench.app.decisions",
+           "workbench.app.outbox", "workbench.services.planning"]
 
 
 #: the environment variable choosing the start method (``spawn`` or ``forkserver``)

@@ -110,9 +110,6 @@ def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = 
     (134). ``--demo`` on a cache whose decisions it would discard asks first (the smoke run,
     with no one to ask, refuses with exit code 2 unless ``force``)."""
     started = time.perf_counter()
-    from workbench.app.processes import start_fork_server
-
-    threading.Thread(target=start_fork_server, name="workbench-fork-server", daemon=True).start()
     if smoke is None:
         from workbench.startup import gui_problem
 
