@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -146,9 +145,6 @@ def run_gui(cache: Path | None = None, demo: bool = False, smoke: Path | None = 
         else:
             QMessageBox.critical(None, "Planner Workbench", f"{exc}\n\nDetails: {log_file}")
         return 3
-    # the worker processes start (forkserver preload, fork) while the window is built, so the
-    # Overview's first cache query does not wait for them after the window shows
-    threading.Thread(target=ctx.runner.start, name="workbench-start-workers", daemon=True).start()
     empty = is_empty(ctx.engine)
     if (demo or (smoke is not None and empty)) and ctx.settings.source("demo") is None:
         ctx.settings.sources.append(demo_source())
