@@ -217,8 +217,10 @@ def record_decision(
         outbox_id = None
         if key is not None:
             request = PushRequest(idempotency_key=key, **payload)  # validates the payload's shape
+            stored = asdict(request)
+            del stored["target_kind"]  # a requisition: absent means requisition everywhere
             outbox_id = outbox.enqueue(decision=decision_id, connector=connector, key=key,
-                                       payload=asdict(request), at=when)
+                                       payload=stored, at=when)
         if recommendation is not None:
             store.set_recommendation_status(recommendation, _DECIDED[draft.verdict])
         outbox.audit(actor=decided_by, action=f"decide {draft.verdict} {chosen}",
