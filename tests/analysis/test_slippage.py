@@ -178,3 +178,56 @@ def test_a_change_reported_and_observed_counts_once() -> None:
 def test_no_purchase_order_lines_gives_empty_figures() -> None:
     s = analyse(data(items=[item("X")], suppliers=[{"code": "S1"}]), D(2025, 3, 1))
     assert s.lines.empty and s.suppliers.empty and s.monthly.empty
+
+
+def test_lines_of_a_cancelled_or_closed_order_are_not_open_nor_late() -> None:
+    """L5's order was cancelled and L6's closed, both lines still say acknowledged and are
+    weeks overdue on 1 March: neither is an open nor a late line (the sources leave the lines of
+    an ended order as they were). Supplier S1 keeps L4 as its only open, late line: 9 days.
+    L7's order was cancelled after its goods came: the delivery (slip 3 days) still counts."""
+    d = lines()
+    d.purchase_orders = pd.concat([d.purchase_orders, pd.DataFrame([
+        {"code": "L5", "supplier": "S1", "site": "S1", "order_date": D(2025, 1, 1),
+         "status": "cancelled"},
+        {"code": "L6", "supplier": "S1", "site": "S1", "order_date": D(2025, 1, 1),
+         "status": "closed"},
+        {"code": "L7", "supplier": "S1", "site": "S1", "order_date": D(2025, 1, 1),
+         "status": "cancelled"}])], ignore_index=True)
+    extra = data(items=[item("X")], purchase_order_lines=[
+        po_line("L5", 1, "X", 4, D(2025, 1, 20), supplier="S1", status="acknowledged"),
+        po_line("L6", 1, "X", 6, D(2025, 2, 1), supplier="S1", status="acknowledged"),
+        po_line("L7", 1, "X", 3, D(2025, 1, 10), supplier="S1", status="received",
+                quantity_received=3, received_date=D(2025, 1, 13)),
+    ]).purchase_order_lines
+    d.purchase_order_lines = pd.concat([d.purchase_order_lines, extra], ignore_index=True)
+    result = analyse(d, D(2025, 3, 1))
+    s = result.lines.set_index("purchase_order")
+    for code in ("L5", "L6"):
+        assert not s.loc[code, "open"] and not s.loc[code, "late"]
+        assert s.loc[code, "days_late"] == 0
+    assert s.loc["L7", "delivery_slip_days"] == 3
+    sup = result.suppliers.set_index("supplier").loc["S1"]
+    assert sup["open_lines"] == 1 and sup["open_late_lines"] == 1 and sup["max_days_late"] == 9
+    # slips 17, -2 -> 0, 0, 3: 80th percentile (linear) of [0, 0, 3, 17] = 3 + 0.4 x 14 = 8.6,
+    # x 4/(4+5)
+    assert sup["expected_slip_days"] == pytest.approx(8.6 * 4 / 9)
+
+
+def test_overview_counts_late_lines_by_the_plan_s_open_supply() -> None:
+    """The Overview's "late PO lines" counts what the plan counts as open supply: P1 (due 24 Feb,
+    10 still to come) is late; P2 is late by date but fully received in quantity; P3 is late by
+    date but its order was cancelled; P4 is due next week. One late line."""
+    from tests.analysis.builders import weekly
+    from workbench.analysis.session import PlanningSession
+    from workbench.app.planning import _late_po_lines
+
+    d = data(items=[item("X")],
+             purchase_orders=[{"code": "P3", "supplier": "SUP", "site": "S1",
+                               "status": "cancelled"}],
+             purchase_order_lines=[
+                 po_line("P1", 1, "X", 10, D(2025, 2, 24), status="acknowledged"),
+                 po_line("P2", 1, "X", 5, D(2025, 2, 24), status="acknowledged",
+                         quantity_received=5),
+                 po_line("P3", 1, "X", 5, D(2025, 2, 24), status="acknowledged"),
+                 po_line("P4", 1, "X", 5, D(2025, 3, 10), status="acknowledged")])
+    assert _late_po_lines(PlanningSession(d, weekly(4))) == 1

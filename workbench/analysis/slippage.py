@@ -12,7 +12,10 @@ Per line:
   the ordered quantity, ``delivery_slip_days`` = received date − first promise (requested date
   when never promised); a line re-promised at least once (``repromised``) also has
   ``slip_after_repromise_days`` = received date − latest promise (the re-promise it kept or not);
-* open lines: ``days_late`` = today − (latest promise, else requested date) when positive.
+* open lines: ``days_late`` = today − (latest promise, else requested date) when positive. A line
+  of an order whose header is cancelled or closed is not open (not late), whatever its own status
+  says — the same rule as supply in :func:`~workbench.analysis.sources.open_purchase_lines`; what it
+  received stays a delivery the supplier made.
 
 **Expected slip: measured against the same kind of promise it is applied to.** A promise is
 either a line's *first* promise (the requested date when the supplier never promised) or a
@@ -60,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.analysis.data import NO_DATE, PlanningData, day_number, day_numbers
-from workbench.analysis.sources import EPS, OPEN_PURCHASE
+from workbench.analysis.sources import EPS, OPEN_PURCHASE, ended_order_lines
 
 SLIP_QUANTILE = 0.8
 SHRINK_OBSERVATIONS = 5.0
@@ -184,7 +187,8 @@ def analyse(data: PlanningData, today: dt.date) -> Slippage:
                                                 received_day - latest, np.nan)
 
     today_day = day_number(today)
-    is_open = pol["status"].isin(OPEN_PURCHASE).to_numpy() & (
+    ended_order = ended_order_lines(pol, data.purchase_orders)
+    is_open = pol["status"].isin(OPEN_PURCHASE).to_numpy() & ~ended_order & (
         pol["quantity_ordered"] - pol["quantity_received"] > EPS).to_numpy()
     due = np.where(has_promise, latest, requested)
     pol["open"] = is_open

@@ -185,6 +185,15 @@ def planned_item_sites(data: PlanningData, work_orders: pd.DataFrame,
     return pairs[(pairs["item"] != "") & (pairs["site"] != "")].reset_index(drop=True)
 
 
+def ended_order_lines(pol: pd.DataFrame, headers: pd.DataFrame) -> np.ndarray:
+    """Per PO line of ``pol``: does its order's header (in ``headers``) say cancelled or closed?
+    Such a line is never open supply nor an open (late) line, whatever its own status."""
+    if not len(headers) or not len(pol):
+        return np.zeros(len(pol), dtype=bool)
+    ended = headers.loc[headers["status"].isin(ENDED_PURCHASE_HEADERS), "code"]
+    return pol["purchase_order"].isin(ended).to_numpy()
+
+
 def open_purchase_lines(data: PlanningData) -> pd.DataFrame:
     """Open PO lines with ``remaining`` quantity and ``due_day`` (promise, else requested date).
 
@@ -194,11 +203,7 @@ def open_purchase_lines(data: PlanningData) -> pd.DataFrame:
     header is not in the cache counts by its own status.
     """
     pol = data.purchase_order_lines
-    open_line = pol["status"].isin(OPEN_PURCHASE).to_numpy()
-    headers = data.purchase_orders
-    if len(headers) and len(pol):
-        ended = headers.loc[headers["status"].isin(ENDED_PURCHASE_HEADERS), "code"]
-        open_line = open_line & ~pol["purchase_order"].isin(ended).to_numpy()
+    open_line = pol["status"].isin(OPEN_PURCHASE).to_numpy() & ~ended_order_lines(pol, data.purchase_orders)
     pol = pol[open_line].copy()
     pol["remaining"] = (pol["quantity_ordered"] - pol["quantity_received"]).clip(lower=0.0)
     promised = day_numbers(pol["promised_date"])

@@ -132,15 +132,13 @@ class PlanningCounts:
 
 
 def _late_po_lines(session: PlanningSession) -> int:
-    """Open PO lines whose promised date (else requested date) is before the planning day."""
-    import pandas as pd
+    """Open PO lines (the supply the plan counts: open status, open order header, something still
+    to come) whose promised date (else requested date) is before the planning day."""
+    from workbench.analysis.data import day_number
+    from workbench.analysis.sources import open_purchase_lines
 
-    from workbench.domain.enums import OPEN_PURCHASE_STATUSES
-
-    pol = session.data.purchase_order_lines
-    due = pol["promised_date"].fillna(pol["requested_date"])
-    still_open = pol["status"].isin([str(s) for s in OPEN_PURCHASE_STATUSES])
-    return int((still_open & (due < pd.Timestamp(session.today))).sum())
+    lines = open_purchase_lines(session.data)
+    return int((lines["due_day"] < day_number(session.today)).sum())
 
 
 @planning_query
