@@ -77,7 +77,8 @@ _SEP, _NULL = "\x1f", "\x1e"
 
 def read_entity_columns(engine: Engine, entity: str, text: list[str], numbers: list[str],
                         numbering: dict[str, np.ndarray] | None = None, *,
-                        connection: Any = None) -> dict[str, np.ndarray]:
+                        connection: Any = None, rowids: list[np.ndarray] | None = None,
+                        changed_by_run: int | None = None) -> dict[str, np.ndarray]:
     """The live rows of ``entity`` as one array per column (in rowid order), for bulk loads.
 
     ``text`` columns (codes, statuses, ISO dates; integers are exact as text too) come back as
@@ -95,12 +96,19 @@ def read_entity_columns(engine: Engine, entity: str, text: list[str], numbers: l
 
     ``connection``, when given, is a DB-API connection already inside a read transaction
     (:func:`workbench.cache.db.read_transaction`), so several entities read one state.
+
+    ``rowids``, when given, receives the rows' SQLite rowids (int64, the order of the arrays):
+    the frame snapshot keeps them to patch a frame after a sync in place
+    (:func:`workbench.cache.snapshot.patch_frame`). ``changed_by_run`` reads only the live rows
+    the sync run of that id wrote last (column ``sync_run``).
     """
     if entity not in ENTITY_TABLES:
         raise KeyError(f"unknown entity {entity!r}")
     # NOT INDEXED: a full scan of the table visits rows in rowid order, in every statement (an
     # ORDER BY rowid would wrap the aggregate's input in a subquery, a third slower)
     where = f"FROM {entity} NOT INDEXED WHERE deleted_at IS NULL"
+    if changed_by_run is not None:
+        where += f" AND sync_run = {int(changed_by_run)}"
     raw = connection if connection is not None else engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -110,6 +118,8 @@ def read_entity_columns(engine: Engine, entity: str, text: list[str], numbers: l
             out = _text_columns(cur, where, text, numbering)
             if numbers:
                 out.update(_number_columns(cur, where, numbers))
+            if rowids is not None:
+                rowids.append(_rowids(cur, f"SELECT rowid {where}"))
         finally:
             if connection is None:
                 cur.execute("COMMIT")
@@ -118,6 +128,38 @@ def read_entity_columns(engine: Engine, entity: str, text: list[str], numbers: l
         if connection is None:
             raw.close()
     return {c: out[c] for c in text + numbers}
+
+
+def _rowids(cur: Any, select: str, params: tuple[Any, ...] = ()) -> np.ndarray:
+    return np.fromiter(itertools.chain.from_iterable(cur.execute(select, params)), dtype=np.int64)
+
+
+def rows_written_by_run(connection: Any, entity: str, run_id: int) -> np.ndarray:
+    """The rowids (ascending) of every row of ``entity`` the sync run ``run_id`` wrote last,
+    live or marked deleted, on a DB-API ``connection`` (inside a read transaction)."""
+    if entity not in ENTITY_TABLES:
+        raise KeyError(f"unknown entity {entity!r}")
+    cur = connection.cursor()
+    try:
+        return np.sort(_rowids(cur, f"SELECT rowid FROM {entity} WHERE sync_run = ?",
+                               (int(run_id),)))
+    finally:
+        cur.close()
+
+
+def live_row_census(connection: Any, entity: str) -> tuple[int, int]:
+    """(number of live rows, sum of their rowids) of ``entity``: what a frame of its live rows
+    must match (a cheap check that no row was removed unseen)."""
+    if entity not in ENTITY_TABLES:
+        raise KeyError(f"unknown entity {entity!r}")
+    cur = connection.cursor()
+    try:
+        count, total = cur.execute(
+            f"SELECT count(*), ifnull(sum(rowid), 0) FROM {entity} WHERE deleted_at IS NULL"
+        ).fetchone()
+    finally:
+        cur.close()
+    return int(count), int(total)
 
 
 def _number_columns(cur: Any, where: str, columns: list[str]) -> dict[str, np.ndarray]:

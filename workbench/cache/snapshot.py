@@ -58,7 +58,7 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +66,15 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from workbench.cache.stamp import seal_in_transaction, stamp_in_transaction, stamp_on
+
 log = logging.getLogger(__name__)
 
 #: Appended to the cache file's name.
 SUFFIX = ".frames"
 #: Version of the file layout written here; a snapshot of another format is not read.
-FORMAT = 1
+#: (2: each frame may carry its rows' SQLite rowids, member ``<frame>/rowid``.)
+FORMAT = 2
 #: Joins a text column's distinct values when none holds it (else their lengths are stored).
 _SEP = "\x1f"
 #: A temporary file older than this is a crashed write's leftover.
@@ -91,6 +94,8 @@ class Snapshot:
     stamp: int
     frames: dict[str, pd.DataFrame]
     codes: dict[tuple[str, str], np.ndarray]
+    #: each frame's rows' SQLite rowids (ascending), when asked for and stored
+    rowids: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def snapshot_path(engine: Engine) -> Path | None:
@@ -150,9 +155,11 @@ def read_stamp(engine: Engine) -> int | None:
 
 # --- reading ----------------------------------------------------------------------------------
 
-def read_snapshot(path: Path, stamp: int, layout: str) -> Snapshot | None:
+def read_snapshot(path: Path, stamp: int, layout: str, *,
+                  rowids: bool = False) -> Snapshot | None:
     """The stored frames if ``path`` holds a readable snapshot of ``stamp`` and ``layout``;
-    None otherwise (missing or stale: silently; unreadable: with a warning in the log)."""
+    None otherwise (missing or stale: silently; unreadable: with a warning in the log).
+    ``rowids``: also the rows' rowids of the frames that have them (to patch it)."""
     if not path.exists():
         return None
     try:
@@ -162,7 +169,10 @@ def read_snapshot(path: Path, stamp: int, layout: str) -> Snapshot | None:
                     manifest.get("layout") != layout:
                 log.debug("frame snapshot %s is stale; reading the cache", path)
                 return None
-            return _rebuild(archive, manifest)
+            saved = _rebuild(archive, manifest)
+            if rowids:
+                saved.rowids = _rowids(archive, manifest)
+            return saved
     except Exception as exc:  # noqa: BLE001 - any unreadable file means: read SQLite instead
         log.warning("frame snapshot %s is unreadable (%s: %s); reading the cache instead",
                     path, type(exc).__name__, exc)
@@ -199,6 +209,27 @@ def _rebuild(archive: Any, manifest: dict[str, Any]) -> Snapshot:
                     columns[col["name"]] = pd.Series(values, index=index, copy=False)
             frames[name] = pd.DataFrame(columns, index=index, copy=False)
     return Snapshot(int(manifest["stamp"]), frames, codes)
+
+
+def _rowids(archive: Any, manifest: dict[str, Any]) -> dict[str, np.ndarray]:
+    out = {}
+    for name, spec in manifest["frames"].items():
+        if spec.get("rowids"):
+            ids = archive[f"{name}/rowid"]
+            if len(ids) != int(spec["rows"]) or ids.dtype != np.int64:
+                raise SnapshotError(f"{name}: {len(ids)} rowids ({ids.dtype})")
+            out[name] = ids
+    return out
+
+
+def snapshot_stamp(path: Path) -> int | None:
+    """The stamp a snapshot file says it reflects (its manifest only; None: none readable)."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            stamp = json.loads(bytes(archive["manifest"]).decode("utf-8")).get("stamp")
+    except Exception:  # noqa: BLE001 - missing or unreadable: no stamp
+        return None
+    return int(stamp) if isinstance(stamp, int) else None
 
 
 def _member_order(manifest: dict[str, Any]) -> list[str]:
@@ -252,12 +283,14 @@ def _distinct_values(ahead: dict[str, Future[np.ndarray]], key: str,
 # --- writing ----------------------------------------------------------------------------------
 
 def write_snapshot(path: Path, stamp: int, layout: str, frames: Mapping[str, pd.DataFrame],
-                   numbering: Mapping[tuple[str, str], np.ndarray] | None = None) -> int:
+                   numbering: Mapping[tuple[str, str], np.ndarray] | None = None,
+                   rowids: Mapping[str, np.ndarray] | None = None) -> int:
     """Store ``frames`` as the snapshot of ``stamp``; returns the bytes written.
 
     ``numbering`` may hand over a bulk load's numbering of text columns (equal numbers for
     equal values, in order of first appearance): it is checked against the values and saves
-    hashing millions of strings again; columns without one are factorized here.
+    hashing millions of strings again; columns without one are factorized here. ``rowids``:
+    each frame's rows' SQLite rowids (ascending), kept so a sync can patch the snapshot.
     Raises :class:`SnapshotError` for a frame that cannot be stored exactly, ``OSError`` for a
     failed write; either way the old snapshot (or none) stays in place.
     """
@@ -274,6 +307,14 @@ def write_snapshot(path: Path, stamp: int, layout: str, frames: Mapping[str, pd.
             hint = (numbering or {}).get((name, str(column)))
             specs.append(_store_column(arrays, key, str(column), series, hint))
         manifest["frames"][name] = {"rows": len(frame), "columns": specs}
+        ids = (rowids or {}).get(name)
+        if ids is not None:
+            ids = np.asarray(ids, dtype=np.int64)
+            if len(ids) != len(frame) or (len(ids) > 1 and not bool((np.diff(ids) > 0).all())):
+                raise SnapshotError(f"{name}: {len(ids)} rowids for {len(frame)} rows, or "
+                                    "not ascending")
+            arrays[f"{name}/rowid"] = ids
+            manifest["frames"][name]["rowids"] = True
     arrays["manifest"] = np.frombuffer(json.dumps(manifest).encode("utf-8"), dtype=np.uint8)
     return _write_atomically(path, arrays)
 
@@ -362,6 +403,43 @@ def _remove_stale_temporaries(path: Path) -> None:
             pass  # another process's file, or already gone: not ours to insist on
 
 
+# --- patching after a sync ---------------------------------------------------------------------
+
+def patch_frame(frame: pd.DataFrame, rowids: np.ndarray, written: np.ndarray,
+                rows: pd.DataFrame, row_ids: np.ndarray, keys: tuple[str, ...] = ()
+                ) -> tuple[pd.DataFrame, np.ndarray]:
+    """``frame`` (rows with ``rowids``, ascending) brought up to date with a write: the rows
+    whose rowid is in ``written`` (every row the write touched, live or deleted since) or whose
+    ``keys`` equal those of a row of ``rows`` (a row deleted and inserted again under a new
+    rowid, as the promise-history trigger does) are replaced by ``rows`` (the touched rows that
+    are live now, at ``row_ids``); the result is in rowid order, as a full read gives it."""
+    keep = ~np.isin(rowids, written)
+    if keys and len(rows):
+        first = keys[0]
+        suspects = np.flatnonzero(keep & frame[first].isin(rows[first]).to_numpy())
+        if len(suspects):
+            old = pd.MultiIndex.from_frame(frame.iloc[suspects][list(keys)])
+            new = pd.MultiIndex.from_frame(rows[list(keys)])
+            keep[suspects[old.isin(new)]] = False
+    if not keep.any():  # every row new: the dtypes as a read of these rows gives them
+        order = np.argsort(np.asarray(row_ids, dtype=np.int64), kind="stable")
+        return rows.iloc[order].reset_index(drop=True), np.asarray(row_ids, np.int64)[order]
+    if len(rows) == 0:
+        if keep.all():
+            return frame, rowids
+        kept = frame.iloc[np.flatnonzero(keep)].reset_index(drop=True)
+        return kept, rowids[keep]
+    rows = rows.astype(frame.dtypes.to_dict())
+    ids = np.concatenate([rowids[keep], np.asarray(row_ids, dtype=np.int64)])
+    order = np.argsort(ids, kind="stable")
+    both = pd.concat([frame.iloc[np.flatnonzero(keep)], rows], ignore_index=True)
+    out = both.iloc[order].reset_index(drop=True)
+    ids = ids[order]
+    if len(ids) > 1 and not bool((np.diff(ids) > 0).all()):
+        raise SnapshotError("a patched frame holds one rowid twice")
+    return out, ids
+
+
 # --- writing in the background ----------------------------------------------------------------
 
 _writers: dict[tuple[Path, int], threading.Thread] = {}
@@ -370,7 +448,8 @@ _writers_lock = threading.Lock()
 
 def write_in_background(path: Path, stamp: int, layout: str,
                         frames: Mapping[str, pd.DataFrame],
-                        numbering: Mapping[tuple[str, str], np.ndarray] | None = None
+                        numbering: Mapping[tuple[str, str], np.ndarray] | None = None,
+                        rowids: Mapping[str, np.ndarray] | None = None
                         ) -> threading.Thread | None:
     """Start writing the snapshot on a thread of its own (None: the same one is being written).
 
@@ -384,7 +463,8 @@ def write_in_background(path: Path, stamp: int, layout: str,
         if running is not None and running.is_alive():
             return None
         thread = threading.Thread(target=_write_logged, args=(path, stamp, layout, dict(frames),
-                                                              dict(numbering or {})),
+                                                              dict(numbering or {}),
+                                                              dict(rowids or {})),
                                   name=f"frame-snapshot {path.name}", daemon=False)
         _writers[key] = thread
         thread.start()
@@ -392,10 +472,11 @@ def write_in_background(path: Path, stamp: int, layout: str,
 
 
 def _write_logged(path: Path, stamp: int, layout: str, frames: dict[str, pd.DataFrame],
-                  numbering: dict[tuple[str, str], np.ndarray]) -> None:
+                  numbering: dict[tuple[str, str], np.ndarray],
+                  rowids: dict[str, np.ndarray]) -> None:
     started = time.perf_counter()
     try:
-        size = write_snapshot(path, stamp, layout, frames, numbering)
+        size = write_snapshot(path, stamp, layout, frames, numbering, rowids)
     except Exception as exc:  # noqa: BLE001 - a failed snapshot only costs the next load time
         log.warning("could not write the frame snapshot %s (%s: %s)", path,
                     type(exc).__name__, exc)
@@ -423,5 +504,6 @@ def wait_for_writes(timeout_s: float | None = None) -> bool:
                 return False
 
 
-__all__ = ["FORMAT", "SUFFIX", "Snapshot", "SnapshotError", "read_snapshot", "read_stamp",
-           "snapshot_path", "wait_for_writes", "write_in_background", "write_snapshot"]
+__all__ = ["FORMAT", "SUFFIX", "Snapshot", "SnapshotError", "patch_frame", "read_snapshot",
+           "read_stamp", "seal_in_transaction", "snapshot_path", "snapshot_stamp",
+           "stamp_in_transaction", "stamp_on", "wait_for_writes", "write_in_background", "write_snapshot"]

@@ -47,6 +47,7 @@ from workbench.cache.frames import read_entity_columns
 from workbench.cache.schema import entity_columns
 from workbench.cache.snapshot import (
     observe_stamp,
+    patch_frame,
     read_snapshot,
     read_stamp,
     snapshot_path,
@@ -113,6 +114,7 @@ def read_planning_frames(engine: Engine, entities: list[str], state: TaskState |
         stamp = observe_stamp(engine)  # from now on, any write draws a new stamp
     frames: dict[str, pd.DataFrame] = {}
     numbering: dict[tuple[str, str], np.ndarray] = {}
+    rowids: dict[str, np.ndarray] = {}
     # one read transaction for every entity: a sync committing meanwhile is seen whole or not
     # at all, never as new items with old inventory
     with read_transaction(engine) as connection:
@@ -121,18 +123,28 @@ def read_planning_frames(engine: Engine, entities: list[str], state: TaskState |
             if state is not None:
                 state.set_status(f"reading {entity}")
                 state.set_progress(n, len(entities))
-            omit = LEFT_OUT.get(entity, ())
-            columns = [c for c in entity_columns(ENTITY_MODELS[entity]) if c not in omit]
-            kinds = column_kinds(entity)
-            numbers = [c for c in columns if kinds.get(c) == "float"]  # integers read as text
-            text = [c for c in columns if c not in numbers]
+            text, numbers, omit = planning_columns(entity)
             numbered: dict[str, np.ndarray] = {}
+            row_ids: list[np.ndarray] | None = [] if path is not None else None
             frames[entity] = normalise_frame(entity, read_entity_columns(
-                engine, entity, text, numbers, numbered, connection=connection), omit)
+                engine, entity, text, numbers, numbered, connection=connection, rowids=row_ids),
+                omit)
             numbering.update({(entity, c): ids for c, ids in numbered.items()})
+            if row_ids:
+                rowids[entity] = row_ids[0]
     if path is not None and stamp is not None and read_stamp(engine) == stamp:
-        write_in_background(path, stamp, layout, frames, numbering)
+        write_in_background(path, stamp, layout, frames, numbering, rowids)
     return frames, numbering
+
+
+def planning_columns(entity: str) -> tuple[list[str], list[str], tuple[str, ...]]:
+    """(text columns, number columns, columns left out) of ``entity`` as a planning load reads
+    them (the frame snapshot's patch after a sync reads its rows the same way)."""
+    omit = LEFT_OUT.get(entity, ())
+    columns = [c for c in entity_columns(ENTITY_MODELS[entity]) if c not in omit]
+    kinds = column_kinds(entity)
+    numbers = [c for c in columns if kinds.get(c) == "float"]  # integers read as text
+    return [c for c in columns if c not in numbers], numbers, omit
 
 
 @functools.cache
@@ -141,7 +153,7 @@ def frame_snapshot_layout() -> str:
     the code that reads and normalises them (the source files' digest when they are at hand, as
     in a development checkout, where the version does not move with every edit)."""
     digest = hashlib.sha256()
-    for function in (normalise_frame, read_entity_columns, read_planning_frames):
+    for function in (normalise_frame, read_entity_columns, read_planning_frames, patch_frame):
         try:
             digest.update(Path(function.__code__.co_filename).read_bytes())
         except OSError:  # a frozen build: its version says it all

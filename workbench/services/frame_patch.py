@@ -1,0 +1,137 @@
+"""A sync brings the planning frame snapshot up to date with the rows it wrote.
+
+Without this, any write made the snapshot beside the cache stale and the next planner process read
+every planning frame from SQLite again (11 s on the large demo). A sync knows what it wrote: every
+row it inserts, updates or marks deleted carries its run id in ``sync_run`` (the promise history
+its triggers write too). So after a successful sync, :func:`patch_after_sync` reads only those
+rows, replaces them in the snapshot's frames (:func:`workbench.cache.snapshot.patch_frame`, in
+rowid order, as a full read gives them) and writes the snapshot again under the stamp the sync
+committed.
+
+Version stamps make it safe (see :mod:`workbench.cache.snapshot`):
+
+- inside the sync's transaction, first thing, the stamp is read (``before``): with the write lock
+  held it names exactly the state the run starts from; at the end the stamp is sealed (marked
+  observed) and read again (``after``): it names exactly the state the run commits, since any
+  later write draws a new one;
+- the snapshot is patched only if it is the snapshot of ``before`` (else it was stale already:
+  the next load reads SQLite as before), and the patch is written only if the cache still shows
+  ``after`` when the run's rows are read (one read transaction) and every patched frame has the
+  count and rowid sum of the table's live rows;
+- the patched snapshot is written atomically (temporary file, fsync, rename) under ``after``.
+  A crash between the sync's commit and that rename leaves the snapshot of ``before`` on disk,
+  which never loads for ``after``: the next load reads SQLite. A failed or cancelled sync rolls
+  back and is never patched into the snapshot (the hook runs after a commit only).
+
+A sync that rewrote more than :data:`MAX_SHARE` of the rows is not patched: reading them is most
+of a full read, which the next planning load does anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from workbench.analysis.data import PLANNING_ENTITIES, normalise_frame
+from workbench.cache.db import read_transaction
+from workbench.cache.frames import live_row_census, read_entity_columns, rows_written_by_run
+from workbench.cache.snapshot import (
+    patch_frame,
+    read_snapshot,
+    snapshot_path,
+    snapshot_stamp,
+    stamp_on,
+    write_snapshot,
+)
+from workbench.domain.models import ENTITY_MODELS
+from workbench.services.planning import frame_snapshot_layout, planning_columns
+
+log = logging.getLogger(__name__)
+
+#: A sync that wrote more than this share of the snapshot's rows leaves it to the next load.
+MAX_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class PatchResult:
+    """What :func:`patch_after_sync` did: ``patched`` (the snapshot now reflects ``stamp``),
+    else ``reason``; rows read from the cache and seconds taken."""
+
+    patched: bool
+    reason: str = ""
+    stamp: int | None = None
+    rows_read: int = 0
+    seconds: float = 0.0
+
+
+def patch_after_sync(engine: Engine, run_id: int, before: int | None,
+                     after: int | None) -> PatchResult:
+    """Bring the snapshot of ``before`` up to the state ``after`` the sync run ``run_id``
+    committed (see the module doc); never raises for a snapshot problem (logged, skipped)."""
+    started = time.perf_counter()
+    try:
+        result = _patch(engine, run_id, before, after)
+    except Exception as exc:  # noqa: BLE001 - the sync committed: a patch problem costs a load
+        log.warning("frame snapshot not patched after sync run %s (%s: %s)", run_id,
+                    type(exc).__name__, exc)
+        result = PatchResult(False, f"{type(exc).__name__}: {exc}")
+    result = PatchResult(result.patched, result.reason, result.stamp, result.rows_read,
+                         time.perf_counter() - started)
+    log.info("frame snapshot after sync run %s: %s in %.2f s", run_id,
+             "patched" if result.patched else f"not patched ({result.reason})", result.seconds)
+    return result
+
+
+def _patch(engine: Engine, run_id: int, before: int | None, after: int | None) -> PatchResult:
+    path = snapshot_path(engine)
+    if path is None or before is None or after is None:
+        return PatchResult(False, "no snapshot for this cache")
+    if after == before:
+        return PatchResult(False, "the sync changed nothing: the snapshot stays valid", before)
+    if snapshot_stamp(path) != before:
+        return PatchResult(False, "the snapshot was not the state the sync started from")
+    layout = frame_snapshot_layout()
+    saved = read_snapshot(path, before, layout, rowids=True)
+    if saved is None or set(saved.rowids) != set(PLANNING_ENTITIES):
+        return PatchResult(False, "the snapshot cannot be patched (other layout, no rowids)")
+    frames, rowids = dict(saved.frames), dict(saved.rowids)
+    total = sum(len(f) for f in frames.values())
+    rows_read = 0
+    with read_transaction(engine) as connection:
+        if stamp_on(connection) != after:
+            return PatchResult(False, "the cache was written again after the sync")
+        written = {e: rows_written_by_run(connection, e, run_id) for e in PLANNING_ENTITIES}
+        if sum(len(w) for w in written.values()) > MAX_SHARE * max(total, 1):
+            return PatchResult(False, "the sync rewrote most rows: the next load reads SQLite")
+        for entity, touched in written.items():
+            if not len(touched):
+                continue
+            text, numbers, omit = planning_columns(entity)
+            ids: list[np.ndarray] = []
+            rows = normalise_frame(entity, read_entity_columns(
+                engine, entity, text, numbers, connection=connection, rowids=ids,
+                changed_by_run=run_id), omit)
+            rows_read += len(rows)
+            frames[entity], rowids[entity] = patch_frame(
+                frames[entity], rowids[entity], touched, rows, ids[0],
+                ENTITY_MODELS[entity].key_fields)
+            if not len(frames[entity]):  # as a read of an empty table gives it
+                frames[entity] = normalise_frame(entity, None, omit)
+            count, rowid_sum = live_row_census(connection, entity)
+            if count != len(frames[entity]) or rowid_sum != int(rowids[entity].sum()):
+                return PatchResult(False, f"{entity}: the patched frame does not match the "
+                                          "table's live rows")
+    write_snapshot(path, after, layout, _same_order(frames), rowids=rowids)
+    return PatchResult(True, stamp=after, rows_read=rows_read)
+
+
+def _same_order(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return {entity: frames[entity] for entity in PLANNING_ENTITIES}
+
+
+__all__ = ["MAX_SHARE", "PatchResult", "patch_after_sync"]
