@@ -44,7 +44,9 @@ def test_list_json_is_the_archive_and_the_text_names_the_supplier(
     good, bad = out.splitlines()[0], out.splitlines()[1:]
     assert good == ("    1  applied    good.edi  ORDRSP D96A  from 5400000000001 (SUP-A Acme "
                     "Fasteners)  doc R1  lines 1/1")
-    assert bad[0] == "    2  rejected   bad.edi  ?  from ? (unknown)  doc ?  lines 0/0"
+    # rejected while mapping (cross-reference missing): its envelope is still shown
+    assert bad[0] == ("    2  rejected   bad.edi  ORDRSP D96A  from 5400000000001 (SUP-A Acme "
+                      "Fasteners)  doc R2  lines 0/0")
     assert bad[1].startswith("       message 1, segment 7, item number (SA/VN/VP): item "
                              "cross-reference missing")
     # 96 of 120 EA confirmed: a mismatch, listed through the same operation
@@ -57,7 +59,7 @@ def test_list_json_is_the_archive_and_the_text_names_the_supplier(
     runner = InlineRunner(cache)
     entries = runner.run(inbox_entries)
     assert [(e.id, e.outcome, e.supplier_name) for e in entries] == [
-        (1, "applied", "Acme Fasteners"), (2, "rejected", "")]
+        (1, "applied", "Acme Fasteners"), (2, "rejected", "Acme Fasteners")]
     view = runner.run(inbox_view)
     assert view.frame["id"].tolist() == [2, 1]  # newest first
     assert view.counts == {"applied": 1, "duplicate": 0, "superseded": 0, "rejected": 1}

@@ -18,18 +18,29 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, Self
 
+#: the envelope facts a :class:`MessageError` may carry (the archive's column names)
+ENVELOPE_FIELDS = ("standard", "version", "message_type", "sender", "supplier", "control_ref",
+                   "message_refs", "document_number", "document_time")
+
 
 class MessageError(ValueError):
-    """A message file that cannot be read or mapped: where, and what was expected there."""
+    """A message file that cannot be read or mapped: where, and what was expected there.
+
+    ``envelope``: what of the file's envelope was read before it failed (keys of
+    :data:`ENVELOPE_FIELDS`, ``document_time`` ISO text), e.g. sender, message type, document
+    number and date of a file whose sender is unknown, so the rejected file can be recognised."""
 
     def __init__(self, reason: str, *, file: str = "", message: str = "",
-                 segment: int | None = None, element: str = "", expected: str = "") -> None:
+                 segment: int | None = None, element: str = "", expected: str = "",
+                 envelope: Mapping[str, str] | None = None) -> None:
         self.reason = reason
         self.file = file
         self.message = message
         self.segment = segment
         self.element = element
         self.expected = expected
+        self.envelope: dict[str, str] = {
+            k: v for k, v in (envelope or {}).items() if k in ENVELOPE_FIELDS}
         super().__init__(str(self))
 
     def __str__(self) -> str:

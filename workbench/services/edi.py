@@ -98,11 +98,12 @@ class FileOutcome:
 
 
 def _rejection(values: dict[str, Any], exc: Exception) -> dict[str, Any]:
-    """The row of a rejected file: where and why (a MessageError's fields; else its text)."""
+    """The row of a rejected file: where and why (a MessageError's fields, with the envelope
+    it read before failing: sender, message type, numbers, date; else its text)."""
     if not isinstance(exc, MessageError):
         return {**values, "outcome": "rejected", "reason": str(exc), "message_ref": None,
                 "segment": None, "element": None, "expected": None}
-    return {**values, "outcome": "rejected", "reason": exc.reason,
+    return {**values, **exc.envelope, "outcome": "rejected", "reason": exc.reason,
             "message_ref": exc.message or None, "segment": exc.segment,
             "element": exc.element or None, "expected": exc.expected or None}
 

@@ -17,7 +17,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from planner_connectors.edi import edifact, x12
-from planner_connectors.edi.mapping import MappedFile, map_interchange, parse_partners
+from planner_connectors.edi.mapping import MappedFile, envelope, map_interchange, parse_partners
 from planner_connectors.edi.model import EdiError, Interchange
 from workbench.connect.inbox import MessageFacts
 from workbench.connect.port import Batch, Capability, CheckResult, ConnectorBase
@@ -101,5 +101,6 @@ class EdiConnector(ConnectorBase):
         except EdiError:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise EdiError(f"could not be mapped ({type(exc).__name__}: {exc})") from None
+            raise EdiError(f"could not be mapped ({type(exc).__name__}: {exc})",
+                           envelope=envelope(interchange)) from None
 

@@ -84,8 +84,33 @@ def parse_partners(text: str) -> dict[str, str]:
     return out
 
 
+def envelope(ic: Interchange, supplier: str = "") -> dict[str, str]:
+    """The file's envelope as the archive keeps it (also for a file rejected while mapping:
+    sender, message type, control and document numbers, date)."""
+    out = {"standard": ic.standard, "sender": ic.sender, "control_ref": ic.control_ref,
+           "supplier": supplier}
+    if ic.messages:
+        first = ic.messages[0]
+        out.update(version=first.version, message_type=first.message_type,
+                   message_refs=",".join(m.reference for m in ic.messages),
+                   document_number=",".join(m.document_number for m in ic.messages),
+                   document_time=max(m.document_time for m in ic.messages).isoformat(
+                       timespec="seconds"))
+    return {k: v for k, v in out.items() if v}
+
+
 def map_interchange(ic: Interchange, facts: Facts, partners: Mapping[str, str]) -> MappedFile:
+    """Our PO lines, items and units for every line of ``ic``; an :class:`EdiError` naming the
+    first gap, carrying the file's envelope (:func:`envelope`)."""
     supplier = partners.get(ic.sender, ic.sender)
+    try:
+        return _map(ic, facts, supplier)
+    except EdiError as exc:
+        exc.envelope = envelope(ic, supplier if supplier in facts.suppliers else "")
+        raise
+
+
+def _map(ic: Interchange, facts: Facts, supplier: str) -> MappedFile:
     if supplier not in facts.suppliers:
         element = "UNB S002" if ic.standard == "EDIFACT" else "ISA06"
         raise EdiError(f"sender unknown: {ic.sender!r} is no supplier of the cache", segment=1,
