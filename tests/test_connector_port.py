@@ -151,7 +151,8 @@ def _port_members() -> set[str]:
 
 def test_the_port_declares_what_the_core_reads() -> None:
     assert port_members() == {
-        "name", "capabilities", "options", "cache_store", "mapping_tools", "source", "today",
+        "name", "capabilities", "options", "cache_store", "cache_reads", "mapping_tools", "source",
+        "today",
         "check", "entities", "pull", "push", "inbox_files", "decode", "supplier_inbox", "close",
     }
     # ConnectorBase gives every one but the two a connector must set (its methods that are
@@ -182,8 +183,8 @@ def test_a_registered_class_that_misses_port_members_is_refused_by_name(
     with pytest.raises(ConnectorError) as caught:
         get_connector_class("bare")
     assert str(caught.value) == (
-        "connector 'bare' (addon.bare:Bare) does not implement the port: no cache_store, decode, "
-        "inbox_files, mapping_tools, options, source, supplier_inbox, today "
+        "connector 'bare' (addon.bare:Bare) does not implement the port: no cache_reads, cache_store, "
+        "decode, inbox_files, mapping_tools, options, source, supplier_inbox, today "
         "(subclass workbench.connect.port.ConnectorBase)"
     )
 

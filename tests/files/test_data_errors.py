@@ -113,8 +113,9 @@ def test_cross_reference_missing(tmp_path: Path) -> None:
     good, bad = _read(folder, profile)
     assert [r["item"] for r in good] == ["P-1"]
     assert bad == ["stock.csv, row 3: inventory '?/S1/?/?/available/?', field item (column 'Artikel'): "
-                   "code 'A9' has no cross-reference of system 'WMS' (item_xrefs of this source "
-                   "or [xrefs.WMS] in wms.toml, line 23)"]
+                   "code 'A9' has no cross-reference of system 'WMS' (item_xrefs of this source, "
+                   "[xrefs.WMS] in wms.toml, line 23, or one item in the cache's "
+                   "cross-references)"]
 
 
 def test_duplicate_key_across_files_names_both_rows(tmp_path: Path) -> None:

@@ -84,10 +84,15 @@ def make_connector(name: str, **params: Any) -> Connector:
 
 def with_cache_store(name: str, params: dict[str, Any], cache: Path | str | None) -> dict[str, Any]:
     """``params`` plus the file beside ``cache`` where connector ``name`` keeps its own store,
-    when it keeps one and ``params`` name none."""
-    store = get_connector_class(name).cache_store
+    when it keeps one and ``params`` name none; and ``cache`` itself in the parameter a connector
+    names in ``cache_reads`` (it looks facts up there, read-only)."""
+    cls = get_connector_class(name)
+    params = dict(params)
+    if cls.cache_reads and cache is not None and not params.get(cls.cache_reads):
+        params[cls.cache_reads] = str(cache)  # the cache itself, read-only (facts to look up)
+    store = cls.cache_store
     if store is None or cache is None or params.get(store[0]):
-        return dict(params)
+        return params
     param, suffix = store
     return {**params, param: f"{cache}{suffix}"}
 

@@ -35,6 +35,9 @@ member                   required?               what the core does with it
                                                  beside the cache (the demo's ledger); the factory
                                                  passes that file, and the outbox opens it from the
                                                  cache alone (default None)
+``cache_reads``          optional                the parameter the factory gives the cache's path:
+                                                 facts looked up there read-only (the files
+                                                 connector's item cross-references; default None)
 ``source``               optional                the source name its records carry, when not ``name``:
                                                  an empty complete set deletes that source's rows
                                                  (default None)
@@ -240,6 +243,7 @@ class Connector(Protocol):
     capabilities: ClassVar[Capability]
     options: ClassVar[type[BaseModel] | None]
     cache_store: ClassVar[tuple[str, str] | None]
+    cache_reads: ClassVar[str | None]
     mapping_tools: ClassVar[Any]
 
     @property
@@ -302,6 +306,9 @@ class ConnectorBase:
     options: ClassVar[type[BaseModel] | None] = None
     #: (parameter, suffix of the cache path) of a store the connector keeps beside the cache
     cache_store: ClassVar[tuple[str, str] | None] = None
+    #: the parameter given the path of the cache the connector syncs into, for a connector that
+    #: looks facts up there read-only (the files connector: other sources' item cross-references)
+    cache_reads: ClassVar[str | None] = None
     #: the mapping-profile engine (the files connector's), None for other connectors
     mapping_tools: ClassVar[Any] = None
     #: why ``push`` refuses, in the user's words (a connector without ``Capability.PUSH``)

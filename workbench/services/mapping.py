@@ -94,6 +94,8 @@ class FileColumns:
     encoding: str | None = None
     delimiter: str | None = None
     decimal: str = "."
+    #: the thousands separator the samples show ("" none)
+    thousands: str = ""
 
 
 @dataclass
@@ -189,13 +191,24 @@ def _decimal_of(samples: list[list[str]]) -> str:
     return "," if comma > point else "."
 
 
-def inspect_folder(folder: str | Path, sample_rows: int = 5) -> list[FileColumns]:
-    """Every CSV file and sheet of ``folder``: header (the first non-blank row), samples and
-    suggested matches."""
+def _thousands_of(samples: list[list[str]], decimal: str) -> str:
+    """The thousands separator the sample numbers use with ``decimal`` (``1,250.50`` says ``,``
+    with a decimal point, ``1.234,5`` says ``.`` with a decimal comma); "" when none shows."""
+    sep = "," if decimal == "." else "."
+    grouped = re.compile(r"-?\d{1,3}(" + re.escape(sep) + r"\d{3})+(" + re.escape(decimal) + r"\d*)?")
+    found = any(grouped.fullmatch(c.strip()) for row in samples for c in row)
+    return sep if found or decimal == "," else ""
+
+
+def inspect_folder(folder: str | Path, sample_rows: int = 5,
+                   files: list[str] | None = None) -> list[FileColumns]:
+    """Every CSV file and sheet of ``folder`` (or only the ``files`` named, in that folder):
+    header (the first non-blank row), samples and suggested matches."""
     tools = _tools()
     folder = Path(folder)
     out: list[FileColumns] = []
-    for path in sorted(folder.iterdir()):
+    paths = sorted(folder.iterdir()) if files is None else [folder / f for f in files]
+    for path in paths:
         if not path.is_file() or path.suffix.lower() not in (*tools.SPREADSHEETS, ".csv", ".txt",
                                                              ".tsv"):
             continue
@@ -213,6 +226,7 @@ def inspect_folder(folder: str | Path, sample_rows: int = 5) -> list[FileColumns
                 path.name, sheet, table.label, header_row, header, rows, entity, layout, matches,
                 table.encoding, table.delimiter, _decimal_of(rows),
             ))
+            out[-1].thousands = _thousands_of(rows, out[-1].decimal)
     return out
 
 
@@ -268,7 +282,9 @@ def suggest_profile(folder: str | Path) -> str:
         if t.delimiter and t.delimiter != ",":
             lines.append(f"delimiter = {_q(t.delimiter)}")
         if t.decimal == ",":
-            lines += ['decimal = ","', 'thousands = "."']
+            lines.append('decimal = ","')
+        if t.thousands:
+            lines.append(f"thousands = {_q(t.thousands)}")
         lines.append(f"[{t.entity}.columns]")
         for column in t.columns:
             if not column:
@@ -293,9 +309,11 @@ def _todo_required(t: FileColumns) -> list[str]:
             for f in missing]
 
 
-def check_mapping(profile: str | Path, folder: str | Path, rows: int = 5) -> MappingCheck:
+def check_mapping(profile: str | Path, folder: str | Path, rows: int = 5,
+                  cache: str | Path | None = None) -> MappingCheck:
     """Read every row of ``folder`` through ``profile`` without touching any cache: the first
-    ``rows`` canonical records per entity and every problem found."""
+    ``rows`` canonical records per entity and every problem found. ``cache``: its item
+    cross-references are also used by ``xref`` rules, as a sync into it does (read only)."""
     result = MappingCheck(str(profile), str(folder))
     folder = Path(folder)
     if not folder.is_dir():
@@ -303,7 +321,7 @@ def check_mapping(profile: str | Path, folder: str | Path, rows: int = 5) -> Map
         return result
     tools = _tools()
     try:
-        source = tools.MappedSource(folder, tools.load_profile(profile), "files")
+        source = tools.MappedSource(folder, tools.load_profile(profile), "files", cache=cache)
     except tools.ProfileError as exc:
         result.problems.append(str(exc))
         return result

@@ -90,6 +90,9 @@ class FilesConnector(ConnectorBase):
     options: ClassVar[type[FilesOptions]] = FilesOptions
     #: the profile engine for use cases and a wizard (workbench.services.mapping)
     mapping_tools: ClassVar[type[MappingTools]] = MappingTools
+    #: the cache being synced into arrives as ``cache=``: a profile's ``xref`` rules also find
+    #: the item cross-references other sources loaded there (read-only)
+    cache_reads: ClassVar[str | None] = "cache"
     read_only_reason: ClassVar[str] = (
         "a data package or a folder of exports is read-only: decisions cannot be written "
         "back to files"
@@ -104,6 +107,7 @@ class FilesConnector(ConnectorBase):
         complete: bool = True,
         dir: str | Path | None = None,
         mapping: str | Path | None = None,
+        cache: str | Path | None = None,
     ) -> None:
         where = folder if folder is not None else dir
         if where is None:
@@ -115,7 +119,7 @@ class FilesConnector(ConnectorBase):
         #: the mapping profile, when the folder holds plant exports rather than a package
         self.mapping: MappedSource | None = None
         if mapping is not None:
-            self.mapping = MappedSource(self.folder, Path(mapping), source, complete)
+            self.mapping = MappedSource(self.folder, Path(mapping), source, complete, cache)
             self.source = self.mapping.source
 
     def check(self) -> CheckResult:

@@ -125,8 +125,9 @@ def code_lookup(rule: CodeRule, profile: Profile, xrefs: dict[str, dict[str, str
                    f"line {profile.lines.get(('maps', rule.map), rule.line)})")
     elif rule.xref is not None:
         table = xrefs.get(rule.xref, {})
-        missing = (f"has no cross-reference of system {rule.xref!r} (item_xrefs of this source "
-                   f"or [xrefs.{rule.xref}] in {profile.path.name}, line {rule.line})")
+        missing = (f"has no cross-reference of system {rule.xref!r} (item_xrefs of this source, "
+                   f"[xrefs.{rule.xref}] in {profile.path.name}, line {rule.line}, or one item "
+                   "in the cache's cross-references)")
 
     def apply(text: str) -> str:
         code = rule.apply(text)

@@ -7,17 +7,20 @@ carry, complete sets — so the sync is the same atomic run: a rejected row reje
 unless partial loads are asked for.
 
 Cross-references: a code rule ``xref = "SYSTEM"`` finds our item code for another system's code
-in the ``item_xrefs`` this same profile loads (e.g. from an item master with other systems'
-codes) and in the profile's ``[xrefs.SYSTEM]`` table. Cross-references held in the cache from
-other sources are not consulted (a connector does not read the cache): load the item master
-through the same profile, or copy the pairs into ``[xrefs.SYSTEM]``.
+in, first to last (a later one wins for the same code): the cache's live ``item_xrefs`` of that
+system, filled by any source (an item master loaded earlier, EDI, Tryton; read-only, through
+:mod:`workbench.cache.xrefs`, when the connector is given the cache — ``open_connector`` does so
+for every sync); the profile's ``[xrefs.SYSTEM]`` table; the ``item_xrefs`` this same profile
+reads (e.g. from an item master with other systems' codes).
 
 Incremental: an entity's watermark is the SHA-256 of the profile's text and of every file its
-section reads; a change to either reads the entity again.
+section reads, and, for a section with ``xref`` code rules reading the cache, of the cache's
+cross-references it uses; a change to any of them reads the entity again.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,8 +38,10 @@ class MappedSource:
     """The entities, batches and previews of a folder read through one profile."""
 
     def __init__(self, folder: Path, profile: Profile | str | Path, source: str,
-                 complete: bool = True) -> None:
+                 complete: bool = True, cache: str | Path | None = None) -> None:
         self.folder = folder
+        #: the cache whose item cross-references the profile's ``xref`` rules also use
+        self.cache = cache
         self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
         self.source = self.profile.source or source
         self.complete = complete
@@ -62,7 +67,9 @@ class MappedSource:
     def xrefs(self) -> dict[str, dict[str, str]]:
         """Other systems' item codes -> ours: the profile's tables and its item_xrefs records."""
         if self._xrefs is None:
-            table = {s: dict(pairs) for s, pairs in self.profile.xrefs.items()}
+            table = self.cached_xrefs()
+            for system, pairs in self.profile.xrefs.items():
+                table.setdefault(system, {}).update(pairs)
             keys = KeyTracker("item_xrefs")
             for section in self.profile.entities.get("item_xrefs", []):
                 for chunk in read_entity(self.folder, self.profile, section, self.source, {},
@@ -79,8 +86,24 @@ class MappedSource:
             out += [p for p in section_files(self.folder, self.profile, mapping) if p not in out]
         return out
 
+    def systems(self) -> set[str]:
+        """The systems the profile's ``xref`` code rules look codes up in."""
+        return {rule.xref for mappings in self.profile.entities.values() for m in mappings
+                for rule in m.codes.values() if rule.xref}
+
+    def cached_xrefs(self) -> dict[str, dict[str, str]]:
+        """The cache's cross-references of :meth:`systems` (none without a cache)."""
+        if self.cache is None:
+            return {}
+        from workbench.cache.xrefs import item_xrefs_of
+
+        return {s: pairs for s, pairs in item_xrefs_of(self.cache, self.systems()).items() if pairs}
+
     def watermark(self, entity: str) -> str:
-        return digest(self.files(entity), self.profile.text) + ("" if self.complete else "+partial")
+        extra = self.profile.text
+        if self.cache is not None and any(self._needs_xrefs(m) for m in self.sections()[entity]):
+            extra += json.dumps(self.cached_xrefs(), sort_keys=True)
+        return digest(self.files(entity), extra) + ("" if self.complete else "+partial")
 
     def chunks(self, entity: str, batch_size: int,
                limit: int | None = None) -> Iterator[MappedChunk]:
