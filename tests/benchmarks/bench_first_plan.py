@@ -1,0 +1,227 @@
+"""First plan after a changing sync (issue 16 §1): from the end of the sync to the complete net plan
+answerable in a FRESH planner process, against the old path measured in the same run.
+
+    .venv/bin/python tests/benchmarks/bench_first_plan.py [--cache /tmp/planner-bench/large.sqlite]
+        [--scale large] [--work /tmp/first-plan-bench] [--runs 3] [--day 7] [--small 100]
+
+The cache is copied into ``--work`` (the original is never touched; without one, the demo of
+``--scale`` is synced into it first). Per run, each step in a process of its own:
+
+1. a planning load writes the frame snapshot of the copy (as the app does after any load);
+2. ``sync --demo --day N``: the demo plant N days later, a sync that changes rows; the sync ends
+   with the snapshot patched by the rows it wrote (workbench/services/frame_patch.py): its time
+   is printed apart (``patch``) and is part of the sync;
+3. a fresh process: open the cache, load the planning data (the patched snapshot) and prepare it,
+   net the whole plant (26 weekly buckets) -> "first plan";
+4. the reference, a fresh process as before this change: frames from SQLite, preparation, netting;
+5. a small sync of ``--small`` changed PO lines (promise dates moved a week), then 3. again.
+
+Prints the medians of ``--runs`` runs with each run's figures; load average at start and end.
+Target: first plan <= 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+
+def _rss() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    from workbench.analysis.calendar import Calendar
+    from workbench.analysis.netting import plan
+    from workbench.cache import snapshot
+    from workbench.cache.db import open_cache
+    from workbench.services import frame_patch, planning
+
+    out: dict[str, Any] = {"import_s": time.perf_counter() - started}
+    engine = open_cache(cache)
+    if mode == "snapshot":
+        planning.read_planning_frames(engine, list(planning.PLANNING_ENTITIES))
+        snapshot.wait_for_writes()
+        return out
+    if mode in ("sync", "small"):
+        from workbench.services.sync import run_sync
+
+        patches: list[frame_patch.PatchResult] = []
+        real = frame_patch.patch_after_sync
+
+        def recorded(*a: Any) -> frame_patch.PatchResult:
+            patches.append(real(*a))
+            return patches[-1]
+
+        frame_patch.patch_after_sync = recorded  # type: ignore[assignment]
+        connector = _demo(args.scale, args.day) if mode == "sync" else \
+            _moved_promises(engine, args.small)
+        t = time.perf_counter()
+        result = run_sync(engine, connector)
+        out["sync_s"] = time.perf_counter() - t
+        assert result.ok, result.error
+        out["changed"] = result.total("changed") + result.total("deleted")
+        patch = patches[0] if patches else None
+        out["patch_s"] = patch.seconds if patch else 0.0
+        out["patched"] = bool(patch and patch.patched)
+        out["reason"] = patch.reason if patch else "no change"
+        out["rows_read"] = patch.rows_read if patch else 0
+        return out
+    t = time.perf_counter()
+    if mode == "first":
+        data = planning.load_planning_data(engine)
+    else:  # the old path: every frame from SQLite
+        frames, numbering = planning.read_planning_frames(
+            engine, list(planning.PLANNING_ENTITIES), snapshot=False)
+        data = planning.PlanningData(**frames)
+        for (entity, column), ids in numbering.items():
+            if (entity, column) in planning.CODE_COLUMNS:
+                planning.seed_codes(data, entity, column, ids)
+        planning.prepare_planning_data(data)
+    out["load_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    p = plan(data, Calendar.weekly(planning.planning_day(data), 26))
+    out["net_s"] = time.perf_counter() - t
+    out["total_s"] = out["load_s"] + out["net_s"]
+    out["rows"] = len(p.key)
+    out["rss_gib"] = _rss()
+    return out
+
+
+def _demo(scale: str, day: int) -> Any:
+    from workbench.services.sources import demo_connector
+
+    return demo_connector(scale=scale, day=day)
+
+
+def _moved_promises(engine: Any, n: int) -> Any:
+    """A source sending ``n`` open PO lines of the demo with their promise a week later."""
+    from tests.fixtures_connector import MemoryConnector
+    from workbench.services.sources import demo_connector
+
+    demo = demo_connector(scale=_scale_of(engine), day=_day_of(engine))
+    lines = [r for b in demo.pull("purchase_order_lines", None) for r in b.records]
+    lines = [r for r in lines if r.get("promised_date")][:: max(1, len(lines) // (2 * n))][:n]
+    moved = []
+    for r in lines:
+        d = r["promised_date"]
+        d = dt.date.fromisoformat(d) if isinstance(d, str) else d
+        moved.append(dict(r, promised_date=(d + dt.timedelta(days=7)).isoformat()))
+    return MemoryConnector({"purchase_order_lines": moved}, batch_size=1000)
+
+
+def _scale_of(engine: Any) -> str:
+    return os.environ.get("BENCH_SCALE", "large")
+
+
+def _day_of(engine: Any) -> int:
+    return int(os.environ.get("BENCH_DAY", "0"))
+
+
+def _run(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
+    env = dict(os.environ, BENCH_SCALE=args.scale, BENCH_DAY=str(args.day))
+    done = subprocess.run([sys.executable, __file__, "--child", mode, "--cache", str(cache),
+                           "--scale", args.scale, "--day", str(args.day),
+                           "--small", str(args.small)],
+                          check=True, capture_output=True, text=True, env=env)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _copy(cache: Path, work: Path) -> Path:
+    work.mkdir(parents=True, exist_ok=True)
+    target = work / cache.name
+    for leftover in work.glob(f"{cache.name}*"):
+        leftover.unlink()
+    src, dst = sqlite3.connect(f"file:{cache}?mode=ro", uri=True), sqlite3.connect(target)
+    src.backup(dst)  # a consistent copy, WAL included
+    src.close()
+    dst.close()
+    return target
+
+
+def _ensure(cache: Path, scale: str) -> None:
+    if cache.exists():
+        return
+    from workbench.cache.db import open_cache
+    from workbench.services.sources import demo_connector
+    from workbench.services.sync import run_sync
+
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    print(f"syncing the {scale} demo into {cache} ...", flush=True)
+    assert run_sync(open_cache(cache), demo_connector(scale=scale)).ok
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/planner-bench/large.sqlite"))
+    ap.add_argument("--scale", default="large")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/first-plan-bench"))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--day", type=int, default=7)
+    ap.add_argument("--small", type=int, default=100)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(_child(args.child, args.cache, args)))
+        return 0
+    _ensure(args.cache, args.scale)
+    print(f"load average at start: {_load()} ({os.cpu_count()} CPUs); cache {args.cache}")
+    rows: list[dict[str, Any]] = []
+    for n in range(args.runs):
+        copy = _copy(args.cache, args.work)
+        _run("snapshot", copy, args)
+        sync = _run("sync", copy, args)
+        first = _run("first", copy, args)
+        old = _run("sqlite", copy, args)
+        small = _run("small", copy, args)
+        after_small = _run("first", copy, args)
+        rows.append({"sync": sync, "first": first, "old": old, "small": small,
+                     "after_small": after_small})
+        print(f"run {n + 1}: day-{args.day} sync {sync['sync_s']:.1f} s ({sync['changed']:,} rows "
+              f"changed; patch {sync['patch_s']:.2f} s, {sync['rows_read']:,} rows read, "
+              f"{'patched' if sync['patched'] else 'NOT patched: ' + sync['reason']}) | first "
+              f"plan {first['total_s']:.2f} s (load+prepare {first['load_s']:.2f}, netting "
+              f"{first['net_s']:.2f}; imports {first['import_s']:.2f}; max RSS "
+              f"{first['rss_gib']:.2f} GiB) | old path {old['total_s']:.2f} s (SQLite+prepare "
+              f"{old['load_s']:.2f}, netting {old['net_s']:.2f}) | {args.small}-line sync "
+              f"{small['sync_s']:.2f} s (patch {small['patch_s']:.2f} s, "
+              f"{'patched' if small['patched'] else 'NOT patched: ' + small['reason']}) -> first "
+              f"plan {after_small['total_s']:.2f} s", flush=True)
+
+    def med(step: str, key: str) -> float:
+        return statistics.median(float(r[step][key]) for r in rows)
+
+    print(f"median of {len(rows)} runs ({rows[0]['first']['rows']:,} item-site rows):")
+    print(f"  first plan after the day-{args.day} sync, fresh process: {med('first', 'total_s'):.2f} s"
+          f"  (target <= 2 s; load+prepare {med('first', 'load_s'):.2f}, netting "
+          f"{med('first', 'net_s'):.2f}; the sync's patch {med('sync', 'patch_s'):.2f} s)")
+    print(f"  reference, the old path in the same run (SQLite + prepare + netting): "
+          f"{med('old', 'total_s'):.2f} s  -> ratio {med('first', 'total_s') / med('old', 'total_s'):.2f}")
+    print(f"  first plan after a {args.small}-line sync: {med('after_small', 'total_s'):.2f} s "
+          f"(the sync {med('small', 'sync_s'):.2f} s incl. its patch {med('small', 'patch_s'):.2f} s)")
+    print(f"load average at end: {_load()}")
+    shutil.rmtree(args.work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
