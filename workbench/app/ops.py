@@ -29,6 +29,7 @@ class Kind(enum.Enum):
 
 _KIND = "__wb_kind__"
 _TAKES_STATE = "__wb_takes_state__"
+_QUICK = "__wb_quick__"
 
 
 def _mark(fn: F, kind: Kind) -> F:
@@ -50,6 +51,24 @@ def cache_query(fn: F) -> F:
 def command(fn: F) -> F:
     """``fn(engine, ...) -> Outcome``: a change of the cache (or of a source through the outbox)."""
     return _mark(fn, Kind.COMMAND)
+
+
+def quick(fn: F) -> F:
+    """Mark a cache query as a *quick read*: a few indexed aggregates of the cache's own tables
+    (milliseconds on the large demo, no pandas), such as the Overview's counts and the status
+    bar's freshness. :class:`~workbench.app.runner.ProcessRunner` answers it in the calling
+    thread on its own engine instead of the reader process: at start-up the reader process is
+    not up yet (its fork server imports the planning engine first), and a quick read would wait
+    for it longer than it takes. Apply it above ``@cache_query``."""
+    if getattr(fn, _KIND, None) is not Kind.CACHE:
+        raise TypeError(f"{getattr(fn, '__qualname__', fn)!r}: only a cache query can be quick")
+    setattr(fn, _QUICK, True)
+    return fn
+
+
+def is_quick(fn: Callable[..., Any]) -> bool:
+    """Whether the operation (or the job wrapping it) is a quick read (:func:`quick`)."""
+    return bool(getattr(getattr(fn, "func", fn), _QUICK, False))
 
 
 def kind_of(fn: Callable[..., Any]) -> Kind:

@@ -8,8 +8,15 @@ kind                      :class:`ProcessRunner`   :class:`InlineRunner`
 ========================  =======================  =============================================
 planning query            planner process          ``fn(session, ...)`` on its own session
 cache query               reader process           ``fn(engine, ...)``
+quick cache query         the calling thread       ``fn(engine, ...)``
 command                   writer process           ``fn(engine, ...) -> Outcome``
 ========================  =======================  =============================================
+
+A *quick* cache query (:func:`workbench.app.ops.quick`: the Overview's counts, the freshness of
+the sources) is answered by :class:`ProcessRunner` in the calling thread (a worker thread of the
+UI, never the UI thread) on an engine of its own: at start-up the reader process needs its fork
+server to import the planning engine first (0.5 s and more), while the read itself takes a few
+milliseconds, so the window is usable as soon as it shows (issue 12 §9).
 
 Both runners keep one planning session per cache state: a command whose
 :class:`~workbench.app.ops.Outcome` reports ``changes.data`` invalidates it, and so does
@@ -21,11 +28,12 @@ none); others are called without it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from workbench.app.ops import Kind, Outcome, kind_of
+from workbench.app.ops import Kind, Outcome, is_quick, kind_of
 from workbench.app.processes import ENGINE, PLAN, Call, JobServer, call_job, open_planning_session
 from workbench.services.tasks import SimpleState, TaskState
 
@@ -131,6 +139,8 @@ class ProcessRunner:
         self.planner = JobServer("planner", self.cache_path, defaults)
         self.reader = JobServer("reader", self.cache_path, defaults)
         self.writer = JobServer("writer", self.cache_path, defaults)
+        self._local: Engine | None = None
+        self._local_lock = threading.Lock()
 
     @property
     def servers(self) -> tuple[JobServer, JobServer, JobServer]:
@@ -146,11 +156,23 @@ class ProcessRunner:
         ``(fn, args, kwargs)`` (picklable because ``fn`` is a top-level function)."""
         kind = kind_of(fn)
         job = Call(fn, args, kwargs)
+        if is_quick(fn):
+            quick_answer: T = call_job(job, self.local_engine(), state)
+            return quick_answer
         result: T = self.server_for(kind).run(PLAN if kind is Kind.PLANNING else ENGINE, job,
                                               state)
         if _changes_data(kind, result):
             self.invalidate()
         return result
+
+    def local_engine(self) -> Engine:
+        """The engine quick reads run on in this process (opened on first use)."""
+        with self._local_lock:
+            if self._local is None:
+                from workbench.cache.db import open_cache
+
+                self._local = open_cache(self.cache_path)
+            return self._local
 
     def start(self) -> None:
         """Start the planner and reader now, so their first jobs start at once."""
@@ -168,3 +190,7 @@ class ProcessRunner:
     def shutdown(self) -> None:
         for server in self.servers:
             server.shutdown()
+        with self._local_lock:
+            if self._local is not None:
+                self._local.dispose()
+                self._local = None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.app.ops import Changes, Outcome, cache_query, command
+from workbench.app.ops import Changes, Outcome, cache_query, command, quick
 from workbench.services.tasks import TaskState, check_cancelled
 
 if TYPE_CHECKING:
@@ -277,6 +277,7 @@ def check_sources(_engine: Engine, sources: Sequence[SourceConfig], *,
     return out
 
 
+@quick
 @cache_query
 def freshness(engine: Engine) -> list[SourceStatus]:
     """Per synced connector: its last run, last success and error (the status bar)."""
@@ -293,6 +294,7 @@ def cache_status(engine: Engine) -> CacheStatus:
     return status(engine)
 
 
+@quick
 @cache_query
 def is_empty(engine: Engine) -> bool:
     from workbench.services.status import cache_is_empty
@@ -314,6 +316,7 @@ class CacheCounts:
         return sum(self.outbox.get(s, 0) for s in states)
 
 
+@quick
 @cache_query
 def cache_counts(engine: Engine) -> CacheCounts:
     from workbench.services.status import overview_counts

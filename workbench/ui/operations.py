@@ -38,7 +38,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from workbench.app.ops import Kind, kind_of
+from workbench.app.ops import Kind, is_quick, kind_of
 from workbench.services.tasks import Cancelled, TaskState
 from workbench.ui.errors import show_error
 
@@ -51,6 +51,13 @@ T = TypeVar("T")
 
 #: the thread pool feeding each kind of operation's process
 POOL_OF_KIND = {Kind.PLANNING: "planner", Kind.CACHE: "reader", Kind.COMMAND: "write"}
+
+
+def pool_of(fn: Callable[..., Any]) -> str:
+    """The thread pool an operation waits in: its process's (:data:`POOL_OF_KIND`), except a
+    quick read (:func:`workbench.app.ops.quick`), which the runner answers in this process and
+    so runs in ``"read"`` — never queued behind a long read of the reader process."""
+    return "read" if is_quick(fn) else POOL_OF_KIND[kind_of(fn)]
 
 #: Minimum interval between two progress/status signals of one op.
 REPORT_INTERVAL_S = 0.05
@@ -215,7 +222,7 @@ class Op(Generic[T]):
              parent: QObject | None = None, **kwargs: Any) -> Op[Any]:
         """An op running the operation ``fn(target, *args, **kwargs)`` through ``runner``, on
         the thread pool of its kind (its answer goes to :meth:`on_success`)."""
-        pool = POOL_OF_KIND[kind_of(fn)]
+        pool = pool_of(fn)
         return cls(lambda state: runner.run(fn, *args, state=state, **kwargs),
                    name=fn.__name__.replace("_", " ").capitalize(), key=key, parent=parent,
                    pool=pool)

@@ -37,7 +37,7 @@ from workbench.app.ops import Changes, Kind, Outcome, kind_of
 from workbench.app.runner import ProcessRunner
 from workbench.services.settings import Settings, save_settings
 from workbench.ui.errors import show_error
-from workbench.ui.operations import POOL_OF_KIND, Op, OpHandle
+from workbench.ui.operations import POOL_OF_KIND, Op, OpHandle, pool_of
 from workbench.ui.settings import UiState, UiStateStore
 
 T = TypeVar("T")
@@ -155,7 +155,7 @@ class Panel(QWidget):
         return self._start(
             lambda state: runner.run(fn, *args, state=state, **kwargs), then,
             name=key or fn.__name__, key=key or fn.__name__, progress=progress,
-            on_failure=on_failure, on_finished=on_finished, pool=POOL_OF_KIND[kind])
+            on_failure=on_failure, on_finished=on_finished, pool=pool_of(fn))
 
     def change(
         self,
