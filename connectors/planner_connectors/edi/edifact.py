@@ -27,7 +27,7 @@ UNA not counted), the element and what was expected.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,8 +67,16 @@ class Segment:
         return self.elements[i - 1] if len(self.elements) >= i else ""
 
     def comp(self, i: int, j: int = 1) -> str:
-        """Component ``j`` of element ``i`` (a simple element is its own first component)."""
-        e = self.el(i)
+        """Component ``j`` of element ``i`` (a simple element is its own first component).
+
+        Called for nearly every element of a file: the common cases (a plain string, a list of
+        strings) are tested first, by type identity."""
+        elements = self.elements
+        if len(elements) < i:
+            return ""
+        e = elements[i - 1]
+        if e.__class__ is str:
+            return e if j == 1 else ""
         if isinstance(e, list):
             return str(e[j - 1]) if len(e) >= j else ""
         return str(e) if j == 1 else ""
@@ -226,9 +234,9 @@ class _Walker:
         self.date_rank = 99
 
     def take(self, seg: Segment) -> None:
-        handler = getattr(self, f"_{seg.tag.lower()}", None)
+        handler = _HANDLERS.get(seg.tag)
         if handler is not None:
-            handler(seg)
+            handler(self, seg)
 
     def _bgm(self, seg: Segment) -> None:
         self.msg.document_number = seg.comp(2).strip()
@@ -368,3 +376,10 @@ class _Walker:
         if not self.msg.lines:
             raise EdiError("no line", segment=self.msg.segment, element="LIN",
                            expected="at least one LIN group")
+
+
+#: segment tag -> the walker's handler (every other segment is passed over)
+_HANDLERS: dict[str, Callable[[_Walker, Segment], None]] = {
+    "BGM": _Walker._bgm, "DTM": _Walker._dtm, "RFF": _Walker._rff, "LIN": _Walker._lin,
+    "PIA": _Walker._pia, "QTY": _Walker._qty, "UNS": _Walker._uns,
+}

@@ -27,6 +27,10 @@ def quantity(text: str, element: str, segment: int, decimal: str = ".") -> float
     return value
 
 
+#: the full width of each date format's value
+_LENGTHS = {"102": 8, "D8": 8, "203": 12, "204": 14, "D6": 6}
+
+
 def date_time(text: str, fmt: str, element: str, segment: int) -> dt.datetime:
     """A date/time in EDIFACT format ``fmt`` (2379: 102 CCYYMMDD, 203 CCYYMMDDHHMM, 204
     CCYYMMDDHHMMSS) or X12's CCYYMMDD (``fmt`` "D8") / YYMMDD ("D6")."""
@@ -40,6 +44,12 @@ def date_time(text: str, fmt: str, element: str, segment: int) -> dt.datetime:
     try:
         if not value.isdigit():
             raise ValueError(value)
+        if len(value) == _LENGTHS.get(fmt) and fmt != "D6":
+            # the usual full-width value: by slicing, as strptime reads it but 10x faster
+            # (every other width goes through strptime, which also takes e.g. 2026121)
+            return dt.datetime(int(value[:4]), int(value[4:6]), int(value[6:8]),
+                               int(value[8:10] or 0), int(value[10:12] or 0),
+                               int(value[12:14] or 0))
         return dt.datetime.strptime(value, layout)
     except ValueError:
         raise EdiError(f"{text!r} is not a date of format {fmt}", segment=segment,
