@@ -61,7 +61,8 @@ def _plain(label: str) -> str:
 def test_menu_bar_has_file_view_help_and_their_keys(window: MainWindow) -> None:
     assert [a.text() for a in window.menuBar().actions()] == ["&File", "&View", "&Help"]
     file_menu = _menu(window, "File")
-    assert list(file_menu) == ["Open another cache…", "Export current table…", "Quit"]
+    assert list(file_menu) == ["Open another cache…", "Import plant exports…", "Export current table…",
+                              "Quit"]
     assert file_menu["Quit"].shortcut().toString() == "Ctrl+Q"  # type: ignore[attr-defined]
     view = _menu(window, "View")
     assert list(view) == [title for _n, _c, title in PANELS]

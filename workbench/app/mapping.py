@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 #: fields whose words are mapped to canonical values (besides every enum field)
 UNIT_FIELDS = ("uom", "stock_uom", "item.stock_uom", "from_uom", "to_uom")
+#: fields holding codes (upper-cased when a table's ``upper_codes`` says so)
+CODE_FIELDS = ("code", "item", "component", "parent", "supplier", "site", "location",
+               "purchase_order", "default_supplier", "work_order")
 #: what a table's columns may map to, besides the entity's fields: nothing
 UNMAPPED = ""
 
@@ -64,6 +67,8 @@ class TableDraft:
     thousands: str = ""
     #: field -> {word in the file: canonical value}
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: codes (item, supplier, site, ... codes) upper-cased: " p-100 " -> "P-100"
+    upper_codes: bool = False
 
     def samples_of(self, column: str, n: int = 3) -> list[str]:
         """The first ``n`` non-empty sample values of ``column``."""
@@ -188,6 +193,10 @@ def profile_toml(draft: Draft) -> str:
             lines.append(f"thousands = {_q(t.thousands)}")
         lines.append(f"[{t.entity}.columns]")
         lines += [f"{_q(c)} = {_q(f)}" for c, f in t.fields.items() if f]
+        if t.upper_codes:
+            for name in t.fields.values():
+                if name in CODE_FIELDS:
+                    lines += [f"[{t.entity}.codes.{_q(name)}]", 'case = "upper"']
         for name, pairs in t.values.items():
             if name in t.fields.values() and pairs:
                 lines.append(f"[{t.entity}.values.{_q(name)}]")
@@ -210,10 +219,12 @@ def _words(draft: Draft, index: int, name: str, allowed: list[str]) -> list[str]
     for _, cells in table.rows:
         if i < len(cells):
             found.add(str(tools.as_text(cells[i])).strip())
-    known = {a.casefold() for a in allowed}
+    # an enum takes its values in any case; a unit code must be the cache's exactly
+    fold = (lambda w: w) if name in UNIT_FIELDS or name.endswith("uom") else str.casefold
+    known = {fold(a) for a in allowed}
     mapped = {w.strip().casefold() for w in t.values.get(name, {})}
     return sorted(w for w in found
-                  if w and w.casefold() not in known and w.casefold() not in mapped)
+                  if w and fold(w) not in known and w.casefold() not in mapped)
 
 
 @cache_query

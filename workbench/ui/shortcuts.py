@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.ui.import_wizard import open_import_wizard
 from workbench.ui.panels import PANELS
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ def install_menus(window: MainWindow) -> Menus:
     file_menu = bar.addMenu("&File")
     open_cache = _action(file_menu, "&Open another cache…", window.ask_open_cache, ("Ctrl+O",),
                          "Close this cache and open another cache file in its place")
+    _action(file_menu, "&Import plant exports…", partial(open_import_wizard, window),
+            tip="Read CSV or XLSX exports of your PLM, ERP or WMS through a mapping profile "
+                "made step by step, then load them")
     export = _action(file_menu, "&Export current table…", window.export_current_table,
                      ("Ctrl+E",), "Save the rows the current table shows as CSV or XLSX")
     file_menu.addSeparator()
