@@ -47,6 +47,7 @@ def _rss() -> float:
 def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     from workbench.analysis.calendar import Calendar
+    from workbench.analysis.data import CODE_COLUMNS, PLANNING_ENTITIES, PlanningData, seed_codes
     from workbench.analysis.netting import plan
     from workbench.cache import snapshot
     from workbench.cache.db import open_cache
@@ -55,7 +56,7 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"import_s": time.perf_counter() - started}
     engine = open_cache(cache)
     if mode == "snapshot":
-        planning.read_planning_frames(engine, list(planning.PLANNING_ENTITIES))
+        planning.read_planning_frames(engine, list(PLANNING_ENTITIES))
         snapshot.wait_for_writes()
         return out
     if mode in ("sync", "small"):
@@ -87,11 +88,11 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
         data = planning.load_planning_data(engine)
     else:  # the old path: every frame from SQLite
         frames, numbering = planning.read_planning_frames(
-            engine, list(planning.PLANNING_ENTITIES), snapshot=False)
-        data = planning.PlanningData(**frames)
+            engine, list(PLANNING_ENTITIES), snapshot=False)
+        data = PlanningData(**frames)
         for (entity, column), ids in numbering.items():
-            if (entity, column) in planning.CODE_COLUMNS:
-                planning.seed_codes(data, entity, column, ids)
+            if (entity, column) in CODE_COLUMNS:
+                seed_codes(data, entity, column, ids)
         planning.prepare_planning_data(data)
     out["load_s"] = time.perf_counter() - t
     t = time.perf_counter()

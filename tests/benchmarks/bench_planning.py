@@ -1,7 +1,15 @@
 """Planning benchmark on the large demo cache (run on demand, not collected by pytest).
 
     .venv/bin/python tests/benchmarks/bench_planning.py [--cache PATH] [--scale large]
-        [--queries 1000] [--impacts 100]
+        [--queries 1000] [--impacts 100] [--scales small,medium,large] [--growth-only]
+
+First, how cost grows (issue 16 §7): for each of ``--scales`` (caches
+``<cache folder>/<scale>.sqlite``, synced from the demo when missing), a fresh process per scale
+loads the frames from the frame snapshot (written by an earlier process when missing), prepares
+them, nets the whole plant, builds the where-used graph and computes one revision impact; the
+table shows each step's seconds and the process's peak memory (max RSS) after it, side by side,
+with the cost per item-site row of the plan (µs, KiB), so a reader sees whether it grows linearly.
+Incremental replan is "n/a" until issue 16 §2 is built. ``--growth-only`` stops there.
 
 Without an existing cache at PATH it syncs the demo plant of that scale into it first. Opening
 the cache migrates it, and the first load writes the frame snapshot beside it (run on a copy of
@@ -17,13 +25,16 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import resource
 import sqlite3
+import subprocess
 import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,6 +86,91 @@ def ensure_cache(path: Path, scale: str) -> None:
     print(f"  sync {result.status} in {time.perf_counter() - t:.1f} s")
 
 
+def max_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def growth_child(cache: Path) -> dict[str, Any]:
+    """One scale's steps in this (fresh) process: seconds and max RSS after each."""
+    out: dict[str, Any] = {"imports_gib": max_rss_gib()}
+    engine = open_cache(cache)
+    path, stamp = snapshot.snapshot_path(engine), snapshot.read_stamp(engine)
+    out["from_snapshot"] = path is not None and stamp is not None and snapshot.read_snapshot(
+        path, stamp, frame_snapshot_layout()) is not None
+    gc.collect()
+
+    def step(name: str, started: float) -> None:
+        out[f"{name}_s"] = time.perf_counter() - started
+        out[f"{name}_gib"] = max_rss_gib()
+
+    t = time.perf_counter()
+    data = load_planning_data(engine, prepare=False)
+    step("load", t)
+    snapshot.wait_for_writes()
+    t = time.perf_counter()
+    prepare_planning_data(data)
+    step("prepare", t)
+    cal = Calendar.weekly(planning_day(data), 26)
+    t = time.perf_counter()
+    p = plan(data, cal)
+    step("netting", t)
+    out["rows"] = len(p.key)
+    session = PlanningSession(data, cal)
+    session._plans[False] = p
+    t = time.perf_counter()
+    session.graph()
+    step("graph", t)
+    revs = data.bom_revisions
+    counts = revs.groupby("parent")["revision"].transform("count")
+    revised = revs[counts >= 2].sort_values(["parent", "revision"])
+    if len(revised):
+        first = revised[revised["parent"] == revised["parent"].iloc[0]]
+        t = time.perf_counter()
+        session.impact(str(first["parent"].iloc[0]), str(first["revision"].iloc[0]),
+                       str(first["revision"].iloc[1]), session.today)
+        step("impact", t)
+    return out
+
+
+def growth_table(scales: list[str], folder: Path) -> None:
+    """The §7 table (see the module doc); each scale in fresh processes."""
+    results: dict[str, dict[str, Any]] = {}
+    for scale in scales:
+        cache = folder / f"{scale}.sqlite"
+        ensure_cache(cache, scale)
+        for _ in range(2):  # the first may write the snapshot; the second loads it
+            done = subprocess.run([sys.executable, __file__, "--growth-child", str(cache)],
+                                  check=True, capture_output=True, text=True)
+            results[scale] = json.loads(done.stdout.strip().splitlines()[-1])
+            if results[scale]["from_snapshot"]:
+                break
+    steps = [("load", "frame load (snapshot)"), ("prepare", "preparation"),
+             ("netting", "netting"), ("incremental", "incremental replan"),
+             ("graph", "where-used graph"), ("impact", "one impact")]
+    width = 24
+    print("how cost grows (fresh process per scale; seconds | max RSS after the step | "
+          "per item-site row):")
+    print(f"  {'':{width}}" + "".join(f"{s:>34}" for s in scales))
+    print(f"  {'item-site rows':{width}}" + "".join(
+        f"{results[s]['rows']:>34,}" for s in scales))
+    for key, label in steps:
+        cells = []
+        for s in scales:
+            r = results[s]
+            if f"{key}_s" not in r:
+                cells.append(f"{'n/a':>34}")
+                continue
+            sec, gib, rows = r[f"{key}_s"], r[f"{key}_gib"], max(r["rows"], 1)
+            cells.append(f"{sec:7.2f} s {gib:5.2f} GiB {sec / rows * 1e6:6.2f} µs/row"[:34]
+                         .rjust(34))
+        print(f"  {label:{width}}" + "".join(cells))
+    peaks = {s: max(v for k, v in results[s].items() if k.endswith("_gib")) for s in scales}
+    print(f"  {'peak memory (max RSS)':{width}}" + "".join(
+        f"{peaks[s]:>9.2f} GiB {peaks[s] * 2**20 / max(results[s]['rows'], 1):>12.2f} KiB/row"
+        .rjust(34) for s in scales))
+    print("  (incremental replan: n/a, issue 16 §2 not built)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, default=Path("/tmp/planner-bench/large.sqlite"))
@@ -82,8 +178,21 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--impacts", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--scales", default="small,medium,large")
+    ap.add_argument("--growth-only", action="store_true")
+    ap.add_argument("--growth-child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.growth_child:
+        print(json.dumps(growth_child(args.growth_child)))
+        return 0
     args.cache.parent.mkdir(parents=True, exist_ok=True)
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"({os.cpu_count()} CPUs)", flush=True)
+    if args.scales:
+        growth_table([s for s in args.scales.split(",") if s], args.cache.parent)
+        if args.growth_only:
+            print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            return 0
     ensure_cache(args.cache, args.scale)
     engine = open_cache(args.cache)
     rng = np.random.default_rng(args.seed)
@@ -135,7 +244,8 @@ def main() -> int:
     session._plans[False] = p
     t = time.perf_counter()
     graph = session.graph()
-    print(f"where-used graph build: {time.perf_counter() - t:.2f} s")
+    print(f"where-used graph build: {time.perf_counter() - t:.2f} s  (process max RSS "
+          f"{max_rss_gib():.2f} GiB)")
     used = np.unique(graph.component)
     sample = [str(graph.items.codes[i]) for i in rng.choice(used, args.queries, replace=False)]
     mem, sql, counts_ok = [], [], 0
@@ -173,6 +283,7 @@ def main() -> int:
     print(f"revision impact, {len(times)} random revised items (base plan shared): {ms(times)}  "
           f"(target <= 1000 ms each; {sum(x > 1 for x in times)} over; first call "
           f"{times[0] * 1000:.1f} ms)")
+    print(f"  process max RSS after the impacts: {max_rss_gib():.2f} GiB (target <= 1 GB)")
     print("  slowest: " + ", ".join(f"{code} {s * 1000:.0f} ms ({up} assemblies above, "
                                     f"{rows} rows re-netted)"
                                     for s, code, up, rows in sorted(slowest, reverse=True)[:3]))

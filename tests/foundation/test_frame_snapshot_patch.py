@@ -18,6 +18,7 @@ from tests.fixtures_connector import MemoryConnector
 from tests.foundation.plant import tiny_plant
 from tests.foundation.test_frame_snapshot import WANTED, _assert_same_frames, _copy
 from workbench.analysis.calendar import Calendar
+from workbench.analysis.data import PlanningData
 from workbench.analysis.session import PlanningSession
 from workbench.cache import snapshot
 from workbench.cache.db import open_cache
@@ -163,7 +164,7 @@ def test_the_demo_a_week_later_plans_the_same_through_the_patched_snapshot(demo:
     _assert_patched_equals_sqlite(demo)
     via_patch = planning.load_planning_data(demo)
     frames, _ = planning.read_planning_frames(demo, WANTED, snapshot=False)
-    via_sqlite = planning.PlanningData(**frames)
+    via_sqlite = PlanningData(**frames)
     planning.prepare_planning_data(via_sqlite)
     day = planning.planning_day(via_sqlite)
     cal = Calendar.parse(day, "26w", "week")

@@ -126,7 +126,9 @@ def _patch(engine: Engine, run_id: int, before: int | None, after: int | None) -
             if count != len(frames[entity]) or rowid_sum != int(rowids[entity].sum()):
                 return PatchResult(False, f"{entity}: the patched frame does not match the "
                                           "table's live rows")
-    write_snapshot(path, after, layout, _same_order(frames), rowids=rowids)
+    # the numbering of the frames the run left alone is still right: not hashed again
+    kept = {key: ids for key, ids in saved.codes.items() if not len(written[key[0]])}
+    write_snapshot(path, after, layout, _same_order(frames), kept, rowids)
     return PatchResult(True, stamp=after, rows_read=rows_read)
 
 
