@@ -198,18 +198,18 @@ ITEM_COLUMNS = [
     Col("make_buy", "Make/buy"),
     Col("stock_uom", "Unit"),
     Col("lead_time_days", "Lead time (days)", "int"),
-    Col("safety_stock", "Safety stock", "qty"),
+    Col("safety_stock", "Safety stock", "qty", unit_of="code"),
     Col("standard_cost", "Std cost", "money"),
     Col("planner", "Planner"),
     Col("buyer", "Buyer"),
-    Col("default_supplier", "Supplier"),
+    Col("default_supplier", "Supplier", names="supplier"),
 ]
 
 DIFF_COLUMNS = [
-    Col("component", "Component"),
+    Col("component", "Component", names="item"),
     Col("change", "Change"),
-    Col("before_quantity_per", "Qty before", "qty"),
-    Col("after_quantity_per", "Qty after", "qty"),
+    Col("before_quantity_per", "Qty before", "qty", unit_of="component"),
+    Col("after_quantity_per", "Qty after", "qty", unit_of="component"),
     Col("changed", "What changed"),
     Col("before_scrap_pct", "Scrap % before", "qty"),
     Col("after_scrap_pct", "Scrap % after", "qty"),
@@ -217,20 +217,20 @@ DIFF_COLUMNS = [
 
 SHORTAGE_COLUMNS = [
     Col("first_shortage_date", "First shortage", "date"),
-    Col("first_shortage_quantity", "Short qty", "qty"),
+    Col("first_shortage_quantity", "Short qty", "qty", unit_of="item"),
     Col("item", "Item"),
     Col("description", "Description"),
-    Col("site", "Site"),
+    Col("site", "Site", names="site"),
     Col("planner", "Planner"),
     Col("buyer", "Buyer"),
-    Col("on_hand", "On hand", "qty"),
-    Col("safety_stock", "Safety stock", "qty"),
-    Col("total_net_requirements", "Net req. (horizon)", "qty"),
+    Col("on_hand", "On hand", "qty", unit_of="item"),
+    Col("safety_stock", "Safety stock", "qty", unit_of="item"),
+    Col("total_net_requirements", "Net req. (horizon)", "qty", unit_of="item"),
 ]
 
 PEG_COLUMNS = [
     Col("date", "Need date", "date"),
-    Col("quantity", "Quantity", "qty"),
+    Col("quantity", "Quantity", "qty", unit_of="item"),
     Col("kind", "Requirement"),
     Col("ref", "From"),
     Col("pegged_to", "Pegged to top-level demand"),

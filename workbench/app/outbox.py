@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from workbench.services.tasks import TaskState
     from workbench.services.writeback import DrainResult, Resolution
 
+#: the columns of :attr:`OutboxSnapshot.targets`
+TARGET_COLUMNS = ("id", "action", "target_kind", "record", "quantity", "date", "supplier",
+                  "item", "site", "unit")
+
 #: what a write-back command changes
 SENT = Changes(decisions=True, outbox=True)
 
@@ -48,10 +52,14 @@ class OutboxSnapshot:
     ``action``, ``verdict``, ``connector``, ``attempts``, ``updated_at``, ``last_error``,
     ``conflict``, ``decided_by``, ``decided_at``, ...). ``conflicts``: per entry in conflict,
     the comparison a buyer reads (the cached record, our decision, the source's record now;
-    :func:`workbench.services.approvals.conflict_lines`)."""
+    :func:`workbench.services.approvals.conflict_lines`). ``targets``: what each entry will do,
+    by ``id`` (:func:`workbench.cache.readmodels.outbox_targets`: ``action``, ``target_kind``,
+    ``record``, ``item``, ``site``, ``quantity`` with its ``unit``, ``date``, ``supplier``) —
+    apart from ``entries``, whose columns ``workbench outbox --json`` prints as they were."""
 
     entries: pd.DataFrame
     conflicts: dict[int, list[ConflictLine]] = field(default_factory=dict)
+    targets: pd.DataFrame | None = None
 
     def counts(self) -> dict[str, int]:
         """Entries per state."""
@@ -62,14 +70,17 @@ class OutboxSnapshot:
 
 @cache_query
 def outbox_entries(engine: Engine) -> OutboxSnapshot:
-    from workbench.cache.readmodels import cached_records, outbox_frame
+    import pandas as pd
+
+    from workbench.cache.readmodels import cached_records, outbox_frame, outbox_targets
     from workbench.services.approvals import conflict_lines
 
     entries = outbox_frame(engine)
     cached = cached_records(engine)
     conflicts = {int(r["id"]): conflict_lines(r["conflict"], cached.get(int(r["id"])))
                  for r in entries.to_dict("records") if r["state"] == "conflict"}
-    return OutboxSnapshot(entries, conflicts)
+    targets = pd.DataFrame(outbox_targets(engine), columns=list(TARGET_COLUMNS))
+    return OutboxSnapshot(entries, conflicts, targets)
 
 
 @cache_query

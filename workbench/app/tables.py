@@ -32,10 +32,16 @@ class Col:
     title: str
     kind: str = "text"
     tip: str = ""
+    #: a code column shown as "CODE — Name": "item", "supplier" or "site" (workbench.ui.format)
+    names: str = ""
+    #: a quantity shown with the stock unit of the item in this frame column ("1,200 EA")
+    unit_of: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown column kind {self.kind!r}")
+        if self.names not in ("", "item", "supplier", "site"):
+            raise ValueError(f"unknown name kind {self.names!r}")
 
     @property
     def numeric(self) -> bool:
@@ -103,6 +109,9 @@ class TableData:
                 arrays[col.name] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
             else:
                 arrays[col.name] = _text_array(values)
+        for col in columns:  # the item column a quantity takes its unit from, also when hidden
+            if col.unit_of and col.unit_of not in arrays and col.unit_of in frame.columns:
+                arrays[col.unit_of] = _text_array(frame[col.unit_of])
         if isinstance(key, str):
             keys = frame[key].to_numpy(dtype=object)
         else:

@@ -7,6 +7,7 @@ functions that build frames: the status reads run at start-up, before pandas is 
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -244,3 +245,64 @@ def source_freshness(engine: Engine) -> list[dict[str, Any]]:
         "FROM sync_runs s WHERE s.id IN (SELECT max(id) FROM sync_runs GROUP BY connector) "
         "ORDER BY s.connector"
     ))
+
+
+# --- names beside codes ---------------------------------------------------------------------
+
+
+def master_names(engine: Engine) -> tuple[list[tuple[str, str | None, str | None]],
+                                          list[tuple[str, str | None]],
+                                          list[tuple[str, str | None]]]:
+    """Live items (``code``, ``description``, ``stock_uom``), suppliers and sites (``code``,
+    ``name``): the names the screens show beside codes (workbench.app.names)."""
+    with engine.connect() as conn:
+        items = [tuple(r) for r in conn.exec_driver_sql(
+            "SELECT code, description, stock_uom FROM items WHERE deleted_at IS NULL")]
+        suppliers = [tuple(r) for r in conn.exec_driver_sql(
+            "SELECT code, name FROM suppliers WHERE deleted_at IS NULL")]
+        sites = [tuple(r) for r in conn.exec_driver_sql(
+            "SELECT code, name FROM sites WHERE deleted_at IS NULL")]
+    return items, suppliers, sites
+
+
+def outbox_targets(engine: Engine) -> list[dict[str, Any]]:
+    """What each outbox entry will do, read from its payload and the record it targets. Rows:
+    ``id``, ``action``, ``target_kind`` (requisition | purchase_order_line), ``record`` (the
+    requisition code or ``PO/line``), ``quantity`` and ``unit`` (a requisition: stock unit; a
+    PO line: the line's own unit, as sent), ``date``, ``supplier``, ``item``, ``site``. A
+    target no longer in the cache leaves item, site and unit empty."""
+    with engine.connect() as conn:
+        entries = [dict(r) for r in conn.exec_driver_sql(
+            "SELECT o.id, o.payload, d.requisition AS record, d.item AS decided_item "
+            "FROM outbox o JOIN decisions d ON d.id = o.decision ORDER BY o.id DESC").mappings()]
+        out = []
+        for e in entries:
+            payload = json.loads(e["payload"] or "{}")
+            kind = str(payload.get("target_kind") or "requisition")
+            record = str(e["record"] or "")
+            row: dict[str, Any] = {
+                "id": e["id"], "action": payload.get("action"), "target_kind": kind,
+                "record": record, "quantity": payload.get("quantity"),
+                "date": payload.get("date"), "supplier": payload.get("supplier"),
+                "item": payload.get("item") or None, "site": None, "unit": None}
+            if kind == "requisition":
+                found = conn.exec_driver_sql(
+                    "SELECT q.item, q.site, q.suggested_supplier, i.stock_uom FROM requisitions q "
+                    "LEFT JOIN items i ON i.code = q.item WHERE q.code = ?", (record,)).first()
+                if found is not None:
+                    row["item"] = row["item"] or found[0]
+                    row["site"], row["unit"] = found[1], found[3]
+                    row["supplier"] = row["supplier"] or found[2]
+            else:
+                po, _, line = record.rpartition("/")
+                found = conn.exec_driver_sql(
+                    "SELECT l.item, l.site, l.supplier, coalesce(l.orig_uom, i.stock_uom), "
+                    "l.promised_date FROM purchase_order_lines l "
+                    "LEFT JOIN items i ON i.code = l.item "
+                    "WHERE l.purchase_order = ? AND l.line = ?",
+                    (po, int(line) if line.isdigit() else -1)).first()
+                if found is not None:
+                    row["item"], row["site"], row["supplier"], row["unit"] = found[:4]
+                    row["date"] = row["date"] or found[4]
+            out.append(row)
+    return out

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.names import DisplayNames, display_names
 from workbench.app.ops import Changes, Outcome
 from workbench.app.sync import (
     CacheCounts,
@@ -56,6 +57,8 @@ from workbench.services.settings import SourceConfig
 from workbench.services.status import SourceStatus
 from workbench.ui.banner import Unreachable, offline_message
 from workbench.ui.dropload import DropOffer, droppable, offer_for, stage
+from workbench.ui.format import local_datetime, set_names
+from workbench.ui.models import FrameTableModel
 from workbench.ui.operations import Op
 from workbench.ui.panels import NAMES, PANELS, panel_class
 from workbench.ui.panels.base import Panel, PanelContext
@@ -201,6 +204,7 @@ class MainWindow(QMainWindow):
             self.go_to(last if last in NAMES else "overview")
         self.refresh_freshness()
         self.check_sources()
+        self.refresh_names()
         QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up)
 
     # --- menu actions -----------------------------------------------------------------------
@@ -367,6 +371,8 @@ class MainWindow(QMainWindow):
             self.check_sources()
         if changes.touches("data", "decisions", "outbox"):
             self.refresh_freshness()
+        if changes.data:
+            self.refresh_names()
 
     def _load_source(self, source: SourceConfig, busy_text: str, *, remember: bool = True) -> None:
         self.welcome.set_busy(busy_text)
@@ -425,11 +431,21 @@ class MainWindow(QMainWindow):
         (Op.call(self.ctx.runner, freshness, key=f"freshness-{id(self)}", parent=self)
          .on_success(self._show_freshness).run())
 
+    def refresh_names(self) -> None:
+        """Names beside codes and units beside quantities in every table (workbench.ui.format)."""
+        (Op.call(self.ctx.runner, display_names, key=f"names-{id(self)}", parent=self)
+         .on_success(self._show_names).run())
+
+    def _show_names(self, names: DisplayNames) -> None:
+        set_names(names)
+        for model in self.findChildren(FrameTableModel):
+            model.refresh_text()
+
     def _show_freshness(self, sources: list[SourceStatus]) -> None:
         parts = []
         for s in sources:
             when = s.last_success_at
-            parts.append(f"{s.connector}: as of {when.replace('T', ' ')[:16]} ({age_text(when)})"
+            parts.append(f"{s.connector}: as of {local_datetime(when)} ({age_text(when)})"
                          if when else f"{s.connector}: never synced")
         self.freshness.setText("   ".join(parts) or "cache empty")
         self.freshness.setToolTip(f"Cache: {self.ctx.cache_path}")

@@ -25,6 +25,8 @@ from PySide6.QtGui import QBrush, QColor
 
 from workbench.app.columns import describe
 from workbench.app.tables import Col, Query, TableData, format_value
+from workbench.ui import format as fmt
+from workbench.ui.format import readable
 from workbench.ui.operations import Op
 
 if TYPE_CHECKING:
@@ -49,10 +51,21 @@ TONE_COLOURS = {
 Index = QModelIndex | QPersistentModelIndex
 
 
-def _formatter(arr: np.ndarray, kind: str) -> Callable[[int], str]:
-    """The text of row ``i`` of one column, bound once per table (``data`` is called per cell)."""
-    if kind == "text":
-        return lambda i: str(arr[i])
+def _formatter(table: TableData, col: Col) -> Callable[[int], str]:
+    """The text of row ``i`` of one column, bound once per table (``data`` is called per cell),
+    as a planner reads it (:mod:`workbench.ui.format`): raw values blank, local times, names
+    beside codes, units beside quantities."""
+    arr = table.arrays[col.name]
+    if col.names:
+        kind = col.names
+        return lambda i: fmt.names().label(kind, readable(str(arr[i])))
+    if col.kind == "text":
+        return lambda i: readable(str(arr[i]))
+    units = table.arrays.get(col.unit_of) if col.unit_of else None
+    if units is not None:
+        return lambda i: fmt.quantity_with_unit(format_value(arr[i], col.kind),
+                                                fmt.names().unit(str(units[i])))
+    kind = col.kind
     return lambda i: format_value(arr[i], kind)
 
 
@@ -97,9 +110,14 @@ class FrameTableModel(QAbstractTableModel):
         """Convenience for small tables built on the UI thread."""
         self.set_table(TableData.from_frame(frame, self.columns, key, **kw))
 
+    def refresh_text(self) -> None:
+        """Cells read again (the names and units of :mod:`workbench.ui.format` arrived)."""
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(self.rowCount() - 1, self.columnCount() - 1))
+
     def _rebuild_formatters(self) -> None:
-        self._cell = [_formatter(self._table.arrays[col.name], col.kind)
-                      for col in self._table.columns]
+        self._cell = [_formatter(self._table, col) for col in self._table.columns]
 
     # --- queries ----------------------------------------------------------------------------
     def set_query(self, query: Query) -> None:

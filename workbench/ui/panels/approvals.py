@@ -57,17 +57,18 @@ if TYPE_CHECKING:
 QUEUE_COLUMNS = [
     Col("requisition", "Requisition"),
     Col("action", "Advice"),
-    Col("item", "Item"),
-    Col("quantity", "Qty", "qty", tip="The requisition's quantity now, in the item's unit"),
-    Col("proposed_quantity", "Proposed qty", "qty"),
+    Col("item", "Item", names="item"),
+    Col("quantity", "Qty", "qty", tip="The requisition's quantity now, in the item's unit",
+        unit_of="item"),
+    Col("proposed_quantity", "Proposed qty", "qty", unit_of="item"),
     Col("need_date", "Need date", "date"),
     Col("proposed_date", "Proposed date", "date"),
     Col("reason", "Reason"),
     Col("switch_to", "Switch to", tip="What a switch of source proposes: an alternate component "
         "(quantity in its units) or another supplier"),
-    Col("site", "Site"),
+    Col("site", "Site", names="site"),
     Col("buyer", "Buyer"),
-    Col("supplier", "Supplier"),
+    Col("supplier", "Supplier", names="supplier"),
 ]
 ACTION_TONES = {"cancel": "removed", "reduce": "changed", "increase": "added",
                 "expedite": "late", "switch_source": "changed", "defer": "queued"}

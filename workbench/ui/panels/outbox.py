@@ -37,6 +37,7 @@ from workbench.app.outbox import (
     send_pending,
 )
 from workbench.app.tables import Col
+from workbench.ui.format import readable
 from workbench.ui.widgets import TablePane, hint
 
 if TYPE_CHECKING:
@@ -44,15 +45,26 @@ if TYPE_CHECKING:
     from workbench.services.writeback import Resolution
     from workbench.ui.panels.base import Panel, PanelContext
 
+#: what each entry will do first (action, record, item, quantity and unit, date, supplier: on
+#: screen at 1280x720), its write-back state after
 OUTBOX_COLUMNS = [
     Col("id", "Entry", "int"),
     Col("state", "State"),
-    Col("requisition", "Requisition"),
     Col("action", "Action"),
+    Col("requisition", "Requisition / PO line",
+        tip="The record the decision changes in the source: a requisition or a PO line"),
+    Col("item", "Item", names="item", tip="The item of the requisition or PO line"),
+    Col("quantity", "Quantity", "qty",
+        tip="The quantity the source is sent: a requisition's in the item's stock unit, a PO "
+            "line's new ordered quantity in the line's own unit; empty: unchanged"),
+    Col("unit", "Unit", tip="The unit of the quantity sent"),
+    Col("date", "Date", "date", tip="The date the source is sent (need date of a requisition, "
+                                    "delivery date of a PO line)"),
+    Col("supplier", "Supplier", names="supplier", tip="The supplier of the requisition or line"),
     Col("verdict", "Decision"),
-    Col("connector", "Source"),
     Col("attempts", "Attempts", "int"),
     Col("updated_at", "Updated"),
+    Col("connector", "Source"),
     Col("last_error", "Error"),
 ]
 TONES = {"failed": "failed", "conflict": "conflict", "queued": "queued", "confirmed": "ok",
@@ -142,6 +154,10 @@ class OutboxView(QWidget):
     def _show(self, snapshot: OutboxSnapshot) -> None:
         frame, self._conflicts = snapshot.entries, snapshot.conflicts
         self._entries = frame
+        targets = snapshot.targets
+        if targets is not None and len(frame):
+            what = targets[["id", "item", "quantity", "unit", "date", "supplier"]]
+            frame = frame.merge(what, on="id", how="left")
         frame = frame.assign(tone=frame["state"].map(TONES).fillna("")) if len(frame) else frame
         self.table.model.set_frame(frame, "id", tone="tone" if len(frame) else None)
         states = sorted(set(frame["state"])) if len(frame) else []
@@ -162,7 +178,7 @@ class OutboxView(QWidget):
         self._conflict_key = int(entry["id"])
         self.conflict_title.setText(
             f"Entry {entry['id']}: {entry['verdict']} {entry['action']} of {entry['requisition']}"
-            f", decided by {entry['decided_by']} at {entry['decided_at']}. "
+            f", decided by {entry['decided_by']} at {readable(str(entry['decided_at']))}. "
             f"{entry['last_error'] or ''}")
         lines = self._conflicts.get(self._conflict_key, [])
         self.conflict.setRowCount(len(lines))

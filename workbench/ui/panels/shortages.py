@@ -33,6 +33,7 @@ from workbench.app.columns import PEG_COLUMNS, SHORTAGE_COLUMNS
 from workbench.app.planning import shortage_table, timeline
 from workbench.app.tables import TableData, format_value
 from workbench.ui import charts
+from workbench.ui import format as fmt
 from workbench.ui.elementlist import ElementListView
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.widgets import TablePane, heading, hint
@@ -152,7 +153,10 @@ class ShortagesPanel(Panel):
     def _draw(self, t: Timeline) -> None:
         self.current = t
         safety = format_value(t.safety_stock, "qty")
-        self.caption.setText(f"{t.item} at {t.site} — safety stock {safety}")
+        names = fmt.names()
+        named = ", ".join(n for n in (names.name("item", t.item), names.name("site", t.site)) if n)
+        self.caption.setText(f"{t.item} at {t.site} — {named + ' — ' if named else ''}"
+                             f"safety stock {fmt.quantity_with_unit(safety, names.unit(t.item))}")
         plot = self.plot
         charts.clear(plot)
         rec = t.record
@@ -179,7 +183,7 @@ class ShortagesPanel(Panel):
                            name="Requirement (−quantity)", colour=charts.PURPLE, symbol="t")
         charts.shade_legend(plot, "Shortage weeks")
         plot.enableAutoRange()
-        self.pegs.model.set_frame(t.pegs.reset_index(), "index")
+        self.pegs.model.set_frame(t.pegs.reset_index().assign(item=t.item), "index")
 
     def focus_on(self, target: Any) -> None:
         """An item code, or (item, site): then its timeline is drawn (another panel asked for

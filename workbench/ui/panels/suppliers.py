@@ -53,7 +53,8 @@ HISTORY_COLUMNS = [
     Col("changed_at", "Changed at"),
     Col("promised_date", "Promised", "date"),
     Col("quantity_ordered", "Quantity", "qty",
-        tip="Ordered quantity in the stock unit; for an acknowledgement the confirmed quantity"),
+        tip="Ordered quantity in the stock unit; for an acknowledgement the confirmed quantity",
+        unit_of="item"),
     Col("via", "From", tip="The EDI message (type, file, interchange control number) or the "
                            "sync of the line's source that brought the change"),
     Col("document_number", "Document"),
@@ -163,7 +164,7 @@ class SuppliersPanel(Panel):
         item = self.lines.model.value(row, "item") if row is not None else ""
         label = f"{po}/{line}" + (f" ({item})" if item else "")  # its description: in the row
         self.query(promise_history, str(po), int(line),
-                   then=lambda h: self._show_history(label, h))
+                   then=lambda h: self._show_history(label, h.assign(item=item)))
 
     def _show_history(self, label: str, h: pd.DataFrame) -> None:
         """The line's promise history: the table (each change with the message or sync it came

@@ -39,41 +39,51 @@ from workbench.app.planning import impact, planning_day, where_used
 from workbench.app.tables import Col
 from workbench.services.planning import plain, records
 from workbench.ui import charts
+from workbench.ui import format as fmt
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.widgets import TablePane, heading, hint
 
 if TYPE_CHECKING:
     from workbench.services.planning import Impact, WeeklyComparison, WhereUsedAnswer
 
-ANCESTOR_COLUMNS = [Col("item", "Assembly"), Col("min_level", "Level", "int"),
-                    Col("extended_quantity", "Extended qty", "qty"), Col("top", "Top level")]
-DIFF_COLUMNS = [Col("component", "Component"), Col("change", "Change"),
-                Col("before_quantity_per", "Qty before", "qty"),
-                Col("after_quantity_per", "Qty after", "qty")]
-WO_COLUMNS = [Col("code", "Work order"), Col("site", "Site"), Col("quantity", "Qty", "qty"),
+#: quantities read with their unit (workbench.ui.format): ``of`` is the item a where-used or
+#: impact quantity counts (the item asked about / the parent changed), added to each frame
+ANCESTOR_COLUMNS = [Col("item", "Assembly", names="item"), Col("min_level", "Level", "int"),
+                    Col("extended_quantity", "Extended qty", "qty", unit_of="of"),
+                    Col("top", "Top level")]
+DIFF_COLUMNS = [Col("component", "Component", names="item"), Col("change", "Change"),
+                Col("before_quantity_per", "Qty before", "qty", unit_of="component"),
+                Col("after_quantity_per", "Qty after", "qty", unit_of="component")]
+WO_COLUMNS = [Col("code", "Work order"), Col("site", "Site", names="site"),
+              Col("quantity", "Qty", "qty", unit_of="of"),
               Col("start_date", "Start", "date"), Col("due_date", "Due", "date"),
               Col("status", "Status"), Col("bom_revision", "Built to rev."),
               Col("after_change", "After the change")]
-PLANNED_COLUMNS = [Col("site", "Site"), Col("start_date", "Start", "date"),
-                   Col("due_date", "Due", "date"), Col("quantity", "Planned qty", "qty"),
+PLANNED_COLUMNS = [Col("site", "Site", names="site"), Col("start_date", "Start", "date"),
+                   Col("due_date", "Due", "date"),
+                   Col("quantity", "Planned qty", "qty", unit_of="of"),
                    Col("after_change", "After the change")]
-DEMAND_COLUMNS = [Col("code", "Demand"), Col("item", "Item"), Col("site", "Site"),
+DEMAND_COLUMNS = [Col("code", "Demand"), Col("item", "Item", names="item"),
+                  Col("site", "Site", names="site"),
                   Col("kind", "Kind"), Col("due_date", "Due", "date"),
-                  Col("quantity", "Qty", "qty"),
-                  Col("planned_quantity", "Planned qty", "qty",
+                  Col("quantity", "Qty", "qty", unit_of="item"),
+                  Col("planned_quantity", "Planned qty", "qty", unit_of="item",
                       tip="What the plan counts of it after forecast consumption")]
-EXCESS_COLUMNS = [Col("item", "Item"), Col("site", "Site"), Col("kind", "Supply"),
-                  Col("ref", "Reference"), Col("quantity", "Excess qty", "qty"),
+EXCESS_COLUMNS = [Col("item", "Item", names="item"), Col("site", "Site", names="site"),
+                  Col("kind", "Supply"), Col("ref", "Reference"),
+                  Col("quantity", "Excess qty", "qty", unit_of="item"),
                   Col("value", "Excess value", "money")]
-NEW_COLUMNS = [Col("item", "Item"), Col("site", "Site"),
-               Col("new_net_requirement", "New net requirement", "qty"),
+NEW_COLUMNS = [Col("item", "Item", names="item"), Col("site", "Site", names="site"),
+               Col("new_net_requirement", "New net requirement", "qty", unit_of="item"),
                Col("first_shortage_date", "First shortage", "date"),
                Col("first_shortage_date_before", "Before the change", "date")]
-WHATIF_COLUMNS = [Col("item", "Item"), Col("site", "Site"),
+WHATIF_COLUMNS = [Col("item", "Item", names="item"), Col("site", "Site", names="site"),
                   Col("first_a", "First shortage before", "date"),
                   Col("first_b", "First shortage after", "date"),
-                  Col("gross_a", "Gross req. before", "qty"), Col("gross_b", "Gross req. after", "qty"),
-                  Col("net_a", "Net req. before", "qty"), Col("net_b", "Net req. after", "qty")]
+                  Col("gross_a", "Gross req. before", "qty", unit_of="item"),
+                  Col("gross_b", "Gross req. after", "qty", unit_of="item"),
+                  Col("net_a", "Net req. before", "qty", unit_of="item"),
+                  Col("net_b", "Net req. after", "qty", unit_of="item")]
 
 
 #: row tones of the order tables: kept components in the "changed" tone, followers as "added"
@@ -240,27 +250,29 @@ class WhereUsedPanel(Panel):
         model = self.tree_model
         model.removeRows(0, model.rowCount())
         nodes: dict[tuple[str, ...], QStandardItem] = {}
+        unit = fmt.names().unit(answer.item)  # every quantity of the tree counts the item asked about
         for path in plain(answer.result.paths):
             chain: tuple[str, ...] = ()
             parent = model.invisibleRootItem()
             for step in path["steps"]:
                 chain = chain + (f"{step['parent']}/{step['revision']}",)
                 if chain not in nodes:
-                    cells = [QStandardItem(step["parent"]), QStandardItem(step["revision"]),
-                             QStandardItem(f"{step['quantity_per']:,.6g}"),
-                             QStandardItem(f"{step['extended_quantity']:,.6g}")]
+                    cells = [QStandardItem(step["parent"]),
+                             QStandardItem(step["revision"]),
+                             QStandardItem(f"{step['quantity_per']:,.6g} {unit}".strip()),
+                             QStandardItem(f"{step['extended_quantity']:,.6g} {unit}".strip())]
                     for c in cells:
                         c.setEditable(False)
                     parent.appendRow(cells)
                     nodes[chain] = cells[0]
                 parent = nodes[chain]
         self.tree.expandToDepth(1)
-        for column, width in enumerate((200, 70, 80, 100)):
+        for column, width in enumerate((200, 70, 90, 110)):
             self.tree.setColumnWidth(column, width)
         anc = pd.DataFrame(records(answer.result.ancestors),
                            columns=["item", "min_level", "top_level", "extended_quantity"])
         anc["top"] = np.where(anc["top_level"].astype(bool), "yes", "")
-        self.ancestors.model.set_frame(anc, "item")
+        self.ancestors.model.set_frame(anc.assign(of=answer.item), "item")
         tops = int(anc["top_level"].astype(bool).sum())
         more = " (first 1,000 paths shown)" if answer.result.truncated else ""
         on = f" on {answer.as_of}" if answer.as_of else ""
@@ -317,11 +329,13 @@ class WhereUsedPanel(Panel):
         above = frame(imp.assemblies_above, columns=["item", "min_level", "top_level",
                                                          "extended_quantity"])
         above["top"] = np.where(above["top_level"].astype(bool), "yes", "")
-        self.above.model.set_frame(above, "item")
+        self.above.model.set_frame(above.assign(of=imp.item), "item")
         orders = frame(imp.work_orders, columns=[c.name for c in WO_COLUMNS] + ["fate"])
+        orders["of"] = imp.item
         self.orders.model.set_frame(orders.assign(tone=orders["fate"].map(FATE_TONES)), "code",
                                     tone="tone")
         planned = frame(imp.planned_orders, columns=[c.name for c in PLANNED_COLUMNS] + ["fate"])
+        planned["of"] = imp.item
         self.planned.model.set_frame(
             planned.assign(tone=planned["fate"].map(FATE_TONES)).reset_index(), "index",
             tone="tone")
