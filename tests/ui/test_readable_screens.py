@@ -363,3 +363,34 @@ def test_names_and_units_beside_codes_and_quantities() -> None:
                          ["RM-2", "P9", "0.25 KG", ""]]  # no name known: the code alone
     finally:
         fmt.set_names(before)
+
+
+# --- the outbox says what each entry will do ------------------------------------------------------
+def test_outbox_says_what_each_entry_will_do(qtbot, busy_template: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The three queued entries of the busy demo, as the small demo at day 0 holds them:
+    RQ-000001 (PP-00102 AC Motor 1.75kW, 490 EA, supplier S0007) advised cancel: 0 EA by
+    2027-02-03; RQ-000002 (PP-00013 Shaft Seal 35x35x7, 900 EA, S0008) advised reduce: 899 EA
+    by 2027-02-01; E01 on PO-000001/1 (PP-00039 Socket Screw M6x20 from S0001, 27,669 EA
+    ordered, none received, promised 2026-11-26, needed 2026-11-05): expedite the 27,669 EA
+    still to come to 2026-11-05."""
+    window = busy_window(qtbot, busy_template, tmp_path, (1280, 720))
+    panel = window.go_to("sync")
+    settle(qtbot, window)
+    outbox = panel.outbox  # type: ignore[attr-defined]
+    panel.tabs.setCurrentWidget(outbox)  # type: ignore[attr-defined]
+    settle(qtbot, window)
+    model = outbox.table.model
+    titles = [c.title for c in model.columns]
+    wanted = ["Entry", "Action", "Requisition / PO line", "Item", "Quantity", "Unit", "Date",
+              "Supplier"]
+    rows = {model.data(model.index(r, 0)): [model.data(model.index(r, titles.index(t)))
+                                            for t in wanted[1:]]
+            for r in range(model.rowCount())}
+    assert rows == {
+        "3": ["expedite", "PO-000001/1", "PP-00039 — Socket Screw M6x20", "27,669", "EA",
+              "2026-11-05", "S0001 — Westfield Precision Parts S.A."],
+        "2": ["reduce", "RQ-000002", "PP-00013 — Shaft Seal 35x35x7", "899", "EA", "2027-02-01",
+              "S0008 — Rhein Sensors S.p.A."],
+        "1": ["cancel", "RQ-000001", "PP-00102 — AC Motor 1.75kW", "0", "EA", "2027-02-03",
+              "S0007 — Atlantic Sensors S.p.A."],
+    }

@@ -269,8 +269,10 @@ def outbox_targets(engine: Engine) -> list[dict[str, Any]]:
     """What each outbox entry will do, read from its payload and the record it targets. Rows:
     ``id``, ``action``, ``target_kind`` (requisition | purchase_order_line), ``record`` (the
     requisition code or ``PO/line``), ``quantity`` and ``unit`` (a requisition: stock unit; a
-    PO line: the line's own unit, as sent), ``date``, ``supplier``, ``item``, ``site``. A
-    target no longer in the cache leaves item, site and unit empty."""
+    PO line: the line's own unit, as sent; a PO line's reschedule sends no quantity: the open
+    quantity it moves), ``date`` (a PO line's reduce or cancel sends none: its promised
+    date), ``supplier``, ``item``, ``site``. A target no longer in the cache leaves item, site
+    and unit empty."""
     with engine.connect() as conn:
         entries = [dict(r) for r in conn.exec_driver_sql(
             "SELECT o.id, o.payload, d.requisition AS record, d.item AS decided_item "
@@ -297,12 +299,15 @@ def outbox_targets(engine: Engine) -> list[dict[str, Any]]:
                 po, _, line = record.rpartition("/")
                 found = conn.exec_driver_sql(
                     "SELECT l.item, l.site, l.supplier, coalesce(l.orig_uom, i.stock_uom), "
-                    "l.promised_date FROM purchase_order_lines l "
-                    "LEFT JOIN items i ON i.code = l.item "
+                    "l.promised_date, coalesce(l.orig_quantity_ordered, l.quantity_ordered) - "
+                    "coalesce(l.orig_quantity_received, l.quantity_received, 0) "
+                    "FROM purchase_order_lines l LEFT JOIN items i ON i.code = l.item "
                     "WHERE l.purchase_order = ? AND l.line = ?",
                     (po, int(line) if line.isdigit() else -1)).first()
                 if found is not None:
                     row["item"], row["site"], row["supplier"], row["unit"] = found[:4]
                     row["date"] = row["date"] or found[4]
+                    if row["quantity"] is None:  # a reschedule moves what is still to come
+                        row["quantity"] = found[5]
             out.append(row)
     return out

@@ -56,7 +56,8 @@ OUTBOX_COLUMNS = [
     Col("item", "Item", names="item", tip="The item of the requisition or PO line"),
     Col("quantity", "Quantity", "qty",
         tip="The quantity the source is sent: a requisition's in the item's stock unit, a PO "
-            "line's new ordered quantity in the line's own unit; empty: unchanged"),
+            "line's new ordered quantity in the line's own unit; a reschedule: the open "
+            "quantity it moves"),
     Col("unit", "Unit", tip="The unit of the quantity sent"),
     Col("date", "Date", "date", tip="The date the source is sent (need date of a requisition, "
                                     "delivery date of a PO line)"),
