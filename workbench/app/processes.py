@@ -7,8 +7,8 @@ run the UI thread cannot execute a single Python slot. A :class:`JobServer` is o
 with its own cache engine and, for planning, its own :class:`PlanningSession`; the UI's worker
 threads hand it picklable jobs and wait on a pipe (waiting releases the GIL).
 
-Three servers per window (:class:`workbench.app.runner.ProcessRunner`): the *planner* (the
-planning session), the *reader* (cache reads big enough to hold the GIL) and the *writer* (sync,
+Servers per window (:class:`workbench.app.runner.ProcessRunner`): the *planner* (the
+planning session), two *readers* (cache reads big enough to hold the GIL) and the *writer* (sync,
 decisions, re-evaluation results, write-back) — the cache's single writer. Each runs one job at a
 time. A job is a picklable callable — ``functools.partial`` of a top-level operation of
 :mod:`workbench.app` — called as ``job(session)`` (kind ``plan``) or ``job(engine)`` (kind
@@ -288,6 +288,11 @@ class JobServer:
     def invalidate(self) -> None:
         """The cache changed: the next planning job opens a new session."""
         self.generation += 1
+
+    @property
+    def busy(self) -> bool:
+        """A job is running (or its process starting): a new one would wait."""
+        return self._lock.locked()
 
     @property
     def pid(self) -> int | None:

@@ -124,9 +124,11 @@ class InlineRunner:
 
 
 class ProcessRunner:
-    """Runs operations in three worker processes of one cache: planner, reader, writer
+    """Runs operations in worker processes of one cache: planner, two readers, writer
     (:mod:`workbench.app.processes`). Each process runs one job at a time; callers wait in
-    their own (worker) threads, never in the UI thread.
+    their own (worker) threads, never in the UI thread. A cache query goes to the first idle
+    reader (the second starts on first need), so a long read — the exception messages, the
+    names of 200,000 items — does not hold up another panel's read (the item list's chunks).
 
     ``defaults`` is read when a job is sent, so new planning defaults reach the next planning
     query (the planner reopens its session when they differ).
@@ -138,17 +140,19 @@ class ProcessRunner:
         self.defaults = defaults
         self.planner = JobServer("planner", self.cache_path, defaults)
         self.reader = JobServer("reader", self.cache_path, defaults)
+        self.readers = (self.reader, JobServer("reader-2", self.cache_path, defaults))
         self.writer = JobServer("writer", self.cache_path, defaults)
         self._local: Engine | None = None
         self._local_lock = threading.Lock()
 
     @property
-    def servers(self) -> tuple[JobServer, JobServer, JobServer]:
-        return self.planner, self.reader, self.writer
+    def servers(self) -> tuple[JobServer, ...]:
+        return self.planner, *self.readers, self.writer
 
     def server_for(self, kind: Kind) -> JobServer:
-        return {Kind.PLANNING: self.planner, Kind.CACHE: self.reader,
-                Kind.COMMAND: self.writer}[kind]
+        if kind is Kind.CACHE:
+            return next((r for r in self.readers if not r.busy), self.reader)
+        return {Kind.PLANNING: self.planner, Kind.COMMAND: self.writer}[kind]
 
     def run(self, fn: Callable[..., T], /, *args: Any, state: TaskState | None = None,
             **kwargs: Any) -> T:

@@ -10,7 +10,7 @@ a query on the large plant takes tens of milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -73,10 +73,13 @@ class TableData:
     keys: np.ndarray
     arrays: dict[str, np.ndarray]
     #: lower-cased text of the searchable columns, joined by a separator no search can span
-    haystack: np.ndarray
+    #: (None: built from ``search`` on the first text search, see :meth:`search_text`)
+    haystack: np.ndarray | None = None
     #: optional per-row tone ("added", "removed", "changed", "short", "late", ...) for colouring
     tones: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the columns a text search looks in, when ``haystack`` is built lazily
+    search: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -120,17 +123,46 @@ class TableData:
         texts = [c.name for c in columns if not c.numeric and c.kind != "date"]
         search = list(search) if search is not None else texts
         if search and len(frame):
-            joined = np.strings.lower(arrays[search[0]]) if search[0] in arrays else _text_array(
-                frame[search[0]]
-            )
-            for name in search[1:]:
-                part = arrays[name] if name in arrays else _text_array(frame[name])
-                joined = np.strings.add(np.strings.add(joined, "\x1f"), np.strings.lower(part))
-            haystack = joined
+            haystack = _haystack([arrays[name] if name in arrays else _text_array(frame[name])
+                                  for name in search])
         else:
             haystack = np.full(len(frame), "", dtype=np.str_)
         tones = _text_array(frame[tone]) if tone and tone in frame.columns else None
         return cls(list(columns), keys, arrays, haystack, tones)
+
+    @classmethod
+    def from_columns(cls, columns: Sequence[Col], key: str, values: Mapping[str, Sequence[Any]],
+                     *, search: Sequence[str] = ()) -> TableData:
+        """Build the arrays straight from column lists (e.g. a cursor's rows transposed), with
+        no pandas and no per-row formatting: text None -> "", numbers None -> NaN. The search
+        text is built on the first text search (:meth:`search_text`), not here."""
+        arrays: dict[str, np.ndarray] = {}
+        for col in columns:
+            if col.kind == "date":
+                arrays[col.name] = np.array([v or "NaT" for v in values[col.name]],
+                                            dtype="datetime64[D]")
+            elif col.numeric:
+                arrays[col.name] = np.array([np.nan if v is None else v for v in values[col.name]],
+                                            dtype=float)
+            else:
+                arrays[col.name] = np.array(["" if v is None else v for v in values[col.name]],
+                                            dtype=np.str_)
+        for col in columns:  # the item column a quantity takes its unit from, also when hidden
+            if col.unit_of and col.unit_of not in arrays and col.unit_of in values:
+                arrays[col.unit_of] = np.array(["" if v is None else v
+                                                for v in values[col.unit_of]], dtype=np.str_)
+        keys = np.array(values[key], dtype=object)
+        return cls(list(columns), keys, arrays, None, search=tuple(search))
+
+    def search_text(self) -> np.ndarray:
+        """The haystack a text search looks in (built once from ``search`` when it was left
+        for later; numpy's string functions run without holding the GIL)."""
+        if self.haystack is None:
+            if self.search and len(self.keys):
+                self.haystack = _haystack([self.arrays[name] for name in self.search])
+            else:
+                self.haystack = np.full(len(self.keys), "", dtype=np.str_)
+        return self.haystack
 
     def query(self, q: Query) -> np.ndarray:
         """Positions of the rows matching ``q``, in display order."""
@@ -138,8 +170,9 @@ class TableData:
         mask: np.ndarray | None = None
         text = q.text.strip().lower()
         if text:
+            haystack = self.search_text()
             for word in text.split():
-                hit = np.strings.find(self.haystack, word) >= 0
+                hit = np.strings.find(haystack, word) >= 0
                 mask = hit if mask is None else mask & hit
         for name, value in q.equals:
             if value == "" or name not in self.arrays:
@@ -182,6 +215,68 @@ class TableData:
             else:
                 data[col.title] = values
         return pd.DataFrame(data)
+
+
+def _haystack(parts: list[np.ndarray]) -> np.ndarray:
+    """Lower-cased text of ``parts`` joined row by row with a separator no search word holds
+    (``\x1f`` is whitespace to ``str.split``)."""
+    joined = np.strings.lower(parts[0])
+    for part in parts[1:]:
+        joined = np.strings.add(np.strings.add(joined, "\x1f"), np.strings.lower(part))
+    return joined
+
+
+class TableFill:
+    """A table arriving in chunks (rows in their final order), copied into arrays allocated
+    once for the announced number of rows and text widths: each chunk costs a copy of its own
+    rows, never of the rows before it (re-concatenating 200,000 rows per chunk would hold the
+    GIL for tens of milliseconds each time). :meth:`add` returns the rows so far as a
+    :class:`TableData` of views. More rows than announced, or a wider text, fall back to one
+    concatenation (e.g. a sync changed the table between two chunks)."""
+
+    def __init__(self, first: TableData, rows: int, widths: dict[str, int]) -> None:
+        """``first``: the first chunk (its arrays' names and kinds); ``rows``: the rows
+        announced; ``widths``: the longest text of each text column (characters)."""
+        self.columns = list(first.columns)
+        self.search = first.search
+        self.filled = 0
+        self.keys = np.empty(rows, dtype=object)
+        self.arrays: dict[str, np.ndarray] = {}
+        for name, arr in first.arrays.items():
+            dtype: Any = arr.dtype
+            if arr.dtype.kind == "U":
+                dtype = f"<U{max(1, widths.get(name, 0), arr.dtype.itemsize // 4)}"
+            self.arrays[name] = np.empty(rows, dtype=dtype)
+        self.add(first)
+
+    def add(self, chunk: TableData) -> TableData:
+        """Append ``chunk``'s rows; the table of every row so far."""
+        start, end = self.filled, self.filled + len(chunk)
+        if end > len(self.keys) or any(
+                chunk.arrays[name].dtype.itemsize > arr.dtype.itemsize
+                for name, arr in self.arrays.items() if arr.dtype.kind == "U"):
+            self._grow(chunk, end)
+        self.keys[start:end] = chunk.keys
+        for name, arr in self.arrays.items():
+            arr[start:end] = chunk.arrays[name]
+        self.filled = end
+        return self.table()
+
+    def _grow(self, chunk: TableData, end: int) -> None:
+        size = max(end, len(self.keys))
+        keys = np.empty(size, dtype=object)
+        keys[:self.filled] = self.keys[:self.filled]
+        self.keys = keys
+        for name, arr in list(self.arrays.items()):
+            dtype = np.result_type(arr.dtype, chunk.arrays[name].dtype)
+            grown = np.empty(size, dtype=dtype)
+            grown[:self.filled] = arr[:self.filled]
+            self.arrays[name] = grown
+
+    def table(self) -> TableData:
+        n = self.filled
+        return TableData(self.columns, self.keys[:n], {k: a[:n] for k, a in self.arrays.items()},
+                         None, search=self.search)
 
 
 def _sort_order(values: np.ndarray, descending: bool) -> np.ndarray:

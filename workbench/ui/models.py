@@ -106,6 +106,44 @@ class FrameTableModel(QAbstractTableModel):
         self._rebuild_formatters()
         self._apply(self._query, table.query(self._query) if len(table) <= BACKGROUND_QUERY_ROWS else None)
 
+    def extend_table(self, table: TableData) -> None:
+        """Show ``table``, the rows shown so far followed by more (a table filling in chunks,
+        e.g. :class:`workbench.app.tables.TableFill`). With no filter set and the new rows in
+        the sort's order, they are inserted at the end — the view keeps its scroll position
+        and selection, and nothing is sorted again; otherwise the query runs again."""
+        old = len(self._table)
+        new = len(table)
+        shown_in_order = not self.pending and np.array_equal(self._rows, np.arange(old))
+        rows = self._appended_rows(table, old) if shown_in_order else None
+        self._table = table
+        self._rebuild_formatters()
+        if rows is None:
+            self._apply(self._query, table.query(self._query) if new <= BACKGROUND_QUERY_ROWS
+                        else None)
+            return
+        if new > old:
+            self.beginInsertRows(QModelIndex(), old, new - 1)
+            self._rows = np.concatenate([self._rows, rows])
+            self.endInsertRows()
+        self.query_applied.emit()
+
+    def _appended_rows(self, table: TableData, old: int) -> np.ndarray | None:
+        """Positions ``old..`` of ``table`` when, after the rows on show (all rows before
+        ``old``, in their order), they keep the current query's order (None: the query must
+        run again)."""
+        q = self._query
+        if q.text.strip() or any(v for _, v in q.equals):
+            return None
+        added = np.arange(old, len(table))
+        if q.sort is None or not len(added):
+            return added
+        values = table.arrays.get(q.sort)
+        if values is None or q.descending or values.dtype.kind not in "UO":
+            return None
+        tail = values[max(old - 1, 0):]
+        in_order = bool(np.all(tail[1:] >= tail[:-1])) and not bool(np.any(tail == ""))
+        return added if in_order else None
+
     def set_frame(self, frame: pd.DataFrame, key: str | list[str], **kw: Any) -> None:
         """Convenience for small tables built on the UI thread."""
         self.set_table(TableData.from_frame(frame, self.columns, key, **kw))

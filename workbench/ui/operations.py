@@ -9,9 +9,10 @@ of times a second; a flood of queued signals is what froze Picard, PR #3188), an
 ``is_cancelled`` reads an event a Cancel button sets.
 
 Pools: ``"write"`` has one thread, so there is only ever one writer to SQLite (sync, decisions,
-write-back — run in the writer process, see :mod:`workbench.app.processes`); ``"planner"`` and
-``"reader"`` have one thread each feeding their process; ``"read"`` runs small work in this
-process beside them (WAL lets readers proceed while the writer works).
+write-back — run in the writer process, see :mod:`workbench.app.processes`); ``"planner"`` has
+one thread feeding its process, ``"reader"`` two (the runner has two reader processes);
+``"read"`` runs small work in this process beside them, and the quick reads (WAL lets readers
+proceed while the writer works).
 
 Starting an op with the ``key`` of one still running cancels the old one and drops its result:
 typing in a filter or clicking another item never queues stale work.
@@ -258,7 +259,7 @@ class Op(Generic[T]):
     def pool(cls, name: str) -> QThreadPool:
         if name not in cls._pools:
             pool = QThreadPool()
-            pool.setMaxThreadCount(2 if name == "read" else 1)
+            pool.setMaxThreadCount(2 if name in ("read", "reader") else 1)  # two readers
             cls._pools[name] = pool
         return cls._pools[name]
 

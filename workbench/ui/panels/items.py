@@ -1,8 +1,11 @@
 """Items & BOM: the searchable item list (200,000 items stay responsive), and for the selected
 item its indented multi-level BOM by revision and a coloured diff of two revisions.
 
-The item list is loaded once off the UI thread into column arrays (:mod:`workbench.app.tables`);
-filtering and sorting run on those arrays. The BOM side is :class:`workbench.ui.panels.bomview.BomView`.
+The item list arrives in chunks by item code (:func:`workbench.app.item_list.item_chunk`, reader
+process): the first 2,000 rows show at once, each later chunk is copied into arrays allocated
+once (:class:`workbench.app.tables.TableFill`) and appended to the model while the user scrolls,
+filters or sorts (:meth:`workbench.ui.models.FrameTableModel.extend_table`). Filtering and
+sorting run on those arrays. The BOM side is :class:`workbench.ui.panels.bomview.BomView`.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from workbench.app.bom import load_item_table
 from workbench.app.columns import ITEM_COLUMNS
-from workbench.app.tables import TableData
+from workbench.app.item_list import CHUNK_ROWS, FIRST_CHUNK_ROWS, ItemChunk, item_chunk
+from workbench.app.tables import TableFill
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.bomview import BomView
 from workbench.ui.widgets import TablePane, heading
@@ -45,14 +48,37 @@ class ItemsPanel(Panel):
         layout.addWidget(heading(self.title, 14))
         layout.addWidget(split, 1)
         self._pending_focus: str | None = None
+        self._fill: TableFill | None = None
+        self._picks: dict[str, set[str]] = {}
+        #: True while chunks of the list are still arriving
+        self.filling = False
 
     def reload(self) -> None:
-        self.query(load_item_table, then=self._show)
+        self.filling = True
+        self.query(item_chunk, None, FIRST_CHUNK_ROWS, then=self._first_chunk)
 
-    def _show(self, table: TableData) -> None:
-        self.items.model.set_table(table)
-        self.items.set_picker_values("make_buy", table.distinct("make_buy"))
-        self.items.set_picker_values("planner", table.distinct("planner"))
+    def _first_chunk(self, chunk: ItemChunk) -> None:
+        self._fill = TableFill(chunk.table, chunk.total or len(chunk.table), chunk.widths)
+        self._picks = {name: set(values) for name, values in chunk.distinct.items()}
+        self.items.model.set_table(self._fill.table())
+        self._next(chunk)
+
+    def _more(self, chunk: ItemChunk) -> None:
+        if self._fill is None:
+            return
+        self.items.model.extend_table(self._fill.add(chunk.table))
+        for name, values in chunk.distinct.items():
+            self._picks.setdefault(name, set()).update(values)
+        self._next(chunk)
+
+    def _next(self, chunk: ItemChunk) -> None:
+        """Ask the next chunk (same key: a reload supersedes it), or finish the list."""
+        if chunk.after is not None:
+            self.query(item_chunk, chunk.after, CHUNK_ROWS, then=self._more)
+            return
+        self.filling = False
+        self.items.set_picker_values("make_buy", sorted(self._picks.get("make_buy", ())))
+        self.items.set_picker_values("planner", sorted(self._picks.get("planner", ())))
         if self._pending_focus:
             self.focus_on(self._pending_focus)
 
@@ -62,7 +88,7 @@ class ItemsPanel(Panel):
 
     def focus_on(self, target: Any) -> None:
         code = str(target)
-        if self.items.model.total_rows == 0:
+        if self.items.model.total_rows == 0 or self.filling:
             self._pending_focus = code
             return
         self._pending_focus = None
