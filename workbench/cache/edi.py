@@ -13,8 +13,8 @@
   confirms another quantity than ordered — the data the buyer's exception list reads.
 
 Updates of ``purchase_order_lines`` fire the cache's own triggers (entity stamp, promise history
-``observed`` row); the ``edi`` promise-history row inserted here is stamped with
-:data:`workbench.cache.schema.NEW_STAMP`.
+``observed`` row); the ``edi`` promise-history rows a file inserts are stamped with
+:data:`workbench.cache.schema.NEW_STAMP` once, by :func:`apply_lines`.
 """
 
 from __future__ import annotations
@@ -266,6 +266,8 @@ def apply_lines(conn: Connection, lines: Sequence[AckLine | ShipLine], facts: Ma
                 applied += apply_acknowledgement(cur, ln, pol, source, run_id)
             else:
                 applied += apply_shipment(cur, ln, pol)
+        if applied:
+            cur.execute(NEW_STAMP)  # the promise-history rows inserted (once per file)
     finally:
         cur.close()
     return applied
@@ -320,7 +322,6 @@ def apply_acknowledgement(cur: sqlite3.Cursor, ack: AckLine, facts: PoLineFacts,
             "quantity_ordered = excluded.quantity_ordered, source = excluded.source, "
             "source_key = excluded.source_key, sync_run = excluded.sync_run, deleted_at = NULL",
             (*key, when, promised, confirmed, source, ack.message_ref, run_id))
-        cur.execute(NEW_STAMP)
     return True
 
 

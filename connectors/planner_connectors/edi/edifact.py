@@ -113,13 +113,19 @@ def segments(text: str, fast: bool = True) -> tuple[list[Segment], str]:
     out = []
     for n, elements in enumerate(raw, start=1):
         tag = elements[0] if elements else ""
-        if isinstance(tag, str):
-            tag = tag.lstrip("\r\n")  # line breaks after a segment terminator are layout
-        if not isinstance(tag, str) or len(tag) != 3 or not tag.isalpha() or not tag.isupper():
-            raise EdiError(f"{str(tag)[:20]!r} is not a segment tag", segment=n, element="tag",
-                           expected="three capital letters such as LIN")
+        if tag.__class__ is not str or tag not in _TAGS_SEEN:
+            if isinstance(tag, str):
+                tag = tag.lstrip("\r\n")  # line breaks after a segment terminator are layout
+            if not isinstance(tag, str) or len(tag) != 3 or not tag.isalpha() or not tag.isupper():
+                raise EdiError(f"{str(tag)[:20]!r} is not a segment tag", segment=n,
+                               element="tag", expected="three capital letters such as LIN")
         out.append(Segment(n, tag, list(elements[1:])))
     return out, decimal
+
+
+#: tags checked once already (three capital letters, nothing to strip): the usual ones
+_TAGS_SEEN = frozenset({"UNB", "UNH", "BGM", "DTM", "RFF", "NAD", "LIN", "PIA", "QTY", "UNS",
+                        "UNT", "UNZ", "CPS", "PAC", "CUX", "IMD", "FTX", "LOC", "MEA", "PCI"})
 
 
 def split_segments(body: str, terminator: str, data: str, component: str) -> Iterator[list[Any]]:
