@@ -242,7 +242,7 @@ def test_a_write_after_the_sync_stops_the_patch(tiny: Engine,
     """The patch reads the run's rows only while the cache still shows the sync's stamp."""
     _snapshot_now(tiny)
     calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(frame_patch, "patch_after_sync", lambda *a: calls.append(a))
+    monkeypatch.setattr(frame_patch, "patch_after_sync", lambda *a: calls.append(a[:4]))
     changed = dict(tiny_plant()["items"][0], safety_stock=13.0, source_version="2")
     assert run_sync(tiny, MemoryConnector({"items": [changed]})).ok
     (engine, run_id, before, after), = calls
@@ -267,3 +267,24 @@ def test_a_sync_of_a_cache_whose_snapshot_was_stale_does_not_patch_it(tiny: Engi
     assert run_sync(tiny, MemoryConnector({"items": [changed]})).ok
     assert snapshot.snapshot_stamp(_path(tiny)) == old  # not patched from a wrong base
     assert _saved(tiny) is None
+
+
+def test_every_trigger_writing_a_planning_table_is_known_to_the_patch(tiny: Engine) -> None:
+    """The patch searches only the tables a run counted as written and those their triggers
+    write: a new trigger writing a planning table must be listed, or its rows would be missed."""
+    import re
+
+    from workbench.analysis.data import PLANNING_ENTITIES
+
+    con = sqlite3.connect(tiny.url.database or "")
+    triggers = con.execute("SELECT name, tbl_name, sql FROM sqlite_master "
+                           "WHERE type = 'trigger'").fetchall()
+    con.close()
+    found: dict[str, set[str]] = {}
+    for _name, table, sql in triggers:
+        body = sql[sql.upper().index("BEGIN"):]
+        for target in re.findall(r"(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", body, re.I):
+            if target in PLANNING_ENTITIES and target != table:
+                found.setdefault(table, set()).add(target)
+    assert found == {k: set(v) for k, v in frame_patch.WRITTEN_BY_TRIGGERS.items()}
+    assert len(triggers) > 30  # the stamp triggers of every entity table were read too

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,12 @@ log = logging.getLogger(__name__)
 #: A sync that wrote more than this share of the snapshot's rows leaves it to the next load.
 MAX_SHARE = 0.3
 
+#: Planning tables the cache's triggers write when a sync writes a table (migration 0002: a PO
+#: line's promise date or quantity observed into ``promise_changes``, with the run's id). A test
+#: (tests/foundation/test_frame_snapshot_patch.py) reads every trigger of the cache's schema and
+#: fails when one writes a planning table not listed here.
+WRITTEN_BY_TRIGGERS: dict[str, tuple[str, ...]] = {"purchase_order_lines": ("promise_changes",)}
+
 
 @dataclass(frozen=True)
 class PatchResult:
@@ -69,13 +76,17 @@ class PatchResult:
     seconds: float = 0.0
 
 
-def patch_after_sync(engine: Engine, run_id: int, before: int | None,
-                     after: int | None) -> PatchResult:
+def patch_after_sync(engine: Engine, run_id: int, before: int | None, after: int | None,
+                     counts: Mapping[str, Mapping[str, int]] | None = None) -> PatchResult:
     """Bring the snapshot of ``before`` up to the state ``after`` the sync run ``run_id``
-    committed (see the module doc); never raises for a snapshot problem (logged, skipped)."""
+    committed (see the module doc); never raises (a problem is logged, the patch skipped).
+
+    ``counts``: the run's rows changed and deleted per entity (``SyncResult.counts``); only the
+    tables it names, and those their triggers write (:data:`WRITTEN_BY_TRIGGERS`), are searched
+    for the run's rows (None: every planning table)."""
     started = time.perf_counter()
     try:
-        result = _patch(engine, run_id, before, after)
+        result = _patch(engine, run_id, before, after, _touched(counts))
     except Exception as exc:  # noqa: BLE001 - the sync committed: a patch problem costs a load
         log.warning("frame snapshot not patched after sync run %s (%s: %s)", run_id,
                     type(exc).__name__, exc)
@@ -87,7 +98,16 @@ def patch_after_sync(engine: Engine, run_id: int, before: int | None,
     return result
 
 
-def _patch(engine: Engine, run_id: int, before: int | None, after: int | None) -> PatchResult:
+def _touched(counts: Mapping[str, Mapping[str, int]] | None) -> list[str]:
+    if counts is None:
+        return list(PLANNING_ENTITIES)
+    wrote = {e for e, c in counts.items() if c.get("changed", 0) or c.get("deleted", 0)}
+    wrote |= {t for e in wrote for t in WRITTEN_BY_TRIGGERS.get(e, ())}
+    return [e for e in PLANNING_ENTITIES if e in wrote]
+
+
+def _patch(engine: Engine, run_id: int, before: int | None, after: int | None,
+           touched: list[str]) -> PatchResult:
     path = snapshot_path(engine)
     if path is None or before is None or after is None:
         return PatchResult(False, "no snapshot for this cache")
@@ -105,11 +125,13 @@ def _patch(engine: Engine, run_id: int, before: int | None, after: int | None) -
     with read_transaction(engine) as connection:
         if stamp_on(connection) != after:
             return PatchResult(False, "the cache was written again after the sync")
-        written = {e: rows_written_by_run(connection, e, run_id) for e in PLANNING_ENTITIES}
+        none = np.zeros(0, np.int64)
+        written = {e: rows_written_by_run(connection, e, run_id) if e in touched else none
+                   for e in PLANNING_ENTITIES}
         if sum(len(w) for w in written.values()) > MAX_SHARE * max(total, 1):
             return PatchResult(False, "the sync rewrote most rows: the next load reads SQLite")
-        for entity, touched in written.items():
-            if not len(touched):
+        for entity, run_rows in written.items():
+            if not len(run_rows):
                 continue
             text, numbers, omit = planning_columns(entity)
             ids: list[np.ndarray] = []
@@ -118,7 +140,7 @@ def _patch(engine: Engine, run_id: int, before: int | None, after: int | None) -
                 changed_by_run=run_id), omit)
             rows_read += len(rows)
             frames[entity], rowids[entity] = patch_frame(
-                frames[entity], rowids[entity], touched, rows, ids[0],
+                frames[entity], rowids[entity], run_rows, rows, ids[0],
                 ENTITY_MODELS[entity].key_fields)
             if not len(frames[entity]):  # as a read of an empty table gives it
                 frames[entity] = normalise_frame(entity, None, omit)
@@ -136,4 +158,4 @@ def _same_order(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return {entity: frames[entity] for entity in PLANNING_ENTITIES}
 
 
-__all__ = ["MAX_SHARE", "PatchResult", "patch_after_sync"]
+__all__ = ["MAX_SHARE", "WRITTEN_BY_TRIGGERS", "PatchResult", "patch_after_sync"]

@@ -38,7 +38,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from workbench.cache import runs
+from workbench.cache import runs, sync_changes
 from workbench.cache.stamp import seal_in_transaction, stamp_in_transaction
 from workbench.cache.upsert import EntityWriter, Lookups
 from workbench.connect.port import Connector, ConnectorError
@@ -123,6 +123,7 @@ def run_sync(
         with engine.begin() as conn:
             run_id = runs.start_run(conn, name, started_at, SyncRunStatus.RUNNING)
             result.run_id = run_id
+            sync_changes.mark_run(conn, run_id, wanted)  # what it adds lies above the marks
             stamp_before = stamp_in_transaction(conn)  # the state the frame snapshot may hold
             observed = _observed_at(connector, now)
             runs.set_observed_at(conn, observed)
@@ -154,7 +155,7 @@ def run_sync(
         if stamp_after != stamp_before:  # the frame snapshot brought up to date (frame_patch)
             from workbench.services.frame_patch import patch_after_sync
 
-            patch_after_sync(engine, run_id, stamp_before, stamp_after)
+            patch_after_sync(engine, run_id, stamp_before, stamp_after, result.counts)
         if state:
             state.set_progress(len(wanted), len(wanted))
         return result
