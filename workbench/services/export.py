@@ -71,29 +71,53 @@ def export_frame(
     key: str | None = None,
     formats: dict[str, str] | None = None,
 ) -> Path:
-    """Write ``frame`` to ``path``; the suffix (.csv or .xlsx) picks the format."""
+    """Write ``frame`` to ``path``; the suffix (.csv or .xlsx) picks the format.
+
+    The file is written beside ``path`` under a temporary name and renamed over it when
+    complete: a cancelled or failed export leaves neither a half-written file nor a changed
+    earlier one. Progress is reported every few thousand rows, Cancel checked as often."""
     path = Path(path)
     suffix = path.suffix.lower()
     check_cancelled(state)
+    if suffix not in (".csv", ".xlsx"):
+        raise ExportError(f"cannot export to {path.name}: choose a .csv or .xlsx file")
+    if suffix == ".xlsx" and len(frame) > XLSX_MAX_ROWS:
+        raise ExportError(
+            f"{len(frame):,} rows do not fit in one Excel sheet (limit {XLSX_MAX_ROWS:,}); "
+            "filter the table first or export to CSV"
+        )
     if state:
         state.set_status(f"writing {len(frame):,} rows to {path.name}")
-    if suffix == ".csv":
-        from workbench.services.packages import neutralise_frame
-
-        # CRLF rows (RFC 4180): text holding a bare carriage return is then quoted too
-        neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
-    elif suffix == ".xlsx":
-        if len(frame) > XLSX_MAX_ROWS:
-            raise ExportError(
-                f"{len(frame):,} rows do not fit in one Excel sheet (limit {XLSX_MAX_ROWS:,}); "
-                "filter the table first or export to CSV"
-            )
-        write_xlsx(frame, path, state, info=info or ExportInfo(), key=key, formats=formats or {})
-    else:
-        raise ExportError(f"cannot export to {path.name}: choose a .csv or .xlsx file")
+    partial = path.with_name(f".{path.stem}.writing{path.suffix}")
+    try:
+        if suffix == ".csv":
+            _write_csv(frame, partial, state)
+        else:
+            write_xlsx(frame, partial, state, info=info or ExportInfo(), key=key,
+                       formats=formats or {})
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     if state:
         state.set_progress(1, 1)
     return path
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, state: TaskState | None) -> None:
+    """CSV in blocks of rows (progress and Cancel between blocks); formula text neutralised."""
+    from workbench.services.packages import neutralise_frame
+
+    safe = neutralise_frame(frame)
+    total = len(safe)
+    step = _PROGRESS_EVERY * 4
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        for start in range(0, max(total, 1), step):
+            check_cancelled(state)
+            # CRLF rows (RFC 4180): text holding a bare carriage return is then quoted too
+            safe.iloc[start:start + step].to_csv(handle, index=False, header=start == 0,
+                                                 lineterminator="\r\n")
+            if state:
+                state.set_progress(min(start + step, total), total)
 
 
 def key_first(frame: pd.DataFrame, key: str | None) -> pd.DataFrame:

@@ -36,11 +36,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.app.exports import PackedFrame, export_table
+from workbench.app.runner import Runner
 from workbench.app.tables import Col, Query
 from workbench.services.export import ExportInfo, export_frame
+from workbench.services.tasks import Cancelled
 from workbench.ui.errors import show_error
 from workbench.ui.models import FrameTableModel
-from workbench.ui.operations import Op, OpHandle
+from workbench.ui.operations import Op, OpHandle, pool_of
 from workbench.ui.settings import SavedView, TableLayout
 
 #: Milliseconds of quiet typing before a filter query runs.
@@ -175,6 +178,8 @@ class TablePane(QWidget):
         self.view.doubleClicked.connect(lambda idx: self.activated_key.emit(self.model.key_at(idx.row())))
         self._fitted = False
         self._export_handle: OpHandle[Any] | None = None
+        #: the runner exports go through (None: the holding panel's, see :meth:`runner`)
+        self.export_runner: Runner | None = None
         #: picker values a restored view asked for before the picker had them
         self._wanted: dict[str, str] = {}
         self._views: dict[str, SavedView] | None = None
@@ -403,24 +408,54 @@ class TablePane(QWidget):
                 name += suffix
             self.export_to(Path(name))
 
+    def runner(self) -> Runner | None:
+        """The runner of the panel holding this table (None: a table on its own)."""
+        if self.export_runner is not None:
+            return self.export_runner
+        widget = self.parent()
+        while widget is not None:
+            ctx = getattr(widget, "ctx", None)
+            if ctx is not None and getattr(ctx, "runner", None) is not None:
+                return ctx.runner
+            widget = widget.parent()
+        return None
+
     def export_to(self, path: Path, on_done: Callable[[Path], None] | None = None) -> OpHandle[Path]:
-        """Export the visible rows (filters applied) in the background."""
+        """Export the visible rows (filters applied) in the background: written by the reader
+        process (:func:`workbench.app.exports.export_table`) with progress and Cancel, the rows
+        packed column by column in a worker thread; without a runner, in a worker thread."""
         frame = self.model.visible_frame()
         filters = [f"text contains {self.filter.text()!r}"] if self.filter.text() else []
         filters += [f"{name} = {combo.currentData()}" for name, combo in self.pickers.items()
                     if combo.currentData()]
         info = ExportInfo(filters="; ".join(filters),
                           produced_by=f"Planner Workbench table {self.view.objectName()}")
+        runner = self.runner()
+        if runner is None:
+            work: Callable[[Any], Path] = partial(_export_here, frame, path, info)
+            pool = "read"
+        else:
+            work = partial(_export_in_reader, runner, frame, path, info)
+            pool = pool_of(export_table)
         op = (
-            Op(lambda state: export_frame(frame, path, state, info=info), name="Export",
-               parent=self)
+            Op(work, name="Export", key=f"export-{id(self)}", parent=self, pool=pool)
             .with_progress(f"Exporting {len(frame):,} rows…")
-            .on_failure(lambda exc: show_error(self, "Export failed", exc))
+            .on_failure(lambda exc: None if isinstance(exc, Cancelled)
+                        else show_error(self, "Export failed", exc))
         )
         if on_done:
             op.on_success(on_done)
         self._export_handle = op.run()
         return self._export_handle
+
+
+def _export_here(frame: Any, path: Path, info: ExportInfo, state: Any) -> Path:
+    return export_frame(frame, path, state, info=info)
+
+
+def _export_in_reader(runner: Runner, frame: Any, path: Path, info: ExportInfo, state: Any) -> Path:
+    table = PackedFrame.pack(frame)  # in this worker thread, a column at a time
+    return runner.run(export_table, table, str(path), info=info, state=state)
 
 
 class CountCard(QFrame):
