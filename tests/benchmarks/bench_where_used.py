@@ -1,0 +1,139 @@
+"""Where-used and revision impact on the large demo (issue 16 §6), run on demand (not collected).
+
+    .venv/bin/python tests/benchmarks/bench_where_used.py [--cache PATH] [--queries 1000]
+        [--impacts 100] [--profile]
+
+Loads the planning data of the cache (the frame snapshot when current), plans it once, then:
+
+* multi-level where-used of random components (ancestors, levels, extended quantity per top,
+  first 100 paths) in memory, beside the recursive SQL CTE of the same ancestors on the cache,
+  asked alternately in the same run: p50/p95 of both and their ratio (target: in memory no
+  slower than the CTE at p95);
+* the revision impact of random revised items (from their first to their second revision, on
+  the later of the planning day and the second's start), the base plan shared: p50/p95 (target
+  p95 <= 100 ms). ``--profile`` prints where the impacts spend their time.
+
+Without a cache at PATH the large demo is synced into it first (minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from tests.benchmarks.bench_planning import CTE, ensure_cache, ms
+from workbench.analysis.calendar import Calendar
+from workbench.analysis.session import PlanningSession
+from workbench.cache.db import open_cache
+from workbench.services.planning import load_planning_data, planning_day
+
+
+def p95(values: list[float]) -> float:
+    return float(np.percentile(np.array(values) * 1000, 95))
+
+
+def where_used_vs_cte(session: PlanningSession, cache: Path, rng: np.random.Generator,
+                      n: int) -> None:
+    graph = session.graph()
+    used = np.unique(graph.component)
+    sample = [str(graph.items.codes[i]) for i in rng.choice(used, min(n, len(used)),
+                                                              replace=False)]
+    mem, sql, same = [], [], 0
+    con = sqlite3.connect(f"file:{cache}?mode=ro", uri=True)
+    for code in sample:
+        t = time.perf_counter()
+        wu = session.where_used(code, as_of=None, max_paths=100)
+        mem.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        rows = con.execute(CTE, (code,)).fetchall()
+        sql.append(time.perf_counter() - t)
+        same += len(rows) == len(wu.ancestors)
+    print(f"where-used multi-level, {len(sample)} random components:")
+    print(f"  in memory:         {ms(mem)}")
+    print(f"  recursive SQL CTE: {ms(sql)}  (ancestors and levels only)")
+    ratio = p95(mem) / p95(sql)
+    print(f"  p95 in memory / CTE = {ratio:.2f} (target <= 1.00: {'met' if ratio <= 1 else 'NOT met'});"
+          f" same ancestor count in both: {same}/{len(sample)}")
+
+
+def revised_picks(session: PlanningSession, rng: np.random.Generator, n: int
+                  ) -> list[tuple[str, str, str, object]]:
+    revs = session.data.bom_revisions
+    counts = revs.groupby("parent")["revision"].transform("count")
+    revised = revs[counts >= 2].sort_values(["parent", "revision"])
+    parents = revised["parent"].unique()
+    today = session.today
+    picks = []
+    for parent in rng.choice(parents, min(n, len(parents)), replace=False):
+        mine = revised[revised["parent"] == parent]
+        frm = mine["effective_from"].iloc[1]
+        on = today if pd.isna(frm) else max(frm.date(), today)
+        picks.append((str(parent), str(mine["revision"].iloc[0]), str(mine["revision"].iloc[1]),
+                      on))
+    return picks
+
+
+def impacts(session: PlanningSession, picks: list[tuple[str, str, str, object]],
+            profile: bool) -> None:
+    times, slowest = [], []
+    prof = cProfile.Profile() if profile else None
+    for parent, a, b, on in picks:
+        if prof:
+            prof.enable()
+        t = time.perf_counter()
+        result = session.impact(parent, a, b, on)  # type: ignore[arg-type]
+        times.append(time.perf_counter() - t)
+        if prof:
+            prof.disable()
+        slowest.append((times[-1], parent, len(result["assemblies_above"]),
+                        len(result["affected_rows"])))
+    print(f"revision impact, {len(times)} random revised items (base plan shared): {ms(times)}"
+          f"  (target p95 <= 100 ms: {'met' if p95(times) <= 100 else 'NOT met'}; first call "
+          f"{times[0] * 1000:.1f} ms)")
+    print("  slowest: " + ", ".join(f"{code} {s * 1000:.0f} ms ({up} assemblies above, "
+                                    f"{rows} rows re-netted)"
+                                    for s, code, up, rows in sorted(slowest, reverse=True)[:3]))
+    if prof:
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/planner-bench/large.sqlite"))
+    ap.add_argument("--scale", default="large")
+    ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--impacts", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    ensure_cache(args.cache, args.scale)
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"({os.cpu_count()} CPUs)")
+    t = time.perf_counter()
+    data = load_planning_data(open_cache(args.cache))
+    session = PlanningSession(data, Calendar.weekly(planning_day(data), 26))
+    session.plan()
+    session.graph()
+    print(f"load, prepare, plan and where-used graph: {time.perf_counter() - t:.1f} s "
+          f"({len(data.items):,} items, {len(data.bom_lines):,} BOM lines)")
+    rng = np.random.default_rng(args.seed)
+    where_used_vs_cte(session, args.cache, rng, args.queries)
+    impacts(session, revised_picks(session, rng, args.impacts), args.profile)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
