@@ -20,7 +20,7 @@ from tests.foundation.test_frame_snapshot import WANTED, _assert_same_frames, _c
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import PlanningData
 from workbench.analysis.session import PlanningSession
-from workbench.cache import snapshot
+from workbench.cache import snapshot, snapshot_patch
 from workbench.cache.db import open_cache
 from workbench.domain.enums import SyncRunStatus
 from workbench.services import frame_patch, planning
@@ -102,12 +102,12 @@ def test_patch_frame_replaces_touched_rows_in_rowid_order() -> None:
     # and inserted again under rowid 8 (the promise-history trigger does that)
     written = np.array([2, 5, 7, 8], dtype=np.int64)
     rows = pd.DataFrame({"key": ["b", "g", "c"], "qty": [20.0, 7.0, 30.0]})
-    out, ids = snapshot.patch_frame(frame, rowids, written, rows, np.array([2, 7, 8]), ("key",))
+    out, ids = snapshot_patch.patch_frame(frame, rowids, written, rows, np.array([2, 7, 8]), ("key",))
     expected = pd.DataFrame({"key": ["a", "b", "g", "c"], "qty": [1.0, 20.0, 7.0, 30.0]})
     pd.testing.assert_frame_equal(out, expected)
     assert ids.tolist() == [1, 2, 7, 8]
     # nothing live touched: the frame comes back as it was
-    same, same_ids = snapshot.patch_frame(frame, rowids, np.array([9]), rows.iloc[:0],
+    same, same_ids = snapshot_patch.patch_frame(frame, rowids, np.array([9]), rows.iloc[:0],
                                           np.zeros(0, np.int64), ("key",))
     assert same is frame and same_ids is rowids
 
@@ -215,7 +215,7 @@ def test_a_crash_between_commit_and_snapshot_write_never_leaves_a_stale_snapshot
     def crash(*args: Any, **kwargs: Any) -> int:
         raise OSError("the process died before the rename")
 
-    monkeypatch.setattr(frame_patch, "write_snapshot", crash)
+    monkeypatch.setattr(frame_patch, "rewrite_snapshot", crash)
     changed = dict(tiny_plant()["items"][0], safety_stock=11.0, source_version="2")
     result = run_sync(tiny, MemoryConnector({"items": [changed]}))
     assert result.status == SyncRunStatus.SUCCEEDED  # the cache committed

@@ -55,7 +55,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -155,11 +155,12 @@ def read_stamp(engine: Engine) -> int | None:
 
 # --- reading ----------------------------------------------------------------------------------
 
-def read_snapshot(path: Path, stamp: int, layout: str, *,
-                  rowids: bool = False) -> Snapshot | None:
+def read_snapshot(path: Path, stamp: int, layout: str, *, rowids: bool = False,
+                  only: Collection[str] | None = None) -> Snapshot | None:
     """The stored frames if ``path`` holds a readable snapshot of ``stamp`` and ``layout``;
     None otherwise (missing or stale: silently; unreadable: with a warning in the log).
-    ``rowids``: also the rows' rowids of the frames that have them (to patch it)."""
+    ``rowids``: also the rows' rowids of the frames that have them (to patch it); ``only``:
+    just these frames."""
     if not path.exists():
         return None
     try:
@@ -169,6 +170,9 @@ def read_snapshot(path: Path, stamp: int, layout: str, *,
                     manifest.get("layout") != layout:
                 log.debug("frame snapshot %s is stale; reading the cache", path)
                 return None
+            if only is not None:
+                manifest = dict(manifest, frames={n: f for n, f in manifest["frames"].items()
+                                                  if n in only})
             saved = _rebuild(archive, manifest)
             if rowids:
                 saved.rowids = _rowids(archive, manifest)
@@ -222,13 +226,20 @@ def _rowids(archive: Any, manifest: dict[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
-def snapshot_stamp(path: Path) -> int | None:
-    """The stamp a snapshot file says it reflects (its manifest only; None: none readable)."""
+def snapshot_manifest(path: Path) -> dict[str, Any] | None:
+    """A snapshot file's manifest (format, stamp, layout, frames with their rows and columns);
+    None when there is none readable."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            stamp = json.loads(bytes(archive["manifest"]).decode("utf-8")).get("stamp")
-    except Exception:  # noqa: BLE001 - missing or unreadable: no stamp
+            manifest = json.loads(bytes(archive["manifest"]).decode("utf-8"))
+    except Exception:  # noqa: BLE001 - missing or unreadable: no manifest
         return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def snapshot_stamp(path: Path) -> int | None:
+    """The stamp a snapshot file says it reflects (its manifest only; None: none readable)."""
+    stamp = (snapshot_manifest(path) or {}).get("stamp")
     return int(stamp) if isinstance(stamp, int) else None
 
 
@@ -297,26 +308,32 @@ def write_snapshot(path: Path, stamp: int, layout: str, frames: Mapping[str, pd.
     arrays: dict[str, np.ndarray] = {}
     manifest: dict[str, Any] = {"format": FORMAT, "stamp": stamp, "layout": layout, "frames": {}}
     for name, frame in frames.items():
-        if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or \
-                frame.index.step != 1:
-            raise SnapshotError(f"{name}: only frames with a 0..n-1 index are stored")
-        specs = []
-        for n, column in enumerate(frame.columns):
-            series = frame[column]
-            key = f"{name}/{n}"
-            hint = (numbering or {}).get((name, str(column)))
-            specs.append(_store_column(arrays, key, str(column), series, hint))
-        manifest["frames"][name] = {"rows": len(frame), "columns": specs}
-        ids = (rowids or {}).get(name)
-        if ids is not None:
-            ids = np.asarray(ids, dtype=np.int64)
-            if len(ids) != len(frame) or (len(ids) > 1 and not bool((np.diff(ids) > 0).all())):
-                raise SnapshotError(f"{name}: {len(ids)} rowids for {len(frame)} rows, or "
-                                    "not ascending")
-            arrays[f"{name}/rowid"] = ids
-            manifest["frames"][name]["rowids"] = True
+        manifest["frames"][name] = store_frame(arrays, name, frame, numbering,
+                                               (rowids or {}).get(name))
     arrays["manifest"] = np.frombuffer(json.dumps(manifest).encode("utf-8"), dtype=np.uint8)
     return _write_atomically(path, arrays)
+
+
+def store_frame(arrays: dict[str, np.ndarray], name: str, frame: pd.DataFrame,
+                numbering: Mapping[tuple[str, str], np.ndarray] | None = None,
+                rowids: np.ndarray | None = None) -> dict[str, Any]:
+    """Add the members of one frame (and its rowids) to ``arrays``; its manifest entry."""
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or \
+            frame.index.step != 1:
+        raise SnapshotError(f"{name}: only frames with a 0..n-1 index are stored")
+    specs = []
+    for n, column in enumerate(frame.columns):
+        hint = (numbering or {}).get((name, str(column)))
+        specs.append(_store_column(arrays, f"{name}/{n}", str(column), frame[column], hint))
+    spec: dict[str, Any] = {"rows": len(frame), "columns": specs}
+    if rowids is not None:
+        ids = np.asarray(rowids, dtype=np.int64)
+        if len(ids) != len(frame) or (len(ids) > 1 and not bool((np.diff(ids) > 0).all())):
+            raise SnapshotError(f"{name}: {len(ids)} rowids for {len(frame)} rows, or "
+                                "not ascending")
+        arrays[f"{name}/rowid"] = ids
+        spec["rowids"] = True
+    return spec
 
 
 def _store_column(arrays: dict[str, np.ndarray], key: str, column: str, series: pd.Series,
@@ -403,43 +420,6 @@ def _remove_stale_temporaries(path: Path) -> None:
             pass  # another process's file, or already gone: not ours to insist on
 
 
-# --- patching after a sync ---------------------------------------------------------------------
-
-def patch_frame(frame: pd.DataFrame, rowids: np.ndarray, written: np.ndarray,
-                rows: pd.DataFrame, row_ids: np.ndarray, keys: tuple[str, ...] = ()
-                ) -> tuple[pd.DataFrame, np.ndarray]:
-    """``frame`` (rows with ``rowids``, ascending) brought up to date with a write: the rows
-    whose rowid is in ``written`` (every row the write touched, live or deleted since) or whose
-    ``keys`` equal those of a row of ``rows`` (a row deleted and inserted again under a new
-    rowid, as the promise-history trigger does) are replaced by ``rows`` (the touched rows that
-    are live now, at ``row_ids``); the result is in rowid order, as a full read gives it."""
-    keep = ~np.isin(rowids, written)
-    if keys and len(rows):
-        first = keys[0]
-        suspects = np.flatnonzero(keep & frame[first].isin(rows[first]).to_numpy())
-        if len(suspects):
-            old = pd.MultiIndex.from_frame(frame.iloc[suspects][list(keys)])
-            new = pd.MultiIndex.from_frame(rows[list(keys)])
-            keep[suspects[old.isin(new)]] = False
-    if not keep.any():  # every row new: the dtypes as a read of these rows gives them
-        order = np.argsort(np.asarray(row_ids, dtype=np.int64), kind="stable")
-        return rows.iloc[order].reset_index(drop=True), np.asarray(row_ids, np.int64)[order]
-    if len(rows) == 0:
-        if keep.all():
-            return frame, rowids
-        kept = frame.iloc[np.flatnonzero(keep)].reset_index(drop=True)
-        return kept, rowids[keep]
-    rows = rows.astype(frame.dtypes.to_dict())
-    ids = np.concatenate([rowids[keep], np.asarray(row_ids, dtype=np.int64)])
-    order = np.argsort(ids, kind="stable")
-    both = pd.concat([frame.iloc[np.flatnonzero(keep)], rows], ignore_index=True)
-    out = both.iloc[order].reset_index(drop=True)
-    ids = ids[order]
-    if len(ids) > 1 and not bool((np.diff(ids) > 0).all()):
-        raise SnapshotError("a patched frame holds one rowid twice")
-    return out, ids
-
-
 # --- writing in the background ----------------------------------------------------------------
 
 _writers: dict[tuple[Path, int], threading.Thread] = {}
@@ -504,6 +484,7 @@ def wait_for_writes(timeout_s: float | None = None) -> bool:
                 return False
 
 
-__all__ = ["FORMAT", "SUFFIX", "Snapshot", "SnapshotError", "patch_frame", "read_snapshot",
-           "read_stamp", "seal_in_transaction", "snapshot_path", "snapshot_stamp",
-           "stamp_in_transaction", "stamp_on", "wait_for_writes", "write_in_background", "write_snapshot"]
+__all__ = ["FORMAT", "SUFFIX", "Snapshot", "SnapshotError", "read_snapshot", "read_stamp",
+           "seal_in_transaction", "snapshot_manifest", "snapshot_path", "snapshot_stamp",
+           "stamp_in_transaction", "stamp_on", "store_frame", "wait_for_writes",
+           "write_in_background", "write_snapshot"]

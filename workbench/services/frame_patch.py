@@ -35,26 +35,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine
 
 from workbench.analysis.data import PLANNING_ENTITIES, normalise_frame
 from workbench.cache.db import read_transaction
 from workbench.cache.frames import live_row_census, read_entity_columns, rows_written_by_run
-from workbench.cache.snapshot import (
-    patch_frame,
-    read_snapshot,
-    snapshot_path,
-    snapshot_stamp,
-    stamp_on,
-    write_snapshot,
-)
+from workbench.cache.snapshot import read_snapshot, snapshot_manifest, snapshot_path, stamp_on
+from workbench.cache.snapshot_patch import patch_frame, rewrite_snapshot
 from workbench.domain.models import ENTITY_MODELS
 from workbench.services.planning import frame_snapshot_layout, planning_columns
 
 log = logging.getLogger(__name__)
 
-#: A sync that wrote more than this share of the snapshot's rows leaves it to the next load.
+#: A sync that wrote more than this share of the snapshot's rows leaves it to the next load
+#: (reading them would be most of a full read).
 MAX_SHARE = 0.3
 
 #: Planning tables the cache's triggers write when a sync writes a table (migration 0002: a PO
@@ -113,21 +107,20 @@ def _patch(engine: Engine, run_id: int, before: int | None, after: int | None,
         return PatchResult(False, "no snapshot for this cache")
     if after == before:
         return PatchResult(False, "the sync changed nothing: the snapshot stays valid", before)
-    if snapshot_stamp(path) != before:
+    manifest = snapshot_manifest(path) or {}
+    if manifest.get("stamp") != before:
         return PatchResult(False, "the snapshot was not the state the sync started from")
+    total = sum(int(f["rows"]) for f in manifest.get("frames", {}).values())
     layout = frame_snapshot_layout()
-    saved = read_snapshot(path, before, layout, rowids=True)
-    if saved is None or set(saved.rowids) != set(PLANNING_ENTITIES):
+    saved = read_snapshot(path, before, layout, rowids=True, only=touched)
+    if saved is None or not set(touched) <= set(saved.rowids):
         return PatchResult(False, "the snapshot cannot be patched (other layout, no rowids)")
     frames, rowids = dict(saved.frames), dict(saved.rowids)
-    total = sum(len(f) for f in frames.values())
     rows_read = 0
     with read_transaction(engine) as connection:
         if stamp_on(connection) != after:
             return PatchResult(False, "the cache was written again after the sync")
-        none = np.zeros(0, np.int64)
-        written = {e: rows_written_by_run(connection, e, run_id) if e in touched else none
-                   for e in PLANNING_ENTITIES}
+        written = {e: rows_written_by_run(connection, e, run_id) for e in touched}
         if sum(len(w) for w in written.values()) > MAX_SHARE * max(total, 1):
             return PatchResult(False, "the sync rewrote most rows: the next load reads SQLite")
         for entity, run_rows in written.items():
@@ -148,14 +141,11 @@ def _patch(engine: Engine, run_id: int, before: int | None, after: int | None,
             if count != len(frames[entity]) or rowid_sum != int(rowids[entity].sum()):
                 return PatchResult(False, f"{entity}: the patched frame does not match the "
                                           "table's live rows")
-    # the numbering of the frames the run left alone is still right: not hashed again
-    kept = {key: ids for key, ids in saved.codes.items() if not len(written[key[0]])}
-    write_snapshot(path, after, layout, _same_order(frames), kept, rowids)
+    # the frames the run left alone are copied byte for byte
+    changed = [e for e in touched if len(written[e])]
+    rewrite_snapshot(path, before, after, layout, {e: frames[e] for e in changed},
+                     {e: rowids[e] for e in changed})
     return PatchResult(True, stamp=after, rows_read=rows_read)
-
-
-def _same_order(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    return {entity: frames[entity] for entity in PLANNING_ENTITIES}
 
 
 __all__ = ["MAX_SHARE", "WRITTEN_BY_TRIGGERS", "PatchResult", "patch_after_sync"]

@@ -47,12 +47,12 @@ from workbench.cache.frames import read_entity_columns
 from workbench.cache.schema import entity_columns
 from workbench.cache.snapshot import (
     observe_stamp,
-    patch_frame,
     read_snapshot,
     read_stamp,
     snapshot_path,
     write_in_background,
 )
+from workbench.cache.snapshot_patch import patch_frame
 from workbench.domain.models import ENTITY_MODELS
 from workbench.services.tasks import TaskState, check_cancelled
 
