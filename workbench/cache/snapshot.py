@@ -11,9 +11,20 @@ Where
     a file cannot run code): numbers and dates as they are, every text column as small integer
     codes plus its distinct values once, and a JSON manifest (format, stamp, layout, columns).
 
+When patched
+    At the end of a sync that changed rows: the sync reads the stamp first thing in its writing
+    transaction and seals it (marks it observed) last, so the two stamps name exactly the state
+    it started from and the state it committed; after the commit the snapshot of the first gets
+    the rows the run wrote (``sync_run``) and is written again under the second
+    (:mod:`workbench.services.frame_patch`, :mod:`workbench.cache.snapshot_patch`: only the
+    frames the run wrote are stored anew, the others copied byte for byte). Each frame keeps its
+    rows' SQLite rowids (member ``<frame>/rowid``, format 2) so the patched frame has the order a
+    full read gives. A crash between the commit and the rename leaves the snapshot of the old
+    stamp, which never loads for the new one.
+
 When written
     After a load that had to read SQLite (the first load after any change of the entity
-    tables), by a background thread (:func:`write_in_background`; a CLI process waits for it at
+    tables the sync did not patch), by a background thread (:func:`write_in_background`; a CLI process waits for it at
     exit, after printing its answer). Only if the cache's stamp was the same before and after
     the frames were read, so the frames are exactly the state that stamp names. Written to a
     temporary name in the same folder, flushed to disk, then renamed over the old file: a crash
