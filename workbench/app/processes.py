@@ -159,12 +159,18 @@ def _reply(conn: Any, reply: tuple[Any, ...]) -> None:
                                        traceback.format_exc())))
 
 
-def _serve(conn: Any, cancel: Any, cache_path: str) -> None:
+#: how much each kind of worker process yields the CPU: the UI process wins when cores are
+#: scarce; the readers (a panel waits for their answer) before the planner and the writer
+#: (a session built, a sync: long work in the background)
+NICENESS = {"reader": 5, "planner": 10, "writer": 10}
+
+
+def _serve(conn: Any, cancel: Any, cache_path: str, niceness: int = 10) -> None:
     """The child's loop: one job at a time until ``None`` arrives or the parent goes away."""
     import os
 
     try:
-        os.nice(10)  # the UI process wins the CPU when cores are scarce
+        os.nice(niceness)
     except (AttributeError, OSError):
         pass
     from workbench.cache.db import open_cache
@@ -182,12 +188,18 @@ def _serve(conn: Any, cancel: Any, cache_path: str) -> None:
     os._exit(0)
 
 
-#: Qt-free modules the fork server imports once, so each worker process starts already warm:
-#: the operations' modules and the planning engine (a module that cannot be imported is skipped
-#: by the fork server; tests/ui/test_worker_processes.py checks that none of them brings Qt)
-PRELOAD = ["workbench.app.sync", "workbench.app.planning", "workbench.app.bom",
-           "workbench.app.suppliers", "workbench.app.exceptions", "workbench.app.decisions",
-           "workbench.app.outbox", "workbench.services.planning"]
+#: Qt-free modules the fork server imports once, so each worker process starts warm: the
+#: operations' modules and opening the cache — not pandas and the planning engine, which the
+#: operations import inside their functions. The fork server forks no worker before its
+#: preload is done, so at start-up a heavy preload (0.6 s and more) held up the readers' first
+#: answers behind an import only the planner needs (it imports them on its first job, beside
+#: the readers' work). A module that cannot be imported is skipped by the fork server;
+#: tests/ui/test_worker_processes.py checks that none of them brings Qt.
+PRELOAD = ["workbench.cache.db", "workbench.app.sync", "workbench.app.item_list",
+           "workbench.app.tables", "workbench.app.columns", "workbench.cache.itemlist",
+           "workbench.app.planning", "workbench.app.bom", "workbench.app.suppliers",
+           "workbench.app.exceptions", "workbench.app.exception_views", "workbench.app.names",
+           "workbench.app.decisions", "workbench.app.outbox"]
 
 
 #: the environment variable choosing the start method (``spawn`` or ``forkserver``)
@@ -232,6 +244,8 @@ class JobServer:
     def __init__(self, name: str, cache_path: Path, defaults: Callable[[], PlanningDefaults],
                  *, inline_engine: Any = None) -> None:
         self.name = name
+        #: the process's niceness (:data:`NICENESS` by the name's kind, "reader-2" a reader)
+        self.niceness = NICENESS.get(name.split("-")[0], 10)
         self.cache_path = Path(cache_path)
         self._defaults = defaults
         self._lock = threading.Lock()
@@ -251,7 +265,8 @@ class JobServer:
         ctx = _context(self.start_method)
         parent, child = ctx.Pipe()
         self._cancel = ctx.Event()
-        self._proc = ctx.Process(target=self.target, args=(child, self._cancel, str(self.cache_path)),
+        self._proc = ctx.Process(target=self.target,
+                                 args=(child, self._cancel, str(self.cache_path), self.niceness),
                                  name=f"workbench-{self.name}", daemon=True)
         self._proc.start()
         child.close()
