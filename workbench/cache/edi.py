@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,19 +175,41 @@ MESSAGE_COLUMNS = (
 )
 
 
+def _driver(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+    """``sql`` on the driver's cursor (the per-file statements: no SQLAlchemy per call)."""
+    return line_cursor(conn).execute(sql, params)
+
+
+@contextmanager
+def file_savepoint(conn: Connection) -> Iterator[None]:
+    """One message file inside the caller's transaction: everything it wrote, or — when the
+    block raises — nothing of it (``ROLLBACK TO``), the transaction going on."""
+    cur = line_cursor(conn)
+    try:
+        cur.execute("SAVEPOINT edi_file")
+        try:
+            yield
+        except BaseException:
+            cur.execute("ROLLBACK TO edi_file")
+            cur.execute("RELEASE edi_file")
+            raise
+        cur.execute("RELEASE edi_file")
+    finally:
+        cur.close()
+
+
 def insert_message(conn: Connection, values: dict[str, Any]) -> int:
     cols = [c for c in MESSAGE_COLUMNS if c in values and c != "id"]
-    cur = conn.exec_driver_sql(
-        f"INSERT INTO edi_messages ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+    cur = _driver(
+        conn, f"INSERT INTO edi_messages ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
         tuple(values[c] for c in cols))
     return int(cur.lastrowid or 0)
 
 
 def update_message(conn: Connection, message_id: int, values: dict[str, Any]) -> None:
     cols = [c for c in MESSAGE_COLUMNS if c in values and c != "id"]
-    conn.exec_driver_sql(
-        f"UPDATE edi_messages SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
-        (*(values[c] for c in cols), message_id))
+    _driver(conn, f"UPDATE edi_messages SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
+            (*(values[c] for c in cols), message_id))
 
 
 def messages(conn: Connection, *, rejected_only: bool = False,
@@ -206,18 +229,18 @@ def messages(conn: Connection, *, rejected_only: bool = False,
 def applied_copy(conn: Connection, sender: str, control_ref: str, exclude: int | None = None
                  ) -> int | None:
     """The message already taken (applied or superseded) with this sender and control number."""
-    row = conn.exec_driver_sql(
-        "SELECT id FROM edi_messages WHERE sender = ? AND control_ref = ? "
+    row = _driver(
+        conn, "SELECT id FROM edi_messages WHERE sender = ? AND control_ref = ? "
         "AND outcome IN ('applied', 'superseded') AND id IS NOT ? ORDER BY id LIMIT 1",
-        (sender, control_ref, exclude)).first()
-    return int(row[0]) if row else None
+        (sender, control_ref, exclude)).fetchall()
+    return int(row[0][0]) if row else None
 
 
 def archived_sha(conn: Connection, sha: str, file: str) -> int | None:
-    row = conn.exec_driver_sql(
-        "SELECT id FROM edi_messages WHERE sha256 = ? AND file = ? ORDER BY id LIMIT 1",
-        (sha, file)).first()
-    return int(row[0]) if row else None
+    row = _driver(
+        conn, "SELECT id FROM edi_messages WHERE sha256 = ? AND file = ? ORDER BY id LIMIT 1",
+        (sha, file)).fetchall()
+    return int(row[0][0]) if row else None
 
 
 # --- applying lines --------------------------------------------------------------------------

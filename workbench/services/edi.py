@@ -193,7 +193,7 @@ def _archive_file(folder: Path, path: Path) -> _Archived:
 
 def _archived_ahead(files: Sequence[Path], folder: Path) -> Generator[_Archived, None, None]:
     """The files' archived copies in order, up to :data:`ARCHIVE_AHEAD` made in advance."""
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="edi-archive") as pool:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="edi-archive") as pool:
         pending: deque[Future[_Archived]] = deque()
         for path in files:
             pending.append(pool.submit(_archive_file, folder, path))
@@ -211,7 +211,7 @@ def _store_file(conn: Connection, inbox: MessageInbox, copy: _Archived,
     base = {"source": source, "file": path.name, "archive_path": str(target), "sha256": sha,
             "received_at": _now(), "processed_at": _now(), "outcome": "rejected"}
     try:
-        with conn.begin_nested():
+        with store.file_savepoint(conn):
             if store.archived_sha(conn, sha, path.name) is not None:
                 values = None
             else:
@@ -221,7 +221,7 @@ def _store_file(conn: Connection, inbox: MessageInbox, copy: _Archived,
                 else:
                     values["id"] = store.insert_message(conn, values)
     except Exception as exc:  # noqa: BLE001 - rolled back: the file is recorded as rejected
-        with conn.begin_nested():
+        with store.file_savepoint(conn):
             values = _rejection(base, exc)
             values["reason"] = f"not applied, nothing changed ({type(exc).__name__}: {exc})"
             values["id"] = store.insert_message(conn, values)
