@@ -307,23 +307,14 @@ def apply_acknowledgement(cur: sqlite3.Cursor, ack: AckLine, facts: PoLineFacts,
     later acknowledgement of the line was applied already."""
     when = _iso(ack.document_time)
     key = (ack.purchase_order, ack.line)
-    prev = cur.execute(
-        "SELECT document_time FROM edi_acknowledgements WHERE purchase_order = ? AND line = ?",
-        key).fetchone()
-    if prev is not None and prev[0] > (when or ""):
-        return False
     rejected = ack.status == "rejected"
     status = ack.status
     if (status == "accepted" and ack.confirmed_quantity is not None
             and abs(ack.confirmed_quantity - facts.quantity_ordered) > EPS):
         status = "changed"  # accepting another quantity is a change, whatever the code said
-    sets: dict[str, Any] = {"ack_status": status, "ack_date": ack.document_time.date().isoformat()}
-    if ack.promised_date is not None and not rejected:
-        sets["promised_date"] = ack.promised_date.isoformat()
-    if not rejected and facts.status in ACKNOWLEDGEABLE:
-        sets["status"] = "acknowledged"
-    _set_line(cur, key, sets, ack.message, when or "")
     confirmed = 0.0 if rejected and ack.confirmed_quantity is None else ack.confirmed_quantity
+    # the line's latest acknowledgement first: nothing is written (rowcount 0) when a later
+    # one was applied already
     cur.execute(
         "INSERT INTO edi_acknowledgements (purchase_order, line, message, document_time, status, "
         "action_code, confirmed_quantity, orig_quantity, orig_uom, promised_date, ordered_quantity)"
@@ -332,9 +323,18 @@ def apply_acknowledgement(cur: sqlite3.Cursor, ack: AckLine, facts: PoLineFacts,
         "status = excluded.status, action_code = excluded.action_code, "
         "confirmed_quantity = excluded.confirmed_quantity, orig_quantity = excluded.orig_quantity,"
         " orig_uom = excluded.orig_uom, promised_date = excluded.promised_date, "
-        "ordered_quantity = excluded.ordered_quantity",
+        "ordered_quantity = excluded.ordered_quantity "
+        "WHERE edi_acknowledgements.document_time <= excluded.document_time",
         (*key, ack.message, when, status, ack.action_code, confirmed, ack.orig_quantity,
          ack.orig_uom, _iso(ack.promised_date), facts.quantity_ordered))
+    if cur.rowcount == 0:
+        return False
+    sets: dict[str, Any] = {"ack_status": status, "ack_date": ack.document_time.date().isoformat()}
+    if ack.promised_date is not None and not rejected:
+        sets["promised_date"] = ack.promised_date.isoformat()
+    if not rejected and facts.status in ACKNOWLEDGEABLE:
+        sets["status"] = "acknowledged"
+    _set_line(cur, key, sets, ack.message, when or "")
     if not rejected and ack.promised_date is not None:
         promised = ack.promised_date.isoformat()
         cur.execute(
@@ -370,11 +370,6 @@ def apply_shipment(cur: sqlite3.Cursor, ship: ShipLine, facts: PoLineFacts) -> b
     when a later notice of this shipment was applied already."""
     when = _iso(ship.document_time) or ""
     key = (ship.purchase_order, ship.line)
-    prev = cur.execute(
-        "SELECT document_time FROM edi_shipments WHERE purchase_order = ? AND line = ? "
-        "AND shipment = ?", (*key, ship.shipment)).fetchone()
-    if prev is not None and prev[0] > when:
-        return False
     cur.execute(
         "INSERT INTO edi_shipments (purchase_order, line, shipment, message, document_time, "
         "shipped_quantity, orig_quantity, orig_uom, ship_date, expected_date) "
@@ -382,9 +377,12 @@ def apply_shipment(cur: sqlite3.Cursor, ship: ShipLine, facts: PoLineFacts) -> b
         "DO UPDATE SET message = excluded.message, document_time = excluded.document_time, "
         "shipped_quantity = excluded.shipped_quantity, orig_quantity = excluded.orig_quantity, "
         "orig_uom = excluded.orig_uom, ship_date = excluded.ship_date, "
-        "expected_date = excluded.expected_date",
+        "expected_date = excluded.expected_date "
+        "WHERE edi_shipments.document_time <= excluded.document_time",
         (*key, ship.shipment, ship.message, when, ship.shipped_quantity, ship.orig_quantity,
          ship.orig_uom, _iso(ship.ship_date), ship.expected_date.isoformat()))
+    if cur.rowcount == 0:  # a later notice of this shipment was applied already
+        return False
     quantity, latest = cur.execute(
         "SELECT coalesce(sum(shipped_quantity), 0), max(expected_date) FROM edi_shipments "
         "WHERE purchase_order = ? AND line = ? AND expected_date > ?",
