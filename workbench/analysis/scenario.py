@@ -152,7 +152,7 @@ def replan(base: Plan, changed: PlanningData, parents: list[str],
     # where items are planned under the changed BOM (their safety stock applies there); a row
     # whose item becomes or stops being planned at its site is re-netted even without a change
     # of its requirements
-    where = _planned_after(base, parent_idx, new)
+    where = _planned_after(base, parent_idx, new, below)
     flip = np.flatnonzero(where != _planned_before(base))
     flip = flip[items.safety_stock[flip // n_sites] > 0]
     delta_key = np.concatenate([k_new[0], k_old[0], extra[0], flip]).astype(np.int64)
@@ -213,8 +213,17 @@ def _planned_before(base: Plan) -> np.ndarray:
     return mask
 
 
-def _planned_after(base: Plan, parent_idx: np.ndarray, new: Segments) -> np.ndarray:
-    """Where items are planned once ``parent_idx`` use the lines ``new`` instead of theirs."""
+def _planned_after(base: Plan, parent_idx: np.ndarray, new: Segments,
+                   below: np.ndarray | None = None) -> np.ndarray:
+    """Where items are planned once ``parent_idx`` use the lines ``new`` instead of theirs:
+    recomputed only for the items ``below`` them when the base plan keeps its mask
+    (:func:`workbench.analysis.planned_change.planned_after_change`), else in full."""
+    if base.planned_at is not None and below is not None:
+        from workbench.analysis.planned_change import planned_after_change
+
+        return planned_after_change(base.planned_at, base.sources.keys("planned", base.items,
+                                                                       base.sites),
+                                    base.segments, parent_idx, new, below, base.n_sites)
     seg = base.segments
     keep = ~np.isin(seg.parent, parent_idx)
     merged = Segments(*(np.concatenate([getattr(seg, f)[keep], getattr(new, f)])
