@@ -354,15 +354,26 @@ def test_dropping_a_package_folder_asks_and_then_loads_it(qtbot, tmp_path: Path,
     ctx.engine.dispose()
 
 
-def test_dropping_a_file_of_no_package_says_why(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dropping_a_file_of_no_package_opens_the_import_wizard(qtbot, window: MainWindow, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.ui.import_wizard import ImportWizard
+
     said: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, msg, *a: said.append(msg))
     stray = tmp_path / "open POs 2026.xlsx"
     stray.write_bytes(b"PK")
     offer = window.offer_drop([stray])
-    assert offer.source is None and said
-    assert "mapping profile" in said[0] and "Settings › Sources" in said[0]
+    # no mapping profile reads it yet: the import wizard opens with the file (issue 15 §3)
+    assert offer.source is None and offer.wizard and not said
+    assert "mapping profile" in offer.problem and "Import plant exports" in offer.problem
+    wizard = window.findChild(ImportWizard)
+    assert wizard is not None and wizard.isVisible()
+    assert wizard.files_page.paths == [stray.absolute()]
+    # a file that is no workbook says so on the first page
+    qtbot.waitUntil(lambda: "Cannot read open POs 2026.xlsx (" in wizard.files_page.status.text(),
+                    timeout=20_000)
+    assert wizard.files_page.status.text().startswith("0 table(s) found")
+    wizard.close()
 
 
 # --- the offline banner ----------------------------------------------------------------------------

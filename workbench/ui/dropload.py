@@ -12,7 +12,8 @@ What a drop offers (:func:`offer_for`):
   only the dropped one must not read its neighbours);
 - another **CSV or XLSX** file (a plant system's own export) is read through the mapping profile
   of a configured ``files`` source (Settings › Sources, ``mapping=``), as a partial update, when
-  there is one; otherwise the drop says what would make it loadable.
+  there is one; otherwise the import wizard opens with the file (:mod:`workbench.ui.import_wizard`:
+  columns matched, preview, profile saved, load).
 
 Nothing is loaded before the user confirms; the load is the existing command
 :func:`workbench.app.sync.load_source` run through the window's runner (the writer process), so
@@ -53,6 +54,8 @@ class DropOffer:
     stage: Path | None = None
     problem: str = ""
     entities: list[str] = field(default_factory=list)
+    #: no mapping profile reads this export yet: the import wizard opens with it
+    wizard: bool = False
 
 
 def droppable(path: Path) -> bool:
@@ -99,10 +102,10 @@ def _mapped_file(path: Path, settings: Settings, staging: Path) -> DropOffer:
               if s.connector == "files" and s.params.get("mapping")]
     if not mapped:
         names = ", ".join(f"{e}.csv" for e in _entities()[:3])
-        return DropOffer(path, problem=(
+        return DropOffer(path, wizard=True, problem=(
             f"{path.name} is not a file of a data package (those are named after what they hold: "
-            f"{names}, …). A plant system's own export is read through a mapping profile: add "
-            "a files source with mapping= in Settings › Sources, then drop the file again."))
+            f"{names}, …). A plant system's own export is read through a mapping profile: the "
+            "import wizard makes one with you (File › Import plant exports…)."))
     chosen = mapped[0]
     folder = staging / f"{path.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     params = {k: v for k, v in chosen.params.items() if k not in ("folder", "dir")}

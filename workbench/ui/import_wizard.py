@@ -123,7 +123,9 @@ class FilesPage(QWizardPage):
         self.wiz.draft = draft
         tables = [t for t in draft.tables if t.columns]
         matched = sum(len(t.fields) for t in tables)
-        self.status.setText(f"{len(tables)} table(s) found, {matched} column(s) matched by name.")
+        unread = [f"Cannot read {t.label}" for t in draft.tables if not t.columns]
+        self.status.setText("\n".join([f"{len(tables)} table(s) found, {matched} column(s) "
+                                        "matched by name.", *unread]))
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:

@@ -58,6 +58,7 @@ from workbench.services.status import SourceStatus
 from workbench.ui.banner import Unreachable, offline_message
 from workbench.ui.dropload import DropOffer, droppable, offer_for, stage
 from workbench.ui.format import local_datetime, set_names
+from workbench.ui.import_wizard import open_import_wizard
 from workbench.ui.models import FrameTableModel
 from workbench.ui.operations import Op
 from workbench.ui.panels import NAMES, PANELS, panel_class
@@ -505,6 +506,9 @@ class MainWindow(QMainWindow):
         """Say what the dropped folder or file would load and load it if the user agrees."""
         staging = Path(self.ctx.cache_path or ".").parent / "dropped"
         offer = offer_for(paths, self.ctx.settings, staging)
+        if offer.wizard:  # a plant export no profile reads yet
+            open_import_wizard(self, [offer.path])
+            return offer
         if offer.source is None:
             QMessageBox.information(self, "Cannot load this", offer.problem)
             return offer
