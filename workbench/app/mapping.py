@@ -192,7 +192,7 @@ def profile_toml(draft: Draft) -> str:
         if t.thousands:
             lines.append(f"thousands = {_q(t.thousands)}")
         lines.append(f"[{t.entity}.columns]")
-        lines += [f"{_q(c)} = {_q(f)}" for c, f in t.fields.items() if f]
+        lines += [f"{_q(c)} = {_q(t.fields[c])}" for c in t.columns if t.fields.get(c)]
         if t.upper_codes:
             for name in t.fields.values():
                 if name in CODE_FIELDS:

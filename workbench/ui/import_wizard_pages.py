@@ -342,9 +342,11 @@ class PreviewPage(QWizardPage):
                     item.setToolTip(text)
                     grid.setItem(r, c, item)
                 for c in range(grid.columnCount()):
-                    item = grid.item(r, c) or QTableWidgetItem("")
+                    item = grid.item(r, c)
+                    if item is None:
+                        item = QTableWidgetItem("")
+                        grid.setItem(r, c, item)
                     item.setBackground(QBrush(BAD))
-                    grid.setItem(r, c, item)
             grid.resizeColumnsToContents()
             grid.setColumnWidth(1, min(grid.columnWidth(1), 420))
             title = f"{entity.entity} ({entity.read:,} rows, {len(entity.rejected):,} rejected)"
