@@ -342,11 +342,11 @@ class PreviewPage(QWizardPage):
                     item.setToolTip(text)
                     grid.setItem(r, c, item)
                 for c in range(grid.columnCount()):
-                    item = grid.item(r, c)
-                    if item is None:
-                        item = QTableWidgetItem("")
-                        grid.setItem(r, c, item)
-                    item.setBackground(QBrush(BAD))
+                    cell = grid.item(r, c)
+                    if cell is None:
+                        cell = QTableWidgetItem("")
+                        grid.setItem(r, c, cell)
+                    cell.setBackground(QBrush(BAD))
             grid.resizeColumnsToContents()
             grid.setColumnWidth(1, min(grid.columnWidth(1), 420))
             title = f"{entity.entity} ({entity.read:,} rows, {len(entity.rejected):,} rejected)"
