@@ -18,7 +18,8 @@ the source still sends the value it had before the message.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -80,6 +81,37 @@ class Lookups:
                 self.uom.add_conversion(*conv)
 
 
+#: the fields :meth:`Lookups.learn` reads of an entity's rows (besides its key)
+_LEARNED: dict[str, tuple[str, ...]] = {
+    "items": ("code", "stock_uom"),
+    "uoms": ("code",),
+    "uom_conversions": ("item", "from_uom", "to_uom", "factor"),
+}
+
+
+def _tuple_getter(fields: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """``record -> tuple of fields`` in C (itemgetter returns a bare value for one field)."""
+    if len(fields) == 1:
+        (only,) = fields
+        return lambda r: (r[only],)
+    return itemgetter(*fields)
+
+
+class _Columns(dict[str, list[Any]]):
+    """A batch's columns made on first use from its records (which carry every field)."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.records = records
+
+    def __missing__(self, field: str) -> list[Any]:
+        column = self[field] = [r[field] for r in self.records]
+        return column
+
+    def get(self, field: str, default: Any = None) -> Any:
+        return self[field] if (self.records and field in self.records[0]) else default
+
+
 class EntityWriter:
     """Turns validated rows of one entity into cache rows (column-wise) and upserts them."""
 
@@ -97,6 +129,11 @@ class EntityWriter:
         self._base = [c for c in self.columns if c != "orig_uom" and not c.startswith("orig_")]
         self.sql = self._upsert_sql(None)
         self._row_columns = [*self.columns, "sync_run"]  # the layout of :meth:`rows`' tuples
+        self._base_getter = _tuple_getter(self._base)
+        self._quantity_at = [(q, self._base.index(q)) for q in self.model.quantity_fields]
+        #: the columns :meth:`rows` returns for every entity (keys, source, what lookups learn)
+        self._kept_fields = tuple(dict.fromkeys(
+            [*self.model.key_fields, "source", *_LEARNED.get(entity, ())]))
         self._holds: holds.Holds | None = None  # PO lines: read at the first upsert of a run
         self._sql_by_fields: dict[frozenset[str], str] = {}
 
@@ -155,7 +192,8 @@ class EntityWriter:
         field instead of per-row Python, which keeps the sync near raw SQLite insert speed.
         """
         n = len(records)
-        cols = self._columns(records)
+        whole = self._carries_every_field(records)
+        cols = _Columns(records) if whole else self._columns(records)
         bad: dict[int, tuple[str, str]] = {}
         for f, target in self.references:
             values = cols[f]
@@ -169,11 +207,16 @@ class EntityWriter:
                 for i, v in enumerate(values):
                     if v in unknown and i not in bad and cols[first_key][i] not in live:
                         bad[i] = (f, f"unknown {label} {v!r}")
-        out_cols = [cols[c] for c in self._base]
-        if self.model.quantity_fields:
-            out_cols += self._convert(cols, lookups, bad, n)
-        out_cols.append([self.run_id] * n)
-        rows = list(zip(*out_cols))
+        if whole:
+            rows = self._rows_of(records, cols, lookups, bad)
+        else:
+            out_cols = [cols[c] for c in self._base]
+            if self.model.quantity_fields:
+                out_cols += self._convert(cols, lookups, bad, n)[0]
+            out_cols.append([self.run_id] * n)
+            rows = list(zip(*out_cols))
+        for c in self._kept_fields:  # what lookups.learn and the complete-set keys read
+            cols[c]  # materialises the column (a _Columns makes them on first use)
         errors: list[RecordError] = []
         if bad:
             keep = [i for i in range(n) if i not in bad]
@@ -184,6 +227,35 @@ class EntityWriter:
             rows = [rows[i] for i in keep]
             cols = {c: [v[i] for i in keep] for c, v in cols.items()}
         return rows, cols, errors
+
+    def _carries_every_field(self, records: list[dict[str, Any]]) -> bool:
+        """Every record has every field of the model (validated records have no other keys):
+        then rows are built straight from the records (:meth:`_rows_of`)."""
+        if not records or len(records[0]) != len(self.defaults):
+            return False
+        width = len(self.defaults)
+        return all(len(r) == width for r in records) and all(f in records[0] for f in self.defaults)
+
+    def _rows_of(self, records: list[dict[str, Any]], cols: dict[str, list[Any]],
+                 lookups: Lookups, bad: dict[int, tuple[str, str]]) -> list[tuple[Any, ...]]:
+        """The cache rows of records carrying every field, each taken from its dict in C
+        (``itemgetter``) instead of transposing the batch into columns and back: only the
+        columns a check reads (references, quantities, their item and unit) are made. Rows
+        whose quantities were converted to the stock unit get the converted figures."""
+        n = len(records)
+        base = list(map(self._base_getter, records))
+        tail: Iterable[tuple[Any, ...]]
+        if self.model.quantity_fields:
+            extra, converted = self._convert(cols, lookups, bad, n)
+            tail = zip(*extra, repeat(self.run_id))
+            for i in converted:
+                row = list(base[i])
+                for q, at in self._quantity_at:
+                    row[at] = cols[q][i]
+                base[i] = tuple(row)
+        else:
+            tail = repeat((self.run_id,))
+        return list(map(tuple.__add__, base, tail))
 
     def _columns(self, records: list[dict[str, Any]]) -> dict[str, list[Any]]:
         """Column lists of every model field, defaults filled in.
@@ -214,14 +286,16 @@ class EntityWriter:
 
     def _convert(
         self, cols: dict[str, list[Any]], lookups: Lookups, bad: dict[int, tuple[str, str]], n: int
-    ) -> list[list[Any]]:
-        """Convert quantity columns to the stock unit in place; return the original columns."""
+    ) -> tuple[list[list[Any]], list[int]]:
+        """Convert quantity columns to the stock unit in place; return the unit and original
+        columns, and the rows converted."""
         qty_fields = self.model.quantity_fields
         item_field = self.model.item_field
         items = cols[item_field] if item_field else [""] * n
         stock = [lookups.stock_uom.get(it) for it in items] if item_field else [None] * n
         units = [u or s for u, s in zip(cols.get("uom", [None] * n), stock)]
         originals = [list(cols[q]) for q in qty_fields]
+        converted: list[int] = []
         for i in range(n):
             unit, stock_unit = units[i], stock[i]
             if stock_unit is None or unit is None or unit == stock_unit or i in bad:
@@ -231,10 +305,11 @@ class EntityWriter:
             except UomError as exc:
                 bad[i] = ("uom", str(exc))
                 continue
+            converted.append(i)
             for q in qty_fields:
                 if cols[q][i] is not None:
                     cols[q][i] = cols[q][i] * factor
-        return [units, *originals]
+        return [units, *originals], converted
 
     def upsert(
         self, conn: Connection, rows: list[tuple[Any, ...]], present: tuple[str, ...] | None = None
