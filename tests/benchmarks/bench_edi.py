@@ -141,7 +141,7 @@ def main() -> None:
     print(f"package sync : {pkg_lines:>7,} lines in {pkg_s:6.2f} s = {pkg_lines / pkg_s:>8,.0f} "
           f"lines/s")
     ratio = (edi_lines / edi_s) / (pkg_lines / pkg_s)
-    print(f"EDI / package = {ratio:.2f} (target >= 0.5)")
+    print(f"EDI / package = {ratio:.2f} (target >= 0.5); load average {os.getloadavg()[0]:.2f}")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -7,12 +7,16 @@ Run:  .venv/bin/python tests/benchmarks/bench_sync.py [--scale large|medium|smal
 2. The physical reference: the rows the sync wrote, read back per table and inserted with plain
    ``sqlite3.executemany`` into another fresh cache with the same tables and indexes (and the same
    history triggers), one transaction, timing only the inserts.
-Prints both rates, their ratio (target >= 0.5) and the peak memory of the sync (target < 2 GB).
+Prints both rates, their ratio (issue 16 §5: target >= 0.8), the CPU seconds of each (the rest of
+the wall time is waiting for the disk, which varies with whatever else writes), the load average
+and the peak memory of the sync (target < 2 GB). The disk is flushed (``os.sync``) before each
+timed part.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sqlite3
 import sys
@@ -40,15 +44,16 @@ def main() -> None:
 
     engine = open_cache(tmp / "sync.sqlite")
     base_rss = peak_rss_mb()
-    t0 = time.perf_counter()
+    os.sync()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = run_sync(engine, demo_connector(scale=args.scale))
-    sync_s = time.perf_counter() - t0
+    sync_s, sync_cpu = time.perf_counter() - t0, time.process_time() - c0
     sync_peak = peak_rss_mb()
     assert result.ok, result.error
     rows = result.total("received")
     engine.dispose()
     print(f"sync path     : {rows:>10,} rows in {sync_s:7.2f} s = {rows / sync_s:>9,.0f} rows/s "
-          f"(peak RSS {sync_peak:,.0f} MB; {base_rss:,.0f} MB before)")
+          f"(cpu {sync_cpu:.2f} s; peak RSS {sync_peak:,.0f} MB; {base_rss:,.0f} MB before)")
 
     ref = open_cache(tmp / "raw.sqlite")
     ref.dispose()
@@ -57,26 +62,35 @@ def main() -> None:
     dst.execute("PRAGMA journal_mode=WAL")
     dst.execute("PRAGMA synchronous=NORMAL")
     dst.execute("PRAGMA foreign_keys=ON")
-    raw_rows, raw_s = 0, 0.0
-    dst.execute("BEGIN")
+    raw_rows, raw_s, raw_cpu = 0, 0.0, 0.0
+    tables = []
     for entity in ENTITY_TABLES:
         cols = [r[1] for r in src.execute(f"PRAGMA table_info({entity})")]
+        tables.append((entity, cols))
+    os.sync()
+    dst.execute("BEGIN")
+    for entity, cols in tables:
         data = src.execute(f"SELECT {', '.join(cols)} FROM {entity} WHERE origin IS NOT 'observed'"
                            if entity == "promise_changes" else
                            f"SELECT {', '.join(cols)} FROM {entity}").fetchall()
         sql = f"INSERT INTO {entity} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         dst.executemany(sql, data)
         raw_s += time.perf_counter() - t
+        raw_cpu += time.process_time() - c
         raw_rows += len(data)
         del data
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     dst.execute("COMMIT")
     raw_s += time.perf_counter() - t
-    print(f"raw executemany: {raw_rows:>10,} rows in {raw_s:7.2f} s = {raw_rows / raw_s:>9,.0f} rows/s")
+    raw_cpu += time.process_time() - c
+    print(f"raw executemany: {raw_rows:>10,} rows in {raw_s:7.2f} s = {raw_rows / raw_s:>9,.0f} rows/s "
+          f"(cpu {raw_cpu:.2f} s)")
     ratio = (rows / sync_s) / (raw_rows / raw_s)
-    print(f"ratio sync/raw : {ratio:.2f} (target >= 0.50); sync peak memory {sync_peak:,.0f} MB "
-          f"(target < 2,048 MB)")
+    cpu_ratio = (rows / sync_cpu) / (raw_rows / raw_cpu)
+    print(f"ratio sync/raw : {ratio:.2f} (target >= 0.80; by CPU seconds {cpu_ratio:.2f}); "
+          f"sync peak memory {sync_peak:,.0f} MB (target < 2,048 MB); "
+          f"load average {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
