@@ -234,7 +234,7 @@ class EntityWriter:
         if not records or len(records[0]) != len(self.defaults):
             return False
         width = len(self.defaults)
-        return all(len(r) == width for r in records) and all(f in records[0] for f in self.defaults)
+        return set(map(len, records)) == {width} and all(f in records[0] for f in self.defaults)
 
     def _rows_of(self, records: list[dict[str, Any]], cols: dict[str, list[Any]],
                  lookups: Lookups, bad: dict[int, tuple[str, str]]) -> list[tuple[Any, ...]]:
