@@ -100,3 +100,24 @@ def test_a_cancel_keeps_the_files_taken_before_it(
     again = sync_inbox(cache, connector, "edi-a")
     assert outcomes(again)["applied"] == 1 and list(inbox.iterdir()) == []
     assert pol(cache, "PO-1", 1)["promised_date"] == "2026-12-18"
+
+
+def test_archive_copies_are_whole_and_a_damaged_copy_is_written_again(
+        cache: Engine, connector: EdiConnector, drop: Drop, inbox: Path) -> None:
+    import hashlib
+
+    text = _ack("C1", 1, "20261211")
+    folder = service.archive_folder(cache)
+    folder.mkdir(parents=True, exist_ok=True)
+    # a crash after a rename that reached the disk without its bytes: the name, no content
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    (folder / f"{sha[:16]}-1.edi").write_bytes(b"")
+    drop("1.edi", text)
+    drop("2.edi", _ack("C2", 2, "20261214"))
+    result = sync_inbox(cache, connector, "edi-a")
+    assert outcomes(result)["applied"] == 2
+    rows = list_messages(cache)
+    assert [Path(r["archive_path"]).read_text(encoding="utf-8") for r in rows] == [
+        text, _ack("C2", 2, "20261214")]
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert list(inbox.iterdir()) == []
