@@ -56,7 +56,7 @@ ACK_DATES = ("69", "67", "2")
 ASN_DATES = ("132", "17", "2")
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     number: int
     tag: str
