@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -74,6 +75,7 @@ def hold(
     )
 
 
+@functools.lru_cache(maxsize=64)
 def _hold_sql(columns: tuple[str, ...]) -> str:
     """One statement per line: the line's current values of ``columns`` beside the message's
     (a VALUES list of (column, message value)) into the holds (the driver caches it)."""
