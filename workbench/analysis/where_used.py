@@ -119,8 +119,20 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
                                           if str(graph.items.codes[n]) in tops and not has_parent[i]})
         ancestors = ancestors[keep[1:]]
     ancestors = ancestors.sort_values(["min_level", "item"]).reset_index(drop=True)
-    paths, truncated = _paths(graph, idx, max_paths, tops, as_of)
+    paths, truncated = _paths(graph, idx, max_paths, tops, as_of, _parent_lines(graph, lines))
     return WhereUsed(item, direct, ancestors, paths, truncated, cycles)
+
+
+def _parent_lines(graph: BomGraph, lines: np.ndarray) -> dict[int, list[tuple[int, int, float]]]:
+    """Per ancestor, its usable parent lines as (line, parent, quantity), in the graph's order:
+    ``lines`` (from :func:`_ancestors`) holds each ancestor's lines once, together and in CSR
+    order, so the path listing walks plain lists instead of asking numpy at every step."""
+    up: dict[int, list[tuple[int, int, float]]] = {}
+    for child, line, parent, qty in zip(graph.component[lines].tolist(), lines.tolist(),
+                                        graph.parent[lines].tolist(),
+                                        graph.quantity[lines].tolist(), strict=True):
+        up.setdefault(child, []).append((line, parent, qty))
+    return up
 
 
 def _ancestor_frame(item: Any, min_level: Any, max_level: Any, top_level: Any,
@@ -254,31 +266,36 @@ def _leading_to(nodes: np.ndarray, edges: np.ndarray, targets: set[int]) -> np.n
 
 
 def _paths(graph: BomGraph, start: int, limit: int, tops: set[str] | None,
-           day: int | None) -> tuple[list[dict[str, Any]], bool]:
+           day: int | None, up: dict[int, list[tuple[int, int, float]]] | None = None
+           ) -> tuple[list[dict[str, Any]], bool]:
     """Depth-first listing of paths to top-level items, at most ``limit``, never repeating an
-    item within a path (a cycle ends the path)."""
+    item within a path (a cycle ends the path). ``up``: each ancestor's usable parent lines
+    (:func:`_parent_lines`); asked of the graph per step when not given."""
     codes = graph.items.codes
     out: list[dict[str, Any]] = []
-    stack: list[tuple[int, list[int], float]] = [(start, [], 1.0)]
+    stack: list[tuple[int, list[int], list[int], float]] = [(start, [], [start], 1.0)]
     budget = 50 * max(limit, 1)  # expansions, so a filtered search cannot run away
     while stack:
         budget -= 1
         if budget < 0:
             return out, True
-        node, steps, ext = stack.pop()
-        lines = graph.usable(graph.parents_of(node), day)
-        on_path = {start} | {int(graph.parent[s]) for s in steps}
-        if len(lines) == 0 and steps:
+        node, steps, on_path, ext = stack.pop()
+        if up is not None:
+            lines = up.get(node, [])
+        else:
+            found = graph.usable(graph.parents_of(node), day)
+            lines = list(zip(found.tolist(), graph.parent[found].tolist(),
+                             graph.quantity[found].tolist(), strict=True))
+        if not lines and steps:
             if tops is None or str(codes[node]) in tops:
                 if len(out) >= limit:
                     return out, True
                 out.append(_path(graph, steps, ext))
             continue
-        for line in lines[::-1]:
-            parent = int(graph.parent[line])
+        for line, parent, qty in reversed(lines):
             if parent in on_path:
                 continue
-            stack.append((parent, steps + [int(line)], ext * float(graph.quantity[line])))
+            stack.append((parent, [*steps, line], [*on_path, parent], ext * qty))
     return out, False
 
 
