@@ -139,3 +139,18 @@ def test_una_service_characters_decimal_comma_and_release_character() -> None:
     text = text.replace("UNA:+.? '", "UNA:+,? '").replace("QTY+113:12.5:KGM", "QTY+113:12,5:KGM")
     (line,) = read_interchange(text.encode()).messages[0].lines
     assert (line.quantity, line.supplier_item) == (12.5, "A+1")
+
+
+def test_a_blank_after_a_segment_terminator_is_layout_on_both_paths() -> None:
+    """pydifact skips blanks and line breaks after a terminator; the str.split path did not skip
+    blanks (``' QTY``) and refused the file the tokenizer reads (found by the fuzz test)."""
+    from planner_connectors.edi import edifact
+
+    text = ("UNA:+.? '\nUNB+UNOC:3+5400000000001:14+PLANT:14+261201:1015+C1'\n"
+            "UNH+1+ORDRSP:D:96A:UN'\nBGM+231+R1+4'\nDTM+137:202612011015:203'\nRFF+ON:PO-1'\n"
+            "LIN+1+3+A-100:SA' QTY+113:8:BX'\nDTM+69:20261215:102'\nRFF+LI:1'\nUNS+S'\n"
+            "UNT+10+1'\nUNZ+1+C1'\n")
+    fast, slow = edifact.read(text, fast=True), edifact.read(text, fast=False)
+    assert fast == slow
+    (line,) = fast.messages[0].lines
+    assert (line.line, line.quantity, line.unit) == (1, 8.0, "BX")

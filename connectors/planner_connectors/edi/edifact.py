@@ -115,7 +115,7 @@ def segments(text: str, fast: bool = True) -> tuple[list[Segment], str]:
         tag = elements[0] if elements else ""
         if tag.__class__ is not str or tag not in _TAGS_SEEN:
             if isinstance(tag, str):
-                tag = tag.lstrip("\r\n")  # line breaks after a segment terminator are layout
+                tag = tag.lstrip(" \r\n")  # blanks and line breaks after a terminator are layout
             if not isinstance(tag, str) or len(tag) != 3 or not tag.isalpha() or not tag.isupper():
                 raise EdiError(f"{str(tag)[:20]!r} is not a segment tag", segment=n,
                                element="tag", expected="three capital letters such as LIN")
@@ -140,7 +140,7 @@ def split_segments(body: str, terminator: str, data: str, component: str) -> Ite
             count += 1
             yield [""]
             continue
-        raw = raw.lstrip("\r\n")
+        raw = raw.lstrip(" \r\n")  # as pydifact: blanks and line breaks after a terminator are layout
         if not raw:
             continue
         segment: list[Any] = []
