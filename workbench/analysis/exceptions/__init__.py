@@ -40,12 +40,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.data import PlanningData, date_of, day_numbers
+from workbench.analysis.data import PlanningData, date_of
 from workbench.analysis.netting import Plan
-from workbench.analysis.pegging import Pegging, Pegs
-from workbench.analysis.sources import EPS
+from workbench.analysis.pegging import Pegging
 
-from . import engineering, purchasing, records, supply
+from . import endangers as fast
+from . import engineering, purchasing, records, straight, supply
 from .coverage import firm_coverage
 from .kinds import (
     CODES,
@@ -57,14 +57,15 @@ from .kinds import (
     ExceptionSettings,
     Kind,
     empty,
-    frame,
     message_key,
 )
-from .pegs import DueDates, FastPegging, covered_pegs, order_pegs
+from .pegmatrix import PegMatrix
+from .pegs import DueDates
+from .straight import plan_bucket
 
 __all__ = ["CODES", "KINDS", "MESSAGE_COLUMNS", "NAME_COLUMNS", "ROLES", "SEVERITIES",
            "ExceptionList", "ExceptionMessage", "ExceptionSettings", "Kind",
-           "compute_exceptions", "firm_coverage", "message_key", "name_messages"]
+           "compute_exceptions", "firm_coverage", "message_key", "name_messages", "plan_bucket"]
 
 _HIDDEN = ("_row", "_before", "_needed", "_late")
 
@@ -128,94 +129,35 @@ class ExceptionList:
         return {str(k): int(v) for k, v in self.messages["kind"].value_counts().items()}
 
 
-def demand_late(data: PlanningData, plan: Plan, released: pd.DataFrame,
-                pegging: Pegging) -> pd.DataFrame:
-    """E09: a top-level demand (or work order) pegged to a planned receipt whose release date
-    has passed (E06): released now, it arrives ``today + lead time``, ``days`` = that minus
-    the receipt's need date (the worst over every such receipt the demand pegs to); quantity:
-    the demand's pegged quantity in that receipt, in the receipt item's unit."""
-    cal = plan.calendar
-    due = DueDates(data)
-    worst: dict[str, tuple[float, str, str, float]] = {}
-    for row, late in zip(released["_row"], released["_late"]):
-        item_no, site_no = divmod(int(plan.key[row]), plan.n_sites)
-        lead = int(plan.items.lead_time_days[item_no])
-        item = str(plan.items.codes[item_no])
-        site = str(plan.sites[site_no])
-        orders = pegging.order_pegs(int(row))
-        for b in np.flatnonzero(late).tolist():
-            days = float(cal.today + lead - max(int(cal.starts[b]), cal.today))
-            for peg, qty in orders.get(b, {}).items():
-                if peg in due.due and qty > EPS and days > worst.get(peg, (-1.0,))[0]:
-                    worst[peg] = (days, item, site, qty)
-    dem = data.demands.drop_duplicates("code").set_index("code")
-    wo = data.work_orders.drop_duplicates("code").set_index("code")
-    pegs = sorted(worst)
-    owners = [dem.loc[p] if p in dem.index else wo.loc[p.removeprefix("work_order:")]
-              for p in pegs]
-    return frame("demand_late", len(pegs), {
-        "element": pegs, "element_type": ["demand" if p in dem.index else "work_order"
-                                          for p in pegs],
-        "item": [str(o["item"]) for o in owners], "site": [str(o["site"]) for o in owners],
-        "need_day": [due.due[p] for p in pegs], "days": [worst[p][0] for p in pegs],
-        "quantity": [worst[p][3] for p in pegs],
-        "endangers": [due.listed({p: worst[p][3]}, 1) for p in pegs],
-        "reason": [f"{worst[p][1]}@{worst[p][2]} must be released before the planning day: "
-                   f"it arrives {worst[p][0]:g} days after it is needed" for p in pegs]})
-
-
-def _attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, pegging: Pegging,
-                      due: DueDates, limit: int) -> None:
-    """Fill ``endangers`` of the messages on firm receipts and planned orders (in place)."""
-    by_ref = dict(zip(cov["ref"], zip(cov["row"].tolist(), cov["before"].tolist(),
-                                      cov["needed"].tolist())))
-    out = list(messages["endangers"])
-    for i, m in enumerate(messages.to_dict("records")):
-        if m["endangers"]:
-            continue
-        pegs: Pegs = {}
-        if isinstance(m.get("_late"), np.ndarray):
-            pegs = order_pegs(pegging, int(m["_row"]), np.flatnonzero(m["_late"]))
-        elif m["element_type"] in ("purchase_order_line", "work_order") and \
-                m["element"] in by_ref:
-            pegs = covered_pegs(pegging, *by_ref[m["element"]])
-        elif m["kind"] == "below_safety_stock":
-            bucket = plan_bucket(pegging.plan, m["need_date"])
-            for req in pegging.requirements(int(m["_row"])):
-                if req.bucket <= bucket:
-                    for k, v in req.pegs.items():
-                        pegs[k] = pegs.get(k, 0.0) + v
-        out[i] = due.listed(pegs, limit)
-    messages["endangers"] = out
-
-
-def plan_bucket(plan: Plan, date: Any) -> int:
-    day = int(day_numbers(np.array([date], dtype="datetime64[D]"))[0])
-    return max(int(plan.calendar.bucket(np.array([day]))[0]), 0)
-
-
 def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None = None,
                        settings: ExceptionSettings | None = None, *,
                        site_names: Mapping[str, str] | None = None,
                        endangers: bool = True) -> ExceptionList:
     """Every message of every rule (module doc) for ``plan`` made from ``data``.
 
-    ``endangers=False`` leaves the pegged demands out (empty lists) and E09 (which is found
-    through pegging): the rules alone, for a caller that pegs only the messages it shows
-    (:func:`attach_endangers`)."""
+    The demands each message endangers (and E09, found through pegging) come from the whole
+    plan's pegging at once (:mod:`.pegmatrix`, :mod:`.endangers`); given a ``pegging``
+    (:class:`~workbench.analysis.pegging.Pegging` or :class:`.pegs.FastPegging`) they are asked
+    of it message by message instead (:mod:`.straight`: the same answers, far slower; the
+    reference the property test compares with). ``endangers=False`` leaves the pegged demands
+    out (empty lists) and E09: the rules alone."""
     s = settings or ExceptionSettings()
-    if not endangers:
-        pegging = None
-    elif not isinstance(pegging, FastPegging):
-        pegging = FastPegging(plan)
     today = plan.calendar.today
     cov = firm_coverage(plan)
     released = supply.release_past_due(plan)
+    due = DueDates(data) if endangers else None
+    matrix = PegMatrix(plan, due) if due is not None and pegging is None else None
+    if due is None:
+        late = empty()
+    elif matrix is not None:
+        late = fast.demand_late(data, plan, released, matrix)
+    else:
+        assert pegging is not None
+        late = straight.demand_late(data, plan, released, pegging)
     parts = [
         supply.reschedule_in(cov, today, s), supply.reschedule_out(cov, today, s),
         supply.cancel(cov), supply.reduce(cov, plan), supply.increase(cov, plan), released,
-        supply.order_past_due(data, today, s), supply.below_safety_stock(plan),
-        demand_late(data, plan, released, pegging) if pegging is not None else empty(),
+        supply.order_past_due(data, today, s), supply.below_safety_stock(plan), late,
         purchasing.confirmation_missing(data, today, s), purchasing.confirmation_differs(data, s),
         purchasing.ship_notice_mismatch(data, s),
         engineering.revision_conflict(data, plan),
@@ -225,8 +167,10 @@ def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None =
     for hidden in _HIDDEN:
         if hidden not in messages:
             messages[hidden] = None
-    if pegging is not None:
-        _attach_endangers(messages, cov, pegging, DueDates(data), s.max_endangered)
+    if matrix is not None and due is not None:
+        fast.attach_endangers(messages, cov, matrix, due, s.max_endangered)
+    elif pegging is not None and due is not None:
+        straight.attach_endangers(messages, cov, pegging, due, s.max_endangered)
     messages = messages.drop(columns=list(_HIDDEN))
     rank = messages["severity"].map({v: i for i, v in enumerate(SEVERITIES)}).to_numpy()
     element, _ = pd.factorize(messages["element"], sort=True)

@@ -58,11 +58,11 @@ class DueDates:
         """The demands (and work orders) among ``pegs``: peg, due_date, quantity."""
         found = [(k, v) for k, v in pegs.items() if k in self.due and v > EPS]
         found.sort(key=lambda kv: (-kv[1], kv[0]))
-        return [{"peg": k, "due_date": _date(self.due[k]), "quantity": round(v, 6)}
+        return [{"peg": k, "due_date": day_date(self.due[k]), "quantity": round(v, 6)}
                 for k, v in found[:limit]]
 
 
-def _date(day: int) -> dt.date | None:
+def day_date(day: int) -> dt.date | None:
     return None if day < -(10**9) else date_of(day)
 
 

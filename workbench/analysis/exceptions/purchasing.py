@@ -40,7 +40,7 @@ def confirmation_missing(data: PlanningData, today: int, s: ExceptionSettings) -
     ``days`` = days since the order date. A line whose order has no order date is not judged."""
     pol = _lines(data)
     orders = data.purchase_orders.drop_duplicates("code").set_index("code")["order_date"]
-    ordered = day_numbers(pol["purchase_order"].map(orders))
+    ordered = day_numbers(orders.reindex(pol["purchase_order"].to_numpy()).to_numpy())
     waited = today - ordered
     mask = ((pol["status"] == PurchaseStatus.SENT.value)
             & (pol["ack_status"] == AckStatus.NONE.value)).to_numpy() & \

@@ -46,7 +46,7 @@ def data_problems(data: PlanningData) -> pd.DataFrame:
     inv, pol, wo, dem = data.inventory, data.purchase_order_lines, data.work_orders, data.demands
     known = set(data.items["code"])
     orders = data.purchase_orders.drop_duplicates("code").set_index("code")["order_date"]
-    ordered = day_numbers(pol["purchase_order"].map(orders))
+    ordered = day_numbers(orders.reindex(pol["purchase_order"].to_numpy()).to_numpy())
     promised = day_numbers(pol["promised_date"])
     parts = [
         _found("inventory", inv, _inv_key, (inv["quantity"] < -EPS).to_numpy(),

@@ -1,0 +1,115 @@
+"""The demands each message endangers, for every message at once (:mod:`.pegmatrix`).
+
+The same answers as the message-by-message path of :mod:`.straight`: a message on a firm
+receipt (a PO line or work order in the firm coverage) lists the demands of the requirements
+its coverage serves, a planned order's message (E06) its late buckets' pegs, a row below safety
+stock (E08) the pegs of its requirements up to the bucket it falls below, E09 its own demand;
+at most ``limit`` per message, largest quantity first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from workbench.analysis.data import PlanningData, day_numbers
+from workbench.analysis.netting import Plan
+from workbench.analysis.sources import EPS
+
+from .kinds import frame
+from .pegmatrix import PegMatrix, listed
+from .pegs import DueDates, day_date
+from .straight import late_reason
+
+
+def demand_late(data: PlanningData, plan: Plan, released: pd.DataFrame,
+                matrix: PegMatrix) -> pd.DataFrame:
+    """E09 (:func:`.straight.demand_late`) from the order pegs: per demand the worst delay over
+    the late planned receipts it pegs to (the first such receipt, by row then bucket, on a tie)."""
+    cal = plan.calendar
+    rows = released["_row"].to_numpy(np.int64)
+    n = len(rows)
+    late = np.array(list(released["_late"]), bool).reshape(n, cal.n_buckets) if n \
+        else np.zeros((0, cal.n_buckets), bool)
+    owner, bucket = np.nonzero(late)
+    order = matrix.order_id[rows[owner], bucket]
+    pegs = matrix.order_pegs[np.maximum(order, 0)].tocoo() if len(order) else \
+        sparse.coo_matrix((0, len(matrix.columns)))
+    at, col, qty = pegs.row, pegs.col, pegs.data
+    lead = plan.items.lead_time_days[plan.item[rows[owner[at]]]].astype(np.int64)
+    days = (cal.today + lead - np.maximum(cal.starts[bucket[at]], cal.today)).astype(float)
+    keep = (order[at] >= 0) & (qty > EPS) & (days > -1.0)
+    at, col, qty, days = at[keep], col[keep], qty[keep], days[keep]
+    first = np.lexsort((at, -days, col))  # per demand: worst days, then the first receipt
+    pick = first[np.r_[True, col[first][1:] != col[first][:-1]]] if len(first) else first
+    col, qty, days, at = col[pick], qty[pick], days[pick], at[pick]
+    names = matrix.columns[col].astype(str)
+    src_row = rows[owner[at]]
+    item = plan.items.codes[plan.item[src_row]].astype(str)
+    site = np.asarray(plan.sites)[plan.site[src_row]].astype(str)
+    dem = data.demands.drop_duplicates("code").set_index("code")
+    wo = data.work_orders.drop_duplicates("code").set_index("code")
+    is_demand = pd.Index(dem.index).get_indexer(names) >= 0
+    bare = pd.Series(names).str.removeprefix("work_order:").to_numpy()
+    of_item = np.where(is_demand, pd.Series(names).map(dem["item"]).to_numpy(dtype=object),
+                       pd.Series(bare).map(wo["item"]).to_numpy(dtype=object))
+    of_site = np.where(is_demand, pd.Series(names).map(dem["site"]).to_numpy(dtype=object),
+                       pd.Series(bare).map(wo["site"]).to_numpy(dtype=object))
+    due_day = matrix.due_day[col]
+    return frame("demand_late", len(names), {
+        "element": names, "element_type": np.where(is_demand, "demand", "work_order"),
+        "item": of_item.astype(str), "site": of_site.astype(str), "need_day": due_day,
+        "days": days, "quantity": qty,
+        "endangers": [[{"peg": p, "due_date": day_date(int(d)), "quantity": round(q, 6)}]
+                      for p, d, q in zip(names.tolist(), due_day.tolist(), qty.tolist())],
+        "reason": [late_reason(i, s, d) for i, s, d in zip(item.tolist(), site.tolist(),
+                                                          days.tolist())]})
+
+
+def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatrix,
+                     due: DueDates, limit: int) -> None:
+    """Fill ``endangers`` of the messages that have none yet (in place; module doc)."""
+    plan = matrix.plan
+    n = len(messages)
+    has = np.array([bool(e) for e in messages["endangers"]], bool)
+    late_col = messages["_late"].to_numpy(dtype=object)
+    is_late = np.array([isinstance(v, np.ndarray) for v in late_col], bool) & ~has
+    cov = cov.drop_duplicates("ref", keep="last")  # as a dict by reference keeps it
+    at = pd.Index(cov["ref"]).get_indexer(messages["element"].astype(str))
+    firm = ~has & ~is_late & messages["element_type"].isin(
+        ["purchase_order_line", "work_order"]).to_numpy() & (at >= 0)
+    safety = ~has & ~is_late & ~firm & (messages["kind"] == "below_safety_stock").to_numpy()
+    blocks: list[sparse.csr_matrix] = []
+    index: list[np.ndarray] = []
+    if is_late.any():
+        sel = np.flatnonzero(is_late)
+        rows = messages["_row"].to_numpy()[sel].astype(np.int64)
+        late = np.array([late_col[i] for i in sel], bool)
+        blocks.append(matrix.orders_in(rows, late))
+        index.append(sel)
+    if firm.any():
+        sel = np.flatnonzero(firm)
+        # one coverage per receipt (several messages may name one; a row's receipts are
+        # disjoint intervals, as :meth:`PegMatrix.covered` needs)
+        hit, inverse = np.unique(at[sel], return_inverse=True)
+        blocks.append(matrix.covered(cov["row"].to_numpy(np.int64)[hit],
+                                     cov["before"].to_numpy(float)[hit],
+                                     cov["needed"].to_numpy(float)[hit])[inverse])
+        index.append(sel)
+    if safety.any():
+        sel = np.flatnonzero(safety)
+        day = day_numbers(messages["need_date"].to_numpy()[sel].astype("datetime64[D]"))
+        bucket = np.maximum(plan.calendar.bucket(day), 0)
+        blocks.append(matrix.requirements_until(
+            messages["_row"].to_numpy()[sel].astype(np.int64), bucket))
+        index.append(sel)
+    out = list(messages["endangers"])
+    if blocks:
+        found = listed(sparse.vstack(blocks, format="csr"), due, matrix.columns, limit)
+        for i, value in zip(np.concatenate(index).tolist(), found):
+            out[i] = value
+    for i in np.flatnonzero(~has & ~is_late & ~firm & ~safety).tolist():
+        out[i] = []
+    if n:
+        messages["endangers"] = out

@@ -1,0 +1,336 @@
+"""Pegging of a whole plan at once, on arrays: the demands every requirement and planned order
+serves, as sparse matrices (what the messages' ``endangers`` are read from).
+
+The same pegs as :class:`~workbench.analysis.pegging.Pegging` (and its array twin
+:class:`.pegs.FastPegging`), restricted to the pegs that name a demand or a work order (the
+columns, :class:`.pegs.DueDates`): pegs are linear, so the ``safety_stock:`` and ``lot_size:``
+pegs, which no message lists, are left out without changing any other. Nothing loops over
+messages, rows or pegs in Python:
+
+* **Claims.** Every requirement of every row (independent ones from the sources, dependent ones
+  from each parent's planned order × quantity per, at ``max(bucket - offset, 0)``) in claim order
+  (:func:`~workbench.analysis.pegging.claim_order`; ties as pegging leaves them: independent
+  requirements first in their sorted order, then dependent ones by BOM segment and bucket).
+* **First in, first out as a formula.** A row's supply is queued on hand first, then per bucket
+  its scheduled then its planned receipt; claims (safety stock first) take from the head of the
+  queue what it holds by their bucket. With ``Q_i`` the claims' cumulative quantity and ``A_i``
+  the supply queued by claim i's bucket, claim i is served the supply positions
+  ``(K_{i-1}, K_i]`` with ``K_i = Q_i + min(0, min_{j<=i} (A_j - Q_j))`` (the recurrence
+  ``K_i = min(K_{i-1} + q_i, A_i)`` solved). The overlap of those positions with each planned
+  receipt's positions is the weight ``W[order, claim]`` (share of the claim it serves).
+* **Levels.** ``P_claim = I + D · P_order`` (a dependent claim carries its parent order's pegs
+  scaled by the quantity per) and ``P_order = W · P_claim``; rows are in low-level-code order,
+  so the orders are solved level by level (parents first) with sparse products.
+* **What a message endangers** is a sum of claim or order pegs: a firm receipt the claims its
+  coverage interval ``(before, before + needed]`` overlaps in the row's requirement space
+  (:func:`.pegs.covered_pegs`), a planned order its late buckets' orders, a row below safety
+  stock its requirements up to a bucket.
+
+The property test tests/analysis/test_exception_pegmatrix.py compares every message's
+``endangers`` with the straightforward per-message path on random plants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from workbench.analysis.netting import Plan
+from workbench.analysis.pegging import Pegging
+from workbench.analysis.sources import EPS
+
+from .pegs import DueDates, day_date
+
+
+def overlaps(a_row: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_row: np.ndarray,
+             b_lo: np.ndarray, b_hi: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The overlaps of two sets of intervals ``(lo, hi]`` grouped by row, each set's intervals
+    disjoint within a row: (index into a, index into b, length) of every overlap longer than 0.
+
+    One sort of every start and end, then each elementary piece between consecutive positions
+    of a row takes the a- and b-interval open there (the last start not yet ended)."""
+    a = np.flatnonzero(a_hi - a_lo > 0)
+    b = np.flatnonzero(b_hi - b_lo > 0)
+    na, nb = len(a), len(b)
+    if not na or not nb:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0)
+    row = np.concatenate([a_row[a], a_row[a], b_row[b], b_row[b]]).astype(np.int64)
+    pos = np.concatenate([a_lo[a], a_hi[a], b_lo[b], b_hi[b]]).astype(float)
+    # at one position ends come before starts; starts keep their own order
+    start = np.concatenate([np.ones(na, np.int8), np.zeros(na, np.int8),
+                            np.ones(nb, np.int8), np.zeros(nb, np.int8)])
+    which = np.concatenate([np.zeros(2 * na, np.int8), np.ones(2 * nb, np.int8)])
+    value = np.concatenate([a, np.full(na, -1), b, np.full(nb, -1)]).astype(np.int64)
+    seq = np.concatenate([np.arange(na), np.arange(na), np.arange(nb), np.arange(nb)])
+    order = np.lexsort((seq, start, pos, row))
+    row, pos, which, value = row[order], pos[order], which[order], value[order]
+    idx = np.arange(len(order))
+
+    def state(kind: int) -> np.ndarray:
+        last = np.maximum.accumulate(np.where(which == kind, idx, -1))
+        out = np.where(last >= 0, value[np.maximum(last, 0)], -1)
+        return np.where((last >= 0) & (row[np.maximum(last, 0)] == row), out, -1)
+
+    in_a, in_b = state(0), state(1)
+    length = np.zeros(len(order))
+    length[:-1] = np.where(row[1:] == row[:-1], pos[1:] - pos[:-1], 0.0)
+    keep = (length > 0) & (in_a >= 0) & (in_b >= 0)
+    return in_a[keep], in_b[keep], length[keep]
+
+
+def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner position, index) of ``range(starts[k], starts[k] + counts[k])`` for every k."""
+    owner = np.repeat(np.arange(len(starts)), counts)
+    first = np.repeat(starts - np.cumsum(counts) + counts, counts)
+    return owner, first + np.arange(int(counts.sum()))
+
+
+@dataclass
+class Claims:
+    """Every requirement of every row in claim order (arrays of equal length): ``row``,
+    ``bucket``, ``quantity``, ``parent_order`` (-1: independent), ``factor`` (dependent: quantity
+    per) and ``peg`` (independent: the column of its peg, -1 when it names no demand)."""
+
+    row: np.ndarray
+    bucket: np.ndarray
+    quantity: np.ndarray
+    parent_order: np.ndarray
+    factor: np.ndarray
+    peg: np.ndarray
+    ptr: np.ndarray  # claims of row r: ptr[r]:ptr[r + 1]
+
+
+class PegMatrix:
+    """The demand pegs of every claim (requirement) and planned order of ``plan`` (module doc):
+    ``claim_pegs`` (claims × columns) and ``order_pegs`` (orders × columns) as CSR matrices,
+    ``order_id`` (rows × buckets, -1 where no planned receipt), ``columns`` the peg names (the
+    demands and ``work_order:`` codes of ``due``, sorted)."""
+
+    def __init__(self, plan: Plan, due: DueDates, pegging: Pegging | None = None):
+        self.plan = plan
+        self.due = due
+        self.columns = np.array(sorted(due.due), dtype=object)
+        self.column_of = pd.Index(self.columns)
+        self.due_day = np.array([due.due[c] for c in self.columns], np.int64)
+        planned = np.where(plan.planned > EPS, plan.planned, 0.0)
+        self.order_id = np.full(planned.shape, -1, np.int64)
+        order_rows, order_buckets = np.nonzero(planned > 0)  # row-major: level order
+        self.order_id[order_rows, order_buckets] = np.arange(len(order_rows))
+        self.order_row, self.order_bucket = order_rows, order_buckets
+        self.claims = self._claims(pegging or Pegging(plan), planned)
+        weights = self._fifo(planned)
+        self.order_pegs = self._solve(weights)
+        c = self.claims
+        dep = np.flatnonzero(c.parent_order >= 0)
+        ind = np.flatnonzero(c.peg >= 0)
+        n = len(c.row)
+        own = sparse.csr_matrix((c.quantity[ind], (ind, c.peg[ind])),
+                                shape=(n, len(self.columns)))
+        scale = sparse.csr_matrix((c.factor[dep], (dep, c.parent_order[dep])),
+                                  shape=(n, len(order_rows)))
+        self.claim_pegs = (own + scale @ self.order_pegs).tocsr()
+
+    # --- claims ------------------------------------------------------------------------------
+    def _claims(self, pegging: Pegging, planned: np.ndarray) -> Claims:
+        plan = self.plan
+        cal = plan.calendar
+        req = pegging._req_by_key
+        row_i = plan.rows_for_keys(req["key"].to_numpy(np.int64))
+        ok = row_i >= 0
+        n_i = int(ok.sum())
+        peg = self.column_of.get_indexer(req["peg"].astype(str).to_numpy())
+        ref_i = req["ref"].astype(str).to_numpy()[ok]
+        # dependent: each planned order x the BOM segments of its parent in force in its bucket
+        seg = plan.segments
+        o_row, o_bucket = self.order_row, self.order_bucket
+        parent = plan.item[o_row]
+        counts = seg.ptr_parent[parent + 1] - seg.ptr_parent[parent]
+        owner, at = _expand(seg.ptr_parent[parent], counts)
+        s = seg.by_parent[at]
+        b = o_bucket[owner]
+        inside = (seg.first_bucket[s] <= b) & (b < seg.end_bucket[s])
+        owner, s, b = owner[inside], s[inside], b[inside]
+        prow = o_row[owner]
+        child = plan.rows_for_keys(seg.component[s].astype(np.int64) * plan.n_sites
+                                   + plan.site[prow])
+        has = child >= 0
+        owner, s, b, prow, child = owner[has], s[has], b[has], prow[has], child[has]
+        offset = plan.calendar.offset(plan.items.lead_time_days[plan.item[prow]])
+        dep_bucket = np.maximum(b - offset, 0)
+        factor = seg.quantity[s].astype(float)
+        ref_d = plan.items.codes[plan.item[prow]].astype(str)
+        row = np.concatenate([row_i[ok], child])
+        bucket = np.concatenate([req["bucket"].to_numpy(np.int64)[ok], dep_bucket])
+        day = np.concatenate([req["day"].to_numpy(np.int64)[ok],
+                              cal.start + dep_bucket * cal.bucket_days])
+        priority = np.concatenate([req["priority"].to_numpy(np.int64)[ok],
+                                   np.zeros(len(child), np.int64)])
+        _refs, ref_code = np.unique(np.concatenate([ref_i, ref_d]), return_inverse=True)
+        kind = np.r_[np.zeros(n_i, np.int64), np.ones(len(child), np.int64)]
+        tie1 = np.r_[np.arange(n_i), s.astype(np.int64)]
+        tie2 = np.r_[np.zeros(n_i, np.int64), b.astype(np.int64)]
+        order = np.lexsort((tie2, tie1, kind, ref_code, priority, day, bucket, row))
+        quantity = np.concatenate([req["quantity"].to_numpy(float)[ok],
+                                   planned[prow, b] * factor])
+        parent_order = np.r_[np.full(n_i, -1, np.int64), self.order_id[prow, b]]
+        pegs = np.r_[peg[ok], np.full(len(child), -1, np.int64)]
+        factors = np.r_[np.zeros(n_i), factor]
+        row = row[order]
+        ptr = np.zeros(len(plan.key) + 1, np.int64)
+        np.cumsum(np.bincount(row, minlength=len(plan.key)), out=ptr[1:])
+        return Claims(row, bucket[order], quantity[order], parent_order[order],
+                      factors[order], pegs[order], ptr)
+
+    # --- first in, first out -----------------------------------------------------------------
+    def _fifo(self, planned: np.ndarray) -> sparse.csr_matrix:
+        """W[order, claim]: the share of each claim each planned receipt serves (module doc)."""
+        plan = self.plan
+        c = self.claims
+        n_rows = len(plan.key)
+        safety = plan.items.safety_stock[plan.item].astype(float)
+        safety = np.where(safety > EPS, safety, 0.0)
+        on_hand = np.where(plan.on_hand > EPS, plan.on_hand, 0.0)
+        scheduled = np.where(plan.scheduled > EPS, plan.scheduled, 0.0)
+        queued = on_hand[:, None] + np.cumsum(scheduled + planned, axis=1)  # A by bucket
+        # claims with the safety-stock claim first in each row (bucket 0)
+        rows = np.r_[np.arange(n_rows), c.row]
+        qty = np.r_[safety, c.quantity]
+        bucket = np.r_[np.zeros(n_rows, np.int64), c.bucket]
+        first = np.r_[np.zeros(n_rows, np.int8), np.ones(len(c.row), np.int8)]
+        order = np.lexsort((first, rows))
+        rows, qty, bucket = rows[order], qty[order], bucket[order]
+        claim = np.r_[np.full(n_rows, -1, np.int64), np.arange(len(c.row))][order]
+        cum = _group_cumsum(qty, rows)
+        slack = pd.Series(queued[rows, bucket] - cum).groupby(rows).cummin().to_numpy()
+        k_end = cum + np.minimum(0.0, slack)
+        k_start = _group_shift(k_end, rows)
+        # the planned receipts' positions in the queue
+        o_row, o_bucket = self.order_row, self.order_bucket
+        before = queued[o_row, o_bucket] - planned[o_row, o_bucket]
+        real = claim >= 0
+        ci, oi, length = overlaps(rows[real], k_start[real], k_end[real], o_row, before,
+                                  before + planned[o_row, o_bucket])
+        claim_id = claim[real][ci]
+        share = length / c.quantity[claim_id]
+        return sparse.csr_matrix((share, (oi, claim_id)), shape=(len(o_row), len(c.row)))
+
+    def _solve(self, weights: sparse.csr_matrix) -> sparse.csr_matrix:
+        """P_order = W (I + D P_order), level by level (parents first)."""
+        c = self.claims
+        n_orders, n_cols = len(self.order_row), len(self.columns)
+        ind = np.flatnonzero(c.peg >= 0)
+        own = sparse.csr_matrix((c.quantity[ind], (ind, c.peg[ind])),
+                                shape=(len(c.row), n_cols))
+        base = (weights @ own).tocsr()
+        dep = np.flatnonzero(c.parent_order >= 0)
+        scale = sparse.csr_matrix((c.factor[dep], (dep, c.parent_order[dep])),
+                                  shape=(len(c.row), n_orders))
+        carry = (weights @ scale).tocsr()  # order -> parent orders
+        level = self.plan.level[self.order_row]
+        bounds = np.flatnonzero(np.r_[True, level[1:] != level[:-1], True])
+        blocks: list[sparse.csr_matrix] = []
+        done = sparse.csr_matrix((0, n_cols))
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            block = base[lo:hi]
+            if lo:
+                block = block + carry[lo:hi, :lo] @ done
+            blocks.append(block.tocsr())
+            done = sparse.vstack(blocks, format="csr")
+        if not blocks:
+            return sparse.csr_matrix((0, n_cols))
+        return done
+
+    # --- what messages endanger --------------------------------------------------------------
+    def covered(self, rows: np.ndarray, before: np.ndarray, needed: np.ndarray
+                ) -> sparse.csr_matrix:
+        """Per firm receipt (row, coverage ``(before, before + needed]``, disjoint within a
+        row: each receipt once) the pegs of the requirements it serves
+        (:func:`.pegs.covered_pegs`): receipts × columns."""
+        plan = self.plan
+        c = self.claims
+        safety = plan.items.safety_stock[plan.item[c.row]].astype(float)
+        if plan.planned_at is not None:
+            safety = np.where(plan.planned_at[plan.key[c.row]], safety, 0.0)
+        safety = np.where(safety > EPS, safety, 0.0)
+        end = safety + _group_cumsum(c.quantity, c.row)
+        start = end - c.quantity
+        ci, ri, length = overlaps(c.row, start, end, rows.astype(np.int64), before,
+                                  before + np.where(needed > EPS, needed, 0.0))
+        share = np.where(c.quantity[ci] > EPS, length / np.maximum(c.quantity[ci], EPS), 0.0)
+        pick = sparse.csr_matrix((share, (ri, ci)), shape=(len(rows), len(c.row)))
+        return (pick @ self.claim_pegs).tocsr()
+
+    def requirements_until(self, rows: np.ndarray, buckets: np.ndarray) -> sparse.csr_matrix:
+        """Per (row, bucket): the pegs of the row's requirements up to that bucket."""
+        c = self.claims
+        width = self.plan.calendar.n_buckets + 1
+        key = c.row * width + c.bucket
+        end = np.searchsorted(key, rows * width + buckets, "right")
+        start = c.ptr[rows]
+        owner, claim = _expand(start, np.maximum(end - start, 0))
+        pick = sparse.csr_matrix((np.ones(len(claim)), (owner, claim)),
+                                 shape=(len(rows), len(c.row)))
+        return (pick @ self.claim_pegs).tocsr()
+
+    def orders_in(self, rows: np.ndarray, late: np.ndarray) -> sparse.csr_matrix:
+        """Per row (``late``: rows × buckets mask) the pegs of its planned receipts in the
+        masked buckets, summed."""
+        owner, bucket = np.nonzero(late)
+        ids = self.order_id[rows[owner], bucket]
+        keep = ids >= 0
+        pick = sparse.csr_matrix((np.ones(int(keep.sum())), (owner[keep], ids[keep])),
+                                 shape=(len(rows), len(self.order_row)))
+        return (pick @ self.order_pegs).tocsr()
+
+
+def _group_first(groups: np.ndarray) -> np.ndarray:
+    """Index of the first element of each element's run of equal ``groups``."""
+    n = len(groups)
+    starts = np.ones(n, bool)
+    if n > 1:
+        starts[1:] = groups[1:] != groups[:-1]
+    return np.maximum.accumulate(np.where(starts, np.arange(n), 0)) if n else \
+        np.zeros(0, np.int64)
+
+
+def _group_cumsum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Cumulative sum of ``values`` within runs of equal ``groups`` (sorted by group)."""
+    total = np.cumsum(values)
+    first = _group_first(groups)
+    return total - (total - values)[first] if len(values) else total
+
+
+def _group_shift(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The previous value within the group (0 for each group's first)."""
+    out = np.zeros(len(values))
+    if len(values) > 1:
+        out[1:] = np.where(groups[1:] == groups[:-1], values[:-1], 0.0)
+    return out
+
+
+def listed(pegs: sparse.csr_matrix, due: DueDates, columns: np.ndarray, limit: int
+           ) -> list[list[dict[str, object]]]:
+    """Per matrix row, :meth:`.pegs.DueDates.listed` of its pegs: the demands with more than
+    EPS, largest quantity first (then by name), at most ``limit``."""
+    coo = pegs.tocoo()
+    keep = coo.data > EPS
+    r, col, v = coo.row[keep], coo.col[keep], coo.data[keep]
+    order = np.lexsort((col, -v, r))
+    r, col, v = r[order], col[order], v[order]
+    top = np.arange(len(r)) - _group_first(r) < limit
+    r, col, v = r[top], col[top], v[top]
+    dates = [day_date(int(d)) for d in due_days(due, columns)]
+    out: list[list[dict[str, object]]] = [[] for _ in range(pegs.shape[0])]
+    names = columns.tolist()
+    for i, k, q in zip(r.tolist(), col.tolist(), v.tolist()):
+        out[i].append({"peg": names[k], "due_date": dates[k], "quantity": round(q, 6)})
+    return out
+
+
+def due_days(due: DueDates, columns: np.ndarray) -> np.ndarray:
+    return np.array([due.due[c] for c in columns.tolist()], np.int64)
