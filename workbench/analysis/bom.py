@@ -19,6 +19,7 @@ Rules stated here once and used by where-used, revision impact and netting alike
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -123,7 +124,14 @@ class ItemIndex:
         return self.lookup.index.get_indexer(pd.Index(values, dtype=object))
 
 
-def effective_windows(revisions: pd.DataFrame, statuses: Iterable[str] = RELEASED) -> pd.DataFrame:
+#: up to this many revisions, :func:`effective_windows` applies its rule in plain Python: a
+#: what-if or an impact asks it for one item's few revisions, where pandas' merge and groupby
+#: cost milliseconds each (tests/analysis/test_effective_windows_small.py: same answer)
+SMALL_WINDOWS = 32
+
+
+def effective_windows(revisions: pd.DataFrame, statuses: Iterable[str] = RELEASED, *,
+                      small: int = SMALL_WINDOWS) -> pd.DataFrame:
     """When each revision governs its parent: ``parent, revision, win_from, win_to`` (day numbers,
     ``win_to`` exclusive), applying the latest-``effective_from``-wins rule of the module doc.
 
@@ -141,6 +149,8 @@ def effective_windows(revisions: pd.DataFrame, statuses: Iterable[str] = RELEASE
         {"parent": revs["parent"].to_numpy(), "revision": revs["revision"].to_numpy(),
          "win_from": start, "win_to": end}
     )
+    if len(frame) <= small:
+        return _small_windows(frame, cols)
     counts = frame["parent"].map(frame["parent"].value_counts())
     single = frame[counts == 1]
     multi = frame[counts > 1]
@@ -170,6 +180,39 @@ def effective_windows(revisions: pd.DataFrame, statuses: Iterable[str] = RELEASE
     out["win_from"] = out["win_from"].astype(np.int64)
     out["win_to"] = out["win_to"].astype(np.int64)
     return out
+
+
+def _small_windows(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """:func:`effective_windows`' rule for a few revisions, row by row: a parent's lone revision
+    keeps its window; for a parent with several, between each two consecutive start/end points
+    the revision with the latest start (then the highest code) governs, and neighbouring pieces
+    of the same revision join into one window. Rows as the frame-wide version orders them."""
+    parent, revision = frame["parent"].tolist(), frame["revision"].tolist()
+    lo, hi = frame["win_from"].tolist(), frame["win_to"].tolist()
+    rows_of: dict[object, list[int]] = {}
+    for i, p in enumerate(parent):
+        rows_of.setdefault(p, []).append(i)
+    out: list[list[object]] = [[parent[i], revision[i], lo[i], hi[i]]
+                               for i in range(len(parent)) if len(rows_of[parent[i]]) == 1]
+    for p in sorted((k for k, rows in rows_of.items() if len(rows) > 1), key=str):
+        rows = rows_of[p]
+        points = sorted({x for i in rows for x in (lo[i], hi[i])})
+        current: list[object] | None = None
+        for a, b in itertools.pairwise(points):
+            governing = [i for i in rows if lo[i] <= a and b <= hi[i]]
+            if not governing:
+                continue
+            best = max(governing, key=lambda i: (lo[i], revision[i]))
+            if current is not None and current[1] == revision[best] and current[3] == a:
+                current[3] = b
+                continue
+            current = [p, revision[best], a, b]
+            out.append(current)  # grown in place while its revision governs
+    return pd.DataFrame({
+        "parent": pd.Series([r[0] for r in out], dtype=frame["parent"].dtype),
+        "revision": pd.Series([r[1] for r in out], dtype=frame["revision"].dtype),
+        "win_from": np.array([r[2] for r in out], dtype=np.int64),
+        "win_to": np.array([r[3] for r in out], dtype=np.int64)}, columns=cols)
 
 
 def revisions_at(revisions: pd.DataFrame, day: int | None,
