@@ -294,5 +294,11 @@ class Column:
         return value
 
     def convert(self, cells: Sequence[Any]) -> list[Any]:
-        get, miss = self.memo.get, self._miss
-        return [v if (v := get(c, _MISS)) is not _MISS else miss(c) for c in cells]
+        memo = self.memo
+        try:
+            for cell in set(cells).difference(memo):  # each distinct new cell read once
+                self._miss(cell)
+            return list(map(memo.__getitem__, cells))  # then looked up at C speed
+        except TypeError:  # an unhashable cell (none from CSV or calamine): one at a time
+            get, miss = memo.get, self._miss
+            return [v if (v := get(c, _MISS)) is not _MISS else miss(c) for c in cells]

@@ -27,6 +27,7 @@ rejected, never attached to a guessed parent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -65,7 +66,7 @@ def read_indented(
     state = _State(mapping, source)
     for table in section_tables(folder, profile, mapping):
         columns = _Columns(table, profile, mapping, xrefs)
-        block = list(table.rows if limit is None else islice(table.rows, limit))
+        block = table.all_rows() if limit is None else list(islice(table.rows, limit))
         chunks = {e: MappedChunk(e, table.label) for e in out}
         state.stack = []
         state.read(columns, block, chunks)
@@ -85,7 +86,7 @@ class _Group:
     indices: list[int]
     fixed: dict[str, Any]
 
-    def rows(self, table: list[tuple[Any, ...]], n: int) -> list[tuple[Any, ...]]:
+    def rows(self, table: list[Sequence[Any]], n: int) -> list[tuple[Any, ...]]:
         if not self.names:
             return [()] * n
         values = [c.convert(table[i]) for c, i in zip(self.converters, self.indices)]
@@ -148,7 +149,7 @@ class _Columns:
             group.indices.append(i)
             self.names[entity][plain] = column
 
-    def levels(self, table: list[tuple[Any, ...]]) -> list[Any]:
+    def levels(self, table: list[Sequence[Any]]) -> list[Any]:
         """Each row's level (an int, or a :class:`Bad`)."""
         if self.mapping.indent:
             width = self.mapping.indent_width
@@ -157,7 +158,7 @@ class _Columns:
         assert self.level is not None
         return Column(_level).convert(table[self.level[0]])
 
-    def part_values(self, name: str, table: list[tuple[Any, ...]], n: int) -> list[Any]:
+    def part_values(self, name: str, table: list[Sequence[Any]], n: int) -> list[Any]:
         found = self.part.get(name)
         if found is None:
             return [None] * n
@@ -189,6 +190,8 @@ class _Part:
     row: int
     revision_fields: tuple[Any, ...]
     lines: int = 0
+    #: "file, row N" of the part, made when a line first needs it
+    where: str = ""
 
 
 class _State:
@@ -294,7 +297,9 @@ class _State:
                 + " or set default_revision in the profile", label, number))
             return
         parent.lines += 1
-        where = f"{label}, row {parent.row}"
+        where = parent.where
+        if not where:
+            where = parent.where = f"{label}, row {parent.row}"
         key = (parent.item, parent.revision)
         first = self.expanded.setdefault(key, where)
         record = {"parent": parent.item, "revision": parent.revision,
