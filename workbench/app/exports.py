@@ -4,8 +4,8 @@ The pane hands over what it shows (filters and sort applied) as a :class:`Packed
 column pickled on its own in the pane's worker thread, so no single step holds the UI process's
 GIL for long (a 200,000-row frame pickled at once holds it ~0.2 s), then unpacked in the reader
 process, which writes the file (:func:`workbench.services.export.export_frame`: xlsxwriter in
-constant memory, progress every 5,000 rows, Cancel checked there). The reader process is busy
-meanwhile: other cache queries of the window wait for the export (planning and sync do not).
+constant memory, progress every 5,000 rows, Cancel checked there). One reader process is busy
+meanwhile; the window's other cache reads go to the second one (:mod:`workbench.app.runner`).
 
 Importing this module loads neither pandas nor Qt.
 """
