@@ -142,6 +142,9 @@ def test_inbox_shows_applied_and_rejected_files_and_replay_applies_the_fixed_one
             good["control_ref"], good["lines_text"], good["where"]) == (
         "applied", "ORDRSP D96A", "SUP-A", "Acme Fasteners", "C1", "1 of 1", "")
     assert bad["outcome"] == "rejected"
+    # rejected while mapping: the view still says what it is (envelope of the file)
+    assert (bad["kind"], bad["supplier"], bad["supplier_name"], bad["control_ref"]) == (
+        "ORDRSP D96A", "SUP-A", "Acme Fasteners", "C2")
     assert bad["where"].startswith("message 1, segment 7, item number (SA/VN/VP): item "
                                    "cross-reference missing: SUP-A number 'A-777'")
     assert "None" not in str(rows) and "nan" not in str(rows)
@@ -154,7 +157,8 @@ def test_inbox_shows_applied_and_rejected_files_and_replay_applies_the_fixed_one
     qtbot.waitUntil(lambda: panel.edi_inbox.table.model.rowCount() == 1, timeout=5000)
     assert list(_rows(panel)) == ["bad.edi"]
     panel.edi_inbox.table.select_key(bad["id"])
-    assert f"File {bad['id']}: bad.edi, received " in panel.edi_inbox.detail.text()
+    assert (f"File {bad['id']}: bad.edi — ORDRSP D96A from SUP-A Acme Fasteners (sender "
+            "5400000000001), received ") in panel.edi_inbox.detail.text()
     assert ": rejected — message 1, segment 7, item number (SA/VN/VP): item cross-reference " \
            "missing" in panel.edi_inbox.detail.text()
     _shot(panel, "edi-inbox.png")
