@@ -205,3 +205,28 @@ def test_file_menu_opens_the_wizard_over_the_window(qtbot: Any, window: Any) -> 
     assert wizard is not None and wizard.isVisible()
     assert wizard.currentPage() is wizard.files_page and not wizard.files_page.isComplete()
     wizard.close()
+
+
+def test_cancel_stops_the_load_and_the_cache_keeps_what_it_had(
+        qtbot: Any, fresh: PanelContext, tmp_path: Path) -> None:
+    folder = tmp_path / "big"
+    folder.mkdir()
+    rows = "".join(f"A-{i:06d},Part {i},{i % 90}\n" for i in range(150_000))
+    (folder / "items.csv").write_text("Part No,Description,Lead time\n" + rows)
+    before = _count(fresh, "SELECT count(*) FROM items")
+    wizard = _open(qtbot, fresh, [folder / "items.csv"])
+    wizard.next()
+    wizard.next()
+    _preview(qtbot, wizard)
+    wizard.next()
+    page = wizard.load_page
+    page.path.setText(str(tmp_path / "big.toml"))
+    handle = page.start_load()
+    assert page.cancel_button.isEnabled() and page.progress.isVisible()
+    page.cancel_load()
+    with qtbot.waitSignal(handle.signals.finished, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: page.load_button.isEnabled(), timeout=10_000)
+    assert page.result.text() == "Load cancelled: the cache is unchanged."
+    assert _count(fresh, "SELECT count(*) FROM items") == before
+    assert not page.isComplete() and not page.cancel_button.isEnabled()
