@@ -38,7 +38,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from workbench.cache import runs
+from workbench.cache import runs, sync_changes
 from workbench.cache.stamp import seal_in_transaction, stamp_in_transaction
 from workbench.cache.upsert import EntityWriter, Lookups
 from workbench.connect.port import Connector, ConnectorError
@@ -123,6 +123,7 @@ def run_sync(
         with engine.begin() as conn:
             run_id = runs.start_run(conn, name, started_at, SyncRunStatus.RUNNING)
             result.run_id = run_id
+            sync_changes.mark_run(conn, run_id, wanted)  # what it adds lies above the marks
             stamp_before = stamp_in_transaction(conn)  # the state the frame snapshot may hold
             observed = _observed_at(connector, now)
             runs.set_observed_at(conn, observed)

@@ -9,6 +9,7 @@ the reader process (:func:`workbench.app.sync.sync_overview`, :func:`~workbench.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -33,7 +34,15 @@ from workbench.app.sync import (
     sync,
     sync_overview,
 )
-from workbench.app.tables import Col
+from workbench.app.sync_changes import (
+    ENTITY_TITLES,
+    STATE_COLUMN,
+    EntityChanges,
+    changed_rows,
+    changes_text,
+    run_changes,
+)
+from workbench.app.tables import Col, TableData
 from workbench.services.sync import SyncResult
 from workbench.services.tasks import Cancelled
 from workbench.ui.operations import OpHandle
@@ -60,6 +69,13 @@ RUN_COLUMNS = [
     Col("counts_text", "Records"),
     Col("rejected", "Rejected", "int"),
     Col("error", "Error"),
+]
+#: what the selected run changed, per entity (workbench.app.sync_changes)
+CHANGE_COLUMNS = [
+    Col("title", "Data", tip="The kind of record the sync changed"),
+    Col("added", "Added", "int", tip="Rows new in the cache after this sync"),
+    Col("changed", "Changed", "int", tip="Rows of which this sync changed a field"),
+    Col("removed", "Removed", "int", tip="Rows no longer in the source: marked deleted"),
 ]
 REJECTION_COLUMNS = [
     Col("file", "File"),
@@ -116,10 +132,32 @@ class SyncPanel(Panel):
         self.rejected = TablePane(REJECTION_COLUMNS, title="Rejected rows of the selected run",
                                   placeholder="Filter rejected rows…")
         self.runs.current_key_changed.connect(self._run_selected)
+        # what the selected run changed, per entity; choosing one lists its rows
+        self.changes = TablePane(CHANGE_COLUMNS, title="What the selected run changed",
+                                 placeholder="Filter…")
+        self.changes.current_key_changed.connect(self._entity_selected)
+        self.run_rows = TablePane([STATE_COLUMN], title="Rows it changed",
+                                 placeholder="Filter changed rows…")
+        self.changes_note = hint("Choose a kind of data to see the rows the run added, changed "
+                                 "or removed.")
+        changed_box = QWidget()
+        cb = QVBoxLayout(changed_box)
+        cb.setContentsMargins(0, 0, 0, 0)
+        cb.addWidget(self.changes_note)
+        cb.addWidget(self.run_rows, 1)
+        changes_split = QSplitter(Qt.Orientation.Horizontal)
+        changes_split.addWidget(self.changes)
+        changes_split.addWidget(changed_box)
+        changes_split.setSizes([330, 800])
+        self.changes_split = changes_split
+        #: the run whose changes are on show
+        self.shown_run: int | None = None
+        self._select_newest = False
         runs_split = QSplitter(Qt.Orientation.Vertical)
         runs_split.addWidget(self.runs)
+        runs_split.addWidget(changes_split)
         runs_split.addWidget(self.rejected)
-        runs_split.setSizes([300, 200])
+        runs_split.setSizes([200, 260, 120])
         self.runs_split = runs_split
 
         # its commands run through this panel's verbs: their changes are this panel's
@@ -164,13 +202,44 @@ class SyncPanel(Panel):
         runs = runs.assign(tone=runs["status"].map(
             {"failed": "failed", "cancelled": "changed", "partial": "changed"}).fillna(""))
         self.runs.model.set_frame(runs, "id", tone="tone")
-        if self.runs.current_key() is None and self.runs.model.rowCount():
+        newest, self._select_newest = self._select_newest, False
+        if (newest or self.runs.current_key() is None) and self.runs.model.rowCount():
             self.runs.select_row(0)
 
     def _run_selected(self, run_id: Any) -> None:
         if run_id is None:
             return
         self.query(run_rejections, int(run_id), then=self._show_rejections, key="rejections")
+        self.query(run_changes, int(run_id), then=lambda c: self._show_changes(int(run_id), c),
+                   key="run_changes")
+
+    def _show_changes(self, run_id: int, changes: list[EntityChanges]) -> None:
+        """The run's changes per entity; the rows listed stay those of the same run."""
+        if run_id != self.shown_run:
+            self.shown_run = run_id
+            self.run_rows.model.set_table(TableData.empty([STATE_COLUMN]))
+            self.changes_note.setText(
+                f"Run {run_id} changed nothing." if not changes else
+                "Choose a kind of data to see the rows the run added, changed or removed.")
+        frame = pd.DataFrame([{"entity": c.entity, "title": c.title, "added": c.added,
+                               "changed": c.changed, "removed": c.removed} for c in changes],
+                             columns=["entity", "title", "added", "changed", "removed"])
+        self.changes.model.set_frame(frame, "entity")
+
+    def _entity_selected(self, entity: Any) -> None:
+        """The rows of ``entity`` the run on show wrote: one click from its counts."""
+        if entity is None or self.shown_run is None:
+            return
+        run_id = self.shown_run
+        self.query(changed_rows, run_id, str(entity), key="changed_rows",
+                   then=lambda t: self._show_rows(run_id, str(entity), t))
+
+    def _show_rows(self, run_id: int, entity: str, table: TableData) -> None:
+        self.run_rows.model.set_table(table)
+        title = ENTITY_TITLES.get(entity, entity)
+        self.changes_note.setText(f"{title} run {run_id} wrote: {len(table):,} row(s)"
+                                  + (" (the first 10,000)" if len(table) >= 10_000 else ""))
+        self.run_rows.fit_columns(max_width=360)
 
     def _show_rejections(self, frame: pd.DataFrame) -> None:
         frame = frame.reset_index().rename(columns={"index": "n"})
@@ -218,6 +287,18 @@ class SyncPanel(Panel):
         self.last_results = results
         self.status.setText("\n".join(describe_run(r) for r in results))
         self.message.emit(self.status.text().splitlines()[0] if results else "")
+        self._select_newest = True  # the runs list, reloaded, shows what this sync changed
+        for r in results:
+            if r.ok and r.run_id is not None:
+                self.query(run_changes, int(r.run_id), key=f"changes-{r.run_id}",
+                           then=partial(self._tell_changes, r))
+
+    def _tell_changes(self, result: SyncResult, changes: list[EntityChanges]) -> None:
+        """Under the run's line: what it changed, per entity."""
+        line = describe_run(result)
+        what = changes_text(changes) or "nothing changed"
+        text = self.status.text().replace(line, f"{line}\n  What changed: {what}", 1)
+        self.status.setText(text)
 
     def _sync_failed(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):

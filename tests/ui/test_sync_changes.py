@@ -1,0 +1,143 @@
+"""A sync's result says what changed (issue 18 §3): per entity the rows added, changed and
+removed, and the rows one click away.
+
+The small demo at day 0, synced again at day 7 (a week later: stock moved, promise dates slipped,
+work orders progressed). What changed is checked against the cache itself: every entity table
+read before and after the sync and compared row by row (a key live only after: added; live only
+before: removed; live in both with another value: changed) — a count that does not depend on
+how the app tells added from changed rows (the rowid marks of workbench/cache/sync_changes.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex
+from sqlalchemy import Engine
+
+from tests.ui.conftest import DEMO, make_context
+from workbench.app.sync_changes import ENTITY_TITLES, run_changes
+from workbench.cache.db import open_cache
+from workbench.cache.schema import ENTITY_TABLES
+from workbench.services.sources import demo_connector
+from workbench.services.sync import run_sync
+from workbench.ui.panels.sync import SyncPanel
+
+Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
+
+
+def _cache_rows(engine: Engine) -> Rows:
+    """Every row of every entity table by key (without the run that wrote it)."""
+    out: Rows = {}
+    with engine.connect() as conn:
+        for entity, table in ENTITY_TABLES.items():
+            keys = [c.name for c in table.primary_key.columns]
+            cols = [c.name for c in table.c if c.name != "sync_run"]
+            rows = conn.exec_driver_sql(f"SELECT {', '.join(cols)} FROM {entity}").mappings()
+            out[entity] = {tuple(r[k] for k in keys): dict(r) for r in rows}
+    return out
+
+
+def _compared(before: Rows, after: Rows) -> dict[str, tuple[int, int, int]]:
+    """Per entity (added, changed, removed) by comparing the rows; unchanged entities left out."""
+    out = {}
+    for entity in ENTITY_TABLES:
+        b, a = before[entity], after[entity]
+        live_b = {k for k, r in b.items() if r["deleted_at"] is None}
+        live_a = {k for k, r in a.items() if r["deleted_at"] is None}
+        counts = (len(live_a - live_b), sum(1 for k in live_a & live_b if a[k] != b[k]),
+                  len(live_b - live_a))
+        if any(counts):
+            out[entity] = counts
+    return out
+
+
+def test_run_changes_count_what_the_sync_added_changed_and_removed(tmp_path: Path) -> None:
+    engine = open_cache(tmp_path / "cache.sqlite")
+    try:
+        assert run_sync(engine, demo_connector("small", day=0)).ok
+        before = _cache_rows(engine)
+        result = run_sync(engine, demo_connector("small", day=7))
+        assert result.ok, result.error
+        expected = _compared(before, _cache_rows(engine))
+        reported = {c.entity: (c.added, c.changed, c.removed)
+                    for c in run_changes(engine, result.run_id)}
+        assert reported == expected
+        # the demo a week later, as the comparison found it: 19 stock rows new (receipts put
+        # away in new lots/locations) and 121 changed, every open work order, component, PO
+        # and PO line the week moved, 6 requisitions; promise changes: the 41 the source sent
+        # and the 39 the cache recorded itself when promised dates moved
+        assert reported == {
+            "inventory": (19, 121, 0), "work_orders": (0, 19, 0),
+            "work_order_components": (0, 128, 0), "purchase_orders": (0, 29, 0),
+            "promise_changes": (80, 0, 0), "purchase_order_lines": (0, 69, 0),
+            "requisitions": (0, 6, 0)}
+        # the first sync added everything it received
+        first = {c.entity: (c.added, c.changed, c.removed) for c in run_changes(engine, 1)}
+        assert first["items"] == (300, 0, 0) and first["bom_lines"] == (2770, 0, 0)
+    finally:
+        engine.dispose()
+
+
+def _rows(model: Any) -> list[list[str]]:
+    return [[model.data(model.index(r, c)) for c in range(model.columnCount(QModelIndex()))]
+            for r in range(model.rowCount())]
+
+
+def test_the_sync_result_says_what_changed_and_lists_the_rows(qtbot, cache_path: Path,  # type: ignore[no-untyped-def]
+                                                               tmp_path: Path) -> None:
+    engine = open_cache(cache_path)
+    before = _cache_rows(engine)
+    engine.dispose()
+    week_later = DEMO.model_copy(update={"params": {"scale": "small", "day": 7}})
+    ctx = make_context(cache_path, tmp_path, [week_later])
+    panel = SyncPanel(ctx)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.loaded, timeout=10_000):
+        panel.show()
+    handle = panel.start_sync()
+    assert handle is not None
+    with qtbot.waitSignal(handle.signals.finished, timeout=60_000):
+        pass
+    source_run, messages_run = panel.last_results  # the demo, then what its suppliers sent
+    assert source_run.ok and messages_run.ok
+    expected = _compared(before, _cache_rows(ctx.engine))
+    # the result line of each run says what it changed, entity by entity
+    qtbot.waitUntil(lambda: panel.status.text().count("What changed:") == 2, timeout=10_000)
+    told = panel.status.text()
+    assert "Stock: 19 added, 121 changed" in told
+    assert "Requisitions: 6 changed" in told
+    # the demo's run changed what the comparison of the cache found, except what the run of
+    # its suppliers' messages set on PO lines afterwards: an EDI message updates a line without
+    # stamping it with its run (known gap, workbench/cache/sync_changes.py), so PO lines and
+    # their promise history are compared in the test above, without messages
+    source = {c.entity: (c.added, c.changed, c.removed)
+              for c in run_changes(ctx.engine, source_run.run_id)}
+    edi_touched = {"purchase_order_lines", "promise_changes"}
+    assert {e: c for e, c in source.items() if e not in edi_touched} == \
+        {e: c for e, c in expected.items() if e not in edi_touched}
+    assert source["purchase_order_lines"] == (0, 69, 0)  # as without messages
+
+    # the demo's run in the list: its changes per entity, then one click lists the rows
+    qtbot.waitUntil(lambda: panel.runs.model.row_of(messages_run.run_id) is not None,
+                    timeout=10_000)
+    assert panel.runs.select_key(source_run.run_id)
+    qtbot.waitUntil(lambda: panel.shown_run == source_run.run_id
+                    and panel.changes.model.rowCount() > 0, timeout=10_000)
+    shown = {row[0]: row[1:] for row in _rows(panel.changes.model)}
+    reported = {c.entity: c for c in run_changes(ctx.engine, source_run.run_id)}
+    assert shown == {ENTITY_TITLES[e]: [f"{c.added:,}", f"{c.changed:,}", f"{c.removed:,}"]
+                     for e, c in reported.items()}
+    assert shown["Stock"] == ["19", "121", "0"]
+    assert panel.changes.select_key("inventory")
+    qtbot.waitUntil(lambda: panel.run_rows.model.rowCount() == 140, timeout=10_000)
+    rows = _rows(panel.run_rows.model)
+    assert [c.title for c in panel.run_rows.model.columns][:3] == ["Change", "Item", "Site"]
+    assert [r[0] for r in rows] == ["added"] * 19 + ["changed"] * 121  # added first
+    # the rows listed are the stock rows the comparison found new or changed (item, site,
+    # location, lot, status of the key; the listing shows codes with their names)
+    b, a = before["inventory"], _cache_rows(ctx.engine)["inventory"]
+    moved = {k[:5] for k, r in a.items() if r["deleted_at"] is None and b.get(k) != r}
+    listed = {(r[1].split(" — ")[0], r[2].split(" — ")[0], r[3], r[4], r[5]) for r in rows}
+    assert listed == moved
