@@ -62,7 +62,7 @@ def test_run_changes_count_what_the_sync_added_changed_and_removed(tmp_path: Pat
         assert result.ok, result.error
         expected = _compared(before, _cache_rows(engine))
         reported = {c.entity: (c.added, c.changed, c.removed)
-                    for c in run_changes(engine, result.run_id)}
+                    for c in run_changes(engine, int(result.run_id or 0))}
         assert reported == expected
         # the demo a week later, as the comparison found it: 19 stock rows new (receipts put
         # away in new lots/locations) and 121 changed, every open work order, component, PO
@@ -113,7 +113,7 @@ def test_the_sync_result_says_what_changed_and_lists_the_rows(qtbot, cache_path:
     # stamping it with its run (known gap, workbench/cache/sync_changes.py), so PO lines and
     # their promise history are compared in the test above, without messages
     source = {c.entity: (c.added, c.changed, c.removed)
-              for c in run_changes(ctx.engine, source_run.run_id)}
+              for c in run_changes(ctx.engine, int(source_run.run_id or 0))}
     edi_touched = {"purchase_order_lines", "promise_changes"}
     assert {e: c for e, c in source.items() if e not in edi_touched} == \
         {e: c for e, c in expected.items() if e not in edi_touched}
@@ -126,7 +126,7 @@ def test_the_sync_result_says_what_changed_and_lists_the_rows(qtbot, cache_path:
     qtbot.waitUntil(lambda: panel.shown_run == source_run.run_id
                     and panel.changes.model.rowCount() > 0, timeout=10_000)
     shown = {row[0]: row[1:] for row in _rows(panel.changes.model)}
-    reported = {c.entity: c for c in run_changes(ctx.engine, source_run.run_id)}
+    reported = {c.entity: c for c in run_changes(ctx.engine, int(source_run.run_id or 0))}
     assert shown == {ENTITY_TITLES[e]: [f"{c.added:,}", f"{c.changed:,}", f"{c.removed:,}"]
                      for e, c in reported.items()}
     assert shown["Stock"] == ["19", "121", "0"]
