@@ -101,7 +101,7 @@ def test_approve_reschedule_in_is_written_back_and_resolves_the_message(cache: P
         ("2026-11-26", "2026-11-05")
     before = _line(engine, "PO-000001/1")
     outcome = runner.run(ops.decide_message, msg.id, "approve", "bea")
-    assert outcome.changes == Changes(decisions=True, outbox=True)
+    assert outcome.changes == Changes(data=True, decisions=True, outbox=True)  # overlaid
     done = outcome.value
     assert (done.action, done.verdict, done.date, done.written_back) == \
         ("expedite", "approve", "2026-11-05", True)
@@ -266,7 +266,7 @@ def test_approve_all_reschedules_of_one_supplier(cache: Path) -> None:
     outcome = runner.run(ops.approve_supplier_reschedules, "S0001", "bea")
     assert sorted(o.message for o in outcome.value) == expected
     assert all(o.written_back and o.error is None for o in outcome.value)
-    assert outcome.changes == Changes(decisions=True, outbox=True)
+    assert outcome.changes == Changes(data=True, decisions=True, outbox=True)  # overlaid
     assert runner.run(ops.supplier_reschedules, "S0001") == []  # all decided now
 
 

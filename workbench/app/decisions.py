@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 #: what deciding changes: the queue and history, and the outbox it queues in
 DECIDED = Changes(decisions=True, outbox=True)
+#: an approved ``order`` is overlaid on the plan until a sync shows the placed order
+#: (workbench.analysis.overlay): the plan's inputs change too
+ORDERED = Changes(data=True, decisions=True, outbox=True)
 
 
 @cache_query
@@ -92,7 +95,8 @@ def decide(engine: Engine, choices: Sequence[Choice], verdict: str, user: str, *
         out.append(record_decision(
             engine, c.requisition, verdict, decided_by=user, recommendation=c.recommendation,
             action=c.action, quantity=c.quantity, date=c.date, comment=c.comment))
-    return Outcome(out, DECIDED)
+    ordered = verdict != "reject" and any(c.action == "order" for c in choices)
+    return Outcome(out, ORDERED if ordered else DECIDED)
 
 
 @command
@@ -107,7 +111,8 @@ def record(engine: Engine, requisition: str, verdict: str, *, decided_by: str,
     outcome = record_decision(engine, requisition, verdict, decided_by=decided_by,
                               action=action, quantity=quantity, date=date, supplier=supplier,
                               comment=comment, recommendation=recommendation, item=item)
-    return Outcome(outcome, NOTHING if outcome.duplicate else DECIDED)
+    ordered = verdict != "reject" and action == "order" and outcome.outbox is not None
+    return Outcome(outcome, NOTHING if outcome.duplicate else ORDERED if ordered else DECIDED)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ Acting on messages (commands): :func:`decide_message` (one message: approve, mod
 :func:`approve_supplier_reschedules` (approve them all); a PO line's decision is queued for
 write-back through the outbox, a work order's recorded
 (:mod:`workbench.services.message_decisions`). Each returns typed
-:class:`~workbench.services.message_decisions.MessageOutcome` values and ``Changes(decisions=True,
-outbox=True)`` when a write-back was queued, ``Changes(decisions=True)`` when only recorded.
+:class:`~workbench.services.message_decisions.MessageOutcome` values and ``Changes(data=True,
+decisions=True, outbox=True)`` when a write-back was queued (the plan overlays it:
+:mod:`workbench.analysis.overlay`), ``Changes(decisions=True)`` when only recorded.
 """
 
 from __future__ import annotations
@@ -117,14 +118,20 @@ def elements(session: PlanningSession, item: str, site: str | None = None,
 DECIDED = Changes(decisions=True, outbox=True)
 
 
+#: a queued write-back is overlaid on the plan at once (workbench.analysis.overlay)
+OVERLAID = Changes(data=True, decisions=True, outbox=True)
+
+
 def _decided(outcomes: list[MessageOutcome]) -> Changes:
-    """Changes(decisions, outbox) as fits: outbox only when a write-back was queued; nothing
-    when nothing new was recorded. The plan's data change when the source took the write and a
-    sync brought it (that sync's Changes(data=True)); the message shows its decision at once."""
+    """Changes as fits: nothing when nothing new was recorded; decisions only for a rejection
+    or a work order's recorded advice; data, decisions and outbox when a write-back was queued:
+    the plan overlays the pending decision (:mod:`workbench.analysis.overlay`), so the planning
+    panels reload, the messages are computed again and the one acted on is resolved once the
+    plan no longer raises it."""
     fresh = [o for o in outcomes if o.decision is not None and not o.duplicate]
     if not fresh:
         return NOTHING
-    return DECIDED if any(o.written_back for o in fresh) else DECISIONS
+    return OVERLAID if any(o.written_back for o in fresh) else DECISIONS
 
 
 @command

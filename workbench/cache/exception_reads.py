@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Index, func, select
 
 from workbench.cache.exceptions import exception_messages
+from workbench.cache.schema import decisions, outbox
 
 #: migration 0011: what :func:`open_codes` looks messages up by
 Index("ix_exception_messages_item", exception_messages.c.item, exception_messages.c.site,
@@ -56,3 +57,16 @@ def oldest_listed(conn: Connection, day: str) -> tuple[int, str, str, str] | Non
         _listed(day)).order_by(t.c.first_seen, t.c.code, t.c.element).limit(1)).first()
     return None if found is None else (int(found[0]), str(found[1]), str(found[2]),
                                        str(found[3]))
+
+
+def pending_writes(conn: Connection, states: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """(decision id, target_kind, element, action, quantity, date, supplier, base_version) of
+    every approved or modified decision whose outbox entry is in one of ``states``, in the
+    order they were taken: what the plan overlays (:mod:`workbench.analysis.overlay`)."""
+    d, o = decisions, outbox
+    query = (select(d.c.id, d.c.target_kind, d.c.requisition, d.c.action, d.c.quantity,
+                    d.c.date, d.c.supplier, d.c.base_version)
+             .select_from(d.join(o, o.c.decision == d.c.id))
+             .where(d.c.verdict != "reject", o.c.state.in_(list(states)))
+             .order_by(d.c.id))
+    return [tuple(r) for r in conn.execute(query)]

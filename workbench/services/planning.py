@@ -54,6 +54,7 @@ from workbench.cache.snapshot import (
 )
 from workbench.cache.snapshot_patch import patch_frame
 from workbench.domain.models import ENTITY_MODELS
+from workbench.services.overlay import overlay_pending
 from workbench.services.tasks import TaskState, check_cancelled
 
 #: Provenance columns the engine never reads, left out of the bulk tables when loading (fewer
@@ -75,7 +76,8 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
     out), read column by column (:func:`read_entity_columns`) and normalised, with the item
     numbering, coded BOM lines, each parent's BOM rows and supply/demand sources prepared once
     (date-independent, reused by every plan of a session; the requirements after forecast
-    consumption with the windows ``consumption``)."""
+    consumption with the windows ``consumption``), with the pending decisions overlaid
+    (:mod:`workbench.analysis.overlay`)."""
     frames, numbering = read_planning_frames(engine, list(entities), state)
     for entity in PLANNING_ENTITIES:  # entities not read: empty, with every column
         if entity not in frames:
@@ -84,6 +86,8 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
     for (entity, column), ids in numbering.items():  # the item numbering starts from these
         if (entity, column) in CODE_COLUMNS:
             seed_codes(data, entity, column, ids)
+    if "purchase_order_lines" in frames:  # pending decisions: the plan as it will be
+        data = overlay_pending(engine, data)
     if prepare:
         if state is not None:
             state.set_status("numbering items")

@@ -1,0 +1,116 @@
+"""Pending decisions overlaid on the plan's inputs: the planner sees the plan as it will be.
+
+A buyer's approved (or modified) decision is stored first and written back later through the
+outbox (:mod:`workbench.services.message_decisions`, :mod:`workbench.services.decisions`);
+until a sync brings the source's new state the cache still holds the old one. The overlay
+applies each such **pending** decision to the planning frames before the plan is made:
+
+* **pending** = verdict approve or modify, an outbox entry not ``confirmed`` and not
+  ``discarded`` (queued, sending, sent, failed, conflict), and the cached record still at the
+  version the decision was based on (``base_version``). Once a sync brings another version of
+  the record (the write itself, or any other change, which turns the write into a conflict) the
+  source's value counts and the decision is no longer applied: values are never added twice.
+* **purchase-order line** (``target_kind`` purchase_order_line, element ``PO/line``):
+  ``expedite``/``defer`` move the line's requested and promised date to the decided date;
+  ``reduce``/``increase`` set its open quantity to the decided one (``quantity_ordered =
+  quantity_received + quantity``, stock unit); ``cancel`` cancels the line (no supply).
+* **requisition** (``target_kind`` requisition or empty): an ``order`` decision adds the
+  purchase-order line it will place (order ``pending:REQ``, line 1; the decided quantity, else
+  the requisition's; the decided date, else its need date; the decided supplier, else the
+  suggested one; status approved). Other requisition decisions change no supply (open
+  requisitions are not supply, :mod:`workbench.analysis.sources`).
+
+Decisions apply in the order they were taken (a later one on the same record wins). Rejected
+decisions and those without a write-back (keep, a work order's advice) change nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis.data import PlanningData, normalise_frame
+from workbench.domain.enums import DATE_ACTIONS, QUANTITY_ACTIONS, PurchaseStatus, WriteAction
+
+#: The columns of a pending-decision frame (:func:`workbench.services.overlay.pending_decisions`).
+PENDING_COLUMNS = ("decision", "target_kind", "element", "action", "quantity", "date",
+                   "supplier", "base_version")
+#: Outbox states of a write not yet seen in the source (the overlay applies its decision).
+PENDING_STATES = ("queued", "sending", "sent", "failed", "conflict")
+LINE = "purchase_order_line"
+
+
+def _same_version(cached: object, base: object) -> bool:
+    none = cached is None or (isinstance(cached, float) and np.isnan(cached))
+    return (none and base is None) or (not none and str(cached) == str(base))
+
+
+def apply_pending(data: PlanningData, pending: pd.DataFrame) -> PlanningData:
+    """``data`` with the ``pending`` decisions applied (module doc); ``data`` itself is left as
+    it was (the changed frames are copies)."""
+    if pending is None or pending.empty:
+        return data
+    pending = pending.sort_values("decision", kind="stable")
+    pol = data.purchase_order_lines
+    lines = pending[pending["target_kind"] == LINE]
+    out = pol
+    if len(lines):
+        out = pol.copy()
+        key = out["purchase_order"].astype(str) + "/" + out["line"].astype(str)
+        where = pd.Series(np.arange(len(out)), index=key.to_numpy())
+        where = where[~where.index.duplicated()]
+        for d in lines.itertuples(index=False):
+            at = where.get(str(d.element))
+            if at is None:
+                continue
+            i = int(at)
+            if not _same_version(out["source_version"].iat[i], d.base_version):
+                continue
+            action = WriteAction(str(d.action))
+            if action in DATE_ACTIONS and d.date:
+                day = pd.Timestamp(str(d.date)[:10])
+                out.iloc[i, out.columns.get_loc("promised_date")] = day
+                out.iloc[i, out.columns.get_loc("requested_date")] = day
+            elif action in QUANTITY_ACTIONS and d.quantity is not None and \
+                    not pd.isna(d.quantity):
+                received = float(out["quantity_received"].iat[i])
+                out.iloc[i, out.columns.get_loc("quantity_ordered")] = received + \
+                    float(d.quantity)
+            elif action is WriteAction.CANCEL:
+                out.iloc[i, out.columns.get_loc("status")] = PurchaseStatus.CANCELLED.value
+    placed = _placed(data, pending[pending["target_kind"].fillna("requisition").isin(
+        ["requisition", ""]) & (pending["action"] == WriteAction.ORDER.value)])
+    if len(placed):
+        omit = [c for c in normalise_frame("purchase_order_lines", None).columns
+                if c not in out.columns]
+        placed = normalise_frame("purchase_order_lines", placed, omit)
+        out = pd.concat([out, placed[list(out.columns)]], ignore_index=True)
+    if out is pol:
+        return data
+    return data.replace(purchase_order_lines=out)
+
+
+def _placed(data: PlanningData, orders: pd.DataFrame) -> pd.DataFrame:
+    """The PO lines pending ``order`` decisions will place (module doc)."""
+    if orders.empty:
+        return pd.DataFrame()
+    req = data.requisitions.drop_duplicates("code", keep="last").set_index("code")
+    rows = []
+    for d in orders.drop_duplicates("element", keep="last").itertuples(index=False):
+        code = str(d.element)
+        if code not in req.index:
+            continue
+        r = req.loc[code]
+        if not _same_version(r.get("source_version"), d.base_version):
+            continue
+        quantity = float(d.quantity) if d.quantity is not None and not pd.isna(d.quantity) \
+            else float(r["quantity"])
+        day = pd.Timestamp(str(d.date)[:10]) if d.date else r["need_date"]
+        rows.append({"purchase_order": f"pending:{code}", "line": 1, "item": r["item"],
+                     "supplier": str(d.supplier or r["suggested_supplier"] or ""),
+                     "site": r["site"], "quantity_ordered": quantity, "quantity_received": 0.0,
+                     "requested_date": day, "promised_date": day, "ack_status": "none",
+                     "status": PurchaseStatus.APPROVED.value, "requisition": code,
+                     "source": "overlay", "source_key": f"pending:{code}",
+                     "source_version": ""})
+    return pd.DataFrame(rows)
