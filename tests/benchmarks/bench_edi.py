@@ -12,7 +12,7 @@ Run:  .venv/bin/python tests/benchmarks/bench_edi.py [--scale small|medium|large
    by ORDRSP messages, one per purchase order, ``--per-file`` of them (default 50) in one
    interchange file per supplier (sender = the supplier code, our item numbers, the line's own
    unit, promise = requested + 3 days), then shipped by DESADV files of 100 lines each; both
-   through ``sync_inbox`` (archive, one transaction per file), timed end to end.
+   through ``sync_inbox`` (archive, each file all or nothing), timed end to end.
 3. Package: the same N PO lines as a partial data package (``purchase_order_lines.csv``, promise
    moved by 3 days, acknowledged) synced by the files connector.
 Prints lines/s of each and the ratio EDI / package (target >= 0.5).

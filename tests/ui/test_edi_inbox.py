@@ -124,7 +124,7 @@ def test_inbox_shows_applied_and_rejected_files_and_replay_applies_the_fixed_one
     assert panel.edi_inbox.table.model.rowCount() == 0
     assert "No supplier message yet" in panel.edi_inbox.note.text()
 
-    # the GUI syncs the configured edi source like any other source: one transaction per file
+    # the GUI syncs the configured edi source like any other source: each file all or nothing
     _sync(qtbot, panel)
     [run] = panel.last_results
     assert (run.connector, run.status) == ("supplier-edi", "partial")

@@ -3,7 +3,7 @@ inbox=DIR [partners=SENDER=SUPPLIER,...]``).
 
 It is a *message inbox*, not a record source: its ``pull`` yields nothing, and
 ``workbench sync --source NAME`` hands it to :func:`workbench.services.edi.sync_inbox`, which
-takes each file in its own transaction (see that module and docs/edi.md). The connector does
+takes each file all or nothing (see that module and docs/edi.md). The connector does
 the reading (:meth:`decode`: EDIFACT or X12, told apart by the first segment) and the mapping
 onto the cache's facts; the service archives, decides the outcome and applies.
 """
