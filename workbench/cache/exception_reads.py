@@ -15,6 +15,11 @@ Index("ix_exception_messages_item", exception_messages.c.item, exception_message
       exception_messages.c.resolved_on)
 
 
+#: migration 0013: the list's order among the unresolved messages
+Index("ix_exception_messages_list", exception_messages.c.resolved_on,
+      exception_messages.c.first_seen, exception_messages.c.code, exception_messages.c.element)
+
+
 def last_refresh_at(conn: Connection) -> str | None:
     """Wall-clock UTC time of the last refresh that raised a message (None: never)."""
     found = conn.execute(select(func.max(exception_messages.c.last_seen_at))).scalar()

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, Index, Integer, Table, Text, select
+from sqlalchemy import Column, Connection, Float, Index, Integer, Table, Text, select
 
 from workbench.cache.schema import decisions, metadata, outbox
 
@@ -57,7 +57,26 @@ exception_messages = Table(
     Column("acknowledged_at", Text),
     Column("snoozed_until", Text),
     Column("snoozed_by", Text),
+    # migration 0013: what the Exceptions list shows, as columns (LIST_FIELDS)
+    Column("element_type", Text),
+    Column("item_description", Text),
+    Column("unit", Text),
+    Column("site_name", Text),
+    Column("supplier_name", Text),
+    Column("planner", Text),
+    Column("buyer", Text),
+    Column("due_date", Text),
+    Column("need_date", Text),
+    Column("suggested_date", Text),
+    Column("quantity", Float),
+    Column("suggested_quantity", Float),
+    Column("days", Float),
+    Column("reason", Text),
 )
+#: the message's fields the list reads from columns (the payload keeps the whole message)
+LIST_FIELDS = ("element_type", "item_description", "unit", "site_name", "supplier_name",
+               "planner", "buyer", "due_date", "need_date", "suggested_date", "quantity",
+               "suggested_quantity", "days", "reason")
 Index("ix_exception_messages_open", exception_messages.c.resolved_on, exception_messages.c.kind)
 
 NEW = "(none)"
@@ -116,7 +135,7 @@ def merge(conn: Connection, messages: Sequence[Mapping[str, Any]], day: str, now
         select(t.c.id, t.c.message_key, t.c.resolved_on, t.c.snoozed_until,
                t.c.acknowledged_at)).mappings()}
     fields = ("kind", "code", "element", "item", "site", "supplier", "role", "severity",
-              "payload")
+              "payload", *LIST_FIELDS)
     inserts, updates, reopen = [], [], []
     for m in messages:
         key = str(m["message_key"])

@@ -124,10 +124,13 @@ def compute_messages(session: PlanningSession, settings: ExceptionSettings | Non
     stored = []
     for m in result.typed():
         payload = plain(asdict(m))
+        shown = {f: payload.get(f) for f in repo.LIST_FIELDS}  # the list's columns
+        for f in ("due_date", "need_date", "suggested_date"):
+            shown[f] = None if shown[f] is None else str(shown[f])
         stored.append({"message_key": m.key, "kind": m.kind, "code": m.code,
                        "element": m.element, "item": m.item, "site": m.site,
                        "supplier": m.supplier, "role": m.role, "severity": m.severity,
-                       "payload": json.dumps(payload, default=str)})
+                       "payload": json.dumps(payload, default=str), **shown})
     return ComputedMessages(result.planning_day, stored, result.counts())
 
 
