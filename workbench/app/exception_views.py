@@ -114,18 +114,24 @@ def labelled(code: str, name: str, name_first: bool = False) -> str:
 class ExceptionTable:
     """The message table (:data:`MESSAGE_COLUMNS`, keyed by message id, picker values of role,
     kind_label, severity, age_band, planner, buyer, supplier_label, site_label computed) with
-    the planning day of the last refresh (None: never computed) and the number of rows."""
+    the planning day of the last refresh (None: never computed), the number of rows in it and
+    how many messages match (``total``; more than ``rows`` when a limit cut the table)."""
 
     table: TableData
     planning_day: dt.date | None
     rows: int
+    total: int = -1
 
 
 PICKERS = ("role", "kind_label", "severity", "age_band", "state", "decision", "planner",
            "buyer", "supplier_label", "site_label")
 
+#: the rows the Exceptions panel shows first (the whole table follows)
+FIRST_PAGE = 500
+
 
 def _row(m: StoredMessage) -> dict[str, Any]:
+    """One stored message as a row of the table (the CLI-shaped :class:`StoredMessage`)."""
     msg = m.message
     decision = getattr(m, "decision", None)
     tone = ("queued" if m.state in ("acknowledged", "snoozed") else
@@ -146,25 +152,88 @@ def _row(m: StoredMessage) -> dict[str, Any]:
     }
 
 
-@cache_query
-def exception_table(engine: Engine, include_closed: bool = False) -> ExceptionTable:
-    """The stored messages as the Exceptions panel shows them: open and acknowledged ones
-    (with ``include_closed`` also snoozed and resolved ones), oldest first."""
+def _listed_frame(rows: list[tuple[Any, ...]], day: dt.date,
+                  labels: dict[str, str]) -> pd.DataFrame:
+    """The table's rows from the list's columns (:func:`workbench.cache.exception_reads.
+    listed_rows`), column by column: no message's JSON is parsed."""
+    import numpy as np
     import pandas as pd
 
+    from workbench.cache.exception_reads import LISTED_COLUMNS
+
+    f = pd.DataFrame(rows, columns=list(LISTED_COLUMNS))
+    text = {c: f[c].fillna("").astype(str) for c in (
+        "code", "kind", "severity", "role", "element", "item", "site", "supplier",
+        "item_description", "unit", "site_name", "supplier_name", "planner", "buyer", "reason")}
+    today = np.datetime64(day, "D")
+    first = pd.to_datetime(f["first_seen"].astype(str).str[:10]).to_numpy("datetime64[D]")
+    resolved = pd.to_datetime(f["resolved_on"].astype(str).str[:10], errors="coerce")
+    end = np.where(resolved.isna(), today, resolved.to_numpy("datetime64[D]"))
+    age = (end - first).astype(np.int64)
+    snoozed = f["snoozed_until"].fillna("").astype(str).str[:10].to_numpy(object) >= day.isoformat()
+    state = np.where(f["resolved_on"].notna(), "resolved", np.where(
+        snoozed & f["snoozed_until"].notna(), "snoozed",
+        np.where(f["acknowledged_at"].notna(), "acknowledged", "open")))
+    bands = np.array([b[0] for b in AGE_BANDS], dtype=object)
+    edges = np.array([b[1] for b in AGE_BANDS[1:]])
+    site, site_name = text["site"], text["site_name"]
+    sup, sup_name = text["supplier"], text["supplier_name"]
+    site_label = np.where((site_name == "") | (site_name == site), site, site + " " + site_name)
+    supplier_label = np.where((sup_name == "") | (sup_name == sup), sup,
+                              sup_name + " (" + sup + ")")
+    severity = text["severity"].to_numpy(object)
+
+    def day_of(column: str) -> Any:
+        return pd.to_datetime(f[column], errors="coerce").dt.date.where(f[column].notna(), None)
+
+    return pd.DataFrame({
+        "id": f["id"].astype(int), "code": text["code"],
+        "kind_label": (text["code"] + " " + text["kind"].str.replace("_", " ")).str.strip(),
+        "severity": severity, "age_days": age, "element": text["element"],
+        "item": text["item"], "item_description": text["item_description"],
+        "site_label": np.where(site == "", "", site_label),
+        "supplier_label": np.where(sup == "", "", supplier_label),
+        "due_date": day_of("due_date"), "need_date": day_of("need_date"),
+        "suggested_date": day_of("suggested_date"), "quantity": f["quantity"].astype(float),
+        "suggested_quantity": f["suggested_quantity"].astype(float), "unit": text["unit"],
+        "days": f["days"].astype(float), "state": state,
+        "decision": f["message_key"].map(labels).fillna("").astype(str),
+        "role": text["role"].str.replace("_", " "),
+        "age_band": bands[np.searchsorted(edges, age, side="right")],
+        "planner": text["planner"], "buyer": text["buyer"], "reason": text["reason"],
+        "tone": np.where(np.isin(state, ["acknowledged", "snoozed"]), "queued",
+                         np.where(severity == "high", "late", "")),
+    })
+
+
+@cache_query
+def exception_table(engine: Engine, include_closed: bool = False, *,
+                    limit: int | None = None, filters: dict[str, str] | None = None
+                    ) -> ExceptionTable:
+    """The stored messages as the Exceptions panel shows them: open and acknowledged ones
+    (with ``include_closed`` also snoozed and resolved ones), oldest first; ``filters``
+    (picker -> value, as the table shows it) and ``limit`` applied in SQL. Read from the list's
+    columns (migration 0013): the first page of the large demo in well under a second."""
     from workbench.app.tables import TableData
+    from workbench.cache.exception_reads import listed_rows
     from workbench.services import exceptions
+    from workbench.services.message_decisions import decision_states
 
     day = exceptions.current_day(engine)
-    found = exceptions.list_exceptions(engine, day=day, include_snoozed=include_closed,
-                                       include_resolved=include_closed)
-    frame = pd.DataFrame([_row(m) for m in found],
-                         columns=[c.name for c in MESSAGE_COLUMNS] + ["tone"])
+    with engine.connect() as conn:
+        states = decision_states(conn)
+        labels = {key: d.label for key, d in states.items()}
+        decided: dict[str, list[str]] = {}
+        for key, label in labels.items():
+            decided.setdefault(label, []).append(key)
+        rows, total = listed_rows(conn, day.isoformat(), include_closed=include_closed,
+                                  filters=filters, decided=decided, limit=limit)
+    frame = _listed_frame(rows, day, labels)[[c.name for c in MESSAGE_COLUMNS] + ["tone"]]
     table = TableData.from_frame(frame, MESSAGE_COLUMNS, "id", tone="tone")
     for picker in PICKERS:
         table.distinct(picker)
     known = _last_refresh(engine) is not None
-    return ExceptionTable(table, day if known else None, len(found))
+    return ExceptionTable(table, day if known else None, len(frame), total)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Index, func, select
+from sqlalchemy import Connection, Index, and_, false, func, select, true
 
-from workbench.cache.exceptions import exception_messages
+from workbench.cache.exceptions import LIST_FIELDS, exception_messages
 from workbench.cache.schema import decisions, outbox
 
 #: migration 0011: what :func:`open_codes` looks messages up by
@@ -75,3 +75,76 @@ def pending_writes(conn: Connection, states: tuple[str, ...]) -> list[tuple[Any,
              .where(d.c.verdict != "reject", o.c.state.in_(list(states)))
              .order_by(d.c.id))
     return [tuple(r) for r in conn.execute(query)]
+
+
+#: the columns :func:`listed_rows` returns, in order
+LISTED_COLUMNS = ("id", "message_key", "code", "kind", "severity", "role", "element", "item",
+                  "site", "supplier", "first_seen", "resolved_on", "acknowledged_at",
+                  "snoozed_until", *LIST_FIELDS)
+
+
+def _state_sql(state: str, day: str) -> Any:
+    t = exception_messages
+    unresolved = t.c.resolved_on.is_(None)
+    snoozed = t.c.snoozed_until.is_not(None) & (t.c.snoozed_until >= day)
+    return {"resolved": t.c.resolved_on.is_not(None),
+            "snoozed": unresolved & snoozed,
+            "acknowledged": unresolved & ~snoozed & t.c.acknowledged_at.is_not(None),
+            "open": unresolved & ~snoozed & t.c.acknowledged_at.is_(None)}.get(state, false())
+
+
+def _age_sql(day: str) -> Any:
+    t = exception_messages
+    return func.julianday(func.coalesce(t.c.resolved_on, day)) - func.julianday(t.c.first_seen)
+
+
+def _filter_sql(name: str, value: str, day: str, keys: list[str] | None) -> Any:
+    """The SQL condition of one picker of the Exceptions list (values as the list shows them:
+    ``E01 reschedule in``, ``data steward``, ``3-7 d``, ``Acme (S1)``, ``P1 Plant 1``)."""
+    t = exception_messages
+    if name == "kind_label":
+        return t.c.code == value.split(" ")[0]
+    if name == "role":
+        return t.c.role == value.replace(" ", "_")
+    if name in ("severity", "planner", "buyer"):
+        return t.c[name] == value
+    if name == "state":
+        return _state_sql(value, day)
+    if name == "age_band":
+        low, _, high = value.removesuffix(" d").replace("+", "-").partition("-")
+        age = _age_sql(day)
+        cond = age >= int(low)
+        return cond & (age <= int(high)) if high.strip() else cond
+    if name == "supplier_label":
+        return (t.c.supplier == value) | (
+            (t.c.supplier_name + " (" + t.c.supplier + ")") == value)
+    if name == "site_label":
+        return (t.c.site == value) | ((t.c.site + " " + t.c.site_name) == value)
+    if name == "decision":
+        return t.c.message_key.in_(keys or [])
+    raise ValueError(f"no such filter of the exception list: {name!r}")
+
+
+def listed_rows(conn: Connection, day: str, *, include_closed: bool = False,
+                filters: dict[str, str] | None = None,
+                decided: dict[str, list[str]] | None = None, limit: int | None = None
+                ) -> tuple[list[tuple[Any, ...]], int]:
+    """(rows of :data:`LISTED_COLUMNS`, how many match) of the messages the Exceptions list
+    shows on ``day``: unresolved and not snoozed (``include_closed``: all), filtered by the
+    pickers ``filters`` (column -> value; ``decided``: decision label -> message keys), oldest
+    first, then by code and element, at most ``limit``."""
+    t = exception_messages
+    where = [] if include_closed else [_listed(day)]
+    for name, value in (filters or {}).items():
+        if value:
+            where.append(_filter_sql(name, value, day, (decided or {}).get(value)))
+    cond = and_(true(), *where)
+    order = [t.c.first_seen, t.c.code, t.c.element] if not include_closed else \
+        [_age_sql(day).desc(), t.c.code, t.c.element]
+    query = select(*(t.c[c] for c in LISTED_COLUMNS)).where(cond).order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = [tuple(r) for r in conn.execute(query)]
+    total = len(rows) if limit is None or len(rows) < limit else int(
+        conn.execute(select(func.count()).select_from(t).where(cond)).scalar() or 0)
+    return rows, total
