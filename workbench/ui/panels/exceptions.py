@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from workbench.app import exceptions as ops
 from workbench.app.exception_views import (
+    FIRST_PAGE,
     MESSAGE_COLUMNS,
     ExceptionTable,
     MessageDetail,
@@ -204,6 +205,7 @@ class ExceptionsPanel(Panel):
         self._wanted: dict[str, str] = {}
         self._endangered: pd.DataFrame | None = None
         self._force_refresh = False
+        self._full = False
         self._refreshing = False
         self.last_refresh: RefreshResult | None = None
         self._set_deciding(False)
@@ -256,17 +258,35 @@ class ExceptionsPanel(Panel):
         self._list()
 
     def _list(self) -> None:
-        self.query(exception_table, self.include_closed.isChecked(), then=self._show,
+        """The first page at once (the pickers' filters and the limit applied in SQL), then the
+        whole table (the pickers filter it in place)."""
+        closed = self.include_closed.isChecked()
+        filters = {n: str(c.currentData() or "") for n, c in self.queue.pickers.items()}
+        filters.update(self._wanted)
+        self._full = False
+        self.query(exception_table, closed, limit=FIRST_PAGE,
+                   filters={k: v for k, v in filters.items() if v}, then=self._first_page,
+                   key="exception-page")
+        self.query(exception_table, closed, then=self._show, key="exception-table",
                    progress="Reading exception messages…")
 
-    def _show(self, answer: ExceptionTable) -> None:
+    def _first_page(self, answer: ExceptionTable) -> None:
+        if self._full:  # the whole table came first
+            return
+        self._show(answer, complete=False)
+        if answer.total > answer.rows:
+            self.queue.count.setText(f"first {answer.rows:,} of {answer.total:,}…")
+
+    def _show(self, answer: ExceptionTable, complete: bool = True) -> None:
+        self._full = self._full or complete
         current = self.queue.current_key()
         row = self.queue.view.currentIndex().row()
         self.planning_day = answer.planning_day
         self.queue.model.set_table(answer.table)
-        for name, _label in FILTERS:
-            self.queue.set_picker_values(name, answer.table.distinct(name))
-        self._apply_wanted()
+        if complete:
+            for name, _label in FILTERS:
+                self.queue.set_picker_values(name, answer.table.distinct(name))
+            self._apply_wanted()
         if not self.queue.model.rowCount():
             self.summary.setHtml("<p>No exception message to show.</p>" if answer.planning_day
                                  else "<p>No messages computed yet: press "
