@@ -142,6 +142,6 @@ def test_the_event_loop_turns_while_200k_items_fill(qtbot, cache_path: Path,  # 
     meter.stop()
     print(f"200,000 items filling: {meter.report()}")
     assert model.rowCount() > 200_000
-    assert len(sizes) >= 5  # shown in parts while it filled
+    assert len(sizes) >= 2 and sizes[0] < 200_000  # shown in parts while it filled
     assert len(meter.raw) > 20  # the timer really ran while the list filled
     assert meter.max_blocked < LIMIT_S, meter.report()

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 #: rows of the first chunk (on screen at once) and of each later one
 FIRST_CHUNK_ROWS = 2_000
-CHUNK_ROWS = 40_000
+CHUNK_ROWS = 50_000
 #: columns a text search in the item list looks in
 ITEM_SEARCH = ("code", "description", "planner", "buyer", "default_supplier")
 
