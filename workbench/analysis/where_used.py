@@ -111,14 +111,16 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
                   for c in find_cycles(edges, remaining)]
     low, high = _extended_range(graph, nodes, lines, edges, max_level, remaining, as_of)
     has_parent = _has_parent(graph, nodes, as_of)
-    ancestors = _ancestor_frame(graph.items.codes[nodes], min_level,
-                                np.where(remaining, -1, max_level), ~has_parent,
-                                low, high).iloc[1:]  # the item itself is node 0
+    codes = graph.items.codes[nodes]
+    rows = np.arange(1, len(nodes))  # the item itself is node 0
     if tops is not None:
         keep = _leading_to(nodes, edges, {i for i, n in enumerate(nodes)
                                           if str(graph.items.codes[n]) in tops and not has_parent[i]})
-        ancestors = ancestors[keep[1:]]
-    ancestors = ancestors.sort_values(["min_level", "item"]).reset_index(drop=True)
+        rows = rows[keep[1:]]
+    # by level, then code (codes are unique): sorted in numpy before the one frame is built
+    rows = rows[np.lexsort((codes[rows], min_level[rows]))]
+    ancestors = _ancestor_frame(codes, min_level, np.where(remaining, -1, max_level),
+                                ~has_parent, low, high).take(rows).reset_index(drop=True)
     paths, truncated = _paths(graph, idx, max_paths, tops, as_of, _parent_lines(graph, lines))
     return WhereUsed(item, direct, ancestors, paths, truncated, cycles)
 
@@ -173,9 +175,20 @@ def _revision_counts(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.
     lines, source = gather(graph.ptr_parent, graph.by_parent, nodes)
     keep = graph.in_force(lines, day)
     ids = graph.revision_ids()
-    width = int(ids.max(initial=0)) + 1
+    width = _revision_width(graph)
     pairs = np.unique(source[keep] * width + ids[lines[keep]])
     return np.bincount(pairs // width, minlength=len(nodes)).astype(np.int64)
+
+
+def _revision_width(graph: BomGraph) -> int:
+    """One more than the largest revision number of the graph, worked out once per graph (a
+    maximum over every line of a large plant took most of a where-used question)."""
+    memo = vars(graph)
+    width: int | None = memo.get("_revision_width")
+    if width is None:
+        width = int(graph.revision_ids().max(initial=0)) + 1
+        memo["_revision_width"] = width
+    return width
 
 
 def _per_revision(node: np.ndarray, revision: np.ndarray, low: np.ndarray, high: np.ndarray,
