@@ -394,3 +394,48 @@ def test_outbox_says_what_each_entry_will_do(qtbot, busy_template: Path, tmp_pat
         "1": ["cancel", "RQ-000001", "PP-00102 — AC Motor 1.75kW", "0", "EA", "2027-02-03",
               "S0007 — Atlantic Sensors S.p.A."],
     }
+
+
+# --- key columns at 1280x720 ----------------------------------------------------------------------
+#: panel -> (table title, the columns a planner must see without scrolling sideways)
+KEY_COLUMNS = {
+    "approvals": ("Recommendations waiting for a decision",
+                  ["Requisition", "Advice", "Item", "Proposed qty", "Proposed date", "Reason"]),
+    "whereused": ("Every assembly above", ["Assembly", "Level", "Extended qty"]),
+    "exceptions": ("Exception messages", ["Message", "Severity", "Element", "Item"]),
+    "sync": ("Outbox", ["Entry", "State", "Action", "Requisition / PO line", "Item", "Quantity",
+                        "Unit", "Date", "Supplier"]),
+}
+
+
+def _off_screen(pane: TablePane, titles: list[str]) -> list[str]:
+    """The ``titles`` whose column's right edge is beyond the table's viewport (or hidden)."""
+    header = pane.view.horizontalHeader()
+    shown = [c.title for c in pane.model.columns]
+    width = pane.view.viewport().width()
+    out = []
+    for title in titles:
+        section = shown.index(title)
+        right = header.sectionViewportPosition(section) + header.sectionSize(section)
+        if header.isSectionHidden(section) or right > width:
+            sizes = [(shown[i], header.sectionSize(i)) for i in range(len(shown))]
+            out.append(f"{title} (right edge {right} > {width}; widths {sizes})")
+    return out
+
+
+def test_key_columns_are_on_screen_at_1280x720(qtbot, busy_template: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = busy_window(qtbot, busy_template, tmp_path, (1280, 720))
+    assert window.width() == 1280 and window.height() == 720
+    missing = []
+    for name, (title, titles) in KEY_COLUMNS.items():
+        for _step in walk(qtbot, window, name):
+            pass
+        if name == "sync":
+            panel = window.current_panel
+            panel.tabs.setCurrentWidget(panel.outbox)  # type: ignore[union-attr]
+            settle(qtbot, window)
+        panes = {p.view.objectName(): p for p in window.current_panel.findChildren(TablePane)}  # type: ignore[union-attr]
+        pane = panes[f"table-{title}"]
+        assert pane.model.rowCount(), title
+        missing += [f"{name}/{title}: {t}" for t in _off_screen(pane, titles)]
+    assert not missing, "\n".join(missing)

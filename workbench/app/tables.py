@@ -36,6 +36,9 @@ class Col:
     names: str = ""
     #: a quantity shown with the stock unit of the item in this frame column ("1,200 EA")
     unit_of: str = ""
+    #: the widest the column is fitted to (px; 0: the table's default): long text is elided,
+    #: the whole of it in the cell's tooltip, so the columns after it stay on screen
+    width: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -241,6 +241,10 @@ class FrameTableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return self._cell[index.column()](self._rows[index.row()])
+        if role == Qt.ItemDataRole.ToolTipRole and not self.columns[index.column()].numeric:
+            # a long text elided in a narrow column reads whole on hover
+            text = self._cell[index.column()](self._rows[index.row()])
+            return text if len(text) > 12 else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if self.columns[index.column()].numeric:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -226,14 +226,16 @@ class TablePane(QWidget):
         header_metrics = QFontMetrics(bold)
         rows = min(sample, self.model.rowCount())
         last = self.model.columnCount() - 1
+        columns = self.model.columns
         for c in range(self.model.columnCount()):
             title = str(self.model.headerData(c, Qt.Orientation.Horizontal))
-            width = header_metrics.horizontalAdvance(title) + 34  # sort arrow and padding
+            width = header_metrics.horizontalAdvance(title) + 26  # sort arrow and padding
             for r in range(rows):
                 text = self.model.data(self.model.index(r, c))
                 width = max(width, metrics.horizontalAdvance(text or "") + 18)
+            cap = columns[c].width or max_width if c < len(columns) else max_width
             if c < last:
-                self.view.setColumnWidth(c, min(width, max_width))
+                self.view.setColumnWidth(c, min(width, cap))
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
 
     # --- selection --------------------------------------------------------------------------

@@ -52,18 +52,20 @@ if TYPE_CHECKING:
     from workbench.services.decisions import DecisionOutcome
     from workbench.services.reevaluate import Reevaluation
 
-#: what a buyer decides on comes first (requisition, advice, item, quantities, dates, reason), so
-#: it is on screen at 1280x720; who and where after (columns can be moved and are remembered)
+#: what a buyer decides on comes first (requisition, advice, item, proposed quantity and date,
+#: reason), so it is on screen at 1280x720 beside the evidence (item and reason elided, whole on
+#: hover: tests/ui/test_readable_screens.py); the requisition as it stands, who and where after
+#: (columns can be moved and are remembered)
 QUEUE_COLUMNS = [
     Col("requisition", "Requisition"),
     Col("action", "Advice"),
-    Col("item", "Item", names="item"),
+    Col("item", "Item", names="item", width=130),
+    Col("proposed_quantity", "Proposed qty", "qty", unit_of="item"),
+    Col("proposed_date", "Proposed date", "date"),
+    Col("reason", "Reason", width=150),
     Col("quantity", "Qty", "qty", tip="The requisition's quantity now, in the item's unit",
         unit_of="item"),
-    Col("proposed_quantity", "Proposed qty", "qty", unit_of="item"),
     Col("need_date", "Need date", "date"),
-    Col("proposed_date", "Proposed date", "date"),
-    Col("reason", "Reason"),
     Col("switch_to", "Switch to", tip="What a switch of source proposes: an alternate component "
         "(quantity in its units) or another supplier"),
     Col("site", "Site", names="site"),
@@ -165,7 +167,7 @@ class ApprovalsPanel(Panel):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.queue)
         split.addWidget(side)
-        split.setSizes([820, 480])  # the queue's key columns first, the evidence beside
+        split.setSizes([1050, 370])  # the queue's key columns first, the evidence beside
         self.split = split
         top = QHBoxLayout()
         top.addWidget(heading(self.title, 14))
