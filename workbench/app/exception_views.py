@@ -126,6 +126,9 @@ class ExceptionTable:
 PICKERS = ("role", "kind_label", "severity", "age_band", "state", "decision", "planner",
            "buyer", "supplier_label", "site_label")
 
+#: what the table's text filter looks in (as its placeholder says)
+SEARCHED = ("element", "item", "item_description", "reason", "kind_label", "supplier_label",
+            "site_label")
 #: the rows the Exceptions panel shows first (the whole table follows)
 FIRST_PAGE = 500
 
@@ -161,7 +164,9 @@ def _listed_frame(rows: list[tuple[Any, ...]], day: dt.date,
 
     from workbench.cache.exception_reads import LISTED_COLUMNS
 
-    f = pd.DataFrame(rows, columns=list(LISTED_COLUMNS))
+    columns = list(zip(*rows)) if rows else [() for _ in LISTED_COLUMNS]
+    f = pd.DataFrame({c: pd.Series(np.asarray(v, dtype=object), dtype=object)
+                      for c, v in zip(LISTED_COLUMNS, columns)})
     text = {c: f[c].fillna("").astype(str) for c in (
         "code", "kind", "severity", "role", "element", "item", "site", "supplier",
         "item_description", "unit", "site_name", "supplier_name", "planner", "buyer", "reason")}
@@ -229,7 +234,8 @@ def exception_table(engine: Engine, include_closed: bool = False, *,
         rows, total = listed_rows(conn, day.isoformat(), include_closed=include_closed,
                                   filters=filters, decided=decided, limit=limit)
     frame = _listed_frame(rows, day, labels)[[c.name for c in MESSAGE_COLUMNS] + ["tone"]]
-    table = TableData.from_frame(frame, MESSAGE_COLUMNS, "id", tone="tone")
+    table = TableData.from_frame(frame, MESSAGE_COLUMNS, "id", tone="tone", search=())
+    table.haystack, table.search = None, SEARCHED  # built on the first text search
     for picker in PICKERS:
         table.distinct(picker)
     known = _last_refresh(engine) is not None

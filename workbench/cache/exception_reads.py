@@ -15,6 +15,9 @@ Index("ix_exception_messages_item", exception_messages.c.item, exception_message
       exception_messages.c.resolved_on)
 
 
+#: migration 0014: the last refresh's planning day and time (max of each, read per list)
+Index("ix_exception_messages_last_seen", exception_messages.c.last_seen)
+Index("ix_exception_messages_last_seen_at", exception_messages.c.last_seen_at)
 #: migration 0013: the list's order among the unresolved messages
 Index("ix_exception_messages_list", exception_messages.c.resolved_on,
       exception_messages.c.first_seen, exception_messages.c.code, exception_messages.c.element)
@@ -144,7 +147,12 @@ def listed_rows(conn: Connection, day: str, *, include_closed: bool = False,
     query = select(*(t.c[c] for c in LISTED_COLUMNS)).where(cond).order_by(*order)
     if limit is not None:
         query = query.limit(limit)
-    rows = [tuple(r) for r in conn.execute(query)]
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    # the driver's cursor straight: 242,000 rows fetched in a fraction of SQLAlchemy's time
+    rows: list[tuple[Any, ...]] = raw.execute(
+        str(compiled), [compiled.params[k] for k in compiled.positiontup or []]).fetchall()
     total = len(rows) if limit is None or len(rows) < limit else int(
         conn.execute(select(func.count()).select_from(t).where(cond)).scalar() or 0)
     return rows, total
