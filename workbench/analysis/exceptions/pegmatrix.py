@@ -170,7 +170,7 @@ class PegMatrix:
                               cal.start + dep_bucket * cal.bucket_days])
         priority = np.concatenate([req["priority"].to_numpy(np.int64)[ok],
                                    np.zeros(len(child), np.int64)])
-        _refs, ref_code = np.unique(np.concatenate([ref_i, ref_d]), return_inverse=True)
+        ref_code, _refs = pd.factorize(np.concatenate([ref_i, ref_d]), sort=True)
         kind = np.r_[np.zeros(n_i, np.int64), np.ones(len(child), np.int64)]
         tie1 = np.r_[np.arange(n_i), s.astype(np.int64)]
         tie2 = np.r_[np.zeros(n_i, np.int64), b.astype(np.int64)]
