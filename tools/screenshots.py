@@ -1,9 +1,13 @@
-"""Screenshots of every panel on the demo plant: ``python -m tools.screenshots [--out DIR]``.
+"""Screenshots of every panel on the demo plant: ``python -m tools.screenshots [--out DIR]
+[--size 1600x1000]``.
 
-Starts the app offscreen on a fresh small-demo cache (in a temporary folder), runs a requisition
-re-evaluation and records two decisions so Approvals and the outbox have something to show,
-then opens each panel, does what a planner would do there first (select a shortage, ask where
-an item is used, compute a revision impact) and saves ``<out>/<n>-<panel>.png``.
+Starts the app offscreen on a fresh small-demo cache (in a temporary folder, no site profile
+of this machine read), runs a requisition re-evaluation, records two decisions so Approvals and
+the outbox have something to show and syncs the demo a week later so Sync shows what a sync
+changed, then opens each panel, does what a planner would do there first (select a shortage, ask
+where an item is used, compute a revision impact, open a run's changed PO lines) and saves
+``<out>/<n>-<panel>.png`` at ``--size`` (default 1600×1000; the 1280×720 check of the key
+columns is tests/ui/test_readable_screens.py).
 """
 
 from __future__ import annotations
@@ -17,7 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-SIZE = (1440, 900)
+SIZE = (1600, 1000)
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    return int(width), int(height)
 
 
 def _prepare(cache: Path) -> None:
@@ -32,6 +41,7 @@ def _prepare(cache: Path) -> None:
     engine = open_cache(cache)
     try:
         load_demo(engine, SimpleState())
+        _week_later(engine)
         try:
             result = run_reevaluation(engine, open_session(engine))
         except Exception as exc:  # noqa: BLE001 - a screenshot run still shows the other panels
@@ -46,6 +56,14 @@ def _prepare(cache: Path) -> None:
                             recommendation=ids[rec["requisition"]])
     finally:
         engine.dispose()
+
+
+def _week_later(engine: Any) -> None:
+    """The demo a week later (promises slipped, stock moved): Sync shows what that run changed."""
+    from workbench.app.sync import demo_source, sync_sources
+    from workbench.services.tasks import SimpleState
+
+    sync_sources(engine, [demo_source(day=7)], SimpleState())
 
 
 def _settle(app: Any, window: Any, seconds: float = 1.0, timeout: float = 120.0) -> None:
@@ -78,6 +96,9 @@ def demo_window(prefix: str, size: tuple[int, int]) -> tuple[Any, Any]:
     from workbench.ui.mainwindow import MainWindow
 
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    import os
+
+    os.environ["PWB_SITE_PROFILE"] = str(tmp / "no-site-profile.toml")  # this machine's: not ours
     cache = tmp / "demo.sqlite"
     _prepare(cache)
     save_settings(Settings(user="demo buyer", sources=[DEMO_SOURCE]), tmp / "settings.json")
@@ -92,8 +113,9 @@ def demo_window(prefix: str, size: tuple[int, int]) -> tuple[Any, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    ap.add_argument("--size", type=_size, default=SIZE, help="window size, e.g. 1280x720")
     args = ap.parse_args(argv)
-    app, window = demo_window("pwb-screens-", SIZE)
+    app, window = demo_window("pwb-screens-", args.size)
     ctx = window.ctx
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -121,6 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     def outbox(p: Any) -> None:
         p.tabs.setCurrentIndex(1)
 
+    def sync_changes(p: Any) -> None:
+        p.tabs.setCurrentIndex(0)
+        demo_run = next(r for r in range(p.runs.model.rowCount())
+                        if p.runs.model.value(r, "connector") == "demo")
+        p.runs.select_row(demo_run)
+        _settle(app, window)
+        p.changes.select_key("purchase_order_lines")
+
+    def first_message(p: Any) -> None:
+        p.queue.select_row(0)
+
     steps: list[tuple[str, str, Callable[[Any], None] | None]] = [
         ("overview", "overview", None),
         ("items", "items-bom", items),
@@ -129,9 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         ("shortages", "shortages", first_shortage),
         ("suppliers", "suppliers", None),
         ("approvals", "approvals", None),
-        ("sync", "sync", None),
+        ("sync", "sync", sync_changes),
         ("sync", "outbox", outbox),
         ("settings", "settings", lambda p: p.sources.select_row(0)),
+        ("exceptions", "exceptions", first_message),
     ]
     for n, (panel_name, label, action) in enumerate(steps, start=1):
         panel = window.go_to(panel_name)

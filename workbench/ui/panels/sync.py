@@ -133,7 +133,7 @@ class SyncPanel(Panel):
                                   placeholder="Filter rejected rows…")
         self.runs.current_key_changed.connect(self._run_selected)
         # what the selected run changed, per entity; choosing one lists its rows
-        self.changes = TablePane(CHANGE_COLUMNS, title="What the selected run changed",
+        self.changes = TablePane(CHANGE_COLUMNS, title="What the run changed",
                                  placeholder="Filter…")
         self.changes.current_key_changed.connect(self._entity_selected)
         self.run_rows = TablePane([STATE_COLUMN], title="Rows it changed",
@@ -148,7 +148,7 @@ class SyncPanel(Panel):
         changes_split = QSplitter(Qt.Orientation.Horizontal)
         changes_split.addWidget(self.changes)
         changes_split.addWidget(changed_box)
-        changes_split.setSizes([330, 800])
+        changes_split.setSizes([430, 800])
         self.changes_split = changes_split
         #: the run whose changes are on show
         self.shown_run: int | None = None
@@ -157,7 +157,7 @@ class SyncPanel(Panel):
         runs_split.addWidget(self.runs)
         runs_split.addWidget(changes_split)
         runs_split.addWidget(self.rejected)
-        runs_split.setSizes([200, 260, 120])
+        runs_split.setSizes([150, 320, 110])
         self.runs_split = runs_split
 
         # its commands run through this panel's verbs: their changes are this panel's
