@@ -116,7 +116,8 @@ def test_every_requirement_and_planned_order_pegs_as_pegging(d: Any) -> None:
             want = np.array([r.pegs.get(n, 0.0) for n in names])
             assert np.allclose(got, want, atol=1e-9), (row, r)
         for b, pegs in peg.order_pegs(row).items():
-            got = matrix.order_pegs[int(matrix.order_id[row, b])].toarray().ravel()
+            got = matrix.order_pegs[int(matrix.order_of(np.array([row]), np.array([b]))[0])
+                                    ].toarray().ravel()
             want = np.array([pegs.get(n, 0.0) for n in names])
             assert np.allclose(got, want, atol=1e-9), (row, b)
 

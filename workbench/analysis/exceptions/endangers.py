@@ -33,7 +33,7 @@ def demand_late(data: PlanningData, plan: Plan, released: pd.DataFrame,
     late = np.array(list(released["_late"]), bool).reshape(n, cal.n_buckets) if n \
         else np.zeros((0, cal.n_buckets), bool)
     owner, bucket = np.nonzero(late)
-    order = matrix.order_id[rows[owner], bucket]
+    order = matrix.order_of(rows[owner], bucket)
     pegs = matrix.order_pegs[np.maximum(order, 0)].tocoo() if len(order) else \
         sparse.coo_matrix((0, len(matrix.columns)))
     at, col, qty = pegs.row, pegs.col, pegs.data

@@ -108,7 +108,7 @@ class Claims:
 class PegMatrix:
     """The demand pegs of every claim (requirement) and planned order of ``plan`` (module doc):
     ``claim_pegs`` (claims × columns) and ``order_pegs`` (orders × columns) as CSR matrices,
-    ``order_id`` (rows × buckets, -1 where no planned receipt), ``columns`` the peg names (the
+    orders numbered in row-major order (:meth:`order_of`), ``columns`` the peg names (the
     demands and ``work_order:`` codes of ``due``, sorted)."""
 
     def __init__(self, plan: Plan, due: DueDates, pegging: Pegging | None = None):
@@ -117,13 +117,11 @@ class PegMatrix:
         self.columns = np.array(sorted(due.due), dtype=object)
         self.column_of = pd.Index(self.columns)
         self.due_day = np.array([due.due[c] for c in self.columns], np.int64)
-        planned = np.where(plan.planned > EPS, plan.planned, 0.0)
-        self.order_id = np.full(planned.shape, -1, np.int64)
-        order_rows, order_buckets = np.nonzero(planned > 0)  # row-major: level order
-        self.order_id[order_rows, order_buckets] = np.arange(len(order_rows))
+        order_rows, order_buckets = np.nonzero(plan.planned > EPS)  # row-major: level order
         self.order_row, self.order_bucket = order_rows, order_buckets
-        self.claims = self._claims(pegging or Pegging(plan), planned)
-        weights = self._fifo(planned)
+        self._order_key = order_rows * plan.calendar.n_buckets + order_buckets  # sorted
+        self.claims = self._claims(pegging or Pegging(plan))
+        weights = self._fifo()
         self.order_pegs = self._solve(weights)
         c = self.claims
         dep = np.flatnonzero(c.parent_order >= 0)
@@ -135,8 +133,17 @@ class PegMatrix:
                                   shape=(n, len(order_rows)))
         self.claim_pegs = (own + scale @ self.order_pegs).tocsr()
 
+    def order_of(self, rows: np.ndarray, buckets: np.ndarray) -> np.ndarray:
+        """The planned order of each (row, bucket), -1 where the plan has none."""
+        key = np.asarray(rows, np.int64) * self.plan.calendar.n_buckets + \
+            np.asarray(buckets, np.int64)
+        at = np.searchsorted(self._order_key, key)
+        found = at < len(self._order_key)
+        found[found] = self._order_key[at[found]] == key[found]
+        return np.where(found, at, -1)
+
     # --- claims ------------------------------------------------------------------------------
-    def _claims(self, pegging: Pegging, planned: np.ndarray) -> Claims:
+    def _claims(self, pegging: Pegging) -> Claims:
         plan = self.plan
         cal = plan.calendar
         req = pegging._req_by_key
@@ -176,8 +183,8 @@ class PegMatrix:
         tie2 = np.r_[np.zeros(n_i, np.int64), b.astype(np.int64)]
         order = np.lexsort((tie2, tie1, kind, ref_code, priority, day, bucket, row))
         quantity = np.concatenate([req["quantity"].to_numpy(float)[ok],
-                                   planned[prow, b] * factor])
-        parent_order = np.r_[np.full(n_i, -1, np.int64), self.order_id[prow, b]]
+                                   plan.planned[prow, b] * factor])
+        parent_order = np.r_[np.full(n_i, -1, np.int64), owner.astype(np.int64)]
         pegs = np.r_[peg[ok], np.full(len(child), -1, np.int64)]
         factors = np.r_[np.zeros(n_i), factor]
         row = row[order]
@@ -187,37 +194,46 @@ class PegMatrix:
                       factors[order], pegs[order], ptr)
 
     # --- first in, first out -----------------------------------------------------------------
-    def _fifo(self, planned: np.ndarray) -> sparse.csr_matrix:
-        """W[order, claim]: the share of each claim each planned receipt serves (module doc)."""
+    def _fifo(self) -> sparse.csr_matrix:
+        """W[order, claim]: the share of each claim each planned receipt serves (module doc).
+        Only rows with a planned receipt take part (the others' claims serve none)."""
         plan = self.plan
         c = self.claims
-        n_rows = len(plan.key)
-        safety = plan.items.safety_stock[plan.item].astype(float)
+        active = np.unique(self.order_row)  # sorted rows with a planned receipt
+        local = np.full(len(plan.key), -1, np.int64)
+        local[active] = np.arange(len(active))
+        n_rows = len(active)
+        safety = plan.items.safety_stock[plan.item[active]].astype(float)
         safety = np.where(safety > EPS, safety, 0.0)
-        on_hand = np.where(plan.on_hand > EPS, plan.on_hand, 0.0)
-        scheduled = np.where(plan.scheduled > EPS, plan.scheduled, 0.0)
-        queued = on_hand[:, None] + np.cumsum(scheduled + planned, axis=1)  # A by bucket
-        # claims with the safety-stock claim first in each row (bucket 0)
-        rows = np.r_[np.arange(n_rows), c.row]
-        qty = np.r_[safety, c.quantity]
-        bucket = np.r_[np.zeros(n_rows, np.int64), c.bucket]
-        first = np.r_[np.zeros(n_rows, np.int8), np.ones(len(c.row), np.int8)]
+        on_hand = plan.on_hand[active]
+        on_hand = np.where(on_hand > EPS, on_hand, 0.0)
+        scheduled, planned = plan.scheduled[active], plan.planned[active]
+        flow = np.where(scheduled > EPS, scheduled, 0.0) + np.where(planned > EPS, planned, 0.0)
+        queued = on_hand[:, None] + np.cumsum(flow, axis=1)  # A by bucket
+        # claims of those rows with the safety-stock claim first in each row (bucket 0)
+        mine = np.flatnonzero(local[c.row] >= 0)
+        rows = np.r_[np.arange(n_rows), local[c.row[mine]]]
+        qty = np.r_[safety, c.quantity[mine]]
+        bucket = np.r_[np.zeros(n_rows, np.int64), c.bucket[mine]]
+        first = np.r_[np.zeros(n_rows, np.int8), np.ones(len(mine), np.int8)]
         order = np.lexsort((first, rows))
         rows, qty, bucket = rows[order], qty[order], bucket[order]
-        claim = np.r_[np.full(n_rows, -1, np.int64), np.arange(len(c.row))][order]
+        claim = np.r_[np.full(n_rows, -1, np.int64), mine][order]
         cum = _group_cumsum(qty, rows)
-        slack = pd.Series(queued[rows, bucket] - cum).groupby(rows).cummin().to_numpy()
+        slack = _group_cummin(queued[rows, bucket] - cum, rows)
         k_end = cum + np.minimum(0.0, slack)
         k_start = _group_shift(k_end, rows)
         # the planned receipts' positions in the queue
-        o_row, o_bucket = self.order_row, self.order_bucket
-        before = queued[o_row, o_bucket] - planned[o_row, o_bucket]
+        o_local, o_bucket = local[self.order_row], self.order_bucket
+        size = plan.planned[self.order_row, o_bucket]
+        before = queued[o_local, o_bucket] - size
         real = claim >= 0
-        ci, oi, length = overlaps(rows[real], k_start[real], k_end[real], o_row, before,
-                                  before + planned[o_row, o_bucket])
+        ci, oi, length = overlaps(rows[real], k_start[real], k_end[real], o_local, before,
+                                  before + size)
         claim_id = claim[real][ci]
         share = length / c.quantity[claim_id]
-        return sparse.csr_matrix((share, (oi, claim_id)), shape=(len(o_row), len(c.row)))
+        return sparse.csr_matrix((share, (oi, claim_id)),
+                                 shape=(len(self.order_row), len(c.row)))
 
     def _solve(self, weights: sparse.csr_matrix) -> sparse.csr_matrix:
         """P_order = W (I + D P_order), level by level (parents first)."""
@@ -281,7 +297,7 @@ class PegMatrix:
         """Per row (``late``: rows × buckets mask) the pegs of its planned receipts in the
         masked buckets, summed."""
         owner, bucket = np.nonzero(late)
-        ids = self.order_id[rows[owner], bucket]
+        ids = self.order_of(rows[owner], bucket)
         keep = ids >= 0
         pick = sparse.csr_matrix((np.ones(int(keep.sum())), (owner[keep], ids[keep])),
                                  shape=(len(rows), len(self.order_row)))
@@ -303,6 +319,13 @@ def _group_cumsum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     total = np.cumsum(values)
     first = _group_first(groups)
     return total - (total - values)[first] if len(values) else total
+
+
+def _group_cummin(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Running minimum of ``values`` within runs of equal ``groups`` (sorted by group)."""
+    if not len(values):
+        return values
+    return pd.Series(values).groupby(groups, sort=False).cummin().to_numpy()
 
 
 def _group_shift(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
