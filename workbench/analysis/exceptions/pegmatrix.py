@@ -269,14 +269,19 @@ class PegMatrix:
         (:func:`.pegs.covered_pegs`): receipts × columns."""
         plan = self.plan
         c = self.claims
-        safety = plan.items.safety_stock[plan.item[c.row]].astype(float)
+        wanted = np.zeros(len(plan.key), bool)
+        wanted[rows] = True
+        mine = np.flatnonzero(wanted[c.row])  # only the claims of the receipts' rows
+        row, quantity = c.row[mine], c.quantity[mine]
+        safety = plan.items.safety_stock[plan.item[row]].astype(float)
         if plan.planned_at is not None:
-            safety = np.where(plan.planned_at[plan.key[c.row]], safety, 0.0)
+            safety = np.where(plan.planned_at[plan.key[row]], safety, 0.0)
         safety = np.where(safety > EPS, safety, 0.0)
-        end = safety + _group_cumsum(c.quantity, c.row)
-        start = end - c.quantity
-        ci, ri, length = overlaps(c.row, start, end, rows.astype(np.int64), before,
+        end = safety + _group_cumsum(quantity, row)
+        start = end - quantity
+        at, ri, length = overlaps(row, start, end, rows.astype(np.int64), before,
                                   before + np.where(needed > EPS, needed, 0.0))
+        ci = mine[at]
         share = np.where(c.quantity[ci] > EPS, length / np.maximum(c.quantity[ci], EPS), 0.0)
         pick = sparse.csr_matrix((share, (ri, ci)), shape=(len(rows), len(c.row)))
         return (pick @ self.claim_pegs).tocsr()
