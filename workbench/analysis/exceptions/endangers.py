@@ -72,7 +72,7 @@ def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatri
     """Fill ``endangers`` of the messages that have none yet (in place; module doc)."""
     plan = matrix.plan
     n = len(messages)
-    has = np.array([bool(e) for e in messages["endangers"]], bool)
+    has = np.fromiter(map(bool, messages["endangers"].to_numpy(dtype=object)), bool, n)
     late_col = messages["_late"].to_numpy(dtype=object)
     is_late = np.array([isinstance(v, np.ndarray) for v in late_col], bool) & ~has
     cov = cov.drop_duplicates("ref", keep="last")  # as a dict by reference keeps it

@@ -352,9 +352,11 @@ def listed(pegs: sparse.csr_matrix, due: DueDates, columns: np.ndarray, limit: i
     r, col, v = r[order], col[order], v[order]
     top = np.arange(len(r)) - _group_first(r) < limit
     r, col, v = r[top], col[top], v[top]
-    dates = [day_date(int(d)) for d in due_days(due, columns)]
+    used = np.unique(col)  # dates and names of the columns listed only
+    dates = dict(zip(used.tolist(), (day_date(int(d)) for d in
+                                     due_days(due, columns[used]).tolist())))
+    names = dict(zip(used.tolist(), columns[used].tolist()))
     out: list[list[dict[str, object]]] = [[] for _ in range(pegs.shape[0])]
-    names = columns.tolist()
     for i, k, q in zip(r.tolist(), col.tolist(), v.tolist()):
         out[i].append({"peg": names[k], "due_date": dates[k], "quantity": round(q, 6)})
     return out
