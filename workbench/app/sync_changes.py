@@ -31,12 +31,15 @@ ENTITY_TITLES: dict[str, str] = {
     "requisitions": "Requisitions",
 }
 
-#: the columns that say what a changed row is, per entity (after its state)
-def _col(name: str, title: str, kind: str = "text", **kw: str) -> Col:
+
+def _col(name: str, title: str, kind: str = "text", *, names: str = "", unit_of: str = ""
+         ) -> Col:
     """A column of a changed row; its header says the value is the row's after the sync."""
-    return Col(name, title, kind, tip=f"{title} of the row as this sync left it", **kw)
+    return Col(name, title, kind, tip=f"{title} of the row as this sync left it", names=names,
+               unit_of=unit_of)
 
 
+#: the columns that say what a changed row is, per entity (after its state)
 ROW_COLUMNS: dict[str, list[Col]] = {
     "uoms": [_col("code", "Unit"), _col("name", "Name"), _col("category", "Category")],
     "sites": [_col("code", "Site"), _col("name", "Name"), _col("timezone", "Time zone")],
