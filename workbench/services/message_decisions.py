@@ -30,9 +30,10 @@ On a **work order** (planner) the decision is advice to the planner: recorded (t
 
 Other messages (past due, confirmations, data problems, ...) are not decisions: acknowledge or
 snooze them. A resolved message cannot be decided on. Deciding the same thing twice queues it
-once (same idempotency key: the outcome says ``duplicate``). The plan shows the change once the
-source took it and a sync brought it (then the message is resolved by the next refresh); until
-then the message shows its decision and the write-back state (:func:`decision_states`).
+once (same idempotency key: the outcome says ``duplicate``). The plan shows an approved change at
+once: pending decisions are overlaid on the plan's inputs until a sync brings the record's new
+version (:mod:`workbench.analysis.overlay`), so the next refresh resolves the message the plan no
+longer raises; the message shows its decision and the write-back state (:func:`decision_states`).
 """
 
 from __future__ import annotations
