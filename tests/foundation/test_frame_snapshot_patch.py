@@ -215,7 +215,7 @@ def test_a_crash_between_commit_and_snapshot_write_never_leaves_a_stale_snapshot
     def crash(*args: Any, **kwargs: Any) -> int:
         raise OSError("the process died before the rename")
 
-    monkeypatch.setattr(frame_patch, "rewrite_snapshot", crash)
+    monkeypatch.setattr(snapshot_patch, "rewrite_snapshot", crash)
     changed = dict(tiny_plant()["items"][0], safety_stock=11.0, source_version="2")
     result = run_sync(tiny, MemoryConnector({"items": [changed]}))
     assert result.status == SyncRunStatus.SUCCEEDED  # the cache committed

@@ -33,17 +33,13 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlalchemy import Engine
 
-from workbench.analysis.data import PLANNING_ENTITIES, normalise_frame
-from workbench.cache.db import read_transaction
-from workbench.cache.frames import live_row_census, read_entity_columns, rows_written_by_run
-from workbench.cache.snapshot import read_snapshot, snapshot_manifest, snapshot_path, stamp_on
-from workbench.cache.snapshot_patch import patch_frame, rewrite_snapshot
-from workbench.domain.models import ENTITY_MODELS
-from workbench.services.planning import frame_snapshot_layout, planning_columns
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +75,11 @@ def patch_after_sync(engine: Engine, run_id: int, before: int | None, after: int
     tables it names, and those their triggers write (:data:`WRITTEN_BY_TRIGGERS`), are searched
     for the run's rows (None: every planning table)."""
     started = time.perf_counter()
+    database = engine.url.database or ""
+    if before is None or after is None or not Path(database + ".frames").exists():
+        return PatchResult(False, "no snapshot for this cache")  # and no pandas imported
     try:
-        result = _patch(engine, run_id, before, after, _touched(counts))
+        result = _patch(engine, run_id, before, after, counts)
     except Exception as exc:  # noqa: BLE001 - the sync committed: a patch problem costs a load
         log.warning("frame snapshot not patched after sync run %s (%s: %s)", run_id,
                     type(exc).__name__, exc)
@@ -93,6 +92,8 @@ def patch_after_sync(engine: Engine, run_id: int, before: int | None, after: int
 
 
 def _touched(counts: Mapping[str, Mapping[str, int]] | None) -> list[str]:
+    from workbench.analysis.data import PLANNING_ENTITIES
+
     if counts is None:
         return list(PLANNING_ENTITIES)
     wrote = {e for e, c in counts.items() if c.get("changed", 0) or c.get("deleted", 0)}
@@ -101,7 +102,20 @@ def _touched(counts: Mapping[str, Mapping[str, int]] | None) -> list[str]:
 
 
 def _patch(engine: Engine, run_id: int, before: int | None, after: int | None,
-           touched: list[str]) -> PatchResult:
+           counts: Mapping[str, Mapping[str, int]] | None) -> PatchResult:
+    from workbench.analysis.data import normalise_frame
+    from workbench.cache import snapshot_patch
+    from workbench.cache.db import read_transaction
+    from workbench.cache.frames import (
+        live_row_census,
+        read_entity_columns,
+        rows_written_by_run,
+    )
+    from workbench.cache.snapshot import read_snapshot, snapshot_manifest, snapshot_path, stamp_on
+    from workbench.domain.models import ENTITY_MODELS
+    from workbench.services.planning import frame_snapshot_layout, planning_columns
+
+    touched = _touched(counts)
     path = snapshot_path(engine)
     if path is None or before is None or after is None:
         return PatchResult(False, "no snapshot for this cache")
@@ -132,7 +146,7 @@ def _patch(engine: Engine, run_id: int, before: int | None, after: int | None,
                 engine, entity, text, numbers, connection=connection, rowids=ids,
                 changed_by_run=run_id), omit)
             rows_read += len(rows)
-            frames[entity], rowids[entity] = patch_frame(
+            frames[entity], rowids[entity] = snapshot_patch.patch_frame(
                 frames[entity], rowids[entity], run_rows, rows, ids[0],
                 ENTITY_MODELS[entity].key_fields)
             if not len(frames[entity]):  # as a read of an empty table gives it
@@ -143,7 +157,7 @@ def _patch(engine: Engine, run_id: int, before: int | None, after: int | None,
                                           "table's live rows")
     # the frames the run left alone are copied byte for byte
     changed = [e for e in touched if len(written[e])]
-    rewrite_snapshot(path, before, after, layout, {e: frames[e] for e in changed},
+    snapshot_patch.rewrite_snapshot(path, before, after, layout, {e: frames[e] for e in changed},
                      {e: rowids[e] for e in changed})
     return PatchResult(True, stamp=after, rows_read=rows_read)
 
