@@ -92,17 +92,20 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
     ``tops``: when given, keep only ancestors and paths leading to these top-level items (the site
     filter passes the top-level items active at a site).
     """
-    idx = int(graph.items.idx([item])[0])
+    idx = _item_number(graph, item)
     if idx < 0:
         raise KeyError(f"unknown item {item!r}")
     direct = direct_parents(graph, idx, as_of)
     if not multi_level:
         return WhereUsed(item, direct, _single_level_ancestors(graph, direct, as_of))
     nodes, lines, min_level = _ancestors(graph, idx, as_of)
-    # Topological order from the item upward; anything left over sits on a cycle.
-    local = np.full(len(graph.items), -1, np.int64)
-    local[nodes] = np.arange(len(nodes))
-    child_local, parent_local = local[graph.component[lines]], local[graph.parent[lines]]
+    # Topological order from the item upward; anything left over sits on a cycle. Item numbers
+    # become local ones by a search in the few ancestors (every line's ends are among them),
+    # not through an array as long as the item master.
+    order = np.argsort(nodes, kind="stable")
+    ranked = nodes[order]
+    child_local = order[np.searchsorted(ranked, graph.component[lines])]
+    parent_local = order[np.searchsorted(ranked, graph.parent[lines])]
     edges = np.stack([child_local, parent_local], axis=1) if len(lines) else np.zeros((0, 2), np.int64)
     max_level, remaining = _kahn(len(nodes), edges)
     cycles: list[list[str]] = []
@@ -123,6 +126,18 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
                                 ~has_parent, low, high).take(rows).reset_index(drop=True)
     paths, truncated = _paths(graph, idx, max_paths, tops, as_of, _parent_lines(graph, lines))
     return WhereUsed(item, direct, ancestors, paths, truncated, cycles)
+
+
+def _item_number(graph: BomGraph, item: str) -> int:
+    """The item's number in the graph (-1: unknown), by one hash look-up."""
+    lookup = graph.items.lookup
+    if lookup is None:
+        return int(graph.items.idx([item])[0])
+    try:
+        found = lookup.index.get_loc(item)
+    except KeyError:
+        return -1
+    return int(found) if isinstance(found, (int, np.integer)) else int(graph.items.idx([item])[0])
 
 
 def _parent_lines(graph: BomGraph, lines: np.ndarray) -> dict[int, list[tuple[int, int, float]]]:
