@@ -288,7 +288,7 @@ def apply_lines(conn: Connection, lines: Sequence[AckLine | ShipLine], facts: Ma
             if isinstance(ln, AckLine):
                 applied += apply_acknowledgement(cur, ln, pol, source, run_id)
             else:
-                applied += apply_shipment(cur, ln, pol)
+                applied += apply_shipment(cur, ln, pol, run_id)
         if applied:
             cur.execute(NEW_STAMP)  # the promise-history rows inserted (once per file)
     finally:
@@ -334,7 +334,7 @@ def apply_acknowledgement(cur: sqlite3.Cursor, ack: AckLine, facts: PoLineFacts,
         sets["promised_date"] = ack.promised_date.isoformat()
     if not rejected and facts.status in ACKNOWLEDGEABLE:
         sets["status"] = "acknowledged"
-    _set_line(cur, key, sets, ack.message, when or "")
+    _set_line(cur, key, sets, ack.message, when or "", run_id)
     if not rejected and ack.promised_date is not None:
         promised = ack.promised_date.isoformat()
         cur.execute(
@@ -362,7 +362,8 @@ class ShipLine:
     expected_date: dt.date
 
 
-def apply_shipment(cur: sqlite3.Cursor, ship: ShipLine, facts: PoLineFacts) -> bool:
+def apply_shipment(cur: sqlite3.Cursor, ship: ShipLine, facts: PoLineFacts,
+                   run_id: int | None = None) -> bool:
     """The ship notice's line: kept per (PO line, shipment), a later notice of the same shipment
     replacing it; the PO line's ``asn_quantity`` becomes the sum shipped by its pending
     shipments (expected after the line's last receipt, if any) and ``asn_date`` the latest of
@@ -389,15 +390,19 @@ def apply_shipment(cur: sqlite3.Cursor, ship: ShipLine, facts: PoLineFacts) -> b
         (*key, facts.received_date or "")).fetchone()
     _set_line(cur, key, {"asn_quantity": float(quantity),
                          "orig_asn_quantity": float(quantity) * facts.orig_factor,
-                         "asn_date": latest}, ship.message, when)
+                         "asn_date": latest}, ship.message, when, run_id)
     return True
 
 
 def _set_line(cur: sqlite3.Cursor, key: tuple[str, int], sets: dict[str, Any], message: int,
-              when: str) -> None:
+              when: str, run_id: int | None = None) -> None:
     """Set columns of the live PO line ``key`` from a message, holding them against a later
-    sync of the line's source (:func:`workbench.cache.holds.hold`, before they change)."""
+    sync of the line's source (:func:`workbench.cache.holds.hold`, before they change); the
+    line carries the message's run in ``sync_run`` like a row a sync wrote (what that run
+    changed: workbench/cache/sync_changes.py)."""
     holds.hold(cur, key[0], key[1], sets, message, when)
+    if run_id is not None:
+        sets = {**sets, "sync_run": run_id}
     cur.execute(
         f"UPDATE purchase_order_lines SET {', '.join(f'{c} = ?' for c in sets)} "
         "WHERE purchase_order = ? AND line = ? AND deleted_at IS NULL", (*sets.values(), *key))

@@ -14,7 +14,9 @@ row a larger one. So, for run ``r`` and its mark ``m``:
 
 A row a later run wrote again is that later run's (its ``sync_run`` moved on): for the latest
 run — what a sync's result shows — the numbers are exact. A run without marks (made before
-migration 0012) reports every live row it wrote as changed.
+migration 0012) reports every live row it wrote as changed. A run of supplier messages (EDI)
+marks PO lines and promise history when it starts and stamps each line a message sets
+(workbench/cache/edi.py), so it is counted like a source's run.
 """
 
 from __future__ import annotations

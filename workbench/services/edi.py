@@ -52,7 +52,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from workbench.cache import edi as store
-from workbench.cache import runs
+from workbench.cache import runs, sync_changes
 from workbench.connect.inbox import DecodedFile, MessageError, MessageInbox
 from workbench.connect.port import Capability, Connector
 from workbench.domain.enums import SyncRunStatus
@@ -338,7 +338,10 @@ def _take_files(engine: Engine, inbox: MessageInbox, files: Sequence[Path], fold
 
 def _start_run(engine: Engine, name: str) -> int:
     with engine.begin() as conn:
-        return runs.start_run(conn, name, _now(), SyncRunStatus.RUNNING)
+        run_id = runs.start_run(conn, name, _now(), SyncRunStatus.RUNNING)
+        # what the run adds to the tables it writes lies above these (cache/sync_changes.py)
+        sync_changes.mark_run(conn, run_id, ("purchase_order_lines", "promise_changes"))
+        return run_id
 
 
 def _finish_run(engine: Engine, result: SyncResult) -> None:
