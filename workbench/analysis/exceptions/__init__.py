@@ -193,5 +193,6 @@ def name_messages(messages: pd.DataFrame, data: PlanningData,
         out[column] = item.map(items[source]).fillna("").astype(str) if len(items) else ""
     out["supplier_name"] = (out["supplier"].map(suppliers["name"]).fillna("").astype(str)
                             if len(suppliers) else "")
-    out["site_name"] = out["site"].map(dict(site_names or {})).fillna("").astype(str)
+    out["site_name"] = out["site"].map(dict(site_names or {})).astype(object).fillna(
+        "").astype(str)
     return out
