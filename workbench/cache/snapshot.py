@@ -28,8 +28,8 @@ When written
     process waits for it at exit, after printing its answer). Only if the cache's stamp was the
     same before and after the frames were read, so the frames are exactly the state that stamp
     names. Written to a temporary name in the same folder, flushed to disk, then renamed over
-    the old file: a crash mid-write leaves the old snapshot or a stray ``.frames.tmp-*`` file (removed by a later
-    write once an hour old), never a half file under the real name.
+    the old file: a crash mid-write leaves the old snapshot or a stray ``.frames.tmp-*`` file
+    (removed by a later write once an hour old), never a half file under the real name.
 
 How invalidated
     The cache keeps a stamp of its entity tables (table ``entity_stamp``, migrations 0004 and
