@@ -84,17 +84,21 @@ def make_connector(name: str, **params: Any) -> Connector:
 
 def with_cache_store(name: str, params: dict[str, Any], cache: Path | str | None) -> dict[str, Any]:
     """``params`` plus the file beside ``cache`` where connector ``name`` keeps its own store,
-    when it keeps one and ``params`` name none; and ``cache`` itself in the parameter a connector
-    names in ``cache_reads`` (it looks facts up there, read-only)."""
-    cls = get_connector_class(name)
-    params = dict(params)
-    if cls.cache_reads and cache is not None and not params.get(cls.cache_reads):
-        params[cls.cache_reads] = str(cache)  # the cache itself, read-only (facts to look up)
-    store = cls.cache_store
+    when it keeps one and ``params`` name none."""
+    store = get_connector_class(name).cache_store
     if store is None or cache is None or params.get(store[0]):
-        return params
+        return dict(params)
     param, suffix = store
     return {**params, param: f"{cache}{suffix}"}
+
+
+def with_cache_reads(name: str, params: dict[str, Any], cache: Path | str | None) -> dict[str, Any]:
+    """``params`` plus ``cache`` itself in the parameter connector ``name`` names in
+    ``cache_reads`` (it looks facts up there, read-only), when ``params`` name none."""
+    reads = get_connector_class(name).cache_reads
+    if not reads or cache is None or params.get(reads):
+        return dict(params)
+    return {**params, reads: str(cache)}
 
 
 def self_contained_connector(name: str, cache: Path | str | None) -> Connector | None:
@@ -110,5 +114,6 @@ def open_connector(connector: str, params: Mapping[str, Any] | None = None, *,
     """Connector ``connector`` (a registered name) opened with a source's ``params``: the store
     beside ``cache`` added when it keeps one, the password added from the keyring when it logs
     in with one, every declared option converted and checked (:func:`typed_options`)."""
-    full = with_cache_store(connector, dict(params or {}), cache)
+    full = with_cache_reads(connector, with_cache_store(connector, dict(params or {}), cache),
+                            cache)
     return make_connector(connector, **connector_params(connector, full))
