@@ -296,7 +296,7 @@ class ParentRows:
 
     A revision impact or what-if copies only one parent's rows; finding them by a string
     comparison or a groupby over the 2M lines cost a second, so the index is built once per load
-    (see :func:`workbench.services.planning.prepare_planning_data`).
+    (see :func:`workbench.services.planning_data.prepare_planning_data`).
     """
 
     revision_order: np.ndarray

@@ -111,7 +111,7 @@ class PlanningSession:
     def bom_of(self, item: str) -> PlanningData:
         """The data with only ``item``'s own revisions and lines: enough for a revision diff or a
         what-if of that item, and cheap to copy (rows found through the index
-        :func:`~workbench.services.planning.prepare_planning_data` builds once per load)."""
+        :func:`~workbench.services.planning_data.prepare_planning_data` builds once per load)."""
         rows = ParentRows.of(self.data, self.items)
         idx = int(self.items.idx([item])[0])
         return self.data.replace(

@@ -1,211 +1,35 @@
-"""Planning use cases on the cache: load the frames, open a session, answer in plain data.
+"""Planning use cases on the cache: answer in plain data (loading the frames and opening a
+session: :mod:`workbench.services.planning_data`).
 
 The CLI and the GUI both go through here (through :mod:`workbench.app.planning`), so "the same
 question gives the same answer" holds across them. Answers are typed (dataclasses holding
 documented frames); each has ``to_json()``, the JSON-ready dict (dates as ``datetime.date``,
 NaN as None) the CLI prints: JSON is made at the CLI edge only.
-
-The planning day ("today") defaults to the cache's as-of day: the latest inventory snapshot date
-(``as_of``), else the latest day a sync observed a promise, else the wall clock. A demo cache is
-thus planned on its simulated day, not on the day someone happens to run the command.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
-import json
 import math
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
 
-from workbench import __version__
-from workbench.analysis.bom import CodedLines, ItemIndex, ParentRows
-from workbench.analysis.calendar import Calendar
-from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
-from workbench.analysis.data import (
-    CODE_COLUMNS,
-    PLANNING_ENTITIES,
-    PlanningData,
-    column_kinds,
-    normalise_frame,
-    seed_codes,
-)
-from workbench.analysis.netting import plan_sites
+from workbench.analysis.consumption import ForecastConsumption
 from workbench.analysis.session import PlanningSession
-from workbench.analysis.sources import collect
 from workbench.analysis.where_used import WhereUsed
-from workbench.cache.db import read_transaction
-from workbench.cache.frames import read_entity_columns
-from workbench.cache.schema import entity_columns
-from workbench.cache.snapshot import (
-    observe_stamp,
-    read_snapshot,
-    read_stamp,
-    snapshot_path,
-    write_in_background,
-)
-from workbench.cache.snapshot_patch import patch_frame
-from workbench.domain.models import ENTITY_MODELS
-from workbench.services.overlay import overlay_pending
-from workbench.services.tasks import TaskState, check_cancelled
 
-#: Provenance columns the engine never reads, left out of the bulk tables when loading (fewer
-#: Python strings to fetch for the 2M BOM lines; a frame lacks them rather than faking them).
-LEFT_OUT: dict[str, tuple[str, ...]] = {
-    "bom_lines": ("source", "source_key", "source_version", "orig_quantity_per"),
-    "inventory": ("source", "source_key", "source_version", "orig_quantity"),
-    "work_order_components": ("source", "source_key", "source_version",
-                              "orig_required_quantity", "orig_issued_quantity"),
-}
-
-
-def load_planning_data(engine: Engine, state: TaskState | None = None,
-                       entities: Iterable[str] = PLANNING_ENTITIES, *,
-                       prepare: bool = True,
-                       consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION
-                       ) -> PlanningData:
-    """The planning frames from the cache (deleted rows excluded, :data:`LEFT_OUT` columns left
-    out), read column by column (:func:`read_entity_columns`) and normalised, with the item
-    numbering, coded BOM lines, each parent's BOM rows and supply/demand sources prepared once
-    (date-independent, reused by every plan of a session; the requirements after forecast
-    consumption with the windows ``consumption``), with the pending decisions overlaid
-    (:mod:`workbench.analysis.overlay`)."""
-    frames, numbering = read_planning_frames(engine, list(entities), state)
-    for entity in PLANNING_ENTITIES:  # entities not read: empty, with every column
-        if entity not in frames:
-            frames[entity] = normalise_frame(entity, None, LEFT_OUT.get(entity, ()))
-    data = PlanningData(**frames)
-    for (entity, column), ids in numbering.items():  # the item numbering starts from these
-        if (entity, column) in CODE_COLUMNS:
-            seed_codes(data, entity, column, ids)
-    if "purchase_order_lines" in frames:  # pending decisions: the plan as it will be
-        data = overlay_pending(engine, data)
-    if prepare:
-        if state is not None:
-            state.set_status("numbering items")
-        prepare_planning_data(data, consumption)
-    return data
-
-
-def read_planning_frames(engine: Engine, entities: list[str], state: TaskState | None = None,
-                         *, snapshot: bool = True
-                         ) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], np.ndarray]]:
-    """The normalised frames of ``entities`` and the numbering of their text columns.
-
-    All planning entities come from the frame snapshot beside the cache when it was made from
-    the cache's current state (:mod:`workbench.cache.snapshot`), else from SQLite column by
-    column; a load from SQLite during which no write landed is then snapshotted in the
-    background for the next load. ``snapshot=False`` always reads SQLite and writes nothing.
-    """
-    whole = snapshot and sorted(entities) == sorted(PLANNING_ENTITIES)
-    path = snapshot_path(engine) if whole else None
-    stamp = read_stamp(engine) if path is not None else None
-    layout = frame_snapshot_layout()
-    if path is not None and stamp is not None:
-        if state is not None:
-            state.set_status("reading the planning frame snapshot")
-        saved = read_snapshot(path, stamp, layout)
-        if saved is not None:
-            return saved.frames, saved.codes
-        stamp = observe_stamp(engine)  # from now on, any write draws a new stamp
-    frames: dict[str, pd.DataFrame] = {}
-    numbering: dict[tuple[str, str], np.ndarray] = {}
-    rowids: dict[str, np.ndarray] = {}
-    # one read transaction for every entity: a sync committing meanwhile is seen whole or not
-    # at all, never as new items with old inventory
-    with read_transaction(engine) as connection:
-        for n, entity in enumerate(entities):
-            check_cancelled(state)
-            if state is not None:
-                state.set_status(f"reading {entity}")
-                state.set_progress(n, len(entities))
-            text, numbers, omit = planning_columns(entity)
-            numbered: dict[str, np.ndarray] = {}
-            row_ids: list[np.ndarray] | None = [] if path is not None else None
-            frames[entity] = normalise_frame(entity, read_entity_columns(
-                engine, entity, text, numbers, numbered, connection=connection, rowids=row_ids),
-                omit)
-            numbering.update({(entity, c): ids for c, ids in numbered.items()})
-            if row_ids:
-                rowids[entity] = row_ids[0]
-    if path is not None and stamp is not None and read_stamp(engine) == stamp:
-        write_in_background(path, stamp, layout, frames, numbering, rowids)
-    return frames, numbering
-
-
-def planning_columns(entity: str) -> tuple[list[str], list[str], tuple[str, ...]]:
-    """(text columns, number columns, columns left out) of ``entity`` as a planning load reads
-    them (the frame snapshot's patch after a sync reads its rows the same way)."""
-    omit = LEFT_OUT.get(entity, ())
-    columns = [c for c in entity_columns(ENTITY_MODELS[entity]) if c not in omit]
-    kinds = column_kinds(entity)
-    numbers = [c for c in columns if kinds.get(c) == "float"]  # integers read as text
-    return [c for c in columns if c not in numbers], numbers, omit
-
-
-@functools.cache
-def frame_snapshot_layout() -> str:
-    """What a snapshot must have been made for: this version's columns and kinds per frame, and
-    the code that reads and normalises them (the source files' digest when they are at hand, as
-    in a development checkout, where the version does not move with every edit)."""
-    digest = hashlib.sha256()
-    for function in (normalise_frame, read_entity_columns, read_planning_frames, patch_frame):
-        try:
-            digest.update(Path(function.__code__.co_filename).read_bytes())
-        except OSError:  # a frozen build: its version says it all
-            digest.update(b"-")
-    return json.dumps({"version": __version__, "code": digest.hexdigest(), "frames": {
-        entity: [[c, k] for c, k in column_kinds(entity).items()
-                 if c not in LEFT_OUT.get(entity, ())] for entity in PLANNING_ENTITIES}})
-
-
-def prepare_planning_data(data: PlanningData,
-                          consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION
-                          ) -> PlanningData:
-    """Compute the date-independent inputs of every plan once: item numbering, coded BOM lines,
-    each parent's BOM rows (for revision impact and what-if), supply and demand sources (demand
-    after forecast consumption with the windows ``consumption``) with their row keys (kept
-    inside ``data``, see :meth:`PlanningData.derived`)."""
-    items = ItemIndex.build(data)
-    CodedLines.of(data, items)
-    ParentRows.of(data, items)
-    sources = collect(data, consumption=consumption)
-    sites = plan_sites(sources)
-    for name in ("on_hand", "receipts", "requirements"):
-        sources.keys(name, items, sites)
-    return data
-
-
-def planning_day(data: PlanningData) -> dt.date:
-    """The cache's as-of day (see module doc)."""
-    as_of = data.inventory["as_of"].max() if len(data.inventory) else pd.NaT
-    if not pd.isna(as_of):
-        return pd.Timestamp(as_of).date()
-    pc = data.promise_changes
-    observed = pc.loc[pc["origin"] == "observed", "changed_at"].max() if len(pc) else pd.NaT
-    if not pd.isna(observed):
-        return pd.Timestamp(observed).date()
-    return dt.date.today()
-
-
-def open_session(engine: Engine, *, today: dt.date | None = None, horizon: str = "26w",
-                 bucket: str = "week", state: TaskState | None = None,
-                 consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION
-                 ) -> PlanningSession:
-    """A session on the cache's data with the planning parameters: planning day, horizon and
-    bucket, and the forecast consumption windows (``None``: no consumption, see
-    :mod:`workbench.analysis.consumption`)."""
-    data = load_planning_data(engine, state, consumption=consumption)
-    day = today or planning_day(data)
-    return PlanningSession(data, Calendar.parse(day, horizon, bucket), consumption)
+# loading the data and opening a session: re-exported, callers keep importing them from here
+from workbench.services.planning_data import LEFT_OUT as LEFT_OUT
+from workbench.services.planning_data import frame_snapshot_layout as frame_snapshot_layout
+from workbench.services.planning_data import load_planning_data as load_planning_data
+from workbench.services.planning_data import open_session as open_session
+from workbench.services.planning_data import planning_columns as planning_columns
+from workbench.services.planning_data import planning_day as planning_day
+from workbench.services.planning_data import prepare_planning_data as prepare_planning_data
+from workbench.services.planning_data import read_planning_frames as read_planning_frames
 
 
 def plain(value: Any) -> Any:
