@@ -184,8 +184,24 @@ decisions = Table(
     # exception message decided on (kind|element)
     Column("target_kind", Text),
     Column("message_key", Text),
+    # migration 0015: who decided, beside decided_by (the configured name): the workstation's
+    # OS login and the database role (PostgreSQL's current_user; the OS login on SQLite)
+    Column("workstation_user", Text),
+    Column("db_role", Text),
 )
 Index("ix_decisions_message", decisions.c.message_key)
+
+# migration 0015: the version of each decided target, counted up by every decision stored on
+# it (workbench.cache.decisions.take_version): two buyers deciding the same requisition or PO
+# line from the version they saw, the second gets a conflict, never a lost update
+decision_versions = Table(
+    "decision_versions",
+    metadata,
+    Column("target_kind", Text, primary_key=True),
+    Column("target", Text, primary_key=True),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("decision", Integer, ForeignKey("decisions.id")),
+)
 
 outbox = Table(
     "outbox",
@@ -203,6 +219,10 @@ outbox = Table(
     Column("conflict", Text),  # JSON: ours and theirs
     Column("created_at", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
+    # migration 0015: the worker sending it (workbench.cache.outbox claims) and until when
+    Column("claimed_by", Text),
+    Column("claimed_at", Text),
+    Column("lease_until", Text),
 )
 Index("ix_outbox_state", outbox.c.state)
 
@@ -217,6 +237,9 @@ audit_events = Table(
     Column("outbox", Integer),
     Column("result", Text),
     Column("detail", Text),  # JSON
+    # migration 0015: the workstation's OS login and the database role, beside actor
+    Column("workstation_user", Text),
+    Column("db_role", Text),
 )
 
 sync_context = Table(
