@@ -26,19 +26,39 @@ conflict                   discard      discarded    a user keeps the source's s
 
 :class:`OutboxRepository` holds the statements on the ``outbox`` and ``audit_events`` tables;
 it works inside the caller's transaction (``with engine.begin() as conn``), so a decision, its
-outbox entry and its audit event are written together or not at all.
+outbox entry and its audit event are written together or not at all. Every audit event records
+who wrote it: ``workstation_user`` (the OS login) and ``db_role`` (PostgreSQL's current_user, the
+OS login on SQLite) beside ``actor`` (the configured name).
+
+One worker at a time per entry, across the team (issue 17 §2). Several workstations (or a
+scheduled job and a GUI) may drain the same team outbox at once. A worker *claims* an entry
+before sending it: one ``UPDATE … WHERE`` (a compare-and-set, atomic on SQLite and PostgreSQL)
+that moves it to ``sending`` and writes ``claimed_by`` (:func:`worker_id`: host, process and a
+token of this drain), ``claimed_at`` and ``lease_until`` (claimed_at + :data:`LEASE`), and only
+succeeds while the entry is ``queued``, or ``sending`` with a claim that is *stale*: its lease
+expired, its claimer is a process of this host that is gone (a crash: taken again at once, as
+before claims existed), or it has no claimer (claimed before migration 0015). A live claim is
+left alone, so two workers never both send an entry; the loser skips it (and the later entries
+on its record, which wait behind it). The lease (15 minutes) is far longer than any push (the
+connectors' timeouts are seconds), so a live worker never loses its claim mid-send; a worker on
+another host that died is replaced after the lease. Finishing an attempt clears the claim.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
+import os
+import socket
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
+from workbench.cache.decisions import database_role, workstation_user
 from workbench.cache.schema import ENTITY_TABLES, audit_events, decisions, outbox
 from workbench.domain.enums import OutboxState
 
@@ -80,6 +100,32 @@ TRANSITIONS: dict[tuple[str, OutboxMove], OutboxState] = {
 
 #: columns holding JSON
 _JSON_COLUMNS = ("payload", "conflict")
+#: how long a claim holds an entry against other workers (module doc)
+LEASE = dt.timedelta(minutes=15)
+#: the claim columns, cleared when an attempt ends
+_NO_CLAIM = {"claimed_by": None, "claimed_at": None, "lease_until": None}
+
+
+def worker_id() -> str:
+    """A claim's owner: ``host:pid:token`` (a new token per call: one per drain)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claimer_gone(claimed_by: str | None) -> bool:
+    """The claimer is a process of this host that no longer runs (or there is none)."""
+    if not claimed_by:
+        return True
+    host, _, rest = claimed_by.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another host's worker: only its lease tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 class OutboxStateError(ValueError):
@@ -122,6 +168,8 @@ class OutboxEntry:
     result_version: str | None
     conflict: str | None
     decided_by: str | None
+    claimed_by: str | None = None
+    lease_until: str | None = None
 
     @property
     def target(self) -> str:
@@ -135,7 +183,8 @@ def _entry(row: Any) -> OutboxEntry:
         state=str(row["state"]), attempts=int(row["attempts"]),
         next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
         result_version=row["result_version"], conflict=row["conflict"],
-        decided_by=row["decided_by"])
+        decided_by=row["decided_by"], claimed_by=row["claimed_by"],
+        lease_until=row["lease_until"])
 
 
 class OutboxRepository:
@@ -204,10 +253,12 @@ class OutboxRepository:
     # --- the audit log ----------------------------------------------------------------------
     def audit(self, *, actor: str, action: str, target: str | None, result: str, at: str,
               outbox_id: int | None = None, detail: dict[str, Any] | None = None) -> int:
-        """Append an audit event; its id."""
+        """Append an audit event (with this workstation's login and the database role); its
+        id."""
         new = self.conn.execute(insert(audit_events).values(
             at=at, actor=actor, action=action, target=target, outbox=outbox_id, result=result,
-            detail=json.dumps(detail or {}, default=str, sort_keys=True)))
+            detail=json.dumps(detail or {}, default=str, sort_keys=True),
+            workstation_user=workstation_user(), db_role=database_role(self.conn)))
         return int(new.inserted_primary_key[0])  # type: ignore[index]
 
     def complete_event(self, event: int, result: str, detail: dict[str, Any]) -> None:
@@ -233,15 +284,25 @@ class OutboxRepository:
             next_attempt_at=at, created_at=at, updated_at=at))
         return int(new.inserted_primary_key[0])  # type: ignore[index]
 
-    def claim(self, entry: OutboxEntry, at: str) -> bool:
-        """Take ``entry`` for sending (attempt counted), compare-and-set on its state and
-        attempts, so two workers never both take it; False when another worker did."""
+    def claim(self, entry: OutboxEntry, at: str, worker: str | None = None,
+              lease: dt.timedelta = LEASE) -> bool:
+        """Take ``entry`` for sending (attempt counted) as ``worker`` (default: a new
+        :func:`worker_id`) until ``at`` + ``lease``: a compare-and-set on its state and
+        attempts that also refuses an entry another live worker holds (module doc), so two
+        workers never both take it; False when another worker did or does."""
         after = check_move(entry.state, OutboxMove.CLAIM, f"outbox entry {entry.id}")
+        free = or_(outbox.c.state == OutboxState.QUEUED.value, outbox.c.claimed_by.is_(None),
+                   outbox.c.lease_until.is_(None), outbox.c.lease_until <= at)
+        if entry.state == OutboxState.SENDING.value and claimer_gone(entry.claimed_by):
+            # a crashed process of this host: free now, if the claim is still the one it left
+            free = or_(free, outbox.c.claimed_by == entry.claimed_by)
+        until = (dt.datetime.fromisoformat(at) + lease).isoformat(timespec="seconds")
         done = self.conn.execute(
             update(outbox)
-            .where(outbox.c.id == entry.id, outbox.c.state == entry.state,
-                   outbox.c.attempts == entry.attempts)
-            .values(state=after.value, attempts=entry.attempts + 1, updated_at=at)
+            .where(and_(outbox.c.id == entry.id, outbox.c.state == entry.state,
+                        outbox.c.attempts == entry.attempts, free))
+            .values(state=after.value, attempts=entry.attempts + 1, updated_at=at,
+                    claimed_by=worker or worker_id(), claimed_at=at, lease_until=until)
         ).rowcount
         return done == 1
 
@@ -254,6 +315,8 @@ class OutboxRepository:
         for name in _JSON_COLUMNS:  # a request or a conflict report given as a dict
             if isinstance(values.get(name), dict):
                 values[name] = json.dumps(values[name], default=str, sort_keys=True)
+        if state == OutboxState.SENDING.value:  # an attempt ends: its claim with it
+            values = {**_NO_CLAIM, **values}
         self.conn.execute(update(outbox).where(outbox.c.id == entry_id)
                           .values(**values, state=after.value, updated_at=at))
         return after

@@ -19,6 +19,20 @@ A ``switch_source`` to an alternate component carries the new ``item`` (the reco
 quantity and date, not which alternate). The item is stored with the decision, sent in the push
 request, and part of the idempotency key; a connector that cannot change a record's item refuses
 the push and the decision stays stored.
+
+Several buyers at once (issue 17 §2). Every decision counts up the *decision version* of its
+target (requisition, PO line, work order: ``decision_versions``, see
+:mod:`workbench.cache.decisions`), locked and checked inside the writing transaction. A caller
+that says which version its buyer saw (``expected_version``: the approval queue's
+``decision_version`` column, :func:`decision_version`) gets its decision stored only while the
+target is still at that version; otherwise nothing is stored and :class:`DecisionConflict` is
+raised, carrying both decisions (who — the configured name, the workstation login, the database
+role —, when, what): the first decision stays, the second buyer sees it and decides again on
+the new version. The same decision made twice (same idempotency key) stays a ``duplicate``, not
+a conflict: nothing would be lost. ``expected_version`` None (a script, a single-user cache)
+checks nothing, as before. Every conflict is written to the audit log (result ``conflict``).
+:func:`store_decision` stores a decision made elsewhere (an offline copy's, pushed when back)
+with the same check.
 """
 
 from __future__ import annotations
@@ -26,19 +40,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 
-from workbench.cache.decisions import DecisionStore
+from workbench.cache.decisions import REQUISITION, DecisionStore, TargetVersion
 from workbench.cache.outbox import OutboxRepository
 from workbench.cache.readmodels import decisions_frame, query_frame
 from workbench.connect.port import PushRequest
 from workbench.domain.enums import DecisionVerdict, WriteAction
 
-__all__ = ["ACTIONS", "NO_WRITE", "DecisionError", "DecisionOutcome", "decisions_frame",
-           "idempotency_key", "query_frame", "record_decision", "stamp", "utc_now"]
+__all__ = ["ACTIONS", "NO_WRITE", "DecisionConflict", "DecisionError", "DecisionOutcome",
+           "decision_version", "decisions_frame", "idempotency_key", "query_frame",
+           "record_decision", "stamp", "store_decision", "utc_now"]
 
 #: actions a decision may carry: the write actions (the recommendations' and "order", which
 #: places the purchase for an approved requisition)
@@ -51,6 +67,81 @@ _DECIDED = {"approve": "approved", "modify": "modified", "reject": "rejected"}
 
 class DecisionError(ValueError):
     """The decision cannot be recorded as given; the message says which part is wrong."""
+
+
+#: the fields of a decision a conflict shows for each side (who, when, what)
+SIDE_FIELDS = ("decision", "decided_by", "workstation_user", "db_role", "decided_at", "verdict",
+               "action", "quantity", "date", "supplier", "item", "comment")
+
+
+def describe(side: dict[str, Any]) -> str:
+    """One decision of a conflict in words: ``ann (login ann, role planner) at
+    2026-12-05T10:00:00: approve order 120 2026-12-20 S0003``."""
+    what = " ".join(str(side[k]) for k in ("verdict", "action") if side.get(k))
+    values = [f"{side['quantity']:g}" if isinstance(side.get("quantity"), float)
+              else str(side.get("quantity") or ""), str(side.get("date") or ""),
+              str(side.get("supplier") or ""), str(side.get("item") or "")]
+    what = " ".join([what, *(v for v in values if v)])
+    who = side.get("decided_by") or "someone"
+    ids = [f"login {side['workstation_user']}" if side.get("workstation_user") else "",
+           f"role {side['db_role']}" if side.get("db_role") else ""]
+    extra = ", ".join(i for i in ids if i)
+    return f"{who}{f' ({extra})' if extra else ''} at {side.get('decided_at')}: {what}"
+
+
+class DecisionConflict(DecisionError):
+    """Another decision was stored on the target since the version this one was made on: this
+    one was not stored. ``theirs``: the stored decision (its ``decisions`` row fields of
+    :data:`SIDE_FIELDS`), ``ours``: the one refused, same fields (``decision`` None)."""
+
+    def __init__(self, target_kind: str, target: str, expected_version: int,
+                 current_version: int, ours: dict[str, Any], theirs: dict[str, Any]) -> None:
+        self.target_kind, self.target = target_kind, target
+        self.expected_version, self.current_version = expected_version, current_version
+        self.ours, self.theirs = ours, theirs
+        what = "requisition" if target_kind == REQUISITION else target_kind.replace("_", " ")
+        super().__init__(
+            f"{what} {target} was decided by another buyer while you looked at it (version "
+            f"{expected_version}, now {current_version}): theirs — {describe(theirs)}; yours, "
+            f"not stored — {describe(ours)}. Look at their decision, then decide again.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target_kind": self.target_kind, "target": self.target,
+                "expected_version": self.expected_version,
+                "current_version": self.current_version, "ours": self.ours,
+                "theirs": self.theirs, "message": str(self)}
+
+
+def _side(values: Mapping[str, Any], decision: int | None) -> dict[str, Any]:
+    return {k: (decision if k == "decision" else values.get(k)) for k in SIDE_FIELDS}
+
+
+def check_version(taken: TargetVersion, expected_version: int | None,
+                  ours: Mapping[str, Any]) -> None:
+    """Raise :class:`DecisionConflict` (with both decisions) when ``expected_version`` is given
+    and the target's version, locked for this transaction by
+    :meth:`~workbench.cache.decisions.DecisionStore.take_version`, is another. ``ours``: the
+    decision about to be stored (its ``decisions`` row values)."""
+    if expected_version is not None and taken.version != expected_version:
+        theirs = _side(taken.decision or {}, None if taken.decision is None
+                       else int(taken.decision["id"]))
+        raise DecisionConflict(taken.target_kind, taken.target, expected_version,
+                               taken.version, _side(ours, None), theirs)
+
+
+def audit_conflict(engine: Engine, conflict: DecisionConflict, *, actor: str, when: str) -> None:
+    """Write a refused decision to the audit log (its own transaction: the decision's was
+    rolled back): action ``decide``, result ``conflict``, both decisions in the detail."""
+    with engine.begin() as conn:
+        OutboxRepository(conn).audit(actor=actor, action="decide", target=conflict.target,
+                                     result="conflict", at=when, detail=conflict.to_dict())
+
+
+def decision_version(engine: Engine, target: str, target_kind: str | None = None) -> int:
+    """The decision version of ``target`` now (0: never decided): what a caller passes as
+    ``expected_version`` for the state its buyer is looking at."""
+    with engine.connect() as conn:
+        return DecisionStore(conn).versions(target_kind, [target]).get(target, 0)
 
 
 @dataclass(frozen=True)
@@ -179,13 +270,29 @@ def record_decision(
     recommendation: int | None = None,
     now: dt.datetime | None = None,
     item: str | None = None,
+    expected_version: int | None = None,
 ) -> DecisionOutcome:
-    """Store a decision, then queue its write-back (one transaction); see the module docstring."""
+    """Store a decision, then queue its write-back (one transaction); see the module docstring.
+    ``expected_version``: the requisition's decision version the buyer saw (None: not checked);
+    :class:`DecisionConflict` when another decision was stored since."""
     draft = _Draft(_verdict(verdict), action, quantity, date, supplier, item)
     when = stamp(now or utc_now())
+    try:
+        return _record_decision(engine, requisition, draft, decided_by=decided_by,
+                                comment=comment, recommendation=recommendation, when=when,
+                                expected_version=expected_version)
+    except DecisionConflict as conflict:
+        audit_conflict(engine, conflict, actor=decided_by, when=when)
+        raise
+
+
+def _record_decision(engine: Engine, requisition: str, draft: _Draft, *, decided_by: str,
+                     comment: str, recommendation: int | None, when: str,
+                     expected_version: int | None) -> DecisionOutcome:
     with engine.begin() as conn:
         store, outbox = DecisionStore(conn), OutboxRepository(conn)
         req = _requisition(store, requisition)
+        taken = store.take_version(None, requisition)  # locked: one decision at a time on it
         draft.base_version = req["source_version"]
         if recommendation is not None:
             _take_advice(store, draft, requisition, recommendation)
@@ -208,12 +315,15 @@ def record_decision(
         twin = outbox.by_key(key) if key is not None else None
         if twin is not None:
             return DecisionOutcome(twin[1], twin[0], key, duplicate=True)
-        decision_id = store.add_decision({
+        values = {
             "recommendation": recommendation, "requisition": requisition,
             "verdict": draft.verdict, "action": chosen, "quantity": draft.quantity,
             "date": payload["date"], "supplier": draft.supplier or None, "comment": comment,
             "decided_by": decided_by, "decided_at": when, "base_version": draft.base_version,
-            "item": alternate})
+            "item": alternate}
+        check_version(taken, expected_version, {**values, **store.who()})
+        decision_id = store.add_decision(values)
+        store.bump_version(taken, decision_id)
         outbox_id = None
         if key is not None:
             request = PushRequest(idempotency_key=key, **payload)  # validates the payload's shape
@@ -226,4 +336,73 @@ def record_decision(
         outbox.audit(actor=decided_by, action=f"decide {draft.verdict} {chosen}",
                      target=requisition, result="queued" if outbox_id else "recorded",
                      outbox_id=outbox_id, detail={"decision": decision_id, **payload}, at=when)
+    return DecisionOutcome(decision_id, outbox_id, key)
+
+
+#: the ``decisions`` columns :func:`store_decision` takes from a decision made elsewhere
+_STORED = ("requisition", "verdict", "action", "quantity", "date", "supplier", "comment",
+           "decided_by", "decided_at", "base_version", "item", "target_kind", "message_key",
+           "workstation_user", "db_role")
+
+
+def store_decision(engine: Engine, decision: Mapping[str, Any], *,
+                   expected_version: int | None, connector: str = "",
+                   request: Mapping[str, Any] | None = None,
+                   via: str = "pushed from an offline copy") -> DecisionOutcome:
+    """Store a decision made elsewhere — an offline copy's ``decisions`` row, pushed when the
+    workstation is back — with the checks of :func:`record_decision`, in one transaction.
+
+    ``decision``: the row's fields (``requisition`` holds the target's code, ``target_kind``
+    says what it is; ``decided_by``, ``decided_at``, ``workstation_user`` and ``db_role`` are
+    kept as made offline; ``recommendation`` is not taken: ids differ between caches).
+    ``expected_version``: the target's decision version when the copy was taken (None: not
+    checked). ``request``: its write-back request as the copy's outbox entry holds it (the
+    :class:`PushRequest` fields; None: nothing to send), queued for ``connector`` under its
+    idempotency key (derived when it has none).
+
+    Pushing the same decision twice stores it once (``duplicate``: the same idempotency key,
+    or, sending nothing, the same target, author, time and verdict). Another decision stored
+    on the target since ``expected_version``: nothing is stored, the conflict is audited and
+    :class:`DecisionConflict` raised, carrying both decisions."""
+    values = {k: decision.get(k) for k in _STORED}
+    target, kind = str(values["requisition"]), values.get("target_kind")
+    when = str(values.get("decided_at") or stamp(utc_now()))
+    values["decided_at"] = when
+    actor = str(values.get("decided_by") or "unknown")
+    try:
+        with engine.begin() as conn:
+            store, outbox = DecisionStore(conn), OutboxRepository(conn)
+            taken = store.take_version(kind, target)  # locked until this transaction ends
+            key = None
+            if request is not None:
+                payload = {k: v for k, v in request.items() if k != "idempotency_key"}
+                key = str(request.get("idempotency_key") or idempotency_key(connector, payload))
+                twin = outbox.by_key(key)
+                if twin is not None:
+                    return DecisionOutcome(twin[1], twin[0], key, duplicate=True)
+            else:
+                same = store.same_decision(values)
+                if same is not None:
+                    return DecisionOutcome(same, None, None, duplicate=True)
+            check_version(taken, expected_version, values)
+            decision_id = store.add_decision(  # who made it offline, else this workstation
+                {k: v for k, v in values.items()
+                 if v is not None or k not in ("workstation_user", "db_role")})
+            store.bump_version(taken, decision_id)
+            outbox_id = None
+            if request is not None and key is not None:
+                pushed = PushRequest(**{**payload, "idempotency_key": key})  # checks the shape
+                stored = asdict(pushed)
+                if kind in (None, REQUISITION):
+                    stored.pop("target_kind", None)  # as record_decision stores it
+                outbox_id = outbox.enqueue(decision=decision_id, connector=connector, key=key,
+                                           payload=stored, at=when)
+            outbox.audit(actor=actor, action=f"decide {values['verdict']} {values['action']}",
+                         target=target, result="queued" if outbox_id else "recorded",
+                         outbox_id=outbox_id, at=stamp(utc_now()),
+                         detail={"decision": decision_id, "via": via, "decided_at": when,
+                                 **dict(request or {})})
+    except DecisionConflict as conflict:
+        audit_conflict(engine, conflict, actor=actor, when=stamp(utc_now()))
+        raise
     return DecisionOutcome(decision_id, outbox_id, key)

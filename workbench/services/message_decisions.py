@@ -34,6 +34,12 @@ once (same idempotency key: the outcome says ``duplicate``). The plan shows an a
 once: pending decisions are overlaid on the plan's inputs until a sync brings the record's new
 version (:mod:`workbench.analysis.overlay`), so the next refresh resolves the message the plan no
 longer raises; the message shows its decision and the write-back state (:func:`decision_states`).
+
+Several buyers at once (issue 17 §2): as for requisitions, every decision counts up the decision
+version of its PO line or work order, locked inside the writing transaction; given the version the
+buyer saw (``expected_version``; :func:`workbench.services.decisions.decision_version` with the
+element and its type), a decision on an element someone else decided since is not stored:
+:class:`~workbench.services.decisions.DecisionConflict` carries both decisions.
 """
 
 from __future__ import annotations
@@ -51,7 +57,15 @@ from workbench.cache.decisions import DecisionStore
 from workbench.cache.outbox import OutboxRepository
 from workbench.connect.port import PushRequest, TargetKind
 from workbench.domain.enums import DATE_ACTIONS, QUANTITY_ACTIONS, DecisionVerdict, WriteAction
-from workbench.services.decisions import DecisionError, idempotency_key, stamp, utc_now
+from workbench.services.decisions import (
+    DecisionConflict,
+    DecisionError,
+    audit_conflict,
+    check_version,
+    idempotency_key,
+    stamp,
+    utc_now,
+)
 from workbench.services.tasks import TaskState
 
 #: message kind -> the write action approving it asks for
@@ -242,23 +256,30 @@ def _line_request(store: DecisionStore, msg: _Message, open_qty: float | None
 
 def record_message_decision(engine: Engine, message_id: int, verdict: str, *, decided_by: str,
                             quantity: float | None = None, date: dt.date | str | None = None,
-                            comment: str = "", now: dt.datetime | None = None
-                            ) -> MessageOutcome:
+                            comment: str = "", now: dt.datetime | None = None,
+                            expected_version: int | None = None) -> MessageOutcome:
     """Store a decision on message ``message_id`` and (a PO line, not rejected) queue its
     write-back, in one transaction (module doc). ``quantity``: the new open quantity in the
     item's stock unit; ``date``: the new date; either given with ``approve`` makes it
-    ``modify``. Raises :class:`DecisionError` naming what is wrong; nothing is then stored."""
+    ``modify``. Raises :class:`DecisionError` naming what is wrong; nothing is then stored.
+    ``expected_version``: the element's decision version the buyer saw (None: not checked)."""
     chosen = _verdict(verdict, quantity, date)
     when = stamp(now or utc_now())
-    with engine.begin() as conn:
-        return _record(conn, _message(conn, message_id), chosen, quantity, date,
-                       decided_by=decided_by, comment=comment, when=when)
+    try:
+        with engine.begin() as conn:
+            return _record(conn, _message(conn, message_id), chosen, quantity, date,
+                           decided_by=decided_by, comment=comment, when=when,
+                           expected_version=expected_version)
+    except DecisionConflict as conflict:
+        audit_conflict(engine, conflict, actor=decided_by, when=when)
+        raise
 
 
 def record_line_decision(engine: Engine, element: str, action: str, verdict: str, *,
                          decided_by: str, quantity: float | None = None,
                          date: dt.date | str | None = None, comment: str = "",
-                         now: dt.datetime | None = None) -> MessageOutcome:
+                         now: dt.datetime | None = None,
+                         expected_version: int | None = None) -> MessageOutcome:
     """A decision on PO line ``element`` (``PO/line``) that no message raised (a buyer's own
     reschedule, reduce, increase or cancel): the same path as :func:`record_message_decision`
     (stored, queued, audited), with ``message_key`` empty; ``quantity`` (new open quantity,
@@ -272,25 +293,31 @@ def record_line_decision(engine: Engine, element: str, action: str, verdict: str
         raise DecisionError(f"unknown action {action!r} on a PO line ({known})")
     chosen = _verdict(verdict, quantity, date)
     when = stamp(now or utc_now())
-    with engine.begin() as conn:
-        po, _, number = element.rpartition("/")
-        rec = DecisionStore(conn).purchase_line(po, int(number)) if number.isdigit() else None
-        if rec is None:
-            raise DecisionError(f"PO line {element!r} is not in the cache; sync first")
-        left = float(rec["quantity_ordered"] or 0.0) - float(rec["quantity_received"] or 0.0)
-        msg = _Message(None, None, "", "", element, WRITTEN_BACK, chosen_action,
-                       {"quantity": left})
-        return _record(conn, msg, chosen, quantity, date, decided_by=decided_by,
-                       comment=comment, when=when)
+    try:
+        with engine.begin() as conn:
+            po, _, number = element.rpartition("/")
+            rec = DecisionStore(conn).purchase_line(po, int(number)) if number.isdigit() else None
+            if rec is None:
+                raise DecisionError(f"PO line {element!r} is not in the cache; sync first")
+            left = float(rec["quantity_ordered"] or 0.0) - float(rec["quantity_received"] or 0.0)
+            msg = _Message(None, None, "", "", element, WRITTEN_BACK, chosen_action,
+                           {"quantity": left})
+            return _record(conn, msg, chosen, quantity, date, decided_by=decided_by,
+                           comment=comment, when=when, expected_version=expected_version)
+    except DecisionConflict as conflict:
+        audit_conflict(engine, conflict, actor=decided_by, when=when)
+        raise
 
 
 def _record(conn: Connection, msg: _Message, chosen: str, quantity: float | None,
-            date: dt.date | str | None, *, decided_by: str, comment: str, when: str
-            ) -> MessageOutcome:
+            date: dt.date | str | None, *, decided_by: str, comment: str, when: str,
+            expected_version: int | None = None) -> MessageOutcome:
     """Store the decision on ``msg`` and queue or record it (module doc), in ``conn``'s
-    transaction."""
+    transaction; the element's decision version locked and checked against
+    ``expected_version``."""
     open_qty, day = _advice(msg, chosen, quantity, date)
     store, outbox = DecisionStore(conn), OutboxRepository(conn)
+    taken = store.take_version(msg.element_type, msg.element)  # locked until the commit
     sends = chosen != DecisionVerdict.REJECT and msg.element_type == WRITTEN_BACK
     if msg.element_type == WRITTEN_BACK:
         payload, connector, base = _line_request(store, msg, open_qty)
@@ -307,12 +334,15 @@ def _record(conn: Connection, msg: _Message, chosen: str, quantity: float | None
     if twin is not None:
         return _with(done, decision=twin[1], outbox=twin[0], idempotency_key=key,
                      written_back=True, duplicate=True)
-    decision_id = store.add_decision({
+    values = {
         "recommendation": None, "requisition": msg.element, "verdict": chosen,
         "action": msg.action.value, "quantity": open_qty, "date": day, "supplier": None,
         "comment": comment, "decided_by": decided_by, "decided_at": when,
         "base_version": base, "item": None, "target_kind": msg.element_type,
-        "message_key": msg.key})
+        "message_key": msg.key}
+    check_version(taken, expected_version, {**values, **store.who()})
+    decision_id = store.add_decision(values)
+    store.bump_version(taken, decision_id)
     outbox_id = None
     if key is not None:
         request = PushRequest(idempotency_key=key, **payload)  # checks the payload's shape

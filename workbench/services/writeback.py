@@ -33,6 +33,13 @@ module orchestrates.
 Entries on the same record go in the order they were decided: while one waits, the later ones
 wait behind it. The worker is a plain function taking a TaskState, so the CLI, the GUI and tests
 call it alike.
+
+Several workers at once (a team cache, issue 17 §2: a scheduled job and buyers' workstations
+draining one outbox): each drain claims entries as one worker (:func:`~workbench.cache.outbox.
+worker_id`); a claim holds the entry until the attempt is recorded or its lease expires (or its
+process on this host is gone), so an entry is sent by one worker at a time, never twice. An
+entry another worker holds is skipped, and so are the later entries on its record, which keep
+their order behind it. A crash still leaves the entry ``sending`` and is taken again as in 1.
 """
 
 from __future__ import annotations
@@ -45,7 +52,14 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from workbench.cache.outbox import OutboxEntry, OutboxMove, OutboxRepository, allowed_from, can_move
+from workbench.cache.outbox import (
+    OutboxEntry,
+    OutboxMove,
+    OutboxRepository,
+    allowed_from,
+    can_move,
+    worker_id,
+)
 from workbench.cache.readmodels import audit_frame, cached_records, outbox_frame
 from workbench.connect.port import ConflictError, Connector, ConnectorError, PushRequest, TransientError
 from workbench.domain.enums import OutboxState
@@ -88,15 +102,17 @@ def _entries(engine: Engine, states: Iterable[str]) -> list[OutboxEntry]:
         return OutboxRepository(conn).entries(states)
 
 
-def _claim(engine: Engine, entry: OutboxEntry, now: dt.datetime) -> tuple[int, int] | None:
-    """Mark the entry ``sending`` (compare-and-set, so two workers never both take it) and audit
-    the attempt before any network call; (attempt number, audit event id), or None when another
-    worker took it. An earlier attempt's event still ``sending`` was cut short (the process
-    ended mid-send): it becomes ``interrupted``."""
+def _claim(engine: Engine, entry: OutboxEntry, now: dt.datetime, worker: str
+           ) -> tuple[int, int] | None:
+    """Mark the entry ``sending``, claimed by ``worker`` (compare-and-set that also respects a
+    live worker's claim, so two workers never both take it) and audit the attempt before any
+    network call; (attempt number, audit event id), or None when another worker took it or
+    holds it. An earlier attempt's event still ``sending`` was cut short (the process ended
+    mid-send): it becomes ``interrupted``."""
     attempts = entry.attempts + 1
     with engine.begin() as conn:
         repo = OutboxRepository(conn)
-        if not repo.claim(entry, stamp(now)):
+        if not repo.claim(entry, stamp(now), worker):
             return None
         repo.mark_interrupted(entry.id)
         event = repo.audit(actor=entry.decided_by or "unknown",
@@ -147,6 +163,7 @@ def drain_outbox(
     """Send every due outbox entry through ``connectors`` (by connector name); see module doc."""
     now = now or utc_now()
     drain = _Drain()
+    worker = worker_id()
     confirm_sent(engine, now=now)
     entries = _entries(engine, OPEN_STATES)
     for n, entry in enumerate(entries):
@@ -161,9 +178,10 @@ def drain_outbox(
             drain.blocked.add(target)
             drain.result.waiting.append(entry.id)
             continue
-        attempt = _claim(engine, entry, now)
-        if attempt is None:
-            continue  # another worker took it
+        attempt = _claim(engine, entry, now, worker)
+        if attempt is None:  # another worker took it or holds it: later ones on it wait
+            drain.blocked.add(target)
+            continue
         if state:
             state.set_status(f"sending {entry.payload['action']} of {entry.target}")
         _send(engine, connector, entry, attempt, now, drain)
