@@ -159,3 +159,70 @@ def day7() -> Any:
     from tests.demo_rows import pull_all
 
     return pull_all(DemoConnector("small", day=7))
+
+
+# --- PostgreSQL (issue 17): one real server per session, a database per test -------------------
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A PostgreSQL cluster the tests started (tests/support/pgserver.py), stopped at the end.
+    Without PostgreSQL binaries the test is skipped with the install line, but on CI (``CI``
+    set) it fails: CI must test both engines (`tools/need-postgresql` installs them)."""
+    from tests.support.pgserver import NoPostgres, start_server
+
+    try:
+        server = start_server()
+    except NoPostgres as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests: {exc}")
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_PG_DATABASES = iter(range(1, 10**9))
+
+
+@pytest.fixture
+def pg_url(pg_server: Any) -> Iterator[str]:
+    """The URL of a fresh, empty database on the test server (dropped after the test)."""
+    name = f"t{next(_PG_DATABASES)}"
+    yield pg_server.create_database(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: Any) -> str:
+    """The name of a database holding the current cache schema (and nothing else): copied by
+    :func:`pg_cache_url` (CREATE DATABASE … TEMPLATE, a file copy: fast)."""
+    from workbench.cache.db import open_cache
+
+    pg_server.create_database("pwb_template")
+    open_cache(pg_server.url("pwb_template")).dispose()  # no connection may stay on a template
+    return "pwb_template"
+
+
+@pytest.fixture
+def pg_cache_url(pg_server: Any, pg_template: str) -> Iterator[str]:
+    """The URL of a fresh cache database (migrated, empty) on the test server."""
+    name = f"c{next(_PG_DATABASES)}"
+    yield pg_server.create_database(name, template=pg_template)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """An empty, migrated cache engine on SQLite (a file in tmp_path) and on PostgreSQL (a
+    database copied from the session's template): a test using it runs on both engines."""
+    from workbench.cache.db import open_cache
+
+    if request.param == "sqlite":
+        engine = open_cache(tmp_path / "cache.sqlite")
+    else:
+        engine = open_cache(request.getfixturevalue("pg_cache_url"))
+    try:
+        yield engine
+    finally:
+        engine.dispose()

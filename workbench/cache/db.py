@@ -1,6 +1,11 @@
 """Opening the cache: location, connection settings, schema version checks and migrations.
 
-The cache is one SQLite file in WAL mode with foreign keys on. Its schema version lives in
+A cache is an SQLite file (this module) or, for a team, a PostgreSQL database: a
+``postgresql://`` location is handed to :mod:`workbench.cache.pg`, and the SQL that differs
+between the two lives in :mod:`workbench.cache.dialect`. :func:`local_base` answers, for both,
+where the files a cache keeps outside the database (frame snapshot, EDI archive) live.
+
+The SQLite cache is one file in WAL mode with foreign keys on. Its schema version lives in
 ``PRAGMA user_version`` and its identity in ``PRAGMA application_id``. Opening a cache written by
 an older version migrates it (after a backup copy beside it); a cache written by a newer version is
 refused before anything touches the file, and so is any SQLite file that is not a cache (a
@@ -49,6 +54,8 @@ from sqlalchemy.pool import QueuePool
 
 from workbench import APP_NAME, __version__
 from workbench.cache.migrations import LATEST_VERSION, MIGRATIONS
+from workbench.cache.pg import PgCacheError, is_postgres_url, mask, open_pg_cache
+from workbench.cache.pg import local_base as pg_local_base
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +95,21 @@ class CacheDamagedError(CacheError):
 
 def default_cache_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "cache.sqlite"
+
+
+def local_base(engine: Engine) -> Path | None:
+    """Where the local files of the cache of ``engine`` start — the one answer for both engines.
+    The frame snapshot is this path + ``.frames``, the EDI archive + ``.edi-archive``, the inbox
+    + ``.edi-inbox``, the writer note + ``.writer``, migration backups + ``.schemaN.bak``. For an
+    SQLite cache it is the cache file itself (they sit beside it); for a PostgreSQL cache a path
+    in a per-database folder under the user data dir (:func:`workbench.cache.pg.local_base`).
+    None for an in-memory SQLite database."""
+    if engine.dialect.name == "postgresql":
+        return pg_local_base(engine.url)
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    return Path(database)
 
 
 def sqlite_uri(path: Path, *, read_only: bool = False) -> str:
@@ -319,12 +341,17 @@ def read_transaction(engine: Engine) -> Iterator[Any]:
     """One DB-API connection of ``engine`` inside one read transaction (a deferred ``BEGIN`` and
     a first read, which fixes the state it sees): every statement on it reads that same
     committed state, whatever other processes commit meanwhile (WAL), and no writer waits for it.
-    Used for a planning load, so it never reads half of a sync."""
+    On PostgreSQL the same: one REPEATABLE READ, READ ONLY transaction. Used for a planning
+    load, so it never reads half of a sync."""
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        cur.execute("BEGIN")
-        cur.execute("SELECT count(*) FROM sqlite_master")
+        if engine.dialect.name == "postgresql":  # the driver began it: one snapshot for all
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cur.execute("SELECT 1")
+        else:
+            cur.execute("BEGIN")
+            cur.execute("SELECT count(*) FROM sqlite_master")
         cur.close()
         yield raw
     finally:
@@ -379,6 +406,11 @@ def explain_failure(path: Path | str | None, exc: BaseException) -> CacheError |
     lower = text.lower()
     if path is None:
         return None
+    if is_postgres_url(path):  # no file to check: the server said what went wrong
+        if "could not connect" in lower or ("connection" in lower and "refused" in lower):
+            return CacheError(f"cannot reach the cache {mask(str(path))} "
+                              f"({text.strip().splitlines()[0]})")
+        return None
     path = Path(path)
     if "locked" in lower or "busy" in lower:
         return CacheBusyError(busy_message(path))
@@ -428,8 +460,19 @@ def migrate(path: Path, from_version: int) -> None:
 def open_cache(path: Path | str | None = None) -> Engine:
     """Open (creating or migrating as needed) the cache at ``path`` and return its engine.
 
+    ``path`` may also be a ``postgresql://user@host:port/db`` URL: the team cache on PostgreSQL
+    (:mod:`workbench.cache.pg`; the password never comes from the settings).
+
     :class:`CacheError` (one line) when the path cannot hold a cache, the file is not a cache,
     was written by a newer version, is damaged, or is busy being migrated by another process."""
+    if is_postgres_url(path):
+        assert isinstance(path, str)
+        try:
+            pg_engine = open_pg_cache(path)
+        except PgCacheError as exc:
+            raise CacheError(str(exc)) from None
+        pg_engine.__class__ = CacheEngine
+        return pg_engine
     path = Path(path) if path else default_cache_path()
     path = path.expanduser().resolve()
     if _check_path(path):

@@ -38,8 +38,17 @@ class CliError(Exception):
         self.code = code
 
 
+def cache_location(text: str) -> Path | str:
+    """A ``--cache`` value: a file path, or a ``postgresql://user@host:port/db`` URL (the team
+    cache; kept as text, a Path would fold its ``//``)."""
+    from workbench.cache.pg import is_postgres_url
+
+    return text.strip() if is_postgres_url(text) else Path(text)
+
+
 def add_common(parser: argparse.ArgumentParser, *, json_output: bool = True) -> None:
-    parser.add_argument("--cache", type=Path, default=None, help="cache file (default: user data dir)")
+    parser.add_argument("--cache", type=cache_location, default=None,
+                        help="cache file or postgresql://user@host:port/db (default: user data dir)")
     if json_output:
         parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -68,7 +77,9 @@ def open_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         except SettingsError as exc:
             raise CliError(str(exc), 2) from None
         if configured:
-            args.cache = Path(configured).expanduser()
+            args.cache = cache_location(configured)
+            if isinstance(args.cache, Path):
+                args.cache = args.cache.expanduser()
     try:
         return open_cache(args.cache)
     except CacheError as exc:
@@ -100,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Planner Workbench")
     parser.add_argument("--version", action=_VersionAction,
                         help="show the version, build, cache, settings and site profile paths")
-    parser.add_argument("--cache", type=Path, default=None, help="cache file for the GUI")
+    parser.add_argument("--cache", type=cache_location, default=None,
+                        help="cache file (or postgresql:// URL) for the GUI")
     parser.add_argument("--demo", action="store_true", help="GUI: load the small demo into a fresh cache")
     parser.add_argument("--smoke", type=Path, default=None, metavar="PNG",
                         help="GUI: open offscreen, save a screenshot to PNG and exit")
