@@ -219,6 +219,9 @@ def _pull(engine: Engine, connector: Connector, source: SourceConfig, *, partial
 
     if is_message_inbox(connector):  # one transaction per message file
         return sync_inbox(engine, connector, source.name, state=state)
+    from workbench.services.team import push_before_pull
+
+    push_before_pull(engine, connector, state)  # a team copy's decisions go to the team first
     return run_sync(engine, connector, partial=partial, full=full, state=state)
 
 

@@ -1,0 +1,254 @@
+"""The team cache as a source, and offline decisions taken into it (issue 17 §2, docs/team-cache.md).
+
+A workstation keeps a local SQLite copy of the team cache (SQLite or PostgreSQL: only the cache
+API and portable SQLAlchemy statements are used here). The ``team`` connector
+(``connectors/planner_connectors/team``) reads the team's entity tables through
+:func:`changed_rows` and hands them to the ordinary sync; decisions stored on the copy while
+offline are taken into the team's ``decisions`` and ``outbox`` by :func:`store_offline_decision`.
+
+Watermarks. Every entity row carries ``sync_run``, the run that last changed it — deletions
+included (a row marked deleted takes the run that marked it). A pull after run ``N`` therefore
+asks for ``sync_run > N``: live rows come back as records, rows marked deleted as deletion keys.
+The team's runs are one scheduled sync at a time (``team-sync`` takes a lock), so a run number
+below the watermark never commits after a pull saw a higher one.
+
+Decisions "made meanwhile". The copy also remembers the highest team decision id at the time it
+was taken (:func:`decisions_mark`). A decision pushed from the copy on a target (a requisition,
+a PO line) for which the team holds a decision with a higher id — one the workstation had not
+seen when its buyer decided — is a conflict (:class:`TeamConflict`, carrying both decisions),
+never an overwrite. The check and the insert run in one write transaction on the team cache,
+after the target's version row is taken (``decision_versions``; ``FOR UPDATE`` on PostgreSQL,
+SQLite's write transaction already serialises), so two pushes, or a push and an online
+decision, never both pass.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from workbench.cache.decisions import DecisionStore
+from workbench.cache.outbox import OutboxRepository
+from workbench.cache.schema import ENTITY_TABLES, decisions
+from workbench.domain.models import ENTITY_MODELS
+
+#: rows per batch handed to the sync
+BATCH_ROWS = 20_000
+#: the decision columns shown on both sides of a conflict (who, when, what)
+SHOWN = ("id", "requisition", "target_kind", "verdict", "action", "quantity", "date", "supplier",
+         "item", "comment", "decided_by", "decided_at", "base_version")
+
+
+class TeamConflict(Exception):
+    """The team holds a decision on the same target that the workstation had not seen."""
+
+    def __init__(self, message: str, ours: dict[str, Any], theirs: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.ours = ours
+        self.theirs = theirs
+
+
+class TeamTargetMissing(LookupError):
+    """The decided record is not in the team cache (or no longer is)."""
+
+
+# --- pulling ---------------------------------------------------------------------------------
+
+
+def latest_run(conn: Connection) -> int:
+    """The highest ``sync_run`` any entity row of the team carries (0: none)."""
+    best = 0
+    for table in ENTITY_TABLES.values():
+        value = conn.execute(select(func.max(table.c.sync_run))).scalar()
+        best = max(best, int(value or 0))
+    return best
+
+
+def decisions_mark(conn: Connection) -> int:
+    """The highest decision id of the team (0: none): what a copy taken now has seen."""
+    return int(conn.execute(select(func.max(decisions.c.id))).scalar() or 0)
+
+
+def _record(model_fields: Mapping[str, Any], quantity: tuple[str, ...], row: Any,
+            source: str) -> dict[str, Any]:
+    """A cached row as the canonical record the source had sent: quantities in the unit and
+    figures the source used (``orig_*``), so the copy's sync converts them exactly as the team's
+    did; ``source`` is the team source's name."""
+    record = {name: row[name] for name in model_fields if name != "uom"}
+    if quantity:
+        unit = row["orig_uom"]
+        record["uom"] = unit
+        if unit is not None:
+            for q in quantity:
+                record[q] = row[f"orig_{q}"]
+    record["source"] = source
+    return record
+
+
+def changed_rows(conn: Connection, entity: str, after_run: int | None, source: str,
+                 size: int = BATCH_ROWS
+                 ) -> Iterator[tuple[list[dict[str, Any]], list[tuple[Any, ...]], int]]:
+    """Rows of ``entity`` changed by runs after ``after_run`` (all when None), in chunks of
+    ``size``: (live rows as canonical records, keys of rows marked deleted, highest run seen)."""
+    model = ENTITY_MODELS[entity]
+    table = ENTITY_TABLES[entity]
+    query = select(table)
+    if after_run is not None:
+        query = query.where(table.c.sync_run > after_run)
+    query = query.order_by(*(table.c[k] for k in model.key_fields))
+    result = conn.execution_options(stream_results=True, yield_per=size).execute(query)
+    fields = model.model_fields
+    for chunk in result.mappings().partitions(size):
+        live: list[dict[str, Any]] = []
+        gone: list[tuple[Any, ...]] = []
+        top = 0
+        for row in chunk:
+            top = max(top, int(row["sync_run"] or 0))
+            if row["deleted_at"] is None:
+                live.append(_record(fields, model.quantity_fields, row, source))
+            else:
+                gone.append(tuple(row[k] for k in model.key_fields))
+        yield live, gone, top
+
+
+# --- the copy, read-only ---------------------------------------------------------------------
+
+
+def copy_facts(local: str | Path, key: str, connector: str) -> tuple[dict[str, Any] | None,
+                                                                       dict[str, str]]:
+    """What the local copy says about a push: the decision behind the outbox entry with
+    idempotency key ``key`` (None: none), and the watermarks ``connector`` stored there. The
+    copy is opened read-only by path (a connector holds no engine on it)."""
+    path = Path(local)
+    if not path.is_file():
+        return None, {}
+    con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    try:
+        row = con.execute(
+            "SELECT d.* FROM outbox o JOIN decisions d ON d.id = o.decision "
+            "WHERE o.idempotency_key = ?", (key,)).fetchone()
+        marks = {str(e): str(w) for e, w in con.execute(
+            "SELECT entity, watermark FROM watermarks WHERE connector = ? "
+            "AND watermark IS NOT NULL", (connector,))}
+    finally:
+        con.close()
+    return (None if row is None else dict(row)), marks
+
+
+# --- pushing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A decision taken into the team: its decision and outbox ids there; ``already``: the
+    same idempotency key was there before (a push cut short and done again)."""
+
+    decision: int
+    outbox: int
+    already: bool = False
+
+
+def _target(conn: Connection, kind: str, target: str
+            ) -> dict[str, Any]:
+    """The team row a push targets (by its source key; then by its code), locked for the
+    transaction on PostgreSQL."""
+    entity = "requisitions" if kind == "requisition" else "purchase_order_lines"
+    table = ENTITY_TABLES[entity]
+    row = conn.execute(select(table).where(table.c.source_key == target).with_for_update()
+                       ).mappings().first()
+    if row is None and entity == "requisitions":
+        row = conn.execute(select(table).where(table.c.code == target).with_for_update()
+                           ).mappings().first()
+    if row is None:
+        raise TeamTargetMissing(f"the team cache has no {kind.replace('_', ' ')} {target}")
+    return dict(row)
+
+
+def _code(kind: str, row: Mapping[str, Any]) -> str:
+    """What ``decisions.requisition`` holds for the target: the requisition's code, or a PO
+    line's ``PO/line``."""
+    if kind == "requisition":
+        return str(row["code"])
+    return f"{row['purchase_order']}/{row['line']}"
+
+
+def _shown(row: Any) -> dict[str, Any]:
+    return {k: row.get(k) for k in SHOWN}
+
+
+def _theirs(conn: Connection, kind: str, code: str, seen: int) -> dict[str, Any] | None:
+    """The latest team decision on the target that the copy had not seen (id above ``seen``)."""
+    same_kind: Any = decisions.c.target_kind == kind
+    if kind == "requisition":  # decisions stored before target kinds existed: NULL
+        same_kind = same_kind | decisions.c.target_kind.is_(None)
+    row = conn.execute(
+        select(decisions).where(decisions.c.requisition == code, same_kind,
+                                decisions.c.id > seen)
+        .order_by(decisions.c.id.desc()).limit(1)).mappings().first()
+    return None if row is None else _shown(row)
+
+
+def store_offline_decision(conn: Connection, payload: Mapping[str, Any],
+                           ours: Mapping[str, Any], *, seen: int, at: str,
+                           actor_note: str = "offline copy") -> Stored:
+    """Take one decision made on a copy into the team (``conn``: a write transaction on the
+    team cache): its decision row, its outbox entry for the team's worker to send (connector:
+    the target row's own source), and an audit event — unless the team holds a decision on the
+    same target with an id above ``seen`` (:class:`TeamConflict`, both decisions in it).
+
+    ``payload``: the push request (idempotency key, action, target, base version, values);
+    ``ours``: the copy's decision row (verdict, who decided and when)."""
+    repo = OutboxRepository(conn)
+    key = str(payload["idempotency_key"])
+    twin = repo.by_key(key)
+    if twin is not None:
+        return Stored(decision=twin[1], outbox=twin[0], already=True)
+    kind = str(payload.get("target_kind") or "requisition")
+    store = DecisionStore(conn)
+    row = _target(conn, kind, str(payload["target"]))
+    code = _code(kind, row)
+    theirs = _theirs(conn, kind, code, seen)
+    mine = {**_shown(ours), "requisition": code, "target_kind": kind}
+    if theirs is not None:
+        raise TeamConflict(
+            f"{theirs['decided_by'] or 'another buyer'} decided {kind.replace('_', ' ')} {code} "
+            f"({theirs['verdict']} {theirs['action']}) at {theirs['decided_at']}, after this "
+            f"copy was taken: nothing was overwritten", mine, theirs)
+    values = {
+        "recommendation": None, "requisition": code, "verdict": ours.get("verdict") or "approve",
+        "action": payload["action"], "quantity": payload.get("quantity"),
+        "date": payload.get("date"), "supplier": payload.get("supplier"),
+        "comment": payload.get("comment") or "", "decided_by": ours.get("decided_by"),
+        "decided_at": ours.get("decided_at") or at, "base_version": payload.get("base_version"),
+        "item": payload.get("item"),
+        "target_kind": None if kind == "requisition" else kind,
+    }
+    decision_id = store.add_decision(values)
+    outbox_id = repo.enqueue(decision=decision_id, connector=str(row["source"] or ""), key=key,
+                             payload=dict(payload), at=at)
+    repo.audit(actor=str(ours.get("decided_by") or "unknown"),
+               action=f"decide {values['verdict']} {payload['action']}", target=code,
+               result="queued", outbox_id=outbox_id, at=at,
+               detail={"decision": decision_id, "via": actor_note,
+                       "decided_at": values["decided_at"], **{k: payload.get(k) for k in (
+                           "target", "base_version", "quantity", "date", "supplier")}})
+    return Stored(decision=decision_id, outbox=outbox_id)
+
+
+def team_outbox_states(conn: Connection, keys: list[str]) -> dict[str, str]:
+    """Idempotency key -> the state of the team's outbox entry with that key."""
+    from workbench.cache.schema import outbox
+
+    out: dict[str, str] = {}
+    for start in range(0, len(keys), 500):
+        part = keys[start:start + 500]
+        rows = conn.execute(select(outbox.c.idempotency_key, outbox.c.state)
+                            .where(outbox.c.idempotency_key.in_(part)))
+        out.update({str(k): str(s) for k, s in rows})
+    return out
