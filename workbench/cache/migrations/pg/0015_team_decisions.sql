@@ -18,23 +18,24 @@
 -- sent by one worker at a time across the team (workbench.cache.outbox).
 
 CREATE TABLE decision_versions (
-    target_kind TEXT NOT NULL,
-    target TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 0,
-    decision INTEGER REFERENCES decisions (id),
-    PRIMARY KEY (target_kind, target)
+	target_kind text NOT NULL,
+	target text NOT NULL,
+	version bigint DEFAULT 0 NOT NULL,
+	decision bigint,
+	PRIMARY KEY (target_kind, target),
+	FOREIGN KEY(decision) REFERENCES decisions (id)
 );
 
-ALTER TABLE decisions ADD COLUMN workstation_user TEXT;
+ALTER TABLE decisions ADD COLUMN workstation_user text;
 
-ALTER TABLE decisions ADD COLUMN db_role TEXT;
+ALTER TABLE decisions ADD COLUMN db_role text;
 
-ALTER TABLE audit_events ADD COLUMN workstation_user TEXT;
+ALTER TABLE audit_events ADD COLUMN workstation_user text;
 
-ALTER TABLE audit_events ADD COLUMN db_role TEXT;
+ALTER TABLE audit_events ADD COLUMN db_role text;
 
-ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claimed_by text;
 
-ALTER TABLE outbox ADD COLUMN claimed_at TEXT;
+ALTER TABLE outbox ADD COLUMN claimed_at text;
 
-ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+ALTER TABLE outbox ADD COLUMN lease_until text;
