@@ -33,17 +33,19 @@ the same code on both, with the differences in :mod:`workbench.cache.dialect`.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import re
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import URL, Engine, create_engine, make_url, text
+from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import QueuePool
 
 from workbench import APP_NAME, __version__
+from workbench.cache import dialect
 from workbench.cache.migrations import LATEST_VERSION, PG_MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -196,6 +198,8 @@ def open_pg_cache(location: str) -> Engine:
     engine = create_engine(url, poolclass=QueuePool, pool_size=4, max_overflow=8,
                            pool_pre_ping=True, connect_args=connect_args,
                            hide_parameters=True)
+    dialect.install(engine)
+    event.listen(engine, "connect", _adapt_like_sqlite)
     try:
         migrate(engine, url)
     except PgCacheError:
@@ -208,6 +212,34 @@ def open_pg_cache(location: str) -> Engine:
         engine.dispose()
         raise PgCacheError(f"cannot open the cache {display(url)} ({_first_line(exc)})") from None
     return engine
+
+
+def _adapt_like_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """Parameters as the SQLite cache stores them: dates and datetimes as ISO-8601 text (the
+    sqlite3 adapters of :mod:`workbench.cache.db`), booleans as 0/1, so one SQL compares the
+    same values on both engines."""
+    from psycopg.adapt import Dumper
+    from psycopg.postgres import types
+
+    text_oid = types["text"].oid
+    int_oid = types["int8"].oid
+
+    class IsoDumper(Dumper):
+        oid = text_oid
+
+        def dump(self, obj: Any) -> bytes:
+            return str(obj.isoformat()).encode()
+
+    class BoolAsIntDumper(Dumper):
+        oid = int_oid
+
+        def dump(self, obj: Any) -> bytes:
+            return b"1" if obj else b"0"
+
+    adapters = dbapi_connection.adapters
+    adapters.register_dumper(dt.date, IsoDumper)
+    adapters.register_dumper(dt.datetime, IsoDumper)
+    adapters.register_dumper(bool, BoolAsIntDumper)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -117,7 +117,8 @@ def save_watermark(conn: Connection, connector: str, entity: str, mark: str, now
 def set_observed_at(conn: Connection, when: str) -> None:
     """The time the history triggers stamp the changes of this transaction with."""
     conn.exec_driver_sql(
-        "INSERT OR REPLACE INTO sync_context (key, value) VALUES ('observed_at', ?)", (when,)
+        "INSERT INTO sync_context (key, value) VALUES ('observed_at', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (when,)
     )
 
 

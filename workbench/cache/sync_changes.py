@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from workbench.cache import dialect
 from workbench.cache.schema import ENTITY_TABLES
 
 #: the row states of :func:`changed_rows`
@@ -42,10 +43,11 @@ def mark_run(conn: Connection, run_id: int, entities: Iterable[str]) -> None:
         top = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {entity}").scalar_one()
         rows.append((run_id, entity, int(top)))
     if rows:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = dialect.raw_cursor(conn)
         try:
-            cursor.executemany("INSERT OR REPLACE INTO sync_run_marks (sync_run, entity, "
-                               "max_rowid) VALUES (?, ?, ?)", rows)
+            cursor.executemany("INSERT INTO sync_run_marks (sync_run, entity, max_rowid) "
+                               "VALUES (?, ?, ?) ON CONFLICT (sync_run, entity) DO UPDATE SET "
+                               "max_rowid = excluded.max_rowid", rows)
         finally:
             cursor.close()
 
@@ -64,9 +66,10 @@ def entity_changes(engine: Engine, run_id: int) -> dict[str, tuple[int, int, int
         for entity in ENTITY_TABLES:
             mark = marks.get(entity, -1)  # no mark: nothing counts as added
             added, changed, removed = conn.exec_driver_sql(
-                f"SELECT coalesce(sum(deleted_at IS NULL AND rowid > ?), 0), "
-                f"coalesce(sum(deleted_at IS NULL AND rowid <= ?), 0), "
-                f"coalesce(sum(deleted_at IS NOT NULL), 0) FROM {entity} WHERE sync_run = ?",
+                f"SELECT coalesce(sum(CASE WHEN deleted_at IS NULL AND rowid > ? THEN 1 END), 0), "
+                f"coalesce(sum(CASE WHEN deleted_at IS NULL AND rowid <= ? THEN 1 END), 0), "
+                f"coalesce(sum(CASE WHEN deleted_at IS NOT NULL THEN 1 END), 0) "
+                f"FROM {entity} WHERE sync_run = ?",
                 (mark if mark >= 0 else 2**62, mark if mark >= 0 else 2**62, run_id)).one()
             if added or changed or removed:
                 out[entity] = (int(added), int(changed), int(removed))
