@@ -1,6 +1,6 @@
 """Sync throughput on the large demo, against plain sqlite3 executemany of the same rows.
 
-Run:  .venv/bin/python tests/benchmarks/bench_sync.py [--scale large|medium|small]
+Run:  .venv/bin/python tests/benchmarks/bench_sync.py [--scale large|medium|small] [--runs 3]
 
 1. The sync path: a fresh cache loaded by ``run_sync`` from the demo connector — generation,
    pydantic validation, reference checks, unit conversion and upsert, end to end.
@@ -10,7 +10,8 @@ Run:  .venv/bin/python tests/benchmarks/bench_sync.py [--scale large|medium|smal
 Prints both rates, their ratio (issue 16 §5: target >= 0.8), the CPU seconds of each (the rest of
 the wall time is waiting for the disk, which varies with whatever else writes), the load average
 and the peak memory of the sync (target < 2 GB). The disk is flushed (``os.sync``) before each
-timed part.
+timed part. ``--runs N`` (default 3) repeats both and prints the medians; the peak memory is
+the process's (the highest of the runs).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -36,17 +39,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", default="large")
-    args = parser.parse_args()
+def one_run(scale: str) -> dict[str, float]:
+    """One sync into a fresh cache, then the raw reference of the same rows; the figures."""
     tmp = Path(tempfile.mkdtemp(prefix="bench_sync_"))
 
     engine = open_cache(tmp / "sync.sqlite")
     base_rss = peak_rss_mb()
     os.sync()
     t0, c0 = time.perf_counter(), time.process_time()
-    result = run_sync(engine, demo_connector(scale=args.scale))
+    result = run_sync(engine, demo_connector(scale=scale))
     sync_s, sync_cpu = time.perf_counter() - t0, time.process_time() - c0
     sync_peak = peak_rss_mb()
     assert result.ok, result.error
@@ -84,13 +85,35 @@ def main() -> None:
     dst.execute("COMMIT")
     raw_s += time.perf_counter() - t
     raw_cpu += time.process_time() - c
-    print(f"raw executemany: {raw_rows:>10,} rows in {raw_s:7.2f} s = {raw_rows / raw_s:>9,.0f} rows/s "
-          f"(cpu {raw_cpu:.2f} s)")
+    src.close()
+    dst.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     ratio = (rows / sync_s) / (raw_rows / raw_s)
     cpu_ratio = (rows / sync_cpu) / (raw_rows / raw_cpu)
-    print(f"ratio sync/raw : {ratio:.2f} (target >= 0.80; by CPU seconds {cpu_ratio:.2f}); "
-          f"sync peak memory {sync_peak:,.0f} MB (target < 2,048 MB); "
-          f"load average {os.getloadavg()[0]:.2f}")
+    load = os.getloadavg()[0]
+    print(f"raw executemany: {raw_rows:>10,} rows in {raw_s:7.2f} s = {raw_rows / raw_s:>9,.0f} rows/s "
+          f"(cpu {raw_cpu:.2f} s); ratio {ratio:.2f} (by CPU {cpu_ratio:.2f}); load {load:.2f}")
+    return {"sync_s": sync_s, "sync_cpu": sync_cpu, "raw_s": raw_s, "raw_cpu": raw_cpu,
+            "ratio": ratio, "cpu_ratio": cpu_ratio, "peak": sync_peak, "load": load,
+            "rows": rows, "raw_rows": raw_rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", default="large")
+    parser.add_argument("--runs", type=int, default=3, help="runs; medians are printed")
+    args = parser.parse_args()
+    runs = [one_run(args.scale) for _ in range(args.runs)]
+
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    print(f"median of {len(runs)} ({args.scale}, {int(med('rows')):,} rows): sync {med('sync_s'):.2f} s "
+          f"(cpu {med('sync_cpu'):.2f}), raw {med('raw_s'):.2f} s (cpu {med('raw_cpu'):.2f}); "
+          f"ratio sync/raw {med('ratio'):.2f} (target >= 0.80; by CPU seconds "
+          f"{med('cpu_ratio'):.2f}); sync peak memory {max(r['peak'] for r in runs):,.0f} MB "
+          f"(target < 2,048 MB); load average {min(r['load'] for r in runs):.2f}-"
+          f"{max(r['load'] for r in runs):.2f}")
 
 
 if __name__ == "__main__":

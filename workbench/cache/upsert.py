@@ -157,7 +157,8 @@ class EntityWriter:
             for c in cols if c not in keys
         )
         compare_cols = [c for c in self.columns if c not in keys and c not in kept]
-        differs = " OR ".join(f"{t}.{c} IS NOT excluded.{c}" for c in compare_cols) or "0"
+        differs = " OR ".join(f"{t}.{c} IS DISTINCT FROM excluded.{c}"
+                              for c in compare_cols) or "false"
         return (
             f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}, deleted_at=NULL "
@@ -182,6 +183,7 @@ class EntityWriter:
         file: str | None = None,
         numbers: list[int] | None = None,
         written: frozenset[str] | None = None,
+        columns: dict[str, list[Any]] | None = None,
     ) -> tuple[list[tuple[Any, ...]], dict[str, list[Any]], list[RecordError]]:
         """Cache rows for valid records, their columns (for lookups), and reference errors.
 
@@ -190,10 +192,17 @@ class EntityWriter:
 
         Works column by column: a batch of 20,000 rows costs a few list comprehensions per
         field instead of per-row Python, which keeps the sync near raw SQLite insert speed.
+        ``columns``: the valid records given column-wise instead (``records`` is then ignored;
+        :func:`workbench.domain.validation.validate_columns`), absent fields taking defaults.
         """
-        n = len(records)
-        whole = self._carries_every_field(records)
-        cols = _Columns(records) if whole else self._columns(records)
+        if columns is not None:
+            n = len(next(iter(columns.values()), ()))
+            whole = False
+            cols = {c: columns[c] if c in columns else [d] * n for c, d in self.defaults.items()}
+        else:
+            n = len(records)
+            whole = self._carries_every_field(records)
+            cols = _Columns(records) if whole else self._columns(records)
         bad: dict[int, tuple[str, str]] = {}
         for f, target in self.references:
             values = cols[f]

@@ -52,32 +52,51 @@ Code = Annotated[str, Field(min_length=1, max_length=120)]
 RowCheck = Callable[[Mapping[str, Any]], "str | None"]
 
 
-def _effectivity_in_order(row: Mapping[str, Any]) -> str | None:
-    start, end = row.get("effective_from"), row.get("effective_to")
+class FieldCheck:
+    """A check across fields of one record (a reason, or None), in two forms: on a record
+    (``check(row)``, what the model and the batch path run) and on the fields' values given
+    positionally (``check.on_values(*values)``), which the column-wise validation maps over a
+    batch's columns (:func:`workbench.domain.validation.validate_columns`) without building a
+    dict per record. An absent field is None in both forms."""
+
+    def __init__(self, fields: tuple[str, ...], on_values: Callable[..., str | None]) -> None:
+        self.fields = fields
+        self.on_values = on_values
+        self.__name__ = on_values.__name__
+
+    def __call__(self, row: Mapping[str, Any]) -> str | None:
+        return self.on_values(*(row.get(f) for f in self.fields))
+
+
+def _effectivity_values(start: Any, end: Any) -> str | None:
     if start and end and end < start:
         return f"effective_to {end} is before effective_from {start}"
     return None
 
 
-def _not_self_referencing(row: Mapping[str, Any]) -> str | None:
-    if row.get("component") == row.get("parent"):
-        return f"component {row.get('component')} is the BOM's own parent item"
+def _self_reference_values(parent: Any, component: Any) -> str | None:
+    if component == parent:
+        return f"component {component} is the BOM's own parent item"
     return None
 
 
-def _dates_in_order(row: Mapping[str, Any]) -> str | None:
-    start, due = row.get("start_date"), row.get("due_date")
+def _dates_values(start: Any, due: Any) -> str | None:
     if start and due and due < start:
         return f"due_date {due} is before start_date {start}"
     return None
 
 
-def _allocated_to_only_when_allocated(row: Mapping[str, Any]) -> str | None:
-    target = row.get("allocated_to")
-    status = row.get("status") or InventoryStatus.AVAILABLE.value
+def _allocated_values(target: Any, status: Any) -> str | None:
+    status = status or InventoryStatus.AVAILABLE.value
     if target and str(status) != InventoryStatus.ALLOCATED.value:
         return f"allocated_to {target} is set on stock with status {status}, not allocated"
     return None
+
+
+_effectivity_in_order = FieldCheck(("effective_from", "effective_to"), _effectivity_values)
+_not_self_referencing = FieldCheck(("parent", "component"), _self_reference_values)
+_dates_in_order = FieldCheck(("start_date", "due_date"), _dates_values)
+_allocated_to_only_when_allocated = FieldCheck(("allocated_to", "status"), _allocated_values)
 
 
 class Record(BaseModel):
@@ -94,8 +113,8 @@ class Record(BaseModel):
     #: quantity fields converted to the item's stock unit at ingest, and the field naming the item
     quantity_fields: ClassVar[tuple[str, ...]] = ()
     item_field: ClassVar[str | None] = None
-    #: checks across fields, shared by the model and the fast batch path (a reason, or None)
-    row_checks: ClassVar[tuple[RowCheck, ...]] = ()
+    #: checks across fields, shared by the model and the fast batch paths (a reason, or None)
+    row_checks: ClassVar[tuple[FieldCheck, ...]] = ()
 
     source: str = ""
     source_key: str = ""
@@ -198,7 +217,7 @@ class BomRevision(Record):
     effective_to: dt.date | None = None
     description: str = ""
 
-    row_checks: ClassVar[tuple[RowCheck, ...]] = (_effectivity_in_order,)
+    row_checks: ClassVar[tuple[FieldCheck, ...]] = (_effectivity_in_order,)
 
 
 class BomLine(Record):
@@ -216,7 +235,7 @@ class BomLine(Record):
     alternate_group: str = ""
     alternate_priority: Index = 0
 
-    row_checks: ClassVar[tuple[RowCheck, ...]] = (_not_self_referencing,)
+    row_checks: ClassVar[tuple[FieldCheck, ...]] = (_not_self_referencing,)
 
 
 class InventoryBalance(Record):
@@ -248,7 +267,7 @@ class InventoryBalance(Record):
     expected_date: dt.date | None = None  # for in-transit stock: the ship notice's arrival date
     allocated_to: str = ""  # for allocated stock: the work order or demand it is reserved for
 
-    row_checks: ClassVar[tuple[RowCheck, ...]] = (_allocated_to_only_when_allocated,)
+    row_checks: ClassVar[tuple[FieldCheck, ...]] = (_allocated_to_only_when_allocated,)
 
 
 class Demand(Record):
@@ -289,7 +308,7 @@ class WorkOrder(Record):
     bom_revision: str = ""
     demand: str = ""  # the independent demand it was made for, if known
 
-    row_checks: ClassVar[tuple[RowCheck, ...]] = (_dates_in_order,)
+    row_checks: ClassVar[tuple[FieldCheck, ...]] = (_dates_in_order,)
 
 
 class WorkOrderComponent(Record):

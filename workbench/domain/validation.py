@@ -7,9 +7,12 @@ be >= 0" is what a user reads, not a stack trace.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+import enum
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, NotRequired
+from itertools import repeat
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
@@ -185,6 +188,114 @@ def validate_rows(
         positions if positions is not None else list(range(len(good))),
         bad,
     )
+
+
+_COLUMN_ADAPTERS: dict[tuple[str, str], TypeAdapter[list[Any]]] = {}
+_COLUMN_CONFIG = ConfigDict(str_strip_whitespace=True)
+
+
+def _column_adapter(entity: str, name: str) -> TypeAdapter[list[Any]]:
+    """The validator of one field's column: the field's type and constraints, as the model and
+    :func:`_row_adapter` have them (lax, text stripped), over a list. An enum field is checked
+    as a ``Literal`` of its values, which gives plain ``str`` (bound by the database driver
+    without an adapter look-up); the model would give the equal ``StrEnum`` member."""
+    adapter = _COLUMN_ADAPTERS.get((entity, name))
+    if adapter is None:
+        info = ENTITY_MODELS[entity].model_fields[name]
+        ann: Any = info.annotation
+        if isinstance(ann, type) and issubclass(ann, enum.Enum):
+            ann = Literal[tuple(m.value for m in ann)]
+        if info.metadata:
+            ann = Annotated[(ann, *info.metadata)]
+        adapter = TypeAdapter(list[ann], config=_COLUMN_CONFIG)
+        _COLUMN_ADAPTERS[(entity, name)] = adapter
+    return adapter
+
+
+def _plain_default(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def validate_columns(
+    entity: str,
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    file: str | None = None,
+    row_numbers: list[int] | None = None,
+    dates_as_text: bool = False,
+) -> tuple[dict[str, list[Any]], list[int] | None, list[RecordError]]:
+    """Validate a batch given column-wise (field -> one value per record), each column once.
+
+    The column-wise twin of :func:`validate_rows`: no dict per record. Each field's column is
+    validated in pydantic's core with the field's own type and constraints
+    (:func:`_column_adapter`), the model's cross-field checks run on the columns
+    (:class:`workbench.domain.models.FieldCheck`). ``None`` in a column means the record does
+    not give that field (a record dict without the key): it becomes the field's default, and
+    is an error for a required field.
+
+    Returns the valid records' columns (the fields given; enum values as plain text), their
+    input positions (``None`` when all are valid) and the errors. When anything is wrong the
+    batch is validated record by record through the model (:func:`validate_batch_indexed`), so
+    every error names the entity, key, field, file and row exactly as for a batch of dicts.
+    """
+    model = ENTITY_MODELS[entity]
+    fields = model.model_fields
+    sizes = {len(c) for c in columns.values()}
+    if len(sizes) > 1:
+        raise ValueError(f"{entity}: columns of different lengths {sorted(sizes)}")
+    n = sizes.pop() if sizes else 0
+    out: dict[str, list[Any]] = {}
+    ok = all(name in fields for name in columns)
+    if ok:
+        for name, column in columns.items():
+            info = fields[name]
+            if None in column:
+                if info.is_required():
+                    ok = False
+                    break
+                default = _plain_default(info.default)
+                column = [default if v is None else v for v in column]
+            try:
+                out[name] = _column_adapter(entity, name).validate_python(column)
+            except ValidationError:
+                ok = False
+                break
+        missing = [f for f, info in fields.items() if info.is_required() and f not in columns]
+        ok = ok and not (missing and n)
+    if ok:
+        for check in model.row_checks:
+            values = [out.get(f) or repeat(None, n) for f in check.fields]
+            if any(map(check.on_values, *values)):
+                ok = False
+                break
+    if ok:
+        if dates_as_text:
+            _dates_to_text(entity, out)
+        return out, None, []
+    names = list(columns)
+    records = [{f: v for f, v in zip(names, values) if v is not None}
+               for values in zip(*columns.values())]
+    good, positions, bad = validate_batch_indexed(entity, records, file=file,
+                                                  row_numbers=row_numbers)
+    given = [f for f in fields if f in columns]
+    valid = {f: [_plain_default(getattr(r, f)) for r in good] for f in given}
+    if dates_as_text:
+        _dates_to_text(entity, valid)
+    return valid, positions if positions is not None else list(range(len(good))), bad
+
+
+def _dates_to_text(entity: str, columns: dict[str, list[Any]]) -> None:
+    """Date and datetime columns as the cache stores them (ISO text, what the driver's adapter
+    would make of each value), each distinct value converted once."""
+    fields = ENTITY_MODELS[entity].model_fields
+    for name, column in columns.items():
+        ann = fields[name].annotation
+        if ann in _DATE_TYPES:
+            text = {v: None if v is None else v.isoformat() for v in set(column)}
+            columns[name] = list(map(text.__getitem__, column))
+
+
+_DATE_TYPES = (dt.date, dt.datetime, dt.date | None, dt.datetime | None)
 
 
 #: fields that say where a record came from: written together, whatever a source leaves out

@@ -7,7 +7,9 @@ afterwards, in a transaction of its own, together with its rejected rows, so the
 what went wrong without any of the run's data having landed.
 
 Per batch the service:
-1. validates the raw dicts into canonical records (pydantic, whole batch at once);
+1. validates the raw records into canonical ones (pydantic, whole batch at once): a batch given
+   column-wise (:class:`workbench.connect.port.ColumnBatch`, e.g. the demo's) a column at a
+   time (:func:`workbench.domain.validation.validate_columns`), no dict per record;
 2. checks references (component, item, site, supplier, unit exist in the cache or earlier in the
    run) and converts quantities to the item's stock unit, keeping the source's figures;
 3. upserts with ``INSERT … ON CONFLICT DO UPDATE … WHERE <row differs>``, so unchanged rows are
@@ -43,7 +45,12 @@ from workbench.cache.stamp import seal_in_transaction, stamp_in_transaction
 from workbench.cache.upsert import EntityWriter, Lookups
 from workbench.connect.port import Connector, ConnectorError
 from workbench.domain.enums import SyncRunStatus
-from workbench.domain.validation import RecordError, validate_rows, written_fields
+from workbench.domain.validation import (
+    RecordError,
+    validate_columns,
+    validate_rows,
+    written_fields,
+)
 from workbench.services.tasks import Cancelled, TaskState, check_cancelled
 
 
@@ -199,15 +206,24 @@ def _sync_entity(
     complete = False
     for batch in connector.pull(entity, since):
         check_cancelled(state)
-        records, positions, errors = validate_rows(
-            entity, batch.records, file=batch.file, row_numbers=batch.row_numbers
-        )
+        given = batch.columns
+        columns: dict[str, list[Any]] | None = None
+        records: list[dict[str, Any]] = []
+        if given is not None:  # a column batch: validated and written a column at a time
+            columns, positions, errors = validate_columns(
+                entity, given, file=batch.file, row_numbers=batch.row_numbers, dates_as_text=True
+            )
+        else:
+            records, positions, errors = validate_rows(
+                entity, batch.records, file=batch.file, row_numbers=batch.row_numbers
+            )
         numbers = batch.row_numbers
         if numbers and positions is not None:
             numbers = [numbers[p] for p in positions]
-        counts["received"] += len(batch.records) + len(batch.rejected)
+        counts["received"] += batch.size + len(batch.rejected)
         written = written_fields(entity, batch.fields)[0] if batch.fields is not None else None
-        rows, kept, ref_errors = writer.rows(records, lookups, batch.file, numbers, written)
+        rows, kept, ref_errors = writer.rows(records, lookups, batch.file, numbers, written,
+                                             columns=columns)
         result.rejected.extend(batch.rejected)
         result.rejected.extend(errors)
         result.rejected.extend(ref_errors)
@@ -224,7 +240,7 @@ def _sync_entity(
             old = result.watermarks.get(entity)
             result.watermarks[entity] = max(old, batch.watermark) if old else batch.watermark
         if on_batch:
-            on_batch(entity, len(batch.records))
+            on_batch(entity, batch.size)
     if complete and seen is not None:
         counts["deleted"] += writer.mark_missing_deleted(
             conn, seen, sources or {connector.source or connector.name}, observed

@@ -105,6 +105,7 @@ from workbench.connect.port import (
     Batch,
     Capability,
     CheckResult,
+    ColumnBatch,
     ConnectorBase,
     PermanentError,
     PushRequest,
@@ -194,9 +195,9 @@ class DemoConnector(ConnectorBase):
         self._lay_writes(entity)
         table = build_table(self._plant, entity)
         highest = (-1, 0)
-        for records, top in table.batches(since_version, self.batch_size):
+        for columns, top in table.column_batches(since_version, self.batch_size):
             highest = max(highest, top)
-            yield Batch(entity, records, watermark=version(*highest))
+            yield ColumnBatch(entity, columns, watermark=version(*highest))
 
     def push(self, request: PushRequest) -> PushResult:
         """Apply one decision to a requisition or a purchase-order line (rules:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
-from itertools import repeat
+from itertools import islice, repeat
 from typing import Any, Protocol
 
 import numpy as np
@@ -87,6 +87,19 @@ def _record_builder(entity: str, fields: list[str]) -> Callable[..., dict[str, A
     return eval(code, {})
 
 
+def _key_builder(entity: str) -> Callable[..., str]:
+    """A function (key field values...) -> the record's ``source_key``, as the record builder
+    makes it."""
+    model = ENTITY_MODELS[entity]
+    parts = []
+    for i, k in enumerate(model.key_fields):
+        spec = ":%Y-%m-%dT%H:%M:%S" if model.model_fields[k].annotation is dt.datetime else ""
+        parts.append(f"{{a{i}{spec}}}")
+    args = ", ".join(f"a{i}" for i in range(len(model.key_fields)))
+    # Field names come from the canonical model (identifiers), never from data.
+    return eval(f'lambda {args}: f"{entity}:' + "/".join(parts) + '"', {})
+
+
 class EntityTable:
     """One entity's records as columns, plus the simulated day each record last changed.
 
@@ -114,6 +127,9 @@ class EntityTable:
         self.version_stamps = version_stamps
         self.written = written if written is not None and written.any() else None
         self.build = _record_builder(entity, expected)
+        self.fields = expected
+        self.key_fields = ENTITY_MODELS[entity].key_fields
+        self.key = _key_builder(entity)
 
     def __len__(self) -> int:
         return len(self.version)
@@ -143,6 +159,30 @@ class EntityTable:
             stamps, top = self._stamps(chunk, days)
             records = list(map(self.build, *values, stamps))
             yield records, top
+
+    def column_batches(
+        self, since: tuple[int, int] | None, size: int
+    ) -> Iterator[tuple[dict[str, list[Any]], tuple[int, int]]]:
+        """Like :meth:`batches`, the records given column-wise (field -> list, the fields in the
+        order of the records' keys, ``source``, ``source_key`` and ``source_version`` last):
+        what a sync validates and writes without a dict per record
+        (:class:`workbench.connect.port.ColumnBatch`)."""
+        n = len(self.version)
+        rows = None if since is None else self.changed_since(since)
+        for start in range(0, n if rows is None else len(rows), size):
+            chunk = (
+                slice(start, min(n, start + size)) if rows is None else rows[start : start + size]
+            )
+            days = self.version[chunk]
+            count = len(days)
+            values = [c.take(chunk) for c in self.columns]
+            columns = {f: v if isinstance(v, list) else list(islice(v, count))
+                       for f, v in zip(self.fields, values)}
+            stamps, top = self._stamps(chunk, days)
+            columns["source"] = [SOURCE] * count
+            columns["source_key"] = list(map(self.key, *(columns[k] for k in self.key_fields)))
+            columns["source_version"] = stamps
+            yield columns, top
 
     def _stamps(self, chunk: Rows, days: np.ndarray) -> tuple[list[str], tuple[int, int]]:
         written = None if self.written is None else self.written[chunk]
