@@ -25,8 +25,12 @@ from workbench.services.tasks import SimpleState
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture()
-def cache(tmp_path: Path) -> tuple[Path, Engine]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cache(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path | str, Engine]:
+    """A fresh cache on each engine: (its file or URL, its engine)."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_cache_url")
+        return url, open_cache(url)
     path = tmp_path / "cache.sqlite"
     return path, open_cache(path)
 

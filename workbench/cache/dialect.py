@@ -32,6 +32,7 @@ What differs, and how each difference is handled here:
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -145,10 +146,35 @@ def raw_cursor(conn: Connection) -> Any:
     return QmarkCursor(cursor) if is_postgres(conn) else cursor
 
 
-def cursor_of(dbapi_connection: Any, bind: Connection | Engine | Any) -> Any:
+def is_postgres_dbapi(dbapi_connection: Any) -> bool:
+    """True for a raw DB-API connection (or SQLAlchemy's proxy of one) of PostgreSQL."""
+    driver = getattr(dbapi_connection, "driver_connection", None) or dbapi_connection
+    return not isinstance(driver, sqlite3.Connection)
+
+
+def cursor_of(dbapi_connection: Any) -> Any:
     """A cursor of a raw DB-API connection (``engine.raw_connection()``) taking ``?`` SQL."""
     cursor = dbapi_connection.cursor()
-    return QmarkCursor(cursor) if is_postgres(bind) else cursor
+    return QmarkCursor(cursor) if is_postgres_dbapi(dbapi_connection) else cursor
+
+
+def begin_read(cursor: Any, dbapi_connection: Any) -> None:
+    """Start one read transaction that sees a single committed state on a raw connection:
+    SQLite's deferred ``BEGIN``; on PostgreSQL (the driver begins by itself) REPEATABLE READ."""
+    if is_postgres_dbapi(dbapi_connection):
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    else:
+        cursor.execute("BEGIN")
+
+
+def scan_order(bind_or_dbapi: Any) -> tuple[str, str]:
+    """(table hint, ORDER BY) that make a full scan of an entity table return rows in rowid
+    order: SQLite's ``NOT INDEXED`` (its scan is in rowid order), PostgreSQL's ``ORDER BY
+    rowid`` (its heap order is not guaranteed)."""
+    if is_postgres(bind_or_dbapi) or (not hasattr(bind_or_dbapi, "dialect")
+                                      and is_postgres_dbapi(bind_or_dbapi)):
+        return "", " ORDER BY rowid"
+    return " NOT INDEXED", ""
 
 
 def insert_returning_id(cursor: Any, sql: str, params: Sequence[Any]) -> int:
@@ -200,8 +226,8 @@ def _days_pg(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
             f"CAST({compiler.process(earlier, **kw)} AS date))::float8")
 
 
-def group_concat(bind: Connection | Engine | Any, expr: str, sep: str) -> str:
+def group_concat(postgres: bool, expr: str, sep: str) -> str:
     """SQL aggregating ``expr`` (text) into one string joined by ``sep`` in rowid order."""
-    if is_postgres(bind):
+    if postgres:
         return f"string_agg({expr}, '{sep}' ORDER BY rowid)"
     return f"group_concat({expr}, '{sep}')"

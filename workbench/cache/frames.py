@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from workbench.cache import dialect
 from workbench.cache.schema import ENTITY_TABLES, entity_columns
 from workbench.domain.models import ENTITY_MODELS
 
@@ -55,9 +56,10 @@ def read_entity_frame(
     sql = f"SELECT {', '.join(cols)} FROM {entity}"
     if conditions:
         sql += " WHERE " + " AND ".join(conditions)
+    sql += dialect.scan_order(engine)[1]  # PostgreSQL: rowid order, as SQLite's scan gives
     raw = engine.raw_connection()
     try:
-        cur = raw.cursor()
+        cur = dialect.cursor_of(raw)
         cur.execute(sql, params)
         rows = cur.fetchall()
         cur.close()
@@ -104,22 +106,24 @@ def read_entity_columns(engine: Engine, entity: str, text: list[str], numbers: l
     """
     if entity not in ENTITY_TABLES:
         raise KeyError(f"unknown entity {entity!r}")
-    # NOT INDEXED: a full scan of the table visits rows in rowid order, in every statement (an
-    # ORDER BY rowid would wrap the aggregate's input in a subquery, a third slower)
-    where = f"FROM {entity} NOT INDEXED WHERE deleted_at IS NULL"
+    # SQLite: NOT INDEXED: a full scan of the table visits rows in rowid order, in every
+    # statement (an ORDER BY rowid would wrap the aggregate's input in a subquery, a third
+    # slower); PostgreSQL: ORDER BY rowid, in the aggregate too (workbench.cache.dialect)
+    raw = connection if connection is not None else engine.raw_connection()
+    hint, order = dialect.scan_order(raw)
+    where = f"FROM {entity}{hint} WHERE deleted_at IS NULL"
     if changed_by_run is not None:
         where += f" AND sync_run = {int(changed_by_run)}"
-    raw = connection if connection is not None else engine.raw_connection()
     try:
-        cur = raw.cursor()
+        cur = dialect.cursor_of(raw)
         if connection is None:
-            cur.execute("BEGIN")
+            dialect.begin_read(cur, raw)
         try:
-            out = _text_columns(cur, where, text, numbering)
+            out = _text_columns(cur, where, text, numbering, order)
             if numbers:
-                out.update(_number_columns(cur, where, numbers))
+                out.update(_number_columns(cur, where + order, numbers))
             if rowids is not None:
-                rowids.append(_rowids(cur, f"SELECT rowid {where}"))
+                rowids.append(_rowids(cur, f"SELECT rowid {where}{order}"))
         finally:
             if connection is None:
                 cur.execute("COMMIT")
@@ -139,7 +143,7 @@ def rows_written_by_run(connection: Any, entity: str, run_id: int) -> np.ndarray
     live or marked deleted, on a DB-API ``connection`` (inside a read transaction)."""
     if entity not in ENTITY_TABLES:
         raise KeyError(f"unknown entity {entity!r}")
-    cur = connection.cursor()
+    cur = dialect.cursor_of(connection)
     try:
         return np.sort(_rowids(cur, f"SELECT rowid FROM {entity} WHERE sync_run = ?",
                                (int(run_id),)))
@@ -152,10 +156,10 @@ def live_row_census(connection: Any, entity: str) -> tuple[int, int]:
     must match (a cheap check that no row was removed unseen)."""
     if entity not in ENTITY_TABLES:
         raise KeyError(f"unknown entity {entity!r}")
-    cur = connection.cursor()
+    cur = dialect.cursor_of(connection)
     try:
         count, total = cur.execute(
-            f"SELECT count(*), ifnull(sum(rowid), 0) FROM {entity} WHERE deleted_at IS NULL"
+            f"SELECT count(*), coalesce(sum(rowid), 0) FROM {entity} WHERE deleted_at IS NULL"
         ).fetchone()
     finally:
         cur.close()
@@ -174,11 +178,13 @@ def _number_columns(cur: Any, where: str, columns: list[str]) -> dict[str, np.nd
 
 
 def _text_columns(cur: Any, where: str, columns: list[str],
-                  numbering: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+                  numbering: dict[str, np.ndarray] | None, order: str = "") -> dict[str, np.ndarray]:
     if not columns:
         return {}
     # the separators as literals: char(30) and char(31) would be function calls on every row
-    concat = ", ".join(f"group_concat(ifnull({c}, '{_NULL}'), '{_SEP}')" for c in columns)
+    pg = bool(order)  # PostgreSQL: its scans need an ORDER BY (workbench.cache.dialect)
+    concat = ", ".join(dialect.group_concat(pg, f"coalesce({c}{'::text' if pg else ''}, '{_NULL}')",
+                                            _SEP) for c in columns)
     cur.execute(f"SELECT count(*), {concat} {where}")
     count, *joined = cur.fetchone()
     out: dict[str, np.ndarray] = {}
@@ -192,7 +198,7 @@ def _text_columns(cur: Any, where: str, columns: list[str],
         else:
             values = np.array([] if text is None else text.split(_SEP), dtype=object)
             if len(values) != count:  # a value held the separator: read it row by row
-                cur.execute(f"SELECT {column} {where}")
+                cur.execute(f"SELECT {column} {where}{order}")
                 values = np.array([r[0] for r in cur.fetchall()], dtype=object)
             elif text is not None and _NULL in text:
                 values[values == _NULL] = None

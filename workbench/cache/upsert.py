@@ -25,8 +25,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from workbench.cache import holds
-from workbench.cache.schema import ENTITY_TABLES, NEW_STAMP, entity_columns
+from workbench.cache import dialect, holds
+from workbench.cache.schema import ENTITY_TABLES, entity_columns
 from workbench.domain.models import ENTITY_MODELS, REFERENCES
 from workbench.domain.uom import UomConverter, UomError
 from workbench.domain.validation import RecordError, written_fields
@@ -325,7 +325,7 @@ class EntityWriter:
     ) -> int:
         if not rows:
             return 0
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = dialect.raw_cursor(conn)
         try:
             ended: list[tuple[str, int, str]] = []
             if self.entity == "purchase_order_lines":
@@ -335,7 +335,7 @@ class EntityWriter:
             if ended:
                 holds.release(cursor, ended)
             if written:
-                cursor.execute(NEW_STAMP)
+                cursor.execute(dialect.new_stamp_sql(conn))
             return written
         finally:
             cursor.close()
@@ -360,7 +360,7 @@ class EntityWriter:
             f"UPDATE {self.entity} SET deleted_at = ?, sync_run = ? "
             f"WHERE {where} AND deleted_at IS NULL"
         )
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = dialect.raw_cursor(conn)
         try:
             cursor.executemany(sql, [(when, self.run_id, *k) for k in keys])
             return int(cursor.rowcount)
@@ -388,7 +388,7 @@ class EntityWriter:
         )
         # the driver's plain tuples compare with ``seen`` directly: no Row objects for the
         # tens of thousands of keys a complete set sends
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = dialect.raw_cursor(conn)
         try:
             missing = [k for k in cursor.execute(sql, sorted(sources)) if k not in seen]
         finally:
