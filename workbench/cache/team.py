@@ -213,6 +213,9 @@ def store_offline_decision(conn: Connection, payload: Mapping[str, Any],
     store = DecisionStore(conn)
     row = _target(conn, kind, str(payload["target"]))
     code = _code(kind, row)
+    # the target's decision version, locked until this transaction ends: the same lock every
+    # online decision takes (workbench.cache.decisions), so none is stored between check and insert
+    taken = store.take_version(None if kind == "requisition" else kind, code)
     theirs = _theirs(conn, kind, code, seen)
     mine = {**_shown(ours), "requisition": code, "target_kind": kind}
     if theirs is not None:
@@ -229,7 +232,10 @@ def store_offline_decision(conn: Connection, payload: Mapping[str, Any],
         "item": payload.get("item"),
         "target_kind": None if kind == "requisition" else kind,
     }
+    if ours.get("workstation_user"):  # the login it was made on; db_role: the pushing role's
+        values["workstation_user"] = ours["workstation_user"]
     decision_id = store.add_decision(values)
+    store.bump_version(taken, decision_id)
     outbox_id = repo.enqueue(decision=decision_id, connector=str(row["source"] or ""), key=key,
                              payload=dict(payload), at=at)
     repo.audit(actor=str(ours.get("decided_by") or "unknown"),
