@@ -56,10 +56,11 @@ def command(fn: F) -> F:
 def quick(fn: F) -> F:
     """Mark a cache query as a *quick read*: a few indexed aggregates of the cache's own tables
     (milliseconds on the large demo, no pandas), such as the Overview's counts and the status
-    bar's freshness. :class:`~workbench.app.runner.ProcessRunner` answers it in the calling
-    thread on its own engine instead of the reader process: at start-up the reader process is
-    not up yet (its fork server imports the planning engine first), and a quick read would wait
-    for it longer than it takes. Apply it above ``@cache_query``."""
+    bar's freshness, or one keyset range of an index (the Items panel's chunks,
+    :mod:`workbench.app.item_list`). :class:`~workbench.app.runner.ProcessRunner` answers it
+    in the calling thread on its own engine instead of the reader process: at start-up the
+    reader process is not up yet (its fork server imports the planning engine first), and a
+    quick read would wait for it longer than it takes. Apply it above ``@cache_query``."""
     if getattr(fn, _KIND, None) is not Kind.CACHE:
         raise TypeError(f"{getattr(fn, '__qualname__', fn)!r}: only a cache query can be quick")
     setattr(fn, _QUICK, True)

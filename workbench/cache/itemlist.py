@@ -67,3 +67,77 @@ def item_list_rows(engine: Engine, columns: list[str], after: str | None,
     if not rows:
         return {c: () for c in columns}
     return dict(zip(columns, zip(*rows), strict=True))
+
+
+#: stand for NULL and separate values in :func:`item_list_rest`'s joined columns
+_NULL, _SEP = "\x1e", "\x1f"
+
+
+def item_list_rest(engine: Engine, columns: list[str], numbers: list[str],
+                   after: str | None) -> dict[str, Any] | None:
+    """Every live item after ``after`` (None: all), in one pass, as one list per column in
+    **table order** (rowid order, not by code: the caller sorts). ``numbers`` (a subset of
+    ``columns``) come back as floats, NaN for NULL. None for a database other than SQLite (the
+    caller pages with :func:`item_list_rows` then).
+
+    Reading the rest of the list by the code index visits the table once per row in code order
+    (random pages: 0.25 s of SQLite alone for 200,000 items, and a row tuple per item to build
+    and transpose); here one scan in rowid order returns each text column as one joined string
+    (``group_concat``) that splits into the column's values (the rows' order is the same in
+    every aggregate of one statement, and the numbers are read in the same read transaction
+    and the same scan order). A value holding the separator is read row by row.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    _check(columns)
+    text = [c for c in columns if c not in numbers]
+    # NOT INDEXED: a full scan in rowid order in both statements (not the code index's order)
+    where = "FROM items NOT INDEXED WHERE deleted_at IS NULL" + \
+        (" AND code > ?" if after is not None else "")
+    params: tuple[Any, ...] = (after,) if after is not None else ()
+    out: dict[str, Any] = {}
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("BEGIN")  # both statements read one state of the cache
+        try:
+            concat = ", ".join(f"group_concat(ifnull({c}, '{_NULL}'), '{_SEP}')" for c in text)
+            count, *joined = cur.execute(f"SELECT count(*), {concat} {where}", params).fetchone()
+            for column, value in zip(text, joined):
+                parts: list[Any] = [] if value is None else value.split(_SEP)
+                if len(parts) != count:  # a value held the separator
+                    parts = [r[0] for r in cur.execute(f"SELECT {column} {where}", params)]
+                elif _NULL in value:
+                    parts = [None if p == _NULL else p for p in parts]
+                out[column] = parts
+            if numbers:
+                out.update(_numbers(cur, where, params, numbers))
+        finally:
+            cur.execute("COMMIT")
+            cur.close()
+    finally:
+        raw.close()
+    return {c: out[c] for c in columns}
+
+
+def _numbers(cur: Any, where: str, params: tuple[Any, ...],
+             columns: list[str]) -> dict[str, Any]:
+    """Number columns straight from the cursor into one float array (NaN for NULL): no list of
+    row tuples to build and transpose, and the GIL is let go at every row SQLite steps to (a
+    transposition of 200,000 rows held it for 0.1-0.2 s). A stored value that is not a number:
+    the rows as they are (the table's own conversion decides)."""
+    import itertools
+
+    import numpy as np
+
+    select = "SELECT " + ", ".join(f"ifnull({c}, 0), {c} IS NULL" for c in columns) + \
+        f" {where}"
+    try:
+        values = np.fromiter(itertools.chain.from_iterable(cur.execute(select, params)),
+                             dtype=float)
+    except (TypeError, ValueError):  # a text value: row by row
+        rows = cur.execute(f"SELECT {', '.join(columns)} {where}", params).fetchall()
+        return {c: [r[j] for r in rows] for j, c in enumerate(columns)}
+    matrix = values.reshape(-1, 2 * len(columns))
+    return {c: np.where(matrix[:, 2 * j + 1] != 0, np.nan, matrix[:, 2 * j])
+            for j, c in enumerate(columns)}

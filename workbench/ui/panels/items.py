@@ -1,10 +1,13 @@
 """Items & BOM: the searchable item list (200,000 items stay responsive), and for the selected
 item its indented multi-level BOM by revision and a coloured diff of two revisions.
 
-The item list arrives in chunks by item code (:func:`workbench.app.item_list.item_chunk`, reader
-process): the first 2,000 rows show at once, each later chunk is copied into arrays allocated
-once (:class:`workbench.app.tables.TableFill`) and appended to the model while the user scrolls,
-filters or sorts (:meth:`workbench.ui.models.FrameTableModel.extend_table`). Filtering and
+The item list arrives in chunks by item code (:func:`workbench.app.item_list.item_chunk`, a
+quick read on a worker thread of this process: it does not wait for the reader process to
+start): the first 2,000 rows show at once; the rest is read in one pass
+(:func:`workbench.app.item_list.item_rest`) and appended in slices of 50,000 rows, one per turn
+of the event loop, each copied into arrays allocated once (:class:`workbench.app.tables.TableFill`)
+and appended to the model while the user scrolls, filters or sorts
+(:meth:`workbench.ui.models.FrameTableModel.extend_table`). Filtering and
 sorting run on those arrays. The BOM side is :class:`workbench.ui.panels.bomview.BomView`.
 """
 
@@ -12,12 +15,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from workbench.app.columns import ITEM_COLUMNS
-from workbench.app.item_list import CHUNK_ROWS, FIRST_CHUNK_ROWS, ItemChunk, item_chunk
-from workbench.app.tables import TableFill
+from workbench.app.item_list import (
+    CHUNK_ROWS,
+    FIRST_CHUNK_ROWS,
+    ItemChunk,
+    item_chunk,
+    item_rest,
+)
+from workbench.app.tables import TableData, TableFill
 from workbench.ui.panels.base import Panel, PanelContext
 from workbench.ui.panels.bomview import BomView
 from workbench.ui.widgets import TablePane, heading
@@ -52,10 +61,13 @@ class ItemsPanel(Panel):
         self._picks: dict[str, set[str]] = {}
         #: True while chunks of the list are still arriving
         self.filling = False
+        #: counts reloads: slices of an older list still queued are dropped
+        self._generation = 0
 
     def reload(self) -> None:
         self.filling = True
-        self.query(item_chunk, None, FIRST_CHUNK_ROWS, then=self._first_chunk)
+        self._generation += 1
+        self.query(item_chunk, None, FIRST_CHUNK_ROWS, then=self._first_chunk, key="item_list")
 
     def _first_chunk(self, chunk: ItemChunk) -> None:
         self._fill = TableFill(chunk.table, chunk.total or len(chunk.table), chunk.widths)
@@ -64,17 +76,33 @@ class ItemsPanel(Panel):
         self._next(chunk)
 
     def _more(self, chunk: ItemChunk) -> None:
+        """The rest of the list: appended in slices of :data:`CHUNK_ROWS`, one per turn of the
+        event loop, so the view repaints and takes input between them."""
         if self._fill is None:
             return
-        self.items.model.extend_table(self._fill.add(chunk.table))
         for name, values in chunk.distinct.items():
             self._picks.setdefault(name, set()).update(values)
-        self._next(chunk)
+        table, step = chunk.table, max(1, CHUNK_ROWS)
+        slices = [_rows(table, start, start + step) for start in range(0, len(table), step)]
+        self._loading += 1  # still loading (busy, no ``loaded``) until the last slice is in
+        self._append(slices, self._generation)
+
+    def _append(self, slices: list[TableData], generation: int) -> None:
+        if generation != self._generation or self._fill is None:
+            self._finished_loading()  # a reload started another list
+            return
+        if slices:
+            self.items.model.extend_table(self._fill.add(slices.pop(0)))
+        if slices:
+            QTimer.singleShot(0, lambda: self._append(slices, generation))
+            return
+        self._next(ItemChunk(TableData.empty(ITEM_COLUMNS), None))
+        self._finished_loading()
 
     def _next(self, chunk: ItemChunk) -> None:
-        """Ask the next chunk (same key: a reload supersedes it), or finish the list."""
+        """Ask the rest of the list (same key: a reload supersedes it), or finish the list."""
         if chunk.after is not None:
-            self.query(item_chunk, chunk.after, CHUNK_ROWS, then=self._more)
+            self.query(item_rest, chunk.after, then=self._more, key="item_list")
             return
         self.filling = False
         self.items.set_picker_values("make_buy", sorted(self._picks.get("make_buy", ())))
@@ -109,6 +137,13 @@ class ItemsPanel(Panel):
 
     def splitters(self) -> dict[str, Any]:
         return {"items": self.split, **self.bom.splitters()}
+
+
+def _rows(table: TableData, start: int, end: int) -> TableData:
+    """Rows ``start:end`` of ``table`` (views of its arrays)."""
+    return TableData(table.columns, table.keys[start:end],
+                     {name: values[start:end] for name, values in table.arrays.items()},
+                     None, search=table.search)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,78 @@
+"""Items panel start (issue 16 §4): the item list's chunks are quick reads, answered on a worker
+thread of the UI process, so the list does not wait for the reader process to start (behind its
+fork server, seconds on the large demo) — and they are the rows the reader would give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.app.item_list import item_chunk
+from workbench.app.ops import is_quick
+from workbench.app.runner import ProcessRunner
+from workbench.cache.db import open_cache
+
+
+def test_the_item_list_is_read_without_starting_the_reader_process(cache_path: Path) -> None:
+    assert is_quick(item_chunk)
+    runner = ProcessRunner(cache_path)
+    try:
+        first = runner.run(item_chunk, None, 5)
+        rest = runner.run(item_chunk, first.after, 1_000_000)
+        assert runner.reader.pid is None  # no reader process was started for the list
+        assert rest.after is None
+    finally:
+        runner.shutdown()
+    # the same rows as read directly, by code, none twice or left out
+    con = open_cache(cache_path).raw_connection()
+    try:
+        codes = [r[0] for r in con.cursor().execute(
+            "SELECT code FROM items WHERE deleted_at IS NULL ORDER BY code").fetchall()]
+    finally:
+        con.close()
+    assert first.total == len(codes) > 5
+    assert list(first.table.keys) + list(rest.table.keys) == codes
+
+
+def test_the_rest_read_in_one_pass_is_the_table_paging_gives(cache_path: Path) -> None:
+    """item_rest (one scan in rowid order, joined text, sorted by code here) answers exactly
+    what paging by the code index answers: same rows, order, text (NULL as ""), numbers (NULL
+    as NaN), a value holding the separator or non-ASCII text, and the pickers' values."""
+    import sqlite3
+
+    import numpy as np
+
+    from workbench.app.columns import ITEM_COLUMNS
+    from workbench.app.item_list import item_rest
+
+    con = sqlite3.connect(cache_path)
+    con.executemany(  # inserted in an order unlike the codes' (rowid order is not code order)
+        "INSERT INTO items (source, source_key, code, description, stock_uom, make_buy, "
+        "lead_time_days, safety_stock, standard_cost, planner, buyer, default_supplier) "
+        "VALUES ('demo', ?, ?, ?, 'EA', ?, ?, ?, ?, ?, NULL, NULL)",
+        [("K3", "ZZ-3", "tab\x1fbed", "make", None, 0.1 + 0.2, None, "Zoë"),
+         ("K1", "ZZ-1", None, None, 7, None, 1 / 3, None),
+         ("K2", "AA-0", "Ünïcode ✓", "buy", 3, 2.5, 12345.678901234567, "P")])
+    con.execute("UPDATE items SET deleted_at = '2026-01-01' WHERE code = 'ZZ-1'")
+    con.commit()
+    con.close()
+    engine = open_cache(cache_path)
+    paged = item_chunk(engine, None, 1_000_000)
+    whole = item_rest(engine, None)
+    assert whole.after is None and len(whole.table) == len(paged.table) > 3
+    assert list(whole.table.keys) == list(paged.table.keys)
+    assert "ZZ-1" not in list(whole.table.keys)  # deleted
+    for col in ITEM_COLUMNS:
+        mine, theirs = whole.table.arrays[col.name], paged.table.arrays[col.name]
+        if col.numeric:
+            assert np.array_equal(mine, theirs, equal_nan=True), col.name
+        else:
+            assert mine.tolist() == theirs.tolist(), col.name
+    row = list(whole.table.keys).index("ZZ-3")
+    assert whole.table.arrays["description"][row] == "tab\x1fbed"
+    assert whole.table.arrays["safety_stock"][row] == 0.1 + 0.2  # exact, not 15 digits
+    assert np.isnan(whole.table.arrays["lead_time_days"][row])
+    assert whole.distinct == {n: paged.table.distinct(n) for n in ("make_buy", "planner")}
+    # after a code: only the rows after it
+    after = str(paged.table.keys[10])
+    rest = item_rest(engine, after)
+    assert list(rest.table.keys) == list(paged.table.keys[11:])
