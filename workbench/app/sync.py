@@ -205,7 +205,7 @@ def _open_checked(source: SourceConfig, cache: Path | None, check: bool) -> Conn
 
 def _verify(engine: Engine, verify: bool) -> None:
     """Never write into, nor report success on, a damaged file (PRAGMA quick_check)."""
-    if verify:
+    if verify and engine.dialect.name == "sqlite":  # PostgreSQL checks its own pages
         from workbench.cache.db import verify_cache
 
         verify_cache(engine.url.database or "")

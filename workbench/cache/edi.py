@@ -28,8 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from workbench.cache import holds
-from workbench.cache.schema import NEW_STAMP
+from workbench.cache import dialect, holds
 from workbench.domain.uom import UomConverter
 
 OUTCOMES = ("applied", "duplicate", "superseded", "rejected")
@@ -200,10 +199,10 @@ def file_savepoint(conn: Connection) -> Iterator[None]:
 
 def insert_message(conn: Connection, values: dict[str, Any]) -> int:
     cols = [c for c in MESSAGE_COLUMNS if c in values and c != "id"]
-    cur = _driver(
-        conn, f"INSERT INTO edi_messages ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+    return dialect.insert_returning_id(
+        line_cursor(conn),
+        f"INSERT INTO edi_messages ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
         tuple(values[c] for c in cols))
-    return int(cur.lastrowid or 0)
 
 
 def update_message(conn: Connection, message_id: int, values: dict[str, Any]) -> None:
@@ -231,8 +230,8 @@ def applied_copy(conn: Connection, sender: str, control_ref: str, exclude: int |
     """The message already taken (applied or superseded) with this sender and control number."""
     row = _driver(
         conn, "SELECT id FROM edi_messages WHERE sender = ? AND control_ref = ? "
-        "AND outcome IN ('applied', 'superseded') AND id IS NOT ? ORDER BY id LIMIT 1",
-        (sender, control_ref, exclude)).fetchall()
+        "AND outcome IN ('applied', 'superseded') AND id <> ? ORDER BY id LIMIT 1",
+        (sender, control_ref, -1 if exclude is None else exclude)).fetchall()
     return int(row[0][0]) if row else None
 
 
@@ -271,7 +270,7 @@ class AckLine:
 def line_cursor(conn: Connection) -> sqlite3.Cursor:
     """The driver's cursor inside ``conn``'s transaction: the per-line statements below run on
     it directly (SQLAlchemy's per-statement overhead would be most of their cost)."""
-    cursor: sqlite3.Cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor: sqlite3.Cursor = dialect.raw_cursor(conn)  # PostgreSQL: the same, taking ?-SQL
     return cursor
 
 
@@ -290,7 +289,7 @@ def apply_lines(conn: Connection, lines: Sequence[AckLine | ShipLine], facts: Ma
             else:
                 applied += apply_shipment(cur, ln, pol, run_id)
         if applied:
-            cur.execute(NEW_STAMP)  # the promise-history rows inserted (once per file)
+            cur.execute(dialect.new_stamp_sql(conn))  # the promise-history rows inserted (once per file)
     finally:
         cur.close()
     return applied

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Index, and_, false, func, select, true
 
+from workbench.cache import dialect
 from workbench.cache.exceptions import LIST_FIELDS, exception_messages
 from workbench.cache.schema import decisions, outbox
 
@@ -98,7 +99,7 @@ def _state_sql(state: str, day: str) -> Any:
 
 def _age_sql(day: str) -> Any:
     t = exception_messages
-    return func.julianday(func.coalesce(t.c.resolved_on, day)) - func.julianday(t.c.first_seen)
+    return dialect.days_between(func.coalesce(t.c.resolved_on, day), t.c.first_seen)
 
 
 def _filter_sql(name: str, value: str, day: str, keys: list[str] | None) -> Any:

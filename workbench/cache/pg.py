@@ -118,11 +118,15 @@ def _keyring_password(url: URL) -> str | None:
 
 def local_base(url: URL) -> Path:
     """Where the local files of the PostgreSQL cache at ``url`` start: the frame snapshot is this
-    path + ``.frames``, the EDI archive + ``.edi-archive`` (as they sit beside an SQLite file)."""
+    path + ``.frames``, the EDI archive + ``.edi-archive`` (as they sit beside an SQLite file).
+    The folder ``team-caches/<host>-<port>-<database>`` is created when missing."""
     host = url.host or "localhost"
     name = f"{host}-{url.port or 5432}-{url.database or 'postgres'}"
     name = re.sub(r"[^A-Za-z0-9._-]", "_", name)
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "team-caches" / name / "cache"
+    folder = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "team-caches" / name
+    with contextlib.suppress(OSError):  # made on first use, readable by the user only
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / "cache"
 
 
 # --- schema ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
+from workbench.cache import dialect
 from workbench.cache.schema import ENTITY_TABLES
 from workbench.domain.enums import OutboxState
 
@@ -25,7 +26,7 @@ def query_frame(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> pd.Da
 
     raw = engine.raw_connection()
     try:
-        cur = raw.cursor()
+        cur = dialect.cursor_of(raw)
         cur.execute(sql, params)
         columns = [d[0] for d in cur.description]
         rows = cur.fetchall()
@@ -181,7 +182,7 @@ def cached_records(engine: Engine) -> dict[int, dict[str, Any]]:
 
 def schema_version(engine: Engine) -> int:
     with engine.connect() as conn:
-        return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+        return dialect.schema_version(conn)
 
 
 def live_rows_by_source(engine: Engine) -> dict[str, dict[str, int]]:

@@ -77,6 +77,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from workbench.cache import dialect
 from workbench.cache.stamp import seal_in_transaction, stamp_in_transaction, stamp_on
 
 log = logging.getLogger(__name__)
@@ -110,12 +111,12 @@ class Snapshot:
 
 
 def snapshot_path(engine: Engine) -> Path | None:
-    """``<cache file>.frames`` for a cache on disk; None for an in-memory database."""
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
-        return None
-    cache = Path(database)
-    return cache.with_name(cache.name + SUFFIX)
+    """``<cache file>.frames`` for a cache on disk (for a PostgreSQL cache under its local
+    folder, :func:`workbench.cache.db.local_base`); None for an in-memory database."""
+    from workbench.cache.db import local_base
+
+    cache = local_base(engine)
+    return None if cache is None else cache.with_name(cache.name + SUFFIX)
 
 
 @contextmanager
@@ -138,14 +139,19 @@ def observe_stamp(engine: Engine, wait_ms: int = 200) -> int | None:
     (a sync holding the write lock, a read-only file): then no snapshot is made this time."""
     with _cursor(engine) as (raw, cur):
         try:
-            before = cur.execute("PRAGMA busy_timeout").fetchone()[0]
-            cur.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+            if dialect.is_postgres_dbapi(raw):  # a row lock: wait for it as long as SQLite would
+                cur.execute(f"SET LOCAL lock_timeout = {int(wait_ms)}")
+                before = None
+            else:
+                before = cur.execute("PRAGMA busy_timeout").fetchone()[0]
+                cur.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
             try:
                 cur.execute("UPDATE entity_stamp SET observed = 1 WHERE id = 1 AND observed = 0")
                 row = cur.execute("SELECT stamp FROM entity_stamp WHERE id = 1").fetchone()
                 raw.commit()
             finally:
-                cur.execute(f"PRAGMA busy_timeout = {int(before)}")
+                if before is not None:
+                    cur.execute(f"PRAGMA busy_timeout = {int(before)}")
         except Exception as exc:  # noqa: BLE001 - locked, read-only or no stamp: no snapshot
             raw.rollback()
             log.info("entity stamp not observed (%s): planning frames are not snapshotted", exc)

@@ -68,12 +68,14 @@ def is_message_inbox(connector: Connector) -> bool:
 
 def archive_folder(engine: Engine) -> Path:
     """``<cache>.edi-archive`` beside the cache file (a temporary folder for an in-memory one)."""
-    database = engine.url.database
-    if not database or database == ":memory:":
+    from workbench.cache.db import local_base
+
+    base = local_base(engine)  # a PostgreSQL cache: its folder under the user data dir
+    if base is None:
         import tempfile
 
         return Path(tempfile.gettempdir()) / "planner-workbench-edi-archive"
-    return Path(f"{database}.edi-archive")
+    return Path(f"{base}.edi-archive")
 
 
 def _now() -> str:

@@ -75,8 +75,10 @@ def patch_after_sync(engine: Engine, run_id: int, before: int | None, after: int
     tables it names, and those their triggers write (:data:`WRITTEN_BY_TRIGGERS`), are searched
     for the run's rows (None: every planning table)."""
     started = time.perf_counter()
-    database = engine.url.database or ""
-    if before is None or after is None or not Path(database + ".frames").exists():
+    from workbench.cache.db import local_base  # not the snapshot module: no pandas yet
+
+    base = local_base(engine)
+    if before is None or after is None or base is None or not Path(f"{base}.frames").exists():
         return PatchResult(False, "no snapshot for this cache")  # and no pandas imported
     try:
         result = _patch(engine, run_id, before, after, counts)

@@ -14,11 +14,11 @@ if TYPE_CHECKING:
 
 
 def cache_path(engine: Engine | None) -> Path | None:
-    """The cache file behind ``engine`` (None for an in-memory cache)."""
-    database = engine.url.database if engine is not None else None
-    if not database or database == ":memory:":
-        return None
-    return Path(database)
+    """The cache file behind ``engine`` (None for an in-memory cache); for a PostgreSQL cache
+    the path its local files start with (:func:`workbench.cache.db.local_base`)."""
+    from workbench.cache.db import local_base
+
+    return local_base(engine) if engine is not None else None
 
 
 def demo_connector(
