@@ -87,9 +87,12 @@ def _plant() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    e = open_cache(tmp_path / "cache.sqlite")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    """A synced cache on each engine (the transitions are the same SQL on both)."""
+    where = (request.getfixturevalue("pg_cache_url") if request.param == "postgresql"
+             else tmp_path / "cache.sqlite")
+    e = open_cache(where)
     assert run_sync(e, MemoryConnector(_plant(), batch_size=50)).ok
     return e
 
