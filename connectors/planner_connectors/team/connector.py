@@ -32,8 +32,9 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -58,17 +59,22 @@ _MARK = re.compile(r"^r(\d+)(?:/d(\d+))?$")
 class TeamOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    cache: str = Field(min_length=1, description="the team cache: postgresql://ROLE@HOST/DB "
-                                                 "(password from the keyring or ~/.pgpass), or "
+    cache: str = Field(min_length=1, description="the team cache: postgresql://HOST[:PORT]/DB"
+                                                 "[?sslmode=verify-full&sslrootcert=FILE], or "
                                                  "the path of a cache file")
+    role: str = Field("", description="the database role to log in as (its password: "
+                                      "~/.pgpass, a libpq service file or the keyring, never "
+                                      "the settings)")
 
-    @field_validator("cache")
-    @classmethod
-    def _no_password(cls, value: str) -> str:
-        if re.match(r"^postgres(ql)?(\+\w+)?://[^/@]*:[^/@]*@", value):
-            raise ValueError("a password in the URL is never saved: keep it in ~/.pgpass, a "
-                             "libpq service file or the keyring")
-        return value
+
+def team_url(cache: str, role: str = "") -> str:
+    """The team cache's URL with ``role`` in it (the settings keep them apart: a URL holding a
+    user name or password is never stored; the option is not called ``user``, which would make
+    the factory look for a password in the keyring: libpq finds it in ~/.pgpass)."""
+    if not role or "://" not in cache:
+        return cache
+    parts = urlsplit(cache)
+    return urlunsplit(parts._replace(netloc=f"{quote(role, safe='')}@{parts.netloc}"))
 
 
 def mark(run: int, decision: int) -> str:
@@ -99,8 +105,8 @@ class TeamConnector(ConnectorBase):
     cache_reads: ClassVar[str | None] = "local"
     source: str = TEAM
 
-    def __init__(self, cache: str, local: str | Path | None = None) -> None:
-        self.cache = cache
+    def __init__(self, cache: str, role: str = "", local: str | Path | None = None) -> None:
+        self.cache = team_url(cache, role)
         self.local = Path(local) if local is not None else None
         self._engine: Engine | None = None
         self._decisions_seen: int | None = None
@@ -112,7 +118,8 @@ class TeamConnector(ConnectorBase):
             from workbench.cache.db import CacheError, open_cache
 
             if "://" not in self.cache and not Path(self.cache).expanduser().is_file():
-                raise PermanentError(f"team cache {self.cache} does not exist")
+                # never created here: a file on a share that is not mounted now is "not reachable"
+                raise TransientError(f"team cache not reachable: no file {self.cache}")
             try:
                 self._engine = open_cache(self.cache if "://" in self.cache
                                           else Path(self.cache).expanduser())
