@@ -172,6 +172,8 @@ def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None =
     elif pegging is not None and due is not None:
         straight.attach_endangers(messages, cov, pegging, due, s.max_endangered)
     messages = messages.drop(columns=list(_HIDDEN))
+    if due is None:  # the rules alone: no pegged demands
+        messages["endangers"] = [e or [] for e in messages["endangers"].tolist()]
     rank = messages["severity"].map({v: i for i, v in enumerate(SEVERITIES)}).to_numpy()
     element, _ = pd.factorize(messages["element"], sort=True)
     code, _ = pd.factorize(messages["code"], sort=True)

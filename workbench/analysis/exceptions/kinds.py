@@ -56,7 +56,9 @@ SEVERITIES = ("high", "medium", "low")
 #: planned_order, demand, item_site, revision, record; quantity: the element's open quantity
 #: in the item's stock unit; suggested_quantity/suggested_date: the advice (NaN/NaT: none);
 #: days: how many days early/late/overdue (see each kind); endangers: list of
-#: {peg, due_date, quantity} of the top-level demands the element serves (pegging)
+#: {peg, due_date, quantity} of the top-level demands the element serves (pegging; a rule's
+#: own frame holds None there until :func:`workbench.analysis.exceptions.compute_exceptions`
+#: fills every message's list at once)
 MESSAGE_COLUMNS: tuple[str, ...] = (
     "key", "code", "kind", "severity", "role", "element", "element_type", "item", "site",
     "supplier", "due_date", "need_date", "suggested_date", "quantity", "suggested_quantity",
@@ -93,7 +95,7 @@ def frame(kind: str, n: int, columns: Mapping[str, Any]) -> pd.DataFrame:
         elif name in ("quantity", "suggested_quantity", "days"):
             value = np.full(n, np.nan)
         elif name == "endangers":
-            value = [[] for _ in range(n)]
+            value = [None] * n  # filled once for every message at the end
         elif name == "code":
             value = spec.code
         elif name == "kind":

@@ -33,6 +33,7 @@ The property test tests/analysis/test_exception_pegmatrix.py compares every mess
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ from scipy import sparse
 
 from workbench.analysis.netting import Plan
 from workbench.analysis.pegging import Pegging
-from workbench.analysis.sources import EPS
+from workbench.analysis.sources import EPS, requirement_buckets
 
 from .pegs import DueDates, day_date
 
@@ -120,7 +121,7 @@ class PegMatrix:
         order_rows, order_buckets = np.nonzero(plan.planned > EPS)  # row-major: level order
         self.order_row, self.order_bucket = order_rows, order_buckets
         self._order_key = order_rows * plan.calendar.n_buckets + order_buckets  # sorted
-        self.claims = self._claims(pegging or Pegging(plan))
+        self.claims = self._claims(pegging)
         weights = self._fifo()
         self.order_pegs = self._solve(weights)
         c = self.claims
@@ -143,11 +144,20 @@ class PegMatrix:
         return np.where(found, at, -1)
 
     # --- claims ------------------------------------------------------------------------------
-    def _claims(self, pegging: Pegging) -> Claims:
+    def _claims(self, pegging: Pegging | None) -> Claims:
         plan = self.plan
         cal = plan.calendar
-        req = pegging._req_by_key
-        row_i = plan.rows_for_keys(req["key"].to_numpy(np.int64))
+        if pegging is not None:  # its requirements, sorted by key, day, ref
+            req = pegging._req_by_key
+            key_i = req["key"].to_numpy(np.int64)
+            bucket_i = req["bucket"].to_numpy(np.int64)
+        else:  # the same rows in source order: their position breaks the same ties
+            req = plan.sources.requirements
+            key_i = plan.sources.keys("requirements", plan.items, plan.sites)
+            bucket_i = requirement_buckets(req, cal)
+            planned = np.flatnonzero(bucket_i >= 0)
+            req, key_i, bucket_i = req.iloc[planned], key_i[planned], bucket_i[planned]
+        row_i = plan.rows_for_keys(key_i)
         ok = row_i >= 0
         n_i = int(ok.sum())
         peg = self.column_of.get_indexer(req["peg"].astype(str).to_numpy())
@@ -170,14 +180,12 @@ class PegMatrix:
         offset = plan.calendar.offset(plan.items.lead_time_days[plan.item[prow]])
         dep_bucket = np.maximum(b - offset, 0)
         factor = seg.quantity[s].astype(float)
-        ref_d = plan.items.codes[plan.item[prow]].astype(str)
         row = np.concatenate([row_i[ok], child])
-        bucket = np.concatenate([req["bucket"].to_numpy(np.int64)[ok], dep_bucket])
+        bucket = np.concatenate([bucket_i[ok], dep_bucket])
         day = np.concatenate([req["day"].to_numpy(np.int64)[ok],
                               cal.start + dep_bucket * cal.bucket_days])
-        priority = np.concatenate([req["priority"].to_numpy(np.int64)[ok],
-                                   np.zeros(len(child), np.int64)])
-        ref_code, _refs = pd.factorize(np.concatenate([ref_i, ref_d]), sort=True)
+        priority = np.concatenate([_priority(req)[ok], np.zeros(len(child), np.int64)])
+        ref_code = _ref_ranks(ref_i, plan.items.codes, plan.item[prow])
         kind = np.r_[np.zeros(n_i, np.int64), np.ones(len(child), np.int64)]
         tie1 = np.r_[np.arange(n_i), s.astype(np.int64)]
         tie2 = np.r_[np.zeros(n_i, np.int64), b.astype(np.int64)]
@@ -309,6 +317,24 @@ class PegMatrix:
         return (pick @ self.order_pegs).tocsr()
 
 
+def _priority(req: pd.DataFrame) -> np.ndarray:
+    if "priority" not in req:
+        return np.zeros(len(req), np.int64)
+    return req["priority"].to_numpy(np.int64)
+
+
+def _ref_ranks(refs: np.ndarray, codes: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Sort ranks of the references of the claims: ``refs`` (independent claims) then the
+    item codes ``codes[items]`` (dependent claims: their parent), equal strings equal ranks.
+    Only the distinct strings are sorted (the same order as factorising every reference)."""
+    own, own_distinct = pd.factorize(refs)
+    parents, parent_at = np.unique(items, return_inverse=True)
+    distinct = np.concatenate([np.asarray(own_distinct, dtype=object),
+                               codes[parents].astype(object)])
+    rank, _ = pd.factorize(distinct, sort=True)
+    return np.concatenate([rank[own], rank[len(own_distinct) + parent_at]]).astype(np.int64)
+
+
 def _group_first(groups: np.ndarray) -> np.ndarray:
     """Index of the first element of each element's run of equal ``groups``."""
     n = len(groups)
@@ -344,7 +370,11 @@ def _group_shift(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
 def listed(pegs: sparse.csr_matrix, due: DueDates, columns: np.ndarray, limit: int
            ) -> list[list[dict[str, object]]]:
     """Per matrix row, :meth:`.pegs.DueDates.listed` of its pegs: the demands with more than
-    EPS, largest quantity first (then by name), at most ``limit``."""
+    EPS, largest quantity first (then by name), at most ``limit``.
+
+    Selection, order and the names and dates of the listed columns are array work; the only
+    per-entry Python work is the dict each entry is (one comprehension), and each row's list
+    is one slice of them (rows are sorted, so a row's entries are contiguous)."""
     coo = pegs.tocoo()
     keep = coo.data > EPS
     r, col, v = coo.row[keep], coo.col[keep], coo.data[keep]
@@ -352,14 +382,14 @@ def listed(pegs: sparse.csr_matrix, due: DueDates, columns: np.ndarray, limit: i
     r, col, v = r[order], col[order], v[order]
     top = np.arange(len(r)) - _group_first(r) < limit
     r, col, v = r[top], col[top], v[top]
-    used = np.unique(col)  # dates and names of the columns listed only
-    dates = dict(zip(used.tolist(), (day_date(int(d)) for d in
-                                     due_days(due, columns[used]).tolist())))
-    names = dict(zip(used.tolist(), columns[used].tolist()))
-    out: list[list[dict[str, object]]] = [[] for _ in range(pegs.shape[0])]
-    for i, k, q in zip(r.tolist(), col.tolist(), v.tolist()):
-        out[i].append({"peg": names[k], "due_date": dates[k], "quantity": round(q, 6)})
-    return out
+    used, at = np.unique(col, return_inverse=True)  # names and dates of listed columns only
+    dates = np.empty(len(used), dtype=object)
+    dates[:] = [day_date(int(d)) for d in due_days(due, columns[used]).tolist()]
+    names = columns[used]
+    entries = [{"peg": k, "due_date": d, "quantity": round(q, 6)} for k, d, q in
+               zip(names[at].tolist(), dates[at].tolist(), v.tolist())]
+    bounds = np.searchsorted(r, np.arange(pegs.shape[0] + 1)).tolist()
+    return [entries[a:b] for a, b in pairwise(bounds)]
 
 
 def due_days(due: DueDates, columns: np.ndarray) -> np.ndarray:
