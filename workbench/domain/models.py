@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -52,20 +52,35 @@ Code = Annotated[str, Field(min_length=1, max_length=120)]
 RowCheck = Callable[[Mapping[str, Any]], "str | None"]
 
 
-class FieldCheck:
+class FieldCheck(Protocol):
     """A check across fields of one record (a reason, or None), in two forms: on a record
     (``check(row)``, what the model and the batch path run) and on the fields' values given
     positionally (``check.on_values(*values)``), which the column-wise validation maps over a
     batch's columns (:func:`workbench.domain.validation.validate_columns`) without building a
-    dict per record. An absent field is None in both forms."""
+    dict per record. An absent field is None in both forms. Made by :func:`field_check`."""
 
-    def __init__(self, fields: tuple[str, ...], on_values: Callable[..., str | None]) -> None:
-        self.fields = fields
-        self.on_values = on_values
-        self.__name__ = on_values.__name__
+    fields: tuple[str, ...]
+    on_values: Callable[..., str | None]
 
-    def __call__(self, row: Mapping[str, Any]) -> str | None:
-        return self.on_values(*(row.get(f) for f in self.fields))
+    def __call__(self, row: Mapping[str, Any]) -> str | None: ...
+
+
+def field_check(fields: tuple[str, ...], on_values: Callable[..., str | None]) -> FieldCheck:
+    """The :class:`FieldCheck` of ``on_values`` over ``fields``: a plain function on a record
+    (as fast as a hand-written one: the batch path calls it on every record)."""
+    if len(fields) == 2:
+        first, second = fields
+
+        def check(row: Mapping[str, Any]) -> str | None:
+            return on_values(row.get(first), row.get(second))
+    else:
+        def check(row: Mapping[str, Any]) -> str | None:
+            return on_values(*map(row.get, fields))
+    made = cast(FieldCheck, check)
+    made.fields = fields
+    made.on_values = on_values
+    check.__name__ = on_values.__name__
+    return made
 
 
 def _effectivity_values(start: Any, end: Any) -> str | None:
@@ -93,10 +108,10 @@ def _allocated_values(target: Any, status: Any) -> str | None:
     return None
 
 
-_effectivity_in_order = FieldCheck(("effective_from", "effective_to"), _effectivity_values)
-_not_self_referencing = FieldCheck(("parent", "component"), _self_reference_values)
-_dates_in_order = FieldCheck(("start_date", "due_date"), _dates_values)
-_allocated_to_only_when_allocated = FieldCheck(("allocated_to", "status"), _allocated_values)
+_effectivity_in_order = field_check(("effective_from", "effective_to"), _effectivity_values)
+_not_self_referencing = field_check(("parent", "component"), _self_reference_values)
+_dates_in_order = field_check(("start_date", "due_date"), _dates_values)
+_allocated_to_only_when_allocated = field_check(("allocated_to", "status"), _allocated_values)
 
 
 class Record(BaseModel):
