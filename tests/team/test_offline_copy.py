@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from planner_connectors.team import TeamConnector
 from sqlalchemy import Engine, select
 
+from workbench.analysis.slippage import _history, promise_history
 from workbench.cache import runs
 from workbench.cache.db import open_cache
 from workbench.cache.outbox import OutboxRepository
@@ -149,7 +151,22 @@ def test_an_incremental_pull_takes_only_what_changed_on_the_team(team: str,
     with local.connect() as conn:
         deleted_at = conn.execute(select(req.c.deleted_at).where(req.c.code == gone)).scalar()
     assert deleted_at is not None
+    # what the copy's extra observations change for the slippage analysis: nothing
+    assert _moves(local).equals(_moves(team_engine))
+    assert int(_moves(team_engine)["promise_changes"].sum()) > 0
     connector.close()
+
+
+def _moves(engine: Engine) -> pd.DataFrame:
+    """Per PO line: first and last promise and how often it moved, as slippage counts them."""
+    pc = ENTITY_TABLES["promise_changes"]
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(select(
+            pc.c.purchase_order, pc.c.line, pc.c.changed_at, pc.c.promised_date, pc.c.origin)
+            .where(pc.c.deleted_at.is_(None))).mappings().all())
+    history = _history(promise_history(frame))
+    cols = ["purchase_order", "line", "first_promise", "last_seen_promise", "promise_changes"]
+    return history[cols].sort_values(cols[:2]).reset_index(drop=True)
 
 
 def _open_requisition(engine: Engine) -> str:
