@@ -8,6 +8,7 @@ operation                      kind      answer
 =============================  ========  ==========================================================
 :func:`approval_queue`         cache     open recommendations (frame, columns in its doc)
 :func:`decision_history`       cache     decisions with their write-back state, newest first
+:func:`decision_version`       cache     a requisition's decision version (``expected_version``)
 :func:`decide`                 command   one :class:`DecisionOutcome` per :class:`Choice`;
                                          ``Changes(decisions=True, outbox=True)``
 :func:`record`                 command   one decision as the CLI gives it (any field)
@@ -61,10 +62,20 @@ def approval_queue(engine: Engine) -> pd.DataFrame:
 @cache_query
 def decision_history(engine: Engine, requisition: str | None = None) -> pd.DataFrame:
     """Every decision (on ``requisition``, when given), newest first, with the advice decided
-    on and the write-back state: :func:`workbench.cache.readmodels.decisions_frame`."""
-    from workbench.cache.readmodels import decisions_frame
+    on and the write-back state: :func:`workbench.cache.readmodels.decisions_frame`, and who
+    (``workstation_user``, ``db_role``: :func:`workbench.services.decisions.decision_history`)."""
+    from workbench.services.decisions import decision_history as history
 
-    return decisions_frame(engine, requisition)
+    return history(engine, requisition)
+
+
+@cache_query
+def decision_version(engine: Engine, requisition: str) -> int:
+    """The requisition's decision version now (0: never decided): what a decision made on
+    what the buyer sees passes as ``expected_version``."""
+    from workbench.services.decisions import decision_version as version
+
+    return version(engine, requisition)
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,9 @@ class Choice:
     quantity: float | None = None
     date: dt.date | None = None
     comment: str = ""
+    #: the requisition's decision version the buyer saw (the queue's ``decision_version``):
+    #: another buyer's decision since then is a DecisionConflict, not overwritten
+    expected_version: int | None = None
 
 
 @command
@@ -94,7 +108,8 @@ def decide(engine: Engine, choices: Sequence[Choice], verdict: str, user: str, *
             state.set_progress(n, len(choices))
         out.append(record_decision(
             engine, c.requisition, verdict, decided_by=user, recommendation=c.recommendation,
-            action=c.action, quantity=c.quantity, date=c.date, comment=c.comment))
+            action=c.action, quantity=c.quantity, date=c.date, comment=c.comment,
+            expected_version=c.expected_version))
     ordered = verdict != "reject" and any(c.action == "order" for c in choices)
     return Outcome(out, ORDERED if ordered else DECIDED)
 
@@ -103,14 +118,17 @@ def decide(engine: Engine, choices: Sequence[Choice], verdict: str, user: str, *
 def record(engine: Engine, requisition: str, verdict: str, *, decided_by: str,
            action: str | None = None, quantity: float | None = None, date: str | None = None,
            supplier: str | None = None, comment: str = "", recommendation: int | None = None,
-           item: str | None = None) -> Outcome[DecisionOutcome]:
+           item: str | None = None, expected_version: int | None = None
+           ) -> Outcome[DecisionOutcome]:
     """One decision with every field a caller may give (``workbench decisions record``);
-    :class:`~workbench.services.decisions.DecisionError` names what is wrong."""
+    :class:`~workbench.services.decisions.DecisionError` names what is wrong (a
+    ``DecisionConflict`` when ``expected_version`` is no longer the requisition's)."""
     from workbench.services.decisions import record_decision
 
     outcome = record_decision(engine, requisition, verdict, decided_by=decided_by,
                               action=action, quantity=quantity, date=date, supplier=supplier,
-                              comment=comment, recommendation=recommendation, item=item)
+                              comment=comment, recommendation=recommendation, item=item,
+                              expected_version=expected_version)
     ordered = verdict != "reject" and action == "order" and outcome.outbox is not None
     return Outcome(outcome, NOTHING if outcome.duplicate else ORDERED if ordered else DECIDED)
 

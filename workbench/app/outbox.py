@@ -86,10 +86,11 @@ def outbox_entries(engine: Engine) -> OutboxSnapshot:
 @cache_query
 def audit_log(engine: Engine, outbox_id: int | None = None) -> pd.DataFrame:
     """The audit log, newest first (of entry ``outbox_id`` when given): ``id``, ``at``,
-    ``actor``, ``action``, ``target``, ``outbox``, ``result``, ``detail`` (JSON)."""
-    from workbench.cache.readmodels import audit_frame
+    ``actor``, ``action``, ``target``, ``outbox``, ``result``, ``detail`` (JSON), and who wrote
+    it: ``workstation_user`` (the OS login), ``db_role`` (the database role)."""
+    from workbench.services.writeback import audit_log as log
 
-    return audit_frame(engine, outbox_id)
+    return log(engine, outbox_id)
 
 
 @command

@@ -26,7 +26,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from workbench.cache.schema import ENTITY_TABLES, decision_versions, decisions, recommendations
+from workbench.cache.schema import (
+    ENTITY_TABLES,
+    audit_events,
+    decision_versions,
+    decisions,
+    recommendations,
+)
 
 #: advice that a new run replaces (decided advice is left alone)
 REPLACEABLE = ("open", "held")
@@ -190,6 +196,19 @@ class DecisionStore:
         if rows:
             self.conn.execute(insert(recommendations), rows)
         return len(rows)
+
+
+def who_did(conn: Connection, table: str, ids: Iterable[int]) -> dict[int, tuple[Any, Any]]:
+    """id -> (workstation_user, db_role) of the rows ``ids`` of ``table`` (``decisions`` or
+    ``audit_events``): who made each decision or wrote each audit event."""
+    source = {"decisions": decisions, "audit_events": audit_events}[table]
+    wanted = [int(i) for i in ids]
+    out: dict[int, tuple[Any, Any]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        out.update((int(r.id), (r.workstation_user, r.db_role)) for r in conn.execute(
+            select(source.c.id, source.c.workstation_user, source.c.db_role)
+            .where(source.c.id.in_(wanted[start:start + _CHUNK]))))
+    return out
 
 
 def store_advice(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:

@@ -1,6 +1,12 @@
 """The buyer's approval queue as the Approvals panel shows it: open recommendations with their
 requisition, and their evidence as lines a buyer reads; and a write-back conflict as the buyer
-compares it (our decision beside the source's record now)."""
+compares it (our decision beside the source's record now).
+
+Several buyers at once (issue 17 §2): each queue row carries its requisition's
+``decision_version`` as the queue was read; the panel decides with it as ``expected_version``,
+so a requisition another buyer decided since the queue was shown is refused with a
+:class:`~workbench.services.decisions.DecisionConflict` naming that buyer's decision
+(:func:`conflict_text`), never stored over it."""
 
 from __future__ import annotations
 
@@ -12,23 +18,39 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from workbench.cache.decisions import DecisionStore
 from workbench.cache.readmodels import open_recommendations
 
 
 def approval_queue(engine: Engine) -> pd.DataFrame:
     """Open recommendations with their requisition (item, site, buyer, quantity, need date):
     the columns of :func:`workbench.cache.readmodels.open_recommendations`, plus ``supplier``
-    (the proposed one, else the requisition's suggested one) and ``quantity_change``
-    (proposed minus the requisition's quantity)."""
+    (the proposed one, else the requisition's suggested one), ``quantity_change``
+    (proposed minus the requisition's quantity) and ``decision_version`` (the requisition's
+    decision version now: what a decision on the row expects)."""
     frame = open_recommendations(engine)
     if len(frame):
         frame["supplier"] = frame["proposed_supplier"].fillna("").where(
             frame["proposed_supplier"].fillna("") != "", frame["suggested_supplier"].fillna(""))
         frame["quantity_change"] = frame["proposed_quantity"] - frame["quantity"]
+        with engine.connect() as conn:
+            versions = DecisionStore(conn).versions(None, frame["requisition"].astype(str))
+        frame["decision_version"] = [versions.get(str(r), 0) for r in frame["requisition"]]
     else:
         frame["supplier"] = pd.Series(dtype=str)
         frame["quantity_change"] = pd.Series(dtype=float)
+        frame["decision_version"] = pd.Series(dtype=int)
     return frame
+
+
+def conflict_text(conflict: Any) -> str:
+    """What the Approvals panel says when another buyer decided first: their decision (who,
+    login, role, when, what) and that the buyer's own was not stored."""
+    from workbench.services.decisions import describe
+
+    return (f"Not stored: {conflict.target} was decided meanwhile by "
+            f"{describe(conflict.theirs)}. Yours was {describe(conflict.ours)}. "
+            "The queue is reloaded: look at their decision, then decide again.")
 
 
 #: the evidence table's columns: (key, header); quantities in the item's stock unit

@@ -46,15 +46,15 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from workbench.cache.decisions import REQUISITION, DecisionStore, TargetVersion
+from workbench.cache.decisions import REQUISITION, DecisionStore, TargetVersion, who_did
 from workbench.cache.outbox import OutboxRepository
 from workbench.cache.readmodels import decisions_frame, query_frame
 from workbench.connect.port import PushRequest
 from workbench.domain.enums import DecisionVerdict, WriteAction
 
 __all__ = ["ACTIONS", "NO_WRITE", "DecisionConflict", "DecisionError", "DecisionOutcome",
-           "decision_version", "decisions_frame", "idempotency_key", "query_frame",
-           "record_decision", "stamp", "store_decision", "utc_now"]
+           "decision_history", "decision_version", "decisions_frame", "idempotency_key",
+           "query_frame", "record_decision", "stamp", "store_decision", "utc_now", "with_who"]
 
 #: actions a decision may carry: the write actions (the recommendations' and "order", which
 #: places the purchase for an approved requisition)
@@ -105,6 +105,10 @@ class DecisionConflict(DecisionError):
             f"{expected_version}, now {current_version}): theirs — {describe(theirs)}; yours, "
             f"not stored — {describe(ours)}. Look at their decision, then decide again.")
 
+    def __reduce__(self) -> Any:  # raised in the writer process, shown in the GUI's
+        return (type(self), (self.target_kind, self.target, self.expected_version,
+                             self.current_version, self.ours, self.theirs))
+
     def to_dict(self) -> dict[str, Any]:
         return {"target_kind": self.target_kind, "target": self.target,
                 "expected_version": self.expected_version,
@@ -135,6 +139,24 @@ def audit_conflict(engine: Engine, conflict: DecisionConflict, *, actor: str, wh
     with engine.begin() as conn:
         OutboxRepository(conn).audit(actor=actor, action="decide", target=conflict.target,
                                      result="conflict", at=when, detail=conflict.to_dict())
+
+
+def with_who(engine: Engine, frame: Any, table: str) -> Any:
+    """``frame`` (rows of ``table``, ``decisions`` or ``audit_events``, by their ``id``
+    column) with ``workstation_user`` and ``db_role``: who made each, as the approval and
+    audit views show it (empty text where not recorded, e.g. before the team cache)."""
+    frame = frame.copy()
+    with engine.connect() as conn:
+        who = who_did(conn, table, frame["id"].tolist() if len(frame) else [])
+    frame["workstation_user"] = [who.get(int(i), (None, None))[0] or "" for i in frame["id"]]
+    frame["db_role"] = [who.get(int(i), (None, None))[1] or "" for i in frame["id"]]
+    return frame
+
+
+def decision_history(engine: Engine, requisition: str | None = None) -> Any:
+    """:func:`~workbench.cache.readmodels.decisions_frame` with who made each decision
+    (:func:`with_who`)."""
+    return with_who(engine, decisions_frame(engine, requisition), "decisions")
 
 
 def decision_version(engine: Engine, target: str, target_kind: str | None = None) -> int:

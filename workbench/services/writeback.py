@@ -63,12 +63,12 @@ from workbench.cache.outbox import (
 from workbench.cache.readmodels import audit_frame, cached_records, outbox_frame
 from workbench.connect.port import ConflictError, Connector, ConnectorError, PushRequest, TransientError
 from workbench.domain.enums import OutboxState
-from workbench.services.decisions import idempotency_key, stamp, utc_now
+from workbench.services.decisions import idempotency_key, stamp, utc_now, with_who
 from workbench.services.settings import current_user
 from workbench.services.tasks import TaskState, check_cancelled
 
 __all__ = ["BACKOFF_FIRST", "BACKOFF_MAX", "OPEN_STATES", "RETRYABLE_STATES", "DrainResult",
-           "Resolution", "audit_frame", "backoff", "cached_records", "confirm_sent",
+           "Resolution", "audit_frame", "audit_log", "backoff", "cached_records", "confirm_sent",
            "discard_conflicts", "drain_outbox", "outbox_frame", "resend_on_source_version",
            "retry", "send_pending"]
 
@@ -76,6 +76,12 @@ BACKOFF_FIRST = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
 OPEN_STATES = tuple(sorted(allowed_from(OutboxMove.CLAIM)))  # queued, sending
 RETRYABLE_STATES = tuple(sorted(allowed_from(OutboxMove.RETRY)))  # conflict, failed
+
+
+def audit_log(engine: Engine, outbox_id: int | None = None) -> Any:
+    """:func:`~workbench.cache.readmodels.audit_frame` with who wrote each event: the
+    workstation login and the database role (``workstation_user``, ``db_role``)."""
+    return with_who(engine, audit_frame(engine, outbox_id), "audit_events")
 
 
 def backoff(attempts: int) -> dt.timedelta:

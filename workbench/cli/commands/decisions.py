@@ -37,6 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                      "--recommendation: the proposed one)")
     rec.add_argument("--comment", default="")
     rec.add_argument("--by", default=None, help="who decides (default: settings user)")
+    rec.add_argument("--expected-version", type=int, default=None, metavar="N",
+                     help="the requisition's decision version you decided on (`decisions list "
+                     "--requisition`): if another buyer decided since, nothing is stored and "
+                     "both decisions are shown (exit 4)")
     add_common(rec)
     add_common(p)
     p.set_defaults(func=run, action_name=None)
@@ -51,7 +55,7 @@ def _user() -> str:
 def run(args: argparse.Namespace) -> int:
     from workbench.app import decisions as ops
     from workbench.app.runner import InlineRunner
-    from workbench.services.decisions import DecisionError
+    from workbench.services.decisions import DecisionConflict, DecisionError
 
     runner = InlineRunner(open_engine(args))
     if args.action_name == "record":
@@ -68,7 +72,12 @@ def run(args: argparse.Namespace) -> int:
                 comment=args.comment,
                 recommendation=args.recommendation,
                 item=args.item,
+                expected_version=args.expected_version,
             ).value
+        except DecisionConflict as exc:  # another buyer decided first: both shown, exit 4
+            if args.json:
+                print_json({"conflict": exc.to_dict()})
+            raise CliError(str(exc), 4) from None
         except DecisionError as exc:
             raise CliError(str(exc), 2) from None
         if args.json:
@@ -92,8 +101,15 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{r['id']:>5} {r['decided_at']} {r['requisition']:14} {r['verdict']:8} "
             f"{r['action']:14} {values:30} {r['outbox_state'] or '-':10} "
-            f"by {r['decided_by'] or '-'}" + (f": {r['comment']}" if r["comment"] else "")
+            f"by {r['decided_by'] or '-'}"
+            + (f" (login {r['workstation_user']}, role {r['db_role']})"
+               if r.get("workstation_user") else "")
+            + (f": {r['comment']}" if r["comment"] else "")
         )
     if not rows:
         print("no decisions recorded")
+    if getattr(args, "requisition", None):
+        version = runner.run(ops.decision_version, args.requisition)
+        print(f"{args.requisition}: decision version {version} (decide on it with "
+              f"--expected-version {version})")
     return 0

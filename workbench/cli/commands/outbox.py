@@ -73,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         for a in out["audit"]:  # type: ignore[attr-defined]
             print(
                 f"{a['at']} {a['actor']:12} {a['action']:22} {a['target'] or '':28} {a['result']}"
+                + (f"  (login {a['workstation_user']}, role {a['db_role']})"
+                   if a.get("workstation_user") else "")
             )
         return 0
     for e in out["entries"]:  # type: ignore[attr-defined]

@@ -239,7 +239,10 @@ class ApprovalsPanel(Panel):
     # --- deciding ---------------------------------------------------------------------------
     def _choice(self, key: Any, **extra: Any) -> Choice:
         r = self._frame.loc[key]
-        return Choice(recommendation=int(key), requisition=str(r["requisition"]), **extra)
+        seen = r.get("decision_version")  # as the queue was read: another buyer's since = conflict
+        return Choice(recommendation=int(key), requisition=str(r["requisition"]),
+                      expected_version=None if seen is None or pd.isna(seen) else int(seen),
+                      **extra)
 
     def approve(self) -> None:
         key = self.queue.current_key()
@@ -275,7 +278,19 @@ class ApprovalsPanel(Panel):
         self.change(decide, choices, verdict, self.ctx.settings.user,
                     then=partial(self._decided, verdict),
                     key="decide", on_finished=lambda: self._set_deciding(False),
+                    on_failure=self._not_decided,
                     progress=f"Storing {len(choices)} decisions…" if len(choices) > 20 else None)
+
+    def _not_decided(self, exc: BaseException) -> None:
+        """Another buyer decided first (a team cache): say whose decision it is, reload."""
+        from workbench.services.approvals import conflict_text
+        from workbench.services.decisions import DecisionConflict
+
+        if not isinstance(exc, DecisionConflict):
+            self.failed("decide", exc)
+            return
+        self.status.setText(conflict_text(exc))
+        self.reload()
 
     def _decided(self, verdict: str, outcomes: list[DecisionOutcome]) -> None:
         self.last_outcomes = outcomes

@@ -40,7 +40,10 @@ from workbench.ui.widgets import heading
 COVERAGE_COLUMNS = [Col(k, title, "text" if k == "period" else "qty", tip=COVERAGE_TIPS[k])
                     for k, title in COVERAGE_HEADERS]
 HISTORY_COLUMNS = [
-    Col("decided_at", "When"), Col("decided_by", "Who"), Col("verdict", "Verdict"),
+    Col("decided_at", "When"), Col("decided_by", "Who"),
+    Col("workstation_user", "Login", tip="The workstation's login the decision was made on"),
+    Col("db_role", "Role", tip="The database role it was stored as (team cache)"),
+    Col("verdict", "Verdict"),
     Col("action", "Action"), Col("quantity", "Qty", "qty"), Col("date", "Date"),
     Col("comment", "Why (comment)"), Col("advice_action", "Advice decided on"),
     Col("outbox_state", "Write-back"),
@@ -124,7 +127,10 @@ class EvidencePane(QWidget):
     def show_history(self, frame: pd.DataFrame) -> None:
         frame = frame.copy()
         frame["decided_at"] = frame["decided_at"].astype(str).str.replace("T", " ").str[:16]
-        for name in ("comment", "date", "advice_action", "outbox_state", "decided_by"):
+        for name in ("comment", "date", "advice_action", "outbox_state", "decided_by",
+                     "workstation_user", "db_role"):
+            if name not in frame:
+                frame[name] = None
             frame[name] = frame[name].fillna("").astype(str)
         self.history_model.set_frame(frame, "id")
         n = len(frame)
