@@ -51,13 +51,24 @@ if TYPE_CHECKING:
 
 #: exit code when another run holds the lock (EX_TEMPFAIL: try again later)
 BUSY = 75
+#: the exit codes as ``--help`` lists them (the module doc explains them)
+EPILOG = """\
+one line per source on stdout; a lock keeps two runs from overlapping.
+exit codes:
+  0   every source synced (with --send: no entry failed or in conflict)
+  1   some source failed (the others ran), or --send left entries failed/in conflict
+  2   no such source, no source configured, unreadable settings
+  3   the cache cannot be opened or used
+  75  another team-sync holds the lock: nothing done (systemd: SuccessExitStatus=75)
+sample units: packaging/systemd/ (README.md there)"""
 #: connectors a team sync never runs by default: a workstation's copy of the team cache
 SKIPPED_CONNECTORS = frozenset({"team"})
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("team-sync", help="scheduled sync of a team cache from its sources "
-                                         "(cron/systemd; exit 75 when another run is busy)")
+                                         "(cron/systemd; exit 75 when another run is busy)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     p.add_argument("--source", action="append", default=None, metavar="NAME",
                    help="a configured source to sync (repeat; default: every enabled one "
                         "but team copies)")
