@@ -96,9 +96,11 @@ def package(tmp_path: Path) -> Path:
     return tmp_path / "erp"
 
 
-@pytest.fixture
-def erp_cache(tmp_path: Path, package: Path) -> Engine:
-    engine = open_cache(tmp_path / "erp.sqlite")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def erp_cache(request: pytest.FixtureRequest, tmp_path: Path, package: Path) -> Engine:
+    """The ERP's cache on each engine (PostgreSQL: the held values are jsonb there)."""
+    engine = open_cache(request.getfixturevalue("pg_cache_url") if request.param == "postgresql"
+                        else tmp_path / "erp.sqlite")
     _write_package(package, _erp())
     _sync(engine, package, "2026-11-26T08:00:00")
     return engine

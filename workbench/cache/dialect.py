@@ -137,6 +137,11 @@ class QmarkCursor:
         self._cursor.close()
 
 
+def is_postgres_cursor(cursor: Any) -> bool:
+    """True for a cursor :func:`raw_cursor` or :func:`cursor_of` gave on PostgreSQL."""
+    return isinstance(cursor, QmarkCursor)
+
+
 def raw_cursor(conn: Connection) -> Any:
     """A DB-API cursor on ``conn``'s connection (inside its transaction) that takes the cache's
     ``?`` SQL on both engines: the sqlite3 cursor itself, or a :class:`QmarkCursor`."""

@@ -32,9 +32,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from workbench.cache import dialect
 
 #: the columns of ``purchase_order_lines`` a supplier message sets
 HELD = (
@@ -68,19 +71,22 @@ def hold(
     columns = [c for c in values if c in HELD]
     if not columns:
         return
+    pg = dialect.is_postgres_cursor(cur)  # PostgreSQL: the values as jsonb (number or text)
     cur.execute(
-        _hold_sql(tuple(columns)),
-        (message, held_at, *(v for c in columns for v in (c, stored(values[c]))),
+        _hold_sql(tuple(columns), pg),
+        (message, held_at,
+         *(v for c in columns for v in (c, json.dumps(stored(values[c])) if pg else stored(values[c]))),
          purchase_order, line),
     )
 
 
 @functools.lru_cache(maxsize=64)
-def _hold_sql(columns: tuple[str, ...]) -> str:
+def _hold_sql(columns: tuple[str, ...], pg: bool = False) -> str:
     """One statement per line: the line's current values of ``columns`` beside the message's
-    (a VALUES list of (column, message value)) into the holds (the driver caches it)."""
-    current = " ".join(f"WHEN '{c}' THEN p.{c}" for c in columns)
-    pairs = ", ".join("(?, ?)" for _ in columns)
+    (a VALUES list of (column, message value)) into the holds (the driver caches it). On
+    PostgreSQL the two values are jsonb (SQLite's untyped columns keep a number a number)."""
+    current = " ".join(f"WHEN '{c}' THEN {f'to_jsonb(p.{c})' if pg else f'p.{c}'}" for c in columns)
+    pairs = ", ".join("(?, CAST(? AS jsonb))" if pg else "(?, ?)" for _ in columns)
     return (
         "INSERT INTO edi_field_holds (purchase_order, line, field, source_value, edi_value, "
         f"message, held_at) SELECT p.purchase_order, p.line, v.column1, CASE v.column1 {current} "

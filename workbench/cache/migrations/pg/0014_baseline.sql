@@ -6,8 +6,8 @@
 --
 -- Differences from SQLite, all deliberate:
 -- * INTEGER is bigint, FLOAT double precision, TEXT text; SQLite's untyped columns of
---   edi_field_holds (source_value, edi_value) are text (the values are ISO dates or numbers as
---   written by workbench/cache/holds.py, compared after conversion).
+--   edi_field_holds (source_value, edi_value) are jsonb: a held quantity stays a number and a
+--   held date ISO text, as in SQLite (workbench/cache/holds.py).
 -- * integer primary keys "id" are identity columns (SQLite's rowid aliases).
 -- * every entity table has a hidden-by-convention column "rowid" (an identity column): SQLite's
 --   implicit rowid, which the frame snapshot patch and sync_run_marks rely on. An upsert that
@@ -554,8 +554,8 @@ CREATE TABLE edi_field_holds (
 	purchase_order text NOT NULL,
 	line bigint NOT NULL,
 	field text NOT NULL,
-	source_value text,
-	edi_value text,
+	source_value jsonb,
+	edi_value jsonb,
 	message bigint NOT NULL REFERENCES edi_messages (id),
 	held_at text NOT NULL,
 	PRIMARY KEY (purchase_order, line, field)
