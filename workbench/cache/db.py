@@ -55,6 +55,7 @@ from sqlalchemy.pool import QueuePool
 from workbench import APP_NAME, __version__
 from workbench.cache.migrations import LATEST_VERSION, MIGRATIONS
 from workbench.cache.pg import PgCacheError, is_postgres_url, mask, open_pg_cache
+from workbench.cache.pg import display as pg_display
 from workbench.cache.pg import local_base as pg_local_base
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,14 @@ def local_base(engine: Engine) -> Path | None:
     if not database or database == ":memory:" or database.startswith("file::memory:"):
         return None
     return Path(database)
+
+
+def location_text(engine: Engine) -> str:
+    """The cache's location as a user reads it: the file, or the PostgreSQL URL without its
+    password (``postgresql://planner@db:5432/plant``)."""
+    if engine.dialect.name == "postgresql":
+        return pg_display(engine.url)
+    return str(engine.url.database)
 
 
 def sqlite_uri(path: Path, *, read_only: bool = False) -> str:

@@ -152,8 +152,10 @@ def listed_rows(conn: Connection, day: str, *, include_closed: bool = False,
     raw = conn.connection.driver_connection
     assert raw is not None
     # the driver's cursor straight: 242,000 rows fetched in a fraction of SQLAlchemy's time
-    rows: list[tuple[Any, ...]] = raw.execute(
-        str(compiled), [compiled.params[k] for k in compiled.positiontup or []]).fetchall()
+    # (SQLite's compiled SQL takes positional parameters, psycopg's named ones)
+    params: Any = ([compiled.params[k] for k in compiled.positiontup]
+                   if compiled.positiontup is not None else compiled.params)
+    rows: list[tuple[Any, ...]] = raw.execute(str(compiled), params).fetchall()
     total = len(rows) if limit is None or len(rows) < limit else int(
         conn.execute(select(func.count()).select_from(t).where(cond)).scalar() or 0)
     return rows, total

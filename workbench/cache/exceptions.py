@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Float, Index, Integer, Table, Text, select
 
+from workbench.cache import dialect
 from workbench.cache.schema import decisions, metadata, outbox
 
 exception_messages = Table(
@@ -155,9 +156,7 @@ def merge(conn: Connection, messages: Sequence[Mapping[str, Any]], day: str, now
     for r in stored.values():
         if not r["resolved_on"]:
             check_move(state_of(r, day), "resolve")
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    cur = raw.cursor()
+    cur = dialect.raw_cursor(conn)
     if inserts:
         cols = list(inserts[0])
         cur.executemany(f"INSERT INTO exception_messages ({', '.join(cols)}) VALUES "
@@ -205,8 +204,7 @@ def apply(conn: Connection, ids: Sequence[int], action: str, by: str, day: str, 
         raise MessageStateError(f"no exception message with id {', '.join(map(str, missing))}")
     for i in ids:
         check_move(state_of(found[i], day), action, f"message {i}")
-    raw = conn.connection.driver_connection
-    assert raw is not None
+    raw = dialect.raw_cursor(conn)
     if action == "acknowledge":
         raw.executemany("UPDATE exception_messages SET acknowledged_by = ?, acknowledged_at = ?,"
                         " snoozed_until = NULL, snoozed_by = NULL WHERE id = ?",

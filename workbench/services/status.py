@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from workbench.cache.db import location_text
 from workbench.cache.readmodels import (
     cache_is_empty,
     live_rows_by_source,
@@ -53,7 +54,7 @@ class CacheStatus:
 
 
 def cache_status(engine: Engine) -> CacheStatus:
-    status = CacheStatus(path=str(engine.url.database), schema_version=schema_version(engine),
+    status = CacheStatus(path=location_text(engine), schema_version=schema_version(engine),
                          entities=live_rows_by_source(engine))
     status.sources = [SourceStatus(**row) for row in source_freshness(engine)]
     return status

@@ -24,9 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-def existing_cache(cache: Path | None) -> Path:
-    """The cache file ``--cache`` names (default: the user's), which must already exist."""
+def existing_cache(cache: Path | str | None) -> Path | str:
+    """The cache file ``--cache`` names (default: the user's), which must already exist; a
+    PostgreSQL URL as it is (opening it says whether it is a cache)."""
     from workbench.cache.db import default_cache_path
+
+    if isinstance(cache, str):
+        return cache
 
     path = Path(os.path.abspath((cache or default_cache_path()).expanduser()))
     if not path.is_file() or path.stat().st_size == 0:
