@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -15,7 +16,7 @@ from workbench.app import outbox as oops
 from workbench.app.ops import NOTHING, Changes, Kind, kind_of
 from workbench.app.runner import InlineRunner
 from workbench.app.sync import demo_source, load_source
-from workbench.cache.db import open_cache
+from workbench.cache.db import local_base, open_cache
 from workbench.services.approvals import ConflictLine
 from workbench.services.planning import open_session
 from workbench.services.reevaluate import run_reevaluation
@@ -30,13 +31,41 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def engine(template: Path, tmp_path: Path) -> Engine:
+@pytest.fixture(scope="module")
+def pg_template_db(pg_server: Any, pg_template: str) -> tuple[str, Path]:
+    """The demo loaded into a PostgreSQL cache (copied per test with CREATE DATABASE …
+    TEMPLATE): its name and where its local files (the demo ledger) start."""
+    pg_server.create_database("ops_template", template=pg_template)
+    engine = open_cache(pg_server.url("ops_template"))
+    assert InlineRunner(engine).run(load_source, demo_source()).value.results[0].ok
+    base = local_base(engine)
+    engine.dispose()
+    assert base is not None
+    return "ops_template", base
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, template: Path, tmp_path: Path) -> Engine:
+    """A copy of the demo cache on each engine, with its demo ledger."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        name, source_base = request.getfixturevalue("pg_template_db")
+        copy = f"ops{next(_COPIES)}"
+        engine = open_cache(server.create_database(copy, template=name))
+        request.addfinalizer(lambda: (engine.dispose(), server.drop_database(copy)))
+        target_base = local_base(engine)
+        assert target_base is not None
+        if Path(f"{source_base}.demo-ledger.jsonl").exists():
+            shutil.copy(f"{source_base}.demo-ledger.jsonl", f"{target_base}.demo-ledger.jsonl")
+        return engine
     target = tmp_path / "cache.sqlite"
     for suffix in ("", ".demo-ledger.jsonl"):
         if Path(f"{template}{suffix}").exists():
             shutil.copy(f"{template}{suffix}", f"{target}{suffix}")
     return open_cache(target)
+
+
+_COPIES = iter(range(1, 10**9))
 
 
 def test_each_operation_has_its_kind() -> None:
