@@ -33,7 +33,9 @@ columns (:data:`MESSAGE_COLUMNS`), one message per identity (kind + element).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -43,6 +45,7 @@ import pandas as pd
 from workbench.analysis.data import PlanningData, date_of
 from workbench.analysis.netting import Plan
 from workbench.analysis.pegging import Pegging
+from workbench.analysis.sources import open_purchase_lines, open_work_orders
 
 from . import endangers as fast
 from . import engineering, purchasing, records, straight, supply
@@ -141,6 +144,29 @@ def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None =
     of it message by message instead (:mod:`.straight`: the same answers, far slower; the
     reference the property test compares with). ``endangers=False`` leaves the pegged demands
     out (empty lists) and E09: the rules alone."""
+    with collector_paused():
+        return _compute(data, plan, pegging, settings, site_names, endangers)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a message list is built: the lists and
+    dicts of a few hundred thousand messages (no cycles among them) would otherwise set off
+    full collections over every object of the planning data, again and again (measured on the
+    large demo: a third of the time spent listing endangered demands). Restored after, as it
+    was."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
+             settings: ExceptionSettings | None, site_names: Mapping[str, str] | None,
+             endangers: bool) -> ExceptionList:
     s = settings or ExceptionSettings()
     today = plan.calendar.today
     cov = firm_coverage(plan)
@@ -154,14 +180,15 @@ def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None =
     else:
         assert pegging is not None
         late = straight.demand_late(data, plan, released, pegging)
+    pol, wo = open_purchase_lines(data), open_work_orders(data)  # read by several rules
     parts = [
         supply.reschedule_in(cov, today, s), supply.reschedule_out(cov, today, s),
         supply.cancel(cov), supply.reduce(cov, plan), supply.increase(cov, plan), released,
-        supply.order_past_due(data, today, s), supply.below_safety_stock(plan), late,
-        purchasing.confirmation_missing(data, today, s), purchasing.confirmation_differs(data, s),
-        purchasing.ship_notice_mismatch(data, s),
-        engineering.revision_conflict(data, plan),
-        engineering.draft_revision_pending(data), records.data_problems(data),
+        supply.order_past_due(data, today, s, pol, wo), supply.below_safety_stock(plan), late,
+        purchasing.confirmation_missing(data, today, s, pol),
+        purchasing.confirmation_differs(data, s, pol), purchasing.ship_notice_mismatch(data, s, pol),
+        engineering.revision_conflict(data, plan, pol, wo),
+        engineering.draft_revision_pending(data, wo), records.data_problems(data),
     ]
     messages = pd.concat([p for p in parts if len(p)] or [empty()], ignore_index=True)
     for hidden in _HIDDEN:
@@ -186,15 +213,22 @@ def name_messages(messages: pd.DataFrame, data: PlanningData,
                   site_names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """``messages`` with :data:`NAME_COLUMNS`: item description, unit, planner and buyer from
     the item master, site and supplier names (empty where unknown)."""
-    items = data.items.drop_duplicates("code").set_index("code")
-    suppliers = data.suppliers.drop_duplicates("code").set_index("code")
+    items = data.items.drop_duplicates("code")
+    suppliers = data.suppliers.drop_duplicates("code")
     out = messages.copy()
-    item = out["item"]
+    at = pd.Index(items["code"]).get_indexer(out["item"])  # one look-up for four columns
     for column, source in (("item_description", "description"), ("unit", "stock_uom"),
                            ("planner", "planner"), ("buyer", "buyer")):
-        out[column] = item.map(items[source]).fillna("").astype(str) if len(items) else ""
-    out["supplier_name"] = (out["supplier"].map(suppliers["name"]).fillna("").astype(str)
-                            if len(suppliers) else "")
+        out[column] = _taken(items[source], at) if len(items) else ""
+    out["supplier_name"] = (_taken(suppliers["name"], pd.Index(suppliers["code"]).get_indexer(
+        out["supplier"])) if len(suppliers) else "")
     out["site_name"] = out["site"].map(dict(site_names or {})).astype(object).fillna(
         "").astype(str)
     return out
+
+
+def _taken(values: pd.Series, at: np.ndarray) -> np.ndarray:
+    """``values`` at positions ``at`` as text, "" where ``at`` is -1 or the value is missing."""
+    found = values.to_numpy(dtype=object)[np.maximum(at, 0)]
+    return pd.Series(np.where(at >= 0, found, None), dtype=object).fillna("").astype(
+        str).to_numpy(dtype=object)

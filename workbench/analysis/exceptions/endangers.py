@@ -106,7 +106,7 @@ def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatri
         index.append(sel)
     out = list(messages["endangers"])
     if blocks:
-        found = listed(sparse.vstack(blocks, format="csr"), due, matrix.columns, limit)
+        found = listed(sparse.vstack(blocks, format="csr"), due, limit)
         for i, value in zip(np.concatenate(index).tolist(), found):
             out[i] = value
     for i in np.flatnonzero(~has & ~is_late & ~firm & ~safety).tolist():

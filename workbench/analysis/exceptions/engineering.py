@@ -28,10 +28,11 @@ from workbench.domain.enums import BomStatus
 from .kinds import frame
 
 
-def _supply(data: PlanningData) -> pd.DataFrame:
-    pol = open_purchase_lines(data)
+def _supply(data: PlanningData, pol: pd.DataFrame | None, wo: pd.DataFrame | None
+            ) -> pd.DataFrame:
+    pol = open_purchase_lines(data) if pol is None else pol
     req = data.requisitions[data.requisitions["status"].isin(OPEN_REQUISITIONS)]
-    wo = open_work_orders(data)
+    wo = open_work_orders(data) if wo is None else wo
     return pd.concat([
         pd.DataFrame({"element": (pol["purchase_order"] + "/" + pol["line"].astype(str)),
                       "element_type": "purchase_order_line", "item": pol["item"],
@@ -46,9 +47,11 @@ def _supply(data: PlanningData) -> pd.DataFrame:
     ], ignore_index=True)
 
 
-def revision_conflict(data: PlanningData, plan: Plan) -> pd.DataFrame:
-    """E13 (module doc): suggested quantity 0 (cancel, or use up elsewhere)."""
-    supply = _supply(data)
+def revision_conflict(data: PlanningData, plan: Plan, lines: pd.DataFrame | None = None,
+                      orders: pd.DataFrame | None = None) -> pd.DataFrame:
+    """E13 (module doc): suggested quantity 0 (cancel, or use up elsewhere). ``lines``,
+    ``orders``: the open PO lines and work orders when the caller has them already."""
+    supply = _supply(data, lines, orders)
     src = plan.sources
     needed = src.keys("requirements", plan.items, plan.sites)
     site = plan.sites.get_indexer(supply["site"])
@@ -79,11 +82,12 @@ def revision_conflict(data: PlanningData, plan: Plan) -> pd.DataFrame:
         "reason": "no BOM revision in force on its date uses this component"})
 
 
-def draft_revision_pending(data: PlanningData) -> pd.DataFrame:
-    """E14 (module doc)."""
+def draft_revision_pending(data: PlanningData, orders: pd.DataFrame | None = None
+                           ) -> pd.DataFrame:
+    """E14 (module doc); ``orders``: the open work orders when the caller has them."""
     revs = data.bom_revisions
     drafts = revs.loc[revs["status"] == BomStatus.DRAFT.value, ["parent", "revision"]]
-    wo = open_work_orders(data)
+    wo = open_work_orders(data) if orders is None else orders
     hit = drafts.merge(wo[["code", "item", "site", "bom_revision", "remaining"]],
                        left_on="parent", right_on="item")
     hit = hit[hit["bom_revision"] != hit["revision"]].sort_values(["parent", "revision", "code"])

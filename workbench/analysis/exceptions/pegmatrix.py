@@ -43,7 +43,7 @@ from workbench.analysis.netting import Plan
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.sources import EPS, requirement_buckets
 
-from .pegs import DueDates, day_date
+from .pegs import DueDates
 
 
 def overlaps(a_row: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_row: np.ndarray,
@@ -115,9 +115,9 @@ class PegMatrix:
     def __init__(self, plan: Plan, due: DueDates, pegging: Pegging | None = None):
         self.plan = plan
         self.due = due
-        self.columns = np.array(sorted(due.due), dtype=object)
+        self.columns = due.names
         self.column_of = pd.Index(self.columns)
-        self.due_day = np.array([due.due[c] for c in self.columns], np.int64)
+        self.due_day = due.days
         order_rows, order_buckets = np.nonzero(plan.planned > EPS)  # row-major: level order
         self.order_row, self.order_bucket = order_rows, order_buckets
         self._order_key = order_rows * plan.calendar.n_buckets + order_buckets  # sorted
@@ -367,7 +367,7 @@ def _group_shift(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return out
 
 
-def listed(pegs: sparse.csr_matrix, due: DueDates, columns: np.ndarray, limit: int
+def listed(pegs: sparse.csr_matrix, due: DueDates, limit: int
            ) -> list[list[dict[str, object]]]:
     """Per matrix row, :meth:`.pegs.DueDates.listed` of its pegs: the demands with more than
     EPS, largest quantity first (then by name), at most ``limit``.
@@ -383,14 +383,21 @@ def listed(pegs: sparse.csr_matrix, due: DueDates, columns: np.ndarray, limit: i
     top = np.arange(len(r)) - _group_first(r) < limit
     r, col, v = r[top], col[top], v[top]
     used, at = np.unique(col, return_inverse=True)  # names and dates of listed columns only
-    dates = np.empty(len(used), dtype=object)
-    dates[:] = [day_date(int(d)) for d in due_days(due, columns[used]).tolist()]
-    names = columns[used]
+    dates = day_dates(due.days[used])  # columns are due's names
+    names = due.names[used]
     entries = [{"peg": k, "due_date": d, "quantity": round(q, 6)} for k, d, q in
                zip(names[at].tolist(), dates[at].tolist(), v.tolist())]
     bounds = np.searchsorted(r, np.arange(pegs.shape[0] + 1)).tolist()
     return [entries[a:b] for a, b in pairwise(bounds)]
 
 
-def due_days(due: DueDates, columns: np.ndarray) -> np.ndarray:
-    return np.array([due.due[c] for c in columns.tolist()], np.int64)
+def day_dates(days: np.ndarray) -> np.ndarray:
+    """:func:`.pegs.day_date` of every day number at once (an object array of dates, None for
+    no date)."""
+    days = np.asarray(days, np.int64)
+    out = np.full(len(days), None, dtype=object)
+    valid = days >= -(10**9)
+    out[valid] = days[valid].astype("datetime64[D]").astype(object)
+    return out
+
+

@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from workbench.analysis.data import PlanningData, date_of, day_numbers
 from workbench.analysis.netting import Plan
@@ -46,13 +47,27 @@ def covered_pegs(pegging: Pegging, row: int, before: float, needed: float) -> Pe
 
 
 class DueDates:
-    """Due dates of the demands and work orders pegs name."""
+    """Due dates of the demands and work orders pegs name: ``names`` (sorted, distinct; a work
+    order as ``work_order:CODE``) and their ``days``, as arrays; ``due`` the same as a dict,
+    built when first asked (the message-by-message path asks it peg by peg)."""
 
     def __init__(self, data: PlanningData):
         dem, wo = data.demands, data.work_orders
-        self.due: dict[str, int] = dict(zip(dem["code"], day_numbers(dem["due_date"]).tolist()))
-        self.due.update({f"work_order:{c}": d for c, d in
-                         zip(wo["code"], day_numbers(wo["due_date"]).tolist())})
+        names = np.concatenate([dem["code"].astype(str).to_numpy(object),
+                                ("work_order:" + wo["code"].astype(str)).to_numpy(object)])
+        days = np.concatenate([day_numbers(dem["due_date"]), day_numbers(wo["due_date"])])
+        codes, distinct = pd.factorize(names, sort=True)
+        last = np.zeros(len(distinct), np.int64)  # a code given twice: its last date counts
+        last[codes] = np.arange(len(codes))
+        self.names: np.ndarray = np.asarray(distinct, dtype=object)
+        self.days: np.ndarray = days[last].astype(np.int64)
+        self._due: dict[str, int] | None = None
+
+    @property
+    def due(self) -> dict[str, int]:
+        if self._due is None:
+            self._due = dict(zip(self.names.tolist(), self.days.tolist()))
+        return self._due
 
     def listed(self, pegs: Pegs, limit: int) -> list[dict[str, Any]]:
         """The demands (and work orders) among ``pegs``: peg, due_date, quantity."""

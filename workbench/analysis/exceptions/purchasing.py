@@ -1,7 +1,8 @@
 """Rules on supplier confirmations and ship notices: E10-E12 (docs/exceptions.md).
 
 They read open PO lines (:func:`workbench.analysis.sources.open_purchase_lines`: the line's
-status expects goods and its order is neither cancelled nor closed); the element is
+status expects goods and its order is neither cancelled nor closed; ``lines`` passes them in
+when the caller has them already); the element is
 ``PO/line``. The model keeps one promised date per line and an acknowledgement status
 (``none``, ``accepted``, ``changed``, ``rejected``), no confirmed quantity of its own: a
 supplier who confirms another quantity acknowledges ``changed``.
@@ -19,8 +20,8 @@ from workbench.domain.enums import AckStatus, PurchaseStatus
 from .kinds import ExceptionSettings, frame
 
 
-def _lines(data: PlanningData) -> pd.DataFrame:
-    pol = open_purchase_lines(data)
+def _lines(data: PlanningData, lines: pd.DataFrame | None) -> pd.DataFrame:
+    pol = open_purchase_lines(data) if lines is None else lines
     return pol.assign(element=(pol["purchase_order"] + "/" + pol["line"].astype(str)))
 
 
@@ -34,11 +35,12 @@ def _po(sel: pd.DataFrame, kind: str, columns: dict[str, object]) -> pd.DataFram
     return frame(kind, len(sel), base)
 
 
-def confirmation_missing(data: PlanningData, today: int, s: ExceptionSettings) -> pd.DataFrame:
+def confirmation_missing(data: PlanningData, today: int, s: ExceptionSettings,
+                         lines: pd.DataFrame | None = None) -> pd.DataFrame:
     """E10: a line sent to the supplier (status ``sent``) without acknowledgement
     (``ack_status = none``) more than ``confirmation_days`` after its order's order date;
     ``days`` = days since the order date. A line whose order has no order date is not judged."""
-    pol = _lines(data)
+    pol = _lines(data, lines)
     orders = data.purchase_orders.drop_duplicates("code").set_index("code")["order_date"]
     ordered = day_numbers(orders.reindex(pol["purchase_order"].to_numpy()).to_numpy())
     waited = today - ordered
@@ -51,11 +53,12 @@ def confirmation_missing(data: PlanningData, today: int, s: ExceptionSettings) -
         "reason": f"no acknowledgement more than {s.confirmation_days} days after the order"})
 
 
-def confirmation_differs(data: PlanningData, s: ExceptionSettings) -> pd.DataFrame:
+def confirmation_differs(data: PlanningData, s: ExceptionSettings,
+                         lines: pd.DataFrame | None = None) -> pd.DataFrame:
     """E11: the supplier rejected the line, acknowledged it ``changed``, or promised a date
     more than the tolerance away from the requested date (``days`` = promised - requested);
     suggested date: the requested one (rejected: high severity)."""
-    pol = _lines(data)
+    pol = _lines(data, lines)
     promised = day_numbers(pol["promised_date"])
     requested = day_numbers(pol["requested_date"])
     has = (promised != NO_DATE) & (requested != NO_DATE)
@@ -74,12 +77,13 @@ def confirmation_differs(data: PlanningData, s: ExceptionSettings) -> pd.DataFra
     return out
 
 
-def ship_notice_mismatch(data: PlanningData, s: ExceptionSettings) -> pd.DataFrame:
+def ship_notice_mismatch(data: PlanningData, s: ExceptionSettings,
+                         lines: pd.DataFrame | None = None) -> pd.DataFrame:
     """E12: a ship notice (``asn_quantity > 0``) whose quantity differs from the line's open
     quantity by more than ``ship_notice_tolerance_pct`` % of it, or whose arrival date is more
     than ``ship_notice_tolerance_days`` after the line's due date; suggested quantity: the
     notice's, ``days`` = arrival - due."""
-    pol = _lines(data)
+    pol = _lines(data, lines)
     asn = pol["asn_quantity"].to_numpy(float)
     remaining = pol["remaining"].to_numpy(float)
     arrival = day_numbers(pol["asn_date"])

@@ -44,7 +44,7 @@ def _found(entity: str, rows: pd.DataFrame, key: Callable[[pd.DataFrame], pd.Ser
 def data_problems(data: PlanningData) -> pd.DataFrame:
     """E15 (module doc)."""
     inv, pol, wo, dem = data.inventory, data.purchase_order_lines, data.work_orders, data.demands
-    known = set(data.items["code"])
+    known = data.items["code"]  # isin hashes it once (a set is turned into a list first)
     orders = data.purchase_orders.drop_duplicates("code").set_index("code")["order_date"]
     ordered = day_numbers(orders.reindex(pol["purchase_order"].to_numpy()).to_numpy())
     promised = day_numbers(pol["promised_date"])

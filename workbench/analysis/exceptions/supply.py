@@ -132,11 +132,14 @@ def release_past_due(plan: Plan) -> pd.DataFrame:
     return out
 
 
-def order_past_due(data: PlanningData, today: int, s: ExceptionSettings) -> pd.DataFrame:
+def order_past_due(data: PlanningData, today: int, s: ExceptionSettings,
+                   lines: pd.DataFrame | None = None, orders: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
     """E07: an open PO line (promise, else requested date) or open work order (due date)
-    due more than the tolerance before the planning day; ``days`` = days overdue."""
-    pol = open_purchase_lines(data)
-    wo = open_work_orders(data)
+    due more than the tolerance before the planning day; ``days`` = days overdue. ``lines``,
+    ``orders``: the open PO lines and work orders when the caller has them already."""
+    pol = open_purchase_lines(data) if lines is None else lines
+    wo = open_work_orders(data) if orders is None else orders
     wo = wo[wo["remaining"] > EPS]
     due = np.concatenate([pol["due_day"].to_numpy(np.int64), day_numbers(wo["due_date"])])
     element = np.concatenate([(pol["purchase_order"] + "/" + pol["line"].astype(str)).to_numpy(),
