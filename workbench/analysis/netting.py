@@ -43,6 +43,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,11 @@ class Plan:
     #: mask over the keys: where each item is planned (:func:`planned_at`; its safety stock
     #: applies there); None: every row's key
     planned_at: np.ndarray | None = field(default=None, repr=False)
+    #: low-level code per item (the level of its rows); None: not kept
+    llc: np.ndarray | None = field(default=None, repr=False)
+    #: what later work keeps about this plan (:mod:`workbench.analysis.incremental` keeps each
+    #: row's own inputs sorted by key there, to replan the next change without sorting again)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _row_of_key: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -414,7 +420,7 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
         del gross, scheduled, on_hand, net, planned  # no views may outlive a resize
     rows.finish()
     return Plan(calendar, items, sites, segments, sources, rows.key, rows.level, rows.on_hand,
-                rows.gross, rows.scheduled, rows.net, rows.planned, cycles, where)
+                rows.gross, rows.scheduled, rows.net, rows.planned, cycles, where, llc)
 
 
 def planned_at(segments: Segments, n_items: int, n_sites: int, keys: np.ndarray) -> np.ndarray:

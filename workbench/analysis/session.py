@@ -19,6 +19,7 @@ from workbench.analysis.bom import RELEASED, BomGraph, ItemIndex, ParentRows
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
 from workbench.analysis.data import PlanningData, date_of, day_number
+from workbench.analysis.incremental import Change, replan_detail
 from workbench.analysis.netting import Plan, plan, with_revision_released
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.revisions import impact
@@ -38,6 +39,34 @@ class PlanningSession:
     _plans: dict[bool, Plan] = field(default_factory=dict, repr=False)
     _slippage: Slippage | None = field(default=None, repr=False)
     _pegging: dict[bool, Pegging] = field(default_factory=dict, repr=False)
+
+    #: how the plan was made: "full", or what the last :meth:`replanned` did ("incremental",
+    #: "full: <why>", see :class:`workbench.analysis.incremental.Replan`)
+    how: str = "full"
+    #: the cache's entity stamp observed before the data was read (None: unknown); while the
+    #: cache still has it, no planning table was written since (see
+    #: :func:`workbench.services.planning_data.refresh_session`)
+    stamp: int | None = None
+
+    def replanned(self, data: PlanningData, change: Change) -> PlanningSession:
+        """A session on ``data`` — this session's data after ``change`` — whose plan is replanned
+        from this one's by net change (:mod:`workbench.analysis.incremental`: only the changed
+        items and what lies below them are re-netted; the answer equals a full plan). This
+        session's plan is updated in place and must not be asked again; its where-used graphs
+        are kept when no BOM changed. The risk-adjusted plan, pegging and slippage are rebuilt
+        on demand."""
+        out = PlanningSession(data, self.calendar, self.consumption, stamp=self.stamp)
+        if False in self._plans:
+            done = replan_detail(self._plans.pop(False), data, change,
+                                 consumption=self.consumption, in_place=True)
+            out._plans[False] = done.plan
+            out._items = done.plan.items
+            out.how = done.how
+        if not change.bom_parents and not change.master:
+            out._graphs = self._graphs
+        self._plans.clear()
+        self._pegging.clear()
+        return out
 
     @property
     def today(self) -> dt.date:

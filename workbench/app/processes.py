@@ -119,6 +119,15 @@ def open_planning_session(engine: Any, defaults: PlanningDefaults,
                         state=state, consumption=defaults.consumption())
 
 
+def refresh_planning_session(engine: Any, session: Any) -> Any:
+    """The session brought up to date after a command changed the planning input (a decision:
+    replanned by net change), or None when a new one must be opened
+    (:func:`workbench.services.planning_data.refresh_session`)."""
+    from workbench.services.planning_data import refresh_session
+
+    return refresh_session(engine, session)
+
+
 class _Session:
     """The planner child's planning session, reopened when the cache generation or the planning
     defaults change."""
@@ -130,6 +139,10 @@ class _Session:
 
     def get(self, generation: int, defaults: PlanningDefaults, state: TaskState) -> Any:
         wanted = (generation, defaults.horizon_weeks, defaults.bucket, defaults.consumption())
+        if self.session is not None and self.key is not None and wanted != self.key and \
+                wanted[1:] == self.key[1:]:  # same defaults: a decision may replan by net change
+            self.session = refresh_planning_session(self.engine, self.session)
+            self.key = wanted if self.session is not None else None
         if self.session is None or wanted != self.key:
             self.session = None  # free the old session before building the new one
             self.session = open_planning_session(self.engine, defaults, state)
@@ -442,6 +455,11 @@ class JobServer:
             return call_job(fn, self._inline_engine, state)
         d = self._defaults()
         wanted = (self.generation, d.horizon_weeks, d.bucket, d.consumption())
+        if self._inline_session is not None and self._inline_key is not None and \
+                self._inline_key != wanted and self._inline_key[1:] == wanted[1:]:
+            self._inline_session = refresh_planning_session(self._inline_engine,
+                                                            self._inline_session)
+            self._inline_key = wanted if self._inline_session is not None else None
         if self._inline_session is None or self._inline_key != wanted:
             self._inline_session = open_planning_session(self._inline_engine, d, state)
             self._inline_key = wanted

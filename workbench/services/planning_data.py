@@ -32,7 +32,9 @@ from workbench.analysis.data import (
     normalise_frame,
     seed_codes,
 )
+from workbench.analysis.incremental import Change
 from workbench.analysis.netting import plan_sites
+from workbench.analysis.overlay import LINE, apply_pending
 from workbench.analysis.session import PlanningSession
 from workbench.analysis.sources import collect
 from workbench.cache.db import read_transaction
@@ -47,7 +49,7 @@ from workbench.cache.snapshot import (
 )
 from workbench.cache.snapshot_patch import patch_frame
 from workbench.domain.models import ENTITY_MODELS
-from workbench.services.overlay import overlay_pending
+from workbench.services.overlay import pending_decisions
 from workbench.services.tasks import TaskState, check_cancelled
 
 #: Provenance columns the engine never reads, left out of the bulk tables when loading (fewer
@@ -80,7 +82,7 @@ def load_planning_data(engine: Engine, state: TaskState | None = None,
         if (entity, column) in CODE_COLUMNS:
             seed_codes(data, entity, column, ids)
     if "purchase_order_lines" in frames:  # pending decisions: the plan as it will be
-        data = overlay_pending(engine, data)
+        data = _overlaid(data, pending_decisions(engine))
     if prepare:
         if state is not None:
             state.set_status("numbering items")
@@ -196,6 +198,65 @@ def open_session(engine: Engine, *, today: dt.date | None = None, horizon: str =
     """A session on the cache's data with the planning parameters: planning day, horizon and
     bucket, and the forecast consumption windows (``None``: no consumption, see
     :mod:`workbench.analysis.consumption`)."""
+    stamp = observe_stamp(engine)  # any write of an entity table from now on draws a new one
     data = load_planning_data(engine, state, consumption=consumption)
     day = today or planning_day(data)
-    return PlanningSession(data, Calendar.parse(day, horizon, bucket), consumption)
+    session = PlanningSession(data, Calendar.parse(day, horizon, bucket), consumption)
+    session.stamp = stamp
+    return session
+
+#: the name under which :func:`_overlaid` keeps the PO lines before the overlay
+_OVERLAY = "overlay:base"
+
+
+def _overlaid(data: PlanningData, pending: pd.DataFrame) -> PlanningData:
+    """``data`` with the ``pending`` decisions overlaid; the PO lines before the overlay and the
+    decisions are kept in the result (:meth:`PlanningData.derived`, checked by the identity of
+    the overlaid lines) for :func:`refresh_session`."""
+    base = data.purchase_order_lines
+    out = apply_pending(data, pending)
+    out._derived[_OVERLAY] = ((out.purchase_order_lines,), (base, pending))
+    return out
+
+
+def overlay_change(before: pd.DataFrame, after: pd.DataFrame,
+                   decisions: Iterable[pd.DataFrame]) -> Change:
+    """The items whose PO lines the overlay of ``decisions`` may set differently between the
+    overlaid lines ``before`` and ``after``: every line of an order a decision names (a line
+    decision's order, the ``pending:REQ`` order a requisition's decision places)."""
+    orders: set[str] = set()
+    for pending in decisions:
+        for kind, element in zip(pending["target_kind"].fillna(""), pending["element"]):
+            text = str(element)
+            orders.add(text.rsplit("/", 1)[0] if kind == LINE else f"pending:{text}")
+    items: set[str] = set()
+    for lines in (before, after):
+        items.update(lines.loc[lines["purchase_order"].isin(orders), "item"].astype(str))
+    return Change.of(items=items)
+
+
+def refresh_session(engine: Engine, session: PlanningSession) -> PlanningSession | None:
+    """``session`` brought up to date after a command changed the planning input, or None when
+    it must be opened again (:func:`open_session`).
+
+    When no entity table was written since the session's data was read (the cache's entity
+    stamp is the one observed then), only the pending decisions can have changed (a decision
+    approved, a write-back confirmed or discarded): they are overlaid on the PO lines as read,
+    and the plan is replanned by net change from the session's plan (the items of the orders
+    the decisions name and everything below them, :mod:`workbench.analysis.incremental`),
+    equal to the plan a new session would make. The old session's plan is reused in place.
+    """
+    if session.stamp is None or read_stamp(engine) != session.stamp:
+        return None
+    data = session.data
+    kept = data._derived.get(_OVERLAY)
+    if kept is None or kept[0][0] is not data.purchase_order_lines:
+        return None
+    base, before = kept[1]
+    pending = pending_decisions(engine)
+    if pending.equals(before):  # nothing to replan: the same plan in a new session
+        return session.replanned(data, Change())
+    after = _overlaid(data.replace(purchase_order_lines=base), pending)
+    change = overlay_change(data.purchase_order_lines, after.purchase_order_lines,
+                            (before, pending))
+    return session.replanned(after, change)
