@@ -86,3 +86,83 @@ def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
         fk = conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one()
         mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar_one()
     assert (fk, mode) == (1, "wal")
+
+
+# --- PostgreSQL (issue 17): the same forward migration, in one transaction ----------------------
+
+def _pg_at_baseline(url: str) -> None:
+    """A PostgreSQL cache as the first team-cache version wrote it: the baseline (schema 14)
+    only, with a site, an item and a purchase order."""
+    import psycopg
+
+    from workbench.cache.migrations import PG_MIGRATIONS
+    from workbench.cache.pg import APPLICATION
+
+    baseline = PG_MIGRATIONS[0]
+    assert baseline.version == 14
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(baseline.sql)  # type: ignore[arg-type]
+        con.execute("INSERT INTO cache_meta VALUES ('application', %s), ('schema_version', '14')",
+                    (APPLICATION,))
+        con.execute("INSERT INTO sites (code, name) VALUES ('P1', 'Plant 1')")
+        con.execute("INSERT INTO items (code, stock_uom) VALUES ('BOLT', 'EA')")
+        con.execute("INSERT INTO purchase_orders (code, supplier, site) VALUES ('PO1', 'S1', 'P1')")
+
+
+def _pg_tables(url: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        return {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
+
+
+def test_an_older_postgresql_cache_migrates_forward_keeping_its_data(pg_url: str) -> None:
+    _pg_at_baseline(pg_url)
+    assert "decision_versions" not in _pg_tables(pg_url)  # a table of migration 15
+    engine = open_cache(pg_url)
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT value FROM cache_meta WHERE key = 'schema_version'").scalar_one() == str(LATEST_VERSION)
+        assert conn.exec_driver_sql("SELECT name FROM sites").scalar_one() == "Plant 1"
+        conn.exec_driver_sql(
+            "INSERT INTO purchase_order_lines (purchase_order, line, item, supplier, site, "
+            "quantity_ordered, requested_date, promised_date) "
+            "VALUES ('PO1', 1, 'BOLT', 'S1', 'P1', 5, '2026-12-01', '2026-12-04')")
+        history = conn.exec_driver_sql("SELECT promised_date, origin FROM promise_changes").all()
+    engine.dispose()
+    assert [tuple(r) for r in history] == [("2026-12-04", "observed")]
+    assert "decision_versions" in _pg_tables(pg_url)
+
+
+def test_a_failing_postgresql_migration_leaves_the_database_as_it_was(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DDL is transactional: every pending migration runs in one transaction, which is the
+    backup before migrating — a failure in the last statement undoes the tables it created."""
+    from workbench.cache import pg
+    from workbench.cache.migrations import PG_MIGRATIONS, Migration
+
+    _pg_at_baseline(pg_url)
+    broken = [PG_MIGRATIONS[0], *(Migration(m.version, m.name, m.sql + "\nSELECT 1 / 0;")
+                                  for m in PG_MIGRATIONS[1:])]
+    monkeypatch.setattr(pg, "PG_MIGRATIONS", broken)
+    with pytest.raises(CacheError, match="division by zero"):
+        open_cache(pg_url)
+    assert "decision_versions" not in _pg_tables(pg_url)
+    import psycopg
+
+    with psycopg.connect(pg_url) as con:
+        assert con.execute("SELECT value FROM cache_meta WHERE key = 'schema_version'"
+                           ).fetchone() == ("14",)
+        assert con.execute("SELECT name FROM sites").fetchall() == [("Plant 1",)]
+
+
+def test_postgresql_migrations_build_exactly_the_declared_schema(pg_url: str) -> None:
+    from sqlalchemy import inspect
+
+    engine = open_cache(pg_url)
+    insp = inspect(engine)
+    for table in metadata.sorted_tables:
+        cols = [c["name"] for c in insp.get_columns(table.name) if c["name"] != "rowid"]
+        assert sorted(cols) == sorted(c.name for c in table.columns), table.name
+    engine.dispose()

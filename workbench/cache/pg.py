@@ -190,6 +190,8 @@ def migrate(engine: Engine, url: URL) -> int:
 def open_pg_cache(location: str) -> Engine:
     """The engine of the PostgreSQL cache at ``location`` (created or migrated as needed);
     :class:`PgCacheError` (one line, password masked) when it cannot be opened."""
+    import psycopg  # here: an SQLite-only session never loads the driver
+
     url = parse_url(location)
     connect_args: dict[str, Any] = {"connect_timeout": 10, "application_name": APP_NAME}
     if url.password is None:
@@ -215,6 +217,10 @@ def open_pg_cache(location: str) -> Engine:
     except DBAPIError as exc:
         engine.dispose()
         raise PgCacheError(f"cannot open the cache {display(url)} ({_first_line(exc)})") from None
+    except psycopg.Error as exc:  # a migration script runs on the driver's cursor
+        engine.dispose()
+        raise PgCacheError(f"cannot migrate the cache {display(url)} ({_first_line(exc)}); "
+                           f"it was not changed") from None
     return engine
 
 
