@@ -76,12 +76,17 @@ def test_sources_add_sync_and_push_from_the_command_line(team: tuple[str, list[s
     assert (nothing.returncode, nothing.stdout.splitlines()[0]) == (
         0, "0 decisions taken into the team (office)")
 
-    first_code, second_code = _codes(local)[:2]
+    first_code, second_code, third_code = _codes(local)[:3]
     record_decision(open_cache(local), first_code, "modify", action="reduce", quantity=7.0,
                     decided_by="ann", now=dt.datetime(2026, 1, 6, 9, 0))
     pushed = cli("team", "push", "--cache", local)
     assert (pushed.returncode, pushed.stdout.splitlines()[0]) == (
         0, "1 decision taken into the team (office)")
+    # the outbox's Send on the copy goes to the team too, never to a source system
+    sent = record_decision(open_cache(local), third_code, "modify", action="expedite",
+                           date="2026-01-20", decided_by="ann", now=dt.datetime(2026, 1, 6, 9, 5))
+    assert cli("outbox", "--send", "--cache", local).returncode == 0
+    assert not list(tmp_path.glob("laptop.sqlite.demo-ledger*"))  # no demo plant written to
 
     # bob decides online on the team; ann, offline, decides the same requisition: her next
     # sync pushes first, and the push is a conflict showing both; the team keeps bob's
@@ -102,8 +107,11 @@ def test_sources_add_sync_and_push_from_the_command_line(team: tuple[str, list[s
         on_team = conn.execute(select(decisions.c.decided_by, decisions.c.action)
                                .order_by(decisions.c.id)).all()
         queued = conn.execute(select(outbox.c.connector, outbox.c.state)).all()
-    assert [tuple(r) for r in on_team] == [("ann", "reduce"), ("bob", "keep")]
-    assert [tuple(r) for r in queued] == [("demo", "queued")]  # for the team's own worker
+    assert [tuple(r) for r in on_team] == [("ann", "reduce"), ("ann", "expedite"),
+                                           ("bob", "keep")]
+    # for the team's own worker, to the requisitions' source (bob's reject sends nothing)
+    assert [tuple(r) for r in queued] == [("demo", "queued"), ("demo", "queued")]
+    assert entries[sent.outbox]["state"] == "sent"  # handed to the team
 
     gone = cli("sources", "remove", "office")
     assert gone.returncode == 0
