@@ -52,13 +52,25 @@ from workbench.domain.models import ENTITY_MODELS
 from workbench.services.overlay import pending_decisions
 from workbench.services.tasks import TaskState, check_cancelled
 
-#: Provenance columns the engine never reads, left out of the bulk tables when loading (fewer
-#: Python strings to fetch for the 2M BOM lines; a frame lacks them rather than faking them).
+#: Provenance columns the engine never reads, left out of the planning frames when loading
+#: (fewer Python strings to fetch for the 2M BOM lines; a frame lacks them rather than faking
+#: them). ``source_key`` is a distinct string per row: on the large demo the provenance of
+#: items, BOM revisions, demands, work orders, purchase orders and the promise history held
+#: ~60 MiB of the planner process (issue 16 §3). Kept where planning reads them: the PO lines'
+#: and requisitions' ``source_version`` (pending decisions are overlaid only on the version
+#: they were made for, :mod:`workbench.analysis.overlay`; a requisition's advice carries it).
+#: Services that write back read provenance from the cache rows, never from these frames.
+_PROVENANCE = ("source", "source_key", "source_version")
 LEFT_OUT: dict[str, tuple[str, ...]] = {
-    "bom_lines": ("source", "source_key", "source_version", "orig_quantity_per"),
-    "inventory": ("source", "source_key", "source_version", "orig_quantity"),
-    "work_order_components": ("source", "source_key", "source_version",
-                              "orig_required_quantity", "orig_issued_quantity"),
+    "items": _PROVENANCE,
+    "bom_revisions": _PROVENANCE,
+    "bom_lines": (*_PROVENANCE, "orig_quantity_per"),
+    "inventory": (*_PROVENANCE, "orig_quantity"),
+    "demands": _PROVENANCE,
+    "work_orders": _PROVENANCE,
+    "work_order_components": (*_PROVENANCE, "orig_required_quantity", "orig_issued_quantity"),
+    "purchase_orders": _PROVENANCE,
+    "promise_changes": _PROVENANCE,
 }
 
 
