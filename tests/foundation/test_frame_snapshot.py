@@ -59,13 +59,27 @@ def demo(demo_template: Path, tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def tiny(tmp_path: Path) -> Iterator[Engine]:
-    engine = open_cache(tmp_path / "tiny.sqlite")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tiny(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The tiny plant synced into a cache on each engine (a PostgreSQL cache keeps its snapshot
+    in its local folder under the user data dir)."""
+    engine = open_cache(request.getfixturevalue("pg_cache_url") if request.param == "postgresql"
+                        else tmp_path / "tiny.sqlite")
     assert run_sync(engine, MemoryConnector(tiny_plant())).ok
     yield engine
     snapshot.wait_for_writes(60)
     engine.dispose()
+
+
+def _outside(engine: Engine) -> Any:
+    """A DB-API connection to the cache that is not the application's (a shell, another
+    process): sqlite3 on the file, psycopg on the database."""
+    if engine.dialect.name == "postgresql":
+        import psycopg
+
+        return psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False))
+    return sqlite3.connect(engine.url.database or "")
 
 
 def _path(engine: Engine) -> Path:
@@ -296,7 +310,7 @@ def test_a_hand_edit_of_the_cache_invalidates_the_snapshot(tiny: Engine) -> None
 
 
 def _hand_edit(engine: Engine) -> int | None:
-    con = sqlite3.connect(engine.url.database or "")
+    con = _outside(engine)
     con.execute("UPDATE inventory SET quantity = quantity + 1")
     con.commit()
     con.close()
@@ -331,8 +345,16 @@ def test_a_writer_holding_the_lock_leaves_the_load_unsnapshotted(tiny: Engine) -
     """The stamp cannot be observed while a sync holds the write lock: the load reads SQLite at
     once (no waiting for the sync) and makes no snapshot; the next load does."""
     _path(tiny).unlink(missing_ok=True)
-    sync = sqlite3.connect(tiny.url.database or "", timeout=0)
-    sync.execute("BEGIN IMMEDIATE")
+    if tiny.dialect.name == "postgresql":
+        # PostgreSQL locks rows: a load observes the committed stamp beside a running sync
+        # (its frames are the committed state) unless the sync holds the stamp's row, as its
+        # seal does at its end when the stamp moved (observed = 0 committed by a hand edit)
+        _hand_edit(tiny)
+    sync = _outside(tiny)
+    if tiny.dialect.name == "postgresql":
+        sync.execute("UPDATE entity_stamp SET observed = 1 WHERE id = 1 AND observed = 0")
+    else:
+        sync.execute("BEGIN IMMEDIATE")
     try:
         started = time.monotonic()
         _assert_loads_current_state(tiny)
@@ -350,9 +372,14 @@ def test_a_writer_holding_the_lock_leaves_the_load_unsnapshotted(tiny: Engine) -
 def test_every_entity_table_has_the_stamp_triggers(tiny: Engine) -> None:
     """The guard for a later migration adding an entity table: it must add the triggers too."""
     with tiny.connect() as con:
-        triggers = {(r.tbl_name, r.sql.split(" AFTER ")[1].split()[0]) for r in con.execute(text(
-            "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger' "
-            "AND sql LIKE '%UPDATE entity_stamp SET stamp = random()%'"))}
+        if tiny.dialect.name == "postgresql":  # statement triggers calling the stamp function
+            triggers = {(r[0], r[1]) for r in con.execute(text(
+                "SELECT event_object_table, event_manipulation FROM information_schema.triggers "
+                "WHERE action_statement LIKE '%pwb_entity_stamp_changed()%'"))}
+        else:
+            triggers = {(r.tbl_name, r.sql.split(" AFTER ")[1].split()[0]) for r in con.execute(text(
+                "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND sql LIKE '%UPDATE entity_stamp SET stamp = random()%'"))}
     # inserts are stamped by the sync (a trigger per inserted row costs a full sync 90 s)
     assert triggers == {(t, e) for t in ENTITY_TABLES for e in ("UPDATE", "DELETE")}
 
@@ -467,7 +494,7 @@ def test_a_write_landing_during_the_sqlite_read_leaves_no_snapshot(tiny: Engine)
 
         def set_status(self, status: str) -> None:
             if status == "reading inventory":  # items and BOM already read
-                con = sqlite3.connect(tiny.url.database or "")
+                con = _outside(tiny)
                 con.execute("UPDATE items SET safety_stock = 77 WHERE code = 'BIKE'")
                 con.commit()
                 con.close()
