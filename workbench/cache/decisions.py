@@ -53,7 +53,10 @@ def database_role(conn: Connection) -> str:
     """The database role the cache is written as: PostgreSQL's ``current_user``; SQLite has no
     roles, so the OS login (the owner of the cache file's process)."""
     if conn.dialect.name == "postgresql":
-        return str(conn.exec_driver_sql("SELECT current_user").scalar_one())
+        info = conn.connection.info  # asked once per database connection (pooled: reused)
+        if "pwb_role" not in info:
+            info["pwb_role"] = str(conn.exec_driver_sql("SELECT current_user").scalar_one())
+        return str(info["pwb_role"])
     return workstation_user()
 
 
