@@ -45,7 +45,7 @@ def plant(pg_server: Any) -> Iterator[Any]:
         yield pg_server
     finally:
         pg_server.drop_database("planner")
-        for role in ("planner", "planner_owner"):
+        for role in ("planner_sync", "planner", "planner_owner"):
             pg_server.admin(f"DROP ROLE IF EXISTS {role}")
 
 
@@ -61,8 +61,11 @@ def test_the_documented_roles_pull_and_push_and_cannot_drop(plant: Any, tmp_path
     owner = plant.url("planner", user="planner_owner")
     open_cache(owner).dispose()  # the owner creates the schema (any command opening it does)
     _run(owner, owner_sql)
-    team = open_cache(owner)  # the scheduled sync runs as the owner
-    assert run_sync(team, demo_connector(cache=tmp_path / "demo")).ok
+    # the scheduled sync runs as a role with the planner's grants (docs, section 4)
+    _run(plant.url("planner"), "CREATE ROLE planner_sync LOGIN IN ROLE planner")
+    team = open_cache(plant.url("planner", user="planner_sync"))
+    synced = run_sync(team, demo_connector(cache=tmp_path / "demo"))
+    assert synced.ok, synced.error
     team.dispose()
 
     planner = plant.url("planner", user="planner")
