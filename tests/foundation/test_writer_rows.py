@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from tests.edi.conftest import plant
 from tests.fixtures_connector import MemoryConnector
-from workbench.cache.db import open_cache
 from workbench.cache.upsert import EntityWriter, Lookups
 from workbench.domain.models import ENTITY_MODELS
 from workbench.domain.validation import validate_rows
@@ -36,8 +35,8 @@ def _both(writer: EntityWriter, records: list[dict[str, Any]], lookups: Lookups,
 
 
 def test_rows_straight_from_records_equal_the_column_path(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = open_cache(tmp_path / "c.sqlite")
+        any_cache: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = any_cache  # the lookups read the cache: SQLite and PostgreSQL
     data = plant()
     for row in (r for rows in data.values() for r in rows):
         row.setdefault("source", "erp")
