@@ -156,3 +156,79 @@ def test_a_pending_requisition_order_is_supply_until_the_placed_order_is_synced(
         {"purchase_order": "pending:R1", "item": "X", "supplier": "S1", "remaining": 60.0}]
     assert str(lines["promised_date"].iloc[0])[:10] == week(3)
     assert open_purchase_lines(apply_pending(d, pending.iloc[1:])).empty
+    # while its order is pending the requisition shows ordered (the line is the requisition)
+    assert apply_pending(d, pending.iloc[:1]).requisitions["status"].tolist() == ["ordered"]
+    assert apply_pending(d, pending.iloc[1:]).requisitions["status"].tolist() == ["approved"]
+
+
+def _with_requisition(demand_quantity: float, version: str) -> dict[str, list[dict[str, Any]]]:
+    """The plant without PO1's line, D2 and with requisition R1 (60 EA of X, need week 3,
+    approved, supplier S1) for D1 (``demand_quantity`` EA due week 3)."""
+    rows = plant()
+    rows["purchase_order_lines"] = []
+    rows["demands"] = [_v(version, code="D1", item="X", site="P1", quantity=demand_quantity,
+                          due_date=week(3))]
+    rows["requisitions"] = [_v("7", code="R1", item="X", site="P1", quantity=60,
+                               need_date=week(3), suggested_supplier="S1", status="approved")]
+    return rows
+
+
+def _advice(engine: Engine) -> list[tuple[int, str, str]]:
+    """(id, action, status) of R1's stored recommendations, oldest first."""
+    from sqlalchemy import select
+
+    from workbench.cache.schema import recommendations as rec
+    with engine.connect() as conn:
+        return [(int(i), str(a), str(s)) for i, a, s in conn.execute(
+            select(rec.c.id, rec.c.action, rec.c.status).where(rec.c.requisition == "R1")
+            .order_by(rec.c.id))]
+
+
+def test_a_pending_order_is_not_cancelled_by_its_own_line_and_a_real_conflict_is_shown(
+        tmp_path: Path) -> None:
+    """A buyer ordered requisition R1 (decision approved, write-back queued, nothing synced
+    yet). The overlay puts the order it will place (``pending:R1/1``, 60 EA week 3) in the
+    plan. What the buyer expects of the next re-evaluation: R1 is not advised ``cancel``
+    because its own pending order covers D1 (that was the old behaviour: "open POs (60) cover
+    every requirement"); the pending decision stays R1's last word, nothing supersedes it. When
+    D1 then goes away (a sync brings it at 0 EA), the advice that the pending order is not
+    needed is shown as an E03 cancel on that order, saying it conflicts with the pending
+    decision, while the decision and its queued write stay as they are."""
+    from sqlalchemy import select
+
+    from workbench.cache.schema import outbox
+    from workbench.services.decisions import record_decision
+    from workbench.services.reevaluate import run_reevaluation
+
+    engine = open_cache(tmp_path / "cache.sqlite")
+    assert run_sync(engine, MemoryConnector(_with_requisition(60, "1"))).ok
+    first = run_reevaluation(engine, open_session(engine))
+    assert [(r["action"], r["proposed_quantity"]) for r in first["recommendations"]] == [
+        ("keep", 60.0)]
+    [(kept, _, _)] = _advice(engine)
+    record_decision(engine, "R1", "modify", decided_by="bea", action="order",
+                    recommendation=kept)
+    decided = _advice(engine)
+    assert decided == [(kept, "keep", "modified")]
+    p = open_session(engine).plan()
+    row = p.row("X", "P1")
+    assert row is not None and float(p.scheduled[row].sum()) == 60.0  # the pending order
+    assert float(p.planned[row].sum()) == 0.0  # covers D1: nothing else planned
+
+    again = run_reevaluation(engine, open_session(engine))
+    assert again["recommendations"] == []  # R1 is being ordered: no advice, no cancel
+    assert _advice(engine) == decided
+    svc.refresh_exceptions(engine, open_session(engine))
+    assert [m.key for m in svc.list_exceptions(engine)] == []
+
+    assert run_sync(engine, MemoryConnector(_with_requisition(0, "2"))).ok  # D1 gone
+    assert run_reevaluation(engine, open_session(engine))["recommendations"] == []
+    assert _advice(engine) == decided
+    svc.refresh_exceptions(engine, open_session(engine))
+    found = _message(engine, "cancel", "pending:R1/1")
+    assert found.message["suggested_quantity"] == 0.0
+    assert found.message["reason"].endswith(
+        "; this is the order the pending decision on requisition R1 will place (not written "
+        "back yet): the advice conflicts with it")
+    with engine.connect() as conn:
+        assert [s for (s,) in conn.execute(select(outbox.c.state))] == ["queued"]

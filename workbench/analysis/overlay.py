@@ -17,8 +17,16 @@ applies each such **pending** decision to the planning frames before the plan is
 * **requisition** (``target_kind`` requisition or empty): an ``order`` decision adds the
   purchase-order line it will place (order ``pending:REQ``, line 1; the decided quantity, else
   the requisition's; the decided date, else its need date; the decided supplier, else the
-  suggested one; status approved). Other requisition decisions change no supply (open
-  requisitions are not supply, :mod:`workbench.analysis.sources`).
+  suggested one; status approved), and the requisition itself shows ``ordered``: while its
+  order is pending, that line *is* the requisition. So nothing counts it twice, and the
+  re-evaluation (:mod:`workbench.analysis.requisitions`, open requisitions only) does not judge
+  the requisition against its own order: without this it advised ``cancel``, the buyer's
+  own pending line covering the need. The pending decision stays the requisition's last word
+  (no new advice supersedes it). Should the need go away before a sync, the pending line is
+  judged like any PO line by the exception messages (E03 cancel, E04 reduce, ...), whose
+  reason names the requisition and says the advice conflicts with its pending decision
+  (:func:`workbench.analysis.exceptions.compute_exceptions`). Other requisition decisions
+  change no supply (open requisitions are not supply, :mod:`workbench.analysis.sources`).
 
 Decisions apply in the order they were taken (a later one on the same record wins). Rejected
 decisions and those without a write-back (keep, a work order's advice) change nothing.
@@ -30,11 +38,19 @@ import numpy as np
 import pandas as pd
 
 from workbench.analysis.data import PlanningData, normalise_frame
-from workbench.domain.enums import DATE_ACTIONS, QUANTITY_ACTIONS, PurchaseStatus, WriteAction
+from workbench.domain.enums import (
+    DATE_ACTIONS,
+    QUANTITY_ACTIONS,
+    PurchaseStatus,
+    RequisitionStatus,
+    WriteAction,
+)
 
 #: The columns of a pending-decision frame (:func:`workbench.services.overlay.pending_decisions`).
 PENDING_COLUMNS = ("decision", "target_kind", "element", "action", "quantity", "date",
                    "supplier", "base_version")
+#: The order a pending ``order`` decision will place (:func:`apply_pending`): ``pending:REQ``.
+PENDING_ORDER = "pending:"
 #: Outbox states of a write not yet seen in the source (the overlay applies its decision).
 PENDING_STATES = ("queued", "sending", "sent", "failed", "conflict")
 LINE = "purchase_order_line"
@@ -80,6 +96,7 @@ def apply_pending(data: PlanningData, pending: pd.DataFrame) -> PlanningData:
                 out.iloc[i, out.columns.get_loc("status")] = PurchaseStatus.CANCELLED.value
     placed = _placed(data, pending[pending["target_kind"].fillna("requisition").isin(
         ["requisition", ""]) & (pending["action"] == WriteAction.ORDER.value)])
+    ordered = placed["requisition"].tolist() if len(placed) else []
     if len(placed):
         omit = [c for c in normalise_frame("purchase_order_lines", None).columns
                 if c not in out.columns]
@@ -87,7 +104,11 @@ def apply_pending(data: PlanningData, pending: pd.DataFrame) -> PlanningData:
         out = pd.concat([out, placed[list(out.columns)]], ignore_index=True)
     if out is pol:
         return data
-    return data.replace(purchase_order_lines=out)
+    if not ordered:
+        return data.replace(purchase_order_lines=out)
+    req = data.requisitions.copy()
+    req.loc[req["code"].isin(ordered), "status"] = RequisitionStatus.ORDERED.value
+    return data.replace(purchase_order_lines=out, requisitions=req)
 
 
 def _placed(data: PlanningData, orders: pd.DataFrame) -> pd.DataFrame:
@@ -106,11 +127,11 @@ def _placed(data: PlanningData, orders: pd.DataFrame) -> pd.DataFrame:
         quantity = float(d.quantity) if d.quantity is not None and not pd.isna(d.quantity) \
             else float(r["quantity"])
         day = pd.Timestamp(str(d.date)[:10]) if d.date else r["need_date"]
-        rows.append({"purchase_order": f"pending:{code}", "line": 1, "item": r["item"],
+        rows.append({"purchase_order": f"{PENDING_ORDER}{code}", "line": 1, "item": r["item"],
                      "supplier": str(d.supplier or r["suggested_supplier"] or ""),
                      "site": r["site"], "quantity_ordered": quantity, "quantity_received": 0.0,
                      "requested_date": day, "promised_date": day, "ack_status": "none",
                      "status": PurchaseStatus.APPROVED.value, "requisition": code,
-                     "source": "overlay", "source_key": f"pending:{code}",
+                     "source": "overlay", "source_key": f"{PENDING_ORDER}{code}",
                      "source_version": ""})
     return pd.DataFrame(rows)

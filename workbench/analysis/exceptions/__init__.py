@@ -44,6 +44,7 @@ import pandas as pd
 
 from workbench.analysis.data import PlanningData, date_of
 from workbench.analysis.netting import Plan
+from workbench.analysis.overlay import PENDING_ORDER
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.sources import open_purchase_lines, open_work_orders
 
@@ -191,6 +192,7 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
         engineering.draft_revision_pending(data, wo), records.data_problems(data),
     ]
     messages = pd.concat([p for p in parts if len(p)] or [empty()], ignore_index=True)
+    _on_pending_orders(messages, pol)
     for hidden in _HIDDEN:
         if hidden not in messages:
             messages[hidden] = None
@@ -207,6 +209,23 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     order = np.lexsort((element, code, rank))  # severity, code, element
     messages = messages.iloc[order].reset_index(drop=True)
     return ExceptionList(date_of(today), name_messages(messages, data, site_names))
+
+
+def _on_pending_orders(messages: pd.DataFrame, lines: pd.DataFrame) -> None:
+    """Messages on the line a pending ``order`` decision will place (``pending:REQ/1``,
+    :mod:`workbench.analysis.overlay`) say so in their reason: the advice conflicts with the
+    buyer's decision on requisition REQ, which stays as it is (in place)."""
+    pending = lines["purchase_order"].astype(str).str.startswith(PENDING_ORDER).to_numpy()
+    if not pending.any() or not len(messages):
+        return
+    orders = lines["purchase_order"].astype(str).to_numpy()[pending]
+    elements = orders + "/" + lines["line"].astype(str).to_numpy()[pending]
+    hit = messages["element"].isin(elements).to_numpy()
+    codes = messages.loc[hit, "element"].str.removeprefix(PENDING_ORDER).str.rsplit(
+        "/", n=1).str[0]
+    messages.loc[hit, "reason"] = (messages.loc[hit, "reason"] + "; this is the order the "
+                                   "pending decision on requisition " + codes + " will place "
+                                   "(not written back yet): the advice conflicts with it")
 
 
 def name_messages(messages: pd.DataFrame, data: PlanningData,
