@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.analysis.builders import week
-from tests.analysis.test_services_cli import cache, cli, plant  # noqa: F401 - the fixture and helpers
+from tests.analysis.test_services_cli import cli, plant
 from tests.fixtures_connector import MemoryConnector
 from workbench.app import bom, exceptions, packages, planning, suppliers
 from workbench.app.ops import Kind, kind_of
@@ -47,11 +47,24 @@ def test_every_public_function_is_an_operation_of_its_kind(module) -> None:  # t
     assert {name: kind_of(fn) for name, fn in functions.items()} == KINDS[module]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """The analysis plant synced into a cache on each engine: its file or URL (test_services_cli's
+    fixture, on SQLite and PostgreSQL)."""
+    where: Path | str = (request.getfixturevalue("pg_cache_url") if request.param == "postgresql"
+                         else tmp_path / "cache.sqlite")
+    engine = open_cache(where)
+    result = run_sync(engine, MemoryConnector(plant(), batch_size=50))
+    engine.dispose()
+    assert result.ok, result.error or result.rejected
+    return where
+
+
 def _json(value: object) -> object:
     return json.loads(json.dumps(value, default=str))
 
 
-def test_the_runner_answers_what_the_cli_prints(cache: Path, capsys) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_runner_answers_what_the_cli_prints(cache: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     runner = InlineRunner(open_cache(cache))
     printed = cli(capsys, "shortages", "--cache", str(cache), "--details")
     asked = runner.run(planning.shortages, details=True)
@@ -64,7 +77,7 @@ def test_the_runner_answers_what_the_cli_prints(cache: Path, capsys) -> None:  #
     assert _json(runner.run(suppliers.slippage).to_json()) == printed
 
 
-def test_the_shortage_table_holds_the_rows_of_the_shortage_answer(cache: Path) -> None:  # noqa: F811
+def test_the_shortage_table_holds_the_rows_of_the_shortage_answer(cache: Path) -> None:
     runner = InlineRunner(open_cache(cache))
     answer = runner.run(planning.shortages)
     table = runner.run(planning.shortage_table)
@@ -85,7 +98,7 @@ def test_the_shortage_table_holds_the_rows_of_the_shortage_answer(cache: Path) -
     assert len(t.pegs) == len(detail.requirements)
 
 
-def test_operations_and_their_answers_pickle_for_the_worker_processes(cache: Path) -> None:  # noqa: F811
+def test_operations_and_their_answers_pickle_for_the_worker_processes(cache: Path) -> None:
     runner = InlineRunner(open_cache(cache))
     job = functools.partial(planning.shortages, item="RAW", details=True)
     assert pickle.loads(pickle.dumps(job)).func is planning.shortages
@@ -94,12 +107,15 @@ def test_operations_and_their_answers_pickle_for_the_worker_processes(cache: Pat
     assert again.to_json() == answer.to_json()
 
 
-def test_a_refresh_through_the_three_operations_reports_decisions_changed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
+def test_a_refresh_through_the_three_operations_reports_decisions_changed(
+        engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from workbench.services import exceptions as svc
 
     rows = plant()  # PO1/1 promised a week ago and still open: past due (E07)
     rows["purchase_order_lines"][0]["promised_date"] = week(-1).isoformat()
-    engine = open_cache(tmp_path / "late.sqlite")
+    engine = open_cache(request.getfixturevalue("pg_cache_url") if engine_name == "postgresql"
+                        else tmp_path / "late.sqlite")
     assert run_sync(engine, MemoryConnector(rows)).ok
     runner = InlineRunner(engine)
     names = runner.run(exceptions.exception_site_names)
