@@ -119,6 +119,8 @@ def claimer_gone(claimed_by: str | None) -> bool:
     pid = rest.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit():
         return False  # another host's worker: only its lease tells
+    if os.name == "nt":  # os.kill would end the process there: the lease alone tells
+        return False
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
