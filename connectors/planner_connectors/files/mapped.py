@@ -8,8 +8,9 @@ column (with the field it fills) and the reason; it is never guessed at. The che
 - every column the profile maps must be in the file's header (else the file is refused, naming
   the profile line that maps it);
 - each cell is read as :mod:`planner_connectors.files.cells` says (numbers, dates, value maps, codes);
-- the record is validated by the canonical model here already, so a value out of range is
-  named by its column too (the sync validates again, as for every connector);
+- the record is validated by the canonical model here already, a column at a time, so a value
+  out of range is named by its column too (the sync validates again, as for every connector;
+  the batches carry the valid records column-wise, see :class:`MappedChunk`);
 - a key given twice in the source (across all its files) is rejected naming both rows.
 
 Records carry the fields the profile fills (columns, constants, defaults): a field the profile
@@ -19,7 +20,6 @@ does not fill keeps its cached value, as a left-out column of a data package doe
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -28,16 +28,69 @@ from planner_connectors.files.cells import Bad, Column, cell_reader, constant_va
 from planner_connectors.files.profile import EntityMapping, Profile, ProfileError
 from planner_connectors.files.tables import Table, TableError, read_tables
 from workbench.domain.models import ENTITY_MODELS
-from workbench.domain.validation import RecordError, validate_rows
+from workbench.domain.validation import RecordError, validate_columns
 
 
-@dataclass
 class MappedChunk:
-    entity: str
-    label: str
-    records: list[dict[str, Any]] = field(default_factory=list)
-    numbers: list[int] = field(default_factory=list)
-    rejected: list[RecordError] = field(default_factory=list)
+    """Records of one entity from one file or sheet, with their row numbers and the rows that
+    could not become records.
+
+    A reader gives the records as dicts (``records``) or column-wise (:meth:`add_given`:
+    field -> one value per record, None where a record does not give the field); ``records``
+    is then made from the columns only when something asks for it (a preview). Once validated
+    (:func:`validate_chunk`), ``columns`` holds the valid records column-wise: what the
+    batches carry to the sync (:class:`workbench.connect.port.ColumnBatch`)."""
+
+    def __init__(self, entity: str, label: str, records: list[dict[str, Any]] | None = None,
+                 numbers: list[int] | None = None,
+                 rejected: list[RecordError] | None = None) -> None:
+        self.entity = entity
+        self.label = label
+        self._records: list[dict[str, Any]] | None = records if records is not None else []
+        self.numbers: list[int] = numbers if numbers is not None else []
+        self.rejected: list[RecordError] = rejected if rejected is not None else []
+        #: the records column-wise as a reader gave them (None: as dicts in ``records``)
+        self.given: dict[str, list[Any]] | None = None
+        #: the valid records column-wise, once validated
+        self.columns: dict[str, list[Any]] | None = None
+
+    def add_given(self, columns: dict[str, list[Any]], numbers: list[int]) -> None:
+        """The chunk's records given column-wise (the chunk held none)."""
+        assert not self._records and not self.numbers
+        self.given = columns
+        self.numbers = numbers
+        self._records = None
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        if self._records is None:
+            given = self.given or {}
+            names = list(given)
+            self._records = [{f: v for f, v in zip(names, values) if v is not None}
+                             for values in zip(*given.values())]
+        return self._records
+
+    @records.setter
+    def records(self, value: list[dict[str, Any]]) -> None:
+        self._records = value
+        self.given = None
+
+    @property
+    def size(self) -> int:
+        return len(self.numbers)
+
+    def part(self, start: int, stop: int, rejected: list[RecordError]) -> MappedChunk:
+        """The records ``start:stop`` (as dicts or columns, as held; validated columns too)."""
+        out = MappedChunk(self.entity, self.label, rejected=rejected)
+        if self._records is None and self.given is not None:
+            out.add_given({f: v[start:stop] for f, v in self.given.items()},
+                          self.numbers[start:stop])
+        else:
+            out.records = self.records[start:stop]
+            out.numbers = self.numbers[start:stop]
+        if self.columns is not None:
+            out.columns = {f: v[start:stop] for f, v in self.columns.items()}
+        return out
 
 
 def section_files(folder: Path, profile: Profile, mapping: EntityMapping) -> list[Path]:
@@ -138,12 +191,21 @@ def _key_part(value: Any) -> Any:
 
 
 def validate_chunk(chunk: MappedChunk, columns: dict[str, str]) -> None:
-    """Validate the chunk's records with the canonical model; move the bad ones to ``rejected``
-    with their column named."""
-    if not chunk.records:
+    """Validate the chunk's records with the canonical model, a column at a time
+    (:func:`workbench.domain.validation.validate_columns`); move the bad ones to ``rejected``
+    with their column named, and keep the valid ones' columns in ``chunk.columns``."""
+    if not chunk.numbers:
+        chunk.columns = {}
         return
-    _, positions, errors = validate_rows(chunk.entity, chunk.records, file=chunk.label,
-                                         row_numbers=chunk.numbers)
+    given = chunk.given
+    if given is None:
+        records = chunk.records
+        present = set().union(*records)
+        given = {f: [r.get(f) for r in records]
+                 for f in ENTITY_MODELS[chunk.entity].model_fields if f in present}
+    valid, positions, errors = validate_columns(chunk.entity, given, file=chunk.label,
+                                                row_numbers=chunk.numbers)
+    chunk.columns = valid
     if not errors:
         return
     keep = set(positions or [])
