@@ -30,6 +30,7 @@ from workbench.analysis.data import (
     PlanningData,
     column_kinds,
     normalise_frame,
+    release_free_memory,
     seed_codes,
 )
 from workbench.analysis.incremental import Change
@@ -188,6 +189,7 @@ def prepare_planning_data(data: PlanningData,
     sites = plan_sites(sources)
     for name in ("on_hand", "receipts", "requirements"):
         sources.keys(name, items, sites)
+    release_free_memory()  # the preparation's temporaries, freed, leave the heap
     return data
 
 
