@@ -68,7 +68,7 @@ def build_info() -> str:
     return "source checkout"
 
 
-def about_rows(cache: Path | None = None,
+def about_rows(cache: Path | str | None = None,
                settings_file: Path | None = None) -> list[tuple[str, str]]:
     """(label, value) for ``workbench --version`` and the About dialog: version, build, cache
     path, settings path, site profile paths (present or not)."""
@@ -82,7 +82,9 @@ def about_rows(cache: Path | None = None,
         except SettingsError:
             configured = None
         if configured:
-            cache = Path(configured).expanduser()
+            from workbench.cache.db import as_location
+
+            cache = as_location(configured)
         else:
             from workbench.cache.db import default_cache_path
 
@@ -91,12 +93,16 @@ def about_rows(cache: Path | None = None,
     def found(path: Path) -> str:
         return f"{path}" + ("" if path.is_file() else " (none)")
 
+    if isinstance(cache, str):  # a PostgreSQL URL: never its password
+        from workbench.cache.pg import mask
+
+        cache = mask(cache)
     return [("version", __version__), ("build", build_info()), ("cache", str(cache)),
             ("settings", str(settings_file)), ("site profile", found(site_profile_path())),
             ("user site profile", found(user_site_profile_path(settings_file)))]
 
 
-def version_text(cache: Path | None = None) -> str:
+def version_text(cache: Path | str | None = None) -> str:
     """``workbench --version``: the version first, then one ``label: value`` line each."""
     rows = about_rows(cache)
     return "\n".join([f"workbench {__version__}"] + [f"{k}: {v}" for k, v in rows[1:]])

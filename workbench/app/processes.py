@@ -186,9 +186,9 @@ def _serve(conn: Any, cancel: Any, cache_path: str, niceness: int = 10) -> None:
         os.nice(niceness)
     except (AttributeError, OSError):
         pass
-    from workbench.cache.db import open_cache
+    from workbench.cache.db import as_location, open_cache
 
-    sessions = _Session(open_cache(Path(cache_path)))
+    sessions = _Session(open_cache(as_location(cache_path)))
     while True:
         try:
             msg = conn.recv()
@@ -254,12 +254,14 @@ class JobServer:
     #: platform's best)
     start_method: str | None = None
 
-    def __init__(self, name: str, cache_path: Path, defaults: Callable[[], PlanningDefaults],
+    def __init__(self, name: str, cache_path: Path | str, defaults: Callable[[], PlanningDefaults],
                  *, inline_engine: Any = None) -> None:
         self.name = name
         #: the process's niceness (:data:`NICENESS` by the name's kind, "reader-2" a reader)
         self.niceness = NICENESS.get(name.split("-")[0], 10)
-        self.cache_path = Path(cache_path)
+        from workbench.cache.db import as_location
+
+        self.cache_path = as_location(cache_path)  # a file, or a PostgreSQL URL
         self._defaults = defaults
         self._lock = threading.Lock()
         self._proc: Any = None

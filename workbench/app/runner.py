@@ -136,7 +136,9 @@ class ProcessRunner:
 
     def __init__(self, cache_path: Path | str,
                  defaults: Callable[[], PlanningDefaults] = _default_defaults) -> None:
-        self.cache_path = Path(cache_path)
+        from workbench.cache.db import as_location
+
+        self.cache_path = as_location(cache_path)  # a file, or a PostgreSQL URL
         self.defaults = defaults
         self.planner = JobServer("planner", self.cache_path, defaults)
         self.reader = JobServer("reader", self.cache_path, defaults)

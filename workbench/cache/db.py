@@ -113,6 +113,14 @@ def local_base(engine: Engine) -> Path | None:
     return Path(database)
 
 
+def as_location(value: Path | str) -> Path | str:
+    """A cache location as :func:`open_cache` takes it: a ``postgresql://`` URL stays text (a
+    Path would fold its ``//``), anything else is a file path (``~`` expanded)."""
+    if is_postgres_url(value):
+        return str(value).strip()
+    return Path(value).expanduser()
+
+
 def location_text(engine: Engine) -> str:
     """The cache's location as a user reads it: the file, or the PostgreSQL URL without its
     password (``postgresql://planner@db:5432/plant``)."""

@@ -23,7 +23,7 @@ from workbench.startup import about_rows
 class AboutDialog(QDialog):
     """What this installation is and where its files are."""
 
-    def __init__(self, cache: Path | None, settings_file: Path | None = None,
+    def __init__(self, cache: Path | str | None, settings_file: Path | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("aboutDialog")

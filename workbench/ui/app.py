@@ -84,7 +84,7 @@ def build_context(cache: Path | None, settings_path: Path | None = None,
     Raises CacheError (the cache cannot be opened) or SettingsError (the settings file is broken),
     both with a message for the user.
     """
-    from workbench.cache.db import default_cache_path, open_cache
+    from workbench.cache.db import as_location, default_cache_path, open_cache
     from workbench.services.settings import load_settings
     from workbench.ui.panels.base import PanelContext
     from workbench.ui.settings import UiStateStore
@@ -93,8 +93,8 @@ def build_context(cache: Path | None, settings_path: Path | None = None,
     settings = load_settings(settings_path)
     store = UiStateStore(Path(ui_state_path) if ui_state_path else None)
     # --cache, else the cache the settings or the site profile name, else the default
-    configured = Path(settings.cache_path).expanduser() if settings.cache_path else None
-    path = Path(cache) if cache else configured or default_cache_path()
+    configured = as_location(settings.cache_path) if settings.cache_path else None
+    path = as_location(cache) if cache else configured or default_cache_path()  # or a URL
     engine = open_cache(path)
     return PanelContext(engine=engine, settings=settings, settings_path=settings_path,
                         ui_state=store.load(), ui_store=store, cache_path=path)

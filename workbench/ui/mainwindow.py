@@ -246,7 +246,7 @@ class MainWindow(QMainWindow):
 
     def ask_open_cache(self) -> None:
         """File ▸ Open another cache: choose a cache file (a new name makes an empty cache)."""
-        start = str(Path(self.ctx.cache_path).parent) if self.ctx.cache_path else ""
+        start = str(self.ctx.cache_path.parent) if isinstance(self.ctx.cache_path, Path) else ""
         name, _ = QFileDialog.getSaveFileName(
             self, "Open another cache", start, "Planner Workbench caches (*.sqlite *.db);;"
             "All files (*)", options=QFileDialog.Option.DontConfirmOverwrite)
@@ -504,7 +504,10 @@ class MainWindow(QMainWindow):
 
     def offer_drop(self, paths: list[Path]) -> DropOffer:
         """Say what the dropped folder or file would load and load it if the user agrees."""
-        staging = Path(self.ctx.cache_path or ".").parent / "dropped"
+        from workbench.services.sources import cache_path as local_files
+
+        base = local_files(self.ctx.engine)  # a team cache: its local folder, not the URL
+        staging = (base.parent if base is not None else Path(".")) / "dropped"
         offer = offer_for(paths, self.ctx.settings, staging)
         if offer.wizard:  # a plant export no profile reads yet
             open_import_wizard(self, [offer.path])

@@ -54,7 +54,7 @@ class PanelContext:
     settings_path: Path | None = None
     ui_state: UiState = field(default_factory=UiState)
     ui_store: UiStateStore = field(default_factory=UiStateStore)
-    cache_path: Path | None = None
+    cache_path: Path | str | None = None  # a file, or a PostgreSQL URL (team cache)
     #: connector name -> reachable? (filled by the window's background check)
     reachable: dict[str, bool] = field(default_factory=dict)
     #: runs every operation of the panels in the planner / reader / writer process, the
@@ -62,7 +62,7 @@ class PanelContext:
     runner: ProcessRunner = field(init=False)
 
     def __post_init__(self) -> None:
-        path = Path(self.cache_path or str(self.engine.url.database))
+        path = self.cache_path or Path(str(self.engine.url.database))
         self.runner = ProcessRunner(path, lambda: self.settings.planning)
 
     def save_settings(self) -> None:

@@ -1,0 +1,80 @@
+"""A PostgreSQL cache named by its URL everywhere a cache file is named (issue 17 §1): the CLI's
+``--cache`` (every sub-command opens it through the same function), the worker processes of the
+desktop app, the About / ``--version`` lines — and its password shown nowhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures_connector import MemoryConnector
+from tests.foundation.plant import tiny_plant
+from workbench.app.runner import InlineRunner, ProcessRunner
+from workbench.cache.db import as_location, location_text, open_cache
+from workbench.cli import cache_location, main
+from workbench.services.sync import run_sync
+
+SECRET = "pw-never-shown-17"
+
+
+@pytest.fixture
+def synced(pg_cache_url: str) -> str:
+    engine = open_cache(pg_cache_url)
+    assert run_sync(engine, MemoryConnector(tiny_plant())).ok
+    engine.dispose()
+    return pg_cache_url
+
+
+def test_a_url_stays_a_url_and_a_path_a_path() -> None:
+    url = "postgresql://planner@db.plant.local:5432/workbench"
+    assert as_location(url) == url and cache_location(url) == url
+    assert as_location("~/c.sqlite") == Path.home() / "c.sqlite"
+    assert cache_location("postgresql:/x") == Path("postgresql:/x")  # not a URL: a file name
+
+
+def test_cli_commands_open_the_team_cache_and_show_no_password(
+        synced: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--json", "--cache", synced]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["path"] == synced  # postgresql://postgres@127.0.0.1:<port>/<db>
+    assert status["entities"]["items"] == {"memory": 4}
+    assert main(["where-used", "PAINT", "--json", "--cache", synced]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert [a["item"] for a in answer["ancestors"]] == ["FRAME", "BIKE"]
+    # a password typed on the command line is used but shown nowhere (trust auth ignores it)
+    with_password = synced.replace("postgres@", f"postgres:{SECRET}@")
+    assert main(["status", "--cache", with_password]) == 0
+    out = capsys.readouterr()
+    assert SECRET not in out.out + out.err
+    assert f"cache {synced} (schema" in out.out
+
+
+def test_the_about_lines_mask_the_password() -> None:
+    from workbench.startup import about_rows
+
+    rows = dict(about_rows(f"postgresql://planner:{SECRET}@db:5432/plant"))
+    assert rows["cache"] == "postgresql://planner:***@db:5432/plant"
+
+
+def test_the_desktop_apps_worker_processes_open_the_team_cache(synced: str) -> None:
+    """The GUI's runner hands the URL (not a folded Path) to its planner, reader and writer
+    processes; their answers are the inline runner's."""
+    from workbench.app import sync
+    from workbench.app.planning import planning_counts
+
+    engine = open_cache(synced)
+    expected = InlineRunner(engine).run(planning_counts)
+    assert location_text(engine) == synced
+    engine.dispose()
+    runner = ProcessRunner(synced)
+    try:
+        counts = runner.run(sync.cache_counts)
+        assert [s.connector for s in counts.sources] == ["memory"]
+        got: Any = runner.run(planning_counts)
+        assert (got.short_rows, got.short_items) == (expected.short_rows, expected.short_items)
+        assert not any(s.inline for s in runner.servers)
+    finally:
+        runner.shutdown()
