@@ -86,3 +86,17 @@ def test_a_planning_session_and_multi_level_where_used_read_the_same(any_cache: 
     assert sorted(ancestors.index) == ["BIKE", "FRAME"]
     assert ancestors.loc["BIKE", "extended_quantity"] == pytest.approx(0.25)
     assert ancestors.loc["BIKE", "max_level"] == 2
+
+
+def test_the_item_list_pages_the_same_on_both_engines(any_cache: Engine) -> None:
+    """The Items panel's chunks: by code, ``after`` the last one, the first with the count and
+    the text widths (PostgreSQL: the rest through the same paging, SQLite one joined read)."""
+    from workbench.app.item_list import item_chunk, item_rest
+
+    engine = any_cache
+    assert run_sync(engine, MemoryConnector(tiny_plant())).ok
+    first = item_chunk(engine, None, 2)
+    assert list(first.table.keys) == ["BIKE", "BOLT"] and first.after == "BOLT"
+    assert first.total == 4 and first.widths["description"] == 5  # "Frame", "Paint"
+    rest = item_rest(engine, first.after)
+    assert list(rest.table.keys) == ["FRAME", "PAINT"] and rest.after is None

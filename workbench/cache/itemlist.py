@@ -57,9 +57,11 @@ def item_list_rows(engine: Engine, columns: list[str], after: str | None,
     sql = (f"SELECT {', '.join(columns)} FROM items WHERE deleted_at IS NULL"
            f"{' AND code > ?' if after is not None else ''} ORDER BY code LIMIT ?")
     params: tuple[Any, ...] = (after, int(limit)) if after is not None else (int(limit),)
+    from workbench.cache import dialect
+
     raw = engine.raw_connection()
     try:
-        cur = raw.cursor()
+        cur = dialect.cursor_of(raw)  # ?-SQL on both engines
         rows = cur.execute(sql, params).fetchall()
         cur.close()
     finally:
