@@ -297,3 +297,23 @@ def test_a_push_cut_short_is_taken_again_and_stored_once(team: str, tmp_path: Pa
     (taken,) = _team_decisions(_open_team(team), code)
     assert (taken["decided_by"], taken["quantity"]) == ("ann", 3.0)
     connector.close()
+
+
+def test_a_pull_reads_the_team_as_of_one_moment(team: str, tmp_path: Path) -> None:
+    """A team sync committing while a copy is being pulled is seen whole or not at all: every
+    entity of one pull is read in one snapshot (else PO lines could arrive without the items
+    and orders the same team run added)."""
+    connector = TeamConnector(cache=team)
+    (items,) = connector.pull("items", None)  # the pull's snapshot starts with its first read
+    day7 = run_sync(_open_team(team), demo_connector(day=7, cache=tmp_path / "demo"))
+    assert day7.ok and day7.counts["requisitions"]["changed"] == 6
+    (requisitions,) = connector.pull("requisitions", None)
+    assert items.watermark == requisitions.watermark == "r000000000001/d000000000000"
+    connector.close()
+    fresh = TeamConnector(cache=team)
+    (after,) = fresh.pull("requisitions", None)
+    assert after.watermark == f"r{day7.run_id:012d}/d000000000000"
+    now = {r["code"]: r for r in after.records}
+    then = {r["code"]: r for r in requisitions.records}
+    assert sum(now[c] != then.get(c) for c in now) == 6  # the 6 the day-7 run changed
+    fresh.close()

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from workbench.cache.decisions import DecisionStore
 from workbench.cache.outbox import OutboxRepository
@@ -69,9 +69,16 @@ def latest_run(conn: Connection) -> int:
     return best
 
 
-def decisions_mark(conn: Connection) -> int:
-    """The highest decision id of the team (0: none): what a copy taken now has seen."""
-    return int(conn.execute(select(func.max(decisions.c.id))).scalar() or 0)
+def decisions_mark(engine: Engine) -> int:
+    """The highest decision id of the team (0: none) when a pull begins: a team decision with a
+    higher id was made after the copy was taken ("meanwhile"). Read in a short transaction of
+    its own, before the pull's snapshot. (A decision whose transaction was still open at that
+    moment counts as made before: the copy shows no team decisions, so the two are alike for
+    its buyers, and the team's outbox still sends both in order, each checked by the ERP.)"""
+    with engine.connect() as conn:
+        mark = int(conn.execute(select(func.max(decisions.c.id))).scalar() or 0)
+        conn.rollback()
+    return mark
 
 
 def _record(model_fields: Mapping[str, Any], quantity: tuple[str, ...], row: Any,

@@ -35,7 +35,7 @@ from typing import ClassVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from workbench.connect.port import (
@@ -109,6 +109,7 @@ class TeamConnector(ConnectorBase):
         self.cache = team_url(cache, role)
         self.local = Path(local) if local is not None else None
         self._engine: Engine | None = None
+        self._conn: Connection | None = None
         self._decisions_seen: int | None = None
 
     # --- the team cache ---------------------------------------------------------------------
@@ -126,6 +127,17 @@ class TeamConnector(ConnectorBase):
             except CacheError as exc:
                 raise TransientError(f"team cache not reachable: {exc}") from None
         return self._engine
+
+    def _snapshot(self) -> Connection:
+        """The one read transaction every entity of a pull is read in (REPEATABLE READ on
+        PostgreSQL, a read transaction on SQLite): a team sync committing meanwhile is seen
+        whole or not at all, so a PO line never arrives without the item it refers to."""
+        if self._conn is None:
+            conn = self._team().connect()
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            self._conn = conn
+        return self._conn
 
     def check(self) -> CheckResult:
         from workbench.cache.team import latest_run
@@ -147,19 +159,19 @@ class TeamConnector(ConnectorBase):
 
         after, _ = parse_mark(since)
         try:
-            with self._team().connect() as conn:
-                if self._decisions_seen is None:  # once per pull: before any row is read
-                    self._decisions_seen = decisions_mark(conn)
-                seen = self._decisions_seen
-                top = after or 0
-                sent = False
-                for live, gone, run in changed_rows(conn, entity, after, TEAM):
-                    top = max(top, run)
-                    sent = True
-                    yield Batch(entity, live, watermark=mark(top, seen), deleted_keys=gone,
-                                complete=after is None)
-                if not sent:  # nothing changed: the watermark still moves to what was seen
-                    yield Batch(entity, [], watermark=mark(top, seen), complete=after is None)
+            if self._decisions_seen is None:  # once per pull: before any row is read
+                self._decisions_seen = decisions_mark(self._team())
+            seen = self._decisions_seen
+            conn = self._snapshot()
+            top = after or 0
+            sent = False
+            for live, gone, run in changed_rows(conn, entity, after, TEAM):
+                top = max(top, run)
+                sent = True
+                yield Batch(entity, live, watermark=mark(top, seen), deleted_keys=gone,
+                            complete=after is None)
+            if not sent:  # nothing changed: the watermark still moves to what was seen
+                yield Batch(entity, [], watermark=mark(top, seen), complete=after is None)
         except OperationalError as exc:
             raise TransientError(f"team cache not reachable: {exc.orig}") from None
 
@@ -193,6 +205,10 @@ class TeamConnector(ConnectorBase):
                           detail={"team_decision": stored.decision, "team_outbox": stored.outbox})
 
     def close(self) -> None:
+        self._decisions_seen = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
