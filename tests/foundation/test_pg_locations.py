@@ -78,3 +78,18 @@ def test_the_desktop_apps_worker_processes_open_the_team_cache(synced: str) -> N
         assert not any(s.inline for s in runner.servers)
     finally:
         runner.shutdown()
+
+
+def test_an_unreachable_server_is_one_line_and_exit_code_3(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://planner:{SECRET}@127.0.0.1:{port}/plant"
+    assert main(["status", "--cache", url]) == 3
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"workbench status: cannot open the cache postgresql://planner@127.0.0.1:"
+                          f"{port}/plant (")
+    assert len(err.splitlines()) == 1 and SECRET not in err

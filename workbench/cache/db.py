@@ -424,9 +424,11 @@ def explain_failure(path: Path | str | None, exc: BaseException) -> CacheError |
     if path is None:
         return None
     if is_postgres_url(path):  # no file to check: the server said what went wrong
-        if "could not connect" in lower or ("connection" in lower and "refused" in lower):
+        if any(w in lower for w in ("could not connect", "connection", "server closed",
+                                    "terminating")):
             return CacheError(f"cannot reach the cache {mask(str(path))} "
-                              f"({text.strip().splitlines()[0]})")
+                              f"({text.strip().splitlines()[0]}); nothing was changed by the "
+                              f"unfinished command")
         return None
     path = Path(path)
     if "locked" in lower or "busy" in lower:

@@ -183,12 +183,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _is_database_error(exc: BaseException) -> bool:
-    """An error from SQLite, bare or wrapped by SQLAlchemy (imported only if already loaded)."""
+    """An error from SQLite or PostgreSQL (psycopg), bare or wrapped by SQLAlchemy (the
+    modules looked at only if already loaded)."""
     import sqlite3
 
     wrapped = sys.modules.get("sqlalchemy.exc")
+    psycopg = sys.modules.get("psycopg")
     return isinstance(exc, sqlite3.Error) or (
-        wrapped is not None and isinstance(exc, wrapped.DBAPIError))
+        wrapped is not None and isinstance(exc, wrapped.DBAPIError)) or (
+        psycopg is not None and isinstance(exc, psycopg.Error))
 
 
 def _quiet_after_broken_pipe() -> int:
