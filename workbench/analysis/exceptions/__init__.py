@@ -215,11 +215,12 @@ def _on_pending_orders(messages: pd.DataFrame, lines: pd.DataFrame) -> None:
     """Messages on the line a pending ``order`` decision will place (``pending:REQ/1``,
     :mod:`workbench.analysis.overlay`) say so in their reason: the advice conflicts with the
     buyer's decision on requisition REQ, which stays as it is (in place)."""
-    pending = lines["purchase_order"].astype(str).str.startswith(PENDING_ORDER).to_numpy()
+    placed = lines[(lines["source"] == "overlay").to_numpy(bool)] if "source" in lines else lines
+    pending = placed["purchase_order"].astype(str).str.startswith(PENDING_ORDER).to_numpy(bool)
     if not pending.any() or not len(messages):
         return
-    orders = lines["purchase_order"].astype(str).to_numpy()[pending]
-    elements = orders + "/" + lines["line"].astype(str).to_numpy()[pending]
+    orders = placed["purchase_order"].astype(str).to_numpy()[pending]
+    elements = orders + "/" + placed["line"].astype(str).to_numpy()[pending]
     hit = messages["element"].isin(elements).to_numpy()
     codes = messages.loc[hit, "element"].str.removeprefix(PENDING_ORDER).str.rsplit(
         "/", n=1).str[0]
@@ -235,19 +236,25 @@ def name_messages(messages: pd.DataFrame, data: PlanningData,
     items = data.items.drop_duplicates("code")
     suppliers = data.suppliers.drop_duplicates("code")
     out = messages.copy()
-    at = pd.Index(items["code"]).get_indexer(out["item"])  # one look-up for four columns
+    item, distinct = pd.factorize(out["item"].to_numpy(object))  # look up each item once
+    at = pd.Index(items["code"]).get_indexer(distinct)
     for column, source in (("item_description", "description"), ("unit", "stock_uom"),
                            ("planner", "planner"), ("buyer", "buyer")):
-        out[column] = _taken(items[source], at) if len(items) else ""
+        out[column] = _taken(items[source], at)[item] if len(items) else ""
+    supplier, distinct = pd.factorize(out["supplier"].to_numpy(object))
     out["supplier_name"] = (_taken(suppliers["name"], pd.Index(suppliers["code"]).get_indexer(
-        out["supplier"])) if len(suppliers) else "")
-    out["site_name"] = out["site"].map(dict(site_names or {})).astype(object).fillna(
-        "").astype(str)
+        distinct))[supplier] if len(suppliers) else "")
+    site, distinct = pd.factorize(out["site"].to_numpy(object))
+    named = pd.Series(distinct, dtype=object).map(dict(site_names or {})).astype(object)
+    out["site_name"] = np.append(named.fillna("").astype(str).to_numpy(dtype=object), "")[site]
     return out
 
 
 def _taken(values: pd.Series, at: np.ndarray) -> np.ndarray:
-    """``values`` at positions ``at`` as text, "" where ``at`` is -1 or the value is missing."""
-    found = values.to_numpy(dtype=object)[np.maximum(at, 0)]
-    return pd.Series(np.where(at >= 0, found, None), dtype=object).fillna("").astype(
-        str).to_numpy(dtype=object)
+    """``values`` at positions ``at`` as text, "" where ``at`` is -1 or the value is missing
+    (and one more "" at the end, for the position -1 of a missing code)."""
+    found: np.ndarray = np.full(len(at), None, dtype=object)
+    if len(values):
+        found[at >= 0] = values.to_numpy(dtype=object)[at[at >= 0]]
+    text = pd.Series(found, dtype=object).fillna("").astype(str)
+    return np.append(text.to_numpy(dtype=object), "")

@@ -62,6 +62,24 @@ def _events(plan: Plan, wanted: np.ndarray) -> pd.DataFrame:
     return events
 
 
+def _by_row_day_ref(receipts: pd.DataFrame) -> np.ndarray:
+    """The order of ``sort_values(["row", "day", "ref"], kind="stable")`` with references
+    compared only where row and day tie (few receipts): no sort of every reference string."""
+    row = receipts["row"].to_numpy(np.int64)
+    day = receipts["day"].to_numpy(np.int64)
+    order = np.lexsort((day, row))
+    r, d = row[order], day[order]
+    same = np.r_[False, (r[1:] == r[:-1]) & (d[1:] == d[:-1])]
+    tied = same | np.r_[same[1:], False]  # every member of a run of equal (row, day)
+    if not tied.any():
+        return order
+    at = np.flatnonzero(tied)
+    refs = receipts["ref"].to_numpy(dtype=object)[order[at]]
+    rank, _ = pd.factorize(refs, sort=True)
+    order[at] = order[at][np.lexsort((np.arange(len(at)), rank, d[at], r[at]))]
+    return order
+
+
 def firm_coverage(plan: Plan, kinds: tuple[str, ...] = ("purchase_order", "work_order")
                   ) -> pd.DataFrame:
     """Per firm receipt of ``kinds`` due in the horizon: ``row, item, site, kind, ref,
@@ -80,7 +98,7 @@ def firm_coverage(plan: Plan, kinds: tuple[str, ...] = ("purchase_order", "work_
         "ref": rec["ref"].to_numpy()[inside], "supplier": rec["supplier"].to_numpy()[inside],
         "day": rec["day"].to_numpy(np.int64)[inside], "bucket": bucket[inside],
         "quantity": rec["quantity"].to_numpy(float)[inside]})
-    receipts = receipts.sort_values(["row", "day", "ref"], kind="stable", ignore_index=True)
+    receipts = receipts.iloc[_by_row_day_ref(receipts)].reset_index(drop=True)
     cum = receipts.groupby("row", sort=False)["quantity"].cumsum().to_numpy()
     receipts["before"] = plan.on_hand[receipts["row"].to_numpy()] + cum - \
         receipts["quantity"].to_numpy()

@@ -44,7 +44,7 @@ def _found(entity: str, rows: pd.DataFrame, key: Callable[[pd.DataFrame], pd.Ser
 def data_problems(data: PlanningData) -> pd.DataFrame:
     """E15 (module doc)."""
     inv, pol, wo, dem = data.inventory, data.purchase_order_lines, data.work_orders, data.demands
-    known = data.items["code"]  # isin hashes it once (a set is turned into a list first)
+    known = pd.Index(pd.unique(data.items["code"].astype(str).to_numpy(object)))  # hashed once
     orders = data.purchase_orders.drop_duplicates("code").set_index("code")["order_date"]
     ordered = day_numbers(orders.reindex(pol["purchase_order"].to_numpy()).to_numpy())
     promised = day_numbers(pol["promised_date"])
@@ -65,8 +65,8 @@ def data_problems(data: PlanningData) -> pd.DataFrame:
         for entity, frame_, key in (("inventory", inv, _inv_key),
                                     ("purchase_order_lines", pol, _pol_key),
                                     ("work_orders", wo, _code), ("demands", dem, _code)):
-            parts.append(_found(entity, frame_, key, ~frame_["item"].isin(known).to_numpy(),
-                                "item not in the item master"))
+            unknown = known.get_indexer(frame_["item"].astype(str).to_numpy(object)) < 0
+            parts.append(_found(entity, frame_, key, unknown, "item not in the item master"))
     found = pd.concat(parts, ignore_index=True)
     grouped = found.groupby("element", sort=True).agg(
         item=("item", "first"), site=("site", "first"),
