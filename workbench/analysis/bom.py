@@ -373,8 +373,14 @@ class BomGraph:
             self.win_from = np.full(len(self.parent), np.iinfo(np.int64).min // 4)
             self.win_to = np.full(len(self.parent), OPEN_END)
             self.listed = np.ones(len(self.parent), bool)
-        self.by_child, self.ptr_child = _csr(self.component, n)
-        self.by_parent, self.ptr_parent = _csr(self.parent, n)
+        # item numbers, positions and line numbers kept as int32 when they fit (they always
+        # do below 2**31 items and lines): the large demo's graph of 1.6M lines holds 31 MiB
+        # less (issue 16 §3); nothing multiplies them (where-used only indexes and compares)
+        self.parent, self.component = _narrow(self.parent), _narrow(self.component)
+        self.position = _narrow(self.position)
+        by_child, self.ptr_child = _csr(self.component, n)
+        by_parent, self.ptr_parent = _csr(self.parent, n)
+        self.by_child, self.by_parent = _narrow(by_child), _narrow(by_parent)
 
     @classmethod
     def from_lines(cls, items: ItemIndex, lines: pd.DataFrame) -> BomGraph:
@@ -424,17 +430,20 @@ class BomGraph:
         win_to = np.concatenate([windows["win_to"].to_numpy(np.int64)[win],
                                  np.zeros(len(alone), np.int64)])[order]
         line = line[rows]
-        position = data.bom_lines["position"].to_numpy(np.int64)[line]
-        listed = ~pd.DataFrame({"k": coded.revision_key[line], "p": position}).duplicated()
+        # the temporaries go before the graph's arrays are made, each narrowed as it is taken
+        # (the large demo's graph peaked ~125 MiB above what it keeps, issue 16 §3)
+        del rows, win, windowed, alone, order, allowed, windows
+        position = _narrow(data.bom_lines["position"].to_numpy(np.int64)[line])
+        listed = _first_of_pairs(coded.revision_key[line], position)
         lines = data.bom_lines
         return cls(
-            items=items, parent=coded.parent[line], component=coded.component[line],
-            quantity=coded.quantity[line],
+            items=items, parent=_narrow(coded.parent[line]),
+            component=_narrow(coded.component[line]), quantity=coded.quantity[line],
             quantity_per=lines["quantity_per"].to_numpy(float)[line],
             scrap_pct=lines["scrap_pct"].to_numpy(float)[line],
             revision=coded.revision[line], position=position,
             alternate=~coded.preferred[line], win_from=win_from, win_to=win_to,
-            listed=listed.to_numpy(bool))
+            listed=listed)
 
     def usable(self, lines: np.ndarray, day: int | None) -> np.ndarray:
         """The lines among ``lines`` in force on ``day`` (each line once when ``day`` is None)."""
@@ -458,6 +467,43 @@ class BomGraph:
 
     def children_of(self, item: int) -> np.ndarray:
         return self.by_parent[self.ptr_parent[item]:self.ptr_parent[item + 1]]
+
+
+def _first_of_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mask of the rows whose pair (``a``, ``b``) of integers appears for the first time (as
+    ``~DataFrame({"a": a, "b": b}).duplicated()``): one int64 key per row and one stable sort
+    instead of pandas' hash table on two columns (128 MiB more at the peak of the large demo's
+    where-used graph, issue 16 §3). Falls back to pandas when the pair does not fit an int64."""
+    out = np.zeros(len(a), bool)
+    if not len(a):
+        return out
+    a_low, a_high, b_low, b_high = int(a.min()), int(a.max()), int(b.min()), int(b.max())
+    span = b_high - b_low + 1
+    if (a_high - a_low + 1) * span >= 2**62:
+        return ~pd.DataFrame({"a": a, "b": b}).duplicated().to_numpy(bool)
+    key = a.astype(np.int64)  # a copy, then worked in place: one array of keys at a time
+    key -= a_low
+    key *= span
+    key += b
+    key -= b_low
+    order = np.argsort(key, kind="stable")  # equal keys keep their row order
+    key = key[order]
+    new = np.empty(len(key), bool)
+    new[0] = True
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    out[order[new]] = True
+    return out
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """Integers as int32 when every value fits (else as they are)."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "iu" or values.dtype.itemsize <= 4:
+        return values
+    low, high = np.iinfo(np.int32).min, np.iinfo(np.int32).max
+    if len(values) and (int(values.min()) < low or int(values.max()) > high):
+        return values
+    return values.astype(np.int32)
 
 
 def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

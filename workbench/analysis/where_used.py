@@ -76,7 +76,7 @@ def direct_parents(graph: BomGraph, item: int, day: int | None = None) -> pd.Dat
     return pd.DataFrame({
         "parent": graph.items.codes[graph.parent[lines]],
         "revision": graph.revision[lines],
-        "position": graph.position[lines],
+        "position": graph.position[lines].astype(np.int64),
         "quantity_per": graph.quantity_per[lines],
         "scrap_pct": graph.scrap_pct[lines],
         "extended_quantity": graph.quantity[lines],
