@@ -100,3 +100,18 @@ def test_the_item_list_pages_the_same_on_both_engines(any_cache: Engine) -> None
     assert first.total == 4 and first.widths["description"] == 5  # "Frame", "Paint"
     rest = item_rest(engine, first.after)
     assert list(rest.table.keys) == ["FRAME", "PAINT"] and rest.after is None
+
+
+def test_the_dialect_upsert_builder_is_the_same_statement_on_both(any_cache: Engine) -> None:
+    from workbench.cache import dialect
+    from workbench.cache.schema import metadata
+
+    sync_context = metadata.tables["sync_context"]
+    with any_cache.begin() as conn:
+        for value in ("a", "b"):
+            stmt = dialect.insert(conn, sync_context).values(key="k", value=value)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["key"],
+                                                    set_={"value": stmt.excluded.value}))
+        conn.execute(dialect.insert(conn, sync_context).values(key="k", value="c")
+                     .on_conflict_do_nothing())
+        assert conn.exec_driver_sql("SELECT key, value FROM sync_context").all() == [("k", "b")]

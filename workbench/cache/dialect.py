@@ -9,6 +9,7 @@ What differs, and how each difference is handled here:
   which does the same. SQLAlchemy-built statements need nothing.
 - **Upserts**: ``INSERT … ON CONFLICT (…) DO UPDATE SET x = excluded.x`` and ``ON CONFLICT DO
   NOTHING`` are the same on both; SQLite's ``INSERT OR REPLACE`` / ``OR IGNORE`` are not used.
+  Built with SQLAlchemy: :func:`insert` (the dialect's ``insert`` with ``on_conflict_do_*``).
 - **Random entity stamp**: SQLite's ``random()`` is a signed 64-bit number, PostgreSQL's a float
   in [0, 1): :func:`new_stamp_sql` (PostgreSQL: ``pwb_random_stamp()`` of pg/0014_baseline.sql).
 - **"now"** written by triggers: ``strftime('%Y-%m-%dT%H:%M:%S', 'now')`` vs ``pwb_now_text()``.
@@ -186,6 +187,18 @@ def insert_returning_id(cursor: Any, sql: str, params: Sequence[Any]) -> int:
     """Run an INSERT (``?`` SQL) and return the new row's ``id`` on both engines."""
     cursor.execute(sql.rstrip().rstrip(";") + " RETURNING id", params)
     return int(cursor.fetchone()[0])
+
+
+def insert(bind: Connection | Engine | Any, table: Any) -> Any:
+    """SQLAlchemy's INSERT of the engine's dialect, with ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update(index_elements=…, set_=…)`` (the same upsert on both engines)."""
+    if is_postgres(bind):
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 # --- expressions ---------------------------------------------------------------------------------
