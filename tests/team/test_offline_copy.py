@@ -32,6 +32,7 @@ from workbench.services.decisions import record_decision
 from workbench.services.sources import demo_connector
 from workbench.services.sync import run_sync
 from workbench.services.team import push_offline
+from workbench.services.writeback import retry
 
 
 @pytest.fixture(scope="module")
@@ -245,6 +246,18 @@ def test_an_offline_decision_on_a_requisition_decided_meanwhile_is_a_conflict(
     (kept,) = _team_decisions(team_engine, code)
     assert (kept["decided_by"], kept["action"]) == ("bob", "defer")
     connector.close()
+
+    # ann has seen bob's decision (a pull since), and keeps hers: retried, it goes in after his
+    pull = _connector(team, tmp_path / "local.sqlite")
+    assert run_sync(local, pull).ok
+    pull.close()
+    assert retry(local, [ann.outbox], actor="ann") == 1
+    pusher = _connector(team, tmp_path / "local.sqlite")
+    again = push_offline(local, pusher)
+    pusher.close()
+    assert again.sent == [ann.outbox]
+    assert [(d["decided_by"], d["action"]) for d in _team_decisions(team_engine, code)] == [
+        ("bob", "defer"), ("ann", "reduce")]
 
 
 def test_a_push_while_the_team_is_unreachable_keeps_the_decision_queued(
