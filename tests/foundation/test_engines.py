@@ -115,3 +115,16 @@ def test_the_dialect_upsert_builder_is_the_same_statement_on_both(any_cache: Eng
         conn.execute(dialect.insert(conn, sync_context).values(key="k", value="c")
                      .on_conflict_do_nothing())
         assert conn.exec_driver_sql("SELECT key, value FROM sync_context").all() == [("k", "b")]
+
+
+def test_percent_and_question_marks_in_literals_survive_the_placeholder_rewrite(
+        any_cache: Engine) -> None:
+    from workbench.cache import dialect
+
+    with any_cache.connect() as conn:
+        assert conn.exec_driver_sql("SELECT 'a%b?'").scalar() == "a%b?"
+        assert conn.exec_driver_sql("SELECT 'a%b?' WHERE 1 = ?", (1,)).scalar() == "a%b?"
+        cur = dialect.raw_cursor(conn)
+        assert cur.execute("SELECT 'x%y'").fetchone()[0] == "x%y"
+        assert cur.execute("SELECT 'x%y', ? || '%'", ("z",)).fetchone() == ("x%y", "z%")
+        cur.close()

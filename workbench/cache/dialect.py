@@ -102,7 +102,8 @@ class QmarkCursor:
         self._cursor = cursor
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> QmarkCursor:
-        self._cursor.execute(pyformat(sql), tuple(params) if params is not None else None)
+        # always with a parameter tuple: psycopg then reads %% as % (pyformat doubled them)
+        self._cursor.execute(pyformat(sql), tuple(params) if params is not None else ())
         return self
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> QmarkCursor:
