@@ -64,8 +64,12 @@ member                   required?               what the core does with it
 
 ``pull(entity, since)`` yields *batches* (lists) of raw records — plain dicts whose keys are the
 canonical model's field names — so the sync service can validate a whole batch at once in
-pydantic's core (see :func:`workbench.domain.validation.validate_batch`). Each batch carries the
-watermark to store once the run commits (``Batch.watermark``): the highest source version seen.
+pydantic's core (see :func:`workbench.domain.validation.validate_batch`). A connector that holds
+its data column-wise yields :class:`ColumnBatch` es instead (field -> one value per record): the
+sync validates and writes them a column at a time, without a dict per record
+(:func:`workbench.domain.validation.validate_columns`; the demo and the mapped files do).
+Each batch carries the watermark to store once the run commits (``Batch.watermark``): the
+highest source version seen.
 
 Settings hold text; :func:`workbench.connect.factory.typed_options` converts and checks them
 against ``options`` when a source is saved and when the connector is opened.
