@@ -52,20 +52,25 @@ def team(request: pytest.FixtureRequest, sqlite_team: Path, tmp_path: Path) -> I
         for suffix in ("", ".demo-ledger.jsonl"):
             if Path(f"{sqlite_team}{suffix}").exists():
                 shutil.copy(f"{sqlite_team}{suffix}", f"{target}{suffix}")
-        yield str(target)
-        return
-    try:
-        url = request.getfixturevalue("pg_url")
-    except pytest.FixtureLookupError:
-        pytest.skip("the PostgreSQL test server fixture (pg_url) is not there yet")
-    engine = open_cache(url)
-    assert run_sync(engine, demo_connector(cache=tmp_path / "team-demo")).ok
-    engine.dispose()
-    yield str(url)
+        where = str(target)
+    else:
+        where = request.getfixturevalue("pg_url")
+        engine = open_cache(where)
+        assert run_sync(engine, demo_connector(cache=tmp_path / "team-demo")).ok
+        engine.dispose()
+    yield where
+    while _OPENED:
+        _OPENED.pop().dispose()
+
+
+#: team engines a test opened, disposed when its team cache goes (no connection outlives it)
+_OPENED: list[Engine] = []
 
 
 def _open_team(team: str) -> Engine:
-    return open_cache(team if "://" in team else Path(team))
+    engine = open_cache(team if "://" in team else Path(team))
+    _OPENED.append(engine)
+    return engine
 
 
 def _connector(team: str, local: Path) -> TeamConnector:
