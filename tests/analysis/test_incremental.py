@@ -111,6 +111,29 @@ def test_a_new_item_site_and_a_vanished_one_rebuild_the_rows_in_level_order() ->
     assert_same_plan(result.plan, plan(after, cal))
 
 
+def test_a_released_revision_moving_a_low_level_code_moves_the_rows_to_their_level() -> None:
+    """C is bought and sold (its own demand, 5 in week 4): level 0. Releasing revision B of
+    B (from week 0), which uses 1 C per B, puts C below A (level 0) and B (level 1): level 2.
+    A needs 10 in week 3 (lead time 1 week): B plans 10 for week 2, C then needs 10 in week 1
+    besides its own 5 in week 4; its row moves to the end of the plan, at level 2."""
+    cal = weekly(6)
+    d = data(items=[item("A", make_buy="make", lead_time_days=7),
+                    item("B", make_buy="make", lead_time_days=7), item("C", lead_time_days=7)],
+             bom_revisions=[revision("A"), revision("B"), revision("B", "B", status="draft")],
+             bom_lines=[line("A", "B", 1), line("B", "C", 1, revision="B")],
+             demands=[demand("D1", "A", 10, week(3)), demand("DC", "C", 5, week(4))])
+    before = plan(d, cal)
+    assert before.level[before.row("C", "S1")] == 0
+    after = with_revision_released(d, "B", "B", week(0))
+    result = replan_detail(before, after, Change.of(bom_parents=["B"]))
+    assert result.how == "incremental"
+    got = result.plan
+    c = got.row("C", "S1")
+    assert c == len(got.key) - 1 and got.level[c] == 2
+    assert got.gross[c].tolist() == [0, 10, 0, 0, 5, 0]
+    assert_same_plan(got, plan(after, cal))
+
+
 # --- random changes to hand-built plants ------------------------------------------------------
 
 def _edit(frame: pd.DataFrame, row: int, **values: Any) -> pd.DataFrame:
@@ -245,7 +268,7 @@ def test_random_changes_to_the_small_demo_replan_like_a_full_plan(
     d, cal, base = demo
     after = draw.draw(edits(d))
     result = replan_detail(base, after, Change.between(d, after))
-    assert result.how == "incremental" or result.how.startswith("full: a low-level code")
+    assert result.how in ("incremental", "unchanged")
     assert_same_plan(result.plan, plan(after, cal))
 
 

@@ -9,7 +9,9 @@ loads the frames from the frame snapshot (written by an earlier process when mis
 them, nets the whole plant, builds the where-used graph and computes one revision impact; the
 table shows each step's seconds and the process's peak memory (max RSS) after it, side by side,
 with the cost per item-site row of the plan (µs, KiB), so a reader sees whether it grows linearly.
-Incremental replan is "n/a" until issue 16 §2 is built. ``--growth-only`` stops there.
+The incremental replan is the median of five single PO-line changes replanned in place (net change,
+:mod:`workbench.analysis.incremental`; bench_replan.py measures decisions, what-ifs and 100-row
+syncs). ``--growth-only`` stops there.
 
 Without an existing cache at PATH it syncs the demo plant of that scale into it first. Opening
 the cache migrates it, and the first load writes the frame snapshot beside it (run on a copy of
@@ -43,6 +45,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from workbench.analysis.calendar import Calendar
+from workbench.analysis.incremental import Change, replan
 from workbench.analysis.netting import plan
 from workbench.analysis.session import PlanningSession
 from workbench.cache import snapshot
@@ -129,6 +132,28 @@ def growth_child(cache: Path) -> dict[str, Any]:
         session.impact(str(first["parent"].iloc[0]), str(first["revision"].iloc[0]),
                        str(first["revision"].iloc[1]), session.today)
         step("impact", t)
+    # incremental replan (issue 16 §2): one PO line's quantity changed at a time, replanned in
+    # place as a planner session does after a decision; the first replan of a session sorts
+    # each row's inputs once (reported apart), the median of the next ones is the step's time
+    rng = np.random.default_rng(7)
+    pol, current, times = data.purchase_order_lines, p, []
+    for n in range(6):
+        r = int(rng.integers(len(pol)))
+        lines = pol.copy()
+        lines.iloc[r, lines.columns.get_loc("quantity_ordered")] = \
+            float(pol["quantity_ordered"].iat[r]) * 2 + 1
+        after = data.replace(purchase_order_lines=lines)
+        t = time.perf_counter()
+        current = replan(current, after, Change.of(items=[str(pol["item"].iat[r])]),
+                         in_place=True)
+        took = time.perf_counter() - t
+        if n == 0:
+            out["incremental_first_s"] = took
+        else:
+            times.append(took)
+        data, pol = after, lines
+    out["incremental_s"] = float(np.median(times))
+    out["incremental_gib"] = max_rss_gib()
     return out
 
 
@@ -168,7 +193,10 @@ def growth_table(scales: list[str], folder: Path) -> None:
     print(f"  {'peak memory (max RSS)':{width}}" + "".join(
         f"{peaks[s]:>9.2f} GiB {peaks[s] * 2**20 / max(results[s]['rows'], 1):>12.2f} KiB/row"
         .rjust(34) for s in scales))
-    print("  (incremental replan: n/a, issue 16 §2 not built)")
+    print("  (incremental replan: median of 5 single PO-line changes replanned in place, after "
+          "the session's first replan, which sorts the inputs once: " + ", ".join(
+              f"{s} {results[s].get('incremental_first_s', float('nan')):.2f} s" for s in scales)
+          + "; decisions, what-ifs and 100-row syncs: tests/benchmarks/bench_replan.py)")
 
 
 def main() -> int:

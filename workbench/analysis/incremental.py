@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.bom import ItemIndex, _csr, _kahn, gather
+from workbench.analysis.bom import ItemIndex, _kahn, gather
 from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
 from workbench.analysis.data import PlanningData, column_codes
 from workbench.analysis.netting import Plan, Segments, net_rows, plan, plan_segments
@@ -193,8 +193,6 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
         llc_new = _levels_below(previous.llc, segments, parents, previous.segments, new_segs)
         if llc_new is None:
             return full("the changed BOM has a cycle")
-        if not np.array_equal(llc_new, previous.llc):
-            return full("a low-level code moved")
         llc = llc_new
 
     # sources of the changed items
@@ -255,31 +253,26 @@ def _master_count(data: PlanningData) -> int:
     return count
 
 
-#: up to this many rows a frame without an index by item is searched by code instead (the PO lines
-#: a decision's overlay copies: 125k rows on the large demo, 20 ms, where the index takes 200 ms)
-SMALL_FRAME = 300_000
-
-
 def _item_rows(data: PlanningData, entity: str, column: str, items: ItemIndex,
                wanted: np.ndarray) -> np.ndarray:
-    """Rows of ``data.<entity>`` whose ``column`` is one of the item numbers ``wanted``, through
-    an index by item built once per frame (the code column's numbering: no string hashing)."""
+    """Rows of ``data.<entity>`` whose ``column`` is one of the item numbers ``wanted``: a look-up
+    in the item number of each row, computed once per frame (from the numbering a bulk load
+    seeded or the item index keeps, else one factorization of the column); no string is hashed
+    again (a million rows: a few milliseconds)."""
     frame = getattr(data, entity)
-    name = f"incremental:rows:{entity}.{column}"
-    hit = data._derived.get(name)
-    fresh = hit is None or hit[0][0] is not frame or hit[0][1] is not items
-    if fresh and len(frame) <= SMALL_FRAME:  # a frame a decision just copied: no index
-        return np.flatnonzero(frame[column].isin(set(items.codes[wanted])).to_numpy())
 
-    def build() -> tuple[np.ndarray, np.ndarray]:
+    def build() -> np.ndarray:
+        hit = items.known.get((entity, column))
+        if hit is not None and hit[0] is frame:
+            return hit[1].astype(np.int64)
         ids, distinct = column_codes(data, entity, column)
         number = items.idx(distinct)[ids] if len(ids) else np.zeros(0, np.int64)
-        number = np.where(number < 0, len(items), number)
-        return _csr(number.astype(np.int64), len(items) + 1)
+        return np.asarray(number, np.int64)
 
-    order, ptr = data.derived(name, (frame, items), build)
-    rows, _ = gather(ptr, order, wanted)
-    return np.sort(rows)
+    number = data.derived(f"incremental:items:{entity}.{column}", (frame, items), build)
+    mask = np.zeros(len(items) + 1, bool)  # the last one: codes the numbering does not know
+    mask[wanted] = True
+    return np.flatnonzero(mask[number])
 
 
 def _bom_of(data: PlanningData, items: ItemIndex, parents: np.ndarray) -> PlanningData:
@@ -292,13 +285,31 @@ def _bom_of(data: PlanningData, items: ItemIndex, parents: np.ndarray) -> Planni
 
 
 def _merged(segments: Segments, parents: np.ndarray, new: Segments, n_items: int) -> Segments:
-    """``segments`` with the lines of ``parents`` replaced by ``new``, indexed."""
+    """``segments`` with the lines of ``parents`` replaced by ``new``, indexed both ways as
+    :meth:`Segments.index` would (stable by parent, by component), without sorting the 2M lines
+    again: the kept lines keep their order, the new ones are spliced in at their parent's
+    (their component's) place."""
     drop, _ = gather(segments.ptr_parent, segments.by_parent, parents)
     keep = np.ones(len(segments.parent), bool)
     keep[drop] = False
-    return Segments(*(np.concatenate([getattr(segments, f)[keep], getattr(new, f)])
-                      for f in ("parent", "component", "quantity", "first_bucket",
-                                "end_bucket", "revision"))).index(n_items)
+    n_kept = int(keep.sum())
+    merged = Segments(*(np.concatenate([getattr(segments, f)[keep], getattr(new, f)])
+                        for f in ("parent", "component", "quantity", "first_bucket",
+                                  "end_bucket", "revision")))
+    renumber = np.cumsum(keep) - 1
+
+    def splice(order: np.ndarray, by: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        kept = renumber[order[keep[order]]]
+        extra = by[n_kept:].astype(np.int64)
+        sort = np.argsort(extra, kind="stable")
+        at = np.searchsorted(by[kept], extra[sort], "right")
+        ptr = np.zeros(n_items + 1, np.int64)
+        np.cumsum(np.bincount(by.astype(np.int64), minlength=n_items), out=ptr[1:])
+        return np.insert(kept, at, n_kept + sort), ptr
+
+    merged.by_parent, merged.ptr_parent = splice(segments.by_parent, merged.parent)
+    merged.by_child, merged.ptr_child = splice(segments.by_child, merged.component)
+    return merged
 
 
 def _descendants(segments: Segments, start: np.ndarray, n_items: int) -> np.ndarray:
@@ -349,17 +360,25 @@ class _PatchedSources(Sources):
     (:class:`_Inputs`), and a chain of replans keeps patching the same base frames."""
 
     def __init__(self, base: Sources, base_keys: dict[str, np.ndarray],
-                 keep: dict[str, np.ndarray], added: dict[str, pd.DataFrame],
-                 added_keys: dict[str, np.ndarray], allocations: pd.DataFrame,
-                 items: ItemIndex, sites: pd.Index):
-        self._base, self._base_keys, self._keep = base, base_keys, keep
-        self._added, self._added_keys = added, added_keys
+                 base_items: dict[str, np.ndarray], keep: dict[str, np.ndarray],
+                 added: dict[str, pd.DataFrame], added_keys: dict[str, np.ndarray],
+                 allocations: pd.DataFrame, site_rows: np.ndarray, items: ItemIndex,
+                 sites: pd.Index):
+        self._base, self._base_keys, self._base_items = base, base_keys, base_items
+        self._keep, self._added, self._added_keys = keep, added, added_keys
+        self._site_rows = site_rows  # rows per site over the four frames
+        self._numbering = (items, sites)
         self._frames: dict[str, pd.DataFrame] = {}
         self._keys = {}
         self.allocations = allocations
-        for name in FRAMES:
-            self._keys[name] = (items, sites, np.concatenate(
-                [base_keys[name][keep[name]], added_keys[name]]))
+
+    def keys(self, name: str, items: Any, sites: pd.Index) -> np.ndarray:
+        if name in FRAMES and items is self._numbering[0] and sites.equals(self._numbering[1]):
+            if name not in self._keys:
+                self._keys[name] = (items, sites, np.concatenate(
+                    [self._base_keys[name][self._keep[name]], self._added_keys[name]]))
+            return self._keys[name][2]
+        return super().keys(name, items, sites)
 
     def _frame(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
@@ -419,45 +438,47 @@ def _collect_items(data: PlanningData, items: ItemIndex, changed: np.ndarray,
 
 def _patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sources | None:
     """The previous plan's sources with the rows of the ``changed`` items replaced by ``fresh``
-    (:func:`_collect_items`); None when the plan's sites would change."""
+    (:func:`_collect_items`); None when the plan's sites would change (a site without rows)."""
     items, sites = previous.items, previous.sites
     n_sites = len(sites)
     in_changed = np.zeros(len(items), bool)
     in_changed[changed] = True
     old = previous.sources
     if isinstance(old, _PatchedSources):
-        base, base_keys = old._base, old._base_keys
-        keep = {n: old._keep[n] & ~in_changed[base_keys[n] // n_sites] for n in FRAMES}
-        added: dict[str, pd.DataFrame] = {}
-        added_keys: dict[str, np.ndarray] = {}
-        for n in FRAMES:
-            stay = ~in_changed[old._added_keys[n] // n_sites]
-            added[n] = old._added[n][stay]
-            added_keys[n] = old._added_keys[n][stay]
+        base, base_keys, base_items = old._base, old._base_keys, old._base_items
+        keep, site_rows = dict(old._keep), old._site_rows.copy()
+        added = dict(old._added)
+        added_keys = dict(old._added_keys)
     else:
         base = old
         base_keys = {n: old.keys(n, items, sites) for n in FRAMES}
-        keep = {n: ~in_changed[base_keys[n] // n_sites] for n in FRAMES}
+        base_items = {n: base_keys[n] // n_sites for n in FRAMES}
+        keep = {n: np.ones(len(base_keys[n]), bool) for n in FRAMES}
+        site_rows = sum((np.bincount(base_keys[n] % n_sites, minlength=n_sites)
+                         for n in FRAMES), np.zeros(n_sites, np.int64))
         added = {n: getattr(old, n).iloc[:0] for n in FRAMES}
         added_keys = {n: np.zeros(0, np.int64) for n in FRAMES}
     for n in FRAMES:
+        hit = keep[n] & in_changed[base_items[n]]
+        site_rows -= np.bincount(base_keys[n][hit] % n_sites, minlength=n_sites)
+        keep[n] = keep[n] & ~hit
+        gone = in_changed[added_keys[n] // n_sites]
+        site_rows -= np.bincount(added_keys[n][gone] % n_sites, minlength=n_sites)
         new: pd.DataFrame = getattr(fresh, n)
         new_item = items.idx(new["item"]).astype(np.int64)
         new_site = sites.get_indexer(new["site"])
         if (new_item < 0).any() or (new_site < 0).any():
             return None
-        added[n] = pd.concat([added[n], new], ignore_index=True)
-        added_keys[n] = np.concatenate([added_keys[n], new_item * n_sites + new_site])
-    used = np.zeros(n_sites, bool)
-    for n in FRAMES:
-        used |= np.bincount(base_keys[n][keep[n]] % n_sites, minlength=n_sites) > 0
-        used |= np.bincount(added_keys[n] % n_sites, minlength=n_sites) > 0
-    if not used.all():
+        site_rows += np.bincount(new_site, minlength=n_sites)
+        added[n] = pd.concat([added[n][~gone], new], ignore_index=True)
+        added_keys[n] = np.concatenate([added_keys[n][~gone], new_item * n_sites + new_site])
+    if (site_rows <= 0).any():
         return None
     codes = set(items.codes[changed])
     alloc = old.allocations
     alloc = pd.concat([alloc[~alloc["item"].isin(codes)], fresh.allocations], ignore_index=True)
-    return _PatchedSources(base, base_keys, keep, added, added_keys, alloc, items, sites)
+    return _PatchedSources(base, base_keys, base_items, keep, added, added_keys, alloc,
+                           site_rows, items, sites)
 
 
 def _seed_derived(data: PlanningData, items: ItemIndex, sources: Sources,
@@ -666,51 +687,64 @@ class _Work:
 
     def finish(self, segments: Segments, sources: Sources, where: np.ndarray,
                llc: np.ndarray) -> Plan:
-        prev = self.prev
+        """The replanned plan: re-netted rows written over their previous values; when rows
+        appear, vanish or change level (a BOM change moved their item's low-level code), one
+        new layout in level then key order, as a full plan lays its rows out."""
+        prev, n_sites = self.prev, self.n_sites
         names = ("on_hand", "gross", "scheduled", "net", "planned")
         arrays = {n: getattr(prev, n) for n in names}
         key, level = prev.key, prev.level
         row_of_key = prev._row_of_key
-        if self.done:
-            done_key = np.concatenate(self.done_key)
-            done = {n: self._stacked(n) for n in ("exists", "level") + names}
+        assert prev.llc is not None
+        moved = np.flatnonzero(llc[key // n_sites] != level) \
+            if not np.array_equal(llc, prev.llc) else np.zeros(0, np.int64)
+        if self.done or len(moved):
+            width = self.width
+            if self.done:
+                done_key = np.concatenate(self.done_key)
+                done = {n: self._stacked(n) for n in ("exists", "level") + names}
+            else:
+                done_key = np.zeros(0, np.int64)
+                done = {"exists": np.zeros(0, bool), "level": np.zeros(0, np.int64),
+                        "on_hand": np.zeros(0), **{n: np.zeros((0, width)) for n in names[1:]}}
             rows = prev.rows_for_keys(done_key)
             was, now = rows >= 0, done["exists"]
             if not self.in_place:
                 arrays = {n: a.copy() for n, a in arrays.items()}
-            if (was == now).all():
-                at = rows[now]
-                for n in names:
-                    arrays[n][at] = done[n][now]
-            else:  # rows appear or vanish: one new layout, in level then key order
+            upd = was & now
+            for n in names:
+                arrays[n][rows[upd]] = done[n][upd]
+            added = np.flatnonzero(~was & now)
+            if len(added) or (was & ~now).any() or len(moved):
                 drop = rows[was & ~now]
                 keep = np.ones(len(key), bool)
                 keep[drop] = False
-                upd = was & now
-                for n in names:
-                    arrays[n][rows[upd]] = done[n][upd]
-                add = np.flatnonzero(~was & now)
-                space = len(prev.items) * self.n_sites
+                again = moved[keep[moved]]  # rows changing level: out, then in at their level
+                keep[moved] = False
+                add_key = np.concatenate([done_key[added], key[again]])
+                add_level = np.concatenate([done["level"][added], llc[key[again] // n_sites]])
+                add_vals = {n: np.concatenate([done[n][added], arrays[n][again]]) for n in names}
+                space = len(prev.items) * n_sites
                 order_old = level[keep] * space + key[keep]
-                order_new = done["level"][add] * space + done_key[add]
+                order_new = add_level * space + add_key
                 sort = np.argsort(order_new)
-                add, order_new = add[sort], order_new[sort]
-                pos = np.searchsorted(order_old, order_new) + np.arange(len(add))
-                total = int(keep.sum()) + len(add)
+                order_new = order_new[sort]
+                pos = np.searchsorted(order_old, order_new) + np.arange(len(sort))
+                total = int(keep.sum()) + len(sort)
                 old_pos = np.ones(total, bool)
                 old_pos[pos] = False
                 new_arrays = {}
                 for n in names:
                     a = arrays[n]
-                    b = np.empty((total,) + a.shape[1:], a.dtype)
-                    b[old_pos] = a[keep]
-                    b[pos] = done[n][add]
-                    new_arrays[n] = b
+                    out_array = np.empty((total,) + a.shape[1:], a.dtype)
+                    out_array[old_pos] = a[keep]
+                    out_array[pos] = add_vals[n][sort]
+                    new_arrays[n] = out_array
                 arrays = new_arrays
                 new_key = np.empty(total, np.int64)
-                new_key[old_pos], new_key[pos] = key[keep], done_key[add]
+                new_key[old_pos], new_key[pos] = key[keep], add_key[sort]
                 new_level = np.empty(total, np.int64)
-                new_level[old_pos], new_level[pos] = level[keep], done["level"][add]
+                new_level[old_pos], new_level[pos] = level[keep], add_level[sort]
                 key, level, row_of_key = new_key, new_level, None
         out = Plan(prev.calendar, prev.items, prev.sites, segments, sources, key, level,
                    arrays["on_hand"], arrays["gross"], arrays["scheduled"], arrays["net"],
