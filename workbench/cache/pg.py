@@ -163,6 +163,10 @@ def _check(url: URL, version: int, app: str | None, has_tables: bool) -> None:
 
 def migrate(engine: Engine, url: URL) -> int:
     """Bring the database to the latest schema in one transaction; the version it had."""
+    if not PG_MIGRATIONS or PG_MIGRATIONS[-1].version != LATEST_VERSION:
+        raise PgCacheError(f"this build of Planner Workbench cannot open PostgreSQL caches (its "
+                           f"PostgreSQL migrations are missing); open {display(url)} with a "
+                           f"complete installation")
     with engine.connect() as conn:
         version, app, has_tables = _state(conn)
         conn.rollback()

@@ -53,7 +53,11 @@ def _load() -> list[Migration]:
 
 
 def _load_pg() -> list[Migration]:
+    """The PostgreSQL migrations; none in a build that left the ``pg`` folder out (an SQLite
+    cache still opens there; a PostgreSQL one is refused by :mod:`workbench.cache.pg`)."""
     folder = resources.files(__package__).joinpath("pg")
+    if not folder.is_dir():
+        return []
     out = sorted((Migration(int(e.name[:4]), e.name, e.read_text(encoding="utf-8"))
                   for e in folder.iterdir()
                   if e.is_file() and e.name.endswith(".sql") and e.name[:4].isdigit()),
