@@ -22,7 +22,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 INSTALL_LINE = "tools/need-postgresql   # or: sudo apt-get install -y postgresql"
@@ -72,7 +72,6 @@ class PgServer:
     root: Path
     port: int = 0
     run_as: str | None = None
-    _created: list[str] = field(default_factory=list)
 
     @property
     def data(self) -> Path:
@@ -149,7 +148,6 @@ class PgServer:
         """A new database (a copy of ``template`` when given); returns its URL."""
         tmpl = f' TEMPLATE "{template}"' if template else " TEMPLATE template0"
         self.admin(f'CREATE DATABASE "{name}"{tmpl}')
-        self._created.append(name)
         return self.url(name)
 
     def create_password_role(self, password: str) -> str:
