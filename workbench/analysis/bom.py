@@ -267,13 +267,16 @@ class CodedLines:
     @classmethod
     def _build(cls, data: PlanningData, items: ItemIndex) -> CodedLines:
         lines = data.bom_lines
-        parent = items.idx_of("bom_lines", lines, "parent").astype(np.int64)
+        # the item numbering's own arrays when it has them (no copy: 30 MiB on the large
+        # demo, issue 16 §3); nothing writes into either
+        parent = items.idx_of("bom_lines", lines, "parent").astype(np.int64, copy=False)
         revision = lines["revision"].astype(str).to_numpy(object)
         rev_code, uniques = column_codes(data, "bom_lines", "revision")
         codes = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
         return cls(
             parent=parent,
-            component=items.idx_of("bom_lines", lines, "component").astype(np.int64),
+            component=items.idx_of("bom_lines", lines, "component").astype(np.int64,
+                                                                            copy=False),
             quantity=lines["quantity_per"].to_numpy(float)
             * scrap_factor(lines["scrap_pct"].to_numpy(float)),
             revision=revision,
