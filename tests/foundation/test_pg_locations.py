@@ -93,3 +93,24 @@ def test_an_unreachable_server_is_one_line_and_exit_code_3(
     assert err.startswith(f"workbench status: cannot open the cache postgresql://planner@127.0.0.1:"
                           f"{port}/plant (")
     assert len(err.splitlines()) == 1 and SECRET not in err
+
+
+def test_a_connector_reading_cross_references_finds_the_team_database(synced: str) -> None:
+    """A mapped files source looks up item cross-references in the cache it is given as a path
+    (``cache_reads``): for a team cache, the path its local files start with."""
+    from workbench.cache.db import local_base
+    from workbench.cache.xrefs import item_xrefs_of
+
+    engine = open_cache(synced)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO item_xrefs (item, system, external_code, source) VALUES "
+            "('BOLT', 'SUP', 'B-1', 'memory'), ('PAINT', 'SUP', 'P-9', 'memory'), "
+            "('BIKE', 'SUP', 'P-9', 'memory'), ('FRAME', 'PLM', 'F', 'memory')")
+    base = local_base(engine)
+    engine.dispose()
+    assert base is not None
+    assert (base.parent / "database.url").read_text(encoding="utf-8").strip() == synced
+    # P-9 names two items: left out, never guessed
+    assert item_xrefs_of(base, ["SUP"]) == {"SUP": {"B-1": "BOLT"}}
+    assert item_xrefs_of(base.with_name("elsewhere") / "cache", ["SUP"]) == {"SUP": {}}

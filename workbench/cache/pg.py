@@ -57,6 +57,8 @@ KEYRING_SERVICE = APP_NAME
 #: the advisory lock key that serializes migrations of one database ("PWB1" as for SQLite)
 MIGRATION_LOCK = 0x50574231
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+#: the file in a PostgreSQL cache's local folder naming its database
+DATABASE_MARKER = "database.url"
 
 
 class PgCacheError(RuntimeError):
@@ -126,7 +128,23 @@ def local_base(url: URL) -> Path:
     folder = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "team-caches" / name
     with contextlib.suppress(OSError):  # made on first use, readable by the user only
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        marker = folder / DATABASE_MARKER  # which database these files belong to (no password)
+        named = display(url)
+        if not marker.is_file() or marker.read_text(encoding="utf-8").strip() != named:
+            marker.write_text(named + "\n", encoding="utf-8")
     return folder / "cache"
+
+
+def database_of(base: Path | str) -> str | None:
+    """The URL (without password) of the PostgreSQL cache whose local files start at ``base``
+    (what :func:`local_base` gave), or None when ``base`` is not such a path: a connector given
+    the cache's location as a path (``cache_reads``) finds the database this way."""
+    marker = Path(base).with_name(DATABASE_MARKER)
+    with contextlib.suppress(OSError):
+        if marker.is_file():
+            named = marker.read_text(encoding="utf-8").strip()
+            return named if is_postgres_url(named) else None
+    return None
 
 
 # --- schema ------------------------------------------------------------------------------------
