@@ -335,3 +335,29 @@ def test_a_pull_reads_the_team_as_of_one_moment(team: str, tmp_path: Path) -> No
     then = {r["code"]: r for r in requisitions.records}
     assert sum(now[c] != then.get(c) for c in now) == 6  # the 6 the day-7 run changed
     fresh.close()
+
+
+def test_a_reject_made_offline_reaches_the_team_and_queues_nothing_for_the_erp(
+        team: str, tmp_path: Path) -> None:
+    """A reject sends nothing, so it has no outbox entry of its own; on a copy it still goes to
+    the team (the other buyers must see it), where nothing is queued for the ERP."""
+    local, connector, _ = _copy(team, tmp_path)
+    code = _open_requisition(local)
+    rejected = record_decision(local, code, "reject", action="reduce", decided_by="ann")
+    assert rejected.outbox is None and rejected.decision is not None
+
+    result = push_offline(local, connector)
+    (entry,) = result.sent
+    team_engine = _open_team(team)
+    (theirs,) = _team_decisions(team_engine, code)
+    assert (theirs["decided_by"], theirs["verdict"], theirs["action"]) == (
+        "ann", "reject", "reduce")
+    with team_engine.connect() as conn:
+        assert conn.execute(select(outbox.c.id)).all() == []  # nothing for the ERP
+    local_entry = _local_entry(local, entry)
+    assert (local_entry["decision"], local_entry["connector"], local_entry["state"]) == (
+        rejected.decision, "team", "sent")
+
+    assert push_offline(local, connector).sent == []  # pushed again: nothing twice
+    assert len(_team_decisions(team_engine, code)) == 1
+    connector.close()

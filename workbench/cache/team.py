@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from workbench.cache.decisions import DecisionStore
 from workbench.cache.outbox import OutboxRepository
-from workbench.cache.schema import ENTITY_TABLES, decisions
+from workbench.cache.schema import ENTITY_TABLES, decisions, outbox, sync_runs
 from workbench.domain.models import ENTITY_MODELS
 
 #: rows per batch handed to the sync
@@ -148,16 +148,57 @@ def copy_facts(local: str | Path, key: str, connector: str) -> tuple[dict[str, A
     return (None if row is None else dict(row)), marks
 
 
+# --- decisions of the copy that send nothing ---------------------------------------------------
+
+
+def first_team_run(conn: Connection, connector: str) -> str | None:
+    """When the copy's first successful pull of ``connector`` started (None: never)."""
+    value = conn.execute(select(func.min(sync_runs.c.started_at))
+                         .where(sync_runs.c.connector == connector,
+                                sync_runs.c.status.in_(("succeeded", "partial")))).scalar()
+    return None if value is None else str(value)
+
+
+def unqueued_decisions(conn: Connection, source: str, since: str) -> list[dict[str, Any]]:
+    """Decisions of the copy that have no outbox entry (a reject, a keep: they send nothing)
+    on a record of ``source``, decided at or after ``since``; each with ``target`` (the
+    record's source key) and ``target_kind``. Oldest first."""
+    req = ENTITY_TABLES["requisitions"]
+    pol = ENTITY_TABLES["purchase_order_lines"]
+    rows = conn.execute(
+        select(decisions).outerjoin(outbox, outbox.c.decision == decisions.c.id)
+        .where(outbox.c.id.is_(None), decisions.c.decided_at >= since)
+        .order_by(decisions.c.id)).mappings().all()
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        kind = row["target_kind"] or "requisition"
+        if kind == "requisition":
+            found = conn.execute(select(req.c.source, req.c.source_key)
+                                 .where(req.c.code == row["requisition"])).first()
+        elif kind == "purchase_order_line":
+            order, _, line = str(row["requisition"]).rpartition("/")
+            found = conn.execute(select(pol.c.source, pol.c.source_key).where(
+                pol.c.purchase_order == order, pol.c.line == int(line or -1))).first()
+        else:
+            continue
+        if found is None or found.source != source:
+            continue
+        out.append({**dict(row), "target": found.source_key or row["requisition"],
+                    "target_kind": kind})
+    return out
+
+
 # --- pushing ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Stored:
-    """A decision taken into the team: its decision and outbox ids there; ``already``: the
-    same idempotency key was there before (a push cut short and done again)."""
+    """A decision taken into the team: its decision and outbox ids there (no outbox entry for
+    a decision that sends nothing: a reject, a keep); ``already``: it was there before (the
+    same idempotency key, or the same decision: a push cut short and done again)."""
 
     decision: int
-    outbox: int
+    outbox: int | None
     already: bool = False
 
 
@@ -241,27 +282,19 @@ def store_offline_decision(conn: Connection, payload: Mapping[str, Any],
     }
     if ours.get("workstation_user"):  # the login it was made on; db_role: the pushing role's
         values["workstation_user"] = ours["workstation_user"]
+    sends = values["verdict"] != "reject" and payload["action"] != "keep"
+    if not sends:  # no outbox entry carries its key: the same decision pushed again is known
+        same = store.same_decision(values)  # by its target, author, time, verdict and action
+        if same is not None:
+            return Stored(decision=same, outbox=None, already=True)
     decision_id = store.add_decision(values)
     store.bump_version(taken, decision_id)
     outbox_id = repo.enqueue(decision=decision_id, connector=str(row["source"] or ""), key=key,
-                             payload=dict(payload), at=at)
+                             payload=dict(payload), at=at) if sends else None
     repo.audit(actor=str(ours.get("decided_by") or "unknown"),
                action=f"decide {values['verdict']} {payload['action']}", target=code,
-               result="queued", outbox_id=outbox_id, at=at,
+               result="queued" if sends else "recorded", outbox_id=outbox_id, at=at,
                detail={"decision": decision_id, "via": actor_note,
                        "decided_at": values["decided_at"], **{k: payload.get(k) for k in (
                            "target", "base_version", "quantity", "date", "supplier")}})
     return Stored(decision=decision_id, outbox=outbox_id)
-
-
-def team_outbox_states(conn: Connection, keys: list[str]) -> dict[str, str]:
-    """Idempotency key -> the state of the team's outbox entry with that key."""
-    from workbench.cache.schema import outbox
-
-    out: dict[str, str] = {}
-    for start in range(0, len(keys), 500):
-        part = keys[start:start + 500]
-        rows = conn.execute(select(outbox.c.idempotency_key, outbox.c.state)
-                            .where(outbox.c.idempotency_key.in_(part)))
-        out.update({str(k): str(s) for k, s in rows})
-    return out

@@ -16,7 +16,9 @@ in the local cache first, with its outbox entry — is queued for the ``team`` c
   (nothing decided is lost; a push killed midway leaves it ``sending`` and the next push takes
   it again — the team takes one idempotency key once);
 - the workstation never sends these decisions to the ERP: a local entry that reached the team is
-  ``sent`` (handed over), and the team's outbox worker sends it on (``team-sync``).
+  ``sent`` (handed over), and the team's outbox worker sends it on (``team-sync``);
+- a decision that sends nothing (a reject, a keep) has no outbox entry of its own; on a copy it
+  gets one for the team (:func:`queue_for_team`), so the team holds every decision made offline.
 """
 
 from __future__ import annotations
@@ -60,10 +62,48 @@ def team_source(sources: Sequence[SourceConfig], name: str | None = None) -> Sou
     return teams[0]
 
 
+def queue_for_team(engine: Engine, *, now: dt.datetime | None = None) -> int:
+    """Decisions of the copy that send nothing to a source (a reject, a keep) have no outbox
+    entry; on a team copy they go to the team all the same (the team's buyers must see them),
+    so each decided since the first pull gets an outbox entry for the ``team`` connector, which
+    stores it there without queueing anything for the ERP. The count queued."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from workbench.cache.outbox import OutboxRepository
+    from workbench.cache.team import first_team_run, unqueued_decisions
+    from workbench.connect.port import PushRequest
+    from workbench.services.decisions import stamp, utc_now
+
+    queued = 0
+    with engine.begin() as conn:
+        since = first_team_run(conn, TEAM)
+        if since is None:
+            return 0
+        repo = OutboxRepository(conn)
+        for row in unqueued_decisions(conn, TEAM, since):
+            basis = [row["id"], row["decided_at"], row["requisition"], row["verdict"]]
+            key = "pwb-team-" + hashlib.sha256(json.dumps(basis).encode()).hexdigest()[:24]
+            request = PushRequest(
+                idempotency_key=key, action=row["action"], target=row["target"],
+                base_version=row["base_version"], quantity=row["quantity"], date=row["date"],
+                supplier=row["supplier"], comment=row["comment"] or "", item=row["item"],
+                target_kind=row["target_kind"])
+            payload = {k: str(v) if k in ("action", "target_kind") else v
+                       for k, v in asdict(request).items()}
+            repo.enqueue(decision=int(row["id"]), connector=TEAM, key=key, payload=payload,
+                         at=stamp(now or utc_now()))
+            queued += 1
+    return queued
+
+
 def push_offline(engine: Engine, connector: Connector, state: TaskState | None = None, *,
                  now: dt.datetime | None = None) -> DrainResult:
     """Take the copy's queued decisions into the team through ``connector`` (a team
-    connector); the entries of other sources are left alone (not listed as waiting)."""
+    connector), rejects and keeps included (:func:`queue_for_team`); the entries of other
+    sources are left alone (not listed as waiting)."""
+    queue_for_team(engine, now=now)
     result = drain_outbox(engine, {TEAM: connector}, state, now=now)
     if result.waiting:
         from workbench.services.writeback import outbox_frame
