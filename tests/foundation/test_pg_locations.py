@@ -114,3 +114,18 @@ def test_a_connector_reading_cross_references_finds_the_team_database(synced: st
     # P-9 names two items: left out, never guessed
     assert item_xrefs_of(base, ["SUP"]) == {"SUP": {"B-1": "BOLT"}}
     assert item_xrefs_of(base.with_name("elsewhere") / "cache", ["SUP"]) == {"SUP": {}}
+
+
+def test_settings_refuse_a_team_cache_url_holding_a_password(tmp_path: Path) -> None:
+    from workbench.services.settings import SettingsError, load_settings
+
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"schema_version": 1, "cache_path":
+                                f"postgresql://planner:{SECRET}@db:5432/plant"}), encoding="utf-8")
+    with pytest.raises(SettingsError) as refused:
+        load_settings(path)
+    assert "cache_path holds a database password" in str(refused.value)
+    assert SECRET not in str(refused.value)
+    path.write_text(json.dumps({"schema_version": 1,
+                                "cache_path": "postgresql://planner@db:5432/plant"}), encoding="utf-8")
+    assert load_settings(path).cache_path == "postgresql://planner@db:5432/plant"

@@ -119,6 +119,18 @@ class Settings(BaseModel):
     sources: list[SourceConfig] = Field(default_factory=list)
     planning: PlanningDefaults = Field(default_factory=PlanningDefaults)
 
+    @field_validator("cache_path")
+    @classmethod
+    def _no_database_password(cls, value: str | None) -> str | None:
+        """A team cache's URL never carries its password here (keyring or ~/.pgpass)."""
+        from workbench.cache.pg import is_postgres_url, parse_url
+
+        if value and is_postgres_url(value) and parse_url(value).password is not None:
+            raise ValueError("cache_path holds a database password: remove it from the URL and "
+                             "keep it in the keyring (account postgresql:<user>@<host>:<port>/"
+                             "<database>) or in ~/.pgpass")
+        return value
+
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)
 
