@@ -361,3 +361,12 @@ def test_a_reject_made_offline_reaches_the_team_and_queues_nothing_for_the_erp(
     assert push_offline(local, connector).sent == []  # pushed again: nothing twice
     assert len(_team_decisions(team_engine, code)) == 1
     connector.close()
+
+
+def test_check_says_whether_the_team_is_reachable(team: str, tmp_path: Path) -> None:
+    connector = TeamConnector(cache=team)
+    answer = connector.check()
+    assert (answer.ok, answer.message) == (True, "team cache reachable, last team run 1")
+    connector.close()
+    away = TeamConnector(cache=str(tmp_path / "not-mounted" / "team.sqlite")).check()
+    assert not away.ok and away.message.startswith("team cache not reachable")

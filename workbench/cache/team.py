@@ -61,12 +61,11 @@ class TeamTargetMissing(LookupError):
 
 
 def latest_run(conn: Connection) -> int:
-    """The highest ``sync_run`` any entity row of the team carries (0: none)."""
-    best = 0
-    for table in ENTITY_TABLES.values():
-        value = conn.execute(select(func.max(table.c.sync_run))).scalar()
-        best = max(best, int(value or 0))
-    return best
+    """The team's last successful sync run (0: none), from ``sync_runs`` (its key: no scan of
+    the entity tables)."""
+    value = conn.execute(select(func.max(sync_runs.c.id)).where(
+        sync_runs.c.status.in_(("succeeded", "partial")))).scalar()
+    return int(value or 0)
 
 
 def decisions_mark(engine: Engine) -> int:
