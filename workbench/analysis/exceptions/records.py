@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.data import NO_DATE, PlanningData, day_numbers
+from workbench.analysis.data import NO_DATE, PlanningData, column_codes, day_numbers
 from workbench.analysis.sources import EPS
 
 from .kinds import frame
@@ -41,10 +41,20 @@ def _found(entity: str, rows: pd.DataFrame, key: Callable[[pd.DataFrame], pd.Ser
                          "problem": problem})
 
 
+def _unknown(data: PlanningData, entity: str) -> np.ndarray:
+    """Per row of ``entity``: is its item missing from the item master? Judged once per
+    distinct code, on the numbering planning keeps per load (:func:`column_codes`)."""
+    ids, distinct = column_codes(data, entity, "item")
+    _, master = column_codes(data, "items", "code")
+    missing = pd.Index(np.asarray(master, dtype=object)).get_indexer(
+        np.asarray(distinct, dtype=object)) < 0
+    return missing[ids] if len(ids) else np.zeros(0, bool)
+
+
 def data_problems(data: PlanningData) -> pd.DataFrame:
     """E15 (module doc)."""
     inv, pol, wo, dem = data.inventory, data.purchase_order_lines, data.work_orders, data.demands
-    known = pd.Index(pd.unique(data.items["code"].astype(str).to_numpy(object)))  # hashed once
+    known = data.items["code"]
     orders = data.purchase_orders.drop_duplicates("code").set_index("code")["order_date"]
     ordered = day_numbers(orders.reindex(pol["purchase_order"].to_numpy()).to_numpy())
     promised = day_numbers(pol["promised_date"])
@@ -65,8 +75,8 @@ def data_problems(data: PlanningData) -> pd.DataFrame:
         for entity, frame_, key in (("inventory", inv, _inv_key),
                                     ("purchase_order_lines", pol, _pol_key),
                                     ("work_orders", wo, _code), ("demands", dem, _code)):
-            unknown = known.get_indexer(frame_["item"].astype(str).to_numpy(object)) < 0
-            parts.append(_found(entity, frame_, key, unknown, "item not in the item master"))
+            parts.append(_found(entity, frame_, key, _unknown(data, entity),
+                                "item not in the item master"))
     found = pd.concat(parts, ignore_index=True)
     grouped = found.groupby("element", sort=True).agg(
         item=("item", "first"), site=("site", "first"),
