@@ -53,6 +53,9 @@ MESSAGE_COLUMNS = [
     Col("days", "Days", "days", tip="Days late, early, overdue or waited (per kind)"),
     Col("state", "State", tip="open, acknowledged, snoozed or resolved"),
     Col("decision", "Decision", tip="The latest decision on it and its write-back"),
+    Col("decision_version", "Version", "int",
+        tip="Decisions stored on its PO line or work order so far: deciding refuses (and shows "
+        "both) when another buyer decided it after this list was read"),
     Col("role", "Role", tip="Who acts on it: planner, buyer, engineering, data steward"),
     Col("age_band", "Age band", tip="Age in the Overview's bands"),
     Col("planner", "Planner", tip="The item's planner"),
@@ -144,6 +147,7 @@ def _row(m: StoredMessage) -> dict[str, Any]:
         "severity": m.severity, "role": m.role.replace("_", " "), "age_days": m.age_days,
         "age_band": age_band(m.age_days), "state": m.state,
         "decision": decision.label if decision is not None else "", "element": m.element,
+        "decision_version": getattr(m, "decision_version", 0),
         "item": m.item, "item_description": msg.get("item_description") or "",
         "site_label": labelled(m.site, msg.get("site_name") or ""),
         "supplier_label": labelled(m.supplier, msg.get("supplier_name") or "", True),
@@ -155,10 +159,11 @@ def _row(m: StoredMessage) -> dict[str, Any]:
     }
 
 
-def _listed_frame(rows: list[tuple[Any, ...]], day: dt.date,
-                  labels: dict[str, str]) -> pd.DataFrame:
+def _listed_frame(rows: list[tuple[Any, ...]], day: dt.date, labels: dict[str, str],
+                  versions: dict[tuple[str, str], int] | None = None) -> pd.DataFrame:
     """The table's rows from the list's columns (:func:`workbench.cache.exception_reads.
-    listed_rows`), column by column: no message's JSON is parsed."""
+    listed_rows`), column by column: no message's JSON is parsed. ``versions``: (element type,
+    element) -> decision version (:func:`~workbench.cache.exception_reads.element_versions`)."""
     import numpy as np
     import pandas as pd
 
@@ -203,12 +208,23 @@ def _listed_frame(rows: list[tuple[Any, ...]], day: dt.date,
         "suggested_quantity": f["suggested_quantity"].astype(float), "unit": text["unit"],
         "days": f["days"].astype(float), "state": state,
         "decision": f["message_key"].map(labels).fillna("").astype(str),
+        "decision_version": _versions(f, versions or {}),
         "role": text["role"].str.replace("_", " "),
         "age_band": bands[np.searchsorted(edges, age, side="right")],
         "planner": text["planner"], "buyer": text["buyer"], "reason": text["reason"],
         "tone": np.where(np.isin(state, ["acknowledged", "snoozed"]), "queued",
                          np.where(severity == "high", "late", "")),
     })
+
+
+def _versions(f: pd.DataFrame, versions: dict[tuple[str, str], int]) -> Any:
+    """The decision version of each row's element (0: never decided)."""
+    import numpy as np
+
+    if not versions or not len(f):
+        return np.zeros(len(f), dtype=np.int64)
+    keys = list(zip(f["element_type"].fillna("").astype(str), f["element"].astype(str)))
+    return np.fromiter((versions.get(k, 0) for k in keys), dtype=np.int64, count=len(keys))
 
 
 @cache_query
@@ -220,7 +236,7 @@ def exception_table(engine: Engine, include_closed: bool = False, *,
     (picker -> value, as the table shows it) and ``limit`` applied in SQL. Read from the list's
     columns (migration 0013): the first page of the large demo in well under a second."""
     from workbench.app.tables import TableData
-    from workbench.cache.exception_reads import listed_rows
+    from workbench.cache.exception_reads import element_versions, listed_rows
     from workbench.services import exceptions
     from workbench.services.message_decisions import decision_states
 
@@ -233,7 +249,8 @@ def exception_table(engine: Engine, include_closed: bool = False, *,
             decided.setdefault(label, []).append(key)
         rows, total = listed_rows(conn, day.isoformat(), include_closed=include_closed,
                                   filters=filters, decided=decided, limit=limit)
-    frame = _listed_frame(rows, day, labels)[[c.name for c in MESSAGE_COLUMNS] + ["tone"]]
+        versions = element_versions(conn)
+    frame = _listed_frame(rows, day, labels, versions)[[c.name for c in MESSAGE_COLUMNS] + ["tone"]]
     table = TableData.from_frame(frame, MESSAGE_COLUMNS, "id", tone="tone", search=())
     table.haystack, table.search = None, SEARCHED  # built on the first text search
     for picker in PICKERS:

@@ -20,7 +20,7 @@ decisions=True, outbox=True)`` when a write-back was queued (the plan overlays i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from workbench.app.ops import NOTHING, Changes, Outcome, cache_query, command, planning_query
@@ -137,32 +137,40 @@ def _decided(outcomes: list[MessageOutcome]) -> Changes:
 @command
 def decide_message(engine: Engine, message_id: int, verdict: str, user: str, *,
                    quantity: float | None = None, date: dt.date | str | None = None,
-                   comment: str = "") -> Outcome[MessageOutcome]:
+                   comment: str = "", expected_version: int | None = None
+                   ) -> Outcome[MessageOutcome]:
     """Record ``verdict`` (approve, modify, reject) by ``user`` on one exception message: a PO
     line's reschedule (E01/E02), reduce (E04), increase (E05) or cancel (E03) is queued for
     write-back, a work order's is recorded advice. ``quantity``: new open quantity (stock unit),
     ``date``: new date; given with approve they make it modify. Bad input raises
     :class:`~workbench.services.decisions.DecisionError` (nothing stored)
-    (:func:`workbench.services.message_decisions.record_message_decision`)."""
+    (:func:`workbench.services.message_decisions.record_message_decision`); given
+    ``expected_version`` (the element's decision version the user saw), another user's decision
+    since raises :class:`~workbench.services.decisions.DecisionConflict` with both."""
     from workbench.services.message_decisions import record_message_decision
 
     outcome = record_message_decision(engine, message_id, verdict, decided_by=user,
-                                      quantity=quantity, date=date, comment=comment)
+                                      quantity=quantity, date=date, comment=comment,
+                                      expected_version=expected_version)
     return Outcome(outcome, _decided([outcome]))
 
 
 @command
 def decide_messages(engine: Engine, message_ids: Sequence[int], verdict: str, user: str, *,
                     quantity: float | None = None, date: dt.date | str | None = None,
-                    comment: str = "", state: TaskState | None = None
+                    comment: str = "", state: TaskState | None = None,
+                    expected_versions: Mapping[int, int] | None = None
                     ) -> Outcome[list[MessageOutcome]]:
     """:func:`decide_message` on each id, each in its own transaction; one that cannot be
-    decided carries its reason in ``error`` and spoils none of the others."""
+    decided carries its reason in ``error`` and spoils none of the others.
+    ``expected_versions``: id -> the decision version of its element the user saw (the
+    Exceptions list's Version column); another user's decision since is refused, the outcome's
+    ``conflict`` holding both decisions."""
     from workbench.services.message_decisions import record_message_decisions
 
     outcomes = record_message_decisions(engine, message_ids, verdict, decided_by=user,
                                         quantity=quantity, date=date, comment=comment,
-                                        state=state)
+                                        state=state, expected_versions=expected_versions)
     return Outcome(outcomes, _decided(outcomes))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Index, and_, false, func, select, true
 
 from workbench.cache import dialect
 from workbench.cache.exceptions import LIST_FIELDS, exception_messages
-from workbench.cache.schema import decisions, outbox
+from workbench.cache.schema import decision_versions, decisions, outbox
 
 #: migration 0011: what :func:`open_codes` looks messages up by
 Index("ix_exception_messages_item", exception_messages.c.item, exception_messages.c.site,
@@ -159,3 +159,14 @@ def listed_rows(conn: Connection, day: str, *, include_closed: bool = False,
     total = len(rows) if limit is None or len(rows) < limit else int(
         conn.execute(select(func.count()).select_from(t).where(cond)).scalar() or 0)
     return rows, total
+
+
+def element_versions(conn: Connection) -> dict[tuple[str, str], int]:
+    """(element type, element) -> decision version of every PO line and work order decided at
+    least once (issue 17 §2; any other element: version 0). A small table read whole, so the
+    list's own query stays as it is: what the Exceptions list and ``workbench exceptions``
+    show as the version a decision is made on (``expected_version``)."""
+    v = decision_versions
+    query = select(v.c.target_kind, v.c.target, v.c.version).where(
+        v.c.target_kind.in_(["purchase_order_line", "work_order"]))
+    return {(str(k), str(t)): int(n) for k, t, n in conn.execute(query)}

@@ -23,6 +23,7 @@ from workbench.analysis.elements import ElementList, element_list
 from workbench.analysis.exceptions import ExceptionList, ExceptionSettings, compute_exceptions
 from workbench.analysis.session import PlanningSession
 from workbench.cache import exceptions as repo
+from workbench.cache.exception_reads import element_versions
 from workbench.services.message_decisions import DecisionState, decision_states
 from workbench.services.planning import plain
 
@@ -68,6 +69,9 @@ class StoredMessage:
     #: the latest decision on it and its write-back (None: undecided; see
     #: :mod:`workbench.services.message_decisions`)
     decision: DecisionState | None = None
+    #: the decision version of its element (a PO line or work order; 0: never decided): what a
+    #: decision on it is made on (``expected_version``, issue 17 §2)
+    decision_version: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = plain(asdict(self))
@@ -162,7 +166,8 @@ def current_day(engine: Engine) -> dt.date:
 
 
 def _stored(row: dict[str, Any], day: dt.date,
-            decisions: dict[str, DecisionState] | None = None) -> StoredMessage:
+            decisions: dict[str, DecisionState] | None = None,
+            versions: dict[tuple[str, str], int] | None = None) -> StoredMessage:
     first = _date(row["first_seen"]) or day
     return StoredMessage(
         id=int(row["id"]), key=row["message_key"], code=row["code"], kind=row["kind"],
@@ -174,7 +179,9 @@ def _stored(row: dict[str, Any], day: dt.date,
         resolved_on=_date(row["resolved_on"]), acknowledged_by=row["acknowledged_by"],
         acknowledged_at=row["acknowledged_at"], snoozed_until=_date(row["snoozed_until"]),
         snoozed_by=row["snoozed_by"], message=json.loads(row["payload"] or "{}"),
-        decision=(decisions or {}).get(row["message_key"]))
+        decision=(decisions or {}).get(row["message_key"]),
+        decision_version=(versions or {}).get(
+            (str(row.get("element_type") or ""), str(row["element"])), 0))
 
 
 def list_exceptions(engine: Engine, *, day: dt.date | None = None, role: str | None = None,
@@ -188,7 +195,8 @@ def list_exceptions(engine: Engine, *, day: dt.date | None = None, role: str | N
     with engine.connect() as conn:
         stored = repo.rows(conn, include_resolved=include_resolved)
         decided = decision_states(conn)
-        found = [_stored(r, day, decided) for r in stored]
+        versions = element_versions(conn)
+        found = [_stored(r, day, decided, versions) for r in stored]
     out = [m for m in found
            if (role is None or m.role == role) and (kind is None or kind in (m.kind, m.code))
            and (site is None or m.site == site) and (supplier is None or m.supplier == supplier)

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -88,7 +88,9 @@ class MessageOutcome:
     """What deciding on one message did. ``written_back``: an outbox entry was queued (a PO
     line, not rejected); ``decision``/``outbox`` the rows written (``duplicate``: the same
     decision was queued before, these are its rows); ``error``: why nothing was recorded (bulk
-    decisions only; a single decision raises :class:`DecisionError`)."""
+    decisions only; a single decision raises :class:`DecisionError`); ``conflict``: when that
+    was another buyer's decision since the version given (issue 17 §2), both decisions
+    (:meth:`DecisionConflict.to_dict`)."""
 
     message: int | None
     element: str = ""
@@ -103,6 +105,7 @@ class MessageOutcome:
     written_back: bool = False
     duplicate: bool = False
     error: str | None = None
+    conflict: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -367,10 +370,13 @@ def _with(outcome: MessageOutcome, **values: Any) -> MessageOutcome:
 def record_message_decisions(engine: Engine, message_ids: Sequence[int], verdict: str, *,
                              decided_by: str, quantity: float | None = None,
                              date: dt.date | str | None = None, comment: str = "",
-                             now: dt.datetime | None = None, state: TaskState | None = None
+                             now: dt.datetime | None = None, state: TaskState | None = None,
+                             expected_versions: Mapping[int, int] | None = None
                              ) -> list[MessageOutcome]:
     """:func:`record_message_decision` on each message, each in its own transaction: one that
-    cannot be decided is reported in its outcome's ``error`` and spoils none of the others."""
+    cannot be decided is reported in its outcome's ``error`` (and ``conflict``) and spoils none
+    of the others. ``expected_versions``: message id -> the decision version of its element the
+    buyer saw (a message left out: not checked)."""
     out = []
     for n, message_id in enumerate(message_ids):
         if state is not None:
@@ -378,7 +384,12 @@ def record_message_decisions(engine: Engine, message_ids: Sequence[int], verdict
         try:
             out.append(record_message_decision(
                 engine, message_id, verdict, decided_by=decided_by, quantity=quantity, date=date,
-                comment=comment, now=now))
+                comment=comment, now=now,
+                expected_version=(expected_versions or {}).get(message_id)))
+        except DecisionConflict as exc:
+            out.append(MessageOutcome(message_id, element=exc.target,
+                                      element_type=exc.target_kind, verdict=verdict,
+                                      error=str(exc), conflict=exc.to_dict()))
         except DecisionError as exc:
             out.append(MessageOutcome(message_id, verdict=verdict, error=str(exc)))
     return out

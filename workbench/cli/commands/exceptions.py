@@ -4,6 +4,13 @@ the stored state, listed), ``exceptions ack|snooze ID...`` to triage them, and
 open undecided reschedule of that supplier) to decide on firm orders' advice (PO lines are
 written back through the outbox: ``workbench outbox --send``; work orders recorded).
 
+On a team cache several buyers decide at once (issue 17 §2): the list shows the decision version
+of a decided message's PO line or work order (``version N`` after its decision; ``--json``:
+``decision_version``, 0 when never decided) and ``approve|reject ID --expected-version N``
+decides only if nobody decided that element since: otherwise nothing is stored, both decisions
+are shown (stderr; ``--json``: the result's ``conflict``) and the exit code is 4, as for
+``workbench decisions record --expected-version``.
+
 Listing computes the messages for the cache's current plan first (``--no-refresh``: list the
 stored state only). Tolerances default to the planning settings (docs/exceptions.md); options
 override them for one run.
@@ -46,6 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                            help="approve every open undecided reschedule of this supplier")
         a.add_argument("--comment", default="", help="why (stored with the decision)")
         a.add_argument("--by", default=None, help="who (default: settings user)")
+        a.add_argument("--expected-version", type=int, default=None, metavar="N",
+                       help="the decision version of the message's PO line or work order you "
+                       "decided on (the list's `version N`, 0 when undecided; one ID): if "
+                       "another buyer decided it since, nothing is stored and both decisions "
+                       "are shown (exit 4)")
         add_common(a)
     p.add_argument("--role", choices=["planner", "buyer", "engineering", "data_steward"])
     p.add_argument("--kind", default=None, help="kind name or code, e.g. reschedule_in or E01")
@@ -84,13 +96,19 @@ def _decide(args: argparse.Namespace) -> int:
         raise CliError(f"exceptions {args.exceptions_action}: give message IDs"
                        + (" or --supplier S (not both)" if args.exceptions_action == "approve"
                           else ""), 2)
+    expected = args.expected_version
+    if expected is not None and (supplier or len(args.ids) != 1):
+        raise CliError(f"exceptions {args.exceptions_action}: --expected-version is the version "
+                       "of one message's element: give exactly one ID", 2)
     runner = runner_from(args)
     if supplier:
         outcomes = runner.run(ops.approve_supplier_reschedules, supplier, _user(args)).value
     else:
         outcomes = runner.run(ops.decide_messages, args.ids, args.exceptions_action,
                               _user(args), quantity=getattr(args, "quantity", None),
-                              date=getattr(args, "date", None), comment=args.comment).value
+                              date=getattr(args, "date", None), comment=args.comment,
+                              expected_versions=None if expected is None
+                              else {args.ids[0]: expected}).value
     failed = [o for o in outcomes if o.error]
     if args.json:
         print_json({"action": args.exceptions_action, "supplier": supplier,
@@ -111,6 +129,8 @@ def _decide(args: argparse.Namespace) -> int:
             print(f"no open undecided reschedules of {supplier}")
     for o in failed:
         print(f"message {o.message}: {o.error}", file=sys.stderr)
+    if any(o.conflict for o in failed):  # another buyer decided first: both shown above
+        return 4
     if failed:
         return 2 if len(failed) == len(outcomes) else 1
     return 0
@@ -188,7 +208,8 @@ def run(args: argparse.Namespace) -> int:
             f"to {msg['suggested_date']}" if msg.get("suggested_date") else "",
             f"qty {qty(msg['suggested_quantity'])}" if msg.get("suggested_quantity") is not None
             else "") if x)
-        decided = f"  [{m.decision.label}]" if m.decision is not None else ""
+        decided = (f"  [{m.decision.label}]" if m.decision is not None else "") + (
+            f" version {m.decision_version}" if m.decision_version else "")
         print(f"{m.id:>6} {m.code} {m.severity:6} {m.role:12} {m.age_days:>3} d {m.state:12} "
               f"{m.element:22} {m.item}@{m.site} {advice}  {msg.get('reason', '')}{decided}")
     return 0

@@ -427,7 +427,21 @@ class ExceptionsPanel(Panel):
         if not ids or not hasattr(ops, "decide_messages"):
             return
         self._run(ops.decide_messages, ids, verdict, self.ctx.settings.user,
-                  done=f"{len(ids)} {verdict}d")
+                  done=f"{len(ids)} {verdict}d", expected_versions=self._versions(ids))
+
+    def _versions(self, ids: list[int]) -> dict[int, int]:
+        """Message id -> the decision version of its element as the list was read (issue 17
+        §2): on a team cache another buyer's decision since is refused, not overwritten."""
+        table = self.queue.model.table
+        found: dict[int, int] = {}
+        if table is None or "decision_version" not in table.arrays:
+            return found
+        for i in ids:
+            at = table.position_of(i)
+            value = None if at is None else table.arrays["decision_version"][at]
+            if value is not None and value == value:  # NaN: not known, not checked
+                found[i] = int(value)
+        return found
 
     def approve_supplier(self) -> None:
         if self.detail is None or not hasattr(ops, "approve_supplier_reschedules"):
@@ -437,9 +451,9 @@ class ExceptionsPanel(Panel):
             self._run(ops.approve_supplier_reschedules, supplier, self.ctx.settings.user,
                       done=f"reschedules of {supplier} approved")
 
-    def _run(self, fn: Any, *args: Any, done: str) -> None:
+    def _run(self, fn: Any, *args: Any, done: str, **kwargs: Any) -> None:
         self._set_deciding(True)
-        self.change(fn, *args, then=partial(self._done, done), key="triage",
+        self.change(fn, *args, **kwargs, then=partial(self._done, done), key="triage",
                     on_failure=lambda exc: self.failed(done.split()[-1], exc),
                     on_finished=lambda: self._set_deciding(False))
 
@@ -453,6 +467,10 @@ class ExceptionsPanel(Panel):
             text = (f"{len(value) - len(errors)} decision(s) stored, {queued} queued for "
                     f"write-back" + (f"; {len(errors)} refused: {errors[0].error}"
                                      if errors else "."))
+            conflicts = [o for o in errors if getattr(o, "conflict", None)]
+            if conflicts:  # another buyer decided first (a team cache): name their decision
+                text = conflict_text(conflicts[0].conflict, len(value) - len(errors),
+                                     len(conflicts))
         self.status.setText(text)
         self._list()  # at once, also when no window broadcasts the change
 
@@ -472,6 +490,20 @@ class ExceptionsPanel(Panel):
 
     def splitters(self) -> dict[str, Any]:
         return {"main": self.split, "right": self.right, "elements": self.elements.split}
+
+
+def conflict_text(conflict: dict[str, Any], stored: int, refused: int) -> str:
+    """What the panel says when another buyer decided an element first: their decision (who,
+    login, role, when, what) and the user's own, not stored (as the Approvals panel says it)."""
+    from workbench.services.decisions import describe
+
+    what = str(conflict.get("target_kind") or "").replace("_", " ")
+    more = f" ({refused - 1} more refused the same way)" if refused > 1 else ""
+    return (f"Not stored: {what} {conflict.get('target')} was decided meanwhile by "
+            f"{describe(conflict.get('theirs') or {})}. Yours was "
+            f"{describe(conflict.get('ours') or {})}{more}."
+            + (f" {stored} other decision(s) stored." if stored else "")
+            + " The list is reloaded: look at their decision, then decide again.")
 
 
 def _field(label: str, value: Any) -> str:
