@@ -305,6 +305,11 @@ def seed_codes(data: PlanningData, entity: str, column: str, ids: np.ndarray) ->
         return
     first = np.flatnonzero(np.concatenate([[True], ids[1:] > np.maximum.accumulate(ids)[:-1]]))
     merged, distinct = pd.factorize(frame[column].astype(str).to_numpy(object)[first])
+    # int32 numbers when they fit (always, below 2**31 distinct codes): the large demo's seeded
+    # columns hold 35 MiB less than as intp (issue 16 §3); readers index with them or add
+    # them to int64 arrays, which numpy does alike
+    if len(distinct) < 2**31 - 1:
+        merged = merged.astype(np.int32)
     data._derived[f"codes:{entity}.{column}"] = ((frame,), (merged[ids], distinct))
 
 
