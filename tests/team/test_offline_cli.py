@@ -47,9 +47,13 @@ def team(request: pytest.FixtureRequest, demo_team: Path, tmp_path: Path) -> tup
 
 def _codes(where: str | Path) -> list[str]:
     req = ENTITY_TABLES["requisitions"]
-    with open_cache(where).connect() as conn:
-        return [str(c) for (c,) in conn.execute(
-            select(req.c.code).where(req.c.deleted_at.is_(None)).order_by(req.c.code))]
+    engine = open_cache(where)
+    try:
+        with engine.connect() as conn:
+            return [str(c) for (c,) in conn.execute(
+                select(req.c.code).where(req.c.deleted_at.is_(None)).order_by(req.c.code))]
+    finally:
+        engine.dispose()  # no pooled connection outlives the test database
 
 
 def test_the_role_joins_the_url_apart_from_the_settings() -> None:
@@ -90,7 +94,8 @@ def test_sources_add_sync_and_push_from_the_command_line(team: tuple[str, list[s
 
     # bob decides online on the team; ann, offline, decides the same requisition: her next
     # sync pushes first, and the push is a conflict showing both; the team keeps bob's
-    record_decision(open_cache(where), second_code, "reject", action="keep", decided_by="bob",
+    team_engine = open_cache(where)
+    record_decision(team_engine, second_code, "reject", action="keep", decided_by="bob",
                     now=dt.datetime(2026, 1, 6, 10, 0))
     ann = record_decision(open_cache(local), second_code, "modify", action="defer",
                           date="2026-03-02", decided_by="ann", now=dt.datetime(2026, 1, 6, 11, 0))
@@ -103,10 +108,11 @@ def test_sources_add_sync_and_push_from_the_command_line(team: tuple[str, list[s
     both = json.loads(mine["conflict"])
     assert (both["ours"]["decided_by"], both["theirs"]["decided_by"],
             both["theirs"]["verdict"]) == ("ann", "bob", "reject")
-    with open_cache(where).connect() as conn:
+    with team_engine.connect() as conn:
         on_team = conn.execute(select(decisions.c.decided_by, decisions.c.action)
                                .order_by(decisions.c.id)).all()
         queued = conn.execute(select(outbox.c.connector, outbox.c.state)).all()
+    team_engine.dispose()
     assert [tuple(r) for r in on_team] == [("ann", "reduce"), ("ann", "expedite"),
                                            ("bob", "keep")]
     # for the team's own worker, to the requisitions' source (bob's reject sends nothing)

@@ -83,9 +83,11 @@ def test_the_documented_roles_pull_and_push_and_cannot_drop(plant: Any, tmp_path
                            decided_by="ann")
     assert push_offline(local, connector).sent == [mine.outbox]
     connector.close()
-    with open_cache(owner).connect() as conn:
+    checked = open_cache(owner)
+    with checked.connect() as conn:
         (row,) = conn.execute(select(decisions.c.decided_by, decisions.c.db_role)
                               .where(decisions.c.requisition == code)).all()
+    checked.dispose()
     assert tuple(row) == ("ann", "planner")  # who decided, and the role that wrote it
 
     for statement, refusal in (
