@@ -203,12 +203,17 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     messages = messages.drop(columns=list(_HIDDEN))
     if due is None:  # the rules alone: no pegged demands
         messages["endangers"] = [e or [] for e in messages["endangers"].tolist()]
+    _add_names(messages, data, site_names)
     rank = messages["severity"].map({v: i for i, v in enumerate(SEVERITIES)}).to_numpy()
-    element, _ = pd.factorize(messages["element"], sort=True)
     code, _ = pd.factorize(messages["code"], sort=True)
+    # element: its position in a stable sort of the texts (as fixed-width unicode: compared
+    # in C); equal elements rank in their frame order, as a sorted factorisation then the
+    # stable lexsort would leave them
+    by_text = np.argsort(messages["element"].to_numpy(dtype=str), kind="stable")
+    element = np.empty(len(messages), np.int64)
+    element[by_text] = np.arange(len(messages))
     order = np.lexsort((element, code, rank))  # severity, code, element
-    messages = messages.iloc[order].reset_index(drop=True)
-    return ExceptionList(date_of(today), name_messages(messages, data, site_names))
+    return ExceptionList(date_of(today), messages.iloc[order].reset_index(drop=True))
 
 
 def _on_pending_orders(messages: pd.DataFrame, lines: pd.DataFrame) -> None:
@@ -233,9 +238,16 @@ def name_messages(messages: pd.DataFrame, data: PlanningData,
                   site_names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """``messages`` with :data:`NAME_COLUMNS`: item description, unit, planner and buyer from
     the item master, site and supplier names (empty where unknown)."""
+    out = messages.copy()
+    _add_names(out, data, site_names)
+    return out
+
+
+def _add_names(out: pd.DataFrame, data: PlanningData,
+               site_names: Mapping[str, str] | None) -> None:
+    """:func:`name_messages` in place."""
     items = data.items.drop_duplicates("code")
     suppliers = data.suppliers.drop_duplicates("code")
-    out = messages.copy()
     item, distinct = pd.factorize(out["item"].to_numpy(object))  # look up each item once
     at = pd.Index(items["code"]).get_indexer(distinct)
     for column, source in (("item_description", "description"), ("unit", "stock_uom"),
@@ -247,7 +259,6 @@ def name_messages(messages: pd.DataFrame, data: PlanningData,
     site, distinct = pd.factorize(out["site"].to_numpy(object))
     named = pd.Series(distinct, dtype=object).map(dict(site_names or {})).astype(object)
     out["site_name"] = np.append(named.fillna("").astype(str).to_numpy(dtype=object), "")[site]
-    return out
 
 
 def _taken(values: pd.Series, at: np.ndarray) -> np.ndarray:
