@@ -80,46 +80,46 @@ def decisions_mark(engine: Engine) -> int:
     return mark
 
 
-def _record(model_fields: Mapping[str, Any], quantity: tuple[str, ...], row: Any,
-            source: str) -> dict[str, Any]:
-    """A cached row as the canonical record the source had sent: quantities in the unit and
-    figures the source used (``orig_*``), so the copy's sync converts them exactly as the team's
-    did; ``source`` is the team source's name."""
-    record = {name: row[name] for name in model_fields if name != "uom"}
-    if quantity:
-        unit = row["orig_uom"]
-        record["uom"] = unit
-        if unit is not None:
-            for q in quantity:
-                record[q] = row[f"orig_{q}"]
-    record["source"] = source
-    return record
-
-
 def changed_rows(conn: Connection, entity: str, after_run: int | None, source: str,
                  size: int = BATCH_ROWS
                  ) -> Iterator[tuple[list[dict[str, Any]], list[tuple[Any, ...]], int]]:
     """Rows of ``entity`` changed by runs after ``after_run`` (all when None), in chunks of
-    ``size``: (live rows as canonical records, keys of rows marked deleted, highest run seen)."""
+    ``size``: (live rows as canonical records, keys of rows marked deleted, highest run seen).
+
+    A record is the row as the source had sent it: quantities in the unit and figures the
+    source used (``orig_*``), so the copy's sync converts them exactly as the team's did;
+    ``source`` is the team source's name. Rows are read as plain tuples, streamed (a server-side
+    cursor on PostgreSQL), and turned into dicts by position."""
     model = ENTITY_MODELS[entity]
     table = ENTITY_TABLES[entity]
-    query = select(table)
+    names = [f for f in model.model_fields if f != "uom"]
+    quantity = model.quantity_fields
+    extra = (["orig_uom", *(f"orig_{q}" for q in quantity)] if quantity else [])
+    query = select(*(table.c[c] for c in [*names, *extra, "deleted_at", "sync_run"]))
     if after_run is not None:
         query = query.where(table.c.sync_run > after_run)
     query = query.order_by(*(table.c[k] for k in model.key_fields))
-    result = conn.execution_options(stream_results=True, yield_per=size).execute(query)
-    fields = model.model_fields
-    for chunk in result.mappings().partitions(size):
+    unit_at = len(names)
+    orig_at = [(q, unit_at + 1 + j) for j, q in enumerate(quantity)]
+    keys_at = [names.index(k) for k in model.key_fields]
+    result = conn.execution_options(stream_results=True, max_row_buffer=size,
+                                    yield_per=size).execute(query)
+    for chunk in result.partitions(size):
         live: list[dict[str, Any]] = []
         gone: list[tuple[Any, ...]] = []
-        top = 0
         for row in chunk:
-            top = max(top, int(row["sync_run"] or 0))
-            if row["deleted_at"] is None:
-                live.append(_record(fields, model.quantity_fields, row, source))
-            else:
-                gone.append(tuple(row[k] for k in model.key_fields))
-        yield live, gone, top
+            if row[-2] is not None:  # deleted_at
+                gone.append(tuple(row[i] for i in keys_at))
+                continue
+            record = dict(zip(names, row))
+            record["source"] = source
+            if quantity:
+                unit = record["uom"] = row[unit_at]
+                if unit is not None:
+                    for q, at in orig_at:
+                        record[q] = row[at]
+            live.append(record)
+        yield live, gone, max((int(row[-1] or 0) for row in chunk), default=0)
 
 
 # --- the copy, read-only ---------------------------------------------------------------------
