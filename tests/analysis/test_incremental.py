@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from tests.analysis.builders import data, demand, item, line, po_line, revision, stock, week, weekly
 from tests.analysis.test_properties import plants
 from workbench.analysis.calendar import Calendar
-from workbench.analysis.data import PlanningData
-from workbench.analysis.incremental import Change, replan, replan_detail
+from workbench.analysis.data import PlanningData, column_codes
+from workbench.analysis.incremental import Change, keep_codes, replan, replan_detail
 from workbench.analysis.netting import Plan, plan, with_revision_released
 
 ARRAYS = ("on_hand", "gross", "scheduled", "net", "planned")
@@ -396,3 +396,21 @@ def test_an_approved_decision_replans_the_planner_session_by_net_change(tmp_path
         assert_same_plan(third.plan(), open_session(engine).plan())
     finally:
         engine.dispose()
+
+
+def test_keep_codes_numbers_a_copied_frame_like_hashing_it_again() -> None:
+    d = data(items=[item("A"), item("B")],
+             purchase_order_lines=[po_line("P1", 1, "A", 1, week(1)),
+                                   po_line("P2", 1, "B", 1, week(1)),
+                                   po_line("P3", 1, "A", 1, week(1))])
+    column_codes(d, "purchase_order_lines", "item")
+    lines = pd.concat([d.purchase_order_lines,
+                       data(purchase_order_lines=[po_line("P4", 1, "C", 2, week(2)),
+                                                  po_line("P5", 1, "B", 2, week(2))]
+                            ).purchase_order_lines], ignore_index=True)
+    lines.loc[0, "quantity_ordered"] = 5.0
+    after = d.replace(purchase_order_lines=lines)
+    keep_codes(d, after, "purchase_order_lines", "item")
+    ids, distinct = column_codes(after, "purchase_order_lines", "item")
+    assert list(np.asarray(distinct, object)[ids]) == ["A", "B", "A", "C", "B"]
+    assert after._derived["codes:purchase_order_lines.item"][0][0] is lines

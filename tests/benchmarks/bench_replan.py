@@ -18,7 +18,9 @@ It prints per kind the median, p90 and max of the replan time, the rows re-nette
 the 200 ms target and to the full plan in the same run, and the first replan of the session apart
 (it sorts each row's inputs and numbers the frames' rows once). At the end the chained plan is
 compared with a full plan of the final data on every row and array. Data preparation (copying
-frames) is not timed: a session receives the changed frames from the overlay or the sync.
+frames) is not timed: a session receives the changed frames from the overlay or the sync, with
+the numbering of their code columns (the overlay keeps it, :func:`keep_codes`; a load from the
+snapshot patched by a sync brings it), which the changed frames here keep the same way.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import PlanningData
-from workbench.analysis.incremental import Change, replan_detail
+from workbench.analysis.incremental import Change, keep_codes, replan_detail
 from workbench.analysis.netting import Plan, plan, with_revision_released
 from workbench.cache.db import open_cache
 from workbench.services.planning import load_planning_data, planning_day
@@ -80,7 +82,9 @@ def decision(d: PlanningData, rng: np.random.Generator) -> tuple[PlanningData, C
         days = pd.Timedelta(days=int(rng.integers(-21, 22)))
         out = _edit(_edit(pol, r, "promised_date", pol["promised_date"].iloc[r] + days),
                     r, "requested_date", pol["requested_date"].iloc[r] + days)
-    return d.replace(purchase_order_lines=out), Change.of(items=pol["item"].iloc[r])
+    after = d.replace(purchase_order_lines=out)
+    keep_codes(d, after, "purchase_order_lines", "item")  # as the overlay does
+    return after, Change.of(items=pol["item"].iloc[r])
 
 
 def what_if(d: PlanningData, rng: np.random.Generator,
@@ -119,6 +123,10 @@ def sync_100(d: PlanningData, rng: np.random.Generator) -> tuple[PlanningData, C
     lines = _edit(lines, r, "quantity_per", lines["quantity_per"].to_numpy(float)[r] * 2)
     parents.update(lines["parent"].iloc[r].astype(str))
     after = d.replace(demands=dem, purchase_order_lines=pol, inventory=inv, bom_lines=lines)
+    for entity, column in (("demands", "item"), ("purchase_order_lines", "item"),
+                           ("inventory", "item"), ("bom_lines", "parent"),
+                           ("bom_lines", "component")):
+        keep_codes(d, after, entity, column)  # as a load from the patched snapshot has them
     return after, Change.of(items=items, bom_parents=parents)
 
 

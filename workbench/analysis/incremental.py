@@ -186,7 +186,7 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
         sub = _bom_of(data, items, parents)
         comp = sub.bom_lines["component"].astype(str).unique()
         comp_idx = items.idx(comp) if len(comp) else np.zeros(0, np.int64)
-        if (comp_idx < 0).any():
+        if (comp_idx < 0).any() or (comp_idx >= _master_count(data)).any():
             return full("a new component is not in the plan's numbering")
         new_segs = plan_segments(sub, items, previous.calendar)
         segments = _merged(previous.segments, parents, new_segs, len(items))
@@ -242,6 +242,36 @@ def segments_component(segments: Segments, parents: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.int64)
     seg, _ = gather(segments.ptr_parent, segments.by_parent, parents)
     return np.unique(segments.component[seg]).astype(np.int64)
+
+
+def keep_codes(before: PlanningData, after: PlanningData, entity: str, column: str) -> None:
+    """Give ``after.<entity>`` the numbering of ``before``'s column (:func:`column_codes`) for its
+    first rows, numbering only the rows appended after them: for a frame copied with some values
+    changed but the same codes in the same rows (the overlay of pending decisions on the PO
+    lines, a sync changing quantities and dates), so a replan finds the rows of the changed items
+    without hashing the whole column again. The caller vouches that those codes are unchanged."""
+    old, new = getattr(before, entity), getattr(after, entity)
+    if new is old or len(new) < len(old):
+        return
+    ids, distinct = column_codes(before, entity, column)
+    extra = new[column].iloc[len(old):].astype(str).to_numpy(object)
+    if len(extra):
+        e_ids, e_distinct = pd.factorize(extra)
+        known = pd.Index(distinct).get_indexer(e_distinct)
+        fresh = known < 0
+        known[fresh] = len(distinct) + np.arange(int(fresh.sum()))
+        ids = np.concatenate([ids, known[e_ids]])
+        distinct = np.concatenate([np.asarray(distinct, object),
+                                   np.asarray(e_distinct, object)[fresh]])
+    after._derived[f"codes:{entity}.{column}"] = ((new,), (ids, distinct))
+    name = f"incremental:items:{entity}.{column}"
+    hit = before._derived.get(name)  # the item number of each row (:func:`_item_rows`)
+    if hit is not None and hit[0][0] is old:
+        items: ItemIndex = hit[0][1]  # type: ignore[assignment]
+        number = hit[1]
+        if len(extra):
+            number = np.concatenate([number, np.asarray(items.idx(extra), np.int64)])
+        after._derived[name] = ((new, items), number)
 
 
 def _master_count(data: PlanningData) -> int:
@@ -414,15 +444,17 @@ def _collect_items(data: PlanningData, items: ItemIndex, changed: np.ndarray,
         _item_rows(data, "work_order_components", "component", items, changed)]
     targets = set(inv.loc[inv["status"] == InventoryStatus.ALLOCATED.value,
                           "allocated_to"].astype(str)) - {""}
-    demands = data.demands.iloc[_item_rows(data, "demands", "item", items, changed)]
-    wos = data.work_orders.iloc[_item_rows(data, "work_orders", "item", items, changed)]
+    dem_rows = _item_rows(data, "demands", "item", items, changed)
+    wo_rows = _item_rows(data, "work_orders", "item", items, changed)
     wanted_wo = set(woc["work_order"].astype(str)) | targets
-    if wanted_wo:
-        extra = data.work_orders[data.work_orders["code"].isin(wanted_wo)]
-        wos = pd.concat([wos, extra]).drop_duplicates()
+    if wanted_wo:  # each row once, in frame order, as a full collection sees them
+        wo_rows = np.union1d(wo_rows, np.flatnonzero(
+            data.work_orders["code"].isin(wanted_wo).to_numpy()))
     if targets:
-        extra_d = data.demands[data.demands["code"].isin(targets)]
-        demands = pd.concat([demands, extra_d]).drop_duplicates()
+        dem_rows = np.union1d(dem_rows, np.flatnonzero(
+            data.demands["code"].isin(targets).to_numpy()))
+    demands = data.demands.iloc[dem_rows]
+    wos = data.work_orders.iloc[wo_rows]
     pol = data.purchase_order_lines.iloc[
         _item_rows(data, "purchase_order_lines", "item", items, changed)]
     sub = PlanningData(items=data.items, inventory=inv, demands=demands, work_orders=wos,
@@ -533,21 +565,26 @@ class _Inputs:
         return out
 
     def patched(self, previous: Plan, fresh: Sources | None, changed: np.ndarray) -> _Inputs:
+        """These inputs with the entries of the ``changed`` items replaced by ``fresh``'s: the
+        keys of one item are one range of the sorted keys (``item * n_sites + site``), so each
+        changed item's range is cut out and its new entries put in its place."""
         if fresh is None or len(changed) == 0:
             return self
         n_sites = previous.n_sites
-        in_changed = np.zeros(len(previous.items), bool)
-        in_changed[changed] = True
         fresh._keys.clear()
         new = self._entries(fresh, previous.items, previous.sites, previous.calendar)
-        parts = {}
-        for name, (key, bucket, qty) in self.parts.items():
-            keep = ~in_changed[key // n_sites]
-            key, bucket, qty = key[keep], bucket[keep], qty[keep]
-            n_key, n_bucket, n_qty = new[name]
-            at = np.searchsorted(key, n_key, "right")
-            parts[name] = (np.insert(key, at, n_key), np.insert(bucket, at, n_bucket),
-                           np.insert(qty, at, n_qty))
+        changed = np.sort(changed)
+        parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for name, old in self.parts.items():
+            lo = np.searchsorted(old[0], changed * n_sites, "left")
+            hi = np.searchsorted(old[0], (changed + 1) * n_sites, "left")
+            n_lo = np.searchsorted(new[name][0], changed * n_sites, "left")
+            n_hi = np.searchsorted(new[name][0], (changed + 1) * n_sites, "left")
+            starts = np.concatenate([[0], hi])
+            ends = np.concatenate([lo, [len(old[0])]])
+            key, bucket, qty = (_splice(c, f, starts, ends, n_lo, n_hi)
+                                for c, f in zip(old, new[name]))
+            parts[name] = (key, bucket, qty)
         return _Inputs(parts)
 
     def entries(self, name: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -562,6 +599,18 @@ class _Inputs:
         src = np.repeat(np.arange(len(keys)), counts)
         at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
         return src, bucket[at], qty[at]
+
+
+def _splice(column: np.ndarray, fresh: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+            fresh_lo: np.ndarray, fresh_hi: np.ndarray) -> np.ndarray:
+    """``column`` between the cut ranges (``starts[k]:ends[k]``), each cut filled with
+    ``fresh[fresh_lo[k]:fresh_hi[k]]``."""
+    pieces = []
+    for k in range(len(starts)):
+        pieces.append(column[starts[k]:ends[k]])
+        if k < len(fresh_lo):
+            pieces.append(fresh[fresh_lo[k]:fresh_hi[k]])
+    return np.concatenate(pieces)
 
 
 def _sums(at: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:

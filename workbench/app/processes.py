@@ -125,7 +125,11 @@ def refresh_planning_session(engine: Any, session: Any) -> Any:
     (:func:`workbench.services.planning_data.refresh_session`)."""
     from workbench.services.planning_data import refresh_session
 
-    return refresh_session(engine, session)
+    try:
+        return refresh_session(engine, session)
+    except Exception:  # never worse than before: the session is opened again
+        log.exception("replanning the session by net change failed; opening it again")
+        return None
 
 
 class _Session:

@@ -33,7 +33,7 @@ from workbench.analysis.data import (
     release_free_memory,
     seed_codes,
 )
-from workbench.analysis.incremental import Change
+from workbench.analysis.incremental import Change, keep_codes
 from workbench.analysis.netting import plan_sites
 from workbench.analysis.overlay import LINE, apply_pending
 from workbench.analysis.session import PlanningSession
@@ -229,6 +229,7 @@ def _overlaid(data: PlanningData, pending: pd.DataFrame) -> PlanningData:
     the overlaid lines) for :func:`refresh_session`."""
     base = data.purchase_order_lines
     out = apply_pending(data, pending)
+    keep_codes(data, out, "purchase_order_lines", "item")  # lines keep their rows and items
     out._derived[_OVERLAY] = ((out.purchase_order_lines,), (base, pending))
     return out
 
