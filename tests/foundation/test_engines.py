@@ -128,3 +128,30 @@ def test_percent_and_question_marks_in_literals_survive_the_placeholder_rewrite(
         assert cur.execute("SELECT 'x%y'").fetchone()[0] == "x%y"
         assert cur.execute("SELECT 'x%y', ? || '%'", ("z",)).fetchone() == ("x%y", "z%")
         cur.close()
+
+
+def test_a_bulk_upsert_leaves_the_same_rows_on_both_engines(any_cache: Engine) -> None:
+    """PostgreSQL takes an upsert of many rows through COPY and one INSERT … SELECT
+    (dialect.QmarkCursor): the rows it leaves, and the count of rows it wrote, are those of the
+    rows one after another — a key sent twice ends with its last row."""
+    from workbench.cache import dialect
+
+    sql = ("INSERT INTO watermarks (connector, entity, watermark, updated_at) VALUES (?, ?, ?, ?) "
+           "ON CONFLICT (connector, entity) DO UPDATE SET watermark = excluded.watermark "
+           "WHERE watermarks.watermark IS DISTINCT FROM excluded.watermark")
+    rows = [("c", f"e{i:03d}", f"w{i}", "2026-12-05") for i in range(300)]
+    assert len(rows) >= dialect.COPY_UPSERT_ROWS
+    with any_cache.begin() as conn:
+        cur = dialect.raw_cursor(conn)
+        cur.executemany(sql, rows)
+        assert cur.rowcount == 300
+        again = [*rows[:250], ("c", "e001", "changed", "2026-12-06"), *rows[250:]]
+        cur.executemany(sql, again)  # e001 sent twice: stored, then changed by its last row
+        written = cur.rowcount
+        cur.executemany(sql, [*rows[:299], ("c", "e299", "x", "d"), ("c", "e299", "last", "d")])
+        cur.close()
+        stored = dict(conn.exec_driver_sql(
+            "SELECT entity, watermark FROM watermarks WHERE entity IN ('e001', 'e299', 'e150')"
+        ).all())
+    assert written == 1
+    assert stored == {"e001": "w1", "e299": "last", "e150": "w150"}  # the third batch: w1 again
