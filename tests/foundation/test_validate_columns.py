@@ -13,6 +13,7 @@ import pytest
 
 from workbench.cache.db import open_cache
 from workbench.connect.port import Batch, Capability, CheckResult, ColumnBatch, ConnectorBase
+from workbench.domain.models import Item
 from workbench.domain.validation import validate_batch, validate_columns
 from workbench.services.sync import run_sync
 
@@ -28,6 +29,14 @@ def test_valid_columns_come_back_typed_stripped_and_defaulted() -> None:
     assert cols == {"code": ["A", "B"], "lead_time_days": [7, 3], "make_buy": ["make", "buy"],
                     "safety_stock": [2.5, 0.0]}
     assert type(cols["make_buy"][0]) is str  # plain text, no enum member
+
+
+def test_text_is_stripped_exactly_as_the_model_strips_it() -> None:
+    # pydantic strips Unicode White_Space; str.strip() would also take U+001C-U+001F
+    values = [" A ", "\x1fB\x1f", "\xa0C\u3000", "\u200bD"]
+    cols, _, errors = validate_columns("items", {"code": values})
+    assert errors == []
+    assert cols["code"] == [Item(code=v).code for v in values] == ["A", "\x1fB\x1f", "C", "\u200bD"]
 
 
 def test_dates_as_text_once_per_value() -> None:

@@ -217,10 +217,17 @@ def _column_adapter(entity: str, name: str) -> tuple[TypeAdapter[list[Any]], boo
     return found
 
 
+#: what pydantic's ``str_strip_whitespace`` strips (Unicode White_Space): Python's whitespace
+#: without the four information separators U+001C-U+001F, which ``str.isspace`` also counts
+_WHITESPACE = "".join(
+    c for c in map(chr, range(0x110000)) if c.isspace() and c not in "\x1c\x1d\x1e\x1f")
+
+
 def _stripped(column: Sequence[Any]) -> Sequence[Any] | None:
-    """The text column stripped (None where a value is no text: the validator refuses it)."""
+    """The text column stripped as the model strips it (None where a value is no text: the
+    validator refuses it)."""
     try:
-        return list(map(str.strip, column))
+        return list(map(str.strip, column, repeat(_WHITESPACE)))
     except TypeError:
         return None
 
