@@ -100,13 +100,14 @@ def item_rest(engine: Engine, after: str | None) -> ItemChunk:
 
     names = [c.name for c in ITEM_COLUMNS]
     numbers = [c.name for c in ITEM_COLUMNS if c.numeric]
-    values = item_list_rest(engine, names, numbers, after)
+    widths: dict[str, int] = {}
+    values = item_list_rest(engine, names, numbers, after, empty_for_null=True, widths=widths)
     if values is None or any(c.kind == "date" for c in ITEM_COLUMNS):
         return item_chunk(engine, after, 1 << 62)
     # by code, as ORDER BY code gives (BINARY collation: UTF-8 bytes order code points, as
     # numpy compares them); the other columns are put in that order as object pointers,
     # before they become fixed-width text (copying that would cost more)
-    codes = _fixed_width(np.array(values["code"], dtype=object))
+    codes = _fixed_width(np.array(values["code"], dtype=object), widths["code"])
     order = np.argsort(codes, kind="stable")
     keys = np.array(values["code"], dtype=object)[order]
     arrays: dict[str, np.ndarray] = {}
@@ -119,9 +120,10 @@ def item_rest(engine: Engine, after: str | None) -> ItemChunk:
                 [np.nan if v is None else v for v in values[col.name]]
                 if isinstance(values[col.name], list) else values[col.name], dtype=float)[order]
         else:
-            arrays[col.name] = _fixed_width(np.array(values[col.name], dtype=object)[order])
+            arrays[col.name] = _fixed_width(np.array(values[col.name], dtype=object)[order],
+                                            widths[col.name])
         if col.name in ("make_buy", "planner"):  # as TableData.distinct gives them
-            seen = sorted({"" if v is None else str(v) for v in values[col.name]})[:500]
+            seen = sorted(set(values[col.name]))[:500]
             distinct[col.name] = [v for v in seen if v]
     table = TableData(list(ITEM_COLUMNS), keys, arrays, None, search=ITEM_SEARCH)
     return ItemChunk(table, None, None, {}, distinct)
@@ -132,15 +134,12 @@ def item_rest(engine: Engine, after: str | None) -> ItemChunk:
 _BLOCK = 16_384
 
 
-def _fixed_width(values: Any) -> Any:
-    """An object array of str (None as "") as a fixed-width text array, in blocks."""
+def _fixed_width(values: Any, width: int) -> Any:
+    """An object array of str, none longer than ``width``, as a fixed-width text array, in
+    blocks."""
     import numpy as np
 
-    for start in range(0, len(values), _BLOCK):
-        block = values[start:start + _BLOCK]
-        block[block == None] = ""  # noqa: E711 - elementwise on an object array
-    width = max(1, max(map(len, values), default=0))
-    out = np.empty(len(values), dtype=f"<U{width}")
+    out = np.empty(len(values), dtype=f"<U{max(1, width)}")
     for start in range(0, len(values), _BLOCK):
         out[start:start + _BLOCK] = values[start:start + _BLOCK]
     return out
