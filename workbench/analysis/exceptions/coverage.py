@@ -26,8 +26,9 @@ from workbench.analysis.netting import Plan
 from workbench.analysis.sources import EPS, requirement_buckets
 
 
-def _events(plan: Plan, wanted: np.ndarray) -> pd.DataFrame:
-    """The requirement events (row, day, order, quantity) of the rows flagged in ``wanted``."""
+def _events(plan: Plan, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The requirement events of the rows flagged in ``wanted``, ordered by row, day and
+    safety stock first (stable): their row, day and cumulative quantity within the row."""
     cal = plan.calendar
     width = cal.n_buckets
     src = plan.sources
@@ -40,7 +41,6 @@ def _events(plan: Plan, wanted: np.ndarray) -> pd.DataFrame:
     qty = req["quantity"].to_numpy(float)[inside]
     keep = wanted[row]
     row, bucket, day, qty = row[keep], bucket[keep], day[keep], qty[keep]
-    parts = [pd.DataFrame({"row": row, "day": day, "order": 1, "quantity": qty})]
     rows = np.flatnonzero(wanted)
     position = np.full(len(plan.key), -1, np.int64)
     position[rows] = np.arange(len(rows))
@@ -48,18 +48,57 @@ def _events(plan: Plan, wanted: np.ndarray) -> pd.DataFrame:
                               minlength=len(rows) * width).reshape(len(rows), width)
     dependent = plan.gross[rows] - independent
     r, b = np.nonzero(dependent > EPS)
-    parts.append(pd.DataFrame({"row": rows[r], "day": np.maximum(cal.starts[b], cal.today),
-                               "order": 1, "quantity": dependent[r, b]}))
     safety = plan.items.safety_stock[plan.item[rows]]
     if plan.planned_at is not None:
         safety = np.where(plan.planned_at[plan.key[rows]], safety, 0.0)
     has = safety > EPS
-    parts.append(pd.DataFrame({"row": rows[has], "day": cal.today, "order": 0,
-                               "quantity": safety[has]}))
-    events = pd.concat(parts, ignore_index=True)
-    events = events.sort_values(["row", "day", "order"], kind="stable", ignore_index=True)
-    events["cumulative"] = events.groupby("row", sort=False)["quantity"].cumsum()
-    return events
+    n_safety = int(has.sum())
+    ev_row = np.concatenate([row, rows[r], rows[has]]).astype(np.int64)
+    ev_day = np.concatenate([day, np.maximum(cal.starts[b], cal.today),
+                             np.full(n_safety, cal.today)]).astype(np.int64)
+    ev_order = np.r_[np.ones(len(row) + len(r), np.int64), np.zeros(n_safety, np.int64)]
+    ev_qty = np.concatenate([qty, dependent[r, b], safety[has]]).astype(float)
+    order = np.lexsort((ev_order, ev_day, ev_row))  # stable, as sort_values(kind="stable")
+    ev_row, ev_day, ev_qty = ev_row[order], ev_day[order], ev_qty[order]
+    cumulative = pd.Series(ev_qty).groupby(ev_row, sort=False).cumsum().to_numpy(float)
+    return ev_row, ev_day, cumulative
+
+
+def _first_above(ev_row: np.ndarray, cumulative: np.ndarray, rows: np.ndarray,
+                 probe: np.ndarray) -> np.ndarray:
+    """Per (row, probe): the first event of the row (in event order) whose cumulative
+    quantity is above the probe, -1 for none. Rows' events are contiguous and their cumulative
+    quantities do not fall (no negative requirement), so this is a binary search within each
+    row's events, all rows at once (what ``merge_asof(..., by="row", direction="forward",
+    allow_exact_matches=False)`` finds)."""
+    lo = np.searchsorted(ev_row, rows, "left")
+    end = np.searchsorted(ev_row, rows, "right")
+    hi = end.copy()
+    last = max(len(cumulative) - 1, 0)
+    while True:
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        below = active & (cumulative[np.minimum(mid, last)] <= probe)
+        lo = np.where(below, mid + 1, lo)
+        hi = np.where(active & ~below, mid, hi)
+    return np.where(lo < end, lo, -1)
+
+
+def _first_above_asof(ev_row: np.ndarray, cumulative: np.ndarray, rows: np.ndarray,
+                      probe: np.ndarray) -> np.ndarray:
+    """:func:`_first_above` by ``merge_asof`` (a negative requirement makes a row's cumulative
+    quantity fall: the binary search does not apply)."""
+    left = pd.DataFrame({"probe": probe, "row": rows, "i": np.arange(len(rows))}).sort_values(
+        "probe", kind="stable")
+    right = pd.DataFrame({"row": ev_row, "cumulative": cumulative,
+                          "at": np.arange(len(ev_row))}).sort_values("cumulative", kind="stable")
+    found = pd.merge_asof(left, right, left_on="probe", right_on="cumulative", by="row",
+                          direction="forward", allow_exact_matches=False)
+    first = np.full(len(rows), -1, np.int64)
+    first[found["i"].to_numpy(np.int64)] = found["at"].fillna(-1).to_numpy(np.int64)
+    return first
 
 
 def _by_row_day_ref(receipts: pd.DataFrame) -> np.ndarray:
@@ -92,35 +131,38 @@ def firm_coverage(plan: Plan, kinds: tuple[str, ...] = ("purchase_order", "work_
     bucket = cal.bucket(rec["day"].to_numpy(np.int64))
     row = plan.rows_for_keys(src.keys("receipts", plan.items, plan.sites))
     inside = (bucket >= 0) & (row >= 0)
-    receipts = pd.DataFrame({
+    columns = {
         "row": row[inside], "item": rec["item"].to_numpy()[inside],
         "site": rec["site"].to_numpy()[inside], "kind": rec["kind"].to_numpy()[inside],
         "ref": rec["ref"].to_numpy()[inside], "supplier": rec["supplier"].to_numpy()[inside],
         "day": rec["day"].to_numpy(np.int64)[inside], "bucket": bucket[inside],
-        "quantity": rec["quantity"].to_numpy(float)[inside]})
-    receipts = receipts.iloc[_by_row_day_ref(receipts)].reset_index(drop=True)
-    cum = receipts.groupby("row", sort=False)["quantity"].cumsum().to_numpy()
-    receipts["before"] = plan.on_hand[receipts["row"].to_numpy()] + cum - \
-        receipts["quantity"].to_numpy()
-    receipts = receipts[receipts["kind"].isin(kinds)].reset_index(drop=True)
+        "quantity": rec["quantity"].to_numpy(float)[inside]}
+    order = _by_row_day_ref(pd.DataFrame({k: columns[k] for k in ("row", "day", "ref")}))
+    columns = {k: v[order] for k, v in columns.items()}
+    row, qty = columns["row"], columns["quantity"]
+    cum = pd.Series(qty).groupby(row, sort=False).cumsum().to_numpy()
+    columns["before"] = plan.on_hand[row] + cum - qty
+    mine = pd.Series(columns["kind"]).isin(kinds).to_numpy(bool)
+    receipts = pd.DataFrame({k: v[mine] for k, v in columns.items()})
     if receipts.empty:
         return receipts.assign(needed=np.zeros(0), need_day=np.zeros(0, np.int64))
+    row, qty, before = row[mine], qty[mine], columns["before"][mine]
     wanted = np.zeros(len(plan.key), bool)
-    wanted[receipts["row"].to_numpy()] = True
-    events = _events(plan, wanted)
-    total = events.groupby("row", sort=False)["cumulative"].last()
-    demand = total.reindex(receipts["row"]).fillna(0.0).to_numpy()
-    qty = receipts["quantity"].to_numpy()
-    receipts["needed"] = np.minimum(qty, np.maximum(0.0, demand - receipts["before"].to_numpy()))
-    receipts.loc[receipts["needed"] <= EPS, "needed"] = 0.0
-    receipts["probe"] = receipts["before"] + EPS
-    left = receipts.sort_values("probe", kind="stable")
-    right = events[["row", "cumulative", "day"]].sort_values("cumulative", kind="stable")
-    found = pd.merge_asof(left, right.rename(columns={"day": "need_day"}), left_on="probe",
-                          right_on="cumulative", by="row", direction="forward",
-                          allow_exact_matches=False)
-    found.index = left.index
-    need = found["need_day"].reindex(receipts.index)
-    receipts["need_day"] = need.fillna(-1).to_numpy(np.int64)
-    receipts.loc[receipts["needed"] <= 0.0, "need_day"] = -1
-    return receipts.drop(columns=["probe"])
+    wanted[row] = True
+    ev_row, ev_day, cumulative = _events(plan, wanted)
+    ends = np.flatnonzero(np.r_[ev_row[1:] != ev_row[:-1], True]) if len(ev_row) else ev_row
+    at = np.searchsorted(ev_row[ends], row)  # each row's total requirement: its last
+    has = at < len(ends)
+    has[has] = ev_row[ends[at[has]]] == row[has]
+    demand = np.where(has, cumulative[ends[np.minimum(at, max(len(ends) - 1, 0))]]
+                      if len(ends) else 0.0, 0.0)
+    needed = np.minimum(qty, np.maximum(0.0, demand - before))
+    needed[needed <= EPS] = 0.0
+    receipts["needed"] = needed
+    rising = np.all((np.diff(cumulative) >= 0) | (ev_row[1:] != ev_row[:-1]))
+    first = _first_above(ev_row, cumulative, row, before + EPS) if rising else \
+        _first_above_asof(ev_row, cumulative, row, before + EPS)
+    need_day = np.where(first >= 0, ev_day[np.maximum(first, 0)] if len(ev_day) else -1, -1)
+    need_day[needed <= 0.0] = -1
+    receipts["need_day"] = need_day.astype(np.int64)
+    return receipts
