@@ -39,6 +39,22 @@ def test_text_is_stripped_exactly_as_the_model_strips_it() -> None:
     assert cols["code"] == [Item(code=v).code for v in values] == ["A", "\x1fB\x1f", "C", "\u200bD"]
 
 
+def test_valid_columns_never_take_the_record_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An optional text's None and padded text are the column path's own work: the record by
+    record validation (for messages) is not needed."""
+    from workbench.domain import validation
+
+    def record_path(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("valid columns went record by record")
+
+    monkeypatch.setattr(validation, "validate_batch_indexed", record_path)
+    cols, positions, errors = validate_columns("bom_lines", {
+        "parent": ["P", "P"], "revision": ["A", "A"], "position": [10, 20],
+        "component": ["C", "D"], "quantity_per": [1, "2.5"], "uom": [None, " BOX "]})
+    assert (positions, errors) == (None, [])
+    assert cols["uom"] == [None, "BOX"] and cols["quantity_per"] == [1.0, 2.5]
+
+
 def test_dates_as_text_once_per_value() -> None:
     cols, _, _ = validate_columns("bom_revisions", {
         "parent": ["P", "P", "Q"], "revision": ["A", "B", "A"],

@@ -229,6 +229,10 @@ def _stripped(column: Sequence[Any]) -> Sequence[Any] | None:
     try:
         return list(map(str.strip, column, repeat(_WHITESPACE)))
     except TypeError:
+        pass
+    try:  # an optional text's None stays None
+        return [v if v is None else v.strip(_WHITESPACE) for v in column]
+    except (TypeError, AttributeError):
         return None
 
 
