@@ -2,7 +2,8 @@
 straightforward code they replaced, on random inputs: the same answers, in the same order.
 
 * the coverage's receipt order (row, day, then reference only where those tie) against
-  ``sort_values(["row", "day", "ref"], kind="stable")``;
+  ``sort_values(["row", "day", "ref"], kind="stable")``, and the first requirement above a
+  receipt (binary search per row) against ``merge_asof``;
 * the name columns (one look-up per distinct code) against ``Series.map`` per column;
 * the packed lexsort of the pegging matrix's claims against ``np.lexsort`` of every key;
 * the endangered demands listed from a sparse matrix against :meth:`DueDates.listed` of each
@@ -27,7 +28,7 @@ from tests.analysis.builders import week as wk
 from tests.analysis.test_exception_pegmatrix import plants
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.exceptions import SEVERITIES, compute_exceptions, name_messages
-from workbench.analysis.exceptions.coverage import _by_row_day_ref
+from workbench.analysis.exceptions.coverage import _by_row_day_ref, _first_above, _first_above_asof
 from workbench.analysis.exceptions.pegmatrix import _lexsort_packed, listed
 from workbench.analysis.exceptions.pegs import DueDates
 from workbench.analysis.netting import plan
@@ -122,3 +123,20 @@ def test_messages_are_ordered_by_severity_code_element(d: Any, extra: int) -> No
     element, _ = pd.factorize(messages["element"], sort=True)
     code, _ = pd.factorize(messages["code"], sort=True)
     assert np.lexsort((element, code, rank)).tolist() == list(range(len(messages)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from([0.0, 1.0, 2.5, 10.0])),
+                max_size=30),
+       st.lists(st.tuples(st.integers(0, 5), st.sampled_from([-1.0, 0.0, 1.0, 2.5, 3.5, 30.0])),
+                max_size=10))
+def test_first_need_above_a_receipt_equals_merge_asof(events: list[Any],
+                                                      probes: list[Any]) -> None:
+    events.sort(key=lambda e: e[0])  # rows contiguous, event order kept
+    ev_row = np.array([e[0] for e in events], np.int64)
+    cumulative = pd.Series([e[1] for e in events], dtype=float).groupby(
+        ev_row, sort=False).cumsum().to_numpy(float)
+    rows = np.array([q[0] for q in probes], np.int64)
+    probe = np.array([q[1] for q in probes], float)
+    assert _first_above(ev_row, cumulative, rows, probe).tolist() == \
+        _first_above_asof(ev_row, cumulative, rows, probe).tolist()

@@ -68,7 +68,8 @@ def overlaps(a_row: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_row: np.nd
     which = np.concatenate([np.zeros(2 * na, np.int8), np.ones(2 * nb, np.int8)])
     value = np.concatenate([a, np.full(na, -1), b, np.full(nb, -1)]).astype(np.int64)
     seq = np.concatenate([np.arange(na), np.arange(na), np.arange(nb), np.arange(nb)])
-    order = np.lexsort((seq, start, pos, row))
+    # (start, seq) as one key: starts after ends, each in its own order
+    order = np.lexsort((start.astype(np.int64) * (max(na, nb) + 1) + seq, pos, row))
     row, pos, which, value = row[order], pos[order], which[order], value[order]
     idx = np.arange(len(order))
 
@@ -405,8 +406,10 @@ def listed(pegs: sparse.csr_matrix, due: DueDates, limit: int
     used, at = np.unique(col, return_inverse=True)  # names and dates of listed columns only
     dates = day_dates(due.days[used])  # columns are due's names
     names = due.names[used]
-    entries = [{"peg": k, "due_date": d, "quantity": round(q, 6)} for k, d, q in
-               zip(names[at].tolist(), dates[at].tolist(), v.tolist())]
+    distinct, which = np.unique(v, return_inverse=True)  # Python's round, once per value
+    rounded = np.array([round(q, 6) for q in distinct.tolist()], dtype=float)[which]
+    entries = [{"peg": k, "due_date": d, "quantity": q} for k, d, q in
+               zip(names[at].tolist(), dates[at].tolist(), rounded.tolist())]
     bounds = np.searchsorted(r, np.arange(pegs.shape[0] + 1)).tolist()
     return [entries[a:b] for a, b in pairwise(bounds)]
 
