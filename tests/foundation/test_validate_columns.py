@@ -178,3 +178,23 @@ def test_a_bad_row_of_a_column_batch_rejects_the_run_and_stores_nothing(tmp_path
     con = sqlite3.connect(tmp_path / "c.sqlite")
     assert con.execute("SELECT count(*) FROM items").fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM bom_lines").fetchone() == (0,)
+
+
+def test_a_first_load_with_a_key_sent_twice_keeps_the_later_values(tmp_path: Path) -> None:
+    """A first load goes in by plain INSERT (EntityWriter._execute); a key sent again in the run
+    (a later batch, or twice in one batch) is written by the upsert as before: last one wins."""
+    engine = open_cache(tmp_path / "c.sqlite")
+    data: dict[str, dict[str, list[Any]]] = {
+        # batches of two: (EA, BOX), (EA again: conflicts with batch 1), (KG, KG: twice in one)
+        "uoms": {"code": ["EA", "BOX", "EA", "G", "KG", "KG"],
+                 "name": ["each", "box", "piece", "gram", "kilo", "kilogram"]},
+    }
+    result = run_sync(engine, _Columns(data))
+    assert result.ok, result.error
+    assert result.counts["uoms"] == {"received": 6, "changed": 6, "deleted": 0}
+    con = sqlite3.connect(tmp_path / "c.sqlite")
+    assert con.execute("SELECT code, name FROM uoms ORDER BY code").fetchall() == [
+        ("BOX", "box"), ("EA", "piece"), ("G", "gram"), ("KG", "kilogram")]
+    again = run_sync(engine, _Columns(data))  # not a first load: the upsert throughout
+    # BOX and G unchanged; EA piece -> each -> piece and KG kilogram -> kilo -> kilogram: 4 writes
+    assert again.ok and again.counts["uoms"]["changed"] == 4

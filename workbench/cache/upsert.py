@@ -18,6 +18,7 @@ the source still sends the value it had before the message.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable, Iterable
 from itertools import compress, repeat
 from operator import itemgetter, ne
@@ -136,6 +137,12 @@ class EntityWriter:
             [*self.model.key_fields, "source", *_LEARNED.get(entity, ())]))
         self._holds: holds.Holds | None = None  # PO lines: read at the first upsert of a run
         self._sql_by_fields: dict[frozenset[str], str] = {}
+        #: the table held no row when the run first wrote to it (see :meth:`_execute`)
+        self._fresh: bool | None = None
+        cols = self._row_columns
+        self._insert_sql = (
+            f"INSERT INTO {self.entity} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        )
 
     def _upsert_sql(self, written: frozenset[str] | None) -> str:
         """The upsert; with ``written`` (see :func:`written_fields`), an update of a live row
@@ -331,8 +338,7 @@ class EntityWriter:
             ended: list[tuple[str, int, str]] = []
             if self.entity == "purchase_order_lines":
                 rows, ended = self._keep_held(cursor, rows, present)
-            cursor.executemany(self.sql_for(present), rows)
-            written = int(cursor.rowcount)
+            written = self._execute(cursor, self.sql_for(present), rows)
             if ended:
                 holds.release(cursor, ended)
             if written:
@@ -340,6 +346,31 @@ class EntityWriter:
             return written
         finally:
             cursor.close()
+
+    def _execute(self, cursor: Any, sql: str, rows: list[tuple[Any, ...]]) -> int:
+        """Write ``rows`` with the upsert ``sql``; the rows written.
+
+        Into a table that held no row at all when the run first wrote to it (a first load), the
+        rows go in by plain ``INSERT`` inside a savepoint: no conflict is possible but a key
+        sent twice in the run, and SQLite's upsert searches the key's index once more per row.
+        A conflict rolls the batch back to the savepoint and writes it with the upsert, as every
+        later batch of the run then is (tests/foundation/test_validate_columns.py). SQLite only
+        (another driver always takes the upsert)."""
+        if self._fresh is None:
+            self._fresh = isinstance(cursor, sqlite3.Cursor) and cursor.execute(
+                f"SELECT NOT EXISTS (SELECT 1 FROM {self.entity})").fetchone()[0] == 1
+        if self._fresh:
+            cursor.execute("SAVEPOINT first_load")
+            try:
+                cursor.executemany(self._insert_sql, rows)
+            except sqlite3.IntegrityError:
+                cursor.execute("ROLLBACK TO first_load")
+                self._fresh = False
+            cursor.execute("RELEASE first_load")
+            if self._fresh:
+                return len(rows)
+        cursor.executemany(sql, rows)
+        return int(cursor.rowcount)
 
     def _keep_held(
         self, cursor: Any, rows: list[tuple[Any, ...]], present: tuple[str, ...] | None
