@@ -23,22 +23,26 @@ PO, WO = "purchase_order", "work_order"
 
 def _firm(cov: pd.DataFrame, mask: np.ndarray, kind: str,
           extra: dict[str, object]) -> pd.DataFrame:
-    sel = cov[mask]
-    is_wo = (sel["kind"] == WO).to_numpy()
+    mask = np.asarray(mask, bool)
+
+    def sel(column: str) -> np.ndarray:  # only the columns used, only the rows flagged
+        return cov[column].to_numpy()[mask]
+
+    is_wo = sel("kind") == WO
+    need_day = sel("need_day")
     columns: dict[str, object] = {
-        "element": sel["ref"].to_numpy(), "element_type": np.where(
+        "element": sel("ref"), "element_type": np.where(
             is_wo, "work_order", "purchase_order_line"),
-        "item": sel["item"].to_numpy(), "site": sel["site"].to_numpy(),
-        "supplier": sel["supplier"].to_numpy(), "due_day": sel["day"].to_numpy(),
-        "need_day": np.where(sel["need_day"] >= 0, sel["need_day"], NO_DATE),
-        "quantity": sel["quantity"].to_numpy(),
+        "item": sel("item"), "site": sel("site"),
+        "supplier": sel("supplier"), "due_day": sel("day"),
+        "need_day": np.where(need_day >= 0, need_day, NO_DATE),
+        "quantity": sel("quantity"),
         "role": np.where(is_wo, "planner", "buyer"),
-        "_row": sel["row"].to_numpy(), "_before": sel["before"].to_numpy(),
-        "_needed": sel["needed"].to_numpy(),
+        "_row": sel("row"), "_before": sel("before"), "_needed": sel("needed"),
     }
     columns.update({k: (v[mask] if isinstance(v, np.ndarray) and len(v) == len(cov) else v)
                     for k, v in extra.items()})
-    out = frame(kind, len(sel), columns)
+    out = frame(kind, int(mask.sum()), columns)
     for hidden in ("_row", "_before", "_needed"):
         out[hidden] = columns[hidden]
     return out
