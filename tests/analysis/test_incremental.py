@@ -414,3 +414,28 @@ def test_keep_codes_numbers_a_copied_frame_like_hashing_it_again() -> None:
     ids, distinct = column_codes(after, "purchase_order_lines", "item")
     assert list(np.asarray(distinct, object)[ids]) == ["A", "B", "A", "C", "B"]
     assert after._derived["codes:purchase_order_lines.item"][0][0] is lines
+
+
+def test_a_refresh_without_any_change_keeps_the_plan_and_a_write_reopens(tmp_path: Path) -> None:
+    """Nothing pending changed and no table written: the refreshed session is a new session with
+    the very same plan (nothing re-netted); once the cache's planning tables are written (a sync),
+    refresh_session says the session must be opened again."""
+    from tests.fixtures_connector import MemoryConnector
+    from tests.foundation.test_exception_overlay import plant
+    from workbench.cache.db import open_cache
+    from workbench.services.planning_data import open_session, refresh_session
+    from workbench.services.sync import run_sync
+
+    engine = open_cache(tmp_path / "cache.sqlite")
+    try:
+        assert run_sync(engine, MemoryConnector(plant())).ok
+        session = open_session(engine)
+        assert session.stamp is not None
+        before = session.plan()
+        same = refresh_session(engine, session)
+        assert same is not None and same is not session and same.how == "unchanged"
+        assert same.plan() is before
+        assert run_sync(engine, MemoryConnector(plant(line_version="2", quantity_ordered=50))).ok
+        assert refresh_session(engine, same) is None
+    finally:
+        engine.dispose()

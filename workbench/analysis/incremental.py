@@ -18,17 +18,24 @@ few bits of a float: sums may be added in another order). Rules, in the order th
 * **Sources** (:class:`~workbench.analysis.sources.Sources`) are collected for the changed items
   only (their rows of inventory, demands, PO lines, work orders and work-order components, plus
   the orders their reservations name) and replace those items' rows of the previous sources.
-* **BOM changes** replace the changed parents' planned BOM segments; low-level codes are
-  recomputed below them only (an item's code depends on its ancestors' lines alone).
-* **Fall back to a full plan** when the shortcut cannot promise the same answer cheaply: the item
-  master changed (:attr:`Change.master`), a change names an item or site the previous plan does
-  not number (new codes renumber the plan), a site loses its last record, a BOM change moves an
-  item's low-level code or meets a cycle. :attr:`Replan.how` says which path was taken.
+* **BOM changes** replace the changed parents' planned BOM segments (spliced into both indexes);
+  low-level codes are recomputed below them only (an item's code depends on its ancestors' lines
+  alone). Rows whose item changed level are laid out again at their new level.
+* **Fall back to a full plan** when the shortcut cannot promise the same answer: the item master
+  changed (:attr:`Change.master`), a change names an item (or a new BOM line a component) outside
+  the item master or a site the previous plan does not have (new codes renumber the plan), a site
+  loses its last record, or a BOM change meets a cycle. :attr:`Replan.how` says which path was
+  taken (``"unchanged"`` for an empty change).
 
 ``in_place=True`` updates the previous plan's arrays instead of copying them (what a session
 does: the 550k x 26 matrices of the large demo are not copied on each decision); the previous
-plan must not be used afterwards. Rows appear or vanish only when their existence changes (a new
-item-site, the last record gone); then the matrices are rebuilt once.
+plan must not be used afterwards. When rows appear, vanish or change level (a new item-site, the
+last record gone, a low-level code moved) the matrices are rebuilt once, in level then key order.
+
+Kept on the plan for the next replan (:attr:`Plan.cache`): each row's own inputs sorted by key
+(built by the first replan of a full plan). Kept on the data (:meth:`PlanningData.derived`): the
+item number of each row of the frames searched by item, and the numbering and sources the replan
+made (:func:`keep_codes` carries a copied frame's code numbering).
 
 The risk-adjusted plan and every other ``plan()`` parameter but the forecast consumption windows
 are not replanned: callers replan the plain plan and rebuild the rest on demand.
@@ -270,7 +277,7 @@ def keep_codes(before: PlanningData, after: PlanningData, entity: str, column: s
         items: ItemIndex = hit[0][1]  # type: ignore[assignment]
         number = hit[1]
         if len(extra):
-            number = np.concatenate([number, np.asarray(items.idx(extra), np.int64)])
+            number = np.concatenate([number, np.asarray(items.idx(extra), number.dtype)])
         after._derived[name] = ((new, items), number)
 
 
@@ -294,10 +301,10 @@ def _item_rows(data: PlanningData, entity: str, column: str, items: ItemIndex,
     def build() -> np.ndarray:
         hit = items.known.get((entity, column))
         if hit is not None and hit[0] is frame:
-            return hit[1].astype(np.int64)
+            return hit[1]  # the numbering's own array, not a copy
         ids, distinct = column_codes(data, entity, column)
         number = items.idx(distinct)[ids] if len(ids) else np.zeros(0, np.int64)
-        return np.asarray(number, np.int64)
+        return np.asarray(number, np.int32)  # item numbers fit: half the memory
 
     number = data.derived(f"incremental:items:{entity}.{column}", (frame, items), build)
     mask = np.zeros(len(items) + 1, bool)  # the last one: codes the numbering does not know
@@ -484,7 +491,7 @@ def _patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sou
     else:
         base = old
         base_keys = {n: old.keys(n, items, sites) for n in FRAMES}
-        base_items = {n: base_keys[n] // n_sites for n in FRAMES}
+        base_items = {n: (base_keys[n] // n_sites).astype(np.int32) for n in FRAMES}
         keep = {n: np.ones(len(base_keys[n]), bool) for n in FRAMES}
         site_rows = sum((np.bincount(base_keys[n] % n_sites, minlength=n_sites)
                          for n in FRAMES), np.zeros(n_sites, np.int64))
@@ -559,7 +566,8 @@ class _Inputs:
             if bucket is None:
                 bucket = np.zeros(len(key), np.int64)
             inside = bucket >= 0
-            key, bucket, qty = key[inside], bucket[inside], qty[inside]
+            key, qty = key[inside], qty[inside]
+            bucket = bucket[inside].astype(np.int32)  # buckets fit: less memory kept
             order = np.argsort(key, kind="stable")
             out[name] = (key[order], bucket[order], qty[order])
         return out
