@@ -76,3 +76,64 @@ def test_the_rest_read_in_one_pass_is_the_table_paging_gives(cache_path: Path) -
     after = str(paged.table.keys[10])
     rest = item_rest(engine, after)
     assert list(rest.table.keys) == list(paged.table.keys[11:])
+
+
+def test_the_whole_list_arriving_before_the_first_chunk_waits_for_it(qtbot, ctx,  # type: ignore[no-untyped-def]
+                                                                     monkeypatch) -> None:
+    """The first chunk and the one-pass read run side by side; when the pass answers first,
+    its rows are appended only after the first chunk's, none twice; a reload while the list
+    fills leaves one whole list."""
+    import time
+
+    import numpy as np
+
+    from workbench.app.bom import load_item_table
+    from workbench.app.item_list import item_rest
+    from workbench.app.ops import cache_query, quick
+    from workbench.ui.panels import items as items_module
+    from workbench.ui.panels.items import ItemsPanel
+
+    marks: dict[str, float] = {}
+
+    @quick
+    @cache_query
+    def slow_first(engine, after=None, limit=7):  # type: ignore[no-untyped-def]
+        time.sleep(0.4)  # the one-pass read answers first
+        answer = item_chunk(engine, after, limit)
+        marks.setdefault("first_done", time.monotonic())
+        return answer
+
+    @quick
+    @cache_query
+    def whole_list(engine, after=None):  # type: ignore[no-untyped-def]
+        marks.setdefault("whole_started", time.monotonic())
+        return item_rest(engine, after)
+
+    monkeypatch.setattr(items_module, "item_chunk", slow_first)
+    monkeypatch.setattr(items_module, "item_rest", whole_list)
+    monkeypatch.setattr(items_module, "FIRST_CHUNK_ROWS", 7)
+    monkeypatch.setattr(items_module, "CHUNK_ROWS", 50)
+    whole = load_item_table(ctx.engine)
+    assert len(whole) > 100
+    panel = ItemsPanel(ctx)
+    qtbot.addWidget(panel)
+    model = panel.items.model
+    seen: list[int] = []
+    model.rowsInserted.connect(lambda *_: seen.append(model.rowCount()))
+    with qtbot.waitSignal(panel.loaded, timeout=20_000):
+        panel.show()
+    assert not panel.filling and seen[0] == 7 + 50 and seen[-1] == len(whole)
+    # side by side: the pass was under way before the first chunk was answered (before, it
+    # was asked only after the first chunk was shown)
+    assert marks["whole_started"] < marks["first_done"]
+    codes = sorted(str(k) for k in whole.keys)
+    assert model.visible_keys() == codes  # each item once, by code
+    # a reload while the list fills: one whole list in the end, loaded once it is in
+    panel.reload()
+    qtbot.waitUntil(lambda: panel.filling, timeout=5_000)
+    panel.reload()
+    qtbot.waitUntil(lambda: not panel.filling and not panel._loading, timeout=20_000)
+    assert model.visible_keys() == codes
+    for col in ("description", "planner"):
+        order = np.argsort(whole.keys.astype(str), kind="stable")
+        assert list(model.table.arrays[col][model._rows]) == list(whole.arrays[col][order])

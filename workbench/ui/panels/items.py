@@ -3,11 +3,11 @@ item its indented multi-level BOM by revision and a coloured diff of two revisio
 
 The item list arrives in chunks by item code (:func:`workbench.app.item_list.item_chunk`, a
 quick read on a worker thread of this process: it does not wait for the reader process to
-start): the first 2,000 rows show at once; the rest is read in one pass
-(:func:`workbench.app.item_list.item_rest`) and appended in slices of 50,000 rows, one per turn
-of the event loop, each copied into arrays allocated once (:class:`workbench.app.tables.TableFill`)
-and appended to the model while the user scrolls, filters or sorts
-(:meth:`workbench.ui.models.FrameTableModel.extend_table`). Filtering and
+start): the first 2,000 rows show at once; beside them the whole list is read in one pass
+(:func:`workbench.app.item_list.item_rest`) and its later rows are appended in slices of 50,000
+rows, one per turn of the event loop, each copied into arrays allocated once
+(:class:`workbench.app.tables.TableFill`) and appended to the model while the user scrolls,
+filters or sorts (:meth:`workbench.ui.models.FrameTableModel.extend_table`). Filtering and
 sorting run on those arrays. The BOM side is :class:`workbench.ui.panels.bomview.BomView`.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
@@ -61,31 +62,59 @@ class ItemsPanel(Panel):
         self._picks: dict[str, set[str]] = {}
         #: True while chunks of the list are still arriving
         self.filling = False
-        #: counts reloads: slices of an older list still queued are dropped
+        #: counts reloads: answers and slices of an older list are dropped
         self._generation = 0
+        #: the first chunk's last code (None: it held the whole list)
+        self._after: str | None = None
+        #: the whole list, when it arrived before the first chunk
+        self._rest: ItemChunk | None = None
 
     def reload(self) -> None:
         self.filling = True
         self._generation += 1
-        self.query(item_chunk, None, FIRST_CHUNK_ROWS, then=self._first_chunk, key="item_list")
+        generation = self._generation
+        stashed, self._fill, self._after, self._rest = self._rest, None, None, None
+        # the first rows by the code index and the whole list in one pass, side by side on the
+        # two "read" threads: the pass's SQLite scan runs (without the GIL) while the first
+        # rows are read and shown; its rows after the first chunk's are appended after them
+        self.query(item_chunk, None, FIRST_CHUNK_ROWS, key="item_list",
+                   then=lambda chunk: self._first_chunk(chunk, generation))
+        self.query(item_rest, None, key="item_list_rest",
+                   then=lambda chunk: self._whole(chunk, generation))
+        if stashed is not None:
+            self._finished_loading()  # an older list's rest, never shown
 
-    def _first_chunk(self, chunk: ItemChunk) -> None:
+    def _first_chunk(self, chunk: ItemChunk, generation: int) -> None:
+        if generation != self._generation:
+            return
         self._fill = TableFill(chunk.table, chunk.total or len(chunk.table), chunk.widths)
         self._picks = {name: set(values) for name, values in chunk.distinct.items()}
+        self._after = chunk.after
         self.items.model.set_table(self._fill.table())
-        self._next(chunk)
+        if self._rest is not None:  # the whole list came first: its rest follows now
+            rest, self._rest = self._rest, None
+            self._more(rest, generation)
 
-    def _more(self, chunk: ItemChunk) -> None:
-        """The rest of the list: appended in slices of :data:`CHUNK_ROWS`, one per turn of the
-        event loop, so the view repaints and takes input between them."""
-        if self._fill is None:
+    def _whole(self, chunk: ItemChunk, generation: int) -> None:
+        if generation != self._generation:
             return
+        self._loading += 1  # still loading (busy, no ``loaded``) until its rows are in
+        if self._fill is None:
+            self._rest = chunk  # appended once the first rows are on show
+            return
+        self._more(chunk, generation)
+
+    def _more(self, chunk: ItemChunk, generation: int) -> None:
+        """The rows after the first chunk's last code: appended in slices of
+        :data:`CHUNK_ROWS`, one per turn of the event loop, so the view repaints and takes
+        input between them."""
         for name, values in chunk.distinct.items():
             self._picks.setdefault(name, set()).update(values)
         table, step = chunk.table, max(1, CHUNK_ROWS)
-        slices = [_rows(table, start, start + step) for start in range(0, len(table), step)]
-        self._loading += 1  # still loading (busy, no ``loaded``) until the last slice is in
-        self._append(slices, self._generation)
+        start = len(table) if self._after is None else \
+            int(np.searchsorted(table.arrays["code"], self._after, side="right"))
+        slices = [_rows(table, at, at + step) for at in range(start, len(table), step)]
+        self._append(slices, generation)
 
     def _append(self, slices: list[TableData], generation: int) -> None:
         if generation != self._generation or self._fill is None:
@@ -96,14 +125,11 @@ class ItemsPanel(Panel):
         if slices:
             QTimer.singleShot(0, lambda: self._append(slices, generation))
             return
-        self._next(ItemChunk(TableData.empty(ITEM_COLUMNS), None))
+        self._finish()
         self._finished_loading()
 
-    def _next(self, chunk: ItemChunk) -> None:
-        """Ask the rest of the list (same key: a reload supersedes it), or finish the list."""
-        if chunk.after is not None:
-            self.query(item_rest, chunk.after, then=self._more, key="item_list")
-            return
+    def _finish(self) -> None:
+        """Every row is in: the pickers get the values, a pending focus is shown."""
         self.filling = False
         self.items.set_picker_values("make_buy", sorted(self._picks.get("make_buy", ())))
         self.items.set_picker_values("planner", sorted(self._picks.get("planner", ())))
