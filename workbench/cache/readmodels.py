@@ -186,12 +186,14 @@ def schema_version(engine: Engine) -> int:
 
 
 def live_rows_by_source(engine: Engine) -> dict[str, dict[str, int]]:
-    """entity -> source ("" when none) -> live rows."""
+    """entity -> source ("" when none) -> live rows, sources in name order (PostgreSQL's
+    GROUP BY does not sort as SQLite's does: the order is asked for)."""
     out: dict[str, dict[str, int]] = {}
     with engine.connect() as conn:
         for entity in ENTITY_TABLES:
             found = conn.exec_driver_sql(
-                f"SELECT source, count(*) FROM {entity} WHERE deleted_at IS NULL GROUP BY source"
+                f"SELECT source, count(*) FROM {entity} WHERE deleted_at IS NULL GROUP BY source "
+                "ORDER BY coalesce(source, '')"
             ).all()
             out[entity] = {src or "": n for src, n in found}
     return out
