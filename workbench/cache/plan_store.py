@@ -1,0 +1,161 @@
+"""The last full plan stored beside the cache, so a fresh planner process need not plan again.
+
+Where
+    A folder beside the cache: ``<cache file>.plan/`` (e.g. ``cache.sqlite.plan/``). Each stored
+    plan is a sub-folder ``s<stamp>`` named by the cache's entity stamp it was planned from
+    (:mod:`workbench.cache.snapshot`: the same stamp the frame snapshot carries): one ``.npy``
+    file per plan matrix and vector (opened with ``mmap_mode='c'``: in milliseconds, pages read
+    on demand, writes private to the process), ``objects.pickle`` for the rest (numbering,
+    sites, BOM segments, sources; pickle protocol 5) and ``meta.json`` (format, stamp, key).
+    Written to a temporary folder, flushed, then renamed to its final name (a new stamp's name
+    never exists yet); older plans are removed afterwards. A crash leaves the old plan or a
+    stray ``.tmp-*`` folder, never a half plan under a real name.
+
+    Beside them, ``change_<before>_<after>.json``: what a sync that moved the cache from stamp
+    ``before`` to stamp ``after`` changed (item codes, BOM parents, whether the item master
+    changed), written by the sync's snapshot patch (:mod:`workbench.services.frame_patch`).
+
+When used
+    Only for the exact stamp it names and the exact ``key`` (calendar, consumption, pending
+    decisions, code version: built by :mod:`workbench.services.plan_store`); anything else (a
+    missing file, another stamp or key, a damaged file) reads as None and the caller plans in
+    full. Like the frame snapshot it holds nothing the cache does not: delete it at any time.
+
+The pickle is read only from the folder beside the user's own cache (mode 0600, written by
+this application); it is a cache of a cache, never exchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import shutil
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: Appended to the cache file's name.
+SUFFIX = ".plan"
+#: Version of the folder layout written here.
+FORMAT = 1
+
+
+def plan_folder(cache: Path) -> Path:
+    """``<cache file>.plan`` beside ``cache``."""
+    return cache.with_name(cache.name + SUFFIX)
+
+
+def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarray],
+               objects: Any) -> Path:
+    """Store a plan of ``stamp`` under ``key`` (module doc); returns its folder. Older plans in
+    ``folder`` are removed once the new one is in place."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    final = folder / f"s{stamp}"
+    tmp = folder / f".tmp-{os.getpid()}-{threading.get_ident()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(mode=0o700)
+    try:
+        for name, array in arrays.items():
+            with open(tmp / f"{name}.npy", "wb") as fh:
+                np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+        with open(tmp / "objects.pickle", "wb") as fh:
+            pickle.dump(objects, fh, protocol=5)
+            fh.flush()
+            os.fsync(fh.fileno())
+        meta = {"format": FORMAT, "stamp": stamp, "key": key, "arrays": sorted(arrays)}
+        (tmp / "meta.json").write_text(json.dumps(meta))
+        for path in tmp.iterdir():
+            path.chmod(0o600)
+        shutil.rmtree(final, ignore_errors=True)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for old in folder.iterdir():  # the older plans: never used again
+        if old.is_dir() and old.name.startswith("s") and old != final:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def read_plan(folder: Path, stamp: int, key: str
+              ) -> tuple[dict[str, np.ndarray], Any] | None:
+    """(arrays, objects) of the plan stored for ``stamp`` and ``key``, else None."""
+    path = folder / f"s{stamp}"
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+        if meta.get("format") != FORMAT or meta.get("stamp") != stamp or meta.get("key") != key:
+            return None
+        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="c", allow_pickle=False)
+                  for name in meta["arrays"]}
+        with open(path / "objects.pickle", "rb") as fh:
+            objects = pickle.load(fh)  # noqa: S301 - our own file beside the user's cache
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a damaged plan: plan in full
+        log.warning("stored plan %s not read (%s: %s)", path, type(exc).__name__, exc)
+        return None
+    return arrays, objects
+
+
+def stored_stamps(folder: Path) -> list[int]:
+    """Stamps of the plans stored in ``folder``."""
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in folder.iterdir():
+        if path.is_dir() and path.name.startswith("s") and (path / "meta.json").exists():
+            try:
+                out.append(int(path.name[1:]))
+            except ValueError:
+                continue
+    return out
+
+
+def write_change(folder: Path, before: int, after: int, change: Mapping[str, Any]) -> None:
+    """Record what the write from stamp ``before`` to ``after`` changed (module doc)."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    final = folder / f"change_{before}_{after}.json"
+    tmp = folder / f".tmp-change-{os.getpid()}-{threading.get_ident()}"
+    tmp.write_text(json.dumps(dict(change, before=before, after=after)))
+    tmp.chmod(0o600)
+    os.replace(tmp, final)
+
+
+def read_change(folder: Path, before: int, after: int) -> dict[str, Any] | None:
+    """What the write from ``before`` to ``after`` changed, if recorded."""
+    try:
+        out = json.loads((folder / f"change_{before}_{after}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if out.get("before") != before or out.get("after") != after:
+        return None
+    return dict(out)
+
+
+def changes_to(folder: Path, after: int) -> list[dict[str, Any]]:
+    """Every recorded change ending at ``after``."""
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in folder.glob(f"change_*_{after}.json"):
+        before = path.name.split("_")[1]
+        try:
+            found = read_change(folder, int(before), after)
+        except ValueError:
+            continue
+        if found is not None:
+            out.append(found)
+    return out
+
+
+__all__ = ["FORMAT", "SUFFIX", "changes_to", "plan_folder", "read_change", "read_plan",
+           "stored_stamps", "write_change", "write_plan"]
