@@ -15,6 +15,8 @@ quantity is their open quantity).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -28,11 +30,14 @@ from workbench.domain.enums import BomStatus
 from .kinds import frame
 
 
-def _supply(data: PlanningData, pol: pd.DataFrame | None, wo: pd.DataFrame | None
-            ) -> pd.DataFrame:
+def _supply(data: PlanningData, pol: pd.DataFrame | None, wo: pd.DataFrame | None,
+            keep: Callable[[pd.DataFrame], np.ndarray]) -> pd.DataFrame:
+    """Open PO lines, open requisitions and open work orders as one frame, of the rows
+    ``keep`` flags only (element texts are built for those alone)."""
     pol = open_purchase_lines(data) if pol is None else pol
     req = data.requisitions[data.requisitions["status"].isin(OPEN_REQUISITIONS)]
     wo = open_work_orders(data) if wo is None else wo
+    pol, req, wo = pol[keep(pol)], req[keep(req)], wo[keep(wo)]
     return pd.concat([
         pd.DataFrame({"element": (pol["purchase_order"] + "/" + pol["line"].astype(str)),
                       "element_type": "purchase_order_line", "item": pol["item"],
@@ -51,13 +56,17 @@ def revision_conflict(data: PlanningData, plan: Plan, lines: pd.DataFrame | None
                       orders: pd.DataFrame | None = None) -> pd.DataFrame:
     """E13 (module doc): suggested quantity 0 (cancel, or use up elsewhere). ``lines``,
     ``orders``: the open PO lines and work orders when the caller has them already."""
-    supply = _supply(data, lines, orders)
-    src = plan.sources
-    needed = src.keys("requirements", plan.items, plan.sites)
-    site = plan.sites.get_indexer(supply["site"])
-    key = np.where(site >= 0, plan.items.idx(supply["item"]).astype(np.int64) * plan.n_sites
-                   + site, -1)
-    supply = supply[~np.isin(key, needed)]  # something else needs it there: no conflict
+    needed = np.unique(plan.sources.keys("requirements", plan.items, plan.sites))
+
+    def unneeded(f: pd.DataFrame) -> np.ndarray:  # something else needs it there: no conflict
+        site = plan.sites.get_indexer(f["site"])
+        key = np.where(site >= 0, plan.items.idx(f["item"]).astype(np.int64) * plan.n_sites
+                       + site, -1)
+        at = np.minimum(np.searchsorted(needed, key), max(len(needed) - 1, 0))
+        return ~((at < len(needed)) & (needed[at] == key)) if len(needed) else \
+            np.ones(len(f), bool)
+
+    supply = _supply(data, lines, orders, unneeded)
     ids, distinct = column_codes(data, "bom_lines", "component")  # numbered once per load
     wanted = pd.Index(distinct).isin(pd.unique(supply["item"]))
     lines = data.bom_lines.iloc[np.flatnonzero(wanted[ids])] if len(ids) else data.bom_lines
@@ -65,7 +74,8 @@ def revision_conflict(data: PlanningData, plan: Plan, lines: pd.DataFrame | None
     live = revs.loc[revs["status"] != BomStatus.DRAFT.value, ["parent", "revision"]]
     ever = lines.merge(live, on=["parent", "revision"])["component"].unique()
     supply = supply[supply["item"].isin(ever)]
-    windows = effective_windows(revs)
+    # a parent's windows depend on its own revisions only: those of the parents in question
+    windows = effective_windows(revs[revs["parent"].isin(pd.unique(lines["parent"]))])
     usage = lines[["parent", "revision", "component"]].merge(windows, on=["parent", "revision"])
     pairs = supply.reset_index(drop=True).reset_index().merge(
         usage.rename(columns={"component": "item"}), on="item", how="left")
