@@ -216,7 +216,9 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
     # where each item is planned (its safety stock applies there)
     where = previous.planned_at
     flip = np.zeros(0, np.int64)
-    if len(changed_items) or len(parents):
+    moved = len(parents) > 0 or (isinstance(sources, _PatchedSources) and
+                                 len(changed_items) > 0 and sources.planned_moved)
+    if moved:  # else the records' item-sites and the BOM are as before: the closure too
         old_comp = segments_component(previous.segments, parents)
         start = np.union1d(changed_items, np.union1d(
             old_comp, new_segs.component if new_segs is not None else np.zeros(0, np.int64)))
@@ -408,6 +410,8 @@ class _PatchedSources(Sources):
         self._frames: dict[str, pd.DataFrame] = {}
         self._keys = {}
         self.allocations = allocations
+        #: whether the last patch moved where a changed item is planned by its records
+        self.planned_moved = True
 
     def keys(self, name: str, items: Any, sites: pd.Index) -> np.ndarray:
         if name in FRAMES and items is self._numbering[0] and sites.equals(self._numbering[1]):
@@ -497,18 +501,23 @@ def _patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sou
                          for n in FRAMES), np.zeros(n_sites, np.int64))
         added = {n: getattr(old, n).iloc[:0] for n in FRAMES}
         added_keys = {n: np.zeros(0, np.int64) for n in FRAMES}
+    planned_moved = False
     for n in FRAMES:
         hit = keep[n] & in_changed[base_items[n]]
         site_rows -= np.bincount(base_keys[n][hit] % n_sites, minlength=n_sites)
         keep[n] = keep[n] & ~hit
         gone = in_changed[added_keys[n] // n_sites]
         site_rows -= np.bincount(added_keys[n][gone] % n_sites, minlength=n_sites)
+        removed_keys = np.concatenate([base_keys[n][hit], added_keys[n][gone]])
         new: pd.DataFrame = getattr(fresh, n)
         new_item = items.idx(new["item"]).astype(np.int64)
         new_site = sites.get_indexer(new["site"])
         if (new_item < 0).any() or (new_site < 0).any():
             return None
         site_rows += np.bincount(new_site, minlength=n_sites)
+        if n == "planned":  # where the changed items are planned by their records
+            planned_moved = not np.array_equal(np.unique(removed_keys),
+                                               np.unique(new_item * n_sites + new_site))
         added[n] = pd.concat([added[n][~gone], new], ignore_index=True)
         added_keys[n] = np.concatenate([added_keys[n][~gone], new_item * n_sites + new_site])
     if (site_rows <= 0).any():
@@ -516,8 +525,10 @@ def _patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sou
     codes = set(items.codes[changed])
     alloc = old.allocations
     alloc = pd.concat([alloc[~alloc["item"].isin(codes)], fresh.allocations], ignore_index=True)
-    return _PatchedSources(base, base_keys, base_items, keep, added, added_keys, alloc,
-                           site_rows, items, sites)
+    out = _PatchedSources(base, base_keys, base_items, keep, added, added_keys, alloc,
+                          site_rows, items, sites)
+    out.planned_moved = planned_moved
+    return out
 
 
 def _seed_derived(data: PlanningData, items: ItemIndex, sources: Sources,
