@@ -97,7 +97,7 @@ def read_plan(folder: Path, stamp: int, key: str
         arrays = {name: np.load(path / f"{name}.npy", mmap_mode="c", allow_pickle=False)
                   for name in meta["arrays"]}
         with open(path / "objects.pickle", "rb") as fh:
-            objects = pickle.load(fh)  # noqa: S301 - our own file beside the user's cache
+            objects = pickle.load(fh)  # our own file beside the user's cache (module doc)
     except FileNotFoundError:
         return None
     except Exception as exc:  # noqa: BLE001 - a damaged plan: plan in full

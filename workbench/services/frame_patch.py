@@ -23,6 +23,10 @@ Version stamps make it safe (see :mod:`workbench.cache.snapshot`):
   which never loads for ``after``: the next load reads SQLite. A failed or cancelled sync rolls
   back and is never patched into the snapshot (the hook runs after a commit only).
 
+When a plan is stored beside the cache (:mod:`workbench.services.plan_store`), the patch also
+records what the rows it wrote change (items, BOM parents, item master), so the next planner
+process replans only that from the stored plan.
+
 A sync that rewrote more than :data:`MAX_SHARE` of the rows is not patched: reading them is most
 of a full read, which the next planning load does anyway.
 """
@@ -128,7 +132,10 @@ def _patch(engine: Engine, run_id: int, before: int | None, after: int | None,
         return PatchResult(False, "the snapshot was not the state the sync started from")
     total = sum(int(f["rows"]) for f in manifest.get("frames", {}).values())
     layout = frame_snapshot_layout()
-    saved = read_snapshot(path, before, layout, rowids=True, only=touched)
+    from workbench.services import plan_store  # what the rows change, for a stored plan
+
+    saved = read_snapshot(path, before, layout, rowids=True,
+                          only=touched + plan_store.extra_entities(touched))
     if saved is None or not set(touched) <= set(saved.rowids):
         return PatchResult(False, "the snapshot cannot be patched (other layout, no rowids)")
     frames, rowids = dict(saved.frames), dict(saved.rowids)
@@ -161,6 +168,7 @@ def _patch(engine: Engine, run_id: int, before: int | None, after: int | None,
     changed = [e for e in touched if len(written[e])]
     snapshot_patch.rewrite_snapshot(path, before, after, layout, {e: frames[e] for e in changed},
                      {e: rowids[e] for e in changed})
+    plan_store.record_sync_change(engine, before, after, saved.frames, frames)
     return PatchResult(True, stamp=after, rows_read=rows_read)
 
 

@@ -1,0 +1,147 @@
+"""The first plan of a fresh process from the plan stored beside the cache (issue 16 §1): after a
+changing sync it is the stored plan replanned by net change from the rows the sync wrote, equal
+to a full plan array by array; a stored plan of another stamp or calendar is never used. Real
+caches, real syncs of the demo plant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine
+
+from workbench.analysis.incremental import plan_fields
+from workbench.analysis.netting import Plan
+from workbench.cache import plan_store as plan_files
+from workbench.cache import snapshot
+from workbench.cache.db import open_cache
+from workbench.services import plan_store
+from workbench.services.sources import demo_connector
+from workbench.services.sync import run_sync
+
+#: one planning day for every session of a test: the demo's day 7 moves the cache's as-of day
+#: (a new calendar is planned in full, see the module doc of workbench.services.plan_store)
+TODAY = dt.date(2026, 3, 2)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("first-plan") / "cache.sqlite"
+    engine = open_cache(path)
+    assert run_sync(engine, demo_connector(scale="small")).ok
+    engine.dispose()
+    return path
+
+
+def _copy(template: Path, target: Path) -> Engine:
+    src, dst = sqlite3.connect(template), sqlite3.connect(target)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return open_cache(target)
+
+
+def _full(engine: Engine) -> Plan:
+    """The reference: frames read from SQLite (snapshot and stored plan moved away), planned in
+    full."""
+    base = Path(str(engine.url.database))
+    hidden = base.with_name("hidden")
+    hidden.mkdir()
+    for path in (snapshot.snapshot_path(engine), plan_store.folder_of(engine)):
+        assert path is not None
+        if path.exists():
+            shutil.move(str(path), hidden / path.name)
+    session = plan_store.open_planned_session(engine, today=TODAY, store=False)
+    snapshot.wait_for_writes(60)
+    assert session.how == "full"
+    for path in hidden.iterdir():
+        target = base.with_name(path.name)
+        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(True)
+        shutil.move(str(path), target)
+    hidden.rmdir()
+    return session.plan()
+
+
+def _assert_same_plan(got: Plan, want: Plan) -> None:
+    assert len(want.key) > 100
+    assert list(got.items.codes) == list(want.items.codes)
+    assert list(got.sites) == list(want.sites)
+    for name in plan_fields():
+        a, b = getattr(got, name), getattr(want, name)
+        assert (a is None) == (b is None), name
+        if a is None:
+            continue
+        assert a.shape == b.shape, name
+        if a.dtype.kind == "f":
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-9, err_msg=name)
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_first_plan_after_a_changing_sync_is_the_stored_plan_replanned(
+        template: Path, tmp_path: Path) -> None:
+    engine = _copy(template, tmp_path / "cache.sqlite")
+    first = plan_store.open_planned_session(engine, today=TODAY)  # full, stored, snapshotted
+    assert first.how == "full"
+    assert snapshot.wait_for_writes(60)
+    stamp = snapshot.read_stamp(engine)
+    folder = plan_store.folder_of(engine)
+    assert folder is not None and plan_files.stored_stamps(folder) == [stamp]
+    engine.dispose()
+
+    # a fresh engine (as a new process opens it) on the unchanged cache: the stored plan itself
+    engine = open_cache(tmp_path / "cache.sqlite")
+    same = plan_store.open_planned_session(engine, today=TODAY)
+    assert same.how == "stored"
+    _assert_same_plan(same.plan(), first.plan())
+
+    result = run_sync(engine, demo_connector(scale="small", day=7))
+    assert result.ok and result.total("changed") > 0
+    after = snapshot.read_stamp(engine)
+    assert after is not None and stamp is not None and after != stamp
+    record = plan_files.read_change(folder, stamp, after)
+    assert record is not None and record["items"] and not record["master"]
+    engine.dispose()
+
+    engine = open_cache(tmp_path / "cache.sqlite")
+    fresh = plan_store.open_planned_session(engine, today=TODAY)
+    assert fresh.how == "incremental"
+    got = fresh.plan()
+    want = _full(engine)
+    _assert_same_plan(got, want)
+    # the sync changed the plan: the stored one would be wrong
+    assert not np.array_equal(np.asarray(first.plan().planned), np.asarray(want.planned)) or \
+        not np.array_equal(first.plan().key, want.key)
+    engine.dispose()
+
+
+def test_a_stored_plan_of_another_stamp_or_calendar_is_never_used(
+        template: Path, tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    engine = _copy(template, path)
+    stored = plan_store.open_planned_session(engine, today=TODAY)
+    assert stored.how == "full"
+    assert snapshot.wait_for_writes(60)
+    # another calendar: not the stored plan
+    other = plan_store.open_planned_session(engine, today=TODAY + dt.timedelta(days=7),
+                                            store=False)
+    assert other.how == "full"
+    # a write the application did not record (a hand edit): a new stamp, no recorded change
+    with sqlite3.connect(path) as db:
+        row = db.execute("SELECT rowid, quantity FROM inventory WHERE quantity > 0 "
+                         "AND deleted_at IS NULL AND coalesce(allocated_to, '') = '' "
+                         "ORDER BY rowid LIMIT 1").fetchone()
+        db.execute("UPDATE inventory SET quantity = ? WHERE rowid = ?", (row[1] + 1000, row[0]))
+    engine.dispose()
+    engine = open_cache(path)
+    fresh = plan_store.open_planned_session(engine, today=TODAY)
+    assert fresh.how == "full"
+    _assert_same_plan(fresh.plan(), _full(engine))
+    # the edit moved the plan: the stored plan, had it been used, would be wrong
+    assert not np.array_equal(fresh.plan().on_hand, stored.plan().on_hand)
+    snapshot.wait_for_writes(60)
+    engine.dispose()

@@ -1,0 +1,287 @@
+"""The first plan of a fresh planner process from the plan stored beside the cache (issue 16 §1).
+
+A full plan of the large demo costs a fresh process the preparation (item numbering, coded BOM
+lines, sources: ~1.8 s) and the netting of the whole plant (~1.6 s, far more under load). So the
+last full plan is stored beside the cache (:mod:`workbench.cache.plan_store`, numpy arrays opened
+with ``mmap_mode``), stamped with the cache's entity stamp, the stamp the frame snapshot carries
+(:mod:`workbench.cache.snapshot`). A fresh process then:
+
+* finds a plan stored for the cache's current stamp: it is the plan (nothing to net);
+* else finds a plan stored for an older stamp and, for every write since, the change the sync
+  recorded when it patched the frame snapshot (:func:`record_sync_change`, called by
+  :mod:`workbench.services.frame_patch`: the items and BOM parents of the rows it wrote): it
+  replans only what those changes reach (:func:`workbench.analysis.incremental.replan`, equal
+  to a full plan) from the stored plan and the patched frames;
+* else plans in full (and stores that plan for the next process).
+
+Never used when anything the plan depends on differs (:func:`plan_key`): the calendar (a sync
+that moves the planning day, e.g. the demo's ``--day 7``, plans in full), the forecast
+consumption windows, the pending decisions overlaid on the PO lines, the code (application
+version, in a checkout the digest of the planning sources) or the frames' layout. A write that
+recorded no change (a hand edit, a package import, a sync whose patch was skipped) leaves no
+chain from the stored stamp to the cache's: full plan. A change of the item master, or one the
+replan cannot promise the same answer for, is planned in full by ``replan`` itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from workbench import __version__
+from workbench.analysis.calendar import Calendar
+from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
+from workbench.analysis.data import PLANNING_ENTITIES, PlanningData, normalise_frame
+from workbench.analysis.incremental import Change, replan_detail
+from workbench.analysis.netting import Plan
+from workbench.analysis.session import PlanningSession
+from workbench.cache import plan_store
+from workbench.cache.db import local_base
+from workbench.services.tasks import TaskState
+
+log = logging.getLogger(__name__)
+
+#: the Plan fields stored as arrays (opened with mmap); the rest is pickled
+ARRAYS = ("key", "level", "on_hand", "gross", "scheduled", "net", "planned", "planned_at", "llc")
+#: the Plan fields pickled together (one pickle keeps the sources' keys tied to the numbering)
+OBJECTS = ("calendar", "items", "sites", "segments", "sources", "cycles")
+#: at most this many recorded changes are followed back from the cache's stamp
+MAX_CHAIN = 8
+#: entities whose rows name orders other rows refer to (Change.between reads these beside them)
+_REFERRED = {"work_orders", "demands", "purchase_orders"}
+_REFERRING = ("work_order_components", "inventory", "purchase_order_lines")
+
+
+def folder_of(engine: Engine) -> Path | None:
+    """``<cache>.plan`` for a cache on disk, else None."""
+    base = local_base(engine)
+    return None if base is None else plan_store.plan_folder(base)
+
+
+@functools.cache
+def _code_digest() -> str:
+    from workbench.analysis import bom, data, incremental, netting, sources
+    from workbench.services import planning_data
+
+    digest = hashlib.sha256(__version__.encode())
+    for module in (bom, data, incremental, netting, sources, planning_data):
+        try:
+            digest.update(Path(str(module.__file__)).read_bytes())
+        except OSError:  # a frozen build: its version says it all
+            digest.update(b"-")
+    digest.update(planning_data.frame_snapshot_layout().encode())
+    return digest.hexdigest()
+
+
+def plan_key(calendar: Calendar, consumption: ForecastConsumption | None,
+             pending: pd.DataFrame) -> str:
+    """What a stored plan must have been made for besides the stamp (module doc)."""
+    rows = pending.astype(str).to_numpy().tolist() if len(pending) else []
+    return hashlib.sha256(json.dumps({
+        "calendar": [calendar.today, calendar.bucket_days, calendar.n_buckets],
+        "consumption": None if consumption is None else [consumption.backward_days,
+                                                         consumption.forward_days],
+        "pending": [list(map(str, pending.columns)), rows],
+        "code": _code_digest(),
+    }).encode()).hexdigest()
+
+
+def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan) -> Path | None:
+    """Store ``plan_`` (a full or replanned plan of the data of ``stamp``) for the next process;
+    None when the cache has no folder or no stamp. Never raises (a failed store is logged)."""
+    folder = folder_of(engine)
+    if folder is None or stamp is None:
+        return None
+    items = plan_.items
+    arrays = {name: getattr(plan_, name) for name in ARRAYS if getattr(plan_, name) is not None}
+    objects = {name: getattr(plan_, name) for name in OBJECTS}
+    # the numbering is pickled as the very object the sources' row keys name (they stay valid),
+    # without the frames it knows numbers for (the BOM lines) and its lookup (rebuilt on use)
+    known, lookup = items.known, items.lookup
+    items.known, items.lookup = {}, None
+    try:
+        return plan_store.write_plan(folder, stamp, key, arrays, objects)
+    except Exception as exc:  # noqa: BLE001 - the plan was answered: storing is a bonus
+        log.warning("plan not stored (%s: %s)", type(exc).__name__, exc)
+        return None
+    finally:
+        items.known, items.lookup = known, lookup
+
+
+@dataclass
+class Stored:
+    """A stored plan found for the cache (:func:`find_stored`): its stamp, the plan and the
+    change from its data to the cache's (empty: the very state)."""
+
+    stamp: int
+    plan: Plan
+    change: Change
+
+
+def find_stored(engine: Engine, stamp: int | None, key: str) -> Stored | None:
+    """The stored plan for ``stamp`` and ``key``, else an older one with a chain of recorded
+    changes up to ``stamp`` (module doc), else None."""
+    folder = folder_of(engine)
+    if folder is None or stamp is None or not folder.is_dir():
+        return None
+    stored = set(plan_store.stored_stamps(folder))
+    # walk back from the cache's stamp along the recorded changes (breadth first, short chains)
+    frontier: list[tuple[int, Change]] = [(stamp, Change())]
+    seen = {stamp}
+    for _ in range(MAX_CHAIN + 1):
+        following: list[tuple[int, Change]] = []
+        for at, change in frontier:
+            if at in stored:
+                found = plan_store.read_plan(folder, at, key)
+                if found is not None:
+                    return Stored(at, _plan(*found), change)
+            for record in plan_store.changes_to(folder, at):
+                before = int(record["before"])
+                if before in seen:
+                    continue
+                seen.add(before)
+                following.append((before, change | Change(
+                    frozenset(record["items"]), frozenset(record["bom_parents"]),
+                    bool(record["master"]))))
+        frontier = following
+        if not frontier:
+            break
+    return None
+
+
+def _plan(arrays: dict[str, np.ndarray], objects: dict[str, Any]) -> Plan:
+    fields = dict(objects)
+    fields.update({name: arrays.get(name) for name in ARRAYS})
+    return Plan(**fields)
+
+
+def first_plan(engine: Engine, data: PlanningData, calendar: Calendar,
+               consumption: ForecastConsumption | None, stamp: int | None,
+               pending: pd.DataFrame) -> tuple[Plan, str] | None:
+    """The plan of ``data`` (the cache's data of ``stamp``, read with ``prepare=False``) from a
+    stored plan: the stored plan itself or its net change replan; None when none is usable.
+    Returns the plan and how it was made (``"stored"``, ``"incremental"``, ``"full: ..."``)."""
+    key = plan_key(calendar, consumption, pending)
+    stored = find_stored(engine, stamp, key)
+    if stored is None:
+        return None
+    started = time.perf_counter()
+    if not stored.change:
+        from workbench.analysis.incremental import _seed_derived
+
+        _seed_derived(data, stored.plan.items, stored.plan.sources, consumption)
+        return stored.plan, "stored"
+    done = replan_detail(stored.plan, data, stored.change, consumption=consumption,
+                         in_place=True)
+    log.info("first plan from the plan stored for stamp %s: %s, %d rows in %.2f s",
+             stored.stamp, done.how, done.rows, time.perf_counter() - started)
+    if done.how.startswith("full"):
+        store_plan(engine, stamp, key, done.plan)
+    return done.plan, "incremental" if done.how == "incremental" else done.how
+
+
+# --- the sync side: what the rows a sync wrote change --------------------------------------------
+
+def extra_entities(touched: list[str]) -> list[str]:
+    """Entities :func:`record_sync_change` needs read beside the ``touched`` ones."""
+    if _REFERRED & set(touched):
+        return [e for e in _REFERRING if e not in touched]
+    return []
+
+
+def record_sync_change(engine: Engine, before: int, after: int,
+                       old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame]) -> None:
+    """Record what the write from ``before`` to ``after`` changed (the frames it wrote, before
+    in ``old`` and after in ``new``; frames it did not write the same objects in both, or
+    absent), for :func:`find_stored`. Only when a plan is stored beside the cache."""
+    folder = folder_of(engine)
+    if folder is None or not plan_store.stored_stamps(folder):
+        return
+    from workbench.services.planning_data import LEFT_OUT
+
+    empty: dict[str, pd.DataFrame] = {}
+
+    def frames(which: Mapping[str, pd.DataFrame]) -> Any:
+        out = {}
+        for entity in PLANNING_ENTITIES:
+            if entity in which:
+                out[entity] = which[entity]
+            else:
+                if entity not in empty:
+                    empty[entity] = normalise_frame(entity, None, LEFT_OUT.get(entity, ()))
+                out[entity] = empty[entity]
+        return SimpleNamespace(**out)
+
+    try:
+        change = Change.between(cast(PlanningData, frames(old)),
+                                cast(PlanningData, frames(new)))
+        plan_store.write_change(folder, before, after, {
+            "items": sorted(change.items), "bom_parents": sorted(change.bom_parents),
+            "master": change.master})
+    except Exception as exc:  # noqa: BLE001 - no record: the next process plans in full
+        log.warning("change of the write %s -> %s not recorded (%s: %s)", before, after,
+                    type(exc).__name__, exc)
+
+
+def open_planned_session(engine: Engine, *, today: dt.date | None = None, horizon: str = "26w",
+                         bucket: str = "week", state: TaskState | None = None,
+                         consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION,
+                         store: bool = True) -> PlanningSession:
+    """:func:`workbench.services.planning_data.open_session` with its plan made: from the plan
+    stored beside the cache when one is usable (module doc), else in full (then stored for the
+    next process when ``store``). :attr:`PlanningSession.how` says which: ``"stored"``,
+    ``"incremental"``, ``"full"`` or ``"full: <why>"``."""
+    from workbench.cache.snapshot import observe_stamp, read_stamp
+    from workbench.services.planning_data import (
+        load_planning_data,
+        planning_day,
+        prepare_planning_data,
+    )
+
+    stamp = observe_stamp(engine)  # any write of an entity table from now on draws a new one
+    data = load_planning_data(engine, state, consumption=consumption, prepare=False)
+    calendar = Calendar.parse(today or planning_day(data), horizon, bucket)
+    session = PlanningSession(data, calendar, consumption, stamp=stamp)
+    pending = _pending_of(data)
+    key = plan_key(calendar, consumption, pending)
+    unchanged = stamp is not None and read_stamp(engine) == stamp  # the data is of ``stamp``
+    if unchanged:
+        found = first_plan(engine, data, calendar, consumption, stamp, pending)
+        if found is not None:
+            session._plans[False], session.how = found
+            session._items = found[0].items
+            return session
+    if state is not None:
+        state.set_status("numbering items")
+    prepare_planning_data(data, consumption)
+    full = session.plan()
+    if store and unchanged and read_stamp(engine) == stamp:
+        store_plan(engine, stamp, key, full)
+    return session
+
+
+def _pending_of(data: PlanningData) -> pd.DataFrame:
+    """The pending decisions the load overlaid on ``data`` (kept by the overlay)."""
+    from workbench.services.planning_data import _OVERLAY
+
+    kept = data._derived.get(_OVERLAY)
+    if kept is None:
+        return pd.DataFrame()
+    return cast(pd.DataFrame, kept[1][1])
+
+
+__all__ = ["ARRAYS", "OBJECTS", "Stored", "extra_entities", "find_stored", "first_plan",
+           "folder_of", "open_planned_session", "plan_key", "record_sync_change", "store_plan"]
