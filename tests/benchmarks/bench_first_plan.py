@@ -11,10 +11,16 @@ The cache is copied into ``--work`` (the original is never touched; without one,
 2. ``sync --demo --day N``: the demo plant N days later, a sync that changes rows; the sync ends
    with the snapshot patched by the rows it wrote (workbench/services/frame_patch.py): its time
    is printed apart (``patch``) and is part of the sync;
-3. a fresh process: open the cache, load the planning data (the patched snapshot) and prepare it,
-   net the whole plant (26 weekly buckets) -> "first plan";
-4. the reference, a fresh process as before this change: frames from SQLite, preparation, netting;
-5. a small sync of ``--small`` changed PO lines (promise dates moved a week), then 3. again.
+   Step 1 also plans in full and stores the plan beside the cache (workbench/services/
+   plan_store.py) as the application does after a full plan;
+3. NEW: a fresh process opens the session from the stored plan (``open_planned_session``: the
+   stored plan replanned by net change along the changes the sync recorded; a sync that moves
+   the planning day, as ``--day 7`` does, has a new calendar and is planned in full);
+   then the same fresh process as before this change: the patched snapshot, preparation and
+   netting of the whole plant (26 weekly buckets) -> "snapshot path";
+4. the reference, a fresh process reading every frame from SQLite, preparation, netting;
+5. a small sync of ``--small`` changed PO lines (promise dates moved a week), then 3. again
+   (the NEW path replans from the plan stored by the NEW process of step 3).
 
 Prints the medians of ``--runs`` runs with each run's figures; load average at start and end.
 Target: first plan <= 2 s.
@@ -55,8 +61,31 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     out: dict[str, Any] = {"import_s": time.perf_counter() - started}
     engine = open_cache(cache)
-    if mode == "snapshot":
-        planning.read_planning_frames(engine, list(PLANNING_ENTITIES))
+    if mode == "snapshot":  # the frame snapshot and the stored plan of the state before
+        from workbench.services import plan_store
+
+        t = time.perf_counter()
+        session = plan_store.open_planned_session(engine, store=False)
+        out["plan_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        plan_store.store_session(engine, session)
+        out["store_s"] = time.perf_counter() - t
+        snapshot.wait_for_writes()
+        return out
+    if mode == "new":  # this change: the stored plan, replanned by net change when it can be
+        from workbench.services import plan_store
+
+        t = time.perf_counter()
+        session = plan_store.open_planned_session(engine, store=False)
+        p = session.plan()
+        out["total_s"] = out["load_s"] = time.perf_counter() - t
+        out["net_s"] = 0.0
+        out["how"] = session.how
+        out["rows"] = len(p.key)
+        out["rss_gib"] = _rss()
+        t = time.perf_counter()
+        plan_store.store_session(engine, session)  # after the answer, for the next process
+        out["store_s"] = time.perf_counter() - t
         snapshot.wait_for_writes()
         return out
     if mode in ("sync", "small"):
@@ -189,36 +218,54 @@ def main() -> int:
     rows: list[dict[str, Any]] = []
     for n in range(args.runs):
         copy = _copy(args.cache, args.work)
-        _run("snapshot", copy, args)
+        stored = _run("snapshot", copy, args)
         sync = _run("sync", copy, args)
+        new = _run("new", copy, args)
         first = _run("first", copy, args)
         old = _run("sqlite", copy, args)
         small = _run("small", copy, args)
+        new_small = _run("new", copy, args)
         after_small = _run("first", copy, args)
-        rows.append({"sync": sync, "first": first, "old": old, "small": small,
-                     "after_small": after_small})
-        print(f"run {n + 1}: day-{args.day} sync {sync['sync_s']:.1f} s ({sync['changed']:,} rows "
-              f"changed; patch {sync['patch_s']:.2f} s, {sync['rows_read']:,} rows read, "
-              f"{'patched' if sync['patched'] else 'NOT patched: ' + sync['reason']}) | first "
-              f"plan {first['total_s']:.2f} s (load+prepare {first['load_s']:.2f}, netting "
-              f"{first['net_s']:.2f}; imports {first['import_s']:.2f}; max RSS "
-              f"{first['rss_gib']:.2f} GiB) | old path {old['total_s']:.2f} s (SQLite+prepare "
-              f"{old['load_s']:.2f}, netting {old['net_s']:.2f}) | {args.small}-line sync "
-              f"{small['sync_s']:.2f} s (patch {small['patch_s']:.2f} s, "
+        rows.append({"stored": stored, "sync": sync, "new": new, "first": first, "old": old,
+                     "small": small, "new_small": new_small, "after_small": after_small})
+        print(f"run {n + 1}: before: full plan {stored['plan_s']:.2f} s, stored in "
+              f"{stored['store_s']:.2f} s | day-{args.day} sync {sync['sync_s']:.1f} s "
+              f"({sync['changed']:,} rows changed; patch {sync['patch_s']:.2f} s, "
+              f"{sync['rows_read']:,} rows read, "
+              f"{'patched' if sync['patched'] else 'NOT patched: ' + sync['reason']})\n"
+              f"   first plan, NEW (stored plan): {new['total_s']:.2f} s ({new['how']}; "
+              f"stored after in {new['store_s']:.2f} s; max RSS {new['rss_gib']:.2f} GiB) | "
+              f"snapshot path {first['total_s']:.2f} s (load+prepare {first['load_s']:.2f}, "
+              f"netting {first['net_s']:.2f}; max RSS {first['rss_gib']:.2f} GiB) | SQLite path "
+              f"{old['total_s']:.2f} s (SQLite+prepare {old['load_s']:.2f}, netting "
+              f"{old['net_s']:.2f})\n"
+              f"   {args.small}-line sync {small['sync_s']:.2f} s (patch {small['patch_s']:.2f} s, "
               f"{'patched' if small['patched'] else 'NOT patched: ' + small['reason']}) -> first "
-              f"plan {after_small['total_s']:.2f} s", flush=True)
+              f"plan NEW {new_small['total_s']:.2f} s ({new_small['how']}; max RSS "
+              f"{new_small['rss_gib']:.2f} GiB) | snapshot path {after_small['total_s']:.2f} s",
+              flush=True)
 
     def med(step: str, key: str) -> float:
         return statistics.median(float(r[step][key]) for r in rows)
 
     print(f"median of {len(rows)} runs ({rows[0]['first']['rows']:,} item-site rows):")
-    print(f"  first plan after the day-{args.day} sync, fresh process: {med('first', 'total_s'):.2f} s"
-          f"  (target <= 2 s; load+prepare {med('first', 'load_s'):.2f}, netting "
-          f"{med('first', 'net_s'):.2f}; the sync's patch {med('sync', 'patch_s'):.2f} s)")
-    print(f"  reference, the old path in the same run (SQLite + prepare + netting): "
-          f"{med('old', 'total_s'):.2f} s  -> ratio {med('first', 'total_s') / med('old', 'total_s'):.2f}")
-    print(f"  first plan after a {args.small}-line sync: {med('after_small', 'total_s'):.2f} s "
+    print(f"  first plan after the day-{args.day} sync, fresh process, NEW path: "
+          f"{med('new', 'total_s'):.2f} s ({', '.join(sorted({r['new']['how'] for r in rows}))})"
+          f"  (target <= 2 s)")
+    print(f"     the snapshot path (patched snapshot + prepare + netting): "
+          f"{med('first', 'total_s'):.2f} s (load+prepare {med('first', 'load_s'):.2f}, netting "
+          f"{med('first', 'net_s'):.2f}; the sync's patch {med('sync', 'patch_s'):.2f} s) -> "
+          f"ratio new/snapshot {med('new', 'total_s') / med('first', 'total_s'):.2f}")
+    print(f"     the SQLite path (SQLite + prepare + netting): {med('old', 'total_s'):.2f} s -> "
+          f"ratio new/SQLite {med('new', 'total_s') / med('old', 'total_s'):.2f}")
+    print(f"  first plan after a {args.small}-line sync, NEW path: "
+          f"{med('new_small', 'total_s'):.2f} s "
+          f"({', '.join(sorted({r['new_small']['how'] for r in rows}))}; target <= 2 s) | "
+          f"snapshot path {med('after_small', 'total_s'):.2f} s -> ratio "
+          f"{med('new_small', 'total_s') / med('after_small', 'total_s'):.2f} "
           f"(the sync {med('small', 'sync_s'):.2f} s incl. its patch {med('small', 'patch_s'):.2f} s)")
+    print(f"  storing the plan for the next process (after the answer): "
+          f"{med('new', 'store_s'):.2f} s")
     print(f"load average at end: {_load()}")
     shutil.rmtree(args.work, ignore_errors=True)
     return 0

@@ -188,8 +188,6 @@ def first_plan(engine: Engine, data: PlanningData, calendar: Calendar,
                          in_place=True)
     log.info("first plan from the plan stored for stamp %s: %s, %d rows in %.2f s",
              stored.stamp, done.how, done.rows, time.perf_counter() - started)
-    if done.how.startswith("full"):
-        store_plan(engine, stamp, key, done.plan)
     return done.plan, "incremental" if done.how == "incremental" else done.how
 
 
@@ -256,21 +254,35 @@ def open_planned_session(engine: Engine, *, today: dt.date | None = None, horizo
     calendar = Calendar.parse(today or planning_day(data), horizon, bucket)
     session = PlanningSession(data, calendar, consumption, stamp=stamp)
     pending = _pending_of(data)
-    key = plan_key(calendar, consumption, pending)
     unchanged = stamp is not None and read_stamp(engine) == stamp  # the data is of ``stamp``
     if unchanged:
         found = first_plan(engine, data, calendar, consumption, stamp, pending)
         if found is not None:
             session._plans[False], session.how = found
             session._items = found[0].items
+            if store and session.how != "stored":  # the next process starts from this one
+                store_session(engine, session)
             return session
     if state is not None:
         state.set_status("numbering items")
     prepare_planning_data(data, consumption)
-    full = session.plan()
-    if store and unchanged and read_stamp(engine) == stamp:
-        store_plan(engine, stamp, key, full)
+    session.plan()
+    if store and unchanged:
+        store_session(engine, session)
     return session
+
+
+def store_session(engine: Engine, session: PlanningSession) -> Path | None:
+    """Store the plan of ``session`` (opened by :func:`open_planned_session`) for the next
+    process, if the cache still holds the state its data was read from; the caller may answer
+    the planner first and store afterwards (the plan must not be replanned meanwhile)."""
+    from workbench.cache.snapshot import read_stamp
+
+    if session.stamp is None or read_stamp(engine) != session.stamp or \
+            False not in session._plans:
+        return None
+    key = plan_key(session.calendar, session.consumption, _pending_of(session.data))
+    return store_plan(engine, session.stamp, key, session._plans[False])
 
 
 def _pending_of(data: PlanningData) -> pd.DataFrame:
@@ -284,4 +296,5 @@ def _pending_of(data: PlanningData) -> pd.DataFrame:
 
 
 __all__ = ["ARRAYS", "OBJECTS", "Stored", "extra_entities", "find_stored", "first_plan",
-           "folder_of", "open_planned_session", "plan_key", "record_sync_change", "store_plan"]
+           "folder_of", "open_planned_session", "plan_key", "record_sync_change", "store_plan",
+           "store_session"]
