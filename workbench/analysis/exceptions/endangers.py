@@ -80,35 +80,40 @@ def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatri
     firm = ~has & ~is_late & messages["element_type"].isin(
         ["purchase_order_line", "work_order"]).to_numpy() & (at >= 0)
     safety = ~has & ~is_late & ~firm & (messages["kind"] == "below_safety_stock").to_numpy()
-    blocks: list[sparse.csr_matrix] = []
-    index: list[np.ndarray] = []
+    # (pegs per block row, the messages of the block, which block row each message reads)
+    blocks: list[tuple[sparse.csr_matrix, np.ndarray, np.ndarray | None]] = []
     if is_late.any():
         sel = np.flatnonzero(is_late)
         rows = messages["_row"].to_numpy()[sel].astype(np.int64)
         late = np.array([late_col[i] for i in sel], bool)
-        blocks.append(matrix.orders_in(rows, late))
-        index.append(sel)
+        blocks.append((matrix.orders_in(rows, late), sel, None))
     if firm.any():
         sel = np.flatnonzero(firm)
         # one coverage per receipt (several messages may name one; a row's receipts are
-        # disjoint intervals, as :meth:`PegMatrix.covered` needs)
+        # disjoint intervals, as :meth:`PegMatrix.covered` needs), listed once per receipt
         hit, inverse = np.unique(at[sel], return_inverse=True)
-        blocks.append(matrix.covered(cov["row"].to_numpy(np.int64)[hit],
-                                     cov["before"].to_numpy(float)[hit],
-                                     cov["needed"].to_numpy(float)[hit])[inverse])
-        index.append(sel)
+        blocks.append((matrix.covered(cov["row"].to_numpy(np.int64)[hit],
+                                      cov["before"].to_numpy(float)[hit],
+                                      cov["needed"].to_numpy(float)[hit]), sel, inverse))
     if safety.any():
         sel = np.flatnonzero(safety)
         day = day_numbers(messages["need_date"].to_numpy()[sel].astype("datetime64[D]"))
         bucket = np.maximum(plan.calendar.bucket(day), 0)
-        blocks.append(matrix.requirements_until(
-            messages["_row"].to_numpy()[sel].astype(np.int64), bucket))
-        index.append(sel)
+        blocks.append((matrix.requirements_until(
+            messages["_row"].to_numpy()[sel].astype(np.int64), bucket), sel, None))
     out = list(messages["endangers"])
     if blocks:
-        found = listed(sparse.vstack(blocks, format="csr"), due, limit)
-        for i, value in zip(np.concatenate(index).tolist(), found):
-            out[i] = value
+        found = listed(sparse.vstack([b[0] for b in blocks], format="csr"), due, limit)
+        start = 0
+        for pegs, sel, which in blocks:
+            part = found[start:start + pegs.shape[0]]
+            start += pegs.shape[0]
+            if which is None:
+                for i, value in zip(sel.tolist(), part):
+                    out[i] = value
+            else:  # each message its own list; messages on one receipt share its entries
+                for i, k in zip(sel.tolist(), which.tolist()):
+                    out[i] = list(part[k])
     for i in np.flatnonzero(~has & ~is_late & ~firm & ~safety).tolist():
         out[i] = []
     if n:
