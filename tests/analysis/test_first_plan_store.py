@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from workbench.analysis.calendar import Calendar
 from workbench.analysis.incremental import plan_fields
 from workbench.analysis.netting import Plan
 from workbench.cache import plan_store as plan_files
@@ -46,6 +47,10 @@ def _copy(template: Path, target: Path) -> Engine:
 
 
 def _full(engine: Engine) -> Plan:
+    return _full_at(engine, TODAY)
+
+
+def _full_at(engine: Engine, today: dt.date) -> Plan:
     """The reference: frames read from SQLite (snapshot and stored plan moved away), planned in
     full."""
     base = Path(str(engine.url.database))
@@ -55,7 +60,7 @@ def _full(engine: Engine) -> Plan:
         assert path is not None
         if path.exists():
             shutil.move(str(path), hidden / path.name)
-    session = plan_store.open_planned_session(engine, today=TODAY, store=False)
+    session = plan_store.open_planned_session(engine, today=today, store=False)
     snapshot.wait_for_writes(60)
     assert session.how == "full"
     for path in hidden.iterdir():
@@ -119,17 +124,38 @@ def test_first_plan_after_a_changing_sync_is_the_stored_plan_replanned(
     engine.dispose()
 
 
-def test_a_stored_plan_of_another_stamp_or_calendar_is_never_used(
+def test_a_sync_that_moves_the_planning_day_nets_from_the_stored_sources(
+        template: Path, tmp_path: Path) -> None:
+    """A new calendar cannot reuse the stored netting, but the numbering and the sources (the
+    changed items' collected again): the same plan as a full one."""
+    engine = _copy(template, tmp_path / "cache.sqlite")
+    assert plan_store.open_planned_session(engine, today=TODAY).how == "full"
+    assert snapshot.wait_for_writes(60)
+    assert run_sync(engine, demo_connector(scale="small", day=7)).ok
+    engine.dispose()
+    engine = open_cache(tmp_path / "cache.sqlite")
+    later = TODAY + dt.timedelta(days=4)  # not a whole bucket later
+    fresh = plan_store.open_planned_session(engine, today=later)
+    assert fresh.how == "prepared"
+    assert fresh.calendar.today == Calendar.weekly(later, 26).today
+    got = fresh.plan()
+    want = _full_at(engine, later)
+    _assert_same_plan(got, want)
+    engine.dispose()
+
+
+def test_a_stored_plan_of_another_stamp_or_calendar_is_never_used_as_it_is(
         template: Path, tmp_path: Path) -> None:
     path = tmp_path / "cache.sqlite"
     engine = _copy(template, path)
     stored = plan_store.open_planned_session(engine, today=TODAY)
     assert stored.how == "full"
     assert snapshot.wait_for_writes(60)
-    # another calendar: not the stored plan
-    other = plan_store.open_planned_session(engine, today=TODAY + dt.timedelta(days=7),
-                                            store=False)
-    assert other.how == "full"
+    # another calendar: not the stored netting (only its numbering and sources)
+    week = TODAY + dt.timedelta(days=7)
+    other = plan_store.open_planned_session(engine, today=week, store=False)
+    assert other.how == "prepared"
+    _assert_same_plan(other.plan(), _full_at(engine, week))
     # a write the application did not record (a hand edit): a new stamp, no recorded change
     with sqlite3.connect(path) as db:
         row = db.execute("SELECT rowid, quantity FROM inventory WHERE quantity > 0 "

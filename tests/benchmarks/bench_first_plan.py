@@ -15,7 +15,8 @@ The cache is copied into ``--work`` (the original is never touched; without one,
    plan_store.py) as the application does after a full plan;
 3. NEW: a fresh process opens the session from the stored plan (``open_planned_session``: the
    stored plan replanned by net change along the changes the sync recorded; a sync that moves
-   the planning day, as ``--day 7`` does, has a new calendar and is planned in full);
+   the planning day, as ``--day 7`` does, has a new calendar: netted in full from the stored
+   numbering and sources, "prepared");
    then the same fresh process as before this change: the patched snapshot, preparation and
    netting of the whole plant (26 weekly buckets) -> "snapshot path";
 4. the reference, a fresh process reading every frame from SQLite, preparation, netting;

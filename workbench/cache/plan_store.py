@@ -53,9 +53,10 @@ def plan_folder(cache: Path) -> Path:
 
 
 def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarray],
-               objects: Any) -> Path:
+               objects: Any, prepared_key: str = "") -> Path:
     """Store a plan of ``stamp`` under ``key`` (module doc); returns its folder. Older plans in
-    ``folder`` are removed once the new one is in place."""
+    ``folder`` are removed once the new one is in place. ``prepared_key``: what its
+    date-independent parts (numbering, sources) are valid for, whatever the calendar."""
     folder.mkdir(mode=0o700, exist_ok=True)
     final = folder / f"s{stamp}"
     tmp = folder / f".tmp-{os.getpid()}-{threading.get_ident()}"
@@ -71,7 +72,8 @@ def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarr
             pickle.dump(objects, fh, protocol=5)
             fh.flush()
             os.fsync(fh.fileno())
-        meta = {"format": FORMAT, "stamp": stamp, "key": key, "arrays": sorted(arrays)}
+        meta = {"format": FORMAT, "stamp": stamp, "key": key, "prepared_key": prepared_key,
+                "arrays": sorted(arrays)}
         (tmp / "meta.json").write_text(json.dumps(meta))
         for path in tmp.iterdir():
             path.chmod(0o600)
@@ -86,13 +88,18 @@ def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarr
     return final
 
 
-def read_plan(folder: Path, stamp: int, key: str
-              ) -> tuple[dict[str, np.ndarray], Any] | None:
-    """(arrays, objects) of the plan stored for ``stamp`` and ``key``, else None."""
+def read_plan(folder: Path, stamp: int, key: str, prepared_key: str | None = None
+              ) -> tuple[dict[str, np.ndarray], Any, bool] | None:
+    """(arrays, objects, exact) of the plan stored for ``stamp`` and ``key`` (exact), else of
+    the plan stored for ``stamp`` with ``prepared_key`` (not exact: only its date-independent
+    parts may be used), else None."""
     path = folder / f"s{stamp}"
     try:
         meta = json.loads((path / "meta.json").read_text())
-        if meta.get("format") != FORMAT or meta.get("stamp") != stamp or meta.get("key") != key:
+        if meta.get("format") != FORMAT or meta.get("stamp") != stamp:
+            return None
+        exact = meta.get("key") == key
+        if not exact and (not prepared_key or meta.get("prepared_key") != prepared_key):
             return None
         arrays = {name: np.load(path / f"{name}.npy", mmap_mode="c", allow_pickle=False)
                   for name in meta["arrays"]}
@@ -103,7 +110,7 @@ def read_plan(folder: Path, stamp: int, key: str
     except Exception as exc:  # noqa: BLE001 - a damaged plan: plan in full
         log.warning("stored plan %s not read (%s: %s)", path, type(exc).__name__, exc)
         return None
-    return arrays, objects
+    return arrays, objects, exact
 
 
 def stored_stamps(folder: Path) -> list[int]:

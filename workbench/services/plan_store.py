@@ -12,12 +12,17 @@ with ``mmap_mode``), stamped with the cache's entity stamp, the stamp the frame 
   :mod:`workbench.services.frame_patch`: the items and BOM parents of the rows it wrote): it
   replans only what those changes reach (:func:`workbench.analysis.incremental.replan`, equal
   to a full plan) from the stored plan and the patched frames;
+* else, when the stored plan (or its chain of changes) is for another calendar — a sync that
+  moves the planning day, as the demo's ``--day 7`` does (its as-of day moves) — nets the whole
+  plant over the new calendar but takes the item numbering and the sources from the stored plan
+  (the changed items' sources collected again and spliced in, as the replan does): the
+  preparation is skipped, the netting is not (``"prepared"``);
 * else plans in full (and stores that plan for the next process).
 
-Never used when anything the plan depends on differs (:func:`plan_key`): the calendar (a sync
-that moves the planning day, e.g. the demo's ``--day 7``, plans in full), the forecast
-consumption windows, the pending decisions overlaid on the PO lines, the code (application
-version, in a checkout the digest of the planning sources) or the frames' layout. A write that
+The stored netting is never used when anything it depends on differs (:func:`plan_key`): the
+calendar, the forecast consumption windows, the pending decisions overlaid on the PO lines,
+the code (application version, in a checkout the digest of the planning sources) or the
+frames' layout. A write that
 recorded no change (a hand edit, a package import, a sync whose patch was skipped) leaves no
 chain from the stored stamp to the cache's: full plan. A change of the item master, or one the
 replan cannot promise the same answer for, is planned in full by ``replan`` itself.
@@ -86,12 +91,14 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def plan_key(calendar: Calendar, consumption: ForecastConsumption | None,
+def plan_key(calendar: Calendar | None, consumption: ForecastConsumption | None,
              pending: pd.DataFrame) -> str:
-    """What a stored plan must have been made for besides the stamp (module doc)."""
+    """What a stored plan must have been made for besides the stamp (module doc); with
+    ``calendar`` None, what its date-independent parts (numbering, sources) were made for."""
     rows = pending.astype(str).to_numpy().tolist() if len(pending) else []
     return hashlib.sha256(json.dumps({
-        "calendar": [calendar.today, calendar.bucket_days, calendar.n_buckets],
+        "calendar": None if calendar is None else [calendar.today, calendar.bucket_days,
+                                                   calendar.n_buckets],
         "consumption": None if consumption is None else [consumption.backward_days,
                                                          consumption.forward_days],
         "pending": [list(map(str, pending.columns)), rows],
@@ -99,7 +106,8 @@ def plan_key(calendar: Calendar, consumption: ForecastConsumption | None,
     }).encode()).hexdigest()
 
 
-def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan) -> Path | None:
+def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan,
+               prepared_key: str = "") -> Path | None:
     """Store ``plan_`` (a full or replanned plan of the data of ``stamp``) for the next process;
     None when the cache has no folder or no stamp. Never raises (a failed store is logged)."""
     folder = folder_of(engine)
@@ -113,7 +121,7 @@ def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan) -> Path
     known, lookup = items.known, items.lookup
     items.known, items.lookup = {}, None
     try:
-        return plan_store.write_plan(folder, stamp, key, arrays, objects)
+        return plan_store.write_plan(folder, stamp, key, arrays, objects, prepared_key)
     except Exception as exc:  # noqa: BLE001 - the plan was answered: storing is a bonus
         log.warning("plan not stored (%s: %s)", type(exc).__name__, exc)
         return None
@@ -124,16 +132,19 @@ def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan) -> Path
 @dataclass
 class Stored:
     """A stored plan found for the cache (:func:`find_stored`): its stamp, the plan and the
-    change from its data to the cache's (empty: the very state)."""
+    change from its data to the cache's (empty: the very state); ``exact``: made for the
+    calendar asked (else only its numbering and sources are of use)."""
 
     stamp: int
     plan: Plan
     change: Change
+    exact: bool = True
 
 
-def find_stored(engine: Engine, stamp: int | None, key: str) -> Stored | None:
-    """The stored plan for ``stamp`` and ``key``, else an older one with a chain of recorded
-    changes up to ``stamp`` (module doc), else None."""
+def find_stored(engine: Engine, stamp: int | None, key: str,
+                prepared_key: str | None = None) -> Stored | None:
+    """The stored plan for ``stamp`` and ``key`` (or ``prepared_key``, not exact), else an
+    older one with a chain of recorded changes up to ``stamp`` (module doc), else None."""
     folder = folder_of(engine)
     if folder is None or stamp is None or not folder.is_dir():
         return None
@@ -145,9 +156,9 @@ def find_stored(engine: Engine, stamp: int | None, key: str) -> Stored | None:
         following: list[tuple[int, Change]] = []
         for at, change in frontier:
             if at in stored:
-                found = plan_store.read_plan(folder, at, key)
+                found = plan_store.read_plan(folder, at, key, prepared_key)
                 if found is not None:
-                    return Stored(at, _plan(*found), change)
+                    return Stored(at, _plan(found[0], found[1]), change, found[2])
             for record in plan_store.changes_to(folder, at):
                 before = int(record["before"])
                 if before in seen:
@@ -175,10 +186,12 @@ def first_plan(engine: Engine, data: PlanningData, calendar: Calendar,
     stored plan: the stored plan itself or its net change replan; None when none is usable.
     Returns the plan and how it was made (``"stored"``, ``"incremental"``, ``"full: ..."``)."""
     key = plan_key(calendar, consumption, pending)
-    stored = find_stored(engine, stamp, key)
+    stored = find_stored(engine, stamp, key, plan_key(None, consumption, pending))
     if stored is None:
         return None
     started = time.perf_counter()
+    if not stored.exact:  # another calendar: its numbering and sources, netted anew
+        return _prepared_plan(stored, data, calendar, consumption)
     if not stored.change:
         from workbench.analysis.incremental import _seed_derived
 
@@ -189,6 +202,34 @@ def first_plan(engine: Engine, data: PlanningData, calendar: Calendar,
     log.info("first plan from the plan stored for stamp %s: %s, %d rows in %.2f s",
              stored.stamp, done.how, done.rows, time.perf_counter() - started)
     return done.plan, "incremental" if done.how == "incremental" else done.how
+
+
+def _prepared_plan(stored: Stored, data: PlanningData, calendar: Calendar,
+                   consumption: ForecastConsumption | None) -> tuple[Plan, str] | None:
+    """A full netting over ``calendar`` that takes the item numbering and the sources from the
+    stored plan (the sources of the changed items collected again and spliced in, as the net
+    change replan does), so the fresh process skips the preparation; None when the change
+    reaches the numbering (item master, BOM, a code the stored plan does not number)."""
+    from workbench.analysis import incremental
+    from workbench.analysis.netting import plan
+
+    change, previous = stored.change, stored.plan
+    if change.master or change.bom_parents or previous.cycles:
+        return None
+    items = previous.items
+    sources = previous.sources
+    if change.items:
+        idx = items.idx(sorted(change.items))
+        if (idx < 0).any() or (idx >= incremental._master_count(data)).any():
+            return None
+        changed = np.unique(idx).astype(np.int64)
+        fresh = incremental._collect_items(data, items, changed, consumption)
+        patched = incremental._patched_sources(previous, fresh, changed)
+        if patched is None:
+            return None
+        sources = patched
+    incremental._seed_derived(data, items, sources, consumption)
+    return plan(data, calendar, consumption=consumption), "prepared"
 
 
 # --- the sync side: what the rows a sync wrote change --------------------------------------------
@@ -241,7 +282,7 @@ def open_planned_session(engine: Engine, *, today: dt.date | None = None, horizo
     """:func:`workbench.services.planning_data.open_session` with its plan made: from the plan
     stored beside the cache when one is usable (module doc), else in full (then stored for the
     next process when ``store``). :attr:`PlanningSession.how` says which: ``"stored"``,
-    ``"incremental"``, ``"full"`` or ``"full: <why>"``."""
+    ``"incremental"``, ``"prepared"``, ``"full"`` or ``"full: <why>"``."""
     from workbench.cache.snapshot import observe_stamp, read_stamp
     from workbench.services.planning_data import (
         load_planning_data,
@@ -281,8 +322,10 @@ def store_session(engine: Engine, session: PlanningSession) -> Path | None:
     if session.stamp is None or read_stamp(engine) != session.stamp or \
             False not in session._plans:
         return None
-    key = plan_key(session.calendar, session.consumption, _pending_of(session.data))
-    return store_plan(engine, session.stamp, key, session._plans[False])
+    pending = _pending_of(session.data)
+    return store_plan(engine, session.stamp, plan_key(session.calendar, session.consumption,
+                                                      pending), session._plans[False],
+                      plan_key(None, session.consumption, pending))
 
 
 def _pending_of(data: PlanningData) -> pd.DataFrame:
