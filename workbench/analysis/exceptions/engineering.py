@@ -56,14 +56,17 @@ def revision_conflict(data: PlanningData, plan: Plan, lines: pd.DataFrame | None
                       orders: pd.DataFrame | None = None) -> pd.DataFrame:
     """E13 (module doc): suggested quantity 0 (cancel, or use up elsewhere). ``lines``,
     ``orders``: the open PO lines and work orders when the caller has them already."""
-    needed = np.unique(plan.sources.keys("requirements", plan.items, plan.sites))
+    needed = plan.sources.keys("requirements", plan.items, plan.sites)
+    low = int(needed.min()) if len(needed) else 0
+    flag = np.zeros(int(needed.max()) - low + 1 if len(needed) else 0, bool)
+    flag[needed - low] = True  # membership by position: no sort of a million keys
 
     def unneeded(f: pd.DataFrame) -> np.ndarray:  # something else needs it there: no conflict
         site = plan.sites.get_indexer(f["site"])
         key = np.where(site >= 0, plan.items.idx(f["item"]).astype(np.int64) * plan.n_sites
-                       + site, -1)
-        at = np.minimum(np.searchsorted(needed, key), max(len(needed) - 1, 0))
-        return ~((at < len(needed)) & (needed[at] == key)) if len(needed) else \
+                       + site, -1) - low
+        inside = (key >= 0) & (key < len(flag))
+        return ~(inside & flag[np.where(inside, key, 0)]) if len(flag) else \
             np.ones(len(f), bool)
 
     supply = _supply(data, lines, orders, unneeded)
