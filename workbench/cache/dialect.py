@@ -41,6 +41,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -56,8 +57,8 @@ _PG_NOW = "pwb_now_text()"
 
 def name(bind: Connection | Engine | Any) -> str:
     """``"sqlite"`` or ``"postgresql"`` for an engine, a connection or a dialect."""
-    dialect = getattr(bind, "dialect", bind)
-    return str(getattr(dialect, "name", SQLITE))
+    dialect = bind.dialect if isinstance(bind, (Connection, Engine)) else bind
+    return POSTGRESQL if isinstance(dialect, PGDialect) else SQLITE
 
 
 def is_postgres(bind: Connection | Engine | Any) -> bool:
