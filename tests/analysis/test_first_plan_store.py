@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from tests.fixtures_connector import MemoryConnector
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.incremental import plan_fields
 from workbench.analysis.netting import Plan
@@ -88,7 +89,8 @@ def _assert_same_plan(got: Plan, want: Plan) -> None:
 
 
 def test_first_plan_after_a_changing_sync_is_the_stored_plan_replanned(
-        template: Path, tmp_path: Path) -> None:
+        template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan_store, "MAX_CHANGED_SHARE", 1.0)  # day 7 changes many items
     engine = _copy(template, tmp_path / "cache.sqlite")
     first = plan_store.open_planned_session(engine, today=TODAY)  # full, stored, snapshotted
     assert first.how == "full"
@@ -115,6 +117,7 @@ def test_first_plan_after_a_changing_sync_is_the_stored_plan_replanned(
     engine = open_cache(tmp_path / "cache.sqlite")
     fresh = plan_store.open_planned_session(engine, today=TODAY)
     assert fresh.how == "incremental"
+    assert len(record["items"]) > 0.02 * len(fresh.plan().items)  # see MAX_CHANGED_SHARE
     got = fresh.plan()
     want = _full(engine)
     _assert_same_plan(got, want)
@@ -125,9 +128,11 @@ def test_first_plan_after_a_changing_sync_is_the_stored_plan_replanned(
 
 
 def test_a_sync_that_moves_the_planning_day_nets_from_the_stored_sources(
-        template: Path, tmp_path: Path) -> None:
+        template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A new calendar cannot reuse the stored netting, but the numbering and the sources (the
-    changed items' collected again): the same plan as a full one."""
+    changed items' collected again): the same plan as a full one. (The demo's day 7 changes a
+    third of the small demo's items: more than a first plan splices, so the share is raised.)"""
+    monkeypatch.setattr(plan_store, "MAX_CHANGED_SHARE", 1.0)
     engine = _copy(template, tmp_path / "cache.sqlite")
     assert plan_store.open_planned_session(engine, today=TODAY).how == "full"
     assert snapshot.wait_for_writes(60)
@@ -169,5 +174,37 @@ def test_a_stored_plan_of_another_stamp_or_calendar_is_never_used_as_it_is(
     _assert_same_plan(fresh.plan(), _full(engine))
     # the edit moved the plan: the stored plan, had it been used, would be wrong
     assert not np.array_equal(fresh.plan().on_hand, stored.plan().on_hand)
+    snapshot.wait_for_writes(60)
+    engine.dispose()
+
+
+def test_a_small_sync_is_replanned_and_a_large_one_planned_in_full(
+        template: Path, tmp_path: Path) -> None:
+    """With the default share: 5 PO lines promised a week later -> net change from the stored
+    plan; then the demo's day 7 (a third of the items) -> a full plan. Both equal a full plan."""
+    engine = _copy(template, tmp_path / "cache.sqlite")
+    assert plan_store.open_planned_session(engine, today=TODAY).how == "full"
+    assert snapshot.wait_for_writes(60)
+    demo = demo_connector(scale="small")
+    lines = [r for b in demo.pull("purchase_order_lines", None) for r in b.records
+             if r.get("promised_date")][:5]
+    moved = []
+    for r in lines:
+        day = r["promised_date"]
+        day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+        moved.append(dict(r, promised_date=(day + dt.timedelta(days=7)).isoformat()))
+    result = run_sync(engine, MemoryConnector({"purchase_order_lines": moved}))
+    assert result.ok and result.total("changed") == 5
+    engine.dispose()
+    engine = open_cache(tmp_path / "cache.sqlite")
+    fresh = plan_store.open_planned_session(engine, today=TODAY)  # stores its plan
+    assert fresh.how == "incremental"
+    _assert_same_plan(fresh.plan(), _full(engine))
+    assert run_sync(engine, demo_connector(scale="small", day=7)).ok
+    engine.dispose()
+    engine = open_cache(tmp_path / "cache.sqlite")
+    again = plan_store.open_planned_session(engine, today=TODAY)
+    assert again.how == "full"
+    _assert_same_plan(again.plan(), _full(engine))
     snapshot.wait_for_writes(60)
     engine.dispose()

@@ -177,7 +177,10 @@ def _copy(cache: Path, work: Path) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     target = work / cache.name
     for leftover in work.glob(f"{cache.name}*"):
-        leftover.unlink()
+        if leftover.is_dir():  # the stored plan
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
     src, dst = sqlite3.connect(f"file:{cache}?mode=ro", uri=True), sqlite3.connect(target)
     src.backup(dst)  # a consistent copy, WAL included
     src.close()
