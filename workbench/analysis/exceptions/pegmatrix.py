@@ -157,7 +157,9 @@ class PegMatrix:
             key_i = plan.sources.keys("requirements", plan.items, plan.sites)
             bucket_i = requirement_buckets(req, cal)
             planned = np.flatnonzero(bucket_i >= 0)
-            req, key_i, bucket_i = req.iloc[planned], key_i[planned], bucket_i[planned]
+            used = [c for c in ("peg", "ref", "day", "quantity", "priority") if c in req]
+            req = req[used].iloc[planned]  # the columns read below only
+            key_i, bucket_i = key_i[planned], bucket_i[planned]
         row_i = plan.rows_for_keys(key_i)
         ok = row_i >= 0
         n_i = int(ok.sum())
