@@ -146,9 +146,11 @@ class Stored:
 
 
 def find_stored(engine: Engine, stamp: int | None, key: str,
-                prepared_key: str | None = None) -> Stored | None:
+                prepared_key: str | None = None, max_items: int | None = None
+                ) -> Stored | None:
     """The stored plan for ``stamp`` and ``key`` (or ``prepared_key``, not exact), else an
-    older one with a chain of recorded changes up to ``stamp`` (module doc), else None."""
+    older one with a chain of recorded changes up to ``stamp`` (module doc) naming at most
+    ``max_items`` items (a plan is not even read for more), else None."""
     folder = folder_of(engine)
     if folder is None or stamp is None or not folder.is_dir():
         return None
@@ -159,6 +161,8 @@ def find_stored(engine: Engine, stamp: int | None, key: str,
     for _ in range(MAX_CHAIN + 1):
         following: list[tuple[int, Change]] = []
         for at, change in frontier:
+            if max_items is not None and len(change.items) > max_items:
+                continue
             if at in stored:
                 found = plan_store.read_plan(folder, at, key, prepared_key)
                 if found is not None:
@@ -190,12 +194,10 @@ def first_plan(engine: Engine, data: PlanningData, calendar: Calendar,
     stored plan: the stored plan itself or its net change replan; None when none is usable.
     Returns the plan and how it was made (``"stored"``, ``"incremental"``, ``"full: ..."``)."""
     key = plan_key(calendar, consumption, pending)
-    stored = find_stored(engine, stamp, key, plan_key(None, consumption, pending))
+    # the share of the item master (numbered first): known before a stored plan is read
+    limit = int(MAX_CHANGED_SHARE * len(data.items))
+    stored = find_stored(engine, stamp, key, plan_key(None, consumption, pending), limit)
     if stored is None:
-        return None
-    if len(stored.change.items) > MAX_CHANGED_SHARE * len(stored.plan.items):
-        log.info("first plan: %d items changed since the stored plan: planned in full",
-                 len(stored.change.items))
         return None
     started = time.perf_counter()
     if not stored.exact:  # another calendar: its numbering and sources, netted anew
