@@ -274,12 +274,16 @@ def record_sync_change(engine: Engine, before: int, after: int,
                 out[entity] = empty[entity]
         return SimpleNamespace(**out)
 
+    started = time.perf_counter()
     try:
         change = Change.between(cast(PlanningData, frames(old)),
                                 cast(PlanningData, frames(new)))
         plan_store.write_change(folder, before, after, {
             "items": sorted(change.items), "bom_parents": sorted(change.bom_parents),
             "master": change.master})
+        log.info("change of the write %s -> %s recorded: %d items, %d BOM parents%s in %.2f s",
+                 before, after, len(change.items), len(change.bom_parents),
+                 ", item master" if change.master else "", time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - no record: the next process plans in full
         log.warning("change of the write %s -> %s not recorded (%s: %s)", before, after,
                     type(exc).__name__, exc)
