@@ -89,4 +89,8 @@ def window(qtbot, ctx: PanelContext, qsettings: QSettings) -> MainWindow:  # typ
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.populated, timeout=20_000):
         win.show()
+    # shortcuts reach only the active window, and the platform activates a shown window later
+    # (offscreen: the first window of a process was not active yet when populated came)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5_000)
     return win

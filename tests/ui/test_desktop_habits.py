@@ -42,6 +42,8 @@ def _window(qtbot, ctx, tmp_path: Path, wait: bool = True) -> MainWindow:  # typ
     if wait:
         with qtbot.waitSignal(win.populated, timeout=20_000):
             win.show()
+        win.activateWindow()  # shortcuts reach only the active window (see tests/ui/conftest.py)
+        qtbot.waitUntil(win.isActiveWindow, timeout=5_000)
     else:
         win.show()
     return win
