@@ -200,7 +200,13 @@ def test_a_small_sync_is_replanned_and_a_large_one_planned_in_full(
     fresh = plan_store.open_planned_session(engine, today=TODAY)  # stores its plan
     assert fresh.how == "incremental"
     _assert_same_plan(fresh.plan(), _full(engine))
+    before = snapshot.read_stamp(engine)
     assert run_sync(engine, demo_connector(scale="small", day=7)).ok
+    after = snapshot.read_stamp(engine)
+    folder = plan_store.folder_of(engine)
+    assert folder is not None and before is not None and after is not None
+    # too many rows written to be worth comparing (MAX_RECORDED_ROWS): no record, a full plan
+    assert plan_files.read_change(folder, before, after) is None
     engine.dispose()
     engine = open_cache(tmp_path / "cache.sqlite")
     again = plan_store.open_planned_session(engine, today=TODAY)

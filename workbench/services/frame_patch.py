@@ -168,7 +168,9 @@ def _patch(engine: Engine, run_id: int, before: int | None, after: int | None,
     changed = [e for e in touched if len(written[e])]
     snapshot_patch.rewrite_snapshot(path, before, after, layout, {e: frames[e] for e in changed},
                      {e: rowids[e] for e in changed})
-    plan_store.record_sync_change(engine, before, after, saved.frames, frames)
+    plan_store.record_sync_change(engine, before, after, saved.frames, frames,
+                                  sum(len(w) for w in written.values()),
+                                  manifest.get("frames", {}).get("items", {}).get("rows"))
     return PatchResult(True, stamp=after, rows_read=rows_read)
 
 
