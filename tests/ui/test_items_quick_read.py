@@ -137,3 +137,47 @@ def test_the_whole_list_arriving_before_the_first_chunk_waits_for_it(qtbot, ctx,
     for col in ("description", "planner"):
         order = np.argsort(whole.keys.astype(str), kind="stable")
         assert list(model.table.arrays[col][model._rows]) == list(whole.arrays[col][order])
+
+
+def test_a_filter_can_be_picked_while_the_rest_of_the_list_is_read(qtbot, ctx,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch) -> None:
+    """The pickers offer the first rows' values as soon as they are shown, and a filter picked
+    then holds when the rest arrives (before, the pickers were filled only once every row was
+    in: under load a planner, or a saved view, found "buy" missing and the filter unset)."""
+    import threading
+
+    from sqlalchemy import text
+
+    from workbench.app.item_list import item_rest
+    from workbench.app.ops import cache_query, quick
+    from workbench.ui.panels import items as items_module
+    from workbench.ui.panels.items import ItemsPanel
+
+    release = threading.Event()
+
+    @quick
+    @cache_query
+    def held_rest(engine, after=None):  # type: ignore[no-untyped-def]
+        release.wait(20)  # the rest of the list is still being read
+        return item_rest(engine, after)
+
+    monkeypatch.setattr(items_module, "item_rest", held_rest)
+    monkeypatch.setattr(items_module, "FIRST_CHUNK_ROWS", 40)
+    with ctx.engine.connect() as conn:
+        bought = set(conn.execute(text(
+            "SELECT code FROM items WHERE make_buy = 'buy' AND deleted_at IS NULL")).scalars())
+    panel = ItemsPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    model, combo = panel.items.model, panel.items.pickers["make_buy"]
+    try:
+        qtbot.waitUntil(lambda: model.rowCount() == 40, timeout=20_000)
+        assert panel.filling
+        assert combo.findData("buy") > 0  # offered from the first 40 rows
+        combo.setCurrentIndex(combo.findData("buy"))
+        qtbot.waitUntil(lambda: 0 < model.rowCount() < 40, timeout=5_000)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not panel.filling, timeout=20_000)
+    qtbot.waitUntil(lambda: set(model.visible_keys()) == bought, timeout=20_000)
+    assert combo.currentData() == "buy"

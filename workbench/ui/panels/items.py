@@ -91,6 +91,7 @@ class ItemsPanel(Panel):
         self._picks = {name: set(values) for name, values in chunk.distinct.items()}
         self._after = chunk.after
         self.items.model.set_table(self._fill.table())
+        self._show_picks()  # the first rows' values at once: a filter can be set while it fills
         if self._rest is not None:  # the whole list came first: its rest follows now
             rest, self._rest = self._rest, None
             self._more(rest, generation)
@@ -131,10 +132,14 @@ class ItemsPanel(Panel):
     def _finish(self) -> None:
         """Every row is in: the pickers get the values, a pending focus is shown."""
         self.filling = False
-        self.items.set_picker_values("make_buy", sorted(self._picks.get("make_buy", ())))
-        self.items.set_picker_values("planner", sorted(self._picks.get("planner", ())))
+        self._show_picks()
         if self._pending_focus:
             self.focus_on(self._pending_focus)
+
+    def _show_picks(self) -> None:
+        """The pickers offer the values of the rows read so far (the current choice kept)."""
+        for name in ("make_buy", "planner"):
+            self.items.set_picker_values(name, sorted(self._picks.get(name, ())))
 
     def _item_selected(self, code: Any) -> None:
         if code is not None:
