@@ -214,3 +214,18 @@ def test_a_small_sync_is_replanned_and_a_large_one_planned_in_full(
     _assert_same_plan(again.plan(), _full(engine))
     snapshot.wait_for_writes(60)
     engine.dispose()
+
+
+def test_a_stored_plan_anyone_else_could_write_is_never_unpickled(tmp_path: Path) -> None:
+    """The stored plan's objects are a pickle: read only when this user owns the file and no one
+    else may write it (a group-writable one reads as "no stored plan": plan in full)."""
+    import os
+
+    from workbench.cache import plan_store as store
+
+    folder = tmp_path / "cache.sqlite.plan"
+    written = store.write_plan(folder, 7, "k", {"net": np.arange(6.0).reshape(2, 3)}, {"a": 1})
+    read = store.read_plan(folder, 7, "k")
+    assert read is not None and read[1] == {"a": 1} and read[2] is True
+    os.chmod(written / "objects.pickle", 0o666)
+    assert store.read_plan(folder, 7, "k") is None

@@ -22,7 +22,8 @@ When used
     full. Like the frame snapshot it holds nothing the cache does not: delete it at any time.
 
 The pickle is read only from the folder beside the user's own cache (mode 0600, written by
-this application); it is a cache of a cache, never exchanged.
+this application), and only when this user owns it and nobody else may write it; it is a cache
+of a cache, never exchanged.
 """
 
 from __future__ import annotations
@@ -88,6 +89,14 @@ def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarr
     return final
 
 
+def _private(st: os.stat_result) -> bool:
+    """True for a file only this user can write (owned by this user, no group/other write):
+    a pickle anyone else could have written is never loaded."""
+    if os.name != "posix":
+        return True  # the user's profile folder on Windows
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
 def read_plan(folder: Path, stamp: int, key: str, prepared_key: str | None = None
               ) -> tuple[dict[str, np.ndarray], Any, bool] | None:
     """(arrays, objects, exact) of the plan stored for ``stamp`` and ``key`` (exact), else of
@@ -104,6 +113,9 @@ def read_plan(folder: Path, stamp: int, key: str, prepared_key: str | None = Non
         arrays = {name: np.load(path / f"{name}.npy", mmap_mode="c", allow_pickle=False)
                   for name in meta["arrays"]}
         with open(path / "objects.pickle", "rb") as fh:
+            if not _private(os.fstat(fh.fileno())):
+                log.warning("stored plan %s not read: not a private file of this user", path)
+                return None
             objects = pickle.load(fh)  # our own file beside the user's cache (module doc)
     except FileNotFoundError:
         return None
