@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
@@ -226,7 +227,9 @@ class Panel(QWidget):
         return handle
 
     def _superseded(self, handle: OpHandle[Any]) -> None:
-        if handle.superseded:
+        # the handle's signals are connected to lambdas, not to this panel: they still come
+        # after the panel is deleted (a window closed while a replaced read was answering)
+        if handle.superseded and shiboken6.isValid(self):
             self._finished_loading()
 
     def _finished_loading(self) -> None:
