@@ -33,7 +33,7 @@ class JobBusy(RuntimeError):
     """Another run of the job holds its lock; the message names it."""
 
 
-def _key(job: str) -> int:
+def lock_key(job: str) -> int:
     """The advisory lock key of ``job``: a stable positive 63-bit number from its name
     (positive, so ``pg_locks``' two 32-bit halves give it back without a sign)."""
     digest = hashlib.sha256(f"planner-workbench:{job}".encode()).digest()
@@ -55,7 +55,7 @@ def _pg_holder(conn: Connection, key: int) -> str:
 
 @contextlib.contextmanager
 def _pg_lock(engine: Engine, job: str) -> Iterator[None]:
-    key = _key(job)
+    key = lock_key(job)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one()
         if not got:

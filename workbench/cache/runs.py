@@ -20,14 +20,27 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, text
 
+from workbench.cache import dialect, joblock
 from workbench.cache.schema import sync_rejections, sync_runs, watermarks
 from workbench.domain.validation import RecordError
 
+#: the PostgreSQL advisory lock that makes sync runs take their ids in commit order
+RUN_ORDER_LOCK = "sync-run-order"
+
 
 def start_run(conn: Connection, connector: str, started_at: str, status: str) -> int:
-    """Insert the ``sync_runs`` row of a run that starts; its id."""
+    """Insert the ``sync_runs`` row of a run that starts; its id.
+
+    Run ids must commit in their order: a team copy pulls "rows of runs after the last run it
+    saw" (:mod:`workbench.cache.team`), so a run committing after a later one would be skipped
+    for good. SQLite's write lock already serialises runs; on PostgreSQL the run takes a
+    transaction-level advisory lock here, held until its transaction ends (a sync's whole
+    write; the short start of an EDI run, whose later files a copy waits for while the run
+    reads ``running``)."""
+    if dialect.is_postgres(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": joblock.lock_key(RUN_ORDER_LOCK)})
     result = conn.execute(
         insert(sync_runs).values(connector=connector, started_at=started_at, status=status)
     )
