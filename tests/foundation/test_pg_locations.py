@@ -129,3 +129,68 @@ def test_settings_refuse_a_team_cache_url_holding_a_password(tmp_path: Path) -> 
     path.write_text(json.dumps({"schema_version": 1,
                                 "cache_path": "postgresql://planner@db:5432/plant"}), encoding="utf-8")
     assert load_settings(path).cache_path == "postgresql://planner@db:5432/plant"
+
+
+def test_a_password_in_the_url_query_is_shown_nowhere(
+        synced: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    """libpq takes ``?password=`` (and ``sslpassword=``) too: status, --version, the About rows,
+    the local folder's database.url and the log never show it (trust auth ignores it)."""
+    import logging
+
+    from workbench.cache.db import local_base
+    from workbench.startup import about_rows
+
+    caplog.set_level(logging.DEBUG)
+    typed = f"{synced}?password={SECRET}&sslpassword={SECRET}x&connect_timeout=5"
+    assert main(["status", "--cache", typed]) == 0
+    out = capsys.readouterr()
+    assert SECRET not in out.out + out.err
+    assert "connect_timeout=5" in out.out
+    with pytest.raises(SystemExit):
+        main(["--cache", typed, "--version"])
+    out = capsys.readouterr()
+    assert SECRET not in out.out + out.err and "cache: postgresql://" in out.out
+    rows = dict(about_rows(f"postgresql://planner@db:5432/plant?password={SECRET}&sslmode=require"))
+    assert rows["cache"] == "postgresql://planner@db:5432/plant?sslmode=require"
+    engine = open_cache(typed)
+    try:
+        assert SECRET not in repr(engine.url) and SECRET not in location_text(engine)
+        base = local_base(engine)
+        assert base is not None
+        assert SECRET not in (base.parent / "database.url").read_text(encoding="utf-8")
+    finally:
+        engine.dispose()
+    assert SECRET not in caplog.text
+
+
+def test_a_query_password_of_an_unreachable_server_is_not_in_the_error(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["status", "--cache", f"postgresql://planner@127.0.0.1:{port}/plant?password="
+                                      f"{SECRET}"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert "cannot open the cache postgresql://planner@127.0.0.1:" in err and SECRET not in err
+
+
+@pytest.mark.parametrize("key", ["password", "sslpassword", "PASSWORD"])
+def test_settings_refuse_a_team_cache_url_with_a_password_parameter(tmp_path: Path,
+                                                                    key: str) -> None:
+    from workbench.services.settings import SettingsError, load_settings
+
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"schema_version": 1, "cache_path":
+                                f"postgresql://planner@db:5432/plant?sslmode=require&{key}="
+                                f"{SECRET}"}), encoding="utf-8")
+    with pytest.raises(SettingsError) as refused:
+        load_settings(path)
+    assert "keyring" in str(refused.value) and SECRET not in str(refused.value)
+    path.write_text(json.dumps({"schema_version": 1, "sources": [
+        {"name": "team", "connector": "files", "params": {
+            "cache": f"postgresql://planner@db:5432/plant?{key}={SECRET}"}}]}), encoding="utf-8")
+    with pytest.raises(SettingsError) as refused:
+        load_settings(path)
+    assert "keyring" in str(refused.value) and SECRET not in str(refused.value)

@@ -206,3 +206,46 @@ def test_the_local_files_of_a_postgresql_cache_are_under_the_user_data_dir(pg_ca
     assert base.parent.name == f"127.0.0.1-{port}-{db}"
     assert base.parent.parent.name == "team-caches"
     assert str(base).startswith(str(Path.home())) or "data" in str(base)
+
+
+def test_a_password_in_the_url_query_is_used_and_never_shown(
+        password_db: str, caplog: pytest.LogCaptureFixture) -> None:
+    """``?password=`` as libpq takes it: the connection works (the role needs its password), the
+    engine's URL, the migration log lines and a refusal's message never hold it."""
+    caplog.set_level(logging.DEBUG)
+    user = password_db.split("@", 1)[0]
+    engine = open_cache(f"postgresql://{password_db}?password={SECRET}&application_name=x")
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT current_user")).scalar() == user
+        assert SECRET not in str(engine.url) and SECRET not in repr(engine.url)
+        assert "password" not in dict(engine.url.query)
+    finally:
+        engine.dispose()
+    assert "migrated to schema" in caplog.text
+    with pytest.raises(CacheError) as wrong:
+        open_cache(f"postgresql://{password_db}?password=wrong-{SECRET}")
+    assert "password authentication failed" in str(wrong.value)
+    assert SECRET not in str(wrong.value)
+    assert SECRET not in caplog.text
+    assert all(SECRET not in r.getMessage() for r in caplog.records)
+
+
+def test_mask_and_display_drop_password_parameters() -> None:
+    url = f"postgresql://u:{SECRET}@h:5432/db?sslmode=require&password={SECRET}&sslpassword={SECRET}"
+    assert pg.mask(url) == "postgresql://u:***@h:5432/db?sslmode=require"
+    assert pg.display(pg.parse_url(url)) == "postgresql://u@h:5432/db?sslmode=require"
+    assert SECRET not in pg.mask(f"postgresql://u@h:5432/db?password={SECRET} broken[")
+    with pytest.raises(pg.PgCacheError) as bad:
+        pg.parse_url(f"postgresql://u@h:notaport/db?password={SECRET}")
+    assert SECRET not in str(bad.value)
+
+
+def test_placeholders_outside_comments_and_dollar_quotes() -> None:
+    from workbench.cache.dialect import pyformat
+
+    assert pyformat("SELECT 1 -- don't\n, ?, 'q'") == "SELECT 1 -- don't\n, %s, 'q'"
+    assert pyformat("SELECT /* why? it's 5% */ ?") == "SELECT /* why? it%%s 5%% */ %s".replace(
+        "it%%s", "it's")
+    assert pyformat("SELECT $$a ? 'b$$, ?, $fn$ x ? $fn$") == "SELECT $$a ? 'b$$, %s, $fn$ x ? $fn$"
+    assert pyformat("SELECT 'a?', \"c?\", ?, 10 % 3") == "SELECT 'a?', \"c?\", %s, 10 %% 3"

@@ -67,12 +67,17 @@ def is_postgres(bind: Connection | Engine | Any) -> bool:
 
 # --- placeholders --------------------------------------------------------------------------------
 
-_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
+_TOKENS = re.compile(
+    r"--[^\n]*"  # a line comment (its ' or ? is no literal, no placeholder)
+    r"|/\*.*?\*/"  # a block comment
+    r"|(?<![\w$])\$(?P<tag>[A-Za-z_]\w*|)\$.*?\$(?P=tag)\$"  # a dollar-quoted string
+    r"|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%", re.DOTALL)
 
 
 def pyformat(sql: str) -> str:
     """``sql`` written with ``?`` placeholders as psycopg wants it: ``?`` -> ``%s``, ``%`` ->
-    ``%%`` (outside quoted literals and identifiers, which are kept as they are)."""
+    ``%%`` (outside quoted literals and identifiers, ``--`` and ``/* */`` comments and
+    ``$tag$...$tag$`` strings, which are kept as they are)."""
     def repl(m: re.Match[str]) -> str:
         token = m.group(0)
         if token == "?":

@@ -8,10 +8,12 @@ the same code on both, with the differences in :mod:`workbench.cache.dialect`.
   ``postgresql://`` URLs are accepted as they are written for libpq, query parameters (``sslmode``,
   ``service``, ``sslrootcert``…) go to libpq unchanged.
 - **Password**: never in the settings, never in a log. It comes from (in this order) the URL typed
-  on the command line (accepted, used in memory only: every message and ``repr`` shows the URL
-  with ``***``), the keyring (service ``PlannerWorkbench``, account
-  ``postgresql:<user>@<host>:<port>/<database>``, see :func:`keyring_account`), or libpq's own
-  files: ``~/.pgpass`` and a service file (``?service=plant`` in the URL).
+  on the command line, in its user part or as libpq's ``?password=`` / ``?sslpassword=``
+  (accepted, used in memory only as connect arguments: every URL kept or shown has ``***`` or
+  drops those parameters; a setting holding one is refused), the keyring (service
+  ``PlannerWorkbench``, account ``postgresql:<user>@<host>:<port>/<database>``, see
+  :func:`keyring_account`), or libpq's own files: ``~/.pgpass`` and a service file
+  (``?service=plant`` in the URL).
 - **Schema**: the schema version and the application marker live in the table ``cache_meta``
   (``schema_version``, ``application``). An empty database gets the schema from
   ``migrations/pg/0014_baseline.sql`` and every later twin migration; a database of a newer schema
@@ -74,24 +76,66 @@ def parse_url(location: str) -> URL:
     """The SQLAlchemy URL (driver psycopg) of a ``postgresql://`` location."""
     try:
         url = make_url(location.strip())
-    except ArgumentError as exc:
+    except ArgumentError:  # its text repeats the location: never shown
+        raise PgCacheError(f"{mask(location)} is not a PostgreSQL URL") from None
+    except ValueError as exc:  # a port that is not a number (the message names no password)
         raise PgCacheError(f"{mask(location)} is not a PostgreSQL URL ({exc})") from None
     return url.set(drivername="postgresql+psycopg")
 
 
+#: query parameters that carry a secret as libpq takes them (``?password=``, ``?sslpassword=``):
+#: used in memory only, dropped from every URL that is kept or shown
+SECRET_PARAMETERS = ("password", "sslpassword")
+
+
+def is_secret_parameter(key: str) -> bool:
+    return key.strip().lower() in SECRET_PARAMETERS
+
+
+def secret_parameters(url: URL) -> list[str]:
+    """The query keys of ``url`` that hold a password (:data:`SECRET_PARAMETERS`)."""
+    return [key for key in url.query if is_secret_parameter(key)]
+
+
+_SECRET_IN_QUERY = re.compile(r"([?&](?:ssl)?password=)[^&#\s]*", re.IGNORECASE)
+_USERINFO_PASSWORD = re.compile(r"://[^:/@?#]*:[^@/?#]*@")
+
+
+def has_password(location: str) -> bool:
+    """True when the ``postgresql://`` ``location`` holds a password (in its user part or as a
+    ``password``/``sslpassword`` parameter): what a setting may not keep. An unreadable URL
+    answers by its text."""
+    try:
+        url = make_url(location.strip())
+    except (ArgumentError, ValueError):
+        return bool(_USERINFO_PASSWORD.search(location) or _SECRET_IN_QUERY.search(location))
+    return url.password is not None or bool(secret_parameters(url))
+
+
+def _drop_secret_parameters(url: URL) -> URL:
+    secrets = secret_parameters(url)
+    return url.difference_update_query(secrets) if secrets else url
+
+
 def mask(location: str | URL) -> str:
-    """The URL with its password shown as ``***`` (what messages and logs may show)."""
+    """The URL with its password shown as ``***`` and no password parameter (what messages and
+    logs may show)."""
     if isinstance(location, URL):
-        return location.set(drivername="postgresql").render_as_string(hide_password=True)
-    with contextlib.suppress(ArgumentError):
-        return make_url(location.strip()).render_as_string(hide_password=True)
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", location)
+        return _drop_secret_parameters(location.set(drivername="postgresql")).render_as_string(
+            hide_password=True)
+    with contextlib.suppress(ArgumentError, ValueError):
+        return _drop_secret_parameters(make_url(location.strip())).render_as_string(
+            hide_password=True)
+    masked = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", location)
+    return _SECRET_IN_QUERY.sub(r"\1***", masked)
 
 
 def without_password(url: URL) -> URL:
-    """``url`` with no password at all (``URL.set(password=None)`` would keep it)."""
+    """``url`` with no password at all (``URL.set(password=None)`` would keep it), nor a
+    ``password``/``sslpassword`` query parameter."""
+    query = {k: v for k, v in url.query.items() if not is_secret_parameter(k)}
     return URL.create(url.drivername, username=url.username, password=None, host=url.host,
-                      port=url.port, database=url.database, query=url.query)
+                      port=url.port, database=url.database, query=query)
 
 
 def display(url: URL) -> str:
@@ -216,13 +260,20 @@ def open_pg_cache(location: str) -> Engine:
 
     url = parse_url(location)
     connect_args: dict[str, Any] = {"connect_timeout": 10, "application_name": APP_NAME}
-    if url.password is None:
+    # typed on the command line (in the user part or as ?password= / ?sslpassword=): used in
+    # memory, never kept in the engine's URL
+    typed = {k.strip().lower(): v for k, v in url.query.items() if is_secret_parameter(k)}
+    for key, value in typed.items():
+        value = value[-1] if isinstance(value, tuple) else value
+        if value:
+            connect_args[key] = value
+    if url.password is not None:
+        connect_args["password"] = url.password
+    elif "password" not in connect_args:
         password = _keyring_password(url)
         if password:
             connect_args["password"] = password
-    else:  # typed on the command line: used, never kept in the engine's URL
-        connect_args["password"] = url.password
-        url = without_password(url)
+    url = without_password(url)
     engine = create_engine(url, poolclass=QueuePool, pool_size=4, max_overflow=8,
                            pool_pre_ping=True, connect_args=connect_args,
                            hide_parameters=True)

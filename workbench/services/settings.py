@@ -53,6 +53,14 @@ def secret_name(key: str) -> bool:
     return plain in _SECRET_NAMES or any(word in plain for word in _SECRET_WORDS)
 
 
+def database_password_in(value: str) -> bool:
+    """True when ``value`` is a ``postgresql://`` URL holding a password (its user part, or
+    libpq's ``?password=`` / ``?sslpassword=``): never stored, the value never echoed."""
+    from workbench.cache.pg import has_password, is_postgres_url
+
+    return is_postgres_url(value) and has_password(value)
+
+
 class SourceConfig(BaseModel):
     """A configured source system: which connector and its parameters (no secrets)."""
 
@@ -69,6 +77,10 @@ class SourceConfig(BaseModel):
                 raise ValueError(f"parameter {key!r} looks like a secret: store it with keyring")
         insecure = str(params.get("insecure", "")).strip().lower() in ("1", "true", "yes", "on")
         for key, value in params.items():
+            if isinstance(value, str) and database_password_in(value):
+                raise ValueError(f"parameter {key!r} holds a database password: remove it from "
+                                 f"the URL (user part, password= or sslpassword=) and keep it in "
+                                 f"the keyring or in ~/.pgpass")
             if isinstance(value, str) and URL_START.match(value.strip()):
                 problem = url_problem(key, value.strip(), insecure)
                 if problem:
@@ -123,12 +135,11 @@ class Settings(BaseModel):
     @classmethod
     def _no_database_password(cls, value: str | None) -> str | None:
         """A team cache's URL never carries its password here (keyring or ~/.pgpass)."""
-        from workbench.cache.pg import is_postgres_url, parse_url
-
-        if value and is_postgres_url(value) and parse_url(value).password is not None:
-            raise ValueError("cache_path holds a database password: remove it from the URL and "
-                             "keep it in the keyring (account postgresql:<user>@<host>:<port>/"
-                             "<database>) or in ~/.pgpass")
+        if value and database_password_in(value):
+            raise ValueError("cache_path holds a database password: remove it from the URL "
+                             "(user part, password= or sslpassword=) and keep it in the keyring "
+                             "(account postgresql:<user>@<host>:<port>/<database>) or in "
+                             "~/.pgpass")
         return value
 
     def source(self, name: str) -> SourceConfig | None:
