@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 from workbench.analysis.slippage import _history, promise_history
 from workbench.cache import runs
 from workbench.cache.db import open_cache
-from workbench.cache.outbox import OutboxRepository
+from workbench.cache.outbox import OutboxRepository, request_fields
 from workbench.cache.schema import ENTITY_TABLES, decisions, entity_columns, outbox
 from workbench.cache.upsert import EntityWriter
 from workbench.connect.port import PushRequest
@@ -306,7 +306,7 @@ def test_a_push_cut_short_is_taken_again_and_stored_once(team: str, tmp_path: Pa
         repo = OutboxRepository(conn)
         entry = repo.get(mine.outbox)
         assert entry is not None and repo.claim(entry, "2026-01-06T10:00:00")
-    connector.push(PushRequest(**entry.payload))  # ... the push reaches the team, then: killed
+    connector.push(PushRequest(**request_fields(entry.payload)))  # ... it reaches the team: killed
     assert _local_entry(local, mine.outbox)["state"] == "sending"
 
     again = push_offline(local, _connector(team, tmp_path / "local.sqlite"))

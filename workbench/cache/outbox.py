@@ -50,6 +50,7 @@ import datetime as dt
 import enum
 import json
 import os
+import re
 import socket
 import uuid
 from collections.abc import Iterable
@@ -59,8 +60,34 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from workbench.cache.decisions import database_role, workstation_user
-from workbench.cache.schema import ENTITY_TABLES, audit_events, decisions, outbox
+from workbench.cache.schema import ENTITY_TABLES, audit_events, decisions, outbox, watermarks
 from workbench.domain.enums import OutboxState
+
+#: the connector of a team cache (an offline copy's records carry it as their source)
+TEAM_CONNECTOR = "team"
+#: the payload key of an entry queued on a team copy: the copy's team decision mark (the ``d``
+#: of its watermark) when the entry was queued, i.e. the team decisions its buyer had seen
+#: (docs/team-cache.md); never part of the push request itself (:func:`request_fields`)
+TEAM_SEEN = "team_seen"
+_TEAM_D = re.compile(r"/d(\d+)$")
+
+
+def team_seen(conn: Connection) -> int | None:
+    """The copy's team decision mark now: the lower ``d`` of the team connector's watermarks
+    of requisitions and PO lines (None: this cache is no team copy, or was never pulled)."""
+    rows = conn.execute(select(watermarks.c.watermark).where(
+        watermarks.c.connector == TEAM_CONNECTOR,
+        watermarks.c.entity.in_(("requisitions", "purchase_order_lines")),
+        watermarks.c.watermark.is_not(None))).scalars().all()
+    if not rows:
+        return None
+    return min(int(m.group(1)) if (m := _TEAM_D.search(str(w))) else 0 for w in rows)
+
+
+def request_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    """A stored payload without what only the outbox keeps (:data:`TEAM_SEEN`): the push
+    request's fields."""
+    return {k: v for k, v in payload.items() if k != TEAM_SEEN}
 
 #: the "state" of an entry not yet written
 NEW = "(new)"
@@ -278,8 +305,13 @@ class OutboxRepository:
     # --- moves ------------------------------------------------------------------------------
     def enqueue(self, *, decision: int, connector: str, key: str, payload: dict[str, Any],
                 at: str) -> int:
-        """A new entry, ``queued`` and due at once; its id."""
+        """A new entry, ``queued`` and due at once; its id. On a team copy (connector
+        ``team``) the payload also records the copy's team decision mark (:data:`TEAM_SEEN`)."""
         state = check_move(NEW, OutboxMove.ENQUEUE)
+        if connector == TEAM_CONNECTOR and TEAM_SEEN not in payload:
+            seen = team_seen(self.conn)
+            if seen is not None:
+                payload = {**payload, TEAM_SEEN: seen}
         new = self.conn.execute(insert(outbox).values(
             decision=decision, connector=connector, idempotency_key=key,
             payload=json.dumps(payload, sort_keys=True), state=state.value, attempts=0,

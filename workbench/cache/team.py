@@ -13,9 +13,13 @@ The team's runs are one scheduled sync at a time (``team-sync`` takes a lock), s
 below the watermark never commits after a pull saw a higher one.
 
 Decisions "made meanwhile". The copy also remembers the highest team decision id at the time it
-was taken (:func:`decisions_mark`). A decision pushed from the copy on a target (a requisition,
-a PO line) for which the team holds a decision with a higher id — one the workstation had not
-seen when its buyer decided — is a conflict (:class:`TeamConflict`, carrying both decisions),
+was taken (:func:`decisions_mark`, the ``d`` of its watermark); an entry queued on the copy
+records that mark as it stood then (``team_seen`` in its payload), and the push checks THAT one
+(a later pull raises the copy's mark, but not what the buyer had seen when deciding; entries
+queued before marks were recorded fall back to the copy's mark at push time). A decision
+pushed from the copy on a target (a requisition, a PO line) for which the team holds a
+decision with a higher id — one the workstation had not seen when its buyer decided — is a
+conflict (:class:`TeamConflict`, carrying both decisions),
 never an overwrite. The check and the insert run in one write transaction on the team cache,
 after the target's version row is taken (``decision_versions``; ``FOR UPDATE`` on PostgreSQL,
 SQLite's write transaction already serialises), so two pushes, or a push and an online
@@ -24,6 +28,7 @@ decision, never both pass.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -33,7 +38,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from workbench.cache.decisions import DecisionStore
-from workbench.cache.outbox import OutboxRepository
+from workbench.cache.outbox import TEAM_SEEN, OutboxRepository
 from workbench.cache.schema import ENTITY_TABLES, decisions, outbox, sync_runs
 from workbench.domain.models import ENTITY_MODELS
 
@@ -128,8 +133,9 @@ def changed_rows(conn: Connection, entity: str, after_run: int | None, source: s
 def copy_facts(local: str | Path, key: str, connector: str) -> tuple[dict[str, Any] | None,
                                                                        dict[str, str]]:
     """What the local copy says about a push: the decision behind the outbox entry with
-    idempotency key ``key`` (None: none), and the watermarks ``connector`` stored there. The
-    copy is opened read-only by path (a connector holds no engine on it)."""
+    idempotency key ``key`` (None: none; with :data:`TEAM_SEEN` when the entry recorded the
+    copy's team decision mark as it was queued), and the watermarks ``connector`` stored
+    there. The copy is opened read-only by path (a connector holds no engine on it)."""
     path = Path(local)
     if not path.is_file():
         return None, {}
@@ -137,14 +143,21 @@ def copy_facts(local: str | Path, key: str, connector: str) -> tuple[dict[str, A
     con.row_factory = sqlite3.Row
     try:
         row = con.execute(
-            "SELECT d.* FROM outbox o JOIN decisions d ON d.id = o.decision "
+            "SELECT d.*, o.payload AS queued_payload FROM outbox o "
+            "JOIN decisions d ON d.id = o.decision "
             "WHERE o.idempotency_key = ?", (key,)).fetchone()
         marks = {str(e): str(w) for e, w in con.execute(
             "SELECT entity, watermark FROM watermarks WHERE connector = ? "
             "AND watermark IS NOT NULL", (connector,))}
     finally:
         con.close()
-    return (None if row is None else dict(row)), marks
+    if row is None:
+        return None, marks
+    ours = dict(row)
+    queued = json.loads(ours.pop("queued_payload") or "{}")
+    if queued.get(TEAM_SEEN) is not None:  # the mark when it was queued (see the module doc)
+        ours[TEAM_SEEN] = int(queued[TEAM_SEEN])
+    return ours, marks
 
 
 # --- decisions of the copy that send nothing ---------------------------------------------------
@@ -263,13 +276,6 @@ def store_offline_decision(conn: Connection, payload: Mapping[str, Any],
     # the target's decision version, locked until this transaction ends: the same lock every
     # online decision takes (workbench.cache.decisions), so none is stored between check and insert
     taken = store.take_version(None if kind == "requisition" else kind, code)
-    theirs = _theirs(conn, kind, code, seen)
-    mine = {**_shown(ours), "requisition": code, "target_kind": kind}
-    if theirs is not None:
-        raise TeamConflict(
-            f"{theirs['decided_by'] or 'another buyer'} decided {kind.replace('_', ' ')} {code} "
-            f"({theirs['verdict']} {theirs['action']}) at {theirs['decided_at']}, after this "
-            f"copy was taken: nothing was overwritten", mine, theirs)
     values = {
         "recommendation": None, "requisition": code, "verdict": ours.get("verdict") or "approve",
         "action": payload["action"], "quantity": payload.get("quantity"),
@@ -284,8 +290,15 @@ def store_offline_decision(conn: Connection, payload: Mapping[str, Any],
     sends = values["verdict"] != "reject" and payload["action"] != "keep"
     if not sends:  # no outbox entry carries its key: the same decision pushed again is known
         same = store.same_decision(values)  # by its target, author, time, verdict and action
-        if same is not None:
-            return Stored(decision=same, outbox=None, already=True)
+        if same is not None:  # (before the check below: a push cut short is no conflict
+            return Stored(decision=same, outbox=None, already=True)  # with itself)
+    theirs = _theirs(conn, kind, code, seen)
+    mine = {**_shown(ours), "requisition": code, "target_kind": kind}
+    if theirs is not None:
+        raise TeamConflict(
+            f"{theirs['decided_by'] or 'another buyer'} decided {kind.replace('_', ' ')} {code} "
+            f"({theirs['verdict']} {theirs['action']}) at {theirs['decided_at']}, after this "
+            f"copy was taken: nothing was overwritten", mine, theirs)
     decision_id = store.add_decision(values)
     store.bump_version(taken, decision_id)
     outbox_id = repo.enqueue(decision=decision_id, connector=str(row["source"] or ""), key=key,

@@ -98,12 +98,42 @@ def queue_for_team(engine: Engine, *, now: dt.datetime | None = None) -> int:
     return queued
 
 
+def mark_unmarked(engine: Engine) -> int:
+    """Open team entries queued before entries recorded the copy's team decision mark
+    (``team_seen``) get the copy's mark now (the count): the latest they can have seen, and
+    what a push now would check; a pull after this no longer moves it."""
+    import json
+
+    from sqlalchemy import select, update
+
+    from workbench.cache.outbox import TEAM_SEEN, team_seen
+    from workbench.cache.schema import outbox
+    from workbench.services.writeback import OPEN_STATES
+
+    count = 0
+    with engine.begin() as conn:
+        seen = team_seen(conn)
+        if seen is None:
+            return 0
+        rows = conn.execute(select(outbox.c.id, outbox.c.payload).where(
+            outbox.c.connector == TEAM, outbox.c.state.in_(OPEN_STATES))).all()
+        for row in rows:
+            payload = json.loads(row.payload or "{}")
+            if TEAM_SEEN in payload:
+                continue
+            conn.execute(update(outbox).where(outbox.c.id == row.id).values(
+                payload=json.dumps({**payload, TEAM_SEEN: seen}, sort_keys=True)))
+            count += 1
+    return count
+
+
 def push_offline(engine: Engine, connector: Connector, state: TaskState | None = None, *,
                  now: dt.datetime | None = None) -> DrainResult:
     """Take the copy's queued decisions into the team through ``connector`` (a team
     connector), rejects and keeps included (:func:`queue_for_team`); the entries of other
     sources are left alone (not listed as waiting)."""
     queue_for_team(engine, now=now)
+    mark_unmarked(engine)
     result = drain_outbox(engine, {TEAM: connector}, state, now=now)
     if result.waiting:
         from workbench.services.writeback import outbox_frame
@@ -130,7 +160,14 @@ def push_to_team(engine: Engine, source: SourceConfig, state: TaskState | None =
 def push_before_pull(engine: Engine, connector: Connector, state: TaskState | None = None
                      ) -> DrainResult | None:
     """The first step of a sync of a team source: its queued decisions go to the team before
-    the copy is brought up to date (None for any other connector)."""
+    the copy is brought up to date (None for any other connector).
+
+    Entries that stay queued (in back-off, or ``sending``) do not hold the pull back: each
+    carries the copy's team decision mark from when it was queued (``team_seen``; older
+    entries get the mark now, before the pull: :func:`mark_unmarked`), and its later push is
+    checked against THAT mark, so a team decision the pull brings in meanwhile is still a
+    conflict, never overwritten. (Holding the pull back instead would leave a copy with one
+    entry in long back-off stale.)"""
     if not is_team(connector):
         return None
     if state:

@@ -53,11 +53,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from workbench.cache.outbox import (
+    TEAM_SEEN,
     OutboxEntry,
     OutboxMove,
     OutboxRepository,
     allowed_from,
     can_move,
+    request_fields,
+    team_seen,
     worker_id,
 )
 from workbench.cache.readmodels import audit_frame, cached_records, outbox_frame
@@ -201,7 +204,7 @@ def _send(engine: Engine, connector: Connector, entry: OutboxEntry, attempt: tup
     """Push one claimed entry and record what the connector said (the module doc's table)."""
     result, target = drain.result, f"{entry.connector}:{entry.target}"
     try:
-        pushed = connector.push(PushRequest(**entry.payload))
+        pushed = connector.push(PushRequest(**request_fields(entry.payload)))
     except ConflictError as exc:
         _finish(engine, entry, attempt, now, OutboxMove.CONFLICT, "conflict",
                 {"last_error": str(exc), "conflict": {"ours": exc.ours, "theirs": exc.theirs}},
@@ -293,9 +296,14 @@ def retry(
             entry = repo.get(entry_id)
             if entry is None or not can_move(entry.state, OutboxMove.RETRY):
                 continue
+            values: dict[str, Any] = {}
+            if TEAM_SEEN in entry.payload:  # a team copy's entry: its buyer has now seen what
+                seen = team_seen(conn)  # the copy shows (the team decision it conflicted with)
+                if seen is not None:
+                    values["payload"] = {**entry.payload, TEAM_SEEN: seen}
             _change_entry(repo, entry, OutboxMove.RETRY, actor=actor, action="retry",
                           result="queued", detail={"was": entry.state}, now=now,
-                          next_attempt_at=stamp(now))
+                          next_attempt_at=stamp(now), **values)
             count += 1
     return count
 

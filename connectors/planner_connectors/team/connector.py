@@ -177,6 +177,7 @@ class TeamConnector(ConnectorBase):
 
     # --- pushing ------------------------------------------------------------------------------
     def push(self, request: PushRequest) -> PushResult:
+        from workbench.cache.outbox import TEAM_SEEN
         from workbench.cache.team import (
             TeamConflict,
             TeamTargetMissing,
@@ -187,7 +188,10 @@ class TeamConnector(ConnectorBase):
         ours, marks = (copy_facts(self.local, request.idempotency_key, TEAM)
                        if self.local is not None else (None, {}))
         wanted = [parse_mark(marks.get(e))[1] for e in ("requisitions", "purchase_order_lines")]
-        seen = min(wanted) if marks else 0
+        # what the copy had seen when the decision was queued; entries queued before marks
+        # were recorded: the copy's mark now
+        recorded = (ours or {}).pop(TEAM_SEEN, None)
+        seen = int(recorded) if recorded is not None else (min(wanted) if marks else 0)
         payload = {k: (v.value if hasattr(v, "value") else v)
                    for k, v in asdict(request).items()}
         decided = ours or {"decided_by": getpass.getuser(), "decided_at": _now(),
