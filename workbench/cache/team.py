@@ -28,6 +28,7 @@ decision, never both pass.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -71,6 +72,24 @@ def latest_run(conn: Connection) -> int:
     value = conn.execute(select(func.max(sync_runs.c.id)).where(
         sync_runs.c.status.in_(("succeeded", "partial")))).scalar()
     return int(value or 0)
+
+
+#: a run still "running" this long after it started is taken as ended without finishing (it no
+#: longer holds a copy's watermark back)
+RUNNING_HORIZON = dt.timedelta(hours=6)
+
+
+def running_floor(conn: Connection) -> int | None:
+    """The lowest id of a team run still running (started within :data:`RUNNING_HORIZON`;
+    None: none). Such a run may still commit rows under its id (an EDI run commits its files
+    one group at a time) after later runs committed theirs, so a pull's watermark stays below
+    it: the rows from it on are read again by the next pull (an upsert of equal rows), never
+    skipped."""
+    since = (dt.datetime.now(dt.UTC).replace(tzinfo=None) - RUNNING_HORIZON).isoformat(
+        timespec="seconds")
+    value = conn.execute(select(func.min(sync_runs.c.id)).where(
+        sync_runs.c.status == "running", sync_runs.c.started_at >= since)).scalar()
+    return None if value is None else int(value)
 
 
 def decisions_mark(engine: Engine) -> int:

@@ -155,7 +155,7 @@ class TeamConnector(ConnectorBase):
         return list(ENTITIES)
 
     def pull(self, entity: str, since: str | None) -> Iterator[Batch]:
-        from workbench.cache.team import changed_rows, decisions_mark
+        from workbench.cache.team import changed_rows, decisions_mark, running_floor
 
         after, _ = parse_mark(since)
         try:
@@ -163,15 +163,20 @@ class TeamConnector(ConnectorBase):
                 self._decisions_seen = decisions_mark(self._team())
             seen = self._decisions_seen
             conn = self._snapshot()
+            floor = running_floor(conn)  # never past a run still running (cache/team.py)
             top = after or 0
             sent = False
+
+            def capped(run: int) -> str:
+                return mark(run if floor is None else min(run, floor - 1), seen)
+
             for live, gone, run in changed_rows(conn, entity, after, TEAM):
                 top = max(top, run)
                 sent = True
-                yield Batch(entity, live, watermark=mark(top, seen), deleted_keys=gone,
+                yield Batch(entity, live, watermark=capped(top), deleted_keys=gone,
                             complete=after is None)
             if not sent:  # nothing changed: the watermark still moves to what was seen
-                yield Batch(entity, [], watermark=mark(top, seen), complete=after is None)
+                yield Batch(entity, [], watermark=capped(top), complete=after is None)
         except OperationalError as exc:
             raise TransientError(f"team cache not reachable: {exc.orig}") from None
 
