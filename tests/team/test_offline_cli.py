@@ -69,7 +69,8 @@ def test_sources_add_sync_and_push_from_the_command_line(team: tuple[str, list[s
     local = tmp_path / "laptop.sqlite"
     refused = cli("sources", "add", "office", "team",
                   "cache=postgresql://planner:secret@db.example/planner")
-    assert refused.returncode == 2 and "give the user as user=" in refused.stderr
+    assert refused.returncode == 2 and "holds a database password" in refused.stderr
+    assert "~/.pgpass" in refused.stderr and "secret" not in refused.stderr
     assert "secret" not in cli("sources", "list").stdout
 
     assert cli("sources", "add", "office", "team", *options).returncode == 0
