@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -182,8 +183,6 @@ def pg_server() -> Iterator[Any]:
         # engines a test left open are collected while the server still answers: their pooled
         # connections then close cleanly instead of failing a reset against a stopped server
         # at interpreter exit (which broke pytest's exit code through a CPython SystemError)
-        import gc
-
         gc.collect()
         server.stop()
 
@@ -196,6 +195,7 @@ def pg_url(pg_server: Any) -> Iterator[str]:
     """The URL of a fresh, empty database on the test server (dropped after the test)."""
     name = f"t{next(_PG_DATABASES)}"
     yield pg_server.create_database(name)
+    gc.collect()  # engines the test left open close while their database still exists
     pg_server.drop_database(name)
 
 
@@ -215,6 +215,7 @@ def pg_cache_url(pg_server: Any, pg_template: str) -> Iterator[str]:
     """The URL of a fresh cache database (migrated, empty) on the test server."""
     name = f"c{next(_PG_DATABASES)}"
     yield pg_server.create_database(name, template=pg_template)
+    gc.collect()  # engines the test left open close while their database still exists
     pg_server.drop_database(name)
 
 

@@ -363,3 +363,22 @@ class OutboxRepository:
                    outbox.c.state == OutboxState.QUEUED.value,
                    (outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at < until))
             .values(next_attempt_at=until))
+
+
+def mark_unmarked_team_entries(conn: Connection, connector: str, open_states: Iterable[str]) -> int:
+    """Open entries of ``connector`` (a team copy's) queued before entries recorded the copy's
+    team decision mark get the copy's mark now (the count; nothing when the copy has none)."""
+    seen = team_seen(conn)
+    if seen is None:
+        return 0
+    count = 0
+    rows = conn.execute(select(outbox.c.id, outbox.c.payload).where(
+        outbox.c.connector == connector, outbox.c.state.in_(list(open_states)))).all()
+    for row in rows:
+        payload = json.loads(row.payload or "{}")
+        if TEAM_SEEN in payload:
+            continue
+        conn.execute(update(outbox).where(outbox.c.id == row.id).values(
+            payload=json.dumps({**payload, TEAM_SEEN: seen}, sort_keys=True)))
+        count += 1
+    return count

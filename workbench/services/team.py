@@ -102,29 +102,11 @@ def mark_unmarked(engine: Engine) -> int:
     """Open team entries queued before entries recorded the copy's team decision mark
     (``team_seen``) get the copy's mark now (the count): the latest they can have seen, and
     what a push now would check; a pull after this no longer moves it."""
-    import json
-
-    from sqlalchemy import select, update
-
-    from workbench.cache.outbox import TEAM_SEEN, team_seen
-    from workbench.cache.schema import outbox
+    from workbench.cache.outbox import mark_unmarked_team_entries
     from workbench.services.writeback import OPEN_STATES
 
-    count = 0
     with engine.begin() as conn:
-        seen = team_seen(conn)
-        if seen is None:
-            return 0
-        rows = conn.execute(select(outbox.c.id, outbox.c.payload).where(
-            outbox.c.connector == TEAM, outbox.c.state.in_(OPEN_STATES))).all()
-        for row in rows:
-            payload = json.loads(row.payload or "{}")
-            if TEAM_SEEN in payload:
-                continue
-            conn.execute(update(outbox).where(outbox.c.id == row.id).values(
-                payload=json.dumps({**payload, TEAM_SEEN: seen}, sort_keys=True)))
-            count += 1
-    return count
+        return mark_unmarked_team_entries(conn, TEAM, OPEN_STATES)
 
 
 def push_offline(engine: Engine, connector: Connector, state: TaskState | None = None, *,
