@@ -3,9 +3,9 @@
     python tests/benchmarks/bench_element_list.py --cache LARGE.sqlite [--lists 200]
 
 Opening an element list is what the Shortages tab and the Exceptions panel do for one row: the
-cache query :func:`~workbench.app.exception_views.element_context` (the lines' exception codes
+cache query :func:`~workbench.app.element_views.element_context` (the lines' exception codes
 from the stored messages, site names) and the planning query
-:func:`~workbench.app.exception_views.element_table` (the lines with names and units as column
+:func:`~workbench.app.element_views.element_table` (the lines with names and units as column
 arrays, the totals), through an :class:`~workbench.app.runner.InlineRunner` on a warm planning
 session — what the reader and planner processes do, without the hand-over between processes.
 Prints p50 / p95 / max over ``--lists`` random plan rows (target, issue 13 §6: < 100 ms p95),
@@ -25,12 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from workbench.app.exception_views import (
-    element_context,
-    element_table,
-    exception_overview,
-    exception_table,
-)
+from workbench.app.element_views import element_context, element_table
+from workbench.app.exception_views import exception_overview, exception_table
 from workbench.app.planning import planning_day
 from workbench.cache.db import open_cache
 from workbench.cli import runner_for

@@ -215,7 +215,8 @@ def _serve(conn: Any, cancel: Any, cache_path: str, niceness: int = 10) -> None:
 PRELOAD = ["workbench.cache.db", "workbench.app.sync", "workbench.app.item_list",
            "workbench.app.tables", "workbench.app.columns", "workbench.cache.itemlist",
            "workbench.app.planning", "workbench.app.bom", "workbench.app.suppliers",
-           "workbench.app.exceptions", "workbench.app.exception_views", "workbench.app.names",
+           "workbench.app.exceptions", "workbench.app.exception_views",
+           "workbench.app.element_views", "workbench.app.names",
            "workbench.app.decisions", "workbench.app.outbox"]
 
 

@@ -3,8 +3,8 @@ date order with the running available quantity, the exception codes of each line
 by day, week or month, and the pegging of a line.
 
 The widget belongs to a panel (its ``host``) and runs its queries through it:
-:func:`~workbench.app.exception_views.element_context` (cache: the lines' exception codes and
-the site names) then :func:`~workbench.app.exception_views.element_table` (planning: the lines
+:func:`~workbench.app.element_views.element_context` (cache: the lines' exception codes and
+the site names) then :func:`~workbench.app.element_views.element_table` (planning: the lines
 ``workbench elements`` prints, with names and units). A double click opens what the line is
 about: a PO line its promise history in Suppliers (``navigate_requested("suppliers",
 (supplier, PO, line))``), a dependent requirement the where-used of the item, any other line its
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from workbench.app.exception_views import (
+from workbench.app.element_views import (
     TOTAL_COLUMNS,
     ElementContext,
     ElementTable,
@@ -119,7 +119,7 @@ class ElementListView(QWidget):
 
     @staticmethod
     def _columns() -> list[Col]:
-        from workbench.app.exception_views import ELEMENT_COLUMNS
+        from workbench.app.element_views import ELEMENT_COLUMNS
 
         return list(ELEMENT_COLUMNS)
 

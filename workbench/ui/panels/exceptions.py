@@ -40,17 +40,15 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.app import exceptions as ops
+from workbench.app.element_views import OrderRef, locate_order, locate_orders
 from workbench.app.exception_views import (
     FIRST_PAGE,
     MESSAGE_COLUMNS,
     ExceptionTable,
     MessageDetail,
-    OrderRef,
     exception_detail,
     exception_table,
     exceptions_stale,
-    locate_order,
-    locate_orders,
 )
 from workbench.app.tables import Col, format_value
 from workbench.ui.elementlist import ElementListView
