@@ -7,7 +7,6 @@ error of test_approvals_panel in a full run; the guard is ``shiboken6.isValid`` 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import shiboken6
@@ -20,8 +19,8 @@ class _Probe(Panel):
     title = "Probe"
 
 
-def test_a_replaced_read_answering_after_its_panel_is_deleted_touches_nothing(
-        qtbot, ctx: PanelContext, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_replaced_read_answering_after_its_panel_is_deleted_touches_nothing(  # type: ignore[no-untyped-def]
+        qtbot, ctx: PanelContext) -> None:
     panel = _Probe(ctx)
     gate = threading.Event()
 
