@@ -96,9 +96,15 @@ def test_keyboard_triage_changes_the_stored_state(qtbot, ctx) -> None:  # type: 
     first = int(panel.queue.current_key())
     qtbot.keyClick(view, Qt.Key.Key_C)  # acknowledge: stays listed, as acknowledged
     qtbot.waitUntil(lambda: _stored(ctx, first)["acknowledged_by"] == "tester", timeout=30_000)
+
+    def shown_acknowledged() -> bool:
+        # the table is read again after the store: "not loading" alone could be seen before
+        # that read started (flaky under load)
+        row = panel.queue.model.row_of(first)
+        return row is not None and panel.queue.model.value(row, "state") == "acknowledged"
+
+    qtbot.waitUntil(shown_acknowledged, timeout=30_000)
     qtbot.waitUntil(lambda: not panel.is_loading, timeout=30_000)
-    row = panel.queue.model.row_of(first)
-    assert row is not None and panel.queue.model.value(row, "state") == "acknowledged"
 
     total = panel.queue.model.total_rows
     panel.queue.select_row(1)
