@@ -70,3 +70,15 @@ def team_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     assert run_sync(engine, RecordingConnector(plant())).ok
     engine.dispose()
     yield where
+
+
+def demo_team_file(tmp_path_factory: pytest.TempPathFactory, folder: str) -> Path:
+    """A SQLite team cache holding the demo's load (its ledger beside it), made once per module
+    by the offline-copy tests' fixtures and copied per test."""
+    from workbench.services.sources import demo_connector
+
+    path = tmp_path_factory.mktemp(folder) / "team.sqlite"
+    engine = open_cache(path)
+    assert run_sync(engine, demo_connector(cache=path)).ok
+    engine.dispose()
+    return path

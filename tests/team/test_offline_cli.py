@@ -14,6 +14,7 @@ from planner_connectors.team import TeamConnector
 from sqlalchemy import select
 
 from tests.foundation.clirun import cli
+from tests.team.buyers import demo_team_file
 from workbench.cache.db import open_cache
 from workbench.cache.schema import ENTITY_TABLES, decisions, outbox
 from workbench.services.decisions import record_decision
@@ -23,11 +24,7 @@ from workbench.services.sync import run_sync
 
 @pytest.fixture(scope="module")
 def demo_team(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("team-cli") / "team.sqlite"
-    engine = open_cache(path)
-    assert run_sync(engine, demo_connector(cache=path)).ok
-    engine.dispose()
-    return path
+    return demo_team_file(tmp_path_factory, "team-cli")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -20,6 +20,7 @@ import pytest
 from planner_connectors.team import TeamConnector
 from sqlalchemy import Engine, select
 
+from tests.team.buyers import demo_team_file
 from workbench.analysis.slippage import _history, promise_history
 from workbench.cache import runs
 from workbench.cache.db import open_cache
@@ -37,11 +38,7 @@ from workbench.services.writeback import retry
 
 @pytest.fixture(scope="module")
 def sqlite_team(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("team") / "team.sqlite"
-    engine = open_cache(path)
-    assert run_sync(engine, demo_connector(cache=path)).ok
-    engine.dispose()
-    return path
+    return demo_team_file(tmp_path_factory, "team")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

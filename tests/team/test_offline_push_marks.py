@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 
 from tests.team.test_offline_copy import (  # noqa: F401 - fixtures
     _connector,
@@ -30,6 +30,15 @@ from workbench.services.sync import run_sync
 from workbench.services.team import push_offline, queue_for_team
 
 
+def _pull_then_push(local: Engine, team: str, tmp_path: Path, entry: int) -> list[int]:
+    """A pull from the team, then the entry's back-off ends and the copy pushes: the
+    entries that conflicted."""
+    assert run_sync(local, _connector(team, tmp_path / "local.sqlite")).ok
+    with local.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.id == entry).values(next_attempt_at=None))
+    return list(push_offline(local, _connector(team, tmp_path / "local.sqlite")).conflicts)
+
+
 def test_an_entry_in_back_off_keeps_what_the_copy_had_seen(team: str, tmp_path: Path) -> None:
     """Ann decides offline; the push fails transiently (back-off); Bob decides the same
     requisition on the team; the next sync pushes (the entry is not due: skipped), then pulls
@@ -47,12 +56,7 @@ def test_an_entry_in_back_off_keeps_what_the_copy_had_seen(team: str, tmp_path: 
     record_decision(_open_team(team), code, "modify", action="reduce", quantity=7.0,
                     decided_by="bob")
     push_offline(local, connector)
-    assert run_sync(local, _connector(team, tmp_path / "local.sqlite")).ok
-    with local.begin() as conn:
-        conn.execute(update(outbox).where(outbox.c.id == mine.outbox)
-                     .values(next_attempt_at=None))
-    res = push_offline(local, _connector(team, tmp_path / "local.sqlite"))
-    assert res.conflicts == [mine.outbox]
+    assert _pull_then_push(local, team, tmp_path, mine.outbox) == [mine.outbox]
     assert [(d["decided_by"], d["quantity"]) for d in _team_decisions(_open_team(team), code)
             ] == [("bob", 7.0)]
     connector.close()
@@ -77,12 +81,7 @@ def test_an_entry_queued_before_marks_gets_the_mark_before_the_pull(team: str,
                     decided_by="bob")
     push_offline(local, connector)
     assert TEAM_SEEN in _local_entry(local, mine.outbox)["payload"]
-    assert run_sync(local, _connector(team, tmp_path / "local.sqlite")).ok
-    with local.begin() as conn:
-        conn.execute(update(outbox).where(outbox.c.id == mine.outbox)
-                     .values(next_attempt_at=None))
-    res = push_offline(local, _connector(team, tmp_path / "local.sqlite"))
-    assert res.conflicts == [mine.outbox]
+    assert _pull_then_push(local, team, tmp_path, mine.outbox) == [mine.outbox]
     connector.close()
 
 
