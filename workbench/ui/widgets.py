@@ -184,6 +184,9 @@ class TablePane(QWidget):
         self._wanted: dict[str, str] = {}
         self._views: dict[str, SavedView] | None = None
         self._views_saved: Callable[[], None] = lambda: None
+        # headers readable before the first rows come (Qt's default 100 px clipped "Endangered
+        # demand" of an empty table); the first rows fit the widths again
+        self.fit_columns()
 
     # --- filtering --------------------------------------------------------------------------
     def _run_filter(self) -> None:

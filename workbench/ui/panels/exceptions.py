@@ -162,7 +162,7 @@ class ExceptionsPanel(Panel):
         right.addWidget(top_right)
         right.addWidget(self.endangers)
         right.addWidget(self.elements)
-        right.setSizes([260, 120, 300])
+        right.setSizes([230, 170, 300])  # the endangered demands: about four rows at 1280x720
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
