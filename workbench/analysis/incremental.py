@@ -46,8 +46,10 @@ are not replanned: callers replan the plain plan and rebuild the rest on demand.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,6 +64,7 @@ from workbench.analysis.incremental_bom import (
     merged_segments,
     segments_component,
 )
+from workbench.analysis.incremental_layout import relaid
 from workbench.analysis.incremental_sources import (
     FRAMES,
     PatchedSources,
@@ -175,6 +178,22 @@ class Replan:
     how: str
     rows: int = 0
     levels: list[int] = field(default_factory=list)
+    #: CPU seconds (:func:`time.process_time`) of each step, in order (where a replan's time goes:
+    #: ``bom``, ``sources``, ``planned_at``, ``net``, ``layout``)
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+class _Clock:
+    """The CPU time of each named step of one replan."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, float] = {}
+        self._last = time.process_time()
+
+    def lap(self, name: str) -> None:
+        now = time.process_time()
+        self.steps[name] = self.steps.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 def replan(previous: Plan, data: PlanningData, change: Change, *,
@@ -208,6 +227,7 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
     idx = items.idx(codes) if codes else np.zeros(0, np.int64)
     if (idx < 0).any() or (idx >= master_count(data)).any():
         return full("a changed item is not in the plan's numbering")
+    clock = _Clock()
     changed_items = np.unique(items.idx(sorted(change.items))).astype(np.int64) \
         if change.items else np.zeros(0, np.int64)
     parents = np.unique(items.idx(sorted(change.bom_parents))).astype(np.int64) \
@@ -228,6 +248,7 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
         if llc_new is None:
             return full("the changed BOM has a cycle")
         llc = llc_new
+    clock.lap("bom")
 
     # sources of the changed items
     sources = previous.sources
@@ -239,6 +260,7 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
             return full("a site gains or loses its last record")
         sources = patched
     seed_derived(data, items, sources, consumption)
+    clock.lap("sources")
 
     # where each item is planned (its safety stock applies there)
     where = previous.planned_at
@@ -258,6 +280,7 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
                                      previous.segments, parents, new_part, below, n_sites)
         region = np.flatnonzero(where != previous.planned_at)
         flip = region[items.safety_stock[region // n_sites] > 0]
+    clock.lap("planned_at")
 
     # seeds: rows of changed items, components of changed parents, safety stock flips
     all_sites = np.arange(n_sites, dtype=np.int64)
@@ -266,11 +289,14 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
         new_segs.component.astype(np.int64) if new_segs is not None else np.zeros(0, np.int64)))
     seeds = np.concatenate([(seed_items[:, None] * n_sites + all_sites).ravel(), flip])
     inputs = RowInputs.of(previous).patched(previous, fresh, changed_items)
+    clock.lap("inputs")
     work = _Work(previous, inputs, segments, where, in_place)
     levels = work.run(seeds.astype(np.int64), llc)
+    clock.lap("net")
     out = work.finish(segments, sources, where, llc)
     out.cache["incremental:inputs"] = inputs
-    return Replan(out, "incremental", work.recomputed, levels)
+    clock.lap("layout")
+    return Replan(out, "incremental", work.recomputed, levels, clock.steps)
 
 
 def _sums(at: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
@@ -425,42 +451,52 @@ class _Work:
                 arrays[n][rows[upd]] = done[n][upd]
             added = np.flatnonzero(~was & now)
             if len(added) or (was & ~now).any() or len(moved):
-                drop = rows[was & ~now]
-                keep = np.ones(len(key), bool)
-                keep[drop] = False
-                again = moved[keep[moved]]  # rows changing level: out, then in at their level
-                keep[moved] = False
-                add_key = np.concatenate([done_key[added], key[again]])
-                add_level = np.concatenate([done["level"][added], llc[key[again] // n_sites]])
-                add_vals = {n: np.concatenate([done[n][added], arrays[n][again]]) for n in names}
-                space = len(prev.items) * n_sites
-                order_old = level[keep] * space + key[keep]
-                order_new = add_level * space + add_key
-                sort = np.argsort(order_new)
-                order_new = order_new[sort]
-                pos = np.searchsorted(order_old, order_new) + np.arange(len(sort))
-                total = int(keep.sum()) + len(sort)
-                old_pos = np.ones(total, bool)
-                old_pos[pos] = False
-                new_arrays = {}
-                for n in names:
-                    a = arrays[n]
-                    out_array = np.empty((total,) + a.shape[1:], a.dtype)
-                    out_array[old_pos] = a[keep]
-                    out_array[pos] = add_vals[n][sort]
-                    new_arrays[n] = out_array
-                arrays = new_arrays
-                new_key = np.empty(total, np.int64)
-                new_key[old_pos], new_key[pos] = key[keep], add_key[sort]
-                new_level = np.empty(total, np.int64)
-                new_level[old_pos], new_level[pos] = level[keep], add_level[sort]
-                key, level, row_of_key = new_key, new_level, None
+                key, level = self._layout(arrays, key, level, llc, rows[was & ~now], moved,
+                                          done_key[added], done["level"][added],
+                                          {n: done[n][added] for n in names})
+                row_of_key = None
         out = Plan(prev.calendar, prev.items, prev.sites, segments, sources, key, level,
                    arrays["on_hand"], arrays["gross"], arrays["scheduled"], arrays["net"],
                    arrays["planned"], prev.cycles, where, llc)
         if row_of_key is not None and key is prev.key:
             out._row_of_key = row_of_key
         return out
+
+    def _layout(self, arrays: dict[str, Any], key: np.ndarray, level: np.ndarray,
+                llc: np.ndarray, drop: np.ndarray, moved: np.ndarray, add_key: np.ndarray,
+                add_level: np.ndarray, add_vals: dict[str, np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Lay the rows out again in level then key order (``arrays`` replaced in the dict):
+        ``drop`` rows vanish, ``moved`` rows change level (same values, new place), the added
+        rows come in; returns the new (key, level). The rows that stay keep their order, so the
+        new layout is a merge (:func:`~workbench.analysis.incremental_layout.relaid`)."""
+        n_sites = self.n_sites
+        keep = np.ones(len(key), bool)
+        keep[drop] = False
+        again = moved[keep[moved]]  # rows changing level: out, then in at their level
+        keep[again] = False
+        kept = np.flatnonzero(keep)
+        in_key = np.concatenate([add_key, key[again]])
+        in_level = np.concatenate([add_level, llc[key[again] // n_sites]])
+        # where each incoming row comes from: an added row (-1 - its index) or an old row
+        in_src = np.concatenate([-1 - np.arange(len(add_key)), again])
+        space = len(self.prev.items) * n_sites
+        order_new = in_level * space + in_key
+        sort = np.argsort(order_new)
+        pos = np.searchsorted(level[kept] * space + key[kept], order_new[sort]) + \
+            np.arange(len(sort))
+        total = len(kept) + len(sort)
+        old_pos = np.ones(total, bool)
+        old_pos[pos] = False
+        src = np.empty(total, np.int64)
+        src[old_pos], src[pos] = kept, in_src[sort]
+        for n, a in arrays.items():
+            arrays[n] = relaid(a, src, add_vals[n])
+        new_key = np.empty(total, np.int64)
+        new_key[old_pos], new_key[pos] = key[kept], in_key[sort]
+        new_level = np.empty(total, np.int64)
+        new_level[old_pos], new_level[pos] = level[kept], in_level[sort]
+        return new_key, new_level
 
 
 def plan_fields() -> list[str]:
