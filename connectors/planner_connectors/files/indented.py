@@ -44,7 +44,7 @@ from planner_connectors.files.mapped import (
     validate_chunk,
 )
 from planner_connectors.files.profile import EntityMapping, Profile, target_of
-from planner_connectors.files.tables import Table
+from planner_connectors.files.tables import Table, paused_gc
 from workbench.domain.models import ENTITY_MODELS
 from workbench.domain.validation import RecordError
 
@@ -65,15 +65,16 @@ def read_indented(
     """Every record the section yields, per entity (one chunk per file or sheet)."""
     out: dict[str, list[MappedChunk]] = {e: [] for e in indented_entities(mapping)}
     state = _State(mapping, source)
-    for table in section_tables(folder, profile, mapping):
-        columns = _Columns(table, profile, mapping, xrefs)
-        block = table.all_rows() if limit is None else list(islice(table.rows, limit))
-        chunks = {e: MappedChunk(e, table.label) for e in out}
-        state.stack = []
-        state.read(columns, block, chunks)
-        for entity, chunk in chunks.items():
-            validate_chunk(chunk, columns.names.get(entity, {}))
-            out[entity].append(chunk)
+    with paused_gc():
+        for table in section_tables(folder, profile, mapping):
+            columns = _Columns(table, profile, mapping, xrefs)
+            block = table.all_rows() if limit is None else list(islice(table.rows, limit))
+            chunks = {e: MappedChunk(e, table.label) for e in out}
+            state.stack = []
+            state.read(columns, block, chunks)
+            for entity, chunk in chunks.items():
+                validate_chunk(chunk, columns.names.get(entity, {}))
+                out[entity].append(chunk)
     return out
 
 

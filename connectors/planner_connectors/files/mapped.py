@@ -26,7 +26,7 @@ from typing import Any
 
 from planner_connectors.files.cells import Bad, Column, cell_reader, constant_value
 from planner_connectors.files.profile import EntityMapping, Profile, ProfileError
-from planner_connectors.files.tables import Table, TableError, read_tables
+from planner_connectors.files.tables import Table, TableError, paused_gc, read_tables
 from workbench.domain.models import ENTITY_MODELS
 from workbench.domain.validation import RecordError, validate_columns
 
@@ -237,15 +237,16 @@ def read_entity(
         block: list[tuple[int, list[Any]]] = []
         rows = iter(table.rows)
         while True:
-            block = list(islice(rows, batch_size))
-            if limit is not None:
-                block = block[: max(limit - seen, 0)]
-            seen += len(block)
-            if not block and seen:
-                break
-            chunk = _convert_block(entity, table.label, block, converters, fixed, keys,
-                                   mapping.distinct)
-            validate_chunk(chunk, columns)
+            with paused_gc():  # a block's rows, cells and records: no cycles among them
+                block = list(islice(rows, batch_size))
+                if limit is not None:
+                    block = block[: max(limit - seen, 0)]
+                seen += len(block)
+                if not block and seen:
+                    break
+                chunk = _convert_block(entity, table.label, block, converters, fixed, keys,
+                                       mapping.distinct)
+                validate_chunk(chunk, columns)
             yield chunk
             if len(block) < batch_size or (limit is not None and seen >= limit):
                 break
