@@ -90,6 +90,19 @@ _LEARNED: dict[str, tuple[str, ...]] = {
 }
 
 
+def _drop_secondary_indexes(cursor: sqlite3.Cursor, table: str) -> list[str]:
+    """Drop ``table``'s indexes made by ``CREATE INDEX`` that enforce nothing (not unique; the
+    key's own index stays); their statements, to make them again."""
+    plain = {name for _, name, unique, origin, _ in cursor.execute(f"PRAGMA index_list({table})")
+             if origin == "c" and not unique}
+    made = [(name, sql) for name, sql in cursor.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL ORDER BY name", (table,)) if name in plain]
+    for name, _ in made:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in made]
+
+
 def _tuple_getter(fields: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
     """``record -> tuple of fields`` in C (itemgetter returns a bare value for one field)."""
     if len(fields) == 1:
@@ -116,7 +129,10 @@ class _Columns(dict[str, list[Any]]):
 class EntityWriter:
     """Turns validated rows of one entity into cache rows (column-wise) and upserts them."""
 
-    def __init__(self, entity: str, run_id: int) -> None:
+    def __init__(self, entity: str, run_id: int, *, defer_indexes: bool = False) -> None:
+        """``defer_indexes``: a first load (see :meth:`_execute`) drops the table's secondary
+        indexes and :meth:`finish` builds them again once every batch is in; the caller must
+        call :meth:`finish` (the sync does, at the end of each entity)."""
         self.entity = entity
         self.model = ENTITY_MODELS[entity]
         self.run_id = run_id
@@ -139,6 +155,9 @@ class EntityWriter:
         self._sql_by_fields: dict[frozenset[str], str] = {}
         #: the table held no row when the run first wrote to it (see :meth:`_execute`)
         self._fresh: bool | None = None
+        self._defer_indexes = defer_indexes
+        self._loaded = 0  # rows the first load has inserted so far
+        self._dropped: list[str] = []  # CREATE INDEX statements :meth:`finish` runs again
         cols = self._row_columns
         self._insert_sql = (
             f"INSERT INTO {self.entity} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
@@ -351,26 +370,47 @@ class EntityWriter:
         """Write ``rows`` with the upsert ``sql``; the rows written.
 
         Into a table that held no row at all when the run first wrote to it (a first load), the
-        rows go in by plain ``INSERT`` inside a savepoint: no conflict is possible but a key
-        sent twice in the run, and SQLite's upsert searches the key's index once more per row.
-        A conflict rolls the batch back to the savepoint and writes it with the upsert, as every
-        later batch of the run then is (tests/foundation/test_validate_columns.py). SQLite only
-        (another driver always takes the upsert)."""
+        rows go in by plain ``INSERT``: no conflict is possible but a key sent twice in the run,
+        and SQLite's upsert searches the key's index once more per row. Each row is a statement
+        of its own, so when one conflicts the rows before it are in (counted in the table) and
+        the upsert writes that row and the rest, as every later batch of the run then is
+        (tests/foundation/test_validate_columns.py) — the same rows, values, rowids and counts
+        as the upsert throughout. (It was a savepoint rolled back: SQLite then journals every
+        page an earlier batch wrote, 244 MB of temporary-file writes on the medium demo.) With
+        ``defer_indexes`` the table's secondary indexes are dropped for the first load and
+        built again by :meth:`finish` (one sort instead of an index insert at a random place
+        per row). SQLite only (another driver always takes the upsert)."""
         if self._fresh is None:
             self._fresh = isinstance(cursor, sqlite3.Cursor) and cursor.execute(
                 f"SELECT NOT EXISTS (SELECT 1 FROM {self.entity})").fetchone()[0] == 1
+            if self._fresh and self._defer_indexes:
+                self._dropped = _drop_secondary_indexes(cursor, self.entity)
         if self._fresh:
-            cursor.execute("SAVEPOINT first_load")
             try:
                 cursor.executemany(self._insert_sql, rows)
             except sqlite3.IntegrityError:
-                cursor.execute("ROLLBACK TO first_load")
                 self._fresh = False
-            cursor.execute("RELEASE first_load")
-            if self._fresh:
-                return len(rows)
+                (count,) = cursor.execute(f"SELECT count(*) FROM {self.entity}").fetchone()
+                done = int(count) - self._loaded
+                cursor.executemany(sql, rows[done:])
+                return done + int(cursor.rowcount)
+            self._loaded += len(rows)
+            return len(rows)
         cursor.executemany(sql, rows)
         return int(cursor.rowcount)
+
+    def finish(self, conn: Connection) -> None:
+        """Build again the secondary indexes a first load dropped (``defer_indexes``), inside
+        the run's transaction: a failed run rolls back the drop with everything else."""
+        if not self._dropped:
+            return
+        cursor = dialect.raw_cursor(conn)
+        try:
+            for sql in self._dropped:
+                cursor.execute(sql)
+        finally:
+            cursor.close()
+        self._dropped = []
 
     def _keep_held(
         self, cursor: Any, rows: list[tuple[Any, ...]], present: tuple[str, ...] | None

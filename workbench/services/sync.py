@@ -199,7 +199,7 @@ def _sync_entity(
     state: TaskState | None,
     on_batch: Callable[[str, int], None] | None,
 ) -> None:
-    writer = EntityWriter(entity, run_id)
+    writer = EntityWriter(entity, run_id, defer_indexes=True)  # finish() below
     counts = result.counts.setdefault(entity, {"received": 0, "changed": 0, "deleted": 0})
     seen: set[tuple[Any, ...]] | None = None
     sources: set[str] = set()
@@ -245,6 +245,7 @@ def _sync_entity(
         counts["deleted"] += writer.mark_missing_deleted(
             conn, seen, sources or {connector.source or connector.name}, observed
         )
+    writer.finish(conn)  # the indexes a first load left for the end
 
 
 def _record_failed_run(engine: Engine, result: SyncResult, started_at: str) -> None:
