@@ -8,10 +8,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from tests.foundation.test_validate_columns import DATA, _Columns
 from workbench.cache.db import open_cache
 from workbench.cache.upsert import EntityWriter
 from workbench.services.sync import run_sync
-from tests.foundation.test_validate_columns import DATA, _Columns
 
 
 def _indexes(con: Any, table: str) -> list[tuple[str, str]]:
@@ -27,7 +27,7 @@ def test_a_first_load_builds_the_secondary_indexes_at_the_end(tmp_path: Path) ->
     row = ("demo", "k", "v", "P", "A", 10, "C", 1.0, 0.0, "", 0, "EA", 1.0, 1)
     with engine.begin() as conn:
         writer = EntityWriter("bom_lines", 1, defer_indexes=True)
-        dbapi = conn.connection.driver_connection
+        dbapi: Any = conn.connection.driver_connection
         assert writer._execute(dbapi.cursor(), writer.sql, [row]) == 1
         assert _indexes(dbapi, "bom_lines") == []  # dropped for the load
         writer.finish(conn)
@@ -39,6 +39,7 @@ def test_a_first_load_builds_the_secondary_indexes_at_the_end(tmp_path: Path) ->
         conn.exec_driver_sql("DELETE FROM bom_lines")
         writer = EntityWriter("bom_lines", 2)
         dbapi = conn.connection.driver_connection
+        assert dbapi is not None
         writer._execute(dbapi.cursor(), writer.sql, [row])
         assert _indexes(dbapi, "bom_lines") == before
 
@@ -49,8 +50,9 @@ def test_a_failed_first_load_keeps_the_indexes(tmp_path: Path) -> None:
     engine = open_cache(tmp_path / "c.sqlite")
     con = sqlite3.connect(tmp_path / "c.sqlite")
     before = _indexes(con, "bom_lines")
-    bad = {**DATA, "requisitions": {"code": ["R1"], "item": ["BOLT"], "site": ["NOWHERE"],
-                                    "quantity": [1], "need_date": ["2026-01-01"]}}
+    bad: dict[str, dict[str, list[Any]]] = {**DATA, "requisitions": {
+        "code": ["R1"], "item": ["BOLT"], "site": ["NOWHERE"], "quantity": [1],
+        "need_date": ["2026-01-01"]}}
     result = run_sync(engine, _Columns(bad))
     assert not result.ok and result.counts["bom_lines"]["changed"] == 2
     assert _indexes(con, "bom_lines") == before
@@ -69,7 +71,8 @@ def test_a_key_sent_twice_in_a_first_load_rolls_nothing_back(tmp_path: Path) -> 
                  "name": ["each", "box", "gram", "piece", "kilo", "kilogram"]},
     }
     with engine.connect() as conn:
-        conn.connection.driver_connection.set_trace_callback(statements.append)
+        dbapi: Any = conn.connection.driver_connection
+        dbapi.set_trace_callback(statements.append)
     result = run_sync(engine, _Columns(data))
     assert result.ok, result.error
     assert result.counts["uoms"] == {"received": 6, "changed": 6, "deleted": 0}
