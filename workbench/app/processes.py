@@ -110,48 +110,86 @@ def call_job(fn: Callable[..., Any], target: Any, state: TaskState | None) -> An
 
 
 def open_planning_session(engine: Any, defaults: PlanningDefaults,
-                          state: TaskState | None = None) -> Any:
+                          state: TaskState | None = None, *, planned: bool = False) -> Any:
     """The planning session of the cache with the planning defaults (horizon, bucket, forecast
-    consumption)."""
+    consumption). ``planned``: with its plan made, from the plan stored beside the cache when
+    one is usable (:func:`workbench.services.plan_store.open_planned_session`: stored, net
+    change replan, prepared, else full; :attr:`PlanningSession.how` says which) — the planner
+    process's way, which stores its plan afterwards (:meth:`_Session.store`); else lazy (the
+    CLI: a where-used needs no plan)."""
+    horizon, bucket = f"{defaults.horizon_weeks}w", defaults.bucket
+    if planned:
+        from workbench.services.plan_store import open_planned_session
+
+        return open_planned_session(engine, horizon=horizon, bucket=bucket, state=state,
+                                    consumption=defaults.consumption(), store=False)
     from workbench.services.planning import open_session
 
-    return open_session(engine, horizon=f"{defaults.horizon_weeks}w", bucket=defaults.bucket,
-                        state=state, consumption=defaults.consumption())
+    return open_session(engine, horizon=horizon, bucket=bucket, state=state,
+                        consumption=defaults.consumption())
 
 
-def refresh_planning_session(engine: Any, session: Any) -> Any:
-    """The session brought up to date after a command changed the planning input (a decision:
-    replanned by net change), or None when a new one must be opened
-    (:func:`workbench.services.planning_data.refresh_session`)."""
+def refresh_planning_session(engine: Any, session: Any, state: TaskState | None = None) -> Any:
+    """The session brought up to date after a command changed the planning input, or None when
+    a new one must be opened: a decision (no entity table written: the pending decisions
+    overlaid again, :func:`workbench.services.planning_data.refresh_session`) or a sync whose
+    snapshot patch recorded what it changed (:func:`workbench.services.plan_store.
+    refresh_after_sync`), both replanned by net change from the session's plan."""
+    from workbench.services.plan_store import refresh_after_sync
     from workbench.services.planning_data import refresh_session
 
     try:
-        return refresh_session(engine, session)
+        out = refresh_session(engine, session)
+        if out is None:
+            out = refresh_after_sync(engine, session, state)
+        return out
     except Exception:  # never worse than before: the session is opened again
         log.exception("replanning the session by net change failed; opening it again")
         return None
 
 
 class _Session:
-    """The planner child's planning session, reopened when the cache generation or the planning
-    defaults change."""
+    """The planner child's planning session: opened with its plan (from the plan stored beside
+    the cache when usable), brought up to date by net change after a decision or a sync, opened
+    again when that cannot be done or the planning defaults change. A plan made here (opened in
+    full, replanned after a sync) is stored beside the cache for the next process once the job
+    that needed it has its answer (:meth:`store`)."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
         self.session: Any = None
         self.key: tuple[Any, ...] | None = None
+        #: the session's plan is not stored beside the cache yet
+        self.unstored = False
 
-    def get(self, generation: int, defaults: PlanningDefaults, state: TaskState) -> Any:
+    def get(self, generation: int, defaults: PlanningDefaults,
+            state: TaskState | None) -> Any:
         wanted = (generation, defaults.horizon_weeks, defaults.bucket, defaults.consumption())
         if self.session is not None and self.key is not None and wanted != self.key and \
-                wanted[1:] == self.key[1:]:  # same defaults: a decision may replan by net change
-            self.session = refresh_planning_session(self.engine, self.session)
+                wanted[1:] == self.key[1:]:  # same defaults: replan by net change if it can be
+            stamp = self.session.stamp
+            self.session = refresh_planning_session(self.engine, self.session, state)
             self.key = wanted if self.session is not None else None
+            if self.session is not None and self.session.stamp != stamp:
+                self.unstored = True  # a sync's change: the next process starts from here
         if self.session is None or wanted != self.key:
             self.session = None  # free the old session before building the new one
-            self.session = open_planning_session(self.engine, defaults, state)
+            self.session = open_planning_session(self.engine, defaults, state, planned=True)
             self.key = wanted
+            self.unstored = self.session.how != "stored"
         return self.session
+
+    def store(self) -> None:
+        """Store the session's plan beside the cache if it is not yet (never raises)."""
+        if not self.unstored or self.session is None:
+            return
+        self.unstored = False
+        try:
+            from workbench.services.plan_store import store_session
+
+            store_session(self.engine, self.session)
+        except Exception:  # a bonus for the next process
+            log.exception("the plan was not stored beside the cache")
 
 
 def _answer(msg: tuple[Any, ...], conn: Any, cancel: Any, sessions: _Session) -> tuple[Any, ...]:
@@ -201,6 +239,8 @@ def _serve(conn: Any, cancel: Any, cache_path: str, niceness: int = 10) -> None:
         if msg is None:
             break
         _reply(conn, _answer(msg, conn, cancel, sessions))
+        if not conn.poll(0):  # idle: the plan made for that answer, stored for the next process
+            sessions.store()
     sessions.engine.dispose()
     os._exit(0)
 
@@ -276,8 +316,7 @@ class JobServer:
         self.generation = 0
         self.inline = False
         self._inline_engine = inline_engine
-        self._inline_session: Any = None
-        self._inline_key: tuple[Any, ...] | None = None
+        self._inline_sessions: _Session | None = None
         self.closed = False
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -460,16 +499,9 @@ class JobServer:
             self._inline_engine = open_cache(self.cache_path)
         if kind != PLAN:
             return call_job(fn, self._inline_engine, state)
-        d = self._defaults()
-        wanted = (self.generation, d.horizon_weeks, d.bucket, d.consumption())
-        if self._inline_session is not None and self._inline_key is not None and \
-                self._inline_key != wanted and self._inline_key[1:] == wanted[1:]:
-            self._inline_session = refresh_planning_session(self._inline_engine,
-                                                            self._inline_session)
-            self._inline_key = wanted if self._inline_session is not None else None
-        if self._inline_session is None or self._inline_key != wanted:
-            self._inline_session = open_planning_session(self._inline_engine, d, state)
-            self._inline_key = wanted
+        if self._inline_sessions is None:  # as the planner process keeps its session
+            self._inline_sessions = _Session(self._inline_engine)
+        session = self._inline_sessions.get(self.generation, self._defaults(), state)
         if state is not None and state.is_cancelled():
             raise Cancelled("cancelled by the user")
-        return call_job(fn, self._inline_session, state)
+        return call_job(fn, session, state)

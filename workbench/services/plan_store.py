@@ -51,6 +51,12 @@ from workbench.analysis.calendar import Calendar
 from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
 from workbench.analysis.data import PLANNING_ENTITIES, PlanningData, normalise_frame
 from workbench.analysis.incremental import Change, replan_detail
+from workbench.analysis.incremental_sources import (
+    collect_items,
+    master_count,
+    patched_sources,
+    seed_derived,
+)
 from workbench.analysis.netting import Plan
 from workbench.analysis.session import PlanningSession
 from workbench.cache import plan_store
@@ -145,17 +151,11 @@ class Stored:
     exact: bool = True
 
 
-def find_stored(engine: Engine, stamp: int | None, key: str,
-                prepared_key: str | None = None, max_items: int | None = None
-                ) -> Stored | None:
-    """The stored plan for ``stamp`` and ``key`` (or ``prepared_key``, not exact), else an
-    older one with a chain of recorded changes up to ``stamp`` (module doc) naming at most
-    ``max_items`` items (a plan is not even read for more), else None."""
-    folder = folder_of(engine)
-    if folder is None or stamp is None or not folder.is_dir():
-        return None
-    stored = set(plan_store.stored_stamps(folder))
-    # walk back from the cache's stamp along the recorded changes (breadth first, short chains)
+def _walk(folder: Path, stamp: int, max_items: int | None) -> Any:
+    """(stamp, change from that stamp's data to the data of ``stamp``) for ``stamp`` itself
+    (empty change), then for every older stamp a chain of recorded changes leads from, breadth
+    first (short chains first), at most :data:`MAX_CHAIN` changes back; chains naming more than
+    ``max_items`` items are not followed."""
     frontier: list[tuple[int, Change]] = [(stamp, Change())]
     seen = {stamp}
     for _ in range(MAX_CHAIN + 1):
@@ -163,10 +163,7 @@ def find_stored(engine: Engine, stamp: int | None, key: str,
         for at, change in frontier:
             if max_items is not None and len(change.items) > max_items:
                 continue
-            if at in stored:
-                found = plan_store.read_plan(folder, at, key, prepared_key)
-                if found is not None:
-                    return Stored(at, _plan(found[0], found[1]), change, found[2])
+            yield at, change
             for record in plan_store.changes_to(folder, at):
                 before = int(record["before"])
                 if before in seen:
@@ -178,6 +175,37 @@ def find_stored(engine: Engine, stamp: int | None, key: str,
         frontier = following
         if not frontier:
             break
+
+
+def find_stored(engine: Engine, stamp: int | None, key: str,
+                prepared_key: str | None = None, max_items: int | None = None
+                ) -> Stored | None:
+    """The stored plan for ``stamp`` and ``key`` (or ``prepared_key``, not exact), else an
+    older one with a chain of recorded changes up to ``stamp`` (module doc) naming at most
+    ``max_items`` items (a plan is not even read for more), else None."""
+    folder = folder_of(engine)
+    if folder is None or stamp is None or not folder.is_dir():
+        return None
+    stored = set(plan_store.stored_stamps(folder))
+    for at, change in _walk(folder, stamp, max_items):
+        if at in stored:
+            found = plan_store.read_plan(folder, at, key, prepared_key)
+            if found is not None:
+                return Stored(at, _plan(found[0], found[1]), change, found[2])
+    return None
+
+
+def recorded_change(engine: Engine, before: int, after: int,
+                    max_items: int | None = None) -> Change | None:
+    """The change from the data of stamp ``before`` to the data of stamp ``after`` along the
+    changes the syncs recorded (naming at most ``max_items`` items), else None (some write in
+    between recorded none: a hand edit, a package import, a sync too big to record)."""
+    folder = folder_of(engine)
+    if folder is None or not folder.is_dir():
+        return None
+    for at, change in _walk(folder, after, max_items):
+        if at == before:
+            return change
     return None
 
 
@@ -203,9 +231,7 @@ def first_plan(engine: Engine, data: PlanningData, calendar: Calendar,
     if not stored.exact:  # another calendar: its numbering and sources, netted anew
         return _prepared_plan(stored, data, calendar, consumption)
     if not stored.change:
-        from workbench.analysis.incremental import _seed_derived
-
-        _seed_derived(data, stored.plan.items, stored.plan.sources, consumption)
+        seed_derived(data, stored.plan.items, stored.plan.sources, consumption)
         return stored.plan, "stored"
     done = replan_detail(stored.plan, data, stored.change, consumption=consumption,
                          in_place=True)
@@ -220,7 +246,6 @@ def _prepared_plan(stored: Stored, data: PlanningData, calendar: Calendar,
     stored plan (the sources of the changed items collected again and spliced in, as the net
     change replan does), so the fresh process skips the preparation; None when the change
     reaches the numbering (item master, BOM, a code the stored plan does not number)."""
-    from workbench.analysis import incremental
     from workbench.analysis.netting import plan
 
     change, previous = stored.change, stored.plan
@@ -230,15 +255,15 @@ def _prepared_plan(stored: Stored, data: PlanningData, calendar: Calendar,
     sources = previous.sources
     if change.items:
         idx = items.idx(sorted(change.items))
-        if (idx < 0).any() or (idx >= incremental._master_count(data)).any():
+        if (idx < 0).any() or (idx >= master_count(data)).any():
             return None
         changed = np.unique(idx).astype(np.int64)
-        fresh = incremental._collect_items(data, items, changed, consumption)
-        patched = incremental._patched_sources(previous, fresh, changed)
+        fresh = collect_items(data, items, changed, consumption)
+        patched = patched_sources(previous, fresh, changed)
         if patched is None:
             return None
         sources = patched
-    incremental._seed_derived(data, items, sources, consumption)
+    seed_derived(data, items, sources, consumption)
     return plan(data, calendar, consumption=consumption), "prepared"
 
 
@@ -340,6 +365,67 @@ def open_planned_session(engine: Engine, *, today: dt.date | None = None, horizo
     return session
 
 
+def refresh_after_sync(engine: Engine, session: PlanningSession,
+                       state: TaskState | None = None) -> PlanningSession | None:
+    """``session`` (a planner process's session, its plan made) brought up to the cache's
+    current state after syncs wrote it, or None when it must be opened again
+    (:func:`open_planned_session`).
+
+    The syncs' snapshot patches recorded what each write changed (:func:`record_sync_change`);
+    along that chain from the session's stamp to the cache's, the frames are read again (the
+    patched snapshot: no preparation) and the session's plan is replanned in place by net
+    change (:func:`workbench.analysis.incremental.replan_detail`, equal to a full plan), the
+    pending decisions that changed meanwhile included; a sync that moved the planning day
+    nets the new calendar from the session's numbering and sources (``"prepared"``). None —
+    and the session left as it was — when some write recorded no change, the change names
+    more than :data:`MAX_CHANGED_SHARE` of the items, or the stamp did not move (decisions
+    only: :func:`workbench.services.planning_data.refresh_session`)."""
+    from workbench.analysis.data import day_number
+    from workbench.cache.snapshot import observe_stamp, read_stamp
+    from workbench.services.planning_data import load_planning_data, overlay_change, planning_day
+
+    previous = session._plans.get(False)
+    if session.stamp is None or previous is None:
+        return None
+    stamp = observe_stamp(engine)  # any write from now on draws a new one
+    if stamp is None or stamp == session.stamp:
+        return None
+    limit = int(MAX_CHANGED_SHARE * master_count(session.data))
+    change = recorded_change(engine, session.stamp, stamp, limit)
+    if change is None or change.master:
+        return None
+    started = time.perf_counter()
+    data = load_planning_data(engine, state, consumption=session.consumption, prepare=False)
+    if read_stamp(engine) != stamp:  # written while it was read: its change is not known here
+        return None
+    before, after = _pending_of(session.data), _pending_of(data)
+    if not before.equals(after):
+        change = change | overlay_change(session.data.purchase_order_lines,
+                                         data.purchase_order_lines, (before, after))
+    old = session.calendar
+    calendar = Calendar(day_number(planning_day(data)), old.bucket_days, old.n_buckets)
+    if calendar == old:
+        done = replan_detail(session._plans.pop(False), data, change,
+                             consumption=session.consumption, in_place=True)
+        made = (done.plan, done.how)
+    else:  # the planning day moved: every bucket boundary with it
+        prepared = _prepared_plan(Stored(session.stamp, previous, change, exact=False), data,
+                                  calendar, session.consumption)
+        if prepared is None:
+            return None
+        made = prepared
+    out = PlanningSession(data, calendar, session.consumption, stamp=stamp)
+    out._plans[False], out.how = made
+    out._items = made[0].items
+    if made[0].items is previous.items and not change.bom_parents:
+        out._graphs = session._graphs  # the same numbering and BOM
+    session._plans.clear()
+    session._pegging.clear()
+    log.info("planning session brought from stamp %s to %s: %s in %.2f s", session.stamp, stamp,
+             out.how, time.perf_counter() - started)
+    return out
+
+
 def store_session(engine: Engine, session: PlanningSession) -> Path | None:
     """Store the plan of ``session`` (opened by :func:`open_planned_session`) for the next
     process, if the cache still holds the state its data was read from; the caller may answer
@@ -366,5 +452,5 @@ def _pending_of(data: PlanningData) -> pd.DataFrame:
 
 
 __all__ = ["ARRAYS", "OBJECTS", "Stored", "extra_entities", "find_stored", "first_plan",
-           "folder_of", "open_planned_session", "plan_key", "record_sync_change", "store_plan",
-           "store_session"]
+           "folder_of", "open_planned_session", "plan_key", "record_sync_change", "recorded_change",
+           "refresh_after_sync", "store_plan", "store_session"]
