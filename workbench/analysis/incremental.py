@@ -233,23 +233,6 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
     parents = np.unique(items.idx(sorted(change.bom_parents))).astype(np.int64) \
         if change.bom_parents else np.zeros(0, np.int64)
 
-    # BOM: the changed parents' segments, low-level codes below them
-    segments, llc = previous.segments, previous.llc
-    new_segs = None
-    if len(parents):
-        sub = bom_of(data, items, parents)
-        comp = sub.bom_lines["component"].astype(str).unique()
-        comp_idx = items.idx(comp) if len(comp) else np.zeros(0, np.int64)
-        if (comp_idx < 0).any() or (comp_idx >= master_count(data)).any():
-            return full("a new component is not in the plan's numbering")
-        new_segs = plan_segments(sub, items, previous.calendar)
-        segments = merged_segments(previous.segments, parents, new_segs, len(items))
-        llc_new = levels_below(previous.llc, segments, parents, previous.segments, new_segs)
-        if llc_new is None:
-            return full("the changed BOM has a cycle")
-        llc = llc_new
-    clock.lap("bom")
-
     # sources of the changed items
     sources = previous.sources
     fresh = None
@@ -262,31 +245,54 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
     seed_derived(data, items, sources, consumption)
     clock.lap("sources")
 
-    # where each item is planned (its safety stock applies there)
+    # BOM: the changed parents' new lines; what lies below their old lines, before the splice
+    segments, llc = previous.segments, previous.llc
+    new_segs = None
+    old_comp = new_comp = np.zeros(0, np.int64)
+    if len(parents):
+        sub = bom_of(data, items, parents)
+        comp = sub.bom_lines["component"].astype(str).unique()
+        comp_idx = items.idx(comp) if len(comp) else np.zeros(0, np.int64)
+        if (comp_idx < 0).any() or (comp_idx >= master_count(data)).any():
+            return full("a new component is not in the plan's numbering")
+        new_segs = plan_segments(sub, items, previous.calendar)
+        old_comp = segments_component(previous.segments, parents)
+        new_comp = np.unique(new_segs.component).astype(np.int64)
+    # where each item is planned can move below the changed parents and below the changed
+    # items whose records moved to other item-sites (else the closure is as before)
+    planned_moved = isinstance(sources, PatchedSources) and len(changed_items) > 0 and \
+        sources.planned_moved
+    start = np.union1d(np.union1d(old_comp, new_comp),
+                       changed_items if planned_moved else np.zeros(0, np.int64))
+    below = descendants(previous.segments, start, len(items)) \
+        if len(start) else np.zeros(0, np.int64)
+    if new_segs is not None:
+        segments = merged_segments(previous.segments, parents, new_segs, len(items),
+                                   in_place=in_place)
+        below = np.union1d(below, descendants(segments, start, len(items)))
+        llc_new = levels_below(previous.llc, segments, below)
+        if llc_new is None:
+            return full("the changed BOM has a cycle")
+        llc = llc_new
+    clock.lap("bom")
+
+    # where each item is planned (its safety stock applies there): the lines of the changed
+    # parents are the new ones in ``segments`` and in ``new_segs`` alike
     where = previous.planned_at
     flip = np.zeros(0, np.int64)
-    moved = len(parents) > 0 or (isinstance(sources, PatchedSources) and
-                                 len(changed_items) > 0 and sources.planned_moved)
-    if moved:  # else the records' item-sites and the BOM are as before: the closure too
-        old_comp = segments_component(previous.segments, parents)
-        start = np.union1d(changed_items, np.union1d(
-            old_comp, new_segs.component if new_segs is not None else np.zeros(0, np.int64)))
-        below = np.union1d(descendants(previous.segments, start, len(items)),
-                           descendants(segments, start, len(items)))
+    if len(parents) or planned_moved:
         new_part = new_segs if new_segs is not None else Segments(
             *(np.zeros(0, np.int64),) * 2, np.zeros(0), *(np.zeros(0, np.int64),) * 3)
         where = planned_after_change(previous.planned_at,
                                      sources.keys("planned", items, sites),
-                                     previous.segments, parents, new_part, below, n_sites)
+                                     segments, parents, new_part, below, n_sites)
         region = np.flatnonzero(where != previous.planned_at)
         flip = region[items.safety_stock[region // n_sites] > 0]
     clock.lap("planned_at")
 
     # seeds: rows of changed items, components of changed parents, safety stock flips
     all_sites = np.arange(n_sites, dtype=np.int64)
-    seed_items = np.union1d(changed_items, np.union1d(
-        segments_component(previous.segments, parents),
-        new_segs.component.astype(np.int64) if new_segs is not None else np.zeros(0, np.int64)))
+    seed_items = np.union1d(changed_items, np.union1d(old_comp, new_comp))
     seeds = np.concatenate([(seed_items[:, None] * n_sites + all_sites).ravel(), flip])
     inputs = RowInputs.of(previous).patched(previous, fresh, changed_items)
     clock.lap("inputs")

@@ -28,32 +28,109 @@ def bom_of(data: PlanningData, items: ItemIndex, parents: np.ndarray) -> Plannin
         bom_lines=lines.iloc[item_rows(data, "bom_lines", "parent", items, parents)])
 
 
-def merged_segments(segments: Segments, parents: np.ndarray, new: Segments, n_items: int) -> Segments:
-    """``segments`` with the lines of ``parents`` replaced by ``new``, indexed both ways as
-    :meth:`Segments.index` would (stable by parent, by component), without sorting the 2M lines
-    again: the kept lines keep their order, the new ones are spliced in at their parent's
-    (their component's) place."""
+FIELDS = ("parent", "component", "quantity", "first_bucket", "end_bucket", "revision")
+
+
+def merged_segments(segments: Segments, parents: np.ndarray, new: Segments, n_items: int, *,
+                    in_place: bool = False) -> Segments:
+    """``segments`` with the lines of ``parents`` replaced by ``new`` (lines of those parents
+    only), indexed both ways as :meth:`Segments.index` indexes them (each parent's and each
+    component's lines together), without sorting or compacting the 2M lines of the large demo:
+
+    * line ids: the final lines are ``0 .. L' - 1``; the new lines and the kept lines numbered
+      ``L'`` or above (the last ones) take the ids the dropped lines free below ``L'``, so every
+      other line keeps its id and its place in the arrays (``in_place``: the arrays of
+      ``segments`` are written, grown or cut to ``L'``; the caller no longer uses them);
+    * the parent index: each changed parent's range is replaced by its new lines;
+    * the component index: the dropped lines' entries out, the new lines' in at the end of
+      their component's range; the renumbered lines renamed where they stand.
+
+    The order of lines within one parent's or one component's range is not the order a full
+    :meth:`Segments.index` gives (only the order in which a few sums are added: float noise).
+    """
     drop, _ = gather(segments.ptr_parent, segments.by_parent, parents)
-    keep = np.ones(len(segments.parent), bool)
-    keep[drop] = False
-    n_kept = int(keep.sum())
-    merged = Segments(*(np.concatenate([getattr(segments, f)[keep], getattr(new, f)])
-                        for f in ("parent", "component", "quantity", "first_bucket",
-                                  "end_bucket", "revision")))
-    renumber = np.cumsum(keep) - 1
+    drop = np.sort(drop)
+    n_old, n_new = len(segments.parent), len(new.parent)
+    n_final = n_old - len(drop) + n_new
+    free = np.concatenate([drop[drop < n_final], np.arange(n_old, n_final, dtype=np.int64)])
+    new_ids = free[:n_new]
+    gone = np.zeros(max(n_old - n_final, 0) + 1, bool)  # the ids at or above n_final that go
+    gone[drop[drop >= n_final] - n_final] = True
+    movers = n_final + np.flatnonzero(~gone[:max(n_old - n_final, 0)])
+    hole = free[n_new:]  # the id each mover takes
+    # the dropped lines' entries in the component index (read before any line is written)
+    old_comp = np.asarray(segments.component[drop], np.int64)
+    cand = _positions(segments.ptr_child, np.unique(old_comp))
+    dead = cand[np.isin(segments.by_child[cand], drop)]
+    out = Segments(*(_fitted(getattr(segments, f), n_final, in_place) for f in FIELDS))
+    for f in FIELDS:
+        column = getattr(out, f)
+        if len(movers):
+            column[hole] = getattr(segments, f)[movers] if not in_place else column[movers]
+        column[new_ids] = getattr(new, f)
+    for f in FIELDS:
+        setattr(out, f, getattr(out, f)[:n_final])
 
-    def splice(order: np.ndarray, by: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        kept = renumber[order[keep[order]]]
-        extra = by[n_kept:].astype(np.int64)
-        sort = np.argsort(extra, kind="stable")
-        at = np.searchsorted(by[kept], extra[sort], "right")
-        ptr = np.zeros(n_items + 1, np.int64)
-        np.cumsum(np.bincount(by.astype(np.int64), minlength=n_items), out=ptr[1:])
-        return np.insert(kept, at, n_kept + sort), ptr
+    def rename(by: np.ndarray) -> np.ndarray:
+        if len(movers):
+            at = np.flatnonzero(by >= n_final)
+            by[at] = hole[np.searchsorted(movers, by[at])]
+        return by
 
-    merged.by_parent, merged.ptr_parent = splice(segments.by_parent, merged.parent)
-    merged.by_child, merged.ptr_child = splice(segments.by_child, merged.component)
-    return merged
+    # by parent: each changed parent's range replaced by its new lines
+    new_parent = np.asarray(new.parent, np.int64)
+    order = np.lexsort((new_ids, new_parent))
+    counts = np.bincount(new_parent, minlength=n_items)
+    ptr, by = segments.ptr_parent, segments.by_parent
+    pieces, last = [], 0
+    bounds = np.searchsorted(new_parent[order], parents, "left"), \
+        np.searchsorted(new_parent[order], parents, "right")
+    for p, lo, hi in zip(parents.tolist(), bounds[0].tolist(), bounds[1].tolist()):
+        pieces.append(by[last:ptr[p]])
+        pieces.append(new_ids[order[lo:hi]])
+        last = int(ptr[p + 1])
+    pieces.append(by[last:])
+    out.by_parent = rename(np.concatenate(pieces).astype(by.dtype, copy=False))
+    delta = np.zeros(n_items + 1, np.int64)
+    delta[1:] = counts
+    delta[1:][parents] -= ptr[parents + 1] - ptr[parents]
+    out.ptr_parent = ptr + np.cumsum(delta)
+
+    # by component: the dropped lines' entries out, the new lines' at the end of their range
+    by = segments.by_child
+    new_comp = np.asarray(new.component, np.int64)
+    c_order = np.lexsort((new_ids, new_comp))
+    at = segments.ptr_child[new_comp[c_order] + 1]
+    kept = np.delete(by, dead)
+    at = at - np.searchsorted(dead, at, "left")  # positions in ``kept``
+    out.by_child = rename(np.insert(kept, at, new_ids[c_order].astype(by.dtype)))
+    delta = np.zeros(n_items + 1, np.int64)
+    delta[1:] = np.bincount(new_comp, minlength=n_items) - np.bincount(old_comp, minlength=n_items)
+    out.ptr_child = segments.ptr_child + np.cumsum(delta)
+    return out
+
+
+def _positions(ptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """The positions in a CSR index of the entries of ``nodes`` (sorted, unique), ascending."""
+    starts, ends = ptr[nodes], ptr[nodes + 1]
+    counts = ends - starts
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+
+
+def _fitted(column: np.ndarray, size: int, in_place: bool) -> np.ndarray:
+    """``column`` with room for ``size`` entries: itself (in place, grown by ``resize`` when it
+    owns its data) or a copy."""
+    if size <= len(column):
+        return column if in_place else column.copy()
+    if in_place and column.base is None and column.flags.c_contiguous:
+        try:
+            column.resize(size, refcheck=False)
+            return column
+        except ValueError:  # a memory-mapped array: a copy
+            pass
+    out = np.empty(size, column.dtype)
+    out[:len(column)] = column
+    return out
 
 
 def descendants(segments: Segments, start: np.ndarray, n_items: int) -> np.ndarray:
@@ -69,13 +146,11 @@ def descendants(segments: Segments, start: np.ndarray, n_items: int) -> np.ndarr
     return np.flatnonzero(seen)
 
 
-def levels_below(llc: np.ndarray, segments: Segments, parents: np.ndarray,
-                  old: Segments, new: Segments) -> np.ndarray | None:
-    """Low-level codes after the lines of ``parents`` changed: only items below them (under the
-    old or the new lines) can move; each is one more than its deepest parent (parents outside
-    keep their code). None when the new lines close a cycle."""
-    start = np.union1d(segments_component(old, parents), new.component.astype(np.int64))
-    region = np.union1d(descendants(old, start, len(llc)), descendants(segments, start, len(llc)))
+def levels_below(llc: np.ndarray, segments: Segments, region: np.ndarray) -> np.ndarray | None:
+    """Low-level codes after the lines of some parents changed (``segments``: the lines after):
+    only items below them (under the old or the new lines: ``region``, closed under both; a
+    larger closed region gives the same codes) can move; each is one more than its deepest
+    parent (parents outside keep their code). None when the new lines close a cycle."""
     if len(region) == 0:
         return llc
     local = np.full(len(llc), -1, np.int64)

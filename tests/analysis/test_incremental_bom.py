@@ -1,0 +1,92 @@
+"""The BOM side of net change (:mod:`workbench.analysis.incremental_bom`): the changed parents'
+lines spliced into the plan's segments give the same lines, and the same lines per parent and
+per component, as indexing the changed BOM from scratch — when lines are added (the arrays
+grow), removed (the last lines take the freed ids) or both, in place or on a copy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workbench.analysis.incremental_bom import FIELDS, merged_segments
+from workbench.analysis.netting import Segments
+
+
+def _segments(lines: list[tuple[int, int, float]], n_items: int) -> Segments:
+    parent = np.array([p for p, _, _ in lines], np.int64)
+    component = np.array([c for _, c, _ in lines], np.int64)
+    quantity = np.array([q for _, _, q in lines], float)
+    n = len(lines)
+    return Segments(parent, component, quantity, np.zeros(n, np.int64),
+                    np.full(n, 26, np.int64), np.zeros(n, np.int64)).index(n_items)
+
+
+def _lines_by(seg: Segments, ptr: np.ndarray, by: np.ndarray, n_items: int) -> list[list[tuple]]:
+    """Per item, the sorted lines (all fields) its index range lists."""
+    out = []
+    for i in range(n_items):
+        ids = by[ptr[i]:ptr[i + 1]]
+        out.append(sorted(tuple(float(getattr(seg, f)[j]) for f in FIELDS) for j in ids))
+    return out
+
+
+def _check(before: list[tuple[int, int, float]], parents: list[int],
+           new_lines: list[tuple[int, int, float]], n_items: int, in_place: bool) -> None:
+    old = _segments(before, n_items)
+    new = _segments(new_lines, n_items)
+    want = _segments([ln for ln in before if ln[0] not in parents] + new_lines, n_items)
+    got = merged_segments(old, np.array(sorted(set(parents)), np.int64), new, n_items,
+                          in_place=in_place)
+    assert len(got.parent) == len(want.parent)
+    rows = sorted(zip(*(getattr(got, f).tolist() for f in FIELDS)))
+    assert rows == sorted(zip(*(getattr(want, f).tolist() for f in FIELDS)))
+    assert np.array_equal(got.ptr_parent, want.ptr_parent)
+    assert np.array_equal(got.ptr_child, want.ptr_child)
+    assert sorted(got.by_parent.tolist()) == list(range(len(got.parent)))
+    assert sorted(got.by_child.tolist()) == list(range(len(got.parent)))
+    assert _lines_by(got, got.ptr_parent, got.by_parent, n_items) == \
+        _lines_by(want, want.ptr_parent, want.by_parent, n_items)
+    assert _lines_by(got, got.ptr_child, got.by_child, n_items) == \
+        _lines_by(want, want.ptr_child, want.by_child, n_items)
+
+
+BEFORE = [(0, 1, 1.0), (0, 2, 2.0), (1, 3, 3.0), (2, 3, 4.0), (2, 4, 5.0), (3, 4, 6.0),
+          (4, 5, 7.0)]
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_parent_gains_lines_the_arrays_grow(in_place: bool) -> None:
+    # parent 1 had one line (to 3); now three: to 3, 4 and 5 -> 9 lines, ids 7 and 8 new
+    _check(BEFORE, [1], [(1, 3, 3.5), (1, 4, 1.0), (1, 5, 2.0)], 6, in_place)
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_parent_loses_lines_the_last_lines_take_the_freed_ids(in_place: bool) -> None:
+    # parent 0 loses both lines (ids 0 and 1): lines 5 and 6 (parents 3, 4) move into them
+    _check(BEFORE, [0], [], 6, in_place)
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_two_parents_one_grows_one_shrinks(in_place: bool) -> None:
+    _check(BEFORE, [2, 4], [(2, 5, 9.0), (4, 1, 1.0), (4, 2, 1.0), (4, 3, 1.0)], 6, in_place)
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_last_parent_loses_its_only_line(in_place: bool) -> None:
+    _check(BEFORE, [4], [], 6, in_place)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_random_splices_equal_a_fresh_index(draw: st.DataObject) -> None:
+    n_items = draw.draw(st.integers(2, 8))
+    line = st.tuples(st.integers(0, n_items - 1), st.integers(0, n_items - 1),
+                     st.integers(1, 9).map(float))
+    before = draw.draw(st.lists(line, max_size=25))
+    parents = draw.draw(st.lists(st.integers(0, n_items - 1), min_size=1, max_size=3))
+    new_lines = draw.draw(st.lists(
+        st.tuples(st.sampled_from(sorted(set(parents))), st.integers(0, n_items - 1),
+                  st.integers(1, 9).map(float)), max_size=8))
+    _check(before, parents, new_lines, n_items, draw.draw(st.booleans()))
