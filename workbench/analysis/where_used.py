@@ -122,8 +122,11 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
         rows = rows[keep[1:]]
     # by level, then code (codes are unique): sorted in numpy before the one frame is built
     rows = rows[np.lexsort((codes[rows], min_level[rows]))]
-    ancestors = _ancestor_frame(codes, min_level, np.where(remaining, -1, max_level),
-                                ~has_parent, low, high).take(rows).reset_index(drop=True)
+    # the rows taken before the one frame is built (a frame's take and new index cost more
+    # than the whole walk of a typical question)
+    ancestors = _ancestor_frame(codes[rows], min_level[rows],
+                                np.where(remaining, -1, max_level)[rows], ~has_parent[rows],
+                                low[rows], high[rows])
     paths, truncated = _paths(graph, idx, max_paths, tops, as_of, _parent_lines(graph, lines))
     return WhereUsed(item, direct, ancestors, paths, truncated, cycles)
 
@@ -164,7 +167,7 @@ def _ancestor_frame(item: Any, min_level: Any, max_level: Any, top_level: Any,
 
 def _has_parent(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.ndarray:
     lines, source = gather(graph.ptr_child, graph.by_child, nodes)
-    keep = np.isin(lines, graph.usable(lines, day))
+    keep = graph.in_force(lines, day)  # each line once: the mask of the usable ones
     return np.bincount(source[keep], minlength=len(nodes)) > 0
 
 
@@ -298,53 +301,72 @@ def _paths(graph: BomGraph, start: int, limit: int, tops: set[str] | None,
            ) -> tuple[list[dict[str, Any]], bool]:
     """Depth-first listing of paths to top-level items, at most ``limit``, never repeating an
     item within a path (a cycle ends the path). ``up``: each ancestor's usable parent lines
-    (:func:`_parent_lines`); asked of the graph per step when not given."""
+    (:func:`_parent_lines`); asked of the graph per step when not given. The walk keeps each
+    path as its line numbers; the listed steps are made for all paths at once at the end
+    (:func:`_listed_paths`: one numpy look-up per field, not one per step)."""
     codes = graph.items.codes
-    out: list[dict[str, Any]] = []
+    found: list[tuple[list[int], float]] = []
     stack: list[tuple[int, list[int], list[int], float]] = [(start, [], [start], 1.0)]
     budget = 50 * max(limit, 1)  # expansions, so a filtered search cannot run away
+    truncated = False
     while stack:
         budget -= 1
         if budget < 0:
-            return out, True
+            truncated = True
+            break
         node, steps, on_path, ext = stack.pop()
         if up is not None:
             lines = up.get(node, [])
         else:
-            found = graph.usable(graph.parents_of(node), day)
-            lines = list(zip(found.tolist(), graph.parent[found].tolist(),
-                             graph.quantity[found].tolist(), strict=True))
+            usable = graph.usable(graph.parents_of(node), day)
+            lines = list(zip(usable.tolist(), graph.parent[usable].tolist(),
+                             graph.quantity[usable].tolist(), strict=True))
         if not lines and steps:
             if tops is None or str(codes[node]) in tops:
-                if len(out) >= limit:
-                    return out, True
-                out.append(_path(graph, steps, ext))
+                if len(found) >= limit:
+                    truncated = True
+                    break
+                found.append((steps, ext))
             continue
         for line, parent, qty in reversed(lines):
             if parent in on_path:
                 continue
             stack.append((parent, [*steps, line], [*on_path, parent], ext * qty))
-    return out, False
+    return _listed_paths(graph, found), truncated
 
 
-def _path(graph: BomGraph, steps: list[int], ext: float) -> dict[str, Any]:
+def _listed_paths(graph: BomGraph, found: list[tuple[list[int], float]]) -> list[dict[str, Any]]:
+    """The paths (line numbers from the item up, extended quantity) as the answer lists them:
+    each step's parent, component, revision, position, quantity per, scrap, alternate and the
+    running extended quantity. The fields of every line used are read from the graph's arrays
+    once, as plain Python values."""
+    if not found:
+        return []
+    used = np.unique(np.fromiter((line for steps, _ in found for line in steps), np.int64))
     codes = graph.items.codes
-    running = 1.0
-    listed = []
-    for level, line in enumerate(steps, start=1):
-        running *= float(graph.quantity[line])
-        listed.append({
-            "level": level,
-            "parent": str(codes[graph.parent[line]]),
-            "component": str(codes[graph.component[line]]),
-            "revision": str(graph.revision[line]),
-            "position": int(graph.position[line]),
-            "quantity_per": float(graph.quantity_per[line]),
-            "scrap_pct": float(graph.scrap_pct[line]),
-            "alternate": bool(graph.alternate[line]),
-            "extended_quantity": running,
-        })
-    return {"top_level": listed[-1]["parent"], "extended_quantity": ext, "steps": listed}
+    # each line's fields once, as the step dict they make (the level and the running
+    # extended quantity are added per path)
+    fields = zip(codes[graph.parent[used]].tolist(), codes[graph.component[used]].tolist(),
+                 graph.revision[used].tolist(), graph.position[used].tolist(),
+                 graph.quantity_per[used].astype(float).tolist(),
+                 graph.scrap_pct[used].astype(float).tolist(),
+                 graph.alternate[used].astype(bool).tolist(), strict=True)
+    step_of = {line: {"parent": str(parent), "component": str(component),
+                      "revision": str(revision), "position": int(position),
+                      "quantity_per": per, "scrap_pct": scrap, "alternate": alternate}
+               for line, (parent, component, revision, position, per, scrap, alternate)
+               in zip(used.tolist(), fields, strict=True)}
+    qty_of = dict(zip(used.tolist(), graph.quantity[used].astype(float).tolist(), strict=True))
+    out = []
+    for steps, ext in found:
+        running = 1.0
+        listed = []
+        for level, line in enumerate(steps, start=1):
+            running *= qty_of[line]
+            listed.append({"level": level, **step_of[line], "extended_quantity": running})
+        out.append({"top_level": listed[-1]["parent"], "extended_quantity": ext,
+                    "steps": listed})
+    return out
 
 
 def explosion(graph: BomGraph, item: str, as_of: int | None = None,
