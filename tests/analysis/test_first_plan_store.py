@@ -229,3 +229,110 @@ def test_a_stored_plan_anyone_else_could_write_is_never_unpickled(tmp_path: Path
     assert read is not None and read[1] == {"a": 1} and read[2] is True
     os.chmod(written / "objects.pickle", 0o666)
     assert store.read_plan(folder, 7, "k") is None
+
+
+# --- the planner process after a sync, and the sync planning for the next process ----------------
+
+def _moved_promises(n: int, days: int = 7) -> MemoryConnector:
+    """A source sending ``n`` PO lines of the small demo with their promise ``days`` later."""
+    demo = demo_connector(scale="small")
+    lines = [r for b in demo.pull("purchase_order_lines", None) for r in b.records
+             if r.get("promised_date")][:n]
+    moved = []
+    for r in lines:
+        day = r["promised_date"]
+        day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+        moved.append(dict(r, promised_date=(day + dt.timedelta(days=days)).isoformat()))
+    return MemoryConnector({"purchase_order_lines": moved})
+
+
+def _planning_day(engine: Engine) -> dt.date:
+    from workbench.services.planning_data import load_planning_data, planning_day
+
+    return planning_day(load_planning_data(engine, prepare=False))
+
+
+def test_the_planner_session_is_replanned_by_net_change_after_a_small_sync(
+        template: Path, tmp_path: Path) -> None:
+    """The planner process keeps its session across a sync made by the writer (another engine):
+    brought up to the synced state by net change from the changes the sync recorded, it equals
+    a full plan of that state element by element; a hand edit recorded nothing: reopen."""
+    path = tmp_path / "cache.sqlite"
+    engine = _copy(template, path)
+    session = plan_store.open_planned_session(engine)  # as the planner process opens it
+    assert session.how == "full"
+    assert snapshot.wait_for_writes(60)
+    old_scheduled = np.array(session.plan().scheduled)
+    writer = open_cache(path)
+    result = run_sync(writer, _moved_promises(5))
+    assert result.ok and result.total("changed") == 5
+    writer.dispose()
+    day = _planning_day(engine)
+    refreshed = plan_store.refresh_after_sync(engine, session)
+    assert refreshed is not None and refreshed.how == "incremental"
+    assert refreshed.stamp == snapshot.read_stamp(engine) != session.stamp
+    assert refreshed.calendar == Calendar.weekly(day, 26)
+    want = _full_at(engine, day)
+    _assert_same_plan(refreshed.plan(), want)
+    assert not np.array_equal(old_scheduled, np.asarray(want.scheduled))  # receipts moved
+    # nothing written since: nothing to bring up to date (the decisions' path handles that)
+    assert plan_store.refresh_after_sync(engine, refreshed) is None
+    with sqlite3.connect(path) as db:  # a write nobody recorded: the session is opened again
+        db.execute("UPDATE inventory SET quantity = quantity + 5 WHERE rowid = "
+                   "(SELECT min(rowid) FROM inventory WHERE deleted_at IS NULL)")
+    assert plan_store.refresh_after_sync(engine, refreshed) is None
+    assert refreshed.plan() is not None  # and the session it was given is left as it was
+    snapshot.wait_for_writes(60)
+    engine.dispose()
+
+
+def test_the_planner_session_nets_the_new_planning_day_after_a_day_move(
+        template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's day 7 moves the cache's as-of day: the session's numbering and sources (the
+    changed items' collected again) netted over the new calendar equal a full plan of it.
+    (A third of the small demo's items change: the limits are raised so the change is recorded.)"""
+    monkeypatch.setattr(plan_store, "MAX_CHANGED_SHARE", 1.0)
+    path = tmp_path / "cache.sqlite"
+    engine = _copy(template, path)
+    session = plan_store.open_planned_session(engine)
+    assert snapshot.wait_for_writes(60)
+    before_day = session.calendar.today
+    writer = open_cache(path)
+    assert run_sync(writer, demo_connector(scale="small", day=7)).ok
+    writer.dispose()
+    day = _planning_day(engine)
+    refreshed = plan_store.refresh_after_sync(engine, session)
+    assert refreshed is not None and refreshed.how == "prepared"
+    assert refreshed.calendar.today == Calendar.weekly(day, 26).today != before_day
+    _assert_same_plan(refreshed.plan(), _full_at(engine, day))
+    snapshot.wait_for_writes(60)
+    engine.dispose()
+
+
+def test_a_sync_outside_the_app_plans_the_new_state_for_the_next_process(
+        template: Path, tmp_path: Path) -> None:
+    """``workbench sync`` (app.sync.sync_source) of the demo's day 7 — too many rows to record
+    a change — plans the synced state with the stored plan's parameters and stores it: a fresh
+    process then answers the stored plan, equal to a full plan of the new day; a second
+    planning finds nothing to do. Without a plan stored beside the cache nothing is planned."""
+    from workbench.app.sync import demo_source, sync_source
+    from workbench.services.tasks import SimpleState
+
+    path = tmp_path / "cache.sqlite"
+    engine = _copy(template, path)
+    report = sync_source(engine, demo_source("small", 3), check=False, state=SimpleState())
+    assert report.changes.data and report.value.plan is None  # nobody plans with this cache
+    assert plan_store.open_planned_session(engine).how == "full"  # as the planner does
+    assert snapshot.wait_for_writes(60)
+    report = sync_source(engine, demo_source("small", 7), check=False, state=SimpleState())
+    assert report.value.result.ok and report.value.plan in ("full", "prepared")
+    assert plan_store.plan_after_sync(engine) is None  # already planned for this state
+    engine.dispose()
+    engine = open_cache(path)
+    day = _planning_day(engine)
+    fresh = plan_store.open_planned_session(engine)
+    assert fresh.how == "stored"
+    assert fresh.calendar == Calendar.weekly(day, 26)
+    _assert_same_plan(fresh.plan(), _full_at(engine, day))
+    snapshot.wait_for_writes(60)
+    engine.dispose()

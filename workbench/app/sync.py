@@ -150,6 +150,9 @@ class SyncReport:
 
     result: SyncResult
     messages: SyncResult | None = None
+    #: how the state the sync wrote was planned for the next planner process
+    #: (:func:`workbench.services.plan_store.plan_after_sync`), None when it was not
+    plan: str | None = None
 
 
 def configured_source(name: str) -> SourceConfig:
@@ -228,10 +231,12 @@ def _pull(engine: Engine, connector: Connector, source: SourceConfig, *, partial
 @command
 def sync_source(engine: Engine, source: SourceConfig, *, partial: bool = False,
                 full: bool = False, check: bool = True, verify: bool = False,
-                state: TaskState) -> Outcome[SyncReport]:
+                plan: bool = True, state: TaskState) -> Outcome[SyncReport]:
     """``workbench sync``: one source — checked first when ``check`` (SourceError when it cannot
     be opened or does not answer), the cache verified around the writes when ``verify`` — then
-    the messages its suppliers sent, and decisions it shows confirmed."""
+    the messages its suppliers sent, and decisions it shows confirmed. Then, with ``plan``, when
+    the runs changed planning data and a plan is stored beside the cache, the new state is
+    planned and stored for the next planner process (:func:`_replan_after_sync`)."""
     from workbench.services.edi import sync_supplier_messages
     from workbench.services.writeback import confirm_sent
 
@@ -248,7 +253,21 @@ def sync_source(engine: Engine, source: SourceConfig, *, partial: bool = False,
     if result.ok:
         confirm_sent(engine)  # decisions sent earlier that this sync shows in the cache
     runs = [result] if messages is None else [result, messages]
-    return Outcome(SyncReport(result, messages), changes_of(runs))
+    changes = changes_of(runs)
+    planned = _replan_after_sync(engine, state) if plan and changes.data else None
+    return Outcome(SyncReport(result, messages, planned), changes)
+
+
+def _replan_after_sync(engine: Engine, state: TaskState) -> str | None:
+    """After a sync run outside the application (``workbench sync``: the morning's scheduled
+    sync), the state it wrote planned now and stored beside the cache, so the planner opened
+    afterwards answers at once (issue 16 §1; how it was made, or None: no plan stored beside
+    the cache, nobody plans with it). In the application the planner process brings its own
+    plan up to date instead (:func:`workbench.app.processes.refresh_planning_session`)."""
+    from workbench.services.plan_store import plan_after_sync
+
+    state.set_status("planning the synced state for the planner")
+    return plan_after_sync(engine, state)
 
 
 # --- queries ----------------------------------------------------------------------------------

@@ -16,6 +16,10 @@ Where
     changed), written by the sync's snapshot patch (:mod:`workbench.services.frame_patch`).
 
 When used
+    ``meta.json`` also names the planning parameters the plan was made with (bucket length,
+    buckets, forecast consumption windows): a sync run outside the application plans the state
+    it wrote with them (:func:`workbench.services.plan_store.plan_after_sync`).
+
     Only for the exact stamp it names and the exact ``key`` (calendar, consumption, pending
     decisions, code version: built by :mod:`workbench.services.plan_store`); anything else (a
     missing file, another stamp or key, a damaged file) reads as None and the caller plans in
@@ -54,10 +58,12 @@ def plan_folder(cache: Path) -> Path:
 
 
 def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarray],
-               objects: Any, prepared_key: str = "") -> Path:
+               objects: Any, prepared_key: str = "",
+               params: Mapping[str, Any] | None = None) -> Path:
     """Store a plan of ``stamp`` under ``key`` (module doc); returns its folder. Older plans in
     ``folder`` are removed once the new one is in place. ``prepared_key``: what its
-    date-independent parts (numbering, sources) are valid for, whatever the calendar."""
+    date-independent parts (numbering, sources) are valid for, whatever the calendar;
+    ``params``: the planning parameters it was made with (JSON, :func:`stored_params`)."""
     folder.mkdir(mode=0o700, exist_ok=True)
     final = folder / f"s{stamp}"
     tmp = folder / f".tmp-{os.getpid()}-{threading.get_ident()}"
@@ -74,7 +80,7 @@ def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarr
             fh.flush()
             os.fsync(fh.fileno())
         meta = {"format": FORMAT, "stamp": stamp, "key": key, "prepared_key": prepared_key,
-                "arrays": sorted(arrays)}
+                "arrays": sorted(arrays), "params": dict(params or {})}
         (tmp / "meta.json").write_text(json.dumps(meta))
         for path in tmp.iterdir():
             path.chmod(0o600)
@@ -139,6 +145,19 @@ def stored_stamps(folder: Path) -> list[int]:
     return out
 
 
+def stored_params(folder: Path) -> tuple[int, dict[str, Any]] | None:
+    """(stamp, planning parameters) of the newest plan stored in ``folder`` (the parameters
+    :func:`write_plan` was given: what a sync plans the next state with), else None."""
+    for stamp in sorted(stored_stamps(folder), reverse=True):
+        try:
+            meta = json.loads((folder / f"s{stamp}" / "meta.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if meta.get("format") == FORMAT and meta.get("params"):
+            return stamp, dict(meta["params"])
+    return None
+
+
 def write_change(folder: Path, before: int, after: int, change: Mapping[str, Any]) -> None:
     """Record what the write from stamp ``before`` to ``after`` changed (module doc)."""
     folder.mkdir(mode=0o700, exist_ok=True)
@@ -177,4 +196,4 @@ def changes_to(folder: Path, after: int) -> list[dict[str, Any]]:
 
 
 __all__ = ["FORMAT", "SUFFIX", "changes_to", "plan_folder", "read_change", "read_plan",
-           "stored_stamps", "write_change", "write_plan"]
+           "stored_params", "stored_stamps", "write_change", "write_plan"]

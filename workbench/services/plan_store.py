@@ -117,9 +117,11 @@ def plan_key(calendar: Calendar | None, consumption: ForecastConsumption | None,
 
 
 def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan,
-               prepared_key: str = "") -> Path | None:
-    """Store ``plan_`` (a full or replanned plan of the data of ``stamp``) for the next process;
-    None when the cache has no folder or no stamp. Never raises (a failed store is logged)."""
+               prepared_key: str = "", consumption: ForecastConsumption | None = None
+               ) -> Path | None:
+    """Store ``plan_`` (a full or replanned plan of the data of ``stamp``, made with the
+    forecast consumption windows ``consumption``) for the next process; None when the cache
+    has no folder or no stamp. Never raises (a failed store is logged)."""
     folder = folder_of(engine)
     if folder is None or stamp is None:
         return None
@@ -131,12 +133,20 @@ def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan,
     known, lookup = items.known, items.lookup
     items.known, items.lookup = {}, None
     try:
-        return plan_store.write_plan(folder, stamp, key, arrays, objects, prepared_key)
+        return plan_store.write_plan(folder, stamp, key, arrays, objects, prepared_key,
+                                     _params(plan_.calendar, consumption))
     except Exception as exc:  # noqa: BLE001 - the plan was answered: storing is a bonus
         log.warning("plan not stored (%s: %s)", type(exc).__name__, exc)
         return None
     finally:
         items.known, items.lookup = known, lookup
+
+
+def _params(calendar: Calendar, consumption: ForecastConsumption | None) -> dict[str, Any]:
+    """The planning parameters a plan was made with, as :func:`plan_after_sync` reads them."""
+    return {"bucket_days": calendar.bucket_days, "n_buckets": calendar.n_buckets,
+            "consumption": None if consumption is None else [consumption.backward_days,
+                                                             consumption.forward_days]}
 
 
 @dataclass
@@ -426,6 +436,44 @@ def refresh_after_sync(engine: Engine, session: PlanningSession,
     return out
 
 
+def plan_after_sync(engine: Engine, state: TaskState | None = None) -> str | None:
+    """Plan the state a sync run outside the application wrote (``workbench sync``, e.g. the
+    morning's scheduled sync) and store that plan beside the cache, so the planner process
+    opened afterwards finds it ready (``"stored"``) instead of netting the plant itself.
+
+    Only when a plan is stored beside the cache (someone plans with this cache) and none for
+    the cache's current state: made as a fresh process would make it
+    (:func:`open_planned_session`: the stored plan replanned by net change along the changes the
+    sync recorded, else netted over the new planning day from its numbering and sources, else
+    in full), with the parameters of the stored plan (bucket length, buckets, forecast
+    consumption; the planning day is the cache's new as-of day). Returns how the plan was made,
+    None when nothing was done. Never raises (a failure is logged: the next process plans)."""
+    from workbench.cache.snapshot import read_stamp
+
+    folder = folder_of(engine)
+    stamp = read_stamp(engine)
+    if folder is None or stamp is None:
+        return None
+    found = plan_store.stored_params(folder)
+    if found is None or found[0] == stamp:
+        return None
+    params = found[1]
+    try:
+        days, n = int(params["bucket_days"]), int(params["n_buckets"])
+        windows = params["consumption"]
+        consumption = None if windows is None else ForecastConsumption(*map(int, windows))
+        started = time.perf_counter()
+        session = open_planned_session(
+            engine, horizon=f"{days * n}d", bucket="week" if days == 7 else "day",
+            state=state, consumption=consumption, store=True)
+    except Exception as exc:  # noqa: BLE001 - the sync is done: the next process plans
+        log.warning("the state the sync wrote was not planned (%s: %s)", type(exc).__name__, exc)
+        return None
+    log.info("the state the sync wrote planned for the next process: %s in %.2f s",
+             session.how, time.perf_counter() - started)
+    return session.how
+
+
 def store_session(engine: Engine, session: PlanningSession) -> Path | None:
     """Store the plan of ``session`` (opened by :func:`open_planned_session`) for the next
     process, if the cache still holds the state its data was read from; the caller may answer
@@ -438,7 +486,7 @@ def store_session(engine: Engine, session: PlanningSession) -> Path | None:
     pending = _pending_of(session.data)
     return store_plan(engine, session.stamp, plan_key(session.calendar, session.consumption,
                                                       pending), session._plans[False],
-                      plan_key(None, session.consumption, pending))
+                      plan_key(None, session.consumption, pending), session.consumption)
 
 
 def _pending_of(data: PlanningData) -> pd.DataFrame:
@@ -452,5 +500,5 @@ def _pending_of(data: PlanningData) -> pd.DataFrame:
 
 
 __all__ = ["ARRAYS", "OBJECTS", "Stored", "extra_entities", "find_stored", "first_plan",
-           "folder_of", "open_planned_session", "plan_key", "record_sync_change", "recorded_change",
-           "refresh_after_sync", "store_plan", "store_session"]
+           "folder_of", "open_planned_session", "plan_after_sync", "plan_key", "record_sync_change",
+           "recorded_change", "refresh_after_sync", "store_plan", "store_session"]
