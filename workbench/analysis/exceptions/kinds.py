@@ -108,14 +108,28 @@ def frame(kind: str, n: int, columns: Mapping[str, Any]) -> pd.DataFrame:
             continue
         else:
             value = ""
-        if np.ndim(value) == 0:
-            value = [value] * n
-        out[name] = list(value) if name == "endangers" else np.asarray(value)
+        if name == "endangers":
+            out[name] = list(value)
+        elif name in ("quantity", "suggested_quantity", "days"):
+            out[name] = np.broadcast_to(np.asarray(value, float), (n,)).copy()
+        elif name in ("due_date", "need_date", "suggested_date"):
+            out[name] = np.broadcast_to(np.asarray(value), (n,)).copy()
+        else:  # text: one shared object for a constant, object arrays as they are
+            out[name] = _texts(value, n)
     out["key"] = (kind + "|" + pd.Series(out["element"], dtype=object).astype(str)).to_numpy()
-    result = pd.DataFrame({c: out[c] for c in MESSAGE_COLUMNS}, index=pd.RangeIndex(n))
-    for c in ("quantity", "suggested_quantity", "days"):
-        result[c] = result[c].astype(float)
-    return result
+    return pd.DataFrame({c: out[c] for c in MESSAGE_COLUMNS}, index=pd.RangeIndex(n))
+
+
+def _texts(value: Any, n: int) -> np.ndarray:
+    """A text column as an object array: a constant is one object ``n`` times (no fixed-width
+    array of ``n`` copies for the frame to turn into ``n`` strings again: a third of the time
+    the rules took on the large demo), a sequence its items (fixed-width arrays as str)."""
+    if isinstance(value, str) or np.ndim(value) == 0:
+        return np.full(n, value, dtype=object)
+    arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if arr.dtype.kind == "U":
+        return arr.astype(object)
+    return arr if arr.dtype == object else arr.astype(object)
 
 
 def empty() -> pd.DataFrame:
