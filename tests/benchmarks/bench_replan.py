@@ -95,7 +95,9 @@ def what_if(d: PlanningData, rng: np.random.Generator,
     r = int(rng.integers(len(drafts)))
     parent, rev = str(drafts["parent"].iat[r]), str(drafts["revision"].iat[r])
     day = cal.date(int(rng.integers(cal.n_buckets)))
-    return with_revision_released(d, parent, rev, day), Change.of(bom_parents=[parent])
+    after = with_revision_released(d, parent, rev, day)
+    keep_codes(d, after, "bom_revisions", "parent")  # same rows, same parents: as a what-if does
+    return after, Change.of(bom_parents=[parent])
 
 
 def sync_100(d: PlanningData, rng: np.random.Generator) -> tuple[PlanningData, Change]:

@@ -326,28 +326,44 @@ class _Work:
         self.done: list[dict[str, np.ndarray]] = []
         self.n_done = 0
         self.recomputed = 0
+        self._stack: dict[str, tuple[int, np.ndarray]] = {}  # done rows stacked, per name
 
-    def _planned_of(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(exists, planned rows) of ``keys`` in the plan as replanned so far."""
-        out = np.zeros((len(keys), self.width))
-        exists = np.zeros(len(keys), bool)
+    def _planned_pairs(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in ``keys`` whose row has planned orders, those rows' planned orders) in
+        the plan as replanned so far; a row without any (most parents of a common component)
+        is left out before its row is read."""
+        at_parts, row_parts = [], []
         slot = self.slot[keys]
         mine = slot >= 0
         if mine.any():
-            stacked_planned = self._stacked("planned")
-            stacked_exists = self._stacked("exists")
-            out[mine] = stacked_planned[slot[mine]]
-            exists[mine] = stacked_exists[slot[mine]]
+            at = np.flatnonzero(mine)
+            planned = self._stacked("planned")[slot[at]]
+            some = planned.any(axis=1)  # a replanned row that vanished has none either
+            at_parts.append(at[some])
+            row_parts.append(planned[some])
         rest = np.flatnonzero(~mine)
         if len(rest):
             rows = self.prev.rows_for_keys(keys[rest])
             hit = rows >= 0
-            out[rest[hit]] = self.prev.planned[rows[hit]]
-            exists[rest[hit]] = True
-        return exists, out
+            at, rows = rest[hit], rows[hit]
+            matrix = self.prev.planned
+            if hasattr(matrix, "slot") and hasattr(matrix, "n_stored"):  # stored rows only
+                stored = matrix.slot[rows] != matrix.n_stored
+                at, rows = at[stored], rows[stored]
+            planned = np.asarray(matrix[rows])
+            some = planned.any(axis=1)
+            at_parts.append(at[some])
+            row_parts.append(planned[some])
+        if not at_parts:
+            return np.zeros(0, np.int64), np.zeros((0, self.width))
+        return np.concatenate(at_parts), np.concatenate(row_parts)
 
     def _stacked(self, name: str) -> np.ndarray:
-        return np.concatenate([d[name] for d in self.done])
+        hit = self._stack.get(name)
+        if hit is None or hit[0] != len(self.done):
+            hit = (len(self.done), np.concatenate([d[name] for d in self.done]))
+            self._stack[name] = hit
+        return hit[1]
 
     def run(self, seeds: np.ndarray, llc: np.ndarray) -> list[int]:
         n_sites = self.n_sites
@@ -376,11 +392,13 @@ class _Work:
         seg, src = gather(seg_all.ptr_child, seg_all.by_child, keys // n_sites)
         if len(seg) == 0:
             return gross, reached
+        at, planned = self._planned_pairs(seg_all.parent[seg].astype(np.int64) * n_sites +
+                                          keys[src] % n_sites)
+        seg, src = seg[at], src[at]
         parent = seg_all.parent[seg].astype(np.int64)
-        exists, planned = self._planned_of(parent * n_sites + keys[src] % n_sites)
         b = np.arange(width)[None, :]
         active = (seg_all.first_bucket[seg][:, None] <= b) & (b < seg_all.end_bucket[seg][:, None])
-        live = np.where(active & exists[:, None], planned, 0.0)
+        live = np.where(active, planned, 0.0)
         hit = live > EPS
         reached = np.bincount(src, weights=hit.any(axis=1), minlength=n) > 0
         pair, bucket = np.nonzero(hit)

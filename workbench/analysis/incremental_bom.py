@@ -69,7 +69,7 @@ def merged_segments(segments: Segments, parents: np.ndarray, new: Segments, n_it
             column[hole] = getattr(segments, f)[movers] if not in_place else column[movers]
         column[new_ids] = getattr(new, f)
     for f in FIELDS:
-        setattr(out, f, getattr(out, f)[:n_final])
+        setattr(out, f, _cut(getattr(out, f), n_final, in_place))
 
     def rename(by: np.ndarray) -> np.ndarray:
         if len(movers):
@@ -115,6 +115,18 @@ def _positions(ptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     starts, ends = ptr[nodes], ptr[nodes + 1]
     counts = ends - starts
     return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+
+
+def _cut(column: np.ndarray, size: int, in_place: bool) -> np.ndarray:
+    """The first ``size`` entries of ``column``: cut in place when it owns its data (a view
+    would make the next growth copy it), else a view."""
+    if size < len(column) and in_place and column.base is None and column.flags.c_contiguous:
+        try:
+            column.resize(size, refcheck=False)
+            return column
+        except ValueError:
+            pass
+    return column[:size]
 
 
 def _fitted(column: np.ndarray, size: int, in_place: bool) -> np.ndarray:

@@ -240,26 +240,40 @@ def seed_derived(data: PlanningData, items: ItemIndex, sources: Sources,
          data.demands, data.work_order_components), sources)
 
 
+#: the overlay of replaced items' entries is merged into the sorted base entries once it holds
+#: this share of them (each merge copies the base arrays: a million requirement rows)
+MERGE_SHARE = 0.05
+
+Entries = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 class RowInputs:
     """Each row's own inputs — on hand, scheduled receipts and requirements in the horizon — as
     (key, bucket, quantity) sorted by key, looked up by key. Built once for a full plan (sorting
-    a million requirement rows), then patched by each replan: the changed items' entries out,
-    their fresh ones in."""
+    a million requirement rows), then patched by each replan: the changed items' entries of the
+    sorted base no longer count (``replaced``) and their fresh ones sit in a small sorted
+    overlay (``extra``), so a replan costs what it changes, not a copy of the base; the overlay
+    is merged into the base when it grows past :data:`MERGE_SHARE` of it."""
 
-    def __init__(self, parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]):
+    def __init__(self, parts: dict[str, Entries], replaced: np.ndarray | None = None,
+                 extra: dict[str, Entries] | None = None, n_sites: int = 1):
         self.parts = parts
+        self.replaced = replaced  # per item: its entries are the overlay's, not the base's
+        self.extra = extra or {}
+        self.n_sites = n_sites
 
     @classmethod
     def of(cls, plan_: Plan) -> RowInputs:
         hit = plan_.cache.get("incremental:inputs")
         if hit is None:
-            hit = cls(cls._entries(plan_.sources, plan_.items, plan_.sites, plan_.calendar))
+            hit = cls(cls._entries(plan_.sources, plan_.items, plan_.sites, plan_.calendar),
+                      n_sites=plan_.n_sites)
             plan_.cache["incremental:inputs"] = hit
         return hit
 
     @staticmethod
     def _entries(sources: Sources, items: ItemIndex, sites: pd.Index, calendar: Any
-                 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                 ) -> dict[str, Entries]:
         req = sources.requirements
         rec = sources.receipts
         out = {}
@@ -280,40 +294,80 @@ class RowInputs:
         return out
 
     def patched(self, previous: Plan, fresh: Sources | None, changed: np.ndarray) -> RowInputs:
-        """These inputs with the entries of the ``changed`` items replaced by ``fresh``'s: the
-        keys of one item are one range of the sorted keys (``item * n_sites + site``), so each
-        changed item's range is cut out and its new entries put in its place."""
+        """These inputs with the entries of the ``changed`` items replaced by ``fresh``'s (in
+        the overlay; merged into the base when the overlay has grown, :meth:`merged`)."""
         if fresh is None or len(changed) == 0:
             return self
         n_sites = previous.n_sites
         fresh._keys.clear()
         new = self._entries(fresh, previous.items, previous.sites, previous.calendar)
-        changed = np.sort(changed)
-        parts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        replaced = np.zeros(len(previous.items), bool) if self.replaced is None \
+            else self.replaced.copy()
+        replaced[changed] = True
+        in_changed = np.zeros(len(previous.items), bool)
+        in_changed[changed] = True
+        extra: dict[str, Entries] = {}
+        for name, entries in new.items():
+            old = self.extra.get(name)
+            if old is not None:
+                keep = ~in_changed[old[0] // n_sites]
+                entries = tuple(np.concatenate([o[keep], f])  # type: ignore[assignment]
+                                for o, f in zip(old, entries))
+            order = np.argsort(entries[0], kind="stable")
+            extra[name] = (entries[0][order], entries[1][order], entries[2][order])
+        out = RowInputs(self.parts, replaced, extra, n_sites)
+        size = sum(len(e[0]) for e in extra.values())
+        if size > MERGE_SHARE * sum(len(e[0]) for e in self.parts.values()):
+            out = out.merged()
+        return out
+
+    def merged(self) -> RowInputs:
+        """The same inputs with the overlay merged into the sorted base: each replaced item's
+        range of the base (``item * n_sites + site`` keys: one range per item) cut out and its
+        overlay entries put in its place."""
+        if self.replaced is None:
+            return self
+        n_sites = self.n_sites
+        changed = np.flatnonzero(self.replaced)
+        parts: dict[str, Entries] = {}
         for name, old in self.parts.items():
+            new = self.extra[name]
             lo = np.searchsorted(old[0], changed * n_sites, "left")
             hi = np.searchsorted(old[0], (changed + 1) * n_sites, "left")
-            n_lo = np.searchsorted(new[name][0], changed * n_sites, "left")
-            n_hi = np.searchsorted(new[name][0], (changed + 1) * n_sites, "left")
+            n_lo = np.searchsorted(new[0], changed * n_sites, "left")
+            n_hi = np.searchsorted(new[0], (changed + 1) * n_sites, "left")
             starts = np.concatenate([[0], hi])
             ends = np.concatenate([lo, [len(old[0])]])
             key, bucket, qty = (_splice(c, f, starts, ends, n_lo, n_hi)
-                                for c, f in zip(old, new[name]))
+                                for c, f in zip(old, new))
             parts[name] = (key, bucket, qty)
-        return RowInputs(parts)
+        return RowInputs(parts, n_sites=n_sites)
 
     def entries(self, name: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(position in ``keys``, bucket, quantity) of every entry of ``keys`` (sorted)."""
-        key, bucket, qty = self.parts[name]
-        lo = np.searchsorted(key, keys, "left")
-        hi = np.searchsorted(key, keys, "right")
-        counts = hi - lo
-        total = int(counts.sum())
-        if total == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        src = np.repeat(np.arange(len(keys)), counts)
-        at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
-        return src, bucket[at], qty[at]
+        if self.replaced is None:
+            return _lookup(self.parts[name], keys, np.arange(len(keys)))
+        over = self.replaced[keys // self.n_sites]
+        base = _lookup(self.parts[name], keys[~over], np.flatnonzero(~over))
+        extra = _lookup(self.extra[name], keys[over], np.flatnonzero(over))
+        return tuple(np.concatenate([a, b])  # type: ignore[return-value]
+                     for a, b in zip(base, extra))
+
+
+def _lookup(entries: Entries, keys: np.ndarray, position: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(``position`` of the key, bucket, quantity) of every entry of ``keys`` (sorted) in
+    sorted ``entries``."""
+    key, bucket, qty = entries
+    lo = np.searchsorted(key, keys, "left")
+    hi = np.searchsorted(key, keys, "right")
+    counts = hi - lo
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    src = np.repeat(position, counts)
+    at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
+    return src, bucket[at], qty[at]
 
 
 def _splice(column: np.ndarray, fresh: np.ndarray, starts: np.ndarray, ends: np.ndarray,
