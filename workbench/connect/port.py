@@ -79,7 +79,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -133,7 +133,7 @@ class Batch:
         return len(self.records)
 
     @property
-    def columns(self) -> dict[str, list[Any]] | None:
+    def columns(self) -> dict[str, Sequence[Any]] | None:
         """The records column-wise (field -> one value per record) when the connector gave them
         so (:class:`ColumnBatch`), else None."""
         return None
@@ -141,14 +141,15 @@ class Batch:
 
 class ColumnBatch(Batch):
     """A batch whose records are given column-wise: ``columns`` maps each field the records
-    carry to one value per record (every list equally long; ``None``: the record does not give
-    that field). The sync validates and writes the columns as they are
+    carry to one value per record (every column equally long; ``None``: the record does not
+    give that field). A column is a list, or a numpy array of numbers (checked in numpy). The
+    sync validates and writes the columns as they are
     (:func:`workbench.domain.validation.validate_columns`), a column at a time, without a dict
     per record — the speed of a large sync. ``records`` (dicts with every given field, None
-    values included) is made only when something asks for it."""
+    values included, numbers as Python numbers) is made only when something asks for it."""
 
-    def __init__(self, entity: str, columns: dict[str, list[Any]], **rest: Any) -> None:
-        self._columns = columns
+    def __init__(self, entity: str, columns: Mapping[str, Sequence[Any]], **rest: Any) -> None:
+        self._columns = dict(columns)
         self._records: list[dict[str, Any]] | None = None
         super().__init__(entity, [], **rest)
 
@@ -156,7 +157,8 @@ class ColumnBatch(Batch):
     def records(self) -> list[dict[str, Any]]:
         if self._records is None:
             names = list(self._columns)
-            self._records = [dict(zip(names, values)) for values in zip(*self._columns.values())]
+            lists = [c.tolist() if hasattr(c, "tolist") else c for c in self._columns.values()]
+            self._records = [dict(zip(names, values)) for values in zip(*lists)]
         return self._records
 
     @records.setter
@@ -169,7 +171,7 @@ class ColumnBatch(Batch):
         return len(next(iter(self._columns.values()), ()))
 
     @property
-    def columns(self) -> dict[str, list[Any]] | None:
+    def columns(self) -> dict[str, Sequence[Any]] | None:
         return self._columns
 
 

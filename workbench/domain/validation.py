@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Annotated, Any, Literal, NotRequired
 
+import numpy as np
+from annotated_types import Ge, Gt, Le, Lt
 from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic.types import AllowInfNan
 from typing_extensions import TypedDict
 
 from workbench.domain.models import ENTITY_MODELS, Record
@@ -251,16 +255,17 @@ def validate_columns(
     """Validate a batch given column-wise (field -> one value per record), each column once.
 
     The column-wise twin of :func:`validate_rows`: no dict per record. Each field's column is
-    validated in pydantic's core with the field's own type and constraints
-    (:func:`_column_adapter`), the model's cross-field checks run on the columns
-    (:class:`workbench.domain.models.FieldCheck`). ``None`` in a column means the record does
-    not give that field (a record dict without the key): it becomes the field's default, and
-    is an error for a required field.
+    checked by :func:`_column_values` with the field's own type and constraints, the model's
+    cross-field checks run on the columns (:class:`workbench.domain.models.FieldCheck`).
+    ``None`` in a column means the record does not give that field (a record dict without the
+    key): it becomes the field's default, and is an error for a required field. A column may
+    be a numpy array (numbers, checked in numpy).
 
-    Returns the valid records' columns (the fields given; enum values as plain text), their
-    input positions (``None`` when all are valid) and the errors. When anything is wrong the
-    batch is validated record by record through the model (:func:`validate_batch_indexed`), so
-    every error names the entity, key, field, file and row exactly as for a batch of dicts.
+    Returns the valid records' columns (the fields given, as lists; enum values as plain
+    text), their input positions (``None`` when all are valid) and the errors. When anything is
+    wrong the batch is validated record by record through the model
+    (:func:`validate_batch_indexed`), so every error names the entity, key, field, file and row
+    exactly as for a batch of dicts.
     """
     model = ENTITY_MODELS[entity]
     fields = model.model_fields
@@ -270,49 +275,167 @@ def validate_columns(
     n = sizes.pop() if sizes else 0
     out: dict[str, list[Any]] = {}
     ok = all(name in fields for name in columns)
+    missing = [f for f, info in fields.items() if info.is_required() and f not in columns]
+    ok = ok and not (missing and n)
     if ok:
         for name, column in columns.items():
-            info = fields[name]
-            if None in column:
-                if info.is_required():
-                    ok = False
-                    break
-                default = _plain_default(info.default)
-                column = [default if v is None else v for v in column]
-            adapter, text = _column_adapter(entity, name)
-            if text:
-                stripped = _stripped(column)
-                if stripped is None:
-                    ok = False
-                    break
-                column = stripped
-            try:
-                out[name] = adapter.validate_python(column)
-            except ValidationError:
+            values = _column_values(entity, name, column, dates_as_text)
+            if values is None:
                 ok = False
                 break
-        missing = [f for f, info in fields.items() if info.is_required() and f not in columns]
-        ok = ok and not (missing and n)
+            out[name] = values
     if ok:
         for check in model.row_checks:
-            values = [out.get(f) or repeat(None, n) for f in check.fields]
-            if any(map(check.on_values, *values)):
+            given = [out.get(f) or repeat(None, n) for f in check.fields]
+            if any(map(check.on_values, *given)):
                 ok = False
                 break
     if ok:
-        if dates_as_text:
-            _dates_to_text(entity, out)
         return out, None, []
     names = list(columns)
-    records = [{f: v for f, v in zip(names, values) if v is not None}
-               for values in zip(*columns.values())]
+    lists = [_as_list(c) for c in columns.values()]
+    records = [{f: v for f, v in zip(names, values) if v is not None} for values in zip(*lists)]
     good, positions, bad = validate_batch_indexed(entity, records, file=file,
                                                   row_numbers=row_numbers)
-    given = [f for f in fields if f in columns]
-    valid = {f: [_plain_default(getattr(r, f)) for r in good] for f in given}
+    given_fields = [f for f in fields if f in columns]
+    valid = {f: [_plain_default(getattr(r, f)) for r in good] for f in given_fields}
     if dates_as_text:
         _dates_to_text(entity, valid)
     return valid, positions if positions is not None else list(range(len(good))), bad
+
+
+def _as_list(column: Sequence[Any]) -> list[Any]:
+    """A column as a list of Python values (a numpy array's ``tolist``)."""
+    if isinstance(column, np.ndarray):
+        return list(column.tolist())
+    return column if isinstance(column, list) else list(column)
+
+
+def _column_values(
+    entity: str, name: str, column: Sequence[Any], dates_as_text: bool
+) -> list[Any] | None:
+    """One field's column validated (plain values; dates as ISO text with ``dates_as_text``),
+    or None when a value is wrong (then the batch goes record by record, for the messages).
+
+    Three ways to the same result, the cheapest that applies: a numpy array of numbers is
+    checked in numpy (:func:`_numbers_checked`); a column whose values repeat (codes drawn
+    from a small set, units, statuses, dates) has its distinct values validated and mapped
+    back (:func:`_by_distinct`); any other column goes through the field's validator in
+    pydantic's core (:func:`_each`)."""
+    if isinstance(column, np.ndarray):
+        checked = _numbers_checked(ENTITY_MODELS[entity].model_fields[name], column)
+        if checked is not None:
+            return checked
+        column = column.tolist()
+    if _repeats(column):
+        return _by_distinct(entity, name, column, dates_as_text)
+    values = _each(entity, name, column)
+    if values is not None and dates_as_text and _is_date(entity, name):
+        values = _iso_texts(values)
+    return values
+
+
+def _each(entity: str, name: str, column: Sequence[Any]) -> list[Any] | None:
+    """The column through the field's own validator (:func:`_column_adapter`): text stripped as
+    the model strips it, None the field's default (or wrong when the field is required)."""
+    info = ENTITY_MODELS[entity].model_fields[name]
+    if None in column:
+        if info.is_required():
+            return None
+        default = _plain_default(info.default)
+        column = [default if v is None else v for v in column]
+    adapter, text = _column_adapter(entity, name)
+    if text:
+        stripped = _stripped(column)
+        if stripped is None:
+            return None
+        column = stripped
+    try:
+        return list(adapter.validate_python(column))
+    except ValidationError:
+        return None
+
+
+#: a sample this long with at most a quarter of it distinct: the column's values repeat
+_SAMPLE = 256
+#: types whose distinct values are distinct inputs (numbers are not: 1 == 1.0 == True)
+_DISTINCT_TYPES = frozenset({str, dt.date, dt.datetime, type(None)})
+
+
+def _repeats(column: Sequence[Any]) -> bool:
+    try:
+        return len(set(column[:_SAMPLE])) * 4 <= min(len(column), _SAMPLE)
+    except TypeError:  # unhashable values: the validator says what is wrong with them
+        return False
+
+
+def _by_distinct(
+    entity: str, name: str, column: Sequence[Any], dates_as_text: bool
+) -> list[Any] | None:
+    """The column validated by validating its distinct values once (:func:`_each`, the same
+    rules) and mapping every value to its result; the values themselves when unchanged.
+
+    Only for columns of text, dates and None, where equal values are the same input (numbers
+    are not: pydantic may treat ``1``, ``1.0`` and ``True`` apart)."""
+    distinct = list(set(column))
+    if not set(map(type, distinct)) <= _DISTINCT_TYPES:
+        values = _each(entity, name, column)
+        if values is not None and dates_as_text and _is_date(entity, name):
+            values = _iso_texts(values)
+        return values
+    valid = _each(entity, name, distinct)
+    if valid is None:
+        return None
+    if dates_as_text and _is_date(entity, name):
+        valid = [None if v is None else v.isoformat() for v in valid]
+    if valid == distinct and set(map(type, valid)) <= set(map(type, distinct)):
+        return column if isinstance(column, list) else list(column)
+    return list(map(dict(zip(distinct, valid)).__getitem__, column))
+
+
+_FLOAT_KINDS = "fi"  # numpy dtype kinds a float field takes (ints become floats, as pydantic's)
+
+
+def _numbers_checked(info: FieldInfo, array: np.ndarray) -> list[Any] | None:
+    """A numpy column of numbers checked against the field's type and bounds in numpy (what the
+    field's validator checks: finite when ``allow_inf_nan`` is off, ``ge``/``gt``/``le``/``lt``),
+    as a list; None when this cannot decide (a dtype or constraint not handled here, or a value
+    out of bounds: the validator then decides, and names it)."""
+    kind = array.dtype.kind
+    values: np.ndarray
+    if info.annotation is float and kind in _FLOAT_KINDS:
+        values = array.astype(np.float64, copy=False)
+    elif info.annotation is int and kind == "i":
+        values = array
+    else:
+        return None
+    with np.errstate(invalid="ignore"):
+        for bound in info.metadata:
+            if isinstance(bound, AllowInfNan):
+                good = bound.allow_inf_nan or bool(np.isfinite(values).all())
+            elif isinstance(bound, Ge):
+                good = bool((values >= bound.ge).all())
+            elif isinstance(bound, Gt):
+                good = bool((values > bound.gt).all())
+            elif isinstance(bound, Le):
+                good = bool((values <= bound.le).all())
+            elif isinstance(bound, Lt):
+                good = bool((values < bound.lt).all())
+            else:
+                return None
+            if not good:
+                return None
+    return list(values.tolist())
+
+
+def _is_date(entity: str, name: str) -> bool:
+    return ENTITY_MODELS[entity].model_fields[name].annotation in _DATE_TYPES
+
+
+def _iso_texts(column: list[Any]) -> list[Any]:
+    """Dates as the ISO text the cache stores, each distinct value converted once."""
+    text = {v: None if v is None else v.isoformat() for v in set(column)}
+    return list(map(text.__getitem__, column))
 
 
 def _dates_to_text(entity: str, columns: dict[str, list[Any]]) -> None:

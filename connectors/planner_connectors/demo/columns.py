@@ -1,10 +1,12 @@
-"""Entity tables held column-wise, turned into record dicts one batch at a time.
+"""Entity tables held column-wise, handed to the sync one batch of columns at a time.
 
-The generator works on numpy arrays (item *indices*, day *offsets*, status *codes*); a record dict
-only exists while its batch is in flight, so even the large plant's millions of records never sit
-in memory as Python objects at once. Building the dicts is the hot path of a demo sync, hence the
-generated record builder: a ``lambda`` with a dict display is about 1.5x faster than
-``dict(zip(keys, row))``.
+The generator works on numpy arrays (item *indices*, day *offsets*, status *codes*); a batch's
+columns only exist while it is in flight, so even the large plant's millions of records never sit
+in memory as Python objects at once. Numbers go out as numpy arrays (the sync checks them in
+numpy: :func:`workbench.domain.validation.validate_columns`), codes, words and dates as lists
+drawn from their small tables (the same objects over and over, which the validation checks once
+per distinct value); no dict per record (:class:`workbench.connect.port.ColumnBatch` makes
+records only when asked).
 """
 
 from __future__ import annotations
@@ -32,13 +34,15 @@ class Column(Protocol):
 
 
 class Values:
-    """Numbers (or Python objects) stored directly."""
+    """Numbers (or Python objects) stored directly: numbers go out as a numpy array, anything
+    else as a list."""
 
     def __init__(self, data: np.ndarray) -> None:
         self.data = data
 
     def take(self, rows: Rows) -> Iterable[Any]:
-        return self.data[rows].tolist()
+        taken = self.data[rows]
+        return taken if taken.dtype.kind in "fi" else taken.tolist()
 
 
 class Lookup:
@@ -57,7 +61,7 @@ class Const:
         self.value = value
 
     def take(self, rows: Rows) -> Iterable[Any]:
-        return repeat(self.value)  # map() stops at the shortest column
+        return repeat(self.value)  # cut to the batch's length by column_batches
 
 
 class Computed:
@@ -70,34 +74,16 @@ class Computed:
         return self.fn(rows)
 
 
-def _record_builder(entity: str, fields: list[str]) -> Callable[..., dict[str, Any]]:
-    """A function (field values..., version) -> record dict, with source and source_key filled."""
-    model = ENTITY_MODELS[entity]
-    pos = {f: i for i, f in enumerate(fields)}
-    parts = []
-    for k in model.key_fields:
-        spec = ":%Y-%m-%dT%H:%M:%S" if model.model_fields[k].annotation is dt.datetime else ""
-        parts.append(f"{{a{pos[k]}{spec}}}")
-    key_expr = 'f"' + entity + ":" + "/".join(parts) + '"'
-    items = [f"{f!r}: a{i}" for i, f in enumerate(fields)]
-    items += [f"'source': {SOURCE!r}", f"'source_key': {key_expr}", "'source_version': v"]
-    args = ", ".join([f"a{i}" for i in range(len(fields))] + ["v"])
-    code = f"lambda {args}: {{{', '.join(items)}}}"
-    # Field names come from the canonical model (identifiers), never from data.
-    return eval(code, {})
-
-
 def _key_builder(entity: str) -> Callable[..., str]:
-    """A function (key field values...) -> the record's ``source_key``, as the record builder
-    makes it."""
+    """A function (key field values...) -> the record's ``source_key``
+    (``entity:key1/key2...``, a datetime as ``%Y-%m-%dT%H:%M:%S``): ``str.format`` of a fixed
+    pattern, called in C by ``map`` (no Python frame per record)."""
     model = ENTITY_MODELS[entity]
-    parts = []
-    for i, k in enumerate(model.key_fields):
-        spec = ":%Y-%m-%dT%H:%M:%S" if model.model_fields[k].annotation is dt.datetime else ""
-        parts.append(f"{{a{i}{spec}}}")
-    args = ", ".join(f"a{i}" for i in range(len(model.key_fields)))
-    # Field names come from the canonical model (identifiers), never from data.
-    return eval(f'lambda {args}: f"{entity}:' + "/".join(parts) + '"', {})
+    parts = [
+        "{:%Y-%m-%dT%H:%M:%S}" if model.model_fields[k].annotation is dt.datetime else "{}"
+        for k in model.key_fields
+    ]
+    return (f"{entity}:" + "/".join(parts)).format
 
 
 class EntityTable:
@@ -126,7 +112,6 @@ class EntityTable:
         self.version = version
         self.version_stamps = version_stamps
         self.written = written if written is not None and written.any() else None
-        self.build = _record_builder(entity, expected)
         self.fields = expected
         self.key_fields = ENTITY_MODELS[entity].key_fields
         self.key = _key_builder(entity)
@@ -142,11 +127,13 @@ class EntityTable:
             later |= (self.version == day) & (self.written > write)
         return np.flatnonzero(later)
 
-    def batches(
+    def column_batches(
         self, since: tuple[int, int] | None, size: int
-    ) -> Iterator[tuple[list[dict[str, Any]], tuple[int, int]]]:
-        """(records, highest (day, write) among them) per batch, only records changed after
-        ``since``."""
+    ) -> Iterator[tuple[dict[str, Any], tuple[int, int]]]:
+        """(columns, highest (day, write) among them) per batch, only records changed after
+        ``since``: field -> values (a numpy array of numbers or a list), the fields in the
+        model's order, ``source``, ``source_key`` and ``source_version`` last
+        (:class:`workbench.connect.port.ColumnBatch`)."""
         n = len(self.version)
         rows = None if since is None else self.changed_since(since)
         for start in range(0, n if rows is None else len(rows), size):
@@ -155,32 +142,16 @@ class EntityTable:
                 slice(start, min(n, start + size)) if rows is None else rows[start : start + size]
             )
             days = self.version[chunk]
-            values = [c.take(chunk) for c in self.columns]
-            stamps, top = self._stamps(chunk, days)
-            records = list(map(self.build, *values, stamps))
-            yield records, top
-
-    def column_batches(
-        self, since: tuple[int, int] | None, size: int
-    ) -> Iterator[tuple[dict[str, list[Any]], tuple[int, int]]]:
-        """Like :meth:`batches`, the records given column-wise (field -> list, the fields in the
-        order of the records' keys, ``source``, ``source_key`` and ``source_version`` last):
-        what a sync validates and writes without a dict per record
-        (:class:`workbench.connect.port.ColumnBatch`)."""
-        n = len(self.version)
-        rows = None if since is None else self.changed_since(since)
-        for start in range(0, n if rows is None else len(rows), size):
-            chunk = (
-                slice(start, min(n, start + size)) if rows is None else rows[start : start + size]
-            )
-            days = self.version[chunk]
             count = len(days)
-            values = [c.take(chunk) for c in self.columns]
-            columns = {f: v if isinstance(v, list) else list(islice(v, count))
-                       for f, v in zip(self.fields, values)}
+            columns: dict[str, Any] = {}
+            for f, column in zip(self.fields, self.columns):
+                v = column.take(chunk)
+                columns[f] = v if isinstance(v, (list, np.ndarray)) else list(islice(v, count))
             stamps, top = self._stamps(chunk, days)
+            keys = (columns[k] for k in self.key_fields)
             columns["source"] = [SOURCE] * count
-            columns["source_key"] = list(map(self.key, *(columns[k] for k in self.key_fields)))
+            columns["source_key"] = list(map(self.key, *(
+                k.tolist() if isinstance(k, np.ndarray) else k for k in keys)))
             columns["source_version"] = stamps
             yield columns, top
 
