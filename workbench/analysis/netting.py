@@ -43,7 +43,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,8 @@ from workbench.analysis.bom import (
 )
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
-from workbench.analysis.data import PlanningData
+from workbench.analysis.data import PlanningData, release_free_memory
+from workbench.analysis.rowmatrix import RowMatrixBuilder
 from workbench.analysis.sources import EPS, Slip, Sources, collect, requirement_buckets
 
 
@@ -111,6 +112,9 @@ class Segments:
 
         self.by_parent, self.ptr_parent = _csr(self.parent, n_items)
         self.by_child, self.ptr_child = _csr(self.component, n_items)
+        if len(self.parent) < 2**31:  # line ids as int32: 12 MiB less on the large demo
+            self.by_parent = self.by_parent.astype(np.int32)
+            self.by_child = self.by_child.astype(np.int32)
         return self
 
 
@@ -138,12 +142,14 @@ def plan_segments(data: PlanningData, items: ItemIndex, calendar: Calendar,
     end = np.where(today >= win_to, 0, np.searchsorted(starts, win_to + lead, "left"))
     keep = first < end
     line = line[keep]
+    # item numbers and buckets as int32 (issue 16 §3: 24 MiB less on the large demo's 1.5M
+    # lines); readers multiply item numbers by the number of sites after an int64 cast
     return Segments(
-        parent=parent[keep],
-        component=coded.component[line],
+        parent=parent[keep].astype(np.int32),
+        component=coded.component[line].astype(np.int32),
         quantity=coded.quantity[line],
-        first_bucket=first[keep].astype(np.int64),
-        end_bucket=end[keep].astype(np.int64),
+        first_bucket=first[keep].astype(np.int32),
+        end_bucket=end[keep].astype(np.int32),
         revision=coded.revision[line],
     ).index(len(items))
 
@@ -397,30 +403,32 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
         n = len(keys)
         position[keys] = np.arange(n)
         item = keys // n_sites
-        at = rows.append(keys, level)  # views into the plan's arrays, filled in place
-
-        def fill(out: np.ndarray, k: np.ndarray, b: np.ndarray, q: np.ndarray,
-                 n: int = n) -> None:
-            out[...] = np.bincount(position[k] * width + b, weights=q,
-                                   minlength=n * width).reshape(n, width)
-
-        gross = rows.gross[at]
-        fill(gross, g_key, g_bucket, g_qty)
+        rows.append(keys, level)
+        gross = _filled(n, width, position, g_key, g_bucket, g_qty)
         for block_keys, block in g_blocks:
             gross[position[block_keys]] += block  # keys are unique within a block
         del g_blocks
-        scheduled = rows.scheduled[at]
-        fill(scheduled, rec_key[r_sel], rec_bucket[r_sel], rec_qty[r_sel])
-        on_hand = rows.on_hand[at]
-        on_hand[:] = np.bincount(position[oh_key[o_sel]], weights=oh_qty[o_sel], minlength=n)
+        scheduled = _filled(n, width, position, rec_key[r_sel], rec_bucket[r_sel], rec_qty[r_sel])
+        on_hand = np.bincount(position[oh_key[o_sel]], weights=oh_qty[o_sel], minlength=n)
         net, planned = net_rows(on_hand, scheduled, gross, items.safety_stock[item],
-                                items.min_order_qty[item], items.order_multiple[item],
-                                out=(rows.net[at], rows.planned[at]))
+                                items.min_order_qty[item], items.order_multiple[item])
+        rows.store(on_hand, gross, scheduled, net, planned)
         _explode(pending, keys, item, planned, offset_all, segments, n_sites, present, position)
-        del gross, scheduled, on_hand, net, planned  # no views may outlive a resize
+        del gross, scheduled, on_hand, net, planned
     rows.finish()
+    gross, scheduled, net, planned = (cast(np.ndarray, m.finish()) for m in rows.matrices)
+    del pending, present, position
+    release_free_memory()  # the levels' dense temporaries: give their pages back
     return Plan(calendar, items, sites, segments, sources, rows.key, rows.level, rows.on_hand,
-                rows.gross, rows.scheduled, rows.net, rows.planned, cycles, where, llc)
+                gross, scheduled, net, planned, cycles, where, llc)
+
+
+def _filled(n: int, width: int, position: np.ndarray, key: np.ndarray, bucket: np.ndarray,
+            qty: np.ndarray) -> np.ndarray:
+    """An (n, width) matrix of the entries (key, bucket, quantity) summed at row
+    ``position[key]``."""
+    sums = np.bincount(position[key] * width + bucket, weights=qty, minlength=n * width)
+    return sums.astype(np.float64, copy=False).reshape(n, width)  # int64 when there are none
 
 
 def planned_at(segments: Segments, n_items: int, n_sites: int, keys: np.ndarray) -> np.ndarray:
@@ -441,11 +449,13 @@ def planned_at(segments: Segments, n_items: int, n_sites: int, keys: np.ndarray)
 
 
 class _Rows:
-    """The plan's row arrays, appended level by level and grown in place.
+    """The plan's rows, appended level by level.
 
-    ``ndarray.resize`` reallocates (on Linux large blocks move by remapping, without a copy), so
-    the 1.2M x 26 matrices of a large plant exist once, not once per level plus once
-    concatenated. Callers must drop every view into the arrays before the next :meth:`append`.
+    Keys, levels and on-hand quantities are arrays grown in place (``ndarray.resize``
+    reallocates; on Linux large blocks move by remapping, without a copy). The four matrices
+    keep only their non-zero rows (:class:`~workbench.analysis.rowmatrix.RowMatrix`: on the
+    large demo 436 MiB dense, ~110 MiB so), each level's dense block living only while the
+    level is netted.
     """
 
     def __init__(self, width: int, capacity: int):
@@ -454,27 +464,25 @@ class _Rows:
         self.key = np.zeros(capacity, np.int64)
         self.level = np.zeros(capacity, np.int64)
         self.on_hand = np.zeros(capacity)
-        self.gross = np.zeros((capacity, width))
-        self.scheduled = np.zeros((capacity, width))
-        self.net = np.zeros((capacity, width))
-        self.planned = np.zeros((capacity, width))
-
-    def _arrays(self) -> list[np.ndarray]:
-        return [self.key, self.level, self.on_hand, self.gross, self.scheduled, self.net,
-                self.planned]
+        self.matrices = [RowMatrixBuilder(width, capacity // 4) for _ in range(4)]
 
     def _resize(self, size: int) -> None:
-        for a in self._arrays():
-            a.resize((size,) + a.shape[1:], refcheck=False)
+        for a in (self.key, self.level, self.on_hand):
+            a.resize(size, refcheck=False)
 
-    def append(self, keys: np.ndarray, level: int) -> slice:
+    def append(self, keys: np.ndarray, level: int) -> None:
         start, stop = self.n, self.n + len(keys)
         if stop > len(self.key):
             self._resize(max(stop, len(self.key) * 3 // 2))
         self.key[start:stop] = keys
         self.level[start:stop] = level
         self.n = stop
-        return slice(start, stop)
+
+    def store(self, on_hand: np.ndarray, *matrices: np.ndarray) -> None:
+        """The last appended rows' on hand and (gross, scheduled, net, planned) matrices."""
+        self.on_hand[self.n - len(on_hand):self.n] = on_hand
+        for builder, m in zip(self.matrices, matrices, strict=True):
+            builder.append(m)
 
     def finish(self) -> None:
         self._resize(self.n)
