@@ -100,16 +100,23 @@ def planned_order_fates(base: Plan, item: str, rev_a: str, rev_b: str,
     """The plan's planned orders of ``item`` (every site): receipt date, start date, quantity,
     and which revision they are exploded through after the change."""
     cal = base.calendar
-    rows = base.rows_of(item)
+    number = int(base.items.idx([item])[0])
+    if number < 0:
+        return []
+    # the item's rows by their keys (one per site), in row order as ``rows_of`` lists them,
+    # without a pass over every row of the plan
+    rows = base.rows_for_keys(number * base.n_sites + np.arange(base.n_sites, dtype=np.int64))
+    rows = np.sort(rows[rows >= 0])
     if not len(rows):
         return []
-    lead = int(base.items.lead_time_days[base.items.idx([item])[0]])
+    lead = int(base.items.lead_time_days[number])
     out = []
     for row in rows:
         for b in np.flatnonzero(base.planned[row] > EPS):
             start = max(int(cal.starts[b]) - lead, cal.today)
             follows = bool(builds_new_revision(np.array([start]), day_number(on), cal.today)[0])
-            out.append({"site": str(base.sites[base.site[row]]), "due_date": cal.need_date(int(b)),
+            site = int(base.key[row]) % base.n_sites
+            out.append({"site": str(base.sites[site]), "due_date": cal.need_date(int(b)),
                         "start_date": date_of(start), "quantity": float(base.planned[row, b]),
                         "fate": FOLLOWS if follows else UNTOUCHED,
                         "after_change": f"follows {rev_b}" if follows

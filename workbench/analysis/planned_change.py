@@ -58,12 +58,20 @@ def planned_after_change(before: np.ndarray, keys: np.ndarray, segments: Segment
         seeds.append(segments.component[lines[line_at]].astype(np.int64) * n_sites + site)
     frontier = np.unique(np.concatenate(seeds).astype(np.int64))
     after[frontier] = True
-    new_by_parent, new_ptr = _csr(new.parent.astype(np.int64), n_items)
+    # the new lines indexed over the changed parents' positions (not over every item number:
+    # a replan's fixed cost); a line of another parent is never asked for
+    changed_items = np.flatnonzero(changed)
+    new_at = np.minimum(np.searchsorted(changed_items, new.parent), max(len(changed_items) - 1, 0))
+    new_own = changed_items[new_at] == new.parent if len(changed_items) else \
+        np.zeros(len(new.parent), bool)
+    new_by_parent, new_ptr = _csr(new_at[new_own], len(changed_items))
+    new_by_parent = np.flatnonzero(new_own)[new_by_parent]
     while len(frontier):
         item, site = frontier // n_sites, frontier % n_sites
         kept = ~changed[item]
         old_lines, old_src = gather(segments.ptr_parent, segments.by_parent, item[kept])
-        new_lines, new_src = gather(new_ptr, new_by_parent, item[~kept])
+        new_lines, new_src = gather(new_ptr, new_by_parent,
+                                    np.searchsorted(changed_items, item[~kept]))
         child = np.concatenate([
             segments.component[old_lines].astype(np.int64) * n_sites + site[kept][old_src],
             new.component[new_lines].astype(np.int64) * n_sites + site[~kept][new_src]])

@@ -21,6 +21,7 @@ by date, then open requisitions by need date; what no requirement takes is exces
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
@@ -43,21 +44,35 @@ _FIELDS = ("quantity_per", "orig_uom", "scrap_pct", "alternate_group", "alternat
 OPEN_REQUISITIONS = frozenset({RequisitionStatus.OPEN.value, RequisitionStatus.APPROVED.value})
 
 
-def _lines(data: PlanningData, item: str, revision: str) -> pd.DataFrame:
-    lines = data.bom_lines[(data.bom_lines["parent"] == item)
-                           & (data.bom_lines["revision"] == revision)]
-    out = lines.groupby("component", sort=True).agg(
-        quantity_per=("quantity_per", "sum"), orig_uom=("orig_uom", "first"),
-        scrap_pct=("scrap_pct", "first"), alternate_group=("alternate_group", "first"),
-        alternate_priority=("alternate_priority", "first"))
-    # the positions of each component's lines, gathered in plain Python (a lambda aggregate
-    # runs pandas' per-group machinery: most of a revision diff's time)
-    positions: dict[Any, list[int]] = {}
-    for component, position in zip(lines["component"].tolist(), lines["position"].tolist(),
-                                   strict=True):
-        positions.setdefault(component, []).append(int(position))
-    out["positions"] = [sorted(positions[c]) for c in out.index]
-    return out
+def _lines(data: PlanningData, item: str, revision: str) -> dict[Any, dict[str, Any]]:
+    """``revision`` of ``item``'s lines by component (in component order): quantities per of
+    repeated lines of one component added up, every other field the first non-empty value of
+    its lines (as pandas' groupby ``first``), and their positions sorted. In plain Python over
+    the few lines of one revision (pandas' groupby machinery cost most of a revision diff)."""
+    lines = data.bom_lines
+    mine = ((lines["parent"] == item) & (lines["revision"] == revision)).to_numpy(bool)
+    columns = {c: lines[c].to_numpy(object)[mine].tolist()
+               for c in ("component", "position", *_FIELDS)}
+    out: dict[Any, dict[str, Any]] = {}
+    for k, component in enumerate(columns["component"]):
+        row = out.get(component)
+        if row is None:
+            row = out[component] = {"quantity_per": [], "positions": []}
+        row["quantity_per"].append(columns["quantity_per"][k])
+        row["positions"].append(int(columns["position"][k]))
+        for f in _FIELDS[1:]:
+            if f not in row and not _missing(columns[f][k]):
+                row[f] = columns[f][k]
+    for row in out.values():
+        row["quantity_per"] = math.fsum(float(q) for q in row["quantity_per"] if not _missing(q))
+        row["positions"] = sorted(row["positions"])
+        for f in _FIELDS[1:]:
+            row.setdefault(f, np.nan)
+    return {c: out[c] for c in sorted(out)}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
 def revision_diff(data: PlanningData, item: str, rev_a: str, rev_b: str) -> pd.DataFrame:
@@ -69,9 +84,8 @@ def revision_diff(data: PlanningData, item: str, rev_a: str, rev_b: str) -> pd.D
             raise KeyError(f"no revision {rev!r} of {item!r}")
     a, b = _lines(data, item, rev_a), _lines(data, item, rev_b)
     rows: list[dict[str, Any]] = []
-    for component in sorted(set(a.index) | set(b.index)):
-        before = a.loc[component] if component in a.index else None
-        after = b.loc[component] if component in b.index else None
+    for component in sorted(set(a) | set(b)):
+        before, after = a.get(component), b.get(component)
         if before is None:
             change, fields = "added", list(_FIELDS)
         elif after is None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.bom import _kahn, gather
+from workbench.analysis.bom import _csr, _kahn, gather
 from workbench.analysis.data import PlanningData
 from workbench.analysis.netting import Plan, Segments, net_rows, plan_segments, planned_at
 from workbench.analysis.sources import EPS
@@ -78,22 +78,44 @@ class Scenario:
         return first, qty
 
 
-def _segments_of(segments: Segments, parents: np.ndarray, n_items: int) -> Segments:
+def _segments_of(segments: Segments, parents: np.ndarray) -> Segments:
+    """The lines of ``parents`` (sorted unique item numbers) in ``segments``, indexed by parent
+    over the positions in ``parents`` (see :func:`_indexed_on`)."""
     sel, _ = gather(segments.ptr_parent, segments.by_parent, parents)  # no pass over 2M lines
     sel = np.sort(sel)
-    return Segments(segments.parent[sel], segments.component[sel], segments.quantity[sel],
-                    segments.first_bucket[sel], segments.end_bucket[sel],
-                    segments.revision[sel]).index(n_items)
+    return _indexed_on(Segments(segments.parent[sel], segments.component[sel],
+                                segments.quantity[sel], segments.first_bucket[sel],
+                                segments.end_bucket[sel], segments.revision[sel]), parents)
+
+
+def _indexed_on(segments: Segments, parents: np.ndarray) -> Segments:
+    """``segments`` (lines of ``parents`` only) with their parent index (``by_parent``,
+    ``ptr_parent``) over the positions in ``parents`` instead of every item number: arrays as
+    long as the few changed parents, not as the item master (an index over 200,000 items per
+    replan cost more than the replan's netting). Ask it with ``parents=`` in
+    :func:`_contributions`; the child index is not built."""
+    local = np.searchsorted(parents, segments.parent)
+    segments.by_parent, segments.ptr_parent = _csr(local, len(parents))
+    return segments
 
 
 def _contributions(planned: np.ndarray, parent_item: np.ndarray, site: np.ndarray,
-                   segments: Segments, offset_all: np.ndarray, n_sites: int
+                   segments: Segments, offset_all: np.ndarray, n_sites: int,
+                   parents: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(component key, release bucket, quantity) of exploding ``planned`` (rows x buckets)."""
+    """(component key, release bucket, quantity) of exploding ``planned`` (rows x buckets).
+    ``parents``: the item numbers ``segments`` is indexed over (:func:`_indexed_on`); None when
+    it is indexed by item number."""
     width = planned.shape[1]
     nz = np.flatnonzero(np.abs(planned.ravel()) > EPS)
     row, bucket, qty = nz // width, nz % width, planned.ravel()[nz]
-    seg, src = gather(segments.ptr_parent, segments.by_parent, parent_item[row])
+    if parents is not None:  # rows of other items have no line here
+        at = np.minimum(np.searchsorted(parents, parent_item[row]), max(len(parents) - 1, 0))
+        found = parents[at] == parent_item[row] if len(parents) else np.zeros(len(row), bool)
+        row, bucket, qty = row[found], bucket[found], qty[found]
+        seg, src = gather(segments.ptr_parent, segments.by_parent, at[found])
+    else:
+        seg, src = gather(segments.ptr_parent, segments.by_parent, parent_item[row])
     b = bucket[src]
     active = (segments.first_bucket[seg] <= b) & (b < segments.end_bucket[seg])
     seg, src, b = seg[active], src[active], b[active]
@@ -114,13 +136,13 @@ def replan(base: Plan, changed: PlanningData, parents: list[str],
     items, n_sites, width = base.items, base.n_sites, base.calendar.n_buckets
     parent_idx = items.idx(parents)
     parent_idx = np.unique(parent_idx[parent_idx >= 0])
-    old = _segments_of(base.segments, parent_idx, len(items))
+    old = _segments_of(base.segments, parent_idx)
     sub = changed.replace(
         bom_revisions=changed.bom_revisions[changed.bom_revisions["parent"].isin(parents)],
         bom_lines=changed.bom_lines[changed.bom_lines["parent"].isin(parents)],
     )
     new = plan_segments(sub, items, base.calendar)
-    offset_all = base.calendar.offset(items.lead_time_days)
+    offset_all = _offsets(base)
     # Descendants under either BOM, levelled locally (longest path from the changed parents).
     # Below the changed parents every BOM is the base plan's, so the base segments serve.
     below_bom = base.segments
@@ -146,9 +168,11 @@ def replan(base: Plan, changed: PlanningData, parents: list[str],
     parent_keys = (parent_idx[:, None].astype(np.int64) * n_sites + np.arange(n_sites)).ravel()
     parent_rows = np.sort(base.rows_for_keys(parent_keys))
     parent_rows = parent_rows[parent_rows >= 0]
-    prow_item, prow_site = base.item[parent_rows], base.site[parent_rows]
+    # from the rows' own keys (the plan's item/site properties divide every row's key)
+    prow_item, prow_site = base.key[parent_rows] // n_sites, base.key[parent_rows] % n_sites
     k_new = _contributions(base.planned[parent_rows], prow_item, prow_site, new, offset_all, n_sites)
-    k_old = _contributions(base.planned[parent_rows], prow_item, prow_site, old, offset_all, n_sites)
+    k_old = _contributions(base.planned[parent_rows], prow_item, prow_site, old, offset_all,
+                           n_sites, parents=parent_idx)
     # where items are planned under the changed BOM (their safety stock applies there); a row
     # whose item becomes or stops being planned at its site is re-netted even without a change
     # of its requirements
@@ -203,6 +227,19 @@ def replan(base: Plan, changed: PlanningData, parents: list[str],
     order = np.argsort(cols[0], kind="stable")
     scenario = Scenario(base, *[c[order] for c in cols])
     return scenario.only(scenario.changed())
+
+
+def _offsets(base: Plan) -> np.ndarray:
+    """Every item's lead time in buckets (:meth:`Calendar.offset`), worked out once per plan
+    and kept with it (over the whole item master: a fixed cost of every replan otherwise)."""
+    memo = vars(base)
+    lead = base.items.lead_time_days
+    hit = memo.get("_scenario_offsets")
+    if hit is not None and hit[0] is lead:  # the same item master's lead times
+        return hit[1]
+    offsets = base.calendar.offset(lead)
+    memo["_scenario_offsets"] = (lead, offsets)
+    return offsets
 
 
 def _planned_before(base: Plan) -> np.ndarray:

@@ -149,8 +149,25 @@ class PlanningSession:
 
     def impact(self, item: str, rev_a: str, rev_b: str, on: dt.date) -> dict[str, Any]:
         ancestors = self.where_used(item, as_of=on, max_paths=0).ancestors
-        return impact(self.bom_of(item), self.plan(), item, rev_a, rev_b, on,
-                      ancestors=ancestors)
+        # the item's own BOM, its work orders and the demands of it and the assemblies above:
+        # every row the impact reads of those frames (found through per-load indexes, not by
+        # comparing codes over the whole frames at every impact)
+        above = [item, *ancestors["item"].astype(str).tolist()]
+        data = self.bom_of(item).replace(
+            work_orders=self._rows_of("work_orders", "item", [item]),
+            demands=self._rows_of("demands", "item", above))
+        return impact(data, self.plan(), item, rev_a, rev_b, on, ancestors=ancestors)
+
+    def _rows_of(self, entity: str, column: str, codes: list[str]) -> pd.DataFrame:
+        """The rows of frame ``entity`` whose ``column`` is one of ``codes``, in frame order,
+        through an index of the rows by code built once per frame."""
+        frame: pd.DataFrame = getattr(self.data, entity)
+        index = self.data.derived(f"rows_by:{entity}.{column}", (frame,),
+                                  lambda: _rows_by_code(frame[column]))
+        found = [index[c] for c in codes if c in index]
+        if not found:
+            return frame.iloc[:0]
+        return frame.iloc[np.sort(np.concatenate(found))]
 
     def what_if(self, item: str, revision: str, from_date: dt.date) -> pd.DataFrame:
         """Rows changed by releasing ``revision`` of ``item`` from ``from_date``: current plan
@@ -167,3 +184,13 @@ class PlanningSession:
                 total[k] = total.get(k, 0.0) + v
         ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return [{"peg": k, "quantity": v} for k, v in ranked]
+
+
+def _rows_by_code(column: pd.Series) -> dict[Any, np.ndarray]:
+    """Row positions of each value of ``column`` (ascending)."""
+    number, values = pd.factorize(column.to_numpy(object))
+    if not len(values):
+        return {}
+    order = np.argsort(number, kind="stable")
+    bounds = np.cumsum(np.bincount(number[number >= 0], minlength=len(values)))[:-1]
+    return dict(zip(values.tolist(), np.split(order[number[order] >= 0], bounds), strict=True))
