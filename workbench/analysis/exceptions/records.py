@@ -41,13 +41,12 @@ def _found(entity: str, rows: pd.DataFrame, key: Callable[[pd.DataFrame], pd.Ser
                          "problem": problem})
 
 
-def _unknown(data: PlanningData, entity: str) -> np.ndarray:
-    """Per row of ``entity``: is its item missing from the item master? Judged once per
-    distinct code, on the numbering planning keeps per load (:func:`column_codes`)."""
+def _unknown(data: PlanningData, entity: str, master: pd.Index) -> np.ndarray:
+    """Per row of ``entity``: is its item missing from the item master (``master``: its
+    codes, hashed once for every entity)? Judged once per distinct code, on the numbering
+    planning keeps per load (:func:`column_codes`)."""
     ids, distinct = column_codes(data, entity, "item")
-    _, master = column_codes(data, "items", "code")
-    missing = pd.Index(np.asarray(master, dtype=object)).get_indexer(
-        np.asarray(distinct, dtype=object)) < 0
+    missing = master.get_indexer(np.asarray(distinct, dtype=object)) < 0
     return missing[ids] if len(ids) else np.zeros(0, bool)
 
 
@@ -72,10 +71,11 @@ def data_problems(data: PlanningData) -> pd.DataFrame:
                "promised before its order date"),
     ]
     if len(known):
+        master = pd.Index(np.asarray(column_codes(data, "items", "code")[1], dtype=object))
         for entity, frame_, key in (("inventory", inv, _inv_key),
                                     ("purchase_order_lines", pol, _pol_key),
                                     ("work_orders", wo, _code), ("demands", dem, _code)):
-            parts.append(_found(entity, frame_, key, _unknown(data, entity),
+            parts.append(_found(entity, frame_, key, _unknown(data, entity, master),
                                 "item not in the item master"))
     found = pd.concat(parts, ignore_index=True)
     grouped = found.groupby("element", sort=True).agg(
