@@ -7,23 +7,27 @@ answerable in a FRESH planner process, against the old path measured in the same
 The cache is copied into ``--work`` (the original is never touched; without one, the demo of
 ``--scale`` is synced into it first). Per run, each step in a process of its own:
 
-1. a planning load writes the frame snapshot of the copy (as the app does after any load);
+1. a planning load writes the frame snapshot of the copy, plans in full and stores the plan
+   beside the cache (workbench/services/plan_store.py), as the application's planner does;
 2. ``sync --demo --day N``: the demo plant N days later, a sync that changes rows; the sync ends
    with the snapshot patched by the rows it wrote (workbench/services/frame_patch.py): its time
    is printed apart (``patch``) and is part of the sync;
-   Step 1 also plans in full and stores the plan beside the cache (workbench/services/
-   plan_store.py) as the application does after a full plan;
-3. NEW: a fresh process opens the session from the stored plan (``open_planned_session``: the
-   stored plan replanned by net change along the changes the sync recorded; a sync that moves
-   the planning day, as ``--day 7`` does, has a new calendar: netted in full from the stored
-   numbering and sources, "prepared");
-   then the same fresh process as before this change: the patched snapshot, preparation and
-   netting of the whole plant (26 weekly buckets) -> "snapshot path";
-4. the reference, a fresh process reading every frame from SQLite, preparation, netting;
-5. a small sync of ``--small`` changed PO lines (promise dates moved a week), then 3. again
-   (the NEW path replans from the plan stored by the NEW process of step 3).
+3. a fresh planner process opens the session from the stored plan (``open_planned_session``:
+   the stored plan replanned by net change along the changes the sync recorded; a sync that
+   moves the planning day, as ``--day 7`` does, has a new calendar: netted from the stored
+   numbering and sources, "prepared"; a change too big to record: in full) — what follows a
+   sync that does not plan (the application's Sync button: the planner process plans);
+   beside it the snapshot path (patched snapshot, preparation, netting) and the SQLite path;
+4. the sync's own planning for the next process (``plan_after_sync``, what ``workbench sync``
+   runs after its runs when a plan is stored beside the cache), then a fresh planner process
+   again: it finds the plan of the synced state stored;
+5. a small sync of ``--small`` changed PO lines (promise dates moved a week), then 3. and 4.;
+6. the application's planner process (session open, plan stored) across another small sync
+   made by a writer process: the time to bring its plan up to date
+   (``refresh_after_sync``, else opened again).
 
-NEW and the snapshot path take turns going first (the first pays the cold page cache).
+The fresh process and the snapshot path take turns going first (the first pays the cold page
+cache). Wall and CPU time (``time.process_time``) of each step.
 
 Prints the medians of ``--runs`` runs with each run's figures; load average at start and end.
 Target: first plan <= 2 s.
@@ -75,20 +79,43 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
         out["store_s"] = time.perf_counter() - t
         snapshot.wait_for_writes()
         return out
-    if mode == "new":  # this change: the stored plan, replanned by net change when it can be
+    if mode == "new":  # a fresh planner process: the stored plan, replanned when it can be
         from workbench.services import plan_store
 
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         session = plan_store.open_planned_session(engine, store=False)
         p = session.plan()
         out["total_s"] = out["load_s"] = time.perf_counter() - t
+        out["cpu_s"] = time.process_time() - c
         out["net_s"] = 0.0
         out["how"] = session.how
         out["rows"] = len(p.key)
         out["rss_gib"] = _rss()
-        t = time.perf_counter()
-        plan_store.store_session(engine, session)  # after the answer, for the next process
-        out["store_s"] = time.perf_counter() - t
+        snapshot.wait_for_writes()  # nothing stored: the next step measures the sync's planning
+        return out
+    if mode == "handover":  # ``workbench sync`` plans the state it wrote for the next process
+        from workbench.services import plan_store
+
+        t, c = time.perf_counter(), time.process_time()
+        out["how"] = plan_store.plan_after_sync(engine)
+        out["handover_s"], out["cpu_s"] = time.perf_counter() - t, time.process_time() - c
+        snapshot.wait_for_writes()
+        return out
+    if mode == "app":  # the application's planner process across a sync made by the writer
+        from workbench.services import plan_store
+
+        session = plan_store.open_planned_session(engine, store=False)
+        out["open_how"] = session.how
+        plan_store.store_session(engine, session)  # as the planner does once idle
+        snapshot.wait_for_writes()
+        out["sync"] = _run("small", cache, args, shift=1)  # the writer process: other lines
+        t, c = time.perf_counter(), time.process_time()
+        refreshed = plan_store.refresh_after_sync(engine, session)
+        if refreshed is None:  # opened again, as app.processes does
+            refreshed = plan_store.open_planned_session(engine, store=False)
+        refreshed.plan()
+        out["refresh_s"], out["cpu_s"] = time.perf_counter() - t, time.process_time() - c
+        out["how"] = refreshed.how
         snapshot.wait_for_writes()
         return out
     if mode in ("sync", "small"):
@@ -103,7 +130,7 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
 
         frame_patch.patch_after_sync = recorded  # type: ignore[assignment]
         connector = _demo(args.scale, args.day) if mode == "sync" else \
-            _moved_promises(engine, args.small)
+            _moved_promises(engine, args.small, int(os.environ.get("BENCH_SHIFT", "0")))
         t = time.perf_counter()
         result = run_sync(engine, connector)
         out["sync_s"] = time.perf_counter() - t
@@ -142,19 +169,22 @@ def _demo(scale: str, day: int) -> Any:
     return demo_connector(scale=scale, day=day)
 
 
-def _moved_promises(engine: Any, n: int) -> Any:
-    """A source sending ``n`` open PO lines of the demo with their promise a week later."""
+def _moved_promises(engine: Any, n: int, shift: int = 0) -> Any:
+    """A source sending ``n`` open PO lines of the demo with their promise a week later (every
+    k-th line from the ``shift``-th: another shift, other lines)."""
     from tests.fixtures_connector import MemoryConnector
     from workbench.services.sources import demo_connector
 
     demo = demo_connector(scale=_scale_of(engine), day=_day_of(engine))
     lines = [r for b in demo.pull("purchase_order_lines", None) for r in b.records]
-    lines = [r for r in lines if r.get("promised_date")][:: max(1, len(lines) // (2 * n))][:n]
+    lines = [r for r in lines if r.get("promised_date")]
+    lines = lines[shift:: max(1, len(lines) // (2 * n))][:n]
     moved = []
     for r in lines:
         d = r["promised_date"]
         d = dt.date.fromisoformat(d) if isinstance(d, str) else d
-        moved.append(dict(r, promised_date=(d + dt.timedelta(days=7)).isoformat()))
+        moved.append(dict(r, promised_date=(d + dt.timedelta(days=7)).isoformat(),
+                          source_version=f"{r.get('source_version', '')}+moved{shift}"))
     return MemoryConnector({"purchase_order_lines": moved}, batch_size=1000)
 
 
@@ -166,8 +196,9 @@ def _day_of(engine: Any) -> int:
     return int(os.environ.get("BENCH_DAY", "0"))
 
 
-def _run(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
-    env = dict(os.environ, BENCH_SCALE=args.scale, BENCH_DAY=str(args.day))
+def _run(mode: str, cache: Path, args: argparse.Namespace, shift: int = 0) -> dict[str, Any]:
+    env = dict(os.environ, BENCH_SCALE=args.scale, BENCH_DAY=str(args.day),
+               BENCH_SHIFT=str(shift))
     done = subprocess.run([sys.executable, __file__, "--child", mode, "--cache", str(cache),
                            "--scale", args.scale, "--day", str(args.day),
                            "--small", str(args.small)],
@@ -235,6 +266,8 @@ def main() -> int:
             first = _run("first", copy, args)
             new = _run("new", copy, args)
         old = _run("sqlite", copy, args)
+        handover = _run("handover", copy, args)
+        stored_new = _run("new", copy, args)
         small = _run("small", copy, args)
         if n % 2 == 0:
             new_small = _run("new", copy, args)
@@ -242,46 +275,64 @@ def main() -> int:
         else:
             after_small = _run("first", copy, args)
             new_small = _run("new", copy, args)
+        handover_small = _run("handover", copy, args)
+        stored_small = _run("new", copy, args)
+        app = _run("app", copy, args)
         rows.append({"stored": stored, "sync": sync, "new": new, "first": first, "old": old,
-                     "small": small, "new_small": new_small, "after_small": after_small})
-        print(f"run {n + 1}: before: full plan {stored['plan_s']:.2f} s, stored in "
-              f"{stored['store_s']:.2f} s | day-{args.day} sync {sync['sync_s']:.1f} s "
+                     "handover": handover, "stored_new": stored_new, "small": small,
+                     "new_small": new_small, "after_small": after_small,
+                     "handover_small": handover_small, "stored_small": stored_small,
+                     "app": app})
+        print(f"run {n + 1} (load {_load()}): before: full plan {stored['plan_s']:.2f} s, "
+              f"stored in {stored['store_s']:.2f} s | day-{args.day} sync {sync['sync_s']:.1f} s "
               f"({sync['changed']:,} rows changed; patch {sync['patch_s']:.2f} s, "
               f"{sync['rows_read']:,} rows read, "
               f"{'patched' if sync['patched'] else 'NOT patched: ' + sync['reason']})\n"
-              f"   first plan, NEW (stored plan): {new['total_s']:.2f} s ({new['how']}; "
-              f"stored after in {new['store_s']:.2f} s; max RSS {new['rss_gib']:.2f} GiB) | "
+              f"   fresh process, no planning by the sync: {new['total_s']:.2f} s "
+              f"(cpu {new['cpu_s']:.2f}; {new['how']}; max RSS {new['rss_gib']:.2f} GiB) | "
               f"snapshot path {first['total_s']:.2f} s (load+prepare {first['load_s']:.2f}, "
-              f"netting {first['net_s']:.2f}; max RSS {first['rss_gib']:.2f} GiB) | SQLite path "
-              f"{old['total_s']:.2f} s (SQLite+prepare {old['load_s']:.2f}, netting "
-              f"{old['net_s']:.2f})\n"
+              f"netting {first['net_s']:.2f}) | SQLite path {old['total_s']:.2f} s\n"
+              f"   the sync plans for the next process: {handover['handover_s']:.2f} s "
+              f"(cpu {handover['cpu_s']:.2f}; {handover['how']}) -> fresh process "
+              f"{stored_new['total_s']:.2f} s (cpu {stored_new['cpu_s']:.2f}; "
+              f"{stored_new['how']})\n"
               f"   {args.small}-line sync {small['sync_s']:.2f} s (patch {small['patch_s']:.2f} s, "
-              f"{'patched' if small['patched'] else 'NOT patched: ' + small['reason']}) -> first "
-              f"plan NEW {new_small['total_s']:.2f} s ({new_small['how']}; max RSS "
-              f"{new_small['rss_gib']:.2f} GiB) | snapshot path {after_small['total_s']:.2f} s",
-              flush=True)
+              f"{'patched' if small['patched'] else 'NOT patched: ' + small['reason']}) -> fresh "
+              f"process {new_small['total_s']:.2f} s (cpu {new_small['cpu_s']:.2f}; "
+              f"{new_small['how']}) | snapshot path {after_small['total_s']:.2f} s | the sync "
+              f"plans {handover_small['handover_s']:.2f} s ({handover_small['how']}) -> fresh "
+              f"{stored_small['total_s']:.2f} s ({stored_small['how']})\n"
+              f"   app planner process ({app['open_how']}) across a {args.small}-line sync of the "
+              f"writer: up to date in {app['refresh_s']:.2f} s (cpu {app['cpu_s']:.2f}; "
+              f"{app['how']})", flush=True)
 
     def med(step: str, key: str) -> float:
         return statistics.median(float(r[step][key]) for r in rows)
 
     print(f"median of {len(rows)} runs ({rows[0]['first']['rows']:,} item-site rows):")
-    print(f"  first plan after the day-{args.day} sync, fresh process, NEW path: "
-          f"{med('new', 'total_s'):.2f} s ({', '.join(sorted({r['new']['how'] for r in rows}))})"
-          f"  (target <= 2 s)")
+    print(f"  day-{args.day} sync, then a fresh planner process (target <= 2 s):")
+    print(f"     the sync plans the new state (workbench sync): fresh process "
+          f"{med('stored_new', 'total_s'):.2f} s (cpu {med('stored_new', 'cpu_s'):.2f}; "
+          f"{', '.join(sorted({r['stored_new']['how'] for r in rows}))}); the sync's planning "
+          f"{med('handover', 'handover_s'):.2f} s (cpu {med('handover', 'cpu_s'):.2f})")
+    print(f"     the sync does not plan (the Sync button): fresh process "
+          f"{med('new', 'total_s'):.2f} s (cpu {med('new', 'cpu_s'):.2f}; "
+          f"{', '.join(sorted({r['new']['how'] for r in rows}))})")
     print(f"     the snapshot path (patched snapshot + prepare + netting): "
           f"{med('first', 'total_s'):.2f} s (load+prepare {med('first', 'load_s'):.2f}, netting "
-          f"{med('first', 'net_s'):.2f}; the sync's patch {med('sync', 'patch_s'):.2f} s) -> "
-          f"ratio new/snapshot {med('new', 'total_s') / med('first', 'total_s'):.2f}")
-    print(f"     the SQLite path (SQLite + prepare + netting): {med('old', 'total_s'):.2f} s -> "
-          f"ratio new/SQLite {med('new', 'total_s') / med('old', 'total_s'):.2f}")
-    print(f"  first plan after a {args.small}-line sync, NEW path: "
-          f"{med('new_small', 'total_s'):.2f} s "
-          f"({', '.join(sorted({r['new_small']['how'] for r in rows}))}; target <= 2 s) | "
-          f"snapshot path {med('after_small', 'total_s'):.2f} s -> ratio "
-          f"{med('new_small', 'total_s') / med('after_small', 'total_s'):.2f} "
-          f"(the sync {med('small', 'sync_s'):.2f} s incl. its patch {med('small', 'patch_s'):.2f} s)")
-    print(f"  storing the plan for the next process (after the answer): "
-          f"{med('new', 'store_s'):.2f} s")
+          f"{med('first', 'net_s'):.2f}; the sync's patch {med('sync', 'patch_s'):.2f} s) | the "
+          f"SQLite path {med('old', 'total_s'):.2f} s")
+    print(f"  {args.small}-line sync, then a fresh planner process (target <= 2 s): the sync plans "
+          f"-> {med('stored_small', 'total_s'):.2f} s "
+          f"({', '.join(sorted({r['stored_small']['how'] for r in rows}))}; the sync's planning "
+          f"{med('handover_small', 'handover_s'):.2f} s) | the sync does not plan -> "
+          f"{med('new_small', 'total_s'):.2f} s (cpu {med('new_small', 'cpu_s'):.2f}; "
+          f"{', '.join(sorted({r['new_small']['how'] for r in rows}))}) | snapshot path "
+          f"{med('after_small', 'total_s'):.2f} s (the sync {med('small', 'sync_s'):.2f} s incl. "
+          f"its patch {med('small', 'patch_s'):.2f} s)")
+    print(f"  the app's planner process across a {args.small}-line sync of the writer: "
+          f"{med('app', 'refresh_s'):.2f} s (cpu {med('app', 'cpu_s'):.2f}; "
+          f"{', '.join(sorted({r['app']['how'] for r in rows}))})")
     print(f"load average at end: {_load()}")
     shutil.rmtree(args.work, ignore_errors=True)
     return 0
