@@ -336,3 +336,22 @@ def test_a_sync_outside_the_app_plans_the_new_state_for_the_next_process(
     _assert_same_plan(fresh.plan(), _full_at(engine, day))
     snapshot.wait_for_writes(60)
     engine.dispose()
+
+
+def test_storing_a_plan_keeps_its_parameters_and_only_the_changes_that_follow_it(
+        tmp_path: Path) -> None:
+    """Changes 1->2, 2->3 (before the plan of 3) and 3->4, 4->5 (after it), 9->-7 (elsewhere):
+    storing the plan of 3 keeps 3->4 and 4->5 only; its parameters are read back."""
+    folder = tmp_path / "cache.sqlite.plan"
+    for before, after in ((1, 2), (2, 3), (3, 4), (4, 5), (9, -7)):
+        plan_files.write_change(folder, before, after, {"items": [], "bom_parents": [],
+                                                        "master": False})
+    plan_files.write_plan(folder, 3, "k", {"net": np.zeros((1, 2))}, {},
+                          params={"bucket_days": 7, "n_buckets": 26, "consumption": [30, 0]})
+    left = sorted(p.name for p in folder.glob("change_*.json"))
+    assert left == ["change_3_4.json", "change_4_5.json"]
+    assert plan_files.stored_params(folder) == (3, {"bucket_days": 7, "n_buckets": 26,
+                                                    "consumption": [30, 0]})
+    plan_files.write_plan(folder, -7, "k", {"net": np.zeros((1, 2))}, {})  # no parameters
+    assert plan_files.stored_stamps(folder) == [-7]
+    assert plan_files.stored_params(folder) is None

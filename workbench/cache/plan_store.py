@@ -14,6 +14,7 @@ Where
     Beside them, ``change_<before>_<after>.json``: what a sync that moved the cache from stamp
     ``before`` to stamp ``after`` changed (item codes, BOM parents, whether the item master
     changed), written by the sync's snapshot patch (:mod:`workbench.services.frame_patch`).
+    Storing a plan removes the changes no chain from its stamp follows.
 
 When used
     ``meta.json`` also names the planning parameters the plan was made with (bucket length,
@@ -92,7 +93,34 @@ def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarr
     for old in folder.iterdir():  # the older plans: never used again
         if old.is_dir() and old.name.startswith("s") and old != final:
             shutil.rmtree(old, ignore_errors=True)
+    _prune_changes(folder, stamp)
     return final
+
+
+def _prune_changes(folder: Path, stamp: int) -> None:
+    """Remove the recorded changes no chain from the plan of ``stamp`` follows (those of
+    the states before it), keeping the ones recorded since (a sync may have committed while
+    the plan was being stored)."""
+    edges: dict[int, list[tuple[int, Path]]] = {}
+    for path in folder.glob("change_*_*.json"):
+        try:
+            _, first, last = path.stem.split("_")
+            edges.setdefault(int(first), []).append((int(last), path))
+        except ValueError:
+            continue
+    keep: set[Path] = set()
+    frontier, seen = [stamp], {stamp}
+    while frontier:
+        at = frontier.pop()
+        for following, path in edges.get(at, []):
+            keep.add(path)
+            if following not in seen:
+                seen.add(following)
+                frontier.append(following)
+    for paths in edges.values():
+        for _, path in paths:
+            if path not in keep:
+                path.unlink(missing_ok=True)
 
 
 def _private(st: os.stat_result) -> bool:
@@ -146,9 +174,15 @@ def stored_stamps(folder: Path) -> list[int]:
 
 
 def stored_params(folder: Path) -> tuple[int, dict[str, Any]] | None:
-    """(stamp, planning parameters) of the newest plan stored in ``folder`` (the parameters
+    """(stamp, planning parameters) of the plan last stored in ``folder`` (the parameters
     :func:`write_plan` was given: what a sync plans the next state with), else None."""
-    for stamp in sorted(stored_stamps(folder), reverse=True):
+    def written(stamp: int) -> float:
+        try:
+            return (folder / f"s{stamp}" / "meta.json").stat().st_mtime
+        except OSError:
+            return 0.0
+
+    for stamp in sorted(stored_stamps(folder), key=written, reverse=True):  # stamps are random
         try:
             meta = json.loads((folder / f"s{stamp}" / "meta.json").read_text())
         except (OSError, ValueError):
