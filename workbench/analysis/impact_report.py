@@ -34,6 +34,7 @@ import pandas as pd
 from workbench.analysis.bom import CodedLines
 from workbench.analysis.data import PlanningData, date_of, day_number, day_numbers
 from workbench.analysis.netting import Plan
+from workbench.analysis.row_index import kept_with, rows_by_code, rows_of_codes
 from workbench.analysis.scenario import Delta
 from workbench.analysis.sources import EPS, requirement_buckets
 from workbench.domain.enums import WorkOrderStatus
@@ -76,8 +77,13 @@ def planned_work_order_change(data: PlanningData, base: Plan, item: str, rev_b: 
     items, sites, cal = base.items, base.sites, base.calendar
     n_sites = len(sites)
     req = base.sources.requirements
-    mine = ((req["kind"] == "work_order") & req["ref"].isin(set(orders["code"]))).to_numpy()
-    old_bucket = requirement_buckets(req[mine], cal)
+    # the orders' requirement rows through an index of the work orders' rows by order code,
+    # kept with the plan (a comparison over every requirement of the plant per impact cost
+    # ~30 ms on the large demo)
+    by_order = kept_with(base, "_work_order_requirement_rows", req, lambda: rows_by_code(
+        req["ref"].where(req["kind"] == "work_order")))
+    mine = rows_of_codes(by_order, orders["code"].tolist())
+    old_bucket = requirement_buckets(req.iloc[mine], cal)
     old_key = base.sources.keys("requirements", items, sites)[mine]
     old_qty = req["quantity"].to_numpy(float)[mine]
     keep = (old_bucket >= 0) & (old_key >= 0)

@@ -23,6 +23,7 @@ from workbench.analysis.incremental import Change, replan_detail
 from workbench.analysis.netting import Plan, plan, with_revision_released
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.revisions import impact
+from workbench.analysis.row_index import rows_by_code, rows_of_codes
 from workbench.analysis.scenario import replan, summary_frame
 from workbench.analysis.slippage import Slippage, analyse
 from workbench.analysis.where_used import WhereUsed, where_used
@@ -163,11 +164,8 @@ class PlanningSession:
         through an index of the rows by code built once per frame."""
         frame: pd.DataFrame = getattr(self.data, entity)
         index = self.data.derived(f"rows_by:{entity}.{column}", (frame,),
-                                  lambda: _rows_by_code(frame[column]))
-        found = [index[c] for c in codes if c in index]
-        if not found:
-            return frame.iloc[:0]
-        return frame.iloc[np.sort(np.concatenate(found))]
+                                  lambda: rows_by_code(frame[column]))
+        return frame.iloc[rows_of_codes(index, codes)]
 
     def what_if(self, item: str, revision: str, from_date: dt.date) -> pd.DataFrame:
         """Rows changed by releasing ``revision`` of ``item`` from ``from_date``: current plan
@@ -185,12 +183,3 @@ class PlanningSession:
         ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return [{"peg": k, "quantity": v} for k, v in ranked]
 
-
-def _rows_by_code(column: pd.Series) -> dict[Any, np.ndarray]:
-    """Row positions of each value of ``column`` (ascending)."""
-    number, values = pd.factorize(column.to_numpy(object))
-    if not len(values):
-        return {}
-    order = np.argsort(number, kind="stable")
-    bounds = np.cumsum(np.bincount(number[number >= 0], minlength=len(values)))[:-1]
-    return dict(zip(values.tolist(), np.split(order[number[order] >= 0], bounds), strict=True))

@@ -131,6 +131,21 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
     return WhereUsed(item, direct, ancestors, paths, truncated, cycles)
 
 
+def ancestor_levels(graph: BomGraph, item: str, *, as_of: int | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Every assembly above ``item`` and the least level it is found at (1 = a direct parent),
+    through the revisions in force on day ``as_of`` (every revision of the graph when None), by
+    level and code: the part of :func:`where_used` a recursive SQL query answers (ancestors and
+    levels, no quantities, top-level flags or paths), as two arrays and without pandas."""
+    idx = _item_number(graph, item)
+    if idx < 0:
+        raise KeyError(f"unknown item {item!r}")
+    nodes, _lines, min_level = _ancestors(graph, idx, as_of)
+    codes = graph.items.codes[nodes[1:]]
+    order = np.lexsort((codes, min_level[1:]))
+    return codes[order], min_level[1:][order]
+
+
 def _item_number(graph: BomGraph, item: str) -> int:
     """The item's number in the graph (-1: unknown), by one hash look-up."""
     lookup = graph.items.lookup
