@@ -1,7 +1,8 @@
 """The BOM side of net change (:mod:`workbench.analysis.incremental_bom`): the changed parents'
 lines spliced into the plan's segments give the same lines, and the same lines per parent and
 per component, as indexing the changed BOM from scratch — when lines are added (the arrays
-grow), removed (the last lines take the freed ids) or both, in place or on a copy."""
+grow), removed (the last lines take the freed ids) or both, in place, on a copy, or read
+through to the old lines (a what-if)."""
 
 from __future__ import annotations
 
@@ -23,59 +24,67 @@ def _segments(lines: list[tuple[int, int, float]], n_items: int) -> Segments:
                     np.full(n, 26, np.int64), np.zeros(n, np.int64)).index(n_items)
 
 
-def _lines_by(seg: Segments, ptr: np.ndarray, by: np.ndarray, n_items: int) -> list[list[tuple]]:
+def _lines_by(seg: Segments, ptr: np.ndarray, by: np.ndarray,
+              n_items: int) -> list[list[tuple[float, ...]]]:
     """Per item, the sorted lines (all fields) its index range lists."""
     out = []
     for i in range(n_items):
-        ids = by[ptr[i]:ptr[i + 1]]
-        out.append(sorted(tuple(float(getattr(seg, f)[j]) for f in FIELDS) for j in ids))
+        ids = np.asarray(by[ptr[i]:ptr[i + 1]], np.int64)
+        columns = [np.asarray(getattr(seg, f)[ids], float).tolist() for f in FIELDS]
+        out.append(sorted(zip(*columns)))
     return out
 
 
 def _check(before: list[tuple[int, int, float]], parents: list[int],
-           new_lines: list[tuple[int, int, float]], n_items: int, in_place: bool) -> None:
+           new_lines: list[tuple[int, int, float]], n_items: int, mode: str) -> None:
     old = _segments(before, n_items)
     new = _segments(new_lines, n_items)
     want = _segments([ln for ln in before if ln[0] not in parents] + new_lines, n_items)
     got = merged_segments(old, np.array(sorted(set(parents)), np.int64), new, n_items,
-                          in_place=in_place)
-    assert len(got.parent) == len(want.parent)
-    rows = sorted(zip(*(getattr(got, f).tolist() for f in FIELDS)))
-    assert rows == sorted(zip(*(getattr(want, f).tolist() for f in FIELDS)))
+                          mode=mode)
     assert np.array_equal(got.ptr_parent, want.ptr_parent)
     assert np.array_equal(got.ptr_child, want.ptr_child)
-    assert sorted(got.by_parent.tolist()) == list(range(len(got.parent)))
-    assert sorted(got.by_child.tolist()) == list(range(len(got.parent)))
+    if mode == "overlay":  # the old lines stay (the dropped ones unindexed), the new come after
+        assert len(got.parent) == len(before) + len(new_lines)
+        assert sorted(got.by_parent.tolist()) == sorted(got.by_child.tolist())
+    else:
+        assert len(got.parent) == len(want.parent)
+        rows = sorted(zip(*(getattr(got, f).tolist() for f in FIELDS)))
+        assert rows == sorted(zip(*(getattr(want, f).tolist() for f in FIELDS)))
+        assert sorted(got.by_parent.tolist()) == list(range(len(got.parent)))
+        assert sorted(got.by_child.tolist()) == list(range(len(got.parent)))
     assert _lines_by(got, got.ptr_parent, got.by_parent, n_items) == \
         _lines_by(want, want.ptr_parent, want.by_parent, n_items)
     assert _lines_by(got, got.ptr_child, got.by_child, n_items) == \
         _lines_by(want, want.ptr_child, want.by_child, n_items)
 
 
+MODES = ["copy", "in_place", "overlay"]
+
 BEFORE = [(0, 1, 1.0), (0, 2, 2.0), (1, 3, 3.0), (2, 3, 4.0), (2, 4, 5.0), (3, 4, 6.0),
           (4, 5, 7.0)]
 
 
-@pytest.mark.parametrize("in_place", [False, True])
-def test_parent_gains_lines_the_arrays_grow(in_place: bool) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_parent_gains_lines_the_arrays_grow(mode: str) -> None:
     # parent 1 had one line (to 3); now three: to 3, 4 and 5 -> 9 lines, ids 7 and 8 new
-    _check(BEFORE, [1], [(1, 3, 3.5), (1, 4, 1.0), (1, 5, 2.0)], 6, in_place)
+    _check(BEFORE, [1], [(1, 3, 3.5), (1, 4, 1.0), (1, 5, 2.0)], 6, mode)
 
 
-@pytest.mark.parametrize("in_place", [False, True])
-def test_parent_loses_lines_the_last_lines_take_the_freed_ids(in_place: bool) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_parent_loses_lines_the_last_lines_take_the_freed_ids(mode: str) -> None:
     # parent 0 loses both lines (ids 0 and 1): lines 5 and 6 (parents 3, 4) move into them
-    _check(BEFORE, [0], [], 6, in_place)
+    _check(BEFORE, [0], [], 6, mode)
 
 
-@pytest.mark.parametrize("in_place", [False, True])
-def test_two_parents_one_grows_one_shrinks(in_place: bool) -> None:
-    _check(BEFORE, [2, 4], [(2, 5, 9.0), (4, 1, 1.0), (4, 2, 1.0), (4, 3, 1.0)], 6, in_place)
+@pytest.mark.parametrize("mode", MODES)
+def test_two_parents_one_grows_one_shrinks(mode: str) -> None:
+    _check(BEFORE, [2, 4], [(2, 5, 9.0), (4, 1, 1.0), (4, 2, 1.0), (4, 3, 1.0)], 6, mode)
 
 
-@pytest.mark.parametrize("in_place", [False, True])
-def test_last_parent_loses_its_only_line(in_place: bool) -> None:
-    _check(BEFORE, [4], [], 6, in_place)
+@pytest.mark.parametrize("mode", MODES)
+def test_last_parent_loses_its_only_line(mode: str) -> None:
+    _check(BEFORE, [4], [], 6, mode)
 
 
 @settings(max_examples=150, deadline=None)
@@ -89,4 +98,4 @@ def test_random_splices_equal_a_fresh_index(draw: st.DataObject) -> None:
     new_lines = draw.draw(st.lists(
         st.tuples(st.sampled_from(sorted(set(parents))), st.integers(0, n_items - 1),
                   st.integers(1, 9).map(float)), max_size=8))
-    _check(before, parents, new_lines, n_items, draw.draw(st.booleans()))
+    _check(before, parents, new_lines, n_items, draw.draw(st.sampled_from(MODES)))

@@ -15,10 +15,18 @@ after the other as a planner session does) ``--changes`` random changes of each 
 * **sync 100**: 100 changed rows — 40 demands, 30 PO lines, 20 stock rows, 10 BOM lines.
 
 It prints per kind the median, p90 and max of the replan time, the rows re-netted, the ratio to
-the 200 ms target and to the full plan in the same run, the median CPU time of the process, and
+the 200 ms target and to the full plan in the same run, the median CPU time of the process, the
+median CPU time of each step of the replan (:attr:`Replan.steps`: where the time goes), and
 the first replan of the session apart (it sorts each row's inputs and numbers the frames' rows
 once). At the end the chained plan is
-compared with a full plan of the final data on every row and array. Data preparation (copying
+compared with a full plan of the final data on every row and array.
+
+Then the **what-if view** (``--what-ifs``, the Where-used panel's what-if and ``workbench what-if``:
+a draft revision released, the base plan kept): the session's what-if from the net change
+(:func:`workbench.analysis.incremental_whatif.scenario`, only the item's BOM rows copied, as
+:meth:`PlanningSession.what_if` does) beside the requirement-delta replan
+(:func:`workbench.analysis.scenario.replan`) in the same run, and whether both list the same rows
+with the same numbers. Data preparation (copying
 frames) is not timed: a session receives the changed frames from the overlay or the sync, with
 the numbering of their code columns (the overlay keeps it, :func:`keep_codes`; a load from the
 snapshot patched by a sync brings it), which the changed frames here keep the same way.
@@ -145,6 +153,51 @@ def compare(got: Plan, want: Plan) -> str:
            f", largest difference of any quantity {worst:.2e}"
 
 
+def what_if_view(base: Plan, data: PlanningData, cal: Calendar, rng: np.random.Generator,
+                 n: int) -> None:
+    """The what-if of a draft revision release as the session answers it (module doc)."""
+    from workbench.analysis.incremental_whatif import scenario_detail
+    from workbench.analysis.scenario import replan as replan_by_delta
+    from workbench.analysis.session import PlanningSession
+
+    session = PlanningSession(data, cal)
+    session._plans[False], session._items = base, base.items
+    revs = data.bom_revisions
+    drafts = revs[revs["status"] == "draft"]
+    took: dict[str, list[float]] = {"net change": [], "delta": []}
+    cpu: dict[str, list[float]] = {"net change": [], "delta": []}
+    rows, same, paths = [], 0, []
+    for k in range(n + 1):
+        r = int(rng.integers(len(drafts)))
+        parent, rev = str(drafts["parent"].iat[r]), str(drafts["revision"].iat[r])
+        changed = with_revision_released(session.bom_of(parent), parent, rev,
+                                         cal.date(int(rng.integers(cal.n_buckets))))
+        t, c = time.perf_counter(), time.process_time()
+        got, how = scenario_detail(base, changed, [parent])
+        t1, c1 = time.perf_counter(), time.process_time()
+        ref = replan_by_delta(base, changed, [parent])
+        t2, c2 = time.perf_counter(), time.process_time()
+        if k == 0:
+            continue  # the first numbers the BOM rows of the session once
+        took["net change"].append(t1 - t)
+        cpu["net change"].append(c1 - c)
+        took["delta"].append(t2 - t1)
+        cpu["delta"].append(c2 - c1)
+        rows.append(len(got.key))
+        paths.append(how)
+        same += bool(np.array_equal(got.key, ref.key) and all(
+            np.allclose(getattr(got, m), getattr(ref, m), atol=1e-6)
+            for m in ("gross", "net", "planned", "gross_base", "net_base", "planned_base")))
+    print(f"what-if view, {n} draft releases on the base plan (rows changed: median "
+          f"{int(np.median(rows))}, max {max(rows)}; paths {sorted(set(paths))}):")
+    for name in took:
+        a = np.array(took[name])
+        print(f"  {name:<11} median {np.median(a) * 1000:6.0f} ms  p90 "
+              f"{np.percentile(a, 90) * 1000:6.0f} ms  CPU median {np.median(cpu[name]) * 1000:5.0f}"
+              f" ms  CPU / 200 ms {np.median(cpu[name]) / TARGET_S:.2f}")
+    print(f"  same rows and numbers from both: {same} of {n}; {load()}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, default=Path("/tmp/planner-bench/large.sqlite"))
@@ -152,6 +205,7 @@ def main() -> None:
     ap.add_argument("--changes", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--full-runs", type=int, default=3)
+    ap.add_argument("--what-ifs", type=int, default=20)
     args = ap.parse_args()
     if not args.cache.exists():
         sys.exit(f"no cache at {args.cache}: build it with tests/benchmarks/bench_planning.py "
@@ -179,6 +233,7 @@ def main() -> None:
     cpu: dict[str, list[float]] = {k: [] for k in kinds}
     rows: dict[str, list[int]] = {k: [] for k in kinds}
     fallbacks: dict[str, list[str]] = {k: [] for k in kinds}
+    steps: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     first = None
     for n in range(args.changes * len(kinds)):
         kind = list(kinds)[n % len(kinds)]
@@ -193,6 +248,7 @@ def main() -> None:
         times[kind].append(took)
         cpu[kind].append(took_cpu)
         rows[kind].append(done.rows)
+        steps[kind].append(done.steps)
         if done.how != "incremental":
             fallbacks[kind].append(done.how)
     assert first is not None
@@ -211,7 +267,14 @@ def main() -> None:
               f"{len(fallbacks[kind])} {sorted(set(fallbacks[kind]))}")
     print("(CPU ms: the replan's own CPU time, median; on a shared machine the wall time also "
           "holds the time other processes had the cores)")
+    print("where the CPU time goes, median ms per step:")
+    for kind in kinds:
+        names = list(dict.fromkeys(n for s in steps[kind] for n in s))
+        print(f"  {kind:<10} " + "  ".join(
+            f"{n} {np.median([s.get(n, 0.0) for s in steps[kind]]) * 1000:.0f}" for n in names))
     print(f"after the changes: {load()}", flush=True)
+    if args.what_ifs:
+        what_if_view(current, data, cal, rng, args.what_ifs)
     t = time.perf_counter()
     reference = plan(data, cal)
     print(f"full plan of the final data ({time.perf_counter() - t:.1f} s) vs the chain of "

@@ -49,12 +49,10 @@ import dataclasses
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.bom import gather
 from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
 from workbench.analysis.data import PlanningData
 from workbench.analysis.incremental_bom import (
@@ -64,7 +62,6 @@ from workbench.analysis.incremental_bom import (
     merged_segments,
     segments_component,
 )
-from workbench.analysis.incremental_layout import relaid
 from workbench.analysis.incremental_sources import (
     FRAMES,
     PatchedSources,
@@ -76,13 +73,13 @@ from workbench.analysis.incremental_sources import (
     patched_sources,
     seed_derived,
 )
-from workbench.analysis.netting import Plan, Segments, net_rows, plan, plan_segments
+from workbench.analysis.incremental_work import Extra, Renet
+from workbench.analysis.netting import Plan, Segments, plan, plan_segments
 from workbench.analysis.planned_change import planned_after_change
-from workbench.analysis.sources import EPS, Sources
 
 __all__ = ["FRAMES", "Change", "PatchedSources", "Replan", "RowInputs", "collect_items",
-           "item_rows", "keep_codes", "master_count", "patched_sources", "plan_fields", "replan",
-           "replan_detail", "seed_derived", "segments_component"]
+           "item_rows", "keep_codes", "master_count", "patched_sources", "plan_fields", "renetted",
+           "replan", "replan_detail", "seed_derived", "segments_component"]
 
 # the names services/plan_store.py used before the split (kept until its owner switches to the
 # public names of workbench.analysis.incremental_sources)
@@ -209,11 +206,46 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
                   consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION,
                   in_place: bool = False) -> Replan:
     """:func:`replan` with what it did (:class:`Replan`)."""
+    done = _net_change(previous, data, change, consumption, "in_place" if in_place else "copy")
+    if isinstance(done, str):
+        return Replan(plan(data, previous.calendar, consumption=consumption), done)
+    if isinstance(done, Replan):
+        return done
+    work, clock = done
+    out = work.finish(work.segments, work.sources, work.where, work.llc)
+    out.cache["incremental:inputs"] = work.inputs
+    clock.lap("layout")
+    return Replan(out, "incremental", work.recomputed, work.levels, clock.steps)
 
-    def full(why: str) -> Replan:
-        return Replan(plan(data, previous.calendar, consumption=consumption), f"full: {why}")
 
-    if not change:
+def renetted(base: Plan, data: PlanningData, change: Change, *,
+             consumption: ForecastConsumption | None = DEFAULT_CONSUMPTION,
+             extra: Extra | None = None) -> tuple[Renet, dict[str, float]] | str:
+    """The rows ``change`` reaches re-netted on ``data``, leaving ``base`` as it is (a what-if:
+    :func:`workbench.analysis.scenario.replan`): the work (:attr:`Renet.done`) and the CPU time
+    of each step, or why the net change cannot answer (``"full: ..."``: plan in full or
+    otherwise). ``data`` may hold only the changed parents' BOM when ``change`` names no items.
+    ``extra``: requirement changes of some rows (key, bucket, quantity), re-netted with them."""
+    done = _net_change(base, data, change, consumption, "overlay", extra)
+    if isinstance(done, Replan):
+        return "unchanged"
+    if isinstance(done, str):
+        return done
+    return done[0], done[1].steps
+
+
+def _net_change(previous: Plan, data: PlanningData, change: Change,
+                consumption: ForecastConsumption | None, mode: str,
+                extra: Extra | None = None) -> tuple[Renet, _Clock] | Replan | str:
+    """The re-netting of ``change`` (module doc), before its rows are written anywhere; a
+    :class:`Replan` when nothing changed, ``"full: <why>"`` when only a full plan can answer.
+    ``mode``: how the BOM segments are patched (:func:`merged_segments`)."""
+
+    def full(why: str) -> str:
+        return f"full: {why}"
+
+    if not change and (extra is None or not len(extra[0])):
+
         return Replan(previous, "unchanged")
     if change.master:
         return full("item master changed")
@@ -267,8 +299,7 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
     below = descendants(previous.segments, start, len(items)) \
         if len(start) else np.zeros(0, np.int64)
     if new_segs is not None:
-        segments = merged_segments(previous.segments, parents, new_segs, len(items),
-                                   in_place=in_place)
+        segments = merged_segments(previous.segments, parents, new_segs, len(items), mode=mode)
         below = np.union1d(below, descendants(segments, start, len(items)))
         llc_new = levels_below(previous.llc, segments, below)
         if llc_new is None:
@@ -293,234 +324,15 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
     # seeds: rows of changed items, components of changed parents, safety stock flips
     all_sites = np.arange(n_sites, dtype=np.int64)
     seed_items = np.union1d(changed_items, np.union1d(old_comp, new_comp))
-    seeds = np.concatenate([(seed_items[:, None] * n_sites + all_sites).ravel(), flip])
+    seeds = np.concatenate([(seed_items[:, None] * n_sites + all_sites).ravel(), flip,
+                            np.zeros(0, np.int64) if extra is None else extra[0]])
     inputs = RowInputs.of(previous).patched(previous, fresh, changed_items)
     clock.lap("inputs")
-    work = _Work(previous, inputs, segments, where, in_place)
-    levels = work.run(seeds.astype(np.int64), llc)
+    work = Renet(previous, inputs, segments, where, mode == "in_place", extra)
+    work.sources, work.llc = sources, llc
+    work.levels = work.run(seeds.astype(np.int64), llc)
     clock.lap("net")
-    out = work.finish(segments, sources, where, llc)
-    out.cache["incremental:inputs"] = inputs
-    clock.lap("layout")
-    return Replan(out, "incremental", work.recomputed, levels, clock.steps)
-
-
-def _sums(at: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
-    """``np.bincount`` of float weights, float even when there are none."""
-    return np.bincount(at, weights=np.asarray(weights, float), minlength=size).astype(float)
-
-
-class _Work:
-    """The rows re-netted by one replan, level by level, and their write-back."""
-
-    def __init__(self, previous: Plan, inputs: RowInputs, segments: Segments,
-                 where: np.ndarray, in_place: bool):
-        self.prev, self.inputs, self.segments, self.where = previous, inputs, segments, where
-        self.in_place = in_place
-        self.n_sites = previous.n_sites
-        self.width = previous.calendar.n_buckets
-        items = previous.items
-        self.offset_all = previous.calendar.offset(items.lead_time_days)
-        self.slot = np.full(len(items) * self.n_sites, -1, np.int64)  # key -> done row
-        self.done_key: list[np.ndarray] = []
-        self.done: list[dict[str, np.ndarray]] = []
-        self.n_done = 0
-        self.recomputed = 0
-        self._stack: dict[str, tuple[int, np.ndarray]] = {}  # done rows stacked, per name
-
-    def _planned_pairs(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(positions in ``keys`` whose row has planned orders, those rows' planned orders) in
-        the plan as replanned so far; a row without any (most parents of a common component)
-        is left out before its row is read."""
-        at_parts, row_parts = [], []
-        slot = self.slot[keys]
-        mine = slot >= 0
-        if mine.any():
-            at = np.flatnonzero(mine)
-            planned = self._stacked("planned")[slot[at]]
-            some = planned.any(axis=1)  # a replanned row that vanished has none either
-            at_parts.append(at[some])
-            row_parts.append(planned[some])
-        rest = np.flatnonzero(~mine)
-        if len(rest):
-            rows = self.prev.rows_for_keys(keys[rest])
-            hit = rows >= 0
-            at, rows = rest[hit], rows[hit]
-            matrix = self.prev.planned
-            if hasattr(matrix, "slot") and hasattr(matrix, "n_stored"):  # stored rows only
-                stored = matrix.slot[rows] != matrix.n_stored
-                at, rows = at[stored], rows[stored]
-            planned = np.asarray(matrix[rows])
-            some = planned.any(axis=1)
-            at_parts.append(at[some])
-            row_parts.append(planned[some])
-        if not at_parts:
-            return np.zeros(0, np.int64), np.zeros((0, self.width))
-        return np.concatenate(at_parts), np.concatenate(row_parts)
-
-    def _stacked(self, name: str) -> np.ndarray:
-        hit = self._stack.get(name)
-        if hit is None or hit[0] != len(self.done):
-            hit = (len(self.done), np.concatenate([d[name] for d in self.done]))
-            self._stack[name] = hit
-        return hit[1]
-
-    def run(self, seeds: np.ndarray, llc: np.ndarray) -> list[int]:
-        n_sites = self.n_sites
-        pending = np.unique(seeds)
-        levels: list[int] = []
-        while len(pending):
-            lv = llc[pending // n_sites]
-            level = int(lv.min())
-            keys = pending[lv == level]
-            pending = pending[lv != level]
-            changed = self._net_level(keys, level)
-            levels.append(level)
-            if len(changed):
-                seg, src = gather(self.segments.ptr_parent, self.segments.by_parent,
-                                  changed // n_sites)
-                kids = self.segments.component[seg].astype(np.int64) * n_sites + \
-                    changed[src] % n_sites
-                pending = np.union1d(pending, kids)
-        return levels
-
-    def _explosion(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(gross requirements from the parents' planned orders, reached by some) of ``keys``."""
-        n, width, n_sites, seg_all = len(keys), self.width, self.n_sites, self.segments
-        gross: np.ndarray = np.zeros((n, width))
-        reached = np.zeros(n, bool)
-        seg, src = gather(seg_all.ptr_child, seg_all.by_child, keys // n_sites)
-        if len(seg) == 0:
-            return gross, reached
-        at, planned = self._planned_pairs(seg_all.parent[seg].astype(np.int64) * n_sites +
-                                          keys[src] % n_sites)
-        seg, src = seg[at], src[at]
-        parent = seg_all.parent[seg].astype(np.int64)
-        b = np.arange(width)[None, :]
-        active = (seg_all.first_bucket[seg][:, None] <= b) & (b < seg_all.end_bucket[seg][:, None])
-        live = np.where(active, planned, 0.0)
-        hit = live > EPS
-        reached = np.bincount(src, weights=hit.any(axis=1), minlength=n) > 0
-        pair, bucket = np.nonzero(hit)
-        release = np.maximum(bucket - self.offset_all[parent[pair]], 0)
-        flat = src[pair] * width + release
-        gross = _sums(flat, live[pair, bucket] * seg_all.quantity[seg[pair]],
-                      n * width).reshape(n, width)
-        return gross, reached
-
-    def _net_level(self, keys: np.ndarray, level: int) -> np.ndarray:
-        """Re-net ``keys`` (sorted, all of ``level``); the keys whose planned orders changed."""
-        prev, items, n_sites, width = self.prev, self.prev.items, self.n_sites, self.width
-        n = len(keys)
-        self.recomputed += n
-        gross, reached = self._explosion(keys)
-        present = reached.copy()
-        src, bucket, qty = self.inputs.entries("requirements", keys)
-        present[src] = True
-        gross += _sums(src * width + bucket, qty, n * width).reshape(n, width)
-        src, bucket, qty = self.inputs.entries("receipts", keys)
-        present[src] = True
-        scheduled = _sums(src * width + bucket, qty, n * width).reshape(n, width)
-        src, _, qty = self.inputs.entries("on_hand", keys)
-        present[src] = True
-        on_hand = _sums(src, qty, n)
-        item = keys // n_sites
-        present |= self.where[keys] & (items.safety_stock[item] > 0)
-        net, planned = net_rows(on_hand, scheduled, gross, items.safety_stock[item],
-                                items.min_order_qty[item], items.order_multiple[item])
-        for m in (gross, scheduled, net, planned):
-            m[~present] = 0.0
-        on_hand[~present] = 0.0
-        was_rows = prev.rows_for_keys(keys)
-        was = was_rows >= 0
-        before = np.zeros((n, width))
-        before[was] = prev.planned[was_rows[was]]
-        differs = (planned != before).any(axis=1)
-        self.slot[keys] = self.n_done + np.arange(n)
-        self.n_done += n
-        self.done_key.append(keys)
-        self.done.append({"exists": present, "level": np.full(n, level, np.int64),
-                          "on_hand": on_hand, "gross": gross, "scheduled": scheduled,
-                          "net": net, "planned": planned})
-        return keys[differs]
-
-    def finish(self, segments: Segments, sources: Sources, where: np.ndarray,
-               llc: np.ndarray) -> Plan:
-        """The replanned plan: re-netted rows written over their previous values; when rows
-        appear, vanish or change level (a BOM change moved their item's low-level code), one
-        new layout in level then key order, as a full plan lays its rows out."""
-        prev, n_sites = self.prev, self.n_sites
-        names = ("on_hand", "gross", "scheduled", "net", "planned")
-        arrays = {n: getattr(prev, n) for n in names}
-        key, level = prev.key, prev.level
-        row_of_key = prev._row_of_key
-        assert prev.llc is not None
-        moved = np.flatnonzero(llc[key // n_sites] != level) \
-            if not np.array_equal(llc, prev.llc) else np.zeros(0, np.int64)
-        if self.done or len(moved):
-            width = self.width
-            if self.done:
-                done_key = np.concatenate(self.done_key)
-                done = {n: self._stacked(n) for n in ("exists", "level") + names}
-            else:
-                done_key = np.zeros(0, np.int64)
-                done = {"exists": np.zeros(0, bool), "level": np.zeros(0, np.int64),
-                        "on_hand": np.zeros(0), **{n: np.zeros((0, width)) for n in names[1:]}}
-            rows = prev.rows_for_keys(done_key)
-            was, now = rows >= 0, done["exists"]
-            if not self.in_place:
-                arrays = {n: a.copy() for n, a in arrays.items()}
-            upd = was & now
-            for n in names:
-                arrays[n][rows[upd]] = done[n][upd]
-            added = np.flatnonzero(~was & now)
-            if len(added) or (was & ~now).any() or len(moved):
-                key, level = self._layout(arrays, key, level, llc, rows[was & ~now], moved,
-                                          done_key[added], done["level"][added],
-                                          {n: done[n][added] for n in names})
-                row_of_key = None
-        out = Plan(prev.calendar, prev.items, prev.sites, segments, sources, key, level,
-                   arrays["on_hand"], arrays["gross"], arrays["scheduled"], arrays["net"],
-                   arrays["planned"], prev.cycles, where, llc)
-        if row_of_key is not None and key is prev.key:
-            out._row_of_key = row_of_key
-        return out
-
-    def _layout(self, arrays: dict[str, Any], key: np.ndarray, level: np.ndarray,
-                llc: np.ndarray, drop: np.ndarray, moved: np.ndarray, add_key: np.ndarray,
-                add_level: np.ndarray, add_vals: dict[str, np.ndarray]
-                ) -> tuple[np.ndarray, np.ndarray]:
-        """Lay the rows out again in level then key order (``arrays`` replaced in the dict):
-        ``drop`` rows vanish, ``moved`` rows change level (same values, new place), the added
-        rows come in; returns the new (key, level). The rows that stay keep their order, so the
-        new layout is a merge (:func:`~workbench.analysis.incremental_layout.relaid`)."""
-        n_sites = self.n_sites
-        keep = np.ones(len(key), bool)
-        keep[drop] = False
-        again = moved[keep[moved]]  # rows changing level: out, then in at their level
-        keep[again] = False
-        kept = np.flatnonzero(keep)
-        in_key = np.concatenate([add_key, key[again]])
-        in_level = np.concatenate([add_level, llc[key[again] // n_sites]])
-        # where each incoming row comes from: an added row (-1 - its index) or an old row
-        in_src = np.concatenate([-1 - np.arange(len(add_key)), again])
-        space = len(self.prev.items) * n_sites
-        order_new = in_level * space + in_key
-        sort = np.argsort(order_new)
-        pos = np.searchsorted(level[kept] * space + key[kept], order_new[sort]) + \
-            np.arange(len(sort))
-        total = len(kept) + len(sort)
-        old_pos = np.ones(total, bool)
-        old_pos[pos] = False
-        src = np.empty(total, np.int64)
-        src[old_pos], src[pos] = kept, in_src[sort]
-        for n, a in arrays.items():
-            arrays[n] = relaid(a, src, add_vals[n])
-        new_key = np.empty(total, np.int64)
-        new_key[old_pos], new_key[pos] = key[kept], in_key[sort]
-        new_level = np.empty(total, np.int64)
-        new_level[old_pos], new_level[pos] = level[kept], in_level[sort]
-        return new_key, new_level
+    return work, clock
 
 
 def plan_fields() -> list[str]:

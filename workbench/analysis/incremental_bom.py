@@ -4,6 +4,8 @@ parents' lines spliced into the plan's BOM segments and the low-level codes reco
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 from workbench.analysis.bom import ItemIndex, _kahn, gather
@@ -32,15 +34,19 @@ FIELDS = ("parent", "component", "quantity", "first_bucket", "end_bucket", "revi
 
 
 def merged_segments(segments: Segments, parents: np.ndarray, new: Segments, n_items: int, *,
-                    in_place: bool = False) -> Segments:
+                    mode: str = "copy") -> Segments:
     """``segments`` with the lines of ``parents`` replaced by ``new`` (lines of those parents
     only), indexed both ways as :meth:`Segments.index` indexes them (each parent's and each
     component's lines together), without sorting or compacting the 2M lines of the large demo:
 
     * line ids: the final lines are ``0 .. L' - 1``; the new lines and the kept lines numbered
       ``L'`` or above (the last ones) take the ids the dropped lines free below ``L'``, so every
-      other line keeps its id and its place in the arrays (``in_place``: the arrays of
-      ``segments`` are written, grown or cut to ``L'``; the caller no longer uses them);
+      other line keeps its id and its place in the arrays (``mode="in_place"``: the arrays of
+      ``segments`` are written, grown or cut to ``L'``; the caller no longer uses them;
+      ``"copy"``: copies are; ``"overlay"``: nothing is copied or written — the new lines are
+      numbered after the old ones and each line array reads through to the old array or the
+      new lines (:class:`Appended`), the dropped lines stay in it unindexed: for a what-if that
+      reads the lines through the two indexes only and leaves the base plan as it is);
     * the parent index: each changed parent's range is replaced by its new lines;
     * the component index: the dropped lines' entries out, the new lines' in at the end of
       their component's range; the renumbered lines renamed where they stand.
@@ -51,7 +57,11 @@ def merged_segments(segments: Segments, parents: np.ndarray, new: Segments, n_it
     drop, _ = gather(segments.ptr_parent, segments.by_parent, parents)
     drop = np.sort(drop)
     n_old, n_new = len(segments.parent), len(new.parent)
-    n_final = n_old - len(drop) + n_new
+    if mode == "overlay":  # every old line keeps its id, the new lines come after them
+        drop_overlay, drop = drop, np.zeros(0, np.int64)
+        n_final = n_old + n_new
+    else:
+        n_final = n_old - len(drop) + n_new
     free = np.concatenate([drop[drop < n_final], np.arange(n_old, n_final, dtype=np.int64)])
     new_ids = free[:n_new]
     gone = np.zeros(max(n_old - n_final, 0) + 1, bool)  # the ids at or above n_final that go
@@ -59,17 +69,24 @@ def merged_segments(segments: Segments, parents: np.ndarray, new: Segments, n_it
     movers = n_final + np.flatnonzero(~gone[:max(n_old - n_final, 0)])
     hole = free[n_new:]  # the id each mover takes
     # the dropped lines' entries in the component index (read before any line is written)
+    if mode == "overlay":
+        drop = drop_overlay
     old_comp = np.asarray(segments.component[drop], np.int64)
     cand = _positions(segments.ptr_child, np.unique(old_comp))
     dead = cand[np.isin(segments.by_child[cand], drop)]
-    out = Segments(*(_fitted(getattr(segments, f), n_final, in_place) for f in FIELDS))
-    for f in FIELDS:
-        column = getattr(out, f)
-        if len(movers):
-            column[hole] = getattr(segments, f)[movers] if not in_place else column[movers]
-        column[new_ids] = getattr(new, f)
-    for f in FIELDS:
-        setattr(out, f, _cut(getattr(out, f), n_final, in_place))
+    in_place = mode == "in_place"
+    if mode == "overlay":
+        out = Segments(*(cast(np.ndarray, Appended(getattr(segments, f), getattr(new, f)))
+                         for f in FIELDS))
+    else:
+        out = Segments(*(_fitted(getattr(segments, f), n_final, in_place) for f in FIELDS))
+        for f in FIELDS:
+            column = getattr(out, f)
+            if len(movers):
+                column[hole] = getattr(segments, f)[movers] if not in_place else column[movers]
+            column[new_ids] = getattr(new, f)
+        for f in FIELDS:
+            setattr(out, f, _cut(getattr(out, f), n_final, in_place))
 
     def rename(by: np.ndarray) -> np.ndarray:
         if len(movers):
@@ -108,6 +125,36 @@ def merged_segments(segments: Segments, parents: np.ndarray, new: Segments, n_it
     delta[1:] = np.bincount(new_comp, minlength=n_items) - np.bincount(old_comp, minlength=n_items)
     out.ptr_child = segments.ptr_child + np.cumsum(delta)
     return out
+
+
+class Appended:
+    """A line array read through: ids below ``len(old)`` are ``old``'s, the rest ``new``'s
+    (``merged_segments(mode="overlay")``). Answers what the net change asks of a line array:
+    ``len``, a gather by an id array, ``astype`` of the whole (rarely: a concatenation)."""
+
+    def __init__(self, old: np.ndarray, new: np.ndarray):
+        self.old, self.new = old, np.asarray(new).astype(old.dtype, copy=False)
+        self.dtype = old.dtype
+
+    def __len__(self) -> int:
+        return len(self.old) + len(self.new)
+
+    def __getitem__(self, ids: Any) -> np.ndarray:
+        ids = np.asarray(ids)
+        if ids.dtype == bool:
+            ids = np.flatnonzero(ids)
+        out = np.empty(ids.shape, self.dtype)
+        mine = ids < len(self.old)
+        out[mine] = self.old[ids[mine]]
+        out[~mine] = self.new[ids[~mine] - len(self.old)]
+        return out
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        whole = np.concatenate([self.old, self.new])
+        return whole if dtype is None else whole.astype(dtype)
+
+    def astype(self, dtype: Any, copy: bool = True) -> np.ndarray:
+        return np.asarray(self).astype(dtype)
 
 
 def _positions(ptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:

@@ -346,15 +346,15 @@ class RowInputs:
     def entries(self, name: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(position in ``keys``, bucket, quantity) of every entry of ``keys`` (sorted)."""
         if self.replaced is None:
-            return _lookup(self.parts[name], keys, np.arange(len(keys)))
+            return lookup(self.parts[name], keys, np.arange(len(keys)))
         over = self.replaced[keys // self.n_sites]
-        base = _lookup(self.parts[name], keys[~over], np.flatnonzero(~over))
-        extra = _lookup(self.extra[name], keys[over], np.flatnonzero(over))
+        base = lookup(self.parts[name], keys[~over], np.flatnonzero(~over))
+        extra = lookup(self.extra[name], keys[over], np.flatnonzero(over))
         return tuple(np.concatenate([a, b])  # type: ignore[return-value]
                      for a, b in zip(base, extra))
 
 
-def _lookup(entries: Entries, keys: np.ndarray, position: np.ndarray
+def lookup(entries: Entries, keys: np.ndarray, position: np.ndarray
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(``position`` of the key, bucket, quantity) of every entry of ``keys`` (sorted) in
     sorted ``entries``."""

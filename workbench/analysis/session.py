@@ -20,11 +20,12 @@ from workbench.analysis.calendar import Calendar
 from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
 from workbench.analysis.data import PlanningData, date_of, day_number
 from workbench.analysis.incremental import Change, replan_detail
+from workbench.analysis.incremental_whatif import scenario as what_if_scenario
 from workbench.analysis.netting import Plan, plan, with_revision_released
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.revisions import impact
 from workbench.analysis.row_index import rows_by_code, rows_of_codes
-from workbench.analysis.scenario import replan, summary_frame
+from workbench.analysis.scenario import summary_frame
 from workbench.analysis.slippage import Slippage, analyse
 from workbench.analysis.where_used import WhereUsed, where_used
 
@@ -169,9 +170,11 @@ class PlanningSession:
 
     def what_if(self, item: str, revision: str, from_date: dt.date) -> pd.DataFrame:
         """Rows changed by releasing ``revision`` of ``item`` from ``from_date``: current plan
-        beside the what-if plan (every other row is unchanged)."""
+        beside the what-if plan (every other row is unchanged), the what-if rows re-netted by
+        net change as the incremental plan would net them
+        (:func:`workbench.analysis.incremental_whatif.scenario`)."""
         changed = with_revision_released(self.bom_of(item), item, revision, from_date)
-        return summary_frame(replan(self.plan(), changed, [item]))
+        return summary_frame(what_if_scenario(self.plan(), changed, [item]))
 
     def peg_summary(self, row: int, buckets: list[int], limit: int = 5) -> list[dict[str, Any]]:
         """The largest top-level pegs of a row's planned receipts in ``buckets``."""
