@@ -80,3 +80,35 @@ def test_a_key_sent_twice_in_a_first_load_rolls_nothing_back(tmp_path: Path) -> 
     con = sqlite3.connect(tmp_path / "c.sqlite")
     assert con.execute("SELECT rowid, code, name FROM uoms ORDER BY rowid").fetchall() == [
         (1, "EA", "piece"), (2, "BOX", "box"), (3, "G", "gram"), (4, "KG", "kilogram")]
+
+
+def test_column_rows_are_made_one_at_a_time_and_read_as_a_list_would() -> None:
+    """Rows made column-wise (EntityWriter.rows with columns) are a ColumnRows: the driver takes
+    each tuple as it is made; read, sliced, taken and compared they act as the list of tuples."""
+    from workbench.cache.upsert import ColumnRows
+
+    rows = ColumnRows([["A", "B", "C"], [1, 2, 3], [7, 7, 7]])
+    assert len(rows) == 3 and list(rows) == [("A", 1, 7), ("B", 2, 7), ("C", 3, 7)]
+    assert rows[1] == ("B", 2, 7) and rows[1:] == [("B", 2, 7), ("C", 3, 7)]
+    assert rows.taken([2, 0]) == [("C", 3, 7), ("A", 1, 7)]
+    assert rows != [("A", 1, 7)] and rows != [["A", 1, 7], ["B", 2, 7], ["C", 3, 7]]
+    assert rows == [("A", 1, 7), ("B", 2, 7), ("C", 3, 7)]
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (a, b, c)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+    assert con.execute("SELECT * FROM t ORDER BY rowid").fetchall() == list(rows)
+
+
+def test_a_column_batch_gives_column_rows_without_the_bad_ones(tmp_path: Path) -> None:
+    from workbench.cache.upsert import ColumnRows, Lookups
+
+    engine = open_cache(tmp_path / "c.sqlite")
+    assert run_sync(engine, _Columns({"uoms": DATA["uoms"], "items": DATA["items"]})).ok
+    with engine.begin() as conn:
+        writer = EntityWriter("item_xrefs", 1)
+        rows, cols, errors = writer.rows([], Lookups(conn), "x.cols", [2, 3, 4], columns={
+            "item": ["BOLT", "GHOST", "NUT"], "system": ["erp"] * 3,
+            "external_code": ["b", "g", "n"]})
+    assert isinstance(rows, ColumnRows)
+    assert [(r[3], r[5]) for r in rows] == [("BOLT", "b"), ("NUT", "n")]
+    assert cols["item"] == ["BOLT", "NUT"] and [e.row for e in errors] == [3]

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress, repeat
-from operator import itemgetter, ne
-from typing import Any
+from operator import eq, itemgetter, ne
+from typing import Any, overload
 
 from sqlalchemy import Connection, select
 
@@ -126,6 +126,45 @@ class _Columns(dict[str, list[Any]]):
         return self[field] if (self.records and field in self.records[0]) else default
 
 
+class ColumnRows(Sequence[tuple[Any, ...]]):
+    """A batch's cache rows held as their columns; a row's tuple is made when it is read.
+
+    ``executemany`` takes the rows one at a time, so each tuple is made, bound and freed in
+    turn instead of a list of them all being built first (on the medium demo a list of 200,000
+    fifteen-field tuples cost 4-5 times what making and dropping them one by one costs: fresh
+    memory for every tuple)."""
+
+    def __init__(self, columns: list[list[Any]]) -> None:
+        self._columns = columns
+        self._n = len(columns[0]) if columns else 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return zip(*self._columns)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Any, ...]: ...
+    @overload
+    def __getitem__(self, index: slice) -> ColumnRows: ...
+    def __getitem__(self, index: int | slice) -> tuple[Any, ...] | ColumnRows:
+        if isinstance(index, slice):
+            return ColumnRows([c[index] for c in self._columns])
+        return tuple(c[index] for c in self._columns)
+
+    def taken(self, positions: list[int]) -> ColumnRows:
+        """The rows at ``positions``, in that order."""
+        return ColumnRows([[c[i] for i in positions] for c in self._columns])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (ColumnRows, list, tuple)):
+            return len(self) == len(other) and all(map(eq, self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # a sequence of rows compares by value
+
+
 class EntityWriter:
     """Turns validated rows of one entity into cache rows (column-wise) and upserts them."""
 
@@ -210,7 +249,7 @@ class EntityWriter:
         numbers: list[int] | None = None,
         written: frozenset[str] | None = None,
         columns: dict[str, list[Any]] | None = None,
-    ) -> tuple[list[tuple[Any, ...]], dict[str, list[Any]], list[RecordError]]:
+    ) -> tuple[Sequence[tuple[Any, ...]], dict[str, list[Any]], list[RecordError]]:
         """Cache rows for valid records, their columns (for lookups), and reference errors.
 
         A reference field the records do not carry (not in ``written``) keeps the cached value
@@ -220,6 +259,8 @@ class EntityWriter:
         field instead of per-row Python, which keeps the sync near raw SQLite insert speed.
         ``columns``: the valid records given column-wise instead (``records`` is then ignored;
         :func:`workbench.domain.validation.validate_columns`), absent fields taking defaults.
+        Rows made column-wise are a :class:`ColumnRows`: each tuple is made when the driver
+        takes it, never a list of them all.
         """
         if columns is not None:
             n = len(next(iter(columns.values()), ()))
@@ -242,6 +283,7 @@ class EntityWriter:
                 for i, v in enumerate(values):
                     if v in unknown and i not in bad and cols[first_key][i] not in live:
                         bad[i] = (f, f"unknown {label} {v!r}")
+        rows: Sequence[tuple[Any, ...]]
         if whole:
             rows = self._rows_of(records, cols, lookups, bad)
         else:
@@ -249,7 +291,7 @@ class EntityWriter:
             if self.model.quantity_fields:
                 out_cols += self._convert(cols, lookups, bad, n)[0]
             out_cols.append([self.run_id] * n)
-            rows = list(zip(*out_cols))
+            rows = ColumnRows(out_cols)
         for c in self._kept_fields:  # what lookups.learn and the complete-set keys read
             cols[c]  # materialises the column (a _Columns makes them on first use)
         errors: list[RecordError] = []
@@ -259,7 +301,10 @@ class EntityWriter:
                 key = "/".join(str(cols[k][i]) for k in self.model.key_fields)
                 row = numbers[i] if numbers else None
                 errors.append(RecordError(self.entity, key, bad[i][0], bad[i][1], file, row))
-            rows = [rows[i] for i in keep]
+            if isinstance(rows, ColumnRows):
+                rows = rows.taken(keep)
+            else:
+                rows = [rows[i] for i in keep]
             cols = {c: [v[i] for i in keep] for c, v in cols.items()}
         return rows, cols, errors
 
@@ -328,18 +373,31 @@ class EntityWriter:
         item_field = self.model.item_field
         items = cols[item_field] if item_field else [""] * n
         stock = list(map(lookups.stock_uom.get, items)) if item_field else [None] * n
-        units = [u or s for u, s in zip(cols.get("uom", [None] * n), stock)]
+        given = cols.get("uom")
+        units: list[Any]
+        if given is None or not any(given):  # no unit given: the stock unit (scanned in C)
+            units = stock
+        elif None in given or "" in given:
+            units = [u or s for u, s in zip(given, stock)]
+        else:
+            units = list(given)
         originals = [list(cols[q]) for q in qty_fields]
         converted: list[int] = []
+        factors: dict[tuple[str, str, str], float | UomError] = {}  # each (item, unit) once
         # only rows whose unit is not the stock unit can need a factor: found in C (compress)
         for i in compress(range(n), map(ne, units, stock)):
             unit, stock_unit = units[i], stock[i]
             if stock_unit is None or unit is None or unit == stock_unit or i in bad:
                 continue
-            try:
-                factor = lookups.uom.factor(items[i], unit, stock_unit)
-            except UomError as exc:
-                bad[i] = ("uom", str(exc))
+            key = (items[i], unit, stock_unit)
+            factor = factors.get(key)
+            if factor is None:
+                try:
+                    factor = factors[key] = lookups.uom.factor(*key)
+                except UomError as exc:
+                    factor = factors[key] = exc
+            if isinstance(factor, UomError):
+                bad[i] = ("uom", str(factor))
                 continue
             converted.append(i)
             for q in qty_fields:
@@ -348,7 +406,8 @@ class EntityWriter:
         return [units, *originals], converted
 
     def upsert(
-        self, conn: Connection, rows: list[tuple[Any, ...]], present: tuple[str, ...] | None = None
+        self, conn: Connection, rows: Sequence[tuple[Any, ...]],
+        present: tuple[str, ...] | None = None,
     ) -> int:
         if not rows:
             return 0
@@ -366,7 +425,7 @@ class EntityWriter:
         finally:
             cursor.close()
 
-    def _execute(self, cursor: Any, sql: str, rows: list[tuple[Any, ...]]) -> int:
+    def _execute(self, cursor: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> int:
         """Write ``rows`` with the upsert ``sql``; the rows written.
 
         Into a table that held no row at all when the run first wrote to it (a first load), the
@@ -413,15 +472,17 @@ class EntityWriter:
         self._dropped = []
 
     def _keep_held(
-        self, cursor: Any, rows: list[tuple[Any, ...]], present: tuple[str, ...] | None
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[str, int, str]]]:
+        self, cursor: Any, rows: Sequence[tuple[Any, ...]], present: tuple[str, ...] | None
+    ) -> tuple[Sequence[tuple[Any, ...]], list[tuple[str, int, str]]]:
         """PO lines: the fields a supplier message set stay where the source still sends the
         value it had before the message (:func:`workbench.cache.holds.keep_held`); the holds
         the source overrode are returned, to be released."""
         if self._holds is None:
             self._holds = holds.load(cursor)
         written = written_fields(self.entity, present)[0] if present is not None else None
-        return holds.keep_held(rows, self._row_columns, self._holds, written)
+        if not self._holds:
+            return rows, []
+        return holds.keep_held(list(rows), self._row_columns, self._holds, written)
 
     def mark_deleted(self, conn: Connection, keys: Iterable[tuple[Any, ...]], when: str) -> int:
         keys = list(keys)
