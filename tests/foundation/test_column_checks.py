@@ -76,21 +76,15 @@ def record_path(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 @pytest.fixture
 def validated_lengths(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]:
-    """The length of every list a field's validator was given, per field."""
+    """The length of every list a field's own checks were given (validation._each), per field."""
     seen: dict[str, list[int]] = {}
-    real = validation._column_adapter
+    real = validation._each
 
-    def spying(entity: str, name: str) -> Any:
-        adapter, text = real(entity, name)
+    def spying(entity: str, name: str, column: Any) -> Any:
+        seen.setdefault(name, []).append(len(column))
+        return real(entity, name, column)
 
-        class Spy:
-            def validate_python(self, values: Any) -> Any:
-                seen.setdefault(name, []).append(len(values))
-                return adapter.validate_python(values)
-
-        return Spy(), text
-
-    monkeypatch.setattr(validation, "_column_adapter", spying)
+    monkeypatch.setattr(validation, "_each", spying)
     return seen
 
 
@@ -246,3 +240,15 @@ def test_the_column_path_leaves_the_cache_the_record_path_leaves(tmp_path: Path)
         for table in by_columns:
             assert by_columns[table] == by_records[table], f"{table} differs after day {day}"
         assert sum(map(len, by_columns.values())) > 5_000
+
+
+def test_text_lengths_are_named_as_pydantic_names_them() -> None:
+    """Codes checked by their lengths in C (min 1, max 120 characters), not by the validator."""
+    code: list[Any] = [f"R{i}" for i in range(N)]
+    code[5] = "R" * 121
+    _same_errors("requisitions", _requisitions(code=code), "code", 5)
+    code[5] = " \t"
+    _same_errors("requisitions", _requisitions(code=code), "code", 5)
+    code[5] = " " + "R" * 120 + " "  # 120 once stripped: valid
+    cols, positions, errors = validate_columns("requisitions", _requisitions(code=code))
+    assert positions is None and errors == [] and cols["code"][5] == "R" * 120

@@ -15,7 +15,7 @@ from itertools import repeat
 from typing import Annotated, Any, Literal, NotRequired
 
 import numpy as np
-from annotated_types import Ge, Gt, Le, Lt
+from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic.types import AllowInfNan
@@ -349,11 +349,36 @@ def _each(entity: str, name: str, column: Sequence[Any]) -> list[Any] | None:
         stripped = _stripped(column)
         if stripped is None:
             return None
+        if _text_fits(info, stripped):
+            return list(stripped)
         column = stripped
     try:
         return list(adapter.validate_python(column))
     except ValidationError:
         return None
+
+
+def _text_fits(info: FieldInfo, column: Sequence[Any]) -> bool:
+    """Stripped text (every value a ``str``, or None) that the field's validator would take as
+    it is: lengths within ``min_length``/``max_length`` (measured in C), None only where the
+    field allows it. False when unsure (another constraint): the validator decides."""
+    if None in column and info.annotation is not str | None:
+        return False
+    if not info.metadata:
+        return True
+    if not column or None in column:
+        return not column
+    lengths = list(map(len, column))
+    for bound in info.metadata:
+        if isinstance(bound, MinLen):
+            good = min(lengths) >= bound.min_length
+        elif isinstance(bound, MaxLen):
+            good = max(lengths) <= bound.max_length
+        else:
+            return False
+        if not good:
+            return False
+    return True
 
 
 #: a sample this long with at most a quarter of it distinct: the column's values repeat
