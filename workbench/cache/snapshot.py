@@ -173,11 +173,14 @@ def read_stamp(engine: Engine) -> int | None:
 # --- reading ----------------------------------------------------------------------------------
 
 def read_snapshot(path: Path, stamp: int, layout: str, *, rowids: bool = False,
-                  only: Collection[str] | None = None) -> Snapshot | None:
+                  only: Collection[str] | None = None,
+                  shared: Collection[tuple[str, str]] = ()) -> Snapshot | None:
     """The stored frames if ``path`` holds a readable snapshot of ``stamp`` and ``layout``;
     None otherwise (missing or stale: silently; unreadable: with a warning in the log).
     ``rowids``: also the rows' rowids of the frames that have them (to patch it); ``only``:
-    just these frames."""
+    just these frames; ``shared``: (frame, column) pairs whose equal values are one str object
+    across those columns (item codes repeat in most frames: 40 MiB of duplicate strings on the
+    large demo, issue 16 §3)."""
     if not path.exists():
         return None
     try:
@@ -190,7 +193,7 @@ def read_snapshot(path: Path, stamp: int, layout: str, *, rowids: bool = False,
             if only is not None:
                 manifest = dict(manifest, frames={n: f for n, f in manifest["frames"].items()
                                                   if n in only})
-            saved = _rebuild(archive, manifest)
+            saved = _rebuild(archive, manifest, set(shared))
             if rowids:
                 saved.rowids = _rowids(archive, manifest)
             return saved
@@ -200,9 +203,11 @@ def read_snapshot(path: Path, stamp: int, layout: str, *, rowids: bool = False,
         return None
 
 
-def _rebuild(archive: Any, manifest: dict[str, Any]) -> Snapshot:
+def _rebuild(archive: Any, manifest: dict[str, Any],
+             shared: Collection[tuple[str, str]] = ()) -> Snapshot:
     frames: dict[str, pd.DataFrame] = {}
     codes: dict[tuple[str, str], np.ndarray] = {}
+    pool: dict[str, str] = {}  # the one str object of each value of the shared columns
     # a reader thread reads (and CRC-checks) the arrays ahead while this one builds strings:
     # file reads and zlib release the GIL, so a second core shortens the load by a fifth
     with ThreadPoolExecutor(1, thread_name_prefix="frame-snapshot-read") as reader:
@@ -215,7 +220,8 @@ def _rebuild(archive: Any, manifest: dict[str, Any]) -> Snapshot:
                 key = f"{name}/{n}"
                 if col["store"] == "text":
                     numbers = ahead.pop(f"{key}/codes").result()
-                    distinct = _distinct_values(ahead, key, col)
+                    distinct = _distinct_values(ahead, key, col,
+                                                pool if (name, col["name"]) in shared else None)
                     if len(numbers) != rows:  # (a code beyond the values: IndexError)
                         raise SnapshotError(f"{name}.{col['name']}: {len(numbers)} rows")
                     # every row its own value (codes, keys): the numbers are 0..n-1
@@ -293,7 +299,7 @@ def _text_series(values: np.ndarray, index: pd.RangeIndex, dtype_name: str) -> p
 
 
 def _distinct_values(ahead: dict[str, Future[np.ndarray]], key: str,
-                     col: dict[str, Any]) -> np.ndarray:
+                     col: dict[str, Any], pool: dict[str, str] | None = None) -> np.ndarray:
     count = int(col["distinct"])
     if count == 0:
         return np.zeros(0, dtype=object)
@@ -305,6 +311,8 @@ def _distinct_values(ahead: dict[str, Future[np.ndarray]], key: str,
         parts = [text[a:b] for a, b in zip([0, *ends[:-1]], ends)]
     if len(parts) != count:
         raise SnapshotError(f"{key}: {len(parts)} distinct values, manifest says {count}")
+    if pool is not None:
+        parts = [pool.setdefault(p, p) for p in parts]
     return np.array(parts, dtype=object)
 
 

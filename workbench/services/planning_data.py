@@ -75,6 +75,16 @@ LEFT_OUT: dict[str, tuple[str, ...]] = {
 }
 
 
+#: text columns whose equal values the frame snapshot loads as one str object: item codes
+#: (``CODE_COLUMNS`` but BOM revisions) and the order codes lines refer to (issue 16 §3)
+SHARED_TEXT: tuple[tuple[str, str], ...] = (
+    *(c for c in CODE_COLUMNS if c != ("bom_lines", "revision")),
+    ("work_orders", "code"), ("work_order_components", "work_order"),
+    ("purchase_orders", "code"), ("purchase_order_lines", "purchase_order"),
+    ("promise_changes", "purchase_order"),
+)
+
+
 def load_planning_data(engine: Engine, state: TaskState | None = None,
                        entities: Iterable[str] = PLANNING_ENTITIES, *,
                        prepare: bool = True,
@@ -120,7 +130,7 @@ def read_planning_frames(engine: Engine, entities: list[str], state: TaskState |
     if path is not None and stamp is not None:
         if state is not None:
             state.set_status("reading the planning frame snapshot")
-        saved = read_snapshot(path, stamp, layout)
+        saved = read_snapshot(path, stamp, layout, shared=SHARED_TEXT)
         if saved is not None:
             return saved.frames, saved.codes
         stamp = observe_stamp(engine)  # from now on, any write draws a new stamp
