@@ -91,7 +91,32 @@ def item_rest(engine: Engine, after: str | None) -> ItemChunk:
     (:func:`workbench.cache.itemlist.item_list_rest`), with the pickers' values; ``after`` of
     the answer is None. The same table :func:`item_chunk` gives for these rows (text NULL as
     "", numbers NULL as NaN). On a database other than SQLite: :func:`item_chunk` without a
-    limit."""
+    limit.
+
+    The whole list is kept beside the cache under the entity tables' stamp
+    (:func:`workbench.cache.itemlist.write_item_list`, written by a background thread after the
+    answer is made); while the cache shows that stamp, the list is mapped from there instead of
+    read and sorted again (a start after a sync, or after any write to an entity table, reads
+    it once more)."""
+    from workbench.app.columns import ITEM_COLUMNS
+    from workbench.cache.itemlist import item_list_folder, observed_stamp, read_item_list
+
+    names = [c.name for c in ITEM_COLUMNS]
+    folder = item_list_folder(engine)
+    stamp = observed_stamp(engine) if folder is not None else None
+    if folder is not None and stamp is not None:
+        kept = read_item_list(folder, stamp, names)
+        if kept is not None:
+            return _kept_rest(kept[0], kept[1], after)
+    chunk, arrays = _read_rest(engine, after)
+    if folder is not None and stamp is not None and after is None and arrays is not None:
+        _keep_later(folder, stamp, arrays, chunk.distinct)
+    return chunk
+
+
+def _read_rest(engine: Engine, after: str | None) -> tuple[ItemChunk, dict[str, Any] | None]:
+    """:func:`item_rest` read from the cache: the chunk, and its column arrays (None when the
+    rows were paged instead)."""
     import numpy as np
 
     from workbench.app.columns import ITEM_COLUMNS
@@ -103,7 +128,7 @@ def item_rest(engine: Engine, after: str | None) -> ItemChunk:
     widths: dict[str, int] = {}
     values = item_list_rest(engine, names, numbers, after, empty_for_null=True, widths=widths)
     if values is None or any(c.kind == "date" for c in ITEM_COLUMNS):
-        return item_chunk(engine, after, 1 << 62)
+        return item_chunk(engine, after, 1 << 62), None
     # by code, as ORDER BY code gives (BINARY collation: UTF-8 bytes order code points, as
     # numpy compares them); the other columns are put in that order as object pointers,
     # before they become fixed-width text (copying that would cost more)
@@ -126,7 +151,48 @@ def item_rest(engine: Engine, after: str | None) -> ItemChunk:
             seen = sorted(set(values[col.name]))[:500]
             distinct[col.name] = [v for v in seen if v]
     table = TableData(list(ITEM_COLUMNS), keys, arrays, None, search=ITEM_SEARCH)
+    return ItemChunk(table, None, None, {}, distinct), arrays
+
+
+def _kept_rest(arrays: dict[str, Any], distinct: dict[str, list[str]],
+               after: str | None) -> ItemChunk:
+    """:func:`item_rest` from the list kept beside the cache (already in code order)."""
+    import numpy as np
+
+    from workbench.app.columns import ITEM_COLUMNS
+    from workbench.app.tables import TableData
+
+    codes = arrays["code"]
+    start = 0 if after is None else int(np.searchsorted(codes, after, side="right"))
+    picked = {name: values[start:] for name, values in arrays.items()}
+    keys = np.asarray(picked["code"]).astype(object)
+    table = TableData(list(ITEM_COLUMNS), keys, picked, None, search=ITEM_SEARCH)
     return ItemChunk(table, None, None, {}, distinct)
+
+
+#: the thread writing the list beside the cache (tests wait for it)
+keeping: Any = None
+
+
+def _keep_later(folder: Any, stamp: int, arrays: dict[str, Any],
+                distinct: dict[str, list[str]]) -> None:
+    """Write the list beside the cache on a background thread: the answer does not wait for
+    ~70 MB of files (a failed write only means the next start reads the list again)."""
+    import logging
+    import threading
+
+    from workbench.cache.itemlist import write_item_list
+
+    def write() -> None:
+        try:
+            write_item_list(folder, stamp, arrays, distinct)
+        except Exception:  # a cache of the list: reading it again is the fallback
+            logging.getLogger(__name__).warning("item list not kept in %s", folder,
+                                                exc_info=True)
+
+    global keeping
+    keeping = threading.Thread(target=write, name="item-list-file", daemon=True)
+    keeping.start()
 
 
 #: rows converted at a time in :func:`_fixed_width`: each step holds the GIL for a few

@@ -3,16 +3,22 @@
 Keyset paging on the primary key (``code > ?  ORDER BY code LIMIT n``): each chunk is one index
 range, however far into the list it starts, and rows added or removed between two chunks are
 neither repeated nor skipped. Rows come back as columns (the cursor's tuples transposed once),
-not dicts.
+not dicts. The whole list in one pass: :func:`item_list_rest`; kept beside the cache under the
+entity tables' stamp, so a start that finds the cache unchanged maps it instead of reading
+200,000 rows again: :func:`read_item_list` / :func:`write_item_list`.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+log = logging.getLogger(__name__)
 
 #: the columns the item list may show (an allow-list: the names go into the SQL text)
 ITEM_LIST_COLUMNS = ("code", "description", "make_buy", "stock_uom", "lead_time_days",
@@ -152,3 +158,127 @@ def _numbers(cur: Any, where: str, params: tuple[Any, ...],
         return {c: [r[j] for r in rows] for j, c in enumerate(columns)}
     matrix = values.reshape(-1, len(columns))
     return {c: matrix[:, j] for j, c in enumerate(columns)}
+
+
+# --- the whole list kept beside the cache -----------------------------------------------------
+
+#: the item list's files beside the cache file: ``<cache>.itemlist/<stamp>.json`` and
+#: ``<stamp>.<column>.npy`` (see :func:`read_item_list`)
+LIST_SUFFIX = ".itemlist"
+
+
+def item_list_folder(engine: Engine) -> Path | None:
+    """``<cache file>.itemlist`` for an SQLite cache on disk; None otherwise (a PostgreSQL
+    cache pages its list, see :func:`item_list_rest`)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    from workbench.cache.db import local_base
+
+    base = local_base(engine)
+    return None if base is None else base.with_name(base.name + LIST_SUFFIX)
+
+
+def observed_stamp(engine: Engine, wait_ms: int = 100) -> int | None:
+    """The entity tables' stamp, marked observed (the next write of an entity table, items
+    included, draws a new one: see :mod:`workbench.cache.snapshot`). A list read after this
+    call and kept under the stamp is the list as long as the cache shows that stamp. None: no
+    stamp, or it could not be marked within ``wait_ms`` (a sync holds the write lock)."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        try:
+            row = cur.execute("SELECT stamp, observed FROM entity_stamp WHERE id = 1").fetchone()
+            if row is None:
+                return None
+            if not row[1]:  # mark it (a write, only when no one has observed it yet)
+                before = cur.execute("PRAGMA busy_timeout").fetchone()[0]
+                cur.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+                try:
+                    cur.execute("UPDATE entity_stamp SET observed = 1 WHERE id = 1 "
+                                "AND observed = 0")
+                    row = cur.execute("SELECT stamp, observed FROM entity_stamp "
+                                      "WHERE id = 1").fetchone()
+                    raw.commit()
+                finally:
+                    cur.execute(f"PRAGMA busy_timeout = {int(before)}")
+            return int(row[0])
+        finally:
+            cur.close()
+    except Exception as exc:  # noqa: BLE001 - locked, read-only, no stamp table: no file
+        log.info("item list: entity stamp not observed (%s): the list is not kept", exc)
+        try:
+            raw.rollback()
+        except Exception:  # noqa: BLE001 - the connection is closed next anyway
+            pass
+        return None
+    finally:
+        raw.close()
+
+
+def read_item_list(folder: Path, stamp: int, columns: list[str]
+                   ) -> tuple[dict[str, Any], dict[str, list[str]]] | None:
+    """The whole list kept under ``stamp`` (:func:`write_item_list`): each column's array in
+    code order (memory-mapped, read-only) and the pickers' values; None when no complete list of
+    these columns is kept under that stamp."""
+    import json
+
+    import numpy as np
+
+    try:
+        meta = json.loads((folder / f"{stamp}.json").read_text(encoding="utf-8"))
+        if meta.get("columns") != columns or meta.get("stamp") != stamp:
+            return None
+        arrays = {c: np.load(folder / f"{stamp}.{c}.npy", mmap_mode="r", allow_pickle=False)
+                  for c in columns}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    rows = int(meta.get("rows", -1))
+    if any(a.ndim != 1 or len(a) != rows for a in arrays.values()):
+        return None
+    return arrays, {k: [str(v) for v in vs] for k, vs in meta.get("distinct", {}).items()}
+
+
+def write_item_list(folder: Path, stamp: int, arrays: dict[str, Any],
+                    distinct: dict[str, list[str]]) -> None:
+    """Keep the whole list (``arrays``: one array per column in code order, text as fixed-width
+    unicode, numbers as floats; no object arrays) under ``stamp``: the column files first, the
+    ``<stamp>.json`` that names them last, each through a temporary file and a rename (a reader
+    sees a complete list or none); lists of other stamps are removed."""
+    import json
+    import os
+
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = {len(a) for a in arrays.values()}
+    if len(rows) != 1:
+        raise ValueError("item list columns of different lengths")
+
+    def put(name: str, write: Any) -> None:
+        tmp = folder / f".{name}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            write(fh)
+        os.replace(tmp, folder / name)
+
+    for column, values in arrays.items():
+        put(f"{stamp}.{column}.npy", lambda fh, v=values: _save(fh, np.ascontiguousarray(v)))
+    meta = {"stamp": stamp, "columns": list(arrays), "rows": rows.pop(), "distinct": distinct}
+    put(f"{stamp}.json", lambda fh: fh.write(json.dumps(meta).encode("utf-8")))
+    for path in folder.iterdir():  # older lists
+        if not path.name.startswith((f"{stamp}.", ".")):
+            path.unlink(missing_ok=True)
+
+
+#: rows written at a time by :func:`_save`
+_SAVE_ROWS = 16_384
+
+
+def _save(fh: Any, values: Any) -> None:
+    """``np.save`` of a plain array in blocks of rows: the file is written while the UI thread
+    fills the table, and each block holds the GIL for about a millisecond (one ``np.save`` of a
+    200,000-row text column held it long enough to stall the event loop)."""
+    from numpy.lib import format as npy
+
+    npy.write_array_header_1_0(fh, npy.header_data_from_array_1_0(values))
+    for start in range(0, len(values), _SAVE_ROWS):
+        fh.write(values[start:start + _SAVE_ROWS].tobytes())
