@@ -63,6 +63,7 @@ from .kinds import (
     empty,
     message_key,
 )
+from .ordering import lex_order
 from .pegmatrix import PegMatrix
 from .pegs import DueDates
 from .straight import plan_bucket
@@ -204,7 +205,11 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     if due is None:  # the rules alone: no pegged demands
         messages["endangers"] = [e or [] for e in messages["endangers"].tolist()]
     _add_names(messages, data, site_names)
-    rank = messages["severity"].map({v: i for i, v in enumerate(SEVERITIES)}).to_numpy()
+    # severity: its rank, looked up once per distinct value (an unknown one last)
+    found, distinct = pd.factorize(messages["severity"].to_numpy(object))
+    ranks = {v: i for i, v in enumerate(SEVERITIES)}
+    rank = np.array([ranks.get(v, len(SEVERITIES)) for v in distinct], np.int64)[found] \
+        if len(distinct) else np.zeros(len(messages), np.int64)
     code, _ = pd.factorize(messages["code"], sort=True)
     # element: its position in a stable sort of the texts (as fixed-width unicode: compared
     # in C); equal elements rank in their frame order, as a sorted factorisation then the
@@ -212,7 +217,7 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     by_text = np.argsort(messages["element"].to_numpy(dtype=str), kind="stable")
     element = np.empty(len(messages), np.int64)
     element[by_text] = np.arange(len(messages))
-    order = np.lexsort((element, code, rank))  # severity, code, element
+    order = lex_order([rank, code, element])  # severity, code, element
     return ExceptionList(date_of(today), messages.iloc[order].reset_index(drop=True))
 
 

@@ -25,6 +25,8 @@ import pandas as pd
 from workbench.analysis.netting import Plan
 from workbench.analysis.sources import EPS, requirement_buckets
 
+from .ordering import lex_order
+
 
 def _events(plan: Plan, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The requirement events of the rows flagged in ``wanted``, ordered by row, day and
@@ -58,7 +60,7 @@ def _events(plan: Plan, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
                              np.full(n_safety, cal.today)]).astype(np.int64)
     ev_order = np.r_[np.ones(len(row) + len(r), np.int64), np.zeros(n_safety, np.int64)]
     ev_qty = np.concatenate([qty, dependent[r, b], safety[has]]).astype(float)
-    order = np.lexsort((ev_order, ev_day, ev_row))  # stable, as sort_values(kind="stable")
+    order = lex_order([ev_row, ev_day, ev_order])  # stable, as sort_values(kind="stable")
     ev_row, ev_day, ev_qty = ev_row[order], ev_day[order], ev_qty[order]
     cumulative = pd.Series(ev_qty).groupby(ev_row, sort=False).cumsum().to_numpy(float)
     return ev_row, ev_day, cumulative
@@ -106,7 +108,7 @@ def _by_row_day_ref(receipts: pd.DataFrame) -> np.ndarray:
     compared only where row and day tie (few receipts): no sort of every reference string."""
     row = receipts["row"].to_numpy(np.int64)
     day = receipts["day"].to_numpy(np.int64)
-    order = np.lexsort((day, row))
+    order = lex_order([row, day])
     r, d = row[order], day[order]
     same = np.r_[False, (r[1:] == r[:-1]) & (d[1:] == d[:-1])]
     tied = same | np.r_[same[1:], False]  # every member of a run of equal (row, day)

@@ -43,6 +43,7 @@ from workbench.analysis.netting import Plan
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.sources import EPS, requirement_buckets
 
+from .ordering import lex_order
 from .pegs import DueDates
 
 
@@ -260,7 +261,7 @@ class PegMatrix:
         kind = np.r_[np.zeros(n_i, np.int64), np.ones(len(child), np.int64)]
         tie1 = np.r_[np.arange(n_i), s.astype(np.int64)]
         tie2 = np.r_[np.zeros(n_i, np.int64), b.astype(np.int64)]
-        order = _lexsort_packed([row, bucket, day, priority, ref_code, kind, tie1, tie2])
+        order = lex_order([row, bucket, day, priority, ref_code, kind, tie1, tie2])
         quantity = np.concatenate([req["quantity"].to_numpy(float)[ok],
                                    plan.planned[prow, b] * factor])
         parent_order = np.r_[np.full(n_i, -1, np.int64), owner.astype(np.int64)]
@@ -295,7 +296,7 @@ class PegMatrix:
         qty = np.r_[safety, c.quantity[mine]]
         bucket = np.r_[np.zeros(n_rows, np.int64), c.bucket[mine]]
         first = np.r_[np.zeros(n_rows, np.int8), np.ones(len(mine), np.int8)]
-        order = np.lexsort((first, rows))
+        order = lex_order([rows, first])
         rows, qty, bucket = rows[order], qty[order], bucket[order]
         claim = np.r_[np.full(n_rows, -1, np.int64), mine][order]
         cum = _group_cumsum(qty, rows)
