@@ -27,7 +27,7 @@ rejected, never attached to a guessed parent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
@@ -37,6 +37,7 @@ from typing import Any
 from planner_connectors.files.cells import Bad, CellError, Column, as_text, cell_reader, constant_value
 from planner_connectors.files.mapped import (
     MappedChunk,
+    cells_of,
     column_plan,
     field_label,
     section_tables,
@@ -62,20 +63,50 @@ def read_indented(
     folder: Path, profile: Profile, mapping: EntityMapping, source: str,
     xrefs: dict[str, dict[str, str]], limit: int | None = None,
 ) -> dict[str, list[MappedChunk]]:
-    """Every record the section yields, per entity (one chunk per file or sheet)."""
+    """Every record the section yields, per entity (chunks of each file or sheet, in runs of
+    rows as :func:`_units` cuts them)."""
+    with paused_gc():  # the rows and the state are gone before it is on again
+        return _read_indented(folder, profile, mapping, source, xrefs, limit)
+
+
+def _read_indented(
+    folder: Path, profile: Profile, mapping: EntityMapping, source: str,
+    xrefs: dict[str, dict[str, str]], limit: int | None,
+) -> dict[str, list[MappedChunk]]:
     out: dict[str, list[MappedChunk]] = {e: [] for e in indented_entities(mapping)}
     state = _State(mapping, source)
-    with paused_gc():
-        for table in section_tables(folder, profile, mapping):
-            columns = _Columns(table, profile, mapping, xrefs)
-            block = table.all_rows() if limit is None else list(islice(table.rows, limit))
+    for table in section_tables(folder, profile, mapping):
+        columns = _Columns(table, profile, mapping, xrefs)
+        state.stack = []
+        for unit in (_units(columns, table) if limit is None
+                     else [list(islice(table.rows, limit))]):
             chunks = {e: MappedChunk(e, table.label) for e in out}
-            state.stack = []
-            state.read(columns, block, chunks)
+            state.read(columns, unit, chunks)
             for entity, chunk in chunks.items():
                 validate_chunk(chunk, columns.names.get(entity, {}))
                 out[entity].append(chunk)
     return out
+
+
+def _units(columns: _Columns, table: Table) -> Iterator[list[tuple[int, list[Any]]]]:
+    """The table's rows in runs that each start at a level-0 row (after the first), as its
+    blocks arrive: a run is read while the next blocks of the sheet are still being parsed
+    (:mod:`planner_connectors.files.xlsx_parts`), and no BOM spans two runs, so reading run by
+    run gives what reading the table at once gives (the state carries what was listed)."""
+    blocks = table.blocks if table.blocks is not None else iter([list(table.rows)])
+    pending: list[tuple[int, list[Any]]] = []
+    for block in blocks:
+        if not block:
+            continue
+        cut = columns.last_top(block)
+        if cut > 0 or (cut == 0 and pending):
+            unit, pending = pending + block[:cut], block[cut:]
+            if unit:
+                yield unit
+        else:
+            pending += block
+    if pending:
+        yield pending
 
 
 @dataclass
@@ -162,6 +193,15 @@ class _Columns:
                     for t in map(as_text, table[self.part["item"][0]])]
         assert self.level is not None
         return Column(_level).convert(table[self.level[0]])
+
+    def last_top(self, block: list[tuple[int, list[Any]]]) -> int:
+        """The index of the block's last row at level 0 (-1: none)."""
+        at = self.part["item"][0] if self.mapping.indent or self.level is None else self.level[0]
+        table: list[Sequence[Any]] = [()] * at
+        table.append(cells_of(block, at))
+        levels = self.levels(table)
+        return next((k for k in range(len(levels) - 1, -1, -1)
+                     if levels[k] == 0 and levels[k].__class__ is int), -1)
 
     def part_values(self, name: str, table: list[Sequence[Any]], n: int) -> list[Any]:
         found = self.part.get(name)
@@ -301,16 +341,15 @@ class _State:
 
     def _scan_items(self, codes: list[str], item_rows: list[tuple[Any, ...]]) -> list[int] | None:
         """The row of each item's first listing; None if one is described differently."""
-        first: dict[str, int] = {}
-        for k, code in enumerate(codes):
-            at = first.setdefault(code, k)
-            known = self.items.get(code)
-            if known is not None:
-                if known[0] != item_rows[k]:
-                    return None
-            elif at != k and item_rows[at] != item_rows[k]:
-                return None
-        return [k for code, k in first.items() if code not in self.items]
+        # each code's first row (the dict keeps the last value given: rows read backwards)
+        first = dict(zip(reversed(codes), range(len(codes) - 1, -1, -1)))
+        # every row described as the code's first row, compared at C speed
+        if list(map(item_rows.__getitem__, map(first.__getitem__, codes))) != item_rows:
+            return None
+        known = self.items
+        if any(known[c][0] != item_rows[k] for c, k in first.items() if c in known):
+            return None
+        return sorted(k for c, k in first.items() if c not in known)
 
     def _take(self, columns: _Columns, block: list[tuple[int, list[Any]]],
               chunks: dict[str, MappedChunk], codes: list[Any], revs: list[Any],
@@ -498,7 +537,7 @@ class _Scan:
 
 def _fast_possible(columns: _Columns, codes: list[Any], levels: list[Any]) -> bool:
     """No unreadable cell, every row an item code and a level, no fixed value over a column."""
-    if columns.bad or not all(codes) or any(lv.__class__ is not int for lv in levels):
+    if columns.bad or not all(codes) or not set(map(type, levels)) <= {int}:
         return False
     if {"parent", "revision", "component"} & set(columns.groups["bom_lines"].names):
         return False

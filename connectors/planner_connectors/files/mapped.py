@@ -198,7 +198,10 @@ def validate_chunk(chunk: MappedChunk, columns: dict[str, str]) -> None:
         chunk.columns = {}
         return
     given = chunk.given
-    if given is None:
+    if given is not None:
+        # a field no record gives is left out, as from records (which leave out None values)
+        given = {f: v for f, v in given.items() if v.count(None) != len(v)}
+    else:
         records = chunk.records
         present = set().union(*records)
         given = {f: [r.get(f) for r in records]
@@ -281,7 +284,7 @@ def transpose(block: list[tuple[int, list[Any]]], width: int) -> list[Sequence[A
         return [()] * width
     rows = [cells for _, cells in block]
     width = max(width, *map(len, rows))
-    if any(len(r) != width for r in rows):
+    if min(map(len, rows)) != width:
         rows = [r if len(r) == width else [*r, *([""] * (width - len(r)))] for r in rows]
     table = np.empty((len(rows), width), dtype=object)
     table[:] = rows  # cell by cell: a cell that is itself a sequence stays one cell
