@@ -37,6 +37,8 @@ def _same(a: item_list.ItemChunk, b: item_list.ItemChunk) -> None:
 def test_an_unchanged_cache_answers_the_kept_list(cache_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     engine = open_cache(cache_path)
+    first_read = item_list.item_chunk(engine, None, 5)
+    second_read = item_list.item_chunk(engine, first_read.after, 5)
     read = item_list.item_rest(engine, None)
     stamp = itemlist.observed_stamp(engine)
     assert stamp is not None
@@ -48,6 +50,20 @@ def test_an_unchanged_cache_answers_the_kept_list(cache_path: Path,
         raise AssertionError("the list was read from the cache again")
 
     monkeypatch.setattr(itemlist, "item_list_rest", no_read)
+    monkeypatch.setattr(itemlist, "item_list_rows", no_read)
+    monkeypatch.setattr(itemlist, "item_list_size", no_read)
+    first = item_list.item_chunk(engine, None, 5)  # the first rows, count and widths too
+    assert list(first.table.keys) == list(first_read.table.keys)
+    assert (first.after, first.total, first.distinct) == \
+        (first_read.after, first_read.total, first_read.distinct)
+    assert first.widths == first_read.widths
+    for col in ITEM_COLUMNS:
+        x, y = first.table.arrays[col.name], first_read.table.arrays[col.name]
+        assert np.asarray(x).tolist() == np.asarray(y).tolist() or \
+            np.array_equal(x, y, equal_nan=True), col.name
+    second = item_list.item_chunk(engine, first.after, 5)
+    assert list(second.table.keys) == list(second_read.table.keys)
+    assert second.total is None and second.after == second_read.after
     kept = item_list.item_rest(engine, None)
     _same(kept, read)
     after = str(read.table.keys[10])
@@ -81,7 +97,8 @@ def test_a_list_kept_for_other_columns_or_torn_is_not_used(tmp_path: Path) -> No
     itemlist.write_item_list(tmp_path, 7, arrays, {"planner": ["P"]})
     kept = itemlist.read_item_list(tmp_path, 7, ["code", "lead_time_days"])
     assert kept is not None
-    assert kept[0]["code"].tolist() == ["A", "B"] and kept[1] == {"planner": ["P"]}
+    assert kept.arrays["code"].tolist() == ["A", "B"] and kept.distinct == {"planner": ["P"]}
+    assert kept.widths == {"code": 1}
     assert itemlist.read_item_list(tmp_path, 8, ["code", "lead_time_days"]) is None
     assert itemlist.read_item_list(tmp_path, 7, ["code"]) is None
     (tmp_path / "7.lead_time_days.npy").write_bytes(b"torn")

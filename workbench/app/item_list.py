@@ -72,6 +72,9 @@ def item_chunk(engine: Engine, after: str | None = None, limit: int = FIRST_CHUN
     from workbench.cache.itemlist import item_list_rows, item_list_size
 
     names = [c.name for c in ITEM_COLUMNS]
+    kept = _kept_list(engine)
+    if kept is not None:
+        return _kept_chunk(kept, after, limit)
     values = item_list_rows(engine, names, after, limit)
     table = TableData.from_columns(ITEM_COLUMNS, "code", values, search=ITEM_SEARCH)
     size = None
@@ -98,25 +101,37 @@ def item_rest(engine: Engine, after: str | None) -> ItemChunk:
     answer is made); while the cache shows that stamp, the list is mapped from there instead of
     read and sorted again (a start after a sync, or after any write to an entity table, reads
     it once more)."""
-    from workbench.app.columns import ITEM_COLUMNS
-    from workbench.cache.itemlist import item_list_folder, observed_stamp, read_item_list
+    from workbench.cache.itemlist import item_list_folder, observed_stamp
 
-    names = [c.name for c in ITEM_COLUMNS]
+    kept = _kept_list(engine)
+    if kept is not None:
+        return _kept_chunk(kept, after, None)
     folder = item_list_folder(engine)
     stamp = observed_stamp(engine) if folder is not None else None
-    if folder is not None and stamp is not None:
-        kept = read_item_list(folder, stamp, names)
-        if kept is not None:
-            return _kept_rest(kept[0], kept[1], after)
-    chunk, arrays = _read_rest(engine, after)
+    chunk, arrays, widths = _read_rest(engine, after)
     if folder is not None and stamp is not None and after is None and arrays is not None:
-        _keep_later(folder, stamp, arrays, chunk.distinct)
+        _keep_later(folder, stamp, arrays, chunk.distinct, widths)
     return chunk
 
 
-def _read_rest(engine: Engine, after: str | None) -> tuple[ItemChunk, dict[str, Any] | None]:
-    """:func:`item_rest` read from the cache: the chunk, and its column arrays (None when the
-    rows were paged instead)."""
+def _kept_list(engine: Engine) -> Any:
+    """The whole list kept beside the cache for its current stamp
+    (:class:`workbench.cache.itemlist.KeptList`), or None: none kept for it, the stamp could not
+    be marked observed, or not an SQLite cache."""
+    from workbench.app.columns import ITEM_COLUMNS
+    from workbench.cache.itemlist import item_list_folder, observed_stamp, read_item_list
+
+    folder = item_list_folder(engine)
+    stamp = observed_stamp(engine) if folder is not None else None
+    if folder is None or stamp is None:
+        return None
+    return read_item_list(folder, stamp, [c.name for c in ITEM_COLUMNS])
+
+
+def _read_rest(engine: Engine, after: str | None
+               ) -> tuple[ItemChunk, dict[str, Any] | None, dict[str, int]]:
+    """:func:`item_rest` read from the cache: the chunk, its column arrays (None when the rows
+    were paged instead) and the text widths."""
     import numpy as np
 
     from workbench.app.columns import ITEM_COLUMNS
@@ -128,7 +143,7 @@ def _read_rest(engine: Engine, after: str | None) -> tuple[ItemChunk, dict[str, 
     widths: dict[str, int] = {}
     values = item_list_rest(engine, names, numbers, after, empty_for_null=True, widths=widths)
     if values is None or any(c.kind == "date" for c in ITEM_COLUMNS):
-        return item_chunk(engine, after, 1 << 62), None
+        return item_chunk(engine, after, 1 << 62), None, widths
     # by code, as ORDER BY code gives (BINARY collation: UTF-8 bytes order code points, as
     # numpy compares them); the other columns are put in that order as object pointers,
     # before they become fixed-width text (copying that would cost more)
@@ -151,23 +166,30 @@ def _read_rest(engine: Engine, after: str | None) -> tuple[ItemChunk, dict[str, 
             seen = sorted(set(values[col.name]))[:500]
             distinct[col.name] = [v for v in seen if v]
     table = TableData(list(ITEM_COLUMNS), keys, arrays, None, search=ITEM_SEARCH)
-    return ItemChunk(table, None, None, {}, distinct), arrays
+    return ItemChunk(table, None, None, {}, distinct), arrays, widths
 
 
-def _kept_rest(arrays: dict[str, Any], distinct: dict[str, list[str]],
-               after: str | None) -> ItemChunk:
-    """:func:`item_rest` from the list kept beside the cache (already in code order)."""
+def _kept_chunk(kept: Any, after: str | None, limit: int | None) -> ItemChunk:
+    """:func:`item_chunk` (``limit`` rows) or :func:`item_rest` (``limit`` None) answered from
+    the list kept beside the cache: its rows are in code order, so the rows after ``after`` are
+    a slice, found by a binary search."""
     import numpy as np
 
     from workbench.app.columns import ITEM_COLUMNS
     from workbench.app.tables import TableData
 
-    codes = arrays["code"]
+    codes = kept.arrays["code"]
     start = 0 if after is None else int(np.searchsorted(codes, after, side="right"))
-    picked = {name: values[start:] for name, values in arrays.items()}
+    end = len(codes) if limit is None else min(len(codes), start + limit)
+    picked = {name: values[start:end] for name, values in kept.arrays.items()}
     keys = np.asarray(picked["code"]).astype(object)
     table = TableData(list(ITEM_COLUMNS), keys, picked, None, search=ITEM_SEARCH)
-    return ItemChunk(table, None, None, {}, distinct)
+    if limit is None:
+        return ItemChunk(table, None, None, {}, kept.distinct)
+    first = after is None
+    return ItemChunk(table, str(keys[-1]) if end < len(codes) and len(keys) else None,
+                     len(codes) if first else None, dict(kept.widths) if first else {},
+                     {name: table.distinct(name) for name in ("make_buy", "planner")})
 
 
 #: the thread writing the list beside the cache (tests wait for it)
@@ -175,7 +197,7 @@ keeping: Any = None
 
 
 def _keep_later(folder: Any, stamp: int, arrays: dict[str, Any],
-                distinct: dict[str, list[str]]) -> None:
+                distinct: dict[str, list[str]], widths: dict[str, int]) -> None:
     """Write the list beside the cache on a background thread: the answer does not wait for
     ~70 MB of files (a failed write only means the next start reads the list again)."""
     import logging
@@ -185,7 +207,7 @@ def _keep_later(folder: Any, stamp: int, arrays: dict[str, Any],
 
     def write() -> None:
         try:
-            write_item_list(folder, stamp, arrays, distinct)
+            write_item_list(folder, stamp, arrays, distinct, widths)
         except Exception:  # a cache of the list: reading it again is the fallback
             logging.getLogger(__name__).warning("item list not kept in %s", folder,
                                                 exc_info=True)

@@ -215,11 +215,20 @@ def observed_stamp(engine: Engine, wait_ms: int = 100) -> int | None:
         raw.close()
 
 
-def read_item_list(folder: Path, stamp: int, columns: list[str]
-                   ) -> tuple[dict[str, Any], dict[str, list[str]]] | None:
-    """The whole list kept under ``stamp`` (:func:`write_item_list`): each column's array in
-    code order (memory-mapped, read-only) and the pickers' values; None when no complete list of
-    these columns is kept under that stamp."""
+@dataclass(frozen=True)
+class KeptList:
+    """The whole item list as kept beside the cache: ``arrays`` one array per column in code
+    order (memory-mapped, read-only), ``distinct`` the pickers' values, ``widths`` the longest
+    text of each text column (characters)."""
+
+    arrays: dict[str, Any]
+    distinct: dict[str, list[str]]
+    widths: dict[str, int]
+
+
+def read_item_list(folder: Path, stamp: int, columns: list[str]) -> KeptList | None:
+    """The whole list kept under ``stamp`` (:func:`write_item_list`); None when no complete list
+    of these columns is kept under that stamp."""
     import json
 
     import numpy as np
@@ -235,11 +244,12 @@ def read_item_list(folder: Path, stamp: int, columns: list[str]
     rows = int(meta.get("rows", -1))
     if any(a.ndim != 1 or len(a) != rows for a in arrays.values()):
         return None
-    return arrays, {k: [str(v) for v in vs] for k, vs in meta.get("distinct", {}).items()}
+    return KeptList(arrays, {k: [str(v) for v in vs] for k, vs in meta.get("distinct", {}).items()},
+                    {k: int(v) for k, v in meta.get("widths", {}).items()})
 
 
 def write_item_list(folder: Path, stamp: int, arrays: dict[str, Any],
-                    distinct: dict[str, list[str]]) -> None:
+                    distinct: dict[str, list[str]], widths: dict[str, int] | None = None) -> None:
     """Keep the whole list (``arrays``: one array per column in code order, text as fixed-width
     unicode, numbers as floats; no object arrays) under ``stamp``: the column files first, the
     ``<stamp>.json`` that names them last, each through a temporary file and a rename (a reader
@@ -262,7 +272,10 @@ def write_item_list(folder: Path, stamp: int, arrays: dict[str, Any],
 
     for column, values in arrays.items():
         put(f"{stamp}.{column}.npy", lambda fh, v=values: _save(fh, np.ascontiguousarray(v)))
-    meta = {"stamp": stamp, "columns": list(arrays), "rows": rows.pop(), "distinct": distinct}
+    if widths is None:
+        widths = {c: a.dtype.itemsize // 4 for c, a in arrays.items() if a.dtype.kind == "U"}
+    meta = {"stamp": stamp, "columns": list(arrays), "rows": rows.pop(), "distinct": distinct,
+            "widths": widths}
     put(f"{stamp}.json", lambda fh: fh.write(json.dumps(meta).encode("utf-8")))
     for path in folder.iterdir():  # older lists
         if not path.name.startswith((f"{stamp}.", ".")):
