@@ -8,9 +8,9 @@ new place), else row ``-1 - src[j]`` of ``fresh`` (a row the replan added). Kept
 order, so the copy is a few long runs:
 
 * a matrix that keeps only its non-zero rows (:class:`workbench.analysis.rowmatrix.RowMatrix`:
-  a ``slot`` per row into a ``block`` of stored rows) is laid out again by its slots alone (an
-  int32 per row); the added rows are written through it, so only their non-zero ones are
-  stored;
+  a ``slot`` per row naming where its values are stored, ``n_stored`` the all-zero row) is
+  laid out again by its slots alone (an int32 per row, a shallow copy sharing the stored
+  values); the added rows are written through it, so only their non-zero ones are stored;
 * a dense array is copied run by run (``out[a:b] = old[c:d]``, memcpy speed) — a boolean-mask
   gather and scatter of the 550k x 26 matrices of the large demo took ~0.25 s each; runs of a
   few rows (many rows changing level) go through one fancy-index copy instead of a Python loop.
@@ -18,6 +18,7 @@ order, so the copy is a few long runs:
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -32,9 +33,12 @@ def relaid(array: Any, src: np.ndarray, fresh: np.ndarray) -> Any:
     old = src >= 0
     new_at = np.flatnonzero(~old)
     if _is_row_matrix(array):
+        # a shallow copy sharing the stored rows, with the slots laid out anew; a zero row's
+        # slot is the all-zero row ``n_stored`` names
         slot = np.full(len(src), array.n_stored, array.slot.dtype)
         slot[old] = array.slot[src[old]]
-        out = type(array)(slot, array.block, array.n_stored)
+        out = copy.copy(array)
+        out.slot = slot
         if len(new_at):
             out[new_at] = fresh[-1 - src[new_at]]
         return out
@@ -49,7 +53,8 @@ def relaid(array: Any, src: np.ndarray, fresh: np.ndarray) -> Any:
 
 
 def _is_row_matrix(array: Any) -> bool:
-    return all(hasattr(array, name) for name in ("slot", "block", "n_stored"))
+    return all(hasattr(array, name) for name in ("slot", "n_stored")) and \
+        not isinstance(array, np.ndarray)
 
 
 def _copy_runs(out: np.ndarray, array: np.ndarray, src: np.ndarray) -> None:

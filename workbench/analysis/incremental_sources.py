@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.bom import ItemIndex
+from workbench.analysis.bom import ItemIndex, gather
 from workbench.analysis.consumption import ForecastConsumption
 from workbench.analysis.data import PlanningData, column_codes
 from workbench.analysis.netting import Plan
@@ -155,11 +155,9 @@ def collect_items(data: PlanningData, items: ItemIndex, changed: np.ndarray,
     wo_rows = item_rows(data, "work_orders", "item", items, changed)
     wanted_wo = set(woc["work_order"].astype(str)) | targets
     if wanted_wo:  # each row once, in frame order, as a full collection sees them
-        wo_rows = np.union1d(wo_rows, np.flatnonzero(
-            data.work_orders["code"].isin(wanted_wo).to_numpy()))
+        wo_rows = np.union1d(wo_rows, code_rows(data, "work_orders", wanted_wo))
     if targets:
-        dem_rows = np.union1d(dem_rows, np.flatnonzero(
-            data.demands["code"].isin(targets).to_numpy()))
+        dem_rows = np.union1d(dem_rows, code_rows(data, "demands", targets))
     demands = data.demands.iloc[dem_rows]
     wos = data.work_orders.iloc[wo_rows]
     pol = data.purchase_order_lines.iloc[
@@ -173,6 +171,34 @@ def collect_items(data: PlanningData, items: ItemIndex, changed: np.ndarray,
         frame: pd.DataFrame = getattr(fresh, name)
         setattr(fresh, name, frame[frame["item"].isin(codes)].reset_index(drop=True))
     return fresh
+
+
+def code_rows(data: PlanningData, entity: str, codes: set[str]) -> np.ndarray:
+    """Rows of ``data.<entity>`` whose ``code`` is one of ``codes``, ascending: looked up in an
+    index of the column kept per frame (no pass over the frame's strings per replan)."""
+    frame = getattr(data, entity)
+    index: pd.Index = data.derived(f"incremental:codes:{entity}", (frame,),
+                                   lambda: pd.Index(frame["code"].astype(str).to_numpy(object)))
+    if not index.is_unique:
+        return np.flatnonzero(frame["code"].isin(codes).to_numpy())
+    at = index.get_indexer(sorted(codes))
+    return np.unique(at[at >= 0])
+
+
+def _item_index(base_items: dict[str, np.ndarray], previous: Sources, n_items: int
+                ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per base frame, its rows by item number (CSR: ptr, rows), built once per base (kept on
+    the patched sources of each replan): a replan finds the changed items' rows without a pass
+    over the million base rows."""
+    index: dict[str, tuple[np.ndarray, np.ndarray]] | None = getattr(previous, "_base_index", None)
+    if index is None:
+        index = {}
+        for n in FRAMES:
+            numbers = base_items[n]
+            ptr = np.zeros(n_items + 1, np.int64)
+            np.cumsum(np.bincount(numbers, minlength=n_items), out=ptr[1:])
+            index[n] = (ptr, np.argsort(numbers, kind="stable"))
+    return index
 
 
 def patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sources | None:
@@ -198,10 +224,14 @@ def patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sour
         added = {n: getattr(old, n).iloc[:0] for n in FRAMES}
         added_keys = {n: np.zeros(0, np.int64) for n in FRAMES}
     planned_moved = False
+    index = _item_index(base_items, old, len(items))
     for n in FRAMES:
-        hit = keep[n] & in_changed[base_items[n]]
+        ptr, order = index[n]
+        rows, _ = gather(ptr, order, changed)
+        hit = rows[keep[n][rows]]  # the changed items' base rows still counted
         site_rows -= np.bincount(base_keys[n][hit] % n_sites, minlength=n_sites)
-        keep[n] = keep[n] & ~hit
+        keep[n] = keep[n].copy()
+        keep[n][hit] = False
         gone = in_changed[added_keys[n] // n_sites]
         site_rows -= np.bincount(added_keys[n][gone] % n_sites, minlength=n_sites)
         removed_keys = np.concatenate([base_keys[n][hit], added_keys[n][gone]])
@@ -223,6 +253,7 @@ def patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sour
     alloc = pd.concat([alloc[~alloc["item"].isin(codes)], fresh.allocations], ignore_index=True)
     out = PatchedSources(base, base_keys, base_items, keep, added, added_keys, alloc,
                           site_rows, items, sites)
+    out._base_index = index  # type: ignore[attr-defined]
     out.planned_moved = planned_moved
     return out
 
