@@ -253,10 +253,12 @@ def _planning_day(engine: Engine) -> dt.date:
 
 
 def test_the_planner_session_is_replanned_by_net_change_after_a_small_sync(
-        template: Path, tmp_path: Path) -> None:
+        template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The planner process keeps its session across a sync made by the writer (another engine):
-    brought up to the synced state by net change from the changes the sync recorded, it equals
-    a full plan of that state element by element; a hand edit recorded nothing: reopen."""
+    brought up to the synced state by net change from the changes the sync recorded — reading
+    only the frames the sync changed from the patched snapshot — it equals a full plan of that
+    state element by element; a hand edit recorded nothing: reopen."""
+    from workbench.services import planning_data
     path = tmp_path / "cache.sqlite"
     engine = _copy(template, path)
     session = plan_store.open_planned_session(engine)  # as the planner process opens it
@@ -268,9 +270,20 @@ def test_the_planner_session_is_replanned_by_net_change_after_a_small_sync(
     assert result.ok and result.total("changed") == 5
     writer.dispose()
     day = _planning_day(engine)
-    refreshed = plan_store.refresh_after_sync(engine, session)
+    folder = plan_store.folder_of(engine)
+    assert folder is not None
+    [record] = plan_files.changes_to(folder, int(snapshot.read_stamp(engine) or 0))
+    assert record["entities"] == ["promise_changes", "purchase_order_lines"]
+
+    def no_full_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("every frame read again")
+
+    with monkeypatch.context() as m:
+        m.setattr(planning_data, "load_planning_data", no_full_read)
+        refreshed = plan_store.refresh_after_sync(engine, session)
     assert refreshed is not None and refreshed.how == "incremental"
     assert refreshed.stamp == snapshot.read_stamp(engine) != session.stamp
+    assert refreshed.data.items is session.data.items  # a frame the sync left alone
     assert refreshed.calendar == Calendar.weekly(day, 26)
     want = _full_at(engine, day)
     _assert_same_plan(refreshed.plan(), want)

@@ -162,26 +162,30 @@ class Stored:
 
 
 def _walk(folder: Path, stamp: int, max_items: int | None) -> Any:
-    """(stamp, change from that stamp's data to the data of ``stamp``) for ``stamp`` itself
-    (empty change), then for every older stamp a chain of recorded changes leads from, breadth
-    first (short chains first), at most :data:`MAX_CHAIN` changes back; chains naming more than
-    ``max_items`` items are not followed."""
-    frontier: list[tuple[int, Change]] = [(stamp, Change())]
+    """(stamp, change from that stamp's data to the data of ``stamp``, the frames those writes
+    changed or None when a record does not say) for ``stamp`` itself (empty change), then for
+    every older stamp a chain of recorded changes leads from, breadth first (short chains
+    first), at most :data:`MAX_CHAIN` changes back; chains naming more than ``max_items`` items
+    are not followed."""
+    Step = tuple[int, Change, "frozenset[str] | None"]
+    frontier: list[Step] = [(stamp, Change(), frozenset())]
     seen = {stamp}
     for _ in range(MAX_CHAIN + 1):
-        following: list[tuple[int, Change]] = []
-        for at, change in frontier:
+        following: list[Step] = []
+        for at, change, entities in frontier:
             if max_items is not None and len(change.items) > max_items:
                 continue
-            yield at, change
+            yield at, change, entities
             for record in plan_store.changes_to(folder, at):
                 before = int(record["before"])
                 if before in seen:
                     continue
                 seen.add(before)
+                wrote = record.get("entities")
                 following.append((before, change | Change(
                     frozenset(record["items"]), frozenset(record["bom_parents"]),
-                    bool(record["master"]))))
+                    bool(record["master"])),
+                    None if entities is None or wrote is None else entities | set(wrote)))
         frontier = following
         if not frontier:
             break
@@ -197,7 +201,7 @@ def find_stored(engine: Engine, stamp: int | None, key: str,
     if folder is None or stamp is None or not folder.is_dir():
         return None
     stored = set(plan_store.stored_stamps(folder))
-    for at, change in _walk(folder, stamp, max_items):
+    for at, change, _ in _walk(folder, stamp, max_items):
         if at in stored:
             found = plan_store.read_plan(folder, at, key, prepared_key)
             if found is not None:
@@ -205,17 +209,18 @@ def find_stored(engine: Engine, stamp: int | None, key: str,
     return None
 
 
-def recorded_change(engine: Engine, before: int, after: int,
-                    max_items: int | None = None) -> Change | None:
+def recorded_change(engine: Engine, before: int, after: int, max_items: int | None = None
+                    ) -> tuple[Change, frozenset[str] | None] | None:
     """The change from the data of stamp ``before`` to the data of stamp ``after`` along the
-    changes the syncs recorded (naming at most ``max_items`` items), else None (some write in
-    between recorded none: a hand edit, a package import, a sync too big to record)."""
+    changes the syncs recorded (naming at most ``max_items`` items), with the frames those
+    writes changed (None: a record does not say); else None (some write in between recorded
+    none: a hand edit, a package import, a sync too big to record)."""
     folder = folder_of(engine)
     if folder is None or not folder.is_dir():
         return None
-    for at, change in _walk(folder, after, max_items):
+    for at, change, entities in _walk(folder, after, max_items):
         if at == before:
-            return change
+            return change, entities
     return None
 
 
@@ -328,7 +333,8 @@ def record_sync_change(engine: Engine, before: int, after: int,
                                 cast(PlanningData, frames(new)))
         plan_store.write_change(folder, before, after, {
             "items": sorted(change.items), "bom_parents": sorted(change.bom_parents),
-            "master": change.master})
+            "master": change.master,
+            "entities": sorted(e for e in new if new[e] is not old.get(e))})
         log.info("change of the write %s -> %s recorded: %d items, %d BOM parents%s in %.2f s",
                  before, after, len(change.items), len(change.bom_parents),
                  ", item master" if change.master else "", time.perf_counter() - started)
@@ -401,11 +407,14 @@ def refresh_after_sync(engine: Engine, session: PlanningSession,
     if stamp is None or stamp == session.stamp:
         return None
     limit = int(MAX_CHANGED_SHARE * master_count(session.data))
-    change = recorded_change(engine, session.stamp, stamp, limit)
-    if change is None or change.master:
+    found = recorded_change(engine, session.stamp, stamp, limit)
+    if found is None or found[0].master:
         return None
+    change, entities = found
     started = time.perf_counter()
-    data = load_planning_data(engine, state, consumption=session.consumption, prepare=False)
+    data = None if entities is None else _patched_data(engine, session.data, stamp, entities)
+    if data is None:
+        data = load_planning_data(engine, state, consumption=session.consumption, prepare=False)
     if read_stamp(engine) != stamp:  # written while it was read: its change is not known here
         return None
     before, after = _pending_of(session.data), _pending_of(data)
@@ -472,6 +481,38 @@ def plan_after_sync(engine: Engine, state: TaskState | None = None) -> str | Non
     log.info("the state the sync wrote planned for the next process: %s in %.2f s",
              session.how, time.perf_counter() - started)
     return session.how
+
+
+def _patched_data(engine: Engine, data: PlanningData, stamp: int, entities: frozenset[str]
+                  ) -> PlanningData | None:
+    """``data`` (a session's) with the frames ``entities`` replaced by the snapshot's frames of
+    ``stamp`` and the pending decisions overlaid again: the data a load of ``stamp`` gives
+    (every other frame, and its numbering, is the same object), without reading the frames
+    the writes left alone. None when the snapshot is not of ``stamp`` or the overlay's base is
+    not at hand."""
+    from workbench.analysis.data import CODE_COLUMNS, seed_codes
+    from workbench.cache.snapshot import read_snapshot, snapshot_path
+    from workbench.services.overlay import pending_decisions
+    from workbench.services.planning_data import _OVERLAY, _overlaid, frame_snapshot_layout
+
+    kept = data._derived.get(_OVERLAY)
+    path = snapshot_path(engine)
+    if path is None or kept is None or kept[0][0] is not data.purchase_order_lines:
+        return None
+    if not entities:
+        saved_frames: dict[str, pd.DataFrame] = {}
+        codes: dict[tuple[str, str], np.ndarray] = {}
+    else:
+        saved = read_snapshot(path, stamp, frame_snapshot_layout(), only=entities)
+        if saved is None or set(saved.frames) != set(entities):
+            return None
+        saved_frames, codes = saved.frames, saved.codes
+    base = data.replace(purchase_order_lines=kept[1][0])  # the lines as read
+    out = base.replace(**saved_frames)
+    for (entity, column), ids in codes.items():
+        if (entity, column) in CODE_COLUMNS:
+            seed_codes(out, entity, column, ids)
+    return _overlaid(out, pending_decisions(engine))
 
 
 def store_session(engine: Engine, session: PlanningSession) -> Path | None:
