@@ -475,14 +475,14 @@ def listed(pegs: sparse.csr_matrix, due: DueDates, limit: int
     coo = pegs.tocoo()
     keep = coo.data > EPS
     r, col, v = coo.row[keep], coo.col[keep], coo.data[keep]
-    order = np.lexsort((col, -v, r))
-    r, col, v = r[order], col[order], v[order]
+    distinct, which = np.unique(v, return_inverse=True)  # quantity ranks; rounded once each
+    order = lex_order([r, len(distinct) - 1 - which, col])  # row, largest first, name
+    r, col, which = r[order], col[order], which[order]
     top = np.arange(len(r)) - _group_first(r) < limit
-    r, col, v = r[top], col[top], v[top]
+    r, col, which = r[top], col[top], which[top]
     used, at = np.unique(col, return_inverse=True)  # names and dates of listed columns only
     dates = day_dates(due.days[used])  # columns are due's names
     names = due.names[used]
-    distinct, which = np.unique(v, return_inverse=True)  # Python's round, once per value
     rounded = np.array([round(q, 6) for q in distinct.tolist()], dtype=float)[which]
     entries = [{"peg": k, "due_date": d, "quantity": q} for k, d, q in
                zip(names[at].tolist(), dates[at].tolist(), rounded.tolist())]
