@@ -214,6 +214,8 @@ def replan_detail(previous: Plan, data: PlanningData, change: Change, *,
     work, clock = done
     out = work.finish(work.segments, work.sources, work.where, work.llc)
     out.cache["incremental:inputs"] = work.inputs
+    if "incremental:master_count" in previous.cache:
+        out.cache["incremental:master_count"] = previous.cache["incremental:master_count"]
     clock.lap("layout")
     return Replan(out, "incremental", work.recomputed, work.levels, clock.steps)
 
@@ -257,7 +259,7 @@ def _net_change(previous: Plan, data: PlanningData, change: Change,
     n_sites = len(sites)
     codes = sorted(change.items | change.bom_parents)
     idx = items.idx(codes) if codes else np.zeros(0, np.int64)
-    if (idx < 0).any() or (idx >= master_count(data)).any():
+    if (idx < 0).any() or (idx >= master_count(data, previous)).any():
         return full("a changed item is not in the plan's numbering")
     clock = _Clock()
     changed_items = np.unique(items.idx(sorted(change.items))).astype(np.int64) \
@@ -285,7 +287,7 @@ def _net_change(previous: Plan, data: PlanningData, change: Change,
         sub = bom_of(data, items, parents)
         comp = sub.bom_lines["component"].astype(str).unique()
         comp_idx = items.idx(comp) if len(comp) else np.zeros(0, np.int64)
-        if (comp_idx < 0).any() or (comp_idx >= master_count(data)).any():
+        if (comp_idx < 0).any() or (comp_idx >= master_count(data, previous)).any():
             return full("a new component is not in the plan's numbering")
         new_segs = plan_segments(sub, items, previous.calendar)
         old_comp = segments_component(previous.segments, parents)
