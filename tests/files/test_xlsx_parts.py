@@ -168,3 +168,49 @@ def test_an_indented_bom_read_in_runs_of_rows_gives_the_same_records(
         cuts.clear()
         assert _records(monkeypatch, size) == at_once
         assert len(cuts) > 1
+
+
+INDENTED = """[profile]
+source = "plm"
+
+[bom_lines]
+files = ["bom.xlsx"]
+layout = "indented"
+indent = true
+indent_width = 2
+default_revision = "01"
+[bom_lines.columns]
+"Part" = "item"
+"Qty" = "quantity_per"
+"""
+
+
+def test_an_indentation_bom_read_in_runs_cuts_where_the_level_is_0(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Levels from the item's indentation (2 per level): " T2" (one space) is level 0 as well;
+    runs cut there and at "T1", "T3" give the lines of one block."""
+    book = xlsxwriter.Workbook(str(tmp_path / "bom.xlsx"))
+    sheet = book.add_worksheet("BOM")
+    rows = [("Part", "Qty"), ("T1", 1), ("  A", 2), ("    B", 3), ("  C", 4), (" T2", 1),
+            ("  A", 2), ("   D", 5), ("T3", 1), ("  C", 6)]
+    for r, (part, qty) in enumerate(rows):
+        sheet.write(r, 0, part)
+        sheet.write(r, 1, qty)
+    book.close()
+    (tmp_path / "bom.toml").write_text(INDENTED, encoding="utf-8")
+
+    def lines(block_rows: int) -> list[tuple[Any, ...]]:
+        monkeypatch.setattr(tables, "BLOCK_ROWS", block_rows)
+        source = MappedSource(tmp_path, tmp_path / "bom.toml", "files")
+        out = []
+        for c in source.chunks("bom_lines", 1 << 30):
+            assert not c.rejected
+            out += [(n, r["parent"], r["position"], r["component"], r["quantity_per"])
+                    for r, n in zip(c.records, c.numbers)]
+        return out
+
+    # "   D" has 3 leading spaces: level 1 (3 // 2), a line of T2 like "  A"
+    expected = [(3, "T1", 10, "A", 2.0), (4, "A", 10, "B", 3.0), (5, "T1", 20, "C", 4.0),
+                (7, "T2", 10, "A", 2.0), (8, "T2", 20, "D", 5.0), (10, "T3", 10, "C", 6.0)]
+    for size in (1, 2, 3, 4, 100):
+        assert lines(size) == expected

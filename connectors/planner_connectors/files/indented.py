@@ -37,7 +37,6 @@ from typing import Any
 from planner_connectors.files.cells import Bad, CellError, Column, as_text, cell_reader, constant_value
 from planner_connectors.files.mapped import (
     MappedChunk,
-    cells_of,
     column_plan,
     field_label,
     section_tables,
@@ -195,13 +194,24 @@ class _Columns:
         return Column(_level).convert(table[self.level[0]])
 
     def last_top(self, block: list[tuple[int, list[Any]]]) -> int:
-        """The index of the block's last row at level 0 (-1: none)."""
+        """The index of the block's last row at level 0 (-1: none), looked for from the end
+        (a top assembly's rows are few against a block's)."""
         at = self.part["item"][0] if self.mapping.indent or self.level is None else self.level[0]
-        table: list[Sequence[Any]] = [()] * at
-        table.append(cells_of(block, at))
-        levels = self.levels(table)
-        return next((k for k in range(len(levels) - 1, -1, -1)
-                     if levels[k] == 0 and levels[k].__class__ is int), -1)
+        for k in range(len(block) - 1, -1, -1):
+            cells = block[k][1]
+            cell = cells[at] if at < len(cells) else ""
+            if self.mapping.indent:  # as :meth:`levels` reads it
+                text = as_text(cell)
+                if (len(text) - len(text.lstrip(" .\t"))) // self.mapping.indent_width == 0:
+                    return k
+                continue
+            try:
+                level = _level(cell)
+            except CellError:
+                continue
+            if level == 0:
+                return k
+        return -1
 
     def part_values(self, name: str, table: list[Sequence[Any]], n: int) -> list[Any]:
         found = self.part.get(name)
@@ -309,6 +319,11 @@ class _State:
         count = [0] * len(levels)
         stack: list[int] = []
         previous = -1
+        # the loop runs once a row (195,000 lines on the medium bench): names bound locally
+        expanded, first, lines, old_lines = self.expanded, scan.first, scan.lines, self.lines
+        listed, add_line = first.setdefault, scan.line_at.append
+        add_parent, add_position = scan.parent_at.append, scan.positions.append
+        add_revision = scan.revision_at.append
         for k, level in enumerate(levels):
             if level > previous + 1:
                 return None
@@ -318,25 +333,27 @@ class _State:
             if not level:
                 continue
             p = stack[level - 1]
-            if not revs[p]:
+            rev = revs[p]
+            if not rev:
                 return None
-            count[p] += 1
-            position = given[k] if given is not None and given[k] is not None else count[p] * 10
-            line_key = (codes[p], revs[p], position)
+            n = count[p] = count[p] + 1
+            position = n * 10 if given is None or given[k] is None else given[k]
+            code = codes[p]
+            line_key = (code, rev, position)
             signature = (codes[k], line_rows[k])
-            if (codes[p], revs[p]) in self.expanded or scan.first.setdefault(
-                    (codes[p], revs[p]), p) != p:  # listed again: must be the same BOM
-                if scan.lines.get(line_key, self.lines.get(line_key)) != signature:
+            pair = (code, rev)
+            if pair in expanded or listed(pair, p) != p:  # listed again: must be the same BOM
+                if lines.get(line_key, old_lines.get(line_key)) != signature:
                     return None
                 continue
-            if line_key in scan.lines:
+            if line_key in lines:
                 return None
-            scan.lines[line_key] = signature
-            if count[p] == 1:
-                scan.revision_at.append(p)
-            scan.line_at.append(k)
-            scan.parent_at.append(p)
-            scan.positions.append(position)
+            lines[line_key] = signature
+            if n == 1:
+                add_revision(p)
+            add_line(k)
+            add_parent(p)
+            add_position(position)
         return scan
 
     def _scan_items(self, codes: list[str], item_rows: list[tuple[Any, ...]]) -> list[int] | None:
@@ -347,9 +364,11 @@ class _State:
         if list(map(item_rows.__getitem__, map(first.__getitem__, codes))) != item_rows:
             return None
         known = self.items
-        if any(known[c][0] != item_rows[k] for c, k in first.items() if c in known):
+        again = first.keys() & known.keys()  # items a run before described: the same here?
+        if again and list(map(itemgetter(0), map(known.__getitem__, again))) != list(
+                map(item_rows.__getitem__, map(first.__getitem__, again))):
             return None
-        return sorted(k for c, k in first.items() if c not in known)
+        return sorted(map(first.__getitem__, first.keys() - known.keys()))
 
     def _take(self, columns: _Columns, block: list[tuple[int, list[Any]]],
               chunks: dict[str, MappedChunk], codes: list[Any], revs: list[Any],
@@ -357,10 +376,10 @@ class _State:
               scan: _Scan, item_at: list[int]) -> None:
         """The state and the chunks take a scanned table."""
         label = columns.label
-        numbers = [number for number, _ in block]
+        numbers = list(map(itemgetter(0), block))
         self.expanded.update((key, f"{label}, row {numbers[p]}") for key, p in scan.first.items())
         self.lines.update(scan.lines)
-        self.line_rows.update(zip(scan.lines, (numbers[k] for k in scan.line_at)))
+        self.line_rows.update(zip(scan.lines, map(numbers.__getitem__, scan.line_at)))
         self.items.update((codes[k], (item_rows[k], f"{label}, row {numbers[k]}"))
                           for k in item_at)
         self.stack = []
