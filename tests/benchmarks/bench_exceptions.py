@@ -5,7 +5,9 @@
 Prints (medians over ``--repeat`` runs): the full net plan; the plan plus every message's rules
 (no pegging); the plan plus every message with its pegged demands (E09 included: the whole
 plan's pegging at once, :mod:`workbench.analysis.exceptions.pegmatrix`); the number of
-messages; and the element list of randomly chosen plan rows (p50/p95 over ``--lists`` rows).
+messages; the cache rows made of them for a refresh
+(:func:`workbench.services.exceptions.message_rows`: payload JSON and the list's columns); and
+the element list of randomly chosen plan rows (p50/p95 over ``--lists`` rows).
 Targets (issue 13): the messages add at most 1 s to a full plan; an element list opens in under
 100 ms p95. The machine may be shared: each figure is printed as wall time and as CPU time of
 this process (``time.process_time``, less disturbed by other processes), with the load average
@@ -28,6 +30,7 @@ from workbench.analysis.elements import element_list
 from workbench.analysis.exceptions import compute_exceptions
 from workbench.analysis.netting import plan
 from workbench.cache.db import open_cache
+from workbench.services.exceptions import message_rows
 from workbench.services.planning import open_session
 
 
@@ -39,8 +42,8 @@ def main() -> None:
     args = parser.parse_args()
     session = open_session(open_cache(args.cache))
     data, cal = session.data, session.calendar
-    runs: dict[str, list[float]] = {"plan": [], "rules": [], "pegged": []}
-    cpu: dict[str, list[float]] = {"plan": [], "rules": [], "pegged": []}
+    runs: dict[str, list[float]] = {"plan": [], "rules": [], "pegged": [], "rows": []}
+    cpu: dict[str, list[float]] = {"plan": [], "rules": [], "pegged": [], "rows": []}
     counts = (0, 0)
     load = os.getloadavg()
     for _ in range(args.repeat):
@@ -51,8 +54,10 @@ def main() -> None:
         t2, c2 = time.perf_counter(), time.process_time()
         pegged = compute_exceptions(data, p)
         t3, c3 = time.perf_counter(), time.process_time()
+        message_rows(pegged)
+        t4, c4 = time.perf_counter(), time.process_time()
         for name, took, used in (("plan", t1 - t0, c1 - c0), ("rules", t2 - t1, c2 - c1),
-                                 ("pegged", t3 - t2, c3 - c2)):
+                                 ("pegged", t3 - t2, c3 - c2), ("rows", t4 - t3, c4 - c3)):
             runs[name].append(took)
             cpu[name].append(used)
         counts = (len(rules.messages), len(pegged.messages))
@@ -66,6 +71,7 @@ def main() -> None:
     print(f"plan + messages with pegged demands {best['plan'] + best['pegged']:5.2f} s "
           f"(+{best['pegged']:.2f} s, CPU +{spent['pegged']:.2f} s, target +1 s; "
           f"{counts[1]:,} messages)")
+    print(f"cache rows of them (refresh)      {best['rows']:7.2f} s ({spent['rows']:.2f} s)")
     print(f"messages / plan                   wall {best['pegged'] / best['plan']:.2f}, CPU "
           f"{spent['pegged'] / spent['plan']:.2f}")
     p = session.plan()
