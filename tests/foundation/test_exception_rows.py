@@ -64,7 +64,8 @@ def test_hand_made_values_give_the_same_rows() -> None:
         "days": [68.0, np.nan, 2.5e-7],
         "reason": ['more than "needed"\nsee ½', "no need", "negative stock"],
         "endangers": [[shared, {"peg": "work_order:W", "due_date": None, "quantity": 1e-7}],
-                      [shared], None],
+                      [shared, {"peg": "X", "due_date": None, "quantity": float("nan")},
+                       {"peg": "Y", "quantity": 2.0}], None],
         "item_description": ["Müller nut", "Müller nut", ""], "unit": ["EA", "EA", ""],
         "planner": ["", "", ""], "buyer": ["B", "B", ""], "supplier_name": ["Ñ", "Ñ", ""],
         "site_name": ["", "", ""]})

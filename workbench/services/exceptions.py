@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import statistics
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -188,6 +189,8 @@ def _prefixed(prefix: str, texts: list[str]) -> list[str]:
 
 def _plain_value(value: Any) -> Any:
     """A frame value as :meth:`ExceptionMessage.from_row` then :func:`plain` leave it."""
+    if type(value) is str:
+        return value
     if isinstance(value, (pd.Timestamp, np.datetime64)):
         value = None if pd.isna(value) else pd.Timestamp(value).date()
     elif isinstance(value, float) and np.isnan(value):
@@ -211,20 +214,45 @@ def _column(series: pd.Series) -> tuple[list[Any], list[str]]:
                                     use_na_sentinel=False)
         distinct = [_plain_value(v) for v in np.asarray(found, dtype=object).tolist()] \
             if arr.dtype.kind != "f" else [_plain_value(float(v)) for v in found]
-    dumped = [json.dumps(v, default=str) for v in distinct]
+    dumped = [_dumped(v) for v in distinct]
     at = codes.tolist()
     return [distinct[i] for i in at], [dumped[i] for i in at]
 
 
+def _dumped(value: Any) -> str:
+    """``json.dumps(value, default=str)``; a str straight through the encoder's C escaping
+    (what ``json.dumps`` does with one)."""
+    return _ESCAPE(value) if type(value) is str else json.dumps(value, default=str)
+
+
+_ESCAPE = json.encoder.encode_basestring_ascii
+_ENTRY_KEYS = ("peg", "due_date", "quantity")
+
+
 def _endangers_json(lists: list[Any]) -> list[str]:
     """``"endangers": [...]`` of every message, each entry (a dict, shared by the messages on
-    one receipt) dumped once."""
+    one receipt) dumped once: an entry of a str peg, a date (or None) and a float by formatting
+    its three texts (each peg and date dumped once), as ``json.dumps(plain(entry))`` writes
+    it; any other entry by ``json.dumps``."""
     made: dict[int, str] = {}
+    pegs: dict[str, str] = {}
+    days: dict[Any, str] = {None: "null"}
 
     def entry(e: Any) -> str:
         found = made.get(id(e))
-        if found is None:
-            found = made[id(e)] = json.dumps(plain(e), default=str)
+        if found is not None:
+            return found
+        peg, day, qty = (e.get(k) for k in _ENTRY_KEYS) if type(e) is dict else (None,) * 3
+        if (type(e) is dict and tuple(e) == _ENTRY_KEYS and type(peg) is str
+                and (day is None or type(day) is dt.date) and type(qty) is float
+                and math.isfinite(qty)):
+            text = pegs.get(peg) or pegs.setdefault(peg, _ESCAPE(peg))
+            when = days.get(day) or days.setdefault(day, f'"{day}"')
+            found = (f'{{"peg": {text}, "due_date": {when}, "quantity": '
+                     f"{float.__repr__(round(qty, 6) + 0.0)}}}")
+        else:
+            found = json.dumps(plain(e), default=str)
+        made[id(e)] = found
         return found
 
     return ['"endangers": [' + ", ".join(entry(e) for e in x) + "]" if isinstance(x, list)
