@@ -35,9 +35,10 @@ from workbench.analysis.impact_report import (
     summarise,
     work_order_fates,
 )
+from workbench.analysis.incremental_whatif import scenario as replan  # the net change's rows
 from workbench.analysis.netting import Plan
 from workbench.analysis.row_index import KeyIndex, kept_with, rows_by_code, rows_of_codes
-from workbench.analysis.scenario import compare, replan
+from workbench.analysis.scenario import compare
 from workbench.analysis.sources import EPS
 from workbench.domain.enums import RequisitionStatus
 
