@@ -214,3 +214,55 @@ def test_an_indentation_bom_read_in_runs_cuts_where_the_level_is_0(
                 (7, "T2", 10, "A", 2.0), (8, "T2", 20, "D", 5.0), (10, "T3", 10, "C", 6.0)]
     for size in (1, 2, 3, 4, 100):
         assert lines(size) == expected
+
+
+ITEMS = """[profile]
+source = "plm"
+
+[bom_lines]
+files = ["bom.csv"]
+layout = "indented"
+[bom_lines.columns]
+"Level" = "level"
+"Part" = "item"
+"Rev" = "revision"
+"Qty" = "quantity_per"
+"Text" = "item.description"
+"""
+
+
+def _indented(folder: Path, fast: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(indented, "FAST", fast)
+    source = MappedSource(folder, folder / "bom.toml", "files")
+    return {e: [(c.records, c.numbers, [str(x) for x in c.rejected], c.given is not None)
+                for c in source.chunks(e, 1 << 30)] for e in source.entities()}
+
+
+@pytest.mark.parametrize("last", ["' Part Y'", "Part Z"])
+def test_an_item_listed_again_is_compared_as_read(tmp_path: Path, last: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Y is listed twice; the second time its text is " Part Y" (the same once trimmed: the
+    column-wise reading, converting Y's cells at its first listing only) or "Part Z" (two
+    descriptions: read row by row, rejected). Either way what the row-by-row reading gives."""
+    text = last.strip("'")
+    (tmp_path / "bom.csv").write_text(
+        "Level,Part,Rev,Qty,Text\n0,TOP,A,1,Top\n1,X,B,2,Part X\n2,Y,,3,Part Y\n"
+        f'1,Y,,4,"{text}"\n', encoding="utf-8")
+    (tmp_path / "bom.toml").write_text(ITEMS, encoding="utf-8")
+    fast = _indented(tmp_path, True, monkeypatch)
+    slow = _indented(tmp_path, False, monkeypatch)
+    assert [c[:3] for e in fast.values() for c in e] == [c[:3] for e in slow.values() for c in e]
+    (items, numbers, rejected, given), = fast["items"]
+    if text == " Part Y":
+        assert given  # read column-wise
+        assert [(r["code"], r["description"]) for r in items] == [
+            ("TOP", "Top"), ("X", "Part X"), ("Y", "Part Y")]
+        assert numbers == [2, 3, 4] and rejected == []
+        lines, = fast["bom_lines"]
+        assert [(r["parent"], r["revision"], r["position"], r["component"], r["quantity_per"])
+                for r in lines[0]] == [("TOP", "A", 10, "X", 2.0), ("X", "B", 10, "Y", 3.0),
+                                       ("TOP", "A", 20, "Y", 4.0)]
+    else:
+        assert not given
+        assert len(rejected) == 1 and "one item, two descriptions" in rejected[0]
+        assert "row 5" in rejected[0]

@@ -271,13 +271,16 @@ class _State:
         codes = columns.part_values("item", table, n)
         revisions = columns.part_values("revision", table, n)
         groups = columns.groups
-        values = {e: g.values(table) if e in chunks or e == "bom_revisions" else []
+        # the item columns are converted where the fast reading needs them (see _scan_items)
+        values = {e: g.values(table) if e in ("bom_lines", "bom_revisions") else []
                   for e, g in groups.items()}
         line_rows = groups["bom_lines"].rows(values["bom_lines"], n)
-        item_rows = groups["items"].rows(values["items"], n) if "items" in chunks else [()] * n
-        if FAST and self._fast(columns, block, chunks, levels, codes, revisions, values,
-                               line_rows, item_rows):
+        if FAST and self._fast(columns, block, chunks, table, levels, codes, revisions, values,
+                               line_rows):
             return
+        if "items" in chunks:
+            values["items"] = groups["items"].values(table)
+        item_rows = groups["items"].rows(values["items"], n) if "items" in chunks else [()] * n
         revision_rows = groups["bom_revisions"].rows(values["bom_revisions"], n)
         self.check_cells = columns.bad
         for k, (number, _) in enumerate(block):
@@ -285,9 +288,9 @@ class _State:
                      item_rows[k], revision_rows[k], chunks)
 
     def _fast(self, columns: _Columns, block: list[tuple[int, list[Any]]],
-              chunks: dict[str, MappedChunk], levels: list[Any], codes: list[Any],
-              revisions: list[Any], values: dict[str, list[list[Any]]],
-              line_rows: list[tuple[Any, ...]], item_rows: list[tuple[Any, ...]]) -> bool:
+              chunks: dict[str, MappedChunk], table: list[Sequence[Any]], levels: list[Any],
+              codes: list[Any], revisions: list[Any], values: dict[str, list[list[Any]]],
+              line_rows: list[tuple[Any, ...]]) -> bool:
         """The records of a table with nothing to reject, made column-wise: one lean loop over
         the rows finds each row's parent, position and whether it repeats a sub-assembly, and
         the chunks get columns (:meth:`MappedChunk.add_given`), no dict per record. The same
@@ -303,13 +306,13 @@ class _State:
                           values["bom_lines"][at] if at is not None else None)
         if scan is None:
             return False
-        item_at: list[int] = []
+        items: tuple[list[int], dict[int, tuple[Any, ...]]] = ([], {})
         if "items" in chunks:
-            found = self._scan_items(codes, item_rows)
+            found = self._scan_items(columns, table, codes)
             if found is None:
                 return False
-            item_at = found
-        self._take(columns, block, chunks, codes, revs, values, item_rows, scan, item_at)
+            items = found
+        self._take(columns, block, chunks, codes, revs, values, scan, items)
         return True
 
     def _scan(self, levels: list[int], codes: list[Any], revs: list[Any],
@@ -356,31 +359,53 @@ class _State:
             add_position(position)
         return scan
 
-    def _scan_items(self, codes: list[str], item_rows: list[tuple[Any, ...]]) -> list[int] | None:
-        """The row of each item's first listing; None if one is described differently."""
+    def _scan_items(self, columns: _Columns, table: list[Sequence[Any]], codes: list[str],
+                    ) -> tuple[list[int], dict[int, tuple[Any, ...]]] | None:
+        """The rows of the new items' first listings and each item's converted fields at its
+        first listing; None if an item is described differently or a cell cannot be read.
+
+        Every row repeats its item's fields (11 columns on the bench): the rows are compared
+        as they are in the sheet, and converted only at each item's first listing (the same
+        cells convert to the same values); when the cells differ somewhere (``EA`` and
+        `` EA``), every row is converted and compared as converted."""
+        group = columns.groups["items"]
+        n = len(codes)
+        raw = list(zip(*[table[i] for i in group.indices])) if group.indices else [()] * n
         # each code's first row (the dict keeps the last value given: rows read backwards)
-        first = dict(zip(reversed(codes), range(len(codes) - 1, -1, -1)))
+        first = dict(zip(reversed(codes), range(n - 1, -1, -1)))
+        firsts = sorted(first.values())
         # every row described as the code's first row, compared at C speed
-        if list(map(item_rows.__getitem__, map(first.__getitem__, codes))) != item_rows:
+        if list(map(raw.__getitem__, map(first.__getitem__, codes))) == raw:
+            pick = _picker(firsts)
+            converted = [c.convert(pick(table[i])) for c, i in zip(group.converters,
+                                                                      group.indices)]
+            described = dict(zip(firsts, zip(*converted) if converted else [()] * len(firsts)))
+        else:
+            item_rows = group.rows(group.values(table), n)
+            if list(map(item_rows.__getitem__, map(first.__getitem__, codes))) != item_rows:
+                return None
+            described = {k: item_rows[k] for k in firsts}
+        if group.bad:
             return None
         known = self.items
         again = first.keys() & known.keys()  # items a run before described: the same here?
         if again and list(map(itemgetter(0), map(known.__getitem__, again))) != list(
-                map(item_rows.__getitem__, map(first.__getitem__, again))):
+                map(described.__getitem__, map(first.__getitem__, again))):
             return None
-        return sorted(map(first.__getitem__, first.keys() - known.keys()))
+        return sorted(map(first.__getitem__, first.keys() - known.keys())), described
 
     def _take(self, columns: _Columns, block: list[tuple[int, list[Any]]],
               chunks: dict[str, MappedChunk], codes: list[Any], revs: list[Any],
-              values: dict[str, list[list[Any]]], item_rows: list[tuple[Any, ...]],
-              scan: _Scan, item_at: list[int]) -> None:
+              values: dict[str, list[list[Any]]], scan: _Scan,
+              items: tuple[list[int], dict[int, tuple[Any, ...]]]) -> None:
         """The state and the chunks take a scanned table."""
         label = columns.label
         numbers = list(map(itemgetter(0), block))
         self.expanded.update((key, f"{label}, row {numbers[p]}") for key, p in scan.first.items())
         self.lines.update(scan.lines)
         self.line_rows.update(zip(scan.lines, map(numbers.__getitem__, scan.line_at)))
-        self.items.update((codes[k], (item_rows[k], f"{label}, row {numbers[k]}"))
+        item_at, described = items
+        self.items.update((codes[k], (described[k], f"{label}, row {numbers[k]}"))
                           for k in item_at)
         self.stack = []
         groups = columns.groups
@@ -406,9 +431,10 @@ class _State:
         if "items" in chunks:
             of_item = _picker(item_at)
             group = groups["items"]
+            fields = list(zip(*map(described.__getitem__, item_at))) or [()] * len(group.names)
             chunks["items"].add_given({
                 "code": of_item(codes),
-                **{name: of_item(column) for name, column in zip(group.names, values["items"])},
+                **{name: list(column) for name, column in zip(group.names, fields)},
                 **_constant(group.fixed, len(item_at)),
                 "source": [self.source] * len(item_at),
             }, of_item(numbers))
