@@ -74,14 +74,28 @@ def direct_parents(graph: BomGraph, item: int, day: int | None = None) -> pd.Dat
     lines = lines[np.lexsort((graph.position[lines], graph.revision[lines].astype(str),
                               graph.items.codes[graph.parent[lines]].astype(str)))]
     return pd.DataFrame({
-        "parent": graph.items.codes[graph.parent[lines]],
+        "parent": _codes_of(graph, graph.parent[lines]),
         "revision": graph.revision[lines],
         "position": graph.position[lines].astype(np.int64),
         "quantity_per": graph.quantity_per[lines],
         "scrap_pct": graph.scrap_pct[lines],
         "extended_quantity": graph.quantity[lines],
         "alternate": graph.alternate[lines],
-    })
+    }, copy=False)
+
+
+def _codes_of(graph: BomGraph, numbers: np.ndarray) -> Any:
+    """The item codes of ``numbers`` as the frame's text column: taken from the graph's codes
+    as one pandas string array (made once per graph), so a frame does not check every code
+    again (an object array of none: as it is, the type pandas gives an empty column)."""
+    if not len(numbers):
+        return graph.items.codes[numbers]
+    memo = vars(graph)
+    text = memo.get("_code_text")
+    if text is None:
+        text = pd.array(graph.items.codes, dtype="str")
+        memo["_code_text"] = text
+    return text.take(numbers)
 
 
 def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_level: bool = True,
@@ -113,7 +127,10 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
         cycles = [[str(graph.items.codes[nodes[i]]) for i in reversed(c)]
                   for c in find_cycles(edges, remaining)]
     low, high = _extended_range(graph, nodes, lines, edges, max_level, remaining, as_of)
-    has_parent = _has_parent(graph, nodes, as_of)
+    # an ancestor has a parent when it is the component of one of the usable lines the walk
+    # gathered (it gathered every usable line above every node)
+    has_parent = np.zeros(len(nodes), bool)
+    has_parent[child_local] = True
     codes = graph.items.codes[nodes]
     rows = np.arange(1, len(nodes))  # the item itself is node 0
     if tops is not None:
@@ -124,7 +141,7 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
     rows = rows[np.lexsort((codes[rows], min_level[rows]))]
     # the rows taken before the one frame is built (a frame's take and new index cost more
     # than the whole walk of a typical question)
-    ancestors = _ancestor_frame(codes[rows], min_level[rows],
+    ancestors = _ancestor_frame(_codes_of(graph, nodes[rows]), min_level[rows],
                                 np.where(remaining, -1, max_level)[rows], ~has_parent[rows],
                                 low[rows], high[rows])
     paths, truncated = _paths(graph, idx, max_paths, tops, as_of, _parent_lines(graph, lines))
@@ -177,7 +194,7 @@ def _ancestor_frame(item: Any, min_level: Any, max_level: Any, top_level: Any,
         "item": item, "min_level": min_level, "max_level": max_level, "top_level": top_level,
         "extended_quantity": np.where(same, low, np.nan),
         "extended_quantity_min": low, "extended_quantity_max": high,
-    })
+    }, copy=False)
 
 
 def _has_parent(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.ndarray:
