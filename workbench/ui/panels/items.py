@@ -8,7 +8,10 @@ start): the first 2,000 rows show at once; beside them the whole list is read in
 rows, one per turn of the event loop, each copied into arrays allocated once
 (:class:`workbench.app.tables.TableFill`) and appended to the model while the user scrolls,
 filters or sorts (:meth:`workbench.ui.models.FrameTableModel.extend_table`). Filtering and
-sorting run on those arrays. The BOM side is :class:`workbench.ui.panels.bomview.BomView`.
+sorting run on those arrays. While the cache is unchanged since the list was last read, both
+answers come from the list kept beside the cache (:func:`workbench.cache.itemlist.read_item_list`,
+already in code order: ~0.02 s of CPU instead of ~0.75 s on the large demo). The BOM side is
+:class:`workbench.ui.panels.bomview.BomView`.
 """
 
 from __future__ import annotations
