@@ -25,15 +25,16 @@ def _dense(seed: int = 3, n: int = 40, width: int = 6) -> np.ndarray:
     m = np.where(rng.random((n, width)) < 0.3, rng.normal(size=(n, width)), 0.0)
     m[rng.random(n) < 0.6] = 0.0  # mostly zero rows, as a plan's
     m[0] = 0.0
-    m[1, 2] = -0.0  # a negative zero is a zero row too (any() is False)
+    m[1, 2] = -0.0  # a negative zero is kept as it is
     return m
 
 
-def test_hand_example_stores_only_nonzero_rows() -> None:
+def test_hand_example_holds_only_nonzero_values() -> None:
     dense = np.array([[0.0, 0.0], [1.5, 0.0], [0.0, 0.0], [0.0, -2.0]])
     m = RowMatrix.of(dense)
-    assert m.n_stored == 2
     assert m.stored_rows.tolist() == [1, 3]
+    assert m.ptr.tolist() == [0, 1, 2] and m.col.tolist() == [0, 1]  # the values' buckets
+    assert m.val.tolist() == [1.5, -2.0]  # only the non-zero values are held
     assert m.shape == (4, 2) and len(m) == 4 and m.ndim == 2 and m.dtype == np.float64
     assert m[1].tolist() == [1.5, 0.0]
     assert m[2].tolist() == [0.0, 0.0]
@@ -60,6 +61,7 @@ def test_reads_equal_the_dense_array(index: object) -> None:
     assert np.shape(got) == np.shape(want)
     assert np.asarray(got).dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))  # -0.0 stays -0.0
 
 
 def test_reads_are_copies_the_zero_row_stays_zero() -> None:
@@ -86,17 +88,22 @@ def test_writes_equal_the_dense_array(index: object, value: object) -> None:
     dense[index] = value  # type: ignore[index]
     np.testing.assert_array_equal(np.asarray(m), dense)
     np.testing.assert_array_equal(np.asarray(before), _dense())  # copies are independent
-    zero = ~dense.any(axis=1) & ~_dense().any(axis=1)
+    zero = ~dense.any(axis=1) & ~_dense().any(axis=1) & ~np.signbit(_dense()).any(axis=1)
     assert (m.slot[zero] == m.n_stored).all()  # rows zero before and after share one row ...
     assert not m.block[m.n_stored].any()  # ... which stays zero
+    np.testing.assert_array_equal(np.signbit(np.asarray(m)), np.signbit(dense))
 
 
 def test_zero_values_written_to_zero_rows_store_nothing() -> None:
-    m = RowMatrix.of(_dense())
-    stored = m.n_stored
-    zero_rows = np.flatnonzero(~_dense().any(axis=1))
+    dense = _dense()
+    m = RowMatrix.of(dense)
+    zero_rows = np.flatnonzero(~dense.any(axis=1) & ~np.signbit(dense).any(axis=1))
     m[zero_rows] = np.zeros((len(zero_rows), 6))
-    assert m.n_stored == stored
+    assert m.n_stored == 0  # no row needed a dense slot
+    m[[zero_rows[0], 3]] = 1.0  # a zero row and a compressed one written: two dense rows
+    assert m.n_stored == 2
+    dense[[zero_rows[0], 3]] = 1.0
+    np.testing.assert_array_equal(np.asarray(m), dense)
 
 
 def test_reductions_operators_and_numpy_functions_equal_the_dense_array() -> None:
@@ -137,10 +144,11 @@ def test_builder_appends_blocks_of_rows() -> None:
         b.append(dense[start:start + 37])
     m = b.finish()
     np.testing.assert_array_equal(np.asarray(m), dense)
-    assert m.n_stored == int(dense.any(axis=1).sum())
+    assert len(m.ptr) - 1 == int(((dense != 0) | np.signbit(dense)).any(axis=1).sum())
+    assert len(m.val) == int(((dense != 0) | np.signbit(dense)).sum())
 
 
-def test_the_plans_matrices_keep_only_nonzero_rows(tmp_path: Path) -> None:
+def test_the_plans_matrices_hold_only_nonzero_values(tmp_path: Path) -> None:
     engine = open_cache(tmp_path / "cache.sqlite")
     try:
         run_sync(engine, demo_connector(scale="small"))  # the small demo plant: 541 rows
@@ -151,7 +159,10 @@ def test_the_plans_matrices_keep_only_nonzero_rows(tmp_path: Path) -> None:
     for name in ("gross", "scheduled", "net", "planned"):
         m = getattr(p, name)
         dense = np.asarray(m)
-        nonzero = int(dense.any(axis=1).sum())
-        assert nonzero < len(dense)  # the demo has zero rows in each
-        # what is held: the non-zero rows (and one zero row) and a 4-byte slot per row
-        assert m.nbytes == (nonzero + 1) * dense.shape[1] * 8 + 4 * len(dense), name
+        rows = int(dense.any(axis=1).sum())
+        values = int((dense != 0).sum())
+        assert rows < len(dense)  # the demo has zero rows in each
+        # what is held: each non-zero value (8 bytes) with its bucket (2), where each non-zero
+        # row's values start (8), a 4-byte slot per row and one zero row
+        assert m.nbytes == values * 10 + (rows + 1) * 8 + 4 * len(dense) + dense.shape[1] * 8, \
+            name

@@ -319,6 +319,11 @@ def plan(data: PlanningData, calendar: Calendar, *, slip_days: Slip | None = Non
     return _net(items, sites, segments, sources, levels.code, calendar, levels.cycles)
 
 
+#: plans of more rows give the heap pages their netting freed back to the system (the trim
+#: takes 30-100 ms on the large demo's heap: not worth it for a small plan or a what-if's part)
+_TRIM_ROWS = 100_000
+
+
 class _Pending:
     """Requirements waiting for their item's level: entries (key, bucket, quantity) and dense
     blocks (unique keys, rows x buckets matrix) from exploding whole release matrices."""
@@ -418,7 +423,8 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
     rows.finish()
     gross, scheduled, net, planned = (cast(np.ndarray, m.finish()) for m in rows.matrices)
     del pending, present, position
-    release_free_memory()  # the levels' dense temporaries: give their pages back
+    if len(rows.key) > _TRIM_ROWS:  # the levels' dense temporaries: their pages back
+        release_free_memory()
     return Plan(calendar, items, sites, segments, sources, rows.key, rows.level, rows.on_hand,
                 gross, scheduled, net, planned, cycles, where, llc)
 

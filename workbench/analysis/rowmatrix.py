@@ -3,9 +3,10 @@
 The plan's four (item-site rows x buckets) matrices are mostly zero rows on a real plant: on
 the large demo (550,111 rows x 26 buckets) net requirements and planned receipts are zero in
 91 % of the rows, scheduled receipts in 78 %, gross requirements in 47 % (docs/memory.md). As
-dense float64 they take 436 MiB; :class:`RowMatrix` keeps one dense float64 block of the rows
-that are not all zero plus an int32 slot per row, ~110 MiB for the same four, every value
-exactly as the dense matrix holds it.
+dense float64 they take 436 MiB. The rows that are not all zero hold 1.3-2.8 non-zero buckets of
+26: :class:`RowMatrix` keeps those values (float64, exactly as the dense matrix holds them) with
+their bucket numbers, row by row (compressed sparse rows), plus an int32 slot per row: 20 MiB
+for the same four. Rows written after the netting (the incremental replan) are kept dense.
 
 Why an array-like and not an accessor: every reader of ``Plan.gross/scheduled/net/planned``
 (pegging, elements, scenario, requisitions, alternates, the impact report, the exception
@@ -24,9 +25,11 @@ answers those reads with numpy's own semantics, so they keep working unchanged:
   ``np.cumsum(m, axis=1)``, ``m.sum()``, operations between two matrices) goes through the dense
   matrix, built for that call (exact, at its memory cost).
 
-Layout: ``block`` has one row per stored row plus a last all-zero row; ``slot[i]`` is row
-``i``'s row in the block, the zero row's index for a row that is all zero. Reading rows is then
-one gather ``block[slot[rows]]``, with numpy's indexing rules for every index form above.
+Layout: ``slot[i] >= 0`` is row ``i``'s row in ``block`` (dense rows: written ones, plus a last
+all-zero row every zero row points to); ``slot[i] < 0`` is its row ``-slot[i] - 1`` in the
+compressed part (``ptr``, ``col``, ``val``). A read first builds the dense rows it names, once
+each (never the whole matrix unless asked), then applies the index to them with numpy's own
+rules, so every index form gives exactly what the dense array gives.
 """
 
 from __future__ import annotations
@@ -42,27 +45,28 @@ _ROW_REDUCTIONS = ("sum", "any", "all", "max", "min")
 
 
 class RowMatrix(NDArrayOperatorsMixin):
-    """A (rows, width) float64 matrix keeping only its non-zero rows (module doc)."""
+    """A (rows, width) float64 matrix keeping only its non-zero values (module doc)."""
 
-    __slots__ = ("block", "n_stored", "slot")
+    __slots__ = ("block", "col", "n_stored", "ptr", "slot", "val")
 
-    def __init__(self, slot: np.ndarray, block: np.ndarray, n_stored: int):
-        self.slot = slot  # int32 (rows,): row of each row in block, n_stored for a zero row
-        self.block = block  # float64 (capacity + 1, width); block[n_stored] is all zero
-        self.n_stored = n_stored
+    def __init__(self, slot: np.ndarray, block: np.ndarray, n_stored: int,
+                 ptr: np.ndarray | None = None, col: np.ndarray | None = None,
+                 val: np.ndarray | None = None):
+        self.slot = slot  # int32 (rows,): >= 0 a row of block, < 0 a compressed row (module doc)
+        self.block = block  # float64 (>= n_stored + 1, width); block[n_stored] is all zero
+        self.n_stored = n_stored  # dense rows stored
+        self.ptr = np.zeros(1, np.int64) if ptr is None else ptr  # compressed row r: entries
+        self.col = np.zeros(0, np.int16) if col is None else col  # ptr[r]:ptr[r + 1], bucket
+        self.val = np.zeros(0) if val is None else val  # and value of each entry
 
     # construction -----------------------------------------------------------------------
 
     @classmethod
     def of(cls, dense: np.ndarray) -> RowMatrix:
-        """The non-zero rows of a dense 2-D matrix."""
-        dense = np.asarray(dense, dtype=np.float64)
-        keep = np.flatnonzero(dense.any(axis=1))
-        block = np.zeros((len(keep) + 1, dense.shape[1]))
-        block[:len(keep)] = dense[keep]
-        slot = np.full(len(dense), len(keep), np.int32)
-        slot[keep] = np.arange(len(keep), dtype=np.int32)
-        return cls(slot, block, len(keep))
+        """A dense 2-D matrix's non-zero values."""
+        builder = RowMatrixBuilder(np.shape(dense)[1])
+        builder.append(np.asarray(dense, dtype=np.float64))
+        return builder.finish()
 
     @classmethod
     def zeros(cls, n_rows: int, width: int) -> RowMatrix:
@@ -86,8 +90,9 @@ class RowMatrix(NDArrayOperatorsMixin):
 
     @property
     def nbytes(self) -> int:
-        """Bytes held (the block and the slots), not the dense matrix's."""
-        return int(self.block.nbytes + self.slot.nbytes)
+        """Bytes held (values, bucket numbers, slots), not the dense matrix's."""
+        return int(self.block.nbytes + self.slot.nbytes + self.ptr.nbytes + self.col.nbytes
+                   + self.val.nbytes)
 
     @property
     def stored_rows(self) -> np.ndarray:
@@ -98,21 +103,23 @@ class RowMatrix(NDArrayOperatorsMixin):
         return len(self.slot)
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        for s in self.slot:
-            yield self.block[s].copy()
+        for i in range(len(self.slot)):
+            yield self[i]
 
     def __repr__(self) -> str:
-        return f"RowMatrix(shape={self.shape}, stored rows={self.n_stored})"
+        return (f"RowMatrix(shape={self.shape}, dense rows={self.n_stored}, "
+                f"compressed rows={len(self.ptr) - 1}, values={len(self.val)})")
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        dense = self.block[self.slot]
+        dense = self.toarray()
         return dense if dtype is None else dense.astype(dtype, copy=False)
 
     def toarray(self) -> np.ndarray:
-        return self.block[self.slot]
+        return self._rows(self.slot)
 
     def copy(self) -> RowMatrix:
-        return RowMatrix(self.slot.copy(), self.block[:self.n_stored + 1].copy(), self.n_stored)
+        return RowMatrix(self.slot.copy(), self.block[:self.n_stored + 1].copy(), self.n_stored,
+                         self.ptr.copy(), self.col.copy(), self.val.copy())
 
     def __getattr__(self, name: str) -> Any:
         # what this class does not answer itself is answered by the dense matrix (exact, at
@@ -122,20 +129,48 @@ class RowMatrix(NDArrayOperatorsMixin):
             raise AttributeError(name)
         return getattr(self.toarray(), name)
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in RowMatrix.__slots__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
     # reads -------------------------------------------------------------------------------
+
+    def _rows(self, slots: np.ndarray) -> np.ndarray:
+        """The dense rows of ``slots`` (any shape): shape ``slots.shape + (width,)``."""
+        slots = np.asarray(slots)
+        flat = slots.ravel()
+        packed = flat < 0
+        out = self.block[np.where(packed, self.n_stored, flat)]
+        at = np.flatnonzero(packed)
+        if len(at):
+            r = -flat[at].astype(np.int64) - 1
+            start = self.ptr[r]
+            counts = self.ptr[r + 1] - start
+            total = int(counts.sum())
+            ends = np.cumsum(counts)
+            entry = np.arange(total) + np.repeat(start - (ends - counts), counts)
+            out[np.repeat(at, counts), self.col[entry]] = self.val[entry]
+        return out.reshape(slots.shape + (self.block.shape[1],))
 
     def __getitem__(self, index: Any) -> Any:
         row, rest = (index[0], index[1:]) if isinstance(index, tuple) else (index, ())
         if row is Ellipsis or row is None:
             return self.toarray()[index]
         slots = self.slot[row]
-        if np.ndim(slots) == 0:  # one row: a copy, never a view of the block (its zero row)
-            return self.block[slots].copy()[rest]
+        if np.ndim(slots) == 0:  # one row: a fresh array, never a view of the block
+            return self._rows(np.asarray([slots]))[0][rest]
+        if not rest:
+            return self._rows(slots)
+        # each row named built once, then numpy's indexing on them: (rows, columns) pairs,
+        # a slice of rows with an index array of columns (an outer selection), ...
+        unique, inverse = np.unique(slots, return_inverse=True)
+        rows = self._rows(unique)
         if isinstance(row, slice) and any(not isinstance(r, slice) for r in rest):
-            # a slice of rows with an index array of columns is an outer selection in numpy;
-            # a slot array with one is pairwise: take the rows first
-            return self.block[slots][(slice(None), *rest)]
-        return self.block[(slots, *rest)]
+            return rows[inverse][(slice(None), *rest)]
+        return rows[(inverse.reshape(slots.shape), *rest)]
 
     def __setitem__(self, index: Any, value: Any) -> None:
         row, rest = (index[0], index[1:]) if isinstance(index, tuple) else (index, ())
@@ -143,10 +178,11 @@ class RowMatrix(NDArrayOperatorsMixin):
         values = np.asarray(value, dtype=np.float64)
         if not rest and rows.ndim == 1:
             values = np.broadcast_to(values, (len(rows), self.block.shape[1]))
-            needed = values.any(axis=1)
+            needed = ((values != 0) | np.signbit(values)).any(axis=1) | (self.slot[rows] < 0)
         else:
             needed = np.ones(np.shape(rows), bool)
-        self._store(np.unique(rows[(self.slot[rows] == self.n_stored) & needed]))
+        self._store(np.unique(rows[(self.slot[rows] == self.n_stored) & needed]),
+                    np.unique(rows[(self.slot[rows] < 0) & needed]))
         slots = self.slot[rows]
         if not rest and rows.ndim == 1:
             live = slots != self.n_stored  # zero rows set to zero stay unstored
@@ -158,10 +194,13 @@ class RowMatrix(NDArrayOperatorsMixin):
         else:
             self.block[(slots, *rest)] = values
 
-    def _store(self, rows: np.ndarray) -> None:
-        """Give the zero rows ``rows`` (unique) slots of their own, all zero."""
+    def _store(self, zero: np.ndarray, packed: np.ndarray) -> None:
+        """Give rows dense slots of their own: ``zero`` (unique zero rows) all zero, ``packed``
+        (unique compressed rows) with their values (their entries stay, unused)."""
+        rows = np.concatenate([zero, packed])
         if len(rows) == 0:
             return
+        values = self._rows(self.slot[packed])
         k, width = self.n_stored, self.block.shape[1]
         need = k + len(rows) + 1
         if need > len(self.block):
@@ -169,15 +208,22 @@ class RowMatrix(NDArrayOperatorsMixin):
             grown[:k] = self.block[:k]
             self.block = grown
         self.block[k:need] = 0.0
+        self.block[k + len(zero):k + len(rows)] = values
         self.slot[self.slot == k] = need - 1  # the zero row moves to the end
         self.slot[rows] = np.arange(k, k + len(rows), dtype=np.int32)
         self.n_stored = k + len(rows)
 
     # reductions and elementwise operations ----------------------------------------------------
 
+    def _chunks(self, size: int = 1 << 16) -> Iterator[np.ndarray]:
+        """The dense matrix, ``size`` rows at a time."""
+        for start in range(0, len(self.slot), size):
+            yield self._rows(self.slot[start:start + size])
+
     def _reduce(self, name: str, axis: Any = None, **kwargs: Any) -> Any:
-        if axis in (1, -1) and not kwargs:
-            return getattr(self.block, name)(axis=1)[self.slot]
+        if axis in (1, -1) and not kwargs:  # row by row: the dense rows' own reductions
+            parts = [getattr(rows, name)(axis=1) for rows in self._chunks()]
+            return np.concatenate(parts) if parts else getattr(self.toarray(), name)(axis=1)
         return getattr(self.toarray(), name)(axis=axis, **kwargs)
 
     def sum(self, axis: Any = None, **kwargs: Any) -> Any:
@@ -196,48 +242,60 @@ class RowMatrix(NDArrayOperatorsMixin):
         return self._reduce("min", axis, **kwargs)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        scalars = all(x is self or np.ndim(x) == 0 for x in inputs)
-        if method == "__call__" and not kwargs and scalars and ufunc.nout == 1:
-            # the zero row goes through the same ufunc: its result is every zero row's
-            block = self.block[:self.n_stored + 1]
-            out = ufunc(*(block if x is self else x for x in inputs))
-            return out[self.slot]
         if any(isinstance(x, RowMatrix) for x in kwargs.get("out", ())):
             raise TypeError("a RowMatrix cannot be a ufunc's output")
+        scalars = all(x is self or np.ndim(x) == 0 for x in inputs)
+        if method == "__call__" and not kwargs and scalars and ufunc.nout == 1 and len(self):
+            # elementwise with scalars: chunk by chunk of dense rows, never the whole matrix
+            parts = [ufunc(*(rows if x is self else x for x in inputs))
+                     for rows in self._chunks()]
+            return np.concatenate(parts)
         dense = [x.toarray() if isinstance(x, RowMatrix) else x for x in inputs]
         return getattr(ufunc, method)(*dense, **kwargs)
 
 
 class RowMatrixBuilder:
-    """A RowMatrix appended block of rows by block (the netting's levels), the stored rows'
-    block grown in place (``ndarray.resize`` moves large blocks by remapping, without a copy)."""
+    """A RowMatrix appended block of rows by block (the netting's levels): each block's
+    non-zero values kept, compressed, in arrays grown in place (``ndarray.resize`` moves large
+    arrays by remapping, without a copy)."""
 
     def __init__(self, width: int, capacity: int = 1024):
         self.width = width
-        self.block = np.zeros((max(capacity, 16), width))
-        self.rows = np.zeros(max(capacity, 16), np.int64)
-        self.n_stored = 0
+        self.col_dtype = np.int16 if width < 2**15 else np.int32
+        self.val = np.zeros(max(capacity, 16))
+        self.col = np.zeros(max(capacity, 16), self.col_dtype)
+        self.row = np.zeros(max(capacity, 16), np.int32)  # each value's row (of all rows)
+        self.n_values = 0
         self.n_rows = 0
 
     def append(self, dense: np.ndarray) -> None:
-        """Rows ``n_rows .. n_rows + len(dense)``: their non-zero ones are stored."""
-        keep = np.flatnonzero(dense.any(axis=1))
-        start, stop = self.n_stored, self.n_stored + len(keep)
-        if stop + 1 > len(self.block):
-            size = max(stop + 1, len(self.block) * 3 // 2)
-            self.block.resize((size, self.width), refcheck=False)
-            self.rows.resize(size, refcheck=False)
-        self.block[start:stop] = dense[keep]
-        self.rows[start:stop] = keep + self.n_rows
-        self.n_stored = stop
+        """Rows ``n_rows .. n_rows + len(dense)``: their non-zero values are kept."""
+        # row-major: each row's values in bucket order; a negative zero is kept as it is
+        row, col = np.nonzero((dense != 0) | np.signbit(dense))
+        start, stop = self.n_values, self.n_values + len(row)
+        if stop > len(self.val):
+            size = max(stop, len(self.val) * 3 // 2)
+            for a in (self.val, self.col, self.row):
+                a.resize(size, refcheck=False)
+        self.val[start:stop] = dense[row, col]
+        self.col[start:stop] = col
+        self.row[start:stop] = row + self.n_rows
+        self.n_values = stop
         self.n_rows += len(dense)
 
     def finish(self) -> RowMatrix:
-        k = self.n_stored
-        self.block.resize((k + 1, self.width), refcheck=False)
-        self.block[k] = 0.0
-        slot = np.full(self.n_rows, k, np.int32)
-        slot[self.rows[:k]] = np.arange(k, dtype=np.int32)
-        out = RowMatrix(slot, self.block, k)
-        self.block, self.rows = np.zeros((1, self.width)), np.zeros(1, np.int64)
+        k = self.n_values
+        for a in (self.val, self.col):
+            a.resize(k, refcheck=False)
+        rows = self.row[:k]
+        counts = np.bincount(rows, minlength=self.n_rows)
+        has = np.flatnonzero(counts)
+        counts = counts[has]
+        ptr = np.zeros(len(has) + 1, np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        slot = np.zeros(self.n_rows, np.int32)  # the zero row: block row 0
+        slot[has] = -1 - np.arange(len(has), dtype=np.int32)
+        out = RowMatrix(slot, np.zeros((1, self.width)), 0, ptr, self.col, self.val)
+        self.val, self.col = np.zeros(0), np.zeros(0, self.col_dtype)
+        self.row = np.zeros(0, np.int32)
         return out
