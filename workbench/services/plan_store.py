@@ -19,6 +19,16 @@ with ``mmap_mode``), stamped with the cache's entity stamp, the stamp the frame 
   preparation is skipped, the netting is not (``"prepared"``);
 * else plans in full (and stores that plan for the next process).
 
+Two more users of the stored plan and the recorded changes:
+
+* the application's planner process keeps its session across a sync made by the writer process
+  and brings it up to date by the same net change (:func:`refresh_after_sync`), reading only the
+  frames the sync changed from the patched snapshot;
+* ``workbench sync`` (the scheduled morning sync) plans the state it wrote for the next process
+  (:func:`plan_after_sync`): a sync that moves the planning day changes half the large demo's
+  items and every bucket boundary, so a fresh process would net the whole plant again (5.8 s);
+  planned by the sync, the planner opened afterwards finds it stored (docs/performance.md §1).
+
 The stored netting is never used when anything it depends on differs (:func:`plan_key`): the
 calendar, the forecast consumption windows, the pending decisions overlaid on the PO lines,
 the code (application version, in a checkout the digest of the planning sources) or the
