@@ -121,20 +121,29 @@ def _plain(value: Any) -> Any:
 
 def scenario_data(data: PlanningData, item: str, rev_a: str, rev_b: str,
                   on: dt.date) -> tuple[PlanningData, PlanningData]:
-    """(A stays, B from ``on``) as two copies of ``data`` differing only in ``item``'s revisions."""
+    """(A stays, B from ``on``) as two copies of ``data`` differing only in ``item``'s revisions:
+    in A, ``rev_a`` is released with no end and ``rev_b`` a draft; in B, ``rev_a`` is released
+    until the day before ``on`` and ``rev_b`` from ``on`` with no end. Each copy's columns are
+    made whole in numpy (one frame per scenario, not a pandas write per cell group)."""
     revs = data.bom_revisions
-    mine = revs["parent"] == item
-    a_rows, b_rows = mine & (revs["revision"] == rev_a), mine & (revs["revision"] == rev_b)
-    stay = revs.copy()
-    stay.loc[a_rows, "status"] = "released"
-    stay.loc[a_rows, "effective_to"] = pd.NaT
-    stay.loc[b_rows, "status"] = "draft"
-    move = revs.copy()
-    move.loc[a_rows, "status"] = "released"
-    move.loc[a_rows, "effective_to"] = pd.Timestamp(on - dt.timedelta(days=1))
-    move.loc[b_rows, "status"] = "released"
-    move.loc[b_rows, "effective_from"] = pd.Timestamp(on)
-    move.loc[b_rows, "effective_to"] = pd.NaT
+    mine = (revs["parent"] == item).to_numpy(bool)
+    revision = revs["revision"].to_numpy(object)
+    a_rows, b_rows = mine & (revision == rev_a), mine & (revision == rev_b)
+    status = revs["status"].to_numpy(object)
+    starts, ends = revs["effective_from"], revs["effective_to"]
+    unit = ends.dtype if isinstance(ends.dtype, np.dtype) else np.dtype("datetime64[s]")
+    none = np.datetime64("NaT").astype(unit)
+    stay = revs.assign(
+        status=pd.array(np.where(a_rows, "released", np.where(b_rows, "draft", status)),
+                        dtype=revs["status"].dtype),
+        effective_to=np.where(a_rows, none, ends.to_numpy(unit)))
+    day_before = np.datetime64(on - dt.timedelta(days=1)).astype(unit)
+    move = revs.assign(
+        status=pd.array(np.where(a_rows | b_rows, "released", status),
+                        dtype=revs["status"].dtype),
+        effective_from=np.where(b_rows, np.datetime64(on).astype(unit),
+                                starts.to_numpy(unit)),
+        effective_to=np.where(a_rows, day_before, np.where(b_rows, none, ends.to_numpy(unit))))
     return data.replace(bom_revisions=stay), data.replace(bom_revisions=move)
 
 
