@@ -300,13 +300,15 @@ def _extended_range(graph: BomGraph, nodes: np.ndarray, lines: np.ndarray, edges
     e, q = edges[usable], graph.quantity[lines][usable]
     parent_level = level[e[:, 1]]
     top = int(level.max(initial=0))
-    if day is not None:  # one revision of each parent in force: a plain sum over paths
+    revisions = None if day is not None else _revision_counts(graph, nodes, day)
+    # one revision of each parent (in force on a date, or the only one every assembly above has
+    # in the graph): a plain sum over paths, which is what the per-revision sums below give then
+    if revisions is None or int(revisions.max(initial=0)) <= 1:
         for lv in range(1, top + 1):
             sel = parent_level == lv
             low += np.bincount(e[sel, 1], weights=low[e[sel, 0]] * q[sel], minlength=n)
         return low, low.copy()
     rev = graph.revision_ids()[lines][usable]
-    revisions = _revision_counts(graph, nodes, day)
     for lv in range(1, top + 1):
         sel = parent_level == lv
         lo, hi = _per_revision(e[sel, 1], rev[sel], low[e[sel, 0]] * q[sel],
