@@ -29,6 +29,10 @@ The cache is copied into ``--work`` (the original is never touched; without one,
 The fresh process and the snapshot path take turns going first (the first pays the cold page
 cache). Wall and CPU time (``time.process_time``) of each step.
 
+``--steps``: only steps 1-2, then where a fresh process's full plan goes, step by step (wall and
+CPU seconds of the snapshot load, item numbering, coded BOM lines, sources, BOM segments,
+low-level codes, netting).
+
 Prints the medians of ``--runs`` runs with each run's figures; load average at start and end.
 Target: first plan <= 2 s.
 """
@@ -118,6 +122,8 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
         out["how"] = refreshed.how
         snapshot.wait_for_writes()
         return out
+    if mode == "steps":  # where a fresh process's full plan goes, step by step
+        return dict(out, steps=_steps(engine))
     if mode in ("sync", "small"):
         from workbench.services.sync import run_sync
 
@@ -160,6 +166,46 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
     out["total_s"] = out["load_s"] + out["net_s"]
     out["rows"] = len(p.key)
     out["rss_gib"] = _rss()
+    return out
+
+
+def _steps(engine: Any) -> dict[str, list[float]]:
+    """[wall, CPU] seconds of each step of a full plan in this (fresh) process."""
+    from workbench.analysis.bom import CodedLines, ItemIndex, ParentRows, low_level_codes
+    from workbench.analysis.calendar import Calendar
+    from workbench.analysis.consumption import DEFAULT_CONSUMPTION
+    from workbench.analysis.netting import _net, plan_segments, plan_sites
+    from workbench.analysis.sources import collect
+    from workbench.services.planning_data import load_planning_data, planning_day
+
+    out: dict[str, list[float]] = {}
+    clock = [time.perf_counter(), time.process_time()]
+
+    def lap(name: str) -> None:
+        now = [time.perf_counter(), time.process_time()]
+        out[name] = [now[0] - clock[0], now[1] - clock[1]]
+        clock[:] = now
+
+    data = load_planning_data(engine, prepare=False)
+    lap("snapshot load")
+    items = ItemIndex.build(data)
+    lap("item numbering")
+    CodedLines.of(data, items)
+    ParentRows.of(data, items)
+    lap("coded BOM lines")
+    sources = collect(data, consumption=DEFAULT_CONSUMPTION)
+    lap("sources (collect)")
+    sites = plan_sites(sources)
+    for name in ("on_hand", "receipts", "requirements"):
+        sources.keys(name, items, sites)
+    lap("source keys")
+    calendar = Calendar.weekly(planning_day(data), 26)
+    segments = plan_segments(data, items, calendar)
+    lap("BOM segments")
+    levels = low_level_codes(len(items), segments.parent, segments.component, items.codes)
+    lap("low-level codes")
+    _net(items, sites, segments, sources, levels.code, calendar, levels.cycles)
+    lap("netting")
     return out
 
 
@@ -245,12 +291,24 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--day", type=int, default=7)
     ap.add_argument("--small", type=int, default=100)
+    ap.add_argument("--steps", action="store_true",
+                    help="only: where a fresh process's full plan goes after the sync, by step")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(_child(args.child, args.cache, args)))
         return 0
     _ensure(args.cache, args.scale)
+    if args.steps:
+        copy = _copy(args.cache, args.work)
+        _run("snapshot", copy, args)
+        _run("sync", copy, args)
+        print(f"load average at start: {_load()}; a fresh process after the day-{args.day} sync:")
+        for step, (wall, cpu) in _run("steps", copy, args)["steps"].items():
+            print(f"  {step:20} wall {wall:6.2f} s  CPU {cpu:6.2f} s")
+        print(f"load average at end: {_load()}")
+        shutil.rmtree(args.work, ignore_errors=True)
+        return 0
     print(f"load average at start: {_load()} ({os.cpu_count()} CPUs); cache {args.cache}")
     rows: list[dict[str, Any]] = []
     for n in range(args.runs):
