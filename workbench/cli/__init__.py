@@ -47,7 +47,9 @@ def cache_location(text: str) -> Path | str:
 
 
 def add_common(parser: argparse.ArgumentParser, *, json_output: bool = True) -> None:
-    parser.add_argument("--cache", type=cache_location, default=None,
+    # SUPPRESS: left out, the sub-command keeps what ``workbench --cache X COMMAND`` gave (a
+    # default of None here overwrote it, and the command wrote the user's default cache)
+    parser.add_argument("--cache", type=cache_location, default=argparse.SUPPRESS,
                         help="cache file or postgresql://user@host:port/db (default: user data dir)")
     if json_output:
         parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
