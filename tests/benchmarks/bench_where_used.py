@@ -12,8 +12,9 @@ Loads the planning data of the cache (the frame snapshot when current), plans it
   time per query, and the p95 ratios (target: in memory no slower than the CTE at p95);
 * the revision impact of random revised items (from their first to their second revision, on
   the later of the planning day and the second's start), the base plan shared: p50/p95 (target
-  p95 <= 100 ms), with the CPU time of each. ``--profile`` prints where the impacts spend their
-  time.
+  p95 <= 100 ms), with the CPU time of each; then the same impacts with their two scenarios from
+  the requirement-delta replan (``scenario.replan``) beside them, and whether the answers are the
+  same (``--no-delta`` skips it). ``--profile`` prints where the impacts spend their time.
 
 Without a cache at PATH the large demo is synced into it first (minutes).
 """
@@ -28,6 +29,7 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -142,6 +144,46 @@ def impacts(session: PlanningSession, picks: list[tuple[str, str, str, object]],
         pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
 
 
+def delta_impacts(session: PlanningSession, picks: list[tuple[str, str, str, object]]) -> None:
+    """The same impacts with their two scenarios from the requirement-delta replan
+    (:func:`workbench.analysis.scenario.replan`, what the impact used before the net change
+    replan took over its scenarios), in the same run: time, and whether every answer is the
+    same as the impact's own (numbers to 1e-9)."""
+    from workbench.analysis import revisions as module
+    from workbench.analysis import scenario
+
+    revisions: Any = module  # its scenarios' replan is swapped for this run, then restored
+    own = revisions.replan
+    answers = [session.impact(*p) for p in picks]  # type: ignore[arg-type]
+    revisions.replan = scenario.replan
+    try:
+        times, cpu, same = [], [], 0
+        for pick, answer in zip(picks, answers, strict=True):
+            t, c = time.perf_counter(), time.process_time()
+            delta = session.impact(*pick)  # type: ignore[arg-type]
+            times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+            same += _same(answer, delta)
+    finally:
+        revisions.replan = own
+    print(f"  the same impacts through the delta replan: {ms(times)}  (target p95 <= 100 ms: "
+          f"{'met' if p95(times) <= 100 else 'NOT met'}); same answers {same}/{len(picks)}")
+    print(f"  CPU per impact through the delta replan: {ms(cpu)}")
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return bool(np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-9,
+                                atol=1e-9, equal_nan=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return (np.isnan(a) and np.isnan(b)) or abs(a - b) <= 1e-9 * max(1.0, abs(a))
+    return bool(a == b)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, default=Path("/tmp/planner-bench/large.sqlite"))
@@ -150,6 +192,8 @@ def main() -> int:
     ap.add_argument("--impacts", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--no-delta", dest="delta", action="store_false",
+                    help="skip the same impacts through the delta replan")
     args = ap.parse_args()
     ensure_cache(args.cache, args.scale)
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
@@ -163,7 +207,10 @@ def main() -> int:
           f"({len(data.items):,} items, {len(data.bom_lines):,} BOM lines)")
     rng = np.random.default_rng(args.seed)
     where_used_vs_cte(session, args.cache, rng, args.queries)
-    impacts(session, revised_picks(session, rng, args.impacts), args.profile)
+    picks = revised_picks(session, rng, args.impacts)
+    impacts(session, picks, args.profile)
+    if args.delta:
+        delta_impacts(session, picks)
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
