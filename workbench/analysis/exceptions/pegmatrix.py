@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -154,6 +155,19 @@ def _sorted_pieces(a_row: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_row:
     return in_a[keep], in_b[keep], length[keep]
 
 
+def above(matrix: Any, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero(matrix > limit)`` (row-major) for a plan matrix: a
+    :class:`~workbench.analysis.rowmatrix.RowMatrix` is read in the rows it stores only (the
+    others are all zero), not compared and gathered over every row."""
+    stored = getattr(matrix, "stored_rows", None)
+    if stored is None or limit < 0:
+        found = np.nonzero(np.asarray(matrix) > limit)
+        return found[0], found[1]
+    rows = np.asarray(stored, np.int64)
+    r, b = np.nonzero(matrix[rows] > limit) if len(rows) else (rows, rows)
+    return rows[r], b
+
+
 def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(owner position, index) of ``range(starts[k], starts[k] + counts[k])`` for every k."""
     owner = np.repeat(np.arange(len(starts)), counts)
@@ -188,7 +202,7 @@ class PegMatrix:
         self.columns = due.names
         self.column_of = pd.Index(self.columns)
         self.due_day = due.days
-        order_rows, order_buckets = np.nonzero(plan.planned > EPS)  # row-major: level order
+        order_rows, order_buckets = above(plan.planned, EPS)  # row-major: level order
         self.order_row, self.order_bucket = order_rows, order_buckets
         self._order_key = order_rows * plan.calendar.n_buckets + order_buckets  # sorted
         self.claims = self._claims(pegging)

@@ -17,6 +17,7 @@ from workbench.analysis.netting import Plan, lot_size
 from workbench.analysis.sources import EPS, open_purchase_lines, open_work_orders
 
 from .kinds import ExceptionSettings, frame
+from .pegmatrix import above
 
 PO, WO = "purchase_order", "work_order"
 
@@ -111,7 +112,7 @@ def release_past_due(plan: Plan) -> pd.DataFrame:
     earliest such receipt's need date and release date (suggested: release today),
     ``days`` = days the release is overdue, quantity = every past-due planned receipt."""
     cal = plan.calendar
-    rows = np.flatnonzero((plan.planned > EPS).any(axis=1))
+    rows = np.unique(above(plan.planned, EPS)[0])
     offset = plan.offsets(rows)
     late = (np.arange(cal.n_buckets)[None, :] < offset[:, None]) & (plan.planned[rows] > EPS)
     has = late.any(axis=1)
