@@ -175,16 +175,42 @@ def _item_number(graph: BomGraph, item: str) -> int:
     return int(found) if isinstance(found, (int, np.integer)) else int(graph.items.idx([item])[0])
 
 
-def _parent_lines(graph: BomGraph, lines: np.ndarray) -> dict[int, list[tuple[int, int, float]]]:
+def _parent_lines(graph: BomGraph, lines: np.ndarray) -> _ParentLines:
     """Per ancestor, its usable parent lines as (line, parent, quantity), in the graph's order:
     ``lines`` (from :func:`_ancestors`) holds each ancestor's lines once, together and in CSR
-    order, so the path listing walks plain lists instead of asking numpy at every step."""
-    up: dict[int, list[tuple[int, int, float]]] = {}
-    for child, line, parent, qty in zip(graph.component[lines].tolist(), lines.tolist(),
-                                        graph.parent[lines].tolist(),
-                                        graph.quantity[lines].tolist(), strict=True):
-        up.setdefault(child, []).append((line, parent, qty))
-    return up
+    order, so the path listing walks plain lists instead of asking numpy at every step. Made
+    per ancestor when the listing first reaches it (:class:`_ParentLines`)."""
+    return _ParentLines(graph, lines)
+
+
+class _ParentLines:
+    """:func:`_parent_lines` as a look-up made on demand: the lines are sorted by component
+    once (numpy), and an ancestor's list is made the first time the path listing asks for it.
+    A listing stops at ``max_paths``: on a component used by thousands of assemblies it reaches
+    a small part of them, and a plain-Python pass over every gathered line took longer than
+    the rest of the question."""
+
+    def __init__(self, graph: BomGraph, lines: np.ndarray) -> None:
+        self.graph = graph
+        child = graph.component[lines]
+        order = np.argsort(child, kind="stable")  # each child's lines keep their order
+        self.lines = lines[order]
+        self.child = child[order]
+        self.made: dict[int, list[tuple[int, int, float]]] = {}
+
+    def get(self, node: int, default: list[tuple[int, int, float]]
+            ) -> list[tuple[int, int, float]]:
+        found = self.made.get(node)
+        if found is None:
+            lo = int(np.searchsorted(self.child, node, "left"))
+            hi = int(np.searchsorted(self.child, node, "right"))
+            if lo == hi:
+                return default
+            lines = self.lines[lo:hi]
+            found = list(zip(lines.tolist(), self.graph.parent[lines].tolist(),
+                             self.graph.quantity[lines].tolist(), strict=True))
+            self.made[node] = found
+        return found
 
 
 def _ancestor_frame(item: Any, min_level: Any, max_level: Any, top_level: Any,
@@ -331,7 +357,7 @@ def _leading_to(nodes: np.ndarray, edges: np.ndarray, targets: set[int]) -> np.n
 
 
 def _paths(graph: BomGraph, start: int, limit: int, tops: set[str] | None,
-           day: int | None, up: dict[int, list[tuple[int, int, float]]] | None = None
+           day: int | None, up: _ParentLines | None = None
            ) -> tuple[list[dict[str, Any]], bool]:
     """Depth-first listing of paths to top-level items, at most ``limit``, never repeating an
     item within a path (a cycle ends the path). ``up``: each ancestor's usable parent lines
