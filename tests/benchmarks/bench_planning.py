@@ -98,8 +98,11 @@ def growth_child(cache: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"imports_gib": max_rss_gib()}
     engine = open_cache(cache)
     path, stamp = snapshot.snapshot_path(engine), snapshot.read_stamp(engine)
-    out["from_snapshot"] = path is not None and stamp is not None and snapshot.read_snapshot(
-        path, stamp, frame_snapshot_layout()) is not None
+    # whether the load below takes the snapshot, from its manifest only: reading the frames
+    # once more here left their freed strings under the measured steps (+0.04 GiB max RSS)
+    manifest = snapshot.snapshot_manifest(path) if path is not None else None
+    out["from_snapshot"] = bool(manifest and stamp is not None and manifest.get("stamp") == stamp
+                                and manifest.get("layout") == frame_snapshot_layout())
     gc.collect()
 
     def step(name: str, started: float) -> None:
