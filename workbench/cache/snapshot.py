@@ -43,8 +43,9 @@ How invalidated
     trigger on every row inserted made a full sync of the large demo far slower. Rows inserted
     by hand outside the application are not seen: delete the snapshot after such an edit. The
     snapshot records the stamp it was made from and loads only while it equals the cache's, and
-    only if its layout (columns and kinds per frame, application version, in a checkout the
-    digest of the reading code) equals what the caller expects. A missing, stale, truncated or
+    only if its layout (columns and kinds per frame, application version, the digest of the
+    reading code: :data:`LAYOUT_CODE`, from the sources or, in a frozen build, the compiled
+    code and the build stamp) equals what the caller expects. A missing, stale, truncated or
     otherwise unreadable snapshot is skipped (a damaged one with a log line; every array is
     CRC-checked); the caller then reads SQLite as before. A sync that changes nothing keeps the
     stamp and the snapshot.
@@ -91,6 +92,21 @@ FORMAT = 2
 _SEP = "\x1f"
 #: A temporary file older than this is a crashed write's leftover.
 _STALE_TMP_S = 3600.0
+#: The code a snapshot's frames depend on (what reads, normalises and patches them; every module
+#: of a package): part of the layout a snapshot must have been made for
+#: (:func:`workbench.services.planning_data.frame_snapshot_layout`)
+LAYOUT_CODE = ("workbench.analysis.data", "workbench.domain", "workbench.cache.frames",
+               "workbench.cache.schema", "workbench.cache.snapshot",
+               "workbench.cache.snapshot_patch", "workbench.services.planning_data",
+               "workbench.services.frame_patch")
+
+
+def layout_code_digest() -> str:
+    """The digest of :data:`LAYOUT_CODE` (:func:`workbench.cache.code_digest.code_digest`:
+    sources, or in a frozen build the compiled code and the build stamp)."""
+    from workbench.cache.code_digest import code_digest
+
+    return code_digest(*LAYOUT_CODE)
 
 
 class SnapshotError(ValueError):

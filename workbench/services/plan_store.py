@@ -56,7 +56,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from workbench import __version__
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
 from workbench.analysis.data import PLANNING_ENTITIES, PlanningData, normalise_frame
@@ -70,6 +69,7 @@ from workbench.analysis.incremental_sources import (
 from workbench.analysis.netting import Plan
 from workbench.analysis.session import PlanningSession
 from workbench.cache import plan_store
+from workbench.cache.code_digest import code_digest
 from workbench.cache.db import local_base
 from workbench.services.tasks import TaskState
 
@@ -96,17 +96,20 @@ def folder_of(engine: Engine) -> Path | None:
     return None if base is None else plan_store.plan_folder(base)
 
 
+#: the code a stored plan depends on (every module of a package): a change in any of them may
+#: plan the same data differently (workbench.cache.code_digest)
+PLANNING_CODE = ("workbench.analysis", "workbench.domain", "workbench.services.planning_data",
+                 "workbench.services.overlay", "workbench.services.plan_store",
+                 "workbench.cache.plan_store")
+
+
 @functools.cache
 def _code_digest() -> str:
-    from workbench.analysis import bom, data, incremental, netting, sources
+    """The digest of :data:`PLANNING_CODE` (sources, or in a frozen build the compiled code and
+    the build stamp) and the frame snapshot's layout (the frames the plan was made from)."""
     from workbench.services import planning_data
 
-    digest = hashlib.sha256(__version__.encode())
-    for module in (bom, data, incremental, netting, sources, planning_data):
-        try:
-            digest.update(Path(str(module.__file__)).read_bytes())
-        except OSError:  # a frozen build: its version says it all
-            digest.update(b"-")
+    digest = hashlib.sha256(code_digest(*PLANNING_CODE).encode())
     digest.update(planning_data.frame_snapshot_layout().encode())
     return digest.hexdigest()
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -48,7 +46,6 @@ from workbench.cache.snapshot import (
     snapshot_path,
     write_in_background,
 )
-from workbench.cache.snapshot_patch import patch_frame
 from workbench.domain.models import ENTITY_MODELS
 from workbench.services.overlay import pending_decisions
 from workbench.services.tasks import TaskState, check_cancelled
@@ -172,15 +169,12 @@ def planning_columns(entity: str) -> tuple[list[str], list[str], tuple[str, ...]
 @functools.cache
 def frame_snapshot_layout() -> str:
     """What a snapshot must have been made for: this version's columns and kinds per frame, and
-    the code that reads and normalises them (the source files' digest when they are at hand, as
-    in a development checkout, where the version does not move with every edit)."""
-    digest = hashlib.sha256()
-    for function in (normalise_frame, read_entity_columns, read_planning_frames, patch_frame):
-        try:
-            digest.update(Path(function.__code__.co_filename).read_bytes())
-        except OSError:  # a frozen build: its version says it all
-            digest.update(b"-")
-    return json.dumps({"version": __version__, "code": digest.hexdigest(), "frames": {
+    the code that reads and normalises them (:data:`workbench.cache.snapshot.LAYOUT_CODE`: every
+    module's source, in a frozen build its compiled code and the build stamp; the version does
+    not move with every edit)."""
+    from workbench.cache.snapshot import layout_code_digest
+
+    return json.dumps({"version": __version__, "code": layout_code_digest(), "frames": {
         entity: [[c, k] for c, k in column_kinds(entity).items()
                  if c not in LEFT_OUT.get(entity, ())] for entity in PLANNING_ENTITIES}})
 
