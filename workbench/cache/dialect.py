@@ -255,9 +255,15 @@ def now_sql(bind: Connection | Engine | Any) -> str:
 
 
 def new_stamp_sql(bind: Connection | Engine | Any) -> str:
-    """The statement drawing a new entity stamp when the last one was observed."""
-    draw = "pwb_random_stamp()" if is_postgres(bind) else "random()"
-    return f"UPDATE entity_stamp SET stamp = {draw}, observed = 0 WHERE id = 1 AND observed = 1"
+    """The statement drawing a new entity stamp when the last one was observed.
+
+    PostgreSQL: the row is updated (and so locked until the writer commits) even when the stamp
+    was not observed, as SQLite's write lock is held: a reader's observation then waits for the
+    writer, or came first and this draws (see :func:`workbench.cache.stamp.stamp_in_transaction`)."""
+    if is_postgres(bind):
+        return ("UPDATE entity_stamp SET stamp = CASE WHEN observed = 1 THEN pwb_random_stamp() "
+                "ELSE stamp END, observed = 0 WHERE id = 1")
+    return "UPDATE entity_stamp SET stamp = random(), observed = 0 WHERE id = 1 AND observed = 1"
 
 
 def schema_version(conn: Connection) -> int:

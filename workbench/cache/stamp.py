@@ -23,8 +23,17 @@ def stamp_on(connection: Any) -> int | None:
 
 def stamp_in_transaction(conn: Connection) -> int | None:
     """The stamp as the writing transaction of ``conn`` sees it (a sync calls it first thing:
-    then it names exactly the state the run starts from)."""
-    row = conn.exec_driver_sql("SELECT stamp FROM entity_stamp WHERE id = 1").fetchone()
+    then it names exactly the state the run starts from).
+
+    On PostgreSQL the stamp row is locked until the transaction ends, as SQLite's write lock
+    does: a reader observing the stamp meanwhile waits (and gives up: no snapshot this time).
+    Without it a reader could observe the unchanged stamp, read the frames without this run's
+    rows, and the run then commit under that same stamp (its writes drew no new one: the stamp
+    was not observed when they ran)."""
+    from workbench.cache import dialect
+
+    lock = " FOR UPDATE" if dialect.is_postgres(conn) else ""
+    row = conn.exec_driver_sql(f"SELECT stamp FROM entity_stamp WHERE id = 1{lock}").fetchone()
     return None if row is None else int(row[0])
 
 
