@@ -353,12 +353,18 @@ def test_a_sync_outside_the_app_plans_the_new_state_for_the_next_process(
 
 def test_storing_a_plan_keeps_its_parameters_and_only_the_changes_that_follow_it(
         tmp_path: Path) -> None:
-    """Changes 1->2, 2->3 (before the plan of 3) and 3->4, 4->5 (after it), 9->-7 (elsewhere):
-    storing the plan of 3 keeps 3->4 and 4->5 only; its parameters are read back."""
+    """Changes 1->2, 2->3 (before the plan of 3) and 3->4, 4->5 (after it), 9->-7 (elsewhere),
+    all two days old: storing the plan of 3 keeps 3->4 and 4->5 only (recent records before it
+    are kept a day: tests/analysis/test_plan_store_files.py); its parameters are read back."""
+    import os
+    import time
+
     folder = tmp_path / "cache.sqlite.plan"
     for before, after in ((1, 2), (2, 3), (3, 4), (4, 5), (9, -7)):
         plan_files.write_change(folder, before, after, {"items": [], "bom_parents": [],
                                                         "master": False})
+        old = time.time() - 2 * 86400
+        os.utime(folder / f"change_{before}_{after}.json", (old, old))
     plan_files.write_plan(folder, 3, "k", {"net": np.zeros((1, 2))}, {},
                           params={"bucket_days": 7, "n_buckets": 26, "consumption": [30, 0]})
     left = sorted(p.name for p in folder.glob("change_*.json"))

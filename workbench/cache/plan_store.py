@@ -7,14 +7,20 @@ Where
     file per plan matrix and vector (opened with ``mmap_mode='c'``: in milliseconds, pages read
     on demand, writes private to the process), ``objects.pickle`` for the rest (numbering,
     sites, BOM segments, sources; pickle protocol 5) and ``meta.json`` (format, stamp, key).
-    Written to a temporary folder, flushed, then renamed to its final name (a new stamp's name
-    never exists yet); older plans are removed afterwards. A crash leaves the old plan or a
-    stray ``.tmp-*`` folder, never a half plan under a real name.
+    A plan matrix kept as its non-zero values (the services' ``RowMatrix``) is stored as its
+    parts, ``<name>.<part>.npy`` (the caller splits and joins them: this module stores arrays).
+    Written to a fresh temporary folder, flushed, then renamed to its final name (a new stamp's
+    name never exists yet); older plans are removed afterwards. A crash leaves the old plan or a
+    stray ``.tmp-*`` folder, never a half plan under a real name; a ``.tmp-*`` entry more than
+    an hour old is removed by the next store.
 
     Beside them, ``change_<before>_<after>.json``: what a sync that moved the cache from stamp
     ``before`` to stamp ``after`` changed (item codes, BOM parents, whether the item master
     changed), written by the sync's snapshot patch (:mod:`workbench.services.frame_patch`).
-    Storing a plan removes the changes no chain from its stamp follows.
+    Storing a plan removes the changes no chain from its stamp follows once they are a day old
+    (:data:`KEEP_CHANGES_S`; at most :data:`KEEP_CHANGES` of them are kept): a planner process
+    still holding an older state brings its plan up to date along them after a sync that also
+    stored a plan (``workbench sync`` plans what it wrote for the next process).
 
 When used
     ``meta.json`` also names the planning parameters the plan was made with (bucket length,
@@ -26,9 +32,14 @@ When used
     missing file, another stamp or key, a damaged file) reads as None and the caller plans in
     full. Like the frame snapshot it holds nothing the cache does not: delete it at any time.
 
-The pickle is read only from the folder beside the user's own cache (mode 0600, written by
-this application), and only when this user owns it and nobody else may write it; it is a cache
-of a cache, never exchanged.
+Nothing is read from a folder or a file someone else could have written
+(:mod:`workbench.cache.private_files`): the ``.plan`` folder and each ``s<stamp>`` folder must be
+real folders (not symlinks) of this user that nobody else may write, every file (arrays,
+pickle, ``meta.json``, change records) a regular file of this user nobody else may write,
+opened without following a symlink, relative to its checked folder; anything else reads as
+"no stored plan" (plan in full). A ``.plan`` folder in the way that fails the check is removed
+and created anew (0700) on the next store. The pickle is thus only ever one this application
+wrote for this user; it is a cache of a cache, never exchanged.
 """
 
 from __future__ import annotations
@@ -38,24 +49,49 @@ import logging
 import os
 import pickle
 import shutil
-import threading
+import stat
+import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from workbench.cache.private_files import (
+    Folder,
+    NotPrivate,
+    create_file,
+    private_folder,
+    private_folder_at,
+    remove_stale,
+    write_file,
+)
+
 log = logging.getLogger(__name__)
 
 #: Appended to the cache file's name.
 SUFFIX = ".plan"
-#: Version of the folder layout written here.
-FORMAT = 1
+#: Version of the folder layout written here (2: plan matrices may be stored as their parts).
+FORMAT = 2
+#: a ``.tmp-*`` entry older than this is a crashed store's leftover (removed by the next store)
+STALE_TMP_S = 3600.0
+#: a recorded change no chain from the stored plan follows is kept this long (a planner process
+#: holding an older state replans along it after a sync, see the module doc) ...
+KEEP_CHANGES_S = 24 * 3600.0
+#: ... and at most this many of them (the newest)
+KEEP_CHANGES = 32
 
 
 def plan_folder(cache: Path) -> Path:
     """``<cache file>.plan`` beside ``cache``."""
     return cache.with_name(cache.name + SUFFIX)
+
+
+def _sync_write(fh: Any, write: Any) -> None:
+    write(fh)
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarray],
@@ -64,43 +100,44 @@ def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarr
     """Store a plan of ``stamp`` under ``key`` (module doc); returns its folder. Older plans in
     ``folder`` are removed once the new one is in place. ``prepared_key``: what its
     date-independent parts (numbering, sources) are valid for, whatever the calendar;
-    ``params``: the planning parameters it was made with (JSON, :func:`stored_params`)."""
-    folder.mkdir(mode=0o700, exist_ok=True)
+    ``params``: the planning parameters it was made with (JSON, :func:`stored_params`).
+    ``arrays``: plain numpy arrays (names without ``/``). Raises :class:`NotPrivate` when
+    ``folder`` cannot be made a private folder of this user."""
+    if any("/" in name or "\\" in name or name.startswith(".") for name in arrays):
+        raise ValueError(f"array names must be plain file names: {sorted(arrays)}")
+    private_folder(folder)
+    remove_stale(folder, ".tmp-", STALE_TMP_S)
     final = folder / f"s{stamp}"
-    tmp = folder / f".tmp-{os.getpid()}-{threading.get_ident()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(mode=0o700)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=folder))  # 0700, fresh
     try:
         for name, array in arrays.items():
-            with open(tmp / f"{name}.npy", "wb") as fh:
-                np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-        with open(tmp / "objects.pickle", "wb") as fh:
-            pickle.dump(objects, fh, protocol=5)
-            fh.flush()
-            os.fsync(fh.fileno())
+            with create_file(tmp / f"{name}.npy") as fh:
+                _sync_write(fh, lambda f, a=array: np.save(f, np.ascontiguousarray(a),
+                                                           allow_pickle=False))
+        with create_file(tmp / "objects.pickle") as fh:
+            _sync_write(fh, lambda f: pickle.dump(objects, f, protocol=5))
         meta = {"format": FORMAT, "stamp": stamp, "key": key, "prepared_key": prepared_key,
                 "arrays": sorted(arrays), "params": dict(params or {})}
-        (tmp / "meta.json").write_text(json.dumps(meta))
-        for path in tmp.iterdir():
-            path.chmod(0o600)
+        with create_file(tmp / "meta.json") as fh:
+            _sync_write(fh, lambda f: f.write(json.dumps(meta).encode()))
         shutil.rmtree(final, ignore_errors=True)
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    for old in folder.iterdir():  # the older plans: never used again
-        if old.is_dir() and old.name.startswith("s") and old != final:
+    for name in os.listdir(folder):  # the older plans: never used again
+        old = folder / name
+        if name.startswith("s") and old != final and stat.S_ISDIR(os.lstat(old).st_mode):
             shutil.rmtree(old, ignore_errors=True)
     _prune_changes(folder, stamp)
     return final
 
 
-def _prune_changes(folder: Path, stamp: int) -> None:
-    """Remove the recorded changes no chain from the plan of ``stamp`` follows (those of
-    the states before it), keeping the ones recorded since (a sync may have committed while
-    the plan was being stored)."""
+def _prune_changes(folder: Path, stamp: int, now: float | None = None) -> None:
+    """Remove the recorded changes no chain from the plan of ``stamp`` follows (those of the
+    states before it, or of states never planned) once older than :data:`KEEP_CHANGES_S`, and
+    beyond the newest :data:`KEEP_CHANGES` of them; the ones a chain from ``stamp`` follows
+    (recorded since: a sync may have committed while the plan was being stored) are kept."""
     edges: dict[int, list[tuple[int, Path]]] = {}
     for path in folder.glob("change_*_*.json"):
         try:
@@ -117,41 +154,46 @@ def _prune_changes(folder: Path, stamp: int) -> None:
             if following not in seen:
                 seen.add(following)
                 frontier.append(following)
+    now = time.time() if now is None else now
+    others = []
     for paths in edges.values():
         for _, path in paths:
             if path not in keep:
-                path.unlink(missing_ok=True)
-
-
-def _private(st: os.stat_result) -> bool:
-    """True for a file only this user can write (owned by this user, no group/other write):
-    a pickle anyone else could have written is never loaded."""
-    if os.name != "posix":
-        return True  # the user's profile folder on Windows
-    return st.st_uid == os.getuid() and not st.st_mode & 0o022
+                try:
+                    others.append((os.lstat(path).st_mtime, path))
+                except OSError:
+                    continue
+    others.sort(key=lambda found: found[0], reverse=True)  # the newest first
+    for n, (written, path) in enumerate(others):
+        if n >= KEEP_CHANGES or now - written > KEEP_CHANGES_S:
+            path.unlink(missing_ok=True)
 
 
 def read_plan(folder: Path, stamp: int, key: str, prepared_key: str | None = None
               ) -> tuple[dict[str, np.ndarray], Any, bool] | None:
     """(arrays, objects, exact) of the plan stored for ``stamp`` and ``key`` (exact), else of
     the plan stored for ``stamp`` with ``prepared_key`` (not exact: only its date-independent
-    parts may be used), else None."""
+    parts may be used), else None (also when a folder or file of it is not private: module
+    doc). The arrays are mapped copy-on-write (writes stay private to the process)."""
     path = folder / f"s{stamp}"
     try:
-        meta = json.loads((path / "meta.json").read_text())
-        if meta.get("format") != FORMAT or meta.get("stamp") != stamp:
-            return None
-        exact = meta.get("key") == key
-        if not exact and (not prepared_key or meta.get("prepared_key") != prepared_key):
-            return None
-        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="c", allow_pickle=False)
-                  for name in meta["arrays"]}
-        with open(path / "objects.pickle", "rb") as fh:
-            if not _private(os.fstat(fh.fileno())):
-                log.warning("stored plan %s not read: not a private file of this user", path)
+        with Folder.open(folder) as root, root.sub(path.name) as stored:
+            meta = json.loads(stored.read_bytes("meta.json"))
+            if meta.get("format") != FORMAT or meta.get("stamp") != stamp:
                 return None
-            objects = pickle.load(fh)  # our own file beside the user's cache (module doc)
+            exact = meta.get("key") == key
+            if not exact and (not prepared_key or meta.get("prepared_key") != prepared_key):
+                return None
+            names = [str(name) for name in meta["arrays"]]
+            if any("/" in name or "\\" in name or name.startswith(".") for name in names):
+                return None
+            arrays = {name: stored.load_array(f"{name}.npy") for name in names}
+            with stored.file("objects.pickle") as fh:
+                objects = pickle.load(fh)  # our own private file (module doc)
     except FileNotFoundError:
+        return None
+    except NotPrivate as exc:
+        log.warning("stored plan %s not read: %s", path, exc)
         return None
     except Exception as exc:  # noqa: BLE001 - a damaged plan: plan in full
         log.warning("stored plan %s not read (%s: %s)", path, type(exc).__name__, exc)
@@ -160,14 +202,15 @@ def read_plan(folder: Path, stamp: int, key: str, prepared_key: str | None = Non
 
 
 def stored_stamps(folder: Path) -> list[int]:
-    """Stamps of the plans stored in ``folder``."""
-    if not folder.is_dir():
+    """Stamps of the plans stored in ``folder`` (private folders only: module doc)."""
+    if not private_folder_at(folder):
         return []
     out = []
-    for path in folder.iterdir():
-        if path.is_dir() and path.name.startswith("s") and (path / "meta.json").exists():
+    for name in os.listdir(folder):
+        path = folder / name
+        if name.startswith("s") and private_folder_at(path) and (path / "meta.json").exists():
             try:
-                out.append(int(path.name[1:]))
+                out.append(int(name[1:]))
             except ValueError:
                 continue
     return out
@@ -178,13 +221,14 @@ def stored_params(folder: Path) -> tuple[int, dict[str, Any]] | None:
     :func:`write_plan` was given: what a sync plans the next state with), else None."""
     def written(stamp: int) -> float:
         try:
-            return (folder / f"s{stamp}" / "meta.json").stat().st_mtime
+            return os.lstat(folder / f"s{stamp}" / "meta.json").st_mtime
         except OSError:
             return 0.0
 
     for stamp in sorted(stored_stamps(folder), key=written, reverse=True):  # stamps are random
         try:
-            meta = json.loads((folder / f"s{stamp}" / "meta.json").read_text())
+            with Folder.open(folder) as root, root.sub(f"s{stamp}") as stored:
+                meta = json.loads(stored.read_bytes("meta.json"))
         except (OSError, ValueError):
             continue
         if meta.get("format") == FORMAT and meta.get("params"):
@@ -194,40 +238,57 @@ def stored_params(folder: Path) -> tuple[int, dict[str, Any]] | None:
 
 def write_change(folder: Path, before: int, after: int, change: Mapping[str, Any]) -> None:
     """Record what the write from stamp ``before`` to ``after`` changed (module doc)."""
-    folder.mkdir(mode=0o700, exist_ok=True)
-    final = folder / f"change_{before}_{after}.json"
-    tmp = folder / f".tmp-change-{os.getpid()}-{threading.get_ident()}"
-    tmp.write_text(json.dumps(dict(change, before=before, after=after)))
-    tmp.chmod(0o600)
-    os.replace(tmp, final)
+    private_folder(folder)
+    text = json.dumps(dict(change, before=before, after=after)).encode()
+    write_file(folder, f"change_{before}_{after}.json", lambda fh: fh.write(text),
+               prefix=".tmp-change-")
 
 
-def read_change(folder: Path, before: int, after: int) -> dict[str, Any] | None:
-    """What the write from ``before`` to ``after`` changed, if recorded."""
+def _read_change(root: Folder, before: int, after: int) -> dict[str, Any] | None:
     try:
-        out = json.loads((folder / f"change_{before}_{after}.json").read_text())
+        out = json.loads(root.read_bytes(f"change_{before}_{after}.json"))
+    except NotPrivate as exc:
+        log.warning("change record not read: %s", exc)
+        return None
     except (OSError, ValueError):
         return None
-    if out.get("before") != before or out.get("after") != after:
+    if not isinstance(out, dict) or out.get("before") != before or out.get("after") != after:
         return None
     return dict(out)
 
 
+def read_change(folder: Path, before: int, after: int) -> dict[str, Any] | None:
+    """What the write from ``before`` to ``after`` changed, if recorded (in a private file of
+    a private folder: module doc)."""
+    try:
+        with Folder.open(folder) as root:
+            return _read_change(root, before, after)
+    except OSError:
+        return None
+
+
 def changes_to(folder: Path, after: int) -> list[dict[str, Any]]:
     """Every recorded change ending at ``after``."""
-    if not folder.is_dir():
+    try:
+        root = Folder.open(folder)
+    except OSError:
         return []
     out = []
-    for path in folder.glob(f"change_*_{after}.json"):
-        before = path.name.split("_")[1]
-        try:
-            found = read_change(folder, int(before), after)
-        except ValueError:
-            continue
-        if found is not None:
-            out.append(found)
+    with root:
+        suffix = f"_{after}.json"
+        for name in root.entries():
+            if not (name.startswith("change_") and name.endswith(suffix)):
+                continue
+            try:
+                before = int(name[len("change_"):-len(suffix)])
+            except ValueError:
+                continue
+            found = _read_change(root, before, after)
+            if found is not None:
+                out.append(found)
     return out
 
 
-__all__ = ["FORMAT", "SUFFIX", "changes_to", "plan_folder", "read_change", "read_plan",
-           "stored_params", "stored_stamps", "write_change", "write_plan"]
+__all__ = ["FORMAT", "KEEP_CHANGES", "KEEP_CHANGES_S", "STALE_TMP_S", "SUFFIX", "changes_to",
+           "plan_folder", "read_change", "read_plan", "stored_params", "stored_stamps",
+           "write_change", "write_plan"]
