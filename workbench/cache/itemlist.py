@@ -252,23 +252,41 @@ def write_item_list(folder: Path, stamp: int, arrays: dict[str, Any],
                     distinct: dict[str, list[str]], widths: dict[str, int] | None = None) -> None:
     """Keep the whole list (``arrays``: one array per column in code order, text as fixed-width
     unicode, numbers as floats; no object arrays) under ``stamp``: the column files first, the
-    ``<stamp>.json`` that names them last, each through a temporary file and a rename (a reader
-    sees a complete list or none); lists of other stamps are removed."""
+    ``<stamp>.json`` that names them last, each through a temporary file (a fresh name, 0600,
+    flushed to disk) and a rename (a reader sees a complete list or none); lists of other
+    stamps are removed, and temporary files over an hour old (a crashed write's). The folder
+    is made 0700: the list holds the cache's items, and the cache is private (0600)."""
     import json
     import os
+    import tempfile
 
     import numpy as np
 
-    folder.mkdir(parents=True, exist_ok=True)
+    from workbench.cache.private_files import remove_stale
+
     rows = {len(a) for a in arrays.values()}
     if len(rows) != 1:
         raise ValueError("item list columns of different lengths")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, as the cache file is
+    try:
+        if folder.stat().st_mode & 0o077:  # kept by an older version (0755)
+            folder.chmod(0o700)
+    except OSError:
+        pass
+    remove_stale(folder, ".", _STALE_TMP_S, suffix=".tmp")  # a crashed write's leftovers
 
     def put(name: str, write: Any) -> None:
-        tmp = folder / f".{name}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            write(fh)
-        os.replace(tmp, folder / name)
+        # a fresh name (O_EXCL, 0600), on disk before it replaces the old file
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, folder / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     for column, values in arrays.items():
         put(f"{stamp}.{column}.npy", lambda fh, v=values: _save(fh, np.ascontiguousarray(v)))
@@ -282,6 +300,8 @@ def write_item_list(folder: Path, stamp: int, arrays: dict[str, Any],
             path.unlink(missing_ok=True)
 
 
+#: a ``.<name>.<pid>.*.tmp`` file older than this (seconds) is a crashed write's leftover
+_STALE_TMP_S = 3600.0
 #: rows written at a time by :func:`_save`
 _SAVE_ROWS = 16_384
 
