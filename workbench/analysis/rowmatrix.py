@@ -204,7 +204,8 @@ class RowMatrix(NDArrayOperatorsMixin):
         k, width = self.n_stored, self.block.shape[1]
         need = k + len(rows) + 1
         if need > len(self.block):
-            grown = np.zeros((max(need, len(self.block) * 5 // 4), width))
+            # geometric growth: replans writing a few rows each do not copy the block each time
+            grown = np.zeros((max(need, len(self.block) * 3 // 2, 64), width))
             grown[:k] = self.block[:k]
             self.block = grown
         self.block[k:need] = 0.0
