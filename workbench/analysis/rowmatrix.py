@@ -1,4 +1,4 @@
-"""A float64 matrix that stores only its non-zero rows, read like a dense array.
+"""A float64 matrix that stores only its non-zero values, read like a dense array.
 
 The plan's four (item-site rows x buckets) matrices are mostly zero rows on a real plant: on
 the large demo (550,111 rows x 26 buckets) net requirements and planned receipts are zero in
@@ -16,12 +16,12 @@ answers those reads with numpy's own semantics, so they keep working unchanged:
 * ``m[i]``, ``m[rows]``, ``m[mask]``, ``m[a:b]``, ``m[rows, j]``, ``m[rows, cols]`` (pairwise),
   ``m[rows, :w]``: the same values, shapes and dtypes a dense array gives (always a copy, never a
   view: nothing reads through a view of a plan matrix to write into it);
-* ``m[rows] = values`` and the other writes of the incremental replan (a zero row that receives
-  a non-zero value gets a slot; the block grows in place);
+* ``m[rows] = values`` and the other writes of the incremental replan (a written row gets a
+  dense slot unless it stays all zero; the dense block grows geometrically);
 * ``shape``, ``dtype``, ``ndim``, ``size``, ``len()``, iteration, ``copy()``;
-* row reductions (``m.sum(axis=1)``, ``any``, ``max``, ``min`` over axis 1) from the block;
-* elementwise operators and ufuncs with scalars (``m > EPS``, ``m * 2``) computed on the block
-  and gathered per row, without a dense float64 copy; anything else (``np.asarray(m)``,
+* row reductions (``m.sum(axis=1)``, ``any``, ``max``, ``min`` over axis 1) and elementwise
+  operators and ufuncs with scalars (``m > EPS``, ``m * 2``) on 65,536 dense rows at a time,
+  never the whole dense float64 matrix at once; anything else (``np.asarray(m)``,
   ``np.cumsum(m, axis=1)``, ``m.sum()``, operations between two matrices) goes through the dense
   matrix, built for that call (exact, at its memory cost).
 
