@@ -27,7 +27,7 @@ rejected, never attached to a guessed parent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
@@ -44,6 +44,9 @@ from planner_connectors.files.mapped import (
     validate_chunk,
 )
 from planner_connectors.files.profile import EntityMapping, Profile, target_of
+from planner_connectors.files.runs import constant as _constant
+from planner_connectors.files.runs import picker as _picker
+from planner_connectors.files.runs import units as _units
 from planner_connectors.files.tables import Table, paused_gc
 from workbench.domain.models import ENTITY_MODELS
 from workbench.domain.validation import RecordError
@@ -85,27 +88,6 @@ def _read_indented(
                 validate_chunk(chunk, columns.names.get(entity, {}))
                 out[entity].append(chunk)
     return out
-
-
-def _units(columns: _Columns, table: Table) -> Iterator[list[tuple[int, list[Any]]]]:
-    """The table's rows in runs that each start at a level-0 row (after the first), as its
-    blocks arrive: a run is read while the next blocks of the sheet are still being parsed
-    (:mod:`planner_connectors.files.xlsx_parts`), and no BOM spans two runs, so reading run by
-    run gives what reading the table at once gives (the state carries what was listed)."""
-    blocks = table.blocks if table.blocks is not None else iter([list(table.rows)])
-    pending: list[tuple[int, list[Any]]] = []
-    for block in blocks:
-        if not block:
-            continue
-        cut = columns.last_top(block)
-        if cut > 0 or (cut == 0 and pending):
-            unit, pending = pending + block[:cut], block[cut:]
-            if unit:
-                yield unit
-        else:
-            pending += block
-    if pending:
-        yield pending
 
 
 @dataclass
@@ -593,21 +575,6 @@ def _fast_possible(columns: _Columns, codes: list[Any], levels: list[Any]) -> bo
 #: the column-wise reading of a table with nothing to reject (:meth:`_State._fast`); off: every
 #: row through :meth:`_State.row` (the tests compare both)
 FAST = True
-
-
-def _picker(rows: list[int]) -> Any:
-    """``column -> the values at rows``, at C speed (one value: itemgetter gives it bare)."""
-    if not rows:
-        return lambda column: []
-    if len(rows) == 1:
-        (only,) = rows
-        return lambda column: [column[only]]
-    get = itemgetter(*rows)
-    return lambda column: list(get(column))
-
-
-def _constant(fixed: dict[str, Any], n: int) -> dict[str, list[Any]]:
-    return {name: [value] * n for name, value in fixed.items()}
 
 
 def indented_written(mapping: EntityMapping, entity: str) -> tuple[str, ...]:
