@@ -21,6 +21,8 @@ Run:  .venv/bin/python tests/benchmarks/bench_mapped_import.py [--scale medium|l
    Prints rows/s and CPU seconds of both per run and their medians, the ratio (target >= 0.5;
    also by CPU seconds, which the machine's load disturbs less), each process's peak RSS, the
    load average, and checks that both caches hold the same items, revisions and BOM lines.
+   A mapped run whose sheets were parsed in parts beside the reading (only when a core is
+   idle: planner_connectors/files/xlsx_parts.py) says so ("sheets parsed in N parts").
 """
 
 from __future__ import annotations
@@ -197,6 +199,17 @@ def run_one(kind: str, folder: Path, cache: Path, profile: Path | None) -> None:
     engine = open_cache(cache)
     connector = (FilesConnector(folder) if profile is None
                  else FilesConnector(dir=folder, mapping=profile))
+    parts: list[int] = []  # the sheet parts parsed beside the reading (none: sheets read whole)
+    if profile is not None:
+        from planner_connectors.files import xlsx_parts
+
+        parse = xlsx_parts._parse
+
+        def counted(data: bytes, name: str) -> Any:
+            parts.append(len(data))
+            return parse(data, name)
+
+        xlsx_parts._parse = counted
     t, c = time.perf_counter(), time.process_time()
     result = run_sync(engine, connector, entities=None if kind == "master" else list(ENTITIES),
                       full=True)
@@ -205,7 +218,8 @@ def run_one(kind: str, folder: Path, cache: Path, profile: Path | None) -> None:
     print(json.dumps({"kind": kind, "ok": result.ok, "error": result.error,
                       "rows": result.total("received"), "seconds": seconds, "cpu": cpu,
                       "rejected": [str(e) for e in result.rejected[:3]],
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "parts": len(parts)}))
 
 
 def _child(kind: str, folder: Path, cache: Path, profile: Path | None) -> dict[str, Any]:
@@ -296,7 +310,8 @@ def main() -> None:
             runs[kind].append(f)
             print(f"run {n + 1} {kind:9}: {f['rows']:>10,} rows in {f['seconds']:7.2f} s "
                   f"(cpu {f['cpu']:.2f} s) = {f['rows'] / f['seconds']:>9,.0f} rows/s, "
-                  f"peak RSS {f['peak_mb']:,.0f} MB")
+                  f"peak RSS {f['peak_mb']:,.0f} MB"
+                  + (f", sheets parsed in {f['parts']} parts" if f.get("parts") else ""))
         m, c = runs["mapped"][-1], runs["canonical"][-1]
         ratios.append((m["rows"] / m["seconds"]) / (c["rows"] / c["seconds"]))
         cpu_ratios.append((m["rows"] / m["cpu"]) / (c["rows"] / c["cpu"]))
