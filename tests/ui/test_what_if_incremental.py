@@ -1,5 +1,6 @@
-"""The Where-used panel's what-if (table and chart) after a revision change comes from the net
-change replan and equals a full replan of the changed data: each row of the what-if table has
+"""The Where-used panel's what-if (table and chart) after a revision change comes from a replan
+of what the change reaches (the delta replan, analysis.scenario.replan) and equals a full replan
+of the changed data: each row of the what-if table has
 the gross and net requirements of a full plan with revision A staying (before) and with B from
 the date (after), and every row the table does not list is the same in both full plans."""
 
@@ -12,9 +13,9 @@ from tests.analysis.builders import week
 from tests.fixtures_connector import MemoryConnector
 from tests.ui.conftest import make_context
 from workbench.analysis import revisions
-from workbench.analysis.incremental_whatif import scenario
 from workbench.analysis.netting import plan
 from workbench.analysis.revisions import scenario_data
+from workbench.analysis.scenario import replan as delta_replan
 from workbench.cache.db import open_cache
 from workbench.services import planning
 from workbench.services.sync import run_sync
@@ -51,8 +52,9 @@ def test_the_what_if_view_equals_a_full_replan(qtbot, tmp_path) -> None:  # type
     path = tmp_path / "whatif.sqlite"
     assert run_sync(open_cache(path), MemoryConnector(_plant())).ok
     ctx = make_context(path, tmp_path, sources=[])
-    # the impact's two scenarios (computed in the planner process) come from the net change
-    assert revisions.replan is scenario
+    # the impact's two scenarios (computed in the planner process) come from the delta replan:
+    # only the revised parents' descendants re-netted, never a full plan
+    assert revisions.replan is delta_replan
     panel = WhereUsedPanel(ctx)
     qtbot.addWidget(panel)
     panel.resize(1300, 800)
