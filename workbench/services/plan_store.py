@@ -31,8 +31,10 @@ Two more users of the stored plan and the recorded changes:
 
 The stored netting is never used when anything it depends on differs (:func:`plan_key`): the
 calendar, the forecast consumption windows, the pending decisions overlaid on the PO lines,
-the code (application version, in a checkout the digest of the planning sources) or the
-frames' layout. A write that
+the code (:data:`PLANNING_CODE`: every module of the planning engine and the domain, from the
+sources or, in a frozen build, the compiled code and the build stamp) or the frames' layout.
+The plan matrices are stored as their non-zero parts and read back as
+:class:`~workbench.analysis.rowmatrix.RowMatrix` (:func:`stored_arrays`). A write that
 recorded no change (a hand edit, a package import, a sync whose patch was skipped) leaves no
 chain from the stored stamp to the cache's: full plan. A change of the item master, or one the
 replan cannot promise the same answer for, is planned in full by ``replan`` itself.
