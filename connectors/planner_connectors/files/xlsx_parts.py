@@ -13,7 +13,8 @@ references, so every row keeps its number and column.
 :func:`sheet_parts` gives ``(first row, first column, rows)`` per part (0-based, as
 ``CalamineSheet.start``), or None when the sheet is read whole: not a zip workbook (XLS, XLSB,
 ODS), a sheet XML under :data:`MIN_SHEET_BYTES`, a shared-strings table too big to parse once per
-part, no idle core (:func:`free_cores`: on a busy machine the parts' extra CPU is not won back),
+part, fewer than two idle cores (:func:`free_cores`: one for the feeder, one for a parser; on a
+busy machine the parts' extra CPU is not won back: see :data:`MIN_FREE_CORES`),
 A layout this does not know (no ``<sheetData>`` start tag in the first part, a row without its
 ``r`` number, ...) or a part calamine cannot read raises :class:`Unsplittable` before that part's
 rows are given; the caller then reads the sheet whole and skips the rows it has
@@ -47,6 +48,13 @@ MIN_SHEET_BYTES = 32 << 20
 SHARED_STRING_FACTOR = 4
 #: parts parsed at once (the caller's thread turns parsed parts into records beside them)
 WORKERS = max(1, min(2, (os.cpu_count() or 2) - 1))
+#: idle cores (CPU count less the load average) needed to read a sheet in parts. On the 2 shared
+#: cores of the benchmark machine the parts cost wall time at every load seen (medium mapped
+#: sync at load 3.6: 11.6-11.8 s in parts against 7.2-7.3 s whole, 7.5 against 6.3 s of CPU):
+#: the reading thread, the feeder and the parser share one scheduler slice and hand the GIL
+#: over. A gain needs a core each for the feeder and a parser beside the reading thread; it
+#: was not measured (no idle machine in that session).
+MIN_FREE_CORES = 2.0
 
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)worksheet[\s>]")
@@ -93,8 +101,9 @@ def sheet_parts(path: Path, name: str, workers: int | None = None) -> Iterator[P
     read the sheet whole."""
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return None
-    workers = workers or min(WORKERS, int(free_cores()))
-    if workers < 1:  # no core to parse beside the reading: the parts would only cost more
+    free = free_cores()
+    workers = workers or (min(WORKERS, int(free) - 1) if free >= MIN_FREE_CORES else 0)
+    if workers < 1:  # no cores to parse beside the reading: the parts would only cost more
         return None
     try:
         with zipfile.ZipFile(path) as book:
@@ -257,6 +266,7 @@ def _parts(path: Path, name: str, entry: zipfile.ZipInfo, others: dict[str, byte
     # parts parsed or being parsed, in order; bounded: memory for a few parts at once
     pending: queue.Queue[Future[Any] | BaseException | None] = queue.Queue(workers + 1)
     stop = threading.Event()
+    parse = _parse  # the parser of this reading, whatever the module holds later
 
     def put(item: Future[Any] | BaseException | None) -> bool:
         while not stop.is_set():
@@ -272,7 +282,7 @@ def _parts(path: Path, name: str, entry: zipfile.ZipInfo, others: dict[str, byte
             for pieces in split(path, entry, size):
                 data = _workbook(others, entry.filename, pieces)
                 del pieces
-                if not put(pool.submit(_parse, data, name)):
+                if stop.is_set() or not put(pool.submit(parse, data, name)):
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
             put(exc)
@@ -295,12 +305,22 @@ def _parts(path: Path, name: str, entry: zipfile.ZipInfo, others: dict[str, byte
             first = sheet.start
             yield (0, 0, []) if first is None else (first[0], first[1], sheet.to_python())
     finally:
+        # no thread outlives the reading: the feeder stops at its next part (it waits at most
+        # 0.2 s on a full queue), a part being parsed is finished, the others are dropped
         stop.set()
-        while True:  # unblock the feeder, drop parts not taken
-            try:
-                left = pending.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(left, Future):
-                left.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
+        while feeder.is_alive():
+            _drain(pending)  # unblocks the feeder
+            feeder.join(0.05)
+        _drain(pending)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _drain(pending: queue.Queue[Any]) -> None:
+    """Empty the queue, parts not taken dropped."""
+    while True:
+        try:
+            left = pending.get_nowait()
+        except queue.Empty:
+            return
+        if isinstance(left, Future):
+            left.cancel()
