@@ -28,6 +28,7 @@ from workbench.analysis.exceptions import (
     ExceptionList,
     ExceptionMessage,
     ExceptionSettings,
+    cell_value,
     compute_exceptions,
 )
 from workbench.analysis.session import PlanningSession
@@ -191,13 +192,7 @@ def _plain_value(value: Any) -> Any:
     """A frame value as :meth:`ExceptionMessage.from_row` then :func:`plain` leave it."""
     if type(value) is str:
         return value
-    if isinstance(value, (pd.Timestamp, np.datetime64)):
-        value = None if pd.isna(value) else pd.Timestamp(value).date()
-    elif isinstance(value, float) and np.isnan(value):
-        value = None
-    elif isinstance(value, np.generic):
-        value = value.item()
-    return plain(value)
+    return plain(cell_value(value))
 
 
 def _column(series: pd.Series) -> tuple[list[Any], list[str]]:

@@ -106,17 +106,20 @@ class ExceptionMessage:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ExceptionMessage:
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            value = row.get(f.name, "" if f.name in NAME_COLUMNS else None)
-            if isinstance(value, (pd.Timestamp, np.datetime64)):
-                value = None if pd.isna(value) else pd.Timestamp(value).date()
-            elif isinstance(value, float) and np.isnan(value):
-                value = None
-            elif isinstance(value, np.generic):
-                value = value.item()
-            values[f.name] = value
-        return cls(**values)
+        return cls(**{f.name: cell_value(row.get(f.name, "" if f.name in NAME_COLUMNS else None))
+                      for f in fields(cls)})
+
+
+def cell_value(value: Any) -> Any:
+    """A message frame's cell as a plain value: a date for a timestamp, None for NaT / NaN, a
+    Python number for a numpy one; anything else as it is."""
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return None if pd.isna(value) else pd.Timestamp(value).date()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 @dataclass
