@@ -257,12 +257,10 @@ def write_item_list(folder: Path, stamp: int, arrays: dict[str, Any],
     stamps are removed, and temporary files over an hour old (a crashed write's). The folder
     is made 0700: the list holds the cache's items, and the cache is private (0600)."""
     import json
-    import os
-    import tempfile
 
     import numpy as np
 
-    from workbench.cache.private_files import remove_stale
+    from workbench.cache.private_files import remove_stale, write_file
 
     rows = {len(a) for a in arrays.values()}
     if len(rows) != 1:
@@ -277,16 +275,7 @@ def write_item_list(folder: Path, stamp: int, arrays: dict[str, Any],
 
     def put(name: str, write: Any) -> None:
         # a fresh name (O_EXCL, 0600), on disk before it replaces the old file
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                write(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, folder / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_file(folder, name, write, prefix=f".{name}.", suffix=".tmp")
 
     for column, values in arrays.items():
         put(f"{stamp}.{column}.npy", lambda fh, v=values: _save(fh, np.ascontiguousarray(v)))

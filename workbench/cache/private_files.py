@@ -187,10 +187,11 @@ def private_folder(path: Path) -> Path:
 
 
 def write_file(folder: Path, name: str, write: Callable[[IO[bytes]], Any],
-               prefix: str = ".tmp-") -> Path:
+               prefix: str = ".tmp-", suffix: str = "") -> Path:
     """Write ``folder/name`` (``folder`` private, see :func:`private_folder`) through ``write``:
-    a fresh temporary file (0600, ``O_EXCL``), flushed to disk, renamed to ``name``."""
-    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", dir=folder)
+    a fresh temporary file (0600, ``O_EXCL``; ``prefix`` + pid + a random part + ``suffix``),
+    flushed to disk, renamed to ``name``."""
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=suffix, dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
