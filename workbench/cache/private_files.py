@@ -63,6 +63,24 @@ def private_folder_at(path: Path) -> bool:
     return stat.S_ISDIR(st.st_mode) and private(st)
 
 
+def _open_private(shown: Path, name: str | Path, flags: int, dir_fd: int | None,
+                  is_kind: Callable[[int], bool], refused: str, kind: str) -> int:
+    """A descriptor of ``name`` (relative to ``dir_fd``) opened without following a symlink and
+    checked on the descriptor: of ``kind`` (``is_kind`` of its mode) and :func:`private`.
+    FileNotFoundError when missing; :class:`NotPrivate` (naming ``shown``) otherwise."""
+    try:
+        fd = os.open(name, flags | _NOFOLLOW, dir_fd=dir_fd)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise NotPrivate(f"{shown}: {refused} ({exc})") from exc
+    st = os.fstat(fd)
+    if not is_kind(st.st_mode) or not private(st):
+        os.close(fd)
+        raise NotPrivate(f"{shown}: not a private {kind} of this user")
+    return fd
+
+
 class Folder:
     """A folder opened after its check (module doc); what is inside is opened relative to it."""
 
@@ -78,18 +96,9 @@ class Folder:
             if not path.is_dir():
                 raise FileNotFoundError(path)
             return cls(path, None)
-        flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW
-        try:
-            fd = os.open(path.name if parent else path, flags,
-                         dir_fd=parent.fd if parent else None)
-        except OSError as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
-            raise NotPrivate(f"{path}: not a folder of its own ({exc})") from exc
-        st = os.fstat(fd)
-        if not stat.S_ISDIR(st.st_mode) or not private(st):
-            os.close(fd)
-            raise NotPrivate(f"{path}: not a private folder of this user")
+        fd = _open_private(path, path.name if parent else path, os.O_RDONLY | _DIRECTORY,
+                           parent.fd if parent else None, stat.S_ISDIR,
+                           "not a folder of its own", "folder")
         return cls(path, fd)
 
     def sub(self, name: str) -> Folder:
@@ -115,16 +124,8 @@ class Folder:
             with open(self.path / name, "rb") as fh:
                 yield fh
             return
-        try:
-            fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _BINARY, dir_fd=self.fd)
-        except OSError as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
-            raise NotPrivate(f"{self.path / name}: not read ({exc})") from exc
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or not private(st):
-            os.close(fd)
-            raise NotPrivate(f"{self.path / name}: not a private file of this user")
+        fd = _open_private(self.path / name, name, os.O_RDONLY | _BINARY, self.fd, stat.S_ISREG,
+                           "not read", "file")
         with os.fdopen(fd, "rb") as fh:
             yield fh
 
