@@ -5,14 +5,12 @@ element, to a full plan of the synced state. Real worker processes (ProcessRunne
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tests.fixtures_connector import MemoryConnector
 from workbench.app.ops import Changes, Outcome, command, planning_query
 from workbench.app.runner import ProcessRunner
 from workbench.cache import plan_store as plan_files
@@ -38,18 +36,10 @@ def plan_state(session: Any) -> dict[str, Any]:
 @command
 def sync_moved_promises(engine: Any, n: int) -> Outcome[int]:
     """A sync (in the writer process) of ``n`` PO lines promised a week later."""
-    from workbench.services.sources import demo_connector
+    from tests.analysis.test_first_plan_store import _moved_promises
     from workbench.services.sync import run_sync
 
-    demo = demo_connector(scale="small")
-    lines = [r for b in demo.pull("purchase_order_lines", None) for r in b.records
-             if r.get("promised_date")][:n]
-    moved = []
-    for r in lines:
-        day = r["promised_date"]
-        day = dt.date.fromisoformat(day) if isinstance(day, str) else day
-        moved.append(dict(r, promised_date=(day + dt.timedelta(days=7)).isoformat()))
-    result = run_sync(engine, MemoryConnector({"purchase_order_lines": moved}))
+    result = run_sync(engine, _moved_promises(n))
     assert result.ok, result.error
     return Outcome(result.total("changed"), Changes(data=True))
 
