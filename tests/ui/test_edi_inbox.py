@@ -131,11 +131,16 @@ def test_inbox_shows_applied_and_rejected_files_and_replay_applies_the_fixed_one
     assert "2 message files: 1 applied, 1 rejected (bad.edi); 1 PO lines changed" in \
         panel.status.text()
     qtbot.waitUntil(lambda: panel.edi_inbox.table.model.rowCount() == 2, timeout=10_000)
-    # the run is the configured source's (recorded under its name), not an unconfigured one
+    # the run is the configured source's (recorded under its name), not an unconfigured one;
+    # the sources list reloads by its own query (it may land after the inbox's)
     sources = panel.sources.model
-    status = {sources.value(r, "title"): sources.value(r, "last_status")
-              for r in range(sources.rowCount())}
-    assert status["supplier-edi"] == "partial" and not any("supplier-edi (" in t for t in status)
+
+    def status() -> dict[str, str]:
+        return {sources.value(r, "title"): sources.value(r, "last_status")
+                for r in range(sources.rowCount())}
+    qtbot.waitUntil(lambda: status().get("supplier-edi") != "never synced", timeout=10_000)
+    assert status()["supplier-edi"] == "partial"
+    assert not any("supplier-edi (" in t for t in status())
     rows = _rows(panel)
     good, bad = rows["good.edi"], rows["bad.edi"]
     assert (good["outcome"], good["kind"], good["supplier"], good["supplier_name"],
