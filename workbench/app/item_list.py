@@ -131,40 +131,20 @@ def _kept_list(engine: Engine) -> Any:
 def _read_rest(engine: Engine, after: str | None
                ) -> tuple[ItemChunk, dict[str, Any] | None, dict[str, int]]:
     """:func:`item_rest` read from the cache: the chunk, its column arrays (None when the rows
-    were paged instead) and the text widths."""
-    import numpy as np
-
+    were paged instead) and the text widths (the reading and sorting:
+    :func:`workbench.cache.itemlist.build_item_list`)."""
     from workbench.app.columns import ITEM_COLUMNS
     from workbench.app.tables import TableData
-    from workbench.cache.itemlist import item_list_rest
+    from workbench.cache.itemlist import build_item_list
 
     names = [c.name for c in ITEM_COLUMNS]
     numbers = [c.name for c in ITEM_COLUMNS if c.numeric]
-    widths: dict[str, int] = {}
-    values = item_list_rest(engine, names, numbers, after, empty_for_null=True, widths=widths)
-    if values is None or any(c.kind == "date" for c in ITEM_COLUMNS):
-        return item_chunk(engine, after, 1 << 62), None, widths
-    # by code, as ORDER BY code gives (BINARY collation: UTF-8 bytes order code points, as
-    # numpy compares them); the other columns are put in that order as object pointers,
-    # before they become fixed-width text (copying that would cost more)
-    codes = _fixed_width(np.array(values["code"], dtype=object), widths["code"])
-    order = np.argsort(codes, kind="stable")
-    keys = np.array(values["code"], dtype=object)[order]
-    arrays: dict[str, np.ndarray] = {}
-    distinct: dict[str, list[str]] = {}
-    for col in ITEM_COLUMNS:
-        if col.name == "code":
-            arrays[col.name] = codes[order]
-        elif col.numeric:
-            arrays[col.name] = np.asarray(
-                [np.nan if v is None else v for v in values[col.name]]
-                if isinstance(values[col.name], list) else values[col.name], dtype=float)[order]
-        else:
-            arrays[col.name] = _fixed_width(np.array(values[col.name], dtype=object)[order],
-                                            widths[col.name])
-        if col.name in ("make_buy", "planner"):  # as TableData.distinct gives them
-            seen = sorted(set(values[col.name]))[:500]
-            distinct[col.name] = [v for v in seen if v]
+    built = None if any(c.kind == "date" for c in ITEM_COLUMNS) else \
+        build_item_list(engine, names, numbers, after)
+    if built is None:
+        return item_chunk(engine, after, 1 << 62), None, {}
+    arrays, distinct, widths = built
+    keys = arrays["code"].astype(object)
     table = TableData(list(ITEM_COLUMNS), keys, arrays, None, search=ITEM_SEARCH)
     return ItemChunk(table, None, None, {}, distinct), arrays, widths
 
@@ -215,19 +195,3 @@ def _keep_later(folder: Any, stamp: int, arrays: dict[str, Any],
     global keeping
     keeping = threading.Thread(target=write, name="item-list-file", daemon=True)
     keeping.start()
-
-
-#: rows converted at a time in :func:`_fixed_width`: each step holds the GIL for a few
-#: milliseconds, so the UI thread's event loop keeps turning while 200,000 rows convert
-_BLOCK = 16_384
-
-
-def _fixed_width(values: Any, width: int) -> Any:
-    """An object array of str, none longer than ``width``, as a fixed-width text array, in
-    blocks."""
-    import numpy as np
-
-    out = np.empty(len(values), dtype=f"<U{max(1, width)}")
-    for start in range(0, len(values), _BLOCK):
-        out[start:start + _BLOCK] = values[start:start + _BLOCK]
-    return out

@@ -103,6 +103,7 @@ def sync_sources(engine: Engine, sources: Sequence[SourceConfig], state: TaskSta
             _close(connector)
     if any(r.ok for r in results):
         confirm_sent(engine)
+        keep_item_list_after_sync(engine, state)
     return results
 
 
@@ -252,10 +253,26 @@ def sync_source(engine: Engine, source: SourceConfig, *, partial: bool = False,
         _close(connector)
     if result.ok:
         confirm_sent(engine)  # decisions sent earlier that this sync shows in the cache
+        keep_item_list_after_sync(engine, state)
     runs = [result] if messages is None else [result, messages]
     changes = changes_of(runs)
     planned = _replan_after_sync(engine, state) if plan and changes.data else None
     return Outcome(SyncReport(result, messages, planned), changes)
+
+
+def keep_item_list_after_sync(engine: Engine, state: TaskState) -> None:
+    """After a sync's last write, the whole item list kept beside the cache under the new stamp
+    (:func:`workbench.cache.itemlist.keep_item_list`), so the first start after the sync lists
+    every item from it (issue 16 §4); what it cost is logged (``item list kept``). Outside the
+    timed :func:`workbench.services.sync.run_sync` (bench_sync), in the syncing process."""
+    import logging
+
+    from workbench.cache.itemlist import keep_item_list
+
+    state.set_status("keeping the item list for the next start")
+    kept = keep_item_list(engine)
+    logging.getLogger(__name__).info("item list kept: %s (stamp %s) in %.2f s, %.2f CPU-s",
+                                     kept.reason, kept.stamp, kept.seconds, kept.cpu_seconds)
 
 
 def _replan_after_sync(engine: Engine, state: TaskState) -> str | None:

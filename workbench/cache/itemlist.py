@@ -137,6 +137,64 @@ def item_list_rest(engine: Engine, columns: list[str], numbers: list[str],
     return {c: out[c] for c in columns}
 
 
+#: the number columns of the item list (floats, NaN for NULL; the rest is text) and the text
+#: columns whose values the Items panel's pickers offer
+ITEM_LIST_NUMBERS = ("lead_time_days", "safety_stock", "standard_cost")
+ITEM_LIST_PICKERS = ("make_buy", "planner")
+#: rows converted at a time in :func:`_fixed_width`: each step holds the GIL for a few
+#: milliseconds, so a UI thread's event loop keeps turning while 200,000 rows convert
+_BLOCK = 16_384
+
+
+def build_item_list(engine: Engine, columns: list[str], numbers: list[str],
+                    after: str | None = None
+                    ) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, int]] | None:
+    """Every live item after ``after`` (None: all) as the kept list holds it: one array per
+    column **in code order** (text fixed-width, "" for NULL; ``numbers`` as floats, NaN for
+    NULL), the pickers' values (:data:`ITEM_LIST_PICKERS` among ``columns``: distinct, sorted,
+    non-empty, the first 500) and the longest text of each text column. Read in one pass
+    (:func:`item_list_rest`); None on a database other than SQLite.
+
+    Sorted by code as ``ORDER BY code`` gives (BINARY collation: UTF-8 bytes order code points,
+    as numpy compares them); the other columns are put in that order as object pointers, before
+    they become fixed-width text (copying that would cost more)."""
+    import numpy as np
+
+    widths: dict[str, int] = {}
+    values = item_list_rest(engine, columns, numbers, after, empty_for_null=True, widths=widths)
+    if values is None:
+        return None
+    codes = _fixed_width(np.array(values["code"], dtype=object), widths["code"])
+    order = np.argsort(codes, kind="stable")
+    arrays: dict[str, Any] = {}
+    distinct: dict[str, list[str]] = {}
+    for name in columns:
+        if name == "code":
+            arrays[name] = codes[order]
+        elif name in numbers:
+            arrays[name] = np.asarray(
+                [np.nan if v is None else v for v in values[name]]
+                if isinstance(values[name], list) else values[name], dtype=float)[order]
+        else:
+            arrays[name] = _fixed_width(np.array(values[name], dtype=object)[order],
+                                        widths[name])
+        if name in ITEM_LIST_PICKERS:  # as TableData.distinct gives them
+            seen = sorted(set(values[name]))[:500]
+            distinct[name] = [v for v in seen if v]
+    return arrays, distinct, widths
+
+
+def _fixed_width(values: Any, width: int) -> Any:
+    """An object array of str, none longer than ``width``, as a fixed-width text array, in
+    blocks."""
+    import numpy as np
+
+    out = np.empty(len(values), dtype=f"<U{max(1, width)}")
+    for start in range(0, len(values), _BLOCK):
+        out[start:start + _BLOCK] = values[start:start + _BLOCK]
+    return out
+
+
 def _numbers(cur: Any, where: str, params: tuple[Any, ...],
              columns: list[str]) -> dict[str, Any]:
     """Number columns straight from the cursor into one float array (NaN for NULL): no list of
@@ -304,3 +362,56 @@ def _save(fh: Any, values: Any) -> None:
     npy.write_array_header_1_0(fh, npy.header_data_from_array_1_0(values))
     for start in range(0, len(values), _SAVE_ROWS):
         fh.write(values[start:start + _SAVE_ROWS].tobytes())
+
+
+@dataclass(frozen=True)
+class KeptAfterWrite:
+    """What :func:`keep_item_list` did: ``written`` the list was read and kept under ``stamp``
+    (else ``reason`` says why not: already kept for that stamp, no SQLite file, stamp not
+    observed); the wall and CPU seconds it took (the process's CPU time)."""
+
+    stamp: int | None
+    written: bool
+    reason: str
+    seconds: float
+    cpu_seconds: float
+
+
+def keep_item_list(engine: Engine) -> KeptAfterWrite:
+    """Keep the whole item list beside the cache under its current entity stamp, read now (by
+    the process that just wrote the cache: a sync, after its commit), so the next start lists
+    every item from the kept files instead of reading and sorting them (issue 16 §4: the first
+    start after a sync). Nothing is read when a list is already kept for the stamp (a sync that
+    changed nothing) or there is no list file for this cache (PostgreSQL, in memory).
+
+    The stamp is marked observed first and the rows read after it, as the Items panel's own
+    read does: a write in between draws a new stamp, and the list kept under the old one is
+    never answered. The columns are :data:`ITEM_LIST_COLUMNS` (the Items panel's, checked by
+    tests/ui/test_item_list_after_sync.py). A failure is logged, never raised: the
+    next start reads the list from the cache then."""
+    import time
+
+    wall, cpu = time.perf_counter(), time.process_time()
+
+    def done(stamp: int | None, written: bool, reason: str) -> KeptAfterWrite:
+        return KeptAfterWrite(stamp, written, reason, time.perf_counter() - wall,
+                              time.process_time() - cpu)
+
+    columns = list(ITEM_LIST_COLUMNS)
+    folder = item_list_folder(engine)
+    if folder is None:
+        return done(None, False, "no list file for this cache")
+    stamp = observed_stamp(engine)
+    if stamp is None:
+        return done(None, False, "entity stamp not observed")
+    try:
+        if read_item_list(folder, stamp, columns) is not None:
+            return done(stamp, False, "already kept for this stamp")
+        built = build_item_list(engine, columns, list(ITEM_LIST_NUMBERS))
+        if built is None:
+            return done(stamp, False, "no list file for this cache")
+        write_item_list(folder, stamp, *built)
+    except Exception as exc:  # a copy of the list: reading it again is the fallback
+        log.warning("item list not kept in %s", folder, exc_info=True)
+        return done(stamp, False, f"failed: {exc}")
+    return done(stamp, True, "written")
