@@ -59,6 +59,20 @@ SETTINGS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON")
 """The pragmas both sides write with (workbench.cache.db._connect's; plus the page cache)."""
 
 
+def waits() -> tuple[int, int, int, int]:
+    """(voluntary context switches — waits for the disk or a lock —, involuntary ones — a core
+    taken by another process —, bytes written to disk, bytes handed to write calls)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
+    return usage.ru_nvcsw, usage.ru_nivcsw, int(io["write_bytes"]), int(io["wchar"])
+
+
+def waited(before: tuple[int, int, int, int]) -> str:
+    vol, invol, disk, calls = (b - a for a, b in zip(before, waits()))
+    return (f"{vol:,} waits, {invol:,} preemptions; {disk / 1e6:,.0f} MB to disk, "
+            f"{calls / 1e6:,.0f} MB by write calls")
+
+
 def sync_side(scale: str, path: Path) -> dict[str, float]:
     """The sync into a fresh cache at ``path``: the demo generating its plant, then
     ``run_sync``; the figures."""
@@ -72,9 +86,10 @@ def sync_side(scale: str, path: Path) -> dict[str, float]:
     for entity in connector.entities():  # the plant generated (kept by the connector)
         connector.count(entity)
     gen_s, gen_cpu = time.perf_counter() - t0, time.process_time() - c0
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, w0 = time.perf_counter(), time.process_time(), waits()
     result = run_sync(engine, connector)
     ready_s, ready_cpu = time.perf_counter() - t0, time.process_time() - c0
+    how = waited(w0)
     load1 = os.getloadavg()[0]
     peak = peak_rss_mb()
     assert result.ok, result.error
@@ -85,6 +100,7 @@ def sync_side(scale: str, path: Path) -> dict[str, float]:
           f"{gen_cpu + ready_cpu:6.2f} s), of which the demo generating its plant {gen_s:.2f} s "
           f"(cpu {gen_cpu:.2f}); peak RSS {peak:,.0f} MB ({base_rss:,.0f} before); "
           f"load {load0:.1f}-{load1:.1f}")
+    print(f"                  run_sync: {ready_s:.2f} s (cpu {ready_cpu:.2f}); {how}")
     return {"rows": rows, "sync_s": gen_s + ready_s, "sync_cpu": gen_cpu + ready_cpu,
             "ready_s": ready_s, "ready_cpu": ready_cpu, "gen_s": gen_s, "gen_cpu": gen_cpu,
             "peak": peak, "load": max(load0, load1)}
@@ -109,6 +125,7 @@ def raw_side(source: Path, path: Path, raw_cache_mib: int | None) -> dict[str, f
         tables.append((entity, cols))
     load0 = os.getloadavg()[0]
     os.sync()
+    w0 = waits()
     dst.execute("BEGIN")
     for entity, cols in tables:
         data = src.execute(f"SELECT {', '.join(cols)} FROM {entity} WHERE origin IS NOT 'observed'"
@@ -126,10 +143,12 @@ def raw_side(source: Path, path: Path, raw_cache_mib: int | None) -> dict[str, f
     raw_s += time.perf_counter() - t
     raw_cpu += time.process_time() - c
     load1 = os.getloadavg()[0]
+    how = waited(w0)  # the reads of the rows from the source included (read, not written)
     src.close()
     dst.close()
     print(f"  raw executemany: {raw_rows:>10,} rows in {raw_s:7.2f} s (cpu {raw_cpu:6.2f} s); "
           f"load {load0:.1f}-{load1:.1f}")
+    print(f"                  {how}")
     return {"raw_rows": raw_rows, "raw_s": raw_s, "raw_cpu": raw_cpu, "load": max(load0, load1)}
 
 
