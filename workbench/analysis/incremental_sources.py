@@ -55,6 +55,9 @@ def keep_codes(before: PlanningData, after: PlanningData, entity: str, column: s
         if len(extra):
             number = np.concatenate([number, np.asarray(items.idx(extra), number.dtype)])
         after._derived[name] = ((new, items), number)
+        by_item = f"incremental:rows_by_item:{entity}.{column}"
+        if by_item in before._derived and by_item not in after._derived:
+            after._derived[by_item] = before._derived[by_item]  # keyed by the number array
 
 
 def master_count(data: PlanningData, plan_: Plan | None = None) -> int:
@@ -92,9 +95,39 @@ def item_rows(data: PlanningData, entity: str, column: str, items: ItemIndex,
         return np.asarray(number, np.int32)  # item numbers fit: half the memory
 
     number = data.derived(f"incremental:items:{entity}.{column}", (frame, items), build)
+    wanted = np.asarray(wanted, np.int64)
+    csr = _rows_by_item(data, f"{entity}.{column}", number, len(items) + 1)
+    if csr is not None:
+        rows, _ = gather(csr[0], csr[1], wanted[(wanted >= 0) & (wanted <= len(items))])
+        return np.sort(rows)
     mask = np.zeros(len(items) + 1, bool)  # the last one: codes the numbering does not know
     mask[wanted] = True
     return np.flatnonzero(mask[number])
+
+
+def _rows_by_item(data: PlanningData, name: str, number: np.ndarray, size: int
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows of each item number (CSR: ptr, rows ascending per item) of the item number array
+    ``number``, built the second time a replan asks for rows of the same array (a frame a chain
+    of replans carries by :func:`keep_codes`: a sync's or a decision's copy of it), None the
+    first time: a look-up then costs what it finds, not a pass over a million rows, while a frame
+    read once (a sync's fresh frame, a what-if's copy) pays no sort. Kept on the data, keyed by
+    the array itself (:meth:`PlanningData.derived`), so a copied frame with the same numbering
+    keeps it."""
+    key = f"incremental:rows_by_item:{name}"
+    hit = data._derived.get(key)
+    if hit is not None and hit[0][0] is number and len(hit[0]) == 1:
+        if hit[1] is not None:
+            return hit[1]
+        known = np.where(number < 0, size - 1, number)  # -1: a code the numbering lacks
+        order = np.argsort(known, kind="stable")
+        ptr = np.zeros(size + 1, np.int64)
+        np.cumsum(np.bincount(known, minlength=size), out=ptr[1:])
+        csr = (ptr, order)
+        data._derived[key] = ((number,), csr)
+        return csr
+    data._derived[key] = ((number,), None)  # seen once
+    return None
 
 
 class PatchedSources(Sources):
@@ -165,6 +198,11 @@ def collect_items(data: PlanningData, items: ItemIndex, changed: np.ndarray,
     wanted_wo = set(woc["work_order"].astype(str)) | targets
     if wanted_wo:  # each row once, in frame order, as a full collection sees them
         wo_rows = np.union1d(wo_rows, code_rows(data, "work_orders", wanted_wo))
+    # a reservation's target matters here only for being known (its stock on hand, or covering
+    # nothing) and for the changed item's own requirement rows it serves, which the item's rows
+    # already hold: a target known as a work order needs no look-up among the demands (a
+    # sync's demand frame is new: indexing its codes was a tenth of a replan)
+    targets -= set(data.work_orders["code"].iloc[wo_rows].astype(str)) if targets else set()
     if targets:
         dem_rows = np.union1d(dem_rows, code_rows(data, "demands", targets))
     demands = data.demands.iloc[dem_rows]

@@ -1,0 +1,118 @@
+"""Net change planning, the sources side (:mod:`workbench.analysis.incremental_sources`): the rows
+of the changed items found without a pass over whole frames, and the reservations' targets looked
+up only where they can be.
+
+Weekly buckets from Monday 2025-03-03 (``tests.analysis.builders``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from tests.analysis.builders import data, demand, item, po_line, stock, week, weekly
+from tests.analysis.test_incremental import assert_same_plan
+from workbench.analysis.bom import ItemIndex
+from workbench.analysis.data import PlanningData
+from workbench.analysis.incremental import Change, keep_codes, replan_detail
+from workbench.analysis.incremental_sources import collect_items, item_rows
+from workbench.analysis.netting import plan
+
+
+def _order(code: str, item_: str, site: str = "S1") -> dict[str, object]:
+    return {"code": code, "item": item_, "site": site, "quantity": 1, "start_date": week(0),
+            "due_date": week(4), "status": "released"}
+
+
+def _component(order: str, item_: str, qty: float, required: dt.date) -> dict[str, object]:
+    return {"work_order": order, "position": 10, "component": item_,
+            "required_quantity": qty, "required_date": required}
+
+
+def test_item_rows_of_a_carried_frame_come_from_an_index_built_on_its_second_use() -> None:
+    """PO lines of A, B, A, Z (Z: not in the item master), C: the rows of A are 0 and 2, of
+    A and C 0, 2 and 4, of B 1. The first look-up scans the item numbers; the frame copied with a
+    quantity changed and its numbering kept (:func:`keep_codes`, as a decision's overlay or a
+    sync's copy does) answers from an index of the rows by item, built once and carried to the
+    next copy, with the same rows."""
+    d = data(items=[item("A"), item("B"), item("C")],
+             purchase_order_lines=[po_line("P1", 1, "A", 1, week(1)),
+                                   po_line("P2", 1, "B", 1, week(1)),
+                                   po_line("P3", 1, "A", 1, week(1)),
+                                   po_line("P4", 1, "Z", 1, week(1)),
+                                   po_line("P5", 1, "C", 1, week(1))])
+    items = ItemIndex.build(d)
+    a, b, c = (int(i) for i in items.idx(["A", "B", "C"]))
+    name = "incremental:rows_by_item:purchase_order_lines.item"
+    assert item_rows(d, "purchase_order_lines", "item", items, np.array([a])).tolist() == [0, 2]
+    assert d._derived[name][1] is None  # seen once: no sort for a frame read once
+
+    def copied(before: PlanningData) -> PlanningData:
+        lines = before.purchase_order_lines.copy()
+        lines.loc[1, "quantity_ordered"] = 7.0
+        after = before.replace(purchase_order_lines=lines)
+        keep_codes(before, after, "purchase_order_lines", "item")
+        return after
+
+    after = copied(d)
+    got = item_rows(after, "purchase_order_lines", "item", items, np.array([a, c]))
+    assert got.tolist() == [0, 2, 4]
+    index = after._derived[name][1]
+    assert index is not None  # the second use of the same numbering: indexed
+    assert item_rows(after, "purchase_order_lines", "item", items, np.array([b])).tolist() == [1]
+    later = copied(after)
+    assert item_rows(later, "purchase_order_lines", "item", items, np.array([c])).tolist() == [4]
+    assert later._derived[name][1] is index  # carried, not built again
+
+
+def _reserving_plant(c_stock: float) -> PlanningData:
+    """C: 3 (then 4) reserved for work order W1, which needs 5 C in week 1, and 2 reserved for
+    demand DA of item A (a target the cache knows, not a requirement of C: on hand). W1 also
+    exists as the code of a demand of B, which a target known as a work order never needs."""
+    return data(
+        items=[item("A"), item("B"), item("C", lead_time_days=7), item("M", make_buy="make")],
+        work_orders=[_order("W1", "M")],
+        work_order_components=[_component("W1", "C", 5, week(1))],
+        demands=[demand("DA", "A", 1, week(2)), demand("W1", "B", 1, week(2))],
+        inventory=[stock("C", c_stock, status="allocated", allocated_to="W1", lot="L1"),
+                   stock("C", 2, status="allocated", allocated_to="DA", lot="L2")],
+        purchase_order_lines=[po_line("P1", 1, "A", 1, week(3))])
+
+
+def test_a_reservation_known_as_a_work_order_needs_no_look_up_among_the_demands() -> None:
+    """W1 needs 5 C in week 1; 3 reserved for it serve 3, leaving 2 to net; the 2 reserved for
+    DA (known, not C's requirement) are on hand and cover them: nothing planned. With 4 reserved
+    for W1, 1 is left to net against the same 2 on hand. The replan of C finds W1 among the work
+    orders and never indexes the demand codes; DA (a demand only) is still found there."""
+    cal = weekly(4)
+    before_data, after_data = _reserving_plant(3), _reserving_plant(4)
+    before = plan(before_data, cal)
+    c_row = before.row("C", "S1")
+    assert c_row is not None
+    assert before.on_hand[c_row] == 2.0 and before.gross[c_row].tolist() == [0, 2, 0, 0]
+    assert before.planned[c_row].tolist() == [0, 0, 0, 0]
+    only_w1 = data(**{  # the reservation for W1 alone: no demand code looked up
+        "items": [item("C"), item("M", make_buy="make")], "work_orders": [_order("W1", "M")],
+        "work_order_components": [_component("W1", "C", 5, week(1))],
+        "demands": [demand("W1", "B", 1, week(2)), demand("DX", "M", 1, week(2))],
+        "inventory": [stock("C", 3, status="allocated", allocated_to="W1")]})
+    numbering = ItemIndex.build(only_w1)
+    fresh = collect_items(only_w1, numbering, numbering.idx(["C"]).astype(np.int64), None)
+    assert "incremental:codes:demands" not in only_w1._derived
+    assert fresh.allocations[["allocated_to", "serves", "available"]].values.tolist() == \
+        [["W1", 3.0, 0.0]]
+    done = replan_detail(before, after_data, Change.of(items=["C"]))
+    assert done.how == "incremental"
+    row = done.plan.row("C", "S1")
+    assert row is not None
+    assert done.plan.on_hand[row] == 2.0 and done.plan.gross[row].tolist() == [0, 1, 0, 0]
+    alloc = done.plan.sources.allocations.sort_values("allocated_to")
+    assert alloc[["allocated_to", "serves", "available", "unplanned"]].values.tolist() == \
+        [["DA", 0.0, 2.0, 0.0], ["W1", 4.0, 0.0, 0.0]]
+    assert_same_plan(done.plan, plan(after_data, cal))
+    pd.testing.assert_frame_equal(  # the demand of B named W1 is not among C's sources
+        done.plan.sources.requirements[["item", "ref"]].sort_values(["ref", "item"]).reset_index(
+            drop=True),
+        pd.DataFrame({"item": ["A", "B", "C"], "ref": ["DA", "W1", "W1"]}), check_dtype=False)
