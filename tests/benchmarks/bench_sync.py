@@ -59,18 +59,28 @@ SETTINGS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON")
 """The pragmas both sides write with (workbench.cache.db._connect's; plus the page cache)."""
 
 
-def waits() -> tuple[int, int, int, int]:
-    """(voluntary context switches — waits for the disk or a lock —, involuntary ones — a core
-    taken by another process —, bytes written to disk, bytes handed to write calls)."""
+def waits() -> tuple[float, ...]:
+    """(wall seconds, seconds on a core, seconds waiting for a core — runnable, another process
+    on it: ``/proc/self/schedstat`` —, voluntary context switches — waits for the disk or a
+    lock —, involuntary ones, bytes written to disk, bytes handed to write calls)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
-    return usage.ru_nvcsw, usage.ru_nivcsw, int(io["write_bytes"]), int(io["wchar"])
+    on_cpu, runnable, _ = (int(v) / 1e9 for v in Path("/proc/self/schedstat").read_text().split())
+    return (time.perf_counter(), on_cpu, runnable, usage.ru_nvcsw, usage.ru_nivcsw,
+            int(io["write_bytes"]), int(io["wchar"]))
 
 
-def waited(before: tuple[int, int, int, int]) -> str:
-    vol, invol, disk, calls = (b - a for a, b in zip(before, waits()))
-    return (f"{vol:,} waits, {invol:,} preemptions; {disk / 1e6:,.0f} MB to disk, "
-            f"{calls / 1e6:,.0f} MB by write calls")
+def since(before: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(b - a for a, b in zip(before, waits()))
+
+
+def waited(spent: tuple[float, ...]) -> str:
+    """Where the wall time ``spent`` (:func:`since`) went: on a core, waiting for one (the
+    machine's load), blocked (the rest: the disk, a lock, the page cache's writeback)."""
+    wall, on_cpu, runnable, vol, invol, disk, calls = spent
+    return (f"wall {wall:.2f} s = on a core {on_cpu:.2f} + waiting for a core {runnable:.2f} "
+            f"+ blocked {wall - on_cpu - runnable:.2f} ({vol:,.0f} waits, {invol:,.0f} "
+            f"preemptions); {disk / 1e6:,.0f} MB to disk, {calls / 1e6:,.0f} MB by write calls")
 
 
 def sync_side(scale: str, path: Path) -> dict[str, float]:
@@ -89,7 +99,7 @@ def sync_side(scale: str, path: Path) -> dict[str, float]:
     t0, c0, w0 = time.perf_counter(), time.process_time(), waits()
     result = run_sync(engine, connector)
     ready_s, ready_cpu = time.perf_counter() - t0, time.process_time() - c0
-    how = waited(w0)
+    how = waited(since(w0))
     load1 = os.getloadavg()[0]
     peak = peak_rss_mb()
     assert result.ok, result.error
@@ -125,25 +135,27 @@ def raw_side(source: Path, path: Path, raw_cache_mib: int | None) -> dict[str, f
         tables.append((entity, cols))
     load0 = os.getloadavg()[0]
     os.sync()
-    w0 = waits()
+    spent: tuple[float, ...] = (0.0,) * 7
     dst.execute("BEGIN")
     for entity, cols in tables:
         data = src.execute(f"SELECT {', '.join(cols)} FROM {entity} WHERE origin IS NOT 'observed'"
                            if entity == "promise_changes" else
                            f"SELECT {', '.join(cols)} FROM {entity}").fetchall()
         sql = f"INSERT INTO {entity} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        t, c = time.perf_counter(), time.process_time()
+        t, c, w0 = time.perf_counter(), time.process_time(), waits()
         dst.executemany(sql, data)
         raw_s += time.perf_counter() - t
         raw_cpu += time.process_time() - c
+        spent = tuple(map(sum, zip(spent, since(w0))))
         raw_rows += len(data)
         del data
-    t, c = time.perf_counter(), time.process_time()
+    t, c, w0 = time.perf_counter(), time.process_time(), waits()
     dst.execute("COMMIT")
     raw_s += time.perf_counter() - t
     raw_cpu += time.process_time() - c
+    spent = tuple(map(sum, zip(spent, since(w0))))
     load1 = os.getloadavg()[0]
-    how = waited(w0)  # the reads of the rows from the source included (read, not written)
+    how = waited(spent)  # the timed parts only
     src.close()
     dst.close()
     print(f"  raw executemany: {raw_rows:>10,} rows in {raw_s:7.2f} s (cpu {raw_cpu:6.2f} s); "
