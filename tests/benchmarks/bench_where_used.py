@@ -6,10 +6,13 @@
 Loads the planning data of the cache (the frame snapshot when current), plans it once, then:
 
 * multi-level where-used of random components in memory — the full answer (ancestors, levels,
-  extended quantity per top, first 100 paths) and the same output as the CTE (ancestors and
+  extended quantity per top, top-level flags, direct lines, first 100 paths; column arrays, the
+  frames made only when a caller asks), the same answer as plain records (``to_dict``: what the
+  CLI prints and the panel's tables take) and the same output as the CTE (ancestors and
   levels, :func:`~workbench.analysis.where_used.ancestor_levels`) — beside the recursive SQL CTE
-  of the same ancestors on the cache, asked in turn in the same run: p50/p95 of each, the CPU
-  time per query, and the p95 ratios (target: in memory no slower than the CTE at p95);
+  of the same ancestors on the cache (its rows fetched as tuples), asked in turn in the same
+  run: p50/p95 of each, the CPU time per query, and the p95 ratios (target: the full answer in
+  memory no slower than the CTE at p95);
 * the revision impact of random revised items (from their first to their second revision, on
   the later of the planning day and the second's start), the base plan shared: p50/p95 (target
   p95 <= 100 ms), with the CPU time of each; then the same impacts with their two scenarios from
@@ -51,18 +54,21 @@ def p95(values: list[float]) -> float:
 
 def where_used_vs_cte(session: PlanningSession, cache: Path, rng: np.random.Generator,
                       n: int) -> None:
-    """Three questions per component, asked in turn: the full where-used answer in memory,
-    ancestors and levels in memory (what the CTE answers), and the CTE; wall and CPU time."""
+    """Four questions per component, asked in turn: the full where-used answer in memory, the
+    same as records, ancestors and levels in memory (what the CTE answers), and the CTE; wall
+    and CPU time."""
     graph = session.graph()
     used = np.unique(graph.component)
     sample = [str(graph.items.codes[i]) for i in rng.choice(used, min(n, len(used)),
                                                               replace=False)]
-    full, levels, sql = Timer(), Timer(), Timer()
+    full, records, levels, sql = Timer(), Timer(), Timer(), Timer()
     same = 0
     con = sqlite3.connect(f"file:{cache}?mode=ro", uri=True)
     for code in sample:
         with full:
             wu = session.where_used(code, as_of=None, max_paths=100)
+        with records:
+            session.where_used(code, as_of=None, max_paths=100).to_dict()
         with levels:
             codes, _ = ancestor_levels(graph, code)
         with sql:
@@ -71,12 +77,14 @@ def where_used_vs_cte(session: PlanningSession, cache: Path, rng: np.random.Gene
     print(f"where-used multi-level, {len(sample)} random components (wall, then CPU per query):")
     print(f"  in memory, full answer:         {ms(full.wall)}  CPU mean {full.cpu_ms():.2f} ms"
           "  (ancestors, levels, extended quantities, top-level flags, 100 paths)")
+    print(f"  the same as records (to_dict):  {ms(records.wall)}  CPU mean {records.cpu_ms():.2f} ms")
     print(f"  in memory, ancestors + levels:  {ms(levels.wall)}  CPU mean {levels.cpu_ms():.2f} ms")
     print(f"  recursive SQL CTE:              {ms(sql.wall)}  CPU mean {sql.cpu_ms():.2f} ms"
           "  (ancestors and levels only)")
     print(f"  CPU per query: full {ms(full.cpus)} | same output {ms(levels.cpus)} | "
           f"CTE {ms(sql.cpus)}")
-    for label, timer in (("full answer", full), ("same output (ancestors + levels)", levels)):
+    for label, timer in (("full answer", full), ("full answer as records", records),
+                         ("same output (ancestors + levels)", levels)):
         ratio = p95(timer.wall) / p95(sql.wall)
         print(f"  p95 in memory / CTE, {label} = {ratio:.2f} (target <= 1.00: "
               f"{'met' if ratio <= 1 else 'NOT met'}); by CPU p95 "

@@ -37,27 +37,65 @@ ANCESTOR_COLUMNS = ["item", "min_level", "max_level", "top_level", "extended_qua
                     "extended_quantity_min", "extended_quantity_max"]
 
 
-@dataclass
+@dataclass(eq=False)
 class WhereUsed:
+    """The answer of :func:`where_used`, held as column arrays (no pandas in the question: the
+    two frames cost more than the walk of a typical question, issue 16 §6). ``direct`` and
+    ``ancestors`` are the frames made from them when first asked, ``paths`` the listed paths
+    (their step dicts made when first asked); :meth:`to_dict` makes the records straight from
+    the arrays. Pickled as arrays (the planning process answers the UI's)."""
+
     item: str
-    direct: pd.DataFrame  # the single-level parent lines
+    #: the single-level parent lines: parent, revision, position, quantity_per, scrap_pct,
+    #: extended_quantity, alternate
+    direct_columns: dict[str, Any]
     #: item, min_level, max_level, top_level, extended_quantity (NaN where it depends on the
     #: revision, see module doc), extended_quantity_min, extended_quantity_max
-    ancestors: pd.DataFrame
-    paths: list[dict[str, Any]] = field(default_factory=list)
+    ancestor_columns: dict[str, Any]
+    listed: _ListedPaths | None = None
     truncated: bool = False
     cycles: list[list[str]] = field(default_factory=list)
+    _made: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def direct(self) -> pd.DataFrame:
+        """The single-level parent lines as a frame (made once, when first asked)."""
+        if "direct" not in self._made:
+            self._made["direct"] = pd.DataFrame(
+                {**self.direct_columns, "parent": _code_text(self.direct_columns["parent"])},
+                copy=False)
+        return self._made["direct"]
+
+    @property
+    def ancestors(self) -> pd.DataFrame:
+        """Every assembly above, by level then code, as a frame (:data:`ANCESTOR_COLUMNS`;
+        made once, when first asked)."""
+        if "ancestors" not in self._made:
+            self._made["ancestors"] = (
+                pd.DataFrame({**self.ancestor_columns,
+                              "item": _code_text(self.ancestor_columns["item"])},
+                             columns=ANCESTOR_COLUMNS, copy=False)
+                if self.ancestor_columns else pd.DataFrame(columns=ANCESTOR_COLUMNS))
+        return self._made["ancestors"]
+
+    @property
+    def paths(self) -> list[dict[str, Any]]:
+        """The listed paths (see :func:`_paths`), each with its steps (made once)."""
+        if "paths" not in self._made:
+            self._made["paths"] = [] if self.listed is None else self.listed.dicts()
+        return self._made["paths"]
 
     @property
     def top_level(self) -> pd.DataFrame:
         return self.ancestors[self.ancestors["top_level"]].reset_index(drop=True)
 
     def to_dict(self) -> dict[str, Any]:
+        ancestors = _column_records(self.ancestor_columns, ANCESTOR_COLUMNS)
         return {
             "item": self.item,
-            "direct": _records(self.direct),
-            "ancestors": _records(self.ancestors),
-            "top_level": _records(self.top_level),
+            "direct": _column_records(self.direct_columns, list(self.direct_columns)),
+            "ancestors": ancestors,
+            "top_level": [a for a in ancestors if a["top_level"]],
             "paths": self.paths,
             "paths_truncated": self.truncated,
             "cycles": self.cycles,
@@ -69,33 +107,52 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in frame.to_dict("records")]
 
 
+def _column_records(columns: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
+    """The rows of ``columns`` (arrays of one length) as dicts of plain Python values, as
+    :func:`_records` gives them from the frame of those columns (without making the frame)."""
+    if not columns:
+        return []
+    values = [_plain_list(columns[n]) for n in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _plain_list(values: Any) -> list[Any]:
+    """An array's values as plain Python values (str, int, float, bool)."""
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return values.tolist()
+    return [v.item() if hasattr(v, "item") else v for v in
+            (values.tolist() if hasattr(values, "tolist") else values)]
+
+
 def direct_parents(graph: BomGraph, item: int, day: int | None = None) -> pd.DataFrame:
+    """The single-level parent lines of item number ``item`` (usable on ``day``) as a frame."""
+    columns = _direct_columns(graph, item, day)
+    return pd.DataFrame({**columns, "parent": _code_text(columns["parent"])}, copy=False)
+
+
+def _direct_columns(graph: BomGraph, item: int, day: int | None) -> dict[str, Any]:
+    """:func:`direct_parents`' columns, by parent, revision and position."""
     lines = graph.usable(graph.parents_of(item), day)
     lines = lines[np.lexsort((graph.position[lines], graph.revision[lines].astype(str),
                               graph.items.codes[graph.parent[lines]].astype(str)))]
-    return pd.DataFrame({
-        "parent": _codes_of(graph, graph.parent[lines]),
+    return {
+        "parent": graph.items.codes[graph.parent[lines]],
         "revision": graph.revision[lines],
         "position": graph.position[lines].astype(np.int64),
         "quantity_per": graph.quantity_per[lines],
         "scrap_pct": graph.scrap_pct[lines],
         "extended_quantity": graph.quantity[lines],
         "alternate": graph.alternate[lines],
-    }, copy=False)
+    }
 
 
-def _codes_of(graph: BomGraph, numbers: np.ndarray) -> Any:
-    """The item codes of ``numbers`` as the frame's text column: taken from the graph's codes
-    as one pandas string array (made once per graph), so a frame does not check every code
-    again (an object array of none: as it is, the type pandas gives an empty column)."""
-    if not len(numbers):
-        return graph.items.codes[numbers]
-    memo = vars(graph)
-    text = memo.get("_code_text")
-    if text is None:
-        text = pd.array(graph.items.codes, dtype="str")
-        memo["_code_text"] = text
-    return text.take(numbers)
+def _code_text(codes: Any) -> Any:
+    """Item codes (an object array of str) as a frame's text column: a pandas string array (an
+    object array of none: as it is, the type pandas gives an empty column). Made when a frame
+    is asked for, never while the question is answered."""
+    if not isinstance(codes, np.ndarray) or not len(codes):
+        return codes
+    return pd.array(codes, dtype="str")
 
 
 def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_level: bool = True,
@@ -109,7 +166,7 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
     idx = _item_number(graph, item)
     if idx < 0:
         raise KeyError(f"unknown item {item!r}")
-    direct = direct_parents(graph, idx, as_of)
+    direct = _direct_columns(graph, idx, as_of)
     if not multi_level:
         return WhereUsed(item, direct, _single_level_ancestors(graph, direct, as_of))
     nodes, lines, min_level = _ancestors(graph, idx, as_of)
@@ -139,13 +196,13 @@ def where_used(graph: BomGraph, item: str, *, as_of: int | None = None, multi_le
         rows = rows[keep[1:]]
     # by level, then code (codes are unique): sorted in numpy before the one frame is built
     rows = rows[np.lexsort((codes[rows], min_level[rows]))]
-    # the rows taken before the one frame is built (a frame's take and new index cost more
-    # than the whole walk of a typical question)
-    ancestors = _ancestor_frame(_codes_of(graph, nodes[rows]), min_level[rows],
-                                np.where(remaining, -1, max_level)[rows], ~has_parent[rows],
-                                low[rows], high[rows])
-    paths, truncated = _paths(graph, idx, max_paths, tops, as_of, _parent_lines(graph, lines))
-    return WhereUsed(item, direct, ancestors, paths, truncated, cycles)
+    # the rows taken as arrays (a frame's take and new index cost more than the whole walk of
+    # a typical question; the frame is made when a caller asks for it)
+    ancestors = _ancestor_columns(graph.items.codes[nodes[rows]], min_level[rows],
+                                  np.where(remaining, -1, max_level)[rows], ~has_parent[rows],
+                                  low[rows], high[rows])
+    listed, truncated = _paths(graph, idx, max_paths, tops, as_of, _parent_lines(graph, lines))
+    return WhereUsed(item, direct, ancestors, listed, truncated, cycles)
 
 
 def ancestor_levels(graph: BomGraph, item: str, *, as_of: int | None = None
@@ -202,8 +259,8 @@ class _ParentLines:
             ) -> list[tuple[int, int, float]]:
         found = self.made.get(node)
         if found is None:
-            lo = int(np.searchsorted(self.child, node, "left"))
-            hi = int(np.searchsorted(self.child, node, "right"))
+            # both ends in one search (the node's lines are those of children node..node+1)
+            lo, hi = self.child.searchsorted((node, node + 1)).tolist()
             if lo == hi:
                 return default
             lines = self.lines[lo:hi]
@@ -213,14 +270,14 @@ class _ParentLines:
         return found
 
 
-def _ancestor_frame(item: Any, min_level: Any, max_level: Any, top_level: Any,
-                    low: np.ndarray, high: np.ndarray) -> pd.DataFrame:
+def _ancestor_columns(item: Any, min_level: Any, max_level: Any, top_level: Any,
+                      low: np.ndarray, high: np.ndarray) -> dict[str, Any]:
     same = np.isclose(low, high, rtol=1e-12, atol=1e-12)
-    return pd.DataFrame({
+    return {
         "item": item, "min_level": min_level, "max_level": max_level, "top_level": top_level,
         "extended_quantity": np.where(same, low, np.nan),
         "extended_quantity_min": low, "extended_quantity_max": high,
-    }, copy=False)
+    }
 
 
 def _has_parent(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.ndarray:
@@ -229,11 +286,13 @@ def _has_parent(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.ndarr
     return np.bincount(source[keep], minlength=len(nodes)) > 0
 
 
-def _single_level_ancestors(graph: BomGraph, direct: pd.DataFrame,
-                            day: int | None) -> pd.DataFrame:
+def _single_level_ancestors(graph: BomGraph, columns: dict[str, Any],
+                            day: int | None) -> dict[str, Any]:
+    """The direct parents as ancestors (level 1); ``{}`` (no columns) when there are none."""
+    direct = pd.DataFrame(columns, copy=False)
     if direct.empty:
-        return pd.DataFrame(columns=ANCESTOR_COLUMNS)
-    parents = pd.unique(direct["parent"])
+        return {}
+    parents = pd.unique(direct["parent"].to_numpy(object))
     nodes = graph.items.idx(list(parents))
     preferred = direct[~direct["alternate"].to_numpy(bool)]
     revision = pd.factorize(preferred["revision"].to_numpy(object))[0].astype(np.int64)
@@ -242,7 +301,8 @@ def _single_level_ancestors(graph: BomGraph, direct: pd.DataFrame,
         preferred["extended_quantity"].to_numpy(float),
         preferred["extended_quantity"].to_numpy(float), _revision_counts(graph, nodes, day))
     has_parent = _has_parent(graph, nodes, day)
-    return _ancestor_frame(parents, 1, 1, ~has_parent, low, high)
+    one = np.ones(len(parents), np.int64)
+    return _ancestor_columns(parents, one, one, ~has_parent, low, high)
 
 
 def _revision_counts(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.ndarray:
@@ -358,7 +418,7 @@ def _leading_to(nodes: np.ndarray, edges: np.ndarray, targets: set[int]) -> np.n
 
 def _paths(graph: BomGraph, start: int, limit: int, tops: set[str] | None,
            day: int | None, up: _ParentLines | None = None
-           ) -> tuple[list[dict[str, Any]], bool]:
+           ) -> tuple[_ListedPaths, bool]:
     """Depth-first listing of paths to top-level items, at most ``limit``, never repeating an
     item within a path (a cycle ends the path). ``up``: each ancestor's usable parent lines
     (:func:`_parent_lines`); asked of the graph per step when not given. The walk keeps each
@@ -395,38 +455,52 @@ def _paths(graph: BomGraph, start: int, limit: int, tops: set[str] | None,
     return _listed_paths(graph, found), truncated
 
 
-def _listed_paths(graph: BomGraph, found: list[tuple[list[int], float]]) -> list[dict[str, Any]]:
-    """The paths (line numbers from the item up, extended quantity) as the answer lists them:
-    each step's parent, component, revision, position, quantity per, scrap, alternate and the
-    running extended quantity. The fields of every line used are read from the graph's arrays
-    once, as plain Python values."""
+def _listed_paths(graph: BomGraph, found: list[tuple[list[int], float]]) -> _ListedPaths:
+    """The paths (line numbers from the item up, extended quantity) with the fields of every
+    line used, read from the graph's arrays once, as plain Python values: the steps
+    (:meth:`_ListedPaths.dicts`) are made from them when the paths are first asked for."""
     if not found:
-        return []
+        return _ListedPaths([], {}, {})
     used = np.unique(np.fromiter((line for steps, _ in found for line in steps), np.int64))
     codes = graph.items.codes
-    # each line's fields once, as the step dict they make (the level and the running
-    # extended quantity are added per path)
     fields = zip(codes[graph.parent[used]].tolist(), codes[graph.component[used]].tolist(),
                  graph.revision[used].tolist(), graph.position[used].tolist(),
                  graph.quantity_per[used].astype(float).tolist(),
                  graph.scrap_pct[used].astype(float).tolist(),
                  graph.alternate[used].astype(bool).tolist(), strict=True)
-    step_of = {line: {"parent": str(parent), "component": str(component),
-                      "revision": str(revision), "position": int(position),
-                      "quantity_per": per, "scrap_pct": scrap, "alternate": alternate}
-               for line, (parent, component, revision, position, per, scrap, alternate)
-               in zip(used.tolist(), fields, strict=True)}
-    qty_of = dict(zip(used.tolist(), graph.quantity[used].astype(float).tolist(), strict=True))
-    out = []
-    for steps, ext in found:
-        running = 1.0
-        listed = []
-        for level, line in enumerate(steps, start=1):
-            running *= qty_of[line]
-            listed.append({"level": level, **step_of[line], "extended_quantity": running})
-        out.append({"top_level": listed[-1]["parent"], "extended_quantity": ext,
-                    "steps": listed})
-    return out
+    lines = used.tolist()
+    return _ListedPaths(found, dict(zip(lines, fields, strict=True)),
+                        dict(zip(lines, graph.quantity[used].astype(float).tolist(), strict=True)))
+
+
+@dataclass(frozen=True)
+class _ListedPaths:
+    """The listed paths as found (each its line numbers from the item up and its extended
+    quantity) and each used line's fields (parent, component, revision, position, quantity
+    per, scrap, alternate) and quantity: plain Python values, pickled as they are."""
+
+    found: list[tuple[list[int], float]]
+    fields: dict[int, tuple[Any, ...]]
+    quantity: dict[int, float]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """The paths as the answer lists them: each step's parent, component, revision,
+        position, quantity per, scrap, alternate and the running extended quantity."""
+        step_of = {line: {"parent": str(parent), "component": str(component),
+                          "revision": str(revision), "position": int(position),
+                          "quantity_per": per, "scrap_pct": scrap, "alternate": alternate}
+                   for line, (parent, component, revision, position, per, scrap, alternate)
+                   in self.fields.items()}
+        out = []
+        for steps, ext in self.found:
+            running = 1.0
+            listed = []
+            for level, line in enumerate(steps, start=1):
+                running *= self.quantity[line]
+                listed.append({"level": level, **step_of[line], "extended_quantity": running})
+            out.append({"top_level": listed[-1]["parent"], "extended_quantity": ext,
+                        "steps": listed})
+        return out
 
 
 def explosion(graph: BomGraph, item: str, as_of: int | None = None,

@@ -65,7 +65,8 @@ class WhereUsedAnswer:
     ``result`` holds the frames ``direct`` (parent, revision, position, quantity_per, ...),
     ``ancestors`` (item, min_level, max_level, top_level, extended_quantity[_min/_max], ...),
     ``paths`` (each with its ``steps``), ``truncated`` and ``cycles``
-    (:class:`workbench.analysis.where_used.WhereUsed`)."""
+    (:class:`workbench.analysis.where_used.WhereUsed`: answered as column arrays, the frames
+    made when first asked; :meth:`to_json` takes its records straight from the arrays)."""
 
     result: WhereUsed
     #: the day whose BOMs were exploded (None: every revision, ``all_revisions``)
