@@ -35,16 +35,23 @@ from workbench.services import sync
 
 CPU: dict[str, float] = defaultdict(float)
 WALL: dict[str, float] = defaultdict(float)
+QUEUED: dict[str, float] = defaultdict(float)
+
+
+def queued() -> float:
+    """Seconds this process has waited for a core so far (runnable, another process on it)."""
+    return int(Path("/proc/self/schedstat").read_text().split()[1]) / 1e9
 
 
 def timed(step: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        started, wall = time.process_time(), time.perf_counter()
+        started, wall, queue = time.process_time(), time.perf_counter(), queued()
         try:
             return fn(*args, **kwargs)
         finally:
             CPU[step] += time.process_time() - started
             WALL[step] += time.perf_counter() - wall
+            QUEUED[step] += queued() - queue
 
     return wrapper
 
@@ -82,7 +89,7 @@ def main() -> None:
     def pull(self: demo.DemoConnector, entity: str, since: str | None) -> Iterator[Any]:
         batches = real_pull(self, entity, since)
         while True:
-            started, wall = time.process_time(), time.perf_counter()
+            started, wall, queue = time.process_time(), time.perf_counter(), queued()
             try:
                 batch = next(batches)
             except StopIteration:
@@ -90,6 +97,7 @@ def main() -> None:
             finally:
                 CPU["demo pull (columns)"] += time.process_time() - started
                 WALL["demo pull (columns)"] += time.perf_counter() - wall
+                QUEUED["demo pull (columns)"] += queued() - queue
             yield batch
 
     demo.DemoConnector.pull = pull  # type: ignore[method-assign]
@@ -99,9 +107,10 @@ def main() -> None:
         engine = open_cache(tmp / "s.sqlite")
         connector: Any = demo.DemoConnector(scale=args.scale)
         before = written()
-        c0, t0 = time.process_time(), time.perf_counter()
+        c0, t0, q0 = time.process_time(), time.perf_counter(), queued()
         result = sync.run_sync(engine, connector)
         total, wall = time.process_time() - c0, time.perf_counter() - t0
+        queue = queued() - q0
         after = written()
         assert result.ok, result.error
         print(f"{args.scale}{' (indexes kept)' if args.keep_indexes else ''}: "
@@ -109,15 +118,20 @@ def main() -> None:
               f"load {os.getloadavg()[0]:.2f}; written {(after[0] - before[0]) / 1e6:,.0f} MB "
               f"to disk, {(after[1] - before[1]) / 1e6:,.0f} MB by write calls, cache "
               f"{(tmp / 's.sqlite').stat().st_size / 1e6:,.0f} MB")
-        print(f"  {'step':42s} {'cpu s':>7s} {'wall s':>7s}")
+        print(f"  {'step':42s} {'cpu s':>7s} {'wall s':>7s} {'queued':>7s} {'blocked':>7s}"
+              "  (queued: waiting for a core; blocked: wall - cpu - queued)")
         for step in ("demo pull (columns)", "  of which the demo generating its plant",
                      "validate", "rows", "upsert (executemany)",
                      "secondary indexes built (finish)"):
-            print(f"  {step:42s} {CPU[step]:7.2f} {WALL[step]:7.2f}")
-        counted = sum(v for k, v in CPU.items() if not k.startswith("  "))
-        counted_wall = sum(v for k, v in WALL.items() if not k.startswith("  "))
-        print(f"  {'rest (commit, run bookkeeping)':42s} {total - counted:7.2f} "
-              f"{wall - counted_wall:7.2f}")
+            print(f"  {step:42s} {CPU[step]:7.2f} {WALL[step]:7.2f} {QUEUED[step]:7.2f} "
+                  f"{WALL[step] - CPU[step] - QUEUED[step]:7.2f}")
+
+        def rest(of: dict[str, float], whole: float) -> float:
+            return whole - sum(v for k, v in of.items() if not k.startswith("  "))
+
+        r_cpu, r_wall, r_queue = rest(CPU, total), rest(WALL, wall), rest(QUEUED, queue)
+        print(f"  {'rest (commit, run bookkeeping)':42s} {r_cpu:7.2f} {r_wall:7.2f} "
+              f"{r_queue:7.2f} {r_wall - r_cpu - r_queue:7.2f}")
         engine.dispose()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
