@@ -148,6 +148,12 @@ def refresh_planning_session(engine: Any, session: Any, state: TaskState | None 
         return None
 
 
+#: after a decision, the planner stores its replanned plan only once no job came for this long
+#: (storing the large demo's plan costs ~0.7 CPU-s: an approval right after another is not held
+#: up by it; docs/performance.md §1)
+STORE_AFTER_DECISION_S = 1.0
+
+
 class _Session:
     """The planner child's planning session: opened with its plan (from the plan stored beside
     the cache when usable), brought up to date by net change after a decision or a sync, opened
@@ -161,29 +167,46 @@ class _Session:
         self.key: tuple[Any, ...] | None = None
         #: the session's plan is not stored beside the cache yet
         self.unstored = False
+        #: seconds without a job before it is stored (:meth:`idle_wait`)
+        self.store_after_s = 0.0
 
     def get(self, generation: int, defaults: PlanningDefaults,
             state: TaskState | None) -> Any:
+        from workbench.services.plan_store import pending_of
+
         wanted = (generation, defaults.horizon_weeks, defaults.bucket, defaults.consumption())
         if self.session is not None and self.key is not None and wanted != self.key and \
                 wanted[1:] == self.key[1:]:  # same defaults: replan by net change if it can be
-            stamp = self.session.stamp
+            stamp, pending = self.session.stamp, pending_of(self.session.data)
             self.session = refresh_planning_session(self.engine, self.session, state)
             self.key = wanted if self.session is not None else None
             if self.session is not None and self.session.stamp != stamp:
                 self.unstored = True  # a sync's change: the next process starts from here
+                self.store_after_s = 0.0
+            elif self.session is not None and not pending.equals(pending_of(self.session.data)):
+                # a decision's change (approved, confirmed, discarded): stored too, so a fresh
+                # process with these pending decisions does not plan in full, once no job
+                # came for STORE_AFTER_DECISION_S (clicks in a row are not held up by it)
+                self.unstored = True
+                self.store_after_s = STORE_AFTER_DECISION_S
         if self.session is None or wanted != self.key:
             self.session = None  # free the old session before building the new one
             self.session = open_planning_session(self.engine, defaults, state, planned=True)
             self.key = wanted
             self.unstored = self.session.how != "stored"
+            self.store_after_s = 0.0
         return self.session
+
+    def idle_wait(self) -> float:
+        """How long the planner waits for the next job before it stores the session's plan."""
+        return self.store_after_s if self.unstored else 0.0
 
     def store(self) -> None:
         """Store the session's plan beside the cache if it is not yet (never raises)."""
         if not self.unstored or self.session is None:
             return
         self.unstored = False
+        self.store_after_s = 0.0
         try:
             from workbench.services.plan_store import store_session
 
@@ -239,8 +262,8 @@ def _serve(conn: Any, cancel: Any, cache_path: str, niceness: int = 10) -> None:
         if msg is None:
             break
         _reply(conn, _answer(msg, conn, cancel, sessions))
-        if not conn.poll(0):  # idle: the plan made for that answer, stored for the next process
-            sessions.store()
+        if not conn.poll(sessions.idle_wait()):  # idle: the plan made for that answer, stored
+            sessions.store()                     # for the next process
     sessions.engine.dispose()
     os._exit(0)
 

@@ -236,6 +236,20 @@ def stored_params(folder: Path) -> tuple[int, dict[str, Any]] | None:
     return None
 
 
+def plan_params(folder: Path, stamp: int) -> dict[str, Any] | None:
+    """The planning parameters of the plan stored for ``stamp`` (:func:`write_plan`'s
+    ``params``), else None (none stored, another format, not private)."""
+    try:
+        with Folder.open(folder) as root, root.sub(f"s{stamp}") as stored:
+            meta = json.loads(stored.read_bytes("meta.json"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("stamp") != stamp:
+        return None
+    params = meta.get("params")
+    return dict(params) if isinstance(params, dict) else None
+
+
 def write_change(folder: Path, before: int, after: int, change: Mapping[str, Any]) -> None:
     """Record what the write from stamp ``before`` to ``after`` changed (module doc)."""
     private_folder(folder)
@@ -290,5 +304,5 @@ def changes_to(folder: Path, after: int) -> list[dict[str, Any]]:
 
 
 __all__ = ["FORMAT", "KEEP_CHANGES", "KEEP_CHANGES_S", "STALE_TMP_S", "SUFFIX", "changes_to",
-           "plan_folder", "read_change", "read_plan", "stored_params", "stored_stamps",
+           "plan_folder", "plan_params", "read_change", "read_plan", "stored_params", "stored_stamps",
            "write_change", "write_plan"]

@@ -103,7 +103,7 @@ def folder_of(engine: Engine) -> Path | None:
 #: plan the same data differently (workbench.cache.code_digest)
 PLANNING_CODE = ("workbench.analysis", "workbench.domain", "workbench.services.planning_data",
                  "workbench.services.overlay", "workbench.services.plan_store",
-                 "workbench.cache.plan_store")
+                 "workbench.services.lazy_frames", "workbench.cache.plan_store")
 
 
 @functools.cache
@@ -133,11 +133,14 @@ def plan_key(calendar: Calendar | None, consumption: ForecastConsumption | None,
 
 
 def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan,
-               prepared_key: str = "", consumption: ForecastConsumption | None = None
-               ) -> Path | None:
+               prepared_key: str = "", consumption: ForecastConsumption | None = None,
+               data_day: dt.date | None = None) -> Path | None:
     """Store ``plan_`` (a full or replanned plan of the data of ``stamp``, made with the
     forecast consumption windows ``consumption``) for the next process; None when the cache
-    has no folder or no stamp. Never raises (a failed store is logged)."""
+    has no folder or no stamp. ``data_day``: the planning day the data of ``stamp`` gives
+    (:func:`_data_day`; lets a fresh process find the plan before reading a frame,
+    :func:`workbench.services.lazy_frames.open_stored`). Never raises (a failed store is
+    logged)."""
     folder = folder_of(engine)
     if folder is None or stamp is None:
         return None
@@ -149,8 +152,10 @@ def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan,
     known, lookup = items.known, items.lookup
     items.known, items.lookup = {}, None
     try:
-        return plan_store.write_plan(folder, stamp, key, arrays, objects, prepared_key,
-                                     _params(plan_.calendar, consumption))
+        params = _params(plan_.calendar, consumption)
+        if data_day is not None:
+            params["data_day"] = data_day.isoformat()
+        return plan_store.write_plan(folder, stamp, key, arrays, objects, prepared_key, params)
     except Exception as exc:  # noqa: BLE001 - the plan was answered: storing is a bonus
         log.warning("plan not stored (%s: %s)", type(exc).__name__, exc)
         return None
@@ -401,6 +406,7 @@ def open_planned_session(engine: Engine, *, today: dt.date | None = None, horizo
     next process when ``store``). :attr:`PlanningSession.how` says which: ``"stored"``,
     ``"incremental"``, ``"prepared"``, ``"full"`` or ``"full: <why>"``."""
     from workbench.cache.snapshot import observe_stamp, read_stamp
+    from workbench.services.lazy_frames import open_stored
     from workbench.services.planning_data import (
         load_planning_data,
         planning_day,
@@ -408,10 +414,14 @@ def open_planned_session(engine: Engine, *, today: dt.date | None = None, horizo
     )
 
     stamp = observe_stamp(engine)  # any write of an entity table from now on draws a new one
+    lazy = open_stored(engine, stamp, today=today, horizon=horizon, bucket=bucket,
+                       consumption=consumption)
+    if lazy is not None:  # the plan stored for this very state: frames read on first use
+        return lazy
     data = load_planning_data(engine, state, consumption=consumption, prepare=False)
     calendar = Calendar.parse(today or planning_day(data), horizon, bucket)
     session = PlanningSession(data, calendar, consumption, stamp=stamp)
-    pending = _pending_of(data)
+    pending = pending_of(data)
     unchanged = stamp is not None and read_stamp(engine) == stamp  # the data is of ``stamp``
     if unchanged:
         found = first_plan(engine, data, calendar, consumption, stamp, pending)
@@ -466,7 +476,7 @@ def refresh_after_sync(engine: Engine, session: PlanningSession,
         data = load_planning_data(engine, state, consumption=session.consumption, prepare=False)
     if read_stamp(engine) != stamp:  # written while it was read: its change is not known here
         return None
-    before, after = _pending_of(session.data), _pending_of(data)
+    before, after = pending_of(session.data), pending_of(data)
     if not before.equals(after):
         change = change | overlay_change(session.data.purchase_order_lines,
                                          data.purchase_order_lines, (before, after))
@@ -573,23 +583,36 @@ def store_session(engine: Engine, session: PlanningSession) -> Path | None:
     if session.stamp is None or read_stamp(engine) != session.stamp or \
             False not in session._plans:
         return None
-    pending = _pending_of(session.data)
+    pending = pending_of(session.data)
     return store_plan(engine, session.stamp, plan_key(session.calendar, session.consumption,
                                                       pending), session._plans[False],
-                      plan_key(None, session.consumption, pending), session.consumption)
+                      plan_key(None, session.consumption, pending), session.consumption,
+                      _data_day(session.data))
 
 
-def _pending_of(data: PlanningData) -> pd.DataFrame:
-    """The pending decisions the load overlaid on ``data`` (kept by the overlay)."""
+def _data_day(data: PlanningData) -> dt.date | None:
+    """The planning day ``data`` gives (:func:`workbench.services.planning_data.planning_day`),
+    None when that may be the calendar's today (no as-of day in the data: another day, another
+    answer)."""
+    from workbench.services.planning_data import planning_day
+
+    day = planning_day(data)
+    return None if day == dt.date.today() else day
+
+
+def pending_of(data: PlanningData) -> pd.DataFrame:
+    """The pending decisions the load overlaid on ``data`` (kept by the overlay; for frames
+    not read yet, the decisions they will be overlaid with: lazy_frames)."""
     from workbench.services.planning_data import _OVERLAY
 
-    kept = data._derived.get(_OVERLAY)
+    kept = dict.get(data._derived, _OVERLAY)  # (no frame read for it)
     if kept is None:
-        return pd.DataFrame()
+        source = data.__dict__.get("_lazy")
+        return pd.DataFrame() if source is None else cast(pd.DataFrame, source.pending)
     return cast(pd.DataFrame, kept[1][1])
 
 
 __all__ = ["ARRAYS", "MATRIX_PARTS", "OBJECTS", "Stored", "extra_entities", "find_stored",
-           "first_plan", "folder_of", "open_planned_session", "plan_after_sync", "plan_key",
-           "record_sync_change", "recorded_change", "refresh_after_sync", "store_plan",
+           "first_plan", "folder_of", "open_planned_session", "pending_of", "plan_after_sync",
+           "plan_key", "record_sync_change", "recorded_change", "refresh_after_sync", "store_plan",
            "store_session", "stored_arrays"]
