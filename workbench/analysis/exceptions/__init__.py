@@ -46,10 +46,9 @@ from workbench.analysis.data import PlanningData, date_of
 from workbench.analysis.netting import Plan
 from workbench.analysis.overlay import PENDING_ORDER
 from workbench.analysis.pegging import Pegging
-from workbench.analysis.sources import open_purchase_lines, open_work_orders
 
 from . import endangers as fast
-from . import engineering, purchasing, records, straight, supply
+from . import straight, supply
 from .coverage import firm_coverage
 from .kinds import (
     CODES,
@@ -65,7 +64,7 @@ from .kinds import (
 )
 from .ordering import lex_order
 from .pegmatrix import PegMatrix
-from .pegs import DueDates
+from .perload import data_rules
 from .straight import plan_bucket
 
 __all__ = ["CODES", "KINDS", "MESSAGE_COLUMNS", "NAME_COLUMNS", "ROLES", "SEVERITIES",
@@ -176,7 +175,8 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     today = plan.calendar.today
     cov = firm_coverage(plan)
     released = supply.release_past_due(plan)
-    due = DueDates(data) if endangers else None
+    judged = data_rules(data, plan, s)  # the rules that read the data only: once per load
+    due = judged.due if endangers else None
     matrix = PegMatrix(plan, due) if due is not None and pegging is None else None
     if due is None:
         late = empty()
@@ -185,15 +185,12 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     else:
         assert pegging is not None
         late = straight.demand_late(data, plan, released, pegging)
-    pol, wo = open_purchase_lines(data), open_work_orders(data)  # read by several rules
+    pol = judged.lines
     parts = [
         supply.reschedule_in(cov, today, s), supply.reschedule_out(cov, today, s),
         supply.cancel(cov), supply.reduce(cov, plan), supply.increase(cov, plan), released,
-        supply.order_past_due(data, today, s, pol, wo), supply.below_safety_stock(plan), late,
-        purchasing.confirmation_missing(data, today, s, pol),
-        purchasing.confirmation_differs(data, s, pol), purchasing.ship_notice_mismatch(data, s, pol),
-        engineering.revision_conflict(data, plan, pol, wo),
-        engineering.draft_revision_pending(data, wo), records.data_problems(data),
+        judged.past_due, supply.below_safety_stock(plan), late, *judged.purchasing,
+        *judged.engineering, judged.records,
     ]
     messages = pd.concat([p for p in parts if len(p)] or [empty()], ignore_index=True)
     _on_pending_orders(messages, pol)

@@ -1,0 +1,64 @@
+"""The rules that read the data only (E07, E10-E15) are judged once per data load
+(:mod:`workbench.analysis.exceptions.perload`): a second plan of the same frames reuses them,
+a new frame, another planning day or other settings judge them again, and the messages are the
+same either way."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from tests.analysis.test_exceptions import _of, _plant
+from workbench.analysis.calendar import Calendar
+from workbench.analysis.exceptions import ExceptionSettings, compute_exceptions, records
+from workbench.analysis.netting import plan
+
+D = dt.date
+TODAY = D(2025, 3, 3)
+
+
+@pytest.fixture
+def judged(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the data rules' runs (E15's rule counts them)."""
+    runs: list[str] = []
+    original = records.data_problems
+
+    def counted(data: Any) -> pd.DataFrame:
+        runs.append("E15")
+        return original(data)
+
+    monkeypatch.setattr(records, "data_problems", counted)
+    return runs
+
+
+def test_a_second_plan_of_the_same_data_reuses_the_data_rules(judged: list[str]) -> None:
+    d = _plant()
+    first = compute_exceptions(d, plan(d, Calendar.weekly(TODAY, 8))).messages
+    second = compute_exceptions(d, plan(d, Calendar.weekly(TODAY, 8))).messages
+    assert judged == ["E15"]  # judged once: the old code judged them with every plan (2)
+    pd.testing.assert_frame_equal(first, second)
+    # hand-computed (tests/analysis/test_exceptions.py): PO-6 unacknowledged 11 days
+    assert _of(second, "confirmation_missing", "days") == [("PO-6/1", 11.0)]
+
+
+def test_a_new_frame_day_or_setting_judges_them_again(judged: list[str]) -> None:
+    d = _plant()
+    for _ in range(2):  # judged once (the old code: twice)
+        compute_exceptions(d, plan(d, Calendar.weekly(TODAY, 8)))
+    # a later planning day: PO-6 (ordered 02-20) is unacknowledged 18 days
+    later = compute_exceptions(d, plan(d, Calendar.weekly(D(2025, 3, 10), 8))).messages
+    assert _of(later, "confirmation_missing", "days") == [("PO-6/1", 18.0)]
+    # another tolerance: 11 days late is within 12
+    calm = compute_exceptions(d, plan(d, Calendar.weekly(TODAY, 8)),
+                              settings=ExceptionSettings(confirmation_days=12)).messages
+    assert _of(calm, "confirmation_missing", "days") == []
+    # a new PO line frame (a sync): PO-6's line acknowledged, no message left
+    lines = d.purchase_order_lines.copy()
+    lines.loc[lines["purchase_order"] == "PO-6", "ack_status"] = "accepted"
+    synced = d.replace(purchase_order_lines=lines)
+    acked = compute_exceptions(synced, plan(synced, Calendar.weekly(TODAY, 8))).messages
+    assert _of(acked, "confirmation_missing", "days") == []
+    assert len(judged) == 4  # once for the data, then once per day, setting and frame
