@@ -28,7 +28,14 @@ second start of the day). Printed per run, all measured from just before the pro
 Since issue 16 §4 the whole item list is kept beside the cache (``<cache>.itemlist``) once read,
 under the cache's entity stamp: the warm-up start writes it and the counted runs answer the list
 from it, as a planner's second start of an unchanged cache does. ``--fresh-list`` removes it
-before every start, to measure the list read from the cache (the first start after a sync).
+before every start, to measure the list read from the cache (a start that finds no list kept).
+``--after-sync`` writes to the items before every start (one description changed through
+``sqlite3``: a new entity stamp, the kept list no longer valid) and then keeps the list the way
+a sync does after its last write (:func:`workbench.cache.itemlist.keep_item_list`, in a process
+of its own, as the syncing process): the first start after a sync; what keeping the list adds
+to the sync is printed (wall and CPU seconds). The write also leaves the frame snapshot stale, so
+the planner process reloads its frames during that start (a sync patches it): a start busier
+than after a real sync.
 
 The marks are found by polling the widgets every 10 ms (no private method is hooked), so the same
 script measures trees whose panels are built differently. Target (issue 5): usable ≤ 3 s; issue 12:
@@ -101,6 +108,22 @@ app.exec()
 marks.pop("shown", None)
 print(json.dumps(marks))
 """.replace("ITEMS", str(ITEMS))
+
+KEEP_AFTER_WRITE = """
+import sys, json, sqlite3
+cache = sys.argv[2]
+con = sqlite3.connect(cache)
+con.execute("UPDATE items SET description = CASE WHEN description LIKE '%.' "
+            "THEN substr(description, 1, length(description) - 1) ELSE description || '.' END "
+            "WHERE code = (SELECT min(code) FROM items)")
+con.commit()
+con.close()
+from workbench.cache.db import open_cache
+from workbench.cache.itemlist import keep_item_list
+kept = keep_item_list(open_cache(cache))
+print(json.dumps({"keep_s": kept.seconds, "keep_cpu_s": kept.cpu_seconds,
+                  "written": float(kept.written)}))
+"""
 
 MARKS = (("import_pyside6", "import PySide6 alone"), ("window_shown", "window shown"),
          ("usable", "usable main window"), ("items_listed", "items listed"))
@@ -188,6 +211,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--fresh-list", action="store_true",
                     help="remove the item list kept beside the cache before every start")
+    ap.add_argument("--after-sync", action="store_true",
+                    help="before every start: a write to the items, then the list kept as a sync "
+                         "keeps it (printed: what that adds to the sync)")
     ap.add_argument("--reference", default=REFERENCE,
                     help=f"commit or folder to compare with (default {REFERENCE}); 'none': this tree only")
     args = ap.parse_args()
@@ -213,6 +239,11 @@ def main() -> int:
     for n in range(args.runs):
         for tree in trees:
             base = tree.python(IMPORT_ONLY)
+            if args.after_sync:
+                kept = tree.python(KEEP_AFTER_WRITE, str(caches[tree.label]))
+                print(f"run {n + 1} {tree.label:9}: items written, list kept as a sync keeps it: "
+                      f"{kept['keep_s']:.2f} s wall, {kept['keep_cpu_s']:.2f} CPU-s "
+                      f"(written: {bool(kept['written'])})", flush=True)
             marks = tree.start(caches[tree.label], args.fresh_list)
             rows[tree.label].append({**base, **marks})
             print(f"run {n + 1} {tree.label:9}: import PySide6 {base['import_pyside6']:.2f} s | window shown "
