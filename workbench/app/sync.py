@@ -111,9 +111,14 @@ def sync_sources(engine: Engine, sources: Sequence[SourceConfig], state: TaskSta
 def sync(engine: Engine, sources: Sequence[SourceConfig], *, partial: bool = False,
          state: TaskState) -> Outcome[list[SyncResult]]:
     """The Sync button: every given source in turn, each followed by the messages its
-    suppliers sent (see :func:`sync_sources`)."""
+    suppliers sent (see :func:`sync_sources`). A sync the planner process cannot replan by
+    net change (a day move, a sync too big to record) is then planned here, in the syncing
+    worker, and stored for it (:func:`_replan_after_sync`, ``unless_recorded``)."""
     results = sync_sources(engine, sources, state, partial=partial, messages=True)
-    return Outcome(results, changes_of(results))
+    changes = changes_of(results)
+    if changes.data:
+        _replan_after_sync(engine, state, unless_recorded=True)
+    return Outcome(results, changes)
 
 
 @dataclass
@@ -275,16 +280,19 @@ def keep_item_list_after_sync(engine: Engine, state: TaskState) -> None:
                                      kept.reason, kept.stamp, kept.seconds, kept.cpu_seconds)
 
 
-def _replan_after_sync(engine: Engine, state: TaskState) -> str | None:
+def _replan_after_sync(engine: Engine, state: TaskState, *,
+                       unless_recorded: bool = False) -> str | None:
     """After a sync run outside the application (``workbench sync``: the morning's scheduled
     sync), the state it wrote planned now and stored beside the cache, so the planner opened
     afterwards answers at once (issue 16 §1; how it was made, or None: no plan stored beside
-    the cache, nobody plans with it). In the application the planner process brings its own
-    plan up to date instead (:func:`workbench.app.processes.refresh_planning_session`)."""
+    the cache, nobody plans with it). ``unless_recorded`` (the Sync button): only what the
+    planner process cannot bring its own plan to by net change
+    (:func:`workbench.app.processes.refresh_planning_session`): a day move, a sync too big to
+    record (:func:`workbench.services.plan_store.plan_after_sync`)."""
     from workbench.services.plan_store import plan_after_sync
 
     state.set_status("planning the synced state for the planner")
-    return plan_after_sync(engine, state)
+    return plan_after_sync(engine, state, unless_recorded=unless_recorded)
 
 
 # --- queries ----------------------------------------------------------------------------------

@@ -153,6 +153,7 @@ def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan,
     items.known, items.lookup = {}, None
     try:
         params = _params(plan_.calendar, consumption)
+        params["items"] = len(items)
         if data_day is not None:
             params["data_day"] = data_day.isoformat()
         return plan_store.write_plan(folder, stamp, key, arrays, objects, prepared_key, params)
@@ -504,7 +505,8 @@ def refresh_after_sync(engine: Engine, session: PlanningSession,
     return out
 
 
-def plan_after_sync(engine: Engine, state: TaskState | None = None) -> str | None:
+def plan_after_sync(engine: Engine, state: TaskState | None = None, *,
+                    unless_recorded: bool = False) -> str | None:
     """Plan the state a sync run outside the application wrote (``workbench sync``, e.g. the
     morning's scheduled sync) and store that plan beside the cache, so the planner process
     opened afterwards finds it ready (``"stored"``) instead of netting the plant itself.
@@ -515,7 +517,13 @@ def plan_after_sync(engine: Engine, state: TaskState | None = None) -> str | Non
     sync recorded, else netted over the new planning day from its numbering and sources, else
     in full), with the parameters of the stored plan (bucket length, buckets, forecast
     consumption; the planning day is the cache's new as-of day). Returns how the plan was made,
-    None when nothing was done. Never raises (a failure is logged: the next process plans)."""
+    None when nothing was done. Never raises (a failure is logged: the next process plans).
+
+    ``unless_recorded`` (the application's Sync button): nothing either when the syncs recorded
+    a change from the stored plan's state small enough for a net change (no item master change,
+    at most :data:`MAX_CHANGED_SHARE` of the items it numbered): the planner process replans
+    that itself in memory (:func:`refresh_after_sync`); what it cannot (a day move, a sync too
+    big to record) is planned here, in the syncing worker, so the planner finds it stored."""
     from workbench.cache.snapshot import read_stamp
 
     folder = folder_of(engine)
@@ -526,6 +534,11 @@ def plan_after_sync(engine: Engine, state: TaskState | None = None) -> str | Non
     if found is None or found[0] == stamp:
         return None
     params = found[1]
+    if unless_recorded:
+        recorded = recorded_change(engine, found[0], stamp)
+        if recorded is not None and not recorded[0].master and \
+                len(recorded[0].items) <= MAX_CHANGED_SHARE * int(params.get("items") or 0):
+            return None
     try:
         days, n = int(params["bucket_days"]), int(params["n_buckets"])
         windows = params["consumption"]
