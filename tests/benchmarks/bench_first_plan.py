@@ -24,7 +24,10 @@ The cache is copied into ``--work`` (the original is never touched; without one,
 5. a small sync of ``--small`` changed PO lines (promise dates moved a week), then 3. and 4.;
 6. the application's planner process (session open, plan stored) across another small sync
    made by a writer process: the time to bring its plan up to date
-   (``refresh_after_sync``, else opened again).
+   (``refresh_after_sync``, else opened again);
+7. the same across the Sync button's day move (the demo ``2 x --day`` days later): the
+   writer's worker plans what the planner cannot replan by net change and stores it
+   (``plan_after_sync(unless_recorded=True)``, app.sync.sync), the planner opens it again.
 
 The fresh process and the snapshot path take turns going first (the first pays the cold page
 cache). Wall and CPU time (``time.process_time``) of each step.
@@ -70,7 +73,8 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
     from workbench.cache.db import open_cache
     from workbench.services import frame_patch, planning
 
-    out: dict[str, Any] = {"import_s": time.perf_counter() - started}
+    out: dict[str, Any] = {"import_s": time.perf_counter() - started,
+                           "import_cpu_s": time.process_time()}  # interpreter start included
     engine = open_cache(cache)
     if mode == "snapshot":  # the frame snapshot and the stored plan of the state before
         from workbench.services import plan_store
@@ -122,9 +126,27 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
         out["how"] = refreshed.how
         snapshot.wait_for_writes()
         return out
+    if mode == "appday":  # the app's planner process across the Sync button's day move
+        from workbench.services import plan_store
+
+        session = plan_store.open_planned_session(engine, store=False)
+        out["open_how"] = session.how
+        plan_store.store_session(engine, session)  # as the planner does once idle
+        snapshot.wait_for_writes()
+        out["sync"] = _run("button", cache, args)  # the writer process: the next day move
+        t, c = time.perf_counter(), time.process_time()
+        refreshed = plan_store.refresh_after_sync(engine, session)
+        if refreshed is None:  # opened again, as app.processes does
+            del session  # freed first, as app.processes does
+            refreshed = plan_store.open_planned_session(engine, store=False)
+        refreshed.plan()
+        out["refresh_s"], out["cpu_s"] = time.perf_counter() - t, time.process_time() - c
+        out["how"] = refreshed.how
+        snapshot.wait_for_writes()
+        return out
     if mode == "steps":  # where a fresh process's full plan goes, step by step
         return dict(out, steps=_steps(engine))
-    if mode in ("sync", "small"):
+    if mode in ("sync", "small", "button"):
         from workbench.services.sync import run_sync
 
         patches: list[frame_patch.PatchResult] = []
@@ -136,11 +158,19 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
 
         frame_patch.patch_after_sync = recorded  # type: ignore[assignment]
         connector = _demo(args.scale, args.day) if mode == "sync" else \
+            _demo(args.scale, 2 * args.day) if mode == "button" else \
             _moved_promises(engine, args.small, int(os.environ.get("BENCH_SHIFT", "0")))
         t = time.perf_counter()
         result = run_sync(engine, connector)
         out["sync_s"] = time.perf_counter() - t
         assert result.ok, result.error
+        if mode == "button":  # the Sync button's worker plans what the planner cannot replan
+            from workbench.services import plan_store
+
+            t, c = time.perf_counter(), time.process_time()
+            out["how"] = plan_store.plan_after_sync(engine, unless_recorded=True)
+            out["plan_s"], out["plan_cpu_s"] = time.perf_counter() - t, time.process_time() - c
+            snapshot.wait_for_writes()
         out["changed"] = result.total("changed") + result.total("deleted")
         patch = patches[0] if patches else None
         out["patch_s"] = patch.seconds if patch else 0.0
@@ -336,7 +366,8 @@ def main() -> int:
         handover_small = _run("handover", copy, args)
         stored_small = _run("new", copy, args)
         app = _run("app", copy, args)
-        rows.append({"stored": stored, "sync": sync, "new": new, "first": first, "old": old,
+        appday = _run("appday", copy, args)
+        rows.append({"appday": appday, "stored": stored, "sync": sync, "new": new, "first": first, "old": old,
                      "handover": handover, "stored_new": stored_new, "small": small,
                      "new_small": new_small, "after_small": after_small,
                      "handover_small": handover_small, "stored_small": stored_small,
@@ -353,7 +384,8 @@ def main() -> int:
               f"   the sync plans for the next process: {handover['handover_s']:.2f} s "
               f"(cpu {handover['cpu_s']:.2f}; {handover['how']}) -> fresh process "
               f"{stored_new['total_s']:.2f} s (cpu {stored_new['cpu_s']:.2f}; "
-              f"{stored_new['how']})\n"
+              f"{stored_new['how']}; its imports before {stored_new['import_s']:.2f} s, cpu "
+              f"{stored_new['import_cpu_s']:.2f})\n"
               f"   {args.small}-line sync {small['sync_s']:.2f} s (patch {small['patch_s']:.2f} s, "
               f"{'patched' if small['patched'] else 'NOT patched: ' + small['reason']}) -> fresh "
               f"process {new_small['total_s']:.2f} s (cpu {new_small['cpu_s']:.2f}; "
@@ -362,9 +394,16 @@ def main() -> int:
               f"{stored_small['total_s']:.2f} s ({stored_small['how']})\n"
               f"   app planner process ({app['open_how']}) across a {args.small}-line sync of the "
               f"writer: up to date in {app['refresh_s']:.2f} s (cpu {app['cpu_s']:.2f}; "
-              f"{app['how']})", flush=True)
+              f"{app['how']})\n"
+              f"   app planner process ({appday['open_how']}) across the Sync button's day move "
+              f"(day {2 * args.day}; the sync {appday['sync']['sync_s']:.1f} s, its worker "
+              f"plans {appday['sync']['plan_s']:.2f} s, cpu {appday['sync']['plan_cpu_s']:.2f}; "
+              f"{appday['sync']['how']}): up to date in {appday['refresh_s']:.2f} s "
+              f"(cpu {appday['cpu_s']:.2f}; {appday['how']})", flush=True)
 
-    def med(step: str, key: str) -> float:
+    def med(step: str, key: str, sub: str | None = None) -> float:
+        if sub is not None:
+            return statistics.median(float(r[step][key][sub]) for r in rows)
         return statistics.median(float(r[step][key]) for r in rows)
 
     print(f"median of {len(rows)} runs ({rows[0]['first']['rows']:,} item-site rows):")
@@ -391,6 +430,10 @@ def main() -> int:
     print(f"  the app's planner process across a {args.small}-line sync of the writer: "
           f"{med('app', 'refresh_s'):.2f} s (cpu {med('app', 'cpu_s'):.2f}; "
           f"{', '.join(sorted({r['app']['how'] for r in rows}))})")
+    print(f"  the app's planner process across the Sync button's day move (its worker plans "
+          f"{med('appday', 'sync', 'plan_s'):.2f} s): {med('appday', 'refresh_s'):.2f} s "
+          f"(cpu {med('appday', 'cpu_s'):.2f}; "
+          f"{', '.join(sorted({r['appday']['how'] for r in rows}))})")
     print(f"load average at end: {_load()}")
     shutil.rmtree(args.work, ignore_errors=True)
     return 0
