@@ -17,7 +17,8 @@ from tests.analysis.test_incremental import assert_same_plan
 from workbench.analysis.bom import ItemIndex
 from workbench.analysis.data import PlanningData
 from workbench.analysis.incremental import Change, keep_codes, replan_detail
-from workbench.analysis.incremental_sources import collect_items, item_rows
+from workbench.analysis.incremental_sources import collect_items, item_keys, item_rows
+from workbench.analysis.incremental_work import _Slots
 from workbench.analysis.netting import plan
 
 
@@ -116,3 +117,39 @@ def test_a_reservation_known_as_a_work_order_needs_no_look_up_among_the_demands(
         done.plan.sources.requirements[["item", "ref"]].sort_values(["ref", "item"]).reset_index(
             drop=True),
         pd.DataFrame({"item": ["A", "B", "C"], "ref": ["DA", "W1", "W1"]}), check_dtype=False)
+
+
+def test_item_keys_of_patched_sources_are_the_wanted_items_rows_only() -> None:
+    """Two sites (S1, S2: keys item * 2 + site). A is planned at S1 and S2 (stock, a demand),
+    B at S1 (a PO line), C at S2 (stock). After a replan of B (patched sources), the planned
+    keys of A are 2·A and 2·A + 1, of B and C 2·B and 2·C + 1; the full plan's sources answer
+    every key (the caller keeps those it wants)."""
+    def plant(b_qty: float) -> PlanningData:
+        return data(items=[item("A"), item("B"), item("C")],
+                    inventory=[stock("A", 1), stock("C", 2, site="S2")],
+                    demands=[demand("D1", "A", 1, week(1), site="S2")],
+                    purchase_order_lines=[po_line("P1", 1, "B", b_qty, week(1))])
+
+    cal = weekly(3)
+    full = plan(plant(1), cal)
+    assert list(full.sites) == ["S1", "S2"]
+    a, b, c = (int(i) for i in full.items.idx(["A", "B", "C"]))
+    every = item_keys(full.sources, "planned", full.items, full.sites, np.array([a]))
+    assert sorted(every.tolist()) == sorted([2 * a, 2 * a + 1, 2 * b, 2 * c + 1])
+    done = replan_detail(full, plant(2), Change.of(items=["B"]))
+    assert done.how == "incremental"
+    src = done.plan.sources
+    assert sorted(item_keys(src, "planned", full.items, full.sites, np.array([a])).tolist()) \
+        == [2 * a, 2 * a + 1]
+    assert sorted(item_keys(src, "planned", full.items, full.sites, np.array([b, c])).tolist()) \
+        == [2 * b, 2 * c + 1]
+
+
+def test_the_rows_re_netted_so_far_are_looked_up_by_key() -> None:
+    """Keys 40 and 7 re-netted into rows 0 and 1, then 7 again into row 2: 7 -> 2, 40 -> 0,
+    any other key -> -1."""
+    slots = _Slots()
+    assert slots.get(np.array([3])).tolist() == [-1]
+    slots.set(np.array([7, 40]), np.array([1, 0]))
+    slots.set(np.array([7]), np.array([2]))
+    assert slots.get(np.array([40, 7, 8, 0, 99])).tolist() == [0, 2, -1, -1, -1]

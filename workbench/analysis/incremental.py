@@ -67,6 +67,7 @@ from workbench.analysis.incremental_sources import (
     PatchedSources,
     RowInputs,
     collect_items,
+    item_keys,
     item_rows,
     keep_codes,
     master_count,
@@ -316,8 +317,9 @@ def _net_change(previous: Plan, data: PlanningData, change: Change,
     if len(parents) or planned_moved:
         new_part = new_segs if new_segs is not None else Segments(
             *(np.zeros(0, np.int64),) * 2, np.zeros(0), *(np.zeros(0, np.int64),) * 3)
+        region = np.union1d(parents, below)  # only their records' item-sites are read
         where = planned_after_change(previous.planned_at,
-                                     sources.keys("planned", items, sites),
+                                     item_keys(sources, "planned", items, sites, region),
                                      segments, parents, new_part, below, n_sites)
         region = np.flatnonzero(where != previous.planned_at)
         flip = region[items.safety_stock[region // n_sites] > 0]

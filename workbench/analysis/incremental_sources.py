@@ -295,14 +295,43 @@ def patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sour
         added_keys[n] = np.concatenate([added_keys[n][~gone], new_item * n_sites + new_site])
     if (site_rows <= 0).any():
         return None
-    codes = set(items.codes[changed])
+    # the reservations of the changed items replaced, found by item number (kept beside them:
+    # no pass over the reservations' item strings per replan)
     alloc = old.allocations
-    alloc = pd.concat([alloc[~alloc["item"].isin(codes)], fresh.allocations], ignore_index=True)
+    alloc_items = getattr(old, "_alloc_items", None)
+    if alloc_items is None or len(alloc_items) != len(alloc):
+        alloc_items = np.asarray(items.idx(alloc["item"]), np.int64)
+    gone_alloc = np.zeros(len(alloc_items), bool)
+    known = alloc_items >= 0  # an item outside the numbering is never a changed one
+    gone_alloc[known] = in_changed[alloc_items[known]]
+    fresh_alloc = fresh.allocations
+    alloc = pd.concat([alloc[~gone_alloc], fresh_alloc], ignore_index=True)
+    alloc_items = np.concatenate([alloc_items[~gone_alloc],
+                                  np.asarray(items.idx(fresh_alloc["item"]), np.int64)])
     out = PatchedSources(base, base_keys, base_items, keep, added, added_keys, alloc,
                           site_rows, items, sites)
     out._base_index = index  # type: ignore[attr-defined]
+    out._alloc_items = alloc_items  # type: ignore[attr-defined]
     out.planned_moved = planned_moved
     return out
+
+
+def item_keys(sources: Sources, name: str, items: ItemIndex, sites: pd.Index,
+              wanted: np.ndarray) -> np.ndarray:
+    """Keys (``item * n_sites + site``) of the rows of frame ``name`` (:data:`FRAMES`) whose
+    item is among the item numbers ``wanted`` — or more of the frame's keys (every one, for
+    sources that are not patched): for a caller that keeps the keys of ``wanted`` only. Patched
+    sources answer from their rows by item, without the million keys of the whole frame."""
+    if not isinstance(sources, PatchedSources) or items is not sources._numbering[0] or \
+            not sites.equals(sources._numbering[1]):
+        return sources.keys(name, items, sites)
+    ptr, order = sources._base_index[name]  # type: ignore[attr-defined]
+    rows, _ = gather(ptr, order, np.asarray(wanted, np.int64))
+    rows = rows[sources._keep[name][rows]]
+    added = sources._added_keys[name]
+    mine = np.zeros(len(items), bool)
+    mine[wanted] = True
+    return np.concatenate([sources._base_keys[name][rows], added[mine[added // len(sites)]]])
 
 
 def seed_derived(data: PlanningData, items: ItemIndex, sources: Sources,

@@ -27,6 +27,33 @@ def _sums(at: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(at, weights=np.asarray(weights, float), minlength=size).astype(float)
 
 
+class _Slots:
+    """Key -> row of the rows re-netted so far, as sorted arrays: a replan re-nets a few
+    thousand of the millions of possible keys (an array over every key was filled per replan:
+    8 MB on the large demo, a few ms of page faults each time)."""
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, np.int64)
+        self.rows = np.zeros(0, np.int64)
+
+    def get(self, keys: np.ndarray) -> np.ndarray:
+        """The row of each of ``keys``, -1 for a key not re-netted."""
+        if not len(self.keys):
+            return np.full(len(keys), -1, np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[at] == keys, self.rows[at], -1)
+
+    def set(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        """``keys`` re-netted into ``rows`` (a key set again takes its last row)."""
+        key = np.concatenate([self.keys, np.asarray(keys, np.int64)])
+        row = np.concatenate([self.rows, np.asarray(rows, np.int64)])
+        order = np.argsort(key, kind="stable")
+        key, row = key[order], row[order]
+        last = np.ones(len(key), bool)
+        last[:-1] = key[1:] != key[:-1]
+        self.keys, self.rows = key[last], row[last]
+
+
 class Renet:
     """The rows re-netted by one replan, level by level, and their write-back."""
 
@@ -46,7 +73,7 @@ class Renet:
         self.width = previous.calendar.n_buckets
         items = previous.items
         self.offset_all = previous.calendar.offset(items.lead_time_days)
-        self.slot = np.full(len(items) * self.n_sites, -1, np.int64)  # key -> done row
+        self.slot = _Slots()  # key -> done row
         self.done_key: list[np.ndarray] = []
         self.done: list[dict[str, np.ndarray]] = []
         self.n_done = 0
@@ -58,7 +85,7 @@ class Renet:
         the plan as replanned so far; a row without any (most parents of a common component)
         is left out before its row is read."""
         at_parts, row_parts = [], []
-        slot = self.slot[keys]
+        slot = self.slot.get(keys)
         mine = slot >= 0
         if mine.any():
             at = np.flatnonzero(mine)
@@ -170,7 +197,7 @@ class Renet:
         before = np.zeros((n, width))
         before[was] = prev.planned[was_rows[was]]
         differs = (planned != before).any(axis=1)
-        self.slot[keys] = self.n_done + np.arange(n)
+        self.slot.set(keys, self.n_done + np.arange(n))
         self.n_done += n
         self.done_key.append(keys)
         self.done.append({"exists": present, "level": np.full(n, level, np.int64),
