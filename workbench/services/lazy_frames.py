@@ -275,7 +275,7 @@ def open_stored(engine: Any, stamp: int | None, *, today: dt.date | None, horizo
     from workbench.analysis.incremental_sources import seed_derived
     from workbench.cache import plan_store as files
     from workbench.cache.snapshot import snapshot_path
-    from workbench.services import plan_store
+    from workbench.services import plan_parts, plan_store
     from workbench.services.overlay import pending_decisions
     from workbench.services.planning_data import frame_snapshot_layout
 
@@ -303,7 +303,7 @@ def open_stored(engine: Any, stamp: int | None, *, today: dt.date | None, horizo
     except BaseException:
         snapshot.close()
         raise
-    plan = plan_store._plan(found[0], found[1])
+    plan = plan_parts._plan(found[0], found[1])
     data = LazyPlanningData.of(snapshot, pending)
     data.seed(seeds_of(seed_derived, plan.items, plan.sources, consumption))
     session = PlanningSession(data, calendar, consumption, stamp=stamp)

@@ -69,19 +69,23 @@ from workbench.analysis.incremental_sources import (
     seed_derived,
 )
 from workbench.analysis.netting import Plan
-from workbench.analysis.rowmatrix import RowMatrix
 from workbench.analysis.session import PlanningSession
 from workbench.cache import plan_store
 from workbench.cache.code_digest import code_digest
 from workbench.cache.db import local_base
+from workbench.services.plan_parts import (  # noqa: F401 - _matrix, _plan: used by tests
+    ARRAYS,
+    MATRIX_PARTS,
+    OBJECTS,
+    _matrix,
+    _params,
+    _plan,
+    stored_arrays,
+)
 from workbench.services.tasks import TaskState
 
 log = logging.getLogger(__name__)
 
-#: the Plan fields stored as arrays (opened with mmap); the rest is pickled
-ARRAYS = ("key", "level", "on_hand", "gross", "scheduled", "net", "planned", "planned_at", "llc")
-#: the Plan fields pickled together (one pickle keeps the sources' keys tied to the numbering)
-OBJECTS = ("calendar", "items", "sites", "segments", "sources", "cycles")
 #: at most this many recorded changes are followed back from the cache's stamp
 MAX_CHAIN = 8
 #: a change naming more than this share of the numbered items is planned in full: collecting
@@ -103,7 +107,8 @@ def folder_of(engine: Engine) -> Path | None:
 #: plan the same data differently (workbench.cache.code_digest)
 PLANNING_CODE = ("workbench.analysis", "workbench.domain", "workbench.services.planning_data",
                  "workbench.services.overlay", "workbench.services.plan_store",
-                 "workbench.services.lazy_frames", "workbench.cache.plan_store")
+                 "workbench.services.lazy_frames", "workbench.services.plan_parts",
+                 "workbench.cache.plan_store")
 
 
 @functools.cache
@@ -162,46 +167,6 @@ def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan,
         return None
     finally:
         items.known, items.lookup = known, lookup
-
-
-#: the parts of a :class:`RowMatrix` stored as ``<field>.<part>`` (its block only up to its
-#: all-zero row: ``n_stored`` is the block's length less one)
-MATRIX_PARTS = ("slot", "block", "ptr", "col", "val")
-
-
-def stored_arrays(plan_: Plan) -> dict[str, np.ndarray]:
-    """The arrays :func:`store_plan` stores of ``plan_``: each :data:`ARRAYS` field as it is,
-    a plan matrix kept as its non-zero values (:class:`RowMatrix`) as its parts (never the
-    dense matrix: 458 MB on the large demo against ~20 MB)."""
-    out: dict[str, np.ndarray] = {}
-    for name in ARRAYS:
-        value = getattr(plan_, name)
-        if value is None:
-            continue
-        if isinstance(value, RowMatrix):
-            out.update({f"{name}.{part}": getattr(value, part) for part in MATRIX_PARTS})
-            out[f"{name}.block"] = value.block[:value.n_stored + 1]
-        else:
-            out[name] = value
-    return out
-
-
-def _matrix(arrays: Mapping[str, np.ndarray], name: str) -> Any:
-    """The field ``name`` of a stored plan: the array, or the RowMatrix joined from its parts
-    (mapped copy-on-write: the incremental replan's writes stay in the process)."""
-    if name in arrays:
-        return arrays[name]
-    if f"{name}.slot" not in arrays:
-        return None
-    slot, block, ptr, col, val = (arrays[f"{name}.{part}"] for part in MATRIX_PARTS)
-    return RowMatrix(slot, block, len(block) - 1, ptr, col, val)
-
-
-def _params(calendar: Calendar, consumption: ForecastConsumption | None) -> dict[str, Any]:
-    """The planning parameters a plan was made with, as :func:`plan_after_sync` reads them."""
-    return {"bucket_days": calendar.bucket_days, "n_buckets": calendar.n_buckets,
-            "consumption": None if consumption is None else [consumption.backward_days,
-                                                             consumption.forward_days]}
 
 
 @dataclass
@@ -277,12 +242,6 @@ def recorded_change(engine: Engine, before: int, after: int, max_items: int | No
         if at == before:
             return change, entities
     return None
-
-
-def _plan(arrays: dict[str, np.ndarray], objects: dict[str, Any]) -> Plan:
-    fields = dict(objects)
-    fields.update({name: _matrix(arrays, name) for name in ARRAYS})
-    return Plan(**fields)
 
 
 def first_plan(engine: Engine, data: PlanningData, calendar: Calendar,
