@@ -8,15 +8,18 @@ Weekly buckets from Monday 2025-03-03 (``tests.analysis.builders``).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.analysis.builders import data, demand, item, po_line, stock, week, weekly
 from tests.analysis.test_incremental import assert_same_plan
 from workbench.analysis.bom import ItemIndex
 from workbench.analysis.data import PlanningData
 from workbench.analysis.incremental import Change, keep_codes, replan_detail
+from workbench.analysis.incremental_bom import levels_below
 from workbench.analysis.incremental_sources import collect_items, item_keys, item_rows
 from workbench.analysis.incremental_work import _Slots
 from workbench.analysis.netting import plan
@@ -153,3 +156,48 @@ def test_the_rows_re_netted_so_far_are_looked_up_by_key() -> None:
     slots.set(np.array([7, 40]), np.array([1, 0]))
     slots.set(np.array([7]), np.array([2]))
     assert slots.get(np.array([40, 7, 8, 0, 99])).tolist() == [0, 2, -1, -1, -1]
+
+
+def test_a_bom_quantity_change_moves_no_low_level_code_and_no_planned_at(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A (10 due in week 3, 3 on order in week 1) plans 7 in week 3, released in week 2; with 4 B
+    per A instead of 2, B plans 28 in week 2 (was 14), C (3 per B) 84 in week 1 (was 42). The
+    new line joins the same pair (A, B): low-level codes and where items are planned are not
+    computed again (the two would fail here); a new component (A -> X) still moves them."""
+    import workbench.analysis.incremental as incremental
+    from tests.analysis.test_incremental import _chain
+
+    cal = weekly(6)
+    before_data = _chain(3)
+    base = plan(before_data, cal)
+    lines = before_data.bom_lines.copy()
+    lines.loc[lines["component"] == "B", "quantity_per"] = 4.0
+    after_data = before_data.replace(bom_lines=lines)
+
+    def never(*_: object) -> None:
+        raise AssertionError("computed again")
+
+    with monkeypatch.context() as m:
+        m.setattr(incremental, "levels_below", never)
+        m.setattr(incremental, "planned_after_change", never)
+        done = replan_detail(base, after_data, Change.of(bom_parents=["A"]))
+    assert done.how == "incremental"
+    assert done.plan.planned[done.plan.row("B", "S1")].tolist() == [0, 0, 28, 0, 0, 0]
+    assert done.plan.planned[done.plan.row("C", "S1")].tolist() == [0, 84, 0, 0, 0, 0]
+    assert_same_plan(done.plan, plan(after_data, cal))
+    extra = pd.concat([before_data.bom_lines, data(bom_lines=[
+        {"parent": "A", "revision": "A", "position": 20, "component": "X",
+         "quantity_per": 1.0}]).bom_lines[list(before_data.bom_lines.columns)]],
+        ignore_index=True)
+    new_pair = before_data.replace(bom_lines=extra)
+    calls: list[int] = []
+    real = levels_below
+
+    def counted(*a: Any) -> Any:
+        calls.append(1)
+        return real(*a)
+
+    monkeypatch.setattr(incremental, "levels_below", counted)
+    done = replan_detail(base, new_pair, Change.of(bom_parents=["A"]))
+    assert done.how == "incremental" and calls == [1]
+    assert_same_plan(done.plan, plan(new_pair, cal))

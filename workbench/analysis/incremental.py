@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench.analysis.bom import gather
 from workbench.analysis.consumption import DEFAULT_CONSUMPTION, ForecastConsumption
 from workbench.analysis.data import PlanningData
 from workbench.analysis.incremental_bom import (
@@ -294,33 +295,40 @@ def _net_change(previous: Plan, data: PlanningData, change: Change,
         old_comp = segments_component(previous.segments, parents)
         new_comp = np.unique(new_segs.component).astype(np.int64)
     # where each item is planned can move below the changed parents and below the changed
-    # items whose records moved to other item-sites (else the closure is as before)
+    # items whose records moved to other item-sites (else the closure is as before); low-level
+    # codes and that closure follow the lines' (parent, component) pairs alone: new lines
+    # joining the same pairs (a sync's quantities, dates within the horizon) move neither
     planned_moved = isinstance(sources, PatchedSources) and len(changed_items) > 0 and \
         sources.planned_moved
-    start = np.union1d(np.union1d(old_comp, new_comp),
+    same_pairs = new_segs is not None and _same_pairs(previous.segments, parents, new_segs,
+                                                      len(items))
+    start = np.union1d(np.zeros(0, np.int64) if same_pairs else np.union1d(old_comp, new_comp),
                        changed_items if planned_moved else np.zeros(0, np.int64))
     below = descendants(previous.segments, start, len(items)) \
         if len(start) else np.zeros(0, np.int64)
     if new_segs is not None:
         segments = merged_segments(previous.segments, parents, new_segs, len(items), mode=mode)
-        below = np.union1d(below, descendants(segments, start, len(items)))
-        llc_new = levels_below(previous.llc, segments, below)
-        if llc_new is None:
-            return full("the changed BOM has a cycle")
-        llc = llc_new
+        if not same_pairs:
+            below = np.union1d(below, descendants(segments, start, len(items)))
+            llc_new = levels_below(previous.llc, segments, below)
+            if llc_new is None:
+                return full("the changed BOM has a cycle")
+            llc = llc_new
     clock.lap("bom")
 
     # where each item is planned (its safety stock applies there): the lines of the changed
-    # parents are the new ones in ``segments`` and in ``new_segs`` alike
+    # parents are the new ones in ``segments`` and in ``new_segs`` alike (none changed when
+    # they join the same pairs as before)
     where = previous.planned_at
     flip = np.zeros(0, np.int64)
-    if len(parents) or planned_moved:
-        new_part = new_segs if new_segs is not None else Segments(
+    moved_parents = np.zeros(0, np.int64) if same_pairs else parents
+    if len(moved_parents) or planned_moved:
+        new_part = new_segs if new_segs is not None and len(moved_parents) else Segments(
             *(np.zeros(0, np.int64),) * 2, np.zeros(0), *(np.zeros(0, np.int64),) * 3)
-        region = np.union1d(parents, below)  # only their records' item-sites are read
+        region = np.union1d(moved_parents, below)  # only their records' item-sites are read
         where = planned_after_change(previous.planned_at,
                                      item_keys(sources, "planned", items, sites, region),
-                                     segments, parents, new_part, below, n_sites)
+                                     segments, moved_parents, new_part, below, n_sites)
         region = np.flatnonzero(where != previous.planned_at)
         flip = region[items.safety_stock[region // n_sites] > 0]
     clock.lap("planned_at")
@@ -337,6 +345,17 @@ def _net_change(previous: Plan, data: PlanningData, change: Change,
     work.levels = work.run(seeds.astype(np.int64), llc)
     clock.lap("net")
     return work, clock
+
+
+def _same_pairs(segments: Segments, parents: np.ndarray, new: Segments, n_items: int) -> bool:
+    """Whether the lines ``new`` of ``parents`` join the same (parent, component) pairs as
+    their lines in ``segments``: then no low-level code and no "planned at" moves."""
+    seg, _ = gather(segments.ptr_parent, segments.by_parent, parents)
+    old_pairs = np.unique(np.asarray(segments.parent[seg], np.int64) * n_items +
+                          np.asarray(segments.component[seg], np.int64))
+    new_pairs = np.unique(np.asarray(new.parent, np.int64) * n_items +
+                          np.asarray(new.component, np.int64))
+    return bool(np.array_equal(old_pairs, new_pairs))
 
 
 def plan_fields() -> list[str]:
