@@ -394,13 +394,31 @@ def _extended_range(graph: BomGraph, nodes: np.ndarray, lines: np.ndarray, edges
             sel = parent_level == lv
             low += np.bincount(e[sel, 1], weights=low[e[sel, 0]] * q[sel], minlength=n)
         return low, low.copy()
+    # :func:`_per_revision` level by level, its groups (parent, revision) made once: a parent's
+    # lines all sit at the parent's level, so each level adds up its own groups
     rev = graph.revision_ids()[lines][usable]
+    width = int(rev.max(initial=0)) + 1
+    groups, group_of = np.unique(e[:, 1] * width + rev, return_inverse=True)
+    group_node = groups // width
+    group_level = level[group_node]
+    # built by a revision that contributes nothing: 0 is its least
+    short = np.bincount(group_node, minlength=n) < revisions
     for lv in range(1, top + 1):
         sel = parent_level == lv
-        lo, hi = _per_revision(e[sel, 1], rev[sel], low[e[sel, 0]] * q[sel],
-                               high[e[sel, 0]] * q[sel], revisions)
-        at = np.unique(e[sel, 1])
-        low[at], high[at] = lo[at], hi[at]
+        mine = np.flatnonzero(group_level == lv)
+        if not len(mine):
+            continue
+        sum_low = np.bincount(group_of[sel], weights=low[e[sel, 0]] * q[sel],
+                              minlength=len(groups))[mine]
+        sum_high = np.bincount(group_of[sel], weights=high[e[sel, 0]] * q[sel],
+                               minlength=len(groups))[mine]
+        nodes_of = group_node[mine]
+        least, most = np.full(n, np.inf), np.zeros(n)
+        np.minimum.at(least, nodes_of, sum_low)
+        np.maximum.at(most, nodes_of, sum_high)
+        at = np.unique(nodes_of)
+        low[at] = np.where(short[at], 0.0, least[at])
+        high[at] = most[at]
     return low, high
 
 
