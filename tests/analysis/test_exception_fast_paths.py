@@ -29,7 +29,7 @@ from tests.analysis.test_exception_pegmatrix import plants
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.exceptions import SEVERITIES, compute_exceptions, name_messages
 from workbench.analysis.exceptions.coverage import _by_row_day_ref, _first_above, _first_above_asof
-from workbench.analysis.exceptions.pegmatrix import _lexsort_packed, listed
+from workbench.analysis.exceptions.pegmatrix import _lexsort_packed, _ref_keys, _ref_ranks, listed
 from workbench.analysis.exceptions.pegs import DueDates
 from workbench.analysis.netting import plan
 
@@ -140,3 +140,25 @@ def test_first_need_above_a_receipt_equals_merge_asof(events: list[Any],
     probe = np.array([q[1] for q in probes], float)
     assert _first_above(ev_row, cumulative, rows, probe).tolist() == \
         _first_above_asof(ev_row, cumulative, rows, probe).tolist()
+
+
+names = st.text(alphabet="AB-0z", max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(names, max_size=12), st.lists(names, min_size=1, max_size=6),
+       st.lists(st.integers(0, 5), max_size=10), st.data())
+def test_reference_ranks_from_sorted_references_keep_the_order(
+        refs: list[str], codes: list[str], items: list[int], draw: st.DataObject) -> None:
+    """The claims' reference ranks from the references ranked once per load (a subset of them
+    in use) and the parents' codes searched among them: the order of ranking every string."""
+    rank, distinct = pd.factorize(np.asarray(refs, dtype=object), sort=True)
+    used = draw.draw(st.lists(st.integers(0, max(len(refs) - 1, 0)), max_size=len(refs))) \
+        if refs else []
+    own = rank[used].astype(np.int64) if used else np.zeros(0, np.int64)
+    code_array = np.asarray(codes, dtype=object)
+    parents = np.asarray([i % len(codes) for i in items], np.int64)
+    keys = _ref_keys(own, np.asarray(distinct, dtype=object), code_array, parents)
+    want = _ref_ranks(np.asarray([refs[i] for i in used], dtype=object), code_array, parents)
+    assert pd.factorize(keys, sort=True)[0].tolist() == \
+        pd.factorize(want, sort=True)[0].tolist()

@@ -177,7 +177,8 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     released = supply.release_past_due(plan)
     judged = data_rules(data, plan, s)  # the rules that read the data only: once per load
     due = judged.due if endangers else None
-    matrix = PegMatrix(plan, due) if due is not None and pegging is None else None
+    matrix = PegMatrix(plan, due, codes=judged.codes) if due is not None and pegging is None \
+        else None
     if due is None:
         late = empty()
     elif matrix is not None:

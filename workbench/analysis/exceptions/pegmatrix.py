@@ -190,17 +190,37 @@ class Claims:
     ptr: np.ndarray  # claims of row r: ptr[r]:ptr[r + 1]
 
 
+@dataclass(frozen=True)
+class RequirementCodes:
+    """Per requirement row of the sources (their order): the column of its peg among the due
+    dates' names (-1: it names no demand) and the rank of its reference among ``refs`` (the
+    distinct references, sorted). Text look-ups that depend on the sources and the demands
+    only: :mod:`.perload` keeps them per data load, so a plan's claims compare numbers."""
+
+    peg: np.ndarray
+    ref_rank: np.ndarray
+    refs: np.ndarray
+
+    @classmethod
+    def of(cls, requirements: pd.DataFrame, columns: pd.Index) -> RequirementCodes:
+        peg = columns.get_indexer(requirements["peg"].astype(str).to_numpy())
+        rank, refs = pd.factorize(requirements["ref"].astype(str).to_numpy(), sort=True)
+        return cls(peg.astype(np.int64), rank.astype(np.int64), np.asarray(refs, dtype=object))
+
+
 class PegMatrix:
     """The demand pegs of every claim (requirement) and planned order of ``plan`` (module doc):
     ``claim_pegs`` (claims × columns) and ``order_pegs`` (orders × columns) as CSR matrices,
     orders numbered in row-major order (:meth:`order_of`), ``columns`` the peg names (the
     demands and ``work_order:`` codes of ``due``, sorted)."""
 
-    def __init__(self, plan: Plan, due: DueDates, pegging: Pegging | None = None):
+    def __init__(self, plan: Plan, due: DueDates, pegging: Pegging | None = None,
+                 codes: RequirementCodes | None = None):
         self.plan = plan
         self.due = due
         self.columns = due.names
         self.column_of = pd.Index(self.columns)
+        self.codes = codes  # of plan.sources.requirements and due (kept per data load)
         self.due_day = due.days
         order_rows, order_buckets = above(plan.planned, EPS)  # row-major: level order
         self.order_row, self.order_bucket = order_rows, order_buckets
@@ -235,19 +255,26 @@ class PegMatrix:
             req = pegging._req_by_key
             key_i = req["key"].to_numpy(np.int64)
             bucket_i = req["bucket"].to_numpy(np.int64)
+            peg = self.column_of.get_indexer(req["peg"].astype(str).to_numpy())
+            own_ref: np.ndarray | None = None
+            refs = req["ref"].astype(str).to_numpy()
+            day_i, qty_i = req["day"].to_numpy(np.int64), req["quantity"].to_numpy(float)
+            priority_i = _priority(req)
         else:  # the same rows in source order: their position breaks the same ties
             req = plan.sources.requirements
+            codes = self.codes if self.codes is not None else \
+                RequirementCodes.of(req, self.column_of)
             key_i = plan.sources.keys("requirements", plan.items, plan.sites)
             bucket_i = requirement_buckets(req, cal)
             planned = np.flatnonzero(bucket_i >= 0)
-            used = [c for c in ("peg", "ref", "day", "quantity", "priority") if c in req]
-            req = req[used].iloc[planned]  # the columns read below only
             key_i, bucket_i = key_i[planned], bucket_i[planned]
+            peg, own_ref, refs = codes.peg[planned], codes.ref_rank[planned], codes.refs
+            day_i = req["day"].to_numpy(np.int64)[planned]
+            qty_i = req["quantity"].to_numpy(float)[planned]
+            priority_i = _priority(req)[planned]
         row_i = plan.rows_for_keys(key_i)
         ok = row_i >= 0
         n_i = int(ok.sum())
-        peg = self.column_of.get_indexer(req["peg"].astype(str).to_numpy())
-        ref_i = req["ref"].astype(str).to_numpy()[ok]
         # dependent: each planned order x the BOM segments of its parent in force in its bucket
         seg = plan.segments
         o_row, o_bucket = self.order_row, self.order_bucket
@@ -268,16 +295,15 @@ class PegMatrix:
         factor = seg.quantity[s].astype(float)
         row = np.concatenate([row_i[ok], child])
         bucket = np.concatenate([bucket_i[ok], dep_bucket])
-        day = np.concatenate([req["day"].to_numpy(np.int64)[ok],
-                              cal.start + dep_bucket * cal.bucket_days])
-        priority = np.concatenate([_priority(req)[ok], np.zeros(len(child), np.int64)])
-        ref_code = _ref_ranks(ref_i, plan.items.codes, plan.item[prow])
+        day = np.concatenate([day_i[ok], cal.start + dep_bucket * cal.bucket_days])
+        priority = np.concatenate([priority_i[ok], np.zeros(len(child), np.int64)])
+        ref_code = _ref_ranks(refs[ok], plan.items.codes, plan.item[prow]) if own_ref is None \
+            else _ref_keys(own_ref[ok], refs, plan.items.codes, plan.item[prow])
         kind = np.r_[np.zeros(n_i, np.int64), np.ones(len(child), np.int64)]
         tie1 = np.r_[np.arange(n_i), s.astype(np.int64)]
         tie2 = np.r_[np.zeros(n_i, np.int64), b.astype(np.int64)]
         order = lex_order([row, bucket, day, priority, ref_code, kind, tie1, tie2])
-        quantity = np.concatenate([req["quantity"].to_numpy(float)[ok],
-                                   plan.planned[prow, b] * factor])
+        quantity = np.concatenate([qty_i[ok], plan.planned[prow, b] * factor])
         parent_order = np.r_[np.full(n_i, -1, np.int64), owner.astype(np.int64)]
         pegs = np.r_[peg[ok], np.full(len(child), -1, np.int64)]
         factors = np.r_[np.zeros(n_i), factor]
@@ -444,6 +470,34 @@ def _ref_ranks(refs: np.ndarray, codes: np.ndarray, items: np.ndarray) -> np.nda
                                codes[parents].astype(object)])
     rank, _ = pd.factorize(distinct, sort=True)
     return np.concatenate([rank[own], rank[len(own_distinct) + parent_at]]).astype(np.int64)
+
+
+def _ref_keys(own: np.ndarray, refs: np.ndarray, codes: np.ndarray, items: np.ndarray
+              ) -> np.ndarray:
+    """:func:`_ref_ranks` from the references' ranks ``own`` among ``refs`` (sorted, distinct):
+    dense ranks in the same order, equal strings equal ranks. A parent's code equal to a
+    reference takes its rank; one between two references (binary search among them) a rank
+    between theirs, parents in one gap in the order of their codes. Only the distinct parents
+    are searched and sorted (the references were, once per data load)."""
+    parents, parent_at = np.unique(items, return_inverse=True)
+    names = np.asarray(codes[parents], dtype=object)
+    pos = np.searchsorted(refs, names).astype(np.int64) if len(refs) else \
+        np.zeros(len(names), np.int64)
+    equal = pos < len(refs)
+    equal[equal] = refs[pos[equal]] == names[equal]
+    among, _ = pd.factorize(names, sort=True)
+    gap = np.flatnonzero(~equal)  # parents that are no reference, by (gap, code)
+    gap = gap[np.lexsort((among[gap], pos[gap]))]
+    gap_pos = pos[gap]
+    new = np.r_[True, (gap_pos[1:] != gap_pos[:-1]) | (among[gap][1:] != among[gap][:-1])] \
+        if len(gap) else np.zeros(0, bool)  # each distinct code once
+    # a reference of rank r: r references and the codes of the gaps at or before r precede it
+    ranked = np.arange(len(refs), dtype=np.int64)
+    ranked += np.searchsorted(gap_pos[new], ranked, "right")
+    rank = np.zeros(len(names), np.int64)
+    rank[gap] = gap_pos + np.cumsum(new) - 1
+    rank[equal] = ranked[pos[equal]]
+    return np.concatenate([ranked[own], rank[parent_at]]).astype(np.int64)
 
 
 def _group_first(groups: np.ndarray) -> np.ndarray:

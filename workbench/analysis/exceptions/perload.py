@@ -5,8 +5,9 @@ E14 (draft revision pending) and E15 (data problems) read the source frames, the
 and the settings, never the plan's quantities: E13 reads the plan's requirement keys, which
 come from the collected sources (:func:`workbench.analysis.sources.collect`, itself computed
 once per set of frames) and the plan's item and site numbering. The same is true of the open PO
-lines and work orders several rules read, and of the due dates of the demands pegs name
-(:class:`.pegs.DueDates`).
+lines and work orders several rules read, of the due dates of the demands pegs name
+(:class:`.pegs.DueDates`), and of the requirements' peg columns and reference ranks the
+pegging matrix sorts its claims by (:class:`.pegmatrix.RequirementCodes`).
 
 :func:`data_rules` keeps them with the data (:meth:`PlanningData.derived`): while every frame
 is the very same object (frames are immutable once handed to the engine), the sources and the
@@ -29,6 +30,7 @@ from workbench.analysis.sources import open_purchase_lines, open_work_orders
 
 from . import engineering, purchasing, records, supply
 from .kinds import ExceptionSettings
+from .pegmatrix import RequirementCodes
 from .pegs import DueDates
 
 #: the frames of the data (every field of :class:`PlanningData` but its private cache)
@@ -43,6 +45,7 @@ class DataRules:
     lines: pd.DataFrame
     orders: pd.DataFrame
     due: DueDates
+    codes: RequirementCodes  # the requirements' peg columns and reference ranks (pegmatrix)
     past_due: pd.DataFrame  # E07
     purchasing: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]  # E10, E11, E12
     engineering: tuple[pd.DataFrame, pd.DataFrame]  # E13, E14
@@ -61,8 +64,10 @@ def data_rules(data: PlanningData, plan: Plan, settings: ExceptionSettings) -> D
 
 def _judge(data: PlanningData, plan: Plan, today: int, s: ExceptionSettings) -> DataRules:
     pol, wo = open_purchase_lines(data), open_work_orders(data)
+    due = DueDates(data)
     return DataRules(
-        pol, wo, DueDates(data), supply.order_past_due(data, today, s, pol, wo),
+        pol, wo, due, RequirementCodes.of(plan.sources.requirements, pd.Index(due.names)),
+        supply.order_past_due(data, today, s, pol, wo),
         (purchasing.confirmation_missing(data, today, s, pol),
          purchasing.confirmation_differs(data, s, pol),
          purchasing.ship_notice_mismatch(data, s, pol)),
