@@ -89,8 +89,10 @@ class ItemIndex:
         # columns keep their numbers (the 2M lines are not hashed again, see :meth:`idx_of`).
         mentioned = [pair for pair in CODE_COLUMNS if pair != ("bom_lines", "revision")]
         ids, codes = combine_codes([column_codes(data, e, c) for e, c in mentioned])
-        known = {pair: (getattr(data, pair[0]), ids[k]) for k, pair in enumerate(mentioned)
-                 if pair[0] in ("bom_lines", "bom_revisions")}
+        # kept as int32 when they fit (always below 2**31 items): 16 MiB less for the large
+        # demo's 2M BOM lines (issue 16 §3); readers cast to int64 before multiplying
+        known = {pair: (getattr(data, pair[0]), _narrow(ids[k]))
+                 for k, pair in enumerate(mentioned) if pair[0] in ("bom_lines", "bom_revisions")}
         lookup = CodeLookup(codes)
         index = lookup.index
         master = items.set_index("code").reindex(index)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -27,12 +28,12 @@ from workbench.analysis.bom import (
     _csr,
     _narrow,
     effective_windows,
-    join_sorted,
     preferred_lines,
     revisions_at,
     scrap_factor,
 )
 from workbench.analysis.data import PlanningData, column_codes
+from workbench.analysis.gathered import Gathered
 
 
 @dataclass
@@ -46,10 +47,17 @@ class CodedLines:
     parent: np.ndarray
     component: np.ndarray
     quantity: np.ndarray  # per parent unit, scrap included
-    revision: np.ndarray  # revision codes (object)
+    #: revision codes (object values): the distinct codes gathered by ``revision_code``, not an
+    #: array of 2M pointers of its own (15 MiB on the large demo, issue 16 §3)
+    revision: np.ndarray
     revision_codes: pd.Index
-    revision_key: np.ndarray
+    revision_key: np.ndarray  # int32 when every key fits
     preferred: np.ndarray  # bool: not a lower-ranked alternate
+    #: each line's revision as its position in ``revision_codes``
+    revision_code: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    #: bool: the line's (revision, position) pair appears here for the first time (the
+    #: where-used graph lists such lines, see :meth:`BomGraph.build`)
+    first_position: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     @classmethod
     def of(cls, data: PlanningData, items: ItemIndex) -> CodedLines:
@@ -61,21 +69,26 @@ class CodedLines:
     def _build(cls, data: PlanningData, items: ItemIndex) -> CodedLines:
         lines = data.bom_lines
         # the item numbering's own arrays when it has them (no copy: 30 MiB on the large
-        # demo, issue 16 §3); nothing writes into either
-        parent = items.idx_of("bom_lines", lines, "parent").astype(np.int64, copy=False)
-        revision = lines["revision"].astype(str).to_numpy(object)
+        # demo, issue 16 §3; int32 when the numbering narrowed them); nothing writes into either
+        parent = _narrow(items.idx_of("bom_lines", lines, "parent"))
         rev_code, uniques = column_codes(data, "bom_lines", "revision")
-        codes = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+        distinct = np.asarray(uniques, dtype=object)
+        codes = pd.Index(distinct, dtype=object)
+        key = parent.astype(np.int64)
+        key *= max(len(codes), 1)
+        key += rev_code
+        key = _narrow(key)
         return cls(
             parent=parent,
-            component=items.idx_of("bom_lines", lines, "component").astype(np.int64,
-                                                                            copy=False),
+            component=_narrow(items.idx_of("bom_lines", lines, "component")),
             quantity=lines["quantity_per"].to_numpy(float)
             * scrap_factor(lines["scrap_pct"].to_numpy(float)),
-            revision=revision,
+            revision=cast(np.ndarray, Gathered(distinct, rev_code)),
             revision_codes=codes,
-            revision_key=parent * max(len(codes), 1) + rev_code,
+            revision_key=key,
             preferred=preferred_lines(lines).to_numpy(bool) if len(lines) else np.zeros(0, bool),
+            revision_code=rev_code,
+            first_position=_first_of_pairs(key, lines["position"].to_numpy(np.int64)),
         )
 
     def keys_of(self, items: ItemIndex, parents: pd.Series, revisions: pd.Series) -> np.ndarray:
@@ -105,7 +118,9 @@ class ParentRows:
         def build() -> ParentRows:
             revs = items.idx_of("bom_revisions", data.bom_revisions, "parent").astype(np.int64)
             lines = CodedLines.of(data, items).parent
-            return cls(*_csr(np.maximum(revs, 0), len(items)), *_csr(lines, len(items)))
+            line_order, line_ptr = _csr(lines, len(items))
+            # line rows as int32 when they fit (8 MiB less on the large demo, issue 16 §3)
+            return cls(*_csr(np.maximum(revs, 0), len(items)), _narrow(line_order), line_ptr)
 
         return data.derived(
             "parent_rows", (data.bom_revisions, data.bom_lines, items), build)
@@ -148,6 +163,9 @@ class BomGraph:
     ptr_child: np.ndarray = field(init=False)
     by_parent: np.ndarray = field(init=False)
     ptr_parent: np.ndarray = field(init=False)
+    #: each line's revision as a number of the coded lines' revision codes (None: not built
+    #: from coded lines), so :meth:`revision_ids` hashes integers, not strings
+    revision_code: np.ndarray | None = field(default=None, repr=False, compare=False)
     _revision_ids: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -161,9 +179,8 @@ class BomGraph:
         # less (issue 16 §3); nothing multiplies them (where-used only indexes and compares)
         self.parent, self.component = _narrow(self.parent), _narrow(self.component)
         self.position = _narrow(self.position)
-        by_child, self.ptr_child = _csr(self.component, n)
-        by_parent, self.ptr_parent = _csr(self.parent, n)
-        self.by_child, self.by_parent = _narrow(by_child), _narrow(by_parent)
+        self.by_child, self.ptr_child = _csr_narrow(self.component, n)
+        self.by_parent, self.ptr_parent = _csr_narrow(self.parent, n)
 
     @classmethod
     def from_lines(cls, items: ItemIndex, lines: pd.DataFrame) -> BomGraph:
@@ -199,34 +216,37 @@ class BomGraph:
         coded = CodedLines.of(data, items)
         revs = data.bom_revisions[data.bom_revisions["status"].isin(set(statuses))]
         allowed = coded.keys_of(items, revs["parent"], revs["revision"])
-        line = np.flatnonzero(np.isin(coded.revision_key, allowed[allowed >= 0]))
         windows = effective_windows(data.bom_revisions, statuses)
-        rows, win = join_sorted(coded.revision_key[line],
-                                coded.keys_of(items, windows["parent"], windows["revision"]))
-        windowed = np.zeros(len(line), bool)
-        windowed[rows] = True
-        alone = np.flatnonzero(~windowed)  # lines whose revision never governs
-        order = np.argsort(np.concatenate([rows, alone]), kind="stable")
-        rows = np.concatenate([rows, alone])[order]
-        win_from = np.concatenate([windows["win_from"].to_numpy(np.int64)[win],
-                                   np.zeros(len(alone), np.int64)])[order]
-        win_to = np.concatenate([windows["win_to"].to_numpy(np.int64)[win],
-                                 np.zeros(len(alone), np.int64)])[order]
-        line = line[rows]
-        # the temporaries go before the graph's arrays are made, each narrowed as it is taken
-        # (the large demo's graph peaked ~125 MiB above what it keeps, issue 16 §3)
-        del rows, win, windowed, alone, order, allowed, windows
-        position = _narrow(data.bom_lines["position"].to_numpy(np.int64)[line])
-        listed = _first_of_pairs(coded.revision_key[line], position)
+        # each row's window: a row of the windows' table, or its last row (0/0) for a line
+        # whose revision never governs
+        line, window = _line_windows(coded.revision_key, allowed[allowed >= 0], coded.keys_of(
+            items, windows["parent"], windows["revision"]))
+        win_from = np.append(windows["win_from"].to_numpy(np.int64), 0)
+        win_to = np.append(windows["win_to"].to_numpy(np.int64), 0)
+        del allowed, windows, revs
         lines = data.bom_lines
+        # a line's first row, if its (revision, position) pair is the first in the lines (every
+        # line with that pair is in the graph: the pair names the revision): as the pairs'
+        # duplicated() over the graph's rows, without sorting them here
+        listed = np.empty(len(line), bool)
+        listed[:1] = True
+        np.not_equal(line[1:], line[:-1], out=listed[1:])
+        listed &= coded.first_position[line]
+        # the line columns are the BOM frame's and the coded lines' own arrays read through the
+        # graph's line numbers (analysis.gathered): 1.6M rows of quantities, scrap, revision
+        # and window ends copied took ~70 MiB on the large demo (issue 16 §3); the arrays it
+        # keeps are taken int32 a slice at a time (no int64 copy of 1.6M rows under the peak)
         return cls(
-            items=items, parent=_narrow(coded.parent[line]),
-            component=_narrow(coded.component[line]), quantity=coded.quantity[line],
-            quantity_per=lines["quantity_per"].to_numpy(float)[line],
-            scrap_pct=lines["scrap_pct"].to_numpy(float)[line],
-            revision=coded.revision[line], position=position,
-            alternate=~coded.preferred[line], win_from=win_from, win_to=win_to,
-            listed=listed)
+            items=items, parent=_take(coded.parent, line),
+            component=_take(coded.component, line),
+            quantity=_view(coded.quantity, line),
+            quantity_per=_view(lines["quantity_per"].to_numpy(float), line),
+            scrap_pct=_view(lines["scrap_pct"].to_numpy(float), line),
+            revision=_view(coded.revision, line),
+            position=_take(lines["position"].to_numpy(np.int64), line),
+            alternate=~coded.preferred[line], win_from=_view(win_from, window),
+            win_to=_view(win_to, window), listed=listed,
+            revision_code=_view(coded.revision_code, line))
 
     def usable(self, lines: np.ndarray, day: int | None) -> np.ndarray:
         """The lines among ``lines`` in force on ``day`` (each line once when ``day`` is None)."""
@@ -245,11 +265,95 @@ class BomGraph:
         """Each line's revision code as a number (numbered once per graph), to tell the
         revisions of one parent apart without comparing strings."""
         if self._revision_ids is None:
-            self._revision_ids = pd.factorize(self.revision)[0].astype(np.int64)
+            # numbered in order of first appearance either way: codes stand for their strings
+            values = np.asarray(self.revision if self.revision_code is None
+                                else self.revision_code)
+            self._revision_ids = pd.factorize(values)[0].astype(np.int64)
         return self._revision_ids
 
     def children_of(self, item: int) -> np.ndarray:
         return self.by_parent[self.ptr_parent[item]:self.ptr_parent[item + 1]]
+
+
+#: lines worked at a time by the graph's build (its temporaries stay this small)
+_CHUNK = 1 << 12
+
+
+def _line_windows(key: np.ndarray, allowed: np.ndarray, w_key: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(line, window) rows, int32: every line whose revision ``key`` is ``allowed``, once per
+    window whose ``w_key`` is its key (in the windows' order), or once with window
+    ``len(w_key)`` when there is none; in line order. The join of the lines with the windows
+    (:func:`join_sorted`), worked :data:`_CHUNK` lines at a time so that its int64 temporaries
+    never span the 2M lines (the where-used graph's build peak, issue 16 §3)."""
+    order = np.argsort(w_key, kind="stable")
+    ordered = w_key[order]
+    order = np.append(order, len(w_key))  # where a line without a window looks
+    line_parts: list[np.ndarray] = []
+    window_parts: list[np.ndarray] = []
+    for a in range(0, len(key), _CHUNK):
+        k = key[a:a + _CHUNK]
+        ln = np.flatnonzero(np.isin(k, allowed))
+        k = k[ln]
+        lo = np.searchsorted(ordered, k, "left")
+        count = np.searchsorted(ordered, k, "right") - lo
+        none = count == 0
+        count[none], lo[none] = 1, len(ordered)
+        start = np.cumsum(count) - count
+        line_parts.append(_narrow(np.repeat(ln + a, count)))
+        window_parts.append(_narrow(order[np.repeat(lo - start, count)
+                                          + np.arange(int(count.sum()))]))
+    line = _concatenated(line_parts)
+    return line, _concatenated(window_parts)
+
+
+def _concatenated(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts end to end (int32 when all are); the list is emptied as they are copied."""
+    out = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+    parts.clear()
+    return out
+
+
+def _csr_narrow(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`workbench.analysis.bom._csr` (rows in order of key, stable; pointers) with the
+    rows as int32 when they fit, sorted a slice of :data:`_CHUNK` rows at a time into their
+    place (a counting sort): no int64 argsort of every row and its work space under the
+    graph's peak (issue 16 §3)."""
+    if len(keys) >= 2**31:
+        order, ptr = _csr(keys, n)
+        return order, ptr
+    keys = np.asarray(keys)
+    ptr = np.zeros(n + 1, np.int64)
+    if len(keys):
+        np.cumsum(np.bincount(keys, minlength=n), out=ptr[1:])
+    out = np.empty(len(keys), np.int32)
+    fill = ptr[:-1].copy()  # the next free place of each key
+    for a in range(0, len(keys), _CHUNK):
+        k = keys[a:a + _CHUNK]
+        o = np.argsort(k, kind="stable")
+        ks = k[o]
+        first = np.flatnonzero(np.concatenate([[True], ks[1:] != ks[:-1]]))
+        runs = np.diff(np.append(first, len(ks)))
+        rank = np.arange(len(ks)) - np.repeat(first, runs)
+        out[fill[ks] + rank] = o + a
+        fill[ks[first]] += runs
+    return out, ptr
+
+
+def _take(base: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``base[rows]`` as int32 (when every value fits, else as ``base``), taken a slice of
+    :data:`_CHUNK` rows at a time: no int64 copy of every row on the way."""
+    small = not len(base) or (int(base.min()) >= np.iinfo(np.int32).min
+                              and int(base.max()) <= np.iinfo(np.int32).max)
+    out = np.empty(len(rows), np.int32 if small else base.dtype)
+    for a in range(0, len(rows), _CHUNK):
+        out[a:a + _CHUNK] = base[rows[a:a + _CHUNK]]
+    return out
+
+
+def _view(base: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``base[rows]`` as a :class:`Gathered` column, typed as the array it reads like."""
+    return cast(np.ndarray, Gathered(base, rows))
 
 
 def _first_of_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:

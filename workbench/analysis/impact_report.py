@@ -88,14 +88,15 @@ def planned_work_order_change(data: PlanningData, base: Plan, item: str, rev_b: 
     old_qty = req["quantity"].to_numpy(float)[mine]
     keep = (old_bucket >= 0) & (old_key >= 0)
     coded = CodedLines.of(data, items)
+    rev_code = int(coded.revision_codes.get_indexer([rev_b])[0])  # -1: no line has it
     lines = np.flatnonzero((coded.parent == int(items.idx([item])[0]))
-                           & (coded.revision == rev_b) & coded.preferred)
+                           & (coded.revision_code == rev_code) & coded.preferred)
     site = sites.get_indexer(orders["site"]).astype(np.int64)
     bucket = cal.bucket(day_numbers(orders["start_date"]))
     qty = orders["remaining"].to_numpy(float)
     ok = (site >= 0) & (bucket >= 0) & (qty > EPS)
     o, n = np.repeat(np.flatnonzero(ok), len(lines)), np.tile(lines, int(ok.sum()))
-    new_key = coded.component[n] * n_sites + site[o]
+    new_key = coded.component[n].astype(np.int64) * n_sites + site[o]
     return (np.concatenate([old_key[keep], new_key]).astype(np.int64),
             np.concatenate([old_bucket[keep], bucket[o]]).astype(np.int64),
             np.concatenate([-old_qty[keep], qty[o] * coded.quantity[n]]))
