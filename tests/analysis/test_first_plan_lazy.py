@@ -28,6 +28,8 @@ from workbench.cache import snapshot
 from workbench.cache.db import open_cache
 from workbench.services import plan_store, planning_data
 from workbench.services.lazy_frames import LazyPlanningData
+from workbench.services.plan_parts import LazySources
+from workbench.services.planning import shortages
 from workbench.services.sync import run_sync
 
 
@@ -65,11 +67,21 @@ def test_the_stored_plan_is_answered_before_any_frame_is_read(
     fresh = plan_store.open_planned_session(engine)
     assert fresh.how == "stored"
     assert isinstance(fresh.data, LazyPlanningData)
-    _assert_same_plan(fresh.plan(), _full_at(engine, day))
+    want = _full_at(engine, day)
+    _assert_same_plan(fresh.plan(), want)
     assert fresh.data.frames_read() == []
     assert fresh.today == day
+    sources = fresh.plan().sources
+    assert isinstance(sources, LazySources) and not sources.is_read()
+    assert len(shortages(fresh).rows) > 0  # the shortage list: no frame, no source read
     assert len(fresh.data.items) > 10
-    assert fresh.data.frames_read() == ["items"]
+    assert fresh.data.frames_read() == ["items"] and not sources.is_read()
+    for name in ("on_hand", "receipts", "requirements", "planned", "allocations"):
+        pd.testing.assert_frame_equal(getattr(sources, name), getattr(want.sources, name))
+    items, sites = fresh.plan().items, fresh.plan().sites
+    assert sources._keys["requirements"][0] is items  # the row keys tied to the numbering again
+    assert np.array_equal(sources.keys("requirements", items, sites),
+                          want.sources.keys("requirements", want.items, want.sites))
     whole = planning_data.load_planning_data(engine, prepare=False)
     for entity in PLANNING_ENTITIES:
         pd.testing.assert_frame_equal(getattr(fresh.data, entity), getattr(whole, entity))
@@ -153,6 +165,29 @@ def _decide_move(engine: Engine, line: pd.Series, by: dt.timedelta) -> None:
     record_line_decision(engine, f"{line['purchase_order']}/{line['line']}", "expedite",
                          "modify", decided_by="bea",
                          date=pd.Timestamp(line["promised_date"]).date() + by)
+
+
+def test_sources_are_read_from_the_file_held_open_when_a_newer_plan_replaced_it(
+        template: Path, tmp_path: Path) -> None:
+    """A plan stored by another process (its folder replaced) after this one read the stored
+    plan: the sources this process reads later are still those of its own plan."""
+    path, _ = _stored(template, tmp_path)
+    engine = open_cache(path)
+    fresh = plan_store.open_planned_session(engine)
+    sources = fresh.plan().sources
+    assert isinstance(sources, LazySources) and not sources.is_read()
+    writer = open_cache(path)
+    assert run_sync(writer, _moved_promises(5)).ok
+    assert plan_store.plan_after_sync(writer) == "incremental"  # stored: the old folder removed
+    writer.dispose()
+    folder = path.with_name(path.name + ".plan")
+    assert plan_files.stored_stamps(folder) == [snapshot.read_stamp(engine)] != [fresh.stamp]
+    want = planning_data.load_planning_data(engine, prepare=False)  # (the new state's frames)
+    assert len(sources.requirements) > 0 and sources.is_read()
+    pd.testing.assert_frame_equal(sources.receipts, fresh.plan().sources.receipts)
+    assert not fresh.data.purchase_order_lines.equals(want.purchase_order_lines)
+    snapshot.wait_for_writes(60)
+    engine.dispose()
 
 
 def test_no_lazy_answer_without_the_planning_day_or_for_another_calendar(

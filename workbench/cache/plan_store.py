@@ -6,7 +6,8 @@ Where
     (:mod:`workbench.cache.snapshot`: the same stamp the frame snapshot carries): one ``.npy``
     file per plan matrix and vector (opened with ``mmap_mode='c'``: in milliseconds, pages read
     on demand, writes private to the process), ``objects.pickle`` for the rest (numbering,
-    sites, BOM segments, sources; pickle protocol 5) and ``meta.json`` (format, stamp, key).
+    sites, BOM segments; pickle protocol 5), objects pickled apart (``sources.pickle``: read
+    on first use, :class:`Deferred`) and ``meta.json`` (format, stamp, key).
     A plan matrix kept as its non-zero values (the services' ``RowMatrix``) is stored as its
     parts, ``<name>.<part>.npy`` (the caller splits and joins them: this module stores arrays).
     Written to a fresh temporary folder, flushed, then renamed to its final name (a new stamp's
@@ -51,6 +52,7 @@ import pickle
 import shutil
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -72,8 +74,9 @@ log = logging.getLogger(__name__)
 
 #: Appended to the cache file's name.
 SUFFIX = ".plan"
-#: Version of the folder layout written here (2: plan matrices may be stored as their parts).
-FORMAT = 2
+#: Version of the folder layout written here (2: plan matrices may be stored as their parts;
+#: 3: objects may be pickled apart, ``<name>.pickle``, and read on first use).
+FORMAT = 3
 #: a ``.tmp-*`` entry older than this is a crashed store's leftover (removed by the next store)
 STALE_TMP_S = 3600.0
 #: a recorded change no chain from the stored plan follows is kept this long (a planner process
@@ -96,15 +99,19 @@ def _sync_write(fh: Any, write: Any) -> None:
 
 def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarray],
                objects: Any, prepared_key: str = "",
-               params: Mapping[str, Any] | None = None) -> Path:
+               params: Mapping[str, Any] | None = None,
+               apart: Mapping[str, Any] | None = None) -> Path:
     """Store a plan of ``stamp`` under ``key`` (module doc); returns its folder. Older plans in
     ``folder`` are removed once the new one is in place. ``prepared_key``: what its
     date-independent parts (numbering, sources) are valid for, whatever the calendar;
     ``params``: the planning parameters it was made with (JSON, :func:`stored_params`).
-    ``arrays``: plain numpy arrays (names without ``/``). Raises :class:`NotPrivate` when
-    ``folder`` cannot be made a private folder of this user."""
-    if any("/" in name or "\\" in name or name.startswith(".") for name in arrays):
-        raise ValueError(f"array names must be plain file names: {sorted(arrays)}")
+    ``arrays``: plain numpy arrays (names without ``/``); ``apart``: objects pickled each in a
+    file of its own (``<name>.pickle``), read back as :class:`Deferred` (on first use). Raises
+    :class:`NotPrivate` when ``folder`` cannot be made a private folder of this user."""
+    apart = dict(apart or {})
+    if any("/" in name or "\\" in name or name.startswith(".") or name == "objects"
+           for name in [*arrays, *apart]):
+        raise ValueError(f"names must be plain file names: {sorted([*arrays, *apart])}")
     private_folder(folder)
     remove_stale(folder, ".tmp-", STALE_TMP_S)
     final = folder / f"s{stamp}"
@@ -116,8 +123,11 @@ def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarr
                                                            allow_pickle=False))
         with create_file(tmp / "objects.pickle") as fh:
             _sync_write(fh, lambda f: pickle.dump(objects, f, protocol=5))
+        for name, value in apart.items():
+            with create_file(tmp / f"{name}.pickle") as fh:
+                _sync_write(fh, lambda f, v=value: pickle.dump(v, f, protocol=5))
         meta = {"format": FORMAT, "stamp": stamp, "key": key, "prepared_key": prepared_key,
-                "arrays": sorted(arrays), "params": dict(params or {})}
+                "arrays": sorted(arrays), "apart": sorted(apart), "params": dict(params or {})}
         with create_file(tmp / "meta.json") as fh:
             _sync_write(fh, lambda f: f.write(json.dumps(meta).encode()))
         shutil.rmtree(final, ignore_errors=True)
@@ -190,6 +200,10 @@ def read_plan(folder: Path, stamp: int, key: str, prepared_key: str | None = Non
             arrays = {name: stored.load_array(f"{name}.npy") for name in names}
             with stored.file("objects.pickle") as fh:
                 objects = pickle.load(fh)  # our own private file (module doc)
+            for name in map(str, meta.get("apart", [])):
+                if "/" in name or "\\" in name or name.startswith(".") or name == "objects":
+                    return None
+                objects[name] = Deferred.open(stored, f"{name}.pickle")
     except FileNotFoundError:
         return None
     except NotPrivate as exc:
@@ -199,6 +213,35 @@ def read_plan(folder: Path, stamp: int, key: str, prepared_key: str | None = Non
         log.warning("stored plan %s not read (%s: %s)", path, type(exc).__name__, exc)
         return None
     return arrays, objects, exact
+
+
+class Deferred:
+    """An object of a stored plan pickled apart (:func:`write_plan`'s ``apart``), unpickled on
+    first use (:meth:`load`) from its file, opened (and checked, module doc) when the plan was
+    read and held open: a plan stored meanwhile removes the folder, not what is read here
+    (POSIX; elsewhere the object is read at once)."""
+
+    def __init__(self, handle: Any = None, value: Any = None) -> None:
+        self._handle = handle
+        self._value = value
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, stored: Folder, name: str) -> Deferred:
+        with stored.file(name) as fh:
+            if os.name != "posix":
+                return cls(value=pickle.load(fh))  # our own private file (module doc)
+            return cls(handle=os.fdopen(os.dup(fh.fileno()), "rb"))
+
+    def load(self) -> Any:
+        """The object (unpickled on the first call; the file closed then)."""
+        with self._lock:
+            if self._handle is not None:
+                with self._handle as fh:
+                    fh.seek(0)
+                    self._value = pickle.load(fh)  # our own private file (module doc)
+                self._handle = None
+            return self._value
 
 
 def stored_stamps(folder: Path) -> list[int]:
@@ -303,6 +346,6 @@ def changes_to(folder: Path, after: int) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["FORMAT", "KEEP_CHANGES", "KEEP_CHANGES_S", "STALE_TMP_S", "SUFFIX", "changes_to",
-           "plan_folder", "plan_params", "read_change", "read_plan", "stored_params", "stored_stamps",
-           "write_change", "write_plan"]
+__all__ = ["FORMAT", "KEEP_CHANGES", "KEEP_CHANGES_S", "STALE_TMP_S", "SUFFIX", "Deferred",
+           "changes_to", "plan_folder", "plan_params", "read_change", "read_plan",
+           "stored_params", "stored_stamps", "write_change", "write_plan"]

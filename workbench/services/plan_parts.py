@@ -5,7 +5,9 @@ non-zero parts (:class:`~workbench.analysis.rowmatrix.RowMatrix`). Split from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -14,11 +16,20 @@ from workbench.analysis.calendar import Calendar
 from workbench.analysis.consumption import ForecastConsumption
 from workbench.analysis.netting import Plan
 from workbench.analysis.rowmatrix import RowMatrix
+from workbench.analysis.sources import Sources
+from workbench.cache.plan_store import Deferred
 
 #: the Plan fields stored as arrays (opened with mmap); the rest is pickled
 ARRAYS = ("key", "level", "on_hand", "gross", "scheduled", "net", "planned", "planned_at", "llc")
-#: the Plan fields pickled together (one pickle keeps the sources' keys tied to the numbering)
-OBJECTS = ("calendar", "items", "sites", "segments", "sources", "cycles")
+#: the Plan fields pickled together
+OBJECTS = ("calendar", "items", "sites", "segments", "cycles")
+#: the Plan fields pickled apart, each read on first use (:class:`LazySources`): answering the
+#: plan needs none of them (the large demo's sources: 100 of the 156 MiB pickled, half the
+#: CPU of reading them back, 2026-12-06)
+APART = ("sources",)
+#: the sources' reservations, pickled with :data:`OBJECTS` under this name: the plan's summary
+#: (the shortage list) reads them (:meth:`Plan.reserved_elsewhere`; 32k rows on the large demo)
+ALLOCATIONS = "sources.allocations"
 #: the parts of a :class:`RowMatrix` stored as ``<field>.<part>`` (its block only up to its
 #: all-zero row: ``n_stored`` is the block's length less one)
 MATRIX_PARTS = ("slot", "block", "ptr", "col", "val")
@@ -62,7 +73,68 @@ def _params(calendar: Calendar, consumption: ForecastConsumption | None) -> dict
 def _plan(arrays: dict[str, np.ndarray], objects: dict[str, Any]) -> Plan:
     fields = dict(objects)
     fields.update({name: _matrix(arrays, name) for name in ARRAYS})
+    allocations = fields.pop(ALLOCATIONS, None)
+    if isinstance(fields.get("sources"), Deferred):
+        fields["sources"] = LazySources(fields["sources"], fields["items"], allocations)
     return Plan(**fields)
 
 
-__all__ = ["ARRAYS", "MATRIX_PARTS", "OBJECTS", "stored_arrays"]
+@contextmanager
+def sources_apart(sources: Sources, items: Any) -> Iterator[Sources]:
+    """``sources`` ready to be pickled apart from the numbering ``items``: its row keys made
+    for ``items`` name it as None (tied again when read, :class:`LazySources`), the others
+    left out (made again on use); as they were afterwards."""
+    keys = sources._keys
+    sources._keys = {name: (None, sites, key) for name, (numbering, sites, key) in keys.items()
+                     if numbering is items}
+    try:
+        yield sources
+    finally:
+        sources._keys = keys
+
+
+_LOCK = threading.Lock()
+
+
+class LazySources(Sources):
+    """The sources of a stored plan, unpickled on first use of any of their fields (the stored
+    plan answers without them: :data:`APART`); their row keys tied to the plan's numbering
+    again (:func:`sources_apart`)."""
+
+    def __init__(self, deferred: Deferred, items: Any, allocations: Any = None) -> None:
+        self.__dict__.update(_deferred=deferred, _numbering=items)  # the rest: on first use
+        if allocations is not None:  # at hand (:data:`ALLOCATIONS`)
+            self.__dict__["allocations"] = allocations
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes not set: not read yet
+        state = self.__dict__
+        if "_deferred" not in state or name.startswith("__"):
+            raise AttributeError(name)
+        with _LOCK:
+            if "_deferred" in state:
+                read = {name: value for name, value in state["_deferred"].load().__dict__.items()
+                        if name not in state}  # (the allocations at hand stay the same object)
+                items = state["_numbering"]
+                read["_keys"] = {key: (items if numbering is None else numbering, sites, keys)
+                                 for key, (numbering, sites, keys) in read["_keys"].items()}
+                state.update(read)
+                del state["_deferred"], state["_numbering"]
+        return object.__getattribute__(self, name)
+
+    def is_read(self) -> bool:
+        """Whether the sources were read (for tests and logs)."""
+        return "_deferred" not in self.__dict__
+
+    def __reduce__(self) -> Any:  # pickled as the plain sources (read first)
+        self._keys  # noqa: B018 - reads them
+        return (_plain_sources, (dict(self.__dict__),))
+
+
+def _plain_sources(state: dict[str, Any]) -> Sources:
+    out = Sources.__new__(Sources)
+    out.__dict__.update(state)
+    return out
+
+
+__all__ = ["ALLOCATIONS", "APART", "ARRAYS", "MATRIX_PARTS", "OBJECTS", "LazySources", "sources_apart",
+           "stored_arrays"]

@@ -74,12 +74,14 @@ from workbench.cache import plan_store
 from workbench.cache.code_digest import code_digest
 from workbench.cache.db import local_base
 from workbench.services.plan_parts import (  # noqa: F401 - _matrix, _plan: used by tests
+    ALLOCATIONS,
     ARRAYS,
     MATRIX_PARTS,
     OBJECTS,
     _matrix,
     _params,
     _plan,
+    sources_apart,
     stored_arrays,
 )
 from workbench.services.tasks import TaskState
@@ -152,8 +154,9 @@ def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan,
     items = plan_.items
     arrays = stored_arrays(plan_)
     objects = {name: getattr(plan_, name) for name in OBJECTS}
-    # the numbering is pickled as the very object the sources' row keys name (they stay valid),
-    # without the frames it knows numbers for (the BOM lines) and its lookup (rebuilt on use)
+    objects[ALLOCATIONS] = plan_.sources.allocations
+    # the numbering is pickled without the frames it knows numbers for (the BOM lines) and its
+    # lookup (rebuilt on use); the sources apart, their row keys tied to it again when read
     known, lookup = items.known, items.lookup
     items.known, items.lookup = {}, None
     try:
@@ -161,7 +164,9 @@ def store_plan(engine: Engine, stamp: int | None, key: str, plan_: Plan,
         params["items"] = len(items)
         if data_day is not None:
             params["data_day"] = data_day.isoformat()
-        return plan_store.write_plan(folder, stamp, key, arrays, objects, prepared_key, params)
+        with sources_apart(plan_.sources, items) as sources:
+            return plan_store.write_plan(folder, stamp, key, arrays, objects, prepared_key,
+                                         params, apart={"sources": sources})
     except Exception as exc:  # noqa: BLE001 - the plan was answered: storing is a bonus
         log.warning("plan not stored (%s: %s)", type(exc).__name__, exc)
         return None
