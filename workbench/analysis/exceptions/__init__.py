@@ -252,19 +252,44 @@ def name_messages(messages: pd.DataFrame, data: PlanningData,
 def _add_names(out: pd.DataFrame, data: PlanningData,
                site_names: Mapping[str, str] | None) -> None:
     """:func:`name_messages` in place."""
-    items = data.items.drop_duplicates("code")
-    suppliers = data.suppliers.drop_duplicates("code")
+    names = data.derived("exceptions.names", (data.items, data.suppliers),
+                         lambda: _NameTables.of(data))
     item, distinct = pd.factorize(out["item"].to_numpy(object))  # look up each item once
-    at = pd.Index(items["code"]).get_indexer(distinct)
-    for column, source in (("item_description", "description"), ("unit", "stock_uom"),
-                           ("planner", "planner"), ("buyer", "buyer")):
-        out[column] = _taken(items[source], at)[item] if len(items) else ""
+    at = names.items.get_indexer(distinct)
+    for column in ("item_description", "unit", "planner", "buyer"):
+        out[column] = np.append(names.item_text[column][at], "")[item] if len(names.items) \
+            else ""
     supplier, distinct = pd.factorize(out["supplier"].to_numpy(object))
-    out["supplier_name"] = (_taken(suppliers["name"], pd.Index(suppliers["code"]).get_indexer(
-        distinct))[supplier] if len(suppliers) else "")
+    out["supplier_name"] = (np.append(names.supplier_text[names.suppliers.get_indexer(distinct)],
+                                      "")[supplier] if len(names.suppliers) else "")
     site, distinct = pd.factorize(out["site"].to_numpy(object))
     named = pd.Series(distinct, dtype=object).map(dict(site_names or {})).astype(object)
     out["site_name"] = np.append(named.fillna("").astype(str).to_numpy(dtype=object), "")[site]
+
+
+@dataclass(frozen=True)
+class _NameTables:
+    """The item master's and suppliers' texts the name columns read, per data load: codes as
+    indexes (first row of a code kept), each text column as an object array ("" where
+    missing) with one more "" at the end (the position -1 of an unknown code)."""
+
+    items: pd.Index
+    item_text: dict[str, np.ndarray]
+    suppliers: pd.Index
+    supplier_text: np.ndarray
+
+    @classmethod
+    def of(cls, data: PlanningData) -> _NameTables:
+        items = data.items.drop_duplicates("code")
+        suppliers = data.suppliers.drop_duplicates("code")
+        every = np.arange(len(items))
+        text = {column: _taken(items[source], every) if len(items) else np.zeros(0, object)
+                for column, source in (("item_description", "description"),
+                                       ("unit", "stock_uom"), ("planner", "planner"),
+                                       ("buyer", "buyer"))}
+        return cls(pd.Index(items["code"]), text, pd.Index(suppliers["code"]),
+                   _taken(suppliers["name"], np.arange(len(suppliers)))
+                   if len(suppliers) else np.zeros(0, object))
 
 
 def _taken(values: pd.Series, at: np.ndarray) -> np.ndarray:
