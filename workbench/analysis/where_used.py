@@ -316,6 +316,22 @@ def _revision_counts(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.
     return np.bincount(pairs // width, minlength=len(nodes)).astype(np.int64)
 
 
+def _every_revision_count(graph: BomGraph) -> np.ndarray:
+    """Per item number, how many revisions build it in ``graph`` (every revision with a line:
+    :func:`_revision_counts` without a date), counted once per graph: a question about a
+    component used in thousands of assemblies gathered every line below each of them."""
+    memo = vars(graph)
+    counts: np.ndarray | None = memo.get("_every_revision_count")
+    if counts is None:
+        lines = np.flatnonzero(graph.listed)
+        width = _revision_width(graph)
+        pairs = np.unique(graph.parent[lines].astype(np.int64) * width
+                          + graph.revision_ids()[lines])
+        counts = np.bincount(pairs // width, minlength=len(graph.items)).astype(np.int64)
+        memo["_every_revision_count"] = counts
+    return counts
+
+
 def _revision_width(graph: BomGraph) -> int:
     """One more than the largest revision number of the graph, worked out once per graph (a
     maximum over every line of a large plant took most of a where-used question)."""
@@ -386,7 +402,7 @@ def _extended_range(graph: BomGraph, nodes: np.ndarray, lines: np.ndarray, edges
     e, q = edges[usable], graph.quantity[lines][usable]
     parent_level = level[e[:, 1]]
     top = int(level.max(initial=0))
-    revisions = None if day is not None else _revision_counts(graph, nodes, day)
+    revisions = None if day is not None else _every_revision_count(graph)[nodes]
     # one revision of each parent (in force on a date, or the only one every assembly above has
     # in the graph): a plain sum over paths, which is what the per-revision sums below give then
     if revisions is None or int(revisions.max(initial=0)) <= 1:
