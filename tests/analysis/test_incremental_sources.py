@@ -201,3 +201,39 @@ def test_a_bom_quantity_change_moves_no_low_level_code_and_no_planned_at(
     done = replan_detail(base, new_pair, Change.of(bom_parents=["A"]))
     assert done.how == "incremental" and calls == [1]
     assert_same_plan(done.plan, plan(new_pair, cal))
+
+
+def test_a_replan_reads_the_headers_of_the_changed_items_lines_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """X has lines on P1 (header cancelled: no supply) and P2 (sent), 30 each in week 1,
+    against 100 needed: 70 planned; with P2's line at 50, 50 planned. Y's order P3 is not read
+    by the replan of X (a full collection checks every header)."""
+    import workbench.analysis.sources as sources
+
+    def plant(p2: float) -> PlanningData:
+        return data(items=[item("X"), item("Y")],
+                    purchase_orders=[
+                        {"code": c, "supplier": "SUP", "site": "S1", "status": s}
+                        for c, s in (("P1", "cancelled"), ("P2", "sent"), ("P3", "sent"))],
+                    purchase_order_lines=[po_line("P1", 1, "X", 30, week(1), status="sent"),
+                                          po_line("P2", 1, "X", p2, week(1), status="sent"),
+                                          po_line("P3", 1, "Y", 5, week(1), status="sent")],
+                    demands=[demand("D1", "X", 100, week(1))])
+
+    cal = weekly(3)
+    base = plan(plant(30), cal)
+    assert base.planned[base.row("X", "S1")].tolist() == [0, 70, 0]
+    seen: list[list[str]] = []
+    real = sources.ended_order_lines
+
+    def spy(pol: pd.DataFrame, headers: pd.DataFrame) -> np.ndarray:
+        seen.append(sorted(headers["code"]))
+        return real(pol, headers)
+
+    monkeypatch.setattr(sources, "ended_order_lines", spy)
+    done = replan_detail(base, plant(50), Change.of(items=["X"]))
+    assert done.how == "incremental"
+    assert seen == [["P1", "P2"]]
+    assert done.plan.planned[done.plan.row("X", "S1")].tolist() == [0, 50, 0]
+    monkeypatch.undo()
+    assert_same_plan(done.plan, plan(plant(50), cal))

@@ -209,8 +209,14 @@ def collect_items(data: PlanningData, items: ItemIndex, changed: np.ndarray,
     wos = data.work_orders.iloc[wo_rows]
     pol = data.purchase_order_lines.iloc[
         item_rows(data, "purchase_order_lines", "item", items, changed)]
+    # the headers of these lines only (a cancelled or closed header ends its lines): not a
+    # pass over every header's status per replan
+    headers = data.purchase_orders
+    if len(pol) and len(headers):
+        headers = headers.iloc[code_rows(data, "purchase_orders",
+                                         set(pol["purchase_order"].astype(str)))]
     sub = PlanningData(items=data.items, inventory=inv, demands=demands, work_orders=wos,
-                       work_order_components=woc, purchase_orders=data.purchase_orders,
+                       work_order_components=woc, purchase_orders=headers,
                        purchase_order_lines=pol)
     fresh = _collect(sub, None, consumption)
     codes = set(items.codes[changed])
