@@ -39,6 +39,21 @@ def test_text_is_stripped_exactly_as_the_model_strips_it() -> None:
     assert cols["code"] == [Item(code=v).code for v in values] == ["A", "\x1fB\x1f", "C", "\u200bD"]
 
 
+def test_text_needing_no_strip_but_an_information_separator_keeps_it() -> None:
+    """The column path tries ``str.strip()`` first and keeps its result only where it stripped
+    nothing; a separator U+001C-U+001F at an end (which ``str.strip()`` alone would take) and
+    only that, in an otherwise clean column of unique codes, stays as the model keeps it."""
+    clean = [f"C{i:05d}" for i in range(300)]  # unique: the per-value path, not the distinct one
+    for odd in ("\x1cA", "B\x1d", "\x1e", " D\x1f "):
+        values = [*clean, odd]
+        cols, _, errors = validate_columns("items", {"code": values})
+        assert errors == []
+        assert cols["code"] == [*clean, Item(code=odd).code]
+    assert Item(code=" D\x1f ").code == "D\x1f"  # the model's own answer, by hand
+    cols, _, _ = validate_columns("items", {"code": clean})
+    assert cols["code"] == clean
+
+
 def test_valid_columns_never_take_the_record_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """An optional text's None and padded text are the column path's own work: the record by
     record validation (for messages) is not needed."""

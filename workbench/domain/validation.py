@@ -231,6 +231,12 @@ def _stripped(column: Sequence[Any]) -> Sequence[Any] | None:
     """The text column stripped as the model strips it (None where a value is no text: the
     validator refuses it)."""
     try:
+        # ``str.strip()`` strips a superset of _WHITESPACE, in half the time: where it strips
+        # nothing (the usual case; the list compares each value with itself first), neither
+        # would the exact strip
+        plain = list(map(str.strip, column))
+        if isinstance(column, list) and plain == column:
+            return plain
         return list(map(str.strip, column, repeat(_WHITESPACE)))
     except TypeError:
         pass
@@ -350,7 +356,7 @@ def _each(entity: str, name: str, column: Sequence[Any]) -> list[Any] | None:
         if stripped is None:
             return None
         if _text_fits(info, stripped):
-            return list(stripped)
+            return stripped if isinstance(stripped, list) else list(stripped)
         column = stripped
     try:
         return list(adapter.validate_python(column))
@@ -450,7 +456,8 @@ def _numbers_checked(info: FieldInfo, array: np.ndarray) -> list[Any] | None:
                 return None
             if not good:
                 return None
-    return list(values.tolist())
+    checked: list[Any] = values.tolist()  # a list already (no copy of it)
+    return checked
 
 
 def _is_date(entity: str, name: str) -> bool:
