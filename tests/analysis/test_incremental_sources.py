@@ -237,3 +237,21 @@ def test_a_replan_reads_the_headers_of_the_changed_items_lines_only(
     assert done.plan.planned[done.plan.row("X", "S1")].tolist() == [0, 50, 0]
     monkeypatch.undo()
     assert_same_plan(done.plan, plan(plant(50), cal))
+
+
+def test_the_reservations_of_a_replan_chain_are_put_together_when_read() -> None:
+    """C's reservation for W1 goes 3 -> 4 -> 5 over two replans (W1 needs 5: it serves all of
+    it), DA's 2 stay available; the chain never builds the reservations frame until it is read,
+    and then it lists each reservation once."""
+    cal = weekly(4)
+    current = plan(_reserving_plant(3), cal)
+    for qty in (4, 5):
+        current = replan_detail(current, _reserving_plant(qty), Change.of(items=["C"]),
+                                in_place=True).plan
+        assert current.sources.__dict__["_alloc_frame"] is None
+    alloc = current.sources.allocations.sort_values("allocated_to")
+    assert alloc[["allocated_to", "serves", "available"]].values.tolist() == \
+        [["DA", 0.0, 2.0], ["W1", 5.0, 0.0]]
+    row = current.row("C", "S1")
+    assert row is not None and current.gross[row].tolist() == [0, 0, 0, 0]
+    assert_same_plan(current, plan(_reserving_plant(5), cal))

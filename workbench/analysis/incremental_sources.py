@@ -178,6 +178,19 @@ class PatchedSources(Sources):
     planned = property(lambda self: self._frame("planned"),
                        lambda self, f: self._set("planned", f))
 
+    def _allocations(self) -> pd.DataFrame:
+        frame: pd.DataFrame | None = self.__dict__.get("_alloc_frame")
+        if frame is None:  # put together on first use (:func:`patched_sources`)
+            parts = self.__dict__["_alloc_parts"]
+            frame = pd.concat([parts[0][parts[1]], parts[2]], ignore_index=True)
+            self.__dict__["_alloc_frame"] = frame
+        return frame
+
+    def _set_allocations(self, frame: pd.DataFrame) -> None:
+        self.__dict__["_alloc_frame"], self.__dict__["_alloc_parts"] = frame, None
+
+    allocations = property(_allocations, _set_allocations)
+
 
 #: the frames of :class:`Sources` a replan patches by item
 FRAMES = ("on_hand", "receipts", "requirements", "planned")
@@ -301,23 +314,28 @@ def patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sour
         added_keys[n] = np.concatenate([added_keys[n][~gone], new_item * n_sites + new_site])
     if (site_rows <= 0).any():
         return None
-    # the reservations of the changed items replaced, found by item number (kept beside them:
-    # no pass over the reservations' item strings per replan)
-    alloc = old.allocations
-    alloc_items = getattr(old, "_alloc_items", None)
-    if alloc_items is None or len(alloc_items) != len(alloc):
-        alloc_items = np.asarray(items.idx(alloc["item"]), np.int64)
-    gone_alloc = np.zeros(len(alloc_items), bool)
-    known = alloc_items >= 0  # an item outside the numbering is never a changed one
-    gone_alloc[known] = in_changed[alloc_items[known]]
+    # the reservations of the changed items replaced, found by item number: the base's kept
+    # by a mask, the replans' own after them, the frame put together on first use (the 34k
+    # reservations of the large demo are not copied per replan)
+    parts = old.__dict__.get("_alloc_parts") if isinstance(old, PatchedSources) else None
+    if parts is None:
+        frame = old.allocations
+        numbers = np.asarray(items.idx(frame["item"]), np.int64)  # -1: not in the numbering
+        parts = (frame, np.ones(len(frame), bool), frame.iloc[:0], numbers,
+                 np.zeros(0, np.int64))
+    a_base, a_keep, a_added, a_base_items, a_added_items = parts
+    in_changed_or_unknown = np.append(in_changed, False)  # index -1: never a changed item
+    a_keep = a_keep & ~in_changed_or_unknown[a_base_items]
+    stay = ~in_changed_or_unknown[a_added_items]
     fresh_alloc = fresh.allocations
-    alloc = pd.concat([alloc[~gone_alloc], fresh_alloc], ignore_index=True)
-    alloc_items = np.concatenate([alloc_items[~gone_alloc],
-                                  np.asarray(items.idx(fresh_alloc["item"]), np.int64)])
-    out = PatchedSources(base, base_keys, base_items, keep, added, added_keys, alloc,
+    a_added = pd.concat([a_added[stay], fresh_alloc], ignore_index=True)
+    a_added_items = np.concatenate([a_added_items[stay],
+                                    np.asarray(items.idx(fresh_alloc["item"]), np.int64)])
+    out = PatchedSources(base, base_keys, base_items, keep, added, added_keys, a_added,
                           site_rows, items, sites)
+    out.__dict__["_alloc_parts"] = (a_base, a_keep, a_added, a_base_items, a_added_items)
+    out.__dict__["_alloc_frame"] = None
     out._base_index = index  # type: ignore[attr-defined]
-    out._alloc_items = alloc_items  # type: ignore[attr-defined]
     out.planned_moved = planned_moved
     return out
 
