@@ -409,17 +409,39 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
         position[keys] = np.arange(n)
         item = keys // n_sites
         rows.append(keys, level)
-        gross = _filled(n, width, position, g_key, g_bucket, g_qty)
-        for block_keys, block in g_blocks:
-            gross[position[block_keys]] += block  # keys are unique within a block
-        del g_blocks
-        scheduled = _filled(n, width, position, rec_key[r_sel], rec_bucket[r_sel], rec_qty[r_sel])
         on_hand = np.bincount(position[oh_key[o_sel]], weights=oh_qty[o_sel], minlength=n)
-        net, planned = net_rows(on_hand, scheduled, gross, items.safety_stock[item],
-                                items.min_order_qty[item], items.order_multiple[item])
-        rows.store(on_hand, gross, scheduled, net, planned)
-        _explode(pending, keys, item, planned, offset_all, segments, n_sites, present, position)
-        del gross, scheduled, on_hand, net, planned
+        rows.store(on_hand)
+        # the level's rows netted :data:`_LEVEL_ROWS` at a time: each row is netted on its own
+        # and every sum adds the same entries in the same order, so the values are those of
+        # the whole level at once, without its four dense (rows x buckets) matrices (the
+        # large demo's netting peaked ~250 MiB above what it keeps, issue 16 §3)
+        g_pos = position[g_key]
+        r_pos = position[rec_key[r_sel]]
+        r_bucket, r_qty = rec_bucket[r_sel], rec_qty[r_sel]
+        b_pos = [position[block_keys] for block_keys, _ in g_blocks]
+        busy: list[np.ndarray] = []  # rows with planned receipts, and their receipts
+        busy_planned: list[np.ndarray] = []
+        for a in range(0, n, _LEVEL_ROWS):
+            b = min(n, a + _LEVEL_ROWS)
+            gross = _filled_rows(a, b, width, g_pos, g_bucket, g_qty)
+            for at, (_, block) in zip(b_pos, g_blocks, strict=True):
+                mine = np.flatnonzero((at >= a) & (at < b))
+                gross[at[mine] - a] += block[mine]  # keys are unique within a block
+            scheduled = _filled_rows(a, b, width, r_pos, r_bucket, r_qty)
+            part = item[a:b]
+            net, planned = net_rows(on_hand[a:b], scheduled, gross, items.safety_stock[part],
+                                    items.min_order_qty[part], items.order_multiple[part])
+            rows.store_matrices(gross, scheduled, net, planned)
+            hit = np.flatnonzero((planned > EPS).any(axis=1))
+            busy.append(hit + a)
+            busy_planned.append(planned[hit])
+            del gross, scheduled, net, planned
+        del g_blocks, b_pos
+        at_rows = np.concatenate(busy)
+        planned = np.concatenate(busy_planned) if busy_planned else np.zeros((0, width))
+        _explode(pending, keys[at_rows], item[at_rows], planned, offset_all, segments,
+                 n_sites, present, position)
+        del on_hand, planned, busy, busy_planned
     rows.finish()
     gross, scheduled, net, planned = (cast(np.ndarray, m.finish()) for m in rows.matrices)
     del pending, present, position
@@ -429,12 +451,18 @@ def _net(items: ItemIndex, sites: pd.Index, segments: Segments, sources: Sources
                 gross, scheduled, net, planned, cycles, where, llc)
 
 
-def _filled(n: int, width: int, position: np.ndarray, key: np.ndarray, bucket: np.ndarray,
-            qty: np.ndarray) -> np.ndarray:
-    """An (n, width) matrix of the entries (key, bucket, quantity) summed at row
-    ``position[key]``."""
-    sums = np.bincount(position[key] * width + bucket, weights=qty, minlength=n * width)
-    return sums.astype(np.float64, copy=False).reshape(n, width)  # int64 when there are none
+#: rows of one level netted at a time (their four dense matrices: 13 MiB each)
+_LEVEL_ROWS = 1 << 16
+
+
+def _filled_rows(a: int, b: int, width: int, position: np.ndarray, bucket: np.ndarray,
+                 qty: np.ndarray) -> np.ndarray:
+    """Rows ``a:b`` of :func:`_filled` (entries at ``position``, already looked up): the same
+    sums, each of the same entries in the same order."""
+    inside = np.flatnonzero((position >= a) & (position < b))
+    sums = np.bincount((position[inside] - a) * width + bucket[inside], weights=qty[inside],
+                       minlength=(b - a) * width)
+    return sums.astype(np.float64, copy=False).reshape(b - a, width)
 
 
 def planned_at(segments: Segments, n_items: int, n_sites: int, keys: np.ndarray) -> np.ndarray:
@@ -485,8 +513,14 @@ class _Rows:
         self.n = stop
 
     def store(self, on_hand: np.ndarray, *matrices: np.ndarray) -> None:
-        """The last appended rows' on hand and (gross, scheduled, net, planned) matrices."""
+        """The last appended rows' on hand and (gross, scheduled, net, planned) matrices (the
+        matrices may also follow, block of rows by block, :meth:`store_matrices`)."""
         self.on_hand[self.n - len(on_hand):self.n] = on_hand
+        if matrices:
+            self.store_matrices(*matrices)
+
+    def store_matrices(self, *matrices: np.ndarray) -> None:
+        """The next rows' (gross, scheduled, net, planned) matrices."""
         for builder, m in zip(self.matrices, matrices, strict=True):
             builder.append(m)
 
@@ -527,11 +561,15 @@ def _explode(pending: _Pending, keys: np.ndarray, item: np.ndarray, planned: np.
         product = sparse.csr_matrix((segments.quantity[f_seg], (child_pos, f_src)),
                                     shape=(len(child_keys), len(rows)))
         pending.add_block(child_keys, np.asarray(product @ releases))
-    part = ~full
-    if part.any():
-        p_seg, p_src = seg[part], src[part]
+    part = np.flatnonzero(~full)
+    # lines in force over part of the horizon, :data:`_LEVEL_ROWS` at a time: their parents'
+    # receipts (lines x buckets) never all at once; the entries come in the same order
+    for at in range(0, len(part), _LEVEL_ROWS):
+        chunk = part[at:at + _LEVEL_ROWS]
+        p_seg, p_src = seg[chunk], src[chunk]
         sub = planned[rows[p_src]]
         hit_row, b = np.nonzero(sub > EPS)
+        del sub
         p_seg, p_src = p_seg[hit_row], p_src[hit_row]
         active = (segments.first_bucket[p_seg] <= b) & (b < segments.end_bucket[p_seg])
         p_seg, p_src, b = p_seg[active], p_src[active], b[active]
