@@ -98,9 +98,10 @@ def item_rest(engine: Engine, after: str | None) -> ItemChunk:
 
     The whole list is kept beside the cache under the entity tables' stamp
     (:func:`workbench.cache.itemlist.write_item_list`, written by a background thread after the
-    answer is made); while the cache shows that stamp, the list is mapped from there instead of
-    read and sorted again (a start after a sync, or after any write to an entity table, reads
-    it once more)."""
+    answer is made, and by a sync after its last write: :func:`workbench.app.sync.
+    keep_item_list_after_sync`); while the cache shows that stamp, the list is mapped from
+    there instead of read and sorted again (a start after any other write to an entity table
+    reads it once more)."""
     from workbench.cache.itemlist import item_list_folder, observed_stamp
 
     kept = _kept_list(engine)
