@@ -205,7 +205,6 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     messages = messages.drop(columns=list(_HIDDEN))
     if due is None:  # the rules alone: no pegged demands
         messages["endangers"] = [e or [] for e in messages["endangers"].tolist()]
-    _add_names(messages, data, site_names)
     # severity: its rank, looked up once per distinct value (an unknown one last)
     found, distinct = pd.factorize(messages["severity"].to_numpy(object))
     ranks = {v: i for i, v in enumerate(SEVERITIES)}
@@ -219,7 +218,9 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     element = np.empty(len(messages), np.int64)
     element[by_text] = np.arange(len(messages))
     order = lex_order([rank, code, element])  # severity, code, element
-    return ExceptionList(date_of(today), messages.iloc[order].reset_index(drop=True))
+    messages = messages.iloc[order].reset_index(drop=True)
+    _add_names(messages, data, site_names)  # after the sort: fewer columns to put in order
+    return ExceptionList(date_of(today), messages)
 
 
 def _on_pending_orders(messages: pd.DataFrame, lines: pd.DataFrame) -> None:

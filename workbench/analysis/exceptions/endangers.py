@@ -48,8 +48,9 @@ def demand_late(data: PlanningData, plan: Plan, released: pd.DataFrame,
     src_row = rows[owner[at]]
     item = plan.items.codes[plan.item[src_row]].astype(str)
     site = np.asarray(plan.sites)[plan.site[src_row]].astype(str)
-    dem = data.demands.drop_duplicates("code").set_index("code")
-    wo = data.work_orders.drop_duplicates("code").set_index("code")
+    dem, wo = data.derived("exceptions.owners", (data.demands, data.work_orders), lambda: (
+        data.demands.drop_duplicates("code").set_index("code"),
+        data.work_orders.drop_duplicates("code").set_index("code")))  # once per data load
     is_demand = pd.Index(dem.index).get_indexer(names) >= 0
     bare = pd.Series(names).str.removeprefix("work_order:").to_numpy()
     of_item = np.where(is_demand, pd.Series(names).map(dem["item"]).to_numpy(dtype=object),
@@ -74,7 +75,7 @@ def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatri
     n = len(messages)
     has = np.fromiter(map(bool, messages["endangers"].to_numpy(dtype=object)), bool, n)
     late_col = messages["_late"].to_numpy(dtype=object)
-    is_late = np.array([isinstance(v, np.ndarray) for v in late_col], bool) & ~has
+    is_late = messages["_late"].notna().to_numpy(bool) & ~has  # E06's late buckets
     cov = cov.drop_duplicates("ref", keep="last")  # as a dict by reference keeps it
     at = pd.Index(cov["ref"]).get_indexer(messages["element"].astype(str))
     firm = ~has & ~is_late & messages["element_type"].isin(
