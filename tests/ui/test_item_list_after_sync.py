@@ -77,7 +77,7 @@ def test_a_list_is_kept_once_per_stamp_and_holds_the_written_rows(cache_path: Pa
     con.commit()
     con.close()
     second = itemlist.keep_item_list(engine)  # a new stamp: read again, the change in it
-    assert second.written and second.stamp != first.stamp
+    assert second.written and second.stamp is not None and second.stamp != first.stamp
     kept = itemlist.read_item_list(cache_path.with_name(cache_path.name + ".itemlist"),
                                    second.stamp, list(itemlist.ITEM_LIST_COLUMNS))
     assert kept is not None
