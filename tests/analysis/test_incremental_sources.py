@@ -255,3 +255,30 @@ def test_the_reservations_of_a_replan_chain_are_put_together_when_read() -> None
     row = current.row("C", "S1")
     assert row is not None and current.gross[row].tolist() == [0, 0, 0, 0]
     assert_same_plan(current, plan(_reserving_plant(5), cal))
+
+
+def test_an_in_place_replan_that_lays_rows_out_again_keeps_its_key_map_up_to_date() -> None:
+    """The X demand removed takes X's row at S1 away, demands of A and B at S2 add the rows A,
+    B and C there (test_incremental's case): the in-place replan updates the previous plan's
+    key -> row map where it is, and it answers every key as a map built afresh does."""
+    from tests.analysis.test_incremental import _chain
+
+    cal = weekly(6)
+    d = _chain(3)
+    before = plan(d, cal)
+    before.rows_for_keys(np.zeros(1, np.int64))  # the map built, as a session's first read does
+    old_map = before._row_of_key
+    dem = pd.concat([d.demands[d.demands["code"] != "DX"],
+                     data(demands=[demand("D2", "B", 5, week(4), site="S2"),
+                                   demand("DY", "A", 1, week(5), site="S2")]).demands],
+                    ignore_index=True)
+    after = d.replace(demands=dem)
+    done = replan_detail(before, after, Change.of(items=["X", "A", "B"]), in_place=True)
+    got = done.plan
+    assert done.how == "incremental" and got._row_of_key is old_map
+    assert got.row("X", "S1") is None and got.row("C", "S2") is not None
+    every = np.arange(len(got.items) * got.n_sites)
+    want = np.full(len(every), -1, np.int64)
+    want[got.key] = np.arange(len(got.key))
+    assert got.rows_for_keys(every).tolist() == want.tolist()
+    assert_same_plan(got, plan(after, cal))

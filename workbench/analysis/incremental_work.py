@@ -236,14 +236,21 @@ class Renet:
                 arrays[n][rows[upd]] = done[n][upd]
             added = np.flatnonzero(~was & now)
             if len(added) or (was & ~now).any() or len(moved):
+                gone_keys = done_key[was & ~now]
                 key, level = self._layout(arrays, key, level, llc, rows[was & ~now], moved,
                                           done_key[added], done["level"][added],
                                           {n: done[n][added] for n in names})
-                row_of_key = None
+                if self.in_place and row_of_key is not None:
+                    # the key -> row map updated where it is (the previous plan is not used
+                    # again): filling a new one over every key was ~5 ms of each such replan
+                    row_of_key[gone_keys] = -1
+                    row_of_key[key] = np.arange(len(key))
+                else:
+                    row_of_key = None
         out = Plan(prev.calendar, prev.items, prev.sites, segments, sources, key, level,
                    arrays["on_hand"], arrays["gross"], arrays["scheduled"], arrays["net"],
                    arrays["planned"], prev.cycles, where, llc)
-        if row_of_key is not None and key is prev.key:
+        if row_of_key is not None and (key is prev.key or self.in_place):
             out._row_of_key = row_of_key
         return out
 
