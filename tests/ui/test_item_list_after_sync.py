@@ -87,3 +87,17 @@ def test_a_list_is_kept_once_per_stamp_and_holds_the_written_rows(cache_path: Pa
     third = itemlist.keep_item_list(engine)
     assert (third.written, third.reason, third.stamp) == \
         (False, "already kept for this stamp", second.stamp)
+
+
+def test_workbench_sync_keeps_the_list_for_the_next_start(cache_path: Path) -> None:
+    from workbench.app.sync import sync_source
+
+    engine = open_cache(cache_path)
+    report = sync_source(engine, NEXT_DAY, check=False, plan=False, state=SimpleState())
+    assert report.value.result.ok
+    stamp = itemlist.observed_stamp(engine)
+    assert stamp is not None
+    kept = itemlist.read_item_list(cache_path.with_name(cache_path.name + ".itemlist"), stamp,
+                                   list(itemlist.ITEM_LIST_COLUMNS))
+    assert kept is not None
+    assert [str(c) for c in kept.arrays["code"]] == [row[0] for row in _items_by_sql(cache_path)]
