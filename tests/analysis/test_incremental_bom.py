@@ -99,3 +99,20 @@ def test_random_splices_equal_a_fresh_index(draw: st.DataObject) -> None:
         st.tuples(st.sampled_from(sorted(set(parents))), st.integers(0, n_items - 1),
                   st.integers(1, 9).map(float)), max_size=8))
     _check(before, parents, new_lines, n_items, draw.draw(st.sampled_from(MODES)))
+
+
+@pytest.mark.parametrize("mode", ["in_place", "copy"])
+def test_new_lines_of_the_same_pairs_take_their_old_ids_and_keep_both_indexes(mode: str) -> None:
+    """Lines 0: 0 -> 1 (2 per), 1: 0 -> 2 (1 per), 2: 3 -> 1 (5 per); parent 0's new lines
+    0 -> 2 (4 per) and 0 -> 1 (3 per) join the same pairs: line 0 becomes 3 per, line 1 4 per,
+    both indexes are the old arrays (not rebuilt), a copy leaves the old lines as they were."""
+    lines = [(0, 1, 2.0), (0, 2, 1.0), (3, 1, 5.0)]
+    new_lines = [(0, 2, 4.0), (0, 1, 3.0)]
+    old = _segments(lines, 4)
+    got = merged_segments(old, np.array([0], np.int64), _segments(new_lines, 4), 4, mode=mode)
+    assert got.quantity.tolist() == [3.0, 4.0, 5.0]
+    assert got.component.tolist() == [1, 2, 1]
+    assert got.by_parent is old.by_parent and got.by_child is old.by_child
+    assert got.ptr_parent is old.ptr_parent and got.ptr_child is old.ptr_child
+    assert old.quantity.tolist() == ([3.0, 4.0, 5.0] if mode == "in_place" else [2.0, 1.0, 5.0])
+    _check(lines, [0], new_lines, 4, mode)

@@ -56,6 +56,10 @@ def merged_segments(segments: Segments, parents: np.ndarray, new: Segments, n_it
     """
     drop, _ = gather(segments.ptr_parent, segments.by_parent, parents)
     drop = np.sort(drop)
+    if mode != "overlay":
+        same = _rewritten(segments, drop, new, n_items, mode == "in_place")
+        if same is not None:
+            return same
     n_old, n_new = len(segments.parent), len(new.parent)
     if mode == "overlay":  # every old line keeps its id, the new lines come after them
         drop_overlay, drop = drop, np.zeros(0, np.int64)
@@ -122,6 +126,32 @@ def merged_segments(segments: Segments, parents: np.ndarray, new: Segments, n_it
     delta = np.zeros(n_items + 1, np.int64)
     delta[1:] = np.bincount(new_comp, minlength=n_items) - np.bincount(old_comp, minlength=n_items)
     out.ptr_child = segments.ptr_child + np.cumsum(delta)
+    return out
+
+
+def _rewritten(segments: Segments, drop: np.ndarray, new: Segments, n_items: int,
+               in_place: bool) -> Segments | None:
+    """:func:`merged_segments` when the new lines join the very (parent, component) pairs of the
+    dropped lines ``drop``, as many of each (a sync's quantities, dates, scrap): each new line
+    takes the id of a dropped line of its pair, so both indexes stay as they are (shared, never
+    written) and only the line fields are written — no pass over the 2M-entry indexes. None
+    when the pairs differ."""
+    if len(drop) != len(new.parent):
+        return None
+    old_pair = np.asarray(segments.parent[drop], np.int64) * n_items + \
+        np.asarray(segments.component[drop], np.int64)
+    new_pair = np.asarray(new.parent, np.int64) * n_items + np.asarray(new.component, np.int64)
+    old_order = np.argsort(old_pair, kind="stable")
+    new_order = np.argsort(new_pair, kind="stable")
+    if not np.array_equal(old_pair[old_order], new_pair[new_order]):
+        return None
+    ids = drop[old_order]  # new line new_order[k] takes the id ids[k]
+    n = len(segments.parent)
+    out = Segments(*(_fitted(getattr(segments, f), n, in_place) for f in FIELDS))
+    for f in FIELDS:
+        getattr(out, f)[ids] = np.asarray(getattr(new, f))[new_order]
+    out.by_parent, out.ptr_parent = segments.by_parent, segments.ptr_parent
+    out.by_child, out.ptr_child = segments.by_child, segments.ptr_child
     return out
 
 
