@@ -282,3 +282,35 @@ def test_an_in_place_replan_that_lays_rows_out_again_keeps_its_key_map_up_to_dat
     want[got.key] = np.arange(len(got.key))
     assert got.rows_for_keys(every).tolist() == want.tolist()
     assert_same_plan(got, plan(after, cal))
+
+
+def test_a_replan_laying_rows_out_again_stores_each_matrix_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same change (rows added at S2, X's row at S1 gone): the re-netted rows are written
+    after the layout, once per plan matrix — each storing write of a RowMatrix scans every row's
+    slot — and the plan is the full plan's."""
+    from tests.analysis.test_incremental import _chain
+    from workbench.analysis.rowmatrix import RowMatrix
+
+    cal = weekly(6)
+    d = _chain(3)
+    before = plan(d, cal)
+    dem = pd.concat([d.demands[d.demands["code"] != "DX"],
+                     data(demands=[demand("D2", "B", 5, week(4), site="S2"),
+                                   demand("DY", "A", 1, week(5), site="S2")]).demands],
+                    ignore_index=True)
+    after = d.replace(demands=dem)
+    stores: list[int] = []
+    real = RowMatrix._store
+
+    def counted(self: RowMatrix, zero: np.ndarray, packed: np.ndarray) -> None:
+        if len(zero) + len(packed):
+            stores.append(id(self))
+        real(self, zero, packed)
+
+    monkeypatch.setattr(RowMatrix, "_store", counted)
+    done = replan_detail(before, after, Change.of(items=["X", "A", "B"]), in_place=True)
+    monkeypatch.undo()
+    assert done.how == "incremental"
+    assert len(stores) == len(set(stores)) <= 4
+    assert_same_plan(done.plan, plan(after, cal))

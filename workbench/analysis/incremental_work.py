@@ -231,22 +231,32 @@ class Renet:
             was, now = rows >= 0, done["exists"]
             if not self.in_place:
                 arrays = {n: a.copy() for n, a in arrays.items()}
-            upd = was & now
-            for n in names:
-                arrays[n][rows[upd]] = done[n][upd]
             added = np.flatnonzero(~was & now)
             if len(added) or (was & ~now).any() or len(moved):
+                # laid out first (the added rows as zeros), then every re-netted row written
+                # once at its new place: one write per matrix, not one before and one during
+                # the layout (each storing write of a RowMatrix scans its 550k slots)
                 gone_keys = done_key[was & ~now]
+                zeros = {n: np.zeros((len(added),) + done[n].shape[1:]) for n in names}
                 key, level = self._layout(arrays, key, level, llc, rows[was & ~now], moved,
-                                          done_key[added], done["level"][added],
-                                          {n: done[n][added] for n in names})
+                                          done_key[added], done["level"][added], zeros)
                 if self.in_place and row_of_key is not None:
                     # the key -> row map updated where it is (the previous plan is not used
                     # again): filling a new one over every key was ~5 ms of each such replan
                     row_of_key[gone_keys] = -1
                     row_of_key[key] = np.arange(len(key))
+                    at = row_of_key[done_key[now]]
                 else:
                     row_of_key = None
+                    space = len(prev.items) * n_sites
+                    at = np.searchsorted(level * space + key,
+                                         done["level"][now] * space + done_key[now])
+                for n in names:
+                    arrays[n][at] = done[n][now]
+            else:
+                upd = was & now
+                for n in names:
+                    arrays[n][rows[upd]] = done[n][upd]
         out = Plan(prev.calendar, prev.items, prev.sites, segments, sources, key, level,
                    arrays["on_hand"], arrays["gross"], arrays["scheduled"], arrays["net"],
                    arrays["planned"], prev.cycles, where, llc)
