@@ -121,6 +121,8 @@ def _rows_by_item(data: PlanningData, name: str, number: np.ndarray, size: int
             return hit[1]
         known = np.where(number < 0, size - 1, number)  # -1: a code the numbering lacks
         order = np.argsort(known, kind="stable")
+        if len(order) < 2**31:  # row numbers as int32: half the memory kept per frame
+            order = order.astype(np.int32)
         ptr = np.zeros(size + 1, np.int64)
         np.cumsum(np.bincount(known, minlength=size), out=ptr[1:])
         csr = (ptr, order)
