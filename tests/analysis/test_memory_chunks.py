@@ -137,3 +137,37 @@ def test_a_duplicated_position_is_listed_once() -> None:
     graph = BomGraph.build(data, items=items)
     assert graph.listed.tolist() == [True, False, True]
     assert np.asarray(graph.quantity).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_coded_quantities_are_worked_out_for_the_lines_read(small: PlanningData) -> None:
+    items = ItemIndex.build(small)
+    coded = CodedLines.of(small, items)
+    lines = small.bom_lines
+    whole = lines["quantity_per"].to_numpy(float) * (
+        1.0 + lines["scrap_pct"].to_numpy(float) / 100.0)
+    assert coded.quantity.nbytes == 0 and len(coded.quantity) == len(lines)
+    assert _same(np.asarray(coded.quantity), whole)
+    some = np.array([5, 0, 3, 3])
+    assert _same(coded.quantity[some], whole[some]) and coded.quantity[2] == whole[2]
+    assert _same(pickle.loads(pickle.dumps(coded.quantity))[some], whole[some])
+    # a plan's row map holds int32 rows
+    p = plan(small, Calendar.parse(planning_day(small), "26w", "week"))
+    assert p.rows_for_keys(p.key[:3]).tolist() == [0, 1, 2]
+    assert p._row_of_key is not None and p._row_of_key.dtype == np.int32
+
+
+def test_coded_revision_keys_are_worked_out_for_the_lines_read(small: PlanningData) -> None:
+    items = ItemIndex.build(small)
+    coded = CodedLines.of(small, items)
+    n = len(coded.revision_codes)
+    whole = coded.parent.astype(np.int64) * n + coded.revision_code
+    assert coded.revision_key.nbytes == 0 and coded.revision_key.dtype == np.int64
+    assert _same(np.asarray(coded.revision_key), whole)
+    some = np.array([7, 1, 1])
+    assert _same(coded.revision_key[some], whole[some])
+    assert coded.revision_key[4] == whole[4] and coded.revision_key[2:5].tolist() == \
+        whole[2:5].tolist()
+    # the key names the line's parent and revision
+    lines = small.bom_lines
+    assert coded.revision_codes[coded.revision_code[3]] == lines["revision"].iat[3]
+    assert items.codes[coded.revision_key[3] // n] == lines["parent"].iat[3]

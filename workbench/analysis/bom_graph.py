@@ -33,7 +33,7 @@ from workbench.analysis.bom import (
     scrap_factor,
 )
 from workbench.analysis.data import PlanningData, column_codes
-from workbench.analysis.gathered import Gathered
+from workbench.analysis.gathered import Extended, Gathered, PairKey
 
 
 @dataclass
@@ -51,7 +51,7 @@ class CodedLines:
     #: array of 2M pointers of its own (15 MiB on the large demo, issue 16 §3)
     revision: np.ndarray
     revision_codes: pd.Index
-    revision_key: np.ndarray  # int32 when every key fits
+    revision_key: np.ndarray  # parent * len(revision_codes) + revision code
     preferred: np.ndarray  # bool: not a lower-ranked alternate
     #: each line's revision as its position in ``revision_codes``
     revision_code: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -81,11 +81,13 @@ class CodedLines:
         return cls(
             parent=parent,
             component=_narrow(items.idx_of("bom_lines", lines, "component")),
-            quantity=lines["quantity_per"].to_numpy(float)
-            * scrap_factor(lines["scrap_pct"].to_numpy(float)),
+            # worked out for the lines read (the frame's columns, no array of its own)
+            quantity=cast(np.ndarray, Extended(lines["quantity_per"].to_numpy(float),
+                                               lines["scrap_pct"].to_numpy(float))),
             revision=cast(np.ndarray, Gathered(distinct, rev_code)),
             revision_codes=codes,
-            revision_key=key,
+            # worked out for the lines read (parent and revision numbers are kept anyway)
+            revision_key=cast(np.ndarray, PairKey(parent, rev_code, max(len(codes), 1))),
             preferred=preferred_lines(lines).to_numpy(bool) if len(lines) else np.zeros(0, bool),
             revision_code=rev_code,
             first_position=_first_of_pairs(key, lines["position"].to_numpy(np.int64)),

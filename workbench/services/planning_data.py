@@ -186,10 +186,12 @@ def prepare_planning_data(data: PlanningData,
     each parent's BOM rows (for revision impact and what-if), supply and demand sources (demand
     after forecast consumption with the windows ``consumption``) with their row keys (kept
     inside ``data``, see :meth:`PlanningData.derived`)."""
+    # the sources first: their collection is the preparation's peak (~250 MiB of temporaries
+    # on the large demo), reached before the numbering and the coded lines exist (issue 16 §3)
+    sources = collect(data, consumption=consumption)
     items = ItemIndex.build(data)
     CodedLines.of(data, items)
     ParentRows.of(data, items)
-    sources = collect(data, consumption=consumption)
     sites = plan_sites(sources)
     for name in ("on_hand", "receipts", "requirements"):
         sources.keys(name, items, sites)
