@@ -22,7 +22,9 @@ few bits of a float: sums may be added in another order). Rules, in the order th
 * **BOM changes** replace the changed parents' planned BOM segments (spliced into both indexes);
   low-level codes are recomputed below them only (an item's code depends on its ancestors' lines
   alone; :mod:`workbench.analysis.incremental_bom`). Rows whose item changed level are laid out
-  again at their new level.
+  again at their new level. New lines joining the very (parent, component) pairs of the old ones
+  (a sync's quantities and dates) move no low-level code and no "planned at": neither is
+  recomputed, and the new lines take the old lines' ids (both indexes kept as they are).
 * **Fall back to a full plan** when the shortcut cannot promise the same answer: the item master
   changed (:attr:`Change.master`), a change names an item (or a new BOM line a component) outside
   the item master or a site the previous plan does not have (new codes renumber the plan), a site
@@ -36,8 +38,9 @@ last record gone, a low-level code moved) the matrices are rebuilt once, in leve
 
 Kept on the plan for the next replan (:attr:`Plan.cache`): each row's own inputs sorted by key
 (built by the first replan of a full plan). Kept on the data (:meth:`PlanningData.derived`): the
-item number of each row of the frames searched by item, and the numbering and sources the replan
-made (:func:`keep_codes` carries a copied frame's code numbering).
+item number of each row of the frames searched by item (and, from a frame's second replan on, its
+rows by item), and the numbering and sources the replan made (:func:`keep_codes` carries a copied
+frame's code numbering and rows by item). Figures: docs/performance.md §2.
 
 The risk-adjusted plan and every other ``plan()`` parameter but the forecast consumption windows
 are not replanned: callers replan the plain plan and rebuild the rest on demand.
