@@ -28,7 +28,7 @@ from workbench.cache import snapshot
 from workbench.cache.db import open_cache
 from workbench.services import plan_store, planning_data
 from workbench.services.lazy_frames import LazyPlanningData
-from workbench.services.plan_parts import LazySources
+from workbench.services.plan_parts import LazySources, sources_read
 from workbench.services.planning import shortages
 from workbench.services.sync import run_sync
 
@@ -72,10 +72,10 @@ def test_the_stored_plan_is_answered_before_any_frame_is_read(
     assert fresh.data.frames_read() == []
     assert fresh.today == day
     sources = fresh.plan().sources
-    assert isinstance(sources, LazySources) and not sources.is_read()
+    assert isinstance(sources, LazySources) and not sources_read(sources)
     assert len(shortages(fresh).rows) > 0  # the shortage list: no frame, no source read
     assert len(fresh.data.items) > 10
-    assert fresh.data.frames_read() == ["items"] and not sources.is_read()
+    assert fresh.data.frames_read() == ["items"] and not sources_read(sources)
     for name in ("on_hand", "receipts", "requirements", "planned", "allocations"):
         pd.testing.assert_frame_equal(getattr(sources, name), getattr(want.sources, name))
     items, sites = fresh.plan().items, fresh.plan().sites
@@ -175,7 +175,7 @@ def test_sources_are_read_from_the_file_held_open_when_a_newer_plan_replaced_it(
     engine = open_cache(path)
     fresh = plan_store.open_planned_session(engine)
     sources = fresh.plan().sources
-    assert isinstance(sources, LazySources) and not sources.is_read()
+    assert isinstance(sources, LazySources) and not sources_read(sources)
     writer = open_cache(path)
     assert run_sync(writer, _moved_promises(5)).ok
     assert plan_store.plan_after_sync(writer) == "incremental"  # stored: the old folder removed
@@ -183,9 +183,26 @@ def test_sources_are_read_from_the_file_held_open_when_a_newer_plan_replaced_it(
     folder = path.with_name(path.name + ".plan")
     assert plan_files.stored_stamps(folder) == [snapshot.read_stamp(engine)] != [fresh.stamp]
     want = planning_data.load_planning_data(engine, prepare=False)  # (the new state's frames)
-    assert len(sources.requirements) > 0 and sources.is_read()
+    assert len(sources.requirements) > 0 and sources_read(sources)
     pd.testing.assert_frame_equal(sources.receipts, fresh.plan().sources.receipts)
     assert not fresh.data.purchase_order_lines.equals(want.purchase_order_lines)
+    # the plan the writer stored is a net change replan's (patched sources): read back whole
+    again = plan_store.open_planned_session(engine, store=False)
+    assert again.how == "stored"
+    stored = again.plan().sources
+    assert isinstance(stored, LazySources)
+    full = _full_at(engine, again.today)
+    _assert_same_plan(again.plan(), full)
+    for name in ("on_hand", "receipts", "requirements", "planned", "allocations"):
+        got, want_rows = getattr(stored, name), getattr(full.sources, name)  # (a replan's
+        by = list(want_rows.columns)                                         # rows in another
+        pd.testing.assert_frame_equal(                                      # order)
+            got[by].sort_values(by, kind="stable").reset_index(drop=True),
+            want_rows.sort_values(by, kind="stable").reset_index(drop=True),
+            check_dtype=False)  # (a replan's text columns: object, as concatenated)
+    items, sites = again.plan().items, again.plan().sites
+    assert np.array_equal(np.sort(stored.keys("requirements", items, sites)),
+                          np.sort(full.sources.keys("requirements", full.items, full.sites)))
     snapshot.wait_for_writes(60)
     engine.dispose()
 

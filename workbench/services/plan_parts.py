@@ -98,43 +98,45 @@ _LOCK = threading.Lock()
 
 class LazySources(Sources):
     """The sources of a stored plan, unpickled on first use of any of their fields (the stored
-    plan answers without them: :data:`APART`); their row keys tied to the plan's numbering
-    again (:func:`sources_apart`)."""
+    plan answers without them: :data:`APART`); then this very object becomes the sources read
+    (their class, e.g. a replan's patched sources, and their fields), their row keys tied to
+    the plan's numbering again (:func:`sources_apart`). :func:`sources_read` says which."""
 
     def __init__(self, deferred: Deferred, items: Any, allocations: Any = None) -> None:
-        self.__dict__.update(_deferred=deferred, _numbering=items)  # the rest: on first use
+        self.__dict__.update(_lazy_deferred=deferred, _lazy_items=items)  # the rest: on use
         if allocations is not None:  # at hand (:data:`ALLOCATIONS`)
             self.__dict__["allocations"] = allocations
 
     def __getattr__(self, name: str) -> Any:  # only for attributes not set: not read yet
         state = self.__dict__
-        if "_deferred" not in state or name.startswith("__"):
+        if "_lazy_deferred" not in state or name.startswith("__"):
             raise AttributeError(name)
         with _LOCK:
-            if "_deferred" in state:
-                read = {name: value for name, value in state["_deferred"].load().__dict__.items()
-                        if name not in state}  # (the allocations at hand stay the same object)
-                items = state["_numbering"]
-                read["_keys"] = {key: (items if numbering is None else numbering, sites, keys)
-                                 for key, (numbering, sites, keys) in read["_keys"].items()}
-                state.update(read)
-                del state["_deferred"], state["_numbering"]
-        return object.__getattribute__(self, name)
+            if "_lazy_deferred" in state:
+                read = state["_lazy_deferred"].load()
+                items = state["_lazy_items"]
+                fields = dict(read.__dict__)
+                keys = fields.get("_keys")
+                if isinstance(keys, dict):
+                    fields["_keys"] = {
+                        key: (items if numbering is None else numbering, sites, rows)
+                        for key, (numbering, sites, rows) in keys.items()}
+                if "allocations" in state and "allocations" in fields:
+                    fields["allocations"] = state["allocations"]  # the same object as before
+                state.clear()
+                state.update(fields)
+                self.__class__ = type(read)
+        return getattr(self, name)
 
-    def is_read(self) -> bool:
-        """Whether the sources were read (for tests and logs)."""
-        return "_deferred" not in self.__dict__
-
-    def __reduce__(self) -> Any:  # pickled as the plain sources (read first)
-        self._keys  # noqa: B018 - reads them
-        return (_plain_sources, (dict(self.__dict__),))
-
-
-def _plain_sources(state: dict[str, Any]) -> Sources:
-    out = Sources.__new__(Sources)
-    out.__dict__.update(state)
-    return out
+    def __reduce__(self) -> Any:  # pickled as the sources read
+        self._keys  # noqa: B018 - reads them: this object is of their class from now on
+        return self.__reduce_ex__(5)
 
 
-__all__ = ["ALLOCATIONS", "APART", "ARRAYS", "MATRIX_PARTS", "OBJECTS", "LazySources", "sources_apart",
-           "stored_arrays"]
+def sources_read(sources: Sources) -> bool:
+    """Whether ``sources`` (a stored plan's) were read (for tests and logs)."""
+    return not isinstance(sources, LazySources)
+
+
+__all__ = ["ALLOCATIONS", "APART", "ARRAYS", "MATRIX_PARTS", "OBJECTS", "LazySources",
+           "sources_apart", "sources_read", "stored_arrays"]
