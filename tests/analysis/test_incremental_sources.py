@@ -249,7 +249,7 @@ def test_the_reservations_of_a_replan_chain_are_put_together_when_read() -> None
     for qty in (4, 5):
         current = replan_detail(current, _reserving_plant(qty), Change.of(items=["C"]),
                                 in_place=True).plan
-        assert current.sources.__dict__["_alloc_frame"] is None
+        assert current.sources.__dict__["allocations"] is None
     alloc = current.sources.allocations.sort_values("allocated_to")
     assert alloc[["allocated_to", "serves", "available"]].values.tolist() == \
         [["DA", 0.0, 2.0], ["W1", 5.0, 0.0]]

@@ -180,16 +180,19 @@ class PatchedSources(Sources):
     planned = property(lambda self: self._frame("planned"),
                        lambda self, f: self._set("planned", f))
 
+    # the frame is kept under the field's own name in the instance dict (None until read), as
+    # a plain Sources keeps it: a stored plan's lazy sources put the reservations they have at
+    # hand there (services.plan_parts.LazySources)
     def _allocations(self) -> pd.DataFrame:
-        frame: pd.DataFrame | None = self.__dict__.get("_alloc_frame")
+        frame: pd.DataFrame | None = self.__dict__.get("allocations")
         if frame is None:  # put together on first use (:func:`patched_sources`)
             parts = self.__dict__["_alloc_parts"]
             frame = pd.concat([parts[0][parts[1]], parts[2]], ignore_index=True)
-            self.__dict__["_alloc_frame"] = frame
+            self.__dict__["allocations"] = frame
         return frame
 
     def _set_allocations(self, frame: pd.DataFrame) -> None:
-        self.__dict__["_alloc_frame"], self.__dict__["_alloc_parts"] = frame, None
+        self.__dict__["allocations"], self.__dict__["_alloc_parts"] = frame, None
 
     allocations = property(_allocations, _set_allocations)
 
@@ -336,7 +339,7 @@ def patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sour
     out = PatchedSources(base, base_keys, base_items, keep, added, added_keys, a_added,
                           site_rows, items, sites)
     out.__dict__["_alloc_parts"] = (a_base, a_keep, a_added, a_base_items, a_added_items)
-    out.__dict__["_alloc_frame"] = None
+    out.__dict__["allocations"] = None
     out._base_index = index  # type: ignore[attr-defined]
     out.planned_moved = planned_moved
     return out
