@@ -135,7 +135,10 @@ def test_an_approval_in_a_lazily_opened_session_is_replanned_and_stored(
     defaults = PlanningDefaults()
     first = sessions.get(0, defaults, SimpleState())
     assert first.how == "stored" and first.data.frames_read() == []
-    assert not sessions.unstored
+    assert not sessions.unstored and sessions.unread()
+    sessions.warm()  # what the idle planner reads ahead (app.processes.READ_AHEAD_AFTER_S)
+    assert not sessions.unread() and first.data.frames_read() == list(PLANNING_ENTITIES)
+    assert sources_read(first.plan().sources)
     lines = first.data.purchase_order_lines
     line = lines[lines["promised_date"].notna() & (lines["status"] == "acknowledged")].iloc[0]
     _decide_move(engine, line, dt.timedelta(days=-14))

@@ -116,6 +116,7 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
         out["open_how"] = session.how
         plan_store.store_session(engine, session)  # as the planner does once idle
         snapshot.wait_for_writes()
+        _read_ahead(engine, session)
         out["sync"] = _run("small", cache, args, shift=1)  # the writer process: other lines
         t, c = time.perf_counter(), time.process_time()
         refreshed = plan_store.refresh_after_sync(engine, session)
@@ -133,6 +134,7 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
         out["open_how"] = session.how
         plan_store.store_session(engine, session)  # as the planner does once idle
         snapshot.wait_for_writes()
+        _read_ahead(engine, session)
         out["sync"] = _run("button", cache, args)  # the writer process: the next day move
         t, c = time.perf_counter(), time.process_time()
         refreshed = plan_store.refresh_after_sync(engine, session)
@@ -197,6 +199,15 @@ def _child(mode: str, cache: Path, args: argparse.Namespace) -> dict[str, Any]:
     out["rows"] = len(p.key)
     out["rss_gib"] = _rss()
     return out
+
+
+def _read_ahead(engine: Any, session: Any) -> None:
+    """What the idle planner reads ahead of a lazily opened session (app.processes._Session.warm)."""
+    from workbench.app.processes import _Session
+
+    planner = _Session(engine)
+    planner.session = session
+    planner.warm()
 
 
 def _steps(engine: Any) -> dict[str, list[float]]:
