@@ -39,11 +39,12 @@ FRAMES = tuple(f.name for f in fields(PlanningData) if not f.name.startswith("_"
 
 @dataclass(frozen=True)
 class DataRules:
-    """What :func:`data_rules` keeps: the open PO lines and work orders, the due dates of the
-    demands, and the messages of E07 and E10-E15 (each rule's frame, in code order)."""
+    """What :func:`data_rules` keeps: the open PO lines' order, line and source (what the
+    messages on a pending decision's order are found by), the due dates of the demands, and
+    the messages of E07 and E10-E15 (each rule's frame, in code order). Kept with the data:
+    about 49 MiB on the large demo (docs/exceptions.md)."""
 
     lines: pd.DataFrame
-    orders: pd.DataFrame
     due: DueDates
     codes: RequirementCodes  # the requirements' peg columns and reference ranks (pegmatrix)
     past_due: pd.DataFrame  # E07
@@ -66,7 +67,8 @@ def _judge(data: PlanningData, plan: Plan, today: int, s: ExceptionSettings) -> 
     pol, wo = open_purchase_lines(data), open_work_orders(data)
     due = DueDates(data)
     return DataRules(
-        pol, wo, due, RequirementCodes.of(plan.sources.requirements, pd.Index(due.names)),
+        pol[[c for c in ("purchase_order", "line", "source") if c in pol]], due,
+        RequirementCodes.of(plan.sources.requirements, pd.Index(due.names)),
         supply.order_past_due(data, today, s, pol, wo),
         (purchasing.confirmation_missing(data, today, s, pol),
          purchasing.confirmation_differs(data, s, pol),
