@@ -23,6 +23,8 @@ E14     draft_revision_pending  draft revision while orders are open on another 
 E15     data_problem            source data that cannot be right                       records
 ======  ======================  =====================================================  =========
 
+The rules that read the data only (E07, E10-E15) are judged once per data load and reused by
+every later plan of the same data (:mod:`.perload`); the others run with every plan.
 Firm receipts are judged by which need they serve (:mod:`.coverage`). Every message names its
 element, item, site, role, severity, the suggested date and/or quantity, and the top-level
 demands the element serves (``endangers``, :mod:`.pegs`); :func:`name_messages` adds item
