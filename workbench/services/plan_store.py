@@ -6,7 +6,9 @@ last full plan is stored beside the cache (:mod:`workbench.cache.plan_store`, nu
 with ``mmap_mode``), stamped with the cache's entity stamp, the stamp the frame snapshot carries
 (:mod:`workbench.cache.snapshot`). A fresh process then:
 
-* finds a plan stored for the cache's current stamp: it is the plan (nothing to net);
+* finds a plan stored for the cache's current stamp: it is the plan (nothing to net), found
+  before any frame is read and answered with the frames and the stored sources read on first
+  use (:mod:`workbench.services.lazy_frames`, :class:`~workbench.services.plan_parts.LazySources`);
 * else finds a plan stored for an older stamp and, for every write since, the change the sync
   recorded when it patched the frame snapshot (:func:`record_sync_change`, called by
   :mod:`workbench.services.frame_patch`: the items and BOM parents of the rows it wrote): it
