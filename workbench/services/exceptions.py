@@ -155,16 +155,22 @@ def message_rows(result: ExceptionList) -> list[dict[str, Any]]:
     demand entry dumped once (messages on one receipt share them), and each message's JSON is
     its fields' texts joined. The same rows and the same JSON text as building a typed message,
     ``asdict`` and ``json.dumps`` per message (tests/foundation/test_exception_rows.py), which
-    took 4.7 s CPU for the medium demo's 24,517 messages (``compute`` itself 0.6 s)."""
-    frame = result.messages
+    took 4.7 s CPU for the medium demo's 24,517 messages (``compute`` itself 0.6 s). Endangered
+    demands kept as columns (``result.endangered``) are written from them
+    (:meth:`~workbench.analysis.exceptions.Endangered.json_texts`: no dict per entry; the same
+    text, tests/foundation/test_exception_json.py)."""
+    frame = result.frame
     n = len(frame)
     names = [f.name for f in fields(ExceptionMessage)]
     values: dict[str, list[Any]] = {}
     texts: list[list[str]] = []
     for name in names:
         if name == "endangers":
-            texts.append(_endangers_json(frame["endangers"].tolist() if name in frame
-                                         else [None] * n))
+            if result.endangered is not None:  # straight from the columns: no dicts
+                texts.append(result.endangered.json_texts())
+            else:
+                texts.append(_endangers_json(frame["endangers"].tolist() if name in frame
+                                             else [None] * n))
             continue
         if name in frame:
             py, dumped = _column(frame[name])

@@ -64,16 +64,17 @@ from .kinds import (
     empty,
     message_key,
 )
+from .listing import Endangered
 from .ordering import lex_order
 from .pegmatrix import PegMatrix
 from .perload import data_rules
 from .straight import plan_bucket
 
 __all__ = ["CODES", "KINDS", "MESSAGE_COLUMNS", "NAME_COLUMNS", "ROLES", "SEVERITIES",
-           "ExceptionList", "ExceptionMessage", "ExceptionSettings", "Kind",
+           "Endangered", "ExceptionList", "ExceptionMessage", "ExceptionSettings", "Kind",
            "compute_exceptions", "firm_coverage", "message_key", "name_messages", "plan_bucket"]
 
-_HIDDEN = ("_row", "_before", "_needed", "_late")
+_HIDDEN = ("_row", "_before", "_needed", "_late", "_own_day", "_own_quantity")
 
 
 @dataclass(frozen=True)
@@ -123,19 +124,46 @@ def cell_value(value: Any) -> Any:
     return value
 
 
-@dataclass
 class ExceptionList:
     """Every message of one plan: ``messages`` has :data:`MESSAGE_COLUMNS` (+ the name
-    columns when named), sorted by severity, code, element."""
+    columns when named), sorted by severity, code, element.
 
-    planning_day: dt.date
-    messages: pd.DataFrame
+    The endangered demands may come as columns (``endangered``, :class:`.listing.Endangered`,
+    in the frame's order): the frame's ``endangers`` column then holds None until
+    :attr:`messages` is first read, which fills it with every message's list of dicts. The
+    refresh's cache rows read :attr:`frame` and write the JSON from ``endangered`` instead
+    (:func:`workbench.services.exceptions.message_rows`), no dict per entry."""
+
+    def __init__(self, planning_day: dt.date, messages: pd.DataFrame,
+                 endangered: Endangered | None = None) -> None:
+        self.planning_day = planning_day
+        self._frame = messages
+        self.endangered = endangered
+        self._listed = endangered is None
+
+    @property
+    def messages(self) -> pd.DataFrame:
+        """The message frame, every message's ``endangers`` a list of dicts."""
+        if not self._listed:
+            assert self.endangered is not None
+            self._frame["endangers"] = self.endangered.lists()
+            self._listed = True
+        return self._frame
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The message frame as it is: ``endangers`` None where :attr:`endangered` holds the
+        lists and :attr:`messages` was not read yet."""
+        return self._frame
+
+    def __repr__(self) -> str:
+        return f"ExceptionList({self.planning_day!r}, {len(self._frame)} messages)"
 
     def typed(self) -> list[ExceptionMessage]:
         return [ExceptionMessage.from_row(r) for r in self.messages.to_dict("records")]
 
     def counts(self) -> dict[str, int]:
-        return {str(k): int(v) for k, v in self.messages["kind"].value_counts().items()}
+        return {str(k): int(v) for k, v in self._frame["kind"].value_counts().items()}
 
 
 def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None = None,
@@ -200,8 +228,10 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     for hidden in _HIDDEN:
         if hidden not in messages:
             messages[hidden] = None
+    endangered = None
     if matrix is not None and due is not None:
-        fast.attach_endangers(messages, cov, matrix, due, s.max_endangered)
+        endangered = fast.attach_endangers(messages, cov, matrix, due, s.max_endangered)
+        messages["endangers"] = None  # listed on first read (ExceptionList.messages)
     elif pegging is not None and due is not None:
         straight.attach_endangers(messages, cov, pegging, due, s.max_endangered)
     messages = messages.drop(columns=list(_HIDDEN))
@@ -222,7 +252,8 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     order = lex_order([rank, code, element])  # severity, code, element
     messages = messages.iloc[order].reset_index(drop=True)
     _add_names(messages, data, site_names)  # after the sort: fewer columns to put in order
-    return ExceptionList(date_of(today), messages)
+    return ExceptionList(date_of(today), messages,
+                         None if endangered is None else endangered.take(order))
 
 
 def _on_pending_orders(messages: pd.DataFrame, lines: pd.DataFrame) -> None:

@@ -18,8 +18,9 @@ from workbench.analysis.netting import Plan
 from workbench.analysis.sources import EPS
 
 from .kinds import frame
-from .pegmatrix import PegMatrix, listed
-from .pegs import DueDates, day_date
+from .listing import Endangered
+from .pegmatrix import PegMatrix, listed_entries
+from .pegs import DueDates
 from .straight import late_reason
 
 
@@ -58,29 +59,35 @@ def demand_late(data: PlanningData, plan: Plan, released: pd.DataFrame,
     of_site = np.where(is_demand, pd.Series(names).map(dem["site"]).to_numpy(dtype=object),
                        pd.Series(bare).map(wo["site"]).to_numpy(dtype=object))
     due_day = matrix.due_day[col]
-    return frame("demand_late", len(names), {
+    out = frame("demand_late", len(names), {
         "element": names, "element_type": np.where(is_demand, "demand", "work_order"),
         "item": of_item.astype(str), "site": of_site.astype(str), "need_day": due_day,
         "days": days, "quantity": qty,
-        "endangers": [[{"peg": p, "due_date": day_date(int(d)), "quantity": round(q, 6)}]
-                      for p, d, q in zip(names.tolist(), due_day.tolist(), qty.tolist())],
         "reason": [late_reason(i, s, d) for i, s, d in zip(item.tolist(), site.tolist(),
                                                           days.tolist())]})
+    # its one endangered demand is itself (listed by attach_endangers): the due day and the
+    # quantity rounded to 6 decimals
+    out["_own_day"] = due_day.astype(np.int64)
+    out["_own_quantity"] = np.array([round(q, 6) for q in qty.tolist()], dtype=float)
+    return out
 
 
 def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatrix,
-                     due: DueDates, limit: int) -> None:
-    """Fill ``endangers`` of the messages that have none yet (in place; module doc)."""
+                     due: DueDates, limit: int) -> Endangered:
+    """The endangered demands of every message (module doc), as columns
+    (:class:`.listing.Endangered`, in the frame's order): an E09 message's own demand (its
+    hidden ``_own_day``/``_own_quantity``), else the pegs of E06's late buckets, of a firm
+    receipt's coverage or of a row below safety stock; nothing for the others."""
     plan = matrix.plan
     n = len(messages)
-    has = np.fromiter(map(bool, messages["endangers"].to_numpy(dtype=object)), bool, n)
+    own = messages["_own_day"].notna().to_numpy(bool)  # E09: its own demand
     late_col = messages["_late"].to_numpy(dtype=object)
-    is_late = messages["_late"].notna().to_numpy(bool) & ~has  # E06's late buckets
+    is_late = messages["_late"].notna().to_numpy(bool) & ~own  # E06's late buckets
     cov = cov.drop_duplicates("ref", keep="last")  # as a dict by reference keeps it
     at = pd.Index(cov["ref"]).get_indexer(messages["element"].astype(str))
-    firm = ~has & ~is_late & messages["element_type"].isin(
+    firm = ~own & ~is_late & messages["element_type"].isin(
         ["purchase_order_line", "work_order"]).to_numpy() & (at >= 0)
-    safety = ~has & ~is_late & ~firm & (messages["kind"] == "below_safety_stock").to_numpy()
+    safety = ~own & ~is_late & ~firm & (messages["kind"] == "below_safety_stock").to_numpy()
     # (pegs per block row, the messages of the block, which block row each message reads)
     blocks: list[tuple[sparse.csr_matrix, np.ndarray, np.ndarray | None]] = []
     if is_late.any():
@@ -91,7 +98,8 @@ def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatri
     if firm.any():
         sel = np.flatnonzero(firm)
         # one coverage per receipt (several messages may name one; a row's receipts are
-        # disjoint intervals, as :meth:`PegMatrix.covered` needs), listed once per receipt
+        # disjoint intervals, as :meth:`PegMatrix.covered` needs), listed once per receipt:
+        # the messages on one receipt share its entries
         hit, inverse = np.unique(at[sel], return_inverse=True)
         blocks.append((matrix.covered(cov["row"].to_numpy(np.int64)[hit],
                                       cov["before"].to_numpy(float)[hit],
@@ -102,20 +110,28 @@ def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatri
         bucket = np.maximum(plan.calendar.bucket(day), 0)
         blocks.append((matrix.requirements_until(
             messages["_row"].to_numpy()[sel].astype(np.int64), bucket), sel, None))
-    out = list(messages["endangers"])
+    start = np.zeros(n, np.int64)
+    stop = np.zeros(n, np.int64)
     if blocks:
-        found = listed(sparse.vstack([b[0] for b in blocks], format="csr"), due, limit)
-        start = 0
+        bounds, used, peg, quantity = listed_entries(
+            sparse.vstack([b[0] for b in blocks], format="csr"), due, limit)
+        offset = 0
         for pegs, sel, which in blocks:
-            part = found[start:start + pegs.shape[0]]
-            start += pegs.shape[0]
-            if which is None:
-                for i, value in zip(sel.tolist(), part):
-                    out[i] = value
-            else:  # each message its own list; messages on one receipt share its entries
-                for i, k in zip(sel.tolist(), which.tolist()):
-                    out[i] = list(part[k])
-    for i in np.flatnonzero(~has & ~is_late & ~firm & ~safety).tolist():
-        out[i] = []
-    if n:
-        messages["endangers"] = out
+            part = offset + (np.arange(pegs.shape[0]) if which is None else which)
+            start[sel], stop[sel] = bounds[part], bounds[part + 1]
+            offset += pegs.shape[0]
+    else:
+        used, peg, quantity = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, float)
+    names = due.names[used].astype(object)
+    day = due.days[used][peg].astype(np.int64)
+    sel = np.flatnonzero(own)
+    if len(sel):  # each E09 its one entry, after the listed ones
+        first = len(peg)
+        start[sel] = first + np.arange(len(sel))
+        stop[sel] = start[sel] + 1
+        peg = np.concatenate([peg, len(names) + np.arange(len(sel))])
+        names = np.concatenate([names, messages["element"].to_numpy(dtype=object)[sel]])
+        day = np.concatenate([day, messages["_own_day"].to_numpy()[sel].astype(np.int64)])
+        quantity = np.concatenate([quantity,
+                                   messages["_own_quantity"].to_numpy()[sel].astype(float)])
+    return Endangered(start, stop, names, peg, day, quantity)

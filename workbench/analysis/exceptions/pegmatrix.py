@@ -535,11 +535,23 @@ def _group_shift(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
 def listed(pegs: sparse.csr_matrix, due: DueDates, limit: int
            ) -> list[list[dict[str, object]]]:
     """Per matrix row, :meth:`.pegs.DueDates.listed` of its pegs: the demands with more than
-    EPS, largest quantity first (then by name), at most ``limit``.
+    EPS, largest quantity first (then by name), at most ``limit`` (:func:`listed_entries` as
+    dicts; each row's list is one slice of them)."""
+    bounds, used, at, rounded = listed_entries(pegs, due, limit)
+    dates = day_dates(due.days[used])  # columns are due's names
+    names = due.names[used]
+    entries = [{"peg": k, "due_date": d, "quantity": q} for k, d, q in
+               zip(names[at].tolist(), dates[at].tolist(), rounded.tolist())]
+    return [entries[a:b] for a, b in pairwise(bounds.tolist())]
 
-    Selection, order and the names and dates of the listed columns are array work; the only
-    per-entry Python work is the dict each entry is (one comprehension), and each row's list
-    is one slice of them (rows are sorted, so a row's entries are contiguous)."""
+
+def listed_entries(pegs: sparse.csr_matrix, due: DueDates, limit: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`listed` as arrays: ``bounds`` (row r's entries are ``bounds[r]:bounds[r+1]``),
+    ``used`` (the listed columns, ascending), per entry ``at`` (its column as a position in
+    ``used``) and its quantity rounded to 6 decimals (Python's ``round``, once per distinct
+    quantity). Selection and order are array work (rows are sorted, so a row's entries are
+    contiguous)."""
     coo = pegs.tocoo()
     keep = coo.data > EPS
     r, col, v = coo.row[keep], coo.col[keep], coo.data[keep]
@@ -549,13 +561,9 @@ def listed(pegs: sparse.csr_matrix, due: DueDates, limit: int
     top = np.arange(len(r)) - _group_first(r) < limit
     r, col, which = r[top], col[top], which[top]
     used, at = np.unique(col, return_inverse=True)  # names and dates of listed columns only
-    dates = day_dates(due.days[used])  # columns are due's names
-    names = due.names[used]
     rounded = np.array([round(q, 6) for q in distinct.tolist()], dtype=float)[which]
-    entries = [{"peg": k, "due_date": d, "quantity": q} for k, d, q in
-               zip(names[at].tolist(), dates[at].tolist(), rounded.tolist())]
-    bounds = np.searchsorted(r, np.arange(pegs.shape[0] + 1)).tolist()
-    return [entries[a:b] for a, b in pairwise(bounds)]
+    bounds = np.searchsorted(r, np.arange(pegs.shape[0] + 1))
+    return bounds, used, at.astype(np.int64), rounded
 
 
 def day_dates(days: np.ndarray) -> np.ndarray:
