@@ -6,8 +6,10 @@ Prints (medians over ``--repeat`` runs): the full net plan; the plan plus every 
 (no pegging); the plan plus every message with its pegged demands (E09 included: the whole
 plan's pegging at once, :mod:`workbench.analysis.exceptions.pegmatrix`); the number of
 messages; the cache rows made of them for a refresh
-(:func:`workbench.services.exceptions.message_rows`: payload JSON and the list's columns); and
-the element list of randomly chosen plan rows (p50/p95 over ``--lists`` rows).
+(:func:`workbench.services.exceptions.message_rows`: payload JSON and the list's columns, the
+endangered demands written from their columns); the endangered demands listed as dicts
+(``ExceptionList.messages`` on first read: what a caller reading the frame pays); and the element
+list of randomly chosen plan rows (p50/p95 over ``--lists`` rows).
 The first plan after the data load is printed on its own (one run): the rules that read the
 data only are judged then, once per load (:mod:`workbench.analysis.exceptions.perload`); the
 medians are of later plans of the same data, which reuse them.
@@ -45,8 +47,10 @@ def main() -> None:
     args = parser.parse_args()
     session = open_session(open_cache(args.cache))
     data, cal = session.data, session.calendar
-    runs: dict[str, list[float]] = {"plan": [], "rules": [], "pegged": [], "rows": []}
-    cpu: dict[str, list[float]] = {"plan": [], "rules": [], "pegged": [], "rows": []}
+    runs: dict[str, list[float]] = {"plan": [], "rules": [], "pegged": [], "rows": [],
+                                    "dicts": []}
+    cpu: dict[str, list[float]] = {"plan": [], "rules": [], "pegged": [], "rows": [],
+                                   "dicts": []}
     counts = (0, 0)
     load = os.getloadavg()
     # the first plan after the data load: the rules that read the data only (E07, E10-E15)
@@ -68,8 +72,11 @@ def main() -> None:
         t3, c3 = time.perf_counter(), time.process_time()
         message_rows(pegged)
         t4, c4 = time.perf_counter(), time.process_time()
+        assert len(pegged.messages)  # the endangered demands listed as dicts (first read)
+        t5, c5 = time.perf_counter(), time.process_time()
         for name, took, used in (("plan", t1 - t0, c1 - c0), ("rules", t2 - t1, c2 - c1),
-                                 ("pegged", t3 - t2, c3 - c2), ("rows", t4 - t3, c4 - c3)):
+                                 ("pegged", t3 - t2, c3 - c2), ("rows", t4 - t3, c4 - c3),
+                                 ("dicts", t5 - t4, c5 - c4)):
             runs[name].append(took)
             cpu[name].append(used)
         counts = (len(rules.messages), len(pegged.messages))
@@ -86,6 +93,8 @@ def main() -> None:
           f"(+{best['pegged']:.2f} s, CPU +{spent['pegged']:.2f} s, target +1 s; "
           f"{counts[1]:,} messages)")
     print(f"cache rows of them (refresh)      {best['rows']:7.2f} s ({spent['rows']:.2f} s)")
+    print(f"their endangers as dicts (1st read) {best['dicts']:5.2f} s ({spent['dicts']:.2f} s; "
+          "the GUI and the refresh never ask)")
     print(f"messages / plan                   wall {best['pegged'] / best['plan']:.2f}, CPU "
           f"{spent['pegged'] / spent['plan']:.2f}")
     p = session.plan()
