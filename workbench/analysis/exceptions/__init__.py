@@ -203,7 +203,7 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
              endangers: bool) -> ExceptionList:
     s = settings or ExceptionSettings()
     today = plan.calendar.today
-    cov = firm_coverage(plan)
+    cov = firm_coverage(plan, data=data)  # receipts' order and requirements: per load
     released = supply.release_past_due(plan)
     judged = data_rules(data, plan, s)  # the rules that read the data only: once per load
     due = judged.due if endangers else None

@@ -19,31 +19,84 @@ this is the MRP convention that a firm order is moved, not re-sequenced.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
+from workbench.analysis.calendar import Calendar
+from workbench.analysis.data import PlanningData
 from workbench.analysis.netting import Plan
 from workbench.analysis.sources import EPS, requirement_buckets
 
 from .ordering import lex_order
 
 
-def _events(plan: Plan, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The requirement events of the rows flagged in ``wanted``, ordered by row, day and
-    safety stock first (stable): their row, day and cumulative quantity within the row."""
+@dataclass(frozen=True)
+class _Layout:
+    """What firm coverage reads of the sources, the calendar and the plan's row numbering
+    only (no quantity the plan computes), kept per data load (:func:`firm_coverage`): the
+    receipts in the horizon in coverage order (``columns``, every kind), their cumulative
+    quantity within the row (``cum``, on hand not included), which are of the wanted kinds
+    (``mine``), and the independent requirements of those receipts' rows (``rows``, the
+    flagged rows ascending; per requirement ``row``, ``bucket``, ``day``, ``qty``)."""
+
+    key: np.ndarray
+    calendar: Calendar
+    columns: dict[str, np.ndarray]
+    cum: np.ndarray
+    mine: np.ndarray
+    rows: np.ndarray
+    row: np.ndarray
+    bucket: np.ndarray
+    day: np.ndarray
+    qty: np.ndarray
+
+    def fits(self, plan: Plan) -> bool:
+        """Whether ``plan`` numbers its rows and buckets as the plan this was made for."""
+        return self.calendar == plan.calendar and (
+            self.key is plan.key or np.array_equal(self.key, plan.key))
+
+
+def _layout(plan: Plan, kinds: tuple[str, ...]) -> _Layout:
+    """:class:`_Layout` of ``plan`` (its sources, calendar and row numbering)."""
+    cal = plan.calendar
+    src = plan.sources
+    rec = src.receipts
+    bucket = cal.bucket(rec["day"].to_numpy(np.int64))
+    row = plan.rows_for_keys(src.keys("receipts", plan.items, plan.sites))
+    inside = (bucket >= 0) & (row >= 0)
+    columns = {
+        "row": row[inside], "item": rec["item"].to_numpy()[inside],
+        "site": rec["site"].to_numpy()[inside], "kind": rec["kind"].to_numpy()[inside],
+        "ref": rec["ref"].to_numpy()[inside], "supplier": rec["supplier"].to_numpy()[inside],
+        "day": rec["day"].to_numpy(np.int64)[inside], "bucket": bucket[inside],
+        "quantity": rec["quantity"].to_numpy(float)[inside]}
+    order = _by_row_day_ref(pd.DataFrame({k: columns[k] for k in ("row", "day", "ref")}))
+    columns = {k: v[order] for k, v in columns.items()}
+    row, qty = columns["row"], columns["quantity"]
+    cum = pd.Series(qty).groupby(row, sort=False).cumsum().to_numpy()
+    mine = pd.Series(columns["kind"]).isin(kinds).to_numpy(bool)
+    wanted = np.zeros(len(plan.key), bool)
+    wanted[row[mine]] = True
+    req = src.requirements
+    r_bucket = requirement_buckets(req, cal)
+    r_row = plan.rows_for_keys(src.keys("requirements", plan.items, plan.sites))
+    inside = (r_bucket >= 0) & (r_row >= 0)
+    keep = np.zeros(len(inside), bool)
+    keep[inside] = wanted[r_row[inside]]
+    return _Layout(plan.key, cal, columns, cum, mine, np.flatnonzero(wanted),
+                   r_row[keep].astype(np.int64), r_bucket[keep].astype(np.int64),
+                   np.maximum(req["day"].to_numpy(np.int64)[keep], cal.today),
+                   req["quantity"].to_numpy(float)[keep])
+
+
+def _events(plan: Plan, lay: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The requirement events of the rows of ``lay`` (its flagged rows), ordered by row, day
+    and safety stock first (stable): their row, day and cumulative quantity within the row."""
     cal = plan.calendar
     width = cal.n_buckets
-    src = plan.sources
-    req = src.requirements
-    bucket = requirement_buckets(req, cal)
-    row = plan.rows_for_keys(src.keys("requirements", plan.items, plan.sites))
-    inside = (bucket >= 0) & (row >= 0)
-    row, bucket = row[inside], bucket[inside]
-    day = np.maximum(req["day"].to_numpy(np.int64)[inside], cal.today)
-    qty = req["quantity"].to_numpy(float)[inside]
-    keep = wanted[row]
-    row, bucket, day, qty = row[keep], bucket[keep], day[keep], qty[keep]
-    rows = np.flatnonzero(wanted)
+    row, bucket, day, qty, rows = lay.row, lay.bucket, lay.day, lay.qty, lay.rows
     position = np.full(len(plan.key), -1, np.int64)
     position[rows] = np.arange(len(rows))
     independent = np.bincount(position[row] * width + bucket, weights=qty,
@@ -121,37 +174,36 @@ def _by_row_day_ref(receipts: pd.DataFrame) -> np.ndarray:
     return order
 
 
-def firm_coverage(plan: Plan, kinds: tuple[str, ...] = ("purchase_order", "work_order")
-                  ) -> pd.DataFrame:
+def firm_coverage(plan: Plan, kinds: tuple[str, ...] = ("purchase_order", "work_order"),
+                  data: PlanningData | None = None) -> pd.DataFrame:
     """Per firm receipt of ``kinds`` due in the horizon: ``row, item, site, kind, ref,
     supplier, day`` (due day), ``bucket, quantity, before, needed, need_day`` (``NO_DATE``-free:
     -1 when it serves nothing), following the module doc. Every receipt in the horizon
-    (in-transit stock too) counts as supply; only rows of ``kinds`` are returned."""
-    cal = plan.calendar
-    src = plan.sources
-    rec = src.receipts
-    bucket = cal.bucket(rec["day"].to_numpy(np.int64))
-    row = plan.rows_for_keys(src.keys("receipts", plan.items, plan.sites))
-    inside = (bucket >= 0) & (row >= 0)
-    columns = {
-        "row": row[inside], "item": rec["item"].to_numpy()[inside],
-        "site": rec["site"].to_numpy()[inside], "kind": rec["kind"].to_numpy()[inside],
-        "ref": rec["ref"].to_numpy()[inside], "supplier": rec["supplier"].to_numpy()[inside],
-        "day": rec["day"].to_numpy(np.int64)[inside], "bucket": bucket[inside],
-        "quantity": rec["quantity"].to_numpy(float)[inside]}
-    order = _by_row_day_ref(pd.DataFrame({k: columns[k] for k in ("row", "day", "ref")}))
-    columns = {k: v[order] for k, v in columns.items()}
+    (in-transit stock too) counts as supply; only rows of ``kinds`` are returned.
+
+    Given the ``data`` the plan was made from, the receipts' order and cumulative quantities
+    and the rows' independent requirements (:class:`_Layout`: sources, calendar and row
+    numbering only) are kept with it and reused by later plans of the same sources that number
+    rows and buckets alike (checked: the same calendar, equal row keys)."""
+    if data is None:
+        lay = _layout(plan, kinds)
+    else:  # once per data load (sources and item numbering the same objects)
+        kept: dict[str, _Layout] = data.derived(
+            "|".join(["exceptions.coverage", *kinds, "", *map(str, plan.sites)]),
+            (plan.sources, plan.items), dict)
+        lay = kept.get("layout") or _layout(plan, kinds)
+        if not lay.fits(plan):
+            lay = _layout(plan, kinds)
+        kept["layout"] = lay
+    columns, mine = lay.columns, lay.mine
     row, qty = columns["row"], columns["quantity"]
-    cum = pd.Series(qty).groupby(row, sort=False).cumsum().to_numpy()
-    columns["before"] = plan.on_hand[row] + cum - qty
-    mine = pd.Series(columns["kind"]).isin(kinds).to_numpy(bool)
-    receipts = pd.DataFrame({k: v[mine] for k, v in columns.items()})
+    before_all = plan.on_hand[row] + lay.cum - qty
+    receipts = pd.DataFrame({**{k: v[mine] for k, v in columns.items()},
+                             "before": before_all[mine]})
     if receipts.empty:
         return receipts.assign(needed=np.zeros(0), need_day=np.zeros(0, np.int64))
-    row, qty, before = row[mine], qty[mine], columns["before"][mine]
-    wanted = np.zeros(len(plan.key), bool)
-    wanted[row] = True
-    ev_row, ev_day, cumulative = _events(plan, wanted)
+    row, qty, before = row[mine], qty[mine], before_all[mine]
+    ev_row, ev_day, cumulative = _events(plan, lay)
     ends = np.flatnonzero(np.r_[ev_row[1:] != ev_row[:-1], True]) if len(ev_row) else ev_row
     at = np.searchsorted(ev_row[ends], row)  # each row's total requirement: its last
     has = at < len(ends)
