@@ -256,12 +256,14 @@ def code_rows(data: PlanningData, entity: str, codes: set[str]) -> np.ndarray:
     return np.unique(at[at >= 0])
 
 
-def _item_index(base_items: dict[str, np.ndarray], previous: Sources, n_items: int
-                ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _item_index(base_items: dict[str, np.ndarray], previous: PatchedSources | None,
+                n_items: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per base frame, its rows by item number (CSR: ptr, rows), built once per base (kept on
     the patched sources of each replan): a replan finds the changed items' rows without a pass
-    over the million base rows."""
-    index: dict[str, tuple[np.ndarray, np.ndarray]] | None = getattr(previous, "_base_index", None)
+    over the million base rows. Reused only from ``previous`` patched sources of the same base
+    (None: built from ``base_items``): any other sources' index numbers other rows."""
+    index: dict[str, tuple[np.ndarray, np.ndarray]] | None = \
+        None if previous is None else getattr(previous, "_base_index", None)
     if index is None:
         index = {}
         for n in FRAMES:
@@ -280,6 +282,12 @@ def patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sour
     in_changed = np.zeros(len(items), bool)
     in_changed[changed] = True
     old = previous.sources
+    # a stored plan's sources not read yet (services.plan_parts.LazySources) become what was
+    # stored first: a patched sources seen as plain ones would pair its own rows-by-item index
+    # with the concatenated frames (issue 16 review: other items' rows dropped)
+    resolve = getattr(old, "resolve", None)
+    if callable(resolve):
+        old = resolve()
     if isinstance(old, PatchedSources):
         base, base_keys, base_items = old._base, old._base_keys, old._base_items
         keep, site_rows = dict(old._keep), old._site_rows.copy()
@@ -295,7 +303,8 @@ def patched_sources(previous: Plan, fresh: Sources, changed: np.ndarray) -> Sour
         added = {n: getattr(old, n).iloc[:0] for n in FRAMES}
         added_keys = {n: np.zeros(0, np.int64) for n in FRAMES}
     planned_moved = False
-    index = _item_index(base_items, old, len(items))
+    index = _item_index(base_items, old if isinstance(old, PatchedSources) else None,
+                        len(items))
     for n in FRAMES:
         ptr, order = index[n]
         rows, _ = gather(ptr, order, changed)

@@ -87,10 +87,16 @@ def sources_apart(sources: Sources, items: Any) -> Iterator[Sources]:
     keys = sources._keys
     sources._keys = {name: (None, sites, key) for name, (numbering, sites, key) in keys.items()
                      if numbering is items}
+    # a patched sources' numbering (its fast path: ``items is self._numbering[0]``) likewise
+    numbering = sources.__dict__.get("_numbering")
+    if isinstance(numbering, tuple) and numbering and numbering[0] is items:
+        sources.__dict__["_numbering"] = (None, *numbering[1:])
     try:
         yield sources
     finally:
         sources._keys = keys
+        if isinstance(numbering, tuple) and numbering and numbering[0] is items:
+            sources.__dict__["_numbering"] = numbering
 
 
 _LOCK = threading.Lock()
@@ -121,12 +127,21 @@ class LazySources(Sources):
                     fields["_keys"] = {
                         key: (items if numbering is None else numbering, sites, rows)
                         for key, (numbering, sites, rows) in keys.items()}
+                numbering = fields.get("_numbering")
+                if isinstance(numbering, tuple) and numbering and numbering[0] is None:
+                    fields["_numbering"] = (items, *numbering[1:])
                 if "allocations" in state and "allocations" in fields:
                     fields["allocations"] = state["allocations"]  # the same object as before
                 state.clear()
                 state.update(fields)
                 self.__class__ = type(read)
         return getattr(self, name)
+
+    def resolve(self) -> Sources:
+        """These sources read (this very object, of the stored class from now on): for a
+        caller that tells the sources apart by class (the net change's patched sources)."""
+        self._keys  # noqa: B018 - reads them
+        return self
 
     def __reduce__(self) -> Any:  # pickled as the sources read
         self._keys  # noqa: B018 - reads them: this object is of their class from now on
