@@ -97,6 +97,19 @@ def _sync_write(fh: Any, write: Any) -> None:
     os.fsync(fh.fileno())
 
 
+def _sync_folder(folder: Path) -> None:
+    """Flush ``folder``'s entries (a rename into it) to disk, where the platform can."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # a file system that cannot sync a folder: the rename stays as it is
+        pass
+    finally:
+        os.close(fd)
+
+
 def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarray],
                objects: Any, prepared_key: str = "",
                params: Mapping[str, Any] | None = None,
@@ -123,15 +136,19 @@ def write_plan(folder: Path, stamp: int, key: str, arrays: Mapping[str, np.ndarr
                                                            allow_pickle=False))
         with create_file(tmp / "objects.pickle") as fh:
             _sync_write(fh, lambda f: pickle.dump(objects, f, protocol=5))
+        sizes = {}
         for name, value in apart.items():
             with create_file(tmp / f"{name}.pickle") as fh:
                 _sync_write(fh, lambda f, v=value: pickle.dump(v, f, protocol=5))
+                sizes[name] = os.fstat(fh.fileno()).st_size
         meta = {"format": FORMAT, "stamp": stamp, "key": key, "prepared_key": prepared_key,
-                "arrays": sorted(arrays), "apart": sorted(apart), "params": dict(params or {})}
+                "arrays": sorted(arrays), "apart": sorted(apart), "apart_sizes": sizes,
+                "params": dict(params or {})}
         with create_file(tmp / "meta.json") as fh:
             _sync_write(fh, lambda f: f.write(json.dumps(meta).encode()))
         shutil.rmtree(final, ignore_errors=True)
         os.rename(tmp, final)
+        _sync_folder(folder)  # the rename itself durable
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -200,10 +217,11 @@ def read_plan(folder: Path, stamp: int, key: str, prepared_key: str | None = Non
             arrays = {name: stored.load_array(f"{name}.npy") for name in names}
             with stored.file("objects.pickle") as fh:
                 objects = pickle.load(fh)  # our own private file (module doc)
+            sizes = meta.get("apart_sizes") or {}
             for name in map(str, meta.get("apart", [])):
                 if "/" in name or "\\" in name or name.startswith(".") or name == "objects":
                     return None
-                objects[name] = Deferred.open(stored, f"{name}.pickle")
+                objects[name] = Deferred.open(stored, f"{name}.pickle", sizes.get(name))
     except FileNotFoundError:
         return None
     except NotPrivate as exc:
@@ -215,23 +233,44 @@ def read_plan(folder: Path, stamp: int, key: str, prepared_key: str | None = Non
     return arrays, objects, exact
 
 
+class DamagedFile(ValueError):
+    """A stored plan's file is not as it was written (module doc: plan in full)."""
+
+
 class Deferred:
     """An object of a stored plan pickled apart (:func:`write_plan`'s ``apart``), unpickled on
     first use (:meth:`load`) from its file, opened (and checked, module doc) when the plan was
     read and held open: a plan stored meanwhile removes the folder, not what is read here
     (POSIX; elsewhere the object is read at once)."""
 
-    def __init__(self, handle: Any = None, value: Any = None) -> None:
+    def __init__(self, handle: Any = None, value: Any = None, folder: Path | None = None
+                 ) -> None:
         self._handle = handle
         self._value = value
         self._lock = threading.Lock()
+        #: the stored plan's folder (:meth:`drop_stored`)
+        self.folder = folder
 
     @classmethod
-    def open(cls, stored: Folder, name: str) -> Deferred:
+    def open(cls, stored: Folder, name: str, size: int | None = None) -> Deferred:
+        """The object pickled in ``stored``'s file ``name``; raises :class:`DamagedFile` when
+        the file has not the ``size`` written (``meta.json``'s ``apart_sizes``: a torn or
+        truncated write is found before the plan is used, not when the object is)."""
         with stored.file(name) as fh:
+            if size is not None and os.fstat(fh.fileno()).st_size != int(size):
+                raise DamagedFile(f"{name}: {os.fstat(fh.fileno()).st_size} bytes, "
+                                  f"{int(size)} written")
             if os.name != "posix":
-                return cls(value=pickle.load(fh))  # our own private file (module doc)
-            return cls(handle=os.fdopen(os.dup(fh.fileno()), "rb"))
+                return cls(value=pickle.load(fh), folder=stored.path)  # our own file
+            return cls(handle=os.fdopen(os.dup(fh.fileno()), "rb"), folder=stored.path)
+
+    def drop_stored(self) -> None:
+        """Remove the stored plan this object was read from (it could not be read: a
+        later process plans in full instead of failing again)."""
+        if self.folder is not None:
+            log.warning("stored plan %s removed: an object of it could not be read",
+                        self.folder)
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def load(self) -> Any:
         """The object (unpickled on the first call; the file closed then)."""
@@ -346,6 +385,6 @@ def changes_to(folder: Path, after: int) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["FORMAT", "KEEP_CHANGES", "KEEP_CHANGES_S", "STALE_TMP_S", "SUFFIX", "Deferred",
-           "changes_to", "plan_folder", "plan_params", "read_change", "read_plan",
+__all__ = ["FORMAT", "KEEP_CHANGES", "KEEP_CHANGES_S", "STALE_TMP_S", "SUFFIX", "DamagedFile",
+           "Deferred", "changes_to", "plan_folder", "plan_params", "read_change", "read_plan",
            "stored_params", "stored_stamps", "write_change", "write_plan"]

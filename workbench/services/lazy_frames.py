@@ -305,6 +305,7 @@ def open_stored(engine: Any, stamp: int | None, *, today: dt.date | None, horizo
         raise
     plan = plan_parts._plan(found[0], found[1])
     data = LazyPlanningData.of(snapshot, pending)
+    plan_parts.collect_if_damaged(plan.sources, data, consumption)
     data.seed(seeds_of(seed_derived, plan.items, plan.sources, consumption))
     session = PlanningSession(data, calendar, consumption, stamp=stamp)
     session._plans[False], session.how = plan, "stored"

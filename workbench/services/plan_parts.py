@@ -5,6 +5,7 @@ non-zero parts (:class:`~workbench.analysis.rowmatrix.RowMatrix`). Split from
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -14,9 +15,10 @@ import numpy as np
 
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.consumption import ForecastConsumption
+from workbench.analysis.data import PlanningData
 from workbench.analysis.netting import Plan
 from workbench.analysis.rowmatrix import RowMatrix
-from workbench.analysis.sources import Sources
+from workbench.analysis.sources import Sources, _collect
 from workbench.cache.plan_store import Deferred
 
 #: the Plan fields stored as arrays (opened with mmap); the rest is pickled
@@ -100,6 +102,7 @@ def sources_apart(sources: Sources, items: Any) -> Iterator[Sources]:
 
 
 _LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class LazySources(Sources):
@@ -119,7 +122,7 @@ class LazySources(Sources):
             raise AttributeError(name)
         with _LOCK:
             if "_lazy_deferred" in state:
-                read = state["_lazy_deferred"].load()
+                read: Any = _read(state)
                 items = state["_lazy_items"]
                 fields = dict(read.__dict__)
                 keys = fields.get("_keys")
@@ -148,10 +151,39 @@ class LazySources(Sources):
         return self.__reduce_ex__(5)
 
 
+def _read(state: dict[str, Any]) -> Sources:
+    """The sources a :class:`LazySources`' state names: unpickled, else (a damaged file: a
+    torn write, a full disk) collected from the data (:func:`collect_if_damaged`; the stored
+    plan is removed then, so a later process plans in full), else the error raised."""
+    deferred: Deferred = state["_lazy_deferred"]
+    try:
+        read: Sources = deferred.load()
+        return read
+    except Exception as exc:
+        collect = state.get("_lazy_collect")
+        log.warning("stored sources not read (%s: %s): %s", type(exc).__name__, exc,
+                    "collected from the data" if collect is not None else "no data to collect")
+        deferred.drop_stored()
+        if collect is None:
+            raise
+        fresh: Sources = collect()
+        return fresh
+
+
+def collect_if_damaged(sources: Sources, data: PlanningData,
+                       consumption: ForecastConsumption | None) -> None:
+    """Have a stored plan's ``sources`` (not read yet) collected from ``data`` (the data of
+    that plan's state, or a later state whose change the plan is netted with: the changed
+    items' rows are replaced then) if their file cannot be read."""
+    if isinstance(sources, LazySources) and "_lazy_deferred" in sources.__dict__:
+        # not Sources.collect: the data's derived sources are these very lazy sources
+        sources.__dict__["_lazy_collect"] = lambda: _collect(data, None, consumption)
+
+
 def sources_read(sources: Sources) -> bool:
     """Whether ``sources`` (a stored plan's) were read (for tests and logs)."""
     return not isinstance(sources, LazySources)
 
 
 __all__ = ["ALLOCATIONS", "APART", "ARRAYS", "MATRIX_PARTS", "OBJECTS", "LazySources",
-           "sources_apart", "sources_read", "stored_arrays"]
+           "collect_if_damaged", "sources_apart", "sources_read", "stored_arrays"]

@@ -83,6 +83,7 @@ from workbench.services.plan_parts import (  # noqa: F401 - _matrix, _plan: used
     _matrix,
     _params,
     _plan,
+    collect_if_damaged,
     sources_apart,
     stored_arrays,
 )
@@ -264,6 +265,7 @@ def first_plan(engine: Engine, data: PlanningData, calendar: Calendar,
     if stored is None:
         return None
     started = time.perf_counter()
+    collect_if_damaged(stored.plan.sources, data, consumption)
     if not stored.exact:  # another calendar: its numbering and sources, netted anew
         return _prepared_plan(stored, data, calendar, consumption)
     if not stored.change:
