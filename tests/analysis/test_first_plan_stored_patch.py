@@ -87,3 +87,42 @@ def test_a_chain_of_syncs_each_netting_the_stored_unread_sources_equals_a_full_p
         assert sorted(got_messages["key"]) == sorted(want_messages["key"]), step
         assert snapshot.wait_for_writes(60)
         engine.dispose()
+
+
+def test_decisions_in_fresh_planner_processes_before_the_read_ahead_equal_a_full_plan(
+        template: Path, tmp_path: Path) -> None:
+    """The planner process (app.processes._Session) opens the stored plan — from the second
+    process on, a net change's patched sources, not read — and a decision comes before its idle
+    read-ahead: replanned by net change from the unread sources, stored, and so on twice."""
+    from tests.analysis.test_first_plan_lazy import _decide_move
+    from workbench.app.processes import _Session
+    from workbench.services.settings import PlanningDefaults
+    from workbench.services.tasks import SimpleState
+
+    path = tmp_path / "cache.sqlite"
+    engine = _copy(template, path)
+    first = plan_store.open_planned_session(engine)
+    assert first.how == "full"
+    assert snapshot.wait_for_writes(60)
+    day = first.today
+    lines = first.data.purchase_order_lines
+    candidates = lines[lines["promised_date"].notna() & (lines["status"] == "acknowledged")]
+    engine.dispose()
+    for step in range(3):
+        engine = open_cache(path)
+        sessions = _Session(engine)
+        defaults = PlanningDefaults()
+        opened = sessions.get(0, defaults, SimpleState())
+        assert opened.how == "stored" and not sources_read(opened.plan().sources)
+        _decide_move(engine, candidates.iloc[step * 7], dt.timedelta(days=-21))
+        decided = sessions.get(1, defaults, SimpleState())
+        assert decided.how == "incremental", step
+        want = _full_at(engine, day)
+        _assert_same_plan(decided.plan(), want)
+        _assert_same_sources(decided.plan(), want)
+        got_messages = compute_exceptions(decided.data, decided.plan()).messages
+        want_messages = compute_exceptions(load_planning_data(engine), want).messages
+        assert sorted(got_messages["key"]) == sorted(want_messages["key"]), step
+        sessions.store()
+        assert snapshot.wait_for_writes(60)
+        engine.dispose()
