@@ -62,3 +62,20 @@ def test_a_new_frame_day_or_setting_judges_them_again(judged: list[str]) -> None
     acked = compute_exceptions(synced, plan(synced, Calendar.weekly(TODAY, 8))).messages
     assert _of(acked, "confirmation_missing", "days") == []
     assert len(judged) == 4  # once for the data, then once per day, setting and frame
+
+
+def test_one_entry_per_data_whatever_the_days_and_settings(judged: list[str]) -> None:
+    """Each day or setting replaces the kept rules instead of adding an entry beside them (an
+    entry is ~49 MiB on the large demo and keeps the frames it was judged from alive); going
+    back to the first setting judges again and gives the first answer."""
+    d = _plant()
+    for days in (12, 5, 3):
+        compute_exceptions(d, plan(d, Calendar.weekly(TODAY, 8)),
+                           settings=ExceptionSettings(confirmation_days=days))
+    assert [k for k in d._derived if k.startswith("exceptions.data_rules")] == \
+        ["exceptions.data_rules"]  # the old code kept three
+    assert judged == ["E15"] * 3
+    again = compute_exceptions(d, plan(d, Calendar.weekly(TODAY, 8)),
+                               settings=ExceptionSettings(confirmation_days=12)).messages
+    assert judged == ["E15"] * 4
+    assert _of(again, "confirmation_missing", "days") == []  # 11 days late is within 12

@@ -57,10 +57,16 @@ def data_rules(data: PlanningData, plan: Plan, settings: ExceptionSettings) -> D
     """The plan-independent rules of ``data`` (module doc), computed once per data load,
     planning day, settings, sources and numbering; the frames returned are shared: read only."""
     today = int(plan.calendar.today)
-    name = "exceptions.data_rules|" + "|".join(
-        [str(today), repr(settings), *map(str, plan.sites)])
+    # one entry per data (not one per day or settings: each is ~49 MiB on the large demo and
+    # holds the frames it was judged from): the day, settings and sites are compared by value
+    key = (today, repr(settings), tuple(map(str, plan.sites)))
     frames = (*(getattr(data, f) for f in FRAMES), plan.sources, plan.items)
-    return data.derived(name, frames, lambda: _judge(data, plan, today, settings))
+    kept: dict[str, tuple[tuple[object, ...], DataRules]] = data.derived(
+        "exceptions.data_rules", frames, dict)
+    hit = kept.get("rules")
+    if hit is None or hit[0] != key:
+        kept["rules"] = hit = (key, _judge(data, plan, today, settings))
+    return hit[1]
 
 
 def _judge(data: PlanningData, plan: Plan, today: int, s: ExceptionSettings) -> DataRules:
