@@ -145,6 +145,6 @@ def test_export_writes_the_filtered_rows(qtbot, ctx, tmp_path) -> None:  # type:
         path = tmp_path / f"items{suffix}"
         with qtbot.waitSignal(panel.items.export_to(path).signals.finished, timeout=20_000):
             pass
-        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_excel(path)
+        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_excel(path, engine="calamine")
         assert list(frame.columns) == [c.title for c in ITEM_COLUMNS]
         assert list(frame["Item"]) == shown
