@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from tests.analysis.test_first_plan_lazy import _stored
 from tests.analysis.test_first_plan_store import _assert_same_plan, _full_at
@@ -21,14 +20,6 @@ from workbench.cache.db import open_cache
 from workbench.services import plan_store
 from workbench.services.plan_parts import sources_read
 from workbench.services.planning_data import load_planning_data
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo synced once (the fixture of test_first_plan_store)."""
-    from tests.analysis import test_first_plan_store
-
-    return test_first_plan_store.template.__wrapped__(tmp_path_factory)  # type: ignore[attr-defined]
 
 
 def _sources_file(path: Path) -> Path:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from sqlalchemy import Engine
 
 from tests.analysis.test_first_plan_store import (
@@ -31,14 +30,6 @@ from workbench.services.lazy_frames import LazyPlanningData
 from workbench.services.plan_parts import LazySources, sources_read
 from workbench.services.planning import shortages
 from workbench.services.sync import run_sync
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo synced once (the fixture of test_first_plan_store)."""
-    from tests.analysis import test_first_plan_store
-
-    return test_first_plan_store.template.__wrapped__(tmp_path_factory)  # type: ignore[attr-defined]
 
 
 def _stored(template: Path, tmp_path: Path) -> tuple[Path, dt.date]:

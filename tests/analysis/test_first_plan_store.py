@@ -30,15 +30,6 @@ from workbench.services.sync import run_sync
 TODAY = dt.date(2026, 3, 2)
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("first-plan") / "cache.sqlite"
-    engine = open_cache(path)
-    assert run_sync(engine, demo_connector(scale="small")).ok
-    engine.dispose()
-    return path
-
-
 def _copy(template: Path, target: Path) -> Engine:
     src, dst = sqlite3.connect(template), sqlite3.connect(target)
     src.backup(dst)

@@ -10,7 +10,6 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from tests.analysis.test_first_plan_store import _assert_same_plan, _copy, _full_at
 from tests.fixtures_connector import MemoryConnector
@@ -23,14 +22,6 @@ from workbench.services.plan_parts import sources_read
 from workbench.services.planning_data import load_planning_data, planning_day
 from workbench.services.sources import demo_connector
 from workbench.services.sync import run_sync
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo synced once (the fixture of test_first_plan_store)."""
-    from tests.analysis import test_first_plan_store
-
-    return test_first_plan_store.template.__wrapped__(tmp_path_factory)  # type: ignore[attr-defined]
 
 
 def _moved(first: int, count: int, days: int, tag: int) -> MemoryConnector:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.analysis.test_first_plan_store import (
     _assert_same_plan,
     _copy,
@@ -24,14 +22,6 @@ from workbench.services import plan_store
 from workbench.services.lazy_frames import LazyPlanningData
 from workbench.services.sync import run_sync
 from workbench.services.tasks import SimpleState
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo synced once (the fixture of test_first_plan_store)."""
-    from tests.analysis import test_first_plan_store
-
-    return test_first_plan_store.template.__wrapped__(tmp_path_factory)  # type: ignore[attr-defined]
 
 
 def test_the_sync_buttons_day_move_is_planned_by_the_syncing_worker(

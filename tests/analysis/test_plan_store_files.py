@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.analysis.test_first_plan_store import (  # noqa: F401 - the module's fixture
+from tests.analysis.test_first_plan_store import (
     _assert_same_plan,
     _copy,
     _full_at,
     _moved_promises,
     _planning_day,
-    template,
 )
 from workbench.analysis.rowmatrix import RowMatrix
 from workbench.cache import plan_store as files
@@ -198,7 +197,7 @@ def test_a_row_matrix_is_stored_as_its_parts_and_read_back_element_by_element(
 
 
 def test_a_planner_starting_from_the_stored_plan_gets_row_matrices(
-        template: Path, tmp_path: Path) -> None:  # noqa: F811 - the imported fixture
+        template: Path, tmp_path: Path) -> None:
     path = tmp_path / "cache.sqlite"
     engine = _copy(template, path)
     first = plan_store.open_planned_session(engine)
@@ -278,7 +277,7 @@ def test_at_most_the_newest_kept_change_records_before_a_plan_are_kept(
 
 
 def test_the_planner_is_replanned_after_a_sync_that_stored_the_new_plan(
-        template: Path, tmp_path: Path) -> None:  # noqa: F811 - the imported fixture
+        template: Path, tmp_path: Path) -> None:
     """The reviewer's case: the planner process holds the plan of S0; ``workbench sync`` writes
     S1 (recording S0 -> S1) and plans S1 for the next process (storing it): the planner still
     brings its session to S1 by net change, equal to a full plan."""
