@@ -29,7 +29,8 @@ from tests.analysis.test_exception_pegmatrix import plants
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.exceptions import SEVERITIES, compute_exceptions, name_messages
 from workbench.analysis.exceptions.coverage import _by_row_day_ref, _first_above, _first_above_asof
-from workbench.analysis.exceptions.pegmatrix import _lexsort_packed, _ref_keys, _ref_ranks, listed
+from workbench.analysis.exceptions.listing import listed
+from workbench.analysis.exceptions.pegmatrix import _lexsort_packed, _ref_keys, _ref_ranks
 from workbench.analysis.exceptions.pegs import DueDates
 from workbench.analysis.netting import plan
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from workbench.analysis.exceptions import Endangered, ExceptionList, compute_exceptions
-from workbench.analysis.exceptions.pegmatrix import day_dates
+from workbench.analysis.exceptions.listing import day_dates
 from workbench.cache.db import open_cache
 from workbench.domain.enums import SyncRunStatus
 from workbench.services.exceptions import message_rows, site_names

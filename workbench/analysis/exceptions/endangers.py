@@ -18,8 +18,8 @@ from workbench.analysis.netting import Plan
 from workbench.analysis.sources import EPS
 
 from .kinds import frame
-from .listing import Endangered
-from .pegmatrix import PegMatrix, listed_entries
+from .listing import Endangered, listed_entries
+from .pegmatrix import PegMatrix, _expand, _group_cumsum, overlaps
 from .pegs import DueDates
 from .straight import late_reason
 
@@ -94,22 +94,22 @@ def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatri
         sel = np.flatnonzero(is_late)
         rows = messages["_row"].to_numpy()[sel].astype(np.int64)
         late = np.array([late_col[i] for i in sel], bool)
-        blocks.append((matrix.orders_in(rows, late), sel, None))
+        blocks.append((orders_in(matrix, rows, late), sel, None))
     if firm.any():
         sel = np.flatnonzero(firm)
         # one coverage per receipt (several messages may name one; a row's receipts are
-        # disjoint intervals, as :meth:`PegMatrix.covered` needs), listed once per receipt:
+        # disjoint intervals, as :func:`covered` needs), listed once per receipt:
         # the messages on one receipt share its entries
         hit, inverse = np.unique(at[sel], return_inverse=True)
-        blocks.append((matrix.covered(cov["row"].to_numpy(np.int64)[hit],
+        blocks.append((covered(matrix, cov["row"].to_numpy(np.int64)[hit],
                                       cov["before"].to_numpy(float)[hit],
                                       cov["needed"].to_numpy(float)[hit]), sel, inverse))
     if safety.any():
         sel = np.flatnonzero(safety)
         day = day_numbers(messages["need_date"].to_numpy()[sel].astype("datetime64[D]"))
         bucket = np.maximum(plan.calendar.bucket(day), 0)
-        blocks.append((matrix.requirements_until(
-            messages["_row"].to_numpy()[sel].astype(np.int64), bucket), sel, None))
+        blocks.append((requirements_until(
+            matrix,             messages["_row"].to_numpy()[sel].astype(np.int64), bucket), sel, None))
     start = np.zeros(n, np.int64)
     stop = np.zeros(n, np.int64)
     if blocks:
@@ -135,3 +135,51 @@ def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatri
         quantity = np.concatenate([quantity,
                                    messages["_own_quantity"].to_numpy()[sel].astype(float)])
     return Endangered(start, stop, names, peg, day, quantity)
+
+
+# --- the pegs a message reads from the matrix ------------------------------------------------
+def covered(matrix: PegMatrix, rows: np.ndarray, before: np.ndarray, needed: np.ndarray
+            ) -> sparse.csr_matrix:
+    """Per firm receipt (row, coverage ``(before, before + needed]``, disjoint within a
+    row: each receipt once) the pegs of the requirements it serves
+    (:func:`.pegs.covered_pegs`): receipts × columns."""
+    plan = matrix.plan
+    c = matrix.claims
+    wanted = np.zeros(len(plan.key), bool)
+    wanted[rows] = True
+    mine = np.flatnonzero(wanted[c.row])  # only the claims of the receipts' rows
+    row, quantity = c.row[mine], c.quantity[mine]
+    safety = plan.items.safety_stock[plan.item[row]].astype(float)
+    if plan.planned_at is not None:
+        safety = np.where(plan.planned_at[plan.key[row]], safety, 0.0)
+    safety = np.where(safety > EPS, safety, 0.0)
+    end = safety + _group_cumsum(quantity, row)
+    start = end - quantity
+    at, ri, length = overlaps(row, start, end, rows.astype(np.int64), before,
+                              before + np.where(needed > EPS, needed, 0.0))
+    ci = mine[at]
+    share = np.where(c.quantity[ci] > EPS, length / np.maximum(c.quantity[ci], EPS), 0.0)
+    pick = sparse.csr_matrix((share, (ri, ci)), shape=(len(rows), len(c.row)))
+    return (pick @ matrix.claim_pegs).tocsr()
+
+def requirements_until(matrix: PegMatrix, rows: np.ndarray, buckets: np.ndarray) -> sparse.csr_matrix:
+    """Per (row, bucket): the pegs of the row's requirements up to that bucket."""
+    c = matrix.claims
+    width = matrix.plan.calendar.n_buckets + 1
+    key = c.row * width + c.bucket
+    end = np.searchsorted(key, rows * width + buckets, "right")
+    start = c.ptr[rows]
+    owner, claim = _expand(start, np.maximum(end - start, 0))
+    pick = sparse.csr_matrix((np.ones(len(claim)), (owner, claim)),
+                             shape=(len(rows), len(c.row)))
+    return (pick @ matrix.claim_pegs).tocsr()
+
+def orders_in(matrix: PegMatrix, rows: np.ndarray, late: np.ndarray) -> sparse.csr_matrix:
+    """Per row (``late``: rows × buckets mask) the pegs of its planned receipts in the
+    masked buckets, summed."""
+    owner, bucket = np.nonzero(late)
+    ids = matrix.order_of(rows[owner], bucket)
+    keep = ids >= 0
+    pick = sparse.csr_matrix((np.ones(int(keep.sum())), (owner[keep], ids[keep])),
+                             shape=(len(rows), len(matrix.order_row)))
+    return (pick @ matrix.order_pegs).tocsr()

@@ -23,11 +23,17 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
-from .pegmatrix import day_dates
+from workbench.analysis.sources import EPS
+
+from .ordering import lex_order
+from .pegmatrix import _group_first
+from .pegs import DueDates
 
 _ESCAPE = json.encoder.encode_basestring_ascii
 
@@ -99,3 +105,47 @@ def _number(q: float) -> str:
     decimals, -0.0 as 0.0)."""
     value = round(q, 6) + 0.0
     return float.__repr__(value) if math.isfinite(value) else json.dumps(value)
+
+
+def listed(pegs: sparse.csr_matrix, due: DueDates, limit: int
+           ) -> list[list[dict[str, object]]]:
+    """Per matrix row, :meth:`.pegs.DueDates.listed` of its pegs: the demands with more than
+    EPS, largest quantity first (then by name), at most ``limit`` (:func:`listed_entries` as
+    dicts; each row's list is one slice of them)."""
+    bounds, used, at, rounded = listed_entries(pegs, due, limit)
+    dates = day_dates(due.days[used])  # columns are due's names
+    names = due.names[used]
+    entries = [{"peg": k, "due_date": d, "quantity": q} for k, d, q in
+               zip(names[at].tolist(), dates[at].tolist(), rounded.tolist())]
+    return [entries[a:b] for a, b in pairwise(bounds.tolist())]
+
+
+def listed_entries(pegs: sparse.csr_matrix, due: DueDates, limit: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`listed` as arrays: ``bounds`` (row r's entries are ``bounds[r]:bounds[r+1]``),
+    ``used`` (the listed columns, ascending), per entry ``at`` (its column as a position in
+    ``used``) and its quantity rounded to 6 decimals (Python's ``round``, once per distinct
+    quantity). Selection and order are array work (rows are sorted, so a row's entries are
+    contiguous)."""
+    coo = pegs.tocoo()
+    keep = coo.data > EPS
+    r, col, v = coo.row[keep], coo.col[keep], coo.data[keep]
+    distinct, which = np.unique(v, return_inverse=True)  # quantity ranks; rounded once each
+    order = lex_order([r, len(distinct) - 1 - which, col])  # row, largest first, name
+    r, col, which = r[order], col[order], which[order]
+    top = np.arange(len(r)) - _group_first(r) < limit
+    r, col, which = r[top], col[top], which[top]
+    used, at = np.unique(col, return_inverse=True)  # names and dates of listed columns only
+    rounded = np.array([round(q, 6) for q in distinct.tolist()], dtype=float)[which]
+    bounds = np.searchsorted(r, np.arange(pegs.shape[0] + 1))
+    return bounds, used, at.astype(np.int64), rounded
+
+
+def day_dates(days: np.ndarray) -> np.ndarray:
+    """:func:`.pegs.day_date` of every day number at once (an object array of dates, None for
+    no date)."""
+    days = np.asarray(days, np.int64)
+    out = np.full(len(days), None, dtype=object)
+    valid = days >= -(10**9)
+    out[valid] = days[valid].astype("datetime64[D]").astype(object)
+    return out

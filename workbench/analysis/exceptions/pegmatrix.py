@@ -33,7 +33,6 @@ The property test tests/analysis/test_exception_pegmatrix.py compares every mess
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -45,7 +44,7 @@ from workbench.analysis.pegging import Pegging
 from workbench.analysis.sources import EPS, requirement_buckets
 
 from .ordering import lex_order
-from .pegs import DueDates
+from .pegs import DueDates, RequirementCodes
 
 
 def overlaps(a_row: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_row: np.ndarray,
@@ -188,24 +187,6 @@ class Claims:
     factor: np.ndarray
     peg: np.ndarray
     ptr: np.ndarray  # claims of row r: ptr[r]:ptr[r + 1]
-
-
-@dataclass(frozen=True)
-class RequirementCodes:
-    """Per requirement row of the sources (their order): the column of its peg among the due
-    dates' names (-1: it names no demand) and the rank of its reference among ``refs`` (the
-    distinct references, sorted). Text look-ups that depend on the sources and the demands
-    only: :mod:`.perload` keeps them per data load, so a plan's claims compare numbers."""
-
-    peg: np.ndarray
-    ref_rank: np.ndarray
-    refs: np.ndarray
-
-    @classmethod
-    def of(cls, requirements: pd.DataFrame, columns: pd.Index) -> RequirementCodes:
-        peg = columns.get_indexer(requirements["peg"].astype(str).to_numpy())
-        rank, refs = pd.factorize(requirements["ref"].astype(str).to_numpy(), sort=True)
-        return cls(peg.astype(np.int64), rank.astype(np.int64), np.asarray(refs, dtype=object))
 
 
 class PegMatrix:
@@ -381,54 +362,6 @@ class PegMatrix:
             return sparse.csr_matrix((0, n_cols))
         return done
 
-    # --- what messages endanger --------------------------------------------------------------
-    def covered(self, rows: np.ndarray, before: np.ndarray, needed: np.ndarray
-                ) -> sparse.csr_matrix:
-        """Per firm receipt (row, coverage ``(before, before + needed]``, disjoint within a
-        row: each receipt once) the pegs of the requirements it serves
-        (:func:`.pegs.covered_pegs`): receipts × columns."""
-        plan = self.plan
-        c = self.claims
-        wanted = np.zeros(len(plan.key), bool)
-        wanted[rows] = True
-        mine = np.flatnonzero(wanted[c.row])  # only the claims of the receipts' rows
-        row, quantity = c.row[mine], c.quantity[mine]
-        safety = plan.items.safety_stock[plan.item[row]].astype(float)
-        if plan.planned_at is not None:
-            safety = np.where(plan.planned_at[plan.key[row]], safety, 0.0)
-        safety = np.where(safety > EPS, safety, 0.0)
-        end = safety + _group_cumsum(quantity, row)
-        start = end - quantity
-        at, ri, length = overlaps(row, start, end, rows.astype(np.int64), before,
-                                  before + np.where(needed > EPS, needed, 0.0))
-        ci = mine[at]
-        share = np.where(c.quantity[ci] > EPS, length / np.maximum(c.quantity[ci], EPS), 0.0)
-        pick = sparse.csr_matrix((share, (ri, ci)), shape=(len(rows), len(c.row)))
-        return (pick @ self.claim_pegs).tocsr()
-
-    def requirements_until(self, rows: np.ndarray, buckets: np.ndarray) -> sparse.csr_matrix:
-        """Per (row, bucket): the pegs of the row's requirements up to that bucket."""
-        c = self.claims
-        width = self.plan.calendar.n_buckets + 1
-        key = c.row * width + c.bucket
-        end = np.searchsorted(key, rows * width + buckets, "right")
-        start = c.ptr[rows]
-        owner, claim = _expand(start, np.maximum(end - start, 0))
-        pick = sparse.csr_matrix((np.ones(len(claim)), (owner, claim)),
-                                 shape=(len(rows), len(c.row)))
-        return (pick @ self.claim_pegs).tocsr()
-
-    def orders_in(self, rows: np.ndarray, late: np.ndarray) -> sparse.csr_matrix:
-        """Per row (``late``: rows × buckets mask) the pegs of its planned receipts in the
-        masked buckets, summed."""
-        owner, bucket = np.nonzero(late)
-        ids = self.order_of(rows[owner], bucket)
-        keep = ids >= 0
-        pick = sparse.csr_matrix((np.ones(int(keep.sum())), (owner[keep], ids[keep])),
-                                 shape=(len(rows), len(self.order_row)))
-        return (pick @ self.order_pegs).tocsr()
-
-
 def _lexsort_packed(keys: list[np.ndarray]) -> np.ndarray:
     """The stable order by ``keys`` (major first; ``np.lexsort`` of them reversed), with
     consecutive keys packed into one int64 key while the product of their spans fits: fewer
@@ -530,49 +463,3 @@ def _group_shift(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     if len(values) > 1:
         out[1:] = np.where(groups[1:] == groups[:-1], values[:-1], 0.0)
     return out
-
-
-def listed(pegs: sparse.csr_matrix, due: DueDates, limit: int
-           ) -> list[list[dict[str, object]]]:
-    """Per matrix row, :meth:`.pegs.DueDates.listed` of its pegs: the demands with more than
-    EPS, largest quantity first (then by name), at most ``limit`` (:func:`listed_entries` as
-    dicts; each row's list is one slice of them)."""
-    bounds, used, at, rounded = listed_entries(pegs, due, limit)
-    dates = day_dates(due.days[used])  # columns are due's names
-    names = due.names[used]
-    entries = [{"peg": k, "due_date": d, "quantity": q} for k, d, q in
-               zip(names[at].tolist(), dates[at].tolist(), rounded.tolist())]
-    return [entries[a:b] for a, b in pairwise(bounds.tolist())]
-
-
-def listed_entries(pegs: sparse.csr_matrix, due: DueDates, limit: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`listed` as arrays: ``bounds`` (row r's entries are ``bounds[r]:bounds[r+1]``),
-    ``used`` (the listed columns, ascending), per entry ``at`` (its column as a position in
-    ``used``) and its quantity rounded to 6 decimals (Python's ``round``, once per distinct
-    quantity). Selection and order are array work (rows are sorted, so a row's entries are
-    contiguous)."""
-    coo = pegs.tocoo()
-    keep = coo.data > EPS
-    r, col, v = coo.row[keep], coo.col[keep], coo.data[keep]
-    distinct, which = np.unique(v, return_inverse=True)  # quantity ranks; rounded once each
-    order = lex_order([r, len(distinct) - 1 - which, col])  # row, largest first, name
-    r, col, which = r[order], col[order], which[order]
-    top = np.arange(len(r)) - _group_first(r) < limit
-    r, col, which = r[top], col[top], which[top]
-    used, at = np.unique(col, return_inverse=True)  # names and dates of listed columns only
-    rounded = np.array([round(q, 6) for q in distinct.tolist()], dtype=float)[which]
-    bounds = np.searchsorted(r, np.arange(pegs.shape[0] + 1))
-    return bounds, used, at.astype(np.int64), rounded
-
-
-def day_dates(days: np.ndarray) -> np.ndarray:
-    """:func:`.pegs.day_date` of every day number at once (an object array of dates, None for
-    no date)."""
-    days = np.asarray(days, np.int64)
-    out = np.full(len(days), None, dtype=object)
-    valid = days >= -(10**9)
-    out[valid] = days[valid].astype("datetime64[D]").astype(object)
-    return out
-
-

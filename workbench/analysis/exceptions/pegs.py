@@ -12,6 +12,7 @@ dates, largest quantity first.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -145,3 +146,21 @@ class FastPegging(Pegging):
     def _label(self, row: int) -> str:
         item, site = divmod(int(self.plan.key[row]), self.plan.n_sites)
         return f"{self.plan.items.codes[item]}@{self.plan.sites[site]}"
+
+
+@dataclass(frozen=True)
+class RequirementCodes:
+    """Per requirement row of the sources (their order): the column of its peg among the due
+    dates' names (-1: it names no demand) and the rank of its reference among ``refs`` (the
+    distinct references, sorted). Text look-ups that depend on the sources and the demands
+    only: :mod:`.perload` keeps them per data load, so a plan's claims compare numbers."""
+
+    peg: np.ndarray
+    ref_rank: np.ndarray
+    refs: np.ndarray
+
+    @classmethod
+    def of(cls, requirements: pd.DataFrame, columns: pd.Index) -> RequirementCodes:
+        peg = columns.get_indexer(requirements["peg"].astype(str).to_numpy())
+        rank, refs = pd.factorize(requirements["ref"].astype(str).to_numpy(), sort=True)
+        return cls(peg.astype(np.int64), rank.astype(np.int64), np.asarray(refs, dtype=object))

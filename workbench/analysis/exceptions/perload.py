@@ -7,7 +7,7 @@ come from the collected sources (:func:`workbench.analysis.sources.collect`, its
 once per set of frames) and the plan's item and site numbering. The same is true of the open PO
 lines and work orders several rules read, of the due dates of the demands pegs name
 (:class:`.pegs.DueDates`), and of the requirements' peg columns and reference ranks the
-pegging matrix sorts its claims by (:class:`.pegmatrix.RequirementCodes`).
+pegging matrix sorts its claims by (:class:`.pegs.RequirementCodes`).
 
 :func:`data_rules` keeps them with the data (:meth:`PlanningData.derived`): while every frame
 is the very same object (frames are immutable once handed to the engine), the sources and the
@@ -30,8 +30,7 @@ from workbench.analysis.sources import open_purchase_lines, open_work_orders
 
 from . import engineering, purchasing, records, supply
 from .kinds import ExceptionSettings
-from .pegmatrix import RequirementCodes
-from .pegs import DueDates
+from .pegs import DueDates, RequirementCodes
 
 #: the frames of the data (every field of :class:`PlanningData` but its private cache)
 FRAMES = tuple(f.name for f in fields(PlanningData) if not f.name.startswith("_"))
