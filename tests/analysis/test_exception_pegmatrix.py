@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -199,3 +200,76 @@ def test_overlaps_are_the_intersections_of_every_pair(a: Any, b: Any) -> None:
             and min(ahi[i], bhi[j]) - max(alo[i], blo[j]) > 0}
     assert found.keys() == want.keys()
     assert all(abs(found[k] - want[k]) < 1e-9 for k in want)
+
+
+# demand codes among which some equal an item code (a parent's code then ties with a
+# reference) and some fall before, between and after the item codes
+NAMES = ["A", "C", "E", "B1", "D0", "0", "Z", "WO0", "C0"]
+
+
+def _same_claims(a: PegMatrix, b: PegMatrix) -> None:
+    for name in ("row", "bucket", "quantity", "parent_order", "factor", "peg", "ptr"):
+        x, y = getattr(a.claims, name), getattr(b.claims, name)
+        assert x.dtype == y.dtype and np.array_equal(x, y), name
+    for name in ("claim_pegs", "order_pegs"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.shape == y.shape and np.array_equal(x.indptr, y.indptr) and \
+            np.array_equal(x.indices, y.indices) and np.array_equal(x.data, y.data), name
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plants(), st.permutations(NAMES), st.sampled_from([6, 8]))
+def test_claims_merged_into_the_kept_order_are_one_sort_of_every_claim(
+        d: Any, names: list[str], weeks: int) -> None:
+    """The dependent claims merged into the independent ones' order kept per data load equal
+    the claims of one sort of all (the code before), exactly: order, quantities, pegs; a later
+    plan reuses the kept order, another calendar makes it again."""
+    from workbench.analysis.exceptions import pegmatrix
+    from workbench.analysis.exceptions.pegs import RequirementCodes
+
+    demands = d.demands.copy()
+    demands["code"] = names[:len(demands)]
+    d = d.replace(demands=demands)
+    due = DueDates(d)
+    made: list[int] = []
+    original = pegmatrix._independent_claims
+
+    def counted(p: Any, codes: Any) -> Any:
+        made.append(p.calendar.n_buckets)
+        return original(p, codes)
+
+    with patch.object(pegmatrix, "_independent_claims", counted):
+        codes = None
+        for n_buckets in (8, 8, weeks):
+            p = plan(d, Calendar.weekly(TODAY, n_buckets))
+            if codes is None:
+                codes = RequirementCodes.of(p.sources.requirements, pd.Index(due.names))
+            merged = PegMatrix(p, due, codes=codes, data=d)
+            _same_claims(merged, PegMatrix(p, due))  # every claim sorted at once
+    assert made == ([8] if weeks == 8 else [8, 6])
+
+
+def test_dependent_claims_tying_with_independent_ones_take_their_place() -> None:
+    """Hand-computed claim order on one row where dependent and independent claims tie on
+    bucket, day and priority: C is needed on the start of week 2 by demands M (1), P (2) and
+    Q (3) and by the planned orders of parents N (10 x 1 C) and P (10 x 2 C), released in week 2
+    (lead time 7 days). Claim order compares references: M, then parent N (between M and P),
+    then the demand P before the parent P (independent first), then Q."""
+    d = data(items=[item("N", make_buy="make", lead_time_days=7),
+                    item("P", make_buy="make", lead_time_days=7), item("C")],
+             bom_revisions=[revision("N"), revision("P")],
+             bom_lines=[line("N", "C", 1), line("P", "C", 2)],
+             demands=[demand("DN", "N", 10, wk(3)), demand("DP", "P", 10, wk(3)),
+                      demand("Q", "C", 3, wk(2)), demand("P", "C", 2, wk(2)),
+                      demand("M", "C", 1, wk(2))])
+    p = plan(d, Calendar.weekly(TODAY, 8))
+    assert TODAY == wk(0) and p.calendar.start == (TODAY - dt.date(1970, 1, 1)).days
+    due = DueDates(d)
+    from workbench.analysis.exceptions.pegs import RequirementCodes
+
+    codes = RequirementCodes.of(p.sources.requirements, pd.Index(due.names))
+    merged = PegMatrix(p, due, codes=codes, data=d)
+    row = int(p.rows_for_keys(np.array([p.items.idx(pd.Series(["C"]))[0] * p.n_sites]))[0])
+    mine = slice(int(merged.claims.ptr[row]), int(merged.claims.ptr[row + 1]))
+    assert merged.claims.quantity[mine].tolist() == [1.0, 10.0, 2.0, 20.0, 3.0]
+    _same_claims(merged, PegMatrix(p, due))

@@ -32,13 +32,15 @@ The property test tests/analysis/test_exception_pegmatrix.py compares every mess
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from workbench.analysis.calendar import Calendar
+from workbench.analysis.data import PlanningData
 from workbench.analysis.netting import Plan
 from workbench.analysis.pegging import Pegging
 from workbench.analysis.sources import EPS, requirement_buckets
@@ -196,7 +198,7 @@ class PegMatrix:
     demands and ``work_order:`` codes of ``due``, sorted)."""
 
     def __init__(self, plan: Plan, due: DueDates, pegging: Pegging | None = None,
-                 codes: RequirementCodes | None = None):
+                 codes: RequirementCodes | None = None, data: PlanningData | None = None):
         self.plan = plan
         self.due = due
         self.columns = due.names
@@ -206,7 +208,7 @@ class PegMatrix:
         order_rows, order_buckets = above(plan.planned, EPS)  # row-major: level order
         self.order_row, self.order_bucket = order_rows, order_buckets
         self._order_key = order_rows * plan.calendar.n_buckets + order_buckets  # sorted
-        self.claims = self._claims(pegging)
+        self.claims = self._claims(pegging, data)
         weights = self._fifo()
         self.order_pegs = self._solve(weights)
         c = self.claims
@@ -229,7 +231,89 @@ class PegMatrix:
         return np.where(found, at, -1)
 
     # --- claims ------------------------------------------------------------------------------
-    def _claims(self, pegging: Pegging | None) -> Claims:
+    def _claims(self, pegging: Pegging | None, data: PlanningData | None = None) -> Claims:
+        if pegging is None and self.codes is not None:
+            kept = _independent(self.plan, self.codes, data)
+            if kept.packed is not None:
+                return self._merged(kept)
+        return self._sorted(pegging)
+
+    def _dependent(self) -> tuple[np.ndarray, ...]:
+        """The dependent requirements, one per planned order and BOM segment of its parent in
+        force in its bucket whose component has a row: (owner order, segment, order bucket,
+        parent row, child row, requirement bucket, quantity per)."""
+        plan = self.plan
+        seg = plan.segments
+        o_row, o_bucket = self.order_row, self.order_bucket
+        parent = plan.item[o_row]
+        counts = seg.ptr_parent[parent + 1] - seg.ptr_parent[parent]
+        owner, at = _expand(seg.ptr_parent[parent], counts)
+        s = seg.by_parent[at]
+        b = o_bucket[owner]
+        inside = (seg.first_bucket[s] <= b) & (b < seg.end_bucket[s])
+        owner, s, b = owner[inside], s[inside], b[inside]
+        prow = o_row[owner]
+        child = plan.rows_for_keys(seg.component[s].astype(np.int64) * plan.n_sites
+                                   + plan.site[prow])
+        has = child >= 0
+        owner, s, b, prow, child = owner[has], s[has], b[has], prow[has], child[has]
+        offset = plan.calendar.offset(plan.items.lead_time_days[plan.item[prow]])
+        dep_bucket = np.maximum(b - offset, 0)
+        factor = seg.quantity[s].astype(float)
+        return owner, s, b, prow, child, dep_bucket, factor
+
+    def _merged(self, kept: _Independent) -> Claims:
+        """The claims from the independent ones in claim order (kept per data load) and this
+        plan's dependent ones, ordered apart and merged (module doc of :class:`_Independent`):
+        the same claims in the same order as :meth:`_sorted`, without sorting the 850,000
+        independent requirements of the large demo again."""
+        plan = self.plan
+        cal = plan.calendar
+        owner, s, b, prow, child, dep_bucket, factor = self._dependent()
+        day = cal.start + dep_bucket * cal.bucket_days
+        # the parents' codes: a rank among themselves (dependents' order) and a key among the
+        # references (2 * rank + 1 a reference, 2 * position a code in the gap before it)
+        parents, parent_at = np.unique(plan.item[prow], return_inverse=True)
+        names = np.asarray(plan.items.codes[parents], dtype=object)
+        refs = kept.refs
+        pos = np.searchsorted(refs, names).astype(np.int64) if len(refs) else \
+            np.zeros(len(names), np.int64)
+        equal = pos < len(refs)
+        equal[equal] = refs[pos[equal]] == names[equal]
+        among, _ = pd.factorize(names, sort=True)
+        ref_key = (2 * pos + equal)[parent_at]
+        order = lex_order([child, dep_bucket, day, among[parent_at], s, b])
+        child, dep_bucket, day, ref_key = child[order], dep_bucket[order], day[order], \
+            ref_key[order]
+        owner, b, prow, factor = owner[order], b[order], prow[order], factor[order]
+        packed = kept.pack([child, dep_bucket, day, np.zeros(len(child), np.int64), ref_key])
+        assert kept.packed is not None
+        # independent claims tying on every key come first (they are before in pegging)
+        at = np.searchsorted(kept.packed, packed, "right") + np.arange(len(child))
+        n = len(kept.row) + len(child)
+        dep = np.zeros(n, bool)
+        dep[at] = True
+        ind = ~dep
+
+        def merged(independent: np.ndarray, dependent: np.ndarray) -> np.ndarray:
+            out = np.empty(n, np.result_type(independent, dependent))
+            out[ind] = independent
+            out[at] = dependent
+            return out
+
+        row = merged(kept.row, child)
+        ptr = np.zeros(len(plan.key) + 1, np.int64)
+        np.cumsum(np.bincount(row, minlength=len(plan.key)), out=ptr[1:])
+        quantity = plan.planned[prow, b] * factor
+        return Claims(row, merged(kept.bucket, dep_bucket.astype(np.int64)),
+                      merged(kept.quantity, quantity),
+                      merged(np.full(len(kept.row), -1, np.int64), owner.astype(np.int64)),
+                      merged(np.zeros(len(kept.row)), factor),
+                      merged(kept.peg, np.full(len(child), -1, np.int64)), ptr)
+
+    def _sorted(self, pegging: Pegging | None) -> Claims:
+        """Every claim, ordered by one sort of all of them (``pegging`` given: its
+        requirements; else the sources' with :attr:`codes`, or codes made here)."""
         plan = self.plan
         cal = plan.calendar
         if pegging is not None:  # its requirements, sorted by key, day, ref
@@ -256,24 +340,7 @@ class PegMatrix:
         row_i = plan.rows_for_keys(key_i)
         ok = row_i >= 0
         n_i = int(ok.sum())
-        # dependent: each planned order x the BOM segments of its parent in force in its bucket
-        seg = plan.segments
-        o_row, o_bucket = self.order_row, self.order_bucket
-        parent = plan.item[o_row]
-        counts = seg.ptr_parent[parent + 1] - seg.ptr_parent[parent]
-        owner, at = _expand(seg.ptr_parent[parent], counts)
-        s = seg.by_parent[at]
-        b = o_bucket[owner]
-        inside = (seg.first_bucket[s] <= b) & (b < seg.end_bucket[s])
-        owner, s, b = owner[inside], s[inside], b[inside]
-        prow = o_row[owner]
-        child = plan.rows_for_keys(seg.component[s].astype(np.int64) * plan.n_sites
-                                   + plan.site[prow])
-        has = child >= 0
-        owner, s, b, prow, child = owner[has], s[has], b[has], prow[has], child[has]
-        offset = plan.calendar.offset(plan.items.lead_time_days[plan.item[prow]])
-        dep_bucket = np.maximum(b - offset, 0)
-        factor = seg.quantity[s].astype(float)
+        owner, s, b, prow, child, dep_bucket, factor = self._dependent()
         row = np.concatenate([row_i[ok], child])
         bucket = np.concatenate([bucket_i[ok], dep_bucket])
         day = np.concatenate([day_i[ok], cal.start + dep_bucket * cal.bucket_days])
@@ -361,6 +428,98 @@ class PegMatrix:
         if not blocks:
             return sparse.csr_matrix((0, n_cols))
         return done
+
+
+@dataclass(frozen=True)
+class _Independent:
+    """The independent claims of a plan's rows in claim order, kept per data load.
+
+    They read the sources, the requirement codes (:class:`.pegs.RequirementCodes`), the
+    calendar and the plan's row numbering only: claim order sorts them by (row, bucket, day,
+    priority, reference, position), and a later plan's dependent claims (from its planned
+    orders) are merged into that order instead of sorting every claim again
+    (:meth:`PegMatrix._merged`). ``packed`` holds each claim's (row, bucket, day, priority,
+    reference key) as one int64 (``pack``; the reference key ``2 * rank + 1``, a parent code
+    between two references ``2 * position`` of the next one), non-decreasing in claim order;
+    None when the spans do not fit in one int64 (then every claim is sorted, as before).
+    Reused while the plan has the same calendar and equal row keys (checked with every plan)."""
+
+    key: np.ndarray
+    calendar: Calendar
+    codes: RequirementCodes
+    refs: np.ndarray
+    row: np.ndarray
+    bucket: np.ndarray
+    quantity: np.ndarray
+    peg: np.ndarray
+    packed: np.ndarray | None
+    lows: tuple[int, ...]
+    spans: tuple[int, ...]
+
+    def fits(self, plan: Plan, codes: RequirementCodes) -> bool:
+        """Whether ``plan`` numbers its rows and buckets as the plan this was made for."""
+        return self.codes is codes and self.calendar == plan.calendar and (
+            self.key is plan.key or np.array_equal(self.key, plan.key))
+
+    def pack(self, keys: list[np.ndarray]) -> np.ndarray:
+        """The keys as one int64 each, as :attr:`packed` (the values within the spans)."""
+        packed = np.zeros(len(keys[0]), np.int64)
+        for key, lo, span in zip(keys, self.lows, self.spans):
+            packed *= span
+            packed += np.asarray(key, np.int64) - lo
+        return packed
+
+
+def _independent(plan: Plan, codes: RequirementCodes, data: PlanningData | None
+                 ) -> _Independent:
+    """The kept :class:`_Independent` of ``plan`` (made when ``data`` has none that fits;
+    without ``data`` made for this plan only)."""
+    if data is None:
+        return _independent_claims(plan, codes)
+    kept: dict[str, _Independent] = data.derived(
+        "|".join(["exceptions.pegmatrix", *map(str, plan.sites)]), (plan.sources, plan.items),
+        dict)
+    found = kept.get("independent")
+    if found is None or not found.fits(plan, codes):
+        kept["independent"] = found = _independent_claims(plan, codes)
+    return found
+
+
+def _independent_claims(plan: Plan, codes: RequirementCodes) -> _Independent:
+    """:class:`_Independent` of ``plan``: the sources' planned requirements of its rows."""
+    cal = plan.calendar
+    req = plan.sources.requirements
+    key = plan.sources.keys("requirements", plan.items, plan.sites)
+    bucket = requirement_buckets(req, cal)
+    planned = np.flatnonzero(bucket >= 0)
+    row = plan.rows_for_keys(key[planned])
+    ok = row >= 0
+    take = planned[ok]
+    row, bucket = row[ok], bucket[planned][ok]
+    day = req["day"].to_numpy(np.int64)[take]
+    priority = _priority(req)[take]
+    rank = codes.ref_rank[take]
+    order = lex_order([row, bucket, day, priority, rank])  # stable: position breaks ties
+    row, bucket, day, priority, rank = row[order], bucket[order], day[order], \
+        priority[order], rank[order]
+    # the spans of the dependent claims too: rows and buckets of the plan, days of bucket
+    # starts, priority 0, reference keys up to 2 * len(refs)
+    last = cal.start + max(cal.n_buckets - 1, 0) * cal.bucket_days
+    lows = (0, 0, min(int(day.min()), cal.start) if len(day) else cal.start,
+            min(int(priority.min()), 0) if len(priority) else 0, 0)
+    highs = (max(len(plan.key) - 1, 0), max(cal.n_buckets - 1, 0),
+             max(int(day.max()), last) if len(day) else last,
+             max(int(priority.max()), 0) if len(priority) else 0, 2 * len(codes.refs))
+    spans = tuple(h - lo + 1 for lo, h in zip(lows, highs))
+    fits = 1
+    for span in spans:
+        fits *= span
+    kept = _Independent(plan.key, cal, codes, codes.refs, row, bucket,
+                        req["quantity"].to_numpy(float)[take][order],
+                        codes.peg[take][order], None, lows, spans)
+    if fits >= 2**62:
+        return kept
+    return replace(kept, packed=kept.pack([row, bucket, day, priority, 2 * rank + 1]))
 
 def _lexsort_packed(keys: list[np.ndarray]) -> np.ndarray:
     """The stable order by ``keys`` (major first; ``np.lexsort`` of them reversed), with
