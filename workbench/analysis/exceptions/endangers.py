@@ -18,7 +18,7 @@ from workbench.analysis.netting import Plan
 from workbench.analysis.sources import EPS
 
 from .kinds import frame
-from .listing import Endangered, listed_entries
+from .listing import Endangered, listed_entries, round6
 from .pegmatrix import PegMatrix, _expand, _group_cumsum, overlaps
 from .pegs import DueDates
 from .straight import late_reason
@@ -68,7 +68,7 @@ def demand_late(data: PlanningData, plan: Plan, released: pd.DataFrame,
     # its one endangered demand is itself (listed by attach_endangers): the due day and the
     # quantity rounded to 6 decimals
     out["_own_day"] = due_day.astype(np.int64)
-    out["_own_quantity"] = np.array([round(q, 6) for q in qty.tolist()], dtype=float)
+    out["_own_quantity"] = round6(qty)
     return out
 
 

@@ -125,7 +125,7 @@ def listed_entries(pegs: sparse.csr_matrix, due: DueDates, limit: int
     """:func:`listed` as arrays: ``bounds`` (row r's entries are ``bounds[r]:bounds[r+1]``),
     ``used`` (the listed columns, ascending), per entry ``at`` (its column as a position in
     ``used``) and its quantity rounded to 6 decimals (Python's ``round``, once per distinct
-    quantity). Selection and order are array work (rows are sorted, so a row's entries are
+    quantity: :func:`round6`). Selection and order are array work (rows are sorted, so a row's entries are
     contiguous)."""
     coo = pegs.tocoo()
     keep = coo.data > EPS
@@ -136,9 +136,34 @@ def listed_entries(pegs: sparse.csr_matrix, due: DueDates, limit: int
     top = np.arange(len(r)) - _group_first(r) < limit
     r, col, which = r[top], col[top], which[top]
     used, at = np.unique(col, return_inverse=True)  # names and dates of listed columns only
-    rounded = np.array([round(q, 6) for q in distinct.tolist()], dtype=float)[which]
+    rounded = round6(distinct)[which]
     bounds = np.searchsorted(r, np.arange(pegs.shape[0] + 1))
     return bounds, used, at.astype(np.int64), rounded
+
+
+def round6(values: np.ndarray) -> np.ndarray:
+    """``round(q, 6)`` of every float at once, the very value Python's ``round`` gives.
+
+    Python rounds the double's exact binary value to 6 decimals (half to even) and returns
+    the double nearest that decimal ``k / 10**6``; ``k / 1e6`` in floating point is that same
+    nearest double (IEEE division of two exact numbers is correctly rounded, ``|k| < 2**53``).
+    So only ``k`` needs finding: ``p = q * 1e6`` is within half a unit in its last place
+    (``spacing(p) / 2``) of the exact ``q * 10**6``, hence where ``p`` lies farther than
+    ``spacing(p)`` from the midpoint between two integers, the exact value rounds to the
+    integer nearest ``p`` (``rint(p)``; ``p - rint(p)`` is exact). The values near a midpoint
+    (none on the large demo), beyond ``2**31`` or not finite keep Python's ``round``, one call
+    each. (Before: ``round`` for each of ~120,000 distinct quantities, 0.045 s on the large
+    demo.)"""
+    q = np.asarray(values, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge or not finite: the slow path
+        p = q * 1e6
+        k = np.rint(p)
+        safe = (np.abs(q) < 2.0**31) & (np.abs(p - k) + np.spacing(np.abs(p)) < 0.5)
+        out = k / 1e6
+    slow = np.flatnonzero(~safe)
+    if len(slow):
+        out[slow] = [round(v, 6) for v in q[slow].tolist()]
+    return out
 
 
 def day_dates(days: np.ndarray) -> np.ndarray:
