@@ -16,7 +16,7 @@ from workbench.analysis.data import NO_DATE, PlanningData, day_numbers
 from workbench.analysis.netting import Plan, lot_size
 from workbench.analysis.sources import EPS, open_purchase_lines, open_work_orders
 
-from .kinds import ExceptionSettings, frame
+from .kinds import ExceptionSettings, choice, frame
 from .pegmatrix import above
 
 PO, WO = "purchase_order", "work_order"
@@ -32,13 +32,12 @@ def _firm(cov: pd.DataFrame, mask: np.ndarray, kind: str,
     is_wo = sel("kind") == WO
     need_day = sel("need_day")
     columns: dict[str, object] = {
-        "element": sel("ref"), "element_type": np.where(
-            is_wo, "work_order", "purchase_order_line"),
+        "element": sel("ref"), "element_type": choice(is_wo, "purchase_order_line", "work_order"),
         "item": sel("item"), "site": sel("site"),
         "supplier": sel("supplier"), "due_day": sel("day"),
         "need_day": np.where(need_day >= 0, need_day, NO_DATE),
         "quantity": sel("quantity"),
-        "role": np.where(is_wo, "planner", "buyer"),
+        "role": choice(is_wo, "buyer", "planner"),
         "_row": sel("row"), "_before": sel("before"), "_needed": sel("needed"),
     }
     columns.update({k: (v[mask] if isinstance(v, np.ndarray) and len(v) == len(cov) else v)
@@ -130,7 +129,7 @@ def release_past_due(plan: Plan) -> pd.DataFrame:
         "due_day": need, "need_day": need, "suggested_day": np.full(len(rows), cal.today),
         "quantity": (plan.planned[rows] * late).sum(axis=1),
         "days": (cal.today - release).astype(float),
-        "role": np.where(make, "planner", "buyer"),
+        "role": choice(make, "buyer", "planner"),
         "reason": "release date before the planning day: it cannot arrive in time"})
     out["_row"] = rows
     out["_late"] = list(late)
