@@ -169,6 +169,33 @@ def above(matrix: Any, limit: float) -> tuple[np.ndarray, np.ndarray]:
     return rows[r], b
 
 
+def _orders(matrix: Any, limit: float
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`above` of a plan matrix with what the pegging matrix reads of those entries:
+    (row, bucket, value) of each entry above ``limit`` (row-major), the rows holding one
+    (ascending) and their values (rows × buckets), from one read of the matrix."""
+    stored = getattr(matrix, "stored_rows", None)
+    if stored is None or limit < 0:
+        values = np.asarray(matrix)
+        rows = np.arange(len(values))
+    else:
+        rows = np.asarray(stored, np.int64)
+        values = matrix[rows] if len(rows) else np.zeros((0, matrix.shape[1]))
+    r, b = np.nonzero(values > limit)
+    first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if len(r) else r
+    held = r[first]
+    return rows[r], b, values[r, b], rows[held], values[held]
+
+
+def _csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]
+         ) -> sparse.csr_matrix:
+    """A CSR matrix of its arrays (the index arrays int32 where they fit, as scipy makes them
+    from COO)."""
+    small = max(shape) < 2**31 and len(data) < 2**31
+    dtype = np.int32 if small else np.int64
+    return sparse.csr_matrix((data, indices.astype(dtype), indptr.astype(dtype)), shape=shape)
+
+
 def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(owner position, index) of ``range(starts[k], starts[k] + counts[k])`` for every k."""
     owner = np.repeat(np.arange(len(starts)), counts)
@@ -205,21 +232,35 @@ class PegMatrix:
         self.column_of = pd.Index(self.columns)
         self.codes = codes  # of plan.sources.requirements and due (kept per data load)
         self.due_day = due.days
-        order_rows, order_buckets = above(plan.planned, EPS)  # row-major: level order
+        # row-major: level order; each order's size; the rows holding one and their buckets
+        order_rows, order_buckets, self.order_size, self._active, self._active_planned = \
+            _orders(plan.planned, EPS)
         self.order_row, self.order_bucket = order_rows, order_buckets
         self._order_key = order_rows * plan.calendar.n_buckets + order_buckets  # sorted
         self.claims = self._claims(pegging, data)
         weights = self._fifo()
-        self.order_pegs = self._solve(weights)
-        c = self.claims
-        dep = np.flatnonzero(c.parent_order >= 0)
-        ind = np.flatnonzero(c.peg >= 0)
-        n = len(c.row)
-        own = sparse.csr_matrix((c.quantity[ind], (ind, c.peg[ind])),
-                                shape=(n, len(self.columns)))
-        scale = sparse.csr_matrix((c.factor[dep], (dep, c.parent_order[dep])),
-                                  shape=(n, len(order_rows)))
+        own, scale = self._own(), self._scale()
+        self.order_pegs = self._solve(weights, own, scale)
         self.claim_pegs = (own + scale @ self.order_pegs).tocsr()
+
+    def _own(self) -> sparse.csr_matrix:
+        """Claims × columns: each independent claim's quantity in its peg's column (a claim
+        has at most one: the CSR arrays are written directly, no COO sort)."""
+        c = self.claims
+        has = c.peg >= 0
+        indptr = np.zeros(len(c.row) + 1, np.int64)
+        np.cumsum(has, out=indptr[1:])
+        return _csr(c.quantity[has], c.peg[has], indptr, (len(c.row), len(self.columns)))
+
+    def _scale(self) -> sparse.csr_matrix:
+        """Claims × orders: each dependent claim's quantity per in its parent order's column
+        (one entry per dependent claim, written directly)."""
+        c = self.claims
+        has = c.parent_order >= 0
+        indptr = np.zeros(len(c.row) + 1, np.int64)
+        np.cumsum(has, out=indptr[1:])
+        return _csr(c.factor[has], c.parent_order[has], indptr,
+                    (len(c.row), len(self.order_row)))
 
     def order_of(self, rows: np.ndarray, buckets: np.ndarray) -> np.ndarray:
         """The planned order of each (row, bucket), -1 where the plan has none."""
@@ -245,7 +286,8 @@ class PegMatrix:
         plan = self.plan
         seg = plan.segments
         o_row, o_bucket = self.order_row, self.order_bucket
-        parent = plan.item[o_row]
+        n_sites = plan.n_sites
+        parent = plan.key[o_row] // n_sites
         counts = seg.ptr_parent[parent + 1] - seg.ptr_parent[parent]
         owner, at = _expand(seg.ptr_parent[parent], counts)
         s = seg.by_parent[at]
@@ -253,11 +295,11 @@ class PegMatrix:
         inside = (seg.first_bucket[s] <= b) & (b < seg.end_bucket[s])
         owner, s, b = owner[inside], s[inside], b[inside]
         prow = o_row[owner]
-        child = plan.rows_for_keys(seg.component[s].astype(np.int64) * plan.n_sites
-                                   + plan.site[prow])
+        child = plan.rows_for_keys(seg.component[s].astype(np.int64) * n_sites
+                                   + plan.key[prow] % n_sites)
         has = child >= 0
         owner, s, b, prow, child = owner[has], s[has], b[has], prow[has], child[has]
-        offset = plan.calendar.offset(plan.items.lead_time_days[plan.item[prow]])
+        offset = plan.calendar.offset(plan.items.lead_time_days[plan.key[prow] // n_sites])
         dep_bucket = np.maximum(b - offset, 0)
         factor = seg.quantity[s].astype(float)
         return owner, s, b, prow, child, dep_bucket, factor
@@ -273,7 +315,7 @@ class PegMatrix:
         day = cal.start + dep_bucket * cal.bucket_days
         # the parents' codes: a rank among themselves (dependents' order) and a key among the
         # references (2 * rank + 1 a reference, 2 * position a code in the gap before it)
-        parents, parent_at = np.unique(plan.item[prow], return_inverse=True)
+        parents, parent_at = np.unique(plan.key[prow] // plan.n_sites, return_inverse=True)
         names = np.asarray(plan.items.codes[parents], dtype=object)
         refs = kept.refs
         pos = np.searchsorted(refs, names).astype(np.int64) if len(refs) else \
@@ -304,7 +346,7 @@ class PegMatrix:
         row = merged(kept.row, child)
         ptr = np.zeros(len(plan.key) + 1, np.int64)
         np.cumsum(np.bincount(row, minlength=len(plan.key)), out=ptr[1:])
-        quantity = plan.planned[prow, b] * factor
+        quantity = self.order_size[owner] * factor
         return Claims(row, merged(kept.bucket, dep_bucket.astype(np.int64)),
                       merged(kept.quantity, quantity),
                       merged(np.full(len(kept.row), -1, np.int64), owner.astype(np.int64)),
@@ -351,7 +393,7 @@ class PegMatrix:
         tie1 = np.r_[np.arange(n_i), s.astype(np.int64)]
         tie2 = np.r_[np.zeros(n_i, np.int64), b.astype(np.int64)]
         order = lex_order([row, bucket, day, priority, ref_code, kind, tie1, tie2])
-        quantity = np.concatenate([qty_i[ok], plan.planned[prow, b] * factor])
+        quantity = np.concatenate([qty_i[ok], self.order_size[owner] * factor])
         parent_order = np.r_[np.full(n_i, -1, np.int64), owner.astype(np.int64)]
         pegs = np.r_[peg[ok], np.full(len(child), -1, np.int64)]
         factors = np.r_[np.zeros(n_i), factor]
@@ -367,53 +409,57 @@ class PegMatrix:
         Only rows with a planned receipt take part (the others' claims serve none)."""
         plan = self.plan
         c = self.claims
-        active = np.unique(self.order_row)  # sorted rows with a planned receipt
-        local = np.full(len(plan.key), -1, np.int64)
-        local[active] = np.arange(len(active))
+        active = self._active  # sorted rows with a planned receipt
         n_rows = len(active)
-        safety = plan.items.safety_stock[plan.item[active]].astype(float)
+        safety = plan.items.safety_stock[plan.key[active] // plan.n_sites].astype(float)
         safety = np.where(safety > EPS, safety, 0.0)
         on_hand = plan.on_hand[active]
         on_hand = np.where(on_hand > EPS, on_hand, 0.0)
-        scheduled, planned = plan.scheduled[active], plan.planned[active]
-        flow = np.where(scheduled > EPS, scheduled, 0.0) + np.where(planned > EPS, planned, 0.0)
+        scheduled, planned = plan.scheduled[active], self._active_planned
+        flow = np.where(scheduled > EPS, scheduled, 0.0)
+        flow += np.where(planned > EPS, planned, 0.0)
         queued = on_hand[:, None] + np.cumsum(flow, axis=1)  # A by bucket
-        # claims of those rows with the safety-stock claim first in each row (bucket 0)
-        mine = np.flatnonzero(local[c.row] >= 0)
-        rows = np.r_[np.arange(n_rows), local[c.row[mine]]]
-        qty = np.r_[safety, c.quantity[mine]]
-        bucket = np.r_[np.zeros(n_rows, np.int64), c.bucket[mine]]
-        first = np.r_[np.zeros(n_rows, np.int8), np.ones(len(mine), np.int8)]
-        order = lex_order([rows, first])
-        rows, qty, bucket = rows[order], qty[order], bucket[order]
-        claim = np.r_[np.full(n_rows, -1, np.int64), mine][order]
-        cum = _group_cumsum(qty, rows)
+        # the claims of those rows (claim order), the safety-stock claim first in each row
+        # (bucket 0): row k's run starts at ``head[k]``
+        counts = c.ptr[active + 1] - c.ptr[active]
+        _, mine = _expand(c.ptr[active], counts)
+        size = counts + 1
+        head = np.cumsum(size) - size
+        n = n_rows + len(mine)
+        is_head = np.zeros(n, bool)
+        is_head[head] = True
+        rest = ~is_head
+        rows = np.repeat(np.arange(n_rows), size)
+        qty = np.empty(n)
+        qty[head] = safety
+        qty[rest] = c.quantity[mine]
+        bucket = np.zeros(n, np.int64)
+        bucket[rest] = c.bucket[mine]
+        claim = np.full(n, -1, np.int64)
+        claim[rest] = mine
+        total = np.cumsum(qty)  # :func:`_group_cumsum`, each run's first known
+        cum = total - (total - qty)[np.repeat(head, size)]
         slack = _group_cummin(queued[rows, bucket] - cum, rows)
         k_end = cum + np.minimum(0.0, slack)
         k_start = _group_shift(k_end, rows)
         # the planned receipts' positions in the queue
-        o_local, o_bucket = local[self.order_row], self.order_bucket
-        size = plan.planned[self.order_row, o_bucket]
+        o_local = np.searchsorted(active, self.order_row)
+        o_bucket = self.order_bucket
+        size = self.order_size
         before = queued[o_local, o_bucket] - size
-        real = claim >= 0
-        ci, oi, length = overlaps(rows[real], k_start[real], k_end[real], o_local, before,
+        ci, oi, length = overlaps(rows[rest], k_start[rest], k_end[rest], o_local, before,
                                   before + size)
-        claim_id = claim[real][ci]
+        claim_id = mine[ci]
         share = length / c.quantity[claim_id]
         return sparse.csr_matrix((share, (oi, claim_id)),
                                  shape=(len(self.order_row), len(c.row)))
 
-    def _solve(self, weights: sparse.csr_matrix) -> sparse.csr_matrix:
-        """P_order = W (I + D P_order), level by level (parents first)."""
-        c = self.claims
-        n_orders, n_cols = len(self.order_row), len(self.columns)
-        ind = np.flatnonzero(c.peg >= 0)
-        own = sparse.csr_matrix((c.quantity[ind], (ind, c.peg[ind])),
-                                shape=(len(c.row), n_cols))
+    def _solve(self, weights: sparse.csr_matrix, own: sparse.csr_matrix,
+               scale: sparse.csr_matrix) -> sparse.csr_matrix:
+        """P_order = W (I + D P_order), level by level (parents first); ``own`` and ``scale``
+        (:meth:`_own`, :meth:`_scale`) are I and D."""
+        n_cols = len(self.columns)
         base = (weights @ own).tocsr()
-        dep = np.flatnonzero(c.parent_order >= 0)
-        scale = sparse.csr_matrix((c.factor[dep], (dep, c.parent_order[dep])),
-                                  shape=(len(c.row), n_orders))
         carry = (weights @ scale).tocsr()  # order -> parent orders
         level = self.plan.level[self.order_row]
         bounds = np.flatnonzero(np.r_[True, level[1:] != level[:-1], True])
