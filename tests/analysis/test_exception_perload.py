@@ -26,9 +26,9 @@ def judged(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     runs: list[str] = []
     original = records.data_problems
 
-    def counted(data: Any) -> pd.DataFrame:
+    def counted(data: Any, *args: Any) -> pd.DataFrame:
         runs.append("E15")
-        return original(data)
+        return original(data, *args)
 
     monkeypatch.setattr(records, "data_problems", counted)
     return runs

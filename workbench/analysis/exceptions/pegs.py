@@ -57,7 +57,7 @@ class DueDates:
         names = np.concatenate([dem["code"].astype(str).to_numpy(object),
                                 ("work_order:" + wo["code"].astype(str)).to_numpy(object)])
         days = np.concatenate([day_numbers(dem["due_date"]), day_numbers(wo["due_date"])])
-        codes, distinct = pd.factorize(names, sort=True)
+        codes, distinct = sorted_codes(names)
         last = np.zeros(len(distinct), np.int64)  # a code given twice: its last date counts
         last[codes] = np.arange(len(codes))
         self.names: np.ndarray = np.asarray(distinct, dtype=object)
@@ -161,6 +161,50 @@ class RequirementCodes:
 
     @classmethod
     def of(cls, requirements: pd.DataFrame, columns: pd.Index) -> RequirementCodes:
-        peg = columns.get_indexer(requirements["peg"].astype(str).to_numpy())
-        rank, refs = pd.factorize(requirements["ref"].astype(str).to_numpy(), sort=True)
+        pegs = np.asarray(requirements["peg"].astype(str).to_numpy(), dtype=object)
+        heads, lengths = runs(pegs)  # a work order's component rows share their peg
+        peg = np.repeat(columns.get_indexer(pegs[heads]), lengths)
+        rank, refs = sorted_codes(requirements["ref"].astype(str).to_numpy())
         return cls(peg.astype(np.int64), rank.astype(np.int64), np.asarray(refs, dtype=object))
+
+
+def runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first position and the length of each run of equal neighbours in ``values``.
+
+    The sources' requirements come a work order's component rows after another, all with the
+    order's reference and peg: on the large demo 856,271 rows are 151,470 runs, so a text
+    look-up per run instead of per row hashes a sixth of the strings. (Equal neighbours only:
+    values apart are simply two runs, and NaN never equals itself, so each NaN is its own run.)
+    """
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    heads = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    return heads, np.diff(np.r_[heads, n])
+
+
+def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` of an object array (codes, the sorted distinct
+    values; -1 for a missing value), the same codes and values, found cheaper: one look-up per
+    run of equal neighbours (:func:`runs`), no hash per row, and the distinct values sorted
+    as fixed-width unicode (compared in C) instead of as Python objects. That order is checked
+    to be Python's (each value strictly below the next; a text with a trailing NUL, a number
+    or anything else that would sort otherwise fails the check) and pandas sorts when it is
+    not. Large demo, 856,271 requirement references: 0.076 -> 0.02 s CPU."""
+    values = np.asarray(values, dtype=object)
+    heads, lengths = runs(values)
+    codes, distinct = pd.factorize(values[heads])
+    distinct = np.asarray(distinct, dtype=object)
+    try:
+        order = np.argsort(distinct.astype(str), kind="stable")
+        ranked = distinct[order]
+        ok = bool(np.all(ranked[:-1] < ranked[1:]))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        full, uniques = pd.factorize(values, sort=True)
+        return full, np.asarray(uniques, dtype=object)
+    rank = np.empty(len(order), np.intp)
+    rank[order] = np.arange(len(order))
+    out = np.where(codes >= 0, rank[np.maximum(codes, 0)] if len(rank) else -1, -1)
+    return np.repeat(out, lengths), ranked

@@ -80,4 +80,4 @@ def _judge(data: PlanningData, plan: Plan, today: int, s: ExceptionSettings) -> 
          purchasing.ship_notice_mismatch(data, s, pol)),
         (engineering.revision_conflict(data, plan, pol, wo),
          engineering.draft_revision_pending(data, wo)),
-        records.data_problems(data))
+        records.data_problems(data, plan.items))

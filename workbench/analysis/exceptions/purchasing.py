@@ -21,34 +21,44 @@ from .kinds import ExceptionSettings, frame
 
 
 def _lines(data: PlanningData, lines: pd.DataFrame | None) -> pd.DataFrame:
-    pol = open_purchase_lines(data) if lines is None else lines
-    return pol.assign(element=(pol["purchase_order"] + "/" + pol["line"].astype(str)))
+    return open_purchase_lines(data) if lines is None else lines
 
 
-def _po(sel: pd.DataFrame, kind: str, columns: dict[str, object]) -> pd.DataFrame:
+def _po(pol: pd.DataFrame, mask: np.ndarray, kind: str, columns: dict[str, object]
+        ) -> pd.DataFrame:
+    """The message frame of the lines of ``pol`` flagged in ``mask``: the columns a message
+    reads are taken for those lines only (not the 24 columns of the line frame), and their
+    ``PO/line`` elements made for them alone (the three rules made them for every open line
+    before: 100,000 texts three times on the large demo)."""
+    def col(name: str) -> np.ndarray:
+        return pol[name].to_numpy()[mask]
+
     base: dict[str, object] = {
-        "element": sel["element"].to_numpy(), "element_type": "purchase_order_line",
-        "item": sel["item"].to_numpy(), "site": sel["site"].to_numpy(),
-        "supplier": sel["supplier"].to_numpy(), "due_day": sel["due_day"].to_numpy(np.int64),
-        "quantity": sel["remaining"].to_numpy(float)}
+        "element": (pd.Series(col("purchase_order"), dtype=pol["purchase_order"].dtype) + "/"
+                    + pd.Series(col("line"), dtype=pol["line"].dtype).astype(str)).to_numpy(),
+        "element_type": "purchase_order_line", "item": col("item"), "site": col("site"),
+        "supplier": col("supplier"), "due_day": col("due_day").astype(np.int64),
+        "quantity": col("remaining").astype(float)}
     base.update(columns)
-    return frame(kind, len(sel), base)
+    return frame(kind, int(np.count_nonzero(mask)), base)
 
 
 def confirmation_missing(data: PlanningData, today: int, s: ExceptionSettings,
                          lines: pd.DataFrame | None = None) -> pd.DataFrame:
     """E10: a line sent to the supplier (status ``sent``) without acknowledgement
     (``ack_status = none``) more than ``confirmation_days`` after its order's order date;
-    ``days`` = days since the order date. A line whose order has no order date is not judged."""
+    ``days`` = days since the order date. A line whose order has no order date is not judged.
+    (The order date is looked up for the sent, unacknowledged lines only.)"""
     pol = _lines(data, lines)
+    sent = ((pol["status"] == PurchaseStatus.SENT.value)
+            & (pol["ack_status"] == AckStatus.NONE.value)).to_numpy()
     orders = data.purchase_orders.drop_duplicates("code").set_index("code")["order_date"]
-    ordered = day_numbers(orders.reindex(pol["purchase_order"].to_numpy()).to_numpy())
+    ordered = np.full(len(pol), NO_DATE, np.int64)
+    ordered[sent] = day_numbers(
+        orders.reindex(pol["purchase_order"].to_numpy()[sent]).to_numpy())
     waited = today - ordered
-    mask = ((pol["status"] == PurchaseStatus.SENT.value)
-            & (pol["ack_status"] == AckStatus.NONE.value)).to_numpy() & \
-        (ordered != NO_DATE) & (waited > s.confirmation_days)
-    sel = pol[mask]
-    return _po(sel, "confirmation_missing", {
+    mask = sent & (ordered != NO_DATE) & (waited > s.confirmation_days)
+    return _po(pol, mask, "confirmation_missing", {
         "days": waited[mask].astype(float),
         "reason": f"no acknowledgement more than {s.confirmation_days} days after the order"})
 
@@ -71,7 +81,7 @@ def confirmation_differs(data: PlanningData, s: ExceptionSettings,
     reason = np.where(rejected[mask], "rejected by the supplier",
                       np.where(changed[mask], "acknowledged with changes",
                                "promised date differs from the requested date"))
-    out = _po(pol[mask], "confirmation_differs", {
+    out = _po(pol, mask, "confirmation_differs", {
         "suggested_day": requested[mask], "days": shift[mask].astype(float), "reason": reason})
     out.loc[rejected[mask], "severity"] = "high"
     return out
@@ -93,6 +103,6 @@ def ship_notice_mismatch(data: PlanningData, s: ExceptionSettings,
     mask = (asn > EPS) & (off | (late > s.ship_notice_tolerance_days))
     reason = np.where(off[mask], "ship notice quantity differs from the open quantity",
                       "ship notice arrives after the due date")
-    return _po(pol[mask], "ship_notice_mismatch", {
+    return _po(pol, mask, "ship_notice_mismatch", {
         "suggested_quantity": asn[mask], "suggested_day": arrival[mask],
         "days": late[mask].astype(float), "reason": reason})
