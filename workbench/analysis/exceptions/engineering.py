@@ -108,8 +108,19 @@ def draft_revision_pending(data: PlanningData, orders: pd.DataFrame | None = Non
     agg = groups.agg(quantity=("remaining", "sum"), sites=("site", "nunique"),
                      site=("site", "first"), orders=("code", "size"))
     first = hit.assign(n=groups.cumcount())
-    first = first[first["n"] < 5].groupby(["parent", "revision"], sort=True)["code"].agg(
-        ", ".join)
+    first = first[first["n"] < 5]
+    if first[["parent", "revision"]].isna().to_numpy().any():  # groupby drops missing keys
+        listed = first.groupby(["parent", "revision"], sort=True)["code"].agg(
+            ", ".join).reindex(agg.index).to_numpy(dtype=object)
+    else:  # rows sorted by group already: each group's first five codes joined in one pass
+        # (pandas' per-group Python aggregation cost 0.04 s for the large demo's 3,393)
+        par, rv = first["parent"].to_numpy(object), first["revision"].to_numpy(object)
+        new = np.r_[True, (par[1:] != par[:-1]) | (rv[1:] != rv[:-1])] if len(par) else \
+            np.zeros(0, bool)
+        starts = np.flatnonzero(new).tolist()
+        code = first["code"].tolist()
+        listed = np.array([", ".join(code[a:b]) for a, b in
+                           zip(starts, [*starts[1:], len(code)])] + [None], dtype=object)[:-1]
     parent = agg.index.get_level_values(0).to_numpy(dtype=object)
     rev = agg.index.get_level_values(1).to_numpy(dtype=object)
     more = np.where(agg["orders"].to_numpy() > 5, " ...", "")
@@ -118,4 +129,4 @@ def draft_revision_pending(data: PlanningData, orders: pd.DataFrame | None = Non
         "item": parent, "site": np.where(agg["sites"].to_numpy() == 1, agg["site"], ""),
         "quantity": agg["quantity"].to_numpy(float),
         "reason": "draft " + rev + " awaits release; open work orders on another revision: "
-                  + first.reindex(agg.index).to_numpy(dtype=object) + more})
+                  + listed + more})
