@@ -207,8 +207,9 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     released = supply.release_past_due(plan)
     judged = data_rules(data, plan, s)  # the rules that read the data only: once per load
     due = judged.due if endangers else None
-    matrix = PegMatrix(plan, due, codes=judged.codes) if due is not None and pegging is None \
-        else None
+    # the independent claims' order kept per data load (data=)
+    matrix = PegMatrix(plan, due, codes=judged.codes, data=data) \
+        if due is not None and pegging is None else None
     if due is None:
         late = empty()
     elif matrix is not None:
