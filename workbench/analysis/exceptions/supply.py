@@ -14,6 +14,7 @@ import pandas as pd
 
 from workbench.analysis.data import NO_DATE, PlanningData, day_numbers
 from workbench.analysis.netting import Plan, lot_size
+from workbench.analysis.rowmatrix import RowMatrix
 from workbench.analysis.sources import EPS, open_purchase_lines, open_work_orders
 
 from .kinds import ExceptionSettings, choice, frame
@@ -175,8 +176,13 @@ def below_safety_stock(plan: Plan) -> pd.DataFrame:
         rows = rows[plan.planned_at[plan.key[rows]]]
     lead = plan.items.lead_time_days[plan.item[rows]]
     width = max(1, int(np.searchsorted(cal.starts, cal.today + lead.max(initial=0), "left")))
-    firm = plan.on_hand[rows][:, None] + np.cumsum(
-        plan.scheduled[rows, :width] - plan.gross[rows, :width], axis=1)
+    # rows all zero in both matrices (most of them): their firm projection is on hand in
+    # every bucket (on hand + 0.0), so only the others are read and summed
+    live = _maybe_nonzero(plan.scheduled, rows) | _maybe_nonzero(plan.gross, rows)
+    firm = np.repeat(plan.on_hand[rows][:, None] + 0.0, width, axis=1)
+    some = rows[live]
+    firm[live] = plan.on_hand[some][:, None] + np.cumsum(
+        plan.scheduled[some, :width] - plan.gross[some, :width], axis=1)
     window = (cal.starts[None, :width] < (cal.today + lead)[:, None])
     window[:, 0] = True
     under = (firm < safety[rows][:, None] - EPS) & window
@@ -193,3 +199,12 @@ def below_safety_stock(plan: Plan) -> pd.DataFrame:
         "suggested_quantity": gap, "reason": "within lead time: no new order arrives before"})
     out["_row"] = rows
     return out
+
+
+def _maybe_nonzero(matrix: object, rows: np.ndarray) -> np.ndarray:
+    """Per row of ``rows``: False where ``matrix`` is known to be all zero there (a
+    :class:`~workbench.analysis.rowmatrix.RowMatrix` row pointing at its shared zero row),
+    True otherwise (a dense array: every row)."""
+    if isinstance(matrix, RowMatrix):
+        return np.asarray(matrix.slot[rows] != matrix.n_stored, bool)
+    return np.ones(len(rows), bool)
