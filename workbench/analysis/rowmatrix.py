@@ -198,6 +198,32 @@ class RowMatrix(NDArrayOperatorsMixin):
         out.reshape(-1)[place] = self.val[entry]
         return out.reshape(slots.shape + (k,))
 
+    def entries(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The values ``m[rows]`` may hold other than 0, without the dense rows: (position in
+        ``rows``, bucket, value) of each, by position then bucket (``np.nonzero(m[rows])``'s
+        order). Every value not listed is 0 (or -0.0); a listed one may be 0 too (a written row's
+        non-zero values are listed, a compressed row's stored entries are)."""
+        slots = self.slot[np.asarray(rows, np.int64)]
+        at = np.flatnonzero(slots < 0)
+        r = -1 - slots[at].astype(np.int64)
+        start = self.ptr[r]
+        counts = self.ptr[r + 1] - start
+        owner = np.repeat(at, counts)
+        entry = np.arange(len(owner))
+        entry += np.repeat(start - np.cumsum(counts) + counts, counts)
+        col, val = self.col[entry].astype(np.int64), self.val[entry]
+        written = np.flatnonzero((slots >= 0) & (slots != self.n_stored)) if self.n_stored \
+            else at[:0]
+        if len(written):  # rows of the block: their non-zero values, merged in by position
+            block = self.block[slots[written]]
+            o, c = np.nonzero(block)
+            owner = np.concatenate([owner, written[o]])
+            col = np.concatenate([col, c.astype(np.int64)])
+            val = np.concatenate([val, block[o, c]])
+            order = np.argsort(owner * self.block.shape[1] + col, kind="stable")
+            owner, col, val = owner[order], col[order], val[order]
+        return owner, col, val
+
     def _row(self, s: int) -> np.ndarray:
         """The dense row of slot ``s`` (a fresh array, never a view of the block)."""
         if s >= 0:

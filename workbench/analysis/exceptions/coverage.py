@@ -20,6 +20,7 @@ this is the MRP convention that a firm order is moved, not re-sequenced.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ import pandas as pd
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import PlanningData
 from workbench.analysis.netting import Plan
+from workbench.analysis.rowmatrix import RowMatrix
 from workbench.analysis.sources import EPS, requirement_buckets
 
 from .ordering import lex_order
@@ -38,19 +40,29 @@ class _Layout:
     only (no quantity the plan computes), kept per data load (:func:`firm_coverage`): the
     receipts in the horizon in coverage order (``columns``, every kind), their cumulative
     quantity within the row (``cum``, on hand not included), which are of the wanted kinds
-    (``mine``), and the independent requirements of those receipts' rows (``rows``, the
-    flagged rows ascending; per requirement ``row``, ``bucket``, ``day``, ``qty``)."""
+    (``mine``) and those as the first columns of the result (``frame``), and the independent
+    requirements of those receipts' rows (``rows``, the flagged rows ascending) as events in
+    event order (row, day; stable): ``row``, ``day`` (need day), ``qty`` and ``key`` (``2 *
+    (row * span + day - today) + 1``, non-decreasing; None when it would not fit an int64).
+    Their sums per row and bucket (``np.bincount`` as the dense matrix of the rows × buckets
+    holds them) are ``sums`` at the flat positions ``at`` (``position in rows * buckets +
+    bucket``, ascending; every other sum is 0); ``negative``: some sum is below ``-EPS``."""
 
     key: np.ndarray
     calendar: Calendar
     columns: dict[str, np.ndarray]
     cum: np.ndarray
     mine: np.ndarray
+    frame: pd.DataFrame
     rows: np.ndarray
     row: np.ndarray
-    bucket: np.ndarray
     day: np.ndarray
     qty: np.ndarray
+    event_key: np.ndarray | None
+    span: int
+    at: np.ndarray
+    sums: np.ndarray
+    negative: bool
 
     def fits(self, plan: Plan) -> bool:
         """Whether ``plan`` numbers its rows and buckets as the plan this was made for."""
@@ -85,23 +97,115 @@ def _layout(plan: Plan, kinds: tuple[str, ...]) -> _Layout:
     inside = (r_bucket >= 0) & (r_row >= 0)
     keep = np.zeros(len(inside), bool)
     keep[inside] = wanted[r_row[inside]]
-    return _Layout(plan.key, cal, columns, cum, mine, np.flatnonzero(wanted),
-                   r_row[keep].astype(np.int64), r_bucket[keep].astype(np.int64),
-                   np.maximum(req["day"].to_numpy(np.int64)[keep], cal.today),
-                   req["quantity"].to_numpy(float)[keep])
+    rows = np.flatnonzero(wanted)
+    e_row, e_bucket = r_row[keep].astype(np.int64), r_bucket[keep].astype(np.int64)
+    e_day = np.maximum(req["day"].to_numpy(np.int64)[keep], cal.today)
+    e_qty = req["quantity"].to_numpy(float)[keep]
+    # their sums per row and bucket, as the dense matrix holds them (summed in source order)
+    width = cal.n_buckets
+    position = np.full(len(plan.key), -1, np.int64)
+    position[rows] = np.arange(len(rows))
+    sums = np.bincount(position[e_row] * width + e_bucket, weights=e_qty,
+                       minlength=len(rows) * width)
+    at = np.flatnonzero(sums)
+    negative = bool((sums < -EPS).any())
+    # in event order (row, day; stable), as the sort of every event orders them
+    order = lex_order([e_row, e_day])
+    e_row, e_day, e_qty = e_row[order], e_day[order], e_qty[order]
+    last = int(cal.starts.max()) if len(cal.starts) else cal.today
+    span = max(int(e_day.max()) if len(e_day) else cal.today, last, cal.today) - cal.today + 1
+    event_key = None
+    if 2 * (len(plan.key) + 1) * span < 2**62:
+        event_key = 2 * (e_row * span + (e_day - cal.today)) + 1
+    frame = pd.DataFrame({k: v[mine] for k, v in columns.items()})
+    return _Layout(plan.key, cal, columns, cum, mine, frame, rows, e_row, e_day, e_qty,
+                   event_key, span, at, sums[at], negative)
+
+
+def _entries(matrix: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(position in ``rows``, bucket, value) of every value of ``matrix[rows]`` that may be
+    other than 0, by position then bucket (:meth:`RowMatrix.entries`; a dense matrix: its
+    non-zero values)."""
+    if isinstance(matrix, RowMatrix):
+        return matrix.entries(rows)
+    dense = np.asarray(matrix)[rows]
+    r, b = np.nonzero(dense)
+    return r, b, dense[r, b]
 
 
 def _events(plan: Plan, lay: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The requirement events of the rows of ``lay`` (its flagged rows), ordered by row, day
-    and safety stock first (stable): their row, day and cumulative quantity within the row."""
+    and safety stock first (stable): their row, day and cumulative quantity within the row.
+
+    The independent events are in that order already (``lay``); the plan's own (a dependent
+    requirement per row and bucket where the gross requirement exceeds the independent ones
+    by more than ``EPS``, safety stock on the planning day) are found in the gross
+    requirements' stored values and merged in: an independent event before a dependent one on
+    the same row and day (the order of the sort of every event, :func:`_events_sorted`)."""
+    if lay.event_key is None or lay.negative:  # a bucket where no gross is may count
+        return _events_sorted(plan, lay)
     cal = plan.calendar
     width = cal.n_buckets
-    row, bucket, day, qty, rows = lay.row, lay.bucket, lay.day, lay.qty, lay.rows
-    position = np.full(len(plan.key), -1, np.int64)
-    position[rows] = np.arange(len(rows))
-    independent = np.bincount(position[row] * width + bucket, weights=qty,
-                              minlength=len(rows) * width).reshape(len(rows), width)
-    dependent = plan.gross[rows] - independent
+    rows, today = lay.rows, cal.today
+    owner, bucket, gross = _entries(plan.gross, rows)
+    flat = owner * width + bucket
+    found = np.searchsorted(lay.at, flat)
+    hit = found < len(lay.at)
+    hit[hit] = lay.at[found[hit]] == flat[hit]
+    independent = np.zeros(len(flat))
+    independent[hit] = lay.sums[found[hit]]
+    dependent = gross - independent
+    big = dependent > EPS
+    d_row, b, d_qty = rows[owner[big]], bucket[big], dependent[big]
+    d_day = np.maximum(cal.starts[b], today).astype(np.int64)
+    d_key = 2 * (d_row * lay.span + (d_day - today)) + 1
+    safety = plan.items.safety_stock[plan.item[rows]]
+    if plan.planned_at is not None:
+        safety = np.where(plan.planned_at[plan.key[rows]], safety, 0.0)
+    has = safety > EPS
+    s_row, s_qty = rows[has], safety[has].astype(float)
+    s_key = 2 * s_row * lay.span  # on the planning day, first in its row
+    # the plan's events in order (keys of safety stock even, of dependent requirements odd)
+    n_d, n_s = len(d_key), len(s_key)
+    d_at = np.arange(n_d) + np.searchsorted(s_key, d_key)
+    s_at = np.arange(n_s) + np.searchsorted(d_key, s_key)
+
+    def mine(dependent: np.ndarray, safe: np.ndarray) -> np.ndarray:
+        out = np.empty(n_d + n_s, np.result_type(dependent, safe))
+        out[d_at] = dependent
+        out[s_at] = safe
+        return out
+
+    p_key = mine(d_key, s_key)
+    p_row, p_day, p_qty = mine(d_row, s_row), mine(d_day, np.full(n_s, today, np.int64)), \
+        mine(d_qty, s_qty)
+    # merged: after the independent events of an equal key
+    at = np.searchsorted(lay.event_key, p_key, "right") + np.arange(len(p_key))
+    n = len(lay.row) + len(p_key)
+    others = np.ones(n, bool)
+    others[at] = False
+
+    def merged(independent: np.ndarray, own: np.ndarray, dtype: Any) -> np.ndarray:
+        out = np.empty(n, dtype)
+        out[others] = independent
+        out[at] = own
+        return out
+
+    ev_row = merged(lay.row, p_row, np.int64)
+    ev_day = merged(lay.day, p_day, np.int64)
+    ev_qty = merged(lay.qty, p_qty, float)
+    cumulative = pd.Series(ev_qty).groupby(ev_row, sort=False).cumsum().to_numpy(float)
+    return ev_row, ev_day, cumulative
+
+
+def _events_sorted(plan: Plan, lay: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_events` by one sort of every event (the dense gross of the rows read)."""
+    cal = plan.calendar
+    width = cal.n_buckets
+    row, day, qty, rows = lay.row, lay.day, lay.qty, lay.rows
+    independent = np.zeros(len(rows) * width)
+    independent[lay.at] = lay.sums
+    dependent = plan.gross[rows] - independent.reshape(len(rows), width)
     r, b = np.nonzero(dependent > EPS)
     safety = plan.items.safety_stock[plan.item[rows]]
     if plan.planned_at is not None:
@@ -198,8 +302,8 @@ def firm_coverage(plan: Plan, kinds: tuple[str, ...] = ("purchase_order", "work_
     columns, mine = lay.columns, lay.mine
     row, qty = columns["row"], columns["quantity"]
     before_all = plan.on_hand[row] + lay.cum - qty
-    receipts = pd.DataFrame({**{k: v[mine] for k, v in columns.items()},
-                             "before": before_all[mine]})
+    receipts = lay.frame.copy(deep=False)  # its columns shared (copy on write)
+    receipts["before"] = before_all[mine]
     if receipts.empty:
         return receipts.assign(needed=np.zeros(0), need_day=np.zeros(0, np.int64))
     row, qty, before = row[mine], qty[mine], before_all[mine]
