@@ -74,7 +74,7 @@ __all__ = ["CODES", "KINDS", "MESSAGE_COLUMNS", "NAME_COLUMNS", "ROLES", "SEVERI
            "Endangered", "ExceptionList", "ExceptionMessage", "ExceptionSettings", "Kind",
            "compute_exceptions", "firm_coverage", "message_key", "name_messages", "plan_bucket"]
 
-_HIDDEN = ("_row", "_before", "_needed", "_late", "_own_day", "_own_quantity")
+_HIDDEN = ("_row", "_before", "_needed", "_late", "_own_day", "_own_quantity", "_cov")
 
 
 @dataclass(frozen=True)
@@ -218,20 +218,39 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
         assert pegging is not None
         late = straight.demand_late(data, plan, released, pegging)
     pol = judged.lines
-    parts = [
+    loaded = (judged.past_due, *judged.purchasing, *judged.engineering, judged.records)
+    parts = [p for p in (
         supply.reschedule_in(cov, today, s), supply.reschedule_out(cov, today, s),
         supply.cancel(cov), supply.reduce(cov, plan), supply.increase(cov, plan), released,
         judged.past_due, supply.below_safety_stock(plan), late, *judged.purchasing,
-        *judged.engineering, judged.records,
-    ]
-    messages = pd.concat([p for p in parts if len(p)] or [empty()], ignore_index=True)
+        *judged.engineering, judged.records) if len(p)]
+    refs = fast.ref_index(data, cov)
+    # per message: the last coverage row of its element's reference (-1: none) and its
+    # element's rank within its rule's frame; a firm receipt's rule (E01-E05) carries its
+    # coverage row, a per-load rule's frame is looked up and ranked once per load, the
+    # others' elements are no coverage reference (a planned order, a row, E09's demand)
+    at, within = [], []
+    ranked = data.derived("exceptions.element_ranks", (), dict)
+    for p in parts:
+        if "_cov" in p:
+            position = p["_cov"].to_numpy(np.int64)
+            at.append(refs.last[position])
+            within.append(refs.rank[position])
+        elif any(p is q for q in loaded):
+            at.append(refs.lookup_frame(p))
+            within.append(_kept_rank(ranked, p))
+        else:
+            at.append(np.full(len(p), -1, np.int64))
+            within.append(_text_rank(p["element"]))
+    messages = pd.concat(parts or [empty()], ignore_index=True)
     _on_pending_orders(messages, pol)
     for hidden in _HIDDEN:
         if hidden not in messages:
             messages[hidden] = None
     endangered = None
     if matrix is not None and due is not None:
-        endangered = fast.attach_endangers(messages, cov, matrix, due, s.max_endangered)
+        endangered = fast.attach_endangers(messages, cov, matrix, due, s.max_endangered,
+                                           at=np.concatenate(at) if at else None)
         messages["endangers"] = None  # listed on first read (ExceptionList.messages)
     elif pegging is not None and due is not None:
         straight.attach_endangers(messages, cov, pegging, due, s.max_endangered)
@@ -244,17 +263,48 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     rank = np.array([ranks.get(v, len(SEVERITIES)) for v in distinct], np.int64)[found] \
         if len(distinct) else np.zeros(len(messages), np.int64)
     code, _ = pd.factorize(messages["code"], sort=True)
-    # element: its position in a stable sort of the texts (as fixed-width unicode: compared
-    # in C); equal elements rank in their frame order, as a sorted factorisation then the
-    # stable lexsort would leave them
-    by_text = np.argsort(messages["element"].to_numpy(dtype=str), kind="stable")
-    element = np.empty(len(messages), np.int64)
-    element[by_text] = np.arange(len(messages))
+    # element: its rank by text (fixed-width unicode, compared in C) within its rule's frame,
+    # which holds every message of its code when no code comes from two frames; equal
+    # elements keep their frame order (the sort is stable)
+    if _one_frame_per_code(code, [len(p) for p in parts]):
+        element = np.concatenate(within) if within else np.zeros(0, np.int64)
+    else:
+        element = _text_rank(messages["element"])
     order = lex_order([rank, code, element])  # severity, code, element
     messages = messages.iloc[order].reset_index(drop=True)
     _add_names(messages, data, site_names)  # after the sort: fewer columns to put in order
     return ExceptionList(date_of(today), messages,
                          None if endangered is None else endangered.take(order))
+
+
+def _text_rank(elements: pd.Series) -> np.ndarray:
+    """Per element its position in a stable sort of the texts (as fixed-width unicode:
+    compared in C): equal elements rank in their order."""
+    by_text = np.argsort(elements.to_numpy(dtype=str), kind="stable")
+    rank = np.empty(len(by_text), np.int64)
+    rank[by_text] = np.arange(len(by_text))
+    return rank
+
+
+def _kept_rank(kept: dict[int, tuple[pd.DataFrame, np.ndarray]], part: pd.DataFrame
+               ) -> np.ndarray:
+    """:func:`_text_rank` of a per-load rule's frame (shared, read only), made once."""
+    hit = kept.get(id(part))
+    if hit is None or hit[0] is not part:
+        if len(kept) > 64:
+            kept.clear()
+        hit = kept[id(part)] = (part, _text_rank(part["element"]))
+    return hit[1]
+
+
+def _one_frame_per_code(code: np.ndarray, lengths: list[int]) -> bool:
+    """Whether every frame of ``lengths`` (consecutive in ``code``) has one code, and no two
+    frames the same."""
+    if not lengths:
+        return True
+    starts = np.cumsum([0, *lengths[:-1]])
+    low, high = np.minimum.reduceat(code, starts), np.maximum.reduceat(code, starts)
+    return bool((low == high).all()) and len(np.unique(low)) == len(low)
 
 
 def _on_pending_orders(messages: pd.DataFrame, lines: pd.DataFrame) -> None:

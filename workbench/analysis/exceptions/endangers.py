@@ -9,6 +9,8 @@ at most ``limit`` per message, largest quantity first.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -72,19 +74,79 @@ def demand_late(data: PlanningData, plan: Plan, released: pd.DataFrame,
     return out
 
 
+@dataclass
+class RefIndex:
+    """Firm coverage's references (``cov["ref"]``) as positions: per coverage row the last
+    row of its reference (what a dict by reference keeps: ``drop_duplicates("ref",
+    keep="last")``) and the dense rank of its text (as ``np.argsort`` of fixed-width unicode
+    compares it), the distinct references for looking elements up, and the look-ups of the
+    per-load rules' frames already made (by frame). Kept per data (:func:`ref_index`) while
+    the coverage has equal references (the receipts' order is per load,
+    :class:`.coverage._Layout`)."""
+
+    refs: np.ndarray
+    last: np.ndarray
+    rank: np.ndarray
+    index: pd.Index
+    last_of: np.ndarray
+    parts: dict[int, tuple[pd.DataFrame, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, refs: np.ndarray) -> RefIndex:
+        codes, distinct = pd.factorize(refs)  # a missing reference: -1, found by no element
+        ok = codes >= 0
+        last_of = np.full(len(distinct), -1, np.int64)
+        np.maximum.at(last_of, codes[ok], np.flatnonzero(ok))
+        last = np.where(ok, last_of[np.maximum(codes, 0)] if len(distinct) else -1, -1)
+        _, rank = np.unique(refs.astype(str), return_inverse=True)
+        return cls(refs, last.astype(np.int64), rank.reshape(-1).astype(np.int64),
+                   pd.Index(distinct), last_of)
+
+    def lookup(self, elements: np.ndarray) -> np.ndarray:
+        """Per element the last coverage row of the reference equal to it, -1 for none."""
+        found = self.index.get_indexer(pd.Index(elements).astype(str)) if len(self.index) \
+            else np.full(len(elements), -1, np.int64)
+        return np.where(found >= 0, self.last_of[np.maximum(found, 0)], -1).astype(np.int64) \
+            if len(self.last_of) else found.astype(np.int64)
+
+    def lookup_frame(self, part: pd.DataFrame) -> np.ndarray:
+        """:meth:`lookup` of a per-load rule's frame (shared, read only), made once."""
+        hit = self.parts.get(id(part))
+        if hit is None or hit[0] is not part:
+            if len(self.parts) > 64:
+                self.parts.clear()
+            hit = self.parts[id(part)] = (part, self.lookup(part["element"].to_numpy(object)))
+        return hit[1]
+
+
+def ref_index(data: PlanningData, cov: pd.DataFrame) -> RefIndex:
+    """:class:`RefIndex` of ``cov``, made again only when its references differ from the
+    last one made for ``data`` (compared by value: the same objects on a later plan)."""
+    refs = cov["ref"].to_numpy(dtype=object) if "ref" in cov else np.zeros(0, object)
+    kept: dict[str, RefIndex] = data.derived("exceptions.ref_index", (), dict)
+    hit = kept.get("index")
+    if hit is None or len(hit.refs) != len(refs) or not (
+            hit.refs is refs or bool(np.array_equal(hit.refs, refs))):
+        hit = kept["index"] = RefIndex.of(refs)
+    return hit
+
+
 def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatrix,
-                     due: DueDates, limit: int) -> Endangered:
+                     due: DueDates, limit: int, at: np.ndarray | None = None) -> Endangered:
     """The endangered demands of every message (module doc), as columns
     (:class:`.listing.Endangered`, in the frame's order): an E09 message's own demand (its
     hidden ``_own_day``/``_own_quantity``), else the pegs of E06's late buckets, of a firm
-    receipt's coverage or of a row below safety stock; nothing for the others."""
+    receipt's coverage or of a row below safety stock; nothing for the others. ``at``: per
+    message the last coverage row of the reference equal to its element (-1 for none,
+    :class:`RefIndex`) when the caller knows it; else it is looked up here."""
     plan = matrix.plan
     n = len(messages)
     own = messages["_own_day"].notna().to_numpy(bool)  # E09: its own demand
     late_col = messages["_late"].to_numpy(dtype=object)
     is_late = messages["_late"].notna().to_numpy(bool) & ~own  # E06's late buckets
-    cov = cov.drop_duplicates("ref", keep="last")  # as a dict by reference keeps it
-    at = pd.Index(cov["ref"]).get_indexer(messages["element"].astype(str))
+    if at is None:
+        cov = cov.drop_duplicates("ref", keep="last")  # as a dict by reference keeps it
+        at = pd.Index(cov["ref"]).get_indexer(messages["element"].astype(str))
     firm = ~own & ~is_late & messages["element_type"].isin(
         ["purchase_order_line", "work_order"]).to_numpy() & (at >= 0)
     safety = ~own & ~is_late & ~firm & (messages["kind"] == "below_safety_stock").to_numpy()

@@ -40,13 +40,11 @@ def _firm(cov: pd.DataFrame, mask: np.ndarray, kind: str,
         "quantity": sel("quantity"),
         "role": choice(is_wo, "buyer", "planner"),
         "_row": sel("row"), "_before": sel("before"), "_needed": sel("needed"),
+        "_cov": np.flatnonzero(mask),  # its coverage row (endangered demands, element order)
     }
     columns.update({k: (v[mask] if isinstance(v, np.ndarray) and len(v) == len(cov) else v)
                     for k, v in extra.items()})
-    out = frame(kind, int(mask.sum()), columns)
-    for hidden in ("_row", "_before", "_needed"):
-        out[hidden] = columns[hidden]
-    return out
+    return frame(kind, int(mask.sum()), columns)  # the hidden columns (_row ...) included
 
 
 def reschedule_in(cov: pd.DataFrame, today: int, s: ExceptionSettings) -> pd.DataFrame:

@@ -1,0 +1,57 @@
+"""Message assembly: coverage references as positions, element order per rule's frame.
+
+Hand-computed cases for what ``compute_exceptions`` uses instead of hashing element strings
+against the coverage's references and sorting every element text per plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis.data import PlanningData
+from workbench.analysis.exceptions import _one_frame_per_code, _text_rank
+from workbench.analysis.exceptions.endangers import RefIndex, ref_index
+
+
+def test_ref_index_last_row_and_rank() -> None:
+    refs = np.array(["PO-2/1", "PO-1/1", "PO-2/1", "WO-9", "PO-1/1"], dtype=object)
+    idx = RefIndex.of(refs)
+    # the last row of each reference (drop_duplicates(keep="last")): PO-2/1 -> 2, PO-1/1 -> 4
+    assert idx.last.tolist() == [2, 4, 2, 3, 4]
+    # dense rank of the text: PO-1/1 < PO-2/1 < WO-9
+    assert idx.rank.tolist() == [1, 0, 1, 2, 0]
+    assert idx.lookup(np.array(["WO-9", "PO-3/1", "PO-2/1"], dtype=object)).tolist() == \
+        [3, -1, 2]
+    # the same answer as the dict by reference the look-up replaced
+    cov = pd.DataFrame({"ref": refs}).drop_duplicates("ref", keep="last")
+    old = pd.Index(cov["ref"]).get_indexer(["WO-9", "PO-3/1", "PO-2/1"])
+    assert cov.index.to_numpy()[old[old >= 0]].tolist() == [3, 2]
+
+
+def test_ref_index_empty() -> None:
+    idx = RefIndex.of(np.zeros(0, dtype=object))
+    assert idx.lookup(np.array(["A"], dtype=object)).tolist() == [-1]
+
+
+def test_ref_index_kept_while_references_equal() -> None:
+    data = PlanningData.from_rows()
+    cov = pd.DataFrame({"ref": np.array(["B", "A"], dtype=object)})
+    first = ref_index(data, cov)
+    again = ref_index(data, pd.DataFrame({"ref": np.array(["B", "A"], dtype=object)}))
+    assert again is first  # equal references: made once
+    other = ref_index(data, pd.DataFrame({"ref": np.array(["A", "B"], dtype=object)}))
+    assert other is not first and other.last.tolist() == [0, 1]
+    assert other.rank.tolist() == [0, 1]
+
+
+def test_text_rank_stable() -> None:
+    elements = pd.Series(["b", "a", "b", "a10", "a"], dtype=object)
+    # sorted: a(1), a(4), a10(3), b(0), b(2)
+    assert _text_rank(elements).tolist() == [3, 0, 4, 2, 1]
+
+
+def test_one_frame_per_code() -> None:
+    assert _one_frame_per_code(np.array([1, 1, 0, 2, 2]), [2, 1, 2])
+    assert not _one_frame_per_code(np.array([1, 0, 0, 2, 2]), [2, 1, 2])  # two codes in one
+    assert not _one_frame_per_code(np.array([1, 1, 0, 1, 1]), [2, 1, 2])  # one code twice
+    assert _one_frame_per_code(np.zeros(0, np.int64), [])
