@@ -55,3 +55,28 @@ def test_one_frame_per_code() -> None:
     assert not _one_frame_per_code(np.array([1, 0, 0, 2, 2]), [2, 1, 2])  # two codes in one
     assert not _one_frame_per_code(np.array([1, 1, 0, 1, 1]), [2, 1, 2])  # one code twice
     assert _one_frame_per_code(np.zeros(0, np.int64), [])
+
+
+def test_item_rows_as_names_look_them_up() -> None:
+    from workbench.analysis.exceptions import _item_rows, _NameTables
+
+    items = pd.DataFrame({"code": ["A", "B", "A"], "description": ["a", None, "a2"],
+                          "stock_uom": ["EA", "KG", "EA"], "planner": ["P", "Q", "P"],
+                          "buyer": ["X", "Y", "X"]})
+    data = PlanningData.from_rows(items=items.to_dict("records"))
+    names = _NameTables.of(data)
+    # A: its first row (0), B: row 1, Z unknown and a missing code: -1 (the tables' "")
+    rows = _item_rows(names, pd.Series(["B", "Z", "A", None, "B"], dtype=object))
+    assert rows.tolist() == [1, -1, 0, -1, 1]
+    assert names.item_text["item_description"][rows].tolist() == ["", "", "a", "", ""]
+    assert names.item_text["unit"][rows].tolist() == ["KG", "", "EA", "", "KG"]
+
+
+def test_pending_elements_once_per_lines() -> None:
+    from workbench.analysis.exceptions import _pending_elements
+
+    lines = pd.DataFrame({"purchase_order": ["PO-1", "pending:REQ-7", "pending:REQ-8"],
+                          "line": [1, 1, 2], "source": ["sync", "overlay", "sync"]})
+    # only the overlay's lines placed by a pending decision
+    assert _pending_elements(lines).tolist() == ["pending:REQ-7/1"]
+    assert _pending_elements(lines.iloc[:1]).tolist() == []

@@ -229,21 +229,34 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     # element's rank within its rule's frame; a firm receipt's rule (E01-E05) carries its
     # coverage row, a per-load rule's frame is looked up and ranked once per load, the
     # others' elements are no coverage reference (a planned order, a row, E09's demand)
-    at, within = [], []
+    # and its item's row in the name tables (E01-E05: the coverage's items looked up once
+    # per equal set of them)
+    at: list[np.ndarray] = []
+    within: list[np.ndarray] = []
+    named: list[np.ndarray] = []
+    nobody = np.zeros(0, np.int64)  # no item master: no name to look up
     ranked = data.derived("exceptions.element_ranks", (), dict)
+    names = _name_tables(data)
+    items_at = data.derived("exceptions.item_rows", (names,), dict)
+    cov_items = _coverage_items(items_at, names, cov) if len(names.items) else None
     for p in parts:
         if "_cov" in p:
             position = p["_cov"].to_numpy(np.int64)
             at.append(refs.last[position])
             within.append(refs.rank[position])
+            named.append(cov_items[position] if cov_items is not None else nobody)
         elif any(p is q for q in loaded):
             at.append(refs.lookup_frame(p))
-            within.append(_kept_rank(ranked, p))
+            within.append(_kept(ranked, p, lambda f: _text_rank(f["element"])))
+            named.append(_kept(items_at, p, lambda f: _item_rows(names, f["item"]))
+                         if len(names.items) else nobody)
         else:
             at.append(np.full(len(p), -1, np.int64))
             within.append(_text_rank(p["element"]))
+            named.append(_item_rows(names, p["item"]) if len(names.items) else nobody)
     messages = pd.concat(parts or [empty()], ignore_index=True)
-    _on_pending_orders(messages, pol)
+    _on_pending_orders(messages, data.derived("exceptions.pending", (pol,),
+                                              lambda: _pending_elements(pol)))
     for hidden in _HIDDEN:
         if hidden not in messages:
             messages[hidden] = None
@@ -272,7 +285,9 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
         element = _text_rank(messages["element"])
     order = lex_order([rank, code, element])  # severity, code, element
     messages = messages.iloc[order].reset_index(drop=True)
-    _add_names(messages, data, site_names)  # after the sort: fewer columns to put in order
+    item_rows = np.concatenate(named)[order] if parts and len(names.items) else None
+    # after the sort: fewer columns to put in order
+    _add_names(messages, data, site_names, item_rows)
     return ExceptionList(date_of(today), messages,
                          None if endangered is None else endangered.take(order))
 
@@ -286,15 +301,37 @@ def _text_rank(elements: pd.Series) -> np.ndarray:
     return rank
 
 
-def _kept_rank(kept: dict[int, tuple[pd.DataFrame, np.ndarray]], part: pd.DataFrame
-               ) -> np.ndarray:
-    """:func:`_text_rank` of a per-load rule's frame (shared, read only), made once."""
+def _kept(kept: dict[Any, Any], part: pd.DataFrame, make: Any) -> np.ndarray:
+    """``make(part)`` of a per-load rule's frame (shared, read only), made once (``kept``
+    by the frame)."""
     hit = kept.get(id(part))
     if hit is None or hit[0] is not part:
         if len(kept) > 64:
             kept.clear()
-        hit = kept[id(part)] = (part, _text_rank(part["element"]))
-    return hit[1]
+        hit = kept[id(part)] = (part, make(part))
+    result: np.ndarray = hit[1]
+    return result
+
+
+def _item_rows(names: _NameTables, items: pd.Series) -> np.ndarray:
+    """Per item code its row in the item master's name tables (-1: unknown or missing), as
+    :func:`_add_names` finds it."""
+    values = items.to_numpy(dtype=object) if isinstance(items, pd.Series) else items
+    found, distinct = pd.factorize(values)  # each code looked up once; missing: -1
+    return np.append(names.items.get_indexer(distinct), -1)[found].astype(np.int64)
+
+
+def _coverage_items(kept: dict[Any, Any], names: _NameTables, cov: pd.DataFrame
+                    ) -> np.ndarray:
+    """:func:`_item_rows` of the firm coverage's items, made again only when they differ
+    from the last ones (compared by value: the same objects on a later plan)."""
+    items = cov["item"].to_numpy(dtype=object) if "item" in cov else np.zeros(0, object)
+    hit = kept.get("coverage")
+    if hit is None or len(hit[0]) != len(items) or not (
+            hit[0] is items or bool(np.array_equal(hit[0], items))):
+        hit = kept["coverage"] = (items, _item_rows(names, items))
+    result: np.ndarray = hit[1]
+    return result
 
 
 def _one_frame_per_code(code: np.ndarray, lengths: list[int]) -> bool:
@@ -307,16 +344,24 @@ def _one_frame_per_code(code: np.ndarray, lengths: list[int]) -> bool:
     return bool((low == high).all()) and len(np.unique(low)) == len(low)
 
 
-def _on_pending_orders(messages: pd.DataFrame, lines: pd.DataFrame) -> None:
-    """Messages on the line a pending ``order`` decision will place (``pending:REQ/1``,
-    :mod:`workbench.analysis.overlay`) say so in their reason: the advice conflicts with the
-    buyer's decision on requisition REQ, which stays as it is (in place)."""
+def _pending_elements(lines: pd.DataFrame) -> np.ndarray:
+    """The elements (``pending:REQ/1``) of the open PO lines a pending ``order`` decision
+    will place (:mod:`workbench.analysis.overlay`); read once per set of lines."""
     placed = lines[(lines["source"] == "overlay").to_numpy(bool)] if "source" in lines else lines
     pending = placed["purchase_order"].astype(str).str.startswith(PENDING_ORDER).to_numpy(bool)
-    if not pending.any() or not len(messages):
-        return
+    if not pending.any():
+        return np.zeros(0, object)
     orders = placed["purchase_order"].astype(str).to_numpy()[pending]
-    elements = orders + "/" + placed["line"].astype(str).to_numpy()[pending]
+    result: np.ndarray = orders + "/" + placed["line"].astype(str).to_numpy()[pending]
+    return result
+
+
+def _on_pending_orders(messages: pd.DataFrame, elements: np.ndarray) -> None:
+    """Messages on the line a pending ``order`` decision will place (``elements``,
+    :func:`_pending_elements`) say so in their reason: the advice conflicts with the
+    buyer's decision on requisition REQ, which stays as it is (in place)."""
+    if not len(elements) or not len(messages):
+        return
     hit = messages["element"].isin(elements).to_numpy()
     codes = messages.loc[hit, "element"].str.removeprefix(PENDING_ORDER).str.rsplit(
         "/", n=1).str[0]
@@ -334,16 +379,23 @@ def name_messages(messages: pd.DataFrame, data: PlanningData,
     return out
 
 
+def _name_tables(data: PlanningData) -> _NameTables:
+    result: _NameTables = data.derived("exceptions.names", (data.items, data.suppliers),
+                                       lambda: _NameTables.of(data))
+    return result
+
+
 def _add_names(out: pd.DataFrame, data: PlanningData,
-               site_names: Mapping[str, str] | None) -> None:
-    """:func:`name_messages` in place."""
-    names = data.derived("exceptions.names", (data.items, data.suppliers),
-                         lambda: _NameTables.of(data))
-    item, distinct = pd.factorize(out["item"].to_numpy(object))  # look up each item once
-    at = names.items.get_indexer(distinct)
+               site_names: Mapping[str, str] | None,
+               item_rows: np.ndarray | None = None) -> None:
+    """:func:`name_messages` in place; ``item_rows``: each message's row in the item
+    master's name tables (:func:`_item_rows`) when the caller knows them."""
+    names = _name_tables(data)
+    if item_rows is None and len(names.items):
+        item_rows = _item_rows(names, out["item"])
     for column in ("item_description", "unit", "planner", "buyer"):
-        out[column] = np.append(names.item_text[column][at], "")[item] if len(names.items) \
-            else ""
+        # the tables end with "": the row -1 of an unknown or missing code
+        out[column] = names.item_text[column][item_rows] if item_rows is not None else ""
     supplier, distinct = pd.factorize(out["supplier"].to_numpy(object))
     out["supplier_name"] = (np.append(names.supplier_text[names.suppliers.get_indexer(distinct)],
                                       "")[supplier] if len(names.suppliers) else "")
