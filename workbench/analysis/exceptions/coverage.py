@@ -32,6 +32,7 @@ from workbench.analysis.rowmatrix import RowMatrix
 from workbench.analysis.sources import EPS, requirement_buckets
 
 from .ordering import lex_order
+from .pegmatrix import _bisect
 
 
 @dataclass(frozen=True)
@@ -232,17 +233,9 @@ def _first_above(ev_row: np.ndarray, cumulative: np.ndarray, rows: np.ndarray,
     allow_exact_matches=False)`` finds)."""
     lo = np.searchsorted(ev_row, rows, "left")
     end = np.searchsorted(ev_row, rows, "right")
-    hi = end.copy()
-    last = max(len(cumulative) - 1, 0)
-    while True:
-        active = lo < hi
-        if not active.any():
-            break
-        mid = (lo + hi) // 2
-        below = active & (cumulative[np.minimum(mid, last)] <= probe)
-        lo = np.where(below, mid + 1, lo)
-        hi = np.where(active & ~below, mid, hi)
-    return np.where(lo < end, lo, -1)
+    first = _bisect(cumulative, lo, end, np.broadcast_to(np.asarray(probe, float), lo.shape),
+                    strict=True)
+    return np.where(first < end, first, -1)
 
 
 def _first_above_asof(ev_row: np.ndarray, cumulative: np.ndarray, rows: np.ndarray,

@@ -43,6 +43,7 @@ from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import PlanningData
 from workbench.analysis.netting import Plan
 from workbench.analysis.pegging import Pegging
+from workbench.analysis.rowmatrix import RowMatrix
 from workbench.analysis.sources import EPS, requirement_buckets
 
 from .ordering import lex_order
@@ -94,18 +95,25 @@ def _bisect(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, probe: np.ndarra
             strict: bool) -> np.ndarray:
     """Per probe: the first position in ``[lo, hi)`` whose value is above (``strict``) or at
     least ``probe`` (``hi`` when none); ``values`` ascend within each range. All probes at once,
-    one halving step per pass."""
+    one halving step per pass; once fewer than a quarter still search (most ranges are short,
+    a few long), those go on alone (taking them out every pass costs more than it saves)."""
     lo, hi = lo.copy(), hi.copy()
     last = max(len(values) - 1, 0)
+    active = lo < hi
     while True:
-        active = lo < hi
-        if not active.any():
+        searching = int(np.count_nonzero(active))
+        if not searching:
             return lo
-        mid = (lo + hi) // 2
+        if searching * 4 < len(lo):
+            at = np.flatnonzero(active)
+            lo[at] = _bisect(values, lo[at], hi[at], probe[at], strict)
+            return lo
+        mid = (lo + hi) >> 1  # positions are not negative: // 2, faster
         value = values[np.minimum(mid, last)]
         below = active & ((value <= probe) if strict else (value < probe))
         lo = np.where(below, mid + 1, lo)
         hi = np.where(active & ~below, mid, hi)
+        active = lo < hi
 
 
 def _sorted_overlaps(a_row: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_row: np.ndarray,
@@ -115,8 +123,10 @@ def _sorted_overlaps(a_row: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_ro
     b-interval the a-intervals of its row ending after its start up to the first starting at or
     after its end; overlap ``min(hi) - max(lo)`` (the one elementary piece the sort finds: no
     other start or end lies inside it). Listed by b, then a: position order."""
-    start = np.searchsorted(a_row, b_row, "left")
-    end = np.searchsorted(a_row, b_row, "right")
+    # each row's run of a-intervals (rows ascending, not negative): counted, not searched
+    ptr = np.zeros(max(int(a_row[-1]), int(b_row[-1])) + 2, np.int64)
+    np.cumsum(np.bincount(a_row, minlength=len(ptr) - 1), out=ptr[1:])
+    start, end = ptr[b_row], ptr[b_row + 1]
     first = _bisect(a_hi, start, end, b_lo, strict=True)
     stop = _bisect(a_lo, first, end, b_hi, strict=False)
     bi, ai = _expand(first, np.maximum(stop - first, 0))
@@ -173,7 +183,22 @@ def _orders(matrix: Any, limit: float
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`above` of a plan matrix with what the pegging matrix reads of those entries:
     (row, bucket, value) of each entry above ``limit`` (row-major), the rows holding one
-    (ascending) and their values (rows × buckets), from one read of the matrix."""
+    (ascending) and their values (rows × buckets; a :class:`RowMatrix`'s read from its stored
+    values only, :meth:`RowMatrix.entries`: a -0.0 of a written row may read as 0.0), from
+    one read of the matrix."""
+    if isinstance(matrix, RowMatrix) and limit >= 0:
+        rows = matrix.stored_rows
+        owner, col, val = matrix.entries(rows)
+        big = np.flatnonzero(val > limit)
+        r = owner[big]
+        first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if len(r) else r
+        held = r[first]
+        local = np.full(len(rows), -1, np.int64)
+        local[held] = np.arange(len(held))
+        mine = np.flatnonzero(local[owner] >= 0)
+        values = np.zeros((len(held), matrix.shape[1]))
+        values[local[owner[mine]], col[mine]] = val[mine]
+        return rows[r], col[big], val[big], rows[held], values
     stored = getattr(matrix, "stored_rows", None)
     if stored is None or limit < 0:
         values = np.asarray(matrix)
@@ -347,11 +372,14 @@ class PegMatrix:
         ptr = np.zeros(len(plan.key) + 1, np.int64)
         np.cumsum(np.bincount(row, minlength=len(plan.key)), out=ptr[1:])
         quantity = self.order_size[owner] * factor
+        parent_order = np.full(n, -1, np.int64)  # independent claims: -1, factor 0
+        parent_order[at] = owner
+        factors = np.zeros(n)
+        factors[at] = factor
+        peg = np.full(n, -1, np.int64)  # dependent claims: -1
+        peg[ind] = kept.peg
         return Claims(row, merged(kept.bucket, dep_bucket.astype(np.int64)),
-                      merged(kept.quantity, quantity),
-                      merged(np.full(len(kept.row), -1, np.int64), owner.astype(np.int64)),
-                      merged(np.zeros(len(kept.row)), factor),
-                      merged(kept.peg, np.full(len(child), -1, np.int64)), ptr)
+                      merged(kept.quantity, quantity), parent_order, factors, peg, ptr)
 
     def _sorted(self, pegging: Pegging | None) -> Claims:
         """Every claim, ordered by one sort of all of them (``pegging`` given: its
