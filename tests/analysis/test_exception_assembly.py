@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.analysis.data import PlanningData
-from workbench.analysis.exceptions import _one_frame_per_code, _text_rank
+from workbench.analysis.exceptions import _one_frame_per_group, _text_rank
 from workbench.analysis.exceptions.endangers import RefIndex, ref_index
 
 
@@ -50,11 +50,11 @@ def test_text_rank_stable() -> None:
     assert _text_rank(elements).tolist() == [3, 0, 4, 2, 1]
 
 
-def test_one_frame_per_code() -> None:
-    assert _one_frame_per_code(np.array([1, 1, 0, 2, 2]), [2, 1, 2])
-    assert not _one_frame_per_code(np.array([1, 0, 0, 2, 2]), [2, 1, 2])  # two codes in one
-    assert not _one_frame_per_code(np.array([1, 1, 0, 1, 1]), [2, 1, 2])  # one code twice
-    assert _one_frame_per_code(np.zeros(0, np.int64), [])
+def test_one_frame_per_group() -> None:
+    assert _one_frame_per_group(np.array([1, 1, 0, 2, 2]), [2, 1, 2])
+    assert not _one_frame_per_group(np.array([1, 0, 0, 2, 2]), [2, 1, 2])  # two codes in one
+    assert not _one_frame_per_group(np.array([1, 1, 0, 1, 1]), [2, 1, 2])  # one code twice
+    assert _one_frame_per_group(np.zeros(0, np.int64), [])
 
 
 def test_item_rows_as_names_look_them_up() -> None:
@@ -80,3 +80,41 @@ def test_pending_elements_once_per_lines() -> None:
     # only the overlay's lines placed by a pending decision
     assert _pending_elements(lines).tolist() == ["pending:REQ-7/1"]
     assert _pending_elements(lines.iloc[:1]).tolist() == []
+
+
+def test_frame_in_message_order_one_piece_per_severity() -> None:
+    from workbench.analysis.exceptions import _in_message_order
+    from workbench.analysis.exceptions.kinds import frame
+
+    part = frame("confirmation_differs", 5, {
+        "element": np.array(["PO-2/1", "PO-1/1", "PO-3/1", "PO-1/1", "PO-0/9"], dtype=object),
+        "severity": np.array(["medium", "high", "medium", "medium", "high"], dtype=object),
+        "days": np.array([1.0, 2.0, 3.0, 4.0, 5.0])})
+    pieces = _in_message_order(part)
+    # high first, then medium; each by element text, equal elements in frame order
+    assert [p["severity"].tolist() for p in pieces] == [["high", "high"],
+                                                          ["medium", "medium", "medium"]]
+    assert [p["element"].tolist() for p in pieces] == [["PO-0/9", "PO-1/1"],
+                                                         ["PO-1/1", "PO-2/1", "PO-3/1"]]
+    assert [p["days"].tolist() for p in pieces] == [[5.0, 2.0], [4.0, 1.0, 3.0]]
+    assert all(p.index.equals(pd.RangeIndex(len(p))) for p in pieces)
+    assert _in_message_order(part.iloc[:0]) == []
+
+
+def test_firm_messages_in_the_order_given() -> None:
+    from workbench.analysis.exceptions import supply
+
+    cov = pd.DataFrame({
+        "row": [0, 0, 1], "item": ["A", "A", "B"], "site": ["S", "S", "S"],
+        "kind": ["purchase_order", "work_order", "purchase_order"],
+        "ref": ["PO-9/1", "WO-1", "PO-1/1"], "supplier": ["V", "", "V"],
+        "day": [10, 12, 11], "bucket": [0, 0, 0], "quantity": [5.0, 6.0, 7.0],
+        "before": [0.0, 5.0, 0.0], "needed": [0.0, 0.0, 0.0], "need_day": [-1, -1, -1]})
+    plain = supply.cancel(cov)  # every receipt serves nothing: all three cancelled
+    assert plain["element"].tolist() == ["PO-9/1", "WO-1", "PO-1/1"]
+    assert plain["_cov"].tolist() == [0, 1, 2]
+    given = supply.cancel(cov, np.array([2, 0, 1]))
+    assert given["element"].tolist() == ["PO-1/1", "PO-9/1", "WO-1"]
+    assert given["_cov"].tolist() == [2, 0, 1]
+    assert given["quantity"].tolist() == [7.0, 5.0, 6.0]
+    assert given["role"].tolist() == ["buyer", "buyer", "planner"]

@@ -218,24 +218,32 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
         assert pegging is not None
         late = straight.demand_late(data, plan, released, pegging)
     pol = judged.lines
-    loaded = (judged.past_due, *judged.purchasing, *judged.engineering, judged.records)
-    parts = [p for p in (
-        supply.reschedule_in(cov, today, s), supply.reschedule_out(cov, today, s),
-        supply.cancel(cov), supply.reduce(cov, plan), supply.increase(cov, plan), released,
-        judged.past_due, supply.below_safety_stock(plan), late, *judged.purchasing,
-        *judged.engineering, judged.records) if len(p)]
     refs = fast.ref_index(data, cov)
+    by = refs.by_rank  # E01-E05 listed by their reference's text: in message order
+    pieces = data.derived("exceptions.pieces", (), dict)
+    # the per-load rules' frames in message order, one piece per severity: once per load
+    loaded = [piece for judged_frame in (judged.past_due, *judged.purchasing,
+                                         *judged.engineering, judged.records)
+              for piece in _kept(pieces, judged_frame, _in_message_order)]
+    parts = [p for p in (
+        supply.reschedule_in(cov, today, s, by), supply.reschedule_out(cov, today, s, by),
+        supply.cancel(cov, by), supply.reduce(cov, plan, by), supply.increase(cov, plan, by),
+        *_in_message_order(released), *_in_message_order(supply.below_safety_stock(plan)),
+        *_in_message_order(late), *loaded) if len(p)]
+    # the frames in message order (severity, code): then the messages are already sorted
+    severities = {v: i for i, v in enumerate(SEVERITIES)}
+    parts.sort(key=lambda p: (severities.get(p["severity"].iat[0], len(SEVERITIES)),
+                              str(p["code"].iat[0])))
     # per message: the last coverage row of its element's reference (-1: none) and its
-    # element's rank within its rule's frame; a firm receipt's rule (E01-E05) carries its
-    # coverage row, a per-load rule's frame is looked up and ranked once per load, the
-    # others' elements are no coverage reference (a planned order, a row, E09's demand)
-    # and its item's row in the name tables (E01-E05: the coverage's items looked up once
-    # per equal set of them)
+    # element's rank within its frame (frames are in element order); a firm receipt's rule
+    # (E01-E05) carries its coverage row, a per-load rule's frame is looked up once per
+    # load, the others' elements are no coverage reference (a planned order, a row, E09's
+    # demand); and its item's row in the name tables (E01-E05: the coverage's items looked
+    # up once per equal set of them)
     at: list[np.ndarray] = []
     within: list[np.ndarray] = []
     named: list[np.ndarray] = []
     nobody = np.zeros(0, np.int64)  # no item master: no name to look up
-    ranked = data.derived("exceptions.element_ranks", (), dict)
     names = _name_tables(data)
     items_at = data.derived("exceptions.item_rows", (names,), dict)
     cov_items = _coverage_items(items_at, names, cov) if len(names.items) else None
@@ -247,12 +255,12 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
             named.append(cov_items[position] if cov_items is not None else nobody)
         elif any(p is q for q in loaded):
             at.append(refs.lookup_frame(p))
-            within.append(_kept(ranked, p, lambda f: _text_rank(f["element"])))
+            within.append(np.arange(len(p)))
             named.append(_kept(items_at, p, lambda f: _item_rows(names, f["item"]))
                          if len(names.items) else nobody)
         else:
             at.append(np.full(len(p), -1, np.int64))
-            within.append(_text_rank(p["element"]))
+            within.append(np.arange(len(p)))
             named.append(_item_rows(names, p["item"]) if len(names.items) else nobody)
     messages = pd.concat(parts or [empty()], ignore_index=True)
     _on_pending_orders(messages, data.derived("exceptions.pending", (pol,),
@@ -272,24 +280,45 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
         messages["endangers"] = [e or [] for e in messages["endangers"].tolist()]
     # severity: its rank, looked up once per distinct value (an unknown one last)
     found, distinct = pd.factorize(messages["severity"].to_numpy(object))
-    ranks = {v: i for i, v in enumerate(SEVERITIES)}
-    rank = np.array([ranks.get(v, len(SEVERITIES)) for v in distinct], np.int64)[found] \
+    rank = np.array([severities.get(v, len(SEVERITIES)) for v in distinct], np.int64)[found] \
         if len(distinct) else np.zeros(len(messages), np.int64)
     code, _ = pd.factorize(messages["code"], sort=True)
-    # element: its rank by text (fixed-width unicode, compared in C) within its rule's frame,
-    # which holds every message of its code when no code comes from two frames; equal
+    # element: its rank by text (fixed-width unicode, compared in C) within its frame, which
+    # holds every message of its severity and code when no two frames share them; equal
     # elements keep their frame order (the sort is stable)
-    if _one_frame_per_code(code, [len(p) for p in parts]):
+    if _one_frame_per_group(rank * (len(code) + 1) + code, [len(p) for p in parts]):
         element = np.concatenate(within) if within else np.zeros(0, np.int64)
     else:
         element = _text_rank(messages["element"])
     order = lex_order([rank, code, element])  # severity, code, element
-    messages = messages.iloc[order].reset_index(drop=True)
-    item_rows = np.concatenate(named)[order] if parts and len(names.items) else None
+    # the frames came in message order: the order is the identity but where a frame's
+    # messages were not of one severity and code
+    moved = not np.array_equal(order, np.arange(len(order)))
+    if moved:
+        messages = messages.iloc[order].reset_index(drop=True)
+    item_rows = (np.concatenate(named)[order] if moved else np.concatenate(named)) \
+        if parts and len(names.items) else None
     # after the sort: fewer columns to put in order
     _add_names(messages, data, site_names, item_rows)
-    return ExceptionList(date_of(today), messages,
-                         None if endangered is None else endangered.take(order))
+    return ExceptionList(date_of(today), messages, None if endangered is None
+                         else endangered.take(order) if moved else endangered)
+
+
+def _in_message_order(part: pd.DataFrame) -> list[pd.DataFrame]:
+    """A rule's frame in message order: one piece per severity (in :data:`SEVERITIES`
+    order, an unknown one last), each in the stable order of its elements' texts
+    (:func:`_text_rank`)."""
+    if not len(part):
+        return []
+    severity = part["severity"].to_numpy(dtype=object)
+    first = severity[0]
+    kinds = [first] if bool((severity == first).all()) else list(pd.unique(severity))
+    ranks = {v: i for i, v in enumerate(SEVERITIES)}
+    kinds.sort(key=lambda v: ranks.get(v, len(SEVERITIES)))
+    order = np.argsort(part["element"].to_numpy(dtype=str), kind="stable")
+    if len(kinds) == 1:
+        return [part.iloc[order].reset_index(drop=True)]
+    return [part.iloc[order[severity[order] == v]].reset_index(drop=True) for v in kinds]
 
 
 def _text_rank(elements: pd.Series) -> np.ndarray:
@@ -301,7 +330,7 @@ def _text_rank(elements: pd.Series) -> np.ndarray:
     return rank
 
 
-def _kept(kept: dict[Any, Any], part: pd.DataFrame, make: Any) -> np.ndarray:
+def _kept(kept: dict[Any, Any], part: pd.DataFrame, make: Any) -> Any:
     """``make(part)`` of a per-load rule's frame (shared, read only), made once (``kept``
     by the frame)."""
     hit = kept.get(id(part))
@@ -309,8 +338,7 @@ def _kept(kept: dict[Any, Any], part: pd.DataFrame, make: Any) -> np.ndarray:
         if len(kept) > 64:
             kept.clear()
         hit = kept[id(part)] = (part, make(part))
-    result: np.ndarray = hit[1]
-    return result
+    return hit[1]
 
 
 def _item_rows(names: _NameTables, items: pd.Series) -> np.ndarray:
@@ -334,13 +362,13 @@ def _coverage_items(kept: dict[Any, Any], names: _NameTables, cov: pd.DataFrame
     return result
 
 
-def _one_frame_per_code(code: np.ndarray, lengths: list[int]) -> bool:
-    """Whether every frame of ``lengths`` (consecutive in ``code``) has one code, and no two
-    frames the same."""
+def _one_frame_per_group(group: np.ndarray, lengths: list[int]) -> bool:
+    """Whether every frame of ``lengths`` (consecutive in ``group``) has one group, and no
+    two frames the same."""
     if not lengths:
         return True
     starts = np.cumsum([0, *lengths[:-1]])
-    low, high = np.minimum.reduceat(code, starts), np.maximum.reduceat(code, starts)
+    low, high = np.minimum.reduceat(group, starts), np.maximum.reduceat(group, starts)
     return bool((low == high).all()) and len(np.unique(low)) == len(low)
 
 

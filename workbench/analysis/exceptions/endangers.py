@@ -51,15 +51,11 @@ def demand_late(data: PlanningData, plan: Plan, released: pd.DataFrame,
     src_row = rows[owner[at]]
     item = plan.items.codes[plan.item[src_row]].astype(str)
     site = np.asarray(plan.sites)[plan.site[src_row]].astype(str)
-    dem, wo = data.derived("exceptions.owners", (data.demands, data.work_orders), lambda: (
-        data.demands.drop_duplicates("code").set_index("code"),
-        data.work_orders.drop_duplicates("code").set_index("code")))  # once per data load
-    is_demand = pd.Index(dem.index).get_indexer(names) >= 0
-    bare = pd.Series(names).str.removeprefix("work_order:").to_numpy()
-    of_item = np.where(is_demand, pd.Series(names).map(dem["item"]).to_numpy(dtype=object),
-                       pd.Series(bare).map(wo["item"]).to_numpy(dtype=object))
-    of_site = np.where(is_demand, pd.Series(names).map(dem["site"]).to_numpy(dtype=object),
-                       pd.Series(bare).map(wo["site"]).to_numpy(dtype=object))
+    # each column's owner (a demand, else a work order) and its item and site: once per load
+    owners = data.derived("exceptions.column_owners",
+                          (matrix.columns, data.demands, data.work_orders),
+                          lambda: _owners(data, matrix.columns))
+    is_demand, of_item, of_site = (o[col] for o in owners)
     due_day = matrix.due_day[col]
     out = frame("demand_late", len(names), {
         "element": names, "element_type": np.where(is_demand, "demand", "work_order"),
@@ -79,16 +75,17 @@ class RefIndex:
     """Firm coverage's references (``cov["ref"]``) as positions: per coverage row the last
     row of its reference (what a dict by reference keeps: ``drop_duplicates("ref",
     keep="last")``) and the dense rank of its text (as ``np.argsort`` of fixed-width unicode
-    compares it), the distinct references for looking elements up, and the look-ups of the
-    per-load rules' frames already made (by frame). Kept per data (:func:`ref_index`) while
-    the coverage has equal references (the receipts' order is per load,
-    :class:`.coverage._Layout`)."""
+    compares it), the rows in that order, the distinct references for looking elements up,
+    and the look-ups of the per-load rules' frames already made (by frame). Kept per data
+    (:func:`ref_index`) while the coverage has equal references (the receipts' order is per
+    load, :class:`.coverage._Layout`)."""
 
     refs: np.ndarray
     last: np.ndarray
     rank: np.ndarray
     index: pd.Index
     last_of: np.ndarray
+    by_rank: np.ndarray  # the coverage rows by that rank (stable: equal texts in row order)
     parts: dict[int, tuple[pd.DataFrame, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
@@ -99,8 +96,9 @@ class RefIndex:
         np.maximum.at(last_of, codes[ok], np.flatnonzero(ok))
         last = np.where(ok, last_of[np.maximum(codes, 0)] if len(distinct) else -1, -1)
         _, rank = np.unique(refs.astype(str), return_inverse=True)
-        return cls(refs, last.astype(np.int64), rank.reshape(-1).astype(np.int64),
-                   pd.Index(distinct), last_of)
+        rank = rank.reshape(-1).astype(np.int64)
+        return cls(refs, last.astype(np.int64), rank, pd.Index(distinct), last_of,
+                   np.argsort(rank, kind="stable"))
 
     def lookup(self, elements: np.ndarray) -> np.ndarray:
         """Per element the last coverage row of the reference equal to it, -1 for none."""
@@ -123,12 +121,28 @@ def ref_index(data: PlanningData, cov: pd.DataFrame) -> RefIndex:
     """:class:`RefIndex` of ``cov``, made again only when its references differ from the
     last one made for ``data`` (compared by value: the same objects on a later plan)."""
     refs = cov["ref"].to_numpy(dtype=object) if "ref" in cov else np.zeros(0, object)
-    kept: dict[str, RefIndex] = data.derived("exceptions.ref_index", (), dict)
+    kept: dict[str, RefIndex] = data.derived("exceptions.references", (), dict)
     hit = kept.get("index")
     if hit is None or len(hit.refs) != len(refs) or not (
             hit.refs is refs or bool(np.array_equal(hit.refs, refs))):
         hit = kept["index"] = RefIndex.of(refs)
     return hit
+
+
+def _owners(data: PlanningData, columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per name of ``columns`` (the demands and work orders pegs name): whether it is a
+    demand, and the item and site of the demand, else of the work order (``work_order:``
+    prefix dropped; NaN where neither has it)."""
+    dem = data.demands.drop_duplicates("code").set_index("code")
+    wo = data.work_orders.drop_duplicates("code").set_index("code")
+    names = np.asarray(columns).astype(str)
+    is_demand = pd.Index(dem.index).get_indexer(names) >= 0
+    bare = pd.Series(names).str.removeprefix("work_order:").to_numpy()
+    of_item = np.where(is_demand, pd.Series(names).map(dem["item"]).to_numpy(dtype=object),
+                       pd.Series(bare).map(wo["item"]).to_numpy(dtype=object))
+    of_site = np.where(is_demand, pd.Series(names).map(dem["site"]).to_numpy(dtype=object),
+                       pd.Series(bare).map(wo["site"]).to_numpy(dtype=object))
+    return is_demand, of_item, of_site
 
 
 def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatrix,

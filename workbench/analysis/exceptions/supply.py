@@ -4,7 +4,8 @@ One function per rule; each takes the firm coverage (:func:`.coverage.firm_cover
 plan and returns a message frame (:mod:`.kinds`). Days are day numbers; ``today`` is the
 planning day. The element of a PO line is ``PO/line``, of a work order its code, of a planned
 order ``planned:ITEM@SITE`` (one per row: its identity survives quantities moving between
-buckets), of a row ``ITEM@SITE``, of a demand its code.
+buckets), of a row ``ITEM@SITE``, of a demand its code. E01-E05 list their messages in
+coverage order, or in the order ``by`` gives (a permutation of the coverage rows).
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ PO, WO = "purchase_order", "work_order"
 
 
 def _firm(cov: pd.DataFrame, mask: np.ndarray, kind: str,
-          extra: dict[str, object]) -> pd.DataFrame:
+          extra: dict[str, object], by: np.ndarray | None = None) -> pd.DataFrame:
+    """The messages of the coverage rows flagged by ``mask``, in coverage order or in the
+    order of ``by`` (a permutation of the coverage rows) when given."""
     mask = np.asarray(mask, bool)
+    at = np.flatnonzero(mask) if by is None else by[mask[by]]
 
     def sel(column: str) -> np.ndarray:  # only the columns used, only the rows flagged
-        return cov[column].to_numpy()[mask]
+        return cov[column].to_numpy()[at]
 
     is_wo = sel("kind") == WO
     need_day = sel("need_day")
@@ -40,14 +44,15 @@ def _firm(cov: pd.DataFrame, mask: np.ndarray, kind: str,
         "quantity": sel("quantity"),
         "role": choice(is_wo, "buyer", "planner"),
         "_row": sel("row"), "_before": sel("before"), "_needed": sel("needed"),
-        "_cov": np.flatnonzero(mask),  # its coverage row (endangered demands, element order)
+        "_cov": at,  # its coverage row (endangered demands, element order)
     }
-    columns.update({k: (v[mask] if isinstance(v, np.ndarray) and len(v) == len(cov) else v)
+    columns.update({k: (v[at] if isinstance(v, np.ndarray) and len(v) == len(cov) else v)
                     for k, v in extra.items()})
-    return frame(kind, int(mask.sum()), columns)  # the hidden columns (_row ...) included
+    return frame(kind, len(at), columns)  # the hidden columns (_row ...) included
 
 
-def reschedule_in(cov: pd.DataFrame, today: int, s: ExceptionSettings) -> pd.DataFrame:
+def reschedule_in(cov: pd.DataFrame, today: int, s: ExceptionSettings,
+                  by: np.ndarray | None = None) -> pd.DataFrame:
     """E01: due later than the first need it serves: ``max(due, today) - need_day >
     tolerance``; suggested date the need day, ``days`` = how many days late."""
     due = np.maximum(cov["day"].to_numpy(), today)
@@ -55,10 +60,11 @@ def reschedule_in(cov: pd.DataFrame, today: int, s: ExceptionSettings) -> pd.Dat
     late = due - need
     mask = (cov["needed"].to_numpy() > EPS) & (need >= 0) & (late > s.reschedule_in_tolerance_days)
     return _firm(cov, mask, "reschedule_in", {"suggested_day": need, "days": late.astype(float),
-                                              "reason": "due after its need"})
+                                              "reason": "due after its need"}, by)
 
 
-def reschedule_out(cov: pd.DataFrame, today: int, s: ExceptionSettings) -> pd.DataFrame:
+def reschedule_out(cov: pd.DataFrame, today: int, s: ExceptionSettings,
+                   by: np.ndarray | None = None) -> pd.DataFrame:
     """E02: due earlier than the first need it serves: ``need_day - max(due, today) >
     tolerance``; suggested date the need day, ``days`` = how many days early."""
     due = np.maximum(cov["day"].to_numpy(), today)
@@ -68,18 +74,18 @@ def reschedule_out(cov: pd.DataFrame, today: int, s: ExceptionSettings) -> pd.Da
         (early > s.reschedule_out_tolerance_days)
     return _firm(cov, mask, "reschedule_out", {"suggested_day": need,
                                                "days": early.astype(float),
-                                               "reason": "due before its need"})
+                                               "reason": "due before its need"}, by)
 
 
-def cancel(cov: pd.DataFrame) -> pd.DataFrame:
+def cancel(cov: pd.DataFrame, by: np.ndarray | None = None) -> pd.DataFrame:
     """E03: serves no requirement in the horizon (``needed = 0``): suggested quantity 0."""
     mask = cov["needed"].to_numpy() <= EPS
     return _firm(cov, mask, "cancel", {"suggested_quantity": 0.0,
                                        "reason": "stock and earlier receipts cover every "
-                                                 "requirement in the horizon"})
+                                                 "requirement in the horizon"}, by)
 
 
-def reduce(cov: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+def reduce(cov: pd.DataFrame, plan: Plan, by: np.ndarray | None = None) -> pd.DataFrame:
     """E04: part of it is more than every requirement: suggested open quantity
     ``lot_size(needed)`` (the item's minimum, then multiple), when less than its quantity."""
     item = plan.item[cov["row"].to_numpy()]
@@ -87,10 +93,10 @@ def reduce(cov: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     proposed = lot_size(needed, plan.items.min_order_qty[item], plan.items.order_multiple[item])
     mask = (needed > EPS) & (proposed < cov["quantity"].to_numpy() - EPS)
     return _firm(cov, mask, "reduce", {"suggested_quantity": proposed,
-                                       "reason": "more than the requirements it serves"})
+                                       "reason": "more than the requirements it serves"}, by)
 
 
-def increase(cov: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+def increase(cov: pd.DataFrame, plan: Plan, by: np.ndarray | None = None) -> pd.DataFrame:
     """E05: the plan still plans new supply (a planned receipt) in the bucket a firm receipt
     is due: the first firm receipt of that bucket (by due day, reference) is to be increased
     by the planned receipt, suggested quantity ``quantity + planned(row, bucket)``."""
@@ -101,7 +107,7 @@ def increase(cov: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     mask = first & (planned > EPS)
     return _firm(cov, mask, "increase", {
         "suggested_quantity": cov["quantity"].to_numpy() + planned, "days": np.full(len(cov), np.nan),
-        "reason": "the plan needs more in the bucket it is due"})
+        "reason": "the plan needs more in the bucket it is due"}, by)
 
 
 def release_past_due(plan: Plan) -> pd.DataFrame:
