@@ -28,11 +28,10 @@ import pandas as pd
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import PlanningData
 from workbench.analysis.netting import Plan
-from workbench.analysis.rowmatrix import RowMatrix
 from workbench.analysis.sources import EPS, requirement_buckets
 
 from .ordering import lex_order
-from .pegmatrix import _bisect
+from .pegmatrix import _bisect, _entries
 
 
 @dataclass(frozen=True)
@@ -121,17 +120,6 @@ def _layout(plan: Plan, kinds: tuple[str, ...]) -> _Layout:
     frame = pd.DataFrame({k: v[mine] for k, v in columns.items()})
     return _Layout(plan.key, cal, columns, cum, mine, frame, rows, e_row, e_day, e_qty,
                    event_key, span, at, sums[at], negative)
-
-
-def _entries(matrix: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(position in ``rows``, bucket, value) of every value of ``matrix[rows]`` that may be
-    other than 0, by position then bucket (:meth:`RowMatrix.entries`; a dense matrix: its
-    non-zero values)."""
-    if isinstance(matrix, RowMatrix):
-        return matrix.entries(rows)
-    dense = np.asarray(matrix)[rows]
-    r, b = np.nonzero(dense)
-    return r, b, dense[r, b]
 
 
 def _events(plan: Plan, lay: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

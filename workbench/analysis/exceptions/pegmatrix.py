@@ -180,36 +180,39 @@ def above(matrix: Any, limit: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _orders(matrix: Any, limit: float
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`above` of a plan matrix with what the pegging matrix reads of those entries:
-    (row, bucket, value) of each entry above ``limit`` (row-major), the rows holding one
-    (ascending) and their values (rows × buckets; a :class:`RowMatrix`'s read from its stored
-    values only, :meth:`RowMatrix.entries`: a -0.0 of a written row may read as 0.0), from
-    one read of the matrix."""
+    (row, bucket, value) of each entry above ``limit`` (row-major) and the rows holding one
+    (ascending), from one read of the matrix (a :class:`RowMatrix`: of its stored values
+    only, :meth:`RowMatrix.entries`)."""
     if isinstance(matrix, RowMatrix) and limit >= 0:
         rows = matrix.stored_rows
         owner, col, val = matrix.entries(rows)
         big = np.flatnonzero(val > limit)
-        r = owner[big]
-        first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if len(r) else r
-        held = r[first]
-        local = np.full(len(rows), -1, np.int64)
-        local[held] = np.arange(len(held))
-        mine = np.flatnonzero(local[owner] >= 0)
-        values = np.zeros((len(held), matrix.shape[1]))
-        values[local[owner[mine]], col[mine]] = val[mine]
-        return rows[r], col[big], val[big], rows[held], values
-    stored = getattr(matrix, "stored_rows", None)
-    if stored is None or limit < 0:
-        values = np.asarray(matrix)
-        rows = np.arange(len(values))
+        r, b, v = owner[big], col[big], val[big]
     else:
-        rows = np.asarray(stored, np.int64)
-        values = matrix[rows] if len(rows) else np.zeros((0, matrix.shape[1]))
-    r, b = np.nonzero(values > limit)
+        stored = getattr(matrix, "stored_rows", None)
+        if stored is None or limit < 0:
+            values = np.asarray(matrix)
+            rows = np.arange(len(values))
+        else:
+            rows = np.asarray(stored, np.int64)
+            values = matrix[rows] if len(rows) else np.zeros((0, matrix.shape[1]))
+        r, b = np.nonzero(values > limit)
+        v = values[r, b]
     first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if len(r) else r
-    held = r[first]
-    return rows[r], b, values[r, b], rows[held], values[held]
+    return rows[r], b, v, rows[r[first]]
+
+
+def _entries(matrix: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(position in ``rows``, bucket, value) of every value of ``matrix[rows]`` that may be
+    other than 0, by position then bucket (:meth:`RowMatrix.entries`; a dense matrix: its
+    non-zero values)."""
+    if isinstance(matrix, RowMatrix):
+        return matrix.entries(rows)
+    dense = np.asarray(matrix)[rows]
+    r, b = np.nonzero(dense)
+    return r, b, dense[r, b]
 
 
 def _csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]
@@ -257,9 +260,8 @@ class PegMatrix:
         self.column_of = pd.Index(self.columns)
         self.codes = codes  # of plan.sources.requirements and due (kept per data load)
         self.due_day = due.days
-        # row-major: level order; each order's size; the rows holding one and their buckets
-        order_rows, order_buckets, self.order_size, self._active, self._active_planned = \
-            _orders(plan.planned, EPS)
+        # row-major: level order; each order's size; the rows holding one
+        order_rows, order_buckets, self.order_size, self._active = _orders(plan.planned, EPS)
         self.order_row, self.order_bucket = order_rows, order_buckets
         self._order_key = order_rows * plan.calendar.n_buckets + order_buckets  # sorted
         self.claims = self._claims(pegging, data)
@@ -443,10 +445,16 @@ class PegMatrix:
         safety = np.where(safety > EPS, safety, 0.0)
         on_hand = plan.on_hand[active]
         on_hand = np.where(on_hand > EPS, on_hand, 0.0)
-        scheduled, planned = plan.scheduled[active], self._active_planned
-        flow = np.where(scheduled > EPS, scheduled, 0.0)
-        flow += np.where(planned > EPS, planned, 0.0)
-        queued = on_hand[:, None] + np.cumsum(flow, axis=1)  # A by bucket
+        # A by bucket, buckets x rows (the running sum over contiguous rows of it): the
+        # scheduled and the planned receipts above EPS, from the stored values only
+        o_local = np.searchsorted(active, self.order_row)
+        owner, col, value = _entries(plan.scheduled, active)
+        big = value > EPS
+        queued = np.zeros((plan.scheduled.shape[1], n_rows))
+        queued[col[big], owner[big]] = value[big]
+        queued[self.order_bucket, o_local] += self.order_size
+        np.cumsum(queued, axis=0, out=queued)
+        queued += on_hand
         # the claims of those rows (claim order), the safety-stock claim first in each row
         # (bucket 0): row k's run starts at ``head[k]``
         counts = c.ptr[active + 1] - c.ptr[active]
@@ -467,14 +475,13 @@ class PegMatrix:
         claim[rest] = mine
         total = np.cumsum(qty)  # :func:`_group_cumsum`, each run's first known
         cum = total - (total - qty)[np.repeat(head, size)]
-        slack = _group_cummin(queued[rows, bucket] - cum, rows)
+        slack = _group_cummin(queued[bucket, rows] - cum, rows)
         k_end = cum + np.minimum(0.0, slack)
         k_start = _group_shift(k_end, rows)
         # the planned receipts' positions in the queue
-        o_local = np.searchsorted(active, self.order_row)
         o_bucket = self.order_bucket
         size = self.order_size
-        before = queued[o_local, o_bucket] - size
+        before = queued[o_bucket, o_local] - size
         ci, oi, length = overlaps(rows[rest], k_start[rest], k_end[rest], o_local, before,
                                   before + size)
         claim_id = mine[ci]
