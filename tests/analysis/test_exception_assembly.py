@@ -118,3 +118,18 @@ def test_firm_messages_in_the_order_given() -> None:
     assert given["_cov"].tolist() == [2, 0, 1]
     assert given["quantity"].tolist() == [7.0, 5.0, 6.0]
     assert given["role"].tolist() == ["buyer", "buyer", "planner"]
+
+
+def test_distinct_marked_as_unique() -> None:
+    from workbench.analysis.exceptions.listing import distinct_marked
+
+    hit, at = distinct_marked(np.array([5, 2, 5, 0, 2]), 7)
+    assert hit.tolist() == [0, 2, 5] and at.tolist() == [2, 1, 2, 0, 1]
+    rng = np.random.default_rng(3)
+    for size in (1, 10, 1000):
+        values = rng.integers(0, size, 500)
+        want, inverse = np.unique(values, return_inverse=True)
+        got, at = distinct_marked(values, size)
+        assert got.tolist() == want.tolist() and at.tolist() == inverse.tolist()
+    empty, none = distinct_marked(np.zeros(0, np.int64), 4)
+    assert len(empty) == 0 and len(none) == 0

@@ -20,7 +20,7 @@ from workbench.analysis.netting import Plan
 from workbench.analysis.sources import EPS
 
 from .kinds import frame
-from .listing import Endangered, listed_entries, round6
+from .listing import Endangered, distinct_marked, listed_entries, round6
 from .pegmatrix import PegMatrix, _expand, _group_cumsum, overlaps
 from .pegs import DueDates
 from .straight import late_reason
@@ -163,7 +163,8 @@ def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatri
         at = pd.Index(cov["ref"]).get_indexer(messages["element"].astype(str))
     firm = ~own & ~is_late & messages["element_type"].isin(
         ["purchase_order_line", "work_order"]).to_numpy() & (at >= 0)
-    safety = ~own & ~is_late & ~firm & (messages["kind"] == "below_safety_stock").to_numpy()
+    safety = ~own & ~is_late & ~firm & \
+        (messages["kind"].to_numpy(dtype=object) == "below_safety_stock")
     # (pegs per block row, the messages of the block, which block row each message reads)
     blocks: list[tuple[sparse.csr_matrix, np.ndarray, np.ndarray | None]] = []
     if is_late.any():
@@ -176,7 +177,7 @@ def attach_endangers(messages: pd.DataFrame, cov: pd.DataFrame, matrix: PegMatri
         # one coverage per receipt (several messages may name one; a row's receipts are
         # disjoint intervals, as :func:`covered` needs), listed once per receipt:
         # the messages on one receipt share its entries
-        hit, inverse = np.unique(at[sel], return_inverse=True)
+        hit, inverse = distinct_marked(at[sel], len(cov))
         blocks.append((covered(matrix, cov["row"].to_numpy(np.int64)[hit],
                                       cov["before"].to_numpy(float)[hit],
                                       cov["needed"].to_numpy(float)[hit]), sel, inverse))

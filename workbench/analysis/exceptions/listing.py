@@ -135,10 +135,21 @@ def listed_entries(pegs: sparse.csr_matrix, due: DueDates, limit: int
     r, col, which = r[order], col[order], which[order]
     top = np.arange(len(r)) - _group_first(r) < limit
     r, col, which = r[top], col[top], which[top]
-    used, at = np.unique(col, return_inverse=True)  # names and dates of listed columns only
+    used, at = distinct_marked(col, pegs.shape[1])  # names and dates of listed columns only
     rounded = round6(distinct)[which]
     bounds = np.searchsorted(r, np.arange(pegs.shape[0] + 1))
     return bounds, used, at.astype(np.int64), rounded
+
+
+def distinct_marked(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for integers in ``[0, size)``: the
+    distinct values ascending and each value's position among them, by a mark per value (no
+    sort)."""
+    values = np.asarray(values, np.int64)
+    present = np.zeros(size, bool)
+    present[values] = True
+    number = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present), number[values]
 
 
 def round6(values: np.ndarray) -> np.ndarray:
