@@ -45,8 +45,10 @@ class _Layout:
     event order (row, day; stable): ``row``, ``day`` (need day), ``qty`` and ``key`` (``2 *
     (row * span + day - today) + 1``, non-decreasing; None when it would not fit an int64).
     Their sums per row and bucket (``np.bincount`` as the dense matrix of the rows × buckets
-    holds them) are ``sums`` at the flat positions ``at`` (``position in rows * buckets +
-    bucket``, ascending; every other sum is 0); ``negative``: some sum is below ``-EPS``."""
+    holds them, flat position ``position in rows * buckets + bucket``): the ones other than 0
+    are ``sums`` in flat order, the k-th of row position r at ``first[r] + k``, and ``cells``
+    holds k at each flat position with such a sum (-1 elsewhere: the sum is 0; int8 while the
+    buckets fit, 3 MiB on the large demo); ``negative``: some sum is below ``-EPS``."""
 
     key: np.ndarray
     calendar: Calendar
@@ -60,7 +62,8 @@ class _Layout:
     qty: np.ndarray
     event_key: np.ndarray | None
     span: int
-    at: np.ndarray
+    cells: np.ndarray
+    first: np.ndarray
     sums: np.ndarray
     negative: bool
 
@@ -109,6 +112,9 @@ def _layout(plan: Plan, kinds: tuple[str, ...]) -> _Layout:
                        minlength=len(rows) * width)
     at = np.flatnonzero(sums)
     negative = bool((sums < -EPS).any())
+    first = np.searchsorted(at // max(width, 1), np.arange(len(rows) + 1))
+    cells = np.full(len(sums), -1, np.int8 if width < 128 else np.int32)
+    cells[at] = np.arange(len(at)) - first[at // max(width, 1)]
     # in event order (row, day; stable), as the sort of every event orders them
     order = lex_order([e_row, e_day])
     e_row, e_day, e_qty = e_row[order], e_day[order], e_qty[order]
@@ -119,7 +125,7 @@ def _layout(plan: Plan, kinds: tuple[str, ...]) -> _Layout:
         event_key = 2 * (e_row * span + (e_day - cal.today)) + 1
     frame = pd.DataFrame({k: v[mine] for k, v in columns.items()})
     return _Layout(plan.key, cal, columns, cum, mine, frame, rows, e_row, e_day, e_qty,
-                   event_key, span, at, sums[at], negative)
+                   event_key, span, cells, first, sums[at], negative)
 
 
 def _events(plan: Plan, lay: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -138,11 +144,10 @@ def _events(plan: Plan, lay: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarra
     rows, today = lay.rows, cal.today
     owner, bucket, gross = _entries(plan.gross, rows)
     flat = owner * width + bucket
-    found = np.searchsorted(lay.at, flat)
-    hit = found < len(lay.at)
-    hit[hit] = lay.at[found[hit]] == flat[hit]
+    k = lay.cells[flat]  # the independent sum of each (row, bucket): looked up, not searched
+    hit = np.flatnonzero(k >= 0)
     independent = np.zeros(len(flat))
-    independent[hit] = lay.sums[found[hit]]
+    independent[hit] = lay.sums[lay.first[owner[hit]] + k[hit]]
     dependent = gross - independent
     big = dependent > EPS
     d_row, b, d_qty = rows[owner[big]], bucket[big], dependent[big]
@@ -193,7 +198,7 @@ def _events_sorted(plan: Plan, lay: _Layout) -> tuple[np.ndarray, np.ndarray, np
     width = cal.n_buckets
     row, day, qty, rows = lay.row, lay.day, lay.qty, lay.rows
     independent = np.zeros(len(rows) * width)
-    independent[lay.at] = lay.sums
+    independent[np.flatnonzero(lay.cells >= 0)] = lay.sums
     dependent = plan.gross[rows] - independent.reshape(len(rows), width)
     r, b = np.nonzero(dependent > EPS)
     safety = plan.items.safety_stock[plan.item[rows]]
