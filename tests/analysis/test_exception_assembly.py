@@ -133,3 +133,23 @@ def test_distinct_marked_as_unique() -> None:
         assert got.tolist() == want.tolist() and at.tolist() == inverse.tolist()
     empty, none = distinct_marked(np.zeros(0, np.int64), 4)
     assert len(empty) == 0 and len(none) == 0
+
+
+def test_str_arrays_make_the_frame_inference_makes() -> None:
+    from workbench.analysis.exceptions.kinds import STR, choice, frame, str_array
+
+    texts = np.array(["b", "a", "b"], dtype=object)
+    typed = str_array(texts)
+    assert typed.dtype == STR and list(typed) == ["b", "a", "b"]
+    assert isinstance(str_array(np.zeros(0, object)), np.ndarray)  # empty: inferred as object
+    assert list(choice(np.array([True, False]), "no", "yes")) == ["yes", "no"]
+    made = frame("reschedule_in", 3, {"element": texts, "item": np.array(["I", "J", "I"]),
+                                      "role": choice(np.array([0, 1, 0]), "buyer", "planner")})
+    inferred = pd.DataFrame({c: np.asarray(made[c].tolist(), dtype=object)
+                             if made[c].dtype == STR else made[c] for c in made.columns})
+    pd.testing.assert_frame_equal(made, inferred)
+    assert made["key"].tolist() == ["reschedule_in|b", "reschedule_in|a", "reschedule_in|b"]
+    assert made["code"].tolist() == ["E01"] * 3 and made["role"].tolist() == [
+        "buyer", "planner", "buyer"]
+    none = frame("cancel", 0, {})  # no text to infer from: object columns, as before
+    assert all(none[c].dtype == object for c in ("key", "code", "kind", "element", "reason"))

@@ -63,6 +63,7 @@ from .kinds import (
     Kind,
     empty,
     message_key,
+    str_array,
 )
 from .listing import Endangered
 from .ordering import lex_order
@@ -423,13 +424,16 @@ def _add_names(out: pd.DataFrame, data: PlanningData,
         item_rows = _item_rows(names, out["item"])
     for column in ("item_description", "unit", "planner", "buyer"):
         # the tables end with "": the row -1 of an unknown or missing code
-        out[column] = names.item_text[column][item_rows] if item_rows is not None else ""
+        out[column] = str_array(names.item_text[column][item_rows]) \
+            if item_rows is not None else ""
     supplier, distinct = pd.factorize(out["supplier"].to_numpy(object))
-    out["supplier_name"] = (np.append(names.supplier_text[names.suppliers.get_indexer(distinct)],
-                                      "")[supplier] if len(names.suppliers) else "")
+    out["supplier_name"] = (str_array(np.append(
+        names.supplier_text[names.suppliers.get_indexer(distinct)], "")[supplier])
+        if len(names.suppliers) else "")
     site, distinct = pd.factorize(out["site"].to_numpy(object))
     named = pd.Series(distinct, dtype=object).map(dict(site_names or {})).astype(object)
-    out["site_name"] = np.append(named.fillna("").astype(str).to_numpy(dtype=object), "")[site]
+    out["site_name"] = str_array(
+        np.append(named.fillna("").astype(str).to_numpy(dtype=object), "")[site])
 
 
 @dataclass(frozen=True)

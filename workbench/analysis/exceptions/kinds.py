@@ -92,7 +92,9 @@ def as_frame(columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """The message frame of :func:`message_columns`' arrays: :data:`MESSAGE_COLUMNS` in order
     (text columns inferred as pandas' ``str``), then the hidden ones (``_row`` ...) as given."""
     n = len(columns["key"])
-    out = pd.DataFrame({c: columns[c] for c in MESSAGE_COLUMNS}, index=pd.RangeIndex(n))
+    # no copy: the arrays are the frame's own (made for it; pandas' str arrays as they are)
+    out = pd.DataFrame({c: columns[c] for c in MESSAGE_COLUMNS}, index=pd.RangeIndex(n),
+                       copy=False)
     for name, value in columns.items():
         if name.startswith("_"):
             out[name] = value
@@ -136,7 +138,8 @@ def message_columns(kind: str, n: int, columns: Mapping[str, Any]) -> dict[str, 
             out[name] = np.broadcast_to(np.asarray(value), (n,)).copy()
         else:  # text: one shared object for a constant, object arrays as they are
             out[name] = _texts(value, n)
-    out["key"] = _keys(kind, out["element"])
+    joined = _joined(kind, out["element"])  # every key a str: pandas' str array as it is
+    out["key"] = str_array(joined) if joined is not None else _keys(kind, out["element"])
     hidden = {name: value for name, value in columns.items() if name.startswith("_")}
     return {**{c: out[c] for c in MESSAGE_COLUMNS}, **hidden}
 
@@ -146,12 +149,20 @@ def _keys(kind: str, elements: np.ndarray) -> np.ndarray:
     elements joined in one list comprehension (the same texts as the pandas string
     concatenation, which serves any other element; no check of every element's type first:
     that alone took as long as the joining, 40 ms for 242k messages)."""
+    joined = _joined(kind, elements)
+    if joined is not None:
+        return joined
+    return (kind + "|" + pd.Series(elements, dtype=object).astype(str)).to_numpy()
+
+
+def _joined(kind: str, elements: Any) -> np.ndarray | None:
+    """``kind|element`` of every element as an object array when every element is a
+    ``str`` (else None)."""
     prefix = kind + "|"
     try:  # a text that is not a str (None, a number) stops the comprehension
         return np.array([prefix + e for e in elements.tolist()], dtype=object)
     except TypeError:
-        pass
-    return (kind + "|" + pd.Series(elements, dtype=object).astype(str)).to_numpy()
+        return None
 
 
 def _texts(value: Any, n: int) -> np.ndarray:
@@ -162,11 +173,27 @@ def _texts(value: Any, n: int) -> np.ndarray:
         # fill, not np.full: np.full makes the text a unicode array and n new str of it
         out = np.empty(n, dtype=object)
         out.fill(value.item() if isinstance(value, np.generic) else value)
-        return out
+        return str_array(out) if isinstance(out[0] if n else None, str) else out
+    if isinstance(value, pd.api.extensions.ExtensionArray) and value.dtype == STR:
+        return value  # texts known to be str (:func:`str_array`)
     arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
     if arr.dtype.kind == "U":
-        return arr.astype(object)
+        return str_array(arr.astype(object))  # every element a str
     return arr if arr.dtype == object else arr.astype(object)
+
+
+#: the dtype pandas infers for a column of texts (``str`` from pandas 3 on)
+STR = pd.Series(np.array(["x"], dtype=object)).dtype
+
+
+def str_array(values: np.ndarray) -> Any:
+    """An object array of ``str`` only (none missing, at least one) as the array pandas
+    infers for it (``str``: the same objects, not copied), so a frame takes it as it is: no
+    inference, no copy of every element (the frames' construction was most of what the
+    rules spent). Empty, or where pandas infers no text dtype: the array as it is."""
+    if len(values) and STR != np.dtype(object):
+        return pd.array(values, dtype=STR, copy=False)
+    return values
 
 
 def choice(flag: Any, if_false: str, if_true: str) -> np.ndarray:

@@ -18,7 +18,7 @@ from workbench.analysis.netting import Plan, lot_size
 from workbench.analysis.rowmatrix import RowMatrix
 from workbench.analysis.sources import EPS, open_purchase_lines, open_work_orders
 
-from .kinds import ExceptionSettings, choice, frame
+from .kinds import ExceptionSettings, choice, frame, str_array
 from .pegmatrix import above
 
 PO, WO = "purchase_order", "work_order"
@@ -37,12 +37,12 @@ def _firm(cov: pd.DataFrame, mask: np.ndarray, kind: str,
     is_wo = sel("kind") == WO
     need_day = sel("need_day")
     columns: dict[str, object] = {
-        "element": sel("ref"), "element_type": choice(is_wo, "purchase_order_line", "work_order"),
+        "element": sel("ref"), "element_type": str_array(choice(is_wo, "purchase_order_line", "work_order")),
         "item": sel("item"), "site": sel("site"),
         "supplier": sel("supplier"), "due_day": sel("day"),
         "need_day": np.where(need_day >= 0, need_day, NO_DATE),
         "quantity": sel("quantity"),
-        "role": choice(is_wo, "buyer", "planner"),
+        "role": str_array(choice(is_wo, "buyer", "planner")),
         "_row": sel("row"), "_before": sel("before"), "_needed": sel("needed"),
         "_cov": at,  # its coverage row (endangered demands, element order)
     }
@@ -134,7 +134,7 @@ def release_past_due(plan: Plan) -> pd.DataFrame:
         "due_day": need, "need_day": need, "suggested_day": np.full(len(rows), cal.today),
         "quantity": (plan.planned[rows] * late).sum(axis=1),
         "days": (cal.today - release).astype(float),
-        "role": choice(make, "buyer", "planner"),
+        "role": str_array(choice(make, "buyer", "planner")),
         "reason": "release date before the planning day: it cannot arrive in time"})
     out["_row"] = rows
     out["_late"] = list(late)
