@@ -181,19 +181,27 @@ def below_safety_stock(plan: Plan) -> pd.DataFrame:
     lead = plan.items.lead_time_days[plan.item[rows]]
     width = max(1, int(np.searchsorted(cal.starts, cal.today + lead.max(initial=0), "left")))
     # rows all zero in both matrices (most of them): their firm projection is on hand in
-    # every bucket (on hand + 0.0), so only the others are read and summed
+    # every bucket (on hand + 0.0), below the safety stock in bucket 0 (always in the
+    # window) or never: judged on one column; only the others are read, summed and
+    # searched bucket by bucket
     live = _maybe_nonzero(plan.scheduled, rows) | _maybe_nonzero(plan.gross, rows)
-    firm = np.repeat(plan.on_hand[rows][:, None] + 0.0, width, axis=1)
-    some = rows[live]
-    firm[live] = plan.on_hand[some][:, None] + np.cumsum(
-        plan.scheduled[some, :width] - plan.gross[some, :width], axis=1)
-    window = (cal.starts[None, :width] < (cal.today + lead)[:, None])
-    window[:, 0] = True
-    under = (firm < safety[rows][:, None] - EPS) & window
-    has = under.any(axis=1)
-    rows, under, firm = rows[has], under[has], firm[has]
-    first = under.argmax(axis=1)
-    gap = safety[rows] - firm[np.arange(len(rows)), first]
+    limit = safety[rows] - EPS
+    base = plan.on_hand[rows] + 0.0
+    has = base < limit
+    first = np.zeros(len(rows), np.int64)
+    gap = safety[rows] - base
+    if live.any():
+        some = rows[live]
+        firm = plan.on_hand[some][:, None] + np.cumsum(
+            plan.scheduled[some, :width] - plan.gross[some, :width], axis=1)
+        window = (cal.starts[None, :width] < (cal.today + lead[live])[:, None])
+        window[:, 0] = True
+        under = (firm < limit[live][:, None]) & window
+        at = under.argmax(axis=1)
+        has[live] = under.any(axis=1)
+        first[live] = at
+        gap[live] = safety[some] - firm[np.arange(len(some)), at]
+    rows, first, gap = rows[has], first[has], gap[has]
     item = plan.items.codes[plan.item[rows]]
     site = np.asarray(plan.sites)[plan.site[rows]]
     out = frame("below_safety_stock", len(rows), {
