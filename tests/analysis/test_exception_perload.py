@@ -79,3 +79,26 @@ def test_one_entry_per_data_whatever_the_days_and_settings(judged: list[str]) ->
                                settings=ExceptionSettings(confirmation_days=12)).messages
     assert judged == ["E15"] * 4
     assert _of(again, "confirmation_missing", "days") == []  # 11 days late is within 12
+
+
+def test_the_rules_frames_in_message_order_go_with_their_entry() -> None:
+    """The per-load rules' frames kept in message order (and their item rows) belong to the
+    rules' entry: judged again (another setting), the old ones are dropped, not kept beside
+    (the review found +20 MiB per switch between the normal and the risk-adjusted plan on the
+    large demo while they were kept per data up to 64 frames)."""
+    d = _plant()
+    compute_exceptions(d, plan(d, Calendar.weekly(TODAY, 8)))
+    pieces = d._derived["exceptions.pieces"][1]
+    items = d._derived["exceptions.item_rows"][1]
+    counts = len(pieces), len(items)
+    assert counts[0] >= 4  # E07, E10-E12, E13/E14, E15: one entry per frame
+    for days in (12, 5, 3):
+        compute_exceptions(d, plan(d, Calendar.weekly(TODAY, 8)),
+                           settings=ExceptionSettings(confirmation_days=days))
+    pieces = d._derived["exceptions.pieces"][1]
+    items = d._derived["exceptions.item_rows"][1]
+    assert (len(pieces), len(items)) == counts  # the old code: 4 times as many
+    rules = d._derived["exceptions.data_rules"][1]["rules"][1]
+    kept = {id(f) for f in (rules.past_due, *rules.purchasing, *rules.engineering,
+                            rules.records)}
+    assert {id(part) for part, _ in pieces.values()} <= kept

@@ -221,7 +221,9 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     pol = judged.lines
     refs = fast.ref_index(data, cov)
     by = refs.by_rank  # E01-E05 listed by their reference's text: in message order
-    pieces = data.derived("exceptions.pieces", (), dict)
+    # kept with the rules' entry (judged): judged again (other settings, a risk-adjusted
+    # plan's sources, another day), the pieces of the old frames go with it
+    pieces = data.derived("exceptions.pieces", (judged,), dict)
     # the per-load rules' frames in message order, one piece per severity: once per load
     loaded = [piece for judged_frame in (judged.past_due, *judged.purchasing,
                                          *judged.engineering, judged.records)
@@ -246,7 +248,7 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     named: list[np.ndarray] = []
     nobody = np.zeros(0, np.int64)  # no item master: no name to look up
     names = _name_tables(data)
-    items_at = data.derived("exceptions.item_rows", (names,), dict)
+    items_at = data.derived("exceptions.item_rows", (names, judged), dict)
     cov_items = _coverage_items(items_at, names, cov) if len(names.items) else None
     for p in parts:
         if "_cov" in p:

@@ -47,8 +47,9 @@ class _Layout:
     Their sums per row and bucket (``np.bincount`` as the dense matrix of the rows × buckets
     holds them, flat position ``position in rows * buckets + bucket``): the ones other than 0
     are ``sums`` in flat order, the k-th of row position r at ``first[r] + k``, and ``cells``
-    holds k at each flat position with such a sum (-1 elsewhere: the sum is 0; int8 while the
-    buckets fit, 3 MiB on the large demo); ``negative``: some sum is below ``-EPS``."""
+    holds k at each flat position with such a sum (-1 elsewhere: the sum is 0; int8 while no
+    row has more than 127 such sums, 3 MiB on the large demo's weekly buckets); ``negative``:
+    some sum is below ``-EPS``."""
 
     key: np.ndarray
     calendar: Calendar
@@ -113,7 +114,11 @@ def _layout(plan: Plan, kinds: tuple[str, ...]) -> _Layout:
     at = np.flatnonzero(sums)
     negative = bool((sums < -EPS).any())
     first = np.searchsorted(at // max(width, 1), np.arange(len(rows) + 1))
-    cells = np.full(len(sums), -1, np.int8 if width < 128 else np.int32)
+    # k is below the most sums other than 0 any row has (not the number of buckets: a daily
+    # calendar has 182 and would need int32 cells, 80 MiB on the large demo, for nothing)
+    most = int(np.diff(first).max()) if len(rows) else 0
+    cells = np.full(len(sums), -1, np.int8 if most <= 127 else
+                    np.int16 if most <= 32767 else np.int32)
     cells[at] = np.arange(len(at)) - first[at // max(width, 1)]
     # in event order (row, day; stable), as the sort of every event orders them
     order = lex_order([e_row, e_day])
