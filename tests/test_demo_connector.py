@@ -115,13 +115,28 @@ def test_small_scale_counts(day0: Rows) -> None:
     assert {r["code"] for r in day0["sites"]} == {"P1", "P2", "P3"}
 
 
+#: the medium plant's buffer rows by the widest x86 SIMD level numpy dispatches to (measured:
+#: X86_V4 on the CI machines with AVX-512, X86_V3 on AVX2 machines, and with
+#: NPY_DISABLE_CPU_FEATURES=X86_V3 for the baseline)
+_BUFFERS_BY_SIMD = {"X86_V4": 12_995, "X86_V3": 13_036, "baseline": 13_075}
+
+
+def _simd_level() -> str:
+    from numpy._core._multiarray_umath import __cpu_features__ as found
+
+    return next((level for level in ("X86_V4", "X86_V3") if found.get(level)), "baseline")
+
+
 def test_medium_scale_counts() -> None:
     c = DemoConnector("medium")
     assert c.count("items") == 20_000
     assert 180_000 <= c.count("bom_lines") <= 220_000
     assert c.count("work_orders") == 5_000
     assert c.count("requisitions") == 2_000
-    assert c.count("inventory") == 50_000 + 12_995  # and the buffers, as at the small scale
+    # and the buffers, as at the small scale: how many depends on the numpy SIMD code this CPU
+    # runs (ties in anchors.cover_anchors' argpartition; docs/connectors.md "Known gap": the
+    # fix, fd2f3b1, makes it 13,041 everywhere and re-pins the tests on the demo's records)
+    assert c.count("inventory") == 50_000 + _BUFFERS_BY_SIMD[_simd_level()]
     assert c.count("sites") == 5
 
 
