@@ -158,7 +158,7 @@ def test_an_interval_starting_a_rounding_error_early_keeps_its_overlap() -> None
     computed in another order) against a receipt covering (0, 3]: the first claim overlaps it
     by 1, the second by 2 + 1e-12. The sort of starts and ends found the second open only
     until the first's end and dropped its overlap from 1 to 3."""
-    from workbench.analysis.exceptions.pegmatrix import overlaps
+    from workbench.analysis.exceptions.intervals import overlaps
 
     row = np.zeros(2, np.int64)
     ai, bi, length = overlaps(row, np.array([0.0, 1 - 1e-12]), np.array([1.0, 3.0]),
@@ -176,7 +176,7 @@ def test_overlaps_are_the_intersections_of_every_pair(a: Any, b: Any) -> None:
     """Intervals laid end to end per row (some a rounding error early or late, some empty),
     every overlap found is the intersection of its pair, and every pair
     intersecting by more than 0 is found once."""
-    from workbench.analysis.exceptions.pegmatrix import overlaps
+    from workbench.analysis.exceptions.intervals import overlaps
 
     def laid(spec: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rows, lo, hi = [], [], []

@@ -1,7 +1,7 @@
 """The pegging matrix's reads (:mod:`workbench.analysis.exceptions.pegmatrix`): the planned
 orders of a :class:`~workbench.analysis.rowmatrix.RowMatrix` read from its stored values
 (``_orders``) equal the dense matrix's, and the binary search of many ranges at once
-(``_bisect``, the few long ranges searched on alone) equals one search per range."""
+(``bisect_runs``, the few long ranges searched on alone) equals one search per range."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analysis.test_rowmatrix_reads import _matrix
-from workbench.analysis.exceptions.pegmatrix import _bisect, _orders
+from workbench.analysis.exceptions.intervals import bisect_runs
+from workbench.analysis.exceptions.pegmatrix import _orders
 from workbench.analysis.rowmatrix import RowMatrix
 
 
@@ -57,7 +58,7 @@ def test_bisect_of_many_ranges_is_one_search_per_range(lengths: list[int], seed:
     probe = rng.integers(-1, 9, len(lengths)).astype(float)
     want = [int(a) + (bisect.bisect_right if strict else bisect.bisect_left)(
         run.tolist(), float(p)) for a, run, p in zip(lo, runs, probe, strict=True)]
-    assert _bisect(values, lo, hi, probe, strict).tolist() == want
+    assert bisect_runs(values, lo, hi, probe, strict).tolist() == want
 
 
 def test_bisect_goes_on_with_the_long_ranges_alone() -> None:
@@ -67,5 +68,5 @@ def test_bisect_goes_on_with_the_long_ranges_alone() -> None:
     lo = np.r_[np.arange(8), 8]
     hi = np.r_[np.arange(1, 9), 72]
     probe = np.r_[np.arange(8.0) - 1, 40.0]
-    assert _bisect(values, lo, hi, probe, True).tolist() == [*range(8), 8 + 41]
-    assert _bisect(values, lo, hi, probe, False).tolist() == [*range(8), 8 + 40]
+    assert bisect_runs(values, lo, hi, probe, True).tolist() == [*range(8), 8 + 41]
+    assert bisect_runs(values, lo, hi, probe, False).tolist() == [*range(8), 8 + 40]

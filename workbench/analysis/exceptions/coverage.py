@@ -30,8 +30,8 @@ from workbench.analysis.data import PlanningData
 from workbench.analysis.netting import Plan
 from workbench.analysis.sources import EPS, requirement_buckets
 
+from .intervals import bisect_runs, stored_entries
 from .ordering import lex_order
-from .pegmatrix import _bisect, _entries
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def _events(plan: Plan, lay: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarra
     cal = plan.calendar
     width = cal.n_buckets
     rows, today = lay.rows, cal.today
-    owner, bucket, gross = _entries(plan.gross, rows)
+    owner, bucket, gross = stored_entries(plan.gross, rows)
     flat = owner * width + bucket
     k = lay.cells[flat]  # the independent sum of each (row, bucket): looked up, not searched
     hit = np.flatnonzero(k >= 0)
@@ -231,7 +231,7 @@ def _first_above(ev_row: np.ndarray, cumulative: np.ndarray, rows: np.ndarray,
     allow_exact_matches=False)`` finds)."""
     lo = np.searchsorted(ev_row, rows, "left")
     end = np.searchsorted(ev_row, rows, "right")
-    first = _bisect(cumulative, lo, end, np.broadcast_to(np.asarray(probe, float), lo.shape),
+    first = bisect_runs(cumulative, lo, end, np.broadcast_to(np.asarray(probe, float), lo.shape),
                     strict=True)
     return np.where(first < end, first, -1)
 

@@ -19,9 +19,10 @@ from workbench.analysis.data import PlanningData, day_numbers
 from workbench.analysis.netting import Plan
 from workbench.analysis.sources import EPS
 
+from .intervals import expand, group_cumsum, overlaps
 from .kinds import frame
 from .listing import Endangered, distinct_marked, listed_entries, round6
-from .pegmatrix import PegMatrix, _expand, _group_cumsum, overlaps
+from .pegmatrix import PegMatrix
 from .pegs import DueDates
 from .straight import late_reason
 
@@ -230,7 +231,7 @@ def covered(matrix: PegMatrix, rows: np.ndarray, before: np.ndarray, needed: np.
     if plan.planned_at is not None:
         safety = np.where(plan.planned_at[plan.key[row]], safety, 0.0)
     safety = np.where(safety > EPS, safety, 0.0)
-    end = safety + _group_cumsum(quantity, row)
+    end = safety + group_cumsum(quantity, row)
     start = end - quantity
     at, ri, length = overlaps(row, start, end, rows.astype(np.int64), before,
                               before + np.where(needed > EPS, needed, 0.0))
@@ -246,7 +247,7 @@ def requirements_until(matrix: PegMatrix, rows: np.ndarray, buckets: np.ndarray)
     key = c.row * width + c.bucket
     end = np.searchsorted(key, rows * width + buckets, "right")
     start = c.ptr[rows]
-    owner, claim = _expand(start, np.maximum(end - start, 0))
+    owner, claim = expand(start, np.maximum(end - start, 0))
     pick = sparse.csr_matrix((np.ones(len(claim)), (owner, claim)),
                              shape=(len(rows), len(c.row)))
     return (pick @ matrix.claim_pegs).tocsr()

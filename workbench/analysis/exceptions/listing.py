@@ -31,8 +31,8 @@ from scipy import sparse
 
 from workbench.analysis.sources import EPS
 
+from .intervals import group_first
 from .ordering import lex_order
-from .pegmatrix import _group_first
 from .pegs import DueDates
 
 _ESCAPE = json.encoder.encode_basestring_ascii
@@ -133,7 +133,7 @@ def listed_entries(pegs: sparse.csr_matrix, due: DueDates, limit: int
     distinct, which = np.unique(v, return_inverse=True)  # quantity ranks; rounded once each
     order = lex_order([r, len(distinct) - 1 - which, col])  # row, largest first, name
     r, col, which = r[order], col[order], which[order]
-    top = np.arange(len(r)) - _group_first(r) < limit
+    top = np.arange(len(r)) - group_first(r) < limit
     r, col, which = r[top], col[top], which[top]
     used, at = distinct_marked(col, pegs.shape[1])  # names and dates of listed columns only
     rounded = round6(distinct)[which]

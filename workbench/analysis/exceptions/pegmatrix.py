@@ -46,137 +46,9 @@ from workbench.analysis.pegging import Pegging
 from workbench.analysis.rowmatrix import RowMatrix
 from workbench.analysis.sources import EPS, requirement_buckets
 
+from .intervals import expand, group_cummin, group_shift, overlaps, stored_entries
 from .ordering import lex_order
 from .pegs import DueDates, RequirementCodes
-
-
-def overlaps(a_row: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_row: np.ndarray,
-             b_lo: np.ndarray, b_hi: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The overlaps of two sets of intervals ``(lo, hi]`` grouped by row, each set's intervals
-    disjoint within a row: (index into a, index into b, length) of every overlap longer than 0,
-    in the order of their position (row, then start).
-
-    Both callers give each set in order (rows ascending, within a row starts and ends
-    ascending): then each b-interval's overlapping a-intervals are one run of the a-intervals
-    of its row, found by binary search (:func:`_sorted_overlaps`). Cumulative positions summed
-    in another order put an interval's start a rounding error before the previous one's end
-    (thousands of times on the medium demo); the run still holds every overlap. The sort of
-    every start and end (:func:`_sorted_pieces`, used before) took an interval as closed at the
-    previous one's end there and lost its overlap: 3,448 of the medium demo's 24,511 messages
-    missed endangered demands, 6 E09 messages were missing
-    (tests/foundation/test_exception_medium.py). It is kept for sets out of order."""
-    a = np.flatnonzero(a_hi - a_lo > 0)
-    b = np.flatnonzero(b_hi - b_lo > 0)
-    na, nb = len(a), len(b)
-    if not na or not nb:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, np.zeros(0)
-    a_row, a_lo, a_hi = np.asarray(a_row, np.int64)[a], a_lo[a], a_hi[a]
-    b_row, b_lo, b_hi = np.asarray(b_row, np.int64)[b], b_lo[b], b_hi[b]
-    if _in_order(a_row, a_lo, a_hi) and _in_order(b_row, b_lo, b_hi):
-        ai, bi, length = _sorted_overlaps(a_row, a_lo, a_hi, b_row, b_lo, b_hi)
-        return a[ai], b[bi], length
-    ai, bi, length = _sorted_pieces(a_row, a_lo, a_hi, b_row, b_lo, b_hi)
-    return a[ai], b[bi], length
-
-
-def _in_order(row: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
-    """Rows ascending and, within a row, starts and ends both ascending (consecutive intervals
-    may overlap by a rounding error: the cumulative positions are sums in another order)."""
-    if len(row) < 2:
-        return True
-    step = np.diff(row)
-    return bool((step >= 0).all() and ((step > 0) | ((lo[1:] >= lo[:-1])
-                                                     & (hi[1:] >= hi[:-1]))).all())
-
-
-def _bisect(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, probe: np.ndarray,
-            strict: bool) -> np.ndarray:
-    """Per probe: the first position in ``[lo, hi)`` whose value is above (``strict``) or at
-    least ``probe`` (``hi`` when none); ``values`` ascend within each range. All probes at once,
-    one halving step per pass; once fewer than a quarter still search (most ranges are short,
-    a few long), those go on alone (taking them out every pass costs more than it saves)."""
-    lo, hi = lo.copy(), hi.copy()
-    last = max(len(values) - 1, 0)
-    active = lo < hi
-    while True:
-        searching = int(np.count_nonzero(active))
-        if not searching:
-            return lo
-        if searching * 4 < len(lo):
-            at = np.flatnonzero(active)
-            lo[at] = _bisect(values, lo[at], hi[at], probe[at], strict)
-            return lo
-        mid = (lo + hi) >> 1  # positions are not negative: // 2, faster
-        value = values[np.minimum(mid, last)]
-        below = active & ((value <= probe) if strict else (value < probe))
-        lo = np.where(below, mid + 1, lo)
-        hi = np.where(active & ~below, mid, hi)
-        active = lo < hi
-
-
-def _sorted_overlaps(a_row: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_row: np.ndarray,
-                     b_lo: np.ndarray, b_hi: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`overlaps` of two sets in order (:func:`_in_order`, lengths above 0): per
-    b-interval the a-intervals of its row ending after its start up to the first starting at or
-    after its end; overlap ``min(hi) - max(lo)`` (the one elementary piece the sort finds: no
-    other start or end lies inside it). Listed by b, then a: position order."""
-    # each row's run of a-intervals (rows ascending, not negative): counted, not searched
-    ptr = np.zeros(max(int(a_row[-1]), int(b_row[-1])) + 2, np.int64)
-    np.cumsum(np.bincount(a_row, minlength=len(ptr) - 1), out=ptr[1:])
-    start, end = ptr[b_row], ptr[b_row + 1]
-    first = _bisect(a_hi, start, end, b_lo, strict=True)
-    stop = _bisect(a_lo, first, end, b_hi, strict=False)
-    bi, ai = _expand(first, np.maximum(stop - first, 0))
-    length = np.minimum(a_hi[ai], b_hi[bi]) - np.maximum(a_lo[ai], b_lo[bi])
-    keep = length > 0
-    return ai[keep], bi[keep], length[keep]
-
-
-def _sorted_pieces(a_row: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_row: np.ndarray,
-                   b_lo: np.ndarray, b_hi: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`overlaps` by one sort of every start and end (any order of the intervals)."""
-    na, nb = len(a_row), len(b_row)
-    a, b = np.arange(na), np.arange(nb)
-    row = np.concatenate([a_row, a_row, b_row, b_row]).astype(np.int64)
-    pos = np.concatenate([a_lo, a_hi, b_lo, b_hi]).astype(float)
-    # at one position ends come before starts; starts keep their own order
-    start = np.concatenate([np.ones(na, np.int8), np.zeros(na, np.int8),
-                            np.ones(nb, np.int8), np.zeros(nb, np.int8)])
-    which = np.concatenate([np.zeros(2 * na, np.int8), np.ones(2 * nb, np.int8)])
-    value = np.concatenate([a, np.full(na, -1), b, np.full(nb, -1)]).astype(np.int64)
-    seq = np.concatenate([np.arange(na), np.arange(na), np.arange(nb), np.arange(nb)])
-    # (start, seq) as one key: starts after ends, each in its own order
-    order = np.lexsort((start.astype(np.int64) * (max(na, nb) + 1) + seq, pos, row))
-    row, pos, which, value = row[order], pos[order], which[order], value[order]
-    idx = np.arange(len(order))
-
-    def state(kind: int) -> np.ndarray:
-        last = np.maximum.accumulate(np.where(which == kind, idx, -1))
-        out = np.where(last >= 0, value[np.maximum(last, 0)], -1)
-        return np.where((last >= 0) & (row[np.maximum(last, 0)] == row), out, -1)
-
-    in_a, in_b = state(0), state(1)
-    length = np.zeros(len(order))
-    length[:-1] = np.where(row[1:] == row[:-1], pos[1:] - pos[:-1], 0.0)
-    keep = (length > 0) & (in_a >= 0) & (in_b >= 0)
-    return in_a[keep], in_b[keep], length[keep]
-
-
-def above(matrix: Any, limit: float) -> tuple[np.ndarray, np.ndarray]:
-    """``np.nonzero(matrix > limit)`` (row-major) for a plan matrix: a
-    :class:`~workbench.analysis.rowmatrix.RowMatrix` is read in the rows it stores only (the
-    others are all zero), not compared and gathered over every row."""
-    stored = getattr(matrix, "stored_rows", None)
-    if stored is None or limit < 0:
-        found = np.nonzero(np.asarray(matrix) > limit)
-        return found[0], found[1]
-    rows = np.asarray(stored, np.int64)
-    r, b = np.nonzero(matrix[rows] > limit) if len(rows) else (rows, rows)
-    return rows[r], b
 
 
 def _orders(matrix: Any, limit: float
@@ -204,17 +76,6 @@ def _orders(matrix: Any, limit: float
     return rows[r], b, v, rows[r[first]]
 
 
-def _entries(matrix: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(position in ``rows``, bucket, value) of every value of ``matrix[rows]`` that may be
-    other than 0, by position then bucket (:meth:`RowMatrix.entries`; a dense matrix: its
-    non-zero values)."""
-    if isinstance(matrix, RowMatrix):
-        return matrix.entries(rows)
-    dense = np.asarray(matrix)[rows]
-    r, b = np.nonzero(dense)
-    return r, b, dense[r, b]
-
-
 def _csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]
          ) -> sparse.csr_matrix:
     """A CSR matrix of its arrays (the index arrays int32 where they fit, as scipy makes them
@@ -222,13 +83,6 @@ def _csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple
     small = max(shape) < 2**31 and len(data) < 2**31
     dtype = np.int32 if small else np.int64
     return sparse.csr_matrix((data, indices.astype(dtype), indptr.astype(dtype)), shape=shape)
-
-
-def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(owner position, index) of ``range(starts[k], starts[k] + counts[k])`` for every k."""
-    owner = np.repeat(np.arange(len(starts)), counts)
-    first = np.repeat(starts - np.cumsum(counts) + counts, counts)
-    return owner, first + np.arange(int(counts.sum()))
 
 
 @dataclass
@@ -324,7 +178,7 @@ class PegMatrix:
         n_sites = plan.n_sites
         parent = plan.key[o_row] // n_sites
         counts = seg.ptr_parent[parent + 1] - seg.ptr_parent[parent]
-        owner, at = _expand(seg.ptr_parent[parent], counts)
+        owner, at = expand(seg.ptr_parent[parent], counts)
         s = seg.by_parent[at]
         b = o_bucket[owner]
         inside = (seg.first_bucket[s] <= b) & (b < seg.end_bucket[s])
@@ -456,7 +310,7 @@ class PegMatrix:
         # A by bucket, buckets x rows (the running sum over contiguous rows of it): the
         # scheduled and the planned receipts above EPS, from the stored values only
         o_local = np.searchsorted(active, self.order_row)
-        owner, col, value = _entries(plan.scheduled, active)
+        owner, col, value = stored_entries(plan.scheduled, active)
         big = value > EPS
         queued = np.zeros((plan.scheduled.shape[1], n_rows))
         queued[col[big], owner[big]] = value[big]
@@ -466,7 +320,7 @@ class PegMatrix:
         # the claims of those rows (claim order), the safety-stock claim first in each row
         # (bucket 0): row k's run starts at ``head[k]``
         counts = c.ptr[active + 1] - c.ptr[active]
-        _, mine = _expand(c.ptr[active], counts)
+        _, mine = expand(c.ptr[active], counts)
         size = counts + 1
         head = np.cumsum(size) - size
         n = n_rows + len(mine)
@@ -481,11 +335,11 @@ class PegMatrix:
         bucket[rest] = c.bucket[mine]
         claim = np.full(n, -1, np.int64)
         claim[rest] = mine
-        total = np.cumsum(qty)  # :func:`_group_cumsum`, each run's first known
+        total = np.cumsum(qty)  # :func:`group_cumsum`, each run's first known
         cum = total - (total - qty)[np.repeat(head, size)]
-        slack = _group_cummin(queued[bucket, rows] - cum, rows)
+        slack = group_cummin(queued[bucket, rows] - cum, rows)
         k_end = cum + np.minimum(0.0, slack)
-        k_start = _group_shift(k_end, rows)
+        k_start = group_shift(k_end, rows)
         # the planned receipts' positions in the queue
         o_bucket = self.order_bucket
         size = self.order_size
@@ -679,35 +533,3 @@ def _ref_keys(own: np.ndarray, refs: np.ndarray, codes: np.ndarray, items: np.nd
     rank[gap] = gap_pos + np.cumsum(new) - 1
     rank[equal] = ranked[pos[equal]]
     return np.concatenate([ranked[own], rank[parent_at]]).astype(np.int64)
-
-
-def _group_first(groups: np.ndarray) -> np.ndarray:
-    """Index of the first element of each element's run of equal ``groups``."""
-    n = len(groups)
-    starts = np.ones(n, bool)
-    if n > 1:
-        starts[1:] = groups[1:] != groups[:-1]
-    return np.maximum.accumulate(np.where(starts, np.arange(n), 0)) if n else \
-        np.zeros(0, np.int64)
-
-
-def _group_cumsum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Cumulative sum of ``values`` within runs of equal ``groups`` (sorted by group)."""
-    total = np.cumsum(values)
-    first = _group_first(groups)
-    return total - (total - values)[first] if len(values) else total
-
-
-def _group_cummin(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Running minimum of ``values`` within runs of equal ``groups`` (sorted by group)."""
-    if not len(values):
-        return values
-    return pd.Series(values).groupby(groups, sort=False).cummin().to_numpy()
-
-
-def _group_shift(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """The previous value within the group (0 for each group's first)."""
-    out = np.zeros(len(values))
-    if len(values) > 1:
-        out[1:] = np.where(groups[1:] == groups[:-1], values[:-1], 0.0)
-    return out

@@ -18,8 +18,8 @@ from workbench.analysis.netting import Plan, lot_size
 from workbench.analysis.rowmatrix import RowMatrix
 from workbench.analysis.sources import EPS, open_purchase_lines, open_work_orders
 
+from .intervals import above
 from .kinds import ExceptionSettings, choice, frame, str_array
-from .pegmatrix import above
 
 PO, WO = "purchase_order", "work_order"
 
