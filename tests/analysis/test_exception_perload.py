@@ -102,3 +102,22 @@ def test_the_rules_frames_in_message_order_go_with_their_entry() -> None:
     kept = {id(f) for f in (rules.past_due, *rules.purchasing, *rules.engineering,
                             rules.records)}
     assert {id(part) for part, _ in pieces.values()} <= kept
+
+
+def test_nothing_per_data_keeps_the_old_rules_frames_alive() -> None:
+    """Judged again (other settings), the frames of the old judgement are freed: no cache kept
+    per data (reference index, item rows, name tables) still holds them (the reference
+    index kept its look-ups of up to 64 frames, and the frames with them)."""
+    import gc
+    import weakref
+
+    d = _plant()
+    compute_exceptions(d, plan(d, Calendar.weekly(TODAY, 8)))
+    first = [weakref.ref(piece) for _, pieces in d._derived["exceptions.pieces"][1].values()
+             for piece in pieces]
+    assert first
+    for days in (12, 5, 3):
+        compute_exceptions(d, plan(d, Calendar.weekly(TODAY, 8)),
+                           settings=ExceptionSettings(confirmation_days=days))
+    gc.collect()
+    assert [r for r in first if r() is not None] == []

@@ -249,6 +249,8 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     nobody = np.zeros(0, np.int64)  # no item master: no name to look up
     names = _name_tables(data)
     items_at = data.derived("exceptions.item_rows", (names, judged), dict)
+    # the per-load frames' coverage rows: kept with those frames and this reference index
+    lookups = data.derived("exceptions.lookups", (judged, refs), dict)
     cov_items = _coverage_items(items_at, names, cov) if len(names.items) else None
     for p in parts:
         if "_cov" in p:
@@ -257,7 +259,7 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
             within.append(refs.rank[position])
             named.append(cov_items[position] if cov_items is not None else nobody)
         elif any(p is q for q in loaded):
-            at.append(refs.lookup_frame(p))
+            at.append(_kept(lookups, p, lambda f: refs.lookup(f["element"].to_numpy(object))))
             within.append(np.arange(len(p)))
             named.append(_kept(items_at, p, lambda f: _item_rows(names, f["item"]))
                          if len(names.items) else nobody)

@@ -9,7 +9,7 @@ at most ``limit`` per message, largest quantity first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -76,8 +76,9 @@ class RefIndex:
     """Firm coverage's references (``cov["ref"]``) as positions: per coverage row the last
     row of its reference (what a dict by reference keeps: ``drop_duplicates("ref",
     keep="last")``) and the dense rank of its text (as ``np.argsort`` of fixed-width unicode
-    compares it), the rows in that order, the distinct references for looking elements up,
-    and the look-ups of the per-load rules' frames already made (by frame). Kept per data
+    compares it), the rows in that order and the distinct references for looking elements up
+    (the look-ups of the per-load rules' frames are kept with those frames, in
+    :func:`workbench.analysis.exceptions.compute_exceptions`). Kept per data
     (:func:`ref_index`) while the coverage has equal references (the receipts' order is per
     load, :class:`.coverage._Layout`)."""
 
@@ -87,7 +88,6 @@ class RefIndex:
     index: pd.Index
     last_of: np.ndarray
     by_rank: np.ndarray  # the coverage rows by that rank (stable: equal texts in row order)
-    parts: dict[int, tuple[pd.DataFrame, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, refs: np.ndarray) -> RefIndex:
@@ -107,15 +107,6 @@ class RefIndex:
             else np.full(len(elements), -1, np.int64)
         return np.where(found >= 0, self.last_of[np.maximum(found, 0)], -1).astype(np.int64) \
             if len(self.last_of) else found.astype(np.int64)
-
-    def lookup_frame(self, part: pd.DataFrame) -> np.ndarray:
-        """:meth:`lookup` of a per-load rule's frame (shared, read only), made once."""
-        hit = self.parts.get(id(part))
-        if hit is None or hit[0] is not part:
-            if len(self.parts) > 64:
-                self.parts.clear()
-            hit = self.parts[id(part)] = (part, self.lookup(part["element"].to_numpy(object)))
-        return hit[1]
 
 
 def ref_index(data: PlanningData, cov: pd.DataFrame) -> RefIndex:
