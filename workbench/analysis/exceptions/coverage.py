@@ -20,7 +20,6 @@ this is the MRP convention that a firm order is moved, not re-sequenced.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +29,7 @@ from workbench.analysis.data import PlanningData
 from workbench.analysis.netting import Plan
 from workbench.analysis.sources import EPS, requirement_buckets
 
-from .intervals import bisect_runs, stored_entries
+from .intervals import Merged, bisect_runs, stored_entries
 from .ordering import lex_order
 
 
@@ -164,32 +163,13 @@ def _events(plan: Plan, lay: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarra
     has = safety > EPS
     s_row, s_qty = rows[has], safety[has].astype(float)
     s_key = 2 * s_row * lay.span  # on the planning day, first in its row
-    # the plan's events in order (keys of safety stock even, of dependent requirements odd)
-    n_d, n_s = len(d_key), len(s_key)
-    d_at = np.arange(n_d) + np.searchsorted(s_key, d_key)
-    s_at = np.arange(n_s) + np.searchsorted(d_key, s_key)
-
-    def mine(dependent: np.ndarray, safe: np.ndarray) -> np.ndarray:
-        out = np.empty(n_d + n_s, np.result_type(dependent, safe))
-        out[d_at] = dependent
-        out[s_at] = safe
-        return out
-
+    # the plan's events in order (keys of safety stock even, of dependent requirements odd:
+    # never equal)
+    mine = Merged(d_key, s_key)
     p_key = mine(d_key, s_key)
-    p_row, p_day, p_qty = mine(d_row, s_row), mine(d_day, np.full(n_s, today, np.int64)), \
+    p_row, p_day, p_qty = mine(d_row, s_row), mine(d_day, np.full(len(s_key), today, np.int64)), \
         mine(d_qty, s_qty)
-    # merged: after the independent events of an equal key
-    at = np.searchsorted(lay.event_key, p_key, "right") + np.arange(len(p_key))
-    n = len(lay.row) + len(p_key)
-    others = np.ones(n, bool)
-    others[at] = False
-
-    def merged(independent: np.ndarray, own: np.ndarray, dtype: Any) -> np.ndarray:
-        out = np.empty(n, dtype)
-        out[others] = independent
-        out[at] = own
-        return out
-
+    merged = Merged(lay.event_key, p_key)  # after the independent events of an equal key
     ev_row = merged(lay.row, p_row, np.int64)
     ev_day = merged(lay.day, p_day, np.int64)
     ev_qty = merged(lay.qty, p_qty, float)

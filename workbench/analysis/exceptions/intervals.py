@@ -192,3 +192,22 @@ def group_shift(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     if len(values) > 1:
         out[1:] = np.where(groups[1:] == groups[:-1], values[:-1], 0.0)
     return out
+
+
+class Merged:
+    """The merge of two key-sorted sequences without sorting them again: ``b``'s elements go
+    after every element of ``a`` with a key less than or equal to theirs (``a`` first on a
+    tie, as a stable sort of ``a`` then ``b`` puts them). Called with a column of each, it
+    returns the merged column."""
+
+    def __init__(self, a_key: np.ndarray, b_key: np.ndarray) -> None:
+        self.at = np.searchsorted(a_key, b_key, "right") + np.arange(len(b_key))
+        self.n = len(a_key) + len(b_key)
+        self.of_a = np.ones(self.n, bool)
+        self.of_a[self.at] = False
+
+    def __call__(self, a: np.ndarray, b: np.ndarray, dtype: Any = None) -> np.ndarray:
+        out = np.empty(self.n, dtype if dtype is not None else np.result_type(a, b))
+        out[self.of_a] = a
+        out[self.at] = b
+        return out

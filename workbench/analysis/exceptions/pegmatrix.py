@@ -46,7 +46,7 @@ from workbench.analysis.pegging import Pegging
 from workbench.analysis.rowmatrix import RowMatrix
 from workbench.analysis.sources import EPS, requirement_buckets
 
-from .intervals import expand, group_cummin, group_shift, overlaps, stored_entries
+from .intervals import Merged, expand, group_cummin, group_shift, overlaps, stored_entries
 from .ordering import lex_order
 from .pegs import DueDates, RequirementCodes
 
@@ -220,18 +220,8 @@ class PegMatrix:
         packed = kept.pack([child, dep_bucket, day, np.zeros(len(child), np.int64), ref_key])
         assert kept.packed is not None
         # independent claims tying on every key come first (they are before in pegging)
-        at = np.searchsorted(kept.packed, packed, "right") + np.arange(len(child))
-        n = len(kept.row) + len(child)
-        dep = np.zeros(n, bool)
-        dep[at] = True
-        ind = ~dep
-
-        def merged(independent: np.ndarray, dependent: np.ndarray) -> np.ndarray:
-            out = np.empty(n, np.result_type(independent, dependent))
-            out[ind] = independent
-            out[at] = dependent
-            return out
-
+        merged = Merged(kept.packed, packed)
+        at, ind, n = merged.at, merged.of_a, merged.n
         row = merged(kept.row, child)
         ptr = np.zeros(len(plan.key) + 1, np.int64)
         np.cumsum(np.bincount(row, minlength=len(plan.key)), out=ptr[1:])
