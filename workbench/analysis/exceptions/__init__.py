@@ -68,7 +68,7 @@ from .kinds import (
 from .listing import Endangered
 from .ordering import lex_order
 from .pegmatrix import PegMatrix
-from .perload import data_rules
+from .perload import data_rules, kept_for, kept_while_equal
 from .straight import plan_bucket
 
 __all__ = ["CODES", "KINDS", "MESSAGE_COLUMNS", "NAME_COLUMNS", "ROLES", "SEVERITIES",
@@ -227,7 +227,7 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     # the per-load rules' frames in message order, one piece per severity: once per load
     loaded = [piece for judged_frame in (judged.past_due, *judged.purchasing,
                                          *judged.engineering, judged.records)
-              for piece in _kept(pieces, judged_frame, _in_message_order)]
+              for piece in kept_for(pieces, judged_frame, _in_message_order)]
     parts = [p for p in (
         supply.reschedule_in(cov, today, s, by), supply.reschedule_out(cov, today, s, by),
         supply.cancel(cov, by), supply.reduce(cov, plan, by), supply.increase(cov, plan, by),
@@ -259,9 +259,9 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
             within.append(refs.rank[position])
             named.append(cov_items[position] if cov_items is not None else nobody)
         elif any(p is q for q in loaded):
-            at.append(_kept(lookups, p, lambda f: refs.lookup(f["element"].to_numpy(object))))
+            at.append(kept_for(lookups, p, lambda f: refs.lookup(f["element"].to_numpy(object))))
             within.append(np.arange(len(p)))
-            named.append(_kept(items_at, p, lambda f: _item_rows(names, f["item"]))
+            named.append(kept_for(items_at, p, lambda f: _item_rows(names, f["item"]))
                          if len(names.items) else nobody)
         else:
             at.append(np.full(len(p), -1, np.int64))
@@ -335,17 +335,6 @@ def _text_rank(elements: pd.Series) -> np.ndarray:
     return rank
 
 
-def _kept(kept: dict[Any, Any], part: pd.DataFrame, make: Any) -> Any:
-    """``make(part)`` of a per-load rule's frame (shared, read only), made once (``kept``
-    by the frame)."""
-    hit = kept.get(id(part))
-    if hit is None or hit[0] is not part:
-        if len(kept) > 64:
-            kept.clear()
-        hit = kept[id(part)] = (part, make(part))
-    return hit[1]
-
-
 def _item_rows(names: _NameTables, items: pd.Series) -> np.ndarray:
     """Per item code its row in the item master's name tables (-1: unknown or missing), as
     :func:`_add_names` finds it."""
@@ -359,11 +348,8 @@ def _coverage_items(kept: dict[Any, Any], names: _NameTables, cov: pd.DataFrame
     """:func:`_item_rows` of the firm coverage's items, made again only when they differ
     from the last ones (compared by value: the same objects on a later plan)."""
     items = cov["item"].to_numpy(dtype=object) if "item" in cov else np.zeros(0, object)
-    hit = kept.get("coverage")
-    if hit is None or len(hit[0]) != len(items) or not (
-            hit[0] is items or bool(np.array_equal(hit[0], items))):
-        hit = kept["coverage"] = (items, _item_rows(names, items))
-    result: np.ndarray = hit[1]
+    result: np.ndarray = kept_while_equal(kept, "coverage", items,
+                                          lambda v: _item_rows(names, v))
     return result
 
 

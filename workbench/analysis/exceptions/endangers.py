@@ -24,6 +24,7 @@ from .kinds import frame
 from .listing import Endangered, distinct_marked, listed_entries, round6
 from .pegmatrix import PegMatrix
 from .pegs import DueDates
+from .perload import kept_while_equal
 from .straight import late_reason
 
 
@@ -113,12 +114,9 @@ def ref_index(data: PlanningData, cov: pd.DataFrame) -> RefIndex:
     """:class:`RefIndex` of ``cov``, made again only when its references differ from the
     last one made for ``data`` (compared by value: the same objects on a later plan)."""
     refs = cov["ref"].to_numpy(dtype=object) if "ref" in cov else np.zeros(0, object)
-    kept: dict[str, RefIndex] = data.derived("exceptions.references", (), dict)
-    hit = kept.get("index")
-    if hit is None or len(hit.refs) != len(refs) or not (
-            hit.refs is refs or bool(np.array_equal(hit.refs, refs))):
-        hit = kept["index"] = RefIndex.of(refs)
-    return hit
+    kept = data.derived("exceptions.references", (), dict)
+    index: RefIndex = kept_while_equal(kept, "index", refs, RefIndex.of)
+    return index
 
 
 def _owners(data: PlanningData, columns: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -21,7 +21,9 @@ settings judge them again. Measured on the large demo (docs/exceptions.md, Perfo
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbench.analysis.data import PlanningData
@@ -81,3 +83,24 @@ def _judge(data: PlanningData, plan: Plan, today: int, s: ExceptionSettings) -> 
         (engineering.revision_conflict(data, plan, pol, wo),
          engineering.draft_revision_pending(data, wo)),
         records.data_problems(data, plan.items))
+
+
+def kept_for(kept: dict[Any, Any], part: pd.DataFrame, make: Any) -> Any:
+    """``make(part)`` of a per-load rule's frame (shared, read only), made once (``kept``
+    by the frame's identity; ``kept`` itself belongs to the rules' entry it came from)."""
+    hit = kept.get(id(part))
+    if hit is None or hit[0] is not part:
+        if len(kept) > 64:
+            kept.clear()
+        hit = kept[id(part)] = (part, make(part))
+    return hit[1]
+
+
+def kept_while_equal(kept: dict[Any, Any], name: str, values: np.ndarray, make: Any) -> Any:
+    """``make(values)``, made again only when ``values`` differ from the last ones kept under
+    ``name`` (compared by value; on a later plan they are the same object: no cost)."""
+    hit = kept.get(name)
+    if hit is None or len(hit[0]) != len(values) or not (
+            hit[0] is values or bool(np.array_equal(hit[0], values))):
+        hit = kept[name] = (values, make(values))
+    return hit[1]
