@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
@@ -14,7 +15,7 @@ from python_calamine import CalamineWorkbook
 from tests.ui.gapmeter import GapMeter
 from tests.ui.test_items_panel import _large_items
 from workbench.app.exports import PackedFrame
-from workbench.app.tables import TableData
+from workbench.app.tables import Col, TableData
 from workbench.services.tasks import Cancelled
 from workbench.ui.panels.base import PanelContext
 from workbench.ui.panels.items import ITEM_COLUMNS
@@ -102,8 +103,16 @@ def test_a_cancelled_export_leaves_no_file_and_keeps_the_earlier_one(
     assert sorted(p.name for p in out.iterdir()) == ["items.xlsx"]  # no half-written file
 
 
-def test_a_packed_frame_comes_back_equal() -> None:
-    frame = _large_items(1000)
-    frame["when"] = pd.date_range("2026-01-01", periods=1000, freq="h")
-    back = PackedFrame.pack(frame.iloc[::-3]).unpack()
-    pd.testing.assert_frame_equal(back, frame.iloc[::-3].reset_index(drop=True))
+def test_a_packed_table_comes_back_as_the_frame_the_pane_shows() -> None:
+    items = _large_items(1000)
+    items["due"] = pd.date_range("2026-01-01", periods=1000, freq="D")
+    columns = [*ITEM_COLUMNS, Col("due", "Due", "date")]
+    table = TableData.from_frame(items, columns, "code")
+    rows = np.arange(999, -1, -3)  # as a filter and a descending sort leave them
+    back = PackedFrame.of_table(table, rows).unpack()
+    pd.testing.assert_frame_equal(back, table.frame(rows))
+    assert list(back.columns) == [c.title for c in columns]
+    assert back["Item"].tolist() == items["code"].iloc[rows].tolist()
+    lead = next(c.title for c in columns if c.name == "lead_time_days")
+    assert back[lead].tolist() == items["lead_time_days"].iloc[rows].tolist()
+    assert back["Due"].tolist() == [d.date() for d in items["due"].iloc[rows]]

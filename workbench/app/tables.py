@@ -206,18 +206,30 @@ class TableData:
             cache[name] = [str(v) for v in values[:limit] if str(v)]
         return list(cache[name])
 
+    def export_columns(self, rows: np.ndarray | None = None) -> list[tuple[str, str, np.ndarray]]:
+        """The displayed columns of ``rows`` (all when None) as ``(title, kind, values)``, the
+        values as stored (fixed-width text, numbers, ``datetime64[D]``): a numpy take per column,
+        cheap to pickle; :func:`frame_of` makes the export frame of them."""
+        rows = np.arange(len(self.keys)) if rows is None else rows
+        return [(col.title, col.kind, self.arrays[col.name][rows]) for col in self.columns]
+
     def frame(self, rows: np.ndarray | None = None) -> pd.DataFrame:
         """The displayed columns of ``rows`` (all when None) with their titles, for export."""
-        import pandas as pd
-        rows = np.arange(len(self.keys)) if rows is None else rows
-        data = {}
-        for col in self.columns:
-            values = self.arrays[col.name][rows]
-            if col.kind == "date":
-                data[col.title] = pd.to_datetime(values).date if len(values) else []
-            else:
-                data[col.title] = values
-        return pd.DataFrame(data)
+        return frame_of(self.export_columns(rows))
+
+
+def frame_of(columns: Sequence[tuple[str, str, np.ndarray]]) -> pd.DataFrame:
+    """The export frame of :meth:`TableData.export_columns`: dates as ``datetime.date``, text as
+    Python strings (pandas makes one object per cell: ~0.1 s for 200,000 rows, so this runs where
+    the file is written, never on the UI thread)."""
+    import pandas as pd
+    data: dict[str, Any] = {}
+    for title, kind, values in columns:
+        if kind == "date":
+            data[title] = pd.to_datetime(values).date if len(values) else []
+        else:
+            data[title] = values
+    return pd.DataFrame(data)
 
 
 def _haystack(parts: list[np.ndarray]) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Writing what a table shows to CSV or XLSX, with its filters applied.
 
-No Qt here: the table pane hands over ``model.visible_frame()`` and runs this in a background op
-(``state`` gets progress and is checked for cancel every few thousand rows).
+No Qt here: the table pane hands over what it shows (``TableData.frame`` of the shown rows) and
+runs this in a background op (``state`` gets progress and is checked for cancel every few thousand rows).
 
 XLSX a planner can reuse (written by xlsxwriter in constant memory, row by row, so 200k rows
 stream out without holding a second copy of the table):

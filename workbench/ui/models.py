@@ -225,6 +225,12 @@ class FrameTableModel(QAbstractTableModel):
         """What the user sees, filters and sort applied (for export)."""
         return self._table.frame(self._rows)
 
+    def visible_rows(self) -> tuple[TableData, np.ndarray]:
+        """What the user sees as the table and the positions of its shown rows, in display order:
+        a copy of the positions only (the table's arrays are not written once shown), so an
+        export takes it on the UI thread at once and builds the rows in its worker."""
+        return self._table, self._rows.copy()
+
     def tone_at(self, row: int) -> str:
         tones = self._table.tones
         return "" if tones is None else str(tones[self._rows[row]])

@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
@@ -38,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from workbench.app.exports import PackedFrame, export_table
 from workbench.app.runner import Runner
-from workbench.app.tables import Col, Query
+from workbench.app.tables import Col, Query, TableData
 from workbench.services.export import ExportInfo, export_frame
 from workbench.services.tasks import Cancelled
 from workbench.ui.errors import show_error
@@ -429,7 +430,7 @@ class TablePane(QWidget):
         """Export the visible rows (filters applied) in the background: written by the reader
         process (:func:`workbench.app.exports.export_table`) with progress and Cancel, the rows
         packed column by column in a worker thread; without a runner, in a worker thread."""
-        frame = self.model.visible_frame()
+        table, rows = self.model.visible_rows()  # the rows are built in the worker, not here
         filters = [f"text contains {self.filter.text()!r}"] if self.filter.text() else []
         filters += [f"{name} = {combo.currentData()}" for name, combo in self.pickers.items()
                     if combo.currentData()]
@@ -437,14 +438,14 @@ class TablePane(QWidget):
                           produced_by=f"Planner Workbench table {self.view.objectName()}")
         runner = self.runner()
         if runner is None:
-            work: Callable[[Any], Path] = partial(_export_here, frame, path, info)
+            work: Callable[[Any], Path] = partial(_export_here, table, rows, path, info)
             pool = "read"
         else:
-            work = partial(_export_in_reader, runner, frame, path, info)
+            work = partial(_export_in_reader, runner, table, rows, path, info)
             pool = pool_of(export_table)
         op = (
             Op(work, name="Export", key=f"export-{id(self)}", parent=self, pool=pool)
-            .with_progress(f"Exporting {len(frame):,} rows…")
+            .with_progress(f"Exporting {len(rows):,} rows…")
             .on_failure(lambda exc: None if isinstance(exc, Cancelled)
                         else show_error(self, "Export failed", exc))
         )
@@ -454,13 +455,15 @@ class TablePane(QWidget):
         return self._export_handle
 
 
-def _export_here(frame: Any, path: Path, info: ExportInfo, state: Any) -> Path:
-    return export_frame(frame, path, state, info=info)
+def _export_here(table: TableData, rows: np.ndarray, path: Path, info: ExportInfo,
+                 state: Any) -> Path:
+    return export_frame(table.frame(rows), path, state, info=info)
 
 
-def _export_in_reader(runner: Runner, frame: Any, path: Path, info: ExportInfo, state: Any) -> Path:
-    table = PackedFrame.pack(frame)  # in this worker thread, a column at a time
-    return runner.run(export_table, table, str(path), info=info, state=state)
+def _export_in_reader(runner: Runner, table: TableData, rows: np.ndarray, path: Path,
+                      info: ExportInfo, state: Any) -> Path:
+    packed = PackedFrame.of_table(table, rows)  # in this worker thread, a column at a time
+    return runner.run(export_table, packed, str(path), info=info, state=state)
 
 
 class CountCard(QFrame):
