@@ -40,6 +40,7 @@ from workbench.analysis.data import (
     combine_codes,
     day_numbers,
 )
+from workbench.analysis.ranges import concat_ranges
 from workbench.domain.enums import BomStatus
 
 #: Day number standing for "no end date" (far after any real date).
@@ -257,8 +258,7 @@ def join_sorted(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.nda
     lo = np.searchsorted(ordered, left, "left")
     count = np.searchsorted(ordered, left, "right") - lo
     left_rows = np.repeat(np.arange(len(left)), count)
-    start = np.repeat(np.cumsum(count) - count, count)
-    right_rows = order[np.repeat(lo, count) + np.arange(len(left_rows)) - start]
+    right_rows = order[concat_ranges(lo, count)]
     return left_rows, right_rows
 
 
@@ -289,8 +289,7 @@ def gather(ptr: np.ndarray, order: np.ndarray, nodes: np.ndarray) -> tuple[np.nd
     if total == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     source = np.repeat(np.arange(len(nodes)), counts)
-    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    return order[starts[source] + offsets], source
+    return order[concat_ranges(starts, counts)], source
 
 
 @dataclass

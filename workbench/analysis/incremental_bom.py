@@ -12,6 +12,7 @@ from workbench.analysis.bom import ItemIndex, _kahn, gather
 from workbench.analysis.data import PlanningData
 from workbench.analysis.incremental_sources import item_rows
 from workbench.analysis.netting import Segments
+from workbench.analysis.ranges import concat_ranges
 
 
 def segments_component(segments: Segments, parents: np.ndarray) -> np.ndarray:
@@ -210,8 +211,7 @@ def _respliced(by: np.ndarray, dead: np.ndarray, at: np.ndarray, values: np.ndar
 def _positions(ptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     """The positions in a CSR index of the entries of ``nodes`` (sorted, unique), ascending."""
     starts, ends = ptr[nodes], ptr[nodes + 1]
-    counts = ends - starts
-    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    return concat_ranges(starts, ends - starts)
 
 
 def _cut(column: np.ndarray, size: int, in_place: bool) -> np.ndarray:

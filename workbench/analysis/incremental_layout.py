@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from workbench.analysis.ranges import concat_ranges
+
 #: runs shorter than this are copied by one gather, longer ones slice by slice
 _SHORT_RUN = 64
 
@@ -73,6 +75,5 @@ def _copy_runs(out: np.ndarray, array: np.ndarray, src: np.ndarray) -> None:
     short = ~long
     if short.any():
         lengths = (ends - starts)[short]
-        idx = np.repeat(starts[short] - np.cumsum(lengths) + lengths, lengths) + \
-            np.arange(int(lengths.sum()))
+        idx = concat_ranges(starts[short], lengths)
         out[at[idx]] = array[s[idx]]

@@ -23,6 +23,7 @@ from workbench.analysis.bom import ItemIndex, gather
 from workbench.analysis.consumption import ForecastConsumption
 from workbench.analysis.data import PlanningData, column_codes
 from workbench.analysis.netting import Plan
+from workbench.analysis.ranges import concat_ranges
 from workbench.analysis.sources import Sources, _collect, _label, requirement_buckets
 from workbench.domain.enums import InventoryStatus
 
@@ -511,7 +512,7 @@ def lookup(entries: Entries, keys: np.ndarray, position: np.ndarray
     if total == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     src = np.repeat(position, counts)
-    at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
+    at = concat_ranges(lo, counts)
     return src, bucket[at], qty[at]
 
 

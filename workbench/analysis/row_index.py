@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from workbench.analysis.ranges import concat_ranges
+
 T = TypeVar("T")
 
 
@@ -53,8 +55,7 @@ class KeyIndex:
         total = int(count.sum())
         if total == 0:
             return np.zeros(0, np.int64)
-        start = np.repeat(lo - (np.cumsum(count) - count), count)
-        return np.sort(self.order[start + np.arange(total)])
+        return np.sort(self.order[concat_ranges(lo, count)])
 
 
 def kept_with(owner: object, name: str, source: object, build: Callable[[], T]) -> T:

@@ -46,6 +46,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
+from workbench.analysis.ranges import concat_ranges
+
 #: reductions answered per row from the block (axis 1 / -1 of a 2-D matrix)
 _ROW_REDUCTIONS = ("sum", "any", "all", "max", "min")
 
@@ -175,8 +177,7 @@ class RowMatrix(NDArrayOperatorsMixin):
         if r[-1] - r[0] == n - 1 and (n == 1 or bool((np.diff(r) == 1).all())):
             entry: Any = slice(int(start[0]), int(start[0]) + len(owner))  # one slice
         else:
-            entry = np.arange(len(owner))
-            entry += (start - np.cumsum(counts) + counts)[owner]
+            entry = concat_ranges(start, counts)
         col = self.col[entry]
         if take is not None:  # only the buckets read: the others' entries dropped
             step = take[1] - take[0] if k > 1 else 1
@@ -209,8 +210,7 @@ class RowMatrix(NDArrayOperatorsMixin):
         start = self.ptr[r]
         counts = self.ptr[r + 1] - start
         owner = np.repeat(at, counts)
-        entry = np.arange(len(owner))
-        entry += np.repeat(start - np.cumsum(counts) + counts, counts)
+        entry = concat_ranges(start, counts)
         col, val = self.col[entry].astype(np.int64), self.val[entry]
         written = np.flatnonzero((slots >= 0) & (slots != self.n_stored)) if self.n_stored \
             else at[:0]

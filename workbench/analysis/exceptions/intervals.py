@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.analysis.ranges import concat_ranges
 from workbench.analysis.rowmatrix import RowMatrix
 
 
@@ -157,9 +158,7 @@ def stored_entries(matrix: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(owner position, index) of ``range(starts[k], starts[k] + counts[k])`` for every k."""
-    owner = np.repeat(np.arange(len(starts)), counts)
-    first = np.repeat(starts - np.cumsum(counts) + counts, counts)
-    return owner, first + np.arange(int(counts.sum()))
+    return np.repeat(np.arange(len(starts)), counts), concat_ranges(starts, counts)
 
 
 def group_first(groups: np.ndarray) -> np.ndarray:
