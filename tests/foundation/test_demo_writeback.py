@@ -83,8 +83,32 @@ def test_the_default_demo_source_keeps_its_ledger_beside_the_cache(cache: Path) 
     )
 
 
+def _plant_with_a_switch_and_a_date_move(engine: Engine) -> None:
+    """Two hand edits of the day-0 cache, so the plan proposes the two kinds the small plant
+    proposes none of (since anchors.top_k): an alternate component and a date move. Each is a
+    record the sync would hold had the plant been counted or entered so; neither is written.
+
+    * Alternate: RQ-000035 (1,157 EA of PP-00090 at P3, need 2026-12-08) covers, first in first
+      out, 1,157 of PP-00090's 2,549.1024 net need in the week of 2026-11-09 (P3 has no stock or
+      open PO of it), all of it dependent demand of SA-00034's planned orders (1,249.56 × 2 per
+      unit × 1.02 scrap) through bom_lines SA-00034/A/60, the preferred line of ALT-60; the
+      alternate line SA-00034/A/65 is PP-00009 at the same 2 × 1.02, so 1,157 PP-00009. PP-00009
+      at P3: one stock row of 1,274 EA, no receipts, no requirements, safety stock 138: free
+      1,274 - 138 = 1,136 < 1,157 (the plan proposes "increase"). Counted at 1,300: free 1,162.
+    * Date move: RQ-000002 (730 EA of PP-00067 at P3) covers PP-00067's only net need, 730 in
+      the week of 2026-12-07 (WO-000043 needs 1,157; stock 123 = its safety stock; PO-000006/2
+      brings 427 on 2026-11-19: 1,157 - 427 = 730). Entered for 2026-11-23, not 2026-12-08, it is
+      due two weeks early, the quantity right: "defer" to 2026-12-07."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE inventory SET quantity = 1300, orig_quantity = 1300 "
+                          "WHERE item = 'PP-00009' AND site = 'P3'"))
+        conn.execute(text("UPDATE requisitions SET need_date = '2026-11-23' "
+                          "WHERE code = 'RQ-000002'"))
+
+
 def test_approve_send_sync_reevaluate(cache: Path) -> None:
     engine = open_cache(cache)
+    _plant_with_a_switch_and_a_date_move(engine)
     recs = _reevaluate(engine)
     rec_ids = _open_recommendation_ids(engine)
     before = _requisitions(engine)
@@ -96,6 +120,11 @@ def test_approve_send_sync_reevaluate(cache: Path) -> None:
             chosen.setdefault(kind, code)
     assert {"cancel", "reduce", "increase", "alternate"} <= set(chosen), chosen
     assert {"defer", "expedite"} & set(chosen), chosen
+    # the two edited records (see _plant_with_a_switch_and_a_date_move for the arithmetic)
+    assert (chosen["alternate"], chosen.get("defer")) == ("RQ-000035", "RQ-000002")
+    assert [(recs[c]["proposed_item"] or None, recs[c]["proposed_quantity"],
+             str(recs[c]["proposed_date"])[:10]) for c in ("RQ-000035", "RQ-000002")] == [
+        ("PP-00009", 1157.0, "2026-11-09"), (None, 730.0, "2026-12-07")]
     for code in chosen.values():
         out = record_decision(engine, code, "approve", decided_by="buyer",
                               recommendation=rec_ids[code])

@@ -95,39 +95,42 @@ def cache(template: Path, tmp_path: Path) -> Path:
 def test_approve_reschedule_in_is_written_back_and_resolves_the_message(cache: Path) -> None:
     engine = open_cache(cache)
     runner = InlineRunner(engine)
-    # PO-000001/1 (PP-00039 at P1): due 2026-11-26 (promise), first need 2026-11-05: E01
-    msg = _message(engine, "reschedule_in", "PO-000001/1")
+    # PO-000072/1 (PP-00072 at P2, 457 EA, nothing received): requested 2026-11-05, the
+    # supplier promised 2026-11-30 (ack "changed"): due 2026-11-30 (promise). PP-00072 at P2
+    # has 40 EA in stock and one requirement, WO-000024's 392.7 EA on 2026-11-09: 40 < 392.7,
+    # so the first need is 2026-11-09, 21 days before the line comes: E01
+    msg = _message(engine, "reschedule_in", "PO-000072/1")
     assert (msg.message["due_date"], msg.message["suggested_date"]) == \
-        ("2026-11-26", "2026-11-05")
-    before = _line(engine, "PO-000001/1")
+        ("2026-11-30", "2026-11-09")
+    before = _line(engine, "PO-000072/1")
     outcome = runner.run(ops.decide_message, msg.id, "approve", "bea")
     assert outcome.changes == Changes(data=True, decisions=True, outbox=True)  # overlaid
     done = outcome.value
     assert (done.action, done.verdict, done.date, done.written_back) == \
-        ("expedite", "approve", "2026-11-05", True)
+        ("expedite", "approve", "2026-11-09", True)
     # stored first: the decision and its outbox entry, the message shows it before any send
     [entry] = outbox_frame(engine).to_dict("records")
     payload = _payload(engine, done.outbox)
     assert (entry["state"], payload["target"], payload["target_kind"], payload["date"],
-            payload["base_version"]) == ("queued", "purchase_order_lines:PO-000001/1",
-                                         "purchase_order_line", "2026-11-05",
+            payload["base_version"]) == ("queued", "purchase_order_lines:PO-000072/1",
+                                         "purchase_order_line", "2026-11-09",
                                          before["source_version"])
-    shown = _message(engine, "reschedule_in", "PO-000001/1").decision
+    shown = _message(engine, "reschedule_in", "PO-000072/1").decision
     assert shown is not None and (shown.label, shown.decided_by) == ("approved, queued", "bea")
     # sent: the demo ledger holds the write (requested and promised date moved)
     assert send_pending(engine, []).sent == [done.outbox]
     [write] = _writes(cache)
     assert (write["kind"], write["action"], write["set"]) == (
         "purchase_order_line", "expedite",
-        {"requested_date": "2026-11-05", "promised_date": "2026-11-05"})
+        {"requested_date": "2026-11-09", "promised_date": "2026-11-09"})
     # the next sync shows it, with the write's version; the refresh resolves the message
     _sync(engine)
-    after = _line(engine, "PO-000001/1")
+    after = _line(engine, "PO-000072/1")
     assert (after["requested_date"], after["promised_date"], after["source_version"]) == \
-        ("2026-11-05", "2026-11-05", "d00000.w000001")
+        ("2026-11-09", "2026-11-09", "d00000.w000001")
     assert after["quantity_ordered"] == before["quantity_ordered"]
     _refresh(engine)
-    resolved = _message(engine, "reschedule_in", "PO-000001/1")
+    resolved = _message(engine, "reschedule_in", "PO-000072/1")
     assert resolved.state == "resolved"
     assert resolved.decision is not None and resolved.decision.outbox_state == "confirmed"
     audit = audit_frame(engine)
@@ -136,55 +139,65 @@ def test_approve_reschedule_in_is_written_back_and_resolves_the_message(cache: P
 
 def test_reduce_converts_to_the_line_unit_and_keeps_what_was_received(cache: Path) -> None:
     engine = open_cache(cache)
-    # PO-000086/2 (PP-00003, stock unit EA, bought in BOX of 20): ordered 26,520 EA = 1,326
-    # BOX, received 12,960 EA = 648 BOX, open 13,560 EA; E04 advises open 6,125.1 EA
-    msg = _message(engine, "reduce", "PO-000086/2")
-    line = _line(engine, "PO-000086/2")
+    # PO-000023/1 (PP-00047 at P1, stock unit EA, bought in BOX of 50: uom_conversions
+    # PP-00047 BOX->EA 50): the source line orders 50 BOX and received 24 BOX, so ordered
+    # 2,500 EA, received 1,200 EA, open 1,300 EA. PP-00047 at P1: 88 EA in stock, one
+    # requirement (WO-000025, 1,080 EA on 2026-11-12): net 1,080 - 88 = 992 EA, up to the
+    # order multiple 20 (min order 100) = 50 x 20 = 1,000 EA; E04 advises open 1,000 EA
+    msg = _message(engine, "reduce", "PO-000023/1")
+    line = _line(engine, "PO-000023/1")
     assert (line["quantity_ordered"], line["quantity_received"], line["orig_uom"],
-            line["orig_quantity_ordered"]) == (26520.0, 12960.0, "BOX", 1326.0)
-    assert (msg.message["quantity"], msg.message["suggested_quantity"]) == (13560.0, 6125.1)
+            line["orig_quantity_ordered"]) == (2500.0, 1200.0, "BOX", 50.0)
+    assert (msg.message["quantity"], msg.message["suggested_quantity"]) == (1300.0, 1000.0)
     done = record_message_decision(engine, msg.id, "approve", decided_by="bea")
-    # new ordered quantity = received + new open = 12,960 + 6,125.1 = 19,085.1 EA
-    #                      = 19,085.1 / 20 = 954.255 BOX (the line's own unit)
+    # new ordered quantity = received + new open = 1,200 + 1,000 = 2,200 EA
+    #                      = 2,200 / 50 = 44 BOX (the line's own unit; not the open 1,000 / 50
+    #                        = 20 BOX, nor 2,200 EA)
     payload = _payload(engine, done.outbox)
-    assert (done.quantity, payload["quantity"], payload["action"]) == (6125.1, 954.255, "reduce")
+    assert (done.quantity, payload["quantity"], payload["action"]) == (1000.0, 44.0, "reduce")
     assert send_pending(engine, []).sent == [done.outbox]
-    assert _writes(cache)[0]["set"] == {"quantity": 954.255}
+    assert _writes(cache)[0]["set"] == {"quantity": 44.0}
     _sync(engine)
-    after = _line(engine, "PO-000086/2")
-    assert after["orig_quantity_ordered"] == 954.255
-    assert after["quantity_ordered"] == pytest.approx(19085.1)
-    assert after["quantity_ordered"] - after["quantity_received"] == pytest.approx(6125.1)
+    after = _line(engine, "PO-000023/1")
+    assert after["orig_quantity_ordered"] == 44.0
+    assert after["quantity_ordered"] == pytest.approx(2200.0)
+    assert after["quantity_ordered"] - after["quantity_received"] == pytest.approx(1000.0)
     _refresh(engine)
-    assert _message(engine, "reduce", "PO-000086/2").state == "resolved"
+    assert _message(engine, "reduce", "PO-000023/1").state == "resolved"
 
 
 def test_cancel_of_a_partly_received_line_closes_it_at_what_came(cache: Path) -> None:
     engine = open_cache(cache)
-    # PO-000019/1 (RM-00021, KG): ordered 84.12, received 37, open 47.12; E03 (no need left)
-    msg = _message(engine, "cancel", "PO-000019/1")
+    # PO-000102/2 (RM-00011 at P1, M): ordered 1,166.62, received 571, open 595.62. E03 (no
+    # need left): 2,637.29 M available (104.65 + 92.14 + 977.97 + 1,462.53) cover every
+    # requirement without it: WO-000023 549.63 M (54,963 CM) less the 487 M allocated to it
+    # = 62.63, WO-000036 1,347.3, WO-000039 692.85 (69,285 CM): 2,637.29 - 2,102.78 = 534.51
+    msg = _message(engine, "cancel", "PO-000102/2")
     done = record_message_decision(engine, msg.id, "approve", decided_by="bea")
     assert (done.action, done.quantity, done.date) == ("cancel", None, None)
     assert send_pending(engine, []).sent == [done.outbox]
-    assert _writes(cache)[0]["set"] == {"quantity": 37.0, "status": "received"}
+    assert _writes(cache)[0]["set"] == {"quantity": 571.0, "status": "received"}
     _sync(engine)
-    after = _line(engine, "PO-000019/1")
+    after = _line(engine, "PO-000102/2")
     assert (after["quantity_ordered"], after["quantity_received"], after["status"]) == \
-        (37.0, 37.0, "received")
+        (571.0, 571.0, "received")
     _refresh(engine)
-    assert _message(engine, "cancel", "PO-000019/1").state == "resolved"
+    assert _message(engine, "cancel", "PO-000102/2").state == "resolved"
 
 
 def test_cancel_of_an_open_line_cancels_it(cache: Path) -> None:
     engine = open_cache(cache)
-    # PO-000001/6 (PP-00032): 1,243 EA, nothing received, covered by stock: E03
-    msg = _message(engine, "cancel", "PO-000001/6")
+    # PO-000003/3 (PP-00067 at P2, status sent): 701 EA, nothing received, covered by stock:
+    # 1,350 EA available (133 + 1,217) less safety stock 123 = 1,227 cover WO-000026 332.16
+    # (407.16 less the 75 EA allocated to it), WO-000029 160, WO-000050 241 and WO-000055 369
+    # (together 1,102.16; 124.84 left): E03
+    msg = _message(engine, "cancel", "PO-000003/3")
     done = record_message_decision(engine, msg.id, "approve", decided_by="bea")
     assert send_pending(engine, []).sent == [done.outbox]
     _sync(engine)
-    assert _line(engine, "PO-000001/6")["status"] == "cancelled"
+    assert _line(engine, "PO-000003/3")["status"] == "cancelled"
     _refresh(engine)
-    assert _message(engine, "cancel", "PO-000001/6").state == "resolved"
+    assert _message(engine, "cancel", "PO-000003/3").state == "resolved"
     [entry] = outbox_frame(engine).to_dict("records")
     assert entry["state"] == "confirmed"
 
@@ -210,33 +223,34 @@ def test_a_work_order_message_is_recorded_not_sent(cache: Path) -> None:
 def test_the_same_decision_twice_is_queued_once_and_reject_sends_nothing(cache: Path) -> None:
     engine = open_cache(cache)
     runner = InlineRunner(engine)
-    msg = _message(engine, "reschedule_in", "PO-000001/1")
+    msg = _message(engine, "reschedule_in", "PO-000072/1")
     first = runner.run(ops.decide_message, msg.id, "approve", "bea").value
     again = runner.run(ops.decide_message, msg.id, "approve", "bea")
     assert again.value.duplicate and again.value.outbox == first.outbox
     assert not again.changes  # nothing new recorded
-    other = _message(engine, "cancel", "PO-000001/6")
+    other = _message(engine, "cancel", "PO-000003/3")
     rejected = runner.run(ops.decide_message, other.id, "reject", "bea").value
     assert (rejected.verdict, rejected.outbox, rejected.written_back) == ("reject", None, False)
     assert len(outbox_frame(engine)) == 1
-    assert _message(engine, "cancel", "PO-000001/6").decision.label == "rejected"  # type: ignore[union-attr]
+    assert _message(engine, "cancel", "PO-000003/3").decision.label == "rejected"  # type: ignore[union-attr]
 
 
 def test_a_second_decision_on_a_line_changed_since_is_a_conflict_with_both_states(
         cache: Path) -> None:
     engine = open_cache(cache)
-    # PO-000001/1 has E01 (in to 2026-11-05) and E04 (reduce); both decided on version d00000
+    # PO-000072/1 has E01 (in to 2026-11-09) and E04 (reduce the open 457 EA to what
+    # WO-000024 needs beyond stock: 392.7 - 40 = 352.7 EA); both decided on version d00000
     first = record_message_decision(
-        engine, _message(engine, "reschedule_in", "PO-000001/1").id, "approve", decided_by="bea")
+        engine, _message(engine, "reschedule_in", "PO-000072/1").id, "approve", decided_by="bea")
     second = record_message_decision(
-        engine, _message(engine, "reduce", "PO-000001/1").id, "approve", decided_by="bea")
+        engine, _message(engine, "reduce", "PO-000072/1").id, "approve", decided_by="bea")
     result = send_pending(engine, [])
     assert (result.sent, result.conflicts) == ([first.outbox], [second.outbox])
     entry = outbox_frame(engine).set_index("id").loc[second.outbox]
     conflict = json.loads(entry["conflict"])
     assert conflict["ours"]["base_version"] == "d00000"
     assert (conflict["theirs"]["version"], conflict["theirs"]["requested_date"]) == \
-        ("d00000.w000001", "2026-11-05")
+        ("d00000.w000001", "2026-11-09")
     assert len(_writes(cache)) == 1  # nothing written for the conflict
 
 
@@ -245,8 +259,9 @@ def test_bad_decisions_are_refused_by_name_and_store_nothing(cache: Path) -> Non
     past_due = next(m for m in svc.list_exceptions(engine) if m.kind == "order_past_due")
     with pytest.raises(DecisionError, match="advises no change of a firm order"):
         record_message_decision(engine, past_due.id, "approve", decided_by="bea")
-    reduce = _message(engine, "reduce", "PO-000086/2")
-    with pytest.raises(DecisionError, match="reduce to between 0 and the open 13560"):
+    # PO-000023/1: open 1,300 EA (2,500 ordered - 1,200 received; see the reduce test above)
+    reduce = _message(engine, "reduce", "PO-000023/1")
+    with pytest.raises(DecisionError, match="reduce to between 0 and the open 1300"):
         record_message_decision(engine, reduce.id, "approve", decided_by="bea", quantity=20000)
     with pytest.raises(DecisionError, match="takes a quantity, not a date"):
         record_message_decision(engine, reduce.id, "approve", decided_by="bea",
@@ -303,21 +318,21 @@ def test_the_cli_approves_rejects_and_reports_refusals(cache: Path) -> None:
     from tests.foundation.clirun import cli
 
     engine = open_cache(cache)
-    reschedule = _message(engine, "reschedule_in", "PO-000001/1").id
-    cancel = _message(engine, "cancel", "PO-000001/6").id
+    reschedule = _message(engine, "reschedule_in", "PO-000072/1").id  # advises 2026-11-09
+    cancel = _message(engine, "cancel", "PO-000003/3").id
     engine.dispose()
-    run = cli("exceptions", "approve", str(reschedule), "--date", "2026-11-04", "--by", "bea",
+    run = cli("exceptions", "approve", str(reschedule), "--date", "2026-11-06", "--by", "bea",
               "--cache", cache, "--json")
     assert run.returncode == 0, run.stderr
     [done] = json.loads(run.stdout)["results"]
     assert (done["verdict"], done["action"], done["date"], done["written_back"]) == \
-        ("modify", "expedite", "2026-11-04", True)
+        ("modify", "expedite", "2026-11-06", True)
     run = cli("exceptions", "reject", str(cancel), "--comment", "needed for a spare part order",
               "--cache", cache)
     assert (run.returncode, run.stdout.strip()) == \
-        (0, f"message {cancel} PO-000001/6: reject cancel: recorded")
+        (0, f"message {cancel} PO-000003/3: reject cancel: recorded")
     bad = cli("exceptions", "approve", str(cancel), "999999", "--cache", cache)
     assert bad.returncode == 1 and "message 999999: no exception message with id 999999" \
         in bad.stderr
     run = cli("exceptions", "--no-refresh", "--cache", cache)
-    assert "PO-000001/1" in run.stdout and "[modified, queued]" in run.stdout
+    assert "PO-000072/1" in run.stdout and "[modified, queued]" in run.stdout

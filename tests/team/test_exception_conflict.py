@@ -78,11 +78,15 @@ def test_a_po_line_decision_on_a_stale_version_is_refused_with_both_shown(
         demo_cache: str) -> None:
     where = demo_cache
     login = getpass.getuser()
-    line = _message(where, "reschedule_in", "PO-000001/1")
+    # PO-000072/1: 457 EA of PP-00072 at P2, promised 2026-11-30 (requested 2026-11-05), the
+    # only open receipt of the row. WO-000024 (released) needs 392.7 EA of it on 2026-11-09;
+    # P2 holds 40 available (safety stock 0), so 392.7 - 40 = 352.7 are needed on 2026-11-09
+    # from this line: due 21 days after its need, the advice is to expedite to 2026-11-09
+    line = _message(where, "reschedule_in", "PO-000072/1")
     listed = cli("exceptions", "--no-refresh", "--kind", "E01", "--json", "--cache", where)
     assert listed.returncode == 0, listed.stderr
     [seen] = [m for m in json.loads(listed.stdout)["messages"] if m["id"] == line]
-    assert (seen["element"], seen["decision_version"]) == ("PO-000001/1", 0)
+    assert (seen["element"], seen["decision_version"]) == ("PO-000072/1", 0)
 
     _bob_rejects(where, line, 0)  # bob decides while ann looks at version 0
     ann = cli("exceptions", "approve", str(line), "--expected-version", "0", "--by", "ann",
@@ -91,21 +95,21 @@ def test_a_po_line_decision_on_a_stale_version_is_refused_with_both_shown(
     [result] = json.loads(ann.stdout)["results"]
     conflict = result["conflict"]
     assert (conflict["target_kind"], conflict["target"]) == ("purchase_order_line",
-                                                              "PO-000001/1")
+                                                              "PO-000072/1")
     assert (conflict["expected_version"], conflict["current_version"]) == (0, 1)
     theirs, ours = conflict["theirs"], conflict["ours"]
     assert (theirs["decided_by"], theirs["verdict"], theirs["action"], theirs["comment"]) == (
         "bob", "reject", "expedite", "supplier cannot")
     assert (ours["decided_by"], ours["verdict"], ours["action"], ours["date"]) == (
-        "ann", "approve", "expedite", "2026-11-05")  # the message's advice: to 2026-11-05
+        "ann", "approve", "expedite", "2026-11-09")  # the message's advice: to 2026-11-09
     assert ours["decision"] is None and isinstance(theirs["decision"], int)
     [line_err] = ann.stderr.strip().splitlines()
     assert line_err.startswith(
-        f"message {line}: purchase order line PO-000001/1 was decided by another buyer while "
+        f"message {line}: purchase order line PO-000072/1 was decided by another buyer while "
         f"you looked at it (version 0, now 1): theirs — bob (login {login}")
     assert "yours, not stored — ann (login " in line_err
-    assert line_err.count(": approve expedite 2026-11-05") == 1
-    assert _stored(where, "PO-000001/1") == (["bob"], 0)  # bob's only, nothing queued
+    assert line_err.count(": approve expedite 2026-11-09") == 1
+    assert _stored(where, "PO-000072/1") == (["bob"], 0)  # bob's only, nothing queued
 
     text = cli("exceptions", "--no-refresh", "--kind", "E01", "--cache", where)
     [shown] = [r for r in text.stdout.splitlines() if r.split()[0] == str(line)]
@@ -117,9 +121,9 @@ def test_a_po_line_decision_on_a_stale_version_is_refused_with_both_shown(
     again = cli("exceptions", "approve", str(line), "--expected-version", "1", "--by", "ann",
                 "--cache", where)
     assert (again.returncode, again.stderr) == (0, "")
-    assert again.stdout.startswith(f"message {line} PO-000001/1: approve expedite to 2026-11-05: "
+    assert again.stdout.startswith(f"message {line} PO-000072/1: approve expedite to 2026-11-09: "
                                    "queued for write-back (outbox ")
-    assert _stored(where, "PO-000001/1") == (["bob", "ann"], 1)
+    assert _stored(where, "PO-000072/1") == (["bob", "ann"], 1)
     # one version is one message's: two IDs are refused before anything is decided
     two = cli("exceptions", "reject", str(line), "1", "--expected-version", "2", "--cache", where)
     assert two.returncode == 2 and "give exactly one ID" in two.stderr
@@ -127,7 +131,10 @@ def test_a_po_line_decision_on_a_stale_version_is_refused_with_both_shown(
 
 def test_a_work_order_decision_is_checked_the_same_way(demo_cache: str) -> None:
     where = demo_cache
-    order = _message(where, "reduce", "WO-000006")
+    # WO-000024 makes 385 EA of SA-00050 at P2 due 2026-11-12, the row's only receipt; the one
+    # requirement is WO-000026's 377 EA on 2026-11-13, of which 89 are allocated stock and 8
+    # more are available: 377 - 89 - 8 = 280 needed, so the advice is to reduce it to 280
+    order = _message(where, "reduce", "WO-000024")
     first = cli("exceptions", "approve", str(order), "--expected-version", "0", "--by", "pat",
                 "--cache", where)
     assert first.returncode == 0, first.stderr
@@ -136,11 +143,11 @@ def test_a_work_order_decision_is_checked_the_same_way(demo_cache: str) -> None:
                  "--cache", where)
     assert second.returncode == 4
     assert second.stderr.startswith(
-        f"message {order}: work order WO-000006 was decided by another buyer while you looked "
+        f"message {order}: work order WO-000024 was decided by another buyer while you looked "
         "at it (version 0, now 1): theirs — pat (login ")
     assert "yours, not stored — kim (login " in second.stderr
-    assert _stored(where, "WO-000006") == (["pat"], 0)
+    assert _stored(where, "WO-000024") == (["pat"], 0)
     # without a version (a script on a single-user cache) nothing is checked, as before
     plain = cli("exceptions", "reject", str(order), "--by", "kim", "--cache", where)
     assert plain.returncode == 0, plain.stderr
-    assert _stored(where, "WO-000006") == (["pat", "kim"], 0)
+    assert _stored(where, "WO-000024") == (["pat", "kim"], 0)

@@ -14,8 +14,9 @@ from workbench.services.exceptions import refresh_exceptions
 from workbench.services.planning import open_session
 from workbench.ui.panels.shortages import ShortagesPanel
 
-#: (item, site): a bought part, a sub-assembly with dependent requirements, its component
-ROWS = [("PP-00039", "P1"), ("SA-00037", "P3"), ("SA-00115", "P3"), ("SA-00113", "P1")]
+#: (item, site): a bought part, a sub-assembly with dependent requirements, its component, and
+#: the sub-assembly whose work order the bought part's component line belongs to
+ROWS = [("PP-00037", "P1"), ("SA-00037", "P3"), ("SA-00115", "P3"), ("SA-00074", "P1")]
 
 
 def _panel(qtbot, ctx) -> ShortagesPanel:  # type: ignore[no-untyped-def]
@@ -79,65 +80,81 @@ def test_lines_and_running_available_are_what_the_cli_prints(qtbot, ctx, cache_p
 
 def test_hand_checked_element_list_totals_by_bucket_and_double_clicks(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
     panel = _panel(qtbot, ctx)
-    _open(qtbot, panel, "PP-00039", "P1", "PO-000001/1")
+    _open(qtbot, panel, "PP-00037", "P1", "PO-000082/1")
     view = panel.elements
     model = view.lines.model
     shown = [(model.value(r, "type_label"), model.value(r, "element"),
               model.data(model.index(r, 3)), model.data(model.index(r, 4)),
               model.value(r, "available")) for r in range(model.rowCount())]
-    # on hand 1,875; + planned order 19,563 = 21,438; - safety stock 987 = 20,451;
-    # - WO-000026's component 20,451 = 0; + PO-000001/1 27,669 on 11-26 = 27,669
+    # PP-00037 (Dowel Pin 6x30, bought, EA, safety stock 802, order multiple 500) at P1:
+    # on hand 677 (P1-WH) + 677 (P1-A01) = 1,354; components (BOM: 8 a SA-00074, 8 a SA-00123,
+    # 4 a FG-00002) of WO-000023 591 x 8 = 4,728 on 11-06, WO-000046 887 x 8 = 7,096 on 12-14,
+    # WO-000047 1,131 x 4 = 4,524 on 12-16, none issued; PO-000082/1 17,000 ordered, none
+    # received, requested 11-04, promised 11-30. Short on 11-06: 4,728 - (1,354 - 802) = 4,176,
+    # rounded up to the multiple 500: planned order 4,500.
+    # 1,354; + 4,500 = 5,854; - 802 = 5,052; - 4,728 = 324; + 17,000 = 17,324;
+    # - 7,096 = 10,228; - 4,524 = 5,704
     assert shown == [
-        ("Stock", "", "1,875", "", 1875.0),
-        ("Planned order", "planned:PP-00039@P1", "19,563", "", 21438.0),
-        ("Safety stock", "", "", "987", 20451.0),
-        ("WO component", "WO-000026", "", "20,451", 0.0),
-        ("PO line", "PO-000001/1", "27,669", "", 27669.0),
+        ("Stock", "", "1,354", "", 1354.0),
+        ("Planned order", "planned:PP-00037@P1", "4,500", "", 5854.0),
+        ("Safety stock", "", "", "802", 5052.0),
+        ("WO component", "WO-000023", "", "4,728", 324.0),
+        ("PO line", "PO-000082/1", "17,000", "", 17324.0),
+        ("WO component", "WO-000046", "", "7,096", 10228.0),
+        ("WO component", "WO-000047", "", "4,524", 5704.0),
     ]
-    assert view.selected_line()["element"] == "PO-000001/1"  # the asked-for line
+    assert view.selected_line()["element"] == "PO-000082/1"  # the asked-for line
     po_row = 4
-    assert model.value(po_row, "supplier_label").endswith("(S0001)")
-    assert "E01" in model.value(po_row, "exception")  # due 11-26, needed 11-05
-    # totals: weeks from Monday 11-02 and 11-23; one month
+    assert model.value(po_row, "supplier_label").endswith("(S0009)")
+    assert "E01" in model.value(po_row, "exception")  # due 11-30, needed 11-06
+    # totals: weeks from Monday 11-02 (1,354 + 4,500 in, 802 + 4,728 out), 11-30 and 12-14
+    # (7,096 + 4,524 out); months 11-01 (5,854 + 17,000 in) and 12-01
     totals = view.totals.model
     assert [(str(totals.value(r, "period")), totals.value(r, "receipts"),
              totals.value(r, "requirements"), totals.value(r, "available"))
             for r in range(totals.rowCount())] == [
-        ("2026-11-02", 21438.0, 21438.0, 0.0), ("2026-11-23", 27669.0, 0.0, 27669.0)]
+        ("2026-11-02", 5854.0, 5530.0, 324.0), ("2026-11-30", 17000.0, 0.0, 17324.0),
+        ("2026-12-14", 0.0, 11620.0, 5704.0)]
     view.bucket.setCurrentIndex(view.bucket.findData("month"))
     qtbot.waitUntil(lambda: view.current is not None and view.current.bucket == "month",
                     timeout=30_000)
     assert [(str(totals.value(r, "period")), totals.value(r, "receipts"),
              totals.value(r, "requirements")) for r in range(totals.rowCount())] == [
-        ("2026-11-01", 49107.0, 21438.0)]
+        ("2026-11-01", 22854.0, 5530.0), ("2026-12-01", 0.0, 11620.0)]
     view.bucket.setCurrentIndex(view.bucket.findData("day"))
     qtbot.waitUntil(lambda: view.current is not None and view.current.bucket == "day",
                     timeout=30_000)
     assert [str(totals.value(r, "period")) for r in range(totals.rowCount())] == [
-        "2026-11-02", "2026-11-05", "2026-11-26"]
+        "2026-11-02", "2026-11-06", "2026-11-30", "2026-12-14", "2026-12-16"]
 
     # double click on the PO line: its promise history in Suppliers
     with qtbot.waitSignal(view.navigate_requested, timeout=5_000) as sig:
         view.lines.activated_key.emit(model.key_at(po_row))
-    assert sig.args == ["suppliers", ("S0001", "PO-000001", 1)]
-    # on the work-order component: its pegging (WO-000026 names no demand: it pegs to itself)
+    assert sig.args == ["suppliers", ("S0009", "PO-000082", 1)]
+    # on the work-order component: its pegging (WO-000023 names no demand: it pegs to itself)
     view.lines.activated_key.emit(model.key_at(3))
     qtbot.waitUntil(lambda: view.pegs.model.rowCount() == 1, timeout=30_000)
     assert (view.pegs.model.value(0, "peg"), view.pegs.model.value(0, "quantity"),
-            view.pegs.model.value(0, "unit")) == ("work_order:WO-000026", 20451.0, "EA")
-    assert view.pegs.model.value(0, "item_label").startswith("SA-00113 ")
-    # the planned order's 19,563 serves the same work order (the rest of it comes from stock)
+            view.pegs.model.value(0, "unit")) == ("work_order:WO-000023", 4728.0, "EA")
+    assert view.pegs.model.value(0, "item_label").startswith("SA-00074 ")
+    # the planned order's 4,500 serves the same work order with 4,176 (the rest of its 4,728
+    # comes from stock: 1,354 - 802 = 552); the 324 it holds above that (rounded up to the
+    # multiple 500) goes, first in first out, to the next requirement: WO-000046
     view.lines.activated_key.emit(model.key_at(1))
-    qtbot.waitUntil(lambda: view.pegs.model.rowCount() == 1
-                    and view.pegs.model.value(0, "quantity") == 19563.0, timeout=30_000)
+    qtbot.waitUntil(lambda: view.pegs.model.rowCount() == 2
+                    and view.pegs.model.value(0, "quantity") == 4176.0, timeout=30_000)
+    assert [(view.pegs.model.value(r, "peg"), view.pegs.model.value(r, "quantity"))
+            for r in range(2)] == [("work_order:WO-000023", 4176.0),
+                                   ("work_order:WO-000046", 324.0)]
     # pegged demand -> its order: the work order's own element list, its receipt selected
+    # (WO-000023: 591 SA-00074, none completed)
     view.pegs.activated_key.emit(view.pegs.model.key_at(0))
     qtbot.waitUntil(lambda: view.current is not None
-                    and view.current.elements.item == "SA-00113" and not panel.is_loading,
+                    and view.current.elements.item == "SA-00074" and not panel.is_loading,
                     timeout=30_000)
     line = view.selected_line()
-    assert (line["type"], line["element"], line["receipt"]) == ("work_order", "WO-000026",
-                                                                 2999.0)
+    assert (line["type"], line["element"], line["receipt"]) == ("work_order", "WO-000023",
+                                                                 591.0)
 
 
 def test_a_dependent_requirement_opens_the_where_used_and_pegs_to_its_demand(qtbot, ctx) -> None:  # type: ignore[no-untyped-def]
@@ -160,15 +177,16 @@ def test_a_dependent_requirement_opens_the_where_used_and_pegs_to_its_demand(qtb
 
 
 def test_a_po_line_opens_its_promise_history_in_suppliers(qtbot, window) -> None:  # type: ignore[no-untyped-def]
-    shortages = window.go_to("shortages", ("PP-00039", "P1", "PO-000001/1"))
+    # PO-000082/1: 17,000 EA of PP-00037 at P1 from S0009, promised 11-20 then 11-30
+    shortages = window.go_to("shortages", ("PP-00037", "P1", "PO-000082/1"))
     view = shortages.elements
     qtbot.waitUntil(lambda: view.current is not None and view.selected_line() is not None
-                    and view.selected_line()["element"] == "PO-000001/1", timeout=30_000)
+                    and view.selected_line()["element"] == "PO-000082/1", timeout=30_000)
     view.lines.activated_key.emit(view.lines.current_key())
     suppliers = window.panels["suppliers"]
     assert window.current_panel is suppliers
-    qtbot.waitUntil(lambda: suppliers.ranking.current_key() == "S0001"
+    qtbot.waitUntil(lambda: suppliers.ranking.current_key() == "S0009"
                     and suppliers.lines.current_key() is not None
-                    and tuple(suppliers.lines.current_key()) == ("PO-000001", 1)
+                    and tuple(suppliers.lines.current_key()) == ("PO-000082", 1)
                     and not suppliers.is_loading, timeout=30_000)
-    assert "PO-000001/1" in suppliers.history_plot.getPlotItem().titleLabel.text
+    assert "PO-000082/1" in suppliers.history_plot.getPlotItem().titleLabel.text

@@ -368,11 +368,17 @@ def test_names_and_units_beside_codes_and_quantities() -> None:
 # --- the outbox says what each entry will do ------------------------------------------------------
 def test_outbox_says_what_each_entry_will_do(qtbot, busy_template: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The three queued entries of the busy demo, as the small demo at day 0 holds them:
-    RQ-000001 (PP-00102 AC Motor 1.75kW, 490 EA, supplier S0007) advised cancel: 0 EA by
-    2027-02-03; RQ-000002 (PP-00013 Shaft Seal 35x35x7, 900 EA, S0008) advised reduce: 899 EA
-    by 2027-02-01; E01 on PO-000001/1 (PP-00039 Socket Screw M6x20 from S0001, 27,669 EA
-    ordered, none received, promised 2026-11-26, needed 2026-11-05): expedite the 27,669 EA
-    still to come to 2026-11-05."""
+    RQ-000001 (PP-00035 Compression Spring 10x20 at P1, 1,600 EA by 2026-12-14, supplier S0002)
+    advised reduce: 701 EA available (the 398 allocated to WO-000031 not counted) + PO-000009/3
+    2,000 EA on 11-23 = 2,701 EA against the open work-order components WO-000031 531 - 398
+    allocated = 133, WO-000034 978.87, WO-000040 846 before 12-14 leaves 743.13 for WO-000046's
+    1,827.22 on 12-14: 1,084.09 EA short, rounded up to the order multiple 200: 1,200 EA by
+    2026-12-14; RQ-000004 (PP-00017 Timing Belt 10T5/800 at P3, 1,200 EA by 2026-12-08, S0001)
+    advised cancel: 571 EA in stock and no demand, component or dependent requirement of it at
+    P3: 0 EA, its date kept; E01 on PO-000006/1 (RM-00034 Aluminium Bar 6082 D30 at P3 from
+    S0001, 1,042 KG ordered, none received, requested 2026-12-09, no promise): 220.41 KG on hand
+    - 182.3 safety stock = 38.11 KG, short on 2026-11-23, when the planned SA-00047 order (986
+    EA due 11-30) takes 986 x 0.59 = 581.74 KG: expedite the 1,042 KG still to come to 11-23."""
     window = busy_window(qtbot, busy_template, tmp_path, (1280, 720))
     panel = window.go_to("sync")
     settle(qtbot, window)
@@ -387,12 +393,12 @@ def test_outbox_says_what_each_entry_will_do(qtbot, busy_template: Path, tmp_pat
                                             for t in wanted[1:]]
             for r in range(model.rowCount())}
     assert rows == {
-        "3": ["expedite", "PO-000001/1", "PP-00039 — Socket Screw M6x20", "27,669", "EA",
-              "2026-11-05", "S0001 — Westfield Precision Parts S.A."],
-        "2": ["reduce", "RQ-000002", "PP-00013 — Shaft Seal 35x35x7", "899", "EA", "2027-02-01",
-              "S0008 — Rhein Sensors S.p.A."],
-        "1": ["cancel", "RQ-000001", "PP-00102 — AC Motor 1.75kW", "0", "EA", "2027-02-03",
-              "S0007 — Atlantic Sensors S.p.A."],
+        "3": ["expedite", "PO-000006/1", "RM-00034 — Aluminium Bar 6082 D30", "1,042", "KG",
+              "2026-11-23", "S0001 — Westfield Precision Parts S.A."],
+        "2": ["cancel", "RQ-000004", "PP-00017 — Timing Belt 10T5/800", "0", "EA", "2026-12-08",
+              "S0001 — Westfield Precision Parts S.A."],
+        "1": ["reduce", "RQ-000001", "PP-00035 — Compression Spring 10x20", "1,200", "EA",
+              "2026-12-14", "S0002 — Adriatic Motors Sp. z o.o."],
     }
 
 

@@ -43,7 +43,29 @@ def weighted_pick(rng: np.random.Generator, weight: np.ndarray, k: int) -> np.nd
     if k == 0:
         return np.zeros(0, np.int64)
     score = np.log(rng.random(len(pool))) / weight[pool]
-    return np.sort(pool[np.argpartition(-score, k - 1)[:k]])
+    return pool[top_k(score, k)]
+
+
+def top_k(score: np.ndarray, k: int, tiebreak: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the ``k`` largest scores, sorted. Among scores equal to the k-th largest,
+    the largest ``tiebreak`` go first (all equal or none given: the lowest positions).
+
+    Not ``np.argpartition(-score, k - 1)[:k]``: which of equal scores that keeps depends on the
+    SIMD code numpy dispatches to on the CPU (AVX-512, AVX2 or none), and the demo plant must
+    be the same everywhere. The k-th largest value itself does not depend on it."""
+    n = len(score)
+    if k >= n:
+        return np.arange(n)
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    threshold = np.partition(score, n - k)[n - k]
+    above = np.flatnonzero(score > threshold)
+    tied = np.flatnonzero(score == threshold)
+    need = k - len(above)
+    if need < len(tied) and tiebreak is not None:
+        tied = np.sort(tied[np.argsort(-tiebreak[tied], kind="stable")[:need]])
+    out: np.ndarray = np.sort(np.concatenate([above, tied[:need]]))
+    return out
 
 
 class Pending:
@@ -108,6 +130,7 @@ def cover_anchors(
     # weighted sampling without replacement (Efraimidis-Spirakis): the largest log(u) / w
     candidates = weight > 0
     score[candidates] = np.log(rng.random(int(candidates.sum()))) / weight[candidates]
+    drawn = score.copy()  # orders the spaced anchors among themselves (see below)
     if spacing is not None:
         spacing = spacing[order]
         phase = rng.integers(0, 1 << 30, len(row_key))[row_of] % np.maximum(spacing, 1)
@@ -123,7 +146,8 @@ def cover_anchors(
     k = min(budget, len(pool))
     chosen = np.zeros(0, np.int64)
     if k > 0:
-        chosen = np.sort(pool[np.argpartition(-score[pool], k - 1)[:k]])
+        # spaced anchors beyond the budget: the weighted draw decides which are kept
+        chosen = pool[top_k(score[pool], k, drawn[pool])]
         # one order per row per fortnight: drop an anchor too close to the one before it
         same_row = np.r_[False, key[chosen[1:]] == key[chosen[:-1]]]
         close = same_row & (np.r_[0, np.diff(day[chosen])] < MIN_GAP)
