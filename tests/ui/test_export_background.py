@@ -3,6 +3,7 @@ reader process with progress and Cancel while the UI thread's event loop keeps t
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,15 @@ from workbench.ui.panels.items import ITEM_COLUMNS
 from workbench.ui.widgets import TablePane
 
 ROWS = 200_000
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary directory the export's scratch file goes to (none left after)."""
+    where = tmp_path / "scratch"
+    where.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(where))
+    return where
 
 
 @pytest.fixture
@@ -54,7 +64,8 @@ def _export(qtbot: Any, pane: TablePane, path: Path, cancel_after: int | None = 
 
 @pytest.mark.slow
 def test_200k_rows_export_to_xlsx_in_the_reader_process_with_progress(
-        qtbot: Any, pane: TablePane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        qtbot: Any, pane: TablePane, tmp_path: Path, scratch: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "items.xlsx"
     runner = pane.export_runner
     assert runner is not None
@@ -77,6 +88,7 @@ def test_200k_rows_export_to_xlsx_in_the_reader_process_with_progress(
     assert len(sheet) == ROWS + 1
     assert sheet[0][0] == "Item" and sheet[1][0] == "IT-000000" and sheet[-1][0] == "IT-199999"
     assert not list(tmp_path.glob(".*writing*"))
+    assert not list(scratch.glob("planner-export-*"))  # the columns' scratch file is removed
 
 
 def test_200k_rows_export_to_csv_with_progress_ui_turning(
@@ -91,7 +103,7 @@ def test_200k_rows_export_to_csv_with_progress_ui_turning(
 
 
 def test_a_cancelled_export_leaves_no_file_and_keeps_the_earlier_one(
-        qtbot: Any, pane: TablePane, tmp_path: Path) -> None:
+        qtbot: Any, pane: TablePane, tmp_path: Path, scratch: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     path = out / "items.xlsx"
@@ -101,18 +113,36 @@ def test_a_cancelled_export_leaves_no_file_and_keeps_the_earlier_one(
     assert progress[-1][0] < ROWS
     assert path.read_bytes() == b"the export of yesterday"
     assert sorted(p.name for p in out.iterdir()) == ["items.xlsx"]  # no half-written file
+    assert not list(scratch.glob("planner-export-*"))
 
 
-def test_a_packed_table_comes_back_as_the_frame_the_pane_shows() -> None:
+def test_a_packed_table_comes_back_as_the_frame_the_pane_shows(tmp_path: Path) -> None:
     items = _large_items(1000)
     items["due"] = pd.date_range("2026-01-01", periods=1000, freq="D")
     columns = [*ITEM_COLUMNS, Col("due", "Due", "date")]
     table = TableData.from_frame(items, columns, "code")
     rows = np.arange(999, -1, -3)  # as a filter and a descending sort leave them
-    back = PackedFrame.of_table(table, rows).unpack()
+    packed = PackedFrame.of_table(table, rows, directory=str(tmp_path))
+    assert [p.name for p in tmp_path.iterdir()] == [Path(packed.path).name]
+    back = packed.unpack()
+    packed.discard()
+    assert not list(tmp_path.iterdir())
     pd.testing.assert_frame_equal(back, table.frame(rows))
     assert list(back.columns) == [c.title for c in columns]
     assert back["Item"].tolist() == items["code"].iloc[rows].tolist()
     lead = next(c.title for c in columns if c.name == "lead_time_days")
     assert back[lead].tolist() == items["lead_time_days"].iloc[rows].tolist()
     assert back["Due"].tolist() == [d.date() for d in items["due"].iloc[rows]]
+
+
+def test_a_column_of_python_objects_travels_pickled(tmp_path: Path) -> None:
+    items = _large_items(10)
+    table = TableData.from_frame(items, ITEM_COLUMNS, "code")
+    table.arrays["description"] = np.array([f"{d} ✓" for d in table.arrays["description"]],
+                                           dtype=object)
+    packed = PackedFrame.of_table(table, np.array([9, 0, 4]), directory=str(tmp_path))
+    title = next(c.title for c in ITEM_COLUMNS if c.name == "description")
+    assert packed.dtypes[[c.name for c in ITEM_COLUMNS].index("description")] == ""
+    back = packed.unpack()
+    assert back[title].tolist() == [f"{items['description'].iloc[i]} ✓" for i in (9, 0, 4)]
+    assert back["Item"].tolist() == ["IT-000009", "IT-000000", "IT-000004"]

@@ -2,20 +2,24 @@
 
 The pane hands over what it shows (filters and sort applied) as a :class:`PackedFrame`: on the
 UI thread it only copies the positions of the shown rows; its worker thread takes each column's
-stored array at those rows and pickles it on its own (fixed-width text and numbers: one buffer,
-a few ms per column), so no single step holds the UI process's GIL for long. A 200,000-row
-DataFrame built on the UI thread held it ~0.24 s (pandas makes one Python str per text cell), and
-pickled at once ~0.2 s. The reader process makes the frame and writes the file
+stored array at those rows (fixed-width text, numbers, dates: no Python object per cell) and
+writes its bytes to a scratch file, a column at a time; only the file's name and the columns'
+layout travel to the reader process, which reads the file, makes the frame and writes the export
 (:func:`workbench.services.export.export_frame`: xlsxwriter in constant memory, progress every
-5,000 rows, Cancel checked there). One reader process is busy meanwhile; the window's other cache reads go
-to the second one (:mod:`workbench.app.runner`).
+5,000 rows, Cancel checked there). No single step holds the UI process's GIL for long: a file
+write releases it, while a pickle of the whole table sent through the reader's pipe held it for
+its whole length (a 44 MB payload of 200,000 rows: 0.44 s at load 3.4), and a DataFrame built on
+the UI thread held it ~0.24 s (pandas makes one Python str per text cell). One reader process is
+busy meanwhile; the window's other cache reads go to the second one (:mod:`workbench.app.runner`).
 
-Importing this module loads neither pandas nor Qt.
+Importing this module loads neither numpy, pandas nor Qt.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,31 +38,62 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PackedFrame:
-    """A table's shown columns as one pickle per column (see the module doc); :meth:`unpack`
-    gives the export frame back (:func:`workbench.app.tables.frame_of`)."""
+    """A table's shown columns in a scratch file ``path``, one after another: a column of a
+    numpy dtype as its raw bytes (``dtypes``: the dtype's ``str``), any other as a pickle
+    (dtype ``""``); ``sizes`` their lengths in bytes. :meth:`unpack` gives the export frame back
+    (:func:`workbench.app.tables.frame_of`); :meth:`discard` removes the file."""
 
+    path: str
     names: tuple[str, ...]
     kinds: tuple[str, ...]
-    columns: tuple[bytes, ...]
+    dtypes: tuple[str, ...]
+    sizes: tuple[int, ...]
     rows: int
 
     @classmethod
-    def of_table(cls, table: TableData, rows: np.ndarray) -> PackedFrame:
-        """The displayed columns of ``rows`` of ``table``, each a numpy take of the stored
-        array pickled as one buffer (fixed-width text: no Python object per cell here)."""
-        names, kinds, columns = [], [], []
-        for title, kind, values in table.export_columns(rows):
-            names.append(title)
-            kinds.append(kind)
-            columns.append(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
-        return cls(tuple(names), tuple(kinds), tuple(columns), len(rows))
+    def of_table(cls, table: TableData, rows: np.ndarray, directory: str | None = None
+                 ) -> PackedFrame:
+        """The displayed columns of ``rows`` of ``table`` written to a new scratch file (in
+        ``directory``, else the system's temporary directory)."""
+        import numpy as np
+
+        names, kinds, dtypes, sizes = [], [], [], []
+        fd, path = tempfile.mkstemp(prefix="planner-export-", suffix=".columns", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for title, kind, values in table.export_columns(rows):
+                    names.append(title)
+                    kinds.append(kind)
+                    if values.dtype.hasobject:
+                        data: bytes | memoryview = pickle.dumps(
+                            values, protocol=pickle.HIGHEST_PROTOCOL)
+                        dtypes.append("")
+                    else:
+                        data = np.ascontiguousarray(values).view(np.uint8).data
+                        dtypes.append(values.dtype.str)
+                    sizes.append(len(data))
+                    out.write(data)  # the write itself runs without the GIL
+        except BaseException:
+            os.unlink(path)
+            raise
+        return cls(path, tuple(names), tuple(kinds), tuple(dtypes), tuple(sizes), len(rows))
 
     def unpack(self) -> pd.DataFrame:
+        import numpy as np
+
         from workbench.app.tables import frame_of
 
-        return frame_of([(name, kind, pickle.loads(column))
-                         for name, kind, column in zip(self.names, self.kinds, self.columns,
-                                                       strict=True)])
+        columns = []
+        with open(self.path, "rb") as f:
+            for name, kind, dtype, size in zip(self.names, self.kinds, self.dtypes, self.sizes,
+                                               strict=True):
+                raw = f.read(size)
+                values = pickle.loads(raw) if not dtype else np.frombuffer(raw, dtype=dtype)
+                columns.append((name, kind, values))
+        return frame_of(columns)
+
+    def discard(self) -> None:
+        Path(self.path).unlink(missing_ok=True)
 
 
 @cache_query

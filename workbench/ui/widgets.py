@@ -463,7 +463,10 @@ def _export_here(table: TableData, rows: np.ndarray, path: Path, info: ExportInf
 def _export_in_reader(runner: Runner, table: TableData, rows: np.ndarray, path: Path,
                       info: ExportInfo, state: Any) -> Path:
     packed = PackedFrame.of_table(table, rows)  # in this worker thread, a column at a time
-    return runner.run(export_table, packed, str(path), info=info, state=state)
+    try:
+        return runner.run(export_table, packed, str(path), info=info, state=state)
+    finally:
+        packed.discard()
 
 
 class CountCard(QFrame):
