@@ -18,6 +18,9 @@ def test_no_ranges_and_int32_inputs() -> None:
     assert concat_ranges(np.array([3, 7], np.int32), np.array([0, 0], np.int32)).tolist() == []
     got = concat_ranges(np.array([2_000_000_000, 1], np.int32), np.array([2, 1], np.int32))
     assert got.tolist() == [2_000_000_000, 2_000_000_001, 1]
+    # unsigned counts / starts: numpy would mix them with int64 into float64 or wrap around
+    got = concat_ranges(np.array([7, 250], np.uint8), np.array([2, 3], np.uint32))
+    assert got.dtype == np.int64 and got.tolist() == [7, 8, 250, 251, 252]
 
 
 def test_same_as_a_loop_of_aranges_on_random_ranges() -> None:

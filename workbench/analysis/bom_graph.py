@@ -34,6 +34,7 @@ from workbench.analysis.bom import (
 )
 from workbench.analysis.data import PlanningData, column_codes
 from workbench.analysis.gathered import Extended, Gathered, PairKey
+from workbench.analysis.ranges import concat_ranges
 
 
 @dataclass
@@ -301,10 +302,8 @@ def _line_windows(key: np.ndarray, allowed: np.ndarray, w_key: np.ndarray
         count = np.searchsorted(ordered, k, "right") - lo
         none = count == 0
         count[none], lo[none] = 1, len(ordered)
-        start = np.cumsum(count) - count
         line_parts.append(_narrow(np.repeat(ln + a, count)))
-        window_parts.append(_narrow(order[np.repeat(lo - start, count)
-                                          + np.arange(int(count.sum()))]))
+        window_parts.append(_narrow(order[concat_ranges(lo, count)]))
     line = _concatenated(line_parts)
     return line, _concatenated(window_parts)
 

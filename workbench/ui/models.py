@@ -222,7 +222,8 @@ class FrameTableModel(QAbstractTableModel):
         return list(self._table.keys[self._rows])
 
     def visible_frame(self) -> pd.DataFrame:
-        """What the user sees, filters and sort applied (for export)."""
+        """What the user sees, filters and sort applied, as a frame (built here, on the calling
+        thread: an export takes :meth:`visible_rows` and builds it in its worker)."""
         return self._table.frame(self._rows)
 
     def visible_rows(self) -> tuple[TableData, np.ndarray]:
