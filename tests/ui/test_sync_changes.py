@@ -64,15 +64,17 @@ def test_run_changes_count_what_the_sync_added_changed_and_removed(tmp_path: Pat
         reported = {c.entity: (c.added, c.changed, c.removed)
                     for c in run_changes(engine, int(result.run_id or 0))}
         assert reported == expected
-        # the demo a week later, as the comparison found it: 19 stock rows new (receipts put
-        # away in new lots/locations) and 121 changed, every open work order, component, PO
-        # and PO line the week moved, 6 requisitions; promise changes: the 41 the source sent
-        # and the 39 the cache recorded itself when promised dates moved
+        # the demo a week later, as the comparison found it: 22 stock rows new (receipts put
+        # away in new lots/locations: 22 (item, site, location, lot, status) keys in the
+        # connector's day-7 records that day 0 has not) and 85 changed, every open work order,
+        # component, PO and PO line the week moved, 5 requisitions (3 approved, 2 cancelled in
+        # the connector's records); promise changes: the 63 the source sent (311 records on
+        # day 7, 248 on day 0) and the 60 the cache recorded itself when promised dates moved
         assert reported == {
-            "inventory": (19, 121, 0), "work_orders": (0, 19, 0),
-            "work_order_components": (0, 128, 0), "purchase_orders": (0, 29, 0),
-            "promise_changes": (80, 0, 0), "purchase_order_lines": (0, 69, 0),
-            "requisitions": (0, 6, 0)}
+            "inventory": (22, 85, 0), "work_orders": (0, 14, 0),
+            "work_order_components": (0, 89, 0), "purchase_orders": (0, 36, 0),
+            "promise_changes": (123, 0, 0), "purchase_order_lines": (0, 93, 0),
+            "requisitions": (0, 5, 0)}
         # the first sync added everything it received
         first = {c.entity: (c.added, c.changed, c.removed) for c in run_changes(engine, 1)}
         assert first["items"] == (300, 0, 0) and first["bom_lines"] == (2770, 0, 0)
@@ -106,8 +108,8 @@ def test_the_sync_result_says_what_changed_and_lists_the_rows(qtbot, cache_path:
     # the result line of each run says what it changed, entity by entity
     qtbot.waitUntil(lambda: panel.status.text().count("What changed:") == 2, timeout=10_000)
     told = panel.status.text()
-    assert "Stock: 19 added, 121 changed" in told
-    assert "Requisitions: 6 changed" in told
+    assert "Stock: 22 added, 85 changed" in told
+    assert "Requisitions: 5 changed" in told
     # both runs together changed exactly what the comparison of the cache found (each row
     # counted under the last run that wrote it; the messages' run stamps the PO lines it sets)
     both: dict[str, list[int]] = {}
@@ -129,12 +131,12 @@ def test_the_sync_result_says_what_changed_and_lists_the_rows(qtbot, cache_path:
     reported = {c.entity: c for c in run_changes(ctx.engine, int(source_run.run_id or 0))}
     assert shown == {ENTITY_TITLES[e]: [f"{c.added:,}", f"{c.changed:,}", f"{c.removed:,}"]
                      for e, c in reported.items()}
-    assert shown["Stock"] == ["19", "121", "0"]
+    assert shown["Stock"] == ["22", "85", "0"]
     assert panel.changes.select_key("inventory")
-    qtbot.waitUntil(lambda: panel.run_rows.model.rowCount() == 140, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.run_rows.model.rowCount() == 22 + 85, timeout=10_000)
     rows = _rows(panel.run_rows.model)
     assert [c.title for c in panel.run_rows.model.columns][:3] == ["Change", "Item", "Site"]
-    assert [r[0] for r in rows] == ["added"] * 19 + ["changed"] * 121  # added first
+    assert [r[0] for r in rows] == ["added"] * 22 + ["changed"] * 85  # added first
     # the rows listed are the stock rows the comparison found new or changed (item, site,
     # location, lot, status of the key; the listing shows codes with their names)
     b, a = before["inventory"], _cache_rows(ctx.engine)["inventory"]
