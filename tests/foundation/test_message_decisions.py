@@ -239,7 +239,8 @@ def test_a_second_decision_on_a_line_changed_since_is_a_conflict_with_both_state
         cache: Path) -> None:
     engine = open_cache(cache)
     # PO-000072/1 has E01 (in to 2026-11-09) and E04 (reduce the open 457 EA to what
-    # WO-000024 needs beyond stock: 392.7 - 40 = 352.7 EA); both decided on version d00000
+    # WO-000024 needs beyond stock: 392.7 - 40 = 352.7 EA, in whole EA (a count unit, the
+    # line's own unit) 353 EA); both decided on version d00000
     first = record_message_decision(
         engine, _message(engine, "reschedule_in", "PO-000072/1").id, "approve", decided_by="bea")
     second = record_message_decision(

@@ -31,9 +31,11 @@ from workbench.analysis.exceptions import (
     cell_value,
     compute_exceptions,
 )
+from workbench.analysis.lots import COUNT_UNIT_CODES, count_units
 from workbench.analysis.session import PlanningSession
 from workbench.cache import exceptions as repo
 from workbench.cache.exception_reads import element_versions
+from workbench.cache.readmodels import unit_frames
 from workbench.services.message_decisions import DecisionState, decision_states
 from workbench.services.planning import plain
 
@@ -109,9 +111,21 @@ def _now() -> str:
 
 
 def compute(session: PlanningSession, settings: ExceptionSettings | None = None,
-            site_names: dict[str, str] | None = None) -> ExceptionList:
+            site_names: dict[str, str] | None = None,
+            counts: frozenset[str] = COUNT_UNIT_CODES) -> ExceptionList:
+    """The messages of the session's plan; ``counts``: the codes of the count units (E04/E05
+    suggest whole units of them, :func:`count_unit_codes`)."""
     plan = session.plan()
-    return compute_exceptions(session.data, plan, None, settings, site_names=site_names)
+    return compute_exceptions(session.data, plan, None, settings, site_names=site_names,
+                              count_units=counts)
+
+
+def count_unit_codes(engine: Engine) -> frozenset[str]:
+    """The codes of the count units of the cache's units table (category ``count``; the usual
+    count codes when it has none), as the requisition advice reads them
+    (:func:`workbench.services.reevaluate.unit_facts_from`)."""
+    uoms, _ = unit_frames(engine)
+    return count_units(uoms)
 
 
 @dataclass(frozen=True)
@@ -132,10 +146,11 @@ def site_names(engine: Engine) -> dict[str, str]:
 
 
 def compute_messages(session: PlanningSession, settings: ExceptionSettings | None = None,
-                     names: dict[str, str] | None = None) -> ComputedMessages:
+                     names: dict[str, str] | None = None,
+                     counts: frozenset[str] = COUNT_UNIT_CODES) -> ComputedMessages:
     """Every message of the session's plan as rows for :func:`store_messages`
-    (:func:`message_rows`)."""
-    result = compute(session, settings, names)
+    (:func:`message_rows`); ``counts``: the count units (:func:`compute`)."""
+    result = compute(session, settings, names, counts)
     return ComputedMessages(result.planning_day, message_rows(result), result.counts())
 
 
@@ -271,9 +286,10 @@ def store_messages(engine: Engine, computed: ComputedMessages) -> RefreshResult:
 def refresh_exceptions(engine: Engine, session: PlanningSession,
                        settings: ExceptionSettings | None = None) -> RefreshResult:
     """Compute the messages of the session's plan and merge them into the stored state in one
-    transaction (module doc): :func:`site_names`, :func:`compute_messages`,
-    :func:`store_messages`."""
-    return store_messages(engine, compute_messages(session, settings, site_names(engine)))
+    transaction (module doc): :func:`site_names`, :func:`compute_messages` (with the cache's
+    count units, :func:`count_unit_codes`), :func:`store_messages`."""
+    return store_messages(engine, compute_messages(session, settings, site_names(engine),
+                                                   count_unit_codes(engine)))
 
 
 def _date(text: Any) -> dt.date | None:

@@ -9,7 +9,7 @@ code    kind                    rule (function)                                 
 E01     reschedule_in           firm receipt due after its need                        supply
 E02     reschedule_out          firm receipt due before its need beyond a tolerance    supply
 E03     cancel                  firm receipt with no need in the horizon               supply
-E04     reduce                  firm receipt larger than its need (lot rules applied)  supply
+E04     reduce                  firm receipt larger than its need (lots, whole units)  supply
 E05     increase                planned receipt in the bucket a firm receipt is due    supply
 E06     release_past_due        planned order whose release date has passed            supply
 E07     order_past_due          open PO line or work order past its due date           supply
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.analysis.data import PlanningData, date_of
+from workbench.analysis.lots import COUNT_UNIT_CODES
 from workbench.analysis.netting import Plan
 from workbench.analysis.overlay import PENDING_ORDER
 from workbench.analysis.pegging import Pegging
@@ -170,7 +171,8 @@ class ExceptionList:
 def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None = None,
                        settings: ExceptionSettings | None = None, *,
                        site_names: Mapping[str, str] | None = None,
-                       endangers: bool = True) -> ExceptionList:
+                       endangers: bool = True,
+                       count_units: Collection[str] = COUNT_UNIT_CODES) -> ExceptionList:
     """Every message of every rule (module doc) for ``plan`` made from ``data``.
 
     The demands each message endangers (and E09, found through pegging) come from the whole
@@ -178,9 +180,11 @@ def compute_exceptions(data: PlanningData, plan: Plan, pegging: Pegging | None =
     (:class:`~workbench.analysis.pegging.Pegging` or :class:`.pegs.FastPegging`) they are asked
     of it message by message instead (:mod:`.straight`: the same answers, far slower; the
     reference the property test compares with). ``endangers=False`` leaves the pegged demands
-    out (empty lists) and E09: the rules alone."""
+    out (empty lists) and E09: the rules alone. ``count_units``: the codes of the count units
+    (the units table's category ``count``, :func:`workbench.analysis.lots.count_units`): E04
+    and E05 suggest whole units of them (:class:`.supply.PlacingUnits`)."""
     with collector_paused():
-        return _compute(data, plan, pegging, settings, site_names, endangers)
+        return _compute(data, plan, pegging, settings, site_names, endangers, count_units)
 
 
 @contextmanager
@@ -201,7 +205,7 @@ def collector_paused() -> Iterator[None]:
 
 def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
              settings: ExceptionSettings | None, site_names: Mapping[str, str] | None,
-             endangers: bool) -> ExceptionList:
+             endangers: bool, count_units: Collection[str] = COUNT_UNIT_CODES) -> ExceptionList:
     s = settings or ExceptionSettings()
     today = plan.calendar.today
     cov = firm_coverage(plan, data=data)  # receipts' order and requirements: per load
@@ -221,6 +225,11 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     pol = judged.lines
     refs = fast.ref_index(data, cov)
     by = refs.by_rank  # E01-E05 listed by their reference's text: in message order
+    names = _name_tables(data)
+    items_at = data.derived("exceptions.item_rows", (names, judged), dict)
+    cov_items = _coverage_items(items_at, names, cov) if len(names.items) else None
+    # the step (stock units) E04/E05 round up to: the unit each receipt is placed in
+    steps = _placing_steps(data, names, cov, cov_items, count_units)
     # kept with the rules' entry (judged): judged again (other settings, a risk-adjusted
     # plan's sources, another day), the pieces of the old frames go with it
     pieces = data.derived("exceptions.pieces", (judged,), dict)
@@ -230,7 +239,8 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
               for piece in kept_for(pieces, judged_frame, _in_message_order)]
     parts = [p for p in (
         supply.reschedule_in(cov, today, s, by), supply.reschedule_out(cov, today, s, by),
-        supply.cancel(cov, by), supply.reduce(cov, plan, by), supply.increase(cov, plan, by),
+        supply.cancel(cov, by), supply.reduce(cov, plan, by, steps),
+        supply.increase(cov, plan, by, steps),
         *_in_message_order(released), *_in_message_order(supply.below_safety_stock(plan)),
         *_in_message_order(late), *loaded) if len(p)]
     # the frames in message order (severity, code): then the messages are already sorted
@@ -247,11 +257,8 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     within: list[np.ndarray] = []
     named: list[np.ndarray] = []
     nobody = np.zeros(0, np.int64)  # no item master: no name to look up
-    names = _name_tables(data)
-    items_at = data.derived("exceptions.item_rows", (names, judged), dict)
     # the per-load frames' coverage rows: kept with those frames and this reference index
     lookups = data.derived("exceptions.lookups", (judged, refs), dict)
-    cov_items = _coverage_items(items_at, names, cov) if len(names.items) else None
     for p in parts:
         if "_cov" in p:
             position = p["_cov"].to_numpy(np.int64)
@@ -307,6 +314,30 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     _add_names(messages, data, site_names, item_rows)
     return ExceptionList(date_of(today), messages, None if endangered is None
                          else endangered.take(order) if moved else endangered)
+
+
+def _placing_steps(data: PlanningData, names: _NameTables, cov: pd.DataFrame,
+                   cov_items: np.ndarray | None, count_units: Collection[str]) -> np.ndarray:
+    """Per firm coverage row the step its E04/E05 quantity is rounded up to
+    (:class:`.supply.PlacingUnits`; items numbered as the name tables number them, ``cov_items``
+    the coverage's, None: no item master), kept per data load: made again when the PO lines,
+    the name tables or the count units (compared by value) differ, or the coverage's
+    references (compared by value: the same objects on a later plan)."""
+    kept = data.derived("exceptions.placing", (data.purchase_order_lines, names), dict)
+    codes = frozenset(str(c) for c in count_units)
+    if kept.get("counts") != codes:
+        kept.clear()
+        pol = data.purchase_order_lines
+        kept["counts"] = codes
+        kept["units"] = supply.PlacingUnits.of(
+            pol, _item_rows(names, pol["item"]) if len(names.items) and len(pol)
+            else np.full(len(pol), -1, np.int64), names.item_text["unit"], codes)
+    units: supply.PlacingUnits = kept["units"]
+    refs = cov["ref"].to_numpy(dtype=object) if "ref" in cov else np.zeros(0, object)
+    own = cov_items if cov_items is not None else np.full(len(cov), -1, np.int64)
+    steps: np.ndarray = kept_while_equal(kept, "coverage", refs,
+                                         lambda _: units.steps(cov, own))
+    return steps
 
 
 def _in_message_order(part: pd.DataFrame) -> list[pd.DataFrame]:

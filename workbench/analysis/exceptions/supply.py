@@ -6,14 +6,22 @@ planning day. The element of a PO line is ``PO/line``, of a work order its code,
 order ``planned:ITEM@SITE`` (one per row: its identity survives quantities moving between
 buckets), of a row ``ITEM@SITE``, of a demand its code. E01-E05 list their messages in
 coverage order, or in the order ``by`` gives (a permutation of the coverage rows).
+
+E04 and E05 suggest quantities a buyer can place (:class:`PlacingUnits`): whole units of the
+unit the receipt is placed in when that is a count unit (a PO line's own order unit, a work
+order's stock unit), as requisition advice does (:mod:`workbench.analysis.lots`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from workbench.analysis.data import NO_DATE, PlanningData, day_numbers
+from workbench.analysis.lots import COUNT_UNIT_CODES
 from workbench.analysis.netting import Plan, lot_size
 from workbench.analysis.rowmatrix import RowMatrix
 from workbench.analysis.sources import EPS, open_purchase_lines, open_work_orders
@@ -85,28 +93,136 @@ def cancel(cov: pd.DataFrame, by: np.ndarray | None = None) -> pd.DataFrame:
                                                  "requirement in the horizon"}, by)
 
 
-def reduce(cov: pd.DataFrame, plan: Plan, by: np.ndarray | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class PlacingUnits:
+    """The unit each firm receipt is placed in, as the step (in stock units) its quantity is
+    rounded up to: a PO line is placed in its own order unit (``orig_uom``; none given: the
+    item's stock unit), one of which is ``quantity_ordered / orig_quantity_ordered`` stock
+    units (exactly 1 in the stock unit); a work order in the item's stock unit. Step 0: no
+    count unit (KG, M, L: any quantity can be placed), not rounded. A line in another count
+    unit whose factor is unknown (no original quantity) is rounded as its item's stock unit.
+
+    Items are numbered by the caller (the same numbers for the lines and the coverage; -1:
+    unknown, the last entry of the per-item arrays). ``item_step``: per item 1 where its stock
+    unit is a count unit, else 0; ``other``: per item whether some line of it is in another
+    unit than the stock unit (few: only those lines are looked up by reference); ``lines``:
+    those lines' references (``PO/line``, the last line of a reference kept, as a dict by
+    reference keeps it) and ``line_step`` their steps."""
+
+    item_step: np.ndarray
+    other: np.ndarray
+    lines: pd.Index
+    line_step: np.ndarray
+
+    @classmethod
+    def of(cls, lines: pd.DataFrame, line_item: np.ndarray, item_unit: np.ndarray,
+           counts: Collection[str] = COUNT_UNIT_CODES) -> PlacingUnits:
+        """The placing units of the PO ``lines`` (``purchase_order, line, orig_uom,
+        quantity_ordered, orig_quantity_ordered``); ``line_item``: per line its item's number;
+        ``item_unit``: per item number its stock unit ("" where unknown, one more "" at the
+        end for -1); ``counts``: the codes of the count units (the units table's category
+        ``count``, :func:`workbench.analysis.lots.count_units`)."""
+        codes = frozenset(str(c) for c in counts)
+        item_unit = np.asarray(item_unit, dtype=object)
+        item_step = _is_count(item_unit, codes).astype(float)
+        other = np.zeros(len(item_unit), bool)
+        if not len(lines) or "orig_uom" not in lines:
+            return cls(item_step, other, pd.Index([], dtype=object), np.zeros(0))
+        own = item_unit[line_item]
+        unit, found = _units(lines["orig_uom"].to_numpy(object))
+        placed = found & (unit != own)  # in a unit of its own, not the stock unit
+        at = np.flatnonzero(placed)
+        unit, line_item = unit[at], line_item[at]
+        ordered = lines["quantity_ordered"].to_numpy(float)[at]
+        orig = (lines["orig_quantity_ordered"].to_numpy(float)[at]
+                if "orig_quantity_ordered" in lines else np.full(len(at), np.nan))
+        known = np.isfinite(ordered) & np.isfinite(orig) & (ordered > EPS) & (orig > EPS)
+        step = np.where(known, ordered / np.where(known, orig, 1.0), item_step[line_item])
+        step[~_is_count(unit, codes)] = 0.0
+        sel = lines.iloc[at]
+        refs = (sel["purchase_order"].astype(str) + "/" + sel["line"].astype(str)).to_numpy(
+            object)
+        last = ~pd.Index(refs).duplicated(keep="last")
+        other[line_item] = True  # -1: an item the master lacks (its coverage rows are -1)
+        return cls(item_step, other, pd.Index(refs[last], dtype=object), step[last])
+
+    def steps(self, cov: pd.DataFrame, cov_item: np.ndarray) -> np.ndarray:
+        """Per coverage row its step (``cov_item``: its item's number): a work order's and a
+        line's in the stock unit by the item, a line in a unit of its own by its reference."""
+        step: np.ndarray = self.item_step[cov_item]
+        ask = np.flatnonzero(self.other[cov_item])
+        if len(ask):
+            ask = ask[cov["kind"].to_numpy(object)[ask] == PO]
+            found = self.lines.get_indexer(cov["ref"].to_numpy(object)[ask])
+            step[ask[found >= 0]] = self.line_step[found[found >= 0]]
+        return step
+
+
+def _units(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit codes as text ("" where missing) and where one is given."""
+    found, distinct = pd.factorize(codes)  # missing: -1
+    text = np.append(np.asarray([str(u) for u in distinct], dtype=object), "")[found]
+    return text, (found >= 0) & (text != "")
+
+
+def _is_count(units: np.ndarray, counts: frozenset[str]) -> np.ndarray:
+    """Per unit code whether it is a count unit of ``counts`` (each distinct code judged once;
+    the usual count codes of :data:`~workbench.analysis.lots.COUNT_UNIT_CODES` compared
+    without case, as :class:`workbench.analysis.requisitions.UnitFacts` does)."""
+    found, distinct = pd.factorize(units)  # missing: -1, no count unit
+    usual = counts == COUNT_UNIT_CODES
+    hit = np.array([str(u) in counts or (usual and str(u).upper() in COUNT_UNIT_CODES)
+                    for u in distinct], bool)
+    return np.append(hit, False)[found]
+
+
+def whole_units(quantity: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """``quantity`` rounded up to whole steps where the step is above 0 (a count unit of that
+    many stock units; the tolerance of :func:`~workbench.analysis.netting.lot_size`, so a
+    quantity a hair above a whole number of steps is not raised by one more)."""
+    has = step > EPS
+    safe = np.where(has, step, 1.0)
+    return np.where(has, np.round(np.ceil(quantity / safe - 1e-9) * safe, 9), quantity)
+
+
+def reduce(cov: pd.DataFrame, plan: Plan, by: np.ndarray | None = None,
+           steps: np.ndarray | None = None) -> pd.DataFrame:
     """E04: part of it is more than every requirement: suggested open quantity
-    ``lot_size(needed)`` (the item's minimum, then multiple), when less than its quantity."""
+    ``lot_size(needed)`` (the item's minimum, then multiple), then rounded up to whole units of
+    the unit it is placed in (``steps``: per coverage row, :meth:`PlacingUnits.steps`; None:
+    not rounded), when that is less than its quantity. Only the receipts whose lot-sized need
+    is below their quantity are rounded (rounding only raises it)."""
     item = plan.item[cov["row"].to_numpy()]
     needed = cov["needed"].to_numpy()
+    quantity = cov["quantity"].to_numpy()
     proposed = lot_size(needed, plan.items.min_order_qty[item], plan.items.order_multiple[item])
-    mask = (needed > EPS) & (proposed < cov["quantity"].to_numpy() - EPS)
+    mask = (needed > EPS) & (proposed < quantity - EPS)
+    if steps is not None and mask.any():
+        at = np.flatnonzero(mask)
+        placed = whole_units(proposed[at], steps[at])
+        proposed[at] = placed
+        mask[at] = placed < quantity[at] - EPS
     return _firm(cov, mask, "reduce", {"suggested_quantity": proposed,
                                        "reason": "more than the requirements it serves"}, by)
 
 
-def increase(cov: pd.DataFrame, plan: Plan, by: np.ndarray | None = None) -> pd.DataFrame:
+def increase(cov: pd.DataFrame, plan: Plan, by: np.ndarray | None = None,
+             steps: np.ndarray | None = None) -> pd.DataFrame:
     """E05: the plan still plans new supply (a planned receipt) in the bucket a firm receipt
     is due: the first firm receipt of that bucket (by due day, reference) is to be increased
-    by the planned receipt, suggested quantity ``quantity + planned(row, bucket)``."""
+    by the planned receipt, suggested quantity ``quantity + planned(row, bucket)``, rounded up
+    to whole units of the unit it is placed in (``steps``, as :func:`reduce`)."""
     row = cov["row"].to_numpy()
     bucket = cov["bucket"].to_numpy()
     planned = plan.planned[row, bucket] if len(cov) else np.zeros(0)
     first = ~cov.duplicated(["row", "bucket"]).to_numpy()
     mask = first & (planned > EPS)
+    suggested = cov["quantity"].to_numpy() + planned
+    if steps is not None and mask.any():
+        at = np.flatnonzero(mask)
+        suggested[at] = whole_units(suggested[at], steps[at])
     return _firm(cov, mask, "increase", {
-        "suggested_quantity": cov["quantity"].to_numpy() + planned, "days": np.full(len(cov), np.nan),
+        "suggested_quantity": suggested, "days": np.full(len(cov), np.nan),
         "reason": "the plan needs more in the bucket it is due"}, by)
 
 
