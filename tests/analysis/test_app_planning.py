@@ -29,7 +29,8 @@ KINDS = {
           "bom_lines": PLANNING, "diff_frame": PLANNING},
     suppliers: {"ranking": PLANNING, "supplier_detail": PLANNING, "promise_history": CACHE,
                 "slippage": PLANNING},
-    exceptions: {"exception_site_names": CACHE, "compute_exception_messages": PLANNING,
+    exceptions: {"exception_site_names": CACHE, "exception_count_units": CACHE,
+                 "compute_exception_messages": PLANNING,
                  "store_exception_messages": COMMAND, "list_exceptions": CACHE,
                  "acknowledge_exceptions": COMMAND, "snooze_exceptions": COMMAND,
                  "element_codes": CACHE, "elements": PLANNING,
@@ -119,7 +120,9 @@ def test_a_refresh_through_the_three_operations_reports_decisions_changed(
     assert run_sync(engine, MemoryConnector(rows)).ok
     runner = InlineRunner(engine)
     names = runner.run(exceptions.exception_site_names)
-    computed = runner.run(exceptions.compute_exception_messages, None, names)
+    counts = runner.run(exceptions.exception_count_units)
+    assert counts == svc.count_unit_codes(runner.engine) and "EA" in counts
+    computed = runner.run(exceptions.compute_exception_messages, None, names, counts)
     outcome = runner.run(exceptions.store_exception_messages, computed)
     assert outcome.changes.decisions and not outcome.changes.data
     stored = runner.run(exceptions.list_exceptions, include_snoozed=True)

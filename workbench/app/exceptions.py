@@ -1,8 +1,9 @@
 """Exception messages and the element list (``workbench exceptions``, ``workbench elements``).
 
 Computing the messages needs the plan (a planning query) and storing them the cache (a command):
-a refresh is :func:`exception_site_names` (cache), :func:`compute_exception_messages` (planning)
-and :func:`store_exception_messages` (command), each placed by the runner. Rules and lasting
+a refresh is :func:`exception_site_names` and :func:`exception_count_units` (cache),
+:func:`compute_exception_messages` (planning) and :func:`store_exception_messages` (command), each
+placed by the runner. Rules and lasting
 state: :mod:`workbench.services.exceptions`, docs/exceptions.md. Importing this module loads
 neither pandas nor Qt.
 
@@ -47,14 +48,26 @@ def exception_site_names(engine: Engine) -> dict[str, str]:
     return exceptions.site_names(engine)
 
 
+@cache_query
+def exception_count_units(engine: Engine) -> frozenset[str]:
+    """The count units of the cache's units table (E04/E05 suggest whole units of them)."""
+    from workbench.services import exceptions
+
+    return exceptions.count_unit_codes(engine)
+
+
 @planning_query
 def compute_exception_messages(session: PlanningSession,
                                settings: ExceptionSettings | None = None,
-                               names: dict[str, str] | None = None) -> ComputedMessages:
-    """Every exception message of the session's plan (tolerances ``settings``)."""
+                               names: dict[str, str] | None = None,
+                               counts: frozenset[str] | None = None) -> ComputedMessages:
+    """Every exception message of the session's plan (tolerances ``settings``; ``counts``: the
+    count units, from :func:`exception_count_units`, else the usual count codes)."""
     from workbench.services import exceptions
 
-    return exceptions.compute_messages(session, settings, names)
+    if counts is None:
+        return exceptions.compute_messages(session, settings, names)
+    return exceptions.compute_messages(session, settings, names, counts)
 
 
 @command

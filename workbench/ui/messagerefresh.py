@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from workbench.app import exceptions as ops
@@ -63,9 +64,12 @@ def refresh_messages(panel: Panel, then: Callable[[RefreshResult | None], None],
         panel.change(ops.store_exception_messages, computed, then=stored, on_failure=failed,
                      key="store-messages")
 
-    def compute(names: dict[str, str]) -> None:
+    def compute(names: dict[str, str], counts: frozenset[str]) -> None:
         settings = panel.ctx.settings.planning.exception_settings()
-        panel.query(ops.compute_exception_messages, settings, names, then=store,
+        panel.query(ops.compute_exception_messages, settings, names, counts, then=store,
                     on_failure=failed, progress="Computing exception messages…")
 
-    panel.query(ops.exception_site_names, then=compute, on_failure=failed)
+    def units(names: dict[str, str]) -> None:
+        panel.query(ops.exception_count_units, then=partial(compute, names), on_failure=failed)
+
+    panel.query(ops.exception_site_names, then=units, on_failure=failed)

@@ -186,7 +186,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_refresh:  # compute on the plan, store in the cache: each where it belongs
         settings = _settings(args)
         names = runner.run(ops.exception_site_names)
-        computed = runner.run(ops.compute_exception_messages, settings, names)
+        counts = runner.run(ops.exception_count_units)
+        computed = runner.run(ops.compute_exception_messages, settings, names, counts)
         refreshed = runner.run(ops.store_exception_messages, computed).value
     found = runner.run(ops.list_exceptions, role=args.role, kind=args.kind, site=args.site,
                        supplier=args.supplier, min_age=args.min_age,
