@@ -232,3 +232,23 @@ def test_a_pending_order_is_not_cancelled_by_its_own_line_and_a_real_conflict_is
         "back yet): the advice conflicts with it")
     with engine.connect() as conn:
         assert [s for (s,) in conn.execute(select(outbox.c.state))] == ["queued"]
+
+
+def test_a_pending_reduce_of_a_line_in_boxes_keeps_the_box_size() -> None:
+    """PO1/1 orders 50 BOX of 50 EA = 2,500 EA, 24 BOX = 1,200 EA received; an approved reduce to
+    an open 1,000 EA: 2,200 EA ordered = 44 BOX (so E04/E05, reading one BOX as
+    quantity_ordered / orig_quantity_ordered, still see 50 EA a box, not 2,200 / 50 = 44)."""
+    import pandas as pd
+
+    from tests.analysis.builders import data, item, po_line
+    from workbench.analysis.overlay import PENDING_COLUMNS, apply_pending
+
+    d = data(items=[item("X")], purchase_order_lines=[po_line(
+        "PO1", 1, "X", 2500, dt.date.fromisoformat(week(2)), quantity_received=1200,
+        orig_uom="BOX", orig_quantity_ordered=50, source_version="3")])
+    pending = pd.DataFrame([(1, "purchase_order_line", "PO1/1", "reduce", 1000.0, None, None,
+                             "3")], columns=list(PENDING_COLUMNS))
+    after = apply_pending(d, pending).purchase_order_lines.iloc[0]
+    assert (after["quantity_ordered"], after["orig_quantity_ordered"]) == (2200.0, 44.0)
+    assert after["quantity_ordered"] / after["orig_quantity_ordered"] == 50.0
+    assert d.purchase_order_lines["orig_quantity_ordered"].iloc[0] == 50  # data left as it was

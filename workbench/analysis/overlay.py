@@ -13,7 +13,9 @@ applies each such **pending** decision to the planning frames before the plan is
 * **purchase-order line** (``target_kind`` purchase_order_line, element ``PO/line``):
   ``expedite``/``defer`` move the line's requested and promised date to the decided date;
   ``reduce``/``increase`` set its open quantity to the decided one (``quantity_ordered =
-  quantity_received + quantity``, stock unit); ``cancel`` cancels the line (no supply).
+  quantity_received + quantity``, stock unit; ``orig_quantity_ordered``, in the line's own unit,
+  scaled alike, so one order unit still holds as many stock units); ``cancel`` cancels the line
+  (no supply).
 * **requisition** (``target_kind`` requisition or empty): an ``order`` decision adds the
   purchase-order line it will place (order ``pending:REQ``, line 1; the decided quantity, else
   the requisition's; the decided date, else its need date; the decided supplier, else the
@@ -90,8 +92,16 @@ def apply_pending(data: PlanningData, pending: pd.DataFrame) -> PlanningData:
             elif action in QUANTITY_ACTIONS and d.quantity is not None and \
                     not pd.isna(d.quantity):
                 received = float(out["quantity_received"].iat[i])
-                out.iloc[i, out.columns.get_loc("quantity_ordered")] = received + \
-                    float(d.quantity)
+                before = float(out["quantity_ordered"].iat[i])
+                ordered = received + float(d.quantity)
+                out.iloc[i, out.columns.get_loc("quantity_ordered")] = ordered
+                if "orig_quantity_ordered" in out.columns and before > 0:
+                    # the line's own unit scales with it (E04/E05 read one line unit as
+                    # quantity_ordered / orig_quantity_ordered stock units)
+                    orig = out["orig_quantity_ordered"].iat[i]
+                    if orig is not None and not pd.isna(orig):
+                        out.iloc[i, out.columns.get_loc("orig_quantity_ordered")] = \
+                            ordered * float(orig) / before
             elif action is WriteAction.CANCEL:
                 out.iloc[i, out.columns.get_loc("status")] = PurchaseStatus.CANCELLED.value
     placed = _placed(data, pending[pending["target_kind"].fillna("requisition").isin(
