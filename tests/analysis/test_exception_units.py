@@ -28,12 +28,13 @@ def _plant() -> Any:
         items=[item("A"), item("B"), item("C", order_multiple=20), item("K", stock_uom="KG"),
                item("G", stock_uom="KG"), item("W", make_buy="make"),
                item("WK", stock_uom="KG", make_buy="make"), item("Y"), item("Z"),
-               item("H", stock_uom="BAG")],
+               item("H", stock_uom="BAG"), item("R"), item("E")],
         demands=[demand("DA", "A", 352.7, wk(2)), demand("DB", "B", 456.5, wk(2)),
                  demand("DC", "C", 1010, wk(2)), demand("DK", "K", 12.345, wk(2)),
                  demand("DG", "G", 60, wk(2)), demand("DW", "W", 37.5, wk(2)),
                  demand("DWK", "WK", 7.25, wk(2)), demand("DY", "Y", 50.5, wk(2)),
-                 demand("DZ", "Z", 50, wk(3)), demand("DH", "H", 2.5, wk(2))],
+                 demand("DZ", "Z", 50, wk(3)), demand("DH", "H", 2.5, wk(2)),
+                 demand("DR", "R", 500, wk(2)), demand("DE", "E", 352.7, wk(2))],
         purchase_order_lines=[
             # in the stock unit (no orig_uom: the stock unit, EA)
             po_line("PO-A", 1, "A", 457, wk(1)), po_line("PO-B", 1, "B", 457, wk(1)),
@@ -46,6 +47,11 @@ def _plant() -> Any:
             # 2 BOX of 12 EA = 24 EA
             po_line("PO-Z", 1, "Z", 24, wk(3), orig_uom="BOX", orig_quantity_ordered=2),
             po_line("PO-H", 1, "H", 4, wk(1)),
+            # 30 BOX of 50 EA = 1,500 EA, 130 EA (2.6 BOX) received: open 1,370 EA
+            po_line("PO-R", 1, "R", 1500, wk(1), orig_uom="BOX", orig_quantity_ordered=30,
+                    quantity_received=130),
+            # an EA item bought by weight: 914 KG for 457 EA (KG is no count unit)
+            po_line("PO-E", 1, "E", 457, wk(1), orig_uom="KG", orig_quantity_ordered=914),
         ],
         work_orders=[{"code": "WO-W", "item": "W", "site": "S1", "quantity": 100,
                       "start_date": wk(0), "due_date": wk(1), "status": "released"},
@@ -122,3 +128,30 @@ def test_count_units_come_from_the_units_table() -> None:
         "PO-H/1": (4.0, 2.5), "PO-A/1": (457.0, 353.0)}
     assert _suggested(table, "reduce", "PO-H/1", "PO-A/1") == {
         "PO-H/1": (4.0, 3.0), "PO-A/1": (457.0, 352.7)}
+
+
+def test_a_partly_received_line_is_ordered_in_whole_boxes(messages: pd.DataFrame) -> None:
+    # PO-R/1 30 BOX of 1,500 / 30 = 50 EA, 130 EA received, open 1,370; needed 500. The line's
+    # new ordered quantity (received + open) is what the source gets, in BOX: 130 + 500 = 630 EA
+    # = 12.6 BOX -> 13 BOX = 650 EA ordered, so the open quantity is 650 - 130 = 520 EA
+    assert _suggested(messages, "reduce", "PO-R/1") == {"PO-R/1": (1370.0, 520.0)}
+
+
+def test_a_count_item_bought_in_a_measured_unit_is_whole_in_its_stock_unit(
+        messages: pd.DataFrame) -> None:
+    # PO-E/1 457 EA bought as 914 KG: KG is no count unit, but E is kept in EA, which is
+    # (as requisition advice rounds a count stock unit): needed 352.7 -> 353 EA < 457
+    assert _suggested(messages, "reduce", "PO-E/1") == {"PO-E/1": (457.0, 353.0)}
+
+
+def test_without_an_item_master_nothing_is_rounded_and_nothing_breaks() -> None:
+    # no item rows: the stock unit is unknown, so neither receipt is rounded (PO-U/1 500,
+    # needed 352.7; WO-U 100, needed 37.5), as before the rounding existed
+    d = data(demands=[demand("DU", "U", 352.7, wk(2)), demand("DV", "V", 37.5, wk(2))],
+             purchase_order_lines=[po_line("PO-U", 1, "U", 500, wk(1))],
+             work_orders=[{"code": "WO-U", "item": "V", "site": "S1", "quantity": 100,
+                           "start_date": wk(0), "due_date": wk(1), "status": "released"}])
+    assert not len(d.items)
+    got = compute_exceptions(d, plan(d, Calendar.weekly(TODAY, 8))).messages
+    assert _suggested(got, "reduce", "PO-U/1", "WO-U") == {
+        "PO-U/1": (500.0, 352.7), "WO-U": (100.0, 37.5)}

@@ -229,7 +229,7 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
     items_at = data.derived("exceptions.item_rows", (names, judged), dict)
     cov_items = _coverage_items(items_at, names, cov) if len(names.items) else None
     # the step (stock units) E04/E05 round up to: the unit each receipt is placed in
-    steps = _placing_steps(data, names, cov, cov_items, count_units)
+    placing = _placing(data, names, cov, cov_items, count_units)
     # kept with the rules' entry (judged): judged again (other settings, a risk-adjusted
     # plan's sources, another day), the pieces of the old frames go with it
     pieces = data.derived("exceptions.pieces", (judged,), dict)
@@ -239,8 +239,8 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
               for piece in kept_for(pieces, judged_frame, _in_message_order)]
     parts = [p for p in (
         supply.reschedule_in(cov, today, s, by), supply.reschedule_out(cov, today, s, by),
-        supply.cancel(cov, by), supply.reduce(cov, plan, by, steps),
-        supply.increase(cov, plan, by, steps),
+        supply.cancel(cov, by), supply.reduce(cov, plan, by, placing),
+        supply.increase(cov, plan, by, placing),
         *_in_message_order(released), *_in_message_order(supply.below_safety_stock(plan)),
         *_in_message_order(late), *loaded) if len(p)]
     # the frames in message order (severity, code): then the messages are already sorted
@@ -316,9 +316,9 @@ def _compute(data: PlanningData, plan: Plan, pegging: Pegging | None,
                          else endangered.take(order) if moved else endangered)
 
 
-def _placing_steps(data: PlanningData, names: _NameTables, cov: pd.DataFrame,
-                   cov_items: np.ndarray | None, count_units: Collection[str]) -> np.ndarray:
-    """Per firm coverage row the step its E04/E05 quantity is rounded up to
+def _placing(data: PlanningData, names: _NameTables, cov: pd.DataFrame,
+             cov_items: np.ndarray | None, count_units: Collection[str]) -> supply.Placing:
+    """Per firm coverage row the step (and offset) its E04/E05 quantity is rounded up to
     (:class:`.supply.PlacingUnits`; items numbered as the name tables number them, ``cov_items``
     the coverage's, None: no item master), kept per data load: made again when the PO lines,
     the name tables or the count units (compared by value) differ, or the coverage's
@@ -331,13 +331,16 @@ def _placing_steps(data: PlanningData, names: _NameTables, cov: pd.DataFrame,
         kept["counts"] = codes
         kept["units"] = supply.PlacingUnits.of(
             pol, _item_rows(names, pol["item"]) if len(names.items) and len(pol)
-            else np.full(len(pol), -1, np.int64), names.item_text["unit"], codes)
+            else np.full(len(pol), -1, np.int64),
+            # no item master: only the "" of the position -1 (an unknown item)
+            names.item_text["unit"] if len(names.items) else np.array([""], dtype=object),
+            codes)
     units: supply.PlacingUnits = kept["units"]
     refs = cov["ref"].to_numpy(dtype=object) if "ref" in cov else np.zeros(0, object)
     own = cov_items if cov_items is not None else np.full(len(cov), -1, np.int64)
-    steps: np.ndarray = kept_while_equal(kept, "coverage", refs,
-                                         lambda _: units.steps(cov, own))
-    return steps
+    placing: supply.Placing = kept_while_equal(kept, "coverage", refs,
+                                               lambda _: units.placing(cov, own))
+    return placing
 
 
 def _in_message_order(part: pd.DataFrame) -> list[pd.DataFrame]:

@@ -94,25 +94,39 @@ def cancel(cov: pd.DataFrame, by: np.ndarray | None = None) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class Placing:
+    """Per firm coverage row how its E04/E05 quantity is made placeable: ``step`` in stock
+    units (0: not rounded) and ``offset``, what a PO line in an order unit of its own has
+    received (its new *ordered* quantity, received + open, is what must be whole)."""
+
+    step: np.ndarray
+    offset: np.ndarray
+
+
+@dataclass(frozen=True)
 class PlacingUnits:
     """The unit each firm receipt is placed in, as the step (in stock units) its quantity is
     rounded up to: a PO line is placed in its own order unit (``orig_uom``; none given: the
     item's stock unit), one of which is ``quantity_ordered / orig_quantity_ordered`` stock
-    units (exactly 1 in the stock unit); a work order in the item's stock unit. Step 0: no
-    count unit (KG, M, L: any quantity can be placed), not rounded. A line in another count
-    unit whose factor is unknown (no original quantity) is rounded as its item's stock unit.
+    units (exactly 1 in the stock unit); a work order in the item's stock unit. A line placed in
+    a unit that is no count unit (KG, M, L) is rounded as its item's stock unit is: to whole
+    stock units when that is a count unit, else not (step 0). A line in another count unit
+    whose factor is unknown (no original quantity) is rounded as its item's stock unit too.
 
     Items are numbered by the caller (the same numbers for the lines and the coverage; -1:
     unknown, the last entry of the per-item arrays). ``item_step``: per item 1 where its stock
     unit is a count unit, else 0; ``other``: per item whether some line of it is in another
     unit than the stock unit (few: only those lines are looked up by reference); ``lines``:
     those lines' references (``PO/line``, the last line of a reference kept, as a dict by
-    reference keeps it) and ``line_step`` their steps."""
+    reference keeps it), ``line_step`` their steps and ``line_received`` what they have
+    received (stock units): a line of 30 BOX of 50 EA with 130 EA received that needs 500 more
+    is to be ordered 13 BOX (650 EA: 520 open), not 130 + 500 = 12.6 BOX."""
 
     item_step: np.ndarray
     other: np.ndarray
     lines: pd.Index
     line_step: np.ndarray
+    line_received: np.ndarray
 
     @classmethod
     def of(cls, lines: pd.DataFrame, line_item: np.ndarray, item_unit: np.ndarray,
@@ -127,7 +141,7 @@ class PlacingUnits:
         item_step = _is_count(item_unit, codes).astype(float)
         other = np.zeros(len(item_unit), bool)
         if not len(lines) or "orig_uom" not in lines:
-            return cls(item_step, other, pd.Index([], dtype=object), np.zeros(0))
+            return cls(item_step, other, pd.Index([], dtype=object), np.zeros(0), np.zeros(0))
         own = item_unit[line_item]
         unit, found = _units(lines["orig_uom"].to_numpy(object))
         placed = found & (unit != own)  # in a unit of its own, not the stock unit
@@ -138,24 +152,31 @@ class PlacingUnits:
                 if "orig_quantity_ordered" in lines else np.full(len(at), np.nan))
         known = np.isfinite(ordered) & np.isfinite(orig) & (ordered > EPS) & (orig > EPS)
         step = np.where(known, ordered / np.where(known, orig, 1.0), item_step[line_item])
-        step[~_is_count(unit, codes)] = 0.0
+        measured = ~_is_count(unit, codes)
+        step[measured] = item_step[line_item[measured]]
+        received = (np.nan_to_num(lines["quantity_received"].to_numpy(float)[at])
+                    if "quantity_received" in lines else np.zeros(len(at)))
         sel = lines.iloc[at]
         refs = (sel["purchase_order"].astype(str) + "/" + sel["line"].astype(str)).to_numpy(
             object)
         last = ~pd.Index(refs).duplicated(keep="last")
         other[line_item] = True  # -1: an item the master lacks (its coverage rows are -1)
-        return cls(item_step, other, pd.Index(refs[last], dtype=object), step[last])
+        return cls(item_step, other, pd.Index(refs[last], dtype=object), step[last],
+                   received[last])
 
-    def steps(self, cov: pd.DataFrame, cov_item: np.ndarray) -> np.ndarray:
-        """Per coverage row its step (``cov_item``: its item's number): a work order's and a
-        line's in the stock unit by the item, a line in a unit of its own by its reference."""
+    def placing(self, cov: pd.DataFrame, cov_item: np.ndarray) -> Placing:
+        """Per coverage row its step and offset (``cov_item``: its item's number): a work
+        order's and a line's in the stock unit by the item (offset 0), a line in a unit of its
+        own by its reference."""
         step: np.ndarray = self.item_step[cov_item]
+        offset = np.zeros(len(step))
         ask = np.flatnonzero(self.other[cov_item])
         if len(ask):
             ask = ask[cov["kind"].to_numpy(object)[ask] == PO]
             found = self.lines.get_indexer(cov["ref"].to_numpy(object)[ask])
             step[ask[found >= 0]] = self.line_step[found[found >= 0]]
-        return step
+            offset[ask[found >= 0]] = self.line_received[found[found >= 0]]
+        return Placing(step, offset)
 
 
 def _units(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -176,30 +197,34 @@ def _is_count(units: np.ndarray, counts: frozenset[str]) -> np.ndarray:
     return np.append(hit, False)[found]
 
 
-def whole_units(quantity: np.ndarray, step: np.ndarray) -> np.ndarray:
-    """``quantity`` rounded up to whole steps where the step is above 0 (a count unit of that
-    many stock units; the tolerance of :func:`~workbench.analysis.netting.lot_size`, so a
-    quantity a hair above a whole number of steps is not raised by one more)."""
+def whole_units(quantity: np.ndarray, step: np.ndarray,
+                offset: np.ndarray | None = None) -> np.ndarray:
+    """``quantity`` raised so that ``offset + quantity`` is a whole number of steps, where the
+    step is above 0 (a count unit of that many stock units; the tolerance of
+    :func:`~workbench.analysis.netting.lot_size`, so a quantity a hair above a whole number of
+    steps is not raised by one more)."""
     has = step > EPS
     safe = np.where(has, step, 1.0)
-    return np.where(has, np.round(np.ceil(quantity / safe - 1e-9) * safe, 9), quantity)
+    off = np.zeros(len(quantity)) if offset is None else offset
+    whole = np.ceil((off + quantity) / safe - 1e-9) * safe - off
+    return np.where(has, np.round(whole, 9), quantity)
 
 
 def reduce(cov: pd.DataFrame, plan: Plan, by: np.ndarray | None = None,
-           steps: np.ndarray | None = None) -> pd.DataFrame:
+           placing: Placing | None = None) -> pd.DataFrame:
     """E04: part of it is more than every requirement: suggested open quantity
     ``lot_size(needed)`` (the item's minimum, then multiple), then rounded up to whole units of
-    the unit it is placed in (``steps``: per coverage row, :meth:`PlacingUnits.steps`; None:
-    not rounded), when that is less than its quantity. Only the receipts whose lot-sized need
+    the unit it is placed in (``placing``: per coverage row, :meth:`PlacingUnits.placing`;
+    None: not rounded), when that is less than its quantity. Only the receipts whose lot-sized need
     is below their quantity are rounded (rounding only raises it)."""
     item = plan.item[cov["row"].to_numpy()]
     needed = cov["needed"].to_numpy()
     quantity = cov["quantity"].to_numpy()
     proposed = lot_size(needed, plan.items.min_order_qty[item], plan.items.order_multiple[item])
     mask = (needed > EPS) & (proposed < quantity - EPS)
-    if steps is not None and mask.any():
+    if placing is not None and mask.any():
         at = np.flatnonzero(mask)
-        placed = whole_units(proposed[at], steps[at])
+        placed = whole_units(proposed[at], placing.step[at], placing.offset[at])
         proposed[at] = placed
         mask[at] = placed < quantity[at] - EPS
     return _firm(cov, mask, "reduce", {"suggested_quantity": proposed,
@@ -207,20 +232,20 @@ def reduce(cov: pd.DataFrame, plan: Plan, by: np.ndarray | None = None,
 
 
 def increase(cov: pd.DataFrame, plan: Plan, by: np.ndarray | None = None,
-             steps: np.ndarray | None = None) -> pd.DataFrame:
+             placing: Placing | None = None) -> pd.DataFrame:
     """E05: the plan still plans new supply (a planned receipt) in the bucket a firm receipt
     is due: the first firm receipt of that bucket (by due day, reference) is to be increased
     by the planned receipt, suggested quantity ``quantity + planned(row, bucket)``, rounded up
-    to whole units of the unit it is placed in (``steps``, as :func:`reduce`)."""
+    to whole units of the unit it is placed in (``placing``, as :func:`reduce`)."""
     row = cov["row"].to_numpy()
     bucket = cov["bucket"].to_numpy()
     planned = plan.planned[row, bucket] if len(cov) else np.zeros(0)
     first = ~cov.duplicated(["row", "bucket"]).to_numpy()
     mask = first & (planned > EPS)
     suggested = cov["quantity"].to_numpy() + planned
-    if steps is not None and mask.any():
+    if placing is not None and mask.any():
         at = np.flatnonzero(mask)
-        suggested[at] = whole_units(suggested[at], steps[at])
+        suggested[at] = whole_units(suggested[at], placing.step[at], placing.offset[at])
     return _firm(cov, mask, "increase", {
         "suggested_quantity": suggested, "days": np.full(len(cov), np.nan),
         "reason": "the plan needs more in the bucket it is due"}, by)
