@@ -146,3 +146,21 @@ def test_a_column_of_python_objects_travels_pickled(tmp_path: Path) -> None:
     back = packed.unpack()
     assert back[title].tolist() == [f"{items['description'].iloc[i]} ✓" for i in (9, 0, 4)]
     assert back["Item"].tolist() == ["IT-000009", "IT-000000", "IT-000004"]
+
+
+def test_a_scratch_file_left_a_day_ago_is_removed_by_the_next_export(tmp_path: Path) -> None:
+    import os
+
+    from workbench.app.exports import STALE_AFTER_S
+
+    old, recent = tmp_path / "planner-export-old.columns", tmp_path / "planner-export-new.columns"
+    for f in (old, recent):
+        f.write_bytes(b"left by a process that died")
+    day_ago = time.time() - STALE_AFTER_S - 60
+    os.utime(old, (day_ago, day_ago))
+    table = TableData.from_frame(_large_items(3), ITEM_COLUMNS, "code")
+    packed = PackedFrame.of_table(table, np.arange(3), directory=str(tmp_path))
+    assert not old.exists() and recent.exists()  # another export may be writing that one
+    packed.discard()
+    packed.discard()  # twice: nothing to remove, no error
+    assert sorted(p.name for p in tmp_path.iterdir()) == [recent.name]

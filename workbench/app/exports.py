@@ -17,14 +17,23 @@ Importing this module loads neither numpy, pandas nor Qt.
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.app.ops import cache_query
+
+log = logging.getLogger(__name__)
+
+#: the scratch files' names (``planner-export-*.columns``) and how old a left-over one may get
+#: before the next export removes it (a process that died mid-export leaves its file behind)
+SCRATCH_PREFIX, SCRATCH_SUFFIX = "planner-export-", ".columns"
+STALE_AFTER_S = 24 * 3600
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,7 +67,8 @@ class PackedFrame:
         import numpy as np
 
         names, kinds, dtypes, sizes = [], [], [], []
-        fd, path = tempfile.mkstemp(prefix="planner-export-", suffix=".columns", dir=directory)
+        _remove_stale(directory or tempfile.gettempdir())
+        fd, path = tempfile.mkstemp(prefix=SCRATCH_PREFIX, suffix=SCRATCH_SUFFIX, dir=directory)
         try:
             with os.fdopen(fd, "wb") as out:
                 for title, kind, values in table.export_columns(rows):
@@ -93,7 +103,24 @@ class PackedFrame:
         return frame_of(columns)
 
     def discard(self) -> None:
-        Path(self.path).unlink(missing_ok=True)
+        """Remove the scratch file; never raises (on Windows a file a killed reader process
+        still holds open cannot be removed yet: it is left, and a later export removes it once
+        it is a day old)."""
+        try:
+            Path(self.path).unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("export scratch file %s left behind: %s", self.path, exc)
+
+
+def _remove_stale(directory: str) -> None:
+    """Remove scratch files older than :data:`STALE_AFTER_S` from ``directory``."""
+    cutoff = time.time() - STALE_AFTER_S
+    for old in Path(directory).glob(f"{SCRATCH_PREFIX}*{SCRATCH_SUFFIX}"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            continue
 
 
 @cache_query
