@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from tests.analysis.builders import data, demand, item, line, po_line, revision, stock, week, weekly
 from workbench.analysis.bom import BomGraph
 from workbench.analysis.data import CodeLookup, PlanningData, factorize_codes
+from workbench.analysis.explosion import explosion
 from workbench.analysis.netting import plan
 from workbench.analysis.pegging import Pegging
-from workbench.analysis.where_used import explosion, where_used
+from workbench.analysis.where_used import where_used
 
 CODES = ["A", "B", "C", "D", "E"]
 qty = st.integers(min_value=0, max_value=60)

@@ -14,7 +14,8 @@ import pytest
 from tests.analysis.builders import data, item, line, revision
 from workbench.analysis.bom import BomGraph
 from workbench.analysis.data import day_number
-from workbench.analysis.where_used import explosion, where_used
+from workbench.analysis.explosion import explosion
+from workbench.analysis.where_used import where_used
 
 
 def bom() -> object:

@@ -27,8 +27,9 @@ from tests.analysis.builders import data, item, line, revision
 from workbench.analysis.bom import BomGraph
 from workbench.analysis.calendar import Calendar
 from workbench.analysis.data import PlanningData, day_number
+from workbench.analysis.explosion import explosion
 from workbench.analysis.session import PlanningSession
-from workbench.analysis.where_used import explosion, where_used
+from workbench.analysis.where_used import where_used
 from workbench.services import planning
 
 D = dt.date

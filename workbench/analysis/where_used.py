@@ -1,4 +1,5 @@
-"""Where-used (component -> every assembly above it) and its mirror, the BOM explosion.
+"""Where-used (component -> every assembly above it); its mirror, the BOM explosion, is
+:mod:`workbench.analysis.explosion`.
 
 Both walk a :class:`~workbench.analysis.bom.BomGraph` built for one filter (as-of date, revision
 statuses), so a planner's question "where is X used on 1 March, drafts included" and "what goes
@@ -13,13 +14,14 @@ is reported with the items on it and never followed twice.
 **One revision per assembly, never a sum over alternatives.** Revisions of one parent are
 alternatives: never in force together. On a date (``as_of``, or a graph built for one) each
 parent has one revision in force, so the extended quantity is exactly the explosion of the
-revisions in force that day (:func:`explosion` on the same date gives the same figure). Asked
-without a date, over every revision of the graph, the figures are *per revision*: a path lists
-the revision of every step, and an ancestor's ``extended_quantity_min`` /
-``extended_quantity_max`` are the least and most any choice of one revision per assembly gives
-(a revision that does not use the item counts 0); ``extended_quantity`` is that figure when the
-choice does not matter (min = max), else NaN. Adding up revisions A and B of a parent (a
-component carried over from A to B counted twice) matches no BOM that is ever built.
+revisions in force that day (:func:`~workbench.analysis.explosion.explosion` on the same date
+gives the same figure). Asked without a date, over every revision of the graph, the figures
+are *per revision*: a path lists the revision of every step, and an ancestor's
+``extended_quantity_min`` / ``extended_quantity_max`` are the least and most any choice of one
+revision per assembly gives (a revision that does not use the item counts 0);
+``extended_quantity`` is that figure when the choice does not matter (min = max), else NaN.
+Adding up revisions A and B of a parent (a component carried over from A to B counted twice)
+matches no BOM that is ever built.
 """
 
 from __future__ import annotations
@@ -299,13 +301,13 @@ def _single_level_ancestors(graph: BomGraph, columns: dict[str, Any],
     low, high = _per_revision(
         pd.Index(parents).get_indexer(preferred["parent"]), revision,
         preferred["extended_quantity"].to_numpy(float),
-        preferred["extended_quantity"].to_numpy(float), _revision_counts(graph, nodes, day))
+        preferred["extended_quantity"].to_numpy(float), revision_counts(graph, nodes, day))
     has_parent = _has_parent(graph, nodes, day)
     one = np.ones(len(parents), np.int64)
     return _ancestor_columns(parents, one, one, ~has_parent, low, high)
 
 
-def _revision_counts(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.ndarray:
+def revision_counts(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.ndarray:
     """How many revisions each of ``nodes`` is built by in ``graph`` on ``day`` (one on a date;
     every revision with a line when ``day`` is None)."""
     lines, source = gather(graph.ptr_parent, graph.by_parent, nodes)
@@ -318,7 +320,7 @@ def _revision_counts(graph: BomGraph, nodes: np.ndarray, day: int | None) -> np.
 
 def _every_revision_count(graph: BomGraph) -> np.ndarray:
     """Per item number, how many revisions build it in ``graph`` (every revision with a line:
-    :func:`_revision_counts` without a date), counted once per graph: a question about a
+    :func:`revision_counts` without a date), counted once per graph: a question about a
     component used in thousands of assemblies gathered every line below each of them."""
     memo = vars(graph)
     counts: np.ndarray | None = memo.get("_every_revision_count")
@@ -535,69 +537,3 @@ class _ListedPaths:
             out.append({"top_level": listed[-1]["parent"], "extended_quantity": ext,
                         "steps": listed})
         return out
-
-
-def explosion(graph: BomGraph, item: str, as_of: int | None = None,
-              revision: str | None = None) -> pd.DataFrame:
-    """Every item below ``item`` with its minimum level and ``extended_quantity`` per unit of
-    ``item`` (the mirror of where-used: same lines, same sums over paths).
-
-    ``revision``: explode that revision of ``item`` itself (whether in force or not), the
-    assemblies below it by the revisions in force on ``as_of``. Without a date, an item below an
-    assembly with several revisions in the graph has no one figure: NaN (ask on a date or per
-    revision, see module doc).
-    """
-    idx = int(graph.items.idx([item])[0])
-    if idx < 0:
-        raise KeyError(f"unknown item {item!r}")
-    seen = np.zeros(len(graph.items), bool)
-    seen[idx] = True
-    frontier, depth = np.array([idx]), 0
-    nodes, levels, line_parts = [np.array([idx])], [np.array([0])], []
-    while len(frontier):
-        depth += 1
-        lines, _ = gather(graph.ptr_parent, graph.by_parent, frontier)
-        if depth == 1 and revision is not None:
-            lines = lines[graph.revision[lines] == revision]
-            lines = lines[graph.listed[lines] | (as_of is not None)]
-            lines = lines[~pd.DataFrame({"p": graph.position[lines]}).duplicated().to_numpy()]
-        else:
-            lines = graph.usable(lines, as_of)
-        line_parts.append(lines)
-        kids = np.unique(graph.component[lines])
-        new = kids[~seen[kids]]
-        seen[new] = True
-        nodes.append(new)
-        levels.append(np.full(len(new), depth))
-        frontier = new
-    return _explosion_frame(graph, np.concatenate(nodes), np.concatenate(line_parts),
-                            np.concatenate(levels), as_of, revision is not None)
-
-
-def _explosion_frame(graph: BomGraph, nodes: np.ndarray, lines: np.ndarray, min_level: np.ndarray,
-                     day: int | None, root_revision: bool) -> pd.DataFrame:
-    """Extended quantities below node 0 by increasing topological level (NaN below an assembly
-    built by several revisions of the graph: their lines are never added up)."""
-    if len(nodes) == 1:
-        return pd.DataFrame({"item": pd.Series(dtype=object), "min_level": pd.Series(dtype=int),
-                             "extended_quantity": pd.Series(dtype=float)})
-    local = np.full(len(graph.items), -1, np.int64)
-    local[nodes] = np.arange(len(nodes))
-    edges = np.stack([local[graph.parent[lines]], local[graph.component[lines]]], axis=1)
-    level, on_cycle = _kahn(len(nodes), edges)
-    several = (np.zeros(len(nodes), bool) if day is not None
-               else _revision_counts(graph, nodes, day) > 1)
-    several[0] = several[0] and not root_revision
-    usable = ~graph.alternate[lines] & ~on_cycle[edges[:, 0]] & ~on_cycle[edges[:, 1]]
-    e, q = edges[usable], graph.quantity[lines][usable]
-    ext = np.zeros(len(nodes))
-    ext[0] = 1.0
-    unknown = np.zeros(len(nodes), bool)  # below an assembly built by several revisions
-    child_level = level[e[:, 1]]
-    for lv in range(1, int(level.max(initial=0)) + 1):
-        sel = child_level == lv
-        ext += np.bincount(e[sel, 1], weights=ext[e[sel, 0]] * q[sel], minlength=len(nodes))
-        from_several = (unknown | several)[e[sel, 0]].astype(float)
-        unknown |= np.bincount(e[sel, 1], weights=from_several, minlength=len(nodes)) > 0
-    return pd.DataFrame({"item": graph.items.codes[nodes[1:]], "min_level": min_level[1:],
-                         "extended_quantity": np.where(unknown, np.nan, ext)[1:]})
